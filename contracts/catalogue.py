@@ -1,0 +1,14 @@
+"""Every published event type, by subject: the source of the AsyncAPI document."""
+
+from __future__ import annotations
+
+from contracts import registry
+from contracts.envelope import Event
+
+ALL_EVENTS: tuple[type[Event], ...] = (*registry.EVENTS,)
+
+BY_SUBJECT: dict[str, type[Event]] = {e.subject: e for e in ALL_EVENTS}
+
+
+def event_type(subject: str) -> type[Event]:
+    return BY_SUBJECT[subject]

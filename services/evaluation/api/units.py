@@ -1,0 +1,48 @@
+"""The units evaluation knows of (from registry events)."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import Parameter
+
+from services.evaluation import readmodel
+from services.runtime.auth import Role, access
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+
+
+class EvaluatedUnit(msgspec.Struct):
+    unit_id: str
+    version: int
+    name: str
+    kind: str
+    status: str
+    county_code: str | None
+    department: str | None
+    parent_unit_id: str | None
+
+
+class EvaluatedUnitPage(msgspec.Struct):
+    items: list[EvaluatedUnit]
+    total: int
+    page: int
+    page_size: int
+
+
+class UnitController(Controller):
+    path = "/v1/units"
+    tags = ["units"]
+
+    @get("/", operation_id="listEvaluationUnits", **access(Role.CENTER, Role.BUREAU, Role.DEPARTMENT))
+    async def list_(
+        self,
+        db: ServiceDatabase,
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+        status: str | None = Parameter(default=None, max_length=20),
+    ) -> EvaluatedUnitPage:
+        """Units known to evaluation, as the registry reported them."""
+        rows, total = await readmodel.list_units(db, status=status, page=page, page_size=page_size)
+        items = [EvaluatedUnit(**{k: r[k] for k in EvaluatedUnit.__struct_fields__}) for r in rows]
+        return EvaluatedUnitPage(items=items, total=total, page=page, page_size=page_size)

@@ -1,0 +1,111 @@
+"""Units and users over HTTP: translate, call the use case, translate back."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+
+from services.registry import parties
+from services.registry.api.schemas import Decision, Unit, UnitApplication, UnitPage, User, UserRegistration
+from services.registry.domain.parties import UnitStatus
+from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.errors import Forbidden, NotFound
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
+
+STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
+
+
+class UnitController(Controller):
+    path = "/v1/units"
+    tags = ["units"]
+
+    @post("/", operation_id="applyUnit", status_code=201, **access(Role.UNIT, Role.CENTER, Role.BUREAU))
+    async def apply(self, request: Request, db: ServiceDatabase, data: UnitApplication) -> Unit:
+        """A unit applies to join the platform (R7); the bureau decides."""
+        snap = await parties.apply_unit(
+            db,
+            actor_of(request),
+            correlation_of(request),
+            name=data.name.strip(),
+            credit_code=data.credit_code or "",
+            kind=data.kind,
+            parent_unit_id=data.parent_unit_id,
+            county_code=data.county_code,
+            department=data.department,
+        )
+        return Unit(**snap)
+
+    @post("/{unit_id:str}/approve", operation_id="approveUnit", status_code=200, **access(Role.BUREAU))
+    async def approve(self, request: Request, db: ServiceDatabase, unit_id: str, data: Decision) -> Unit:
+        """The bureau approves a unit's application (R7)."""
+        return Unit(**await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=True, reason=data.reason))
+
+    @post("/{unit_id:str}/reject", operation_id="rejectUnit", status_code=200, **access(Role.BUREAU))
+    async def reject(self, request: Request, db: ServiceDatabase, unit_id: str, data: Decision) -> Unit:
+        """The bureau rejects a unit's application, with a reason (R7)."""
+        return Unit(**await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=False, reason=data.reason))
+
+    @get("/", operation_id="listUnits", **access(PUBLIC))
+    async def list_(
+        self,
+        request: Request,
+        db: ServiceDatabase,
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+        status: UnitStatus | None = Parameter(default=None, description="staff only; the public sees approved units"),
+    ) -> UnitPage:
+        """Units on the platform. The public sees approved units only."""
+        if principal_of(request).role not in STAFF:
+            status = UnitStatus.APPROVED
+        items, total = await parties.list_units(db, status=str(status) if status else None, page=page, page_size=page_size)
+        return UnitPage(items=[Unit(**i) for i in items], total=total, page=page, page_size=page_size)
+
+    @get("/{unit_id:str}", operation_id="getUnit", **access(PUBLIC))
+    async def get_(self, request: Request, db: ServiceDatabase, unit_id: str) -> Unit:
+        """One unit. Applications not yet approved are visible to staff and the unit itself."""
+        snap = await parties.get_unit(db, unit_id)
+        p = principal_of(request)
+        if snap["status"] != UnitStatus.APPROVED and p.role not in STAFF and not (p.role is Role.UNIT and p.org == unit_id):
+            raise NotFound("unit", "单位", unit_id)
+        return Unit(**snap)
+
+
+class UserController(Controller):
+    path = "/v1/users"
+    tags = ["users"]
+
+    @post("/", operation_id="registerUser", status_code=201, **access(Role.USER, Role.CENTER))
+    async def register(self, request: Request, db: ServiceDatabase, settings: Settings, data: UserRegistration) -> User:
+        """An enterprise or start-up team registers (R4); the center verifies it."""
+        snap = await parties.register_user(
+            db,
+            actor_of(request),
+            correlation_of(request),
+            pii_key=settings.pii_key(),
+            city_prefix=settings.city_division_prefix,
+            name=data.name.strip(),
+            kind=data.kind,
+            credit_code=data.credit_code,
+            classes=data.classes,
+            special_classes=data.special_classes,
+            leader_name=data.leader_name,
+            leader_id_number=data.leader_id_number,
+            incubator_credit_code=data.incubator_credit_code,
+        )
+        return User(**snap)
+
+    @post("/{user_id:str}/verify", operation_id="verifyUser", status_code=200, **access(Role.CENTER))
+    async def verify(self, request: Request, db: ServiceDatabase, user_id: str, data: Decision) -> User:
+        """The center verifies a user before it may apply for vouchers."""
+        return User(**await parties.verify_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason))
+
+    @get("/{user_id:str}", operation_id="getUser", **access(Role.USER, Role.CENTER, Role.BUREAU))
+    async def get_(self, request: Request, db: ServiceDatabase, user_id: str) -> User:
+        """A user's record: the user itself and the center or bureau."""
+        p = principal_of(request)
+        if p.role is Role.USER and p.org != user_id:
+            raise Forbidden()
+        return User(**await parties.get_user(db, user_id))

@@ -1,0 +1,72 @@
+"""HTTP bodies of the registry API (separate from the events)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from services.registry.domain.parties import SpecialClass, UnitKind, UnitStatus, UserClass, UserKind
+
+Name = Annotated[str, msgspec.Meta(min_length=2, max_length=200, description="full legal name")]
+CreditCode = Annotated[str, msgspec.Meta(min_length=18, max_length=40, description="统一社会信用代码, 18 characters")]
+CountyCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="administrative division code, e.g. 411002")]
+Reason = Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class UnitApplication(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    kind: UnitKind
+    credit_code: CreditCode | None = None
+    parent_unit_id: str | None = None
+    county_code: CountyCode | None = None
+    department: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class Decision(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason | None = None
+
+
+class Unit(msgspec.Struct):
+    unit_id: str
+    version: int
+    name: str
+    credit_code: str
+    kind: UnitKind
+    status: UnitStatus
+    accepts_vouchers: bool
+    parent_unit_id: str | None = None
+    county_code: str | None = None
+    department: str | None = None
+
+
+class UnitPage(msgspec.Struct):
+    items: list[Unit]
+    total: int
+    page: int
+    page_size: int
+
+
+class UserRegistration(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    kind: UserKind
+    classes: Annotated[list[UserClass], msgspec.Meta(min_length=1, max_length=4)]
+    special_classes: Annotated[list[SpecialClass], msgspec.Meta(max_length=2)] = []
+    credit_code: CreditCode | None = None
+    leader_name: Annotated[str, msgspec.Meta(min_length=2, max_length=100)] | None = None
+    leader_id_number: Annotated[str, msgspec.Meta(min_length=15, max_length=25)] | None = None
+    incubator_credit_code: CreditCode | None = None
+
+
+class User(msgspec.Struct):
+    user_id: str
+    version: int
+    name: str
+    kind: UserKind
+    classes: list[UserClass]
+    special_classes: list[SpecialClass]
+    in_xuchang: bool
+    verified: bool
+    credit_code: str | None = None
+    leader_name: str | None = None
+    leader_id_masked: str | None = None

@@ -1,0 +1,4 @@
+from services.registry.db.models import metadata
+from services.runtime.migrations import run_env
+
+run_env(metadata)

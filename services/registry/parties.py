@@ -1,0 +1,276 @@
+"""Registry use cases for units and users: one transaction each, with the
+state change, its outbox event and its audit row."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from contracts import registry as ev
+from contracts.envelope import new_event_id
+from services.registry.db.models import units, users
+from services.registry.domain import identifiers
+from services.registry.domain.parties import (
+    SpecialClass,
+    UnitKind,
+    UnitStatus,
+    UserClass,
+    UserKind,
+    check_decidable,
+    check_reason,
+    check_user_classes,
+)
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.outbox import Actor
+from services.runtime.service_db import ServiceDatabase
+
+
+def _domain(exc: Any) -> DomainError:
+    """The pure domain's identifier errors, as HTTP-renderable errors."""
+    return DomainError(exc.code, exc.message_zh, exc.message_en)
+
+
+def _credit_code(raw: str) -> str:
+    try:
+        return identifiers.validate_credit_code(raw)
+    except identifiers.InvalidCreditCode as exc:
+        raise _domain(exc) from exc
+
+
+def _unit_snapshot(row: RowMapping) -> dict[str, Any]:
+    return {
+        "unit_id": row["id"],
+        "version": row["version"],
+        "name": row["name"],
+        "credit_code": row["credit_code"],
+        "kind": row["kind"],
+        "parent_unit_id": row["parent_unit_id"],
+        "county_code": row["county_code"],
+        "department": row["department"],
+        "status": row["status"],
+        "accepts_vouchers": row["accepts_vouchers"],
+    }
+
+
+def _user_snapshot(row: RowMapping) -> dict[str, Any]:
+    return {
+        "user_id": row["id"],
+        "version": row["version"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "credit_code": row["credit_code"],
+        "classes": list(row["classes"]),
+        "special_classes": list(row["special_classes"]),
+        "in_xuchang": row["in_xuchang"],
+        "verified": row["verified"],
+    }
+
+
+async def apply_unit(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    *,
+    name: str,
+    credit_code: str,
+    kind: UnitKind,
+    parent_unit_id: str | None,
+    county_code: str | None,
+    department: str | None,
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        if parent_unit_id is not None:
+            parent = (await s.execute(select(units).where(units.c.id == parent_unit_id))).mappings().first()
+            if parent is None:
+                raise NotFound("unit", "单位", parent_unit_id)
+            if parent["kind"] != UnitKind.UNIVERSITY or kind is not UnitKind.COLLEGE:
+                raise DomainError(
+                    "unit.parent_not_university",
+                    "只有高校的二级学院可以作为独立管理单位登记在高校之下（细则第十三条）",
+                    "only a university's college may be registered under a parent unit (R13)",
+                )
+            code = parent["credit_code"]
+        else:
+            if kind is UnitKind.COLLEGE:
+                raise DomainError("unit.college_needs_parent", "二级学院必须指明所属高校", "a college must name its university")
+            code = _credit_code(credit_code)
+            taken = await s.execute(select(units.c.id).where(units.c.credit_code == code, units.c.parent_unit_id.is_(None)))
+            if taken.first() is not None:
+                raise Conflict("unit.duplicate_credit_code", f"统一社会信用代码 {code} 已登记", f"credit code {code} is already registered")
+        row = {
+            "id": new_event_id(),
+            "name": name,
+            "credit_code": code,
+            "kind": str(kind),
+            "parent_unit_id": parent_unit_id,
+            "county_code": county_code,
+            "department": department,
+            "status": str(UnitStatus.APPLIED),
+            "accepts_vouchers": False,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await s.execute(insert(units).values(**row))
+        snap = _unit_snapshot(row)  # type: ignore[arg-type]
+        await uow.emit(ev.UnitApplied(**snap))
+        await uow.audit("unit.apply", "unit", row["id"], after=snap)
+    return snap
+
+
+async def decide_unit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, approve: bool, reason: str | None) -> dict[str, Any]:
+    reason = check_reason(reason, required=not approve)
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().first()
+        if row is None:
+            raise NotFound("unit", "单位", unit_id)
+        check_decidable(row["status"])
+        status = UnitStatus.APPROVED if approve else UnitStatus.REJECTED
+        changed = await s.execute(
+            update(units)
+            .where(units.c.id == unit_id, units.c.version == row["version"])
+            .values(status=str(status), version=row["version"] + 1, updated_at=now, decided_by=actor.subject, decided_at=now, decision_reason=reason)
+        )
+        if changed.rowcount != 1:
+            raise Conflict("unit.concurrent_change", "该单位正被他人修改，请刷新后重试", "the unit changed meanwhile; reload and retry")
+        after = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().one()
+        snap = _unit_snapshot(after)
+        await uow.emit(ev.UnitApproved(**snap, reason=reason) if approve else ev.UnitRejected(**snap, reason=reason or ""))
+        await uow.audit("unit.approve" if approve else "unit.reject", "unit", unit_id, reason=reason, before=_unit_snapshot(row), after=snap)
+    return snap
+
+
+async def get_unit(db: ServiceDatabase, unit_id: str) -> dict[str, Any]:
+    async with db.read() as s:
+        row = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().first()
+    if row is None:
+        raise NotFound("unit", "单位", unit_id)
+    return _unit_snapshot(row)
+
+
+async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+    q = select(units)
+    c = select(func.count()).select_from(units)
+    if status:
+        q, c = q.where(units.c.status == status), c.where(units.c.status == status)
+    async with db.read() as s:
+        total = (await s.execute(c)).scalar_one()
+        rows = (await s.execute(q.order_by(units.c.created_at, units.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
+    return [_unit_snapshot(r) for r in rows], total
+
+
+def _leader_digest(key: str, id_number: str) -> str:
+    return hmac.new(key.encode(), id_number.encode(), hashlib.sha256).hexdigest()
+
+
+def _mask_id(id_number: str) -> str:
+    return f"{id_number[:3]}{'*' * (len(id_number) - 7)}{id_number[-4:]}"
+
+
+async def register_user(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    *,
+    pii_key: str,
+    city_prefix: str,
+    name: str,
+    kind: UserKind,
+    credit_code: str | None,
+    classes: list[UserClass],
+    special_classes: list[SpecialClass],
+    leader_name: str | None,
+    leader_id_number: str | None,
+    incubator_credit_code: str | None,
+) -> dict[str, Any]:
+    check_user_classes(kind, classes, special_classes)
+    now = datetime.now(UTC)
+    row: dict[str, Any] = {
+        "id": new_event_id(),
+        "name": name,
+        "kind": str(kind),
+        "credit_code": None,
+        "leader_name": None,
+        "leader_id_digest": None,
+        "leader_id_masked": None,
+        "incubator_credit_code": None,
+        "classes": [str(c) for c in classes],
+        "special_classes": [str(c) for c in special_classes],
+        "verified": False,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if kind is UserKind.ENTERPRISE:
+        if not credit_code:
+            raise DomainError("user.credit_code_required", "企业用户必须填写统一社会信用代码", "an enterprise needs its credit code")
+        row["credit_code"] = _credit_code(credit_code)
+        row["in_xuchang"] = identifiers.registered_in(row["credit_code"], city_prefix)
+    else:
+        # a team registers through its leader's identity and its incubator (R4)
+        if not (leader_name and leader_id_number and incubator_credit_code):
+            raise DomainError(
+                "user.team_fields_required",
+                "创新创业团队须填写负责人姓名、身份证号和认定孵化载体的信用代码",
+                "a team needs its leader's name and identity number and its incubator's credit code",
+            )
+        try:
+            id_number = identifiers.validate_resident_id(leader_id_number)
+        except identifiers.InvalidIdentityNumber as exc:
+            raise _domain(exc) from exc
+        row["leader_name"] = leader_name
+        row["leader_id_digest"] = _leader_digest(pii_key, id_number)
+        row["leader_id_masked"] = _mask_id(id_number)
+        row["incubator_credit_code"] = _credit_code(incubator_credit_code)
+        row["in_xuchang"] = identifiers.registered_in(row["incubator_credit_code"], city_prefix)
+    try:
+        async with db.unit_of_work(actor, correlation_id) as uow:
+            await uow.session.execute(insert(users).values(**row))
+            snap = _user_snapshot(row)  # type: ignore[arg-type]
+            await uow.emit(ev.UserRegistered(**snap))
+            await uow.audit("user.register", "user", row["id"], after=snap)
+    except IntegrityError as exc:
+        raise Conflict("user.duplicate", "该企业或团队负责人已注册", "this enterprise or team leader is already registered") from exc
+    return snap
+
+
+async def verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> dict[str, Any]:
+    reason = check_reason(reason, required=False)
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
+        if row is None:
+            raise NotFound("user", "用户", user_id)
+        if row["verified"]:
+            raise Conflict("user.already_verified", "该用户已通过审核", "the user is already verified")
+        changed = await s.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.version == row["version"])
+            .values(verified=True, version=row["version"] + 1, updated_at=now, verified_by=actor.subject, verified_at=now)
+        )
+        if changed.rowcount != 1:
+            raise Conflict("user.concurrent_change", "该用户正被他人修改，请刷新后重试", "the user changed meanwhile; reload and retry")
+        after = (await s.execute(select(users).where(users.c.id == user_id))).mappings().one()
+        snap = _user_snapshot(after)
+        await uow.emit(ev.UserVerified(**snap))
+        await uow.audit("user.verify", "user", user_id, reason=reason, before=_user_snapshot(row), after=snap)
+    return snap
+
+
+async def get_user(db: ServiceDatabase, user_id: str) -> dict[str, Any]:
+    async with db.read() as s:
+        row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
+    if row is None:
+        raise NotFound("user", "用户", user_id)
+    return {**_user_snapshot(row), "leader_name": row["leader_name"], "leader_id_masked": row["leader_id_masked"]}

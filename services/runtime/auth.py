@@ -1,0 +1,144 @@
+"""Bearer tokens (JWT) carrying the caller's role and organisation, and the
+guards with which every endpoint declares who may call it.
+
+Locally issued tokens are HS256 with the key from settings (``xciss token``);
+production can instead verify RS/ES tokens from an external OpenID Connect
+issuer's JWKS (``XCISS_OIDC_JWKS_URL``).
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from typing import Any
+
+import jwt
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from services.runtime.settings import Settings
+
+
+class Role(StrEnum):
+    ANONYMOUS = "anonymous"
+    USER = "user"
+    UNIT = "unit"
+    DEPARTMENT = "department"
+    CENTER = "center"
+    BUREAU = "bureau"
+    FINANCE = "finance"
+    EXPERT = "expert"
+    PARTNER = "partner"
+    SYSADMIN = "sysadmin"
+    SECADMIN = "secadmin"
+    AUDITOR = "auditor"
+    SERVICE = "service"
+
+
+#: Marker for endpoints anybody may call, the public included.
+PUBLIC = "public"
+
+
+class Principal(msgspec.Struct, frozen=True):
+    subject: str
+    role: Role
+    org: str | None = None
+    name: str | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.role is not Role.ANONYMOUS
+
+
+ANONYMOUS = Principal(subject="anonymous", role=Role.ANONYMOUS)
+
+
+class TokenError(Exception):
+    pass
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.oidc_jwks_url) if settings.oidc_jwks_url else None
+
+    def verify(self, token: str) -> Principal:
+        s = self.settings
+        try:
+            if self._jwks is not None:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=["RS256", "ES256", "PS256"],
+                    audience=s.oidc_audience,
+                    issuer=s.oidc_issuer,
+                    options={"require": ["exp", "sub"]},
+                )
+            else:
+                claims = jwt.decode(
+                    token,
+                    s.signing_key(),
+                    algorithms=["HS256"],
+                    audience=s.jwt_audience,
+                    issuer=s.jwt_issuer,
+                    options={"require": ["exp", "sub"]},
+                )
+        except jwt.PyJWTError as exc:
+            raise TokenError(str(exc)) from exc
+        try:
+            role = Role(claims.get(s.role_claim, ""))
+        except ValueError as exc:
+            raise TokenError(f"unknown role {claims.get(s.role_claim)!r}") from exc
+        if role is Role.ANONYMOUS:
+            raise TokenError("a token cannot carry the anonymous role")
+        org = claims.get(s.org_claim)
+        return Principal(subject=str(claims["sub"]), role=role, org=str(org) if org is not None else None, name=claims.get("name"))
+
+
+def issue_token(settings: Settings, *, subject: str, role: Role | str, org: str | None = None, name: str | None = None, ttl_s: int = 8 * 3600) -> str:
+    """A locally signed token (development and service-to-service use)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        settings.role_claim: str(Role(role)),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_s,
+    }
+    if org is not None:
+        claims[settings.org_claim] = org
+    if name is not None:
+        claims["name"] = name
+    return jwt.encode(claims, settings.signing_key(), algorithm="HS256")
+
+
+def access(*roles: Role | str) -> dict[str, Any]:
+    """Keyword arguments for a route decorator: who may call the endpoint.
+
+    ``@get("/x", operation_id="x", **access(Role.CENTER, Role.BUREAU))`` or
+    ``**access(PUBLIC)``. The declared roles are kept in ``opt["access"]`` so a
+    test can check that every endpoint declares them.
+    """
+    if not roles:
+        raise ValueError("declare at least one role or PUBLIC")
+    names = tuple(str(r) for r in roles)
+    if PUBLIC in names:
+        return {"opt": {"access": (PUBLIC,)}, "guards": []}
+    allowed = frozenset(Role(r) for r in names)
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        principal: Principal = connection.scope.get("user") or ANONYMOUS
+        if not principal.authenticated:
+            raise NotAuthorizedException("authentication required")
+        if principal.role not in allowed:
+            raise PermissionDeniedException(f"role {principal.role} may not call this endpoint")
+
+    return {"opt": {"access": names}, "guards": [guard]}
+
+
+def principal_of(connection: ASGIConnection) -> Principal:
+    return connection.scope.get("user") or ANONYMOUS

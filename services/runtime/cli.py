@@ -1,0 +1,221 @@
+"""The ``xciss`` command.
+
+    xciss up                      the whole platform on this machine
+    xciss migrate [SERVICE ...]   run alembic migrations
+    xciss streams                 declare every stream (a Kubernetes Job runs this)
+    xciss run SERVICE             api + worker + relay of one service in one process
+    xciss serve|worker|relay SERVICE   one process role (containers)
+    xciss token --role ROLE       a development bearer token
+    xciss dlq list | replay       inspect and replay dead letters
+    xciss asyncapi [--check]      (re)generate contracts/asyncapi.yaml
+    xciss makemigration SERVICE -m MESSAGE
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from services.runtime.settings import SERVICES, Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"xciss: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _services(names: Sequence[str]) -> list[str]:
+    chosen = list(names) or list(SERVICES)
+    bad = [n for n in chosen if n not in SERVICES]
+    if bad:
+        print(f"xciss: unknown service(s) {', '.join(bad)}; choose from {', '.join(SERVICES)}", file=sys.stderr)
+        raise SystemExit(2)
+    return chosen
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.runtime.migrations import upgrade
+
+    settings = _settings()
+    for s in _services(args.services):
+        upgrade(s, settings.database_url(s))
+        print(f"{s}: migrated ({_redact(settings.database_url(s))})")
+    return 0
+
+
+def cmd_streams(args: argparse.Namespace) -> int:
+    from services.runtime.service import declare_streams
+
+    settings = _settings()
+    if not settings.nats_url:
+        print("xciss: XCISS_NATS_URL is required", file=sys.stderr)
+        return 2
+    asyncio.run(declare_streams(settings, _services(args.services)))
+    print("streams declared")
+    return 0
+
+
+def _run_roles(service: str, roles: Sequence[str]) -> int:
+    from services.runtime.process import run_service
+
+    settings = _settings()
+    _services([service])
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        parent = os.environ.get("XCISS_PARENT_PID")
+        if parent:
+            asyncio.create_task(_watch_parent(int(parent), stop))
+        await run_service(service, settings, roles, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+async def _watch_parent(pid: int, stop: asyncio.Event) -> None:
+    """Under ``xciss up``: stop when the parent is gone, so nothing is orphaned."""
+    while not stop.is_set():
+        if os.getppid() != pid:
+            stop.set()
+            return
+        await asyncio.sleep(0.5)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from services.runtime.auth import Role, issue_token
+
+    settings = _settings()
+    try:
+        role = Role(args.role)
+    except ValueError:
+        print(f"xciss: unknown role {args.role!r}; one of {', '.join(r.value for r in Role if r is not Role.ANONYMOUS)}", file=sys.stderr)
+        return 2
+    print(issue_token(settings, subject=args.sub or f"dev-{role}", role=role, org=args.org, name=args.name, ttl_s=args.ttl))
+    return 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from services.runtime import deadletters
+
+    settings = _settings()
+    if not settings.nats_url:
+        print("xciss: XCISS_NATS_URL is required", file=sys.stderr)
+        return 2
+    if args.dlq_cmd == "list":
+        rows = asyncio.run(deadletters.list_dead_letters(settings.nats_url))
+        if not rows:
+            print("no dead letters")
+        for r in rows:
+            print(f"{r.seq}\t{r.consumer}\t{r.subject}\tattempts={r.attempts}\tevent={r.event_id}\t{r.error}")
+        return 0
+    seqs = None if args.all else [int(s) for s in args.seq]
+    if seqs is None and not args.all:
+        print("xciss: give sequence numbers or --all", file=sys.stderr)
+        return 2
+    n = asyncio.run(deadletters.replay(settings.nats_url, seqs))
+    print(f"replayed {n} message(s)")
+    return 0
+
+
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    from contracts.asyncapi import DOCUMENT_PATH, render
+
+    text = render()
+    if args.check:
+        current = DOCUMENT_PATH.read_text(encoding="utf-8") if DOCUMENT_PATH.exists() else ""
+        if current != text:
+            print(f"{DOCUMENT_PATH} is stale: run `xciss asyncapi`", file=sys.stderr)
+            return 1
+        print(f"{DOCUMENT_PATH} is up to date")
+        return 0
+    DOCUMENT_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {DOCUMENT_PATH}")
+    return 0
+
+
+def cmd_makemigration(args: argparse.Namespace) -> int:
+    from services.runtime.migrations import revision, upgrade
+
+    _services([args.service])
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'scratch.db'}"
+        upgrade(args.service, url)
+        revision(args.service, url, args.message)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from services.runtime.up import up
+
+    return up(_settings(), with_demo=not args.no_demo)
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="xciss", description="Xuchang research-instrument sharing platform")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    up_p = sub.add_parser("up", help="run the whole platform on this machine")
+    up_p.add_argument("--no-demo", action="store_true", help="(reserved) do not load demo data")
+    up_p.set_defaults(fn=cmd_up)
+    m = sub.add_parser("migrate", help="run database migrations")
+    m.add_argument("services", nargs="*")
+    m.set_defaults(fn=cmd_migrate)
+    st = sub.add_parser("streams", help="declare the JetStream streams")
+    st.add_argument("services", nargs="*")
+    st.set_defaults(fn=cmd_streams)
+    for name, roles, help_ in (
+        ("run", ("api", "worker", "relay"), "api, worker and relay in one process"),
+        ("serve", ("api",), "the HTTP API"),
+        ("worker", ("worker",), "the event consumers"),
+        ("relay", ("relay",), "the outbox relay"),
+    ):
+        sp = sub.add_parser(name, help=help_)
+        sp.add_argument("service", choices=SERVICES)
+        sp.set_defaults(fn=lambda a, roles=roles: _run_roles(a.service, roles))
+    t = sub.add_parser("token", help="issue a development bearer token")
+    t.add_argument("--role", required=True)
+    t.add_argument("--org", default=None, help="organisation id (unit, user, department code)")
+    t.add_argument("--sub", default=None, help="subject (account name)")
+    t.add_argument("--name", default=None)
+    t.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    t.set_defaults(fn=cmd_token)
+    d = sub.add_parser("dlq", help="dead letters")
+    dsub = d.add_subparsers(dest="dlq_cmd", required=True)
+    dsub.add_parser("list")
+    r = dsub.add_parser("replay")
+    r.add_argument("seq", nargs="*")
+    r.add_argument("--all", action="store_true")
+    d.set_defaults(fn=cmd_dlq)
+    a = sub.add_parser("asyncapi", help="generate the AsyncAPI document from contracts/")
+    a.add_argument("--check", action="store_true", help="fail if the checked-in document is stale")
+    a.set_defaults(fn=cmd_asyncapi)
+    mm = sub.add_parser("makemigration", help="autogenerate a migration for a service")
+    mm.add_argument("service", choices=SERVICES)
+    mm.add_argument("-m", "--message", required=True)
+    mm.set_defaults(fn=cmd_makemigration)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=os.environ.get("XCISS_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    raise SystemExit(args.fn(args))
+
+
+if __name__ == "__main__":
+    main()

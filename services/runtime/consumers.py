@@ -1,0 +1,224 @@
+"""Consuming events: pull consumers with durable names, an idempotent inbox,
+redelivery with backoff, and a dead-letter stream for what keeps failing.
+
+FastStream's default for NATS terminates a message when the handler raises;
+here acks are manual: success acks, a failure is nak'ed with a growing delay,
+and after ``consumer_max_attempts`` the message is parked in ``DEADLETTER``
+with its error, then acked. The server-side ``max_deliver`` is unlimited so a
+crash on the last attempt cannot drop a message silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import nats
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from contracts.envelope import Event, decode
+from contracts.subjects import deadletter_subject, durable_name, producer_of, stream_name
+from services.runtime import telemetry
+from services.runtime.outbox import SYSTEM, UnitOfWork, connect_nats
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
+from services.runtime.streams import deadletter_stream_config, ensure_stream
+
+log = logging.getLogger("xciss.consumers")
+
+Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """``handler(uow, event)`` runs in the same transaction as the inbox row."""
+
+    event_type: type[Event]
+    handler: Handler
+
+    @property
+    def subject(self) -> str:
+        return self.event_type.subject
+
+
+class Outcome:
+    DONE = "done"
+    DUPLICATE = "duplicate"
+    RETRY = "retry"
+    PARKED = "parked"
+
+
+class Worker:
+    """Runs a service's subscriptions on one FastStream broker."""
+
+    def __init__(self, service: str, settings: Settings, db: ServiceDatabase, subscriptions: list[Subscription], nats_url: str):
+        self.service = service
+        self.settings = settings
+        self.db = db
+        self.subscriptions = subscriptions
+        self.nats_url = nats_url
+        self.broker: NatsBroker | None = None
+        self._nc: nats.NATS | None = None
+        self.outcomes: dict[str, int] = {}
+
+    def backoff(self, attempt: int) -> float:
+        steps = self.settings.consumer_backoff_s
+        return steps[min(attempt - 1, len(steps) - 1)] if steps else 1.0
+
+    def _build_broker(self) -> NatsBroker:
+        broker = NatsBroker(
+            self.nats_url,
+            name=f"xciss-{self.service}-worker",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            graceful_timeout=self.settings.graceful_timeout_s,
+            logger=None,
+        )
+        for sub in self.subscriptions:
+            durable = durable_name(self.service, sub.subject)
+            broker.subscriber(
+                sub.subject,
+                stream=JStream(stream_name(producer_of(sub.subject)), declare=False),
+                durable=durable,
+                pull_sub=PullSub(batch_size=self.settings.consumer_batch, timeout=1.0),
+                config=ConsumerConfig(
+                    durable_name=durable,
+                    ack_policy=JsAckPolicy.EXPLICIT,
+                    ack_wait=self.settings.consumer_ack_wait_s,
+                    max_deliver=-1,
+                    deliver_policy=DeliverPolicy.ALL,
+                    filter_subject=sub.subject,
+                ),
+                ack_policy=AckPolicy.MANUAL,
+                include_in_schema=False,
+            )(self._make_handler(sub, durable))
+        return broker
+
+    def _make_handler(self, sub: Subscription, durable: str) -> Callable[..., Awaitable[None]]:
+        async def on_message(msg: NatsMessage) -> None:
+            outcome = await self.process(sub, durable, msg.raw_message)
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+        on_message.__name__ = f"on_{durable.replace('-', '_')}"
+        return on_message
+
+    async def process(self, sub: Subscription, durable: str, raw: Any) -> str:
+        """Handle one delivery and ack, nak or park it. Never raises."""
+        headers = dict(raw.headers or {})
+        attempt = raw.metadata.num_delivered if raw.metadata else 1
+        parent = telemetry.context_from(headers)
+        with telemetry.tracer().start_as_current_span(f"{sub.subject} process", context=parent, kind=SpanKind.CONSUMER) as span:
+            span.set_attribute("messaging.system", "nats")
+            span.set_attribute("messaging.destination.name", sub.subject)
+            span.set_attribute("messaging.consumer.group.name", durable)
+            span.set_attribute("messaging.delivery.attempt", attempt)
+            try:
+                event = decode(raw.data, sub.event_type)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                # a malformed message never gets better: park it at once
+                await self._park(durable, raw, f"undecodable: {exc}", attempt)
+                await raw.ack()
+                span.set_status(Status(StatusCode.ERROR, "undecodable"))
+                return Outcome.PARKED
+            span.set_attribute("messaging.message.id", event.event_id)
+            try:
+                outcome = await self._apply(sub, durable, event)
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                if attempt >= self.settings.consumer_max_attempts:
+                    error = "".join(traceback.format_exception_only(exc)).strip()
+                    log.error("%s: giving up on %s after %d attempts: %s", durable, event.event_id, attempt, error)
+                    await self._park(durable, raw, error, attempt, event_id=event.event_id)
+                    await raw.ack()
+                    return Outcome.PARKED
+                delay = self.backoff(attempt)
+                log.warning("%s: attempt %d on %s failed (%s); redelivery in %.1fs", durable, attempt, event.event_id, exc, delay)
+                await raw.nak(delay=delay)
+                return Outcome.RETRY
+            await raw.ack()
+            return outcome
+
+    async def _apply(self, sub: Subscription, durable: str, event: Event) -> str:
+        inbox = self.db.metadata.tables["inbox"]
+        try:
+            async with self.db.unit_of_work(SYSTEM, correlation_id=event.correlation_id, causation_id=event.event_id) as uow:
+                seen = await uow.session.execute(select(inbox.c.event_id).where(inbox.c.consumer == durable, inbox.c.event_id == event.event_id))
+                if seen.first() is not None:
+                    return Outcome.DUPLICATE
+                await uow.session.execute(
+                    insert(inbox).values(consumer=durable, event_id=event.event_id, subject=sub.subject, processed_at=datetime.now(UTC))
+                )
+                await sub.handler(uow, event)
+        except IntegrityError:
+            # a concurrent delivery of the same event committed first
+            async with self.db.read() as s:
+                seen = await s.execute(select(inbox.c.event_id).where(inbox.c.consumer == durable, inbox.c.event_id == event.event_id))
+                if seen.first() is not None:
+                    return Outcome.DUPLICATE
+            raise
+        return Outcome.DONE
+
+    async def _park(self, durable: str, raw: Any, error: str, attempt: int, event_id: str | None = None) -> None:
+        assert self._nc is not None
+        js = self._nc.jetstream()
+        seq = raw.metadata.sequence.stream if raw.metadata else 0
+        headers = {
+            "Nats-Msg-Id": f"dl:{durable}:{seq}",
+            "Xciss-Original-Subject": raw.subject,
+            "Xciss-Consumer": durable,
+            "Xciss-Service": self.service,
+            "Xciss-Error": error[:4000],
+            "Xciss-Attempts": str(attempt),
+            "Xciss-Stream-Seq": str(seq),
+            "Xciss-Parked-At": datetime.now(UTC).isoformat(),
+        }
+        if event_id:
+            headers["Xciss-Event-Id"] = event_id
+        for k in ("traceparent", "tracestate"):
+            if raw.headers and k in raw.headers:
+                headers[k] = raw.headers[k]
+        await js.publish(deadletter_subject(self.service, durable), raw.data, headers=headers)
+
+    async def start(self) -> None:
+        self._nc = await connect_nats(self.nats_url, f"xciss-{self.service}-dlq")
+        await ensure_stream(self._nc.jetstream(), deadletter_stream_config(self.settings))
+        self.broker = self._build_broker()
+        delay = 0.2
+        while True:  # the producers' streams may not exist yet
+            try:
+                await self.broker.start()
+                return
+            except Exception as exc:
+                log.warning("%s worker: cannot bind consumers yet (%s); retrying in %.1fs", self.service, exc, delay)
+                await self.broker.stop()
+                self.broker = self._build_broker()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def stop(self) -> None:
+        """Finish in-flight handlers (up to the graceful timeout), then close."""
+        if self.broker is not None:
+            await self.broker.stop()
+        if self._nc is not None and not self._nc.is_closed:
+            await self._nc.drain()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()

@@ -1,0 +1,143 @@
+"""Database engines and the tables every service has: outbox, inbox, audit log.
+
+Each service owns its own database. SQLite (a file under the data directory)
+is the default; PostgreSQL is used when the service's URL says so. The same
+code and the same tests run on both.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    event,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+#: Constraint names that alembic and both databases agree on.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: An auto-incrementing 64-bit key (SQLite only auto-increments INTEGER).
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def new_metadata() -> MetaData:
+    """A service's metadata with the runtime's tables already in it."""
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    add_runtime_tables(md)
+    return md
+
+
+def add_runtime_tables(md: MetaData) -> None:
+    Table(
+        "outbox",
+        md,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("subject", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("headers", JSON, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("published_at", UtcDateTime, nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text, nullable=True),
+        Index("ix_outbox_pending", "published_at", "id"),
+    )
+    Table(
+        "inbox",
+        md,
+        Column("consumer", String(120), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("subject", String(200), nullable=False),
+        Column("processed_at", UtcDateTime, nullable=False),
+    )
+    Table(
+        "audit_log",
+        md,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("at", UtcDateTime, nullable=False),
+        Column("actor", String(200), nullable=False),
+        Column("actor_role", String(40), nullable=False),
+        Column("action", String(120), nullable=False),
+        Column("object_type", String(60), nullable=False),
+        Column("object_id", String(64), nullable=False),
+        Column("reason", Text, nullable=True),
+        Column("before", JSON, nullable=True),
+        Column("after", JSON, nullable=True),
+        Column("correlation_id", String(64), nullable=True),
+        Index("ix_audit_log_object", "object_type", "object_id"),
+    )
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and IMMEDIATE writes."""
+    if is_sqlite(url):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # take transaction control from the driver so BEGIN IMMEDIATE is ours:
+        # a write transaction then waits for the lock instead of failing with
+        # "database is locked" when it upgrades from a read.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,218 @@
+"""The HTTP side every service shares: app factory plumbing, problem details,
+authentication, tracing, correlation ids, ``/health`` and ``/ready``.
+
+Handlers stay thin: they translate the request, call a use case, translate the
+result. Errors become RFC 9457 problem details with a stable ``code`` and a
+Chinese and an English message.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.datastructures import MutableScopeHeaders
+from litestar.di import Provide
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from services.runtime import telemetry
+from services.runtime.auth import ANONYMOUS, PUBLIC, Principal, TokenError, TokenVerifier, access
+from services.runtime.errors import DomainError
+from services.runtime.outbox import Actor
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
+
+log = logging.getLogger("xciss.http")
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, code: str, message_zh: str, message_en: str, **extra: Any) -> Response:
+    body = {
+        "type": f"https://xciss.cn/problems/{code}",
+        "title": message_en,
+        "status": status,
+        "code": code,
+        "message_zh": message_zh,
+        "message_en": message_en,
+        **extra,
+    }
+    return Response(content=body, status_code=status, media_type=PROBLEM)
+
+
+def _domain_error(_: Request, exc: DomainError) -> Response:
+    extra = {"details": exc.details} if exc.details else {}
+    return problem(exc.status, exc.code, exc.message_zh, exc.message_en, **extra)
+
+
+def _validation_error(_: Request, exc: ValidationException) -> Response:
+    return problem(
+        400,
+        "request.invalid",
+        "请求数据不符合要求，请检查各字段",
+        f"the request is not valid: {exc.detail}",
+        errors=exc.extra if isinstance(exc.extra, list) else [],
+    )
+
+
+def _http_error(_: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, NotAuthorizedException):
+        return problem(401, "auth.unauthenticated", "请先登录（缺少或无效的访问令牌）", f"authentication required: {exc.detail}")
+    if isinstance(exc, PermissionDeniedException):
+        return problem(403, "auth.forbidden", "当前角色无权执行此操作", f"forbidden: {exc.detail}")
+    if isinstance(exc, NotFoundException):
+        return problem(404, "request.not_found", "请求的地址或对象不存在", "not found")
+    status = exc.status_code
+    if status == 405:
+        return problem(405, "request.method_not_allowed", "不支持该请求方法", "method not allowed")
+    if status == 413:
+        return problem(413, "request.too_large", "请求内容过大", "request body too large")
+    if status < 500:
+        return problem(status, "request.rejected", "请求被拒绝", str(exc.detail))
+    log.error("HTTP %s: %s", status, exc.detail)
+    return problem(status, "internal.error", "服务器内部错误，请稍后重试", "internal error; please retry later")
+
+
+def _unexpected(_: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "internal.error", "服务器内部错误，请稍后重试", "internal error; please retry later")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: _domain_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}
+
+
+def auth_and_trace_middleware(verifier: TokenVerifier, service: str) -> Callable[[ASGIApp], ASGIApp]:
+    """Sets ``scope['user']`` from the bearer token, opens the server span and
+    stamps a correlation id on request and response."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            correlation = headers.get("x-correlation-id") or str(uuid.uuid4())
+            scope.setdefault("state", {})["correlation_id"] = correlation
+            parent = telemetry.context_from(headers)
+            name = f"{scope['method']} {scope['path']}"
+            with telemetry.tracer().start_as_current_span(name, context=parent, kind=SpanKind.SERVER) as span:
+                span.set_attribute("http.request.method", scope["method"])
+                span.set_attribute("url.path", scope["path"])
+                span.set_attribute("xciss.service", service)
+                span.set_attribute("xciss.correlation_id", correlation)
+
+                async def send_wrapper(message: Message) -> None:
+                    if message["type"] == "http.response.start":
+                        MutableScopeHeaders.from_message(message)["X-Correlation-Id"] = correlation
+                        span.set_attribute("http.response.status_code", message["status"])
+                        if message["status"] >= 500:
+                            span.set_status(Status(StatusCode.ERROR))
+                    await send(message)
+
+                auth = headers.get("authorization")
+                scope["user"] = ANONYMOUS
+                if auth:
+                    scheme, _, token = auth.partition(" ")
+                    try:
+                        if scheme.lower() != "bearer" or not token:
+                            raise TokenError("expected 'Bearer <token>'")
+                        scope["user"] = verifier.verify(token.strip())
+                    except TokenError as exc:
+                        resp = problem(401, "auth.invalid_token", "访问令牌无效或已过期", f"invalid token: {exc}")
+                        await resp.to_asgi_response(app=None, request=None)(scope, receive, send_wrapper)  # type: ignore[arg-type]
+                        return
+                await app(scope, receive, send_wrapper)
+
+        return middleware
+
+    return factory
+
+
+def actor_of(request: Request) -> Actor:
+    p: Principal = request.scope.get("user") or ANONYMOUS
+    return Actor(subject=p.subject, role=str(p.role), org=p.org)
+
+
+def correlation_of(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("correlation_id")
+
+
+ReadyCheck = Callable[[], Awaitable[None]]
+
+
+def health_handlers(db: ServiceDatabase, checks: dict[str, ReadyCheck]) -> list[Any]:
+    @get("/health", operation_id="health", tags=["operations"], **access(PUBLIC))
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @get("/ready", operation_id="ready", tags=["operations"], **access(PUBLIC))
+    async def ready() -> Response:
+        """Readiness: the database and NATS answer."""
+        results: dict[str, str] = {}
+        for name, check in {"database": db.ping, **checks}.items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:  # a failing dependency is the answer, not an error
+                results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
+        ok = all(v == "ok" for v in results.values())
+        return Response({"status": "ready" if ok else "not_ready", "checks": results}, status_code=200 if ok else 503)
+
+    return [health, ready]
+
+
+def build_app(
+    service: str,
+    settings: Settings,
+    db: ServiceDatabase,
+    route_handlers: Sequence[Any],
+    *,
+    ready_checks: dict[str, ReadyCheck] | None = None,
+    on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    dependencies: dict[str, Provide] | None = None,
+    description: str = "",
+) -> Litestar:
+    verifier = TokenVerifier(settings)
+
+    async def _dispose() -> None:
+        await db.dispose()
+
+    return Litestar(
+        route_handlers=[*health_handlers(db, ready_checks or {}), *route_handlers],
+        middleware=[auth_and_trace_middleware(verifier, service)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        dependencies={"db": Provide(lambda: db, use_cache=True, sync_to_thread=False), **(dependencies or {})},
+        openapi_config=OpenAPIConfig(
+            title=f"xciss {service}",
+            version="1.0.0",
+            description=description or f"The {service} service of the xciss platform.",
+            path="/schema",
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
+            security=[{"bearer": []}],
+        ),
+        on_startup=list(on_startup),
+        on_shutdown=[*on_shutdown, _dispose],
+        request_max_body_size=10_000_000,
+        debug=False,
+        state=None,
+    )

@@ -1,0 +1,252 @@
+"""The transactional outbox: the unit of work writes events with the state
+change, and the relay publishes them to JetStream.
+
+Never publish from a request handler. ``UnitOfWork.emit`` adds a row in the
+same transaction as the change; ``OutboxRelay`` publishes each row with
+``Nats-Msg-Id = event_id``, checks the PubAck, retries with backoff and keeps
+the row until it is acknowledged. A republished row is dropped by JetStream's
+de-duplication window, and after that by every consumer's inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import nats
+from nats.js.client import JetStreamContext
+from opentelemetry.trace import SpanKind
+from sqlalchemy import MetaData, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from contracts.envelope import Event, encode
+from services.runtime import telemetry
+from services.runtime.database import is_sqlite
+
+log = logging.getLogger("xciss.outbox")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a decision: kept with every audit row."""
+
+    subject: str
+    role: str
+    org: str | None = None
+
+
+SYSTEM = Actor(subject="system", role="system")
+
+
+@dataclass
+class UnitOfWork:
+    """One transaction: state changes, the events they cause, the audit rows."""
+
+    session: AsyncSession
+    metadata: MetaData
+    actor: Actor = SYSTEM
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    emitted: list[Event] = field(default_factory=list)
+
+    async def emit(self, event: Event) -> Event:
+        changes: dict[str, Any] = {}
+        if event.correlation_id is None and self.correlation_id:
+            changes["correlation_id"] = self.correlation_id
+        if event.causation_id is None and self.causation_id:
+            changes["causation_id"] = self.causation_id
+        if changes:
+            event = msgspec.structs.replace(event, **changes)
+        outbox = self.metadata.tables["outbox"]
+        await self.session.execute(
+            insert(outbox).values(
+                event_id=event.event_id,
+                subject=type(event).subject,
+                payload=encode(event),
+                headers=telemetry.current_carrier(),
+                created_at=datetime.now(UTC),
+                attempts=0,
+            )
+        )
+        self.emitted.append(event)
+        return event
+
+    async def audit(
+        self,
+        action: str,
+        object_type: str,
+        object_id: str,
+        *,
+        reason: str | None = None,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        table = self.metadata.tables["audit_log"]
+        await self.session.execute(
+            insert(table).values(
+                at=datetime.now(UTC),
+                actor=self.actor.subject,
+                actor_role=self.actor.role,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                reason=reason,
+                before=msgspec.to_builtins(before) if before is not None else None,
+                after=msgspec.to_builtins(after) if after is not None else None,
+                correlation_id=self.correlation_id,
+            )
+        )
+
+
+async def pending_count(session: AsyncSession, metadata: MetaData) -> int:
+    outbox = metadata.tables["outbox"]
+    return (await session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))).scalar_one()
+
+
+async def connect_nats(url: str, name: str, **kw: Any) -> nats.NATS:
+    """Connect, retrying the first connection too, and reconnect forever."""
+    delay = 0.2
+    while True:
+        try:
+            return await nats.connect(
+                url,
+                name=name,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                connect_timeout=2,
+                allow_reconnect=True,
+                **kw,
+            )
+        except (OSError, nats.errors.NoServersError, asyncio.TimeoutError) as exc:
+            log.warning("%s: NATS at %s not reachable (%s); retrying in %.1fs", name, url, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+class OutboxRelay:
+    """Publishes a service's outbox rows to JetStream, in id order per batch."""
+
+    def __init__(
+        self,
+        service: str,
+        engine: AsyncEngine,
+        metadata: MetaData,
+        nats_url: str,
+        *,
+        poll_s: float = 0.1,
+        batch: int = 100,
+        publish_timeout_s: float = 5.0,
+    ):
+        self.service = service
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.outbox = metadata.tables["outbox"]
+        self.nats_url = nats_url
+        self.poll_s = poll_s
+        self.batch = batch
+        self.publish_timeout_s = publish_timeout_s
+        self._wake = asyncio.Event()
+        self._nc: nats.NATS | None = None
+        self.published = 0
+
+    def poke(self) -> None:
+        """Wake the relay now (when it shares the process with the writer)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._nc = await connect_nats(self.nats_url, f"xciss-{self.service}-relay")
+        js = self._nc.jetstream(timeout=self.publish_timeout_s)
+        backoff = self.poll_s
+        try:
+            while not stop.is_set():
+                try:
+                    sent, failed = await self.publish_batch(js)
+                except Exception:  # database trouble: keep the loop alive
+                    log.exception("%s relay: batch failed", self.service)
+                    sent, failed = 0, 1
+                if failed:
+                    backoff = min(max(backoff * 2, 0.2), 5.0)
+                elif sent:
+                    backoff = self.poll_s
+                    continue  # there may be more rows right away
+                else:
+                    backoff = self.poll_s
+                self._wake.clear()
+                waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)
+                for w in waiters:
+                    w.cancel()
+        finally:
+            await self._nc.drain() if self._nc.is_connected else await self._nc.close()
+
+    async def publish_batch(self, js: JetStreamContext) -> tuple[int, int]:
+        """Publish one batch of pending rows; returns (published, failed)."""
+        stmt = (
+            select(self.outbox.c.id, self.outbox.c.event_id, self.outbox.c.subject, self.outbox.c.payload, self.outbox.c.headers)
+            .where(self.outbox.c.published_at.is_(None))
+            .order_by(self.outbox.c.id)
+            .limit(self.batch)
+        )
+        if is_sqlite(str(self.engine.url)):
+            # SQLite has one writer: never hold its lock while talking to NATS.
+            async with self.sessions() as s:
+                rows = (await s.execute(stmt)).all()
+            if not rows:
+                return 0, 0
+            results = await self._publish(js, rows)
+            async with self.sessions() as s, s.begin():
+                await self._record(s, results)
+        else:
+            # PostgreSQL: lock the batch so a second relay skips these rows.
+            async with self.sessions() as s, s.begin():
+                rows = (await s.execute(stmt.with_for_update(skip_locked=True))).all()
+                if not rows:
+                    return 0, 0
+                results = await self._publish(js, rows)
+                await self._record(s, results)
+        ok = sum(1 for _, err in results if err is None)
+        self.published += ok
+        return ok, len(results) - ok
+
+    async def _publish(self, js: JetStreamContext, rows: list[Any]) -> list[tuple[int, str | None]]:
+        tr = telemetry.tracer()
+        futures = []
+        for row in rows:
+            parent = telemetry.context_from(row.headers)
+            with tr.start_as_current_span(f"{row.subject} publish", context=parent, kind=SpanKind.PRODUCER) as span:
+                span.set_attribute("messaging.system", "nats")
+                span.set_attribute("messaging.destination.name", row.subject)
+                span.set_attribute("messaging.message.id", row.event_id)
+                headers = telemetry.current_carrier()
+                headers["Nats-Msg-Id"] = row.event_id
+                futures.append(js.publish(row.subject, row.payload, headers=headers, timeout=self.publish_timeout_s))
+        results: list[tuple[int, str | None]] = []
+        for row, outcome in zip(rows, await asyncio.gather(*futures, return_exceptions=True), strict=True):
+            if isinstance(outcome, BaseException):
+                results.append((row.id, f"{type(outcome).__name__}: {outcome}"))
+            else:
+                results.append((row.id, None))
+        failed = [r for r in results if r[1] is not None]
+        if failed:
+            log.warning("%s relay: %d of %d publishes failed (%s)", self.service, len(failed), len(rows), failed[0][1])
+        return results
+
+    async def _record(self, s: AsyncSession, results: list[tuple[int, str | None]]) -> None:
+        now = datetime.now(UTC)
+        ok_ids = [i for i, err in results if err is None]
+        if ok_ids:
+            await s.execute(
+                update(self.outbox)
+                .where(self.outbox.c.id.in_(ok_ids))
+                .values(published_at=now, attempts=self.outbox.c.attempts + 1, last_error=None)
+            )
+        for i, err in results:
+            if err is not None:
+                await s.execute(
+                    update(self.outbox).where(self.outbox.c.id == i).values(attempts=self.outbox.c.attempts + 1, last_error=err[:2000])
+                )
+

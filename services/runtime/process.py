@@ -1,0 +1,84 @@
+"""Running a service's processes: ``api`` (HTTP), ``worker`` (consumers) and
+``relay`` (outbox), alone (containers) or together (``xciss up``).
+
+SIGINT/SIGTERM stop intake first (HTTP and consumer pulls), let in-flight
+handlers finish, then stop the relay after its current batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator, Sequence
+
+import uvicorn
+
+from services.runtime.service import create_app, create_database, create_relay, create_worker, declare_streams, load_spec
+from services.runtime.settings import Settings
+from services.runtime.telemetry import configure_telemetry
+
+log = logging.getLogger("xciss.process")
+
+ROLES = ("api", "worker", "relay")
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: this process owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_service(service: str, settings: Settings, roles: Sequence[str] = ROLES, stop: asyncio.Event | None = None) -> None:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown process role(s): {', '.join(sorted(unknown))}")
+    configure_telemetry(service)
+    spec = load_spec(service)
+    db = create_database(spec, settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    tasks: dict[str, asyncio.Task[None]] = {}
+    relay = create_relay(spec, settings, db) if "relay" in roles else None
+    worker = create_worker(spec, settings, db) if "worker" in roles else None
+    server = None
+    relay_stop, worker_stop = asyncio.Event(), asyncio.Event()
+    if "api" in roles:
+        app = create_app(spec, settings, db)
+        config = uvicorn.Config(app, host=settings.http_host, port=settings.port(service), log_level="warning", lifespan="on", access_log=False)
+        server = _QuietServer(config)
+        tasks["api"] = asyncio.create_task(server.serve(), name=f"{service}-api")
+    if relay is not None:
+        await declare_streams(settings, [service])
+        tasks["relay"] = asyncio.create_task(relay.run(relay_stop), name=f"{service}-relay")
+    if worker is not None:
+        tasks["worker"] = asyncio.create_task(worker.run(worker_stop), name=f"{service}-worker")
+
+    stop_task = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stop_task, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)
+    failed = [t for t in done if t is not stop_task]
+    for t in failed:
+        log.error("%s: %s stopped unexpectedly: %r", service, t.get_name(), t.exception())
+
+    # orderly shutdown: intake first, then in-flight work, then the relay
+    if server is not None:
+        server.should_exit = True
+    worker_stop.set()
+    if "worker" in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(tasks["worker"], timeout=settings.graceful_timeout_s + 5)
+    relay_stop.set()
+    for name, t in tasks.items():
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(t, timeout=settings.graceful_timeout_s)
+    stop_task.cancel()
+    await db.dispose()
+    if failed:
+        raise SystemExit(1)

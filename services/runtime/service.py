@@ -1,0 +1,131 @@
+"""What a service plugs into the runtime, and the pieces built from it.
+
+A service module exposes a :class:`ServiceSpec`; the runtime builds its HTTP
+app, its worker and its relay from that spec and the settings. The runtime
+never imports a service by name except through :func:`load_spec`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import nats
+from litestar import Litestar
+from litestar.di import Provide
+from sqlalchemy import MetaData
+
+from services.runtime.consumers import Subscription, Worker
+from services.runtime.http import build_app
+from services.runtime.outbox import OutboxRelay, connect_nats
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
+from services.runtime.streams import ensure_service_streams
+
+log = logging.getLogger("xciss.service")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    metadata: MetaData
+    #: builds the route handlers (controllers) of the service
+    routes: Callable[[Settings], Sequence[Any]]
+    subscriptions: Callable[[], list[Subscription]] = list
+    description: str = ""
+    dependencies: Callable[[Settings], dict[str, Provide]] = field(default=lambda _s: {})
+
+
+def load_spec(service: str) -> ServiceSpec:
+    module = importlib.import_module(f"services.{service}.app")
+    return module.SPEC
+
+
+class NatsHandle:
+    """The API process's own NATS connection, used for readiness (and later
+    for request/reply commands). It connects in the background, so the API
+    serves while NATS is down and ``/ready`` says so."""
+
+    def __init__(self, url: str | None, name: str):
+        self.url = url
+        self.name = name
+        self.nc: nats.NATS | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.url:
+            self._task = asyncio.create_task(self._connect())
+
+    async def _connect(self) -> None:
+        assert self.url
+        self.nc = await connect_nats(self.url, self.name)
+
+    async def check(self) -> None:
+        if not self.url:
+            raise RuntimeError("no NATS URL configured")
+        if self.nc is None or not self.nc.is_connected:
+            raise RuntimeError("not connected to NATS")
+        await self.nc.jetstream().account_info()
+
+    async def stop(self) -> None:
+        if self._task and not self._task.done():
+            self._task.cancel()
+        if self.nc is not None and not self.nc.is_closed:
+            await self.nc.close()
+
+
+def create_database(spec: ServiceSpec, settings: Settings) -> ServiceDatabase:
+    return ServiceDatabase(spec.name, settings.database_url(spec.name), spec.metadata)
+
+
+def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None = None) -> Litestar:
+    db = db or create_database(spec, settings)
+    nats_handle = NatsHandle(settings.nats_url, f"xciss-{spec.name}-api")
+    return build_app(
+        spec.name,
+        settings,
+        db,
+        spec.routes(settings),
+        ready_checks={"nats": nats_handle.check},
+        on_startup=[nats_handle.start],
+        on_shutdown=[nats_handle.stop],
+        dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False), **spec.dependencies(settings)},
+        description=spec.description,
+    )
+
+
+def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> Worker:
+    if not settings.nats_url:
+        raise RuntimeError("XCISS_NATS_URL is required to run a worker")
+    return Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url)
+
+
+def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> OutboxRelay:
+    if not settings.nats_url:
+        raise RuntimeError("XCISS_NATS_URL is required to run a relay")
+    relay = OutboxRelay(
+        spec.name,
+        db.engine,
+        db.metadata,
+        settings.nats_url,
+        poll_s=settings.outbox_poll_s,
+        batch=settings.outbox_batch,
+        publish_timeout_s=settings.publish_timeout_s,
+    )
+    db.on_events.append(relay.poke)
+    return relay
+
+
+async def declare_streams(settings: Settings, services: Sequence[str]) -> None:
+    """Each owner's stream plus the dead-letter stream (``xciss streams``)."""
+    assert settings.nats_url
+    nc = await connect_nats(settings.nats_url, "xciss-streams")
+    try:
+        for s in services:
+            await ensure_service_streams(nc.jetstream(), s, settings)
+    finally:
+        await nc.close()

@@ -1,0 +1,46 @@
+"""A service's database handle: engine, sessions, and units of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.runtime.database import create_engine, session_factory
+from services.runtime.outbox import SYSTEM, Actor, UnitOfWork
+
+
+class ServiceDatabase:
+    def __init__(self, service: str, url: str, metadata: MetaData):
+        self.service = service
+        self.url = url
+        self.metadata = metadata
+        self.engine = create_engine(url)
+        self.sessions = session_factory(self.engine)
+        #: called after every commit that emitted events (wakes an in-process relay)
+        self.on_events: list[Callable[[], None]] = []
+
+    @asynccontextmanager
+    async def unit_of_work(self, actor: Actor = SYSTEM, correlation_id: str | None = None, causation_id: str | None = None) -> AsyncIterator[UnitOfWork]:
+        """One transaction: commits on success, rolls back on any exception."""
+        async with self.sessions() as session:
+            async with session.begin():
+                uow = UnitOfWork(session, self.metadata, actor=actor, correlation_id=correlation_id, causation_id=causation_id)
+                yield uow
+            if uow.emitted:
+                for cb in self.on_events:
+                    cb()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,144 @@
+"""Settings from environment variables, read once and passed into factories.
+
+Nothing reads the environment at import time: ``Settings.from_env()`` is called
+by the command line (or by a test with its own mapping).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+SERVICES: tuple[str, ...] = ("registry", "vouchers", "evaluation", "payments")
+
+DEFAULT_PORTS: dict[str, int] = {"registry": 8101, "vouchers": 8102, "evaluation": 8103, "payments": 8104}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path
+    #: None means "start an embedded nats-server" for ``xciss up``.
+    nats_url: str | None = None
+    database_urls: dict[str, str] = {}
+    http_host: str = "127.0.0.1"
+    http_ports: dict[str, int] = msgspec.field(default_factory=lambda: dict(DEFAULT_PORTS))
+    #: "dev" allows the token command's default key and the demo helpers.
+    mode: str = "dev"
+    jwt_secret: str = ""
+    pii_secret: str = ""
+    jwt_issuer: str = "xciss"
+    jwt_audience: str = "xciss"
+    #: Production: verify tokens with an external OpenID Connect issuer's keys.
+    oidc_jwks_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    role_claim: str = "role"
+    org_claim: str = "org"
+    # messaging
+    stream_replicas: int = 1
+    duplicate_window_s: float = 120.0
+    outbox_poll_s: float = 0.1
+    outbox_batch: int = 100
+    publish_timeout_s: float = 5.0
+    consumer_ack_wait_s: float = 30.0
+    consumer_max_attempts: int = 5
+    consumer_backoff_s: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0, 60.0)
+    consumer_batch: int = 20
+    graceful_timeout_s: float = 15.0
+    city_division_prefix: str = "4110"
+
+    def database_url(self, service: str) -> str:
+        if service in self.database_urls:
+            return self.database_urls[service]
+        return f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"
+
+    def port(self, service: str) -> int:
+        return self.http_ports.get(service, DEFAULT_PORTS.get(service, 8100))
+
+    def signing_key(self) -> str:
+        """The HS256 key for locally issued tokens.
+
+        Production must set ``XCISS_JWT_SECRET`` (or use OIDC); in dev mode a
+        random key is created once under the data directory and reused.
+        """
+        return self._secret(self.jwt_secret, "XCISS_JWT_SECRET", "dev-jwt.key")
+
+    def pii_key(self) -> str:
+        """Key for digests of personal identifiers (``XCISS_PII_KEY``)."""
+        return self._secret(self.pii_secret, "XCISS_PII_KEY", "dev-pii.key")
+
+    def _secret(self, value: str, variable: str, dev_file: str) -> str:
+        if value:
+            return value
+        if self.mode != "dev":
+            raise SettingsError(f"{variable} is required outside dev mode")
+        path = self.data_dir / dev_file
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        get = env.get
+        data_dir = Path(get("XCISS_DATA_DIR", ".xciss")).resolve()
+        db_urls = {s: get(f"XCISS_{s.upper()}_DATABASE_URL", "") for s in SERVICES}
+        ports = {s: _int(env, f"XCISS_{s.upper()}_PORT", DEFAULT_PORTS[s]) for s in SERVICES}
+        mode = get("XCISS_MODE", "dev")
+        if mode not in ("dev", "prod"):
+            raise SettingsError(f"XCISS_MODE must be dev or prod, not {mode!r}")
+        backoff = get("XCISS_CONSUMER_BACKOFF")
+        return cls(
+            data_dir=data_dir,
+            nats_url=get("XCISS_NATS_URL") or None,
+            database_urls={k: v for k, v in db_urls.items() if v},
+            http_host=get("XCISS_HTTP_HOST", "127.0.0.1"),
+            http_ports=ports,
+            mode=mode,
+            jwt_secret=get("XCISS_JWT_SECRET", ""),
+            pii_secret=get("XCISS_PII_KEY", ""),
+            jwt_issuer=get("XCISS_JWT_ISSUER", "xciss"),
+            jwt_audience=get("XCISS_JWT_AUDIENCE", "xciss"),
+            oidc_jwks_url=get("XCISS_OIDC_JWKS_URL") or None,
+            oidc_issuer=get("XCISS_OIDC_ISSUER") or None,
+            oidc_audience=get("XCISS_OIDC_AUDIENCE") or None,
+            role_claim=get("XCISS_OIDC_ROLE_CLAIM", "role"),
+            org_claim=get("XCISS_OIDC_ORG_CLAIM", "org"),
+            stream_replicas=_int(env, "XCISS_STREAM_REPLICAS", 1),
+            duplicate_window_s=_float(env, "XCISS_DUPLICATE_WINDOW_S", 120.0),
+            outbox_poll_s=_float(env, "XCISS_OUTBOX_POLL_S", 0.1),
+            consumer_ack_wait_s=_float(env, "XCISS_CONSUMER_ACK_WAIT_S", 30.0),
+            consumer_max_attempts=_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", 5),
+            consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else (0.5, 2.0, 10.0, 30.0, 60.0),
+            graceful_timeout_s=_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
+            city_division_prefix=get("XCISS_CITY_DIVISION_PREFIX", "4110"),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from exc

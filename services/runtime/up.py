@@ -1,0 +1,110 @@
+"""``xciss up``: the whole platform on one machine.
+
+Starts an embedded nats-server (unless ``XCISS_NATS_URL`` names one),
+migrates, declares the streams, runs each service (api + worker + relay) as
+its own process, waits until every ``/ready`` answers, prints the URLs, and on
+Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from services.runtime.migrations import upgrade
+from services.runtime.natsserver import EmbeddedNats, port_open
+from services.runtime.service import declare_streams
+from services.runtime.settings import SERVICES, Settings
+
+
+def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 60.0) -> int:
+    t0 = time.monotonic()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    nats = None
+    if settings.nats_url is None:
+        port = int(os.environ.get("XCISS_NATS_PORT", "4322"))
+        if port_open("127.0.0.1", port):
+            print(f"xciss: port {port} is taken; set XCISS_NATS_PORT or XCISS_NATS_URL", file=sys.stderr)
+            return 2
+        nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log")
+        nats.start()
+        settings = _with(settings, nats_url=nats.url)
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    old_int = signal.signal(signal.SIGINT, _stop)
+    old_term = signal.signal(signal.SIGTERM, _stop)
+    try:
+        for s in SERVICES:
+            upgrade(s, settings.database_url(s))
+        asyncio.run(declare_streams(settings, SERVICES))
+        env = {**os.environ, "XCISS_NATS_URL": settings.nats_url or "", "XCISS_PARENT_PID": str(os.getpid()), "XCISS_DATA_DIR": str(settings.data_dir)}
+        for s in SERVICES:
+            children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", s], env=env))
+        if not _wait_ready(settings, ready_timeout_s, lambda: stopping or any(c.poll() is not None for c in children)):
+            print("xciss: the platform did not become ready; stopping", file=sys.stderr)
+            return 1
+        elapsed = time.monotonic() - t0
+        print(f"\nxciss is up in {elapsed:.1f}s (data under {settings.data_dir})")
+        print(f"  NATS JetStream  {settings.nats_url}")
+        for s in SERVICES:
+            base = f"http://{settings.http_host}:{settings.port(s)}"
+            print(f"  {s:<11}     {base}   (OpenAPI {base}/schema, ready {base}/ready)")
+        print("  dev token:      xciss token --role center")
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stopping:
+            if any(c.poll() is not None for c in children):
+                print("xciss: a service process exited; stopping the platform", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for c in children:
+            if c.poll() is None:
+                c.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + settings.graceful_timeout_s + 10
+        for c in children:
+            try:
+                c.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                c.kill()
+                c.wait()
+        if nats is not None:
+            nats.stop()
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+        print("xciss stopped.", flush=True)
+
+
+def _wait_ready(settings: Settings, timeout_s: float, abort: object) -> bool:
+    deadline = time.monotonic() + timeout_s
+    pending = set(SERVICES)
+    with httpx.Client(timeout=1.0) as client:
+        while pending and time.monotonic() < deadline:
+            if abort():  # type: ignore[operator]
+                return False
+            for s in list(pending):
+                try:
+                    if client.get(f"http://{settings.http_host}:{settings.port(s)}/ready").status_code == 200:
+                        pending.discard(s)
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+    return not pending
+
+
+def _with(settings: Settings, **changes: object) -> Settings:
+    import msgspec
+
+    return msgspec.structs.replace(settings, **changes)

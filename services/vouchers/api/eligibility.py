@@ -1,0 +1,56 @@
+"""Whether a user may apply for vouchers, from vouchers' own read model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+
+from services.runtime.auth import Role, access, principal_of
+from services.runtime.errors import Forbidden
+from services.runtime.service_db import ServiceDatabase
+from services.vouchers import readmodel
+from services.vouchers.domain.policy import VoucherPolicy, eligibility
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class EligibilityView(msgspec.Struct):
+    user_id: str
+    year: int
+    known: bool
+    eligible: bool
+    reasons: list[str]
+    yearly_cap_fen: int
+
+
+class EligibilityController(Controller):
+    path = "/v1/eligibility"
+    tags = ["vouchers"]
+
+    @get("/users/{user_id:str}", operation_id="getUserEligibility", **access(Role.USER, Role.CENTER, Role.BUREAU))
+    async def user(
+        self,
+        request: Request,
+        db: ServiceDatabase,
+        user_id: str,
+        year: int | None = Parameter(default=None, ge=2023, le=2100, description="programme year (default: this year, Asia/Shanghai)"),
+    ) -> EligibilityView:
+        """Can this user apply for vouchers this year, and up to what cap (R4, R16)?"""
+        p = principal_of(request)
+        if p.role is Role.USER and p.org != user_id:
+            raise Forbidden()
+        year = year or datetime.now(SHANGHAI).year
+        facts = await readmodel.user_facts(db, user_id)
+        result = eligibility(VoucherPolicy(year=year), facts)
+        return EligibilityView(
+            user_id=user_id,
+            year=year,
+            known=facts is not None,
+            eligible=result.eligible,
+            reasons=[f"voucher.{r}" for r in result.reasons],
+            yearly_cap_fen=result.yearly_cap_fen,
+        )

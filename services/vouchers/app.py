@@ -1,0 +1,41 @@
+"""The vouchers service: programmes, accounts, applications, vouchers, redemption."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from contracts import registry as ev
+from services.runtime import service as runtime
+from services.runtime.consumers import Subscription, Worker
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
+from services.vouchers import readmodel
+from services.vouchers.api.eligibility import EligibilityController
+from services.vouchers.db.models import metadata
+
+
+def subscriptions() -> list[Subscription]:
+    return [
+        Subscription(ev.UserRegistered, readmodel.on_user),
+        Subscription(ev.UserVerified, readmodel.on_user),
+        Subscription(ev.UnitApplied, readmodel.on_unit),
+        Subscription(ev.UnitApproved, readmodel.on_unit),
+        Subscription(ev.UnitRejected, readmodel.on_unit),
+    ]
+
+
+SPEC = runtime.ServiceSpec(
+    name="vouchers",
+    metadata=metadata,
+    routes=lambda settings: [EligibilityController],
+    subscriptions=subscriptions,
+    description="Voucher programmes, accounts, applications, reviews, appeals, vouchers and redemption claims.",
+)
+
+
+def create_app(settings: Settings, db: ServiceDatabase | None = None) -> Litestar:
+    return runtime.create_app(SPEC, settings, db)
+
+
+def create_worker(settings: Settings, db: ServiceDatabase) -> Worker:
+    return runtime.create_worker(SPEC, settings, db)

