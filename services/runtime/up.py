@@ -32,9 +32,6 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 6
         if port_open("127.0.0.1", port):
             print(f"xciss: port {port} is taken; set XCISS_NATS_PORT or XCISS_NATS_URL", file=sys.stderr)
             return 2
-        nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log")
-        nats.start()
-        settings = _with(settings, nats_url=nats.url)
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -42,9 +39,15 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 6
         nonlocal stopping
         stopping = True
 
+    # handlers first and nats-server inside the try: it runs in its own session,
+    # so a Ctrl-C while it starts must not leave it behind
     old_int = signal.signal(signal.SIGINT, _stop)
     old_term = signal.signal(signal.SIGTERM, _stop)
     try:
+        if settings.nats_url is None:
+            nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log")
+            nats.start()
+            settings = _with(settings, nats_url=nats.url)
         for s in SERVICES:
             upgrade(s, settings.database_url(s))
         asyncio.run(declare_streams(settings, SERVICES))
@@ -52,6 +55,8 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 6
         for s in SERVICES:
             children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", s], env=env))
         if not _wait_ready(settings, ready_timeout_s, lambda: stopping or any(c.poll() is not None for c in children)):
+            if stopping:  # Ctrl-C while starting
+                return 0
             print("xciss: the platform did not become ready; stopping", file=sys.stderr)
             return 1
         elapsed = time.monotonic() - t0

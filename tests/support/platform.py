@@ -93,7 +93,8 @@ class Platform:
     async def call(self, service: str, method: str, path: str, *, role: Role | str | None = None, org: str | None = None, json: Any = None, **kw: Any) -> httpx.Response:
         client = self.services[service].client
         assert client is not None, f"{service} API not started"
-        return await client.request(method, path, headers=self.headers(role, org), json=json, **kw)
+        headers = {**self.headers(role, org), **kw.pop("headers", {})}
+        return await client.request(method, path, headers=headers, json=json, **kw)
 
     async def start(self, **kw: bool) -> None:
         assert self.settings.nats_url

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.runtime.auth import Role, TokenError, TokenVerifier, issue_token
+from services.runtime.settings import Settings, SettingsError
+
+
+def test_defaults_put_each_service_in_its_own_sqlite_file(tmp_path: Path) -> None:
+    s = Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)})
+    assert s.database_url("registry") == f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
+    assert s.database_url("vouchers") != s.database_url("registry")
+    assert [s.port(x) for x in ("registry", "vouchers", "evaluation", "payments")] == [8101, 8102, 8103, 8104]
+    assert s.nats_url is None
+
+
+def test_environment_overrides(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        {
+            "XCISS_DATA_DIR": str(tmp_path),
+            "XCISS_PAYMENTS_DATABASE_URL": "postgresql+asyncpg://p@db/payments",
+            "XCISS_VOUCHERS_PORT": "9000",
+            "XCISS_NATS_URL": "nats://nats:4222",
+            "XCISS_CONSUMER_BACKOFF": "1,5,30",
+        }
+    )
+    assert s.database_url("payments") == "postgresql+asyncpg://p@db/payments"
+    assert s.port("vouchers") == 9000
+    assert s.nats_url == "nats://nats:4222"
+    assert s.consumer_backoff_s == (1.0, 5.0, 30.0)
+
+
+@pytest.mark.parametrize("env", [{"XCISS_VOUCHERS_PORT": "eighty"}, {"XCISS_MODE": "staging"}, {"XCISS_OUTBOX_POLL_S": "fast"}])
+def test_malformed_settings_name_the_variable(env: dict[str, str], tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), **env})
+    assert next(iter(env)) in str(info.value)
+
+
+def test_production_requires_a_signing_key(tmp_path: Path) -> None:
+    s = Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_MODE": "prod"})
+    with pytest.raises(SettingsError):
+        s.signing_key()
+
+
+def test_dev_key_is_created_once_and_reused(tmp_path: Path) -> None:
+    s = Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)})
+    assert s.signing_key() == Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)}).signing_key()
+    assert (tmp_path / "dev-jwt.key").stat().st_mode & 0o077 == 0
+
+
+def test_token_round_trip_and_expiry(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path, jwt_secret="k" * 40)
+    p = TokenVerifier(s).verify(issue_token(s, subject="alice", role=Role.CENTER, org="center"))
+    assert (p.subject, p.role, p.org) == ("alice", Role.CENTER, "center")
+    with pytest.raises(TokenError):
+        TokenVerifier(s).verify(issue_token(s, subject="alice", role=Role.CENTER, ttl_s=-1))
+    other = Settings(data_dir=tmp_path, jwt_secret="k" * 40, jwt_audience="someone-else")
+    with pytest.raises(TokenError):
+        TokenVerifier(s).verify(issue_token(other, subject="alice", role=Role.CENTER))
