@@ -141,7 +141,6 @@ def _env(data_dir: Path, ports: dict[str, int], nats_port: int) -> dict[str, str
         XCISS_DATA_DIR=str(data_dir),
         XCISS_NATS_PORT=str(nats_port),
         XCISS_LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
         **{f"XCISS_{s.upper()}_PORT": str(p) for s, p in ports.items()},
     )
     return env
@@ -187,25 +186,27 @@ async def _stream_names(url: str) -> dict[str, list[str]]:
 
 
 @contextlib.contextmanager
-def _xciss_up(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], Output]]:
+def _xciss_up(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], Output, dict[int, int]]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "services.runtime.cli", "up"],
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     out = Output(proc.stdout)
+    seen: dict[int, int] = {}  # the test records the tree here once it is up
     try:
-        yield proc, out
+        yield proc, out, seen
     finally:
-        # only on failure is anything still running: take the whole tree down
+        # only after a failure is anything still running: take it all down
         if proc.poll() is None:
-            leftovers = _tree(proc.pid)
+            seen.update(_tree(proc.pid))
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            for pid in leftovers:
+            proc.wait(10)
+        for pid, started in seen.items():
+            if _alive(pid, started):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            proc.wait(10)
         out.join(5)
 
 
@@ -219,7 +220,7 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
     base = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
 
     t0 = time.monotonic()
-    with _xciss_up(env) as (proc, out):
+    with _xciss_up(env) as (proc, out, seen):
         # 1. start-up
         up = out.wait_for(READY_LINE, START_TIMEOUT_S, give_up=lambda: proc.poll() is not None)
         startup_s = time.monotonic() - t0
@@ -230,6 +231,7 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
         assert nats_url.endswith(f":{nats_port}")
 
         tree = _tree(proc.pid)
+        seen.update(tree)
         services_pid = {s: pid for pid in tree for s in SERVICES if _cmdline(pid).endswith(f"services.runtime.cli run {s}")}
         nats_pids = [pid for pid in tree if "nats-server" in _cmdline(pid)]
         assert sorted(services_pid) == sorted(SERVICES), {pid: _cmdline(pid) for pid in tree}
