@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import msgspec
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar import Controller, get
 from litestar.params import Parameter
 
@@ -37,7 +39,7 @@ class UnitController(Controller):
     @get("/", operation_id="listEvaluationUnits", **access(Role.CENTER, Role.BUREAU, Role.DEPARTMENT))
     async def list_(
         self,
-        db: ServiceDatabase,
+        db: NamedDependency[ServiceDatabase],
         page: PageNumber = 1,
         page_size: PageSize = 20,
         status: str | None = Parameter(default=None, max_length=20),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
@@ -23,7 +25,7 @@ class UnitController(Controller):
     tags = ["units"]
 
     @post("/", operation_id="applyUnit", status_code=201, **access(Role.UNIT, Role.CENTER, Role.BUREAU))
-    async def apply(self, request: Request, db: ServiceDatabase, data: UnitApplication) -> Unit:
+    async def apply(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[UnitApplication]) -> Unit:
         """A unit applies to join the platform (R7); the bureau decides."""
         snap = await parties.apply_unit(
             db,
@@ -39,12 +41,12 @@ class UnitController(Controller):
         return Unit(**snap)
 
     @post("/{unit_id:str}/approve", operation_id="approveUnit", status_code=200, **access(Role.BUREAU))
-    async def approve(self, request: Request, db: ServiceDatabase, unit_id: str, data: Decision) -> Unit:
+    async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau approves a unit's application (R7)."""
         return Unit(**await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=True, reason=data.reason))
 
     @post("/{unit_id:str}/reject", operation_id="rejectUnit", status_code=200, **access(Role.BUREAU))
-    async def reject(self, request: Request, db: ServiceDatabase, unit_id: str, data: Decision) -> Unit:
+    async def reject(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau rejects a unit's application, with a reason (R7)."""
         return Unit(**await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=False, reason=data.reason))
 
@@ -52,7 +54,7 @@ class UnitController(Controller):
     async def list_(
         self,
         request: Request,
-        db: ServiceDatabase,
+        db: NamedDependency[ServiceDatabase],
         page: PageNumber = 1,
         page_size: PageSize = 20,
         status: UnitStatus | None = Parameter(default=None, description="staff only; the public sees approved units"),
@@ -64,7 +66,7 @@ class UnitController(Controller):
         return UnitPage(items=[Unit(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @get("/{unit_id:str}", operation_id="getUnit", **access(PUBLIC))
-    async def get_(self, request: Request, db: ServiceDatabase, unit_id: str) -> Unit:
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Unit:
         """One unit. Applications not yet approved are visible to staff and the unit itself."""
         snap = await parties.get_unit(db, unit_id)
         p = principal_of(request)
@@ -78,7 +80,7 @@ class UserController(Controller):
     tags = ["users"]
 
     @post("/", operation_id="registerUser", status_code=201, **access(Role.USER, Role.CENTER))
-    async def register(self, request: Request, db: ServiceDatabase, settings: Settings, data: UserRegistration) -> User:
+    async def register(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], data: JSONBody[UserRegistration]) -> User:
         """An enterprise or start-up team registers (R4); the center verifies it."""
         snap = await parties.register_user(
             db,
@@ -98,12 +100,12 @@ class UserController(Controller):
         return User(**snap)
 
     @post("/{user_id:str}/verify", operation_id="verifyUser", status_code=200, **access(Role.CENTER))
-    async def verify(self, request: Request, db: ServiceDatabase, user_id: str, data: Decision) -> User:
+    async def verify(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[Decision]) -> User:
         """The center verifies a user before it may apply for vouchers."""
         return User(**await parties.verify_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason))
 
     @get("/{user_id:str}", operation_id="getUser", **access(Role.USER, Role.CENTER, Role.BUREAU))
-    async def get_(self, request: Request, db: ServiceDatabase, user_id: str) -> User:
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> User:
         """A user's record: the user itself and the center or bureau."""
         p = principal_of(request)
         if p.role is Role.USER and p.org != user_id:

@@ -6,6 +6,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import msgspec
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar import Controller, Request, get
 from litestar.params import Parameter
 
@@ -35,8 +37,8 @@ class EligibilityController(Controller):
     async def user(
         self,
         request: Request,
-        db: ServiceDatabase,
-        user_id: str,
+        db: NamedDependency[ServiceDatabase],
+        user_id: FromPath[str],
         year: int | None = Parameter(default=None, ge=2023, le=2100, description="programme year (default: this year, Asia/Shanghai)"),
     ) -> EligibilityView:
         """Can this user apply for vouchers this year, and up to what cap (R4, R16)?"""
