@@ -7,6 +7,7 @@ model from any single event and ignore one that arrives out of order.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from contracts.envelope import Event
@@ -65,4 +66,32 @@ class UserVerified(UserSnapshot, frozen=True, kw_only=True):
     summary: ClassVar[str] = "The center verified a user; it may now apply for vouchers (R4, R19)."
 
 
-EVENTS: tuple[type[Event], ...] = (UnitApplied, UnitApproved, UnitRejected, UserRegistered, UserVerified)
+class InstrumentSnapshot(Event, frozen=True, kw_only=True):
+    """An instrument's public listing state; amounts in fen."""
+
+    instrument_id: str
+    unit_id: str
+    version: int
+    name: str
+    category: str
+    county_code: str | None = None
+    funding: str
+    original_value_fen: int
+    must_list: bool
+    listing_deadline: date | None = None
+    status: str
+
+
+class InstrumentRegistered(InstrumentSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "instrument", "registered")
+    summary: ClassVar[str] = "A unit registered a research instrument; must_list and the listing deadline are computed (M5, M6, M11(3))."
+
+
+class InstrumentListed(InstrumentSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "instrument", "listed")
+    summary: ClassVar[str] = "An instrument was listed on the platform; on_time tells whether by its deadline (M11(3))."
+    listed_on: date
+    on_time: bool
+
+
+EVENTS: tuple[type[Event], ...] = (UnitApplied, UnitApproved, UnitRejected, UserRegistered, UserVerified, InstrumentRegistered, InstrumentListed)

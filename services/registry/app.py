@@ -2,20 +2,53 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+import json
 
+from litestar import Litestar
+from litestar.di import Provide
+
+from services.registry.api.instruments import ComplianceController, InstrumentController
 from services.registry.api.parties import UnitController, UserController
 from services.registry.db.models import metadata
+from services.registry.domain.listing import ListingPolicy
+from services.registry.domain.workdays import CalendarConfigError, WorkdayCalendar
 from services.runtime import service as runtime
 from services.runtime.consumers import Worker
 from services.runtime.service_db import ServiceDatabase
-from services.runtime.settings import Settings
+from services.runtime.settings import Settings, SettingsError
+
+
+def load_calendar(settings: Settings) -> WorkdayCalendar:
+    """The official working-day calendar: the library plus the years in
+    ``XCISS_CALENDAR_FILE``. A missing or malformed file is a SettingsError."""
+    path = settings.calendar_file
+    if path is None:
+        return WorkdayCalendar()
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SettingsError(f"XCISS_CALENDAR_FILE {path}: cannot read a JSON calendar: {exc}") from exc
+    try:
+        return WorkdayCalendar.from_config(config)
+    except CalendarConfigError as exc:
+        raise SettingsError(f"XCISS_CALENDAR_FILE {path}: {exc.message_en}") from exc
+
+
+def _dependencies(settings: Settings) -> dict[str, Provide]:
+    calendar = load_calendar(settings)  # read once, when the app is created
+    policy = ListingPolicy()
+    return {
+        "calendar": Provide(lambda: calendar, use_cache=True, sync_to_thread=False),
+        "listing_policy": Provide(lambda: policy, use_cache=True, sync_to_thread=False),
+    }
+
 
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController],
     description="Units, instruments, price lists, users, affiliations and service orders.",
+    dependencies=_dependencies,
 )
 
 

@@ -53,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     consumer_batch: int = 20
     graceful_timeout_s: float = 15.0
     city_division_prefix: str = "4110"
+    #: JSON file with extra official working-day calendar years (XCISS_CALENDAR_FILE)
+    calendar_file: Path | None = None
 
     def database_url(self, service: str) -> str:
         if service in self.database_urls:
@@ -121,6 +123,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else (0.5, 2.0, 10.0, 30.0, 60.0),
             graceful_timeout_s=_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
             city_division_prefix=get("XCISS_CITY_DIVISION_PREFIX", "4110"),
+            calendar_file=Path(get("XCISS_CALENDAR_FILE", "")).resolve() if get("XCISS_CALENDAR_FILE") else None,
         )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import msgspec
 
+from services.registry.domain.listing import Funding, ListingStatus
 from services.registry.domain.parties import SpecialClass, UnitKind, UnitStatus, UserClass, UserKind
 
 Name = Annotated[str, msgspec.Meta(min_length=2, max_length=200, description="full legal name")]
@@ -70,3 +72,77 @@ class User(msgspec.Struct):
     credit_code: str | None = None
     leader_name: str | None = None
     leader_id_masked: str | None = None
+
+
+# --- instruments (M5, M6, M11(3)) ---------------------------------------------
+
+Text200 = Annotated[str, msgspec.Meta(max_length=200)]
+LongText = Annotated[str, msgspec.Meta(max_length=10_000)]
+Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15, description="amount in fen (分), an integer")]
+
+
+class InstrumentRegistration(msgspec.Struct, forbid_unknown_fields=True):
+    """must_list, listing_deadline and status are computed, never sent."""
+
+    unit_id: str
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    category: Annotated[str, msgspec.Meta(min_length=1, max_length=40, description="a top-level category of the catalogue, e.g. 分析仪器")]
+    original_value_fen: Fen
+    funding: Funding
+    acceptance_date: date
+    duty_exempt: bool = False
+    classified: bool = False
+    model: Text200 | None = None
+    manufacturer: Text200 | None = None
+    location: Text200 | None = None
+    specifications: LongText | None = None
+    functions: LongText | None = None
+
+
+class Instrument(msgspec.Struct):
+    instrument_id: str
+    unit_id: str
+    version: int
+    name: str
+    category: str
+    funding: Funding
+    original_value_fen: int
+    acceptance_date: date
+    duty_exempt: bool
+    classified: bool
+    status: str
+    must_list: bool
+    county_code: str | None = None
+    listing_deadline: date | None = None
+    listed_on: date | None = None
+    model: str | None = None
+    manufacturer: str | None = None
+    location: str | None = None
+    specifications: str | None = None
+    functions: str | None = None
+
+
+class InstrumentPage(msgspec.Struct):
+    items: list[Instrument]
+    total: int
+    page: int
+    page_size: int
+
+
+class AttentionItem(msgspec.Struct):
+    instrument_id: str
+    unit_id: str
+    name: str
+    state: ListingStatus
+    listing_deadline: date | None = None
+
+
+class Compliance(msgspec.Struct):
+    """Listing states on ``as_of`` (M11(3)): counts per state and the
+    overdue or due-soon instruments (at most 100, earliest deadline first)."""
+
+    as_of: date
+    total: int
+    counts: dict[str, int]
+    attention: list[AttentionItem]
+    unit_id: str | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, Text, text
 
 from services.runtime.database import UtcDateTime, new_metadata
 
@@ -58,4 +58,35 @@ users = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("verified_by", String(200), nullable=True),
     Column("verified_at", UtcDateTime, nullable=True),
+)
+
+instruments = Table(
+    "instruments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("unit_id", String(36), ForeignKey("units.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("model", String(200), nullable=True),
+    Column("manufacturer", String(200), nullable=True),
+    #: 原值, in fen
+    Column("original_value_fen", BigInteger, nullable=False),
+    Column("funding", String(20), nullable=False),
+    Column("acceptance_date", Date, nullable=False),
+    Column("duty_exempt", Boolean, nullable=False),
+    Column("classified", Boolean, nullable=False),
+    Column("location", String(200), nullable=True),
+    Column("specifications", Text, nullable=True),
+    Column("functions", Text, nullable=True),
+    Column("status", String(20), nullable=False),
+    #: computed at write time from funding, value and flags (M5, M6)
+    Column("must_list", Boolean, nullable=False),
+    #: 30th working day after acceptance (M11(3)); null when not must-list
+    Column("listing_deadline", Date, nullable=True),
+    Column("listed_on", Date, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("original_value_fen >= 0", name="original_value_fen_not_negative"),
+    Index("ix_instruments_unit_id", "unit_id"),
 )

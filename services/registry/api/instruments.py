@@ -1,0 +1,154 @@
+"""Instruments and listing compliance over HTTP (M5, M6, M11(3))."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+
+from services.registry import instruments
+from services.registry.api.schemas import AttentionItem, Compliance, Instrument, InstrumentPage, InstrumentRegistration
+from services.registry.domain.listing import ListingPolicy
+from services.registry.domain.workdays import WorkdayCalendar
+from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
+from services.runtime.errors import Forbidden, NotFound
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+
+STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
+
+
+def _owns(p: Principal, unit_id: str) -> bool:
+    return p.role is Role.UNIT and p.org == unit_id
+
+
+def _as_of(p: Principal, as_of: date | None) -> date:
+    if as_of is not None and p.role not in STAFF:
+        raise Forbidden("只有管理部门可以指定统计日期", "only staff may choose the as_of date")
+    return as_of or instruments.shanghai_today()
+
+
+def _compliance(body: dict) -> Compliance:  # type: ignore[type-arg]
+    return Compliance(**{**body, "attention": [AttentionItem(**a) for a in body["attention"]]})
+
+
+class InstrumentController(Controller):
+    path = "/v1/instruments"
+    tags = ["instruments"]
+
+    @post("/", operation_id="registerInstrument", status_code=201, **access(Role.UNIT, Role.CENTER))
+    async def register(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        calendar: NamedDependency[WorkdayCalendar],
+        listing_policy: NamedDependency[ListingPolicy],
+        data: JSONBody[InstrumentRegistration],
+    ) -> Instrument:
+        """A unit registers one of its instruments (or the center for it); must-list
+        and the listing deadline are computed (M5, M6, M11(3))."""
+        p = principal_of(request)
+        if p.role is Role.UNIT and p.org != data.unit_id:
+            raise Forbidden("单位只能登记本单位的仪器", "a unit may register only its own instruments")
+        snap = await instruments.register_instrument(
+            db,
+            actor_of(request),
+            correlation_of(request),
+            calendar=calendar,
+            policy=listing_policy,
+            unit_id=data.unit_id,
+            name=data.name.strip(),
+            category=data.category.strip(),
+            model=data.model,
+            manufacturer=data.manufacturer,
+            original_value_fen=data.original_value_fen,
+            funding=data.funding,
+            acceptance_date=data.acceptance_date,
+            duty_exempt=data.duty_exempt,
+            classified=data.classified,
+            location=data.location,
+            specifications=data.specifications,
+            functions=data.functions,
+        )
+        return Instrument(**snap)
+
+    @post("/{instrument_id:str}/list", operation_id="listInstrument", status_code=200, **access(Role.UNIT, Role.CENTER))
+    async def list_on_platform(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        calendar: NamedDependency[WorkdayCalendar],
+        listing_policy: NamedDependency[ListingPolicy],
+        instrument_id: FromPath[str],
+    ) -> Instrument:
+        """The owning unit (or the center) lists the instrument on the platform today (M11(3))."""
+        p = principal_of(request)
+        owner = (p.org or "") if p.role is Role.UNIT else None
+        snap = await instruments.list_instrument(
+            db, actor_of(request), correlation_of(request), instrument_id, calendar=calendar, policy=listing_policy, owner=owner
+        )
+        return Instrument(**snap)
+
+    @get("/", operation_id="listInstruments", **access(PUBLIC))
+    async def list_(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+        unit_id: str | None = Parameter(default=None, description="only this unit's instruments"),
+    ) -> InstrumentPage:
+        """Instruments. The public sees listed, in-service ones; a unit also sees all of its own."""
+        p = principal_of(request)
+        staff = p.role in STAFF
+        own = p.org if p.role is Role.UNIT else None
+        items, total = await instruments.list_instruments(db, unit_id=unit_id, public_only=not staff, own_unit=own, page=page, page_size=page_size)
+        return InstrumentPage(items=[Instrument(**i) for i in items], total=total, page=page, page_size=page_size)
+
+    @get("/{instrument_id:str}", operation_id="getInstrument", **access(PUBLIC))
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> Instrument:
+        """One instrument. The public sees it once listed and in service; the owner unit and staff always."""
+        snap = await instruments.get_instrument(db, instrument_id)
+        p = principal_of(request)
+        public = snap["listed_on"] is not None and snap["status"] == instruments.IN_SERVICE
+        if not public and p.role not in STAFF and not _owns(p, snap["unit_id"]):
+            raise NotFound("instrument", "仪器", instrument_id)
+        return Instrument(**snap)
+
+
+class ComplianceController(Controller):
+    path = "/v1/compliance"
+    tags = ["instruments"]
+
+    @get("/", operation_id="getCityCompliance", **access(*STAFF))
+    async def city(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        calendar: NamedDependency[WorkdayCalendar],
+        listing_policy: NamedDependency[ListingPolicy],
+        as_of: date | None = Parameter(default=None, description="the day to evaluate (default: today, Asia/Shanghai)"),
+    ) -> Compliance:
+        """City-wide listing compliance: counts per state, overdue and due-soon instruments (M11(3))."""
+        day = _as_of(principal_of(request), as_of)
+        return _compliance(await instruments.compliance(db, calendar=calendar, policy=listing_policy, unit_id=None, as_of=day))
+
+    @get("/units/{unit_id:str}", operation_id="getUnitCompliance", **access(Role.UNIT, *STAFF))
+    async def unit(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        calendar: NamedDependency[WorkdayCalendar],
+        listing_policy: NamedDependency[ListingPolicy],
+        unit_id: FromPath[str],
+        as_of: date | None = Parameter(default=None, description="staff only: the day to evaluate (default: today, Asia/Shanghai)"),
+    ) -> Compliance:
+        """One unit's listing compliance; the unit itself and staff."""
+        p = principal_of(request)
+        if p.role not in STAFF and not _owns(p, unit_id):
+            raise Forbidden()
+        day = _as_of(p, as_of)
+        return _compliance(await instruments.compliance(db, calendar=calendar, policy=listing_policy, unit_id=unit_id, as_of=day))
