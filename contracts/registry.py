@@ -54,6 +54,7 @@ class UserSnapshot(Event, frozen=True, kw_only=True):
     special_classes: list[str] = []
     in_xuchang: bool
     verified: bool
+    sound_finances: bool = True
 
 
 class UserRegistered(UserSnapshot, frozen=True, kw_only=True):
@@ -94,4 +95,128 @@ class InstrumentListed(InstrumentSnapshot, frozen=True, kw_only=True):
     on_time: bool
 
 
-EVENTS: tuple[type[Event], ...] = (UnitApplied, UnitApproved, UnitRejected, UserRegistered, UserVerified, InstrumentRegistered, InstrumentListed)
+class InstrumentChanged(InstrumentSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "instrument", "changed")
+    summary: ClassVar[str] = "An instrument's public data or status (in service / maintenance) changed."
+    listed_on: date | None = None
+
+
+class InstrumentRetired(InstrumentSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "instrument", "retired")
+    summary: ClassVar[str] = "An instrument was retired; it no longer takes orders."
+    listed_on: date | None = None
+
+
+class UnitVoucherAcceptanceGranted(UnitSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "unit", "voucher_acceptance_granted")
+    summary: ClassVar[str] = "A unit was approved to accept innovation vouchers (R18)."
+    reason: str | None = None
+
+
+class UnitVoucherAcceptanceRevoked(UnitSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "unit", "voucher_acceptance_revoked")
+    summary: ClassVar[str] = "A unit may no longer accept innovation vouchers (R18, R27)."
+    reason: str
+
+
+class UnitSuspended(UnitSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "unit", "suspended")
+    summary: ClassVar[str] = "A unit's sharing was suspended; it takes no orders until reinstated."
+    reason: str
+
+
+class UnitReinstated(UnitSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "unit", "reinstated")
+    summary: ClassVar[str] = "A suspended unit was reinstated."
+    reason: str | None = None
+
+
+class UnitDisqualified(UnitSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "unit", "disqualified")
+    summary: ClassVar[str] = "A unit's sharing qualification was cancelled (R27); final."
+    reason: str
+
+
+class UserClassesChanged(UserSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "user", "classes_changed")
+    summary: ClassVar[str] = "A user's classes, special classes or credit status changed (R4, R16, R26)."
+
+
+class PriceSnapshot(Event, frozen=True, kw_only=True):
+    price_item_id: str
+    instrument_id: str
+    unit_id: str
+    version: int
+    name: str
+    billing_unit: str
+    price_fen: int
+    basis: str
+    active: bool
+
+
+class PricePublished(PriceSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "price", "published")
+    summary: ClassVar[str] = "A service item's price was published or changed (M11(4), R9); amounts in fen."
+
+
+class AffiliationSnapshot(Event, frozen=True, kw_only=True):
+    affiliation_id: str
+    user_id: str
+    unit_id: str
+    kind: str
+
+
+class AffiliationRecorded(AffiliationSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "affiliation", "recorded")
+    summary: ClassVar[str] = "A tie between a user and a unit was recorded; vouchers are excluded between them (R26)."
+    source: str
+
+
+class AffiliationRemoved(AffiliationSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "affiliation", "removed")
+    summary: ClassVar[str] = "A recorded tie between a user and a unit was removed."
+    reason: str
+
+
+class BlacklistSnapshot(Event, frozen=True, kw_only=True):
+    entry_id: str
+    party_type: str
+    party_id: str
+    party_name: str
+    credit_code: str | None = None
+
+
+class BlacklistAdded(BlacklistSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "blacklist", "added")
+    summary: ClassVar[str] = "A party entered the Xuchang credit blacklist (R26, R27); it fails voucher and award checks."
+    reason: str
+
+
+class BlacklistRemoved(BlacklistSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "blacklist", "removed")
+    summary: ClassVar[str] = "A party left the blacklist."
+    reason: str
+
+
+EVENTS: tuple[type[Event], ...] = (
+    UnitApplied,
+    UnitApproved,
+    UnitRejected,
+    UnitVoucherAcceptanceGranted,
+    UnitVoucherAcceptanceRevoked,
+    UnitSuspended,
+    UnitReinstated,
+    UnitDisqualified,
+    UserRegistered,
+    UserVerified,
+    UserClassesChanged,
+    InstrumentRegistered,
+    InstrumentListed,
+    InstrumentChanged,
+    InstrumentRetired,
+    PricePublished,
+    AffiliationRecorded,
+    AffiliationRemoved,
+    BlacklistAdded,
+    BlacklistRemoved,
+)

@@ -69,6 +69,7 @@ def _user_snapshot(row: RowMapping) -> dict[str, Any]:
         "special_classes": list(row["special_classes"]),
         "in_xuchang": row["in_xuchang"],
         "verified": row["verified"],
+        "sound_finances": row["sound_finances"],
     }
 
 
@@ -207,6 +208,7 @@ async def register_user(
         "classes": [str(c) for c in classes],
         "special_classes": [str(c) for c in special_classes],
         "verified": False,
+        "sound_finances": True,
         "version": 1,
         "created_at": now,
         "updated_at": now,

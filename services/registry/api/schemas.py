@@ -69,6 +69,7 @@ class User(msgspec.Struct):
     special_classes: list[SpecialClass]
     in_xuchang: bool
     verified: bool
+    sound_finances: bool = True
     credit_code: str | None = None
     leader_name: str | None = None
     leader_id_masked: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, Text, text
 
-from services.runtime.database import UtcDateTime, new_metadata
+from services.runtime.database import BigId, UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -53,6 +53,8 @@ users = Table(
     Column("special_classes", JSON, nullable=False),
     Column("in_xuchang", Boolean, nullable=False),
     Column("verified", Boolean, nullable=False),
+    #: R26: sound financial management, as the center last assessed it
+    Column("sound_finances", Boolean, nullable=False, server_default=text("true")),
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -84,9 +86,144 @@ instruments = Table(
     #: 30th working day after acceptance (M11(3)); null when not must-list
     Column("listing_deadline", Date, nullable=True),
     Column("listed_on", Date, nullable=True),
+    #: the unit's own asset number (资产编号): the key of a ledger import
+    Column("asset_number", String(64), nullable=True),
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("original_value_fen >= 0", name="original_value_fen_not_negative"),
     Index("ix_instruments_unit_id", "unit_id"),
+    Index("uq_instruments_unit_asset", "unit_id", "asset_number", unique=True),
+)
+
+#: R18: the evidence on which a unit was approved to accept vouchers
+voucher_acceptance = Table(
+    "voucher_acceptance",
+    metadata,
+    Column("unit_id", String(36), ForeignKey("units.id"), primary_key=True),
+    Column("full_time_staff", Integer, nullable=False),
+    Column("service_content", Text, nullable=False),
+    Column("service_norms", Text, nullable=False),
+    Column("fees_published", Boolean, nullable=False),
+    Column("no_bad_credit", Boolean, nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("decided_by", String(200), nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=True),
+    CheckConstraint("full_time_staff >= 0", name="full_time_staff_not_negative"),
+)
+
+#: M11(4), R9: the published service items and prices of an instrument
+price_items = Table(
+    "price_items",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("instrument_id", String(36), ForeignKey("instruments.id"), nullable=False),
+    Column("unit_id", String(36), ForeignKey("units.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    #: per_sample / per_hour / per_machine_hour / per_item
+    Column("billing_unit", String(30), nullable=False),
+    Column("price_fen", BigInteger, nullable=False),
+    #: cost_compensation (fiscal instruments) / negotiable (non-fiscal)
+    Column("basis", String(30), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("price_fen >= 0", name="price_fen_not_negative"),
+    Index("ix_price_items_instrument_id", "instrument_id"),
+)
+
+#: every change to a published price: who, when, old, new (append-only)
+price_changes = Table(
+    "price_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("price_item_id", String(36), ForeignKey("price_items.id"), nullable=False),
+    Column("changed_by", String(200), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Column("old_price_fen", BigInteger, nullable=True),
+    Column("new_price_fen", BigInteger, nullable=False),
+    Column("old_basis", String(30), nullable=True),
+    Column("new_basis", String(30), nullable=False),
+    Column("old_active", Boolean, nullable=True),
+    Column("new_active", Boolean, nullable=False),
+    Column("reason", Text, nullable=True),
+    Index("ix_price_changes_item", "price_item_id", "id"),
+)
+
+#: R26: subordination, co-construction or property-right ties between a user and a unit
+affiliations = Table(
+    "affiliations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("unit_id", String(36), ForeignKey("units.id"), nullable=False),
+    #: subordination / co_construction / property_right
+    Column("kind", String(30), nullable=False),
+    #: declared_by_user / declared_by_unit / recorded_by_reviewer
+    Column("source", String(30), nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("removed_by", String(200), nullable=True),
+    Column("removed_at", UtcDateTime, nullable=True),
+    Column("removal_reason", Text, nullable=True),
+    Index(
+        "uq_affiliations_active",
+        "user_id",
+        "unit_id",
+        "kind",
+        unique=True,
+        sqlite_where=text("removed_at IS NULL"),
+        postgresql_where=text("removed_at IS NULL"),
+    ),
+    Index("ix_affiliations_unit_id", "unit_id"),
+)
+
+#: R26, R27: the Xuchang credit blacklist as the platform applies it (public)
+blacklist = Table(
+    "blacklist",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    #: user / unit
+    Column("party_type", String(10), nullable=False),
+    Column("party_id", String(36), nullable=False),
+    Column("party_name", String(200), nullable=False),
+    Column("credit_code", String(18), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("added_by", String(200), nullable=False),
+    Column("added_at", UtcDateTime, nullable=False),
+    Column("removed_by", String(200), nullable=True),
+    Column("removed_at", UtcDateTime, nullable=True),
+    Column("removal_reason", Text, nullable=True),
+    Index(
+        "uq_blacklist_active",
+        "party_type",
+        "party_id",
+        unique=True,
+        sqlite_where=text("removed_at IS NULL"),
+        postgresql_where=text("removed_at IS NULL"),
+    ),
+)
+
+#: a ledger import (Excel/CSV): all rows or none; the same file twice changes nothing
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("unit_id", String(36), ForeignKey("units.id"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    #: validating / failed / imported
+    Column("status", String(20), nullable=False),
+    Column("total_rows", Integer, nullable=False),
+    Column("processed_rows", Integer, nullable=False),
+    Column("created_count", Integer, nullable=False),
+    Column("unchanged_count", Integer, nullable=False),
+    Column("errors", JSON, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Index("ix_import_jobs_unit", "unit_id", "created_at"),
 )
