@@ -1,0 +1,154 @@
+"""Voucher applications: every check of DOMAIN.md's "Checks" list, each with
+its own reason, and the amount (R4–R6, R15, R16, R18, R22, R26). Pure.
+
+Amount: the voucher rate (30%) of the eligible fee, rounded *down* to the fen,
+and no more than what is left of the user's yearly cap and of the city budget.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from services.vouchers.domain.policy import UserFacts, VoucherPolicy, yearly_cap
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Check(StrEnum):
+    """Why an application fails; ``voucher.<value>`` is the error code."""
+
+    USER_NOT_VERIFIED = "user_not_verified"  # R4, R19(1)
+    USER_NOT_IN_CITY = "user_not_in_city"  # R4
+    USER_CLASS_NOT_ELIGIBLE = "user_class_not_eligible"  # R4
+    USER_BLACKLISTED = "user_blacklisted"  # R26
+    USER_UNSOUND_FINANCES = "user_unsound_finances"  # R26
+    AFFILIATED = "affiliated_with_unit"  # R26
+    UNIT_NOT_ACCEPTOR = "unit_not_acceptor"  # R18
+    UNIT_BLACKLISTED = "unit_blacklisted"  # R26, R27
+    STATUTORY_TESTING = "statutory_testing"  # R5
+    TESTING_FEE_NOT_LISTED = "testing_fee_not_listed"  # R22
+    CONTRACT_ALREADY_USED = "contract_already_used"  # R22
+    PROVINCIAL_SUBSIDY = "provincial_subsidy"  # R6
+    PROGRAMME_NOT_OPEN = "programme_not_open"  # R15
+    BUDGET_EXHAUSTED = "budget_exhausted"  # R15
+    CAP_EXHAUSTED = "cap_exhausted"  # R16
+    AMOUNT_ZERO = "amount_zero"
+
+
+#: the order in which failures are reported (stable for clients and tests)
+ORDER: tuple[Check, ...] = tuple(Check)
+
+MESSAGES: dict[Check, tuple[str, str]] = {
+    Check.USER_NOT_VERIFIED: ("用户尚未通过平台审核", "the user has not been verified by the center"),
+    Check.USER_NOT_IN_CITY: ("用户不是在许昌市登记注册的企业或团队", "the user is not registered in the city"),
+    Check.USER_CLASS_NOT_ELIGIBLE: ("用户不属于规上工业企业、高新技术企业、科技型中小企业或创新创业团队", "the user is not of an eligible class"),
+    Check.USER_BLACKLISTED: ("用户在诚信黑名单中", "the user is on the credit blacklist"),
+    Check.USER_UNSOUND_FINANCES: ("用户财务管理制度不健全", "the user's financial management is not sound"),
+    Check.AFFILIATED: ("用户与服务单位存在隶属、共建或产权关联关系", "the user is affiliated with the unit"),
+    Check.UNIT_NOT_ACCEPTOR: ("服务单位未获准接收科技创新券", "the unit is not approved to accept vouchers"),
+    Check.UNIT_BLACKLISTED: ("服务单位在诚信黑名单中", "the unit is on the credit blacklist"),
+    Check.STATUTORY_TESTING: ("强制性检测、法定检测不在支持范围内", "statutory or mandatory testing is outside the policy"),
+    Check.TESTING_FEE_NOT_LISTED: ("合同未列明检验检测费用", "the contract does not list the testing fee"),
+    Check.CONTRACT_ALREADY_USED: ("该合同已申请过科技创新券", "this contract has already had a voucher"),
+    Check.PROVINCIAL_SUBSIDY: ("该服务已享受省级补贴", "this service already had a provincial subsidy"),
+    Check.PROGRAMME_NOT_OPEN: ("本年度创新券尚未开放或已关闭", "the year's voucher programme is not open"),
+    Check.BUDGET_EXHAUSTED: ("本年度创新券预算已用完", "the year's voucher budget is used up"),
+    Check.CAP_EXHAUSTED: ("用户本年度创新券额度已用完", "the user's yearly cap is used up"),
+    Check.AMOUNT_ZERO: ("可抵扣金额为零", "the voucher amount would be zero"),
+}
+
+
+class ApplicationFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the checks need, gathered by the use case from read models."""
+
+    user_verified: bool
+    user_in_city: bool
+    user_classes: tuple[str, ...]
+    user_special_classes: tuple[str, ...] = ()
+    user_blacklisted: bool = False
+    user_sound_finances: bool = True
+    affiliated: bool = False
+    unit_accepts_vouchers: bool
+    unit_blacklisted: bool = False
+    statutory_testing: bool = False
+    testing_fee_fen: int
+    contract_used: bool = False
+    provincial_subsidy: bool = False
+    programme_open: bool
+    budget_remaining_fen: int
+    user_committed_fen: int = 0
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True):
+    failures: tuple[Check, ...]
+    amount_fen: int
+    cap_fen: int
+
+    @property
+    def approvable(self) -> bool:
+        return not self.failures
+
+
+def raw_amount(fee_fen: int, rate_bp: int) -> int:
+    """``rate`` of the fee, rounded down to the fen (integer arithmetic only)."""
+    if type(fee_fen) is not int or fee_fen < 0:
+        raise ValueError("fee_fen must be a non-negative integer")
+    return fee_fen * rate_bp // 10_000
+
+
+def decide(policy: VoucherPolicy, f: ApplicationFacts) -> Decision:
+    """Run every check; the amount is what would be reserved if approved."""
+    failures: set[Check] = set()
+    if not f.user_verified:
+        failures.add(Check.USER_NOT_VERIFIED)
+    if not f.user_in_city:
+        failures.add(Check.USER_NOT_IN_CITY)
+    if not set(f.user_classes) & policy.eligible_classes:
+        failures.add(Check.USER_CLASS_NOT_ELIGIBLE)
+    if f.user_blacklisted:
+        failures.add(Check.USER_BLACKLISTED)
+    if not f.user_sound_finances:
+        failures.add(Check.USER_UNSOUND_FINANCES)
+    if f.affiliated:
+        failures.add(Check.AFFILIATED)
+    if not f.unit_accepts_vouchers:
+        failures.add(Check.UNIT_NOT_ACCEPTOR)
+    if f.unit_blacklisted:
+        failures.add(Check.UNIT_BLACKLISTED)
+    if f.statutory_testing:
+        failures.add(Check.STATUTORY_TESTING)
+    if f.testing_fee_fen <= 0:
+        failures.add(Check.TESTING_FEE_NOT_LISTED)
+    if f.contract_used:
+        failures.add(Check.CONTRACT_ALREADY_USED)
+    if f.provincial_subsidy:
+        failures.add(Check.PROVINCIAL_SUBSIDY)
+    if not f.programme_open:
+        failures.add(Check.PROGRAMME_NOT_OPEN)
+    cap = yearly_cap(policy, UserFacts(verified=f.user_verified, in_xuchang=f.user_in_city, classes=f.user_classes, special_classes=f.user_special_classes))
+    cap_left = max(cap - f.user_committed_fen, 0)
+    budget_left = max(f.budget_remaining_fen, 0)
+    if f.programme_open and budget_left == 0:
+        failures.add(Check.BUDGET_EXHAUSTED)
+    if cap_left == 0:
+        failures.add(Check.CAP_EXHAUSTED)
+    amount = min(raw_amount(max(f.testing_fee_fen, 0), policy.rate_bp), cap_left, budget_left)
+    if amount == 0 and not failures & {Check.TESTING_FEE_NOT_LISTED, Check.BUDGET_EXHAUSTED, Check.CAP_EXHAUSTED}:
+        failures.add(Check.AMOUNT_ZERO)
+    return Decision(failures=tuple(c for c in ORDER if c in failures), amount_fen=amount if not failures else 0, cap_fen=cap)
+
+
+def expires_at(year: int) -> datetime:
+    """A voucher of ``year`` is void after the end of 31 December, Asia/Shanghai (R16, R21)."""
+    return datetime(year + 1, 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def programme_year(at: datetime) -> int:
+    """The programme year is the natural year in Asia/Shanghai."""
+    if at.tzinfo is None:
+        raise ValueError("aware datetime required")
+    return at.astimezone(SHANGHAI).year

@@ -1,0 +1,113 @@
+"""Every voucher check fails on its own, and the amount at its edges (R4–R6,
+R15, R16, R18, R22, R26)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+
+from services.vouchers.domain.applications import MESSAGES, ApplicationFacts, Check, decide, expires_at, programme_year, raw_amount
+from services.vouchers.domain.policy import VoucherPolicy
+
+POLICY = VoucherPolicy(year=2026)
+
+GOOD = ApplicationFacts(
+    user_verified=True,
+    user_in_city=True,
+    user_classes=("tech_sme",),
+    unit_accepts_vouchers=True,
+    testing_fee_fen=1_000_000,  # 10,000 CNY
+    programme_open=True,
+    budget_remaining_fen=100_000_000,
+)
+
+
+def with_(**kw: object) -> ApplicationFacts:
+    return msgspec.structs.replace(GOOD, **kw)
+
+
+def test_a_good_application_gets_30_percent() -> None:
+    d = decide(POLICY, GOOD)
+    assert d.approvable and d.amount_fen == 300_000 and d.cap_fen == 5_000_000
+
+
+@pytest.mark.parametrize(
+    ("change", "check"),
+    [
+        ({"user_verified": False}, Check.USER_NOT_VERIFIED),
+        ({"user_in_city": False}, Check.USER_NOT_IN_CITY),
+        ({"user_classes": ()}, Check.USER_CLASS_NOT_ELIGIBLE),
+        ({"user_blacklisted": True}, Check.USER_BLACKLISTED),
+        ({"user_sound_finances": False}, Check.USER_UNSOUND_FINANCES),
+        ({"affiliated": True}, Check.AFFILIATED),
+        ({"unit_accepts_vouchers": False}, Check.UNIT_NOT_ACCEPTOR),
+        ({"unit_blacklisted": True}, Check.UNIT_BLACKLISTED),
+        ({"statutory_testing": True}, Check.STATUTORY_TESTING),
+        ({"testing_fee_fen": 0}, Check.TESTING_FEE_NOT_LISTED),
+        ({"contract_used": True}, Check.CONTRACT_ALREADY_USED),
+        ({"provincial_subsidy": True}, Check.PROVINCIAL_SUBSIDY),
+        ({"programme_open": False}, Check.PROGRAMME_NOT_OPEN),
+        ({"budget_remaining_fen": 0}, Check.BUDGET_EXHAUSTED),
+        ({"user_committed_fen": 5_000_000}, Check.CAP_EXHAUSTED),
+        ({"testing_fee_fen": 3}, Check.AMOUNT_ZERO),  # 30% of 3 fen rounds down to 0
+    ],
+)
+def test_each_check_fails_alone_with_its_own_reason(change: dict[str, object], check: Check) -> None:
+    d = decide(POLICY, with_(**change))
+    assert d.failures == (check,)
+    assert d.amount_fen == 0 and not d.approvable
+
+
+def test_every_check_has_both_messages() -> None:
+    assert set(MESSAGES) == set(Check)
+    assert all(zh and en for zh, en in MESSAGES.values())
+
+
+def test_all_failures_are_reported_together_in_a_stable_order() -> None:
+    d = decide(POLICY, with_(user_verified=False, affiliated=True, contract_used=True))
+    assert d.failures == (Check.USER_NOT_VERIFIED, Check.AFFILIATED, Check.CONTRACT_ALREADY_USED)
+
+
+@pytest.mark.parametrize(("fee", "amount"), [(0, 0), (3, 0), (4, 1), (10, 3), (333, 99), (1_000_001, 300_000)])
+def test_amount_is_rounded_down_to_the_fen(fee: int, amount: int) -> None:
+    assert raw_amount(fee, 3000) == amount
+
+
+def test_amount_never_uses_floats() -> None:
+    with pytest.raises(ValueError):
+        raw_amount(10.0, 3000)  # type: ignore[arg-type]
+
+
+def test_amount_is_limited_by_what_is_left_of_the_cap() -> None:
+    d = decide(POLICY, with_(testing_fee_fen=10_000_000, user_committed_fen=4_900_000))
+    assert d.amount_fen == 100_000  # 1,000 CNY left of 50,000
+
+
+def test_cap_edge_one_fen_left() -> None:
+    assert decide(POLICY, with_(user_committed_fen=4_999_999)).amount_fen == 1
+    assert decide(POLICY, with_(user_committed_fen=5_000_000)).failures == (Check.CAP_EXHAUSTED,)
+
+
+def test_gazelle_cap_is_100000_cny() -> None:
+    d = decide(POLICY, with_(user_special_classes=("gazelle",), user_committed_fen=5_000_000))
+    assert d.approvable and d.cap_fen == 10_000_000 and d.amount_fen == 300_000
+
+
+def test_amount_is_limited_by_what_is_left_of_the_budget() -> None:
+    assert decide(POLICY, with_(budget_remaining_fen=12_345)).amount_fen == 12_345
+    assert decide(POLICY, with_(budget_remaining_fen=0)).failures == (Check.BUDGET_EXHAUSTED,)
+
+
+def test_rate_is_a_parameter() -> None:
+    assert decide(VoucherPolicy(year=2027, rate_bp=4000), GOOD).amount_fen == 400_000
+
+
+def test_expiry_is_the_end_of_31_december_in_shanghai() -> None:
+    assert expires_at(2026) == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
+
+
+def test_programme_year_follows_shanghai_not_utc() -> None:
+    assert programme_year(datetime(2026, 12, 31, 15, 59, tzinfo=UTC)) == 2026
+    assert programme_year(datetime(2026, 12, 31, 16, 0, tzinfo=UTC)) == 2027
