@@ -7,8 +7,13 @@ import json
 from litestar import Litestar
 from litestar.di import Provide
 
+from services.registry import search
+from services.registry.api.imports import ImportController
 from services.registry.api.instruments import ComplianceController, InstrumentController
 from services.registry.api.parties import UnitController, UserController
+from services.registry.api.search import CatalogueController
+from services.registry.api.prices import PriceController
+from services.registry.api.supervision import AffiliationController, BlacklistController
 from services.registry.db.models import metadata
 from services.registry.domain.listing import ListingPolicy
 from services.registry.domain.workdays import CalendarConfigError, WorkdayCalendar
@@ -46,7 +51,8 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, CatalogueController],
+    subscriptions=search.subscriptions,
     description="Units, instruments, price lists, users, affiliations and service orders.",
     dependencies=_dependencies,
 )

@@ -5,12 +5,15 @@ whether it was on time; the compliance view counts listing states on a day."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
@@ -20,13 +23,20 @@ from services.registry.domain.listing import Funding, ListingPolicy, ListingStat
 from services.registry.domain.parties import UnitStatus
 from services.registry.domain.workdays import UnknownCalendarYear, WorkdayCalendar
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
-from services.runtime.outbox import Actor
+from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 IN_SERVICE = "in_service"
-INSTRUMENT_STATUSES: tuple[str, ...] = (IN_SERVICE, "maintenance", "retired")
+MAINTENANCE = "maintenance"
+RETIRED = "retired"
+INSTRUMENT_STATUSES: tuple[str, ...] = (IN_SERVICE, MAINTENANCE, RETIRED)
+
+#: the public data a unit may change after registration (funding, value, dates
+#: and flags decide must_list and the deadline: they are fixed once registered)
+CHANGEABLE: tuple[str, ...] = ("name", "category", "model", "manufacturer", "location", "specifications", "functions")
+IMMUTABLE: tuple[str, ...] = ("funding", "original_value_fen", "acceptance_date", "duty_exempt", "classified")
 
 #: overdue or due-soon instruments returned with a compliance view, at most
 ATTENTION_LIMIT = 100
@@ -70,10 +80,141 @@ def _record(row: RowMapping, county_code: str | None) -> dict[str, Any]:
         "specifications": row["specifications"],
         "functions": row["functions"],
         "listed_on": row["listed_on"],
+        "asset_number": row.get("asset_number"),
     }
 
 
 _WITH_COUNTY = select(instruments, units.c.county_code).join(units, units.c.id == instruments.c.unit_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewInstrument:
+    """What a unit declares about one instrument, already parsed (money in fen)."""
+
+    name: str
+    category: str
+    original_value_fen: int
+    funding: Funding
+    acceptance_date: date
+    duty_exempt: bool = False
+    classified: bool = False
+    model: str | None = None
+    manufacturer: str | None = None
+    location: str | None = None
+    specifications: str | None = None
+    functions: str | None = None
+    asset_number: str | None = None
+
+    def declared(self) -> dict[str, Any]:
+        """The declared fields as stored (funding as its string value)."""
+        return {
+            "name": self.name,
+            "category": self.category,
+            "model": self.model,
+            "manufacturer": self.manufacturer,
+            "original_value_fen": self.original_value_fen,
+            "funding": str(self.funding),
+            "acceptance_date": self.acceptance_date,
+            "duty_exempt": self.duty_exempt,
+            "classified": self.classified,
+            "location": self.location,
+            "specifications": self.specifications,
+            "functions": self.functions,
+        }
+
+
+def check_category(category: str) -> None:
+    if category not in DEFAULT_CATEGORIES:
+        raise DomainError(
+            "instrument.unknown_category",
+            f"仪器类别“{category}”不在目录中",
+            f"category {category!r} is not in the catalogue",
+            allowed=list(DEFAULT_CATEGORIES),
+        )
+
+
+Assessment = tuple[bool, date | None]
+
+
+def assess(
+    data: NewInstrument, *, calendar: WorkdayCalendar, policy: ListingPolicy, deadlines: dict[date, date] | None = None
+) -> Assessment:
+    """Validate what needs no database; return (must_list, listing_deadline).
+    Raises DomainError (instrument.unknown_category, calendar.unknown_year).
+    ``deadlines``: a cache by acceptance date, for many instruments at once."""
+    check_category(data.category)
+    required = must_list(data.funding, data.original_value_fen, data.classified, data.duty_exempt, policy)
+    deadline: date | None = None
+    if required:
+        if deadlines is not None and data.acceptance_date in deadlines:
+            return required, deadlines[data.acceptance_date]
+        try:
+            deadline = listing_deadline(data.acceptance_date, calendar, policy)
+        except UnknownCalendarYear as exc:
+            raise _unknown_year(exc) from exc
+        if deadlines is not None:
+            deadlines[data.acceptance_date] = deadline
+    return required, deadline
+
+
+async def approved_unit(s: AsyncSession, unit_id: str) -> RowMapping:
+    """The unit, which must exist (404) and be approved (422) to register instruments."""
+    unit = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().first()
+    if unit is None:
+        raise NotFound("unit", "单位", unit_id)
+    if unit["status"] != UnitStatus.APPROVED:
+        raise DomainError("instrument.unit_not_approved", "只有已通过审核的管理单位才能登记仪器", "only an approved unit may register instruments")
+    return unit
+
+
+def _duplicate_asset(asset_number: str) -> Conflict:
+    return Conflict(
+        "instrument.duplicate_asset_number",
+        f"本单位已登记资产编号为“{asset_number}”的仪器",
+        f"the unit already registered an instrument with asset number {asset_number!r}",
+        asset_number=asset_number,
+    )
+
+
+async def register_in(
+    uow: UnitOfWork,
+    unit: RowMapping,
+    data: NewInstrument,
+    *,
+    calendar: WorkdayCalendar,
+    policy: ListingPolicy,
+    check_asset: bool = True,
+    deadlines: dict[date, date] | None = None,
+) -> dict[str, Any]:
+    """Register one instrument of ``unit`` (an approved unit's row) inside the
+    caller's transaction: validation, insert, InstrumentRegistered, audit.
+    ``check_asset=False`` when the caller already checked the asset numbers;
+    ``deadlines`` caches listing deadlines by acceptance date (see ``assess``)."""
+    required, deadline = assess(data, calendar=calendar, policy=policy, deadlines=deadlines)
+    s = uow.session
+    if check_asset and data.asset_number is not None:
+        taken = await s.execute(select(instruments.c.id).where(instruments.c.unit_id == unit["id"], instruments.c.asset_number == data.asset_number))
+        if taken.first() is not None:
+            raise _duplicate_asset(data.asset_number)
+    now = datetime.now(UTC)
+    row: dict[str, Any] = {
+        "id": new_event_id(),
+        "unit_id": unit["id"],
+        **data.declared(),
+        "asset_number": data.asset_number,
+        "status": IN_SERVICE,
+        "must_list": required,
+        "listing_deadline": deadline,
+        "listed_on": None,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await s.execute(insert(instruments).values(**row))
+    snap = _snapshot(row, unit["county_code"])
+    await uow.emit(ev.InstrumentRegistered(**snap))
+    await uow.audit("instrument.register", "instrument", row["id"], after={**snap, "asset_number": data.asset_number})
+    return _record(row, unit["county_code"])
 
 
 async def register_instrument(
@@ -84,69 +225,17 @@ async def register_instrument(
     calendar: WorkdayCalendar,
     policy: ListingPolicy,
     unit_id: str,
-    name: str,
-    category: str,
-    model: str | None,
-    manufacturer: str | None,
-    original_value_fen: int,
-    funding: Funding,
-    acceptance_date: date,
-    duty_exempt: bool,
-    classified: bool,
-    location: str | None,
-    specifications: str | None,
-    functions: str | None,
+    data: NewInstrument,
 ) -> dict[str, Any]:
-    if category not in DEFAULT_CATEGORIES:
-        raise DomainError(
-            "instrument.unknown_category",
-            f"仪器类别“{category}”不在目录中",
-            f"category {category!r} is not in the catalogue",
-            allowed=list(DEFAULT_CATEGORIES),
-        )
-    required = must_list(funding, original_value_fen, classified, duty_exempt, policy)
-    deadline: date | None = None
-    if required:
-        try:
-            deadline = listing_deadline(acceptance_date, calendar, policy)
-        except UnknownCalendarYear as exc:
-            raise _unknown_year(exc) from exc
-    now = datetime.now(UTC)
-    async with db.unit_of_work(actor, correlation_id) as uow:
-        s = uow.session
-        unit = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().first()
-        if unit is None:
-            raise NotFound("unit", "单位", unit_id)
-        if unit["status"] != UnitStatus.APPROVED:
-            raise DomainError("instrument.unit_not_approved", "只有已通过审核的管理单位才能登记仪器", "only an approved unit may register instruments")
-        row: dict[str, Any] = {
-            "id": new_event_id(),
-            "unit_id": unit_id,
-            "name": name,
-            "category": category,
-            "model": model,
-            "manufacturer": manufacturer,
-            "original_value_fen": original_value_fen,
-            "funding": str(funding),
-            "acceptance_date": acceptance_date,
-            "duty_exempt": duty_exempt,
-            "classified": classified,
-            "location": location,
-            "specifications": specifications,
-            "functions": functions,
-            "status": IN_SERVICE,
-            "must_list": required,
-            "listing_deadline": deadline,
-            "listed_on": None,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
-        await s.execute(insert(instruments).values(**row))
-        snap = _snapshot(row, unit["county_code"])
-        await uow.emit(ev.InstrumentRegistered(**snap))
-        await uow.audit("instrument.register", "instrument", row["id"], after=snap)
-    return _record(row, unit["county_code"])  # type: ignore[arg-type]
+    assess(data, calendar=calendar, policy=policy)  # fail before taking the write lock
+    try:
+        async with db.unit_of_work(actor, correlation_id) as uow:
+            unit = await approved_unit(uow.session, unit_id)
+            return await register_in(uow, unit, data, calendar=calendar, policy=policy)
+    except IntegrityError as exc:  # a concurrent registration took the asset number
+        if data.asset_number is None:
+            raise
+        raise _duplicate_asset(data.asset_number) from exc
 
 
 async def list_instrument(
@@ -176,8 +265,8 @@ async def list_instrument(
             raise Conflict("instrument.already_listed", "该仪器已纳入平台", "the instrument is already listed")
         if row["classified"]:
             raise DomainError("instrument.classified", "涉密仪器不纳入平台开放共享（管理办法第五条）", "a classified instrument is not listed (M5)")
-        if row["status"] == "retired":
-            raise DomainError("instrument.retired", "已报废的仪器不能纳入平台", "a retired instrument cannot be listed")
+        if row["status"] == RETIRED:
+            raise _retired()
         changed = await s.execute(
             update(instruments)
             .where(instruments.c.id == instrument_id, instruments.c.version == row["version"])
@@ -190,6 +279,112 @@ async def list_instrument(
         snap = _snapshot(after, after["county_code"])
         await uow.emit(ev.InstrumentListed(**snap, listed_on=today, on_time=state is ListingStatus.listed_on_time))
         await uow.audit("instrument.list", "instrument", instrument_id, before=_snapshot(row, row["county_code"]), after={**snap, "listed_on": today})
+    return _record(after, after["county_code"])
+
+
+def _retired() -> Conflict:
+    return Conflict("instrument.retired", "该仪器已报废，不能再修改", "the instrument is retired; it cannot change any more")
+
+
+async def _owned_for_change(s: AsyncSession, instrument_id: str, owner: str | None) -> RowMapping:
+    row = (await s.execute(_WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().first()
+    if row is None:
+        raise NotFound("instrument", "仪器", instrument_id)
+    if owner is not None and row["unit_id"] != owner:
+        raise Forbidden()
+    if row["status"] == RETIRED:
+        raise _retired()
+    return row
+
+
+async def _apply(s: AsyncSession, row: RowMapping, values: dict[str, Any], expected_version: int | None) -> RowMapping:
+    if expected_version is not None and expected_version != row["version"]:
+        raise Conflict(
+            "instrument.version_mismatch",
+            "该仪器已被修改，请刷新后重试",
+            f"the instrument is at version {row['version']}, not {expected_version}",
+            version=row["version"],
+        )
+    changed = await s.execute(
+        update(instruments)
+        .where(instruments.c.id == row["id"], instruments.c.version == row["version"])
+        .values(**values, version=row["version"] + 1, updated_at=datetime.now(UTC))
+    )
+    if changed.rowcount != 1:
+        raise Conflict("instrument.concurrent_change", "该仪器正被他人修改，请刷新后重试", "the instrument changed meanwhile; reload and retry")
+    return (await s.execute(_WITH_COUNTY.where(instruments.c.id == row["id"]))).mappings().one()
+
+
+async def change_instrument(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    instrument_id: str,
+    *,
+    changes: dict[str, Any],
+    owner: str | None,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Change public data (``CHANGEABLE``) and/or the status between in service
+    and maintenance. Fields that decide must_list (``IMMUTABLE``) are refused
+    (422 instrument.immutable_field); a retired instrument is final (409).
+    A request that changes nothing returns the record as it is, without an event."""
+    fixed = sorted(k for k in changes if k in IMMUTABLE)
+    if fixed:
+        raise DomainError(
+            "instrument.immutable_field",
+            "资金来源、原值、验收日期、免税和涉密标志决定是否必须纳入平台及期限，登记后不能修改；如登记有误，请报废后重新登记",
+            "funding, original value, acceptance date and the duty-exempt and classified flags decide must_list and the deadline; "
+            "they cannot change after registration (retire and register again if they were wrong)",
+            fields=fixed,
+        )
+    unknown = sorted(k for k in changes if k not in CHANGEABLE and k != "status")
+    if unknown:
+        raise DomainError("instrument.unknown_field", "不能修改这些字段", f"these fields cannot be changed: {unknown}", fields=unknown)
+    if "category" in changes:
+        check_category(changes["category"])
+    if changes.get("status", IN_SERVICE) not in (IN_SERVICE, MAINTENANCE):
+        raise DomainError("instrument.invalid_status", "状态只能在“在用”和“维修”之间切换；报废请使用报废操作", "status can only move between in_service and maintenance; use retire")
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = await _owned_for_change(s, instrument_id, owner)
+        values = {k: v for k, v in changes.items() if row[k] != v}
+        if not values:
+            return _record(row, row["county_code"])
+        after = await _apply(s, row, values, expected_version)
+        snap = _snapshot(after, after["county_code"])
+        await uow.emit(ev.InstrumentChanged(**snap, listed_on=after["listed_on"]))
+        await uow.audit(
+            "instrument.change",
+            "instrument",
+            instrument_id,
+            before={k: row[k] for k in values} | {"version": row["version"]},
+            after={k: after[k] for k in values} | {"version": after["version"]},
+        )
+    return _record(after, after["county_code"])
+
+
+async def retire_instrument(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    instrument_id: str,
+    *,
+    reason: str,
+    owner: str | None,
+) -> dict[str, Any]:
+    """Retire (报废) an instrument, with a reason; final: it takes no orders and
+    cannot change any more (409 instrument.retired)."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("decision.reason_required", "请填写报废原因", "a reason is required")
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = await _owned_for_change(s, instrument_id, owner)
+        after = await _apply(s, row, {"status": RETIRED}, None)
+        snap = _snapshot(after, after["county_code"])
+        await uow.emit(ev.InstrumentRetired(**snap, listed_on=after["listed_on"]))
+        await uow.audit("instrument.retire", "instrument", instrument_id, reason=reason, before=_snapshot(row, row["county_code"]), after=snap)
     return _record(after, after["county_code"])
 
 
@@ -244,7 +439,7 @@ async def compliance(
         instruments.c.must_list,
         instruments.c.listing_deadline,
         instruments.c.listed_on,
-    ).where(instruments.c.status != "retired")
+    ).where(instruments.c.status != RETIRED)
     async with db.read() as s:
         if unit_id is not None:
             if (await s.execute(select(units.c.id).where(units.c.id == unit_id))).first() is None:

@@ -14,17 +14,24 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.models import units, users
+from services.registry.db.models import blacklist, units, users, voucher_acceptance
 from services.registry.domain import identifiers
 from services.registry.domain.parties import (
+    AcceptanceEvidence,
+    AcceptancePolicy,
+    PartyType,
     SpecialClass,
+    UnitAction,
     UnitKind,
     UnitStatus,
     UserClass,
     UserKind,
+    check_acceptance,
     check_decidable,
     check_reason,
+    check_unit_reason,
     check_user_classes,
+    unit_transition,
 )
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor
@@ -276,3 +283,184 @@ async def get_user(db: ServiceDatabase, user_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFound("user", "用户", user_id)
     return {**_user_snapshot(row), "leader_name": row["leader_name"], "leader_id_masked": row["leader_id_masked"]}
+
+
+# --- unit lifecycle (R7, R27) and voucher acceptance (R18) ---------------------
+
+
+async def _unit_row(s: Any, unit_id: str) -> RowMapping:
+    row = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().first()
+    if row is None:
+        raise NotFound("unit", "单位", unit_id)
+    return row
+
+
+async def _update_unit(s: Any, row: RowMapping, **values: Any) -> RowMapping:
+    """One optimistic step: the row must still be at ``row``'s version."""
+    changed = await s.execute(
+        update(units).where(units.c.id == row["id"], units.c.version == row["version"]).values(version=row["version"] + 1, **values)
+    )
+    if changed.rowcount != 1:
+        raise Conflict("unit.concurrent_change", "该单位正被他人修改，请刷新后重试", "the unit changed meanwhile; reload and retry")
+    return (await s.execute(select(units).where(units.c.id == row["id"]))).mappings().one()
+
+
+async def revoke_acceptance_in(uow: Any, row: RowMapping, reason: str, now: datetime) -> RowMapping:
+    """Inside an open unit of work: the unit stops accepting vouchers (R18, R27).
+    Emits UnitVoucherAcceptanceRevoked and audits; returns the updated row.
+    A unit that does not accept vouchers is returned unchanged."""
+    if not row["accepts_vouchers"]:
+        return row
+    s = uow.session
+    after = await _update_unit(s, row, accepts_vouchers=False, updated_at=now)
+    await s.execute(
+        update(voucher_acceptance)
+        .where(voucher_acceptance.c.unit_id == row["id"])
+        .values(granted=False, decided_by=uow.actor.subject, decided_at=now, reason=reason)
+    )
+    snap = _unit_snapshot(after)
+    await uow.emit(ev.UnitVoucherAcceptanceRevoked(**snap, reason=reason))
+    await uow.audit("unit.voucher_acceptance_revoke", "unit", row["id"], reason=reason, before=_unit_snapshot(row), after=snap)
+    return after
+
+
+_LIFECYCLE_EVENTS = {
+    UnitAction.SUSPEND: ev.UnitSuspended,
+    UnitAction.REINSTATE: ev.UnitReinstated,
+    UnitAction.DISQUALIFY: ev.UnitDisqualified,
+}
+
+
+async def change_unit_status(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, action: UnitAction, reason: str | None) -> dict[str, Any]:
+    """Suspend, reinstate or disqualify an approved unit (R27). Disqualification
+    is final and also revokes the unit's voucher acceptance."""
+    reason = check_unit_reason(action, reason)
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = await _unit_row(s, unit_id)
+        target = unit_transition(row["status"], action)
+        before = row
+        if action is UnitAction.DISQUALIFY:
+            row = await revoke_acceptance_in(uow, row, reason or "", now)
+        after = await _update_unit(
+            s, row, status=str(target), updated_at=now, decided_by=actor.subject, decided_at=now, decision_reason=reason
+        )
+        snap = _unit_snapshot(after)
+        await uow.emit(_LIFECYCLE_EVENTS[action](**snap, reason=reason))
+        await uow.audit(f"unit.{action}", "unit", unit_id, reason=reason, before=_unit_snapshot(before), after=snap)
+    return snap
+
+
+async def _blacklisted(s: Any, party_type: PartyType, party_id: str) -> bool:
+    q = select(blacklist.c.id).where(blacklist.c.party_type == str(party_type), blacklist.c.party_id == party_id, blacklist.c.removed_at.is_(None))
+    return (await s.execute(q)).first() is not None
+
+
+async def grant_voucher_acceptance(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    unit_id: str,
+    *,
+    evidence: AcceptanceEvidence,
+    policy: AcceptancePolicy,
+    reason: str | None,
+) -> dict[str, Any]:
+    """Approve a unit to accept vouchers on its R18 evidence. Every failing
+    condition is reported at once (422, ``details.codes``)."""
+    reason = check_reason(reason, required=False)
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = await _unit_row(s, unit_id)
+        if row["accepts_vouchers"]:
+            raise Conflict("acceptance.already_granted", "该单位已获准接收科技创新券", "the unit already accepts vouchers")
+        check_acceptance(row["status"], evidence, policy, blacklisted=await _blacklisted(s, PartyType.UNIT, unit_id))
+        values = {
+            "full_time_staff": evidence.full_time_staff,
+            "service_content": evidence.service_content.strip(),
+            "service_norms": evidence.service_norms.strip(),
+            "fees_published": evidence.fees_published,
+            "no_bad_credit": evidence.no_bad_credit,
+            "granted": True,
+            "decided_by": actor.subject,
+            "decided_at": now,
+            "reason": reason,
+        }
+        exists = (await s.execute(select(voucher_acceptance.c.unit_id).where(voucher_acceptance.c.unit_id == unit_id))).first()
+        if exists:
+            await s.execute(update(voucher_acceptance).where(voucher_acceptance.c.unit_id == unit_id).values(**values))
+        else:
+            await s.execute(insert(voucher_acceptance).values(unit_id=unit_id, **values))
+        after = await _update_unit(s, row, accepts_vouchers=True, updated_at=now)
+        snap = _unit_snapshot(after)
+        await uow.emit(ev.UnitVoucherAcceptanceGranted(**snap, reason=reason))
+        evidence_record = {k: v for k, v in values.items() if k not in ("decided_by", "decided_at", "reason", "granted")}
+        await uow.audit("unit.voucher_acceptance_grant", "unit", unit_id, reason=reason, before=_unit_snapshot(row), after={**snap, "evidence": evidence_record})
+    return snap
+
+
+async def revoke_voucher_acceptance(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, reason: str | None) -> dict[str, Any]:
+    text = check_reason(reason, required=True, what_zh="撤销接收科技创新券资格", what_en="a revocation") or ""
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        row = await _unit_row(uow.session, unit_id)
+        if not row["accepts_vouchers"]:
+            raise Conflict("acceptance.not_granted", "该单位未获准接收科技创新券", "the unit does not accept vouchers")
+        after = await revoke_acceptance_in(uow, row, text, now)
+    return _unit_snapshot(after)
+
+
+# --- users: classes and credit status (R4, R16, R26) ---------------------------
+
+
+async def change_user_classes(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    user_id: str,
+    *,
+    classes: list[UserClass] | None,
+    special_classes: list[SpecialClass] | None,
+    sound_finances: bool | None,
+    reason: str | None,
+) -> dict[str, Any]:
+    """The center changes a user's classes, special classes or its sound-finances
+    assessment, with a reason; the class rules of registration still hold."""
+    reason = check_reason(reason, required=True, what_zh="变更用户类别或信用状况", what_en="a change of classes")
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
+        if row is None:
+            raise NotFound("user", "用户", user_id)
+        new_classes = [str(c) for c in classes] if classes is not None else list(row["classes"])
+        new_special = [str(c) for c in special_classes] if special_classes is not None else list(row["special_classes"])
+        new_sound = row["sound_finances"] if sound_finances is None else sound_finances
+        check_user_classes(UserKind(row["kind"]), [UserClass(c) for c in new_classes], [SpecialClass(c) for c in new_special])
+        if new_classes == list(row["classes"]) and new_special == list(row["special_classes"]) and new_sound == row["sound_finances"]:
+            raise Conflict("user.unchanged", "未做任何变更", "nothing would change")
+        changed = await s.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.version == row["version"])
+            .values(classes=new_classes, special_classes=new_special, sound_finances=new_sound, version=row["version"] + 1, updated_at=now)
+        )
+        if changed.rowcount != 1:
+            raise Conflict("user.concurrent_change", "该用户正被他人修改，请刷新后重试", "the user changed meanwhile; reload and retry")
+        after = (await s.execute(select(users).where(users.c.id == user_id))).mappings().one()
+        snap = _user_snapshot(after)
+        await uow.emit(ev.UserClassesChanged(**snap))
+        await uow.audit("user.classes_change", "user", user_id, reason=reason, before=_user_snapshot(row), after=snap)
+    return snap
+
+
+async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+    q = select(users)
+    c = select(func.count()).select_from(users)
+    if verified is not None:
+        q, c = q.where(users.c.verified == verified), c.where(users.c.verified == verified)
+    async with db.read() as s:
+        total = (await s.execute(c)).scalar_one()
+        rows = (await s.execute(q.order_by(users.c.created_at, users.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
+    return [{**_user_snapshot(r), "leader_name": r["leader_name"], "leader_id_masked": r["leader_id_masked"]} for r in rows], total

@@ -9,8 +9,9 @@ from typing import Any
 
 import msgspec
 import pytest
+from sqlalchemy import select
 
-from contracts.registry import InstrumentListed, InstrumentRegistered
+from contracts.registry import InstrumentChanged, InstrumentListed, InstrumentRegistered, InstrumentRetired
 from services.registry import instruments as use_cases
 from services.runtime.auth import Role
 from services.runtime.outbox import connect_nats
@@ -201,3 +202,68 @@ async def test_instrument_events_reach_the_registry_stream(make_settings, monkey
             assert listed.listed_on == date(2024, 11, 7) and listed.on_time is False and listed.version == 2
         finally:
             await nc.close()
+
+
+async def outbox_subjects(p: Platform) -> list[str]:
+    outbox = p["registry"].db.metadata.tables["outbox"]
+    async with p["registry"].db.read() as s:
+        return list((await s.execute(select(outbox.c.subject).order_by(outbox.c.id))).scalars())
+
+
+async def test_change_and_retire(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        mine, other = await approved_unit(p, "许昌学院"), await approved_unit(p, "许昌职业技术学院")
+        inst = await register(p, mine, asset_number="ZC-0001")
+        iid = inst["instrument_id"]
+        assert inst["asset_number"] == "ZC-0001"
+        # the asset number is unique per unit, not across units
+        r = await p.call("registry", "POST", "/v1/instruments/", role=Role.UNIT, org=mine, json=body(mine, asset_number="ZC-0001"))
+        assert r.status_code == 409 and r.json()["code"] == "instrument.duplicate_asset_number"
+        assert (await register(p, other, asset_number="ZC-0001"))["asset_number"] == "ZC-0001"
+
+        path = f"/v1/instruments/{iid}"
+        r = await p.call("registry", "PATCH", path, role=Role.UNIT, org=mine, json={"location": "实验楼B201", "status": "maintenance", "model": None})
+        assert r.status_code == 200, r.text
+        changed = r.json()
+        assert (changed["location"], changed["status"], changed["model"], changed["version"]) == ("实验楼B201", "maintenance", None, 2)
+        assert changed["must_list"] is True and changed["listing_deadline"] == "2024-11-06"
+        # nothing to change: the same record, no new version, no event
+        r = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"location": "实验楼B201"})
+        assert r.status_code == 200 and r.json()["version"] == 2
+        r = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"status": "in_service", "category": "物理性能测试仪器", "version": 2})
+        assert r.status_code == 200 and r.json()["status"] == "in_service" and r.json()["version"] == 3
+        r = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"name": "新名称", "version": 2})
+        assert r.status_code == 409 and r.json()["code"] == "instrument.version_mismatch"
+
+        # what decides must_list is fixed; computed fields and retiring by PATCH are refused
+        for fixed in ({"funding": "non_fiscal"}, {"original_value_fen": 1}, {"acceptance_date": "2024-01-02"}, {"classified": True}):
+            r = await p.call("registry", "PATCH", path, role=Role.UNIT, org=mine, json={"name": "x", **fixed})
+            assert r.status_code == 422 and r.json()["code"] == "instrument.immutable_field", fixed
+        for bad in ({"must_list": False}, {"listed_on": "2024-01-02"}, {"unit_id": other}, {"status": "retired"}, {"name": ""}):
+            r = await p.call("registry", "PATCH", path, role=Role.UNIT, org=mine, json=bad)
+            assert r.status_code == 400, bad
+        r = await p.call("registry", "PATCH", path, role=Role.UNIT, org=mine, json={"name": "  "})
+        assert r.status_code == 422 and r.json()["code"] == "instrument.blank_field"
+        r = await p.call("registry", "PATCH", path, role=Role.UNIT, org=mine, json={"category": "魔法仪器"})
+        assert r.status_code == 422 and r.json()["code"] == "instrument.unknown_category"
+        r = await p.call("registry", "PATCH", path, role=Role.UNIT, org=other, json={"name": "x"})
+        assert r.status_code == 403
+        assert (await p.call("registry", "PATCH", path, role=Role.BUREAU, json={"name": "x"})).status_code == 403
+        assert (await p.call("registry", "PATCH", "/v1/instruments/nope", role=Role.CENTER, json={"name": "x"})).status_code == 404
+
+        # retire: a reason, the owner or the center, final
+        r = await p.call("registry", "POST", f"{path}/retire", role=Role.UNIT, org=other, json={"reason": "损坏"})
+        assert r.status_code == 403
+        r = await p.call("registry", "POST", f"{path}/retire", role=Role.UNIT, org=mine, json={"reason": "  "})
+        assert r.status_code == 422 and r.json()["code"] == "decision.reason_required"
+        r = await p.call("registry", "POST", f"{path}/retire", role=Role.UNIT, org=mine, json={})
+        assert r.status_code == 400
+        r = await p.call("registry", "POST", f"{path}/retire", role=Role.UNIT, org=mine, json={"reason": "主板损坏，无维修价值"})
+        assert r.status_code == 200 and r.json()["status"] == "retired" and r.json()["version"] == 4
+        for method, suffix, payload in (("PATCH", "", {"name": "x"}), ("PATCH", "", {"status": "in_service"}), ("POST", "/retire", {"reason": "again"}), ("POST", "/list", None)):
+            r = await p.call("registry", method, f"{path}{suffix}", role=Role.CENTER, json=payload)
+            assert r.status_code == 409 and r.json()["code"] == "instrument.retired", (method, suffix)
+
+        subjects = await outbox_subjects(p)
+        assert subjects.count(InstrumentChanged.subject) == 2 and subjects.count(InstrumentRetired.subject) == 1

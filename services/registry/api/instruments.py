@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from litestar import Controller, Request, get, post
+import msgspec
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import instruments
-from services.registry.api.schemas import AttentionItem, Compliance, Instrument, InstrumentPage, InstrumentRegistration
+from services.registry.api.instrument_schemas import Instrument, InstrumentChange, InstrumentPage, InstrumentRegistration, Retirement
+from services.registry.api.schemas import AttentionItem, Compliance
 from services.registry.domain.listing import ListingPolicy
 from services.registry.domain.workdays import WorkdayCalendar
 from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
-from services.runtime.errors import Forbidden, NotFound
+from services.runtime.errors import DomainError, Forbidden, NotFound
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
@@ -49,7 +51,8 @@ class InstrumentController(Controller):
         data: JSONBody[InstrumentRegistration],
     ) -> Instrument:
         """A unit registers one of its instruments (or the center for it); must-list
-        and the listing deadline are computed (M5, M6, M11(3))."""
+        and the listing deadline are computed (M5, M6, M11(3)). An optional
+        ``asset_number`` is unique within the unit (409 instrument.duplicate_asset_number)."""
         p = principal_of(request)
         if p.role is Role.UNIT and p.org != data.unit_id:
             raise Forbidden("单位只能登记本单位的仪器", "a unit may register only its own instruments")
@@ -60,18 +63,21 @@ class InstrumentController(Controller):
             calendar=calendar,
             policy=listing_policy,
             unit_id=data.unit_id,
-            name=data.name.strip(),
-            category=data.category.strip(),
-            model=data.model,
-            manufacturer=data.manufacturer,
-            original_value_fen=data.original_value_fen,
-            funding=data.funding,
-            acceptance_date=data.acceptance_date,
-            duty_exempt=data.duty_exempt,
-            classified=data.classified,
-            location=data.location,
-            specifications=data.specifications,
-            functions=data.functions,
+            data=instruments.NewInstrument(
+                name=data.name.strip(),
+                category=data.category.strip(),
+                model=data.model,
+                manufacturer=data.manufacturer,
+                original_value_fen=data.original_value_fen,
+                funding=data.funding,
+                acceptance_date=data.acceptance_date,
+                duty_exempt=data.duty_exempt,
+                classified=data.classified,
+                location=data.location,
+                specifications=data.specifications,
+                functions=data.functions,
+                asset_number=(data.asset_number or "").strip() or None,
+            ),
         )
         return Instrument(**snap)
 
@@ -90,6 +96,46 @@ class InstrumentController(Controller):
         snap = await instruments.list_instrument(
             db, actor_of(request), correlation_of(request), instrument_id, calendar=calendar, policy=listing_policy, owner=owner
         )
+        return Instrument(**snap)
+
+    @patch("/{instrument_id:str}", operation_id="changeInstrument", **access(Role.UNIT, Role.CENTER))
+    async def change(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        instrument_id: FromPath[str],
+        data: JSONBody[InstrumentChange],
+    ) -> Instrument:
+        """The owning unit (or the center) changes public data, or moves the status
+        between in_service and maintenance. Funding, original value, acceptance date
+        and the duty-exempt and classified flags are fixed at registration (422
+        instrument.immutable_field); a retired instrument is final (409 instrument.retired)."""
+        p = principal_of(request)
+        owner = (p.org or "") if p.role is Role.UNIT else None
+        sent = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not msgspec.UNSET}
+        version = sent.pop("version", None)
+        for key in ("name", "category"):
+            if key in sent:
+                sent[key] = sent[key].strip()
+                if not sent[key]:
+                    raise DomainError("instrument.blank_field", f"“{key}”不能为空", f"{key} cannot be blank", field=key)
+        snap = await instruments.change_instrument(
+            db, actor_of(request), correlation_of(request), instrument_id, changes=sent, owner=owner, expected_version=version
+        )
+        return Instrument(**snap)
+
+    @post("/{instrument_id:str}/retire", operation_id="retireInstrument", status_code=200, **access(Role.UNIT, Role.CENTER))
+    async def retire(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        instrument_id: FromPath[str],
+        data: JSONBody[Retirement],
+    ) -> Instrument:
+        """The owning unit (or the center) retires (报废) the instrument with a reason; final."""
+        p = principal_of(request)
+        owner = (p.org or "") if p.role is Role.UNIT else None
+        snap = await instruments.retire_instrument(db, actor_of(request), correlation_of(request), instrument_id, reason=data.reason, owner=owner)
         return Instrument(**snap)
 
     @get("/", operation_id="listInstruments", **access(PUBLIC))

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import Parameter
 
 from services.registry import parties
-from services.registry.api.schemas import Decision, Unit, UnitApplication, UnitPage, User, UserRegistration
-from services.registry.domain.parties import UnitStatus
+from services.registry.api.schemas import (
+    AcceptanceApplication,
+    Decision,
+    RequiredReason,
+    Unit,
+    UnitApplication,
+    UnitPage,
+    User,
+    UserClassesChange,
+    UserPage,
+    UserRegistration,
+)
+from services.registry.domain.parties import AcceptanceEvidence, AcceptancePolicy, UnitAction, UnitStatus
 from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.errors import Forbidden, NotFound
 from services.runtime.http import actor_of, correlation_of
@@ -19,10 +30,19 @@ from services.runtime.settings import Settings
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
 
+#: R18's minimum of full-time technical staff; the default policy until
+#: operators configure one (override the ``acceptance_policy`` dependency)
+DEFAULT_ACCEPTANCE_POLICY = AcceptancePolicy()
+
+
+def _acceptance_policy() -> AcceptancePolicy:
+    return DEFAULT_ACCEPTANCE_POLICY
+
 
 class UnitController(Controller):
     path = "/v1/units"
     tags = ["units"]
+    dependencies = {"acceptance_policy": Provide(_acceptance_policy, sync_to_thread=False)}
 
     @post("/", operation_id="applyUnit", status_code=201, **access(Role.UNIT, Role.CENTER, Role.BUREAU))
     async def apply(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[UnitApplication]) -> Unit:
@@ -49,6 +69,55 @@ class UnitController(Controller):
     async def reject(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau rejects a unit's application, with a reason (R7)."""
         return Unit(**await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=False, reason=data.reason))
+
+    @post("/{unit_id:str}/suspend", operation_id="suspendUnit", status_code=200, **access(Role.BUREAU))
+    async def suspend(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
+        """The bureau suspends an approved unit's sharing, with a reason (R27)."""
+        return Unit(**await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.SUSPEND, reason=data.reason))
+
+    @post("/{unit_id:str}/reinstate", operation_id="reinstateUnit", status_code=200, **access(Role.BUREAU))
+    async def reinstate(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
+        """The bureau reinstates a suspended unit."""
+        return Unit(**await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.REINSTATE, reason=data.reason))
+
+    @post("/{unit_id:str}/disqualify", operation_id="disqualifyUnit", status_code=200, **access(Role.BUREAU))
+    async def disqualify(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
+        """The bureau cancels a unit's sharing qualification, with a reason (R27).
+        Final; the unit also stops accepting vouchers."""
+        return Unit(**await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.DISQUALIFY, reason=data.reason))
+
+    @post("/{unit_id:str}/voucher-acceptance", operation_id="grantVoucherAcceptance", status_code=200, **access(Role.CENTER, Role.BUREAU))
+    async def grant_acceptance(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        acceptance_policy: NamedDependency[AcceptancePolicy],
+        unit_id: FromPath[str],
+        data: JSONBody[AcceptanceApplication],
+    ) -> Unit:
+        """Approve an approved unit to accept innovation vouchers on its R18
+        evidence. Refused with 422 listing every failing condition in
+        ``details.codes`` (``acceptance.unit_not_approved``, ``acceptance.no_staff``,
+        ``acceptance.no_service_content``, ``acceptance.no_service_norms``,
+        ``acceptance.fees_not_published``, ``acceptance.bad_credit``,
+        ``acceptance.blacklisted``); ``code`` is that one code when only one
+        fails, ``acceptance.refused`` when several do."""
+        evidence = AcceptanceEvidence(
+            full_time_staff=data.full_time_staff,
+            service_content=data.service_content,
+            service_norms=data.service_norms,
+            fees_published=data.fees_published,
+            no_bad_credit=data.no_bad_credit,
+        )
+        snap = await parties.grant_voucher_acceptance(
+            db, actor_of(request), correlation_of(request), unit_id, evidence=evidence, policy=acceptance_policy, reason=data.reason
+        )
+        return Unit(**snap)
+
+    @delete("/{unit_id:str}/voucher-acceptance", operation_id="revokeVoucherAcceptance", status_code=200, **access(Role.CENTER, Role.BUREAU))
+    async def revoke_acceptance(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[RequiredReason]) -> Unit:
+        """Revoke a unit's approval to accept vouchers, with a reason (R18, R27)."""
+        return Unit(**await parties.revoke_voucher_acceptance(db, actor_of(request), correlation_of(request), unit_id, reason=data.reason))
 
     @get("/", operation_id="listUnits", **access(PUBLIC))
     async def list_(
@@ -103,6 +172,34 @@ class UserController(Controller):
     async def verify(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[Decision]) -> User:
         """The center verifies a user before it may apply for vouchers."""
         return User(**await parties.verify_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason))
+
+    @patch("/{user_id:str}/classes", operation_id="changeUserClasses", status_code=200, **access(Role.CENTER))
+    async def change_classes(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[UserClassesChange]) -> User:
+        """The center changes a user's classes, special classes or sound-finances
+        assessment, with a reason (R4, R16, R26)."""
+        snap = await parties.change_user_classes(
+            db,
+            actor_of(request),
+            correlation_of(request),
+            user_id,
+            classes=data.classes,
+            special_classes=data.special_classes,
+            sound_finances=data.sound_finances,
+            reason=data.reason,
+        )
+        return User(**snap)
+
+    @get("/", operation_id="listUsers", **access(Role.CENTER, Role.BUREAU))
+    async def list_(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+        verified: bool | None = Parameter(default=None, description="only verified (true) or unverified (false) users"),
+    ) -> UserPage:
+        """Registered users, oldest first: the center and the bureau."""
+        items, total = await parties.list_users(db, verified=verified, page=page, page_size=page_size)
+        return UserPage(items=[User(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @get("/{user_id:str}", operation_id="getUser", **access(Role.USER, Role.CENTER, Role.BUREAU))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> User:

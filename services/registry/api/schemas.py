@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
 
 from services.registry.domain.listing import Funding, ListingStatus
-from services.registry.domain.parties import SpecialClass, UnitKind, UnitStatus, UserClass, UserKind
+from services.registry.domain.parties import AffiliationKind, AffiliationSource, PartyType, SpecialClass, UnitKind, UnitStatus, UserClass, UserKind
 
 Name = Annotated[str, msgspec.Meta(min_length=2, max_length=200, description="full legal name")]
 CreditCode = Annotated[str, msgspec.Meta(min_length=18, max_length=40, description="统一社会信用代码, 18 characters")]
@@ -73,6 +73,118 @@ class User(msgspec.Struct):
     credit_code: str | None = None
     leader_name: str | None = None
     leader_id_masked: str | None = None
+
+
+class UserPage(msgspec.Struct):
+    items: list[User]
+    total: int
+    page: int
+    page_size: int
+
+
+class UserClassesChange(msgspec.Struct, forbid_unknown_fields=True):
+    """Send only what changes; the reason is required."""
+
+    reason: Reason
+    classes: Annotated[list[UserClass], msgspec.Meta(min_length=1, max_length=4)] | None = None
+    special_classes: Annotated[list[SpecialClass], msgspec.Meta(max_length=2)] | None = None
+    sound_finances: bool | None = None
+
+
+# --- voucher acceptance (R18) --------------------------------------------------
+
+ServiceText = Annotated[str, msgspec.Meta(max_length=10_000)]
+
+
+class AcceptanceApplication(msgspec.Struct, forbid_unknown_fields=True):
+    """The R18 evidence; the decision (granted or not) is computed, never sent."""
+
+    full_time_staff: Annotated[int, msgspec.Meta(ge=0, le=100_000, description="full-time technical staff (专职技术人员)")]
+    service_content: ServiceText
+    service_norms: ServiceText
+    fees_published: bool
+    no_bad_credit: bool
+    reason: Reason | None = None
+
+
+class RequiredReason(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+# --- affiliations (R26) --------------------------------------------------------
+
+
+class AffiliationDeclaration(msgspec.Struct, forbid_unknown_fields=True):
+    """``source`` follows from the caller's role and is never sent."""
+
+    user_id: str
+    unit_id: str
+    kind: AffiliationKind
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class Affiliation(msgspec.Struct):
+    affiliation_id: str
+    user_id: str
+    unit_id: str
+    kind: AffiliationKind
+    source: AffiliationSource
+    recorded_by: str
+    recorded_at: datetime
+    note: str | None = None
+    removed_by: str | None = None
+    removed_at: datetime | None = None
+    removal_reason: str | None = None
+
+
+class AffiliationPage(msgspec.Struct):
+    items: list[Affiliation]
+    total: int
+    page: int
+    page_size: int
+
+
+# --- blacklist (R26, R27) ------------------------------------------------------
+
+
+class BlacklistRequest(msgspec.Struct, forbid_unknown_fields=True):
+    party_type: PartyType
+    party_id: str
+    reason: Reason
+
+
+class BlacklistRecord(msgspec.Struct):
+    """The bureau's view of an entry."""
+
+    entry_id: str
+    party_type: PartyType
+    party_id: str
+    party_name: str
+    reason: str
+    added_by: str
+    added_at: datetime
+    credit_code: str | None = None
+    removed_by: str | None = None
+    removed_at: datetime | None = None
+    removal_reason: str | None = None
+
+
+class PublicBlacklistEntry(msgspec.Struct):
+    """What the public sees: no person or record-keeper ids."""
+
+    entry_id: str
+    party_type: PartyType
+    party_name: str
+    reason: str
+    added_on: date
+    credit_code: str | None = None
+
+
+class BlacklistPage(msgspec.Struct):
+    items: list[PublicBlacklistEntry]
+    total: int
+    page: int
+    page_size: int
 
 
 # --- instruments (M5, M6, M11(3)) ---------------------------------------------

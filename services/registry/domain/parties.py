@@ -1,9 +1,13 @@
-"""Units and users: kinds, classes and the unit approval state machine
+"""Units and users: kinds, classes, the unit state machine, voucher
+acceptance (R18), affiliations (R26) and the blacklist (R26, R27)
 (M3, R3, R4, R7, R13). Pure: no I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+
+import msgspec
 
 from services.runtime.errors import Conflict, DomainError
 
@@ -55,10 +59,10 @@ def check_decidable(status: str) -> None:
         )
 
 
-def check_reason(reason: str | None, *, required: bool) -> str | None:
+def check_reason(reason: str | None, *, required: bool, what_zh: str = "驳回", what_en: str = "a rejection") -> str | None:
     text = (reason or "").strip()
     if required and not text:
-        raise DomainError("decision.reason_required", "驳回必须填写理由", "a rejection needs a reason")
+        raise DomainError("decision.reason_required", f"{what_zh}必须填写理由", f"{what_en} needs a reason")
     if len(text) > 2000:
         raise DomainError("decision.reason_too_long", "理由不能超过2000字", "the reason may not exceed 2000 characters")
     return text or None
@@ -72,3 +76,156 @@ def check_user_classes(kind: UserKind, classes: list[UserClass], special: list[S
         raise DomainError("user.enterprise_class", "企业不能登记为创新创业团队", "an enterprise cannot have the startup_team class")
     if len(set(classes)) != len(classes) or len(set(special)) != len(special):
         raise DomainError("user.duplicate_class", "类别不能重复", "classes must not repeat")
+
+
+# --- unit lifecycle (R7, R27) --------------------------------------------------
+
+
+class UnitAction(StrEnum):
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    DISQUALIFY = "disqualify"
+
+
+#: what the bureau may do to an approved unit, from which status, to which
+#: status. Disqualification is final: nothing leaves DISQUALIFIED.
+UNIT_TRANSITIONS: Mapping[tuple[UnitStatus, UnitAction], UnitStatus] = {
+    (UnitStatus.APPROVED, UnitAction.SUSPEND): UnitStatus.SUSPENDED,
+    (UnitStatus.SUSPENDED, UnitAction.REINSTATE): UnitStatus.APPROVED,
+    (UnitStatus.APPROVED, UnitAction.DISQUALIFY): UnitStatus.DISQUALIFIED,
+    (UnitStatus.SUSPENDED, UnitAction.DISQUALIFY): UnitStatus.DISQUALIFIED,
+}
+
+#: actions that take something away from the unit: they need a reason
+REASON_REQUIRED = frozenset({UnitAction.SUSPEND, UnitAction.DISQUALIFY})
+
+_ACTION_ZH = {UnitAction.SUSPEND: "暂停共享", UnitAction.REINSTATE: "恢复共享", UnitAction.DISQUALIFY: "取消共享资格"}
+_ACTION_EN = {UnitAction.SUSPEND: "suspended", UnitAction.REINSTATE: "reinstated", UnitAction.DISQUALIFY: "disqualified"}
+
+
+def unit_transition(status: str, action: UnitAction) -> UnitStatus:
+    """The status after ``action``; Conflict ``unit.illegal_transition`` otherwise."""
+    target = UNIT_TRANSITIONS.get((UnitStatus(status), action))
+    if target is None:
+        raise Conflict(
+            "unit.illegal_transition",
+            f"该单位当前状态为 {status}，不能{_ACTION_ZH[action]}",
+            f"a unit in status {status} cannot be {_ACTION_EN[action]}",
+            current_status=status,
+            action=str(action),
+        )
+    return target
+
+
+def check_unit_reason(action: UnitAction, reason: str | None) -> str | None:
+    return check_reason(reason, required=action in REASON_REQUIRED, what_zh=_ACTION_ZH[action], what_en=f"to {action} a unit")
+
+
+# --- voucher acceptance (R18) -------------------------------------------------
+
+
+class AcceptancePolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """R18 "有一定数量的专职技术人员": the number is a policy parameter."""
+
+    min_full_time_staff: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.min_full_time_staff, bool) or not isinstance(self.min_full_time_staff, int) or self.min_full_time_staff < 0:
+            raise ValueError(f"min_full_time_staff must be an int >= 0, got {self.min_full_time_staff!r}")
+
+
+class AcceptanceEvidence(msgspec.Struct, frozen=True, kw_only=True):
+    full_time_staff: int
+    service_content: str
+    service_norms: str
+    fees_published: bool
+    no_bad_credit: bool
+
+
+#: (code, message_zh, message_en) of each R18 condition that can fail
+_ACCEPTANCE_FAILURES = {
+    "acceptance.unit_not_approved": ("单位尚未获批加入平台或已被暂停、取消资格", "the unit is not an approved platform member"),
+    "acceptance.no_staff": ("专职技术人员人数不足", "not enough full-time technical staff"),
+    "acceptance.no_service_content": ("未明确服务内容", "no service content is stated"),
+    "acceptance.no_service_norms": ("未明确服务规范", "no service norms are stated"),
+    "acceptance.fees_not_published": ("收费标准未公开", "the fees are not published"),
+    "acceptance.bad_credit": ("存在不良信用记录", "the unit has a bad credit record"),
+    "acceptance.blacklisted": ("单位已列入诚信黑名单", "the unit is on the blacklist"),
+}
+
+
+def acceptance_failures(status: str, evidence: AcceptanceEvidence, policy: AcceptancePolicy, *, blacklisted: bool) -> list[str]:
+    """Every R18 condition the unit fails, in a stable order; empty means grant."""
+    failed: list[str] = []
+    if UnitStatus(status) is not UnitStatus.APPROVED:
+        failed.append("acceptance.unit_not_approved")
+    if evidence.full_time_staff < policy.min_full_time_staff:
+        failed.append("acceptance.no_staff")
+    if not evidence.service_content.strip():
+        failed.append("acceptance.no_service_content")
+    if not evidence.service_norms.strip():
+        failed.append("acceptance.no_service_norms")
+    if not evidence.fees_published:
+        failed.append("acceptance.fees_not_published")
+    if not evidence.no_bad_credit:
+        failed.append("acceptance.bad_credit")
+    if blacklisted:
+        failed.append("acceptance.blacklisted")
+    return failed
+
+
+def check_acceptance(status: str, evidence: AcceptanceEvidence, policy: AcceptancePolicy, *, blacklisted: bool) -> None:
+    """422 ``acceptance.refused`` listing every failing condition (or the one code when only one fails)."""
+    failed = acceptance_failures(status, evidence, policy, blacklisted=blacklisted)
+    if not failed:
+        return
+    failures = [{"code": c, "message_zh": _ACCEPTANCE_FAILURES[c][0], "message_en": _ACCEPTANCE_FAILURES[c][1]} for c in failed]
+    first = failed[0] if len(failed) == 1 else "acceptance.refused"
+    zh = "；".join(f["message_zh"] for f in failures)
+    en = "; ".join(f["message_en"] for f in failures)
+    raise DomainError(first, f"不符合接收科技创新券的条件（细则第十八条）：{zh}", f"the unit may not accept vouchers (R18): {en}", failures=failures, codes=failed)
+
+
+# --- affiliations (R26) -------------------------------------------------------
+
+
+class AffiliationKind(StrEnum):
+    SUBORDINATION = "subordination"
+    CO_CONSTRUCTION = "co_construction"
+    PROPERTY_RIGHT = "property_right"
+
+
+class AffiliationSource(StrEnum):
+    DECLARED_BY_USER = "declared_by_user"
+    DECLARED_BY_UNIT = "declared_by_unit"
+    RECORDED_BY_REVIEWER = "recorded_by_reviewer"
+
+
+def _lineage(unit_id: str, parent_of: Mapping[str, str | None]) -> list[str]:
+    """``unit_id`` and its ancestors, nearest first (a cycle stops the walk)."""
+    chain = [unit_id]
+    parent = parent_of.get(unit_id)
+    while parent is not None and parent not in chain:
+        chain.append(parent)
+        parent = parent_of.get(parent)
+    return chain
+
+
+def affiliated(user_ties: Iterable[str], unit_id: str, parent_of: Mapping[str, str | None]) -> bool:
+    """Whether a user with active ties to the units ``user_ties`` is affiliated
+    with ``unit_id`` (R26). A tie to a unit covers its parent and its children:
+    a tie to a university covers its colleges (R13), and a tie to a college
+    covers its university. Sibling colleges are not covered by each other."""
+    target = _lineage(unit_id, parent_of)
+    for tied in user_ties:
+        if tied in target or unit_id in _lineage(tied, parent_of):
+            return True
+    return False
+
+
+# --- blacklist (R26, R27) -----------------------------------------------------
+
+
+class PartyType(StrEnum):
+    USER = "user"
+    UNIT = "unit"

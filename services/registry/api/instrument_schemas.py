@@ -1,0 +1,98 @@
+"""Request and response bodies of instrument changes and ledger imports.
+
+``InstrumentRegistration`` and ``Instrument`` extend the ones in ``schemas``
+with the unit's own asset number (资产编号)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from services.registry.api import schemas
+
+AssetNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="the unit's own asset number (资产编号), unique within the unit")]
+
+
+class InstrumentRegistration(schemas.InstrumentRegistration, forbid_unknown_fields=True):
+    """must_list, listing_deadline and status are computed, never sent."""
+
+    asset_number: AssetNumber | None = None
+
+
+class Instrument(schemas.Instrument):
+    asset_number: str | None = None
+
+
+class InstrumentPage(msgspec.Struct):
+    items: list[Instrument]
+    total: int
+    page: int
+    page_size: int
+
+
+class InstrumentChange(msgspec.Struct, forbid_unknown_fields=True):
+    """Send only what changes. ``status`` moves between in_service and
+    maintenance (retire with POST …/retire). funding, original_value_fen,
+    acceptance_date, duty_exempt and classified decide must_list and the
+    deadline: sending any of them is refused with 422 instrument.immutable_field.
+    ``version``, when sent, must be the current one (409 otherwise)."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    category: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | msgspec.UnsetType = msgspec.UNSET
+    model: schemas.Text200 | None | msgspec.UnsetType = msgspec.UNSET
+    manufacturer: schemas.Text200 | None | msgspec.UnsetType = msgspec.UNSET
+    location: schemas.Text200 | None | msgspec.UnsetType = msgspec.UNSET
+    specifications: schemas.LongText | None | msgspec.UnsetType = msgspec.UNSET
+    functions: schemas.LongText | None | msgspec.UnsetType = msgspec.UNSET
+    status: Literal["in_service", "maintenance"] | msgspec.UnsetType = msgspec.UNSET
+    version: int | msgspec.UnsetType = msgspec.UNSET
+    # refused with 422 instrument.immutable_field (declared so the refusal is explicit, not a 400)
+    funding: Any = msgspec.UNSET
+    original_value_fen: Any = msgspec.UNSET
+    acceptance_date: Any = msgspec.UNSET
+    duty_exempt: Any = msgspec.UNSET
+    classified: Any = msgspec.UNSET
+
+
+class Retirement(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class RowError(msgspec.Struct):
+    """One problem in one cell of an imported file. ``row`` is the row number
+    as a spreadsheet shows it (the header is row 1); ``column`` the header name."""
+
+    row: int | None
+    column: str | None
+    code: str
+    message_zh: str
+    message_en: str
+
+
+class ImportJob(msgspec.Struct):
+    """A ledger import: ``validating`` while it runs (poll ``processed_rows``
+    of ``total_rows``), then ``imported`` (all rows) or ``failed`` (none, with
+    every error)."""
+
+    job_id: str
+    unit_id: str
+    filename: str
+    sha256: str
+    status: Literal["validating", "failed", "imported"]
+    total_rows: int
+    processed_rows: int
+    created_count: int
+    unchanged_count: int
+    errors: list[RowError]
+    created_by: str
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class ImportJobPage(msgspec.Struct):
+    items: list[ImportJob]
+    total: int
+    page: int
+    page_size: int

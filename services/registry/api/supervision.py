@@ -1,0 +1,120 @@
+"""Affiliations (R26) and the blacklist (R26, R27) over HTTP."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+
+from services.registry import supervision
+from services.registry.api.schemas import (
+    Affiliation,
+    AffiliationDeclaration,
+    AffiliationPage,
+    BlacklistPage,
+    BlacklistRecord,
+    BlacklistRequest,
+    PublicBlacklistEntry,
+    RequiredReason,
+)
+from services.registry.domain.parties import AffiliationSource
+from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.errors import Forbidden
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+
+STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
+REVIEWERS = (Role.CENTER, Role.BUREAU)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class AffiliationController(Controller):
+    path = "/v1/affiliations"
+    tags = ["affiliations"]
+
+    @post("/", operation_id="recordAffiliation", status_code=201, **access(Role.USER, Role.UNIT, *REVIEWERS))
+    async def record(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[AffiliationDeclaration]) -> Affiliation:
+        """A user or a unit declares a tie for itself, or the center or bureau
+        records one as reviewers (R26). The source follows from the caller."""
+        p = principal_of(request)
+        if p.role is Role.USER:
+            if p.org != data.user_id:
+                raise Forbidden("用户只能申报本用户的关联关系", "a user may declare only its own ties")
+            source = AffiliationSource.DECLARED_BY_USER
+        elif p.role is Role.UNIT:
+            if p.org != data.unit_id:
+                raise Forbidden("单位只能申报本单位的关联关系", "a unit may declare only its own ties")
+            source = AffiliationSource.DECLARED_BY_UNIT
+        else:
+            source = AffiliationSource.RECORDED_BY_REVIEWER
+        snap = await supervision.record_affiliation(
+            db, actor_of(request), correlation_of(request), user_id=data.user_id, unit_id=data.unit_id, kind=data.kind, source=source, note=data.note
+        )
+        return Affiliation(**snap)
+
+    @delete("/{affiliation_id:str}", operation_id="removeAffiliation", status_code=200, **access(*REVIEWERS))
+    async def remove(self, request: Request, db: NamedDependency[ServiceDatabase], affiliation_id: FromPath[str], data: JSONBody[RequiredReason]) -> Affiliation:
+        """The center or bureau removes a recorded tie, with a reason."""
+        return Affiliation(**await supervision.remove_affiliation(db, actor_of(request), correlation_of(request), affiliation_id, reason=data.reason))
+
+    @get("/", operation_id="listAffiliations", **access(Role.USER, Role.UNIT, *STAFF))
+    async def list_(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+        user_id: str | None = Parameter(default=None, description="a user sees only its own ties"),
+        unit_id: str | None = Parameter(default=None, description="a unit sees only its own ties"),
+        include_removed: bool = Parameter(default=False, description="also removed ties"),
+    ) -> AffiliationPage:
+        """Ties between users and units: staff see all, a user or a unit its own."""
+        p = principal_of(request)
+        if p.role is Role.USER:
+            if user_id is not None and user_id != p.org:
+                raise Forbidden()
+            user_id = p.org or ""
+        elif p.role is Role.UNIT:
+            if unit_id is not None and unit_id != p.org:
+                raise Forbidden()
+            unit_id = p.org or ""
+        items, total = await supervision.list_affiliations(db, user_id=user_id, unit_id=unit_id, include_removed=include_removed, page=page, page_size=page_size)
+        return AffiliationPage(items=[Affiliation(**i) for i in items], total=total, page=page, page_size=page_size)
+
+
+class BlacklistController(Controller):
+    path = "/v1/blacklist"
+    tags = ["blacklist"]
+
+    @post("/", operation_id="addToBlacklist", status_code=201, **access(Role.BUREAU))
+    async def add(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[BlacklistRequest]) -> BlacklistRecord:
+        """The bureau puts a user or unit on the Xuchang credit blacklist, with a
+        reason (R26, R27). A unit also loses its voucher acceptance."""
+        snap = await supervision.add_to_blacklist(db, actor_of(request), correlation_of(request), party_type=data.party_type, party_id=data.party_id, reason=data.reason)
+        return BlacklistRecord(**snap)
+
+    @delete("/{entry_id:str}", operation_id="removeFromBlacklist", status_code=200, **access(Role.BUREAU))
+    async def remove(self, request: Request, db: NamedDependency[ServiceDatabase], entry_id: FromPath[str], data: JSONBody[RequiredReason]) -> BlacklistRecord:
+        """The bureau takes an entry off the blacklist, with a reason."""
+        return BlacklistRecord(**await supervision.remove_from_blacklist(db, actor_of(request), correlation_of(request), entry_id, reason=data.reason))
+
+    @get("/", operation_id="listBlacklist", **access(PUBLIC))
+    async def list_(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> BlacklistPage:
+        """The public blacklist: active entries, newest first; name, credit code,
+        reason and date (Beijing time), never ids of persons."""
+        items, total = await supervision.list_blacklist(db, page=page, page_size=page_size)
+        public = [
+            PublicBlacklistEntry(
+                entry_id=i["entry_id"],
+                party_type=i["party_type"],
+                party_name=i["party_name"],
+                credit_code=i["credit_code"],
+                reason=i["reason"],
+                added_on=i["added_at"].astimezone(SHANGHAI).date(),
+            )
+            for i in items
+        ]
+        return BlacklistPage(items=public, total=total, page=page, page_size=page_size)

@@ -1,0 +1,289 @@
+"""Ledger imports: a unit uploads its instrument ledger (.xlsx or .csv) and
+every row is registered in one transaction, or none.
+
+- Every row is validated and every error collected (row, column, code,
+  messages); one error anywhere and nothing is imported: the job is ``failed``.
+- The asset number (资产编号) is the key: a row whose asset number the unit
+  already registered with identical data is ``unchanged``; with different data
+  it is an error (import.asset_conflict), never an overwrite.
+- The same file (sha256) imported again by the same unit returns the earlier
+  ``imported`` job and changes nothing.
+- Progress: the job row is written first and ``processed_rows`` advances in
+  short transactions while rows are checked, so a client can poll it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from contracts.envelope import new_event_id
+from services.registry import ledger
+from services.registry.db.models import import_jobs, instruments, units
+from services.registry.instruments import NewInstrument, approved_unit, assess, register_in
+from services.registry.domain.listing import ListingPolicy
+from services.registry.domain.workdays import WorkdayCalendar
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.outbox import Actor
+from services.runtime.service_db import ServiceDatabase
+
+#: the largest file accepted (bytes); larger uploads are refused with 413 import.too_large
+MAX_BYTES = 5 * 1024 * 1024
+#: the most instrument rows in one file
+MAX_ROWS = 20_000
+#: errors kept on a failed job; beyond, one import.too_many_errors entry says so
+MAX_ERRORS = 2_000
+#: rows checked between two progress updates
+BATCH = 500
+
+VALIDATING, FAILED, IMPORTED = "validating", "failed", "imported"
+
+
+def _job(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {
+        "job_id": row["id"],
+        "unit_id": row["unit_id"],
+        "filename": row["filename"],
+        "sha256": row["sha256"],
+        "status": row["status"],
+        "total_rows": row["total_rows"],
+        "processed_rows": row["processed_rows"],
+        "created_count": row["created_count"],
+        "unchanged_count": row["unchanged_count"],
+        "errors": list(row["errors"] or []),
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
+        "finished_at": row["finished_at"],
+    }
+
+
+def too_large() -> DomainError:
+    mb = MAX_BYTES // (1024 * 1024)
+    return DomainError("import.too_large", f"文件超过{mb}MB，请拆分后分批导入", f"the file is larger than {mb} MB; split it", status=413, max_bytes=MAX_BYTES)
+
+
+async def get_job(db: ServiceDatabase, job_id: str) -> dict[str, Any]:
+    async with db.read() as s:
+        row = (await s.execute(select(import_jobs).where(import_jobs.c.id == job_id))).mappings().first()
+    if row is None:
+        raise NotFound("import", "导入任务", job_id)
+    return _job(row)
+
+
+async def list_jobs(db: ServiceDatabase, unit_id: str, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+    """A unit's imports, newest first."""
+    cond = import_jobs.c.unit_id == unit_id
+    async with db.read() as s:
+        total = (await s.execute(select(func.count()).select_from(import_jobs).where(cond))).scalar_one()
+        q = select(import_jobs).where(cond).order_by(import_jobs.c.created_at.desc(), import_jobs.c.id.desc())
+        rows = (await s.execute(q.offset((page - 1) * page_size).limit(page_size))).mappings().all()
+    return [_job(r) for r in rows], total
+
+
+def _err(row: int | None, column: str | None, code: str, zh: str, en: str) -> dict[str, Any]:
+    return {"row": row, "column": column, "code": code, "message_zh": zh, "message_en": en}
+
+
+def _failure(job: dict[str, Any]) -> DomainError:
+    errors = job["errors"]
+    if len(errors) == 1 and errors[0]["row"] is None:  # the file as a whole
+        e = errors[0]
+        return DomainError(e["code"], e["message_zh"], e["message_en"], job_id=job["job_id"], errors=errors)
+    return DomainError(
+        "import.rows_invalid",
+        f"导入文件有{len(errors)}处错误，未导入任何仪器；请按错误清单修改后重新导入",
+        f"the file has {len(errors)} errors; nothing was imported",
+        job_id=job["job_id"],
+        errors=errors,
+    )
+
+
+async def import_ledger(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    *,
+    calendar: WorkdayCalendar,
+    policy: ListingPolicy,
+    unit_id: str,
+    filename: str,
+    data: bytes,
+) -> tuple[dict[str, Any], bool]:
+    """Import a ledger file for ``unit_id``: (the job, whether it is an earlier
+    job of the same file). Raises DomainError (422) with the failed job's id and
+    errors when anything is wrong; nothing is imported then."""
+    if len(data) > MAX_BYTES:
+        raise too_large()
+    digest = hashlib.sha256(data).hexdigest()
+    async with db.read() as s:
+        unit = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().first()
+        if unit is None:
+            raise NotFound("unit", "单位", unit_id)
+        done = (
+            (await s.execute(select(import_jobs).where(import_jobs.c.unit_id == unit_id, import_jobs.c.sha256 == digest, import_jobs.c.status == IMPORTED)))
+            .mappings()
+            .first()
+        )
+    if done is not None:
+        return _job(done), True
+    await approved_check(db, unit_id)
+
+    now = datetime.now(UTC)
+    job: dict[str, Any] = {
+        "id": new_event_id(),
+        "unit_id": unit_id,
+        "filename": (filename or "upload")[:255],
+        "sha256": digest,
+        "status": VALIDATING,
+        "total_rows": 0,
+        "processed_rows": 0,
+        "created_count": 0,
+        "unchanged_count": 0,
+        "errors": [],
+        "created_by": actor.subject,
+        "created_at": now,
+        "finished_at": None,
+    }
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        await uow.session.execute(insert(import_jobs).values(**job))
+
+    try:
+        cell_errors, rows = await asyncio.to_thread(ledger.read_ledger, data)
+    except ledger.LedgerFileError as exc:
+        raise _failure(await _finish_failed(db, job["id"], [_err(None, None, exc.code, exc.message_zh, exc.message_en)])) from exc
+    total = len({e.row for e in cell_errors} | {r.row for r in rows})
+    if total == 0:
+        raise _failure(await _finish_failed(db, job["id"], [_err(None, None, "import.empty", "文件中没有仪器数据行", "the file has no instrument rows")]))
+    if total > MAX_ROWS:
+        raise _failure(
+            await _finish_failed(db, job["id"], [_err(None, None, "import.too_many_rows", f"一个文件最多{MAX_ROWS}行，请拆分", f"at most {MAX_ROWS} rows per file")])
+        )
+    await _progress(db, job["id"], total_rows=total)
+
+    errors = [e.as_dict() for e in cell_errors]
+    deadlines: dict[date, date] = {}  # the calendar walk once per acceptance date
+    new, unchanged = await _check(db, job["id"], unit_id, rows, errors, calendar=calendar, policy=policy, total=total, deadlines=deadlines)
+    if errors:
+        errors.sort(key=lambda e: (e["row"] or 0, ledger.COLUMNS.index(e["column"]) if e["column"] in ledger.COLUMNS else 99))
+        if len(errors) > MAX_ERRORS:
+            rest = len(errors) - MAX_ERRORS
+            errors = errors[:MAX_ERRORS] + [_err(None, None, "import.too_many_errors", f"另有{rest}处错误未列出", f"{rest} more errors not listed")]
+        raise _failure(await _finish_failed(db, job["id"], errors))
+
+    try:
+        async with db.unit_of_work(actor, correlation_id) as uow:
+            unit_row = await approved_unit(uow.session, unit_id)
+            for r in new:
+                await register_in(uow, unit_row, r.instrument, calendar=calendar, policy=policy, check_asset=False, deadlines=deadlines)
+            counts = {"created_count": len(new), "unchanged_count": unchanged, "processed_rows": total}
+            await uow.session.execute(update(import_jobs).where(import_jobs.c.id == job["id"]).values(status=IMPORTED, finished_at=datetime.now(UTC), **counts))
+            await uow.audit("instrument.import", "import_job", job["id"], after={"unit_id": unit_id, "filename": job["filename"], "sha256": digest, **counts})
+    except IntegrityError as exc:  # another import or registration took an asset number meanwhile
+        await _finish_failed(db, job["id"], [_err(None, ledger.ASSET, "import.concurrent_change", "导入期间本单位的仪器有变动，请重新导入", "the unit's instruments changed during the import; import again")])
+        raise Conflict("import.concurrent_change", "导入期间本单位的仪器有变动，请重新导入", "the unit's instruments changed during the import; import again", job_id=job["id"]) from exc
+    return await get_job(db, job["id"]), False
+
+
+async def approved_check(db: ServiceDatabase, unit_id: str) -> None:
+    async with db.read() as s:
+        await approved_unit(s, unit_id)
+
+
+async def _progress(db: ServiceDatabase, job_id: str, **values: Any) -> None:
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(**values))
+
+
+async def _finish_failed(db: ServiceDatabase, job_id: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(
+            update(import_jobs).where(import_jobs.c.id == job_id).values(status=FAILED, errors=errors, processed_rows=import_jobs.c.total_rows, finished_at=datetime.now(UTC))
+        )
+    return await get_job(db, job_id)
+
+
+_COMPARED = ("name", "category", "model", "manufacturer", "original_value_fen", "funding", "acceptance_date", "duty_exempt", "classified", "location", "specifications", "functions")
+
+
+async def _check(
+    db: ServiceDatabase,
+    job_id: str,
+    unit_id: str,
+    rows: Sequence[ledger.LedgerRow],
+    errors: list[dict[str, Any]],
+    *,
+    calendar: WorkdayCalendar,
+    policy: ListingPolicy,
+    total: int,
+    deadlines: dict[date, date],
+) -> tuple[list[ledger.LedgerRow], int]:
+    """Rule and database checks of the parsed rows, in batches with progress:
+    the rows to create, and how many are already registered identically."""
+    first_row: dict[str, int] = {}
+    new: list[ledger.LedgerRow] = []
+    unchanged = 0
+    invalid = total - len(rows)  # rows that already failed parsing count as processed
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        numbers = [r.instrument.asset_number for r in batch]
+        async with db.read() as s:
+            q = select(instruments).where(instruments.c.unit_id == unit_id, instruments.c.asset_number.in_(numbers))
+            existing = {r["asset_number"]: r for r in (await s.execute(q)).mappings().all()}
+        for r in batch:
+            inst = r.instrument
+            asset = inst.asset_number
+            assert asset is not None
+            if asset in first_row:
+                errors.append(
+                    _err(
+                        r.row,
+                        ledger.ASSET,
+                        "import.duplicate_asset_number",
+                        f"资产编号“{asset}”与第{first_row[asset]}行重复",
+                        f"asset number {asset!r} repeats row {first_row[asset]}",
+                    )
+                )
+                continue
+            first_row[asset] = r.row
+            try:
+                assess(inst, calendar=calendar, policy=policy, deadlines=deadlines)
+            except DomainError as exc:
+                column = ledger.CATEGORY if exc.code == "instrument.unknown_category" else ledger.ACCEPTED
+                errors.append(_err(r.row, column, exc.code, exc.message_zh, exc.message_en))
+                continue
+            old = existing.get(asset)
+            if old is None:
+                new.append(r)
+                continue
+            differ = _differences(old, inst)
+            if differ:
+                cols = "、".join(ledger.FIELD_COLUMN[k] for k in differ)
+                errors.append(
+                    _err(
+                        r.row,
+                        ledger.ASSET,
+                        "import.asset_conflict",
+                        f"资产编号“{asset}”已登记，但以下信息不一致：{cols}；导入不会覆盖已登记的仪器，请在平台上修改或更正文件",
+                        f"asset number {asset!r} is already registered with different {', '.join(differ)}; an import never overwrites",
+                    )
+                )
+            else:
+                unchanged += 1
+        await _progress(db, job_id, processed_rows=min(total, invalid + start + len(batch)))
+    return new, unchanged
+
+
+def _differences(old: RowMapping, inst: NewInstrument) -> list[str]:
+    declared = inst.declared()
+    return [k for k in _COMPARED if old[k] != declared[k]]
+
+
+def not_found(job_id: str) -> NotFound:
+    return NotFound("import", "导入任务", job_id)
