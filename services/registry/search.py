@@ -301,23 +301,7 @@ def _item(r: Any) -> dict[str, Any]:
     }
 
 
-async def _sqlite_rows(db: ServiceDatabase, stmt: Any) -> list[dict[str, Any]]:
-    """A read-only statement on SQLite without the runtime's ``BEGIN
-    IMMEDIATE`` (which every session transaction takes, for writers): in WAL
-    mode a lone SELECT is its own consistent snapshot, and readers then run in
-    parallel instead of queueing on the write lock."""
-    compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
-    params = [compiled.params[k] for k in compiled.positiontup or ()]
-    async with db.engine.connect() as conn:
-        raw = (await conn.get_raw_connection()).driver_connection
-        async with raw.execute(str(compiled), params) as cur:
-            names = [c[0] for c in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in await cur.fetchall()]
-
-
 async def _rows(db: ServiceDatabase, stmt: Any) -> list[Any]:
-    if db.engine.dialect.name == "sqlite":
-        return await _sqlite_rows(db, stmt)
     async with db.read() as s:
         return list((await s.execute(stmt)).mappings().all())
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.runtime.database import create_engine, session_factory
+from services.runtime.database import create_engine, is_sqlite, session_factory
 from services.runtime.outbox import SYSTEM, Actor, UnitOfWork
 
 
@@ -19,6 +19,9 @@ class ServiceDatabase:
         self.metadata = metadata
         self.engine = create_engine(url)
         self.sessions = session_factory(self.engine)
+        # SQLite: readers get their own engine that never takes the write lock
+        self.read_engine = create_engine(url, read_only=True) if is_sqlite(url) else self.engine
+        self.read_sessions = session_factory(self.read_engine)
         #: called after every commit that emitted events (wakes an in-process relay)
         self.on_events: list[Callable[[], None]] = []
 
@@ -35,7 +38,8 @@ class ServiceDatabase:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        """A read-only session: one consistent snapshot, no write lock."""
+        async with self.read_sessions() as session:
             yield session
 
     async def ping(self) -> None:
@@ -44,3 +48,5 @@ class ServiceDatabase:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
