@@ -58,3 +58,11 @@ def test_durable_and_stream_names() -> None:
     assert stream_name("payments") == "PAYMENTS"
     with pytest.raises(ValueError):
         stream_name("gateway")
+
+
+def test_partner_doc_lists_every_event() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parents[3] / "docs" / "events.md").read_text(encoding="utf-8")
+    missing = [e.subject for e in ALL_EVENTS if f"`{e.subject}`" not in text]
+    assert not missing, f"docs/events.md lacks {missing}"
