@@ -3,16 +3,17 @@
 Generates N instruments (realistic Chinese names over the 15 national
 categories, models, manufacturers, Xuchang's counties, prices), bulk-inserts
 them with their search read model (the same tokenizer and refresh rules as the
-worker, but straight into the tables), serves the registry API in-process with
-uvicorn on a free loopback port, and drives concurrent HTTP clients from a
-separate process against
+worker, but straight into the tables), then starts the registry API as its own
+OS process (`python -m services.runtime.cli serve registry`, no NATS) on a free
+loopback port and drives concurrent HTTP clients from this process against
 
   (a) GET /health (the trivial baseline) and
   (b) GET /v1/catalogue/instruments with a realistic query mix,
 
-for the same duration each, in the same run. Prints one block of figures.
+for the same duration each, in the same run. Prints one block of figures per
+concurrency level.
 
-    .venv/bin/python bench/catalogue_search.py --instruments 100000 --duration 20
+    .venv/bin/python bench/catalogue_search.py --concurrency 4,8,16 --duration 15
     .venv/bin/python bench/catalogue_search.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/xciss_bench
 
 The target (issue): search p99 <= 50 ms and search >= 25% of /health's rate.
@@ -23,11 +24,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import multiprocessing
+import os
 import random
 import shutil
+import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,14 +39,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 from sqlalchemy import create_engine, insert  # noqa: E402
 
 from services.registry import search  # noqa: E402
-from services.registry.app import create_app  # noqa: E402
 from services.registry.db.models import instruments, price_items, search_docs, search_state, search_terms, units  # noqa: E402
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES  # noqa: E402
 from services.registry.domain.search_terms import document_terms  # noqa: E402
@@ -51,6 +53,8 @@ from services.runtime.migrations import upgrade  # noqa: E402
 from services.runtime.service import create_database, load_spec  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 
+P99_TARGET_MS = 50.0
+RATE_TARGET = 0.25
 COUNTIES = list(search.XUCHANG_COUNTIES)
 PREFIXES = [
     "红外", "傅里叶红外", "紫外可见", "原子吸收", "原子荧光", "X射线", "激光共聚焦", "扫描电子", "透射电子", "气相", "液相",
@@ -233,56 +237,176 @@ def search_paths(count: int, seed: int = 11) -> list[str]:
     return out
 
 
-async def _drive(base: str, paths: list[str], concurrency: int, duration: float, once: bool = False) -> tuple[list[float], int]:
+def _server_command(no_cache: bool) -> list[str]:
+    if not no_cache:
+        return [sys.executable, "-m", "services.runtime.cli", "serve", "registry"]
+    # the result cache is a module flag: switch it off in the server process, then the same CLI
+    code = "import services.registry.search as s; s.CACHE_ENABLED = False; from services.runtime.cli import main; main(['serve', 'registry'])"
+    return [sys.executable, "-c", code]
+
+
+def start_server(url: str, port: int, data_dir: Path, no_cache: bool) -> tuple[subprocess.Popen[bytes], Path]:
+    """`xciss serve registry` as its own OS process, without NATS."""
+    env = {k: v for k, v in os.environ.items() if k != "XCISS_NATS_URL"}
+    env.update(
+        {
+            "XCISS_REGISTRY_DATABASE_URL": url,
+            "XCISS_REGISTRY_PORT": str(port),
+            "XCISS_DATA_DIR": str(data_dir),
+            "XCISS_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
+        }
+    )
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(_server_command(no_cache), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return proc, log_path
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the registry server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the registry server did not answer /health within {timeout:.0f} s:\n{log_path.read_text(errors='replace')}")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> int | None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+async def phase(client: httpx.AsyncClient, paths: list[str], concurrency: int, duration: float, once: bool = False) -> dict[str, float]:
+    """`concurrency` closed-loop clients sharing one pooled connection per client."""
     latencies: list[float] = []
     errors = 0
-    stop_at = time.perf_counter() + duration
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-
-        async def one(k: int) -> None:
-            nonlocal errors
-            i = k
-            while (i < len(paths)) if once else (time.perf_counter() < stop_at):
-                path = paths[i % len(paths)]
-                i += concurrency
-                t = time.perf_counter()
-                r = await client.get(path)
-                latencies.append(time.perf_counter() - t)
-                if r.status_code != 200:
-                    errors += 1
-
-        await asyncio.gather(*(one(k) for k in range(concurrency)))
-    return latencies, errors
-
-
-def _client_process(base: str, paths: list[str], concurrency: int, duration: float, once: bool, out: Any) -> None:
-    out.send(asyncio.run(_drive(base, paths, concurrency, duration, once)))
-
-
-async def phase(base: str, paths: list[str], concurrency: int, duration: float, once: bool = False) -> dict[str, float]:
-    """Clients run in another process, so the server's loop is the server's own."""
-    ctx = multiprocessing.get_context("spawn")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_client_process, args=(base, paths, concurrency, duration, once, send))
-    proc.start()
     started = time.perf_counter()
-    while not recv.poll():
-        await asyncio.sleep(0.1)
-    latencies, errors = recv.recv()
-    proc.join()
-    if once:
-        duration = time.perf_counter() - started
+    stop_at = started + duration
+
+    async def one(k: int) -> None:
+        nonlocal errors
+        i = k
+        while (i < len(paths)) if once else (time.perf_counter() < stop_at):
+            path = paths[i % len(paths)]
+            i += concurrency
+            t = time.perf_counter()
+            r = await client.get(path)
+            latencies.append(time.perf_counter() - t)
+            if r.status_code != 200:
+                errors += 1
+
+    await asyncio.gather(*(one(k) for k in range(concurrency)))
+    elapsed = time.perf_counter() - started
     latencies.sort()
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
-    return {"rps": len(latencies) / duration, "p50": q[49] * 1000, "p99": q[98] * 1000, "n": len(latencies), "errors": errors}
+    q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else [latencies[0]] * 99
+    return {"rps": len(latencies) / elapsed, "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000, "n": len(latencies), "errors": errors}
 
 
-async def main() -> None:
+def _row(label: str, r: dict[str, float]) -> str:
+    return f"  {label:<8}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['p99']:>9.2f}{r['n']:>10}{r['errors']:>8}"
+
+
+def block(
+    *,
+    backend: str,
+    cache: bool,
+    cores: int,
+    stats: dict[str, int],
+    concurrency: int,
+    duration: float,
+    distinct: int,
+    health: dict[str, float],
+    found: dict[str, float],
+    cold: dict[str, float] | None,
+    matches: int,
+) -> str:
+    ratio = found["rps"] / health["rps"]
+    p99_ok = found["p99"] <= P99_TARGET_MS
+    rate_ok = ratio >= RATE_TARGET
+    lines = [
+        "=" * 78,
+        f"CATALOGUE SEARCH BENCHMARK  concurrency={concurrency}",
+        f"  machine   : {cores} cores (server and load generator are separate processes on it)",
+        f"  database  : {backend}, result cache {'on' if cache else 'off'}",
+        f"  data      : N={stats['instruments']:,} instruments, {stats['units']:,} units, {stats['prices']:,} prices, "
+        f"{stats['terms']:,} index terms (loaded in {stats['load_s']} s)",
+        f"  load      : {concurrency} concurrent clients, {duration:g} s per endpoint, {distinct} distinct search URLs; '光谱' matches {matches:,}",
+        f"  {'endpoint':<8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}",
+        _row("/health", health),
+        _row("search", found),
+    ]
+    if cold is not None:
+        lines.append(_row("cold", cold) + "   <- first pass, every distinct query a cache miss once")
+    lines += [
+        f"  search p99 {found['p99']:.2f} ms <= {P99_TARGET_MS:g} ms : {'PASS' if p99_ok else 'MISS'}",
+        f"  search/health rate {ratio:.1%} >= {RATE_TARGET:.0%} : {'PASS' if rate_ok else 'MISS'}",
+        "=" * 78,
+    ]
+    return "\n".join(lines)
+
+
+async def run_levels(base: str, levels: list[int], duration: float, no_cache: bool, stats: dict[str, int], backend: str) -> None:
+    queries = search_paths(2000)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as c:  # every query answers 200
+        for path in queries[:50]:
+            r = await c.get(path)
+            assert r.status_code == 200, (path, r.text)
+        matches = (await c.get("/v1/catalogue/instruments", params={"q": "光谱"})).json()["total"]
+    cold: dict[str, float] | None = None
+    for i, concurrency in enumerate(levels):
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+            await phase(client, ["/health"], concurrency, 2)  # warm-up: connections open, code paths hot
+            if i == 0:
+                # every distinct query once: each one a cache miss (the database's own cost)
+                cold = await phase(client, queries, concurrency, 0, once=True)
+            health = await phase(client, ["/health"], concurrency, duration)
+            found = await phase(client, queries, concurrency, duration)
+        print(
+            block(
+                backend=backend,
+                cache=not no_cache,
+                cores=os.cpu_count() or 0,
+                stats=stats,
+                concurrency=concurrency,
+                duration=duration,
+                distinct=len(set(queries)),
+                health=health,
+                found=found,
+                cold=cold if i == 0 else None,
+                matches=matches,
+            ),
+            flush=True,
+        )
+
+
+def _levels(text: str) -> list[int]:
+    try:
+        levels = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from exc
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError("concurrency levels must be positive integers")
+    return levels
+
+
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--instruments", type=int, default=100_000)
-    ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--duration", type=float, default=15.0, help="seconds per measured phase")
+    ap.add_argument("--concurrency", type=_levels, default=[16], help="clients, or a sweep: 4,8,16 (one block per level)")
+    ap.add_argument("--duration", type=float, default=15.0, help="seconds per endpoint per level")
     ap.add_argument("--database-url", default=None, help="an empty PostgreSQL database (postgresql+asyncpg://…); default a temporary SQLite file")
     ap.add_argument("--no-cache", action="store_true", help="measure the database alone (no per-process result cache)")
     args = ap.parse_args()
@@ -290,58 +414,36 @@ async def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="xciss-bench-"))
     url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'registry.db'}"
-    await asyncio.to_thread(upgrade, "registry", url)
-    port = _free_port()
-    settings = Settings(data_dir=tmp, database_urls={"registry": url}, http_ports={"registry": port}, jwt_secret="bench-secret-key-that-is-long-enough-for-hs256", pii_secret="bench")
-    db = create_database(load_spec("registry"), settings)
-    search.CACHE_ENABLED = not args.no_cache
-    stats = await load(db, args.instruments)
-
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        queries = search_paths(2000)
-        async with httpx.AsyncClient(base_url=base) as c:  # every query answers 200
-            for path in queries[:50]:
-                r = await c.get(path)
-                assert r.status_code == 200, (path, r.text)
-            sample = (await c.get("/v1/catalogue/instruments", params={"q": "光谱"})).json()
-        await phase(base, ["/health"], args.concurrency, 2)  # warm-up
-        # every distinct query once: each one a cache miss (the database's own cost)
-        cold = await phase(base, queries, args.concurrency, 0, once=True)
-        health = await phase(base, ["/health"], args.concurrency, args.duration)
-        found = await phase(base, queries, args.concurrency, args.duration)
-    finally:
-        server.should_exit = True
-        await serving
-        await db.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
-
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    ratio = found["rps"] / health["rps"]
-    ok = found["p99"] <= 50 and ratio >= 0.25
-    print(
-        "\n".join(
-            [
-                "=" * 72,
-                f"catalogue search benchmark — {backend}, cache {'off' if args.no_cache else 'on'}",
-                f"data: {stats['instruments']:,} instruments, {stats['units']:,} units, {stats['prices']:,} prices, "
-                f"{stats['terms']:,} index terms (loaded in {stats['load_s']} s)",
-                f"load: {args.concurrency} concurrent clients, {args.duration:.0f} s per phase, {len(set(queries))} distinct query URLs",
-                f"'光谱' matches {sample['total']:,} public instruments",
-                f"{'':10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}",
-                f"{'/health':10}{health['rps']:>10.0f}{health['p50']:>10.2f}{health['p99']:>10.2f}{health['n']:>10}{health['errors']:>8}",
-                f"{'cold':10}{cold['rps']:>10.0f}{cold['p50']:>10.2f}{cold['p99']:>10.2f}{cold['n']:>10}{cold['errors']:>8}   (first pass over the query list: every distinct query a miss once)",
-                f"{'search':10}{found['rps']:>10.0f}{found['p50']:>10.2f}{found['p99']:>10.2f}{found['n']:>10}{found['errors']:>8}",
-                f"search / health rate: {ratio:.1%}   target: p99 <= 50 ms and >= 25%  -> {'MET' if ok else 'MISSED'}",
-                "=" * 72,
-            ]
-        )
-    )
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        upgrade("registry", url)
+        settings = Settings(data_dir=tmp, database_urls={"registry": url}, jwt_secret="bench-secret-key-that-is-long-enough-for-hs256", pii_secret="bench")
+        db = create_database(load_spec("registry"), settings)
+
+        async def _load() -> dict[str, int]:
+            try:
+                return await load(db, args.instruments)
+            finally:
+                await db.dispose()
+
+        stats = asyncio.run(_load())
+
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc, log_path = start_server(url, port, tmp, args.no_cache)
+        wait_healthy(base, proc, log_path)
+        ready = httpx.get(base + "/ready", timeout=5)
+        print(f"server pid {proc.pid} on {base}: /health 200, /ready {ready.status_code} (no NATS)", flush=True)
+        asyncio.run(run_levels(base, args.concurrency, args.duration, args.no_cache, stats, backend))
+        code = stop_server(proc)
+        print(f"server stopped with SIGTERM, exit code {code}", flush=True)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
