@@ -198,6 +198,54 @@ class BlacklistRemoved(BlacklistSnapshot, frozen=True, kw_only=True):
     reason: str
 
 
+class OrderSnapshot(Event, frozen=True, kw_only=True):
+    """A service order's state (M14(1), R19); amounts in fen. No documents and
+    no personal data: contracts and results stay with the parties (R23)."""
+
+    order_id: str
+    version: int
+    user_id: str
+    unit_id: str
+    instrument_ids: list[str]
+    status: str
+    amount_fen: int
+    #: the testing fee the contract lists (R22); 0 when it lists none
+    testing_fee_fen: int = 0
+    #: research / technology_development / statutory_testing (R5)
+    purpose: str
+    contract_sha256: str | None = None
+    provincial_subsidy: bool = False
+
+
+class OrderContracted(OrderSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "order", "contracted")
+    summary: ClassVar[str] = "User and unit signed the service contract; a voucher may be applied for on it (R19(1), R22)."
+
+
+class OrderResultsDelivered(OrderSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "order", "results_delivered")
+    summary: ClassVar[str] = "The unit delivered the service results (R19(3)); carries the service hours."
+    service_hours: int = 0
+
+
+class OrderSettled(OrderSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "order", "settled")
+    summary: ClassVar[str] = "The user paid the rest after the voucher deduction (R19(4))."
+    voucher_fen: int = 0
+
+
+class OrderRated(OrderSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "order", "rated")
+    summary: ClassVar[str] = "The user rated the service (R19(4)); rating 1–5."
+    rating: int
+
+
+class OrderCancelled(OrderSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "order", "cancelled")
+    summary: ClassVar[str] = "An order was cancelled before service began."
+    reason: str
+
+
 EVENTS: tuple[type[Event], ...] = (
     UnitApplied,
     UnitApproved,
@@ -219,4 +267,9 @@ EVENTS: tuple[type[Event], ...] = (
     AffiliationRemoved,
     BlacklistAdded,
     BlacklistRemoved,
+    OrderContracted,
+    OrderResultsDelivered,
+    OrderSettled,
+    OrderRated,
+    OrderCancelled,
 )

@@ -1,0 +1,131 @@
+"""Events produced by the vouchers service (stream ``VOUCHERS``). Amounts in fen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from contracts.envelope import Event
+from contracts.subjects import subject
+
+
+class ProgrammeSnapshot(Event, frozen=True, kw_only=True):
+    year: int
+    version: int
+    budget_fen: int
+    committed_fen: int
+    rate_bp: int
+    cap_fen: int
+    special_cap_fen: int
+    open: bool
+
+
+class ProgrammeOpened(ProgrammeSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "programme", "opened")
+    summary: ClassVar[str] = "The bureau and finance published the year's voucher budget and opened the programme (R15)."
+
+
+class ProgrammeBudgetChanged(ProgrammeSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "programme", "budget_changed")
+    summary: ClassVar[str] = "The year's voucher budget changed; a raised budget reopens a closed programme (R15)."
+
+
+class ProgrammeClosed(ProgrammeSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "programme", "closed")
+    summary: ClassVar[str] = "The programme stopped taking applications: budget committed or year over (R15)."
+    reason: str
+
+
+class AccountActivated(Event, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "account", "activated")
+    summary: ClassVar[str] = "A user opened its voucher account for the year (R19(1))."
+    user_id: str
+    year: int
+    cap_fen: int
+
+
+class ApplicationSnapshot(Event, frozen=True, kw_only=True):
+    application_id: str
+    user_id: str
+    unit_id: str
+    order_id: str
+    year: int
+    status: str
+    amount_fen: int = 0
+
+
+class ApplicationSubmitted(ApplicationSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "application", "submitted")
+    summary: ClassVar[str] = "A user applied for a voucher on a contracted order (R19(1))."
+
+
+class ApplicationApproved(ApplicationSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "application", "approved")
+    summary: ClassVar[str] = "The center approved an application; its amount is reserved from the cap and the budget (R19(2))."
+
+
+class ApplicationRejected(ApplicationSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "application", "rejected")
+    summary: ClassVar[str] = "An application was rejected, with every failing check's code (R19(2))."
+    reasons: list[str]
+
+
+class AppealFiled(ApplicationSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "appeal", "filed")
+    summary: ClassVar[str] = "A rejected user appealed within the window (R19(2))."
+
+
+class AppealDecided(ApplicationSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "appeal", "decided")
+    summary: ClassVar[str] = "The bureau upheld the rejection or overturned it (R19(2))."
+    outcome: str
+
+
+class VoucherSnapshot(Event, frozen=True, kw_only=True):
+    voucher_id: str
+    application_id: str
+    user_id: str
+    unit_id: str
+    order_id: str
+    year: int
+    amount_fen: int
+    expires_at: datetime
+    status: str
+
+
+class VoucherIssued(VoucherSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "voucher", "issued")
+    summary: ClassVar[str] = "An electronic voucher bound to one user, unit and contract was issued (R15, R21)."
+
+
+class VoucherUsed(VoucherSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "voucher", "used")
+    summary: ClassVar[str] = "A voucher was deducted at settlement (R19(2))."
+
+
+class VoucherExpired(VoucherSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "voucher", "expired")
+    summary: ClassVar[str] = "An unused voucher became void at the end of its year; its reservation was released (R16, R21)."
+
+
+class VoucherRevoked(VoucherSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "voucher", "revoked")
+    summary: ClassVar[str] = "A voucher was revoked (fraud, cancelled order); its reservation was released (R27)."
+    reason: str
+
+
+EVENTS: tuple[type[Event], ...] = (
+    ProgrammeOpened,
+    ProgrammeBudgetChanged,
+    ProgrammeClosed,
+    AccountActivated,
+    ApplicationSubmitted,
+    ApplicationApproved,
+    ApplicationRejected,
+    AppealFiled,
+    AppealDecided,
+    VoucherIssued,
+    VoucherUsed,
+    VoucherExpired,
+    VoucherRevoked,
+)
