@@ -10,11 +10,13 @@ from litestar.di import Provide
 from services.registry import search
 from services.registry.api.imports import ImportController
 from services.registry.api.instruments import ComplianceController, InstrumentController
+from services.registry.api.orders import OrderController
 from services.registry.api.parties import UnitController, UserController
 from services.registry.api.search import CatalogueController
 from services.registry.api.prices import PriceController
 from services.registry.api.supervision import AffiliationController, BlacklistController
 from services.registry.db.models import metadata
+from services.registry.documents import DocumentStore
 from services.registry.domain.listing import ListingPolicy
 from services.registry.domain.workdays import CalendarConfigError, WorkdayCalendar
 from services.runtime import service as runtime
@@ -42,7 +44,9 @@ def load_calendar(settings: Settings) -> WorkdayCalendar:
 def _dependencies(settings: Settings) -> dict[str, Provide]:
     calendar = load_calendar(settings)  # read once, when the app is created
     policy = ListingPolicy()
+    store = DocumentStore.of(settings)
     return {
+        "documents": Provide(lambda: store, use_cache=True, sync_to_thread=False),
         "calendar": Provide(lambda: calendar, use_cache=True, sync_to_thread=False),
         "listing_policy": Provide(lambda: policy, use_cache=True, sync_to_thread=False),
     }
@@ -51,7 +55,7 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, CatalogueController],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, CatalogueController, OrderController],
     subscriptions=search.subscriptions,
     description="Units, instruments, price lists, users, affiliations and service orders.",
     dependencies=_dependencies,

@@ -10,7 +10,10 @@ from services.runtime.consumers import Subscription, Worker
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers import readmodel
+from services.vouchers.api.applications import ApplicationController
 from services.vouchers.api.eligibility import EligibilityController
+from services.vouchers.api.programmes import AccountController, ProgrammeController
+from services.vouchers.api.vouchers import VoucherController
 from services.vouchers.db.models import metadata
 
 
@@ -21,13 +24,25 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.UnitApplied, readmodel.on_unit),
         Subscription(ev.UnitApproved, readmodel.on_unit),
         Subscription(ev.UnitRejected, readmodel.on_unit),
+        Subscription(ev.UnitVoucherAcceptanceGranted, readmodel.on_unit),
+        Subscription(ev.UnitVoucherAcceptanceRevoked, readmodel.on_unit),
+        Subscription(ev.UnitSuspended, readmodel.on_unit),
+        Subscription(ev.UnitReinstated, readmodel.on_unit),
+        Subscription(ev.UnitDisqualified, readmodel.on_unit),
+        Subscription(ev.UserClassesChanged, readmodel.on_user),
+        Subscription(ev.AffiliationRecorded, readmodel.on_affiliation_recorded),
+        Subscription(ev.AffiliationRemoved, readmodel.on_affiliation_removed),
+        Subscription(ev.BlacklistAdded, readmodel.on_blacklist_added),
+        Subscription(ev.BlacklistRemoved, readmodel.on_blacklist_removed),
+        Subscription(ev.OrderContracted, readmodel.on_order),
+        Subscription(ev.OrderCancelled, readmodel.on_order),
     ]
 
 
 SPEC = runtime.ServiceSpec(
     name="vouchers",
     metadata=metadata,
-    routes=lambda settings: [EligibilityController],
+    routes=lambda settings: [EligibilityController, ProgrammeController, AccountController, ApplicationController, VoucherController],
     subscriptions=subscriptions,
     description="Voucher programmes, accounts, applications, reviews, appeals, vouchers and redemption claims.",
 )

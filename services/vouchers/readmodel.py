@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import registry as ev
 from services.runtime.outbox import UnitOfWork
 from services.runtime.readmodel import upsert_versioned
 from services.runtime.service_db import ServiceDatabase
-from services.vouchers.db.models import unit_view, user_view
+from services.vouchers.db.models import affiliation_view, blacklist_view, order_view, unit_view, user_view
 from services.vouchers.domain.policy import UserFacts
+
+#: a unit that is not approved (suspended, disqualified...) accepts no vouchers
+UNIT_APPROVED = "approved"
+ORDER_CONTRACTED = "contracted"
 
 
 async def on_user(uow: UnitOfWork, e: ev.UserSnapshot) -> None:
@@ -29,6 +35,7 @@ async def on_user(uow: UnitOfWork, e: ev.UserSnapshot) -> None:
             "special_classes": list(e.special_classes),
             "in_xuchang": e.in_xuchang,
             "verified": e.verified,
+            "sound_finances": e.sound_finances,
             "updated_at": datetime.now(UTC),
         },
     )
@@ -51,6 +58,55 @@ async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:
     )
 
 
+async def _entry(session: AsyncSession, table: Any, key: str, key_value: str, values: dict[str, Any], *, removal: bool) -> None:
+    """Entries (affiliations, blacklist) have no version: a removal wins over
+    a recording that arrives after it (an entry id is never re-recorded)."""
+    kcol = table.c[key]
+    exists = (await session.execute(select(kcol).where(kcol == key_value))).first() is not None
+    now = datetime.now(UTC)
+    if not exists:
+        await session.execute(insert(table).values({key: key_value, **values, "active": not removal, "updated_at": now}))
+    elif removal:
+        await session.execute(update(table).where(kcol == key_value).values(active=False, updated_at=now))
+
+
+async def on_affiliation_recorded(uow: UnitOfWork, e: ev.AffiliationRecorded) -> None:
+    await _entry(uow.session, affiliation_view, "affiliation_id", e.affiliation_id, {"user_id": e.user_id, "unit_id": e.unit_id, "kind": e.kind}, removal=False)
+
+
+async def on_affiliation_removed(uow: UnitOfWork, e: ev.AffiliationRemoved) -> None:
+    await _entry(uow.session, affiliation_view, "affiliation_id", e.affiliation_id, {"user_id": e.user_id, "unit_id": e.unit_id, "kind": e.kind}, removal=True)
+
+
+async def on_blacklist_added(uow: UnitOfWork, e: ev.BlacklistAdded) -> None:
+    await _entry(uow.session, blacklist_view, "entry_id", e.entry_id, {"party_type": e.party_type, "party_id": e.party_id}, removal=False)
+
+
+async def on_blacklist_removed(uow: UnitOfWork, e: ev.BlacklistRemoved) -> None:
+    await _entry(uow.session, blacklist_view, "entry_id", e.entry_id, {"party_type": e.party_type, "party_id": e.party_id}, removal=True)
+
+
+async def on_order(uow: UnitOfWork, e: ev.OrderSnapshot) -> None:
+    await upsert_versioned(
+        uow.session,
+        order_view,
+        "order_id",
+        e.order_id,
+        e.version,
+        {
+            "user_id": e.user_id,
+            "unit_id": e.unit_id,
+            "status": e.status,
+            "amount_fen": e.amount_fen,
+            "testing_fee_fen": e.testing_fee_fen,
+            "purpose": e.purpose,
+            "contract_sha256": e.contract_sha256,
+            "provincial_subsidy": e.provincial_subsidy,
+            "updated_at": datetime.now(UTC),
+        },
+    )
+
+
 async def user_facts(db: ServiceDatabase, user_id: str) -> UserFacts | None:
     async with db.read() as s:
         row = (await s.execute(select(user_view).where(user_view.c.user_id == user_id))).mappings().first()
@@ -62,3 +118,22 @@ async def user_facts(db: ServiceDatabase, user_id: str) -> UserFacts | None:
         classes=tuple(row["classes"]),
         special_classes=tuple(row["special_classes"]),
     )
+
+
+async def blacklisted(s: AsyncSession, party_type: str, party_id: str) -> bool:
+    q = select(blacklist_view.c.entry_id).where(blacklist_view.c.party_type == party_type, blacklist_view.c.party_id == party_id, blacklist_view.c.active.is_(True))
+    return (await s.execute(q.limit(1))).first() is not None
+
+
+async def affiliated(s: AsyncSession, user_id: str, unit_id: str, parent_unit_id: str | None) -> bool:
+    """A tie with the unit, its parent (a college's university) or one of its
+    colleges counts (R26)."""
+    related: set[str] = {unit_id}
+    if parent_unit_id:
+        related.add(parent_unit_id)
+    children = (await s.execute(select(unit_view.c.unit_id).where(unit_view.c.parent_unit_id == unit_id))).scalars().all()
+    related.update(children)
+    q = select(affiliation_view.c.affiliation_id).where(
+        affiliation_view.c.user_id == user_id, affiliation_view.c.active.is_(True), or_(*(affiliation_view.c.unit_id == u for u in sorted(related)))
+    )
+    return (await s.execute(q.limit(1))).first() is not None

@@ -1,8 +1,10 @@
-"""Vouchers tables: read models of registry facts (more come with issue 4)."""
+"""Vouchers tables: read models of registry facts, and vouchers' own state
+(programmes, accounts, applications, vouchers). Budgets and caps hold in the
+database too: CHECK constraints, and conditional UPDATEs in the use cases."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Index, Integer, String, Table, Text, UniqueConstraint, text
 
 from services.runtime.database import UtcDateTime, new_metadata
 
@@ -21,6 +23,7 @@ user_view = Table(
     Column("special_classes", JSON, nullable=False),
     Column("in_xuchang", Boolean, nullable=False),
     Column("verified", Boolean, nullable=False),
+    Column("sound_finances", Boolean, nullable=False, server_default=text("true")),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
@@ -34,4 +37,136 @@ unit_view = Table(
     Column("accepts_vouchers", Boolean, nullable=False),
     Column("parent_unit_id", String(36), nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_unit_view_parent", "parent_unit_id"),
+)
+
+#: ties between users and units (R26), by registry entry id; removed entries stay, inactive
+affiliation_view = Table(
+    "affiliation_view",
+    metadata,
+    Column("affiliation_id", String(36), primary_key=True),
+    Column("user_id", String(36), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_affiliation_view_user", "user_id", "unit_id"),
+)
+
+#: the credit blacklist (R26, R27), by registry entry id
+blacklist_view = Table(
+    "blacklist_view",
+    metadata,
+    Column("entry_id", String(36), primary_key=True),
+    Column("party_type", String(10), nullable=False),
+    Column("party_id", String(36), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_blacklist_view_party", "party_type", "party_id"),
+)
+
+#: contracted orders (R19(1), R22)
+order_view = Table(
+    "order_view",
+    metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("testing_fee_fen", BigInteger, nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("contract_sha256", String(64), nullable=True),
+    Column("provincial_subsidy", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: one programme per natural year (R15, R16)
+programmes = Table(
+    "programmes",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("budget_fen", BigInteger, nullable=False),
+    Column("committed_fen", BigInteger, nullable=False),
+    Column("rate_bp", Integer, nullable=False),
+    Column("cap_fen", BigInteger, nullable=False),
+    Column("special_cap_fen", BigInteger, nullable=False),
+    Column("appeal_window_days", Integer, nullable=False),
+    Column("auto_approve", Boolean, nullable=False),
+    Column("open", Boolean, nullable=False),
+    Column("closed_reason", String(40), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("committed_fen >= 0", name="committed_not_negative"),
+    CheckConstraint("committed_fen <= budget_fen", name="committed_within_budget"),
+)
+
+#: a user's voucher account per year, with its cap (R16, R19(1))
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("cap_fen", BigInteger, nullable=False),
+    Column("committed_fen", BigInteger, nullable=False),
+    Column("activated_at", UtcDateTime, nullable=False),
+    CheckConstraint("committed_fen >= 0", name="committed_not_negative"),
+    CheckConstraint("committed_fen <= cap_fen", name="committed_within_cap"),
+)
+
+#: applications (R19): one per order ever; an appeal reuses it
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    Column("order_id", String(36), nullable=False),
+    Column("contract_sha256", String(64), nullable=True),
+    Column("year", Integer, nullable=False),
+    #: submitted / approved / rejected / appealed
+    Column("status", String(20), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    #: failing check codes: at submission, then at the decision
+    Column("failures", JSON, nullable=False),
+    Column("submitted_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("decided_by", String(200), nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    Column("appealed_at", UtcDateTime, nullable=True),
+    Column("appeal_reason", Text, nullable=True),
+    Column("appeal_outcome", String(20), nullable=True),
+    Column("appeal_decided_at", UtcDateTime, nullable=True),
+    Column("appeal_decided_by", String(200), nullable=True),
+    Column("appeal_decision_reason", Text, nullable=True),
+    UniqueConstraint("order_id", name="uq_applications_order_id"),
+    Index("ix_applications_contract", "contract_sha256"),
+    Index("ix_applications_user", "user_id"),
+    CheckConstraint("amount_fen >= 0", name="amount_not_negative"),
+)
+
+#: electronic vouchers bound to one user, unit and contract (R21)
+vouchers = Table(
+    "vouchers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("application_id", String(36), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    Column("order_id", String(36), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    #: issued / used / expired / revoked
+    Column("status", String(20), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("expired_at", UtcDateTime, nullable=True),
+    UniqueConstraint("application_id", name="uq_vouchers_application_id"),
+    Index("ix_vouchers_status_expiry", "status", "expires_at"),
+    Index("ix_vouchers_user", "user_id"),
+    Index("ix_vouchers_unit", "unit_id"),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
 )

@@ -30,6 +30,8 @@ class VoucherPolicy(msgspec.Struct, frozen=True, kw_only=True):
     eligible_classes: frozenset[str] = frozenset({"above_scale_industrial", "high_tech", "tech_sme", "startup_team"})
     special_classes: frozenset[str] = frozenset({"innovation_leader", "gazelle"})
     appeal_window_days: int = 15
+    #: approve an application in the submitting request when every check passes
+    auto_approve: bool = False
 
     def __post_init__(self) -> None:
         for name in ("rate_bp", "cap_fen", "special_cap_fen", "appeal_window_days"):

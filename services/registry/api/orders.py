@@ -1,0 +1,347 @@
+"""Service orders over HTTP (M14(1), R19, R22–R25): request, quote, contract
+documents and terms, signatures, service, results, cancellation.
+
+An order and its documents are visible to its user, its unit and staff
+reviewers (center, bureau) only; to anybody else they do not exist (404, R23).
+Settlement and rating follow the payment (not built yet)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote as urlquote
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+from litestar.response import File
+
+from services.registry import orders
+from services.registry.documents import DocumentStore
+from services.registry.domain.orders import (
+    MAX_DOCUMENT_BYTES,
+    MAX_QUANTITY,
+    RESULT_STATEMENT_EN,
+    RESULT_STATEMENT_ZH,
+    ContractTerms,
+    DocumentKind,
+    OrderStatus,
+    Party,
+    Purpose,
+)
+from services.registry.domain.prices import MAX_PRICE_FEN, BillingUnit
+from services.runtime.auth import Principal, Role, access, principal_of
+from services.runtime.errors import DomainError
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+
+#: staff reviewers see every order (R23: "the reviewers who need them")
+STAFF = (Role.CENTER, Role.BUREAU)
+#: multipart framing around the file, on top of MAX_DOCUMENT_BYTES
+_ENVELOPE = 64 * 1024
+
+Fen = Annotated[int, msgspec.Meta(ge=0, le=MAX_PRICE_FEN, description="an amount in fen (分), an integer ≥ 0")]
+Text = Annotated[str, msgspec.Meta(max_length=5000)]
+Reason = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class OrderLineRequest(msgspec.Struct, forbid_unknown_fields=True):
+    price_item_id: str
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=MAX_QUANTITY)]
+
+
+class OrderRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """A service request on one unit's price items; purpose per R5."""
+
+    purpose: Purpose
+    items: Annotated[list[OrderLineRequest], msgspec.Meta(min_length=1, max_length=50)]
+    description: Text | None = None
+
+
+class QuoteRequest(msgspec.Struct, forbid_unknown_fields=True):
+    amount_fen: Fen
+    note: Text | None = None
+
+
+class ContractRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """The contract terms; every one is required (422 ``order.contract_incomplete`` lists the missing)."""
+
+    testing_fee_fen: Fen | None = None
+    ip_ownership: Text | None = None
+    confidentiality: Text | None = None
+    damage_compensation: Text | None = None
+    contract_document_id: str | None = None
+    rd_proof_document_id: str | None = None
+    #: the order also receives a provincial subsidy (R6: no double subsidy)
+    provincial_subsidy: bool = False
+
+
+class ResultsRequest(msgspec.Struct, forbid_unknown_fields=True):
+    document_id: str
+    service_hours: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+
+
+class CancelRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason | None = None
+
+
+class OrderLine(msgspec.Struct):
+    instrument_id: str
+    price_item_id: str
+    name: str
+    billing_unit: BillingUnit
+    price_fen: int
+    quantity: int
+    amount_fen: int
+
+
+class OrderContract(msgspec.Struct):
+    provincial_subsidy: bool
+    testing_fee_fen: int | None = None
+    ip_ownership: str | None = None
+    confidentiality: str | None = None
+    damage_compensation: str | None = None
+    contract_document_id: str | None = None
+    rd_proof_document_id: str | None = None
+    user_signed_at: datetime | None = None
+    unit_signed_at: datetime | None = None
+
+
+class OrderDocument(msgspec.Struct):
+    """A document's metadata; a result document carries the R24 statement."""
+
+    document_id: str
+    order_id: str
+    kind: DocumentKind
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+    uploaded_by_role: str
+    uploaded_at: datetime
+    statement: str | None = None
+
+
+class Order(msgspec.Struct):
+    order_id: str
+    version: int
+    user_id: str
+    unit_id: str
+    purpose: Purpose
+    status: OrderStatus
+    list_amount_fen: int
+    amount_fen: int
+    items: list[OrderLine]
+    contract: OrderContract
+    documents: list[OrderDocument]
+    created_at: datetime
+    updated_at: datetime
+    description: str | None = None
+    quote_note: str | None = None
+    result_document_id: str | None = None
+    service_hours: int | None = None
+    cancel_reason: str | None = None
+    quoted_at: datetime | None = None
+    contracted_at: datetime | None = None
+    started_at: datetime | None = None
+    delivered_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+
+class OrderPage(msgspec.Struct):
+    items: list[Order]
+    total: int
+    page: int
+    page_size: int
+
+
+def _order(body: dict) -> Order:  # type: ignore[type-arg]
+    return Order(
+        **{
+            **body,
+            "items": [OrderLine(**i) for i in body["items"]],
+            "contract": OrderContract(**body["contract"]),
+            "documents": [OrderDocument(**d) for d in body["documents"]],
+        }
+    )
+
+
+def _viewer(p: Principal) -> orders.Viewer:
+    if p.role is Role.USER:
+        return orders.Viewer(Party.user, p.org)
+    if p.role is Role.UNIT:
+        return orders.Viewer(Party.unit, p.org)
+    return orders.STAFF
+
+
+async def _upload(request: Request) -> tuple[str, bytes]:
+    """(filename, content) from a multipart form (the first file part) or a raw
+    body; more than MAX_DOCUMENT_BYTES is refused with 413 document.too_large."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_DOCUMENT_BYTES + _ENVELOPE:
+        raise orders.too_large()
+    if request.content_type[0] == "multipart/form-data":
+        form = await request.form()
+        for value in form.values():
+            if isinstance(value, UploadFile):
+                content = await value.read(MAX_DOCUMENT_BYTES + 1)
+                if len(content) > MAX_DOCUMENT_BYTES:
+                    raise orders.too_large()
+                return value.filename or "document", content
+        raise DomainError("document.no_file", "请上传文件（表单字段 file）", "no file part in the form (field 'file')", status=400)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_DOCUMENT_BYTES:
+            raise orders.too_large()
+        chunks.append(chunk)
+    return request.query_params.get("filename") or "document", b"".join(chunks)
+
+
+class OrderController(Controller):
+    path = "/v1/orders"
+    tags = ["orders"]
+
+    @post("/", operation_id="requestOrder", status_code=201, **access(Role.USER))
+    async def request_(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[OrderRequest]) -> Order:
+        """A verified user requests service on price items (with quantities) of one unit's listed,
+        in-service instruments, for research, technology development or statutory testing (R5:
+        statutory testing is recorded but earns no voucher)."""
+        p = principal_of(request)
+        body = await orders.request_order(
+            db,
+            actor_of(request),
+            correlation_of(request),
+            user_id=p.org or "",
+            purpose=data.purpose,
+            description=data.description,
+            items=[(i.price_item_id, i.quantity) for i in data.items],
+        )
+        return _order(body)
+
+    @post("/{order_id:str}/quote", operation_id="quoteOrder", status_code=200, **access(Role.UNIT))
+    async def quote(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[QuoteRequest]) -> Order:
+        """The order's unit quotes the amount in fen (requested → quoted)."""
+        v = _viewer(principal_of(request))
+        return _order(await orders.quote(db, actor_of(request), correlation_of(request), order_id, v, amount_fen=data.amount_fen, note=data.note))
+
+    @post(
+        "/{order_id:str}/documents",
+        operation_id="uploadOrderDocument",
+        status_code=201,
+        request_max_body_size=MAX_DOCUMENT_BYTES + _ENVELOPE,
+        **access(Role.USER, Role.UNIT),
+    )
+    async def upload(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        documents: NamedDependency[DocumentStore],
+        order_id: FromPath[str],
+        kind: DocumentKind = Parameter(description="contract / rd_proof (either party, before signing) or result (the unit, in service)"),
+        filename: str | None = Parameter(default=None, description="the file's name, for a raw (non-multipart) upload"),
+    ) -> OrderDocument:
+        """Upload a document of the order: multipart/form-data with a file part, or the raw body.
+        PDF, JPEG, PNG or DOCX (recognised from the bytes), at most 10 MB (413 ``document.too_large``).
+        Stored by its sha256."""
+        name, content = await _upload(request)
+        meta = await orders.upload_document(
+            db,
+            documents,
+            actor_of(request),
+            correlation_of(request),
+            order_id,
+            _viewer(principal_of(request)),
+            kind=kind,
+            filename=filename or name,
+            data=content,
+        )
+        return OrderDocument(**meta)
+
+    @get("/{order_id:str}/documents/{document_id:str}", operation_id="downloadOrderDocument", **access(Role.USER, Role.UNIT, *STAFF))
+    async def download(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        documents: NamedDependency[DocumentStore],
+        order_id: FromPath[str],
+        document_id: FromPath[str],
+    ) -> File:
+        """A document's bytes with its stored content type and ``X-Content-SHA256``; a result
+        document also carries ``X-Result-Statement`` (R24; ``X-Result-Statement-Zh``
+        percent-encoded UTF-8). The order's parties and staff only."""
+        meta = await orders.document_for_download(db, order_id, document_id, _viewer(principal_of(request)))
+        headers = {"X-Content-SHA256": meta["sha256"]}
+        if meta["statement"] is not None:
+            headers["X-Result-Statement"] = RESULT_STATEMENT_EN
+            headers["X-Result-Statement-Zh"] = urlquote(RESULT_STATEMENT_ZH)
+        return File(
+            documents.path(meta["sha256"]),
+            filename=meta["filename"],
+            media_type=meta["content_type"],
+            headers=headers,
+        )
+
+    @put("/{order_id:str}/contract", operation_id="setOrderContract", **access(Role.USER, Role.UNIT))
+    async def contract(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[ContractRequest]) -> Order:
+        """Either party fills in the contract of a quoted order before anybody signs: testing fee
+        (R22), IP ownership, confidentiality, damage compensation (M12, R25), the uploaded contract
+        and R&D proof documents, and whether a provincial subsidy applies (R6)."""
+        terms = ContractTerms(
+            testing_fee_fen=data.testing_fee_fen,
+            ip_ownership=data.ip_ownership,
+            confidentiality=data.confidentiality,
+            damage_compensation=data.damage_compensation,
+            contract_document_id=data.contract_document_id,
+            rd_proof_document_id=data.rd_proof_document_id,
+        )
+        v = _viewer(principal_of(request))
+        body = await orders.set_contract(db, actor_of(request), correlation_of(request), order_id, v, terms=terms, provincial_subsidy=data.provincial_subsidy)
+        return _order(body)
+
+    @post("/{order_id:str}/sign", operation_id="signOrderContract", status_code=200, **access(Role.USER, Role.UNIT))
+    async def sign(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Order:
+        """The user or the unit signs the complete contract; when both have signed the order is
+        contracted (OrderContracted). Signing twice is 409 ``order.already_signed``."""
+        return _order(await orders.sign_contract(db, actor_of(request), correlation_of(request), order_id, _viewer(principal_of(request))))
+
+    @post("/{order_id:str}/start", operation_id="startOrderService", status_code=200, **access(Role.UNIT))
+    async def start(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Order:
+        """The unit begins the service (contracted → in_service)."""
+        return _order(await orders.start_service(db, actor_of(request), correlation_of(request), order_id, _viewer(principal_of(request))))
+
+    @post("/{order_id:str}/results", operation_id="deliverOrderResults", status_code=200, **access(Role.UNIT))
+    async def results(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[ResultsRequest]) -> Order:
+        """The unit delivers the results (R19(3)): an uploaded result document and the service hours
+        (in_service → results_delivered, OrderResultsDelivered)."""
+        v = _viewer(principal_of(request))
+        body = await orders.deliver_results(db, actor_of(request), correlation_of(request), order_id, v, document_id=data.document_id, service_hours=data.service_hours)
+        return _order(body)
+
+    @post("/{order_id:str}/cancel", operation_id="cancelOrder", status_code=200, **access(Role.USER, Role.UNIT))
+    async def cancel(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[CancelRequest]) -> Order:
+        """The user or the unit cancels the order before service begins, with a reason (OrderCancelled)."""
+        v = _viewer(principal_of(request))
+        return _order(await orders.cancel(db, actor_of(request), correlation_of(request), order_id, v, reason=data.reason))
+
+    @get("/{order_id:str}", operation_id="getOrder", **access(Role.USER, Role.UNIT, *STAFF))
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Order:
+        """One order with its items, contract and documents: its user, its unit and staff (else 404)."""
+        return _order(await orders.get_order(db, order_id, _viewer(principal_of(request))))
+
+    @get("/", operation_id="listOrders", **access(Role.USER, Role.UNIT, *STAFF))
+    async def list_(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        status: OrderStatus | None = Parameter(default=None, description="only orders in this status"),
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> OrderPage:
+        """Orders, newest first: a user its own, a unit its own, staff every order."""
+        items, total = await orders.list_orders(db, _viewer(principal_of(request)), status=status, page=page, page_size=page_size)
+        return OrderPage(items=[_order(i) for i in items], total=total, page=page, page_size=page_size)

@@ -1,0 +1,107 @@
+"""Programme years and voucher accounts over HTTP (R15, R16, R19(1))."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.errors import Forbidden
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.service_db import ServiceDatabase
+from services.vouchers import programmes
+
+Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15, description="amount in fen (分), an integer ≥ 0")]
+Year = Annotated[int, msgspec.Meta(ge=2023, le=2100)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class ProgrammeOpening(msgspec.Struct, forbid_unknown_fields=True):
+    """A year's budget and parameters; omitted parameters take the policy's defaults
+    (30%, 50,000 / 100,000 CNY caps, 15-day appeal window, no auto-approval)."""
+
+    year: Year
+    budget_fen: Fen
+    rate_bp: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
+    cap_fen: Fen | None = None
+    special_cap_fen: Fen | None = None
+    appeal_window_days: Annotated[int, msgspec.Meta(ge=0, le=365)] | None = None
+    auto_approve: bool | None = None
+
+
+class BudgetChange(msgspec.Struct, forbid_unknown_fields=True):
+    budget_fen: Fen
+    reason: Reason
+
+
+class Programme(msgspec.Struct):
+    year: int
+    version: int
+    budget_fen: int
+    committed_fen: int
+    remaining_fen: int
+    rate_bp: int
+    cap_fen: int
+    special_cap_fen: int
+    appeal_window_days: int
+    auto_approve: bool
+    open: bool
+    closed_reason: str | None = None
+
+
+class Account(msgspec.Struct):
+    user_id: str
+    year: int
+    cap_fen: int
+    committed_fen: int
+    remaining_fen: int
+    activated_at: datetime
+
+
+class ProgrammeController(Controller):
+    path = "/v1/programmes"
+    tags = ["programmes"]
+
+    @post("/", operation_id="openProgramme", status_code=201, **access(Role.BUREAU))
+    async def open_year(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ProgrammeOpening]) -> Programme:
+        """The bureau publishes a year's voucher budget and opens the programme (R15)."""
+        row = await programmes.open_programme(db, actor_of(request), correlation_of(request), **msgspec.structs.asdict(data))
+        return Programme(**row)
+
+    @patch("/{year:int}/budget", operation_id="changeProgrammeBudget", **access(Role.BUREAU, Role.FINANCE))
+    async def budget(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[BudgetChange]) -> Programme:
+        """Bureau or finance change the budget, never below what is committed; a raise
+        reopens a programme that closed because its budget was committed (R15)."""
+        row = await programmes.change_budget(db, actor_of(request), correlation_of(request), year, budget_fen=data.budget_fen, reason=data.reason)
+        return Programme(**row)
+
+    @get("/{year:int}", operation_id="getProgramme", **access(PUBLIC))
+    async def read(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Programme:
+        """A year's budget, what is committed, what remains, and whether it is open (R15)."""
+        return Programme(**await programmes.get_programme(db, year))
+
+
+class AccountController(Controller):
+    path = "/v1/accounts"
+    tags = ["accounts"]
+
+    @post("/{year:int}", operation_id="activateAccount", status_code=201, **access(Role.USER))
+    async def activate(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Account:
+        """A verified user opens its voucher account for the year, with its cap (R16, R19(1))."""
+        p = principal_of(request)
+        if not p.org:
+            raise Forbidden()
+        return Account(**await programmes.activate_account(db, actor_of(request), correlation_of(request), p.org, year))
+
+    @get("/{year:int}", operation_id="getOwnAccount", **access(Role.USER))
+    async def read(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Account:
+        """The caller's account for the year: its cap, what is committed, what remains."""
+        p = principal_of(request)
+        if not p.org:
+            raise Forbidden()
+        return Account(**await programmes.get_account(db, p.org, year))

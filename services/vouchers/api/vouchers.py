@@ -1,0 +1,108 @@
+"""Electronic vouchers over HTTP: use at settlement, expiry, listing (R16, R19(2), R21)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+
+from services.runtime.auth import Role, access, principal_of
+from services.runtime.errors import Forbidden
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+from services.vouchers import issued
+
+STAFF = (Role.CENTER, Role.BUREAU, Role.FINANCE, Role.SERVICE)
+
+
+class VoucherUse(msgspec.Struct, forbid_unknown_fields=True):
+    """The order being settled; the voucher must be bound to it."""
+
+    order_id: Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
+
+
+class Voucher(msgspec.Struct):
+    voucher_id: str
+    application_id: str
+    user_id: str
+    unit_id: str
+    order_id: str
+    year: int
+    amount_fen: int
+    expires_at: datetime
+    status: str
+    issued_at: datetime
+    used_at: datetime | None = None
+    expired_at: datetime | None = None
+
+
+class VoucherPage(msgspec.Struct):
+    items: list[Voucher]
+    total: int
+    page: int
+    page_size: int
+
+
+class ExpiryRun(msgspec.Struct):
+    expired: int
+
+
+class VoucherController(Controller):
+    path = "/v1/vouchers"
+    tags = ["vouchers"]
+
+    @post("/{voucher_id:str}/use", operation_id="useVoucher", status_code=200, **access(Role.UNIT, Role.SERVICE))
+    async def use(self, request: Request, db: NamedDependency[ServiceDatabase], voucher_id: FromPath[str], data: JSONBody[VoucherUse]) -> Voucher:
+        """At settlement, deduct the voucher: it must be issued, bound to this order and unit,
+        and not expired; one atomic step (R19(2), R21). 409 ``voucher.not_bound``,
+        ``voucher.expired`` or ``voucher.already_used`` otherwise."""
+        p = principal_of(request)
+        unit_id: str | None = None
+        if p.role is Role.UNIT:
+            if not p.org:
+                raise Forbidden()
+            unit_id = p.org
+        return Voucher(**await issued.use_voucher(db, actor_of(request), correlation_of(request), voucher_id, order_id=data.order_id, unit_id=unit_id))
+
+    @post("/expire", operation_id="expireVouchers", status_code=200, **access(Role.CENTER, Role.SERVICE))
+    async def expire(self, request: Request, db: NamedDependency[ServiceDatabase]) -> ExpiryRun:
+        """Void every issued voucher past its time and release its reservation (R16, R21);
+        the scheduler calls this after 00:00 on 1 January (Asia/Shanghai)."""
+        n = await issued.expire_vouchers(db, actor=actor_of(request), correlation_id=correlation_of(request))
+        return ExpiryRun(expired=n)
+
+    @get("/", operation_id="listVouchers", **access(Role.USER, Role.UNIT, *STAFF))
+    async def index(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        status: str | None = Parameter(default=None, max_length=20),
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> VoucherPage:
+        """Vouchers, newest first: a user its own, a unit those bound to it, staff all."""
+        p = principal_of(request)
+        user_id = unit_id = None
+        if p.role in (Role.USER, Role.UNIT):
+            if not p.org:
+                raise Forbidden()
+            if p.role is Role.USER:
+                user_id = p.org
+            else:
+                unit_id = p.org
+        items, total = await issued.list_vouchers(db, user_id=user_id, unit_id=unit_id, status=status, page=page, page_size=page_size)
+        return VoucherPage(items=[Voucher(**i) for i in items], total=total, page=page, page_size=page_size)
+
+    @get("/{voucher_id:str}", operation_id="getVoucher", **access(Role.USER, Role.UNIT, *STAFF))
+    async def read(self, request: Request, db: NamedDependency[ServiceDatabase], voucher_id: FromPath[str]) -> Voucher:
+        """One voucher: its user, its unit, or staff."""
+        p = principal_of(request)
+        row = await issued.get_voucher(db, voucher_id)
+        if (p.role is Role.USER and row["user_id"] != p.org) or (p.role is Role.UNIT and row["unit_id"] != p.org):
+            raise Forbidden()
+        return Voucher(**row)

@@ -1,0 +1,124 @@
+"""Electronic vouchers: use at settlement and expiry (R16, R19(2), R21).
+
+Both are one conditional UPDATE on the voucher's status, so a settlement at
+23:59 on 31 December and the expiry job cannot both win."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import RowMapping
+
+from contracts import vouchers as ve
+from services.runtime.errors import Conflict, NotFound
+from services.runtime.outbox import Actor
+from services.runtime.service_db import ServiceDatabase
+from services.vouchers.applications import voucher_snapshot
+from services.vouchers.db.models import accounts, programmes, vouchers
+
+ISSUED = "issued"
+USED = "used"
+EXPIRED = "expired"
+REVOKED = "revoked"
+
+
+def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {**voucher_snapshot(row), "issued_at": row["issued_at"], "used_at": row["used_at"], "expired_at": row["expired_at"]}
+
+
+def _not_bound() -> Conflict:
+    return Conflict("voucher.not_bound", "创新券只能用于其绑定的用户、服务单位和合同", "the voucher is bound to another order or unit")
+
+
+async def use_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | None, voucher_id: str, *, order_id: str, unit_id: str | None, now: datetime | None = None) -> dict[str, Any]:
+    """Deduct the voucher at settlement: issued, bound to this order (and unit), not expired."""
+    now = now or datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().first()
+        if row is None:
+            raise NotFound("voucher", "创新券", voucher_id)
+        if (unit_id is not None and row["unit_id"] != unit_id) or row["order_id"] != order_id:
+            raise _not_bound()
+        done = await s.execute(
+            update(vouchers)
+            .where(vouchers.c.id == voucher_id, vouchers.c.status == ISSUED, vouchers.c.order_id == order_id, vouchers.c.expires_at > now)
+            .values(status=USED, used_at=now)
+        )
+        if done.rowcount != 1:
+            if row["status"] == USED:
+                raise Conflict("voucher.already_used", "该创新券已使用", "the voucher has already been used")
+            if row["status"] == REVOKED:
+                raise Conflict("voucher.revoked", "该创新券已被撤销", "the voucher has been revoked")
+            raise Conflict("voucher.expired", "该创新券已过期作废", "the voucher has expired", expires_at=row["expires_at"].isoformat())
+        after = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().one()
+        await uow.emit(ve.VoucherUsed(**voucher_snapshot(after)))
+        await uow.audit("voucher.use", "voucher", voucher_id, before=voucher_snapshot(row), after=voucher_snapshot(after))
+    return view(after)
+
+
+async def expire_vouchers(db: ServiceDatabase, now: datetime | None = None, actor: Actor | None = None, correlation_id: str | None = None) -> int:
+    """Void every issued voucher whose time is up and release its reservation
+    from the user's cap and the programme's budget, in one transaction."""
+    now = now or datetime.now(UTC)
+    kw: dict[str, Any] = {"correlation_id": correlation_id}
+    if actor is not None:
+        kw["actor"] = actor
+    async with db.unit_of_work(**kw) as uow:
+        s = uow.session
+        due = (
+            (await s.execute(select(vouchers).where(vouchers.c.status == ISSUED, vouchers.c.expires_at <= now).order_by(vouchers.c.id).with_for_update()))
+            .mappings()
+            .all()
+        )
+        by_year: dict[int, int] = defaultdict(int)
+        by_account: dict[tuple[str, int], int] = defaultdict(int)
+        expired: list[RowMapping] = []
+        for row in due:
+            done = await s.execute(update(vouchers).where(vouchers.c.id == row["id"], vouchers.c.status == ISSUED).values(status=EXPIRED, expired_at=now))
+            if done.rowcount != 1:
+                continue
+            by_year[row["year"]] += row["amount_fen"]
+            by_account[(row["user_id"], row["year"])] += row["amount_fen"]
+            expired.append(row)
+        # lock order: programmes, then accounts (as approval)
+        for year, amount in sorted(by_year.items()):
+            await s.execute(
+                update(programmes)
+                .where(programmes.c.year == year)
+                .values(committed_fen=programmes.c.committed_fen - amount, version=programmes.c.version + 1, updated_at=now)
+            )
+        for (user_id, year), amount in sorted(by_account.items()):
+            await s.execute(update(accounts).where(accounts.c.user_id == user_id, accounts.c.year == year).values(committed_fen=accounts.c.committed_fen - amount))
+        for row in expired:
+            after = {**row, "status": EXPIRED}
+            await uow.emit(ve.VoucherExpired(**voucher_snapshot(after)))
+            await uow.audit("voucher.expire", "voucher", row["id"], reason="expires_at passed", before=voucher_snapshot(row), after=voucher_snapshot(after))
+    return len(expired)
+
+
+async def list_vouchers(
+    db: ServiceDatabase, *, user_id: str | None, unit_id: str | None, status: str | None, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    q = select(vouchers)
+    if user_id is not None:
+        q = q.where(vouchers.c.user_id == user_id)
+    if unit_id is not None:
+        q = q.where(vouchers.c.unit_id == unit_id)
+    if status is not None:
+        q = q.where(vouchers.c.status == status)
+    async with db.read() as s:
+        total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+        rows = (await s.execute(q.order_by(vouchers.c.issued_at.desc(), vouchers.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
+    return [view(r) for r in rows], total
+
+
+async def get_voucher(db: ServiceDatabase, voucher_id: str) -> dict[str, Any]:
+    async with db.read() as s:
+        row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().first()
+    if row is None:
+        raise NotFound("voucher", "创新券", voucher_id)
+    return view(row)
