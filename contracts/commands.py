@@ -1,0 +1,26 @@
+"""Commands: requests that can be refused, sent as NATS request/reply (never
+events). Only the owning service answers a command subject."""
+
+from __future__ import annotations
+
+import msgspec
+
+#: vouchers alone decides a voucher's state; payments asks it at settlement
+USE_VOUCHER = "vouchers.cmd.use_voucher.v1"
+
+
+class UseVoucher(msgspec.Struct, frozen=True, kw_only=True):
+    voucher_id: str
+    order_id: str
+    unit_id: str
+    #: idempotency: the same settlement asking twice gets the same answer
+    settlement_id: str
+
+
+class UseVoucherReply(msgspec.Struct, frozen=True, kw_only=True):
+    ok: bool
+    amount_fen: int = 0
+    #: a stable error code when not ok, e.g. voucher.expired
+    code: str | None = None
+    message_zh: str | None = None
+    message_en: str | None = None
