@@ -1,12 +1,16 @@
 """Commands: requests that can be refused, sent as NATS request/reply (never
-events). Only the owning service answers a command subject."""
+events). Only the owning service answers a command subject.
+
+Command subjects live under ``cmd.<service>.`` and never under a producer's
+event namespace: a stream capturing ``vouchers.>`` would otherwise take the
+request and answer it with a PubAck before the responder could."""
 
 from __future__ import annotations
 
 import msgspec
 
 #: vouchers alone decides a voucher's state; payments asks it at settlement
-USE_VOUCHER = "vouchers.cmd.use_voucher.v1"
+USE_VOUCHER = "cmd.vouchers.use_voucher.v1"
 
 
 class UseVoucher(msgspec.Struct, frozen=True, kw_only=True):

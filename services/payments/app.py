@@ -4,16 +4,37 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from contracts import registry as ev
+from contracts import vouchers as ve
+from services.payments import readmodel
+from services.payments.api.settlements import routes
 from services.payments.db.models import metadata
 from services.runtime import service as runtime
-from services.runtime.consumers import Worker
+from services.runtime.consumers import Subscription, Worker
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
+
+
+def subscriptions() -> list[Subscription]:
+    return [
+        Subscription(ev.OrderResultsDelivered, readmodel.on_results_delivered),
+        Subscription(ve.ApplicationSubmitted, readmodel.on_application),
+        Subscription(ve.ApplicationApproved, readmodel.on_application),
+        Subscription(ve.ApplicationRejected, readmodel.on_application),
+        Subscription(ve.AppealFiled, readmodel.on_application),
+        Subscription(ve.AppealDecided, readmodel.on_application),
+        Subscription(ve.VoucherIssued, readmodel.on_voucher),
+        Subscription(ve.VoucherUsed, readmodel.on_voucher),
+        Subscription(ve.VoucherExpired, readmodel.on_voucher),
+        Subscription(ve.VoucherRevoked, readmodel.on_voucher),
+    ]
+
 
 SPEC = runtime.ServiceSpec(
     name="payments",
     metadata=metadata,
-    routes=lambda settings: [],
+    routes=routes,
+    subscriptions=subscriptions,
     description="The double-entry ledger: settlements, user payments, unit receivables, payouts and clawbacks.",
 )
 

@@ -7,7 +7,7 @@ import json
 from litestar import Litestar
 from litestar.di import Provide
 
-from services.registry import search
+from services.registry import orders, search
 from services.registry.api.imports import ImportController
 from services.registry.api.instruments import ComplianceController, InstrumentController
 from services.registry.api.orders import OrderController
@@ -20,7 +20,7 @@ from services.registry.documents import DocumentStore
 from services.registry.domain.listing import ListingPolicy
 from services.registry.domain.workdays import CalendarConfigError, WorkdayCalendar
 from services.runtime import service as runtime
-from services.runtime.consumers import Worker
+from services.runtime.consumers import Subscription, Worker
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings, SettingsError
 
@@ -52,11 +52,16 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
     }
 
 
+def subscriptions() -> list[Subscription]:
+    """The registry worker: the catalogue's read model and the payments of orders."""
+    return [*search.subscriptions(), *orders.subscriptions()]
+
+
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
     routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, CatalogueController, OrderController],
-    subscriptions=search.subscriptions,
+    subscriptions=subscriptions,
     description="Units, instruments, price lists, users, affiliations and service orders.",
     dependencies=_dependencies,
 )

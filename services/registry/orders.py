@@ -10,11 +10,16 @@ Confidentiality (R23): an order, its documents and results are seen by its
 user, its unit and staff reviewers only; to anybody else it does not exist
 (404, so its existence does not leak).
 
-Settlement (R19(4)) and rating follow the payment and are not built here.
+Settlement (R19(4)) follows the payment: the registry worker consumes
+payments' SettlementCompleted (the voucher deduction) and PaymentReceived;
+when the user has paid in full a delivered order is ``settled`` (OrderSettled
+with the voucher deduction). The two events may arrive in either order, and
+again: an order settles once. The user then rates the service once (OrderRated).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +28,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
+from contracts import payments as pay
 from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry.db.models import instruments, order_documents, order_items, orders, price_items, units, users
@@ -37,21 +43,26 @@ from services.registry.domain.orders import (
     Party,
     Purpose,
     check_document_use,
+    check_rating,
     check_service_hours,
     check_terms_editable,
     check_upload,
     missing_terms,
     next_status,
+    settlement_voucher,
     sign,
     sniff_content_type,
 )
 from services.registry.domain.parties import UnitStatus, check_reason
 from services.registry.instruments import IN_SERVICE
+from services.runtime.consumers import Subscription
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor
+from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 
 _BY_LIMIT = 200
+
+log = logging.getLogger("xciss.registry.orders")
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,11 @@ async def _record(s: Any, row: RowMapping) -> dict[str, Any]:
         "result_document_id": row["result_document_id"],
         "service_hours": row["service_hours"],
         "cancel_reason": row["cancel_reason"],
+        "settlement_id": row["settlement_id"],
+        "voucher_fen": row["voucher_fen"],
+        "paid_fen": row["paid_fen"],
+        "rating": row["rating"],
+        "rating_comment": row["rating_comment"],
         "documents": [_document(d) for d in docs],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -188,6 +204,8 @@ async def _record(s: Any, row: RowMapping) -> dict[str, Any]:
         "started_at": row["started_at"],
         "delivered_at": row["delivered_at"],
         "cancelled_at": row["cancelled_at"],
+        "settled_at": row["settled_at"],
+        "rated_at": row["rated_at"],
     }
 
 
@@ -460,6 +478,101 @@ async def cancel(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         snap = await _snapshot(s, after)
         await uow.emit(ev.OrderCancelled(**snap, reason=text))
         return await _record(s, after)
+
+
+_CLOSED = (str(OrderStatus.settled), str(OrderStatus.rated), str(OrderStatus.cancelled))
+
+
+async def _payments_order(s: Any, event: pay.SettlementCompleted | pay.PaymentReceived) -> RowMapping | None:
+    """The order a payments event is about, or None (logged) when the event
+    cannot apply: an unknown order, other parties, or an order already closed."""
+    row = (await s.execute(select(orders).where(orders.c.id == event.order_id))).mappings().first()
+    name = type(event).__name__
+    if row is None:
+        log.warning("%s %s: no order %s; ignored", name, event.event_id, event.order_id)
+        return None
+    if row["user_id"] != event.user_id or row["unit_id"] != event.unit_id:
+        log.warning("%s %s: order %s has other parties; ignored", name, event.event_id, event.order_id)
+        return None
+    if row["status"] in _CLOSED:
+        log.info("%s %s: order %s is %s; ignored", name, event.event_id, event.order_id, row["status"])
+        return None
+    return row
+
+
+async def on_settlement_completed(uow: UnitOfWork, event: pay.SettlementCompleted) -> None:
+    """Payments settled the order: remember the settlement and the voucher deduction."""
+    s = uow.session
+    row = await _payments_order(s, event)
+    if row is None:
+        return
+    await _change(s, row, datetime.now(UTC), settlement_id=event.settlement_id, voucher_fen=event.voucher_fen)
+    await uow.audit(
+        "order.settlement",
+        "order",
+        row["id"],
+        after={"settlement_id": event.settlement_id, "fee_fen": event.fee_fen, "voucher_fen": event.voucher_fen, "payable_fen": event.payable_fen},
+    )
+
+
+async def on_payment_received(uow: UnitOfWork, event: pay.PaymentReceived) -> None:
+    """The user paid (part of) the rest. Paid in full, a delivered order is
+    settled and OrderSettled carries the voucher deduction (SettlementCompleted's
+    if it has arrived, else the amount less what was payable)."""
+    s = uow.session
+    row = await _payments_order(s, event)
+    if row is None:
+        return
+    now = datetime.now(UTC)
+    paid = max(row["paid_fen"] or 0, event.paid_fen)
+    if not event.paid_in_full:
+        if paid != row["paid_fen"]:
+            await _change(s, row, now, paid_fen=paid, settlement_id=row["settlement_id"] or event.settlement_id)
+            await uow.audit("order.payment", "order", row["id"], after={"settlement_id": event.settlement_id, "paid_fen": paid, "payable_fen": event.payable_fen})
+        return
+    if row["status"] != str(OrderStatus.results_delivered):
+        # paid before the results were delivered: payments settles after delivery, so this cannot settle
+        log.warning("PaymentReceived %s: order %s is %s, not results_delivered; ignored", event.event_id, row["id"], row["status"])
+        return
+    status = next_status(row["status"], OrderAction.settle)
+    voucher = settlement_voucher(row["voucher_fen"], row["amount_fen"], event.payable_fen)
+    after = await _change(
+        s, row, now, status=str(status), paid_fen=paid, voucher_fen=voucher, settlement_id=row["settlement_id"] or event.settlement_id, settled_at=now
+    )
+    await uow.audit(
+        "order.settle",
+        "order",
+        row["id"],
+        before={"status": row["status"]},
+        after={"status": str(status), "settlement_id": after["settlement_id"], "voucher_fen": voucher, "paid_fen": paid},
+    )
+    await uow.emit(ev.OrderSettled(**await _snapshot(s, after), voucher_fen=voucher))
+
+
+async def rate(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, rating: int, comment: str | None
+) -> dict[str, Any]:
+    """The order's user rates a settled order once, 1–5 with an optional comment (R19(4))."""
+    if viewer.party is not Party.user:
+        raise _not_found(order_id)
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = await _load(s, order_id, viewer)
+        text = check_rating(row["status"], rating, comment)
+        status = next_status(row["status"], OrderAction.rate)
+        after = await _change(s, row, now, status=str(status), rating=rating, rating_comment=text, rated_at=now)
+        await uow.audit("order.rate", "order", order_id, before={"status": row["status"]}, after={"status": str(status), "rating": rating})
+        await uow.emit(ev.OrderRated(**await _snapshot(s, after), rating=rating))
+        return await _record(s, after)
+
+
+def subscriptions() -> list[Subscription]:
+    """The registry worker's handlers for the payments of orders."""
+    return [
+        Subscription(pay.SettlementCompleted, on_settlement_completed),
+        Subscription(pay.PaymentReceived, on_payment_received),
+    ]
 
 
 async def get_order(db: ServiceDatabase, order_id: str, viewer: Viewer) -> dict[str, Any]:

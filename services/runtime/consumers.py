@@ -1,5 +1,6 @@
 """Consuming events: pull consumers with durable names, an idempotent inbox,
 redelivery with backoff, and a dead-letter stream for what keeps failing.
+Answering commands: responders on core NATS request/reply (see ``Responder``).
 
 FastStream's default for NATS terminates a message when the handler raises;
 here acks are manual: success acks, a failure is nak'ed with a growing delay,
@@ -14,6 +15,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts.envelope import Event, decode
 from contracts.subjects import deadletter_subject, durable_name, producer_of, stream_name
 from services.runtime import telemetry
+from services.runtime.errors import DomainError
 from services.runtime.outbox import SYSTEM, UnitOfWork, connect_nats
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -54,6 +57,77 @@ class Subscription:
         return self.event_type.subject
 
 
+CommandHandler = Callable[[ServiceDatabase, Any], Awaitable[msgspec.Struct]]
+
+#: header that marks a reply as an error answered by the runtime, not the handler
+ERROR_HEADER = "Xciss-Error-Code"
+CORRELATION_HEADER = "Xciss-Correlation-Id"
+
+_command_correlation: ContextVar[str | None] = ContextVar("xciss_command_correlation", default=None)
+
+
+def command_correlation_id() -> str | None:
+    """The correlation id of the command being answered (for audit rows)."""
+    return _command_correlation.get()
+
+
+@dataclass(frozen=True)
+class Responder:
+    """Answers one command subject over core NATS request/reply.
+
+    ``handler(db, request)`` opens its own unit of work and returns the reply
+    Struct. Responders of a service share the queue group ``<service>``, so
+    each request is answered by exactly one worker. A refusal is part of the
+    reply; an exception is answered by the runtime with an error reply
+    (``internal.error``) so the caller never hangs."""
+
+    subject: str
+    request_type: type[msgspec.Struct]
+    handler: CommandHandler
+
+
+class CommandError(DomainError):
+    """A command could not be answered: nobody listens, it timed out, or the
+    responder failed. The caller must not act as if it had been refused."""
+
+    status = 503
+
+
+def _error_reply(code: str, message_zh: str, message_en: str) -> bytes:
+    return msgspec.json.encode({"ok": False, "code": code, "message_zh": message_zh, "message_en": message_en})
+
+
+async def request(
+    nc: nats.NATS, subject: str, request_struct: msgspec.Struct, reply_type: type[Any], timeout: float, *, correlation_id: str | None = None
+) -> Any:
+    """Send a command and decode the reply into ``reply_type``.
+
+    Raises :class:`CommandError`: ``command.no_responders`` when no service
+    answers the subject, ``command.timeout`` when the answer does not come in
+    time, or the responder's error code (``internal.error``, ``request.invalid``)."""
+    headers = telemetry.current_carrier()
+    if correlation_id:
+        headers[CORRELATION_HEADER] = correlation_id
+    with telemetry.tracer().start_as_current_span(f"{subject} request", kind=SpanKind.CLIENT) as span:
+        span.set_attribute("messaging.system", "nats")
+        span.set_attribute("messaging.destination.name", subject)
+        headers.update(telemetry.current_carrier())
+        try:
+            msg = await nc.request(subject, msgspec.json.encode(request_struct), timeout=timeout, headers=headers or None)
+        except nats.errors.NoRespondersError as exc:
+            span.set_status(Status(StatusCode.ERROR, "no responders"))
+            raise CommandError("command.no_responders", "服务暂不可用，请稍后重试", f"nobody answers {subject}; try again later") from exc
+        except (nats.errors.TimeoutError, asyncio.TimeoutError) as exc:
+            span.set_status(Status(StatusCode.ERROR, "timeout"))
+            raise CommandError("command.timeout", "服务响应超时，请稍后重试", f"{subject} was not answered within {timeout}s; try again later") from exc
+        code = (msg.headers or {}).get(ERROR_HEADER)
+        if code:
+            body = msgspec.json.decode(msg.data)
+            span.set_status(Status(StatusCode.ERROR, code))
+            raise CommandError(code, body.get("message_zh") or "服务处理失败", body.get("message_en") or f"{subject} failed", status=502)
+        return msgspec.json.decode(msg.data, type=reply_type)
+
+
 class Outcome:
     DONE = "done"
     DUPLICATE = "duplicate"
@@ -64,14 +138,25 @@ class Outcome:
 class Worker:
     """Runs a service's subscriptions on one FastStream broker."""
 
-    def __init__(self, service: str, settings: Settings, db: ServiceDatabase, subscriptions: list[Subscription], nats_url: str):
+    def __init__(
+        self,
+        service: str,
+        settings: Settings,
+        db: ServiceDatabase,
+        subscriptions: list[Subscription],
+        nats_url: str,
+        responders: list[Responder] | None = None,
+    ):
         self.service = service
         self.settings = settings
         self.db = db
         self.subscriptions = subscriptions
+        self.responders = responders or []
         self.nats_url = nats_url
         self.broker: NatsBroker | None = None
         self._nc: nats.NATS | None = None
+        self._answering: set[asyncio.Task[None]] = set()
+        self._responder_subs: list[Any] = []
         self.outcomes: dict[str, int] = {}
 
     def backoff(self, attempt: int) -> float:
@@ -193,9 +278,57 @@ class Worker:
                 headers[k] = raw.headers[k]
         await js.publish(deadletter_subject(self.service, durable), raw.data, headers=headers)
 
+    def _make_responder(self, r: Responder) -> Callable[[Any], Awaitable[None]]:
+        async def on_request(msg: Any) -> None:
+            # answer in a task of its own: one slow command does not hold up the next
+            task = asyncio.create_task(self.answer(r, msg))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+
+        return on_request
+
+    async def answer(self, r: Responder, msg: Any) -> None:
+        """Decode, run the handler, respond. Never raises; always responds."""
+        headers = dict(msg.headers or {})
+        parent = telemetry.context_from(headers)
+        token = _command_correlation.set(headers.get(CORRELATION_HEADER))
+        error: tuple[str, bytes] | None = None
+        reply = b""
+        with telemetry.tracer().start_as_current_span(f"{r.subject} process", context=parent, kind=SpanKind.SERVER) as span:
+            span.set_attribute("messaging.system", "nats")
+            span.set_attribute("messaging.destination.name", r.subject)
+            span.set_attribute("messaging.consumer.group.name", self.service)
+            try:
+                req = msgspec.json.decode(msg.data, type=r.request_type)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                span.set_status(Status(StatusCode.ERROR, "undecodable"))
+                error = ("request.invalid", _error_reply("request.invalid", "命令数据不符合要求", f"the command is not valid: {exc}"))
+            else:
+                try:
+                    reply = msgspec.json.encode(await r.handler(self.db, req))
+                except Exception as exc:
+                    span.record_exception(exc)
+                    span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                    log.exception("%s: responder for %s failed", self.service, r.subject)
+                    error = ("internal.error", _error_reply("internal.error", "服务内部错误，请稍后重试", "the service failed to answer; try again later"))
+            finally:
+                _command_correlation.reset(token)
+        if not msg.reply:
+            return
+        try:
+            assert self._nc is not None
+            if error is not None:
+                await self._nc.publish(msg.reply, error[1], headers={ERROR_HEADER: error[0]})
+            else:
+                await self._nc.publish(msg.reply, reply)
+        except Exception:  # the caller is gone or NATS is down: it will time out and retry
+            log.warning("%s: could not answer %s", self.service, r.subject, exc_info=True)
+
     async def start(self) -> None:
         self._nc = await connect_nats(self.nats_url, f"xciss-{self.service}-dlq")
         await ensure_stream(self._nc.jetstream(), deadletter_stream_config(self.settings))
+        for r in self.responders:
+            self._responder_subs.append(await self._nc.subscribe(r.subject, queue=self.service, cb=self._make_responder(r)))
         self.broker = self._build_broker()
         delay = 0.2
         while True:  # the producers' streams may not exist yet
@@ -211,6 +344,14 @@ class Worker:
 
     async def stop(self) -> None:
         """Finish in-flight handlers (up to the graceful timeout), then close."""
+        for sub in self._responder_subs:  # take no new requests; answer those in hand
+            try:
+                await sub.drain()
+            except Exception:
+                log.debug("%s: draining a responder failed", self.service, exc_info=True)
+        self._responder_subs.clear()
+        if self._answering:
+            await asyncio.wait(set(self._answering), timeout=self.settings.graceful_timeout_s)
         if self.broker is not None:
             await self.broker.stop()
         if self._nc is not None and not self._nc.is_closed:

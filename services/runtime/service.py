@@ -19,7 +19,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from sqlalchemy import MetaData
 
-from services.runtime.consumers import Subscription, Worker
+from services.runtime.consumers import CommandError, Responder, Subscription, Worker
 from services.runtime.http import build_app
 from services.runtime.outbox import OutboxRelay, connect_nats
 from services.runtime.service_db import ServiceDatabase
@@ -36,6 +36,8 @@ class ServiceSpec:
     #: builds the route handlers (controllers) of the service
     routes: Callable[[Settings], Sequence[Any]]
     subscriptions: Callable[[], list[Subscription]] = list
+    #: command subjects the service answers (core NATS request/reply)
+    responders: Callable[[], list[Responder]] = list
     description: str = ""
     dependencies: Callable[[Settings], dict[str, Provide]] = field(default=lambda _s: {})
 
@@ -63,6 +65,14 @@ class NatsHandle:
     async def _connect(self) -> None:
         assert self.url
         self.nc = await connect_nats(self.url, self.name)
+
+    async def connection(self, timeout: float = 5.0) -> nats.NATS:
+        """The connection, for sending commands; waits briefly for the first connect."""
+        if self.nc is None and self._task is not None and not self._task.done():
+            await asyncio.wait({self._task}, timeout=timeout)
+        if self.nc is None or not self.nc.is_connected:
+            raise CommandError("command.unavailable", "消息服务暂不可用，请稍后重试", "the message bus is not reachable; try again later")
+        return self.nc
 
     async def check(self) -> None:
         if not self.url:
@@ -93,7 +103,11 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
         ready_checks={"nats": nats_handle.check},
         on_startup=[nats_handle.start],
         on_shutdown=[nats_handle.stop],
-        dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False), **spec.dependencies(settings)},
+        dependencies={
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "nats": Provide(lambda: nats_handle, use_cache=True, sync_to_thread=False),
+            **spec.dependencies(settings),
+        },
         description=spec.description,
     )
 
@@ -101,7 +115,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
 def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> Worker:
     if not settings.nats_url:
         raise RuntimeError("XCISS_NATS_URL is required to run a worker")
-    return Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url)
+    return Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url, responders=spec.responders())
 
 
 def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> OutboxRelay:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from litestar import Litestar
 
 from contracts import registry as ev
+from contracts.commands import USE_VOUCHER, UseVoucher
 from services.runtime import service as runtime
-from services.runtime.consumers import Subscription, Worker
+from services.runtime.consumers import Responder, Subscription, Worker
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
-from services.vouchers import readmodel
+from services.vouchers import issued, readmodel
 from services.vouchers.api.applications import ApplicationController
 from services.vouchers.api.eligibility import EligibilityController
 from services.vouchers.api.programmes import AccountController, ProgrammeController
@@ -39,11 +40,16 @@ def subscriptions() -> list[Subscription]:
     ]
 
 
+def responders() -> list[Responder]:
+    return [Responder(USE_VOUCHER, UseVoucher, issued.answer_use_voucher)]
+
+
 SPEC = runtime.ServiceSpec(
     name="vouchers",
     metadata=metadata,
     routes=lambda settings: [EligibilityController, ProgrammeController, AccountController, ApplicationController, VoucherController],
     subscriptions=subscriptions,
+    responders=responders,
     description="Voucher programmes, accounts, applications, reviews, appeals, vouchers and redemption claims.",
 )
 

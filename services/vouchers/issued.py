@@ -13,7 +13,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import RowMapping
 
 from contracts import vouchers as ve
-from services.runtime.errors import Conflict, NotFound
+from contracts.commands import UseVoucher, UseVoucherReply
+from services.runtime.consumers import command_correlation_id
+from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers.applications import voucher_snapshot
@@ -58,6 +60,30 @@ async def use_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | N
         await uow.emit(ve.VoucherUsed(**voucher_snapshot(after)))
         await uow.audit("voucher.use", "voucher", voucher_id, before=voucher_snapshot(row), after=voucher_snapshot(after))
     return view(after)
+
+
+#: who uses a voucher when payments asks at settlement
+PAYMENTS = Actor(subject="payments", role="service")
+
+
+async def answer_use_voucher(db: ServiceDatabase, cmd: UseVoucher) -> UseVoucherReply:
+    """The ``USE_VOUCHER`` command from payments at settlement (R19(2), R21).
+
+    Idempotent: a voucher already used for the same order answers ok with its
+    amount, so payments can ask again after a crash. A voucher is bound to one
+    order and payments keeps one settlement per order, so "used for this
+    order" is "used for this settlement". A refusal is an answer (ok=false
+    with the code), not an error."""
+    try:
+        done = await use_voucher(db, PAYMENTS, command_correlation_id(), cmd.voucher_id, order_id=cmd.order_id, unit_id=cmd.unit_id)
+    except DomainError as exc:
+        if exc.code == "voucher.already_used":
+            async with db.read() as s:
+                row = (await s.execute(select(vouchers).where(vouchers.c.id == cmd.voucher_id))).mappings().one()
+            if row["status"] == USED and row["order_id"] == cmd.order_id and row["unit_id"] == cmd.unit_id:
+                return UseVoucherReply(ok=True, amount_fen=row["amount_fen"])
+        return UseVoucherReply(ok=False, code=exc.code, message_zh=exc.message_zh, message_en=exc.message_en)
+    return UseVoucherReply(ok=True, amount_fen=done["amount_fen"])
 
 
 async def expire_vouchers(db: ServiceDatabase, now: datetime | None = None, actor: Actor | None = None, correlation_id: str | None = None) -> int:

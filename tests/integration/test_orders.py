@@ -13,7 +13,9 @@ from urllib.parse import unquote
 import msgspec
 import pytest
 
-from contracts.registry import OrderCancelled, OrderContracted, OrderResultsDelivered
+from contracts.envelope import Event, encode, new_event_id
+from contracts.payments import PaymentReceived, SettlementCompleted
+from contracts.registry import OrderCancelled, OrderContracted, OrderRated, OrderResultsDelivered, OrderSettled
 from services.registry import instruments as instrument_use_cases
 from services.registry.domain.orders import MAX_DOCUMENT_BYTES, RESULT_STATEMENT, RESULT_STATEMENT_EN, RESULT_STATEMENT_ZH
 from services.runtime.auth import Role
@@ -105,6 +107,15 @@ class World:
         assert (await self.as_user("POST", f"/v1/orders/{oid}/sign")).status_code == 200
         r = await self.as_unit("POST", f"/v1/orders/{oid}/sign")
         assert r.status_code == 200 and r.json()["status"] == "contracted", r.text
+        return oid
+
+    async def delivered(self, purpose: str = "research") -> str:
+        oid = await self.contracted(purpose)
+        assert (await self.as_unit("POST", f"/v1/orders/{oid}/start")).status_code == 200
+        r = await self.upload(oid, "result", RESULT, by="unit", filename="report.pdf")
+        assert r.status_code == 201, r.text
+        r = await self.as_unit("POST", f"/v1/orders/{oid}/results", json={"document_id": r.json()["document_id"], "service_hours": 4})
+        assert r.status_code == 200 and r.json()["status"] == "results_delivered", r.text
         return oid
 
 
@@ -432,3 +443,170 @@ async def test_who_may_order_and_statutory_testing(make_settings) -> None:
             assert gone.order_id == cancelled and gone.status == "cancelled" and gone.reason == "样品不符合要求" and gone.contract_sha256 is None
         finally:
             await nc.close()
+
+
+# --- settlement (payments' events) and rating ---------------------------------------
+
+
+async def publish(p: Platform, *events: Event, msg_id: str | None = None) -> None:
+    """Publish payments' events straight into JetStream, as the payments relay would."""
+    assert p.settings.nats_url
+    nc = await connect_nats(p.settings.nats_url, "test-payments-events")
+    try:
+        js = nc.jetstream()
+        for e in events:
+            await js.publish(type(e).subject, encode(e), headers={"Nats-Msg-Id": msg_id or e.event_id})
+    finally:
+        await nc.close()
+
+
+async def registry_events(p: Platform, event_type: type[Event], order_id: str) -> list[Any]:
+    """Every event of a type on the REGISTRY stream about an order."""
+    assert p.settings.nats_url
+    nc = await connect_nats(p.settings.nats_url, "test-registry-events")
+    try:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(event_type.subject, stream="REGISTRY")
+        found: list[Any] = []
+        try:
+            while True:
+                msgs = await sub.fetch(100, timeout=0.5)
+                for m in msgs:
+                    e = msgspec.json.decode(m.data, type=event_type)
+                    if getattr(e, "order_id", None) == order_id:
+                        found.append(e)
+        except TimeoutError:
+            pass
+        await sub.unsubscribe()
+        return found
+    finally:
+        await nc.close()
+
+
+def settlement(w: World, oid: str, *, fee: int = 60_000, voucher: int = 24_000) -> SettlementCompleted:
+    return SettlementCompleted(settlement_id=f"s-{oid}"[:36], order_id=oid, user_id=w.user, unit_id=w.unit, fee_fen=fee, voucher_fen=voucher, payable_fen=fee - voucher)
+
+
+def payment(w: World, oid: str, *, amount: int, paid: int, payable: int = 36_000) -> PaymentReceived:
+    return PaymentReceived(
+        settlement_id=f"s-{oid}"[:36], order_id=oid, user_id=w.user, unit_id=w.unit, amount_fen=amount, paid_fen=paid, payable_fen=payable, paid_in_full=paid >= payable
+    )
+
+
+async def test_payment_in_full_settles_once_then_the_user_rates(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"])) as p:
+        w = await world(p)
+        oid = await w.delivered()
+
+        async def order() -> dict[str, Any]:
+            r = await w.as_user("GET", f"/v1/orders/{oid}")
+            assert r.status_code == 200, r.text
+            return dict(r.json())
+
+        # rating before settlement is refused
+        r = await w.as_user("POST", f"/v1/orders/{oid}/rate", json={"rating": 5})
+        assert r.status_code == 409 and r.json()["code"] == "order.illegal_transition"
+
+        # settlement, then a partial payment: remembered, not settled
+        await publish(p, settlement(w, oid), payment(w, oid, amount=10_000, paid=10_000))
+        partial = await eventually(lambda: _when(order(), lambda o: o["paid_fen"] == 10_000 and o["voucher_fen"] == 24_000))
+        assert partial["status"] == "results_delivered" and partial["settled_at"] is None and partial["settlement_id"] == f"s-{oid}"[:36]
+
+        # the rest: settled, OrderSettled with the voucher deduction
+        full = payment(w, oid, amount=26_000, paid=36_000)
+        await publish(p, full)
+        settled = await eventually(lambda: _when(order(), lambda o: o["status"] == "settled"))
+        assert settled["voucher_fen"] == 24_000 and settled["paid_fen"] == 36_000 and settled["settled_at"]
+        events = await eventually(lambda: registry_events(p, OrderSettled, oid))
+        assert len(events) == 1
+        e = events[0]
+        assert e.status == "settled" and e.voucher_fen == 24_000 and e.user_id == w.user and e.unit_id == w.unit and e.amount_fen == 60_000
+        assert e.version == settled["version"] and e.instrument_ids == [w.iid]
+
+        # the same event again (the inbox), another full payment and a late settlement: nothing changes
+        worker = p["registry"].worker
+        assert worker is not None
+        await publish(p, full, msg_id=new_event_id())
+        await eventually(lambda: worker.outcomes.get("duplicate") == 1)
+        done = worker.outcomes.get("done", 0)
+        await publish(p, payment(w, oid, amount=36_000, paid=36_000), settlement(w, oid, voucher=0))
+        await eventually(lambda: worker.outcomes.get("done", 0) == done + 2)
+        again = await order()
+        assert again["version"] == settled["version"] and again["voucher_fen"] == 24_000
+        assert len(await registry_events(p, OrderSettled, oid)) == 1
+
+        # only the order's user rates; once
+        other = await verified_user(p, "另一家企业")
+        r = await p.call("registry", "POST", f"/v1/orders/{oid}/rate", role=Role.USER, org=other, json={"rating": 5})
+        assert r.status_code == 404, r.text
+        r = await w.as_unit("POST", f"/v1/orders/{oid}/rate", json={"rating": 5})
+        assert r.status_code == 403, r.text
+        for bad in ({"rating": 0}, {"rating": 6}, {"rating": 5, "comment": "好" * 501}):
+            r = await w.as_user("POST", f"/v1/orders/{oid}/rate", json=bad)
+            assert r.status_code in (400, 422), r.text
+        r = await w.as_user("POST", f"/v1/orders/{oid}/rate", json={"rating": 4, "comment": " 服务及时，数据可靠 "})
+        assert r.status_code == 200, r.text
+        rated = r.json()
+        assert rated["status"] == "rated" and rated["rating"] == 4 and rated["rating_comment"] == "服务及时，数据可靠" and rated["rated_at"]
+        r = await w.as_user("POST", f"/v1/orders/{oid}/rate", json={"rating": 5})
+        assert r.status_code == 409 and r.json()["code"] == "order.already_rated"
+        ratings = await eventually(lambda: registry_events(p, OrderRated, oid))
+        assert [(x.rating, x.status, x.version) for x in ratings] == [(4, "rated", rated["version"])]
+        # a late payment does not touch a rated order
+        done = worker.outcomes.get("done", 0)
+        await publish(p, payment(w, oid, amount=36_000, paid=36_000))
+        await eventually(lambda: worker.outcomes.get("done", 0) == done + 1)
+        assert (await order())["status"] == "rated"
+
+
+async def _when(value: Any, check: Any) -> Any:
+    v = await value
+    return v if check(v) else None
+
+
+async def test_payment_before_the_settlement_event(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"])) as p:
+        w = await world(p)
+        oid = await w.delivered()
+        # PaymentReceived may arrive first: the voucher is the amount less what was payable
+        await publish(p, payment(w, oid, amount=36_000, paid=36_000))
+
+        async def settled() -> Any:
+            r = await w.as_user("GET", f"/v1/orders/{oid}")
+            return r.json() if r.json()["status"] == "settled" else None
+
+        o = await eventually(settled)
+        assert o["voucher_fen"] == 24_000 and o["paid_fen"] == 36_000
+        events = await eventually(lambda: registry_events(p, OrderSettled, oid))
+        assert [e.voucher_fen for e in events] == [24_000]
+        # the settlement event arriving late changes nothing
+        worker = p["registry"].worker
+        assert worker is not None
+        before = worker.outcomes.get("done", 0)
+        await publish(p, settlement(w, oid))
+        await eventually(lambda: worker.outcomes.get("done", 0) > before)
+        r = await w.as_user("GET", f"/v1/orders/{oid}")
+        assert r.json()["version"] == o["version"] and r.json()["status"] == "settled"
+
+
+async def test_settlement_ignores_what_does_not_apply(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"])) as p:
+        w = await world(p)
+        oid = await w.contracted()
+        worker = p["registry"].worker
+        assert worker is not None
+        await eventually(lambda: worker.outcomes.get("done", 0) == 3)  # the catalogue: instrument registered, listed, price
+        # paid in full while still contracted, for an unknown order, for other parties: ignored, not parked
+        await publish(
+            p,
+            payment(w, oid, amount=36_000, paid=36_000),
+            payment(w, new_event_id(), amount=36_000, paid=36_000),
+            PaymentReceived(settlement_id="s", order_id=oid, user_id="someone", unit_id=w.unit, amount_fen=1, paid_fen=1, payable_fen=1, paid_in_full=True),
+        )
+        await eventually(lambda: worker.outcomes.get("done", 0) == 6)
+        assert worker.outcomes.get("parked", 0) == 0
+        r = await w.as_user("GET", f"/v1/orders/{oid}")
+        assert r.json()["status"] == "contracted" and r.json()["paid_fen"] is None

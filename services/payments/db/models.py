@@ -1,7 +1,122 @@
-"""Payments tables (the ledger arrives with the orders-and-vouchers issue)."""
+"""Payments tables: the append-only double-entry ledger, settlements and
+payments, and read models of registry orders and vouchers.
+
+The rules hold in the database too: one entry per idempotency key, one
+settlement per order, one payment per idempotency key, a line with exactly one
+side above zero, and never more paid than payable."""
 
 from __future__ import annotations
 
-from services.runtime.database import new_metadata
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
+
+from services.runtime.database import BigId, UtcDateTime, new_metadata
 
 metadata = new_metadata()
+
+#: one balanced entry per idempotency key (``settlement:<order>``, ``payment:<key>``)
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("memo", Text, nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("correlation_id", String(64), nullable=True),
+)
+
+ledger_lines = Table(
+    "ledger_lines",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("entry_key", String(200), ForeignKey("ledger_entries.key"), nullable=False),
+    Column("account", String(120), nullable=False),
+    Column("debit_fen", BigInteger, nullable=False),
+    Column("credit_fen", BigInteger, nullable=False),
+    Index("ix_ledger_lines_account", "account"),
+    Index("ix_ledger_lines_entry", "entry_key"),
+    CheckConstraint("debit_fen >= 0 AND credit_fen >= 0", name="amounts_not_negative"),
+    CheckConstraint("(debit_fen > 0 AND credit_fen = 0) OR (debit_fen = 0 AND credit_fen > 0)", name="one_side"),
+)
+
+#: an order's bill: fee = voucher part + what the user pays (R19(2), R19(4))
+settlements = Table(
+    "settlements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("order_id", String(36), nullable=False, unique=True),
+    Column("user_id", String(36), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    Column("fee_fen", BigInteger, nullable=False),
+    Column("voucher_fen", BigInteger, nullable=False),
+    Column("payable_fen", BigInteger, nullable=False),
+    Column("paid_fen", BigInteger, nullable=False),
+    Column("voucher_id", String(36), nullable=True),
+    #: why no voucher was deducted although the order had one (e.g. voucher.expired)
+    Column("voucher_refusal", String(60), nullable=True),
+    Column("year", Integer, nullable=False),
+    #: settled / paid
+    Column("status", String(20), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_settlements_user", "user_id"),
+    Index("ix_settlements_unit", "unit_id"),
+    CheckConstraint("fee_fen > 0", name="fee_positive"),
+    CheckConstraint("voucher_fen >= 0 AND voucher_fen <= fee_fen", name="voucher_within_fee"),
+    CheckConstraint("payable_fen = fee_fen - voucher_fen", name="payable_is_rest"),
+    CheckConstraint("paid_fen >= 0", name="paid_not_negative"),
+    CheckConstraint("paid_fen <= payable_fen", name="paid_within_payable"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("settlement_id", String(36), ForeignKey("settlements.id"), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("bank_reference", String(100), nullable=False),
+    Column("idempotency_key", String(100), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_payments_settlement", "settlement_id"),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+)
+
+#: orders whose results were delivered (registry ``order.results_delivered``)
+order_view = Table(
+    "order_view",
+    metadata,
+    Column("order_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    Column("fee_fen", BigInteger, nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: vouchers by order, from vouchers' events; vouchers alone decides a voucher's state
+voucher_view = Table(
+    "voucher_view",
+    metadata,
+    Column("voucher_id", String(36), primary_key=True),
+    Column("order_id", String(36), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_voucher_view_order", "order_id"),
+)
+
+#: voucher applications by order, so settlement waits while a voucher may still come
+application_view = Table(
+    "application_view",
+    metadata,
+    Column("application_id", String(36), primary_key=True),
+    Column("order_id", String(36), nullable=False),
+    #: submitted / rejected / appealed / approved / closed (rejection upheld)
+    Column("status", String(20), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_application_view_order", "order_id"),
+)

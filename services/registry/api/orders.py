@@ -88,6 +88,13 @@ class CancelRequest(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason | None = None
 
 
+class RateRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """The user's rating of the service (R19(4)): 1–5, and a comment of at most 500 characters."""
+
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5, description="1 (poor) to 5 (excellent)")]
+    comment: Reason | None = None
+
+
 class OrderLine(msgspec.Struct):
     instrument_id: str
     price_item_id: str
@@ -144,11 +151,21 @@ class Order(msgspec.Struct):
     result_document_id: str | None = None
     service_hours: int | None = None
     cancel_reason: str | None = None
+    #: payments' settlement of the order (R19(4))
+    settlement_id: str | None = None
+    #: the voucher deduction, in fen (once settled)
+    voucher_fen: int | None = None
+    #: what the user has paid of the rest so far, in fen
+    paid_fen: int | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
     quoted_at: datetime | None = None
     contracted_at: datetime | None = None
     started_at: datetime | None = None
     delivered_at: datetime | None = None
     cancelled_at: datetime | None = None
+    settled_at: datetime | None = None
+    rated_at: datetime | None = None
 
 
 class OrderPage(msgspec.Struct):
@@ -327,6 +344,14 @@ class OrderController(Controller):
         """The user or the unit cancels the order before service begins, with a reason (OrderCancelled)."""
         v = _viewer(principal_of(request))
         return _order(await orders.cancel(db, actor_of(request), correlation_of(request), order_id, v, reason=data.reason))
+
+    @post("/{order_id:str}/rate", operation_id="rateOrder", status_code=200, **access(Role.USER))
+    async def rate(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[RateRequest]) -> Order:
+        """The order's user rates the service of a settled order once (settled → rated, OrderRated):
+        1–5 and an optional comment of at most 500 characters (422 ``order.invalid_rating``).
+        Rating again is 409 ``order.already_rated``; before settlement 409 ``order.illegal_transition``."""
+        v = _viewer(principal_of(request))
+        return _order(await orders.rate(db, actor_of(request), correlation_of(request), order_id, v, rating=data.rating, comment=data.comment))
 
     @get("/{order_id:str}", operation_id="getOrder", **access(Role.USER, Role.UNIT, *STAFF))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Order:

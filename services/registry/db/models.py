@@ -323,6 +323,17 @@ orders = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # settlement (R19(4)), from payments' SettlementCompleted and PaymentReceived
+    Column("settlement_id", String(36), nullable=True),
+    #: the voucher deduction, in fen
+    Column("voucher_fen", BigInteger, nullable=True),
+    #: what the user has paid of the rest so far, in fen
+    Column("paid_fen", BigInteger, nullable=True),
+    Column("settled_at", UtcDateTime, nullable=True),
+    # the user's rating of the service (R19(4)): 1–5 and an optional comment
+    Column("rating", Integer, nullable=True),
+    Column("rating_comment", Text, nullable=True),
+    Column("rated_at", UtcDateTime, nullable=True),
     CheckConstraint("amount_fen >= 0", name="order_amount_not_negative"),
     CheckConstraint("service_hours IS NULL OR service_hours >= 0", name="order_service_hours_not_negative"),
     Index("ix_orders_user", "user_id", "created_at"),

@@ -3,8 +3,8 @@ and the checks of a contract, a signature and a document. No I/O here.
 
 * States (M14(1), R19): requested → quoted → contracted → in_service →
   results_delivered → settled → rated; cancelled from any state before
-  service begins. Settlement and rating follow payments and are not reachable
-  yet: no action leads to them.
+  service begins. Settlement follows payments (the user paid the rest in full,
+  R19(4)); then the user rates the service once, 1–5 with an optional comment.
 * The contract (R19(1), R22, M12, R25) lists the testing fee, the IP
   ownership, the confidentiality and the damage compensation terms; the
   contract document and the R&D proof are uploaded; both parties sign.
@@ -40,6 +40,9 @@ __all__ = [
     "check_service_hours",
     "check_terms_editable",
     "check_upload",
+    "MAX_RATING_COMMENT",
+    "check_rating",
+    "settlement_voucher",
     "illegal",
     "missing_terms",
     "next_status",
@@ -51,6 +54,8 @@ __all__ = [
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 #: a sanity bound on the quantity of one price item in an order
 MAX_QUANTITY = 100_000
+#: the longest comment a rating may carry
+MAX_RATING_COMMENT = 500
 
 RESULT_STATEMENT_ZH = "本结果仅作为科技创新活动的参考，不作为第三方检测证明"
 RESULT_STATEMENT_EN = "for research reference only, not third-party certification"
@@ -74,6 +79,8 @@ class OrderAction(StrEnum):
     contract = "contract"  # both parties signed
     start = "start"
     deliver = "deliver"
+    settle = "settle"  # payments: the user paid the rest in full
+    rate = "rate"
     cancel = "cancel"
 
 
@@ -101,6 +108,8 @@ _TRANSITIONS: dict[tuple[OrderStatus, OrderAction], OrderStatus] = {
     (OrderStatus.quoted, OrderAction.contract): OrderStatus.contracted,
     (OrderStatus.contracted, OrderAction.start): OrderStatus.in_service,
     (OrderStatus.in_service, OrderAction.deliver): OrderStatus.results_delivered,
+    (OrderStatus.results_delivered, OrderAction.settle): OrderStatus.settled,
+    (OrderStatus.settled, OrderAction.rate): OrderStatus.rated,
     (OrderStatus.requested, OrderAction.cancel): OrderStatus.cancelled,
     (OrderStatus.quoted, OrderAction.cancel): OrderStatus.cancelled,
     (OrderStatus.contracted, OrderAction.cancel): OrderStatus.cancelled,
@@ -249,6 +258,38 @@ def check_service_hours(hours: object) -> int:
     if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0:
         raise DomainError("order.invalid_service_hours", "服务机时须为非负整数", "service hours are an integer ≥ 0", service_hours=hours)
     return hours
+
+
+# --- rating ------------------------------------------------------------------
+
+def check_rating(status: OrderStatus | str, rating: object, comment: str | None) -> str | None:
+    """The user rates a settled order once (R19(4)): an integer 1–5 and an
+    optional comment of at most MAX_RATING_COMMENT characters (blank counts as
+    none); the comment, stripped. 409 ``order.already_rated`` on a rated order,
+    409 ``order.illegal_transition`` before settlement, 422 ``order.invalid_rating``."""
+    if OrderStatus(status) is OrderStatus.rated:
+        raise Conflict("order.already_rated", "该订单已评价", "the order has already been rated")
+    next_status(status, OrderAction.rate)
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise DomainError("order.invalid_rating", "评价须为 1 至 5 的整数", "a rating is an integer from 1 to 5", rating=rating)
+    text = (comment or "").strip() or None
+    if text is not None and len(text) > MAX_RATING_COMMENT:
+        raise DomainError(
+            "order.invalid_rating",
+            f"评价内容不能超过 {MAX_RATING_COMMENT} 字",
+            f"a rating comment may not exceed {MAX_RATING_COMMENT} characters",
+            limit=MAX_RATING_COMMENT,
+        )
+    return text
+
+
+def settlement_voucher(known_voucher_fen: int | None, amount_fen: int, payable_fen: int) -> int:
+    """The voucher deduction of a settled order: as payments' SettlementCompleted
+    told it when it has arrived, else the order's amount less what the user had
+    to pay (PaymentReceived), never below 0."""
+    if known_voucher_fen is not None:
+        return known_voucher_fen
+    return max(0, amount_fen - payable_fen)
 
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"

@@ -13,6 +13,7 @@ from services.registry.domain.orders import (
     JPEG,
     PDF,
     PNG,
+    MAX_RATING_COMMENT,
     RESULT_STATEMENT,
     ContractTerms,
     DocumentKind,
@@ -20,11 +21,13 @@ from services.registry.domain.orders import (
     OrderStatus,
     Party,
     check_document_use,
+    check_rating,
     check_service_hours,
     check_terms_editable,
     check_upload,
     missing_terms,
     next_status,
+    settlement_voucher,
     sign,
     sniff_content_type,
 )
@@ -38,6 +41,8 @@ def test_the_happy_path() -> None:
     assert next_status(S.quoted, A.contract) is S.contracted
     assert next_status(S.contracted, A.start) is S.in_service
     assert next_status(S.in_service, A.deliver) is S.results_delivered
+    assert next_status(S.results_delivered, A.settle) is S.settled
+    assert next_status(S.settled, A.rate) is S.rated
 
 
 @pytest.mark.parametrize("status", [S.requested, S.quoted, S.contracted])
@@ -54,6 +59,7 @@ def test_no_cancel_once_service_began(status: OrderStatus) -> None:
 
 def test_every_other_transition_is_illegal() -> None:
     legal = {(S.requested, A.quote), (S.quoted, A.contract), (S.contracted, A.start), (S.in_service, A.deliver)}
+    legal |= {(S.results_delivered, A.settle), (S.settled, A.rate)}
     legal |= {(s, A.cancel) for s in (S.requested, S.quoted, S.contracted)}
     for s in S:
         for a in A:
@@ -62,9 +68,10 @@ def test_every_other_transition_is_illegal() -> None:
             with pytest.raises(DomainError) as e:
                 next_status(s, a)
             assert e.value.code == "order.illegal_transition" and e.value.details == {"current_status": str(s), "action": str(a)}
-    # settled and rated belong to payments: nothing leads there yet
+    # every status is reachable, and nothing leaves rated or cancelled
     reachable = {next_status(s, a) for s, a in legal}
-    assert S.settled not in reachable and S.rated not in reachable
+    assert reachable == set(S) - {S.requested}
+    assert not {s for s, _ in legal} & {S.rated, S.cancelled}
 
 
 def terms(**kw: object) -> ContractTerms:
@@ -185,3 +192,46 @@ def test_content_types_come_from_the_bytes() -> None:
 
 def test_the_result_statement() -> None:
     assert "不作为第三方检测证明" in RESULT_STATEMENT and "not third-party certification" in RESULT_STATEMENT
+
+
+# --- settlement and rating -------------------------------------------------------
+
+
+def test_the_voucher_of_a_settlement() -> None:
+    # SettlementCompleted's deduction wins when it has arrived
+    assert settlement_voucher(20_000, 60_000, 30_000) == 20_000
+    assert settlement_voucher(0, 60_000, 30_000) == 0
+    # else the amount less what the user had to pay, never negative
+    assert settlement_voucher(None, 60_000, 36_000) == 24_000
+    assert settlement_voucher(None, 60_000, 60_000) == 0
+    assert settlement_voucher(None, 60_000, 70_000) == 0
+
+
+def test_a_rating() -> None:
+    assert check_rating(S.settled, 5, None) is None
+    assert check_rating(S.settled, 1, "  很好  ") == "很好"
+    assert check_rating(S.settled, 3, "   ") is None
+    assert check_rating(S.settled, 4, "好" * MAX_RATING_COMMENT) == "好" * MAX_RATING_COMMENT
+
+
+@pytest.mark.parametrize("rating", [0, 6, -1, True, 4.5, "5", None])
+def test_a_rating_is_1_to_5(rating: object) -> None:
+    with pytest.raises(DomainError) as e:
+        check_rating(S.settled, rating, None)
+    assert e.value.code == "order.invalid_rating" and e.value.status == 422
+
+
+def test_a_rating_comment_is_short() -> None:
+    with pytest.raises(DomainError) as e:
+        check_rating(S.settled, 5, "好" * (MAX_RATING_COMMENT + 1))
+    assert e.value.code == "order.invalid_rating" and e.value.details["limit"] == MAX_RATING_COMMENT
+
+
+def test_rating_once_and_only_when_settled() -> None:
+    with pytest.raises(DomainError) as e:
+        check_rating(S.rated, 5, None)
+    assert e.value.code == "order.already_rated" and e.value.status == 409
+    for status in (S.requested, S.quoted, S.contracted, S.in_service, S.results_delivered, S.cancelled):
+        with pytest.raises(DomainError) as e:
+            check_rating(status, 5, None)
+        assert e.value.code == "order.illegal_transition" and e.value.status == 409

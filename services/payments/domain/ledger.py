@@ -1,0 +1,141 @@
+"""The double-entry ledger, pure: lines, balanced entries, and the entries a
+settlement and a user's payment post (R19(2), R19(4)).
+
+Amounts are integer fen. A line has exactly one side above zero; an entry has
+at least two lines and its debits equal its credits. Entries are never
+edited: a correction is a new entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+SETTLEMENT = "settlement"
+PAYMENT = "payment"
+
+
+class LedgerError(ValueError):
+    """An entry or line that would unbalance the books."""
+
+
+def user_payable(user_id: str) -> str:
+    """What a user owes for settled orders (debit balance)."""
+    return f"user_payable:{user_id}"
+
+
+def unit_receivable(unit_id: str) -> str:
+    """What a unit is owed for its services (credit side at settlement)."""
+    return f"unit_receivable:{unit_id}"
+
+
+def voucher_budget(year: int) -> str:
+    """The year's voucher budget spent on settlements."""
+    return f"voucher_budget:{year}"
+
+
+def cash_received(unit_id: str) -> str:
+    """Money users paid towards a unit's services."""
+    return f"cash_received:{unit_id}"
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class Line:
+    account: str
+    debit_fen: int = 0
+    credit_fen: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.account or ":" not in self.account:
+            raise LedgerError(f"account {self.account!r} is not <kind>:<id>")
+        if not (_is_int(self.debit_fen) and _is_int(self.credit_fen)):
+            raise LedgerError("amounts are integer fen")
+        if self.debit_fen < 0 or self.credit_fen < 0:
+            raise LedgerError("amounts are never negative")
+        if (self.debit_fen > 0) == (self.credit_fen > 0):
+            raise LedgerError("a line has exactly one side above zero")
+
+    @classmethod
+    def debit(cls, account: str, fen: int) -> Line:
+        return cls(account, debit_fen=fen)
+
+    @classmethod
+    def credit(cls, account: str, fen: int) -> Line:
+        return cls(account, credit_fen=fen)
+
+
+@dataclass(frozen=True)
+class Entry:
+    #: the idempotency key: one entry per key, ever
+    key: str
+    kind: str
+    lines: tuple[Line, ...]
+    memo: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise LedgerError("an entry needs a key")
+        if len(self.lines) < 2:
+            raise LedgerError("an entry has at least two lines")
+        if self.debit_fen != self.credit_fen:
+            raise LedgerError(f"entry {self.key} does not balance: debit {self.debit_fen} ≠ credit {self.credit_fen}")
+
+    @property
+    def debit_fen(self) -> int:
+        return sum(ln.debit_fen for ln in self.lines)
+
+    @property
+    def credit_fen(self) -> int:
+        return sum(ln.credit_fen for ln in self.lines)
+
+
+def settlement_key(order_id: str) -> str:
+    return f"settlement:{order_id}"
+
+
+def payment_key(idempotency_key: str) -> str:
+    return f"payment:{idempotency_key}"
+
+
+def settlement_entry(*, order_id: str, user_id: str, unit_id: str, year: int, fee_fen: int, voucher_fen: int) -> Entry:
+    """Fee F with voucher V (U = F − V): Dr user U, Dr voucher budget V, Cr unit F."""
+    if not (_is_int(fee_fen) and _is_int(voucher_fen)):
+        raise LedgerError("amounts are integer fen")
+    if fee_fen <= 0:
+        raise LedgerError("a settlement has a fee above zero")
+    if not 0 <= voucher_fen <= fee_fen:
+        raise LedgerError("the voucher part is between zero and the fee")
+    lines: list[Line] = []
+    if fee_fen - voucher_fen > 0:
+        lines.append(Line.debit(user_payable(user_id), fee_fen - voucher_fen))
+    if voucher_fen > 0:
+        lines.append(Line.debit(voucher_budget(year), voucher_fen))
+    lines.append(Line.credit(unit_receivable(unit_id), fee_fen))
+    if len(lines) < 2:  # impossible with fee > 0, but keep the rule in one place
+        raise LedgerError("a settlement posts at least two lines")
+    return Entry(settlement_key(order_id), SETTLEMENT, tuple(lines), memo=f"order {order_id}")
+
+
+def payment_entry(*, idempotency_key: str, user_id: str, unit_id: str, amount_fen: int, memo: str = "") -> Entry:
+    """The user paid P: Dr cash received (unit) P, Cr user payable P."""
+    if not _is_int(amount_fen) or amount_fen <= 0:
+        raise LedgerError("a payment is a whole number of fen above zero")
+    return Entry(
+        payment_key(idempotency_key),
+        PAYMENT,
+        (Line.debit(cash_received(unit_id), amount_fen), Line.credit(user_payable(user_id), amount_fen)),
+        memo=memo,
+    )
+
+
+def balances(lines: Iterable[Line]) -> dict[str, tuple[int, int]]:
+    """Σdebit and Σcredit per account."""
+    out: dict[str, tuple[int, int]] = {}
+    for ln in lines:
+        d, c = out.get(ln.account, (0, 0))
+        out[ln.account] = (d + ln.debit_fen, c + ln.credit_fen)
+    return out

@@ -1,0 +1,324 @@
+"""Settlement and payment use cases (R19(2), R19(4)).
+
+Settling an order asks vouchers to use the order's voucher (a NATS command:
+vouchers alone decides a voucher's state) and deducts it only on its answer.
+Then one transaction writes the settlement, its balanced ledger entry, the
+``SettlementCompleted`` event and the audit row. Retrying is safe: the
+settlement id is derived from the order id, vouchers answers a repeated
+request with the same result, and the order id and the entry key are unique.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import payments as pe
+from contracts.commands import UseVoucher, UseVoucherReply
+from services.payments.db.models import application_view, ledger_entries, ledger_lines, order_view, payments, settlements, voucher_view
+from services.payments.domain import ledger
+from services.payments.readmodel import PENDING
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.outbox import Actor, UnitOfWork
+from services.runtime.service_db import ServiceDatabase
+
+SETTLED = "settled"
+PAID = "paid"
+
+#: settlement ids are uuid5(order id) in this namespace: the same on every retry
+SETTLEMENT_NAMESPACE = uuid.UUID("6f1d3c52-2b8e-5c1e-9a57-1f0a4e6c2d10")
+SHANGHAI = timezone(timedelta(hours=8))
+
+#: sends USE_VOUCHER and returns the reply (raises when vouchers cannot answer)
+AskVoucher = Callable[[UseVoucher], Awaitable[UseVoucherReply]]
+
+
+def settlement_id_for(order_id: str) -> str:
+    return str(uuid.uuid5(SETTLEMENT_NAMESPACE, order_id))
+
+
+def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {
+        "settlement_id": row["id"],
+        "order_id": row["order_id"],
+        "user_id": row["user_id"],
+        "unit_id": row["unit_id"],
+        "fee_fen": row["fee_fen"],
+        "voucher_fen": row["voucher_fen"],
+        "payable_fen": row["payable_fen"],
+        "paid_fen": row["paid_fen"],
+        "remaining_fen": row["payable_fen"] - row["paid_fen"],
+        "voucher_id": row["voucher_id"],
+        "voucher_refusal": row["voucher_refusal"],
+        "year": row["year"],
+        "status": row["status"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def payment_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {
+        "payment_id": row["id"],
+        "settlement_id": row["settlement_id"],
+        "amount_fen": row["amount_fen"],
+        "bank_reference": row["bank_reference"],
+        "idempotency_key": row["idempotency_key"],
+        "created_at": row["created_at"],
+    }
+
+
+def _not_delivered(order_id: str) -> DomainError:
+    return Conflict("settlement.results_not_delivered", "该订单尚未交付服务结果，不能结算", f"order {order_id} has no delivered results yet; it cannot be settled")
+
+
+async def _post(uow: UnitOfWork, entry: ledger.Entry) -> None:
+    s = uow.session
+    await s.execute(
+        insert(ledger_entries).values(key=entry.key, kind=entry.kind, memo=entry.memo, created_at=datetime.now(UTC), correlation_id=uow.correlation_id)
+    )
+    await s.execute(
+        insert(ledger_lines),
+        [{"entry_key": entry.key, "account": ln.account, "debit_fen": ln.debit_fen, "credit_fen": ln.credit_fen} for ln in entry.lines],
+    )
+
+
+async def _settlement_by_order(s: AsyncSession, order_id: str) -> RowMapping | None:
+    return (await s.execute(select(settlements).where(settlements.c.order_id == order_id))).mappings().first()
+
+
+async def settle(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, *, user_id: str | None, ask_voucher: AskVoucher
+) -> tuple[dict[str, Any], bool]:
+    """Settle an order once; returns (settlement, created). ``user_id`` set:
+    the caller is that user and may settle only its own orders."""
+    async with db.read() as s:
+        order = (await s.execute(select(order_view).where(order_view.c.order_id == order_id))).mappings().first()
+        if order is None:
+            raise _not_delivered(order_id)
+        if user_id is not None and order["user_id"] != user_id:
+            raise NotFound("order", "订单", order_id)
+        existing = await _settlement_by_order(s, order_id)
+        if existing is not None:
+            return view(existing), False
+        voucher = (
+            (await s.execute(select(voucher_view).where(voucher_view.c.order_id == order_id).order_by(voucher_view.c.updated_at.desc()))).mappings().first()
+        )
+        if voucher is None:
+            pending = (
+                await s.execute(select(application_view.c.application_id).where(application_view.c.order_id == order_id, application_view.c.status.in_(PENDING)))
+            ).first()
+            if pending is not None:
+                # settling now would bill the user in full and strand the voucher
+                raise Conflict(
+                    "settlement.voucher_pending",
+                    "该订单的创新券申请尚未办结，请稍后结算",
+                    "the order's voucher application is not decided yet (or its voucher is not known here yet); settle later",
+                )
+
+    sid = settlement_id_for(order_id)
+    fee = order["fee_fen"]
+    voucher_fen, voucher_id, refusal = 0, None, None
+    year = datetime.now(SHANGHAI).year
+    if voucher is not None:
+        # vouchers decides; a refusal settles without the voucher, an error settles nothing
+        reply = await ask_voucher(UseVoucher(voucher_id=voucher["voucher_id"], order_id=order_id, unit_id=order["unit_id"], settlement_id=sid))
+        if reply.ok:
+            voucher_fen, voucher_id, year = min(reply.amount_fen, fee), voucher["voucher_id"], voucher["year"]
+        else:
+            refusal = reply.code or "voucher.refused"
+    payable = fee - voucher_fen
+    entry = ledger.settlement_entry(order_id=order_id, user_id=order["user_id"], unit_id=order["unit_id"], year=year, fee_fen=fee, voucher_fen=voucher_fen)
+    now = datetime.now(UTC)
+    row = {
+        "id": sid,
+        "order_id": order_id,
+        "user_id": order["user_id"],
+        "unit_id": order["unit_id"],
+        "fee_fen": fee,
+        "voucher_fen": voucher_fen,
+        "payable_fen": payable,
+        "paid_fen": 0,
+        "voucher_id": voucher_id,
+        "voucher_refusal": refusal,
+        "year": year,
+        "status": PAID if payable == 0 else SETTLED,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        async with db.unit_of_work(actor, correlation_id) as uow:
+            await uow.session.execute(insert(settlements).values(**row))
+            await _post(uow, entry)
+            await uow.emit(
+                pe.SettlementCompleted(
+                    settlement_id=sid,
+                    order_id=order_id,
+                    user_id=row["user_id"],
+                    unit_id=row["unit_id"],
+                    fee_fen=fee,
+                    voucher_fen=voucher_fen,
+                    payable_fen=payable,
+                    voucher_id=voucher_id,
+                )
+            )
+            await uow.audit("settlement.complete", "settlement", sid, reason=refusal, after=view(row))
+    except IntegrityError:
+        # a concurrent request for the same order committed first
+        async with db.read() as s:
+            existing = await _settlement_by_order(s, order_id)
+        if existing is None:
+            raise
+        return view(existing), False
+    return view(row), True
+
+
+def _overpaid(remaining: int) -> DomainError:
+    return DomainError(
+        "payment.exceeds_remaining",
+        "付款金额超过应付余额",
+        f"the payment exceeds what is left to pay ({remaining} fen)",
+        remaining_fen=remaining,
+    )
+
+
+async def _payment_by_key(s: AsyncSession, key: str) -> RowMapping | None:
+    return (await s.execute(select(payments).where(payments.c.idempotency_key == key))).mappings().first()
+
+
+def _replay(existing: RowMapping, settlement_id: str, amount_fen: int) -> dict[str, Any]:
+    if existing["settlement_id"] != settlement_id or existing["amount_fen"] != amount_fen:
+        raise Conflict("payment.idempotency_key_reused", "该幂等键已用于另一笔付款", "the idempotency key was used for a different payment")
+    return payment_view(existing)
+
+
+async def pay(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    settlement_id: str,
+    *,
+    user_id: str,
+    amount_fen: int,
+    bank_reference: str,
+    idempotency_key: str,
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """Record the user's payment once per idempotency key; returns (payment, settlement, created)."""
+    try:
+        async with db.unit_of_work(actor, correlation_id) as uow:
+            s = uow.session
+            before = (await s.execute(select(settlements).where(settlements.c.id == settlement_id))).mappings().first()
+            if before is None or before["user_id"] != user_id:
+                raise NotFound("settlement", "结算单", settlement_id)
+            existing = await _payment_by_key(s, idempotency_key)
+            if existing is not None:
+                return _replay(existing, settlement_id, amount_fen), view(before), False
+            now = datetime.now(UTC)
+            done = await s.execute(
+                update(settlements)
+                .where(settlements.c.id == settlement_id, settlements.c.paid_fen + amount_fen <= settlements.c.payable_fen)
+                .values(
+                    paid_fen=settlements.c.paid_fen + amount_fen,
+                    status=case((settlements.c.paid_fen + amount_fen == settlements.c.payable_fen, PAID), else_=SETTLED),
+                    updated_at=now,
+                )
+            )
+            if done.rowcount != 1:
+                current = (await s.execute(select(settlements).where(settlements.c.id == settlement_id))).mappings().one()
+                raise _overpaid(current["payable_fen"] - current["paid_fen"])
+            after = (await s.execute(select(settlements).where(settlements.c.id == settlement_id))).mappings().one()
+            payment = {
+                "id": str(uuid.uuid4()),
+                "settlement_id": settlement_id,
+                "amount_fen": amount_fen,
+                "bank_reference": bank_reference,
+                "idempotency_key": idempotency_key,
+                "created_at": now,
+            }
+            await s.execute(insert(payments).values(**payment))
+            await _post(
+                uow,
+                ledger.payment_entry(
+                    idempotency_key=idempotency_key, user_id=after["user_id"], unit_id=after["unit_id"], amount_fen=amount_fen, memo=f"settlement {settlement_id}"
+                ),
+            )
+            await uow.emit(
+                pe.PaymentReceived(
+                    settlement_id=settlement_id,
+                    order_id=after["order_id"],
+                    user_id=after["user_id"],
+                    unit_id=after["unit_id"],
+                    amount_fen=amount_fen,
+                    paid_fen=after["paid_fen"],
+                    payable_fen=after["payable_fen"],
+                    paid_in_full=after["paid_fen"] == after["payable_fen"],
+                )
+            )
+            audit_payment = {**payment_view(payment), "bank_reference": mask(bank_reference)}
+            await uow.audit("payment.receive", "settlement", settlement_id, before=view(before), after={**view(after), "payment": audit_payment})
+    except IntegrityError:
+        # the same idempotency key committed concurrently
+        async with db.read() as s:
+            existing = await _payment_by_key(s, idempotency_key)
+            if existing is None:
+                raise
+            current = (await s.execute(select(settlements).where(settlements.c.id == settlement_id))).mappings().one()
+        return _replay(existing, settlement_id, amount_fen), view(current), False
+    return payment_view(payment), view(after), True
+
+
+def mask(reference: str) -> str:
+    """Only the last four characters of a bank reference are shown."""
+    return "*" * max(len(reference) - 4, 4) + reference[-4:] if len(reference) > 4 else "****"
+
+
+async def get_settlement(db: ServiceDatabase, settlement_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    async with db.read() as s:
+        row = (await s.execute(select(settlements).where(settlements.c.id == settlement_id))).mappings().first()
+        if row is None:
+            raise NotFound("settlement", "结算单", settlement_id)
+        pays = (await s.execute(select(payments).where(payments.c.settlement_id == settlement_id).order_by(payments.c.created_at, payments.c.id))).mappings().all()
+    return view(row), [payment_view(p) for p in pays]
+
+
+async def list_settlements(
+    db: ServiceDatabase, *, order_id: str | None, user_id: str | None, unit_id: str | None, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    q = select(settlements)
+    if order_id is not None:
+        q = q.where(settlements.c.order_id == order_id)
+    if user_id is not None:
+        q = q.where(settlements.c.user_id == user_id)
+    if unit_id is not None:
+        q = q.where(settlements.c.unit_id == unit_id)
+    async with db.read() as s:
+        total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+        rows = (await s.execute(q.order_by(settlements.c.created_at.desc(), settlements.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
+    return [view(r) for r in rows], total
+
+
+async def balances(db: ServiceDatabase, account: str | None) -> list[dict[str, Any]]:
+    q = select(ledger_lines.c.account, func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)).group_by(ledger_lines.c.account)
+    if account is not None:
+        q = q.where(ledger_lines.c.account == account)
+    async with db.read() as s:
+        rows = (await s.execute(q.order_by(ledger_lines.c.account))).all()
+    out = [{"account": a, "debit_fen": int(d or 0), "credit_fen": int(c or 0), "balance_fen": int(d or 0) - int(c or 0)} for a, d, c in rows]
+    if account is not None and not out:
+        out = [{"account": account, "debit_fen": 0, "credit_fen": 0, "balance_fen": 0}]
+    return out
+
+
+async def trial_balance(db: ServiceDatabase) -> dict[str, Any]:
+    async with db.read() as s:
+        d, c = (await s.execute(select(func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)))).one()
+        entries = (await s.execute(select(func.count()).select_from(ledger_entries))).scalar_one()
+    d, c = int(d or 0), int(c or 0)
+    return {"debit_fen": d, "credit_fen": c, "balanced": d == c, "entries": entries}
