@@ -1,0 +1,472 @@
+"""Benchmark: a rush of voucher applications with automatic approval.
+
+N distinct verified users, each with an active account and one contracted
+order, apply at once through the HTTP API (C concurrent clients) against a
+budget that covers about V vouchers, with the year's ``auto_approve`` on.
+
+Set-up (the bench's own process):
+  * a fresh vouchers database, migrated (``services.runtime.migrations.upgrade``);
+  * an embedded ``nats-server -js`` with the REGISTRY, VOUCHERS and DEADLETTER
+    streams declared;
+  * the read models seeded straight into the tables with SQL: N users
+    (verified, in the city, class ``high_tech``), one approved unit that
+    accepts vouchers, N contracted orders (testing fee 1,000,000 fen → a
+    300,000 fen voucher) and N accounts for the year. **Seeding bypasses the
+    bus**: no registry events are published, the rows are what the vouchers
+    worker would have written from them.
+
+Then the vouchers service runs as its own OS process
+(``python -m services.runtime.cli run vouchers``: API, worker and outbox relay),
+the bureau opens the programme over HTTP (budget = V × 300,000 fen,
+``auto_approve``), and this process subscribes to ``vouchers.application.>`` on
+the VOUCHERS stream with an ordered (ephemeral) consumer before it fires the N
+``POST /v1/applications``.
+
+What counts as an application's **decision event**: ``ApplicationApproved``
+for an application the API answered ``approved``; for one it answered
+``submitted`` (auto-approval declined it: the budget is committed, …) the
+decision is that ``ApplicationSubmitted`` itself, which carries the failing
+checks. Latency runs from the request being sent to that event being consumed
+here; decisions/s is N over the time from the first request to the last
+decision event.
+
+Beside it, in the same database after the service stops: the raw rate of a
+single-row conditional budget debit, C concurrent tasks each running
+``UPDATE bench_budget SET remaining = remaining - :a WHERE id = 1 AND remaining >= :a``
+in its own transaction, for as long as the rush took (at least 5 s).
+
+    .venv/bin/python bench/voucher_rush.py
+    .venv/bin/python bench/voucher_rush.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/xciss_bench_rush
+
+Targets (issue): decisions/s ≥ 1.0× the raw debit rate on PostgreSQL, 0.5× the
+floor, with zero invariant violations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import msgspec  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from contracts import vouchers as ve  # noqa: E402
+from services.runtime.auth import Role, issue_token  # noqa: E402
+from services.runtime.database import create_engine, is_sqlite  # noqa: E402
+from services.runtime.migrations import upgrade  # noqa: E402
+from services.runtime.natsserver import EmbeddedNats, free_port  # noqa: E402
+from services.runtime.outbox import connect_nats  # noqa: E402
+from services.runtime.service import declare_streams  # noqa: E402
+from services.runtime.settings import Settings  # noqa: E402
+from services.vouchers.db.models import accounts, order_view, programmes, unit_view, user_view, vouchers  # noqa: E402
+from services.vouchers.domain.applications import programme_year  # noqa: E402
+
+FEE_FEN = 1_000_000
+VOUCHER_FEN = 300_000  # 30% of the fee (the default rate)
+CAP_FEN = 5_000_000  # the default yearly cap
+SECRET = "bench-secret-key-that-is-long-enough-for-hs256"
+TARGET, FLOOR = 1.0, 0.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def seed(url: str, n: int, year: int) -> dict[str, Any]:
+    """The read models and accounts, straight into the tables (no bus)."""
+    t0 = time.perf_counter()
+    now = datetime.now(UTC)
+    unit_id = str(uuid.uuid4())
+    users = [str(uuid.uuid4()) for _ in range(n)]
+    orders = [str(uuid.uuid4()) for _ in range(n)]
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(unit_view).values(unit_id=unit_id, version=2, name="许昌检测中心", status="approved", accepts_vouchers=True, parent_unit_id=None, updated_at=now)
+            )
+            for i in range(0, n, 2000):
+                chunk = range(i, min(i + 2000, n))
+                await conn.execute(
+                    insert(user_view),
+                    [
+                        {"user_id": users[k], "version": 2, "name": f"企业{k}", "kind": "enterprise", "credit_code": None, "classes": ["high_tech"], "special_classes": [],
+                         "in_xuchang": True, "verified": True, "sound_finances": True, "updated_at": now}
+                        for k in chunk
+                    ],
+                )
+                await conn.execute(
+                    insert(order_view),
+                    [
+                        {"order_id": orders[k], "version": 3, "user_id": users[k], "unit_id": unit_id, "status": "contracted", "amount_fen": FEE_FEN,
+                         "testing_fee_fen": FEE_FEN, "purpose": "research", "contract_sha256": hashlib.sha256(orders[k].encode()).hexdigest(),
+                         "provincial_subsidy": False, "updated_at": now}
+                        for k in chunk
+                    ],
+                )
+                await conn.execute(
+                    insert(accounts), [{"user_id": users[k], "year": year, "cap_fen": CAP_FEN, "committed_fen": 0, "activated_at": now} for k in chunk]
+                )
+            if not is_sqlite(url):
+                await conn.execute(text("ANALYZE"))
+    finally:
+        await engine.dispose()
+    return {"users": users, "orders": orders, "unit_id": unit_id, "seed_s": time.perf_counter() - t0}
+
+
+def start_server(url: str, nats_url: str, port: int, data_dir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "XCISS_VOUCHERS_DATABASE_URL": url,
+            "XCISS_NATS_URL": nats_url,
+            "XCISS_VOUCHERS_PORT": str(port),
+            "XCISS_DATA_DIR": str(data_dir),
+            "XCISS_JWT_SECRET": SECRET,
+            "XCISS_PII_KEY": "bench",
+            "XCISS_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
+        }
+    )
+    log_path = data_dir / "vouchers.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", "vouchers"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return proc, log_path
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the vouchers service exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the vouchers service did not answer /health within {timeout:.0f} s:\n{log_path.read_text(errors='replace')}")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> int | None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+class Events:
+    """What the ordered consumer sees: (subject, event_id, application_id, time)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str, float]] = []
+        self.arrived = asyncio.Event()
+
+    async def on_msg(self, msg: Any) -> None:
+        body = msgspec.json.decode(msg.data)
+        self.seen.append((msg.subject, body["event_id"], body.get("application_id", ""), time.perf_counter()))
+        self.arrived.set()
+
+
+async def rush(base: str, nats_url: str, settings: Settings, seeded: dict[str, Any], concurrency: int, year: int, budget_fen: int) -> dict[str, Any]:
+    users, orders = seeded["users"], seeded["orders"]
+    n = len(users)
+    bureau = issue_token(settings, subject="bench-bureau", role=Role.BUREAU)
+    tokens = [issue_token(settings, subject=u, role=Role.USER, org=u) for u in users]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+        r = await client.post("/v1/programmes/", json={"year": year, "budget_fen": budget_fen, "auto_approve": True}, headers={"Authorization": f"Bearer {bureau}"})
+        assert r.status_code == 201, r.text
+
+        nc = await connect_nats(nats_url, "bench-rush")
+        js = nc.jetstream()
+        events = Events()
+        sub = await js.subscribe("vouchers.application.>", stream="VOUCHERS", ordered_consumer=True, cb=events.on_msg)
+
+        sent: dict[int, float] = {}
+        answers: dict[int, tuple[int, dict[str, Any]]] = {}
+        nxt = 0
+        host, port = base.removeprefix("http://").split(":")
+
+        async def client_loop() -> None:
+            """One keep-alive HTTP/1.1 connection, requests one after another.
+            Hand-rolled: httpx's pool costs more CPU per request than the
+            server does at 100 connections, and would measure itself."""
+            nonlocal nxt
+            reader, writer = await asyncio.open_connection(host, int(port))
+            try:
+                while nxt < n:
+                    k = nxt
+                    nxt += 1
+                    body = b'{"order_id":"' + orders[k].encode() + b'"}'
+                    head = (
+                        f"POST /v1/applications/ HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {tokens[k]}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                    ).encode()
+                    sent[k] = time.perf_counter()
+                    writer.write(head + body)
+                    status_line = await reader.readline()
+                    length = 0
+                    while (line := await reader.readline()) not in (b"\r\n", b""):
+                        name, _, value = line.partition(b":")
+                        if name.strip().lower() == b"content-length":
+                            length = int(value)
+                    answers[k] = (int(status_line.split()[1]), msgspec.json.decode(await reader.readexactly(length)))
+            finally:
+                writer.close()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+        answered = time.perf_counter()
+
+        # wait for every decision event (or give up after 120 s of silence)
+        def decisions_pending() -> int:
+            have = {(s, a) for s, _, a, _ in events.seen}
+            missing = 0
+            for status, body in answers.values():
+                if status != 201:
+                    continue
+                want = ve.ApplicationApproved.subject if body["status"] == "approved" else ve.ApplicationSubmitted.subject
+                missing += (want, body["application_id"]) not in have
+            return missing
+
+        while decisions_pending():
+            events.arrived.clear()
+            try:
+                await asyncio.wait_for(events.arrived.wait(), timeout=120)
+            except TimeoutError:
+                break
+        await asyncio.sleep(1.0)  # late duplicates, if any, would land here
+        await sub.unsubscribe()
+        await nc.close()
+
+    first_seen: dict[tuple[str, str], float] = {}
+    for s, _, a, t in events.seen:
+        first_seen.setdefault((s, a), t)
+    latencies, last, errors, missing = [], started, Counter(), 0
+    approved_ids, declined_ids = set(), set()
+    for k, (status, body) in answers.items():
+        if status != 201:
+            errors[f"{status} {body.get('code')}"] += 1
+            continue
+        if body["status"] == "approved":
+            approved_ids.add(body["application_id"])
+            key = (ve.ApplicationApproved.subject, body["application_id"])
+        else:
+            declined_ids.add(body["application_id"])
+            key = (ve.ApplicationSubmitted.subject, body["application_id"])
+        t = first_seen.get(key)
+        if t is None:
+            missing += 1
+            continue
+        latencies.append(t - sent[k])
+        last = max(last, t)
+    by_event = Counter(e for _, e, _, _ in events.seen)
+    by_decision = Counter((s, a) for s, _, a, _ in events.seen if s in (ve.ApplicationApproved.subject, ve.ApplicationSubmitted.subject))
+    decided = len(latencies)
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else [latencies[0] if latencies else 0.0] * 99
+    return {
+        "n": n,
+        "decided": decided,
+        "elapsed": last - started,
+        "answered_s": answered - started,
+        "rate": decided / (last - started) if last > started else 0.0,
+        "p50": q[49] * 1000,
+        "p99": q[98] * 1000,
+        "approved": len(approved_ids),
+        "declined": len(declined_ids),
+        "errors": dict(errors),
+        "missing": missing,
+        "events": len(events.seen),
+        "dup_event_id": sum(c - 1 for c in by_event.values() if c > 1),
+        "dup_application": sum(c - 1 for c in by_decision.values() if c > 1),
+        "unexpected": sum(1 for s, _, a, _ in events.seen if s == ve.ApplicationApproved.subject and a not in approved_ids)
+        + sum(1 for s, _, a, _ in events.seen if s == ve.ApplicationSubmitted.subject and a not in approved_ids | declined_ids),
+    }
+
+
+async def invariants(url: str, year: int) -> dict[str, Any]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            prog = (await conn.execute(select(programmes).where(programmes.c.year == year))).mappings().one()
+            count, total = (await conn.execute(select(func.count(), func.coalesce(func.sum(vouchers.c.amount_fen), 0)).select_from(vouchers))).one()
+            per_user = (await conn.execute(select(func.max(accounts.c.committed_fen), func.max(accounts.c.cap_fen)))).one()
+            over_cap = (await conn.execute(select(func.count()).select_from(accounts).where(accounts.c.committed_fen > accounts.c.cap_fen))).scalar_one()
+            vouchers_per_user = (await conn.execute(select(func.max(text("c"))).select_from(select(func.sum(vouchers.c.amount_fen).label("c")).group_by(vouchers.c.user_id).subquery()))).scalar()
+            mismatch = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(accounts)
+                    .where(accounts.c.committed_fen != func.coalesce(select(func.sum(vouchers.c.amount_fen)).where(vouchers.c.user_id == accounts.c.user_id).scalar_subquery(), 0))
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    return {
+        "budget": prog["budget_fen"],
+        "committed": prog["committed_fen"],
+        "issued": count,
+        "issued_fen": int(total),
+        "max_committed": per_user[0],
+        "cap": per_user[1],
+        "over_cap": over_cap,
+        "max_user_vouchers_fen": vouchers_per_user or 0,
+        "account_mismatch": mismatch,
+        "open": prog["open"],
+        "closed_reason": prog["closed_reason"],
+    }
+
+
+async def raw_debit(url: str, concurrency: int, duration: float) -> dict[str, Any]:
+    """C tasks, each: one transaction = one conditional single-row UPDATE."""
+    if is_sqlite(url):
+        engine = create_engine(url)  # the service's settings: WAL, busy timeout, BEGIN IMMEDIATE
+    else:
+        engine = create_async_engine(url, pool_size=concurrency, max_overflow=0)
+    amount = VOUCHER_FEN
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE IF EXISTS bench_budget"))
+            await conn.execute(text("CREATE TABLE bench_budget (id INTEGER PRIMARY KEY, remaining BIGINT NOT NULL CHECK (remaining >= 0))"))
+            await conn.execute(text("INSERT INTO bench_budget (id, remaining) VALUES (1, :r)"), {"r": amount * 10**9})
+        stmt = text("UPDATE bench_budget SET remaining = remaining - :a WHERE id = 1 AND remaining >= :a")
+        done = 0
+        refused = 0
+        latencies: list[float] = []
+        stop_at = time.perf_counter() + duration
+
+        async def worker() -> None:
+            nonlocal done, refused
+            while time.perf_counter() < stop_at:
+                t = time.perf_counter()
+                async with engine.begin() as conn:
+                    r = await conn.execute(stmt, {"a": amount})
+                latencies.append(time.perf_counter() - t)
+                if r.rowcount == 1:
+                    done += 1
+                else:
+                    refused += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE bench_budget"))
+    finally:
+        await engine.dispose()
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {"rate": done / elapsed, "done": done, "refused": refused, "elapsed": elapsed, "p50": q[49] * 1000, "p99": q[98] * 1000}
+
+
+def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dict[str, Any], inv: dict[str, Any], raw: dict[str, Any], budget: int) -> str:
+    ratio = r["rate"] / raw["rate"] if raw["rate"] else 0.0
+    violations = {
+        "issued × amount > budget": inv["issued_fen"] > inv["budget"],
+        "Σ vouchers ≠ committed": inv["issued_fen"] != inv["committed"],
+        "user over cap": inv["over_cap"] > 0,
+        "account ≠ its vouchers": inv["account_mismatch"] > 0,
+        "decision event missing": r["missing"] > 0,
+        "duplicate event_id": r["dup_event_id"] > 0,
+        "decision event twice": r["dup_application"] > 0,
+        "unexpected decision event": r["unexpected"] > 0,
+        "request failed": bool(r["errors"]),
+    }
+    bad = [k for k, v in violations.items() if v]
+    verdict = "PASS" if ratio >= TARGET else ("MISS (above the 0.5× floor)" if ratio >= FLOOR else "MISS (below the 0.5× floor)")
+    lines = [
+        "=" * 78,
+        f"VOUCHER RUSH BENCHMARK  users={r['n']:,} concurrency={args.concurrency} vouchers-in-budget={args.vouchers_in_budget:,}",
+        f"  machine    : {os.cpu_count()} cores; vouchers service (api+worker+relay) and this load generator are separate processes",
+        f"  database   : {backend}; read models seeded by SQL (bus bypassed) in {seeded['seed_s']:.1f} s",
+        f"  programme  : budget {budget:,} fen = {args.vouchers_in_budget:,} × {VOUCHER_FEN:,}; auto_approve on",
+        "  decision   : ApplicationApproved if answered approved, else ApplicationSubmitted (declined, with its failures)",
+        f"  rush       : {r['decided']:,} decisions in {r['elapsed']:.2f} s (HTTP answers all in {r['answered_s']:.2f} s) = {r['rate']:,.0f} decisions/s",
+        f"  latency    : request sent → decision event consumed  p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms",
+        f"  outcomes   : {r['approved']:,} approved, {r['declined']:,} declined, errors {r['errors'] or 0}",
+        f"  budget     : {inv['issued']:,} vouchers issued, Σ {inv['issued_fen']:,} fen; committed {inv['committed']:,} ≤ budget {inv['budget']:,}: "
+        f"{'yes' if inv['issued_fen'] <= inv['budget'] and inv['committed'] <= inv['budget'] else 'NO'}; programme open={inv['open']} ({inv['closed_reason']})",
+        f"  caps       : max committed per user {inv['max_committed']:,} ≤ cap {inv['cap']:,}; users over cap {inv['over_cap']}; accounts ≠ their vouchers {inv['account_mismatch']}",
+        f"  events     : {r['events']:,} on vouchers.application.>; decision events missing {r['missing']}, duplicate event_id {r['dup_event_id']}, "
+        f"decision twice for one application {r['dup_application']}, unexpected {r['unexpected']}",
+        f"  raw debit  : {raw['rate']:,.0f} UPDATE…WHERE remaining >= :a per s ({raw['done']:,} in {raw['elapsed']:.1f} s, {args.concurrency} tasks, "
+        f"p50 {raw['p50']:.1f} ms p99 {raw['p99']:.1f} ms)",
+        f"  ratio      : decisions/s ÷ raw debits/s = {ratio:.2f}×  (target ≥ {TARGET:g}×: {verdict})",
+        f"  invariants : {'0 violations' if not bad else 'VIOLATED: ' + ', '.join(bad)}",
+        "=" * 78,
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--users", type=int, default=10_000)
+    ap.add_argument("--concurrency", type=int, default=100)
+    ap.add_argument("--vouchers-in-budget", type=int, default=3_000)
+    ap.add_argument("--database-url", default=None, help="an empty PostgreSQL database (postgresql+asyncpg://…); default a temporary SQLite file")
+    args = ap.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    tmp = Path(tempfile.mkdtemp(prefix="xciss-rush-"))
+    url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'vouchers.db'}"
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    year = programme_year(datetime.now(UTC))
+    budget = args.vouchers_in_budget * VOUCHER_FEN
+    nats = EmbeddedNats(tmp / "nats", free_port())
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        nats.start()
+        settings = Settings(data_dir=tmp, nats_url=nats.url, database_urls={"vouchers": url}, jwt_secret=SECRET, pii_secret="bench")
+        upgrade("vouchers", url)
+        asyncio.run(declare_streams(settings, ["registry", "vouchers"]))
+        seeded = asyncio.run(seed(url, args.users, year))
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc, log_path = start_server(url, nats.url, port, tmp)
+        wait_healthy(base, proc, log_path)
+        print(f"vouchers service pid {proc.pid} on {base} (api+worker+relay), NATS {nats.url}; seeded {args.users:,} users in {seeded['seed_s']:.1f} s", flush=True)
+        result = asyncio.run(rush(base, nats.url, settings, seeded, args.concurrency, year, budget))
+        code = stop_server(proc)
+        print(f"vouchers service stopped with SIGTERM, exit code {code}", flush=True)
+        inv = asyncio.run(invariants(url, year))
+        raw = asyncio.run(raw_debit(url, args.concurrency, max(result["elapsed"], 5.0)))
+        print(block(backend, args, seeded, result, inv, raw, budget), flush=True)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        nats.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

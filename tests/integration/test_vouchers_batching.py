@@ -1,0 +1,76 @@
+"""Auto-approval under a rush, on both databases: concurrent submissions are
+decided many per transaction (``applications._Batcher``) and still never
+overspend the budget or a cap, and every application gets its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from services.runtime.auth import Role
+from services.vouchers import applications as apps_module
+from services.vouchers.db.models import accounts, applications, programmes, vouchers
+from tests.integration.test_vouchers import YEAR, Registry, activate, call, open_programme
+from tests.support.platform import Platform, running
+
+VOUCHER = 300_000  # 30% of a 1,000,000 fen testing fee
+
+
+async def test_rush_of_auto_approvals_never_overspends(make_settings) -> None:
+    settings = await make_settings(["vouchers"])
+    async with running(Platform(settings, ["vouchers"])) as p:
+        reg = Registry(p)
+        unit = reg.unit()
+        users = [reg.user() for _ in range(100)]
+        special = reg.user(classes=("high_tech",))
+        orders = [(users[i % 100], reg.order(users[i % 100], unit, fee=1_000_000)) for i in range(200)]
+        await reg.flush()
+        await open_programme(p, 37 * VOUCHER, auto_approve=True, cap_fen=VOUCHER)  # one voucher per user's cap
+        for u in [*users, special]:
+            await activate(p, u)
+
+        batcher_before = sum(b.batches for per in apps_module._BATCHERS.values() for b in per.values())
+        results = await asyncio.gather(*(call(p, "POST", "/v1/applications/", Role.USER, org=u, json={"order_id": o}) for u, o in orders))
+        assert all(r.status_code == 201 for r in results), [r.text for r in results if r.status_code != 201]
+        bodies = [r.json() for r in results]
+        approved = [b for b in bodies if b["status"] == "approved"]
+        others = [b for b in bodies if b["status"] != "approved"]
+        assert len(approved) == 37
+        assert all(b["voucher_id"] and b["amount_fen"] == VOUCHER and b["failures"] == [] for b in approved)
+        assert all(b["status"] == "submitted" and b["amount_fen"] == 0 and b["voucher_id"] is None for b in others)
+        assert all("voucher.budget_exhausted" in b["failures"] or "voucher.cap_exhausted" in b["failures"] for b in others)
+        # fewer transactions than applications: they were decided in batches
+        batches = sum(b.batches for per in apps_module._BATCHERS.values() for b in per.values()) - batcher_before
+        assert 0 < batches < len(orders)
+
+        db = p["vouchers"].db
+        async with db.read() as s:
+            prog = (await s.execute(select(programmes).where(programmes.c.year == YEAR))).mappings().one()
+            issued = (await s.execute(select(func.count(), func.coalesce(func.sum(vouchers.c.amount_fen), 0)).select_from(vouchers))).one()
+            over_cap = (await s.execute(select(func.count()).select_from(accounts).where(accounts.c.committed_fen > accounts.c.cap_fen))).scalar_one()
+            committed = dict((await s.execute(select(accounts.c.user_id, accounts.c.committed_fen))).all())
+            per_user = dict((await s.execute(select(vouchers.c.user_id, func.sum(vouchers.c.amount_fen)).group_by(vouchers.c.user_id))).all())
+            statuses = dict((await s.execute(select(applications.c.status, func.count()).group_by(applications.c.status))).all())
+        assert issued[0] == 37 and issued[1] == prog["committed_fen"] == 37 * VOUCHER <= prog["budget_fen"]
+        assert prog["open"] is False and prog["closed_reason"] == "budget_committed"
+        assert over_cap == 0 and all(committed[u] == per_user.get(u, 0) <= VOUCHER for u in users)
+        assert statuses == {"approved": 37, "submitted": 163}
+
+        # the events: one ApplicationSubmitted per application, one ApplicationApproved and VoucherIssued per voucher
+        outbox = db.metadata.tables["outbox"]
+        async with db.read() as s:
+            subjects = dict((await s.execute(select(outbox.c.subject, func.count()).group_by(outbox.c.subject))).all())
+        assert subjects["vouchers.application.submitted.v1"] == 200
+        assert subjects["vouchers.application.approved.v1"] == subjects["vouchers.voucher.issued.v1"] == 37
+        assert subjects["vouchers.programme.closed.v1"] == 1
+
+        # a duplicate in the same rush is refused on its own; the others still decide
+        extra = reg.order(special, unit, fee=1_000_000)
+        await reg.flush()
+        dup = await asyncio.gather(*(call(p, "POST", "/v1/applications/", Role.USER, org=special, json={"order_id": extra}) for _ in range(3)))
+        codes = sorted(r.status_code for r in dup)
+        assert codes == [201, 409, 409], [r.text for r in dup]
+        assert all(r.json()["code"] == "voucher.contract_already_used" for r in dup if r.status_code == 409)
+        body = next(r.json() for r in dup if r.status_code == 201)
+        assert body["status"] == "submitted" and body["failures"] == ["voucher.budget_exhausted"]
