@@ -114,6 +114,12 @@ class VoucherRevoked(VoucherSnapshot, frozen=True, kw_only=True):
     reason: str
 
 
+class VoucherRefused(VoucherSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "voucher", "refused")
+    summary: ClassVar[str] = "A unit refused a valid voucher, with its recorded reason (R19(2)); the voucher stays valid."
+    reason: str
+
+
 EVENTS: tuple[type[Event], ...] = (
     ProgrammeOpened,
     ProgrammeBudgetChanged,
@@ -128,4 +134,5 @@ EVENTS: tuple[type[Event], ...] = (
     VoucherUsed,
     VoucherExpired,
     VoucherRevoked,
+    VoucherRefused,
 )
