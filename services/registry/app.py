@@ -16,7 +16,7 @@ from services.registry.api.search import CatalogueController
 from services.registry.api.prices import PriceController
 from services.registry.api.supervision import AffiliationController, BlacklistController
 from services.registry.db.models import metadata
-from services.registry.documents import DocumentStore
+from services.registry.documents import store_of
 from services.registry.domain.listing import ListingPolicy
 from services.registry.domain.workdays import CalendarConfigError, WorkdayCalendar
 from services.runtime import service as runtime
@@ -44,7 +44,7 @@ def load_calendar(settings: Settings) -> WorkdayCalendar:
 def _dependencies(settings: Settings) -> dict[str, Provide]:
     calendar = load_calendar(settings)  # read once, when the app is created
     policy = ListingPolicy()
-    store = DocumentStore.of(settings)
+    store = store_of(settings)  # local directory, or S3 when XCISS_DOCUMENT_STORE is set
     return {
         "documents": Provide(lambda: store, use_cache=True, sync_to_thread=False),
         "calendar": Provide(lambda: calendar, use_cache=True, sync_to_thread=False),

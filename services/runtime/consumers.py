@@ -128,6 +128,22 @@ async def request(
         return msgspec.json.decode(msg.data, type=reply_type)
 
 
+PeriodicFn = Callable[[ServiceDatabase], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A task the worker runs every ``interval_s`` seconds while it runs.
+
+    ``fn(db)`` opens its own unit of work. Several workers may run it at the
+    same time, so it must be safe to run concurrently (conditional updates).
+    A failure is logged and the next run happens on schedule."""
+
+    name: str
+    interval_s: float
+    fn: PeriodicFn
+
+
 class Outcome:
     DONE = "done"
     DUPLICATE = "duplicate"
@@ -146,12 +162,17 @@ class Worker:
         subscriptions: list[Subscription],
         nats_url: str,
         responders: list[Responder] | None = None,
+        periodic: list[Periodic] | None = None,
     ):
         self.service = service
         self.settings = settings
         self.db = db
         self.subscriptions = subscriptions
         self.responders = responders or []
+        self.periodic = periodic or []
+        self._periodic_tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self.periodic_runs: dict[str, int] = {}
         self.nats_url = nats_url
         self.broker: NatsBroker | None = None
         self._nc: nats.NATS | None = None
@@ -324,8 +345,39 @@ class Worker:
         except Exception:  # the caller is gone or NATS is down: it will time out and retry
             log.warning("%s: could not answer %s", self.service, r.subject, exc_info=True)
 
+    async def _every(self, p: Periodic) -> None:
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=p.interval_s)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await p.fn(self.db)
+            except Exception:
+                log.exception("%s: periodic task %s failed", self.service, p.name)
+            self.periodic_runs[p.name] = self.periodic_runs.get(p.name, 0) + 1
+
+    def _start_periodic(self) -> None:
+        self._stopping.clear()
+        for p in self.periodic:
+            self._periodic_tasks.append(asyncio.create_task(self._every(p), name=f"{self.service}:{p.name}"))
+
+    async def _stop_periodic(self) -> None:
+        """Let a run in progress finish (up to the graceful timeout), then cancel."""
+        self._stopping.set()
+        tasks, self._periodic_tasks = self._periodic_tasks, []
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=self.settings.graceful_timeout_s)
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
     async def start(self) -> None:
         self._nc = await connect_nats(self.nats_url, f"xciss-{self.service}-dlq")
+        self._start_periodic()
         await ensure_stream(self._nc.jetstream(), deadletter_stream_config(self.settings))
         for r in self.responders:
             self._responder_subs.append(await self._nc.subscribe(r.subject, queue=self.service, cb=self._make_responder(r)))
@@ -344,6 +396,7 @@ class Worker:
 
     async def stop(self) -> None:
         """Finish in-flight handlers (up to the graceful timeout), then close."""
+        await self._stop_periodic()
         for sub in self._responder_subs:  # take no new requests; answer those in hand
             try:
                 await sub.drain()

@@ -19,7 +19,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from sqlalchemy import MetaData
 
-from services.runtime.consumers import CommandError, Responder, Subscription, Worker
+from services.runtime.consumers import CommandError, Periodic, Responder, Subscription, Worker
 from services.runtime.http import build_app
 from services.runtime.outbox import OutboxRelay, connect_nats
 from services.runtime.service_db import ServiceDatabase
@@ -39,6 +39,8 @@ class ServiceSpec:
     #: command subjects the service answers (core NATS request/reply)
     responders: Callable[[], list[Responder]] = list
     description: str = ""
+    #: tasks the worker runs on a timer (each must be safe with several workers)
+    periodic: Callable[[], list[Periodic]] = list
     dependencies: Callable[[Settings], dict[str, Provide]] = field(default=lambda _s: {})
 
 
@@ -115,7 +117,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
 def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> Worker:
     if not settings.nats_url:
         raise RuntimeError("XCISS_NATS_URL is required to run a worker")
-    return Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url, responders=spec.responders())
+    return Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url, responders=spec.responders(), periodic=spec.periodic())
 
 
 def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> OutboxRelay:

@@ -55,6 +55,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     city_division_prefix: str = "4110"
     #: JSON file with extra official working-day calendar years (XCISS_CALENDAR_FILE)
     calendar_file: Path | None = None
+    #: where a service keeps uploaded documents: None = under data_dir, or
+    #: ``s3://bucket[/prefix]`` (XCISS_DOCUMENT_STORE) with the S3 settings below
+    document_store_url: str | None = None
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str = "us-east-1"
+    s3_secure: bool = True
 
     def database_url(self, service: str) -> str:
         if service in self.database_urls:
@@ -124,6 +132,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             graceful_timeout_s=_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
             city_division_prefix=get("XCISS_CITY_DIVISION_PREFIX", "4110"),
             calendar_file=Path(get("XCISS_CALENDAR_FILE", "")).resolve() if get("XCISS_CALENDAR_FILE") else None,
+            document_store_url=get("XCISS_DOCUMENT_STORE") or None,
+            s3_endpoint=get("XCISS_S3_ENDPOINT") or None,
+            s3_access_key=get("XCISS_S3_ACCESS_KEY") or None,
+            s3_secret_key=get("XCISS_S3_SECRET_KEY") or None,
+            s3_region=get("XCISS_S3_REGION") or "us-east-1",
+            s3_secure=_bool(env, "XCISS_S3_SECURE", True),
         )
 
 
@@ -135,6 +149,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

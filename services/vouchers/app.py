@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 from litestar import Litestar
 
 from contracts import registry as ev
 from contracts.commands import USE_VOUCHER, UseVoucher
 from services.runtime import service as runtime
-from services.runtime.consumers import Responder, Subscription, Worker
+from services.runtime.consumers import Periodic, Responder, Subscription, Worker
+from services.runtime.outbox import UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers import issued, readmodel
@@ -15,7 +18,30 @@ from services.vouchers.api.applications import ApplicationController
 from services.vouchers.api.eligibility import EligibilityController
 from services.vouchers.api.programmes import AccountController, ProgrammeController
 from services.vouchers.api.vouchers import VoucherController
-from services.vouchers.db.models import metadata
+from services.vouchers.db.models import metadata, vouchers
+
+#: how often the worker voids vouchers past their time (``XCISS_EXPIRY_INTERVAL_S``)
+EXPIRY_INTERVAL_S = 60.0
+
+
+async def on_order_cancelled(uow: UnitOfWork, e: ev.OrderCancelled) -> None:
+    """A cancelled order's voucher is revoked and its reservation released."""
+    await readmodel.on_order(uow, e)
+    await issued.revoke_vouchers(uow, vouchers.c.order_id == e.order_id, issued.ORDER_CANCELLED)
+
+
+async def on_blacklist_added(uow: UnitOfWork, e: ev.BlacklistAdded) -> None:
+    """R26, R27: a blacklisted user's or unit's unused vouchers are revoked."""
+    await readmodel.on_blacklist_added(uow, e)
+    party = {"user": vouchers.c.user_id, "unit": vouchers.c.unit_id}.get(e.party_type)
+    if party is not None:
+        await issued.revoke_vouchers(uow, party == e.party_id, issued.BLACKLISTED)
+
+
+async def on_unit_disqualified(uow: UnitOfWork, e: ev.UnitDisqualified) -> None:
+    """R27: a disqualified unit's unused vouchers are revoked."""
+    await readmodel.on_unit(uow, e)
+    await issued.revoke_vouchers(uow, vouchers.c.unit_id == e.unit_id, issued.UNIT_DISQUALIFIED)
 
 
 def subscriptions() -> list[Subscription]:
@@ -29,19 +55,24 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.UnitVoucherAcceptanceRevoked, readmodel.on_unit),
         Subscription(ev.UnitSuspended, readmodel.on_unit),
         Subscription(ev.UnitReinstated, readmodel.on_unit),
-        Subscription(ev.UnitDisqualified, readmodel.on_unit),
+        Subscription(ev.UnitDisqualified, on_unit_disqualified),
         Subscription(ev.UserClassesChanged, readmodel.on_user),
         Subscription(ev.AffiliationRecorded, readmodel.on_affiliation_recorded),
         Subscription(ev.AffiliationRemoved, readmodel.on_affiliation_removed),
-        Subscription(ev.BlacklistAdded, readmodel.on_blacklist_added),
+        Subscription(ev.BlacklistAdded, on_blacklist_added),
         Subscription(ev.BlacklistRemoved, readmodel.on_blacklist_removed),
         Subscription(ev.OrderContracted, readmodel.on_order),
-        Subscription(ev.OrderCancelled, readmodel.on_order),
+        Subscription(ev.OrderCancelled, on_order_cancelled),
     ]
 
 
 def responders() -> list[Responder]:
     return [Responder(USE_VOUCHER, UseVoucher, issued.answer_use_voucher)]
+
+
+def periodic() -> list[Periodic]:
+    interval = float(os.environ.get("XCISS_EXPIRY_INTERVAL_S") or EXPIRY_INTERVAL_S)
+    return [Periodic("expire_vouchers", interval, issued.expire_vouchers)]
 
 
 SPEC = runtime.ServiceSpec(
@@ -50,6 +81,7 @@ SPEC = runtime.ServiceSpec(
     routes=lambda settings: [EligibilityController, ProgrammeController, AccountController, ApplicationController, VoucherController],
     subscriptions=subscriptions,
     responders=responders,
+    periodic=periodic,
     description="Voucher programmes, accounts, applications, reviews, appeals, vouchers and redemption claims.",
 )
 

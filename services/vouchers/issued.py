@@ -1,4 +1,4 @@
-"""Electronic vouchers: use at settlement and expiry (R16, R19(2), R21).
+"""Electronic vouchers: use at settlement, refusal, revocation and expiry (R16, R19(2), R21, R27).
 
 Both are one conditional UPDATE on the voucher's status, so a settlement at
 23:59 on 31 December and the expiry job cannot both win."""
@@ -9,17 +9,19 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from contracts import vouchers as ve
 from contracts.commands import UseVoucher, UseVoucherReply
+from contracts.envelope import new_event_id
 from services.runtime.consumers import command_correlation_id
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor
+from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
+from services.vouchers import programmes as prog
 from services.vouchers.applications import voucher_snapshot
-from services.vouchers.db.models import accounts, programmes, vouchers
+from services.vouchers.db.models import accounts, programmes, voucher_refusals, vouchers
 
 ISSUED = "issued"
 USED = "used"
@@ -28,7 +30,8 @@ REVOKED = "revoked"
 
 
 def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {**voucher_snapshot(row), "issued_at": row["issued_at"], "used_at": row["used_at"], "expired_at": row["expired_at"]}
+    return {**voucher_snapshot(row), "issued_at": row["issued_at"], "used_at": row["used_at"], "expired_at": row["expired_at"],
+            "revoked_at": row["revoked_at"], "revoked_reason": row["revoked_reason"]}
 
 
 def _not_bound() -> Conflict:
@@ -86,9 +89,38 @@ async def answer_use_voucher(db: ServiceDatabase, cmd: UseVoucher) -> UseVoucher
     return UseVoucherReply(ok=True, amount_fen=done["amount_fen"])
 
 
+async def _release(uow: UnitOfWork, rows: list[RowMapping], now: datetime) -> None:
+    """Give the reservations of ``rows`` (vouchers just moved out of ``issued``
+    in this transaction) back to the programmes' budgets and the users' caps.
+    Lock order as approval: programmes, then accounts; each a conditional UPDATE."""
+    s = uow.session
+    by_year: dict[int, int] = defaultdict(int)
+    by_account: dict[tuple[str, int], int] = defaultdict(int)
+    for row in rows:
+        by_year[row["year"]] += row["amount_fen"]
+        by_account[(row["user_id"], row["year"])] += row["amount_fen"]
+    for year, amount in sorted(by_year.items()):
+        done = await s.execute(
+            update(programmes)
+            .where(programmes.c.year == year, programmes.c.committed_fen >= amount)
+            .values(committed_fen=programmes.c.committed_fen - amount, version=programmes.c.version + 1, updated_at=now)
+        )
+        if done.rowcount != 1:
+            raise RuntimeError(f"programme {year} holds less than the {amount} fen being released")
+    for (user_id, year), amount in sorted(by_account.items()):
+        done = await s.execute(
+            update(accounts)
+            .where(accounts.c.user_id == user_id, accounts.c.year == year, accounts.c.committed_fen >= amount)
+            .values(committed_fen=accounts.c.committed_fen - amount)
+        )
+        if done.rowcount != 1:
+            raise RuntimeError(f"account {user_id}:{year} holds less than the {amount} fen being released")
+
+
 async def expire_vouchers(db: ServiceDatabase, now: datetime | None = None, actor: Actor | None = None, correlation_id: str | None = None) -> int:
     """Void every issued voucher whose time is up and release its reservation
-    from the user's cap and the programme's budget, in one transaction."""
+    from the user's cap and the programme's budget, in one transaction. Safe
+    with several workers: each voucher moves by a conditional UPDATE."""
     now = now or datetime.now(UTC)
     kw: dict[str, Any] = {"correlation_id": correlation_id}
     if actor is not None:
@@ -100,30 +132,69 @@ async def expire_vouchers(db: ServiceDatabase, now: datetime | None = None, acto
             .mappings()
             .all()
         )
-        by_year: dict[int, int] = defaultdict(int)
-        by_account: dict[tuple[str, int], int] = defaultdict(int)
         expired: list[RowMapping] = []
         for row in due:
             done = await s.execute(update(vouchers).where(vouchers.c.id == row["id"], vouchers.c.status == ISSUED).values(status=EXPIRED, expired_at=now))
-            if done.rowcount != 1:
-                continue
-            by_year[row["year"]] += row["amount_fen"]
-            by_account[(row["user_id"], row["year"])] += row["amount_fen"]
-            expired.append(row)
-        # lock order: programmes, then accounts (as approval)
-        for year, amount in sorted(by_year.items()):
-            await s.execute(
-                update(programmes)
-                .where(programmes.c.year == year)
-                .values(committed_fen=programmes.c.committed_fen - amount, version=programmes.c.version + 1, updated_at=now)
-            )
-        for (user_id, year), amount in sorted(by_account.items()):
-            await s.execute(update(accounts).where(accounts.c.user_id == user_id, accounts.c.year == year).values(committed_fen=accounts.c.committed_fen - amount))
+            if done.rowcount == 1:
+                expired.append(row)
+        await _release(uow, expired, now)
         for row in expired:
             after = {**row, "status": EXPIRED}
             await uow.emit(ve.VoucherExpired(**voucher_snapshot(after)))
             await uow.audit("voucher.expire", "voucher", row["id"], reason="expires_at passed", before=voucher_snapshot(row), after=voucher_snapshot(after))
     return len(expired)
+
+
+#: why a voucher was revoked
+ORDER_CANCELLED = "order_cancelled"
+BLACKLISTED = "blacklisted"
+UNIT_DISQUALIFIED = "unit_disqualified"
+
+
+async def revoke_vouchers(uow: UnitOfWork, where: ColumnElement[bool], reason: str, now: datetime | None = None) -> int:
+    """Revoke the *issued* vouchers matching ``where`` inside the caller's
+    transaction (an event handler's), releasing their reservations; a
+    programme closed for its budget reopens. Used vouchers are left alone
+    (clawback is another matter). Conditional UPDATEs: a redelivered event,
+    or a second event about the same party, revokes nothing twice."""
+    now = now or datetime.now(UTC)
+    s = uow.session
+    rows = (await s.execute(select(vouchers).where(where, vouchers.c.status == ISSUED).order_by(vouchers.c.id).with_for_update())).mappings().all()
+    revoked: list[RowMapping] = []
+    for row in rows:
+        done = await s.execute(update(vouchers).where(vouchers.c.id == row["id"], vouchers.c.status == ISSUED).values(status=REVOKED, revoked_at=now, revoked_reason=reason))
+        if done.rowcount == 1:
+            revoked.append(row)
+    await _release(uow, revoked, now)
+    for year in sorted({r["year"] for r in revoked}):
+        await prog.reopen_if_released(uow, year)
+    for row in revoked:
+        after = {**row, "status": REVOKED}
+        await uow.emit(ve.VoucherRevoked(**voucher_snapshot(after), reason=reason))
+        await uow.audit("voucher.revoke", "voucher", row["id"], reason=reason, before=voucher_snapshot(row), after=voucher_snapshot(after))
+    return len(revoked)
+
+
+async def refuse_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | None, voucher_id: str, *, unit_id: str, reason: str) -> dict[str, Any]:
+    """R19(2): the bound unit records why it refuses a valid voucher. Nothing
+    about the voucher changes: it stays issued and usable; the refusal is
+    kept (table, audit, ``VoucherRefused``) for the center to review."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("voucher.refusal_reason_required", "拒绝接收创新券须说明理由", "a reason is required to refuse a voucher", status=400)
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().first()
+        if row is None or row["unit_id"] != unit_id:
+            raise NotFound("voucher", "创新券", voucher_id)
+        if row["status"] != ISSUED:
+            raise Conflict("voucher.not_issued", "只能拒绝尚未使用的有效创新券", "only a valid, unused voucher can be refused", current_status=row["status"])
+        refusal = {"id": new_event_id(), "voucher_id": voucher_id, "unit_id": unit_id, "reason": reason, "by": f"{actor.role}:{actor.subject}"[:200], "at": now}
+        await s.execute(insert(voucher_refusals).values(**refusal))
+        await uow.emit(ve.VoucherRefused(**voucher_snapshot(row), reason=reason))
+        await uow.audit("voucher.refuse", "voucher", voucher_id, reason=reason, after={**voucher_snapshot(row), "refusal_id": refusal["id"]})
+    return await get_voucher(db, voucher_id)
 
 
 async def list_vouchers(
@@ -142,9 +213,16 @@ async def list_vouchers(
     return [view(r) for r in rows], total
 
 
+def _refusal_view(row: RowMapping) -> dict[str, Any]:
+    return {"refusal_id": row["id"], "unit_id": row["unit_id"], "reason": row["reason"], "by": row["by"], "at": row["at"]}
+
+
 async def get_voucher(db: ServiceDatabase, voucher_id: str) -> dict[str, Any]:
+    """One voucher with the refusals recorded against it, oldest first."""
     async with db.read() as s:
         row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().first()
-    if row is None:
-        raise NotFound("voucher", "创新券", voucher_id)
-    return view(row)
+        if row is None:
+            raise NotFound("voucher", "创新券", voucher_id)
+        q = select(voucher_refusals).where(voucher_refusals.c.voucher_id == voucher_id).order_by(voucher_refusals.c.at, voucher_refusals.c.id)
+        refusals = (await s.execute(q)).mappings().all()
+    return {**view(row), "refusals": [_refusal_view(r) for r in refusals]}

@@ -156,6 +156,29 @@ async def close_if_committed(uow: UnitOfWork, year: int) -> RowMapping | None:
     return row
 
 
+async def reopen_if_released(uow: UnitOfWork, year: int) -> RowMapping | None:
+    """R15: money released into a programme closed because its budget was
+    committed (a revoked voucher) reopens it, as a raised budget does."""
+    s = uow.session
+    done = await s.execute(
+        update(programmes)
+        .where(
+            programmes.c.year == year,
+            programmes.c.open.is_(False),
+            programmes.c.closed_reason == BUDGET_COMMITTED,
+            programmes.c.committed_fen < programmes.c.budget_fen,
+        )
+        .values(open=True, closed_reason=None, version=programmes.c.version + 1, updated_at=datetime.now(UTC))
+    )
+    if done.rowcount != 1:
+        return None
+    row = await load(s, year)
+    assert row is not None
+    await uow.emit(ve.ProgrammeOpened(**snapshot(row)))
+    await uow.audit("programme.reopen", "programme", str(year), reason="reservation released", after=view(row))
+    return row
+
+
 async def get_programme(db: ServiceDatabase, year: int) -> dict[str, Any]:
     async with db.read() as s:
         row = await load(s, year)

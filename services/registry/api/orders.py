@@ -12,11 +12,10 @@ from typing import Annotated
 from urllib.parse import quote as urlquote
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
-from litestar.response import File
 
 from services.registry import orders
 from services.registry.documents import DocumentStore
@@ -194,6 +193,12 @@ def _viewer(p: Principal) -> orders.Viewer:
     return orders.STAFF
 
 
+def _attachment(filename: str) -> str:
+    """``Content-Disposition`` for a download (RFC 6266; RFC 5987 for a non-ASCII name)."""
+    quoted = urlquote(filename)
+    return f'attachment; filename="{filename}"' if quoted == filename else f"attachment; filename*=utf-8''{quoted}"
+
+
 async def _upload(request: Request) -> tuple[str, bytes]:
     """(filename, content) from a multipart form (the first file part) or a raw
     body; more than MAX_DOCUMENT_BYTES is refused with 413 document.too_large."""
@@ -287,7 +292,7 @@ class OrderController(Controller):
         documents: NamedDependency[DocumentStore],
         order_id: FromPath[str],
         document_id: FromPath[str],
-    ) -> File:
+    ) -> Response[bytes]:
         """A document's bytes with its stored content type and ``X-Content-SHA256``; a result
         document also carries ``X-Result-Statement`` (R24; ``X-Result-Statement-Zh``
         percent-encoded UTF-8). The order's parties and staff only."""
@@ -296,12 +301,8 @@ class OrderController(Controller):
         if meta["statement"] is not None:
             headers["X-Result-Statement"] = RESULT_STATEMENT_EN
             headers["X-Result-Statement-Zh"] = urlquote(RESULT_STATEMENT_ZH)
-        return File(
-            documents.path(meta["sha256"]),
-            filename=meta["filename"],
-            media_type=meta["content_type"],
-            headers=headers,
-        )
+        headers["Content-Disposition"] = _attachment(meta["filename"])
+        return Response(await documents.get(meta["sha256"]), media_type=meta["content_type"], headers=headers)
 
     @put("/{order_id:str}/contract", operation_id="setOrderContract", **access(Role.USER, Role.UNIT))
     async def contract(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[ContractRequest]) -> Order:

@@ -1,4 +1,4 @@
-"""Electronic vouchers over HTTP: use at settlement, expiry, listing (R16, R19(2), R21)."""
+"""Electronic vouchers over HTTP: use at settlement, refusal, expiry, listing (R16, R19(2), R21)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,20 @@ class VoucherUse(msgspec.Struct, forbid_unknown_fields=True):
     order_id: Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
 
 
+class VoucherRefusal(msgspec.Struct, forbid_unknown_fields=True):
+    """Why the bound unit refuses the voucher (R19(2)): no refusal without a reason."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class Refusal(msgspec.Struct):
+    refusal_id: str
+    unit_id: str
+    reason: str
+    by: str
+    at: datetime
+
+
 class Voucher(msgspec.Struct):
     voucher_id: str
     application_id: str
@@ -39,6 +53,11 @@ class Voucher(msgspec.Struct):
     issued_at: datetime
     used_at: datetime | None = None
     expired_at: datetime | None = None
+    revoked_at: datetime | None = None
+    #: order_cancelled / blacklisted / unit_disqualified
+    revoked_reason: str | None = None
+    #: refusals by the unit (only on ``getVoucher``)
+    refusals: list[Refusal] | None = None
 
 
 class VoucherPage(msgspec.Struct):
@@ -68,6 +87,17 @@ class VoucherController(Controller):
                 raise Forbidden()
             unit_id = p.org
         return Voucher(**await issued.use_voucher(db, actor_of(request), correlation_of(request), voucher_id, order_id=data.order_id, unit_id=unit_id))
+
+    @post("/{voucher_id:str}/refuse", operation_id="refuseVoucher", status_code=200, **access(Role.UNIT))
+    async def refuse(self, request: Request, db: NamedDependency[ServiceDatabase], voucher_id: FromPath[str], data: JSONBody[VoucherRefusal]) -> Voucher:
+        """The bound unit records why it refuses a valid voucher (R19(2): no refusal
+        without good reason). The voucher stays issued; the refusal is shown to the
+        user, the unit and staff. 404 for any other unit; 409 ``voucher.not_issued``."""
+        p = principal_of(request)
+        if not p.org:
+            raise Forbidden()
+        row = await issued.refuse_voucher(db, actor_of(request), correlation_of(request), voucher_id, unit_id=p.org, reason=data.reason)
+        return Voucher(**{**row, "refusals": [Refusal(**r) for r in row["refusals"]]})
 
     @post("/expire", operation_id="expireVouchers", status_code=200, **access(Role.CENTER, Role.SERVICE))
     async def expire(self, request: Request, db: NamedDependency[ServiceDatabase]) -> ExpiryRun:
@@ -105,4 +135,4 @@ class VoucherController(Controller):
         row = await issued.get_voucher(db, voucher_id)
         if (p.role is Role.USER and row["user_id"] != p.org) or (p.role is Role.UNIT and row["unit_id"] != p.org):
             raise Forbidden()
-        return Voucher(**row)
+        return Voucher(**{**row, "refusals": [Refusal(**r) for r in row["refusals"]]})

@@ -164,9 +164,25 @@ vouchers = Table(
     Column("issued_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime, nullable=True),
     Column("expired_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    #: order_cancelled / blacklisted / unit_disqualified
+    Column("revoked_reason", String(40), nullable=True),
     UniqueConstraint("application_id", name="uq_vouchers_application_id"),
     Index("ix_vouchers_status_expiry", "status", "expires_at"),
     Index("ix_vouchers_user", "user_id"),
     Index("ix_vouchers_unit", "unit_id"),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
+)
+
+#: a unit's refusal of a valid voucher, with its reason (R19(2)); the voucher stays issued
+voucher_refusals = Table(
+    "voucher_refusals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("voucher_id", String(36), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_voucher_refusals_voucher", "voucher_id", "at"),
 )
