@@ -40,7 +40,7 @@ class ServiceSpec:
     responders: Callable[[], list[Responder]] = list
     description: str = ""
     #: tasks the worker runs on a timer (each must be safe with several workers)
-    periodic: Callable[[], list[Periodic]] = list
+    periodic: Callable[[Settings], list[Periodic]] = field(default=lambda _s: [])
     dependencies: Callable[[Settings], dict[str, Provide]] = field(default=lambda _s: {})
 
 
@@ -117,7 +117,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
 def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> Worker:
     if not settings.nats_url:
         raise RuntimeError("XCISS_NATS_URL is required to run a worker")
-    return Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url, responders=spec.responders(), periodic=spec.periodic())
+    return Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url, responders=spec.responders(), periodic=spec.periodic(settings))
 
 
 def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> OutboxRelay:

@@ -53,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     consumer_batch: int = 20
     graceful_timeout_s: float = 15.0
     city_division_prefix: str = "4110"
+    #: how often a vouchers worker voids vouchers past their time
+    voucher_expiry_interval_s: float = 60.0
     #: JSON file with extra official working-day calendar years (XCISS_CALENDAR_FILE)
     calendar_file: Path | None = None
     #: where a service keeps uploaded documents: None = under data_dir, or
@@ -131,6 +133,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else (0.5, 2.0, 10.0, 30.0, 60.0),
             graceful_timeout_s=_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
             city_division_prefix=get("XCISS_CITY_DIVISION_PREFIX", "4110"),
+            voucher_expiry_interval_s=_float(env, "XCISS_VOUCHER_EXPIRY_INTERVAL_S", 60.0),
             calendar_file=Path(get("XCISS_CALENDAR_FILE", "")).resolve() if get("XCISS_CALENDAR_FILE") else None,
             document_store_url=get("XCISS_DOCUMENT_STORE") or None,
             s3_endpoint=get("XCISS_S3_ENDPOINT") or None,

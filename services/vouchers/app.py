@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 from litestar import Litestar
 
@@ -20,8 +19,6 @@ from services.vouchers.api.programmes import AccountController, ProgrammeControl
 from services.vouchers.api.vouchers import VoucherController
 from services.vouchers.db.models import metadata, vouchers
 
-#: how often the worker voids vouchers past their time (``XCISS_EXPIRY_INTERVAL_S``)
-EXPIRY_INTERVAL_S = 60.0
 
 
 async def on_order_cancelled(uow: UnitOfWork, e: ev.OrderCancelled) -> None:
@@ -70,9 +67,9 @@ def responders() -> list[Responder]:
     return [Responder(USE_VOUCHER, UseVoucher, issued.answer_use_voucher)]
 
 
-def periodic() -> list[Periodic]:
-    interval = float(os.environ.get("XCISS_EXPIRY_INTERVAL_S") or EXPIRY_INTERVAL_S)
-    return [Periodic("expire_vouchers", interval, issued.expire_vouchers)]
+def periodic(settings: Settings) -> list[Periodic]:
+    """The worker voids vouchers past their time every ``XCISS_VOUCHER_EXPIRY_INTERVAL_S``."""
+    return [Periodic("expire_vouchers", settings.voucher_expiry_interval_s, issued.expire_vouchers)]
 
 
 SPEC = runtime.ServiceSpec(

@@ -193,9 +193,8 @@ async def test_blacklisting_and_disqualification_revoke_unused_vouchers(make_set
         assert sorted(rows) == [("blacklisted", "system"), ("blacklisted", "system"), ("unit_disqualified", "system")]
 
 
-async def test_the_worker_expires_vouchers_periodically(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XCISS_EXPIRY_INTERVAL_S", "0.05")
-    settings = await make_settings(["vouchers"])
+async def test_the_worker_expires_vouchers_periodically(make_settings) -> None:
+    settings = await make_settings(["vouchers"], voucher_expiry_interval_s=0.05)
     async with running(Platform(settings, ["vouchers"])) as p:
         reg = Registry(p)
         unit = reg.unit()
