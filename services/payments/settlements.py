@@ -169,6 +169,21 @@ async def settle(
                     voucher_id=voucher_id,
                 )
             )
+            if payable == 0:
+                # the voucher covered the whole fee: nothing is left to pay, and
+                # the order is settled now (registry settles on paid_in_full)
+                await uow.emit(
+                    pe.PaymentReceived(
+                        settlement_id=sid,
+                        order_id=order_id,
+                        user_id=row["user_id"],
+                        unit_id=row["unit_id"],
+                        amount_fen=0,
+                        paid_fen=0,
+                        payable_fen=0,
+                        paid_in_full=True,
+                    )
+                )
             await uow.audit("settlement.complete", "settlement", sid, reason=refusal, after=view(row))
     except IntegrityError:
         # a concurrent request for the same order committed first

@@ -212,3 +212,17 @@ async def test_settlement_waits_while_a_voucher_application_is_pending(make_sett
         await eventually(lambda: application("rejected"))
         s = (await pcall(p, "POST", "/v1/settlements/", Role.USER, org=user, json={"order_id": order}, status=201)).json()
         assert (s["voucher_fen"], s["payable_fen"], s["voucher_id"]) == (0, FEE, None)
+
+
+async def test_a_voucher_covering_the_whole_fee_settles_at_once(make_settings) -> None:
+    """With a 100% rate (a per-year parameter) nothing is left to pay: the
+    settlement is paid, and PaymentReceived(paid_in_full) tells registry so."""
+    settings = await make_settings(["vouchers", "payments"])
+    async with running(Platform(settings, ["vouchers", "payments"])) as p:
+        await open_programme(p, rate_bp=10_000)
+        user, _unit, order, vid = await delivered_order(p, fee=200_000)
+        body = (await pcall(p, "POST", "/v1/settlements", Role.USER, user, {"order_id": order}, status=201)).json()
+        assert (body["fee_fen"], body["voucher_fen"], body["payable_fen"], body["status"]) == (200_000, 200_000, 0, "paid")
+        received = await events(p, PaymentReceived)
+        assert [(r.order_id, r.amount_fen, r.paid_in_full) for r in received] == [(order, 0, True)]
+        assert vid is not None and await voucher_status(p, vid) == "used"
