@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.runtime.natsserver import free_port
+from services.runtime.natsserver import die_with_parent, free_port
 from services.runtime.settings import SERVICES
 from tests.support.codes import credit_code
 
@@ -191,6 +191,7 @@ def _xciss_up(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], Ou
         [sys.executable, "-m", "services.runtime.cli", "up"],
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent,  # a killed test run leaves no platform behind
     )
     out = Output(proc.stdout)
     seen: dict[int, int] = {}  # the test records the tree here once it is up
