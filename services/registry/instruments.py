@@ -21,7 +21,7 @@ from services.registry.db.models import instruments, units
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.listing import Funding, ListingPolicy, ListingStatus, listing_deadline, listing_status, must_list
 from services.registry.domain.parties import UnitStatus
-from services.registry.domain.workdays import UnknownCalendarYear, WorkdayCalendar
+from services.registry.domain.workdays import WorkdayCalendar
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
@@ -45,10 +45,6 @@ ATTENTION_LIMIT = 100
 def shanghai_today() -> date:
     """Today's date in Xuchang (Asia/Shanghai), the day listing is recorded on."""
     return datetime.now(SHANGHAI).date()
-
-
-def _unknown_year(exc: UnknownCalendarYear) -> DomainError:
-    return DomainError(exc.code, exc.message_zh, exc.message_en, year=exc.year)
 
 
 def _snapshot(row: RowMapping | dict[str, Any], county_code: str | None) -> dict[str, Any]:
@@ -148,10 +144,7 @@ def assess(
     if required:
         if deadlines is not None and data.acceptance_date in deadlines:
             return required, deadlines[data.acceptance_date]
-        try:
-            deadline = listing_deadline(data.acceptance_date, calendar, policy)
-        except UnknownCalendarYear as exc:
-            raise _unknown_year(exc) from exc
+        deadline = listing_deadline(data.acceptance_date, calendar, policy)
         if deadlines is not None:
             deadlines[data.acceptance_date] = deadline
     return required, deadline
@@ -449,12 +442,9 @@ async def compliance(
     counts: Counter[ListingStatus] = Counter()
     attention: list[dict[str, Any]] = []
     for r in rows:
-        try:
-            # listed after as_of: not yet listed on that day
-            listed_on = r["listed_on"] if r["listed_on"] is not None and r["listed_on"] <= as_of else None
-            state = listing_status(r["must_list"], r["listing_deadline"], listed_on, as_of, calendar, policy)
-        except UnknownCalendarYear as exc:
-            raise _unknown_year(exc) from exc
+        # listed after as_of: not yet listed on that day
+        listed_on = r["listed_on"] if r["listed_on"] is not None and r["listed_on"] <= as_of else None
+        state = listing_status(r["must_list"], r["listing_deadline"], listed_on, as_of, calendar, policy)
         counts[state] += 1
         if state in (ListingStatus.overdue, ListingStatus.due_soon) and len(attention) < ATTENTION_LIMIT:
             attention.append({"instrument_id": r["id"], "unit_id": r["unit_id"], "name": r["name"], "listing_deadline": r["listing_deadline"], "state": state})

@@ -38,16 +38,8 @@ from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
 
 
-def _domain(exc: Any) -> DomainError:
-    """The pure domain's identifier errors, as HTTP-renderable errors."""
-    return DomainError(exc.code, exc.message_zh, exc.message_en)
-
-
 def _credit_code(raw: str) -> str:
-    try:
-        return identifiers.validate_credit_code(raw)
-    except identifiers.InvalidCreditCode as exc:
-        raise _domain(exc) from exc
+    return identifiers.validate_credit_code(raw)
 
 
 def _unit_snapshot(row: RowMapping) -> dict[str, Any]:
@@ -233,10 +225,7 @@ async def register_user(
                 "创新创业团队须填写负责人姓名、身份证号和认定孵化载体的信用代码",
                 "a team needs its leader's name and identity number and its incubator's credit code",
             )
-        try:
-            id_number = identifiers.validate_resident_id(leader_id_number)
-        except identifiers.InvalidIdentityNumber as exc:
-            raise _domain(exc) from exc
+        id_number = identifiers.validate_resident_id(leader_id_number)
         row["leader_name"] = leader_name
         row["leader_id_digest"] = _leader_digest(pii_key, id_number)
         row["leader_id_masked"] = _mask_id(id_number)

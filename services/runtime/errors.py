@@ -15,7 +15,7 @@ class DomainError(Exception):
     status: int = 422
 
     def __init__(self, code: str, message_zh: str, message_en: str, *, status: int | None = None, **details: Any):
-        super().__init__(f"{code}: {message_en}")
+        super().__init__(message_en)
         self.code = code
         self.message_zh = message_zh
         self.message_en = message_en

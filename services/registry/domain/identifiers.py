@@ -19,6 +19,8 @@ from enum import StrEnum
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric, uscc
 
+from services.runtime.errors import DomainError
+
 __all__ = [
     "XUCHANG_DIVISION_PREFIX",
     "IdentifierProblem",
@@ -68,7 +70,7 @@ def _problem(exc: stdnum_exceptions.ValidationError) -> IdentifierProblem:
     return IdentifierProblem.format
 
 
-class InvalidCreditCode(ValueError):
+class InvalidCreditCode(DomainError, ValueError):
     """A unified social credit code failed validation.
 
     ``code`` is the machine error code; the rejected input is ``value``
@@ -83,10 +85,10 @@ class InvalidCreditCode(ValueError):
         shown = credit_code if len(credit_code) <= 32 else credit_code[:32] + "…"
         self.message_zh = f"统一社会信用代码“{shown}”无效：{_REASON_ZH[self.reason]}。"
         self.message_en = f"Invalid unified social credit code {shown!r}: {_REASON_EN[self.reason]}."
-        super().__init__(self.message_en)
+        DomainError.__init__(self, self.code, self.message_zh, self.message_en)
 
 
-class InvalidIdentityNumber(ValueError):
+class InvalidIdentityNumber(DomainError, ValueError):
     """A resident identity number failed validation.
 
     The number is personal data: it is deliberately not kept on the exception
@@ -99,7 +101,7 @@ class InvalidIdentityNumber(ValueError):
         self.reason = IdentifierProblem(reason)
         self.message_zh = f"居民身份证号码无效：{_REASON_ZH[self.reason]}。"
         self.message_en = f"Invalid resident identity number: {_REASON_EN[self.reason]}."
-        super().__init__(self.message_en)
+        DomainError.__init__(self, self.code, self.message_zh, self.message_en)
 
 
 def _normalise(s: str) -> str:

@@ -32,6 +32,8 @@ from typing import Any
 import chinese_calendar
 import msgspec
 
+from services.runtime.errors import DomainError
+
 __all__ = [
     "CalendarConfigError",
     "UnknownCalendarYear",
@@ -45,7 +47,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CONFIG_KEYS = frozenset({"holidays", "makeup_workdays"})
 
 
-class UnknownCalendarYear(LookupError):
+class UnknownCalendarYear(DomainError, LookupError):
     """No official working-day calendar is known for ``year``.
 
     Raised instead of guessing whenever a computation touches a year that is
@@ -66,7 +68,7 @@ class UnknownCalendarYear(LookupError):
             "holidays and make-up working days (as published by the State Council) "
             "to the configuration."
         )
-        super().__init__(self.message_en)
+        DomainError.__init__(self, self.code, self.message_zh, self.message_en, year=year)
 
 
 class CalendarConfigError(ValueError):
