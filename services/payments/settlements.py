@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
@@ -25,6 +25,7 @@ from contracts.commands import UseVoucher, UseVoucherReply
 from services.payments.db.models import application_view, ledger_entries, ledger_lines, order_view, payments, settlements, voucher_view
 from services.payments.domain import ledger
 from services.payments.readmodel import PENDING
+from services.runtime.clock import local_year
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
@@ -34,7 +35,6 @@ PAID = "paid"
 
 #: settlement ids are uuid5(order id) in this namespace: the same on every retry
 SETTLEMENT_NAMESPACE = uuid.UUID("6f1d3c52-2b8e-5c1e-9a57-1f0a4e6c2d10")
-SHANGHAI = timezone(timedelta(hours=8))
 
 #: sends USE_VOUCHER and returns the reply (raises when vouchers cannot answer)
 AskVoucher = Callable[[UseVoucher], Awaitable[UseVoucherReply]]
@@ -126,7 +126,7 @@ async def settle(
     sid = settlement_id_for(order_id)
     fee = order["fee_fen"]
     voucher_fen, voucher_id, refusal = 0, None, None
-    year = datetime.now(SHANGHAI).year
+    year = local_year()
     if voucher is not None:
         # vouchers decides; a refusal settles without the voucher, an error settles nothing
         reply = await ask_voucher(UseVoucher(voucher_id=voucher["voucher_id"], order_id=order_id, unit_id=order["unit_id"], settlement_id=sid))

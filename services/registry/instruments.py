@@ -8,7 +8,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -22,11 +21,11 @@ from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.listing import Funding, ListingPolicy, ListingStatus, listing_deadline, listing_status, must_list
 from services.registry.domain.parties import UnitStatus
 from services.registry.domain.workdays import WorkdayCalendar
+from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 IN_SERVICE = "in_service"
 MAINTENANCE = "maintenance"
@@ -44,7 +43,7 @@ ATTENTION_LIMIT = 100
 
 def shanghai_today() -> date:
     """Today's date in Xuchang (Asia/Shanghai), the day listing is recorded on."""
-    return datetime.now(SHANGHAI).date()
+    return local_today()
 
 
 def _snapshot(row: RowMapping | dict[str, Any], county_code: str | None) -> dict[str, Any]:

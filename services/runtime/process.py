@@ -75,7 +75,7 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(tasks["worker"], timeout=settings.graceful_timeout_s + 5)
     relay_stop.set()
-    for name, t in tasks.items():
+    for t in tasks.values():
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(t, timeout=settings.graceful_timeout_s)
     stop_task.cancel()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgspec
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar import Controller, get
 from litestar.params import Parameter
 

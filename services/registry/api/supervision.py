@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
@@ -20,6 +19,7 @@ from services.registry.api.schemas import (
     RequiredReason,
 )
 from services.registry.domain.parties import AffiliationSource
+from services.runtime.clock import POLICY_ZONE
 from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.errors import Forbidden
 from services.runtime.http import actor_of, correlation_of
@@ -28,7 +28,6 @@ from services.runtime.service_db import ServiceDatabase
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
 REVIEWERS = (Role.CENTER, Role.BUREAU)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class AffiliationController(Controller):
@@ -113,7 +112,7 @@ class BlacklistController(Controller):
                 party_name=i["party_name"],
                 credit_code=i["credit_code"],
                 reason=i["reason"],
-                added_on=i["added_at"].astimezone(SHANGHAI).date(),
+                added_on=i["added_at"].astimezone(POLICY_ZONE).date(),
             )
             for i in items
         ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar.di import NamedDependency
@@ -11,13 +9,13 @@ from litestar.params import FromPath
 from litestar import Controller, Request, get
 from litestar.params import Parameter
 
+from services.runtime.clock import local_year
 from services.runtime.auth import Role, access, principal_of
 from services.runtime.errors import Forbidden
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers import readmodel
 from services.vouchers.domain.policy import VoucherPolicy, eligibility
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class EligibilityView(msgspec.Struct):
@@ -45,7 +43,7 @@ class EligibilityController(Controller):
         p = principal_of(request)
         if p.role is Role.USER and p.org != user_id:
             raise Forbidden()
-        year = year or datetime.now(SHANGHAI).year
+        year = year or local_year()
         facts = await readmodel.user_facts(db, user_id)
         result = eligibility(VoucherPolicy(year=year), facts)
         return EligibilityView(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 import msgspec
 
+from services.runtime.clock import POLICY_ZONE, local_year
 from services.vouchers.domain.policy import UserFacts, VoucherPolicy, yearly_cap
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = POLICY_ZONE
 
 
 class Check(StrEnum):
@@ -165,6 +165,4 @@ def expires_at(year: int) -> datetime:
 
 def programme_year(at: datetime) -> int:
     """The programme year is the natural year in Asia/Shanghai."""
-    if at.tzinfo is None:
-        raise ValueError("aware datetime required")
-    return at.astimezone(SHANGHAI).year
+    return local_year(at)
