@@ -12,7 +12,11 @@ import pytest
 
 from services.runtime.natsserver import EmbeddedNats, free_port
 from services.runtime.settings import Settings
-from tests.support.databases import PostgresDatabases, SqliteDatabases, postgres_admin_url
+from tests.support.databases import (
+    PostgresDatabases,
+    SqliteDatabases,
+    postgres_admin_url,
+)
 from tests.support.platform import reset_streams
 
 BACKENDS = ["sqlite", "postgres"]

@@ -14,8 +14,15 @@ from moto.server import ThreadedMotoServer
 
 from services.registry.documents import DocumentMissing, S3DocumentStore, store_of
 from services.runtime.settings import Settings
-from tests.integration.test_orders import PDF, RESULT, World, approved_unit, priced_instrument, verified_user
 from tests.support.platform import Platform, running
+from tests.support.registry import (
+    PDF,
+    RESULT,
+    World,
+    approved_unit,
+    priced_instrument,
+    verified_user,
+)
 
 ACCESS, SECRET = "test-access", "test-secret"
 

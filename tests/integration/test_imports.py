@@ -16,8 +16,8 @@ from services.registry import imports as use_cases
 from services.registry import ledger
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.runtime.auth import Role
-from tests.integration.test_instruments import approved_unit
 from tests.support.platform import Platform, running
+from tests.support.registry import approved_unit
 
 HEADER = list(ledger.COLUMNS)
 XLSX = ledger.XLSX_MEDIA_TYPE

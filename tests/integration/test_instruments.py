@@ -11,21 +11,18 @@ import msgspec
 import pytest
 from sqlalchemy import select
 
-from contracts.registry import InstrumentChanged, InstrumentListed, InstrumentRegistered, InstrumentRetired
+from contracts.registry import (
+    InstrumentChanged,
+    InstrumentListed,
+    InstrumentRegistered,
+    InstrumentRetired,
+)
 from services.registry import instruments as use_cases
 from services.runtime.auth import Role
 from services.runtime.outbox import connect_nats
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
-
-
-async def approved_unit(p: Platform, name: str = "许昌学院") -> str:
-    r = await p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json={"name": name, "kind": "university", "credit_code": credit_code(), "county_code": "411002"})
-    assert r.status_code == 201, r.text
-    unit_id = r.json()["unit_id"]
-    r = await p.call("registry", "POST", f"/v1/units/{unit_id}/approve", role=Role.BUREAU, json={})
-    assert r.status_code == 200, r.text
-    return unit_id
+from tests.support.registry import approved_unit
 
 
 def body(unit_id: str, **kw: Any) -> dict[str, Any]:

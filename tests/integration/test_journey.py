@@ -13,8 +13,17 @@ import pytest
 
 from services.registry import instruments as instrument_use_cases
 from services.runtime.auth import Role
-from tests.integration.test_orders import PDF, PROOF, RESULT, World, approved_unit, contract, priced_instrument, verified_user
 from tests.support.platform import Platform, eventually, running
+from tests.support.registry import (
+    PDF,
+    PROOF,
+    RESULT,
+    World,
+    approved_unit,
+    contract,
+    priced_instrument,
+    verified_user,
+)
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year

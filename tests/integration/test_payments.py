@@ -12,12 +12,27 @@ from sqlalchemy import func, select
 from contracts import registry as ev
 from contracts.envelope import decode
 from contracts.payments import PaymentReceived, SettlementCompleted
-from services.payments.db.models import application_view, ledger_entries, ledger_lines, order_view, voucher_view
+from services.payments.db.models import (
+    application_view,
+    ledger_entries,
+    ledger_lines,
+    order_view,
+    voucher_view,
+)
 from services.runtime.auth import Role
 from services.vouchers.domain.applications import expires_at
 from services.vouchers.issued import expire_vouchers
-from tests.integration.test_vouchers import YEAR, Registry, activate, approve, call, open_programme, submit, uid
 from tests.support.platform import Platform, eventually, running
+from tests.support.vouchers import (
+    YEAR,
+    Registry,
+    activate,
+    approve,
+    call,
+    open_programme,
+    submit,
+    uid,
+)
 
 FEE = 1_000_000
 

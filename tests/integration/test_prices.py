@@ -17,22 +17,13 @@ from services.registry import instruments as instrument_use_cases
 from services.registry.db.models import instruments
 from services.runtime.auth import Role
 from services.runtime.outbox import connect_nats
-from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
+from tests.support.registry import approved_unit
 
 
 @pytest.fixture(autouse=True)
 def _today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
-
-
-async def approved_unit(p: Platform, name: str = "许昌学院") -> str:
-    r = await p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json={"name": name, "kind": "university", "credit_code": credit_code(), "county_code": "411002"})
-    assert r.status_code == 201, r.text
-    unit_id = r.json()["unit_id"]
-    r = await p.call("registry", "POST", f"/v1/units/{unit_id}/approve", role=Role.BUREAU, json={})
-    assert r.status_code == 200, r.text
-    return unit_id
 
 
 async def instrument(p: Platform, unit_id: str, *, funding: str = "fiscal_full", listed: bool = True, **kw: Any) -> str:

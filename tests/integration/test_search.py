@@ -12,22 +12,19 @@ from sqlalchemy import select, update
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.models import instruments, price_items, search_docs, search_terms, units
+from services.registry.db.models import (
+    instruments,
+    price_items,
+    search_docs,
+    search_terms,
+    units,
+)
 from services.registry.search import GENERATION_TTL_S, reindex_all
 from services.runtime.auth import Role
-from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
+from tests.support.registry import approved_unit
 
 URL = "/v1/catalogue/instruments"
-
-
-async def approved_unit(p: Platform, name: str, county_code: str) -> str:
-    r = await p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json={"name": name, "kind": "institute", "credit_code": credit_code(), "county_code": county_code})
-    assert r.status_code == 201, r.text
-    unit_id = r.json()["unit_id"]
-    r = await p.call("registry", "POST", f"/v1/units/{unit_id}/approve", role=Role.BUREAU, json={})
-    assert r.status_code == 200, r.text
-    return unit_id
 
 
 async def instrument(p: Platform, unit_id: str, name: str, *, listed: bool = True, **kw: Any) -> str:
@@ -99,8 +96,8 @@ def ids(page: dict[str, Any]) -> list[str]:
 async def test_catalogue_search(make_settings) -> None:
     settings = await make_settings(["registry"])
     async with running(Platform(settings, ["registry"])) as p:
-        xu = await approved_unit(p, "许昌学院", "411002")
-        yu = await approved_unit(p, "禹州市检测研究院", "411081")
+        xu = await approved_unit(p, "许昌学院", "411002", kind="institute")
+        yu = await approved_unit(p, "禹州市检测研究院", "411081", kind="institute")
         ftir = await instrument(p, xu, "傅里叶红外光谱仪", model="Nicolet iS50", manufacturer="Thermo Fisher")
         aas = await instrument(p, xu, "原子吸收光谱仪", model="AA-7000", manufacturer="岛津")
         lcms = await instrument(p, yu, "液相色谱质谱联用仪", model="LCMS-8060", manufacturer="岛津")

@@ -11,8 +11,14 @@ from sqlalchemy import func, select
 from services.runtime.auth import Role
 from services.vouchers import applications as apps_module
 from services.vouchers.db.models import accounts, applications, programmes, vouchers
-from tests.integration.test_vouchers import YEAR, Registry, activate, call, open_programme
 from tests.support.platform import Platform, running
+from tests.support.vouchers import (
+    YEAR,
+    Registry,
+    activate,
+    call,
+    open_programme,
+)
 
 VOUCHER = 300_000  # 30% of a 1,000,000 fen testing fee
 

@@ -15,8 +15,18 @@ from contracts.envelope import Event, encode
 from services.runtime.auth import Role
 from services.runtime.outbox import connect_nats
 from services.vouchers.db.models import vouchers
-from tests.integration.test_vouchers import YEAR, Registry, activate, approve, call, open_programme, programme, submit, uid
 from tests.support.platform import Platform, eventually, running
+from tests.support.vouchers import (
+    YEAR,
+    Registry,
+    activate,
+    approve,
+    call,
+    open_programme,
+    programme,
+    submit,
+    uid,
+)
 
 
 async def publish(p: Platform, event: Event, msg_id: str | None = None) -> None:

@@ -17,7 +17,15 @@ from contracts.subjects import DEADLETTER_STREAM, PRODUCERS, stream_name
 from services.runtime.auth import Role, issue_token
 from services.runtime.consumers import Worker
 from services.runtime.outbox import OutboxRelay, connect_nats
-from services.runtime.service import ServiceSpec, create_app, create_database, create_relay, create_worker, declare_streams, load_spec
+from services.runtime.service import (
+    ServiceSpec,
+    create_app,
+    create_database,
+    create_relay,
+    create_worker,
+    declare_streams,
+    load_spec,
+)
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from tests.support.asgi import LifespanClient

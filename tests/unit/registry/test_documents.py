@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from services.registry.documents import DocumentMissing, LocalDocumentStore, S3DocumentStore, store_of
+from services.registry.documents import (
+    DocumentMissing,
+    LocalDocumentStore,
+    S3DocumentStore,
+    store_of,
+)
 from services.runtime.settings import Settings, SettingsError
 
 

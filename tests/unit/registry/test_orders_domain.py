@@ -11,9 +11,9 @@ import pytest
 from services.registry.domain.orders import (
     DOCX,
     JPEG,
+    MAX_RATING_COMMENT,
     PDF,
     PNG,
-    MAX_RATING_COMMENT,
     RESULT_STATEMENT,
     ContractTerms,
     DocumentKind,

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from services.registry.domain.listing import Funding
-from services.registry.domain.prices import MAX_PRICE_FEN, BillingUnit, PriceBasis, check_basis, check_price, is_fiscal, reason_required
+from services.registry.domain.prices import (
+    MAX_PRICE_FEN,
+    BillingUnit,
+    PriceBasis,
+    check_basis,
+    check_price,
+    is_fiscal,
+    reason_required,
+)
 from services.runtime.errors import DomainError
 
 

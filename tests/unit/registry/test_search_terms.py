@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from services.registry.domain.search_terms import FIELD_WEIGHTS, document_terms, index_terms, matches, query_terms
+from services.registry.domain.search_terms import (
+    FIELD_WEIGHTS,
+    document_terms,
+    index_terms,
+    matches,
+    query_terms,
+)
 
 
 def test_two_character_words_match_by_bigram() -> None:

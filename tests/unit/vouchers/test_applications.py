@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from services.vouchers.domain.applications import MESSAGES, ApplicationFacts, Check, decide, expires_at, programme_year, raw_amount
+from services.vouchers.domain.applications import (
+    MESSAGES,
+    ApplicationFacts,
+    Check,
+    decide,
+    expires_at,
+    programme_year,
+    raw_amount,
+)
 from services.vouchers.domain.policy import VoucherPolicy
 
 POLICY = VoucherPolicy(year=2026)

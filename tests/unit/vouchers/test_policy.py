@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from services.vouchers.domain.policy import Reason, UserFacts, VoucherPolicy, eligibility, yearly_cap
+from services.vouchers.domain.policy import (
+    Reason,
+    UserFacts,
+    VoucherPolicy,
+    eligibility,
+    yearly_cap,
+)
 
 POLICY = VoucherPolicy(year=2026)
 

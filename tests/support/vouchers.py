@@ -1,0 +1,124 @@
+"""Vouchers set-up for integration tests: registry facts published straight
+to JetStream (the registry service need not run), and the vouchers API as a
+client calls it."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from contracts import registry as ev
+from contracts.envelope import Event, encode
+from services.runtime.auth import Role
+from services.runtime.outbox import connect_nats
+from services.vouchers.db.models import (
+    affiliation_view,
+    blacklist_view,
+    order_view,
+    unit_view,
+    user_view,
+)
+from services.vouchers.domain.applications import programme_year
+from tests.support.platform import Platform, eventually
+
+YEAR = programme_year(datetime.now(UTC))
+
+
+def uid() -> str:
+    return str(uuid.uuid4())
+
+
+class Registry:
+    """Publishes registry facts as the registry would, and waits for vouchers' read models."""
+
+    def __init__(self, p: Platform):
+        self.p = p
+        self.events: list[Event] = []
+        self.expected = {user_view: set(), unit_view: set(), order_view: set(), affiliation_view: set(), blacklist_view: set()}
+
+    def unit(self, *, accepts: bool = True, parent: str | None = None, status: str = "approved", version: int = 2) -> str:
+        unit_id = uid()
+        event_type = ev.UnitVoucherAcceptanceGranted if accepts else ev.UnitApproved
+        self.events.append(
+            event_type(unit_id=unit_id, version=version, name=f"单位{unit_id[:4]}", credit_code="12410000MB0000000X", kind="college" if parent else "university",
+                       parent_unit_id=parent, status=status, accepts_vouchers=accepts)
+        )
+        self.expected[unit_view].add(unit_id)
+        return unit_id
+
+    def user(self, *, verified: bool = True, user_id: str | None = None, version: int = 2, classes: tuple[str, ...] = ("high_tech",)) -> str:
+        user_id = user_id or uid()
+        event_type = ev.UserVerified if verified else ev.UserClassesChanged
+        self.events.append(event_type(user_id=user_id, version=version, name=f"企业{user_id[:4]}", kind="enterprise", classes=list(classes), in_xuchang=True, verified=verified))
+        self.expected[user_view].add(user_id)
+        return user_id
+
+    def order(self, user_id: str, unit_id: str, *, fee: int = 1_000_000, purpose: str = "research", subsidy: bool = False, contract: str | None = None) -> str:
+        order_id = uid()
+        self.events.append(
+            ev.OrderContracted(order_id=order_id, version=3, user_id=user_id, unit_id=unit_id, instrument_ids=[uid()], status="contracted", amount_fen=fee,
+                               testing_fee_fen=fee, purpose=purpose, contract_sha256=contract or hashlib.sha256(order_id.encode()).hexdigest(), provincial_subsidy=subsidy)
+        )
+        self.expected[order_view].add(order_id)
+        return order_id
+
+    def affiliation(self, user_id: str, unit_id: str) -> None:
+        aid = uid()
+        self.events.append(ev.AffiliationRecorded(affiliation_id=aid, user_id=user_id, unit_id=unit_id, kind="co_built", source="center"))
+        self.expected[affiliation_view].add(aid)
+
+    def blacklist(self, party_type: str, party_id: str) -> None:
+        eid = uid()
+        self.events.append(ev.BlacklistAdded(entry_id=eid, party_type=party_type, party_id=party_id, party_name="某企业", reason="虚假合同"))
+        self.expected[blacklist_view].add(eid)
+
+    async def flush(self) -> None:
+        nc = await connect_nats(self.p.settings.nats_url or "", "test-registry")
+        try:
+            js = nc.jetstream()
+            for e in self.events:
+                await js.publish(type(e).subject, encode(e), headers={"Nats-Msg-Id": e.event_id})
+        finally:
+            await nc.close()
+        self.events.clear()
+        db = self.p["vouchers"].db
+
+        async def caught_up() -> bool:
+            async with db.read() as s:
+                for table, keys in self.expected.items():
+                    if keys and (await s.execute(select(func.count()).select_from(table).where(table.c[table.primary_key.columns.keys()[0]].in_(keys)))).scalar_one() != len(keys):
+                        return False
+            return True
+
+        await eventually(caught_up)
+
+
+async def call(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int | None = None) -> Any:
+    r = await p.call("vouchers", method, path, role=role, org=org, json=json)
+    if status is not None:
+        assert r.status_code == status, r.text
+    return r
+
+
+async def open_programme(p: Platform, budget_fen: int = 100_000_000, **kw: Any) -> dict[str, Any]:
+    return (await call(p, "POST", "/v1/programmes/", Role.BUREAU, json={"year": YEAR, "budget_fen": budget_fen, **kw}, status=201)).json()
+
+
+async def activate(p: Platform, user_id: str) -> dict[str, Any]:
+    return (await call(p, "POST", f"/v1/accounts/{YEAR}", Role.USER, org=user_id, status=201)).json()
+
+
+async def submit(p: Platform, user_id: str, order_id: str) -> dict[str, Any]:
+    return (await call(p, "POST", "/v1/applications/", Role.USER, org=user_id, json={"order_id": order_id}, status=201)).json()
+
+
+async def approve(p: Platform, application_id: str) -> Any:
+    return await call(p, "POST", f"/v1/applications/{application_id}/approve", Role.CENTER, json={})
+
+
+async def programme(p: Platform) -> dict[str, Any]:
+    return (await call(p, "GET", f"/v1/programmes/{YEAR}", status=200)).json()
