@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -29,7 +29,7 @@ from services.runtime.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers import readmodel
 from services.vouchers.db.models import accounts, affiliation_view, applications, blacklist_view, order_view, programmes, unit_view, user_view, vouchers
-from services.vouchers.domain.applications import MESSAGES, ApplicationFacts, Check, Decision, decide, expires_at, overturned, programme_year
+from services.vouchers.domain.applications import MESSAGES, ApplicationFacts, Check, Decision, appeal_open, decide, expires_at, overturned, programme_year
 from services.vouchers.domain.policy import VoucherPolicy
 
 SUBMITTED = "submitted"
@@ -418,7 +418,7 @@ async def appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         if app["status"] != REJECTED or app["appealed_at"] is not None:
             raise Conflict("voucher.appeal_not_allowed", "只有被驳回且尚未复议的申请可以复议", "only a rejected application not yet appealed can be appealed", current_status=app["status"])
         policy = prog.policy_of(await prog.load(s, app["year"]), app["year"])
-        if now - app["decided_at"] > timedelta(days=policy.appeal_window_days):
+        if not appeal_open(app["decided_at"], now, policy.appeal_window_days):
             raise Conflict(
                 "voucher.appeal_window_closed",
                 f"复议须在驳回后{policy.appeal_window_days}日内提出",

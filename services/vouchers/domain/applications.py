@@ -7,7 +7,7 @@ and no more than what is left of the user's yearly cap and of the city budget.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import msgspec
@@ -156,6 +156,14 @@ def overturned(policy: VoucherPolicy, f: ApplicationFacts) -> Decision:
     if not failures and amount == 0:
         failures = [Check.AMOUNT_ZERO]
     return Decision(failures=tuple(failures), amount_fen=0 if failures else amount, cap_fen=cap)
+
+
+def appeal_open(rejected_at: datetime, now: datetime, window_days: int) -> bool:
+    """R19(2): a rejected user may appeal within the window (a per-year parameter,
+    15 days by default) counted from the rejection; the last instant counts."""
+    if rejected_at.tzinfo is None or now.tzinfo is None:
+        raise ValueError("aware datetimes required")
+    return now - rejected_at <= timedelta(days=window_days)
 
 
 def expires_at(year: int) -> datetime:

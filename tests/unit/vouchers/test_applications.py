@@ -119,3 +119,19 @@ def test_expiry_is_the_end_of_31_december_in_shanghai() -> None:
 def test_programme_year_follows_shanghai_not_utc() -> None:
     assert programme_year(datetime(2026, 12, 31, 15, 59, tzinfo=UTC)) == 2026
     assert programme_year(datetime(2026, 12, 31, 16, 0, tzinfo=UTC)) == 2027
+
+
+def test_appeal_window_is_open_to_its_last_instant() -> None:
+    """R19(2) with the 15-day window (a per-year parameter), at its edge."""
+    from datetime import timedelta
+
+    from services.vouchers.domain.applications import appeal_open
+
+    rejected = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    days = POLICY.appeal_window_days
+    assert days == 15
+    assert appeal_open(rejected, rejected + timedelta(days=days), days)
+    assert not appeal_open(rejected, rejected + timedelta(days=days, seconds=1), days)
+    assert appeal_open(rejected, rejected + timedelta(days=20), 20)
+    with pytest.raises(ValueError):
+        appeal_open(datetime(2026, 3, 2), rejected, days)
