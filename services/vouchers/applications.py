@@ -150,7 +150,8 @@ class _Lookup:
 
     def affiliated(self, user_id: str, unit_id: str) -> bool:
         """A tie with the unit, its parent (a college's university) or one of
-        its colleges counts (R26), as ``readmodel.affiliated``."""
+        its colleges counts (R26). Registry applies the same rule to the ties
+        it records; vouchers decides from its own read model of them."""
         unit = self.units.get(unit_id)
         related = {unit_id, *self.children.get(unit_id, ())}
         if unit is not None and unit["parent_unit_id"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import registry as ev
@@ -118,22 +118,3 @@ async def user_facts(db: ServiceDatabase, user_id: str) -> UserFacts | None:
         classes=tuple(row["classes"]),
         special_classes=tuple(row["special_classes"]),
     )
-
-
-async def blacklisted(s: AsyncSession, party_type: str, party_id: str) -> bool:
-    q = select(blacklist_view.c.entry_id).where(blacklist_view.c.party_type == party_type, blacklist_view.c.party_id == party_id, blacklist_view.c.active.is_(True))
-    return (await s.execute(q.limit(1))).first() is not None
-
-
-async def affiliated(s: AsyncSession, user_id: str, unit_id: str, parent_unit_id: str | None) -> bool:
-    """A tie with the unit, its parent (a college's university) or one of its
-    colleges counts (R26)."""
-    related: set[str] = {unit_id}
-    if parent_unit_id:
-        related.add(parent_unit_id)
-    children = (await s.execute(select(unit_view.c.unit_id).where(unit_view.c.parent_unit_id == unit_id))).scalars().all()
-    related.update(children)
-    q = select(affiliation_view.c.affiliation_id).where(
-        affiliation_view.c.user_id == user_id, affiliation_view.c.active.is_(True), or_(*(affiliation_view.c.unit_id == u for u in sorted(related)))
-    )
-    return (await s.execute(q.limit(1))).first() is not None
