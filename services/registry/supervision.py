@@ -250,9 +250,3 @@ async def list_blacklist(db: ServiceDatabase, *, page: int, page_size: int) -> t
             await s.execute(select(blacklist).where(active).order_by(blacklist.c.added_at.desc(), blacklist.c.id).offset((page - 1) * page_size).limit(page_size))
         ).mappings().all()
     return [_entry(r) for r in rows], total
-
-
-async def is_blacklisted(db: ServiceDatabase, party_type: PartyType, party_id: str) -> bool:
-    async with db.read() as s:
-        q = select(blacklist.c.id).where(blacklist.c.party_type == str(party_type), blacklist.c.party_id == party_id, blacklist.c.removed_at.is_(None))
-        return (await s.execute(q)).first() is not None

@@ -20,7 +20,7 @@ import msgspec
 import nats
 from nats.js.client import JetStreamContext
 from opentelemetry.trace import SpanKind
-from sqlalchemy import MetaData, func, insert, select, update
+from sqlalchemy import MetaData, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts.envelope import Event, encode
@@ -100,11 +100,6 @@ class UnitOfWork:
                 correlation_id=self.correlation_id,
             )
         )
-
-
-async def pending_count(session: AsyncSession, metadata: MetaData) -> int:
-    outbox = metadata.tables["outbox"]
-    return (await session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))).scalar_one()
 
 
 async def connect_nats(url: str, name: str, **kw: Any) -> nats.NATS:
