@@ -62,6 +62,7 @@ SPEC = runtime.ServiceSpec(
     metadata=metadata,
     routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, CatalogueController, OrderController],
     subscriptions=subscriptions,
+    tasks=lambda: {"reindex-search": search.reindex_all},
     description="Units, instruments, price lists, users, affiliations and service orders.",
     dependencies=_dependencies,
 )

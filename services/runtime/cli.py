@@ -7,6 +7,7 @@
     xciss serve|worker|relay SERVICE   one process role (containers)
     xciss token --role ROLE       a development bearer token
     xciss dlq list | replay       inspect and replay dead letters
+    xciss task SERVICE NAME       an operator task, e.g. `registry reindex-search`
     xciss asyncapi [--check]      (re)generate contracts/asyncapi.yaml
     xciss makemigration SERVICE -m MESSAGE
 """
@@ -153,6 +154,27 @@ def cmd_makemigration(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_task(args: argparse.Namespace) -> int:
+    from services.runtime.service import create_database, load_spec
+
+    settings = _settings()
+    spec = load_spec(_services([args.service])[0])
+    tasks = spec.tasks()
+    if args.name not in tasks:
+        print(f"xciss: {args.service} has no task {args.name!r}; tasks: {', '.join(sorted(tasks)) or 'none'}", file=sys.stderr)
+        return 2
+
+    async def run() -> object:
+        db = create_database(spec, settings)
+        try:
+            return await tasks[args.name](db)
+        finally:
+            await db.dispose()
+
+    print(f"{args.service} {args.name}: {asyncio.run(run())}")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from services.runtime.up import up
 
@@ -187,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_)
         sp.add_argument("service", choices=SERVICES)
         sp.set_defaults(fn=lambda a, roles=roles: _run_roles(a.service, roles))
+    tk = sub.add_parser("task", help="run an operator task of a service (e.g. registry reindex-search)")
+    tk.add_argument("service", choices=SERVICES)
+    tk.add_argument("name")
+    tk.set_defaults(fn=cmd_task)
     t = sub.add_parser("token", help="issue a development bearer token")
     t.add_argument("--role", required=True)
     t.add_argument("--org", default=None, help="organisation id (unit, user, department code)")

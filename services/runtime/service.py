@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,8 @@ class ServiceSpec:
     description: str = ""
     #: tasks the worker runs on a timer (each must be safe with several workers)
     periodic: Callable[[Settings], list[Periodic]] = field(default=lambda _s: [])
+    #: operator tasks run by ``xciss task <service> <name>`` (e.g. rebuilding a read model)
+    tasks: Callable[[], dict[str, Callable[[ServiceDatabase], Awaitable[Any]]]] = field(default=lambda: {})
     dependencies: Callable[[Settings], dict[str, Provide]] = field(default=lambda _s: {})
 
 
