@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from contracts.envelope import Event
 from contracts.subjects import subject
@@ -34,4 +34,25 @@ class PaymentReceived(Event, frozen=True, kw_only=True):
     paid_in_full: bool
 
 
-EVENTS: tuple[type[Event], ...] = (SettlementCompleted, PaymentReceived)
+class PayoutSnapshot(Event, frozen=True, kw_only=True):
+    payout_id: str
+    #: ``award`` (ref = award id) or ``redemption`` (ref = redemption claim id)
+    kind: Literal["award", "redemption"]
+    ref: str
+    unit_id: str
+    year: int
+    amount_fen: int
+
+
+class PayoutOrdered(PayoutSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("payments", "payout", "ordered")
+    summary: ClassVar[str] = "A payout became due after its notice was final and was put on a payment order for finance (R14(4), R20)."
+    batch_id: str | None = None
+
+
+class PayoutPaid(PayoutSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("payments", "payout", "paid")
+    summary: ClassVar[str] = "Finance confirmed the payout was paid to the unit; the ledger moved it from payable to paid."
+
+
+EVENTS: tuple[type[Event], ...] = (SettlementCompleted, PaymentReceived, PayoutOrdered, PayoutPaid)

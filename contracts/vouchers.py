@@ -120,6 +120,35 @@ class VoucherRefused(VoucherSnapshot, frozen=True, kw_only=True):
     reason: str
 
 
+class RedemptionSnapshot(Event, frozen=True, kw_only=True):
+    claim_id: str
+    unit_id: str
+    year: int
+    voucher_ids: list[str]
+    #: the sum of the claimed vouchers' amounts
+    amount_fen: int
+    status: str
+
+
+class RedemptionClaimed(RedemptionSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "redemption", "claimed")
+    summary: ClassVar[str] = "A unit claimed the used vouchers it received, with bank receipts, invoices and results (R20)."
+
+
+class RedemptionReviewed(RedemptionSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "redemption", "reviewed")
+    summary: ClassVar[str] = "Experts checked a redemption claim; approved_fen is what goes on the notice (R20(3))."
+    approved: bool
+    approved_fen: int
+    reasons: list[str] = []
+
+
+class RedemptionSettled(RedemptionSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("vouchers", "redemption", "settled")
+    summary: ClassVar[str] = "A noticed claim was paid; its vouchers are redeemed and can never be claimed again (R20, R22)."
+    paid_fen: int
+
+
 EVENTS: tuple[type[Event], ...] = (
     ProgrammeOpened,
     ProgrammeBudgetChanged,
@@ -135,4 +164,7 @@ EVENTS: tuple[type[Event], ...] = (
     VoucherExpired,
     VoucherRevoked,
     VoucherRefused,
+    RedemptionClaimed,
+    RedemptionReviewed,
+    RedemptionSettled,
 )
