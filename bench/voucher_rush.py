@@ -79,7 +79,14 @@ from services.runtime.natsserver import EmbeddedNats, free_port  # noqa: E402
 from services.runtime.outbox import connect_nats  # noqa: E402
 from services.runtime.service import declare_streams  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
-from services.vouchers.db.models import accounts, order_view, programmes, unit_view, user_view, vouchers  # noqa: E402
+from services.vouchers.db.models import (  # noqa: E402
+    accounts,
+    order_view,
+    programmes,
+    unit_view,
+    user_view,
+    vouchers,
+)
 from services.vouchers.domain.applications import programme_year  # noqa: E402
 
 FEE_FEN = 1_000_000

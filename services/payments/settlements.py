@@ -22,7 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import payments as pe
 from contracts.commands import UseVoucher, UseVoucherReply
-from services.payments.db.models import application_view, ledger_entries, ledger_lines, order_view, payments, settlements, voucher_view
+from services.payments.db.models import (
+    application_view,
+    ledger_entries,
+    ledger_lines,
+    order_view,
+    payments,
+    settlements,
+    voucher_view,
+)
 from services.payments.domain import ledger
 from services.payments.readmodel import PENDING
 from services.runtime.clock import local_year

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from litestar import Litestar
 from litestar.di import Provide
 
@@ -12,33 +10,17 @@ from services.registry.api.imports import ImportController
 from services.registry.api.instruments import ComplianceController, InstrumentController
 from services.registry.api.orders import OrderController
 from services.registry.api.parties import UnitController, UserController
-from services.registry.api.search import CatalogueController
 from services.registry.api.prices import PriceController
+from services.registry.api.search import CatalogueController
 from services.registry.api.supervision import AffiliationController, BlacklistController
 from services.registry.db.models import metadata
 from services.registry.documents import store_of
 from services.registry.domain.listing import ListingPolicy
-from services.registry.domain.workdays import CalendarConfigError, WorkdayCalendar
 from services.runtime import service as runtime
 from services.runtime.consumers import Subscription, Worker
 from services.runtime.service_db import ServiceDatabase
-from services.runtime.settings import Settings, SettingsError
-
-
-def load_calendar(settings: Settings) -> WorkdayCalendar:
-    """The official working-day calendar: the library plus the years in
-    ``XCISS_CALENDAR_FILE``. A missing or malformed file is a SettingsError."""
-    path = settings.calendar_file
-    if path is None:
-        return WorkdayCalendar()
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SettingsError(f"XCISS_CALENDAR_FILE {path}: cannot read a JSON calendar: {exc}") from exc
-    try:
-        return WorkdayCalendar.from_config(config)
-    except CalendarConfigError as exc:
-        raise SettingsError(f"XCISS_CALENDAR_FILE {path}: {exc.message_en}") from exc
+from services.runtime.settings import Settings
+from services.runtime.workdays import load_calendar
 
 
 def _dependencies(settings: Settings) -> dict[str, Provide]:

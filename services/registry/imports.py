@@ -27,12 +27,17 @@ from sqlalchemy.exc import IntegrityError
 from contracts.envelope import new_event_id
 from services.registry import ledger
 from services.registry.db.models import import_jobs, instruments, units
-from services.registry.instruments import NewInstrument, approved_unit, assess, register_in
 from services.registry.domain.listing import ListingPolicy
-from services.registry.domain.workdays import WorkdayCalendar
+from services.registry.instruments import (
+    NewInstrument,
+    approved_unit,
+    assess,
+    register_in,
+)
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
+from services.runtime.workdays import WorkdayCalendar
 
 #: the largest file accepted (bytes); larger uploads are refused with 413 import.too_large
 MAX_BYTES = 5 * 1024 * 1024

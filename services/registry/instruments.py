@@ -18,14 +18,20 @@ from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry.db.models import instruments, units
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
-from services.registry.domain.listing import Funding, ListingPolicy, ListingStatus, listing_deadline, listing_status, must_list
+from services.registry.domain.listing import (
+    Funding,
+    ListingPolicy,
+    ListingStatus,
+    listing_deadline,
+    listing_status,
+    must_list,
+)
 from services.registry.domain.parties import UnitStatus
-from services.registry.domain.workdays import WorkdayCalendar
 from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
-
+from services.runtime.workdays import WorkdayCalendar
 
 IN_SERVICE = "in_service"
 MAINTENANCE = "maintenance"

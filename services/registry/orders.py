@@ -31,7 +31,15 @@ from sqlalchemy.engine import RowMapping
 from contracts import payments as pay
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.models import instruments, order_documents, order_items, orders, price_items, units, users
+from services.registry.db.models import (
+    instruments,
+    order_documents,
+    order_items,
+    orders,
+    price_items,
+    units,
+    users,
+)
 from services.registry.documents import DocumentStore
 from services.registry.domain.orders import (
     MAX_DOCUMENT_BYTES,

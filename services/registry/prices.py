@@ -14,7 +14,13 @@ from sqlalchemy.engine import RowMapping
 from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry.db.models import instruments, price_changes, price_items, units
-from services.registry.domain.prices import BillingUnit, PriceBasis, check_basis, check_price, reason_required
+from services.registry.domain.prices import (
+    BillingUnit,
+    PriceBasis,
+    check_basis,
+    check_price,
+    reason_required,
+)
 from services.registry.instruments import IN_SERVICE
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.outbox import Actor

@@ -32,7 +32,14 @@ from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import registry as ev
-from services.registry.db.models import instruments, price_items, search_docs, search_state, search_terms, units
+from services.registry.db.models import (
+    instruments,
+    price_items,
+    search_docs,
+    search_state,
+    search_terms,
+    units,
+)
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.search_terms import document_terms, query_terms
 from services.runtime.consumers import Subscription

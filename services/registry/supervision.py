@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry.db.models import affiliations, blacklist, units, users
-from services.registry.domain.parties import AffiliationKind, AffiliationSource, PartyType, affiliated, check_reason
+from services.registry.domain.parties import (
+    AffiliationKind,
+    AffiliationSource,
+    PartyType,
+    affiliated,
+    check_reason,
+)
 from services.registry.parties import revoke_acceptance_in
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.outbox import Actor

@@ -32,7 +32,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import Event, decode
-from contracts.subjects import deadletter_subject, durable_name, producer_of, stream_name
+from contracts.subjects import (
+    deadletter_subject,
+    durable_name,
+    producer_of,
+    stream_name,
+)
 from services.runtime import telemetry
 from services.runtime.errors import DomainError
 from services.runtime.outbox import SYSTEM, UnitOfWork, connect_nats

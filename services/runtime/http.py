@@ -29,7 +29,14 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.runtime import telemetry
-from services.runtime.auth import ANONYMOUS, PUBLIC, Principal, TokenError, TokenVerifier, access
+from services.runtime.auth import (
+    ANONYMOUS,
+    PUBLIC,
+    Principal,
+    TokenError,
+    TokenVerifier,
+    access,
+)
 from services.runtime.errors import DomainError
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase

@@ -15,7 +15,14 @@ from collections.abc import Iterator, Sequence
 
 import uvicorn
 
-from services.runtime.service import create_app, create_database, create_relay, create_worker, declare_streams, load_spec
+from services.runtime.service import (
+    create_app,
+    create_database,
+    create_relay,
+    create_worker,
+    declare_streams,
+    load_spec,
+)
 from services.runtime.settings import Settings
 from services.runtime.telemetry import configure_telemetry
 

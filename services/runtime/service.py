@@ -19,7 +19,13 @@ from litestar import Litestar
 from litestar.di import Provide
 from sqlalchemy import MetaData
 
-from services.runtime.consumers import CommandError, Periodic, Responder, Subscription, Worker
+from services.runtime.consumers import (
+    CommandError,
+    Periodic,
+    Responder,
+    Subscription,
+    Worker,
+)
 from services.runtime.http import build_app
 from services.runtime.outbox import OutboxRelay, connect_nats
 from services.runtime.service_db import ServiceDatabase

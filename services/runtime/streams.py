@@ -9,7 +9,12 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from contracts.subjects import DEADLETTER_PREFIX, DEADLETTER_STREAM, stream_name, stream_subjects
+from contracts.subjects import (
+    DEADLETTER_PREFIX,
+    DEADLETTER_STREAM,
+    stream_name,
+    stream_subjects,
+)
 from services.runtime.settings import Settings
 
 log = logging.getLogger("xciss.streams")

@@ -36,7 +36,9 @@ def configure_telemetry(service: str, env: Mapping[str, str] | None = None) -> N
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter_name == "otlp":
         try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+                OTLPSpanExporter,
+            )
         except ImportError:
             log.warning("OTEL_TRACES_EXPORTER=otlp but the otlp extra is not installed; tracing disabled")
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from litestar import Litestar
 
 from contracts import registry as ev
@@ -18,7 +17,6 @@ from services.vouchers.api.eligibility import EligibilityController
 from services.vouchers.api.programmes import AccountController, ProgrammeController
 from services.vouchers.api.vouchers import VoucherController
 from services.vouchers.db.models import metadata, vouchers
-
 
 
 async def on_order_cancelled(uow: UnitOfWork, e: ev.OrderCancelled) -> None:

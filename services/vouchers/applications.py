@@ -28,8 +28,28 @@ from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers import readmodel
-from services.vouchers.db.models import accounts, affiliation_view, applications, blacklist_view, order_view, programmes, unit_view, user_view, vouchers
-from services.vouchers.domain.applications import MESSAGES, ApplicationFacts, Check, Decision, appeal_open, decide, expires_at, overturned, programme_year
+from services.vouchers.db.models import (
+    accounts,
+    affiliation_view,
+    applications,
+    blacklist_view,
+    order_view,
+    programmes,
+    unit_view,
+    user_view,
+    vouchers,
+)
+from services.vouchers.domain.applications import (
+    MESSAGES,
+    ApplicationFacts,
+    Check,
+    Decision,
+    appeal_open,
+    decide,
+    expires_at,
+    overturned,
+    programme_year,
+)
 from services.vouchers.domain.policy import VoucherPolicy
 
 SUBMITTED = "submitted"

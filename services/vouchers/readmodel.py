@@ -12,7 +12,13 @@ from contracts import registry as ev
 from services.runtime.outbox import UnitOfWork
 from services.runtime.readmodel import upsert_versioned
 from services.runtime.service_db import ServiceDatabase
-from services.vouchers.db.models import affiliation_view, blacklist_view, order_view, unit_view, user_view
+from services.vouchers.db.models import (
+    affiliation_view,
+    blacklist_view,
+    order_view,
+    unit_view,
+    user_view,
+)
 from services.vouchers.domain.policy import UserFacts
 
 #: a unit that is not approved (suspended, disqualified...) accepts no vouchers

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import msgspec
-from litestar.di import NamedDependency
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.evaluation import readmodel

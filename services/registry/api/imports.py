@@ -10,12 +10,12 @@ from litestar.params import FromPath, Parameter
 from services.registry import imports, ledger
 from services.registry.api.instrument_schemas import ImportJob, ImportJobPage, RowError
 from services.registry.domain.listing import ListingPolicy
-from services.registry.domain.workdays import WorkdayCalendar
 from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
 from services.runtime.errors import DomainError, Forbidden
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
+from services.runtime.workdays import WorkdayCalendar
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
 #: multipart framing around the file, on top of imports.MAX_BYTES

@@ -10,15 +10,21 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import instruments
-from services.registry.api.instrument_schemas import Instrument, InstrumentChange, InstrumentPage, InstrumentRegistration, Retirement
+from services.registry.api.instrument_schemas import (
+    Instrument,
+    InstrumentChange,
+    InstrumentPage,
+    InstrumentRegistration,
+    Retirement,
+)
 from services.registry.api.schemas import AttentionItem, Compliance
 from services.registry.domain.listing import ListingPolicy
-from services.registry.domain.workdays import WorkdayCalendar
 from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
 from services.runtime.errors import DomainError, Forbidden, NotFound
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
+from services.runtime.workdays import WorkdayCalendar
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
 

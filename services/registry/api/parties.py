@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import parties
 from services.registry.api.schemas import (
@@ -20,7 +19,12 @@ from services.registry.api.schemas import (
     UserPage,
     UserRegistration,
 )
-from services.registry.domain.parties import AcceptanceEvidence, AcceptancePolicy, UnitAction, UnitStatus
+from services.registry.domain.parties import (
+    AcceptanceEvidence,
+    AcceptancePolicy,
+    UnitAction,
+    UnitStatus,
+)
 from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.errors import Forbidden, NotFound
 from services.runtime.http import actor_of, correlation_of

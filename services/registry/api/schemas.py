@@ -8,7 +8,16 @@ from typing import Annotated
 import msgspec
 
 from services.registry.domain.listing import Funding, ListingStatus
-from services.registry.domain.parties import AffiliationKind, AffiliationSource, PartyType, SpecialClass, UnitKind, UnitStatus, UserClass, UserKind
+from services.registry.domain.parties import (
+    AffiliationKind,
+    AffiliationSource,
+    PartyType,
+    SpecialClass,
+    UnitKind,
+    UnitStatus,
+    UserClass,
+    UserKind,
+)
 
 Name = Annotated[str, msgspec.Meta(min_length=2, max_length=200, description="full legal name")]
 CreditCode = Annotated[str, msgspec.Meta(min_length=18, max_length=40, description="统一社会信用代码, 18 characters")]

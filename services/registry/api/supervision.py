@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
@@ -19,8 +18,8 @@ from services.registry.api.schemas import (
     RequiredReason,
 )
 from services.registry.domain.parties import AffiliationSource
-from services.runtime.clock import POLICY_ZONE
 from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.clock import POLICY_ZONE
 from services.runtime.errors import Forbidden
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize

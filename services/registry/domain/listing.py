@@ -20,7 +20,7 @@ from enum import StrEnum
 
 import msgspec
 
-from services.registry.domain.workdays import WorkdayCalendar
+from services.runtime.workdays import WorkdayCalendar
 
 __all__ = [
     "Funding",
@@ -145,7 +145,7 @@ def listing_deadline(acceptance_date: date, calendar: WorkdayCalendar, policy: L
     The ``listing_deadline_workdays``-th working day after the acceptance date;
     the acceptance day itself is not counted (Civil Code art. 201). E.g.
     accepted Fri 2024-09-20 → Wed 2024-11-06. Raises
-    :class:`~services.registry.domain.workdays.UnknownCalendarYear` when the
+    :class:`~services.runtime.workdays.UnknownCalendarYear` when the
     period runs into a year without a known calendar.
     """
     _check_date(acceptance_date, "acceptance_date")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-
 import msgspec
-from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
 
-from services.runtime.clock import local_year
 from services.runtime.auth import Role, access, principal_of
+from services.runtime.clock import local_year
 from services.runtime.errors import Forbidden
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers import readmodel
 from services.vouchers.domain.policy import VoucherPolicy, eligibility
-
 
 
 class EligibilityView(msgspec.Struct):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from services.registry.app import create_app, load_calendar
+from services.registry.app import create_app
 from services.registry.domain.listing import ListingPolicy, listing_deadline
-from services.registry.domain.workdays import UnknownCalendarYear
 from services.runtime.settings import Settings, SettingsError
+from services.runtime.workdays import UnknownCalendarYear, load_calendar
 
 # an illustrative 2027: New Year's Day off, Spring Festival week off, one make-up Saturday
 CAL_2027 = {

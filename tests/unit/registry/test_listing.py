@@ -16,7 +16,7 @@ from services.registry.domain.listing import (
     listing_status,
     must_list,
 )
-from services.registry.domain.workdays import UnknownCalendarYear, WorkdayCalendar
+from services.runtime.workdays import UnknownCalendarYear, WorkdayCalendar
 
 POLICY = ListingPolicy()
 THRESHOLD = 20_000_000  # fen = 200,000 CNY

@@ -1,4 +1,4 @@
-"""Unit tests for services.registry.domain.workdays (M11(3), Civil Code art. 201)."""
+"""Unit tests for services.runtime.workdays (M11(3), Civil Code art. 201)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import chinese_calendar
 import pytest
 
-from services.registry.domain.workdays import (
+from services.runtime.workdays import (
     CalendarConfigError,
     UnknownCalendarYear,
     WorkdayCalendar,

@@ -1,4 +1,4 @@
-from services.vouchers.db.models import metadata
 from services.runtime.migrations import run_env
+from services.vouchers.db.models import metadata
 
 run_env(metadata)

@@ -23,6 +23,7 @@ guesses.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
@@ -33,6 +34,7 @@ import chinese_calendar
 import msgspec
 
 from services.runtime.errors import DomainError
+from services.runtime.settings import Settings, SettingsError
 
 __all__ = [
     "CalendarConfigError",
@@ -329,3 +331,19 @@ class WorkdayCalendar:
 
     def __repr__(self) -> str:
         return f"WorkdayCalendar(configured_years={sorted(self._years)})"
+
+
+def load_calendar(settings: Settings) -> WorkdayCalendar:
+    """The official working-day calendar: the library plus the years in
+    ``XCISS_CALENDAR_FILE``. A missing or malformed file is a SettingsError."""
+    path = settings.calendar_file
+    if path is None:
+        return WorkdayCalendar()
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SettingsError(f"XCISS_CALENDAR_FILE {path}: cannot read a JSON calendar: {exc}") from exc
+    try:
+        return WorkdayCalendar.from_config(config)
+    except CalendarConfigError as exc:
+        raise SettingsError(f"XCISS_CALENDAR_FILE {path}: {exc.message_en}") from exc
