@@ -13,6 +13,8 @@ from pathlib import Path
 
 import msgspec
 
+from services.runtime.crypto import FieldCipher
+
 SERVICES: tuple[str, ...] = ("registry", "vouchers", "evaluation", "payments")
 
 DEFAULT_PORTS: dict[str, int] = {"registry": 8101, "vouchers": 8102, "evaluation": 8103, "payments": 8104}
@@ -33,6 +35,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mode: str = "dev"
     jwt_secret: str = ""
     pii_secret: str = ""
+    #: AES-256-GCM keys for personal and financial fields: ``kid=base64key,...``
+    field_keys: str = ""
     jwt_issuer: str = "xciss"
     jwt_audience: str = "xciss"
     #: Production: verify tokens with an external OpenID Connect issuer's keys.
@@ -86,6 +90,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Key for digests of personal identifiers (``XCISS_PII_KEY``)."""
         return self._secret(self.pii_secret, "XCISS_PII_KEY", "dev-pii.key")
 
+    def field_cipher(self) -> FieldCipher:
+        """The cipher for fields encrypted at rest (``XCISS_FIELD_KEYS``;
+        dev mode derives one key from a random secret under the data directory)."""
+        if self.field_keys:
+            return FieldCipher.from_config(self.field_keys)
+        return FieldCipher.derived(self._secret("", "XCISS_FIELD_KEYS", "dev-field.key"))
+
     def _secret(self, value: str, variable: str, dev_file: str) -> str:
         if value:
             return value
@@ -118,6 +129,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             mode=mode,
             jwt_secret=get("XCISS_JWT_SECRET", ""),
             pii_secret=get("XCISS_PII_KEY", ""),
+            field_keys=get("XCISS_FIELD_KEYS", ""),
             jwt_issuer=get("XCISS_JWT_ISSUER", "xciss"),
             jwt_audience=get("XCISS_JWT_AUDIENCE", "xciss"),
             oidc_jwks_url=get("XCISS_OIDC_JWKS_URL") or None,
