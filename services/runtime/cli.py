@@ -4,6 +4,7 @@
     xciss migrate [SERVICE ...]   run alembic migrations
     xciss streams                 declare every stream (a Kubernetes Job runs this)
     xciss run SERVICE             api + worker + relay of one service in one process
+    xciss gateway                 the gateway in front of the services (port 8100)
     xciss serve|worker|relay SERVICE   one process role (containers)
     xciss token --role ROLE       a development bearer token
     xciss dlq list | replay       inspect and replay dead letters
@@ -89,6 +90,24 @@ async def _watch_parent(pid: int, stop: asyncio.Event) -> None:
             stop.set()
             return
         await asyncio.sleep(0.5)
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    """The gateway in front of the services (``services/gateway``)."""
+    import importlib
+
+    run_gateway = importlib.import_module("services.gateway.server").run_gateway
+    settings = _settings()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        parent = os.environ.get("XCISS_PARENT_PID")
+        if parent:
+            asyncio.create_task(_watch_parent(int(parent), stop))
+        await run_gateway(settings, stop)
+
+    asyncio.run(main())
+    return 0
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -209,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_)
         sp.add_argument("service", choices=SERVICES)
         sp.set_defaults(fn=lambda a, roles=roles: _run_roles(a.service, roles))
+    gw = sub.add_parser("gateway", help="the gateway: one origin for web clients (port 8100)")
+    gw.set_defaults(fn=cmd_gateway)
     tk = sub.add_parser("task", help="run an operator task of a service (e.g. registry reindex-search)")
     tk.add_argument("service", choices=SERVICES)
     tk.add_argument("name")

@@ -87,6 +87,13 @@ def _http_error(_: Request, exc: HTTPException) -> Response:
         return problem(405, "request.method_not_allowed", "不支持该请求方法", "method not allowed")
     if status == 413:
         return problem(413, "request.too_large", "请求内容过大", "request body too large")
+    if status == 429:
+        resp = problem(429, "request.rate_limited", "请求过于频繁，请稍后再试", "too many requests; slow down and retry later")
+        limits = dict(exc.headers or {})  # RateLimit-* from the limiter
+        if "RateLimit-Reset" in limits:
+            limits["Retry-After"] = str(limits["RateLimit-Reset"])
+        resp.headers.update(limits)
+        return resp
     if status < 500:
         return problem(status, "request.rejected", "请求被拒绝", str(exc.detail))
     log.error("HTTP %s: %s", status, exc.detail)

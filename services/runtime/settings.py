@@ -18,6 +18,7 @@ from services.runtime.crypto import FieldCipher
 SERVICES: tuple[str, ...] = ("registry", "vouchers", "evaluation", "payments")
 
 DEFAULT_PORTS: dict[str, int] = {"registry": 8101, "vouchers": 8102, "evaluation": 8103, "payments": 8104}
+GATEWAY_PORT = 8100
 
 
 class SettingsError(ValueError):
@@ -69,6 +70,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_secret_key: str | None = None
     s3_region: str = "us-east-1"
     s3_secure: bool = True
+    # gateway
+    gateway_port: int = GATEWAY_PORT
+    #: where the gateway reaches each service (XCISS_<SVC>_URL); default: this host's port
+    upstream_urls: dict[str, str] = {}
+    gateway_max_body_bytes: int = 20_000_000
+    gateway_rate_limit_per_minute: int = 600
+    gateway_timeout_s: float = 30.0
 
     def database_url(self, service: str) -> str:
         if service in self.database_urls:
@@ -77,6 +85,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def port(self, service: str) -> int:
         return self.http_ports.get(service, DEFAULT_PORTS.get(service, 8100))
+
+    def upstream_url(self, service: str) -> str:
+        return self.upstream_urls.get(service) or f"http://127.0.0.1:{self.port(service)}"
 
     def signing_key(self) -> str:
         """The HS256 key for locally issued tokens.
@@ -153,6 +164,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             s3_secret_key=get("XCISS_S3_SECRET_KEY") or None,
             s3_region=get("XCISS_S3_REGION") or "us-east-1",
             s3_secure=_bool(env, "XCISS_S3_SECURE", True),
+            gateway_port=_int(env, "XCISS_GATEWAY_PORT", GATEWAY_PORT),
+            upstream_urls={s: get(f"XCISS_{s.upper()}_URL", "") for s in SERVICES if get(f"XCISS_{s.upper()}_URL")},
+            gateway_max_body_bytes=_int(env, "XCISS_GATEWAY_MAX_BODY_BYTES", 20_000_000),
+            gateway_rate_limit_per_minute=_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
+            gateway_timeout_s=_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
         )
 
 

@@ -2,7 +2,8 @@
 
 Starts an embedded nats-server (unless ``XCISS_NATS_URL`` names one),
 migrates, declares the streams, runs each service (api + worker + relay) as
-its own process, waits until every ``/ready`` answers, prints the URLs, and on
+its own process and the gateway in front of them, waits until every
+``/ready`` answers, prints the URLs, and on
 Ctrl-C stops everything it started.
 """
 
@@ -54,6 +55,7 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 6
         env = {**os.environ, "XCISS_NATS_URL": settings.nats_url or "", "XCISS_PARENT_PID": str(os.getpid()), "XCISS_DATA_DIR": str(settings.data_dir)}
         for s in SERVICES:
             children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", s], env=env))
+        children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "gateway"], env=env))
         if not _wait_ready(settings, ready_timeout_s, lambda: stopping or any(c.poll() is not None for c in children)):
             if stopping:  # Ctrl-C while starting
                 return 0
@@ -61,6 +63,7 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 6
             return 1
         elapsed = time.monotonic() - t0
         print(f"\nxciss is up in {elapsed:.1f}s (data under {settings.data_dir})")
+        print(f"  gateway         http://{settings.http_host}:{settings.gateway_port}   (API /api/<service>/..., OpenAPI /api/openapi.json)")
         print(f"  NATS JetStream  {settings.nats_url}")
         for s in SERVICES:
             base = f"http://{settings.http_host}:{settings.port(s)}"
@@ -94,14 +97,16 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 6
 
 def _wait_ready(settings: Settings, timeout_s: float, abort: object) -> bool:
     deadline = time.monotonic() + timeout_s
-    pending = set(SERVICES)
+    urls = {s: f"http://{settings.http_host}:{settings.port(s)}/ready" for s in SERVICES}
+    urls["gateway"] = f"http://{settings.http_host}:{settings.gateway_port}/ready"
+    pending = set(urls)
     with httpx.Client(timeout=1.0) as client:
         while pending and time.monotonic() < deadline:
             if abort():  # type: ignore[operator]
                 return False
             for s in list(pending):
                 try:
-                    if client.get(f"http://{settings.http_host}:{settings.port(s)}/ready").status_code == 200:
+                    if client.get(urls[s]).status_code == 200:
                         pending.discard(s)
                 except httpx.HTTPError:
                     pass

@@ -135,11 +135,12 @@ class Output:
         self._thread.join(timeout_s)
 
 
-def _env(data_dir: Path, ports: dict[str, int], nats_port: int) -> dict[str, str]:
+def _env(data_dir: Path, ports: dict[str, int], nats_port: int, gateway_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
     env.update(
         XCISS_DATA_DIR=str(data_dir),
         XCISS_NATS_PORT=str(nats_port),
+        XCISS_GATEWAY_PORT=str(gateway_port),
         XCISS_LOG_LEVEL="WARNING",
         **{f"XCISS_{s.upper()}_PORT": str(p) for s, p in ports.items()},
     )
@@ -215,10 +216,11 @@ def _xciss_up(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], Ou
 
 
 def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
-    nats_port, *http_ports = _distinct_free_ports(1 + len(SERVICES))
+    nats_port, gateway_port, *http_ports = _distinct_free_ports(2 + len(SERVICES))
     ports = dict(zip(SERVICES, http_ports, strict=True))
-    env = _env(tmp_path / "data", ports, nats_port)
+    env = _env(tmp_path / "data", ports, nats_port, gateway_port)
     base = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
+    gateway = f"http://127.0.0.1:{gateway_port}"
 
     t0 = time.monotonic()
     with _xciss_up(env) as (proc, out, seen):
@@ -235,7 +237,10 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
         seen.update(tree)
         services_pid = {s: pid for pid in tree for s in SERVICES if _cmdline(pid).endswith(f"services.runtime.cli run {s}")}
         nats_pids = [pid for pid in tree if "nats-server" in _cmdline(pid)]
+        gateway_pids = [pid for pid in tree if _cmdline(pid).endswith("services.runtime.cli gateway")]
         assert sorted(services_pid) == sorted(SERVICES), {pid: _cmdline(pid) for pid in tree}
+        assert len(gateway_pids) == 1, {pid: _cmdline(pid) for pid in tree}
+        assert re.search(rf"gateway\s+{re.escape(gateway)}", out.text), out.text
         assert len(nats_pids) == 1, {pid: _cmdline(pid) for pid in tree}
 
         # 2. every service answers /ready and serves its OpenAPI document
@@ -248,9 +253,15 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
                 assert r.status_code == 200, (s, r.text[:500])
                 assert r.json()["openapi"].startswith("3."), s
 
+            r = client.get(f"{gateway}/ready")
+            assert r.status_code == 200 and r.json()["status"] == "ready", r.text
+            r = client.get(f"{gateway}/api/openapi.json")
+            assert r.status_code == 200 and any(p.startswith("/api/vouchers/") for p in r.json()["paths"]), r.text[:300]
+
             # idle footprint, once ready
             rss = {s: _rss_kib(pid) for s, pid in services_pid.items()}
             rss["nats-server"] = _rss_kib(nats_pids[0])
+            rss["gateway"] = _rss_kib(gateway_pids[0])
 
             # 3. the streams exist on the embedded server
             streams = asyncio.run(_stream_names(nats_url))
@@ -260,14 +271,15 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
             # 4. one flow through the bus: register → verify → eligible in vouchers
             user = {"Authorization": f"Bearer {_token(env, 'user')}"}
             center = {"Authorization": f"Bearer {_token(env, 'center')}"}
+            # (through the gateway, as a web client would)
             r = client.post(
-                f"{base['registry']}/v1/users/",
+                f"{gateway}/api/registry/v1/users/",
                 headers=user,
                 json={"name": "许昌智造科技有限公司", "kind": "enterprise", "classes": ["high_tech"], "credit_code": credit_code()},
             )
             assert r.status_code == 201, r.text
             user_id = r.json()["user_id"]
-            r = client.post(f"{base['registry']}/v1/users/{user_id}/verify", headers=center, json={})
+            r = client.post(f"{gateway}/api/registry/v1/users/{user_id}/verify", headers=center, json={})
             assert r.status_code == 200, r.text
 
             def eligible() -> dict[str, Any] | None:
@@ -295,7 +307,7 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
         # the group may take a moment to be reaped by init if anything was orphaned
         left = _eventually_empty(lambda: [pid for pid, started in tree.items() if _alive(pid, started)], 5.0)
         assert not left, {pid: _cmdline(pid) for pid in left}
-        busy = [p for p in (nats_port, *http_ports) if _port_accepts(p)]
+        busy = [p for p in (nats_port, gateway_port, *http_ports) if _port_accepts(p)]
         assert not busy, f"ports still accepting connections: {busy}"
 
     figures = " ".join(f"{name}={kib / 1024:.0f}MiB" for name, kib in rss.items())

@@ -1,0 +1,1 @@
+"""The gateway: one origin for web clients in front of the four services."""

@@ -1,0 +1,159 @@
+"""The gateway app: ``/api/<service>/...`` to the services, one combined
+OpenAPI document, authentication at the door, body-size and rate limits.
+
+It holds no data and publishes no events. Every service still checks the
+token and the caller's rights itself: the gateway is a door, not the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from litestar import Litestar, Request, Response, get, route
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath
+from litestar.stores.memory import MemoryStore
+
+from services.gateway.openapi import combine
+from services.gateway.proxy import forward_headers, response_headers
+from services.runtime import telemetry
+from services.runtime.auth import PUBLIC, Principal, TokenVerifier, access
+from services.runtime.errors import DomainError
+from services.runtime.http import EXCEPTION_HANDLERS, auth_and_trace_middleware, correlation_of
+from services.runtime.settings import SERVICES, Settings
+
+log = logging.getLogger("xciss.gateway")
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+class UnknownService(DomainError):
+    status = 404
+
+    def __init__(self, service: str):
+        super().__init__(
+            "gateway.unknown_service",
+            f"没有名为 {service} 的服务",
+            f"there is no service named {service!r}; services: {', '.join(SERVICES)}",
+            service=service,
+        )
+
+
+class UpstreamUnavailable(DomainError):
+    status = 503
+
+    def __init__(self, service: str):
+        super().__init__(
+            "gateway.upstream_unavailable",
+            f"{service} 服务暂时不可用，请稍后重试",
+            f"the {service} service is not reachable; try again later",
+            service=service,
+        )
+
+
+def upstream_urls(settings: Settings) -> dict[str, str]:
+    return {s: settings.upstream_url(s) for s in SERVICES}
+
+
+def _client_id(request: Request[Any, Any, Any]) -> str:
+    """Rate-limit key: the signed-in subject, else the client address."""
+    user = request.scope.get("user")
+    if isinstance(user, Principal) and user.authenticated:
+        return f"sub:{user.subject}"
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded:  # behind the ingress the first address is the client's
+        return f"ip:{forwarded.split(',')[0].strip()}"
+    client = request.client
+    return f"ip:{client.host if client else 'unknown'}"
+
+
+def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, upstreams: dict[str, str] | None = None) -> Litestar:
+    urls = upstreams or upstream_urls(settings)
+    state: dict[str, Any] = {}
+
+    async def _start() -> None:
+        state["client"] = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(settings.gateway_timeout_s), follow_redirects=False)
+
+    async def _stop() -> None:
+        await state["client"].aclose()
+
+    @route("/api/{service:str}/{path:path}", http_method=METHODS, operation_id="gateway_forward", include_in_schema=False, **access(PUBLIC))
+    async def forward(request: Request[Any, Any, Any], service: FromPath[str], path: FromPath[str]) -> Response[bytes]:
+        base = urls.get(service)
+        if base is None:
+            raise UnknownService(service)
+        headers = forward_headers(
+            dict(request.headers),
+            client_ip=request.client.host if request.client else None,
+            proto=request.url.scheme,
+            host=request.headers.get("host"),
+        )
+        headers.update(telemetry.current_carrier())  # the gateway's span is the parent
+        if (correlation := correlation_of(request)) is not None:
+            headers["x-correlation-id"] = correlation
+        body = await request.body()
+        # the path and query exactly as the client sent them (trailing slash,
+        # order and encoding of parameters included)
+        raw_path = request.scope.get("raw_path", request.scope["path"].encode()).decode("latin-1")
+        rest = raw_path[len(f"/api/{service}") :] or "/"
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        url = f"{base.rstrip('/')}{rest}" + (f"?{query}" if query else "")
+        try:
+            upstream = await state["client"].request(request.method, url, content=body, headers=headers)
+        except httpx.TransportError as exc:
+            log.warning("gateway: %s %s -> %s: %s", request.method, path, service, type(exc).__name__)
+            raise UpstreamUnavailable(service) from exc
+        return Response(content=upstream.content, status_code=upstream.status_code, headers=dict(response_headers(upstream.headers)))
+
+    @get("/api/openapi.json", operation_id="gateway_openapi", **access(PUBLIC))
+    async def openapi() -> dict[str, Any]:
+        """The services' OpenAPI documents combined under /api/<service>."""
+        documents: dict[str, dict[str, Any]] = {}
+        for service, base in urls.items():
+            try:
+                r = await state["client"].get(f"{base.rstrip('/')}/schema/openapi.json")
+                r.raise_for_status()
+            except httpx.HTTPError as exc:
+                raise UpstreamUnavailable(service) from exc
+            documents[service] = r.json()
+        return combine(documents)
+
+    @get("/health", operation_id="gateway_health", **access(PUBLIC))
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @get("/ready", operation_id="gateway_ready", **access(PUBLIC))
+    async def ready() -> Response[dict[str, Any]]:
+        """Ready when every service answers its own /ready."""
+        checks: dict[str, str] = {}
+        for service, base in urls.items():
+            try:
+                r = await state["client"].get(f"{base.rstrip('/')}/ready")
+                checks[service] = "ok" if r.status_code == 200 else f"status {r.status_code}"
+            except httpx.HTTPError as exc:
+                checks[service] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return Response({"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
+
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.gateway_rate_limit_per_minute),
+        identifier_for_request=_client_id,
+        exclude=["/health", "/ready"],
+        store="rate_limit",
+    )
+    return Litestar(
+        route_handlers=[forward, openapi, health, ready],
+        # authentication first, so a bad token is refused before it costs a
+        # request of the caller's allowance; then the limit
+        middleware=[auth_and_trace_middleware(TokenVerifier(settings), "gateway"), rate_limit.middleware],
+        stores={"rate_limit": MemoryStore()},
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[_start],
+        on_shutdown=[_stop],
+        request_max_body_size=settings.gateway_max_body_bytes,
+        openapi_config=OpenAPIConfig(title="xciss gateway", version="1.0.0", path="/schema"),
+        debug=False,
+    )
