@@ -82,3 +82,13 @@ def make_settings(
         return Settings(**base)  # type: ignore[arg-type]
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    """The access matrix (tests/security) is part of the test output."""
+    import sys
+
+    module = sys.modules.get("tests.security.test_access_matrix")
+    for table in getattr(module, "TABLES", []):
+        terminalreporter.write_sep("=", "access matrix")
+        terminalreporter.write_line(table)

@@ -46,7 +46,10 @@ async def use_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | N
         row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().first()
         if row is None:
             raise NotFound("voucher", "创新券", voucher_id)
-        if (unit_id is not None and row["unit_id"] != unit_id) or row["order_id"] != order_id:
+        if unit_id is not None and row["unit_id"] != unit_id:
+            # another unit learns nothing about the voucher, not even that it exists
+            raise NotFound("voucher", "创新券", voucher_id)
+        if row["order_id"] != order_id:
             raise _not_bound()
         done = await s.execute(
             update(vouchers)

@@ -72,8 +72,8 @@ async def test_submit_approve_issue_use(make_settings) -> None:
         assert (await call(p, "GET", "/v1/vouchers/", Role.UNIT, org=unit, status=200)).json()["total"] == 1
         assert (await call(p, "GET", "/v1/vouchers/", Role.USER, org=uid(), status=200)).json()["total"] == 0
 
-        r = await call(p, "POST", f"/v1/vouchers/{vid}/use", Role.UNIT, org=other_unit, json={"order_id": order}, status=409)
-        assert r.json()["code"] == "voucher.not_bound"
+        r = await call(p, "POST", f"/v1/vouchers/{vid}/use", Role.UNIT, org=other_unit, json={"order_id": order}, status=404)
+        assert r.json()["code"] == "voucher.not_found"  # another unit learns nothing of it
         r = await call(p, "POST", f"/v1/vouchers/{vid}/use", Role.UNIT, org=unit, json={"order_id": other_order}, status=409)
         assert r.json()["code"] == "voucher.not_bound"
         await call(p, "POST", f"/v1/vouchers/{vid}/use", Role.USER, org=user, json={"order_id": order}, status=403)

@@ -10,7 +10,8 @@ from litestar.params import FromPath, Parameter
 from services.registry import imports, ledger
 from services.registry.api.instrument_schemas import ImportJob, ImportJobPage, RowError
 from services.registry.domain.listing import ListingPolicy
-from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
+from services.registry.scope import may_see_unit
+from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.errors import DomainError, Forbidden
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
@@ -26,8 +27,6 @@ def _job(body: dict) -> ImportJob:  # type: ignore[type-arg]
     return ImportJob(**{**body, "errors": [RowError(**e) for e in body["errors"]]})
 
 
-def _may_read(p: Principal, unit_id: str) -> bool:
-    return p.role in STAFF or (p.role is Role.UNIT and p.org == unit_id)
 
 
 async def _upload(request: Request) -> tuple[str, bytes]:
@@ -124,7 +123,7 @@ class ImportController(Controller):
         page_size: PageSize = 20,
     ) -> ImportJobPage:
         """The unit's imports, newest first (a running one is ``validating``); the unit itself and staff."""
-        if not _may_read(principal_of(request), unit_id):
+        if not await may_see_unit(db, principal_of(request), unit_id):
             raise Forbidden()
         items, total = await imports.list_jobs(db, unit_id, page=page, page_size=page_size)
         return ImportJobPage(items=[_job(j) for j in items], total=total, page=page, page_size=page_size)
@@ -134,6 +133,6 @@ class ImportController(Controller):
         """One import: status, total_rows, processed_rows (poll while ``validating``),
         counts and errors. The importing unit and staff."""
         job = await imports.get_job(db, job_id)
-        if not _may_read(principal_of(request), job["unit_id"]):
+        if not await may_see_unit(db, principal_of(request), job["unit_id"]):
             raise imports.not_found(job_id)
         return _job(job)

@@ -19,6 +19,7 @@ from services.registry.api.instrument_schemas import (
 )
 from services.registry.api.schemas import AttentionItem, Compliance
 from services.registry.domain.listing import ListingPolicy
+from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
 from services.runtime.errors import DomainError, Forbidden, NotFound
 from services.runtime.http import actor_of, correlation_of
@@ -153,10 +154,14 @@ class InstrumentController(Controller):
         page_size: PageSize = 20,
         unit_id: str | None = Parameter(default=None, description="only this unit's instruments"),
     ) -> InstrumentPage:
-        """Instruments. The public sees listed, in-service ones; a unit also sees all of its own."""
+        """Instruments. The public sees listed, in-service ones; a unit also sees all
+        of its own, a department all of a unit under it (``unit_id``), the center
+        and bureau all."""
         p = principal_of(request)
-        staff = p.role in STAFF
+        staff = p.role in CITY_STAFF
         own = p.org if p.role is Role.UNIT else None
+        if p.role is Role.DEPARTMENT and unit_id is not None and await may_see_unit(db, p, unit_id):
+            own = unit_id  # a department sees all of the instruments of a unit under it
         items, total = await instruments.list_instruments(db, unit_id=unit_id, public_only=not staff, own_unit=own, page=page, page_size=page_size)
         return InstrumentPage(items=[Instrument(**i) for i in items], total=total, page=page, page_size=page_size)
 
@@ -166,7 +171,7 @@ class InstrumentController(Controller):
         snap = await instruments.get_instrument(db, instrument_id)
         p = principal_of(request)
         public = snap["listed_on"] is not None and snap["status"] == instruments.IN_SERVICE
-        if not public and p.role not in STAFF and not _owns(p, snap["unit_id"]):
+        if not public and not await may_see_unit(db, p, snap["unit_id"]):
             raise NotFound("instrument", "仪器", instrument_id)
         return Instrument(**snap)
 
@@ -175,7 +180,7 @@ class ComplianceController(Controller):
     path = "/v1/compliance"
     tags = ["instruments"]
 
-    @get("/", operation_id="getCityCompliance", **access(*STAFF))
+    @get("/", operation_id="getCityCompliance", **access(*CITY_STAFF))
     async def city(
         self,
         request: Request,
@@ -198,9 +203,9 @@ class ComplianceController(Controller):
         unit_id: FromPath[str],
         as_of: date | None = Parameter(default=None, description="staff only: the day to evaluate (default: today, Asia/Shanghai)"),
     ) -> Compliance:
-        """One unit's listing compliance; the unit itself and staff."""
+        """One unit's listing compliance; the unit itself, its department, the center and bureau."""
         p = principal_of(request)
-        if p.role not in STAFF and not _owns(p, unit_id):
+        if not await may_see_unit(db, p, unit_id):
             raise Forbidden()
         day = _as_of(p, as_of)
         return _compliance(await instruments.compliance(db, calendar=calendar, policy=listing_policy, unit_id=unit_id, as_of=day))

@@ -25,6 +25,7 @@ from services.registry.domain.parties import (
     UnitAction,
     UnitStatus,
 )
+from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.errors import Forbidden, NotFound
 from services.runtime.http import actor_of, correlation_of
@@ -133,7 +134,7 @@ class UnitController(Controller):
         status: UnitStatus | None = Parameter(default=None, description="staff only; the public sees approved units"),
     ) -> UnitPage:
         """Units on the platform. The public sees approved units only."""
-        if principal_of(request).role not in STAFF:
+        if principal_of(request).role not in CITY_STAFF:
             status = UnitStatus.APPROVED
         items, total = await parties.list_units(db, status=str(status) if status else None, page=page, page_size=page_size)
         return UnitPage(items=[Unit(**i) for i in items], total=total, page=page, page_size=page_size)
@@ -143,7 +144,7 @@ class UnitController(Controller):
         """One unit. Applications not yet approved are visible to staff and the unit itself."""
         snap = await parties.get_unit(db, unit_id)
         p = principal_of(request)
-        if snap["status"] != UnitStatus.APPROVED and p.role not in STAFF and not (p.role is Role.UNIT and p.org == unit_id):
+        if snap["status"] != UnitStatus.APPROVED and not await may_see_unit(db, p, unit_id):
             raise NotFound("unit", "单位", unit_id)
         return Unit(**snap)
 

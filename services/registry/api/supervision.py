@@ -18,6 +18,7 @@ from services.registry.api.schemas import (
     RequiredReason,
 )
 from services.registry.domain.parties import AffiliationSource
+from services.registry.scope import may_see_unit
 from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.clock import POLICY_ZONE
 from services.runtime.errors import Forbidden
@@ -69,7 +70,8 @@ class AffiliationController(Controller):
         unit_id: str | None = Parameter(default=None, description="a unit sees only its own ties"),
         include_removed: bool = Parameter(default=False, description="also removed ties"),
     ) -> AffiliationPage:
-        """Ties between users and units: staff see all, a user or a unit its own."""
+        """Ties between users and units: the center and bureau see all, a
+        department those of a unit under it, a user or a unit its own."""
         p = principal_of(request)
         if p.role is Role.USER:
             if user_id is not None and user_id != p.org:
@@ -79,6 +81,8 @@ class AffiliationController(Controller):
             if unit_id is not None and unit_id != p.org:
                 raise Forbidden()
             unit_id = p.org or ""
+        elif p.role is Role.DEPARTMENT and (unit_id is None or not await may_see_unit(db, p, unit_id)):
+            raise Forbidden("主管部门只能查看所属单位的关联关系，请指定所属单位", "a department sees the ties of a unit under it only; pass that unit_id")
         items, total = await supervision.list_affiliations(db, user_id=user_id, unit_id=unit_id, include_removed=include_removed, page=page, page_size=page_size)
         return AffiliationPage(items=[Affiliation(**i) for i in items], total=total, page=page, page_size=page_size)
 

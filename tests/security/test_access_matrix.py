@@ -1,0 +1,187 @@
+"""Every endpoint × every role × another organisation's object (issue 5).
+
+Organisation A gets a full set of objects (unit, listed and unlisted
+instruments, price item, user, a settled order with its contract, a voucher
+application and voucher, a settlement, an affiliation); every role then calls
+every operation on them acting for organisation B. The table is printed at the
+end of the test run (``pytest_terminal_summary``) and written to
+``.xciss/test-artifacts/access-matrix-<backend>.md``; any ``LEAK`` or ``500``
+fails the suite.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from services.runtime.auth import PUBLIC, Role
+from services.runtime.settings import SERVICES
+from tests.security import matrix
+from tests.security.matrix import INTRUDERS, STAFF, WRITE
+from tests.support.codes import credit_code
+from tests.support.platform import Platform, eventually, running
+from tests.support.registry import PDF, PROOF, RESULT, World, approved_unit, contract, priced_instrument, verified_user
+from tests.support.vouchers import YEAR
+
+TABLES: list[str] = []  # read by tests/conftest.py's terminal summary
+
+
+async def ok(r: Any, status: int = 200) -> Any:
+    assert r.status_code == status, (r.request.method, r.request.url, r.status_code, r.text)
+    return r.json()
+
+
+def _public_operation_ids(p: Platform, service: str) -> set[str]:
+    app = p[service]._lifespan.app  # type: ignore[union-attr]
+    ids = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if PUBLIC in (handler.opt.get("access") or ()):
+                ids.add(handler.operation_id if isinstance(handler.operation_id, str) else "")
+    return ids
+
+
+async def _world_a(p: Platform) -> dict[str, str]:
+    """Organisation A's objects, through the APIs as A's people would."""
+    unit = await approved_unit(p, name="许昌学院A")
+    acceptance = {"full_time_staff": 3, "service_content": "成分分析", "service_norms": "国标", "fees_published": True, "no_bad_credit": True}
+    await ok(await p.call("registry", "POST", f"/v1/units/{unit}/voucher-acceptance", role=Role.CENTER, json=acceptance))
+    iid, pid = await priced_instrument(p, unit, price_fen=500_000)
+    draft, _ = await priced_instrument(p, unit, listed=False)
+    user = await verified_user(p, name="许昌甲企业")
+    w = World(p, unit, user, iid, pid)
+    await ok(await p.call("vouchers", "POST", "/v1/programmes/", role=Role.BUREAU, json={"year": YEAR, "budget_fen": 100_000_000}), 201)
+    oid = (await ok(await w.as_user("POST", "/v1/orders/", json={"purpose": "research", "items": [{"price_item_id": pid, "quantity": 2}]}), 201))["order_id"]
+    await ok(await w.as_unit("POST", f"/v1/orders/{oid}/quote", json={"amount_fen": 1_000_000}))
+    c = await ok(await w.upload(oid, "contract", PDF), 201)
+    d = await ok(await w.upload(oid, "rd_proof", PROOF, by="unit", filename="proof.png"), 201)
+    await ok(await w.as_user("PUT", f"/v1/orders/{oid}/contract", json=contract(c["document_id"], d["document_id"], testing_fee_fen=1_000_000)))
+    await ok(await w.as_user("POST", f"/v1/orders/{oid}/sign"))
+    await ok(await w.as_unit("POST", f"/v1/orders/{oid}/sign"))
+
+    async def account() -> bool:
+        return (await p.call("vouchers", "POST", f"/v1/accounts/{YEAR}", role=Role.USER, org=user)).status_code == 201
+
+    await eventually(account)
+
+    async def applied() -> Any:
+        r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": oid})
+        return r.json() if r.status_code == 201 else None
+
+    application = (await eventually(applied))["application_id"]
+    await ok(await p.call("vouchers", "POST", f"/v1/applications/{application}/approve", role=Role.CENTER, json={}))
+    await ok(await w.as_unit("POST", f"/v1/orders/{oid}/start"))
+    res = await ok(await w.upload(oid, "result", RESULT, by="unit", filename="report.pdf"), 201)
+    await ok(await w.as_unit("POST", f"/v1/orders/{oid}/results", json={"document_id": res["document_id"], "service_hours": 6}))
+
+    async def settled() -> Any:
+        r = await p.call("payments", "POST", "/v1/settlements", role=Role.USER, org=user, json={"order_id": oid})
+        return r.json() if r.status_code in (200, 201) else None
+
+    settlement = (await eventually(settled))["settlement_id"]
+    voucher = (await ok(await p.call("vouchers", "GET", "/v1/vouchers/", role=Role.USER, org=user)))["items"][0]["voucher_id"]
+    other_unit = await approved_unit(p, name="许昌职业技术学院C")
+    affiliation = await ok(
+        await p.call("registry", "POST", "/v1/affiliations/", role=Role.CENTER, json={"user_id": user, "unit_id": other_unit, "kind": "co_construction"}), 201
+    )
+    template = (await p.call("registry", "GET", "/v1/imports/template.csv")).content
+    job = await p.call("registry", "POST", f"/v1/units/{unit}/imports?filename=ledger.csv", role=Role.UNIT, org=unit, content=template, headers={"Content-Type": "text/csv"})
+    assert job.status_code in (200, 201), job.text
+    listed_party = await verified_user(p, name="许昌丙企业")
+    entry = await ok(await p.call("registry", "POST", "/v1/blacklist/", role=Role.BUREAU, json={"party_type": "user", "party_id": listed_party, "reason": "虚构检测合同"}), 201)
+    return {
+        "job_id": job.json()["job_id"],
+        "entry_id": entry["entry_id"],
+        "unit_id": unit,
+        "user_id": user,
+        "instrument_id": draft,  # not listed: not public
+        "price_item_id": pid,
+        "order_id": oid,
+        "document_id": c["document_id"],
+        "application_id": application,
+        "voucher_id": voucher,
+        "settlement_id": settlement,
+        "affiliation_id": affiliation["affiliation_id"],
+        "year": str(YEAR),
+    }
+
+
+#: A's ids nobody outside A (and the city's staff) may see; the unit, its
+#: listed instrument and price item are public by policy (M11, R9)
+PRIVATE = ("job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id")
+
+
+async def _intruder_orgs(p: Platform) -> dict[Role, str | None]:
+    unit_b = await approved_unit(p, name="许昌大学B")
+    user_b = await verified_user(p, name="许昌乙企业")
+    return {
+        Role.ANONYMOUS: None,
+        Role.USER: user_b,
+        Role.UNIT: unit_b,
+        Role.DEPARTMENT: "dept-b",
+        Role.EXPERT: "expert-b",
+        Role.PARTNER: "partner-b",
+        Role.SYSADMIN: None,
+        Role.SECADMIN: None,
+        Role.AUDITOR: None,
+        Role.CENTER: None,
+        Role.BUREAU: None,
+        Role.FINANCE: None,
+        Role.SERVICE: None,
+    }
+
+
+async def test_no_role_reaches_another_organisations_objects(make_settings, backend: str) -> None:
+    settings = await make_settings(list(SERVICES))
+    async with running(Platform(settings, SERVICES)) as p:
+        ids = await _world_a(p)
+        private = [ids[k] for k in PRIVATE]
+        orgs = await _intruder_orgs(p)
+        rows: list[tuple[str, dict[Role, str]]] = []
+        notes: list[str] = []
+        for service in SERVICES:
+            doc = (await p.call(service, "GET", "/schema/openapi.json")).json()
+            for op in matrix.operations(service, doc, _public_operation_ids(p, service)):
+                cells: dict[Role, str] = {}
+                missing = [x for x in op.params if x not in ids]
+                path = op.path
+                for name in op.params:
+                    path = path.replace("{" + name + "}", ids.get(name, "none"))
+                body = matrix.synthesise(op.body_schema, doc, ids) if op.body_schema else None
+                for role in (*INTRUDERS, *STAFF):
+                    if missing:
+                        cells[role] = "n/a"
+                        continue
+                    if role in STAFF and op.method in WRITE:
+                        cells[role] = "n/a"  # would change A's world for the next rows
+                        continue
+                    kw: dict[str, Any] = {"params": {k: matrix.synthesise(v, doc, ids, k) for k, v in op.query.items()}}
+                    if op.upload or (op.body_schema is None and op.method in ("post", "put")):
+                        # a raw upload (or a body the handler reads itself)
+                        kw |= {"content": PDF, "headers": {"Content-Type": "application/octet-stream"}}
+                    else:
+                        kw["json"] = body
+                    r = await p.call(service, op.method.upper(), path, role=None if role is Role.ANONYMOUS else role, org=orgs[role], **kw)
+                    cells[role] = matrix.verdict(role, op, r.status_code, r.text, private)
+                    if cells[role] in ("400", "409", "LEAK", "500"):
+                        notes.append(f"{service} {op.method.upper()} {op.path} as {role.value}: {r.status_code} {r.text[:300]}")
+                rows.append((f"{service} {op.method.upper()} {op.path}", cells))
+
+    roles = (*INTRUDERS, *STAFF)
+    header = "| operation | " + " | ".join(r.value for r in roles) + " |"
+    lines = [f"Access matrix ({backend}): every endpoint × role, acting for another organisation", "", header, "|" + "---|" * (len(roles) + 1)]
+    lines += ["| " + name + " | " + " | ".join(cells[r] for r in roles) + " |" for name, cells in rows]
+    counts = Counter(c for _, cells in rows for c in cells.values())
+    lines += ["", "totals: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))]
+    lines += ["", "cells that are not plain deny/ok:", *(f"- {n}" for n in notes)] if notes else []
+    table = "\n".join(lines)
+    TABLES.append(table)
+    out = Path(settings.data_dir) / "access-matrix.md"
+    out.write_text(table, encoding="utf-8")
+    artifacts = Path(".xciss/test-artifacts")
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / f"access-matrix-{backend}.md").write_text(table, encoding="utf-8")
+
+    bad = [(name, r.value, c) for name, cells in rows for r, c in cells.items() if c in ("LEAK", "500")]
+    assert not bad, "access leaks or server errors:\n" + "\n".join(f"  {n} as {r}: {c}" for n, r, c in bad)
