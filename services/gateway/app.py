@@ -15,6 +15,7 @@ from litestar import Litestar, Request, Response, get, route
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath
+from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
 from services.gateway.openapi import combine
@@ -22,7 +23,12 @@ from services.gateway.proxy import forward_headers, response_headers
 from services.runtime import telemetry
 from services.runtime.auth import PUBLIC, Principal, TokenVerifier, access
 from services.runtime.errors import DomainError
-from services.runtime.http import EXCEPTION_HANDLERS, auth_and_trace_middleware, correlation_of
+from services.runtime.http import (
+    EXCEPTION_HANDLERS,
+    auth_and_trace_middleware,
+    correlation_of,
+)
+from services.runtime.kvstore import NatsKVStore
 from services.runtime.settings import SERVICES, Settings
 
 log = logging.getLogger("xciss.gateway")
@@ -73,12 +79,17 @@ def _client_id(request: Request[Any, Any, Any]) -> str:
 def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, upstreams: dict[str, str] | None = None) -> Litestar:
     urls = upstreams or upstream_urls(settings)
     state: dict[str, Any] = {}
+    store: Store = NatsKVStore(settings.nats_url, "XCISS_GATEWAY_LIMITS", name="xciss-gateway") if settings.nats_url else MemoryStore()
 
     async def _start() -> None:
         state["client"] = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(settings.gateway_timeout_s), follow_redirects=False)
+        if isinstance(store, NatsKVStore):
+            await store.start()
 
     async def _stop() -> None:
         await state["client"].aclose()
+        if isinstance(store, NatsKVStore):
+            await store.close()
 
     @route("/api/{service:str}/{path:path}", http_method=METHODS, operation_id="gateway_forward", include_in_schema=False, **access(PUBLIC))
     async def forward(request: Request[Any, Any, Any], service: FromPath[str], path: FromPath[str]) -> Response[bytes]:
@@ -149,7 +160,8 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         # authentication first, so a bad token is refused before it costs a
         # request of the caller's allowance; then the limit
         middleware=[auth_and_trace_middleware(TokenVerifier(settings), "gateway"), rate_limit.middleware],
-        stores={"rate_limit": MemoryStore()},
+        # with NATS the limit is one per caller across every gateway replica
+        stores={"rate_limit": store},
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[_start],
         on_shutdown=[_stop],

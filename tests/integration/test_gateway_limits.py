@@ -1,0 +1,71 @@
+"""The gateway's rate limit is one allowance per caller across replicas: two
+gateways on the same NATS count together (a JetStream key-value bucket)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+
+from services.gateway.app import create_app
+from services.runtime.auth import Role, issue_token
+from services.runtime.kvstore import NatsKVStore
+from services.runtime.natsserver import EmbeddedNats
+from services.runtime.settings import SERVICES, Settings
+from tests.support.asgi import LifespanClient
+
+
+def _ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"ok": True})
+
+
+async def test_two_gateway_replicas_share_one_allowance(nats_server: EmbeddedNats, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", gateway_rate_limit_per_minute=4)
+    urls = {s: f"http://{s}.svc" for s in SERVICES}
+    replicas = [LifespanClient(create_app(settings, transport=httpx.MockTransport(_ok), upstreams=urls), f"http://gw{i}") for i in (1, 2)]
+    caller = {"Authorization": f"Bearer {issue_token(settings, subject=f'user-{uuid.uuid4()}', role=Role.USER)}"}
+    async with replicas[0] as a, replicas[1] as b:
+        codes = []
+        for i in range(6):  # alternate replicas, as a load balancer would
+            client = a if i % 2 == 0 else b
+            codes.append((await client.get("/api/registry/v1/x", headers=caller)).status_code)
+    assert codes == [200, 200, 200, 200, 429, 429]
+
+
+async def test_the_store_keeps_values_and_expiry(nats_server: EmbeddedNats) -> None:
+    store = NatsKVStore(nats_server.url, f"T{uuid.uuid4().hex[:8]}")
+    try:
+        assert await store.get("k") is None
+        await store.set("k", b"v", expires_in=60)
+        assert await store.get("k") == b"v" and await store.exists("k")
+        assert 0 < (await store.expires_in("k") or 0) <= 60
+        await store.set("gone", b"x", expires_in=-1)
+        assert await store.get("gone") is None
+        ns = store.with_namespace("other")
+        try:
+            assert await ns.get("k") is None  # namespaces do not see each other
+        finally:
+            await ns.close()
+        await store.delete("k")
+        assert await store.get("k") is None
+    finally:
+        await store.close()
+
+
+async def test_the_limit_fails_open_when_nats_is_gone(tmp_path: Path) -> None:
+    store = NatsKVStore("nats://127.0.0.1:1", "NOWHERE")
+    # connect_nats retries forever; the store must not hang a request: a
+    # caller that cannot reach NATS gets "nothing stored" quickly
+    import asyncio
+
+    async def probe() -> bytes | None:
+        return await store.get("k")
+
+    try:
+        result = await asyncio.wait_for(probe(), timeout=30)
+    except TimeoutError:
+        result = b"hung"
+    finally:
+        await store.close()
+    assert result is None
