@@ -160,6 +160,46 @@ def auth_and_trace_middleware(verifier: TokenVerifier, service: str) -> Callable
     return factory
 
 
+MONEY_SUFFIX = "_fen"
+
+
+def _loose_money(node: Any, path: str = "") -> list[str]:
+    """Paths of ``*_fen`` values that are not JSON integers ("100", 100.0, true)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and key.endswith(MONEY_SUFFIX) and value is not None and (type(value) is not int):
+                found.append(here)
+            else:
+                found += _loose_money(value, here)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _loose_money(value, f"{path}[{i}]")
+    return found
+
+
+async def strict_money(request: Request) -> None:
+    """Money is integer fen, exactly: the HTTP layer would turn ``"100"`` or
+    ``100.0`` into 100 on its way to a Struct; a client that sends a string
+    or a float for an ``*_fen`` field gets 400 ``request.invalid`` instead."""
+    if request.method not in ("POST", "PUT", "PATCH") or request.content_type[0] != "application/json":
+        return
+    try:
+        body = await request.json()
+    except Exception:  # not JSON at all: the handler's own decoding says so
+        return
+    loose = _loose_money(body)
+    if loose:
+        raise DomainError(
+            "request.invalid",
+            "金额必须是以“分”为单位的整数（不能是字符串或小数）：" + "、".join(loose),
+            f"amounts are integers of fen, not strings or decimals: {', '.join(loose)}",
+            status=400,
+            errors=[{"key": k, "message": "expected an integer number of fen", "source": "body"} for k in loose],
+        )
+
+
 def actor_of(request: Request) -> Actor:
     p: Principal = request.scope.get("user") or ANONYMOUS
     return Actor(subject=p.subject, role=str(p.role), org=p.org)
@@ -214,6 +254,7 @@ def build_app(
     return Litestar(
         route_handlers=[*health_handlers(db, ready_checks or {}), *route_handlers],
         middleware=[auth_and_trace_middleware(verifier, service)],
+        before_request=strict_money,
         exception_handlers=EXCEPTION_HANDLERS,
         dependencies={"db": Provide(lambda: db, use_cache=True, sync_to_thread=False), **(dependencies or {})},
         openapi_config=OpenAPIConfig(

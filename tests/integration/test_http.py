@@ -164,3 +164,22 @@ async def test_team_leader_identity_is_never_stored_or_shown_in_clear(make_setti
 
 def test_public_marker_is_distinct_from_roles() -> None:
     assert PUBLIC not in {r.value for r in Role}
+
+
+async def test_money_is_integer_fen_exactly(make_settings) -> None:
+    """ "100", 100.0 or true for an amount is refused, not coerced (the HTTP
+    layer's lenient decoding would otherwise accept them)."""
+    from services.runtime.auth import Role
+    from tests.support.platform import Platform, running
+    from tests.support.vouchers import YEAR
+
+    settings = await make_settings(["vouchers"])
+    async with running(Platform(settings, ["vouchers"]), worker=False, relay=False) as p:
+        for loose in ("100000000", 100000000.0, True):
+            r = await p.call("vouchers", "POST", "/v1/programmes/", role=Role.BUREAU, json={"year": YEAR, "budget_fen": loose})
+            assert r.status_code == 400, (loose, r.text)
+            body = r.json()
+            assert body["code"] == "request.invalid" and body["details"]["errors"][0]["key"] == "budget_fen"
+            assert "分" in body["message_zh"]
+        r = await p.call("vouchers", "POST", "/v1/programmes/", role=Role.BUREAU, json={"year": YEAR, "budget_fen": 100_000_000})
+        assert r.status_code == 201, r.text
