@@ -5,6 +5,7 @@
     xciss streams                 declare every stream (a Kubernetes Job runs this)
     xciss run SERVICE             api + worker + relay of one service in one process
     xciss gateway                 the gateway in front of the services (port 8100)
+    xciss partners nats-config P...   the NATS authorization block for partner systems
     xciss serve|worker|relay SERVICE   one process role (containers)
     xciss token --role ROLE       a development bearer token
     xciss dlq list | replay       inspect and replay dead letters
@@ -107,6 +108,31 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         await run_gateway(settings, stop)
 
     asyncio.run(main())
+    return 0
+
+
+def cmd_partners(args: argparse.Namespace) -> int:
+    """The NATS ``authorization`` block: the platform's user plus one
+    subscribe-only user per partner (passwords from the environment)."""
+    from services.runtime.partners import authorization_block
+
+    platform_password = os.environ.get("XCISS_NATS_PASSWORD")
+    missing = [] if platform_password else ["XCISS_NATS_PASSWORD"]
+    partners = {}
+    for name in args.partner:
+        var = f"XCISS_PARTNER_{name.upper()}_PASSWORD"
+        if os.environ.get(var):
+            partners[name] = os.environ[var]
+        else:
+            missing.append(var)
+    if missing:
+        print(f"xciss: set {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        sys.stdout.write(authorization_block(args.platform_user, platform_password or "", partners))
+    except ValueError as exc:
+        print(f"xciss: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -230,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(fn=lambda a, roles=roles: _run_roles(a.service, roles))
     gw = sub.add_parser("gateway", help="the gateway: one origin for web clients (port 8100)")
     gw.set_defaults(fn=cmd_gateway)
+    pn = sub.add_parser("partners", help="NATS credentials for partner systems (public subjects only)")
+    pn.add_argument("what", choices=["nats-config"])
+    pn.add_argument("partner", nargs="*", help="partner names (lowercase letters and digits)")
+    pn.add_argument("--platform-user", default="xciss")
+    pn.set_defaults(fn=cmd_partners)
     tk = sub.add_parser("task", help="run an operator task of a service (e.g. registry reindex-search)")
     tk.add_argument("service", choices=SERVICES)
     tk.add_argument("name")

@@ -47,10 +47,12 @@ def port_open(host: str, port: int) -> bool:
 
 
 class EmbeddedNats:
-    def __init__(self, store_dir: Path, port: int, *, log_file: Path | None = None):
+    def __init__(self, store_dir: Path, port: int, *, log_file: Path | None = None, config_file: Path | None = None):
         self.store_dir = Path(store_dir)
         self.port = port
         self.log_file = log_file
+        #: extra server configuration (e.g. the partners' authorization block)
+        self.config_file = config_file
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -60,6 +62,8 @@ class EmbeddedNats:
     def start(self, timeout_s: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        if self.config_file is not None:
+            args += ["-c", str(self.config_file)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         preexec = die_with_parent if sys.platform.startswith("linux") else None
         self.proc = subprocess.Popen(args, stdout=out, stderr=out, start_new_session=True, preexec_fn=preexec)  # noqa: PLW1509
