@@ -62,6 +62,15 @@ async def _connect(url: str) -> tuple[nats.NATS, list[Exception]]:
     return await nats.connect(url, error_cb=on_error, allow_reconnect=False), errors
 
 
+async def _violation(errors: list[Exception], timeout: float = 15.0) -> None:
+    """The server reports a refusal asynchronously; wait for it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not any("permissions violation" in str(e).lower() for e in errors):
+        assert loop.time() < deadline, f"no permissions violation reported: {errors}"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_partner_reads_public_subjects_and_nothing_else(secured_nats: EmbeddedNats) -> None:
     platform, _ = await _connect(_url(secured_nats, "xciss", "platform-secret"))
     js = platform.jetstream()
@@ -82,15 +91,13 @@ async def test_a_partner_reads_public_subjects_and_nothing_else(secured_nats: Em
         # an internal subject is refused by the server
         await partner.subscribe(INTERNAL.subject, cb=take)
         await partner.flush()
-        await asyncio.sleep(0.5)
-        assert any("permissions violation" in str(e).lower() for e in errors), errors
+        await _violation(errors)
         errors.clear()
 
         # publishing an event is refused
         await partner.publish(PUBLIC.subject, b"forged")
         await partner.flush()
-        await asyncio.sleep(0.5)
-        assert any("permissions violation" in str(e).lower() for e in errors), errors
+        await _violation(errors)
 
         # replay through its own consumer, filtered to the public subject
         pjs = partner.jetstream(timeout=5)
