@@ -4,6 +4,7 @@ isolation, secrets by reference, pinned images, a durable NATS cluster)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
+import kubernetes_validate.utils
 import pytest
 
 from services.runtime.cli import build_parser
@@ -77,10 +79,15 @@ def xciss_deployments(docs: Docs, component: str) -> list[dict[str, Any]]:
 
 # --- schema -------------------------------------------------------------------
 
+#: kubernetes-validate reads the (large) definitions file on every call; the
+#: schema files do not change during a run, so read each once.
+_cached_schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
 
-def test_every_document_is_a_valid_kubernetes_object(overlay: tuple[str, Docs]) -> None:
+
+def test_every_document_is_a_valid_kubernetes_object(overlay: tuple[str, Docs], monkeypatch: pytest.MonkeyPatch) -> None:
     name, docs = overlay
     assert len(docs) > 50
+    monkeypatch.setattr(kubernetes_validate.utils, "schema_contents", _cached_schema_contents)
     errors = []
     for d in docs:
         try:
@@ -140,11 +147,11 @@ def test_every_api_and_worker_has_a_disruption_budget_and_an_autoscaler(overlay:
         assert any(selects(p["spec"]["selector"], labels) for p in pdbs), f"{d['metadata']['name']} has no PodDisruptionBudget"
         scalers = [h for h in hpas if h["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": d["metadata"]["name"]}]
         assert len(scalers) == 1, f"{d['metadata']['name']} has {len(scalers)} autoscalers"
-        assert h_ok(scalers[0])
+        assert _sane_autoscaler(scalers[0])
         assert "replicas" not in d["spec"], f"{d['metadata']['name']}: the autoscaler owns replicas"
 
 
-def h_ok(hpa: dict[str, Any]) -> bool:
+def _sane_autoscaler(hpa: dict[str, Any]) -> bool:
     return hpa["apiVersion"] == "autoscaling/v2" and 1 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
 
 
@@ -204,8 +211,15 @@ def test_secrets_are_referenced_never_written_down(overlay: tuple[str, Docs]) ->
 def test_the_install_guide_creates_every_secret_production_references(prod: Docs) -> None:
     guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     created: dict[str, set[str]] = {}
-    for m in re.finditer(r"kubectl -n xciss create secret generic (\S+)((?:\s*\\\n\s*--from-literal=\S+)+)", guide):
-        created[m.group(1)] = set(re.findall(r"--from-literal=([A-Z0-9_]+)=", m.group(2)))
+    lines = guide.splitlines()
+    for i, line in enumerate(lines):
+        m = re.search(r"kubectl -n xciss create secret generic (\S+)", line)
+        if not m:
+            continue
+        command = [line]
+        while command[-1].rstrip().endswith("\\") and i + len(command) < len(lines):
+            command.append(lines[i + len(command)])
+        created[m.group(1)] = set(re.findall(r"--from-literal=([A-Z0-9_]+)=", " ".join(command)))
     needed: dict[str, set[str]] = {}
     for _, tpl in pod_templates(prod):
         for c in containers(tpl):
