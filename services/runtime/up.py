@@ -24,7 +24,7 @@ from services.runtime.service import declare_streams
 from services.runtime.settings import SERVICES, Settings
 
 
-def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 60.0) -> int:
+def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 120.0) -> int:
     t0 = time.monotonic()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     nats = None

@@ -27,7 +27,7 @@ from tests.support.codes import credit_code
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Press Ctrl-C to stop."
-START_TIMEOUT_S = 90.0
+START_TIMEOUT_S = 150.0
 FLOW_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 40.0
 STREAMS = ("REGISTRY", "VOUCHERS", "EVALUATION", "PAYMENTS", "DEADLETTER")
