@@ -114,8 +114,8 @@ def metrics_handler(metrics: ServiceMetrics) -> Any:
         **access(PUBLIC),
     )
     async def prometheus_metrics() -> Response[bytes]:
-        """Prometheus exposition. Public like /health: keep it inside the
-        cluster (the NetworkPolicy admits only the monitoring namespace)."""
+        """Prometheus exposition. Public like /health: no token, no personal
+        data; NetworkPolicies keep it to the monitoring system."""
         return Response(await metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return prometheus_metrics
