@@ -2,7 +2,8 @@
 
     xciss up                      the whole platform on this machine
     xciss migrate [SERVICE ...]   run alembic migrations
-    xciss streams                 declare every stream (a Kubernetes Job runs this)
+    xciss streams [--check]       declare every stream (a Kubernetes Job runs this);
+                                  --check: the NATS safety checks
     xciss run SERVICE             api + worker + relay of one service in one process
     xciss gateway                 the gateway in front of the services (port 8100)
     xciss partners nats-config P...   the NATS authorization block for partner systems
@@ -62,8 +63,37 @@ def cmd_streams(args: argparse.Namespace) -> int:
     if not settings.nats_url:
         print("xciss: XCISS_NATS_URL is required", file=sys.stderr)
         return 2
-    asyncio.run(declare_streams(settings, _services(args.services)))
+    services = _services(args.services)
+    asyncio.run(declare_streams(settings, services))
     print("streams declared")
+    if args.check:
+        return _check_streams(settings)
+    return 0
+
+
+def _check_streams(settings: Settings) -> int:
+    """``xciss streams --check``: the NATS safety checks; non-zero in prod mode when unsafe."""
+    from contracts.subjects import PRODUCERS
+    from services.runtime import natscheck
+    from services.runtime.outbox import connect_nats
+
+    async def run() -> list[natscheck.Finding]:
+        assert settings.nats_url
+        nc = await connect_nats(settings.nats_url, "xciss-streams-check")
+        try:
+            return await natscheck.check(nc, settings, PRODUCERS, "xciss streams")
+        finally:
+            await nc.close()
+
+    findings = asyncio.run(run())
+    for f in findings:
+        print(f"{'UNSAFE' if f.unsafe else 'UNVERIFIED'} {f.code}: {f.message}")
+    unsafe = [f for f in findings if f.unsafe]
+    if not findings:
+        print("NATS checks passed")
+    if unsafe and settings.mode == "prod":
+        print(f"xciss: {len(unsafe)} unsafe NATS setting(s) in prod mode", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -244,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(fn=cmd_migrate)
     st = sub.add_parser("streams", help="declare the JetStream streams")
     st.add_argument("services", nargs="*")
+    st.add_argument("--check", action="store_true", help="then run the NATS safety checks (non-zero exit when unsafe in prod mode)")
     st.set_defaults(fn=cmd_streams)
     for name, roles, help_ in (
         ("run", ("api", "worker", "relay"), "api, worker and relay in one process"),

@@ -27,18 +27,20 @@ from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import Event, decode
 from contracts.subjects import (
+    DEADLETTER_STREAM,
     deadletter_subject,
     durable_name,
     producer_of,
     stream_name,
 )
-from services.runtime import telemetry
+from services.runtime import metrics, telemetry
 from services.runtime.errors import DomainError
 from services.runtime.outbox import SYSTEM, UnitOfWork, connect_nats
 from services.runtime.service_db import ServiceDatabase
@@ -222,6 +224,7 @@ class Worker:
         async def on_message(msg: NatsMessage) -> None:
             outcome = await self.process(sub, durable, msg.raw_message)
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+            metrics.record_outcome(self.service, durable, outcome)
 
         on_message.__name__ = f"on_{durable.replace('-', '_')}"
         return on_message
@@ -414,6 +417,24 @@ class Worker:
             await self.broker.stop()
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.drain()
+
+    async def probe_metrics(self) -> None:
+        """Scrape-time gauges: each durable's lag and this service's dead letters."""
+        if self._nc is None or not self._nc.is_connected:
+            return
+        js = self._nc.jetstream(timeout=2.0)
+        for sub in self.subscriptions:
+            durable = durable_name(self.service, sub.subject)
+            try:
+                info = await js.consumer_info(stream_name(producer_of(sub.subject)), durable)
+            except NotFoundError:
+                continue  # not bound yet
+            metrics.CONSUMER_LAG.labels(self.service, durable).set((info.num_pending or 0) + (info.num_ack_pending or 0))
+        try:
+            dl = await js.stream_info(DEADLETTER_STREAM, subjects_filter=deadletter_subject(self.service, "*"))
+        except NotFoundError:
+            return
+        metrics.DEADLETTER_MESSAGES.labels(self.service).set(sum((dl.state.subjects or {}).values()))
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.start()

@@ -38,6 +38,7 @@ from services.runtime.auth import (
     access,
 )
 from services.runtime.errors import DomainError
+from services.runtime.metrics import ServiceMetrics, metrics_handler, prometheus_config
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -245,15 +246,17 @@ def build_app(
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
     dependencies: dict[str, Provide] | None = None,
     description: str = "",
+    metrics: ServiceMetrics | None = None,
 ) -> Litestar:
     verifier = TokenVerifier(settings)
+    metrics = metrics or ServiceMetrics(service, cache_s=settings.metrics_cache_s)
 
     async def _dispose() -> None:
         await db.dispose()
 
     return Litestar(
-        route_handlers=[*health_handlers(db, ready_checks or {}), *route_handlers],
-        middleware=[auth_and_trace_middleware(verifier, service)],
+        route_handlers=[*health_handlers(db, ready_checks or {}), metrics_handler(metrics), *route_handlers],
+        middleware=[prometheus_config(service).middleware, auth_and_trace_middleware(verifier, service)],
         before_request=strict_money,
         exception_handlers=EXCEPTION_HANDLERS,
         dependencies={"db": Provide(lambda: db, use_cache=True, sync_to_thread=False), **(dependencies or {})},

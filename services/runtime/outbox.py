@@ -24,10 +24,23 @@ from sqlalchemy import MetaData, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts.envelope import Event, encode
-from services.runtime import telemetry
+from services.runtime import metrics, telemetry
 from services.runtime.database import is_sqlite
 
 log = logging.getLogger("xciss.outbox")
+
+#: the relay's longest wait between two attempts at a row after a failure
+RELAY_MAX_BACKOFF_S = 5.0
+
+
+def relay_retry_horizon_s(publish_timeout_s: float, poll_s: float) -> float:
+    """How long after a publish whose PubAck was lost the relay publishes the
+    row again, at the latest, while the relay and its database keep running:
+    the publish timeout, the longest backoff and one poll. JetStream's
+    de-duplication window must be longer, or that retry is stored twice. (A
+    relay that dies between publish and commit, or a database outage, can
+    retry later than any window; consumers' inboxes keep the effect single.)"""
+    return publish_timeout_s + RELAY_MAX_BACKOFF_S + poll_s
 
 
 @dataclass(frozen=True)
@@ -164,7 +177,7 @@ class OutboxRelay:
                     log.exception("%s relay: batch failed", self.service)
                     sent, failed = 0, 1
                 if failed:
-                    backoff = min(max(backoff * 2, 0.2), 5.0)
+                    backoff = min(max(backoff * 2, 0.2), RELAY_MAX_BACKOFF_S)
                 elif sent:
                     backoff = self.poll_s
                     continue  # there may be more rows right away
@@ -205,6 +218,9 @@ class OutboxRelay:
                 await self._record(s, results)
         ok = sum(1 for _, err in results if err is None)
         self.published += ok
+        metrics.RELAY_PUBLISHED.labels(self.service).inc(ok)
+        if len(results) > ok:
+            metrics.RELAY_FAILURES.labels(self.service).inc(len(results) - ok)
         return ok, len(results) - ok
 
     async def _publish(self, js: JetStreamContext, rows: list[Any]) -> list[tuple[int, str | None]]:
@@ -225,6 +241,8 @@ class OutboxRelay:
                 results.append((row.id, f"{type(outcome).__name__}: {outcome}"))
             else:
                 results.append((row.id, None))
+                if getattr(outcome, "duplicate", False):
+                    metrics.RELAY_DUPLICATES.labels(self.service).inc()
         failed = [r for r in results if r[1] is not None]
         if failed:
             log.warning("%s relay: %d of %d publishes failed (%s)", self.service, len(failed), len(rows), failed[0][1])

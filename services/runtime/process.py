@@ -15,9 +15,14 @@ from collections.abc import Iterator, Sequence
 
 import uvicorn
 
+from contracts.subjects import PRODUCERS
+from services.runtime import metrics as runtime_metrics
+from services.runtime import natscheck
+from services.runtime.outbox import connect_nats
 from services.runtime.service import (
     create_app,
     create_database,
+    create_metrics,
     create_relay,
     create_worker,
     declare_streams,
@@ -53,12 +58,16 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
             loop.add_signal_handler(sig, stop.set)
 
     tasks: dict[str, asyncio.Task[None]] = {}
-    relay = create_relay(spec, settings, db) if "relay" in roles else None
-    worker = create_worker(spec, settings, db) if "worker" in roles else None
+    metrics = create_metrics(spec, settings)
+    relay = create_relay(spec, settings, db, metrics) if "relay" in roles else None
+    worker = create_worker(spec, settings, db, metrics) if "worker" in roles else None
     server = None
-    relay_stop, worker_stop = asyncio.Event(), asyncio.Event()
+    relay_stop, worker_stop, metrics_stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    checking: asyncio.Task[None] | None = None
+    if relay is not None or worker is not None:
+        checking = asyncio.create_task(_check_nats(service, settings), name=f"{service}-natscheck")
     if "api" in roles:
-        app = create_app(spec, settings, db)
+        app = create_app(spec, settings, db, metrics)
         config = uvicorn.Config(app, host=settings.http_host, port=settings.port(service), log_level="warning", lifespan="on", access_log=False)
         server = _QuietServer(config)
         tasks["api"] = asyncio.create_task(server.serve(), name=f"{service}-api")
@@ -67,6 +76,10 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         tasks["relay"] = asyncio.create_task(relay.run(relay_stop), name=f"{service}-relay")
     if worker is not None:
         tasks["worker"] = asyncio.create_task(worker.run(worker_stop), name=f"{service}-worker")
+    if "api" not in roles and settings.metrics_port:
+        # without the API, /metrics gets a port of its own (XCISS_METRICS_PORT)
+        serving = runtime_metrics.serve_metrics(metrics, settings.http_host, settings.metrics_port, metrics_stop)
+        tasks["metrics"] = asyncio.create_task(serving, name=f"{service}-metrics")
 
     stop_task = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stop_task, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)
@@ -82,6 +95,9 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(tasks["worker"], timeout=settings.graceful_timeout_s + 5)
     relay_stop.set()
+    metrics_stop.set()
+    if checking is not None and not checking.done():
+        checking.cancel()
     for t in tasks.values():
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(t, timeout=settings.graceful_timeout_s)
@@ -89,3 +105,19 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
     await db.dispose()
     if failed:
         raise SystemExit(1)
+
+
+async def _check_nats(service: str, settings: Settings) -> None:
+    """The NATS safety checks, once per process, beside start-up (never blocking it)."""
+    assert settings.nats_url
+    try:
+        nc = await connect_nats(settings.nats_url, f"xciss-{service}-check")
+        try:
+            findings = await natscheck.check(nc, settings, PRODUCERS, service)
+        finally:
+            await nc.close()
+        runtime_metrics.record_nats_findings(service, [f.code for f in findings if f.unsafe])
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.warning("%s: NATS safety checks could not run", service, exc_info=True)

@@ -27,6 +27,7 @@ from services.runtime.consumers import (
     Worker,
 )
 from services.runtime.http import build_app
+from services.runtime.metrics import ServiceMetrics, outbox_probe
 from services.runtime.outbox import OutboxRelay, connect_nats
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -50,6 +51,9 @@ class ServiceSpec:
     #: operator tasks run by ``xciss task <service> <name>`` (e.g. rebuilding a read model)
     tasks: Callable[[], dict[str, Callable[[ServiceDatabase], Awaitable[Any]]]] = field(default=lambda: {})
     dependencies: Callable[[Settings], dict[str, Provide]] = field(default=lambda _s: {})
+    #: the service's own gauges, set from its database when ``/metrics`` is
+    #: scraped (at most every ``XCISS_METRICS_CACHE_S``), e.g. voucher budget remaining
+    metrics_probe: Callable[[ServiceDatabase], Awaitable[None]] | None = None
 
 
 def load_spec(service: str) -> ServiceSpec:
@@ -102,8 +106,17 @@ def create_database(spec: ServiceSpec, settings: Settings) -> ServiceDatabase:
     return ServiceDatabase(spec.name, settings.database_url(spec.name), spec.metadata)
 
 
-def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None = None) -> Litestar:
+def create_metrics(spec: ServiceSpec, settings: Settings) -> ServiceMetrics:
+    """The probes of one process; the roles it runs add theirs."""
+    return ServiceMetrics(spec.name, cache_s=settings.metrics_cache_s)
+
+
+def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None = None, metrics: ServiceMetrics | None = None) -> Litestar:
     db = db or create_database(spec, settings)
+    metrics = metrics or create_metrics(spec, settings)
+    if spec.metrics_probe is not None:
+        probe, service_db = spec.metrics_probe, db
+        metrics.add(f"{spec.name}.service", lambda: probe(service_db))
     nats_handle = NatsHandle(settings.nats_url, f"xciss-{spec.name}-api")
     return build_app(
         spec.name,
@@ -119,16 +132,20 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
             **spec.dependencies(settings),
         },
         description=spec.description,
+        metrics=metrics,
     )
 
 
-def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> Worker:
+def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase, metrics: ServiceMetrics | None = None) -> Worker:
     if not settings.nats_url:
         raise RuntimeError("XCISS_NATS_URL is required to run a worker")
-    return Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url, responders=spec.responders(), periodic=spec.periodic(settings))
+    worker = Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url, responders=spec.responders(), periodic=spec.periodic(settings))
+    if metrics is not None:
+        metrics.add(f"{spec.name}.consumers", worker.probe_metrics)
+    return worker
 
 
-def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> OutboxRelay:
+def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase, metrics: ServiceMetrics | None = None) -> OutboxRelay:
     if not settings.nats_url:
         raise RuntimeError("XCISS_NATS_URL is required to run a relay")
     relay = OutboxRelay(
@@ -141,6 +158,8 @@ def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase) -> 
         publish_timeout_s=settings.publish_timeout_s,
     )
     db.on_events.append(relay.poke)
+    if metrics is not None:
+        metrics.add(f"{spec.name}.outbox", outbox_probe(spec.name, db.engine, db.metadata))
     return relay
 
 

@@ -57,6 +57,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     consumer_backoff_s: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0, 60.0)
     consumer_batch: int = 20
     graceful_timeout_s: float = 15.0
+    #: ``/metrics`` port of processes without the API (``xciss worker|relay``); None: not served
+    metrics_port: int | None = None
+    #: scrape-time probes (outbox, consumer lag, service figures) run at most this often
+    metrics_cache_s: float = 5.0
+    #: the NATS monitoring endpoint (``http://nats:8222``): lets the start-up checks read server settings
+    nats_monitor_url: str | None = None
     city_division_prefix: str = "4110"
     #: how often a vouchers worker voids vouchers past their time
     voucher_expiry_interval_s: float = 60.0
@@ -155,6 +161,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             consumer_max_attempts=_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", 5),
             consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else (0.5, 2.0, 10.0, 30.0, 60.0),
             graceful_timeout_s=_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
+            metrics_port=_int(env, "XCISS_METRICS_PORT", 0) or None,
+            metrics_cache_s=_float(env, "XCISS_METRICS_CACHE_S", 5.0),
+            nats_monitor_url=get("XCISS_NATS_MONITOR_URL") or None,
             city_division_prefix=get("XCISS_CITY_DIVISION_PREFIX", "4110"),
             voucher_expiry_interval_s=_float(env, "XCISS_VOUCHER_EXPIRY_INTERVAL_S", 60.0),
             calendar_file=Path(get("XCISS_CALENDAR_FILE", "")).resolve() if get("XCISS_CALENDAR_FILE") else None,

@@ -17,6 +17,7 @@ from services.vouchers.api.eligibility import EligibilityController
 from services.vouchers.api.programmes import AccountController, ProgrammeController
 from services.vouchers.api.vouchers import VoucherController
 from services.vouchers.db.models import metadata, vouchers
+from services.vouchers.metrics import budget_remaining
 
 
 async def on_order_cancelled(uow: UnitOfWork, e: ev.OrderCancelled) -> None:
@@ -77,6 +78,7 @@ SPEC = runtime.ServiceSpec(
     subscriptions=subscriptions,
     responders=responders,
     periodic=periodic,
+    metrics_probe=budget_remaining,
     description="Voucher programmes, accounts, applications, reviews, appeals, vouchers and redemption claims.",
 )
 
