@@ -69,6 +69,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_secret_key: str | None = None
     s3_region: str = "us-east-1"
     s3_secure: bool = True
+    #: the evaluation's indicator set and per-year parameters (XCISS_EVALUATION_POLICY_FILE);
+    #: None = the packaged services/evaluation/policy/indicators-2023.yaml
+    evaluation_policy_file: Path | None = None
+    #: how often an evaluation worker finalizes notices whose window has closed
+    notice_finalize_interval_s: float = 300.0
 
     def database_url(self, service: str) -> str:
         if service in self.database_urls:
@@ -153,6 +158,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             s3_secret_key=get("XCISS_S3_SECRET_KEY") or None,
             s3_region=get("XCISS_S3_REGION") or "us-east-1",
             s3_secure=_bool(env, "XCISS_S3_SECURE", True),
+            evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
+            notice_finalize_interval_s=_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
         )
 
 
