@@ -59,8 +59,10 @@ def cycle_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in ("year", "indicator_set_version", "award_budget_fen", "excellent_award_fen", "good_award_fen", "opened_at")}
 
 
-async def load_cycle(s: AsyncSession, year: int) -> RowMapping:
-    row = (await s.execute(select(cycles).where(cycles.c.year == year))).mappings().first()
+async def load_cycle(s: AsyncSession, year: int, *, lock: bool = False) -> RowMapping:
+    """The year's cycle; ``lock`` serialises the year's notices and plan (``FOR UPDATE``)."""
+    q = select(cycles).where(cycles.c.year == year)
+    row = (await s.execute(q.with_for_update() if lock else q)).mappings().first()
     if row is None:
         raise DomainError("cycle.not_open", f"{year} 年度绩效评价尚未启动", f"the {year} evaluation has not been opened", status=409, year=year)
     return row

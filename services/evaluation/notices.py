@@ -165,7 +165,7 @@ async def publish_grades(db: ServiceDatabase, actor: Actor, correlation_id: str 
     """R14(3): every graded application of the year, once no application is still on its way."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        cycle = await cy.load_cycle(s, year)
+        cycle = await cy.load_cycle(s, year, lock=True)
         await _one_per_year(s, GRADES, year)
         pending = await cy.pending_count(s, year)
         if pending:
@@ -344,6 +344,12 @@ async def _after_award_plan(uow: UnitOfWork, notice: RowMapping, items: list[Row
             continue
         await s.execute(update(awards).where(awards.c.id == i["ref"], awards.c.status == "proposed").values(status="approved"))
         await uow.emit(ev.AwardApproved(award_id=i["ref"], unit_id=i["unit_id"], year=year, grade=i["grade"], amount_fen=i["amount_fen"], notice_id=notice["id"]))
+    await _rectify_and_recognise(uow, year, params, on)
+
+
+async def _rectify_and_recognise(uow: UnitOfWork, year: int, params: ind.YearParameters, on: date) -> None:
+    """M15: an unqualified unit gets a rectification deadline; an excellent one is announced."""
+    s = uow.session
     lines = (await s.execute(select(awards).where(awards.c.year == year).order_by(awards.c.rank))).mappings().all()
     deadline = ind.rectification_deadline(params, on)
     for line in lines:
@@ -447,11 +453,12 @@ async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: 
     year's budget (rule in :mod:`services.evaluation.domain.awards`) and it goes on notice."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        cycle = await cy.load_cycle(s, year)
+        cycle = await cy.load_cycle(s, year, lock=True)
         grades = (await s.execute(select(notices).where(notices.c.kind == GRADES, notices.c.year == year))).mappings().first()
         if grades is None or grades["status"] != FINAL:
             raise Conflict("award_plan.grades_not_final", "绩效评价结果公示尚未结束", "the year's grades notice is not final yet", year=year)
-        await _one_per_year(s, AWARD_PLAN, year)
+        if (await s.execute(select(awards.c.id).where(awards.c.year == year).limit(1))).first() is not None:
+            raise Conflict("award_plan.already_proposed", "本年度奖励计划已提出", "this year's award plan is already proposed", year=year)
         params = cy.indicator_set(cycle).parameters(year)
         finals = (await s.execute(select(applications).where(applications.c.year == year, applications.c.status == cy.FINAL))).mappings().all()
         provincial = set((await s.execute(select(provincial_awards.c.unit_id).where(provincial_awards.c.year == year))).scalars())
@@ -477,23 +484,27 @@ async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: 
                     "rectification_deadline": None,
                 }
             )
-        if rows:
-            await s.execute(insert(awards), rows)
+        if not rows:
+            raise Conflict("award_plan.nothing_to_plan", "本年度没有评定等次的单位", "no unit has a final grade this year", year=year)
+        await s.execute(insert(awards), rows)
         funded = [r for r in rows if r["outcome"] == aw.FUNDED]
         notice_lines = [
             {"ref": r["id"], "unit_id": r["unit_id"], "label": f"{names.get(r['unit_id']) or r['unit_id']}：{GRADE_ZH[r['grade']]}，奖励 {r['amount_fen'] / 100:,.2f} 元", "amount_fen": r["amount_fen"], "grade": r["grade"], "total_centi": r["total_centi"]}
             for r in funded
         ]
         title = f"{year} 年度管理单位开放共享奖励计划公示"
+        notice: dict[str, Any] | None = None
         if notice_lines:
             notice = await _publish(uow, cal, kind=AWARD_PLAN, year=year, title=title, window=params.notice_window_workdays, lines=notice_lines, on=today(), reason=reason)
-        else:
-            # nobody to award: the plan still goes on notice so that it can become final (rectifications, recognition)
-            raise Conflict("award_plan.nothing_to_award", "没有可奖励的单位", "no unit qualifies for an award", year=year)
-        await s.execute(update(awards).where(awards.c.year == year).values(notice_id=notice["notice_id"]))
+            await s.execute(update(awards).where(awards.c.year == year).values(notice_id=notice["notice_id"]))
+        notice_id = notice["notice_id"] if notice else None
         for r in rows:
-            await uow.audit("award.propose", "award", r["id"], reason=r["outcome"], after=award_view({**r, "notice_id": notice["notice_id"]}))
-        return {"year": year, "budget_fen": cycle["award_budget_fen"], "planned_fen": sum(r["amount_fen"] for r in funded), "notice": notice, "lines": [award_view({**r, "notice_id": notice["notice_id"]}) for r in rows]}
+            r["notice_id"] = notice_id
+            await uow.audit("award.propose", "award", r["id"], reason=r["outcome"], after=award_view(r))
+        if notice is None:
+            # nobody is awarded: there is no list to notice, and rectification and recognition follow at once
+            await _rectify_and_recognise(uow, year, params, today())
+        return {"year": year, "budget_fen": cycle["award_budget_fen"], "planned_fen": sum(r["amount_fen"] for r in funded), "notice": notice, "lines": [award_view(r) for r in rows]}
 
 
 async def get_award_plan(db: ServiceDatabase, *, year: int) -> dict[str, Any]:
@@ -502,13 +513,13 @@ async def get_award_plan(db: ServiceDatabase, *, year: int) -> dict[str, Any]:
         rows = (await s.execute(select(awards).where(awards.c.year == year).order_by(awards.c.rank))).mappings().all()
         if not rows:
             raise NotFound("award_plan", "奖励计划", str(year))
-        notice = await _notice(s, rows[0]["notice_id"])
+        notice = await _notice(s, rows[0]["notice_id"]) if rows[0]["notice_id"] else None
         live = [r for r in rows if r["status"] in ("proposed", "approved")]
         return {
             "year": year,
             "budget_fen": cycle["award_budget_fen"],
             "planned_fen": sum(r["amount_fen"] for r in live),
-            "notice": notice_view(notice),
+            "notice": notice_view(notice) if notice is not None else None,
             "lines": [award_view(r) for r in rows],
         }
 
@@ -539,6 +550,7 @@ async def publish_redemptions(db: ServiceDatabase, actor: Actor, correlation_id:
     """R20(3): the year's approved claims not yet on a notice (several notices per year are allowed)."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
+        await cy.load_cycle(s, year, lock=True)  # one publisher at a time: a claim is listed once
         q = (
             select(redemption_view, unit_view.c.name)
             .select_from(redemption_view.outerjoin(unit_view, unit_view.c.unit_id == redemption_view.c.unit_id))

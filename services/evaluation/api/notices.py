@@ -251,12 +251,13 @@ class AwardPlan(msgspec.Struct):
     year: int
     budget_fen: int
     planned_fen: int
-    notice: Notice
+    #: None when nobody is awarded (no list to notice)
+    notice: Notice | None
     lines: list[AwardLine]
 
 
 def _plan(row: dict[str, Any]) -> AwardPlan:
-    return AwardPlan(year=row["year"], budget_fen=row["budget_fen"], planned_fen=row["planned_fen"], notice=_notice(dict(row["notice"])), lines=[AwardLine(**line) for line in row["lines"]])
+    return AwardPlan(year=row["year"], budget_fen=row["budget_fen"], planned_fen=row["planned_fen"], notice=_notice(dict(row["notice"])) if row["notice"] else None, lines=[AwardLine(**line) for line in row["lines"]])
 
 
 class AwardController(Controller):
