@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.di import Provide
 
 from contracts import registry as ev
-from services.evaluation import readmodel
+from contracts import vouchers as ve
+from services.evaluation import notices, readmodel, sources
+from services.evaluation.api.cycle import (
+    ApplicationController,
+    AssignmentController,
+    CycleController,
+    ExpertController,
+    IndicatorSetController,
+)
+from services.evaluation.api.notices import (
+    AwardController,
+    NoticeController,
+    ObjectionController,
+    RedemptionController,
+)
 from services.evaluation.api.units import UnitController
 from services.evaluation.db.models import metadata
+from services.evaluation.policy import load_policy
 from services.runtime import service as runtime
-from services.runtime.consumers import Subscription, Worker
+from services.runtime.consumers import Periodic, Subscription, Worker
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
@@ -19,14 +35,43 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.UnitApplied, readmodel.on_unit),
         Subscription(ev.UnitApproved, readmodel.on_unit),
         Subscription(ev.UnitRejected, readmodel.on_unit),
+        Subscription(ve.RedemptionReviewed, notices.on_redemption_reviewed),
+    ]
+
+
+def periodic(settings: Settings) -> list[Periodic]:
+    """The worker finalizes notices whose window has closed with no open objection
+    every ``XCISS_NOTICE_FINALIZE_INTERVAL_S``."""
+    return [Periodic("finalize_notices", settings.notice_finalize_interval_s, notices.finalize_due)]
+
+
+def _measures_source() -> sources.MeasuresSource:
+    return sources.current()
+
+
+def routes(settings: Settings) -> list[type]:
+    load_policy(settings)  # an invalid policy file stops the service at start, with the reason
+    return [
+        UnitController,
+        CycleController,
+        IndicatorSetController,
+        ApplicationController,
+        ExpertController,
+        AssignmentController,
+        NoticeController,
+        ObjectionController,
+        AwardController,
+        RedemptionController,
     ]
 
 
 SPEC = runtime.ServiceSpec(
     name="evaluation",
     metadata=metadata,
-    routes=lambda settings: [UnitController],
+    routes=routes,
     subscriptions=subscriptions,
+    periodic=periodic,
+    dependencies=lambda settings: {"measures_source": Provide(_measures_source, sync_to_thread=False)},
     description="Indicator sets, evaluation cycles, expert scoring, grades, public notices and awards.",
 )
 

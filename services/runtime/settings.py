@@ -83,6 +83,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gateway_max_body_bytes: int = 20_000_000
     gateway_rate_limit_per_minute: int = 600
     gateway_timeout_s: float = 30.0
+    #: the evaluation's indicator set and per-year parameters (XCISS_EVALUATION_POLICY_FILE);
+    #: None = the packaged services/evaluation/policy/indicators-2023.yaml
+    evaluation_policy_file: Path | None = None
+    #: how often an evaluation worker finalizes notices whose window has closed
+    notice_finalize_interval_s: float = 300.0
 
     def database_url(self, service: str) -> str:
         if service in self.database_urls:
@@ -178,6 +183,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             gateway_max_body_bytes=_int(env, "XCISS_GATEWAY_MAX_BODY_BYTES", 20_000_000),
             gateway_rate_limit_per_minute=_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
             gateway_timeout_s=_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
+            evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
+            notice_finalize_interval_s=_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
         )
 
 

@@ -1,0 +1,312 @@
+"""The yearly cycle over HTTP: cycles, applications, department review,
+experts, assignments, scores and grades. Controllers translate and delegate;
+status, grades, reviewers and amounts never come from a request body."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+
+from services.evaluation import cycle, policy, sources
+from services.evaluation.domain import indicators as ind
+from services.runtime.auth import Role, access, principal_of
+from services.runtime.errors import Forbidden
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
+
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+OptionalReason = Annotated[str, msgspec.Meta(max_length=2000)] | None
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
+Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+STAFF = (Role.CENTER, Role.BUREAU)
+
+
+class ExpertRole(StrEnum):
+    management = "management"
+    technical = "technical"
+    finance = "finance"
+
+
+class CycleRequest(msgspec.Struct, forbid_unknown_fields=True):
+    year: Year
+    award_budget_fen: Annotated[int, msgspec.Meta(ge=0, le=10**13)]
+    reason: OptionalReason = None
+
+
+class Cycle(msgspec.Struct):
+    year: int
+    indicator_set_version: str
+    award_budget_fen: int
+    excellent_award_fen: int
+    good_award_fen: int
+    opened_at: datetime
+
+
+class Material(msgspec.Struct, forbid_unknown_fields=True):
+    """A document descriptor: the file stays in the unit's document system; its
+    SHA-256 fixes exactly which file the experts were given."""
+
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+    size_bytes: Annotated[int, msgspec.Meta(ge=1, le=10**9)]
+
+
+class ApplicationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    year: Year
+    materials: Annotated[list[Material], msgspec.Meta(max_length=50)]
+    statement: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
+
+
+class Resubmission(msgspec.Struct, forbid_unknown_fields=True):
+    materials: Annotated[list[Material], msgspec.Meta(max_length=50)]
+    statement: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
+
+
+class Forwarding(msgspec.Struct, forbid_unknown_fields=True):
+    reason: OptionalReason = None
+
+
+class Return(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class GradeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: OptionalReason = None
+
+
+class Application(msgspec.Struct):
+    application_id: str
+    unit_id: str
+    year: int
+    status: str
+    unit_name: str | None
+    department: str | None
+    materials: list[dict[str, Any]]
+    statement: str | None
+    submitted_at: datetime
+    reviewed_at: datetime | None
+    review_reason: str | None
+    scores: dict[str, int] | None
+    total_centi: int | None
+    grade: str | None
+    decided_at: datetime | None
+
+
+class ApplicationPage(msgspec.Struct):
+    items: list[Application]
+    total: int
+    page: int
+    page_size: int
+
+
+class ExpertRequest(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    role: ExpertRole
+    unit_id: Id | None = None
+    ties: Annotated[list[Id], msgspec.Meta(max_length=100)] = []
+
+
+class Expert(msgspec.Struct):
+    expert_id: str
+    name: str
+    role: str
+    unit_id: str | None
+    ties: list[str]
+    registered_at: datetime
+
+
+class ExpertPage(msgspec.Struct):
+    items: list[Expert]
+    total: int
+    page: int
+    page_size: int
+
+
+class AssignmentRequest(msgspec.Struct, forbid_unknown_fields=True):
+    expert_id: Id
+
+
+class Assignment(msgspec.Struct):
+    assignment_id: str
+    application_id: str
+    expert_id: str
+    role: str
+    assigned_at: datetime
+    scores: dict[str, int] | None
+    points_centi: int | None
+    onsite_date: date | None
+    findings: str | None
+    scored_at: datetime | None
+
+
+class AssignmentPage(msgspec.Struct):
+    items: list[Assignment]
+    total: int
+    page: int
+    page_size: int
+
+
+class ScoreSheet(msgspec.Struct, forbid_unknown_fields=True):
+    """Points per indicator of the expert's role, in hundredths (``750`` = 7.50)."""
+
+    scores: dict[Annotated[str, msgspec.Meta(max_length=40)], Annotated[int, msgspec.Meta(ge=0, le=10000)]]
+    onsite_date: date
+    findings: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+
+
+def _org(request: Request) -> str:
+    p = principal_of(request)
+    if not p.org:
+        raise Forbidden()
+    return p.org
+
+
+class CycleController(Controller):
+    path = "/v1/cycles"
+    tags = ["cycles"]
+
+    @post("/", operation_id="openEvaluationCycle", status_code=201, **access(Role.BUREAU))
+    async def open(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], data: JSONBody[CycleRequest]) -> Cycle:
+        """The bureau opens the year's evaluation with its award budget (M13); the indicator
+        set in force (``XCISS_EVALUATION_POLICY_FILE``) is kept with the cycle. Once per year."""
+        row = await cycle.open_cycle(
+            db, actor_of(request), correlation_of(request), year=data.year, award_budget_fen=data.award_budget_fen, policy=policy.load_policy(settings), reason=data.reason
+        )
+        return Cycle(**row)
+
+    @get("/{year:int}", operation_id="getEvaluationCycle", **access(Role.CENTER, Role.BUREAU, Role.FINANCE, Role.DEPARTMENT, Role.UNIT, Role.EXPERT))
+    async def read(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Cycle:
+        """The year's cycle: indicator set version, award budget and amounts."""
+        return Cycle(**await cycle.get_cycle(db, year))
+
+
+class IndicatorSetController(Controller):
+    path = "/v1/indicator-set"
+    tags = ["cycles"]
+
+    @get("/", operation_id="getIndicatorSet", **access("public"))
+    async def current(self, settings: NamedDependency[Settings], year: int | None = Parameter(default=None, ge=2000, le=2100)) -> dict[str, Any]:
+        """The indicator set in force (the tree, points and rules) and a year's parameters; public (R11)."""
+        s = policy.load_policy(settings)
+        out: dict[str, Any] = ind.to_json(s)
+        if year is not None:
+            out["parameters_of_year"] = msgspec.to_builtins(s.parameters(year))
+        return out
+
+
+class ApplicationController(Controller):
+    path = "/v1/applications"
+    tags = ["applications"]
+
+    @post("/", operation_id="submitEvaluationApplication", status_code=201, **access(Role.UNIT))
+    async def submit(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ApplicationRequest]) -> Application:
+        """A unit applies for an open year with its materials (M14(2)); it goes to its competent department."""
+        row = await cycle.submit(
+            db, actor_of(request), correlation_of(request), unit_id=_org(request), year=data.year, materials=[msgspec.to_builtins(m) for m in data.materials], statement=data.statement
+        )
+        return Application(**row)
+
+    @post("/{application_id:str}/resubmit", operation_id="resubmitEvaluationApplication", status_code=200, **access(Role.UNIT))
+    async def resubmit(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Resubmission]) -> Application:
+        """The unit sends a returned application back with new materials."""
+        row = await cycle.resubmit(db, actor_of(request), correlation_of(request), application_id, materials=[msgspec.to_builtins(m) for m in data.materials], statement=data.statement)
+        return Application(**row)
+
+    @post("/{application_id:str}/forward", operation_id="forwardEvaluationApplication", status_code=200, **access(Role.DEPARTMENT))
+    async def forward(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Forwarding]) -> Application:
+        """The unit's competent department (token ``org`` = the unit's ``department``) forwards it (M10, R8)."""
+        return Application(**await cycle.review(db, actor_of(request), correlation_of(request), application_id, forward=True, reason=data.reason))
+
+    @post("/{application_id:str}/return", operation_id="returnEvaluationApplication", status_code=200, **access(Role.DEPARTMENT))
+    async def return_(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Return]) -> Application:
+        """The competent department returns it to the unit with a reason."""
+        return Application(**await cycle.review(db, actor_of(request), correlation_of(request), application_id, forward=False, reason=data.reason))
+
+    @post("/{application_id:str}/assignments", operation_id="assignExpert", status_code=201, **access(Role.CENTER))
+    async def assign(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[AssignmentRequest]) -> Assignment:
+        """The center assigns an expert to a forwarded application; an expert of the unit,
+        its parent or child unit, or with a declared tie is refused (``assignment.conflict_of_interest``)."""
+        return Assignment(**await cycle.assign(db, actor_of(request), correlation_of(request), application_id, expert_id=data.expert_id))
+
+    @post("/{application_id:str}/grade", operation_id="decideEvaluationGrade", status_code=200, **access(Role.CENTER))
+    async def grade(
+        self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[GradeRequest], measures_source: NamedDependency[sources.MeasuresSource]
+    ) -> Application:
+        """When every assigned expert (all three roles) has scored, the center decides the
+        grade: computed indicators from the platform's records plus the experts' means (R11, R12)."""
+        row = await cycle.decide_grade(db, actor_of(request), correlation_of(request), application_id, reason=data.reason, source=measures_source)
+        return Application(**row)
+
+    @get("/{application_id:str}", operation_id="getEvaluationApplication", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))
+    async def read(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str]) -> Application:
+        """One application: its unit, its department, its assigned experts, center and bureau (404 to others)."""
+        return Application(**await cycle.get_application(db, actor_of(request), application_id))
+
+    @get("/", operation_id="listEvaluationApplications", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))
+    async def index(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        year: int | None = Parameter(default=None, ge=2000, le=2100),
+        status: str | None = Parameter(default=None, max_length=20),
+        unit_id: str | None = Parameter(default=None, max_length=36),
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> ApplicationPage:
+        """Applications in submission order, filtered to what the caller may see."""
+        items, total = await cycle.list_applications(db, actor_of(request), year=year, status=status, unit_id=unit_id, page=page, page_size=page_size)
+        return ApplicationPage(items=[Application(**i) for i in items], total=total, page=page, page_size=page_size)
+
+
+class ExpertController(Controller):
+    path = "/v1/experts"
+    tags = ["experts"]
+
+    @post("/", operation_id="registerExpert", status_code=201, **access(Role.CENTER))
+    async def register(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ExpertRequest]) -> Expert:
+        """The center registers an expert: role, own unit, declared ties. The expert's
+        token carries the returned ``expert_id`` as its ``org``."""
+        row = await cycle.register_expert(db, actor_of(request), correlation_of(request), name=data.name, role=str(data.role), unit_id=data.unit_id, ties=list(data.ties))
+        return Expert(**row)
+
+    @get("/", operation_id="listExperts", **access(*STAFF))
+    async def index(
+        self, db: NamedDependency[ServiceDatabase], role: ExpertRole | None = Parameter(default=None), page: PageNumber = 1, page_size: PageSize = 20
+    ) -> ExpertPage:
+        """Registered experts by name."""
+        items, total = await cycle.list_experts(db, role=str(role) if role else None, page=page, page_size=page_size)
+        return ExpertPage(items=[Expert(**i) for i in items], total=total, page=page, page_size=page_size)
+
+
+class AssignmentController(Controller):
+    path = "/v1/assignments"
+    tags = ["experts"]
+
+    @get("/", operation_id="listAssignments", **access(Role.EXPERT, *STAFF))
+    async def index(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        application_id: str | None = Parameter(default=None, max_length=36),
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> AssignmentPage:
+        """An expert sees only their own assignments; center and bureau all."""
+        items, total = await cycle.list_assignments(db, actor_of(request), application_id=application_id, page=page, page_size=page_size)
+        return AssignmentPage(items=[Assignment(**i) for i in items], total=total, page=page, page_size=page_size)
+
+    @post("/{assignment_id:str}/scores", operation_id="recordScores", status_code=200, **access(Role.EXPERT))
+    async def score(self, request: Request, db: NamedDependency[ServiceDatabase], assignment_id: FromPath[str], data: JSONBody[ScoreSheet]) -> Assignment:
+        """The assigned expert scores every indicator of their role and records the on-site
+        check (R14(3)); they may correct it until the grade is decided."""
+        row = await cycle.record_scores(db, actor_of(request), correlation_of(request), assignment_id, scores=dict(data.scores), onsite_date=data.onsite_date, findings=data.findings)
+        return Assignment(**row)

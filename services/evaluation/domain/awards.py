@@ -1,0 +1,86 @@
+"""The award plan (R12, R6, M13) and the public notice window, as pure rules.
+
+**Award plan.** Excellent → the year's excellent award (50,000 CNY in 2023),
+good → the good award (30,000 CNY), unqualified → nothing. A unit the bureau
+recorded as having a provincial award for the year gets no city award (R6:
+享受过省级奖补的不再享受市级奖补). Awards are never split: a unit gets its
+award in full or not at all.
+
+**Budget cap (M13: 奖励应实行限额).** When the awards do not all fit the
+year's award budget, candidates are ranked by grade (excellent first), then
+total score (higher first), then unit id (a stable tie-break), and funded in
+full in that order. The first candidate whose award no longer fits, and every
+candidate after it, is not funded (``budget_exhausted``): the order of merit
+is never skipped to fund a lower-ranked unit with a smaller award.
+
+**Notice window.** Published on day P (Asia/Shanghai), a notice of N working
+days opens on the first working day after P and closes at the end of the N-th
+working day after P (P itself is not counted: Civil Code art. 201). Objections
+are accepted from publication to the end of the closing day; the notice can be
+final from the day after the closing day, when no objection is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from services.evaluation.domain.indicators import YearParameters, award_fen
+from services.runtime.workdays import WorkdayCalendar
+
+GRADE_RANK = {"excellent": 0, "good": 1, "unqualified": 2}
+
+FUNDED = "funded"
+PROVINCIAL_AWARD = "provincial_award"
+BUDGET_EXHAUSTED = "budget_exhausted"
+UNQUALIFIED = "unqualified"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    unit_id: str
+    grade: str
+    total_centi: int
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    candidate: Candidate
+    amount_fen: int
+    outcome: str  # funded | provincial_award | budget_exhausted | unqualified
+
+
+def plan(params: YearParameters, budget_fen: int, candidates: Iterable[Candidate], provincial: set[str]) -> list[PlanLine]:
+    """Every candidate with its amount and why, in the order of merit."""
+    ranked = sorted(candidates, key=lambda c: (GRADE_RANK[c.grade], -c.total_centi, c.unit_id))
+    left = budget_fen
+    exhausted = False
+    out: list[PlanLine] = []
+    for c in ranked:
+        amount = award_fen(params, c.grade)
+        if amount == 0:
+            out.append(PlanLine(c, 0, UNQUALIFIED))
+        elif c.unit_id in provincial:
+            out.append(PlanLine(c, 0, PROVINCIAL_AWARD))
+        elif exhausted or amount > left:
+            exhausted = True
+            out.append(PlanLine(c, 0, BUDGET_EXHAUSTED))
+        else:
+            left -= amount
+            out.append(PlanLine(c, amount, FUNDED))
+    return out
+
+
+def notice_window(cal: WorkdayCalendar, published_on: date, workdays: int) -> tuple[date, date]:
+    """(opens_on, closes_on) of a notice published on ``published_on``."""
+    return cal.add_workdays(published_on, 1), cal.add_workdays(published_on, workdays)
+
+
+def objections_open(closes_on: date, today: date) -> bool:
+    return today <= closes_on
+
+
+def window_closed(closes_on: date, today: date) -> bool:
+    return today > closes_on
