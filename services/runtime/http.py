@@ -29,6 +29,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.runtime import telemetry
+from services.runtime.audit import audit_controller
 from services.runtime.auth import (
     ANONYMOUS,
     PUBLIC,
@@ -205,7 +206,7 @@ def build_app(
         await db.dispose()
 
     return Litestar(
-        route_handlers=[*health_handlers(db, ready_checks or {}), *route_handlers],
+        route_handlers=[*health_handlers(db, ready_checks or {}), audit_controller(db), *route_handlers],
         middleware=[auth_and_trace_middleware(verifier, service)],
         exception_handlers=EXCEPTION_HANDLERS,
         dependencies={"db": Provide(lambda: db, use_cache=True, sync_to_thread=False), **(dependencies or {})},
