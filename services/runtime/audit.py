@@ -435,7 +435,7 @@ def audit_controller(db: Any) -> type[Controller]:
         path = "/v1/audit"
         tags = ["audit"]
 
-        @get("/", operation_id="listAuditEntries", **access(Role.AUDITOR))
+        @get("/", operation_id="listAuditEntries", summary="The audit trail (auditor only)", **access(Role.AUDITOR))
         async def index(
             self,
             actor: str | None = Parameter(default=None, max_length=200, description="who acted (token subject)"),
