@@ -13,6 +13,8 @@
     xciss task SERVICE NAME       an operator task, e.g. `registry reindex-search`
     xciss asyncapi [--check]      (re)generate contracts/asyncapi.yaml
     xciss makemigration SERVICE -m MESSAGE
+    xciss audit verify [SERVICE ...]   check the audit hash chains (exit 1 on tamper)
+    xciss audit prune SERVICE --before DATE   drop audit rows older than 180+ days
 """
 
 from __future__ import annotations
@@ -250,6 +252,20 @@ def cmd_task(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from services.runtime import audit
+
+    settings = _settings()
+    if args.audit_cmd == "verify":
+        return asyncio.run(audit.verify_services(settings, _services(args.services), out=print))
+    try:
+        before = audit.parse_before(args.before)
+    except ValueError as exc:
+        print(f"xciss: --before: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(audit.prune_service(settings, _services([args.service])[0], before, out=print, err=lambda m: print(m, file=sys.stderr)))
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from services.runtime.up import up
 
@@ -313,6 +329,14 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("asyncapi", help="generate the AsyncAPI document from contracts/")
     a.add_argument("--check", action="store_true", help="fail if the checked-in document is stale")
     a.set_defaults(fn=cmd_asyncapi)
+    au = sub.add_parser("audit", help="verify or prune the audit hash chains")
+    asub = au.add_subparsers(dest="audit_cmd", required=True)
+    av = asub.add_parser("verify", help="recompute each service's audit chain; exit 1 at the first broken row")
+    av.add_argument("services", nargs="*")
+    ap = asub.add_parser("prune", help="delete audit rows older than --before (at least 180 days ago), keeping the chain verifiable")
+    ap.add_argument("service", choices=SERVICES)
+    ap.add_argument("--before", required=True, help="YYYY-MM-DD (00:00 UTC) or an ISO 8601 time with zone")
+    au.set_defaults(fn=cmd_audit)
     mm = sub.add_parser("makemigration", help="autogenerate a migration for a service")
     mm.add_argument("service", choices=SERVICES)
     mm.add_argument("-m", "--message", required=True)
@@ -321,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    from services.runtime.telemetry import install_log_masking
+
+    install_log_masking()  # no personal data, token or password in a log line
     logging.basicConfig(level=os.environ.get("XCISS_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     raise SystemExit(args.fn(args))

@@ -1,4 +1,5 @@
-"""Database engines and the tables every service has: outbox, inbox, audit log.
+"""Database engines and the tables every service has: outbox, inbox, audit log
+(hash-chained, with its head in ``audit_chain``).
 
 Each service owns its own database. SQLite (a file under the data directory)
 is the default; PostgreSQL is used when the service's URL says so. The same
@@ -103,7 +104,26 @@ def add_runtime_tables(md: MetaData) -> None:
         Column("before", JSON, nullable=True),
         Column("after", JSON, nullable=True),
         Column("correlation_id", String(64), nullable=True),
+        # the hash chain (services/runtime/audit.py): 1, 2, 3, … without gaps
+        Column("seq", BigInteger, nullable=False),
+        Column("prev_hash", String(64), nullable=False),
+        Column("row_hash", String(64), nullable=False),
         Index("ix_audit_log_object", "object_type", "object_id"),
+        Index("ix_audit_log_seq", "seq", unique=True),
+        Index("ix_audit_log_at", "at"),
+    )
+    Table(
+        # the chain's head (one row, id 1), locked by every append; after a
+        # prune, the anchor is the last pruned row's seq and hash
+        "audit_chain",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("last_seq", BigInteger, nullable=False),
+        Column("last_hash", String(64), nullable=False),
+        Column("anchor_seq", BigInteger, nullable=False),
+        Column("anchor_hash", String(64), nullable=False),
+        Column("pruned_before", UtcDateTime, nullable=True),
+        Column("pruned_at", UtcDateTime, nullable=True),
     )
 
 

@@ -29,6 +29,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.runtime import telemetry
+from services.runtime.audit import audit_controller
 from services.runtime.auth import (
     ANONYMOUS,
     PUBLIC,
@@ -255,7 +256,7 @@ def build_app(
         await db.dispose()
 
     return Litestar(
-        route_handlers=[*health_handlers(db, ready_checks or {}), metrics_handler(metrics), *route_handlers],
+        route_handlers=[*health_handlers(db, ready_checks or {}), metrics_handler(metrics), audit_controller(db), *route_handlers],
         middleware=[prometheus_config(service).middleware, auth_and_trace_middleware(verifier, service)],
         before_request=strict_money,
         exception_handlers=EXCEPTION_HANDLERS,

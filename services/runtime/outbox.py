@@ -24,6 +24,7 @@ from sqlalchemy import MetaData, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts.envelope import Event, encode
+from services.runtime import audit as audit_chain
 from services.runtime import metrics, telemetry
 from services.runtime.database import is_sqlite
 
@@ -65,6 +66,8 @@ class UnitOfWork:
     correlation_id: str | None = None
     causation_id: str | None = None
     emitted: list[Event] = field(default_factory=list)
+    #: audit rows of this transaction, chained and written at commit
+    audit_rows: list[dict[str, Any]] = field(default_factory=list)
 
     async def emit(self, event: Event) -> Event:
         changes: dict[str, Any] = {}
@@ -98,21 +101,27 @@ class UnitOfWork:
         before: Any = None,
         after: Any = None,
     ) -> None:
-        table = self.metadata.tables["audit_log"]
-        await self.session.execute(
-            insert(table).values(
-                at=datetime.now(UTC),
-                actor=self.actor.subject,
-                actor_role=self.actor.role,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                reason=reason,
-                before=msgspec.to_builtins(before) if before is not None else None,
-                after=msgspec.to_builtins(after) if after is not None else None,
-                correlation_id=self.correlation_id,
-            )
+        """Record a decision; it joins the hash chain when the unit of work commits."""
+        self.audit_rows.append(
+            {
+                "at": datetime.now(UTC),
+                "actor": self.actor.subject,
+                "actor_role": self.actor.role,
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "reason": reason,
+                "before": msgspec.to_builtins(before) if before is not None else None,
+                "after": msgspec.to_builtins(after) if after is not None else None,
+                "correlation_id": self.correlation_id,
+            }
         )
+
+    async def flush_audit(self) -> None:
+        """Chain and write the audit rows (called just before COMMIT, so the
+        chain head is locked only briefly)."""
+        rows, self.audit_rows = self.audit_rows, []
+        await audit_chain.append(self.session, self.metadata, rows)
 
 
 async def connect_nats(url: str, name: str, **kw: Any) -> nats.NATS:

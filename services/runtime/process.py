@@ -29,7 +29,7 @@ from services.runtime.service import (
     load_spec,
 )
 from services.runtime.settings import Settings
-from services.runtime.telemetry import configure_telemetry
+from services.runtime.telemetry import configure_telemetry, install_log_masking
 
 log = logging.getLogger("xciss.process")
 
@@ -48,6 +48,7 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown process role(s): {', '.join(sorted(unknown))}")
+    install_log_masking(settings.secret_values())
     configure_telemetry(service)
     spec = load_spec(service)
     db = create_database(spec, settings)

@@ -32,6 +32,7 @@ class ServiceDatabase:
             async with session.begin():
                 uow = UnitOfWork(session, self.metadata, actor=actor, correlation_id=correlation_id, causation_id=causation_id)
                 yield uow
+                await uow.flush_audit()
             if uow.emitted:
                 for cb in self.on_events:
                     cb()

@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 import msgspec
 
@@ -88,6 +89,35 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     evaluation_policy_file: Path | None = None
     #: how often an evaluation worker finalizes notices whose window has closed
     notice_finalize_interval_s: float = 300.0
+
+    #: fields never shown in a repr or a log line
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_secret", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key"})
+
+    def __repr__(self) -> str:
+        """Secrets as ``***``, database and NATS URLs without their passwords."""
+        shown = []
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if name in self.SECRET_FIELDS:
+                value = "***" if value else value
+            elif name == "database_urls":
+                value = {k: _without_password(v) for k, v in value.items()}
+            elif name == "nats_url" and value:
+                value = _without_password(value)
+            shown.append(f"{name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    def secret_values(self) -> list[str]:
+        """The configured secrets, for the log filter to mask wherever they appear."""
+        values = [getattr(self, n) or "" for n in sorted(self.SECRET_FIELDS)]
+        values += [part.partition("=")[2].strip() for part in self.field_keys.split(",")]
+        for url in [*self.database_urls.values(), self.nats_url or ""]:
+            password = _password_of(url)
+            if password:
+                values.append(password)
+        return [v for v in values if v]
 
     def database_url(self, service: str) -> str:
         if service in self.database_urls:
@@ -186,6 +216,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
             notice_finalize_interval_s=_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
         )
+
+
+def _password_of(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _without_password(url: str) -> str:
+    password = _password_of(url)
+    return url.replace(f":{password}@", ":***@", 1) if password else url
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -4,13 +4,21 @@ bus to every consumer.
 
 Exporters: ``OTEL_TRACES_EXPORTER`` = ``none`` (default), ``console`` or
 ``otlp`` (needs the ``otlp`` extra). ``OTEL_SERVICE_NAME`` overrides the name.
+
+Logging: :func:`install_log_masking` (called by the ``xciss`` command and by
+every service process) masks resident ID numbers, bank account numbers, bearer
+tokens, JWTs, ``password=``/``secret=`` values, passwords inside URLs and the
+configured keys in every log record, whichever handler writes it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
@@ -62,3 +70,99 @@ def current_carrier() -> dict[str, str]:
 
 def context_from(carrier: Mapping[str, str] | None) -> Context:
     return propagate.extract(dict(carrier or {}))
+
+
+# -- no personal data and no secret in a log line ----------------------------
+
+#: an 18-character resident ID number: 6-digit area, birth date, 3 digits, check
+_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}([\dXx])(?![0-9A-Za-z])")
+#: a bank card or account: 16–30 digits on their own (or 4-digit groups with spaces)
+_LONG_DIGITS = re.compile(r"(?<![\w./+-])(?:\d{16,30}|\d{4}(?: \d{4}){3,6}(?: \d{1,4})?)(?![\w-]|\.\d)")
+#: 12–15 digits only where a label says it is an account (timestamps in ms stay)
+_LABELLED_ACCOUNT = re.compile(r"(?i)((?:account|acct|card|bank|iban|账号|账户|卡号)[\w ]{0,20}?[:=：]?\s*[\"']?)(\d{12,15})(?!\d)")
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+#: ``password=…``, ``"secret": "…"``, ``XCISS_JWT_SECRET=…``, ``s3_secret_key: …``
+_KEY_VALUE = re.compile(
+    r"(?i)((?<![A-Za-z0-9])[\"']?(?:[A-Za-z0-9]+_)*"
+    r"(?:password|passwd|pwd|secret_key|secret|token|api_key|apikey|access_key|private_key|pii_key|field_keys|credentials)"
+    r"[\"']?\s*[=:]\s*)"
+    r"(\"[^\"]*\"|'[^']*'|[^\s,;&)}\]]+)"
+)
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/?#\s@]*:)[^@\s/]+@")
+
+_extra_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def _mask_id(m: re.Match[str]) -> str:
+    return m.group(1) + "********" + m.group(0)[-4:]
+
+
+def _mask_digits(m: re.Match[str]) -> str:
+    digits = m.group(0).replace(" ", "")
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def mask_text(text: str) -> str:
+    """``text`` with personal identifiers, accounts and secrets masked."""
+    for secret in _extra_secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    text = _URL_PASSWORD.sub(r"\1***@", text)
+    text = _BEARER.sub(r"\1 ***", text)
+    text = _JWT.sub("***", text)
+    text = _KEY_VALUE.sub(lambda m: m.group(1) + ("***" if not m.group(2).startswith(("\"", "'")) else m.group(2)[0] + "***" + m.group(2)[0]), text)
+    text = _RESIDENT_ID.sub(_mask_id, text)
+    text = _LONG_DIGITS.sub(_mask_digits, text)
+    text = _LABELLED_ACCOUNT.sub(lambda m: m.group(1) + "*" * (len(m.group(2)) - 4) + m.group(2)[-4:], text)
+    return text
+
+
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Render the message with its arguments, mask it, and mask a traceback."""
+    if getattr(record, "_xciss_masked", False):
+        return record
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: keep what there is
+        message = f"{record.msg} {record.args!r}"
+    record.msg, record.args = mask_text(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = mask_text(record.exc_text)
+        record.exc_info = None  # the masked text is the traceback now
+    if record.stack_info:
+        record.stack_info = mask_text(record.stack_info)
+    record._xciss_masked = True
+    return record
+
+
+class MaskingFilter(logging.Filter):
+    """A filter for a handler or a logger: masks, never drops."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        mask_record(record)
+        return True
+
+
+_factory_installed = False
+
+
+def install_log_masking(secrets: Iterable[str] = ()) -> None:
+    """Mask every log record of this process at creation (a record factory,
+    so handlers added later, uvicorn's included, get masked records too).
+    ``secrets``: configured values (keys, passwords) masked wherever they appear."""
+    global _factory_installed
+    with _lock:
+        _extra_secrets.update(s for s in secrets if s and len(s) >= 6)
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            return mask_record(previous(*args, **kwargs))
+
+        logging.setLogRecordFactory(factory)
+        _factory_installed = True

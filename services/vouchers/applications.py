@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import vouchers as ve
 from contracts.envelope import encode, new_event_id
+from services.runtime import audit as audit_chain
 from services.runtime import telemetry
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
@@ -833,4 +834,4 @@ class _Batch:
         if outbox_rows:
             await s.execute(insert(self.metadata.tables["outbox"]), outbox_rows)
         if audit_rows:
-            await s.execute(insert(self.metadata.tables["audit_log"]), audit_rows)
+            await audit_chain.append(s, self.metadata, audit_rows)  # last: holds the chain head until COMMIT

@@ -1,0 +1,26 @@
+"""audit hash chain
+
+The audit trail becomes a hash chain: seq, prev_hash and row_hash on
+audit_log (rows already there are chained in id order from the genesis hash),
+and the one-row chain head audit_chain (services/runtime/audit.py).
+
+Revision ID: 7f7f7b826986
+Revises: 2932c6990fc0
+Create Date: 2026-11-27 15:53:56.601352
+"""
+from collections.abc import Sequence
+
+from services.runtime import audit
+
+revision: str = '7f7f7b826986'
+down_revision: str | None = '2932c6990fc0'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    audit.migration_upgrade()
+
+
+def downgrade() -> None:
+    audit.migration_downgrade()

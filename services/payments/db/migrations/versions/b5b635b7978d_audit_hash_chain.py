@@ -1,0 +1,26 @@
+"""audit hash chain
+
+The audit trail becomes a hash chain: seq, prev_hash and row_hash on
+audit_log (rows already there are chained in id order from the genesis hash),
+and the one-row chain head audit_chain (services/runtime/audit.py).
+
+Revision ID: b5b635b7978d
+Revises: d837584f29e0
+Create Date: 2026-11-27 15:54:01.051846
+"""
+from collections.abc import Sequence
+
+from services.runtime import audit
+
+revision: str = 'b5b635b7978d'
+down_revision: str | None = 'd837584f29e0'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    audit.migration_upgrade()
+
+
+def downgrade() -> None:
+    audit.migration_downgrade()
