@@ -5,7 +5,7 @@ audit_log (rows already there are chained in id order from the genesis hash),
 and the one-row chain head audit_chain (services/runtime/audit.py).
 
 Revision ID: 7f7f7b826986
-Revises: 2932c6990fc0
+Revises: 896995b62277
 Create Date: 2026-11-27 15:53:56.601352
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from services.runtime import audit
 
 revision: str = '7f7f7b826986'
-down_revision: str | None = '2932c6990fc0'
+down_revision: str | None = '896995b62277'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
