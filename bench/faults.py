@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--faults", type=int, default=30)
     p.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     p.add_argument("--pg-url", default=os.environ.get("XCISS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
-    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--concurrency", type=int, default=48)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--auto-approve", action="store_true", help="the programme auto-approves applications that pass every check")
     p.add_argument("--ack-wait", type=float, default=2.0, help="XCISS_CONSUMER_ACK_WAIT_S of the services (seconds)")

@@ -131,8 +131,7 @@ def orders_and_journeys(ctx: CheckContext, r: Result) -> None:
             r.add("unfinished", f"journey {j.id} ({j.plan}) stopped after {j.done_steps[-1:]} : {j.error}")
             continue
         if o["status"] != j.order_final:
-            kind = "lost" if j.order_final in ("rated", "cancelled") and o["status"] not in ("settled",) else "unfinished"
-            r.add(kind, f"journey {j.id}: order {j.order_id} is {o['status']}, acknowledged {j.order_final}")
+            r.add("lost", f"journey {j.id}: order {j.order_id} is {o['status']}, acknowledged {j.order_final}")
     strays = [o for oid, o in ctx.orders.items() if oid not in ours]
     explained = sum(j.indeterminate_orders for j in ctx.journeys)
     for o in strays:

@@ -91,7 +91,12 @@ class Cluster:
         self.expiry_interval_s = expiry_interval_s
         self.data_dir = self.root / "data"
         self.nats: EmbeddedNats | None = None
-        self.ports = {s: free_port() for s in SERVICES}
+        ports: list[int] = []
+        while len(ports) < len(SERVICES) + 1:  # nothing listens yet: make sure no two are the same
+            if (p := free_port()) not in ports:
+                ports.append(p)
+        self.nats_port, *http = ports
+        self.ports = dict(zip(SERVICES, http, strict=True))
         self.db_urls: dict[str, str] = {}
         self.pg_names: dict[str, str] = {}
         self.procs: dict[str, ServiceProcess] = {}
@@ -101,7 +106,7 @@ class Cluster:
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.nats = EmbeddedNats(self.root / "nats-store", free_port(), log_file=self.root / "nats-server.log")
+        self.nats = EmbeddedNats(self.root / "nats-store", self.nats_port, log_file=self.root / "nats-server.log")
         self.nats.start()
         for s in SERVICES:
             if self.backend == "postgres":

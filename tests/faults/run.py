@@ -36,7 +36,7 @@ class Config:
     backend: str = "sqlite"
     journeys: int = 500
     faults: int = 30
-    concurrency: int = 16
+    concurrency: int = 48
     seed: int = 1
     pg_url: str | None = None
     auto_approve: bool = False
@@ -105,11 +105,16 @@ async def setup_world(cluster: Cluster, api: Api, cfg: Config, rng: random.Rando
     return World(api, cluster, year, cfg.auto_approve, acceptors, non_acceptor, users, rng)
 
 
-async def inject_faults(cluster: Cluster, cfg: Config, rng: random.Random, flog: FaultLog, stop: asyncio.Event, busy: set[str]) -> None:
+async def inject_faults(cluster: Cluster, cfg: Config, rng: random.Random, flog: FaultLog, stop: asyncio.Event, busy: set[str], progress: Callable[[], int]) -> None:
     """Faults one after another on one lane, until ``stop``; ``busy`` holds the targets under a fault."""
     names = sorted(cfg.fault_weights)
     targets = ["registry", "vouchers", "payments", "registry", "vouchers", "payments", "evaluation"]
     while not stop.is_set():
+        # paced by the workload: the next fault once its share of the journeys has started
+        # (10% more faults than asked for, so the target is met before the last journeys)
+        if progress() < (flog.total + len(busy) + 1) * cfg.journeys / (cfg.faults * 1.1):
+            await asyncio.sleep(0.2)
+            continue
         kind = rng.choices(names, weights=[cfg.fault_weights[n] for n in names])[0]
         svc = rng.choice(targets)
         target = "nats-server" if kind == "nats" else svc
@@ -162,26 +167,31 @@ async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tup
 
         stop = asyncio.Event()
         busy: set[str] = set()
-        lanes = [asyncio.create_task(inject_faults(cluster, cfg, random.Random(cfg.seed * 100 + i), flog, stop, busy)) for i in range(cfg.fault_parallelism)]
+        started, finished = [0], [0]
+
+        def progress() -> int:
+            # every journey started, or the workload over (then the faults still missing come now)
+            return cfg.journeys if work.done() else started[0]
+
         sem = asyncio.Semaphore(cfg.concurrency)
         t0 = time.monotonic()
 
         async def one(i: int) -> None:
-            # pace the workload by the faults, so they are spread over all of it
-            while flog.total < cfg.faults * i / max(cfg.journeys, 1) and not all(t.done() for t in lanes):
-                await asyncio.sleep(0.2)
             async with sem:
+                started[0] += 1
                 j = new_journey(world, i)
                 journeys.append(j)
                 await run_journey(j, world)
-                if len(journeys) % 100 == 0:
-                    say(f"{len(journeys)} journeys started, {flog.total} faults, {time.monotonic() - t0:.0f}s")
+                finished[0] += 1
+                if finished[0] % 100 == 0:
+                    say(f"{finished[0]} journeys done, {flog.total} faults, {time.monotonic() - t0:.0f}s")
 
         work = asyncio.gather(*(one(i) for i in range(cfg.journeys)))
+        lanes = [asyncio.create_task(inject_faults(cluster, cfg, random.Random(cfg.seed * 100 + i), flog, stop, busy, progress)) for i in range(cfg.fault_parallelism)]
         try:
             await work
             # the target number of faults, even if the workload was quicker
-            while flog.total < cfg.faults:
+            while flog.total < cfg.faults and not all(t.done() for t in lanes):
                 await asyncio.sleep(0.2)
         finally:
             stop.set()
