@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         auto_approve=a.auto_approve, ack_wait_s=a.ack_wait, root=Path(a.keep) if a.keep else None, keep=bool(a.keep),
     )
     t0 = time.monotonic()
+    # SIGTERM unwinds like Ctrl-C, so the run stops its processes and drops its databases
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     result, journeys, flog = asyncio.run(run(cfg, progress=lambda m: print(f"[{time.monotonic() - t0:6.0f}s] {m}", file=sys.stderr, flush=True)))
     if a.details or not result.clean:
         for e in flog.events if a.details else []:
