@@ -1,0 +1,294 @@
+"""The real platform as separate processes, for fault injection: an embedded
+``nats-server -js`` with its own store, and each service as ``xciss run
+<service>`` (api + worker + relay) with its own database — SQLite files in a
+data directory, or PostgreSQL databases ``xf_<run>_<service>`` created on the
+server and dropped at the end.
+
+Everything started here is a child in its own process group, killed on
+``close()`` (and, through PR_SET_PDEATHSIG, when this process dies)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from nats.js.api import ConsumerInfo
+
+from services.runtime.auth import Role, issue_token
+from services.runtime.migrations import upgrade
+from services.runtime.natsserver import EmbeddedNats, die_with_parent, free_port
+from services.runtime.outbox import connect_nats
+from services.runtime.settings import SERVICES, Settings
+
+JWT_SECRET = "faults-test-secret-key-that-is-long-enough-for-hs256"
+PII_KEY = "faults-test-pii-key"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ServiceProcess:
+    """One ``xciss run <service>`` child."""
+
+    def __init__(self, name: str, env: dict[str, str], log_path: Path):
+        self.name = name
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stopped = False  # SIGSTOPped
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "services.runtime.cli", "run", self.name],
+            cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True, preexec_fn=die_with_parent,  # noqa: PLW1509
+        )
+        log.close()
+        self.stopped = False
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig: int) -> None:
+        if self.alive:
+            assert self.proc is not None
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+
+    def kill(self) -> None:
+        if self.proc is None:
+            return
+        if self.stopped:
+            self.signal(signal.SIGCONT)
+        self.signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(15)
+        self.stopped = False
+
+
+class Cluster:
+    def __init__(self, root: Path, backend: str, *, pg_url: str | None = None, ack_wait_s: float = 2.0, expiry_interval_s: float = 1.0):
+        if backend not in ("sqlite", "postgres"):
+            raise ValueError(backend)
+        if backend == "postgres" and not pg_url:
+            raise ValueError("postgres needs pg_url")
+        self.root = Path(root)
+        self.backend = backend
+        self.pg_admin = (pg_url or "").replace("postgresql+asyncpg://", "postgresql://")
+        self.run_id = uuid.uuid4().hex[:8]
+        self.ack_wait_s = ack_wait_s
+        self.expiry_interval_s = expiry_interval_s
+        self.data_dir = self.root / "data"
+        self.nats: EmbeddedNats | None = None
+        ports: list[int] = []
+        while len(ports) < len(SERVICES) + 1:  # nothing listens yet: make sure no two are the same
+            if (p := free_port()) not in ports:
+                ports.append(p)
+        self.nats_port, *http = ports
+        self.ports = dict(zip(SERVICES, http, strict=True))
+        self.db_urls: dict[str, str] = {}
+        self.pg_names: dict[str, str] = {}
+        self.procs: dict[str, ServiceProcess] = {}
+        self.settings: Settings | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.nats = EmbeddedNats(self.root / "nats-store", self.nats_port, log_file=self.root / "nats-server.log")
+        self.nats.start()
+        for s in SERVICES:
+            if self.backend == "postgres":
+                name = f"xf_{self.run_id}_{s}"
+                await self._pg_exec(f'CREATE DATABASE "{name}"')
+                self.pg_names[s] = name
+                base = self.pg_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+                self.db_urls[s] = f"{base}/{name}"
+            else:
+                self.db_urls[s] = f"sqlite+aiosqlite:///{self.data_dir / f'{s}.db'}"
+        for s in SERVICES:  # alembic is not thread-safe: one after another
+            await asyncio.to_thread(upgrade, s, self.db_urls[s])
+        self.settings = Settings(
+            data_dir=self.data_dir, nats_url=self.nats.url, database_urls=dict(self.db_urls), http_ports=dict(self.ports),
+            jwt_secret=JWT_SECRET, pii_secret=PII_KEY,
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
+        env.update(
+            XCISS_DATA_DIR=str(self.data_dir),
+            XCISS_NATS_URL=self.nats.url,
+            XCISS_JWT_SECRET=JWT_SECRET,
+            XCISS_PII_KEY=PII_KEY,
+            XCISS_LOG_LEVEL="WARNING",
+            XCISS_CONSUMER_ACK_WAIT_S=str(self.ack_wait_s),
+            # a fault may fail a handler several times in a row: park only what truly keeps failing
+            XCISS_CONSUMER_MAX_ATTEMPTS="30",
+            XCISS_CONSUMER_BACKOFF="0.2,0.5,1,2",
+            XCISS_OUTBOX_POLL_S="0.05",
+            XCISS_GRACEFUL_TIMEOUT_S="3",
+            XCISS_VOUCHER_EXPIRY_INTERVAL_S=str(self.expiry_interval_s),
+            OTEL_TRACES_EXPORTER="none",
+            **{f"XCISS_{s.upper()}_PORT": str(p) for s, p in self.ports.items()},
+            **{f"XCISS_{s.upper()}_DATABASE_URL": u for s, u in self.db_urls.items()},
+        )
+        for s in SERVICES:
+            self.procs[s] = ServiceProcess(s, env, self.root / f"{s}.log")
+            self.procs[s].start()
+        await self.wait_ready(SERVICES)
+
+    async def close(self) -> None:
+        for p in self.procs.values():
+            p.kill()
+        if self.nats is not None:
+            self.nats.kill()
+        for name in self.pg_names.values():
+            with contextlib.suppress(Exception):
+                await self._pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.pg_names.clear()
+
+    async def wait_ready(self, services: Any, timeout_s: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = set(services)
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            while pending:
+                for s in list(pending):
+                    if not self.procs[s].alive:
+                        raise RuntimeError(f"{s} exited with {self.procs[s].proc.returncode if self.procs[s].proc else '?'}; see {self.procs[s].log_path}")
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await client.get(f"{self.base(s)}/ready")).status_code == 200:
+                            pending.discard(s)
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"not ready within {timeout_s}s: {sorted(pending)}")
+                await asyncio.sleep(0.2)
+
+    # -- access ------------------------------------------------------------------
+
+    def base(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def token(self, role: Role | str, org: str | None = None) -> str:
+        assert self.settings is not None
+        return issue_token(self.settings, subject=f"faults-{role}", role=role, org=org, ttl_s=24 * 3600)
+
+    # -- faults --------------------------------------------------------------------
+
+    async def kill_restart(self, service: str) -> None:
+        """SIGKILL: no shutdown, in-flight transactions and unacked messages abandoned."""
+        p = self.procs[service]
+        await asyncio.to_thread(p.kill)
+        p.start()
+        await self.wait_ready([service])
+
+    async def pause(self, service: str, seconds: float) -> None:
+        """SIGSTOP for longer than the ack wait: its pulled messages are redelivered elsewhere (or to it, later)."""
+        p = self.procs[service]
+        p.signal(signal.SIGSTOP)
+        p.stopped = True
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            p.signal(signal.SIGCONT)
+            p.stopped = False
+
+    async def restart_nats(self, down_s: float = 1.0) -> None:
+        """Stop nats-server and start it again on the same port and store: JetStream state survives."""
+        assert self.nats is not None
+        await asyncio.to_thread(self.nats.stop)
+        await asyncio.sleep(down_s)
+        await asyncio.to_thread(self.nats.start)
+
+    async def database_fault(self, service: str, seconds: float) -> None:
+        """A consumer's database fails transiently. PostgreSQL: every connection of
+        the service's database is terminated (twice, ``seconds`` apart). SQLite: an
+        exclusive lock is held from another connection for ``seconds``."""
+        if self.backend == "postgres":
+            sql = f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.pg_names[service]}' AND pid <> pg_backend_pid()"
+            await self._pg_exec(sql)
+            await asyncio.sleep(seconds)
+            await self._pg_exec(sql)
+            return
+        path = self.data_dir / f"{service}.db"
+
+        def hold() -> None:
+            conn = sqlite3.connect(path, timeout=30)
+            try:
+                conn.execute("BEGIN EXCLUSIVE")
+                time.sleep(seconds)
+                conn.rollback()
+            finally:
+                conn.close()
+
+        await asyncio.to_thread(hold)
+
+    # -- direct database access (the harness only; never the services' code) --------
+
+    async def sql(self, service: str, statement: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Run one statement on a service's database (``?`` placeholders) and return its rows."""
+        if self.backend == "postgres":
+            text = statement
+            for i in range(len(args)):
+                text = text.replace("?", f"${i + 1}", 1)
+            conn = await asyncpg.connect(f"{self.pg_admin.rsplit('/', 1)[0]}/{self.pg_names[service]}")
+            try:
+                return [tuple(r) for r in await conn.fetch(text, *args)]
+            finally:
+                await conn.close()
+
+        def run() -> list[tuple[Any, ...]]:
+            conn = sqlite3.connect(self.data_dir / f"{service}.db", timeout=60)
+            try:
+                cur = conn.execute(statement, args)
+                rows = cur.fetchall()
+                conn.commit()
+                return rows
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(run)
+
+    async def quiescent(self) -> tuple[bool, str]:
+        """Outboxes empty and every durable consumer caught up (nothing pending or unacked)."""
+        for s in SERVICES:
+            (n,) = (await self.sql(s, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0]
+            if n:
+                return False, f"{s} outbox holds {n}"
+        assert self.nats is not None
+        nc = await connect_nats(self.nats.url, "faults-quiescence")
+        try:
+            js = nc.jetstream()
+            for stream in ("REGISTRY", "VOUCHERS", "EVALUATION", "PAYMENTS"):
+                infos: list[ConsumerInfo] = await js.consumers_info(stream)
+                for ci in infos:
+                    if ci.num_pending or ci.num_ack_pending:
+                        return False, f"{ci.name} pending={ci.num_pending} unacked={ci.num_ack_pending}"
+        finally:
+            await nc.close()
+        return True, "quiet"
+
+    async def dead_letters(self) -> int:
+        assert self.nats is not None
+        nc = await connect_nats(self.nats.url, "faults-dlq")
+        try:
+            info = await nc.jetstream().stream_info("DEADLETTER")
+            return int(info.state.messages)
+        except Exception:  # noqa: BLE001 - no stream, no dead letters
+            return 0
+        finally:
+            await nc.close()
+
+    async def _pg_exec(self, sql: str) -> None:
+        conn = await asyncpg.connect(self.pg_admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()

@@ -1,0 +1,245 @@
+"""One fault-injection run: start the cluster, set up the world, run the
+journeys concurrently while faults are injected, wait for quiescence, check,
+and return the result (whose ``line()`` is the one-line summary).
+
+    python -m bench.faults --journeys 2000 --faults 120 --backend postgres
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from services.runtime.auth import Role
+from services.runtime.settings import SERVICES
+from tests.faults.checker import Result, observe, run_checks
+from tests.faults.client import Api, ApiError, History
+from tests.faults.cluster import Cluster
+from tests.faults.journeys import EVENTUALLY_S, Journey, World, _eventually, new_journey, run_journey
+from tests.support.codes import credit_code
+
+log = logging.getLogger("xciss.faults")
+
+
+@dataclass
+class Config:
+    backend: str = "sqlite"
+    journeys: int = 500
+    faults: int = 30
+    concurrency: int = 48
+    seed: int = 1
+    pg_url: str | None = None
+    auto_approve: bool = False
+    ack_wait_s: float = 2.0
+    #: how many faults may be under way at once
+    fault_parallelism: int = 2
+    quiescence_timeout_s: float = 300.0
+    root: Path | None = None
+    keep: bool = False
+    #: which faults, by name, and how often relatively
+    fault_weights: dict[str, int] = field(default_factory=lambda: {"kill": 4, "pause": 3, "nats": 2, "database": 3})
+
+
+@dataclass
+class FaultLog:
+    counts: Counter[str] = field(default_factory=Counter)
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+async def setup_world(cluster: Cluster, api: Api, cfg: Config, rng: random.Random) -> World:
+    """Units (registered, approved, allowed to accept vouchers; one not), their
+    priced instruments, verified users, the year's programme and the users'
+    voucher accounts — over the APIs, before the faults begin."""
+    year = datetime.now(ZoneInfo("Asia/Shanghai")).year
+
+    async def unit(accepts: bool, n: int) -> tuple[str, str]:
+        body = {"name": f"许昌测试单位{n}", "kind": "university", "credit_code": credit_code(), "county_code": "411002"}
+        uid = (await api.expect("registry", "POST", "/v1/units/", role=Role.UNIT, json=body))["unit_id"]
+        await api.expect("registry", "POST", f"/v1/units/{uid}/approve", role=Role.BUREAU, json={})
+        if accepts:
+            grant = {"full_time_staff": 3, "service_content": "成分分析", "service_norms": "按国家标准操作", "fees_published": True, "no_bad_credit": True}
+            await api.expect("registry", "POST", f"/v1/units/{uid}/voucher-acceptance", role=Role.CENTER, json=grant)
+        ins = {"unit_id": uid, "name": "液相色谱质谱联用仪", "category": "分析仪器", "original_value_fen": 20_000_000, "funding": "fiscal_full", "acceptance_date": "2024-09-20"}
+        iid = (await api.expect("registry", "POST", "/v1/instruments/", role=Role.UNIT, org=uid, json=ins))["instrument_id"]
+        await api.expect("registry", "POST", f"/v1/instruments/{iid}/list", role=Role.UNIT, org=uid, json={})
+        price = {"name": "常规样品检测", "billing_unit": "per_sample", "price_fen": 100_000}
+        pid = (await api.expect("registry", "POST", f"/v1/instruments/{iid}/prices", role=Role.UNIT, org=uid, json=price))["price_item_id"]
+        return uid, pid
+
+    async def user(n: int) -> str:
+        body = {"name": f"许昌测试企业{n}", "kind": "enterprise", "classes": ["tech_sme"], "credit_code": credit_code()}
+        uid = (await api.expect("registry", "POST", "/v1/users/", role=Role.USER, json=body))["user_id"]
+        await api.expect("registry", "POST", f"/v1/users/{uid}/verify", role=Role.CENTER, json={})
+        return str(uid)
+
+    acceptors = [await unit(True, n) for n in range(4)]
+    non_acceptor = await unit(False, 99)
+    users = [await user(n) for n in range(max(4, cfg.journeys // 10))]
+    # budget for most, not all, of the vouchers: the last applications meet an exhausted budget;
+    # a low cap (15,000 CNY) makes users reach it
+    budget = cfg.journeys * 180_000
+    await api.expect("vouchers", "POST", "/v1/programmes/", role=Role.BUREAU, json={"year": year, "budget_fen": budget, "cap_fen": 1_500_000, "auto_approve": cfg.auto_approve})
+
+    async def account(u: str) -> None:
+        async def opened() -> bool:
+            op, r = await api.call("vouchers", "POST", f"/v1/accounts/{year}", role=Role.USER, org=u, record=False)
+            return r.status_code == 201 or op.code == "voucher.account_exists"
+
+        await _eventually(f"account of {u}", opened, timeout_s=EVENTUALLY_S)
+
+    await asyncio.gather(*(account(u) for u in users))
+    return World(api, cluster, year, cfg.auto_approve, acceptors, non_acceptor, users, rng)
+
+
+async def inject_faults(cluster: Cluster, cfg: Config, rng: random.Random, flog: FaultLog, stop: asyncio.Event, busy: set[str], progress: Callable[[], int]) -> None:
+    """Faults one after another on one lane, until ``stop``; ``busy`` holds the targets under a fault."""
+    names = sorted(cfg.fault_weights)
+    targets = ["registry", "vouchers", "payments", "registry", "vouchers", "payments", "evaluation"]
+    while not stop.is_set():
+        # paced by the workload: the next fault once its share of the journeys has started
+        # (10% more faults than asked for, so the target is met before the last journeys)
+        if progress() < (flog.total + len(busy) + 1) * cfg.journeys / (cfg.faults * 1.1):
+            await asyncio.sleep(0.2)
+            continue
+        kind = rng.choices(names, weights=[cfg.fault_weights[n] for n in names])[0]
+        svc = rng.choice(targets)
+        target = "nats-server" if kind == "nats" else svc
+        if target in busy:  # another lane is at it: one fault per target at a time
+            await asyncio.sleep(0.1)
+            continue
+        busy.add(target)
+        t0 = time.monotonic()
+        try:
+            if kind == "kill":
+                await cluster.kill_restart(svc)
+            elif kind == "pause":
+                await cluster.pause(svc, cfg.ack_wait_s * 1.5 + rng.random() * 2)
+            elif kind == "nats":
+                svc = "nats-server"
+                await cluster.restart_nats(down_s=0.5 + rng.random())
+            else:
+                await cluster.database_fault(svc, 2 + rng.random() * 2)
+        except Exception as exc:  # noqa: BLE001 - a fault that could not be injected is reported, not counted
+            flog.events.append(f"{kind} {svc} failed: {exc!r}")
+            log.warning("fault %s on %s failed: %r", kind, svc, exc)
+            await asyncio.sleep(1)
+            continue
+        finally:
+            busy.discard(target)
+        flog.counts[kind] += 1
+        flog.events.append(f"{kind} {svc} {time.monotonic() - t0:.1f}s")
+        await asyncio.sleep(0.5 + rng.random())
+
+
+async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tuple[Result, list[Journey], FaultLog]:
+    say = progress or (lambda _m: None)
+    rng = random.Random(cfg.seed)
+    tmp = None
+    if cfg.root is None:
+        tmp = tempfile.TemporaryDirectory(prefix=f"xciss-faults-{cfg.backend}-")
+        root = Path(tmp.name)
+    else:
+        root = cfg.root
+    cluster = Cluster(root, cfg.backend, pg_url=cfg.pg_url, ack_wait_s=cfg.ack_wait_s)
+    history = History()
+    api = Api(cluster, history)
+    journeys: list[Journey] = []
+    flog = FaultLog()
+    try:
+        await cluster.start()
+        say(f"cluster up under {root}")
+        world = await setup_world(cluster, api, cfg, rng)
+        say(f"world: {len(world.acceptors) + 1} units, {len(world.users)} users, programme {world.year} auto_approve={cfg.auto_approve}")
+
+        stop = asyncio.Event()
+        busy: set[str] = set()
+        started, finished = [0], [0]
+
+        def progress() -> int:
+            # every journey started, or the workload over (then the faults still missing come now)
+            return cfg.journeys if work.done() else started[0]
+
+        sem = asyncio.Semaphore(cfg.concurrency)
+        t0 = time.monotonic()
+
+        async def one(i: int) -> None:
+            async with sem:
+                started[0] += 1
+                j = new_journey(world, i)
+                journeys.append(j)
+                await run_journey(j, world)
+                finished[0] += 1
+                if finished[0] % 100 == 0:
+                    say(f"{finished[0]} journeys done, {flog.total} faults, {time.monotonic() - t0:.0f}s")
+
+        work = asyncio.gather(*(one(i) for i in range(cfg.journeys)))
+        lanes = [asyncio.create_task(inject_faults(cluster, cfg, random.Random(cfg.seed * 100 + i), flog, stop, busy, progress)) for i in range(cfg.fault_parallelism)]
+        try:
+            await work
+            # the target number of faults, even if the workload was quicker
+            while flog.total < cfg.faults and not all(t.done() for t in lanes):
+                await asyncio.sleep(0.2)
+        finally:
+            stop.set()
+            for t in lanes:
+                with contextlib.suppress(Exception):
+                    await t
+        say(f"workload done in {time.monotonic() - t0:.0f}s; faults {dict(flog.counts)}; waiting for quiescence")
+        await _all_running(cluster)
+        quiet = await _quiescence(cluster, cfg.quiescence_timeout_s)
+        result = Result(journeys=len(journeys), faults=flog.total)
+        if not quiet[0]:
+            result.add("unfinished", f"no quiescence within {cfg.quiescence_timeout_s:.0f}s: {quiet[1]}")
+        ctx = await observe(world, journeys)
+        await run_checks(ctx, result)
+        dead = await cluster.dead_letters()
+        if dead:
+            result.add("unfinished", f"{dead} dead letter(s) parked")
+        ambiguous = [op for op in history.ops if op.ambiguous]
+        say(f"operations: {dict(history.counts())}; ambiguous: {Counter(op.name for op in ambiguous)}")
+        return result, journeys, flog
+    finally:
+        await api.aclose()
+        await cluster.close()
+        if tmp is not None and not cfg.keep:
+            tmp.cleanup()
+
+
+async def _all_running(cluster: Cluster) -> None:
+    for s in SERVICES:
+        if not cluster.procs[s].alive:
+            cluster.procs[s].start()
+    await cluster.wait_ready(SERVICES)
+
+
+async def _quiescence(cluster: Cluster, timeout_s: float) -> tuple[bool, str]:
+    deadline = time.monotonic() + timeout_s
+    last = (False, "")
+    quiet_in_a_row = 0
+    while time.monotonic() < deadline:
+        try:
+            last = await cluster.quiescent()
+        except (OSError, ApiError, asyncio.TimeoutError) as exc:
+            last = (False, repr(exc))
+        quiet_in_a_row = quiet_in_a_row + 1 if last[0] else 0
+        if quiet_in_a_row >= 3:  # a relay may be between read and publish: quiet three times over
+            return last
+        await asyncio.sleep(0.5)
+    return last
+
+
+Runner = Callable[[Config], Awaitable[tuple[Result, list[Journey], FaultLog]]]
