@@ -308,7 +308,10 @@ class VoucherMachine(RuleBasedStateMachine):
             return  # rarer than the other rules
         self.tick()
         m = self.model
-        o = pick([o for o in m.orders.values() if o.status == "contracted" and not self._used(o.order_id)], i)
+        self.do_cancel(pick([o for o in m.orders.values() if o.status == "contracted" and not self._used(o.order_id)], i))
+
+    def do_cancel(self, o: ref.Order) -> None:
+        m = self.model
         self.w.run(self.w.publish([_order_event(o, cancelled=True)], [(order_view, "order_id", o.order_id, 4)]))
         m.cancel_order(o.order_id)
 
@@ -339,6 +342,10 @@ class VoucherMachine(RuleBasedStateMachine):
         order = pick(fresh + fresh + list(m.orders.values()), i)  # mostly orders without an application yet
         users = list(m.users)
         by = order.user_id if as_other else pick([u for u in users if u != order.user_id] or users, i)  # 1 in 6 by someone else
+        self.do_submit(order, by)
+
+    def do_submit(self, order: ref.Order, by: str) -> None:
+        m = self.model
         a = m.submit(order.order_id, by)
         r = self.call("POST", "/v1/applications/", Role.USER, org=by, json={"order_id": order.order_id})
         body = self.expect(r, a, f"submit {order.order_id}")
@@ -352,7 +359,10 @@ class VoucherMachine(RuleBasedStateMachine):
     def approve(self, i: int) -> None:
         self.tick()
         m = self.model
-        app = pick(self._pending() + list(m.apps.values()), i)
+        self.do_approve(pick(self._pending() + list(m.apps.values()), i))
+
+    def do_approve(self, app: ref.Application) -> None:
+        m = self.model
         a = m.approve(app.app_id)
         r = self.call("POST", f"/v1/applications/{app.app_id}/approve", Role.CENTER, json={})
         body = self.expect(r, a, f"approve {app.app_id}")
@@ -367,8 +377,10 @@ class VoucherMachine(RuleBasedStateMachine):
     def reject(self, i: int) -> None:
         self.tick()
         m = self.model
-        app = pick(self._pending() + list(m.apps.values()), i)
-        a = m.reject(app.app_id)
+        self.do_reject(pick(self._pending() + list(m.apps.values()), i))
+
+    def do_reject(self, app: ref.Application) -> None:
+        a = self.model.reject(app.app_id)
         r = self.call("POST", f"/v1/applications/{app.app_id}/reject", Role.CENTER, json={"reason": "不符合条件"})
         self.expect(r, a, f"reject {app.app_id}")
 
@@ -378,8 +390,10 @@ class VoucherMachine(RuleBasedStateMachine):
         self.tick()
         m = self.model
         app = pick([a for a in m.apps.values() if a.status == "rejected"] + list(m.apps.values()), i)
-        by = app.user_id if as_other else pick([u for u in m.users if u != app.user_id] or list(m.users), i)
-        a = m.appeal(app.app_id, by)
+        self.do_appeal(app, app.user_id if as_other else pick([u for u in m.users if u != app.user_id] or list(m.users), i))
+
+    def do_appeal(self, app: ref.Application, by: str) -> None:
+        a = self.model.appeal(app.app_id, by)
         r = self.call("POST", f"/v1/applications/{app.app_id}/appeal", Role.USER, org=by, json={"reason": "请求复议"})
         self.expect(r, a, f"appeal {app.app_id}")
 
@@ -388,7 +402,10 @@ class VoucherMachine(RuleBasedStateMachine):
     def decide_appeal(self, i: int, overturn: bool) -> None:
         self.tick()
         m = self.model
-        app = pick([a for a in m.apps.values() if a.status == "appealed"] + list(m.apps.values())[:1], i)
+        self.do_decide(pick([a for a in m.apps.values() if a.status == "appealed"] + list(m.apps.values())[:1], i), overturn)
+
+    def do_decide(self, app: ref.Application, overturn: bool) -> None:
+        m = self.model
         a = m.overturn(app.app_id) if overturn else m.uphold(app.app_id)
         r = self.call("POST", f"/v1/applications/{app.app_id}/appeal/decide", Role.BUREAU,
                       json={"outcome": "overturn" if overturn else "uphold", "reason": "复议决定"})
@@ -545,3 +562,60 @@ def test_voucher_rules_model(world: World) -> None:
     print(f"model: examples={world.examples} steps={world.steps} restarts={world.restarts}")
     for k, n in sorted(world.outcomes.items()):
         print(f"  {k} {n}")
+
+
+# --- defects the model found, kept as explicit sequences ---------------------
+
+
+def _machine() -> VoucherMachine:
+    m = VoucherMachine()
+    m.start(budget=10_000_000, start_day=1, specials=[False, False], fees=[1_000_000, 1_000_000])
+    m.same_state()
+    return m
+
+
+def test_an_application_on_a_cancelled_order_is_not_approved(world: World) -> None:
+    """Found by the model: an application submitted before its order was
+    cancelled was still approved afterwards, issuing a voucher (and reserving
+    budget and cap) for a cancelled order that revocation had already passed by."""
+    m = _machine()
+    order = next(iter(m.model.orders.values()))
+    m.do_submit(order, order.user_id)
+    m.same_state()
+    app = next(iter(m.model.apps.values()))
+    m.tick()
+    m.do_cancel(order)
+    m.same_state()
+    m.tick()
+    m.do_approve(app)  # 409 voucher.order_not_contracted, nothing reserved
+    m.same_state()
+    m.tick()
+    m.do_reject(app)  # the center can still reject it
+    m.do_appeal(app, app.user_id)
+    m.do_decide(app, overturn=True)  # and an overturn cannot issue it either
+    m.same_state()
+    m.teardown()
+
+
+def test_an_overturn_does_not_give_a_contract_a_second_voucher(world: World) -> None:
+    """Found by the model: an overturned appeal set aside every check, R22's
+    too, so a second order carrying a contract that already had a voucher got
+    a second voucher."""
+    m = _machine()
+    first = next(iter(m.model.orders.values()))
+    m.tick()
+    m.new_order(who=list(m.model.users).index(first.user_id), fee=2_000_000, unit="acceptor", same_contract_as=0)
+    second = list(m.model.orders.values())[-1]
+    assert second.contract == first.contract
+    m.do_submit(first, first.user_id)
+    a1 = list(m.model.apps.values())[-1]
+    m.do_approve(a1)
+    m.tick()
+    m.do_submit(second, second.user_id)  # submitted with voucher.contract_already_used
+    a2 = list(m.model.apps.values())[-1]
+    m.do_reject(a2)
+    m.do_appeal(a2, a2.user_id)
+    m.do_decide(a2, overturn=True)  # 422 voucher.contract_already_used
+    m.same_state()
+    assert len(m.model.vouchers) == 1
+    m.teardown()
