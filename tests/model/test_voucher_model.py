@@ -33,8 +33,8 @@ How it runs:
   are read from the service and compared with the model; at the end of each
   example the same is checked once more through the HTTP API.
 
-Profiles (``HYPOTHESIS_PROFILE``): ``ci`` (default; derandomized, 8
-examples of up to 25 steps, about a minute per backend on a busy 2-core machine) and ``long`` (random, 60 steps)::
+Profiles (``HYPOTHESIS_PROFILE``): ``ci`` (default; derandomized, 6
+examples of up to 20 steps, one to two minutes per backend on a busy 2-core machine) and ``long`` (random, 60 steps)::
 
     HYPOTHESIS_PROFILE=long XCISS_MODEL_EXAMPLES=500 .venv/bin/pytest tests/model -q -p no:cacheprovider
 """
@@ -73,8 +73,8 @@ T = TypeVar("T")
 
 settings.register_profile(
     "ci",
-    max_examples=int(os.environ.get("XCISS_MODEL_EXAMPLES", "8")),
-    stateful_step_count=25,
+    max_examples=int(os.environ.get("XCISS_MODEL_EXAMPLES", "6")),
+    stateful_step_count=20,
     deadline=None,
     derandomize=True,
     database=None,
