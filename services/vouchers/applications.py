@@ -297,6 +297,16 @@ async def _commit_and_issue(uow: UnitOfWork, app: RowMapping, amount: int, cap: 
     return view(approved, voucher["id"])
 
 
+async def _still_contracted(s: AsyncSession, app: RowMapping) -> None:
+    """An order cancelled after the application was submitted gets no voucher
+    (its revocation has already run): approval and overturn refuse it. The
+    order's row stays locked to the commit, so a cancellation arriving
+    meanwhile waits and then revokes the voucher issued here."""
+    order = (await s.execute(select(order_view).where(order_view.c.order_id == app["order_id"]).with_for_update())).mappings().first()
+    if order is None or order["status"] != readmodel.ORDER_CONTRACTED:
+        raise Conflict("voucher.order_not_contracted", "订单尚未签订合同或已取消", "the order is not (or no longer) contracted", order_status=order["status"] if order else None)
+
+
 async def _locked(s: AsyncSession, year: int, user_id: str) -> tuple[RowMapping | None, RowMapping | None]:
     """Lock order everywhere: programme, then account."""
     return await prog.load(s, year, lock=True), await prog.load_account(s, user_id, year, lock=True)
@@ -397,6 +407,7 @@ async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
         app = await _load(s, application_id)
         if app["status"] != SUBMITTED:
             raise Conflict("voucher.application_not_pending", "该申请不在待审状态", "the application is not awaiting review", current_status=app["status"])
+        await _still_contracted(s, app)
         programme, account = await _locked(s, app["year"], app["user_id"])
         _, _, decision = await _decision(s, app, programme, account)
         if not decision.approvable:
@@ -482,6 +493,7 @@ async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str |
             await uow.emit(ve.AppealDecided(**_snapshot(after), outcome=outcome))
             await uow.audit("appeal.decide", "application", application_id, reason=reason, before=_snapshot(app), after=view(after))
             return view(after)
+        await _still_contracted(s, app)
         programme, account = await _locked(s, app["year"], app["user_id"])
         policy, facts, _ = await _decision(s, app, programme, account)
         decision = overturned(policy, facts)

@@ -145,13 +145,15 @@ def decide(policy: VoucherPolicy, f: ApplicationFacts) -> Decision:
 def overturned(policy: VoucherPolicy, f: ApplicationFacts) -> Decision:
     """An appeal overturned by the bureau (R19(2)) sets the checks aside, not the
     money: the programme must be open, and the amount is still limited by what
-    is left of the budget and of the user's cap."""
+    is left of the budget and of the user's cap. Nor R22: a contract that
+    already has a voucher (or an earlier application holding it) gets no second one."""
     cap = yearly_cap(policy, UserFacts(verified=f.user_verified, in_xuchang=f.user_in_city, classes=f.user_classes, special_classes=f.user_special_classes))
     if not f.programme_open:
         return Decision(failures=(Check.PROGRAMME_NOT_OPEN,), amount_fen=0, cap_fen=cap)
     cap_left = max(cap - f.user_committed_fen, 0)
     budget_left = max(f.budget_remaining_fen, 0)
-    failures = [c for c, left in ((Check.BUDGET_EXHAUSTED, budget_left), (Check.CAP_EXHAUSTED, cap_left)) if left == 0]
+    failures = [Check.CONTRACT_ALREADY_USED] if f.contract_used else []
+    failures += [c for c, left in ((Check.BUDGET_EXHAUSTED, budget_left), (Check.CAP_EXHAUSTED, cap_left)) if left == 0]
     amount = min(raw_amount(max(f.testing_fee_fen, 0), policy.rate_bp), cap_left, budget_left)
     if not failures and amount == 0:
         failures = [Check.AMOUNT_ZERO]

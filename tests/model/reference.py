@@ -1,0 +1,314 @@
+"""The pure reference model of the voucher rules the stateful test compares
+the running service with. It is written from DOMAIN.md and the policy, not
+from the service's code: plain Python, integer fen, no I/O.
+
+Every operation returns what the service must answer — ``Answer(status,
+code)`` plus the values that matter — and updates the model only when the
+service must change state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from services.runtime.clock import POLICY_ZONE
+
+RATE_BP = 3000
+CAP = 5_000_000  # 50,000 CNY (R16)
+SPECIAL_CAP = 10_000_000  # 100,000 CNY for innovation leaders and gazelles
+APPEAL_WINDOW = timedelta(days=15)
+
+#: the order in which the service reports failing checks (domain Check order)
+CHECK_ORDER = (
+    "unit_not_acceptor",
+    "testing_fee_not_listed",
+    "contract_already_used",
+    "budget_exhausted",
+    "cap_exhausted",
+    "amount_zero",
+)
+
+HOLDING = ("submitted", "approved", "appealed")
+
+
+def year_end(year: int) -> datetime:
+    """A voucher of ``year`` is void from 00:00 on 1 January, Asia/Shanghai."""
+    return datetime(year + 1, 1, 1, tzinfo=POLICY_ZONE)
+
+
+@dataclass
+class Answer:
+    status: int
+    code: str | None = None
+    amount: int | None = None
+    failures: tuple[str, ...] = ()
+
+
+@dataclass
+class User:
+    user_id: str
+    special: bool
+    used: int = 0
+
+    @property
+    def cap(self) -> int:
+        return SPECIAL_CAP if self.special else CAP
+
+
+@dataclass
+class Order:
+    order_id: str
+    user_id: str
+    unit_id: str
+    fee: int
+    contract: str
+    acceptor: bool
+    status: str = "contracted"
+
+
+@dataclass
+class Application:
+    app_id: str
+    order_id: str
+    user_id: str
+    seq: int  # submission order (submitted_at, then id)
+    status: str = "submitted"
+    amount: int = 0
+    rejected_at: datetime | None = None
+    appealed: bool = False
+
+
+@dataclass
+class Voucher:
+    voucher_id: str
+    app_id: str
+    order_id: str
+    user_id: str
+    unit_id: str
+    amount: int
+    status: str = "issued"
+
+
+@dataclass
+class Model:
+    year: int
+    budget: int
+    now: datetime
+    committed: int = 0
+    open: bool = True
+    users: dict[str, User] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    apps: dict[str, Application] = field(default_factory=dict)
+    vouchers: dict[str, Voucher] = field(default_factory=dict)
+    _seq: int = 0
+
+    # --- helpers -----------------------------------------------------------
+
+    def app_of_order(self, order_id: str) -> Application | None:
+        return next((a for a in self.apps.values() if a.order_id == order_id), None)
+
+    def voucher_of_app(self, app_id: str) -> Voucher | None:
+        return next((v for v in self.vouchers.values() if v.app_id == app_id), None)
+
+    def year_over(self) -> bool:
+        return self.now >= year_end(self.year)
+
+    def _contract_held(self, order: Order, app: Application | None) -> bool:
+        """R22: another application holds this order or contract: one approved,
+        or one still pending that was submitted before ``app``."""
+        for other in self.apps.values():
+            if app is not None and other.app_id == app.app_id:
+                continue
+            if other.status not in HOLDING:
+                continue
+            o = self.orders[other.order_id]
+            if other.order_id != order.order_id and o.contract != order.contract:
+                continue
+            if app is None or other.status == "approved" or other.seq < app.seq:
+                return True
+        return False
+
+    def _money(self, order: Order, user: User) -> tuple[int, int, int]:
+        cap_left = max(user.cap - user.used, 0)
+        budget_left = max(self.budget - self.committed, 0)
+        raw = order.fee * RATE_BP // 10_000
+        return cap_left, budget_left, min(raw, cap_left, budget_left)
+
+    def decide(self, order: Order, app: Application | None) -> tuple[tuple[str, ...], int]:
+        """Every check of the application; the amount (0 when a check fails)."""
+        user = self.users[order.user_id]
+        failures: set[str] = set()
+        if not order.acceptor:
+            failures.add("unit_not_acceptor")
+        if order.fee <= 0:
+            failures.add("testing_fee_not_listed")
+        if self._contract_held(order, app):
+            failures.add("contract_already_used")
+        cap_left, budget_left, amount = self._money(order, user)
+        if budget_left == 0:
+            failures.add("budget_exhausted")
+        if cap_left == 0:
+            failures.add("cap_exhausted")
+        if amount == 0 and not failures & {"testing_fee_not_listed", "budget_exhausted", "cap_exhausted"}:
+            failures.add("amount_zero")
+        ordered = tuple(c for c in CHECK_ORDER if c in failures)
+        return ordered, 0 if ordered else amount
+
+    def _issue(self, app: Application, amount: int, voucher_id: str) -> None:
+        order = self.orders[app.order_id]
+        app.status, app.amount = "approved", amount
+        self.committed += amount
+        self.users[app.user_id].used += amount
+        self.vouchers[voucher_id] = Voucher(voucher_id, app.app_id, app.order_id, app.user_id, order.unit_id, amount)
+        if self.committed >= self.budget:
+            self.open = False  # R15: the programme closes itself
+
+    def _release(self, v: Voucher) -> None:
+        self.committed -= v.amount
+        self.users[v.user_id].used -= v.amount
+
+    # --- operations --------------------------------------------------------
+
+    def submit(self, order_id: str, by_user: str) -> Answer:
+        order = self.orders[order_id]
+        if self.year_over():
+            return Answer(409, "voucher.account_not_active")  # submissions go to next year, where it has no account
+        if order.user_id != by_user:
+            return Answer(404, "order.not_found")
+        if order.status != "contracted":
+            return Answer(409, "voucher.order_not_contracted")
+        if self.app_of_order(order_id) is not None:
+            return Answer(409, "voucher.contract_already_used")
+        failures, amount = self.decide(order, None)
+        return Answer(201, None, amount, tuple(f"voucher.{c}" for c in failures))
+
+    def record_submission(self, app_id: str, order_id: str, amount: int) -> Application:
+        """The application as submitted, with the amount it would get now."""
+        self._seq += 1
+        app = Application(app_id, order_id, self.orders[order_id].user_id, self._seq, amount=amount)
+        self.apps[app_id] = app
+        return app
+
+    def _decidable_order(self, app: Application) -> Answer | None:
+        if self.orders[app.order_id].status != "contracted":
+            return Answer(409, "voucher.order_not_contracted")
+        return None
+
+    def approve(self, app_id: str) -> Answer:
+        app = self.apps[app_id]
+        if app.status != "submitted":
+            return Answer(409, "voucher.application_not_pending")
+        refused = self._decidable_order(app)
+        if refused is not None:
+            return refused
+        failures, amount = self.decide(self.orders[app.order_id], app)
+        if failures:
+            return Answer(422, f"voucher.{failures[0]}", failures=tuple(f"voucher.{c}" for c in failures))
+        if not self.open:  # money released after the year ended: the guard still sees a closed programme
+            return Answer(422, "voucher.budget_exhausted")
+        return Answer(200, None, amount)
+
+    def approved(self, app_id: str, amount: int, voucher_id: str) -> None:
+        self._issue(self.apps[app_id], amount, voucher_id)
+
+    def reject(self, app_id: str) -> Answer:
+        app = self.apps[app_id]
+        if app.status != "submitted":
+            return Answer(409, "voucher.application_not_pending")
+        app.status, app.amount, app.rejected_at = "rejected", 0, self.now
+        return Answer(200)
+
+    def appeal(self, app_id: str, by_user: str) -> Answer:
+        app = self.apps[app_id]
+        if app.user_id != by_user:
+            return Answer(403, "auth.forbidden")
+        if app.status != "rejected" or app.appealed:
+            return Answer(409, "voucher.appeal_not_allowed")
+        assert app.rejected_at is not None
+        if self.now - app.rejected_at > APPEAL_WINDOW:  # the last instant counts
+            return Answer(409, "voucher.appeal_window_closed")
+        app.status, app.appealed = "appealed", True
+        return Answer(200)
+
+    def uphold(self, app_id: str) -> Answer:
+        app = self.apps[app_id]
+        if app.status != "appealed":
+            return Answer(409, "voucher.no_appeal_pending")
+        app.status = "rejected"
+        return Answer(200)
+
+    def overturn(self, app_id: str) -> Answer:
+        """R19(2): approved under the budget and cap as they stand now. The
+        rejection's checks are set aside, but not the money, and not R22 (one
+        contract, one voucher) nor a cancelled order."""
+        app = self.apps[app_id]
+        if app.status != "appealed":
+            return Answer(409, "voucher.no_appeal_pending")
+        refused = self._decidable_order(app)
+        if refused is not None:
+            return refused
+        order, user = self.orders[app.order_id], self.users[app.user_id]
+        failures: list[str] = []
+        if self._contract_held(order, app):
+            failures.append("contract_already_used")
+        cap_left, budget_left, amount = self._money(order, user)
+        if budget_left == 0:
+            failures.append("budget_exhausted")
+        if cap_left == 0:
+            failures.append("cap_exhausted")
+        if not failures and amount == 0:
+            failures.append("amount_zero")
+        if failures:
+            return Answer(422, f"voucher.{failures[0]}")
+        if not self.open:
+            return Answer(422, "voucher.budget_exhausted")
+        return Answer(200, None, amount)
+
+    def use(self, voucher_id: str, unit_id: str, order_id: str) -> Answer:
+        """R21: only at the bound unit, for the bound order (so the bound user)."""
+        v = self.vouchers[voucher_id]
+        if v.unit_id != unit_id or v.order_id != order_id:
+            return Answer(409, "voucher.not_bound")
+        if v.status == "used":
+            return Answer(409, "voucher.already_used")
+        if v.status == "revoked":
+            return Answer(409, "voucher.revoked")
+        if v.status == "expired" or self.year_over():
+            return Answer(409, "voucher.expired")
+        v.status = "used"
+        return Answer(200, None, v.amount)
+
+    def cancel_order(self, order_id: str) -> None:
+        """The order is cancelled: its unused voucher is revoked and released,
+        and a programme closed for its budget reopens."""
+        self.orders[order_id].status = "cancelled"
+        for v in self.vouchers.values():
+            if v.order_id == order_id and v.status == "issued":
+                v.status = "revoked"
+                self._release(v)
+                if not self.open and self.committed < self.budget:
+                    self.open = True
+
+    def change_budget(self, budget: int) -> Answer:
+        if budget < self.committed:
+            return Answer(409, "voucher.budget_below_committed")
+        self.budget = budget
+        if self.committed < self.budget:
+            self.open = True
+        else:
+            self.open = False
+        return Answer(200)
+
+    def expire(self) -> int:
+        """Vouchers still issued when their year is over are void; their
+        reservations are released (the programme does not reopen: its year is over)."""
+        if not self.year_over():
+            return 0
+        n = 0
+        for v in self.vouchers.values():
+            if v.status == "issued":
+                v.status = "expired"
+                self._release(v)
+                n += 1
+        return n
