@@ -115,7 +115,7 @@ class Platform:
             await svc.stop()
 
 
-async def eventually(check: Callable[[], Any], *, timeout: float = 15.0, interval: float = 0.05) -> Any:
+async def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.05) -> Any:
     """Poll an async (or sync) check until it returns a truthy value."""
     deadline = asyncio.get_running_loop().time() + timeout
     last: Any = None

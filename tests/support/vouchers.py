@@ -94,7 +94,8 @@ class Registry:
                         return False
             return True
 
-        await eventually(caught_up)
+        # a burst of thousands of facts on a loaded machine takes a while
+        await eventually(caught_up, timeout=120)
 
 
 async def call(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int | None = None) -> Any:
