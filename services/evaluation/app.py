@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 
 from contracts import registry as ev
-from services.evaluation import readmodel
+from services.evaluation import facts, readmodel
 from services.evaluation.api.units import UnitController
 from services.evaluation.db.models import metadata
 from services.runtime import service as runtime
@@ -19,13 +19,14 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.UnitApplied, readmodel.on_unit),
         Subscription(ev.UnitApproved, readmodel.on_unit),
         Subscription(ev.UnitRejected, readmodel.on_unit),
+        *facts.subscriptions(),
     ]
 
 
 SPEC = runtime.ServiceSpec(
     name="evaluation",
     metadata=metadata,
-    routes=lambda settings: [UnitController],
+    routes=lambda settings: [UnitController, *facts.routes()],
     subscriptions=subscriptions,
     description="Indicator sets, evaluation cycles, expert scoring, grades, public notices and awards.",
 )
