@@ -76,28 +76,41 @@ def instrument_columns(year: int) -> list[Any]:
     ]
 
 
-def affiliated_at_delivery() -> Any:
-    """A tie between the delivery's user and unit in force when the results were delivered."""
-    a, d = fact_affiliation.c, fact_delivery.c
-    return exists(
-        select(literal(1))
-        .select_from(fact_affiliation)
-        .where(
-            a.unit_id == d.unit_id,
-            a.user_id == d.user_id,
-            or_(a.recorded_at.is_(None), a.recorded_at <= d.delivered_at),
-            or_(a.removed_at.is_(None), a.removed_at > d.delivered_at),
-        )
-    )
-
-
 def delivery_columns() -> list[Any]:
     d = fact_delivery.c
     return [
         func.count().label("orders_served"),
         func.coalesce(func.sum(d.service_hours_centi), 0).label("service_hours_centi"),
-        func.count(func.distinct(case((~affiliated_at_delivery(), d.user_id), else_=None))).label("outside_users_served"),
+        func.count(func.distinct(d.user_id)).label("users_served"),
     ]
+
+
+def tied_users_query(year: int) -> Select[Any]:
+    """Per unit, the users served in ``year`` every one of whose deliveries fell
+    inside a tie with the unit (recorded at or before it, not removed by then).
+
+    Driven by the ties (few), probing the deliveries by (year, unit, user), so
+    the cost does not grow with the deliveries of untied users; outside users
+    are then the unit's distinct users minus these."""
+    a, d = fact_affiliation.c, fact_delivery.c
+    pairs = select(a.unit_id, a.user_id).distinct().subquery("pairs")
+    d2 = fact_delivery.alias("d2")
+    a2 = fact_affiliation.alias("a2")
+    covered = exists(
+        select(literal(1))
+        .select_from(a2)
+        .where(
+            a2.c.unit_id == d2.c.unit_id,
+            a2.c.user_id == d2.c.user_id,
+            or_(a2.c.recorded_at.is_(None), a2.c.recorded_at <= d2.c.delivered_at),
+            or_(a2.c.removed_at.is_(None), a2.c.removed_at > d2.c.delivered_at),
+        )
+    )
+    served = exists(select(literal(1)).select_from(fact_delivery).where(d.year == year, d.unit_id == pairs.c.unit_id, d.user_id == pairs.c.user_id))
+    uncovered = exists(
+        select(literal(1)).select_from(d2).where(d2.c.year == year, d2.c.unit_id == pairs.c.unit_id, d2.c.user_id == pairs.c.user_id, ~covered)
+    )
+    return select(pairs.c.unit_id, func.count().label("tied_users")).where(served, ~uncovered).group_by(pairs.c.unit_id)
 
 
 def settlement_columns() -> list[Any]:
@@ -116,6 +129,7 @@ def _queries(year: int) -> list[Select[Any]]:
     return [
         select(fact_instrument.c.unit_id, *instrument_columns(year)).where(instrument_stock(year)).group_by(fact_instrument.c.unit_id),
         select(fact_delivery.c.unit_id, *delivery_columns()).where(fact_delivery.c.year == year).group_by(fact_delivery.c.unit_id),
+        tied_users_query(year),
         select(fact_settlement.c.unit_id, *settlement_columns()).where(fact_settlement.c.year == year).group_by(fact_settlement.c.unit_id),
         select(fact_rating.c.unit_id, *rating_columns()).where(fact_rating.c.year == year).group_by(fact_rating.c.unit_id),
         select(fact_voucher_use.c.unit_id, func.count().label("voucher_orders")).where(fact_voucher_use.c.year == year).group_by(fact_voucher_use.c.unit_id),
@@ -151,7 +165,12 @@ async def unit_measures(session: AsyncSession, year: int, unit_ids: Sequence[str
             for k, v in row.items():
                 if k != "unit_id":
                     target[k] = int(v or 0)
-    return {u: Measures(unit_id=u, year=year, **values[u]) for u in sorted(values)}
+    out = {}
+    for u in sorted(values):
+        v = values[u]
+        v["outside_users_served"] = v.pop("users_served", 0) - v.pop("tied_users", 0)
+        out[u] = Measures(unit_id=u, year=year, **v)
+    return out
 
 
 def add(a: dict[str, int], m: Measures) -> None:

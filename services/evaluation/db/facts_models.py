@@ -62,7 +62,7 @@ fact_order = Table(
     Column("primary_instrument_id", String(36), nullable=True),
     Column("contracted_year", Integer, nullable=True),
     Column("cancelled_year", Integer, nullable=True),
-    Index("ix_fact_order_contracted", "contracted_year", "unit_id"),
+    Index("ix_fact_order_contracted", "contracted_year", "unit_id", "cancelled_year"),
 )
 
 #: results delivered (R19(3)): one row per order; hours in hundredths

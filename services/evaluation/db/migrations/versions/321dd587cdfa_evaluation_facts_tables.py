@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_fact_order'))
     )
     with op.batch_alter_table('fact_order', schema=None) as batch_op:
-        batch_op.create_index('ix_fact_order_contracted', ['contracted_year', 'unit_id'], unique=False)
+        batch_op.create_index('ix_fact_order_contracted', ['contracted_year', 'unit_id', 'cancelled_year'], unique=False)
 
     op.create_table('fact_rating',
     sa.Column('order_id', sa.String(length=36), nullable=False),
