@@ -7,7 +7,7 @@ from litestar.di import Provide
 
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.evaluation import notices, readmodel, sources
+from services.evaluation import facts, notices, readmodel, sources
 from services.evaluation.api.cycle import (
     ApplicationController,
     AssignmentController,
@@ -36,6 +36,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.UnitApproved, readmodel.on_unit),
         Subscription(ev.UnitRejected, readmodel.on_unit),
         Subscription(ve.RedemptionReviewed, notices.on_redemption_reviewed),
+        *facts.subscriptions(),
     ]
 
 
@@ -62,6 +63,7 @@ def routes(settings: Settings) -> list[type]:
         ObjectionController,
         AwardController,
         RedemptionController,
+        *facts.routes(),
     ]
 
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.domain.measures import Measures
+from services.evaluation.measures import unit_measures
 
 MeasuresSource = Callable[[AsyncSession, int, list[str] | None], Awaitable[dict[str, Measures]]]
 
@@ -23,8 +24,8 @@ async def no_measures(session: AsyncSession, year: int, unit_ids: list[str] | No
     return {}
 
 
-#: the source grading uses; at merge: ``from services.evaluation.measures import unit_measures``
-MEASURES_SOURCE: MeasuresSource = no_measures
+#: the source grading uses: the facts counted from the events (tests may put their own in its place)
+MEASURES_SOURCE: MeasuresSource = unit_measures
 
 
 def current() -> MeasuresSource:

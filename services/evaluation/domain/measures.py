@@ -25,6 +25,10 @@ class Measures(msgspec.Struct, frozen=True, kw_only=True):
     instruments_listed_voluntarily: int = 0
     #: original value of the listed instruments, fen
     listed_value_fen: int = 0
+    #: must-list instruments not listed by the year's end although their deadline had passed (M11(3))
+    instruments_overdue: int = 0
+    #: contracts signed in the year (R19(1)), not cancelled since
+    orders_contracted: int = 0
     #: orders whose results were delivered in the year (R19(3))
     orders_served: int = 0
     #: service hours of those orders, in hundredths of an hour
@@ -35,6 +39,8 @@ class Measures(msgspec.Struct, frozen=True, kw_only=True):
     voucher_orders: int = 0
     #: fees of settled orders, fen (voucher part + user part)
     revenue_fen: int = 0
+    #: of revenue_fen, the part paid by vouchers, fen
+    revenue_voucher_fen: int = 0
     #: ratings received (R19(4)): their number and the sum of the 1–5 stars
     ratings_count: int = 0
     ratings_sum: int = 0

@@ -1,3 +1,4 @@
+import services.evaluation.db.facts_models  # noqa: F401  (registers the facts tables on the metadata)
 from services.evaluation.db.models import metadata
 from services.runtime.migrations import run_env
 

@@ -1,7 +1,7 @@
 """evaluation cycle, applications, experts, notices, awards
 
 Revision ID: 896995b62277
-Revises: 2932c6990fc0
+Revises: 321dd587cdfa
 Create Date: 2026-11-27 15:50:02.036932
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import services.runtime.database
 
 revision: str = '896995b62277'
-down_revision: str | None = '2932c6990fc0'
+down_revision: str | None = '321dd587cdfa'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

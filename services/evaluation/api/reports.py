@@ -1,0 +1,262 @@
+"""A unit's computed measures, and the bureau's yearly reports per unit, per
+county and per instrument category, as JSON pages and Excel workbooks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
+
+from services.evaluation import reports
+from services.evaluation.domain.measures import Measures
+from services.evaluation.measures import measure_fields
+from services.runtime.auth import Role, access, principal_of
+from services.runtime.errors import DomainError, Forbidden, NotFound
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+#: every summable measure, integer (fen, hundredths of an hour, counts)
+MeasureTotals = msgspec.defstruct("MeasureTotals", [(f, int, 0) for f in measure_fields()], kw_only=True)
+CategoryMeasures = msgspec.defstruct("CategoryMeasures", [(f, int, 0) for f in reports.CATEGORY_FIELDS], kw_only=True)
+
+CountyCode = Annotated[str | None, Parameter(pattern=r"^\d{6}$", description="a county's division code, e.g. 411002")]
+Department = Annotated[str | None, Parameter(max_length=100, description="the units' competent department")]
+UnitStatus = Annotated[str | None, Parameter(max_length=20, description="the unit's status, e.g. approved")]
+UnitKind = Annotated[str | None, Parameter(max_length=30, description="the unit's kind, e.g. university")]
+
+
+class EvaluatedUnitInfo(msgspec.Struct, kw_only=True):
+    unit_id: str
+    name: str
+    kind: str | None = None
+    status: str | None = None
+    county_code: str | None = None
+    county_name: str
+    department: str | None = None
+    parent_unit_id: str | None = None
+
+
+class UnitMeasures(msgspec.Struct, kw_only=True):
+    """A unit's measures for a year, as counted from the platform's records."""
+
+    year: int
+    unit: EvaluatedUnitInfo
+    measures: Measures
+
+
+class UnitReportPage(msgspec.Struct, kw_only=True):
+    year: int
+    items: list[UnitMeasures]
+    total: int
+    page: int
+    page_size: int
+    #: the sum over every unit the filter selects (not only this page)
+    totals: MeasureTotals  # type: ignore[valid-type]
+
+
+class CountyRow(msgspec.Struct, kw_only=True):
+    #: "" for units that gave no county
+    county_code: str
+    county_name: str
+    units: int
+    measures: MeasureTotals  # type: ignore[valid-type]
+
+
+class CountyReportPage(msgspec.Struct, kw_only=True):
+    year: int
+    items: list[CountyRow]
+    total: int
+    page: int
+    page_size: int
+    totals: MeasureTotals  # type: ignore[valid-type]
+
+
+class CategoryRow(msgspec.Struct, kw_only=True):
+    #: "" for orders whose instrument evaluation does not know
+    category: str
+    label: str
+    measures: CategoryMeasures  # type: ignore[valid-type]
+
+
+class CategoryReportPage(msgspec.Struct, kw_only=True):
+    year: int
+    items: list[CategoryRow]
+    total: int
+    page: int
+    page_size: int
+    totals: CategoryMeasures  # type: ignore[valid-type]
+
+
+def _year(year: int) -> int:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise DomainError("report.year_out_of_range", f"年度须在 {MIN_YEAR}–{MAX_YEAR} 之间", f"year must be between {MIN_YEAR} and {MAX_YEAR}", status=400, year=year)
+    return year
+
+
+def _info(r: reports.UnitRow) -> EvaluatedUnitInfo:
+    return EvaluatedUnitInfo(
+        unit_id=r.unit_id,
+        name=r.name,
+        kind=r.kind,
+        status=r.status,
+        county_code=r.county_code,
+        county_name=reports.county_name(r.county_code),
+        department=r.department,
+        parent_unit_id=r.parent_unit_id,
+    )
+
+
+def _unit_measures(year: int, r: reports.UnitRow) -> UnitMeasures:
+    return UnitMeasures(year=year, unit=_info(r), measures=r.measures)
+
+
+def _xlsx(body: bytes, kind: str, year: int, title_zh: str) -> Response[bytes]:
+    zh = quote(f"{year}年{title_zh}.xlsx")
+    return Response(
+        body,
+        media_type=reports.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f"attachment; filename=\"{reports.filename(kind, year)}\"; filename*=UTF-8''{zh}"},
+    )
+
+
+def _filter(county_code: str | None, department: str | None, status: str | None, kind: str | None) -> reports.UnitFilter:
+    return reports.UnitFilter(county_code=county_code, department=department, status=status, kind=kind)
+
+
+class ReportController(Controller):
+    path = "/v1/reports"
+    tags = ["reports"]
+
+    @get("/{year:int}/units/{unit_id:str}", operation_id="getUnitMeasures", **access(Role.UNIT, Role.DEPARTMENT, Role.CENTER, Role.BUREAU))
+    async def unit(self, request: Request[Any, Any, Any], db: NamedDependency[ServiceDatabase], year: FromPath[int], unit_id: FromPath[str]) -> UnitMeasures:
+        """A unit's measures for the year, counted from the records of registry,
+        vouchers and payments (R11, M14(1)): the unit itself, its competent
+        department (the unit's ``department`` is the caller's organisation),
+        the center and the bureau. 404 ``unit.not_found`` for a unit evaluation
+        has not heard of, 403 ``auth.forbidden`` for another's unit."""
+        _year(year)
+        p = principal_of(request)
+        if p.role is Role.UNIT and p.org != unit_id:
+            raise Forbidden("单位只能查看本单位的评价指标", "a unit may read only its own measures")
+        info = await reports.unit_info(db, unit_id)
+        if info is None:
+            raise NotFound("unit", "单位", unit_id)
+        if p.role is Role.DEPARTMENT and (not p.org or info.get("department") != p.org):
+            raise Forbidden("主管部门只能查看所主管单位的评价指标", "a department may read only the measures of its own units")
+        return _unit_measures(year, await reports.one_unit(db, year, unit_id))
+
+    @get("/{year:int}/units", operation_id="getUnitsReport", **access(Role.CENTER, Role.BUREAU))
+    async def units(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        year: FromPath[int],
+        county_code: CountyCode = None,
+        department: Department = None,
+        status: UnitStatus = None,
+        kind: UnitKind = None,
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> UnitReportPage:
+        """Every unit's measures for the year, by unit name; filter by the unit's
+        county, department, status or kind. ``totals`` sums every unit the
+        filter selects. Money in fen, hours in hundredths."""
+        rows = await reports.unit_rows(db, _year(year), _filter(county_code, department, status, kind))
+        return UnitReportPage(
+            year=year,
+            items=[_unit_measures(year, r) for r in reports.page(rows, page, page_size)],
+            total=len(rows),
+            page=page,
+            page_size=page_size,
+            totals=MeasureTotals(**reports.totals([r.measures for r in rows])),
+        )
+
+    @get("/{year:int}/counties", operation_id="getCountiesReport", **access(Role.CENTER, Role.BUREAU))
+    async def counties(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        year: FromPath[int],
+        status: UnitStatus = None,
+        kind: UnitKind = None,
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> CountyReportPage:
+        """The units' measures summed per county (the unit's county); outside
+        users are the sum of each unit's distinct outside users."""
+        rows = await reports.unit_rows(db, _year(year), _filter(None, None, status, kind))
+        groups = reports.county_rows(rows)
+        return CountyReportPage(
+            year=year,
+            items=[CountyRow(county_code=g.key, county_name=g.label, units=g.units, measures=MeasureTotals(**g.values)) for g in reports.page(groups, page, page_size)],
+            total=len(groups),
+            page=page,
+            page_size=page_size,
+            totals=MeasureTotals(**reports.totals([r.measures for r in rows])),
+        )
+
+    @get("/{year:int}/categories", operation_id="getCategoriesReport", **access(Role.CENTER, Role.BUREAU))
+    async def categories(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        year: FromPath[int],
+        county_code: CountyCode = None,
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> CategoryReportPage:
+        """Instruments (by their category) and orders (by the category of their
+        first instrument) per instrument category; ``county_code`` keeps the
+        instruments of that county and the orders on them."""
+        groups = await reports.category_rows(db, _year(year), county_code)
+        total = dict.fromkeys(reports.CATEGORY_FIELDS, 0)
+        for g in groups:
+            for f in total:
+                total[f] += g.values[f]
+        return CategoryReportPage(
+            year=year,
+            items=[CategoryRow(category=g.key, label=g.label, measures=CategoryMeasures(**g.values)) for g in reports.page(groups, page, page_size)],
+            total=len(groups),
+            page=page,
+            page_size=page_size,
+            totals=CategoryMeasures(**total),
+        )
+
+    @get("/{year:int}/units.xlsx", operation_id="exportUnitsReport", media_type=reports.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
+    async def units_xlsx(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        year: FromPath[int],
+        county_code: CountyCode = None,
+        department: Department = None,
+        status: UnitStatus = None,
+        kind: UnitKind = None,
+    ) -> Response[bytes]:
+        """The units report as an Excel workbook: every unit with a 合计 row,
+        money in yuan and hours in hours, and a bar chart of the twenty units
+        with the highest service revenue."""
+        rows = await reports.unit_rows(db, _year(year), _filter(county_code, department, status, kind))
+        return _xlsx(reports.units_xlsx(year, rows), "units", year, "单位评价指标报表")
+
+    @get("/{year:int}/counties.xlsx", operation_id="exportCountiesReport", media_type=reports.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
+    async def counties_xlsx(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        year: FromPath[int],
+        status: UnitStatus = None,
+        kind: UnitKind = None,
+    ) -> Response[bytes]:
+        """The counties report as an Excel workbook with bar charts of orders,
+        revenue and listed instruments per county."""
+        rows = await reports.unit_rows(db, _year(year), _filter(None, None, status, kind))
+        return _xlsx(reports.counties_xlsx(year, reports.county_rows(rows)), "counties", year, "区县评价指标报表")
+
+    @get("/{year:int}/categories.xlsx", operation_id="exportCategoriesReport", media_type=reports.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
+    async def categories_xlsx(self, db: NamedDependency[ServiceDatabase], year: FromPath[int], county_code: CountyCode = None) -> Response[bytes]:
+        """The instrument categories report as an Excel workbook with bar charts
+        of orders and listed instruments per category."""
+        groups = await reports.category_rows(db, _year(year), county_code)
+        return _xlsx(reports.categories_xlsx(year, groups), "categories", year, "仪器类别评价指标报表")
