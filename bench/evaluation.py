@@ -59,16 +59,21 @@ from services.evaluation.db.facts_models import (  # noqa: E402
     fact_voucher_use,
 )
 from services.evaluation.db.models import unit_view  # noqa: E402
+from services.evaluation.domain.indicators import computed_scores  # noqa: E402
 from services.evaluation.domain.measures import Measures  # noqa: E402
+from services.evaluation.policy import load_policy  # noqa: E402
 from services.evaluation.measures import unit_measures  # noqa: E402
 from services.evaluation.reports import category_rows, county_rows, unit_rows  # noqa: E402
 from services.runtime.clock import POLICY_ZONE, local_year  # noqa: E402
 from services.runtime.migrations import upgrade  # noqa: E402
 from services.runtime.service_db import ServiceDatabase  # noqa: E402
+from services.runtime.settings import Settings  # noqa: E402
 
 TARGET_S = 10.0
-#: pure functions Measures -> points, timed with the measures (the cycle's scoring goes here)
-SCORERS: list[Callable[[Measures], Any]] = []
+#: pure functions Measures -> points, timed with the measures: the computed
+#: indicators of the packaged 2023 indicator set (services/evaluation/policy)
+INDICATOR_SET = load_policy(Settings(data_dir=Path(tempfile.gettempdir())))
+SCORERS: list[Callable[[Measures], Any]] = [lambda m: computed_scores(INDICATOR_SET, m)]
 
 COUNTIES = ["411002", "411003", "411024", "411025", "411081", "411082"]
 DEPARTMENTS = ["市科技局", "市教育局", "市卫健委", "市工信局", "禹州市科技局", "长葛市科技局"]
