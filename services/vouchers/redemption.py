@@ -191,12 +191,7 @@ def _not_claimable(voucher_id: str, why: str) -> DomainError:
 
 async def _conflict_of(db: ServiceDatabase, keys: list[str], voucher_ids: list[str]) -> DomainError | None:
     async with db.read() as s:
-        if (await s.execute(select(redemption_items.c.invoice_key).where(redemption_items.c.invoice_key.in_(keys)))).first():
-            return invoice_reused()
-        held = (await s.execute(select(redemption_items.c.held_voucher_id).where(redemption_items.c.held_voucher_id.in_(voucher_ids)))).scalar()
-        if held:
-            return voucher_claimed(held)
-    return None
+        return await _conflict_of_session(s, keys, voucher_ids)
 
 
 async def claim(
