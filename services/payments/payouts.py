@@ -2,7 +2,7 @@
 only once their notice is final, paid by finance through payment orders.
 
 * ``evaluation.cycle.opened`` appropriates the year's award budget (one entry per year);
-  ``vouchers.programme.opened`` / ``budget_changed`` the voucher budget (newest version wins).
+  ``vouchers.programme.opened`` / ``budget_changed`` tell the voucher budget (newest version wins).
 * ``evaluation.award.approved`` and ``evaluation.notice.finalized`` (kind ``redemption``,
   one item per claim) make a payout due and post it as payable. A payout is unique per
   (kind, ref) and its ledger entry per key, so a redelivered event changes nothing.
@@ -80,14 +80,9 @@ async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:
 
 
 async def on_programme(uow: UnitOfWork, e: ve.ProgrammeSnapshot) -> None:
-    """The voucher budget as appropriated: the newest version's budget, posted as a delta."""
-    if not await upsert_versioned(uow.session, programme_view, "year", e.year, e.version, {"budget_fen": e.budget_fen, "updated_at": datetime.now(UTC)}):
-        return
-    posted = -await _net(uow.session, ledger.appropriation(ledger.VOUCHER, e.year))
-    delta = e.budget_fen - posted
-    if delta != 0:
-        entry = ledger.appropriation_entry(key=f"appropriation:voucher:{e.year}:v{e.version}", kind=ledger.VOUCHER, year=e.year, delta_fen=delta, memo=f"voucher programme {e.year} v{e.version}")
-        await post(uow.session, entry, uow.correlation_id)
+    """The voucher budget as vouchers decided it (newest version wins). It is not
+    posted: vouchers alone commits it; the ledger sees the voucher part at settlement."""
+    await upsert_versioned(uow.session, programme_view, "year", e.year, e.version, {"budget_fen": e.budget_fen, "updated_at": datetime.now(UTC)})
 
 
 async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:

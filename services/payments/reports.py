@@ -1,8 +1,8 @@
 """The year-end report of budget execution (R14(4), R15, R20), from the ledger.
 
-Voucher budget: appropriated (``appropriation:voucher:<year>``), committed (vouchers
-issued and not yet used, from vouchers' events: a commitment moves no money, so it
-is not in the ledger), used at settlement (``voucher_budget:<year>``), released
+Voucher budget: appropriated and committed (vouchers issued and not yet used) as
+vouchers decided them, from its events (a budget or a commitment moves no money,
+so neither is in payments' ledger), used at settlement (``voucher_budget:<year>``), released
 (expired or revoked vouchers), unallocated, redeemed (approved on a final notice),
 paid and still payable. Award budget: appropriated, approved, paid, payable,
 remaining. The checks tie the ledger to the records: every figure must agree to
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from services.payments.db.models import ledger_lines, payouts, settlements, voucher_view
+from services.payments.db.models import ledger_lines, payouts, programme_view, settlements, voucher_view
 from services.payments.domain import ledger
 from services.runtime.service_db import ServiceDatabase
 
@@ -31,6 +31,7 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
         vouchers = dict(
             (await s.execute(select(voucher_view.c.status, func.sum(voucher_view.c.amount_fen)).where(voucher_view.c.year == year).group_by(voucher_view.c.status))).all()
         )
+        budget = (await s.execute(select(programme_view.c.budget_fen).where(programme_view.c.year == year))).scalar()
         settled_voucher = (await s.execute(select(func.sum(settlements.c.voucher_fen)).where(settlements.c.year == year))).scalar()
         by_payout = (
             await s.execute(
@@ -49,7 +50,7 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
     def credits(account: str) -> int:
         return acc.get(account, (0, 0))[1]
 
-    v_appropriated = credit_net(ledger.appropriation(ledger.VOUCHER, year))
+    v_appropriated = int(budget or 0)
     v_used = debit_net(ledger.voucher_budget(year))
     v_committed = int(vouchers.get("issued") or 0)
     v_released = int(vouchers.get("expired") or 0) + int(vouchers.get("revoked") or 0)

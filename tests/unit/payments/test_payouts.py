@@ -15,8 +15,8 @@ from services.payments.exports import payment_order_xlsx, yuan
 def test_an_appropriation_raises_or_lowers_the_budget() -> None:
     up = ledger.appropriation_entry(key="k1", kind="award", year=2031, delta_fen=20_000_000)
     assert up.lines == (Line.debit("award_funds:2031", 20_000_000), Line.credit("appropriation:award:2031", 20_000_000))
-    down = ledger.appropriation_entry(key="k2", kind="voucher", year=2031, delta_fen=-5)
-    assert down.lines == (Line.debit("appropriation:voucher:2031", 5), Line.credit("voucher_funds:2031", 5))
+    down = ledger.appropriation_entry(key="k2", kind="award", year=2031, delta_fen=-5)
+    assert down.lines == (Line.debit("appropriation:award:2031", 5), Line.credit("award_funds:2031", 5))
     with pytest.raises(LedgerError):
         ledger.appropriation_entry(key="k3", kind="award", year=2031, delta_fen=0)
 
