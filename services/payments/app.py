@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from contracts import evaluation as ee
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.payments import readmodel
+from services.payments import payouts, readmodel
+from services.payments.api.payouts import CONTROLLERS as PAYOUT_CONTROLLERS
 from services.payments.api.settlements import routes
 from services.payments.db.models import metadata
 from services.runtime import service as runtime
@@ -27,13 +29,21 @@ def subscriptions() -> list[Subscription]:
         Subscription(ve.VoucherUsed, readmodel.on_voucher),
         Subscription(ve.VoucherExpired, readmodel.on_voucher),
         Subscription(ve.VoucherRevoked, readmodel.on_voucher),
+        Subscription(ev.UnitApplied, payouts.on_unit),
+        Subscription(ev.UnitApproved, payouts.on_unit),
+        Subscription(ev.UnitVoucherAcceptanceGranted, payouts.on_unit),
+        Subscription(ve.ProgrammeOpened, payouts.on_programme),
+        Subscription(ve.ProgrammeBudgetChanged, payouts.on_programme),
+        Subscription(ee.CycleOpened, payouts.on_cycle_opened),
+        Subscription(ee.AwardApproved, payouts.on_award_approved),
+        Subscription(ee.NoticeFinalized, payouts.on_notice_finalized),
     ]
 
 
 SPEC = runtime.ServiceSpec(
     name="payments",
     metadata=metadata,
-    routes=routes,
+    routes=lambda settings: [*routes(settings), *PAYOUT_CONTROLLERS],
     subscriptions=subscriptions,
     description="The double-entry ledger: settlements, user payments, unit receivables, payouts and clawbacks.",
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from contracts import evaluation as ee
+from contracts import payments as pe
 from contracts import registry as ev
 from contracts.commands import USE_VOUCHER, UseVoucher
 from services.runtime import service as runtime
@@ -11,10 +13,11 @@ from services.runtime.consumers import Periodic, Responder, Subscription, Worker
 from services.runtime.outbox import UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
-from services.vouchers import issued, readmodel
+from services.vouchers import issued, readmodel, redemption
 from services.vouchers.api.applications import ApplicationController
 from services.vouchers.api.eligibility import EligibilityController
 from services.vouchers.api.programmes import AccountController, ProgrammeController
+from services.vouchers.api.redemption import RedemptionController
 from services.vouchers.api.vouchers import VoucherController
 from services.vouchers.db.models import metadata, vouchers
 from services.vouchers.metrics import budget_remaining
@@ -59,6 +62,8 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.BlacklistRemoved, readmodel.on_blacklist_removed),
         Subscription(ev.OrderContracted, readmodel.on_order),
         Subscription(ev.OrderCancelled, on_order_cancelled),
+        Subscription(ee.NoticeFinalized, redemption.on_notice_finalized),
+        Subscription(pe.PayoutPaid, redemption.on_payout_paid),
     ]
 
 
@@ -74,7 +79,7 @@ def periodic(settings: Settings) -> list[Periodic]:
 SPEC = runtime.ServiceSpec(
     name="vouchers",
     metadata=metadata,
-    routes=lambda settings: [EligibilityController, ProgrammeController, AccountController, ApplicationController, VoucherController],
+    routes=lambda settings: [EligibilityController, ProgrammeController, AccountController, ApplicationController, VoucherController, RedemptionController],
     subscriptions=subscriptions,
     responders=responders,
     periodic=periodic,

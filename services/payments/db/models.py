@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from services.runtime.database import BigId, UtcDateTime, new_metadata
@@ -129,4 +130,79 @@ application_view = Table(
     Column("status", String(20), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_application_view_order", "order_id"),
+)
+
+#: units' names, from registry events (the payee name on a payment order)
+unit_view = Table(
+    "unit_view",
+    metadata,
+    Column("unit_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: the voucher programme's budget per year, from vouchers' events (newest version wins)
+programme_view = Table(
+    "programme_view",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+    Column("budget_fen", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: where a unit is paid: the account number only encrypted (``payee.account_number``)
+payee_accounts = Table(
+    "payee_accounts",
+    metadata,
+    Column("unit_id", String(36), primary_key=True),
+    Column("bank_name", String(200), nullable=False),
+    Column("account_name", String(200), nullable=False),
+    Column("account_number_enc", Text, nullable=False),
+    Column("account_mask", String(64), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: a batch of payouts finance pays through its own system (an Excel file)
+payment_orders = Table(
+    "payment_orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("count > 0 AND total_fen > 0", name="not_empty"),
+)
+
+#: an award or redemption payout: one per (kind, ref), ever; due → ordered → paid.
+#: The payee is copied at ordering, so the file shows where the money went.
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("notice_id", String(64), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("order_id", String(36), ForeignKey("payment_orders.id"), nullable=True),
+    Column("payee_name", String(200), nullable=True),
+    Column("payee_bank", String(200), nullable=True),
+    Column("payee_account_name", String(200), nullable=True),
+    Column("payee_account_enc", Text, nullable=True),
+    Column("payee_account_mask", String(64), nullable=True),
+    Column("bank_reference", String(100), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("ordered_at", UtcDateTime, nullable=True),
+    Column("paid_at", UtcDateTime, nullable=True),
+    UniqueConstraint("kind", "ref", name="uq_payouts_kind_ref"),
+    Index("ix_payouts_status", "status", "year"),
+    Index("ix_payouts_unit", "unit_id"),
+    Index("ix_payouts_order", "order_id"),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+    CheckConstraint("kind IN ('award', 'redemption')", name="kind_known"),
 )

@@ -139,3 +139,91 @@ def balances(lines: Iterable[Line]) -> dict[str, tuple[int, int]]:
         d, c = out.get(ln.account, (0, 0))
         out[ln.account] = (d + ln.debit_fen, c + ln.credit_fen)
     return out
+
+
+# ---------------------------------------------------------------- budgets and payouts (R14(4), R15, R20)
+#
+# Appropriations:  Dr <kind>_funds:<year>          Cr appropriation:<kind>:<year>
+# Award payable:   Dr award_approved:<year>        Cr payout_payable:award:<year>
+# Redemption:      Dr unit_receivable:<unit>       Cr payout_payable:redemption:<year>
+#                  (the voucher part the unit was owed since settlement becomes payable)
+# Payout paid:     Dr payout_payable:<kind>:<year> Cr treasury_paid:<kind>:<year>
+
+APPROPRIATION = "appropriation"
+PAYOUT_PAYABLE = "payout_payable"
+PAYOUT_PAID = "payout_paid"
+AWARD = "award"
+REDEMPTION = "redemption"
+VOUCHER = "voucher"
+
+
+def funds(kind: str, year: int) -> str:
+    """The year's budget made available for ``kind`` (voucher / award): debit balance."""
+    return f"{kind}_funds:{year}"
+
+
+def appropriation(kind: str, year: int) -> str:
+    """Where the year's budget comes from: credit balance = appropriated."""
+    return f"appropriation:{kind}:{year}"
+
+
+def award_approved(year: int) -> str:
+    """Awards approved for the year (their notice final): debit balance."""
+    return f"award_approved:{year}"
+
+
+def payout_payable(kind: str, year: int) -> str:
+    """Payouts owed to units, not yet paid: credit balance."""
+    return f"payout_payable:{kind}:{year}"
+
+
+def treasury_paid(kind: str, year: int) -> str:
+    """Money paid out to units by finance: credit balance."""
+    return f"treasury_paid:{kind}:{year}"
+
+
+def _fen(v: int, what: str) -> None:
+    if not _is_int(v) or v <= 0:
+        raise LedgerError(f"{what} is a whole number of fen above zero")
+
+
+def appropriation_entry(*, key: str, kind: str, year: int, delta_fen: int, memo: str = "") -> Entry:
+    """The year's budget for ``kind`` appropriated (delta > 0) or reduced (delta < 0)."""
+    if not _is_int(delta_fen) or delta_fen == 0:
+        raise LedgerError("an appropriation changes the budget by a whole number of fen")
+    f, a = funds(kind, year), appropriation(kind, year)
+    lines = (Line.debit(f, delta_fen), Line.credit(a, delta_fen)) if delta_fen > 0 else (Line.debit(a, -delta_fen), Line.credit(f, -delta_fen))
+    return Entry(key, APPROPRIATION, lines, memo=memo)
+
+
+def payable_key(kind: str, ref: str) -> str:
+    return f"payable:{kind}:{ref}"
+
+
+def paid_key(kind: str, ref: str) -> str:
+    return f"paid:{kind}:{ref}"
+
+
+def payable_entry(*, kind: str, ref: str, unit_id: str, year: int, amount_fen: int) -> Entry:
+    """A payout became due after its notice was final."""
+    _fen(amount_fen, "a payout")
+    if kind == AWARD:
+        debit = award_approved(year)
+    elif kind == REDEMPTION:
+        debit = unit_receivable(unit_id)
+    else:
+        raise LedgerError(f"unknown payout kind {kind!r}")
+    return Entry(
+        payable_key(kind, ref), PAYOUT_PAYABLE, (Line.debit(debit, amount_fen), Line.credit(payout_payable(kind, year), amount_fen)), memo=f"{kind} {ref} unit {unit_id}"
+    )
+
+
+def paid_entry(*, kind: str, ref: str, unit_id: str, year: int, amount_fen: int) -> Entry:
+    """Finance paid the payout to the unit."""
+    _fen(amount_fen, "a payout")
+    return Entry(
+        paid_key(kind, ref),
+        PAYOUT_PAID,
+        (Line.debit(payout_payable(kind, year), amount_fen), Line.credit(treasury_paid(kind, year), amount_fen)),
+        memo=f"{kind} {ref} unit {unit_id}",
+    )

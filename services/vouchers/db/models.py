@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     Boolean,
     CheckConstraint,
     Column,
@@ -198,4 +199,75 @@ voucher_refusals = Table(
     Column("by", String(200), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Index("ix_voucher_refusals_voucher", "voucher_id", "at"),
+)
+
+#: the days on which units claim redemption for a programme year (R20), set by the center
+redemption_windows = Table(
+    "redemption_windows",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("opens_on", Date, nullable=False),
+    Column("closes_on", Date, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("closes_on >= opens_on", name="window_ordered"),
+)
+
+#: evidence files a unit uploaded for its claims (bank receipts, service results)
+redemption_documents = Table(
+    "redemption_documents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("unit_id", String(36), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    Index("ix_redemption_documents_unit", "unit_id"),
+)
+
+#: a unit's yearly redemption claim (R20): claimed → approved/rejected → noticed → settled
+redemption_claims = Table(
+    "redemption_claims",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("unit_id", String(36), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("approved_fen", BigInteger, nullable=True),
+    Column("paid_fen", BigInteger, nullable=True),
+    Column("reasons", JSON, nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+    Column("reviewed_at", UtcDateTime, nullable=True),
+    Column("reviewed_by", String(200), nullable=True),
+    Column("notice_id", String(36), nullable=True),
+    Column("noticed_at", UtcDateTime, nullable=True),
+    Column("settled_at", UtcDateTime, nullable=True),
+    Index("ix_redemption_claims_unit", "unit_id", "year"),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+    CheckConstraint("approved_fen IS NULL OR (approved_fen >= 0 AND approved_fen <= amount_fen)", name="approved_within_claim"),
+)
+
+#: one claimed voucher with its evidence. ``held_voucher_id`` is the voucher
+#: while the claim may still redeem it (NULL once rejected): unique, so a
+#: voucher is in at most one live or settled claim; ``invoice_key`` is unique
+#: for ever: one invoice backs one claim only.
+redemption_items = Table(
+    "redemption_items",
+    metadata,
+    Column("claim_id", String(36), primary_key=True),
+    Column("voucher_id", String(36), primary_key=True),
+    Column("held_voucher_id", String(36), nullable=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("invoice_key", String(60), nullable=False),
+    Column("invoice_code", String(12), nullable=True),
+    Column("invoice_number", String(20), nullable=False),
+    Column("receipt_document_id", String(36), nullable=False),
+    Column("results_document_id", String(36), nullable=False),
+    Column("approved", Boolean, nullable=True),
+    Column("reason", Text, nullable=True),
+    UniqueConstraint("held_voucher_id", name="uq_redemption_items_held_voucher_id"),
+    UniqueConstraint("invoice_key", name="uq_redemption_items_invoice_key"),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
 )

@@ -5,7 +5,7 @@ audit_log (rows already there are chained in id order from the genesis hash),
 and the one-row chain head audit_chain (services/runtime/audit.py).
 
 Revision ID: b5b635b7978d
-Revises: d837584f29e0
+Revises: 6a36c755f27a
 Create Date: 2026-11-27 15:54:01.051846
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from services.runtime import audit
 
 revision: str = 'b5b635b7978d'
-down_revision: str | None = 'd837584f29e0'
+down_revision: str | None = '6a36c755f27a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ audit_log (rows already there are chained in id order from the genesis hash),
 and the one-row chain head audit_chain (services/runtime/audit.py).
 
 Revision ID: c4d7cb1f2103
-Revises: 03fa12250e2a
+Revises: 2817f15babb5
 Create Date: 2026-11-27 15:53:53.832566
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from services.runtime import audit
 
 revision: str = 'c4d7cb1f2103'
-down_revision: str | None = '03fa12250e2a'
+down_revision: str | None = '2817f15babb5'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

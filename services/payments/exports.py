@@ -1,0 +1,75 @@
+"""Excel files for finance: the payment order its system imports, and the
+year-end report of budget execution.
+
+Amounts are written as text in yuan with exactly two decimals (``"1234.56"``),
+never as a float: the fen are exact in the file and in whatever reads it back.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+#: the payment order's columns, in order (row 1 of the sheet)
+ORDER_COLUMNS = ("收款单位名称", "开户银行", "账户名称", "银行账号", "金额（元）", "用途", "业务参考号")
+
+PURPOSE = {"award": "{year}年度大型科研仪器开放共享后补助奖励", "redemption": "{year}年度科技创新券兑付"}
+
+
+def yuan(fen: int) -> str:
+    """``123456`` → ``"1234.56"``; exact, no float on the way."""
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def _book(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: set[int]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    ws.append(list(header))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(list(row))
+        for i in text_columns:
+            ws.cell(row=ws.max_row, column=i + 1).number_format = "@"
+    for i, name in enumerate(header):
+        ws.column_dimensions[chr(ord("A") + i)].width = max(14, len(name) * 2 + 4)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def payment_order_xlsx(lines: Iterable[dict[str, Any]]) -> bytes:
+    """One row per payout: payee, bank, account name, account number (decrypted, only
+    here), amount in yuan (text), purpose, reference (the payout id)."""
+    rows = [
+        (
+            ln["payee_name"],
+            ln["payee_bank"],
+            ln["payee_account_name"],
+            ln["account_number"],
+            yuan(ln["amount_fen"]),
+            PURPOSE[ln["kind"]].format(year=ln["year"]),
+            ln["payout_id"],
+        )
+        for ln in lines
+    ]
+    return _book("付款单", ORDER_COLUMNS, rows, text_columns={3, 4, 6})
+
+
+def report_xlsx(report: dict[str, Any]) -> bytes:
+    """The budget execution report: one row per figure, amounts in yuan (text) and fen."""
+    rows: list[tuple[Any, ...]] = []
+    for section, title in (("voucher", "科技创新券"), ("award", "后补助奖励")):
+        for key, value in report[section].items():
+            rows.append((title, key, yuan(value), value))
+    for check in report["checks"]:
+        rows.append(("平衡校验", check["name"], "一致" if check["ok"] else "不一致", check["left_fen"] - check["right_fen"]))
+    return _book(f"{report['year']}年度预算执行", ("类别", "项目", "金额（元）", "金额（分）"), rows, text_columns={2})

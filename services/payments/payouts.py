@@ -1,0 +1,336 @@
+"""Payouts (R14(4), R20): award and redemption payments, posted to the ledger
+only once their notice is final, paid by finance through payment orders.
+
+* ``evaluation.cycle.opened`` appropriates the year's award budget (one entry per year);
+  ``vouchers.programme.opened`` / ``budget_changed`` tell the voucher budget (newest version wins).
+* ``evaluation.award.approved`` and ``evaluation.notice.finalized`` (kind ``redemption``,
+  one item per claim) make a payout due and post it as payable. A payout is unique per
+  (kind, ref) and its ledger entry per key, so a redelivered event changes nothing.
+* Finance puts due payouts of units with payee details on a payment order (the payee is
+  copied onto the payout), downloads it as Excel, and confirms each payout paid: the
+  ledger moves it from payable to paid and ``PayoutPaid`` goes out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import evaluation as ee
+from contracts import payments as pe
+from contracts import registry as ev
+from contracts import vouchers as ve
+from services.payments.db.models import (
+    ledger_entries,
+    ledger_lines,
+    payee_accounts,
+    payment_orders,
+    payouts,
+    programme_view,
+    unit_view,
+)
+from services.payments.domain import ledger
+from services.runtime.crypto import FieldCipher, mask_account
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.outbox import Actor, UnitOfWork
+from services.runtime.readmodel import upsert_versioned
+from services.runtime.service_db import ServiceDatabase
+
+DUE = "due"
+ORDERED = "ordered"
+PAID = "paid"
+ACCOUNT_FIELD = "payee.account_number"
+
+#: payout ids are uuid5(kind:ref): the same on every redelivery
+PAYOUT_NAMESPACE = uuid.UUID("0b7f2a8e-4c61-5d0a-8e3b-5a9c1d2e7f40")
+
+
+def payout_id_for(kind: str, ref: str) -> str:
+    return str(uuid.uuid5(PAYOUT_NAMESPACE, f"{kind}:{ref}"))
+
+
+async def post(s: AsyncSession, entry: ledger.Entry, correlation_id: str | None) -> bool:
+    """Post ``entry`` unless an entry with its key exists; True when posted."""
+    if (await s.execute(select(ledger_entries.c.key).where(ledger_entries.c.key == entry.key))).first() is not None:
+        return False
+    await s.execute(insert(ledger_entries).values(key=entry.key, kind=entry.kind, memo=entry.memo, created_at=datetime.now(UTC), correlation_id=correlation_id))
+    await s.execute(
+        insert(ledger_lines),
+        [{"entry_key": entry.key, "account": ln.account, "debit_fen": ln.debit_fen, "credit_fen": ln.credit_fen} for ln in entry.lines],
+    )
+    return True
+
+
+async def _net(s: AsyncSession, account: str) -> int:
+    d, c = (await s.execute(select(func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)).where(ledger_lines.c.account == account))).one()
+    return int(d or 0) - int(c or 0)
+
+
+# ---------------------------------------------------------------- consumers
+
+
+async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:
+    await upsert_versioned(uow.session, unit_view, "unit_id", e.unit_id, e.version, {"name": e.name, "updated_at": datetime.now(UTC)})
+
+
+async def on_programme(uow: UnitOfWork, e: ve.ProgrammeSnapshot) -> None:
+    """The voucher budget as vouchers decided it (newest version wins). It is not
+    posted: vouchers alone commits it; the ledger sees the voucher part at settlement."""
+    await upsert_versioned(uow.session, programme_view, "year", e.year, e.version, {"budget_fen": e.budget_fen, "updated_at": datetime.now(UTC)})
+
+
+async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
+    """The year's award budget, appropriated once per year."""
+    if e.award_budget_fen > 0:
+        entry = ledger.appropriation_entry(key=f"appropriation:award:{e.year}", kind=ledger.AWARD, year=e.year, delta_fen=e.award_budget_fen, memo=f"award budget {e.year}")
+        await post(uow.session, entry, uow.correlation_id)
+
+
+async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int, amount_fen: int, notice_id: str | None) -> None:
+    s = uow.session
+    if amount_fen <= 0:
+        return
+    pid = payout_id_for(kind, ref)
+    if (await s.execute(select(payouts.c.id).where(payouts.c.kind == kind, payouts.c.ref == ref))).first() is not None:
+        return  # a redelivery: one payout per (kind, ref)
+    row = {"id": pid, "kind": kind, "ref": ref, "unit_id": unit_id, "year": year, "amount_fen": amount_fen, "notice_id": notice_id, "status": DUE,
+           "created_at": datetime.now(UTC)}
+    await s.execute(insert(payouts).values(**row))
+    await post(s, ledger.payable_entry(kind=kind, ref=ref, unit_id=unit_id, year=year, amount_fen=amount_fen), uow.correlation_id)
+    await uow.audit("payout.due", "payout", pid, after=view(row))
+
+
+async def on_award_approved(uow: UnitOfWork, e: ee.AwardApproved) -> None:
+    await _due(uow, kind=ledger.AWARD, ref=e.award_id, unit_id=e.unit_id, year=e.year, amount_fen=e.amount_fen, notice_id=e.notice_id)
+
+
+async def on_notice_finalized(uow: UnitOfWork, e: ee.NoticeFinalized) -> None:
+    """A final redemption notice: each line (a claim, its approved amount) becomes payable."""
+    if e.kind != "redemption":
+        return
+    for item in e.items:
+        await _due(uow, kind=ledger.REDEMPTION, ref=item.ref, unit_id=item.unit_id, year=e.year, amount_fen=item.amount_fen, notice_id=e.notice_id)
+
+
+# ---------------------------------------------------------------- views
+
+
+def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {
+        "payout_id": row["id"],
+        "kind": row["kind"],
+        "ref": row["ref"],
+        "unit_id": row["unit_id"],
+        "year": row["year"],
+        "amount_fen": row["amount_fen"],
+        "notice_id": row.get("notice_id"),
+        "status": row["status"],
+        "payment_order_id": row.get("order_id"),
+        "payee_name": row.get("payee_name"),
+        "payee_bank": row.get("payee_bank"),
+        "payee_account_name": row.get("payee_account_name"),
+        "payee_account_mask": row.get("payee_account_mask"),
+        "bank_reference": row.get("bank_reference"),
+        "created_at": row["created_at"],
+        "ordered_at": row.get("ordered_at"),
+        "paid_at": row.get("paid_at"),
+    }
+
+
+def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {"payout_id": row["id"], "kind": row["kind"], "ref": row["ref"], "unit_id": row["unit_id"], "year": row["year"], "amount_fen": row["amount_fen"]}
+
+
+def payee_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {"unit_id": row["unit_id"], "bank_name": row["bank_name"], "account_name": row["account_name"], "account_number_masked": row["account_mask"],
+            "updated_at": row["updated_at"]}
+
+
+# ---------------------------------------------------------------- payee accounts
+
+
+def _account_number(number: str) -> str:
+    digits = number.replace(" ", "")
+    if not (digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 32):
+        raise DomainError("payee.account_invalid", "银行账号应为8至32位数字", "a bank account number is 8 to 32 digits", status=422)
+    return digits
+
+
+async def set_payee(
+    db: ServiceDatabase, cipher: FieldCipher, actor: Actor, correlation_id: str | None, unit_id: str, *, bank_name: str, account_name: str, account_number: str
+) -> dict[str, Any]:
+    number = _account_number(account_number)
+    row = {"unit_id": unit_id, "bank_name": bank_name.strip(), "account_name": account_name.strip(), "account_number_enc": cipher.encrypt(number, ACCOUNT_FIELD),
+           "account_mask": mask_account(number), "updated_at": datetime.now(UTC)}
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        before = (await s.execute(select(payee_accounts).where(payee_accounts.c.unit_id == unit_id))).mappings().first()
+        if before is None:
+            await s.execute(insert(payee_accounts).values(**row))
+        else:
+            await s.execute(update(payee_accounts).where(payee_accounts.c.unit_id == unit_id).values(**row))
+        await uow.audit("payee.set", "payee_account", unit_id, before=payee_view(before) if before else None, after=payee_view(row))
+    return payee_view(row)
+
+
+async def get_payee(db: ServiceDatabase, unit_id: str) -> dict[str, Any]:
+    async with db.read() as s:
+        row = (await s.execute(select(payee_accounts).where(payee_accounts.c.unit_id == unit_id))).mappings().first()
+    if row is None:
+        raise NotFound("payee_account", "收款账户", unit_id)
+    return payee_view(row)
+
+
+# ---------------------------------------------------------------- queries
+
+
+async def list_payouts(
+    db: ServiceDatabase, *, unit_id: str | None, kind: str | None, year: int | None, status: str | None, order_id: str | None, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    q = select(payouts)
+    for col, value in ((payouts.c.unit_id, unit_id), (payouts.c.kind, kind), (payouts.c.year, year), (payouts.c.status, status), (payouts.c.order_id, order_id)):
+        if value is not None:
+            q = q.where(col == value)
+    async with db.read() as s:
+        total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+        rows = (await s.execute(q.order_by(payouts.c.created_at, payouts.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
+    return [view(r) for r in rows], total
+
+
+async def due_list(db: ServiceDatabase, *, kind: str | None, year: int | None) -> list[dict[str, Any]]:
+    """Every due payout, each with ``blocked`` = ``payout.payee_missing`` when its unit has no payee details."""
+    q = select(payouts, payee_accounts.c.unit_id.label("payee_unit")).outerjoin(payee_accounts, payee_accounts.c.unit_id == payouts.c.unit_id).where(payouts.c.status == DUE)
+    if kind is not None:
+        q = q.where(payouts.c.kind == kind)
+    if year is not None:
+        q = q.where(payouts.c.year == year)
+    async with db.read() as s:
+        rows = (await s.execute(q.order_by(payouts.c.created_at, payouts.c.id))).mappings().all()
+    return [{**view(r), "blocked": None if r["payee_unit"] else PAYEE_MISSING} for r in rows]
+
+
+async def get_payout(db: ServiceDatabase, payout_id: str) -> dict[str, Any]:
+    async with db.read() as s:
+        row = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().first()
+    if row is None:
+        raise NotFound("payout", "付款", payout_id)
+    return view(row)
+
+
+# ---------------------------------------------------------------- payment orders
+
+PAYEE_MISSING = "payout.payee_missing"
+
+
+def payee_missing(unit_ids: list[str]) -> DomainError:
+    return Conflict(PAYEE_MISSING, "收款单位尚未登记收款账户，不能列入付款单", "the payee unit has not set its bank details; the payout cannot be ordered", unit_ids=unit_ids)
+
+
+def order_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {"payment_order_id": row["id"], "count": row["count"], "total_fen": row["total_fen"], "created_by": row["created_by"], "created_at": row["created_at"]}
+
+
+async def create_order(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, payout_ids: list[str] | None, kind: str | None, year: int | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A payment order of due payouts: the given ones (each must be due, its unit with payee
+    details: 409 ``payout.payee_missing``), or every due one whose unit has payee details."""
+    now = datetime.now(UTC)
+    oid = str(uuid.uuid4())
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        q = select(payouts).where(payouts.c.status == DUE)
+        if payout_ids is not None:
+            q = q.where(payouts.c.id.in_(payout_ids))
+        if kind is not None:
+            q = q.where(payouts.c.kind == kind)
+        if year is not None:
+            q = q.where(payouts.c.year == year)
+        rows = list((await s.execute(q.order_by(payouts.c.created_at, payouts.c.id))).mappings().all())
+        if payout_ids is not None and len(rows) != len(set(payout_ids)):
+            found = {r["id"] for r in rows}
+            raise Conflict("payout.not_due", "付款不存在或已列入付款单", "a payout does not exist or is no longer due", payout_ids=sorted(set(payout_ids) - found))
+        units = {r["unit_id"] for r in rows}
+        payees = {p["unit_id"]: p for p in (await s.execute(select(payee_accounts).where(payee_accounts.c.unit_id.in_(units)))).mappings().all()}
+        names = dict((await s.execute(select(unit_view.c.unit_id, unit_view.c.name).where(unit_view.c.unit_id.in_(units)))).all())
+        blocked = sorted({r["unit_id"] for r in rows if r["unit_id"] not in payees})
+        if payout_ids is not None and blocked:
+            raise payee_missing(blocked)
+        rows = [r for r in rows if r["unit_id"] in payees]
+        if not rows:
+            raise Conflict("payment_order.nothing_due", "没有可列入付款单的应付款", "no due payout can be ordered (none due, or their units have no payee details)", blocked_unit_ids=blocked)
+        total = sum(r["amount_fen"] for r in rows)
+        order = {"id": oid, "count": len(rows), "total_fen": total, "created_by": actor.subject, "created_at": now}
+        await s.execute(insert(payment_orders).values(**order))
+        for r in rows:
+            p = payees[r["unit_id"]]
+            done = await s.execute(
+                update(payouts)
+                .where(payouts.c.id == r["id"], payouts.c.status == DUE)
+                .values(status=ORDERED, order_id=oid, ordered_at=now, payee_name=names.get(r["unit_id"]) or p["account_name"], payee_bank=p["bank_name"],
+                        payee_account_name=p["account_name"], payee_account_enc=p["account_number_enc"], payee_account_mask=p["account_mask"])
+            )
+            if done.rowcount != 1:
+                raise Conflict("payout.not_due", "付款已被列入其他付款单", "a payout was ordered concurrently; try again")
+            await uow.emit(pe.PayoutOrdered(**_snapshot(r), batch_id=oid))
+        await uow.audit("payment_order.create", "payment_order", oid, after={**order_view(order), "payout_ids": [r["id"] for r in rows]})
+        after = (await s.execute(select(payouts).where(payouts.c.order_id == oid).order_by(payouts.c.created_at, payouts.c.id))).mappings().all()
+    return order_view(order), [view(r) for r in after]
+
+
+async def get_order(db: ServiceDatabase, order_id: str) -> tuple[dict[str, Any], list[RowMapping]]:
+    async with db.read() as s:
+        row = (await s.execute(select(payment_orders).where(payment_orders.c.id == order_id))).mappings().first()
+        if row is None:
+            raise NotFound("payment_order", "付款单", order_id)
+        items = list((await s.execute(select(payouts).where(payouts.c.order_id == order_id).order_by(payouts.c.created_at, payouts.c.id))).mappings().all())
+    return order_view(row), items
+
+
+async def list_orders(db: ServiceDatabase, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+    async with db.read() as s:
+        total = (await s.execute(select(func.count()).select_from(payment_orders))).scalar_one()
+        rows = (await s.execute(select(payment_orders).order_by(payment_orders.c.created_at.desc(), payment_orders.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
+    return [order_view(r) for r in rows], total
+
+
+# ---------------------------------------------------------------- paid
+
+
+async def confirm_paid(db: ServiceDatabase, actor: Actor, correlation_id: str | None, payout_id: str, *, bank_reference: str) -> tuple[dict[str, Any], bool]:
+    """Finance confirms an ordered payout paid: payable → paid in the ledger, ``PayoutPaid``.
+    Confirming again returns the payout unchanged (False)."""
+    now = datetime.now(UTC)
+    try:
+        async with db.unit_of_work(actor, correlation_id) as uow:
+            s = uow.session
+            before = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().first()
+            if before is None:
+                raise NotFound("payout", "付款", payout_id)
+            if before["status"] == PAID:
+                return view(before), False
+            if before["status"] != ORDERED:
+                raise Conflict("payout.not_ordered", "付款尚未列入付款单", "only a payout on a payment order can be confirmed paid")
+            done = await s.execute(
+                update(payouts).where(payouts.c.id == payout_id, payouts.c.status == ORDERED).values(status=PAID, paid_at=now, bank_reference=bank_reference)
+            )
+            if done.rowcount != 1:
+                raise Conflict("payout.not_ordered", "付款状态已变化", "the payout changed concurrently; try again")
+            await post(s, ledger.paid_entry(kind=before["kind"], ref=before["ref"], unit_id=before["unit_id"], year=before["year"], amount_fen=before["amount_fen"]),
+                       uow.correlation_id)
+            after = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().one()
+            await uow.emit(pe.PayoutPaid(**_snapshot(after)))
+            await uow.audit("payout.paid", "payout", payout_id, before=view(before), after=view(after))
+    except IntegrityError:
+        async with db.read() as s:
+            row = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().first()
+        if row is None or row["status"] != PAID:
+            raise
+        return view(row), False
+    return view(after), True

@@ -1,0 +1,241 @@
+"""Voucher redemption claims over HTTP (R20): the window, evidence, claims, review."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from urllib.parse import quote as urlquote
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+
+from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
+from services.runtime.errors import DomainError, Forbidden
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
+from services.vouchers import redemption as uc
+from services.vouchers.domain.redemption import ItemDecision
+from services.vouchers.redemption_files import MAX_BYTES, SUBDIR, EvidenceStore, too_large
+
+#: who reads every claim
+STAFF = (Role.CENTER, Role.BUREAU, Role.FINANCE, Role.EXPERT)
+_ENVELOPE = 64 * 1024
+Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
+
+
+class WindowRequest(msgspec.Struct, forbid_unknown_fields=True):
+    opens_on: date
+    closes_on: date
+
+
+class Window(msgspec.Struct):
+    year: int
+    opens_on: date
+    closes_on: date
+    updated_at: datetime
+
+
+class Document(msgspec.Struct):
+    document_id: str
+    unit_id: str
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+
+
+class ClaimItemRequest(msgspec.Struct, forbid_unknown_fields=True):
+    voucher_id: Id
+    #: 20 digits for a fully digital invoice (数电票); 8 digits with ``invoice_code`` for a VAT invoice
+    invoice_number: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    #: the bank receipt of the user's payment (an uploaded document)
+    receipt_document_id: Id
+    #: the service results (an uploaded document)
+    results_document_id: Id
+    #: 10 or 12 digits, VAT invoices only
+    invoice_code: Annotated[str, msgspec.Meta(max_length=12)] | None = None
+
+
+class ClaimRequest(msgspec.Struct, forbid_unknown_fields=True):
+    year: Year
+    items: Annotated[list[ClaimItemRequest], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class DecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    voucher_id: Id
+    approved: bool
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class ReviewRequest(msgspec.Struct, forbid_unknown_fields=True):
+    decisions: Annotated[list[DecisionRequest], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class ClaimItem(msgspec.Struct):
+    voucher_id: str
+    amount_fen: int
+    invoice_number: str
+    receipt_document_id: str
+    results_document_id: str
+    invoice_code: str | None = None
+    approved: bool | None = None
+    reason: str | None = None
+
+
+class Claim(msgspec.Struct):
+    claim_id: str
+    unit_id: str
+    year: int
+    #: claimed / approved / rejected / noticed / settled
+    status: str
+    amount_fen: int
+    claimed_at: datetime
+    reasons: list[str] = []
+    approved_fen: int | None = None
+    paid_fen: int | None = None
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None
+    notice_id: str | None = None
+    noticed_at: datetime | None = None
+    settled_at: datetime | None = None
+    items: list[ClaimItem] | None = None
+
+
+class ClaimPage(msgspec.Struct):
+    items: list[Claim]
+    total: int
+    page: int
+    page_size: int
+
+
+def _claim(row: dict) -> Claim:
+    items = row.pop("items", None)
+    return Claim(**row, items=[ClaimItem(**i) for i in items] if items is not None else None)
+
+
+def _unit_scope(p: Principal) -> str | None:
+    if p.role is Role.UNIT:
+        if not p.org:
+            raise Forbidden()
+        return p.org
+    return None
+
+
+def _store(settings: Settings) -> EvidenceStore:
+    return EvidenceStore(settings.data_dir / SUBDIR)
+
+
+async def _upload(request: Request) -> tuple[str, bytes]:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BYTES + _ENVELOPE:
+        raise too_large()
+    if request.content_type[0] == "multipart/form-data":
+        form = await request.form()
+        for value in form.values():
+            if isinstance(value, UploadFile):
+                content = await value.read(MAX_BYTES + 1)
+                if len(content) > MAX_BYTES:
+                    raise too_large()
+                return value.filename or "document", content
+        raise DomainError("document.no_file", "请上传文件（表单字段 file）", "no file part in the form (field 'file')", status=400)
+    body = await request.body()
+    if len(body) > MAX_BYTES:
+        raise too_large()
+    return request.query_params.get("filename") or "document", body
+
+
+class RedemptionController(Controller):
+    path = "/v1/redemption"
+    tags = ["redemption"]
+
+    @put("/windows/{year:int}", operation_id="setRedemptionWindow", **access(Role.CENTER))
+    async def set_window(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[WindowRequest]) -> Window:
+        """The days (Asia/Shanghai, both inclusive) on which units claim for a programme year (R20: once a year)."""
+        return Window(**await uc.set_window(db, actor_of(request), correlation_of(request), year, data.opens_on, data.closes_on))
+
+    @get("/windows/{year:int}", operation_id="getRedemptionWindow", **access(PUBLIC))
+    async def get_window(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Window:
+        """The claim window of a programme year (404 when not set)."""
+        return Window(**await uc.get_window(db, year))
+
+    @post("/documents", operation_id="uploadRedemptionDocument", status_code=201, request_max_body_size=MAX_BYTES + _ENVELOPE, **access(Role.UNIT))
+    async def upload(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
+        filename: str | None = Parameter(default=None, max_length=255, description="the file's name, for a raw (non-multipart) upload"),
+    ) -> Document:
+        """Upload evidence (a bank receipt or service results): multipart/form-data with a file part,
+        or the raw body. PDF, JPEG or PNG, at most 10 MB (413 ``document.too_large``, 415
+        ``document.unsupported_type``). The document belongs to the uploading unit."""
+        p = principal_of(request)
+        unit_id = _unit_scope(p) or ""
+        name, content = await _upload(request)
+        meta = await uc.upload_document(db, _store(settings), actor_of(request), correlation_of(request), unit_id=unit_id, filename=filename or name, data=content)
+        return Document(**meta)
+
+    @get("/documents/{document_id:str}", operation_id="downloadRedemptionDocument", **access(Role.UNIT, *STAFF))
+    async def download(
+        self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], document_id: FromPath[str]
+    ) -> Response[bytes]:
+        """The bytes of an evidence document: its unit or staff (404 to any other unit)."""
+        meta = await uc.document(db, document_id, unit_id=_unit_scope(principal_of(request)))
+        disposition = f"attachment; filename*=utf-8''{urlquote(meta['filename'])}"
+        return Response(await _store(settings).get(meta["sha256"]), media_type=meta["content_type"], headers={"Content-Disposition": disposition})
+
+    @post("/claims", operation_id="claimRedemption", status_code=201, **access(Role.UNIT))
+    async def claim(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ClaimRequest]) -> Claim:
+        """A unit claims the vouchers it received that were used at settlement, each with its invoice,
+        the bank receipt and the service results (R20). Inside the year's window only (409
+        ``redemption.window_closed``); 422 ``redemption.invoice_invalid``; 409
+        ``redemption.invoice_reused`` (one invoice, one claim, across all units and years) and
+        ``redemption.voucher_claimed`` (a voucher is redeemed at most once)."""
+        unit_id = _unit_scope(principal_of(request)) or ""
+        items = [
+            uc.ClaimItem(
+                voucher_id=i.voucher_id,
+                invoice_code=i.invoice_code,
+                invoice_number=i.invoice_number,
+                receipt_document_id=i.receipt_document_id,
+                results_document_id=i.results_document_id,
+            )
+            for i in data.items
+        ]
+        return _claim(await uc.claim(db, actor_of(request), correlation_of(request), unit_id=unit_id, year=data.year, items=items))
+
+    @post("/claims/{claim_id:str}/review", operation_id="reviewRedemption", status_code=200, **access(Role.EXPERT, Role.CENTER))
+    async def review(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str], data: JSONBody[ReviewRequest]) -> Claim:
+        """Experts or the center check the claim: one decision per voucher; a rejected voucher needs a
+        reason. All approved, some (approved in part) or none (rejected); the approved amount goes
+        on the public notice. 409 ``redemption.not_claimed`` once reviewed."""
+        decisions = [ItemDecision(d.voucher_id, d.approved, d.reason) for d in data.decisions]
+        return _claim(await uc.review(db, actor_of(request), correlation_of(request), claim_id, decisions))
+
+    @get("/claims", operation_id="listRedemptionClaims", **access(Role.UNIT, *STAFF))
+    async def index(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        year: int | None = Parameter(default=None, ge=2000, le=2100),
+        status: str | None = Parameter(default=None, max_length=20),
+        unit_id: str | None = Parameter(default=None, max_length=36),
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> ClaimPage:
+        """Claims, newest first: a unit its own (``unit_id`` is ignored), staff all; filter by year, status, unit."""
+        scope = _unit_scope(principal_of(request))
+        items, total = await uc.list_claims(db, unit_id=scope or unit_id, year=year, status=status, page=page, page_size=page_size)
+        return ClaimPage(items=[_claim(i) for i in items], total=total, page=page, page_size=page_size)
+
+    @get("/claims/{claim_id:str}", operation_id="getRedemptionClaim", **access(Role.UNIT, *STAFF))
+    async def read(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str]) -> Claim:
+        """One claim with its vouchers and evidence: its unit or staff (404 to any other unit)."""
+        return _claim(await uc.get_claim(db, claim_id, unit_id=_unit_scope(principal_of(request))))

@@ -1,0 +1,53 @@
+"""Payout ledger entries and the export file's amounts, pure."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from services.payments.domain import ledger
+from services.payments.domain.ledger import LedgerError, Line
+from services.payments.exports import payment_order_xlsx, yuan
+
+
+def test_an_appropriation_raises_or_lowers_the_budget() -> None:
+    up = ledger.appropriation_entry(key="k1", kind="award", year=2031, delta_fen=20_000_000)
+    assert up.lines == (Line.debit("award_funds:2031", 20_000_000), Line.credit("appropriation:award:2031", 20_000_000))
+    down = ledger.appropriation_entry(key="k2", kind="award", year=2031, delta_fen=-5)
+    assert down.lines == (Line.debit("appropriation:award:2031", 5), Line.credit("award_funds:2031", 5))
+    with pytest.raises(LedgerError):
+        ledger.appropriation_entry(key="k3", kind="award", year=2031, delta_fen=0)
+
+
+def test_a_payout_is_payable_then_paid_under_keys_unique_per_kind_and_ref() -> None:
+    award = ledger.payable_entry(kind="award", ref="a1", unit_id="u1", year=2031, amount_fen=5_000_000)
+    assert award.key == "payable:award:a1"
+    assert award.lines == (Line.debit("award_approved:2031", 5_000_000), Line.credit("payout_payable:award:2031", 5_000_000))
+    red = ledger.payable_entry(kind="redemption", ref="c1", unit_id="u1", year=2031, amount_fen=300_000)
+    # the voucher part the unit was owed since settlement becomes payable
+    assert red.lines == (Line.debit("unit_receivable:u1", 300_000), Line.credit("payout_payable:redemption:2031", 300_000))
+    paid = ledger.paid_entry(kind="redemption", ref="c1", unit_id="u1", year=2031, amount_fen=300_000)
+    assert paid.key == "paid:redemption:c1"
+    assert paid.lines == (Line.debit("payout_payable:redemption:2031", 300_000), Line.credit("treasury_paid:redemption:2031", 300_000))
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(LedgerError):
+            ledger.payable_entry(kind="award", ref="a", unit_id="u", year=2031, amount_fen=bad)  # type: ignore[arg-type]
+    with pytest.raises(LedgerError):
+        ledger.payable_entry(kind="bonus", ref="a", unit_id="u", year=2031, amount_fen=1)
+
+
+@pytest.mark.parametrize(("fen", "text"), [(0, "0.00"), (1, "0.01"), (10, "0.10"), (123456, "1234.56"), (5_000_000, "50000.00"), (-1, "-0.01"),
+                                           (10**13 + 7, "100000000000.07")])
+def test_yuan_is_exact_to_the_fen(fen: int, text: str) -> None:
+    assert yuan(fen) == text
+
+
+def test_the_order_file_keeps_amounts_and_account_numbers_as_text() -> None:
+    line = {"payee_name": "许昌某大学", "payee_bank": "工行", "payee_account_name": "许昌某大学", "account_number": "6222021708001234567",
+            "amount_fen": 1_999_999, "kind": "redemption", "year": 2031, "payout_id": "p1"}
+    ws = load_workbook(io.BytesIO(payment_order_xlsx([line]))).active
+    row = [c.value for c in ws[2]]
+    assert row == ["许昌某大学", "工行", "许昌某大学", "6222021708001234567", "19999.99", "2031年度科技创新券兑付", "p1"]
+    assert ws.cell(row=2, column=5).data_type == "s"
