@@ -14,7 +14,11 @@ USE_VOUCHER = "cmd.vouchers.use_voucher.v1"
 
 
 class UseVoucher(msgspec.Struct, frozen=True, kw_only=True):
-    voucher_id: str
+    #: None: the asker knows of no voucher for the order (its read model may
+    #: lag); vouchers then uses the order's own issued voucher if there is one,
+    #: answers ``voucher.application_pending`` while an application on the
+    #: order awaits a decision, and ``voucher.none`` when there is neither
+    voucher_id: str | None = None
     order_id: str
     unit_id: str
     #: idempotency: the same settlement asking twice gets the same answer
@@ -28,3 +32,6 @@ class UseVoucherReply(msgspec.Struct, frozen=True, kw_only=True):
     code: str | None = None
     message_zh: str | None = None
     message_en: str | None = None
+    #: the voucher used, and its programme year (when ok)
+    voucher_id: str | None = None
+    year: int | None = None

@@ -135,13 +135,23 @@ async def settle(
     fee = order["fee_fen"]
     voucher_fen, voucher_id, refusal = 0, None, None
     year = local_year()
-    if voucher is not None:
-        # vouchers decides; a refusal settles without the voucher, an error settles nothing
-        reply = await ask_voucher(UseVoucher(voucher_id=voucher["voucher_id"], order_id=order_id, unit_id=order["unit_id"], settlement_id=sid))
-        if reply.ok:
-            voucher_fen, voucher_id, year = min(reply.amount_fen, fee), voucher["voucher_id"], voucher["year"]
-        else:
-            refusal = reply.code or "voucher.refused"
+    # vouchers decides; a refusal settles without the voucher, an error settles
+    # nothing. When this read model knows of no voucher, vouchers is still
+    # asked: the voucher may have been issued before its event reached us
+    # (docs/faults.md, finding 1), and billing the user in full would strand it.
+    reply = await ask_voucher(UseVoucher(voucher_id=voucher["voucher_id"] if voucher is not None else None, order_id=order_id, unit_id=order["unit_id"], settlement_id=sid))
+    if reply.ok:
+        voucher_fen = min(reply.amount_fen, fee)
+        voucher_id = reply.voucher_id or (voucher["voucher_id"] if voucher is not None else None)
+        year = reply.year or (voucher["year"] if voucher is not None else year)
+    elif reply.code == "voucher.application_pending":
+        raise Conflict(
+            "settlement.voucher_pending",
+            "该订单的创新券申请尚未办结，请稍后结算",
+            "the order's voucher application is not decided yet; settle later",
+        )
+    elif reply.code != "voucher.none":
+        refusal = reply.code or "voucher.refused"
     payable = fee - voucher_fen
     entry = ledger.settlement_entry(order_id=order_id, user_id=order["user_id"], unit_id=order["unit_id"], year=year, fee_fen=fee, voucher_fen=voucher_fen)
     now = datetime.now(UTC)

@@ -21,7 +21,7 @@ from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers.applications import voucher_snapshot
-from services.vouchers.db.models import accounts, programmes, voucher_refusals, vouchers
+from services.vouchers.db.models import accounts, applications, programmes, voucher_refusals, vouchers
 
 ISSUED = "issued"
 USED = "used"
@@ -80,16 +80,38 @@ async def answer_use_voucher(db: ServiceDatabase, cmd: UseVoucher) -> UseVoucher
     order and payments keeps one settlement per order, so "used for this
     order" is "used for this settlement". A refusal is an answer (ok=false
     with the code), not an error."""
+    voucher_id = cmd.voucher_id
+    if voucher_id is None:
+        # the asker's read model may not know the voucher yet: vouchers does
+        async with db.read() as s:
+            own = (
+                await s.execute(
+                    select(vouchers.c.id).where(vouchers.c.order_id == cmd.order_id, vouchers.c.status.in_((ISSUED, USED))).order_by(vouchers.c.issued_at.desc())
+                )
+            ).scalar()
+            waiting = (
+                await s.execute(select(applications.c.id).where(applications.c.order_id == cmd.order_id, applications.c.status.in_(("submitted", "appealed"))))
+            ).first()
+        if own is None:
+            if waiting is not None:
+                return UseVoucherReply(
+                    ok=False,
+                    code="voucher.application_pending",
+                    message_zh="该订单的创新券申请尚未办结",
+                    message_en="the order's voucher application is not decided yet",
+                )
+            return UseVoucherReply(ok=False, code="voucher.none", message_zh="该订单没有创新券", message_en="the order has no voucher")
+        voucher_id = own
     try:
-        done = await use_voucher(db, PAYMENTS, command_correlation_id(), cmd.voucher_id, order_id=cmd.order_id, unit_id=cmd.unit_id)
+        done = await use_voucher(db, PAYMENTS, command_correlation_id(), voucher_id, order_id=cmd.order_id, unit_id=cmd.unit_id)
     except DomainError as exc:
         if exc.code == "voucher.already_used":
             async with db.read() as s:
-                row = (await s.execute(select(vouchers).where(vouchers.c.id == cmd.voucher_id))).mappings().one()
+                row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().one()
             if row["status"] == USED and row["order_id"] == cmd.order_id and row["unit_id"] == cmd.unit_id:
-                return UseVoucherReply(ok=True, amount_fen=row["amount_fen"])
+                return UseVoucherReply(ok=True, amount_fen=row["amount_fen"], voucher_id=voucher_id, year=row["year"])
         return UseVoucherReply(ok=False, code=exc.code, message_zh=exc.message_zh, message_en=exc.message_en)
-    return UseVoucherReply(ok=True, amount_fen=done["amount_fen"])
+    return UseVoucherReply(ok=True, amount_fen=done["amount_fen"], voucher_id=voucher_id, year=done["year"])
 
 
 async def _release(uow: UnitOfWork, rows: list[RowMapping], now: datetime) -> None:

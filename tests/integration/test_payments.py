@@ -241,3 +241,45 @@ async def test_a_voucher_covering_the_whole_fee_settles_at_once(make_settings) -
         received = await events(p, PaymentReceived)
         assert [(r.order_id, r.amount_fen, r.paid_in_full) for r in received] == [(order, 0, True)]
         assert vid is not None and await voucher_status(p, vid) == "used"
+
+
+async def test_a_voucher_payments_has_not_heard_of_is_still_deducted(make_settings) -> None:
+    """Regression (docs/faults.md, finding 1): after a fault, payments' read
+    model may not know yet of a voucher vouchers issued. Settling then asks
+    vouchers for the order's own voucher instead of billing the user in full
+    and stranding the voucher; an undecided application still makes it wait."""
+    from sqlalchemy import delete
+
+    settings = await make_settings(["vouchers", "payments"])
+    async with running(Platform(settings, ["vouchers", "payments"])) as p:
+        user, unit, order, vid = await delivered_order(p)
+
+        async def approved_seen() -> bool:
+            async with p["payments"].db.read() as s:
+                return (await s.execute(select(application_view.c.status).where(application_view.c.order_id == order))).scalar_one_or_none() == "approved"
+
+        await eventually(approved_seen)  # every event has arrived; now forget them
+        async with p["payments"].db.unit_of_work() as uow:
+            await uow.session.execute(delete(voucher_view).where(voucher_view.c.order_id == order))
+            await uow.session.execute(delete(application_view).where(application_view.c.order_id == order))
+        s = (await pcall(p, "POST", "/v1/settlements/", Role.USER, org=user, json={"order_id": order}, status=201)).json()
+        assert (s["voucher_fen"], s["payable_fen"], s["voucher_id"]) == (300_000, 700_000, vid)
+        assert await voucher_status(p, vid) == "used"
+
+        # an application payments has not heard of, still undecided: wait
+        user2, _, order2, _ = await delivered_order(p, voucher=False)
+        await activate(p, user2)
+        app = await submit(p, user2, order2)
+
+        async def submitted_seen() -> bool:
+            async with p["payments"].db.read() as s:
+                return (await s.execute(select(application_view.c.status).where(application_view.c.order_id == order2))).scalar_one_or_none() == "submitted"
+
+        await eventually(submitted_seen)
+        async with p["payments"].db.unit_of_work() as uow:
+            await uow.session.execute(delete(application_view).where(application_view.c.order_id == order2))
+        r = await pcall(p, "POST", "/v1/settlements/", Role.USER, org=user2, json={"order_id": order2}, status=409)
+        assert r.json()["code"] == "settlement.voucher_pending"
+        await call(p, "POST", f"/v1/applications/{app['application_id']}/reject", Role.CENTER, json={"reason": "材料不全"}, status=200)
+        s2 = (await pcall(p, "POST", "/v1/settlements/", Role.USER, org=user2, json={"order_id": order2}, status=201)).json()
+        assert (s2["voucher_fen"], s2["voucher_id"]) == (0, None)
