@@ -95,7 +95,11 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         app = {a: (await eventually(lambda: applied(a)))["application_id"], b: (await eventually(lambda: applied(b)))["application_id"]}
         await ev(p, "POST", f"/v1/applications/{app[a]}/forward", Role.DEPARTMENT, CHANGGE, {}, status=404)  # not its unit
         await ev(p, "POST", f"/v1/applications/{app[a]}/forward", Role.DEPARTMENT, WEIDU, {})
-        await ev(p, "POST", f"/v1/applications/{app[b]}/forward", Role.DEPARTMENT, CHANGGE, {})
+        # b's department returns it once for a missing table; b resubmits and it is forwarded
+        returned = await ev(p, "POST", f"/v1/applications/{app[b]}/return", Role.DEPARTMENT, CHANGGE, {"reason": "缺少服务记录汇总表"})
+        assert returned["status"] == "returned"
+        await ev(p, "POST", f"/v1/applications/{app[b]}/resubmit", Role.UNIT, b, {"materials": materials()})
+        assert (await ev(p, "POST", f"/v1/applications/{app[b]}/forward", Role.DEPARTMENT, CHANGGE, {}))["status"] == "forwarded"
 
         # ---- experts with roles, assigned; one tied to unit a is refused for it
         experts = {r: (await ev(p, "POST", "/v1/experts/", Role.CENTER, json={"name": f"{r}专家", "role": r}, status=201))["expert_id"]
@@ -121,13 +125,13 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         # ---- grades: the computed indicators come from the measures counted from the events above
         graded = {u: await ev(p, "POST", f"/v1/applications/{app[u]}/grade", Role.CENTER, json={"reason": "材料审查和现场核查完成"}) for u in (a, b)}
         # a: 1,000 hours (10 points, the cap), 500,000 CNY (5, the cap), 2 of 50 orders, 2 of 20 users, 1 of 20 voucher orders, all rated 5
-        computed_a = {"op.service_hours": 1000, "op.orders": 32, "share.outside_users": 80, "share.voucher_orders": 25, "share.revenue": 500, "share.ratings": 600,
+        computed_a = {"op.listed_on_time": 1000, "op.service_hours": 1000, "op.orders": 32, "share.outside_users": 80, "share.voucher_orders": 25, "share.revenue": 500, "share.ratings": 600,
                       "share.refusals": 400, "share.complaints": 400}
         assert {k: graded[a]["scores"][k] for k in computed_a} == computed_a
         # b: the same, but rated 4 and 5: 4.5 of 5 → 5.40 points
         assert graded[b]["scores"]["share.ratings"] == 540 and graded[b]["scores"]["op.service_hours"] == 1000
         expert_points = 4000  # FULL: every expert indicator at its maximum (40 points)
-        assert graded[a]["total_centi"] == expert_points + sum(computed_a.values()) + graded[a]["scores"]["op.listed_on_time"]
+        assert graded[a]["total_centi"] == expert_points + sum(computed_a.values()) == 8037
         assert graded[a]["grade"] == "good"
         assert graded[b]["grade"] == "unqualified" and graded[b]["total_centi"] == graded[a]["total_centi"] - 1400 - 60
 
@@ -245,6 +249,9 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         for u in (a, b):
             assert (await eventually(lambda: settled(u)))["paid_fen"] == 300_000
             assert (await vo(p, "GET", f"/v1/vouchers/{claims[u]['voucher_id']}", Role.CENTER))["status"] == "redeemed"
+
+        listing = await ev(p, "GET", f"/v1/notices/?year={YEAR}")
+        assert sorted(n["kind"] for n in listing["items"]) == ["award_plan", "grades", "redemption"] and {n["status"] for n in listing["items"]} == {"final"}
 
         # ---- the books: the ledger balances, the budget execution report balances to the fen
         tb = await pa(p, "GET", "/v1/ledger/trial-balance")
