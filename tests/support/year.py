@@ -1,0 +1,123 @@
+"""A small city for the whole-year test (issue 6), driven through the HTTP
+APIs of the four services as their clients would: units and their
+instruments in registry, users, and orders served with or without a voucher
+up to settlement, payment and rating."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from services.runtime.auth import Role
+from tests.support.codes import credit_code
+from tests.support.platform import Platform, eventually
+from tests.support.registry import PDF, PROOF, RESULT, contract
+
+
+async def ok(r: Any, status: int = 200) -> Any:
+    assert r.status_code == status, r.text
+    return r.json() if r.content else None
+
+
+def materials() -> list[dict[str, Any]]:
+    return [{"kind": "self_assessment", "name": "自评报告.pdf", "sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "size_bytes": 123456}]
+
+
+class City:
+    """Registry and vouchers as their clients call them; remembers what was served."""
+
+    def __init__(self, p: Platform, year: int) -> None:
+        self.p, self.year = p, year
+        self.accounts: set[str] = set()
+        #: every order served: (order_id, unit, user, category, fee, hours, voucher_fen, rating)
+        self.served: list[dict[str, Any]] = []
+
+    async def unit(self, name: str, county_code: str, department: str) -> str:
+        body = {"name": name, "kind": "institute", "credit_code": credit_code(), "county_code": county_code, "department": department}
+        unit = (await ok(await self.p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json=body), 201))["unit_id"]
+        await ok(await self.p.call("registry", "POST", f"/v1/units/{unit}/approve", role=Role.BUREAU, json={}))
+        acceptance = {"full_time_staff": 3, "service_content": "成分分析与结构表征", "service_norms": "按国家标准操作", "fees_published": True, "no_bad_credit": True}
+        await ok(await self.p.call("registry", "POST", f"/v1/units/{unit}/voucher-acceptance", role=Role.CENTER, json=acceptance))
+        return str(unit)
+
+    async def instrument(self, unit: str, name: str, category: str) -> tuple[str, str]:
+        body = {"unit_id": unit, "name": name, "category": category, "original_value_fen": 20_000_000, "funding": "fiscal_full", "acceptance_date": "2024-09-20"}
+        iid = (await ok(await self.p.call("registry", "POST", "/v1/instruments/", role=Role.UNIT, org=unit, json=body), 201))["instrument_id"]
+        await ok(await self.p.call("registry", "POST", f"/v1/instruments/{iid}/list", role=Role.UNIT, org=unit))
+        price = {"name": "常规样品检测", "billing_unit": "per_sample", "price_fen": 500_000}
+        pid = (await ok(await self.p.call("registry", "POST", f"/v1/instruments/{iid}/prices", role=Role.UNIT, org=unit, json=price), 201))["price_item_id"]
+        return str(iid), str(pid)
+
+    async def user(self, name: str) -> str:
+        body = {"name": name, "kind": "enterprise", "classes": ["tech_sme"], "credit_code": credit_code()}
+        user = (await ok(await self.p.call("registry", "POST", "/v1/users/", role=Role.USER, json=body), 201))["user_id"]
+        await ok(await self.p.call("registry", "POST", f"/v1/users/{user}/verify", role=Role.CENTER, json={}))
+        return str(user)
+
+    async def _upload(self, oid: str, kind: str, data: bytes, *, role: Role, org: str, filename: str) -> str:
+        r = await self.p.call("registry", "POST", f"/v1/orders/{oid}/documents", role=role, org=org, params={"kind": kind, "filename": filename},
+                              content=data, headers={"Content-Type": "application/octet-stream"})
+        return str((await ok(r, 201))["document_id"])
+
+    async def serve(self, unit: str, user: str, pid: str, category: str, *, fee: int, hours: int, voucher: bool, rating: int | None) -> dict[str, Any]:
+        """One order from request to rating: quote, contract, (voucher), service, results, settlement, payment."""
+        p = self.p
+
+        def as_user(method: str, path: str, **kw: Any) -> Any:
+            return p.call("registry", method, path, role=Role.USER, org=user, **kw)
+
+        def as_unit(method: str, path: str, **kw: Any) -> Any:
+            return p.call("registry", method, path, role=Role.UNIT, org=unit, **kw)
+
+        oid = (await ok(await as_user("POST", "/v1/orders/", json={"purpose": "research", "items": [{"price_item_id": pid, "quantity": 1}]}), 201))["order_id"]
+        await ok(await as_unit("POST", f"/v1/orders/{oid}/quote", json={"amount_fen": fee}))
+        # each contract its own document (a voucher is granted once per contract, by its hash)
+        c = await self._upload(oid, "contract", PDF + oid.encode(), role=Role.USER, org=user, filename="合同.pdf")
+        d = await self._upload(oid, "rd_proof", PROOF, role=Role.UNIT, org=unit, filename="proof.png")
+        await ok(await as_user("PUT", f"/v1/orders/{oid}/contract", json=contract(c, d, testing_fee_fen=fee)))
+        await ok(await as_user("POST", f"/v1/orders/{oid}/sign"))
+        assert (await ok(await as_unit("POST", f"/v1/orders/{oid}/sign")))["status"] == "contracted"
+
+        voucher_fen = 0
+        if voucher:
+            if user not in self.accounts:
+                async def account() -> bool:
+                    r = await p.call("vouchers", "POST", f"/v1/accounts/{self.year}", role=Role.USER, org=user)
+                    return r.status_code == 201
+
+                await eventually(account)
+                self.accounts.add(user)
+
+            async def applied() -> Any:
+                r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": oid})
+                return r.json() if r.status_code == 201 else None
+
+            application = await eventually(applied)
+            decision = await ok(await p.call("vouchers", "POST", f"/v1/applications/{application['application_id']}/approve", role=Role.CENTER, json={}))
+            assert decision["status"] == "approved"
+            voucher_fen = decision["amount_fen"]
+
+        await ok(await as_unit("POST", f"/v1/orders/{oid}/start"))
+        res = await self._upload(oid, "result", RESULT, role=Role.UNIT, org=unit, filename="report.pdf")
+        await ok(await as_unit("POST", f"/v1/orders/{oid}/results", json={"document_id": res, "service_hours": hours}))
+
+        async def settled() -> Any:
+            r = await p.call("payments", "POST", "/v1/settlements", role=Role.USER, org=user, json={"order_id": oid})
+            return r.json() if r.status_code in (200, 201) else None
+
+        settlement = await eventually(settled)
+        assert (settlement["fee_fen"], settlement["voucher_fen"], settlement["payable_fen"]) == (fee, voucher_fen, fee - voucher_fen), settlement
+        if fee - voucher_fen:
+            pay = {"amount_fen": fee - voucher_fen, "bank_reference": f"ICBC-{oid[:8]}", "idempotency_key": f"pay-{oid}"}
+            await ok(await p.call("payments", "POST", f"/v1/settlements/{settlement['settlement_id']}/payments", role=Role.USER, org=user, json=pay), 201)
+
+        async def order_settled() -> bool:
+            return bool((await ok(await as_user("GET", f"/v1/orders/{oid}")))["status"] == "settled")
+
+        await eventually(order_settled)
+        if rating is not None:
+            assert (await ok(await as_user("POST", f"/v1/orders/{oid}/rate", json={"rating": rating, "comment": "数据可靠，服务及时"})))["status"] == "rated"
+        row = {"order_id": oid, "unit": unit, "user": user, "category": category, "fee": fee, "hours": hours, "voucher_fen": voucher_fen, "rating": rating}
+        self.served.append(row)
+        return row
