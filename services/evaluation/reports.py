@@ -230,12 +230,17 @@ async def category_rows(db: ServiceDatabase, year: int, county_code: str | None 
     deliveries = select(cat.label("category"), *served).select_from(
         fact_delivery.outerjoin(fact_instrument, i.instrument_id == fact_delivery.c.primary_instrument_id)
     ).where(fact_delivery.c.year == year)
-    via_order = fact_order.outerjoin(fact_instrument, i.instrument_id == fact_order.c.primary_instrument_id)
+    # flat joins (fact → order → instrument), each an index lookup; a nested
+    # (order ⟕ instrument) right side made SQLite build it for every order
     settlements = select(cat.label("category"), *settlement_columns()).select_from(
-        fact_settlement.outerjoin(via_order, fact_order.c.order_id == fact_settlement.c.order_id)
+        fact_settlement.outerjoin(fact_order, fact_order.c.order_id == fact_settlement.c.order_id).outerjoin(
+            fact_instrument, i.instrument_id == fact_order.c.primary_instrument_id
+        )
     ).where(fact_settlement.c.year == year)
     ratings = select(cat.label("category"), *rating_columns()).select_from(
-        fact_rating.outerjoin(via_order, fact_order.c.order_id == fact_rating.c.order_id)
+        fact_rating.outerjoin(fact_order, fact_order.c.order_id == fact_rating.c.order_id).outerjoin(
+            fact_instrument, i.instrument_id == fact_order.c.primary_instrument_id
+        )
     ).where(fact_rating.c.year == year)
     groups: dict[str, GroupRow] = {}
     async with db.read() as s:
