@@ -138,8 +138,15 @@ def synthesise(schema: dict[str, Any] | None, doc: dict[str, Any], ids: dict[str
     return None
 
 
+#: operations a role reads city-wide by design: the audit administrator reads
+#: every organisation's audit trail (and nothing else of theirs)
+CITY_WIDE_FOR: dict[str, tuple[Role, ...]] = {"/v1/audit": (Role.AUDITOR,)}
+
+
 def verdict(role: Role, op: Operation, status: int, body: str, private_ids: Iterable[str]) -> str:
     leaked = [i for i in private_ids if i in body]
+    if 200 <= status < 300 and role in CITY_WIDE_FOR.get(op.path, ()):
+        return "ok"
     if status in (401, 403, 404):
         return "deny"
     if status in (400, 422) and role in INTRUDERS and op.method in WRITE and op.params:
