@@ -19,11 +19,6 @@ from services.evaluation.measures import unit_measures
 MeasuresSource = Callable[[AsyncSession, int, list[str] | None], Awaitable[dict[str, Measures]]]
 
 
-async def no_measures(session: AsyncSession, year: int, unit_ids: list[str] | None = None) -> dict[str, Measures]:
-    """Stand-in until the computed facts are wired in: every unit scores as having done nothing."""
-    return {}
-
-
 #: the source grading uses: the facts counted from the events (tests may put their own in its place)
 MEASURES_SOURCE: MeasuresSource = unit_measures
 

@@ -20,15 +20,13 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ee
 from contracts import payments as pe
 from contracts import registry as ev
 from contracts import vouchers as ve
+from services.payments import postings
 from services.payments.db.models import (
-    ledger_entries,
-    ledger_lines,
     payee_accounts,
     payment_orders,
     payouts,
@@ -55,23 +53,6 @@ def payout_id_for(kind: str, ref: str) -> str:
     return str(uuid.uuid5(PAYOUT_NAMESPACE, f"{kind}:{ref}"))
 
 
-async def post(s: AsyncSession, entry: ledger.Entry, correlation_id: str | None) -> bool:
-    """Post ``entry`` unless an entry with its key exists; True when posted."""
-    if (await s.execute(select(ledger_entries.c.key).where(ledger_entries.c.key == entry.key))).first() is not None:
-        return False
-    await s.execute(insert(ledger_entries).values(key=entry.key, kind=entry.kind, memo=entry.memo, created_at=datetime.now(UTC), correlation_id=correlation_id))
-    await s.execute(
-        insert(ledger_lines),
-        [{"entry_key": entry.key, "account": ln.account, "debit_fen": ln.debit_fen, "credit_fen": ln.credit_fen} for ln in entry.lines],
-    )
-    return True
-
-
-async def _net(s: AsyncSession, account: str) -> int:
-    d, c = (await s.execute(select(func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)).where(ledger_lines.c.account == account))).one()
-    return int(d or 0) - int(c or 0)
-
-
 # ---------------------------------------------------------------- consumers
 
 
@@ -89,7 +70,7 @@ async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
     """The year's award budget, appropriated once per year."""
     if e.award_budget_fen > 0:
         entry = ledger.appropriation_entry(key=f"appropriation:award:{e.year}", kind=ledger.AWARD, year=e.year, delta_fen=e.award_budget_fen, memo=f"award budget {e.year}")
-        await post(uow.session, entry, uow.correlation_id)
+        await postings.post_once(uow.session, entry, uow.correlation_id)
 
 
 async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int, amount_fen: int, notice_id: str | None) -> None:
@@ -102,7 +83,7 @@ async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int,
     row = {"id": pid, "kind": kind, "ref": ref, "unit_id": unit_id, "year": year, "amount_fen": amount_fen, "notice_id": notice_id, "status": DUE,
            "created_at": datetime.now(UTC)}
     await s.execute(insert(payouts).values(**row))
-    await post(s, ledger.payable_entry(kind=kind, ref=ref, unit_id=unit_id, year=year, amount_fen=amount_fen), uow.correlation_id)
+    await postings.post_once(s, ledger.payable_entry(kind=kind, ref=ref, unit_id=unit_id, year=year, amount_fen=amount_fen), uow.correlation_id)
     await uow.audit("payout.due", "payout", pid, after=view(row))
 
 
@@ -322,7 +303,7 @@ async def confirm_paid(db: ServiceDatabase, actor: Actor, correlation_id: str | 
             )
             if done.rowcount != 1:
                 raise Conflict("payout.not_ordered", "付款状态已变化", "the payout changed concurrently; try again")
-            await post(s, ledger.paid_entry(kind=before["kind"], ref=before["ref"], unit_id=before["unit_id"], year=before["year"], amount_fen=before["amount_fen"]),
+            await postings.post_once(s, ledger.paid_entry(kind=before["kind"], ref=before["ref"], unit_id=before["unit_id"], year=before["year"], amount_fen=before["amount_fen"]),
                        uow.correlation_id)
             after = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().one()
             await uow.emit(pe.PayoutPaid(**_snapshot(after)))

@@ -15,7 +15,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from services.payments.db.models import ledger_lines, payouts, programme_view, settlements, voucher_view
+from services.payments.db.models import (
+    ledger_lines,
+    payouts,
+    programme_view,
+    settlements,
+    voucher_view,
+)
 from services.payments.domain import ledger
 from services.runtime.service_db import ServiceDatabase
 

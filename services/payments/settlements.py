@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import payments as pe
 from contracts.commands import UseVoucher, UseVoucherReply
+from services.payments import postings
 from services.payments.db.models import (
     application_view,
     ledger_entries,
@@ -88,14 +89,7 @@ def _not_delivered(order_id: str) -> DomainError:
 
 
 async def _post(uow: UnitOfWork, entry: ledger.Entry) -> None:
-    s = uow.session
-    await s.execute(
-        insert(ledger_entries).values(key=entry.key, kind=entry.kind, memo=entry.memo, created_at=datetime.now(UTC), correlation_id=uow.correlation_id)
-    )
-    await s.execute(
-        insert(ledger_lines),
-        [{"entry_key": entry.key, "account": ln.account, "debit_fen": ln.debit_fen, "credit_fen": ln.credit_fen} for ln in entry.lines],
-    )
+    await postings.write(uow.session, entry, uow.correlation_id)
 
 
 async def _settlement_by_order(s: AsyncSession, order_id: str) -> RowMapping | None:

@@ -30,10 +30,6 @@ from services.runtime.workdays import WorkdayCalendar
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
 
 
-def _owns(p: Principal, unit_id: str) -> bool:
-    return p.role is Role.UNIT and p.org == unit_id
-
-
 def _as_of(p: Principal, as_of: date | None) -> date:
     if as_of is not None and p.role not in STAFF:
         raise Forbidden("只有管理部门可以指定统计日期", "only staff may choose the as_of date")
