@@ -20,7 +20,7 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
-from services.vouchers.applications import voucher_snapshot
+from services.vouchers.applications import APPEALED, SUBMITTED, voucher_snapshot
 from services.vouchers.db.models import accounts, applications, programmes, voucher_refusals, vouchers
 
 ISSUED = "issued"
@@ -90,7 +90,7 @@ async def answer_use_voucher(db: ServiceDatabase, cmd: UseVoucher) -> UseVoucher
                 )
             ).scalar()
             waiting = (
-                await s.execute(select(applications.c.id).where(applications.c.order_id == cmd.order_id, applications.c.status.in_(("submitted", "appealed"))))
+                await s.execute(select(applications.c.id).where(applications.c.order_id == cmd.order_id, applications.c.status.in_((SUBMITTED, APPEALED))))
             ).first()
         if own is None:
             if waiting is not None:

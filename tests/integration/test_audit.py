@@ -176,6 +176,19 @@ async def _old_rows(db: ServiceDatabase, ages_days: list[int]) -> None:
         await audit.append(s, db.metadata, rows)
 
 
+async def test_prune_retention_edge_is_180_days(registry_db: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The policy edge: a date 179 days back is refused, 180 days back is allowed."""
+    settings, db = registry_db
+    await _old_rows(db, [400, 20])
+    today = datetime.now(UTC).date()
+    assert await _cli(settings, monkeypatch, "audit", "prune", "registry", "--before", (today - timedelta(days=179)).isoformat()) == 1
+    assert "180 days" in capsys.readouterr().err
+    assert (await _verify(db)).rows == 2
+    assert await _cli(settings, monkeypatch, "audit", "prune", "registry", "--before", (today - timedelta(days=180)).isoformat()) == 0
+    assert "pruned 1 audit rows" in capsys.readouterr().out
+    assert (await _verify(db)).ok
+
+
 async def test_prune_keeps_180_days_and_the_rest_still_verifies(registry_db: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     settings, db = registry_db
     await _old_rows(db, [400, 390, 300, 250, 20])
