@@ -113,9 +113,7 @@ async def settle(
         voucher = (
             (await s.execute(select(voucher_view).where(voucher_view.c.order_id == order_id).order_by(voucher_view.c.updated_at.desc()))).mappings().first()
         )
-        known_application = False
         if voucher is None:
-            known_application = (await s.execute(select(application_view.c.application_id).where(application_view.c.order_id == order_id))).first() is not None
             pending = (
                 await s.execute(select(application_view.c.application_id).where(application_view.c.order_id == order_id, application_view.c.status.in_(PENDING)))
             ).first()
@@ -132,17 +130,10 @@ async def settle(
     voucher_fen, voucher_id, refusal = 0, None, None
     year = local_year()
     # vouchers decides; a refusal settles without the voucher, an error settles
-    # nothing. When this read model knows of no application on the order at
-    # all, vouchers is still asked: the voucher may have been issued before its
-    # events reached us (docs/faults.md, finding 1), and billing the user in
-    # full would strand it.
-    if voucher is None and known_application:
-        # every application on the order is known here and closed: no voucher
-        reply = UseVoucherReply(ok=False, code="voucher.none")
-    else:
-        reply = await ask_voucher(
-            UseVoucher(voucher_id=voucher["voucher_id"] if voucher is not None else None, order_id=order_id, unit_id=order["unit_id"], settlement_id=sid)
-        )
+    # nothing. When this read model knows of no voucher, vouchers is still
+    # asked: the voucher may have been issued before its events reached us
+    # (docs/faults.md, finding 1), and billing the user in full would strand it.
+    reply = await ask_voucher(UseVoucher(voucher_id=voucher["voucher_id"] if voucher is not None else None, order_id=order_id, unit_id=order["unit_id"], settlement_id=sid))
     if reply.ok:
         voucher_fen = min(reply.amount_fen, fee)
         voucher_id = reply.voucher_id or (voucher["voucher_id"] if voucher is not None else None)

@@ -30,20 +30,8 @@ async def test_no_fault_loses_duplicates_or_overspends(backend: str, tmp_path: P
         pytest.skip("XCISS_TEST_POSTGRES_URL is not set")
     # SQLite: the center approves; PostgreSQL: the programme auto-approves (batched)
     cfg = Config(backend=backend, journeys=JOURNEYS, faults=FAULTS, pg_url=pg, auto_approve=backend == "postgres", root=tmp_path, seed=7)
-    result, journeys, flog = await run(cfg, progress=print)
+    result, journeys, _faults = await run(cfg, progress=print)
     print(result.line())
     assert result.journeys == JOURNEYS and result.faults >= FAULTS, result.line()
-    stuck = [d for d in result.details if _known_defect(d)]
-    others = {k: v for k, v in result.counts.items() if k not in ("unfinished", "indeterminate") and v}
-    if stuck and len(stuck) == result.counts["unfinished"] and not others:
-        pytest.xfail(f"known defect (docs/faults.md, finding 2): an upheld appeal's settlement waits forever on PostgreSQL: {stuck}")
     assert result.clean, "\n".join([result.line(), *result.details[:60], *(j.error or "" for j in journeys if j.error)][:80])
 
-
-def _known_defect(detail: str) -> bool:
-    """Finding 2 of docs/faults.md, open: a few ``appeal_upheld`` journeys on
-    PostgreSQL (3 of 500, in two runs) never settle: for 300 s payments keeps
-    answering ``settlement.voucher_pending`` or ``settlement.results_not_delivered``
-    for an order whose appeal was upheld. Only that exact pattern is
-    tolerated; anything else fails the test."""
-    return detail.startswith("unfinished: journey ") and "(appeal_upheld) stopped after ['deliver']" in detail and "payments settles order" in detail
