@@ -111,7 +111,8 @@ class TokenVerifier:
         if role is Role.ANONYMOUS:
             raise TokenError("a token cannot carry the anonymous role")
         org = claims.get(s.org_claim)
-        sid = claims.get("sid")
+        # only our own login sessions are revocable; an OIDC issuer's ``sid`` is its own business
+        sid = claims.get("sid") if self._jwks is None else None
         return Principal(
             subject=str(claims["sub"]),
             role=role,

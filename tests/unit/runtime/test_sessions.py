@@ -48,3 +48,18 @@ async def test_window_limiter_allows_exactly_the_limit() -> None:
     reset = await limiter.hit("user:a")
     assert reset is not None and 1 <= reset <= 3600
     assert await limiter.hit("user:b") is None
+
+
+def test_session_settings_from_the_environment(tmp_path: Path) -> None:
+    s = Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)})
+    assert (s.session_ttl_s, s.login_max_failures, s.login_lock_minutes, s.login_rate_limit_per_minute) == (8 * 3600, 5, 15, 10)
+    s = Settings.from_env(
+        {
+            "XCISS_DATA_DIR": str(tmp_path),
+            "XCISS_SESSION_TTL_S": "900",
+            "XCISS_LOGIN_MAX_FAILURES": "3",
+            "XCISS_LOGIN_LOCK_MINUTES": "30",
+            "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE": "20",
+        }
+    )
+    assert (s.session_ttl_s, s.login_max_failures, s.login_lock_minutes, s.login_rate_limit_per_minute) == (900, 3, 30, 20)
