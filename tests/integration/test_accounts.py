@@ -288,3 +288,34 @@ async def test_three_officer_separation(make_settings) -> None:
         trail = await audit_text(p)
         assert "account.disable" in trail and "account.enable" in trail
         assert_no_secrets(trail, PASSWORD)
+
+
+def test_operator_creates_the_first_administrators(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``xciss accounts create --password-stdin`` (SQLite; the command is the same on PostgreSQL)."""
+    import io
+    import sqlite3
+
+    from services.runtime import cli
+
+    monkeypatch.setenv("XCISS_DATA_DIR", str(tmp_path))
+    for var in ("XCISS_REGISTRY_DATABASE_URL", "XCISS_MODE", "XCISS_NATS_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+    def run(*argv: str, stdin: str = "") -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        args = cli.build_parser().parse_args(list(argv))
+        return args.fn(args)
+
+    assert run("migrate", "registry") == 0
+    assert run("accounts", "create", "--username", "ops.sys", "--role", "sysadmin", "--password-stdin", stdin=PASSWORD + "\n") == 0
+    assert "account ops.sys (sysadmin) created" in capsys.readouterr().out
+    assert run("accounts", "create", "--username", "ops.sec", "--role", "secadmin", "--password-stdin", stdin="weak\n") == 1
+    assert "password.weak" in capsys.readouterr().err
+    assert run("accounts", "create", "--username", "ops.svc", "--role", "service", "--password-stdin", stdin=PASSWORD + "\n") == 1
+    assert run("accounts", "create", "--username", "ops.x", "--role", "auditor") == 2  # no password on the command line
+    with sqlite3.connect(tmp_path / "registry.db") as con:
+        rows = con.execute("SELECT username, role, password_hash FROM accounts").fetchall()
+        trail = con.execute("SELECT actor, actor_role, action, after FROM audit_log").fetchall()
+    assert [(u, r) for u, r, _ in rows] == [("ops.sys", "sysadmin")] and rows[0][2].startswith("$argon2id$")
+    assert trail[0][1:3] == ("operator", "account.create") and trail[0][0].startswith("cli:")
+    assert_no_secrets(str(trail), PASSWORD)
