@@ -39,10 +39,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
+from litestar.params import HeaderParameter
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -177,10 +178,25 @@ def retention_of(settings: Settings) -> timedelta:
     return timedelta(hours=settings.idempotency_retention_h)
 
 
+#: the handler parameter that documents the header in OpenAPI (validated by :func:`idempotent`)
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name=HEADER,
+        description=(
+            "makes the request safe to retry: the same key and request again answer the first answer "
+            "(Idempotent-Replayed: true); another request with the key is 409 request.idempotency_key_reused; "
+            f"1–{MAX_KEY_LENGTH} printable ASCII characters, else 400 request.idempotency_key_invalid; kept 24 h"
+        ),
+    ),
+]
+
+
 async def idempotent(
     request: Request,
     db: ServiceDatabase,
     settings: Settings,
+    key: str | None,
     *,
     operation: str,
     status: int,
@@ -191,7 +207,7 @@ async def idempotent(
     """Run a creating operation under the request's ``Idempotency-Key``, if any:
     replay a stored answer, or run ``call(idem)`` (whose use case stores its
     answer with :func:`remember`) and return ``render(result)``."""
-    raw = request.headers.get(HEADER)
+    raw = key
     if raw is None:
         return render(await call(None))
     if not valid_key(raw):

@@ -35,7 +35,7 @@ from services.registry.domain.prices import MAX_PRICE_FEN, BillingUnit
 from services.runtime.auth import Principal, Role, access, principal_of
 from services.runtime.errors import DomainError
 from services.runtime.http import actor_of, correlation_of
-from services.runtime.idempotency import Idempotency, idempotent
+from services.runtime.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -233,7 +233,12 @@ class OrderController(Controller):
 
     @post("/", operation_id="requestOrder", status_code=201, **access(Role.USER))
     async def request_(
-        self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], data: JSONBody[OrderRequest]
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
+        data: JSONBody[OrderRequest],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Order:
         """A verified user requests service on price items (with quantities) of one unit's listed,
         in-service instruments, for research, technology development or statutory testing (R5:
@@ -254,7 +259,7 @@ class OrderController(Controller):
                 idempotency=idem,
             )
 
-        return await idempotent(request, db, settings, operation="requestOrder", status=201, request_parts=(data,), render=_order, call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="requestOrder", status=201, request_parts=(data,), render=_order, call=call)  # type: ignore[no-any-return]
 
     @post("/{order_id:str}/quote", operation_id="quoteOrder", status_code=200, **access(Role.UNIT))
     async def quote(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[QuoteRequest]) -> Order:
@@ -278,6 +283,7 @@ class OrderController(Controller):
         order_id: FromPath[str],
         kind: DocumentKind = Parameter(description="contract / rd_proof (either party, before signing) or result (the unit, in service)"),
         filename: str | None = Parameter(default=None, description="the file's name, for a raw (non-multipart) upload"),
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> OrderDocument:
         """Upload a document of the order: multipart/form-data with a file part, or the raw body.
         PDF, JPEG, PNG or DOCX (recognised from the bytes), at most 10 MB (413 ``document.too_large``).
@@ -302,7 +308,7 @@ class OrderController(Controller):
 
         parts = (order_id, str(kind), stored_name, hashlib.sha256(content).hexdigest())
         return await idempotent(  # type: ignore[no-any-return]
-            request, db, settings, operation="uploadOrderDocument", status=201, request_parts=parts, render=lambda meta: OrderDocument(**meta), call=call
+            request, db, settings, idempotency_key, operation="uploadOrderDocument", status=201, request_parts=parts, render=lambda meta: OrderDocument(**meta), call=call
         )
 
     @get("/{order_id:str}/documents/{document_id:str}", operation_id="downloadOrderDocument", **access(Role.USER, Role.UNIT, *STAFF))

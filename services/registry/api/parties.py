@@ -29,7 +29,7 @@ from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.errors import Forbidden, NotFound
 from services.runtime.http import actor_of, correlation_of
-from services.runtime.idempotency import Idempotency, idempotent
+from services.runtime.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -52,7 +52,12 @@ class UnitController(Controller):
 
     @post("/", operation_id="applyUnit", status_code=201, **access(Role.UNIT, Role.CENTER, Role.BUREAU))
     async def apply(
-        self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], data: JSONBody[UnitApplication]
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
+        data: JSONBody[UnitApplication],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Unit:
         """A unit applies to join the platform (R7); the bureau decides. Safe to retry with an
         ``Idempotency-Key`` header: the same key and body answer the first application again
@@ -72,7 +77,7 @@ class UnitController(Controller):
                 idempotency=idem,
             )
 
-        return await idempotent(request, db, settings, operation="applyUnit", status=201, request_parts=(data,), render=lambda snap: Unit(**snap), call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="applyUnit", status=201, request_parts=(data,), render=lambda snap: Unit(**snap), call=call)  # type: ignore[no-any-return]
 
     @post("/{unit_id:str}/approve", operation_id="approveUnit", status_code=200, **access(Role.BUREAU))
     async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
@@ -163,7 +168,14 @@ class UserController(Controller):
     tags = ["users"]
 
     @post("/", operation_id="registerUser", status_code=201, **access(Role.USER, Role.CENTER))
-    async def register(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], data: JSONBody[UserRegistration]) -> User:
+    async def register(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
+        data: JSONBody[UserRegistration],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> User:
         """An enterprise or start-up team registers (R4); the center verifies it. Safe to retry
         with an ``Idempotency-Key`` header: the same key and body answer the first registration
         again instead of 409 ``user.duplicate``."""
@@ -186,7 +198,7 @@ class UserController(Controller):
                 idempotency=idem,
             )
 
-        return await idempotent(request, db, settings, operation="registerUser", status=201, request_parts=(data,), render=lambda snap: User(**snap), call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="registerUser", status=201, request_parts=(data,), render=lambda snap: User(**snap), call=call)  # type: ignore[no-any-return]
 
     @post("/{user_id:str}/verify", operation_id="verifyUser", status_code=200, **access(Role.CENTER))
     async def verify(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[Decision]) -> User:
