@@ -14,9 +14,10 @@ effect (a second order, a second document) or a duplicate error.
   and operation: another caller's equal key is another key.
 - The fingerprint is the HMAC-SHA256 (keyed with the PII key) of the request
   as the operation decodes it (its JSON body, canonical, and the path and
-  query parameters that matter; an upload's file by its sha256). The same key with another fingerprint is
-  409 ``request.idempotency_key_reused``; a malformed key is 400
-  ``request.idempotency_key_invalid``.
+  query parameters that matter; an upload's file by its sha256), so a
+  re-encoded retry (another multipart boundary) still matches. The same key
+  with another fingerprint is 409 ``request.idempotency_key_reused``; a
+  malformed key is 400 ``request.idempotency_key_invalid``.
 - Concurrent duplicates: the table's primary key lets one commit; the others
   fail (a unique violation, or the operation's own duplicate error) and then
   answer the stored response.
@@ -27,8 +28,12 @@ effect (a second order, a second document) or a duplicate error.
   :func:`prune_task` deletes expired rows hourly.
 - Without the header an operation behaves as it always did.
 
-The table is added to a service's metadata by :func:`add_idempotency_table`
-(only services with idempotent operations: today the registry).
+The table is added to a service's metadata by :func:`add_idempotency_table`,
+not by ``new_metadata``: only a service with such operations has it (today the
+registry; payments keeps its own key in the payment row, vouchers and
+evaluation create one object per order or cycle), so the other services need
+no migration for an empty table. A service that adopts it adds the table to
+its models, a migration, and ``prune_task`` to its worker's periodic tasks.
 """
 
 from __future__ import annotations
@@ -207,17 +212,16 @@ async def idempotent(
     """Run a creating operation under the request's ``Idempotency-Key``, if any:
     replay a stored answer, or run ``call(idem)`` (whose use case stores its
     answer with :func:`remember`) and return ``render(result)``."""
-    raw = key
-    if raw is None:
+    if key is None:
         return render(await call(None))
-    if not valid_key(raw):
+    if not valid_key(key):
         raise invalid_key()
     p: Principal = request.scope.get("user") or ANONYMOUS
     idem = Idempotency(
         principal=principal_key(p),
         subject=p.subject,
         operation=operation,
-        key=raw,
+        key=key,
         fingerprint=fingerprint(settings.pii_key(), operation, *request_parts),
         status=status,
         retention=retention_of(settings),
