@@ -89,6 +89,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     evaluation_policy_file: Path | None = None
     #: how often an evaluation worker finalizes notices whose window has closed
     notice_finalize_interval_s: float = 300.0
+    #: the portal offers demo sign-in (one account per role) (XCISS_DEMO); ``xciss up`` sets it
+    demo: bool = False
 
     #: fields never shown in a repr or a log line
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_secret", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key"})
@@ -215,6 +217,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             gateway_timeout_s=_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
             evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
             notice_finalize_interval_s=_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
+            demo=_bool(env, "XCISS_DEMO", False),
         )
 
 
