@@ -3,8 +3,8 @@ APIs (through the gateway, as any client would), and the demo accounts the
 portal offers when ``XCISS_DEMO`` is on.
 
 Three units approved and accepting vouchers, each with instruments listed and
-priced; a verified user of every class; the year's voucher programme open;
-an expert. Idempotent: every object is looked up first (units and users by
+priced; a verified user of every class; the year's voucher programme and
+evaluation cycle open; an expert. Idempotent: every object is looked up first (units and users by
 their credit codes, instruments by name, the programme by year), so a second
 run creates nothing.
 """
@@ -96,6 +96,7 @@ USERS: list[dict[str, Any]] = [
 
 EXPERT = {"name": "李建华", "role": "technical"}
 BUDGET_FEN = 500_000_000  # 5,000,000 CNY
+AWARD_BUDGET_FEN = 200_000_000  # the evaluation awards, 2,000,000 CNY
 
 
 class DemoError(RuntimeError):
@@ -168,7 +169,7 @@ async def demo_accounts(settings: Settings, client: httpx.AsyncClient, base: str
 
 async def load_demo(settings: Settings, base: str, *, transport: httpx.AsyncBaseTransport | None = None, today: date | None = None) -> dict[str, int]:
     """Load the demo data set through the gateway at ``base``; returns what was created."""
-    created = {"units": 0, "instruments": 0, "price_items": 0, "users": 0, "programmes": 0, "experts": 0}
+    created = {"units": 0, "instruments": 0, "price_items": 0, "users": 0, "programmes": 0, "cycles": 0, "experts": 0}
     today = today or datetime.now(ZoneInfo("Asia/Shanghai")).date()
     async with httpx.AsyncClient(transport=transport, timeout=30.0) as client:
         api = _Api(settings, client, base)
@@ -245,6 +246,13 @@ async def load_demo(settings: Settings, base: str, *, transport: httpx.AsyncBase
             created["programmes"] += 1
         elif r.status_code != 200:
             raise DemoError(f"GET programme {year}: {r.status_code} {r.text[:300]}")
+
+        r = await client.get(api.url("evaluation", f"/v1/cycles/{year}"), headers={"Authorization": f"Bearer {api.token(Role.BUREAU)}"})
+        if r.status_code in (404, 409):  # 409 cycle.not_open
+            await api.call("POST", "evaluation", "/v1/cycles/", role=Role.BUREAU, json={"year": year, "award_budget_fen": AWARD_BUDGET_FEN})
+            created["cycles"] += 1
+        elif r.status_code != 200:
+            raise DemoError(f"GET evaluation cycle {year}: {r.status_code} {r.text[:300]}")
 
         experts = {e["name"] for e in await api.all("evaluation", "/v1/experts/", role=Role.CENTER)}
         if EXPERT["name"] not in experts:

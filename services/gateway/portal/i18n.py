@@ -188,6 +188,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "research": ("科学研究", "research"),
     "technology_development": ("技术开发", "technology development"),
     "statutory_testing": ("强制性/法定检测", "statutory testing"),
+    # documents
+    "contract": ("服务合同", "contract"),
+    "rd_proof": ("研发证明", "R&D proof"),
+    "result": ("服务结果", "results"),
     # billing
     "per_sample": ("按样品", "per sample"),
     "per_hour": ("按小时", "per hour"),

@@ -612,7 +612,8 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             if upload is None or not getattr(upload, "filename", None):
                 raise ApiError(400, {"code": "document.no_file", "message_zh": "请选择台账文件", "message_en": "choose a ledger file"})
             data = await upload.read()
-            job = await ctx.api.call("POST", "registry", f"/v1/units/{ctx.org}/imports", params={"filename": upload.filename}, content=data, headers={"Content-Type": "application/octet-stream"})
+            media = getattr(upload, "content_type", None) or "application/octet-stream"
+            job = await ctx.api.call("POST", "registry", f"/v1/units/{ctx.org}/imports", params={"filename": upload.filename}, content=data, headers={"Content-Type": media})
         except ApiError as err:
             job_id = (err.problem.get("details") or {}).get("job_id") if isinstance(err.problem.get("details"), dict) else None
             if job_id and err.code == "import.rows_invalid":
