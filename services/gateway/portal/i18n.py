@@ -24,6 +24,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dashboard": ("年度看板", "Dashboard"),
     "publish_notice": ("发布公示", "Publish a notice"),
     "payouts": ("兑付与付款", "Payouts"),
+    "propose_award_plan": ("提出奖励计划并公示", "Propose the award plan (public notice)"),
     "queue": ("待办", "Queue"),
     "search": ("搜索", "Search"),
     "keyword": ("关键词", "Keyword"),

@@ -272,6 +272,21 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             return ctx.render("notices.html", status=err.status, items=result["items"], may_publish=True, year=this_year(), error=err.message(ctx.lang), field_errors=err.field_errors(), form=form)
         return ctx.redirect(f"/notices/{n['notice_id']}?done=1")
 
+    @action("/award-plans")
+    async def propose_award_plan(request: Request[Any, Any, Any]) -> Response[str]:
+        """The bureau proposes the year's award plan; it goes on its own public notice (R14(4))."""
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "bureau")):
+            return refused
+        try:
+            year = int(form.get("year") or this_year())
+            plan = await ctx.api.post("evaluation", f"/v1/award-plans/{year}", json={"reason": form["reason"]} if form.get("reason") else {})
+        except ApiError as err:
+            result = await ctx.api.maybe("evaluation", "/v1/notices/", page_size=50) or {"items": []}
+            return ctx.render("notices.html", status=err.status, items=result["items"], may_publish=True, year=this_year(), error=err.message(ctx.lang), field_errors=err.field_errors(), form=form)
+        notice_id = (plan.get("notice") or {}).get("notice_id")
+        return ctx.redirect(f"/notices/{notice_id}?done=1" if notice_id else "/notices?done=1")
+
     @page("/blacklist")
     async def blacklist(request: Request[Any, Any, Any]) -> Response[str]:
         ctx = Ctx(portal, request)
@@ -707,7 +722,7 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
         return ctx.render("queue.html", items=items, instruments=(instruments or {}).get("items", []))
 
     return [
-        css, home, catalogue, instrument, notices, notice, publish_notice, blacklist,
+        css, home, catalogue, instrument, notices, notice, publish_notice, propose_award_plan, blacklist,
         signin, signin_post, signin_demo, signout,
         orders, order_create, order, order_step, order_document,
         vouchers, activate, appeal, review, decide,
