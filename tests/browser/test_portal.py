@@ -153,6 +153,9 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     unit.goto("/orders")
     screenshot(unit, "08-unit-orders")
     unit.goto(order_url)
+    unit.get_by_label("报价金额（元）").fill("一千")  # refused by the service, shown next to the field
+    unit.get_by_role("button", name="报价").click()
+    assert unit.locator(".alert").count() == 1 and unit.locator(".field-error").count() == 1, unit.inner_text("main")
     unit.get_by_label("报价金额（元）").fill("1000")
     unit.get_by_role("button", name="报价").click()
     assert status_of(unit) == "已报价"

@@ -28,19 +28,24 @@ class ApiError(Exception):
             text += " (" + ", ".join(str(f) for f in failures) + ")"
         return str(text)
 
-    def field_errors(self) -> dict[str, str]:
-        """Field name → message, from ``errors`` (request.invalid) and row errors."""
+    def field_errors(self, lang: str = "zh") -> dict[str, str]:
+        """Field name → message, from ``errors`` / ``details.errors`` (request.invalid) and
+        ``details.missing``; the services word these in English, so Chinese says so first."""
         found: dict[str, str] = {}
-        for e in self.problem.get("errors") or []:
+        details = self.problem.get("details")
+        listed = list(self.problem.get("errors") or [])
+        if isinstance(details, dict) and isinstance(details.get("errors"), list):
+            listed += details["errors"]
+        for e in listed:
             if isinstance(e, dict):
                 key = str(e.get("key") or e.get("field") or "")
                 key = key.removeprefix("$.").split(".")[-1].split("[")[0]
                 if key:
-                    found[key] = str(e.get("message") or e.get("code") or "")
-        details = self.problem.get("details")
+                    text = str(e.get("message") or e.get("code") or "")
+                    found[key] = text if lang == "en" else f"此项不符合要求（{text}）"
         if isinstance(details, dict):
             for field in details.get("missing") or []:
-                found.setdefault(str(field), str(self.problem.get("code")))
+                found.setdefault(str(field), "missing" if lang == "en" else "此项必填")
         return found
 
 

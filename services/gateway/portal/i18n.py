@@ -189,6 +189,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "research": ("科学研究", "research"),
     "technology_development": ("技术开发", "technology development"),
     "statutory_testing": ("强制性/法定检测", "statutory testing"),
+    # budget execution (ledger)
+    "appropriated_fen": ("预算", "appropriated"),
+    "committed_fen": ("已占用", "committed"),
+    "used_fen": ("已抵扣", "used"),
+    "released_fen": ("已释放", "released"),
+    "unallocated_fen": ("未分配", "unallocated"),
+    "redeemed_fen": ("已兑现", "redeemed"),
+    "paid_fen": ("已支付", "paid"),
+    "payable_fen": ("待支付", "payable"),
+    "used_not_redeemed_fen": ("已抵扣未兑现", "used, not redeemed"),
+    "awarded_fen": ("已奖励", "awarded"),
     # documents
     "contract": ("服务合同", "contract"),
     "rd_proof": ("研发证明", "R&D proof"),

@@ -217,7 +217,7 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             pager=page_links(result["total"], pg, PAGE_SIZE),
             units=units["items"] if units else [],
             error=error.message(ctx.lang) if error else None,
-            field_errors=error.field_errors() if error else {},
+            field_errors=error.field_errors(ctx.lang) if error else {},
         )
 
     async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
@@ -233,7 +233,7 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             unit=unit,
             prices=[p for p in (prices["items"] if prices else []) if p.get("active", True)],
             error=error.message(ctx.lang) if error else None,
-            field_errors=error.field_errors() if error else {},
+            field_errors=error.field_errors(ctx.lang) if error else {},
             form=form or {},
             status=error.status if error else 200,
         )
@@ -269,7 +269,7 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             n = await ctx.api.post("evaluation", "/v1/notices/", json=body)
         except ApiError as err:
             result = await ctx.api.maybe("evaluation", "/v1/notices/", page_size=50) or {"items": []}
-            return ctx.render("notices.html", status=err.status, items=result["items"], may_publish=True, year=this_year(), error=err.message(ctx.lang), field_errors=err.field_errors(), form=form)
+            return ctx.render("notices.html", status=err.status, items=result["items"], may_publish=True, year=this_year(), error=err.message(ctx.lang), field_errors=err.field_errors(ctx.lang), form=form)
         return ctx.redirect(f"/notices/{n['notice_id']}?done=1")
 
     @action("/award-plans")
@@ -283,7 +283,7 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             plan = await ctx.api.post("evaluation", f"/v1/award-plans/{year}", json={"reason": form["reason"]} if form.get("reason") else {})
         except ApiError as err:
             result = await ctx.api.maybe("evaluation", "/v1/notices/", page_size=50) or {"items": []}
-            return ctx.render("notices.html", status=err.status, items=result["items"], may_publish=True, year=this_year(), error=err.message(ctx.lang), field_errors=err.field_errors(), form=form)
+            return ctx.render("notices.html", status=err.status, items=result["items"], may_publish=True, year=this_year(), error=err.message(ctx.lang), field_errors=err.field_errors(ctx.lang), form=form)
         notice_id = (plan.get("notice") or {}).get("notice_id")
         return ctx.redirect(f"/notices/{notice_id}?done=1" if notice_id else "/notices?done=1")
 
@@ -415,7 +415,7 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             application=application,
             settlement=settlement,
             error=error.message(ctx.lang) if error else None,
-            field_errors=error.field_errors() if error else {},
+            field_errors=error.field_errors(ctx.lang) if error else {},
             form=form or {},
         )
 
@@ -560,7 +560,7 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             appealed=appealed["items"],
             recent=recent["items"],
             error=error.message(ctx.lang) if error else None,
-            field_errors=error.field_errors() if error else {},
+            field_errors=error.field_errors(ctx.lang) if error else {},
         )
 
     @page("/review")
