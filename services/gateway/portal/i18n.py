@@ -19,6 +19,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "my_vouchers": ("我的创新券", "My vouchers"),
     "my_instruments": ("本单位仪器", "My instruments"),
     "ledger_import": ("台账导入", "Ledger import"),
+    "listing": ("上线日期 / 上线期限", "Listed on / deadline"),
     "review_queue": ("用券申请审核", "Voucher review"),
     "appeals": ("复议", "Appeals"),
     "dashboard": ("年度看板", "Dashboard"),
@@ -173,7 +174,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "cancelled": ("已取消", "cancelled"),
     # application / voucher states
     "submitted": ("待审核", "submitted"),
-    "pending": ("待审核", "pending"),
+    "pending": ("待上线", "pending"),
     "approved": ("已通过", "approved"),
     "rejected": ("已驳回", "rejected"),
     "appealed": ("复议中", "appealed"),
@@ -189,6 +190,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "research": ("科学研究", "research"),
     "technology_development": ("技术开发", "technology development"),
     "statutory_testing": ("强制性/法定检测", "statutory testing"),
+    # listing compliance (M11(3))
+    "listed_on_time": ("按期上线", "listed on time"),
+    "listed_late": ("逾期上线", "listed late"),
+    "overdue": ("逾期未上线", "overdue"),
+    "due_soon": ("即将到期", "due soon"),
+    "not_required": ("非必须纳入", "not required"),
     # budget execution (ledger)
     "appropriated_fen": ("预算", "appropriated"),
     "committed_fen": ("已占用", "committed"),

@@ -22,7 +22,7 @@ from litestar.params import FromPath
 from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.i18n import CATEGORIES, COUNTIES, ROLES, label, translate
 from services.runtime import demo
-from services.runtime.auth import PUBLIC, Principal, Role, TokenError, TokenVerifier, access, issue_token
+from services.runtime.auth import PUBLIC, Principal, TokenError, TokenVerifier, access, issue_token
 from services.runtime.settings import Settings
 
 HERE = Path(__file__).parent
@@ -30,7 +30,6 @@ SESSION = "xciss_session"
 CSRF = "xciss_csrf"
 LANG = "xciss_lang"
 PAGE_SIZE = 10
-STAFF_ROLES = {Role.CENTER, Role.BUREAU}
 
 
 def money(fen: Any) -> str:
