@@ -104,6 +104,7 @@ class Ctx:
             role=self.role,
             csrf=self.csrf,
             path=self.request.url.path,
+            toggle_base=self.request.url.path if self.request.method == "GET" else "/",
             query=dict(self.request.query_params),
             done=self.request.query_params.get("done"),
             roles=ROLES,
@@ -200,20 +201,24 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             pg = max(1, int(q.get("page") or 1))
         except ValueError:
             pg = 1
+        try:
+            size = min(50, max(5, int(q.get("page_size") or PAGE_SIZE)))
+        except ValueError:
+            size = PAGE_SIZE
         filters = {k: q.get(k) or None for k in ("q", "category", "county_code", "unit_id")}
         error = None
         try:
-            result = await ctx.api.get("registry", "/v1/catalogue/instruments", page=pg, page_size=PAGE_SIZE, **filters)
+            result = await ctx.api.get("registry", "/v1/catalogue/instruments", page=pg, page_size=size, **filters)
         except ApiError as err:
             error, result = err, {"items": [], "total": 0}
         units = await ctx.api.maybe("registry", "/v1/units/", page_size=100)
-        base = {k: v for k, v in filters.items() if v}
+        base = {k: v for k, v in filters.items() if v} | ({"page_size": size} if size != PAGE_SIZE else {})
         return ctx.render(
             "catalogue.html",
             items=result["items"],
             filters=filters,
             base=base,
-            pager=page_links(result["total"], pg, PAGE_SIZE),
+            paging=page_links(result["total"], pg, size),
             units=units["items"] if units else [],
             error=error.message(ctx.lang) if error else None,
             field_errors=error.field_errors(ctx.lang) if error else {},
@@ -372,7 +377,7 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             result = await ctx.api.get("registry", "/v1/orders/", page=pg, page_size=20, status=request.query_params.get("status"))
         except ApiError as err:
             return ctx.error_page(err)
-        return ctx.render("orders.html", items=result["items"], pager=page_links(result["total"], pg, 20))
+        return ctx.render("orders.html", items=result["items"], paging=page_links(result["total"], pg, 20))
 
     @action("/orders")
     async def order_create(request: Request[Any, Any, Any]) -> Response[str]:
