@@ -25,7 +25,7 @@ from tests.browser.conftest import RunningPortal, screenshot
 
 pytestmark = pytest.mark.browser
 
-PDF = b"%PDF-1.7\n% contract\n" + b"x" * 1000
+PDF = b"%PDF-1.7\n% contract of the browser journey\n" + b"x" * 1000  # one contract, one voucher (R22): its own bytes
 PNG = b"\x89PNG\r\n\x1a\n" + b"proof" * 100
 RESULT = b"%PDF-1.7\n% results of the measurement\n" + b"r" * 2000
 
