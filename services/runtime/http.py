@@ -41,12 +41,12 @@ from services.runtime.auth import (
 from services.runtime.errors import DomainError
 from services.runtime.metrics import ServiceMetrics, metrics_handler, prometheus_config
 from services.runtime.outbox import Actor
+from services.runtime.problems import PROBLEM
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 log = logging.getLogger("xciss.http")
 
-PROBLEM = "application/problem+json"
 
 
 def problem(status: int, code: str, message_zh: str, message_en: str, **extra: Any) -> Response:
@@ -202,6 +202,32 @@ async def strict_money(request: Request) -> None:
         )
 
 
+#: what an SQL BIGINT (and SQLite's INTEGER) holds
+INT64 = (-(2**63), 2**63 - 1)
+
+
+async def int64_path(request: Request) -> None:
+    """An integer in the path (``/v1/programmes/{year:int}``) is parsed to a
+    Python int of any size; one beyond 64 bits would reach the database and
+    fail there (500). It gets 400 ``request.invalid`` instead: no such object
+    can exist."""
+    wide = [k for k, v in request.path_params.items() if type(v) is int and not INT64[0] <= v <= INT64[1]]
+    if wide:
+        raise DomainError(
+            "request.invalid",
+            "路径中的数字超出范围：" + "、".join(wide),
+            f"a number in the path is out of range: {', '.join(wide)}",
+            status=400,
+            errors=[{"key": k, "message": "expected an integer of at most 64 bits", "source": "path"} for k in wide],
+        )
+
+
+async def validate_request(request: Request) -> None:
+    """Shared checks before any handler runs."""
+    await int64_path(request)
+    await strict_money(request)
+
+
 def actor_of(request: Request) -> Actor:
     p: Principal = request.scope.get("user") or ANONYMOUS
     return Actor(subject=p.subject, role=str(p.role), org=p.org)
@@ -258,7 +284,7 @@ def build_app(
     return Litestar(
         route_handlers=[*health_handlers(db, ready_checks or {}), metrics_handler(metrics), audit_controller(db), *route_handlers],
         middleware=[prometheus_config(service).middleware, auth_and_trace_middleware(verifier, service)],
-        before_request=strict_money,
+        before_request=validate_request,
         exception_handlers=EXCEPTION_HANDLERS,
         dependencies={"db": Provide(lambda: db, use_cache=True, sync_to_thread=False), **(dependencies or {})},
         openapi_config=OpenAPIConfig(

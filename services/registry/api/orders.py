@@ -35,6 +35,7 @@ from services.runtime.auth import Principal, Role, access, principal_of
 from services.runtime.errors import DomainError
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.service_db import ServiceDatabase
 
 #: staff reviewers see every order (R23: "the reviewers who need them")
@@ -256,7 +257,7 @@ class OrderController(Controller):
         operation_id="uploadOrderDocument",
         status_code=201,
         request_max_body_size=MAX_DOCUMENT_BYTES + _ENVELOPE,
-        **access(Role.USER, Role.UNIT),
+        **access(Role.USER, Role.UNIT, errors=(413, 415)),
     )
     async def upload(
         self,
@@ -284,7 +285,7 @@ class OrderController(Controller):
         )
         return OrderDocument(**meta)
 
-    @get("/{order_id:str}/documents/{document_id:str}", operation_id="downloadOrderDocument", **access(Role.USER, Role.UNIT, *STAFF))
+    @get("/{order_id:str}/documents/{document_id:str}", operation_id="downloadOrderDocument", media_type=DOCUMENT_MEDIA_TYPES, **access(Role.USER, Role.UNIT, *STAFF))
     async def download(
         self,
         request: Request,
