@@ -206,25 +206,44 @@ async def strict_money(request: Request) -> None:
 INT64 = (-(2**63), 2**63 - 1)
 
 
-async def int64_path(request: Request) -> None:
-    """An integer in the path (``/v1/programmes/{year:int}``) is parsed to a
-    Python int of any size; one beyond 64 bits would reach the database and
-    fail there (500). It gets 400 ``request.invalid`` instead: no such object
-    can exist."""
-    wide = [k for k, v in request.path_params.items() if type(v) is int and not INT64[0] <= v <= INT64[1]]
+def _int_query_names(request: Request) -> list[str]:
+    names = []
+    for fd in request.route_handler.parsed_fn_signature.parameters.values():
+        if fd.is_subclass_of(int) or (fd.is_optional and fd.has_inner_subclass_of(int)):
+            names.append(getattr(fd.kwarg_definition, "query", None) or fd.name)
+    return names
+
+
+def _beyond_int64(text: str) -> bool:
+    try:
+        value = int(text)
+    except ValueError:
+        return False  # not a number at all: the parameter's own parsing says so
+    return not INT64[0] <= value <= INT64[1]
+
+
+async def int64_parameters(request: Request) -> None:
+    """An integer in the path (``/v1/programmes/{year:int}``) or the query
+    (``?price_min_fen=``) is parsed to a Python int of any size; one beyond 64
+    bits would reach the database and fail there (500). It gets 400
+    ``request.invalid`` instead: no such object or amount can exist."""
+    wide = [(k, "path") for k, v in request.path_params.items() if type(v) is int and not INT64[0] <= v <= INT64[1]]
+    query = request.query_params
+    wide += [(k, "query") for k in _int_query_names(request) if any(_beyond_int64(v) for v in query.getall(k, []))]
     if wide:
+        names = [k for k, _ in wide]
         raise DomainError(
             "request.invalid",
-            "路径中的数字超出范围：" + "、".join(wide),
-            f"a number in the path is out of range: {', '.join(wide)}",
+            "数字超出范围：" + "、".join(names),
+            f"a number is out of range: {', '.join(names)}",
             status=400,
-            errors=[{"key": k, "message": "expected an integer of at most 64 bits", "source": "path"} for k in wide],
+            errors=[{"key": k, "message": "expected an integer of at most 64 bits", "source": where} for k, where in wide],
         )
 
 
 async def validate_request(request: Request) -> None:
     """Shared checks before any handler runs."""
-    await int64_path(request)
+    await int64_parameters(request)
     await strict_money(request)
 
 

@@ -185,8 +185,9 @@ async def test_money_is_integer_fen_exactly(make_settings) -> None:
         assert r.status_code == 201, r.text
 
 
-async def test_an_integer_beyond_64_bits_in_the_path_is_400_not_500(make_settings) -> None:
+async def test_an_integer_beyond_64_bits_in_the_path_or_query_is_400_not_500(make_settings) -> None:
     """Found by the fuzz (issue 5): ``GET /v1/programmes/1026389179022341832704``
+    and ``GET /v1/catalogue/instruments?price_min_fen=411582584407762272256``
     reached the database with a number no column holds and answered 500."""
     settings = await make_settings(["vouchers"])
     async with running(Platform(settings, ["vouchers"]), worker=False, relay=False) as p:
@@ -200,6 +201,12 @@ async def test_an_integer_beyond_64_bits_in_the_path_is_400_not_500(make_setting
         assert r.status_code == 400, r.text
         r = await p.call("vouchers", "GET", "/v1/programmes/2026")  # in range: the ordinary answer
         assert r.status_code == 404, r.text
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        r = await p.call("registry", "GET", "/v1/catalogue/instruments", params={"price_min_fen": "411582584407762272256"})
+        assert r.status_code == 400 and r.json()["details"]["errors"] == [{"key": "price_min_fen", "message": "expected an integer of at most 64 bits", "source": "query"}], r.text
+        r = await p.call("registry", "GET", "/v1/catalogue/instruments", params={"price_min_fen": "9223372036854775807"})
+        assert r.status_code == 200, r.text  # the largest BIGINT is fine
 
 
 @pytest.mark.parametrize("service", SERVICES)
