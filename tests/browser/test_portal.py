@@ -22,7 +22,7 @@ from services.evaluation import notices as evaluation_notices
 from services.evaluation import sources as evaluation_sources
 from services.evaluation.domain.measures import Measures
 from services.registry import ledger
-from services.runtime.demo import DEMO_PASSWORD
+from services.runtime.demo import DEMO_PASSWORD, create_officer_accounts, load_demo
 from tests.browser.conftest import RunningPortal, screenshot
 
 pytestmark = pytest.mark.browser
@@ -176,6 +176,14 @@ def test_a_demo_account_signs_in_with_its_password_and_sign_out_revokes(portal: 
     page.wait_for_url(re.compile(r".*/$"))
     assert "许昌学院" in page.locator(".who").inner_text()
     page.locator("form[action='/signout'] button").click()
+
+    # idempotent: a second load keeps the accounts (409 account.username_taken); the
+    # officers' accounts, as xciss up creates them, likewise, and they sign in too
+    assert portal.run(load_demo(portal.settings, portal.url))["accounts"] == 0
+    assert portal.run(create_officer_accounts(portal.settings)) == 3
+    assert portal.run(create_officer_accounts(portal.settings)) == 0
+    r = httpx.post(f"{portal.url}/api/registry/v1/sessions", json={"username": "demo-sysadmin", "password": DEMO_PASSWORD})
+    assert r.status_code == 201 and r.json()["role"] == "sysadmin", r.text
 
 
 def test_a_form_without_the_csrf_token_is_refused(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
