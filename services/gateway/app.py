@@ -168,6 +168,10 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         on_startup=[_start],
         on_shutdown=[_stop],
         request_max_body_size=settings.gateway_max_body_bytes,
+        # no logging config of Litestar's own: its default sets the root logger
+        # to INFO at start-up, overriding XCISS_LOG_LEVEL (every upstream request
+        # then logged by httpx at INFO); the process's configuration applies
+        logging_config=None,
         openapi_config=OpenAPIConfig(title="xciss gateway", version="1.0.0", path="/schema"),
         debug=False,
     )

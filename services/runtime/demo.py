@@ -7,6 +7,11 @@ priced; a verified user of every class; the year's voucher programme and
 evaluation cycle open; an expert. Idempotent: every object is looked up first (units and users by
 their credit codes, instruments by name, the programme by year), so a second
 run creates nothing.
+
+Each demo role also gets a real local account (``DEMO_PASSWORD``, the
+usernames in ``demo_accounts()``), created by a system administrator's token
+through ``POST /v1/accounts``; ``xciss up`` adds the three officers'
+accounts (``create_officer_accounts``) the way ``xciss accounts create`` does.
 """
 
 from __future__ import annotations
@@ -95,6 +100,14 @@ USERS: list[dict[str, Any]] = [
 ]
 
 EXPERT = {"name": "李建华", "role": "technical"}
+#: the one password of every demo account (meets the password policy); a demo, never production
+DEMO_PASSWORD = "Xuchang-Demo-2026"
+#: the three officers' demo accounts (separation of duties), created like ``xciss accounts create``
+OFFICERS: list[dict[str, str]] = [
+    {"username": "demo-sysadmin", "role": "sysadmin", "name": "系统管理员（演示）"},
+    {"username": "demo-secadmin", "role": "secadmin", "name": "安全管理员（演示）"},
+    {"username": "demo-auditor", "role": "auditor", "name": "安全审计员（演示）"},
+]
 BUDGET_FEN = 500_000_000  # 5,000,000 CNY
 AWARD_BUDGET_FEN = 200_000_000  # the evaluation awards, 2,000,000 CNY
 
@@ -153,23 +166,95 @@ def _user_key(u: dict[str, Any]) -> str:
 
 
 async def demo_accounts(settings: Settings, client: httpx.AsyncClient, base: str = "", upstreams: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """One demo account per role: role, org (the party id), display name."""
+    """One demo account per business role: role, org (the party id), display name, username."""
     ids = await identities(settings, client, base, upstreams)
     unit, user = UNITS[0], USERS[0]
     return [
-        {"role": "user", "org": ids["users"].get(_user_key(user)), "name": user["name"]},
-        {"role": "unit", "org": ids["units"].get(unit["credit_code"]), "name": unit["name"]},
-        {"role": "center", "org": None, "name": "市科技创新公共服务中心"},
-        {"role": "bureau", "org": None, "name": "市科技局"},
-        {"role": "department", "org": DEPARTMENTS[unit["county_code"]], "name": DEPARTMENTS[unit["county_code"]]},
-        {"role": "expert", "org": ids["experts"].get(EXPERT["name"]), "name": f"专家 {EXPERT['name']}"},
-        {"role": "finance", "org": None, "name": "市财政局"},
+        {"role": "user", "org": ids["users"].get(_user_key(user)), "name": user["name"], "username": "demo-user"},
+        {"role": "unit", "org": ids["units"].get(unit["credit_code"]), "name": unit["name"], "username": "demo-unit"},
+        {"role": "center", "org": None, "name": "市科技创新公共服务中心", "username": "demo-center"},
+        {"role": "bureau", "org": None, "name": "市科技局", "username": "demo-bureau"},
+        {"role": "department", "org": DEPARTMENTS[unit["county_code"]], "name": DEPARTMENTS[unit["county_code"]], "username": "demo-department"},
+        {"role": "expert", "org": ids["experts"].get(EXPERT["name"]), "name": f"专家 {EXPERT['name']}", "username": "demo-expert"},
+        {"role": "finance", "org": None, "name": "市财政局", "username": "demo-finance"},
     ]
+
+
+def demo_usernames() -> list[tuple[str, str]]:
+    """(username, role) of every demo account, for ``xciss up`` to print."""
+    return [
+        ("demo-user", "user"),
+        ("demo-unit", "unit"),
+        ("demo-department", "department"),
+        ("demo-center", "center"),
+        ("demo-bureau", "bureau"),
+        ("demo-finance", "finance"),
+        ("demo-expert", "expert"),
+        *((o["username"], o["role"]) for o in OFFICERS),
+    ]
+
+
+async def _create_accounts(settings: Settings, client: httpx.AsyncClient, api: _Api) -> int:
+    """A local account for each demo role, by the system administrator; an existing username is kept."""
+    created = 0
+    for account in await demo_accounts(settings, client, api.base, api.upstreams):
+        if account["org"] is None and account["role"] in ("user", "unit", "expert"):
+            raise DemoError(f"no demo party for the {account['role']} account")
+        body = {"username": account["username"], "password": DEMO_PASSWORD, "role": account["role"], "org": account["org"], "display_name": account["name"]}
+        r = await client.post(api.url("registry", "/v1/accounts/"), headers={"Authorization": f"Bearer {api.token(Role.SYSADMIN)}"}, json=body)
+        if r.status_code == 201:
+            created += 1
+        elif not (r.status_code == 409 and _code_of(r) == "account.username_taken"):
+            raise DemoError(f"POST /api/registry/v1/accounts ({account['username']}): {r.status_code} {r.text[:300]}")
+    return created
+
+
+def _code_of(r: httpx.Response) -> str | None:
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+async def create_officer_accounts(settings: Settings) -> int:
+    """The sysadmin, secadmin and auditor demo accounts, through the code path
+    of ``xciss accounts create`` (the operator, against the registry's
+    database: these roles have no HTTP creation). Existing ones are kept."""
+    import importlib
+
+    from services.runtime.errors import Conflict
+    from services.runtime.outbox import Actor
+    from services.runtime.service import create_database, load_spec
+
+    accounts = importlib.import_module("services.registry.accounts")  # the registry owns accounts, as in cli.cmd_accounts
+    db = create_database(load_spec("registry"), settings)
+    created = 0
+    try:
+        for officer in OFFICERS:
+            try:
+                await accounts.create_account(
+                    db,
+                    Actor(subject="xciss-up:demo", role="operator"),
+                    None,
+                    username=officer["username"],
+                    password=DEMO_PASSWORD,
+                    role=Role(officer["role"]),
+                    org=None,
+                    display_name=officer["name"],
+                )
+                created += 1
+            except Conflict as exc:
+                if exc.code != "account.username_taken":
+                    raise
+    finally:
+        await db.dispose()
+    return created
 
 
 async def load_demo(settings: Settings, base: str, *, transport: httpx.AsyncBaseTransport | None = None, today: date | None = None) -> dict[str, int]:
     """Load the demo data set through the gateway at ``base``; returns what was created."""
-    created = {"units": 0, "instruments": 0, "price_items": 0, "users": 0, "programmes": 0, "cycles": 0, "experts": 0}
+    created = {"units": 0, "instruments": 0, "price_items": 0, "users": 0, "programmes": 0, "cycles": 0, "experts": 0, "accounts": 0}
     today = today or datetime.now(ZoneInfo("Asia/Shanghai")).date()
     async with httpx.AsyncClient(transport=transport, timeout=30.0) as client:
         api = _Api(settings, client, base)
@@ -258,5 +343,7 @@ async def load_demo(settings: Settings, base: str, *, transport: httpx.AsyncBase
         if EXPERT["name"] not in experts:
             await api.call("POST", "evaluation", "/v1/experts/", role=Role.CENTER, json=EXPERT)
             created["experts"] += 1
+
+        created["accounts"] = await _create_accounts(settings, client, api)
     log.info("demo data: %s", created)
     return created

@@ -18,7 +18,7 @@ import time
 
 import httpx
 
-from services.runtime.demo import load_demo
+from services.runtime.demo import DEMO_PASSWORD, create_officer_accounts, demo_usernames, load_demo
 from services.runtime.migrations import upgrade
 from services.runtime.natsserver import EmbeddedNats, port_open
 from services.runtime.service import declare_streams
@@ -65,15 +65,20 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
             print("xciss: the platform did not become ready; stopping", file=sys.stderr)
             return 1
         gateway = f"http://{settings.http_host}:{settings.gateway_port}"
+        demo_loaded = False
         if with_demo:
             try:
                 created = asyncio.run(load_demo(settings, gateway))
+                created["officer_accounts"] = asyncio.run(create_officer_accounts(settings))
+                demo_loaded = True
                 print(f"xciss: demo data {'loaded' if any(created.values()) else 'already there'} ({', '.join(f'{k} {v}' for k, v in created.items())})")
             except Exception as exc:  # noqa: BLE001 - the platform runs without its demo data
                 print(f"xciss: demo data not loaded: {exc}", file=sys.stderr)
         elapsed = time.monotonic() - t0
         print(f"\nxciss is up in {elapsed:.1f}s (data under {settings.data_dir})")
         print(f"  portal          {gateway}/   (sign in: {gateway}/signin{', demo accounts offered' if env['XCISS_DEMO'] in ('1', 'true', 'yes', 'on') else ''})")
+        if demo_loaded:
+            print(demo_table())
         print(f"  gateway         {gateway}   (API /api/<service>/..., OpenAPI /api/openapi.json)")
         print(f"  NATS JetStream  {settings.nats_url}")
         for s in SERVICES:
@@ -104,6 +109,13 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
         print("xciss stopped.", flush=True)
+
+
+def demo_table() -> str:
+    """The demo accounts for the newcomer: usernames by role, and their one password."""
+    lines = [f"  demo accounts   (password for all: {DEMO_PASSWORD})"]
+    lines += [f"    {username:<18}{role}" for username, role in demo_usernames()]
+    return "\n".join(lines)
 
 
 def _wait_ready(settings: Settings, timeout_s: float, abort: object) -> bool:

@@ -14,6 +14,7 @@ from datetime import date
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from openpyxl import Workbook
 
@@ -21,6 +22,7 @@ from services.evaluation import notices as evaluation_notices
 from services.evaluation import sources as evaluation_sources
 from services.evaluation.domain.measures import Measures
 from services.registry import ledger
+from services.runtime.demo import DEMO_PASSWORD, create_officer_accounts, load_demo
 from tests.browser.conftest import RunningPortal, screenshot
 
 pytestmark = pytest.mark.browser
@@ -127,6 +129,61 @@ def test_public_pages_and_sign_in(portal: RunningPortal, new_page: Callable[[], 
         assert title in page.locator("h1").inner_text()
         screenshot(page, f"06-{role}")
         page.locator("form[action='/signout'] button").click()
+
+
+def test_a_demo_account_signs_in_with_its_password_and_sign_out_revokes(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    """Issue 9: the demo loader made a real local account per business role;
+    the form signs in through POST /api/registry/v1/sessions, a wrong
+    password is answered next to the form in Chinese, and signing out ends
+    the session (its token is then refused by the API)."""
+    assert portal.demo_created["accounts"] == 7
+    page = new_page()
+    page.goto("/signin")
+    assert DEMO_PASSWORD in page.locator("#demo-password").inner_text()
+    assert "demo-center" in page.locator(".demo").inner_text()
+
+    form = page.locator("form[action='/signin']")
+    page.get_by_label("用户名").fill("demo-center")
+    page.get_by_label("密码").fill("Wrong-Password-2026")
+    form.get_by_role("button").click()
+    page.wait_for_load_state()
+    error = page.locator("#signin-error")
+    assert "用户名或密码错误" in error.inner_text()
+    # next to the form (in its section), the username kept, no session
+    assert page.locator("section:has(form[action='/signin']) #signin-error").count() == 1
+    assert page.get_by_label("用户名").input_value() == "demo-center"
+    assert not [c for c in page.context.cookies() if c["name"] == "xciss_session"]
+    screenshot(page, "04b-signin-wrong-password")
+
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    form.get_by_role("button").click()
+    page.wait_for_url(re.compile(r".*/$"))
+    assert "市科技创新公共服务中心" in page.locator(".who").inner_text()
+    token = [c for c in page.context.cookies() if c["name"] == "xciss_session"][0]["value"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{portal.url}/api/registry/v1/users/", headers=bearer).status_code == 200
+
+    page.locator("form[action='/signout'] button").click()
+    page.wait_for_url(re.compile(r".*/$"))
+    assert not [c for c in page.context.cookies() if c["name"] == "xciss_session"]
+    until(lambda: httpx.get(f"{portal.url}/api/registry/v1/users/", headers=bearer).status_code == 401, "the revocation of the signed-out token", 10)
+
+    # another role's account, bound to its party: the unit signs in and sees its own unit
+    page.goto("/signin")
+    page.get_by_label("用户名").fill("demo-unit")
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    form.get_by_role("button").click()
+    page.wait_for_url(re.compile(r".*/$"))
+    assert "许昌学院" in page.locator(".who").inner_text()
+    page.locator("form[action='/signout'] button").click()
+
+    # idempotent: a second load keeps the accounts (409 account.username_taken); the
+    # officers' accounts, as xciss up creates them, likewise, and they sign in too
+    assert portal.run(load_demo(portal.settings, portal.url))["accounts"] == 0
+    assert portal.run(create_officer_accounts(portal.settings)) == 3
+    assert portal.run(create_officer_accounts(portal.settings)) == 0
+    r = httpx.post(f"{portal.url}/api/registry/v1/sessions", json={"username": "demo-sysadmin", "password": DEMO_PASSWORD})
+    assert r.status_code == 201 and r.json()["role"] == "sysadmin", r.text
 
 
 def test_a_form_without_the_csrf_token_is_refused(portal: RunningPortal, new_page: Callable[[], Any]) -> None:

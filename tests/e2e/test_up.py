@@ -263,6 +263,14 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
             rss["nats-server"] = _rss_kib(nats_pids[0])
             rss["gateway"] = _rss_kib(gateway_pids[0])
 
+            # the demo accounts are printed after the URL and sign in through the gateway (issue 9)
+            assert "demo accounts" in out.text and "Xuchang-Demo-2026" in out.text and "demo data not loaded" not in out.text, out.text
+            for username in ("demo-user", "demo-center", "demo-sysadmin"):
+                r = client.post(f"{gateway}/api/registry/v1/sessions", json={"username": username, "password": "Xuchang-Demo-2026"})
+                assert r.status_code == 201, (username, r.text)
+            # XCISS_LOG_LEVEL=WARNING holds in the gateway: no httpx line per upstream request
+            assert "HTTP Request:" not in out.text, out.text[-3000:]
+
             # 3. the streams exist on the embedded server
             streams = asyncio.run(_stream_names(nats_url))
             assert set(streams) == set(STREAMS)

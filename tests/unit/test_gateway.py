@@ -4,6 +4,7 @@ sees when something is wrong."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,20 @@ async def test_malformed_authorization_header(tmp_path: Path, header: str) -> No
     async with lc as client:
         r = await client.get("/api/registry/v1/x", headers={"Authorization": header})
     assert r.status_code == 401
+
+
+async def test_the_log_level_setting_applies_to_the_gateway(tmp_path: Path) -> None:
+    """XCISS_LOG_LEVEL=WARNING (the root logger's level, set by the CLI) holds
+    once the gateway has started: Litestar's default logging config set the
+    root to INFO, and httpx then logged every upstream request."""
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        lc, _ = await _gateway(tmp_path, Upstream())
+        async with lc as client:
+            assert (await client.get("/api/registry/v1/things")).status_code == 200
+            assert root.level == logging.WARNING
+            assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+    finally:
+        root.setLevel(before)

@@ -3,13 +3,16 @@ mapped to fields, demo sign-in only when the setting says so."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import httpx
 from litestar.testing import TestClient
 
 from services.gateway.app import create_app
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.routes import money, yuan_to_fen
+from services.runtime.auth import issue_token
 from services.runtime.settings import Settings
 
 
@@ -55,3 +58,40 @@ def test_pages_render_when_the_services_are_down(tmp_path: Path) -> None:
         assert c.get("/?lang=en").text.count("Xuchang Research Instrument Sharing Platform") >= 1
         assert c.get("/orders", follow_redirects=False).status_code in (302, 303)
         assert c.get("/static/portal.css").headers["content-type"].startswith("text/css")
+
+
+def test_sign_in_refusals_are_shown_with_their_status_and_sign_out_ends_the_session(tmp_path: Path) -> None:
+    """401, 423 and 429 from POST /v1/sessions next to the form; the token in
+    the cookie; sign-out calls DELETE /v1/sessions/current with it."""
+    settings = Settings(data_dir=tmp_path, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", demo=False)
+    token = issue_token(settings, subject="demo-center", role="center", ttl_s=600, session_id="s1")
+    answers = {
+        "wrong": httpx.Response(401, json={"code": "auth.invalid_credentials", "message_zh": "用户名或密码错误"}),
+        "locked": httpx.Response(423, json={"code": "auth.account_locked", "message_zh": "账号已锁定至 2026-11-27T12:15:00+00:00（UTC）"}),
+        "busy": httpx.Response(429, json={"code": "request.rate_limited", "message_zh": "请求过于频繁，请稍后再试"}),
+        "right": httpx.Response(201, json={"token": token, "token_type": "Bearer", "expires_at": "2099-01-01T00:00:00Z", "role": "center", "org": None, "session_id": "s1"}),
+    }
+    seen: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "POST" and request.url.path == "/v1/sessions":
+            return answers[json.loads(request.content)["password"]]
+        if request.method == "DELETE" and request.url.path == "/v1/sessions/current":
+            return httpx.Response(204)
+        return httpx.Response(404, json={"code": "not_found"})
+
+    app = create_app(settings, transport=httpx.MockTransport(upstream), upstreams={s: f"http://{s}.svc" for s in ("registry", "vouchers", "evaluation", "payments")})
+    with TestClient(app) as c:
+        c.get("/signin")
+        csrf = c.cookies.get("xciss_csrf")
+        for password, status, words in [("wrong", 401, "用户名或密码错误"), ("locked", 423, "账号已锁定至"), ("busy", 429, "请求过于频繁")]:
+            r = c.post("/signin", data={"csrf": csrf, "username": "demo-center", "password": password}, follow_redirects=False)
+            assert r.status_code == status and 'id="signin-error"' in r.text and words in r.text, (password, r.status_code)
+            assert 'value="demo-center"' in r.text
+        r = c.post("/signin", data={"csrf": csrf, "username": "demo-center", "password": "right"}, follow_redirects=False)
+        assert r.status_code == 303 and c.cookies.get("xciss_session") == token
+        r = c.post("/signout", data={"csrf": csrf}, follow_redirects=False)
+        assert r.status_code == 303 and not c.cookies.get("xciss_session")
+    revoked = [q for q in seen if q.method == "DELETE"]
+    assert len(revoked) == 1 and revoked[0].url.path == "/v1/sessions/current" and revoked[0].headers["authorization"] == f"Bearer {token}"

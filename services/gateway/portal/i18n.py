@@ -14,6 +14,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "password": ("密码", "Password"),
     "demo_accounts": ("演示账号", "Demo accounts"),
     "demo_hint": ("演示环境：选择一个角色直接登录", "Demo environment: sign in as one of these roles"),
+    "demo_password_hint": ("也可用下列演示用户名在登录表单中登录，密码均为", "or sign in with the form as one of the usernames below; the password of each is"),
     "my_orders": ("我的服务记录", "My orders"),
     "incoming_orders": ("服务订单", "Orders"),
     "my_vouchers": ("我的创新券", "My vouchers"),

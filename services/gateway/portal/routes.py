@@ -4,10 +4,11 @@ token in every form. Every page talks to the services over HTTP only."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -315,7 +316,16 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
 
     async def signin_page(ctx: Ctx, *, error: str | None = None, status: int = 200, username: str = "") -> Response[str]:
         accounts = await demo_accounts() if portal.settings.demo else []
-        return ctx.render("signin.html", status=status, error=error, accounts=accounts, demo=portal.settings.demo, username=username, next=ctx.request.query_params.get("next", "/"))
+        return ctx.render(
+            "signin.html",
+            status=status,
+            signin_error=error,  # shown next to the form, not in the page's banner
+            accounts=accounts,
+            demo=portal.settings.demo,
+            demo_password=demo.DEMO_PASSWORD,
+            username=username,
+            next=ctx.request.query_params.get("next", "/"),
+        )
 
     @page("/signin")
     async def signin(request: Request[Any, Any, Any]) -> Response[str]:
@@ -324,6 +334,14 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
     def session_cookie(ctx: Ctx, token: str, max_age: int = 8 * 3600) -> Cookie:
         secure = ctx.request.url.scheme == "https" or ctx.request.headers.get("x-forwarded-proto") == "https"
         return Cookie(key=SESSION, value=token, httponly=True, samesite="lax", secure=secure, path="/", max_age=max_age)
+
+    def seconds_until(expires_at: Any, default: int = 8 * 3600) -> int:
+        """The cookie lives as long as the session's token."""
+        try:
+            left = int((datetime.fromisoformat(str(expires_at)) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return default
+        return max(1, left)
 
     def safe_next(value: Any) -> str:
         v = str(value or "/")
@@ -338,8 +356,10 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
         try:
             session = await ctx.api.post("registry", "/v1/sessions", json={"username": username, "password": str(form.get("password") or "")})
         except ApiError as err:
-            return await signin_page(ctx, error=err.message(ctx.lang), status=err.status if err.status in (400, 401, 403, 404, 422, 429) else 502, username=username)
-        return ctx.redirect(safe_next(form.get("next")), [session_cookie(ctx, session["token"])])
+            # 401 auth.invalid_credentials, 423 auth.account_locked (until when, in the message),
+            # 403 auth.account_disabled, 429 request.rate_limited: the service's words, next to the form
+            return await signin_page(ctx, error=err.message(ctx.lang), status=err.status if err.status in (400, 401, 403, 404, 422, 423, 429) else 502, username=username)
+        return ctx.redirect(safe_next(form.get("next")), [session_cookie(ctx, session["token"], max_age=seconds_until(session.get("expires_at")))])
 
     @action("/signin/demo")
     async def signin_demo(request: Request[Any, Any, Any]) -> Response[str]:
@@ -360,6 +380,11 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
         ctx, _, refused = await checked(request)
         if refused:
             return refused
+        if ctx.token:
+            # end the login session, so its token is refused everywhere; a demo-button or
+            # expired token has no session to end (422 session.not_a_session, 401): signed out anyway
+            with contextlib.suppress(ApiError):
+                await ctx.api.call("DELETE", "registry", "/v1/sessions/current")
         return ctx.redirect("/", [Cookie(key=SESSION, value="", httponly=True, samesite="lax", path="/", max_age=0)])
 
     # -- orders ------------------------------------------------------------------------
