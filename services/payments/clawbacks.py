@@ -6,7 +6,7 @@ settlement and payout entries stay as they were.
   ref = settlement id) within the finding's scope;
 * a **unit**: each award or redemption payout already paid to it (ref = payout
   id); its payouts not yet paid are cancelled (the payable reversed by a new
-  entry), and it gets no new payout (:func:`blocked`).
+  entry), and it gets no new payout (:func:`services.payments.payouts.blocked`).
 
 A voucher deduction or payout is clawed back once, whichever finding names it
 (unique (kind, ref) and the entry key), so a redelivered event changes nothing.
@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts import payments as pe
 from contracts import registry as ev
 from services.payments import postings
+from services.payments.payouts import CANCELLED, DUE, ORDERED, PAID
 from services.payments.db.models import clawback_repayments, clawbacks, fraud_view, payouts, settlements
 from services.payments.domain import ledger
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -34,7 +35,6 @@ from services.runtime.service_db import ServiceDatabase
 
 OUTSTANDING = "outstanding"
 REPAID = "repaid"
-CANCELLED = "cancelled"
 
 CLAWBACK_NAMESPACE = uuid.UUID("6d1c3f0e-9a1b-5e8f-b2c4-7f3a0d9e1b62")
 
@@ -66,12 +66,6 @@ def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     return {"clawback_id": row["id"], **{k: row[k] for k in keys}}
 
 
-async def blocked(s: Any, unit_id: str) -> bool:
-    """Whether a fraud finding names the unit: it gets no new payout."""
-    q = select(fraud_view.c.finding_id).where(fraud_view.c.party_type == "unit", fraud_view.c.party_id == unit_id).limit(1)
-    return (await s.execute(q)).first() is not None
-
-
 # ---------------------------------------------------------------- the finding
 
 
@@ -95,9 +89,9 @@ async def on_fraud_found(uow: UnitOfWork, e: ev.FraudFound) -> None:
     for po in (await s.execute(q)).mappings().all():
         if not _in_scope(e, year=po["year"], ids=(po["ref"] if po["kind"] == ledger.AWARD else None,), named=e.award_ids):
             continue
-        if po["status"] == "paid":
+        if po["status"] == PAID:
             await _claw(uow, e, kind=po["kind"], ref=po["id"], year=po["year"], amount_fen=po["amount_fen"])
-        elif po["status"] in ("due", "ordered"):
+        elif po["status"] in (DUE, ORDERED):
             await cancel_payout(uow, po, e.finding_id)
 
 
@@ -118,7 +112,7 @@ async def _claw(uow: UnitOfWork, e: ev.FraudFound, *, kind: str, ref: str, year:
 async def cancel_payout(uow: UnitOfWork, po: RowMapping, finding_id: str) -> None:
     """A payout not yet paid: cancelled, its payable reversed by a new entry."""
     s = uow.session
-    done = await s.execute(update(payouts).where(payouts.c.id == po["id"], payouts.c.status.in_(("due", "ordered"))).values(status=CANCELLED))
+    done = await s.execute(update(payouts).where(payouts.c.id == po["id"], payouts.c.status.in_((DUE, ORDERED))).values(status=CANCELLED))
     if done.rowcount != 1:
         return
     entry = ledger.cancel_payable_entry(kind=po["kind"], ref=po["ref"], unit_id=po["unit_id"], year=po["year"], amount_fen=po["amount_fen"])

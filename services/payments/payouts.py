@@ -26,8 +26,8 @@ from contracts import payments as pe
 from contracts import registry as ev
 from contracts import vouchers as ve
 from services.payments import postings
-from services.payments.clawbacks import blocked
 from services.payments.db.models import (
+    fraud_view,
     payee_accounts,
     payment_orders,
     payouts,
@@ -73,6 +73,12 @@ async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
     if e.award_budget_fen > 0:
         entry = ledger.appropriation_entry(key=f"appropriation:award:{e.year}", kind=ledger.AWARD, year=e.year, delta_fen=e.award_budget_fen, memo=f"award budget {e.year}")
         await postings.post_once(uow.session, entry, uow.correlation_id)
+
+
+async def blocked(s: Any, unit_id: str) -> bool:
+    """Whether a fraud finding names the unit (R27): it gets no new payout."""
+    q = select(fraud_view.c.finding_id).where(fraud_view.c.party_type == "unit", fraud_view.c.party_id == unit_id).limit(1)
+    return (await s.execute(q)).first() is not None
 
 
 async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int, amount_fen: int, notice_id: str | None) -> None:

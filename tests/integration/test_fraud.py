@@ -227,3 +227,35 @@ async def excluded_and_both(p: Platform, unit: str) -> bool:
         status = (await s.execute(select(unit_view.c.status).where(unit_view.c.unit_id == unit))).scalar_one_or_none()
         black = (await s.execute(select(unit_blacklist_view.c.active).where(unit_blacklist_view.c.unit_id == unit))).scalar_one_or_none()
     return status == "disqualified" and black is True
+
+
+async def test_criticism_alone_still_claws_back_and_revokes_but_does_not_blacklist(make_settings) -> None:
+    """R27 (视情节分别给予): the sanctions are chosen per case; the clawback and the
+    revocation of the vouchers concerned follow from the finding itself."""
+    services = ["registry", "vouchers", "payments"]
+    settings = await make_settings(services)
+    async with running(Platform(settings, services)) as p:
+        user, used, unused, voucher_fen = await a_user_with_a_used_and_an_unused_voucher(p)
+        body = {"party_type": "user", "party_id": user, "reason": "申报材料不实", "sanctions": ["criticism"], "years": [YEAR]}
+        finding = await ok(await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json=body), 201)
+        assert finding["sanctions"] == ["criticism"] and finding["blacklist_entry_id"] is None and finding["years"] == [YEAR]
+
+        async def revoked() -> Any:
+            async with p["vouchers"].db.read() as s:
+                row = (await s.execute(select(vouchers.c.status, vouchers.c.revoked_reason).where(vouchers.c.id == unused))).first()
+            return row if row is not None and row.status == "revoked" else None
+
+        assert tuple(await eventually(revoked)) == ("revoked", "fraud")
+
+        async def clawed() -> Any:
+            page = await ok(await p.call("payments", "GET", f"/v1/clawbacks/?party_id={user}", role=Role.BUREAU))
+            return page["items"] if page["total"] == 1 else None
+
+        [claw] = await eventually(clawed)
+        assert (claw["kind"], claw["amount_fen"], claw["year"]) == ("voucher", voucher_fen, YEAR)
+        public = await ok(await p.call("registry", "GET", "/v1/blacklist/?page_size=50"))
+        assert "许昌某虚假申报企业" not in {i["party_name"] for i in public["items"]}
+        # another year's finding is another scope; the same scope again is refused
+        again = await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json={**body, "years": [YEAR, YEAR]})
+        assert again.status_code == 409 and again.json()["code"] == "fraud.duplicate"
+        await ok(await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json={**body, "years": [YEAR - 1]}), 201)
