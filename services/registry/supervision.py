@@ -1,6 +1,6 @@
-"""Supervision use cases (R26, R27): affiliations between users and units, and
-the credit blacklist. One transaction each, with the state change, its outbox
-event and its audit row."""
+"""Supervision use cases (R26, R27): affiliations between users and units, the
+credit blacklist, and fraud findings. One transaction each, with the state
+change, its outbox event and its audit row."""
 
 from __future__ import annotations
 

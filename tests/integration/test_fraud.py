@@ -14,12 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import pytest
 from sqlalchemy import select
 
 from contracts import payments as pe
 from contracts import registry as ev
 from contracts.evaluation import AwardApproved, CycleOpened
+from services.evaluation import notices, sources
 from services.evaluation.db.models import unit_blacklist_view, unit_view
+from services.evaluation.domain.measures import Measures
 from services.evaluation.readmodel import excluded_units
 from services.payments.db.models import order_view as payments_orders
 from services.payments.db.models import payouts
@@ -27,6 +30,9 @@ from services.payments.db.models import voucher_view as payments_vouchers
 from services.runtime.auth import Role
 from services.runtime.outbox import connect_nats
 from services.vouchers.db.models import user_view, vouchers
+from tests.integration.test_evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, Year, call, unit_event
+from tests.integration.test_evaluation_cycle import YEAR as EVAL_YEAR
+from tests.integration.test_evaluation_cycle import publish as publish_evaluation
 from tests.support.payouts import publish
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import approved_unit, verified_user
@@ -131,9 +137,12 @@ async def test_a_fraud_finding_flows_to_the_ledger_the_blacklist_and_the_events(
         assert on_unit["sanctions"] == ["criticism", "disqualification", "blacklist"]
         again = await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json=body)
         assert again.status_code == 409 and again.json()["code"] == "fraud.duplicate"
-        listed = await ok(await p.call("registry", "GET", "/v1/fraud-findings/?page_size=10", role=Role.AUDITOR))
+        listed = await ok(await p.call("registry", "GET", "/v1/fraud-findings/?page_size=10", role=Role.CENTER))
         assert listed["total"] == 2 and {i["finding_id"] for i in listed["items"]} == {on_user["finding_id"], on_unit["finding_id"]}
         assert (await p.call("registry", "GET", "/v1/fraud-findings/", role=Role.USER, org=user)).status_code == 403
+        assert (await p.call("registry", "GET", "/v1/fraud-findings/", role=Role.AUDITOR)).status_code == 403
+        trail = await ok(await p.call("registry", "GET", f"/v1/audit/?action=fraud.find&object_id={on_user['finding_id']}", role=Role.AUDITOR))
+        assert trail["total"] == 1 and trail["items"][0]["reason"] == body["reason"]  # who, when, why: the auditor's view
         assert (await ok(await p.call("registry", "GET", f"/v1/units/{unit}", role=Role.BUREAU)))["status"] == "disqualified"
 
         # ---- the public blacklist, without a token
@@ -259,3 +268,49 @@ async def test_criticism_alone_still_claws_back_and_revokes_but_does_not_blackli
         again = await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json={**body, "years": [YEAR, YEAR]})
         assert again.status_code == 409 and again.json()["code"] == "fraud.duplicate"
         await ok(await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json={**body, "years": [YEAR - 1]}), 201)
+
+
+async def test_a_blacklisted_or_disqualified_unit_is_not_in_the_next_award_plan(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """R27: from the finding on, the unit fails the award check; evaluation learns it
+    from registry's events (published here as the registry would)."""
+    settings = await make_settings(["evaluation"])
+    listed, disqualified, clean = uid(), uid(), uid()
+
+    async def fake_source(session, year, unit_ids=None):  # noqa: ANN001
+        return {u: Measures(unit_id=u, year=year, **BEST) for u in (listed, disqualified, clean) if unit_ids is None or u in unit_ids}
+
+    monkeypatch.setattr(sources, "MEASURES_SOURCE", fake_source)
+    monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
+    async with running(Platform(settings, ["evaluation"])) as p:
+        await publish_evaluation(p, [unit_event(u) for u in (listed, disqualified, clean)])
+        await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": EVAL_YEAR, "award_budget_fen": 20_000_000}, status=201)
+        experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
+        y = Year(p, experts)
+        for unit in (listed, disqualified, clean):
+            app_id = await y.apply_and_forward(unit)
+            for role, assignment in (await y.assign_all(app_id)).items():
+                await y.score(assignment, role, FULL[role])
+            await call(p, "POST", f"/v1/applications/{app_id}/grade", Role.CENTER, json={}, status=200)
+        grades = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": EVAL_YEAR}, status=201)
+        monkeypatch.setattr(notices, "today", lambda: AFTER)
+        await call(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=200)
+
+        # the bureau's findings, after the grades: one unit blacklisted, one disqualified
+        before = unit_event(disqualified)
+        fields = {f: getattr(before, f) for f in ev.UnitSnapshot.__struct_fields__ if f not in ("event_id", "occurred_at", "version", "status")}
+        await publish_evaluation(p, [
+            ev.BlacklistAdded(entry_id=uid(), party_type="unit", party_id=listed, party_name="某单位", reason="弄虚作假"),
+            ev.UnitDisqualified(**fields, version=3, status="disqualified", reason="弄虚作假"),
+        ])
+
+        async def known() -> bool:
+            async with p["evaluation"].db.read() as s:
+                return await excluded_units(s, [listed, disqualified, clean]) == {listed: "blacklisted", disqualified: "disqualified"}
+
+        await eventually(known)
+        monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
+        plan = await call(p, "POST", f"/v1/award-plans/{EVAL_YEAR}", Role.BUREAU, json={}, status=201)
+        lines = {line["unit_id"]: (line["outcome"], line["amount_fen"]) for line in plan["lines"]}
+        assert lines[listed] == ("blacklisted", 0) and lines[disqualified] == ("disqualified", 0)
+        assert lines[clean][0] == "funded" and lines[clean][1] > 0
+        assert plan["planned_fen"] == lines[clean][1]

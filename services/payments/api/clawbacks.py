@@ -17,7 +17,7 @@ from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
 
-READERS = (Role.FINANCE, Role.CENTER, Role.BUREAU, Role.AUDITOR)
+READERS = (Role.FINANCE, Role.CENTER, Role.BUREAU)
 
 
 class Clawback(msgspec.Struct):

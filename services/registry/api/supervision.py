@@ -141,7 +141,7 @@ class FraudFindingController(Controller):
         )
         return FraudFinding(**snap)
 
-    @get("/", operation_id="listFraudFindings", **access(Role.CENTER, Role.BUREAU, Role.AUDITOR))
+    @get("/", operation_id="listFraudFindings", **access(Role.CENTER, Role.BUREAU))
     async def list_(
         self,
         db: NamedDependency[ServiceDatabase],
@@ -150,6 +150,8 @@ class FraudFindingController(Controller):
         party_type: PartyType | None = Parameter(default=None),
         party_id: str | None = Parameter(default=None),
     ) -> FraudFindingPage:
-        """Fraud findings, newest first: who decided, when, why, and the sanctions."""
+        """Fraud findings, newest first: who decided, when, why, and the sanctions.
+        The auditor reads them in the audit trail (``fraud.find``), like every
+        other organisation's record (separation of duties)."""
         items, total = await supervision.list_findings(db, party_type=str(party_type) if party_type else None, party_id=party_id, page=page, page_size=page_size)
         return FraudFindingPage(items=[FraudFinding(**i) for i in items], total=total, page=page, page_size=page_size)
