@@ -293,6 +293,7 @@ def _finding(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
         "party_type": row["party_type"],
         "party_id": row["party_id"],
         "party_name": row["party_name"],
+        "credit_code": row["credit_code"],
         "years": list(row["years"]),
         "voucher_ids": list(row["voucher_ids"]),
         "award_ids": list(row["award_ids"]),
@@ -350,13 +351,11 @@ async def record_finding(
     now = datetime.now(UTC)
     years, voucher_ids, award_ids = sorted(set(years)), sorted(set(voucher_ids)), sorted(set(award_ids))
     scope = _scope_key(years, voucher_ids, award_ids)
+    dup = select(fraud_findings.c.id).where(fraud_findings.c.party_type == str(party_type), fraud_findings.c.party_id == party_id, fraud_findings.c.scope_key == scope)
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             s = uow.session
             party = await _party(s, party_type, party_id)
-            dup = select(fraud_findings.c.id).where(
-                fraud_findings.c.party_type == str(party_type), fraud_findings.c.party_id == party_id, fraud_findings.c.scope_key == scope
-            )
             if (await s.execute(dup)).first() is not None:
                 raise Conflict(*_DUPLICATE_FINDING)
             entry_id = None
@@ -374,6 +373,8 @@ async def record_finding(
                 "award_ids": award_ids,
                 "scope_key": scope,
                 "sanctions": chosen,
+                "criticised": CRITICISM in chosen,
+                "credit_code": party["credit_code"],
                 "reason": text,
                 "evidence_ref": (evidence_ref or "").strip() or None,
                 "blacklist_entry_id": entry_id,
@@ -389,16 +390,23 @@ async def record_finding(
                 )
             )
             await uow.audit("fraud.find", "fraud_finding", row["id"], reason=text, after=_jsonable(out))
-    except IntegrityError as exc:  # a concurrent twin won the unique index
-        raise Conflict(*_DUPLICATE_FINDING) from exc
+    except IntegrityError as exc:  # a concurrent twin won a unique index (the finding's, or its blacklist entry's)
+        async with db.read() as s:
+            if (await s.execute(dup)).first() is not None:
+                raise Conflict(*_DUPLICATE_FINDING) from exc
+            if await _on_blacklist(s, party_type, party_id):
+                raise Conflict("fraud.concurrent", "该主体正被同时处理，请刷新后重试", "the party changed meanwhile; reload and retry") from exc
+        raise
     return out
 
 
 async def list_findings(
-    db: ServiceDatabase, *, party_type: str | None, party_id: str | None, page: int, page_size: int
+    db: ServiceDatabase, *, party_type: str | None, party_id: str | None, page: int, page_size: int, criticised_only: bool = False
 ) -> tuple[list[dict[str, Any]], int]:
-    """Findings, newest first."""
+    """Findings, newest first (only those with public criticism for the public list)."""
     conds = [c for c in (fraud_findings.c.party_type == party_type if party_type else None, fraud_findings.c.party_id == party_id if party_id else None) if c is not None]
+    if criticised_only:
+        conds.append(fraud_findings.c.criticised.is_(True))
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(fraud_findings).where(*conds))).scalar_one()
         q = select(fraud_findings).where(*conds).order_by(fraud_findings.c.recorded_at.desc(), fraud_findings.c.id)

@@ -150,6 +150,9 @@ async def test_a_fraud_finding_flows_to_the_ledger_the_blacklist_and_the_events(
         names = {i["party_name"] for i in public["items"]}
         assert {"许昌某虚假申报企业", "许昌某弄虚作假研究所"} <= names
         assert all("party_id" not in i for i in public["items"])
+        criticised = await ok(await p.call("registry", "GET", "/v1/fraud-findings/public"))  # 通报批评, public
+        assert {i["party_name"] for i in criticised["items"]} == {"许昌某虚假申报企业", "许昌某弄虚作假研究所"}
+        assert all(set(i) == {"finding_id", "party_type", "party_name", "credit_code", "reason", "found_on"} for i in criticised["items"])
 
         # ---- vouchers: the unused voucher revoked, the used one stays used; a new application fails
         async def statuses() -> dict[str, str] | None:
@@ -264,6 +267,8 @@ async def test_criticism_alone_still_claws_back_and_revokes_but_does_not_blackli
         assert (claw["kind"], claw["amount_fen"], claw["year"]) == ("voucher", voucher_fen, YEAR)
         public = await ok(await p.call("registry", "GET", "/v1/blacklist/?page_size=50"))
         assert "许昌某虚假申报企业" not in {i["party_name"] for i in public["items"]}
+        criticised = await ok(await p.call("registry", "GET", "/v1/fraud-findings/public"))
+        assert [i["party_name"] for i in criticised["items"]] == ["许昌某虚假申报企业"]
         # another year's finding is another scope; the same scope again is refused
         again = await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json={**body, "years": [YEAR, YEAR]})
         assert again.status_code == 409 and again.json()["code"] == "fraud.duplicate"
@@ -283,6 +288,12 @@ async def test_a_blacklisted_or_disqualified_unit_is_not_in_the_next_award_plan(
     monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
     async with running(Platform(settings, ["evaluation"])) as p:
         await publish_evaluation(p, [unit_event(u) for u in (listed, disqualified, clean)])
+
+        async def units_known() -> bool:
+            async with p["evaluation"].db.read() as s:
+                return len((await s.execute(select(unit_view.c.unit_id).where(unit_view.c.unit_id.in_([listed, disqualified, clean])))).all()) == 3
+
+        await eventually(units_known)
         await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": EVAL_YEAR, "award_budget_fen": 20_000_000}, status=201)
         experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
         y = Year(p, experts)

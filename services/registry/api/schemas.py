@@ -232,10 +232,29 @@ class FraudFinding(msgspec.Struct):
     recorded_at: datetime
     evidence_ref: str | None = None
     blacklist_entry_id: str | None = None
+    credit_code: str | None = None
 
 
 class FraudFindingPage(msgspec.Struct):
     items: list[FraudFinding]
+    total: int
+    page: int
+    page_size: int
+
+
+class PublicCriticism(msgspec.Struct):
+    """通报批评 (R27) as the public sees it: no person or record-keeper ids, no evidence."""
+
+    finding_id: str
+    party_type: PartyType
+    party_name: str
+    reason: str
+    found_on: date
+    credit_code: str | None = None
+
+
+class PublicCriticismPage(msgspec.Struct):
+    items: list[PublicCriticism]
     total: int
     page: int
     page_size: int

@@ -17,6 +17,8 @@ from services.registry.api.schemas import (
     FraudFinding,
     FraudFindingPage,
     FraudFindingRequest,
+    PublicCriticism,
+    PublicCriticismPage,
     PublicBlacklistEntry,
     RequiredReason,
 )
@@ -155,3 +157,22 @@ class FraudFindingController(Controller):
         other organisation's record (separation of duties)."""
         items, total = await supervision.list_findings(db, party_type=str(party_type) if party_type else None, party_id=party_id, page=page, page_size=page_size)
         return FraudFindingPage(items=[FraudFinding(**i) for i in items], total=total, page=page, page_size=page_size)
+
+    @get("/public", operation_id="listPublicCriticisms", **access(PUBLIC))
+    async def public(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> PublicCriticismPage:
+        """通报批评 (R27): the findings whose sanctions include public criticism,
+        newest first: name, credit code, reason and date (Beijing time), never
+        ids of persons or the evidence."""
+        items, total = await supervision.list_findings(db, party_type=None, party_id=None, page=page, page_size=page_size, criticised_only=True)
+        public = [
+            PublicCriticism(
+                finding_id=i["finding_id"],
+                party_type=i["party_type"],
+                party_name=i["party_name"],
+                credit_code=i["credit_code"],
+                reason=i["reason"],
+                found_on=i["recorded_at"].astimezone(POLICY_ZONE).date(),
+            )
+            for i in items
+        ]
+        return PublicCriticismPage(items=public, total=total, page=page, page_size=page_size)

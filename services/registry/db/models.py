@@ -236,6 +236,9 @@ fraud_findings = Table(
     #: sha256 of the scope (years, voucher ids, award ids; empty = all of the party's)
     Column("scope_key", String(64), nullable=False),
     Column("sanctions", JSON, nullable=False),
+    #: the sanctions include public criticism (通报批评): the finding is on the public list
+    Column("criticised", Boolean, nullable=False),
+    Column("credit_code", String(40), nullable=True),
     Column("reason", Text, nullable=False),
     Column("evidence_ref", String(500), nullable=True),
     Column("blacklist_entry_id", String(36), nullable=True),
@@ -243,6 +246,7 @@ fraud_findings = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Index("uq_fraud_findings_scope", "party_type", "party_id", "scope_key", unique=True),
     Index("ix_fraud_findings_recorded", "recorded_at"),
+    Index("ix_fraud_findings_criticised", "criticised", "recorded_at"),
 )
 
 #: a ledger import (Excel/CSV): all rows or none; the same file twice changes nothing

@@ -1,8 +1,8 @@
 """fraud
 
-Revision ID: e12ca145e48f
+Revision ID: e608ee30148a
 Revises: d23382ec34cc
-Create Date: 2026-11-27 19:02:49.921881
+Create Date: 2026-11-27 19:20:10.135187
 """
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import services.runtime.database
 
-revision: str = 'e12ca145e48f'
+revision: str = 'e608ee30148a'
 down_revision: str | None = 'd23382ec34cc'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -29,6 +29,8 @@ def upgrade() -> None:
     sa.Column('award_ids', sa.JSON(), nullable=False),
     sa.Column('scope_key', sa.String(length=64), nullable=False),
     sa.Column('sanctions', sa.JSON(), nullable=False),
+    sa.Column('criticised', sa.Boolean(), nullable=False),
+    sa.Column('credit_code', sa.String(length=40), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('evidence_ref', sa.String(length=500), nullable=True),
     sa.Column('blacklist_entry_id', sa.String(length=36), nullable=True),
@@ -37,6 +39,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fraud_findings'))
     )
     with op.batch_alter_table('fraud_findings', schema=None) as batch_op:
+        batch_op.create_index('ix_fraud_findings_criticised', ['criticised', 'recorded_at'], unique=False)
         batch_op.create_index('ix_fraud_findings_recorded', ['recorded_at'], unique=False)
         batch_op.create_index('uq_fraud_findings_scope', ['party_type', 'party_id', 'scope_key'], unique=True)
 
@@ -48,6 +51,7 @@ def downgrade() -> None:
     with op.batch_alter_table('fraud_findings', schema=None) as batch_op:
         batch_op.drop_index('uq_fraud_findings_scope')
         batch_op.drop_index('ix_fraud_findings_recorded')
+        batch_op.drop_index('ix_fraud_findings_criticised')
 
     op.drop_table('fraud_findings')
     # ### end Alembic commands ###
