@@ -6,6 +6,7 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from services.registry import orders, search
+from services.registry.api.accounts import AccountController, SessionController
 from services.registry.api.imports import ImportController
 from services.registry.api.instruments import ComplianceController, InstrumentController
 from services.registry.api.orders import OrderController
@@ -42,7 +43,7 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, OrderController],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, OrderController, SessionController, AccountController],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
     description="Units, instruments, price lists, users, affiliations and service orders.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 import msgspec
@@ -46,6 +46,9 @@ class Principal(msgspec.Struct, frozen=True):
     role: Role
     org: str | None = None
     name: str | None = None
+    #: the login session (``sid`` claim) of a token issued by ``POST /v1/sessions``;
+    #: None for service and development tokens, which no session list revokes
+    session_id: str | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -59,10 +62,23 @@ class TokenError(Exception):
     pass
 
 
+class RevocationCheck(Protocol):
+    async def is_revoked(self, session_id: str) -> bool: ...
+
+
 class TokenVerifier:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, revocations: RevocationCheck | None = None):
         self.settings = settings
+        self.revocations = revocations
         self._jwks = jwt.PyJWKClient(settings.oidc_jwks_url) if settings.oidc_jwks_url else None
+
+    async def authenticate(self, token: str) -> Principal:
+        """``verify``, then refuse a token whose login session was revoked
+        (logout, a disabled or locked account) in the shared revocation list."""
+        principal = self.verify(token)
+        if principal.session_id is not None and self.revocations is not None and await self.revocations.is_revoked(principal.session_id):
+            raise TokenError("the session has ended (logged out or revoked)")
+        return principal
 
     def verify(self, token: str) -> Principal:
         s = self.settings
@@ -95,12 +111,30 @@ class TokenVerifier:
         if role is Role.ANONYMOUS:
             raise TokenError("a token cannot carry the anonymous role")
         org = claims.get(s.org_claim)
-        return Principal(subject=str(claims["sub"]), role=role, org=str(org) if org is not None else None, name=claims.get("name"))
+        # only our own login sessions are revocable; an OIDC issuer's ``sid`` is its own business
+        sid = claims.get("sid") if self._jwks is None else None
+        return Principal(
+            subject=str(claims["sub"]),
+            role=role,
+            org=str(org) if org is not None else None,
+            name=claims.get("name"),
+            session_id=str(sid) if sid is not None else None,
+        )
 
 
-def issue_token(settings: Settings, *, subject: str, role: Role | str, org: str | None = None, name: str | None = None, ttl_s: int = 8 * 3600) -> str:
+def issue_token(
+    settings: Settings,
+    *,
+    subject: str,
+    role: Role | str,
+    org: str | None = None,
+    name: str | None = None,
+    ttl_s: int = 8 * 3600,
+    session_id: str | None = None,
+    now: int | None = None,
+) -> str:
     """A locally signed token (development and service-to-service use)."""
-    now = int(time.time())
+    now = int(time.time()) if now is None else now
     claims: dict[str, Any] = {
         "sub": subject,
         settings.role_claim: str(Role(role)),
@@ -113,6 +147,8 @@ def issue_token(settings: Settings, *, subject: str, role: Role | str, org: str 
         claims[settings.org_claim] = org
     if name is not None:
         claims["name"] = name
+    if session_id is not None:
+        claims["sid"] = session_id
     return jwt.encode(claims, settings.signing_key(), algorithm="HS256")
 
 

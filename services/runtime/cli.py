@@ -15,6 +15,8 @@
     xciss makemigration SERVICE -m MESSAGE
     xciss audit verify [SERVICE ...]   check the audit hash chains (exit 1 on tamper)
     xciss audit prune SERVICE --before DATE   drop audit rows older than 180+ days
+    xciss accounts create --username U --role ROLE [--org ORG] --password-stdin
+                                  a local account (the first sysadmin, secadmin, auditor)
 """
 
 from __future__ import annotations
@@ -266,6 +268,56 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(audit.prune_service(settings, _services([args.service])[0], before, out=print, err=lambda m: print(m, file=sys.stderr)))
 
 
+def cmd_accounts(args: argparse.Namespace) -> int:
+    """Create a local account in the registry (the three officers' accounts
+    are created only here). The password is read from standard input, never
+    from the command line (it would show in ``ps`` and the shell history)."""
+    import getpass
+    import importlib
+
+    from services.runtime.auth import Role
+    from services.runtime.errors import DomainError
+    from services.runtime.outbox import Actor
+    from services.runtime.service import create_database, load_spec
+
+    settings = _settings()
+    try:
+        role = Role(args.role)
+    except ValueError:
+        print(f"xciss: unknown role {args.role!r}; one of {', '.join(r.value for r in Role if r not in (Role.ANONYMOUS, Role.SERVICE))}", file=sys.stderr)
+        return 2
+    if not args.password_stdin:
+        print("xciss: give the password on standard input with --password-stdin", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    accounts = importlib.import_module("services.registry.accounts")  # the registry owns accounts
+    spec = load_spec("registry")
+
+    async def run() -> dict[str, object]:
+        db = create_database(spec, settings)
+        try:
+            return await accounts.create_account(
+                db,
+                Actor(subject=f"cli:{getpass.getuser()}", role="operator"),
+                None,
+                username=args.username,
+                password=password,
+                role=role,
+                org=args.org,
+                display_name=args.display_name,
+            )
+        finally:
+            await db.dispose()
+
+    try:
+        snap = asyncio.run(run())
+    except DomainError as exc:
+        print(f"xciss: {exc.code}: {exc.message_en} / {exc.message_zh}", file=sys.stderr)
+        return 1
+    print(f"account {snap['username']} ({snap['role']}) created: {snap['account_id']}")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from services.runtime.up import up
 
@@ -337,6 +389,15 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("service", choices=SERVICES)
     ap.add_argument("--before", required=True, help="YYYY-MM-DD (00:00 UTC) or an ISO 8601 time with zone")
     au.set_defaults(fn=cmd_audit)
+    ac = sub.add_parser("accounts", help="local accounts (the first administrators)")
+    acsub = ac.add_subparsers(dest="accounts_cmd", required=True)
+    acc = acsub.add_parser("create", help="create a local account of any role (sysadmin, secadmin, auditor included)")
+    acc.add_argument("--username", required=True)
+    acc.add_argument("--role", required=True)
+    acc.add_argument("--org", default=None, help="organisation id (unit, user, department code)")
+    acc.add_argument("--display-name", default=None)
+    acc.add_argument("--password-stdin", action="store_true", help="read the password from the first line of standard input")
+    ac.set_defaults(fn=cmd_accounts)
     mm = sub.add_parser("makemigration", help="autogenerate a migration for a service")
     mm.add_argument("service", choices=SERVICES)
     mm.add_argument("-m", "--message", required=True)

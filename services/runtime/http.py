@@ -39,9 +39,11 @@ from services.runtime.auth import (
     access,
 )
 from services.runtime.errors import DomainError
+from services.runtime.kvstore import NatsKVStore
 from services.runtime.metrics import ServiceMetrics, metrics_handler, prometheus_config
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
+from services.runtime.sessions import Revocations, session_store
 from services.runtime.settings import Settings
 
 log = logging.getLogger("xciss.http")
@@ -150,7 +152,7 @@ def auth_and_trace_middleware(verifier: TokenVerifier, service: str) -> Callable
                     try:
                         if scheme.lower() != "bearer" or not token:
                             raise TokenError("expected 'Bearer <token>'")
-                        scope["user"] = verifier.verify(token.strip())
+                        scope["user"] = await verifier.authenticate(token.strip())
                     except TokenError as exc:
                         resp = problem(401, "auth.invalid_token", "访问令牌无效或已过期", f"invalid token: {exc}")
                         await resp.to_asgi_response(app=None, request=None)(scope, receive, send_wrapper)  # type: ignore[arg-type]
@@ -249,18 +251,27 @@ def build_app(
     description: str = "",
     metrics: ServiceMetrics | None = None,
 ) -> Litestar:
-    verifier = TokenVerifier(settings)
+    store = session_store(settings, f"xciss-{service}-sessions")
+    revocations = Revocations(store)
+    verifier = TokenVerifier(settings, revocations)
     metrics = metrics or ServiceMetrics(service, cache_s=settings.metrics_cache_s)
 
     async def _dispose() -> None:
         await db.dispose()
+        if isinstance(store, NatsKVStore):
+            await store.close()
 
     return Litestar(
         route_handlers=[*health_handlers(db, ready_checks or {}), metrics_handler(metrics), audit_controller(db), *route_handlers],
         middleware=[prometheus_config(service).middleware, auth_and_trace_middleware(verifier, service)],
         before_request=strict_money,
         exception_handlers=EXCEPTION_HANDLERS,
-        dependencies={"db": Provide(lambda: db, use_cache=True, sync_to_thread=False), **(dependencies or {})},
+        dependencies={
+            "db": Provide(lambda: db, use_cache=True, sync_to_thread=False),
+            "session_store": Provide(lambda: store, use_cache=True, sync_to_thread=False),
+            "revocations": Provide(lambda: revocations, use_cache=True, sync_to_thread=False),
+            **(dependencies or {}),
+        },
         openapi_config=OpenAPIConfig(
             title=f"xciss {service}",
             version="1.0.0",

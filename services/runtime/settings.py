@@ -89,6 +89,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     evaluation_policy_file: Path | None = None
     #: how often an evaluation worker finalizes notices whose window has closed
     notice_finalize_interval_s: float = 300.0
+    # local accounts (registry) and sessions
+    #: lifetime of a login token (XCISS_SESSION_TTL_S); revoked sessions are refused until then
+    session_ttl_s: int = 8 * 3600
+    #: consecutive wrong passwords that lock an account (XCISS_LOGIN_MAX_FAILURES) ...
+    login_max_failures: int = 5
+    #: ... for this long (XCISS_LOGIN_LOCK_MINUTES)
+    login_lock_minutes: int = 15
+    #: login attempts per minute per username and per client address, across replicas
+    login_rate_limit_per_minute: int = 10
 
     #: fields never shown in a repr or a log line
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_secret", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key"})
@@ -215,6 +224,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             gateway_timeout_s=_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
             evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
             notice_finalize_interval_s=_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
+            session_ttl_s=_int(env, "XCISS_SESSION_TTL_S", 8 * 3600),
+            login_max_failures=_int(env, "XCISS_LOGIN_MAX_FAILURES", 5),
+            login_lock_minutes=_int(env, "XCISS_LOGIN_LOCK_MINUTES", 15),
+            login_rate_limit_per_minute=_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", 10),
         )
 
 

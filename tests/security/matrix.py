@@ -139,8 +139,16 @@ def synthesise(schema: dict[str, Any] | None, doc: dict[str, Any], ids: dict[str
 
 
 #: operations a role reads city-wide by design: the audit administrator reads
-#: every organisation's audit trail (and nothing else of theirs)
-CITY_WIDE_FOR: dict[str, tuple[Role, ...]] = {"/v1/audit": (Role.AUDITOR,)}
+#: every organisation's audit trail (and nothing else of theirs); the system
+#: and security administrators see every local account, and the security
+#: administrator locks and unlocks them (three-officer separation, docs/security.md)
+CITY_WIDE_FOR: dict[str, tuple[Role, ...]] = {
+    "/v1/audit": (Role.AUDITOR,),
+    "/v1/accounts": (Role.SYSADMIN, Role.SECADMIN),
+    "/v1/accounts/{account_id}/unlock": (Role.SECADMIN,),
+    "/v1/accounts/{account_id}/disable": (Role.SECADMIN,),
+    "/v1/accounts/{account_id}/enable": (Role.SECADMIN,),
+}
 
 
 def verdict(role: Role, op: Operation, status: int, body: str, private_ids: Iterable[str]) -> str:

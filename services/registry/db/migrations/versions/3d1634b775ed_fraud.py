@@ -1,8 +1,8 @@
 """fraud
 
-Revision ID: e608ee30148a
-Revises: d23382ec34cc
-Create Date: 2026-11-27 19:20:10.135187
+Revision ID: 3d1634b775ed
+Revises: 59c3d88a07fd
+Create Date: 2026-11-27 19:32:34.130161
 """
 from collections.abc import Sequence
 
@@ -11,8 +11,8 @@ from alembic import op
 
 import services.runtime.database
 
-revision: str = 'e608ee30148a'
-down_revision: str | None = 'd23382ec34cc'
+revision: str = '3d1634b775ed'
+down_revision: str | None = '59c3d88a07fd'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
