@@ -19,6 +19,7 @@ from services.registry.documents import store_of
 from services.registry.domain.listing import ListingPolicy
 from services.runtime import service as runtime
 from services.runtime.consumers import Subscription, Worker
+from services.runtime.idempotency import prune_task
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.workdays import load_calendar
@@ -46,6 +47,8 @@ SPEC = runtime.ServiceSpec(
     routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, OrderController, SessionController, AccountController],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
+    #: expired Idempotency-Keys (services/runtime/idempotency.py)
+    periodic=lambda settings: [prune_task(settings)],
     description="Units, instruments, price lists, users, affiliations and service orders.",
     dependencies=_dependencies,
 )

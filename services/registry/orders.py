@@ -65,6 +65,7 @@ from services.registry.domain.parties import UnitStatus, check_reason
 from services.registry.instruments import IN_SERVICE
 from services.runtime.consumers import Subscription
 from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.idempotency import Idempotency, remember
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 
@@ -235,10 +236,12 @@ async def request_order(
     purpose: Purpose,
     description: str | None,
     items: Sequence[tuple[str, int]],
+    idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
     """A verified user requests service on price items (with quantities) of one
     unit's listed, in-service instruments. The list total is the sum of price ×
-    quantity at the prices of today; the order is ``requested``."""
+    quantity at the prices of today; the order is ``requested``. With an
+    idempotency key, the answer is stored with the order (one transaction)."""
     ids = [pid for pid, _ in items]
     if len(set(ids)) != len(ids):
         raise DomainError("order.duplicate_item", "同一收费项目只能出现一次", "a price item may appear only once in an order")
@@ -307,6 +310,7 @@ async def request_order(
         row = (await s.execute(select(orders).where(orders.c.id == order_id))).mappings().one()
         record = await _record(s, row)
         await uow.audit("order.request", "order", order_id, after={k: record[k] for k in ("user_id", "unit_id", "purpose", "list_amount_fen", "items")})
+        await remember(uow, idempotency, record)
     return record
 
 
@@ -337,6 +341,7 @@ async def upload_document(
     kind: DocumentKind,
     filename: str,
     data: bytes,
+    idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
     """A party uploads a document of the order (contract and R&D proof while the
     contract is open, results in service by the unit). The bytes go to the
@@ -367,6 +372,7 @@ async def upload_document(
         await s.execute(insert(order_documents).values(**doc))
         meta = _document(doc)  # type: ignore[arg-type]
         await uow.audit("order.document_upload", "order", order_id, after={k: meta[k] for k in ("document_id", "kind", "sha256", "size", "content_type")})
+        await remember(uow, idempotency, meta)
     return meta
 
 

@@ -34,6 +34,7 @@ from services.registry.domain.parties import (
     unit_transition,
 )
 from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.idempotency import Idempotency, remember
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
 
@@ -83,6 +84,7 @@ async def apply_unit(
     parent_unit_id: str | None,
     county_code: str | None,
     department: str | None,
+    idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -123,6 +125,7 @@ async def apply_unit(
         snap = _unit_snapshot(row)  # type: ignore[arg-type]
         await uow.emit(ev.UnitApplied(**snap))
         await uow.audit("unit.apply", "unit", row["id"], after=snap)
+        await remember(uow, idempotency, snap)
     return snap
 
 
@@ -192,6 +195,7 @@ async def register_user(
     leader_name: str | None,
     leader_id_number: str | None,
     incubator_credit_code: str | None,
+    idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
     check_user_classes(kind, classes, special_classes)
     now = datetime.now(UTC)
@@ -237,6 +241,7 @@ async def register_user(
             snap = _user_snapshot(row)  # type: ignore[arg-type]
             await uow.emit(ev.UserRegistered(**snap))
             await uow.audit("user.register", "user", row["id"], after=snap)
+            await remember(uow, idempotency, snap)
     except IntegrityError as exc:
         raise Conflict("user.duplicate", "该企业或团队负责人已注册", "this enterprise or team leader is already registered") from exc
     return snap

@@ -98,6 +98,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_lock_minutes: int = 15
     #: login attempts per minute per username and per client address, across replicas
     login_rate_limit_per_minute: int = 10
+    #: how long an ``Idempotency-Key`` is remembered (and replayed), in hours
+    idempotency_retention_h: float = 24.0
 
     #: fields never shown in a repr or a log line
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_secret", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key"})
@@ -228,6 +230,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             login_max_failures=_int(env, "XCISS_LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_int(env, "XCISS_LOGIN_LOCK_MINUTES", 15),
             login_rate_limit_per_minute=_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", 10),
+            idempotency_retention_h=_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
         )
 
 

@@ -9,16 +9,21 @@ Counts:
   but did not (a voucher not deducted at settlement, not revoked on
   cancellation, not released on expiry).
 - duplicated: an effect applied twice (two applications or vouchers for one
-  order, two settlements, more ledger entries or postings than operations).
+  order, two settlements, more ledger entries or postings than operations; a
+  second order of a journey, or a second document of one kind on an order:
+  creating orders and documents is idempotent (Idempotency-Key), so a retry
+  after a lost answer must not make another).
 - unexpected: effects nobody asked for (orders, vouchers, settlements outside
-  any journey, beyond what indeterminate operations explain).
+  any journey).
 - overspend: committed > budget, or committed ≠ what the live vouchers hold.
 - cap: a user's committed > cap, or ≠ what its live vouchers hold.
 - unbalanced: the trial balance, or an account's balance against the journeys.
 - unfinished: journeys that did not reach their end (client error or timeout),
   or whose end the services do not show after recovery.
 - indeterminate: operations whose outcome the client cannot know (a lost
-  answer to a non-idempotent request) that explain an observation.
+  answer to a non-idempotent request) that explain an observation. None of
+  the workload's creating operations is left in that class (they carry an
+  Idempotency-Key); the count stays in the line for the runs to come.
 
 More checks: ``@check`` registers ``fn(ctx: CheckContext, result: Result)``.
 """
@@ -115,9 +120,15 @@ def _group(items: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, An
 
 @check
 def orders_and_journeys(ctx: CheckContext, r: Result) -> None:
-    """Every acknowledged order exists and ends as its journey says; orders
-    outside any journey are explained by indeterminate creations or unexpected."""
+    """Every acknowledged order exists and ends as its journey says. An order
+    outside the acknowledged ones is a duplicate when its journey (named in its
+    description) has another order — the create carries an Idempotency-Key, so a
+    retry must get the first order back — and unexpected otherwise; one order of
+    a journey whose create was never acknowledged is that create's effect."""
     ours = {j.order_id for j in ctx.journeys if j.order_id}
+    by_description = {f"journey {j.id}": j for j in ctx.journeys}
+    #: a journey whose create was never acknowledged may hold that create's one order
+    unacknowledged = {j.id for j in ctx.journeys if j.order_id is None}
     for j in ctx.journeys:
         if j.order_id is None:
             if not j.finished:
@@ -133,15 +144,35 @@ def orders_and_journeys(ctx: CheckContext, r: Result) -> None:
         if o["status"] != j.order_final:
             r.add("lost", f"journey {j.id}: order {j.order_id} is {o['status']}, acknowledged {j.order_final}")
     strays = [o for oid, o in ctx.orders.items() if oid not in ours]
-    explained = sum(j.indeterminate_orders for j in ctx.journeys)
     for o in strays:
+        owner = by_description.get(o.get("description") or "")
         if o["status"] != "requested":
             r.add("unexpected", f"order {o['order_id']} outside any journey is {o['status']}")
-        elif explained > 0:
-            explained -= 1
-            r.add("indeterminate", f"order {o['order_id']}: a create whose answer was lost, then retried")
-        else:
+        elif owner is None:
             r.add("unexpected", f"order {o['order_id']} outside any journey")
+        elif owner.id in unacknowledged:
+            unacknowledged.discard(owner.id)  # the one effect of a create whose answer never arrived (the journey is unfinished)
+        else:
+            r.add("duplicated", f"journey {owner.id}: order {o['order_id']} besides {owner.order_id or 'its first'}: a retried create made a second order")
+
+
+@check
+def documents(ctx: CheckContext, r: Result) -> None:
+    """Every acknowledged document is on its order, and each kind at most once:
+    a journey uploads each kind once, under an Idempotency-Key, so a second
+    document of a kind is a retried upload that was not replayed."""
+    for j in ctx.journeys:
+        o = ctx.orders.get(j.order_id or "")
+        if o is None:
+            continue  # no order, or already counted lost
+        kinds = Counter(d["kind"] for d in o["documents"])
+        for kind, n in sorted(kinds.items()):
+            if n > 1:
+                r.add("duplicated", f"journey {j.id}: order {j.order_id} has {n} {kind} documents")
+        held = {d["document_id"] for d in o["documents"]}
+        for kind, document_id in sorted(j.documents.items()):
+            if document_id not in held:
+                r.add("lost", f"journey {j.id}: acknowledged {kind} document {document_id} is absent from order {j.order_id}")
 
 
 @check

@@ -1,11 +1,17 @@
 """The workload's HTTP client: every logical operation is recorded (Jepsen
 style) as attempted, acknowledged (a 2xx answer reached the client), failed
-(a definite refusal) or indeterminate (the request may or may not have taken
-effect, and the API cannot tell a retry from a new request).
+(a definite refusal) or ambiguous (an attempt may or may not have taken
+effect before its answer was lost).
 
 A request that times out, cannot connect, or answers 5xx is retried with
 backoff until ``deadline_s``; a 4xx answer is returned to the caller, which
-knows whether a 409 after an ambiguous attempt means "already done"."""
+knows whether a 409 after an ambiguous attempt means "already done".
+
+Creating operations (orders, order documents, units, users) are sent with an
+``Idempotency-Key`` (``key=``, the same on every attempt): a retry after a lost
+answer replays the first answer (``Idempotent-Replayed: true``, counted as
+``replayed``) instead of creating a second object, so their leftovers are no
+longer indeterminate: a second object is a duplicate."""
 
 from __future__ import annotations
 
@@ -34,6 +40,8 @@ class Op:
     #: at least one attempt ended without an answer (or with 5xx): it may have taken effect
     ambiguous: bool = False
     attempts: int = 0
+    #: the answer was a replay of an earlier attempt's (Idempotency-Key)
+    replayed: bool = False
     status: int | None = None
     code: str | None = None
 
@@ -52,6 +60,7 @@ class History:
             c["attempted"] += 1
             c["acknowledged"] += op.ack
             c["ambiguous"] += op.ambiguous
+            c["replayed"] += op.replayed
         return c
 
 
@@ -92,13 +101,17 @@ class Api:
         journey: int = -1,
         name: str | None = None,
         record: bool = True,
+        key: str | None = None,
         **kw: Any,
     ) -> tuple[Op, httpx.Response]:
-        """Send until an answer other than 5xx arrives (or the deadline passes: ApiError)."""
+        """Send until an answer other than 5xx arrives (or the deadline passes: ApiError).
+        ``key``: the operation's Idempotency-Key, sent with every attempt."""
         op = Op(journey, name or f"{method} {service}{path}")
         if record:
             self.history.add(op)
         headers = {**self.headers(role, org), **kw.pop("headers", {})}
+        if key is not None:
+            headers["Idempotency-Key"] = key
         url = self.cluster.base(service) + path
         deadline = time.monotonic() + self.deadline_s
         delay = 0.1
@@ -115,6 +128,7 @@ class Api:
                 last = r
                 if r.status_code not in RETRY_STATUS:
                     op.status = r.status_code
+                    op.replayed = r.headers.get("Idempotent-Replayed") == "true"
                     if r.is_success:
                         op.ack = True
                     else:

@@ -58,8 +58,8 @@ class Journey:
     steps: list[str]
     done_steps: list[str] = field(default_factory=list)
     order_id: str | None = None
-    #: order creations whose answer was lost: the retry may have made a second order
-    indeterminate_orders: int = 0
+    #: acknowledged documents of the order, by kind (each kind is uploaded once)
+    documents: dict[str, str] = field(default_factory=dict)
     application_id: str | None = None
     application_status: str | None = None
     voucher_id: str | None = None
@@ -96,6 +96,11 @@ def plan(name: str, weight: int, steps: list[str]) -> None:
 # -- helpers -----------------------------------------------------------------
 
 
+def idempotency_key(j: Journey, step: str) -> str:
+    """The Idempotency-Key of a journey's creating step: the same on every attempt."""
+    return f"journey-{j.id}-{step}"
+
+
 async def _order(w: World, j: Journey) -> dict[str, Any]:
     assert j.order_id
     return await w.api.get("registry", f"/v1/orders/{j.order_id}", role=Role.USER, org=j.user)
@@ -130,8 +135,10 @@ async def _upload(w: World, j: Journey, kind: str, data: bytes, *, by: str) -> s
     body = await w.api.expect(
         "registry", "POST", f"/v1/orders/{j.order_id}/documents", role=role, org=org, journey=j.id, name=f"upload {kind}",
         params={"kind": kind, "filename": f"{kind}.pdf"}, content=data, headers={"Content-Type": "application/octet-stream"},
+        key=idempotency_key(j, f"upload-{kind}"),
     )
-    return str(body["document_id"])
+    j.documents[kind] = str(body["document_id"])
+    return j.documents[kind]
 
 
 async def _application(w: World, j: Journey) -> dict[str, Any] | None:
@@ -154,16 +161,16 @@ def _took(j: Journey, app: dict[str, Any]) -> None:
 
 @step("order")
 async def order(j: Journey, w: World) -> None:
-    """Request service, then the unit quotes. Creating an order is not idempotent:
-    a lost answer followed by a retry may leave a second order (indeterminate)."""
+    """Request service, then the unit quotes. The order is created under an
+    Idempotency-Key: a retry after a lost answer gets the first order back, so a
+    second order of the journey is a duplicate."""
     op, r = await w.api.call(
         "registry", "POST", "/v1/orders/", role=Role.USER, org=j.user, journey=j.id, name="create order",
         json={"purpose": "research", "items": [{"price_item_id": j.price_item, "quantity": 1}], "description": f"journey {j.id}"},
+        key=idempotency_key(j, "order"),
     )
     if not r.is_success:
         raise ApiError(op, r, f"{r.status_code} {r.text[:300]}")
-    if op.ambiguous:
-        j.indeterminate_orders += 1
     j.order_id = r.json()["order_id"]
     await _transition(w, j, f"/v1/orders/{j.order_id}/quote", Role.UNIT, j.unit, ("quoted",), json={"amount_fen": j.fee_fen}, name="quote")
 

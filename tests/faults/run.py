@@ -68,7 +68,7 @@ async def setup_world(cluster: Cluster, api: Api, cfg: Config, rng: random.Rando
 
     async def unit(accepts: bool, n: int) -> tuple[str, str]:
         body = {"name": f"许昌测试单位{n}", "kind": "university", "credit_code": credit_code(), "county_code": "411002"}
-        uid = (await api.expect("registry", "POST", "/v1/units/", role=Role.UNIT, json=body))["unit_id"]
+        uid = (await api.expect("registry", "POST", "/v1/units/", role=Role.UNIT, json=body, key=f"setup-unit-{n}"))["unit_id"]
         await api.expect("registry", "POST", f"/v1/units/{uid}/approve", role=Role.BUREAU, json={})
         if accepts:
             grant = {"full_time_staff": 3, "service_content": "成分分析", "service_norms": "按国家标准操作", "fees_published": True, "no_bad_credit": True}
@@ -82,7 +82,7 @@ async def setup_world(cluster: Cluster, api: Api, cfg: Config, rng: random.Rando
 
     async def user(n: int) -> str:
         body = {"name": f"许昌测试企业{n}", "kind": "enterprise", "classes": ["tech_sme"], "credit_code": credit_code()}
-        uid = (await api.expect("registry", "POST", "/v1/users/", role=Role.USER, json=body))["user_id"]
+        uid = (await api.expect("registry", "POST", "/v1/users/", role=Role.USER, json=body, key=f"setup-user-{n}"))["user_id"]
         await api.expect("registry", "POST", f"/v1/users/{uid}/verify", role=Role.CENTER, json={})
         return str(uid)
 

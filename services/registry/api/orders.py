@@ -7,6 +7,7 @@ Settlement and rating follow the payment (not built yet)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote as urlquote
@@ -34,8 +35,10 @@ from services.registry.domain.prices import MAX_PRICE_FEN, BillingUnit
 from services.runtime.auth import Principal, Role, access, principal_of
 from services.runtime.errors import DomainError
 from services.runtime.http import actor_of, correlation_of
+from services.runtime.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
 
 #: staff reviewers see every order (R23: "the reviewers who need them")
 STAFF = (Role.CENTER, Role.BUREAU)
@@ -229,21 +232,34 @@ class OrderController(Controller):
     tags = ["orders"]
 
     @post("/", operation_id="requestOrder", status_code=201, **access(Role.USER))
-    async def request_(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[OrderRequest]) -> Order:
+    async def request_(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
+        data: JSONBody[OrderRequest],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Order:
         """A verified user requests service on price items (with quantities) of one unit's listed,
         in-service instruments, for research, technology development or statutory testing (R5:
-        statutory testing is recorded but earns no voucher)."""
+        statutory testing is recorded but earns no voucher). Safe to retry with an
+        ``Idempotency-Key`` header: the same key and body answer the first order again
+        (``Idempotent-Replayed: true``); another body is 409 ``request.idempotency_key_reused``."""
         p = principal_of(request)
-        body = await orders.request_order(
-            db,
-            actor_of(request),
-            correlation_of(request),
-            user_id=p.org or "",
-            purpose=data.purpose,
-            description=data.description,
-            items=[(i.price_item_id, i.quantity) for i in data.items],
-        )
-        return _order(body)
+
+        async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
+            return await orders.request_order(
+                db,
+                actor_of(request),
+                correlation_of(request),
+                user_id=p.org or "",
+                purpose=data.purpose,
+                description=data.description,
+                items=[(i.price_item_id, i.quantity) for i in data.items],
+                idempotency=idem,
+            )
+
+        return await idempotent(request, db, settings, idempotency_key, operation="requestOrder", status=201, request_parts=(data,), render=_order, call=call)  # type: ignore[no-any-return]
 
     @post("/{order_id:str}/quote", operation_id="quoteOrder", status_code=200, **access(Role.UNIT))
     async def quote(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[QuoteRequest]) -> Order:
@@ -263,26 +279,37 @@ class OrderController(Controller):
         request: Request,
         db: NamedDependency[ServiceDatabase],
         documents: NamedDependency[DocumentStore],
+        settings: NamedDependency[Settings],
         order_id: FromPath[str],
         kind: DocumentKind = Parameter(description="contract / rd_proof (either party, before signing) or result (the unit, in service)"),
         filename: str | None = Parameter(default=None, description="the file's name, for a raw (non-multipart) upload"),
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> OrderDocument:
         """Upload a document of the order: multipart/form-data with a file part, or the raw body.
         PDF, JPEG, PNG or DOCX (recognised from the bytes), at most 10 MB (413 ``document.too_large``).
-        Stored by its sha256."""
+        Stored by its sha256. Safe to retry with an ``Idempotency-Key`` header (the same
+        order, kind, file name and bytes answer the first document again)."""
         name, content = await _upload(request)
-        meta = await orders.upload_document(
-            db,
-            documents,
-            actor_of(request),
-            correlation_of(request),
-            order_id,
-            _viewer(principal_of(request)),
-            kind=kind,
-            filename=filename or name,
-            data=content,
+        stored_name = filename or name
+
+        async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
+            return await orders.upload_document(
+                db,
+                documents,
+                actor_of(request),
+                correlation_of(request),
+                order_id,
+                _viewer(principal_of(request)),
+                kind=kind,
+                filename=stored_name,
+                data=content,
+                idempotency=idem,
+            )
+
+        parts = (order_id, str(kind), stored_name, hashlib.sha256(content).hexdigest())
+        return await idempotent(  # type: ignore[no-any-return]
+            request, db, settings, idempotency_key, operation="uploadOrderDocument", status=201, request_parts=parts, render=lambda meta: OrderDocument(**meta), call=call
         )
-        return OrderDocument(**meta)
 
     @get("/{order_id:str}/documents/{document_id:str}", operation_id="downloadOrderDocument", **access(Role.USER, Role.UNIT, *STAFF))
     async def download(

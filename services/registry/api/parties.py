@@ -29,6 +29,7 @@ from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.errors import Forbidden, NotFound
 from services.runtime.http import actor_of, correlation_of
+from services.runtime.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -50,20 +51,33 @@ class UnitController(Controller):
     dependencies = {"acceptance_policy": Provide(_acceptance_policy, sync_to_thread=False)}
 
     @post("/", operation_id="applyUnit", status_code=201, **access(Role.UNIT, Role.CENTER, Role.BUREAU))
-    async def apply(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[UnitApplication]) -> Unit:
-        """A unit applies to join the platform (R7); the bureau decides."""
-        snap = await parties.apply_unit(
-            db,
-            actor_of(request),
-            correlation_of(request),
-            name=data.name.strip(),
-            credit_code=data.credit_code or "",
-            kind=data.kind,
-            parent_unit_id=data.parent_unit_id,
-            county_code=data.county_code,
-            department=data.department,
-        )
-        return Unit(**snap)
+    async def apply(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
+        data: JSONBody[UnitApplication],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Unit:
+        """A unit applies to join the platform (R7); the bureau decides. Safe to retry with an
+        ``Idempotency-Key`` header: the same key and body answer the first application again
+        instead of 409 ``unit.duplicate_credit_code``."""
+
+        async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
+            return await parties.apply_unit(
+                db,
+                actor_of(request),
+                correlation_of(request),
+                name=data.name.strip(),
+                credit_code=data.credit_code or "",
+                kind=data.kind,
+                parent_unit_id=data.parent_unit_id,
+                county_code=data.county_code,
+                department=data.department,
+                idempotency=idem,
+            )
+
+        return await idempotent(request, db, settings, idempotency_key, operation="applyUnit", status=201, request_parts=(data,), render=lambda snap: Unit(**snap), call=call)  # type: ignore[no-any-return]
 
     @post("/{unit_id:str}/approve", operation_id="approveUnit", status_code=200, **access(Role.BUREAU))
     async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
@@ -154,24 +168,37 @@ class UserController(Controller):
     tags = ["users"]
 
     @post("/", operation_id="registerUser", status_code=201, **access(Role.USER, Role.CENTER))
-    async def register(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], data: JSONBody[UserRegistration]) -> User:
-        """An enterprise or start-up team registers (R4); the center verifies it."""
-        snap = await parties.register_user(
-            db,
-            actor_of(request),
-            correlation_of(request),
-            pii_key=settings.pii_key(),
-            city_prefix=settings.city_division_prefix,
-            name=data.name.strip(),
-            kind=data.kind,
-            credit_code=data.credit_code,
-            classes=data.classes,
-            special_classes=data.special_classes,
-            leader_name=data.leader_name,
-            leader_id_number=data.leader_id_number,
-            incubator_credit_code=data.incubator_credit_code,
-        )
-        return User(**snap)
+    async def register(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
+        data: JSONBody[UserRegistration],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> User:
+        """An enterprise or start-up team registers (R4); the center verifies it. Safe to retry
+        with an ``Idempotency-Key`` header: the same key and body answer the first registration
+        again instead of 409 ``user.duplicate``."""
+
+        async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
+            return await parties.register_user(
+                db,
+                actor_of(request),
+                correlation_of(request),
+                pii_key=settings.pii_key(),
+                city_prefix=settings.city_division_prefix,
+                name=data.name.strip(),
+                kind=data.kind,
+                credit_code=data.credit_code,
+                classes=data.classes,
+                special_classes=data.special_classes,
+                leader_name=data.leader_name,
+                leader_id_number=data.leader_id_number,
+                incubator_credit_code=data.incubator_credit_code,
+                idempotency=idem,
+            )
+
+        return await idempotent(request, db, settings, idempotency_key, operation="registerUser", status=201, request_parts=(data,), render=lambda snap: User(**snap), call=call)  # type: ignore[no-any-return]
 
     @post("/{user_id:str}/verify", operation_id="verifyUser", status_code=200, **access(Role.CENTER))
     async def verify(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[Decision]) -> User:

@@ -19,8 +19,11 @@ from sqlalchemy import (
 )
 
 from services.runtime.database import BigId, UtcDateTime, new_metadata
+from services.runtime.idempotency import add_idempotency_table
 
 metadata = new_metadata()
+#: ``Idempotency-Key`` of the creating POSTs (orders, documents, units, users)
+idempotency_keys = add_idempotency_table(metadata)
 
 units = Table(
     "units",

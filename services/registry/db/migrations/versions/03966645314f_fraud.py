@@ -1,8 +1,8 @@
 """fraud
 
-Revision ID: 3d1634b775ed
-Revises: 59c3d88a07fd
-Create Date: 2026-11-27 19:32:34.130161
+Revision ID: 03966645314f
+Revises: 031f6faa4a04
+Create Date: 2026-11-27 19:44:30.956240
 """
 from collections.abc import Sequence
 
@@ -11,8 +11,8 @@ from alembic import op
 
 import services.runtime.database
 
-revision: str = '3d1634b775ed'
-down_revision: str | None = '59c3d88a07fd'
+revision: str = '03966645314f'
+down_revision: str | None = '031f6faa4a04'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
