@@ -44,7 +44,10 @@ from services.runtime.service_db import ServiceDatabase
 DUE = "due"
 ORDERED = "ordered"
 PAID = "paid"
+#: was due or ordered, cancelled by a fraud finding (its payable reversed)
 CANCELLED = "cancelled"
+#: became due after a fraud finding against its unit: never payable, nothing posted
+BLOCKED = "blocked"
 ACCOUNT_FIELD = "payee.account_number"
 
 #: payout ids are uuid5(kind:ref): the same on every redelivery
@@ -88,13 +91,13 @@ async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int,
     pid = payout_id_for(kind, ref)
     if (await s.execute(select(payouts.c.id).where(payouts.c.kind == kind, payouts.c.ref == ref))).first() is not None:
         return  # a redelivery: one payout per (kind, ref)
-    # R27: a unit named in a fraud finding gets nothing from that moment: the payout is recorded cancelled, nothing posted
-    status = CANCELLED if await blocked(s, unit_id) else DUE
+    # R27: a unit named in a fraud finding gets nothing from that moment: the payout is recorded blocked, nothing posted
+    status = BLOCKED if await blocked(s, unit_id) else DUE
     row = {"id": pid, "kind": kind, "ref": ref, "unit_id": unit_id, "year": year, "amount_fen": amount_fen, "notice_id": notice_id, "status": status,
            "created_at": datetime.now(UTC)}
     await s.execute(insert(payouts).values(**row))
-    if status == CANCELLED:
-        await uow.audit("payout.cancel", "payout", pid, reason="fraud finding against the unit", after=view(row))
+    if status == BLOCKED:
+        await uow.audit("payout.block", "payout", pid, reason="fraud finding against the unit", after=view(row))
         return
     await postings.post_once(s, ledger.payable_entry(kind=kind, ref=ref, unit_id=unit_id, year=year, amount_fen=amount_fen), uow.correlation_id)
     await uow.audit("payout.due", "payout", pid, after=view(row))

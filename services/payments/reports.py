@@ -23,6 +23,7 @@ from services.payments.db.models import (
     settlements,
     voucher_view,
 )
+from services.payments import payouts as payout_status
 from services.payments.domain import ledger
 from services.runtime.service_db import ServiceDatabase
 
@@ -51,6 +52,8 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
             )
         ).all()
     pay: dict[tuple[str, str], int] = {(k, st): int(v or 0) for k, st, v in by_payout}
+    # payouts cancelled or blocked by a fraud finding are not (or no longer) owed
+    owed = {k: sum(v for (kind, st), v in pay.items() if kind == k and st not in (payout_status.CANCELLED, payout_status.BLOCKED)) for k in (ledger.AWARD, ledger.REDEMPTION)}
     claws: dict[str, tuple[int, int]] = {k: (int(a or 0), int(r or 0)) for k, a, r in by_clawback}
 
     def debit_net(account: str) -> int:
@@ -68,7 +71,7 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
     v_committed = int(vouchers.get("issued") or 0)
     v_released = int(vouchers.get("expired") or 0) + int(vouchers.get("revoked") or 0)
     # a payout cancelled after a fraud finding reversed its payable: it was never redeemed
-    r_redeemed = credits(ledger.payout_payable(ledger.REDEMPTION, year)) - pay.get((ledger.REDEMPTION, "cancelled"), 0)
+    r_redeemed = credits(ledger.payout_payable(ledger.REDEMPTION, year)) - pay.get((ledger.REDEMPTION, payout_status.CANCELLED), 0)
     r_paid = credit_net(ledger.treasury_paid(ledger.REDEMPTION, year))
     r_payable = credit_net(ledger.payout_payable(ledger.REDEMPTION, year))
     a_appropriated = credit_net(ledger.appropriation(ledger.AWARD, year))
@@ -104,10 +107,10 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
         _check("ledger: debits = credits", total_d, total_c),
         _check("voucher: used in the ledger = voucher part of the year's settlements", v_used, int(settled_voucher or 0)),
         _check("voucher: redeemed = paid + payable", r_redeemed, r_paid + r_payable),
-        _check("voucher: redeemed = redemption payouts", r_redeemed, sum(v for (k, st), v in pay.items() if k == ledger.REDEMPTION and st != "cancelled")),
+        _check("voucher: redeemed = redemption payouts", r_redeemed, owed[ledger.REDEMPTION]),
         _check("voucher: paid = paid redemption payouts", r_paid, pay.get((ledger.REDEMPTION, "paid"), 0)),
         _check("award: approved = paid + payable", a_approved, a_paid + a_payable),
-        _check("award: approved = award payouts", a_approved, sum(v for (k, st), v in pay.items() if k == ledger.AWARD and st != "cancelled")),
+        _check("award: approved = award payouts", a_approved, owed[ledger.AWARD]),
         _check("award: paid = paid award payouts", a_paid, pay.get((ledger.AWARD, "paid"), 0)),
     ]
     for kind, figures in clawback.items():

@@ -7,10 +7,12 @@ cancelled, and the trial balance and the budget-execution report still balance;
 both parties are on the public blacklist, the user's next voucher application
 fails ``voucher.user_blacklisted``, the unit is out of the award plan; the events
 are on the streams; the same finding twice is refused, a wrong role gets 403, a
-missing reason 400 in Chinese and English; finance records a repayment once."""
+missing reason 400 in Chinese and English; an award or redemption line that
+comes after the finding is blocked; finance records a repayment once."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -19,7 +21,7 @@ from sqlalchemy import select
 
 from contracts import payments as pe
 from contracts import registry as ev
-from contracts.evaluation import AwardApproved, CycleOpened
+from contracts.evaluation import AwardApproved, CycleOpened, NoticeFinalized, NoticeItem
 from services.evaluation import notices, sources
 from services.evaluation.db.models import unit_blacklist_view, unit_view
 from services.evaluation.domain.measures import Measures
@@ -195,6 +197,25 @@ async def test_a_fraud_finding_flows_to_the_ledger_the_blacklist_and_the_events(
         assert report["clawback"]["award"]["clawed_back_fen"] == AWARD_FEN
         prev = await ok(await p.call("payments", "GET", f"/v1/reports/budget-execution/{YEAR - 1}", role=Role.FINANCE))
         assert prev["balanced"] is True and prev["award"]["approved_fen"] == 0, prev
+
+        # from the finding on, the unit gets nothing: a later award or redemption line is blocked, nothing posted
+        late_award, late_claim = uid(), uid()
+        await publish(
+            p,
+            AwardApproved(award_id=late_award, unit_id=unit, year=YEAR, grade="good", amount_fen=3_000_000, notice_id="n-award-late"),
+            NoticeFinalized(notice_id="n-redemption-late", kind="redemption", year=YEAR, finalized_at=datetime.now(UTC),
+                            items=[NoticeItem(ref=late_claim, unit_id=unit, label="兑付", amount_fen=400_000)]),
+        )
+
+        async def blocked() -> bool:
+            async with p["payments"].db.read() as s:
+                rows = (await s.execute(select(payouts.c.status).where(payouts.c.ref.in_([late_award, late_claim])))).scalars().all()
+            return sorted(rows) == ["blocked", "blocked"]
+
+        await eventually(blocked)
+        report = await ok(await p.call("payments", "GET", f"/v1/reports/budget-execution/{YEAR}", role=Role.FINANCE))
+        assert report["balanced"] is True, report["checks"]
+        assert report["award"]["approved_fen"] == AWARD_FEN and report["voucher"]["redeemed_fen"] == 0
 
         # a redelivered finding changes nothing
         found = await last_event(p, "REGISTRY", ev.FraudFound)
