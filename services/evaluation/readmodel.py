@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select
 
 from contracts import registry as ev
 from services.evaluation.db.models import unit_blacklist_view, unit_view
 from services.runtime.outbox import UnitOfWork
-from services.runtime.readmodel import upsert_versioned
+from services.runtime.readmodel import record_entry, upsert_versioned
 from services.runtime.service_db import ServiceDatabase
 
 
@@ -34,15 +34,9 @@ async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:
 
 
 async def _blacklist_entry(uow: UnitOfWork, e: ev.BlacklistSnapshot, *, removal: bool) -> None:
-    """A unit's blacklist entry; a removal wins over a recording that arrives after it."""
-    if e.party_type != "unit":
-        return
-    s = uow.session
-    now = datetime.now(UTC)
-    if (await s.execute(select(unit_blacklist_view.c.entry_id).where(unit_blacklist_view.c.entry_id == e.entry_id))).first() is None:
-        await s.execute(insert(unit_blacklist_view).values(entry_id=e.entry_id, unit_id=e.party_id, active=not removal, updated_at=now))
-    elif removal:
-        await s.execute(update(unit_blacklist_view).where(unit_blacklist_view.c.entry_id == e.entry_id).values(active=False, updated_at=now))
+    """A unit's blacklist entry (a user's does not concern evaluation)."""
+    if e.party_type == "unit":
+        await record_entry(uow.session, unit_blacklist_view, "entry_id", e.entry_id, {"unit_id": e.party_id}, removal=removal)
 
 
 async def on_blacklist_added(uow: UnitOfWork, e: ev.BlacklistAdded) -> None:
