@@ -10,7 +10,7 @@ PG_LOCAL := postgresql://postgres@127.0.0.1:5432/test
 XCISS_TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_LOCAL))
 export XCISS_TEST_POSTGRES_URL
 
-.PHONY: up test install lint asyncapi clean
+.PHONY: up test install lint asyncapi clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,18 @@ install: $(STAMP)
 up: $(STAMP)
 	$(BIN)/xciss up
 
-test: $(STAMP)
+# The browser tests (tests/browser) drive Debian's Chromium, with a CJK font for
+# legible screenshots; installed when missing and apt is usable, otherwise those
+# tests skip. Playwright's own browser download is never used.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "make: chromium is not installed (no apt or not root): the browser tests will skip"; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei \
+	  || echo "make: no Chinese font installed: screenshots will show boxes"; }
+
+test: $(STAMP) browser-deps
 	$(BIN)/xciss asyncapi --check
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -19,6 +19,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
 from services.gateway.openapi import combine
+from services.gateway.portal import create_portal_handlers
 from services.gateway.proxy import forward_headers, response_headers
 from services.runtime import telemetry
 from services.runtime.auth import PUBLIC, Principal, TokenVerifier, access
@@ -156,7 +157,8 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         store="rate_limit",
     )
     return Litestar(
-        route_handlers=[forward, openapi, health, ready],
+        # the web portal at / (server-rendered pages); the API stays at /api/...
+        route_handlers=[forward, openapi, health, ready, *create_portal_handlers(settings, urls, lambda: state["client"])],
         # authentication first, so a bad token is refused before it costs a
         # request of the caller's allowance; then the limit
         middleware=[auth_and_trace_middleware(TokenVerifier(settings), "gateway"), rate_limit.middleware],

@@ -18,6 +18,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from services.runtime.problems import problem_responses
 from services.runtime.settings import Settings
 
 
@@ -152,18 +153,21 @@ def issue_token(
     return jwt.encode(claims, settings.signing_key(), algorithm="HS256")
 
 
-def access(*roles: Role | str) -> dict[str, Any]:
+def access(*roles: Role | str, errors: tuple[int, ...] = (), responses: dict[int, Any] | None = None) -> dict[str, Any]:
     """Keyword arguments for a route decorator: who may call the endpoint.
 
     ``@get("/x", operation_id="x", **access(Role.CENTER, Role.BUREAU))`` or
     ``**access(PUBLIC)``. The declared roles are kept in ``opt["access"]`` so a
-    test can check that every endpoint declares them.
+    test can check that every endpoint declares them. The route's OpenAPI
+    entry documents the problem responses it can give (400, 401, 403, 404,
+    409, 422, 429 and ``errors``, e.g. 413 and 415 for an upload) and any
+    further ``responses`` (``problems.replayed``: an idempotent repeat's 200).
     """
     if not roles:
         raise ValueError("declare at least one role or PUBLIC")
     names = tuple(str(r) for r in roles)
     if PUBLIC in names:
-        return {"opt": {"access": (PUBLIC,)}, "guards": []}
+        return {"opt": {"access": (PUBLIC,)}, "guards": [], "responses": {**problem_responses(*errors, public=True), **(responses or {})}}
     allowed = frozenset(Role(r) for r in names)
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -173,7 +177,7 @@ def access(*roles: Role | str) -> dict[str, Any]:
         if principal.role not in allowed:
             raise PermissionDeniedException(f"role {principal.role} may not call this endpoint")
 
-    return {"opt": {"access": names}, "guards": [guard]}
+    return {"opt": {"access": names}, "guards": [guard], "responses": {**problem_responses(*errors), **(responses or {})}}
 
 
 def principal_of(connection: ASGIConnection) -> Principal:

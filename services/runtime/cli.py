@@ -335,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="xciss", description="Xuchang research-instrument sharing platform")
     sub = p.add_subparsers(dest="cmd", required=True)
     up_p = sub.add_parser("up", help="run the whole platform on this machine")
-    up_p.add_argument("--no-demo", action="store_true", help="(reserved) do not load demo data")
+    up_p.add_argument("--no-demo", action="store_true", help="do not load the demo data (and offer no demo sign-in in the portal)")
     up_p.set_defaults(fn=cmd_up)
     m = sub.add_parser("migrate", help="run database migrations")
     m.add_argument("services", nargs="*")

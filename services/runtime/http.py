@@ -42,13 +42,13 @@ from services.runtime.errors import DomainError
 from services.runtime.kvstore import NatsKVStore
 from services.runtime.metrics import ServiceMetrics, metrics_handler, prometheus_config
 from services.runtime.outbox import Actor
+from services.runtime.problems import PROBLEM
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.sessions import Revocations, session_store
 from services.runtime.settings import Settings
 
 log = logging.getLogger("xciss.http")
 
-PROBLEM = "application/problem+json"
 
 
 def problem(status: int, code: str, message_zh: str, message_en: str, **extra: Any) -> Response:
@@ -204,6 +204,51 @@ async def strict_money(request: Request) -> None:
         )
 
 
+#: what an SQL BIGINT (and SQLite's INTEGER) holds
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _int_query_names(request: Request) -> list[str]:
+    names = []
+    for fd in request.route_handler.parsed_fn_signature.parameters.values():
+        if fd.is_subclass_of(int) or (fd.is_optional and fd.has_inner_subclass_of(int)):
+            names.append(getattr(fd.kwarg_definition, "query", None) or fd.name)
+    return names
+
+
+def _beyond_int64(text: str) -> bool:
+    try:
+        value = int(text)
+    except ValueError:
+        return False  # not a number at all: the parameter's own parsing says so
+    return not INT64[0] <= value <= INT64[1]
+
+
+async def int64_parameters(request: Request) -> None:
+    """An integer in the path (``/v1/programmes/{year:int}``) or the query
+    (``?price_min_fen=``) is parsed to a Python int of any size; one beyond 64
+    bits would reach the database and fail there (500). It gets 400
+    ``request.invalid`` instead: no such object or amount can exist."""
+    wide = [(k, "path") for k, v in request.path_params.items() if type(v) is int and not INT64[0] <= v <= INT64[1]]
+    query = request.query_params
+    wide += [(k, "query") for k in _int_query_names(request) if any(_beyond_int64(v) for v in query.getall(k, []))]
+    if wide:
+        names = [k for k, _ in wide]
+        raise DomainError(
+            "request.invalid",
+            "数字超出范围：" + "、".join(names),
+            f"a number is out of range: {', '.join(names)}",
+            status=400,
+            errors=[{"key": k, "message": "expected an integer of at most 64 bits", "source": where} for k, where in wide],
+        )
+
+
+async def validate_request(request: Request) -> None:
+    """Shared checks before any handler runs."""
+    await int64_parameters(request)
+    await strict_money(request)
+
+
 def actor_of(request: Request) -> Actor:
     p: Principal = request.scope.get("user") or ANONYMOUS
     return Actor(subject=p.subject, role=str(p.role), org=p.org)
@@ -264,7 +309,7 @@ def build_app(
     return Litestar(
         route_handlers=[*health_handlers(db, ready_checks or {}), metrics_handler(metrics), audit_controller(db), *route_handlers],
         middleware=[prometheus_config(service).middleware, auth_and_trace_middleware(verifier, service)],
-        before_request=strict_money,
+        before_request=validate_request,
         exception_handlers=EXCEPTION_HANDLERS,
         dependencies={
             "db": Provide(lambda: db, use_cache=True, sync_to_thread=False),

@@ -100,6 +100,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_rate_limit_per_minute: int = 10
     #: how long an ``Idempotency-Key`` is remembered (and replayed), in hours
     idempotency_retention_h: float = 24.0
+    #: the portal offers demo sign-in (one account per role) (XCISS_DEMO); ``xciss up`` sets it
+    demo: bool = False
 
     #: fields never shown in a repr or a log line
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_secret", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key"})
@@ -231,6 +233,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             login_lock_minutes=_int(env, "XCISS_LOGIN_LOCK_MINUTES", 15),
             login_rate_limit_per_minute=_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", 10),
             idempotency_retention_h=_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
+            demo=_bool(env, "XCISS_DEMO", False),
         )
 
 

@@ -18,6 +18,7 @@ import time
 
 import httpx
 
+from services.runtime.demo import load_demo
 from services.runtime.migrations import upgrade
 from services.runtime.natsserver import EmbeddedNats, port_open
 from services.runtime.service import declare_streams
@@ -53,6 +54,8 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
             upgrade(s, settings.database_url(s))
         asyncio.run(declare_streams(settings, SERVICES))
         env = {**os.environ, "XCISS_NATS_URL": settings.nats_url or "", "XCISS_PARENT_PID": str(os.getpid()), "XCISS_DATA_DIR": str(settings.data_dir)}
+        # the portal offers demo sign-in with the demo data (XCISS_DEMO=0 turns it off)
+        env.setdefault("XCISS_DEMO", "1" if with_demo else "0")
         for s in SERVICES:
             children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", s], env=env))
         children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "gateway"], env=env))
@@ -61,9 +64,17 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
                 return 0
             print("xciss: the platform did not become ready; stopping", file=sys.stderr)
             return 1
+        gateway = f"http://{settings.http_host}:{settings.gateway_port}"
+        if with_demo:
+            try:
+                created = asyncio.run(load_demo(settings, gateway))
+                print(f"xciss: demo data {'loaded' if any(created.values()) else 'already there'} ({', '.join(f'{k} {v}' for k, v in created.items())})")
+            except Exception as exc:  # noqa: BLE001 - the platform runs without its demo data
+                print(f"xciss: demo data not loaded: {exc}", file=sys.stderr)
         elapsed = time.monotonic() - t0
         print(f"\nxciss is up in {elapsed:.1f}s (data under {settings.data_dir})")
-        print(f"  gateway         http://{settings.http_host}:{settings.gateway_port}   (API /api/<service>/..., OpenAPI /api/openapi.json)")
+        print(f"  portal          {gateway}/   (sign in: {gateway}/signin{', demo accounts offered' if env['XCISS_DEMO'] in ('1', 'true', 'yes', 'on') else ''})")
+        print(f"  gateway         {gateway}   (API /api/<service>/..., OpenAPI /api/openapi.json)")
         print(f"  NATS JetStream  {settings.nats_url}")
         for s in SERVICES:
             base = f"http://{settings.http_host}:{settings.port(s)}"

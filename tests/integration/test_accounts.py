@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from sqlalchemy import select, update
 
 from services.registry import accounts
 from services.registry.db.models import accounts as accounts_table
+from services.runtime import sessions
 from services.runtime.auth import Role
 from services.runtime.outbox import Actor
 from tests.support.platform import Platform, running
@@ -138,8 +140,12 @@ async def test_login_lockout_at_the_nth_failure_and_unlock(make_settings, caplog
         assert_no_secrets(caplog.text, PASSWORD, "Wrong-Password", body["token"])
 
 
+#: long enough for a login and one call on a loaded machine, short enough to wait out
+TTL_S = 20
+
+
 async def test_logout_and_expiry_are_refused_by_every_service(make_settings) -> None:
-    settings = await make_settings(["registry", "vouchers"], session_ttl_s=3)
+    settings = await make_settings(["registry", "vouchers"], session_ttl_s=TTL_S)
     async with running(Platform(settings, ["registry", "vouchers"])) as p:
         name = _name()
         assert (await create(p, name)).status_code == 201
@@ -161,23 +167,24 @@ async def test_logout_and_expiry_are_refused_by_every_service(make_settings) -> 
         # expiry: accepted before exp, refused from exp on (no leeway)
         fresh = (await login(p, name)).json()
         exp = jwt.decode(fresh["token"], options={"verify_signature": False})["exp"]
-        assert exp - time.time() <= 3
+        assert exp - time.time() <= TTL_S
         assert (await p.call("vouchers", "GET", "/v1/applications/", headers=bearer(fresh["token"]))).status_code == 200
         await asyncio.sleep(max(0.0, exp - time.time()) + 0.05)
         expired = await p.call("vouchers", "GET", "/v1/applications/", headers=bearer(fresh["token"]))
         assert expired.status_code == 401 and expired.json()["code"] == "auth.invalid_token"
 
 
-async def _fresh_window() -> None:
-    """Keep a few attempts inside one fixed one-minute window."""
-    if time.time() % 60 > 50:
-        await asyncio.sleep(61 - time.time() % 60)
+def _frozen_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every attempt inside one fixed one-minute window, however slow the
+    machine: the limiter's clock stands still at the start of a minute."""
+    start = (time.time() // 60) * 60 + 1
+    monkeypatch.setattr(sessions, "time", SimpleNamespace(time=lambda: start))
 
 
-async def test_login_rate_limit_per_username_and_per_address(make_settings) -> None:
+async def test_login_rate_limit_per_username_and_per_address(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = await make_settings(["registry"], login_rate_limit_per_minute=3, login_max_failures=100)
     async with running(Platform(settings, ["registry"]), worker=False) as p:
-        await _fresh_window()
+        _frozen_window(monkeypatch)
         name = _name()
         assert (await create(p, name)).status_code == 201
         # per username, from different addresses

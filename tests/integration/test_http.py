@@ -183,3 +183,45 @@ async def test_money_is_integer_fen_exactly(make_settings) -> None:
             assert "分" in body["message_zh"]
         r = await p.call("vouchers", "POST", "/v1/programmes/", role=Role.BUREAU, json={"year": YEAR, "budget_fen": 100_000_000})
         assert r.status_code == 201, r.text
+
+
+async def test_an_integer_beyond_64_bits_in_the_path_or_query_is_400_not_500(make_settings) -> None:
+    """Found by the fuzz (issue 5): ``GET /v1/programmes/1026389179022341832704``
+    and ``GET /v1/catalogue/instruments?price_min_fen=411582584407762272256``
+    reached the database with a number no column holds and answered 500."""
+    settings = await make_settings(["vouchers"])
+    async with running(Platform(settings, ["vouchers"]), worker=False, relay=False) as p:
+        for path in ("/v1/programmes/1026389179022341832704", "/v1/redemption/windows/-99999999999999999999"):
+            r = await p.call("vouchers", "GET", path)
+            assert r.status_code == 400, (path, r.text)
+            body = r.json()
+            assert body["code"] == "request.invalid" and body["details"]["errors"][0]["key"] == "year"
+            assert body["message_zh"] and body["message_en"]
+        r = await p.call("vouchers", "POST", "/v1/accounts/9223372036854775808", role=Role.USER, org="u1")
+        assert r.status_code == 400, r.text
+        r = await p.call("vouchers", "GET", "/v1/programmes/2026")  # in range: the ordinary answer
+        assert r.status_code == 404, r.text
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        r = await p.call("registry", "GET", "/v1/catalogue/instruments", params={"price_min_fen": "411582584407762272256"})
+        assert r.status_code == 400 and r.json()["details"]["errors"] == [{"key": "price_min_fen", "message": "expected an integer of at most 64 bits", "source": "query"}], r.text
+        r = await p.call("registry", "GET", "/v1/catalogue/instruments", params={"price_min_fen": "9223372036854775807"})
+        assert r.status_code == 200, r.text  # the largest BIGINT is fine
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_operation_documents_its_problem_responses(service: str, tmp_path) -> None:
+    """Found by the fuzz (issue 5): the documents declared only the success
+    status and litestar's own 400 body as application/json, while every error
+    is a problem+json (400, 401, 403, 404, 409, 422) with ``code`` and zh/en
+    messages."""
+    from services.runtime.settings import Settings
+
+    doc = create_app(load_spec(service), Settings(data_dir=tmp_path, jwt_secret="x" * 40)).openapi_schema.to_schema()
+    assert {"code", "message_zh", "message_en", "status"} <= set(doc["components"]["schemas"]["Problem"]["required"])
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if path in ("/health", "/ready", "/metrics") or method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            for status in ("400", "401", "404", "409", "422"):
+                assert "application/problem+json" in op["responses"][status]["content"], (method, path, status)

@@ -15,6 +15,7 @@ from services.runtime.auth import Principal, Role, access, principal_of
 from services.runtime.errors import Forbidden
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.problems import replayed
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
@@ -192,7 +193,7 @@ class PayoutController(Controller):
             raise payouts.NotFound("payout", "付款", payout_id)
         return Payout(**row)
 
-    @post("/{payout_id:str}/paid", operation_id="confirmPayoutPaid", **access(Role.FINANCE))
+    @post("/{payout_id:str}/paid", operation_id="confirmPayoutPaid", **access(Role.FINANCE, responses=replayed(Payout)))
     async def paid(self, request: Request, db: NamedDependency[ServiceDatabase], payout_id: FromPath[str], data: JSONBody[PaidRequest]) -> Response[Payout]:
         """Finance confirms an ordered payout paid (the bank's reference): the ledger moves it from
         payable to paid and ``PayoutPaid`` goes out. 201 when confirmed now, 200 when it already was;
@@ -225,7 +226,7 @@ class PaymentOrderController(Controller):
         order, items = await payouts.get_order(db, order_id)
         return PaymentOrder(**order, payouts=[Payout(**payouts.view(i)) for i in items])
 
-    @get("/{order_id:str}/export", operation_id="exportPaymentOrder", **access(Role.FINANCE))
+    @get("/{order_id:str}/export", operation_id="exportPaymentOrder", media_type=exports.XLSX, **access(Role.FINANCE))
     async def export(self, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], order_id: FromPath[str]) -> Response[bytes]:
         """The payment order as an Excel file finance's system imports (see docs/payouts.md): payee,
         bank, account name, account number (decrypted only in this file), amount in yuan as text
@@ -248,7 +249,7 @@ class ReportController(Controller):
         return BudgetExecution(year=year, voucher=r["voucher"], award=r["award"], checks=[Check(**c) for c in r["checks"]], balanced=r["balanced"],
                                clawback=r["clawback"])
 
-    @get("/{year:int}/export", operation_id="exportBudgetExecution", **access(*READERS))
+    @get("/{year:int}/export", operation_id="exportBudgetExecution", media_type=exports.XLSX, **access(*READERS))
     async def export(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Response[bytes]:
         """The same report as an Excel file."""
         return _xlsx(exports.report_xlsx(await reports.budget_execution(db, year)), f"budget-execution-{year}.xlsx")

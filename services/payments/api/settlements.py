@@ -17,6 +17,7 @@ from services.runtime.consumers import request as send_command
 from services.runtime.errors import Forbidden
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.problems import replayed
 from services.runtime.service import NatsHandle
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -118,7 +119,7 @@ class SettlementController(Controller):
     path = "/v1/settlements"
     tags = ["settlements"]
 
-    @post("/", operation_id="settleOrder", **access(Role.USER, Role.CENTER))
+    @post("/", operation_id="settleOrder", **access(Role.USER, Role.CENTER, responses=replayed(Settlement)))
     async def settle(
         self, request: Request, db: NamedDependency[ServiceDatabase], nats: NamedDependency[NatsHandle], data: JSONBody[SettlementRequest]
     ) -> Response[Settlement]:
@@ -142,7 +143,7 @@ class SettlementController(Controller):
         )
         return Response(_settlement(p, row), status_code=201 if created else 200)
 
-    @post("/{settlement_id:str}/payments", operation_id="paySettlement", **access(Role.USER))
+    @post("/{settlement_id:str}/payments", operation_id="paySettlement", **access(Role.USER, responses=replayed(PaymentResult)))
     async def pay(
         self, request: Request, db: NamedDependency[ServiceDatabase], settlement_id: FromPath[str], data: JSONBody[PaymentRequest]
     ) -> Response[PaymentResult]:

@@ -15,6 +15,7 @@ from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.errors import DomainError, Forbidden
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.problems import replayed
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
@@ -81,7 +82,7 @@ class ImportController(Controller):
             headers={"Content-Disposition": "attachment; filename=\"instrument-ledger.csv\"; filename*=UTF-8''%E4%BB%AA%E5%99%A8%E5%8F%B0%E8%B4%A6.csv"},
         )
 
-    @post("/v1/units/{unit_id:str}/imports", operation_id="importLedger", **access(Role.UNIT, Role.CENTER))
+    @post("/v1/units/{unit_id:str}/imports", operation_id="importLedger", **access(Role.UNIT, Role.CENTER, errors=(413,), responses=replayed(ImportJob)))
     async def import_(
         self,
         request: Request,

@@ -37,6 +37,7 @@ from services.runtime.errors import DomainError
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
@@ -272,7 +273,7 @@ class OrderController(Controller):
         operation_id="uploadOrderDocument",
         status_code=201,
         request_max_body_size=MAX_DOCUMENT_BYTES + _ENVELOPE,
-        **access(Role.USER, Role.UNIT),
+        **access(Role.USER, Role.UNIT, errors=(413, 415)),
     )
     async def upload(
         self,
@@ -311,7 +312,7 @@ class OrderController(Controller):
             request, db, settings, idempotency_key, operation="uploadOrderDocument", status=201, request_parts=parts, render=lambda meta: OrderDocument(**meta), call=call
         )
 
-    @get("/{order_id:str}/documents/{document_id:str}", operation_id="downloadOrderDocument", **access(Role.USER, Role.UNIT, *STAFF))
+    @get("/{order_id:str}/documents/{document_id:str}", operation_id="downloadOrderDocument", media_type=DOCUMENT_MEDIA_TYPES, **access(Role.USER, Role.UNIT, *STAFF))
     async def download(
         self,
         request: Request,

@@ -16,6 +16,7 @@ from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
 from services.runtime.errors import DomainError, Forbidden
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers import redemption as uc
@@ -165,7 +166,7 @@ class RedemptionController(Controller):
         """The claim window of a programme year (404 when not set)."""
         return Window(**await uc.get_window(db, year))
 
-    @post("/documents", operation_id="uploadRedemptionDocument", status_code=201, request_max_body_size=MAX_BYTES + _ENVELOPE, **access(Role.UNIT))
+    @post("/documents", operation_id="uploadRedemptionDocument", status_code=201, request_max_body_size=MAX_BYTES + _ENVELOPE, **access(Role.UNIT, errors=(413, 415)))
     async def upload(
         self,
         request: Request,
@@ -182,7 +183,7 @@ class RedemptionController(Controller):
         meta = await uc.upload_document(db, _store(settings), actor_of(request), correlation_of(request), unit_id=unit_id, filename=filename or name, data=content)
         return Document(**meta)
 
-    @get("/documents/{document_id:str}", operation_id="downloadRedemptionDocument", **access(Role.UNIT, *STAFF))
+    @get("/documents/{document_id:str}", operation_id="downloadRedemptionDocument", media_type=DOCUMENT_MEDIA_TYPES, **access(Role.UNIT, *STAFF))
     async def download(
         self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], document_id: FromPath[str]
     ) -> Response[bytes]:

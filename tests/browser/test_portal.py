@@ -1,0 +1,474 @@
+"""The portal in a real Chromium (Playwright): the order → voucher →
+settlement journey of tests/integration/test_journey.py clicked through by
+the user, the unit and the center; a unit's Excel ledger import; a notice
+published and read; the public pages. A screenshot of each main page goes to
+.xciss/test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+from datetime import date
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+from services.evaluation import notices as evaluation_notices
+from services.evaluation import sources as evaluation_sources
+from services.evaluation.domain.measures import Measures
+from services.registry import ledger
+from tests.browser.conftest import RunningPortal, screenshot
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.7\n% contract of the browser journey\n" + b"x" * 1000  # one contract, one voucher (R22): its own bytes
+PNG = b"\x89PNG\r\n\x1a\n" + b"proof" * 100
+RESULT = b"%PDF-1.7\n% results of the measurement\n" + b"r" * 2000
+
+
+def sign_in_as(page: Any, role: str) -> None:
+    page.goto("/signin")
+    page.locator(f"button[data-role='{role}']").click()
+    page.wait_for_url(re.compile(r".*/$"))
+    assert page.locator(".who").count() == 1
+
+
+def until(check: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout_s:.0f}s")
+        time.sleep(0.3)
+
+
+def status_of(page: Any) -> str:
+    return str(page.locator("#order-status").inner_text()).strip()
+
+
+def submit(page: Any, form: str) -> None:
+    """Submit the form matching ``form`` with the keyboard-reachable submit button."""
+    page.locator(form).locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_public_pages_and_sign_in(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    page = new_page()
+    page.goto("/")
+    assert "许昌市科研设施和仪器开放共享平台" in page.title()
+    assert page.locator(".stat b").first.inner_text() != "0"
+    screenshot(page, "01-home")
+
+    page.goto("/instruments")
+    page.get_by_label("关键词").fill("显微镜")
+    page.get_by_label("县（市、区）").select_option(label="魏都区")
+    page.get_by_role("button", name="搜索").click()
+    rows = page.locator("table.list tbody tr")
+    names = [r.inner_text() for r in rows.all()]
+    assert any("扫描电子显微镜" in n for n in names), names
+    assert all("许昌学院" in n for n in names), names
+    screenshot(page, "02-catalogue")
+
+    # filters by category; pagination (5 a page here) keeps the filters
+    page.goto("/instruments?category=分析仪器")
+    assert page.locator("table.list tbody tr").count() >= 4
+    page.goto("/instruments?page_size=5")
+    assert page.locator("table.list tbody tr").count() == 5
+    page.get_by_role("link", name="下一页").click()
+    assert "page=2" in page.url and "page_size=5" in page.url
+    assert 1 <= page.locator("table.list tbody tr").count() <= 5
+    assert page.get_by_role("link", name="上一页").count() == 1
+
+    page.goto("/instruments?q=质谱")
+    page.get_by_role("link", name="液相色谱-质谱联用仪").click()
+    assert "农药残留检测" in page.inner_text("main")
+    screenshot(page, "03-instrument")
+
+    page.goto("/blacklist")
+    assert page.locator("h1").inner_text() == "诚信黑名单"
+    page.goto("/notices")
+    assert page.locator("h1").inner_text() == "公示公告"
+
+    # English on request, remembered by a cookie
+    page.goto("/?lang=en")
+    assert "Xuchang Research Instrument Sharing Platform" in page.title()
+    page.goto("/instruments")
+    assert page.locator("h1").inner_text() == "Instruments"
+    page.goto("/?lang=zh")
+
+    # sign-in: local accounts (the sessions endpoint answers its refusal) and demo roles
+    page.goto("/signin")
+    screenshot(page, "04-signin")
+    page.get_by_label("用户名").fill("nobody")
+    page.get_by_label("密码").fill("wrong-password")
+    page.locator("form[action='/signin']").get_by_role("button").click()
+    assert page.locator(".alert").count() == 1
+    roles = page.locator("button[data-role]")
+    assert sorted(roles.evaluate_all("bs => bs.map(b => b.dataset.role)")) == sorted(["user", "unit", "center", "bureau", "department", "expert", "finance"])
+
+    # the session cookie is HttpOnly and SameSite=Lax; sign-out clears it
+    sign_in_as(page, "finance")
+    cookie = [c for c in page.context.cookies() if c["name"] == "xciss_session"][0]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    page.goto("/finance")
+    assert page.locator("h1").inner_text() == "兑付与付款"
+    screenshot(page, "05-finance")
+    page.locator("form[action='/signout'] button").click()
+    assert not [c for c in page.context.cookies() if c["name"] == "xciss_session"]
+    for role, path, title in [("department", "/queue", "评价申请（本部门）"), ("expert", "/queue", "评审任务"), ("bureau", "/dashboard", "年度看板")]:
+        sign_in_as(page, role)
+        page.goto(path)
+        assert title in page.locator("h1").inner_text()
+        screenshot(page, f"06-{role}")
+        page.locator("form[action='/signout'] button").click()
+
+
+def test_a_form_without_the_csrf_token_is_refused(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    page = new_page()
+    sign_in_as(page, "user")
+    r = page.request.post(f"{portal.url}/vouchers/account", form={"csrf": "forged"})
+    assert r.status == 403 and "表单已过期" in r.text()
+
+
+def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    user, unit, center = new_page(), new_page(), new_page()
+    sign_in_as(user, "user")
+    sign_in_as(unit, "unit")
+    sign_in_as(center, "center")
+
+    # the user finds the unit's scanning electron microscope and orders 2 samples
+    user.goto("/instruments")
+    user.get_by_label("关键词").fill("电子显微镜")
+    user.get_by_label("关键词").press("Enter")
+    user.get_by_role("link", name="扫描电子显微镜").click()
+    user.get_by_label("数量").fill("2")
+    user.get_by_label("需求说明").fill("锂电池正极材料形貌观察")
+    user.get_by_role("button", name="预约下单").click()
+    assert status_of(user) == "已申请"
+    order_url = user.url.split("?")[0]
+    screenshot(user, "07-order-requested")
+
+    # the unit quotes 1,000 CNY
+    unit.goto("/orders")
+    screenshot(unit, "08-unit-orders")
+    unit.goto(order_url)
+    unit.get_by_label("报价金额（元）").fill("一千")  # refused by the service, shown next to the field
+    unit.get_by_role("button", name="报价").click()
+    assert unit.locator(".alert").count() == 1 and unit.locator(".field-error").count() == 1, unit.inner_text("main")
+    unit.get_by_label("报价金额（元）").fill("1000")
+    unit.get_by_role("button", name="报价").click()
+    assert status_of(unit) == "已报价"
+
+    # the user uploads the contract, the unit the R&D proof; the user fills the terms; both sign
+    user.goto(order_url)
+    form = user.locator("form[action$='/document']")
+    form.get_by_label("类型").select_option("contract")
+    form.get_by_label("文件", exact=True).set_input_files({"name": "服务合同.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    submit(user, "form[action$='/document']")
+    unit.goto(order_url)
+    form = unit.locator("form[action$='/document']")
+    form.get_by_label("类型").select_option("rd_proof")
+    form.get_by_label("文件", exact=True).set_input_files({"name": "研发证明.png", "mimeType": "image/png", "buffer": PNG})
+    submit(unit, "form[action$='/document']")
+    user.goto(order_url)
+    assert user.get_by_label("检测费（元）").input_value() == "1000.00"
+    submit(user, "form[action$='/contract']")
+    assert user.locator(".alert").count() == 0, user.inner_text("main")
+    screenshot(user, "09-contract")
+    submit(user, "form[action$='/sign']")
+    unit.goto(order_url)
+    submit(unit, "form[action$='/sign']")
+    assert status_of(unit) == "已签约"
+
+    # the user applies for a voucher (vouchers learns the contract from the bus)
+    def applied() -> bool:
+        user.goto(order_url)
+        if user.locator("#application-status").count():
+            return True
+        submit(user, "form[action$='/apply']")
+        return user.locator("#application-status").count() > 0
+
+    until(applied, "the voucher application")
+    assert "待审核" in user.locator("#application-status").inner_text()
+
+    # the center approves it in its review queue: 30% of 1,000 CNY
+    center.goto("/review")
+    screenshot(center, "10-review-queue")
+    row = center.locator("#queue tbody tr", has=center.locator(f"a[href='{order_url.split(portal.url)[1]}']"))
+    assert "¥300.00" in row.inner_text()
+    row.get_by_role("button", name="通过").click()
+    assert center.locator(".flash").count() == 1
+    user.goto(order_url)
+    assert "已通过" in user.locator("#application-status").inner_text()
+
+    # the unit starts the service and uploads the results
+    unit.goto(order_url)
+    submit(unit, "form[action$='/start']")
+    assert status_of(unit) == "服务中"
+    form = unit.locator("form[action$='/document']")
+    form.get_by_label("文件", exact=True).set_input_files({"name": "检测报告.pdf", "mimeType": "application/pdf", "buffer": RESULT})
+    form.get_by_label("服务机时（小时）").fill("6")
+    submit(unit, "form[action$='/document']")
+    assert status_of(unit) == "已交付结果"
+
+    # the user settles: the voucher is deducted, 700 CNY remain; pays them
+    def settled() -> bool:
+        user.goto(order_url)
+        if user.locator("#settlement").count():
+            return True
+        submit(user, "form[action$='/settle']")
+        return user.locator("#settlement").count() > 0
+
+    until(settled, "the settlement")
+    facts = user.locator("#settlement").inner_text()
+    assert "¥1,000.00" in facts and "¥300.00" in facts and "¥700.00" in facts, facts
+    user.get_by_label("银行流水号").fill("ICBC-20261127-000123")
+    submit(user, "form[action$='/pay']")
+    assert user.locator(".alert").count() == 0, user.inner_text("main")
+    screenshot(user, "11-settlement")
+
+    # registry learns the payment from the bus; then the user rates the service
+    def rateable() -> bool:
+        user.goto(order_url)
+        return status_of(user) == "已结算"
+
+    until(rateable, "the order settled")
+    user.get_by_label("评分（1–5）").select_option("5")
+    user.get_by_label("评价").fill("数据可靠，服务及时")
+    submit(user, "form[action$='/rate']")
+    assert status_of(user) == "已评价"
+    screenshot(user, "12-order-rated")
+
+    user.goto("/vouchers")
+    assert "已使用" in user.inner_text("main")
+    screenshot(user, "13-my-vouchers")
+    user.goto("/orders")
+    assert "已评价" in user.inner_text("main")
+
+    # the bureau's dashboard shows the budget committed
+    bureau = new_page()
+    sign_in_as(bureau, "bureau")
+    bureau.goto("/dashboard")
+    assert "¥300.00" in bureau.inner_text("main")
+    screenshot(bureau, "14-dashboard")
+
+
+def _xlsx(rows: list[dict[str, Any]]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(list(ledger.COLUMNS))
+    for values in rows:
+        ws.append([values.get(c, "") for c in ledger.COLUMNS])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _ledger_row(asset: str, name: str, **kw: Any) -> dict[str, Any]:
+    return {
+        "资产编号": asset,
+        "仪器名称": name,
+        "类别": "分析仪器",
+        "型号": "Nicolet iS50",
+        "生产厂家": "赛默飞世尔科技",
+        "原值（元）": "260000.00",
+        "资金来源": "全部财政",
+        "验收日期": "2024-09-20",
+        "是否免税进口": "否",
+        "是否涉密": "否",
+        "存放地点": "理化楼B205",
+        "主要技术指标": "光谱范围 7800-350 cm-1",
+        "主要功能": "有机物结构鉴定",
+        **kw,
+    }
+
+
+def test_unit_imports_an_excel_ledger(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    unit = new_page()
+    sign_in_as(unit, "unit")
+    # a file with a bad row is refused whole, every error shown by row and column
+    unit.goto("/unit/imports")
+    bad = _xlsx([_ledger_row("XC-2024-101", "傅里叶变换红外光谱仪"), _ledger_row("XC-2024-102", "紫外可见分光光度计", **{"类别": "不存在的类别"})])
+    unit.get_by_label("台账文件（.xlsx / .csv）").set_input_files({"name": "台账-有误.xlsx", "mimeType": ledger.XLSX_MEDIA_TYPE, "buffer": bad})
+    unit.get_by_role("button", name="导入").click()
+    unit.wait_for_load_state()
+    assert "失败" in unit.inner_text("main") or unit.locator(".alert").count() == 1, unit.inner_text("main")
+    screenshot(unit, "15-import-failed")
+
+    good = _xlsx([_ledger_row("XC-2024-101", "傅里叶变换红外光谱仪"), _ledger_row("XC-2024-102", "紫外可见分光光度计")])
+    unit.goto("/unit/imports")
+    unit.get_by_label("台账文件（.xlsx / .csv）").set_input_files({"name": "台账.xlsx", "mimeType": ledger.XLSX_MEDIA_TYPE, "buffer": good})
+    unit.get_by_role("button", name="导入").click()
+    # the job page refreshes itself until the import is done
+    until(lambda: "已导入" in unit.locator("#job-status").inner_text(), "the import job")
+    assert "2 / 2" in unit.inner_text("main")
+    screenshot(unit, "16-import-job")
+    unit.goto("/unit/instruments")
+    text = unit.inner_text("main")
+    assert "傅里叶变换红外光谱仪" in text and "紫外可见分光光度计" in text
+    screenshot(unit, "17-unit-instruments")
+
+
+def test_publishing_a_notice_shows_the_services_refusal(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    """Before any application is graded there is nothing to publish: the
+    evaluation service's own message is shown on the form."""
+    staff = new_page()
+    sign_in_as(staff, "center")
+    staff.goto("/notices")
+    form = staff.locator("form[action='/notices']")
+    form.get_by_label("类型").select_option("grades")
+    submit(staff, "form[action='/notices']")
+    assert "没有可公示的内容" in staff.locator(".alert").inner_text()
+    screenshot(staff, "18-notice-refused")
+    # the bureau's notice is the award plan, after the grades notice is final
+    bureau = new_page()
+    sign_in_as(bureau, "bureau")
+    bureau.get_by_role("link", name="发布公示").click()
+    submit(bureau, "form[action='/award-plans']")
+    assert bureau.locator(".alert").count() == 1
+
+
+PUBLISHED_ON = date(2026, 6, 1)  # a Monday: the 5-working-day window runs 2 to 8 June
+AFTER = date(2026, 6, 9)
+SHEETS = {"management": {"org.rules": 800, "org.staff": 600}, "technical": {"op.condition": 1200, "share.effect": 400}, "finance": {"org.finance": 600, "share.fees": 400}}
+
+
+async def _graded(portal: RunningPortal, unit_id: str, year: int) -> None:
+    """The evaluation of the demo unit up to its grade, over the evaluation API
+    (the portal lists these queues; scoring sheets are not pages yet)."""
+    p = portal.platform
+
+    async def call(method: str, path: str, role: str | None = None, org: str | None = None, json: Any = None) -> Any:
+        r = await p.call("evaluation", method, path, role=role, org=org, json=json)
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+    experts = {e["role"]: e["expert_id"] for e in (await call("GET", "/v1/experts/", "center"))["items"]}
+    for role in SHEETS:
+        if role not in experts:
+            experts[role] = (await call("POST", "/v1/experts/", "center", json={"name": f"{role}专家", "role": role}))["expert_id"]
+    materials = [{"kind": "self_assessment", "name": "自评报告.pdf", "sha256": hashlib.sha256(b"self").hexdigest(), "size_bytes": 123456}]
+    app = await call("POST", "/v1/applications/", "unit", unit_id, {"year": year, "materials": materials})
+    await call("POST", f"/v1/applications/{app['application_id']}/forward", "department", "魏都区科技局", {})
+    for role, expert in experts.items():
+        if role not in SHEETS:
+            continue
+        a = await call("POST", f"/v1/applications/{app['application_id']}/assignments", "center", json={"expert_id": expert})
+        await call("POST", f"/v1/assignments/{a['assignment_id']}/scores", "expert", expert, {"scores": SHEETS[role], "onsite_date": "2026-05-20", "findings": "现场核查：仪器运行正常，记录完整"})
+    await call("POST", f"/v1/applications/{app['application_id']}/grade", "center", json={})
+
+
+def test_grades_and_award_plan_notices(portal: RunningPortal, new_page: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The center publishes the grades notice; once it is final the bureau
+    proposes the award plan, which goes on its own public notice (R14(4))."""
+    monkeypatch.setattr(evaluation_notices, "today", lambda: PUBLISHED_ON)
+    unit_id = portal.run(_demo_unit_id(portal))
+
+    # a year's worth of service on record (the demo has only days of it), so the unit earns an award
+    async def measured(session: Any, year: int, unit_ids: Any = None) -> dict[str, Measures]:
+        best = dict(orders_served=50, service_hours_centi=100000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=4, ratings_sum=20)
+        return {unit_id: Measures(unit_id=unit_id, year=year, **best)} if unit_ids is None or unit_id in unit_ids else {}
+
+    monkeypatch.setattr(evaluation_sources, "MEASURES_SOURCE", measured)
+    portal.run(_graded(portal, unit_id, 2026))
+
+    center = new_page()
+    sign_in_as(center, "center")
+    center.goto("/notices")
+    form = center.locator("form[action='/notices']")
+    form.get_by_label("类型").select_option("grades")
+    submit(center, "form[action='/notices']")
+    assert center.locator(".alert").count() == 0, center.inner_text("main")
+    assert "许昌学院" in center.inner_text("main")
+    grades_url = center.url.split("?")[0]
+    screenshot(center, "18-grades-notice")
+
+    # after the objection window the center finalizes it (over the API), then the bureau proposes the plan
+    monkeypatch.setattr(evaluation_notices, "today", lambda: AFTER)
+    notice_id = grades_url.rsplit("/", 1)[1]
+
+    async def finalize() -> None:
+        r = await portal.platform.call("evaluation", "POST", f"/v1/notices/{notice_id}/finalize", role="center", json={})
+        assert r.status_code == 200, r.text
+
+    portal.run(finalize())
+    monkeypatch.setattr(evaluation_notices, "today", lambda: PUBLISHED_ON)
+    bureau = new_page()
+    sign_in_as(bureau, "bureau")
+    bureau.get_by_role("link", name="发布公示").click()
+    submit(bureau, "form[action='/award-plans']")
+    assert bureau.locator(".alert").count() == 0, bureau.inner_text("main")
+    assert "许昌学院" in bureau.inner_text("main") and "/notices/" in bureau.url
+    screenshot(bureau, "19-award-plan-notice")
+
+    public = new_page()
+    public.goto("/notices")
+    assert public.locator("table.list tbody tr").count() == 2
+    screenshot(public, "20-notices")
+
+
+async def _demo_unit_id(portal: RunningPortal) -> str:
+    r = await portal.platform.call("registry", "GET", "/v1/units/", params={"page_size": 100})
+    return next(u["unit_id"] for u in r.json()["items"] if u["name"] == "许昌学院")
+
+
+async def _contracted_order(portal: RunningPortal) -> str:
+    """A contracted order of the demo user with the demo unit, set up over the registry API."""
+    from tests.support.registry import World
+
+    p = portal.platform
+    units = (await p.call("registry", "GET", "/v1/units/", params={"page_size": 100})).json()["items"]
+    unit = next(u["unit_id"] for u in units if u["name"] == "许昌学院")
+    users = (await p.call("registry", "GET", "/v1/users/", role="center", params={"page_size": 100})).json()["items"]
+    user = next(u["user_id"] for u in users if u["name"] == "许昌智造科技有限公司")
+    found = (await p.call("registry", "GET", "/v1/catalogue/instruments", params={"q": "衍射", "unit_id": unit})).json()["items"]
+    iid = found[0]["instrument_id"]
+    pid = (await p.call("registry", "GET", f"/v1/instruments/{iid}/prices")).json()["items"][0]["price_item_id"]
+    return await World(p, unit, user, iid, pid).contracted()
+
+
+def test_rejection_appeal_and_overturn(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    """The center rejects an application with a reason, the user appeals, the bureau overturns (R19(2))."""
+    oid = portal.run(_contracted_order(portal))
+    user, center, bureau = new_page(), new_page(), new_page()
+    sign_in_as(user, "user")
+    sign_in_as(center, "center")
+    sign_in_as(bureau, "bureau")
+
+    def applied() -> bool:
+        user.goto(f"/orders/{oid}")
+        if user.locator("#application-status").count():
+            return True
+        submit(user, "form[action$='/apply']")
+        return user.locator("#application-status").count() > 0
+
+    until(applied, "the voucher application")
+    center.goto("/review")
+    row = center.locator("#queue tbody tr", has=center.locator(f"a[href='/orders/{oid}']"))
+    row.get_by_label("理由").fill("研发证明材料不清晰")
+    row.get_by_role("button", name="驳回").click()
+    assert center.locator(".flash").count() == 1
+
+    user.goto("/vouchers")
+    row = user.locator("table.list tbody tr", has=user.locator(f"a[href='/orders/{oid}']")).first
+    assert "已驳回" in row.inner_text() and "研发证明材料不清晰" in row.inner_text()
+    row.get_by_label("理由").fill("已补充完整的研发项目立项文件")
+    row.get_by_role("button", name="申请复议").click()
+    assert user.locator(".flash").count() == 1
+
+    bureau.goto("/review")
+    row = bureau.locator("table.list tbody tr", has=bureau.locator(f"a[href='/orders/{oid}']")).first
+    assert "已补充完整的研发项目立项文件" in row.inner_text()
+    screenshot(bureau, "21-appeals")
+    row.get_by_label("理由").first.fill("材料齐全，予以支持")
+    row.get_by_role("button", name="撤销驳回").click()
+    assert bureau.locator(".flash").count() == 1, bureau.inner_text("main")
+    user.goto(f"/orders/{oid}")
+    assert "已通过" in user.locator("#application-status").inner_text()
