@@ -15,6 +15,7 @@ from services.payments import clawbacks
 from services.runtime.auth import Role, access
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.problems import replayed
 from services.runtime.service_db import ServiceDatabase
 
 READERS = (Role.FINANCE, Role.CENTER, Role.BUREAU)
@@ -72,7 +73,7 @@ class ClawbackController(Controller):
     async def read(self, db: NamedDependency[ServiceDatabase], clawback_id: FromPath[str]) -> Clawback:
         return Clawback(**await clawbacks.get_clawback(db, clawback_id))
 
-    @post("/{clawback_id:str}/repayments", operation_id="recordClawbackRepayment", **access(Role.FINANCE))
+    @post("/{clawback_id:str}/repayments", operation_id="recordClawbackRepayment", **access(Role.FINANCE, responses=replayed(Clawback)))
     async def repay(self, request: Request, db: NamedDependency[ServiceDatabase], clawback_id: FromPath[str], data: JSONBody[RepaymentRequest]) -> Response[Clawback]:
         """Finance records money the party paid back (201); the same ``idempotency_key``
         again returns the clawback unchanged (200). 409 ``clawback.exceeds_outstanding``,
