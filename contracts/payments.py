@@ -55,4 +55,35 @@ class PayoutPaid(PayoutSnapshot, frozen=True, kw_only=True):
     summary: ClassVar[str] = "Finance confirmed the payout was paid to the unit; the ledger moved it from payable to paid."
 
 
-EVENTS: tuple[type[Event], ...] = (SettlementCompleted, PaymentReceived, PayoutOrdered, PayoutPaid)
+class ClawbackSnapshot(Event, frozen=True, kw_only=True):
+    clawback_id: str
+    finding_id: str
+    #: ``user`` or ``unit``: who owes the money back
+    party_type: str
+    party_id: str
+    #: ``voucher`` (ref = settlement id), ``award`` or ``redemption`` (ref = payout id)
+    kind: Literal["voucher", "award", "redemption"]
+    ref: str
+    year: int
+    amount_fen: int
+
+
+class ClawbackRecorded(ClawbackSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("payments", "clawback", "recorded")
+    summary: ClassVar[str] = "Funds paid on false grounds became a receivable from the party (R27: 追回); the ledger keeps the original entries."
+
+
+class ClawbackRepaid(ClawbackSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("payments", "clawback", "repaid")
+    summary: ClassVar[str] = "Finance recorded a repayment of a clawback; outstanding_fen is what the party still owes on it."
+    repaid_fen: int
+    outstanding_fen: int
+
+
+class PayoutCancelled(PayoutSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("payments", "payout", "cancelled")
+    summary: ClassVar[str] = "A payout not yet paid was cancelled because of a fraud finding against its unit (R27); its payable was reversed."
+    finding_id: str
+
+
+EVENTS: tuple[type[Event], ...] = (SettlementCompleted, PaymentReceived, PayoutOrdered, PayoutPaid, PayoutCancelled, ClawbackRecorded, ClawbackRepaid)

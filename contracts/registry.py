@@ -198,6 +198,26 @@ class BlacklistRemoved(BlacklistSnapshot, frozen=True, kw_only=True):
     reason: str
 
 
+class FraudFound(Event, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "fraud", "found")
+    summary: ClassVar[str] = (
+        "The bureau recorded a fraud finding against a user or unit (R27): the funds concerned are clawed back "
+        "(payments), and the sanctions chosen (criticism, disqualification, blacklist) were applied in the same transaction. "
+        "Scope: the voucher ids, award ids and years given; all of the party's when all three are empty."
+    )
+    finding_id: str
+    #: ``user`` or ``unit``
+    party_type: str
+    party_id: str
+    years: list[int] = []
+    voucher_ids: list[str] = []
+    award_ids: list[str] = []
+    #: of ``criticism``, ``disqualification`` (units only), ``blacklist``
+    sanctions: list[str] = []
+    reason: str
+    evidence_ref: str | None = None
+
+
 class OrderSnapshot(Event, frozen=True, kw_only=True):
     """A service order's state (M14(1), R19); amounts in fen. No documents and
     no personal data: contracts and results stay with the parties (R23)."""
@@ -267,6 +287,7 @@ EVENTS: tuple[type[Event], ...] = (
     AffiliationRemoved,
     BlacklistAdded,
     BlacklistRemoved,
+    FraudFound,
     OrderContracted,
     OrderResultsDelivered,
     OrderSettled,

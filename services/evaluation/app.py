@@ -35,6 +35,11 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.UnitApplied, readmodel.on_unit),
         Subscription(ev.UnitApproved, readmodel.on_unit),
         Subscription(ev.UnitRejected, readmodel.on_unit),
+        Subscription(ev.UnitSuspended, readmodel.on_unit),
+        Subscription(ev.UnitReinstated, readmodel.on_unit),
+        Subscription(ev.UnitDisqualified, readmodel.on_unit),
+        Subscription(ev.BlacklistAdded, readmodel.on_blacklist_added),
+        Subscription(ev.BlacklistRemoved, readmodel.on_blacklist_removed),
         Subscription(ve.RedemptionReviewed, notices.on_redemption_reviewed),
         *facts.subscriptions(),
     ]

@@ -32,6 +32,7 @@ from services.evaluation import cycle as cy
 from services.evaluation.db.models import applications, awards, notice_items, notices, objections, provincial_awards, redemption_view, unit_view
 from services.evaluation.domain import awards as aw
 from services.evaluation.domain import indicators as ind
+from services.evaluation.readmodel import excluded_units
 from services.runtime.clock import local_today
 from services.runtime.crypto import FieldCipher, mask_id_number
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -463,7 +464,8 @@ async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: 
         finals = (await s.execute(select(applications).where(applications.c.year == year, applications.c.status == cy.FINAL))).mappings().all()
         provincial = set((await s.execute(select(provincial_awards.c.unit_id).where(provincial_awards.c.year == year))).scalars())
         candidates = [aw.Candidate(unit_id=a["unit_id"], grade=a["grade"], total_centi=a["total_centi"], ref=a["id"]) for a in finals]
-        lines = aw.plan(params, cycle["award_budget_fen"], candidates, provincial)
+        excluded = await excluded_units(s, [c.unit_id for c in candidates])
+        lines = aw.plan(params, cycle["award_budget_fen"], candidates, provincial, excluded)
         names = dict((await s.execute(select(unit_view.c.unit_id, unit_view.c.name).where(unit_view.c.unit_id.in_([c.unit_id for c in candidates] or [""])))).all())
         rows = []
         for rank, line in enumerate(lines, start=1):

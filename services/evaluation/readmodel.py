@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from contracts import registry as ev
-from services.evaluation.db.models import unit_view
+from services.evaluation.db.models import unit_blacklist_view, unit_view
 from services.runtime.outbox import UnitOfWork
-from services.runtime.readmodel import upsert_versioned
+from services.runtime.readmodel import record_entry, upsert_versioned
 from services.runtime.service_db import ServiceDatabase
 
 
@@ -31,6 +31,30 @@ async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:
             "updated_at": datetime.now(UTC),
         },
     )
+
+
+async def _blacklist_entry(uow: UnitOfWork, e: ev.BlacklistSnapshot, *, removal: bool) -> None:
+    """A unit's blacklist entry (a user's does not concern evaluation)."""
+    if e.party_type == "unit":
+        await record_entry(uow.session, unit_blacklist_view, "entry_id", e.entry_id, {"unit_id": e.party_id}, removal=removal)
+
+
+async def on_blacklist_added(uow: UnitOfWork, e: ev.BlacklistAdded) -> None:
+    await _blacklist_entry(uow, e, removal=False)
+
+
+async def on_blacklist_removed(uow: UnitOfWork, e: ev.BlacklistRemoved) -> None:
+    await _blacklist_entry(uow, e, removal=True)
+
+
+async def excluded_units(s: Any, unit_ids: list[str]) -> dict[str, str]:
+    """Units that fail the award check now (R27): disqualified or on the blacklist,
+    each with why (``disqualified`` / ``blacklisted``)."""
+    if not unit_ids:
+        return {}
+    black = set((await s.execute(select(unit_blacklist_view.c.unit_id).where(unit_blacklist_view.c.unit_id.in_(unit_ids), unit_blacklist_view.c.active.is_(True)))).scalars())
+    disq = set((await s.execute(select(unit_view.c.unit_id).where(unit_view.c.unit_id.in_(unit_ids), unit_view.c.status == "disqualified"))).scalars())
+    return {**{u: "blacklisted" for u in black}, **{u: "disqualified" for u in disq}}
 
 
 async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:

@@ -7,7 +7,8 @@ from litestar import Litestar
 from contracts import evaluation as ee
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.payments import payouts, readmodel
+from services.payments import clawbacks, payouts, readmodel
+from services.payments.api.clawbacks import ClawbackController
 from services.payments.api.payouts import CONTROLLERS as PAYOUT_CONTROLLERS
 from services.payments.api.settlements import routes
 from services.payments.db.models import metadata
@@ -37,13 +38,14 @@ def subscriptions() -> list[Subscription]:
         Subscription(ee.CycleOpened, payouts.on_cycle_opened),
         Subscription(ee.AwardApproved, payouts.on_award_approved),
         Subscription(ee.NoticeFinalized, payouts.on_notice_finalized),
+        Subscription(ev.FraudFound, clawbacks.on_fraud_found),
     ]
 
 
 SPEC = runtime.ServiceSpec(
     name="payments",
     metadata=metadata,
-    routes=lambda settings: [*routes(settings), *PAYOUT_CONTROLLERS],
+    routes=lambda settings: [*routes(settings), *PAYOUT_CONTROLLERS, ClawbackController],
     subscriptions=subscriptions,
     description="The double-entry ledger: settlements, user payments, unit receivables, payouts and clawbacks.",
 )

@@ -70,6 +70,9 @@ def report_xlsx(report: dict[str, Any]) -> bytes:
     for section, title in (("voucher", "科技创新券"), ("award", "后补助奖励")):
         for key, value in report[section].items():
             rows.append((title, key, yuan(value), value))
+    for kind, title in (("voucher", "追回：科技创新券"), ("award", "追回：后补助奖励"), ("redemption", "追回：创新券兑付")):
+        for key, value in report.get("clawback", {}).get(kind, {}).items():
+            rows.append((title, key, yuan(value), value))
     for check in report["checks"]:
         rows.append(("平衡校验", check["name"], "一致" if check["ok"] else "不一致", check["left_fen"] - check["right_fen"]))
     return _book(f"{report['year']}年度预算执行", ("类别", "项目", "金额（元）", "金额（分）"), rows, text_columns={2})

@@ -27,6 +27,7 @@ from contracts import registry as ev
 from contracts import vouchers as ve
 from services.payments import postings
 from services.payments.db.models import (
+    fraud_view,
     payee_accounts,
     payment_orders,
     payouts,
@@ -43,6 +44,10 @@ from services.runtime.service_db import ServiceDatabase
 DUE = "due"
 ORDERED = "ordered"
 PAID = "paid"
+#: was due or ordered, cancelled by a fraud finding (its payable reversed)
+CANCELLED = "cancelled"
+#: became due after a fraud finding against its unit: never payable, nothing posted
+BLOCKED = "blocked"
 ACCOUNT_FIELD = "payee.account_number"
 
 #: payout ids are uuid5(kind:ref): the same on every redelivery
@@ -73,6 +78,12 @@ async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
         await postings.post_once(uow.session, entry, uow.correlation_id)
 
 
+async def blocked(s: Any, unit_id: str) -> bool:
+    """Whether a fraud finding names the unit (R27): it gets no new payout."""
+    q = select(fraud_view.c.finding_id).where(fraud_view.c.party_type == "unit", fraud_view.c.party_id == unit_id).limit(1)
+    return (await s.execute(q)).first() is not None
+
+
 async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int, amount_fen: int, notice_id: str | None) -> None:
     s = uow.session
     if amount_fen <= 0:
@@ -80,9 +91,14 @@ async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int,
     pid = payout_id_for(kind, ref)
     if (await s.execute(select(payouts.c.id).where(payouts.c.kind == kind, payouts.c.ref == ref))).first() is not None:
         return  # a redelivery: one payout per (kind, ref)
-    row = {"id": pid, "kind": kind, "ref": ref, "unit_id": unit_id, "year": year, "amount_fen": amount_fen, "notice_id": notice_id, "status": DUE,
+    # R27: a unit named in a fraud finding gets nothing from that moment: the payout is recorded blocked, nothing posted
+    status = BLOCKED if await blocked(s, unit_id) else DUE
+    row = {"id": pid, "kind": kind, "ref": ref, "unit_id": unit_id, "year": year, "amount_fen": amount_fen, "notice_id": notice_id, "status": status,
            "created_at": datetime.now(UTC)}
     await s.execute(insert(payouts).values(**row))
+    if status == BLOCKED:
+        await uow.audit("payout.block", "payout", pid, reason="fraud finding against the unit", after=view(row))
+        return
     await postings.post_once(s, ledger.payable_entry(kind=kind, ref=ref, unit_id=unit_id, year=year, amount_fen=amount_fen), uow.correlation_id)
     await uow.audit("payout.due", "payout", pid, after=view(row))
 

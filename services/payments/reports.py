@@ -16,12 +16,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from services.payments.db.models import (
+    clawbacks,
     ledger_lines,
     payouts,
     programme_view,
     settlements,
     voucher_view,
 )
+from services.payments import payouts as payout_status
 from services.payments.domain import ledger
 from services.runtime.service_db import ServiceDatabase
 
@@ -44,7 +46,15 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
                 select(payouts.c.kind, payouts.c.status, func.sum(payouts.c.amount_fen)).where(payouts.c.year == year).group_by(payouts.c.kind, payouts.c.status)
             )
         ).all()
+        by_clawback = (
+            await s.execute(
+                select(clawbacks.c.kind, func.sum(clawbacks.c.amount_fen), func.sum(clawbacks.c.repaid_fen)).where(clawbacks.c.year == year).group_by(clawbacks.c.kind)
+            )
+        ).all()
     pay: dict[tuple[str, str], int] = {(k, st): int(v or 0) for k, st, v in by_payout}
+    # payouts cancelled or blocked by a fraud finding are not (or no longer) owed
+    owed = {k: sum(v for (kind, st), v in pay.items() if kind == k and st not in (payout_status.CANCELLED, payout_status.BLOCKED)) for k in (ledger.AWARD, ledger.REDEMPTION)}
+    claws: dict[str, tuple[int, int]] = {k: (int(a or 0), int(r or 0)) for k, a, r in by_clawback}
 
     def debit_net(account: str) -> int:
         d, c = acc.get(account, (0, 0))
@@ -60,7 +70,8 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
     v_used = debit_net(ledger.voucher_budget(year))
     v_committed = int(vouchers.get("issued") or 0)
     v_released = int(vouchers.get("expired") or 0) + int(vouchers.get("revoked") or 0)
-    r_redeemed = credits(ledger.payout_payable(ledger.REDEMPTION, year))
+    # a payout cancelled after a fraud finding reversed its payable: it was never redeemed
+    r_redeemed = credits(ledger.payout_payable(ledger.REDEMPTION, year)) - pay.get((ledger.REDEMPTION, payout_status.CANCELLED), 0)
     r_paid = credit_net(ledger.treasury_paid(ledger.REDEMPTION, year))
     r_payable = credit_net(ledger.payout_payable(ledger.REDEMPTION, year))
     a_appropriated = credit_net(ledger.appropriation(ledger.AWARD, year))
@@ -88,14 +99,22 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
         "payable_fen": a_payable,
         "remaining_fen": a_appropriated - a_approved,
     }
+    clawback: dict[str, Any] = {}
+    for kind in (ledger.VOUCHER, ledger.AWARD, ledger.REDEMPTION):
+        claimed, repaid = credit_net(ledger.clawed_back(kind, year)), debit_net(ledger.recovered(kind, year))
+        clawback[kind] = {"clawed_back_fen": claimed, "repaid_fen": repaid, "outstanding_fen": claimed - repaid}
     checks = [
         _check("ledger: debits = credits", total_d, total_c),
         _check("voucher: used in the ledger = voucher part of the year's settlements", v_used, int(settled_voucher or 0)),
         _check("voucher: redeemed = paid + payable", r_redeemed, r_paid + r_payable),
-        _check("voucher: redeemed = redemption payouts", r_redeemed, sum(v for (k, _), v in pay.items() if k == ledger.REDEMPTION)),
+        _check("voucher: redeemed = redemption payouts", r_redeemed, owed[ledger.REDEMPTION]),
         _check("voucher: paid = paid redemption payouts", r_paid, pay.get((ledger.REDEMPTION, "paid"), 0)),
         _check("award: approved = paid + payable", a_approved, a_paid + a_payable),
-        _check("award: approved = award payouts", a_approved, sum(v for (k, _), v in pay.items() if k == ledger.AWARD)),
+        _check("award: approved = award payouts", a_approved, owed[ledger.AWARD]),
         _check("award: paid = paid award payouts", a_paid, pay.get((ledger.AWARD, "paid"), 0)),
     ]
-    return {"year": year, "voucher": voucher, "award": award, "checks": checks, "balanced": all(c["ok"] for c in checks)}
+    for kind, figures in clawback.items():
+        amount, repaid = claws.get(kind, (0, 0))
+        checks.append(_check(f"clawback: {kind} clawed back = clawback records", figures["clawed_back_fen"], amount))
+        checks.append(_check(f"clawback: {kind} repaid = repayments recorded", figures["repaid_fen"], repaid))
+    return {"year": year, "voucher": voucher, "award": award, "clawback": clawback, "checks": checks, "balanced": all(c["ok"] for c in checks)}

@@ -13,7 +13,7 @@ from services.registry.api.orders import OrderController
 from services.registry.api.parties import UnitController, UserController
 from services.registry.api.prices import PriceController
 from services.registry.api.search import CatalogueController
-from services.registry.api.supervision import AffiliationController, BlacklistController
+from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
 from services.registry.db.models import metadata
 from services.registry.documents import store_of
 from services.registry.domain.listing import ListingPolicy
@@ -44,7 +44,7 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, CatalogueController, OrderController, SessionController, AccountController],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, OrderController, SessionController, AccountController],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
     #: expired Idempotency-Keys (services/runtime/idempotency.py)

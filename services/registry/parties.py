@@ -329,20 +329,23 @@ async def change_unit_status(db: ServiceDatabase, actor: Actor, correlation_id: 
     """Suspend, reinstate or disqualify an approved unit (R27). Disqualification
     is final and also revokes the unit's voucher acceptance."""
     reason = check_unit_reason(action, reason)
-    now = datetime.now(UTC)
     async with db.unit_of_work(actor, correlation_id) as uow:
-        s = uow.session
-        row = await _unit_row(s, unit_id)
-        target = unit_transition(row["status"], action)
-        before = row
-        if action is UnitAction.DISQUALIFY:
-            row = await revoke_acceptance_in(uow, row, reason or "", now)
-        after = await _update_unit(
-            s, row, status=str(target), updated_at=now, decided_by=actor.subject, decided_at=now, decision_reason=reason
-        )
-        snap = _unit_snapshot(after)
-        await uow.emit(_LIFECYCLE_EVENTS[action](**snap, reason=reason))
-        await uow.audit(f"unit.{action}", "unit", unit_id, reason=reason, before=_unit_snapshot(before), after=snap)
+        return await change_unit_status_in(uow, unit_id, action=action, reason=reason, now=datetime.now(UTC))
+
+
+async def change_unit_status_in(uow: Any, unit_id: str, *, action: UnitAction, reason: str | None, now: datetime) -> dict[str, Any]:
+    """Inside an open unit of work (also a fraud finding's): the status change,
+    its event and its audit row; returns the unit's snapshot."""
+    s = uow.session
+    row = await _unit_row(s, unit_id)
+    target = unit_transition(row["status"], action)
+    before = row
+    if action is UnitAction.DISQUALIFY:
+        row = await revoke_acceptance_in(uow, row, reason or "", now)
+    after = await _update_unit(s, row, status=str(target), updated_at=now, decided_by=uow.actor.subject, decided_at=now, decision_reason=reason)
+    snap = _unit_snapshot(after)
+    await uow.emit(_LIFECYCLE_EVENTS[action](**snap, reason=reason))
+    await uow.audit(f"unit.{action}", "unit", unit_id, reason=reason, before=_unit_snapshot(before), after=snap)
     return snap
 
 

@@ -1,9 +1,11 @@
-"""Supervision use cases (R26, R27): affiliations between users and units, and
-the credit blacklist. One transaction each, with the state change, its outbox
-event and its audit row."""
+"""Supervision use cases (R26, R27): affiliations between users and units, the
+credit blacklist, and fraud findings. One transaction each, with the state
+change, its outbox event and its audit row."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,16 +15,18 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.models import affiliations, blacklist, units, users
+from services.registry.db.models import affiliations, blacklist, fraud_findings, units, users
 from services.registry.domain.parties import (
     AffiliationKind,
     AffiliationSource,
     PartyType,
+    UnitAction,
+    UnitStatus,
     affiliated,
     check_reason,
 )
-from services.registry.parties import revoke_acceptance_in
-from services.runtime.errors import Conflict, NotFound
+from services.registry.parties import change_unit_status_in, revoke_acceptance_in
+from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
 
@@ -193,35 +197,50 @@ async def add_to_blacklist(
     now = datetime.now(UTC)
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
-            s = uow.session
-            table = units if party_type is PartyType.UNIT else users
-            party = (await s.execute(select(table).where(table.c.id == party_id))).mappings().first()
-            if party is None:
-                raise NotFound(str(party_type), "单位" if party_type is PartyType.UNIT else "用户", party_id)
-            dup = select(blacklist.c.id).where(blacklist.c.party_type == str(party_type), blacklist.c.party_id == party_id, blacklist.c.removed_at.is_(None))
-            if (await s.execute(dup)).first() is not None:
+            party = await _party(uow.session, party_type, party_id)
+            if await _on_blacklist(uow.session, party_type, party_id):
                 raise Conflict(*_DUPLICATE_ENTRY)
-            row = {
-                "id": new_event_id(),
-                "party_type": str(party_type),
-                "party_id": party_id,
-                "party_name": party["name"],
-                "credit_code": party["credit_code"],
-                "reason": text,
-                "added_by": actor.subject,
-                "added_at": now,
-                "removed_by": None,
-                "removed_at": None,
-                "removal_reason": None,
-            }
-            await s.execute(insert(blacklist).values(**row))
-            await uow.emit(ev.BlacklistAdded(**_snapshot(row), reason=text))
-            await uow.audit("blacklist.add", "blacklist", row["id"], reason=text, after=_jsonable(_entry(row)))
-            if party_type is PartyType.UNIT:
-                await revoke_acceptance_in(uow, party, f"列入黑名单 / blacklisted: {text}", now)
+            row = await blacklist_in(uow, party_type, party, text, now)
     except IntegrityError as exc:
         raise Conflict(*_DUPLICATE_ENTRY) from exc
     return _entry(row)
+
+
+async def _party(s: Any, party_type: PartyType, party_id: str) -> RowMapping:
+    table = units if party_type is PartyType.UNIT else users
+    party = (await s.execute(select(table).where(table.c.id == party_id))).mappings().first()
+    if party is None:
+        raise NotFound(str(party_type), "单位" if party_type is PartyType.UNIT else "用户", party_id)
+    return party
+
+
+async def _on_blacklist(s: Any, party_type: PartyType, party_id: str) -> bool:
+    dup = select(blacklist.c.id).where(blacklist.c.party_type == str(party_type), blacklist.c.party_id == party_id, blacklist.c.removed_at.is_(None))
+    return (await s.execute(dup)).first() is not None
+
+
+async def blacklist_in(uow: Any, party_type: PartyType, party: RowMapping, text: str, now: datetime) -> dict[str, Any]:
+    """Inside an open unit of work: the entry, ``BlacklistAdded`` and its audit row;
+    a unit also loses its voucher acceptance. The caller checked no entry is active."""
+    row = {
+        "id": new_event_id(),
+        "party_type": str(party_type),
+        "party_id": party["id"],
+        "party_name": party["name"],
+        "credit_code": party["credit_code"],
+        "reason": text,
+        "added_by": uow.actor.subject,
+        "added_at": now,
+        "removed_by": None,
+        "removed_at": None,
+        "removal_reason": None,
+    }
+    await uow.session.execute(insert(blacklist).values(**row))
+    await uow.emit(ev.BlacklistAdded(**_snapshot(row), reason=text))
+    await uow.audit("blacklist.add", "blacklist", row["id"], reason=text, after=_jsonable(_entry(row)))
+    if party_type is PartyType.UNIT:
+        await revoke_acceptance_in(uow, party, f"列入黑名单 / blacklisted: {text}", now)
+    return row
 
 
 async def remove_from_blacklist(db: ServiceDatabase, actor: Actor, correlation_id: str | None, entry_id: str, *, reason: str | None) -> dict[str, Any]:
@@ -256,3 +275,140 @@ async def list_blacklist(db: ServiceDatabase, *, page: int, page_size: int) -> t
             await s.execute(select(blacklist).where(active).order_by(blacklist.c.added_at.desc(), blacklist.c.id).offset((page - 1) * page_size).limit(page_size))
         ).mappings().all()
     return [_entry(r) for r in rows], total
+
+
+# --- fraud findings (R27) -------------------------------------------------------
+
+CRITICISM = "criticism"
+DISQUALIFICATION = "disqualification"
+BLACKLIST = "blacklist"
+SANCTIONS = (CRITICISM, DISQUALIFICATION, BLACKLIST)
+
+_DUPLICATE_FINDING = ("fraud.duplicate", "该主体的同一事项已认定为弄虚作假", "this finding against the party is already recorded")
+
+
+def _finding(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {
+        "finding_id": row["id"],
+        "party_type": row["party_type"],
+        "party_id": row["party_id"],
+        "party_name": row["party_name"],
+        "credit_code": row["credit_code"],
+        "years": list(row["years"]),
+        "voucher_ids": list(row["voucher_ids"]),
+        "award_ids": list(row["award_ids"]),
+        "sanctions": list(row["sanctions"]),
+        "reason": row["reason"],
+        "evidence_ref": row["evidence_ref"],
+        "blacklist_entry_id": row["blacklist_entry_id"],
+        "recorded_by": row["recorded_by"],
+        "recorded_at": row["recorded_at"],
+    }
+
+
+def _scope_key(years: list[int], voucher_ids: list[str], award_ids: list[str]) -> str:
+    canonical = json.dumps({"years": sorted(set(years)), "vouchers": sorted(set(voucher_ids)), "awards": sorted(set(award_ids))}, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def default_sanctions(party_type: PartyType) -> list[str]:
+    return [s for s in SANCTIONS if party_type is PartyType.UNIT or s != DISQUALIFICATION]
+
+
+def check_sanctions(party_type: PartyType, sanctions: list[str]) -> list[str]:
+    """R27 (视情节分别给予): the bureau chooses the sanctions per case; clawback
+    always follows. A user has no sharing qualification to cancel."""
+    chosen = [s for s in SANCTIONS if s in set(sanctions)]
+    unknown = sorted(set(sanctions) - set(SANCTIONS))
+    if unknown:
+        raise DomainError("fraud.sanction_unknown", f"未知的处理措施：{'、'.join(unknown)}", f"unknown sanctions: {', '.join(unknown)}", status=400)
+    if party_type is PartyType.USER and DISQUALIFICATION in chosen:
+        raise DomainError("fraud.disqualify_user", "取消共享资格只适用于管理单位", "only a unit's sharing qualification can be cancelled", status=400)
+    return chosen
+
+
+async def record_finding(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    *,
+    party_type: PartyType,
+    party_id: str,
+    reason: str | None,
+    sanctions: list[str],
+    years: list[int],
+    voucher_ids: list[str],
+    award_ids: list[str],
+    evidence_ref: str | None,
+) -> dict[str, Any]:
+    """The bureau records a fraud finding (R27). One transaction: the finding, the
+    sanctions chosen (blacklist entry — a unit also loses voucher acceptance —,
+    a unit's disqualification, public criticism by the finding itself), the audit
+    rows and ``FraudFound``, on which payments claws the funds back. The same
+    party and scope twice is refused (409 ``fraud.duplicate``)."""
+    text = check_reason(reason, required=True, what_zh="认定弄虚作假", what_en="a fraud finding") or ""
+    chosen = check_sanctions(party_type, sanctions)
+    now = datetime.now(UTC)
+    years, voucher_ids, award_ids = sorted(set(years)), sorted(set(voucher_ids)), sorted(set(award_ids))
+    scope = _scope_key(years, voucher_ids, award_ids)
+    dup = select(fraud_findings.c.id).where(fraud_findings.c.party_type == str(party_type), fraud_findings.c.party_id == party_id, fraud_findings.c.scope_key == scope)
+    try:
+        async with db.unit_of_work(actor, correlation_id) as uow:
+            s = uow.session
+            party = await _party(s, party_type, party_id)
+            if (await s.execute(dup)).first() is not None:
+                raise Conflict(*_DUPLICATE_FINDING)
+            entry_id = None
+            if BLACKLIST in chosen and not await _on_blacklist(s, party_type, party_id):
+                entry_id = (await blacklist_in(uow, party_type, party, f"弄虚作假 / fraud: {text}", now))["id"]
+            if DISQUALIFICATION in chosen and party["status"] != str(UnitStatus.DISQUALIFIED):
+                await change_unit_status_in(uow, party_id, action=UnitAction.DISQUALIFY, reason=f"弄虚作假 / fraud: {text}", now=now)
+            row = {
+                "id": new_event_id(),
+                "party_type": str(party_type),
+                "party_id": party_id,
+                "party_name": party["name"],
+                "years": years,
+                "voucher_ids": voucher_ids,
+                "award_ids": award_ids,
+                "scope_key": scope,
+                "sanctions": chosen,
+                "criticised": CRITICISM in chosen,
+                "credit_code": party["credit_code"],
+                "reason": text,
+                "evidence_ref": (evidence_ref or "").strip() or None,
+                "blacklist_entry_id": entry_id,
+                "recorded_by": actor.subject,
+                "recorded_at": now,
+            }
+            await s.execute(insert(fraud_findings).values(**row))
+            out = _finding(row)
+            await uow.emit(
+                ev.FraudFound(
+                    finding_id=row["id"], party_type=str(party_type), party_id=party_id, years=years, voucher_ids=voucher_ids, award_ids=award_ids,
+                    sanctions=chosen, reason=text, evidence_ref=row["evidence_ref"],
+                )
+            )
+            await uow.audit("fraud.find", "fraud_finding", row["id"], reason=text, after=_jsonable(out))
+    except IntegrityError as exc:  # a concurrent twin won a unique index (the finding's, or its blacklist entry's)
+        async with db.read() as s:
+            if (await s.execute(dup)).first() is not None:
+                raise Conflict(*_DUPLICATE_FINDING) from exc
+            if await _on_blacklist(s, party_type, party_id):
+                raise Conflict("fraud.concurrent", "该主体正被同时处理，请刷新后重试", "the party changed meanwhile; reload and retry") from exc
+        raise
+    return out
+
+
+async def list_findings(
+    db: ServiceDatabase, *, party_type: str | None, party_id: str | None, page: int, page_size: int, criticised_only: bool = False
+) -> tuple[list[dict[str, Any]], int]:
+    """Findings, newest first (only those with public criticism for the public list)."""
+    conds = [c for c in (fraud_findings.c.party_type == party_type if party_type else None, fraud_findings.c.party_id == party_id if party_id else None) if c is not None]
+    if criticised_only:
+        conds.append(fraud_findings.c.criticised.is_(True))
+    async with db.read() as s:
+        total = (await s.execute(select(func.count()).select_from(fraud_findings).where(*conds))).scalar_one()
+        q = select(fraud_findings).where(*conds).order_by(fraud_findings.c.recorded_at.desc(), fraud_findings.c.id)
+        rows = (await s.execute(q.offset((page - 1) * page_size).limit(page_size))).mappings().all()
+    return [_finding(r) for r in rows], total

@@ -12,6 +12,7 @@ commits, so an update that was still newer is applied, not lost
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, insert, select, update
@@ -47,3 +48,16 @@ async def advance_status(
         return False
     done = await session.execute(update(table).where(kcol == key_value, table.c.status.in_(earlier)).values(status=status, **values))
     return bool(done.rowcount)
+
+
+async def record_entry(session: AsyncSession, table: Table, key: str, key_value: str, values: dict[str, Any], *, removal: bool) -> None:
+    """Entries (affiliations, blacklist) have no version: a removal wins over
+    a recording that arrives after it (an entry id is never re-recorded). The
+    table has ``key``, ``active`` and ``updated_at`` besides ``values``."""
+    kcol = table.c[key]
+    exists = (await session.execute(select(kcol).where(kcol == key_value))).first() is not None
+    now = datetime.now(UTC)
+    if not exists:
+        await session.execute(insert(table).values({key: key_value, **values, "active": not removal, "updated_at": now}))
+    elif removal:
+        await session.execute(update(table).where(kcol == key_value).values(active=False, updated_at=now))

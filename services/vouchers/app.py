@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from sqlalchemy import and_, or_
 
 from contracts import evaluation as ee
 from contracts import payments as pe
@@ -43,6 +44,18 @@ async def on_unit_disqualified(uow: UnitOfWork, e: ev.UnitDisqualified) -> None:
     await issued.revoke_vouchers(uow, vouchers.c.unit_id == e.unit_id, issued.UNIT_DISQUALIFIED)
 
 
+async def on_fraud_found(uow: UnitOfWork, e: ev.FraudFound) -> None:
+    """R27: the party's unused vouchers the finding concerns are revoked, whatever
+    the sanctions (the used ones are payments' clawbacks)."""
+    party = {"user": vouchers.c.user_id, "unit": vouchers.c.unit_id}.get(e.party_type)
+    if party is None:
+        return
+    where = party == e.party_id
+    if e.years or e.voucher_ids or e.award_ids:  # a scope; empty = all of the party's
+        where = and_(where, or_(vouchers.c.id.in_(e.voucher_ids), vouchers.c.year.in_(e.years)))
+    await issued.revoke_vouchers(uow, where, issued.FRAUD)
+
+
 def subscriptions() -> list[Subscription]:
     return [
         Subscription(ev.UserRegistered, readmodel.on_user),
@@ -60,6 +73,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.AffiliationRemoved, readmodel.on_affiliation_removed),
         Subscription(ev.BlacklistAdded, on_blacklist_added),
         Subscription(ev.BlacklistRemoved, readmodel.on_blacklist_removed),
+        Subscription(ev.FraudFound, on_fraud_found),
         Subscription(ev.OrderContracted, readmodel.on_order),
         Subscription(ev.OrderCancelled, on_order_cancelled),
         Subscription(ee.NoticeFinalized, redemption.on_notice_finalized),

@@ -174,6 +174,7 @@ async def expire_vouchers(db: ServiceDatabase, now: datetime | None = None, acto
 ORDER_CANCELLED = "order_cancelled"
 BLACKLISTED = "blacklisted"
 UNIT_DISQUALIFIED = "unit_disqualified"
+FRAUD = "fraud"
 
 
 async def revoke_vouchers(uow: UnitOfWork, where: ColumnElement[bool], reason: str, now: datetime | None = None) -> int:

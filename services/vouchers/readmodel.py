@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from contracts import registry as ev
 from services.runtime.outbox import UnitOfWork
-from services.runtime.readmodel import upsert_versioned
+from services.runtime.readmodel import record_entry, upsert_versioned
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers.db.models import (
     affiliation_view,
@@ -64,32 +62,20 @@ async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:
     )
 
 
-async def _entry(session: AsyncSession, table: Any, key: str, key_value: str, values: dict[str, Any], *, removal: bool) -> None:
-    """Entries (affiliations, blacklist) have no version: a removal wins over
-    a recording that arrives after it (an entry id is never re-recorded)."""
-    kcol = table.c[key]
-    exists = (await session.execute(select(kcol).where(kcol == key_value))).first() is not None
-    now = datetime.now(UTC)
-    if not exists:
-        await session.execute(insert(table).values({key: key_value, **values, "active": not removal, "updated_at": now}))
-    elif removal:
-        await session.execute(update(table).where(kcol == key_value).values(active=False, updated_at=now))
-
-
 async def on_affiliation_recorded(uow: UnitOfWork, e: ev.AffiliationRecorded) -> None:
-    await _entry(uow.session, affiliation_view, "affiliation_id", e.affiliation_id, {"user_id": e.user_id, "unit_id": e.unit_id, "kind": e.kind}, removal=False)
+    await record_entry(uow.session, affiliation_view, "affiliation_id", e.affiliation_id, {"user_id": e.user_id, "unit_id": e.unit_id, "kind": e.kind}, removal=False)
 
 
 async def on_affiliation_removed(uow: UnitOfWork, e: ev.AffiliationRemoved) -> None:
-    await _entry(uow.session, affiliation_view, "affiliation_id", e.affiliation_id, {"user_id": e.user_id, "unit_id": e.unit_id, "kind": e.kind}, removal=True)
+    await record_entry(uow.session, affiliation_view, "affiliation_id", e.affiliation_id, {"user_id": e.user_id, "unit_id": e.unit_id, "kind": e.kind}, removal=True)
 
 
 async def on_blacklist_added(uow: UnitOfWork, e: ev.BlacklistAdded) -> None:
-    await _entry(uow.session, blacklist_view, "entry_id", e.entry_id, {"party_type": e.party_type, "party_id": e.party_id}, removal=False)
+    await record_entry(uow.session, blacklist_view, "entry_id", e.entry_id, {"party_type": e.party_type, "party_id": e.party_id}, removal=False)
 
 
 async def on_blacklist_removed(uow: UnitOfWork, e: ev.BlacklistRemoved) -> None:
-    await _entry(uow.session, blacklist_view, "entry_id", e.entry_id, {"party_type": e.party_type, "party_id": e.party_id}, removal=True)
+    await record_entry(uow.session, blacklist_view, "entry_id", e.entry_id, {"party_type": e.party_type, "party_id": e.party_id}, removal=True)
 
 
 async def on_order(uow: UnitOfWork, e: ev.OrderSnapshot) -> None:

@@ -2,7 +2,7 @@
 
 Organisation A gets a full set of objects (unit, listed and unlisted
 instruments, price item, user, a settled order with its contract, a voucher
-application and voucher, a settlement, an affiliation); every role then calls
+application and voucher, a settlement, an affiliation, a clawback after a fraud finding); every role then calls
 every operation on them acting for organisation B. The table is printed at the
 end of the test run (``pytest_terminal_summary``) and written to
 ``.xciss/test-artifacts/access-matrix-<backend>.md``; any ``LEAK`` or ``500``
@@ -90,6 +90,15 @@ async def _world_a(p: Platform) -> dict[str, str]:
     assert job.status_code in (200, 201), job.text
     listed_party = await verified_user(p, name="许昌丙企业")
     entry = await ok(await p.call("registry", "POST", "/v1/blacklist/", role=Role.BUREAU, json={"party_type": "user", "party_id": listed_party, "reason": "虚构检测合同"}), 201)
+    # a fraud finding against A's user (criticism only: A stays off the blacklist) claws its voucher back
+    finding = {"party_type": "user", "party_id": user, "reason": "申报材料不实", "sanctions": ["criticism"], "voucher_ids": [voucher]}
+    await ok(await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json=finding), 201)
+
+    async def clawed() -> Any:
+        page = await ok(await p.call("payments", "GET", f"/v1/clawbacks/?party_id={user}", role=Role.FINANCE))
+        return page["items"][0]["clawback_id"] if page["items"] else None
+
+    clawback = await eventually(clawed)
     operator = {"username": "unit-a-operator", "password": "Matrix-Pass-2026", "role": "unit", "org": unit}
     account = await ok(await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json=operator), 201)
     return {
@@ -106,13 +115,14 @@ async def _world_a(p: Platform) -> dict[str, str]:
         "voucher_id": voucher,
         "settlement_id": settlement,
         "affiliation_id": affiliation["affiliation_id"],
+        "clawback_id": clawback,
         "year": str(YEAR),
     }
 
 
 #: A's ids nobody outside A (and the city's staff) may see; the unit, its
 #: listed instrument and price item are public by policy (M11, R9)
-PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id")
+PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id", "clawback_id")
 
 
 async def _intruder_orgs(p: Platform) -> dict[Role, str | None]:

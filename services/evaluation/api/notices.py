@@ -239,7 +239,7 @@ class AwardLine(msgspec.Struct):
     total_centi: int
     rank: int
     amount_fen: int
-    #: funded | provincial_award | budget_exhausted | unqualified
+    #: funded | provincial_award | budget_exhausted | unqualified | disqualified | blacklisted (R27)
     outcome: str
     #: proposed | approved | withdrawn | not_awarded
     status: str

@@ -38,6 +38,17 @@ unit_view = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+#: units on the credit blacklist (registry ``blacklist.*``): no award while active (R27)
+unit_blacklist_view = Table(
+    "unit_blacklist_view",
+    metadata,
+    Column("entry_id", String(36), primary_key=True),
+    Column("unit_id", String(36), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_unit_blacklist_view_unit", "unit_id"),
+)
+
 # ------------------------------------------------------------------ the yearly cycle
 
 cycles = Table(
@@ -189,7 +200,7 @@ awards = Table(
     Column("total_centi", Integer, nullable=False),
     Column("rank", Integer, nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
-    #: funded | provincial_award | budget_exhausted | unqualified
+    #: funded | provincial_award | budget_exhausted | unqualified | disqualified | blacklisted (R27)
     Column("outcome", String(20), nullable=False),
     #: proposed → approved | withdrawn (an objection took the line off)
     Column("status", String(20), nullable=False),

@@ -4,7 +4,9 @@
 good → the good award (30,000 CNY), unqualified → nothing. A unit the bureau
 recorded as having a provincial award for the year gets no city award (R6:
 享受过省级奖补的不再享受市级奖补). Awards are never split: a unit gets its
-award in full or not at all.
+award in full or not at all. A unit disqualified or on the credit blacklist
+when the plan is made gets nothing (R27: it fails the award check from the
+moment of the finding).
 
 **Budget cap (M13: 奖励应实行限额).** When the awards do not all fit the
 year's award budget, candidates are ranked by grade (excellent first), then
@@ -22,7 +24,7 @@ final from the day after the closing day, when no objection is open.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -35,6 +37,9 @@ FUNDED = "funded"
 PROVINCIAL_AWARD = "provincial_award"
 BUDGET_EXHAUSTED = "budget_exhausted"
 UNQUALIFIED = "unqualified"
+#: R27: a unit disqualified or on the credit blacklist when the plan is made gets nothing
+DISQUALIFIED = "disqualified"
+BLACKLISTED = "blacklisted"
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,16 @@ class Candidate:
 class PlanLine:
     candidate: Candidate
     amount_fen: int
-    outcome: str  # funded | provincial_award | budget_exhausted | unqualified
+    outcome: str  # funded | provincial_award | budget_exhausted | unqualified | disqualified | blacklisted
 
 
-def plan(params: YearParameters, budget_fen: int, candidates: Iterable[Candidate], provincial: set[str]) -> list[PlanLine]:
-    """Every candidate with its amount and why, in the order of merit."""
+def plan(
+    params: YearParameters, budget_fen: int, candidates: Iterable[Candidate], provincial: set[str], excluded: Mapping[str, str] | None = None
+) -> list[PlanLine]:
+    """Every candidate with its amount and why, in the order of merit. ``excluded``
+    maps a unit that fails the award check (R27) to its outcome (``disqualified`` /
+    ``blacklisted``); it takes no share of the budget."""
+    excluded = excluded or {}
     ranked = sorted(candidates, key=lambda c: (GRADE_RANK[c.grade], -c.total_centi, c.unit_id))
     left = budget_fen
     exhausted = False
@@ -62,6 +72,8 @@ def plan(params: YearParameters, budget_fen: int, candidates: Iterable[Candidate
         amount = award_fen(params, c.grade)
         if amount == 0:
             out.append(PlanLine(c, 0, UNQUALIFIED))
+        elif c.unit_id in excluded:
+            out.append(PlanLine(c, 0, excluded[c.unit_id]))
         elif c.unit_id in provincial:
             out.append(PlanLine(c, 0, PROVINCIAL_AWARD))
         elif exhausted or amount > left:

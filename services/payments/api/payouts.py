@@ -117,6 +117,8 @@ class BudgetExecution(msgspec.Struct):
     award: dict[str, int]
     checks: list[Check]
     balanced: bool
+    #: per kind (voucher / award / redemption): clawed back, repaid, outstanding (R27)
+    clawback: dict[str, dict[str, int]] = {}
 
 
 def _own_unit(p: Principal, unit_id: str) -> None:
@@ -244,7 +246,8 @@ class ReportController(Controller):
         """The year's budget execution from the ledger: voucher and award budgets, with the checks
         that tie it to the records (``balanced`` when all agree to the fen)."""
         r = await reports.budget_execution(db, year)
-        return BudgetExecution(year=year, voucher=r["voucher"], award=r["award"], checks=[Check(**c) for c in r["checks"]], balanced=r["balanced"])
+        return BudgetExecution(year=year, voucher=r["voucher"], award=r["award"], checks=[Check(**c) for c in r["checks"]], balanced=r["balanced"],
+                               clawback=r["clawback"])
 
     @get("/{year:int}/export", operation_id="exportBudgetExecution", media_type=exports.XLSX, **access(*READERS))
     async def export(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Response[bytes]:

@@ -206,3 +206,55 @@ payouts = Table(
     CheckConstraint("amount_fen > 0", name="amount_positive"),
     CheckConstraint("kind IN ('award', 'redemption')", name="kind_known"),
 )
+
+#: fraud findings (registry ``fraud.found``): a party with one gets no new payout
+fraud_view = Table(
+    "fraud_view",
+    metadata,
+    Column("finding_id", String(36), primary_key=True),
+    Column("party_type", String(10), nullable=False),
+    Column("party_id", String(36), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_fraud_view_party", "party_type", "party_id"),
+)
+
+#: money to be recovered after a fraud finding (R27): one per voucher deduction
+#: (kind ``voucher``, ref = settlement id) or paid payout (ref = payout id), ever
+clawbacks = Table(
+    "clawbacks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("finding_id", String(36), nullable=False),
+    Column("party_type", String(10), nullable=False),
+    Column("party_id", String(36), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("repaid_fen", BigInteger, nullable=False),
+    #: outstanding / repaid
+    Column("status", String(20), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("kind", "ref", name="uq_clawbacks_kind_ref"),
+    Index("ix_clawbacks_party", "party_type", "party_id"),
+    Index("ix_clawbacks_finding", "finding_id"),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+    CheckConstraint("repaid_fen >= 0 AND repaid_fen <= amount_fen", name="repaid_within_amount"),
+    CheckConstraint("kind IN ('voucher', 'award', 'redemption')", name="kind_known"),
+)
+
+#: a repayment finance recorded against a clawback, once per idempotency key
+clawback_repayments = Table(
+    "clawback_repayments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("clawback_id", String(36), ForeignKey("clawbacks.id"), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("bank_reference", String(100), nullable=False),
+    Column("idempotency_key", String(100), nullable=False, unique=True),
+    Column("recorded_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_clawback_repayments_clawback", "clawback_id"),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+)

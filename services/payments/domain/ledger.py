@@ -227,3 +227,65 @@ def paid_entry(*, kind: str, ref: str, unit_id: str, year: int, amount_fen: int)
         (Line.debit(payout_payable(kind, year), amount_fen), Line.credit(treasury_paid(kind, year), amount_fen)),
         memo=f"{kind} {ref} unit {unit_id}",
     )
+
+
+# ---------------------------------------------------------------- clawbacks (R27)
+#
+# Clawback:        Dr clawback_receivable:<party_type>:<party> Cr clawed_back:<kind>:<year>
+#                  (the original settlement or payout entries stay as they were)
+# Repayment:       Dr recovered:<kind>:<year>                 Cr clawback_receivable:<party_type>:<party>
+# Payout cancelled (not yet paid, its unit found to have cheated):
+#                  Dr payout_payable:<kind>:<year>            Cr award_approved:<year> / unit_receivable:<unit>
+
+CLAWBACK = "clawback"
+CLAWBACK_REPAID = "clawback_repaid"
+PAYOUT_CANCELLED = "payout_cancelled"
+
+
+def clawback_receivable(party_type: str, party_id: str) -> str:
+    """What a party found to have cheated owes back: debit balance."""
+    return f"clawback_receivable:{party_type}:{party_id}"
+
+
+def clawed_back(kind: str, year: int) -> str:
+    """Funds of ``kind`` (voucher / award / redemption) of the year claimed back: credit balance."""
+    return f"clawed_back:{kind}:{year}"
+
+
+def recovered(kind: str, year: int) -> str:
+    """Money repaid on clawbacks of ``kind`` for the year: debit balance."""
+    return f"recovered:{kind}:{year}"
+
+
+def clawback_key(kind: str, ref: str) -> str:
+    """One clawback per voucher deduction or payout, ever, whichever finding names it."""
+    return f"clawback:{kind}:{ref}"
+
+
+def clawback_entry(*, kind: str, ref: str, party_type: str, party_id: str, year: int, amount_fen: int, finding_id: str) -> Entry:
+    _fen(amount_fen, "a clawback")
+    if kind not in (VOUCHER, AWARD, REDEMPTION):
+        raise LedgerError(f"unknown clawback kind {kind!r}")
+    return Entry(
+        clawback_key(kind, ref),
+        CLAWBACK,
+        (Line.debit(clawback_receivable(party_type, party_id), amount_fen), Line.credit(clawed_back(kind, year), amount_fen)),
+        memo=f"finding {finding_id}: {kind} {ref}",
+    )
+
+
+def repayment_entry(*, idempotency_key: str, kind: str, party_type: str, party_id: str, year: int, amount_fen: int, clawback_id: str) -> Entry:
+    _fen(amount_fen, "a repayment")
+    return Entry(
+        f"clawback_repaid:{idempotency_key}",
+        CLAWBACK_REPAID,
+        (Line.debit(recovered(kind, year), amount_fen), Line.credit(clawback_receivable(party_type, party_id), amount_fen)),
+        memo=f"clawback {clawback_id}",
+    )
+
+
+def cancel_payable_entry(*, kind: str, ref: str, unit_id: str, year: int, amount_fen: int) -> Entry:
+    """The reverse of :func:`payable_entry`, as a new entry."""
+    payable = payable_entry(kind=kind, ref=ref, unit_id=unit_id, year=year, amount_fen=amount_fen)
+    lines = tuple(Line(ln.account, debit_fen=ln.credit_fen, credit_fen=ln.debit_fen) for ln in payable.lines)
+    return Entry(f"cancel:{kind}:{ref}", PAYOUT_CANCELLED, lines, memo=f"cancelled {kind} {ref} unit {unit_id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -191,6 +191,70 @@ class PublicBlacklistEntry(msgspec.Struct):
 
 class BlacklistPage(msgspec.Struct):
     items: list[PublicBlacklistEntry]
+    total: int
+    page: int
+    page_size: int
+
+
+# --- fraud findings (R27) ------------------------------------------------------
+
+Sanction = Literal["criticism", "disqualification", "blacklist"]
+
+
+class FraudFindingRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """What the finding concerns: the voucher ids, award ids and years given, or
+    all of the party's when all three are empty. ``sanctions`` as the bureau
+    decides for the case (R27: 视情节分别给予), all by default; the funds are
+    clawed back in any case."""
+
+    party_type: PartyType
+    party_id: str
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    #: omitted: every sanction that applies to the party (a user cannot be disqualified)
+    sanctions: list[Sanction] | None = None
+    years: Annotated[list[Annotated[int, msgspec.Meta(ge=2000, le=2100)]], msgspec.Meta(max_length=20)] = []
+    voucher_ids: Annotated[list[str], msgspec.Meta(max_length=1000)] = []
+    award_ids: Annotated[list[str], msgspec.Meta(max_length=100)] = []
+    evidence_ref: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class FraudFinding(msgspec.Struct):
+    finding_id: str
+    party_type: PartyType
+    party_id: str
+    party_name: str
+    years: list[int]
+    voucher_ids: list[str]
+    award_ids: list[str]
+    sanctions: list[str]
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+    evidence_ref: str | None = None
+    blacklist_entry_id: str | None = None
+    credit_code: str | None = None
+
+
+class FraudFindingPage(msgspec.Struct):
+    items: list[FraudFinding]
+    total: int
+    page: int
+    page_size: int
+
+
+class PublicCriticism(msgspec.Struct):
+    """通报批评 (R27) as the public sees it: no person or record-keeper ids, no evidence."""
+
+    finding_id: str
+    party_type: PartyType
+    party_name: str
+    reason: str
+    found_on: date
+    credit_code: str | None = None
+
+
+class PublicCriticismPage(msgspec.Struct):
+    items: list[PublicCriticism]
     total: int
     page: int
     page_size: int

@@ -14,10 +14,15 @@ from services.registry.api.schemas import (
     BlacklistPage,
     BlacklistRecord,
     BlacklistRequest,
+    FraudFinding,
+    FraudFindingPage,
+    FraudFindingRequest,
+    PublicCriticism,
+    PublicCriticismPage,
     PublicBlacklistEntry,
     RequiredReason,
 )
-from services.registry.domain.parties import AffiliationSource
+from services.registry.domain.parties import AffiliationSource, PartyType
 from services.registry.scope import may_see_unit
 from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.clock import POLICY_ZONE
@@ -120,3 +125,54 @@ class BlacklistController(Controller):
             for i in items
         ]
         return BlacklistPage(items=public, total=total, page=page, page_size=page_size)
+
+
+class FraudFindingController(Controller):
+    path = "/v1/fraud-findings"
+    tags = ["fraud"]
+
+    @post("/", operation_id="recordFraudFinding", status_code=201, **access(Role.BUREAU))
+    async def record(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[FraudFindingRequest]) -> FraudFinding:
+        """The bureau records a fraud finding against a user or unit (R27), with a
+        reason and the sanctions for the case: blacklist, disqualification (units),
+        criticism. The funds concerned are clawed back by payments. The same party
+        and scope twice: 409 ``fraud.duplicate``."""
+        snap = await supervision.record_finding(
+            db, actor_of(request), correlation_of(request), party_type=data.party_type, party_id=data.party_id, reason=data.reason,
+            sanctions=supervision.default_sanctions(data.party_type) if data.sanctions is None else list(data.sanctions), years=data.years, voucher_ids=data.voucher_ids, award_ids=data.award_ids, evidence_ref=data.evidence_ref,
+        )
+        return FraudFinding(**snap)
+
+    @get("/", operation_id="listFraudFindings", **access(Role.CENTER, Role.BUREAU))
+    async def list_(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+        party_type: PartyType | None = Parameter(default=None),
+        party_id: str | None = Parameter(default=None),
+    ) -> FraudFindingPage:
+        """Fraud findings, newest first: who decided, when, why, and the sanctions.
+        The auditor reads them in the audit trail (``fraud.find``), like every
+        other organisation's record (separation of duties)."""
+        items, total = await supervision.list_findings(db, party_type=str(party_type) if party_type else None, party_id=party_id, page=page, page_size=page_size)
+        return FraudFindingPage(items=[FraudFinding(**i) for i in items], total=total, page=page, page_size=page_size)
+
+    @get("/public", operation_id="listPublicCriticisms", **access(PUBLIC))
+    async def public(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> PublicCriticismPage:
+        """通报批评 (R27): the findings whose sanctions include public criticism,
+        newest first: name, credit code, reason and date (Beijing time), never
+        ids of persons or the evidence."""
+        items, total = await supervision.list_findings(db, party_type=None, party_id=None, page=page, page_size=page_size, criticised_only=True)
+        public = [
+            PublicCriticism(
+                finding_id=i["finding_id"],
+                party_type=i["party_type"],
+                party_name=i["party_name"],
+                credit_code=i["credit_code"],
+                reason=i["reason"],
+                found_on=i["recorded_at"].astimezone(POLICY_ZONE).date(),
+            )
+            for i in items
+        ]
+        return PublicCriticismPage(items=public, total=total, page=page, page_size=page_size)

@@ -224,6 +224,34 @@ blacklist = Table(
     ),
 )
 
+#: a fraud finding of the bureau (R27): who, when, why, what it concerns and the
+#: sanctions it applied. One finding per party and scope: the same finding twice is refused.
+fraud_findings = Table(
+    "fraud_findings",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("party_type", String(10), nullable=False),
+    Column("party_id", String(36), nullable=False),
+    Column("party_name", String(200), nullable=False),
+    Column("years", JSON, nullable=False),
+    Column("voucher_ids", JSON, nullable=False),
+    Column("award_ids", JSON, nullable=False),
+    #: sha256 of the scope (years, voucher ids, award ids; empty = all of the party's)
+    Column("scope_key", String(64), nullable=False),
+    Column("sanctions", JSON, nullable=False),
+    #: the sanctions include public criticism (通报批评): the finding is on the public list
+    Column("criticised", Boolean, nullable=False),
+    Column("credit_code", String(40), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("evidence_ref", String(500), nullable=True),
+    Column("blacklist_entry_id", String(36), nullable=True),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index("uq_fraud_findings_scope", "party_type", "party_id", "scope_key", unique=True),
+    Index("ix_fraud_findings_recorded", "recorded_at"),
+    Index("ix_fraud_findings_criticised", "criticised", "recorded_at"),
+)
+
 #: a ledger import (Excel/CSV): all rows or none; the same file twice changes nothing
 import_jobs = Table(
     "import_jobs",

@@ -1,12 +1,14 @@
-"""The award plan's amounts, the provincial-award exclusion (R6), the budget
-cap at its edges, and the notice window across a holiday."""
+"""The award plan's amounts, the provincial-award exclusion (R6), the fraud
+exclusion (R27), the budget cap at its edges, and the notice window across a holiday."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from services.evaluation.domain.awards import (
+    BLACKLISTED,
     BUDGET_EXHAUSTED,
+    DISQUALIFIED,
     FUNDED,
     PROVINCIAL_AWARD,
     UNQUALIFIED,
@@ -40,6 +42,12 @@ def test_amounts_by_grade_with_enough_budget() -> None:
 def test_a_provincial_award_excludes_the_city_award_and_costs_no_budget() -> None:
     lines = plan(P, 8_000_000, [A, B, C], {"a"})
     assert outcomes(lines) == [("a", 0, PROVINCIAL_AWARD), ("b", 5_000_000, FUNDED), ("c", 3_000_000, FUNDED)]
+
+
+def test_a_disqualified_or_blacklisted_unit_gets_nothing_and_costs_no_budget() -> None:
+    # R27: from the finding on, the unit fails the award check; the next in merit takes its place
+    lines = plan(P, 8_000_000, [A, B, C, D], set(), {"a": DISQUALIFIED, "c": BLACKLISTED})
+    assert outcomes(lines) == [("a", 0, DISQUALIFIED), ("b", 5_000_000, FUNDED), ("c", 0, BLACKLISTED), ("d", 3_000_000, FUNDED)]
 
 
 def test_budget_exactly_enough_funds_everyone() -> None:
