@@ -238,11 +238,20 @@ class Cluster:
             text = statement
             for i in range(len(args)):
                 text = text.replace("?", f"${i + 1}", 1)
-            conn = await asyncpg.connect(f"{self.pg_admin.rsplit('/', 1)[0]}/{self.pg_names[service]}")
-            try:
-                return [tuple(r) for r in await conn.fetch(text, *args)]
-            finally:
-                await conn.close()
+            # the harness's own statements are idempotent, and its connection
+            # meets the same faults as the services' (terminated backends, a
+            # server out of connection slots): retry for a minute
+            for attempt in range(20):
+                try:
+                    conn = await asyncpg.connect(f"{self.pg_admin.rsplit('/', 1)[0]}/{self.pg_names[service]}")
+                    try:
+                        return [tuple(r) for r in await conn.fetch(text, *args)]
+                    finally:
+                        await conn.close()
+                except (OSError, asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError, asyncpg.CannotConnectNowError):
+                    if attempt == 19:
+                        raise
+                    await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
 
         def run() -> list[tuple[Any, ...]]:
             conn = sqlite3.connect(self.data_dir / f"{service}.db", timeout=60)
