@@ -197,6 +197,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "payee_missing": ("尚未设置收款账户：奖补和兑现资金无法支付", "No payee account yet: awards and redemptions cannot be paid"),
     "save_payee": ("保存收款账户", "Save the payee account"),
     "my_payouts": ("本单位应收款项", "Our payouts"),
+    # unit: redemption claims
+    "redemption_claims": ("创新券兑现申请", "Redemption claims"),
+    "claim_window": ("兑现申请期", "Claim window"),
+    "window_not_set": ("本年度兑现申请期尚未公布", "This year's claim window is not set yet"),
+    "new_claim": ("申请兑现", "Claim a voucher"),
+    "voucher": ("创新券", "Voucher"),
+    "invoice_number": ("发票号码（数电票20位）", "Invoice number (20 digits, digital invoice)"),
+    "invoice_code": ("发票代码（增值税发票，选填）", "Invoice code (VAT invoice, optional)"),
+    "receipt_file": ("银行回单（PDF/JPG/PNG）", "Bank receipt (PDF/JPG/PNG)"),
+    "results_file": ("服务结果（PDF/JPG/PNG）", "Service results (PDF/JPG/PNG)"),
+    "no_claimable": ("暂无可兑现的已使用创新券", "No used voucher to claim"),
+    "claimed_at": ("申请时间", "Claimed"),
+    "approved_amount": ("核定金额", "Approved"),
     # unit: prices
     "unit_prices": ("收费标准管理", "Prices"),
     "add_price": ("新增收费项目", "Add a price item"),
@@ -294,6 +307,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "good": ("良好", "good"),
     "unqualified": ("不合格", "unqualified"),
     "award": ("绩效奖补", "award"),
+    # redemption claims
+    "claimed": ("待审核", "claimed"),
+    "noticed": ("公示中", "on notice"),
     # payouts
     "due": ("待支付", "due"),
     "ordered": ("已列入付款单", "ordered"),

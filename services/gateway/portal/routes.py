@@ -795,6 +795,73 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             return await evaluation_page(ctx, error=err, form=form)
         return ctx.redirect("/unit/evaluation?done=1")
 
+    # -- unit: voucher redemption claims --------------------------------------------------
+
+    async def redemption_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+        year = this_year()
+        window = await ctx.api.maybe("vouchers", f"/v1/redemption/windows/{year}")
+        claims = (await ctx.api.maybe("vouchers", "/v1/redemption/claims", page_size=100) or {"items": []})["items"]
+        used = (await ctx.api.maybe("vouchers", "/v1/vouchers/", status="used", page_size=100) or {"items": []})["items"]
+        claimed: set[str] = set()
+        for c in claims:
+            if c.get("status") == "rejected":
+                continue
+            items = c.get("items")
+            if items is None:  # the list leaves the items out
+                items = (await ctx.api.maybe("vouchers", f"/v1/redemption/claims/{c['claim_id']}") or {}).get("items") or []
+            claimed |= {i["voucher_id"] for i in items}
+        return ctx.render(
+            "redemption.html",
+            status=error.status if error else 200,
+            year=year,
+            window=window,
+            claims=claims,
+            vouchers=[v for v in used if v["voucher_id"] not in claimed],
+            error=error.message(ctx.lang) if error else None,
+            field_errors=error.field_errors(ctx.lang) if error else {},
+            form={k: v for k, v in (form or {}).items() if isinstance(v, str)},
+        )
+
+    @page("/unit/redemption")
+    async def unit_redemption(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = Ctx(portal, request)
+        if refused := need(ctx, "unit"):
+            return refused
+        return await redemption_page(ctx)
+
+    @action("/unit/redemption")
+    async def unit_redemption_post(request: Request[Any, Any, Any]) -> Response[str]:
+        """One used voucher claimed: the bank receipt and the results are uploaded as the unit's
+        evidence documents, then the claim names them with the invoice (R20)."""
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "unit")):
+            return refused
+        try:
+            documents: dict[str, str] = {}
+            missing = [k for k in ("receipt", "results") if form.get(k) is None or not getattr(form.get(k), "filename", None)]
+            if missing:
+                raise ApiError(400, {"code": "document.no_file", "message_zh": "请上传银行回单和服务结果", "message_en": "upload the bank receipt and the results", "details": {"missing": missing}})
+            for k in ("receipt", "results"):
+                upload = form[k]
+                data = await upload.read()
+                media = getattr(upload, "content_type", None) or "application/octet-stream"
+                doc = await ctx.api.post("vouchers", "/v1/redemption/documents", files={"file": (upload.filename, data, media)})
+                documents[k] = doc["document_id"]
+            item: dict[str, Any] = {
+                "voucher_id": str(form.get("voucher_id") or ""),
+                "invoice_number": str(form.get("invoice_number") or "").strip(),
+                "receipt_document_id": documents["receipt"],
+                "results_document_id": documents["results"],
+            }
+            if str(form.get("invoice_code") or "").strip():
+                item["invoice_code"] = str(form["invoice_code"]).strip()
+            await ctx.api.post("vouchers", "/v1/redemption/claims", json={"year": int(form.get("year") or this_year()), "items": [item]})
+        except ApiError as err:
+            if err.code == "redemption.invoice_invalid":
+                err.problem.setdefault("errors", []).append({"key": "invoice_number", "message": err.message("en")})
+            return await redemption_page(ctx, error=err, form=form)
+        return ctx.redirect("/unit/redemption?done=1")
+
     # -- unit: payee bank account --------------------------------------------------------
 
     async def payee_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
@@ -964,5 +1031,5 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
         unit_instruments, imports, import_post, import_job,
         dashboard, finance, payment_order, payment_order_export, queue,
         unit_evaluation, unit_evaluation_post, queue_decide, scoring, scoring_post, unit_payee, unit_payee_post,
-        unit_prices, unit_prices_post,
+        unit_prices, unit_prices_post, unit_redemption, unit_redemption_post,
     ]
