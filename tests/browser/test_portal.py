@@ -316,6 +316,34 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     screenshot(bureau, "14-dashboard")
 
 
+def test_unit_claims_the_redemption_of_a_used_voucher(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    """After the journey above the unit holds a used voucher: inside the year's window (opened by
+    the center over the API) it claims it with the invoice, the bank receipt and the results."""
+    from tests.support.payouts import open_window
+
+    portal.run(open_window(portal.platform, date.today().year, days_before=3, days_after=3))
+    unit = new_page()
+    sign_in_as(unit, "unit")
+    unit.get_by_role("link", name="创新券兑现申请").click()
+    assert "—" in unit.inner_text("#window")
+    form = unit.locator("#claim-form")
+    assert form.locator("select[name=voucher_id] option").count() >= 1
+    form.get_by_label("发票号码（数电票20位）").fill("123")
+    form.get_by_label("银行回单（PDF/JPG/PNG）").set_input_files({"name": "银行回单.pdf", "mimeType": "application/pdf", "buffer": PDF + b"receipt"})
+    form.get_by_label("服务结果（PDF/JPG/PNG）").set_input_files({"name": "检测报告.pdf", "mimeType": "application/pdf", "buffer": RESULT})
+    submit(unit, "#claim-form")
+    assert unit.locator(".alert").count() == 1
+    assert form.locator(".field-error").count() >= 1, unit.inner_text("main")
+    form.get_by_label("发票号码（数电票20位）").fill("26412000000012345678")
+    form.get_by_label("银行回单（PDF/JPG/PNG）").set_input_files({"name": "银行回单.pdf", "mimeType": "application/pdf", "buffer": PDF + b"receipt"})
+    form.get_by_label("服务结果（PDF/JPG/PNG）").set_input_files({"name": "检测报告.pdf", "mimeType": "application/pdf", "buffer": RESULT})
+    submit(unit, "#claim-form")
+    assert unit.locator(".alert").count() == 0, unit.inner_text("main")
+    assert "¥300.00" in unit.inner_text("#claims") and "待审核" in unit.inner_text("#claims")
+    assert unit.locator("#claim-form").count() == 0
+    screenshot(unit, "15-unit-redemption-claim")
+
+
 def _xlsx(rows: list[dict[str, Any]]) -> bytes:
     wb = Workbook()
     ws = wb.active

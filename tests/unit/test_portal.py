@@ -95,3 +95,21 @@ def test_sign_in_refusals_are_shown_with_their_status_and_sign_out_ends_the_sess
         assert r.status_code == 303 and not c.cookies.get("xciss_session")
     revoked = [q for q in seen if q.method == "DELETE"]
     assert len(revoked) == 1 and revoked[0].url.path == "/v1/sessions/current" and revoked[0].headers["authorization"] == f"Bearer {token}"
+
+
+def test_the_unit_and_expert_pages_need_their_role_and_render_with_the_services_down(tmp_path: Path) -> None:
+    """Issue 9's evaluation, payee and prices pages: signed-out visitors are sent to sign in,
+    another role is refused, the unit's pages render (empty) when no service answers."""
+    settings = Settings(data_dir=tmp_path, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", demo=False)
+    with _client(tmp_path, demo=False) as c:
+        for path in ("/unit/evaluation", "/unit/payee", "/unit/prices", "/expert/assignments/a1"):
+            assert c.get(path, follow_redirects=False).status_code in (302, 303), path
+        c.cookies.set("xciss_session", issue_token(settings, subject="u", role="unit", org="unit-1", ttl_s=600))
+        r = c.get("/unit/evaluation")
+        assert r.status_code == 200 and "本年度绩效评价尚未启动" in r.text
+        r = c.get("/unit/payee?lang=en")
+        assert r.status_code == 200 and "No payee account yet" in r.text and 'name="csrf"' in r.text
+        assert c.get("/unit/prices").status_code == 200
+        assert c.get("/expert/assignments/a1").status_code == 403
+        r = c.post("/queue/a1/forward", data={"csrf": "forged"}, follow_redirects=False)
+        assert r.status_code == 403

@@ -5,6 +5,7 @@ token in every form. Every page talks to the services over HTTP only."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import secrets
 from collections.abc import Awaitable, Callable
@@ -736,19 +737,291 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
         headers = {k: v for k, v in r.headers.items() if k.lower() in ("content-type", "content-disposition")}
         return Response(r.content, status_code=r.status_code, headers=headers)
 
+    # -- unit: the yearly evaluation application ---------------------------------------
+
+    async def materials_of(form: dict[str, Any]) -> list[dict[str, Any]]:
+        """The uploaded files as the evaluation service's material descriptors: the file
+        stays with the unit, its SHA-256 and size fix which file the experts were given."""
+        out = []
+        for kind in ("self_assessment", "supporting"):
+            upload = form.get(kind)
+            if upload is None or not getattr(upload, "filename", None):
+                continue
+            data = await upload.read()
+            if data:
+                out.append({"kind": kind, "name": str(upload.filename)[:200], "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)})
+        return out
+
+    async def evaluation_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+        year = this_year()
+        cycle = await ctx.api.maybe("evaluation", f"/v1/cycles/{year}")
+        apps = await ctx.api.maybe("evaluation", "/v1/applications/", page_size=50) or {"items": []}
+        current = next((a for a in apps["items"] if a.get("year") == year), None)
+        return ctx.render(
+            "evaluation.html",
+            status=error.status if error else 200,
+            year=year,
+            cycle=cycle,
+            current=current,
+            applications=apps["items"],
+            error=error.message(ctx.lang) if error else None,
+            field_errors=error.field_errors(ctx.lang) if error else {},
+            form={k: v for k, v in (form or {}).items() if isinstance(v, str)},
+        )
+
+    @page("/unit/evaluation")
+    async def unit_evaluation(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = Ctx(portal, request)
+        if refused := need(ctx, "unit"):
+            return refused
+        return await evaluation_page(ctx)
+
+    @action("/unit/evaluation")
+    async def unit_evaluation_post(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "unit")):
+            return refused
+        try:
+            materials = await materials_of(form)
+            if not materials:
+                raise ApiError(400, {"code": "document.no_file", "message_zh": "请上传自评报告", "message_en": "upload the self-assessment report", "details": {"missing": ["self_assessment"]}})
+            body: dict[str, Any] = {"materials": materials, "statement": str(form.get("statement") or "").strip() or None}
+            resubmit = str(form.get("application_id") or "")
+            if resubmit:
+                await ctx.api.post("evaluation", f"/v1/applications/{resubmit}/resubmit", json=body)
+            else:
+                await ctx.api.post("evaluation", "/v1/applications/", json={"year": int(form.get("year") or this_year()), **body})
+        except ApiError as err:
+            return await evaluation_page(ctx, error=err, form=form)
+        return ctx.redirect("/unit/evaluation?done=1")
+
+    # -- unit: voucher redemption claims --------------------------------------------------
+
+    async def redemption_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+        year = this_year()
+        window = await ctx.api.maybe("vouchers", f"/v1/redemption/windows/{year}")
+        claims = (await ctx.api.maybe("vouchers", "/v1/redemption/claims", page_size=100) or {"items": []})["items"]
+        used = (await ctx.api.maybe("vouchers", "/v1/vouchers/", status="used", page_size=100) or {"items": []})["items"]
+        claimed: set[str] = set()
+        for c in claims:
+            if c.get("status") == "rejected":
+                continue
+            items = c.get("items")
+            if items is None:  # the list leaves the items out
+                items = (await ctx.api.maybe("vouchers", f"/v1/redemption/claims/{c['claim_id']}") or {}).get("items") or []
+            claimed |= {i["voucher_id"] for i in items}
+        return ctx.render(
+            "redemption.html",
+            status=error.status if error else 200,
+            year=year,
+            window=window,
+            claims=claims,
+            vouchers=[v for v in used if v["voucher_id"] not in claimed],
+            error=error.message(ctx.lang) if error else None,
+            field_errors=error.field_errors(ctx.lang) if error else {},
+            form={k: v for k, v in (form or {}).items() if isinstance(v, str)},
+        )
+
+    @page("/unit/redemption")
+    async def unit_redemption(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = Ctx(portal, request)
+        if refused := need(ctx, "unit"):
+            return refused
+        return await redemption_page(ctx)
+
+    @action("/unit/redemption")
+    async def unit_redemption_post(request: Request[Any, Any, Any]) -> Response[str]:
+        """One used voucher claimed: the bank receipt and the results are uploaded as the unit's
+        evidence documents, then the claim names them with the invoice (R20)."""
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "unit")):
+            return refused
+        try:
+            documents: dict[str, str] = {}
+            missing = [k for k in ("receipt", "results") if form.get(k) is None or not getattr(form.get(k), "filename", None)]
+            if missing:
+                raise ApiError(400, {"code": "document.no_file", "message_zh": "请上传银行回单和服务结果", "message_en": "upload the bank receipt and the results", "details": {"missing": missing}})
+            for k in ("receipt", "results"):
+                upload = form[k]
+                data = await upload.read()
+                media = getattr(upload, "content_type", None) or "application/octet-stream"
+                doc = await ctx.api.post("vouchers", "/v1/redemption/documents", files={"file": (upload.filename, data, media)})
+                documents[k] = doc["document_id"]
+            item: dict[str, Any] = {
+                "voucher_id": str(form.get("voucher_id") or ""),
+                "invoice_number": str(form.get("invoice_number") or "").strip(),
+                "receipt_document_id": documents["receipt"],
+                "results_document_id": documents["results"],
+            }
+            if str(form.get("invoice_code") or "").strip():
+                item["invoice_code"] = str(form["invoice_code"]).strip()
+            await ctx.api.post("vouchers", "/v1/redemption/claims", json={"year": int(form.get("year") or this_year()), "items": [item]})
+        except ApiError as err:
+            if err.code == "redemption.invoice_invalid":
+                err.problem.setdefault("errors", []).append({"key": "invoice_number", "message": err.message("en")})
+            return await redemption_page(ctx, error=err, form=form)
+        return ctx.redirect("/unit/redemption?done=1")
+
+    # -- unit: payee bank account --------------------------------------------------------
+
+    async def payee_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+        payee = await ctx.api.maybe("payments", f"/v1/payees/{ctx.org}")
+        payouts = await ctx.api.maybe("payments", "/v1/payouts/", page_size=50) or {"items": []}
+        return ctx.render(
+            "payee.html",
+            status=error.status if error else 200,
+            payee=payee,
+            payouts=payouts.get("items", []),
+            error=error.message(ctx.lang) if error else None,
+            field_errors=(error.field_errors(ctx.lang) | ({"account_number": error.message(ctx.lang)} if error.code == "payee.account_invalid" else {})) if error else {},
+            form={k: v for k, v in (form or {}).items() if k in ("bank_name", "account_name")},
+        )
+
+    @page("/unit/payee")
+    async def unit_payee(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = Ctx(portal, request)
+        if refused := need(ctx, "unit"):
+            return refused
+        return await payee_page(ctx)
+
+    @action("/unit/payee")
+    async def unit_payee_post(request: Request[Any, Any, Any]) -> Response[str]:
+        """The unit's bank details for award and redemption payouts; the number comes back masked
+        and is never put back into the form."""
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "unit")):
+            return refused
+        body = {k: str(form.get(k) or "").strip() for k in ("bank_name", "account_name", "account_number")}
+        try:
+            await ctx.api.call("PUT", "payments", f"/v1/payees/{ctx.org}", json=body)
+        except ApiError as err:
+            return await payee_page(ctx, error=err, form=form)
+        return ctx.redirect("/unit/payee?done=1")
+
+    # -- unit: prices of its instruments -------------------------------------------------
+
+    async def prices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+        instruments = (await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page_size=100) or {"items": []})["items"]
+        rows = []
+        for inst in instruments:
+            prices = await ctx.api.maybe("registry", f"/v1/instruments/{inst['instrument_id']}/prices") or {"items": []}
+            rows.append((inst, prices["items"]))
+        return ctx.render(
+            "unit_prices.html",
+            status=error.status if error else 200,
+            rows=rows,
+            error=error.message(ctx.lang) if error else None,
+            field_errors=error.field_errors(ctx.lang) if error else {},
+            form={k: v for k, v in (form or {}).items() if isinstance(v, str)},
+        )
+
+    @page("/unit/prices")
+    async def unit_prices(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = Ctx(portal, request)
+        if refused := need(ctx, "unit"):
+            return refused
+        return await prices_page(ctx)
+
+    @action("/unit/prices")
+    async def unit_prices_post(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "unit")):
+            return refused
+        body = {
+            "name": str(form.get("name") or "").strip(),
+            "billing_unit": form.get("billing_unit") or "",
+            "price_fen": yuan_to_fen(str(form.get("price") or "")),
+            "basis": form.get("basis") or "cost_compensation",
+        }
+        try:
+            await ctx.api.post("registry", f"/v1/instruments/{form.get('instrument_id') or '-'}/prices", json=body)
+        except ApiError as err:
+            if "price_fen" in err.field_errors(ctx.lang):
+                err.problem.setdefault("errors", []).append({"key": "price", "message": err.field_errors("en")["price_fen"]})
+            return await prices_page(ctx, error=err, form=form)
+        return ctx.redirect("/unit/prices?done=1")
+
     # -- department and expert queues --------------------------------------------------
+
+    async def queue_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+        if ctx.role == "expert":
+            items = (await ctx.api.maybe("evaluation", "/v1/assignments/", page_size=100) or {"items": []})["items"]
+        else:
+            items = (await ctx.api.maybe("evaluation", "/v1/applications/", page_size=100) or {"items": []})["items"]
+        instruments = await ctx.api.maybe("registry", "/v1/instruments/", page_size=50) if ctx.role == "department" else None
+        return ctx.render(
+            "queue.html",
+            status=error.status if error else 200,
+            items=items,
+            instruments=(instruments or {}).get("items", []),
+            error=error.message(ctx.lang) if error else None,
+            field_errors=error.field_errors(ctx.lang) if error else {},
+            failed=(form or {}).get("application_id"),
+        )
 
     @page("/queue")
     async def queue(request: Request[Any, Any, Any]) -> Response[str]:
         ctx = Ctx(portal, request)
         if refused := need(ctx, "department", "expert"):
             return refused
-        if ctx.role == "expert":
-            items = (await ctx.api.maybe("evaluation", "/v1/assignments/", page_size=100) or {"items": []})["items"]
-        else:
-            items = (await ctx.api.maybe("evaluation", "/v1/applications/", page_size=100) or {"items": []})["items"]
-        instruments = await ctx.api.maybe("registry", "/v1/instruments/", page_size=50) if ctx.role == "department" else None
-        return ctx.render("queue.html", items=items, instruments=(instruments or {}).get("items", []))
+        return await queue_page(ctx)
+
+    @action("/queue/{application_id:str}/{decision:str}")
+    async def queue_decide(request: Request[Any, Any, Any], application_id: FromPath[str], decision: FromPath[str]) -> Response[str]:
+        """The department forwards an application of its units, or returns it with a reason."""
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "department")):
+            return refused
+        if decision not in ("forward", "return"):
+            return ctx.render("error.html", status=404, error=ctx.t("not_found"), code="portal.unknown_decision")
+        reason = str(form.get("reason") or "").strip() or None
+        try:
+            await ctx.api.post("evaluation", f"/v1/applications/{application_id}/{decision}", json={"reason": reason} if reason or decision == "return" else {})
+        except ApiError as err:
+            return await queue_page(ctx, error=err, form={"application_id": application_id})
+        return ctx.redirect("/queue?done=1")
+
+    async def scoring_page(ctx: Ctx, assignment_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+        mine = (await ctx.api.maybe("evaluation", "/v1/assignments/", page_size=100) or {"items": []})["items"]
+        assignment = next((a for a in mine if a["assignment_id"] == assignment_id), None)
+        if assignment is None:
+            return ctx.render("error.html", status=404, error=ctx.t("not_found"), code="portal.not_found")
+        application = await ctx.api.maybe("evaluation", f"/v1/applications/{assignment['application_id']}")
+        year = (application or {}).get("year") or this_year()
+        iset = await ctx.api.maybe("evaluation", "/v1/indicator-set/", year=year) or {"dimensions": []}
+        indicators = [i for d in iset.get("dimensions", []) for i in d.get("indicators", []) if i.get("source") == "expert" and i.get("role") == assignment["role"]]
+        return ctx.render(
+            "scoring.html",
+            status=error.status if error else 200,
+            assignment=assignment,
+            application=application,
+            indicators=indicators,
+            error=error.message(ctx.lang) if error else None,
+            field_errors=error.field_errors(ctx.lang) if error else {},
+            form={k: v for k, v in (form or {}).items() if isinstance(v, str)},
+        )
+
+    @page("/expert/assignments/{assignment_id:str}")
+    async def scoring(request: Request[Any, Any, Any], assignment_id: FromPath[str]) -> Response[str]:
+        ctx = Ctx(portal, request)
+        if refused := need(ctx, "expert"):
+            return refused
+        return await scoring_page(ctx, assignment_id)
+
+    @action("/expert/assignments/{assignment_id:str}")
+    async def scoring_post(request: Request[Any, Any, Any], assignment_id: FromPath[str]) -> Response[str]:
+        """The expert's points per indicator of its role (entered as points, sent in
+        hundredths), the on-site check date and its findings."""
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "expert")):
+            return refused
+        scores = {k.removeprefix("score:"): yuan_to_fen(str(v or "")) for k, v in form.items() if k.startswith("score:")}
+        body = {"scores": scores, "onsite_date": str(form.get("onsite_date") or ""), "findings": str(form.get("findings") or "").strip()}
+        try:
+            await ctx.api.post("evaluation", f"/v1/assignments/{assignment_id}/scores", json=body)
+        except ApiError as err:
+            return await scoring_page(ctx, assignment_id, error=err, form=form)
+        return ctx.redirect(f"/expert/assignments/{assignment_id}?done=1")
 
     return [
         css, home, catalogue, instrument, notices, notice, publish_notice, propose_award_plan, blacklist,
@@ -757,4 +1030,6 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
         vouchers, activate, appeal, review, decide,
         unit_instruments, imports, import_post, import_job,
         dashboard, finance, payment_order, payment_order_export, queue,
+        unit_evaluation, unit_evaluation_post, queue_decide, scoring, scoring_post, unit_payee, unit_payee_post,
+        unit_prices, unit_prices_post, unit_redemption, unit_redemption_post,
     ]
