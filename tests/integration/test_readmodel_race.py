@@ -55,9 +55,9 @@ async def test_the_state_ends_where_the_application_ended_whatever_the_order_of_
         assert await _status(payments_db, app) == "closed", order
 
 
+# SQLite runs one write transaction at a time: the interleaving below exists on PostgreSQL only
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_a_later_state_is_not_lost_to_a_concurrent_writer(payments_db: ServiceDatabase, backend: str) -> None:
-    if backend == "sqlite":
-        pytest.skip("SQLite runs one write transaction at a time; the interleaving below exists on PostgreSQL only")
     await _advance(payments_db, "a", "submitted")
     # one consumer moves the row to ``rejected`` and has not committed yet ...
     async with payments_db.sessions() as first, first.begin():

@@ -143,7 +143,7 @@ def _fuzz_operation(op: Any, send: Any, ids: dict[str, str], tally: Tally) -> No
 
 
 # the fuzz runs on SQLite (it is about the HTTP layer); the integration tests cover PostgreSQL
-@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("service", SERVICES)
 async def test_schemathesis_finds_nothing(service: str, make_settings, backend: str) -> None:
     started = time.monotonic()
