@@ -32,6 +32,7 @@ SESSION = "xciss_session"
 CSRF = "xciss_csrf"
 LANG = "xciss_lang"
 PAGE_SIZE = 10
+REVIEW_PAGE_SIZE = 20
 
 
 def money(fen: Any) -> str:
@@ -1023,6 +1024,169 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             return await scoring_page(ctx, assignment_id, error=err, form=form)
         return ctx.redirect(f"/expert/assignments/{assignment_id}?done=1")
 
+    # -- center and bureau: units' applications and users' registrations ---------------
+
+    def page_number(ctx: Ctx) -> int:
+        try:
+            return max(1, int(ctx.request.query_params.get("page") or 1))
+        except ValueError:
+            return 1
+
+    def reason_at_field(err: ApiError, lang: str) -> dict[str, str]:
+        """The problem's field errors, and a missing or overlong reason next to the reason."""
+        found = err.field_errors(lang)
+        if err.code in ("decision.reason_required", "decision.reason_too_long"):
+            found["reason"] = err.message(lang)
+        return found
+
+    async def review_units_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | None = None, status: str | None = None) -> Response[str]:
+        q = ctx.request.query_params
+        shown = status or q.get("status") or "applied"
+        pg = page_number(ctx)
+        try:
+            result = await ctx.api.get("registry", "/v1/units/", status=None if shown == "all" else shown, page=pg, page_size=REVIEW_PAGE_SIZE)
+        except ApiError as err:
+            return ctx.error_page(err)
+        return ctx.render(
+            "review_units.html",
+            status=error.status if error else 200,
+            items=result["items"],
+            shown=shown,
+            base={"status": shown},
+            paging=page_links(result["total"], pg, REVIEW_PAGE_SIZE),
+            error=error.message(ctx.lang) if error else None,
+            field_errors=reason_at_field(error, ctx.lang) if error else {},
+            failed=failed,
+        )
+
+    @page("/review/units")
+    async def review_units(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = Ctx(portal, request)
+        if refused := need(ctx, "center", "bureau"):
+            return refused
+        return await review_units_page(ctx)
+
+    @action("/review/units/{unit_id:str}/{decision:str}")
+    async def review_units_decide(request: Request[Any, Any, Any], unit_id: FromPath[str], decision: FromPath[str]) -> Response[str]:
+        """The bureau approves a unit's application, or rejects it with a reason (R7)."""
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "bureau")):
+            return refused
+        if decision not in ("approve", "reject"):
+            return ctx.render("error.html", status=404, error=ctx.t("not_found"), code="portal.unknown_decision")
+        reason = str(form.get("reason") or "").strip() or None
+        try:
+            await ctx.api.post("registry", f"/v1/units/{unit_id}/{decision}", json={"reason": reason} if reason else {})
+        except ApiError as err:
+            return await review_units_page(ctx, error=err, failed=unit_id, status="applied")
+        return ctx.redirect("/review/units?done=1")
+
+    async def review_users_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | None = None) -> Response[str]:
+        shown = ctx.request.query_params.get("verified") or "false"
+        shown = shown if shown in ("false", "true", "all") else "false"
+        pg = page_number(ctx)
+        try:
+            result = await ctx.api.get("registry", "/v1/users/", verified=None if shown == "all" else shown, page=pg, page_size=REVIEW_PAGE_SIZE)
+        except ApiError as err:
+            return ctx.error_page(err)
+        return ctx.render(
+            "review_users.html",
+            status=error.status if error else 200,
+            items=result["items"],
+            shown=shown,
+            base={"verified": shown},
+            paging=page_links(result["total"], pg, REVIEW_PAGE_SIZE),
+            error=error.message(ctx.lang) if error else None,
+            field_errors=reason_at_field(error, ctx.lang) if error else {},
+            failed=failed,
+        )
+
+    @page("/review/users")
+    async def review_users(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = Ctx(portal, request)
+        if refused := need(ctx, "center", "bureau"):
+            return refused
+        return await review_users_page(ctx)
+
+    @action("/review/users/{user_id:str}/verify")
+    async def review_users_verify(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[str]:
+        """The center verifies a registered user (the API has no rejection of a user)."""
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "center")):
+            return refused
+        reason = str(form.get("reason") or "").strip() or None
+        try:
+            await ctx.api.post("registry", f"/v1/users/{user_id}/verify", json={"reason": reason} if reason else {})
+        except ApiError as err:
+            return await review_users_page(ctx, error=err, failed=user_id)
+        return ctx.redirect("/review/users?done=1")
+
+    # -- register an enterprise or a start-up team ----------------------------------------
+
+    REGISTER_FIELDS = ("name", "kind", "credit_code", "leader_name", "leader_id_number", "incubator_credit_code")
+
+    def register_errors(err: ApiError, lang: str, kind: str) -> dict[str, str]:
+        """The service's refusal next to the field it concerns, in the service's words."""
+        found = err.field_errors(lang)
+        text = err.message(lang)
+        if err.code == "user.credit_code_required":
+            found["credit_code"] = text
+        elif err.code == "user.team_fields_required":
+            for k in ("leader_name", "leader_id_number", "incubator_credit_code"):
+                found.setdefault(k, text)
+        elif err.code == "registry.credit_code_invalid":
+            found["incubator_credit_code" if kind == "team" else "credit_code"] = text
+        elif "resident_id" in err.code or "identity" in err.code:
+            found["leader_id_number"] = text
+        elif err.code in ("user.team_class", "user.enterprise_class", "user.duplicate_class"):
+            found["classes"] = text
+        elif err.code == "user.duplicate":
+            found["leader_id_number" if kind == "team" else "credit_code"] = text
+        return found
+
+    def register_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None, registered: dict[str, Any] | None = None) -> Response[str]:
+        form = form or {}
+        kind = str(form.get("kind") or "enterprise")
+        return ctx.render(
+            "register.html",
+            status=error.status if error else 200,
+            may_register=ctx.role in ("user", "center"),
+            error=error.message(ctx.lang) if error else None,
+            field_errors=register_errors(error, ctx.lang, kind) if error else {},
+            form={k: str(form.get(k) or "") for k in REGISTER_FIELDS} | {"kind": kind},
+            chosen=list(form.get("_classes") or []),
+            registered=registered,
+        )
+
+    @page("/register")
+    async def register(request: Request[Any, Any, Any]) -> Response[str]:
+        return register_page(Ctx(portal, request))
+
+    @action("/register")
+    async def register_post(request: Request[Any, Any, Any]) -> Response[str]:
+        """An enterprise or a start-up team registers (R4) with the signed-in user's (or the
+        center's) token; the center verifies it in /review/users."""
+        ctx, form, refused = await checked(request)
+        if refused or (refused := need(ctx, "user", "center")):
+            return refused
+        raw = await request.form()
+        classes = [str(c) for c in raw.getall("classes", [])]
+        special = [str(c) for c in raw.getall("special_classes", [])]
+        form["_classes"] = classes + special
+        kind = str(form.get("kind") or "enterprise")
+        body: dict[str, Any] = {"name": str(form.get("name") or "").strip(), "kind": kind, "classes": classes, "special_classes": special}
+        fields = ("credit_code",) if kind == "enterprise" else ("leader_name", "leader_id_number", "incubator_credit_code")
+        for k in fields:
+            if str(form.get(k) or "").strip():
+                body[k] = str(form[k]).strip()
+        try:
+            if not classes:
+                raise ApiError(400, {"code": "request.invalid", "message_zh": "请至少选择一个类别", "message_en": "choose at least one class", "details": {"missing": ["classes"]}})
+            user = await ctx.api.post("registry", "/v1/users/", json=body)
+        except ApiError as err:
+            return register_page(ctx, error=err, form=form)
+        return register_page(ctx, registered=user)
+
     return [
         css, home, catalogue, instrument, notices, notice, publish_notice, propose_award_plan, blacklist,
         signin, signin_post, signin_demo, signout,
@@ -1032,4 +1196,5 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
         dashboard, finance, payment_order, payment_order_export, queue,
         unit_evaluation, unit_evaluation_post, queue_decide, scoring, scoring_post, unit_payee, unit_payee_post,
         unit_prices, unit_prices_post, unit_redemption, unit_redemption_post,
+        review_units, review_units_decide, review_users, review_users_verify, register, register_post,
     ]
