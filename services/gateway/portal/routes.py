@@ -1039,25 +1039,30 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
             found["reason"] = err.message(lang)
         return found
 
-    async def review_units_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | None = None, status: str | None = None) -> Response[str]:
-        q = ctx.request.query_params
-        shown = status or q.get("status") or "applied"
+    async def review_list(
+        ctx: Ctx, template: str, path: str, key: str, shown: str, *, error: ApiError | None, failed: str | None
+    ) -> Response[str]:
+        """A review queue: one page of ``path`` filtered by ``key`` (``all``: no filter), with a failed decision's error at its row."""
         pg = page_number(ctx)
         try:
-            result = await ctx.api.get("registry", "/v1/units/", status=None if shown == "all" else shown, page=pg, page_size=REVIEW_PAGE_SIZE)
+            result = await ctx.api.get("registry", path, **{key: None if shown == "all" else shown}, page=pg, page_size=REVIEW_PAGE_SIZE)
         except ApiError as err:
             return ctx.error_page(err)
         return ctx.render(
-            "review_units.html",
+            template,
             status=error.status if error else 200,
             items=result["items"],
             shown=shown,
-            base={"status": shown},
+            base={key: shown},
             paging=page_links(result["total"], pg, REVIEW_PAGE_SIZE),
             error=error.message(ctx.lang) if error else None,
             field_errors=reason_at_field(error, ctx.lang) if error else {},
             failed=failed,
         )
+
+    async def review_units_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | None = None, status: str | None = None) -> Response[str]:
+        shown = status or ctx.request.query_params.get("status") or "applied"
+        return await review_list(ctx, "review_units.html", "/v1/units/", "status", shown, error=error, failed=failed)
 
     @page("/review/units")
     async def review_units(request: Request[Any, Any, Any]) -> Response[str]:
@@ -1084,22 +1089,7 @@ def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client
     async def review_users_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | None = None) -> Response[str]:
         shown = ctx.request.query_params.get("verified") or "false"
         shown = shown if shown in ("false", "true", "all") else "false"
-        pg = page_number(ctx)
-        try:
-            result = await ctx.api.get("registry", "/v1/users/", verified=None if shown == "all" else shown, page=pg, page_size=REVIEW_PAGE_SIZE)
-        except ApiError as err:
-            return ctx.error_page(err)
-        return ctx.render(
-            "review_users.html",
-            status=error.status if error else 200,
-            items=result["items"],
-            shown=shown,
-            base={"verified": shown},
-            paging=page_links(result["total"], pg, REVIEW_PAGE_SIZE),
-            error=error.message(ctx.lang) if error else None,
-            field_errors=reason_at_field(error, ctx.lang) if error else {},
-            failed=failed,
-        )
+        return await review_list(ctx, "review_users.html", "/v1/users/", "verified", shown, error=error, failed=failed)
 
     @page("/review/users")
     async def review_users(request: Request[Any, Any, Any]) -> Response[str]:
