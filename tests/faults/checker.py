@@ -25,7 +25,9 @@ Counts:
   the workload's creating operations is left in that class (they carry an
   Idempotency-Key); the count stays in the line for the runs to come.
 
-More checks: ``@check`` registers ``fn(ctx: CheckContext, result: Result)``.
+Claims, payouts and redemption notices are checked by
+``tests.faults.redemption.claims_and_payouts``; the ledger check here counts
+the payouts' entries. More checks: ``@check`` registers ``fn(ctx: CheckContext, result: Result)``.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class CheckContext:
     accounts: dict[str, dict[str, Any]]
     balances: dict[str, dict[str, Any]]
     trial: dict[str, Any]
+    #: the year's payouts (redemption claims; no awards in this workload)
+    payouts: list[dict[str, Any]] = field(default_factory=list)
 
 
 Check = Callable[[CheckContext, Result], Awaitable[None] | None]
@@ -100,7 +104,8 @@ async def observe(w: World, journeys: list[Journey]) -> CheckContext:
     accounts = {u: await api.get("vouchers", f"/v1/accounts/{w.year}", role=Role.USER, org=u) for u in w.users}
     balances = {b["account"]: b for b in (await api.get("payments", "/v1/ledger/balances", role=Role.FINANCE))["items"]}
     trial = await api.get("payments", "/v1/ledger/trial-balance", role=Role.FINANCE)
-    return CheckContext(w, journeys, orders, applications, vouchers, settlements, programme, accounts, balances, trial)
+    payouts = await api.pages("payments", "/v1/payouts/", role=Role.FINANCE, params={"year": w.year})
+    return CheckContext(w, journeys, orders, applications, vouchers, settlements, programme, accounts, balances, trial, payouts)
 
 
 async def run_checks(ctx: CheckContext, result: Result) -> Result:
@@ -212,7 +217,7 @@ def vouchers_and_applications(ctx: CheckContext, r: Result) -> None:
 
 @check
 def budget_and_caps(ctx: CheckContext, r: Result) -> None:
-    live = [v for v in ctx.vouchers if v["status"] in ("issued", "used")]
+    live = [v for v in ctx.vouchers if v["status"] in ("issued", "used", "redeemed")]
     p = ctx.programme
     if p["committed_fen"] > p["budget_fen"]:
         r.add("overspend", f"programme {p['year']}: committed {p['committed_fen']} > budget {p['budget_fen']}")
@@ -256,23 +261,27 @@ def settlements_and_ledger(ctx: CheckContext, r: Result) -> None:
         if s["paid_fen"] > s["payable_fen"]:
             r.add("duplicated", f"settlement {s['settlement_id']}: paid {s['paid_fen']} > {s['payable_fen']}")
         v = vouchers.get(j.voucher_id or "")
-        if j.voucher_final == "used":
+        if j.voucher_final in ("used", "redeemed"):
             if s["voucher_id"] != j.voucher_id or s["voucher_fen"] != j.voucher_fen:
                 r.add("lost", f"journey {j.id}: voucher {j.voucher_id} ({j.voucher_fen}) not deducted: settlement has {s['voucher_id']} {s['voucher_fen']} {s['voucher_refusal']}")
-            if v is not None and v["status"] != "used":
-                r.add("lost", f"journey {j.id}: deducted voucher {j.voucher_id} is {v['status']}")
+            if v is not None and v["status"] != j.voucher_final:
+                r.add("lost", f"journey {j.id}: deducted voucher {j.voucher_id} is {v['status']}, should be {j.voucher_final}")
         elif s["voucher_fen"]:
             r.add("unexpected", f"journey {j.id}: settlement deducts {s['voucher_fen']} without a voucher to use")
-    # the ledger: balanced, one entry per settlement and per payment, postings as the settlements say
+    # the ledger: balanced, one entry per settlement, per payment, per payout due and per payout paid;
+    # postings as the settlements and payouts say
     t = ctx.trial
     if not t["balanced"] or t["debit_fen"] != t["credit_fen"]:
         r.add("unbalanced", f"trial balance: debit {t['debit_fen']} credit {t['credit_fen']}")
     paying = [s for s in ctx.settlements if s["payable_fen"] > 0 and s["paid_fen"] > 0]
-    expected_entries = len(ctx.settlements) + len(paying)
+    payable = [p for p in ctx.payouts if p["status"] in ("due", "ordered", "paid")]
+    paid = [p for p in payable if p["status"] == "paid"]
+    expected_entries = len(ctx.settlements) + len(paying) + len(payable) + len(paid)
+    what = f"{len(ctx.settlements)} settlements, {len(paying)} payments, {len(payable)} payouts due of which {len(paid)} paid"
     if t["entries"] > expected_entries:
-        r.add("duplicated", f"ledger: {t['entries']} entries for {len(ctx.settlements)} settlements and {len(paying)} payments")
+        r.add("duplicated", f"ledger: {t['entries']} entries for {what}")
     elif t["entries"] < expected_entries:
-        r.add("lost", f"ledger: {t['entries']} entries for {len(ctx.settlements)} settlements and {len(paying)} payments")
+        r.add("lost", f"ledger: {t['entries']} entries for {what}")
     expect: dict[str, int] = defaultdict(int)
     for s in ctx.settlements:
         expect[f"unit_receivable:{s['unit_id']}"] -= s["fee_fen"]
@@ -280,6 +289,12 @@ def settlements_and_ledger(ctx: CheckContext, r: Result) -> None:
         expect[f"cash_received:{s['unit_id']}"] += s["paid_fen"]
         if s["voucher_fen"]:
             expect[f"voucher_budget:{s['year']}"] += s["voucher_fen"]
+    for p in payable:  # a redemption payout: Dr the unit's receivable, Cr payable; paid: Dr payable, Cr treasury
+        expect[f"unit_receivable:{p['unit_id']}"] += p["amount_fen"]
+        expect[f"payout_payable:{p['kind']}:{p['year']}"] -= p["amount_fen"]
+        if p["status"] == "paid":
+            expect[f"payout_payable:{p['kind']}:{p['year']}"] += p["amount_fen"]
+            expect[f"treasury_paid:{p['kind']}:{p['year']}"] -= p["amount_fen"]
     for account in sorted(set(expect) | set(ctx.balances)):
         got = ctx.balances.get(account, {"balance_fen": 0})["balance_fen"]
         if got != expect.get(account, 0):

@@ -7,9 +7,10 @@ journey what the client now believes (the model the checker compares with
 what the services hold at the end).
 
 Extension point: a later issue adds its steps with ``@step("name")`` and its
-plans with ``plan("name", weight, [...])`` — e.g. redemption claims and
-payouts after ``rate`` — and, if it needs new end-of-run checks, a function
-registered with ``tests.faults.checker.check``.
+plans with ``plan("name", weight, [...])`` and, if it needs new end-of-run
+checks, a function registered with ``tests.faults.checker.check``. Redemption
+claims and their payouts are journeys of their own (``tests.faults.redemption``):
+a claim gathers the vouchers of several finished order journeys.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class World:
     non_acceptor: tuple[str, str]
     users: list[str]
     rng: random.Random
+    #: the claim journeys (tests.faults.redemption.Redemptions), once the run makes them
+    redemptions: Any = None
 
 
 @dataclass

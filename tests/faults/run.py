@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,8 @@ from services.runtime.settings import SERVICES
 from tests.faults.checker import Result, observe, run_checks
 from tests.faults.client import Api, ApiError, History
 from tests.faults.cluster import Cluster
-from tests.faults.journeys import EVENTUALLY_S, Journey, World, _eventually, new_journey, run_journey
+from tests.faults.journeys import EVENTUALLY_S, PLANS, Journey, World, _eventually, new_journey, run_journey
+from tests.faults.redemption import Claim, Redemptions, used_share
 from tests.support.codes import credit_code
 
 log = logging.getLogger("xciss.faults")
@@ -102,17 +103,31 @@ async def setup_world(cluster: Cluster, api: Api, cfg: Config, rng: random.Rando
         await _eventually(f"account of {u}", opened, timeout_s=EVENTUALLY_S)
 
     await asyncio.gather(*(account(u) for u in users))
-    return World(api, cluster, year, cfg.auto_approve, acceptors, non_acceptor, users, rng)
+    # the year's redemption (R20): the evaluation year (no award budget: no award payouts here),
+    # the claim window around today, and the units' bank details for their payouts
+    await api.expect("evaluation", "POST", "/v1/cycles/", role=Role.BUREAU, json={"year": year, "award_budget_fen": 0})
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    window = {"opens_on": (today - timedelta(days=1)).isoformat(), "closes_on": (today + timedelta(days=2)).isoformat()}
+    await api.expect("vouchers", "PUT", f"/v1/redemption/windows/{year}", role=Role.CENTER, json=window)
+    for n, (uid, _) in enumerate([*acceptors, non_acceptor]):  # the non-acceptor's vouchers come from overturned appeals
+        payee = {"bank_name": "中国工商银行许昌分行", "account_name": f"许昌测试单位{n}", "account_number": f"62220217080012{n:05d}"}
+        await api.expect("payments", "PUT", f"/v1/payees/{uid}", role=Role.UNIT, org=uid, json=payee)
+    w = World(api, cluster, year, cfg.auto_approve, acceptors, non_acceptor, users, rng)
+    w.redemptions = Redemptions(w, random.Random(cfg.seed * 7 + 1), first_id=cfg.journeys)
+    return w
 
 
-async def inject_faults(cluster: Cluster, cfg: Config, rng: random.Random, flog: FaultLog, stop: asyncio.Event, busy: set[str], progress: Callable[[], int]) -> None:
-    """Faults one after another on one lane, until ``stop``; ``busy`` holds the targets under a fault."""
+async def inject_faults(
+    cluster: Cluster, cfg: Config, rng: random.Random, flog: FaultLog, stop: asyncio.Event, busy: set[str], progress: Callable[[], int], total: int
+) -> None:
+    """Faults one after another on one lane, until ``stop``; ``busy`` holds the targets under a fault.
+    Paced by ``progress()`` out of ``total`` journeys (order and claim journeys)."""
     names = sorted(cfg.fault_weights)
     targets = ["registry", "vouchers", "payments", "registry", "vouchers", "payments", "evaluation"]
     while not stop.is_set():
         # paced by the workload: the next fault once its share of the journeys has started
         # (10% more faults than asked for, so the target is met before the last journeys)
-        if progress() < (flog.total + len(busy) + 1) * cfg.journeys / (cfg.faults * 1.1):
+        if progress() < (flog.total + len(busy) + 1) * total / (cfg.faults * 1.1):
             await asyncio.sleep(0.2)
             continue
         kind = rng.choices(names, weights=[cfg.fault_weights[n] for n in names])[0]
@@ -145,7 +160,7 @@ async def inject_faults(cluster: Cluster, cfg: Config, rng: random.Random, flog:
         await asyncio.sleep(0.5 + rng.random())
 
 
-async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tuple[Result, list[Journey], FaultLog]:
+async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tuple[Result, list[Journey | Claim], FaultLog]:
     say = progress or (lambda _m: None)
     rng = random.Random(cfg.seed)
     tmp = None
@@ -169,9 +184,13 @@ async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tup
         busy: set[str] = set()
         started, finished = [0], [0]
 
+        red: Redemptions = world.redemptions
+        # claim journeys follow the order journeys whose vouchers were used: about this many
+        total = cfg.journeys + Redemptions.expected(cfg.journeys, used_share(PLANS))
+
         def progress() -> int:
             # every journey started, or the workload over (then the faults still missing come now)
-            return cfg.journeys if work.done() else started[0]
+            return total if drained.done() else min(started[0] + red.started, total - 1)
 
         sem = asyncio.Semaphore(cfg.concurrency)
         t0 = time.monotonic()
@@ -182,14 +201,24 @@ async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tup
                 j = new_journey(world, i)
                 journeys.append(j)
                 await run_journey(j, world)
+                red.offer(j)
                 finished[0] += 1
                 if finished[0] % 100 == 0:
                     say(f"{finished[0]} journeys done, {flog.total} faults, {time.monotonic() - t0:.0f}s")
 
-        work = asyncio.gather(*(one(i) for i in range(cfg.journeys)))
-        lanes = [asyncio.create_task(inject_faults(cluster, cfg, random.Random(cfg.seed * 100 + i), flog, stop, busy, progress)) for i in range(cfg.fault_parallelism)]
+        async def workload() -> None:
+            red.start()
+            await asyncio.gather(*(one(i) for i in range(cfg.journeys)))
+            say(f"order journeys done in {time.monotonic() - t0:.0f}s, {red.started} claims so far; the year's last claims")
+            await red.drain()
+
+        drained = asyncio.ensure_future(workload())
+        lanes = [
+            asyncio.create_task(inject_faults(cluster, cfg, random.Random(cfg.seed * 100 + i), flog, stop, busy, progress, total))
+            for i in range(cfg.fault_parallelism)
+        ]
         try:
-            await work
+            await drained
             # the target number of faults, even if the workload was quicker
             while flog.total < cfg.faults and not all(t.done() for t in lanes):
                 await asyncio.sleep(0.2)
@@ -198,10 +227,10 @@ async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tup
             for t in lanes:
                 with contextlib.suppress(Exception):
                     await t
-        say(f"workload done in {time.monotonic() - t0:.0f}s; faults {dict(flog.counts)}; waiting for quiescence")
+        say(f"workload done in {time.monotonic() - t0:.0f}s ({len(journeys)} order and {red.started} claim journeys); faults {dict(flog.counts)}; waiting for quiescence")
         await _all_running(cluster)
         quiet = await _quiescence(cluster, cfg.quiescence_timeout_s)
-        result = Result(journeys=len(journeys), faults=flog.total)
+        result = Result(journeys=len(journeys) + red.started, faults=flog.total)
         if not quiet[0]:
             result.add("unfinished", f"no quiescence within {cfg.quiescence_timeout_s:.0f}s: {quiet[1]}")
         ctx = await observe(world, journeys)
@@ -211,7 +240,7 @@ async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tup
             result.add("unfinished", f"{dead} dead letter(s) parked")
         ambiguous = [op for op in history.ops if op.ambiguous]
         say(f"operations: {dict(history.counts())}; ambiguous: {Counter(op.name for op in ambiguous)}")
-        return result, journeys, flog
+        return result, [*journeys, *red.claims], flog
     finally:
         await api.aclose()
         await cluster.close()
@@ -242,4 +271,4 @@ async def _quiescence(cluster: Cluster, timeout_s: float) -> tuple[bool, str]:
     return last
 
 
-Runner = Callable[[Config], Awaitable[tuple[Result, list[Journey], FaultLog]]]
+Runner = Callable[[Config], Awaitable[tuple[Result, list[Journey | Claim], FaultLog]]]

@@ -32,6 +32,7 @@ async def test_no_fault_loses_duplicates_or_overspends(backend: str, tmp_path: P
     cfg = Config(backend=backend, journeys=JOURNEYS, faults=FAULTS, pg_url=pg, auto_approve=backend == "postgres", root=tmp_path, seed=7)
     result, journeys, _faults = await run(cfg, progress=print)
     print(result.line())
-    assert result.journeys == JOURNEYS and result.faults >= FAULTS, result.line()
+    # the order journeys, and the claim journeys that redeem their used vouchers
+    assert result.journeys > JOURNEYS and result.faults >= FAULTS, result.line()
     assert result.clean, "\n".join([result.line(), *result.details[:60], *(j.error or "" for j in journeys if j.error)][:80])
 
