@@ -8,6 +8,7 @@ token and the caller's rights itself: the gateway is a door, not the lock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from services.gateway.portal import create_portal_handlers
 from services.gateway.proxy import forward_headers, response_headers
 from services.runtime import telemetry
 from services.runtime.auth import PUBLIC, Principal, TokenVerifier, access
+from services.runtime.client_address import client_address, networks
 from services.runtime.errors import DomainError
 from services.runtime.http import (
     EXCEPTION_HANDLERS,
@@ -65,16 +67,19 @@ def upstream_urls(settings: Settings) -> dict[str, str]:
     return {s: settings.upstream_url(s) for s in SERVICES}
 
 
-def _client_id(request: Request[Any, Any, Any]) -> str:
-    """Rate-limit key: the signed-in subject, else the client address."""
-    user = request.scope.get("user")
-    if isinstance(user, Principal) and user.authenticated:
-        return f"sub:{user.subject}"
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded:  # behind the ingress the first address is the client's
-        return f"ip:{forwarded.split(',')[0].strip()}"
-    client = request.client
-    return f"ip:{client.host if client else 'unknown'}"
+def client_id(settings: Settings) -> Callable[[Request[Any, Any, Any]], str]:
+    """Rate-limit key: the signed-in subject, else the client address (``X-Forwarded-For``
+    believed only as far as the trusted proxies, e.g. the ingress, wrote it)."""
+    trusted = networks(settings.trusted_proxies)
+
+    def identify(request: Request[Any, Any, Any]) -> str:
+        user = request.scope.get("user")
+        if isinstance(user, Principal) and user.authenticated:
+            return f"sub:{user.subject}"
+        peer = request.client.host if request.client else None
+        return f"ip:{client_address(peer, request.headers.get('x-forwarded-for'), trusted)}"
+
+    return identify
 
 
 def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, upstreams: dict[str, str] | None = None) -> Litestar:
@@ -152,7 +157,7 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
 
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.gateway_rate_limit_per_minute),
-        identifier_for_request=_client_id,
+        identifier_for_request=client_id(settings),
         exclude=["/health", "/ready"],
         store="rate_limit",
     )

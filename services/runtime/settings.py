@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import msgspec
 
+from services.runtime.client_address import DEFAULT_TRUSTED, parse_networks
 from services.runtime.crypto import FieldCipher
 
 SERVICES: tuple[str, ...] = ("registry", "vouchers", "evaluation", "payments")
@@ -98,6 +99,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_lock_minutes: int = 15
     #: login attempts per minute per username and per client address, across replicas
     login_rate_limit_per_minute: int = 10
+    #: proxies whose ``X-Forwarded-For`` is believed (XCISS_TRUSTED_PROXIES: addresses or
+    #: networks, comma-separated); loopback by default, the cluster's pod network in Kubernetes
+    trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     #: how long an ``Idempotency-Key`` is remembered (and replayed), in hours
     idempotency_retention_h: float = 24.0
     #: the portal offers demo sign-in (one account per role) (XCISS_DEMO); ``xciss up`` sets it
@@ -232,6 +236,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             login_max_failures=_int(env, "XCISS_LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_int(env, "XCISS_LOGIN_LOCK_MINUTES", 15),
             login_rate_limit_per_minute=_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", 10),
+            trusted_proxies=_networks(env, "XCISS_TRUSTED_PROXIES", DEFAULT_TRUSTED),
             idempotency_retention_h=_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
             demo=_bool(env, "XCISS_DEMO", False),
         )
@@ -270,6 +275,14 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    raw = env.get(name)
+    try:
+        return tuple(str(n) for n in parse_networks(default if raw is None else raw))
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from exc
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -326,3 +326,21 @@ def test_operator_creates_the_first_administrators(tmp_path, monkeypatch: pytest
     assert [(u, r) for u, r, _ in rows] == [("ops.sys", "sysadmin")] and rows[0][2].startswith("$argon2id$")
     assert trail[0][1:3] == ("operator", "account.create") and trail[0][0].startswith("cli:")
     assert_no_secrets(str(trail), PASSWORD)
+
+
+async def test_a_made_up_forwarded_address_does_not_escape_the_address_limit(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway (the loopback peer here) and an ingress (10.200.0.0/16) are trusted
+    proxies; what the client wrote left of them is not believed."""
+    settings = await make_settings(["registry"], login_rate_limit_per_minute=3, login_max_failures=100, trusted_proxies=("127.0.0.0/8", "10.200.0.0/16"))
+    async with running(Platform(settings, ["registry"]), worker=False) as p:
+        _frozen_window(monkeypatch)
+        n = uuid.uuid4().int
+        client = f"198.18.{n % 250}.{(n >> 8) % 250 + 1}"
+        # a fresh made-up address on every attempt, then the client's real one (appended by the ingress, itself appended by the gateway)
+        for _ in range(3):
+            r = await p.call("registry", "POST", "/v1/sessions/", json={"username": _name("nobody"), "password": "Wrong-Password-1"},
+                             headers={"X-Forwarded-For": f"{_ip()}, {client}, 10.200.0.5"})
+            assert r.status_code == 401, r.text
+        r = await p.call("registry", "POST", "/v1/sessions/", json={"username": _name("nobody"), "password": "Wrong-Password-1"},
+                         headers={"X-Forwarded-For": f"{_ip()}, {client}, 10.200.0.5"})
+        assert r.status_code == 429 and r.json()["code"] == "request.rate_limited", r.text

@@ -33,6 +33,18 @@ async def test_two_gateway_replicas_share_one_allowance(nats_server: EmbeddedNat
     assert codes == [200, 200, 200, 200, 429, 429]
 
 
+async def test_an_anonymous_caller_cannot_dodge_the_limit_with_a_made_up_forwarded_address(nats_server: EmbeddedNats, tmp_path: Path) -> None:
+    """Counted by the address the trusted proxy (an ingress at 10.200.0.0/16) saw, not by what the caller wrote."""
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", gateway_rate_limit_per_minute=3,
+                        trusted_proxies=("127.0.0.0/8", "10.200.0.0/16"))
+    urls = {s: f"http://{s}.svc" for s in SERVICES}
+    n = uuid.uuid4().int
+    client = f"198.18.{n % 250}.{(n >> 8) % 250 + 1}"
+    async with LifespanClient(create_app(settings, transport=httpx.MockTransport(_ok), upstreams=urls), "http://gw") as gw:
+        codes = [(await gw.get("/api/registry/v1/x", headers={"X-Forwarded-For": f"203.0.113.{i}, {client}, 10.200.0.5"})).status_code for i in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+
+
 async def test_the_store_keeps_values_and_expiry(nats_server: EmbeddedNats) -> None:
     store = NatsKVStore(nats_server.url, f"T{uuid.uuid4().hex[:8]}")
     try:

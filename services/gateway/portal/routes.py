@@ -75,8 +75,9 @@ class Ctx:
                 self.token = None
         self.csrf = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
         self.new_csrf = CSRF not in request.cookies
-        client = request.client
-        self.api = Api(portal.client(), portal.upstreams, self.token, forwarded_for=client.host if client else None)
+        # the chain as the proxy forwards it: what came in, then this request's peer
+        chain = [h for h in (request.headers.get("x-forwarded-for"), request.client.host if request.client else None) if h]
+        self.api = Api(portal.client(), portal.upstreams, self.token, forwarded_for=", ".join(chain) or None)
 
     @property
     def role(self) -> str | None:

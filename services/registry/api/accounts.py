@@ -15,6 +15,8 @@ from litestar.stores.base import Store
 from services.registry import accounts
 from services.registry.domain.accounts import AccountStatus
 from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.client_address import client_address as address_behind_proxies
+from services.runtime.client_address import networks
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
@@ -81,17 +83,15 @@ class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
     new_password: Password
 
 
-def client_address(request: Request[Any, Any, Any]) -> str:
-    """The first ``X-Forwarded-For`` address (the gateway's convention), else the peer."""
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request[Any, Any, Any], settings: Settings) -> str:
+    """The client's address: ``X-Forwarded-For`` is believed only as far as trusted proxies wrote it."""
+    peer = request.client.host if request.client else None
+    return address_behind_proxies(peer, request.headers.get("x-forwarded-for"), networks(settings.trusted_proxies))
 
 
 async def _limit(store: Store, settings: Settings, request: Request[Any, Any, Any], username: str) -> None:
     limiter = WindowLimiter(store, settings.login_rate_limit_per_minute, 60, prefix="login")
-    for key in (f"user:{accounts.normalise_username(username)}", f"ip:{client_address(request)}"):
+    for key in (f"user:{accounts.normalise_username(username)}", f"ip:{client_address(request, settings)}"):
         reset = await limiter.hit(key)
         if reset is not None:
             raise TooManyRequestsException(headers={"RateLimit-Reset": str(reset)})
