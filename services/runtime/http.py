@@ -329,5 +329,8 @@ def build_app(
         on_shutdown=[*on_shutdown, _dispose],
         request_max_body_size=10_000_000,
         debug=False,
+        # the CLI configures logging (XCISS_LOG_LEVEL); Litestar's default config would reset the
+        # root logger. Unhandled errors are logged by EXCEPTION_HANDLERS (``xciss.http``).
+        logging_config=None,
         state=None,
     )
