@@ -38,6 +38,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(ee.CycleOpened, payouts.on_cycle_opened),
         Subscription(ee.AwardApproved, payouts.on_award_approved),
         Subscription(ee.NoticeFinalized, payouts.on_notice_finalized),
+        Subscription(ve.RedemptionClaimed, clawbacks.on_redemption_claimed),
         Subscription(ev.FraudFound, clawbacks.on_fraud_found),
     ]
 

@@ -7,6 +7,9 @@ settlement and payout entries stay as they were.
 * a **unit**: each award or redemption payout already paid to it (ref = payout
   id); its payouts not yet paid are cancelled (the payable reversed by a new
   entry), and it gets no new payout (:func:`services.payments.payouts.blocked`).
+  A finding scoped by voucher ids reaches the redemption payout of every claim
+  holding one of them (the claim was backed by false material: the whole
+  payout), as ``vouchers.redemption.claimed`` told which vouchers a claim holds.
 
 A voucher deduction or payout is clawed back once, whichever finding names it
 (unique (kind, ref) and the entry key), so a redelivered event changes nothing.
@@ -25,9 +28,10 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import payments as pe
 from contracts import registry as ev
+from contracts import vouchers as ve
 from services.payments import postings
 from services.payments.payouts import CANCELLED, DUE, ORDERED, PAID
-from services.payments.db.models import clawback_repayments, clawbacks, fraud_view, payouts, settlements
+from services.payments.db.models import clawback_repayments, clawbacks, fraud_view, payouts, redemption_vouchers, settlements
 from services.payments.domain import ledger
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
@@ -87,12 +91,28 @@ async def on_fraud_found(uow: UnitOfWork, e: ev.FraudFound) -> None:
         return
     q = select(payouts).where(payouts.c.unit_id == e.party_id).order_by(payouts.c.created_at, payouts.c.id)
     for po in (await s.execute(q)).mappings().all():
-        if not _in_scope(e, year=po["year"], ids=(po["ref"] if po["kind"] == ledger.AWARD else None,), named=e.award_ids):
+        if po["kind"] == ledger.AWARD:
+            in_scope = _in_scope(e, year=po["year"], ids=(po["ref"],), named=e.award_ids)
+        else:
+            in_scope = _in_scope(e, year=po["year"], ids=tuple(await _claim_vouchers(s, po["ref"])), named=e.voucher_ids)
+        if not in_scope:
             continue
         if po["status"] == PAID:
             await _claw(uow, e, kind=po["kind"], ref=po["id"], year=po["year"], amount_fen=po["amount_fen"])
         elif po["status"] in (DUE, ORDERED):
             await cancel_payout(uow, po, e.finding_id)
+
+
+async def _claim_vouchers(s: Any, claim_id: str) -> list[str]:
+    return list((await s.execute(select(redemption_vouchers.c.voucher_id).where(redemption_vouchers.c.claim_id == claim_id))).scalars())
+
+
+async def on_redemption_claimed(uow: UnitOfWork, e: ve.RedemptionClaimed) -> None:
+    """Remember which vouchers the claim holds (a redelivery adds nothing)."""
+    s = uow.session
+    known = set(await _claim_vouchers(s, e.claim_id))
+    for vid in sorted(set(e.voucher_ids) - known):
+        await s.execute(insert(redemption_vouchers).values(claim_id=e.claim_id, voucher_id=vid))
 
 
 async def _claw(uow: UnitOfWork, e: ev.FraudFound, *, kind: str, ref: str, year: int, amount_fen: int) -> None:

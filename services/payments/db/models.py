@@ -218,6 +218,16 @@ fraud_view = Table(
     Index("ix_fraud_view_party", "party_type", "party_id"),
 )
 
+#: which vouchers each redemption claim holds (from ``vouchers.redemption.claimed``), so a
+#: fraud finding that names vouchers reaches the redemption payouts of their claims (R27)
+redemption_vouchers = Table(
+    "redemption_vouchers",
+    metadata,
+    Column("claim_id", String(36), primary_key=True),
+    Column("voucher_id", String(36), primary_key=True),
+    Index("ix_redemption_vouchers_voucher", "voucher_id"),
+)
+
 #: money to be recovered after a fraud finding (R27): one per voucher deduction
 #: (kind ``voucher``, ref = settlement id) or paid payout (ref = payout id), ever
 clawbacks = Table(
