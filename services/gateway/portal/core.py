@@ -1,0 +1,261 @@
+"""What every page of the portal shares: the request's context (language,
+principal, API client, rendering), the portal's settings and templates, money
+and paging helpers, and ``Kit``, the handlers' toolbox: route decorators, the
+CSRF and role checks, and the two shapes every page takes (show a page to some
+roles; run a form's action, then redirect, or show the page again with the
+service's refusal next to its fields)."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import httpx
+import jinja2
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+
+from services.gateway.portal.client import Api, ApiError
+from services.gateway.portal.i18n import CATEGORIES, COUNTIES, ROLES, label, translate
+from services.runtime.auth import PUBLIC, Principal, TokenError, TokenVerifier, access
+from services.runtime.settings import Settings
+
+HERE = Path(__file__).parent
+SESSION = "xciss_session"
+CSRF = "xciss_csrf"
+LANG = "xciss_lang"
+PAGE_SIZE = 10
+REVIEW_PAGE_SIZE = 20
+
+
+def money(fen: Any) -> str:
+    if fen is None:
+        return "—"
+    fen = int(fen)
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def yuan_to_fen(text: str) -> int | str:
+    """'1234.5' → 123450; anything else is returned as is (the API refuses it by field)."""
+    text = (text or "").strip().replace(",", "")
+    try:
+        whole, _, frac = text.partition(".")
+        if not whole.lstrip("-").isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+            return text
+        return int(whole) * 100 + (int(frac.ljust(2, "0")) if frac else 0)
+    except ValueError:
+        return text
+
+
+def this_year() -> int:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).year
+
+
+class Ctx:
+    """One request's view: language, the signed-in principal, its API client."""
+
+    def __init__(self, portal: Portal, request: Request[Any, Any, Any]):
+        self.portal, self.request = portal, request
+        q = request.query_params.get("lang")
+        self.lang = q if q in ("zh", "en") else (request.cookies.get(LANG) if request.cookies.get(LANG) in ("zh", "en") else "zh")
+        self.set_lang = q in ("zh", "en")
+        self.token = request.cookies.get(SESSION)
+        self.principal: Principal | None = None
+        if self.token:
+            try:
+                self.principal = portal.verifier.verify(self.token)
+            except TokenError:
+                self.token = None
+        self.csrf = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
+        self.new_csrf = CSRF not in request.cookies
+        # the chain as the proxy forwards it: what came in, then this request's peer
+        chain = [h for h in (request.headers.get("x-forwarded-for"), request.client.host if request.client else None) if h]
+        self.api = Api(portal.client(), portal.upstreams, self.token, forwarded_for=", ".join(chain) or None)
+
+    @property
+    def role(self) -> str | None:
+        return str(self.principal.role) if self.principal else None
+
+    @property
+    def org(self) -> str | None:
+        return self.principal.org if self.principal else None
+
+    def t(self, key: str, **kw: Any) -> str:
+        return translate(key, self.lang, **kw)
+
+    def cookies(self) -> list[Cookie]:
+        secure = self.request.url.scheme == "https" or self.request.headers.get("x-forwarded-proto") == "https"
+        out = []
+        if self.new_csrf:
+            out.append(Cookie(key=CSRF, value=self.csrf, httponly=True, samesite="lax", secure=secure, path="/"))
+        if self.set_lang:
+            out.append(Cookie(key=LANG, value=self.lang, samesite="lax", secure=secure, path="/", max_age=365 * 86400))
+        return out
+
+    def render(self, template: str, status: int = 200, **kw: Any) -> Response[str]:
+        html = self.portal.env.get_template(template).render(
+            t=self.t,
+            label=lambda v: label(v, self.lang),
+            lang=self.lang,
+            principal=self.principal,
+            role=self.role,
+            csrf=self.csrf,
+            path=self.request.url.path,
+            toggle_base=self.request.url.path if self.request.method == "GET" else "/",
+            query=dict(self.request.query_params),
+            done=self.request.query_params.get("done"),
+            roles=ROLES,
+            **kw,
+        )
+        return Response(html, status_code=status, media_type="text/html; charset=utf-8", cookies=self.cookies())
+
+    def redirect(self, to: str, cookies: list[Cookie] | None = None) -> Response[str]:
+        return Response("", status_code=303, headers={"Location": to}, cookies=[*self.cookies(), *(cookies or [])])
+
+    def outcome(self, error: ApiError | None, form: dict[str, Any] | None = None, *, field_errors: dict[str, str] | None = None) -> dict[str, Any]:
+        """What a page shows after a form's action failed (or nothing failed): the HTTP status,
+        the service's message, its field errors (``field_errors`` instead when given) and the
+        text the user typed, to put back into the form."""
+        return {
+            "status": error.status if error else 200,
+            "error": error.message(self.lang) if error else None,
+            "field_errors": (field_errors if field_errors is not None else error.field_errors(self.lang)) if error else {},
+            "form": {k: v for k, v in (form or {}).items() if isinstance(v, str)},
+        }
+
+    def error_page(self, err: ApiError) -> Response[str]:
+        return self.render("error.html", status=err.status if err.status >= 400 else 500, error=err.message(self.lang), code=err.code)
+
+
+class Portal:
+    def __init__(self, settings: Settings, upstreams: dict[str, str], client: Callable[[], httpx.AsyncClient]):
+        self.settings, self.upstreams, self.client = settings, upstreams, client
+        self.verifier = TokenVerifier(settings)
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.ChainableUndefined)
+        self.env.filters["money"] = money
+        self.env.filters["county"] = lambda c: COUNTIES.get(str(c), c or "—")
+        self.env.filters["dt"] = lambda v: str(v or "—").replace("T", " ")[:16]
+        self.env.globals["urlencode"] = urlencode
+        self.env.globals["CATEGORIES"] = CATEGORIES
+        self.env.globals["COUNTIES"] = COUNTIES
+
+
+async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    form = await request.form()
+    return {k: form.get(k) for k in form.keys()}
+
+
+def page_links(total: int, page: int, page_size: int) -> dict[str, Any]:
+    pages = max(1, math.ceil(total / page_size)) if total else 1
+    return {"page": page, "pages": pages, "total": total, "prev": page - 1 if page > 1 else None, "next": page + 1 if page < pages else None}
+
+
+PageFn = Callable[..., Awaitable[Response[str]]]
+Handler = Callable[..., Awaitable[Response[Any]]]
+
+
+class Kit:
+    """The handlers' toolbox, one per portal."""
+
+    def __init__(self, portal: Portal):
+        self.portal = portal
+        self.pub = access(PUBLIC)
+
+    def page(self, path: str, **kw: Any) -> Callable[[Handler], Any]:
+        return get(path, include_in_schema=False, media_type="text/html", **self.pub, **kw)
+
+    def action(self, path: str, **kw: Any) -> Callable[[Handler], Any]:
+        return post(path, include_in_schema=False, status_code=303, media_type="text/html", **self.pub, **kw)
+
+    def ctx(self, request: Request[Any, Any, Any]) -> Ctx:
+        return Ctx(self.portal, request)
+
+    async def checked(self, request: Request[Any, Any, Any]) -> tuple[Ctx, dict[str, Any], Response[str] | None]:
+        """The context and form of a POST, or the refusal when its CSRF token is wrong."""
+        ctx = Ctx(self.portal, request)
+        form = await _form(request)
+        sent = str(form.get("csrf") or "")
+        if ctx.new_csrf or not secrets.compare_digest(sent, ctx.csrf):
+            return ctx, form, ctx.render("error.html", status=403, error=ctx.t("csrf_failed"), code="portal.csrf")
+        return ctx, form, None
+
+    @staticmethod
+    def need(ctx: Ctx, *roles: str) -> Response[str] | None:
+        """None when the caller is signed in (in one of ``roles``, if any); else the way out:
+        to the sign-in page, or 403."""
+        if ctx.principal is None:
+            return ctx.redirect(f"/signin?{urlencode({'next': ctx.request.url.path})}")
+        if roles and ctx.role not in roles:
+            return ctx.render("error.html", status=403, error=ctx.t("error"), code="auth.forbidden")
+        return None
+
+    async def show(self, request: Request[Any, Any, Any], roles: tuple[str, ...], page: PageFn, *args: Any) -> Response[str]:
+        """A page for signed-in callers of ``roles`` (any role when empty)."""
+        ctx = Ctx(self.portal, request)
+        if refused := self.need(ctx, *roles):
+            return refused
+        return await page(ctx, *args)
+
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        roles: tuple[str, ...] | None,
+        run: Callable[[Ctx, dict[str, Any]], Awaitable[Any]],
+        *,
+        again: Again,
+        done: str | Callable[[Any], str],
+    ) -> Response[str]:
+        """A form's action: the CSRF and role checks (``roles`` None: anybody, signed in or
+        not), then ``run``; a refusal of the services shows the page again (``again``) with
+        the error next to its fields, success redirects to ``done`` (or ``done(result)``)."""
+        ctx, form, refused = await self.checked(request)
+        if refused or (roles is not None and (refused := self.need(ctx, *roles))):
+            return refused
+        try:
+            result = await run(ctx, form)
+        except ApiError as err:
+            return await again(ctx, err, form)
+        if isinstance(result, Response):
+            return result
+        return ctx.redirect(done if isinstance(done, str) else done(result))
+
+    @staticmethod
+    def not_found(ctx: Ctx, code: str) -> Response[str]:
+        return ctx.render("error.html", status=404, error=ctx.t("not_found"), code=code)
+
+    @staticmethod
+    def passthrough(r: httpx.Response) -> Response[bytes]:
+        """A download as the service answered it (its type and file name)."""
+        headers = {k: v for k, v in r.headers.items() if k.lower() in ("content-type", "content-disposition")}
+        return Response(r.content, status_code=r.status_code, headers=headers)
+
+
+Again = Callable[[Ctx, ApiError, dict[str, Any]], Awaitable[Response[str]]]
+
+
+def again(page: PageFn, *args: Any, form: bool = True) -> Again:
+    """For ``Kit.submit``: the form's page shown again with the refusal (and what was typed,
+    unless ``form`` is False); ``args`` go before the keywords (e.g. an order's id)."""
+
+    async def show(ctx: Ctx, err: ApiError, typed: dict[str, Any]) -> Response[str]:
+        return await page(ctx, *args, error=err, **({"form": typed} if form else {}))
+
+    return show
+
+
+def page_number(ctx: Ctx) -> int:
+    try:
+        return max(1, int(ctx.request.query_params.get("page") or 1))
+    except ValueError:
+        return 1
+
+
+def no_file(message_zh: str, message_en: str, *missing: str) -> ApiError:
+    """The portal's own refusal of a form without the file it needs, shaped as the services' are."""
+    return ApiError(400, {"code": "document.no_file", "message_zh": message_zh, "message_en": message_en, "details": {"missing": list(missing)}})

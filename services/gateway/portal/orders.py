@@ -1,0 +1,230 @@
+"""A service order from request to rating (the user's and the unit's steps on one
+page), the user's vouchers and appeals, and the registration of an enterprise
+or a start-up team."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.params import FromPath
+
+from services.gateway.portal.client import ApiError
+from services.gateway.portal.core import Ctx, Kit, again, page_links, page_number, this_year, yuan_to_fen
+from services.gateway.portal.public import instrument_page
+
+REGISTER_FIELDS = ("name", "kind", "credit_code", "leader_name", "leader_id_number", "incubator_credit_code")
+
+
+async def order_page(ctx: Ctx, order_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+    try:
+        o = await ctx.api.get("registry", f"/v1/orders/{order_id}")
+    except ApiError as err:
+        return ctx.error_page(err)
+    application = None
+    settlement = None
+    if ctx.role in ("user", "center", "bureau"):
+        apps = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=100)
+        matching = [a for a in (apps or {}).get("items", []) if a["order_id"] == order_id]
+        application = matching[-1] if matching else None
+    if o.get("settlement_id"):
+        settlement = await ctx.api.maybe("payments", f"/v1/settlements/{o['settlement_id']}")
+    unit = await ctx.api.maybe("registry", f"/v1/units/{o['unit_id']}")
+    return ctx.render("order.html", o=o, unit=unit, application=application, settlement=settlement, **ctx.outcome(error, form))
+
+
+async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: str) -> Response[str] | None:
+    """One step of an order, by whoever takes it; a Response when the step is unknown."""
+    base = f"/v1/orders/{order_id}"
+    if step == "quote":
+        body = {"amount_fen": yuan_to_fen(str(form.get("amount") or ""))}
+        if form.get("note"):
+            body["note"] = form["note"]
+        await ctx.api.post("registry", f"{base}/quote", json=body)
+    elif step == "document":
+        upload = form.get("file")
+        kind = str(form.get("kind") or "contract")
+        if upload is None or not getattr(upload, "filename", None):
+            raise ApiError(400, {"code": "document.no_file", "message_zh": "请选择文件", "message_en": "choose a file", "errors": [{"key": "file", "message": ctx.t("file")}]})
+        data = await upload.read()
+        await ctx.api.call("POST", "registry", f"{base}/documents", params={"kind": kind, "filename": upload.filename}, content=data, headers={"Content-Type": "application/octet-stream"})
+        if kind == "result" and form.get("service_hours") not in (None, ""):
+            o = await ctx.api.get("registry", base)
+            doc = [d for d in o["documents"] if d["kind"] == "result"][-1]
+            hours = int(form["service_hours"]) if str(form["service_hours"]).isdigit() else form["service_hours"]
+            await ctx.api.post("registry", f"{base}/results", json={"document_id": doc["document_id"], "service_hours": hours})
+    elif step == "contract":
+        body = {
+            "testing_fee_fen": yuan_to_fen(str(form.get("testing_fee") or "")) if form.get("testing_fee") else None,
+            "ip_ownership": form.get("ip_ownership") or None,
+            "confidentiality": form.get("confidentiality") or None,
+            "damage_compensation": form.get("damage_compensation") or None,
+            "contract_document_id": form.get("contract_document_id") or None,
+            "rd_proof_document_id": form.get("rd_proof_document_id") or None,
+            "provincial_subsidy": form.get("provincial_subsidy") == "on",
+        }
+        await ctx.api.call("PUT", "registry", f"{base}/contract", json=body)
+    elif step in ("sign", "start"):
+        await ctx.api.post("registry", f"{base}/{step}")
+    elif step == "cancel":
+        await ctx.api.post("registry", f"{base}/cancel", json={"reason": form.get("reason") or None})
+    elif step == "rate":
+        rating = int(form["rating"]) if str(form.get("rating") or "").isdigit() else form.get("rating")
+        await ctx.api.post("registry", f"{base}/rate", json={"rating": rating, "comment": form.get("comment") or None})
+    elif step == "apply":
+        year = this_year()
+        account = await ctx.api.raw("GET", "vouchers", f"/v1/accounts/{year}")
+        if account.status_code == 404:
+            await ctx.api.post("vouchers", f"/v1/accounts/{year}")
+        await ctx.api.post("vouchers", "/v1/applications/", json={"order_id": order_id})
+    elif step == "settle":
+        await ctx.api.post("payments", "/v1/settlements", json={"order_id": order_id})
+    elif step == "pay":
+        body = {
+            "amount_fen": yuan_to_fen(str(form.get("amount") or "")),
+            "bank_reference": form.get("bank_reference") or "",
+            "idempotency_key": str(form.get("idempotency_key") or secrets.token_hex(8)),
+        }
+        await ctx.api.post("payments", f"/v1/settlements/{form.get('settlement_id') or ''}/payments", json=body)
+    else:
+        return Kit.not_found(ctx, "portal.unknown_step")
+    return None
+
+
+async def vouchers_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
+    year = this_year()
+    account = await ctx.api.maybe("vouchers", f"/v1/accounts/{year}")
+    programme = await ctx.api.maybe("vouchers", f"/v1/programmes/{year}")
+    apps = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=100) or {"items": []}
+    vs = await ctx.api.maybe("vouchers", "/v1/vouchers/", page_size=100) or {"items": []}
+    return ctx.render("vouchers.html", year=year, account=account, programme=programme, applications=apps["items"], vouchers=vs["items"], **ctx.outcome(error))
+
+
+def register_errors(err: ApiError, lang: str, kind: str) -> dict[str, str]:
+    """The service's refusal next to the field it concerns, in the service's words."""
+    found = err.field_errors(lang)
+    text = err.message(lang)
+    if err.code == "user.credit_code_required":
+        found["credit_code"] = text
+    elif err.code == "user.team_fields_required":
+        for k in ("leader_name", "leader_id_number", "incubator_credit_code"):
+            found.setdefault(k, text)
+    elif err.code == "registry.credit_code_invalid":
+        found["incubator_credit_code" if kind == "team" else "credit_code"] = text
+    elif "resident_id" in err.code or "identity" in err.code:
+        found["leader_id_number"] = text
+    elif err.code in ("user.team_class", "user.enterprise_class", "user.duplicate_class"):
+        found["classes"] = text
+    elif err.code == "user.duplicate":
+        found["leader_id_number" if kind == "team" else "credit_code"] = text
+    return found
+
+
+def register_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None, registered: dict[str, Any] | None = None) -> Response[str]:
+    form = form or {}
+    kind = str(form.get("kind") or "enterprise")
+    shown = ctx.outcome(error, field_errors=register_errors(error, ctx.lang, kind) if error else None)
+    return ctx.render(
+        "register.html",
+        may_register=ctx.role in ("user", "center"),
+        chosen=list(form.get("_classes") or []),
+        registered=registered,
+        **(shown | {"form": {k: str(form.get(k) or "") for k in REGISTER_FIELDS} | {"kind": kind}}),
+    )
+
+
+def handlers(kit: Kit) -> list[Any]:
+    page, action = kit.page, kit.action
+
+    @page("/orders")
+    async def orders(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = kit.ctx(request)
+        if refused := kit.need(ctx, "user", "unit", "center", "bureau", "department"):
+            return refused
+        pg = page_number(ctx)
+        try:
+            result = await ctx.api.get("registry", "/v1/orders/", page=pg, page_size=20, status=request.query_params.get("status"))
+        except ApiError as err:
+            return ctx.error_page(err)
+        return ctx.render("orders.html", items=result["items"], paging=page_links(result["total"], pg, 20))
+
+    @action("/orders")
+    async def order_create(request: Request[Any, Any, Any]) -> Response[str]:
+        async def run(ctx: Ctx, form: dict[str, Any]) -> dict[str, Any]:
+            try:
+                qty: Any = int(form.get("quantity") or 1)
+            except ValueError:
+                qty = form.get("quantity")
+            body: dict[str, Any] = {"purpose": form.get("purpose") or "research", "items": [{"price_item_id": form.get("price_item_id"), "quantity": qty}]}
+            if form.get("description"):
+                body["description"] = form["description"]
+            return dict(await ctx.api.post("registry", "/v1/orders/", json=body))
+
+        async def on_instrument(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
+            return await instrument_page(ctx, str(form.get("instrument_id") or ""), error=err, form=form)
+
+        return await kit.submit(request, ("user",), run, again=on_instrument, done=lambda o: f"/orders/{o['order_id']}?done=1")
+
+    @page("/orders/{order_id:str}")
+    async def order(request: Request[Any, Any, Any], order_id: FromPath[str]) -> Response[str]:
+        return await kit.show(request, (), order_page, order_id)
+
+    @action("/orders/{order_id:str}/{step:str}")
+    async def order_step(request: Request[Any, Any, Any], order_id: FromPath[str], step: FromPath[str]) -> Response[str]:
+        return await kit.submit(
+            request, ("user", "unit", "center"), lambda ctx, form: order_step_run(ctx, form, order_id, step), again=again(order_page, order_id), done=f"/orders/{order_id}?done={step}"
+        )
+
+    @get("/orders/{order_id:str}/documents/{document_id:str}", include_in_schema=False, **kit.pub)
+    async def order_document(request: Request[Any, Any, Any], order_id: FromPath[str], document_id: FromPath[str]) -> Response[bytes]:
+        return kit.passthrough(await kit.ctx(request).api.raw("GET", "registry", f"/v1/orders/{order_id}/documents/{document_id}"))
+
+    @page("/vouchers")
+    async def vouchers(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, ("user",), vouchers_page)
+
+    @action("/vouchers/account")
+    async def activate(request: Request[Any, Any, Any]) -> Response[str]:
+        async def run(ctx: Ctx, _form: dict[str, Any]) -> None:
+            await ctx.api.post("vouchers", f"/v1/accounts/{this_year()}")
+
+        return await kit.submit(request, ("user",), run, again=again(vouchers_page, form=False), done="/vouchers?done=1")
+
+    @action("/vouchers/applications/{application_id:str}/appeal")
+    async def appeal(request: Request[Any, Any, Any], application_id: FromPath[str]) -> Response[str]:
+        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+            await ctx.api.post("vouchers", f"/v1/applications/{application_id}/appeal", json={"reason": form.get("reason") or ""})
+
+        return await kit.submit(request, ("user",), run, again=again(vouchers_page, form=False), done="/vouchers?done=1")
+
+    @page("/register")
+    async def register(request: Request[Any, Any, Any]) -> Response[str]:
+        return register_page(kit.ctx(request))
+
+    @action("/register")
+    async def register_post(request: Request[Any, Any, Any]) -> Response[str]:
+        """An enterprise or a start-up team registers (R4) with the signed-in user's (or the
+        center's) token; the center verifies it in /review/users."""
+        raw = await request.form()
+        classes = [str(c) for c in raw.getall("classes", [])]
+        special = [str(c) for c in raw.getall("special_classes", [])]
+
+        async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str]:
+            form["_classes"] = classes + special
+            kind = str(form.get("kind") or "enterprise")
+            body: dict[str, Any] = {"name": str(form.get("name") or "").strip(), "kind": kind, "classes": classes, "special_classes": special}
+            fields = ("credit_code",) if kind == "enterprise" else ("leader_name", "leader_id_number", "incubator_credit_code")
+            for k in fields:
+                if str(form.get(k) or "").strip():
+                    body[k] = str(form[k]).strip()
+            if not classes:
+                raise ApiError(400, {"code": "request.invalid", "message_zh": "请至少选择一个类别", "message_en": "choose at least one class", "details": {"missing": ["classes"]}})
+            return register_page(ctx, registered=await ctx.api.post("registry", "/v1/users/", json=body))
+
+        async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
+            return register_page(ctx, error=err, form=form)
+
+        return await kit.submit(request, ("user", "center"), run, again=refused, done="/register")
+
+    return [orders, order_create, order, order_step, order_document, vouchers, activate, appeal, register, register_post]

@@ -1,0 +1,106 @@
+"""Pages anybody may see: the home page, the catalogue and an instrument with its
+prices, the notices, the blacklist (and the portal's stylesheet)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.params import FromPath
+
+from services.gateway.portal.client import ApiError
+from services.gateway.portal.core import HERE, PAGE_SIZE, Ctx, Kit, page_links, this_year
+
+
+async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+    """An instrument and its active prices; the order form of a user (shown again with a refused order)."""
+    try:
+        inst = await ctx.api.get("registry", f"/v1/instruments/{instrument_id}")
+    except ApiError as err:
+        return ctx.error_page(err)
+    prices = await ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/prices")
+    unit = await ctx.api.maybe("registry", f"/v1/units/{inst['unit_id']}")
+    return ctx.render(
+        "instrument.html", inst=inst, unit=unit, prices=[p for p in (prices["items"] if prices else []) if p.get("active", True)], **ctx.outcome(error, form)
+    )
+
+
+async def notices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+    """The notices; the center and the bureau publish or propose from here."""
+    result = await ctx.api.maybe("evaluation", "/v1/notices/", page_size=50) or {"items": []}
+    return ctx.render("notices.html", items=result["items"], may_publish=ctx.role in ("center", "bureau"), year=this_year(), **ctx.outcome(error, form))
+
+
+def handlers(kit: Kit) -> list[Any]:
+    page = kit.page
+
+    @get("/static/portal.css", include_in_schema=False, media_type="text/css", **kit.pub)
+    async def css() -> Response[bytes]:
+        return Response((HERE / "static" / "portal.css").read_bytes(), media_type="text/css", headers={"Cache-Control": "public, max-age=300"})
+
+    @page("/")
+    async def home(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = kit.ctx(request)
+        year = this_year()
+        cat = await ctx.api.maybe("registry", "/v1/catalogue/instruments", page_size=6)
+        units = await ctx.api.maybe("registry", "/v1/units/", page_size=1)
+        programme = await ctx.api.maybe("vouchers", f"/v1/programmes/{year}")
+        notices = await ctx.api.maybe("evaluation", "/v1/notices/", page_size=5)
+        stats = {
+            "instruments": cat["total"] if cat else 0,
+            "units": units["total"] if units else 0,
+            "budget": programme["budget_fen"] if programme else None,
+            "committed": programme["committed_fen"] if programme else None,
+            "notices": notices["total"] if notices else 0,
+        }
+        return ctx.render("home.html", stats=stats, year=year, latest=cat["items"] if cat else [], notices=notices["items"] if notices else [])
+
+    @page("/instruments")
+    async def catalogue(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = kit.ctx(request)
+        q = request.query_params
+        try:
+            pg = max(1, int(q.get("page") or 1))
+        except ValueError:
+            pg = 1
+        try:
+            size = min(50, max(5, int(q.get("page_size") or PAGE_SIZE)))
+        except ValueError:
+            size = PAGE_SIZE
+        filters = {k: q.get(k) or None for k in ("q", "category", "county_code", "unit_id")}
+        error = None
+        try:
+            result = await ctx.api.get("registry", "/v1/catalogue/instruments", page=pg, page_size=size, **filters)
+        except ApiError as err:
+            error, result = err, {"items": [], "total": 0}
+        units = await ctx.api.maybe("registry", "/v1/units/", page_size=100)
+        base = {k: v for k, v in filters.items() if v} | ({"page_size": size} if size != PAGE_SIZE else {})
+        outcome = ctx.outcome(error) | {"status": 200}  # a refused filter is shown on the page, which still answers 200
+        return ctx.render(
+            "catalogue.html", items=result["items"], filters=filters, base=base, paging=page_links(result["total"], pg, size), units=units["items"] if units else [], **outcome
+        )
+
+    @page("/instruments/{instrument_id:str}")
+    async def instrument(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
+        return await instrument_page(kit.ctx(request), instrument_id)
+
+    @page("/notices")
+    async def notices(request: Request[Any, Any, Any]) -> Response[str]:
+        return await notices_page(kit.ctx(request))
+
+    @page("/notices/{notice_id:str}")
+    async def notice(request: Request[Any, Any, Any], notice_id: FromPath[str]) -> Response[str]:
+        ctx = kit.ctx(request)
+        try:
+            n = await ctx.api.get("evaluation", f"/v1/notices/{notice_id}")
+        except ApiError as err:
+            return ctx.error_page(err)
+        return ctx.render("notice.html", n=n)
+
+    @page("/blacklist")
+    async def blacklist(request: Request[Any, Any, Any]) -> Response[str]:
+        ctx = kit.ctx(request)
+        result = await ctx.api.maybe("registry", "/v1/blacklist/", page_size=100) or {"items": []}
+        return ctx.render("blacklist.html", items=result["items"])
+
+    return [css, home, catalogue, instrument, notices, notice, blacklist]

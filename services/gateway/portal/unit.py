@@ -1,0 +1,240 @@
+"""A unit's pages: its instruments and ledger imports, prices, payee account,
+voucher redemption claims and the yearly evaluation application."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from litestar import Request, Response
+from litestar.params import FromPath
+
+from services.gateway.portal.client import ApiError
+from services.gateway.portal.core import Ctx, Kit, again, no_file, this_year, yuan_to_fen
+
+UNIT = ("unit",)
+
+
+async def imports_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
+    jobs = await ctx.api.maybe("registry", f"/v1/units/{ctx.org}/imports", page_size=20) or {"items": []}
+    details = (error.problem.get("details") or {}) if error else {}
+    return ctx.render(
+        "imports.html",
+        status=error.status if error else 200,
+        jobs=jobs["items"],
+        error=error.message(ctx.lang) if error else None,
+        row_errors=details.get("errors") if isinstance(details, dict) else None,
+        failed_job=details.get("job_id") if isinstance(details, dict) else None,
+    )
+
+
+async def materials_of(form: dict[str, Any]) -> list[dict[str, Any]]:
+    """The uploaded files as the evaluation service's material descriptors: the file
+    stays with the unit, its SHA-256 and size fix which file the experts were given."""
+    out = []
+    for kind in ("self_assessment", "supporting"):
+        upload = form.get(kind)
+        if upload is None or not getattr(upload, "filename", None):
+            continue
+        data = await upload.read()
+        if data:
+            out.append({"kind": kind, "name": str(upload.filename)[:200], "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)})
+    return out
+
+
+async def evaluation_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+    year = this_year()
+    cycle = await ctx.api.maybe("evaluation", f"/v1/cycles/{year}")
+    apps = await ctx.api.maybe("evaluation", "/v1/applications/", page_size=50) or {"items": []}
+    current = next((a for a in apps["items"] if a.get("year") == year), None)
+    return ctx.render("evaluation.html", year=year, cycle=cycle, current=current, applications=apps["items"], **ctx.outcome(error, form))
+
+
+async def redemption_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+    year = this_year()
+    window = await ctx.api.maybe("vouchers", f"/v1/redemption/windows/{year}")
+    claims = (await ctx.api.maybe("vouchers", "/v1/redemption/claims", page_size=100) or {"items": []})["items"]
+    used = (await ctx.api.maybe("vouchers", "/v1/vouchers/", status="used", page_size=100) or {"items": []})["items"]
+    claimed: set[str] = set()
+    for c in claims:
+        if c.get("status") == "rejected":
+            continue
+        items = c.get("items")
+        if items is None:  # the list leaves the items out
+            items = (await ctx.api.maybe("vouchers", f"/v1/redemption/claims/{c['claim_id']}") or {}).get("items") or []
+        claimed |= {i["voucher_id"] for i in items}
+    return ctx.render(
+        "redemption.html", year=year, window=window, claims=claims, vouchers=[v for v in used if v["voucher_id"] not in claimed], **ctx.outcome(error, form)
+    )
+
+
+async def payee_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+    payee = await ctx.api.maybe("payments", f"/v1/payees/{ctx.org}")
+    payouts = await ctx.api.maybe("payments", "/v1/payouts/", page_size=50) or {"items": []}
+    fields = None
+    if error and error.code == "payee.account_invalid":
+        fields = error.field_errors(ctx.lang) | {"account_number": error.message(ctx.lang)}
+    # the account number is never put back into the form
+    kept = {k: v for k, v in (form or {}).items() if k in ("bank_name", "account_name")}
+    return ctx.render("payee.html", payee=payee, payouts=payouts.get("items", []), **ctx.outcome(error, kept, field_errors=fields))
+
+
+async def prices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+    instruments = (await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page_size=100) or {"items": []})["items"]
+    rows = []
+    for inst in instruments:
+        prices = await ctx.api.maybe("registry", f"/v1/instruments/{inst['instrument_id']}/prices") or {"items": []}
+        rows.append((inst, prices["items"]))
+    return ctx.render("unit_prices.html", rows=rows, **ctx.outcome(error, form))
+
+
+def with_field(err: ApiError, key: str, message: str) -> ApiError:
+    """The error, with ``message`` shown next to the form's field ``key``."""
+    err.problem.setdefault("errors", []).append({"key": key, "message": message})
+    return err
+
+
+def handlers(kit: Kit) -> list[Any]:
+    page, action = kit.page, kit.action
+
+    @page("/unit/instruments")
+    async def unit_instruments(request: Request[Any, Any, Any]) -> Response[str]:
+        async def show(ctx: Ctx) -> Response[str]:
+            result = await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page_size=100) or {"items": []}
+            compliance = await ctx.api.maybe("registry", f"/v1/compliance/units/{ctx.org}")
+            return ctx.render("unit_instruments.html", items=result["items"], compliance=compliance)
+
+        return await kit.show(request, UNIT, show)
+
+    @page("/unit/imports")
+    async def imports(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, UNIT, imports_page)
+
+    @action("/unit/imports")
+    async def import_post(request: Request[Any, Any, Any]) -> Response[str]:
+        async def run(ctx: Ctx, form: dict[str, Any]) -> dict[str, Any]:
+            upload = form.get("file")
+            if upload is None or not getattr(upload, "filename", None):
+                raise no_file("请选择台账文件", "choose a ledger file", "file")
+            data = await upload.read()
+            media = getattr(upload, "content_type", None) or "application/octet-stream"
+            return dict(await ctx.api.call("POST", "registry", f"/v1/units/{ctx.org}/imports", params={"filename": upload.filename}, content=data, headers={"Content-Type": media}))
+
+        async def to_job(ctx: Ctx, err: ApiError, _form: dict[str, Any]) -> Response[str]:
+            details = err.problem.get("details")
+            job_id = details.get("job_id") if isinstance(details, dict) else None
+            if job_id and err.code == "import.rows_invalid":  # the job's page lists the rows at fault
+                return ctx.redirect(f"/unit/imports/{job_id}")
+            return await imports_page(ctx, error=err)
+
+        return await kit.submit(request, UNIT, run, again=to_job, done=lambda job: f"/unit/imports/{job['job_id']}")
+
+    @page("/unit/imports/{job_id:str}")
+    async def import_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[str]:
+        async def show(ctx: Ctx) -> Response[str]:
+            try:
+                job = await ctx.api.get("registry", f"/v1/imports/{job_id}")
+            except ApiError as err:
+                return ctx.error_page(err)
+            total = job.get("total_rows") or 0
+            pct = int(100 * (job.get("processed_rows") or 0) / total) if total else (100 if job.get("status") != "validating" else 0)
+            return ctx.render("import_job.html", job=job, pct=pct, refresh=job.get("status") == "validating")
+
+        return await kit.show(request, ("unit", "center", "bureau"), show)
+
+    @page("/unit/evaluation")
+    async def unit_evaluation(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, UNIT, evaluation_page)
+
+    @action("/unit/evaluation")
+    async def unit_evaluation_post(request: Request[Any, Any, Any]) -> Response[str]:
+        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+            materials = await materials_of(form)
+            if not materials:
+                raise no_file("请上传自评报告", "upload the self-assessment report", "self_assessment")
+            body: dict[str, Any] = {"materials": materials, "statement": str(form.get("statement") or "").strip() or None}
+            resubmit = str(form.get("application_id") or "")
+            if resubmit:
+                await ctx.api.post("evaluation", f"/v1/applications/{resubmit}/resubmit", json=body)
+            else:
+                await ctx.api.post("evaluation", "/v1/applications/", json={"year": int(form.get("year") or this_year()), **body})
+
+        return await kit.submit(request, UNIT, run, again=again(evaluation_page), done="/unit/evaluation?done=1")
+
+    @page("/unit/redemption")
+    async def unit_redemption(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, UNIT, redemption_page)
+
+    @action("/unit/redemption")
+    async def unit_redemption_post(request: Request[Any, Any, Any]) -> Response[str]:
+        """One used voucher claimed: the bank receipt and the results are uploaded as the unit's
+        evidence documents, then the claim names them with the invoice (R20)."""
+
+        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+            missing = [k for k in ("receipt", "results") if form.get(k) is None or not getattr(form.get(k), "filename", None)]
+            if missing:
+                raise no_file("请上传银行回单和服务结果", "upload the bank receipt and the results", *missing)
+            documents: dict[str, str] = {}
+            for k in ("receipt", "results"):
+                upload = form[k]
+                data = await upload.read()
+                media = getattr(upload, "content_type", None) or "application/octet-stream"
+                documents[k] = (await ctx.api.post("vouchers", "/v1/redemption/documents", files={"file": (upload.filename, data, media)}))["document_id"]
+            item: dict[str, Any] = {
+                "voucher_id": str(form.get("voucher_id") or ""),
+                "invoice_number": str(form.get("invoice_number") or "").strip(),
+                "receipt_document_id": documents["receipt"],
+                "results_document_id": documents["results"],
+            }
+            if str(form.get("invoice_code") or "").strip():
+                item["invoice_code"] = str(form["invoice_code"]).strip()
+            await ctx.api.post("vouchers", "/v1/redemption/claims", json={"year": int(form.get("year") or this_year()), "items": [item]})
+
+        async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
+            if err.code == "redemption.invoice_invalid":
+                with_field(err, "invoice_number", err.message("en"))
+            return await redemption_page(ctx, error=err, form=form)
+
+        return await kit.submit(request, UNIT, run, again=refused, done="/unit/redemption?done=1")
+
+    @page("/unit/payee")
+    async def unit_payee(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, UNIT, payee_page)
+
+    @action("/unit/payee")
+    async def unit_payee_post(request: Request[Any, Any, Any]) -> Response[str]:
+        """The unit's bank details for award and redemption payouts; the number comes back masked
+        and is never put back into the form."""
+
+        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+            body = {k: str(form.get(k) or "").strip() for k in ("bank_name", "account_name", "account_number")}
+            await ctx.api.call("PUT", "payments", f"/v1/payees/{ctx.org}", json=body)
+
+        return await kit.submit(request, UNIT, run, again=again(payee_page), done="/unit/payee?done=1")
+
+    @page("/unit/prices")
+    async def unit_prices(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, UNIT, prices_page)
+
+    @action("/unit/prices")
+    async def unit_prices_post(request: Request[Any, Any, Any]) -> Response[str]:
+        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+            body = {
+                "name": str(form.get("name") or "").strip(),
+                "billing_unit": form.get("billing_unit") or "",
+                "price_fen": yuan_to_fen(str(form.get("price") or "")),
+                "basis": form.get("basis") or "cost_compensation",
+            }
+            await ctx.api.post("registry", f"/v1/instruments/{form.get('instrument_id') or '-'}/prices", json=body)
+
+        async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
+            if "price_fen" in err.field_errors(ctx.lang):  # the form's field is the price in yuan
+                with_field(err, "price", err.field_errors("en")["price_fen"])
+            return await prices_page(ctx, error=err, form=form)
+
+        return await kit.submit(request, UNIT, run, again=refused, done="/unit/prices?done=1")
+
+    return [
+        unit_instruments, imports, import_post, import_job, unit_evaluation, unit_evaluation_post,
+        unit_redemption, unit_redemption_post, unit_payee, unit_payee_post, unit_prices, unit_prices_post,
+    ]
