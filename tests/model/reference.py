@@ -266,9 +266,12 @@ class Model:
         return Answer(200, None, amount)
 
     def use(self, voucher_id: str, unit_id: str, order_id: str) -> Answer:
-        """R21: only at the bound unit, for the bound order (so the bound user)."""
+        """R21: only at the bound unit, for the bound order (so the bound user). Another
+        unit learns nothing of the voucher, not even that it exists (404, issue 5)."""
         v = self.vouchers[voucher_id]
-        if v.unit_id != unit_id or v.order_id != order_id:
+        if v.unit_id != unit_id:
+            return Answer(404, "voucher.not_found")
+        if v.order_id != order_id:
             return Answer(409, "voucher.not_bound")
         if v.status == "used":
             return Answer(409, "voucher.already_used")

@@ -619,3 +619,23 @@ def test_an_overturn_does_not_give_a_contract_a_second_voucher(world: World) -> 
     m.same_state()
     assert len(m.model.vouchers) == 1
     m.teardown()
+
+
+def test_another_unit_can_neither_use_nor_see_a_voucher(world: World) -> None:
+    """Found by the long model run (a model defect): another unit's use is answered
+    404, as if the voucher did not exist (issue 5), not 409; the voucher stays issued
+    and the bound unit still uses it."""
+    m = _machine()
+    order = next(iter(m.model.orders.values()))
+    m.do_submit(order, order.user_id)
+    m.do_approve(next(iter(m.model.apps.values())))
+    m.same_state()
+    voucher = next(iter(m.model.vouchers.values()))
+    m.tick()
+    m.use(i=0, how="other_unit")  # asserts 404 voucher.not_found against the model
+    m.same_state()
+    assert voucher.status == "issued"
+    m.use(i=0, how="bound")
+    m.same_state()
+    assert voucher.status == "used"
+    m.teardown()

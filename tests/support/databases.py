@@ -86,5 +86,9 @@ class SqliteDatabases:
             await asyncio.to_thread(upgrade, service, f"sqlite+aiosqlite:///{tpl}")
             self.templates[service] = tpl
         target = directory / f"{service}.db"
+        # a database's write-ahead log left by an earlier one at this path would be replayed
+        # onto the fresh copy (the model restarts its platform in the same directory)
+        for leftover in (directory / f"{service}.db-wal", directory / f"{service}.db-shm"):
+            leftover.unlink(missing_ok=True)
         target.write_bytes(self.templates[service].read_bytes())
         return f"sqlite+aiosqlite:///{target}"
