@@ -8,6 +8,7 @@ code and the same tests run on both.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,12 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+# The drivers log every statement with its parameters below WARNING (aiosqlite at DEBUG,
+# SQLAlchemy's engine at INFO): a password hash or personal data would reach the log at
+# XCISS_LOG_LEVEL=DEBUG. They stay at WARNING whatever the root level is.
+for _quiet in ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg"):
+    logging.getLogger(_quiet).setLevel(logging.WARNING)
 
 #: Constraint names that alembic and both databases agree on.
 NAMING_CONVENTION = {
