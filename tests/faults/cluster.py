@@ -240,15 +240,18 @@ class Cluster:
                 text = text.replace("?", f"${i + 1}", 1)
             # the harness's own statements are idempotent, and its connection
             # meets the same faults as the services' (terminated backends, a
-            # server out of connection slots): retry for a minute
+            # server out of connection slots; a backend terminated mid-statement
+            # can leave asyncpg's protocol in an InternalClientError): retry for a minute
             for attempt in range(20):
                 try:
                     conn = await asyncpg.connect(f"{self.pg_admin.rsplit('/', 1)[0]}/{self.pg_names[service]}")
                     try:
                         return [tuple(r) for r in await conn.fetch(text, *args)]
                     finally:
-                        await conn.close()
-                except (OSError, asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError, asyncpg.CannotConnectNowError):
+                        with contextlib.suppress(Exception):
+                            await conn.close()
+                except (OSError, asyncpg.PostgresConnectionError, asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError, asyncpg.InterfaceError,
+                        asyncpg.InternalClientError):
                     if attempt == 19:
                         raise
                     await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
