@@ -43,7 +43,7 @@ from contracts import registry as ev  # noqa: E402
 from contracts.envelope import encode  # noqa: E402
 from services.runtime.migrations import upgrade  # noqa: E402
 from services.runtime.natsserver import EmbeddedNats, free_port  # noqa: E402
-from services.runtime.outbox import connect_nats  # noqa: E402
+from services.runtime.bus.connect import connect_nats  # noqa: E402
 from services.runtime.service import declare_streams  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 

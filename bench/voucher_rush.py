@@ -76,7 +76,7 @@ from services.runtime.auth import Role, issue_token  # noqa: E402
 from services.runtime.database import create_engine, is_sqlite  # noqa: E402
 from services.runtime.migrations import upgrade  # noqa: E402
 from services.runtime.natsserver import EmbeddedNats, free_port  # noqa: E402
-from services.runtime.outbox import connect_nats  # noqa: E402
+from services.runtime.bus.connect import connect_nats  # noqa: E402
 from services.runtime.service import declare_streams  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 from services.vouchers.db.models import (  # noqa: E402

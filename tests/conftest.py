@@ -23,8 +23,16 @@ BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(scope="session")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats]:
-    server = EmbeddedNats(tmp_path_factory.mktemp("nats"), free_port())
+def bus_credentials(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeds of every bus identity, shared by every server the tests start:
+    the tests run the production permission table, never an anonymous bus."""
+    return tmp_path_factory.mktemp("nats-credentials")
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory, bus_credentials: Path) -> Iterator[EmbeddedNats]:
+    store = tmp_path_factory.mktemp("nats")
+    server = EmbeddedNats(store, free_port(), credentials_dir=bus_credentials, log_file=store.parent / "nats-server.log")
     server.start()
     yield server
     server.stop()
@@ -65,10 +73,11 @@ def make_settings(
                 urls[s] = await pg_databases.fresh(s)
             else:
                 urls[s] = await sqlite_templates.fresh(s, tmp_path)
-        await reset_streams(nats_server.url)
+        await reset_streams(nats_server.access("operator"))
         base = dict(
             data_dir=tmp_path,
             nats_url=nats_server.url,
+            nats_credentials_dir=nats_server.credentials_dir,
             database_urls=urls,
             outbox_poll_s=0.02,
             consumer_backoff_s=(0.1, 0.2, 0.3),

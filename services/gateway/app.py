@@ -31,6 +31,8 @@ from services.runtime.http import (
     auth_and_trace_middleware,
     correlation_of,
 )
+from services.runtime.bus.permissions import GATEWAY
+from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET
 from services.runtime.kvstore import NatsKVStore
 from services.runtime.settings import SERVICES, Settings
 
@@ -85,7 +87,9 @@ def client_id(settings: Settings) -> Callable[[Request[Any, Any, Any]], str]:
 def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, upstreams: dict[str, str] | None = None) -> Litestar:
     urls = upstreams or upstream_urls(settings)
     state: dict[str, Any] = {}
-    store: Store = NatsKVStore(settings.nats_url, "XCISS_GATEWAY_LIMITS", name="xciss-gateway") if settings.nats_url else MemoryStore()
+    store: Store = (
+        NatsKVStore(settings.bus(GATEWAY), GATEWAY_LIMITS_BUCKET, name="xciss-gateway", create=True) if settings.nats_url else MemoryStore()
+    )
 
     async def _start() -> None:
         state["client"] = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(settings.gateway_timeout_s), follow_redirects=False)

@@ -7,6 +7,7 @@ from litestar import Litestar
 from contracts import evaluation as ee
 from contracts import registry as ev
 from contracts import vouchers as ve
+from contracts.commands import USE_VOUCHER
 from services.payments import clawbacks, payouts, readmodel
 from services.payments.api.clawbacks import ClawbackController
 from services.payments.api.payouts import CONTROLLERS as PAYOUT_CONTROLLERS
@@ -48,6 +49,7 @@ SPEC = runtime.ServiceSpec(
     metadata=metadata,
     routes=lambda settings: [*routes(settings), *PAYOUT_CONTROLLERS, ClawbackController],
     subscriptions=subscriptions,
+    asks=(USE_VOUCHER,),
     description="The double-entry ledger: settlements, user payments, unit receivables, payouts and clawbacks.",
 )
 

@@ -6,7 +6,7 @@
                                   --check: the NATS safety checks
     xciss run SERVICE             api + worker + relay of one service in one process
     xciss gateway                 the gateway in front of the services (port 8100)
-    xciss partners nats-config P...   the NATS authorization block for partner systems
+    xciss bus keys|server-config|permissions|rotate|k8s-secrets   NATS identities (services/runtime/bus/cli.py)
     xciss serve|worker|relay SERVICE   one process role (containers)
     xciss token --role ROLE       a development bearer token
     xciss dlq list | replay       inspect and replay dead letters
@@ -30,6 +30,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from services.runtime.bus import cli as bus_cli
 from services.runtime.settings import SERVICES, Settings, SettingsError
 
 
@@ -79,11 +80,10 @@ def _check_streams(settings: Settings) -> int:
     """``xciss streams --check``: the NATS safety checks; non-zero in prod mode when unsafe."""
     from contracts.subjects import PRODUCERS
     from services.runtime import natscheck
-    from services.runtime.outbox import connect_nats
+    from services.runtime.bus.connect import connect_nats
 
     async def run() -> list[natscheck.Finding]:
-        assert settings.nats_url
-        nc = await connect_nats(settings.nats_url, "xciss-streams-check")
+        nc = await connect_nats(settings.bus("operator"), "xciss-streams-check")
         try:
             return await natscheck.check(nc, settings, PRODUCERS, "xciss streams")
         finally:
@@ -145,31 +145,6 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_partners(args: argparse.Namespace) -> int:
-    """The NATS ``authorization`` block: the platform's user plus one
-    subscribe-only user per partner (passwords from the environment)."""
-    from services.runtime.partners import authorization_block
-
-    platform_password = os.environ.get("XCISS_NATS_PASSWORD")
-    missing = [] if platform_password else ["XCISS_NATS_PASSWORD"]
-    partners = {}
-    for name in args.partner:
-        var = f"XCISS_PARTNER_{name.upper()}_PASSWORD"
-        if os.environ.get(var):
-            partners[name] = os.environ[var]
-        else:
-            missing.append(var)
-    if missing:
-        print(f"xciss: set {', '.join(missing)}", file=sys.stderr)
-        return 2
-    try:
-        sys.stdout.write(authorization_block(args.platform_user, platform_password or "", partners))
-    except ValueError as exc:
-        print(f"xciss: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
 def cmd_token(args: argparse.Namespace) -> int:
     from services.runtime.auth import Role, issue_token
 
@@ -191,7 +166,7 @@ def cmd_dlq(args: argparse.Namespace) -> int:
         print("xciss: XCISS_NATS_URL is required", file=sys.stderr)
         return 2
     if args.dlq_cmd == "list":
-        rows = asyncio.run(deadletters.list_dead_letters(settings.nats_url))
+        rows = asyncio.run(deadletters.list_dead_letters(settings.bus("operator")))
         if not rows:
             print("no dead letters")
         for r in rows:
@@ -201,7 +176,7 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     if seqs is None and not args.all:
         print("xciss: give sequence numbers or --all", file=sys.stderr)
         return 2
-    n = asyncio.run(deadletters.replay(settings.nats_url, seqs))
+    n = asyncio.run(deadletters.replay(settings.bus("operator"), seqs))
     print(f"replayed {n} message(s)")
     return 0
 
@@ -355,11 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(fn=lambda a, roles=roles: _run_roles(a.service, roles))
     gw = sub.add_parser("gateway", help="the gateway: one origin for web clients (port 8100)")
     gw.set_defaults(fn=cmd_gateway)
-    pn = sub.add_parser("partners", help="NATS credentials for partner systems (public subjects only)")
-    pn.add_argument("what", choices=["nats-config"])
-    pn.add_argument("partner", nargs="*", help="partner names (lowercase letters and digits)")
-    pn.add_argument("--platform-user", default="xciss")
-    pn.set_defaults(fn=cmd_partners)
+    bus_cli.add_parser(sub)
     tk = sub.add_parser("task", help="run an operator task of a service (e.g. registry reindex-search)")
     tk.add_argument("service", choices=SERVICES)
     tk.add_argument("name")

@@ -25,6 +25,7 @@ import nats
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
+from faststream.nats.security import NatsSecurity
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -42,7 +43,10 @@ from contracts.subjects import (
 )
 from services.runtime import metrics, telemetry
 from services.runtime.errors import DomainError
-from services.runtime.outbox import SYSTEM, UnitOfWork, connect_nats
+from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.credentials import BusAccess
+from services.runtime.bus.permissions import inbox_prefix
+from services.runtime.outbox import SYSTEM, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.streams import deadletter_stream_config, ensure_stream
@@ -167,7 +171,7 @@ class Worker:
         settings: Settings,
         db: ServiceDatabase,
         subscriptions: list[Subscription],
-        nats_url: str,
+        bus: BusAccess,
         responders: list[Responder] | None = None,
         periodic: list[Periodic] | None = None,
     ):
@@ -180,7 +184,7 @@ class Worker:
         self._periodic_tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self.periodic_runs: dict[str, int] = {}
-        self.nats_url = nats_url
+        self.bus = bus
         self.broker: NatsBroker | None = None
         self._nc: nats.NATS | None = None
         self._answering: set[asyncio.Task[None]] = set()
@@ -192,9 +196,13 @@ class Worker:
         return steps[min(attempt - 1, len(steps) - 1)] if steps else 1.0
 
     def _build_broker(self) -> NatsBroker:
+        options = self.bus.connect_options()
+        tls = options.pop("tls", None)
         broker = NatsBroker(
-            self.nats_url,
+            self.bus.url,
             name=f"xciss-{self.service}-worker",
+            security=NatsSecurity(ssl_context=tls) if tls is not None else None,
+            **options,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
             graceful_timeout=self.settings.graceful_timeout_s,
@@ -216,6 +224,8 @@ class Worker:
                     filter_subject=sub.subject,
                 ),
                 ack_policy=AckPolicy.MANUAL,
+                # pulls are answered on this identity's own inboxes (FastStream's default is _INBOX.)
+                inbox_prefix=f"{inbox_prefix(self.bus.identity)}.".encode(),
                 include_in_schema=False,
             )(self._make_handler(sub, durable))
         return broker
@@ -384,9 +394,9 @@ class Worker:
             await asyncio.wait(pending)
 
     async def start(self) -> None:
-        self._nc = await connect_nats(self.nats_url, f"xciss-{self.service}-dlq")
+        self._nc = await connect_nats(self.bus, f"xciss-{self.service}-dlq")
         self._start_periodic()
-        await ensure_stream(self._nc.jetstream(), deadletter_stream_config(self.settings))
+        await ensure_stream(self._nc.jetstream(), deadletter_stream_config(self.settings), may_update=False)
         for r in self.responders:
             self._responder_subs.append(await self._nc.subscribe(r.subject, queue=self.service, cb=self._make_responder(r)))
         self.broker = self._build_broker()

@@ -7,7 +7,8 @@ import msgspec
 from nats.js.errors import NotFoundError
 
 from contracts.subjects import DEADLETTER_STREAM
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.credentials import BusAccess
 
 
 class DeadLetter(msgspec.Struct, frozen=True):
@@ -21,8 +22,8 @@ class DeadLetter(msgspec.Struct, frozen=True):
     parked_at: str
 
 
-async def list_dead_letters(nats_url: str) -> list[DeadLetter]:
-    nc = await connect_nats(nats_url, "xciss-dlq-cli")
+async def list_dead_letters(bus: BusAccess) -> list[DeadLetter]:
+    nc = await connect_nats(bus, "xciss-dlq-cli")
     try:
         js = nc.jetstream()
         try:
@@ -55,11 +56,11 @@ async def list_dead_letters(nats_url: str) -> list[DeadLetter]:
         await nc.close()
 
 
-async def replay(nats_url: str, seqs: list[int] | None) -> int:
+async def replay(bus: BusAccess, seqs: list[int] | None) -> int:
     """Republish dead letters (all when ``seqs`` is None) and remove them."""
     if seqs is None:
-        seqs = [d.seq for d in await list_dead_letters(nats_url)]
-    nc = await connect_nats(nats_url, "xciss-dlq-cli")
+        seqs = [d.seq for d in await list_dead_letters(bus)]
+    nc = await connect_nats(bus, "xciss-dlq-cli")
     n = 0
     try:
         js = nc.jetstream()

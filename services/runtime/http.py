@@ -296,7 +296,7 @@ def build_app(
     description: str = "",
     metrics: ServiceMetrics | None = None,
 ) -> Litestar:
-    store = session_store(settings, f"xciss-{service}-sessions")
+    store = session_store(settings, f"xciss-{service}-sessions", service)
     revocations = Revocations(store)
     verifier = TokenVerifier(settings, revocations)
     metrics = metrics or ServiceMetrics(service, cache_s=settings.metrics_cache_s)

@@ -3,7 +3,8 @@ replica of a process (the gateway's rate limits).
 
 Values are Litestar ``StorageObject`` bytes (data + expiry), so expiry works as
 with the in-memory store; the bucket's own TTL removes what nobody reads
-again. Keys are hashed: KV keys allow few characters and a rate-limit key
+again. Only the bucket's owner creates it (``create=True``); a reader waits
+for it. Keys are hashed: KV keys allow few characters and a rate-limit key
 holds a subject or an address. When NATS cannot be reached the store answers
 "nothing stored" and logs a warning: a limit that fails open for a moment is
 better than a platform that refuses everybody.
@@ -21,14 +22,18 @@ from litestar.stores.base import StorageObject, Store
 from nats.js.errors import KeyNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.credentials import BusAccess
 
 log = logging.getLogger("xciss.kvstore")
 
 
 class NatsKVStore(Store):
-    def __init__(self, nats_url: str, bucket: str, *, ttl_s: float = 86_400, namespace: str = "", name: str = "xciss-kv") -> None:
-        self.nats_url = nats_url
+    def __init__(
+        self, bus: BusAccess, bucket: str, *, ttl_s: float = 86_400, namespace: str = "", name: str = "xciss-kv", create: bool = False
+    ) -> None:
+        self.bus = bus
+        self.create = create
         self.bucket = bucket
         self.ttl_s = ttl_s
         self.namespace = namespace
@@ -39,14 +44,18 @@ class NatsKVStore(Store):
 
     def with_namespace(self, namespace: str) -> NatsKVStore:
         """A view with its own key prefix (Litestar's namespacing); it opens its own connection."""
-        return NatsKVStore(self.nats_url, self.bucket, ttl_s=self.ttl_s, namespace=f"{self.namespace}{namespace}.", name=self.name)
+        return NatsKVStore(self.bus, self.bucket, ttl_s=self.ttl_s, namespace=f"{self.namespace}{namespace}.", name=self.name, create=self.create)
 
     async def _connect(self) -> None:
-        self._nc = await connect_nats(self.nats_url, self.name)
+        if self._nc is None or self._nc.is_closed:
+            self._nc = await connect_nats(self.bus, self.name)
         js = self._nc.jetstream()
         try:
             self._kv = await js.key_value(self.bucket)
         except NotFoundError:
+            if not self.create:
+                log.warning("kvstore %s: the bucket does not exist yet (its owner creates it)", self.bucket)
+                raise
             self._kv = await js.create_key_value(bucket=self.bucket, ttl=self.ttl_s, history=1)
 
     async def start(self, wait_s: float = 10.0) -> None:

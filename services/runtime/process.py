@@ -18,7 +18,7 @@ import uvicorn
 from contracts.subjects import PRODUCERS
 from services.runtime import metrics as runtime_metrics
 from services.runtime import natscheck
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from services.runtime.service import (
     create_app,
     create_database,
@@ -73,7 +73,7 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         server = _QuietServer(config)
         tasks["api"] = asyncio.create_task(server.serve(), name=f"{service}-api")
     if relay is not None:
-        await declare_streams(settings, [service])
+        await declare_streams(settings, [service], identity=service)
         tasks["relay"] = asyncio.create_task(relay.run(relay_stop), name=f"{service}-relay")
     if worker is not None:
         tasks["worker"] = asyncio.create_task(worker.run(worker_stop), name=f"{service}-worker")
@@ -112,7 +112,7 @@ async def _check_nats(service: str, settings: Settings) -> None:
     """The NATS safety checks, once per process, beside start-up (never blocking it)."""
     assert settings.nats_url
     try:
-        nc = await connect_nats(settings.nats_url, f"xciss-{service}-check")
+        nc = await connect_nats(settings.bus(service), f"xciss-{service}-check")
         try:
             findings = await natscheck.check(nc, settings, PRODUCERS, service)
         finally:

@@ -28,7 +28,10 @@ from services.runtime.consumers import (
 )
 from services.runtime.http import build_app
 from services.runtime.metrics import ServiceMetrics, outbox_probe
-from services.runtime.outbox import OutboxRelay, connect_nats
+from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.credentials import BusAccess
+from services.runtime.bus.permissions import OPERATOR
+from services.runtime.outbox import OutboxRelay
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.streams import ensure_service_streams
@@ -45,6 +48,8 @@ class ServiceSpec:
     subscriptions: Callable[[], list[Subscription]] = list
     #: command subjects the service answers (core NATS request/reply)
     responders: Callable[[], list[Responder]] = list
+    #: command subjects the service sends (its bus identity may publish only these)
+    asks: tuple[str, ...] = ()
     description: str = ""
     #: tasks the worker runs on a timer (each must be safe with several workers)
     periodic: Callable[[Settings], list[Periodic]] = field(default=lambda _s: [])
@@ -66,19 +71,19 @@ class NatsHandle:
     for request/reply commands). It connects in the background, so the API
     serves while NATS is down and ``/ready`` says so."""
 
-    def __init__(self, url: str | None, name: str):
-        self.url = url
+    def __init__(self, bus: BusAccess | None, name: str):
+        self.bus = bus
         self.name = name
         self.nc: nats.NATS | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        if self.url:
+        if self.bus is not None:
             self._task = asyncio.create_task(self._connect())
 
     async def _connect(self) -> None:
-        assert self.url
-        self.nc = await connect_nats(self.url, self.name)
+        assert self.bus is not None
+        self.nc = await connect_nats(self.bus, self.name)
 
     async def connection(self, timeout: float = 5.0) -> nats.NATS:
         """The connection, for sending commands; waits briefly for the first connect."""
@@ -89,7 +94,7 @@ class NatsHandle:
         return self.nc
 
     async def check(self) -> None:
-        if not self.url:
+        if self.bus is None:
             raise RuntimeError("no NATS URL configured")
         if self.nc is None or not self.nc.is_connected:
             raise RuntimeError("not connected to NATS")
@@ -117,7 +122,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
     if spec.metrics_probe is not None:
         probe, service_db = spec.metrics_probe, db
         metrics.add(f"{spec.name}.service", lambda: probe(service_db))
-    nats_handle = NatsHandle(settings.nats_url, f"xciss-{spec.name}-api")
+    nats_handle = NatsHandle(settings.bus(spec.name) if settings.nats_url else None, f"xciss-{spec.name}-api")
     return build_app(
         spec.name,
         settings,
@@ -139,7 +144,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
 def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase, metrics: ServiceMetrics | None = None) -> Worker:
     if not settings.nats_url:
         raise RuntimeError("XCISS_NATS_URL is required to run a worker")
-    worker = Worker(spec.name, settings, db, spec.subscriptions(), settings.nats_url, responders=spec.responders(), periodic=spec.periodic(settings))
+    worker = Worker(spec.name, settings, db, spec.subscriptions(), settings.bus(spec.name), responders=spec.responders(), periodic=spec.periodic(settings))
     if metrics is not None:
         metrics.add(f"{spec.name}.consumers", worker.probe_metrics)
     return worker
@@ -152,7 +157,7 @@ def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase, met
         spec.name,
         db.engine,
         db.metadata,
-        settings.nats_url,
+        settings.bus(spec.name),
         poll_s=settings.outbox_poll_s,
         batch=settings.outbox_batch,
         publish_timeout_s=settings.publish_timeout_s,
@@ -163,12 +168,12 @@ def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase, met
     return relay
 
 
-async def declare_streams(settings: Settings, services: Sequence[str]) -> None:
-    """Each owner's stream plus the dead-letter stream (``xciss streams``)."""
-    assert settings.nats_url
-    nc = await connect_nats(settings.nats_url, "xciss-streams")
+async def declare_streams(settings: Settings, services: Sequence[str], identity: str = OPERATOR) -> None:
+    """Each owner's stream plus the dead-letter stream: every stream as the
+    operator (``xciss streams``, ``xciss up``), or a service's own at its start."""
+    nc = await connect_nats(settings.bus(identity), f"xciss-streams-{identity}")
     try:
         for s in services:
-            await ensure_service_streams(nc.jetstream(), s, settings)
+            await ensure_service_streams(nc.jetstream(), s, settings, may_update_shared=identity == OPERATOR)
     finally:
         await nc.close()

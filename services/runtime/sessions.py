@@ -16,19 +16,19 @@ import time
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
+from services.runtime.bus.plan import SESSIONS_BUCKET, bucket_owner
 from services.runtime.kvstore import NatsKVStore
 from services.runtime.settings import Settings
 
-#: the KV bucket of revoked sessions and login counters
-SESSIONS_BUCKET = "XCISS_SESSIONS"
 
-
-def session_store(settings: Settings, name: str) -> Store:
-    """The store of one process; close it on shutdown (``NatsKVStore.close``)."""
+def session_store(settings: Settings, name: str, identity: str) -> Store:
+    """The store of one process; close it on shutdown (``NatsKVStore.close``).
+    Only the bucket's owner (registry) writes it; the others read."""
     if not settings.nats_url:
         return MemoryStore()
     # the bucket's own TTL only sweeps what nobody reads: it must outlive a token
-    return NatsKVStore(settings.nats_url, SESSIONS_BUCKET, ttl_s=max(86_400, settings.session_ttl_s + 3600), name=name)
+    ttl_s = max(86_400, settings.session_ttl_s + 3600)
+    return NatsKVStore(settings.bus(identity), SESSIONS_BUCKET, ttl_s=ttl_s, name=name, create=bucket_owner(SESSIONS_BUCKET) == identity)
 
 
 class Revocations:

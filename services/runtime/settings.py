@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import msgspec
 
+from services.runtime.bus.credentials import BusAccess, seed_path
 from services.runtime.client_address import DEFAULT_TRUSTED, parse_networks
 from services.runtime.crypto import FieldCipher
 
@@ -21,6 +22,8 @@ SERVICES: tuple[str, ...] = ("registry", "vouchers", "evaluation", "payments")
 
 DEFAULT_PORTS: dict[str, int] = {"registry": 8101, "vouchers": 8102, "evaluation": 8103, "payments": 8104}
 GATEWAY_PORT = 8100
+#: where ``xciss up`` keeps the NATS credentials under the data directory
+CREDENTIALS_DIRNAME = "nats-credentials"
 
 
 class SettingsError(ValueError):
@@ -31,6 +34,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
     #: None means "start an embedded nats-server" for ``xciss up``.
     nats_url: str | None = None
+    #: a directory of nkey seeds, ``<identity>.nk`` each (XCISS_NATS_CREDENTIALS_DIR): the
+    #: laptop and the tests; in dev mode ``<data_dir>/nats-credentials`` when it exists
+    nats_credentials_dir: Path | None = None
+    #: this process's own nkey seed (XCISS_NATS_NKEY_FILE): a Kubernetes pod mounts only its own
+    nats_nkey_file: Path | None = None
+    #: the CA of the NATS servers' TLS certificates (XCISS_NATS_TLS_CA_FILE); a ``tls://`` URL uses TLS too
+    nats_tls_ca_file: Path | None = None
     database_urls: dict[str, str] = {}
     http_host: str = "127.0.0.1"
     http_ports: dict[str, int] = msgspec.field(default_factory=lambda: dict(DEFAULT_PORTS))
@@ -141,6 +151,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             return self.database_urls[service]
         return f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"
 
+    def bus(self, identity: str) -> BusAccess:
+        """How ``identity`` (a service, ``gateway`` or ``operator``) reaches NATS."""
+        if not self.nats_url:
+            raise SettingsError("XCISS_NATS_URL is required")
+        seed = self.nats_nkey_file
+        if seed is None:
+            directory = self.nats_credentials_dir
+            if directory is None and self.mode == "dev" and (self.data_dir / CREDENTIALS_DIRNAME).is_dir():
+                directory = self.data_dir / CREDENTIALS_DIRNAME
+            if directory is not None:
+                seed = seed_path(directory, identity)
+                if not seed.exists():
+                    raise SettingsError(f"no NATS credentials for {identity!r}: {seed} is missing")
+        return BusAccess(url=self.nats_url, identity=identity, seed_file=seed, tls_ca_file=self.nats_tls_ca_file)
+
     def port(self, service: str) -> int:
         return self.http_ports.get(service, DEFAULT_PORTS.get(service, 8100))
 
@@ -192,6 +217,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return cls(
             data_dir=data_dir,
             nats_url=get("XCISS_NATS_URL") or None,
+            nats_credentials_dir=_path(env, "XCISS_NATS_CREDENTIALS_DIR"),
+            nats_nkey_file=_path(env, "XCISS_NATS_NKEY_FILE"),
+            nats_tls_ca_file=_path(env, "XCISS_NATS_TLS_CA_FILE"),
             database_urls={k: v for k, v in db_urls.items() if v},
             http_host=get("XCISS_HTTP_HOST", "127.0.0.1"),
             http_ports=ports,
@@ -254,6 +282,11 @@ def _password_of(url: str) -> str | None:
 def _without_password(url: str) -> str:
     password = _password_of(url)
     return url.replace(f":{password}@", ":***@", 1) if password else url
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    return Path(raw).resolve() if raw else None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

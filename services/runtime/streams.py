@@ -45,8 +45,9 @@ def deadletter_stream_config(settings: Settings) -> StreamConfig:
     )
 
 
-async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
-    """Create the stream, or update it when its subjects or limits changed."""
+async def ensure_stream(js: JetStreamContext, config: StreamConfig, *, may_update: bool = True) -> None:
+    """Create the stream, or update it when its subjects or limits changed
+    (only its owner may: others log that it differs and leave it)."""
     try:
         info = await js.stream_info(config.name)
     except NotFoundError:
@@ -59,11 +60,15 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
         or current.duplicate_window != config.duplicate_window
         or current.num_replicas != config.num_replicas
     ):
+        if not may_update:
+            log.warning("stream %s differs from this process's settings; `xciss streams` updates it", config.name)
+            return
         await js.update_stream(config)
         log.info("stream %s updated", config.name)
 
 
-async def ensure_service_streams(js: JetStreamContext, service: str, settings: Settings) -> None:
-    """What a service owns: its own stream (and the shared dead-letter stream)."""
+async def ensure_service_streams(js: JetStreamContext, service: str, settings: Settings, *, may_update_shared: bool = True) -> None:
+    """What a service owns: its own stream (and the shared dead-letter stream,
+    which only the operator changes)."""
     await ensure_stream(js, producer_stream_config(service, settings))
-    await ensure_stream(js, deadletter_stream_config(settings))
+    await ensure_stream(js, deadletter_stream_config(settings), may_update=may_update_shared)

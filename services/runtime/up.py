@@ -1,7 +1,9 @@
 """``xciss up``: the whole platform on one machine.
 
-Starts an embedded nats-server (unless ``XCISS_NATS_URL`` names one),
-migrates, declares the streams, runs each service (api + worker + relay) as
+Starts an embedded nats-server (unless ``XCISS_NATS_URL`` names one) with
+the production permission table: the seeds of every identity are made under
+``<data_dir>/nats-credentials`` (0700, files 0600) and each process is handed
+only its own (``XCISS_NATS_NKEY_FILE``). Then it migrates, declares the streams, runs each service (api + worker + relay) as
 its own process and the gateway in front of them, waits until every
 ``/ready`` answers, prints the URLs, and on
 Ctrl-C stops everything it started.
@@ -22,7 +24,8 @@ from services.runtime.demo import DEMO_PASSWORD, create_officer_accounts, demo_u
 from services.runtime.migrations import upgrade
 from services.runtime.natsserver import EmbeddedNats, port_open
 from services.runtime.service import declare_streams
-from services.runtime.settings import SERVICES, Settings
+from services.runtime.bus.permissions import GATEWAY
+from services.runtime.settings import CREDENTIALS_DIRNAME, SERVICES, Settings
 
 
 def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 120.0) -> int:
@@ -47,18 +50,20 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
     old_term = signal.signal(signal.SIGTERM, _stop)
     try:
         if settings.nats_url is None:
-            nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log")
+            credentials = settings.data_dir / CREDENTIALS_DIRNAME
+            nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log", credentials_dir=credentials)
             nats.start()
-            settings = _with(settings, nats_url=nats.url)
+            settings = _with(settings, nats_url=nats.url, nats_credentials_dir=credentials)
         for s in SERVICES:
             upgrade(s, settings.database_url(s))
         asyncio.run(declare_streams(settings, SERVICES))
         env = {**os.environ, "XCISS_NATS_URL": settings.nats_url or "", "XCISS_PARENT_PID": str(os.getpid()), "XCISS_DATA_DIR": str(settings.data_dir)}
+        env.pop("XCISS_NATS_CREDENTIALS_DIR", None)  # each process gets its own seed, not the directory
         # the portal offers demo sign-in with the demo data (XCISS_DEMO=0 turns it off)
         env.setdefault("XCISS_DEMO", "1" if with_demo else "0")
         for s in SERVICES:
-            children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", s], env=env))
-        children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "gateway"], env=env))
+            children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", s], env=_own_seed(env, settings, s)))
+        children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "gateway"], env=_own_seed(env, settings, GATEWAY)))
         if not _wait_ready(settings, ready_timeout_s, lambda: stopping or any(c.poll() is not None for c in children)):
             if stopping:  # Ctrl-C while starting
                 return 0
@@ -80,7 +85,7 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         if demo_loaded:
             print(demo_table())
         print(f"  gateway         {gateway}   (API /api/<service>/..., OpenAPI /api/openapi.json)")
-        print(f"  NATS JetStream  {settings.nats_url}")
+        print(f"  NATS JetStream  {settings.nats_url}   (nkey identities; seeds under {settings.nats_credentials_dir or 'XCISS_NATS_*'})")
         for s in SERVICES:
             base = f"http://{settings.http_host}:{settings.port(s)}"
             print(f"  {s:<11}     {base}   (OpenAPI {base}/schema, ready {base}/ready)")
@@ -109,6 +114,12 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
         print("xciss stopped.", flush=True)
+
+
+def _own_seed(env: dict[str, str], settings: Settings, identity: str) -> dict[str, str]:
+    """The environment of one process, with only its own NATS seed."""
+    seed = settings.bus(identity).seed_file
+    return {**env, "XCISS_NATS_NKEY_FILE": str(seed)} if seed is not None else env
 
 
 def demo_table() -> str:

@@ -28,7 +28,7 @@ from nats.js.api import ConsumerInfo
 from services.runtime.auth import Role, issue_token
 from services.runtime.migrations import upgrade
 from services.runtime.natsserver import EmbeddedNats, die_with_parent, free_port
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from services.runtime.settings import SERVICES, Settings
 
 JWT_SECRET = "faults-test-secret-key-that-is-long-enough-for-hs256"
@@ -275,7 +275,7 @@ class Cluster:
             if n:
                 return False, f"{s} outbox holds {n}"
         assert self.nats is not None
-        nc = await connect_nats(self.nats.url, "faults-quiescence")
+        nc = await connect_nats(self.nats.access("operator"), "faults-quiescence")
         try:
             js = nc.jetstream()
             for stream in ("REGISTRY", "VOUCHERS", "EVALUATION", "PAYMENTS"):
@@ -289,7 +289,7 @@ class Cluster:
 
     async def dead_letters(self) -> int:
         assert self.nats is not None
-        nc = await connect_nats(self.nats.url, "faults-dlq")
+        nc = await connect_nats(self.nats.access("operator"), "faults-dlq")
         try:
             info = await nc.jetstream().stream_info("DEADLETTER")
             return int(info.state.messages)

@@ -16,7 +16,9 @@ from services.runtime import deadletters
 from services.runtime.auth import Role
 from services.runtime.consumers import Subscription, Worker
 from services.runtime.natsserver import EmbeddedNats, free_port
-from services.runtime.outbox import UnitOfWork, connect_nats
+from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.credentials import BusAccess
+from services.runtime.outbox import UnitOfWork
 from services.runtime.service import declare_streams
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers.db.models import metadata as vouchers_metadata
@@ -54,8 +56,8 @@ class Recorder:
         await uow.audit("test.effect", "user", e.user_id)
 
 
-async def _publish_raw(nats_url: str, event: ev.Event, msg_id: str) -> None:
-    nc = await connect_nats(nats_url, "test-publisher")
+async def _publish_raw(bus: BusAccess, event: ev.Event, msg_id: str) -> None:
+    nc = await connect_nats(bus, "test-publisher")
     try:
         await nc.jetstream().publish(type(event).subject, encode(event), headers={"Nats-Msg-Id": msg_id})
     finally:
@@ -65,7 +67,7 @@ async def _publish_raw(nats_url: str, event: ev.Event, msg_id: str) -> None:
 async def _worker(settings, handler) -> tuple[Worker, ServiceDatabase]:
     db = ServiceDatabase("vouchers", settings.database_url("vouchers"), vouchers_metadata)
     await declare_streams(settings, ["registry", "vouchers", "evaluation", "payments"])
-    worker = Worker("vouchers", settings, db, [Subscription(ev.UserRegistered, handler)], settings.nats_url)
+    worker = Worker("vouchers", settings, db, [Subscription(ev.UserRegistered, handler)], settings.bus("vouchers"))
     await worker.start()
     return worker, db
 
@@ -78,9 +80,9 @@ async def test_republished_event_has_exactly_one_effect(make_settings) -> None:
     worker, db = await _worker(settings, handler)
     try:
         event = _user_event()
-        await _publish_raw(settings.nats_url, event, msg_id=event.event_id)
-        await _publish_raw(settings.nats_url, event, msg_id=event.event_id)  # inside the window: dropped by JetStream
-        await _publish_raw(settings.nats_url, event, msg_id=f"after-window-{event.event_id}")  # outside: delivered again
+        await _publish_raw(settings.bus("operator"), event, msg_id=event.event_id)
+        await _publish_raw(settings.bus("operator"), event, msg_id=event.event_id)  # inside the window: dropped by JetStream
+        await _publish_raw(settings.bus("operator"), event, msg_id=f"after-window-{event.event_id}")  # outside: delivered again
         await eventually(lambda: worker.outcomes.get("duplicate") == 1)
         assert await _count(db, "audit_log", action="test.effect") == 1
         assert await _count(db, "inbox", event_id=event.event_id) == 1
@@ -95,12 +97,12 @@ async def test_failing_handler_is_redelivered_with_backoff_not_dropped(make_sett
     handler = Recorder(fail_times=2)
     worker, db = await _worker(settings, handler)
     try:
-        await _publish_raw(settings.nats_url, _user_event(), msg_id="m1")
+        await _publish_raw(settings.bus("operator"), _user_event(), msg_id="m1")
         await eventually(lambda: worker.outcomes.get("done") == 1)
         assert worker.outcomes.get("retry") == 2
         assert handler.calls == 3
         assert await _count(db, "audit_log", action="test.effect") == 1
-        assert await deadletters.list_dead_letters(settings.nats_url) == []
+        assert await deadletters.list_dead_letters(settings.bus("operator")) == []
     finally:
         await worker.stop()
         await db.dispose()
@@ -112,10 +114,10 @@ async def test_message_parked_after_last_attempt_and_replayed_once(make_settings
     worker, db = await _worker(settings, handler)
     try:
         event = _user_event(user_id="u-parked")
-        await _publish_raw(settings.nats_url, event, msg_id=event.event_id)
+        await _publish_raw(settings.bus("operator"), event, msg_id=event.event_id)
         await eventually(lambda: worker.outcomes.get("parked") == 1)
         assert handler.calls == 3
-        parked = await deadletters.list_dead_letters(settings.nats_url)
+        parked = await deadletters.list_dead_letters(settings.bus("operator"))
         assert len(parked) == 1
         assert parked[0].event_id == event.event_id
         assert parked[0].subject == ev.UserRegistered.subject
@@ -125,10 +127,10 @@ async def test_message_parked_after_last_attempt_and_replayed_once(make_settings
         assert await _count(db, "audit_log", action="test.effect") == 0
 
         handler.fail_times = 0  # the operator fixed the cause
-        assert await deadletters.replay(settings.nats_url, None) == 1
+        assert await deadletters.replay(settings.bus("operator"), None) == 1
         await eventually(lambda: worker.outcomes.get("done") == 1)
         assert await _count(db, "audit_log", action="test.effect") == 1
-        assert await deadletters.list_dead_letters(settings.nats_url) == []
+        assert await deadletters.list_dead_letters(settings.bus("operator")) == []
     finally:
         await worker.stop()
         await db.dispose()
@@ -139,12 +141,12 @@ async def test_undecodable_message_is_parked_at_once(make_settings) -> None:
     handler = Recorder()
     worker, db = await _worker(settings, handler)
     try:
-        nc = await connect_nats(settings.nats_url, "test")
+        nc = await connect_nats(settings.bus("operator"), "test")
         await nc.jetstream().publish(ev.UserRegistered.subject, b'{"not": "an event"}', headers={"Nats-Msg-Id": "junk"})
         await nc.close()
         await eventually(lambda: worker.outcomes.get("parked") == 1)
         assert handler.calls == 0
-        parked = await deadletters.list_dead_letters(settings.nats_url)
+        parked = await deadletters.list_dead_letters(settings.bus("operator"))
         assert len(parked) == 1 and parked[0].error.startswith("undecodable")
     finally:
         await worker.stop()
@@ -162,14 +164,14 @@ async def test_graceful_shutdown_finishes_in_flight_handler(make_settings) -> No
 
     worker, db = await _worker(settings, slow)
     try:
-        await _publish_raw(settings.nats_url, _user_event(), msg_id="slow-1")
+        await _publish_raw(settings.bus("operator"), _user_event(), msg_id="slow-1")
         await asyncio.wait_for(started.wait(), 10)
         await worker.stop()  # must wait for the handler, then ack
         assert await _count(db, "audit_log", action="test.effect") == 1
         assert worker.outcomes.get("done") == 1
         # a new worker on the same durable gets nothing more: the message was acked
         again = Recorder()
-        worker2 = Worker("vouchers", settings, db, [Subscription(ev.UserRegistered, again)], settings.nats_url)
+        worker2 = Worker("vouchers", settings, db, [Subscription(ev.UserRegistered, again)], settings.bus("vouchers"))
         await worker2.start()
         await asyncio.sleep(1.5)
         await worker2.stop()
@@ -183,8 +185,8 @@ async def _pending_zero(p: Platform) -> bool:
 
 
 @pytest.fixture
-def own_nats(tmp_path: Path):
-    server = EmbeddedNats(tmp_path / "own-nats", free_port())
+def own_nats(tmp_path: Path, bus_credentials: Path):
+    server = EmbeddedNats(tmp_path / "own-nats", free_port(), credentials_dir=bus_credentials)
     server.start()
     yield server
     server.stop()
@@ -195,7 +197,7 @@ async def test_outbox_delivers_everything_once_across_a_nats_outage(make_setting
     """Stop NATS, make changes, start NATS: every event arrives, none twice."""
     from tests.support.platform import reset_streams
 
-    await reset_streams(own_nats.url)
+    await reset_streams(own_nats.access("operator"))
     settings = await make_settings(["registry", "vouchers"], nats_url=own_nats.url)
     async with running(Platform(settings, ["registry", "vouchers"])) as p:
         own_nats.stop()
@@ -214,11 +216,11 @@ async def test_outbox_delivers_everything_once_across_a_nats_outage(make_setting
         await eventually(all_arrived, timeout=30)
         assert await eventually(lambda: _pending_zero(p)) is True  # every row acknowledged
         assert await _count(p["vouchers"].db, "inbox", consumer="vouchers-registry_user_registered-v1") == 5
-        nc = await connect_nats(own_nats.url, "test")
+        nc = await connect_nats(own_nats.access("operator"), "test")
         info = await nc.jetstream().stream_info("REGISTRY")
         await nc.close()
         assert info.state.messages == 5  # none twice on the stream
         async with p["vouchers"].db.read() as s:
             seen = sorted((await s.execute(select(user_view.c.user_id))).scalars())
         assert seen == sorted(ids)
-        assert await deadletters.list_dead_letters(own_nats.url) == []
+        assert await deadletters.list_dead_letters(own_nats.access("operator")) == []

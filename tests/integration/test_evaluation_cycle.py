@@ -26,7 +26,7 @@ from services.evaluation import notices, sources
 from services.evaluation.db.models import redemption_view, unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.auth import Role
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually, running
 
 YEAR = 2026
@@ -41,7 +41,7 @@ def uid() -> str:
 
 
 async def publish(p: Platform, events: list[Event]) -> None:
-    nc = await connect_nats(p.settings.nats_url or "", "test-producer")
+    nc = await connect_nats(p.settings.bus("operator"), "test-producer")
     try:
         js = nc.jetstream()
         for e in events:

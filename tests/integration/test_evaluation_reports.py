@@ -19,7 +19,7 @@ from contracts import vouchers as ve
 from contracts.envelope import Event, encode
 from services.runtime.auth import Role
 from services.runtime.clock import local_year
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually, running
 
 YEAR = 2026
@@ -96,7 +96,7 @@ class Sender:
         self.expected[local_year(at)][u]["vouchers_refused"] += 1
 
     async def publish(self, p: Platform) -> None:
-        nc = await connect_nats(p.settings.nats_url or "", "test-facts")
+        nc = await connect_nats(p.settings.bus("operator"), "test-facts")
         try:
             js = nc.jetstream()
             # newest first: each aggregate's events arrive out of order

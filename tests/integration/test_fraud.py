@@ -31,7 +31,7 @@ from services.payments.db.models import order_view as payments_orders
 from services.payments.db.models import payouts, redemption_vouchers
 from services.payments.db.models import voucher_view as payments_vouchers
 from services.runtime.auth import Role
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import blacklist_view, user_view, vouchers
 from tests.integration.test_evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, Year, call, unit_event
 from tests.integration.test_evaluation_cycle import YEAR as EVAL_YEAR
@@ -52,7 +52,7 @@ async def ok(r: Any, status: int = 200) -> Any:
 
 async def last_event(p: Platform, stream: str, event: type[msgspec.Struct]) -> Any:
     """The last event of its type on the producer's stream, decoded (None when there is none)."""
-    nc = await connect_nats(p.settings.nats_url or "", "test-fraud-reader")
+    nc = await connect_nats(p.settings.bus("operator"), "test-fraud-reader")
     try:
         try:
             msg = await nc.jsm().get_last_msg(stream, event.subject)  # type: ignore[attr-defined]

@@ -10,6 +10,8 @@ import httpx
 
 from services.gateway.app import create_app
 from services.runtime.auth import Role, issue_token
+from services.runtime.bus.credentials import BusAccess
+from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET
 from services.runtime.kvstore import NatsKVStore
 from services.runtime.natsserver import EmbeddedNats
 from services.runtime.settings import SERVICES, Settings
@@ -21,7 +23,7 @@ def _ok(request: httpx.Request) -> httpx.Response:
 
 
 async def test_two_gateway_replicas_share_one_allowance(nats_server: EmbeddedNats, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", gateway_rate_limit_per_minute=4)
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", gateway_rate_limit_per_minute=4)
     urls = {s: f"http://{s}.svc" for s in SERVICES}
     replicas = [LifespanClient(create_app(settings, transport=httpx.MockTransport(_ok), upstreams=urls), f"http://gw{i}") for i in (1, 2)]
     caller = {"Authorization": f"Bearer {issue_token(settings, subject=f'user-{uuid.uuid4()}', role=Role.USER)}"}
@@ -35,7 +37,7 @@ async def test_two_gateway_replicas_share_one_allowance(nats_server: EmbeddedNat
 
 async def test_an_anonymous_caller_cannot_dodge_the_limit_with_a_made_up_forwarded_address(nats_server: EmbeddedNats, tmp_path: Path) -> None:
     """Counted by the address the trusted proxy (an ingress at 10.200.0.0/16) saw, not by what the caller wrote."""
-    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", gateway_rate_limit_per_minute=3,
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", gateway_rate_limit_per_minute=3,
                         trusted_proxies=("127.0.0.0/8", "10.200.0.0/16"))
     urls = {s: f"http://{s}.svc" for s in SERVICES}
     n = uuid.uuid4().int
@@ -46,7 +48,7 @@ async def test_an_anonymous_caller_cannot_dodge_the_limit_with_a_made_up_forward
 
 
 async def test_the_store_keeps_values_and_expiry(nats_server: EmbeddedNats) -> None:
-    store = NatsKVStore(nats_server.url, f"T{uuid.uuid4().hex[:8]}")
+    store = NatsKVStore(nats_server.access("gateway"), GATEWAY_LIMITS_BUCKET, create=True)
     try:
         assert await store.get("k") is None
         await store.set("k", b"v", expires_in=60)
@@ -66,7 +68,7 @@ async def test_the_store_keeps_values_and_expiry(nats_server: EmbeddedNats) -> N
 
 
 async def test_the_limit_fails_open_when_nats_is_gone(tmp_path: Path) -> None:
-    store = NatsKVStore("nats://127.0.0.1:1", "NOWHERE")
+    store = NatsKVStore(BusAccess(url="nats://127.0.0.1:1", identity="gateway"), "NOWHERE")
     # connect_nats retries forever; the store must not hang a request: a
     # caller that cannot reach NATS gets "nothing stored" quickly
     import asyncio

@@ -19,7 +19,7 @@ from contracts.registry import (
 )
 from services.registry import instruments as use_cases
 from services.runtime.auth import Role
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import approved_unit
@@ -184,7 +184,7 @@ async def test_instrument_events_reach_the_registry_stream(make_settings, monkey
         assert r.status_code == 200, r.text
 
         assert settings.nats_url
-        nc = await connect_nats(settings.nats_url, "test-instrument-events")
+        nc = await connect_nats(settings.bus("operator"), "test-instrument-events")
         try:
             js = nc.jetstream()
 

@@ -116,11 +116,11 @@ async def test_worker_metrics_show_lag_outcomes_and_dead_letters(make_settings) 
         await gate.wait()
         await uow.audit("test.effect", "user", e.user_id)
 
-    worker = Worker("vouchers", settings, db, [Subscription(ev.UserRegistered, held)], settings.nats_url)
+    worker = Worker("vouchers", settings, db, [Subscription(ev.UserRegistered, held)], settings.bus("vouchers"))
     metrics = ServiceMetrics("vouchers", cache_s=0.0)
     metrics.add("consumers", worker.probe_metrics)
     await worker.start()
-    nc = await connect_nats(settings.nats_url, "test-publisher")
+    nc = await connect_nats(settings.bus("operator"), "test-publisher")
     try:
         base = (await metrics.exposition()).decode()
 
@@ -180,7 +180,7 @@ async def test_nats_checks_against_a_real_server(tmp_path: Path, nats_server) ->
     try:
         settings = Settings(data_dir=tmp_path, nats_url=url, mode="prod", nats_monitor_url=monitor)
         await declare_streams(settings, ["registry"])
-        nc = await connect_nats(url, "test-check")
+        nc = await connect_nats(settings.bus("operator"), "test-check")
         try:
             facts = await natscheck.gather(nc, settings, ["registry"])
             assert facts.varz is not None and {s.name for s in facts.streams} == {"REGISTRY", "DEADLETTER"}
@@ -195,7 +195,7 @@ async def test_nats_checks_against_a_real_server(tmp_path: Path, nats_server) ->
         proc.wait(10)
 
     # the test suite's server: default periodic fsync, no monitoring endpoint configured
-    env = {**os.environ, "XCISS_NATS_URL": nats_server.url, "XCISS_DATA_DIR": str(tmp_path), "XCISS_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "XCISS_NATS_URL": nats_server.url, "XCISS_NATS_CREDENTIALS_DIR": str(nats_server.credentials_dir), "XCISS_DATA_DIR": str(tmp_path), "XCISS_LOG_LEVEL": "WARNING"}
     cli = [sys.executable, "-m", "services.runtime.cli", "streams", "--check", "registry"]
     prod = subprocess.run(cli, env={**env, "XCISS_MODE": "prod"}, capture_output=True, text=True, timeout=60)
     assert prod.returncode == 1, prod.stdout + prod.stderr

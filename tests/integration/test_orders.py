@@ -30,7 +30,7 @@ from services.registry.domain.orders import (
     RESULT_STATEMENT_ZH,
 )
 from services.runtime.auth import Role
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import (
     PDF,
@@ -116,7 +116,7 @@ async def test_the_journey_to_delivered_results(make_settings) -> None:
         assert r.status_code == 200 and r.content == PDF and "x-result-statement" not in r.headers
 
         assert settings.nats_url
-        nc = await connect_nats(settings.nats_url, "test-order-events")
+        nc = await connect_nats(settings.bus("operator"), "test-order-events")
         try:
             js = nc.jetstream()
 
@@ -337,7 +337,7 @@ async def test_who_may_order_and_statutory_testing(make_settings) -> None:
         assert (await w.as_unit("POST", f"/v1/orders/{cancelled}/cancel", json={"reason": "样品不符合要求"})).status_code == 200
 
         assert settings.nats_url
-        nc = await connect_nats(settings.nats_url, "test-order-purpose")
+        nc = await connect_nats(settings.bus("operator"), "test-order-purpose")
         try:
             js = nc.jetstream()
 
@@ -363,7 +363,7 @@ async def test_who_may_order_and_statutory_testing(make_settings) -> None:
 async def publish(p: Platform, *events: Event, msg_id: str | None = None) -> None:
     """Publish payments' events straight into JetStream, as the payments relay would."""
     assert p.settings.nats_url
-    nc = await connect_nats(p.settings.nats_url, "test-payments-events")
+    nc = await connect_nats(p.settings.bus("operator"), "test-payments-events")
     try:
         js = nc.jetstream()
         for e in events:
@@ -375,7 +375,7 @@ async def publish(p: Platform, *events: Event, msg_id: str | None = None) -> Non
 async def registry_events(p: Platform, event_type: type[Event], order_id: str) -> list[Any]:
     """Every event of a type on the REGISTRY stream about an order."""
     assert p.settings.nats_url
-    nc = await connect_nats(p.settings.nats_url, "test-registry-events")
+    nc = await connect_nats(p.settings.bus("operator"), "test-registry-events")
     try:
         js = nc.jetstream()
         sub = await js.pull_subscribe(event_type.subject, stream="REGISTRY")

@@ -19,7 +19,7 @@ from contracts.registry import (
 )
 from services.registry import supervision
 from services.runtime.auth import Role
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
 
@@ -352,7 +352,7 @@ async def test_supervision_events_reach_the_registry_stream(make_settings) -> No
         assert r.status_code == 200  # disqualified
 
         assert settings.nats_url
-        nc = await connect_nats(settings.nats_url, "test-supervision-events")
+        nc = await connect_nats(settings.bus("operator"), "test-supervision-events")
         try:
             js = nc.jetstream()
 

@@ -16,7 +16,7 @@ from contracts.registry import PricePublished
 from services.registry import instruments as instrument_use_cases
 from services.registry.db.models import instruments
 from services.runtime.auth import Role
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import approved_unit
 
@@ -228,7 +228,7 @@ async def test_price_events_reach_the_registry_stream(make_settings) -> None:
         assert r.status_code == 200, r.text
 
         assert settings.nats_url
-        nc = await connect_nats(settings.nats_url, "test-price-events")
+        nc = await connect_nats(settings.bus("operator"), "test-price-events")
         try:
             js = nc.jetstream()
 

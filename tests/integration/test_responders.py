@@ -10,11 +10,13 @@ import time
 import msgspec
 import pytest
 
+from contracts.commands import USE_VOUCHER
 from services.runtime.consumers import CommandError, Responder, Worker, request
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from services.runtime.service import declare_streams
 
-SUBJECT = "testing.cmd.echo.v1"
+#: the command subject vouchers answers: the test answers it as vouchers, asks it as payments
+SUBJECT = USE_VOUCHER
 
 
 class Echo(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,9 +38,9 @@ async def echo(db: object, req: Echo) -> EchoReply:
 async def test_responder_answers_refuses_and_fails_cleanly(make_settings) -> None:
     settings = await make_settings([])
     await declare_streams(settings, [])
-    worker = Worker("testing", settings, None, [], settings.nats_url, responders=[Responder(SUBJECT, Echo, echo)])  # type: ignore[arg-type]
+    worker = Worker("vouchers", settings, None, [], settings.bus("vouchers"), responders=[Responder(SUBJECT, Echo, echo)])  # type: ignore[arg-type]
     await worker.start()
-    nc = await connect_nats(settings.nats_url or "", "test-requester")
+    nc = await connect_nats(settings.bus("payments"), "test-requester")
     try:
         assert await request(nc, SUBJECT, Echo(text="hi"), EchoReply, 2.0) == EchoReply(ok=True, text="HI")
         # a refusal is an answer, not an error
@@ -68,11 +70,11 @@ async def test_responder_answers_refuses_and_fails_cleanly(make_settings) -> Non
 
 async def test_a_missing_responder_times_out(make_settings) -> None:
     settings = await make_settings([])
-    nc = await connect_nats(settings.nats_url or "", "test-requester")
+    nc = await connect_nats(settings.bus("payments"), "test-requester")
     try:
         started = time.monotonic()
         with pytest.raises(CommandError) as err:
-            await request(nc, "testing.cmd.nobody.v1", Echo(text="x"), EchoReply, 0.3)
+            await request(nc, SUBJECT, Echo(text="x"), EchoReply, 0.3)
         assert err.value.code in ("command.no_responders", "command.timeout")
         assert time.monotonic() - started < 1.5
 

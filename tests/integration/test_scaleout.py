@@ -29,8 +29,8 @@ from sqlalchemy import func, select
 from contracts import registry as ev
 from contracts.envelope import encode
 from services.registry.db.models import metadata as registry_metadata
-from services.runtime.natsserver import free_port
-from services.runtime.outbox import connect_nats
+from services.runtime.natsserver import EmbeddedNats, free_port
+from services.runtime.bus.connect import connect_nats
 from services.runtime.service import declare_streams
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -94,10 +94,11 @@ def procs() -> Iterator[list[Proc]]:
         p.stop()
 
 
-def _env(tmp_path: Path, nats_url: str, **extra: str) -> dict[str, str]:
+def _env(tmp_path: Path, nats: EmbeddedNats, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
-        "XCISS_NATS_URL": nats_url,
+        "XCISS_NATS_URL": nats.url,
+        "XCISS_NATS_CREDENTIALS_DIR": str(nats.credentials_dir),
         "XCISS_DATA_DIR": str(tmp_path),
         "XCISS_MODE": "dev",
         "XCISS_LOG_LEVEL": "WARNING",
@@ -124,12 +125,12 @@ async def _count(db: ServiceDatabase, table: str, **where: object) -> int:
 
 async def test_two_worker_processes_share_the_durable_and_handle_each_event_once(tmp_path, nats_server, pg, procs) -> None:
     url = await pg.fresh("vouchers")
-    await reset_streams(nats_server.url)
-    await declare_streams(Settings(data_dir=tmp_path, nats_url=nats_server.url), ["registry", "vouchers", "evaluation", "payments"])
-    env = _env(tmp_path, nats_server.url, XCISS_VOUCHERS_DATABASE_URL=url)
+    await reset_streams(nats_server.access("operator"))
+    await declare_streams(Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir), ["registry", "vouchers", "evaluation", "payments"])
+    env = _env(tmp_path, nats_server, XCISS_VOUCHERS_DATABASE_URL=url)
     workers = [Proc("worker", "vouchers", env, tmp_path / f"worker{i}.log") for i in range(2)]
     procs.extend(workers)
-    nc = await connect_nats(nats_server.url, "test-scaleout")
+    nc = await connect_nats(nats_server.access("operator"), "test-scaleout")
     db = ServiceDatabase("vouchers", url, vouchers_metadata)
     try:
         js = nc.jetstream()
@@ -165,12 +166,12 @@ async def test_two_worker_processes_share_the_durable_and_handle_each_event_once
 
 async def test_two_relay_processes_publish_each_event_once(tmp_path, nats_server, pg, procs) -> None:
     url = await pg.fresh("registry")
-    await reset_streams(nats_server.url)
-    env = _env(tmp_path, nats_server.url, XCISS_REGISTRY_DATABASE_URL=url)
+    await reset_streams(nats_server.access("operator"))
+    env = _env(tmp_path, nats_server, XCISS_REGISTRY_DATABASE_URL=url)
     relays = [Proc("relay", "registry", env, tmp_path / f"relay{i}.log") for i in range(2)]
     procs.extend(relays)
     db = ServiceDatabase("registry", url, registry_metadata)
-    nc = await connect_nats(nats_server.url, "test-scaleout")
+    nc = await connect_nats(nats_server.access("operator"), "test-scaleout")
     try:
 
         async def up() -> bool:

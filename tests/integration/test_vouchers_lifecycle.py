@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from contracts import registry as ev
 from contracts.envelope import Event, encode
 from services.runtime.auth import Role
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import vouchers
 from tests.support.platform import Platform, eventually, running
 from tests.support.vouchers import (
@@ -32,7 +32,7 @@ from tests.support.vouchers import (
 async def publish(p: Platform, event: Event, msg_id: str | None = None) -> None:
     """Publish as the registry would; a different ``msg_id`` makes JetStream
     deliver the same event again (a redelivery the inbox must absorb)."""
-    nc = await connect_nats(p.settings.nats_url or "", "test-registry")
+    nc = await connect_nats(p.settings.bus("operator"), "test-registry")
     try:
         await nc.jetstream().publish(type(event).subject, encode(event), headers={"Nats-Msg-Id": msg_id or event.event_id})
     finally:

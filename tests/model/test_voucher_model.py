@@ -61,7 +61,7 @@ from contracts import registry as ev
 from contracts.envelope import Event, encode
 from services.runtime.auth import Role
 from services.runtime.clock import POLICY_ZONE
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from services.vouchers import applications as applications_module
 from services.vouchers import issued as issued_module
 from services.vouchers import programmes as programmes_module
@@ -136,7 +136,7 @@ class World:
         s = await self.make_settings(["vouchers"], voucher_expiry_interval_s=3600.0)
         self.platform = Platform(s, ["vouchers"])
         await self.platform.start()
-        self.nc = await connect_nats(s.nats_url, "model-registry")
+        self.nc = await connect_nats(s.bus("operator"), "model-registry")
 
     async def stop(self) -> None:
         if self.nc is not None:

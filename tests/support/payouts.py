@@ -17,7 +17,7 @@ from contracts.envelope import Event, encode
 from services.payments.db.models import order_view, voucher_view
 from services.runtime.auth import Role
 from services.runtime.clock import local_today
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually
 from tests.support.vouchers import YEAR, Registry, activate, approve, call, open_programme, submit, uid
 
@@ -27,7 +27,7 @@ RESULTS = b"%PDF-1.7\n% service results\n" + b"s" * 800
 
 async def publish(p: Platform, *events: Event) -> None:
     """Publish events as their producer's relay would (Nats-Msg-Id = event id)."""
-    nc = await connect_nats(p.settings.nats_url or "", "test-publisher")
+    nc = await connect_nats(p.settings.bus("operator"), "test-publisher")
     try:
         js = nc.jetstream()
         for e in events:

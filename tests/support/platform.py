@@ -16,7 +16,9 @@ from nats.js.errors import NotFoundError
 from contracts.subjects import DEADLETTER_STREAM, PRODUCERS, stream_name
 from services.runtime.auth import Role, issue_token
 from services.runtime.consumers import Worker
-from services.runtime.outbox import OutboxRelay, connect_nats
+from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.credentials import BusAccess
+from services.runtime.outbox import OutboxRelay
 from services.runtime.service import (
     ServiceSpec,
     create_app,
@@ -31,9 +33,9 @@ from services.runtime.settings import Settings
 from tests.support.asgi import LifespanClient
 
 
-async def reset_streams(nats_url: str) -> None:
-    """Delete every stream (and so every durable) left by an earlier test."""
-    nc = await connect_nats(nats_url, "xciss-test-reset")
+async def reset_streams(bus: BusAccess) -> None:
+    """Delete every stream (and so every durable) left by an earlier test (as the operator)."""
+    nc = await connect_nats(bus, "xciss-test-reset")
     try:
         js = nc.jetstream()
         for name in [*(stream_name(p) for p in PRODUCERS), DEADLETTER_STREAM]:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from contracts import registry as ev
 from contracts.envelope import Event, encode
 from services.runtime.auth import Role
-from services.runtime.outbox import connect_nats
+from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import (
     affiliation_view,
     blacklist_view,
@@ -77,7 +77,7 @@ class Registry:
         self.expected[blacklist_view].add(eid)
 
     async def flush(self) -> None:
-        nc = await connect_nats(self.p.settings.nats_url or "", "test-registry")
+        nc = await connect_nats(self.p.settings.bus("operator"), "test-registry")
         try:
             js = nc.jetstream()
             for e in self.events:
