@@ -9,6 +9,8 @@ import signal
 import uvicorn
 
 from services.gateway.app import create_app
+from services.runtime import safety
+from services.runtime.bus.permissions import GATEWAY
 from services.runtime.settings import Settings
 from services.runtime.telemetry import configure_telemetry
 
@@ -21,6 +23,7 @@ class _Server(uvicorn.Server):
 
 async def run_gateway(settings: Settings, stop: asyncio.Event | None = None) -> None:
     configure_telemetry("gateway")
+    await safety.enforce(settings, GATEWAY)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -69,6 +69,9 @@ def cmd_streams(args: argparse.Namespace) -> int:
         print("xciss: XCISS_NATS_URL is required", file=sys.stderr)
         return 2
     services = _services(args.services)
+    from services.runtime import safety
+
+    asyncio.run(safety.enforce(settings, "operator"))
     asyncio.run(declare_streams(settings, services))
     print("streams declared")
     if args.check:

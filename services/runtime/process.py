@@ -17,7 +17,7 @@ import uvicorn
 
 from contracts.subjects import PRODUCERS
 from services.runtime import metrics as runtime_metrics
-from services.runtime import natscheck
+from services.runtime import natscheck, safety
 from services.runtime.bus.connect import connect_nats
 from services.runtime.service import (
     create_app,
@@ -50,6 +50,7 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         raise ValueError(f"unknown process role(s): {', '.join(sorted(unknown))}")
     install_log_masking(settings.secret_values())
     configure_telemetry(service)
+    await safety.enforce(settings, service)
     spec = load_spec(service)
     db = create_database(spec, settings)
     stop = stop or asyncio.Event()

@@ -9,6 +9,7 @@ import contextlib
 import os
 import re
 import signal
+import stat
 import socket
 import subprocess
 import sys
@@ -175,15 +176,33 @@ def _eventually(fn: Callable[[], Any], timeout_s: float, what: str) -> Any:
     pytest.fail(f"{what} did not happen within {timeout_s:.0f}s (last: {last!r})")
 
 
-async def _stream_names(url: str) -> dict[str, list[str]]:
+async def _stream_names(url: str, credentials: Path) -> dict[str, list[str]]:
     import nats
 
-    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
+    from services.runtime.bus.credentials import seed_path
+
+    # as the operator, with the seed `xciss up` made under its data directory
+    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0, nkeys_seed=str(seed_path(credentials, "operator")), inbox_prefix="_INBOX_operator")
     try:
         js = nc.jetstream()
         return {name: list((await js.stream_info(name)).config.subjects or []) for name in STREAMS}
     finally:
         await nc.close()
+
+
+def _environ(pid: int) -> str:
+    return Path(f"/proc/{pid}/environ").read_bytes().replace(b"\0", b"\n").decode(errors="replace")
+
+
+async def _anonymous_refused(url: str) -> bool:
+    import nats
+
+    try:
+        nc = await nats.connect(url, connect_timeout=3, max_reconnect_attempts=0, allow_reconnect=False)
+    except Exception as exc:  # the server closes the connection: 'Authorization Violation'
+        return "authorization" in str(exc).lower() or isinstance(exc, nats.errors.NoServersError)
+    await nc.close()
+    return False
 
 
 @contextlib.contextmanager
@@ -271,8 +290,15 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
             # XCISS_LOG_LEVEL=WARNING holds in the gateway: no httpx line per upstream request
             assert "HTTP Request:" not in out.text, out.text[-3000:]
 
-            # 3. the streams exist on the embedded server
-            streams = asyncio.run(_stream_names(nats_url))
+            # 3. the streams exist on the embedded server, which admits nobody without a key (issue 14)
+            credentials = tmp_path / "data" / "nats-credentials"
+            assert stat.S_IMODE(credentials.stat().st_mode) == 0o700
+            assert {stat.S_IMODE(f.stat().st_mode) for f in credentials.iterdir()} == {0o600}
+            for s in SERVICES:  # each service process holds only its own seed
+                assert f"XCISS_NATS_NKEY_FILE={credentials / f'{s}.nk'}" in _environ(services_pid[s])
+                assert "XCISS_NATS_CREDENTIALS_DIR" not in _environ(services_pid[s])
+            assert asyncio.run(_anonymous_refused(nats_url))
+            streams = asyncio.run(_stream_names(nats_url, credentials))
             assert set(streams) == set(STREAMS)
             assert all(streams[name] for name in STREAMS), streams
 

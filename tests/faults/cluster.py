@@ -106,7 +106,8 @@ class Cluster:
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.nats = EmbeddedNats(self.root / "nats-store", self.nats_port, log_file=self.root / "nats-server.log")
+        credentials = self.root / "nats-credentials"
+        self.nats = EmbeddedNats(self.root / "nats-store", self.nats_port, log_file=self.root / "nats-server.log", credentials_dir=credentials)
         self.nats.start()
         for s in SERVICES:
             if self.backend == "postgres":
@@ -120,7 +121,8 @@ class Cluster:
         for s in SERVICES:  # alembic is not thread-safe: one after another
             await asyncio.to_thread(upgrade, s, self.db_urls[s])
         self.settings = Settings(
-            data_dir=self.data_dir, nats_url=self.nats.url, database_urls=dict(self.db_urls), http_ports=dict(self.ports),
+            data_dir=self.data_dir, nats_url=self.nats.url, nats_credentials_dir=credentials,
+            database_urls=dict(self.db_urls), http_ports=dict(self.ports),
             jwt_secret=JWT_SECRET, pii_secret=PII_KEY,
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
@@ -141,8 +143,9 @@ class Cluster:
             **{f"XCISS_{s.upper()}_PORT": str(p) for s, p in self.ports.items()},
             **{f"XCISS_{s.upper()}_DATABASE_URL": u for s, u in self.db_urls.items()},
         )
-        for s in SERVICES:
-            self.procs[s] = ServiceProcess(s, env, self.root / f"{s}.log")
+        for s in SERVICES:  # each process holds only its own identity's seed
+            own = {**env, "XCISS_NATS_NKEY_FILE": str(self.nats.access(s).seed_file)}
+            self.procs[s] = ServiceProcess(s, own, self.root / f"{s}.log")
             self.procs[s].start()
         await self.wait_ready(SERVICES)
 
