@@ -94,13 +94,18 @@ def make_settings(
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
-    """The access matrix and the fuzz summary (tests/security) are part of the test output."""
+    """The access matrix, the bus attacks and the fuzz summary (tests/security) are part of the test output."""
     import sys
 
     module = sys.modules.get("tests.security.test_access_matrix")
     for table in getattr(module, "TABLES", []):
         terminalreporter.write_sep("=", "access matrix")
         terminalreporter.write_line(table)
+    bus = getattr(sys.modules.get("tests.security.test_bus"), "SUMMARY", [])
+    if bus:
+        terminalreporter.write_sep("=", "bus attacks (tests/security/test_bus.py)")
+        for line in bus:
+            terminalreporter.write_line(line)
     fuzz = getattr(sys.modules.get("tests.security.test_fuzz"), "SUMMARY", [])
     if fuzz:
         terminalreporter.write_sep("=", "fuzz (schemathesis)")
