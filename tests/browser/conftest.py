@@ -98,10 +98,11 @@ class RunningPortal:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         urls = {s: await self.sqlite.fresh(s, self.directory) for s in SERVICES}
-        await reset_streams(self.nats.url)
+        await reset_streams(self.nats.access("operator"))
         self.settings = Settings(
             data_dir=self.directory,
             nats_url=self.nats.url,
+            nats_credentials_dir=self.nats.credentials_dir,
             database_urls=urls,
             outbox_poll_s=0.02,
             consumer_backoff_s=(0.1, 0.2, 0.3),

@@ -73,7 +73,8 @@ class Tally:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            hit = [e for e in self.p.errors if "permissions violation" in str(e).lower() and f'"{subject}"' in str(e)]
+            # nats-py lower-cases the server's "-ERR 'Permissions Violation for ... to "<subject>"'"
+            hit = [e for e in self.p.errors if "permissions violation" in str(e).lower() and f'"{subject.lower()}"' in str(e).lower()]
             if hit:
                 for e in hit:
                     self.p.errors.remove(e)

@@ -51,6 +51,7 @@ class NatsCluster:
         return path
 
     def start(self, timeout_s: float = 30.0) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
         plan = platform_plan(self.partners)
         ensure_seeds(self.credentials_dir, identities(plan))
         auth = authorization_block(plan, keys_in(self.credentials_dir, plan))
