@@ -32,6 +32,10 @@ from pathlib import Path
 
 from services.runtime.bus import cli as bus_cli
 from services.runtime.settings import SERVICES, Settings, SettingsError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.runtime.safety import Problem
 
 
 def _settings() -> Settings:
@@ -71,16 +75,20 @@ def cmd_streams(args: argparse.Namespace) -> int:
     services = _services(args.services)
     from services.runtime import safety
 
-    asyncio.run(safety.enforce(settings, "operator"))
+    if args.check:  # a diagnosis: the start-up refusals are reported with the NATS findings
+        start_up = asyncio.run(safety.problems_of(settings, "operator")) if settings.mode == "prod" else []
+    else:
+        asyncio.run(safety.enforce(settings, "operator"))
     asyncio.run(declare_streams(settings, services))
     print("streams declared")
     if args.check:
-        return _check_streams(settings)
+        return _check_streams(settings, start_up)
     return 0
 
 
-def _check_streams(settings: Settings) -> int:
-    """``xciss streams --check``: the NATS safety checks; non-zero in prod mode when unsafe."""
+def _check_streams(settings: Settings, start_up: Sequence[Problem]) -> int:
+    """``xciss streams --check``: the start-up refusals (``safety.py``) and the NATS
+    safety checks; non-zero in prod mode when anything is unsafe."""
     from contracts.subjects import PRODUCERS
     from services.runtime import natscheck
     from services.runtime.bus.connect import connect_nats
@@ -93,13 +101,15 @@ def _check_streams(settings: Settings) -> int:
             await nc.close()
 
     findings = asyncio.run(run())
+    for p in start_up:
+        print(f"UNSAFE {p.code}: {p.message}")
     for f in findings:
         print(f"{'UNSAFE' if f.unsafe else 'UNVERIFIED'} {f.code}: {f.message}")
-    unsafe = [f for f in findings if f.unsafe]
-    if not findings:
+    unsafe = len(start_up) + sum(f.unsafe for f in findings)
+    if not findings and not start_up:
         print("NATS checks passed")
     if unsafe and settings.mode == "prod":
-        print(f"xciss: {len(unsafe)} unsafe NATS setting(s) in prod mode", file=sys.stderr)
+        print(f"xciss: {unsafe} unsafe setting(s) in prod mode", file=sys.stderr)
         return 1
     return 0
 

@@ -125,13 +125,19 @@ async def _quiet(exc: Exception) -> None:
     return None
 
 
+async def problems_of(settings: Settings, identity: str) -> list[Problem]:
+    """Everything unsafe for ``identity`` in prod mode (what :func:`enforce` refuses)."""
+    problems = configuration_problems(settings, identity)
+    if settings.nats_url and not any(p.code == "bus.anonymous_client" for p in problems):
+        problems += await bus_problems(settings.bus(identity))
+    return problems
+
+
 async def enforce(settings: Settings, identity: str) -> None:
     """Stop the process (exit 2) in prod mode when anything is unsafe."""
     if settings.mode != "prod":
         return
-    problems = configuration_problems(settings, identity)
-    if settings.nats_url and not any(p.code == "bus.anonymous_client" for p in problems):
-        problems += await bus_problems(settings.bus(identity))
+    problems = await problems_of(settings, identity)
     if problems:
         for p in problems:
             print(f"xciss: unsafe in prod mode [{p.code}]: {p.message}", file=sys.stderr)
