@@ -62,6 +62,7 @@ class EmbeddedNats:
         config_file: Path | None = None,
         credentials_dir: Path | None = None,
         partners: tuple[str, ...] = (),
+        tls: tuple[Path, Path, Path] | None = None,
     ):
         self.store_dir = Path(store_dir)
         self.port = port
@@ -69,6 +70,8 @@ class EmbeddedNats:
         #: the seeds of every identity; None: a server without authorization (only for tests that show the refusal)
         self.credentials_dir = credentials_dir
         self.partners = partners
+        #: (certificate, key, CA): every client connection is TLS; clients trust the CA
+        self.tls = tls
         #: the server configuration (the authorization block), rendered at start
         self.config_file = config_file or (self.store_dir.parent / f"{self.store_dir.name}-auth.conf" if credentials_dir else None)
         self.proc: subprocess.Popen[bytes] | None = None
@@ -80,7 +83,7 @@ class EmbeddedNats:
     def access(self, identity: str) -> BusAccess:
         """How ``identity`` connects to this server."""
         seed = seed_path(self.credentials_dir, identity) if self.credentials_dir else None
-        return BusAccess(url=self.url, identity=identity, seed_file=seed)
+        return BusAccess(url=self.url, identity=identity, seed_file=seed, tls_ca_file=self.tls[2] if self.tls else None)
 
     def render_config(self) -> None:
         """(Re)write the authorization block from the seeds in the credentials directory."""
@@ -89,11 +92,12 @@ class EmbeddedNats:
         from services.runtime.bus.credentials import ensure_seeds
         from services.runtime.bus.permissions import identities
         from services.runtime.bus.plan import platform_plan
-        from services.runtime.bus.serverconfig import keys_in, write_config
+        from services.runtime.bus.serverconfig import keys_in, tls_block, write_config
 
         plan = platform_plan(self.partners)
         ensure_seeds(self.credentials_dir, identities(plan))
-        write_config(self.config_file, plan, keys_in(self.credentials_dir, plan))
+        extra = tls_block(str(self.tls[0]), str(self.tls[1])) if self.tls else ""
+        write_config(self.config_file, plan, keys_in(self.credentials_dir, plan), extra=extra)
 
     def reload(self) -> None:
         """Render the configuration again and have the server reload it (a key rotation's step)."""

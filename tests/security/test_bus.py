@@ -161,7 +161,9 @@ async def test_each_identity_speaks_only_in_its_own_name(secured_bus: tuple[str,
 
 async def test_nobody_connects_without_a_known_key(secured_bus: tuple[str, Connect], tmp_path: Path) -> None:
     kind, connect = secured_bus
-    url = connect("operator", 0).url
+    operator = connect("operator", 0)
+    url = operator.url
+    tls = {"tls": operator.ssl_context()} if operator.tls else {}
     stranger = tmp_path / "stranger.nk"
     write_secret(stranger, new_seed())
     attempts = {
@@ -173,14 +175,23 @@ async def test_nobody_connects_without_a_known_key(secured_bus: tuple[str, Conne
     refused = 0
     for how, options in attempts.items():
         try:
-            nc = await nats.connect(url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=0, error_cb=_ignore, **options)
+            nc = await nats.connect(url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=0, error_cb=_ignore, **tls, **options)
         except Exception as exc:
             assert "authorization violation" in str(exc).lower(), (how, exc)
             refused += 1
         else:
             await nc.close()
             pytest.fail(f"{how} connected to the {kind} bus")
-    line = f"bus[{kind}] connections without a known key: {len(attempts)} attempts, {refused} refused"
+    if operator.tls:  # the production shape: a known key without TLS is refused too
+        try:
+            nc = await nats.connect(url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=0, error_cb=_ignore, nkeys_seed=str(operator.seed_file))
+        except Exception:  # noqa: BLE001 - the server requires TLS
+            refused += 1
+        else:
+            await nc.close()
+            pytest.fail(f"a plain-text connection reached the {kind} bus")
+        attempts["the operator's key without TLS"] = {}
+    line = f"bus[{kind}] connections without a known key or without TLS: {len(attempts)} attempts, {refused} refused"
     print(line)
     SUMMARY.append(line)
     # and every identity with its own key does connect

