@@ -102,6 +102,10 @@ class EmbeddedNats:
     def reload(self) -> None:
         """Render the configuration again and have the server reload it (a key rotation's step)."""
         self.render_config()
+        self.signal_reload()
+
+    def signal_reload(self) -> None:
+        """Have the server read its configuration file again (``nats-server --signal reload``)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGHUP)
 

@@ -108,7 +108,10 @@ class Platform:
 
     async def start(self, **kw: bool) -> None:
         assert self.settings.nats_url
-        await declare_streams(self.settings, list(PRODUCERS))  # consumers bind to every producer
+        # consumers bind to every producer; the streams Job's part, with the operator's own key
+        # (a test that hands the services one seed file, XCISS_NATS_NKEY_FILE, still has the directory)
+        operator = msgspec.structs.replace(self.settings, nats_nkey_file=None) if self.settings.nats_credentials_dir else self.settings
+        await declare_streams(operator, list(PRODUCERS))
         for svc in self.services.values():
             await svc.start(**kw)
 
