@@ -73,7 +73,7 @@ class EmbeddedNats:
         #: (certificate, key, CA): every client connection is TLS; clients trust the CA
         self.tls = tls
         #: the server configuration (the authorization block), rendered at start
-        self.config_file = config_file or (self.store_dir.parent / f"{self.store_dir.name}-auth.conf" if credentials_dir else None)
+        self.config_file = config_file or (self.store_dir.parent / f"{self.store_dir.name}-auth.conf" if credentials_dir or tls else None)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -87,7 +87,13 @@ class EmbeddedNats:
 
     def render_config(self) -> None:
         """(Re)write the authorization block from the seeds in the credentials directory."""
-        if self.credentials_dir is None or self.config_file is None:
+        if self.config_file is None:
+            return
+        if self.credentials_dir is None:  # no authorization: only for the tests that show the refusal
+            from services.runtime.bus.credentials import write_secret
+            from services.runtime.bus.serverconfig import tls_block
+
+            write_secret(self.config_file, tls_block(str(self.tls[0]), str(self.tls[1])) if self.tls else "")
             return
         from services.runtime.bus.credentials import ensure_seeds
         from services.runtime.bus.permissions import identities

@@ -25,6 +25,9 @@ code                          unsafe when
                               public network wider than a /24 (IPv6: /64)
 ============================= ================================================
 
+The operator's tooling (``xciss streams``, identity ``operator``) is checked
+for the bus only: it holds no data or token key.
+
 Dev mode (the laptop, the tests) checks nothing here.
 """
 
@@ -38,6 +41,7 @@ import nats
 
 from services.runtime.bus.connect import BusRefused, connect_nats, is_auth_error
 from services.runtime.bus.credentials import BusAccess
+from services.runtime.bus.permissions import OPERATOR
 from services.runtime.client_address import Network, parse_networks
 from services.runtime.settings import Settings, SettingsError
 
@@ -75,6 +79,8 @@ def configuration_problems(settings: Settings, identity: str) -> list[Problem]:
                 out.append(Problem("bus.anonymous_client", "no NATS credentials: set XCISS_NATS_NKEY_FILE to this process's nkey seed"))
             if not access.tls:
                 out.append(Problem("bus.no_tls", "the NATS connection is not encrypted: use a tls:// URL and XCISS_NATS_TLS_CA_FILE"))
+    if identity == OPERATOR:  # the streams Job: it declares streams and holds no data key
+        return out
     if not settings.field_keys:
         out.append(Problem("keys.field_missing", "XCISS_FIELD_KEYS is not set: personal and financial fields need their own keys"))
     if not settings.pii_secret:
