@@ -20,6 +20,7 @@ from services.runtime.cli import build_parser
 from services.runtime.natsserver import nats_server_binary
 from services.runtime.settings import DEFAULT_PORTS, SERVICES, Settings
 from tests.deploy.conftest import ROOT
+from tests.deploy.natsfiles import lay_out
 
 Docs = list[dict[str, Any]]
 
@@ -200,12 +201,28 @@ def test_secrets_are_referenced_never_written_down(overlay: tuple[str, Docs]) ->
     for where, tpl in pod_templates(docs):
         for c in containers(tpl):
             for e in c.get("env", []):
-                if SECRET_LIKE.search(e["name"]):
+                if e["name"].endswith("_FILE"):  # a path: the secret itself is a file from a mounted Secret
+                    assert _mounted_secret(tpl, c, e["value"]), f"{where}: {e['name']} names no file of a mounted Secret"
+                elif SECRET_LIKE.search(e["name"]):
                     assert "value" not in e, f"{where}: {e['name']} is written inline"
                     assert "secretKeyRef" in e["valueFrom"], f"{where}: {e['name']} is not from a Secret"
     for cm in of_kind(docs, "ConfigMap"):
         leaked = [k for k in cm.get("data", {}) if SECRET_LIKE.search(k)]
         assert not leaked, f"ConfigMap {cm['metadata']['name']} holds {leaked}"
+
+
+def _mounts(tpl: dict[str, Any], container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Mount path -> the volume mounted there."""
+    volumes = {v["name"]: v for v in tpl["spec"].get("volumes", [])}
+    return {m["mountPath"]: volumes[m["name"]] for m in container.get("volumeMounts", [])}
+
+
+def _mounted_secret(tpl: dict[str, Any], container: dict[str, Any], path: str) -> str | None:
+    """The Secret whose volume holds ``path`` in this container, if any."""
+    for mount, volume in _mounts(tpl, container).items():
+        if path.startswith(mount.rstrip("/") + "/") and "secret" in volume:
+            return volume["secret"]["secretName"]
+    return None
 
 
 def test_the_install_guide_creates_every_secret_production_references(prod: Docs) -> None:
@@ -307,14 +324,13 @@ def nats_conf(docs: Docs) -> str:
 
 
 def test_nats_config_is_accepted_by_the_nats_server(overlay: tuple[str, Docs], tmp_path: Path) -> None:
-    _, docs = overlay
-    conf = tmp_path / "nats.conf"
-    conf.write_text(nats_conf(docs))
+    name, docs = overlay
+    conf = lay_out(name, docs, nats_conf(docs), tmp_path).conf  # with its auth/auth.conf (and tls/) beside it
     env = {**os.environ, "POD_NAME": "nats-0"}  # the StatefulSet sets it from the pod name
     out = subprocess.run([nats_server_binary(), "-t", "-c", str(conf)], capture_output=True, text=True, env=env, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
     broken = tmp_path / "broken.conf"
-    broken.write_text(nats_conf(docs).replace("sync_interval: always", "sync_interval: sometimes"))
+    broken.write_text(conf.read_text().replace("sync_interval: always", "sync_interval: sometimes"))
     assert subprocess.run([nats_server_binary(), "-t", "-c", str(broken)], capture_output=True, env=env, timeout=60, check=False).returncode != 0
 
 

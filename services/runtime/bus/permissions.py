@@ -206,7 +206,8 @@ def _operator() -> Permissions:
     """Operator tooling: the JetStream API, and republishing a dead letter's
     event on its own subject (``xciss dlq replay``). Its seed stays with the
     operators and the streams Job; no long-running process holds it."""
-    publish = [f"{JS_API}.>", *(f"{p}.>" for p in PRODUCERS)]
+    # $JS.SNAPSHOT.>: acknowledging a backup's chunks and sending a restore's (docs/operations.md, "Backups")
+    publish = [f"{JS_API}.>", "$JS.SNAPSHOT.>", *(f"{p}.>" for p in PRODUCERS)]
     return Permissions(publish=tuple(publish), subscribe=(f"{inbox_prefix(OPERATOR)}.>",))
 
 
