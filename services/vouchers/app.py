@@ -60,6 +60,7 @@ def subscriptions() -> list[Subscription]:
     return [
         Subscription(ev.UserRegistered, readmodel.on_user),
         Subscription(ev.UserVerified, readmodel.on_user),
+        Subscription(ev.UserRejected, readmodel.on_user),
         Subscription(ev.UnitApplied, readmodel.on_unit),
         Subscription(ev.UnitApproved, readmodel.on_unit),
         Subscription(ev.UnitRejected, readmodel.on_unit),
