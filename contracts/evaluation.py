@@ -156,8 +156,24 @@ class UnitRecognised(Event, frozen=True, kw_only=True):
     grade: Grade
 
 
+ExpertRole = Literal["management", "technical", "finance"]
+
+
+class ExpertRegistered(Event, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("evaluation", "expert", "registered")
+    summary: ClassVar[str] = (
+        "The center registered an expert: role, own unit and declared ties, for the conflict-of-interest check when experts are assigned"
+        " to evaluation applications or voucher redemption claims (R14(3)). Internal (no name)."
+    )
+    expert_id: str
+    role: ExpertRole
+    unit_id: str | None = None
+    ties: list[str] = []
+
+
 EVENTS: tuple[type[Event], ...] = (
     CycleOpened,
+    ExpertRegistered,
     ApplicationSubmitted,
     ApplicationForwarded,
     ApplicationReturned,

@@ -67,6 +67,14 @@ class UserVerified(UserSnapshot, frozen=True, kw_only=True):
     summary: ClassVar[str] = "The center verified a user; it may now apply for vouchers (R4, R19)."
 
 
+class UserRejected(UserSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "user", "rejected")
+    summary: ClassVar[str] = (
+        "The center rejected a user's registration (for example a credit code that belongs to another enterprise); "
+        "it is not verified and may not apply for vouchers (R4)."
+    )
+
+
 class InstrumentSnapshot(Event, frozen=True, kw_only=True):
     """An instrument's public listing state; amounts in fen."""
 
@@ -277,6 +285,7 @@ EVENTS: tuple[type[Event], ...] = (
     UnitDisqualified,
     UserRegistered,
     UserVerified,
+    UserRejected,
     UserClassesChanged,
     InstrumentRegistered,
     InstrumentListed,

@@ -289,6 +289,7 @@ async def register_expert(db: ServiceDatabase, actor: Actor, correlation_id: str
     row = {"id": new_event_id(), "name": name.strip(), "role": role, "unit_id": unit_id, "ties": sorted(set(ties)), "registered_at": _now()}
     async with db.unit_of_work(actor, correlation_id) as uow:
         await uow.session.execute(insert(experts).values(**row))
+        await uow.emit(ev.ExpertRegistered(expert_id=row["id"], role=role, unit_id=unit_id, ties=row["ties"]))  # type: ignore[arg-type]
         await uow.audit("expert.register", "expert", row["id"], after=expert_view(row))
     return expert_view(row)
 

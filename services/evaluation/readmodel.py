@@ -57,11 +57,14 @@ async def excluded_units(s: Any, unit_ids: list[str]) -> dict[str, str]:
     return {**{u: "blacklisted" for u in black}, **{u: "disqualified" for u in disq}}
 
 
-async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int, department: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Units by name; ``department`` narrows to the units under that competent department."""
     q = select(unit_view)
     c = select(func.count()).select_from(unit_view)
     if status:
         q, c = q.where(unit_view.c.status == status), c.where(unit_view.c.status == status)
+    if department is not None:
+        q, c = q.where(unit_view.c.department == department), c.where(unit_view.c.department == department)
     async with db.read() as s:
         total = (await s.execute(c)).scalar_one()
         rows = (await s.execute(q.order_by(unit_view.c.name, unit_view.c.unit_id).offset((page - 1) * page_size).limit(page_size))).mappings().all()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
+from services.registry import credit_codes as codes
 from services.registry.db.models import blacklist, units, users, voucher_acceptance
 from services.registry.domain import identifiers
 from services.registry.domain.parties import (
@@ -237,38 +238,29 @@ async def register_user(
         row["in_xuchang"] = identifiers.registered_in(row["incubator_credit_code"], city_prefix)
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
+            # a code another user gave does not lock the real enterprise out: the center decides
+            row["duplicate_of"] = await codes.holder(uow.session, row["credit_code"])
             await uow.session.execute(insert(users).values(**row))
             snap = _user_snapshot(row)  # type: ignore[arg-type]
             await uow.emit(ev.UserRegistered(**snap))
-            await uow.audit("user.register", "user", row["id"], after=snap)
-            await remember(uow, idempotency, snap)
+            await uow.audit("user.register", "user", row["id"], after=user_view(row))
+            shown = user_view(row)
+            await remember(uow, idempotency, shown)
     except IntegrityError as exc:
-        raise Conflict("user.duplicate", "该企业或团队负责人已注册", "this enterprise or team leader is already registered") from exc
-    return snap
+        raise Conflict("user.duplicate", "该团队负责人已注册", "this team leader is already registered") from exc
+    return shown
 
 
-async def verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> dict[str, Any]:
-    reason = check_reason(reason, required=False)
-    now = datetime.now(UTC)
-    async with db.unit_of_work(actor, correlation_id) as uow:
-        s = uow.session
-        row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
-        if row is None:
-            raise NotFound("user", "用户", user_id)
-        if row["verified"]:
-            raise Conflict("user.already_verified", "该用户已通过审核", "the user is already verified")
-        changed = await s.execute(
-            update(users)
-            .where(users.c.id == user_id, users.c.version == row["version"])
-            .values(verified=True, version=row["version"] + 1, updated_at=now, verified_by=actor.subject, verified_at=now)
-        )
-        if changed.rowcount != 1:
-            raise Conflict("user.concurrent_change", "该用户正被他人修改，请刷新后重试", "the user changed meanwhile; reload and retry")
-        after = (await s.execute(select(users).where(users.c.id == user_id))).mappings().one()
-        snap = _user_snapshot(after)
-        await uow.emit(ev.UserVerified(**snap))
-        await uow.audit("user.verify", "user", user_id, reason=reason, before=_user_snapshot(row), after=snap)
-    return snap
+def user_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    """A user as the API shows it: the snapshot, the team leader (masked), the review state."""
+    return {
+        **_user_snapshot(row),  # type: ignore[arg-type]
+        "leader_name": row["leader_name"],
+        "leader_id_masked": row["leader_id_masked"],
+        "status": codes.status_of(row),
+        "duplicate_of": row.get("duplicate_of"),
+        "rejection_reason": row.get("rejection_reason"),
+    }
 
 
 async def get_user(db: ServiceDatabase, user_id: str) -> dict[str, Any]:
@@ -276,7 +268,7 @@ async def get_user(db: ServiceDatabase, user_id: str) -> dict[str, Any]:
         row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
     if row is None:
         raise NotFound("user", "用户", user_id)
-    return {**_user_snapshot(row), "leader_name": row["leader_name"], "leader_id_masked": row["leader_id_masked"]}
+    return user_view(row)
 
 
 # --- unit lifecycle (R7, R27) and voucher acceptance (R18) ---------------------
@@ -452,12 +444,20 @@ async def change_user_classes(
     return snap
 
 
-async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """``verified=false`` is the center's queue: unverified and not rejected."""
     q = select(users)
     c = select(func.count()).select_from(users)
+    conds = []
     if verified is not None:
-        q, c = q.where(users.c.verified == verified), c.where(users.c.verified == verified)
+        conds += [users.c.verified == verified] + ([] if verified else [users.c.rejected_at.is_(None)])
+    if status == codes.REJECTED:
+        conds.append(users.c.rejected_at.is_not(None))
+    elif status is not None:
+        conds += [users.c.verified == (status == codes.VERIFIED), users.c.rejected_at.is_(None)]
+    for cond in conds:
+        q, c = q.where(cond), c.where(cond)
     async with db.read() as s:
         total = (await s.execute(c)).scalar_one()
         rows = (await s.execute(q.order_by(users.c.created_at, users.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [{**_user_snapshot(r), "leader_name": r["leader_name"], "leader_id_masked": r["leader_id_masked"]} for r in rows], total
+    return [user_view(r) for r in rows], total

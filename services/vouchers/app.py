@@ -14,7 +14,7 @@ from services.runtime.consumers import Periodic, Responder, Subscription, Worker
 from services.runtime.outbox import UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
-from services.vouchers import issued, readmodel, redemption
+from services.vouchers import issued, readmodel, redemption, redemption_experts
 from services.vouchers.api.applications import ApplicationController
 from services.vouchers.api.eligibility import EligibilityController
 from services.vouchers.api.programmes import AccountController, ProgrammeController
@@ -60,6 +60,7 @@ def subscriptions() -> list[Subscription]:
     return [
         Subscription(ev.UserRegistered, readmodel.on_user),
         Subscription(ev.UserVerified, readmodel.on_user),
+        Subscription(ev.UserRejected, readmodel.on_user),
         Subscription(ev.UnitApplied, readmodel.on_unit),
         Subscription(ev.UnitApproved, readmodel.on_unit),
         Subscription(ev.UnitRejected, readmodel.on_unit),
@@ -76,6 +77,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.FraudFound, on_fraud_found),
         Subscription(ev.OrderContracted, readmodel.on_order),
         Subscription(ev.OrderCancelled, on_order_cancelled),
+        Subscription(ee.ExpertRegistered, redemption_experts.on_expert_registered),
         Subscription(ee.NoticeFinalized, redemption.on_notice_finalized),
         Subscription(pe.PayoutPaid, redemption.on_payout_paid),
     ]

@@ -40,6 +40,7 @@ from services.vouchers.db.models import (
     redemption_windows,
     vouchers,
 )
+from services.vouchers import redemption_experts as experts
 from services.vouchers.domain import redemption as rules
 from services.vouchers.redemption_files import EvidenceStore, content_type
 
@@ -159,12 +160,13 @@ async def upload_document(
     return document_view(row)
 
 
-async def document(db: ServiceDatabase, document_id: str, *, unit_id: str | None) -> dict[str, Any]:
-    """A document's row: the uploading unit's or (``unit_id`` None) staff's; 404 otherwise."""
+async def document(db: ServiceDatabase, document_id: str, *, unit_id: str | None, expert_id: str | None = None) -> dict[str, Any]:
+    """A document's row: the uploading unit's, an expert's when it is evidence in a claim
+    assigned to them, or (``unit_id`` and ``expert_id`` None) staff's; 404 otherwise."""
     async with db.read() as s:
         row = (await s.execute(select(redemption_documents).where(redemption_documents.c.id == document_id))).mappings().first()
-    if row is None or (unit_id is not None and row["unit_id"] != unit_id):
-        raise NotFound("redemption_document", "兑付材料", document_id)
+        if row is None or (unit_id is not None and row["unit_id"] != unit_id) or (expert_id is not None and not await experts.document_assigned(s, document_id, expert_id)):
+            raise NotFound("redemption_document", "兑付材料", document_id)
     return document_view(row)
 
 
@@ -297,7 +299,8 @@ async def review(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         before = (await s.execute(select(redemption_claims).where(redemption_claims.c.id == claim_id))).mappings().first()
-        if before is None:
+        expert_id = experts.expert_of(actor)
+        if before is None or (expert_id is not None and not await experts.is_assigned(s, claim_id, expert_id)):
             raise NotFound("redemption_claim", "兑付申报", claim_id)
         items = await _items(s, claim_id)
         if before["status"] != rules.CLAIMED:
@@ -371,18 +374,19 @@ async def on_payout_paid(uow: UnitOfWork, e: pe.PayoutPaid) -> None:
 # ---------------------------------------------------------------- queries
 
 
-async def get_claim(db: ServiceDatabase, claim_id: str, *, unit_id: str | None) -> dict[str, Any]:
+async def get_claim(db: ServiceDatabase, claim_id: str, *, unit_id: str | None, expert_id: str | None = None) -> dict[str, Any]:
+    """A claim with its items: its unit's, an assigned expert's, staff's; 404 otherwise."""
     async with db.read() as s:
-        row = (await s.execute(select(redemption_claims).where(redemption_claims.c.id == claim_id))).mappings().first()
+        row = (await s.execute(select(redemption_claims).where(redemption_claims.c.id == claim_id, experts.scope(expert_id)))).mappings().first()
         if row is None or (unit_id is not None and row["unit_id"] != unit_id):
             raise NotFound("redemption_claim", "兑付申报", claim_id)
         return claim_view(row, await _items(s, claim_id))
 
 
 async def list_claims(
-    db: ServiceDatabase, *, unit_id: str | None, year: int | None, status: str | None, page: int, page_size: int
+    db: ServiceDatabase, *, unit_id: str | None, year: int | None, status: str | None, page: int, page_size: int, expert_id: str | None = None
 ) -> tuple[list[dict[str, Any]], int]:
-    q = select(redemption_claims)
+    q = select(redemption_claims).where(experts.scope(expert_id))
     if unit_id is not None:
         q = q.where(redemption_claims.c.unit_id == unit_id)
     if year is not None:

@@ -52,7 +52,7 @@ def test_user_registers_and_center_verifies(portal: RunningPortal, new_page: Cal
     row = center.locator("#users tbody tr", has_text=ENTERPRISE)
     assert "高新技术企业" in row.inner_text()
     screenshot(center, "28-review-users")
-    row.locator("button[type=submit]").click()
+    row.locator("form[action$='/verify'] button[type=submit]").click()
     center.wait_for_load_state()
     assert center.locator(".alert").count() == 0, center.inner_text("main")
     assert center.locator("#users tbody tr", has_text=ENTERPRISE).count() == 0

@@ -138,9 +138,12 @@ async def test_orders_vouchers_settlements_and_ratings_become_the_units_measures
         assert own["measures"] == m and own["unit"]["county_name"] == "禹州市" and own["unit"]["department"] == DEPARTMENT
         assert (await ok(await p.call("evaluation", "GET", f"/v1/reports/{YEAR}/units/{unit}", role=Role.DEPARTMENT, org=DEPARTMENT)))["measures"] == m
         assert (await ok(await p.call("evaluation", "GET", f"/v1/reports/{YEAR}/units/{unit}", role=Role.BUREAU)))["measures"] == m
-        for role, org in ((Role.UNIT, "another-unit"), (Role.DEPARTMENT, "长葛市科技局"), (Role.USER, outsider)):
+        # another unit and another county's department are told nothing exists; a user may not ask
+        for role, org in ((Role.UNIT, "another-unit"), (Role.DEPARTMENT, "长葛市科技局")):
             r = await p.call("evaluation", "GET", f"/v1/reports/{YEAR}/units/{unit}", role=role, org=org)
-            assert r.status_code == 403 and r.json()["code"] == "auth.forbidden", (role, r.text)
+            assert r.status_code == 404 and r.json()["code"] == "unit.not_found", (role, r.text)
+        r = await p.call("evaluation", "GET", f"/v1/reports/{YEAR}/units/{unit}", role=Role.USER, org=outsider)
+        assert r.status_code == 403 and r.json()["code"] == "auth.forbidden", r.text
         r = await p.call("evaluation", "GET", f"/v1/reports/{YEAR}/units/no-such-unit", role=Role.CENTER)
         assert r.status_code == 404 and r.json()["code"] == "unit.not_found"
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from contracts.evaluation import NoticeFinalized, NoticeItem
+from sqlalchemy import select
+
+from contracts.evaluation import ExpertRegistered, NoticeFinalized, NoticeItem
 from services.runtime.auth import Role
 from services.runtime.clock import local_today
+from services.vouchers.db.models import expert_view
 from tests.support.payouts import RECEIPT, RESULTS, claim_item, open_window, publish, read_xlsx, upload, used_vouchers
 from tests.support.platform import Platform, eventually, running
-from tests.support.vouchers import YEAR, call
+from tests.support.vouchers import YEAR, call, uid
 
 SERVICES = ["vouchers", "payments"]
 DIGITAL = "26412000000000012345"
@@ -70,12 +73,23 @@ async def test_claim_review_notice_order_pay_settle(make_settings) -> None:
         assert (await call(p, "GET", "/v1/redemption/claims", Role.UNIT, org=other, status=200)).json()["total"] == 0
         assert (await call(p, "GET", f"/v1/redemption/claims?unit_id={unit}&status=claimed", Role.CENTER, status=200)).json()["total"] == 1
         await call(p, "GET", f"/v1/redemption/documents/{receipt}", Role.UNIT, org=other, status=404)
-        assert (await call(p, "GET", f"/v1/redemption/documents/{receipt}", Role.EXPERT, status=200)).content == RECEIPT
+
+        # the center assigns an expert (registered in evaluation), who reads the evidence
+        expert = uid()
+        await publish(p, ExpertRegistered(expert_id=expert, role="finance"))
+
+        async def expert_known() -> bool:
+            async with p["vouchers"].db.read() as s:
+                return (await s.execute(select(expert_view.c.expert_id).where(expert_view.c.expert_id == expert))).first() is not None
+
+        await eventually(expert_known)
+        await call(p, "POST", f"/v1/redemption/claims/{cid}/assignments", Role.CENTER, json={"expert_id": expert}, status=201)
+        assert (await call(p, "GET", f"/v1/redemption/documents/{receipt}", Role.EXPERT, org=expert, status=200)).content == RECEIPT
 
         # the expert approves one voucher and rejects the other with a reason
         await call(p, "POST", f"/v1/redemption/claims/{cid}/review", Role.UNIT, org=unit, json={"decisions": []}, status=403)
         decisions = {"decisions": [{"voucher_id": v1, "approved": True}, {"voucher_id": v2, "approved": False, "reason": "服务结果与合同不符"}]}
-        reviewed = (await call(p, "POST", f"/v1/redemption/claims/{cid}/review", Role.EXPERT, json=decisions, status=200)).json()
+        reviewed = (await call(p, "POST", f"/v1/redemption/claims/{cid}/review", Role.EXPERT, org=expert, json=decisions, status=200)).json()
         assert reviewed["status"] == "approved" and reviewed["approved_fen"] == 300_000 and reviewed["reasons"] == [f"{v2}: 服务结果与合同不符"]
         await call(p, "POST", f"/v1/redemption/claims/{cid}/review", Role.CENTER, json=decisions, status=409)
 

@@ -175,7 +175,19 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
             claims[u] = await vo(p, "POST", "/v1/redemption/claims", Role.UNIT, u, {"year": YEAR, "items": [item]}, status=201)
             claims[u]["voucher_id"] = used[0]["voucher_id"]
             assert claims[u]["amount_fen"] == 300_000
-            reviewed = await vo(p, "POST", f"/v1/redemption/claims/{claims[u]['claim_id']}/review", Role.EXPERT,
+            # the center assigns evaluation's finance expert (vouchers knows it from evaluation.expert.registered);
+            # the one tied to unit a may not review a's claim
+            cid = claims[u]["claim_id"]
+
+            async def assign(expert: str, cid: str = cid) -> Any:
+                r = await p.call("vouchers", "POST", f"/v1/redemption/claims/{cid}/assignments", role=Role.CENTER, json={"expert_id": expert})
+                return None if r.status_code == 404 else r  # until vouchers has heard of the expert
+
+            assert (await eventually(lambda: assign(experts["finance"]))).status_code == 201
+            if u == a:
+                r = await eventually(lambda: assign(tied))
+                assert r.status_code == 422 and r.json()["code"] == "assignment.conflict_of_interest", r.text
+            reviewed = await vo(p, "POST", f"/v1/redemption/claims/{cid}/review", Role.EXPERT, experts["finance"],
                                 json={"decisions": [{"voucher_id": used[0]["voucher_id"], "approved": True}]})
             assert reviewed["status"] == "approved" and reviewed["approved_fen"] == 300_000
         claim_ids = {claims[u]["claim_id"] for u in (a, b)}

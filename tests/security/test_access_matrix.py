@@ -12,10 +12,12 @@ fails the suite.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from services.runtime.auth import PUBLIC, Role
+from services.runtime.clock import local_today
 from services.runtime.settings import SERVICES
 from tests.security import matrix
 from tests.security.matrix import INTRUDERS, STAFF, WRITE
@@ -91,6 +93,16 @@ async def _world_a(p: Platform) -> dict[str, str]:
 
     settlement = (await eventually(settled))["settlement_id"]
     voucher = (await ok(await p.call("vouchers", "GET", "/v1/vouchers/", role=Role.USER, org=user)))["items"][0]["voucher_id"]
+    # A's unit claims the redemption of that voucher (an expert sees it only when assigned to it)
+    today = local_today()
+    window = {"opens_on": (today - timedelta(days=1)).isoformat(), "closes_on": (today + timedelta(days=1)).isoformat()}
+    await ok(await p.call("vouchers", "PUT", f"/v1/redemption/windows/{YEAR}", role=Role.CENTER, json=window))
+    evidence = [
+        (await ok(await p.call("vouchers", "POST", "/v1/redemption/documents", role=Role.UNIT, org=unit, files={"file": (f"{n}.pdf", PDF, "application/pdf")}), 201))["document_id"]
+        for n in ("receipt", "results")
+    ]
+    item = {"voucher_id": voucher, "invoice_number": "26412000000000012345", "receipt_document_id": evidence[0], "results_document_id": evidence[1]}
+    claim = await ok(await p.call("vouchers", "POST", "/v1/redemption/claims", role=Role.UNIT, org=unit, json={"year": YEAR, "items": [item]}), 201)
     other_unit = await approved_unit(p, name="许昌职业技术学院C")
     affiliation = await ok(
         await p.call("registry", "POST", "/v1/affiliations/", role=Role.CENTER, json={"user_id": user, "unit_id": other_unit, "kind": "co_construction"}), 201
@@ -126,13 +138,14 @@ async def _world_a(p: Platform) -> dict[str, str]:
         "settlement_id": settlement,
         "affiliation_id": affiliation["affiliation_id"],
         "clawback_id": clawback,
+        "claim_id": claim["claim_id"],
         "year": str(YEAR),
     }
 
 
 #: A's ids nobody outside A (and the city's staff) may see; the unit, its
 #: listed instrument and price item are public by policy (M11, R9)
-PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id", "clawback_id")
+PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id", "clawback_id", "claim_id")
 
 
 async def _intruder_orgs(p: Platform) -> dict[Role, str | None]:

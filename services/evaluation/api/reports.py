@@ -15,7 +15,7 @@ from services.evaluation import reports
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import measure_fields
 from services.runtime.auth import Role, access, principal_of
-from services.runtime.errors import DomainError, Forbidden, NotFound
+from services.runtime.errors import DomainError, NotFound
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
 
@@ -139,16 +139,14 @@ class ReportController(Controller):
         vouchers and payments (R11, M14(1)): the unit itself, its competent
         department (the unit's ``department`` is the caller's organisation),
         the center and the bureau. 404 ``unit.not_found`` for a unit evaluation
-        has not heard of, 403 ``auth.forbidden`` for another's unit."""
+        has not heard of and, so as not to tell that it exists, for another's unit."""
         _year(year)
         p = principal_of(request)
         if p.role is Role.UNIT and p.org != unit_id:
-            raise Forbidden("单位只能查看本单位的评价指标", "a unit may read only its own measures")
-        info = await reports.unit_info(db, unit_id)
-        if info is None:
             raise NotFound("unit", "单位", unit_id)
-        if p.role is Role.DEPARTMENT and (not p.org or info.get("department") != p.org):
-            raise Forbidden("主管部门只能查看所主管单位的评价指标", "a department may read only the measures of its own units")
+        info = await reports.unit_info(db, unit_id)
+        if info is None or (p.role is Role.DEPARTMENT and (not p.org or info.get("department") != p.org)):
+            raise NotFound("unit", "单位", unit_id)
         return _unit_measures(year, await reports.one_unit(db, year, unit_id))
 
     @get("/{year:int}/units", operation_id="getUnitsReport", **access(Role.CENTER, Role.BUREAU))

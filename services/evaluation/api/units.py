@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.evaluation import readmodel
-from services.runtime.auth import Role, access
+from services.runtime.auth import Role, access, principal_of
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
 
@@ -38,12 +38,17 @@ class UnitController(Controller):
     @get("/", operation_id="listEvaluationUnits", **access(Role.CENTER, Role.BUREAU, Role.DEPARTMENT))
     async def list_(
         self,
+        request: Request,
         db: NamedDependency[ServiceDatabase],
         page: PageNumber = 1,
         page_size: PageSize = 20,
         status: str | None = Parameter(default=None, max_length=20),
     ) -> EvaluatedUnitPage:
-        """Units known to evaluation, as the registry reported them."""
-        rows, total = await readmodel.list_units(db, status=status, page=page, page_size=page_size)
+        """Units known to evaluation, as the registry reported them: center and bureau all, a
+        competent department only the units whose ``department`` is its token's ``org``
+        (the same scope as registry's, services/registry/scope.py)."""
+        p = principal_of(request)
+        department = (p.org or "") if p.role is Role.DEPARTMENT else None
+        rows, total = await readmodel.list_units(db, status=status, page=page, page_size=page_size, department=department)
         items = [EvaluatedUnit(**{k: r[k] for k in EvaluatedUnit.__struct_fields__}) for r in rows]
         return EvaluatedUnitPage(items=items, total=total, page=page, page_size=page_size)

@@ -246,12 +246,16 @@ def handlers(kit: Kit) -> list[Any]:
     async def review_users(request: Request[Any, Any, Any]) -> Response[str]:
         return await kit.show(request, CENTER_OR_BUREAU, review_users_page)
 
-    @action("/review/users/{user_id:str}/verify")
-    async def review_users_verify(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[str]:
-        """The center verifies a registered user (the API has no rejection of a user)."""
+    @action("/review/users/{user_id:str}/{decision:str}")
+    async def review_users_verify(request: Request[Any, Any, Any], user_id: FromPath[str], decision: FromPath[str]) -> Response[str]:
+        """The center verifies a registered user, or rejects one (a reason required), e.g.
+        the one of two registrations of a credit code that is not the enterprise."""
 
-        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
-            await ctx.api.post("registry", f"/v1/users/{user_id}/verify", json=optional_reason(form))
+        async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str] | None:
+            if decision not in ("verify", "reject"):
+                return Kit.not_found(ctx, "portal.unknown_decision")
+            await ctx.api.post("registry", f"/v1/users/{user_id}/{decision}", json=optional_reason(form))
+            return None
 
         async def at_row(ctx: Ctx, err: ApiError, _form: dict[str, Any]) -> Response[str]:
             return await review_users_page(ctx, error=err, failed=user_id)

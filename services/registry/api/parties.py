@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.registry import parties
+from services.registry import parties, user_review
 from services.registry.api.schemas import (
     AcceptanceApplication,
     Decision,
@@ -163,6 +165,19 @@ class UnitController(Controller):
         return Unit(**snap)
 
 
+def _user(request: Request, user: dict) -> User:  # type: ignore[type-arg]
+    """A user for the caller: another user's id (``duplicate_of``) is for the center and the bureau only."""
+    if principal_of(request).role not in CITY_STAFF:
+        user = {**user, "duplicate_of": None}
+    return User(**user)
+
+
+class UserStatus(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
 class UserController(Controller):
     path = "/v1/users"
     tags = ["users"]
@@ -176,9 +191,11 @@ class UserController(Controller):
         data: JSONBody[UserRegistration],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> User:
-        """An enterprise or start-up team registers (R4); the center verifies it. Safe to retry
-        with an ``Idempotency-Key`` header: the same key and body answer the first registration
-        again instead of 409 ``user.duplicate``."""
+        """An enterprise or start-up team registers (R4); the center verifies it. A credit code
+        another user already gave is accepted too, pending, with ``duplicate_of`` set: the center
+        decides which is the enterprise (verify one, reject the other), so a squatter cannot lock
+        the real company out. A team leader registers once (409 ``user.duplicate``). Safe to retry
+        with an ``Idempotency-Key`` header: the same key and body answer the first registration again."""
 
         async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
             return await parties.register_user(
@@ -198,12 +215,20 @@ class UserController(Controller):
                 idempotency=idem,
             )
 
-        return await idempotent(request, db, settings, idempotency_key, operation="registerUser", status=201, request_parts=(data,), render=lambda snap: User(**snap), call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="registerUser", status=201, request_parts=(data,), render=lambda snap: _user(request, snap), call=call)  # type: ignore[no-any-return]
 
     @post("/{user_id:str}/verify", operation_id="verifyUser", status_code=200, **access(Role.CENTER))
     async def verify(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[Decision]) -> User:
-        """The center verifies a user before it may apply for vouchers."""
-        return User(**await parties.verify_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason))
+        """The center verifies a user before it may apply for vouchers. 409 ``user.credit_code_verified``
+        while another verified user holds its credit code (reject that one first), 409 ``user.rejected``."""
+        return User(**await user_review.verify_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason))
+
+    @post("/{user_id:str}/reject", operation_id="rejectUser", status_code=200, **access(Role.CENTER))
+    async def reject(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[RequiredReason]) -> User:
+        """The center rejects a registration with a reason — a pending one (for example a credit code
+        that is not the registrant's) or a wrongly verified one, which then frees its credit code for
+        the real enterprise. Final; 409 ``user.already_rejected``. Publishes ``registry.user.rejected``."""
+        return User(**await user_review.reject_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason))
 
     @patch("/{user_id:str}/classes", operation_id="changeUserClasses", status_code=200, **access(Role.CENTER))
     async def change_classes(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[UserClassesChange]) -> User:
@@ -227,10 +252,12 @@ class UserController(Controller):
         db: NamedDependency[ServiceDatabase],
         page: PageNumber = 1,
         page_size: PageSize = 20,
-        verified: bool | None = Parameter(default=None, description="only verified (true) or unverified (false) users"),
+        verified: bool | None = Parameter(default=None, description="only verified (true) or awaiting review (false: unverified, not rejected) users"),
+        status: UserStatus | None = Parameter(default=None, description="pending, verified or rejected"),
     ) -> UserPage:
-        """Registered users, oldest first: the center and the bureau."""
-        items, total = await parties.list_users(db, verified=verified, page=page, page_size=page_size)
+        """Registered users, oldest first: the center and the bureau. A pending user with
+        ``duplicate_of`` gave a credit code another user had already given."""
+        items, total = await parties.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)
         return UserPage(items=[User(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @get("/{user_id:str}", operation_id="getUser", **access(Role.USER, Role.CENTER, Role.BUREAU))
@@ -239,4 +266,4 @@ class UserController(Controller):
         p = principal_of(request)
         if p.role is Role.USER and p.org != user_id:
             raise Forbidden()
-        return User(**await parties.get_user(db, user_id))
+        return _user(request, await parties.get_user(db, user_id))

@@ -82,6 +82,12 @@ class User(msgspec.Struct):
     credit_code: str | None = None
     leader_name: str | None = None
     leader_id_masked: str | None = None
+    #: pending (awaiting the center) / verified / rejected
+    status: str = "pending"
+    #: the user that already held the credit code when this one registered; the center's
+    #: review decides which is the enterprise (shown to the center and the bureau only)
+    duplicate_of: str | None = None
+    rejection_reason: str | None = None
 
 
 class UserPage(msgspec.Struct):

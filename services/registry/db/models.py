@@ -60,7 +60,9 @@ users = Table(
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("kind", String(20), nullable=False),
-    Column("credit_code", String(18), nullable=True, unique=True),
+    #: not unique: a second registration of a code goes to the center's review
+    #: (``duplicate_of``); only one *verified* user holds a code (the index below)
+    Column("credit_code", String(18), nullable=True),
     #: a start-up team's leader: only a keyed digest (uniqueness) and a mask are kept
     Column("leader_name", String(100), nullable=True),
     Column("leader_id_digest", String(64), nullable=True, unique=True),
@@ -77,6 +79,14 @@ users = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("verified_by", String(200), nullable=True),
     Column("verified_at", UtcDateTime, nullable=True),
+    #: the user that already held the credit code when this one registered (center's review)
+    Column("duplicate_of", String(36), nullable=True),
+    #: the center rejected the registration (e.g. the code belongs to another enterprise)
+    Column("rejected_at", UtcDateTime, nullable=True),
+    Column("rejected_by", String(200), nullable=True),
+    Column("rejection_reason", Text, nullable=True),
+    Index("uq_users_credit_code_verified", "credit_code", unique=True, sqlite_where=text("verified"), postgresql_where=text("verified")),
+    Index("ix_users_credit_code", "credit_code"),
 )
 
 instruments = Table(

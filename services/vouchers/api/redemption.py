@@ -20,6 +20,7 @@ from services.runtime.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers import redemption as uc
+from services.vouchers import redemption_experts
 from services.vouchers.domain.redemption import ItemDecision
 from services.vouchers.redemption_files import MAX_BYTES, SUBDIR, EvidenceStore, too_large
 
@@ -121,6 +122,22 @@ def _claim(row: dict) -> Claim:
     return Claim(**row, items=[ClaimItem(**i) for i in items] if items is not None else None)
 
 
+class AssignmentRequest(msgspec.Struct, forbid_unknown_fields=True):
+    expert_id: Id
+
+
+class Assignment(msgspec.Struct):
+    assignment_id: str
+    claim_id: str
+    expert_id: str
+    assigned_at: datetime
+
+
+def _expert_scope(p: Principal) -> str | None:
+    """An expert's own id (their token's ``org``): they see only the claims assigned to them."""
+    return (p.org or "") if p.role is Role.EXPERT else None
+
+
 def _unit_scope(p: Principal) -> str | None:
     if p.role is Role.UNIT:
         if not p.org:
@@ -187,8 +204,10 @@ class RedemptionController(Controller):
     async def download(
         self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], document_id: FromPath[str]
     ) -> Response[bytes]:
-        """The bytes of an evidence document: its unit or staff (404 to any other unit)."""
-        meta = await uc.document(db, document_id, unit_id=_unit_scope(principal_of(request)))
+        """The bytes of an evidence document: its unit, an expert assigned to a claim it backs,
+        or staff (404 to any other unit or expert)."""
+        p = principal_of(request)
+        meta = await uc.document(db, document_id, unit_id=_unit_scope(p), expert_id=_expert_scope(p))
         disposition = f"attachment; filename*=utf-8''{urlquote(meta['filename'])}"
         return Response(await _store(settings).get(meta["sha256"]), media_type=meta["content_type"], headers={"Content-Disposition": disposition})
 
@@ -214,9 +233,10 @@ class RedemptionController(Controller):
 
     @post("/claims/{claim_id:str}/review", operation_id="reviewRedemption", status_code=200, **access(Role.EXPERT, Role.CENTER))
     async def review(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str], data: JSONBody[ReviewRequest]) -> Claim:
-        """Experts or the center check the claim: one decision per voucher; a rejected voucher needs a
-        reason. All approved, some (approved in part) or none (rejected); the approved amount goes
-        on the public notice. 409 ``redemption.not_claimed`` once reviewed."""
+        """An assigned expert or the center checks the claim: one decision per voucher; a rejected
+        voucher needs a reason. All approved, some (approved in part) or none (rejected); the
+        approved amount goes on the public notice. 409 ``redemption.not_claimed`` once reviewed;
+        404 to an expert the claim is not assigned to."""
         decisions = [ItemDecision(d.voucher_id, d.approved, d.reason) for d in data.decisions]
         return _claim(await uc.review(db, actor_of(request), correlation_of(request), claim_id, decisions))
 
@@ -231,12 +251,31 @@ class RedemptionController(Controller):
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> ClaimPage:
-        """Claims, newest first: a unit its own (``unit_id`` is ignored), staff all; filter by year, status, unit."""
-        scope = _unit_scope(principal_of(request))
-        items, total = await uc.list_claims(db, unit_id=scope or unit_id, year=year, status=status, page=page, page_size=page_size)
+        """Claims, newest first: a unit its own (``unit_id`` is ignored), an expert those assigned to
+        them, the center, the bureau and finance all; filter by year, status, unit."""
+        p = principal_of(request)
+        scope = _unit_scope(p)
+        items, total = await uc.list_claims(db, unit_id=scope or unit_id, year=year, status=status, page=page, page_size=page_size, expert_id=_expert_scope(p))
         return ClaimPage(items=[_claim(i) for i in items], total=total, page=page, page_size=page_size)
 
     @get("/claims/{claim_id:str}", operation_id="getRedemptionClaim", **access(Role.UNIT, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str]) -> Claim:
-        """One claim with its vouchers and evidence: its unit or staff (404 to any other unit)."""
-        return _claim(await uc.get_claim(db, claim_id, unit_id=_unit_scope(principal_of(request))))
+        """One claim with its vouchers and evidence: its unit, its assigned experts, the center, the
+        bureau and finance (404 to any other unit or expert)."""
+        p = principal_of(request)
+        return _claim(await uc.get_claim(db, claim_id, unit_id=_unit_scope(p), expert_id=_expert_scope(p)))
+
+    @post("/claims/{claim_id:str}/assignments", operation_id="assignRedemptionExpert", status_code=201, **access(Role.CENTER, Role.BUREAU))
+    async def assign(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str], data: JSONBody[AssignmentRequest]) -> Assignment:
+        """The center or the bureau assigns an expert (registered in evaluation) to a claim awaiting
+        review; the expert then sees and reviews it. An expert of the claimant unit, its parent or
+        child unit, or with a declared tie to one of them is refused: 422
+        ``assignment.conflict_of_interest`` (evaluation's rule, R14(3)); 404 ``expert.not_found``,
+        409 ``assignment.duplicate``, 409 ``redemption.not_claimed`` once reviewed."""
+        return Assignment(**await redemption_experts.assign(db, actor_of(request), correlation_of(request), claim_id, expert_id=data.expert_id))
+
+    @get("/claims/{claim_id:str}/assignments", operation_id="listRedemptionAssignments", **access(Role.CENTER, Role.BUREAU))
+    async def assignments(self, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str]) -> list[Assignment]:
+        """The experts assigned to a claim, in the order they were assigned."""
+        await uc.get_claim(db, claim_id, unit_id=None)
+        return [Assignment(**a) for a in await redemption_experts.assigned_experts(db, claim_id)]

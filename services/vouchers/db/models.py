@@ -54,6 +54,17 @@ unit_view = Table(
     Index("ix_unit_view_parent", "parent_unit_id"),
 )
 
+#: the experts evaluation registered (``evaluation.expert.registered``): their own unit and declared ties
+expert_view = Table(
+    "expert_view",
+    metadata,
+    Column("expert_id", String(36), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("unit_id", String(36), nullable=True),
+    Column("ties", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 #: ties between users and units (R26), by registry entry id; removed entries stay, inactive
 affiliation_view = Table(
     "affiliation_view",
@@ -270,4 +281,18 @@ redemption_items = Table(
     UniqueConstraint("held_voucher_id", name="uq_redemption_items_held_voucher_id"),
     UniqueConstraint("invoice_key", name="uq_redemption_items_invoice_key"),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
+)
+
+#: an expert the center or the bureau assigned to review a claim; an expert
+#: reads and reviews only the claims assigned to them
+redemption_assignments = Table(
+    "redemption_assignments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("claim_id", String(36), nullable=False),
+    Column("expert_id", String(36), nullable=False),
+    Column("assigned_at", UtcDateTime, nullable=False),
+    Column("assigned_by", String(200), nullable=False),
+    UniqueConstraint("claim_id", "expert_id", name="uq_redemption_assignments_claim_expert"),
+    Index("ix_redemption_assignments_expert", "expert_id"),
 )
