@@ -292,22 +292,24 @@ def token_keys(settings: Settings) -> TokenKeys:
         return found
 
 
-def token_key_problems(settings: Settings, identity: str) -> list[str]:
+def token_key_problems(settings: Settings, identity: str, *, signs: bool | None = None) -> list[str]:
     """What is wrong with this process's token keys for its identity (the
     start-up check of ``safety.py``, code ``keys.token``): the issuer must
     hold a signing key whose public key is in the JWKS; any other process
     must not hold a signing key, and needs the JWKS to verify (unless it
-    verifies an OpenID Connect issuer's tokens)."""
+    verifies an OpenID Connect issuer's tokens). ``signs``: whether this
+    process issues tokens (registry's API does, its worker and relay do not);
+    by default the issuer's identity does."""
     try:
         keys = token_keys(settings)
     except TokenKeyError as exc:
         return [f"the token keys do not load: {exc}"]
     out: list[str] = []
-    issuer = identity == ISSUER
+    issuer = identity == ISSUER if signs is None else signs
     may_sign = issuer or identity == OPERATOR
     if keys.holds_signing_key and not may_sign:
         out.append(
-            f"{identity} holds the token signing key (XCISS_JWT_SIGNING_KEY[_FILE]): only the issuer ({ISSUER}) may; "
+            f"{identity} holds the token signing key (XCISS_JWT_SIGNING_KEY[_FILE]): only the issuer ({ISSUER}'s API) may; "
             "give this process the public JWKS (XCISS_JWT_JWKS_FILE) only"
         )
         return out

@@ -5,10 +5,7 @@ accepts (another key, HS256 with the old shared secret, ``alg: none``)."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
-import time
 from pathlib import Path
 
 import jwt
@@ -18,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from services.runtime.auth import Role, TokenError, TokenVerifier, issue_token
 from services.runtime.safety import configuration_problems
 from services.runtime.settings import Settings
+from tests.support.tokens import forgeries
 from services.runtime.tokenkeys import (
     TokenKeyError,
     generate_private_pem,
@@ -28,13 +26,6 @@ from services.runtime.tokenkeys import (
     thumbprint,
     token_key_problems,
 )
-
-CLAIMS = {"sub": "mallory", "role": "bureau", "iss": "xciss", "aud": "xciss"}
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
 
 def _keypair(tmp_path: Path, name: str) -> tuple[Path, str]:
     pem = generate_private_pem()
@@ -90,29 +81,10 @@ def test_a_token_carries_its_kid_and_verifies_with_the_public_jwks_only(tmp_path
         issue_token(verifier, subject="mallory", role=Role.BUREAU)
 
 
-def _forgeries(signing: Path, kid: str) -> dict[str, str]:
-    claims = {**CLAIMS, "exp": int(time.time()) + 600}
-    stranger = Ed25519PrivateKey.generate()
-    genuine_public = signer_of(signing.read_text()).key.public_key().public_bytes_raw()
-
-    def hs256(secret: bytes, header: dict[str, str]) -> str:
-        signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
-        return f"{signing_input}.{_b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
-
-    return {
-        "another key, its own kid": jwt.encode(claims, stranger, algorithm="EdDSA", headers={"kid": thumbprint(stranger.public_key())}),
-        "another key, the genuine kid": jwt.encode(claims, stranger, algorithm="EdDSA", headers={"kid": kid}),
-        "no kid": jwt.encode(claims, signer_of(signing.read_text()).key, algorithm="EdDSA"),
-        "HS256 with the old shared secret": hs256(b"test-secret-key-that-is-long-enough-for-hs256", {"alg": "HS256", "typ": "JWT", "kid": kid}),
-        "HS256 keyed with the public key": hs256(genuine_public, {"alg": "HS256", "typ": "JWT", "kid": kid}),
-        "alg none": f"{_b64(json.dumps({'alg': 'none', 'kid': kid}).encode())}.{_b64(json.dumps(claims).encode())}.",
-    }
-
-
 def test_tokens_not_signed_by_a_jwks_key_are_refused(tmp_path: Path) -> None:
     signing, kid = _keypair(tmp_path, "a")
     verifier = TokenVerifier(Settings(data_dir=tmp_path, mode="prod", jwt_jwks_file=_jwks_file(tmp_path, signing)))
-    for name, token in _forgeries(signing, kid).items():
+    for name, token in forgeries(signing, kid).items():
         with pytest.raises(TokenError):
             verifier.verify(token)
             pytest.fail(f"accepted: {name}")
@@ -173,3 +145,13 @@ def test_dev_mode_checks_nothing_and_makes_its_keys(tmp_path: Path) -> None:
     token = issue_token(dev, subject="alice", role=Role.CENTER)
     assert TokenVerifier(dev).verify(token).subject == "alice"
     assert set(json.loads((tmp_path / "token-keys" / "jwks.json").read_text())) == {"keys"}
+
+
+def test_registrys_worker_and_relay_sign_nothing_so_hold_no_key(tmp_path: Path) -> None:
+    a, _ = _keypair(tmp_path, "a")
+    jwks = _jwks_file(tmp_path, a)
+    assert token_key_problems(_prod(tmp_path, jwt_jwks_file=jwks), "registry", signs=False) == []
+    (problem,) = token_key_problems(_prod(tmp_path, jwt_signing_key_file=a, jwt_jwks_file=jwks), "registry", signs=False)
+    assert "registry holds the token signing key" in problem
+    codes = [p.code for p in configuration_problems(_prod(tmp_path, jwt_signing_key_file=a, jwt_jwks_file=jwks), "registry", signs_tokens=False)]
+    assert codes == ["keys.token"]
