@@ -160,29 +160,6 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_token(args: argparse.Namespace) -> int:
-    from services.runtime.auth import Role, TokenError, issue_token
-    from services.runtime.tokenkeys import token_key_problems
-
-    settings = _settings()
-    problems = token_key_problems(settings, "operator") if settings.mode == "prod" else []
-    if problems:
-        for p in problems:
-            print(f"xciss: unsafe in prod mode [keys.token]: {p}", file=sys.stderr)
-        return 2
-    try:
-        role = Role(args.role)
-    except ValueError:
-        print(f"xciss: unknown role {args.role!r}; one of {', '.join(r.value for r in Role if r is not Role.ANONYMOUS)}", file=sys.stderr)
-        return 2
-    try:
-        print(issue_token(settings, subject=args.sub or f"dev-{role}", role=role, org=args.org, name=args.name, ttl_s=args.ttl))
-    except TokenError as exc:
-        print(f"xciss: {exc}: run `xciss token` where the signing key is (XCISS_JWT_SIGNING_KEY_FILE)", file=sys.stderr)
-        return 2
-    return 0
-
-
 def cmd_dlq(args: argparse.Namespace) -> int:
     from services.runtime import deadletters
 
@@ -367,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sub", default=None, help="subject (account name)")
     t.add_argument("--name", default=None)
     t.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
-    t.set_defaults(fn=cmd_token)
+    t.set_defaults(fn=tokenkeys_cli.cmd_token)
     d = sub.add_parser("dlq", help="dead letters")
     dsub = d.add_subparsers(dest="dlq_cmd", required=True)
     dsub.add_parser("list")

@@ -313,12 +313,12 @@ def token_key_problems(settings: Settings, identity: str, *, signs: bool | None 
             "give this process the public JWKS (XCISS_JWT_JWKS_FILE) only"
         )
         return out
-    if settings.oidc_jwks_url and not issuer:
+    if settings.oidc_jwks_url:  # tokens come from the OpenID Connect issuer: no local key is needed
         return out
     if not keys.has_jwks and (identity in SERVICES or identity == "gateway" or keys.holds_signing_key):
         out.append("no token verification keys: set XCISS_JWT_JWKS_FILE to the JWKS (docs/security.md, 'Token keys')")
         return out
-    if issuer and not keys.holds_signing_key and not settings.oidc_jwks_url:
+    if issuer and not keys.holds_signing_key:
         out.append(f"{ISSUER} issues login tokens but holds no signing key: set XCISS_JWT_SIGNING_KEY_FILE")
         return out
     try:

@@ -1,5 +1,7 @@
-"""``xciss keys …``: the token keys (``tokenkeys.py``; docs/security.md, "Token keys").
+"""``xciss token`` and ``xciss keys …``: tokens and the token keys
+(``tokenkeys.py``; docs/security.md, "Token keys").
 
+    xciss token --role ROLE [--org ORG]       a bearer token, signed where the signing key is
     xciss keys token-generate FILE            a new Ed25519 private key (PEM, 0600); prints its kid
     xciss keys token-jwks SOURCE... [--drop KID]   the JWKS of the public halves of PEM keys
                                               and of existing JWKS files, merged
@@ -16,6 +18,32 @@ from pathlib import Path
 
 from services.runtime.settings import Settings, SettingsError
 from services.runtime.tokenkeys import ISSUER, TokenKeyError, generate_private_pem, parse_jwks, public_jwk, signer_of, token_key_problems, token_keys
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from services.runtime.auth import Role, TokenError, issue_token
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"xciss: configuration error: {exc}", file=sys.stderr)
+        return 2
+    problems = token_key_problems(settings, "operator") if settings.mode == "prod" else []
+    if problems:
+        for p in problems:
+            print(f"xciss: unsafe in prod mode [keys.token]: {p}", file=sys.stderr)
+        return 2
+    try:
+        role = Role(args.role)
+    except ValueError:
+        print(f"xciss: unknown role {args.role!r}; one of {', '.join(r.value for r in Role if r is not Role.ANONYMOUS)}", file=sys.stderr)
+        return 2
+    try:
+        print(issue_token(settings, subject=args.sub or f"dev-{role}", role=role, org=args.org, name=args.name, ttl_s=args.ttl))
+    except TokenError as exc:
+        print(f"xciss: {exc}: run `xciss token` where the signing key is (XCISS_JWT_SIGNING_KEY_FILE)", file=sys.stderr)
+        return 2
+    return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -155,3 +155,11 @@ def test_registrys_worker_and_relay_sign_nothing_so_hold_no_key(tmp_path: Path) 
     assert "registry holds the token signing key" in problem
     codes = [p.code for p in configuration_problems(_prod(tmp_path, jwt_signing_key_file=a, jwt_jwks_file=jwks), "registry", signs_tokens=False)]
     assert codes == ["keys.token"]
+
+
+def test_with_an_openid_connect_issuer_no_local_key_is_needed_and_none_may_leak(tmp_path: Path) -> None:
+    a, _ = _keypair(tmp_path, "a")
+    oidc = {"oidc_jwks_url": "https://sso.example.gov.cn/jwks", "oidc_issuer": "https://sso.example.gov.cn", "oidc_audience": "xciss"}
+    for identity in ("registry", "vouchers", "gateway"):
+        assert token_key_problems(_prod(tmp_path, **oidc), identity) == []
+    assert "vouchers holds the token signing key" in token_key_problems(_prod(tmp_path, jwt_signing_key_file=a, **oidc), "vouchers")[0]
