@@ -175,3 +175,16 @@ async def test_the_documented_rotation_ends_no_session(make_settings, tmp_path: 
         assert await statuses(p, None, session_a) == dict.fromkeys(services, 401)
         published = (await p.call("registry", "GET", "/v1/.well-known/jwks.json")).json()
         assert [k["kid"] for k in published["keys"]] == [kid_b]
+
+
+async def test_a_registry_without_the_signing_key_refuses_sign_in_and_records_no_session(make_settings, tmp_path: Path, capsys) -> None:
+    _, jwks, _ = keys_dir(tmp_path, capsys)
+    settings = msgspec.structs.replace(await make_settings(["registry"]), jwt_jwks_file=jwks)  # the public keys only
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        username = await auditor_account(p)
+        r = await p.call("registry", "POST", "/v1/sessions/", json={"username": username, "password": PASSWORD}, headers={"X-Forwarded-For": "10.9.8.7"})
+        assert r.status_code == 503 and r.json()["code"] == "session.signing_unavailable", r.text
+        assert r.json()["message_zh"] and r.json()["message_en"]
+        sessions = p["registry"].db.metadata.tables["sessions"]
+        async with p["registry"].db.read() as s:
+            assert (await s.execute(sessions.select())).all() == []
