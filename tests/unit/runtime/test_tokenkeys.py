@@ -163,3 +163,16 @@ def test_with_an_openid_connect_issuer_no_local_key_is_needed_and_none_may_leak(
     for identity in ("registry", "vouchers", "gateway"):
         assert token_key_problems(_prod(tmp_path, **oidc), identity) == []
     assert "vouchers holds the token signing key" in token_key_problems(_prod(tmp_path, jwt_signing_key_file=a, **oidc), "vouchers")[0]
+
+
+async def test_a_verifier_holding_the_signing_key_refuses_to_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from services.runtime.safety import enforce
+
+    a, _ = _keypair(tmp_path, "a")
+    settings = _prod(tmp_path, jwt_signing_key_file=a, jwt_jwks_file=_jwks_file(tmp_path, a))
+    await enforce(settings, "registry")  # the issuer starts
+    with pytest.raises(SystemExit) as stopped:
+        await enforce(settings, "payments")
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "[keys.token]: payments holds the token signing key" in err and "payments: refusing to start" in err
