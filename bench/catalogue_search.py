@@ -425,7 +425,7 @@ def main() -> None:
     proc: subprocess.Popen[bytes] | None = None
     try:
         upgrade("registry", url)
-        settings = Settings(data_dir=tmp, database_urls={"registry": url}, jwt_secret="bench-secret-key-that-is-long-enough-for-hs256", pii_secret="bench")
+        settings = Settings(data_dir=tmp, database_urls={"registry": url}, pii_secret="bench")
         db = create_database(load_spec("registry"), settings)
 
         async def _load() -> dict[str, int]:

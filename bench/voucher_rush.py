@@ -92,7 +92,6 @@ from services.vouchers.domain.applications import programme_year  # noqa: E402
 FEE_FEN = 1_000_000
 VOUCHER_FEN = 300_000  # 30% of the fee (the default rate)
 CAP_FEN = 5_000_000  # the default yearly cap
-SECRET = "bench-secret-key-that-is-long-enough-for-hs256"
 TARGET, FLOOR = 1.0, 0.5
 
 
@@ -152,7 +151,6 @@ def start_server(url: str, nats_url: str, port: int, data_dir: Path) -> tuple[su
             "XCISS_NATS_URL": nats_url,
             "XCISS_VOUCHERS_PORT": str(port),
             "XCISS_DATA_DIR": str(data_dir),
-            "XCISS_JWT_SECRET": SECRET,
             "XCISS_PII_KEY": "bench",
             "XCISS_LOG_LEVEL": "WARNING",
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
@@ -452,7 +450,7 @@ def main() -> None:
     proc: subprocess.Popen[bytes] | None = None
     try:
         nats.start()
-        settings = Settings(data_dir=tmp, nats_url=nats.url, database_urls={"vouchers": url}, jwt_secret=SECRET, pii_secret="bench")
+        settings = Settings(data_dir=tmp, nats_url=nats.url, database_urls={"vouchers": url}, pii_secret="bench")  # the server shares the data directory, so its dev token keys
         upgrade("vouchers", url)
         asyncio.run(declare_streams(settings, ["registry", "vouchers"]))
         seeded = asyncio.run(seed(url, args.users, year))

@@ -84,7 +84,6 @@ def make_settings(
             consumer_max_attempts=3,
             consumer_ack_wait_s=5.0,
             graceful_timeout_s=5.0,
-            jwt_secret="test-secret-key-that-is-long-enough-for-hs256",
             pii_secret="test-pii-key",
         )
         base.update(overrides)

@@ -32,7 +32,7 @@ from services.registry.domain.accounts import (
     check_new_account,
     check_password,
 )
-from services.runtime.auth import Principal, Role, issue_token
+from services.runtime.auth import Principal, Role, TokenError, issue_token
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
@@ -245,6 +245,28 @@ async def login(
     new_hash = await hash_password(password) if HASHER.check_needs_rehash(row["password_hash"]) else None
     sid = new_event_id()
     expires = now + timedelta(seconds=settings.session_ttl_s)
+    # signed before anything is written: without the signing key no session is recorded
+    try:
+        token = issue_token(
+            settings,
+            subject=row["username"],
+            role=row["role"],
+            org=row["org"],
+            name=row["display_name"],
+            ttl_s=settings.session_ttl_s,
+            session_id=sid,
+            now=int(now.timestamp()),
+        )
+    except TokenError as exc:
+        log.error("sign-in cannot sign tokens: %s", exc)
+        async with db.unit_of_work(anonymous, correlation_id) as uow:
+            await uow.audit("session.login_failed", "account", row["id"], reason="no token signing key")
+        raise DomainError(
+            "session.signing_unavailable",
+            "登录暂不可用：令牌签名密钥未配置",
+            "sign-in is unavailable: this registry holds no token signing key (XCISS_JWT_SIGNING_KEY_FILE)",
+            status=503,
+        ) from exc
     async with db.unit_of_work(account_actor, correlation_id) as uow:
         s = uow.session
         values: dict[str, Any] = {"failed_attempts": 0, "status": str(AccountStatus.ACTIVE), "locked_until": None, "last_login_at": now, "updated_at": now}
@@ -253,16 +275,6 @@ async def login(
         await s.execute(update(accounts).where(accounts.c.id == row["id"]).values(**values))
         await s.execute(insert(sessions).values(id=sid, account_id=row["id"], issued_at=now, expires_at=expires, revoked_at=None, revoked_by=None))
         await uow.audit("session.login", "session", sid, after={"account_id": row["id"], "expires_at": expires.isoformat(), "rehashed": new_hash is not None})
-    token = issue_token(
-        settings,
-        subject=row["username"],
-        role=row["role"],
-        org=row["org"],
-        name=row["display_name"],
-        ttl_s=settings.session_ttl_s,
-        session_id=sid,
-        now=int(now.timestamp()),
-    )
     return {"token": token, "expires_at": datetime.fromtimestamp(int(now.timestamp()) + settings.session_ttl_s, UTC), "role": row["role"], "org": row["org"], "session_id": sid}
 
 

@@ -1,9 +1,12 @@
 """Bearer tokens (JWT) carrying the caller's role and organisation, and the
 guards with which every endpoint declares who may call it.
 
-Locally issued tokens are HS256 with the key from settings (``xciss token``);
+Locally issued tokens are EdDSA (Ed25519): registry's sign-in (and the
+operator's ``xciss token``) sign with the private key, every process verifies
+with the public keys of a JWKS, by the token's ``kid`` (``tokenkeys.py``);
 production can instead verify RS/ES tokens from an external OpenID Connect
-issuer's JWKS (``XCISS_OIDC_JWKS_URL``).
+issuer's JWKS (``XCISS_OIDC_JWKS_URL``). No other algorithm is accepted:
+not HS256, not ``none``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from services.runtime.problems import problem_responses
 from services.runtime.settings import Settings
+from services.runtime.tokenkeys import ALGORITHM, TokenKeyError, token_keys
 
 
 class Role(StrEnum):
@@ -81,6 +85,22 @@ class TokenVerifier:
             raise TokenError("the session has ended (logged out or revoked)")
         return principal
 
+    def _local_key(self, token: str) -> Any:
+        """The public key a locally issued token names (header ``kid``), from the JWKS."""
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            raise TokenError(f"algorithm {header.get('alg')!r} is not accepted (only {ALGORITHM})")
+        kid = header.get("kid")
+        if not kid:
+            raise TokenError("the token names no key (kid)")
+        try:
+            key = token_keys(self.settings).public_key(kid)
+        except TokenKeyError as exc:
+            raise TokenError(f"the token keys do not load: {exc}") from exc
+        if key is None:
+            raise TokenError(f"the token's key {kid!r} is not in the JWKS")
+        return key
+
     def verify(self, token: str) -> Principal:
         s = self.settings
         try:
@@ -97,8 +117,8 @@ class TokenVerifier:
             else:
                 claims = jwt.decode(
                     token,
-                    s.signing_key(),
-                    algorithms=["HS256"],
+                    self._local_key(token),
+                    algorithms=[ALGORITHM],
                     audience=s.jwt_audience,
                     issuer=s.jwt_issuer,
                     options={"require": ["exp", "sub"]},
@@ -134,7 +154,8 @@ def issue_token(
     session_id: str | None = None,
     now: int | None = None,
 ) -> str:
-    """A locally signed token (development and service-to-service use)."""
+    """A locally signed token: login sessions (registry), development and
+    service-to-service use. Only a process holding the signing key can."""
     now = int(time.time()) if now is None else now
     claims: dict[str, Any] = {
         "sub": subject,
@@ -150,7 +171,11 @@ def issue_token(
         claims["name"] = name
     if session_id is not None:
         claims["sid"] = session_id
-    return jwt.encode(claims, settings.signing_key(), algorithm="HS256")
+    try:
+        signer = token_keys(settings).signer()
+    except TokenKeyError as exc:
+        raise TokenError(str(exc)) from exc
+    return jwt.encode(claims, signer.key, algorithm=ALGORITHM, headers={"kid": signer.kid})
 
 
 def access(*roles: Role | str, errors: tuple[int, ...] = (), responses: dict[int, Any] | None = None) -> dict[str, Any]:

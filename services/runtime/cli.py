@@ -8,7 +8,8 @@
     xciss gateway                 the gateway in front of the services (port 8100)
     xciss bus keys|server-config|permissions|rotate|k8s-secrets   NATS identities (services/runtime/bus/cli.py)
     xciss serve|worker|relay SERVICE   one process role (containers)
-    xciss token --role ROLE       a development bearer token
+    xciss token --role ROLE       a bearer token, signed with the token key (the issuer's)
+    xciss keys token-generate|token-jwks|token-check   the token keys (services/runtime/tokenkeys_cli.py)
     xciss dlq list | replay       inspect and replay dead letters
     xciss task SERVICE NAME       an operator task, e.g. `registry reindex-search`
     xciss asyncapi [--check]      (re)generate contracts/asyncapi.yaml
@@ -30,6 +31,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from services.runtime import tokenkeys_cli
 from services.runtime.bus import cli as bus_cli
 from services.runtime.settings import SERVICES, Settings, SettingsError
 from typing import TYPE_CHECKING
@@ -155,19 +157,6 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         await run_gateway(settings, stop)
 
     asyncio.run(main())
-    return 0
-
-
-def cmd_token(args: argparse.Namespace) -> int:
-    from services.runtime.auth import Role, issue_token
-
-    settings = _settings()
-    try:
-        role = Role(args.role)
-    except ValueError:
-        print(f"xciss: unknown role {args.role!r}; one of {', '.join(r.value for r in Role if r is not Role.ANONYMOUS)}", file=sys.stderr)
-        return 2
-    print(issue_token(settings, subject=args.sub or f"dev-{role}", role=role, org=args.org, name=args.name, ttl_s=args.ttl))
     return 0
 
 
@@ -344,17 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
     gw = sub.add_parser("gateway", help="the gateway: one origin for web clients (port 8100)")
     gw.set_defaults(fn=cmd_gateway)
     bus_cli.add_parser(sub)
+    tokenkeys_cli.add_parser(sub)
     tk = sub.add_parser("task", help="run an operator task of a service (e.g. registry reindex-search)")
     tk.add_argument("service", choices=SERVICES)
     tk.add_argument("name")
     tk.set_defaults(fn=cmd_task)
-    t = sub.add_parser("token", help="issue a development bearer token")
+    t = sub.add_parser("token", help="issue a bearer token (needs the token signing key; dev: the data directory's)")
     t.add_argument("--role", required=True)
     t.add_argument("--org", default=None, help="organisation id (unit, user, department code)")
     t.add_argument("--sub", default=None, help="subject (account name)")
     t.add_argument("--name", default=None)
     t.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
-    t.set_defaults(fn=cmd_token)
+    t.set_defaults(fn=tokenkeys_cli.cmd_token)
     d = sub.add_parser("dlq", help="dead letters")
     dsub = d.add_subparsers(dest="dlq_cmd", required=True)
     dsub.add_parser("list")

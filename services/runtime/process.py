@@ -29,6 +29,7 @@ from services.runtime.service import (
     load_spec,
 )
 from services.runtime.settings import Settings
+from services.runtime.tokenkeys import ISSUER
 from services.runtime.telemetry import configure_telemetry, install_log_masking
 
 log = logging.getLogger("xciss.process")
@@ -50,7 +51,8 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         raise ValueError(f"unknown process role(s): {', '.join(sorted(unknown))}")
     install_log_masking(settings.secret_values())
     configure_telemetry(service)
-    await safety.enforce(settings, service)
+    # only registry's API signs tokens (sign-in); its worker and relay verify nothing
+    await safety.enforce(settings, service, signs_tokens=service == ISSUER and "api" in roles)
     spec = load_spec(service)
     db = create_database(spec, settings)
     stop = stop or asyncio.Event()

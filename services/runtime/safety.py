@@ -19,7 +19,10 @@ code                          unsafe when
                               rest would use a key derived from a dev file)
 ``keys.pii_missing``          XCISS_PII_KEY is not set
 ``keys.token``                the token keys are missing or held by the wrong
-                              process (see ``tokenkeys.py``)
+                              process: registry without the signing key or
+                              with one not in the JWKS; any other process
+                              holding the signing key, or without the JWKS
+                              (``tokenkeys.token_key_problems``)
 ``demo.on``                   XCISS_DEMO is on (demo sign-in, public passwords)
 ``proxies.too_wide``          XCISS_TRUSTED_PROXIES trusts everybody, or a
                               public network wider than a /24 (IPv6: /64)
@@ -44,6 +47,7 @@ from services.runtime.bus.credentials import BusAccess
 from services.runtime.bus.permissions import OPERATOR
 from services.runtime.client_address import Network, parse_networks
 from services.runtime.settings import Settings, SettingsError
+from services.runtime.tokenkeys import token_key_problems
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def too_wide(network: Network) -> bool:
     return network.prefixlen < WIDEST_PUBLIC_PREFIX[network.version]
 
 
-def configuration_problems(settings: Settings, identity: str) -> list[Problem]:
+def configuration_problems(settings: Settings, identity: str, *, signs_tokens: bool | None = None) -> list[Problem]:
     """What the settings alone show (pure); empty outside prod mode."""
     if settings.mode != "prod":
         return []
@@ -85,7 +89,7 @@ def configuration_problems(settings: Settings, identity: str) -> list[Problem]:
         out.append(Problem("keys.field_missing", "XCISS_FIELD_KEYS is not set: personal and financial fields need their own keys"))
     if not settings.pii_secret:
         out.append(Problem("keys.pii_missing", "XCISS_PII_KEY is not set"))
-    out += [Problem("keys.token", text) for text in token_problems(settings, identity)]
+    out += [Problem("keys.token", text) for text in token_key_problems(settings, identity, signs=signs_tokens)]
     if settings.demo:
         out.append(Problem("demo.on", "XCISS_DEMO is on: demo sign-in and the demo accounts' public password must never reach production"))
     wide = [str(n) for n in parse_networks(",".join(settings.trusted_proxies)) if too_wide(n)]
@@ -94,13 +98,6 @@ def configuration_problems(settings: Settings, identity: str) -> list[Problem]:
             Problem("proxies.too_wide", f"XCISS_TRUSTED_PROXIES trusts {', '.join(wide)}: name the proxies' own networks, so no client can forge its address")
         )
     return out
-
-
-def token_problems(settings: Settings, identity: str) -> list[str]:
-    """The token keys this process needs (the issuer, registry, signs; the others verify)."""
-    if settings.oidc_jwks_url or settings.jwt_secret:
-        return []
-    return ["no token verification key: set the token keys (docs/security.md, 'Tokens')"]
 
 
 async def bus_problems(access: BusAccess) -> list[Problem]:
@@ -131,19 +128,20 @@ async def _quiet(exc: Exception) -> None:
     return None
 
 
-async def problems_of(settings: Settings, identity: str) -> list[Problem]:
-    """Everything unsafe for ``identity`` in prod mode (what :func:`enforce` refuses)."""
-    problems = configuration_problems(settings, identity)
+async def problems_of(settings: Settings, identity: str, *, signs_tokens: bool | None = None) -> list[Problem]:
+    """Everything unsafe for ``identity`` in prod mode (what :func:`enforce` refuses);
+    ``signs_tokens``: whether this process issues tokens (default: registry does)."""
+    problems = configuration_problems(settings, identity, signs_tokens=signs_tokens)
     if settings.nats_url and not any(p.code == "bus.anonymous_client" for p in problems):
         problems += await bus_problems(settings.bus(identity))
     return problems
 
 
-async def enforce(settings: Settings, identity: str) -> None:
+async def enforce(settings: Settings, identity: str, *, signs_tokens: bool | None = None) -> None:
     """Stop the process (exit 2) in prod mode when anything is unsafe."""
     if settings.mode != "prod":
         return
-    problems = await problems_of(settings, identity)
+    problems = await problems_of(settings, identity, signs_tokens=signs_tokens)
     if problems:
         for p in problems:
             print(f"xciss: unsafe in prod mode [{p.code}]: {p.message}", file=sys.stderr)

@@ -46,7 +46,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     http_ports: dict[str, int] = msgspec.field(default_factory=lambda: dict(DEFAULT_PORTS))
     #: "dev" allows the token command's default key and the demo helpers.
     mode: str = "dev"
-    jwt_secret: str = ""
+    #: the token issuer's Ed25519 private key, PEM (XCISS_JWT_SIGNING_KEY or, better,
+    #: XCISS_JWT_SIGNING_KEY_FILE): registry only (services/runtime/tokenkeys.py)
+    jwt_signing_key: str = ""
+    jwt_signing_key_file: Path | None = None
+    #: the public keys every process verifies tokens with, a JWKS with ``kid``s
+    #: (XCISS_JWT_JWKS or XCISS_JWT_JWKS_FILE); two keys during a rotation
+    jwt_jwks: str = ""
+    jwt_jwks_file: Path | None = None
     pii_secret: str = ""
     #: AES-256-GCM keys for personal and financial fields: ``kid=base64key,...``
     field_keys: str = ""
@@ -118,7 +125,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     demo: bool = False
 
     #: fields never shown in a repr or a log line
-    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_secret", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key"})
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_signing_key", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key"})
 
     def __repr__(self) -> str:
         """Secrets as ``***``, database and NATS URLs without their passwords."""
@@ -139,6 +146,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def secret_values(self) -> list[str]:
         """The configured secrets, for the log filter to mask wherever they appear."""
         values = [getattr(self, n) or "" for n in sorted(self.SECRET_FIELDS)]
+        # a PEM key shows in a log line one base64 line at a time
+        values += [line.strip() for line in self.jwt_signing_key.splitlines() if line.strip() and not line.startswith("-----")]
         values += [part.partition("=")[2].strip() for part in self.field_keys.split(",")]
         for url in [*self.database_urls.values(), self.nats_url or ""]:
             password = _password_of(url)
@@ -171,14 +180,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def upstream_url(self, service: str) -> str:
         return self.upstream_urls.get(service) or f"http://127.0.0.1:{self.port(service)}"
-
-    def signing_key(self) -> str:
-        """The HS256 key for locally issued tokens.
-
-        Production must set ``XCISS_JWT_SECRET`` (or use OIDC); in dev mode a
-        random key is created once under the data directory and reused.
-        """
-        return self._secret(self.jwt_secret, "XCISS_JWT_SECRET", "dev-jwt.key")
 
     def pii_key(self) -> str:
         """Key for digests of personal identifiers (``XCISS_PII_KEY``)."""
@@ -224,7 +225,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             http_host=get("XCISS_HTTP_HOST", "127.0.0.1"),
             http_ports=ports,
             mode=mode,
-            jwt_secret=get("XCISS_JWT_SECRET", ""),
+            jwt_signing_key=get("XCISS_JWT_SIGNING_KEY", ""),
+            jwt_signing_key_file=_path(env, "XCISS_JWT_SIGNING_KEY_FILE"),
+            jwt_jwks=get("XCISS_JWT_JWKS", ""),
+            jwt_jwks_file=_path(env, "XCISS_JWT_JWKS_FILE"),
             pii_secret=get("XCISS_PII_KEY", ""),
             field_keys=get("XCISS_FIELD_KEYS", ""),
             jwt_issuer=get("XCISS_JWT_ISSUER", "xciss"),

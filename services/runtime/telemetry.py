@@ -82,7 +82,7 @@ _LONG_DIGITS = re.compile(r"(?<![\w./+-])(?:\d{16,30}|\d{4}(?: \d{4}){3,6}(?: \d
 _LABELLED_ACCOUNT = re.compile(r"(?i)((?:account|acct|card|bank|iban|账号|账户|卡号)[\w ]{0,20}?[:=：]?\s*[\"']?)(\d{12,15})(?!\d)")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-#: ``password=…``, ``"secret": "…"``, ``XCISS_JWT_SECRET=…``, ``s3_secret_key: …``
+#: ``password=…``, ``"secret": "…"``, ``private_key=…``, ``s3_secret_key: …``
 _KEY_VALUE = re.compile(
     r"(?i)((?<![A-Za-z0-9])[\"']?(?:[A-Za-z0-9]+_)*"
     r"(?:password|passwd|pwd|secret_key|secret|token|api_key|apikey|access_key|private_key|pii_key|field_keys|credentials)"

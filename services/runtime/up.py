@@ -3,7 +3,10 @@
 Starts an embedded nats-server (unless ``XCISS_NATS_URL`` names one) with
 the production permission table: the seeds of every identity are made under
 ``<data_dir>/nats-credentials`` (0700, files 0600) and each process is handed
-only its own (``XCISS_NATS_NKEY_FILE``). Then it migrates, declares the streams, runs each service (api + worker + relay) as
+only its own (``XCISS_NATS_NKEY_FILE``). Likewise the token keys: a key
+pair under ``<data_dir>/token-keys``; registry gets the private key, every
+process the JWKS (the gateway the private key too while the demo sign-in is
+on). Then it migrates, declares the streams, runs each service (api + worker + relay) as
 its own process and the gateway in front of them, waits until every
 ``/ready`` answers, prints the URLs, and on
 Ctrl-C stops everything it started.
@@ -26,6 +29,7 @@ from services.runtime.natsserver import EmbeddedNats, port_open
 from services.runtime.service import declare_streams
 from services.runtime.bus.permissions import GATEWAY
 from services.runtime.settings import CREDENTIALS_DIRNAME, SERVICES, Settings
+from services.runtime.tokenkeys import ISSUER, ensure_dev_keys
 
 
 def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 120.0) -> int:
@@ -61,9 +65,11 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         env.pop("XCISS_NATS_CREDENTIALS_DIR", None)  # each process gets its own seed, not the directory
         # the portal offers demo sign-in with the demo data (XCISS_DEMO=0 turns it off)
         env.setdefault("XCISS_DEMO", "1" if with_demo else "0")
+        demo_on = env["XCISS_DEMO"].strip().lower() in ("1", "true", "yes", "on")
         for s in SERVICES:
-            children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", s], env=_own_seed(env, settings, s)))
-        children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "gateway"], env=_own_seed(env, settings, GATEWAY)))
+            children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", s], env=_own_token_keys(_own_seed(env, settings, s), settings, s == ISSUER)))
+        gateway_env = _own_token_keys(_own_seed(env, settings, GATEWAY), settings, demo_on)  # the demo buttons sign tokens
+        children.append(subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "gateway"], env=gateway_env))
         if not _wait_ready(settings, ready_timeout_s, lambda: stopping or any(c.poll() is not None for c in children)):
             if stopping:  # Ctrl-C while starting
                 return 0
@@ -120,6 +126,18 @@ def _own_seed(env: dict[str, str], settings: Settings, identity: str) -> dict[st
     """The environment of one process, with only its own NATS seed."""
     seed = settings.bus(identity).seed_file
     return {**env, "XCISS_NATS_NKEY_FILE": str(seed)} if seed is not None else env
+
+
+def _own_token_keys(env: dict[str, str], settings: Settings, signs: bool) -> dict[str, str]:
+    """The token keys of one process: the JWKS, and the private key only if it signs.
+    Keys the environment names itself are passed on as they are."""
+    if any(env.get(v) for v in ("XCISS_JWT_SIGNING_KEY", "XCISS_JWT_SIGNING_KEY_FILE", "XCISS_JWT_JWKS", "XCISS_JWT_JWKS_FILE")):
+        return env
+    signing, jwks = ensure_dev_keys(settings.data_dir)
+    own = {**env, "XCISS_JWT_JWKS_FILE": str(jwks)}
+    if signs:
+        own["XCISS_JWT_SIGNING_KEY_FILE"] = str(signing)
+    return own
 
 
 def demo_table() -> str:

@@ -20,7 +20,7 @@ from services.runtime.cli import build_parser
 from services.runtime.natsserver import nats_server_binary
 from services.runtime.settings import DEFAULT_PORTS, SERVICES, Settings
 from tests.deploy.conftest import ROOT
-from tests.deploy.natsfiles import lay_out
+from tests.deploy.natsfiles import lay_out, operator_secrets
 
 Docs = list[dict[str, Any]]
 
@@ -194,6 +194,10 @@ def test_every_container_is_non_root_read_only_without_privileges_and_bounded(ov
     assert not problems, "\n".join(problems)
 
 
+def _mount_paths(template: dict[str, Any], container: dict[str, Any]) -> list[str]:
+    return [m["mountPath"] for m in container.get("volumeMounts", [])]
+
+
 def test_secrets_are_referenced_never_written_down(overlay: tuple[str, Docs]) -> None:
     name, docs = overlay
     if name == "prod":
@@ -201,9 +205,11 @@ def test_secrets_are_referenced_never_written_down(overlay: tuple[str, Docs]) ->
     for where, tpl in pod_templates(docs):
         for c in containers(tpl):
             for e in c.get("env", []):
-                if e["name"].endswith("_FILE"):  # a path: the secret itself is a file from a mounted Secret
-                    assert _mounted_secret(tpl, c, e["value"]), f"{where}: {e['name']} names no file of a mounted Secret"
-                elif SECRET_LIKE.search(e["name"]):
+                if e["name"].endswith("_FILE") and "value" in e:
+                    # a path, not a secret: it must lead into a mounted volume
+                    assert any(e["value"].startswith(m.rstrip("/") + "/") for m in _mount_paths(tpl, c)), f"{where}: {e['name']} points outside its mounts"
+                    continue
+                if SECRET_LIKE.search(e["name"]):
                     assert "value" not in e, f"{where}: {e['name']} is written inline"
                     assert "secretKeyRef" in e["valueFrom"], f"{where}: {e['name']} is not from a Secret"
     for cm in of_kind(docs, "ConfigMap"):
@@ -211,32 +217,19 @@ def test_secrets_are_referenced_never_written_down(overlay: tuple[str, Docs]) ->
         assert not leaked, f"ConfigMap {cm['metadata']['name']} holds {leaked}"
 
 
-def _mounts(tpl: dict[str, Any], container: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Mount path -> the volume mounted there."""
-    volumes = {v["name"]: v for v in tpl["spec"].get("volumes", [])}
-    return {m["mountPath"]: volumes[m["name"]] for m in container.get("volumeMounts", [])}
-
-
-def _mounted_secret(tpl: dict[str, Any], container: dict[str, Any], path: str) -> str | None:
-    """The Secret whose volume holds ``path`` in this container, if any."""
-    for mount, volume in _mounts(tpl, container).items():
-        if path.startswith(mount.rstrip("/") + "/") and "secret" in volume:
-            return volume["secret"]["secretName"]
-    return None
-
-
-def test_the_install_guide_creates_every_secret_production_references(prod: Docs) -> None:
+def test_the_install_guide_creates_every_secret_production_references(prod: Docs, tmp_path: Path) -> None:
     guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-    created: dict[str, set[str]] = {}
+    # the bus's keys come from `xciss bus k8s-secrets` (step 6; tests/deploy/test_bus_manifests.py)
+    created: dict[str, set[str]] = {name: set(files) for name, files in operator_secrets(tmp_path / "bus-keys").items()}
     lines = guide.splitlines()
     for i, line in enumerate(lines):
-        m = re.search(r"kubectl -n xciss create secret generic (\S+)", line)
+        m = re.search(r"kubectl -n xciss create (?:secret generic|configmap) (\S+)", line)
         if not m:
             continue
         command = [line]
         while command[-1].rstrip().endswith("\\") and i + len(command) < len(lines):
             command.append(lines[i + len(command)])
-        created[m.group(1)] = set(re.findall(r"--from-literal=([A-Z0-9_]+)=", " ".join(command)))
+        created[m.group(1)] = set(re.findall(r"--from-(?:literal|file)=([A-Za-z0-9_.]+)=", " ".join(command)))
     needed: dict[str, set[str]] = {}
     for _, tpl in pod_templates(prod):
         for c in containers(tpl):
@@ -247,12 +240,18 @@ def test_the_install_guide_creates_every_secret_production_references(prod: Docs
             for src in c.get("envFrom", []):
                 if "secretRef" in src:
                     needed.setdefault(src["secretRef"]["name"], set())
+        for v in tpl["spec"].get("volumes", []):
+            if "secret" in v:
+                needed.setdefault(v["secret"]["secretName"], set())
+            if "configMap" in v and not v["configMap"]["name"].startswith(("xciss-config", "nats-", "otel-")):
+                needed.setdefault(v["configMap"]["name"], set())
     assert needed, "production references no Secret?"
     for secret, keys in needed.items():
         assert secret in created, f"docs/operations.md does not create Secret {secret}"
         assert keys <= created[secret], f"Secret {secret}: the guide lacks {keys - created[secret]}"
     # the settings a Secret must carry for the processes to start in prod mode
-    assert {"XCISS_JWT_SECRET", "XCISS_PII_KEY", "XCISS_FIELD_KEYS"} <= created["xciss-auth"]
+    assert {"XCISS_PII_KEY", "XCISS_FIELD_KEYS"} <= created["xciss-auth"]
+    assert created["xciss-token-signing"] == {"signing.pem"} and created["xciss-token-jwks"] == {"jwks.json"}
     assert {"XCISS_S3_ENDPOINT", "XCISS_S3_ACCESS_KEY", "XCISS_S3_SECRET_KEY"} <= created["xciss-s3"]
 
 
@@ -368,3 +367,70 @@ def test_processes_send_traces_to_the_collector(overlay: tuple[str, Docs]) -> No
     port = {p["port"] for p in collector["spec"]["ports"]}
     assert config["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318" and 4318 in port
     assert config["XCISS_METRICS_PORT"] == "9464"
+
+
+# --- token keys -----------------------------------------------------------------
+
+
+def _volume_sources(template: dict[str, Any], container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """mountPath -> (kind, name) of the Secret or ConfigMap mounted there."""
+    volumes = {v["name"]: v for v in template["spec"].get("volumes", [])}
+    out = {}
+    for m in container.get("volumeMounts", []):
+        v = volumes.get(m["name"], {})  # a StatefulSet's claim templates are not here
+        if "secret" in v:
+            out[m["mountPath"]] = ("Secret", v["secret"]["secretName"])
+        elif "configMap" in v:
+            out[m["mountPath"]] = ("ConfigMap", v["configMap"]["name"])
+    return out
+
+
+def test_only_registrys_api_mounts_the_token_signing_key(overlay: tuple[str, Docs]) -> None:
+    _, docs = overlay
+    signing = [
+        where
+        for where, tpl in pod_templates(docs)
+        for c in containers(tpl)
+        for kind, name in _volume_sources(tpl, c).values()
+        if kind == "Secret" and name.startswith("xciss-token-signing")
+    ]
+    assert signing == ["Deployment/registry-api"]
+    for where, tpl in pod_templates(docs):
+        for c in containers(tpl):
+            names = {e["name"] for e in c.get("env", [])}
+            assert not {"XCISS_JWT_SECRET", "XCISS_JWT_SIGNING_KEY"} & names, where
+            for src in c.get("envFrom", []):
+                ref = src.get("secretRef") or src.get("configMapRef") or {}
+                assert not ref.get("name", "").startswith("xciss-token-signing"), f"{where}: the signing key as environment"
+    for svc in SERVICES:
+        for component in ("api", "worker", "relay"):
+            tpl = named(docs, "Deployment", f"{svc}-{component}")["spec"]["template"]
+            (c,) = tpl["spec"]["containers"]
+            env = {e["name"]: e.get("value") for e in c.get("env", [])}
+            sources = _volume_sources(tpl, c)
+            jwks_dir = env["XCISS_JWT_JWKS_FILE"].rsplit("/", 1)[0]
+            assert sources[jwks_dir][0] == "ConfigMap" and sources[jwks_dir][1].startswith("xciss-token-jwks"), f"{svc}-{component}"
+            assert ("XCISS_JWT_SIGNING_KEY_FILE" in env) == (svc == "registry" and component == "api"), f"{svc}-{component}"
+
+
+def test_each_dev_pod_passes_the_production_token_key_check_with_what_it_mounts(dev: Docs, tmp_path: Path) -> None:
+    """The dev overlay's generated key and JWKS, mounted as the manifests say, pass
+    ``token_key_problems`` for every api, worker and relay (as if in prod mode)."""
+    import base64
+
+    from services.runtime.tokenkeys import token_key_problems
+
+    contents = {("ConfigMap", d["metadata"]["name"]): d.get("data", {}) for d in of_kind(dev, "ConfigMap")}
+    contents |= {("Secret", d["metadata"]["name"]): {k: base64.b64decode(v).decode() for k, v in d.get("data", {}).items()} for d in of_kind(dev, "Secret")}
+    for svc in SERVICES:
+        for component in ("api", "worker", "relay"):
+            tpl = named(dev, "Deployment", f"{svc}-{component}")["spec"]["template"]
+            (c,) = tpl["spec"]["containers"]
+            root = tmp_path / f"{svc}-{component}"
+            for mount, source in _volume_sources(tpl, c).items():
+                for key, text in contents[source].items():
+                    (root / mount.lstrip("/")).mkdir(parents=True, exist_ok=True)
+                    (root / mount.lstrip("/") / key).write_text(text)
+            env = {e["name"]: str(root) + e["value"] if e["name"].startswith("XCISS_JWT_") else e.get("value", "") for e in c.get("env", []) if "value" in e}
+            settings = Settings.from_env({**xciss_config(dev), **env, "XCISS_DATA_DIR": str(root), "XCISS_MODE": "prod"})
+            assert token_key_problems(settings, svc, signs=svc == "registry" and component == "api") == [], f"{svc}-{component}"

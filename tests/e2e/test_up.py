@@ -297,6 +297,16 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
             for s in SERVICES:  # each service process holds only its own seed
                 assert f"XCISS_NATS_NKEY_FILE={credentials / f'{s}.nk'}" in _environ(services_pid[s])
                 assert "XCISS_NATS_CREDENTIALS_DIR" not in _environ(services_pid[s])
+            # ... and the token keys: registry alone holds the private key, everyone the JWKS
+            keys = tmp_path / "data" / "token-keys"
+            assert stat.S_IMODE(keys.stat().st_mode) == 0o700
+            assert {stat.S_IMODE(f.stat().st_mode) for f in keys.iterdir()} == {0o600}
+            for s in SERVICES:
+                environ = _environ(services_pid[s])
+                assert f"XCISS_JWT_JWKS_FILE={keys / 'jwks.json'}" in environ
+                assert (f"XCISS_JWT_SIGNING_KEY_FILE={keys / 'signing.pem'}" in environ) == (s == "registry"), s
+            r = client.get(f"{gateway}/api/registry/v1/.well-known/jwks.json")
+            assert r.status_code == 200 and len(r.json()["keys"]) == 1, r.text
             assert asyncio.run(_anonymous_refused(nats_url))
             streams = asyncio.run(_stream_names(nats_url, credentials))
             assert set(streams) == set(STREAMS)

@@ -30,8 +30,8 @@ from services.runtime.migrations import upgrade
 from services.runtime.natsserver import EmbeddedNats, die_with_parent, free_port
 from services.runtime.bus.connect import connect_nats
 from services.runtime.settings import SERVICES, Settings
+from services.runtime.tokenkeys import ensure_dev_keys
 
-JWT_SECRET = "faults-test-secret-key-that-is-long-enough-for-hs256"
 PII_KEY = "faults-test-pii-key"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,16 +120,17 @@ class Cluster:
                 self.db_urls[s] = f"sqlite+aiosqlite:///{self.data_dir / f'{s}.db'}"
         for s in SERVICES:  # alembic is not thread-safe: one after another
             await asyncio.to_thread(upgrade, s, self.db_urls[s])
+        signing, jwks = ensure_dev_keys(self.root)  # registry and this harness sign; the others verify only
         self.settings = Settings(
             data_dir=self.data_dir, nats_url=self.nats.url, nats_credentials_dir=credentials,
             database_urls=dict(self.db_urls), http_ports=dict(self.ports),
-            jwt_secret=JWT_SECRET, pii_secret=PII_KEY,
+            jwt_signing_key_file=signing, jwt_jwks_file=jwks, pii_secret=PII_KEY,
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
         env.update(
             XCISS_DATA_DIR=str(self.data_dir),
             XCISS_NATS_URL=self.nats.url,
-            XCISS_JWT_SECRET=JWT_SECRET,
+            XCISS_JWT_JWKS_FILE=str(jwks),
             XCISS_PII_KEY=PII_KEY,
             XCISS_LOG_LEVEL="WARNING",
             XCISS_CONSUMER_ACK_WAIT_S=str(self.ack_wait_s),
@@ -145,6 +146,8 @@ class Cluster:
         )
         for s in SERVICES:  # each process holds only its own identity's seed
             own = {**env, "XCISS_NATS_NKEY_FILE": str(self.nats.access(s).seed_file)}
+            if s == "registry":  # the issuer of login tokens
+                own["XCISS_JWT_SIGNING_KEY_FILE"] = str(signing)
             self.procs[s] = ServiceProcess(s, own, self.root / f"{s}.log")
             self.procs[s].start()
         await self.wait_ready(SERVICES)

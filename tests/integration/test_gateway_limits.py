@@ -23,7 +23,7 @@ def _ok(request: httpx.Request) -> httpx.Response:
 
 
 async def test_two_gateway_replicas_share_one_allowance(nats_server: EmbeddedNats, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", gateway_rate_limit_per_minute=4)
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir, gateway_rate_limit_per_minute=4)
     urls = {s: f"http://{s}.svc" for s in SERVICES}
     replicas = [LifespanClient(create_app(settings, transport=httpx.MockTransport(_ok), upstreams=urls), f"http://gw{i}") for i in (1, 2)]
     caller = {"Authorization": f"Bearer {issue_token(settings, subject=f'user-{uuid.uuid4()}', role=Role.USER)}"}
@@ -37,7 +37,7 @@ async def test_two_gateway_replicas_share_one_allowance(nats_server: EmbeddedNat
 
 async def test_an_anonymous_caller_cannot_dodge_the_limit_with_a_made_up_forwarded_address(nats_server: EmbeddedNats, tmp_path: Path) -> None:
     """Counted by the address the trusted proxy (an ingress at 10.200.0.0/16) saw, not by what the caller wrote."""
-    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", gateway_rate_limit_per_minute=3,
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir, gateway_rate_limit_per_minute=3,
                         trusted_proxies=("127.0.0.0/8", "10.200.0.0/16"))
     urls = {s: f"http://{s}.svc" for s in SERVICES}
     n = uuid.uuid4().int

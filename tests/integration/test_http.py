@@ -20,7 +20,7 @@ from tests.support.platform import Platform, running
 def test_every_endpoint_declares_who_may_call_it_and_an_operation_id(service: str, tmp_path) -> None:
     from services.runtime.settings import Settings
 
-    app: Litestar = create_app(load_spec(service), Settings(data_dir=tmp_path, jwt_secret="x" * 40))
+    app: Litestar = create_app(load_spec(service), Settings(data_dir=tmp_path))
     seen = 0
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
@@ -217,7 +217,7 @@ def test_every_operation_documents_its_problem_responses(service: str, tmp_path)
     messages."""
     from services.runtime.settings import Settings
 
-    doc = create_app(load_spec(service), Settings(data_dir=tmp_path, jwt_secret="x" * 40)).openapi_schema.to_schema()
+    doc = create_app(load_spec(service), Settings(data_dir=tmp_path)).openapi_schema.to_schema()
     assert {"code", "message_zh", "message_en", "status"} <= set(doc["components"]["schemas"]["Problem"]["required"])
     for path, item in doc["paths"].items():
         for method, op in item.items():

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import json
+
 import msgspec
 import pytest
 
@@ -18,7 +20,11 @@ from services.runtime import safety
 from services.runtime.bus.credentials import new_seed, write_secret
 from services.runtime.natsserver import EmbeddedNats, free_port, port_open
 from services.runtime.settings import Settings
+from services.runtime.tokenkeys import generate_private_pem, jwks_of, load_private_pem
 from tests.support.tlscerts import TlsFiles, make_certificates
+
+
+PEM = generate_private_pem()
 
 
 @pytest.fixture
@@ -34,7 +40,7 @@ def safe(tmp_path: Path, certs: TlsFiles, **kw: object) -> Settings:
     base: dict[str, object] = dict(
         data_dir=tmp_path, mode="prod", nats_url="tls://nats:4222", nats_nkey_file=seed, nats_tls_ca_file=certs.ca,
         field_keys="k1=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=", pii_secret="a-pii-key-of-production-0123456789",
-        jwt_secret="a-token-key-of-production-0123456789abcdef", trusted_proxies=("10.0.0.0/8",), demo=False,
+        jwt_jwks=json.dumps(jwks_of([load_private_pem(PEM).public_key()])), trusted_proxies=("10.0.0.0/8",), demo=False,
     )
     base.update(kw)
     return Settings(**base)  # type: ignore[arg-type]
@@ -57,7 +63,8 @@ def test_safe_production_settings_are_accepted_and_dev_mode_checks_nothing(tmp_p
         ({"nats_url": "nats://nats:4222", "nats_tls_ca_file": None}, "bus.no_tls"),
         ({"field_keys": ""}, "keys.field_missing"),
         ({"pii_secret": ""}, "keys.pii_missing"),
-        ({"jwt_secret": ""}, "keys.token"),
+        ({"jwt_jwks": ""}, "keys.token"),
+        ({"jwt_signing_key": PEM}, "keys.token"),  # a verifier holding the private key
         ({"demo": True}, "demo.on"),
         ({"trusted_proxies": ("0.0.0.0/0",)}, "proxies.too_wide"),
         ({"trusted_proxies": ("10.0.0.0/8", "203.0.0.0/16")}, "proxies.too_wide"),
@@ -73,7 +80,7 @@ def test_a_public_proxy_as_narrow_as_a_24_is_trusted(tmp_path: Path, certs: TlsF
 
 
 def test_the_operators_tooling_is_checked_for_the_bus_only(tmp_path: Path, certs: TlsFiles) -> None:
-    keyless = safe(tmp_path, certs, field_keys="", pii_secret="", jwt_secret="")
+    keyless = safe(tmp_path, certs, field_keys="", pii_secret="", jwt_jwks="")
     assert codes(keyless, "operator") == []
     assert codes(msgspec.structs.replace(keyless, nats_nkey_file=None), "operator") == ["bus.anonymous_client"]
 

@@ -17,7 +17,6 @@ from services.runtime.auth import Role, issue_token
 from services.runtime.settings import Settings
 from tests.support.asgi import LifespanClient
 
-SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 
 
 class Upstream:
@@ -51,7 +50,7 @@ def _doc(service: str) -> dict[str, Any]:
 
 
 def _settings(tmp_path: Path, **kw: Any) -> Settings:
-    return Settings(data_dir=tmp_path, jwt_secret=SECRET, **kw)
+    return Settings(data_dir=tmp_path, **kw)
 
 
 async def _gateway(tmp_path: Path, upstream: Upstream, **kw: Any) -> tuple[LifespanClient, Settings]:

@@ -32,7 +32,7 @@ def test_problems_name_their_fields() -> None:
 
 
 def _client(tmp_path: Path, *, demo: bool) -> TestClient:  # type: ignore[type-arg]
-    settings = Settings(data_dir=tmp_path, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", demo=demo)
+    settings = Settings(data_dir=tmp_path, demo=demo)
     # no service answers: public pages degrade, the sign-in form still renders
     return TestClient(create_app(settings, upstreams={s: "http://127.0.0.1:9" for s in ("registry", "vouchers", "evaluation", "payments")}))
 
@@ -63,7 +63,7 @@ def test_pages_render_when_the_services_are_down(tmp_path: Path) -> None:
 def test_sign_in_refusals_are_shown_with_their_status_and_sign_out_ends_the_session(tmp_path: Path) -> None:
     """401, 423 and 429 from POST /v1/sessions next to the form; the token in
     the cookie; sign-out calls DELETE /v1/sessions/current with it."""
-    settings = Settings(data_dir=tmp_path, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", demo=False)
+    settings = Settings(data_dir=tmp_path, demo=False)
     token = issue_token(settings, subject="demo-center", role="center", ttl_s=600, session_id="s1")
     answers = {
         "wrong": httpx.Response(401, json={"code": "auth.invalid_credentials", "message_zh": "用户名或密码错误"}),
@@ -100,7 +100,7 @@ def test_sign_in_refusals_are_shown_with_their_status_and_sign_out_ends_the_sess
 def test_the_unit_and_expert_pages_need_their_role_and_render_with_the_services_down(tmp_path: Path) -> None:
     """Issue 9's evaluation, payee and prices pages: signed-out visitors are sent to sign in,
     another role is refused, the unit's pages render (empty) when no service answers."""
-    settings = Settings(data_dir=tmp_path, jwt_secret="test-secret-key-that-is-long-enough-for-hs256", demo=False)
+    settings = Settings(data_dir=tmp_path, demo=False)
     with _client(tmp_path, demo=False) as c:
         for path in ("/unit/evaluation", "/unit/payee", "/unit/prices", "/expert/assignments/a1"):
             assert c.get(path, follow_redirects=False).status_code in (302, 303), path

@@ -101,7 +101,7 @@ class SessionController(Controller):
     path = "/v1/sessions"
     tags = ["sessions"]
 
-    @post("/", operation_id="login", status_code=201, **access(PUBLIC))
+    @post("/", operation_id="login", status_code=201, **access(PUBLIC, errors=(503,)))
     async def login(
         self,
         request: Request,
@@ -116,7 +116,9 @@ class SessionController(Controller):
         with ``details.locked_until`` after ``XCISS_LOGIN_MAX_FAILURES`` wrong
         passwords in a row; 403 ``auth.account_disabled``; 429
         ``request.rate_limited`` beyond ``XCISS_LOGIN_RATE_LIMIT_PER_MINUTE``
-        attempts per username or client address."""
+        attempts per username or client address; 503
+        ``session.signing_unavailable`` when this registry holds no token
+        signing key (no session is recorded)."""
         await _limit(session_store, settings, request, data.username)
         r = await accounts.login(db, settings, correlation_of(request), username=data.username, password=data.password)
         return SessionToken(token=r["token"], token_type="Bearer", expires_at=r["expires_at"], role=r["role"], org=r["org"], session_id=r["session_id"])

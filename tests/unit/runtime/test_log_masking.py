@@ -15,9 +15,13 @@ import pytest
 from services.runtime.natsserver import free_port
 from services.runtime.settings import Settings
 from services.runtime.telemetry import MaskingFilter, install_log_masking, mask_text
+from services.runtime.tokenkeys import generate_private_pem
 
 ID_NUMBER = "41100219900101002X"
 CARD = "6222021234567890123"
+#: a token signing key, and the base64 line that would show if the PEM were logged
+PEM = generate_private_pem()
+PEM_BODY = PEM.splitlines()[1]
 TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEiLCJyb2xlIjoidXNlciJ9.c2lnbmF0dXJlLWJ5dGVz"
 
 
@@ -89,7 +93,7 @@ def test_the_filter_masks_a_record_made_elsewhere() -> None:
 def test_settings_never_show_their_secrets(tmp_path: Path) -> None:
     env = {
         "XCISS_DATA_DIR": str(tmp_path),
-        "XCISS_JWT_SECRET": "jwt-secret-value-0123456789",
+        "XCISS_JWT_SIGNING_KEY": PEM,
         "XCISS_PII_KEY": "pii-key-value-0123456789",
         "XCISS_FIELD_KEYS": "k2=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=,k1=YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY=",
         "XCISS_REGISTRY_DATABASE_URL": "postgresql+asyncpg://xciss:db-password-42@db:5432/registry",
@@ -98,8 +102,9 @@ def test_settings_never_show_their_secrets(tmp_path: Path) -> None:
     }
     s = Settings.from_env(env)
     shown = f"{s!r} {s} {[s]}"
-    for name in ("XCISS_JWT_SECRET", "XCISS_PII_KEY", "XCISS_S3_SECRET_KEY"):
+    for name in ("XCISS_PII_KEY", "XCISS_S3_SECRET_KEY"):
         assert env[name] not in shown
+    assert PEM_BODY not in shown and "PRIVATE KEY" not in shown
     for key in ("MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=", "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNkZWY=", "db-password-42", "nats-password-42"):
         assert key not in shown
     assert "postgresql+asyncpg://xciss:***@db:5432/registry" in shown and "jwt_issuer='xciss'" in shown
@@ -112,7 +117,7 @@ async def test_starting_a_service_logs_no_secret(tmp_path: Path) -> None:
     secret is masked wherever it appears, URLs included."""
     from services.runtime.process import run_service
 
-    secrets = {"jwt_secret": "startup-jwt-secret-0123456789", "pii_secret": "startup-pii-secret-0123456789", "s3_secret_key": "startup-s3-secret"}
+    secrets = {"jwt_signing_key": PEM, "pii_secret": "startup-pii-secret-0123456789", "s3_secret_key": "startup-s3-secret"}
     settings = Settings(
         data_dir=tmp_path,
         nats_url=f"nats://relay:startup-nats-pass@127.0.0.1:{free_port()}",
@@ -133,12 +138,12 @@ async def test_starting_a_service_logs_no_secret(tmp_path: Path) -> None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         log.info("settings %r", settings)
-        log.info("raw %s %s %s", secrets["pii_secret"], secrets["jwt_secret"], "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=")
+        log.info("raw %s %s %s", secrets["pii_secret"], PEM_BODY, "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=")
         log.warning("NATS at %s not reachable", settings.nats_url)
     text = out.getvalue()
     assert "NATS error" in text and "Connect call failed" in text  # start-up did log its retries
     assert "raw *** *** ***" in text and "nats://relay:***@127.0.0.1" in text
-    for value in [*secrets.values(), "startup-nats-pass", "startup-db-pass", "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="]:
+    for value in [*secrets.values(), PEM_BODY, "startup-nats-pass", "startup-db-pass", "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="]:
         assert value not in text, value
 
 

@@ -65,7 +65,7 @@ async def test_worker_and_relay_processes_serve_metrics_on_their_own_port() -> N
 
 
 def _exposed_names(tmp_path: Path) -> set[str]:
-    app = create_app(load_spec("vouchers"), Settings(data_dir=tmp_path, jwt_secret="x" * 40))
+    app = create_app(load_spec("vouchers"), Settings(data_dir=tmp_path))
     with TestClient(app) as client:  # the HTTP metrics exist once a request was counted
         assert client.get("/health").status_code == 200
     suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}

@@ -31,7 +31,7 @@ def test_the_root_level_holds_and_unhandled_errors_are_logged(tmp_path: Path, ca
     before = root.level
     root.setLevel(logging.WARNING)
     try:
-        app = build_app("vouchers", Settings(data_dir=tmp_path, jwt_secret="x" * 40), SimpleNamespace(dispose=_dispose), [boom])  # type: ignore[arg-type]
+        app = build_app("vouchers", Settings(data_dir=tmp_path), SimpleNamespace(dispose=_dispose), [boom])  # type: ignore[arg-type]
         with caplog.at_level(logging.WARNING), TestClient(app, raise_server_exceptions=False) as client:
             r = client.get("/v1/boom")
             assert root.level == logging.WARNING

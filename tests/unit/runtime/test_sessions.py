@@ -15,7 +15,7 @@ from services.runtime.settings import Settings
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, jwt_secret="unit-test-secret-key-long-enough-for-hs256")
+    return Settings(data_dir=tmp_path)
 
 
 async def test_revoked_session_is_refused_and_other_tokens_pass(tmp_path: Path) -> None:

@@ -39,24 +39,27 @@ def test_malformed_settings_name_the_variable(env: dict[str, str], tmp_path: Pat
     assert next(iter(env)) in str(info.value)
 
 
-def test_production_requires_a_signing_key(tmp_path: Path) -> None:
+def test_production_signs_nothing_without_a_signing_key(tmp_path: Path) -> None:
     s = Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_MODE": "prod"})
-    with pytest.raises(SettingsError):
-        s.signing_key()
+    with pytest.raises(TokenError, match="no token signing key"):
+        issue_token(s, subject="alice", role=Role.CENTER)
+    assert not (tmp_path / "token-keys").exists()
 
 
 def test_dev_key_is_created_once_and_reused(tmp_path: Path) -> None:
-    s = Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)})
-    assert s.signing_key() == Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)}).signing_key()
-    assert (tmp_path / "dev-jwt.key").stat().st_mode & 0o077 == 0
+    token = issue_token(Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)}), subject="alice", role=Role.CENTER)
+    again = Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_JWT_AUDIENCE": "xciss"})  # another process of the laptop
+    assert TokenVerifier(again).verify(token).subject == "alice"
+    assert (tmp_path / "token-keys").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "token-keys" / "signing.pem").stat().st_mode & 0o077 == 0
 
 
 def test_token_round_trip_and_expiry(tmp_path: Path) -> None:
-    s = Settings(data_dir=tmp_path, jwt_secret="k" * 40)
+    s = Settings(data_dir=tmp_path)
     p = TokenVerifier(s).verify(issue_token(s, subject="alice", role=Role.CENTER, org="center"))
     assert (p.subject, p.role, p.org) == ("alice", Role.CENTER, "center")
     with pytest.raises(TokenError):
         TokenVerifier(s).verify(issue_token(s, subject="alice", role=Role.CENTER, ttl_s=-1))
-    other = Settings(data_dir=tmp_path, jwt_secret="k" * 40, jwt_audience="someone-else")
+    other = Settings(data_dir=tmp_path, jwt_audience="someone-else")
     with pytest.raises(TokenError):
         TokenVerifier(s).verify(issue_token(other, subject="alice", role=Role.CENTER))

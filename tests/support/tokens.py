@@ -1,0 +1,47 @@
+"""Tokens an attacker could make without the platform's signing key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.runtime.tokenkeys import signer_of, thumbprint
+
+#: the claims of a bureau officer's token: what a forger wants
+CLAIMS = {"sub": "mallory", "role": "bureau", "iss": "xciss", "aud": "xciss"}
+#: the HS256 secret every pod used to hold (tests/conftest.py, before the key pair)
+OLD_SHARED_SECRET = b"test-secret-key-that-is-long-enough-for-hs256"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forgeries(signing: Path, kid: str, claims: dict[str, object] | None = None) -> dict[str, str]:
+    """Name → token, each claiming ``claims`` (a bureau officer) for ten minutes;
+    ``signing`` is the genuine private key (only its public half and kid are used,
+    except for a token that leaves out its kid)."""
+    body = {**(claims or CLAIMS), "exp": int(time.time()) + 600}
+    stranger = Ed25519PrivateKey.generate()
+    genuine = signer_of(signing.read_text()).key
+    public_raw = genuine.public_key().public_bytes_raw()
+
+    def hs256(secret: bytes) -> str:
+        signing_input = f"{_b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': kid}).encode())}.{_b64(json.dumps(body).encode())}"
+        return f"{signing_input}.{_b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
+
+    return {
+        "another key, its own kid": jwt.encode(body, stranger, algorithm="EdDSA", headers={"kid": thumbprint(stranger.public_key())}),
+        "another key, the genuine kid": jwt.encode(body, stranger, algorithm="EdDSA", headers={"kid": kid}),
+        "the genuine key without a kid": jwt.encode(body, genuine, algorithm="EdDSA"),
+        "HS256 with the old shared secret": hs256(OLD_SHARED_SECRET),
+        "HS256 keyed with the public key": hs256(public_raw),
+        "alg none": f"{_b64(json.dumps({'alg': 'none', 'kid': kid}).encode())}.{_b64(json.dumps(body).encode())}.",
+    }
