@@ -116,8 +116,17 @@ def check_strict(body: bytes, data_type: Any) -> None:
     )
 
 
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 async def _json_body(request: Request) -> bytes | None:
+    """The body, when it is (or will be decoded as) JSON: sent as JSON, or for a
+    handler whose ``data`` is JSON whatever the content type says. An upload a
+    handler streams itself (a document, a ledger) is not read here."""
     if request.method not in _WITH_BODY or request.content_type[0] in _FORMS:
+        return None
+    if not _is_json(request.content_type[0]) and _json_data_type(request) is None:
         return None
     return await request.body() or None
 
