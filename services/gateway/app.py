@@ -8,6 +8,7 @@ token and the caller's rights itself: the gateway is a door, not the lock.
 from __future__ import annotations
 
 import logging
+import posixpath
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,7 @@ from services.runtime.http import (
 from services.runtime.bus.permissions import GATEWAY
 from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET
 from services.runtime.kvstore import NatsKVStore
+from services.runtime.security_headers import add_security_headers
 from services.runtime.settings import SERVICES, Settings
 
 log = logging.getLogger("xciss.gateway")
@@ -63,6 +65,30 @@ class UpstreamUnavailable(DomainError):
             f"the {service} service is not reachable; try again later",
             service=service,
         )
+
+
+class NotForwarded(DomainError):
+    status = 404
+
+    def __init__(self, service: str):
+        super().__init__(
+            "gateway.not_forwarded",
+            "该地址不对外开放",
+            "this address is not served through the gateway",
+            service=service,
+        )
+
+
+#: a service's operations endpoints: for probes and the scraper on the service's
+#: own port, never for the public (``/ready`` names the failing dependency and its error)
+INTERNAL_PATHS = frozenset({"metrics", "ready"})
+
+
+def internal_path(path: str) -> bool:
+    """Whether the (decoded) path, once its dot segments and doubled or trailing
+    slashes are resolved as an upstream might, names an operations endpoint."""
+    first = posixpath.normpath("/" + path.lstrip("/")).lstrip("/").split("/")[0]
+    return first.lower() in INTERNAL_PATHS
 
 
 def upstream_urls(settings: Settings) -> dict[str, str]:
@@ -103,9 +129,16 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
 
     @route("/api/{service:str}/{path:path}", http_method=METHODS, operation_id="gateway_forward", include_in_schema=False, **access(PUBLIC))
     async def forward(request: Request[Any, Any, Any], service: FromPath[str], path: FromPath[str]) -> Response[bytes]:
-        base = urls.get(service)
+        # the service's name as sent: "/api/%72egistry/..." decodes to "registry", but
+        # cutting the raw path at that name's length would give the upstream a broken URL
+        # (some ASGI clients put the query into raw_path too; a "?" of the path itself is "%3F")
+        raw_path = request.scope.get("raw_path", request.scope["path"].encode()).decode("latin-1").partition("?")[0]
+        sent = raw_path.split("/")[2] if raw_path.count("/") >= 2 else ""
+        base = urls.get(service) if sent == service else None
         if base is None:
-            raise UnknownService(service)
+            raise UnknownService(sent)
+        if internal_path(path):
+            raise NotForwarded(service)
         headers = forward_headers(
             dict(request.headers),
             client_ip=request.client.host if request.client else None,
@@ -118,7 +151,6 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         body = await request.body()
         # the path and query exactly as the client sent them (trailing slash,
         # order and encoding of parameters included)
-        raw_path = request.scope.get("raw_path", request.scope["path"].encode()).decode("latin-1")
         rest = raw_path[len(f"/api/{service}") :] or "/"
         query = request.scope.get("query_string", b"").decode("latin-1")
         url = f"{base.rstrip('/')}{rest}" + (f"?{query}" if query else "")
@@ -174,6 +206,8 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         # with NATS the limit is one per caller across every gateway replica
         stores={"rate_limit": store},
         exception_handlers=EXCEPTION_HANDLERS,
+        # every answer, refusals and unknown paths included
+        before_send=[add_security_headers],
         on_startup=[_start],
         on_shutdown=[_stop],
         request_max_body_size=settings.gateway_max_body_bytes,

@@ -43,6 +43,8 @@ from services.runtime.kvstore import NatsKVStore
 from services.runtime.metrics import ServiceMetrics, metrics_handler, prometheus_config
 from services.runtime.outbox import Actor
 from services.runtime.problems import PROBLEM
+from services.runtime.request_body import body_nesting, strict_integers
+from services.runtime.security_headers import add_security_headers
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.sessions import Revocations, session_store
 from services.runtime.settings import Settings
@@ -245,8 +247,10 @@ async def int64_parameters(request: Request) -> None:
 
 async def validate_request(request: Request) -> None:
     """Shared checks before any handler runs."""
+    await body_nesting(request)  # first: the depth, before anything decodes the body
     await int64_parameters(request)
-    await strict_money(request)
+    await strict_money(request)  # amounts first, in the words of money
+    await strict_integers(request)
 
 
 def actor_of(request: Request) -> Actor:
@@ -311,6 +315,7 @@ def build_app(
         middleware=[prometheus_config(service).middleware, auth_and_trace_middleware(verifier, service)],
         before_request=validate_request,
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_security_headers],
         dependencies={
             "db": Provide(lambda: db, use_cache=True, sync_to_thread=False),
             "session_store": Provide(lambda: store, use_cache=True, sync_to_thread=False),

@@ -30,7 +30,7 @@ class Problem(msgspec.Struct, kw_only=True):
 
 
 _DESCRIPTIONS = {
-    400: "The request is not valid (``request.invalid``): a field is missing, of the wrong type or out of range",
+    400: "The request is not valid (``request.invalid``): a field is missing, of the wrong type (numbers are never read from strings) or out of range; or the body is nested too deeply (``request.too_deep``)",
     401: "No token, or an invalid or expired one",
     403: "The caller's role or organisation may not do this",
     404: "The object (or the address) does not exist",

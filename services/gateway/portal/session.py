@@ -4,8 +4,10 @@ is on) and out; the session cookie holds the token and lives as long as it."""
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from litestar import Request, Response
@@ -34,9 +36,26 @@ def seconds_until(expires_at: Any, default: int = 8 * 3600) -> int:
     return max(1, left)
 
 
+#: where a sign-in goes when it was given nowhere (or nowhere safe) to go
+LANDING = "/"
+
+
+def _same_origin_path(v: str) -> bool:
+    return (
+        v.startswith("/")
+        and not v.startswith("//")  # "//evil.example/" is another host
+        and "\\" not in v  # browsers read "/\\evil.example/" as "//evil.example/"
+        and not any(unicodedata.category(c) == "Cc" for c in v)  # "/\t/evil.example/": tabs and newlines are dropped
+    )
+
+
 def safe_next(value: Any) -> str:
-    v = str(value or "/")
-    return v if v.startswith("/") and not v.startswith("//") else "/"
+    """Where to go after signing in: a path of this site, or the landing page.
+    Exactly one leading slash, no backslash and no control character, as sent
+    and once percent-decoded ("/%5Cevil.example/" went to another site), and
+    so no scheme or host."""
+    v = str(value or "")
+    return v if _same_origin_path(v) and _same_origin_path(unquote(v)) else LANDING
 
 
 def handlers(kit: Kit) -> list[Any]:
@@ -65,7 +84,7 @@ def handlers(kit: Kit) -> list[Any]:
             demo=portal.settings.demo,
             demo_password=demo.DEMO_PASSWORD,
             username=username,
-            next=ctx.request.query_params.get("next", "/"),
+            next=safe_next(ctx.request.query_params.get("next")),
         )
 
     @kit.page("/signin")
