@@ -3,7 +3,7 @@
 
     xciss token --role ROLE [--org ORG]       a bearer token, signed where the signing key is
     xciss keys token-generate FILE            a new Ed25519 private key (PEM, 0600); prints its kid
-    xciss keys token-jwks SOURCE... [--drop KID]   the JWKS of the public halves of PEM keys
+    xciss keys token-jwks SOURCE... [--drop=KID]   the JWKS of the public halves of PEM keys
                                               and of existing JWKS files, merged
     xciss keys token-check [--identity ID]    this environment's keys, as the start-up check sees them
 """
@@ -112,7 +112,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     g.set_defaults(fn=cmd_generate)
     j = ksub.add_parser("token-jwks", help="print the JWKS of the public halves of PEM keys and JWKS files")
     j.add_argument("sources", nargs="+", help="PEM private keys or JWKS files (merged)")
-    j.add_argument("--drop", action="append", default=[], help="leave out this kid (the end of a rotation)")
+    j.add_argument("--drop", action="append", default=[], help="leave out this kid (the end of a rotation); write --drop=KID, a kid may begin with -")
     j.set_defaults(fn=cmd_jwks)
     c = ksub.add_parser("token-check", help="check this environment's token keys for a process (exit 1 when unfit)")
     c.add_argument("--identity", default=ISSUER, help="registry (the issuer), a service, gateway or operator")
