@@ -39,10 +39,10 @@ def secrets_of(docs: Docs, *, hashed: bool = True) -> dict[str, dict[str, str]]:
     }
 
 
-def operator_secrets(directory: Path) -> dict[str, dict[str, str]]:
-    """What `xciss bus keys DIR` and `xciss bus k8s-secrets DIR` give a production operator."""
+def operator_secrets(directory: Path, partners: tuple[str, ...] = ()) -> dict[str, dict[str, str]]:
+    """What `xciss bus keys DIR [--partner P]` and `xciss bus k8s-secrets DIR` give a production operator."""
     with contextlib.redirect_stdout(io.StringIO()), pytest.raises(SystemExit):
-        xciss(["bus", "keys", str(directory)])
+        xciss(["bus", "keys", str(directory), *(f"--partner={p}" for p in partners)])
     out = io.StringIO()
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
         xciss(["bus", "k8s-secrets", str(directory), "--namespace", "xciss"])
@@ -71,10 +71,13 @@ def lay_out(name: str, docs: Docs, conf_text: str, root: Path) -> NatsPodFiles:
         secrets = secrets_of(docs)
     else:
         assert not [d for d in docs if d["kind"] == "Secret"]
-        secrets = operator_secrets(root / "operator-keys")
+        secrets = operator_secrets(root / "operator-keys", partners=("provincial",))
     (root / "auth").mkdir(parents=True)
     (root / "auth" / "auth.conf").write_text(secrets["xciss-nats-auth"]["auth.conf"])
     seeds = {n.removeprefix("xciss-nats-"): files["seed.nk"] for n, files in secrets.items() if "seed.nk" in files}
+    # a partner's seed is handed to the partner, never stored in the cluster
+    assert not [n for n in seeds if n.startswith("partner-")]
+    seeds.update({p.stem: p.read_text() for p in (root / "operator-keys").glob("partner-*.nk")} if name != "dev" else {})
     tls = "/etc/nats/tls/" in conf_text
     if tls:
         make_certificates(root / "tls")

@@ -152,6 +152,8 @@ async def test_the_rendered_bus_admits_only_known_keys(overlay: tuple[str, Docs]
         assert (await _connect(files, None, files.tls)).startswith("refused")
         if files.tls:
             assert (await _connect(files, "payments", tls=False)).startswith("refused")
+            # a partner issued by `xciss bus keys --partner` connects to the deployed bus, and is kept off internal subjects
+            assert await _connect(files, "partner-provincial", files.tls) == "connected but refused to publish"
     finally:
         proc.terminate()
         proc.wait(10)
