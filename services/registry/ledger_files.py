@@ -5,7 +5,9 @@ the file as a whole can be unreadable or too big.
 An .xlsx is a zip of XML parts, so a small upload can be very large or
 hostile inside. Before openpyxl sees it the archive is opened and its declared
 unpacked size checked (a zip member never yields more than it declares:
-``zipfile`` stops there and checks the CRC); then the first sheet is read in
+``zipfile`` stops there and checks the CRC), and a large sheet must record
+its ``<dimension>`` before its rows (openpyxl scans a sheet without one to its
+end when it opens the workbook); then the first sheet is read in
 openpyxl's streaming mode (``read_only=True``), one row at a time, the first
 ``MAX_COLUMNS`` columns only, and the caller stops at its row limit instead of
 reading the rest. The XML is parsed by ``defusedxml`` (a dependency; openpyxl
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +37,11 @@ from openpyxl import load_workbook
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 #: columns read from each row; the template has 13
 MAX_COLUMNS = 64
+#: a sheet larger than this (unpacked) must record its <dimension> before its rows: openpyxl
+#: scans a sheet without one to its end when opening it, before the first row is read
+MAX_SHEET_WITHOUT_DIMENSION = 8 * 1024 * 1024
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b")
+_SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData\b")
 
 
 class LedgerFileError(Exception):
@@ -88,8 +97,17 @@ def csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
 def _check_archive(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            unpacked = sum(i.file_size for i in z.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+            infos = z.infolist()
+            unpacked = sum(i.file_size for i in infos)
+            if unpacked <= MAX_UNPACKED_BYTES:
+                for info in infos:
+                    if info.filename.startswith("xl/worksheets/") and info.file_size > MAX_SHEET_WITHOUT_DIMENSION and not _has_dimension(z, info):
+                        raise LedgerFileError(
+                            "import.unreadable",
+                            "该 Excel 文件的工作表缺少尺寸信息且内容很多，请在 Excel 或 WPS 中打开后重新保存为 .xlsx",
+                            "a large sheet of the workbook records no <dimension>; open and save it again in Excel or WPS",
+                        )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
         raise unreadable_xlsx(exc) from exc
     if unpacked > MAX_UNPACKED_BYTES:
         mb = MAX_UNPACKED_BYTES // (1024 * 1024)
@@ -99,6 +117,14 @@ def _check_archive(data: bytes) -> None:
             f"the workbook unpacks to more than {mb} MB; remove what is not needed or split it",
             max_unpacked_bytes=MAX_UNPACKED_BYTES,
         )
+
+
+def _has_dimension(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether the sheet's first 64 KB (unpacked) hold ``<dimension>`` before ``<sheetData>``."""
+    with z.open(info) as f:
+        head = f.read(64 * 1024)
+    dim, rows = _DIMENSION.search(head), _SHEET_DATA.search(head)
+    return dim is not None and (rows is None or dim.start() < rows.start())
 
 
 def xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
