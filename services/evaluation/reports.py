@@ -17,7 +17,6 @@ per-unit rows, the county rows and the totals agree. Two rules a reader needs:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,6 +41,7 @@ from services.evaluation.measures import (
     settlement_columns,
     unit_measures,
 )
+from services.runtime import spreadsheets
 from services.runtime.service_db import ServiceDatabase
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -310,9 +310,7 @@ def _bar(title: str, y_title: str, ws: Worksheet, cats: Reference, data: Referen
 
 
 def _save(wb: Workbook) -> bytes:
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return spreadsheets.xlsx_bytes(wb)  # a unit named "=…" is text, not a formula
 
 
 def _title_sheet(wb: Workbook, title: str) -> Worksheet:

@@ -7,12 +7,13 @@ never as a float: the fen are exact in the file and in whatever reads it back.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from services.runtime import spreadsheets
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -41,9 +42,7 @@ def _book(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], text
             ws.cell(row=ws.max_row, column=i + 1).number_format = "@"
     for i, name in enumerate(header):
         ws.column_dimensions[chr(ord("A") + i)].width = max(14, len(name) * 2 + 4)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return spreadsheets.xlsx_bytes(wb)  # a payee's "=HYPERLINK(…)" stays text
 
 
 def payment_order_xlsx(lines: Iterable[dict[str, Any]]) -> bytes:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -41,14 +42,16 @@ from services.runtime.workdays import WorkdayCalendar
 
 #: the largest file accepted (bytes); larger uploads are refused with 413 import.too_large
 MAX_BYTES = 5 * 1024 * 1024
-#: the most instrument rows in one file
-MAX_ROWS = 20_000
+#: the most instrument rows in one file, unless the deployment sets XCISS_IMPORT_MAX_ROWS
+MAX_ROWS = ledger.DEFAULT_MAX_ROWS
 #: errors kept on a failed job; beyond, one import.too_many_errors entry says so
 MAX_ERRORS = 2_000
 #: rows checked between two progress updates
 BATCH = 500
 
 VALIDATING, FAILED, IMPORTED = "validating", "failed", "imported"
+
+log = logging.getLogger(__name__)
 
 
 def _job(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -120,10 +123,13 @@ async def import_ledger(
     unit_id: str,
     filename: str,
     data: bytes,
+    max_rows: int = MAX_ROWS,
 ) -> tuple[dict[str, Any], bool]:
     """Import a ledger file for ``unit_id``: (the job, whether it is an earlier
     job of the same file). Raises DomainError (422) with the failed job's id and
-    errors when anything is wrong; nothing is imported then."""
+    errors when anything is wrong; nothing is imported then. Once its job is
+    stored, every way out leaves the job ``imported`` or ``failed``, never
+    ``validating``."""
     if len(data) > MAX_BYTES:
         raise too_large()
     digest = hashlib.sha256(data).hexdigest()
@@ -160,16 +166,50 @@ async def import_ledger(
         await uow.session.execute(insert(import_jobs).values(**job))
 
     try:
-        cell_errors, rows = await asyncio.to_thread(ledger.read_ledger, data)
+        return await _run(db, actor, correlation_id, job, calendar=calendar, policy=policy, data=data, max_rows=max_rows)
+    except BaseException as exc:  # whatever ends the import here, the job must not stay validating
+        await asyncio.shield(_fail_if_validating(db, job["id"], exc))
+        raise
+
+
+async def _fail_if_validating(db: ServiceDatabase, job_id: str, exc: BaseException) -> None:
+    """Mark a job ``failed`` that no path has finished (a domain refusal raised
+    in the last transaction, a bug, the database, a cancelled request)."""
+    if isinstance(exc, DomainError):
+        error = _err(None, None, exc.code, exc.message_zh, exc.message_en)
+    else:
+        log.error("ledger import %s aborted", job_id, exc_info=exc)
+        error = _err(None, None, "import.aborted", "导入因系统错误中止，未导入任何仪器；请稍后重试", "the import was aborted by an internal error; nothing was imported")
+    try:
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(
+                update(import_jobs)
+                .where(import_jobs.c.id == job_id, import_jobs.c.status == VALIDATING)
+                .values(status=FAILED, errors=[error], processed_rows=import_jobs.c.total_rows, finished_at=datetime.now(UTC))
+            )
+    except Exception:  # noqa: BLE001 - the original error is the one to report
+        log.exception("could not mark ledger import %s failed", job_id)
+
+
+async def _run(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    job: dict[str, Any],
+    *,
+    calendar: WorkdayCalendar,
+    policy: ListingPolicy,
+    data: bytes,
+    max_rows: int,
+) -> tuple[dict[str, Any], bool]:
+    unit_id, digest = job["unit_id"], job["sha256"]
+    try:
+        cell_errors, rows = await asyncio.to_thread(ledger.read_ledger, data, max_rows)
     except ledger.LedgerFileError as exc:
         raise _failure(await _finish_failed(db, job["id"], [_err(None, None, exc.code, exc.message_zh, exc.message_en)])) from exc
     total = len({e.row for e in cell_errors} | {r.row for r in rows})
     if total == 0:
         raise _failure(await _finish_failed(db, job["id"], [_err(None, None, "import.empty", "文件中没有仪器数据行", "the file has no instrument rows")]))
-    if total > MAX_ROWS:
-        raise _failure(
-            await _finish_failed(db, job["id"], [_err(None, None, "import.too_many_rows", f"一个文件最多{MAX_ROWS}行，请拆分", f"at most {MAX_ROWS} rows per file")])
-        )
     await _progress(db, job["id"], total_rows=total)
 
     errors = [e.as_dict() for e in cell_errors]

@@ -1,5 +1,5 @@
 """A unit's instrument ledger (仪器设备台账) as a file: the import template,
-reading .xlsx and .csv, and turning each row into a ``NewInstrument`` or a
+reading .xlsx and .csv (safely, streamed: ledger_files.py), and turning each row into a ``NewInstrument`` or a
 list of cell errors. Pure: no database.
 
 Money is yuan with at most two decimals, parsed with ``Decimal`` (a float cell
@@ -10,23 +10,20 @@ a spreadsheet shows them: the header is row 1, the first instrument row 2.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.listing import Funding
 from services.registry.instruments import NewInstrument
+from services.registry.ledger_files import LedgerFileError, csv_rows, file_kind, xlsx_rows
+from services.runtime import spreadsheets
 
 ASSET = "资产编号"
 NAME = "仪器名称"
@@ -56,17 +53,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-
-
-class LedgerFileError(Exception):
-    """The file as a whole cannot be read (format, encoding, header)."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str, **details: Any):
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
-        self.details = details
 
 
 @dataclass(frozen=True)
@@ -149,18 +135,12 @@ def template_xlsx() -> bytes:
     notes.column_dimensions["A"].width = 16
     notes.column_dimensions["B"].width = 10
     notes.column_dimensions["C"].width = 90
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return spreadsheets.xlsx_bytes(wb)
 
 
 def template_csv() -> bytes:
     """The template as UTF-8 CSV with a BOM (Excel then opens it as UTF-8)."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(COLUMNS)
-    w.writerow(_EXAMPLE)
-    return out.getvalue().encode("utf-8-sig")
+    return spreadsheets.csv_bytes([COLUMNS, _EXAMPLE])
 
 
 # ---------------------------------------------------------------- reading
@@ -172,75 +152,61 @@ def _normalise_header(value: Any) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise LedgerFileError("import.unreadable", "无法识别文件编码，请另存为 UTF-8 或 GB18030 编码的 CSV，或使用 .xlsx", "cannot decode the CSV as UTF-8 or GB18030") from exc
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
-    text = _decode(data)
-    try:
-        for rec in csv.reader(io.StringIO(text, newline="")):
-            yield tuple(rec)
-    except csv.Error as exc:
-        raise LedgerFileError("import.unreadable", f"CSV 文件格式错误：{exc}", f"malformed CSV: {exc}") from exc
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise LedgerFileError("import.unreadable", "无法读取该 Excel 文件，请使用导入模板另存为 .xlsx", f"cannot read the workbook: {exc}") from exc
-    try:
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()  # some writers record wrong dimensions; read what is there
-        yield from ws.iter_rows(values_only=True)
-    finally:
-        wb.close()
-
-
-def file_kind(data: bytes) -> str:
-    """``xlsx`` (a zip container), ``xls`` (the old binary format, refused) or ``csv``."""
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        return "xls"
-    return "csv"
-
-
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_ledger(data: bytes) -> tuple[list[CellError], list[LedgerRow]]:
+#: instrument rows in one file unless the deployment sets XCISS_IMPORT_MAX_ROWS
+DEFAULT_MAX_ROWS = 20_000
+
+
+def too_many_rows(max_rows: int) -> LedgerFileError:
+    return LedgerFileError(
+        "import.too_many_rows",
+        f"一个文件最多{max_rows}行仪器数据，请拆分后分批导入",
+        f"at most {max_rows} instrument rows per file; split it",
+        max_rows=max_rows,
+    )
+
+
+def read_ledger(data: bytes, max_rows: int = DEFAULT_MAX_ROWS) -> tuple[list[CellError], list[LedgerRow]]:
     """Every cell error and every valid row of the file; raises LedgerFileError
-    when the file as a whole cannot be read. Entirely blank rows are skipped."""
+    when the file as a whole cannot be read. Entirely blank rows are skipped.
+
+    Rows are read one at a time and reading stops at the first instrument row
+    beyond ``max_rows`` (``import.too_many_rows``), or once ``2 × max_rows + 100``
+    rows, blank ones included, have been read: the rest of the file is never
+    parsed."""
     kind = file_kind(data)
     if kind == "xls":
         raise LedgerFileError("import.unsupported_format", "不支持 .xls 格式，请在 Excel 中另存为 .xlsx 或 CSV", "the old .xls format is not supported; save as .xlsx or CSV")
-    rows = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+    rows = xlsx_rows(data) if kind == "xlsx" else csv_rows(data)
+    scan_limit = 2 * max_rows + 100
     header: dict[str, int] | None = None
     errors: list[CellError] = []
     valid: list[LedgerRow] = []
-    for number, values in enumerate(rows, start=1):
-        if all(_blank(v) for v in values):
-            continue
-        if header is None:
-            header = _header(values)
-            continue
-        cells = {col: (values[i] if i < len(values) else None) for col, i in header.items()}
-        row_errors, inst = parse_row(number, cells)
-        errors.extend(row_errors)
-        if inst is not None:
-            valid.append(LedgerRow(number, inst))
+    counted = 0
+    try:
+        for number, values in enumerate(rows, start=1):
+            if number > scan_limit:
+                raise too_many_rows(max_rows)
+            if all(_blank(v) for v in values):
+                continue
+            if header is None:
+                header = _header(values)
+                continue
+            counted += 1
+            if counted > max_rows:
+                raise too_many_rows(max_rows)
+            cells = {col: (values[i] if i < len(values) else None) for col, i in header.items()}
+            row_errors, inst = parse_row(number, cells)
+            errors.extend(row_errors)
+            if inst is not None:
+                valid.append(LedgerRow(number, inst))
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()  # the workbook's archive, at once rather than when collected
     if header is None:
         raise LedgerFileError("import.empty", "文件中没有表头和数据", "the file has no header and no rows")
     return errors, valid

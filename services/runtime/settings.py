@@ -123,6 +123,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     idempotency_retention_h: float = 24.0
     #: the portal offers demo sign-in (one account per role) (XCISS_DEMO); ``xciss up`` sets it
     demo: bool = False
+    #: instrument rows in one ledger import (XCISS_IMPORT_MAX_ROWS); reading stops beyond it
+    import_max_rows: int = 20_000
 
     #: fields never shown in a repr or a log line
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_signing_key", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key"})
@@ -271,6 +273,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             trusted_proxies=_networks(env, "XCISS_TRUSTED_PROXIES", DEFAULT_TRUSTED),
             idempotency_retention_h=_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
             demo=_bool(env, "XCISS_DEMO", False),
+            import_max_rows=_positive(env, "XCISS_IMPORT_MAX_ROWS", 20_000),
         )
 
 
@@ -301,6 +304,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from services.registry import imports as use_cases
-from services.registry import ledger
+from services.registry import ledger, ledger_files
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.runtime.auth import Role
 from tests.support.platform import Platform, running
@@ -262,3 +263,93 @@ async def test_a_large_ledger_in_one_transaction(make_settings, monkeypatch: pyt
         assert progress == [500, 1000, 1200]
         page = (await p.call("registry", "GET", f"/v1/instruments/?unit_id={unit}&page_size=1", role=Role.CENTER)).json()
         assert page["total"] == n
+
+
+def _with_part(data: bytes, name: str, content: bytes) -> bytes:
+    """The .xlsx ``data`` with its part ``name`` replaced (or added)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            if info.filename != name:
+                z.writestr(info.filename, src.read(info.filename))
+        z.writestr(name, content)
+    return out.getvalue()
+
+
+def _part(data: bytes, name: str) -> bytes:
+    return zipfile.ZipFile(io.BytesIO(data)).read(name)
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+#: the "billion laughs": ten entities, each ten of the one before (10^9 "lol"s from a few hundred bytes)
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY lol "lol">'
+    + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
+    + b"]>"
+)
+
+
+async def test_hostile_workbooks_are_a_422_and_their_job_ends_failed(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: a corrupt or hostile .xlsx was a 500 and left its job ``validating``;
+    a file of many rows was read to its end before the row limit applied."""
+    settings = await make_settings(["registry"], import_max_rows=30)
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        unit = await approved_unit(p)
+        good = xlsx([row("H-1")])
+        sheet = _part(good, SHEET)
+        hostile = {
+            "bad zip": (b"PK\x03\x04" + b"\x00" * 200, "import.unreadable"),
+            "cut short": (good[: len(good) // 2], "import.unreadable"),
+            "malformed sheet XML": (_with_part(good, SHEET, sheet[: len(sheet) // 2]), "import.unreadable"),
+            "entity bomb in the sheet": (_with_part(good, SHEET, LAUGHS + sheet.replace(b"H-1", b"&lol9;")), "import.unreadable"),
+            "entity bomb in the workbook": (
+                _with_part(good, "xl/workbook.xml", LAUGHS + _part(good, "xl/workbook.xml").replace(b'name="Sheet"', b'name="&lol9;"')),
+                "import.unreadable",
+            ),
+            "missing sheet": (
+                _with_part(good, "xl/_rels/workbook.xml.rels", _part(good, "xl/_rels/workbook.xml.rels").replace(b"sheet1.xml", b"sheet9.xml")),
+                "import.unreadable",
+            ),
+        }
+        # a part that unpacks far beyond its compressed size (the limit lowered for the test)
+        monkeypatch.setattr(ledger_files, "MAX_UNPACKED_BYTES", 1_000_000)
+        hostile["zip bomb"] = (_with_part(good, "xl/padding.bin", b"\0" * 2_000_000), "import.unpacked_too_large")
+        for what, (content, code) in hostile.items():
+            r = await upload(p, unit, content)
+            assert r.status_code == 422, (what, r.status_code, r.text)
+            problem = r.json()
+            assert problem["code"] == code, (what, problem)
+            job = (await p.call("registry", "GET", f"/v1/imports/{problem['details']['job_id']}", role=Role.UNIT, org=unit)).json()
+            assert job["status"] == "failed" and job["finished_at"], (what, job)
+            assert [e["code"] for e in job["errors"]] == [code]
+
+        # the row limit (XCISS_IMPORT_MAX_ROWS = 30 here): 30 rows import, 31 are refused
+        r = await upload(p, unit, xlsx([row(f"R-{i:02d}") for i in range(30)]))
+        assert r.status_code == 201 and r.json()["created_count"] == 30, r.text
+        r = await upload(p, unit, csv_bytes([row(f"S-{i:02d}") for i in range(31)], "utf-8"), name="s.csv")
+        assert r.status_code == 422 and r.json()["code"] == "import.too_many_rows", r.text
+        assert r.json()["details"]["errors"][0]["message_en"].startswith("at most 30 instrument rows")
+        # reading stops at the limit: a file whose sheet is broken after row 40 is refused for its rows,
+        # which the reader could only say without parsing on to the break
+        long = xlsx([row(f"T-{i:02d}") for i in range(60)])
+        sheet = _part(long, SHEET)
+        broken = _with_part(long, SHEET, sheet[: sheet.index(b'<row r="41"')] + b'<row r="41"><c r="A41" t="inlineStr"><is><t>')
+        r = await upload(p, unit, broken)
+        assert r.status_code == 422 and r.json()["code"] == "import.too_many_rows", r.text
+        job = (await p.call("registry", "GET", f"/v1/imports/{r.json()['details']['job_id']}", role=Role.UNIT, org=unit)).json()
+        assert job["status"] == "failed"
+        # nothing is left validating, and only the one good file was imported
+        jobs = (await p.call("registry", "GET", f"/v1/units/{unit}/imports?page_size=100", role=Role.UNIT, org=unit)).json()["items"]
+        assert [j["status"] for j in jobs].count("validating") == 0
+        assert len(await unit_instruments(p, unit)) == 30
+
+        # an error of the platform itself while rows are checked still ends the job
+        async def broken_check(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("the database went away")
+
+        monkeypatch.setattr(use_cases, "_check", broken_check)
+        r = await upload(p, unit, xlsx([row("U-1")]))
+        assert r.status_code == 500 and r.json()["code"] == "internal.error"
+        jobs = (await p.call("registry", "GET", f"/v1/units/{unit}/imports?page_size=1", role=Role.UNIT, org=unit)).json()["items"]
+        assert jobs[0]["status"] == "failed" and [e["code"] for e in jobs[0]["errors"]] == ["import.aborted"]

@@ -4,7 +4,10 @@ payout and appropriation is posted once however often its event arrives."""
 
 from __future__ import annotations
 
+import io
+
 import msgspec
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from contracts.evaluation import AwardApproved, CycleOpened
@@ -17,6 +20,8 @@ from tests.support.vouchers import uid
 
 SERVICES = ["payments"]
 YEAR = 2031
+#: what the probe of issue 14 typed as its bank name
+EVIL_BANK = '=HYPERLINK("http://evil","中国银行许昌分行")'
 
 
 async def ok(r, status: int = 200):
@@ -63,14 +68,18 @@ async def test_award_payout_is_idempotent_and_the_report_balances(make_settings)
         r = await p.call("payments", "POST", "/v1/payment-orders/", role=Role.FINANCE, json={"year": YEAR})
         assert r.status_code == 409 and r.json()["code"] == "payment_order.nothing_due"
         await ok(await p.call("payments", "PUT", f"/v1/payees/{unit_a}", role=Role.UNIT, org=unit_a,
-                              json={"bank_name": "中国银行许昌分行", "account_name": "许昌某研究院", "account_number": "104123456789012"}))
+                              json={"bank_name": EVIL_BANK, "account_name": "许昌某研究院", "account_number": "104123456789012"}))
         # ordering all due: unit B (no payee) stays on the due list, blocked
         order = await ok(await p.call("payments", "POST", "/v1/payment-orders/", role=Role.FINANCE, json={"year": YEAR}), 201)
         assert order["count"] == 1 and order["payouts"][0]["unit_id"] == unit_a
         due = await ok(await p.call("payments", "GET", f"/v1/payouts/due?year={YEAR}", role=Role.FINANCE))
         assert [(i["unit_id"], i["blocked"]) for i in due["items"]] == [(unit_b, "payout.payee_missing")]
-        rows = read_xlsx((await p.call("payments", "GET", f"/v1/payment-orders/{order['payment_order_id']}/export", role=Role.FINANCE)).content)
-        assert rows[1][3:5] == ["104123456789012", "50000.00"]
+        export = (await p.call("payments", "GET", f"/v1/payment-orders/{order['payment_order_id']}/export", role=Role.FINANCE)).content
+        rows = read_xlsx(export)
+        assert rows[1][1] == EVIL_BANK and rows[1][3:5] == ["104123456789012", "50000.00"]
+        # the unit's bank name is shown as the text it typed, never a live formula in finance's file
+        bank_cell = load_workbook(io.BytesIO(export)).active["B2"]
+        assert bank_cell.data_type == "s" and bank_cell.quotePrefix
 
         pid = order["payouts"][0]["payout_id"]
         await ok(await p.call("payments", "POST", f"/v1/payouts/{pid}/paid", role=Role.FINANCE, json={"bank_reference": "BOC-1"}), 201)

@@ -17,6 +17,7 @@ from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.problems import replayed
 from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
 from services.runtime.workdays import WorkdayCalendar
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
@@ -89,11 +90,12 @@ class ImportController(Controller):
         db: NamedDependency[ServiceDatabase],
         calendar: NamedDependency[WorkdayCalendar],
         listing_policy: NamedDependency[ListingPolicy],
+        settings: NamedDependency[Settings],
         unit_id: FromPath[str],
         filename: str | None = Parameter(default=None, description="the file's name, for a raw (non-multipart) upload"),
     ) -> Response[ImportJob]:
         """Import the unit's instrument ledger (.xlsx or .csv in UTF-8 or GB18030; at
-        most 5 MB): multipart/form-data with a file part, or the file as the raw body.
+        most 5 MB and ``XCISS_IMPORT_MAX_ROWS`` rows, 20 000 by default): multipart/form-data with a file part, or the file as the raw body.
         All rows or none: 201 with the ``imported`` job; 422 (``import.rows_invalid``
         or a file-level code) with ``details.job_id`` and ``details.errors`` listing
         every problem, nothing imported; 200 with the earlier job when this unit
@@ -111,6 +113,7 @@ class ImportController(Controller):
             unit_id=unit_id,
             filename=name,
             data=content,
+            max_rows=settings.import_max_rows,
         )
         return Response(_job(job), status_code=200 if earlier else 201)
 

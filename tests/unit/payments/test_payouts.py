@@ -51,3 +51,14 @@ def test_the_order_file_keeps_amounts_and_account_numbers_as_text() -> None:
     row = [c.value for c in ws[2]]
     assert row == ["许昌某大学", "工行", "许昌某大学", "6222021708001234567", "19999.99", "2031年度科技创新券兑付", "p1"]
     assert ws.cell(row=2, column=5).data_type == "s"
+
+
+def test_a_payee_cannot_put_a_live_formula_in_the_payment_order() -> None:
+    """Issue 14: a unit's bank name ``=HYPERLINK(...)`` was a live formula in finance's file."""
+    line = {"payee_name": "@SUM(1+1)*cmd|' /C calc'!A0", "payee_bank": '=HYPERLINK("http://evil","x")', "payee_account_name": "+许昌某大学",
+            "account_number": "6222021708001234567", "amount_fen": 1_999_999, "kind": "award", "year": 2031, "payout_id": "p1"}
+    ws = load_workbook(io.BytesIO(payment_order_xlsx([line]))).active
+    cells = ws[2]
+    assert [c.value for c in cells[:3]] == ["@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://evil","x")', "+许昌某大学"]
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells[:3])
+    assert ws.cell(row=2, column=5).value == "19999.99"

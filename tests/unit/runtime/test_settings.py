@@ -63,3 +63,11 @@ def test_token_round_trip_and_expiry(tmp_path: Path) -> None:
     other = Settings(data_dir=tmp_path, jwt_audience="someone-else")
     with pytest.raises(TokenError):
         TokenVerifier(s).verify(issue_token(other, subject="alice", role=Role.CENTER))
+
+
+def test_the_ledger_import_row_limit_is_a_deployment_setting(tmp_path: Path) -> None:
+    assert Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)}).import_max_rows == 20_000
+    assert Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_IMPORT_MAX_ROWS": "5000"}).import_max_rows == 5000
+    for bad in ("0", "-1", "lots"):
+        with pytest.raises(SettingsError, match="XCISS_IMPORT_MAX_ROWS"):
+            Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_IMPORT_MAX_ROWS": bad})
