@@ -7,7 +7,7 @@ from litestar.di import Provide
 
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.evaluation import facts, notices, readmodel, sources
+from services.evaluation import expert_announcements, facts, notices, readmodel, sources
 from services.evaluation.api.cycle import (
     ApplicationController,
     AssignmentController,
@@ -78,6 +78,7 @@ SPEC = runtime.ServiceSpec(
     routes=routes,
     subscriptions=subscriptions,
     periodic=periodic,
+    tasks=lambda: {"announce-experts": expert_announcements.announce_experts},
     dependencies=lambda settings: {"measures_source": Provide(_measures_source, sync_to_thread=False)},
     description="Indicator sets, evaluation cycles, expert scoring, grades, public notices and awards.",
 )

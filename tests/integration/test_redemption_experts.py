@@ -6,6 +6,8 @@ conflict-of-interest rule, R14(3)). Experts come from evaluation's
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from contracts.evaluation import ExpertRegistered
@@ -98,3 +100,32 @@ async def test_an_expert_sees_and_reviews_only_the_claims_assigned_to_them(make_
         # the assignment is audited
         audit = (await p.call("vouchers", "GET", "/v1/audit", role=Role.AUDITOR, params={"object_type": "redemption_claim", "object_id": cid, "action": "redemption.assign"})).json()
         assert [row["after"]["expert_id"] for row in audit["items"]] == [free]
+
+
+async def test_experts_registered_before_the_event_are_announced_by_the_operators_task(make_settings) -> None:
+    """An expert that evaluation holds but never published (registered before
+    ``evaluation.expert.registered`` existed) reaches vouchers through
+    ``xciss task evaluation announce-experts``; running it twice changes nothing."""
+    from sqlalchemy import insert
+
+    from services.evaluation.db.models import experts
+    from services.evaluation.expert_announcements import announce_experts
+    from services.runtime.service import load_spec
+
+    services = ["evaluation", "vouchers"]
+    settings = await make_settings(services)
+    async with running(Platform(settings, services)) as p:
+        old, tied_unit = uid(), uid()
+        async with p["evaluation"].db.unit_of_work() as uow:  # as a migrated database holds it: no event was ever written
+            await uow.session.execute(insert(experts).values(id=old, name="王专家", role="technical", unit_id=None, ties=[tied_unit], registered_at=datetime.now(UTC)))
+
+        async def known() -> list[tuple[str, list[str]]]:
+            async with p["vouchers"].db.read() as s:
+                return [(r.expert_id, list(r.ties)) for r in await s.execute(select(expert_view.c.expert_id, expert_view.c.ties).where(expert_view.c.expert_id == old))]
+
+        assert await known() == []
+        assert "announce-experts" in load_spec("evaluation").tasks()
+        assert await announce_experts(p["evaluation"].db) == 1
+        await eventually(known)
+        assert await announce_experts(p["evaluation"].db) == 1
+        assert await known() == [(old, [tied_unit])]
