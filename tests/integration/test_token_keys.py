@@ -170,7 +170,7 @@ async def test_the_documented_rotation_ends_no_session(make_settings, tmp_path: 
         assert await statuses(p, None, session_a) == everywhere_ok
 
         # step 3 (a session lifetime later): the old public key leaves the JWKS
-        publish(jwks, xciss(capsys, "keys", "token-jwks", str(jwks), f"--drop={kid_a}")  # a kid may begin with "-")
+        publish(jwks, xciss(capsys, "keys", "token-jwks", str(jwks), f"--drop={kid_a}"))  # a kid may begin with "-"
         assert await statuses(p, None, session_b) == everywhere_ok
         assert await statuses(p, None, session_a) == dict.fromkeys(services, 401)
         published = (await p.call("registry", "GET", "/v1/.well-known/jwks.json")).json()
