@@ -122,7 +122,19 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
             for role in experts:
                 await score(u, role, sheets[u][role])
 
-        # ---- grades: the computed indicators come from the measures counted from the events above
+        # ---- grades: the computed indicators come from the measures counted from the events above,
+        # once evaluation has counted all of them (its read model follows registry's and vouchers' events)
+        async def counted() -> bool:
+            r = await p.call("evaluation", "GET", f"/v1/reports/{YEAR}/units", role=Role.BUREAU)
+            seen = {i["unit"]["unit_id"]: i["measures"] for i in r.json()["items"]} if r.status_code == 200 else {}
+            return all(
+                u in seen
+                and (seen[u]["orders_served"], seen[u]["ratings_count"], seen[u]["voucher_orders"], seen[u]["outside_users_served"],
+                     seen[u]["service_hours_centi"], seen[u]["instruments_listed_on_time"]) == (2, 2, 1, 2, 100_000, 1)
+                for u in (a, b)
+            )
+
+        await eventually(counted)
         graded = {u: await ev(p, "POST", f"/v1/applications/{app[u]}/grade", Role.CENTER, json={"reason": "材料审查和现场核查完成"}) for u in (a, b)}
         # a: 1,000 hours (10 points, the cap), 500,000 CNY (5, the cap), 2 of 50 orders, 2 of 20 users, 1 of 20 voucher orders, all rated 5
         computed_a = {"op.listed_on_time": 1000, "op.service_hours": 1000, "op.orders": 32, "share.outside_users": 80, "share.voucher_orders": 25, "share.revenue": 500, "share.ratings": 600,
