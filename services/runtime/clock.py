@@ -9,8 +9,14 @@ from zoneinfo import ZoneInfo
 POLICY_ZONE = ZoneInfo("Asia/Shanghai")
 
 
+def utc_now() -> datetime:
+    """"Now" for policy decisions (aware, UTC). The one place to read it: tests
+    (and a rehearsal clock) replace this function."""
+    return datetime.now(UTC)
+
+
 def local_now() -> datetime:
-    return datetime.now(UTC).astimezone(POLICY_ZONE)
+    return utc_now().astimezone(POLICY_ZONE)
 
 
 def local_today() -> date:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import vouchers as ve
 from contracts.envelope import encode, new_event_id
 from services.runtime import audit as audit_chain
+from services.runtime import clock
 from services.runtime import telemetry
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
@@ -45,11 +46,15 @@ from services.vouchers.domain.applications import (
     ApplicationFacts,
     Check,
     Decision,
+    PriorApplication,
     appeal_open,
+    budget_committed,
+    contract_applied,
     decide,
     expires_at,
     overturned,
     programme_year,
+    within_year,
 )
 from services.vouchers.domain.policy import VoucherPolicy
 
@@ -79,6 +84,38 @@ def checks_failed(failures: tuple[Check, ...] | list[Check]) -> DomainError:
     first = failures[0]
     zh, en = MESSAGES[first]
     return DomainError(code(first), zh, en, status=422, failures=[failure(c) for c in failures])
+
+
+def contract_used_up(order_id: str) -> Conflict:
+    """R22: the contract already had its one application."""
+    zh, en = MESSAGES[Check.CONTRACT_ALREADY_USED]
+    return Conflict(code(Check.CONTRACT_ALREADY_USED), zh, en, order_id=order_id)
+
+
+def stopped(programme: RowMapping | dict[str, Any] | None) -> Conflict | None:
+    """R15 停止申用: the refusal of a submission once the year's budget is committed."""
+    if programme is None or not budget_committed(programme["budget_fen"], programme["committed_fen"]):
+        return None
+    zh, en = MESSAGES[Check.BUDGET_EXHAUSTED]
+    return Conflict(code(Check.BUDGET_EXHAUSTED), zh, en, year=programme["year"], remaining_fen=0)
+
+
+def ensure_within_year(year: int, now: datetime) -> None:
+    """R21: approval and issue happen within the application's natural year."""
+    if not within_year(year, now):
+        raise Conflict(
+            "voucher.year_ended",
+            f"{year}年度已结束，该年度的创新券申请不能再批准或发券",
+            f"the year {year} has ended: its applications can no longer be approved or get a voucher",
+            year=year,
+        )
+
+
+def _prior(rows: Any) -> list[PriorApplication]:
+    return [PriorApplication(order_id=o, contract_sha256=c, user_id=u, unit_id=n) for o, c, u, n in rows]
+
+
+_PRIOR_COLUMNS = (applications.c.order_id, applications.c.contract_sha256, applications.c.user_id, applications.c.unit_id)
 
 
 def _by(actor: Actor) -> str:
@@ -252,6 +289,7 @@ async def _commit_and_issue(uow: UnitOfWork, app: RowMapping, amount: int, cap: 
     conditional UPDATE, and any miss rolls the whole transaction back."""
     s = uow.session
     year, user_id = app["year"], app["user_id"]
+    ensure_within_year(year, now)
     done = await s.execute(
         update(applications)
         .where(applications.c.id == app["id"], applications.c.status == from_status)
@@ -322,9 +360,12 @@ async def _checked_order(s: AsyncSession, *, user_id: str, order_id: str, year: 
         raise NotFound("order", "订单", order_id)
     if order["status"] != readmodel.ORDER_CONTRACTED:
         raise Conflict("voucher.order_not_contracted", "订单尚未签订合同或已取消", "the order is not (or no longer) contracted", order_status=order["status"])
-    if (await s.execute(select(applications.c.id).where(applications.c.order_id == order_id))).first() is not None:
-        zh, en = MESSAGES[Check.CONTRACT_ALREADY_USED]
-        raise Conflict(code(Check.CONTRACT_ALREADY_USED), zh, en, order_id=order_id)
+    same = [applications.c.order_id == order_id]
+    if order["contract_sha256"]:
+        same.append(applications.c.contract_sha256 == order["contract_sha256"])
+    prior = _prior((await s.execute(select(*_PRIOR_COLUMNS).where(or_(*same)))).all())
+    if contract_applied(order_id=order_id, contract_sha256=order["contract_sha256"], user_id=user_id, unit_id=order["unit_id"], prior=prior):
+        raise contract_used_up(order_id)
     return order
 
 
@@ -333,7 +374,7 @@ async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
     year's ``auto_approve``, an application passing every check is approved
     in the same transaction; concurrent auto-approved submissions are decided
     together, many per transaction (``_Batcher``)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.utc_now()
     year = programme_year(now)
     if await _auto_approving(db, year):
         return await _batcher(db, year).submit(_Job(actor, correlation_id, user_id, order_id, now, telemetry.current_carrier()))
@@ -369,6 +410,8 @@ async def submit_one(db: ServiceDatabase, actor: Actor, correlation_id: str | No
                 programme = await prog.load(s, year, lock=True)
             account = await prog.load_account(s, user_id, year, lock=programme is not None and programme["auto_approve"])
             order = await _checked_order(s, user_id=user_id, order_id=order_id, year=year, account=account)
+            if (refusal := stopped(programme)) is not None:
+                raise refusal
             facts = await _facts(
                 s, user_id=user_id, unit_id=order["unit_id"], order=order, contract_sha256=order["contract_sha256"], application_id=None, programme=programme, account=account
             )
@@ -394,19 +437,20 @@ async def submit_one(db: ServiceDatabase, actor: Actor, correlation_id: str | No
                 return await _commit_and_issue(uow, app, decision.amount_fen, decision.cap_fen, from_status=SUBMITTED, now=now, reason="auto_approve")
             return view(app)
     except IntegrityError as exc:  # a concurrent application on the same order
-        zh, en = MESSAGES[Check.CONTRACT_ALREADY_USED]
-        raise Conflict(code(Check.CONTRACT_ALREADY_USED), zh, en, order_id=order_id) from exc
+        raise contract_used_up(order_id) from exc
 
 
 async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str | None = None) -> dict[str, Any]:
     """R19(2): the center approves; every check runs again now. A failing check
-    answers 422 with all failing codes and changes nothing."""
-    now = datetime.now(UTC)
+    answers 422 with all failing codes and changes nothing. Only within the
+    application's year (R21)."""
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         app = await _load(s, application_id)
         if app["status"] != SUBMITTED:
             raise Conflict("voucher.application_not_pending", "该申请不在待审状态", "the application is not awaiting review", current_status=app["status"])
+        ensure_within_year(app["year"], now)
         await _still_contracted(s, app)
         programme, account = await _locked(s, app["year"], app["user_id"])
         _, _, decision = await _decision(s, app, programme, account)
@@ -417,7 +461,7 @@ async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
 
 async def reject(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str) -> dict[str, Any]:
     """R19(2): the center rejects with a reason; the event lists the failing checks."""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         app = await _load(s, application_id)
@@ -442,7 +486,7 @@ async def reject(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
 
 async def appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, user_id: str, reason: str, now: datetime | None = None) -> dict[str, Any]:
     """R19(2): a rejected user appeals once, within the year's appeal window."""
-    now = now or datetime.now(UTC)
+    now = now or clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         app = await _load(s, application_id)
@@ -477,8 +521,9 @@ OVERTURN = "overturn"
 
 async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, outcome: str, reason: str) -> dict[str, Any]:
     """R19(2): the bureau upholds the rejection or overturns it; an overturned
-    rejection is approved under the budget and cap as they stand now."""
-    now = datetime.now(UTC)
+    rejection is approved under the budget and cap as they stand now, within
+    the application's year (R21)."""
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         app = await _load(s, application_id)
@@ -493,6 +538,7 @@ async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str |
             await uow.emit(ve.AppealDecided(**_snapshot(after), outcome=outcome))
             await uow.audit("appeal.decide", "application", application_id, reason=reason, before=_snapshot(app), after=view(after))
             return view(after)
+        ensure_within_year(app["year"], now)
         await _still_contracted(s, app)
         programme, account = await _locked(s, app["year"], app["user_id"])
         policy, facts, _ = await _decision(s, app, programme, account)
@@ -717,11 +763,12 @@ class _Batch:
         same = [applications.c.order_id.in_(order_ids)]
         if contracts:
             same.append(applications.c.contract_sha256.in_(contracts))
-        existing = (await s.execute(select(applications.c.order_id, applications.c.contract_sha256, applications.c.status).where(or_(*same)))).all()
-        #: orders with any application (one per order, ever) / orders and contracts held (R22)
-        self.applied = {o for o, _, _ in existing}
-        self.held_orders = {o for o, _, st in existing if st in HOLDING}
-        self.held_contracts = {c for _, c, st in existing if st in HOLDING and c}
+        existing = (await s.execute(select(*_PRIOR_COLUMNS, applications.c.status).where(or_(*same)))).all()
+        #: every application on these orders and contracts, whatever its status (R22: one per contract)
+        self.prior = _prior(r[:4] for r in existing)
+        #: orders and contracts held by a pending or approved application (R22)
+        self.held_orders = {o for o, _, _, _, st in existing if st in HOLDING}
+        self.held_contracts = {c for _, c, _, _, st in existing if st in HOLDING and c}
         self.lookup = await _Lookup.read(s, set(users), {o["unit_id"] for o in self.orders.values()})
 
     async def decide(self, unit: _BatchUnit) -> dict[str, Any]:
@@ -735,10 +782,11 @@ class _Batch:
             raise NotFound("order", "订单", job.order_id)
         if order["status"] != readmodel.ORDER_CONTRACTED:
             raise Conflict("voucher.order_not_contracted", "订单尚未签订合同或已取消", "the order is not (or no longer) contracted", order_status=order["status"])
-        if job.order_id in self.applied:
-            zh, en = MESSAGES[Check.CONTRACT_ALREADY_USED]
-            raise Conflict(code(Check.CONTRACT_ALREADY_USED), zh, en, order_id=job.order_id)
         contract = order["contract_sha256"]
+        if contract_applied(order_id=job.order_id, contract_sha256=contract, user_id=job.user_id, unit_id=order["unit_id"], prior=self.prior):
+            raise contract_used_up(job.order_id)
+        if (refusal := stopped(self.running)) is not None:
+            raise refusal
         added = self.added.get(job.user_id, 0)
         facts = self.lookup.facts(
             user_id=job.user_id,
@@ -776,7 +824,7 @@ class _Batch:
         if approved:
             row.update(status=APPROVED, failures=[], decided_at=now, decided_by=_by(job.actor), decision_reason="auto_approve")
         self.app_rows.append(row)
-        self.applied.add(job.order_id)
+        self.prior.append(PriorApplication(order_id=job.order_id, contract_sha256=contract, user_id=job.user_id, unit_id=order["unit_id"]))
         self.held_orders.add(job.order_id)
         if contract:
             self.held_contracts.add(contract)

@@ -15,6 +15,7 @@ from sqlalchemy.engine import RowMapping
 from contracts import vouchers as ve
 from contracts.commands import UseVoucher, UseVoucherReply
 from contracts.envelope import new_event_id
+from services.runtime import clock
 from services.runtime.consumers import command_correlation_id
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
@@ -39,8 +40,10 @@ def _not_bound() -> Conflict:
 
 
 async def use_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | None, voucher_id: str, *, order_id: str, unit_id: str | None, now: datetime | None = None) -> dict[str, Any]:
-    """Deduct the voucher at settlement: issued, bound to this order (and unit), not expired."""
-    now = now or datetime.now(UTC)
+    """Deduct the voucher at settlement: issued, bound to this order (and unit),
+    not expired. Expiry is checked here, at the moment of use, against
+    ``expires_at`` (R21), whether or not the expiry sweep has run yet."""
+    now = now or clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().first()
@@ -146,7 +149,7 @@ async def expire_vouchers(db: ServiceDatabase, now: datetime | None = None, acto
     """Void every issued voucher whose time is up and release its reservation
     from the user's cap and the programme's budget, in one transaction. Safe
     with several workers: each voucher moves by a conditional UPDATE."""
-    now = now or datetime.now(UTC)
+    now = now or clock.utc_now()
     kw: dict[str, Any] = {"correlation_id": correlation_id}
     if actor is not None:
         kw["actor"] = actor

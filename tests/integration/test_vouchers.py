@@ -96,7 +96,7 @@ async def test_every_check_fails_on_its_own(make_settings) -> None:
     async with running(Platform(settings, ["vouchers"])) as p:
         reg = Registry(p)
         unit, not_acceptor = reg.unit(), reg.unit(accepts=False)
-        university = reg.unit()
+        university, second_unit = reg.unit(), reg.unit()
         college = reg.unit(parent=university)
         user, blacklisted, unverified_later, never_verified = reg.user(), reg.user(), reg.user(), reg.user(verified=False)
         reg.affiliation(user, university)
@@ -107,7 +107,9 @@ async def test_every_check_fails_on_its_own(make_settings) -> None:
             "unit_not_acceptor": reg.order(user, not_acceptor),
             "statutory_testing": reg.order(user, unit, purpose="statutory_testing"),
             "testing_fee_not_listed": reg.order(user, unit, fee=0),
-            "contract_already_used": reg.order(user, unit, contract=hashlib.sha256(good.encode()).hexdigest()),
+            # the same contract file, held by a pending application, between other parties
+            # (between the same parties it is the same contract: refused at submission, R22)
+            "contract_already_used": reg.order(user, second_unit, contract=hashlib.sha256(good.encode()).hexdigest()),
             "provincial_subsidy": reg.order(user, unit, subsidy=True),
         }
         bl_order = reg.order(blacklisted, unit)
@@ -180,19 +182,17 @@ async def test_cap_edge_and_budget_exhausted(make_settings) -> None:
         assert (await approve(p, (await submit(p, other, o1))["application_id"])).json()["amount_fen"] == 200_000
         prog = await programme(p)
         assert prog["remaining_fen"] == 0 and prog["open"] is False and prog["closed_reason"] == "budget_committed"
-        app2 = await submit(p, other, o2)
-        assert app2["failures"] == ["voucher.budget_exhausted"]
-        r = await approve(p, app2["application_id"])
-        assert r.status_code == 422 and r.json()["code"] == "voucher.budget_exhausted"
+        r = await call(p, "POST", "/v1/applications/", Role.USER, org=other, json={"order_id": o2}, status=409)  # R15 停止申用
+        assert r.json()["code"] == "voucher.budget_exhausted"
 
         r = await call(p, "PATCH", f"/v1/programmes/{YEAR}/budget", Role.FINANCE, json={"budget_fen": 5_000_000, "reason": "调减"}, status=409)
         assert r.json()["code"] == "voucher.budget_below_committed"
         await call(p, "PATCH", f"/v1/programmes/{YEAR}/budget", Role.USER, org=user, json={"budget_fen": 9_000_000, "reason": "x"}, status=403)
         prog = (await call(p, "PATCH", f"/v1/programmes/{YEAR}/budget", Role.FINANCE, json={"budget_fen": 5_500_000, "reason": "追加预算"}, status=200)).json()
         assert prog["open"] is True and prog["remaining_fen"] == 300_000
-        assert (await approve(p, app2["application_id"])).json()["amount_fen"] == 300_000
+        assert (await approve(p, (await submit(p, other, o2))["application_id"])).json()["amount_fen"] == 300_000
         assert (await programme(p))["open"] is False
-        r = await approve(p, (await submit(p, other, o3))["application_id"])
+        r = await call(p, "POST", "/v1/applications/", Role.USER, org=other, json={"order_id": o3}, status=409)
         assert r.json()["code"] == "voucher.budget_exhausted"
         await call(p, "POST", "/v1/programmes/", Role.BUREAU, json={"year": YEAR, "budget_fen": 1}, status=409)
 
@@ -238,13 +238,12 @@ async def test_auto_approval_and_concurrent_submissions(make_settings) -> None:
         await open_programme(p, 3 * 300_000, auto_approve=True)
         await activate(p, user)
         results = await asyncio.gather(*(call(p, "POST", "/v1/applications/", Role.USER, org=user, json={"order_id": o}) for o in orders))
-        assert all(r.status_code == 201 for r in results)
-        statuses = sorted(r.json()["status"] for r in results)
-        assert statuses == ["approved"] * 3 + ["submitted"] * 5
-        assert all(r.json()["voucher_id"] for r in results if r.json()["status"] == "approved")
+        assert sorted(r.status_code for r in results) == [201] * 3 + [409] * 5
+        assert all(r.json()["status"] == "approved" and r.json()["voucher_id"] for r in results if r.status_code == 201)
+        assert all(r.json()["code"] == "voucher.budget_exhausted" for r in results if r.status_code == 409)  # R15 停止申用
         assert (await programme(p))["committed_fen"] == 900_000
-        app = await submit(p, user, bad)
-        assert app["status"] == "submitted" and "voucher.statutory_testing" in app["failures"]
+        r = await call(p, "POST", "/v1/applications/", Role.USER, org=user, json={"order_id": bad}, status=409)
+        assert r.json()["code"] == "voucher.budget_exhausted"
 
 
 async def test_appeal_overturned_is_approved_under_the_budget(make_settings) -> None:

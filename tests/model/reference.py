@@ -129,6 +129,14 @@ class Model:
                 return True
         return False
 
+    def _contract_applied(self, order: Order) -> bool:
+        """R22: an application, whatever its status, on the same contract file between the same parties."""
+        for other in self.apps.values():
+            o = self.orders[other.order_id]
+            if o.contract == order.contract and o.user_id == order.user_id and o.unit_id == order.unit_id:
+                return True
+        return False
+
     def _money(self, order: Order, user: User) -> tuple[int, int, int]:
         cap_left = max(user.cap - user.used, 0)
         budget_left = max(self.budget - self.committed, 0)
@@ -178,8 +186,10 @@ class Model:
             return Answer(404, "order.not_found")
         if order.status != "contracted":
             return Answer(409, "voucher.order_not_contracted")
-        if self.app_of_order(order_id) is not None:
+        if self.app_of_order(order_id) is not None or self._contract_applied(order):
             return Answer(409, "voucher.contract_already_used")
+        if self.committed >= self.budget:  # R15 停止申用: refused at submission
+            return Answer(409, "voucher.budget_exhausted")
         failures, amount = self.decide(order, None)
         return Answer(201, None, amount, tuple(f"voucher.{c}" for c in failures))
 
@@ -199,6 +209,8 @@ class Model:
         app = self.apps[app_id]
         if app.status != "submitted":
             return Answer(409, "voucher.application_not_pending")
+        if self.year_over():  # R21: decided within its year
+            return Answer(409, "voucher.year_ended")
         refused = self._decidable_order(app)
         if refused is not None:
             return refused
@@ -245,6 +257,8 @@ class Model:
         app = self.apps[app_id]
         if app.status != "appealed":
             return Answer(409, "voucher.no_appeal_pending")
+        if self.year_over():  # R21: decided within its year
+            return Answer(409, "voucher.year_ended")
         refused = self._decidable_order(app)
         if refused is not None:
             return refused

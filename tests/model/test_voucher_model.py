@@ -60,6 +60,7 @@ from sqlalchemy import select
 from contracts import registry as ev
 from contracts.envelope import Event, encode
 from services.runtime.auth import Role
+from services.runtime import clock as clock_module
 from services.runtime.clock import POLICY_ZONE
 from services.runtime.bus.connect import connect_nats
 from services.vouchers import applications as applications_module
@@ -543,7 +544,7 @@ def _diff(got: dict[str, Any], want: dict[str, Any]) -> str:
 def world(make_settings: Callable[..., Awaitable[Any]], monkeypatch: pytest.MonkeyPatch) -> Any:
     global WORLD
     fake = _fake_datetime()
-    for module in (applications_module, issued_module, programmes_module):
+    for module in (applications_module, issued_module, programmes_module, clock_module):
         monkeypatch.setattr(module, "datetime", fake)
     with asyncio.Runner() as runner:
         w = World(runner, make_settings)

@@ -7,6 +7,7 @@ and no more than what is left of the user's yearly cap and of the city budget.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -56,7 +57,7 @@ MESSAGES: dict[Check, tuple[str, str]] = {
     Check.CONTRACT_ALREADY_USED: ("该合同已申请过科技创新券", "this contract has already had a voucher"),
     Check.PROVINCIAL_SUBSIDY: ("该服务已享受省级补贴", "this service already had a provincial subsidy"),
     Check.PROGRAMME_NOT_OPEN: ("本年度创新券尚未开放或已关闭", "the year's voucher programme is not open"),
-    Check.BUDGET_EXHAUSTED: ("本年度创新券预算已用完", "the year's voucher budget is used up"),
+    Check.BUDGET_EXHAUSTED: ("本年度创新券预算已用完，停止申用", "the year's voucher budget is committed: applications have stopped"),
     Check.CAP_EXHAUSTED: ("用户本年度创新券额度已用完", "the user's yearly cap is used up"),
     Check.AMOUNT_ZERO: ("可抵扣金额为零", "the voucher amount would be zero"),
 }
@@ -158,6 +159,44 @@ def overturned(policy: VoucherPolicy, f: ApplicationFacts) -> Decision:
     if not failures and amount == 0:
         failures = [Check.AMOUNT_ZERO]
     return Decision(failures=tuple(failures), amount_fen=0 if failures else amount, cap_fen=cap)
+
+
+class PriorApplication(msgspec.Struct, frozen=True, kw_only=True):
+    """An application already made, whatever its status (R22)."""
+
+    order_id: str
+    contract_sha256: str | None
+    user_id: str
+    unit_id: str
+
+
+def contract_applied(*, order_id: str, contract_sha256: str | None, user_id: str, unit_id: str, prior: Iterable[PriorApplication]) -> bool:
+    """R22 每份合同只允许申请一次: one application per contract, whatever its
+    outcome (a rejection is remedied by appeal, R19(2), not by re-applying).
+    A contract is its document and its parties, not the order that carries it:
+    an earlier application on the same order, or on the same contract file
+    (sha256) between the same user and unit, uses the contract up."""
+    for p in prior:
+        if p.order_id == order_id:
+            return True
+        if contract_sha256 and p.contract_sha256 == contract_sha256 and p.user_id == user_id and p.unit_id == unit_id:
+            return True
+    return False
+
+
+def budget_committed(budget_fen: int, committed_fen: int) -> bool:
+    """R15 停止申用: once the year's budget is committed, applications stop
+    (refused at submission, not recorded with a failure)."""
+    return committed_fen >= budget_fen
+
+
+def within_year(year: int, now: datetime) -> bool:
+    """R21 自然年度: an application of ``year`` is approved, and its voucher
+    issued, only within that natural year (Asia/Shanghai); never afterwards
+    against the old year's budget, and no voucher is issued already expired."""
+    if now.tzinfo is None:
+        raise ValueError("aware datetime required")
+    return now < expires_at(year) and local_year(now) == year
 
 
 def appeal_open(rejected_at: datetime, now: datetime, window_days: int) -> bool:

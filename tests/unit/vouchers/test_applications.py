@@ -3,7 +3,7 @@ R15, R16, R18, R22, R26)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
@@ -12,10 +12,14 @@ from services.vouchers.domain.applications import (
     MESSAGES,
     ApplicationFacts,
     Check,
+    PriorApplication,
+    budget_committed,
+    contract_applied,
     decide,
     expires_at,
     programme_year,
     raw_amount,
+    within_year,
 )
 from services.vouchers.domain.policy import VoucherPolicy
 
@@ -135,3 +139,27 @@ def test_appeal_window_is_open_to_its_last_instant() -> None:
     assert appeal_open(rejected, rejected + timedelta(days=20), 20)
     with pytest.raises(ValueError):
         appeal_open(datetime(2026, 3, 2), rejected, days)
+
+
+def test_r22_a_contract_is_its_document_and_parties_not_its_order() -> None:
+    rejected = PriorApplication(order_id="o1", contract_sha256="c" * 64, user_id="u", unit_id="n")
+    key = {"contract_sha256": "c" * 64, "user_id": "u", "unit_id": "n"}
+    assert contract_applied(order_id="o2", prior=[rejected], **key)  # a new order, the same contract and parties
+    assert contract_applied(order_id="o1", contract_sha256=None, user_id="u", unit_id="n", prior=[rejected])  # the same order
+    assert not contract_applied(order_id="o2", prior=[rejected], **{**key, "unit_id": "other"})
+    assert not contract_applied(order_id="o2", prior=[rejected], **{**key, "user_id": "other"})
+    assert not contract_applied(order_id="o2", prior=[rejected], **{**key, "contract_sha256": "d" * 64})
+    assert not contract_applied(order_id="o2", contract_sha256=None, user_id="u", unit_id="n", prior=[msgspec.structs.replace(rejected, contract_sha256=None)])
+    assert not contract_applied(order_id="o2", prior=[], **key)
+
+
+def test_r15_applications_stop_when_the_budget_is_committed() -> None:
+    assert not budget_committed(600_000, 599_999)
+    assert budget_committed(600_000, 600_000)
+
+
+def test_r21_decided_within_its_year_to_the_last_instant() -> None:
+    end = expires_at(2026)
+    assert within_year(2026, end - timedelta(microseconds=1))
+    assert not within_year(2026, end)
+    assert not within_year(2026, datetime(2025, 12, 31, 15, 59, tzinfo=UTC))  # still 2025 in Shanghai
