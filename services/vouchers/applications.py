@@ -520,8 +520,10 @@ OVERTURN = "overturn"
 
 
 async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, outcome: str, reason: str) -> dict[str, Any]:
-    """R19(2): the bureau upholds the rejection or overturns it; an overturned
-    rejection is approved under the budget and cap as they stand now, within
+    """R19(2): the bureau upholds the rejection or overturns it. An overturn
+    sets aside the reviewer's judgement only: every hard rule runs again now
+    (``overturned``), and a failing one answers 422 with its code, changing
+    nothing; the approval is under the budget and cap as they stand now, within
     the application's year (R21)."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:

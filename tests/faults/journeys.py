@@ -211,6 +211,8 @@ async def apply(j: Journey, w: World) -> None:
             if app is not None:
                 _took(j, app)
                 return True
+        if op.code == "voucher.budget_exhausted":  # R15 停止申用: no application; the order goes on without a voucher
+            return True
         raise ApiError(op, r, f"{r.status_code} {r.text[:300]}")
 
     await _eventually(f"journey {j.id}: vouchers learns order {j.order_id}", submit)
@@ -234,6 +236,8 @@ async def _decide(w: World, j: Journey, action: str, role: Role, body: dict[str,
 async def approve(j: Journey, w: World) -> None:
     """Auto-approved at submission, or the center approves; a refusing check
     (budget or cap used up) makes the center reject instead."""
+    if j.application_id is None:  # refused at submission (R15): nothing to decide
+        return
     if j.application_status == "approved":
         return
     app = await _decide(w, j, "approve", Role.CENTER, {}, lambda a: a["status"] == "approved", "approve")
@@ -247,6 +251,8 @@ async def approve(j: Journey, w: World) -> None:
 
 @step("reject")
 async def reject(j: Journey, w: World) -> None:
+    if j.application_id is None:  # refused at submission (R15): nothing to decide
+        return
     app = await _decide(w, j, "reject", Role.CENTER, {"reason": "单位未获准接收创新券"}, lambda a: a["status"] in ("rejected", "appealed"), "reject")
     assert app is not None
     _took(j, app)
@@ -254,6 +260,8 @@ async def reject(j: Journey, w: World) -> None:
 
 @step("appeal")
 async def appeal(j: Journey, w: World) -> None:
+    if j.application_id is None:  # refused at submission (R15): nothing to decide
+        return
     app = await _decide(w, j, "appeal", Role.USER, {"reason": "单位已于合同签订前获准"}, lambda a: a["status"] == "appealed" or a["appeal_outcome"] is not None, "appeal")
     assert app is not None
     _took(j, app)
@@ -261,6 +269,8 @@ async def appeal(j: Journey, w: World) -> None:
 
 @step("overturn")
 async def overturn(j: Journey, w: World) -> None:
+    if j.application_id is None:  # refused at submission (R15): nothing to decide
+        return
     app = await _decide(
         w, j, "appeal/decide", Role.BUREAU, {"outcome": "overturn", "reason": "经核实予以支持"}, lambda a: a["appeal_outcome"] == "overturn", "overturn"
     )
@@ -272,6 +282,8 @@ async def overturn(j: Journey, w: World) -> None:
 
 @step("uphold")
 async def uphold(j: Journey, w: World) -> None:
+    if j.application_id is None:  # refused at submission (R15): nothing to decide
+        return
     app = await _decide(w, j, "appeal/decide", Role.BUREAU, {"outcome": "uphold", "reason": "维持原决定"}, lambda a: a["appeal_outcome"] == "uphold", "uphold")
     assert app is not None
     _took(j, app)
@@ -360,11 +372,14 @@ plan("cancelled_with_voucher", 10, ["order", "contract", "apply", "approve", "ca
 plan("expired", 10, ["order", "contract", "apply", "approve", "expire", "deliver", "settle", "pay", "rate"])
 
 #: plans whose application must fail a check (so auto-approval leaves it to the center)
-NEEDS_NON_ACCEPTOR = {"appeal_overturned", "appeal_upheld"}
+NEEDS_NON_ACCEPTOR = {"appeal_upheld"}
+#: an overturn sets aside a reviewer's judgement, never a failing rule (R19(2)): its
+#: application passes every check, so auto-approval leaves no such rejection to appeal
+NEEDS_REVIEW = {"appeal_overturned"}
 
 
 def new_journey(w: World, jid: int) -> Journey:
-    names = sorted(PLANS)
+    names = sorted(n for n in PLANS if not (w.auto_approve and n in NEEDS_REVIEW))
     name = w.rng.choices(names, weights=[PLANS[n][0] for n in names])[0]
     unit, price = w.non_acceptor if name in NEEDS_NON_ACCEPTOR else w.rng.choice(w.acceptors)
     fee = w.rng.randrange(10_000, 2_000_000, 100)  # 100 to 20,000 CNY

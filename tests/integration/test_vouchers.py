@@ -247,32 +247,41 @@ async def test_auto_approval_and_concurrent_submissions(make_settings) -> None:
 
 
 async def test_appeal_overturned_is_approved_under_the_budget(make_settings) -> None:
+    """R19(2): the bureau overturns the center's judgement; a failing rule is not overturned."""
     settings = await make_settings(["vouchers"])
     async with running(Platform(settings, ["vouchers"])) as p:
         reg = Registry(p)
-        not_acceptor = reg.unit(accepts=False)
+        unit, not_acceptor = reg.unit(), reg.unit(accepts=False)
         user, stranger = reg.user(), reg.user()
-        order, second = reg.order(user, not_acceptor), reg.order(user, not_acceptor)
+        order, second, refused = reg.order(user, unit), reg.order(user, unit), reg.order(user, not_acceptor)
         await reg.flush()
         await open_programme(p)
         await activate(p, user)
         app = await submit(p, user, order)
         aid = app["application_id"]
-        assert (await approve(p, aid)).status_code == 422
         await call(p, "POST", f"/v1/applications/{aid}/appeal", Role.USER, org=user, json={"reason": "x"}, status=409)  # not rejected yet
-        await call(p, "POST", f"/v1/applications/{aid}/reject", Role.CENTER, json={"reason": "单位未获准接收创新券"}, status=200)
+        await call(p, "POST", f"/v1/applications/{aid}/reject", Role.CENTER, json={"reason": "合同真实性存疑"}, status=200)
         await call(p, "POST", f"/v1/applications/{aid}/appeal", Role.USER, org=stranger, json={"reason": "x"}, status=403)
-        filed = (await call(p, "POST", f"/v1/applications/{aid}/appeal", Role.USER, org=user, json={"reason": "单位已于合同签订前获准"}, status=200)).json()
+        filed = (await call(p, "POST", f"/v1/applications/{aid}/appeal", Role.USER, org=user, json={"reason": "已补充合同原件"}, status=200)).json()
         assert filed["status"] == "appealed" and filed["appealed_at"]
         await call(p, "POST", f"/v1/applications/{aid}/appeal/decide", Role.CENTER, json={"outcome": "overturn", "reason": "x"}, status=403)
-        done = (await call(p, "POST", f"/v1/applications/{aid}/appeal/decide", Role.BUREAU, json={"outcome": "overturn", "reason": "经核实，单位已获准"}, status=200)).json()
+        done = (await call(p, "POST", f"/v1/applications/{aid}/appeal/decide", Role.BUREAU, json={"outcome": "overturn", "reason": "经核实，合同真实"}, status=200)).json()
         assert done["status"] == "approved" and done["appeal_outcome"] == "overturn" and done["amount_fen"] == 300_000 and done["voucher_id"]
         assert (await programme(p))["committed_fen"] == 300_000
         await call(p, "POST", f"/v1/applications/{aid}/appeal", Role.USER, org=user, json={"reason": "again"}, status=409)
 
+        # a failing rule (R18: the unit may not accept vouchers) is not a judgement: the overturn is refused with its code
+        bad = (await submit(p, user, refused))["application_id"]
+        await call(p, "POST", f"/v1/applications/{bad}/reject", Role.CENTER, json={"reason": "单位未获准接收创新券"}, status=200)
+        await call(p, "POST", f"/v1/applications/{bad}/appeal", Role.USER, org=user, json={"reason": "请复议"}, status=200)
+        r = await call(p, "POST", f"/v1/applications/{bad}/appeal/decide", Role.BUREAU, json={"outcome": "overturn", "reason": "x"}, status=422)
+        assert r.json()["code"] == "voucher.unit_not_acceptor"
+        assert (await call(p, "GET", f"/v1/applications/{bad}", Role.USER, org=user, status=200)).json()["status"] == "appealed"
+        assert (await programme(p))["committed_fen"] == 300_000
+
         # uphold: stays rejected, and a second appeal is refused
         app2 = await submit(p, user, second)
-        await call(p, "POST", f"/v1/applications/{app2['application_id']}/reject", Role.CENTER, json={"reason": "单位未获准"}, status=200)
+        await call(p, "POST", f"/v1/applications/{app2['application_id']}/reject", Role.CENTER, json={"reason": "材料不全"}, status=200)
         await call(p, "POST", f"/v1/applications/{app2['application_id']}/appeal", Role.USER, org=user, json={"reason": "请复议"}, status=200)
         upheld = (await call(p, "POST", f"/v1/applications/{app2['application_id']}/appeal/decide", Role.BUREAU, json={"outcome": "uphold", "reason": "维持"}, status=200)).json()
         assert upheld["status"] == "rejected" and upheld["appeal_outcome"] == "uphold" and upheld["voucher_id"] is None

@@ -1,6 +1,7 @@
 """Policy fidelity of the voucher rules (issue 15 §2), on both databases:
 R15 停止申用 at submission, R22 one application per contract (its document
-and parties, not its order), R21 the natural year at use and at approval."""
+and parties, not its order), R21 the natural year at use and at approval,
+R19(2) an overturn re-runs the hard rules."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from contracts.commands import UseVoucher
 from services.runtime import clock
 from services.runtime.auth import Role
 from services.vouchers import issued
-from services.vouchers.db.models import applications, vouchers
+from services.vouchers.db.models import applications, user_view, vouchers
 from services.vouchers.domain.applications import expires_at
-from tests.support.platform import Platform, running
+from tests.support.platform import Platform, eventually, running
 from tests.support.vouchers import (
     YEAR,
     Registry,
@@ -169,3 +170,33 @@ async def test_r21_an_application_is_never_approved_after_its_year(make_settings
         async with p["vouchers"].db.read() as s:
             assert (await s.execute(select(func.count()).select_from(vouchers).where(vouchers.c.expires_at <= end))).scalar_one() == 1
             assert (await s.execute(select(func.count()).select_from(vouchers))).scalar_one() == 1
+
+
+async def test_r19_an_overturn_reruns_the_hard_rules(make_settings) -> None:
+    """The user became ineligible (R4: its verification withdrawn) between the
+    rejection and the appeal: the overturn is refused with the rule's code."""
+    settings = await make_settings(["vouchers"])
+    async with running(Platform(settings, ["vouchers"])) as p:
+        reg = Registry(p)
+        unit = reg.unit()
+        user = reg.user()
+        order = reg.order(user, unit)
+        await reg.flush()
+        await open_programme(p)
+        await activate(p, user)
+        aid = (await submit(p, user, order))["application_id"]
+        await call(p, "POST", f"/v1/applications/{aid}/reject", Role.CENTER, json={"reason": "合同真实性存疑"}, status=200)
+        await call(p, "POST", f"/v1/applications/{aid}/appeal", Role.USER, org=user, json={"reason": "请复议"}, status=200)
+
+        reg.user(user_id=user, verified=False, version=5)  # the center withdrew the verification
+        await reg.flush()
+
+        async def unverified() -> bool:
+            async with p["vouchers"].db.read() as s:
+                return not (await s.execute(select(user_view.c.verified).where(user_view.c.user_id == user))).scalar_one()
+
+        await eventually(unverified)
+        r = await call(p, "POST", f"/v1/applications/{aid}/appeal/decide", Role.BUREAU, json={"outcome": "overturn", "reason": "经核实予以支持"}, status=422)
+        assert r.json()["code"] == "voucher.user_not_verified" and r.json()["message_zh"] and r.json()["message_en"]
+        assert (await call(p, "GET", f"/v1/applications/{aid}", Role.USER, org=user, status=200)).json()["status"] == "appealed"
+        assert (await programme(p))["committed_fen"] == 0

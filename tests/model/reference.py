@@ -251,9 +251,9 @@ class Model:
         return Answer(200)
 
     def overturn(self, app_id: str) -> Answer:
-        """R19(2): approved under the budget and cap as they stand now. The
-        rejection's checks are set aside, but not the money, and not R22 (one
-        contract, one voucher) nor a cancelled order."""
+        """R19(2): an overturn sets aside the reviewer's judgement, never a rule:
+        every check runs again (as for an approval), under the budget and cap as
+        they stand now; not a cancelled order, nor after the year (R21)."""
         app = self.apps[app_id]
         if app.status != "appealed":
             return Answer(409, "voucher.no_appeal_pending")
@@ -262,17 +262,7 @@ class Model:
         refused = self._decidable_order(app)
         if refused is not None:
             return refused
-        order, user = self.orders[app.order_id], self.users[app.user_id]
-        failures: list[str] = []
-        if self._contract_held(order, app):
-            failures.append("contract_already_used")
-        cap_left, budget_left, amount = self._money(order, user)
-        if budget_left == 0:
-            failures.append("budget_exhausted")
-        if cap_left == 0:
-            failures.append("cap_exhausted")
-        if not failures and amount == 0:
-            failures.append("amount_zero")
+        failures, amount = self.decide(self.orders[app.order_id], app)
         if failures:
             return Answer(422, f"voucher.{failures[0]}")
         if not self.open:

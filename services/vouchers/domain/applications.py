@@ -144,21 +144,13 @@ def decide(policy: VoucherPolicy, f: ApplicationFacts) -> Decision:
 
 
 def overturned(policy: VoucherPolicy, f: ApplicationFacts) -> Decision:
-    """An appeal overturned by the bureau (R19(2)) sets the checks aside, not the
-    money: the programme must be open, and the amount is still limited by what
-    is left of the budget and of the user's cap. Nor R22: a contract that
-    already has a voucher (or an earlier application holding it) gets no second one."""
-    cap = yearly_cap(policy, UserFacts(verified=f.user_verified, in_xuchang=f.user_in_city, classes=f.user_classes, special_classes=f.user_special_classes))
-    if not f.programme_open:
-        return Decision(failures=(Check.PROGRAMME_NOT_OPEN,), amount_fen=0, cap_fen=cap)
-    cap_left = max(cap - f.user_committed_fen, 0)
-    budget_left = max(f.budget_remaining_fen, 0)
-    failures = [Check.CONTRACT_ALREADY_USED] if f.contract_used else []
-    failures += [c for c, left in ((Check.BUDGET_EXHAUSTED, budget_left), (Check.CAP_EXHAUSTED, cap_left)) if left == 0]
-    amount = min(raw_amount(max(f.testing_fee_fen, 0), policy.rate_bp), cap_left, budget_left)
-    if not failures and amount == 0:
-        failures = [Check.AMOUNT_ZERO]
-    return Decision(failures=tuple(failures), amount_fen=0 if failures else amount, cap_fen=cap)
+    """R19(2) 复议: an appeal overturns a reviewer's judgement, never a rule.
+    Every hard rule runs again on the facts as they stand now: R4 eligibility
+    and registration, R5 statutory testing, R6 provincial subsidy, R18 the
+    acceptor, R22 the contract, R26 affiliation and credit, the programme, the
+    budget and the cap. A rejection for a failing rule is remedied by the facts
+    changing (the registry correcting them), not by the overturn."""
+    return decide(policy, f)
 
 
 class PriorApplication(msgspec.Struct, frozen=True, kw_only=True):
