@@ -40,8 +40,8 @@ from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
 
 
-def _credit_code(raw: str) -> str:
-    return identifiers.validate_credit_code(raw)
+def _credit_code(raw: str, field: str = "credit_code") -> str:
+    return identifiers.validate_credit_code(raw, field=field)
 
 
 def _unit_snapshot(row: RowMapping) -> dict[str, Any]:
@@ -219,7 +219,9 @@ async def register_user(
     }
     if kind is UserKind.ENTERPRISE:
         if not credit_code:
-            raise DomainError("user.credit_code_required", "企业用户必须填写统一社会信用代码", "an enterprise needs its credit code")
+            raise DomainError(
+                "user.credit_code_required", "企业用户必须填写统一社会信用代码", "an enterprise needs its credit code", field="credit_code"
+            )
         row["credit_code"] = _credit_code(credit_code)
         row["in_xuchang"] = identifiers.registered_in(row["credit_code"], city_prefix)
     else:
@@ -234,7 +236,7 @@ async def register_user(
         row["leader_name"] = leader_name
         row["leader_id_digest"] = _leader_digest(pii_key, id_number)
         row["leader_id_masked"] = _mask_id(id_number)
-        row["incubator_credit_code"] = _credit_code(incubator_credit_code)
+        row["incubator_credit_code"] = _credit_code(incubator_credit_code, "incubator_credit_code")
         row["in_xuchang"] = identifiers.registered_in(row["incubator_credit_code"], city_prefix)
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
