@@ -23,11 +23,11 @@ async def publish_service_info(
 ) -> dict[str, Any]:
     """Apply ``changes`` (only the R18 fields; None clears one). ``owner``: when
     set, the unit must be that one (else 403). 422 naming the field on a bad value."""
+    if owner is not None and unit_id != owner:
+        raise Forbidden()  # before the values are judged: another unit learns nothing
     cleaned = service_info.clean(changes)
     async with db.unit_of_work(actor, correlation_id) as uow:
         row = await parties._unit_row(uow.session, unit_id)
-        if owner is not None and row["id"] != owner:
-            raise Forbidden()
         if not cleaned:
             return parties._unit_snapshot(row)
         after = await parties._update_unit(uow.session, row, updated_at=datetime.now(UTC), **cleaned)

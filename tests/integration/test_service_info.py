@@ -37,6 +37,8 @@ async def test_a_unit_publishes_its_service_and_contact_before_it_accepts_vouche
         other = await approved_unit(p, name="许昌另一单位")
         r = await p.call("registry", "PUT", f"/v1/units/{bare}/service-info", role=Role.UNIT, org=other, json=SERVICE_INFO)
         assert r.status_code == 403, r.text
+        r = await p.call("registry", "PUT", f"/v1/units/{bare}/service-info", role=Role.UNIT, org=other, json={"contact_phone": "x"})
+        assert r.status_code == 403, r.text  # refused as another unit's before its values are judged
         r = await p.call("registry", "PUT", f"/v1/units/{bare}/service-info", role=Role.UNIT, org=bare, json={"contact_phone": "0374 123456"})
         assert r.status_code == 422 and r.json()["details"]["field"] == "contact_phone", r.text
         r = await p.call("registry", "PUT", f"/v1/units/{bare}/service-info", role=Role.UNIT, org=bare, json={"contact_person": "王" * 51})
