@@ -40,7 +40,7 @@ INSTRUMENT_STATUSES: tuple[str, ...] = (IN_SERVICE, MAINTENANCE, RETIRED)
 
 #: the public data a unit may change after registration (funding, value, dates
 #: and flags decide must_list and the deadline: they are fixed once registered)
-CHANGEABLE: tuple[str, ...] = ("name", "category", "model", "manufacturer", "location", "specifications", "functions")
+CHANGEABLE: tuple[str, ...] = ("name", "category", "model", "manufacturer", "location", "specifications", "functions", "service_content")
 IMMUTABLE: tuple[str, ...] = ("funding", "original_value_fen", "acceptance_date", "duty_exempt", "classified")
 
 #: overdue or due-soon instruments returned with a compliance view, at most
@@ -80,6 +80,7 @@ def _record(row: RowMapping, county_code: str | None) -> dict[str, Any]:
         "location": row["location"],
         "specifications": row["specifications"],
         "functions": row["functions"],
+        "service_content": row.get("service_content"),
         "listed_on": row["listed_on"],
         "asset_number": row.get("asset_number"),
     }
@@ -104,6 +105,7 @@ class NewInstrument:
     location: str | None = None
     specifications: str | None = None
     functions: str | None = None
+    service_content: str | None = None
     asset_number: str | None = None
 
     def declared(self) -> dict[str, Any]:
@@ -121,6 +123,7 @@ class NewInstrument:
             "location": self.location,
             "specifications": self.specifications,
             "functions": self.functions,
+            "service_content": (self.service_content or "").strip() or None,
         }
 
 

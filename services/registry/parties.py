@@ -16,7 +16,7 @@ from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry import credit_codes as codes
 from services.registry.db.models import blacklist, units, users, voucher_acceptance
-from services.registry.domain import identifiers
+from services.registry.domain import identifiers, service_info
 from services.registry.domain.parties import (
     AcceptanceEvidence,
     AcceptancePolicy,
@@ -40,8 +40,8 @@ from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
 
 
-def _credit_code(raw: str) -> str:
-    return identifiers.validate_credit_code(raw)
+def _credit_code(raw: str, field: str = "credit_code") -> str:
+    return identifiers.validate_credit_code(raw, field=field)
 
 
 def _unit_snapshot(row: RowMapping) -> dict[str, Any]:
@@ -56,7 +56,14 @@ def _unit_snapshot(row: RowMapping) -> dict[str, Any]:
         "department": row["department"],
         "status": row["status"],
         "accepts_vouchers": row["accepts_vouchers"],
+        # R18 published service information (shown, not carried on events)
+        **{f: row.get(f) for f in service_info.UNIT_FIELDS},
     }
+
+
+def _ev(snap: dict[str, Any]) -> dict[str, Any]:
+    """A unit snapshot as its events carry it (no service information: no consumer needs it)."""
+    return {k: v for k, v in snap.items() if k not in service_info.UNIT_FIELDS}
 
 
 def _user_snapshot(row: RowMapping) -> dict[str, Any]:
@@ -85,9 +92,12 @@ async def apply_unit(
     parent_unit_id: str | None,
     county_code: str | None,
     department: str | None,
+    published: dict[str, Any] | None = None,
     idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
+    """``published``: the R18 service information the unit publishes now (may come later)."""
     now = datetime.now(UTC)
+    info = service_info.clean(published or {})
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         if parent_unit_id is not None:
@@ -118,13 +128,14 @@ async def apply_unit(
             "department": department,
             "status": str(UnitStatus.APPLIED),
             "accepts_vouchers": False,
+            **{f: info.get(f) for f in service_info.UNIT_FIELDS},
             "version": 1,
             "created_at": now,
             "updated_at": now,
         }
         await s.execute(insert(units).values(**row))
         snap = _unit_snapshot(row)  # type: ignore[arg-type]
-        await uow.emit(ev.UnitApplied(**snap))
+        await uow.emit(ev.UnitApplied(**_ev(snap)))
         await uow.audit("unit.apply", "unit", row["id"], after=snap)
         await remember(uow, idempotency, snap)
     return snap
@@ -149,7 +160,7 @@ async def decide_unit(db: ServiceDatabase, actor: Actor, correlation_id: str | N
             raise Conflict("unit.concurrent_change", "该单位正被他人修改，请刷新后重试", "the unit changed meanwhile; reload and retry")
         after = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().one()
         snap = _unit_snapshot(after)
-        await uow.emit(ev.UnitApproved(**snap, reason=reason) if approve else ev.UnitRejected(**snap, reason=reason or ""))
+        await uow.emit(ev.UnitApproved(**_ev(snap), reason=reason) if approve else ev.UnitRejected(**_ev(snap), reason=reason or ""))
         await uow.audit("unit.approve" if approve else "unit.reject", "unit", unit_id, reason=reason, before=_unit_snapshot(row), after=snap)
     return snap
 
@@ -219,7 +230,9 @@ async def register_user(
     }
     if kind is UserKind.ENTERPRISE:
         if not credit_code:
-            raise DomainError("user.credit_code_required", "企业用户必须填写统一社会信用代码", "an enterprise needs its credit code")
+            raise DomainError(
+                "user.credit_code_required", "企业用户必须填写统一社会信用代码", "an enterprise needs its credit code", field="credit_code"
+            )
         row["credit_code"] = _credit_code(credit_code)
         row["in_xuchang"] = identifiers.registered_in(row["credit_code"], city_prefix)
     else:
@@ -234,7 +247,7 @@ async def register_user(
         row["leader_name"] = leader_name
         row["leader_id_digest"] = _leader_digest(pii_key, id_number)
         row["leader_id_masked"] = _mask_id(id_number)
-        row["incubator_credit_code"] = _credit_code(incubator_credit_code)
+        row["incubator_credit_code"] = _credit_code(incubator_credit_code, "incubator_credit_code")
         row["in_xuchang"] = identifiers.registered_in(row["incubator_credit_code"], city_prefix)
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
@@ -305,7 +318,7 @@ async def revoke_acceptance_in(uow: Any, row: RowMapping, reason: str, now: date
         .values(granted=False, decided_by=uow.actor.subject, decided_at=now, reason=reason)
     )
     snap = _unit_snapshot(after)
-    await uow.emit(ev.UnitVoucherAcceptanceRevoked(**snap, reason=reason))
+    await uow.emit(ev.UnitVoucherAcceptanceRevoked(**_ev(snap), reason=reason))
     await uow.audit("unit.voucher_acceptance_revoke", "unit", row["id"], reason=reason, before=_unit_snapshot(row), after=snap)
     return after
 
@@ -336,7 +349,7 @@ async def change_unit_status_in(uow: Any, unit_id: str, *, action: UnitAction, r
         row = await revoke_acceptance_in(uow, row, reason or "", now)
     after = await _update_unit(s, row, status=str(target), updated_at=now, decided_by=uow.actor.subject, decided_at=now, decision_reason=reason)
     snap = _unit_snapshot(after)
-    await uow.emit(_LIFECYCLE_EVENTS[action](**snap, reason=reason))
+    await uow.emit(_LIFECYCLE_EVENTS[action](**_ev(snap), reason=reason))
     await uow.audit(f"unit.{action}", "unit", unit_id, reason=reason, before=_unit_snapshot(before), after=snap)
     return snap
 
@@ -365,7 +378,8 @@ async def grant_voucher_acceptance(
         row = await _unit_row(s, unit_id)
         if row["accepts_vouchers"]:
             raise Conflict("acceptance.already_granted", "该单位已获准接收科技创新券", "the unit already accepts vouchers")
-        check_acceptance(row["status"], evidence, policy, blacklisted=await _blacklisted(s, PartyType.UNIT, unit_id))
+        blacklisted = await _blacklisted(s, PartyType.UNIT, unit_id)
+        check_acceptance(row["status"], evidence, policy, blacklisted=blacklisted, unpublished=service_info.missing(row))
         values = {
             "full_time_staff": evidence.full_time_staff,
             "service_content": evidence.service_content.strip(),
@@ -384,7 +398,7 @@ async def grant_voucher_acceptance(
             await s.execute(insert(voucher_acceptance).values(unit_id=unit_id, **values))
         after = await _update_unit(s, row, accepts_vouchers=True, updated_at=now)
         snap = _unit_snapshot(after)
-        await uow.emit(ev.UnitVoucherAcceptanceGranted(**snap, reason=reason))
+        await uow.emit(ev.UnitVoucherAcceptanceGranted(**_ev(snap), reason=reason))
         evidence_record = {k: v for k, v in values.items() if k not in ("decided_by", "decided_at", "reason", "granted")}
         await uow.audit("unit.voucher_acceptance_grant", "unit", unit_id, reason=reason, before=_unit_snapshot(row), after={**snap, "evidence": evidence_record})
     return snap

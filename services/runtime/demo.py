@@ -49,6 +49,7 @@ UNITS: list[dict[str, Any]] = [
         "kind": "university",
         "county_code": "411002",
         "credit_code": _code("12", "411000", "416009001"),
+        "contact": ("张明（分析测试中心）", "0374-2968001", "许昌市魏都区八一路88号许昌学院分析测试中心"),
         "instruments": [
             ("扫描电子显微镜", "分析仪器", "SU8010", "日立高新技术公司", 320_000_000, "fiscal_full", [("形貌观察（常规样品）", "per_sample", 30_000), ("能谱分析", "per_sample", 20_000)]),
             ("X射线衍射仪", "分析仪器", "D8 ADVANCE", "布鲁克公司", 210_000_000, "fiscal_full", [("物相分析", "per_sample", 15_000)]),
@@ -60,6 +61,7 @@ UNITS: list[dict[str, Any]] = [
         "kind": "institute",
         "county_code": "411003",
         "credit_code": _code("12", "411000", "416009002"),
+        "contact": ("刘芳", "0374-3316002", "许昌市建安区许继大道1号"),
         "instruments": [
             ("液相色谱-质谱联用仪", "分析仪器", "LCMS-8060", "岛津公司", 260_000_000, "fiscal_full", [("农药残留检测", "per_sample", 50_000), ("定量分析", "per_sample", 35_000)]),
             ("气相色谱仪", "分析仪器", "7890B", "安捷伦科技公司", 45_000_000, "fiscal_full", [("脂肪酸测定", "per_sample", 12_000)]),
@@ -70,6 +72,7 @@ UNITS: list[dict[str, Any]] = [
         "kind": "enterprise",
         "county_code": "411082",
         "credit_code": _code("91", "411082", "097000001"),
+        "contact": ("赵磊", "13903740001", "长葛市长社路16号"),
         "instruments": [
             ("万能材料试验机", "物理性能测试仪器", "WDW-300", "济南试金集团", 38_000_000, "non_fiscal", [("拉伸试验", "per_item", 8_000)]),
             ("三坐标测量机", "计量仪器", "Global S", "海克斯康公司", 120_000_000, "non_fiscal", [("尺寸检测", "per_machine_hour", 30_000), ("形位公差检测", "per_item", 15_000)]),
@@ -266,6 +269,10 @@ async def load_demo(settings: Settings, base: str, *, transport: httpx.AsyncBase
                 unit = await api.call("POST", "registry", "/v1/units/", role=Role.UNIT, json=body)
                 created["units"] += 1
             uid = unit["unit_id"]
+            if not unit.get("contact_person"):  # R18: service content and contact, published before vouchers
+                person, phone, address = spec["contact"]
+                info = {"service_content": "测试分析、表征与技术咨询", "contact_person": person, "contact_phone": phone, "address": address}
+                unit = await api.call("PUT", "registry", f"/v1/units/{uid}/service-info", role=Role.UNIT, org=uid, json=info)
             if unit["status"] == "applied":
                 unit = await api.call("POST", "registry", f"/v1/units/{uid}/approve", role=Role.BUREAU, json={})
             if not unit["accepts_vouchers"]:
@@ -290,6 +297,7 @@ async def load_demo(settings: Settings, base: str, *, transport: httpx.AsyncBase
                         "funding": funding,
                         "location": f"{spec['name']}分析测试中心",
                         "functions": f"{name}：{category}服务，面向社会开放共享",
+                        "service_content": "、".join(item[0] for item in items),
                     }
                     # accepted recently, so listing today is on time (M11(3)); late in
                     # the year the 30 working days may run into a year whose official

@@ -557,3 +557,29 @@ def test_rejection_appeal_and_overturn(portal: RunningPortal, new_page: Callable
     assert bureau.locator(".flash").count() == 1, bureau.inner_text("main")
     user.goto(f"/orders/{oid}")
     assert "已通过" in user.locator("#application-status").inner_text()
+
+
+def test_unit_publishes_its_service_and_contact(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    """R18: the unit's service content and contact, published from its page and shown with its instruments."""
+    unit = new_page()
+    sign_in_as(unit, "unit")
+    unit.goto("/unit/service-info")
+    assert unit.get_by_label("联系人").input_value()  # the demo unit published its contact
+    unit.get_by_label("联系电话").fill("0374-123")
+    unit.get_by_role("button", name="发布服务信息").click()
+    unit.wait_for_load_state()
+    # the service's refusal, in Chinese, at the phone field; what was typed is kept
+    assert unit.locator(".alert").count() == 1 and "联系电话格式不正确" in unit.inner_text("main")
+    assert unit.get_by_label("联系电话").input_value() == "0374-123"
+    unit.get_by_label("联系电话").fill("0374 2968123")
+    unit.get_by_label("地址").fill("许昌市魏都区八一路88号分析测试中心一楼")
+    unit.get_by_role("button", name="发布服务信息").click()
+    unit.wait_for_load_state()
+    assert unit.get_by_label("联系电话").input_value() == "0374-2968123"
+    screenshot(unit, "30-unit-service-info")
+    unit.goto("/unit/instruments")
+    unit.locator("main table a").first.click()
+    unit.wait_for_load_state()
+    contact = unit.locator("#unit-contact").inner_text()
+    assert "0374-2968123" in contact and "许昌市魏都区八一路88号分析测试中心一楼" in contact
+    assert unit.locator("#instrument-service").inner_text() != "—"

@@ -28,6 +28,7 @@ from tests.faults.cluster import Cluster
 from tests.faults.journeys import EVENTUALLY_S, PLANS, Journey, World, _eventually, new_journey, run_journey
 from tests.faults.redemption import Claim, Redemptions, used_share
 from tests.support.codes import credit_code
+from tests.support.registry import SERVICE_INFO
 
 log = logging.getLogger("xciss.faults")
 
@@ -68,7 +69,7 @@ async def setup_world(cluster: Cluster, api: Api, cfg: Config, rng: random.Rando
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year
 
     async def unit(accepts: bool, n: int) -> tuple[str, str]:
-        body = {"name": f"许昌测试单位{n}", "kind": "university", "credit_code": credit_code(), "county_code": "411002"}
+        body = {"name": f"许昌测试单位{n}", "kind": "university", "credit_code": credit_code(), "county_code": "411002", **SERVICE_INFO}
         uid = (await api.expect("registry", "POST", "/v1/units/", role=Role.UNIT, json=body, key=f"setup-unit-{n}"))["unit_id"]
         await api.expect("registry", "POST", f"/v1/units/{uid}/approve", role=Role.BUREAU, json={})
         if accepts:

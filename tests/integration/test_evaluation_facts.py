@@ -14,7 +14,7 @@ from services.runtime.auth import Role
 from services.runtime.clock import local_year
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
-from tests.support.registry import RESULT, World, priced_instrument, verified_user
+from tests.support.registry import RESULT, SERVICE_INFO, World, priced_instrument, verified_user
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]
 YEAR = local_year()
@@ -33,7 +33,7 @@ async def ok(r: Any, status: int = 200) -> Any:
 
 
 async def unit_with_department(p: Platform) -> str:
-    body = {"name": "禹州市检测研究院", "kind": "institute", "credit_code": credit_code(), "county_code": "411081", "department": DEPARTMENT}
+    body = {"name": "禹州市检测研究院", "kind": "institute", "credit_code": credit_code(), "county_code": "411081", "department": DEPARTMENT, **SERVICE_INFO}
     unit: str = (await ok(await p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json=body), 201))["unit_id"]
     await ok(await p.call("registry", "POST", f"/v1/units/{unit}/approve", role=Role.BUREAU, json={}))
     acceptance = {"full_time_staff": 3, "service_content": "成分分析", "service_norms": "按国家标准操作", "fees_published": True, "no_bad_credit": True}

@@ -22,12 +22,13 @@ from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
+from tests.support.registry import SERVICE_INFO
 
 EVIDENCE = {"full_time_staff": 1, "service_content": "材料成分分析", "service_norms": "按预约顺序服务", "fees_published": True, "no_bad_credit": True}
 
 
 async def unit(p: Platform, name: str = "许昌学院", *, kind: str = "university", parent: str | None = None, approve: bool = True) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": name, "kind": kind}
+    body: dict[str, Any] = {"name": name, "kind": kind, **SERVICE_INFO}
     if parent:
         body["parent_unit_id"] = parent
     else:

@@ -14,9 +14,12 @@ PDF = b"%PDF-1.7\n% contract\n" + b"x" * 1000
 PROOF = b"\x89PNG\r\n\x1a\n" + b"proof" * 100
 RESULT = b"%PDF-1.7\n% results of the measurement\n" + b"r" * 2000
 
+#: R18: what a unit publishes (service content and contact); needed to accept vouchers
+SERVICE_INFO = {"service_content": "材料成分分析、结构表征", "contact_person": "王老师", "contact_phone": "0374-2968888", "address": "许昌市魏都区八一路88号"}
+
 
 async def approved_unit(p: Platform, name: str = "许昌学院", county_code: str = "411002", kind: str = "university") -> str:
-    r = await p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json={"name": name, "kind": kind, "credit_code": credit_code(), "county_code": county_code})
+    r = await p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json={"name": name, "kind": kind, "credit_code": credit_code(), "county_code": county_code, **SERVICE_INFO})
     assert r.status_code == 201, r.text
     unit_id: str = r.json()["unit_id"]
     r = await p.call("registry", "POST", f"/v1/units/{unit_id}/approve", role=Role.BUREAU, json={})

@@ -12,7 +12,7 @@ from typing import Any
 from services.runtime.auth import Role
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually
-from tests.support.registry import PDF, PROOF, RESULT, contract
+from tests.support.registry import PDF, PROOF, RESULT, SERVICE_INFO, contract
 
 
 async def ok(r: Any, status: int = 200) -> Any:
@@ -34,7 +34,7 @@ class City:
         self.served: list[dict[str, Any]] = []
 
     async def unit(self, name: str, county_code: str, department: str) -> str:
-        body = {"name": name, "kind": "institute", "credit_code": credit_code(), "county_code": county_code, "department": department}
+        body = {"name": name, "kind": "institute", "credit_code": credit_code(), "county_code": county_code, "department": department, **SERVICE_INFO}
         unit = (await ok(await self.p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json=body), 201))["unit_id"]
         await ok(await self.p.call("registry", "POST", f"/v1/units/{unit}/approve", role=Role.BUREAU, json={}))
         acceptance = {"full_time_staff": 3, "service_content": "成分分析与结构表征", "service_norms": "按国家标准操作", "fees_published": True, "no_bad_credit": True}

@@ -44,6 +44,8 @@ class ApiError(Exception):
                     text = str(e.get("message") or e.get("code") or "")
                     found[key] = text if lang == "en" else f"此项不符合要求（{text}）"
         if isinstance(details, dict):
+            if isinstance(details.get("field"), str) and details["field"]:  # a rule's refusal at one field
+                found.setdefault(details["field"], self.message(lang))
             for field in details.get("missing") or []:
                 found.setdefault(str(field), "missing" if lang == "en" else "此项必填")
         return found

@@ -88,6 +88,16 @@ async def prices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str
     return ctx.render("unit_prices.html", rows=rows, **ctx.outcome(error, form))
 
 
+SERVICE_FIELDS = ("service_content", "contact_person", "contact_phone", "address")
+
+
+async def service_info_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+    """R18: what the unit publishes (service content, contact person, phone, address)."""
+    unit = await ctx.api.maybe("registry", f"/v1/units/{ctx.org}") or {}
+    shown = {f: (form or {}).get(f, unit.get(f) or "") for f in SERVICE_FIELDS}
+    return ctx.render("unit_service.html", unit=unit, **ctx.outcome(error, shown))
+
+
 def with_field(err: ApiError, key: str, message: str) -> ApiError:
     """The error, with ``message`` shown next to the form's field ``key``."""
     err.problem.setdefault("errors", []).append({"key": key, "message": message})
@@ -234,7 +244,22 @@ def handlers(kit: Kit) -> list[Any]:
 
         return await kit.submit(request, UNIT, run, again=refused, done="/unit/prices?done=1")
 
+    @page("/unit/service-info")
+    async def unit_service(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, UNIT, service_info_page)
+
+    @action("/unit/service-info")
+    async def unit_service_post(request: Request[Any, Any, Any]) -> Response[str]:
+        """The unit publishes its service content and contact (R18); a blank field clears it."""
+
+        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+            body = {f: str(form.get(f) or "").strip() or None for f in SERVICE_FIELDS}
+            await ctx.api.call("PUT", "registry", f"/v1/units/{ctx.org}/service-info", json=body)
+
+        return await kit.submit(request, UNIT, run, again=again(service_info_page), done="/unit/service-info?done=1")
+
     return [
+        unit_service, unit_service_post,
         unit_instruments, imports, import_post, import_job, unit_evaluation, unit_evaluation_post,
         unit_redemption, unit_redemption_post, unit_payee, unit_payee_post, unit_prices, unit_prices_post,
     ]

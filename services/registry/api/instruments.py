@@ -79,6 +79,7 @@ class InstrumentController(Controller):
                 location=data.location,
                 specifications=data.specifications,
                 functions=data.functions,
+                service_content=data.service_content,
                 asset_number=(data.asset_number or "").strip() or None,
             ),
         )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.registry import parties, user_review
+import msgspec
+
+from services.registry import parties, unit_service_info, user_review
 from services.registry.api.schemas import (
     AcceptanceApplication,
     Decision,
@@ -16,6 +18,7 @@ from services.registry.api.schemas import (
     Unit,
     UnitApplication,
     UnitPage,
+    UnitServiceInfo,
     User,
     UserClassesChange,
     UserPage,
@@ -76,10 +79,22 @@ class UnitController(Controller):
                 parent_unit_id=data.parent_unit_id,
                 county_code=data.county_code,
                 department=data.department,
+                published={f: getattr(data, f) for f in ("service_content", "contact_person", "contact_phone", "address")},
                 idempotency=idem,
             )
 
         return await idempotent(request, db, settings, idempotency_key, operation="applyUnit", status=201, request_parts=(data,), render=lambda snap: Unit(**snap), call=call)  # type: ignore[no-any-return]
+
+    @put("/{unit_id:str}/service-info", operation_id="publishUnitServiceInfo", status_code=200, **access(Role.UNIT, Role.CENTER))
+    async def publish_service_info(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[UnitServiceInfo]) -> Unit:
+        """A unit publishes its R18 service information (service content, contact person, phone,
+        address); the center may correct it. Send only what changes; null clears a field.
+        A unit account changes its own unit only (403 otherwise). 422 ``registry.phone_invalid``
+        or ``registry.service_info_invalid`` with ``details.field``."""
+        p = principal_of(request)
+        owner = (p.org or "") if p.role is Role.UNIT else None
+        changes = {f: v for f in UnitServiceInfo.__struct_fields__ if (v := getattr(data, f)) is not msgspec.UNSET}
+        return Unit(**await unit_service_info.publish_service_info(db, actor_of(request), correlation_of(request), unit_id, changes=changes, owner=owner))
 
     @post("/{unit_id:str}/approve", operation_id="approveUnit", status_code=200, **access(Role.BUREAU))
     async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:

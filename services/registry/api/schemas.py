@@ -25,6 +25,13 @@ CountyCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="admini
 Reason = Annotated[str, msgspec.Meta(max_length=2000)]
 
 
+#: R18 published service information (validated in domain/service_info.py, which names the field)
+ServiceContent = Annotated[str, msgspec.Meta(max_length=2000, description="服务内容: what the unit (or instrument) offers")]
+ContactPerson = Annotated[str, msgspec.Meta(max_length=50, description="联系人")]
+ContactPhone = Annotated[str, msgspec.Meta(max_length=40, description="联系电话: mainland mobile (13812345678) or landline (0374-1234567[-ext])")]
+Address = Annotated[str, msgspec.Meta(max_length=200, description="地址")]
+
+
 class UnitApplication(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     kind: UnitKind
@@ -32,6 +39,19 @@ class UnitApplication(msgspec.Struct, forbid_unknown_fields=True):
     parent_unit_id: str | None = None
     county_code: CountyCode | None = None
     department: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    service_content: ServiceContent | None = None
+    contact_person: ContactPerson | None = None
+    contact_phone: ContactPhone | None = None
+    address: Address | None = None
+
+
+class UnitServiceInfo(msgspec.Struct, forbid_unknown_fields=True):
+    """R18: what the unit publishes on the platform; send only what changes (null clears)."""
+
+    service_content: ServiceContent | None | msgspec.UnsetType = msgspec.UNSET
+    contact_person: ContactPerson | None | msgspec.UnsetType = msgspec.UNSET
+    contact_phone: ContactPhone | None | msgspec.UnsetType = msgspec.UNSET
+    address: Address | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True):
@@ -49,6 +69,10 @@ class Unit(msgspec.Struct):
     parent_unit_id: str | None = None
     county_code: str | None = None
     department: str | None = None
+    service_content: str | None = None
+    contact_person: str | None = None
+    contact_phone: str | None = None
+    address: str | None = None
 
 
 class UnitPage(msgspec.Struct):
@@ -289,6 +313,8 @@ class InstrumentRegistration(msgspec.Struct, forbid_unknown_fields=True):
     location: Text200 | None = None
     specifications: LongText | None = None
     functions: LongText | None = None
+    #: R18 服务内容: the services offered on this instrument
+    service_content: ServiceContent | None = None
 
 
 class Instrument(msgspec.Struct):
@@ -312,6 +338,7 @@ class Instrument(msgspec.Struct):
     location: str | None = None
     specifications: str | None = None
     functions: str | None = None
+    service_content: str | None = None
 
 
 class InstrumentPage(msgspec.Struct):

@@ -43,6 +43,11 @@ units = Table(
     Column("decided_by", String(200), nullable=True),
     Column("decided_at", UtcDateTime, nullable=True),
     Column("decision_reason", Text, nullable=True),
+    #: R18 published service information (domain/service_info.py); required to accept vouchers
+    Column("service_content", Text, nullable=True),
+    Column("contact_person", String(50), nullable=True),
+    Column("contact_phone", String(40), nullable=True),
+    Column("address", String(200), nullable=True),
     # a college (R13) shares its university's credit code; top-level units are unique
     Index(
         "uq_units_credit_code_top",
@@ -107,6 +112,8 @@ instruments = Table(
     Column("location", String(200), nullable=True),
     Column("specifications", Text, nullable=True),
     Column("functions", Text, nullable=True),
+    #: R18 服务内容: the services (tests, measurements) offered on this instrument
+    Column("service_content", Text, nullable=True),
     Column("status", String(20), nullable=False),
     #: computed at write time from funding, value and flags (M5, M6)
     Column("must_list", Boolean, nullable=False),

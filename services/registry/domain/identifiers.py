@@ -75,17 +75,21 @@ class InvalidCreditCode(DomainError, ValueError):
 
     ``code`` is the machine error code; the rejected input is ``value``
     (credit codes are public registration data, so it may be echoed back).
+    Like every field error, ``details.field`` names the request field that
+    carried the code (``credit_code`` unless told, e.g. ``incubator_credit_code``)
+    and ``details.reason`` says why.
     """
 
     code = "registry.credit_code_invalid"
 
-    def __init__(self, credit_code: str, reason: IdentifierProblem | str) -> None:
+    def __init__(self, credit_code: str, reason: IdentifierProblem | str, *, field: str = "credit_code") -> None:
         self.value = credit_code
         self.reason = IdentifierProblem(reason)
+        self.field = field
         shown = credit_code if len(credit_code) <= 32 else credit_code[:32] + "…"
         self.message_zh = f"统一社会信用代码“{shown}”无效：{_REASON_ZH[self.reason]}。"
         self.message_en = f"Invalid unified social credit code {shown!r}: {_REASON_EN[self.reason]}."
-        DomainError.__init__(self, self.code, self.message_zh, self.message_en)
+        DomainError.__init__(self, self.code, self.message_zh, self.message_en, field=field, reason=str(self.reason))
 
 
 class InvalidIdentityNumber(DomainError, ValueError):
@@ -97,11 +101,12 @@ class InvalidIdentityNumber(DomainError, ValueError):
 
     code = "registry.identity_number_invalid"
 
-    def __init__(self, reason: IdentifierProblem | str) -> None:
+    def __init__(self, reason: IdentifierProblem | str, *, field: str = "leader_id_number") -> None:
         self.reason = IdentifierProblem(reason)
+        self.field = field
         self.message_zh = f"居民身份证号码无效：{_REASON_ZH[self.reason]}。"
         self.message_en = f"Invalid resident identity number: {_REASON_EN[self.reason]}."
-        DomainError.__init__(self, self.code, self.message_zh, self.message_en)
+        DomainError.__init__(self, self.code, self.message_zh, self.message_en, field=field, reason=str(self.reason))
 
 
 def _normalise(s: str) -> str:
@@ -111,19 +116,19 @@ def _normalise(s: str) -> str:
     return "".join(unicodedata.normalize("NFKC", s).split()).upper()
 
 
-def validate_credit_code(s: str) -> str:
+def validate_credit_code(s: str, *, field: str = "credit_code") -> str:
     """Normalise and validate a unified social credit code; return the canonical form.
 
     Spaces (also full-width ones) and hyphens are removed, full-width
     characters are mapped to ASCII and letters upper-cased; then length, the
     allowed characters and the check character are validated by
-    ``stdnum.cn.uscc``. Raises :class:`InvalidCreditCode`.
+    ``stdnum.cn.uscc``. Raises :class:`InvalidCreditCode` naming ``field``.
     """
     normalised = _normalise(s)
     try:
         return uscc.validate(normalised)
     except stdnum_exceptions.ValidationError as exc:
-        raise InvalidCreditCode(normalised, _problem(exc)) from None
+        raise InvalidCreditCode(normalised, _problem(exc), field=field) from None
 
 
 def division_code(credit_code: str) -> str:
@@ -146,7 +151,7 @@ def registered_in(credit_code: str, prefix: str = XUCHANG_DIVISION_PREFIX) -> bo
     return division_code(credit_code).startswith(prefix)
 
 
-def validate_resident_id(s: str) -> str:
+def validate_resident_id(s: str, *, field: str = "leader_id_number") -> str:
     """Normalise and validate an 18-digit PRC resident identity number (R4, start-up team leader).
 
     Checks length, digits, the check character (``X`` allowed, case-insensitive),
@@ -157,4 +162,4 @@ def validate_resident_id(s: str) -> str:
     try:
         return ric.validate(normalised)
     except stdnum_exceptions.ValidationError as exc:
-        raise InvalidIdentityNumber(_problem(exc)) from None
+        raise InvalidIdentityNumber(_problem(exc), field=field) from None

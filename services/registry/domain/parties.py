@@ -4,7 +4,7 @@ acceptance (R18), affiliations (R26) and the blacklist (R26, R27)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 
 import msgspec
@@ -149,13 +149,20 @@ _ACCEPTANCE_FAILURES = {
     "acceptance.no_service_content": ("未明确服务内容", "no service content is stated"),
     "acceptance.no_service_norms": ("未明确服务规范", "no service norms are stated"),
     "acceptance.fees_not_published": ("收费标准未公开", "the fees are not published"),
+    "acceptance.service_info_unpublished": (
+        "未在平台公布服务内容和联系方式（联系人、联系电话、地址）",
+        "the unit has not published its service content and contact (person, phone, address)",
+    ),
     "acceptance.bad_credit": ("存在不良信用记录", "the unit has a bad credit record"),
     "acceptance.blacklisted": ("单位已列入诚信黑名单", "the unit is on the blacklist"),
 }
 
 
-def acceptance_failures(status: str, evidence: AcceptanceEvidence, policy: AcceptancePolicy, *, blacklisted: bool) -> list[str]:
-    """Every R18 condition the unit fails, in a stable order; empty means grant."""
+def acceptance_failures(
+    status: str, evidence: AcceptanceEvidence, policy: AcceptancePolicy, *, blacklisted: bool, unpublished: Sequence[str] = ()
+) -> list[str]:
+    """Every R18 condition the unit fails, in a stable order; empty means grant.
+    ``unpublished``: the service-information fields the unit has not published."""
     failed: list[str] = []
     if UnitStatus(status) is not UnitStatus.APPROVED:
         failed.append("acceptance.unit_not_approved")
@@ -167,6 +174,8 @@ def acceptance_failures(status: str, evidence: AcceptanceEvidence, policy: Accep
         failed.append("acceptance.no_service_norms")
     if not evidence.fees_published:
         failed.append("acceptance.fees_not_published")
+    if unpublished:
+        failed.append("acceptance.service_info_unpublished")
     if not evidence.no_bad_credit:
         failed.append("acceptance.bad_credit")
     if blacklisted:
@@ -174,16 +183,20 @@ def acceptance_failures(status: str, evidence: AcceptanceEvidence, policy: Accep
     return failed
 
 
-def check_acceptance(status: str, evidence: AcceptanceEvidence, policy: AcceptancePolicy, *, blacklisted: bool) -> None:
-    """422 ``acceptance.refused`` listing every failing condition (or the one code when only one fails)."""
-    failed = acceptance_failures(status, evidence, policy, blacklisted=blacklisted)
+def check_acceptance(
+    status: str, evidence: AcceptanceEvidence, policy: AcceptancePolicy, *, blacklisted: bool, unpublished: Sequence[str] = ()
+) -> None:
+    """422 ``acceptance.refused`` listing every failing condition (or the one code when only one fails);
+    ``details.unpublished`` names the service-information fields still to publish."""
+    failed = acceptance_failures(status, evidence, policy, blacklisted=blacklisted, unpublished=unpublished)
     if not failed:
         return
     failures = [{"code": c, "message_zh": _ACCEPTANCE_FAILURES[c][0], "message_en": _ACCEPTANCE_FAILURES[c][1]} for c in failed]
     first = failed[0] if len(failed) == 1 else "acceptance.refused"
     zh = "；".join(f["message_zh"] for f in failures)
     en = "; ".join(f["message_en"] for f in failures)
-    raise DomainError(first, f"不符合接收科技创新券的条件（细则第十八条）：{zh}", f"the unit may not accept vouchers (R18): {en}", failures=failures, codes=failed)
+    extra = {"unpublished": list(unpublished)} if unpublished else {}
+    raise DomainError(first, f"不符合接收科技创新券的条件（细则第十八条）：{zh}", f"the unit may not accept vouchers (R18): {en}", failures=failures, codes=failed, **extra)
 
 
 # --- affiliations (R26) -------------------------------------------------------
