@@ -21,7 +21,7 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
-from services.vouchers.applications import APPEALED, SUBMITTED, voucher_snapshot
+from services.vouchers.application_steps import APPEALED, SUBMITTED, voucher_snapshot
 from services.vouchers.db.models import accounts, applications, programmes, voucher_refusals, vouchers
 
 ISSUED = "issued"

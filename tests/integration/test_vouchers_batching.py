@@ -1,5 +1,5 @@
 """Auto-approval under a rush, on both databases: concurrent submissions are
-decided many per transaction (``applications._Batcher``) and still never
+decided many per transaction (``application_batches``) and still never
 overspend the budget or a cap, and every application gets its own answer."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from services.runtime.auth import Role
-from services.vouchers import applications as apps_module
+from services.vouchers import application_batches as apps_module
 from services.vouchers.db.models import accounts, applications, programmes, vouchers
 from tests.support.platform import Platform, running
 from tests.support.vouchers import (

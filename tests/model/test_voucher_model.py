@@ -63,7 +63,7 @@ from services.runtime.auth import Role
 from services.runtime import clock as clock_module
 from services.runtime.clock import POLICY_ZONE
 from services.runtime.bus.connect import connect_nats
-from services.vouchers import applications as applications_module
+from services.vouchers import application_batches as applications_module
 from services.vouchers import issued as issued_module
 from services.vouchers import programmes as programmes_module
 from services.vouchers.db.models import accounts, applications, order_view, programmes, unit_view, user_view, vouchers

@@ -16,7 +16,7 @@ from services.runtime.errors import Forbidden
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
-from services.vouchers import applications
+from services.vouchers import application_submissions, applications
 
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
@@ -96,7 +96,7 @@ class ApplicationController(Controller):
         """A user with an active account applies on one of its contracted orders (R19(1)).
         The response lists the checks that fail now; with the year's auto-approval an
         application passing every check comes back approved with its voucher."""
-        row = await applications.submit(db, actor_of(request), correlation_of(request), user_id=_own_user(request), order_id=data.order_id)
+        row = await application_submissions.submit(db, actor_of(request), correlation_of(request), user_id=_own_user(request), order_id=data.order_id)
         return Application(**row)
 
     @post("/{application_id:str}/approve", operation_id="approveApplication", status_code=200, **access(Role.CENTER))

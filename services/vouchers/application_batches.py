@@ -1,0 +1,379 @@
+"""Auto-approved submissions decided many per transaction under a rush
+(``application_submissions.submit`` hands them here)."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import MetaData, case, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import vouchers as ve
+from contracts.envelope import encode, new_event_id
+from services.runtime import audit as audit_chain
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.outbox import Actor
+from services.runtime.service_db import ServiceDatabase
+from services.vouchers import programmes as prog
+from services.vouchers import readmodel
+from services.vouchers.application_steps import (
+    APPROVED,
+    HOLDING,
+    ISSUED,
+    PRIOR_COLUMNS,
+    SUBMITTED,
+    Lookup,
+    code,
+    contract_used_up,
+    decided_by,
+    prior_applications,
+    snapshot,
+    stopped,
+    view,
+    voucher_snapshot,
+)
+from services.vouchers.db.models import (
+    accounts,
+    applications,
+    order_view,
+    programmes,
+    vouchers,
+)
+from services.vouchers.domain.applications import (
+    PriorApplication,
+    contract_applied,
+    decide,
+    expires_at,
+)
+
+# --- auto-approval in batches -------------------------------------------------
+#
+# Under a rush every auto-approved submission wants the programme row: one
+# transaction per application queues them all on that lock. Instead the
+# submissions of one process wait on a queue, and one task decides up to
+# ``BATCH_MAX`` of them per transaction: the programme row is locked once, each
+# application runs the same checks (``decide``) on fresh facts and on the
+# budget left by the ones before it, the budget is debited once for the batch
+# total by a conditional UPDATE (the CHECK constraints still stand behind it),
+# and vouchers, outbox and audit rows are written in bulk. Across processes the
+# programme lock and the conditional UPDATE still serialize batches. If a batch
+# cannot commit as a whole (a concurrent process took an order, a guard
+# refused), every application in it is retried on its own (``submit_one``), so
+# each gets exactly the answer the unbatched path would give.
+
+#: the most applications decided in one transaction
+BATCH_MAX = 200
+
+
+#: submits one application in its own transaction (``application_submissions.submit_one``)
+SubmitOne = Callable[..., Awaitable[dict[str, Any]]]
+
+
+class Job:
+    __slots__ = ("actor", "correlation_id", "user_id", "order_id", "now", "carrier", "future")
+
+    def __init__(self, actor: Actor, correlation_id: str | None, user_id: str, order_id: str, now: datetime, carrier: dict[str, str]):
+        self.actor = actor
+        self.correlation_id = correlation_id
+        self.user_id = user_id
+        self.order_id = order_id
+        self.now = now
+        self.carrier = carrier
+        self.future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+
+
+class _BatchUnit:
+    """What ``UnitOfWork`` does for one application, collected for bulk inserts:
+    its events (with the request's trace context) and its audit rows."""
+
+    def __init__(self, session: AsyncSession, job: Job, outbox_rows: list[dict[str, Any]], audit_rows: list[dict[str, Any]]):
+        self.session = session
+        self.actor = job.actor
+        self.job = job
+        self.outbox_rows = outbox_rows
+        self.audit_rows = audit_rows
+
+    async def emit(self, event: Any) -> Any:
+        if event.correlation_id is None and self.job.correlation_id:
+            event = msgspec.structs.replace(event, correlation_id=self.job.correlation_id)
+        self.outbox_rows.append(
+            {"event_id": event.event_id, "subject": type(event).subject, "payload": encode(event), "headers": self.job.carrier, "created_at": datetime.now(UTC), "attempts": 0}
+        )
+        return event
+
+    async def audit(self, action: str, object_type: str, object_id: str, *, reason: str | None = None, before: Any = None, after: Any = None) -> None:
+        self.audit_rows.append(
+            {
+                "at": datetime.now(UTC),
+                "actor": self.actor.subject,
+                "actor_role": self.actor.role,
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "reason": reason,
+                "before": msgspec.to_builtins(before) if before is not None else None,
+                "after": msgspec.to_builtins(after) if after is not None else None,
+                "correlation_id": self.job.correlation_id,
+            }
+        )
+
+
+class _BatchRefused(Exception):
+    """A database guard refused the batch total: retry each application alone."""
+
+
+_BATCHERS: weakref.WeakKeyDictionary[ServiceDatabase, dict[tuple[int, int], _Batcher]] = weakref.WeakKeyDictionary()
+
+
+def batcher(db: ServiceDatabase, year: int, submit_one: SubmitOne) -> _Batcher:
+    loop_id = id(asyncio.get_running_loop())
+    per_db = _BATCHERS.setdefault(db, {})
+    b = per_db.get((loop_id, year))
+    if b is None:
+        b = per_db[(loop_id, year)] = _Batcher(db, year, submit_one)
+    return b
+
+
+class _Batcher:
+    """One per database, event loop and programme year. A drain task runs only
+    while applications are waiting, so nothing lingers between rushes."""
+
+    def __init__(self, db: ServiceDatabase, year: int, submit_one: SubmitOne):
+        self.db = db
+        self.year = year
+        self.submit_one = submit_one
+        self.pending: list[Job] = []
+        self.draining: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    async def submit(self, job: Job) -> dict[str, Any]:
+        self.pending.append(job)
+        if self.draining is None or self.draining.done():
+            self.draining = asyncio.create_task(self._drain())
+        return await asyncio.shield(job.future)
+
+    async def _drain(self) -> None:
+        while self.pending:
+            jobs, self.pending = self.pending[:BATCH_MAX], self.pending[BATCH_MAX:]
+            try:
+                await self._decide_batch(jobs)
+            except (IntegrityError, _BatchRefused):
+                await self._one_by_one(jobs)
+            except BaseException as exc:  # the transaction failed as a whole: each job gets its own answer
+                if isinstance(exc, asyncio.CancelledError):
+                    for j in jobs + self.pending:
+                        if not j.future.done():
+                            j.future.cancel()
+                    raise
+                await self._one_by_one(jobs)
+
+    async def _one_by_one(self, jobs: list[Job]) -> None:
+        for j in jobs:
+            if j.future.done():
+                continue
+            try:
+                j.future.set_result(await self.submit_one(self.db, j.actor, j.correlation_id, user_id=j.user_id, order_id=j.order_id, now=j.now))
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+                j.future.set_exception(exc)
+
+    async def _decide_batch(self, jobs: list[Job]) -> None:
+        outcomes: list[tuple[Job, dict[str, Any] | BaseException]] = []
+        outbox_rows: list[dict[str, Any]] = []
+        audit_rows: list[dict[str, Any]] = []
+        year = self.year
+        async with self.db.sessions() as s:
+            async with s.begin():
+                programme = await prog.load(s, year, lock=True)
+                batch = _Batch(s, self.db.metadata, year, programme)
+                await batch.read(jobs)
+                for job in jobs:
+                    unit = _BatchUnit(s, job, outbox_rows, audit_rows)
+                    try:
+                        outcomes.append((job, await batch.decide(unit)))
+                    except DomainError as exc:
+                        outcomes.append((job, exc))
+                await batch.write(outbox_rows, audit_rows)
+        self.batches += 1
+        if outbox_rows:
+            for cb in self.db.on_events:
+                cb()
+        for job, outcome in outcomes:
+            if job.future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+
+
+class _Batch:
+    """The applications of one batch, decided in order inside one transaction
+    that holds the programme row: each sees the budget the ones before it
+    left, their orders and contracts as held, and their users' caps as used."""
+
+    def __init__(self, s: AsyncSession, metadata: MetaData, year: int, programme: RowMapping | None):
+        self.s = s
+        self.metadata = metadata
+        self.year = year
+        self.programme = programme
+        self.running = dict(programme) if programme is not None else None
+        self.policy = prog.policy_of(programme, year)
+        self.debit = 0
+        self.approvals = 0
+        self.added: dict[str, int] = {}  # user -> amount the batch committed to its cap
+        self.caps: dict[str, int] = {}  # user -> the cap its decisions used
+        self.app_rows: list[dict[str, Any]] = []
+        self.voucher_rows: list[dict[str, Any]] = []
+        self.closing_unit: _BatchUnit | None = None
+
+    async def read(self, jobs: list[Job]) -> None:
+        s = self.s
+        users = sorted({j.user_id for j in jobs})
+        order_ids = sorted({j.order_id for j in jobs})
+        lock = self.programme is not None and self.programme["auto_approve"]
+        q = select(accounts).where(accounts.c.year == self.year, accounts.c.user_id.in_(users)).order_by(accounts.c.user_id)
+        self.accounts = {r["user_id"]: r for r in (await s.execute(q.with_for_update() if lock else q)).mappings()}
+        self.orders = {r["order_id"]: r for r in (await s.execute(select(order_view).where(order_view.c.order_id.in_(order_ids)))).mappings()}
+        contracts = sorted({o["contract_sha256"] for o in self.orders.values() if o["contract_sha256"]})
+        same = [applications.c.order_id.in_(order_ids)]
+        if contracts:
+            same.append(applications.c.contract_sha256.in_(contracts))
+        existing = (await s.execute(select(*PRIOR_COLUMNS, applications.c.status).where(or_(*same)))).all()
+        #: every application on these orders and contracts, whatever its status (R22: one per contract)
+        self.prior = prior_applications(r[:4] for r in existing)
+        #: orders and contracts held by a pending or approved application (R22)
+        self.held_orders = {o for o, _, _, _, st in existing if st in HOLDING}
+        self.held_contracts = {c for _, c, _, _, st in existing if st in HOLDING and c}
+        self.lookup = await Lookup.read(s, set(users), {o["unit_id"] for o in self.orders.values()})
+
+    async def decide(self, unit: _BatchUnit) -> dict[str, Any]:
+        """``submit_one``'s checks and decision for one application."""
+        job, year = unit.job, self.year
+        account = self.accounts.get(job.user_id)
+        if account is None:
+            raise Conflict("voucher.account_not_active", "请先开通本年度创新券账户", "open your voucher account for the year first", year=year)
+        order = self.orders.get(job.order_id)
+        if order is None or order["user_id"] != job.user_id:
+            raise NotFound("order", "订单", job.order_id)
+        if order["status"] != readmodel.ORDER_CONTRACTED:
+            raise Conflict("voucher.order_not_contracted", "订单尚未签订合同或已取消", "the order is not (or no longer) contracted", order_status=order["status"])
+        contract = order["contract_sha256"]
+        if contract_applied(order_id=job.order_id, contract_sha256=contract, user_id=job.user_id, unit_id=order["unit_id"], prior=self.prior):
+            raise contract_used_up(job.order_id)
+        if (refusal := stopped(self.running)) is not None:
+            raise refusal
+        added = self.added.get(job.user_id, 0)
+        facts = self.lookup.facts(
+            user_id=job.user_id,
+            unit_id=order["unit_id"],
+            order=order,
+            contract_used=job.order_id in self.held_orders or bool(contract and contract in self.held_contracts),
+            programme=self.running,
+            account={**account, "committed_fen": account["committed_fen"] + added},
+        )
+        decision = decide(self.policy, facts)
+        approved = self.policy.auto_approve and decision.approvable
+        now = job.now
+        row: dict[str, Any] = {
+            "id": new_event_id(),
+            "user_id": job.user_id,
+            "unit_id": order["unit_id"],
+            "order_id": job.order_id,
+            "contract_sha256": contract,
+            "year": year,
+            "status": SUBMITTED,
+            "amount_fen": decision.amount_fen,
+            "failures": [code(c) for c in decision.failures],
+            "submitted_at": now,
+            "decided_at": None,
+            "decided_by": None,
+            "decision_reason": None,
+            "appealed_at": None,
+            "appeal_reason": None,
+            "appeal_outcome": None,
+            "appeal_decided_at": None,
+            "appeal_decided_by": None,
+            "appeal_decision_reason": None,
+        }
+        submitted = dict(row)
+        if approved:
+            row.update(status=APPROVED, failures=[], decided_at=now, decided_by=decided_by(job.actor), decision_reason="auto_approve")
+        self.app_rows.append(row)
+        self.prior.append(PriorApplication(order_id=job.order_id, contract_sha256=contract, user_id=job.user_id, unit_id=order["unit_id"]))
+        self.held_orders.add(job.order_id)
+        if contract:
+            self.held_contracts.add(contract)
+        await unit.emit(ve.ApplicationSubmitted(**snapshot(submitted)))
+        await unit.audit("application.submit", "application", row["id"], after=view(submitted))
+        if not approved:
+            return view(submitted)
+        amount = decision.amount_fen
+        assert self.running is not None
+        self.running["committed_fen"] += amount
+        self.debit += amount
+        self.approvals += 1
+        self.added[job.user_id] = added + amount
+        self.caps[job.user_id] = max(self.caps.get(job.user_id, 0), decision.cap_fen)
+        self.closing_unit = unit
+        voucher = {
+            "id": new_event_id(),
+            "application_id": row["id"],
+            "user_id": job.user_id,
+            "unit_id": order["unit_id"],
+            "order_id": job.order_id,
+            "year": year,
+            "amount_fen": amount,
+            "expires_at": expires_at(year),
+            "status": ISSUED,
+            "issued_at": now,
+        }
+        self.voucher_rows.append(voucher)
+        await unit.emit(ve.ApplicationApproved(**snapshot(row)))
+        await unit.emit(ve.VoucherIssued(**voucher_snapshot(voucher)))
+        await unit.audit("application.approve", "application", row["id"], reason="auto_approve", before=snapshot(submitted), after=snapshot(row))
+        await unit.audit("voucher.issue", "voucher", voucher["id"], after=voucher_snapshot(voucher))
+        return view(row, voucher["id"])
+
+    async def write(self, outbox_rows: list[dict[str, Any]], audit_rows: list[dict[str, Any]]) -> None:
+        """Everything in bulk; the caps and the budget through conditional
+        UPDATEs, so a guard that refuses rolls the whole batch back."""
+        s, year = self.s, self.year
+        if self.app_rows:
+            await s.execute(insert(applications), self.app_rows)
+        if self.added:
+            # every user's cap in one conditional UPDATE; a user who became an innovation
+            # leader or gazelle gets the higher cap (R16) before the guard is checked
+            users = sorted(self.added)
+            amount = case(self.added, value=accounts.c.user_id)
+            wanted = case(self.caps, value=accounts.c.user_id)
+            cap = case((accounts.c.cap_fen < wanted, wanted), else_=accounts.c.cap_fen)
+            done = await s.execute(
+                update(accounts)
+                .where(accounts.c.year == year, accounts.c.user_id.in_(users), cap - accounts.c.committed_fen >= amount)
+                .values(cap_fen=cap, committed_fen=accounts.c.committed_fen + amount)
+            )
+            if done.rowcount != len(users):
+                raise _BatchRefused("the cap guard refused the batch")
+        if self.debit:
+            done = await s.execute(
+                update(programmes)
+                .where(programmes.c.year == year, programmes.c.open.is_(True), programmes.c.budget_fen - programmes.c.committed_fen >= self.debit)
+                .values(committed_fen=programmes.c.committed_fen + self.debit, version=programmes.c.version + self.approvals, updated_at=datetime.now(UTC))
+            )
+            if done.rowcount != 1:
+                raise _BatchRefused("the budget guard refused the batch total")
+            assert self.closing_unit is not None
+            await prog.close_if_committed(self.closing_unit, year)  # type: ignore[arg-type]
+        if self.voucher_rows:
+            await s.execute(insert(vouchers), self.voucher_rows)
+        if outbox_rows:
+            await s.execute(insert(self.metadata.tables["outbox"]), outbox_rows)
+        if audit_rows:
+            await audit_chain.append(s, self.metadata, audit_rows)  # last: holds the chain head until COMMIT

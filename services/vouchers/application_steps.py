@@ -1,0 +1,356 @@
+"""The steps every voucher application path shares: its statuses, the
+refusals it answers, its snapshots and views, the facts its checks run on,
+and committing the budget and issuing the voucher (``commit_and_issue``).
+The use cases are in ``applications.py`` (review, appeal, reading) and
+``application_submissions.py`` (submission, single and batched)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import vouchers as ve
+from contracts.envelope import new_event_id
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.outbox import Actor, UnitOfWork
+from services.vouchers import programmes as prog
+from services.vouchers import readmodel
+from services.vouchers.db.models import (
+    accounts,
+    affiliation_view,
+    applications,
+    blacklist_view,
+    order_view,
+    programmes,
+    unit_view,
+    user_view,
+    vouchers,
+)
+from services.vouchers.domain.applications import (
+    MESSAGES,
+    ApplicationFacts,
+    Check,
+    Decision,
+    PriorApplication,
+    budget_committed,
+    contract_applied,
+    decide,
+    expires_at,
+    within_year,
+)
+from services.vouchers.domain.policy import VoucherPolicy
+
+SUBMITTED = "submitted"
+APPROVED = "approved"
+REJECTED = "rejected"
+APPEALED = "appealed"
+ISSUED = "issued"
+
+STATUTORY_TESTING = "statutory_testing"
+
+#: applications that hold their contract (R22: one contract, one voucher)
+HOLDING = (SUBMITTED, APPROVED, APPEALED)
+
+
+
+def code(check: Check | str) -> str:
+    return f"voucher.{check}"
+
+
+def failure(check: Check) -> dict[str, str]:
+    zh, en = MESSAGES[check]
+    return {"code": code(check), "message_zh": zh, "message_en": en}
+
+
+def checks_failed(failures: tuple[Check, ...] | list[Check]) -> DomainError:
+    """422 whose code is the first failing check; ``details.failures`` has them all."""
+    first = failures[0]
+    zh, en = MESSAGES[first]
+    return DomainError(code(first), zh, en, status=422, failures=[failure(c) for c in failures])
+
+
+def contract_used_up(order_id: str) -> Conflict:
+    """R22: the contract already had its one application."""
+    zh, en = MESSAGES[Check.CONTRACT_ALREADY_USED]
+    return Conflict(code(Check.CONTRACT_ALREADY_USED), zh, en, order_id=order_id)
+
+
+def stopped(programme: RowMapping | dict[str, Any] | None) -> Conflict | None:
+    """R15 停止申用: the refusal of a submission once the year's budget is committed."""
+    if programme is None or not budget_committed(programme["budget_fen"], programme["committed_fen"]):
+        return None
+    zh, en = MESSAGES[Check.BUDGET_EXHAUSTED]
+    return Conflict(code(Check.BUDGET_EXHAUSTED), zh, en, year=programme["year"], remaining_fen=0)
+
+
+def ensure_within_year(year: int, now: datetime) -> None:
+    """R21: approval and issue happen within the application's natural year."""
+    if not within_year(year, now):
+        raise Conflict(
+            "voucher.year_ended",
+            f"{year}年度已结束，该年度的创新券申请不能再批准或发券",
+            f"the year {year} has ended: its applications can no longer be approved or get a voucher",
+            year=year,
+        )
+
+
+def prior_applications(rows: Any) -> list[PriorApplication]:
+    return [PriorApplication(order_id=o, contract_sha256=c, user_id=u, unit_id=n) for o, c, u, n in rows]
+
+
+PRIOR_COLUMNS = (applications.c.order_id, applications.c.contract_sha256, applications.c.user_id, applications.c.unit_id)
+
+
+def decided_by(actor: Actor) -> str:
+    return f"{actor.role}:{actor.subject}"[:200]
+
+
+def snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {
+        "application_id": row["id"],
+        "user_id": row["user_id"],
+        "unit_id": row["unit_id"],
+        "order_id": row["order_id"],
+        "year": row["year"],
+        "status": row["status"],
+        "amount_fen": row["amount_fen"],
+    }
+
+
+def view(row: RowMapping | dict[str, Any], voucher_id: str | None = None) -> dict[str, Any]:
+    return {
+        **snapshot(row),
+        "failures": list(row["failures"]),
+        "submitted_at": row["submitted_at"],
+        "decided_at": row["decided_at"],
+        "decision_reason": row["decision_reason"],
+        "appealed_at": row["appealed_at"],
+        "appeal_reason": row["appeal_reason"],
+        "appeal_outcome": row["appeal_outcome"],
+        "appeal_decided_at": row["appeal_decided_at"],
+        "appeal_decision_reason": row["appeal_decision_reason"],
+        "voucher_id": voucher_id,
+    }
+
+
+def voucher_snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {
+        "voucher_id": row["id"],
+        "application_id": row["application_id"],
+        "user_id": row["user_id"],
+        "unit_id": row["unit_id"],
+        "order_id": row["order_id"],
+        "year": row["year"],
+        "amount_fen": row["amount_fen"],
+        "expires_at": row["expires_at"],
+        "status": row["status"],
+    }
+
+
+async def load_application(s: AsyncSession, application_id: str) -> RowMapping:
+    row = (await s.execute(select(applications).where(applications.c.id == application_id))).mappings().first()
+    if row is None:
+        raise NotFound("application", "创新券申请", application_id)
+    return row
+
+
+async def voucher_id_of(s: AsyncSession, application_id: str) -> str | None:
+    return (await s.execute(select(vouchers.c.id).where(vouchers.c.application_id == application_id))).scalar_one_or_none()
+
+
+class Lookup:
+    """The read-model rows the checks need for a set of users and units, read
+    with a fixed number of queries however many applications share them."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, RowMapping] = {}
+        self.units: dict[str, RowMapping] = {}
+        self.children: dict[str, set[str]] = {}
+        self.blacklisted: set[tuple[str, str]] = set()
+        self.affiliations: dict[str, set[str]] = {}
+
+    @classmethod
+    async def read(cls, s: AsyncSession, user_ids: set[str], unit_ids: set[str]) -> Lookup:
+        lk = cls()
+        users, units = sorted(user_ids), sorted(unit_ids)
+        if users:
+            lk.users = {r["user_id"]: r for r in (await s.execute(select(user_view).where(user_view.c.user_id.in_(users)))).mappings()}
+        if units:
+            lk.units = {r["unit_id"]: r for r in (await s.execute(select(unit_view).where(unit_view.c.unit_id.in_(units)))).mappings()}
+            for child, parent in (await s.execute(select(unit_view.c.unit_id, unit_view.c.parent_unit_id).where(unit_view.c.parent_unit_id.in_(units)))).all():
+                lk.children.setdefault(parent, set()).add(child)
+        parties = [and_(blacklist_view.c.party_type == t, blacklist_view.c.party_id.in_(ids)) for t, ids in (("user", users), ("unit", units)) if ids]
+        if parties:
+            q = select(blacklist_view.c.party_type, blacklist_view.c.party_id).where(blacklist_view.c.active.is_(True), or_(*parties))
+            lk.blacklisted = {(t, i) for t, i in (await s.execute(q)).all()}
+        if users:
+            q = select(affiliation_view.c.user_id, affiliation_view.c.unit_id).where(affiliation_view.c.user_id.in_(users), affiliation_view.c.active.is_(True))
+            for u, unit in (await s.execute(q)).all():
+                lk.affiliations.setdefault(u, set()).add(unit)
+        return lk
+
+    def affiliated(self, user_id: str, unit_id: str) -> bool:
+        """A tie with the unit, its parent (a college's university) or one of
+        its colleges counts (R26). Registry applies the same rule to the ties
+        it records; vouchers decides from its own read model of them."""
+        unit = self.units.get(unit_id)
+        related = {unit_id, *self.children.get(unit_id, ())}
+        if unit is not None and unit["parent_unit_id"]:
+            related.add(unit["parent_unit_id"])
+        return bool(self.affiliations.get(user_id, set()) & related)
+
+    def facts(
+        self, *, user_id: str, unit_id: str, order: RowMapping | dict[str, Any] | None, contract_used: bool, programme: RowMapping | dict[str, Any] | None, account: RowMapping | dict[str, Any] | None
+    ) -> ApplicationFacts:
+        user = self.users.get(user_id)
+        unit = self.units.get(unit_id)
+        # a programme closed because its budget is committed is still this year's: it reports budget_exhausted
+        programme_open = programme is not None and (programme["open"] or programme["closed_reason"] == prog.BUDGET_COMMITTED)
+        return ApplicationFacts(
+            user_verified=bool(user and user["verified"]),
+            user_in_city=bool(user and user["in_xuchang"]),
+            user_classes=tuple(user["classes"]) if user else (),
+            user_special_classes=tuple(user["special_classes"]) if user else (),
+            user_blacklisted=("user", user_id) in self.blacklisted,
+            user_sound_finances=bool(user["sound_finances"]) if user else True,
+            affiliated=self.affiliated(user_id, unit_id),
+            unit_accepts_vouchers=bool(unit and unit["accepts_vouchers"] and unit["status"] == readmodel.UNIT_APPROVED),
+            unit_blacklisted=("unit", unit_id) in self.blacklisted,
+            statutory_testing=order is not None and order["purpose"] == STATUTORY_TESTING,
+            testing_fee_fen=order["testing_fee_fen"] if order is not None else 0,
+            contract_used=contract_used,
+            provincial_subsidy=bool(order is not None and order["provincial_subsidy"]),
+            programme_open=programme_open,
+            budget_remaining_fen=(programme["budget_fen"] - programme["committed_fen"]) if programme is not None else 0,
+            user_committed_fen=account["committed_fen"] if account is not None else 0,
+        )
+
+
+async def facts_for(
+    s: AsyncSession, *, user_id: str, unit_id: str, order: RowMapping | None, contract_sha256: str | None, application_id: str | None, programme: RowMapping | None, account: RowMapping | None
+) -> ApplicationFacts:
+    """Everything the checks need, from the read models and the vouchers tables."""
+    others = select(applications.c.id).where(applications.c.status.in_(HOLDING))
+    if application_id is not None:
+        # the first application on a contract holds it; a later one does not block it
+        mine = (await s.execute(select(applications.c.submitted_at).where(applications.c.id == application_id))).scalar_one()
+        earlier = or_(
+            applications.c.submitted_at < mine,
+            and_(applications.c.submitted_at == mine, applications.c.id < application_id),
+        )
+        others = others.where(applications.c.id != application_id, or_(applications.c.status == APPROVED, earlier))
+    same = [applications.c.order_id == (order["order_id"] if order is not None else "")]
+    if contract_sha256:
+        same.append(applications.c.contract_sha256 == contract_sha256)
+    contract_used = (await s.execute(others.where(or_(*same)).limit(1))).first() is not None
+    lookup = await Lookup.read(s, {user_id}, {unit_id})
+    return lookup.facts(user_id=user_id, unit_id=unit_id, order=order, contract_used=contract_used, programme=programme, account=account)
+
+
+async def order_of(s: AsyncSession, order_id: str) -> RowMapping | None:
+    return (await s.execute(select(order_view).where(order_view.c.order_id == order_id))).mappings().first()
+
+
+async def decision_for(s: AsyncSession, app: RowMapping, programme: RowMapping | None, account: RowMapping | None) -> tuple[VoucherPolicy, ApplicationFacts, Decision]:
+    policy = prog.policy_of(programme, app["year"])
+    facts = await facts_for(
+        s,
+        user_id=app["user_id"],
+        unit_id=app["unit_id"],
+        order=await order_of(s, app["order_id"]),
+        contract_sha256=app["contract_sha256"],
+        application_id=app["id"],
+        programme=programme,
+        account=account,
+    )
+    return policy, facts, decide(policy, facts)
+
+
+async def commit_and_issue(uow: UnitOfWork, app: RowMapping, amount: int, cap: int, *, from_status: str, now: datetime, reason: str | None) -> dict[str, Any]:
+    """Reserve ``amount`` from the budget and the cap, approve, issue the voucher.
+    The caller holds the programme and account locks; every step is still a
+    conditional UPDATE, and any miss rolls the whole transaction back."""
+    s = uow.session
+    year, user_id = app["year"], app["user_id"]
+    ensure_within_year(year, now)
+    done = await s.execute(
+        update(applications)
+        .where(applications.c.id == app["id"], applications.c.status == from_status)
+        .values(status=APPROVED, amount_fen=amount, failures=[], decided_at=now, decided_by=decided_by(uow.actor), decision_reason=reason)
+    )
+    if done.rowcount != 1:
+        raise Conflict("voucher.application_not_pending", "该申请不在待审状态", "the application is not awaiting this decision", application_id=app["id"])
+    # a user who became an innovation leader or gazelle gets the higher cap (R16)
+    await s.execute(update(accounts).where(accounts.c.user_id == user_id, accounts.c.year == year, accounts.c.cap_fen < cap).values(cap_fen=cap))
+    done = await s.execute(
+        update(programmes)
+        .where(programmes.c.year == year, programmes.c.open.is_(True), programmes.c.budget_fen - programmes.c.committed_fen >= amount)
+        .values(committed_fen=programmes.c.committed_fen + amount, version=programmes.c.version + 1, updated_at=now)
+    )
+    if done.rowcount != 1:
+        raise checks_failed([Check.BUDGET_EXHAUSTED])
+    done = await s.execute(
+        update(accounts)
+        .where(accounts.c.user_id == user_id, accounts.c.year == year, accounts.c.cap_fen - accounts.c.committed_fen >= amount)
+        .values(committed_fen=accounts.c.committed_fen + amount)
+    )
+    if done.rowcount != 1:
+        raise checks_failed([Check.CAP_EXHAUSTED])
+    await prog.close_if_committed(uow, year)
+    voucher = {
+        "id": new_event_id(),
+        "application_id": app["id"],
+        "user_id": user_id,
+        "unit_id": app["unit_id"],
+        "order_id": app["order_id"],
+        "year": year,
+        "amount_fen": amount,
+        "expires_at": expires_at(year),
+        "status": ISSUED,
+        "issued_at": now,
+    }
+    await s.execute(insert(vouchers).values(**voucher))
+    approved = await load_application(s, app["id"])
+    await uow.emit(ve.ApplicationApproved(**snapshot(approved)))
+    await uow.emit(ve.VoucherIssued(**voucher_snapshot(voucher)))
+    await uow.audit("application.approve", "application", app["id"], reason=reason, before=snapshot(app), after=snapshot(approved))
+    await uow.audit("voucher.issue", "voucher", voucher["id"], after=voucher_snapshot(voucher))
+    return view(approved, voucher["id"])
+
+
+async def still_contracted(s: AsyncSession, app: RowMapping) -> None:
+    """An order cancelled after the application was submitted gets no voucher
+    (its revocation has already run): approval and overturn refuse it. The
+    order's row stays locked to the commit, so a cancellation arriving
+    meanwhile waits and then revokes the voucher issued here."""
+    order = (await s.execute(select(order_view).where(order_view.c.order_id == app["order_id"]).with_for_update())).mappings().first()
+    if order is None or order["status"] != readmodel.ORDER_CONTRACTED:
+        raise Conflict("voucher.order_not_contracted", "订单尚未签订合同或已取消", "the order is not (or no longer) contracted", order_status=order["status"] if order else None)
+
+
+async def locked_rows(s: AsyncSession, year: int, user_id: str) -> tuple[RowMapping | None, RowMapping | None]:
+    """Lock order everywhere: programme, then account."""
+    return await prog.load(s, year, lock=True), await prog.load_account(s, user_id, year, lock=True)
+
+
+async def checked_order(s: AsyncSession, *, user_id: str, order_id: str, year: int, account: RowMapping | dict[str, Any] | None) -> RowMapping:
+    """The request-level checks of a submission: an account, the user's own
+    contracted order, no application on it yet. Each raises its own error."""
+    if account is None:
+        raise Conflict("voucher.account_not_active", "请先开通本年度创新券账户", "open your voucher account for the year first", year=year)
+    order = await order_of(s, order_id)
+    if order is None or order["user_id"] != user_id:
+        raise NotFound("order", "订单", order_id)
+    if order["status"] != readmodel.ORDER_CONTRACTED:
+        raise Conflict("voucher.order_not_contracted", "订单尚未签订合同或已取消", "the order is not (or no longer) contracted", order_status=order["status"])
+    same = [applications.c.order_id == order_id]
+    if order["contract_sha256"]:
+        same.append(applications.c.contract_sha256 == order["contract_sha256"])
+    prior = prior_applications((await s.execute(select(*PRIOR_COLUMNS).where(or_(*same)))).all())
+    if contract_applied(order_id=order_id, contract_sha256=order["contract_sha256"], user_id=user_id, unit_id=order["unit_id"], prior=prior):
+        raise contract_used_up(order_id)
+    return order
