@@ -66,7 +66,7 @@ def _ev(snap: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in snap.items() if k not in service_info.UNIT_FIELDS}
 
 
-def _user_snapshot(row: RowMapping) -> dict[str, Any]:
+def user_snapshot(row: RowMapping) -> dict[str, Any]:
     return {
         "user_id": row["id"],
         "version": row["version"],
@@ -254,7 +254,7 @@ async def register_user(
             # a code another user gave does not lock the real enterprise out: the center decides
             row["duplicate_of"] = await codes.holder(uow.session, row["credit_code"])
             await uow.session.execute(insert(users).values(**row))
-            snap = _user_snapshot(row)  # type: ignore[arg-type]
+            snap = user_snapshot(row)  # type: ignore[arg-type]
             await uow.emit(ev.UserRegistered(**snap))
             await uow.audit("user.register", "user", row["id"], after=user_view(row))
             shown = user_view(row)
@@ -267,7 +267,7 @@ async def register_user(
 def user_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     """A user as the API shows it: the snapshot, the team leader (masked), the review state."""
     return {
-        **_user_snapshot(row),  # type: ignore[arg-type]
+        **user_snapshot(row),  # type: ignore[arg-type]
         "leader_name": row["leader_name"],
         "leader_id_masked": row["leader_id_masked"],
         "status": codes.status_of(row),
@@ -278,10 +278,7 @@ def user_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
 
 async def get_user(db: ServiceDatabase, user_id: str) -> dict[str, Any]:
     async with db.read() as s:
-        row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
-    if row is None:
-        raise NotFound("user", "用户", user_id)
-    return user_view(row)
+        return user_view(await user_row(s, user_id))
 
 
 # --- unit lifecycle (R7, R27) and voucher acceptance (R18) ---------------------
@@ -292,6 +289,23 @@ async def _unit_row(s: Any, unit_id: str) -> RowMapping:
     if row is None:
         raise NotFound("unit", "单位", unit_id)
     return row
+
+
+async def user_row(s: Any, user_id: str) -> RowMapping:
+    row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
+    if row is None:
+        raise NotFound("user", "用户", user_id)
+    return row
+
+
+async def update_user(s: Any, row: RowMapping, **values: Any) -> RowMapping:
+    """One optimistic step on a user: the row must still be at ``row``'s version."""
+    changed = await s.execute(
+        update(users).where(users.c.id == row["id"], users.c.version == row["version"]).values(version=row["version"] + 1, **values)
+    )
+    if changed.rowcount != 1:
+        raise Conflict("user.concurrent_change", "该用户正被他人修改，请刷新后重试", "the user changed meanwhile; reload and retry")
+    return (await s.execute(select(users).where(users.c.id == row["id"]))).mappings().one()
 
 
 async def _update_unit(s: Any, row: RowMapping, **values: Any) -> RowMapping:
@@ -416,62 +430,3 @@ async def revoke_voucher_acceptance(db: ServiceDatabase, actor: Actor, correlati
 
 
 # --- users: classes and credit status (R4, R16, R26) ---------------------------
-
-
-async def change_user_classes(
-    db: ServiceDatabase,
-    actor: Actor,
-    correlation_id: str | None,
-    user_id: str,
-    *,
-    classes: list[UserClass] | None,
-    special_classes: list[SpecialClass] | None,
-    sound_finances: bool | None,
-    reason: str | None,
-) -> dict[str, Any]:
-    """The center changes a user's classes, special classes or its sound-finances
-    assessment, with a reason; the class rules of registration still hold."""
-    reason = check_reason(reason, required=True, what_zh="变更用户类别或信用状况", what_en="a change of classes")
-    now = datetime.now(UTC)
-    async with db.unit_of_work(actor, correlation_id) as uow:
-        s = uow.session
-        row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
-        if row is None:
-            raise NotFound("user", "用户", user_id)
-        new_classes = [str(c) for c in classes] if classes is not None else list(row["classes"])
-        new_special = [str(c) for c in special_classes] if special_classes is not None else list(row["special_classes"])
-        new_sound = row["sound_finances"] if sound_finances is None else sound_finances
-        check_user_classes(UserKind(row["kind"]), [UserClass(c) for c in new_classes], [SpecialClass(c) for c in new_special])
-        if new_classes == list(row["classes"]) and new_special == list(row["special_classes"]) and new_sound == row["sound_finances"]:
-            raise Conflict("user.unchanged", "未做任何变更", "nothing would change")
-        changed = await s.execute(
-            update(users)
-            .where(users.c.id == user_id, users.c.version == row["version"])
-            .values(classes=new_classes, special_classes=new_special, sound_finances=new_sound, version=row["version"] + 1, updated_at=now)
-        )
-        if changed.rowcount != 1:
-            raise Conflict("user.concurrent_change", "该用户正被他人修改，请刷新后重试", "the user changed meanwhile; reload and retry")
-        after = (await s.execute(select(users).where(users.c.id == user_id))).mappings().one()
-        snap = _user_snapshot(after)
-        await uow.emit(ev.UserClassesChanged(**snap))
-        await uow.audit("user.classes_change", "user", user_id, reason=reason, before=_user_snapshot(row), after=snap)
-    return snap
-
-
-async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
-    """``verified=false`` is the center's queue: unverified and not rejected."""
-    q = select(users)
-    c = select(func.count()).select_from(users)
-    conds = []
-    if verified is not None:
-        conds += [users.c.verified == verified] + ([] if verified else [users.c.rejected_at.is_(None)])
-    if status == codes.REJECTED:
-        conds.append(users.c.rejected_at.is_not(None))
-    elif status is not None:
-        conds += [users.c.verified == (status == codes.VERIFIED), users.c.rejected_at.is_(None)]
-    for cond in conds:
-        q, c = q.where(cond), c.where(cond)
-    async with db.read() as s:
-        total = (await s.execute(c)).scalar_one()
-        rows = (await s.execute(q.order_by(users.c.created_at, users.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [user_view(r) for r in rows], total

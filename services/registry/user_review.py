@@ -1,4 +1,5 @@
-"""The center's review of a user's registration (R4): verification, and the
+"""Users after registration: the center's list and review (R4), and their
+classes. The review: verification, and the
 rejection of one that is not genuine — for example a credit code given
 by somebody who is not that enterprise, a registration that is not genuine.
 A pending user or a wrongly verified one may be rejected, with a reason; it
@@ -11,15 +12,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts import registry as ev
 from services.registry import credit_codes as codes
 from services.registry.db.models import users
-from services.registry.domain.parties import check_reason
-from services.registry.parties import _user_snapshot, user_view
-from services.runtime.errors import Conflict, NotFound
+from services.registry.domain.parties import SpecialClass, UserClass, UserKind, check_reason, check_user_classes
+from services.registry.parties import update_user, user_row, user_snapshot, user_view
+from services.runtime.errors import Conflict
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
 
@@ -29,20 +30,11 @@ async def reject_user(db: ServiceDatabase, actor: Actor, correlation_id: str | N
     now = datetime.now(UTC)
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
-        if row is None:
-            raise NotFound("user", "用户", user_id)
+        row = await user_row(s, user_id)
         if row["rejected_at"] is not None:
             raise Conflict("user.already_rejected", "该用户注册已被驳回", "the user's registration is already rejected")
-        changed = await s.execute(
-            update(users)
-            .where(users.c.id == user_id, users.c.version == row["version"])
-            .values(verified=False, version=row["version"] + 1, updated_at=now, rejected_at=now, rejected_by=f"{actor.role}:{actor.subject}"[:200], rejection_reason=text)
-        )
-        if changed.rowcount != 1:
-            raise Conflict("user.concurrent_change", "该用户正被他人修改，请刷新后重试", "the user changed meanwhile; reload and retry")
-        after = (await s.execute(select(users).where(users.c.id == user_id))).mappings().one()
-        await uow.emit(ev.UserRejected(**_user_snapshot(after)))
+        after = await update_user(s, row, verified=False, updated_at=now, rejected_at=now, rejected_by=f"{actor.role}:{actor.subject}"[:200], rejection_reason=text)
+        await uow.emit(ev.UserRejected(**user_snapshot(after)))
         await uow.audit("user.reject", "user", user_id, reason=text, before=user_view(row), after=user_view(after))
     return user_view(after)
 
@@ -59,9 +51,7 @@ async def _verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | 
     now = datetime.now(UTC)
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        row = (await s.execute(select(users).where(users.c.id == user_id))).mappings().first()
-        if row is None:
-            raise NotFound("user", "用户", user_id)
+        row = await user_row(s, user_id)
         if row["verified"]:
             raise Conflict("user.already_verified", "该用户已通过审核", "the user is already verified")
         if row["rejected_at"] is not None:
@@ -69,15 +59,58 @@ async def _verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | 
         held = await codes.holder(s, row["credit_code"], verified_only=True, other_than=user_id)
         if held:
             raise codes.code_held(row["credit_code"], held)
-        changed = await s.execute(
-            update(users)
-            .where(users.c.id == user_id, users.c.version == row["version"])
-            .values(verified=True, version=row["version"] + 1, updated_at=now, verified_by=actor.subject, verified_at=now)
-        )
-        if changed.rowcount != 1:
-            raise Conflict("user.concurrent_change", "该用户正被他人修改，请刷新后重试", "the user changed meanwhile; reload and retry")
-        after = (await s.execute(select(users).where(users.c.id == user_id))).mappings().one()
-        snap = _user_snapshot(after)
+        after = await update_user(s, row, verified=True, updated_at=now, verified_by=actor.subject, verified_at=now)
+        snap = user_snapshot(after)
         await uow.emit(ev.UserVerified(**snap))
-        await uow.audit("user.verify", "user", user_id, reason=reason, before=_user_snapshot(row), after=snap)
+        await uow.audit("user.verify", "user", user_id, reason=reason, before=user_snapshot(row), after=snap)
     return snap
+
+
+async def change_user_classes(
+    db: ServiceDatabase,
+    actor: Actor,
+    correlation_id: str | None,
+    user_id: str,
+    *,
+    classes: list[UserClass] | None,
+    special_classes: list[SpecialClass] | None,
+    sound_finances: bool | None,
+    reason: str | None,
+) -> dict[str, Any]:
+    """The center changes a user's classes, special classes or its sound-finances
+    assessment, with a reason; the class rules of registration still hold."""
+    reason = check_reason(reason, required=True, what_zh="变更用户类别或信用状况", what_en="a change of classes")
+    now = datetime.now(UTC)
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = await user_row(s, user_id)
+        new_classes = [str(c) for c in classes] if classes is not None else list(row["classes"])
+        new_special = [str(c) for c in special_classes] if special_classes is not None else list(row["special_classes"])
+        new_sound = row["sound_finances"] if sound_finances is None else sound_finances
+        check_user_classes(UserKind(row["kind"]), [UserClass(c) for c in new_classes], [SpecialClass(c) for c in new_special])
+        if new_classes == list(row["classes"]) and new_special == list(row["special_classes"]) and new_sound == row["sound_finances"]:
+            raise Conflict("user.unchanged", "未做任何变更", "nothing would change")
+        after = await update_user(s, row, classes=new_classes, special_classes=new_special, sound_finances=new_sound, updated_at=now)
+        snap = user_snapshot(after)
+        await uow.emit(ev.UserClassesChanged(**snap))
+        await uow.audit("user.classes_change", "user", user_id, reason=reason, before=user_snapshot(row), after=snap)
+    return snap
+
+
+async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """``verified=false`` is the center's queue: unverified and not rejected."""
+    q = select(users)
+    c = select(func.count()).select_from(users)
+    conds = []
+    if verified is not None:
+        conds += [users.c.verified == verified] + ([] if verified else [users.c.rejected_at.is_(None)])
+    if status == codes.REJECTED:
+        conds.append(users.c.rejected_at.is_not(None))
+    elif status is not None:
+        conds += [users.c.verified == (status == codes.VERIFIED), users.c.rejected_at.is_(None)]
+    for cond in conds:
+        q, c = q.where(cond), c.where(cond)
+    async with db.read() as s:
+        total = (await s.execute(c)).scalar_one()
+        rows = (await s.execute(q.order_by(users.c.created_at, users.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
+    return [user_view(r) for r in rows], total

@@ -249,7 +249,7 @@ class UserController(Controller):
     async def change_classes(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[UserClassesChange]) -> User:
         """The center changes a user's classes, special classes or sound-finances
         assessment, with a reason (R4, R16, R26)."""
-        snap = await parties.change_user_classes(
+        snap = await user_review.change_user_classes(
             db,
             actor_of(request),
             correlation_of(request),
@@ -272,7 +272,7 @@ class UserController(Controller):
     ) -> UserPage:
         """Registered users, oldest first: the center and the bureau. A pending user with
         ``duplicate_of`` gave a credit code another user had already given."""
-        items, total = await parties.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)
+        items, total = await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)
         return UserPage(items=[User(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @get("/{user_id:str}", operation_id="getUser", **access(Role.USER, Role.CENTER, Role.BUREAU))
