@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import nats
-import pytest
 
 from services.runtime import safety
 from services.runtime.bus.permissions import OPERATOR
@@ -23,7 +22,16 @@ from services.runtime.natsserver import nats_server_binary, port_open
 from services.runtime.settings import SERVICES
 from tests.deploy.conftest import DEPLOY, ROOT
 from tests.deploy.natsfiles import base_name, lay_out, operator_secrets
-from tests.deploy.test_manifests import Docs, containers, named, nats_conf, of_kind, pod_templates, settings_of, xciss_config
+from tests.deploy.rendered import (
+    Docs,
+    containers,
+    named,
+    nats_conf,
+    of_kind,
+    pod_templates,
+    settings_of,
+    xciss_config,
+)
 
 SEED_FILE = "/etc/xciss/nats/seed.nk"
 

@@ -18,14 +18,23 @@ import pytest
 
 from services.runtime.cli import build_parser
 from services.runtime.natsserver import nats_server_binary
-from services.runtime.settings import DEFAULT_PORTS, SERVICES, Settings
+from services.runtime.settings import DEFAULT_PORTS, SERVICES
 from tests.deploy.conftest import ROOT
 from tests.deploy.natsfiles import lay_out, operator_secrets
-
-Docs = list[dict[str, Any]]
+from tests.deploy.rendered import (
+    Docs,
+    containers,
+    named,
+    nats_conf,
+    of_kind,
+    pod_templates,
+    selects,
+    settings_of,
+    xciss_config,
+    xciss_deployments,
+)
 
 K8S_VERSION = "1.32.0"
-WORKLOADS = ("Deployment", "StatefulSet", "Job", "DaemonSet")
 SECRET_LIKE = re.compile(r"SECRET|KEY|PASSWORD|TOKEN|DATABASE_URL", re.I)
 MIN_NATS = (2, 12, 3)
 #: The outbox relay's retry horizon (docs/operations.md, "NATS"): a row whose
@@ -34,48 +43,6 @@ MIN_NATS = (2, 12, 3)
 #: PostgreSQL drops the dead connection, by default after TCP keepalive
 #: (7200 s idle + 9 probes x 75 s).
 RELAY_RETRY_HORIZON_S = 7200 + 9 * 75 + 5 + 5
-
-
-def of_kind(docs: Docs, kind: str) -> list[dict[str, Any]]:
-    return [d for d in docs if d["kind"] == kind]
-
-
-def named(docs: Docs, kind: str, name: str) -> dict[str, Any]:
-    found = [d for d in of_kind(docs, kind) if d["metadata"]["name"] == name]
-    assert found, f"no {kind} {name}"
-    return found[0]
-
-
-def pod_templates(docs: Docs) -> list[tuple[str, dict[str, Any]]]:
-    return [(f"{d['kind']}/{d['metadata']['name']}", d["spec"]["template"]) for d in docs if d["kind"] in WORKLOADS]
-
-
-def containers(template: dict[str, Any]) -> list[dict[str, Any]]:
-    spec = template["spec"]
-    return [*spec.get("initContainers", []), *spec["containers"]]
-
-
-def xciss_config(docs: Docs) -> dict[str, str]:
-    return named(docs, "ConfigMap", "xciss-config")["data"]
-
-
-def settings_of(docs: Docs) -> Settings:
-    """What a process in the cluster reads, parsed by the real settings code."""
-    return Settings.from_env(xciss_config(docs))
-
-
-def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    assert not selector.get("matchExpressions"), "selectors here use matchLabels only"
-    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
-
-
-def xciss_deployments(docs: Docs, component: str) -> list[dict[str, Any]]:
-    return [
-        d
-        for d in of_kind(docs, "Deployment")
-        if d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component") == component
-        and d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/part-of") == "xciss"
-    ]
 
 
 # --- schema -------------------------------------------------------------------
@@ -318,10 +285,6 @@ def test_production_reaches_the_external_database_and_object_store_by_address(pr
 # --- NATS ---------------------------------------------------------------------
 
 
-def nats_conf(docs: Docs) -> str:
-    return named(docs, "ConfigMap", "nats-config")["data"]["nats.conf"]
-
-
 def test_nats_config_is_accepted_by_the_nats_server(overlay: tuple[str, Docs], tmp_path: Path) -> None:
     name, docs = overlay
     conf = lay_out(name, docs, nats_conf(docs), tmp_path).conf  # with its auth/auth.conf (and tls/) beside it
@@ -368,69 +331,3 @@ def test_processes_send_traces_to_the_collector(overlay: tuple[str, Docs]) -> No
     assert config["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318" and 4318 in port
     assert config["XCISS_METRICS_PORT"] == "9464"
 
-
-# --- token keys -----------------------------------------------------------------
-
-
-def _volume_sources(template: dict[str, Any], container: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """mountPath -> (kind, name) of the Secret or ConfigMap mounted there."""
-    volumes = {v["name"]: v for v in template["spec"].get("volumes", [])}
-    out = {}
-    for m in container.get("volumeMounts", []):
-        v = volumes.get(m["name"], {})  # a StatefulSet's claim templates are not here
-        if "secret" in v:
-            out[m["mountPath"]] = ("Secret", v["secret"]["secretName"])
-        elif "configMap" in v:
-            out[m["mountPath"]] = ("ConfigMap", v["configMap"]["name"])
-    return out
-
-
-def test_only_registrys_api_mounts_the_token_signing_key(overlay: tuple[str, Docs]) -> None:
-    _, docs = overlay
-    signing = [
-        where
-        for where, tpl in pod_templates(docs)
-        for c in containers(tpl)
-        for kind, name in _volume_sources(tpl, c).values()
-        if kind == "Secret" and name.startswith("xciss-token-signing")
-    ]
-    assert signing == ["Deployment/registry-api"]
-    for where, tpl in pod_templates(docs):
-        for c in containers(tpl):
-            names = {e["name"] for e in c.get("env", [])}
-            assert not {"XCISS_JWT_SECRET", "XCISS_JWT_SIGNING_KEY"} & names, where
-            for src in c.get("envFrom", []):
-                ref = src.get("secretRef") or src.get("configMapRef") or {}
-                assert not ref.get("name", "").startswith("xciss-token-signing"), f"{where}: the signing key as environment"
-    for svc in SERVICES:
-        for component in ("api", "worker", "relay"):
-            tpl = named(docs, "Deployment", f"{svc}-{component}")["spec"]["template"]
-            (c,) = tpl["spec"]["containers"]
-            env = {e["name"]: e.get("value") for e in c.get("env", [])}
-            sources = _volume_sources(tpl, c)
-            jwks_dir = env["XCISS_JWT_JWKS_FILE"].rsplit("/", 1)[0]
-            assert sources[jwks_dir][0] == "ConfigMap" and sources[jwks_dir][1].startswith("xciss-token-jwks"), f"{svc}-{component}"
-            assert ("XCISS_JWT_SIGNING_KEY_FILE" in env) == (svc == "registry" and component == "api"), f"{svc}-{component}"
-
-
-def test_each_dev_pod_passes_the_production_token_key_check_with_what_it_mounts(dev: Docs, tmp_path: Path) -> None:
-    """The dev overlay's generated key and JWKS, mounted as the manifests say, pass
-    ``token_key_problems`` for every api, worker and relay (as if in prod mode)."""
-    import base64
-
-    from services.runtime.tokenkeys import token_key_problems
-
-    contents = {("ConfigMap", d["metadata"]["name"]): d.get("data", {}) for d in of_kind(dev, "ConfigMap")}
-    contents |= {("Secret", d["metadata"]["name"]): {k: base64.b64decode(v).decode() for k, v in d.get("data", {}).items()} for d in of_kind(dev, "Secret")}
-    for svc in SERVICES:
-        for component in ("api", "worker", "relay"):
-            tpl = named(dev, "Deployment", f"{svc}-{component}")["spec"]["template"]
-            (c,) = tpl["spec"]["containers"]
-            root = tmp_path / f"{svc}-{component}"
-            for mount, source in _volume_sources(tpl, c).items():
-                for key, text in contents[source].items():
-                    (root / mount.lstrip("/")).mkdir(parents=True, exist_ok=True)
-                    (root / mount.lstrip("/") / key).write_text(text)
-            env = {e["name"]: str(root) + e["value"] if e["name"].startswith("XCISS_JWT_") else e.get("value", "") for e in c.get("env", []) if "value" in e}
-            settings = Settings.from_env({**xciss_config(dev), **env, "XCISS_DATA_DIR": str(root), "XCISS_MODE": "prod"})
-            assert token_key_problems(settings, svc, signs=svc == "registry" and component == "api") == [], f"{svc}-{component}"

@@ -1,0 +1,58 @@
+"""Reading the rendered overlays: documents by kind and name, pod templates,
+their containers, the settings a process in the cluster reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.runtime.settings import Settings
+
+Docs = list[dict[str, Any]]
+
+WORKLOADS = ("Deployment", "StatefulSet", "Job", "DaemonSet")
+
+
+def of_kind(docs: Docs, kind: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def named(docs: Docs, kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in of_kind(docs, kind) if d["metadata"]["name"] == name]
+    assert found, f"no {kind} {name}"
+    return found[0]
+
+
+def pod_templates(docs: Docs) -> list[tuple[str, dict[str, Any]]]:
+    return [(f"{d['kind']}/{d['metadata']['name']}", d["spec"]["template"]) for d in docs if d["kind"] in WORKLOADS]
+
+
+def containers(template: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = template["spec"]
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def xciss_config(docs: Docs) -> dict[str, str]:
+    return named(docs, "ConfigMap", "xciss-config")["data"]
+
+
+def settings_of(docs: Docs) -> Settings:
+    """What a process in the cluster reads, parsed by the real settings code."""
+    return Settings.from_env(xciss_config(docs))
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    assert not selector.get("matchExpressions"), "selectors here use matchLabels only"
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def xciss_deployments(docs: Docs, component: str) -> list[dict[str, Any]]:
+    return [
+        d
+        for d in of_kind(docs, "Deployment")
+        if d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component") == component
+        and d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/part-of") == "xciss"
+    ]
+
+
+def nats_conf(docs: Docs) -> str:
+    return named(docs, "ConfigMap", "nats-config")["data"]["nats.conf"]
