@@ -7,6 +7,7 @@ one definition cannot disagree with the other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar, TypeVar
 
@@ -19,8 +20,22 @@ def new_event_id() -> str:
     return str(uuid_utils.uuid7())
 
 
-def utc_now() -> datetime:
+def _wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+#: where ``occurred_at`` comes from; the runtime points it at the platform's
+#: clock (``services.runtime.clock``), so a rehearsal's simulated time dates events too
+_time_source: Callable[[], datetime] = _wall_clock
+
+
+def set_time_source(source: Callable[[], datetime]) -> None:
+    global _time_source
+    _time_source = source
+
+
+def utc_now() -> datetime:
+    return _time_source()
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):

@@ -15,7 +15,7 @@ and bureau everything.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -28,6 +28,7 @@ from contracts.envelope import new_event_id
 from services.evaluation import sources
 from services.evaluation.db.models import applications, assignments, cycles, experts, unit_view
 from services.evaluation.domain import indicators as ind
+from services.runtime import clock
 from services.runtime.auth import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor
@@ -49,7 +50,7 @@ def by(actor: Actor) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.utc_now()
 
 
 # ------------------------------------------------------------------ cycles

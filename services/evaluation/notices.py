@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
@@ -33,6 +33,7 @@ from services.evaluation.db.models import applications, awards, notice_items, no
 from services.evaluation.domain import awards as aw
 from services.evaluation.domain import indicators as ind
 from services.evaluation.readmodel import excluded_units
+from services.runtime import clock
 from services.runtime.clock import local_today
 from services.runtime.crypto import FieldCipher, mask_id_number
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -64,7 +65,7 @@ def today() -> date:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.utc_now()
 
 
 # ------------------------------------------------------------------ views

@@ -23,8 +23,10 @@ from litestar.stores.memory import MemoryStore
 from services.gateway.openapi import combine
 from services.gateway.portal import create_portal_handlers
 from services.gateway.proxy import forward_headers, response_headers
-from services.runtime import telemetry
+from services.runtime import telemetry, testclock
 from services.runtime.auth import PUBLIC, Principal, TokenVerifier, access
+from services.runtime.bus.permissions import GATEWAY
+from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET
 from services.runtime.client_address import client_address, networks
 from services.runtime.errors import DomainError
 from services.runtime.http import (
@@ -32,8 +34,6 @@ from services.runtime.http import (
     auth_and_trace_middleware,
     correlation_of,
 )
-from services.runtime.bus.permissions import GATEWAY
-from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET
 from services.runtime.kvstore import NatsKVStore
 from services.runtime.security_headers import add_security_headers
 from services.runtime.settings import SERVICES, Settings
@@ -117,12 +117,19 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         NatsKVStore(settings.bus(GATEWAY), GATEWAY_LIMITS_BUCKET, name="xciss-gateway", create=True) if settings.nats_url else MemoryStore()
     )
 
+    # the test clock (dev and staging): the portal shows a banner while time is simulated
+    follower = testclock.ClockFollower(lambda: store.connection, settings.clock_poll_s, "gateway") if isinstance(store, NatsKVStore) and testclock.allowed(settings) else None
+
     async def _start() -> None:
         state["client"] = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(settings.gateway_timeout_s), follow_redirects=False)
         if isinstance(store, NatsKVStore):
             await store.start()
+        if follower is not None:
+            await follower.start()
 
     async def _stop() -> None:
+        if follower is not None:
+            await follower.stop()
         await state["client"].aclose()
         if isinstance(store, NatsKVStore):
             await store.close()

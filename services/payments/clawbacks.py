@@ -19,7 +19,6 @@ Finance records repayments, once per idempotency key.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -33,6 +32,7 @@ from services.payments import postings
 from services.payments.payouts import CANCELLED, DUE, ORDERED, PAID
 from services.payments.db.models import clawback_repayments, clawbacks, fraud_view, payouts, redemption_vouchers, settlements
 from services.payments.domain import ledger
+from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
@@ -82,7 +82,7 @@ def _in_scope(e: ev.FraudFound, *, year: int, ids: tuple[str | None, ...], named
 async def on_fraud_found(uow: UnitOfWork, e: ev.FraudFound) -> None:
     s = uow.session
     if (await s.execute(select(fraud_view.c.finding_id).where(fraud_view.c.finding_id == e.finding_id))).first() is None:
-        await s.execute(insert(fraud_view).values(finding_id=e.finding_id, party_type=e.party_type, party_id=e.party_id, created_at=datetime.now(UTC)))
+        await s.execute(insert(fraud_view).values(finding_id=e.finding_id, party_type=e.party_type, party_id=e.party_id, created_at=clock.utc_now()))
     if e.party_type == "user":
         q = select(settlements).where(settlements.c.user_id == e.party_id, settlements.c.voucher_fen > 0).order_by(settlements.c.created_at, settlements.c.id)
         for st in (await s.execute(q)).mappings().all():
@@ -119,7 +119,7 @@ async def _claw(uow: UnitOfWork, e: ev.FraudFound, *, kind: str, ref: str, year:
     s = uow.session
     if (await s.execute(select(clawbacks.c.id).where(clawbacks.c.kind == kind, clawbacks.c.ref == ref))).first() is not None:
         return  # a redelivery, or an earlier finding already claws it back
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     row = {"id": clawback_id_for(kind, ref), "finding_id": e.finding_id, "party_type": e.party_type, "party_id": e.party_id, "kind": kind, "ref": ref,
            "year": year, "amount_fen": amount_fen, "repaid_fen": 0, "status": OUTSTANDING, "created_at": now, "updated_at": now}
     await s.execute(insert(clawbacks).values(**row))
@@ -161,7 +161,7 @@ async def repay(
     clawback unchanged (False). More than is outstanding: 409 ``clawback.exceeds_outstanding``."""
     if amount_fen <= 0:
         raise DomainError("clawback.amount_invalid", "还款金额应大于零", "a repayment is above zero", status=400)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             s = uow.session

@@ -14,7 +14,6 @@ only once their notice is final, paid by finance through payment orders.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -35,6 +34,7 @@ from services.payments.db.models import (
     unit_view,
 )
 from services.payments.domain import ledger
+from services.runtime import clock
 from services.runtime.crypto import FieldCipher, mask_account
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
@@ -62,13 +62,13 @@ def payout_id_for(kind: str, ref: str) -> str:
 
 
 async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:
-    await upsert_versioned(uow.session, unit_view, "unit_id", e.unit_id, e.version, {"name": e.name, "updated_at": datetime.now(UTC)})
+    await upsert_versioned(uow.session, unit_view, "unit_id", e.unit_id, e.version, {"name": e.name, "updated_at": clock.utc_now()})
 
 
 async def on_programme(uow: UnitOfWork, e: ve.ProgrammeSnapshot) -> None:
     """The voucher budget as vouchers decided it (newest version wins). It is not
     posted: vouchers alone commits it; the ledger sees the voucher part at settlement."""
-    await upsert_versioned(uow.session, programme_view, "year", e.year, e.version, {"budget_fen": e.budget_fen, "updated_at": datetime.now(UTC)})
+    await upsert_versioned(uow.session, programme_view, "year", e.year, e.version, {"budget_fen": e.budget_fen, "updated_at": clock.utc_now()})
 
 
 async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
@@ -94,7 +94,7 @@ async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int,
     # R27: a unit named in a fraud finding gets nothing from that moment: the payout is recorded blocked, nothing posted
     status = BLOCKED if await blocked(s, unit_id) else DUE
     row = {"id": pid, "kind": kind, "ref": ref, "unit_id": unit_id, "year": year, "amount_fen": amount_fen, "notice_id": notice_id, "status": status,
-           "created_at": datetime.now(UTC)}
+           "created_at": clock.utc_now()}
     await s.execute(insert(payouts).values(**row))
     if status == BLOCKED:
         await uow.audit("payout.block", "payout", pid, reason="fraud finding against the unit", after=view(row))
@@ -164,7 +164,7 @@ async def set_payee(
 ) -> dict[str, Any]:
     number = _account_number(account_number)
     row = {"unit_id": unit_id, "bank_name": bank_name.strip(), "account_name": account_name.strip(), "account_number_enc": cipher.encrypt(number, ACCOUNT_FIELD),
-           "account_mask": mask_account(number), "updated_at": datetime.now(UTC)}
+           "account_mask": mask_account(number), "updated_at": clock.utc_now()}
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         before = (await s.execute(select(payee_accounts).where(payee_accounts.c.unit_id == unit_id))).mappings().first()
@@ -238,7 +238,7 @@ async def create_order(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A payment order of due payouts: the given ones (each must be due, its unit with payee
     details: 409 ``payout.payee_missing``), or every due one whose unit has payee details."""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     oid = str(uuid.uuid4())
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -303,7 +303,7 @@ async def list_orders(db: ServiceDatabase, *, page: int, page_size: int) -> tupl
 async def confirm_paid(db: ServiceDatabase, actor: Actor, correlation_id: str | None, payout_id: str, *, bank_reference: str) -> tuple[dict[str, Any], bool]:
     """Finance confirms an ordered payout paid: payable → paid in the ledger, ``PayoutPaid``.
     Confirming again returns the payout unchanged (False)."""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             s = uow.session

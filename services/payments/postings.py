@@ -4,7 +4,8 @@ posting the same fact twice is caught by its key."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from services.runtime import clock
+
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,7 @@ from services.payments.domain import ledger
 
 async def write(s: AsyncSession, entry: ledger.Entry, correlation_id: str | None) -> None:
     """Insert ``entry``; a second entry with its key violates the primary key."""
-    await s.execute(insert(ledger_entries).values(key=entry.key, kind=entry.kind, memo=entry.memo, created_at=datetime.now(UTC), correlation_id=correlation_id))
+    await s.execute(insert(ledger_entries).values(key=entry.key, kind=entry.kind, memo=entry.memo, created_at=clock.utc_now(), correlation_id=correlation_id))
     await s.execute(
         insert(ledger_lines),
         [{"entry_key": entry.key, "account": ln.account, "debit_fen": ln.debit_fen, "credit_fen": ln.credit_fen} for ln in entry.lines],

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
@@ -34,6 +33,7 @@ from services.payments.db.models import (
 )
 from services.payments.domain import ledger
 from services.payments.readmodel import PENDING
+from services.runtime import clock
 from services.runtime.clock import local_year
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
@@ -148,7 +148,7 @@ async def settle(
         refusal = reply.code or "voucher.refused"
     payable = fee - voucher_fen
     entry = ledger.settlement_entry(order_id=order_id, user_id=order["user_id"], unit_id=order["unit_id"], year=year, fee_fen=fee, voucher_fen=voucher_fen)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     row = {
         "id": sid,
         "order_id": order_id,
@@ -247,7 +247,7 @@ async def pay(
             existing = await _payment_by_key(s, idempotency_key)
             if existing is not None:
                 return _replay(existing, settlement_id, amount_fen), view(before), False
-            now = datetime.now(UTC)
+            now = clock.utc_now()
             done = await s.execute(
                 update(settlements)
                 .where(settlements.c.id == settlement_id, settlements.c.paid_fen + amount_fen <= settlements.c.payable_fen)

@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -35,6 +35,7 @@ from services.registry.instruments import (
     assess,
     register_in,
 )
+from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
@@ -146,7 +147,7 @@ async def import_ledger(
         return _job(done), True
     await approved_check(db, unit_id)
 
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     job: dict[str, Any] = {
         "id": new_event_id(),
         "unit_id": unit_id,
@@ -185,7 +186,7 @@ async def _fail_if_validating(db: ServiceDatabase, job_id: str, exc: BaseExcepti
             await uow.session.execute(
                 update(import_jobs)
                 .where(import_jobs.c.id == job_id, import_jobs.c.status == VALIDATING)
-                .values(status=FAILED, errors=[error], processed_rows=import_jobs.c.total_rows, finished_at=datetime.now(UTC))
+                .values(status=FAILED, errors=[error], processed_rows=import_jobs.c.total_rows, finished_at=clock.utc_now())
             )
     except Exception:  # noqa: BLE001 - the original error is the one to report
         log.exception("could not mark ledger import %s failed", job_id)
@@ -228,7 +229,7 @@ async def _run(
             for r in new:
                 await register_in(uow, unit_row, r.instrument, calendar=calendar, policy=policy, check_asset=False, deadlines=deadlines)
             counts = {"created_count": len(new), "unchanged_count": unchanged, "processed_rows": total}
-            await uow.session.execute(update(import_jobs).where(import_jobs.c.id == job["id"]).values(status=IMPORTED, finished_at=datetime.now(UTC), **counts))
+            await uow.session.execute(update(import_jobs).where(import_jobs.c.id == job["id"]).values(status=IMPORTED, finished_at=clock.utc_now(), **counts))
             await uow.audit("instrument.import", "import_job", job["id"], after={"unit_id": unit_id, "filename": job["filename"], "sha256": digest, **counts})
     except IntegrityError as exc:  # another import or registration took an asset number meanwhile
         await _finish_failed(db, job["id"], [_err(None, ledger.ASSET, "import.concurrent_change", "导入期间本单位的仪器有变动，请重新导入", "the unit's instruments changed during the import; import again")])
@@ -249,7 +250,7 @@ async def _progress(db: ServiceDatabase, job_id: str, **values: Any) -> None:
 async def _finish_failed(db: ServiceDatabase, job_id: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
     async with db.unit_of_work() as uow:
         await uow.session.execute(
-            update(import_jobs).where(import_jobs.c.id == job_id).values(status=FAILED, errors=errors, processed_rows=import_jobs.c.total_rows, finished_at=datetime.now(UTC))
+            update(import_jobs).where(import_jobs.c.id == job_id).values(status=FAILED, errors=errors, processed_rows=import_jobs.c.total_rows, finished_at=clock.utc_now())
         )
     return await get_job(db, job_id)
 

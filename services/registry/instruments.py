@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -27,6 +27,7 @@ from services.registry.domain.listing import (
     must_list,
 )
 from services.registry.domain.parties import UnitStatus
+from services.runtime import clock
 from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
@@ -197,7 +198,7 @@ async def register_in(
         taken = await s.execute(select(instruments.c.id).where(instruments.c.unit_id == unit["id"], instruments.c.asset_number == data.asset_number))
         if taken.first() is not None:
             raise _duplicate_asset(data.asset_number)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     row: dict[str, Any] = {
         "id": new_event_id(),
         "unit_id": unit["id"],
@@ -254,7 +255,7 @@ async def list_instrument(
     ``owner``: when set, the instrument must belong to that unit (else 403).
     """
     today = shanghai_today()
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = (await s.execute(_WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().first()
@@ -309,7 +310,7 @@ async def _apply(s: AsyncSession, row: RowMapping, values: dict[str, Any], expec
     changed = await s.execute(
         update(instruments)
         .where(instruments.c.id == row["id"], instruments.c.version == row["version"])
-        .values(**values, version=row["version"] + 1, updated_at=datetime.now(UTC))
+        .values(**values, version=row["version"] + 1, updated_at=clock.utc_now())
     )
     if changed.rowcount != 1:
         raise Conflict("instrument.concurrent_change", "该仪器正被他人修改，请刷新后重试", "the instrument changed meanwhile; reload and retry")

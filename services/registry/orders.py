@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -63,6 +63,7 @@ from services.registry.domain.orders import (
 )
 from services.registry.domain.parties import UnitStatus, check_reason
 from services.registry.instruments import IN_SERVICE
+from services.runtime import clock
 from services.runtime.consumers import Subscription
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.idempotency import Idempotency, remember
@@ -245,7 +246,7 @@ async def request_order(
     ids = [pid for pid, _ in items]
     if len(set(ids)) != len(ids):
         raise DomainError("order.duplicate_item", "同一收费项目只能出现一次", "a price item may appear only once in an order")
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         user = (await s.execute(select(users.c.verified).where(users.c.id == user_id))).first()
@@ -316,7 +317,7 @@ async def request_order(
 
 async def quote(db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, amount_fen: int, note: str | None) -> dict[str, Any]:
     """The unit quotes the amount (fen) of a requested order."""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _load(s, order_id, viewer)
@@ -350,7 +351,7 @@ async def upload_document(
         raise too_large()
     if not data:
         raise DomainError("document.empty", "文件为空", "the document is empty", status=400)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _load(s, order_id, viewer)
@@ -397,7 +398,7 @@ async def set_contract(
     """Either party fills in the contract of a quoted order before anybody signs:
     every term is required (R22, M12, R25) and the documents must be this
     order's contract and R&D proof."""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _load(s, order_id, viewer)
@@ -428,7 +429,7 @@ async def sign_contract(db: ServiceDatabase, actor: Actor, correlation_id: str |
     """The user or the unit signs the complete contract of a quoted order; when
     both have signed the order is contracted and OrderContracted is published
     (with the contract's sha256 and the purpose, so vouchers can decide)."""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _load(s, order_id, viewer)
@@ -449,7 +450,7 @@ async def sign_contract(db: ServiceDatabase, actor: Actor, correlation_id: str |
 
 async def start_service(db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer) -> dict[str, Any]:
     """The unit begins the service of a contracted order; from now on it can no longer be cancelled."""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _load(s, order_id, viewer)
@@ -464,7 +465,7 @@ async def deliver_results(
 ) -> dict[str, Any]:
     """The unit delivers the results (R19(3)): a result document of the order and the service hours."""
     check_service_hours(service_hours)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _load(s, order_id, viewer)
@@ -481,7 +482,7 @@ async def cancel(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
     """The user or the unit cancels an order before service begins, with a reason."""
     text = check_reason(reason, required=True, what_zh="取消订单", what_en="a cancellation")
     assert text is not None
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _load(s, order_id, viewer)
@@ -520,7 +521,7 @@ async def on_settlement_completed(uow: UnitOfWork, event: pay.SettlementComplete
     row = await _payments_order(s, event)
     if row is None:
         return
-    await _change(s, row, datetime.now(UTC), settlement_id=event.settlement_id, voucher_fen=event.voucher_fen)
+    await _change(s, row, clock.utc_now(), settlement_id=event.settlement_id, voucher_fen=event.voucher_fen)
     await uow.audit(
         "order.settlement",
         "order",
@@ -537,7 +538,7 @@ async def on_payment_received(uow: UnitOfWork, event: pay.PaymentReceived) -> No
     row = await _payments_order(s, event)
     if row is None:
         return
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     paid = max(row["paid_fen"] or 0, event.paid_fen)
     if not event.paid_in_full:
         if paid != row["paid_fen"]:
@@ -569,7 +570,7 @@ async def rate(
     """The order's user rates a settled order once, 1–5 with an optional comment (R19(4))."""
     if viewer.party is not Party.user:
         raise _not_found(order_id)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _load(s, order_id, viewer)

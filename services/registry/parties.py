@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -34,6 +34,7 @@ from services.registry.domain.parties import (
     check_user_classes,
     unit_transition,
 )
+from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.idempotency import Idempotency, remember
 from services.runtime.outbox import Actor
@@ -96,7 +97,7 @@ async def apply_unit(
     idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
     """``published``: the R18 service information the unit publishes now (may come later)."""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     info = service_info.clean(published or {})
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -143,7 +144,7 @@ async def apply_unit(
 
 async def decide_unit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, approve: bool, reason: str | None) -> dict[str, Any]:
     reason = check_reason(reason, required=not approve)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().first()
@@ -210,7 +211,7 @@ async def register_user(
     idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
     check_user_classes(kind, classes, special_classes)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     row: dict[str, Any] = {
         "id": new_event_id(),
         "name": name,
@@ -349,7 +350,7 @@ async def change_unit_status(db: ServiceDatabase, actor: Actor, correlation_id: 
     is final and also revokes the unit's voucher acceptance."""
     reason = check_unit_reason(action, reason)
     async with db.unit_of_work(actor, correlation_id) as uow:
-        return await change_unit_status_in(uow, unit_id, action=action, reason=reason, now=datetime.now(UTC))
+        return await change_unit_status_in(uow, unit_id, action=action, reason=reason, now=clock.utc_now())
 
 
 async def change_unit_status_in(uow: Any, unit_id: str, *, action: UnitAction, reason: str | None, now: datetime) -> dict[str, Any]:
@@ -386,7 +387,7 @@ async def grant_voucher_acceptance(
     """Approve a unit to accept vouchers on its R18 evidence. Every failing
     condition is reported at once (422, ``details.codes``)."""
     reason = check_reason(reason, required=False)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _unit_row(s, unit_id)
@@ -420,7 +421,7 @@ async def grant_voucher_acceptance(
 
 async def revoke_voucher_acceptance(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, reason: str | None) -> dict[str, Any]:
     text = check_reason(reason, required=True, what_zh="撤销接收科技创新券资格", what_en="a revocation") or ""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         row = await _unit_row(uow.session, unit_id)
         if not row["accepts_vouchers"]:

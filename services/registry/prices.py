@@ -5,7 +5,6 @@ history of listed, in-service instruments."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -22,6 +21,7 @@ from services.registry.domain.prices import (
     reason_required,
 )
 from services.registry.instruments import IN_SERVICE
+from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
@@ -92,7 +92,7 @@ async def add_price_item(
     ``owner``: when set, the instrument must belong to that unit (else 403).
     """
     check_price(price_fen)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         inst = (await s.execute(select(instruments).where(instruments.c.id == instrument_id))).mappings().first()
@@ -160,7 +160,7 @@ async def change_price_item(
     if price_fen is not None:
         check_price(price_fen)
     reason = reason.strip() if reason and reason.strip() else None
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = (await s.execute(select(price_items).where(price_items.c.id == price_item_id))).mappings().first()

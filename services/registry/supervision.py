@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -26,6 +26,7 @@ from services.registry.domain.parties import (
     check_reason,
 )
 from services.registry.parties import change_unit_status_in, revoke_acceptance_in
+from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
@@ -65,7 +66,7 @@ async def record_affiliation(
 ) -> dict[str, Any]:
     """A tie declared by the user or the unit, or recorded by a reviewer. The
     caller decides ``source`` from the role, never from the request body."""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     row = {
         "id": new_event_id(),
         "user_id": user_id,
@@ -106,7 +107,7 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 
 async def remove_affiliation(db: ServiceDatabase, actor: Actor, correlation_id: str | None, affiliation_id: str, *, reason: str | None) -> dict[str, Any]:
     text = check_reason(reason, required=True, what_zh="删除关联关系", what_en="removing a tie") or ""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = (await s.execute(select(affiliations).where(affiliations.c.id == affiliation_id))).mappings().first()
@@ -194,7 +195,7 @@ async def add_to_blacklist(
     """The bureau puts a user or unit on the blacklist (R27). A unit also loses
     its voucher acceptance (R18: no bad credit record)."""
     text = check_reason(reason, required=True, what_zh="列入黑名单", what_en="a blacklisting") or ""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             party = await _party(uow.session, party_type, party_id)
@@ -247,7 +248,7 @@ async def remove_from_blacklist(db: ServiceDatabase, actor: Actor, correlation_i
     """The bureau takes a party off the blacklist. Voucher acceptance is not
     restored: the unit applies again."""
     text = check_reason(reason, required=True, what_zh="移出黑名单", what_en="a removal from the blacklist") or ""
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = (await s.execute(select(blacklist).where(blacklist.c.id == entry_id))).mappings().first()
@@ -348,7 +349,7 @@ async def record_finding(
     party and scope twice is refused (409 ``fraud.duplicate``)."""
     text = check_reason(reason, required=True, what_zh="认定弄虚作假", what_en="a fraud finding") or ""
     chosen = check_sanctions(party_type, sanctions)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     years, voucher_ids, award_ids = sorted(set(years)), sorted(set(voucher_ids)), sorted(set(award_ids))
     scope = _scope_key(years, voucher_ids, award_ids)
     dup = select(fraud_findings.c.id).where(fraud_findings.c.party_type == str(party_type), fraud_findings.c.party_id == party_id, fraud_findings.c.scope_key == scope)

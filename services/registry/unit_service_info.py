@@ -8,11 +8,11 @@ fields before it lets a unit accept vouchers (``acceptance.service_info_unpublis
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from services.registry import parties
 from services.registry.domain import service_info
+from services.runtime import clock
 from services.runtime.errors import Forbidden
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
@@ -30,7 +30,7 @@ async def publish_service_info(
         row = await parties._unit_row(uow.session, unit_id)
         if not cleaned:
             return parties._unit_snapshot(row)
-        after = await parties._update_unit(uow.session, row, updated_at=datetime.now(UTC), **cleaned)
+        after = await parties._update_unit(uow.session, row, updated_at=clock.utc_now(), **cleaned)
         snap = parties._unit_snapshot(after)
         await uow.audit("unit.service_info", "unit", unit_id, before=parties._unit_snapshot(row), after=snap)
     return snap

@@ -9,7 +9,6 @@ Vouchers it already received are the bureau's matter (a fraud finding)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +19,7 @@ from services.registry import credit_codes as codes
 from services.registry.db.models import users
 from services.registry.domain.parties import SpecialClass, UserClass, UserKind, check_reason, check_user_classes
 from services.registry.parties import update_user, user_row, user_snapshot, user_view
+from services.runtime import clock
 from services.runtime.errors import Conflict
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
@@ -27,7 +27,7 @@ from services.runtime.service_db import ServiceDatabase
 
 async def reject_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> dict[str, Any]:
     text = check_reason(reason, required=True)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await user_row(s, user_id)
@@ -48,7 +48,7 @@ async def verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | N
 
 
 async def _verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> dict[str, Any]:
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await user_row(s, user_id)
@@ -80,7 +80,7 @@ async def change_user_classes(
     """The center changes a user's classes, special classes or its sound-finances
     assessment, with a reason; the class rules of registration still hold."""
     reason = check_reason(reason, required=True, what_zh="变更用户类别或信用状况", what_en="a change of classes")
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await user_row(s, user_id)

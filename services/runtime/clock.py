@@ -1,18 +1,64 @@
-"""The policy's local time. The rules count days and years in Xuchang's time
-zone (31 December ends at midnight Asia/Shanghai); storage stays UTC."""
+"""The policy's time. The rules count days and years in Xuchang's time zone
+(31 December ends at midnight Asia/Shanghai); storage stays UTC.
+
+``utc_now`` is "now" for every policy decision: deadlines, windows, expiry,
+the programme year, when a record was made and when an event occurred. It is
+the wall clock plus the platform's *simulated offset*, which is zero unless an
+operator rehearses the year on the test clock (dev and staging only, see
+:mod:`services.runtime.testclock`): the offset then moves every policy clock
+of the process at once, and time keeps running from the simulated instant.
+
+Technical times (the outbox, the inbox, idempotency retention, login tokens,
+metrics) read the wall clock directly: a rehearsal must not expire a session.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import msgspec
+
+from contracts import envelope
 
 POLICY_ZONE = ZoneInfo("Asia/Shanghai")
 
 
-def utc_now() -> datetime:
-    """"Now" for policy decisions (aware, UTC). The one place to read it: tests
-    (and a rehearsal clock) replace this function."""
+class Simulation(msgspec.Struct, frozen=True, kw_only=True):
+    """The simulated time in force: the offset from the wall clock, who set it
+    and when (wall clock), and the revision of the stored value it came from."""
+
+    offset_s: float
+    set_by: str = ""
+    set_at: datetime | None = None
+    revision: int = 0
+
+
+_simulation: Simulation | None = None
+
+
+def wall_now() -> datetime:
+    """The real time (aware, UTC), whatever the test clock says."""
     return datetime.now(UTC)
+
+
+def utc_now() -> datetime:
+    """"Now" for policy decisions (aware, UTC). The one place to read it: the
+    test clock shifts it; unit tests may replace this function."""
+    if _simulation is None:
+        return wall_now()
+    return wall_now() + timedelta(seconds=_simulation.offset_s)
+
+
+def simulation() -> Simulation | None:
+    """The simulated time in force in this process, or None (real time)."""
+    return _simulation
+
+
+def follow(value: Simulation | None) -> None:
+    """Adopt a simulated time (or real time for None) in this process."""
+    global _simulation
+    _simulation = value
 
 
 def local_now() -> datetime:
@@ -30,3 +76,7 @@ def local_year(at: datetime | None = None) -> int:
     if at.tzinfo is None:
         raise ValueError("aware datetime required")
     return at.astimezone(POLICY_ZONE).year
+
+
+# events are dated by the policy clock too (a rehearsal's events fall in its simulated year)
+envelope.set_time_source(lambda: utc_now())

@@ -58,6 +58,11 @@ class NatsKVStore(Store):
                 raise
             self._kv = await js.create_key_value(bucket=self.bucket, ttl=self.ttl_s, history=1)
 
+    @property
+    def connection(self) -> nats.NATS | None:
+        """The store's NATS connection, once made (the test clock follows through it)."""
+        return self._nc
+
     async def start(self, wait_s: float = 10.0) -> None:
         """Connect at start-up (waiting up to ``wait_s``; after that the
         connection goes on in the background)."""

@@ -17,9 +17,10 @@ import uvicorn
 
 from contracts.subjects import PRODUCERS
 from services.runtime import metrics as runtime_metrics
-from services.runtime import natscheck, safety
+from services.runtime import natscheck, safety, testclock
 from services.runtime.bus.connect import connect_nats
 from services.runtime.service import (
+    NatsHandle,
     create_app,
     create_database,
     create_metrics,
@@ -29,8 +30,8 @@ from services.runtime.service import (
     load_spec,
 )
 from services.runtime.settings import Settings
-from services.runtime.tokenkeys import ISSUER
 from services.runtime.telemetry import configure_telemetry, install_log_masking
+from services.runtime.tokenkeys import ISSUER
 
 log = logging.getLogger("xciss.process")
 
@@ -80,6 +81,13 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         tasks["relay"] = asyncio.create_task(relay.run(relay_stop), name=f"{service}-relay")
     if worker is not None:
         tasks["worker"] = asyncio.create_task(worker.run(worker_stop), name=f"{service}-worker")
+    clock_follower = None
+    if "api" not in roles and "worker" in roles and testclock.allowed(settings) and settings.nats_url:
+        # a worker's periodic tasks (expiry, notice finalisation) follow the test clock too (the API's app has its own)
+        clock_nats = NatsHandle(settings.bus(service), f"xciss-{service}-clock")
+        await clock_nats.start()
+        clock_follower = testclock.ClockFollower(lambda: clock_nats.nc, settings.clock_poll_s, f"{service}-worker")
+        await clock_follower.start()
     if "api" not in roles and settings.metrics_port:
         # without the API, /metrics gets a port of its own (XCISS_METRICS_PORT)
         serving = runtime_metrics.serve_metrics(metrics, settings.http_host, settings.metrics_port, metrics_stop)
@@ -106,6 +114,9 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(t, timeout=settings.graceful_timeout_s)
     stop_task.cancel()
+    if clock_follower is not None:
+        await clock_follower.stop()
+        await clock_nats.stop()
     await db.dispose()
     if failed:
         raise SystemExit(1)

@@ -1,6 +1,6 @@
 """Refusing to run unsafe in production, at start-up, not at the first request.
 
-In prod mode (``XCISS_MODE=prod``) every process checks, before it serves or
+In prod and staging modes (``XCISS_MODE=prod|staging``) every process checks, before it serves or
 consumes anything, what the platform's security rests on; each problem has a
 stable code, and one problem stops the process with exit code 2 and every
 problem listed on standard error:
@@ -26,12 +26,15 @@ code                          unsafe when
 ``demo.on``                   XCISS_DEMO is on (demo sign-in, public passwords)
 ``proxies.too_wide``          XCISS_TRUSTED_PROXIES trusts everybody, or a
                               public network wider than a /24 (IPv6: /64)
+``clock.simulated``           a simulated time is stored in the test clock's
+                              bucket (prod only; ``xciss clock reset``)
 ============================= ================================================
 
 The operator's tooling (``xciss streams``, identity ``operator``) is checked
 for the bus only: it holds no data or token key.
 
-Dev mode (the laptop, the tests) checks nothing here.
+Dev mode (the laptop, the tests) checks nothing here. Staging checks all but
+the test clock, which it may run on.
 """
 
 from __future__ import annotations
@@ -69,8 +72,8 @@ def too_wide(network: Network) -> bool:
 
 
 def configuration_problems(settings: Settings, identity: str, *, signs_tokens: bool | None = None) -> list[Problem]:
-    """What the settings alone show (pure); empty outside prod mode."""
-    if settings.mode != "prod":
+    """What the settings alone show (pure); empty in dev mode."""
+    if settings.mode == "dev":
         return []
     out: list[Problem] = []
     if settings.nats_url:
@@ -100,8 +103,8 @@ def configuration_problems(settings: Settings, identity: str, *, signs_tokens: b
     return out
 
 
-async def bus_problems(access: BusAccess) -> list[Problem]:
-    """Try the server as this identity and as nobody."""
+async def bus_problems(access: BusAccess, *, refuse_test_clock: bool = False) -> list[Problem]:
+    """Try the server as this identity and as nobody; in production, look for a simulated time."""
     out: list[Problem] = []
     try:
         nc = await asyncio.wait_for(connect_nats(access, f"xciss-{access.identity}-safety"), 30)
@@ -109,7 +112,11 @@ async def bus_problems(access: BusAccess) -> list[Problem]:
         return [Problem("bus.refused", str(exc))]
     except asyncio.TimeoutError:
         return []  # unreachable: the process waits for the bus as it always has
-    await nc.close()
+    try:
+        if refuse_test_clock and await _simulated_time_stored(nc):
+            out.append(Problem("clock.simulated", "a simulated time is stored in the test clock (XCISS_CLOCK): production runs on real time; run `xciss clock reset`"))
+    finally:
+        await nc.close()
     anonymous = BusAccess(url=access.url, identity="anonymous", tls_ca_file=access.tls_ca_file)
     options = anonymous.connect_options()
     options.pop("inbox_prefix")
@@ -128,22 +135,32 @@ async def _quiet(exc: Exception) -> None:
     return None
 
 
+async def _simulated_time_stored(nc: nats.NATS) -> bool:
+    from services.runtime import testclock
+
+    try:
+        kv = await testclock.bucket(nc, create=False)
+        return await testclock.read(kv) is not None
+    except Exception:  # noqa: BLE001 - no bucket (or not readable by this identity): no simulated time
+        return False
+
+
 async def problems_of(settings: Settings, identity: str, *, signs_tokens: bool | None = None) -> list[Problem]:
     """Everything unsafe for ``identity`` in prod mode (what :func:`enforce` refuses);
     ``signs_tokens``: whether this process issues tokens (default: registry does)."""
     problems = configuration_problems(settings, identity, signs_tokens=signs_tokens)
     if settings.nats_url and not any(p.code == "bus.anonymous_client" for p in problems):
-        problems += await bus_problems(settings.bus(identity))
+        problems += await bus_problems(settings.bus(identity), refuse_test_clock=settings.mode == "prod")
     return problems
 
 
 async def enforce(settings: Settings, identity: str, *, signs_tokens: bool | None = None) -> None:
-    """Stop the process (exit 2) in prod mode when anything is unsafe."""
-    if settings.mode != "prod":
+    """Stop the process (exit 2) in prod or staging mode when anything is unsafe."""
+    if settings.mode == "dev":
         return
     problems = await problems_of(settings, identity, signs_tokens=signs_tokens)
     if problems:
         for p in problems:
-            print(f"xciss: unsafe in prod mode [{p.code}]: {p.message}", file=sys.stderr)
+            print(f"xciss: unsafe in {settings.mode} mode [{p.code}]: {p.message}", file=sys.stderr)
         print(f"xciss: {identity}: refusing to start ({len(problems)} problem(s); docs/security.md)", file=sys.stderr)
         raise SystemExit(2)

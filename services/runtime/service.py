@@ -19,6 +19,12 @@ from litestar import Litestar
 from litestar.di import Provide
 from sqlalchemy import MetaData
 
+from services.runtime import testclock
+from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.credentials import BusAccess
+from services.runtime.bus.permissions import OPERATOR
+from services.runtime.bus.plan import CLOCK_BUCKET, bucket_owner
+from services.runtime.clock_api import clock_controllers
 from services.runtime.consumers import (
     CommandError,
     Periodic,
@@ -28,9 +34,6 @@ from services.runtime.consumers import (
 )
 from services.runtime.http import build_app
 from services.runtime.metrics import ServiceMetrics, outbox_probe
-from services.runtime.bus.connect import connect_nats
-from services.runtime.bus.credentials import BusAccess
-from services.runtime.bus.permissions import OPERATOR
 from services.runtime.outbox import OutboxRelay
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -123,14 +126,22 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
         probe, service_db = spec.metrics_probe, db
         metrics.add(f"{spec.name}.service", lambda: probe(service_db))
     nats_handle = NatsHandle(settings.bus(spec.name) if settings.nats_url else None, f"xciss-{spec.name}-api")
+    routes = list(spec.routes(settings))
+    on_startup: list[Callable[[], Awaitable[None]]] = [nats_handle.start]
+    on_shutdown: list[Callable[[], Awaitable[None]]] = [nats_handle.stop]
+    if testclock.allowed(settings):  # the test clock: never in production
+        routes += clock_controllers(owner=bucket_owner(CLOCK_BUCKET) == spec.name)
+        follower = testclock.ClockFollower(lambda: nats_handle.nc, settings.clock_poll_s, f"{spec.name}-api")
+        on_startup.append(follower.start)
+        on_shutdown.insert(0, follower.stop)
     return build_app(
         spec.name,
         settings,
         db,
-        spec.routes(settings),
+        routes,
         ready_checks={"nats": nats_handle.check},
-        on_startup=[nats_handle.start],
-        on_shutdown=[nats_handle.stop],
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "nats": Provide(lambda: nats_handle, use_cache=True, sync_to_thread=False),

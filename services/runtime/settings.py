@@ -30,6 +30,10 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+#: dev: the laptop and the tests; staging: production's checks, the test clock allowed; prod
+MODES = ("dev", "staging", "prod")
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
     #: None means "start an embedded nats-server" for ``xciss up``.
@@ -44,7 +48,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_urls: dict[str, str] = {}
     http_host: str = "127.0.0.1"
     http_ports: dict[str, int] = msgspec.field(default_factory=lambda: dict(DEFAULT_PORTS))
-    #: "dev" allows the token command's default key and the demo helpers.
+    #: "dev" allows the token command's default key and the demo helpers; "staging"
+    #: is production's checks with the test clock allowed; "prod" refuses the test clock
     mode: str = "dev"
     #: the token issuer's Ed25519 private key, PEM (XCISS_JWT_SIGNING_KEY or, better,
     #: XCISS_JWT_SIGNING_KEY_FILE): registry only (services/runtime/tokenkeys.py)
@@ -107,6 +112,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     evaluation_policy_file: Path | None = None
     #: how often an evaluation worker finalizes notices whose window has closed
     notice_finalize_interval_s: float = 300.0
+    #: how often a process reads the test clock (dev and staging only; services/runtime/testclock.py)
+    clock_poll_s: float = 1.0
     # local accounts (registry) and sessions
     #: lifetime of a login token (XCISS_SESSION_TTL_S); revoked sessions are refused until then
     session_ttl_s: int = 8 * 3600
@@ -214,8 +221,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         db_urls = {s: get(f"XCISS_{s.upper()}_DATABASE_URL", "") for s in SERVICES}
         ports = {s: _int(env, f"XCISS_{s.upper()}_PORT", DEFAULT_PORTS[s]) for s in SERVICES}
         mode = get("XCISS_MODE", "dev")
-        if mode not in ("dev", "prod"):
-            raise SettingsError(f"XCISS_MODE must be dev or prod, not {mode!r}")
+        if mode not in MODES:
+            raise SettingsError(f"XCISS_MODE must be dev, staging or prod, not {mode!r}")
         backoff = get("XCISS_CONSUMER_BACKOFF")
         return cls(
             data_dir=data_dir,
@@ -266,6 +273,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             gateway_timeout_s=_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
             evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
             notice_finalize_interval_s=_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
+            clock_poll_s=_float(env, "XCISS_CLOCK_POLL_S", 1.0),
             session_ttl_s=_int(env, "XCISS_SESSION_TTL_S", 8 * 3600),
             login_max_failures=_int(env, "XCISS_LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_int(env, "XCISS_LOGIN_LOCK_MINUTES", 15),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import vouchers as ve
 from contracts.envelope import encode, new_event_id
+from services.runtime import clock
 from services.runtime import audit as audit_chain
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor
@@ -365,7 +366,7 @@ class _Batch:
             done = await s.execute(
                 update(programmes)
                 .where(programmes.c.year == year, programmes.c.open.is_(True), programmes.c.budget_fen - programmes.c.committed_fen >= self.debit)
-                .values(committed_fen=programmes.c.committed_fen + self.debit, version=programmes.c.version + self.approvals, updated_at=datetime.now(UTC))
+                .values(committed_fen=programmes.c.committed_fen + self.debit, version=programmes.c.version + self.approvals, updated_at=clock.utc_now())
             )
             if done.rowcount != 1:
                 raise _BatchRefused("the budget guard refused the batch total")

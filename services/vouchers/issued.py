@@ -6,7 +6,7 @@ Both are one conditional UPDATE on the voucher's status, so a settlement at
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, select, update
@@ -186,7 +186,7 @@ async def revoke_vouchers(uow: UnitOfWork, where: ColumnElement[bool], reason: s
     programme closed for its budget reopens. Used vouchers are left alone
     (clawback is another matter). Conditional UPDATEs: a redelivered event,
     or a second event about the same party, revokes nothing twice."""
-    now = now or datetime.now(UTC)
+    now = now or clock.utc_now()
     s = uow.session
     rows = (await s.execute(select(vouchers).where(where, vouchers.c.status == ISSUED).order_by(vouchers.c.id).with_for_update())).mappings().all()
     revoked: list[RowMapping] = []
@@ -211,7 +211,7 @@ async def refuse_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str 
     reason = reason.strip()
     if not reason:
         raise DomainError("voucher.refusal_reason_required", "拒绝接收创新券须说明理由", "a reason is required to refuse a voucher", status=400)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().first()

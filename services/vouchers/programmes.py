@@ -6,7 +6,6 @@ UPDATEs guarded by the table's CHECK constraints (see ``commit_budget``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -14,6 +13,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import vouchers as ve
+from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
@@ -22,6 +22,8 @@ from services.vouchers.domain.policy import UserFacts, VoucherPolicy, yearly_cap
 
 #: why a programme closes itself
 BUDGET_COMMITTED = "budget_committed"
+#: R21: the natural year is over (computed on read from the policy clock, never stored)
+YEAR_ENDED = "year_ended"
 
 
 def snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -29,13 +31,18 @@ def snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
 
 
 def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
+    """R21: a programme closes itself when its natural year ends (Asia/Shanghai,
+    on the policy clock): it then reads closed, ``year_ended``, whatever is stored."""
+    out = {
         **snapshot(row),
         "remaining_fen": row["budget_fen"] - row["committed_fen"],
         "appeal_window_days": row["appeal_window_days"],
         "auto_approve": row["auto_approve"],
         "closed_reason": row["closed_reason"],
     }
+    if clock.local_year() > row["year"]:
+        out.update(open=False, closed_reason=YEAR_ENDED)
+    return out
 
 
 def policy_of(row: RowMapping | dict[str, Any] | None, year: int) -> VoucherPolicy:
@@ -79,7 +86,7 @@ async def open_programme(
         raise DomainError("voucher.policy_invalid", "创新券年度参数不合法", str(exc)) from exc
     if budget_fen < 0:
         raise DomainError("voucher.budget_invalid", "预算必须为非负整数（分）", "the budget must be a non-negative number of fen")
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         if await load(uow.session, year) is not None:
             raise Conflict("voucher.programme_exists", f"{year}年度创新券已开放", f"the {year} programme already exists", year=year)
@@ -115,7 +122,7 @@ async def change_budget(db: ServiceDatabase, actor: Actor, correlation_id: str |
         done = await s.execute(
             update(programmes)
             .where(programmes.c.year == year, programmes.c.committed_fen <= budget_fen)
-            .values(budget_fen=budget_fen, version=programmes.c.version + 1, updated_at=datetime.now(UTC))
+            .values(budget_fen=budget_fen, version=programmes.c.version + 1, updated_at=clock.utc_now())
         )
         if done.rowcount != 1:
             raise Conflict(
@@ -145,7 +152,7 @@ async def close_if_committed(uow: UnitOfWork, year: int) -> RowMapping | None:
     done = await s.execute(
         update(programmes)
         .where(programmes.c.year == year, programmes.c.open.is_(True), programmes.c.committed_fen >= programmes.c.budget_fen)
-        .values(open=False, closed_reason=BUDGET_COMMITTED, version=programmes.c.version + 1, updated_at=datetime.now(UTC))
+        .values(open=False, closed_reason=BUDGET_COMMITTED, version=programmes.c.version + 1, updated_at=clock.utc_now())
     )
     if done.rowcount != 1:
         return None
@@ -168,7 +175,7 @@ async def reopen_if_released(uow: UnitOfWork, year: int) -> RowMapping | None:
             programmes.c.closed_reason == BUDGET_COMMITTED,
             programmes.c.committed_fen < programmes.c.budget_fen,
         )
-        .values(open=True, closed_reason=None, version=programmes.c.version + 1, updated_at=datetime.now(UTC))
+        .values(open=True, closed_reason=None, version=programmes.c.version + 1, updated_at=clock.utc_now())
     )
     if done.rowcount != 1:
         return None
@@ -227,7 +234,7 @@ async def activate_account(db: ServiceDatabase, actor: Actor, correlation_id: st
         facts = user_facts_of(user)
         assert facts is not None
         cap = yearly_cap(policy_of(prog, year), facts)
-        row = {"user_id": user_id, "year": year, "cap_fen": cap, "committed_fen": 0, "activated_at": datetime.now(UTC)}
+        row = {"user_id": user_id, "year": year, "cap_fen": cap, "committed_fen": 0, "activated_at": clock.utc_now()}
         await s.execute(insert(accounts).values(**row))
         await uow.emit(ve.AccountActivated(user_id=user_id, year=year, cap_fen=cap))
         await uow.audit("account.activate", "account", f"{user_id}:{year}", after=_account_view(row))

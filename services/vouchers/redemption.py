@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import evaluation as ee
 from contracts import payments as pe
 from contracts import vouchers as ve
+from services.runtime import clock
 from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
@@ -116,7 +117,7 @@ async def _items(s: AsyncSession, claim_id: str) -> list[RowMapping]:
 
 async def set_window(db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, opens_on: date, closes_on: date) -> dict[str, Any]:
     window = rules.Window(year, opens_on, closes_on)
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         before = (await s.execute(select(redemption_windows).where(redemption_windows.c.year == year))).mappings().first()
@@ -152,7 +153,7 @@ async def upload_document(
         "filename": (filename or "document")[:255],
         "content_type": media,
         "size": len(data),
-        "uploaded_at": datetime.now(UTC),
+        "uploaded_at": clock.utc_now(),
     }
     async with db.unit_of_work(actor, correlation_id) as uow:
         await uow.session.execute(insert(redemption_documents).values(**row))
@@ -207,7 +208,7 @@ async def claim(
     if len(set(ids)) != len(ids):
         raise DomainError("redemption.voucher_repeated", "同一张创新券在申报中重复", "a voucher appears twice in the claim", status=422)
     claim_id = str(uuid.uuid4())
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             s = uow.session
@@ -295,7 +296,7 @@ async def _conflict_of_session(s: AsyncSession, keys: list[str], voucher_ids: li
 
 
 async def review(db: ServiceDatabase, actor: Actor, correlation_id: str | None, claim_id: str, decisions: list[rules.ItemDecision]) -> dict[str, Any]:
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         before = (await s.execute(select(redemption_claims).where(redemption_claims.c.id == claim_id))).mappings().first()
@@ -351,7 +352,7 @@ async def on_payout_paid(uow: UnitOfWork, e: pe.PayoutPaid) -> None:
     if e.kind != "redemption":
         return
     s = uow.session
-    now = datetime.now(UTC)
+    now = clock.utc_now()
     before = (await s.execute(select(redemption_claims).where(redemption_claims.c.id == e.ref))).mappings().first()
     if before is None or before["status"] not in (rules.APPROVED, rules.NOTICED):
         return  # unknown, or already settled (a redelivery)

@@ -8,7 +8,6 @@ any other claim does not exist for them (404)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, insert, or_, select
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ee
+from services.runtime import clock
 from services.runtime.auth import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
@@ -30,7 +30,7 @@ async def on_expert_registered(uow: UnitOfWork, e: ee.ExpertRegistered) -> None:
     """Keep the expert's own unit and ties (registered once; a redelivery changes nothing)."""
     s = uow.session
     if (await s.execute(select(expert_view.c.expert_id).where(expert_view.c.expert_id == e.expert_id))).first() is None:
-        await s.execute(insert(expert_view).values(expert_id=e.expert_id, role=e.role, unit_id=e.unit_id, ties=sorted(set(e.ties)), updated_at=datetime.now(UTC)))
+        await s.execute(insert(expert_view).values(expert_id=e.expert_id, role=e.role, unit_id=e.unit_id, ties=sorted(set(e.ties)), updated_at=clock.utc_now()))
 
 
 def expert_of(actor: Actor) -> str | None:
@@ -105,7 +105,7 @@ async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
                 )
             if await is_assigned(s, claim_id, expert_id):
                 raise duplicate()
-            row = {"id": str(uuid.uuid4()), "claim_id": claim_id, "expert_id": expert_id, "assigned_at": datetime.now(UTC), "assigned_by": f"{actor.role}:{actor.subject}"[:200]}
+            row = {"id": str(uuid.uuid4()), "claim_id": claim_id, "expert_id": expert_id, "assigned_at": clock.utc_now(), "assigned_by": f"{actor.role}:{actor.subject}"[:200]}
             await s.execute(insert(redemption_assignments).values(**row))
             await uow.audit("redemption.assign", "redemption_claim", claim_id, after=assignment_view(row))
     except IntegrityError as exc:

@@ -20,7 +20,7 @@ from services.runtime.auth import Role, issue_token
 from services.runtime.request_body import MAX_DEPTH
 from services.runtime.settings import SERVICES, Settings
 from tests.integration.test_gateway import _gateway as real_gateway
-from tests.support.platform import Platform, running
+from tests.support.platform import Platform, eventually, running
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "services" / "gateway" / "portal" / "templates"
 
@@ -246,7 +246,11 @@ async def test_metrics_and_readiness_only_on_the_service_ports(make_settings) ->
     settings = await make_settings(list(SERVICES))
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, real_gateway(p) as gw:
         for service in SERVICES:
-            assert (await p.call(service, "GET", "/ready")).status_code == 200
+            # the API connects to NATS in the background: ready once it has
+            async def ready(service: str = service) -> bool:
+                return (await p.call(service, "GET", "/ready")).status_code == 200
+
+            await eventually(ready, timeout=15)
             assert (await p.call(service, "GET", "/metrics")).status_code == 200
             for path in ("/ready", "/metrics"):
                 r = await gw.get(f"/api/{service}{path}")

@@ -14,7 +14,9 @@ import msgspec
 from nats.js.errors import NotFoundError
 
 from contracts.subjects import DEADLETTER_STREAM, PRODUCERS, stream_name
+from services.runtime import clock
 from services.runtime.auth import Role, issue_token
+from services.runtime.bus.plan import CLOCK_BUCKET
 from services.runtime.consumers import Worker
 from services.runtime.bus.connect import connect_nats
 from services.runtime.bus.credentials import BusAccess
@@ -34,11 +36,13 @@ from tests.support.asgi import LifespanClient
 
 
 async def reset_streams(bus: BusAccess) -> None:
-    """Delete every stream (and so every durable) left by an earlier test (as the operator)."""
+    """Delete every stream (and so every durable) left by an earlier test (as the
+    operator), the test clock's bucket with them: each test starts on real time."""
+    clock.follow(None)
     nc = await connect_nats(bus, "xciss-test-reset")
     try:
         js = nc.jetstream()
-        for name in [*(stream_name(p) for p in PRODUCERS), DEADLETTER_STREAM]:
+        for name in [*(stream_name(p) for p in PRODUCERS), DEADLETTER_STREAM, f"KV_{CLOCK_BUCKET}"]:
             with contextlib.suppress(NotFoundError):
                 await js.delete_stream(name)
     finally:

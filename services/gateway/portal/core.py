@@ -10,11 +10,9 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import httpx
 import jinja2
@@ -23,6 +21,7 @@ from litestar.datastructures import Cookie
 
 from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.i18n import CATEGORIES, COUNTIES, ROLES, label, translate
+from services.runtime import clock
 from services.runtime.auth import PUBLIC, Principal, TokenError, TokenVerifier, access
 from services.runtime.settings import Settings
 
@@ -54,7 +53,15 @@ def yuan_to_fen(text: str) -> int | str:
 
 
 def this_year() -> int:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).year
+    """The programme year on the policy clock (the test clock's while one is set)."""
+    return clock.local_year()
+
+
+def simulated_time() -> str | None:
+    """The simulated policy time for the portal's banner, or None on real time."""
+    if clock.simulation() is None:
+        return None
+    return clock.local_now().strftime("%Y-%m-%d %H:%M")
 
 
 class Ctx:
@@ -111,6 +118,7 @@ class Ctx:
             query=dict(self.request.query_params),
             done=self.request.query_params.get("done"),
             roles=ROLES,
+            simulated_time=simulated_time(),
             **kw,
         )
         return Response(html, status_code=status, media_type="text/html; charset=utf-8", cookies=self.cookies())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
     "site": ("许昌市科研设施和仪器开放共享平台", "Xuchang Research Instrument Sharing Platform"),
+    "test_clock_banner": ("演练模式：平台正按模拟时间运行，当前模拟时间", "Rehearsal: the platform runs on a simulated time, now"),
+    "beijing_time": ("北京时间", "Beijing time"),
     "home": ("首页", "Home"),
     "catalogue": ("仪器目录", "Instruments"),
     "notices": ("公示公告", "Notices"),

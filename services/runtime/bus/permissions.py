@@ -206,8 +206,9 @@ def _operator() -> Permissions:
     """Operator tooling: the JetStream API, and republishing a dead letter's
     event on its own subject (``xciss dlq replay``). Its seed stays with the
     operators and the streams Job; no long-running process holds it."""
-    # $JS.SNAPSHOT.>: acknowledging a backup's chunks and sending a restore's (docs/operations.md, "Backups")
-    publish = [f"{JS_API}.>", "$JS.SNAPSHOT.>", *(f"{p}.>" for p in PRODUCERS)]
+    # $JS.SNAPSHOT.>: acknowledging a backup's chunks and sending a restore's (docs/operations.md, "Backups");
+    # $KV.XCISS_CLOCK.>: ``xciss clock set|advance|reset`` (the test clock, dev and staging)
+    publish = [f"{JS_API}.>", "$JS.SNAPSHOT.>", "$KV.XCISS_CLOCK.>", *(f"{p}.>" for p in PRODUCERS)]
     return Permissions(publish=tuple(publish), subscribe=(f"{inbox_prefix(OPERATOR)}.>",))
 
 

@@ -14,9 +14,14 @@ SESSIONS_BUCKET = "XCISS_SESSIONS"
 #: the gateway's shared rate-limit counters
 GATEWAY_LIMITS_BUCKET = "XCISS_GATEWAY_LIMITS"
 
+#: the test clock's simulated time (dev and staging): registry's operator API
+#: writes it, and the operator (``xciss clock``); every process reads it
+CLOCK_BUCKET = "XCISS_CLOCK"
+
 BUCKETS: tuple[Bucket, ...] = (
     Bucket(name=SESSIONS_BUCKET, owner="registry", readers=PRODUCERS),
     Bucket(name=GATEWAY_LIMITS_BUCKET, owner=GATEWAY),
+    Bucket(name=CLOCK_BUCKET, owner="registry", readers=(*PRODUCERS, GATEWAY)),
 )
 
 

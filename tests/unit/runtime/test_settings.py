@@ -32,7 +32,7 @@ def test_environment_overrides(tmp_path: Path) -> None:
     assert s.consumer_backoff_s == (1.0, 5.0, 30.0)
 
 
-@pytest.mark.parametrize("env", [{"XCISS_VOUCHERS_PORT": "eighty"}, {"XCISS_MODE": "staging"}, {"XCISS_OUTBOX_POLL_S": "fast"}])
+@pytest.mark.parametrize("env", [{"XCISS_VOUCHERS_PORT": "eighty"}, {"XCISS_MODE": "production"}, {"XCISS_OUTBOX_POLL_S": "fast"}])
 def test_malformed_settings_name_the_variable(env: dict[str, str], tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as info:
         Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), **env})
