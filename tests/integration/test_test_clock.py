@@ -113,6 +113,49 @@ async def test_services_follow_the_stored_time_and_expiry_runs_on_it(make_settin
         await eventually(lambda: clock.simulation() is None)
 
 
+async def set_clock(settings: Settings, at: datetime | None = None, *, by: timedelta | None = None) -> None:
+    """Set (or advance) the platform's time as the operator, straight into the bucket."""
+    nc = await connect_nats(settings.bus("operator"), "test-clock")
+    try:
+        kv = await testclock.bucket(nc, create=True)
+        if at is not None:
+            offset = testclock.offset_for(at, clock.wall_now())
+        else:
+            current = await testclock.read(kv)
+            offset = (current.offset_s if current else 0.0) + (by or timedelta()).total_seconds()
+        await testclock.store(kv, offset, "test")
+    finally:
+        await nc.close()
+
+
+async def test_an_appeal_inside_its_window_and_one_just_after_it(make_settings) -> None:
+    """R19(2): rejected at the same moment, one user appeals 15 days less a
+    minute later (accepted), the other 15 days and a minute later (refused)."""
+    settings = await make_settings(["vouchers"], clock_poll_s=0.05)
+    async with running(Platform(settings, ["vouchers"])) as p:
+        reg = Registry(p)
+        unit, early, late = reg.unit(), reg.user(), reg.user()
+        orders = {early: reg.order(early, unit), late: reg.order(late, unit)}
+        await reg.flush()
+        await set_clock(settings, datetime.fromisoformat(f"{YEAR}-03-02T09:00:00+08:00"))
+        await open_programme(p)
+        apps = {}
+        for user, order in orders.items():
+            await activate(p, user)
+            apps[user] = (await submit(p, user, order))["application_id"]
+            r = await p.call("vouchers", "POST", f"/v1/applications/{apps[user]}/reject", role=Role.CENTER, json={"reason": "合同真实性存疑"})
+            assert r.status_code == 200 and r.json()["status"] == "rejected", r.text
+        window = (await programme(p))["appeal_window_days"]
+
+        await set_clock(settings, by=timedelta(days=window, minutes=-1))
+        r = await p.call("vouchers", "POST", f"/v1/applications/{apps[early]}/appeal", role=Role.USER, org=early, json={"reason": "请复议"})
+        assert r.status_code == 200 and r.json()["status"] == "appealed", r.text
+
+        await set_clock(settings, by=timedelta(minutes=2))
+        r = await p.call("vouchers", "POST", f"/v1/applications/{apps[late]}/appeal", role=Role.USER, org=late, json={"reason": "请复议"})
+        assert r.status_code == 409 and r.json()["code"] == "voucher.appeal_window_closed" and r.json()["message_zh"], r.text
+
+
 async def _is(read, value: str) -> bool:  # type: ignore[no-untyped-def]
     return await read() == value
 
