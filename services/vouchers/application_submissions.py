@@ -78,7 +78,9 @@ async def submit_one(db: ServiceDatabase, actor: Actor, correlation_id: str | No
             programme = await prog.load(s, year)
             if programme is not None and programme["auto_approve"]:
                 programme = await prog.load(s, year, lock=True)
-            account = await prog.load_account(s, user_id, year, lock=programme is not None and programme["auto_approve"])
+            # the user's account row, locked: a user's submissions queue one behind the other, so two
+            # orders carrying one contract cannot both pass R22's check (PostgreSQL; SQLite writes serially)
+            account = await prog.load_account(s, user_id, year, lock=True)
             order = await checked_order(s, user_id=user_id, order_id=order_id, year=year, account=account)
             if (refusal := stopped(programme)) is not None:
                 raise refusal

@@ -200,3 +200,24 @@ async def test_r19_an_overturn_reruns_the_hard_rules(make_settings) -> None:
         assert r.json()["code"] == "voucher.user_not_verified" and r.json()["message_zh"] and r.json()["message_en"]
         assert (await call(p, "GET", f"/v1/applications/{aid}", Role.USER, org=user, status=200)).json()["status"] == "appealed"
         assert (await programme(p))["committed_fen"] == 0
+
+
+async def test_r22_concurrent_submissions_of_one_contract_yield_one_application(make_settings) -> None:
+    """Two orders carrying the same contract, submitted at the same instant by
+    their user, many times over: exactly one application per contract."""
+    import asyncio
+
+    settings = await make_settings(["vouchers"])
+    async with running(Platform(settings, ["vouchers"])) as p:
+        reg = Registry(p)
+        unit = reg.unit()
+        user = reg.user()
+        pairs = [(reg.order(user, unit, contract=f"{n:02x}" * 32), reg.order(user, unit, contract=f"{n:02x}" * 32)) for n in range(8)]
+        await reg.flush()
+        await open_programme(p)
+        await activate(p, user)
+        for first, second in pairs:
+            answers = await asyncio.gather(*(p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": o}) for o in (first, second)))
+            assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+            assert next(r for r in answers if r.status_code == 409).json()["code"] == "voucher.contract_already_used"
+            assert await _applications_on(p, first) + await _applications_on(p, second) == 1
