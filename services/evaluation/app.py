@@ -15,6 +15,7 @@ from services.evaluation.api.cycle import (
     ExpertController,
     IndicatorSetController,
 )
+from services.evaluation.api.department import DepartmentReportController
 from services.evaluation.api.notices import (
     AwardController,
     NoticeController,
@@ -59,6 +60,7 @@ def routes(settings: Settings) -> list[type]:
     load_policy(settings)  # an invalid policy file stops the service at start, with the reason
     return [
         UnitController,
+        DepartmentReportController,
         CycleController,
         IndicatorSetController,
         ApplicationController,

@@ -1,4 +1,5 @@
-"""Who holds a credit code (统一社会信用代码) among users (R4).
+"""Who holds a credit code (统一社会信用代码) among users (R4), and which
+units share a user's code (R26: the user is those units).
 
 A code does not lock its real owner out: a second registration of a code
 another (not rejected) user already gave is accepted, unverified, with
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
-from services.registry.db.models import users
+from services.registry.db.models import units, users
 from services.runtime.errors import Conflict
 
 PENDING = "pending"
@@ -40,6 +41,15 @@ async def holder(s: Any, credit_code: str | None, *, verified_only: bool = False
     if other_than is not None:
         q = q.where(users.c.id != other_than)
     return (await s.execute(q.order_by(users.c.created_at, users.c.id).limit(1))).scalar_one_or_none()
+
+
+async def units_of(s: Any, credit_code: str | None) -> list[str]:
+    """The units that gave ``credit_code`` (a university and its colleges, R13,
+    share one): a user with that code *is* those units (R26 隶属) and gets no
+    voucher on their services."""
+    if not credit_code:
+        return []
+    return list((await s.execute(select(units.c.id).where(units.c.credit_code == credit_code).order_by(units.c.id))).scalars())
 
 
 def code_held(credit_code: str | None, holder_id: str | None = None) -> Conflict:

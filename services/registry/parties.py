@@ -277,11 +277,6 @@ def user_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def get_user(db: ServiceDatabase, user_id: str) -> dict[str, Any]:
-    async with db.read() as s:
-        return user_view(await user_row(s, user_id))
-
-
 # --- unit lifecycle (R7, R27) and voucher acceptance (R18) ---------------------
 
 

@@ -17,12 +17,26 @@ from sqlalchemy.exc import IntegrityError
 from contracts import registry as ev
 from services.registry import credit_codes as codes
 from services.registry.db.models import users
-from services.registry.domain.parties import SpecialClass, UserClass, UserKind, check_reason, check_user_classes
+from services.registry.domain.parties import (
+    SpecialClass,
+    UserClass,
+    UserKind,
+    check_reason,
+    check_user_classes,
+)
 from services.registry.parties import update_user, user_row, user_snapshot, user_view
 from services.runtime import clock
 from services.runtime.errors import Conflict
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
+
+
+async def user_with_units(db: ServiceDatabase, user_id: str) -> dict[str, Any]:
+    """A user's record with ``same_party_units``: the units registered under
+    its credit code (R26: the user is those units, their parent and colleges)."""
+    async with db.read() as s:
+        row = await user_row(s, user_id)
+        return {**user_view(row), "same_party_units": await codes.units_of(s, row["credit_code"])}
 
 
 async def reject_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> dict[str, Any]:

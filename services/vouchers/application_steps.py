@@ -30,6 +30,7 @@ from services.vouchers.db.models import (
     user_view,
     vouchers,
 )
+from services.vouchers.domain.affiliation import UnitNode, affiliated
 from services.vouchers.domain.applications import (
     MESSAGES,
     ApplicationFacts,
@@ -169,7 +170,7 @@ class Lookup:
     def __init__(self) -> None:
         self.users: dict[str, RowMapping] = {}
         self.units: dict[str, RowMapping] = {}
-        self.children: dict[str, set[str]] = {}
+        self.relatives: list[UnitNode] = []
         self.blacklisted: set[tuple[str, str]] = set()
         self.affiliations: dict[str, set[str]] = {}
 
@@ -181,8 +182,11 @@ class Lookup:
             lk.users = {r["user_id"]: r for r in (await s.execute(select(user_view).where(user_view.c.user_id.in_(users)))).mappings()}
         if units:
             lk.units = {r["unit_id"]: r for r in (await s.execute(select(unit_view).where(unit_view.c.unit_id.in_(units)))).mappings()}
-            for child, parent in (await s.execute(select(unit_view.c.unit_id, unit_view.c.parent_unit_id).where(unit_view.c.parent_unit_id.in_(units)))).all():
-                lk.children.setdefault(parent, set()).add(child)
+            # the units' parents and colleges, with their credit codes (R26: a user with one of those codes is the unit)
+            parents = sorted({r["parent_unit_id"] for r in lk.units.values() if r["parent_unit_id"]})
+            near = or_(unit_view.c.parent_unit_id.in_(units), unit_view.c.unit_id.in_(parents)) if parents else unit_view.c.parent_unit_id.in_(units)
+            q = select(unit_view.c.unit_id, unit_view.c.credit_code, unit_view.c.parent_unit_id).where(near)
+            lk.relatives = [UnitNode(unit_id=i, credit_code=c, parent_unit_id=pa) for i, c, pa in (await s.execute(q)).all()]
         parties = [and_(blacklist_view.c.party_type == t, blacklist_view.c.party_id.in_(ids)) for t, ids in (("user", users), ("unit", units)) if ids]
         if parties:
             q = select(blacklist_view.c.party_type, blacklist_view.c.party_id).where(blacklist_view.c.active.is_(True), or_(*parties))
@@ -194,14 +198,15 @@ class Lookup:
         return lk
 
     def affiliated(self, user_id: str, unit_id: str) -> bool:
-        """A tie with the unit, its parent (a college's university) or one of
-        its colleges counts (R26). Registry applies the same rule to the ties
-        it records; vouchers decides from its own read model of them."""
-        unit = self.units.get(unit_id)
-        related = {unit_id, *self.children.get(unit_id, ())}
-        if unit is not None and unit["parent_unit_id"]:
-            related.add(unit["parent_unit_id"])
-        return bool(self.affiliations.get(user_id, set()) & related)
+        """R26, decided by :func:`services.vouchers.domain.affiliation.affiliated`:
+        the user's credit code is the unit's, its parent's or a college's, or
+        a recorded tie names one of them. Vouchers decides from its own read
+        models of the registry's units, users and ties."""
+        user, unit = self.users.get(user_id), self.units.get(unit_id)
+        node = UnitNode(unit_id=unit_id, credit_code=unit["credit_code"] if unit else None, parent_unit_id=unit["parent_unit_id"] if unit else None)
+        return affiliated(
+            user_credit_code=user["credit_code"] if user else None, tied_unit_ids=self.affiliations.get(user_id, set()), unit=node, others=self.relatives
+        )
 
     def facts(
         self, *, user_id: str, unit_id: str, order: RowMapping | dict[str, Any] | None, contract_used: bool, programme: RowMapping | dict[str, Any] | None, account: RowMapping | dict[str, Any] | None

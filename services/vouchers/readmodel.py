@@ -57,6 +57,7 @@ async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:
             "status": e.status,
             "accepts_vouchers": e.accepts_vouchers,
             "parent_unit_id": e.parent_unit_id,
+            "credit_code": e.credit_code or None,
             "updated_at": datetime.now(UTC),
         },
     )

@@ -40,20 +40,23 @@ class Registry:
         self.events: list[Event] = []
         self.expected = {user_view: set(), unit_view: set(), order_view: set(), affiliation_view: set(), blacklist_view: set()}
 
-    def unit(self, *, accepts: bool = True, parent: str | None = None, status: str = "approved", version: int = 2) -> str:
+    def unit(self, *, accepts: bool = True, parent: str | None = None, status: str = "approved", version: int = 2, credit_code: str = "12410000MB0000000X") -> str:
         unit_id = uid()
         event_type = ev.UnitVoucherAcceptanceGranted if accepts else ev.UnitApproved
         self.events.append(
-            event_type(unit_id=unit_id, version=version, name=f"单位{unit_id[:4]}", credit_code="12410000MB0000000X", kind="college" if parent else "university",
+            event_type(unit_id=unit_id, version=version, name=f"单位{unit_id[:4]}", credit_code=credit_code, kind="college" if parent else "university",
                        parent_unit_id=parent, status=status, accepts_vouchers=accepts)
         )
         self.expected[unit_view].add(unit_id)
         return unit_id
 
-    def user(self, *, verified: bool = True, user_id: str | None = None, version: int = 2, classes: tuple[str, ...] = ("high_tech",)) -> str:
+    def user(
+        self, *, verified: bool = True, user_id: str | None = None, version: int = 2, classes: tuple[str, ...] = ("high_tech",), credit_code: str | None = None
+    ) -> str:
         user_id = user_id or uid()
         event_type = ev.UserVerified if verified else ev.UserClassesChanged
-        self.events.append(event_type(user_id=user_id, version=version, name=f"企业{user_id[:4]}", kind="enterprise", classes=list(classes), in_xuchang=True, verified=verified))
+        self.events.append(event_type(user_id=user_id, version=version, name=f"企业{user_id[:4]}", kind="enterprise", classes=list(classes), in_xuchang=True, verified=verified,
+                                      credit_code=credit_code))
         self.expected[user_view].add(user_id)
         return user_id
 

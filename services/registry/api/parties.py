@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter
-
-import msgspec
 
 from services.registry import parties, unit_service_info, user_review
 from services.registry.api.schemas import (
@@ -181,9 +180,10 @@ class UnitController(Controller):
 
 
 def _user(request: Request, user: dict) -> User:  # type: ignore[type-arg]
-    """A user for the caller: another user's id (``duplicate_of``) is for the center and the bureau only."""
+    """A user for the caller: another user's id (``duplicate_of``) and the units sharing
+    its credit code (``same_party_units``) are for the center and the bureau only."""
     if principal_of(request).role not in CITY_STAFF:
-        user = {**user, "duplicate_of": None}
+        user = {**user, "duplicate_of": None, "same_party_units": []}
     return User(**user)
 
 
@@ -277,8 +277,10 @@ class UserController(Controller):
 
     @get("/{user_id:str}", operation_id="getUser", **access(Role.USER, Role.CENTER, Role.BUREAU))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> User:
-        """A user's record: the user itself and the center or bureau."""
+        """A user's record: the user itself and the center or bureau. For the
+        center and the bureau, ``same_party_units`` lists the units registered
+        under the user's credit code (R26: no voucher on their services)."""
         p = principal_of(request)
         if p.role is Role.USER and p.org != user_id:
             raise Forbidden()
-        return _user(request, await parties.get_user(db, user_id))
+        return _user(request, await user_review.user_with_units(db, user_id))

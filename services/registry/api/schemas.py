@@ -112,6 +112,10 @@ class User(msgspec.Struct):
     #: review decides which is the enterprise (shown to the center and the bureau only)
     duplicate_of: str | None = None
     rejection_reason: str | None = None
+    #: R26 隶属: the units registered under the user's credit code — the user is those units
+    #: and gets no voucher on their (or their parent's, or their colleges') services; read
+    #: with one user, shown to the center and the bureau only
+    same_party_units: list[str] = []
 
 
 class UserPage(msgspec.Struct):

@@ -50,6 +50,8 @@ unit_view = Table(
     Column("status", String(20), nullable=False),
     Column("accepts_vouchers", Boolean, nullable=False),
     Column("parent_unit_id", String(36), nullable=True),
+    #: the unit's credit code (a college carries its university's): a user with it is the unit (R26)
+    Column("credit_code", String(18), nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_unit_view_parent", "parent_unit_id"),
 )
