@@ -206,3 +206,32 @@ def test_the_portal_shows_a_banner_while_time_is_simulated() -> None:
     finally:
         clock.follow(None)
     _ = timedelta
+
+
+async def test_an_expiry_run_as_of_a_given_moment(make_settings) -> None:
+    """An operator voids as of 00:00 on 1 January after the fact; never ahead of time."""
+    settings = await make_settings(["vouchers"], clock_poll_s=0.05)
+    async with running(Platform(settings, ["vouchers"])) as p:
+        reg = Registry(p)
+        unit, user = reg.unit(), reg.user()
+        order = reg.order(user, unit)
+        await reg.flush()
+        await open_programme(p)
+        await activate(p, user)
+        voucher = (await approve(p, (await submit(p, user, order))["application_id"])).json()["voucher_id"]
+        await set_clock(settings, NEW_YEAR + timedelta(hours=9))  # 09:00 on 1 January: the sweep has not run
+
+        def run(as_of: str) -> object:
+            return p.call("vouchers", "POST", "/v1/vouchers/expire", role=Role.CENTER, params={"as_of": as_of})
+
+        r = await run((NEW_YEAR + timedelta(hours=10)).isoformat())
+        assert r.status_code == 422 and r.json()["code"] == "voucher.as_of_in_future" and r.json()["details"]["field"] == "as_of"
+        r = await run("2027-01-01T00:00:00")
+        assert r.status_code == 422 and r.json()["code"] == "voucher.as_of_naive"
+        r = await run((NEW_YEAR - timedelta(seconds=1)).isoformat())  # 23:59:59 on 31 December: still valid
+        assert r.status_code == 200 and r.json()["expired"] == 0
+        r = await run(NEW_YEAR.isoformat())
+        assert r.status_code == 200 and r.json()["expired"] == 1, r.text
+        v = (await p.call("vouchers", "GET", f"/v1/vouchers/{voucher}", role=Role.CENTER)).json()
+        assert v["status"] == "expired" and datetime.fromisoformat(v["expired_at"]) == NEW_YEAR
+        assert (await programme(p))["committed_fen"] == 0

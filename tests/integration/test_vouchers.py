@@ -301,7 +301,7 @@ async def test_expiry_releases_the_reservation(make_settings) -> None:
         await activate(p, user)
         vid = (await approve(p, (await submit(p, user, order))["application_id"])).json()["voucher_id"]
         assert (await programme(p))["committed_fen"] == 300_000
-        assert (await call(p, "POST", "/v1/vouchers/expire", Role.CENTER, status=200)).json() == {"expired": 0}  # not yet
+        assert (await call(p, "POST", "/v1/vouchers/expire", Role.CENTER, status=200)).json()["expired"] == 0  # not yet
         await call(p, "POST", "/v1/vouchers/expire", Role.UNIT, org=unit, status=403)
 
         assert await expire_vouchers(p["vouchers"].db, expires_at(YEAR) - timedelta(microseconds=1)) == 0

@@ -63,9 +63,6 @@ from services.runtime.auth import Role
 from services.runtime import clock as clock_module
 from services.runtime.clock import POLICY_ZONE
 from services.runtime.bus.connect import connect_nats
-from services.vouchers import application_batches as applications_module
-from services.vouchers import issued as issued_module
-from services.vouchers import programmes as programmes_module
 from services.vouchers.db.models import accounts, applications, order_view, programmes, unit_view, user_view, vouchers
 from tests.model import reference as ref
 from tests.support.platform import Platform, eventually
@@ -544,8 +541,8 @@ def _diff(got: dict[str, Any], want: dict[str, Any]) -> str:
 def world(make_settings: Callable[..., Awaitable[Any]], monkeypatch: pytest.MonkeyPatch) -> Any:
     global WORLD
     fake = _fake_datetime()
-    for module in (applications_module, issued_module, programmes_module, clock_module):
-        monkeypatch.setattr(module, "datetime", fake)
+    # every policy "now" is read through the clock module (services.runtime.clock.wall_now)
+    monkeypatch.setattr(clock_module, "datetime", fake)
     with asyncio.Runner() as runner:
         w = World(runner, make_settings)
         runner.run(w.start())

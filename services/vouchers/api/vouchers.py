@@ -69,6 +69,8 @@ class VoucherPage(msgspec.Struct):
 
 class ExpiryRun(msgspec.Struct):
     expired: int
+    #: the moment the run voided vouchers as of (its ``as_of``, or now on the policy clock)
+    as_of: datetime
 
 
 class VoucherController(Controller):
@@ -100,11 +102,19 @@ class VoucherController(Controller):
         return Voucher(**{**row, "refusals": [Refusal(**r) for r in row["refusals"]]})
 
     @post("/expire", operation_id="expireVouchers", status_code=200, **access(Role.CENTER, Role.SERVICE))
-    async def expire(self, request: Request, db: NamedDependency[ServiceDatabase]) -> ExpiryRun:
-        """Void every issued voucher past its time and release its reservation (R16, R21);
-        the scheduler calls this after 00:00 on 1 January (Asia/Shanghai)."""
-        n = await issued.expire_vouchers(db, actor=actor_of(request), correlation_id=correlation_of(request))
-        return ExpiryRun(expired=n)
+    async def expire(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        as_of: datetime | None = Parameter(default=None, description="void as of this moment (ISO 8601 with zone, not in the future); default now"),
+    ) -> ExpiryRun:
+        """Void every issued voucher past its time as of `as_of` and release its reservation
+        (R16, R21); the worker does this every `XCISS_VOUCHER_EXPIRY_INTERVAL_S`, an operator
+        may run it for a given moment (e.g. 00:00 on 1 January, Asia/Shanghai, recorded as such).
+        422 `voucher.as_of_naive` or `voucher.as_of_in_future` (field `as_of`)."""
+        cutoff = issued.expiry_cutoff(as_of)
+        n = await issued.expire_vouchers(db, cutoff, actor=actor_of(request), correlation_id=correlation_of(request))
+        return ExpiryRun(expired=n, as_of=cutoff)
 
     @get("/", operation_id="listVouchers", **access(Role.USER, Role.UNIT, *STAFF))
     async def index(
