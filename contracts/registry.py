@@ -274,6 +274,21 @@ class OrderCancelled(OrderSnapshot, frozen=True, kw_only=True):
     reason: str
 
 
+class ComplaintUpheld(Event, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "complaint", "upheld")
+    summary: ClassVar[str] = (
+        "The center upheld a complaint about a unit or one of its orders (M11(6) 接受社会监督); "
+        "evaluation counts it against the unit in ``year``. No complainant data."
+    )
+    complaint_id: str
+    unit_id: str
+    order_id: str | None = None
+    #: fees / service_quality / refusal / confidentiality / other
+    category: str
+    #: the policy year (natural year, Asia/Shanghai) the complaint was filed in: the year it counts in
+    year: int
+
+
 EVENTS: tuple[type[Event], ...] = (
     UnitApplied,
     UnitApproved,
@@ -302,4 +317,5 @@ EVENTS: tuple[type[Event], ...] = (
     OrderSettled,
     OrderRated,
     OrderCancelled,
+    ComplaintUpheld,
 )

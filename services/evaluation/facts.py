@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import payments as pe
 from contracts import registry as ev
 from contracts import vouchers as ve
+from services.evaluation import complaint_facts
 from services.evaluation.db.facts_models import (
     fact_affiliation,
     fact_delivery,
@@ -282,6 +283,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(ve.VoucherUsed, on_voucher_used),
         Subscription(ve.VoucherRefused, on_voucher_refused),
         Subscription(pe.SettlementCompleted, on_settlement),
+        *complaint_facts.subscriptions(),
     ]
 
 

@@ -22,7 +22,8 @@ listed, was not listed by the end of Y and its deadline fell in Y or before.
 in Y and who had no recorded tie with the unit in force at the moment of
 delivery (recorded at or before it, not removed by then).
 
-Complaints have no events yet; ``complaints`` stays 0.
+**Complaints** (M11(6)) are those the center upheld (``registry.complaint.upheld``),
+counted in the year the complaint was filed, which the event states.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.db.facts_models import (
     fact_affiliation,
+    fact_complaint,
     fact_delivery,
     fact_instrument,
     fact_order,
@@ -137,6 +139,7 @@ def _queries(year: int) -> list[Select[Any]]:
         .where(fact_voucher_refusal.c.year == year)
         .group_by(fact_voucher_refusal.c.unit_id),
         select(o.unit_id, func.count().label("orders_contracted")).where(o.contracted_year == year, o.cancelled_year.is_(None)).group_by(o.unit_id),
+        select(fact_complaint.c.unit_id, func.count().label("complaints")).where(fact_complaint.c.year == year).group_by(fact_complaint.c.unit_id),
     ]
 
 

@@ -7,12 +7,14 @@ from litestar.di import Provide
 
 from services.registry import orders, search
 from services.registry.api.accounts import AccountController, SessionController
+from services.registry.api.complaints import ComplaintController
 from services.registry.api.jwks import jwks
 from services.registry.api.imports import ImportController
 from services.registry.api.instruments import ComplianceController, InstrumentController
 from services.registry.api.orders import OrderController
 from services.registry.api.parties import UnitController, UserController
 from services.registry.api.prices import PriceController
+from services.registry.api.quote_deviations import QuoteDeviationController
 from services.registry.api.search import CatalogueController
 from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
 from services.registry.db.models import metadata
@@ -45,7 +47,7 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, OrderController, SessionController, AccountController, jwks],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, jwks],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
     #: expired Idempotency-Keys (services/runtime/idempotency.py)

@@ -184,6 +184,7 @@ async def _record(s: Any, row: RowMapping) -> dict[str, Any]:
         "list_amount_fen": row["list_amount_fen"],
         "amount_fen": row["amount_fen"],
         "quote_note": row["quote_note"],
+        "quote_reason": row["quote_reason"],
         "items": [
             {k: i[k] for k in ("instrument_id", "price_item_id", "name", "billing_unit", "price_fen", "quantity", "amount_fen")} for i in items
         ],
@@ -313,18 +314,6 @@ async def request_order(
         await uow.audit("order.request", "order", order_id, after={k: record[k] for k in ("user_id", "unit_id", "purpose", "list_amount_fen", "items")})
         await remember(uow, idempotency, record)
     return record
-
-
-async def quote(db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, amount_fen: int, note: str | None) -> dict[str, Any]:
-    """The unit quotes the amount (fen) of a requested order."""
-    now = clock.utc_now()
-    async with db.unit_of_work(actor, correlation_id) as uow:
-        s = uow.session
-        row = await _load(s, order_id, viewer)
-        status = next_status(row["status"], OrderAction.quote)
-        after = await _change(s, row, now, status=str(status), amount_fen=amount_fen, quote_note=(note or "").strip() or None, quoted_at=now)
-        await uow.audit("order.quote", "order", order_id, before={"status": row["status"], "amount_fen": row["amount_fen"]}, after={"status": str(status), "amount_fen": amount_fen})
-        return await _record(s, after)
 
 
 def _uploaded_by(actor: Actor) -> str:

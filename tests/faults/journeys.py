@@ -175,7 +175,7 @@ async def order(j: Journey, w: World) -> None:
     if not r.is_success:
         raise ApiError(op, r, f"{r.status_code} {r.text[:300]}")
     j.order_id = r.json()["order_id"]
-    await _transition(w, j, f"/v1/orders/{j.order_id}/quote", Role.UNIT, j.unit, ("quoted",), json={"amount_fen": j.fee_fen}, name="quote")
+    await _transition(w, j, f"/v1/orders/{j.order_id}/quote", Role.UNIT, j.unit, ("quoted",), json={"amount_fen": j.fee_fen, "reason": "含样品前处理费用"}, name="quote")
 
 
 @step("contract")

@@ -123,6 +123,8 @@ async def _world_a(p: Platform) -> dict[str, str]:
     clawback = await eventually(clawed)
     operator = {"username": "unit-a-operator", "password": "Matrix-Pass-2026", "role": "unit", "org": unit}
     account = await ok(await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json=operator), 201)
+    # A's user complains about A's order (M11(6)): the complaint is the user's, A's unit's and the staff's
+    complaint = await ok(await w.as_user("POST", "/v1/complaints/", json={"category": "service_quality", "text": "交付拖延", "order_id": oid, "contact": "联系人A"}), 201)
     return {
         "account_id": account["account_id"],
         "job_id": job.json()["job_id"],
@@ -139,13 +141,14 @@ async def _world_a(p: Platform) -> dict[str, str]:
         "affiliation_id": affiliation["affiliation_id"],
         "clawback_id": clawback,
         "claim_id": claim["claim_id"],
+        "complaint_id": complaint["complaint_id"],
         "year": str(YEAR),
     }
 
 
 #: A's ids nobody outside A (and the city's staff) may see; the unit, its
 #: listed instrument and price item are public by policy (M11, R9)
-PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id", "clawback_id", "claim_id")
+PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id", "clawback_id", "claim_id", "complaint_id")
 
 
 async def _intruder_orgs(p: Platform) -> dict[Role, str | None]:

@@ -71,7 +71,7 @@ class City:
             return p.call("registry", method, path, role=Role.UNIT, org=unit, **kw)
 
         oid = (await ok(await as_user("POST", "/v1/orders/", json={"purpose": "research", "items": [{"price_item_id": pid, "quantity": 1}]}), 201))["order_id"]
-        await ok(await as_unit("POST", f"/v1/orders/{oid}/quote", json={"amount_fen": fee}))
+        await ok(await as_unit("POST", f"/v1/orders/{oid}/quote", json={"amount_fen": fee, "reason": "含样品前处理和加急费用"}))
         # each contract its own document (a voucher is granted once per contract, by its hash)
         c = await self._upload(oid, "contract", PDF + oid.encode(), role=Role.USER, org=user, filename="合同.pdf")
         d = await self._upload(oid, "rd_proof", PROOF, role=Role.UNIT, org=unit, filename="proof.png")

@@ -151,6 +151,18 @@ fact_affiliation = Table(
     Index("ix_fact_affiliation_unit_user", "unit_id", "user_id"),
 )
 
+#: complaints upheld against a unit (M11(6)), from the registry's ComplaintUpheld;
+#: ``year`` is the policy year the complaint was filed in (the event states it)
+fact_complaint = Table(
+    "fact_complaint",
+    metadata,
+    Column("complaint_id", String(36), primary_key=True),
+    Column("unit_id", String(36), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("upheld_at", UtcDateTime, nullable=False),
+    Index("ix_fact_complaint_year_unit", "year", "unit_id"),
+)
+
 FACT_TABLES = (
     fact_instrument,
     fact_order,
@@ -160,4 +172,5 @@ FACT_TABLES = (
     fact_voucher_use,
     fact_voucher_refusal,
     fact_affiliation,
+    fact_complaint,
 )

@@ -81,6 +81,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "actions": ("操作", "Actions"),
     "quote": ("报价", "Quote"),
     "quote_amount": ("报价金额（元）", "Quoted amount (CNY)"),
+    "quote_reason": ("高于公布收费标准的理由", "Why the quote is above the published price list"),
     "note": ("备注", "Note"),
     "contract": ("服务合同", "Contract"),
     "upload_contract": ("上传合同文件", "Upload the contract"),

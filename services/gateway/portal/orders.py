@@ -39,8 +39,9 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
     base = f"/v1/orders/{order_id}"
     if step == "quote":
         body = {"amount_fen": yuan_to_fen(str(form.get("amount") or ""))}
-        if form.get("note"):
-            body["note"] = form["note"]
+        for key in ("note", "reason"):  # reason: required above the published list (M11(4))
+            if form.get(key):
+                body[key] = form[key]
         await ctx.api.post("registry", f"{base}/quote", json=body)
     elif step == "document":
         upload = form.get("file")

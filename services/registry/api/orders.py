@@ -18,7 +18,8 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.registry import orders
+from services.registry import orders, quote_deviations
+from services.registry.api.quote_deviations import QuoteRequest
 from services.registry.documents import DocumentStore
 from services.registry.domain.orders import (
     MAX_DOCUMENT_BYTES,
@@ -62,11 +63,6 @@ class OrderRequest(msgspec.Struct, forbid_unknown_fields=True):
     purpose: Purpose
     items: Annotated[list[OrderLineRequest], msgspec.Meta(min_length=1, max_length=50)]
     description: Text | None = None
-
-
-class QuoteRequest(msgspec.Struct, forbid_unknown_fields=True):
-    amount_fen: Fen
-    note: Text | None = None
 
 
 class ContractRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -151,6 +147,8 @@ class Order(msgspec.Struct):
     updated_at: datetime
     description: str | None = None
     quote_note: str | None = None
+    #: M11(4): why the quote lies above the published list (list_amount_fen); None at or below it
+    quote_reason: str | None = None
     result_document_id: str | None = None
     service_hours: int | None = None
     cancel_reason: str | None = None
@@ -264,9 +262,11 @@ class OrderController(Controller):
 
     @post("/{order_id:str}/quote", operation_id="quoteOrder", status_code=200, **access(Role.UNIT))
     async def quote(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[QuoteRequest]) -> Order:
-        """The order's unit quotes the amount in fen (requested → quoted)."""
+        """The order's unit quotes the amount in fen (requested → quoted). Above the list amount of an
+        order with a fiscally funded instrument it needs a ``reason`` (M11(4), 422 ``order.quote_reason_required``)."""
         v = _viewer(principal_of(request))
-        return _order(await orders.quote(db, actor_of(request), correlation_of(request), order_id, v, amount_fen=data.amount_fen, note=data.note))
+        body = await quote_deviations.quote(db, actor_of(request), correlation_of(request), order_id, v, amount_fen=data.amount_fen, note=data.note, reason=data.reason)
+        return _order(body)
 
     @post(
         "/{order_id:str}/documents",

@@ -362,6 +362,8 @@ orders = Table(
     #: the amount quoted by the unit (the list total until it quotes), in fen
     Column("amount_fen", BigInteger, nullable=False),
     Column("quote_note", Text, nullable=True),
+    #: M11(4): why the quote lies above the published list (required then, None otherwise)
+    Column("quote_reason", Text, nullable=True),
     # the contract (R19(1), R22, M12, R25)
     Column("testing_fee_fen", BigInteger, nullable=True),
     Column("ip_ownership", Text, nullable=True),

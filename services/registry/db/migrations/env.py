@@ -1,3 +1,4 @@
+import services.registry.db.oversight_models  # noqa: F401  (registers the oversight tables on the metadata)
 from services.registry.db.models import metadata
 from services.runtime.migrations import run_env
 

@@ -1,0 +1,181 @@
+"""Complaints over HTTP (M11(6) 接受社会监督).
+
+Filing is public (no sign-in needed; through the gateway it is rate-limited
+per client like every other request, objections to notices included); a
+signed-in user's complaint is its own to follow. The center decides; center
+and bureau read every complaint, the unit concerned its own without the
+complainant's contact, the complainant its own; nobody else (404)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+
+from services.registry import complaints
+from services.registry.domain.complaints import (
+    MAX_CONTACT_CHARS,
+    MAX_TEXT_CHARS,
+    ComplaintCategory,
+    ComplaintStatus,
+    Outcome,
+)
+from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
+from services.runtime.errors import NotFound
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.pagination import PageNumber, PageSize
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.workdays import WorkdayCalendar
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
+Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+
+
+class ComplaintRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """A complaint about a unit (``unit_id``) or, by its signed-in user, one of its orders (``order_id``)."""
+
+    category: ComplaintCategory
+    text: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
+    unit_id: Id | None = None
+    order_id: Id | None = None
+    #: how the center can reach the complainant (name, phone, e-mail); never shown to the unit
+    contact: Annotated[str, msgspec.Meta(max_length=MAX_CONTACT_CHARS)] | None = None
+
+
+class DecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: Outcome
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class PolicyRequest(msgspec.Struct, forbid_unknown_fields=True):
+    handling_workdays: int
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class Complaint(msgspec.Struct):
+    complaint_id: str
+    unit_id: str
+    category: ComplaintCategory
+    text: str
+    filed_at: datetime
+    #: the policy year (Asia/Shanghai) of the filing: the year an upheld complaint counts in
+    year: int
+    handling_workdays: int
+    #: the last day to handle it: the ``handling_workdays``-th working day after the filing day
+    due_on: date
+    status: ComplaintStatus
+    #: open after ``due_on``
+    overdue: bool
+    version: int
+    order_id: str | None = None
+    #: center, bureau and the complainant only
+    contact: str | None = None
+    #: center, bureau and the complainant only
+    complainant_user_id: str | None = None
+    outcome_reason: str | None = None
+    decided_at: datetime | None = None
+
+
+class ComplaintPage(msgspec.Struct):
+    items: list[Complaint]
+    total: int
+    page: int
+    page_size: int
+
+
+class ComplaintPolicy(msgspec.Struct):
+    year: int
+    handling_workdays: int
+    #: no value set for the year: the platform's default applies
+    default: bool
+    set_at: datetime | None = None
+
+
+def _reader(p: Principal) -> complaints.Reader:
+    if p.role in (Role.CENTER, Role.BUREAU):
+        return complaints.STAFF
+    if p.role is Role.UNIT:
+        return complaints.Reader("unit", p.org)
+    if p.role is Role.USER:
+        return complaints.Reader("user", p.org)
+    return complaints.Reader("nobody")
+
+
+class ComplaintController(Controller):
+    path = "/v1/complaints"
+    tags = ["complaints"]
+
+    @post("/", operation_id="fileComplaint", status_code=201, **access(PUBLIC))
+    async def file(self, request: Request, db: NamedDependency[ServiceDatabase], calendar: NamedDependency[WorkdayCalendar], data: JSONBody[ComplaintRequest]) -> Complaint:
+        """Anybody complains about a unit, in a category, with a text and an optional contact (M11(6));
+        a signed-in user may name one of its own orders instead (another's order: 404). The answer
+        carries the deadline (``due_on``). 422 ``complaint.field_required`` / ``complaint.field_too_long``
+        (``details.field``), ``complaint.subject_required``, ``complaint.unknown_unit``, ``complaint.unit_mismatch``."""
+        p = principal_of(request)
+        user_id = p.org if p.role is Role.USER else None
+        body = await complaints.file_complaint(
+            db,
+            calendar,
+            actor_of(request),
+            correlation_of(request),
+            user_id=user_id,
+            unit_id=data.unit_id,
+            order_id=data.order_id,
+            category=data.category,
+            text=data.text,
+            contact=data.contact,
+        )
+        if user_id is None:  # the public gets its receipt without reading rights
+            body = {**body, "contact": None}
+        return Complaint(**body)
+
+    @get("/", operation_id="listComplaints", **access(Role.CENTER, Role.BUREAU, Role.UNIT, Role.USER))
+    async def list_(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        status: ComplaintStatus | None = Parameter(default=None, description="only complaints in this status"),
+        overdue: bool | None = Parameter(default=None, description="true: only open complaints past their deadline"),
+        unit_id: str | None = Parameter(default=None, max_length=36),
+        year: int | None = Parameter(default=None, ge=2000, le=2100),
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> ComplaintPage:
+        """Complaints by deadline, the overdue first: center and bureau every one, a unit those about
+        it (without the complainant's contact), a user its own."""
+        items, total = await complaints.list_complaints(
+            db, _reader(principal_of(request)), status=status, overdue=overdue, unit_id=unit_id, year=year, page=page, page_size=page_size
+        )
+        return ComplaintPage(items=[Complaint(**i) for i in items], total=total, page=page, page_size=page_size)
+
+    @get("/{complaint_id:str}", operation_id="getComplaint", **access(Role.CENTER, Role.BUREAU, Role.UNIT, Role.USER))
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], complaint_id: FromPath[str]) -> Complaint:
+        """One complaint, for center, bureau, the unit concerned (no contact) and its signed-in complainant; else 404."""
+        return Complaint(**await complaints.get_complaint(db, complaint_id, _reader(principal_of(request))))
+
+    @post("/{complaint_id:str}/decision", operation_id="decideComplaint", status_code=200, **access(Role.CENTER))
+    async def decide(self, request: Request, db: NamedDependency[ServiceDatabase], complaint_id: FromPath[str], data: JSONBody[DecisionRequest]) -> Complaint:
+        """The center upholds or dismisses an open complaint with a reason (audited; upheld emits
+        ``registry.complaint.upheld.v1``, counted in the unit's evaluation). 422
+        ``complaint.field_required`` (``details.field`` = ``reason``); 409 ``complaint.already_decided``."""
+        body = await complaints.decide(db, actor_of(request), correlation_of(request), complaint_id, outcome=data.outcome, reason=data.reason)
+        return Complaint(**body)
+
+    @get("/policies/{year:int}", operation_id="getComplaintPolicy", **access(PUBLIC))
+    async def policy(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> ComplaintPolicy:
+        """The year's handling deadline in working days (public)."""
+        if not 2000 <= year <= 2100:
+            raise NotFound("complaint_policy", "投诉处理时限", str(year))
+        return ComplaintPolicy(**await complaints.policy(db, year))
+
+    @put("/policies/{year:int}", operation_id="setComplaintPolicy", **access(Role.BUREAU))
+    async def set_policy(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[PolicyRequest]) -> ComplaintPolicy:
+        """The bureau sets the year's handling deadline (1–250 working days, 422 ``complaint.invalid_deadline``);
+        complaints filed from then on take it, earlier ones keep theirs. Audited."""
+        if not 2000 <= year <= 2100:
+            raise NotFound("complaint_policy", "投诉处理时限", str(year))
+        return ComplaintPolicy(**await complaints.set_policy(db, actor_of(request), correlation_of(request), year, handling_workdays=data.handling_workdays, reason=data.reason))

@@ -1,0 +1,269 @@
+"""Complaints (M11(6) 接受社会监督): filing, handling within a per-year number
+of working days, reading, and the per-year deadline.
+
+* **Filing.** Anybody complains about a unit (the public anonymously, with an
+  optional contact); a signed-in user may also complain about one of its own
+  orders (the order names the unit; anybody else's order does not exist for
+  them, R23). The deadline is fixed at filing: the N-th working day after the
+  local filing day, N the year's ``complaint_policies`` value or the default.
+* **Handling.** The center upholds or dismisses an open complaint once, with
+  a reason; both are audited. An upheld complaint emits ``ComplaintUpheld``
+  (unit, year of filing), which evaluation counts in the unit's complaints
+  indicator.
+* **Reading.** Center and bureau see every complaint with the complainant's
+  contact; the unit concerned sees its complaints without the contact or the
+  complainant's identity; a signed-in complainant sees its own. To anybody
+  else a complaint does not exist (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+
+from contracts import registry as ev
+from contracts.envelope import new_event_id
+from services.registry.db.models import orders, units
+from services.registry.db.oversight_models import complaint_policies, complaints
+from services.registry.domain.complaints import (
+    DEFAULT_HANDLING_WORKDAYS,
+    MAX_CONTACT_CHARS,
+    MAX_TEXT_CHARS,
+    ComplaintCategory,
+    ComplaintStatus,
+    Outcome,
+    check_decision,
+    check_handling_workdays,
+    check_text,
+    due_on,
+    is_overdue,
+)
+from services.runtime import clock
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.outbox import Actor
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.workdays import WorkdayCalendar
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads: ``staff`` (center, bureau), the ``unit`` concerned, or a signed-in ``user``."""
+
+    kind: str
+    org: str | None = None
+
+    def sees(self, row: RowMapping) -> bool:
+        if self.kind == "staff":
+            return True
+        if self.kind == "unit":
+            return self.org is not None and row["unit_id"] == self.org
+        if self.kind == "user":
+            return self.org is not None and row["complainant_user_id"] == self.org
+        return False
+
+    def condition(self) -> Any:
+        if self.kind == "staff":
+            return None
+        if self.kind == "unit":
+            return complaints.c.unit_id == (self.org or "")
+        if self.kind == "user":
+            return complaints.c.complainant_user_id == (self.org or "")
+        return complaints.c.id.is_(None)
+
+
+STAFF = Reader("staff")
+
+
+def _by(actor: Actor) -> str:
+    return f"{actor.role}:{actor.subject}"[:200]
+
+
+def _not_found(complaint_id: str) -> NotFound:
+    return NotFound("complaint", "投诉", complaint_id)
+
+
+def _record(row: RowMapping, reader: Reader, today: date) -> dict[str, Any]:
+    """A complaint as ``reader`` may see it: the unit never sees who complained or how to reach them."""
+    private = reader.kind != "unit"
+    return {
+        "complaint_id": row["id"],
+        "unit_id": row["unit_id"],
+        "order_id": row["order_id"],
+        "category": row["category"],
+        "text": row["text"],
+        "contact": row["contact"] if private else None,
+        "complainant_user_id": row["complainant_user_id"] if private else None,
+        "filed_at": row["filed_at"],
+        "year": row["year"],
+        "handling_workdays": row["handling_workdays"],
+        "due_on": row["due_on"],
+        "status": row["status"],
+        "overdue": is_overdue(row["status"], row["due_on"], today),
+        "outcome_reason": row["outcome_reason"],
+        "decided_at": row["decided_at"],
+        "version": row["version"],
+    }
+
+
+async def _workdays(s: Any, year: int) -> int:
+    found = (await s.execute(select(complaint_policies.c.handling_workdays).where(complaint_policies.c.year == year))).scalar_one_or_none()
+    return int(found) if found is not None else DEFAULT_HANDLING_WORKDAYS
+
+
+async def _subject(s: Any, *, unit_id: str | None, order_id: str | None, user_id: str | None) -> tuple[str, str | None]:
+    """(unit id, order id) the complaint is about; an order only its own user may name."""
+    if order_id is not None:
+        row = (await s.execute(select(orders.c.unit_id, orders.c.user_id).where(orders.c.id == order_id))).first()
+        if row is None or user_id is None or row.user_id != user_id:
+            raise NotFound("order", "订单", order_id)
+        if unit_id is not None and unit_id != row.unit_id:
+            raise DomainError("complaint.unit_mismatch", "订单不属于所填管理单位", "the order is not the given unit's", field="unit_id")
+        return row.unit_id, order_id
+    if unit_id is None:
+        raise DomainError("complaint.subject_required", "请指明投诉的管理单位或订单", "name the unit or the order complained about", field="unit_id")
+    if (await s.execute(select(units.c.id).where(units.c.id == unit_id))).first() is None:
+        raise DomainError("complaint.unknown_unit", "所投诉的管理单位不存在", f"unit {unit_id} does not exist", field="unit_id")
+    return unit_id, None
+
+
+async def file_complaint(
+    db: ServiceDatabase,
+    calendar: WorkdayCalendar,
+    actor: Actor,
+    correlation_id: str | None,
+    *,
+    user_id: str | None,
+    unit_id: str | None,
+    order_id: str | None,
+    category: ComplaintCategory,
+    text: str,
+    contact: str | None,
+) -> dict[str, Any]:
+    """File a complaint (``user_id``: the signed-in user filing it, None for the public)."""
+    body = check_text(text, field="text", limit=MAX_TEXT_CHARS, required=True, what_zh="投诉内容", what_en="the complaint's text")
+    reach = check_text(contact, field="contact", limit=MAX_CONTACT_CHARS, required=False, what_zh="联系方式", what_en="the contact")
+    now = clock.utc_now()
+    filed_on = now.astimezone(clock.POLICY_ZONE).date()
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        unit, order = await _subject(s, unit_id=unit_id, order_id=order_id, user_id=user_id)
+        n = await _workdays(s, filed_on.year)
+        values = {
+            "id": new_event_id(),
+            "unit_id": unit,
+            "order_id": order,
+            "category": str(ComplaintCategory(category)),
+            "text": body,
+            "contact": reach,
+            "complainant_user_id": user_id,
+            "filed_by": _by(actor),
+            "filed_at": now,
+            "year": filed_on.year,
+            "handling_workdays": n,
+            "due_on": due_on(filed_on, n, calendar),
+            "status": str(ComplaintStatus.open),
+            "version": 1,
+        }
+        await s.execute(insert(complaints).values(**values))
+        await uow.audit(
+            "complaint.file",
+            "complaint",
+            values["id"],
+            after={k: str(values[k]) if isinstance(values[k], date) else values[k] for k in ("unit_id", "order_id", "category", "year", "handling_workdays", "due_on")},
+        )
+        row = (await s.execute(select(complaints).where(complaints.c.id == values["id"]))).mappings().one()
+        return _record(row, STAFF if user_id is None else Reader("user", user_id), filed_on)
+
+
+async def decide(db: ServiceDatabase, actor: Actor, correlation_id: str | None, complaint_id: str, *, outcome: Outcome, reason: str | None) -> dict[str, Any]:
+    """The center upholds or dismisses an open complaint, with a reason; upheld emits ComplaintUpheld."""
+    now = clock.utc_now()
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        row = (await s.execute(select(complaints).where(complaints.c.id == complaint_id))).mappings().first()
+        if row is None:
+            raise _not_found(complaint_id)
+        status, text = check_decision(row["status"], outcome, reason)
+        changed = await s.execute(
+            update(complaints)
+            .where(complaints.c.id == complaint_id, complaints.c.version == row["version"])
+            .values(status=str(status), outcome_reason=text, decided_by=_by(actor), decided_at=now, version=row["version"] + 1)
+        )
+        if changed.rowcount != 1:
+            raise Conflict("complaint.concurrent_change", "该投诉正被他人处理，请刷新后重试", "the complaint changed meanwhile; reload and retry")
+        overdue = is_overdue(row["status"], row["due_on"], now.astimezone(clock.POLICY_ZONE).date())
+        await uow.audit("complaint.decide", "complaint", complaint_id, reason=text, before={"status": row["status"]}, after={"status": str(status), "late": overdue})
+        if status is ComplaintStatus.upheld:
+            await uow.emit(ev.ComplaintUpheld(complaint_id=complaint_id, unit_id=row["unit_id"], order_id=row["order_id"], category=row["category"], year=row["year"]))
+        after = (await s.execute(select(complaints).where(complaints.c.id == complaint_id))).mappings().one()
+        return _record(after, STAFF, now.astimezone(clock.POLICY_ZONE).date())
+
+
+async def get_complaint(db: ServiceDatabase, complaint_id: str, reader: Reader) -> dict[str, Any]:
+    async with db.read() as s:
+        row = (await s.execute(select(complaints).where(complaints.c.id == complaint_id))).mappings().first()
+        if row is None or not reader.sees(row):
+            raise _not_found(complaint_id)
+        return _record(row, reader, clock.local_today())
+
+
+async def list_complaints(
+    db: ServiceDatabase,
+    reader: Reader,
+    *,
+    status: ComplaintStatus | None,
+    overdue: bool | None,
+    unit_id: str | None,
+    year: int | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """Complaints ``reader`` may see, oldest deadline first (the overdue on top)."""
+    today = clock.local_today()
+    c = complaints.c
+    conds: list[Any] = [cond for cond in (reader.condition(),) if cond is not None]
+    if status is not None:
+        conds.append(c.status == str(status))
+    late = and_(c.status == str(ComplaintStatus.open), c.due_on < today)
+    if overdue is True:
+        conds.append(late)
+    elif overdue is False:
+        conds.append(or_(c.status != str(ComplaintStatus.open), c.due_on >= today))
+    if unit_id is not None:
+        conds.append(c.unit_id == unit_id)
+    if year is not None:
+        conds.append(c.year == year)
+    async with db.read() as s:
+        total = (await s.execute(select(func.count()).select_from(complaints).where(*conds))).scalar_one()
+        rows = (
+            await s.execute(select(complaints).where(*conds).order_by(c.due_on, c.filed_at, c.id).offset((page - 1) * page_size).limit(page_size))
+        ).mappings().all()
+        return [_record(r, reader, today) for r in rows], total
+
+
+async def policy(db: ServiceDatabase, year: int) -> dict[str, Any]:
+    """The year's handling deadline, and whether it is the default."""
+    async with db.read() as s:
+        row = (await s.execute(select(complaint_policies).where(complaint_policies.c.year == year))).mappings().first()
+    if row is None:
+        return {"year": year, "handling_workdays": DEFAULT_HANDLING_WORKDAYS, "default": True, "set_at": None}
+    return {"year": year, "handling_workdays": row["handling_workdays"], "default": False, "set_at": row["set_at"]}
+
+
+async def set_policy(db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, handling_workdays: int, reason: str | None) -> dict[str, Any]:
+    """The bureau sets a year's handling deadline; complaints filed from now on take it."""
+    n = check_handling_workdays(handling_workdays)
+    now = clock.utc_now()
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        before = await _workdays(s, year)
+        values = {"handling_workdays": n, "set_by": _by(actor), "set_at": now}
+        done = await s.execute(update(complaint_policies).where(complaint_policies.c.year == year).values(**values))
+        if done.rowcount == 0:
+            await s.execute(insert(complaint_policies).values(year=year, **values))
+        await uow.audit("complaint.policy", "complaint_policy", str(year), reason=(reason or "").strip() or None, before={"handling_workdays": before}, after={"handling_workdays": n})
+    return {"year": year, "handling_workdays": n, "default": False, "set_at": now}

@@ -1,0 +1,104 @@
+"""Complaints: the platform accepts public supervision (M11(6) of attachment 1:
+接受社会监督).
+
+Anybody — the public without signing in, with a contact if they wish, or a
+signed-in user — complains about a unit or one of its orders, in a category
+and with a text. The center handles each complaint within N working days of
+the day it was filed (the filing day is not counted, Civil Code art. 201; make-up
+working days count, public holidays do not) and records the outcome, upheld or
+dismissed, with a reason. An open complaint past its deadline is *overdue*.
+
+N is a per-year parameter (``complaint_policies``); a year the bureau has not
+set uses :data:`DEFAULT_HANDLING_WORKDAYS` **(choice: 15 working days**, the
+time Chinese public-service hotlines commonly give for a reply; the bureau
+can change it per year).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from services.runtime.errors import Conflict, DomainError
+from services.runtime.workdays import WorkdayCalendar
+
+__all__ = [
+    "DEFAULT_HANDLING_WORKDAYS",
+    "MAX_CONTACT_CHARS",
+    "MAX_TEXT_CHARS",
+    "ComplaintCategory",
+    "ComplaintStatus",
+    "Outcome",
+    "check_decision",
+    "check_handling_workdays",
+    "check_text",
+    "due_on",
+    "is_overdue",
+]
+
+#: the default handling deadline in working days, for a year without its own
+DEFAULT_HANDLING_WORKDAYS = 15
+#: a deadline longer than this many working days (a year) is refused
+MAX_HANDLING_WORKDAYS = 250
+MAX_TEXT_CHARS = 5000
+MAX_CONTACT_CHARS = 200
+
+
+class ComplaintCategory(StrEnum):
+    fees = "fees"  # 收费
+    service_quality = "service_quality"  # 服务质量
+    refusal = "refusal"  # 拒绝或拖延开放共享
+    confidentiality = "confidentiality"  # 泄露技术秘密或成果（R23）
+    other = "other"  # 其他
+
+
+class ComplaintStatus(StrEnum):
+    open = "open"  # 待处理
+    upheld = "upheld"  # 投诉成立
+    dismissed = "dismissed"  # 投诉不成立
+
+
+class Outcome(StrEnum):
+    upheld = "upheld"
+    dismissed = "dismissed"
+
+
+def check_text(text: str | None, *, field: str, limit: int, required: bool, what_zh: str, what_en: str) -> str | None:
+    """A stripped text field; empty is None (refused when required), too long refused."""
+    value = (text or "").strip()
+    if required and not value:
+        raise DomainError("complaint.field_required", f"请填写{what_zh}", f"{what_en} is required", field=field)
+    if len(value) > limit:
+        raise DomainError("complaint.field_too_long", f"{what_zh}不得超过 {limit} 字", f"{what_en} has at most {limit} characters", field=field, limit=limit)
+    return value or None
+
+
+def check_handling_workdays(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_HANDLING_WORKDAYS:
+        raise DomainError(
+            "complaint.invalid_deadline",
+            f"处理时限应为 1 至 {MAX_HANDLING_WORKDAYS} 个工作日",
+            f"the handling deadline is 1 to {MAX_HANDLING_WORKDAYS} working days",
+            field="handling_workdays",
+        )
+    return n
+
+
+def due_on(filed_on: date, handling_workdays: int, calendar: WorkdayCalendar) -> date:
+    """The last day to handle a complaint filed on ``filed_on`` (a local date):
+    the ``handling_workdays``-th working day after it."""
+    return calendar.add_workdays(filed_on, handling_workdays)
+
+
+def is_overdue(status: str, due: date, today: date) -> bool:
+    """Open after its last day."""
+    return ComplaintStatus(status) is ComplaintStatus.open and today > due
+
+
+def check_decision(status: str, outcome: Outcome | str, reason: str | None) -> tuple[ComplaintStatus, str]:
+    """An open complaint is upheld or dismissed once, always with a reason."""
+    if ComplaintStatus(status) is not ComplaintStatus.open:
+        raise Conflict("complaint.already_decided", "该投诉已处理", "the complaint has already been decided", status_now=str(status))
+    text = check_text(reason, field="reason", limit=2000, required=True, what_zh="处理理由", what_en="the reason of the outcome")
+    assert text is not None
+    return ComplaintStatus(str(Outcome(outcome))), text
