@@ -19,6 +19,9 @@ from litestar import Litestar
 from litestar.di import Provide
 from sqlalchemy import MetaData
 
+from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.credentials import BusAccess
+from services.runtime.bus.permissions import OPERATOR
 from services.runtime.consumers import (
     CommandError,
     Periodic,
@@ -28,9 +31,7 @@ from services.runtime.consumers import (
 )
 from services.runtime.http import build_app
 from services.runtime.metrics import ServiceMetrics, outbox_probe
-from services.runtime.bus.connect import connect_nats
-from services.runtime.bus.credentials import BusAccess
-from services.runtime.bus.permissions import OPERATOR
+from services.runtime.operation_docs import describe_operations
 from services.runtime.outbox import OutboxRelay
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -123,7 +124,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
         probe, service_db = spec.metrics_probe, db
         metrics.add(f"{spec.name}.service", lambda: probe(service_db))
     nats_handle = NatsHandle(settings.bus(spec.name) if settings.nats_url else None, f"xciss-{spec.name}-api")
-    return build_app(
+    app = build_app(
         spec.name,
         settings,
         db,
@@ -139,6 +140,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
         description=spec.description,
         metrics=metrics,
     )
+    return describe_operations(app, spec.name)
 
 
 def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase, metrics: ServiceMetrics | None = None) -> Worker:

@@ -1,0 +1,152 @@
+"""Every OpenAPI operation says who may call it and which error codes it
+answers (issue 15): the roles from its ``access(...)`` declaration, its codes
+from ``services/<svc>/api/operation_errors.py`` and the generic rules, each
+code's status and meaning from the catalogue read from the source."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+
+from services.runtime import operation_errors as shared
+from services.runtime.error_catalogue import CODE, ROOT, catalogue, scanned
+from services.runtime.operation_docs import (
+    ERRORS_HEADING,
+    ROLE_NAMES,
+    WHO_HEADING,
+    generic_codes,
+    operation_handlers,
+    service_tables,
+)
+from services.runtime.service import create_app, load_spec
+from services.runtime.settings import SERVICES, Settings
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Litestar]:
+    return {s: create_app(load_spec(s), Settings(data_dir=tmp_path_factory.mktemp(s))) for s in SERVICES}
+
+
+def _operations(app: Litestar) -> dict[str, str]:
+    """operation id -> ``METHOD path``"""
+    out = {}
+    for route in app.routes:
+        for h in getattr(route, "route_handlers", []):
+            if h in list(operation_handlers(app)):
+                out[h.operation_id] = f"{'/'.join(sorted(h.http_methods))} {route.path}"
+    return out
+
+
+def test_every_operation_has_an_entry_in_its_services_error_table(apps: dict[str, Litestar]) -> None:
+    lacking = []
+    for service, app in apps.items():
+        errors, _ = service_tables(service)
+        for op, where in sorted(_operations(app).items()):
+            if op not in errors:
+                lacking.append(f"{service}: {op} ({where})")
+    assert not lacking, (
+        "these operations have no line in services/<service>/api/operation_errors.py (ERRORS; "
+        "`()` when they answer only the generic codes):\n  " + "\n  ".join(lacking)
+    )
+
+
+def test_no_stale_entries(apps: dict[str, Litestar]) -> None:
+    stale = []
+    runtime_ops = set(shared.ERRORS)
+    for service, app in apps.items():
+        ops = set(_operations(app))
+        errors, _ = service_tables(service)
+        stale += [f"{service}: {op}" for op in errors if op not in ops and op not in runtime_ops]
+        stale += [f"runtime: {op} (missing in {service})" for op in runtime_ops if op not in ops]
+    assert not stale, "operation ids in the error tables that no route has:\n  " + "\n  ".join(stale)
+
+
+def test_every_declared_code_exists_in_the_source(apps: dict[str, Litestar]) -> None:
+    unknown = []
+    for service in apps:
+        errors, extra = service_tables(service)
+        codes = catalogue(extra)
+        for op, declared in errors.items():
+            unknown += [f"{service}: {op}: {c}" for c in declared if c not in codes]
+            assert len(set(declared)) == len(declared), f"{service}: {op} repeats a code"
+    assert not unknown, "declared codes that no source raises (typo, or a code that was removed):\n  " + "\n  ".join(unknown)
+
+
+def test_each_description_names_who_may_call_and_every_error_code(apps: dict[str, Litestar]) -> None:
+    for service, app in apps.items():
+        errors, extra = service_tables(service)
+        codes = catalogue(extra)
+        doc = app.openapi_schema.to_schema()
+        handlers = {h.operation_id: h for h in operation_handlers(app)}
+        seen = 0
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                if not isinstance(op, dict) or "operationId" not in op:
+                    continue
+                seen += 1
+                h = handlers[op["operationId"]]
+                text = op.get("description") or ""
+                assert WHO_HEADING in text and ERRORS_HEADING in text, (service, method, path)
+                who = text.split(WHO_HEADING, 1)[1].split("\n", 1)[0]
+                for role in h.opt["access"]:
+                    zh, en = ROLE_NAMES[role]
+                    assert zh in who and en in who, (service, op["operationId"], role, who)
+                for code in (*generic_codes(h), *errors.get(op["operationId"], ())):
+                    row = re.search(rf"^\| ([0-9, ]+) \| `{re.escape(code)}` \| (.*) \| (.*) \|$", text, re.M)
+                    assert row, (service, op["operationId"], code)
+                    assert int(row.group(1).split(",")[0]) == min(codes[code].statuses), (service, op["operationId"], code)
+                    assert row.group(2).strip() or row.group(3).strip(), f"{code} has no meaning in the catalogue"
+        assert seen >= 20, service
+
+
+def test_public_operations_say_so_and_ask_no_token_errors(apps: dict[str, Litestar]) -> None:
+    doc = apps["registry"].openapi_schema.to_schema()
+    search = doc["paths"]["/v1/catalogue/instruments"]["get"]["description"]
+    assert "任何人（无需登录） / anyone, no sign-in needed" in search
+    assert "`auth.unauthenticated`" not in search and "`auth.forbidden`" not in search
+    assert "| 429 | `request.rate_limited` |" in search
+
+
+def test_a_settlement_lists_its_own_codes_with_status_and_meaning(apps: dict[str, Litestar]) -> None:
+    doc = apps["payments"].openapi_schema.to_schema()
+    text = doc["paths"]["/v1/settlements"]["post"]["description"]
+    assert "用户、市科技创新公共服务中心 / user, center" in text
+    assert "| 409 | `settlement.results_not_delivered` |" in text
+    assert "| 503 | `command.timeout` |" in text
+    assert "| 413 | `request.too_large` |" in text
+
+
+def _raised_in_source() -> set[str]:
+    """Every literal code in a ``DomainError("...``/``Conflict("...`` call, by a plain scan."""
+    found = set()
+    pattern = re.compile(r"\b(?:DomainError|Conflict|Forbidden|AuditError|CommandError)\(\s*\"([a-z0-9_.]+)\"")
+    for f in ROOT.rglob("*.py"):
+        if "gateway" in f.parts or "migrations" in f.parts:
+            continue
+        found |= {c for c in pattern.findall(f.read_text(encoding="utf-8")) if CODE.match(c)}
+    return found
+
+
+def test_the_catalogue_holds_every_code_the_source_raises() -> None:
+    missing = _raised_in_source() - set(scanned())
+    assert not missing, sorted(missing)
+    entry = scanned()["voucher.expired"]
+    assert entry.statuses == {409} and entry.message_zh and entry.message_en
+
+
+def test_codes_built_from_a_table_come_from_that_table() -> None:
+    _, extra = service_tables("vouchers")
+    assert extra["voucher.budget_exhausted"] == (422, "本年度创新券预算已用完，停止申用", "the year's voucher budget is committed: applications have stopped")
+    submit = service_tables("vouchers")[0]["submitApplication"]
+    assert "voucher.budget_exhausted" in submit and "voucher.contract_already_used" in submit
+
+
+def test_the_tables_stay_small_modules() -> None:
+    for service in ("registry", "vouchers", "evaluation", "payments"):
+        path = Path(ROOT, service, "api", "operation_errors.py")
+        ast.parse(path.read_text(encoding="utf-8"))
+        assert len(path.read_text(encoding="utf-8").splitlines()) < 400, path
