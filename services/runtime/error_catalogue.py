@@ -133,10 +133,11 @@ def _error_classes(trees: list[ast.Module]) -> dict[str, int]:
     return classes
 
 
-def raised_codes(node: ast.AST, classes: dict[str, int], enclosing_class: str | None = None) -> list[tuple[str, int, str, str, int]]:
-    """``(code, status, zh, en, line)`` for every error raised under ``node``."""
+def raised_codes(node: ast.AST, classes: dict[str, int], enclosing_class: str | None = None, names: dict[str, list[ast.AST]] | None = None) -> list[tuple[str, int, str, str, int]]:
+    """``(code, status, zh, en, line)`` for every error raised under ``node``
+    (``names``: what the names it uses are assigned, default those in ``node``)."""
     found: list[tuple[str, int, str, str, int]] = []
-    names = _names(node)
+    names = _names(node) if names is None else names
 
     def visit(n: ast.AST, cls: str | None) -> None:
         if isinstance(n, ast.ClassDef):

@@ -20,8 +20,8 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "getEvaluationApplication": ("application.not_found",),
     "resubmitEvaluationApplication": ("application.illegal_transition", "application.materials_required", "application.not_found"),
     "returnEvaluationApplication": ("application.illegal_transition", "application.not_found", "application.not_submitted", "decision.reason_required"),
-    "listExperts": (),
     "registerExpert": (),
+    "listExperts": (),
     "listAssignments": (),
     "recordScores": ("application.not_found", "assignment.not_found", "cycle.not_open", "score.application_closed", "score.sheet_invalid"),
     # services.evaluation.api.notices
@@ -32,10 +32,10 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "listObjections": ("notice.not_found",),
     "getNotice": ("notice.not_found",),
     "resolveObjection": ("notice.not_found", "objection.already_resolved", "objection.not_found"),
-    "getAwardPlan": ("award_plan.not_found", "cycle.not_open", "notice.not_found"),
     "proposeAwardPlan": ("award_plan.already_proposed", "award_plan.grades_not_final", "award_plan.nothing_to_plan", "cycle.not_open", "notice.nothing_to_publish"),
-    "recordProvincialAward": ("provincial_award.duplicate",),
+    "getAwardPlan": ("award_plan.not_found", "cycle.not_open", "notice.not_found"),
     "listProvincialAwards": (),
+    "recordProvincialAward": ("provincial_award.duplicate",),
     "listReviewedRedemptions": (),
     # services.evaluation.api.reports
     "getCategoriesReport": ("report.year_out_of_range",),

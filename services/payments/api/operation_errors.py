@@ -15,7 +15,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     # services.payments.api.payouts
     "setPayeeAccount": ("payee.account_invalid",),
     "getPayeeAccount": ("payee_account.not_found",),
-    "listDuePayouts": ("payout.payee_missing",),
+    "listDuePayouts": (),
     "listPayouts": (),
     "confirmPayoutPaid": ("payout.not_found", "payout.not_ordered"),
     "getPayout": ("payout.not_found",),
@@ -26,8 +26,8 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "exportBudgetExecution": (),
     "budgetExecution": (),
     # services.payments.api.settlements
-    "listSettlements": (),
     "settleOrder": ("command.no_responders", "command.timeout", "command.unavailable", "order.not_found", "settlement.results_not_delivered", "settlement.voucher_pending"),
+    "listSettlements": (),
     "paySettlement": ("payment.exceeds_remaining", "payment.idempotency_key_reused", "settlement.not_found"),
     "getSettlement": ("settlement.not_found",),
     "ledgerBalances": (),

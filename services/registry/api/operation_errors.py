@@ -7,6 +7,11 @@ codes; every code is in the catalogue read from the source
 names any operation without one.
 """
 
+from services.registry.domain.parties import _ACCEPTANCE_FAILURES
+
+#: each R18 condition that fails is its own code (the first when only one fails)
+ACCEPTANCE_FAILURES = tuple(_ACCEPTANCE_FAILURES)
+
 #: a service-information field error: its message names the field and the problem
 CODES: dict[str, tuple[int, str, str]] = {
     "registry.service_info_invalid": (422, "服务信息字段不符合要求（details.field 指明字段）", "a service-information field is not valid (details.field names it)"),
@@ -17,22 +22,22 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "login": ("auth.account_disabled", "auth.account_locked", "auth.invalid_credentials", "session.signing_unavailable"),
     "logout": ("session.not_a_session", "session.not_found", "session.revocation_unavailable"),
     "changeOwnPassword": ("account.not_found", "account.not_local", "account.wrong_password", "password.reused", "password.weak", "session.not_found", "session.revocation_unavailable"),
-    "createAccount": ("account.org_required", "account.role_not_allowed", "account.username_taken", "password.weak"),
     "listAccounts": (),
-    "disableAccount": ("account.already_disabled", "account.disabled", "account.not_disabled", "account.not_found", "account.reason_required", "session.revocation_unavailable"),
-    "enableAccount": ("account.already_disabled", "account.disabled", "account.not_disabled", "account.not_found", "account.reason_required", "session.revocation_unavailable"),
-    "unlockAccount": ("account.already_disabled", "account.disabled", "account.not_disabled", "account.not_found", "account.reason_required", "session.revocation_unavailable"),
+    "createAccount": ("account.org_required", "account.role_not_allowed", "account.username_taken", "password.weak"),
+    "disableAccount": ("account.already_disabled", "account.not_found", "account.reason_required", "session.revocation_unavailable"),
+    "enableAccount": ("account.not_disabled", "account.not_found"),
+    "unlockAccount": ("account.disabled", "account.not_found"),
     # services.registry.api.imports
     "getLedgerImport": ("import.not_found",),
     "listLedgerImports": (),
-    "importLedger": ("import.concurrent_change", "import.no_file", "import.not_found", "import.rows_invalid", "import.too_large", "instrument.duplicate_asset_number", "instrument.unit_not_approved", "instrument.unknown_category", "unit.not_found"),
+    "importLedger": ("import.aborted", "import.asset_conflict", "import.concurrent_change", "import.duplicate_asset_number", "import.empty", "import.missing_columns", "import.no_file", "import.not_found", "import.rows_invalid", "import.too_large", "import.too_many_errors", "import.too_many_rows", "import.unpacked_too_large", "import.unreadable", "import.unsupported_format", "instrument.duplicate_asset_number", "instrument.unit_not_approved", "instrument.unknown_category", "unit.not_found"),
     "getImportTemplateCsv": (),
     "getImportTemplateXlsx": (),
     # services.registry.api.instruments
     "getInstrument": ("instrument.not_found",),
     "changeInstrument": ("instrument.blank_field", "instrument.concurrent_change", "instrument.immutable_field", "instrument.invalid_status", "instrument.not_found", "instrument.retired", "instrument.unknown_category", "instrument.unknown_field", "instrument.version_mismatch"),
-    "listInstruments": (),
     "registerInstrument": ("instrument.duplicate_asset_number", "instrument.unit_not_approved", "instrument.unknown_category", "unit.not_found"),
+    "listInstruments": (),
     "listInstrument": ("instrument.already_listed", "instrument.classified", "instrument.concurrent_change", "instrument.not_found", "instrument.retired"),
     "retireInstrument": ("decision.reason_required", "instrument.concurrent_change", "instrument.not_found", "instrument.retired", "instrument.version_mismatch"),
     "getCityCompliance": ("unit.not_found",),
@@ -54,11 +59,11 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "uploadOrderDocument": ("document.empty", "document.no_file", "document.too_large", "document.unsupported_type", "order.contract_signed", "order.illegal_transition", "order.not_found", "order.results_by_unit"),
     # services.registry.api.parties
     "listUnits": (),
-    "applyUnit": ("registry.credit_code_invalid", "registry.phone_invalid", "unit.college_needs_parent", "unit.duplicate_credit_code", "unit.not_found", "unit.parent_not_university"),
+    "applyUnit": ("registry.credit_code_invalid", "registry.phone_invalid", "registry.service_info_invalid", "unit.college_needs_parent", "unit.duplicate_credit_code", "unit.not_found", "unit.parent_not_university"),
     "approveUnit": ("decision.reason_required", "decision.reason_too_long", "unit.already_decided", "unit.concurrent_change", "unit.not_found"),
     "disqualifyUnit": ("decision.reason_required", "decision.reason_too_long", "unit.concurrent_change", "unit.illegal_transition", "unit.not_found"),
     "getUnit": ("unit.not_found",),
-    "grantVoucherAcceptance": ("acceptance.already_granted", "acceptance.bad_credit", "acceptance.blacklisted", "acceptance.fees_not_published", "acceptance.no_service_content", "acceptance.no_service_norms", "acceptance.no_staff", "acceptance.refused", "acceptance.unit_not_approved", "decision.reason_required", "decision.reason_too_long", "unit.concurrent_change", "unit.not_found"),
+    "grantVoucherAcceptance": ("acceptance.already_granted", "acceptance.refused", "decision.reason_required", "decision.reason_too_long", "unit.concurrent_change", "unit.not_found", *ACCEPTANCE_FAILURES),
     "revokeVoucherAcceptance": ("acceptance.not_granted", "decision.reason_required", "decision.reason_too_long", "unit.concurrent_change", "unit.not_found"),
     "publishUnitServiceInfo": ("registry.phone_invalid", "registry.service_info_invalid", "unit.concurrent_change", "unit.not_found"),
     "reinstateUnit": ("decision.reason_required", "decision.reason_too_long", "unit.concurrent_change", "unit.illegal_transition", "unit.not_found"),
@@ -66,8 +71,8 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "suspendUnit": ("decision.reason_required", "decision.reason_too_long", "unit.concurrent_change", "unit.illegal_transition", "unit.not_found"),
     "changeUserClasses": ("decision.reason_required", "decision.reason_too_long", "user.concurrent_change", "user.duplicate_class", "user.enterprise_class", "user.not_found", "user.team_class", "user.unchanged"),
     "getUser": ("user.not_found",),
-    "registerUser": ("registry.credit_code_invalid", "registry.identity_number_invalid", "user.credit_code_required", "user.duplicate", "user.duplicate_class", "user.enterprise_class", "user.team_class", "user.team_fields_required"),
     "listUsers": (),
+    "registerUser": ("registry.credit_code_invalid", "registry.identity_number_invalid", "user.credit_code_required", "user.duplicate", "user.duplicate_class", "user.enterprise_class", "user.team_class", "user.team_fields_required"),
     "rejectUser": ("decision.reason_required", "decision.reason_too_long", "user.already_rejected", "user.concurrent_change", "user.not_found"),
     "verifyUser": ("decision.reason_required", "decision.reason_too_long", "user.already_verified", "user.concurrent_change", "user.credit_code_verified", "user.not_found", "user.rejected"),
     # services.registry.api.prices

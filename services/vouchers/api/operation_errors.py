@@ -18,8 +18,8 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "appealApplication": ("application.not_found", "voucher.appeal_not_allowed", "voucher.appeal_window_closed"),
     "approveApplication": ("application.not_found", "voucher.application_not_pending", "voucher.order_not_contracted", "voucher.year_ended", *CHECKS),
     "decideAppeal": ("application.not_found", "voucher.application_not_pending", "voucher.no_appeal_pending", "voucher.order_not_contracted", "voucher.year_ended", *CHECKS),
-    "submitApplication": ("application.not_found", "order.not_found", "voucher.account_not_active", "voucher.application_not_pending", "voucher.order_not_contracted", "voucher.year_ended", *CHECKS),
     "listApplications": (),
+    "submitApplication": ("application.not_found", "order.not_found", "voucher.account_not_active", "voucher.application_not_pending", "voucher.order_not_contracted", "voucher.year_ended", *CHECKS),
     "getApplication": ("application.not_found",),
     "rejectApplication": ("application.not_found", "voucher.application_not_pending"),
     # services.vouchers.api.eligibility
