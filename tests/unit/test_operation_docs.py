@@ -150,3 +150,24 @@ def test_the_tables_stay_small_modules() -> None:
         path = Path(ROOT, service, "api", "operation_errors.py")
         ast.parse(path.read_text(encoding="utf-8"))
         assert len(path.read_text(encoding="utf-8").splitlines()) < 400, path
+
+
+def test_every_code_a_service_raises_is_declared_by_an_operation() -> None:
+    """A new ``DomainError("x.y", ...)`` in a service is answered by some
+    operation: the table says which (or ``NOT_HTTP`` lists it when only a
+    consumer or a task raises it)."""
+    import importlib
+
+    undeclared = []
+    for service in ("registry", "vouchers", "evaluation", "payments"):
+        errors, extra = service_tables(service)
+        module = importlib.import_module(f"services.{service}.api.operation_errors")
+        declared = {c for codes in errors.values() for c in codes} | set(getattr(module, "NOT_HTTP", ()))
+        for code, entry in catalogue(extra).items():
+            places = [p for p in entry.places if p.startswith(f"services/{service}/")]
+            if places and code not in declared:
+                undeclared.append(f"{service}: {code} (raised at {places[0]})")
+    assert not undeclared, (
+        "codes raised in a service that no operation declares in services/<service>/api/operation_errors.py "
+        "(add them to the operations that answer them, or to NOT_HTTP):\n  " + "\n  ".join(sorted(undeclared))
+    )

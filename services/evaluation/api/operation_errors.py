@@ -31,7 +31,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "raiseObjection": ("notice.not_found", "notice_item.not_found", "objection.contact_invalid", "objection.real_name_required", "objection.window_closed"),
     "listObjections": ("notice.not_found",),
     "getNotice": ("notice.not_found",),
-    "resolveObjection": ("notice.not_found", "objection.already_resolved", "objection.not_found"),
+    "resolveObjection": ("notice.not_found", "objection.already_resolved", "objection.case_not_redecided", "objection.line_changed", "objection.not_found"),
     "proposeAwardPlan": ("award_plan.already_proposed", "award_plan.grades_not_final", "award_plan.nothing_to_plan", "cycle.not_open", "notice.nothing_to_publish"),
     "getAwardPlan": ("award_plan.not_found", "cycle.not_open", "notice.not_found"),
     "listProvincialAwards": (),

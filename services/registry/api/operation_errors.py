@@ -30,7 +30,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     # services.registry.api.imports
     "getLedgerImport": ("import.not_found",),
     "listLedgerImports": (),
-    "importLedger": ("import.aborted", "import.asset_conflict", "import.concurrent_change", "import.duplicate_asset_number", "import.empty", "import.missing_columns", "import.no_file", "import.not_found", "import.rows_invalid", "import.too_large", "import.too_many_errors", "import.too_many_rows", "import.unpacked_too_large", "import.unreadable", "import.unsupported_format", "instrument.duplicate_asset_number", "instrument.unit_not_approved", "instrument.unknown_category", "unit.not_found"),
+    "importLedger": ("import.aborted", "import.asset_conflict", "import.concurrent_change", "import.duplicate_asset_number", "import.empty", "import.invalid_choice", "import.invalid_date", "import.invalid_money", "import.invalid_text", "import.missing_columns", "import.money_precision", "import.no_file", "import.not_found", "import.required", "import.rows_invalid", "import.too_large", "import.too_long", "import.too_many_errors", "import.too_many_rows", "import.unpacked_too_large", "import.unreadable", "import.unsupported_format", "instrument.duplicate_asset_number", "instrument.unit_not_approved", "instrument.unknown_category", "unit.not_found"),
     "getImportTemplateCsv": (),
     "getImportTemplateXlsx": (),
     # services.registry.api.instruments

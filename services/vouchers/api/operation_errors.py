@@ -37,10 +37,10 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "listRedemptionClaims": (),
     "downloadRedemptionDocument": ("redemption_document.not_found",),
     "getRedemptionWindow": ("redemption_window.not_found",),
-    "setRedemptionWindow": (),
+    "setRedemptionWindow": ("redemption.window_invalid",),
     "getRedemptionClaim": ("redemption_claim.not_found",),
     "reviewRedemption": ("redemption.decisions_incomplete", "redemption.not_claimed", "redemption.reason_required", "redemption_claim.not_found"),
-    "uploadRedemptionDocument": ("document.no_file", "document.too_large", "document.unsupported_type"),
+    "uploadRedemptionDocument": ("document.empty", "document.no_file", "document.too_large", "document.unsupported_type"),
     # services.vouchers.api.vouchers
     "expireVouchers": (),
     "listVouchers": (),
