@@ -107,6 +107,7 @@ def operation_handlers(app: Litestar) -> Iterable[Any]:
 def describe(handler: Any, declared: tuple[str, ...] | None, codes: dict[str, CodeEntry]) -> str:
     """The description of one operation: its docstring, who may call it, its error codes."""
     doc = handler.description or inspect.getdoc(inspect.unwrap(handler.fn)) or ""
+    doc = doc.split(WHO_HEADING, 1)[0]  # a handler shared by two apps is described once
     roles = handler.opt.get("access") or ()
     who = "、".join(ROLE_NAMES.get(r, (r, r))[0] for r in roles) + " / " + ", ".join(ROLE_NAMES.get(r, (r, r))[1] for r in roles)
     wanted = list(dict.fromkeys([*generic_codes(handler), *(declared or ())]))

@@ -171,3 +171,13 @@ def test_every_code_a_service_raises_is_declared_by_an_operation() -> None:
         "codes raised in a service that no operation declares in services/<service>/api/operation_errors.py "
         "(add them to the operations that answer them, or to NOT_HTTP):\n  " + "\n  ".join(sorted(undeclared))
     )
+
+
+def test_the_gateways_combined_document_keeps_the_descriptions(apps: dict[str, Litestar]) -> None:
+    from services.gateway.openapi import combine
+
+    doc = combine({s: app.openapi_schema.to_schema() for s, app in apps.items()})
+    ops = [op for item in doc["paths"].values() for op in item.values() if isinstance(op, dict) and "operationId" in op]
+    assert len(ops) >= 150
+    assert all(WHO_HEADING in op["description"] and ERRORS_HEADING in op["description"] for op in ops)
+    assert "| 422 | `voucher.budget_exhausted` | 本年度创新券预算已用完，停止申用 |" in doc["paths"]["/api/vouchers/v1/applications"]["post"]["description"]
