@@ -68,7 +68,7 @@ def _text(node: ast.AST | None) -> str | None:
     return None
 
 
-def _names(tree: ast.AST) -> dict[str, list[ast.AST]]:
+def assigned_names(tree: ast.AST) -> dict[str, list[ast.AST]]:
     """What each simple name is assigned in ``tree`` (module constants and locals)."""
     out: dict[str, list[ast.AST]] = {}
     for node in ast.walk(tree):
@@ -137,7 +137,7 @@ def raised_codes(node: ast.AST, classes: dict[str, int], enclosing_class: str | 
     """``(code, status, zh, en, line)`` for every error raised under ``node``
     (``names``: what the names it uses are assigned, default those in ``node``)."""
     found: list[tuple[str, int, str, str, int]] = []
-    names = _names(node) if names is None else names
+    names = assigned_names(node) if names is None else names
 
     def visit(n: ast.AST, cls: str | None) -> None:
         if isinstance(n, ast.ClassDef):
@@ -181,7 +181,7 @@ def _code_of(call: ast.Call, args: list[ast.AST], classes: dict[str, int], cls: 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
-def _kept_codes(tree: ast.Module, classes: dict[str, int]) -> list[tuple[str, int, str, str, int]]:
+def kept_codes(tree: ast.Module, classes: dict[str, int]) -> list[tuple[str, int, str, str, int]]:
     """Codes kept beside their messages (tuples, calls, tables, class attributes)."""
     found: list[tuple[str, int, str, str, int]] = []
     for node in ast.walk(tree):
@@ -242,7 +242,7 @@ def scanned(packages: tuple[str, ...] = PACKAGES) -> dict[str, CodeEntry]:
     trees = [ast.parse(f.read_text(encoding="utf-8"), filename=str(f)) for f in files]
     classes = _error_classes(trees)
     out: dict[str, CodeEntry] = {}
-    for rule in (raised_codes, _kept_codes):  # raised first: their status is certain
+    for rule in (raised_codes, kept_codes):  # raised first: their status is certain
         for path, tree in zip(files, trees, strict=True):
             where = path.relative_to(ROOT.parent).as_posix()
             for code, status, zh, en, line in rule(tree, classes):

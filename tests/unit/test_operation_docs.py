@@ -24,6 +24,7 @@ from services.runtime.operation_docs import (
 )
 from services.runtime.service import create_app, load_spec
 from services.runtime.settings import SERVICES, Settings
+from tests.support.operation_errors_suggest import line, suggest
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +43,18 @@ def _operations(app: Litestar) -> dict[str, str]:
 
 
 def test_every_operation_has_an_entry_in_its_services_error_table(apps: dict[str, Litestar]) -> None:
-    lacking = []
+    lacking, lines = [], []
     for service, app in apps.items():
         errors, _ = service_tables(service)
+        handlers = {h.operation_id: h for h in operation_handlers(app)}
         for op, where in sorted(_operations(app).items()):
             if op not in errors:
                 lacking.append(f"{service}: {op} ({where})")
+                lines.append(f"# services/{service}/api/operation_errors.py\n{line(op, suggest(service, handlers[op]))}")
     assert not lacking, (
         "these operations have no line in services/<service>/api/operation_errors.py (ERRORS; "
         "`()` when they answer only the generic codes):\n  " + "\n  ".join(lacking)
+        + "\n\nsuggested lines (tests/support/operation_errors_suggest.py; review them):\n" + "\n".join(lines)
     )
 
 
