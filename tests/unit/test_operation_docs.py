@@ -185,3 +185,24 @@ def test_the_gateways_combined_document_keeps_the_descriptions(apps: dict[str, L
     assert len(ops) >= 150
     assert all(WHO_HEADING in op["description"] and ERRORS_HEADING in op["description"] for op in ops)
     assert "| 422 | `voucher.budget_exhausted` | 本年度创新券预算已用完，停止申用 |" in doc["paths"]["/api/vouchers/v1/applications"]["post"]["description"]
+
+
+def test_the_generic_codes_follow_the_operations_shape(apps: dict[str, Litestar]) -> None:
+    """By rule, not by copy: a path parameter brings ``request.not_found``, an
+    ``Idempotency-Key`` header its two codes, a body ``request.too_large``, a
+    public route no ``auth.unauthenticated``."""
+    idempotent = 0
+    for service, app in apps.items():
+        for path, item in app.openapi_schema.to_schema()["paths"].items():
+            for method, op in item.items():
+                if not isinstance(op, dict) or "operationId" not in op:
+                    continue
+                text = op["description"]
+                header = any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", []))
+                idempotent += header
+                assert ("{" in path) == ("`request.not_found`" in text), (service, method, path)
+                assert header == ("`request.idempotency_key_invalid`" in text) == ("`request.idempotency_key_reused`" in text), (service, method, path)
+                assert (method in ("post", "put", "patch")) == ("`request.too_large`" in text), (service, method, path)
+                public = "anyone, no sign-in needed" in text
+                assert public != ("`auth.unauthenticated`" in text) and public != ("`auth.forbidden`" in text), (service, method, path)
+    assert idempotent >= 4
