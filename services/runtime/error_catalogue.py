@@ -68,10 +68,10 @@ def _text(node: ast.AST | None) -> str | None:
     return None
 
 
-def assigned_names(tree: ast.AST) -> dict[str, list[ast.AST]]:
+def assigned_names(tree: ast.AST, nodes: list[ast.AST] | None = None) -> dict[str, list[ast.AST]]:
     """What each simple name is assigned in ``tree`` (module constants and locals)."""
     out: dict[str, list[ast.AST]] = {}
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if nodes is None else nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             out.setdefault(node.targets[0].id, []).append(node.value)
     return out
@@ -109,48 +109,46 @@ def _int(node: ast.AST | None) -> int | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, int) else None
 
 
-def _error_classes(trees: list[ast.Module]) -> dict[str, int]:
+def _error_classes(defs: list[ast.ClassDef]) -> dict[str, int]:
     """Every class deriving (by name) from ``DomainError``, with its status."""
     classes = dict(BASE_STATUS)
     changed = True
     while changed:
         changed = False
-        for tree in trees:
-            for node in ast.walk(tree):
-                if not isinstance(node, ast.ClassDef) or node.name in classes:
-                    continue
-                bases = [b for b in (_name(x) for x in node.bases) if b in classes]
-                if not bases:
-                    continue
-                status = classes[bases[0]]
-                for stmt in node.body:
-                    if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "status" for t in stmt.targets):
-                        status = _int(stmt.value) or status
-                    elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == "status":
-                        status = _int(stmt.value) or status
-                classes[node.name] = status
-                changed = True
+        for node in defs:
+            bases = [b for b in (_name(x) for x in node.bases) if b in classes]
+            if node.name in classes or not bases:
+                continue
+            status = classes[bases[0]]
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "status" for t in stmt.targets):
+                    status = _int(stmt.value) or status
+                elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == "status":
+                    status = _int(stmt.value) or status
+            classes[node.name] = status
+            changed = True
     return classes
 
 
-def raised_codes(node: ast.AST, classes: dict[str, int], enclosing_class: str | None = None, names: dict[str, list[ast.AST]] | None = None) -> list[tuple[str, int, str, str, int]]:
+def raised_codes(
+    node: ast.AST, classes: dict[str, int], names: dict[str, list[ast.AST]] | None = None, nodes: list[ast.AST] | None = None
+) -> list[tuple[str, int, str, str, int]]:
     """``(code, status, zh, en, line)`` for every error raised under ``node``
-    (``names``: what the names it uses are assigned, default those in ``node``)."""
+    (``names``: what the names it uses are assigned, default those in ``node``;
+    ``nodes``: ``node`` already walked)."""
     found: list[tuple[str, int, str, str, int]] = []
-    names = assigned_names(node) if names is None else names
-
-    def visit(n: ast.AST, cls: str | None) -> None:
-        if isinstance(n, ast.ClassDef):
-            cls = n.name
+    nodes = list(ast.walk(node)) if nodes is None else nodes
+    names = assigned_names(node, nodes) if names is None else names
+    owner: dict[int, str] = {}  # a call inside an error class (its ``super().__init__``)
+    for n in nodes:
+        if isinstance(n, ast.ClassDef) and n.name in classes:
+            owner |= {id(c): n.name for c in ast.walk(n) if isinstance(c, ast.Call)}
+    for n in nodes:
         if isinstance(n, ast.Call):
             for args in _first_args(n, names) or [n.args]:
-                hit = _code_of(n, args, classes, cls)
+                hit = _code_of(n, args, classes, owner.get(id(n)))
                 if hit is not None:
                     found.append((*hit, n.lineno))
-        for child in ast.iter_child_nodes(n):
-            visit(child, cls)
-
-    visit(node, enclosing_class)
     return found
 
 
@@ -181,10 +179,10 @@ def _code_of(call: ast.Call, args: list[ast.AST], classes: dict[str, int], cls: 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
-def kept_codes(tree: ast.Module, classes: dict[str, int]) -> list[tuple[str, int, str, str, int]]:
+def kept_codes(tree: ast.AST, classes: dict[str, int], nodes: list[ast.AST] | None = None) -> list[tuple[str, int, str, str, int]]:
     """Codes kept beside their messages (tuples, calls, tables, class attributes)."""
     found: list[tuple[str, int, str, str, int]] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if nodes is None else nodes:
         if isinstance(node, ast.ClassDef) and node.name in classes:
             for stmt in node.body:
                 if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "code" for t in stmt.targets):
@@ -236,22 +234,30 @@ def _sources(packages: tuple[str, ...]) -> list[Path]:
 
 
 @cache
+def _parsed(packages: tuple[str, ...]) -> list[tuple[Path, ast.Module, list[ast.AST]]]:
+    """Each source file, parsed and walked once."""
+    out = []
+    for f in _sources(packages):
+        tree = ast.parse(f.read_text(encoding="utf-8"), filename=str(f))
+        out.append((f, tree, list(ast.walk(tree))))
+    return out
+
+
+@cache
 def scanned(packages: tuple[str, ...] = PACKAGES) -> dict[str, CodeEntry]:
     """The codes the source of ``services/<package>`` raises or keeps, by code."""
-    files = _sources(packages)
-    trees = [ast.parse(f.read_text(encoding="utf-8"), filename=str(f)) for f in files]
-    classes = _error_classes(trees)
+    parsed = _parsed(packages)
+    classes = error_classes(packages)
     out: dict[str, CodeEntry] = {}
-    for rule in (raised_codes, kept_codes):  # raised first: their status is certain
-        for path, tree in zip(files, trees, strict=True):
+    for kept in (False, True):  # raised first: their status is certain
+        for path, tree, nodes in parsed:
             where = path.relative_to(ROOT.parent).as_posix()
-            for code, status, zh, en, line in rule(tree, classes):
+            found = kept_codes(tree, classes, nodes) if kept else raised_codes(tree, classes, nodes=nodes)
+            for code, status, zh, en, line in found:
                 entry = out.get(code)
                 if entry is None:
                     entry = out[code] = CodeEntry(code, status, zh, en)
-                elif rule is raised_codes:
-                    entry.statuses.add(status)
-                if rule is raised_codes or len(entry.statuses) == 0:
+                if not kept or not entry.statuses:
                     entry.statuses.add(status)
                 entry.places.append(f"{where}:{line}")
                 if (not entry.message_en and en) or (not entry.message_zh and zh):
@@ -272,6 +278,7 @@ def catalogue(extra: dict[str, tuple[int, str, str]] | None = None) -> dict[str,
     return out
 
 
+@cache
 def error_classes(packages: tuple[str, ...] = PACKAGES) -> dict[str, int]:
     """The error classes (by name) with their default status."""
-    return _error_classes([ast.parse(f.read_text(encoding="utf-8")) for f in _sources(packages)])
+    return _error_classes([n for _, _, nodes in _parsed(packages) for n in nodes if isinstance(n, ast.ClassDef)])
