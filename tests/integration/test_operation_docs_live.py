@@ -69,3 +69,30 @@ async def test_the_roles_described_are_the_roles_let_through(make_settings) -> N
             r = await p.call("registry", "GET", "/v1/users/", role=role, org="org-1")
             described = re.search(rf"\b{role.value}\b", who.split(" / ", 1)[1]) is not None
             assert (r.status_code != 403) == described, (role, r.status_code, who)
+
+
+async def test_the_other_services_answer_what_they_describe(make_settings) -> None:
+    services = ["vouchers", "evaluation", "payments"]
+    settings = await make_settings(services)
+    async with running(Platform(settings, services), worker=False, relay=False) as p:
+        docs = {s: (await p.call(s, "GET", "/schema/openapi.json")).json() for s in services}
+        opened = await p.call("vouchers", "POST", "/v1/programmes/", role=Role.BUREAU, json={"year": 2026, "budget_fen": 100_000_000})
+        assert opened.status_code == 201, opened.text
+        cases: list[tuple[str, str, str, dict[str, Any]]] = [
+            ("vouchers", "POST", "/v1/programmes/", {"role": Role.BUREAU, "json": {"year": 2026, "budget_fen": 100_000_000}}),
+            ("vouchers", "GET", "/v1/programmes/2031", {"role": Role.CENTER}),
+            ("vouchers", "POST", "/v1/programmes/", {"role": Role.FINANCE, "json": {"year": 2027, "budget_fen": 1}}),
+            ("evaluation", "GET", "/v1/notices/nope", {}),
+            ("evaluation", "GET", "/v1/cycles/2026", {"role": Role.CENTER}),
+            ("payments", "GET", "/v1/settlements/nope", {"role": Role.FINANCE}),
+            ("payments", "POST", "/v1/settlements", {"role": Role.USER, "org": "u1", "json": {"order_id": "nope", "extra": 1}}),
+        ]
+        seen = set()
+        for service, method, path, kw in cases:
+            r = await p.call(service, method, path, **kw)
+            assert r.status_code >= 400, (service, method, path, r.text)
+            answered = r.json()["code"]
+            op = _operation(docs[service], method, path)
+            assert _listed(op, r.status_code, answered), (service, method, path, r.status_code, answered, op["description"])
+            seen.add(answered)
+        assert {"voucher.programme_exists", "auth.forbidden", "settlement.not_found", "request.invalid"} <= seen, seen
