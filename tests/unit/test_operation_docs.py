@@ -6,6 +6,7 @@ code's status and meaning from the catalogue read from the source."""
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -50,7 +51,9 @@ def test_every_operation_has_an_entry_in_its_services_error_table(apps: dict[str
         for op, where in sorted(_operations(app).items()):
             if op not in errors:
                 lacking.append(f"{service}: {op} ({where})")
-                lines.append(f"# services/{service}/api/operation_errors.py\n{line(op, suggest(service, handlers[op]))}")
+                shared_route = inspect.unwrap(handlers[op].fn).__module__.startswith("services.runtime")
+                table = "services/runtime/operation_errors.py" if shared_route else f"services/{service}/api/operation_errors.py"
+                lines.append(f"# {table}\n{line(op, suggest(service, handlers[op]))}")
     assert not lacking, (
         "these operations have no line in services/<service>/api/operation_errors.py (ERRORS; "
         "`()` when they answer only the generic codes):\n  " + "\n  ".join(lacking)
