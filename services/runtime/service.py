@@ -34,6 +34,7 @@ from services.runtime.consumers import (
 )
 from services.runtime.http import build_app
 from services.runtime.metrics import ServiceMetrics, outbox_probe
+from services.runtime.operation_docs import describe_operations
 from services.runtime.outbox import OutboxRelay
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -134,7 +135,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
         follower = testclock.ClockFollower(lambda: nats_handle.nc, settings.clock_poll_s, f"{spec.name}-api")
         on_startup.append(follower.start)
         on_shutdown.insert(0, follower.stop)
-    return build_app(
+    app = build_app(
         spec.name,
         settings,
         db,
@@ -150,6 +151,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
         description=spec.description,
         metrics=metrics,
     )
+    return describe_operations(app, spec.name)
 
 
 def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase, metrics: ServiceMetrics | None = None) -> Worker:
