@@ -219,6 +219,8 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     unit.get_by_role("button", name="报价").click()
     assert unit.locator(".alert").count() == 1 and unit.locator(".field-error").count() == 1, unit.inner_text("main")
     unit.get_by_label("报价金额（元）").fill("1000")
+    # above the published price list of a fiscally funded instrument: only with a reason (M11(4))
+    unit.get_by_label("高于公布收费标准的理由").fill("含加急制样和喷金处理")
     unit.get_by_role("button", name="报价").click()
     assert status_of(unit) == "已报价"
 
