@@ -16,7 +16,7 @@ from services.registry.api.prices import PriceController
 from services.registry.api.search import CatalogueController
 from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
 from services.registry.db.models import metadata
-from services.registry.documents import store_of
+from services.runtime.documentstore import store_of
 from services.registry.domain.listing import ListingPolicy
 from services.runtime import service as runtime
 from services.runtime.consumers import Subscription, Worker

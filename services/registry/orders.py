@@ -40,7 +40,7 @@ from services.registry.db.models import (
     units,
     users,
 )
-from services.registry.documents import DocumentStore
+from services.runtime.documentstore import DocumentStore
 from services.registry.domain.orders import (
     MAX_DOCUMENT_BYTES,
     RESULT_STATEMENT,

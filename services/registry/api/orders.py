@@ -19,7 +19,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import orders
-from services.registry.documents import DocumentStore
+from services.runtime.documentstore import DocumentStore
 from services.registry.domain.orders import (
     MAX_DOCUMENT_BYTES,
     MAX_QUANTITY,
