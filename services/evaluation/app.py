@@ -15,6 +15,7 @@ from services.evaluation.api.cycle import (
     ExpertController,
     IndicatorSetController,
 )
+from services.evaluation.api.evidence import EvidenceController
 from services.evaluation.api.notices import (
     AwardController,
     NoticeController,
@@ -26,6 +27,7 @@ from services.evaluation.db.models import metadata
 from services.evaluation.policy import load_policy
 from services.runtime import service as runtime
 from services.runtime.consumers import Periodic, Subscription, Worker
+from services.runtime.documentstore import store_of
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
@@ -55,6 +57,14 @@ def _measures_source() -> sources.MeasuresSource:
     return sources.current()
 
 
+def _dependencies(settings: Settings) -> dict[str, Provide]:
+    store = store_of(settings)  # the shared document store: local directory, or S3 when XCISS_DOCUMENT_STORE is set
+    return {
+        "measures_source": Provide(_measures_source, sync_to_thread=False),
+        "documents": Provide(lambda: store, use_cache=True, sync_to_thread=False),
+    }
+
+
 def routes(settings: Settings) -> list[type]:
     load_policy(settings)  # an invalid policy file stops the service at start, with the reason
     return [
@@ -62,6 +72,7 @@ def routes(settings: Settings) -> list[type]:
         CycleController,
         IndicatorSetController,
         ApplicationController,
+        EvidenceController,
         ExpertController,
         AssignmentController,
         NoticeController,
@@ -79,7 +90,7 @@ SPEC = runtime.ServiceSpec(
     subscriptions=subscriptions,
     periodic=periodic,
     tasks=lambda: {"announce-experts": expert_announcements.announce_experts},
-    dependencies=lambda settings: {"measures_source": Provide(_measures_source, sync_to_thread=False)},
+    dependencies=_dependencies,
     description="Indicator sets, evaluation cycles, expert scoring, grades, public notices and awards.",
 )
 

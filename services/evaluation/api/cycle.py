@@ -50,24 +50,19 @@ class Cycle(msgspec.Struct):
     opened_at: datetime
 
 
-class Material(msgspec.Struct, forbid_unknown_fields=True):
-    """A document descriptor: the file stays in the unit's document system; its
-    SHA-256 fixes exactly which file the experts were given."""
-
-    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
-    size_bytes: Annotated[int, msgspec.Meta(ge=1, le=10**9)]
+#: the ids of the unit's uploaded evidence files (``POST /v1/evaluation-documents``);
+#: a self-evaluation report (kind ``self_assessment``) among them
+Documents = Annotated[list[Id], msgspec.Meta(max_length=50)]
 
 
 class ApplicationRequest(msgspec.Struct, forbid_unknown_fields=True):
     year: Year
-    materials: Annotated[list[Material], msgspec.Meta(max_length=50)]
+    documents: Documents
     statement: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
 
 
 class Resubmission(msgspec.Struct, forbid_unknown_fields=True):
-    materials: Annotated[list[Material], msgspec.Meta(max_length=50)]
+    documents: Documents
     statement: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
 
 
@@ -209,16 +204,18 @@ class ApplicationController(Controller):
 
     @post("/", operation_id="submitEvaluationApplication", status_code=201, **access(Role.UNIT))
     async def submit(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ApplicationRequest]) -> Application:
-        """A unit applies for an open year with its materials (M14(2)); it goes to its competent department."""
+        """A unit applies for an open year with its uploaded evidence files (M14(2)), a self-evaluation
+        report among them (422 ``application.self_assessment_required``, field ``documents``); it goes
+        to its competent department."""
         row = await cycle.submit(
-            db, actor_of(request), correlation_of(request), unit_id=_org(request), year=data.year, materials=[msgspec.to_builtins(m) for m in data.materials], statement=data.statement
+            db, actor_of(request), correlation_of(request), unit_id=_org(request), year=data.year, documents=list(data.documents), statement=data.statement
         )
         return Application(**row)
 
     @post("/{application_id:str}/resubmit", operation_id="resubmitEvaluationApplication", status_code=200, **access(Role.UNIT))
     async def resubmit(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Resubmission]) -> Application:
-        """The unit sends a returned application back with new materials."""
-        row = await cycle.resubmit(db, actor_of(request), correlation_of(request), application_id, materials=[msgspec.to_builtins(m) for m in data.materials], statement=data.statement)
+        """The unit sends a returned application back with its evidence files as now named."""
+        row = await cycle.resubmit(db, actor_of(request), correlation_of(request), application_id, documents=list(data.documents), statement=data.statement)
         return Application(**row)
 
     @post("/{application_id:str}/forward", operation_id="forwardEvaluationApplication", status_code=200, **access(Role.DEPARTMENT))
