@@ -29,16 +29,7 @@ from contracts import evaluation as ev
 from contracts import vouchers as ve
 from contracts.envelope import new_event_id
 from services.evaluation import cycle as cy
-from services.evaluation.db.models import (
-    applications,
-    awards,
-    notice_items,
-    notices,
-    objections,
-    provincial_awards,
-    redemption_view,
-    unit_view,
-)
+from services.evaluation.db.models import applications, awards, notice_items, notices, objections, provincial_awards, redemption_view, unit_view
 from services.evaluation.domain import awards as aw
 from services.evaluation.domain import indicators as ind
 from services.evaluation.readmodel import excluded_units

@@ -30,13 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evaluation.db.facts_models import (
-    fact_delivery,
-    fact_instrument,
-    fact_order,
-    fact_rating,
-    fact_settlement,
-)
+from services.evaluation.db.facts_models import fact_delivery, fact_instrument, fact_order, fact_rating, fact_settlement
 from services.evaluation.db.models import unit_view
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import (

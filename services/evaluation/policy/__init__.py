@@ -7,11 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from services.evaluation.domain.indicators import (
-    IndicatorSet,
-    PolicyError,
-    parse_policy,
-)
+from services.evaluation.domain.indicators import IndicatorSet, PolicyError, parse_policy
 from services.runtime.settings import Settings, SettingsError
 
 DEFAULT_FILE = Path(__file__).with_name("indicators-2023.yaml")
