@@ -6,7 +6,6 @@ published and read; the public pages. A screenshot of each main page goes to
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import time
@@ -24,6 +23,7 @@ from services.evaluation.domain.measures import Measures
 from services.registry import ledger
 from services.runtime.demo import DEMO_PASSWORD, create_officer_accounts, load_demo
 from tests.browser.conftest import RunningPortal, screenshot
+from tests.support.evidence import documents
 
 pytestmark = pytest.mark.browser
 
@@ -439,8 +439,7 @@ async def _graded(portal: RunningPortal, unit_id: str, year: int) -> None:
     for role in SHEETS:
         if role not in experts:
             experts[role] = (await call("POST", "/v1/experts/", "center", json={"name": f"{role}专家", "role": role}))["expert_id"]
-    materials = [{"kind": "self_assessment", "name": "自评报告.pdf", "sha256": hashlib.sha256(b"self").hexdigest(), "size_bytes": 123456}]
-    app = await call("POST", "/v1/applications/", "unit", unit_id, {"year": year, "materials": materials})
+    app = await call("POST", "/v1/applications/", "unit", unit_id, {"year": year, "documents": await documents(p, unit_id)})
     await call("POST", f"/v1/applications/{app['application_id']}/forward", "department", "魏都区科技局", {})
     for role, expert in experts.items():
         if role not in SHEETS:

@@ -16,7 +16,14 @@ from sqlalchemy import select
 from services.evaluation.db.models import unit_view
 from services.runtime.auth import Role
 from tests.integration.test_documents_s3 import ACCESS, SECRET, s3_endpoint, s3_settings  # noqa: F401  (the moto server fixture)
-from tests.integration.test_evaluation_cycle import DEPT, YEAR, call, publish, uid, unit_event
+from tests.integration.test_evaluation_cycle import (
+    DEPT,
+    YEAR,
+    call,
+    publish,
+    uid,
+    unit_event,
+)
 from tests.support.evidence import documents, report_pdf, upload
 from tests.support.platform import Platform, eventually, running
 
