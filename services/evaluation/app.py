@@ -8,6 +8,7 @@ from litestar.di import Provide
 from contracts import registry as ev
 from contracts import vouchers as ve
 from services.evaluation import expert_announcements, facts, notices, readmodel, sources
+from services.evaluation.api.award_approval import AwardApprovalController
 from services.evaluation.api.cycle import (
     ApplicationController,
     AssignmentController,
@@ -78,6 +79,7 @@ def routes(settings: Settings) -> list[type]:
         NoticeController,
         ObjectionController,
         AwardController,
+        AwardApprovalController,
         RedemptionController,
         *facts.routes(),
     ]

@@ -487,8 +487,13 @@ def test_grades_and_award_plan_notices(portal: RunningPortal, new_page: Callable
     bureau = new_page()
     sign_in_as(bureau, "bureau")
     bureau.get_by_role("link", name="发布公示").click()
-    submit(bureau, "form[action='/award-plans']")
+    submit(bureau, "form[action='/award-plans']")  # proposed; no notice before the approval (R14(4))
     assert bureau.locator(".alert").count() == 0, bureau.inner_text("main")
+    assert "/notices/" not in bureau.url
+    for step in ("approve", "notice"):
+        bureau.locator("form[action='/award-plans'] select[name=step]").select_option(step)
+        submit(bureau, "form[action='/award-plans']")
+        assert bureau.locator(".alert").count() == 0, bureau.inner_text("main")
     assert "许昌学院" in bureau.inner_text("main") and "/notices/" in bureau.url
     screenshot(bureau, "19-award-plan-notice")
 

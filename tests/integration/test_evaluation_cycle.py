@@ -267,8 +267,26 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
             c: (0, "unqualified"), college: (0, "unqualified"),
         }
         assert plan["planned_fen"] == plan["budget_fen"] == 8_000_000
-        assert {i["unit_id"] for i in plan["notice"]["items"]} == {a, b}
         await call(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=409)
+        # R14(4): no notice before the bureau approves the plan; who and when are recorded
+        assert plan["notice"] is None and plan["approval"] is None
+        r = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.CENTER, json={}, status=409)
+        assert r["code"] == "award_plan.not_approved"
+        assert (await call(p, "GET", f"/v1/notices/?kind=award_plan&year={YEAR}", status=200))["total"] == 0
+        await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.CENTER, json={}, status=403)
+        approved_plan = await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, "市科技局", json={"reason": "局党组会议审议通过"}, status=200)
+        assert approved_plan["approval"]["approved_by"].startswith("bureau:") and approved_plan["approval"]["reason"] == "局党组会议审议通过"
+        assert approved_plan["approval"]["approved_at"] and approved_plan["approval"]["published_at"] is None
+        r = await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={}, status=409)
+        assert r["code"] == "award_plan.already_approved"
+        plan = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.CENTER, json={}, status=201)
+        assert {i["unit_id"] for i in plan["notice"]["items"]} == {a, b} and plan["approval"]["published_at"] is not None
+        r = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.CENTER, json={}, status=409)
+        assert r["code"] == "notice.already_published"
+        audit = p["evaluation"].db.metadata.tables["audit_log"]
+        async with p["evaluation"].db.read() as s:
+            actions = (await s.execute(select(audit.c.action).where(audit.c.object_type == "award_plan", audit.c.object_id == str(YEAR)))).scalars().all()
+        assert list(actions) == ["award_plan.approve"]
 
         # the worker's periodic task finalizes it once the window has closed
         assert await notices.finalize_due(p["evaluation"].db) == 0

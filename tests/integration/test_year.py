@@ -179,6 +179,9 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         award_fen = plan["planned_fen"]
         assert award_fen == 6_000_000 and plan["budget_fen"] == AWARD_BUDGET
         award_of = {line["unit_id"]: line["award_id"] for line in plan["lines"]}
+        # R14(4): approved by the bureau, then on notice
+        await ev(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={"reason": "局务会审议通过"})
+        plan = await ev(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.BUREAU, json={}, status=201)
         monkeypatch.setattr(notices, "today", lambda: AFTER)
         await notices.finalize_due(p["evaluation"].db)  # the worker's periodic task, as in test_evaluation_cycle
         assert (await ev(p, "GET", f"/v1/notices/{plan['notice']['notice_id']}"))["status"] == "final"

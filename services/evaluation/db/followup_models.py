@@ -39,6 +39,8 @@ award_plan_approvals = Table(
     Column("approved_at", UtcDateTime, nullable=False),
     Column("approved_by", String(200), nullable=False),
     Column("reason", Text, nullable=True),
+    #: when the approved plan went on notice (or, nobody funded, was announced without one)
+    Column("published_at", UtcDateTime, nullable=True),
 )
 
 #: M15: an unqualified unit's rectification report and the bureau's re-check

@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('approved_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
     sa.Column('approved_by', sa.String(length=200), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('published_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_award_plan_approvals'))
     )
     op.create_table('rectifications',
