@@ -23,6 +23,7 @@ from services.evaluation.api.notices import (
     ObjectionController,
     RedemptionController,
 )
+from services.evaluation.api.rectification import RectificationController
 from services.evaluation.api.units import UnitController
 from services.evaluation.db.models import metadata
 from services.evaluation.policy import load_policy
@@ -80,6 +81,7 @@ def routes(settings: Settings) -> list[type]:
         ObjectionController,
         AwardController,
         AwardApprovalController,
+        RectificationController,
         RedemptionController,
         *facts.routes(),
     ]

@@ -13,7 +13,8 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.evaluation import cycle, policy, sources
+from services.evaluation import cycle, policy, rectification, sources
+from services.evaluation.api.rectification import Rectification
 from services.evaluation.domain import indicators as ind
 from services.runtime.auth import Role, access, principal_of
 from services.runtime.errors import Forbidden
@@ -94,6 +95,9 @@ class Application(msgspec.Struct):
     total_centi: int | None
     grade: str | None
     decided_at: datetime | None
+    #: M15: an unqualified unit's rectification (deadline, report, re-check); on the single
+    #: application's view for the unit, its department, center and bureau
+    rectification: Rectification | None = None
 
 
 class ApplicationPage(msgspec.Struct):
@@ -245,8 +249,12 @@ class ApplicationController(Controller):
 
     @get("/{application_id:str}", operation_id="getEvaluationApplication", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str]) -> Application:
-        """One application: its unit, its department, its assigned experts, center and bureau (404 to others)."""
-        return Application(**await cycle.get_application(db, actor_of(request), application_id))
+        """One application: its unit, its department, its assigned experts, center and bureau (404 to
+        others); with the unit's rectification of that year, if one is required (not for experts)."""
+        actor = actor_of(request)
+        row = await cycle.get_application(db, actor, application_id)
+        rect = None if actor.role == Role.EXPERT else await rectification.on_record(db, row["unit_id"], row["year"])
+        return Application(**row, rectification=Rectification(**rect) if rect else None)
 
     @get("/", operation_id="listEvaluationApplications", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))
     async def index(
