@@ -51,7 +51,7 @@ def too_large() -> DomainError:
 def content_type(data: bytes) -> str:
     """The type recognised from the bytes (the declared type is not trusted)."""
     if not data:
-        raise DomainError("document.empty", "文件为空", "the file is empty")
+        raise DomainError("document.empty", "文件为空", "the file is empty", status=400)
     for magic, media in _TYPES:
         if data.startswith(magic):
             return media
