@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation import cycle as cy
@@ -49,14 +50,25 @@ async def approval_of(db: ServiceDatabase, year: int) -> dict[str, Any] | None:
         return approval_view(await _approval(s, year))
 
 
+def _already_approved(year: int) -> Conflict:
+    return Conflict("award_plan.already_approved", "本年度奖励计划已审批", "this year's award plan is already approved", year=year)
+
+
 async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, year: int, reason: str | None) -> dict[str, Any] | None:
     """The bureau approves the proposed plan, once."""
+    try:
+        return await _approve(db, actor, correlation_id, year=year, reason=reason)
+    except IntegrityError as exc:  # a concurrent approval won
+        raise _already_approved(year) from exc
+
+
+async def _approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, year: int, reason: str | None) -> dict[str, Any] | None:
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         await cy.load_cycle(s, year, lock=True)
         lines = await _lines(s, year)
         if await _approval(s, year) is not None:
-            raise Conflict("award_plan.already_approved", "本年度奖励计划已审批", "this year's award plan is already approved", year=year)
+            raise _already_approved(year)
         row = {"year": year, "approved_at": datetime.now(UTC), "approved_by": cy.by(actor), "reason": reason, "published_at": None}
         await s.execute(insert(award_plan_approvals).values(**row))
         funded = [r for r in lines if r["outcome"] == aw.FUNDED]

@@ -491,7 +491,7 @@ async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: 
         await s.execute(insert(awards), rows)
         funded = [r for r in rows if r["outcome"] == aw.FUNDED]
         for r in rows:
-            await uow.audit("award.propose", "award", r["id"], reason=r["outcome"], after=award_view(r))
+            await uow.audit("award.propose", "award", r["id"], reason=f"{r['outcome']}: {reason}" if reason else r["outcome"], after=award_view(r))
         return {"year": year, "budget_fen": cycle["award_budget_fen"], "planned_fen": sum(r["amount_fen"] for r in funded), "notice": None, "lines": [award_view(r) for r in rows]}
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ev
@@ -89,6 +90,13 @@ async def get(db: ServiceDatabase, actor: Actor, *, unit_id: str, year: int) -> 
 
 async def submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> dict[str, Any]:
     """The unit's report, by the end of its deadline day; replaceable until a re-check passes it."""
+    try:
+        return await _submit_report(db, actor, correlation_id, unit_id=unit_id, year=year, report=report, document_id=document_id)
+    except IntegrityError as exc:  # two first reports at once: the other one is kept
+        raise Conflict("rectification.concurrent_change", "整改报告已同时提交，请刷新后重试", "another report was submitted meanwhile; reload and retry") from exc
+
+
+async def _submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> dict[str, Any]:
     on = nt.today()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -124,11 +132,13 @@ async def recheck(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
             raise Conflict("rectification.not_reported", "该单位尚未提交整改报告，不能复查", "the unit has not submitted its rectification report yet")
         if before["outcome"] is not None:
             raise Conflict("rectification.already_checked", "该整改报告已复查", "this rectification report has already been re-checked", outcome=before["outcome"])
-        await s.execute(
+        done = await s.execute(
             update(rectifications)
-            .where(rectifications.c.unit_id == unit_id, rectifications.c.year == year, rectifications.c.outcome.is_(None))
+            .where(rectifications.c.unit_id == unit_id, rectifications.c.year == year, rectifications.c.outcome.is_(None), rectifications.c.reported_at == before["reported_at"])
             .values(outcome=outcome, outcome_reason=reason, checked_at=datetime.now(UTC), checked_by=cy.by(actor))
         )
+        if done.rowcount != 1:
+            raise Conflict("rectification.concurrent_change", "整改报告已变化，请刷新后重试", "the report changed meanwhile; reload and retry")
         after = view(deadline, await _row(s, unit_id, year), unit_id, year)
         await uow.emit(ev.RectificationRechecked(unit_id=unit_id, year=year, deadline=deadline, outcome=outcome))  # type: ignore[arg-type]
         await uow.audit("rectification.recheck", "unit", unit_id, reason=reason, before=view(deadline, before, unit_id, year), after=after)
