@@ -26,13 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import evaluation as ev
 from contracts.envelope import new_event_id
 from services.evaluation import evidence, sources
-from services.evaluation.db.models import (
-    applications,
-    assignments,
-    cycles,
-    experts,
-    unit_view,
-)
+from services.evaluation.db.models import applications, assignments, cycles, experts, unit_view
 from services.evaluation.domain import indicators as ind
 from services.runtime.auth import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
