@@ -148,6 +148,16 @@ class RectificationRequired(Event, frozen=True, kw_only=True):
     deadline: date
 
 
+class RectificationRechecked(Event, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("evaluation", "rectification", "rechecked")
+    summary: ClassVar[str] = "The bureau re-checked an unqualified unit's rectification report: passed or failed (M15 限期整改)."
+    unit_id: str
+    year: int
+    #: the rectification deadline the report was made by
+    deadline: date
+    outcome: Literal["passed", "failed"]
+
+
 class UnitRecognised(Event, frozen=True, kw_only=True):
     subject: ClassVar[str] = subject("evaluation", "unit", "recognised")
     summary: ClassVar[str] = "An excellent unit is announced for priority support in equipment purchase and project approval (M15)."
@@ -185,5 +195,6 @@ EVENTS: tuple[type[Event], ...] = (
     NoticeFinalized,
     AwardApproved,
     RectificationRequired,
+    RectificationRechecked,
     UnitRecognised,
 )

@@ -8,6 +8,7 @@ from litestar.di import Provide
 from contracts import registry as ev
 from contracts import vouchers as ve
 from services.evaluation import expert_announcements, facts, notices, readmodel, sources
+from services.evaluation.api.award_approval import AwardApprovalController
 from services.evaluation.api.cycle import (
     ApplicationController,
     AssignmentController,
@@ -16,17 +17,20 @@ from services.evaluation.api.cycle import (
     IndicatorSetController,
 )
 from services.evaluation.api.department import DepartmentReportController
+from services.evaluation.api.evidence import EvidenceController
 from services.evaluation.api.notices import (
     AwardController,
     NoticeController,
     ObjectionController,
     RedemptionController,
 )
+from services.evaluation.api.rectification import RectificationController
 from services.evaluation.api.units import UnitController
 from services.evaluation.db.models import metadata
 from services.evaluation.policy import load_policy
 from services.runtime import service as runtime
 from services.runtime.consumers import Periodic, Subscription, Worker
+from services.runtime.documentstore import store_of
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
@@ -56,6 +60,14 @@ def _measures_source() -> sources.MeasuresSource:
     return sources.current()
 
 
+def _dependencies(settings: Settings) -> dict[str, Provide]:
+    store = store_of(settings)  # the shared document store: local directory, or S3 when XCISS_DOCUMENT_STORE is set
+    return {
+        "measures_source": Provide(_measures_source, sync_to_thread=False),
+        "documents": Provide(lambda: store, use_cache=True, sync_to_thread=False),
+    }
+
+
 def routes(settings: Settings) -> list[type]:
     load_policy(settings)  # an invalid policy file stops the service at start, with the reason
     return [
@@ -64,11 +76,14 @@ def routes(settings: Settings) -> list[type]:
         CycleController,
         IndicatorSetController,
         ApplicationController,
+        EvidenceController,
         ExpertController,
         AssignmentController,
         NoticeController,
         ObjectionController,
         AwardController,
+        AwardApprovalController,
+        RectificationController,
         RedemptionController,
         *facts.routes(),
     ]
@@ -81,7 +96,7 @@ SPEC = runtime.ServiceSpec(
     subscriptions=subscriptions,
     periodic=periodic,
     tasks=lambda: {"announce-experts": expert_announcements.announce_experts},
-    dependencies=lambda settings: {"measures_source": Provide(_measures_source, sync_to_thread=False)},
+    dependencies=_dependencies,
     description="Indicator sets, evaluation cycles, expert scoring, grades, public notices and awards.",
 )
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ev
 from contracts.envelope import new_event_id
-from services.evaluation import sources
+from services.evaluation import evidence, sources
 from services.evaluation.db.models import applications, assignments, cycles, experts, unit_view
 from services.evaluation.domain import indicators as ind
 from services.runtime import clock
@@ -165,14 +165,13 @@ async def _visible(s: AsyncSession, actor: Actor, row: RowMapping) -> RowMapping
     return unit
 
 
-def _check_materials(materials: list[dict[str, Any]]) -> None:
-    if not materials:
-        raise DomainError("application.materials_required", "请附上绩效评价证明材料", "attach the evidence for the evaluation")
+#: who may see an application (and the evidence it names)
+visible = _visible
 
 
-async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, materials: list[dict[str, Any]], statement: str | None) -> dict[str, Any]:
-    """M14(2): the unit applies online for an open year; one application per unit and year."""
-    _check_materials(materials)
+async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, documents: list[str], statement: str | None) -> dict[str, Any]:
+    """M14(2): the unit applies online for an open year with its uploaded evidence
+    (a self-evaluation report among it); one application per unit and year."""
     now = _now()
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
@@ -183,8 +182,10 @@ async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
                 raise DomainError("application.unit_not_approved", "只有经批准入网的管理单位可以申请绩效评价", "only a unit approved on the platform may apply", status=409)
             if (await s.execute(select(applications.c.id).where(applications.c.unit_id == unit_id, applications.c.year == year))).first() is not None:
                 raise Conflict("application.duplicate", "本单位本年度已提交绩效评价申请", "the unit has already applied for this year", year=year)
+            app_id = new_event_id()
+            materials = await evidence.attach(s, unit_id, app_id, documents)
             row = {
-                "id": new_event_id(),
+                "id": app_id,
                 "unit_id": unit_id,
                 "year": year,
                 "status": SUBMITTED,
@@ -211,15 +212,15 @@ async def _transition(s: AsyncSession, app: RowMapping, from_status: tuple[str, 
     return await _load(s, app["id"])
 
 
-async def resubmit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, materials: list[dict[str, Any]], statement: str | None) -> dict[str, Any]:
-    """A returned application goes back to its department with new materials."""
-    _check_materials(materials)
+async def resubmit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, documents: list[str], statement: str | None) -> dict[str, Any]:
+    """A returned application goes back to its department with its evidence as now named."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         app = await _load(s, application_id)
         unit = await _visible(s, actor, app)
         if app["status"] != RETURNED:
             raise Conflict("application.illegal_transition", "只有被退回的申请可以重新提交", "only a returned application can be resubmitted", current_status=app["status"])
+        materials = await evidence.attach(s, app["unit_id"], app["id"], documents)
         after = await _transition(s, app, (RETURNED,), status=SUBMITTED, materials=materials, statement=statement, submitted_at=_now())
         await uow.emit(ev.ApplicationSubmitted(**_snapshot(after)))
         await uow.audit("evaluation_application.resubmit", "evaluation_application", app["id"], before=application_view(app), after=application_view(after))

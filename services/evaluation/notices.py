@@ -450,9 +450,10 @@ async def list_provincial_awards(db: ServiceDatabase, *, year: int, page: int, p
     return [{k: r[k] for k in ("unit_id", "year", "reference", "recorded_at")} for r in rows], total
 
 
-async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, *, year: int, reason: str | None) -> dict[str, Any]:
+async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, year: int, reason: str | None) -> dict[str, Any]:
     """R14(4): after the grades are final, the bureau proposes the plan under the
-    year's budget (rule in :mod:`services.evaluation.domain.awards`) and it goes on notice."""
+    year's budget (rule in :mod:`services.evaluation.domain.awards`). It goes on notice
+    only once approved (:mod:`services.evaluation.award_approval`)."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         cycle = await cy.load_cycle(s, year, lock=True)
@@ -467,7 +468,6 @@ async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: 
         candidates = [aw.Candidate(unit_id=a["unit_id"], grade=a["grade"], total_centi=a["total_centi"], ref=a["id"]) for a in finals]
         excluded = await excluded_units(s, [c.unit_id for c in candidates])
         lines = aw.plan(params, cycle["award_budget_fen"], candidates, provincial, excluded)
-        names = dict((await s.execute(select(unit_view.c.unit_id, unit_view.c.name).where(unit_view.c.unit_id.in_([c.unit_id for c in candidates] or [""])))).all())
         rows = []
         for rank, line in enumerate(lines, start=1):
             c = line.candidate
@@ -491,23 +491,9 @@ async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: 
             raise Conflict("award_plan.nothing_to_plan", "本年度没有评定等次的单位", "no unit has a final grade this year", year=year)
         await s.execute(insert(awards), rows)
         funded = [r for r in rows if r["outcome"] == aw.FUNDED]
-        notice_lines = [
-            {"ref": r["id"], "unit_id": r["unit_id"], "label": f"{names.get(r['unit_id']) or r['unit_id']}：{GRADE_ZH[r['grade']]}，奖励 {r['amount_fen'] / 100:,.2f} 元", "amount_fen": r["amount_fen"], "grade": r["grade"], "total_centi": r["total_centi"]}
-            for r in funded
-        ]
-        title = f"{year} 年度管理单位开放共享奖励计划公示"
-        notice: dict[str, Any] | None = None
-        if notice_lines:
-            notice = await _publish(uow, cal, kind=AWARD_PLAN, year=year, title=title, window=params.notice_window_workdays, lines=notice_lines, on=today(), reason=reason)
-            await s.execute(update(awards).where(awards.c.year == year).values(notice_id=notice["notice_id"]))
-        notice_id = notice["notice_id"] if notice else None
         for r in rows:
-            r["notice_id"] = notice_id
-            await uow.audit("award.propose", "award", r["id"], reason=r["outcome"], after=award_view(r))
-        if notice is None:
-            # nobody is awarded: there is no list to notice, and rectification and recognition follow at once
-            await _rectify_and_recognise(uow, year, params, today())
-        return {"year": year, "budget_fen": cycle["award_budget_fen"], "planned_fen": sum(r["amount_fen"] for r in funded), "notice": notice, "lines": [award_view(r) for r in rows]}
+            await uow.audit("award.propose", "award", r["id"], reason=f"{r['outcome']}: {reason}" if reason else r["outcome"], after=award_view(r))
+        return {"year": year, "budget_fen": cycle["award_budget_fen"], "planned_fen": sum(r["amount_fen"] for r in funded), "notice": None, "lines": [award_view(r) for r in rows]}
 
 
 async def get_award_plan(db: ServiceDatabase, *, year: int) -> dict[str, Any]:

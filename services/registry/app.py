@@ -18,10 +18,10 @@ from services.registry.api.quote_deviations import QuoteDeviationController
 from services.registry.api.search import CatalogueController
 from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
 from services.registry.db.models import metadata
-from services.registry.documents import store_of
 from services.registry.domain.listing import ListingPolicy
 from services.runtime import service as runtime
 from services.runtime.consumers import Subscription, Worker
+from services.runtime.documentstore import store_of
 from services.runtime.idempotency import prune_task
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings

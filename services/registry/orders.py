@@ -40,7 +40,6 @@ from services.registry.db.models import (
     units,
     users,
 )
-from services.registry.documents import DocumentStore
 from services.registry.domain.orders import (
     MAX_DOCUMENT_BYTES,
     RESULT_STATEMENT,
@@ -65,6 +64,7 @@ from services.registry.domain.parties import UnitStatus, check_reason
 from services.registry.instruments import IN_SERVICE
 from services.runtime import clock
 from services.runtime.consumers import Subscription
+from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.idempotency import Idempotency, remember
 from services.runtime.outbox import Actor, UnitOfWork

@@ -6,7 +6,6 @@ published and read; the public pages. A screenshot of each main page goes to
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import time
@@ -24,6 +23,7 @@ from services.evaluation.domain.measures import Measures
 from services.registry import ledger
 from services.runtime.demo import DEMO_PASSWORD, create_officer_accounts, load_demo
 from tests.browser.conftest import RunningPortal, screenshot
+from tests.support.evidence import documents
 
 pytestmark = pytest.mark.browser
 
@@ -441,8 +441,7 @@ async def _graded(portal: RunningPortal, unit_id: str, year: int) -> None:
     for role in SHEETS:
         if role not in experts:
             experts[role] = (await call("POST", "/v1/experts/", "center", json={"name": f"{role}专家", "role": role}))["expert_id"]
-    materials = [{"kind": "self_assessment", "name": "自评报告.pdf", "sha256": hashlib.sha256(b"self").hexdigest(), "size_bytes": 123456}]
-    app = await call("POST", "/v1/applications/", "unit", unit_id, {"year": year, "materials": materials})
+    app = await call("POST", "/v1/applications/", "unit", unit_id, {"year": year, "documents": await documents(p, unit_id)})
     await call("POST", f"/v1/applications/{app['application_id']}/forward", "department", "魏都区科技局", {})
     for role, expert in experts.items():
         if role not in SHEETS:
@@ -490,8 +489,13 @@ def test_grades_and_award_plan_notices(portal: RunningPortal, new_page: Callable
     bureau = new_page()
     sign_in_as(bureau, "bureau")
     bureau.get_by_role("link", name="发布公示").click()
-    submit(bureau, "form[action='/award-plans']")
+    submit(bureau, "form[action='/award-plans']")  # proposed; no notice before the approval (R14(4))
     assert bureau.locator(".alert").count() == 0, bureau.inner_text("main")
+    assert "/notices/" not in bureau.url
+    for step in ("approve", "notice"):
+        bureau.locator("form[action='/award-plans'] select[name=step]").select_option(step)
+        submit(bureau, "form[action='/award-plans']")
+        assert bureau.locator(".alert").count() == 0, bureau.inner_text("main")
     assert "许昌学院" in bureau.inner_text("main") and "/notices/" in bureau.url
     screenshot(bureau, "19-award-plan-notice")
 

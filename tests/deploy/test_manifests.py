@@ -253,7 +253,7 @@ def test_everything_is_denied_unless_a_policy_for_that_pod_allows_it(overlay: tu
         assert _policies_for(docs, tpl["metadata"]["labels"]), f"{where}: no NetworkPolicy of its own"
 
 
-def test_services_reach_only_nats_their_database_telemetry_and_for_registry_documents(overlay: tuple[str, Docs]) -> None:
+def test_services_reach_only_nats_their_database_telemetry_and_for_registry_and_evaluation_documents(overlay: tuple[str, Docs]) -> None:
     name, docs = overlay
     object_store = {"dev": 9000, "prod": 443}[name]
     for svc in SERVICES:
@@ -261,7 +261,7 @@ def test_services_reach_only_nats_their_database_telemetry_and_for_registry_docu
             kind = "Job" if component == "migrate" else "Deployment"
             tpl = named(docs, kind, f"{svc}-{component}")["spec"]["template"]
             ports = _egress_ports(_policies_for(docs, tpl["metadata"]["labels"]))
-            expected = {4222, 5432, 4317, 4318} | ({object_store} if svc == "registry" else set())
+            expected = {4222, 5432, 4317, 4318} | ({object_store} if svc in ("registry", "evaluation") else set())
             assert ports == expected, f"{svc}-{component} may reach ports {sorted(ports)}"
         api = named(docs, "Deployment", f"{svc}-api")["spec"]["template"]["metadata"]["labels"]
         ingress = [r for p in _policies_for(docs, api) for r in p["spec"].get("ingress", [])]

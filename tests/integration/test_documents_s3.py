@@ -12,7 +12,7 @@ import pytest
 from minio import Minio
 from moto.server import ThreadedMotoServer
 
-from services.registry.documents import DocumentMissing, S3DocumentStore, store_of
+from services.runtime.documentstore import DocumentMissing, S3DocumentStore, store_of
 from services.runtime.settings import Settings
 from tests.support.platform import Platform, running
 from tests.support.registry import (

@@ -9,7 +9,6 @@ approved redemption claims go on their own notice."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import date
 from typing import Any
@@ -27,6 +26,7 @@ from services.evaluation.db.models import redemption_view, unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
+from tests.support.evidence import documents
 from tests.support.platform import Platform, eventually, running
 
 YEAR = 2026
@@ -62,10 +62,6 @@ async def call(p: Platform, method: str, path: str, role: Role | None = None, or
     return r.json() if r.content else None
 
 
-def materials() -> list[dict[str, Any]]:
-    return [{"kind": "self_assessment", "name": "自评报告.pdf", "sha256": hashlib.sha256(uid().encode()).hexdigest(), "size_bytes": 123456}]
-
-
 BEST = dict(orders_served=50, service_hours_centi=100000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=4, ratings_sum=20)
 
 
@@ -85,7 +81,7 @@ class Year:
         self.experts = experts
 
     async def apply_and_forward(self, unit: str) -> str:
-        app = await call(self.p, "POST", "/v1/applications/", Role.UNIT, unit, {"year": YEAR, "materials": materials()}, 201)
+        app = await call(self.p, "POST", "/v1/applications/", Role.UNIT, unit, {"year": YEAR, "documents": await documents(self.p, unit)}, 201)
         await call(self.p, "POST", f"/v1/applications/{app['application_id']}/forward", Role.DEPARTMENT, DEPT, {}, 200)
         return app["application_id"]
 
@@ -127,7 +123,7 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         await eventually(units_known)
 
         # --- the bureau opens the year; once only
-        await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "materials": materials()}, 409)  # cycle.not_open
+        await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "documents": await documents(p, a)}, 409)  # cycle.not_open
         cyc = await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 8_000_000}, status=201)
         assert cyc["indicator_set_version"] == "xuchang-2023.1" and cyc["excellent_award_fen"] == 5_000_000 and cyc["good_award_fen"] == 3_000_000
         r = await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 1}, status=409)
@@ -137,10 +133,10 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         assert [(x.year, x.award_budget_fen) for x in opened] == [(YEAR, 8_000_000)]
 
         # --- a unit applies; its department returns it, the unit resubmits, the department forwards
-        app_a = await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "materials": materials(), "status": "graded"}, 400)
-        app_a = await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "materials": materials()}, 201)
+        app_a = await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "documents": await documents(p, a), "status": "graded"}, 400)
+        app_a = await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "documents": await documents(p, a)}, 201)
         assert app_a["status"] == "submitted" and app_a["department"] == DEPT
-        r = await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "materials": materials()}, 409)
+        r = await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "documents": await documents(p, a)}, 409)
         assert r["code"] == "application.duplicate"
         a_id = app_a["application_id"]
         await call(p, "GET", f"/v1/applications/{a_id}", Role.UNIT, b, status=404)
@@ -149,7 +145,7 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         returned = await call(p, "POST", f"/v1/applications/{a_id}/return", Role.DEPARTMENT, DEPT, {"reason": "缺少服务记录汇总表"}, 200)
         assert returned["status"] == "returned" and returned["review_reason"] == "缺少服务记录汇总表"
         await call(p, "POST", f"/v1/applications/{a_id}/forward", Role.DEPARTMENT, DEPT, {}, 409)
-        again = await call(p, "POST", f"/v1/applications/{a_id}/resubmit", Role.UNIT, a, {"materials": materials()}, 200)
+        again = await call(p, "POST", f"/v1/applications/{a_id}/resubmit", Role.UNIT, a, {"documents": await documents(p, a)}, 200)
         assert again["status"] == "submitted"
         assert (await call(p, "POST", f"/v1/applications/{a_id}/forward", Role.DEPARTMENT, DEPT, {}, 200))["status"] == "forwarded"
         dept_view = await call(p, "GET", f"/v1/applications/?year={YEAR}", Role.DEPARTMENT, DEPT, status=200)
@@ -165,7 +161,7 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         y = Year(p, experts)
         r = await call(p, "POST", f"/v1/applications/{a_id}/assignments", Role.CENTER, json={"expert_id": tied}, status=409)
         assert r["code"] == "assignment.conflict_of_interest"
-        col = await call(p, "POST", "/v1/applications/", Role.UNIT, college, {"year": YEAR, "materials": materials()}, 201)
+        col = await call(p, "POST", "/v1/applications/", Role.UNIT, college, {"year": YEAR, "documents": await documents(p, college)}, 201)
         await call(p, "POST", f"/v1/applications/{col['application_id']}/forward", Role.DEPARTMENT, DEPT, {}, 200)
         r = await call(p, "POST", f"/v1/applications/{col['application_id']}/assignments", Role.CENTER, json={"expert_id": of_parent}, status=409)
         assert r["code"] == "assignment.conflict_of_interest"
@@ -271,8 +267,26 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
             c: (0, "unqualified"), college: (0, "unqualified"),
         }
         assert plan["planned_fen"] == plan["budget_fen"] == 8_000_000
-        assert {i["unit_id"] for i in plan["notice"]["items"]} == {a, b}
         await call(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=409)
+        # R14(4): no notice before the bureau approves the plan; who and when are recorded
+        assert plan["notice"] is None and plan["approval"] is None
+        r = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.CENTER, json={}, status=409)
+        assert r["code"] == "award_plan.not_approved"
+        assert (await call(p, "GET", f"/v1/notices/?kind=award_plan&year={YEAR}", status=200))["total"] == 0
+        await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.CENTER, json={}, status=403)
+        approved_plan = await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, "市科技局", json={"reason": "局党组会议审议通过"}, status=200)
+        assert approved_plan["approval"]["approved_by"].startswith("bureau:") and approved_plan["approval"]["reason"] == "局党组会议审议通过"
+        assert approved_plan["approval"]["approved_at"] and approved_plan["approval"]["published_at"] is None
+        r = await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={}, status=409)
+        assert r["code"] == "award_plan.already_approved"
+        plan = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.CENTER, json={}, status=201)
+        assert {i["unit_id"] for i in plan["notice"]["items"]} == {a, b} and plan["approval"]["published_at"] is not None
+        r = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.CENTER, json={}, status=409)
+        assert r["code"] == "notice.already_published"
+        audit = p["evaluation"].db.metadata.tables["audit_log"]
+        async with p["evaluation"].db.read() as s:
+            actions = (await s.execute(select(audit.c.action).where(audit.c.object_type == "award_plan", audit.c.object_id == str(YEAR)))).scalars().all()
+        assert list(actions) == ["award_plan.approve"]
 
         # the worker's periodic task finalizes it once the window has closed
         assert await notices.finalize_due(p["evaluation"].db) == 0

@@ -66,7 +66,9 @@ async def test_objections_hold_award_and_redemption_lines_until_resolved(make_se
         await call(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=200)
 
         monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
-        plan = await call(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=201)
+        await call(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=201)
+        await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={}, status=200)
+        plan = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.CENTER, json={}, status=201)
         award = {line["unit_id"]: line["award_id"] for line in plan["lines"]}
         path = f"/v1/notices/{plan['notice']['notice_id']}/objections"
         r = await call(p, "POST", path, json={"ref": uid(), "name": "王五", "phone": "13900001111", "text": "?"}, status=404)

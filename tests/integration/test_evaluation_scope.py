@@ -4,7 +4,6 @@ Another county's unit is not there (404, its existence not told)."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Any
 
@@ -14,6 +13,7 @@ from contracts import registry as rg
 from services.evaluation.db.models import unit_view
 from services.runtime.auth import Role
 from tests.integration.test_evaluation_cycle import publish
+from tests.support.evidence import documents
 from tests.support.platform import Platform, eventually, running
 
 YEAR = 2026
@@ -28,10 +28,6 @@ def uid() -> str:
 def unit(event: type[rg.UnitSnapshot], unit_id: str, department: str, county: str, status: str) -> rg.UnitSnapshot:
     return event(unit_id=unit_id, version=1 if status == "applied" else 2, name=f"单位{unit_id[:4]}", credit_code="12410000MB0000000X", kind="institute",
                  status=status, department=department, county_code=county)
-
-
-def materials() -> list[dict[str, Any]]:
-    return [{"kind": "self_assessment", "name": "自评报告.pdf", "sha256": hashlib.sha256(uid().encode()).hexdigest(), "size_bytes": 1000}]
 
 
 async def test_a_department_sees_only_its_own_units_in_evaluation(make_settings) -> None:
@@ -70,8 +66,8 @@ async def test_a_department_sees_only_its_own_units_in_evaluation(make_settings)
 
         # applications: list, read, forward and return stay in the county
         assert (await call("POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 1_000_000})).status_code == 201
-        a = (await call("POST", "/v1/applications/", Role.UNIT, ours, {"year": YEAR, "materials": materials()})).json()
-        b = (await call("POST", "/v1/applications/", Role.UNIT, theirs, {"year": YEAR, "materials": materials()})).json()
+        a = (await call("POST", "/v1/applications/", Role.UNIT, ours, {"year": YEAR, "documents": await documents(p, ours)})).json()
+        b = (await call("POST", "/v1/applications/", Role.UNIT, theirs, {"year": YEAR, "documents": await documents(p, theirs)})).json()
         listed = (await call("GET", "/v1/applications/", Role.DEPARTMENT, OURS)).json()
         assert [i["application_id"] for i in listed["items"]] == [a["application_id"]] and listed["total"] == 1
         theirs_app = b["application_id"]

@@ -33,10 +33,19 @@ from services.payments.db.models import ledger_entries, payouts
 from services.registry import instruments as instrument_use_cases
 from services.runtime.auth import Role
 from tests.integration.test_evaluation_cycle import FULL, ZERO, emitted
-from tests.support.payouts import RECEIPT, RESULTS, claim_item, open_window, publish, read_xlsx, upload
+from tests.support.evidence import documents
+from tests.support.payouts import (
+    RECEIPT,
+    RESULTS,
+    claim_item,
+    open_window,
+    publish,
+    read_xlsx,
+    upload,
+)
 from tests.support.platform import Platform, eventually, running
 from tests.support.vouchers import YEAR
-from tests.support.year import City, materials, ok
+from tests.support.year import City, ok
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]
 PUBLISHED_ON = date(YEAR, 6, 1)  # the notices are published on this day …
@@ -89,7 +98,7 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         # ---- applications: each unit applies, its own department forwards
         async def applied(unit: str) -> Any:
             # once evaluation has learned the unit (and its department) from registry's events
-            r = await p.call("evaluation", "POST", "/v1/applications/", role=Role.UNIT, org=unit, json={"year": YEAR, "materials": materials()})
+            r = await p.call("evaluation", "POST", "/v1/applications/", role=Role.UNIT, org=unit, json={"year": YEAR, "documents": await documents(p, unit)})
             return r.json() if r.status_code == 201 else None
 
         app = {a: (await eventually(lambda: applied(a)))["application_id"], b: (await eventually(lambda: applied(b)))["application_id"]}
@@ -98,7 +107,7 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         # b's department returns it once for a missing table; b resubmits and it is forwarded
         returned = await ev(p, "POST", f"/v1/applications/{app[b]}/return", Role.DEPARTMENT, CHANGGE, {"reason": "缺少服务记录汇总表"})
         assert returned["status"] == "returned"
-        await ev(p, "POST", f"/v1/applications/{app[b]}/resubmit", Role.UNIT, b, {"materials": materials()})
+        await ev(p, "POST", f"/v1/applications/{app[b]}/resubmit", Role.UNIT, b, {"documents": await documents(p, b)})
         assert (await ev(p, "POST", f"/v1/applications/{app[b]}/forward", Role.DEPARTMENT, CHANGGE, {}))["status"] == "forwarded"
 
         # ---- experts with roles, assigned; one tied to unit a is refused for it
@@ -170,6 +179,9 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         award_fen = plan["planned_fen"]
         assert award_fen == 6_000_000 and plan["budget_fen"] == AWARD_BUDGET
         award_of = {line["unit_id"]: line["award_id"] for line in plan["lines"]}
+        # R14(4): approved by the bureau, then on notice
+        await ev(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={"reason": "局务会审议通过"})
+        plan = await ev(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.BUREAU, json={}, status=201)
         monkeypatch.setattr(notices, "today", lambda: AFTER)
         await notices.finalize_due(p["evaluation"].db)  # the worker's periodic task, as in test_evaluation_cycle
         assert (await ev(p, "GET", f"/v1/notices/{plan['notice']['notice_id']}"))["status"] == "final"

@@ -5,8 +5,6 @@ up to settlement, payment and rating."""
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from typing import Any
 
 from services.runtime.auth import Role
@@ -18,10 +16,6 @@ from tests.support.registry import PDF, PROOF, RESULT, SERVICE_INFO, contract
 async def ok(r: Any, status: int = 200) -> Any:
     assert r.status_code == status, r.text
     return r.json() if r.content else None
-
-
-def materials() -> list[dict[str, Any]]:
-    return [{"kind": "self_assessment", "name": "自评报告.pdf", "sha256": hashlib.sha256(uuid.uuid4().bytes).hexdigest(), "size_bytes": 123456}]
 
 
 class City:

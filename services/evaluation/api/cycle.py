@@ -13,7 +13,8 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.evaluation import cycle, policy, sources
+from services.evaluation import cycle, policy, rectification, sources
+from services.evaluation.api.rectification import Rectification
 from services.evaluation.domain import indicators as ind
 from services.runtime.auth import Role, access, principal_of
 from services.runtime.errors import Forbidden
@@ -50,24 +51,19 @@ class Cycle(msgspec.Struct):
     opened_at: datetime
 
 
-class Material(msgspec.Struct, forbid_unknown_fields=True):
-    """A document descriptor: the file stays in the unit's document system; its
-    SHA-256 fixes exactly which file the experts were given."""
-
-    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
-    size_bytes: Annotated[int, msgspec.Meta(ge=1, le=10**9)]
+#: the ids of the unit's uploaded evidence files (``POST /v1/evaluation-documents``);
+#: a self-evaluation report (kind ``self_assessment``) among them
+Documents = Annotated[list[Id], msgspec.Meta(max_length=50)]
 
 
 class ApplicationRequest(msgspec.Struct, forbid_unknown_fields=True):
     year: Year
-    materials: Annotated[list[Material], msgspec.Meta(max_length=50)]
+    documents: Documents
     statement: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
 
 
 class Resubmission(msgspec.Struct, forbid_unknown_fields=True):
-    materials: Annotated[list[Material], msgspec.Meta(max_length=50)]
+    documents: Documents
     statement: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
 
 
@@ -99,6 +95,9 @@ class Application(msgspec.Struct):
     total_centi: int | None
     grade: str | None
     decided_at: datetime | None
+    #: M15: an unqualified unit's rectification (deadline, report, re-check); on the single
+    #: application's view for the unit, its department, center and bureau
+    rectification: Rectification | None = None
 
 
 class ApplicationPage(msgspec.Struct):
@@ -209,16 +208,18 @@ class ApplicationController(Controller):
 
     @post("/", operation_id="submitEvaluationApplication", status_code=201, **access(Role.UNIT))
     async def submit(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ApplicationRequest]) -> Application:
-        """A unit applies for an open year with its materials (M14(2)); it goes to its competent department."""
+        """A unit applies for an open year with its uploaded evidence files (M14(2)), a self-evaluation
+        report among them (422 ``application.self_assessment_required``, field ``documents``); it goes
+        to its competent department."""
         row = await cycle.submit(
-            db, actor_of(request), correlation_of(request), unit_id=_org(request), year=data.year, materials=[msgspec.to_builtins(m) for m in data.materials], statement=data.statement
+            db, actor_of(request), correlation_of(request), unit_id=_org(request), year=data.year, documents=list(data.documents), statement=data.statement
         )
         return Application(**row)
 
     @post("/{application_id:str}/resubmit", operation_id="resubmitEvaluationApplication", status_code=200, **access(Role.UNIT))
     async def resubmit(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Resubmission]) -> Application:
-        """The unit sends a returned application back with new materials."""
-        row = await cycle.resubmit(db, actor_of(request), correlation_of(request), application_id, materials=[msgspec.to_builtins(m) for m in data.materials], statement=data.statement)
+        """The unit sends a returned application back with its evidence files as now named."""
+        row = await cycle.resubmit(db, actor_of(request), correlation_of(request), application_id, documents=list(data.documents), statement=data.statement)
         return Application(**row)
 
     @post("/{application_id:str}/forward", operation_id="forwardEvaluationApplication", status_code=200, **access(Role.DEPARTMENT))
@@ -248,8 +249,12 @@ class ApplicationController(Controller):
 
     @get("/{application_id:str}", operation_id="getEvaluationApplication", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str]) -> Application:
-        """One application: its unit, its department, its assigned experts, center and bureau (404 to others)."""
-        return Application(**await cycle.get_application(db, actor_of(request), application_id))
+        """One application: its unit, its department, its assigned experts, center and bureau (404 to
+        others); with the unit's rectification of that year, if one is required (not for experts)."""
+        actor = actor_of(request)
+        row = await cycle.get_application(db, actor, application_id)
+        rect = None if actor.role == Role.EXPERT else await rectification.on_record(db, row["unit_id"], row["year"])
+        return Application(**row, rectification=Rectification(**rect) if rect else None)
 
     @get("/", operation_id="listEvaluationApplications", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))
     async def index(

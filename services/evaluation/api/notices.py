@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.evaluation import notices, policy
+from services.evaluation import award_approval, notices, policy
 from services.runtime.auth import PUBLIC, Role, access
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
@@ -247,17 +247,38 @@ class AwardLine(msgspec.Struct):
     rectification_deadline: date | None
 
 
+class AwardPlanApproval(msgspec.Struct):
+    """R14(4): the bureau's approval of the plan, before its notice."""
+
+    year: int
+    approved_at: datetime
+    #: ``role:subject`` of the approver
+    approved_by: str
+    reason: str | None
+    #: when it went on notice (None: approved, not yet published)
+    published_at: datetime | None
+
+
 class AwardPlan(msgspec.Struct):
     year: int
     budget_fen: int
     planned_fen: int
-    #: None when nobody is awarded (no list to notice)
+    #: None until the approved plan is published, and when nobody is awarded (no list to notice)
     notice: Notice | None
     lines: list[AwardLine]
+    #: None while the plan awaits the bureau's approval
+    approval: AwardPlanApproval | None = None
 
 
-def _plan(row: dict[str, Any]) -> AwardPlan:
-    return AwardPlan(year=row["year"], budget_fen=row["budget_fen"], planned_fen=row["planned_fen"], notice=_notice(dict(row["notice"])) if row["notice"] else None, lines=[AwardLine(**line) for line in row["lines"]])
+def _plan(row: dict[str, Any], approval: dict[str, Any] | None = None) -> AwardPlan:
+    return AwardPlan(
+        year=row["year"],
+        budget_fen=row["budget_fen"],
+        planned_fen=row["planned_fen"],
+        notice=_notice(dict(row["notice"])) if row["notice"] else None,
+        lines=[AwardLine(**line) for line in row["lines"]],
+        approval=AwardPlanApproval(**approval) if approval else None,
+    )
 
 
 class AwardController(Controller):
@@ -277,17 +298,17 @@ class AwardController(Controller):
         return ProvincialAwardPage(items=[ProvincialAward(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @post("/award-plans/{year:int}", operation_id="proposeAwardPlan", status_code=201, **access(Role.BUREAU))
-    async def propose(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], year: FromPath[int], data: JSONBody[PlanRequest]) -> AwardPlan:
+    async def propose(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[PlanRequest]) -> AwardPlan:
         """After the grades notice is final the bureau proposes the plan (excellent and good
-        awards, none for a provincial award, capped by the budget in order of merit) and it
-        goes on its own notice (R14(4))."""
-        row = await notices.propose_award_plan(db, actor_of(request), correlation_of(request), load_calendar(settings), year=year, reason=data.reason)
+        awards, none for a provincial award, capped by the budget in order of merit). It goes on
+        its own notice only after the bureau approves it (R14(4): ``/approve``, then ``/notice``)."""
+        row = await notices.propose_award_plan(db, actor_of(request), correlation_of(request), year=year, reason=data.reason)
         return _plan(row)
 
     @get("/award-plans/{year:int}", operation_id="getAwardPlan", **access(Role.CENTER, Role.BUREAU, Role.FINANCE))
     async def plan(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> AwardPlan:
-        """The year's plan: every graded unit with its amount and why."""
-        return _plan(await notices.get_award_plan(db, year=year))
+        """The year's plan: every graded unit with its amount and why, and the bureau's approval."""
+        return _plan(await notices.get_award_plan(db, year=year), await award_approval.approval_of(db, year))
 
 
 class Redemption(msgspec.Struct):

@@ -16,9 +16,9 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "forwardEvaluationApplication": ("application.illegal_transition", "application.not_found", "application.not_submitted", "decision.reason_required"),
     "decideEvaluationGrade": ("application.illegal_transition", "application.not_found", "cycle.not_open", "grade.application_not_ready", "grade.scores_incomplete"),
     "listEvaluationApplications": (),
-    "submitEvaluationApplication": ("application.duplicate", "application.materials_required", "application.not_found", "application.unit_not_approved", "cycle.not_open"),
+    "submitEvaluationApplication": ("application.document_unknown", "application.duplicate", "application.not_found", "application.self_assessment_required", "application.unit_not_approved", "cycle.not_open"),
     "getEvaluationApplication": ("application.not_found",),
-    "resubmitEvaluationApplication": ("application.illegal_transition", "application.materials_required", "application.not_found"),
+    "resubmitEvaluationApplication": ("application.document_unknown", "application.illegal_transition", "application.not_found", "application.self_assessment_required"),
     "returnEvaluationApplication": ("application.illegal_transition", "application.not_found", "application.not_submitted", "decision.reason_required"),
     "registerExpert": (),
     "listExperts": (),
@@ -48,4 +48,15 @@ ERRORS: dict[str, tuple[str, ...]] = {
     # services.evaluation.api.units
     "listEvaluationUnits": (),
     "getDepartmentSummary": ("auth.forbidden", "report.department_required", "report.department_unknown", "report.other_department", "report.year_out_of_range"),
+    # R14(2) evidence files
+    "uploadEvaluationDocument": ("document.empty", "document.no_file", "document.too_large", "document.unsupported_type"),
+    "getEvaluationDocument": ("application.not_found", "evaluation_document.not_found"),
+    "downloadEvaluationDocument": ("application.not_found", "evaluation_document.not_found"),
+    # R14(4) the award plan approved before its notice
+    "approveAwardPlan": ("award_plan.already_approved", "award_plan.not_found", "cycle.not_open", "notice.not_found"),
+    "publishAwardPlanNotice": ("award_plan.not_approved", "award_plan.not_found", "cycle.not_open", "notice.already_published", "notice.not_found", "notice.nothing_to_publish"),
+    # M15 rectification
+    "getRectification": ("rectification.not_found",),
+    "submitRectificationReport": ("rectification.already_passed", "rectification.concurrent_change", "rectification.deadline_passed", "rectification.document_unknown", "rectification.not_required"),
+    "recheckRectification": ("rectification.already_checked", "rectification.concurrent_change", "rectification.not_reported", "rectification.not_required"),
 }

@@ -108,11 +108,13 @@ def handlers(kit: Kit) -> list[Any]:
 
     @action("/award-plans")
     async def propose_award_plan(request: Request[Any, Any, Any]) -> Response[str]:
-        """The bureau proposes the year's award plan; it goes on its own public notice (R14(4))."""
+        """The bureau proposes the year's award plan, approves it, and publishes the approved
+        plan on its own public notice (R14(4)), one step per submission."""
 
         async def run(ctx: Ctx, form: dict[str, Any]) -> dict[str, Any]:
             year = int(form.get("year") or this_year())
-            return dict(await ctx.api.post("evaluation", f"/v1/award-plans/{year}", json={"reason": form["reason"]} if form.get("reason") else {}))
+            step = {"approve": "/approve", "notice": "/notice"}.get(str(form.get("step") or "propose"), "")
+            return dict(await ctx.api.post("evaluation", f"/v1/award-plans/{year}{step}", json={"reason": form["reason"]} if form.get("reason") else {}))
 
         def done(plan: dict[str, Any]) -> str:
             notice_id = (plan.get("notice") or {}).get("notice_id")

@@ -3,7 +3,6 @@ voucher redemption claims and the yearly evaluation application."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from litestar import Request, Response
@@ -28,9 +27,10 @@ async def imports_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[s
     )
 
 
-async def materials_of(form: dict[str, Any]) -> list[dict[str, Any]]:
-    """The uploaded files as the evaluation service's material descriptors: the file
-    stays with the unit, its SHA-256 and size fix which file the experts were given."""
+async def documents_of(ctx: Ctx, form: dict[str, Any]) -> list[str]:
+    """Upload the form's files to the evaluation service's document store (the
+    self-evaluation report, supporting evidence) and return their ids, for the
+    application's ``documents``."""
     out = []
     for kind in ("self_assessment", "supporting"):
         upload = form.get(kind)
@@ -38,7 +38,9 @@ async def materials_of(form: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         data = await upload.read()
         if data:
-            out.append({"kind": kind, "name": str(upload.filename)[:200], "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)})
+            params = {"kind": kind, "filename": str(upload.filename)[:200]}
+            doc = await ctx.api.call("POST", "evaluation", "/v1/evaluation-documents", params=params, content=data, headers={"Content-Type": "application/octet-stream"})
+            out.append(str(doc["document_id"]))
     return out
 
 
@@ -159,10 +161,9 @@ def handlers(kit: Kit) -> list[Any]:
     @action("/unit/evaluation")
     async def unit_evaluation_post(request: Request[Any, Any, Any]) -> Response[str]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
-            materials = await materials_of(form)
-            if not materials:
+            if not (getattr(form.get("self_assessment"), "filename", None)):
                 raise no_file("请上传自评报告", "upload the self-assessment report", "self_assessment")
-            body: dict[str, Any] = {"materials": materials, "statement": str(form.get("statement") or "").strip() or None}
+            body: dict[str, Any] = {"documents": await documents_of(ctx, form), "statement": str(form.get("statement") or "").strip() or None}
             resubmit = str(form.get("application_id") or "")
             if resubmit:
                 await ctx.api.post("evaluation", f"/v1/applications/{resubmit}/resubmit", json=body)

@@ -20,7 +20,6 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import orders, quote_deviations
 from services.registry.api.quote_deviations import QuoteRequest
-from services.registry.documents import DocumentStore
 from services.registry.domain.orders import (
     MAX_DOCUMENT_BYTES,
     MAX_QUANTITY,
@@ -34,6 +33,7 @@ from services.registry.domain.orders import (
 )
 from services.registry.domain.prices import MAX_PRICE_FEN, BillingUnit
 from services.runtime.auth import Principal, Role, access, principal_of
+from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.idempotency import Idempotency, IdempotencyKeyHeader, idempotent

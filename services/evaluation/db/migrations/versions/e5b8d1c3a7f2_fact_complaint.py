@@ -4,7 +4,7 @@ M11(6): complaints upheld against a unit, counted in its evaluation's
 complaints indicator (from registry.complaint.upheld.v1).
 
 Revision ID: e5b8d1c3a7f2
-Revises: b1d34a827b70
+Revises: c4e15a0d9e21
 Create Date: 2026-12-03 06:50:00.000000
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op
 import services.runtime.database
 
 revision: str = 'e5b8d1c3a7f2'
-down_revision: str | None = 'b1d34a827b70'
+down_revision: str | None = 'c4e15a0d9e21'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

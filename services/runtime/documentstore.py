@@ -1,6 +1,7 @@
-"""Content-addressed document stores: the bytes of order documents (contracts,
-R&D proofs, results), named by the sha256 of their content. The same bytes are
-stored once.
+"""Content-addressed document stores, shared by the services that keep files
+(registry: order documents — contracts, R&D proofs, results; evaluation: a
+unit's evidence and rectification documents). A blob is named by the sha256 of
+its content; the same bytes are stored once.
 
 Two stores, chosen by ``XCISS_DOCUMENT_STORE`` when the app is created
 (``store_of``):
@@ -14,11 +15,12 @@ Two stores, chosen by ``XCISS_DOCUMENT_STORE`` when the app is created
   is put only if absent; a PUT is atomic, so a reader never sees half an object.
   The bucket must exist.
 
-The content type, name and size stay in the ``order_documents`` row. Who may
-read a document is decided by the order it belongs to (R23), never by the
-store: a blob is reachable only through an ``order_documents`` row. A blob whose
-database row was rolled back stays behind unreferenced (harmless:
-content-addressed, and the same upload reuses it).
+The content type, name and size stay in the owning service's row (registry's
+``order_documents``, evaluation's ``evaluation_documents``). Who may read a
+document is decided by that row and the case it belongs to, never by the
+store: a blob is reachable only through such a row. A blob whose database row
+was rolled back stays behind unreferenced (harmless: content-addressed, and
+the same upload reuses it).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The document store the settings choose: the data directory by default,
+"""The shared document store (services.runtime.documentstore) the settings choose: the data directory by default,
 S3-compatible object storage for XCISS_DOCUMENT_STORE=s3://bucket/prefix."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.registry.documents import (
+from services.runtime.documentstore import (
     DocumentMissing,
     LocalDocumentStore,
     S3DocumentStore,

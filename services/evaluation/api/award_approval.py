@@ -1,0 +1,38 @@
+"""The award plan's approval and its notice over HTTP (R14(4))."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.evaluation import award_approval, notices
+from services.evaluation.api.notices import AwardPlan, PlanRequest, _plan
+from services.runtime.auth import Role, access
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.settings import Settings
+from services.runtime.workdays import load_calendar
+
+
+class AwardApprovalController(Controller):
+    path = "/v1/award-plans"
+    tags = ["awards"]
+
+    @post("/{year:int}/approve", operation_id="approveAwardPlan", status_code=200, **access(Role.BUREAU))
+    async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[PlanRequest]) -> AwardPlan:
+        """The bureau approves the proposed plan (按相关程序审批); who, when and why are recorded
+        and audited. Once per year (409 ``award_plan.already_approved``)."""
+        await award_approval.approve(db, actor_of(request), correlation_of(request), year=year, reason=data.reason)
+        return _plan(await notices.get_award_plan(db, year=year), await award_approval.approval_of(db, year))
+
+    @post("/{year:int}/notice", operation_id="publishAwardPlanNotice", status_code=201, **access(Role.BUREAU, Role.CENTER))
+    async def publish(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], year: FromPath[int], data: JSONBody[PlanRequest]) -> AwardPlan:
+        """The approved plan's funded lines go on public notice with the year's window (R14(4));
+        a plan the bureau has not approved is refused (409 ``award_plan.not_approved``). When
+        nobody is funded there is no list: rectification and recognition follow at once."""
+        notice = await award_approval.publish(db, actor_of(request), correlation_of(request), load_calendar(settings), year=year, reason=data.reason)
+        row = await notices.get_award_plan(db, year=year)
+        if notice is not None:
+            row["notice"] = notice  # with its lines
+        return _plan(row, await award_approval.approval_of(db, year))

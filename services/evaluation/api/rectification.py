@@ -1,0 +1,79 @@
+"""M15 限期整改 over HTTP: the unit's rectification report, the bureau's re-check."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.evaluation import rectification
+from services.runtime.auth import Role, access, principal_of
+from services.runtime.errors import Forbidden
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.service_db import ServiceDatabase
+
+
+class RecheckOutcome(StrEnum):
+    passed = "passed"
+    failed = "failed"
+
+
+class RectificationReport(msgspec.Struct, forbid_unknown_fields=True):
+    report: Annotated[str, msgspec.Meta(min_length=1, max_length=10000)]
+    #: an uploaded file of kind ``rectification`` (``POST /v1/evaluation-documents``)
+    document_id: Annotated[str, msgspec.Meta(min_length=1, max_length=36)] | None = None
+
+
+class Recheck(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: RecheckOutcome
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class Rectification(msgspec.Struct):
+    unit_id: str
+    year: int
+    deadline: date
+    #: required (no report yet) | reported | passed | failed
+    status: str
+    report: str | None
+    document_id: str | None
+    reported_at: datetime | None
+    outcome: str | None
+    outcome_reason: str | None
+    checked_at: datetime | None
+    #: ``role:subject`` of the bureau's re-checker
+    checked_by: str | None
+
+
+class RectificationController(Controller):
+    path = "/v1/rectifications"
+    tags = ["awards"]
+
+    @post("/{year:int}/report", operation_id="submitRectificationReport", status_code=200, **access(Role.UNIT))
+    async def report(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[RectificationReport]) -> Rectification:
+        """An unqualified unit reports its rectification (text, optionally a file) by the end of its
+        deadline day (409 ``rectification.deadline_passed``; ``rectification.not_required`` when the
+        unit has none). It may replace the report until a re-check passes it."""
+        org = principal_of(request).org
+        if not org:
+            raise Forbidden()
+        row = await rectification.submit_report(db, actor_of(request), correlation_of(request), unit_id=org, year=year, report=data.report, document_id=data.document_id)
+        return Rectification(**row)
+
+    @post("/{year:int}/{unit_id:str}/recheck", operation_id="recheckRectification", status_code=200, **access(Role.BUREAU))
+    async def recheck(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], unit_id: FromPath[str], data: JSONBody[Recheck]) -> Rectification:
+        """The bureau records the re-check of the report: ``passed`` or ``failed``, with a reason
+        (409 ``rectification.not_reported`` before a report, ``rectification.already_checked`` twice)."""
+        row = await rectification.recheck(db, actor_of(request), correlation_of(request), unit_id=unit_id, year=year, outcome=str(data.outcome), reason=data.reason)
+        return Rectification(**row)
+
+    @get("/{year:int}/{unit_id:str}", operation_id="getRectification", **access(Role.UNIT, Role.DEPARTMENT, Role.CENTER, Role.BUREAU))
+    async def read(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], unit_id: FromPath[str]) -> Rectification:
+        """The unit's rectification for the year: deadline, report, re-check. The unit, its
+        department, center and bureau (404 to others, and when none was required)."""
+        return Rectification(**await rectification.get(db, actor_of(request), unit_id=unit_id, year=year))

@@ -1,0 +1,145 @@
+"""M15 限期整改: an unqualified unit rectifies by its deadline.
+
+When the award plan is announced, an unqualified unit gets a rectification
+deadline (:func:`services.evaluation.notices._rectify_and_recognise`, kept on
+its award line). Before the end of that day (Asia/Shanghai) the unit submits a
+rectification report — text and optionally an uploaded file of kind
+``rectification`` — and may replace it until the bureau has re-checked it or
+after a failed re-check. The bureau records the re-check: ``passed`` or
+``failed``, always with a reason, who and when; ``RectificationRechecked``
+tells partners. A report after the deadline is refused
+(``rectification.deadline_passed``), a re-check before a report too
+(``rectification.not_reported``); both steps are audited and shown on the
+unit's evaluation record. Readers: the unit, center and bureau, the unit's
+department (404 to anybody else).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import evaluation as ev
+from services.evaluation import cycle as cy
+from services.evaluation import evidence
+from services.evaluation import notices as nt
+from services.evaluation.db.followup_models import rectifications
+from services.evaluation.db.models import awards, unit_view
+from services.runtime import clock
+from services.runtime.auth import Role
+from services.runtime.errors import Conflict, NotFound
+from services.runtime.outbox import Actor
+from services.runtime.service_db import ServiceDatabase
+
+PASSED = "passed"
+FAILED = "failed"
+
+
+def view(deadline: Any, row: RowMapping | dict[str, Any] | None, unit_id: str, year: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"unit_id": unit_id, "year": year, "deadline": deadline}
+    for k in ("report", "document_id", "reported_at", "outcome", "outcome_reason", "checked_at", "checked_by"):
+        out[k] = row[k] if row is not None else None
+    out["status"] = "required" if row is None else (row["outcome"] or "reported")
+    return out
+
+
+async def _deadline(s: AsyncSession, unit_id: str, year: int) -> Any:
+    q = select(awards.c.rectification_deadline).where(awards.c.unit_id == unit_id, awards.c.year == year, awards.c.rectification_deadline.is_not(None))
+    return (await s.execute(q)).scalar_one_or_none()
+
+
+async def _row(s: AsyncSession, unit_id: str, year: int) -> RowMapping | None:
+    return (await s.execute(select(rectifications).where(rectifications.c.unit_id == unit_id, rectifications.c.year == year))).mappings().first()
+
+
+def _not_required(unit_id: str, year: int) -> Conflict:
+    return Conflict("rectification.not_required", "该单位本年度无整改要求", "the unit has no rectification to make for the year", unit_id=unit_id, year=year)
+
+
+async def of_unit(s: AsyncSession, unit_id: str, year: int) -> dict[str, Any] | None:
+    """The unit's rectification for the year, or None when none was required."""
+    deadline = await _deadline(s, unit_id, year)
+    return None if deadline is None else view(deadline, await _row(s, unit_id, year), unit_id, year)
+
+
+async def on_record(db: ServiceDatabase, unit_id: str, year: int) -> dict[str, Any] | None:
+    """For the unit's evaluation record (its application): the rectification, if any."""
+    async with db.read() as s:
+        return await of_unit(s, unit_id, year)
+
+
+async def _may_read(s: AsyncSession, actor: Actor, unit_id: str) -> bool:
+    if actor.role in cy.STAFF or (actor.role == Role.UNIT and actor.org == unit_id):
+        return True
+    if actor.role == Role.DEPARTMENT and actor.org:
+        return (await s.execute(select(unit_view.c.department).where(unit_view.c.unit_id == unit_id))).scalar_one_or_none() == actor.org
+    return False
+
+
+async def get(db: ServiceDatabase, actor: Actor, *, unit_id: str, year: int) -> dict[str, Any]:
+    async with db.read() as s:
+        out = await of_unit(s, unit_id, year) if await _may_read(s, actor, unit_id) else None
+    if out is None:
+        raise NotFound("rectification", "整改要求", f"{unit_id}/{year}")
+    return out
+
+
+async def submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> dict[str, Any]:
+    """The unit's report, by the end of its deadline day; replaceable until a re-check passes it."""
+    try:
+        return await _submit_report(db, actor, correlation_id, unit_id=unit_id, year=year, report=report, document_id=document_id)
+    except IntegrityError as exc:  # two first reports at once: the other one is kept
+        raise Conflict("rectification.concurrent_change", "整改报告已同时提交，请刷新后重试", "another report was submitted meanwhile; reload and retry") from exc
+
+
+async def _submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> dict[str, Any]:
+    on = nt.today()
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        deadline = await _deadline(s, unit_id, year)
+        if deadline is None:
+            raise _not_required(unit_id, year)
+        if on > deadline:
+            raise Conflict("rectification.deadline_passed", f"整改期限（{deadline.isoformat()}）已过，不再受理整改报告", f"the rectification deadline ({deadline.isoformat()}) has passed", deadline=deadline.isoformat())
+        if document_id is not None:
+            await evidence.check_rectification_document(s, unit_id, document_id)
+        before = await _row(s, unit_id, year)
+        if before is not None and before["outcome"] == PASSED:
+            raise Conflict("rectification.already_passed", "整改已通过复查", "the rectification has already passed its re-check")
+        values = {"deadline": deadline, "report": report, "document_id": document_id, "reported_at": clock.utc_now(), "reported_by": cy.by(actor), "outcome": None, "outcome_reason": None, "checked_at": None, "checked_by": None}
+        if before is None:
+            await s.execute(insert(rectifications).values(unit_id=unit_id, year=year, **values))
+        else:
+            await s.execute(update(rectifications).where(rectifications.c.unit_id == unit_id, rectifications.c.year == year).values(**values))
+        after = view(deadline, await _row(s, unit_id, year), unit_id, year)
+        await uow.audit("rectification.report", "unit", unit_id, before=view(deadline, before, unit_id, year) if before is not None else None, after=after)
+        return after
+
+
+async def recheck(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, outcome: str, reason: str) -> dict[str, Any]:
+    """The bureau's re-check of the report: passed or failed, with its reason."""
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        deadline = await _deadline(s, unit_id, year)
+        if deadline is None:
+            raise _not_required(unit_id, year)
+        before = await _row(s, unit_id, year)
+        if before is None:
+            raise Conflict("rectification.not_reported", "该单位尚未提交整改报告，不能复查", "the unit has not submitted its rectification report yet")
+        if before["outcome"] is not None:
+            raise Conflict("rectification.already_checked", "该整改报告已复查", "this rectification report has already been re-checked", outcome=before["outcome"])
+        done = await s.execute(
+            update(rectifications)
+            .where(rectifications.c.unit_id == unit_id, rectifications.c.year == year, rectifications.c.outcome.is_(None), rectifications.c.reported_at == before["reported_at"])
+            .values(outcome=outcome, outcome_reason=reason, checked_at=clock.utc_now(), checked_by=cy.by(actor))
+        )
+        if done.rowcount != 1:
+            raise Conflict("rectification.concurrent_change", "整改报告已变化，请刷新后重试", "the report changed meanwhile; reload and retry")
+        after = view(deadline, await _row(s, unit_id, year), unit_id, year)
+        await uow.emit(ev.RectificationRechecked(unit_id=unit_id, year=year, deadline=deadline, outcome=outcome))  # type: ignore[arg-type]
+        await uow.audit("rectification.recheck", "unit", unit_id, reason=reason, before=view(deadline, before, unit_id, year), after=after)
+        return after
