@@ -28,6 +28,9 @@ class CycleOpened(Event, frozen=True, kw_only=True):
     award_budget_fen: int
     excellent_award_fen: int
     good_award_fen: int
+    #: R20(1): the voucher redemption window opened with the cycle (both or neither)
+    redemption_opens_on: date | None = None
+    redemption_closes_on: date | None = None
 
 
 class ApplicationSnapshot(Event, frozen=True, kw_only=True):

@@ -27,6 +27,7 @@ from contracts import evaluation as ev
 from contracts.envelope import new_event_id
 from services.evaluation import evidence, sources
 from services.evaluation.db.models import applications, assignments, cycles, experts, unit_view
+from services.evaluation.domain.redemption_window import redemption_window
 from services.evaluation.domain import indicators as ind
 from services.runtime import clock
 from services.runtime.auth import Role
@@ -57,7 +58,8 @@ def _now() -> datetime:
 
 
 def cycle_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("year", "indicator_set_version", "award_budget_fen", "excellent_award_fen", "good_award_fen", "opened_at")}
+    keys = ("year", "indicator_set_version", "award_budget_fen", "excellent_award_fen", "good_award_fen", "opened_at", "redemption_opens_on", "redemption_closes_on")
+    return {k: row.get(k) for k in keys}
 
 
 async def load_cycle(s: AsyncSession, year: int, *, lock: bool = False) -> RowMapping:
@@ -73,9 +75,14 @@ def indicator_set(cycle: RowMapping | dict[str, Any]) -> ind.IndicatorSet:
     return ind.from_json(cycle["indicator_set"])
 
 
-async def open_cycle(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, year: int, award_budget_fen: int, policy: ind.IndicatorSet, reason: str | None) -> dict[str, Any]:
-    """Once per year. The award budget cannot change afterwards (payments books it from CycleOpened)."""
+async def open_cycle(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, year: int, award_budget_fen: int, policy: ind.IndicatorSet, reason: str | None,
+    redemption_opens_on: date | None = None, redemption_closes_on: date | None = None,
+) -> dict[str, Any]:
+    """Once per year. The award budget cannot change afterwards (payments books it from CycleOpened);
+    the voucher redemption window may open with it (R20(1): vouchers opens it from the event)."""
     params = policy.parameters(year)
+    window = redemption_window(redemption_opens_on, redemption_closes_on)
     row = {
         "year": year,
         "indicator_set_version": policy.version,
@@ -85,6 +92,8 @@ async def open_cycle(db: ServiceDatabase, actor: Actor, correlation_id: str | No
         "good_award_fen": params.good_award_fen,
         "opened_at": _now(),
         "opened_by": by(actor),
+        "redemption_opens_on": window[0] if window else None,
+        "redemption_closes_on": window[1] if window else None,
     }
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
@@ -98,6 +107,8 @@ async def open_cycle(db: ServiceDatabase, actor: Actor, correlation_id: str | No
                     award_budget_fen=award_budget_fen,
                     excellent_award_fen=params.excellent_award_fen,
                     good_award_fen=params.good_award_fen,
+                    redemption_opens_on=row["redemption_opens_on"],
+                    redemption_closes_on=row["redemption_closes_on"],
                 )
             )
             await uow.audit("cycle.open", "cycle", str(year), reason=reason, after=cycle_view(row))

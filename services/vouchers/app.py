@@ -14,7 +14,7 @@ from services.runtime.consumers import Periodic, Responder, Subscription, Worker
 from services.runtime.outbox import UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
-from services.vouchers import issued, readmodel, redemption, redemption_experts
+from services.vouchers import issued, readmodel, redemption, redemption_experts, redemption_window
 from services.vouchers.api.applications import ApplicationController
 from services.vouchers.api.eligibility import EligibilityController
 from services.vouchers.api.programmes import AccountController, ProgrammeController
@@ -78,6 +78,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.OrderContracted, readmodel.on_order),
         Subscription(ev.OrderCancelled, on_order_cancelled),
         Subscription(ee.ExpertRegistered, redemption_experts.on_expert_registered),
+        Subscription(ee.CycleOpened, redemption_window.on_cycle_opened),
         Subscription(ee.NoticeFinalized, redemption.on_notice_finalized),
         Subscription(pe.PayoutPaid, redemption.on_payout_paid),
     ]

@@ -40,6 +40,9 @@ class CycleRequest(msgspec.Struct, forbid_unknown_fields=True):
     year: Year
     award_budget_fen: Annotated[int, msgspec.Meta(ge=0, le=10**13)]
     reason: OptionalReason = None
+    #: R20(1): the voucher redemption window, opened with the cycle (both days or neither)
+    redemption_opens_on: date | None = None
+    redemption_closes_on: date | None = None
 
 
 class Cycle(msgspec.Struct):
@@ -49,6 +52,8 @@ class Cycle(msgspec.Struct):
     excellent_award_fen: int
     good_award_fen: int
     opened_at: datetime
+    redemption_opens_on: date | None = None
+    redemption_closes_on: date | None = None
 
 
 #: the ids of the unit's uploaded evidence files (``POST /v1/evaluation-documents``);
@@ -178,7 +183,8 @@ class CycleController(Controller):
         """The bureau opens the year's evaluation with its award budget (M13); the indicator
         set in force (``XCISS_EVALUATION_POLICY_FILE``) is kept with the cycle. Once per year."""
         row = await cycle.open_cycle(
-            db, actor_of(request), correlation_of(request), year=data.year, award_budget_fen=data.award_budget_fen, policy=policy.load_policy(settings), reason=data.reason
+            db, actor_of(request), correlation_of(request), year=data.year, award_budget_fen=data.award_budget_fen, policy=policy.load_policy(settings), reason=data.reason,
+            redemption_opens_on=data.redemption_opens_on, redemption_closes_on=data.redemption_closes_on,
         )
         return Cycle(**row)
 

@@ -9,7 +9,7 @@ names any operation without one.
 
 ERRORS: dict[str, tuple[str, ...]] = {
     # services.evaluation.api.cycle
-    "openEvaluationCycle": ("cycle.already_open",),
+    "openEvaluationCycle": ("cycle.already_open", "cycle.redemption_window_incomplete", "cycle.redemption_window_invalid"),
     "getEvaluationCycle": ("cycle.not_open",),
     "getIndicatorSet": (),
     "assignExpert": ("application.not_found", "assignment.application_not_forwarded", "assignment.conflict_of_interest", "assignment.duplicate", "expert.not_found"),

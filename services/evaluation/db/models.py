@@ -63,6 +63,9 @@ cycles = Table(
     Column("good_award_fen", BigInteger, nullable=False),
     Column("opened_at", UtcDateTime, nullable=False),
     Column("opened_by", String(200), nullable=False),
+    #: R20(1): the voucher redemption window opened with the cycle (both or neither)
+    Column("redemption_opens_on", Date, nullable=True),
+    Column("redemption_closes_on", Date, nullable=True),
     CheckConstraint("award_budget_fen >= 0", name="budget_not_negative"),
 )
 
