@@ -17,12 +17,12 @@ reports show the orders, revenue and voucher orders that were served."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import chinese_calendar
 import msgspec
-import pytest
 from sqlalchemy import func, select
 
 from contracts import evaluation as ee
@@ -30,7 +30,6 @@ from contracts.envelope import new_event_id
 from services.evaluation import notices
 from services.evaluation.db.models import redemption_view
 from services.payments.db.models import ledger_entries, payouts
-from services.registry import instruments as instrument_use_cases
 from services.runtime.auth import Role
 from tests.integration.test_evaluation_cycle import FULL, ZERO, emitted
 from tests.support.evidence import documents
@@ -38,7 +37,6 @@ from tests.support.payouts import (
     RECEIPT,
     RESULTS,
     claim_item,
-    open_window,
     publish,
     read_xlsx,
     upload,
@@ -48,8 +46,8 @@ from tests.support.vouchers import YEAR
 from tests.support.year import City, ok
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]
-PUBLISHED_ON = date(YEAR, 6, 1)  # the notices are published on this day …
-AFTER = date(YEAR, 7, 1)  # … and their 5-working-day window has closed by this one
+START = f"{YEAR}-03-02T09:00:00+08:00"  # the year opens (on the test clock)
+NOTICE_WORKDAYS = 5  # M14(3)/R14(3): a notice stays up five working days
 WEIDU, CHANGGE = "魏都区科技局", "长葛市科技局"
 AWARD_BUDGET = 10_000_000
 VOUCHER_BUDGET = 100_000_000
@@ -67,23 +65,57 @@ async def pa(p: Platform, method: str, path: str, role: Role = Role.FINANCE, org
     return await ok(await p.call("payments", method, path, role=role, org=org, json=json), status)
 
 
-async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    # the instruments are accepted 2024-09-20 and listed on their deadline day (as in test_journey)
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
-    monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
+async def clock_at(p: Platform, at: str | datetime) -> datetime:
+    """The system administrator moves every service's policy time (the test clock, issue 15)."""
+    when = at if isinstance(at, str) else at.isoformat()
+    r = await ok(await p.call("registry", "PUT", "/v1/clock/", role=Role.SYSADMIN, json={"at": when}))
+    assert r["simulated"] is True
+    return datetime.fromisoformat(r["local_now"])
+
+
+def on(day: date, time: str = "10:00:00") -> str:
+    return f"{day.isoformat()}T{time}+08:00"
+
+
+def workdays_after(day: date, n: int) -> date:
+    """The n-th official working day after ``day`` (chinese-calendar: make-up days count), the notice's last day."""
+    while n:
+        day += timedelta(days=1)
+        n -= chinese_calendar.is_workday(day)
+    return day
+
+
+def grades_publication_day() -> tuple[date, date]:
+    """A day whose notice window runs over a make-up working day (a weekend day worked), and that day."""
+    year_days = (date(YEAR, 7, 1) + timedelta(days=i) for i in range(150))
+    makeup = next(d for d in year_days if d.weekday() >= 5 and chinese_calendar.is_workday(d))
+    day = makeup - timedelta(days=1)
+    while not chinese_calendar.is_workday(day) or day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day, makeup
+
+
+async def test_a_whole_year(make_settings) -> None:
+    """The whole year on the test clock (issue 15 §1): every date below is the platform's own
+    simulated time, set by the system administrator through the API, not a patched function."""
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES)) as p:
         city = City(p, YEAR)
+        opened = await clock_at(p, START)
+        grades_day, makeup = grades_publication_day()
 
-        # ---- the year opens: the voucher programme and the evaluation cycle (its award budget)
+        # ---- the year opens: the voucher programme and the evaluation cycle (its award budget), and with it
+        # the voucher redemption window (R20(1): once a year, together with the evaluation)
         await vo(p, "POST", "/v1/programmes/", Role.BUREAU, json={"year": YEAR, "budget_fen": VOUCHER_BUDGET}, status=201)
-        await ev(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": AWARD_BUDGET}, status=201)
+        window = {"redemption_opens_on": makeup.isoformat(), "redemption_closes_on": f"{YEAR}-12-20"}
+        await ev(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": AWARD_BUDGET, **window}, status=201)
 
         # ---- units and users registered; instruments listed and priced
         a = await city.unit("许昌市分析测试研究院", "411002", WEIDU)
         b = await city.unit("长葛市计量检测研究所", "411082", CHANGGE)
-        _, pid_a = await city.instrument(a, "液相色谱质谱联用仪", "分析仪器")
-        _, pid_b = await city.instrument(b, "三坐标测量机", "计量仪器")
+        # accepted today and listed the same day: on time (M5)
+        _, pid_a = await city.instrument(a, "液相色谱质谱联用仪", "分析仪器", accepted_on=opened.date().isoformat())
+        _, pid_b = await city.instrument(b, "三坐标测量机", "计量仪器", accepted_on=opened.date().isoformat())
         u1, u2 = await city.user("许昌某新材料有限公司"), await city.user("长葛某机械有限公司")
         county = {a: "411002", b: "411082"}
 
@@ -156,13 +188,20 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         assert graded[a]["grade"] == "good"
         assert graded[b]["grade"] == "unqualified" and graded[b]["total_centi"] == graded[a]["total_centi"] - 1400 - 60
 
-        # ---- the grades notice; an objection with a real name reopens b's case
+        # ---- the grades notice, published on a day whose five working days run over a make-up
+        # working day (a weekend day worked counts); an objection with a real name reopens b's case
+        await clock_at(p, on(grades_day))
         grades = await ev(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": YEAR}, status=201)
         assert {i["ref"] for i in grades["items"]} == set(app.values())
+        closes = date.fromisoformat(grades["closes_on"])
+        assert closes == workdays_after(grades_day, NOTICE_WORKDAYS) and grades_day < makeup <= closes
         objection = await ev(p, "POST", f"/v1/notices/{grades['notice_id']}/objections",
                              json={"ref": app[b], "name": "张三", "phone": "13812345678", "text": "该单位管理制度和专职人员材料被漏评"}, status=201)
         assert (await ev(p, "GET", f"/v1/applications/{app[b]}", Role.CENTER))["status"] == "reopened"
-        monkeypatch.setattr(notices, "today", lambda: AFTER)
+        await clock_at(p, on(closes, "23:59:00"))  # the window's last minute: still open
+        r = await ev(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=409)
+        assert r["code"] == "notice.window_open"
+        await clock_at(p, on(closes + timedelta(days=1), "00:00:01"))  # closed, but the objection is open
         r = await ev(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=409)
         assert r["code"] == "notice.objections_open"
         # the management expert scores the missed material, the center re-decides, the objection is resolved
@@ -173,7 +212,7 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         assert (await ev(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}))["status"] == "final"
 
         # ---- the award plan (two good units, 30,000 CNY each, within the budget), its notice, final
-        monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
+        await clock_at(p, on(closes + timedelta(days=1)))
         plan = await ev(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=201)
         assert {line["unit_id"]: (line["amount_fen"], line["outcome"]) for line in plan["lines"]} == {a: (3_000_000, "funded"), b: (3_000_000, "funded")}
         award_fen = plan["planned_fen"]
@@ -182,14 +221,15 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         # R14(4): approved by the bureau, then on notice
         await ev(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={"reason": "局务会审议通过"})
         plan = await ev(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.BUREAU, json={}, status=201)
-        monkeypatch.setattr(notices, "today", lambda: AFTER)
+        await clock_at(p, on(date.fromisoformat(plan["notice"]["closes_on"]) + timedelta(days=1)))
         await notices.finalize_due(p["evaluation"].db)  # the worker's periodic task, as in test_evaluation_cycle
         assert (await ev(p, "GET", f"/v1/notices/{plan['notice']['notice_id']}"))["status"] == "final"
         approved = await emitted(p, ee.AwardApproved)
         assert sorted((x.award_id, x.unit_id, x.amount_fen) for x in approved) == sorted((award_of[u], u, 3_000_000) for u in (a, b))
 
-        # ---- redemption: each unit claims the voucher it received, with receipt, invoice and results
-        await open_window(p)
+        # ---- redemption: each unit claims the voucher it received, with receipt, invoice and results,
+        # inside the window that opened with the evaluation cycle
+        assert (await vo(p, "GET", f"/v1/redemption/windows/{YEAR}"))["opens_on"] == makeup.isoformat()
         claims: dict[str, dict[str, Any]] = {}
         for n, u in enumerate((a, b)):
             used = (await vo(p, "GET", "/v1/vouchers/", Role.UNIT, u))["items"]
@@ -217,7 +257,6 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         claim_ids = {claims[u]["claim_id"] for u in (a, b)}
 
         # evaluation learns the reviews from vouchers' events and puts them on the redemption notice
-        monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
 
         async def reviews_known() -> bool:
             async with p["evaluation"].db.read() as s:
@@ -226,7 +265,7 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         await eventually(reviews_known)
         red = await ev(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "redemption", "year": YEAR}, status=201)
         assert sorted((i["ref"], i["unit_id"], i["amount_fen"]) for i in red["items"]) == sorted((claims[u]["claim_id"], u, 300_000) for u in (a, b))
-        monkeypatch.setattr(notices, "today", lambda: AFTER)
+        await clock_at(p, on(date.fromisoformat(red["closes_on"]) + timedelta(days=1)))
         assert (await ev(p, "POST", f"/v1/notices/{red['notice_id']}/finalize", Role.CENTER, json={}))["status"] == "final"
 
         # ---- payouts: due once both notices are final (payments learned them from evaluation)
@@ -330,3 +369,21 @@ async def test_a_whole_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> N
         # and the report's revenue is the settlements' fees in the ledger's books
         assert units["totals"]["revenue_fen"] == sum(s["fee"] for s in city.served)
         assert units["totals"]["revenue_voucher_fen"] == report["voucher"]["used_fen"]
+
+        # ---- the year ends: a voucher approved on 31 December is valid to its last second and void at
+        # 00:00 on 1 January (Asia/Shanghai); the run voids it and its reservation returns to the budget;
+        # the year's programme reads closed
+        late_order = await city.contracted(a, u2, pid_a, fee=1_000_000)
+        await clock_at(p, f"{YEAR}-12-31T23:58:00+08:00")
+        late = await city.voucher(u2, late_order)
+        assert (await vo(p, "GET", f"/v1/programmes/{YEAR}"))["committed_fen"] == voucher_fen + late["amount_fen"]
+        await clock_at(p, f"{YEAR}-12-31T23:59:59+08:00")
+        assert (await vo(p, "GET", f"/v1/vouchers/{late['voucher_id']}", Role.USER, u2))["status"] == "issued"
+        assert (await vo(p, "GET", f"/v1/programmes/{YEAR}"))["open"] is True
+        await clock_at(p, f"{YEAR + 1}-01-01T00:00:00+08:00")
+        r = await vo(p, "POST", f"/v1/vouchers/{late['voucher_id']}/use", Role.UNIT, a, {"order_id": late_order}, status=409)
+        assert r["code"] == "voucher.expired"
+        assert (await vo(p, "POST", "/v1/vouchers/expire", Role.CENTER))["expired"] == 1
+        assert (await vo(p, "GET", f"/v1/vouchers/{late['voucher_id']}", Role.USER, u2))["status"] == "expired"
+        closed = await vo(p, "GET", f"/v1/programmes/{YEAR}")
+        assert closed["committed_fen"] == voucher_fen and closed["open"] is False and closed["closed_reason"] == "year_ended"

@@ -35,8 +35,8 @@ class City:
         await ok(await self.p.call("registry", "POST", f"/v1/units/{unit}/voucher-acceptance", role=Role.CENTER, json=acceptance))
         return str(unit)
 
-    async def instrument(self, unit: str, name: str, category: str) -> tuple[str, str]:
-        body = {"unit_id": unit, "name": name, "category": category, "original_value_fen": 20_000_000, "funding": "fiscal_full", "acceptance_date": "2024-09-20"}
+    async def instrument(self, unit: str, name: str, category: str, *, accepted_on: str = "2024-09-20") -> tuple[str, str]:
+        body = {"unit_id": unit, "name": name, "category": category, "original_value_fen": 20_000_000, "funding": "fiscal_full", "acceptance_date": accepted_on}
         iid = (await ok(await self.p.call("registry", "POST", "/v1/instruments/", role=Role.UNIT, org=unit, json=body), 201))["instrument_id"]
         await ok(await self.p.call("registry", "POST", f"/v1/instruments/{iid}/list", role=Role.UNIT, org=unit))
         price = {"name": "常规样品检测", "billing_unit": "per_sample", "price_fen": 500_000}
@@ -54,6 +54,45 @@ class City:
                               content=data, headers={"Content-Type": "application/octet-stream"})
         return str((await ok(r, 201))["document_id"])
 
+    async def contracted(self, unit: str, user: str, pid: str, *, fee: int) -> str:
+        """An order requested, quoted and signed by both sides (a contract of its own)."""
+
+        def as_user(method: str, path: str, **kw: Any) -> Any:
+            return self.p.call("registry", method, path, role=Role.USER, org=user, **kw)
+
+        def as_unit(method: str, path: str, **kw: Any) -> Any:
+            return self.p.call("registry", method, path, role=Role.UNIT, org=unit, **kw)
+
+        oid = (await ok(await as_user("POST", "/v1/orders/", json={"purpose": "research", "items": [{"price_item_id": pid, "quantity": 1}]}), 201))["order_id"]
+        await ok(await as_unit("POST", f"/v1/orders/{oid}/quote", json={"amount_fen": fee, "reason": "含样品前处理和加急费用"}))
+        # each contract its own document (a voucher is granted once per contract, by its hash)
+        c = await self._upload(oid, "contract", PDF + oid.encode(), role=Role.USER, org=user, filename="合同.pdf")
+        d = await self._upload(oid, "rd_proof", PROOF, role=Role.UNIT, org=unit, filename="proof.png")
+        await ok(await as_user("PUT", f"/v1/orders/{oid}/contract", json=contract(c, d, testing_fee_fen=fee)))
+        await ok(await as_user("POST", f"/v1/orders/{oid}/sign"))
+        assert (await ok(await as_unit("POST", f"/v1/orders/{oid}/sign")))["status"] == "contracted"
+        return str(oid)
+
+    async def voucher(self, user: str, oid: str) -> dict[str, Any]:
+        """The user's voucher on a contracted order: the account once a year, the application, the center's approval."""
+        p = self.p
+        if user not in self.accounts:
+            async def account() -> bool:
+                r = await p.call("vouchers", "POST", f"/v1/accounts/{self.year}", role=Role.USER, org=user)
+                return r.status_code == 201
+
+            await eventually(account)
+            self.accounts.add(user)
+
+        async def applied() -> Any:
+            r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": oid})
+            return r.json() if r.status_code == 201 else None
+
+        application = await eventually(applied)
+        decision = await ok(await p.call("vouchers", "POST", f"/v1/applications/{application['application_id']}/approve", role=Role.CENTER, json={}))
+        assert decision["status"] == "approved"
+        return dict(decision)
+
     async def serve(self, unit: str, user: str, pid: str, category: str, *, fee: int, hours: int, voucher: bool, rating: int | None) -> dict[str, Any]:
         """One order from request to rating: quote, contract, (voucher), service, results, settlement, payment."""
         p = self.p
@@ -64,33 +103,8 @@ class City:
         def as_unit(method: str, path: str, **kw: Any) -> Any:
             return p.call("registry", method, path, role=Role.UNIT, org=unit, **kw)
 
-        oid = (await ok(await as_user("POST", "/v1/orders/", json={"purpose": "research", "items": [{"price_item_id": pid, "quantity": 1}]}), 201))["order_id"]
-        await ok(await as_unit("POST", f"/v1/orders/{oid}/quote", json={"amount_fen": fee, "reason": "含样品前处理和加急费用"}))
-        # each contract its own document (a voucher is granted once per contract, by its hash)
-        c = await self._upload(oid, "contract", PDF + oid.encode(), role=Role.USER, org=user, filename="合同.pdf")
-        d = await self._upload(oid, "rd_proof", PROOF, role=Role.UNIT, org=unit, filename="proof.png")
-        await ok(await as_user("PUT", f"/v1/orders/{oid}/contract", json=contract(c, d, testing_fee_fen=fee)))
-        await ok(await as_user("POST", f"/v1/orders/{oid}/sign"))
-        assert (await ok(await as_unit("POST", f"/v1/orders/{oid}/sign")))["status"] == "contracted"
-
-        voucher_fen = 0
-        if voucher:
-            if user not in self.accounts:
-                async def account() -> bool:
-                    r = await p.call("vouchers", "POST", f"/v1/accounts/{self.year}", role=Role.USER, org=user)
-                    return r.status_code == 201
-
-                await eventually(account)
-                self.accounts.add(user)
-
-            async def applied() -> Any:
-                r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": oid})
-                return r.json() if r.status_code == 201 else None
-
-            application = await eventually(applied)
-            decision = await ok(await p.call("vouchers", "POST", f"/v1/applications/{application['application_id']}/approve", role=Role.CENTER, json={}))
-            assert decision["status"] == "approved"
-            voucher_fen = decision["amount_fen"]
+        oid = await self.contracted(unit, user, pid, fee=fee)
+        voucher_fen = (await self.voucher(user, oid))["amount_fen"] if voucher else 0
 
         await ok(await as_unit("POST", f"/v1/orders/{oid}/start"))
         res = await self._upload(oid, "result", RESULT, role=Role.UNIT, org=unit, filename="report.pdf")
