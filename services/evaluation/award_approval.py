@@ -8,6 +8,7 @@ recognition follow, as after a final notice)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -77,7 +78,9 @@ async def _approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None
         return approval_view(row)
 
 
-async def publish(db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, *, year: int, reason: str | None) -> dict[str, Any] | None:
+async def publish(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, *, year: int, reason: str | None, published_on: date | None = None
+) -> dict[str, Any] | None:
     """The approved plan's funded lines go on notice with the year's window; the notice (None
     when nobody is funded)."""
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -104,7 +107,7 @@ async def publish(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
             for r in funded
         ]
         notice: dict[str, Any] | None = None
-        on = nt.today()
+        on = aw.publication_day(cal, published_on, nt.today(), params.notice_window_workdays)
         if notice_lines:
             title = f"{year} 年度管理单位开放共享奖励计划公示"
             notice = await nt._publish(uow, cal, kind=nt.AWARD_PLAN, year=year, title=title, window=params.notice_window_workdays, lines=notice_lines, on=on, reason=reason)

@@ -163,7 +163,9 @@ async def _one_per_year(s: AsyncSession, kind: str, year: int) -> None:
         raise Conflict("notice.already_published", "本年度该类公示已发布", "this year's notice of that kind is already published", kind=kind, year=year)
 
 
-async def publish_grades(db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, *, year: int, reason: str | None) -> dict[str, Any]:
+async def publish_grades(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, *, year: int, reason: str | None, published_on: date | None = None
+) -> dict[str, Any]:
     """R14(3): every graded application of the year, once no application is still on its way."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -184,7 +186,8 @@ async def publish_grades(db: ServiceDatabase, actor: Actor, correlation_id: str 
             for r in rows
         ]
         window = cy.indicator_set(cycle).parameters(year).notice_window_workdays
-        return await _publish(uow, cal, kind=GRADES, year=year, title=f"{year} 年度管理单位开放共享绩效评价结果公示", window=window, lines=lines, on=today(), reason=reason)
+        on = aw.publication_day(cal, published_on, today(), window)
+        return await _publish(uow, cal, kind=GRADES, year=year, title=f"{year} 年度管理单位开放共享绩效评价结果公示", window=window, lines=lines, on=on, reason=reason)
 
 
 # ------------------------------------------------------------------ objections
@@ -535,7 +538,9 @@ async def list_redemptions(db: ServiceDatabase, *, year: int, page: int, page_si
     return [dict(r) for r in rows], total
 
 
-async def publish_redemptions(db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, window: int, *, year: int, reason: str | None) -> dict[str, Any]:
+async def publish_redemptions(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, window: int, *, year: int, reason: str | None, published_on: date | None = None
+) -> dict[str, Any]:
     """R20(3): the year's approved claims not yet on a notice (several notices per year are allowed)."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -548,6 +553,7 @@ async def publish_redemptions(db: ServiceDatabase, actor: Actor, correlation_id:
         )
         rows = (await s.execute(q)).mappings().all()
         lines = [{"ref": r["claim_id"], "unit_id": r["unit_id"], "label": f"{r['name'] or r['unit_id']}：兑现创新券 {r['approved_fen'] / 100:,.2f} 元", "amount_fen": r["approved_fen"]} for r in rows]
-        notice = await _publish(uow, cal, kind=REDEMPTION, year=year, title=f"{year} 年度科技创新券兑现公示", window=window, lines=lines, on=today(), reason=reason)
+        on = aw.publication_day(cal, published_on, today(), window)
+        notice = await _publish(uow, cal, kind=REDEMPTION, year=year, title=f"{year} 年度科技创新券兑现公示", window=window, lines=lines, on=on, reason=reason)
         await s.execute(update(redemption_view).where(redemption_view.c.claim_id.in_([r["claim_id"] for r in rows])).values(notice_id=notice["notice_id"]))
         return notice

@@ -235,3 +235,23 @@ async def test_an_expiry_run_as_of_a_given_moment(make_settings) -> None:
         v = (await p.call("vouchers", "GET", f"/v1/vouchers/{voucher}", role=Role.CENTER)).json()
         assert v["status"] == "expired" and datetime.fromisoformat(v["expired_at"]) == NEW_YEAR
         assert (await programme(p))["committed_fen"] == 0
+
+
+async def test_a_notice_publication_day_is_data_checked_against_the_platform_day(make_settings) -> None:
+    """A notice put up on the board earlier is recorded with its day, while its window
+    runs; never a future day (the platform's day is the test clock's)."""
+    settings = await make_settings(["evaluation"], clock_poll_s=0.05)
+    async with running(Platform(settings, ["evaluation"])) as p:
+        await set_clock(settings, datetime.fromisoformat(f"{YEAR}-09-30T10:00:00+08:00"))
+        r = await p.call("evaluation", "POST", "/v1/cycles/", role=Role.BUREAU, json={"year": YEAR, "award_budget_fen": 1_000_000})
+        assert r.status_code == 201, r.text
+
+        def publish(**kw: str) -> object:
+            return p.call("evaluation", "POST", "/v1/notices/", role=Role.CENTER, json={"kind": "grades", "year": YEAR, **kw})
+
+        r = await publish(published_on=f"{YEAR}-10-01")
+        assert r.status_code == 422 and r.json()["code"] == "notice.published_in_future" and r.json()["details"]["field"] == "published_on"
+        r = await publish(published_on=f"{YEAR}-09-01")
+        assert r.status_code == 422 and r.json()["code"] == "notice.window_already_closed" and r.json()["details"]["field"] == "published_on"
+        r = await publish(published_on=f"{YEAR}-09-29")  # yesterday: accepted as a day (nothing graded to list yet)
+        assert r.status_code == 409 and r.json()["code"] == "notice.nothing_to_publish"

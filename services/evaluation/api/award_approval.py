@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.evaluation import award_approval, notices
-from services.evaluation.api.notices import AwardPlan, PlanRequest, _plan
+from services.evaluation.api.notices import AwardPlan, PlanNoticeRequest, PlanRequest, _plan
 from services.runtime.auth import Role, access
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.service_db import ServiceDatabase
@@ -27,11 +27,11 @@ class AwardApprovalController(Controller):
         return _plan(await notices.get_award_plan(db, year=year), await award_approval.approval_of(db, year))
 
     @post("/{year:int}/notice", operation_id="publishAwardPlanNotice", status_code=201, **access(Role.BUREAU, Role.CENTER))
-    async def publish(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], year: FromPath[int], data: JSONBody[PlanRequest]) -> AwardPlan:
+    async def publish(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], year: FromPath[int], data: JSONBody[PlanNoticeRequest]) -> AwardPlan:
         """The approved plan's funded lines go on public notice with the year's window (R14(4));
         a plan the bureau has not approved is refused (409 ``award_plan.not_approved``). When
         nobody is funded there is no list: rectification and recognition follow at once."""
-        notice = await award_approval.publish(db, actor_of(request), correlation_of(request), load_calendar(settings), year=year, reason=data.reason)
+        notice = await award_approval.publish(db, actor_of(request), correlation_of(request), load_calendar(settings), year=year, reason=data.reason, published_on=data.published_on)
         row = await notices.get_award_plan(db, year=year)
         if notice is not None:
             row["notice"] = notice  # with its lines

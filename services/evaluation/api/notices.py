@@ -50,6 +50,9 @@ class PublishRequest(msgspec.Struct, forbid_unknown_fields=True):
     kind: PublishableKind
     year: Year
     reason: OptionalReason = None
+    #: the day the notice went up on the notice board, when recorded later (default today);
+    #: not in the future, and its window must still be running
+    published_on: date | None = None
 
 
 class NoticeItem(msgspec.Struct):
@@ -143,10 +146,10 @@ class NoticeController(Controller):
         a window of the year's working days, starting the next working day."""
         cal = load_calendar(settings)
         if data.kind is PublishableKind.grades:
-            row = await notices.publish_grades(db, actor_of(request), correlation_of(request), cal, year=data.year, reason=data.reason)
+            row = await notices.publish_grades(db, actor_of(request), correlation_of(request), cal, year=data.year, reason=data.reason, published_on=data.published_on)
         else:
             window = policy.load_policy(settings).parameters(data.year).notice_window_workdays
-            row = await notices.publish_redemptions(db, actor_of(request), correlation_of(request), cal, window, year=data.year, reason=data.reason)
+            row = await notices.publish_redemptions(db, actor_of(request), correlation_of(request), cal, window, year=data.year, reason=data.reason, published_on=data.published_on)
         return _notice(row)
 
     @get("/", operation_id="listNotices", **access(PUBLIC))
@@ -228,6 +231,12 @@ class ProvincialAwardPage(msgspec.Struct):
 
 class PlanRequest(msgspec.Struct, forbid_unknown_fields=True):
     reason: OptionalReason = None
+
+
+class PlanNoticeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: OptionalReason = None
+    #: the day the notice went up on the notice board, when recorded later (default today)
+    published_on: date | None = None
 
 
 class AwardLine(msgspec.Struct):

@@ -26,7 +26,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "recordScores": ("application.not_found", "assignment.not_found", "cycle.not_open", "score.application_closed", "score.sheet_invalid"),
     # services.evaluation.api.notices
     "finalizeNotice": ("notice.concurrent_change", "notice.not_found", "notice.objections_open", "notice.window_open"),
-    "publishNotice": ("cycle.not_open", "notice.already_published", "notice.applications_pending", "notice.nothing_to_publish"),
+    "publishNotice": ("cycle.not_open", "notice.already_published", "notice.applications_pending", "notice.nothing_to_publish", "notice.published_in_future", "notice.window_already_closed"),
     "listNotices": (),
     "raiseObjection": ("notice.not_found", "notice_item.not_found", "objection.contact_invalid", "objection.real_name_required", "objection.window_closed"),
     "listObjections": ("notice.not_found",),
@@ -54,7 +54,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "downloadEvaluationDocument": ("application.not_found", "evaluation_document.not_found"),
     # R14(4) the award plan approved before its notice
     "approveAwardPlan": ("award_plan.already_approved", "award_plan.not_found", "cycle.not_open", "notice.not_found"),
-    "publishAwardPlanNotice": ("award_plan.not_approved", "award_plan.not_found", "cycle.not_open", "notice.already_published", "notice.not_found", "notice.nothing_to_publish"),
+    "publishAwardPlanNotice": ("award_plan.not_approved", "award_plan.not_found", "cycle.not_open", "notice.already_published", "notice.not_found", "notice.nothing_to_publish", "notice.published_in_future", "notice.window_already_closed"),
     # M15 rectification
     "getRectification": ("rectification.not_found",),
     "submitRectificationReport": ("rectification.already_passed", "rectification.concurrent_change", "rectification.deadline_passed", "rectification.document_unknown", "rectification.not_required"),

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.evaluation.domain.indicators import YearParameters, award_fen
+from services.runtime.errors import DomainError
 from services.runtime.workdays import WorkdayCalendar
 
 GRADE_RANK = {"excellent": 0, "good": 1, "unqualified": 2}
@@ -88,6 +89,26 @@ def plan(
 def notice_window(cal: WorkdayCalendar, published_on: date, workdays: int) -> tuple[date, date]:
     """(opens_on, closes_on) of a notice published on ``published_on``."""
     return cal.add_workdays(published_on, 1), cal.add_workdays(published_on, workdays)
+
+
+def publication_day(cal: WorkdayCalendar, published_on: date | None, today: date, workdays: int) -> date:
+    """The day a notice counts as published: today, or the day it went up on the
+    notice board when the center records it later (taken as data, never guessed);
+    not in the future, and not so long ago that its window has already closed."""
+    if published_on is None:
+        return today
+    if published_on > today:
+        raise DomainError("notice.published_in_future", "公示日期不能晚于今天", "a notice cannot be published on a future day", field="published_on", today=today.isoformat())
+    closes_on = notice_window(cal, published_on, workdays)[1]
+    if closes_on < today:
+        raise DomainError(
+            "notice.window_already_closed",
+            f"按该公示日期，公示期已于{closes_on.isoformat()}结束，不能补录",
+            f"a notice published that day would have closed on {closes_on.isoformat()}: too late to record it",
+            field="published_on",
+            closes_on=closes_on.isoformat(),
+        )
+    return published_on
 
 
 def objections_open(closes_on: date, today: date) -> bool:

@@ -14,6 +14,7 @@ from services.evaluation.domain.awards import (
     UNQUALIFIED,
     Candidate,
     notice_window,
+    publication_day,
     objections_open,
     plan,
     window_closed,
@@ -84,3 +85,22 @@ def test_notice_window_starts_the_next_working_day_and_skips_a_holiday() -> None
     assert not objections_open(closes, date(2024, 10, 11)) and window_closed(closes, date(2024, 10, 11))
     # Published on a Monday: the window is Tue–Fri and the next Monday.
     assert notice_window(cal, date(2024, 11, 4), 5) == (date(2024, 11, 5), date(2024, 11, 11))
+
+
+def test_a_notice_posted_earlier_is_recorded_on_its_day_while_its_window_runs() -> None:
+    """The publication day is data: today by default; a day in the past while its
+    window is still running (to its last day); never a future day."""
+    import pytest
+
+    from services.runtime.errors import DomainError
+
+    cal = WorkdayCalendar()
+    today = date(2024, 10, 10)  # the last day of a notice published 2024-09-27
+    assert publication_day(cal, None, today, 5) == today
+    assert publication_day(cal, date(2024, 9, 27), today, 5) == date(2024, 9, 27)
+    with pytest.raises(DomainError) as err:
+        publication_day(cal, date(2024, 9, 27), date(2024, 10, 11), 5)
+    assert err.value.code == "notice.window_already_closed" and err.value.details["field"] == "published_on"
+    with pytest.raises(DomainError) as err:
+        publication_day(cal, date(2024, 10, 11), today, 5)
+    assert err.value.code == "notice.published_in_future"
