@@ -43,6 +43,9 @@ from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.search_terms import document_terms, query_terms
 from services.registry.domain.synonyms import Dictionary, Group
 from services.registry.search_cache import (
+    GENERATION_TTL_S as GENERATION_TTL_S,  # re-exported
+)
+from services.registry.search_cache import (
     Cache,
     load_dictionary,
     rows,

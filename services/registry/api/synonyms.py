@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import synonyms
 from services.registry.domain.synonyms import MAX_FORM_CHARS, MAX_SYNONYMS
@@ -64,7 +64,7 @@ class SynonymController(Controller):
         return SynonymPage(items=[SynonymEntry(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @post("/", operation_id="createSynonym", status_code=201, **access(Role.CENTER))
-    async def create(self, request: Request, db: NamedDependency[ServiceDatabase], data: NewSynonymEntry) -> SynonymEntry:
+    async def create(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[NewSynonymEntry]) -> SynonymEntry:
         """Add an entry. A search for any of its forms then finds what any form finds
         (applied at query time: no reindex; cached results are dropped at once). Audited."""
         entry = await synonyms.create_entry(db, actor_of(request), correlation_of(request), canonical=data.canonical, synonyms=data.synonyms)
