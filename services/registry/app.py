@@ -16,8 +16,8 @@ from services.registry.api.parties import UnitController, UserController
 from services.registry.api.prices import PriceController
 from services.registry.api.quote_deviations import QuoteDeviationController
 from services.registry.api.search import CatalogueController
-from services.registry.api.synonyms import SynonymController
 from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
+from services.registry.api.synonyms import SynonymController
 from services.registry.db.models import metadata
 from services.registry.documents import store_of
 from services.registry.domain.listing import ListingPolicy
