@@ -18,7 +18,7 @@ from tests.support.registry import approved_unit
 ACCEPTANCE = {"full_time_staff": 3, "service_content": "成分分析与结构表征", "service_norms": "按国家标准操作", "fees_published": True, "no_bad_credit": True}
 
 
-def _portal(p: Platform) -> LifespanClient:
+def gateway_portal(p: Platform) -> LifespanClient:
     """The gateway (and its portal) in front of the registry alone."""
     registry = httpx.ASGITransport(app=p["registry"]._lifespan.app)  # type: ignore[union-attr]
 
@@ -98,7 +98,7 @@ async def test_vouchers_filter_sorting_and_suggestions(make_settings) -> None:
         assert (await found(p, q="光谱"))["suggestions"] == []
         assert (await found(p, q="咖啡机", page=2))["suggestions"] == []
 
-        async with _portal(p) as gw:
+        async with gateway_portal(p) as gw:
             html = (await gw.get("/instruments", params={"q": "扫描电竞"})).text
             assert "您是不是要找" in html and "/instruments?" + urlencode({"q": "扫描电子显微镜"}) in html
             assert "扫描电子显微镜</a>（1 台）" in html
