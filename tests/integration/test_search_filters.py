@@ -3,12 +3,18 @@ on an empty result, in the API and on the portal's catalogue page."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlencode
 
 import httpx
+from alembic import command
+from sqlalchemy import select
 
 from services.gateway.app import create_app
+from services.registry.db.models import search_docs
+from services.registry.domain.synonyms import DEFAULT_SYNONYMS
 from services.runtime.auth import Role
+from services.runtime.migrations import alembic_config, upgrade
 from services.runtime.settings import SERVICES
 from tests.integration.test_search import found, ids, instrument, publish_price, settled
 from tests.support.asgi import LifespanClient
@@ -111,3 +117,33 @@ async def test_vouchers_filter_sorting_and_suggestions(make_settings) -> None:
             assert '<span class="badge">可用创新券</span>' in html
             html = (await gw.get("/instruments", params={"q": "电镜"})).text
             assert "扫描电子显微镜" in html and "您是不是要找" not in html
+
+
+async def test_the_migration_fills_the_filter_from_the_units(make_settings) -> None:
+    """Migration a5e1c7d93b42 on a database with instruments: accepts_vouchers is
+    filled from their units (approved and accepting), the dictionary seeded."""
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"])) as p:
+        xu = await approved_unit(p, "许昌学院", "411002", kind="institute")
+        yu = await approved_unit(p, "禹州市检测研究院", "411081", kind="institute")
+        accepted = await instrument(p, xu, "扫描电子显微镜")
+        await instrument(p, yu, "傅里叶红外光谱仪")  # its unit does not accept vouchers
+        assert (await p.call("registry", "POST", f"/v1/units/{xu}/voucher-acceptance", role=Role.CENTER, json=ACCEPTANCE)).status_code == 200
+        await eventually(lambda: _accepting(p, {accepted}))
+        await p.call("registry", "DELETE", f"/v1/catalogue/synonyms/{(await _seeded(p))[0]}", role=Role.CENTER)
+    url = settings.database_url("registry")
+    await asyncio.to_thread(command.downgrade, alembic_config("registry", url), "c4a9e2f17b30")
+    await asyncio.to_thread(upgrade, "registry", url)
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        assert await _accepting(p, {accepted})
+        assert len(await _seeded(p)) == len(DEFAULT_SYNONYMS)
+
+
+async def _accepting(p: Platform, expected: set[str]) -> bool:
+    async with p["registry"].db.read() as s:
+        return set((await s.execute(select(search_docs.c.instrument_id).where(search_docs.c.accepts_vouchers.is_(True)))).scalars()) == expected
+
+
+async def _seeded(p: Platform) -> list[str]:
+    r = await p.call("registry", "GET", "/v1/catalogue/synonyms/", role=Role.CENTER, params={"page_size": 100})
+    return [e["entry_id"] for e in r.json()["items"]]
