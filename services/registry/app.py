@@ -17,6 +17,7 @@ from services.registry.api.prices import PriceController
 from services.registry.api.quote_deviations import QuoteDeviationController
 from services.registry.api.search import CatalogueController
 from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
+from services.registry.api.synonyms import SynonymController
 from services.registry.db.models import metadata
 from services.registry.domain.listing import ListingPolicy
 from services.runtime import service as runtime
@@ -47,7 +48,7 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, jwks],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, jwks],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
     #: expired Idempotency-Keys (services/runtime/idempotency.py)

@@ -9,10 +9,12 @@ rebuilds both for one instrument from the current rows of ``instruments``,
 idempotent and does not care about the order events arrive in. Every refresh
 also bumps ``search_state.generation``.
 
-A query takes the instruments holding every query term (GROUP BY … HAVING
-count = n), scores them by summed weights, filters on ``search_docs`` and
-pages, with the total from a window count, in one statement that runs on SQLite
-and PostgreSQL alike. Results are cached per process and per database, keyed
+A query is first expanded with the center's synonym dictionary
+(domain/synonyms.py, at query time), then takes the instruments holding every
+query term or one form of each dictionary term (search_sql.py), scores them by
+summed weights, filters on ``search_docs``, sorts and pages, with the total
+from a window count, in one statement that runs on SQLite and PostgreSQL alike.
+The dictionary is cached with the results and bumps the generation when edited. Results are cached per process and per database, keyed
 by the index generation; a cached result is served only while the generation
 it was computed at is the current one, as last read from the database at most
 :data:`GENERATION_TTL_S` ago (see docs/architecture.md, "Catalogue search").
@@ -20,15 +22,12 @@ it was computed at is the current one, as last read from the database at most
 
 from __future__ import annotations
 
-import asyncio
-import time
 import weakref
-from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import registry as ev
@@ -42,12 +41,31 @@ from services.registry.db.models import (
 )
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.search_terms import document_terms, query_terms
+from services.registry.domain.synonyms import Dictionary, Group
+from services.registry.search_cache import (
+    GENERATION_TTL_S as GENERATION_TTL_S,  # re-exported
+)
+from services.registry.search_cache import (
+    Cache,
+    load_dictionary,
+    rows,
+)
+from services.registry.search_sql import (
+    SORTS,
+    Filters,
+    categories_statement,
+    count_statement,
+    page_statement,
+)
 from services.runtime.consumers import Subscription
 from services.runtime.errors import DomainError
 from services.runtime.outbox import UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 
 IN_SERVICE = "in_service"
+APPROVED = "approved"
+#: at most this many suggestions accompany an empty result
+MAX_SUGGESTIONS = 5
 
 #: counties and districts of Xuchang (DOMAIN.md); the functional zones have no
 #: division code of their own, their units register under a district's code
@@ -62,10 +80,8 @@ XUCHANG_COUNTIES: dict[str, str] = {
 
 MAX_QUERY_CHARS = 50
 MAX_QUERY_TERMS = 24
-#: how long a process trusts the generation it last read before reading it again
-GENERATION_TTL_S = 0.25
-#: cached result pages per database, per process
-CACHE_SIZE = 4096
+#: at most this many alternatives (dictionary forms) in one query
+MAX_ALTERNATIVES = 160
 #: set False to measure the database alone (bench --no-cache)
 CACHE_ENABLED = True
 
@@ -84,6 +100,15 @@ class SearchQuery:
     price_max_fen: int | None = None
     page: int = 1
     page_size: int = 20
+    #: the keywords as typed (the dictionary reads them); None without keywords
+    text: str | None = None
+    #: only instruments of units that accept innovation vouchers
+    accepts_vouchers: bool = False
+    sort: str = "relevance"
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(self.category, self.county_code, self.unit_id, self.price_min_fen, self.price_max_fen, self.accepts_vouchers)
 
 
 def parse_query(
@@ -96,6 +121,8 @@ def parse_query(
     price_max_fen: int | None = None,
     page: int = 1,
     page_size: int = 20,
+    accepts_vouchers: bool = False,
+    sort: str | None = None,
     categories: tuple[str, ...] = DEFAULT_CATEGORIES,
     counties: dict[str, str] = XUCHANG_COUNTIES,
 ) -> SearchQuery:
@@ -122,13 +149,19 @@ def parse_query(
         raise _bad("bad_page_size", "每页条数须在1到100之间", "page_size must be between 1 and 100")
     if page < 1:
         raise _bad("bad_page", "页码从1开始", "page starts at 1")
-    return SearchQuery(tuple(terms), category, county_code, unit_id or None, price_min_fen, price_max_fen, page, page_size)
+    if sort is not None and sort not in SORTS:
+        raise _bad("bad_sort", "排序方式须为相关度、价格（升序或降序）或名称", f"sort must be one of {', '.join(SORTS)}", field="sort", allowed=list(SORTS))
+    text = q.strip() if terms and q else None
+    return SearchQuery(
+        tuple(terms), category, county_code, unit_id or None, price_min_fen, price_max_fen, page, page_size, text, accepts_vouchers, sort or "relevance"
+    )
 
 
 # --- the read model -----------------------------------------------------------
 
 
-async def _bump_generation(s: AsyncSession) -> None:
+async def bump_generation(s: AsyncSession) -> None:
+    """Every cached result page becomes stale (the index or the dictionary changed)."""
     done = await s.execute(update(search_state).where(search_state.c.id == 1).values(generation=search_state.c.generation + 1))
     if done.rowcount == 0:
         await s.execute(insert(search_state).values(id=1, generation=1))
@@ -140,7 +173,7 @@ async def refresh_instrument(s: AsyncSession, instrument_id: str) -> None:
     row = (
         (
             await s.execute(
-                select(instruments, units.c.name.label("unit_name"), units.c.county_code)
+                select(instruments, units.c.name.label("unit_name"), units.c.county_code, units.c.accepts_vouchers.label("unit_accepts"), units.c.status.label("unit_status"))
                 .join(units, units.c.id == instruments.c.unit_id)
                 .where(instruments.c.id == instrument_id)
             )
@@ -171,6 +204,7 @@ async def refresh_instrument(s: AsyncSession, instrument_id: str) -> None:
                 public=public,
                 min_price_fen=lo,
                 max_price_fen=hi,
+                accepts_vouchers=bool(row["unit_accepts"]) and row["unit_status"] == APPROVED,
                 instrument_version=row["version"],
                 updated_at=datetime.now(UTC),
             )
@@ -179,7 +213,7 @@ async def refresh_instrument(s: AsyncSession, instrument_id: str) -> None:
             terms = document_terms(instrument_fields(row))
             if terms:
                 await s.execute(insert(search_terms), [{"term": t, "instrument_id": instrument_id, "weight": w} for t, w in terms.items()])
-    await _bump_generation(s)
+    await bump_generation(s)
 
 
 def instrument_fields(row: Any) -> dict[str, str | None]:
@@ -215,6 +249,26 @@ async def on_price_published(uow: UnitOfWork, event: ev.PricePublished) -> None:
     await refresh_instrument(uow.session, event.instrument_id)
 
 
+async def on_unit_event(uow: UnitOfWork, event: ev.UnitSnapshot) -> None:
+    """A unit's acceptance of vouchers or its status changed: its instruments'
+    documents follow (the accepts-vouchers filter)."""
+    s = uow.session
+    ids = list((await s.execute(select(instruments.c.id).where(instruments.c.unit_id == event.unit_id).order_by(instruments.c.id))).scalars())
+    for iid in ids:
+        await refresh_instrument(s, iid)
+
+
+#: unit events that change whether the unit accepts vouchers
+UNIT_EVENTS = (
+    ev.UnitApproved,
+    ev.UnitVoucherAcceptanceGranted,
+    ev.UnitVoucherAcceptanceRevoked,
+    ev.UnitSuspended,
+    ev.UnitReinstated,
+    ev.UnitDisqualified,
+)
+
+
 def subscriptions() -> list[Subscription]:
     """The registry worker's read-model handlers for the catalogue."""
     return [
@@ -223,74 +277,12 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.InstrumentChanged, on_instrument_event),
         Subscription(ev.InstrumentRetired, on_instrument_event),
         Subscription(ev.PricePublished, on_price_published),
+        *(Subscription(e, on_unit_event) for e in UNIT_EVENTS),
     ]
 
 
+
 # --- the query ----------------------------------------------------------------
-
-
-def _matches(q: SearchQuery) -> Any:
-    """Instruments holding every query term, with their score."""
-    t = search_terms
-    if len(q.terms) == 1:  # the common case: no grouping needed
-        return select(t.c.instrument_id, t.c.weight.label("score")).where(t.c.term == q.terms[0]).subquery("m")
-    return (
-        select(t.c.instrument_id, func.sum(t.c.weight).label("score"))
-        .where(t.c.term.in_(q.terms))
-        .group_by(t.c.instrument_id)
-        .having(func.count() == len(q.terms))
-        .subquery("m")
-    )
-
-
-def _statement(q: SearchQuery) -> Any:
-    """The page's ids are chosen on narrow rows (id, score, name), then joined
-    to their documents: sorting 20,000 matches is cheaper without the rest."""
-    d = search_docs
-    if q.terms:
-        m = _matches(q)
-        score: Any = m.c.score
-        page = select(d.c.instrument_id, d.c.name, score.label("score"), func.count().over().label("total")).join_from(m, d, d.c.instrument_id == m.c.instrument_id)
-    else:
-        score = literal(0)
-        page = select(d.c.instrument_id, d.c.name, score.label("score"), func.count().over().label("total"))
-    p = (
-        page.where(*_filters(q))
-        .order_by(score.desc(), d.c.name, d.c.instrument_id)
-        .limit(q.page_size)
-        .offset((q.page - 1) * q.page_size)
-        .subquery("p")
-    )
-    return (
-        select(d, p.c.score, p.c.total)
-        .join_from(p, d, d.c.instrument_id == p.c.instrument_id)
-        .order_by(p.c.score.desc(), p.c.name, p.c.instrument_id)
-    )
-
-
-def _filters(q: SearchQuery) -> list[Any]:
-    d = search_docs
-    conds: list[Any] = [d.c.public.is_(True)]
-    if q.category:
-        conds.append(d.c.category == q.category)
-    if q.county_code:
-        conds.append(d.c.county_code == q.county_code)
-    if q.unit_id:
-        conds.append(d.c.unit_id == q.unit_id)
-    # the instrument's price range overlaps the wanted one
-    if q.price_min_fen is not None:
-        conds.append(d.c.max_price_fen >= q.price_min_fen)
-    if q.price_max_fen is not None:
-        conds.append(d.c.min_price_fen <= q.price_max_fen)
-    return conds
-
-
-def _count_statement(q: SearchQuery) -> Any:
-    d = search_docs
-    if not q.terms:
-        return select(func.count().label("n")).select_from(d).where(*_filters(q))
-    m = _matches(q)
-    return select(func.count().label("n")).select_from(m.join(d, d.c.instrument_id == m.c.instrument_id)).where(*_filters(q))
 
 
 def _item(r: Any) -> dict[str, Any]:
@@ -304,81 +296,70 @@ def _item(r: Any) -> dict[str, Any]:
         "county_code": r["county_code"],
         "min_price_fen": r["min_price_fen"],
         "max_price_fen": r["max_price_fen"],
+        "accepts_vouchers": bool(r["accepts_vouchers"]),
         "score": int(r["score"] or 0),
     }
 
 
-async def _rows(db: ServiceDatabase, stmt: Any) -> list[Any]:
-    async with db.read() as s:
-        return list((await s.execute(stmt)).mappings().all())
+def _groups(q: SearchQuery, dictionary: Dictionary) -> tuple[Group, ...]:
+    groups = dictionary.expand(q.text) if q.text else ()
+    if sum(len(g) for g in groups) > MAX_ALTERNATIVES:
+        raise _bad("query_too_long", "关键词过多", "the keywords and their synonyms make too many alternatives")
+    return groups
 
 
-async def _run(db: ServiceDatabase, q: SearchQuery) -> tuple[list[dict[str, Any]], int]:
-    rows = await _rows(db, _statement(q))
-    if rows:
-        total = int(rows[0]["total"])
+async def _count(db: ServiceDatabase, groups: tuple[Group, ...], f: Filters) -> int:
+    return int((await rows(db, count_statement(groups, f)))[0]["n"])
+
+
+async def _run(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> tuple[list[dict[str, Any]], int]:
+    groups = _groups(q, dictionary)
+    found = await rows(db, page_statement(groups, q.filters, q.sort, q.page, q.page_size))
+    if found:
+        total = int(found[0]["total"])
     elif q.page == 1:
         total = 0
     else:  # past the last page: the window count saw no row
-        total = await _count(db, q)
-    return [_item(r) for r in rows], total
+        total = await _count(db, groups, q.filters)
+    return [_item(r) for r in found], total
 
 
-async def _count(db: ServiceDatabase, q: SearchQuery) -> int:
-    return int((await _rows(db, _count_statement(q)))[0]["n"])
+async def _suggestions(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if q.text:  # the dictionary's terms closest to the keywords that find something here
+        for canonical in dictionary.closest(q.text):
+            n = await _count(db, dictionary.expand(canonical), q.filters)
+            if n:
+                out.append({"kind": "term", "text": canonical, "total": n})
+            if len(out) == MAX_SUGGESTIONS:
+                break
+    if not out:  # else the categories holding instruments under the other filters
+        cats = await rows(db, categories_statement(replace(q.filters, category=None)))
+        out = [{"kind": "category", "text": r["category"], "total": int(r["n"])} for r in cats[:MAX_SUGGESTIONS]]
+    return out
 
 
-class _Cache:
-    """Result pages of one database, valid for one index generation."""
-
-    def __init__(self) -> None:
-        self.generation: int | None = None
-        self.checked_at = float("-inf")
-        self.pages: OrderedDict[SearchQuery, tuple[list[dict[str, Any]], int]] = OrderedDict()
-        self._checking: asyncio.Future[int] | None = None
-
-    async def current_generation(self, db: ServiceDatabase) -> int:
-        if self.generation is not None and time.monotonic() - self.checked_at < GENERATION_TTL_S:
-            return self.generation
-        if self._checking is not None:  # one reader per process refreshes it
-            return await asyncio.shield(self._checking)
-        self._checking = asyncio.get_running_loop().create_future()
-        try:
-            started = time.monotonic()
-            rows = await _rows(db, select(search_state.c.generation).where(search_state.c.id == 1))
-            gen = int(rows[0]["generation"]) if rows else 0
-            if gen != self.generation:
-                self.pages.clear()
-                self.generation = gen
-            self.checked_at = started
-            self._checking.set_result(gen)
-            return gen
-        except BaseException as exc:
-            self._checking.set_exception(exc)
-            self._checking.exception()  # retrieved: no "never retrieved" warning
-            raise
-        finally:
-            self._checking = None
+_caches: weakref.WeakKeyDictionary[ServiceDatabase, Cache] = weakref.WeakKeyDictionary()
 
 
-_caches: weakref.WeakKeyDictionary[ServiceDatabase, _Cache] = weakref.WeakKeyDictionary()
+async def _cached(db: ServiceDatabase, key: Any, compute: Any) -> Any:
+    if not CACHE_ENABLED:
+        return await compute(await load_dictionary(db))
+    cache = _caches.get(db)
+    if cache is None:
+        cache = _caches[db] = Cache()
+    return await cache.get(db, key, compute)
 
 
 async def search(db: ServiceDatabase, q: SearchQuery) -> tuple[list[dict[str, Any]], int]:
     """One page of public instruments matching ``q``, best first, and the total."""
-    if not CACHE_ENABLED:
-        return await _run(db, q)
-    cache = _caches.get(db)
-    if cache is None:
-        cache = _caches[db] = _Cache()
-    gen = await cache.current_generation(db)
-    hit = cache.pages.get(q)
-    if hit is not None:
-        cache.pages.move_to_end(q)
-        return hit
-    result = await _run(db, q)
-    if cache.generation == gen:  # not invalidated meanwhile
-        cache.pages[q] = result
-        if len(cache.pages) > CACHE_SIZE:
-            cache.pages.popitem(last=False)
+    result: tuple[list[dict[str, Any]], int] = await _cached(db, q, lambda d: _run(db, q, d))
+    return result
+
+
+async def suggest(db: ServiceDatabase, q: SearchQuery) -> list[dict[str, Any]]:
+    """What to try when ``q`` finds nothing: the dictionary's canonical terms
+    closest to the keywords that find something under the same filters, or
+    else the categories holding instruments (kind, text, total)."""
+    result: list[dict[str, Any]] = await _cached(db, ("suggest", q), lambda d: _suggestions(db, q, d))
     return result

@@ -139,6 +139,7 @@ async def test_catalogue_search(make_settings) -> None:
             "county_code": "411081",
             "min_price_fen": None,
             "max_price_fen": None,
+            "accepts_vouchers": False,
         }
 
         # filters
@@ -222,4 +223,4 @@ async def test_bad_parameters_are_problems(make_settings) -> None:
             r = await p.call("registry", "GET", URL, params=params)
             assert r.status_code == 400, (params, r.text)
         r = await p.call("registry", "GET", URL, params={"q": "光谱"})
-        assert r.status_code == 200 and r.json() == {"items": [], "total": 0, "page": 1, "page_size": 20}
+        assert r.status_code == 200 and r.json() == {"items": [], "total": 0, "page": 1, "page_size": 20, "suggestions": []}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from services.gateway.portal.search_strings import SEARCH_STRINGS
+
 STRINGS: dict[str, tuple[str, str]] = {
     "site": ("许昌市科研设施和仪器开放共享平台", "Xuchang Research Instrument Sharing Platform"),
     "test_clock_banner": ("演练模式：平台正按模拟时间运行，当前模拟时间", "Rehearsal: the platform runs on a simulated time, now"),
@@ -395,6 +397,8 @@ COUNTIES: dict[str, str] = {
     "411081": "禹州市",
     "411082": "长葛市",
 }
+
+STRINGS.update(SEARCH_STRINGS)
 
 CATEGORIES = [
     "分析仪器", "物理性能测试仪器", "计量仪器", "电子测量仪器", "海洋仪器", "地球探测仪器", "大气探测仪器", "特种检测仪器",

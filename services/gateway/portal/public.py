@@ -11,6 +11,9 @@ from litestar.params import FromPath
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import HERE, PAGE_SIZE, Ctx, Kit, page_links, this_year
 
+#: the catalogue's orders (the registry's search_sql.SORTS)
+SORTS = ("relevance", "price_asc", "price_desc", "name")
+
 
 async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """An instrument and its active prices; the order form of a user (shown again with a refused order)."""
@@ -67,17 +70,28 @@ def handlers(kit: Kit) -> list[Any]:
             size = min(50, max(5, int(q.get("page_size") or PAGE_SIZE)))
         except ValueError:
             size = PAGE_SIZE
-        filters = {k: q.get(k) or None for k in ("q", "category", "county_code", "unit_id")}
+        filters = {k: q.get(k) or None for k in ("q", "category", "county_code", "unit_id", "sort")}
+        filters["accepts_vouchers"] = "1" if q.get("accepts_vouchers") else None
+        wanted = {k: v for k, v in filters.items() if v} | ({"accepts_vouchers": "true"} if filters["accepts_vouchers"] else {})
         error = None
         try:
-            result = await ctx.api.get("registry", "/v1/catalogue/instruments", page=pg, page_size=size, **filters)
+            result = await ctx.api.get("registry", "/v1/catalogue/instruments", page=pg, page_size=size, **wanted)
         except ApiError as err:
             error, result = err, {"items": [], "total": 0}
         units = await ctx.api.maybe("registry", "/v1/units/", page_size=100)
         base = {k: v for k, v in filters.items() if v} | ({"page_size": size} if size != PAGE_SIZE else {})
         outcome = ctx.outcome(error) | {"status": 200}  # a refused filter is shown on the page, which still answers 200
         return ctx.render(
-            "catalogue.html", items=result["items"], filters=filters, base=base, paging=page_links(result["total"], pg, size), units=units["items"] if units else [], **outcome
+            "catalogue.html",
+            items=result["items"],
+            filters=filters,
+            base=base,
+            paging=page_links(result["total"], pg, size),
+            units=units["items"] if units else [],
+            suggestions=result.get("suggestions") or [],
+            base_without_q={k: v for k, v in base.items() if k not in ("q", "category")},
+            sorts=SORTS,
+            **outcome,
         )
 
     @page("/instruments/{instrument_id:str}")

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from services.gateway.portal import orders, public, session, staff, unit
+from services.gateway.portal import orders, public, session, staff, synonyms, unit
 from services.gateway.portal.core import Kit, Portal, money, yuan_to_fen
 from services.runtime.settings import Settings
 
@@ -23,4 +23,4 @@ __all__ = ["create_portal_handlers", "money", "yuan_to_fen"]
 
 def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client: Callable[[], httpx.AsyncClient]) -> list[Any]:
     kit = Kit(Portal(settings, upstreams, client))
-    return [*public.handlers(kit), *session.handlers(kit), *orders.handlers(kit), *unit.handlers(kit), *staff.handlers(kit)]
+    return [*public.handlers(kit), *session.handlers(kit), *orders.handlers(kit), *unit.handlers(kit), *staff.handlers(kit), *synonyms.handlers(kit)]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.registry import search
+from services.registry.search_sql import SORTS
 from services.runtime.auth import PUBLIC, access
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
@@ -25,6 +28,19 @@ class CatalogueItem(msgspec.Struct):
     #: the range of the instrument's active service prices, in fen; null without prices
     min_price_fen: int | None = None
     max_price_fen: int | None = None
+    #: the unit is approved and accepts innovation vouchers (R18)
+    accepts_vouchers: bool = False
+
+
+class Suggestion(msgspec.Struct):
+    """Something to try instead of a search that found nothing."""
+
+    #: ``term``: a canonical term of the synonym dictionary (search it as ``q``);
+    #: ``category``: a category (search it as ``category``, without ``q``)
+    kind: Literal["term", "category"]
+    text: str
+    #: how many instruments it finds under the request's other filters
+    total: int
 
 
 class CataloguePage(msgspec.Struct):
@@ -32,6 +48,9 @@ class CataloguePage(msgspec.Struct):
     total: int
     page: int
     page_size: int
+    #: only on an empty first page: the dictionary's canonical terms closest to the
+    #: keywords that find something, else the categories holding instruments
+    suggestions: list[Suggestion] = []
 
 
 class CatalogueController(Controller):
@@ -48,13 +67,21 @@ class CatalogueController(Controller):
         unit_id: str | None = Parameter(default=None, description="only this unit's instruments"),
         price_min_fen: int | None = Parameter(default=None, description="instruments with an active price of at least this (fen)"),
         price_max_fen: int | None = Parameter(default=None, description="instruments with an active price of at most this (fen)"),
+        accepts_vouchers: bool = Parameter(default=False, description="only instruments of units that accept innovation vouchers (R18)"),
+        sort: str | None = Parameter(
+            default=None,
+            description=f"one of {', '.join(SORTS)}: relevance (default; by name without keywords), the lowest active price "
+            "(instruments without prices last) or the name; another value is 400 search.bad_sort",
+        ),
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> CataloguePage:
         """Public catalogue search: listed, in-service instruments matching the
-        keywords (Chinese words by character bigrams, model numbers in any case)
-        and filters, most relevant first (name above model and category above
-        functions and specifications above the unit's name)."""
+        keywords (Chinese words by character bigrams, model numbers in any case,
+        each dictionary term by any of its synonyms and abbreviations, e.g.
+        电镜, SEM, LC-MS, XRD) and filters, most relevant first (name above model
+        and category above functions and specifications above the unit's name),
+        or by price or name. An empty first page carries suggestions."""
         query = search.parse_query(
             q,
             category=category,
@@ -64,6 +91,11 @@ class CatalogueController(Controller):
             price_max_fen=price_max_fen,
             page=page,
             page_size=page_size,
+            accepts_vouchers=accepts_vouchers,
+            sort=sort,
         )
         items, total = await search.search(db, query)
-        return CataloguePage(items=[CatalogueItem(**i) for i in items], total=total, page=page, page_size=page_size)
+        suggestions = await search.suggest(db, query) if total == 0 and page == 1 else []
+        return CataloguePage(
+            items=[CatalogueItem(**i) for i in items], total=total, page=page, page_size=page_size, suggestions=[Suggestion(**s) for s in suggestions]
+        )

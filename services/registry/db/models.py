@@ -310,6 +310,8 @@ search_docs = Table(
     #: the range of the instrument's active prices; null when it has none
     Column("min_price_fen", BigInteger, nullable=True),
     Column("max_price_fen", BigInteger, nullable=True),
+    #: the instrument's unit is approved and accepts innovation vouchers (R18)
+    Column("accepts_vouchers", Boolean, nullable=False, server_default=text("false")),
     Column("instrument_version", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_search_docs_public_name", "public", "name", "instrument_id"),
