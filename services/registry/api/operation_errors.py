@@ -106,4 +106,8 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "setComplaintPolicy": ("complaint.invalid_deadline", "complaint_policy.not_found"),
     # M11(4) quotes above the published list
     "listQuoteDeviations": (),
+    # the catalogue's synonym dictionary (issue 17)
+    "listSynonyms": (),
+    "createSynonym": ("synonyms.bad_synonym_count", "synonyms.duplicate_canonical", "synonyms.duplicate_form", "synonyms.empty_form", "synonyms.form_too_long", "synonyms.form_without_words"),
+    "deleteSynonym": ("synonym_entry.not_found",),
 }

@@ -72,7 +72,7 @@ DEFAULT_SYNONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def _bad(code: str, zh: str, en: str, field: str, **details: object) -> DomainError:
-    return DomainError(f"synonyms.{code}", zh, en, status=422, field=field, **details)
+    return DomainError(code, zh, en, status=422, field=field, **details)
 
 
 def form_key(text: str) -> str:
@@ -82,12 +82,12 @@ def form_key(text: str) -> str:
 
 def _check_form(text: object, field: str) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise _bad("empty_form", "词条不能为空", "a form may not be empty", field)
+        raise _bad("synonyms.empty_form", "词条不能为空", "a form may not be empty", field)
     form = " ".join(unicodedata.normalize("NFKC", text).split())
     if len(form) > MAX_FORM_CHARS:
-        raise _bad("form_too_long", f"词条不能超过{MAX_FORM_CHARS}个字符：“{form[:20]}…”", f"a form may have at most {MAX_FORM_CHARS} characters", field)
+        raise _bad("synonyms.form_too_long", f"词条不能超过{MAX_FORM_CHARS}个字符：“{form[:20]}…”", f"a form may have at most {MAX_FORM_CHARS} characters", field)
     if not query_terms(form):
-        raise _bad("form_without_words", f"词条“{form}”中没有可检索的文字", f"the form {form!r} contains no searchable word", field)
+        raise _bad("synonyms.form_without_words", f"词条“{form}”中没有可检索的文字", f"the form {form!r} contains no searchable word", field)
     return form
 
 
@@ -96,13 +96,13 @@ def check_entry(canonical: object, synonyms: Iterable[object]) -> tuple[str, tup
     canon = _check_form(canonical, "canonical")
     syns = list(synonyms)
     if not 1 <= len(syns) <= MAX_SYNONYMS:
-        raise _bad("bad_synonym_count", f"同义词或缩写须有1至{MAX_SYNONYMS}个", f"an entry needs 1 to {MAX_SYNONYMS} synonyms or abbreviations", "synonyms")
+        raise _bad("synonyms.bad_synonym_count", f"同义词或缩写须有1至{MAX_SYNONYMS}个", f"an entry needs 1 to {MAX_SYNONYMS} synonyms or abbreviations", "synonyms")
     seen = {form_key(canon)}
     out: list[str] = []
     for s in syns:
         form = _check_form(s, "synonyms")
         if form_key(form) in seen:
-            raise _bad("duplicate_form", f"“{form}”在本词条中重复出现（不区分大小写）", f"{form!r} appears twice in the entry (case-insensitive)", "synonyms")
+            raise _bad("synonyms.duplicate_form", f"“{form}”在本词条中重复出现（不区分大小写）", f"{form!r} appears twice in the entry (case-insensitive)", "synonyms")
         seen.add(form_key(form))
         out.append(form)
     return canon, tuple(out)
