@@ -48,8 +48,7 @@ def clean_email(raw: str | None) -> str | None:
         return None
     if len(email) > 254 or not EMAIL_RE.match(email):
         raise _field("signup.invalid_email", "电子邮箱格式不正确", "the e-mail address is not valid", "email")
-    local, _, domain = email.partition("@")
-    return f"{local}@{domain.lower()}"
+    return email.lower()  # one address however its holder types it
 
 
 def clean_phone(raw: str | None) -> str | None:
