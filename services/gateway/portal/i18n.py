@@ -407,3 +407,12 @@ def translate(key: str, lang: str, **kw: object) -> str:
 def label(value: object, lang: str) -> str:
     pair = LABELS.get(str(value)) or ROLES.get(str(value))
     return str(value) if pair is None else pair[1 if lang == "en" else 0]
+
+
+def _merge_recovery() -> None:
+    from services.gateway.portal.i18n_recovery import STRINGS as RECOVERY
+
+    STRINGS.update(RECOVERY)
+
+
+_merge_recovery()
