@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.di import Provide
 
-from services.registry import orders, search
+from services.registry import orders, password_reset, search
 from services.registry.api.accounts import AccountController, SessionController
 from services.registry.api.complaints import ComplaintController
 from services.registry.api.jwks import jwks
@@ -15,6 +15,7 @@ from services.registry.api.orders import OrderController
 from services.registry.api.parties import UnitController, UserController
 from services.registry.api.prices import PriceController
 from services.registry.api.quote_deviations import QuoteDeviationController
+from services.registry.api.recovery import PasswordResetController, SignupController
 from services.registry.api.search import CatalogueController
 from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
 from services.registry.api.synonyms import SynonymController
@@ -48,11 +49,11 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, jwks],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, jwks],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
-    #: expired Idempotency-Keys (services/runtime/idempotency.py)
-    periodic=lambda settings: [prune_task(settings)],
+    #: expired Idempotency-Keys (services/runtime/idempotency.py); mails not yet sent (password_reset.py)
+    periodic=lambda settings: [prune_task(settings), password_reset.mail_task(settings)],
     description="Units, instruments, price lists, users, affiliations and service orders.",
     dependencies=_dependencies,
 )

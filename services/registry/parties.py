@@ -3,8 +3,6 @@ state change, its outbox event and its audit row."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 from typing import Any
 
@@ -31,9 +29,9 @@ from services.registry.domain.parties import (
     check_decidable,
     check_reason,
     check_unit_reason,
-    check_user_classes,
     unit_transition,
 )
+from services.registry.user_rows import new_user_row
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.idempotency import Idempotency, remember
@@ -185,14 +183,6 @@ async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page
     return [_unit_snapshot(r) for r in rows], total
 
 
-def _leader_digest(key: str, id_number: str) -> str:
-    return hmac.new(key.encode(), id_number.encode(), hashlib.sha256).hexdigest()
-
-
-def _mask_id(id_number: str) -> str:
-    return f"{id_number[:3]}{'*' * (len(id_number) - 7)}{id_number[-4:]}"
-
-
 async def register_user(
     db: ServiceDatabase,
     actor: Actor,
@@ -210,46 +200,18 @@ async def register_user(
     incubator_credit_code: str | None,
     idempotency: Idempotency | None = None,
 ) -> dict[str, Any]:
-    check_user_classes(kind, classes, special_classes)
-    now = clock.utc_now()
-    row: dict[str, Any] = {
-        "id": new_event_id(),
-        "name": name,
-        "kind": str(kind),
-        "credit_code": None,
-        "leader_name": None,
-        "leader_id_digest": None,
-        "leader_id_masked": None,
-        "incubator_credit_code": None,
-        "classes": [str(c) for c in classes],
-        "special_classes": [str(c) for c in special_classes],
-        "verified": False,
-        "sound_finances": True,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
-    if kind is UserKind.ENTERPRISE:
-        if not credit_code:
-            raise DomainError(
-                "user.credit_code_required", "企业用户必须填写统一社会信用代码", "an enterprise needs its credit code", field="credit_code"
-            )
-        row["credit_code"] = _credit_code(credit_code)
-        row["in_xuchang"] = identifiers.registered_in(row["credit_code"], city_prefix)
-    else:
-        # a team registers through its leader's identity and its incubator (R4)
-        if not (leader_name and leader_id_number and incubator_credit_code):
-            raise DomainError(
-                "user.team_fields_required",
-                "创新创业团队须填写负责人姓名、身份证号和认定孵化载体的信用代码",
-                "a team needs its leader's name and identity number and its incubator's credit code",
-            )
-        id_number = identifiers.validate_resident_id(leader_id_number)
-        row["leader_name"] = leader_name
-        row["leader_id_digest"] = _leader_digest(pii_key, id_number)
-        row["leader_id_masked"] = _mask_id(id_number)
-        row["incubator_credit_code"] = _credit_code(incubator_credit_code, "incubator_credit_code")
-        row["in_xuchang"] = identifiers.registered_in(row["incubator_credit_code"], city_prefix)
+    row = new_user_row(
+        pii_key=pii_key,
+        city_prefix=city_prefix,
+        name=name,
+        kind=kind,
+        credit_code=credit_code,
+        classes=classes,
+        special_classes=special_classes,
+        leader_name=leader_name,
+        leader_id_number=leader_id_number,
+        incubator_credit_code=incubator_credit_code,
+    )
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             # a code another user gave does not lock the real enterprise out: the center decides

@@ -132,9 +132,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     demo: bool = False
     #: instrument rows in one ledger import (XCISS_IMPORT_MAX_ROWS); reading stops beyond it
     import_max_rows: int = 20_000
+    # outgoing mail (registry: password reset); no XCISS_SMTP_HOST: mails are logged, not sent (dev)
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "noreply@xciss.local"
+    #: STARTTLS before signing in to the SMTP server (XCISS_SMTP_STARTTLS)
+    smtp_starttls: bool = True
+    #: the portal's address as people reach it, for links in mails (XCISS_PUBLIC_URL);
+    #: None: http://127.0.0.1:<gateway port>
+    public_url: str | None = None
+    #: a password-reset link works once, this long (XCISS_PASSWORD_RESET_TTL_MINUTES)
+    password_reset_ttl_minutes: int = 30
+    #: reset requests and self-service sign-ups per hour per client address (and per e-mail)
+    recovery_rate_limit_per_hour: int = 10
+    #: how often a registry worker retries mails not yet sent (XCISS_MAIL_RETRY_INTERVAL_S)
+    mail_retry_interval_s: float = 30.0
 
     #: fields never shown in a repr or a log line
-    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_signing_key", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key"})
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_signing_key", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key", "smtp_password"})
 
     def __repr__(self) -> str:
         """Secrets as ``***``, database and NATS URLs without their passwords."""
@@ -282,6 +299,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             idempotency_retention_h=_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
             demo=_bool(env, "XCISS_DEMO", False),
             import_max_rows=_positive(env, "XCISS_IMPORT_MAX_ROWS", 20_000),
+            smtp_host=get("XCISS_SMTP_HOST") or None,
+            smtp_port=_int(env, "XCISS_SMTP_PORT", 587),
+            smtp_user=get("XCISS_SMTP_USER") or None,
+            smtp_password=get("XCISS_SMTP_PASSWORD") or None,
+            smtp_from=get("XCISS_SMTP_FROM") or "noreply@xciss.local",
+            smtp_starttls=_bool(env, "XCISS_SMTP_STARTTLS", True),
+            public_url=(get("XCISS_PUBLIC_URL") or "").rstrip("/") or None,
+            password_reset_ttl_minutes=_positive(env, "XCISS_PASSWORD_RESET_TTL_MINUTES", 30),
+            recovery_rate_limit_per_hour=_positive(env, "XCISS_RECOVERY_RATE_LIMIT_PER_HOUR", 10),
+            mail_retry_interval_s=_float(env, "XCISS_MAIL_RETRY_INTERVAL_S", 30.0),
         )
 
 

@@ -263,7 +263,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "duplicate_code": ("信用代码已由他人注册", "credit code given by another user"),
     "register": ("用户注册", "Register"),
     "register_intro": ("企业或创新创业团队在本平台注册后，由市科技创新公共服务中心审核；审核通过后方可申请创新券。", "An enterprise or a start-up team registers here; the public service center verifies it before it may apply for vouchers."),
-    "register_signin_first": ("注册须先登录：请使用用户账号（或中心账号）登录后填写本表，注册申请以登录账号提交。", "Sign in first with a user account (or the center's) to register; the registration is sent with that account."),
+    "register_signin_first": ("还没有账号的企业或创新创业团队，请先“注册账号”：创建登录账号并同时提交注册信息；已有账号请登录后填写本表。", "No account yet? Create one (注册账号): the login and the registration in one step. Have one? Sign in to fill in this form."),
     "register_submit": ("提交注册", "Register"),
     "registered": ("注册已提交，等待中心审核。", "Registered; awaiting the center's verification."),
     "enterprise_fields": ("企业填写", "For an enterprise"),
@@ -415,3 +415,12 @@ def translate(key: str, lang: str, **kw: object) -> str:
 def label(value: object, lang: str) -> str:
     pair = LABELS.get(str(value)) or ROLES.get(str(value))
     return str(value) if pair is None else pair[1 if lang == "en" else 0]
+
+
+def _merge_recovery() -> None:
+    from services.gateway.portal.i18n_recovery import STRINGS as RECOVERY
+
+    STRINGS.update(RECOVERY)
+
+
+_merge_recovery()

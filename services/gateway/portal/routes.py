@@ -3,7 +3,8 @@ plain forms, a session cookie holding the signed-in user's token, a CSRF
 token in every form. Every page talks to the services over HTTP only.
 
 The pages by who uses them: ``public`` (anybody), ``session`` (signing in and
-out), ``orders`` (orders, vouchers, registration), ``unit`` (a unit's own
+out), ``recovery`` (self-service sign-up, the registration's status, password
+reset), ``orders`` (orders, vouchers, registration), ``unit`` (a unit's own
 pages), ``staff`` (bureau, center, finance, departments, experts); what they
 share is in ``core``."""
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from services.gateway.portal import orders, public, session, staff, synonyms, unit
+from services.gateway.portal import orders, public, recovery, session, staff, synonyms, unit
 from services.gateway.portal.core import Kit, Portal, money, yuan_to_fen
 from services.runtime.settings import Settings
 
@@ -23,4 +24,4 @@ __all__ = ["create_portal_handlers", "money", "yuan_to_fen"]
 
 def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client: Callable[[], httpx.AsyncClient]) -> list[Any]:
     kit = Kit(Portal(settings, upstreams, client))
-    return [*public.handlers(kit), *session.handlers(kit), *orders.handlers(kit), *unit.handlers(kit), *staff.handlers(kit), *synonyms.handlers(kit)]
+    return [*public.handlers(kit), *session.handlers(kit), *recovery.handlers(kit), *orders.handlers(kit), *unit.handlers(kit), *staff.handlers(kit), *synonyms.handlers(kit)]

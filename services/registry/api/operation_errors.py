@@ -110,4 +110,8 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "listSynonyms": (),
     "createSynonym": ("synonyms.bad_synonym_count", "synonyms.duplicate_canonical", "synonyms.duplicate_form", "synonyms.empty_form", "synonyms.form_too_long", "synonyms.form_without_words"),
     "deleteSynonym": ("synonym_entry.not_found",),
+    # self-service sign-up and password recovery (issue 17)
+    "signUp": ("account.username_taken", "password.weak", "registry.credit_code_invalid", "registry.identity_number_invalid", "signup.contact_required", "signup.field_required", "signup.invalid_email", "signup.invalid_phone", "signup.invalid_username", "user.credit_code_required", "user.duplicate", "user.duplicate_class", "user.enterprise_class", "user.team_class", "user.team_fields_required"),
+    "requestPasswordReset": ("password_reset.invalid_email", "signup.invalid_email"),
+    "confirmPasswordReset": ("auth.account_disabled", "password.weak", "password_reset.invalid_token", "session.revocation_unavailable"),
 }

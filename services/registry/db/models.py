@@ -456,6 +456,9 @@ accounts = Table(
     #: the organisation the account acts for: a unit or user id, a department code; None for city-wide roles
     Column("org", String(100), nullable=True),
     Column("display_name", String(100), nullable=True),
+    #: how to reach the account's holder (self-service sign-up); a password reset goes to ``email``
+    Column("email", String(254), nullable=True),
+    Column("phone", String(32), nullable=True),
     Column("status", String(20), nullable=False),  # active / locked / disabled
     Column("failed_attempts", Integer, nullable=False, server_default=text("0")),
     Column("locked_until", UtcDateTime, nullable=True),
@@ -466,6 +469,7 @@ accounts = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Index("ix_accounts_role_status", "role", "status"),
+    Index("ix_accounts_email", "email"),
 )
 
 #: login sessions: the ``sid`` claim of the tokens ``POST /v1/sessions`` issues

@@ -1,0 +1,46 @@
+"""The portal's strings of self-service sign-up and password recovery (issue 17)."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "signup": ("注册账号", "Create an account"),
+    "signup_intro": (
+        "企业或创新创业团队在此自助注册：创建登录账号并提交用户信息，提交后即可登录；市科技创新公共服务中心核实后，方可申请科技创新券。",
+        "An enterprise or a start-up team signs up here: it creates its login and its user record and may sign in at once; once the public service center has verified it, it may apply for vouchers.",
+    ),
+    "signup_account": ("登录账号", "Login"),
+    "signup_contact": ("联系人", "Contact"),
+    "signup_who": ("企业或团队", "Enterprise or team"),
+    "signup_submit": ("注册并登录", "Sign up and sign in"),
+    "username_hint": ("3–64 个字符：小写字母、数字和 . _ -", "3–64 characters: a–z, 0–9, '.', '_', '-'"),
+    "password_hint": ("至少 10 个字符，包含大写字母、小写字母、数字、其他符号中的至少三类，不得包含用户名", "at least 10 characters with three of: upper-case, lower-case, digits, symbols; not the username"),
+    "password_confirm": ("确认密码", "Repeat the password"),
+    "contact_name": ("联系人姓名", "Contact person"),
+    "phone": ("联系电话", "Phone"),
+    "email": ("电子邮箱", "E-mail"),
+    "contact_hint": ("联系电话和电子邮箱至少填写一项；忘记密码时，重置链接发送到电子邮箱。", "Give a phone number or an e-mail address (or both); a password reset is mailed to the e-mail address."),
+    "credit_code_hint": ("企业填写；创新创业团队无需填写，改填负责人和孵化载体信息。", "For an enterprise; a team gives its leader and incubator instead."),
+    "have_account": ("已有账号？", "Have an account?"),
+    "no_account": ("还没有账号？", "No account yet?"),
+    "forgot_password": ("忘记密码", "Forgot password"),
+    "forgot_intro": ("请输入注册时留下的电子邮箱，我们将向其发送重置密码的链接。", "Give the e-mail address you signed up with; we mail a link to reset the password to it."),
+    "forgot_submit": ("发送重置链接", "Send the reset link"),
+    "forgot_sent": (
+        "如该邮箱对应平台账号，重置密码的邮件已经发出，请查收；链接 {minutes} 分钟内有效，只能使用一次。未收到请检查垃圾邮件，或稍后重试。",
+        "If an account has this address, a mail with a reset link is on its way; the link works once, within {minutes} minutes. Nothing arrived? Check the spam folder or try again later.",
+    ),
+    "reset_password": ("重置密码", "Reset the password"),
+    "new_password": ("新密码", "New password"),
+    "reset_submit": ("设置新密码", "Set the new password"),
+    "reset_again": ("重新申请重置链接", "Ask for a new link"),
+    "reset_done": ("密码已重置，此前的登录已全部退出，请使用新密码登录。", "The password is reset and every earlier sign-in has ended; sign in with the new password."),
+    "reset_no_token": ("此页面须从重置密码邮件中的链接打开。", "Open this page from the link in the reset mail."),
+    "registration_status": ("注册状态", "Registration status"),
+    "signup_welcome": ("注册成功，您已登录。", "Signed up; you are signed in."),
+    "status_pending": ("待审核：市科技创新公共服务中心正在核实您的注册信息，审核通过后即可申请科技创新券。", "Pending: the public service center is verifying your registration; once verified you may apply for vouchers."),
+    "status_verified": ("已通过审核：可以申请科技创新券。", "Verified: you may apply for vouchers."),
+    "status_rejected": ("未通过审核。", "Rejected."),
+    "rejection_reason": ("驳回理由", "Reason"),
+    "next_step": ("下一步", "Next step"),
+    "apply_vouchers": ("申请科技创新券", "Apply for vouchers"),
+}
