@@ -13,6 +13,7 @@ import httpx
 from litestar import Request, Response
 
 from services.gateway.portal.core import Ctx, Portal
+from services.gateway.portal.messages import page_text
 from services.runtime.http import EXCEPTION_HANDLERS
 from services.runtime.settings import Settings
 
@@ -39,8 +40,10 @@ def portal_exception_handlers(settings: Settings, upstreams: dict[str, str], cli
             try:
                 ctx = Ctx(portal, request)
                 status = answer.status_code
-                key = "not_found" if status in (404, 405) else ("page_failed" if status >= 500 else "error")
-                page = ctx.render("error.html", status=status, error=ctx.t(key), code=None, page_status=status)
+                missing = status in (404, 405)
+                error = ctx.t("not_found") if missing else (page_text("failed", ctx.lang) if status >= 500 else ctx.t("error"))
+                detail = page_text("not_found", ctx.lang) if missing else None
+                page = ctx.render("error.html", status=status, error=error, detail=detail, code=None, page_status=status)
             except Exception:  # noqa: BLE001 - the page itself failed: the problem stands
                 log.exception("the portal's error page failed")
                 return answer

@@ -164,8 +164,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "details": ("详情", "Details"),
     "user": ("用户", "User"),
     "not_found": ("未找到", "Not found"),
-    "not_found_text": ("您访问的页面或记录不存在，可能地址有误或已被移除。", "The page or record you asked for does not exist: the address may be wrong or it was removed."),
-    "page_failed": ("系统暂时出现故障，请稍后重试；问题持续请联系许昌市科技创新公共服务中心。", "The platform failed to answer: try again later; if it persists, contact the center."),
     # evaluation (unit application, department review, expert scoring)
     "evaluation": ("绩效评价申报", "Evaluation application"),
     "evaluation_cycle": ("年度绩效评价", "evaluation cycle"),

@@ -58,6 +58,12 @@ STATUS: dict[int, tuple[str, str]] = {
     503: ("服务暂时不可用，请稍后重试", "a service is not reachable: try again later"),
 }
 
+#: the portal's own 404 and 500 pages: what happened, in a sentence
+PAGES: dict[str, tuple[str, str]] = {
+    "not_found": ("您访问的页面或记录不存在，可能地址有误或已被移除。", "The page or record you asked for does not exist: the address may be wrong or it was removed."),
+    "failed": ("系统暂时出现故障，请稍后重试；问题持续请联系许昌市科技创新公共服务中心。", "The platform failed to answer: try again later; if it persists, contact the center."),
+}
+
 #: a field's validation error (``request.invalid``), by words the services use
 FIELD: list[tuple[str, tuple[str, str]]] = [
     ("integer number of fen", ("请填写金额（元，最多两位小数）", "enter an amount in yuan, at most two decimals")),
@@ -76,6 +82,10 @@ REQUIRED = ("此项必填", "required")
 INDICATOR_SETS: dict[str, tuple[str, str]] = {
     "xuchang-2023.1": ("许昌市科研设施与仪器开放共享服务绩效评价指标（2023）", "Xuchang sharing-performance indicators (2023)"),
 }
+
+
+def page_text(key: str, lang: str) -> str:
+    return _pick(PAGES[key], lang)
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
