@@ -219,6 +219,7 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     unit.get_by_role("button", name="报价").click()
     assert unit.locator(".alert").count() == 1 and unit.locator(".field-error").count() == 1, unit.inner_text("main")
     unit.get_by_label("报价金额（元）").fill("1000")
+    unit.get_by_label("高于公布收费标准的理由").fill("含样品前处理与加急")  # M11(4): above the published list
     unit.get_by_role("button", name="报价").click()
     assert status_of(unit) == "已报价"
 
@@ -516,7 +517,15 @@ async def _contracted_order(portal: RunningPortal) -> str:
     found = (await p.call("registry", "GET", "/v1/catalogue/instruments", params={"q": "衍射", "unit_id": unit})).json()["items"]
     iid = found[0]["instrument_id"]
     pid = (await p.call("registry", "GET", f"/v1/instruments/{iid}/prices")).json()["items"][0]["price_item_id"]
-    return await World(p, unit, user, iid, pid).contracted()
+    class Quoting(World):
+        async def quoted(self, purpose: str = "research", amount: int = 60_000) -> str:
+            """A quote above the published list says why (M11(4))."""
+            oid = await self.order(purpose)
+            r = await self.as_unit("POST", f"/v1/orders/{oid}/quote", json={"amount_fen": amount, "note": "含前处理", "reason": "含样品前处理"})
+            assert r.status_code == 200, r.text
+            return oid
+
+    return await Quoting(p, unit, user, iid, pid).contracted()
 
 
 def test_rejection_appeal_and_overturn(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
