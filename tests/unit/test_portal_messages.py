@@ -125,6 +125,18 @@ def test_unknown_addresses_and_failures_get_the_portals_chinese_pages_the_api_ke
         assert "系统暂时出现故障" in r.text and "internal.error" not in r.text
 
 
+def test_too_many_requests_on_a_page_is_a_chinese_page_with_its_retry_after(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, demo=False, gateway_rate_limit_per_minute=2)
+    app = create_app(settings, upstreams={s: "http://127.0.0.1:9" for s in SERVICES})
+    with TestClient(app) as c:
+        answers = [c.get("/signin") for _ in range(3)]
+        r = answers[-1]
+        assert r.status_code == 429 and r.headers["content-type"].startswith("text/html") and "Retry-After" in r.headers
+        assert "请求过于频繁，请稍后再试" in r.text and "request.rate_limited" not in r.text
+        r = c.get("/api/registry/v1/units/")
+        assert r.status_code == 429 and r.json()["code"] == "request.rate_limited"
+
+
 def test_a_rejection_without_a_reason_is_refused_at_its_row(tmp_path: Path) -> None:
     calls: list[str] = []
 

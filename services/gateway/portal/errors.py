@@ -13,7 +13,7 @@ import httpx
 from litestar import Request, Response
 
 from services.gateway.portal.core import Ctx, Portal
-from services.gateway.portal.messages import page_text
+from services.gateway.portal.messages import page_text, problem_text
 from services.runtime.http import EXCEPTION_HANDLERS
 from services.runtime.settings import Settings
 
@@ -35,13 +35,13 @@ def portal_exception_handlers(settings: Settings, upstreams: dict[str, str], cli
     def handler(base: Callable[[Request[Any, Any, Any], Any], Response[Any]]) -> Callable[[Request[Any, Any, Any], Any], Response[Any]]:
         def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
             answer = base(request, exc)  # logs what it logs; its status and headers stand
-            if not is_page(request) or answer.status_code in (401, 413, 429):
+            if not is_page(request):
                 return answer
             try:
                 ctx = Ctx(portal, request)
                 status = answer.status_code
                 missing = status in (404, 405)
-                error = ctx.t("not_found") if missing else (page_text("failed", ctx.lang) if status >= 500 else ctx.t("error"))
+                error = ctx.t("not_found") if missing else (page_text("failed", ctx.lang) if status >= 500 else problem_text(answer.content if isinstance(answer.content, dict) else {}, status, ctx.lang))
                 detail = page_text("not_found", ctx.lang) if missing else None
                 page = ctx.render("error.html", status=status, error=error, detail=detail, code=None, page_status=status)
             except Exception:  # noqa: BLE001 - the page itself failed: the problem stands
