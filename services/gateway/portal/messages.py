@@ -68,12 +68,13 @@ PAGES: dict[str, tuple[str, str]] = {
 FIELD: list[tuple[str, tuple[str, str]]] = [
     ("integer number of fen", ("请填写金额（元，最多两位小数）", "enter an amount in yuan, at most two decimals")),
     ("at most 64 bits", ("数字超出范围", "the number is out of range")),
-    ("int", ("请填写整数", "enter a whole number")),
+    ("required", ("此项必填", "required")),
+    ("missing", ("此项必填", "required")),
+    ("expected `int`", ("请填写整数", "enter a whole number")),
+    ("integer", ("请填写整数", "enter a whole number")),
     ("float", ("请填写数字", "enter a number")),
     ("number", ("请填写数字", "enter a number")),
     ("length", ("长度不符合要求", "the length is not allowed")),
-    ("required", ("此项必填", "required")),
-    ("missing", ("此项必填", "required")),
 ]
 FIELD_DEFAULT = ("此项格式不正确", "this value is not valid")
 REQUIRED = ("此项必填", "required")
@@ -154,7 +155,7 @@ def field_text(message: Any, key: str, lang: str) -> str:
     """A validation error at one field, in the page's language (the services word them
     in English for developers)."""
     words = str(message or "").lower()
-    if key.endswith("_fen") and "fen" not in words and ("int" in words or "number" in words):
+    if key.endswith("_fen") and "fen" not in words and ("`int`" in words or "integer" in words or "number" in words):
         return _pick(FIELD[0][1], lang)
     for fragment, pair in FIELD:
         if fragment in words:
