@@ -21,7 +21,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
 from services.gateway.openapi import combine
-from services.gateway.portal import create_portal_handlers
+from services.gateway.portal import create_portal_handlers, portal_exception_handlers
 from services.gateway.proxy import forward_headers, response_headers
 from services.runtime import telemetry, testclock
 from services.runtime.auth import PUBLIC, Principal, TokenVerifier, access
@@ -30,7 +30,6 @@ from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET
 from services.runtime.client_address import client_address, networks
 from services.runtime.errors import DomainError
 from services.runtime.http import (
-    EXCEPTION_HANDLERS,
     auth_and_trace_middleware,
     correlation_of,
 )
@@ -212,7 +211,8 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         middleware=[auth_and_trace_middleware(TokenVerifier(settings), "gateway"), rate_limit.middleware],
         # with NATS the limit is one per caller across every gateway replica
         stores={"rate_limit": store},
-        exception_handlers=EXCEPTION_HANDLERS,
+        # problem details for the API; the portal's Chinese 404/500 pages for its own paths
+        exception_handlers=portal_exception_handlers(settings, urls, lambda: state["client"]),
         # every answer, refusals and unknown paths included
         before_send=[add_security_headers],
         on_startup=[_start],

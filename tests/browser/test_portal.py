@@ -522,6 +522,7 @@ async def _contracted_order(portal: RunningPortal) -> str:
     found = (await p.call("registry", "GET", "/v1/catalogue/instruments", params={"q": "衍射", "unit_id": unit})).json()["items"]
     iid = found[0]["instrument_id"]
     pid = (await p.call("registry", "GET", f"/v1/instruments/{iid}/prices")).json()["items"][0]["price_item_id"]
+    # World.quoted gives a reason, as a quote above the published list needs one (M11(4))
     return await World(p, unit, user, iid, pid).contracted()
 
 

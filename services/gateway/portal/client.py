@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from services.gateway.portal.messages import REQUIRED, field_text, own_words, problem_text
+
 
 class ApiError(Exception):
     """A problem answered by a service (RFC 9457 with code, message_zh, message_en)."""
@@ -21,16 +23,14 @@ class ApiError(Exception):
         return str(self.problem.get("code") or f"http.{self.status}")
 
     def message(self, lang: str) -> str:
-        p = self.problem
-        text = p.get("message_en" if lang == "en" else "message_zh") or p.get("title") or p.get("detail") or f"HTTP {self.status}"
-        failures = (p.get("details") or {}).get("failures") if isinstance(p.get("details"), dict) else None
-        if failures:
-            text += " (" + ", ".join(str(f) for f in failures) + ")"
-        return str(text)
+        """What the user reads: the service's message in ``lang`` (the catalogue's for a
+        bare code or status), never the code, a dict or English on a Chinese page."""
+        return problem_text(self.problem, self.status, lang)
 
     def field_errors(self, lang: str = "zh") -> dict[str, str]:
-        """Field name → message, from ``errors`` / ``details.errors`` (request.invalid) and
-        ``details.missing``; the services word these in English, so Chinese says so first."""
+        """Field name → message, from ``errors`` / ``details.errors`` (request.invalid),
+        ``details.field`` (a rule's refusal at one field) and ``details.missing``; the
+        validation errors in the catalogue's words."""
         found: dict[str, str] = {}
         details = self.problem.get("details")
         listed = list(self.problem.get("errors") or [])
@@ -41,14 +41,32 @@ class ApiError(Exception):
                 key = str(e.get("key") or e.get("field") or "")
                 key = key.removeprefix("$.").split(".")[-1].split("[")[0]
                 if key:
-                    text = str(e.get("message") or e.get("code") or "")
-                    found[key] = text if lang == "en" else f"此项不符合要求（{text}）"
+                    found[key] = own_words(e, lang) or field_text(e.get("message") or e.get("code"), key, lang)
         if isinstance(details, dict):
             if isinstance(details.get("field"), str) and details["field"]:  # a rule's refusal at one field
                 found.setdefault(details["field"], self.message(lang))
+        if self.code.endswith((".reason_required", ".reason_too_long")) and not (isinstance(details, dict) and details.get("field")):
+            found.setdefault("reason", self.message(lang))
+        if isinstance(details, dict):
             for field in details.get("missing") or []:
-                found.setdefault(str(field), "missing" if lang == "en" else "此项必填")
+                found.setdefault(str(field), REQUIRED[1] if lang == "en" else REQUIRED[0])
         return found
+
+
+def at_field(err: ApiError, field: str, *, source: str = "reason") -> ApiError:
+    """The refusal with its ``source`` field error moved to ``field`` (a page with two
+    fields of one name, e.g. an order's quote reason and its cancellation reason)."""
+    if source not in err.field_errors("zh"):
+        return err
+    details = dict(err.problem.get("details") or {}) if isinstance(err.problem.get("details"), dict) else {}
+    details["field"] = field
+    details.pop("errors", None)
+    return ApiError(err.status, {**{k: v for k, v in err.problem.items() if k != "errors"}, "details": details})
+
+
+def reason_required(message_zh: str, message_en: str, field: str = "reason") -> ApiError:
+    """The portal's own refusal of a decision without its reason, shaped as the services' are."""
+    return ApiError(400, {"code": "decision.reason_required", "message_zh": message_zh, "message_en": message_en, "details": {"field": field}})
 
 
 class Api:

@@ -21,6 +21,7 @@ from litestar.datastructures import Cookie
 
 from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.i18n import CATEGORIES, COUNTIES, ROLES, label, translate
+from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
 from services.runtime import clock
 from services.runtime.auth import PUBLIC, Principal, TokenError, TokenVerifier, access
 from services.runtime.settings import Settings
@@ -119,6 +120,9 @@ class Ctx:
             done=self.request.query_params.get("done"),
             roles=ROLES,
             simulated_time=simulated_time(),
+            failures_text=lambda f: failures_text(f, self.lang),
+            decision_text=lambda reason, failures=None: decision_text(reason, failures, self.lang),
+            indicator_set=lambda v: indicator_set(v, self.lang),
             **kw,
         )
         return Response(html, status_code=status, media_type="text/html; charset=utf-8", cookies=self.cookies())
@@ -148,7 +152,7 @@ class Portal:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.ChainableUndefined)
         self.env.filters["money"] = money
         self.env.filters["county"] = lambda c: COUNTIES.get(str(c), c or "—")
-        self.env.filters["dt"] = lambda v: str(v or "—").replace("T", " ")[:16]
+        self.env.filters["dt"] = local_time  # Beijing time, whatever zone the service answered in
         self.env.globals["urlencode"] = urlencode
         self.env.globals["CATEGORIES"] = CATEGORIES
         self.env.globals["COUNTIES"] = COUNTIES

@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError
+from services.gateway.portal.client import ApiError, at_field, reason_required
 from services.gateway.portal.core import Ctx, Kit, again, page_links, page_number, this_year, yuan_to_fen
 from services.gateway.portal.public import instrument_page
 
@@ -69,7 +69,13 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
     elif step in ("sign", "start"):
         await ctx.api.post("registry", f"{base}/{step}")
     elif step == "cancel":
-        await ctx.api.post("registry", f"{base}/cancel", json={"reason": form.get("reason") or None})
+        reason = str(form.get("reason") or "").strip()
+        if not reason:
+            raise reason_required("取消订单须填写取消理由", "a cancellation needs a reason", "cancel_reason")
+        try:
+            await ctx.api.post("registry", f"{base}/cancel", json={"reason": reason})
+        except ApiError as err:
+            raise at_field(err, "cancel_reason") from err
     elif step == "rate":
         rating = int(form["rating"]) if str(form.get("rating") or "").isdigit() else form.get("rating")
         await ctx.api.post("registry", f"{base}/rate", json={"rating": rating, "comment": form.get("comment") or None})

@@ -10,18 +10,19 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError
+from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, page_links, page_number, this_year, yuan_to_fen
+from services.gateway.portal.messages import sheet_errors
 from services.gateway.portal.public import notices_page
 
 CENTER_OR_BUREAU = ("center", "bureau")
 
 
-async def review_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
+async def review_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | None = None) -> Response[str]:
     submitted = await ctx.api.maybe("vouchers", "/v1/applications/", status="submitted", page_size=100) or {"items": []}
     appealed = await ctx.api.maybe("vouchers", "/v1/applications/", status="appealed", page_size=100) or {"items": []}
     recent = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=20) or {"items": []}
-    return ctx.render("review.html", queue=submitted["items"], appealed=appealed["items"], recent=recent["items"], **ctx.outcome(error))
+    return ctx.render("review.html", queue=submitted["items"], appealed=appealed["items"], recent=recent["items"], failed=failed, **ctx.outcome(error))
 
 
 async def finance_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
@@ -47,7 +48,9 @@ async def scoring_page(ctx: Ctx, assignment_id: str, *, error: ApiError | None =
     year = (application or {}).get("year") or this_year()
     iset = await ctx.api.maybe("evaluation", "/v1/indicator-set/", year=year) or {"dimensions": []}
     indicators = [i for d in iset.get("dimensions", []) for i in d.get("indicators", []) if i.get("source") == "expert" and i.get("role") == assignment["role"]]
-    return ctx.render("scoring.html", assignment=assignment, application=application, indicators=indicators, **ctx.outcome(error, form))
+    maxima = {i["code"]: i.get("max_centi") for i in indicators}
+    shown = ctx.outcome(error, form, field_errors=sheet_errors(error, maxima, ctx.lang) if error else None)
+    return ctx.render("scoring.html", assignment=assignment, application=application, indicators=indicators, **shown)
 
 
 def reason_at_field(err: ApiError, lang: str) -> dict[str, str]:
@@ -131,7 +134,9 @@ def handlers(kit: Kit) -> list[Any]:
     @action("/review/{application_id:str}/{decision:str}")
     async def decide(request: Request[Any, Any, Any], application_id: FromPath[str], decision: FromPath[str]) -> Response[str]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str] | None:
-            reason = form.get("reason") or None
+            reason = str(form.get("reason") or "").strip() or None
+            if decision == "reject" and not reason:
+                raise reason_required("驳回申请须填写驳回理由", "a rejection needs a reason")
             if decision in ("approve", "reject"):
                 await ctx.api.post("vouchers", f"/v1/applications/{application_id}/{decision}", json={"reason": reason} if reason else {})
             elif decision in ("uphold", "overturn"):
@@ -140,7 +145,10 @@ def handlers(kit: Kit) -> list[Any]:
                 return Kit.not_found(ctx, "portal.unknown_decision")
             return None
 
-        return await kit.submit(request, CENTER_OR_BUREAU, run, again=again(review_page, form=False), done="/review?done=1")
+        async def at_row(ctx: Ctx, err: ApiError, _: dict[str, Any]) -> Response[str]:
+            return await review_page(ctx, error=err, failed=application_id)
+
+        return await kit.submit(request, CENTER_OR_BUREAU, run, again=at_row, done="/review?done=1")
 
     # -- the bureau's dashboard; finance's payouts ---------------------------------------
 

@@ -3,6 +3,7 @@ voucher redemption claims and the yearly evaluation application."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response
@@ -100,9 +101,9 @@ async def service_info_page(ctx: Ctx, *, error: ApiError | None = None, form: di
     return ctx.render("unit_service.html", unit=unit, **ctx.outcome(error, shown))
 
 
-def with_field(err: ApiError, key: str, message: str) -> ApiError:
-    """The error, with ``message`` shown next to the form's field ``key``."""
-    err.problem.setdefault("errors", []).append({"key": key, "message": message})
+def with_field(err: ApiError, key: str, words: Callable[[str], str]) -> ApiError:
+    """The error, with ``words(lang)`` shown next to the form's field ``key``."""
+    err.problem.setdefault("errors", []).append({"key": key, "message_zh": words("zh"), "message_en": words("en")})
     return err
 
 
@@ -203,7 +204,7 @@ def handlers(kit: Kit) -> list[Any]:
 
         async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
             if err.code == "redemption.invoice_invalid":
-                with_field(err, "invoice_number", err.message("en"))
+                with_field(err, "invoice_number", err.message)
             return await redemption_page(ctx, error=err, form=form)
 
         return await kit.submit(request, UNIT, run, again=refused, done="/unit/redemption?done=1")
@@ -240,7 +241,7 @@ def handlers(kit: Kit) -> list[Any]:
 
         async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
             if "price_fen" in err.field_errors(ctx.lang):  # the form's field is the price in yuan
-                with_field(err, "price", err.field_errors("en")["price_fen"])
+                with_field(err, "price", lambda lang: err.field_errors(lang)["price_fen"])
             return await prices_page(ctx, error=err, form=form)
 
         return await kit.submit(request, UNIT, run, again=refused, done="/unit/prices?done=1")

@@ -1,0 +1,151 @@
+"""Issue 17 in a real Chromium: every main page of every role (and the refusals a
+user meets on them) in Chinese shows no raw code, Python repr or English sentence;
+at 390 px wide no page scrolls sideways, the catalogue keeps instrument names on
+one line and every navigation link is a 44 px touch target."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import RunningPortal, screenshot
+
+pytestmark = pytest.mark.browser
+
+ROLES = ("user", "unit", "center", "bureau", "department", "expert", "finance")
+PUBLIC = ("/", "/instruments", "/notices", "/blacklist", "/register", "/signin", "/no/such/page")
+
+#: a stable error code (voucher.contract_already_used), not a file name or a web address
+CODE = re.compile(r"(?<![\w@/.-])[a-z_]+\.[a-z_]+(?![\w.@/-])")
+NOT_CODES = re.compile(r"\.(xlsx|xls|csv|pdf|png|jpe?g|docx?|txt|zip|com|cn|org|net)$")
+REPR = re.compile(r"\{'|'\}|\bNone\b|\bTrue\b|\bFalse\b|\[\]|Traceback")
+#: three or more English words in a row that read as a sentence (names of makers and models do not)
+ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ ,:;]+[A-Za-z][A-Za-z'’]*){2,}")
+ENGLISH_WORDS = re.compile(r"\b(the|is|are|not|must|expected|please|your|has|have|was|cannot|should|of|to|an|be|number|invalid|required|missing)\b")
+
+
+def foreign_text(text: str) -> list[str]:
+    """What a Chinese page must not show: codes, Python reprs, English sentences."""
+    found = [m.group(0) for m in CODE.finditer(text) if not NOT_CODES.search(m.group(0))]
+    found += [m.group(0) for m in REPR.finditer(text)]
+    found += [m.group(0) for m in ENGLISH_RUN.finditer(text) if ENGLISH_WORDS.search(m.group(0))]
+    return found
+
+
+def test_the_scanner_finds_what_users_saw() -> None:
+    """The scan's own edge: the texts of issue 17 are caught, ordinary Chinese pages are not."""
+    assert foreign_text("该合同已申请过科技创新券 ({'code': 'voucher.contract_already_used'})")
+    assert foreign_text("待审核 ¥0.00 voucher.statutory_testing")
+    assert foreign_text("价格 此项不符合要求（expected an integer number of fen）")
+    assert foreign_text("绩效评价指标 xuchang-2023.1") == []  # a version is caught by name below
+    assert foreign_text("状态 None")
+    assert foreign_text("台账 ledger.xlsx · 型号 Sigma 300 · Thermo Fisher Scientific · LC-MS · 2026-11-27 20:15") == []
+
+
+def _walk(page: Any, visit: Callable[[str, str], None], role: str | None) -> None:
+    """Every main page a visitor (or ``role``) reaches from the navigation, and one detail
+    page of each list it sees."""
+    seen: set[str] = set()
+    queue = list(PUBLIC)
+    page.goto("/instruments")
+    first = page.locator("table.list tbody a").first
+    if first.count():
+        queue.append(str(first.get_attribute("href")))
+    if role:
+        page.goto("/signin")
+        page.locator(f"button[data-role='{role}']").click()
+        page.wait_for_load_state()
+        hrefs = [str(a.get_attribute("href")) for a in page.locator("header.top nav a").all()]
+        queue = [h.split("#")[0] for h in hrefs if h.startswith("/")] + ["/no/such/page"]
+    for path in queue:
+        if path in seen:
+            continue
+        seen.add(path)
+        page.goto(path)
+        visit(path, role or "visitor")
+        if role and path in ("/orders", "/review", "/queue"):  # one record from the list
+            link = page.locator("main table.list tbody a").first
+            if link.count() and (href := str(link.get_attribute("href"))) not in seen and href.startswith("/"):
+                seen.add(href)
+                page.goto(href)
+                visit(href, role)
+
+
+@pytest.fixture
+def phone(browser: Any, portal: RunningPortal) -> Iterator[Callable[[], Any]]:
+    contexts: list[Any] = []
+
+    def make() -> Any:
+        ctx = browser.new_context(base_url=portal.url, locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        ctx.set_default_timeout(20_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_chinese_pages_show_no_codes_reprs_or_english(portal: RunningPortal, new_page: Callable[[], Any], role: str | None) -> None:
+    page = new_page()
+    bad: dict[str, list[str]] = {}
+
+    def visit(path: str, who: str) -> None:
+        text = page.inner_text("body")
+        found = foreign_text(text) + [w for w in ("xuchang-2023", "http.", "request.") if w in text]
+        if found:
+            bad[path] = found
+
+    _walk(page, visit, role)
+    assert not bad, bad
+
+
+def test_refusals_on_chinese_pages_are_chinese_at_their_fields(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    """A price typed wrong (the services say '(expected an integer number of fen)'), an
+    unknown address: the words a user reads."""
+    unit = new_page()
+    unit.goto("/signin")
+    unit.locator("button[data-role='unit']").click()
+    unit.wait_for_load_state()
+    unit.goto("/unit/prices")
+    form = unit.locator("#price-form")
+    form.get_by_label("收费项目").fill("物相定性分析")
+    form.get_by_label("价格（元）").fill("12.345")
+    form.locator("button[type=submit]").click()
+    unit.wait_for_load_state()
+    error = form.locator(".field-error").first.inner_text()
+    assert error == "请填写金额（元，最多两位小数）", error
+    assert not foreign_text(unit.inner_text("body")), foreign_text(unit.inner_text("body"))
+    unit.goto("/no/such/page")
+    assert "您访问的页面或记录不存在" in unit.inner_text("main") and unit.locator("header.top nav a").count() > 0
+    screenshot(unit, "40-not-found")
+
+
+@pytest.mark.parametrize("role", [None, "user", "unit", "center"])
+def test_pages_fit_a_390px_phone(portal: RunningPortal, phone: Callable[[], Any], role: str | None) -> None:
+    page = phone()
+    wide: dict[str, int] = {}
+    short: dict[str, list[str]] = {}
+
+    def visit(path: str, who: str) -> None:
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+        small = [f"{a.inner_text()}={box['height']:.0f}" for a in page.locator("header.top nav a").all() if (box := a.bounding_box()) and box["height"] < 44]
+        if small:
+            short[path] = small
+        if path == "/instruments":
+            name = page.locator("table.list tbody td:first-child a").first
+            box = name.bounding_box()
+            assert box and box["height"] < 2 * 24 and box["width"] > 60, box  # one line, not a character a line
+            screenshot(page, f"41-phone-catalogue-{who}")
+        if path == "/vouchers":
+            screenshot(page, "42-phone-vouchers")
+
+    _walk(page, visit, role)
+    assert not wide, wide
+    assert not short, short
