@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
@@ -343,9 +344,14 @@ async def balances(db: ServiceDatabase, account: str | None) -> list[dict[str, A
     return out
 
 
-async def trial_balance(db: ServiceDatabase) -> dict[str, Any]:
+async def trial_balance(db: ServiceDatabase, as_of: datetime | None = None) -> dict[str, Any]:
+    """Σdebit and Σcredit of the entries booked up to ``as_of`` (default: all)."""
+    booked = [ledger_entries.c.created_at <= as_of] if as_of is not None else []
     async with db.read() as s:
-        d, c = (await s.execute(select(func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)))).one()
-        entries = (await s.execute(select(func.count()).select_from(ledger_entries))).scalar_one()
+        lines = select(func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)).select_from(
+            ledger_lines.join(ledger_entries, ledger_entries.c.key == ledger_lines.c.entry_key)
+        )
+        d, c = (await s.execute(lines.where(*booked))).one()
+        entries = (await s.execute(select(func.count()).select_from(ledger_entries).where(*booked))).scalar_one()
     d, c = int(d or 0), int(c or 0)
-    return {"debit_fen": d, "credit_fen": c, "balanced": d == c, "entries": entries}
+    return {"debit_fen": d, "credit_fen": c, "balanced": d == c, "entries": entries, "as_of": as_of}

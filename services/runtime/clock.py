@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from contracts import envelope
+from services.runtime.errors import DomainError
 
 POLICY_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -76,6 +77,20 @@ def local_year(at: datetime | None = None) -> int:
     if at.tzinfo is None:
         raise ValueError("aware datetime required")
     return at.astimezone(POLICY_ZONE).year
+
+
+def as_of(moment: datetime | None) -> datetime:
+    """A moment an operator names for a run or a report ("as of"): aware, and not in
+    the future on the policy clock (nobody voids a voucher or closes the books early);
+    default now. Field errors on ``as_of``."""
+    now = utc_now()
+    if moment is None:
+        return now
+    if moment.tzinfo is None:
+        raise DomainError("as_of.naive", "时间必须带时区（如 +08:00）", "as_of needs a zone (e.g. +08:00)", field="as_of")
+    if moment > now:
+        raise DomainError("as_of.in_future", "截止时点不能晚于当前时间", "as_of must not be in the future", field="as_of", now=now.isoformat())
+    return moment
 
 
 # events are dated by the policy clock too (a rehearsal's events fall in its simulated year)

@@ -145,19 +145,6 @@ async def _release(uow: UnitOfWork, rows: list[RowMapping], now: datetime) -> No
             raise RuntimeError(f"account {user_id}:{year} holds less than the {amount} fen being released")
 
 
-def expiry_cutoff(as_of: datetime | None) -> datetime:
-    """The moment an expiry run voids vouchers as of: ``as_of`` (aware, not in the
-    future on the policy clock: nobody voids a voucher early) or now."""
-    now = clock.utc_now()
-    if as_of is None:
-        return now
-    if as_of.tzinfo is None:
-        raise DomainError("voucher.as_of_naive", "时间必须带时区（如 +08:00）", "as_of needs a zone (e.g. +08:00)", field="as_of")
-    if as_of > now:
-        raise DomainError("voucher.as_of_in_future", "作废时点不能晚于当前时间", "as_of must not be in the future", field="as_of", now=now.isoformat())
-    return as_of
-
-
 async def expire_vouchers(db: ServiceDatabase, now: datetime | None = None, actor: Actor | None = None, correlation_id: str | None = None) -> int:
     """Void every issued voucher whose time is up and release its reservation
     from the user's cap and the programme's budget, in one transaction. Safe

@@ -225,9 +225,9 @@ async def test_an_expiry_run_as_of_a_given_moment(make_settings) -> None:
             return p.call("vouchers", "POST", "/v1/vouchers/expire", role=Role.CENTER, params={"as_of": as_of})
 
         r = await run((NEW_YEAR + timedelta(hours=10)).isoformat())
-        assert r.status_code == 422 and r.json()["code"] == "voucher.as_of_in_future" and r.json()["details"]["field"] == "as_of"
+        assert r.status_code == 422 and r.json()["code"] == "as_of.in_future" and r.json()["details"]["field"] == "as_of"
         r = await run("2027-01-01T00:00:00")
-        assert r.status_code == 422 and r.json()["code"] == "voucher.as_of_naive"
+        assert r.status_code == 422 and r.json()["code"] == "as_of.naive"
         r = await run((NEW_YEAR - timedelta(seconds=1)).isoformat())  # 23:59:59 on 31 December: still valid
         assert r.status_code == 200 and r.json()["expired"] == 0
         r = await run(NEW_YEAR.isoformat())

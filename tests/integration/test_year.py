@@ -387,3 +387,14 @@ async def test_a_whole_year(make_settings) -> None:
         assert (await vo(p, "GET", f"/v1/vouchers/{late['voucher_id']}", Role.USER, u2))["status"] == "expired"
         closed = await vo(p, "GET", f"/v1/programmes/{YEAR}")
         assert closed["committed_fen"] == voucher_fen and closed["open"] is False and closed["closed_reason"] == "year_ended"
+
+        # ---- the books as of a moment (the ledger's entries are dated on the platform's clock)
+        def books(as_of: str) -> Any:
+            return p.call("payments", "GET", "/v1/ledger/trial-balance", role=Role.FINANCE, params={"as_of": as_of})
+
+        everything = await pa(p, "GET", "/v1/ledger/trial-balance")
+        assert (await ok(await books(START))).get("entries") == 0  # nothing was booked before the year opened
+        at_close = await ok(await books(f"{YEAR + 1}-01-01T00:00:00+08:00"))
+        assert at_close["balanced"] and at_close["entries"] == everything["entries"] > 0
+        r = await books(f"{YEAR + 1}-01-02T00:00:00+08:00")
+        assert r.status_code == 422 and r.json()["code"] == "as_of.in_future" and r.json()["details"]["field"] == "as_of"

@@ -31,5 +31,5 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "paySettlement": ("payment.exceeds_remaining", "payment.idempotency_key_reused", "settlement.not_found"),
     "getSettlement": ("settlement.not_found",),
     "ledgerBalances": (),
-    "trialBalance": (),
+    "trialBalance": ("as_of.in_future", "as_of.naive"),
 }

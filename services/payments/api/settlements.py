@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from contracts.commands import USE_VOUCHER, UseVoucher, UseVoucherReply
 from services.payments import settlements as uc
+from services.runtime import clock
 from services.runtime.auth import Principal, Role, access, principal_of
 from services.runtime.consumers import request as send_command
 from services.runtime.errors import Forbidden
@@ -96,6 +97,8 @@ class TrialBalance(msgspec.Struct):
     credit_fen: int
     balanced: bool
     entries: int
+    #: the books up to this moment (None: all of them)
+    as_of: datetime | None = None
 
 
 def _payment(p: Principal, row: dict) -> Payment:
@@ -205,9 +208,15 @@ class LedgerController(Controller):
         return Balances(items=[Balance(**b) for b in await uc.balances(db, account)])
 
     @get("/trial-balance", operation_id="trialBalance", **access(Role.FINANCE))
-    async def trial_balance(self, db: NamedDependency[ServiceDatabase]) -> TrialBalance:
-        """Σdebit and Σcredit over the whole ledger; they are equal when the books balance."""
-        return TrialBalance(**await uc.trial_balance(db))
+    async def trial_balance(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        as_of: datetime | None = Parameter(default=None, description="the books as of this moment (ISO 8601 with zone, not in the future); default: all"),
+    ) -> TrialBalance:
+        """Σdebit and Σcredit over the ledger (the entries booked up to `as_of`, e.g. the year's
+        close at 00:00 on 1 January, Asia/Shanghai); they are equal when the books balance.
+        422 `as_of.naive` or `as_of.in_future` (field `as_of`)."""
+        return TrialBalance(**await uc.trial_balance(db, None if as_of is None else clock.as_of(as_of)))
 
 
 def routes(_settings: Settings) -> list[type[Controller]]:

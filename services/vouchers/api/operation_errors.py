@@ -42,7 +42,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "reviewRedemption": ("redemption.decisions_incomplete", "redemption.not_claimed", "redemption.reason_required", "redemption_claim.not_found"),
     "uploadRedemptionDocument": ("document.empty", "document.no_file", "document.too_large", "document.unsupported_type"),
     # services.vouchers.api.vouchers
-    "expireVouchers": ("voucher.as_of_in_future", "voucher.as_of_naive"),
+    "expireVouchers": ("as_of.in_future", "as_of.naive"),
     "listVouchers": (),
     "getVoucher": ("voucher.not_found",),
     "refuseVoucher": ("voucher.not_found", "voucher.not_issued", "voucher.refusal_reason_required"),

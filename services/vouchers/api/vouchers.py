@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
+from services.runtime import clock
 from services.runtime.auth import Role, access, principal_of
 from services.runtime.errors import Forbidden
 from services.runtime.http import actor_of, correlation_of
@@ -111,8 +112,8 @@ class VoucherController(Controller):
         """Void every issued voucher past its time as of `as_of` and release its reservation
         (R16, R21); the worker does this every `XCISS_VOUCHER_EXPIRY_INTERVAL_S`, an operator
         may run it for a given moment (e.g. 00:00 on 1 January, Asia/Shanghai, recorded as such).
-        422 `voucher.as_of_naive` or `voucher.as_of_in_future` (field `as_of`)."""
-        cutoff = issued.expiry_cutoff(as_of)
+        422 `as_of.naive` or `as_of.in_future` (field `as_of`)."""
+        cutoff = clock.as_of(as_of)
         n = await issued.expire_vouchers(db, cutoff, actor=actor_of(request), correlation_id=correlation_of(request))
         return ExpiryRun(expired=n, as_of=cutoff)
 
