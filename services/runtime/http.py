@@ -8,6 +8,7 @@ Chinese and an English message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -264,8 +265,26 @@ def correlation_of(request: Request) -> str | None:
 
 ReadyCheck = Callable[[], Awaitable[None]]
 
+#: a reported check answers within this or counts as failed, so a hanging
+#: dependency never makes the readiness probe itself time out
+REPORTED_CHECK_TIMEOUT_S = 1.0
 
-def health_handlers(db: ServiceDatabase, checks: dict[str, ReadyCheck]) -> list[Any]:
+
+async def _run_check(check: ReadyCheck, timeout: float | None = None) -> str:
+    try:
+        await (asyncio.wait_for(check(), timeout) if timeout else check())
+        return "ok"
+    except Exception as exc:  # a failing dependency is the answer, not an error
+        return f"error: {type(exc).__name__}: {exc}"[:300]
+
+
+def health_handlers(db: ServiceDatabase, checks: dict[str, ReadyCheck], reported: dict[str, ReadyCheck] | None = None) -> list[Any]:
+    """``/health`` (liveness: the process answers) and ``/ready`` (readiness:
+    the service's own database and ``checks`` answer). ``reported`` checks
+    (NATS: the outbox takes writes while the bus is down) appear in ``/ready``'s
+    detail without failing it, so a bus outage does not take every API pod out
+    of its Service at once."""
+
     @get("/health", operation_id="health", tags=["operations"], **access(PUBLIC))
     async def health() -> dict[str, str]:
         """Liveness: the process answers."""
@@ -273,15 +292,11 @@ def health_handlers(db: ServiceDatabase, checks: dict[str, ReadyCheck]) -> list[
 
     @get("/ready", operation_id="ready", tags=["operations"], **access(PUBLIC))
     async def ready() -> Response:
-        """Readiness: the database and NATS answer."""
-        results: dict[str, str] = {}
-        for name, check in {"database": db.ping, **checks}.items():
-            try:
-                await check()
-                results[name] = "ok"
-            except Exception as exc:  # a failing dependency is the answer, not an error
-                results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
+        """Readiness: the database answers; NATS is reported, not required."""
+        results = {name: await _run_check(check) for name, check in {"database": db.ping, **checks}.items()}
         ok = all(v == "ok" for v in results.values())
+        for name, check in (reported or {}).items():
+            results[name] = await _run_check(check, REPORTED_CHECK_TIMEOUT_S)
         return Response({"status": "ready" if ok else "not_ready", "checks": results}, status_code=200 if ok else 503)
 
     return [health, ready]
@@ -294,6 +309,7 @@ def build_app(
     route_handlers: Sequence[Any],
     *,
     ready_checks: dict[str, ReadyCheck] | None = None,
+    reported_checks: dict[str, ReadyCheck] | None = None,
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
     dependencies: dict[str, Provide] | None = None,
@@ -311,7 +327,7 @@ def build_app(
             await store.close()
 
     return Litestar(
-        route_handlers=[*health_handlers(db, ready_checks or {}), metrics_handler(metrics), audit_controller(db), *route_handlers],
+        route_handlers=[*health_handlers(db, ready_checks or {}, reported_checks), metrics_handler(metrics), audit_controller(db), *route_handlers],
         middleware=[prometheus_config(service).middleware, auth_and_trace_middleware(verifier, service)],
         before_request=validate_request,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -12,8 +12,8 @@ Which process exports what follows its roles: the ``api`` role the service's
 own probes (``ServiceSpec.metrics``), the ``relay`` role the outbox probe, the
 ``worker`` role consumer lag and dead letters. ``xciss run`` and ``xciss up``
 run all three in one process and serve everything on the API's ``/metrics``;
-``xciss worker`` and ``xciss relay`` serve ``/metrics`` on
-``XCISS_METRICS_PORT``. Several replicas report the same state gauges: use
+``xciss worker`` and ``xciss relay`` serve ``/metrics`` (and the probes'
+``/health`` and ``/ready``) on ``XCISS_METRICS_PORT``. Several replicas report the same state gauges: use
 ``max by (...)`` over them. The catalogue is in docs/observability.md.
 """
 
@@ -150,9 +150,28 @@ def record_nats_findings(service: str, codes: list[str]) -> None:
         NATS_UNSAFE.labels(service, code).set(1)
 
 
-async def serve_metrics(metrics: ServiceMetrics, host: str, port: int, stop: asyncio.Event) -> None:
+async def serve_metrics(
+    metrics: ServiceMetrics, host: str, port: int, stop: asyncio.Event, ready: Probe | None = None
+) -> None:
     """``/metrics`` on its own port, for processes without the API
-    (``xciss worker``, ``xciss relay``); anything else answers 404."""
+    (``xciss worker``, ``xciss relay``), with the probes' ``/health`` (the
+    process answers) and ``/ready`` (``ready`` passes: the service's database);
+    anything else answers 404."""
+
+    async def answer(path: str) -> tuple[bytes, str, str]:
+        if path == "/metrics":
+            return await metrics.exposition(), "200 OK", CONTENT_TYPE_LATEST
+        if path == "/health":
+            return b'{"status":"ok"}', "200 OK", "application/json"
+        if path == "/ready":
+            try:
+                if ready is not None:
+                    await asyncio.wait_for(ready(), timeout=5.0)
+            except Exception as exc:  # a failing dependency is the answer, not an error
+                log.warning("%s: not ready: %s: %s", metrics.service, type(exc).__name__, exc)
+                return b'{"status":"not_ready"}', "503 Service Unavailable", "application/json"
+            return b'{"status":"ready"}', "200 OK", "application/json"
+        return b"not found\n", "404 Not Found", "text/plain"
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -160,9 +179,8 @@ async def serve_metrics(metrics: ServiceMetrics, host: str, port: int, stop: asy
             while (await asyncio.wait_for(reader.readline(), timeout=10)) not in (b"\r\n", b"\n", b""):
                 pass
             parts = request_line.decode("latin-1").split()
-            if len(parts) >= 2 and parts[0] in ("GET", "HEAD") and parts[1].split("?", 1)[0] == "/metrics":
-                body = await metrics.exposition()
-                status, ctype = "200 OK", CONTENT_TYPE_LATEST
+            if len(parts) >= 2 and parts[0] in ("GET", "HEAD"):
+                body, status, ctype = await answer(parts[1].split("?", 1)[0])
             else:
                 body, status, ctype = b"not found\n", "404 Not Found", "text/plain"
             head = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"

@@ -89,8 +89,8 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         clock_follower = testclock.ClockFollower(lambda: clock_nats.nc, settings.clock_poll_s, f"{service}-worker")
         await clock_follower.start()
     if "api" not in roles and settings.metrics_port:
-        # without the API, /metrics gets a port of its own (XCISS_METRICS_PORT)
-        serving = runtime_metrics.serve_metrics(metrics, settings.http_host, settings.metrics_port, metrics_stop)
+        # without the API, /metrics (and /health, /ready: the database answers) get a port of their own
+        serving = runtime_metrics.serve_metrics(metrics, settings.http_host, settings.metrics_port, metrics_stop, ready=db.ping)
         tasks["metrics"] = asyncio.create_task(serving, name=f"{service}-metrics")
 
     stop_task = asyncio.create_task(stop.wait())

@@ -71,9 +71,9 @@ def load_spec(service: str) -> ServiceSpec:
 
 
 class NatsHandle:
-    """The API process's own NATS connection, used for readiness (and later
-    for request/reply commands). It connects in the background, so the API
-    serves while NATS is down and ``/ready`` says so."""
+    """The API process's own NATS connection, for request/reply commands and
+    ``/ready``'s detail. It connects in the background, so the API serves
+    while NATS is down and ``/ready`` says so (without turning unready)."""
 
     def __init__(self, bus: BusAccess | None, name: str):
         self.bus = bus
@@ -140,7 +140,8 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
         settings,
         db,
         routes,
-        ready_checks={"nats": nats_handle.check},
+        # NATS is shown in /ready, not required by it: the outbox takes writes while the bus is down
+        reported_checks={"nats": nats_handle.check},
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         dependencies={

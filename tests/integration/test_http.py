@@ -50,7 +50,9 @@ async def test_health_ready_and_openapi_on_every_service(make_settings) -> None:
             assert doc["info"]["title"] == f"xciss {s}"
 
 
-async def test_ready_is_503_when_nats_is_unreachable(make_settings) -> None:
+async def test_ready_stays_200_when_nats_is_unreachable_and_shows_it(make_settings) -> None:
+    """The outbox takes writes while the bus is down: a NATS outage must not take
+    every API pod out of its Service; /ready still names NATS as down."""
     from services.runtime.natsserver import free_port
 
     settings = await make_settings(["registry"], nats_url=f"nats://127.0.0.1:{free_port()}")
@@ -58,7 +60,8 @@ async def test_ready_is_503_when_nats_is_unreachable(make_settings) -> None:
     await p["registry"].start(worker=False, relay=False)
     try:
         r = await p.call("registry", "GET", "/ready")
-        assert r.status_code == 503
+        assert r.status_code == 200
+        assert r.json()["status"] == "ready"
         assert r.json()["checks"]["database"] == "ok"
         assert r.json()["checks"]["nats"].startswith("error")
     finally:
