@@ -15,7 +15,7 @@ from typing import Any
 import nats
 
 from services.runtime import safety
-from services.runtime.bus.permissions import OPERATOR
+from services.runtime.bus.permissions import GATEWAY, OPERATOR
 from services.runtime.bus.plan import platform_plan
 from services.runtime.bus.serverconfig import authorization_block, keys_in
 from services.runtime.natsserver import nats_server_binary, port_open
@@ -54,16 +54,16 @@ def test_each_process_mounts_its_own_nats_key_and_nobody_elses(overlay: tuple[st
             assert nats_secrets <= {"xciss-nats-auth", "xciss-nats-tls"} and "xciss-nats-auth" in nats_secrets, f"{where}: {nats_secrets}"
             continue
         service, component = labels.get("xciss.io/service"), labels.get("app.kubernetes.io/component")
-        if component not in ("api", "worker", "relay", "streams"):  # migrations, the collector, dev's helpers
+        if component not in ("api", "worker", "relay", "streams", "gateway"):  # migrations, the collector, dev's helpers
             assert not nats_secrets, f"{where} holds NATS keys {nats_secrets}"
             continue
-        identity = OPERATOR if component == "streams" else service
+        identity = {"streams": OPERATOR, "gateway": GATEWAY}.get(component, service)
         assert identity, where
         assert nats_secrets == {f"xciss-nats-{identity}"}, f"{where} mounts {nats_secrets}"
         (c,) = containers(tpl)
         assert _env(c).get("XCISS_NATS_NKEY_FILE") == SEED_FILE, where
         seen[where] = identity
-    assert sorted(set(seen.values())) == sorted([*SERVICES, OPERATOR])
+    assert sorted(set(seen.values())) == sorted([*SERVICES, OPERATOR, GATEWAY])
 
 
 def test_the_dev_overlays_authorization_is_the_permission_tables(dev: Docs) -> None:
