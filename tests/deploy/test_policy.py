@@ -1,0 +1,188 @@
+"""The production overlay as an operator runs it: every container has probes
+and resource bounds, API and gateway pods keep serving while their endpoint is
+withdrawn (preStop) and outlive their drain, every Deployment spreads over
+zones, NATS servers never share a node and start only once their streams have
+caught up, the front door is an Ingress with TLS in front of the gateway, and
+everything with more than one replica has a disruption budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.runtime.settings import DEFAULT_PORTS, GATEWAY_PORT, SERVICES
+from tests.deploy.rendered import (
+    Docs,
+    containers,
+    named,
+    of_kind,
+    pod_templates,
+    selects,
+    settings_of,
+    xciss_deployments,
+)
+
+#: how long a pod keeps serving after it is marked terminating: longer than
+#: kube-proxy and the ingress controller need to drop its endpoint
+MIN_PRESTOP_S = 5
+SERVING = ("Deployment", "StatefulSet")
+
+
+def _serving(docs: Docs) -> list[dict[str, Any]]:
+    return [d for kind in SERVING for d in of_kind(docs, kind)]
+
+
+def _port_number(container: dict[str, Any], port: int | str) -> int:
+    if isinstance(port, int):
+        return port
+    found = [p["containerPort"] for p in container.get("ports", []) if p.get("name") == port]
+    assert found, f"container {container['name']} has no port named {port}"
+    return found[0]
+
+
+def _prestop_seconds(container: dict[str, Any]) -> int:
+    hook = container.get("lifecycle", {}).get("preStop", {})
+    if "sleep" in hook:
+        return int(hook["sleep"]["seconds"])
+    command = hook.get("exec", {}).get("command", [])
+    assert command[:1] == ["sleep"], f"{container['name']}: preStop is not a sleep: {hook}"
+    return int(command[1])
+
+
+def _front_door(docs: Docs) -> list[dict[str, Any]]:
+    return [*xciss_deployments(docs, "api"), named(docs, "Deployment", "gateway")]
+
+
+def test_every_long_running_container_has_probes_and_every_container_resources(prod: Docs) -> None:
+    problems = []
+    for where, tpl in pod_templates(prod):
+        for c in containers(tpl):
+            at = f"{where} container {c['name']}"
+            res = c.get("resources", {})
+            if not all({"cpu", "memory"} <= set(res.get(part, {})) for part in ("requests", "limits")):
+                problems.append(f"{at}: no cpu/memory requests and limits")
+            if where.startswith("Job/"):
+                continue  # runs to completion: nothing to probe
+            for probe in ("livenessProbe", "readinessProbe"):
+                if probe not in c:
+                    problems.append(f"{at}: no {probe}")
+                elif "httpGet" in c[probe]:
+                    _port_number(c, c[probe]["httpGet"]["port"])
+    assert not problems, "\n".join(problems)
+
+
+def test_workers_and_relays_are_probed_on_their_metrics_port(prod: Docs) -> None:
+    port = settings_of(prod).metrics_port
+    for d in xciss_deployments(prod, "worker") + xciss_deployments(prod, "relay"):
+        (c,) = d["spec"]["template"]["spec"]["containers"]
+        assert c["livenessProbe"]["httpGet"]["path"] == "/health", d["metadata"]["name"]
+        assert c["readinessProbe"]["httpGet"]["path"] == "/ready", d["metadata"]["name"]
+        assert _port_number(c, c["readinessProbe"]["httpGet"]["port"]) == port
+        assert _port_number(c, c["livenessProbe"]["httpGet"]["port"]) == port
+
+
+def test_apis_and_the_gateway_keep_serving_while_their_endpoint_is_withdrawn(prod: Docs) -> None:
+    graceful = settings_of(prod).graceful_timeout_s
+    front = _front_door(prod)
+    assert len(front) == len(SERVICES) + 1
+    for d in front:
+        (c,) = d["spec"]["template"]["spec"]["containers"]
+        prestop = _prestop_seconds(c)
+        assert prestop >= MIN_PRESTOP_S, f"{d['metadata']['name']}: preStop {prestop} s"
+        grace = d["spec"]["template"]["spec"].get("terminationGracePeriodSeconds", 30)
+        # the preStop sleep counts against the grace period; then the drain needs its time
+        assert grace > prestop + graceful, f"{d['metadata']['name']}: grace {grace} <= preStop {prestop} + drain {graceful}"
+
+
+def test_every_deployment_spreads_over_zones_and_nats_servers_never_share_a_node(prod: Docs) -> None:
+    for d in of_kind(prod, "Deployment"):
+        spec = d["spec"]["template"]["spec"]
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        zone = [t for t in spec.get("topologySpreadConstraints", []) if t["topologyKey"] == "topology.kubernetes.io/zone"]
+        assert zone, f"{d['metadata']['name']}: no zone spread"
+        assert all(selects(t["labelSelector"], labels) for t in zone), f"{d['metadata']['name']}: the spread counts other pods"
+        assert zone[0]["whenUnsatisfiable"] == "ScheduleAnyway"  # a single-zone cluster still schedules
+    nats = named(prod, "StatefulSet", "nats")["spec"]["template"]
+    host = [t for t in nats["spec"]["topologySpreadConstraints"] if t["topologyKey"] == "kubernetes.io/hostname"]
+    assert len(host) == 1 and host[0]["whenUnsatisfiable"] == "DoNotSchedule" and host[0]["maxSkew"] == 1
+    assert selects(host[0]["labelSelector"], nats["metadata"]["labels"])
+
+
+def test_nats_starts_only_once_its_streams_have_caught_up(prod: Docs) -> None:
+    (c,) = named(prod, "StatefulSet", "nats")["spec"]["template"]["spec"]["containers"]
+    assert c["startupProbe"]["httpGet"]["path"] == "/healthz"  # not ?js-enabled-only: that passes before catch-up
+    assert _port_number(c, c["startupProbe"]["httpGet"]["port"]) == 8222
+
+
+def test_the_front_door_is_an_ingress_with_tls_to_the_gateway(prod: Docs) -> None:
+    (ingress,) = of_kind(prod, "Ingress")
+    hosts = {r["host"] for r in ingress["spec"]["rules"]}
+    covered = {h for t in ingress["spec"]["tls"] for h in t["hosts"]}
+    assert hosts and hosts <= covered, f"hosts without TLS: {hosts - covered}"
+    assert {t["secretName"] for t in ingress["spec"]["tls"]} == {"xciss-tls"}
+    backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+    assert backends == {"gateway"}
+    assert [p["path"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]] == ["/"]  # the portal and /api/...
+    service = named(prod, "Service", "gateway")
+    gateway = named(prod, "Deployment", "gateway")
+    tpl = gateway["spec"]["template"]
+    assert selects({"matchLabels": service["spec"]["selector"]}, tpl["metadata"]["labels"])
+    (c,) = tpl["spec"]["containers"]
+    assert c["args"] == ["gateway"]
+    assert _port_number(c, service["spec"]["ports"][0]["targetPort"]) == GATEWAY_PORT
+    # the gateway finds each service's API Service, on that service's port
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    for svc in SERVICES:
+        assert env[f"XCISS_{svc.upper()}_URL"] == f"http://{svc}-api:{DEFAULT_PORTS[svc]}"
+        named(prod, "Service", f"{svc}-api")
+    # more than one gateway, scaled on load
+    (hpa,) = [h for h in of_kind(prod, "HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] == "gateway"]
+    assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
+
+
+def _admits(policy: dict[str, Any], labels: dict[str, str], port: int) -> bool:
+    for rule in policy["spec"].get("ingress", []):
+        peers = [p for p in rule.get("from", []) if "podSelector" in p and "namespaceSelector" not in p]
+        if any(selects(p["podSelector"], labels) for p in peers) and any(p["port"] == port for p in rule.get("ports", [])):
+            return True
+    return False
+
+
+def test_the_ingress_controller_reaches_the_gateway_and_the_gateway_the_apis(prod: Docs) -> None:
+    gateway = named(prod, "Deployment", "gateway")["spec"]["template"]["metadata"]["labels"]
+    mine = [p for p in of_kind(prod, "NetworkPolicy") if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], gateway)]
+    assert mine, "the gateway has no NetworkPolicy"
+    inbound = [r for p in mine for r in p["spec"].get("ingress", [])]
+    assert any("namespaceSelector" in peer for r in inbound for peer in r["from"]) and all(
+        {port["port"] for port in r["ports"]} == {GATEWAY_PORT} for r in inbound
+    ), "only the ingress controller's namespace, only the gateway's port"
+    egress = [r for p in mine for r in p["spec"].get("egress", [])]
+    for d in xciss_deployments(prod, "api"):
+        api = d["spec"]["template"]["metadata"]["labels"]
+        port = DEFAULT_PORTS[api["xciss.io/service"]]
+        # the gateway may send ...
+        assert any(
+            any(selects(peer["podSelector"], api) for peer in r.get("to", []) if "podSelector" in peer) and port in {x["port"] for x in r["ports"]}
+            for r in egress
+        ), f"the gateway may not reach {d['metadata']['name']}"
+        # ... and the API accepts
+        policies = [p for p in of_kind(prod, "NetworkPolicy") if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], api)]
+        assert any(_admits(p, gateway, port) for p in policies), f"{d['metadata']['name']} refuses the gateway"
+
+
+def test_everything_with_more_than_one_replica_has_a_disruption_budget(prod: Docs) -> None:
+    pdbs = of_kind(prod, "PodDisruptionBudget")
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(prod, "HorizontalPodAutoscaler")}
+    checked = []
+    for d in _serving(prod):
+        name = d["metadata"]["name"]
+        replicas = hpas[name]["spec"]["minReplicas"] if name in hpas else d["spec"].get("replicas", 1)
+        if replicas <= 1:
+            continue
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        budgets = [p for p in pdbs if selects(p["spec"]["selector"], labels)]
+        assert len(budgets) == 1, f"{d['kind']}/{name} ({replicas} replicas) has {len(budgets)} PodDisruptionBudgets"
+        budget = budgets[0]["spec"]
+        # a drain may move one pod at a time, never all
+        assert budget.get("maxUnavailable", 0) == 1 or 1 <= budget.get("minAvailable", 0) < replicas, f"{name}: {budget}"
+        checked.append(name)
+    assert {"gateway", "nats", *(f"{s}-api" for s in SERVICES), *(f"{s}-relay" for s in SERVICES)} <= set(checked)
