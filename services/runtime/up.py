@@ -147,6 +147,12 @@ def demo_table() -> str:
     return "\n".join(lines)
 
 
+def _fully_ready(r: httpx.Response) -> bool:
+    """Ready with every dependency connected: an API's ``/ready`` is 200 on its
+    database alone and only reports NATS; a starting platform waits for both."""
+    return r.status_code == 200 and all(v == "ok" for v in r.json().get("checks", {}).values())
+
+
 def _wait_ready(settings: Settings, timeout_s: float, abort: object) -> bool:
     deadline = time.monotonic() + timeout_s
     urls = {s: f"http://{settings.http_host}:{settings.port(s)}/ready" for s in SERVICES}
@@ -158,9 +164,9 @@ def _wait_ready(settings: Settings, timeout_s: float, abort: object) -> bool:
                 return False
             for s in list(pending):
                 try:
-                    if client.get(urls[s]).status_code == 200:
+                    if _fully_ready(client.get(urls[s])):
                         pending.discard(s)
-                except httpx.HTTPError:
+                except (httpx.HTTPError, ValueError):
                     pass
             time.sleep(0.1)
     return not pending

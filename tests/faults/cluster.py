@@ -170,8 +170,10 @@ class Cluster:
                 for s in list(pending):
                     if not self.procs[s].alive:
                         raise RuntimeError(f"{s} exited with {self.procs[s].proc.returncode if self.procs[s].proc else '?'}; see {self.procs[s].log_path}")
-                    with contextlib.suppress(httpx.HTTPError):
-                        if (await client.get(f"{self.base(s)}/ready")).status_code == 200:
+                    with contextlib.suppress(httpx.HTTPError, ValueError):
+                        r = await client.get(f"{self.base(s)}/ready")
+                        # /ready is 200 on the database alone; NATS is in its checks: wait for both
+                        if r.status_code == 200 and all(v == "ok" for v in r.json()["checks"].values()):
                             pending.discard(s)
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(f"not ready within {timeout_s}s: {sorted(pending)}")
