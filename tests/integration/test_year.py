@@ -1,5 +1,7 @@
 """A whole year across the four services and the bus (issue 6, "Done when"),
-on SQLite and PostgreSQL with a real NATS, nothing faked on the bus:
+on SQLite and PostgreSQL with a real NATS, nothing faked on the bus, and on the
+platform's test clock (issue 15): the system administrator moves every
+service's time through the API, from March to 1 January of the next year:
 
 units and users are registered; orders are served with and without vouchers,
 settled, paid and rated; the bureau opens the evaluation year; units apply,
@@ -12,7 +14,10 @@ orders every payout, exports the payment order and confirms it paid — and at
 the end the ledger balances, every award and every claim is paid exactly once
 (however often its event or the confirmation comes again), the budget execution
 report balances to the fen with the amounts of this year, and the bureau's
-reports show the orders, revenue and voucher orders that were served."""
+reports show the orders, revenue and voucher orders that were served. Then
+two appeals, a minute inside and a minute after their window; a voucher
+approved on 31 December, valid at 23:59:59 and void at 00:00 on 1 January with
+its reservation returned and the programme closed; the books as of a moment."""
 
 from __future__ import annotations
 
@@ -369,6 +374,27 @@ async def test_a_whole_year(make_settings) -> None:
         # and the report's revenue is the settlements' fees in the ledger's books
         assert units["totals"]["revenue_fen"] == sum(s["fee"] for s in city.served)
         assert units["totals"]["revenue_voucher_fen"] == report["voucher"]["used_fen"]
+
+        # ---- appeals (R19(2)): two applications rejected on 1 December; one appeal comes a minute
+        # inside the programme's window, the other a minute after it
+        rejected_at = await clock_at(p, f"{YEAR}-12-01T10:00:00+08:00")
+        appealed = {}
+        for user, unit_id, pid in ((u1, b, pid_b), (u2, b, pid_b)):
+            oid = await city.contracted(unit_id, user, pid, fee=1_000_000)
+
+            async def applied_for(user: str = user, oid: str = oid) -> Any:
+                r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": oid})
+                return r.json() if r.status_code == 201 else None
+
+            aid = (await eventually(applied_for))["application_id"]
+            await vo(p, "POST", f"/v1/applications/{aid}/reject", Role.CENTER, json={"reason": "合同金额与服务内容不符"})
+            appealed[user] = aid
+        window_days = (await vo(p, "GET", f"/v1/programmes/{YEAR}"))["appeal_window_days"]
+        await clock_at(p, rejected_at + timedelta(days=window_days, minutes=-1))
+        assert (await vo(p, "POST", f"/v1/applications/{appealed[u1]}/appeal", Role.USER, u1, {"reason": "补充说明服务内容"}))["status"] == "appealed"
+        await clock_at(p, rejected_at + timedelta(days=window_days, minutes=1))
+        r = await vo(p, "POST", f"/v1/applications/{appealed[u2]}/appeal", Role.USER, u2, {"reason": "补充说明服务内容"}, status=409)
+        assert r["code"] == "voucher.appeal_window_closed"
 
         # ---- the year ends: a voucher approved on 31 December is valid to its last second and void at
         # 00:00 on 1 January (Asia/Shanghai); the run voids it and its reservation returns to the budget;
