@@ -145,7 +145,7 @@ async def test_settle_with_a_voucher_then_pay_in_parts(make_settings) -> None:
 
         # the books
         tb = (await pcall(p, "GET", "/v1/ledger/trial-balance", Role.FINANCE, status=200)).json()
-        assert tb == {"debit_fen": FEE + 700_000, "credit_fen": FEE + 700_000, "balanced": True, "entries": 3}
+        assert tb == {"debit_fen": FEE + 700_000, "credit_fen": FEE + 700_000, "balanced": True, "entries": 3, "as_of": None}
         await pcall(p, "GET", "/v1/ledger/trial-balance", Role.CENTER, status=403)
         await pcall(p, "GET", "/v1/ledger/balances", Role.USER, org=user, status=403)
 
