@@ -108,7 +108,10 @@ class NatsHandle:
         if self._task and not self._task.done():
             self._task.cancel()
         if self.nc is not None and not self.nc.is_closed:
-            await self.nc.close()
+            try:  # a bus that does not answer must not hold the shutdown
+                await asyncio.wait_for(self.nc.close(), 5.0)
+            except TimeoutError:
+                log.warning("%s: closing the NATS connection timed out", self.name)
 
 
 def create_database(spec: ServiceSpec, settings: Settings) -> ServiceDatabase:

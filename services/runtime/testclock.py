@@ -153,12 +153,10 @@ class ClockFollower:
         self._task = asyncio.create_task(self._run(), name=f"{self.name}-clock")
 
     async def stop(self) -> None:
+        """Cancel the reader; a shutdown never waits more than a moment for it."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await asyncio.wait({self._task}, timeout=2.0)
 
     async def poll(self) -> None:
         nc = self.connection()
