@@ -29,33 +29,24 @@ from services.evaluation.db.followup_models import evaluation_documents
 from services.evaluation.db.models import applications, unit_view
 from services.runtime import clock
 from services.runtime.auth import Role
-from services.runtime.documentstore import DocumentStore
+from services.runtime.documentstore import MAX_EVIDENCE_BYTES, DocumentStore, evidence_type
+from services.runtime.documentstore import evidence_too_large as too_large
 from services.runtime.errors import DomainError, NotFound
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = MAX_EVIDENCE_BYTES
 SELF_ASSESSMENT = "self_assessment"
 SUPPORTING = "supporting"
 RECTIFICATION = "rectification"
 KINDS = (SELF_ASSESSMENT, SUPPORTING, RECTIFICATION)
 APPLICATION_KINDS = (SELF_ASSESSMENT, SUPPORTING)
 
-_TYPES = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
-
-
-def too_large() -> DomainError:
-    return DomainError("document.too_large", "文件不得超过10MB", "the file is larger than 10 MB", status=413, max_bytes=MAX_BYTES)
-
-
 def content_type(data: bytes) -> str:
     """The type recognised from the bytes (the declared type is not trusted)."""
     if not data:
         raise DomainError("document.empty", "文件为空", "the file is empty", status=400)
-    for magic, media in _TYPES:
-        if data.startswith(magic):
-            return media
-    raise DomainError("document.unsupported_type", "仅支持PDF、JPEG或PNG文件", "only PDF, JPEG or PNG files are accepted", status=415)
+    return evidence_type(data)
 
 
 def document_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:

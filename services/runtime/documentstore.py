@@ -37,10 +37,28 @@ from urllib.parse import urlsplit
 from minio import Minio
 from minio.error import S3Error
 
+from services.runtime.errors import DomainError
 from services.runtime.settings import Settings, SettingsError
 
 SUBDIR = "documents"
 _MISSING = ("NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound")
+
+
+#: uploaded evidence (redemption claims, evaluation applications): PDF, JPEG or PNG, at most 10 MB
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+_EVIDENCE_TYPES = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+def evidence_too_large() -> DomainError:
+    return DomainError("document.too_large", "文件不得超过10MB", "the file is larger than 10 MB", status=413, max_bytes=MAX_EVIDENCE_BYTES)
+
+
+def evidence_type(data: bytes) -> str:
+    """The type recognised from the bytes (a declared type is not trusted), or ``document.unsupported_type``."""
+    for magic, media in _EVIDENCE_TYPES:
+        if data.startswith(magic):
+            return media
+    raise DomainError("document.unsupported_type", "仅支持PDF、JPEG或PNG文件", "only PDF, JPEG or PNG files are accepted", status=415)
 
 
 class DocumentMissing(LookupError):

@@ -8,25 +8,14 @@ staff), never by the store."""
 
 from __future__ import annotations
 
+from services.runtime.documentstore import MAX_EVIDENCE_BYTES as MAX_BYTES
 from services.runtime.documentstore import LocalDocumentStore
+from services.runtime.documentstore import evidence_too_large as too_large
+from services.runtime.documentstore import evidence_type as content_type
 from services.runtime.errors import DomainError
 
 SUBDIR = "redemption"
-MAX_BYTES = 10 * 1024 * 1024
-
-_TYPES = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
-
-
-def too_large() -> DomainError:
-    return DomainError("document.too_large", "文件不得超过10MB", "the file is larger than 10 MB", status=413, max_bytes=MAX_BYTES)
-
-
-def content_type(data: bytes) -> str:
-    """The type recognised from the bytes, or ``document.unsupported_type``."""
-    for magic, media in _TYPES:
-        if data.startswith(magic):
-            return media
-    raise DomainError("document.unsupported_type", "仅支持PDF、JPEG或PNG文件", "only PDF, JPEG or PNG files are accepted", status=415)
+__all__ = ["MAX_BYTES", "SUBDIR", "EvidenceStore", "content_type", "too_large"]
 
 
 class EvidenceStore(LocalDocumentStore):
