@@ -78,11 +78,11 @@ async def _approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None
         return approval_view(row)
 
 
-async def publish(
+async def put_on_notice(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, *, year: int, reason: str | None, published_on: date | None = None
 ) -> dict[str, Any] | None:
     """The approved plan's funded lines go on notice with the year's window; the notice (None
-    when nobody is funded)."""
+    when nobody is funded). ``NoticePublished`` leaves through the unit of work's outbox."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         cycle = await cy.load_cycle(s, year, lock=True)

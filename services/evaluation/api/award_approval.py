@@ -31,7 +31,7 @@ class AwardApprovalController(Controller):
         """The approved plan's funded lines go on public notice with the year's window (R14(4));
         a plan the bureau has not approved is refused (409 ``award_plan.not_approved``). When
         nobody is funded there is no list: rectification and recognition follow at once."""
-        notice = await award_approval.publish(db, actor_of(request), correlation_of(request), load_calendar(settings), year=year, reason=data.reason, published_on=data.published_on)
+        notice = await award_approval.put_on_notice(db, actor_of(request), correlation_of(request), load_calendar(settings), year=year, reason=data.reason, published_on=data.published_on)
         row = await notices.get_award_plan(db, year=year)
         if notice is not None:
             row["notice"] = notice  # with its lines
