@@ -30,7 +30,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.runtime import telemetry
-from services.runtime.audit import audit_controller
+from services.runtime.audit_api import audit_controller
 from services.runtime.auth import (
     ANONYMOUS,
     PUBLIC,
