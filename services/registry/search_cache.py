@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.registry.db.models import search_state
+from services.registry.db.search_models import search_state
 from services.registry.db.search_models import search_synonyms
 from services.registry.domain.synonyms import Dictionary, Entry
 from services.runtime.service_db import ServiceDatabase

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, literal, select, union_all
 
-from services.registry.db.models import search_docs, search_terms
+from services.registry.db.search_models import search_docs, search_terms
 from services.registry.domain.synonyms import Alternative, Group
 
 #: the orders a result page can have

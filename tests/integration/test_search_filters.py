@@ -11,7 +11,7 @@ from alembic import command
 from sqlalchemy import select
 
 from services.gateway.app import create_app
-from services.registry.db.models import search_docs
+from services.registry.db.search_models import search_docs
 from services.registry.domain.synonyms import DEFAULT_SYNONYMS
 from services.runtime.auth import Role
 from services.runtime.migrations import alembic_config, upgrade

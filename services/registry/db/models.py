@@ -292,58 +292,6 @@ import_jobs = Table(
 
 # --- public catalogue search (a read model kept by the registry worker) -------
 
-from sqlalchemy import PrimaryKeyConstraint  # noqa: E402  (kept with the tables that use it)
-
-#: one row per instrument: what the public catalogue filters and shows
-search_docs = Table(
-    "search_docs",
-    metadata,
-    Column("instrument_id", String(36), primary_key=True),
-    Column("unit_id", String(36), nullable=False),
-    Column("unit_name", String(200), nullable=False),
-    Column("county_code", String(6), nullable=True),
-    Column("category", String(40), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("model", String(200), nullable=True),
-    #: listed and in service: the public sees it
-    Column("public", Boolean, nullable=False),
-    #: the range of the instrument's active prices; null when it has none
-    Column("min_price_fen", BigInteger, nullable=True),
-    Column("max_price_fen", BigInteger, nullable=True),
-    #: the instrument's unit is approved and accepts innovation vouchers (R18)
-    Column("accepts_vouchers", Boolean, nullable=False, server_default=text("false")),
-    Column("instrument_version", Integer, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    Index("ix_search_docs_public_name", "public", "name", "instrument_id"),
-    Index("ix_search_docs_category", "category", "public"),
-    Index("ix_search_docs_county", "county_code", "public"),
-    Index("ix_search_docs_unit", "unit_id", "public"),
-    sqlite_with_rowid=False,
-)
-
-#: the inverted index: CJK bigrams (and single characters) and ASCII words of
-#: public instruments, each with the weight of the best field holding it
-search_terms = Table(
-    "search_terms",
-    metadata,
-    Column("term", String(64), nullable=False),
-    Column("instrument_id", String(36), nullable=False),
-    Column("weight", Integer, nullable=False),
-    # a query reads every row of its terms: the key covers the weight
-    # (clustered on SQLite, an index-only scan on PostgreSQL)
-    PrimaryKeyConstraint("term", "instrument_id", postgresql_include=["weight"]),
-    Index("ix_search_terms_instrument", "instrument_id"),
-    sqlite_with_rowid=False,
-)
-
-#: one row (id 1): grows with every change of the index; a per-process result
-#: cache is valid only for the generation it was computed at
-search_state = Table(
-    "search_state",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("generation", BigInteger, nullable=False),
-)
 
 # --- service orders (M14(1), R19, R22–R25) ---------------------------------------
 
