@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.di import Provide
 
-from services.registry import orders, password_reset, search
+from services.registry import order_payments, password_reset, search
 from services.registry.api.accounts import AccountController, SessionController
 from services.registry.api.complaints import ComplaintController
 from services.registry.api.jwks import jwks
@@ -43,7 +43,7 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
 
 def subscriptions() -> list[Subscription]:
     """The registry worker: the catalogue's read model and the payments of orders."""
-    return [*search.subscriptions(), *orders.subscriptions()]
+    return [*search.subscriptions(), *order_payments.subscriptions()]
 
 
 SPEC = runtime.ServiceSpec(
