@@ -1,5 +1,5 @@
 """R14(4) 按相关程序审批后向社会公示: the bureau proposes the year's award plan
-(:func:`services.evaluation.notices.propose_award_plan`), approves it — who,
+(:func:`services.evaluation.award_plans.propose_award_plan`), approves it — who,
 when and why recorded and audited — and only an approved plan goes on its
 public notice. Publishing a plan nobody approved is refused
 (``award_plan.not_approved``). When nobody is funded there is no list to

@@ -6,7 +6,7 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from services.evaluation import award_approval, notices
+from services.evaluation import award_approval, award_plans
 from services.evaluation.api.notices import AwardPlan, PlanNoticeRequest, PlanRequest, _plan
 from services.runtime.auth import Role, access
 from services.runtime.http import actor_of, correlation_of
@@ -24,7 +24,7 @@ class AwardApprovalController(Controller):
         """The bureau approves the proposed plan (按相关程序审批); who, when and why are recorded
         and audited. Once per year (409 ``award_plan.already_approved``)."""
         await award_approval.approve(db, actor_of(request), correlation_of(request), year=year, reason=data.reason)
-        return _plan(await notices.get_award_plan(db, year=year), await award_approval.approval_of(db, year))
+        return _plan(await award_plans.get_award_plan(db, year=year), await award_approval.approval_of(db, year))
 
     @post("/{year:int}/notice", operation_id="publishAwardPlanNotice", status_code=201, **access(Role.BUREAU, Role.CENTER))
     async def publish(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], year: FromPath[int], data: JSONBody[PlanNoticeRequest]) -> AwardPlan:
@@ -32,7 +32,7 @@ class AwardApprovalController(Controller):
         a plan the bureau has not approved is refused (409 ``award_plan.not_approved``). When
         nobody is funded there is no list: rectification and recognition follow at once."""
         notice = await award_approval.put_on_notice(db, actor_of(request), correlation_of(request), load_calendar(settings), year=year, reason=data.reason, published_on=data.published_on)
-        row = await notices.get_award_plan(db, year=year)
+        row = await award_plans.get_award_plan(db, year=year)
         if notice is not None:
             row["notice"] = notice  # with its lines
         return _plan(row, await award_approval.approval_of(db, year))

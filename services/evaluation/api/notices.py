@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.evaluation import award_approval, notices, policy
+from services.evaluation import award_approval, award_plans, notices, policy
 from services.runtime.auth import PUBLIC, Role, access
 from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
@@ -297,13 +297,13 @@ class AwardController(Controller):
     @post("/provincial-awards", operation_id="recordProvincialAward", status_code=201, **access(Role.BUREAU))
     async def provincial(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ProvincialAwardRequest]) -> ProvincialAward:
         """The bureau records a unit's provincial award for the year: no city award for it (R6)."""
-        row = await notices.record_provincial_award(db, actor_of(request), correlation_of(request), unit_id=data.unit_id, year=data.year, reference=data.reference)
+        row = await award_plans.record_provincial_award(db, actor_of(request), correlation_of(request), unit_id=data.unit_id, year=data.year, reference=data.reference)
         return ProvincialAward(**row)
 
     @get("/provincial-awards", operation_id="listProvincialAwards", **access(*STAFF))
     async def provincials(self, db: NamedDependency[ServiceDatabase], year: int = Parameter(ge=2000, le=2100), page: PageNumber = 1, page_size: PageSize = 20) -> ProvincialAwardPage:
         """Provincial awards recorded for a year."""
-        items, total = await notices.list_provincial_awards(db, year=year, page=page, page_size=page_size)
+        items, total = await award_plans.list_provincial_awards(db, year=year, page=page, page_size=page_size)
         return ProvincialAwardPage(items=[ProvincialAward(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @post("/award-plans/{year:int}", operation_id="proposeAwardPlan", status_code=201, **access(Role.BUREAU))
@@ -311,13 +311,13 @@ class AwardController(Controller):
         """After the grades notice is final the bureau proposes the plan (excellent and good
         awards, none for a provincial award, capped by the budget in order of merit). It goes on
         its own notice only after the bureau approves it (R14(4): ``/approve``, then ``/notice``)."""
-        row = await notices.propose_award_plan(db, actor_of(request), correlation_of(request), year=year, reason=data.reason)
+        row = await award_plans.propose_award_plan(db, actor_of(request), correlation_of(request), year=year, reason=data.reason)
         return _plan(row)
 
     @get("/award-plans/{year:int}", operation_id="getAwardPlan", **access(Role.CENTER, Role.BUREAU, Role.FINANCE))
     async def plan(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> AwardPlan:
         """The year's plan: every graded unit with its amount and why, and the bureau's approval."""
-        return _plan(await notices.get_award_plan(db, year=year), await award_approval.approval_of(db, year))
+        return _plan(await award_plans.get_award_plan(db, year=year), await award_approval.approval_of(db, year))
 
 
 class Redemption(msgspec.Struct):

@@ -1,0 +1,119 @@
+"""The year's award plan (R14(4)): provincial awards recorded (R6: excluded
+from the city's award), the plan proposed within the award budget, and the
+plan as it stands with its notice. Its approval and notice: award_approval.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import RowMapping
+
+from contracts.envelope import new_event_id
+from services.evaluation import cycle as cy
+from services.evaluation.db.models import applications, awards, notices, provincial_awards
+from services.evaluation.domain import awards as aw
+from services.evaluation.notices import FINAL, GRADES, _notice, _now, notice_view
+from services.evaluation.readmodel import excluded_units
+from services.runtime.errors import Conflict, NotFound
+from services.runtime.outbox import Actor
+from services.runtime.service_db import ServiceDatabase
+
+
+def award_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    return {
+        "award_id": row["id"],
+        "year": row["year"],
+        "unit_id": row["unit_id"],
+        "application_id": row["application_id"],
+        "grade": row["grade"],
+        "total_centi": row["total_centi"],
+        "rank": row["rank"],
+        "amount_fen": row["amount_fen"],
+        "outcome": row["outcome"],
+        "status": row["status"],
+        "notice_id": row["notice_id"],
+        "rectification_deadline": row["rectification_deadline"],
+    }
+
+
+async def record_provincial_award(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, reference: str) -> dict[str, Any]:
+    """R6: the bureau records a unit's provincial award for the year; such a unit gets no city award."""
+    row = {"unit_id": unit_id, "year": year, "reference": reference, "recorded_at": _now(), "recorded_by": cy.by(actor)}
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        if (await s.execute(select(provincial_awards.c.unit_id).where(provincial_awards.c.unit_id == unit_id, provincial_awards.c.year == year))).first():
+            raise Conflict("provincial_award.duplicate", "已登记该单位本年度的省级奖补", "the unit's provincial award for the year is already recorded")
+        await s.execute(insert(provincial_awards).values(**row))
+        await uow.audit("provincial_award.record", "unit", unit_id, reason=reference, after={"year": year, "reference": reference})
+    return {k: row[k] for k in ("unit_id", "year", "reference", "recorded_at")}
+
+
+async def list_provincial_awards(db: ServiceDatabase, *, year: int, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+    async with db.read() as s:
+        total = (await s.execute(select(func.count()).select_from(provincial_awards).where(provincial_awards.c.year == year))).scalar_one()
+        rows = (await s.execute(select(provincial_awards).where(provincial_awards.c.year == year).order_by(provincial_awards.c.unit_id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
+    return [{k: r[k] for k in ("unit_id", "year", "reference", "recorded_at")} for r in rows], total
+
+
+async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, year: int, reason: str | None) -> dict[str, Any]:
+    """R14(4): after the grades are final, the bureau proposes the plan under the
+    year's budget (rule in :mod:`services.evaluation.domain.awards`). It goes on notice
+    only once approved (:mod:`services.evaluation.award_approval`)."""
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        cycle = await cy.load_cycle(s, year, lock=True)
+        grades = (await s.execute(select(notices).where(notices.c.kind == GRADES, notices.c.year == year))).mappings().first()
+        if grades is None or grades["status"] != FINAL:
+            raise Conflict("award_plan.grades_not_final", "绩效评价结果公示尚未结束", "the year's grades notice is not final yet", year=year)
+        if (await s.execute(select(awards.c.id).where(awards.c.year == year).limit(1))).first() is not None:
+            raise Conflict("award_plan.already_proposed", "本年度奖励计划已提出", "this year's award plan is already proposed", year=year)
+        params = cy.indicator_set(cycle).parameters(year)
+        finals = (await s.execute(select(applications).where(applications.c.year == year, applications.c.status == cy.FINAL))).mappings().all()
+        provincial = set((await s.execute(select(provincial_awards.c.unit_id).where(provincial_awards.c.year == year))).scalars())
+        candidates = [aw.Candidate(unit_id=a["unit_id"], grade=a["grade"], total_centi=a["total_centi"], ref=a["id"]) for a in finals]
+        excluded = await excluded_units(s, [c.unit_id for c in candidates])
+        lines = aw.plan(params, cycle["award_budget_fen"], candidates, provincial, excluded)
+        rows = []
+        for rank, line in enumerate(lines, start=1):
+            c = line.candidate
+            rows.append(
+                {
+                    "id": new_event_id(),
+                    "year": year,
+                    "unit_id": c.unit_id,
+                    "application_id": c.ref,
+                    "grade": c.grade,
+                    "total_centi": c.total_centi,
+                    "rank": rank,
+                    "amount_fen": line.amount_fen,
+                    "outcome": line.outcome,
+                    "status": "proposed" if line.outcome == aw.FUNDED else "not_awarded",
+                    "notice_id": None,
+                    "rectification_deadline": None,
+                }
+            )
+        if not rows:
+            raise Conflict("award_plan.nothing_to_plan", "本年度没有评定等次的单位", "no unit has a final grade this year", year=year)
+        await s.execute(insert(awards), rows)
+        funded = [r for r in rows if r["outcome"] == aw.FUNDED]
+        for r in rows:
+            await uow.audit("award.propose", "award", r["id"], reason=f"{r['outcome']}: {reason}" if reason else r["outcome"], after=award_view(r))
+        return {"year": year, "budget_fen": cycle["award_budget_fen"], "planned_fen": sum(r["amount_fen"] for r in funded), "notice": None, "lines": [award_view(r) for r in rows]}
+
+
+async def get_award_plan(db: ServiceDatabase, *, year: int) -> dict[str, Any]:
+    async with db.read() as s:
+        cycle = await cy.load_cycle(s, year)
+        rows = (await s.execute(select(awards).where(awards.c.year == year).order_by(awards.c.rank))).mappings().all()
+        if not rows:
+            raise NotFound("award_plan", "奖励计划", str(year))
+        notice = await _notice(s, rows[0]["notice_id"]) if rows[0]["notice_id"] else None
+        live = [r for r in rows if r["status"] in ("proposed", "approved")]
+        return {
+            "year": year,
+            "budget_fen": cycle["award_budget_fen"],
+            "planned_fen": sum(r["amount_fen"] for r in live),
+            "notice": notice_view(notice) if notice is not None else None,
+            "lines": [award_view(r) for r in rows],
+        }
