@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.registry import instruments
+from services.registry import instrument_reads, instruments
 from services.registry.api.instrument_schemas import (
     Instrument,
     InstrumentChange,
@@ -159,13 +159,13 @@ class InstrumentController(Controller):
         own = p.org if p.role is Role.UNIT else None
         if p.role is Role.DEPARTMENT and unit_id is not None and await may_see_unit(db, p, unit_id):
             own = unit_id  # a department sees all of the instruments of a unit under it
-        items, total = await instruments.list_instruments(db, unit_id=unit_id, public_only=not staff, own_unit=own, page=page, page_size=page_size)
+        items, total = await instrument_reads.list_instruments(db, unit_id=unit_id, public_only=not staff, own_unit=own, page=page, page_size=page_size)
         return InstrumentPage(items=[Instrument(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @get("/{instrument_id:str}", operation_id="getInstrument", **access(PUBLIC))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> Instrument:
         """One instrument. The public sees it once listed and in service; the owner unit and staff always."""
-        snap = await instruments.get_instrument(db, instrument_id)
+        snap = await instrument_reads.get_instrument(db, instrument_id)
         p = principal_of(request)
         public = snap["listed_on"] is not None and snap["status"] == instruments.IN_SERVICE
         if not public and not await may_see_unit(db, p, snap["unit_id"]):
@@ -188,7 +188,7 @@ class ComplianceController(Controller):
     ) -> Compliance:
         """City-wide listing compliance: counts per state, overdue and due-soon instruments (M11(3))."""
         day = _as_of(principal_of(request), as_of)
-        return _compliance(await instruments.compliance(db, calendar=calendar, policy=listing_policy, unit_id=None, as_of=day))
+        return _compliance(await instrument_reads.compliance(db, calendar=calendar, policy=listing_policy, unit_id=None, as_of=day))
 
     @get("/units/{unit_id:str}", operation_id="getUnitCompliance", **access(Role.UNIT, *STAFF))
     async def unit(
@@ -205,4 +205,4 @@ class ComplianceController(Controller):
         if not await may_see_unit(db, p, unit_id):
             raise Forbidden()
         day = _as_of(p, as_of)
-        return _compliance(await instruments.compliance(db, calendar=calendar, policy=listing_policy, unit_id=unit_id, as_of=day))
+        return _compliance(await instrument_reads.compliance(db, calendar=calendar, policy=listing_policy, unit_id=unit_id, as_of=day))
