@@ -205,7 +205,6 @@ def test_the_portal_shows_a_banner_while_time_is_simulated() -> None:
         assert simulated_time() == "2026-12-31 23:59"
     finally:
         clock.follow(None)
-    _ = timedelta
 
 
 async def test_an_expiry_run_as_of_a_given_moment(make_settings) -> None:
