@@ -61,7 +61,8 @@ async def test_a_partner_reads_public_subjects_and_nothing_else(secured_nats: Em
         await partner.subscribe(PUBLIC.subject, cb=take)
         await partner.flush()
         await js.publish(PUBLIC.subject, b'{"unit_id":"u1"}')
-        assert await asyncio.wait_for(got.get(), 10) == b'{"unit_id":"u1"}'
+        # a generous bound: both cores may be busy with the fault harness
+        assert await asyncio.wait_for(got.get(), 30) == b'{"unit_id":"u1"}'
 
         # an internal subject is refused by the server
         await partner.subscribe(INTERNAL.subject, cb=take)
