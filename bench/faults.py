@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.faults.cluster import Shape
 from tests.faults.run import Config, run
 
 
@@ -35,12 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--auto-approve", action="store_true", help="the programme auto-approves applications that pass every check")
     p.add_argument("--ack-wait", type=float, default=2.0, help="XCISS_CONSUMER_ACK_WAIT_S of the services (seconds)")
+    p.add_argument("--cluster", action="store_true", help="a three-node JetStream cluster (R3 streams), two replicas of every service, clients through the gateway")
+    p.add_argument("--no-gateway", action="store_true", help="with --cluster: clients call the services' first replicas directly")
     p.add_argument("--keep", metavar="DIR", help="run under DIR and keep the logs and data")
     p.add_argument("--details", action="store_true", help="print every finding, not only the line")
     a = p.parse_args(argv)
     cfg = Config(
         backend=a.backend, journeys=a.journeys, faults=a.faults, concurrency=a.concurrency, seed=a.seed, pg_url=a.pg_url if a.backend == "postgres" else None,
         auto_approve=a.auto_approve, ack_wait_s=a.ack_wait, root=Path(a.keep) if a.keep else None, keep=bool(a.keep),
+        shape=Shape(nats_nodes=3, replicas=2, gateway=not a.no_gateway) if a.cluster else Shape(),
     )
     t0 = time.monotonic()
     # SIGTERM unwinds like Ctrl-C, so the run stops its processes and drops its databases

@@ -199,7 +199,7 @@ class Worker:
         options = self.bus.connect_options()
         tls = options.pop("tls", None)
         broker = NatsBroker(
-            self.bus.url,
+            self.bus.servers,
             name=f"xciss-{self.service}-worker",
             security=NatsSecurity(ssl_context=tls) if tls is not None else None,
             **options,

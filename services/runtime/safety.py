@@ -121,7 +121,7 @@ async def bus_problems(access: BusAccess, *, refuse_test_clock: bool = False) ->
     options = anonymous.connect_options()
     options.pop("inbox_prefix")
     try:
-        probe = await nats.connect(access.url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=0, error_cb=_quiet, **options)
+        probe = await nats.connect(access.servers, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=0, error_cb=_quiet, **options)
     except Exception as exc:  # noqa: BLE001 - refused, as it should be
         if not is_auth_error(exc):
             return out

@@ -51,6 +51,8 @@ class Result:
     counts: Counter[str] = field(default_factory=Counter)
     #: one line per finding, for the report
     details: list[str] = field(default_factory=list)
+    #: what the run counted besides findings (tests/faults/counts.py), printed after the line
+    extra: Counter[str] = field(default_factory=Counter)
 
     def add(self, kind: str, detail: str, n: int = 1) -> None:
         self.counts[kind] += n
@@ -59,7 +61,8 @@ class Result:
 
     def line(self) -> str:
         values = {"journeys": self.journeys, "faults": self.faults, **{k: self.counts[k] for k in FIELDS[2:]}}
-        return " ".join(f"{k}={values[k]}" for k in FIELDS)
+        line = " ".join(f"{k}={values[k]}" for k in FIELDS)
+        return line + "".join(f" {k}={v}" for k, v in self.extra.items())
 
     @property
     def clean(self) -> bool:

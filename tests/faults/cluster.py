@@ -23,14 +23,18 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 from nats.js.api import ConsumerInfo
 
 from services.runtime.auth import Role, issue_token
+from services.runtime.bus.credentials import BusAccess, seed_path
 from services.runtime.migrations import upgrade
 from services.runtime.natsserver import EmbeddedNats, die_with_parent, free_port
 from services.runtime.bus.connect import connect_nats
 from services.runtime.settings import SERVICES, Settings
 from services.runtime.tokenkeys import ensure_dev_keys
+from tests.faults.counts import MetricsTally
+from tests.faults.natscluster import NatsCluster
 
 PII_KEY = "faults-test-pii-key"
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +43,9 @@ ROOT = Path(__file__).resolve().parents[2]
 class ServiceProcess:
     """One ``xciss run <service>`` child."""
 
-    def __init__(self, name: str, env: dict[str, str], log_path: Path):
+    def __init__(self, name: str, env: dict[str, str], log_path: Path, args: tuple[str, ...] | None = None):
         self.name = name
+        self.args = args or ("run", name)
         self.env = env
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -49,7 +54,7 @@ class ServiceProcess:
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "services.runtime.cli", "run", self.name],
+            [sys.executable, "-m", "services.runtime.cli", *self.args],
             cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             start_new_session=True, preexec_fn=die_with_parent,  # noqa: PLW1509
         )
@@ -77,38 +82,87 @@ class ServiceProcess:
         self.stopped = False
 
 
+class Shape(msgspec.Struct, frozen=True, kw_only=True):
+    """What runs: one nats-server or a three-node JetStream cluster (R3 streams),
+    one process per service or ``replicas`` of each (each ``xciss run``: API,
+    worker and relay), and whether the clients go through the gateway, which
+    spreads over the API replicas."""
+
+    nats_nodes: int = 1
+    replicas: int = 1
+    gateway: bool = False
+
+    @property
+    def clustered(self) -> bool:
+        return self.nats_nodes > 1
+
+
 class Cluster:
-    def __init__(self, root: Path, backend: str, *, pg_url: str | None = None, ack_wait_s: float = 2.0, expiry_interval_s: float = 1.0):
+    def __init__(
+        self,
+        root: Path,
+        backend: str,
+        *,
+        pg_url: str | None = None,
+        ack_wait_s: float = 2.0,
+        expiry_interval_s: float = 1.0,
+        shape: Shape | None = None,
+    ):
         if backend not in ("sqlite", "postgres"):
             raise ValueError(backend)
         if backend == "postgres" and not pg_url:
             raise ValueError("postgres needs pg_url")
         self.root = Path(root)
         self.backend = backend
+        self.shape = shape or Shape()
         self.pg_admin = (pg_url or "").replace("postgresql+asyncpg://", "postgresql://")
         self.run_id = uuid.uuid4().hex[:8]
         self.ack_wait_s = ack_wait_s
         self.expiry_interval_s = expiry_interval_s
         self.data_dir = self.root / "data"
+        self.credentials = self.root / "nats-credentials"
         self.nats: EmbeddedNats | None = None
+        self.natsc: NatsCluster | None = None
+        #: each service's instances: "registry", "registry.2", ...
+        self.instances = {s: [s if r == 0 else f"{s}.{r + 1}" for r in range(self.shape.replicas)] for s in SERVICES}
+        names = [i for group in self.instances.values() for i in group]
         ports: list[int] = []
-        while len(ports) < len(SERVICES) + 1:  # nothing listens yet: make sure no two are the same
+        while len(ports) < len(names) + 2:  # nothing listens yet: make sure no two are the same
             if (p := free_port()) not in ports:
                 ports.append(p)
-        self.nats_port, *http = ports
-        self.ports = dict(zip(SERVICES, http, strict=True))
+        self.nats_port, self.gateway_port, *http = ports
+        self.ports = dict(zip(names, http, strict=True))
         self.db_urls: dict[str, str] = {}
         self.pg_names: dict[str, str] = {}
         self.procs: dict[str, ServiceProcess] = {}
+        self.gateway: ServiceProcess | None = None
         self.settings: Settings | None = None
+        self.tally = MetricsTally(self)
 
     # -- lifecycle -------------------------------------------------------------
 
+    @property
+    def nats_url(self) -> str:
+        if self.natsc is not None:
+            return self.natsc.url
+        assert self.nats is not None
+        return self.nats.url
+
+    def bus(self, identity: str) -> BusAccess:
+        """How ``identity`` reaches the bus (every server of the cluster)."""
+        if self.natsc is not None:
+            return self.natsc.access(identity)
+        assert self.nats is not None
+        return self.nats.access(identity)
+
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        credentials = self.root / "nats-credentials"
-        self.nats = EmbeddedNats(self.root / "nats-store", self.nats_port, log_file=self.root / "nats-server.log", credentials_dir=credentials)
-        self.nats.start()
+        if self.shape.clustered:
+            self.natsc = NatsCluster(self.root, self.credentials, size=self.shape.nats_nodes)
+            await asyncio.to_thread(self.natsc.start)
+        else:
+            self.nats = EmbeddedNats(self.root / "nats-store", self.nats_port, log_file=self.root / "nats-server.log", credentials_dir=self.credentials)
+            self.nats.start()
         for s in SERVICES:
             if self.backend == "postgres":
                 name = f"xf_{self.run_id}_{s}"
@@ -122,14 +176,14 @@ class Cluster:
             await asyncio.to_thread(upgrade, s, self.db_urls[s])
         signing, jwks = ensure_dev_keys(self.root)  # registry and this harness sign; the others verify only
         self.settings = Settings(
-            data_dir=self.data_dir, nats_url=self.nats.url, nats_credentials_dir=credentials,
-            database_urls=dict(self.db_urls), http_ports=dict(self.ports),
+            data_dir=self.data_dir, nats_url=self.nats_url, nats_credentials_dir=self.credentials,
+            database_urls=dict(self.db_urls), http_ports={s: self.ports[s] for s in SERVICES},
             jwt_signing_key_file=signing, jwt_jwks_file=jwks, pii_secret=PII_KEY,
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
         env.update(
             XCISS_DATA_DIR=str(self.data_dir),
-            XCISS_NATS_URL=self.nats.url,
+            XCISS_NATS_URL=self.nats_url,
             XCISS_JWT_JWKS_FILE=str(jwks),
             XCISS_PII_KEY=PII_KEY,
             XCISS_LOG_LEVEL="WARNING",
@@ -140,38 +194,52 @@ class Cluster:
             XCISS_OUTBOX_POLL_S="0.05",
             XCISS_GRACEFUL_TIMEOUT_S="3",
             XCISS_VOUCHER_EXPIRY_INTERVAL_S=str(self.expiry_interval_s),
+            XCISS_STREAM_REPLICAS=str(min(3, self.shape.nats_nodes)),
             OTEL_TRACES_EXPORTER="none",
-            **{f"XCISS_{s.upper()}_PORT": str(p) for s, p in self.ports.items()},
             **{f"XCISS_{s.upper()}_DATABASE_URL": u for s, u in self.db_urls.items()},
         )
         for s in SERVICES:  # each process holds only its own identity's seed
-            own = {**env, "XCISS_NATS_NKEY_FILE": str(self.nats.access(s).seed_file)}
-            if s == "registry":  # the issuer of login tokens
-                own["XCISS_JWT_SIGNING_KEY_FILE"] = str(signing)
-            self.procs[s] = ServiceProcess(s, own, self.root / f"{s}.log")
-            self.procs[s].start()
-        await self.wait_ready(SERVICES)
+            for name in self.instances[s]:
+                own = {**env, "XCISS_NATS_NKEY_FILE": str(seed_path(self.credentials, s)), f"XCISS_{s.upper()}_PORT": str(self.ports[name])}
+                if s == "registry":  # the issuer of login tokens
+                    own["XCISS_JWT_SIGNING_KEY_FILE"] = str(signing)
+                self.procs[name] = ServiceProcess(s, own, self.root / f"{name}.log", args=("run", s))
+                self.procs[name].start()
+        await self.wait_ready(self.procs)
+        if self.shape.gateway:
+            gw = {
+                **env,
+                "XCISS_NATS_NKEY_FILE": str(seed_path(self.credentials, "gateway")),
+                "XCISS_GATEWAY_PORT": str(self.gateway_port),
+                "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE": "1000000",
+                **{f"XCISS_{s.upper()}_URL": ",".join(f"http://127.0.0.1:{self.ports[i]}" for i in self.instances[s]) for s in SERVICES},
+            }
+            self.gateway = ServiceProcess("gateway", gw, self.root / "gateway.log", args=("gateway",))
+            self.gateway.start()
+            await self._wait_url(f"http://127.0.0.1:{self.gateway_port}/health", self.gateway)
 
     async def close(self) -> None:
-        for p in self.procs.values():
+        for p in [*self.procs.values(), *([self.gateway] if self.gateway else [])]:
             p.kill()
         if self.nats is not None:
             self.nats.kill()
+        if self.natsc is not None:
+            await asyncio.to_thread(self.natsc.close)
         for name in self.pg_names.values():
             with contextlib.suppress(Exception):
                 await self._pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.pg_names.clear()
 
-    async def wait_ready(self, services: Any, timeout_s: float = 120.0) -> None:
+    async def wait_ready(self, instances: Any, timeout_s: float = 120.0) -> None:
         deadline = time.monotonic() + timeout_s
-        pending = set(services)
+        pending = set(instances)
         async with httpx.AsyncClient(timeout=3.0) as client:
             while pending:
                 for s in list(pending):
                     if not self.procs[s].alive:
                         raise RuntimeError(f"{s} exited with {self.procs[s].proc.returncode if self.procs[s].proc else '?'}; see {self.procs[s].log_path}")
                     with contextlib.suppress(httpx.HTTPError, ValueError):
-                        r = await client.get(f"{self.base(s)}/ready")
+                        r = await client.get(f"http://127.0.0.1:{self.ports[s]}/ready")
                         # /ready is 200 on the database alone; NATS is in its checks: wait for both
                         if r.status_code == 200 and all(v == "ok" for v in r.json()["checks"].values()):
                             pending.discard(s)
@@ -179,9 +247,25 @@ class Cluster:
                     raise TimeoutError(f"not ready within {timeout_s}s: {sorted(pending)}")
                 await asyncio.sleep(0.2)
 
+    async def _wait_url(self, url: str, proc: ServiceProcess, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            while True:
+                if not proc.alive:
+                    raise RuntimeError(f"{proc.name} exited; see {proc.log_path}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url)).status_code == 200:
+                        return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url} not answering within {timeout_s}s")
+                await asyncio.sleep(0.2)
+
     # -- access ------------------------------------------------------------------
 
     def base(self, service: str) -> str:
+        """Where a client sends ``service``'s requests: the gateway, or the service's first instance."""
+        if self.gateway is not None:
+            return f"http://127.0.0.1:{self.gateway_port}/api/{service}"
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def token(self, role: Role | str, org: str | None = None) -> str:
@@ -190,16 +274,19 @@ class Cluster:
 
     # -- faults --------------------------------------------------------------------
 
-    async def kill_restart(self, service: str) -> None:
+    async def kill_restart(self, instance: str) -> None:
         """SIGKILL: no shutdown, in-flight transactions and unacked messages abandoned."""
-        p = self.procs[service]
+        p = self.procs[instance]
+        if not p.stopped:  # what it counted so far (its counters die with it)
+            await self.tally.scrape(instance)
+        self.tally.bank(instance)
         await asyncio.to_thread(p.kill)
         p.start()
-        await self.wait_ready([service])
+        await self.wait_ready([instance])
 
-    async def pause(self, service: str, seconds: float) -> None:
+    async def pause(self, instance: str, seconds: float) -> None:
         """SIGSTOP for longer than the ack wait: its pulled messages are redelivered elsewhere (or to it, later)."""
-        p = self.procs[service]
+        p = self.procs[instance]
         p.signal(signal.SIGSTOP)
         p.stopped = True
         try:
@@ -282,8 +369,7 @@ class Cluster:
             (n,) = (await self.sql(s, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0]
             if n:
                 return False, f"{s} outbox holds {n}"
-        assert self.nats is not None
-        nc = await connect_nats(self.nats.access("operator"), "faults-quiescence")
+        nc = await connect_nats(self.bus("operator"), "faults-quiescence")
         try:
             js = nc.jetstream()
             for stream in ("REGISTRY", "VOUCHERS", "EVALUATION", "PAYMENTS"):
@@ -296,8 +382,7 @@ class Cluster:
         return True, "quiet"
 
     async def dead_letters(self) -> int:
-        assert self.nats is not None
-        nc = await connect_nats(self.nats.access("operator"), "faults-dlq")
+        nc = await connect_nats(self.bus("operator"), "faults-dlq")
         try:
             info = await nc.jetstream().stream_info("DEADLETTER")
             return int(info.state.messages)

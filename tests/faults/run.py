@@ -21,10 +21,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from services.runtime.auth import Role
-from services.runtime.settings import SERVICES
 from tests.faults.checker import Result, observe, run_checks
 from tests.faults.client import Api, ApiError, History
-from tests.faults.cluster import Cluster
+from tests.faults import natsfaults
+from tests.faults.cluster import Cluster, Shape
+from tests.faults.counts import redeliveries, stream_audit
+from tests.faults.natsfaults import NATS_FAULTS
 from tests.faults.journeys import EVENTUALLY_S, PLANS, Journey, World, _eventually, new_journey, run_journey
 from tests.faults.redemption import Claim, Redemptions, used_share
 from tests.support.codes import credit_code
@@ -48,14 +50,28 @@ class Config:
     quiescence_timeout_s: float = 300.0
     root: Path | None = None
     keep: bool = False
-    #: which faults, by name, and how often relatively
-    fault_weights: dict[str, int] = field(default_factory=lambda: {"kill": 4, "pause": 3, "nats": 2, "database": 3})
+    #: what runs: one nats-server or a three-node cluster, replicas, the gateway
+    shape: Shape = field(default_factory=Shape)
+    #: which faults, by name, and how often relatively (None: by the shape)
+    fault_weights: dict[str, int] | None = None
+    #: at least this many faults on NATS servers: once the faults still to come are no more
+    #: than those still missing, every further fault is a NATS one
+    min_bus_faults: int = 0
+
+    def weights(self) -> dict[str, int]:
+        if self.fault_weights is not None:
+            return self.fault_weights
+        if self.shape.clustered:  # NATS servers take about half of the faults
+            return {"kill": 3, "pause": 2, "database": 2, **NATS_FAULTS}
+        return {"kill": 4, "pause": 3, "nats": 2, "database": 3}
 
 
 @dataclass
 class FaultLog:
     counts: Counter[str] = field(default_factory=Counter)
     events: list[str] = field(default_factory=list)
+    #: what the faults did besides (leader changes)
+    tally: Counter[str] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
@@ -123,7 +139,8 @@ async def inject_faults(
 ) -> None:
     """Faults one after another on one lane, until ``stop``; ``busy`` holds the targets under a fault.
     Paced by ``progress()`` out of ``total`` journeys (order and claim journeys)."""
-    names = sorted(cfg.fault_weights)
+    weights = cfg.weights()
+    names = sorted(weights)
     targets = ["registry", "vouchers", "payments", "registry", "vouchers", "payments", "evaluation"]
     while not stop.is_set():
         # paced by the workload: the next fault once its share of the journeys has started
@@ -131,33 +148,40 @@ async def inject_faults(
         if progress() < (flog.total + len(busy) + 1) * total / (cfg.faults * 1.1):
             await asyncio.sleep(0.2)
             continue
-        kind = rng.choices(names, weights=[cfg.fault_weights[n] for n in names])[0]
+        kind = rng.choices(names, weights=[weights[n] for n in names])[0]
+        bus_missing = cfg.min_bus_faults - sum(n for k, n in flog.counts.items() if k.startswith("nats"))
+        if bus_missing > 0 and cfg.faults - flog.total <= bus_missing + 1:
+            kind = rng.choice([n for n in names if n.startswith("nats")])
         svc = rng.choice(targets)
-        target = "nats-server" if kind == "nats" else svc
+        instance = rng.choice(cluster.instances[svc])
+        target = "nats-server" if kind.startswith("nats") else (svc if kind == "database" else instance)
         if target in busy:  # another lane is at it: one fault per target at a time
             await asyncio.sleep(0.1)
             continue
         busy.add(target)
         t0 = time.monotonic()
+        what = target
         try:
             if kind == "kill":
-                await cluster.kill_restart(svc)
+                await cluster.kill_restart(instance)
             elif kind == "pause":
-                await cluster.pause(svc, cfg.ack_wait_s * 1.5 + rng.random() * 2)
+                await cluster.pause(instance, cfg.ack_wait_s * 1.5 + rng.random() * 2)
             elif kind == "nats":
-                svc = "nats-server"
                 await cluster.restart_nats(down_s=0.5 + rng.random())
+            elif kind.startswith("nats_"):
+                assert cluster.natsc is not None
+                what = await natsfaults.inject(cluster.natsc, kind, rng, flog.tally)
             else:
                 await cluster.database_fault(svc, 2 + rng.random() * 2)
         except Exception as exc:  # noqa: BLE001 - a fault that could not be injected is reported, not counted
-            flog.events.append(f"{kind} {svc} failed: {exc!r}")
-            log.warning("fault %s on %s failed: %r", kind, svc, exc)
+            flog.events.append(f"{kind} {what} failed: {exc!r}")
+            log.warning("fault %s on %s failed: %r", kind, what, exc)
             await asyncio.sleep(1)
             continue
         finally:
             busy.discard(target)
         flog.counts[kind] += 1
-        flog.events.append(f"{kind} {svc} {time.monotonic() - t0:.1f}s")
+        flog.events.append(f"{kind} {what} {time.monotonic() - t0:.1f}s")
         await asyncio.sleep(0.5 + rng.random())
 
 
@@ -170,7 +194,7 @@ async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tup
         root = Path(tmp.name)
     else:
         root = cfg.root
-    cluster = Cluster(root, cfg.backend, pg_url=cfg.pg_url, ack_wait_s=cfg.ack_wait_s)
+    cluster = Cluster(root, cfg.backend, pg_url=cfg.pg_url, ack_wait_s=cfg.ack_wait_s, shape=cfg.shape)
     history = History()
     api = Api(cluster, history)
     journeys: list[Journey] = []
@@ -214,6 +238,8 @@ async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tup
             await red.drain()
 
         drained = asyncio.ensure_future(workload())
+        tally_stop = asyncio.Event()
+        tallying = asyncio.create_task(cluster.tally.run(tally_stop))
         lanes = [
             asyncio.create_task(inject_faults(cluster, cfg, random.Random(cfg.seed * 100 + i), flog, stop, busy, progress, total))
             for i in range(cfg.fault_parallelism)
@@ -231,9 +257,13 @@ async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tup
         say(f"workload done in {time.monotonic() - t0:.0f}s ({len(journeys)} order and {red.started} claim journeys); faults {dict(flog.counts)}; waiting for quiescence")
         await _all_running(cluster)
         quiet = await _quiescence(cluster, cfg.quiescence_timeout_s)
+        tally_stop.set()
+        await tallying
+        await cluster.tally.scrape_all()
         result = Result(journeys=len(journeys) + red.started, faults=flog.total)
         if not quiet[0]:
             result.add("unfinished", f"no quiescence within {cfg.quiescence_timeout_s:.0f}s: {quiet[1]}")
+        await count_bus(cluster, result, flog)
         ctx = await observe(world, journeys)
         await run_checks(ctx, result)
         dead = await cluster.dead_letters()
@@ -249,11 +279,27 @@ async def run(cfg: Config, progress: Callable[[str], None] | None = None) -> tup
             tmp.cleanup()
 
 
+async def count_bus(cluster: Cluster, result: Result, flog: FaultLog) -> None:
+    """The bus counts of tests/faults/counts.py; an acknowledged event missing from its stream is lost."""
+    missing, per_subject = await stream_audit(cluster)
+    for m in missing:
+        result.add("lost", m)
+    scraped = cluster.tally.totals()
+    result.extra.update(
+        stream_missing=len(missing),
+        relay_dedup=scraped["relay_dedup"],
+        inbox_dedup=scraped["inbox_dedup"],
+        redelivered=await redeliveries(cluster, per_subject),
+    )
+    if cluster.natsc is not None:
+        result.extra["leader_changes"] = flog.tally["leader_changes"]
+
+
 async def _all_running(cluster: Cluster) -> None:
-    for s in SERVICES:
-        if not cluster.procs[s].alive:
-            cluster.procs[s].start()
-    await cluster.wait_ready(SERVICES)
+    for p in cluster.procs.values():
+        if not p.alive:
+            p.start()
+    await cluster.wait_ready(cluster.procs)
 
 
 async def _quiescence(cluster: Cluster, timeout_s: float) -> tuple[bool, str]:

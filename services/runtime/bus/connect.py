@@ -46,7 +46,7 @@ async def connect_nats(access: BusAccess, name: str, **kw: Any) -> nats.NATS:
 
         connecting = asyncio.ensure_future(
             nats.connect(
-                access.url,
+                access.servers,
                 name=name,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,

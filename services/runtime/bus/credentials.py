@@ -32,6 +32,8 @@ NEXT_SUFFIX = ".next.nk"
 class BusAccess(msgspec.Struct, frozen=True, kw_only=True):
     """How one identity reaches the bus: the URL, its seed, its inbox prefix."""
 
+    #: one server, or several of one cluster comma-separated (``nats://a:4222,nats://b:4222``):
+    #: the client connects to any of them and moves to another when its server goes away
     url: str
     identity: str
     #: None: connect without credentials (a server without authorization)
@@ -40,8 +42,13 @@ class BusAccess(msgspec.Struct, frozen=True, kw_only=True):
     tls_ca_file: Path | None = None
 
     @property
+    def servers(self) -> list[str]:
+        """The server URLs to try, in order (``url`` split at its commas)."""
+        return [u.strip() for u in self.url.split(",") if u.strip()]
+
+    @property
     def tls(self) -> bool:
-        return self.url.startswith("tls://") or self.tls_ca_file is not None
+        return any(u.startswith("tls://") for u in self.servers) or self.tls_ca_file is not None
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if not self.tls:
