@@ -113,7 +113,7 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
     urls = upstreams or upstream_urls(settings)
     state: dict[str, Any] = {}
     store: Store = (
-        NatsKVStore(settings.bus(GATEWAY), GATEWAY_LIMITS_BUCKET, name="xciss-gateway", create=True) if settings.nats_url else MemoryStore()
+        NatsKVStore(settings.bus(GATEWAY), GATEWAY_LIMITS_BUCKET, name="xciss-gateway", create=True, replicas=settings.stream_replicas) if settings.nats_url else MemoryStore()
     )
 
     # the test clock (dev and staging): the portal shows a banner while time is simulated

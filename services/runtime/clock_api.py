@@ -62,7 +62,7 @@ def _who(request: Request[Any, Any, Any]) -> str:
     return f"{actor.role}:{actor.subject}"
 
 
-def clock_controllers(owner: bool) -> list[type[Controller]]:
+def clock_controllers(owner: bool, replicas: int = 1) -> list[type[Controller]]:
     class ClockReader(Controller):
         path = "/v1/clock"
         tags = ["test clock"]
@@ -77,7 +77,7 @@ def clock_controllers(owner: bool) -> list[type[Controller]]:
 
     class ClockWriter(ClockReader):
         async def _kv(self, nats: Any) -> Any:
-            return await testclock.bucket(await nats.connection(), create=True)
+            return await testclock.bucket(await nats.connection(), create=True, replicas=replicas)
 
         async def _audit(self, request: Request[Any, Any, Any], db: Any, action: str, before: ClockView) -> ClockView:
             after = view()

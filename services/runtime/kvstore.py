@@ -30,10 +30,21 @@ log = logging.getLogger("xciss.kvstore")
 
 class NatsKVStore(Store):
     def __init__(
-        self, bus: BusAccess, bucket: str, *, ttl_s: float = 86_400, namespace: str = "", name: str = "xciss-kv", create: bool = False
+        self,
+        bus: BusAccess,
+        bucket: str,
+        *,
+        ttl_s: float = 86_400,
+        namespace: str = "",
+        name: str = "xciss-kv",
+        create: bool = False,
+        replicas: int = 1,
     ) -> None:
         self.bus = bus
         self.create = create
+        #: copies of the bucket in a JetStream cluster (``XCISS_STREAM_REPLICAS``, as the streams):
+        #: with one, losing the server that holds it loses the bucket
+        self.replicas = replicas
         self.bucket = bucket
         self.ttl_s = ttl_s
         self.namespace = namespace
@@ -44,7 +55,9 @@ class NatsKVStore(Store):
 
     def with_namespace(self, namespace: str) -> NatsKVStore:
         """A view with its own key prefix (Litestar's namespacing); it opens its own connection."""
-        return NatsKVStore(self.bus, self.bucket, ttl_s=self.ttl_s, namespace=f"{self.namespace}{namespace}.", name=self.name, create=self.create)
+        return NatsKVStore(
+            self.bus, self.bucket, ttl_s=self.ttl_s, namespace=f"{self.namespace}{namespace}.", name=self.name, create=self.create, replicas=self.replicas
+        )
 
     async def _connect(self) -> None:
         if self._nc is None or self._nc.is_closed:
@@ -56,7 +69,7 @@ class NatsKVStore(Store):
             if not self.create:
                 log.warning("kvstore %s: the bucket does not exist yet (its owner creates it)", self.bucket)
                 raise
-            self._kv = await js.create_key_value(bucket=self.bucket, ttl=self.ttl_s, history=1)
+            self._kv = await js.create_key_value(bucket=self.bucket, ttl=self.ttl_s, history=1, replicas=self.replicas)
 
     @property
     def connection(self) -> nats.NATS | None:

@@ -161,14 +161,16 @@ async def _monitor(url: str) -> tuple[dict[str, Any] | None, int | None]:
         return None, None
 
 
-async def gather(nc: nats.NATS, settings: Settings, producers: Sequence[str]) -> NatsFacts:
-    """Facts from the connected server: its INFO, the streams that exist, and
-    the monitoring endpoint when ``XCISS_NATS_MONITOR_URL`` is set."""
+async def gather(nc: nats.NATS, settings: Settings, producers: Sequence[str], buckets: Sequence[str] = ()) -> NatsFacts:
+    """Facts from the connected server: its INFO, the streams that exist (the
+    producers', the dead letters', and the streams under the key-value
+    ``buckets`` this identity may read: they need the same replicas), and the
+    monitoring endpoint when ``XCISS_NATS_MONITOR_URL`` is set."""
     info = dict(getattr(nc, "_server_info", {}) or {})
     streams: list[StreamFacts] = []
     if info.get("jetstream"):
         js = nc.jetstream(timeout=5.0)
-        for name in [*(stream_name(p) for p in producers), DEADLETTER_STREAM]:
+        for name in [*(stream_name(p) for p in producers), DEADLETTER_STREAM, *buckets]:
             try:
                 si = await js.stream_info(name)
             except NotFoundError:
@@ -185,8 +187,8 @@ def report(findings: Sequence[Finding], who: str) -> None:
         log.warning("%s: NATS %s [%s]: %s", who, "unsafe" if f.unsafe else "unverified", f.code, f.message, extra={"code": f.code})
 
 
-async def check(nc: nats.NATS, settings: Settings, producers: Sequence[str], who: str) -> list[Finding]:
+async def check(nc: nats.NATS, settings: Settings, producers: Sequence[str], who: str, buckets: Sequence[str] = ()) -> list[Finding]:
     """Gather, evaluate, log; returns the findings."""
-    findings = evaluate(await gather(nc, settings, producers), settings)
+    findings = evaluate(await gather(nc, settings, producers, buckets), settings)
     report(findings, who)
     return findings

@@ -19,6 +19,7 @@ from contracts.subjects import PRODUCERS
 from services.runtime import metrics as runtime_metrics
 from services.runtime import natscheck, safety, testclock
 from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.plan import platform_plan
 from services.runtime.service import (
     NatsHandle,
     create_app,
@@ -128,7 +129,8 @@ async def _check_nats(service: str, settings: Settings) -> None:
     try:
         nc = await connect_nats(settings.bus(service), f"xciss-{service}-check")
         try:
-            findings = await natscheck.check(nc, settings, PRODUCERS, service)
+            readable = [b.stream for b in platform_plan().buckets if service in (b.owner, *b.readers)]
+            findings = await natscheck.check(nc, settings, PRODUCERS, service, readable)
         finally:
             await nc.close()
         runtime_metrics.record_nats_findings(service, [f.code for f in findings if f.unsafe])

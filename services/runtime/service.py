@@ -134,7 +134,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
     on_startup: list[Callable[[], Awaitable[None]]] = [nats_handle.start]
     on_shutdown: list[Callable[[], Awaitable[None]]] = [nats_handle.stop]
     if testclock.allowed(settings):  # the test clock: never in production
-        routes += clock_controllers(owner=bucket_owner(CLOCK_BUCKET) == spec.name)
+        routes += clock_controllers(owner=bucket_owner(CLOCK_BUCKET) == spec.name, replicas=settings.stream_replicas)
         follower = testclock.ClockFollower(lambda: nats_handle.nc, settings.clock_poll_s, f"{spec.name}-api")
         on_startup.append(follower.start)
         on_shutdown.insert(0, follower.stop)

@@ -28,7 +28,9 @@ def session_store(settings: Settings, name: str, identity: str) -> Store:
         return MemoryStore()
     # the bucket's own TTL only sweeps what nobody reads: it must outlive a token
     ttl_s = max(86_400, settings.session_ttl_s + 3600)
-    return NatsKVStore(settings.bus(identity), SESSIONS_BUCKET, ttl_s=ttl_s, name=name, create=bucket_owner(SESSIONS_BUCKET) == identity)
+    return NatsKVStore(
+        settings.bus(identity), SESSIONS_BUCKET, ttl_s=ttl_s, name=name, create=bucket_owner(SESSIONS_BUCKET) == identity, replicas=settings.stream_replicas
+    )
 
 
 class Revocations:

@@ -94,8 +94,9 @@ def simulation_of(stored: StoredClock | None, revision: int = 0) -> clock.Simula
     return clock.Simulation(offset_s=stored.offset_s, set_by=stored.set_by, set_at=stored.set_at, revision=revision)
 
 
-async def bucket(nc: nats.NATS, *, create: bool) -> KeyValue:
-    """The bucket; its owner (registry, or the operator) creates it when missing."""
+async def bucket(nc: nats.NATS, *, create: bool, replicas: int = 1) -> KeyValue:
+    """The bucket; its owner (registry, or the operator) creates it when missing,
+    with ``replicas`` copies (``XCISS_STREAM_REPLICAS``, as the streams)."""
     from services.runtime.bus.plan import CLOCK_BUCKET
 
     js = nc.jetstream(timeout=5.0)
@@ -104,7 +105,7 @@ async def bucket(nc: nats.NATS, *, create: bool) -> KeyValue:
     except (BucketNotFoundError, NotFoundError):
         if not create:
             raise
-        return await js.create_key_value(bucket=CLOCK_BUCKET, history=5, description="xciss test clock (dev/staging only)")
+        return await js.create_key_value(bucket=CLOCK_BUCKET, history=5, replicas=replicas, description="xciss test clock (dev/staging only)")
 
 
 async def read(kv: KeyValue) -> clock.Simulation | None:

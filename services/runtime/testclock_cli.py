@@ -48,7 +48,7 @@ def describe(sim: clock.Simulation | None) -> str:
 async def _run(settings: Settings, args: argparse.Namespace) -> str:
     nc = await connect_nats(settings.bus(OPERATOR), "xciss-clock-cli")
     try:
-        kv = await testclock.bucket(nc, create=True)
+        kv = await testclock.bucket(nc, create=True, replicas=settings.stream_replicas)
         current = await testclock.read(kv)
         clock.follow(current)
         who = f"cli:{getpass.getuser()}"

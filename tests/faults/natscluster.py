@@ -230,6 +230,13 @@ class NatsCluster:
     # -- lifecycle -----------------------------------------------------------------
 
     def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         plan = platform_plan(())
         ensure_seeds(self.credentials_dir, identities(plan))
@@ -246,7 +253,9 @@ class NatsCluster:
         self.wait_routes()
 
     def wait_routes(self, timeout_s: float = 30.0) -> None:
-        """Until every server sees the other two (the monitor's ``/routez``)."""
+        """Until every server sees the other two (the monitor's ``/routez``) and
+        JetStream's meta group has a leader and every server as a current peer
+        (``/jsz``): before that a stream with three replicas finds no placement."""
         import httpx
 
         deadline = time.monotonic() + timeout_s
@@ -257,8 +266,11 @@ class NatsCluster:
                 try:
                     r = httpx.get(f"http://{n.host}:{n.monitor_port}/routez", timeout=2)
                     names = {route.get("remote_name") for route in r.json().get("routes", [])}
-                    if len(names - {None, n.name}) < want:
+                    meta = httpx.get(f"http://{n.host}:{n.monitor_port}/jsz", timeout=2).json().get("meta_cluster") or {}
+                    if len(names - {None, n.name}) < want or not meta.get("leader"):
                         missing.append(n.name)
+                    elif meta["leader"] == n.name and len([p for p in meta.get("replicas") or [] if p.get("current")]) < want:
+                        missing.append(f"{n.name} (meta leader: peers not current)")
                 except (httpx.HTTPError, ValueError):
                     missing.append(n.name)
             if not missing:
