@@ -191,13 +191,13 @@ def create_app(
 
     @get("/ready", operation_id="gateway_ready", **access(PUBLIC))
     async def ready() -> Response[dict[str, Any]]:
-        """Ready when every service has an address whose own /ready answers 200;
-        ``checks`` names each address's state: {service: {address: "ok" | why not}}."""
+        """Ready when every service has an address whose own /ready answers 200.
+        ``checks`` names each address's state, flat like every process's /ready
+        (``{"registry http://a:8101": "ok", "registry http://b:8101": "error: ConnectError"}``),
+        so "every check ok" still means everything is up."""
         states = await asyncio.gather(*(_address_state(target, address) for target in urls.values() for address in target.addresses))
-        checks: dict[str, dict[str, str]] = {service: {} for service in urls}
-        for service, address, state_of in states:
-            checks[service][address] = state_of
-        ok = all("ok" in by_address.values() for by_address in checks.values())
+        checks = {f"{service} {address}": state_of for service, address, state_of in states}
+        ok = all(any(state_of == "ok" for service, _, state_of in states if service == s) for s in urls)
         return Response({"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
 
     async def _address_state(target: Upstream, address: str) -> tuple[str, str, str]:

@@ -103,7 +103,7 @@ async def test_requests_spread_over_two_replicas_and_survive_one_stopped(tmp_pat
             first = [await _create(gw, f"t{i}") for i in range(10)]
             assert [r.status_code for r in first] == [201] * 10
             assert Counter(r.json()["served_by"] for r in first) == {"a": 5, "b": 5}  # round-robin
-            assert (await gw.get("/ready")).json()["checks"] == {"registry": {a.url: "ok", b.url: "ok"}}
+            assert (await gw.get("/ready")).json()["checks"] == {f"registry {a.url}": "ok", f"registry {b.url}": "ok"}
 
             await a.stop()
             during = await asyncio.gather(*(_create(gw, f"t{i}") for i in range(10, 30)))
@@ -114,8 +114,8 @@ async def test_requests_spread_over_two_replicas_and_survive_one_stopped(tmp_pat
 
             ready = await gw.get("/ready")
             assert ready.status_code == 200 and ready.json()["status"] == "ready"
-            assert ready.json()["checks"]["registry"][b.url] == "ok"
-            assert ready.json()["checks"]["registry"][a.url].startswith("error")
+            assert ready.json()["checks"][f"registry {b.url}"] == "ok"
+            assert ready.json()["checks"][f"registry {a.url}"].startswith("error")
             doc = await gw.get("/api/openapi.json")
             assert doc.status_code == 200 and "/api/registry/v1/things" in doc.json()["paths"]
 
