@@ -76,7 +76,7 @@ class Upstream:
                 response = await client.request(method, f"{address}{path}", **kw)
             except CONNECT_FAILURES as exc:
                 self.picker.refused(address)
-                log.warning("gateway: %s at %s refused the connection (%s); trying the next address", self.service, address, type(exc).__name__)
+                log.warning("gateway: no connection to %s at %s (%s)", self.service, address, type(exc).__name__)
                 failure = exc
                 continue
             self.picker.answered(address)
