@@ -7,9 +7,10 @@ token and the caller's rights itself: the gateway is a door, not the lock.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from litestar.stores.memory import MemoryStore
 from services.gateway.openapi import combine
 from services.gateway.portal import create_portal_handlers, portal_exception_handlers
 from services.gateway.proxy import forward_headers, response_headers
+from services.gateway.upstreams import CONNECT_FAILURES, Upstream, Upstreams
 from services.runtime import telemetry, testclock
 from services.runtime.auth import PUBLIC, Principal, TokenVerifier, access
 from services.runtime.bus.permissions import GATEWAY
@@ -90,8 +92,8 @@ def internal_path(path: str) -> bool:
     return first.lower() in INTERNAL_PATHS
 
 
-def upstream_urls(settings: Settings) -> dict[str, str]:
-    return {s: settings.upstream_url(s) for s in SERVICES}
+def upstream_addresses(settings: Settings) -> dict[str, tuple[str, ...]]:
+    return {s: settings.upstream_addresses(s) for s in SERVICES}
 
 
 def client_id(settings: Settings) -> Callable[[Request[Any, Any, Any]], str]:
@@ -109,8 +111,12 @@ def client_id(settings: Settings) -> Callable[[Request[Any, Any, Any]], str]:
     return identify
 
 
-def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, upstreams: dict[str, str] | None = None) -> Litestar:
-    urls = upstreams or upstream_urls(settings)
+def create_app(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, upstreams: Mapping[str, str | Sequence[str]] | None = None
+) -> Litestar:
+    """``upstreams``: service -> its address or addresses (a list or a comma-separated
+    string); default: the settings' (``XCISS_<SVC>_URL``)."""
+    urls = Upstreams(upstreams or upstream_addresses(settings))
     state: dict[str, Any] = {}
     store: Store = (
         NatsKVStore(settings.bus(GATEWAY), GATEWAY_LIMITS_BUCKET, name="xciss-gateway", create=True, replicas=settings.stream_replicas) if settings.nats_url else MemoryStore()
@@ -140,8 +146,8 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         # (some ASGI clients put the query into raw_path too; a "?" of the path itself is "%3F")
         raw_path = request.scope.get("raw_path", request.scope["path"].encode()).decode("latin-1").partition("?")[0]
         sent = raw_path.split("/")[2] if raw_path.count("/") >= 2 else ""
-        base = urls.get(service) if sent == service else None
-        if base is None:
+        target = urls.get(service) if sent == service else None
+        if target is None:
             raise UnknownService(sent)
         if internal_path(path):
             raise NotForwarded(service)
@@ -159,9 +165,8 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         # order and encoding of parameters included)
         rest = raw_path[len(f"/api/{service}") :] or "/"
         query = request.scope.get("query_string", b"").decode("latin-1")
-        url = f"{base.rstrip('/')}{rest}" + (f"?{query}" if query else "")
         try:
-            upstream = await state["client"].request(request.method, url, content=body, headers=headers)
+            upstream = await target.request(state["client"], request.method, rest + (f"?{query}" if query else ""), content=body, headers=headers)
         except httpx.TransportError as exc:
             log.warning("gateway: %s %s -> %s: %s", request.method, path, service, type(exc).__name__)
             raise UpstreamUnavailable(service) from exc
@@ -171,9 +176,9 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
     async def openapi() -> dict[str, Any]:
         """The services' OpenAPI documents combined under /api/<service>."""
         documents: dict[str, dict[str, Any]] = {}
-        for service, base in urls.items():
+        for service, target in urls.items():
             try:
-                r = await state["client"].get(f"{base.rstrip('/')}/schema/openapi.json")
+                r = await target.request(state["client"], "GET", "/schema/openapi.json")
                 r.raise_for_status()
             except httpx.HTTPError as exc:
                 raise UpstreamUnavailable(service) from exc
@@ -186,16 +191,24 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
 
     @get("/ready", operation_id="gateway_ready", **access(PUBLIC))
     async def ready() -> Response[dict[str, Any]]:
-        """Ready when every service answers its own /ready."""
-        checks: dict[str, str] = {}
-        for service, base in urls.items():
-            try:
-                r = await state["client"].get(f"{base.rstrip('/')}/ready")
-                checks[service] = "ok" if r.status_code == 200 else f"status {r.status_code}"
-            except httpx.HTTPError as exc:
-                checks[service] = f"error: {type(exc).__name__}"
-        ok = all(v == "ok" for v in checks.values())
+        """Ready when every service has an address whose own /ready answers 200.
+        ``checks`` names each address's state, flat like every process's /ready
+        (``{"registry http://a:8101": "ok", "registry http://b:8101": "error: ConnectError"}``),
+        so "every check ok" still means everything is up."""
+        states = await asyncio.gather(*(_address_state(target, address) for target in urls.values() for address in target.addresses))
+        checks = {f"{service} {address}": state_of for service, address, state_of in states}
+        ok = all(any(state_of == "ok" for service, _, state_of in states if service == s) for s in urls)
         return Response({"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
+
+    async def _address_state(target: Upstream, address: str) -> tuple[str, str, str]:
+        try:
+            r = await state["client"].get(f"{address}/ready")
+        except httpx.HTTPError as exc:
+            if isinstance(exc, CONNECT_FAILURES):
+                target.picker.refused(address)
+            return target.service, address, f"error: {type(exc).__name__}"
+        target.picker.answered(address)
+        return target.service, address, "ok" if r.status_code == 200 else f"status {r.status_code}"
 
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.gateway_rate_limit_per_minute),

@@ -17,8 +17,9 @@ accounts (``create_officer_accounts``) the way ``xciss accounts create`` does.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -123,23 +124,29 @@ def shanghai_year() -> int:
     return datetime.now(ZoneInfo("Asia/Shanghai")).year
 
 
-class _Api:
-    """Calls ``<base>/api/<service><path>`` (the gateway) or, given ``upstreams``, each service's own URL."""
+class Upstream(Protocol):
+    """A service reached directly (the gateway's ``services.gateway.upstreams.Upstream``)."""
 
-    def __init__(self, settings: Settings, client: httpx.AsyncClient, base: str, upstreams: dict[str, str] | None = None):
+    async def request(self, client: httpx.AsyncClient, method: str, path: str, **kw: Any) -> httpx.Response: ...
+
+
+class _Api:
+    """Calls ``<base>/api/<service><path>`` (the gateway) or, given ``upstreams``, each service directly."""
+
+    def __init__(self, settings: Settings, client: httpx.AsyncClient, base: str, upstreams: Mapping[str, Upstream] | None = None):
         self.settings, self.client, self.base, self.upstreams = settings, client, base.rstrip("/"), upstreams
 
-    def url(self, service: str, path: str) -> str:
+    async def send(self, method: str, service: str, path: str, **kw: Any) -> httpx.Response:
         if self.upstreams:
-            return f"{self.upstreams[service].rstrip('/')}{path}"
-        return f"{self.base}/api/{service}{path}"
+            return await self.upstreams[service].request(self.client, method, path, **kw)
+        return await self.client.request(method, f"{self.base}/api/{service}{path}", **kw)
 
     def token(self, role: Role, org: str | None = None) -> str:
         return issue_token(self.settings, subject=f"demo-loader-{role}", role=role, org=org, ttl_s=3600)
 
     async def call(self, method: str, service: str, path: str, *, role: Role | None = None, org: str | None = None, ok: tuple[int, ...] = (200, 201), **kw: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.token(role, org)}"} if role else {}
-        r = await self.client.request(method, self.url(service, path), headers=headers, **kw)
+        r = await self.send(method, service, path, headers=headers, **kw)
         if r.status_code not in ok:
             raise DemoError(f"{method} /api/{service}{path}: {r.status_code} {r.text[:300]}")
         return r.json() if r.content and r.headers.get("content-type", "").split(";")[0].endswith("json") else None
@@ -155,7 +162,7 @@ class _Api:
             page += 1
 
 
-async def identities(settings: Settings, client: httpx.AsyncClient, base: str = "", upstreams: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+async def identities(settings: Settings, client: httpx.AsyncClient, base: str = "", upstreams: Mapping[str, Upstream] | None = None) -> dict[str, dict[str, Any]]:
     """The demo parties as they are registered now: {"units": {credit code: id}, "users": {...}, "experts": {name: id}}."""
     api = _Api(settings, client, base, upstreams)
     units = {u["credit_code"]: u["unit_id"] for u in await api.all("registry", "/v1/units/", role=Role.BUREAU)}
@@ -168,7 +175,7 @@ def _user_key(u: dict[str, Any]) -> str:
     return u.get("credit_code") or u["name"]
 
 
-async def demo_accounts(settings: Settings, client: httpx.AsyncClient, base: str = "", upstreams: dict[str, str] | None = None) -> list[dict[str, Any]]:
+async def demo_accounts(settings: Settings, client: httpx.AsyncClient, base: str = "", upstreams: Mapping[str, Upstream] | None = None) -> list[dict[str, Any]]:
     """One demo account per business role: role, org (the party id), display name, username."""
     ids = await identities(settings, client, base, upstreams)
     unit, user = UNITS[0], USERS[0]
@@ -204,7 +211,7 @@ async def _create_accounts(settings: Settings, client: httpx.AsyncClient, api: _
         if account["org"] is None and account["role"] in ("user", "unit", "expert"):
             raise DemoError(f"no demo party for the {account['role']} account")
         body = {"username": account["username"], "password": DEMO_PASSWORD, "role": account["role"], "org": account["org"], "display_name": account["name"]}
-        r = await client.post(api.url("registry", "/v1/accounts/"), headers={"Authorization": f"Bearer {api.token(Role.SYSADMIN)}"}, json=body)
+        r = await api.send("POST", "registry", "/v1/accounts/", headers={"Authorization": f"Bearer {api.token(Role.SYSADMIN)}"}, json=body)
         if r.status_code == 201:
             created += 1
         elif not (r.status_code == 409 and _code_of(r) == "account.username_taken"):
@@ -333,14 +340,14 @@ async def load_demo(settings: Settings, base: str, *, transport: httpx.AsyncBase
                 await api.call("POST", "registry", f"/v1/users/{user['user_id']}/verify", role=Role.CENTER, json={})
 
         year = shanghai_year()
-        r = await client.get(api.url("vouchers", f"/v1/programmes/{year}"))
+        r = await api.send("GET", "vouchers", f"/v1/programmes/{year}")
         if r.status_code == 404:
             await api.call("POST", "vouchers", "/v1/programmes/", role=Role.BUREAU, json={"year": year, "budget_fen": BUDGET_FEN})
             created["programmes"] += 1
         elif r.status_code != 200:
             raise DemoError(f"GET programme {year}: {r.status_code} {r.text[:300]}")
 
-        r = await client.get(api.url("evaluation", f"/v1/cycles/{year}"), headers={"Authorization": f"Bearer {api.token(Role.BUREAU)}"})
+        r = await api.send("GET", "evaluation", f"/v1/cycles/{year}", headers={"Authorization": f"Bearer {api.token(Role.BUREAU)}"})
         if r.status_code in (404, 409):  # 409 cycle.not_open
             await api.call("POST", "evaluation", "/v1/cycles/", role=Role.BUREAU, json={"year": year, "award_budget_fen": AWARD_BUDGET_FEN})
             created["cycles"] += 1

@@ -102,8 +102,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_secure: bool = True
     # gateway
     gateway_port: int = GATEWAY_PORT
-    #: where the gateway reaches each service (XCISS_<SVC>_URL); default: this host's port
-    upstream_urls: dict[str, str] = {}
+    #: where the gateway reaches each service (XCISS_<SVC>_URL: one address or several,
+    #: comma-separated, spread round-robin); default: this host's port
+    upstream_urls: dict[str, tuple[str, ...]] = {}
     gateway_max_body_bytes: int = 20_000_000
     gateway_rate_limit_per_minute: int = 600
     gateway_timeout_s: float = 30.0
@@ -204,8 +205,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def port(self, service: str) -> int:
         return self.http_ports.get(service, DEFAULT_PORTS.get(service, 8100))
 
-    def upstream_url(self, service: str) -> str:
-        return self.upstream_urls.get(service) or f"http://127.0.0.1:{self.port(service)}"
+    def upstream_addresses(self, service: str) -> tuple[str, ...]:
+        return self.upstream_urls.get(service) or (f"http://127.0.0.1:{self.port(service)}",)
 
     def pii_key(self) -> str:
         """Key for digests of personal identifiers (``XCISS_PII_KEY``)."""
@@ -284,7 +285,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             s3_region=get("XCISS_S3_REGION") or "us-east-1",
             s3_secure=_bool(env, "XCISS_S3_SECURE", True),
             gateway_port=_int(env, "XCISS_GATEWAY_PORT", GATEWAY_PORT),
-            upstream_urls={s: get(f"XCISS_{s.upper()}_URL", "") for s in SERVICES if get(f"XCISS_{s.upper()}_URL")},
+            upstream_urls={s: _addresses(env, f"XCISS_{s.upper()}_URL") for s in SERVICES if get(f"XCISS_{s.upper()}_URL", "").strip(" ,")},
             gateway_max_body_bytes=_int(env, "XCISS_GATEWAY_MAX_BODY_BYTES", 20_000_000),
             gateway_rate_limit_per_minute=_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
             gateway_timeout_s=_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
@@ -375,3 +376,18 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """``http://a:8101,http://b:8101``: one base URL or several, comma-separated."""
+    found: list[str] = []
+    for part in env.get(name, "").split(","):
+        address = part.strip().rstrip("/")
+        if not address:
+            continue
+        scheme, _, rest = address.partition("://")
+        if scheme not in ("http", "https") or not rest or any(c in rest for c in "?# "):
+            raise SettingsError(f"{name} must be http(s)://host:port addresses, comma-separated, not {part.strip()!r}")
+        if address not in found:
+            found.append(address)
+    return tuple(found)

@@ -112,7 +112,8 @@ async def test_unknown_service_and_unreachable_service_are_clear_problems(tmp_pa
     assert r.status_code == 404 and r.json()["code"] == "gateway.unknown_service"
     assert r.json()["message_zh"] and r.json()["message_en"]
     assert r2.status_code == 503 and r2.json()["code"] == "gateway.upstream_unavailable"
-    assert ready.status_code == 503 and ready.json()["checks"]["payments"].startswith("error")
+    assert ready.status_code == 503 and ready.json()["checks"]["payments http://payments.svc"].startswith("error")
+    assert ready.json()["checks"]["registry http://registry.svc"] == "ok"
 
 
 async def test_body_size_limit(tmp_path: Path) -> None:

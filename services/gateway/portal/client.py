@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from services.gateway.portal.messages import REQUIRED, field_text, own_words, problem_text
+from services.gateway.upstreams import Upstreams
 
 
 class ApiError(Exception):
@@ -70,7 +71,7 @@ def reason_required(message_zh: str, message_en: str, field: str = "reason") -> 
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient, upstreams: dict[str, str], token: str | None, *, forwarded_for: str | None = None):
+    def __init__(self, client: httpx.AsyncClient, upstreams: Upstreams, token: str | None, *, forwarded_for: str | None = None):
         self.client, self.upstreams, self.token = client, upstreams, token
         self.forwarded_for = forwarded_for
 
@@ -81,11 +82,11 @@ class Api:
         return {**h, **(extra or {})}
 
     async def raw(self, method: str, service: str, path: str, **kw: Any) -> httpx.Response:
-        base = self.upstreams[service].rstrip("/")
+        upstream = self.upstreams[service]
         headers = self._headers(kw.pop("headers", None))
         params = {k: v for k, v in (kw.pop("params", None) or {}).items() if v not in (None, "")}
         try:
-            return await self.client.request(method, f"{base}{path}", headers=headers, params=params, **kw)
+            return await upstream.request(self.client, method, path, headers=headers, params=params, **kw)
         except httpx.TransportError as exc:
             raise ApiError(503, {"code": "gateway.upstream_unavailable", "message_zh": f"{service} 服务暂时不可用，请稍后重试", "message_en": f"the {service} service is not reachable"}) from exc
 

@@ -22,6 +22,7 @@ from litestar.datastructures import Cookie
 from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.i18n import CATEGORIES, COUNTIES, ROLES, label, translate
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
+from services.gateway.upstreams import Upstreams
 from services.runtime import clock
 from services.runtime.auth import PUBLIC, Principal, TokenError, TokenVerifier, access
 from services.runtime.settings import Settings
@@ -146,7 +147,7 @@ class Ctx:
 
 
 class Portal:
-    def __init__(self, settings: Settings, upstreams: dict[str, str], client: Callable[[], httpx.AsyncClient]):
+    def __init__(self, settings: Settings, upstreams: Upstreams, client: Callable[[], httpx.AsyncClient]):
         self.settings, self.upstreams, self.client = settings, upstreams, client
         self.verifier = TokenVerifier(settings)
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.ChainableUndefined)

@@ -14,6 +14,7 @@ from litestar import Request, Response
 
 from services.gateway.portal.core import Ctx, Portal
 from services.gateway.portal.messages import page_text, problem_text
+from services.gateway.upstreams import Upstreams
 from services.runtime.http import EXCEPTION_HANDLERS
 from services.runtime.settings import Settings
 
@@ -28,7 +29,7 @@ def is_page(request: Request[Any, Any, Any]) -> bool:
     return not any(path == p.rstrip("/") or path.startswith(p) for p in API_PREFIXES)
 
 
-def portal_exception_handlers(settings: Settings, upstreams: dict[str, str], client: Callable[[], httpx.AsyncClient]) -> dict[Any, Any]:
+def portal_exception_handlers(settings: Settings, upstreams: Upstreams, client: Callable[[], httpx.AsyncClient]) -> dict[Any, Any]:
     """The gateway's exception handlers with the portal's pages in front of them."""
     portal = Portal(settings, upstreams, client)
 

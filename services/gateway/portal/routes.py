@@ -17,11 +17,12 @@ import httpx
 
 from services.gateway.portal import orders, public, recovery, session, staff, synonyms, unit
 from services.gateway.portal.core import Kit, Portal, money, yuan_to_fen
+from services.gateway.upstreams import Upstreams
 from services.runtime.settings import Settings
 
 __all__ = ["create_portal_handlers", "money", "yuan_to_fen"]
 
 
-def create_portal_handlers(settings: Settings, upstreams: dict[str, str], client: Callable[[], httpx.AsyncClient]) -> list[Any]:
+def create_portal_handlers(settings: Settings, upstreams: Upstreams, client: Callable[[], httpx.AsyncClient]) -> list[Any]:
     kit = Kit(Portal(settings, upstreams, client))
     return [*public.handlers(kit), *session.handlers(kit), *recovery.handlers(kit), *orders.handlers(kit), *unit.handlers(kit), *staff.handlers(kit), *synonyms.handlers(kit)]
