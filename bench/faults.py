@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = Config(
         backend=a.backend, journeys=a.journeys, faults=a.faults, concurrency=a.concurrency, seed=a.seed, pg_url=a.pg_url if a.backend == "postgres" else None,
         auto_approve=a.auto_approve, ack_wait_s=a.ack_wait, root=Path(a.keep) if a.keep else None, keep=bool(a.keep),
-        shape=Shape(nats_nodes=3, replicas=2, gateway=not a.no_gateway) if a.cluster else Shape(),
+        shape=Shape(nats_nodes=3, replicas=2, gateway=not a.no_gateway, own_postgres=True) if a.cluster else Shape(),
     )
     t0 = time.monotonic()
     # SIGTERM unwinds like Ctrl-C, so the run stops its processes and drops its databases

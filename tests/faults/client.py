@@ -136,7 +136,9 @@ class Api:
                         op.code = _code(r)
                     return op, r
                 # a 500 may come from a connection lost during the commit: ambiguous too
-                op.ambiguous = op.ambiguous or (method != "GET" and r.status_code == 500)
+                # and through the gateway a 502-504 may come after the service took the request
+                gateway = self.cluster.gateway is not None and r.status_code in (502, 503, 504)
+                op.ambiguous = op.ambiguous or (method != "GET" and (r.status_code == 500 or gateway))
             if time.monotonic() > deadline:
                 raise ApiError(op, last, f"no answer within {self.deadline_s:.0f}s")
             await asyncio.sleep(delay * (0.5 + random.random()))

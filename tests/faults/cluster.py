@@ -35,6 +35,7 @@ from services.runtime.settings import SERVICES, Settings
 from services.runtime.tokenkeys import ensure_dev_keys
 from tests.faults.counts import MetricsTally
 from tests.faults.natscluster import NatsCluster
+from tests.support.pgserver import PgServer
 
 PII_KEY = "faults-test-pii-key"
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +92,9 @@ class Shape(msgspec.Struct, frozen=True, kw_only=True):
     nats_nodes: int = 1
     replicas: int = 1
     gateway: bool = False
+    #: PostgreSQL backend: a server of the run's own (tests/support/pgserver.py), which the
+    #: ``postgres_restart`` fault restarts or crashes, instead of the shared one
+    own_postgres: bool = False
 
     @property
     def clustered(self) -> bool:
@@ -138,6 +142,7 @@ class Cluster:
         self.gateway: ServiceProcess | None = None
         self.settings: Settings | None = None
         self.tally = MetricsTally(self)
+        self.pg: PgServer | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -163,6 +168,10 @@ class Cluster:
         else:
             self.nats = EmbeddedNats(self.root / "nats-store", self.nats_port, log_file=self.root / "nats-server.log", credentials_dir=self.credentials)
             self.nats.start()
+        if self.backend == "postgres" and self.shape.own_postgres and PgServer.available():
+            self.pg = PgServer(self.root / "pg")
+            await self.pg.astart()
+            self.pg_admin = self.pg.url
         for s in SERVICES:
             if self.backend == "postgres":
                 name = f"xf_{self.run_id}_{s}"
@@ -225,6 +234,9 @@ class Cluster:
             self.nats.kill()
         if self.natsc is not None:
             await asyncio.to_thread(self.natsc.close)
+        if self.pg is not None:  # the whole server goes, with its databases
+            await self.pg.aclose()
+            self.pg_names.clear()
         for name in self.pg_names.values():
             with contextlib.suppress(Exception):
                 await self._pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -301,6 +313,13 @@ class Cluster:
         await asyncio.to_thread(self.nats.stop)
         await asyncio.sleep(down_s)
         await asyncio.to_thread(self.nats.start)
+
+    async def restart_postgres(self, mode: str) -> str:
+        """The run's own PostgreSQL server restarted (``fast``) or crashed (``immediate``:
+        no checkpoint, WAL replayed): every service's connections break at once."""
+        assert self.pg is not None
+        outage = await self.pg.arestart(mode)  # type: ignore[arg-type]
+        return f"postgres {mode} restart, down {outage.down_s:.1f}s{', WAL replayed' if outage.recovered else ''}"
 
     async def database_fault(self, service: str, seconds: float) -> None:
         """A consumer's database fails transiently. PostgreSQL: every connection of

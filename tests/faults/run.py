@@ -27,6 +27,7 @@ from tests.faults import natsfaults
 from tests.faults.cluster import Cluster, Shape
 from tests.faults.counts import redeliveries, stream_audit
 from tests.faults.natsfaults import NATS_FAULTS
+from tests.support.pgserver import PgServer
 from tests.faults.journeys import EVENTUALLY_S, PLANS, Journey, World, _eventually, new_journey, run_journey
 from tests.faults.redemption import Claim, Redemptions, used_share
 from tests.support.codes import credit_code
@@ -62,7 +63,8 @@ class Config:
         if self.fault_weights is not None:
             return self.fault_weights
         if self.shape.clustered:  # NATS servers take about half of the faults
-            return {"kill": 3, "pause": 2, "database": 2, **NATS_FAULTS}
+            own_pg = {"postgres_restart": 1} if self.backend == "postgres" and self.shape.own_postgres else {}
+            return {"kill": 3, "pause": 2, "database": 2, **own_pg, **NATS_FAULTS}
         return {"kill": 4, "pause": 3, "nats": 2, "database": 3}
 
 
@@ -154,7 +156,11 @@ async def inject_faults(
             kind = rng.choice([n for n in names if n.startswith("nats")])
         svc = rng.choice(targets)
         instance = rng.choice(cluster.instances[svc])
-        target = "nats-server" if kind.startswith("nats") else (svc if kind == "database" else instance)
+        if kind == "postgres_restart" and cluster.pg is None:  # no server of its own here (say so once)
+            if not any("postgres_restart" in e for e in flog.events):
+                flog.events.append(f"postgres_restart skipped: {PgServer.why_unavailable()}")
+            continue
+        target = "nats-server" if kind.startswith("nats") else ("postgres" if kind == "postgres_restart" else (svc if kind == "database" else instance))
         if target in busy:  # another lane is at it: one fault per target at a time
             await asyncio.sleep(0.1)
             continue
@@ -168,6 +174,8 @@ async def inject_faults(
                 await cluster.pause(instance, cfg.ack_wait_s * 1.5 + rng.random() * 2)
             elif kind == "nats":
                 await cluster.restart_nats(down_s=0.5 + rng.random())
+            elif kind == "postgres_restart":
+                what = await cluster.restart_postgres(rng.choice(["fast", "immediate"]))
             elif kind.startswith("nats_"):
                 assert cluster.natsc is not None
                 what = await natsfaults.inject(cluster.natsc, kind, rng, flog.tally)

@@ -59,7 +59,7 @@ async def test_a_cluster_loses_nothing_when_nats_servers_fail(backend: str, tmp_
         pytest.skip("XCISS_TEST_POSTGRES_URL is not set")
     cfg = Config(
         backend=backend, journeys=CLUSTER_JOURNEYS, faults=CLUSTER_FAULTS, pg_url=pg, auto_approve=backend == "postgres", root=tmp_path, seed=21,
-        shape=Shape(nats_nodes=3, replicas=2, gateway=True), min_bus_faults=BUS_FAULTS,
+        shape=Shape(nats_nodes=3, replicas=2, gateway=True, own_postgres=True), min_bus_faults=BUS_FAULTS,
     )
     result, journeys, faults = await run(cfg, progress=print)
     print(result.line())
