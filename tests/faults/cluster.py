@@ -1,8 +1,10 @@
-"""The real platform as separate processes, for fault injection: an embedded
-``nats-server -js`` with its own store, and each service as ``xciss run
-<service>`` (api + worker + relay) with its own database — SQLite files in a
-data directory, or PostgreSQL databases ``xf_<run>_<service>`` created on the
-server and dropped at the end.
+"""The real platform as separate processes, for fault injection: NATS (one
+embedded ``nats-server -js``, or the three-node JetStream cluster of
+``natscluster.py``), each service as ``xciss run <service>`` (api + worker +
+relay; one or two replicas) with its own database — SQLite files in a data
+directory, or PostgreSQL databases ``xf_<run>_<service>`` on the shared
+server or on a server of the run's own (``tests/support/pgserver.py``) — and,
+in the cluster shape, the gateway in front of the API replicas.
 
 Everything started here is a child in its own process group, killed on
 ``close()`` (and, through PR_SET_PDEATHSIG, when this process dies)."""
@@ -14,8 +16,6 @@ import contextlib
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -29,60 +29,16 @@ from nats.js.api import ConsumerInfo
 from services.runtime.auth import Role, issue_token
 from services.runtime.bus.credentials import BusAccess, seed_path
 from services.runtime.migrations import upgrade
-from services.runtime.natsserver import EmbeddedNats, die_with_parent, free_port
+from services.runtime.natsserver import EmbeddedNats, free_port
 from services.runtime.bus.connect import connect_nats
 from services.runtime.settings import SERVICES, Settings
 from services.runtime.tokenkeys import ensure_dev_keys
 from tests.faults.counts import MetricsTally
 from tests.faults.natscluster import NatsCluster
+from tests.faults.processes import ServiceProcess
 from tests.support.pgserver import PgServer
 
 PII_KEY = "faults-test-pii-key"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class ServiceProcess:
-    """One ``xciss run <service>`` child."""
-
-    def __init__(self, name: str, env: dict[str, str], log_path: Path, args: tuple[str, ...] | None = None):
-        self.name = name
-        self.args = args or ("run", name)
-        self.env = env
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.stopped = False  # SIGSTOPped
-
-    def start(self) -> None:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "services.runtime.cli", *self.args],
-            cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            start_new_session=True, preexec_fn=die_with_parent,  # noqa: PLW1509
-        )
-        log.close()
-        self.stopped = False
-
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def signal(self, sig: int) -> None:
-        if self.alive:
-            assert self.proc is not None
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, sig)
-
-    def kill(self) -> None:
-        if self.proc is None:
-            return
-        if self.stopped:
-            self.signal(signal.SIGCONT)
-        self.signal(signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(15)
-        self.stopped = False
-
-
 class Shape(msgspec.Struct, frozen=True, kw_only=True):
     """What runs: one nats-server or a three-node JetStream cluster (R3 streams),
     one process per service or ``replicas`` of each (each ``xciss run``: API,
