@@ -273,12 +273,12 @@ async def correct(
     """The unit corrects a closed session's times with a reason; the times before
     are kept (usage_corrections, the audit row) and UsageCorrected is published.
     A session of an order whose results are delivered can no longer change."""
-    text = check_reason(reason)
     now = clock.utc_now()
-    minutes = check_span(started_at, ended_at, now, max_session)
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        row = await load_session(s, session_id, unit_id)
+        row = await load_session(s, session_id, unit_id)  # another unit's session does not exist for it
+        text = check_reason(reason)
+        minutes = check_span(started_at, ended_at, now, max_session)
         await _instrument(s, row["instrument_id"], unit_id, lock=True)
         if row["ended_at"] is None:
             raise not_closed(session_id)
