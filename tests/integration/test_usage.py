@@ -11,14 +11,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from contracts.envelope import Event, decode
 from contracts.registry import OrderResultsDelivered
 from contracts.registry_usage import UsageCorrected, UsageRecorded
+from services.gateway.app import create_app as create_gateway
 from services.registry import instruments as instrument_use_cases
 from services.runtime.auth import Role
+from tests.support.asgi import LifespanClient
 from tests.support.platform import Platform, running
 from tests.support.registry import (
     RESULT,
@@ -244,3 +247,20 @@ async def test_a_correction_keeps_the_original(make_settings) -> None:
         r = await w.as_unit("POST", SESSIONS + "check-in", json={"instrument_id": w.iid, "kind": "internal", "researcher": "课题组", "at": ago(hours=1)})
         r = await w.as_unit("POST", f"{SESSIONS}{r.json()['session_id']}/correct", json={**fixed, "reason": "改"})
         assert r.status_code == 409 and r.json()["code"] == "usage.not_closed"
+
+
+async def test_a_recorder_posts_through_the_gateway(make_settings) -> None:
+    """The gateway passes the Recorder scheme on (it is not a bearer token it could check)."""
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        w = await world(p)
+        r = await w.as_unit("POST", "/v1/usage/recorders/", json={"instrument_id": w.iid, "name": "计时器"})
+        token = r.json()["token"]
+        transport = httpx.ASGITransport(app=p["registry"]._lifespan.app)  # type: ignore[union-attr]
+        gateway = create_gateway(settings, transport=transport, upstreams={"registry": "http://registry.local"})
+        async with LifespanClient(gateway, "http://gateway.local") as gw:
+            body = {"kind": "internal", "researcher": "课题组", "started_at": ago(hours=2), "ended_at": ago(hours=1)}
+            r = await gw.post("/api/registry/v1/usage/recorder/sessions", headers={"Authorization": f"Recorder {token}"}, json=body)
+            assert r.status_code == 201 and r.json()["minutes"] == 60, r.text
+            r = await gw.post("/api/registry/v1/usage/recorder/sessions", headers={"Authorization": "Recorder xr_wrong"}, json=body)
+            assert r.status_code == 401 and r.json()["code"] == "usage.recorder_unauthenticated"
