@@ -254,6 +254,9 @@ class OrderResultsDelivered(OrderSnapshot, frozen=True, kw_only=True):
     subject: ClassVar[str] = subject("registry", "order", "results_delivered")
     summary: ClassVar[str] = "The unit delivered the service results (R19(3)); carries the service hours."
     service_hours: int = 0
+    #: the service time in minutes: the total of the order's usage sessions (issue 16), or the
+    #: stated hours × 60 for an order without any; None from producers before it was added
+    service_minutes: int | None = None
 
 
 class OrderSettled(OrderSnapshot, frozen=True, kw_only=True):

@@ -19,6 +19,8 @@ from services.registry.api.recovery import PasswordResetController, SignupContro
 from services.registry.api.search import CatalogueController
 from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
 from services.registry.api.synonyms import SynonymController
+from services.registry.api.usage import UsageSessionController
+from services.registry.api.usage_recorders import RecorderPostController, UsageRecorderController
 from services.registry.db.models import metadata
 from services.registry.domain.listing import ListingPolicy
 from services.runtime import service as runtime
@@ -49,7 +51,7 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, jwks],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, jwks],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
     #: expired Idempotency-Keys (services/runtime/idempotency.py); mails not yet sent (password_reset.py)

@@ -59,7 +59,9 @@ from services.registry.domain.orders import (
     sniff_content_type,
 )
 from services.registry.domain.parties import UnitStatus, check_reason
+from services.registry.domain.usage import service_time
 from services.registry.instruments import IN_SERVICE
+from services.registry.usage_reads import order_usage
 from services.runtime import clock
 from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -198,6 +200,7 @@ async def _record(s: Any, row: RowMapping) -> dict[str, Any]:
         },
         "result_document_id": row["result_document_id"],
         "service_hours": row["service_hours"],
+        "service_minutes": row["service_minutes"],
         "cancel_reason": row["cancel_reason"],
         "settlement_id": row["settlement_id"],
         "voucher_fen": row["voucher_fen"],
@@ -447,20 +450,26 @@ async def start_service(db: ServiceDatabase, actor: Actor, correlation_id: str |
 
 
 async def deliver_results(
-    db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, document_id: str, service_hours: int
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, document_id: str, service_hours: int | None
 ) -> dict[str, Any]:
-    """The unit delivers the results (R19(3)): a result document of the order and the service hours."""
-    check_service_hours(service_hours)
+    """The unit delivers the results (R19(3)): a result document of the order and
+    the service time. An order with usage sessions (issue 16) takes it from them:
+    their minutes, and the hours rounded (a stated number must agree); an order
+    without any states its hours (kept as hours × 60 minutes)."""
+    if service_hours is not None:
+        check_service_hours(service_hours)
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _load(s, order_id, viewer)
         status = next_status(row["status"], OrderAction.deliver)
         check_document_use(DocumentKind.result, await _document_kind(s, order_id, document_id), document_id)
-        after = await _change(s, row, now, status=str(status), result_document_id=document_id, service_hours=service_hours, delivered_at=now)
-        await uow.audit("order.deliver", "order", order_id, before={"status": row["status"]}, after={"status": str(status), "service_hours": service_hours})
+        hours, minutes = service_time(service_hours, *await order_usage(s, order_id))
+        values = {"status": str(status), "result_document_id": document_id, "service_hours": hours, "service_minutes": minutes, "delivered_at": now}
+        after = await _change(s, row, now, **values)
+        await uow.audit("order.deliver", "order", order_id, before={"status": row["status"]}, after={"status": str(status), "service_hours": hours, "service_minutes": minutes})
         snap = await _snapshot(s, after)
-        await uow.emit(ev.OrderResultsDelivered(**snap, service_hours=service_hours))
+        await uow.emit(ev.OrderResultsDelivered(**snap, service_hours=hours, service_minutes=minutes))
         return await _record(s, after)
 
 

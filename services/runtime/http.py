@@ -120,6 +120,12 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 }
 
 
+#: ``Authorization`` schemes that a route verifies itself (the registry's usage
+#: API takes ``Recorder <token>`` from an instrument-side recorder): the request
+#: stays anonymous here and only routes that read the header accept it
+ROUTE_SCHEMES = frozenset({"recorder"})
+
+
 def auth_and_trace_middleware(verifier: TokenVerifier, service: str) -> Callable[[ASGIApp], ASGIApp]:
     """Sets ``scope['user']`` from the bearer token, opens the server span and
     stamps a correlation id on request and response."""
@@ -150,7 +156,7 @@ def auth_and_trace_middleware(verifier: TokenVerifier, service: str) -> Callable
 
                 auth = headers.get("authorization")
                 scope["user"] = ANONYMOUS
-                if auth:
+                if auth and auth.partition(" ")[0].lower() not in ROUTE_SCHEMES:
                     scheme, _, token = auth.partition(" ")
                     try:
                         if scheme.lower() != "bearer" or not token:

@@ -129,6 +129,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     #: how long an ``Idempotency-Key`` is remembered (and replayed), in hours
     idempotency_retention_h: float = 24.0
+    #: the longest session of use of an instrument the usage log accepts, in hours (issue 16)
+    usage_max_session_h: int = 24
     #: the portal offers demo sign-in (one account per role) (XCISS_DEMO); ``xciss up`` sets it
     demo: bool = False
     #: instrument rows in one ledger import (XCISS_IMPORT_MAX_ROWS); reading stops beyond it
@@ -298,6 +300,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             login_rate_limit_per_minute=_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", 10),
             trusted_proxies=_networks(env, "XCISS_TRUSTED_PROXIES", DEFAULT_TRUSTED),
             idempotency_retention_h=_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
+            usage_max_session_h=_positive(env, "XCISS_USAGE_MAX_SESSION_H", 24),
             demo=_bool(env, "XCISS_DEMO", False),
             import_max_rows=_positive(env, "XCISS_IMPORT_MAX_ROWS", 20_000),
             smtp_host=get("XCISS_SMTP_HOST") or None,

@@ -81,6 +81,8 @@ _LONG_DIGITS = re.compile(r"(?<![\w./+-])(?:\d{16,30}|\d{4}(?: \d{4}){3,6}(?: \d
 #: 12–15 digits only where a label says it is an account (timestamps in ms stay)
 _LABELLED_ACCOUNT = re.compile(r"(?i)((?:account|acct|card|bank|iban|账号|账户|卡号)[\w ]{0,20}?[:=：]?\s*[\"']?)(\d{12,15})(?!\d)")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+#: an instrument recorder's secret token (``xr_`` and 43 URL-safe characters), wherever it appears
+_RECORDER_TOKEN = re.compile(r"\bxr_[A-Za-z0-9_-]{20,}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 #: ``password=…``, ``"secret": "…"``, ``private_key=…``, ``s3_secret_key: …``
 _KEY_VALUE = re.compile(
@@ -111,6 +113,7 @@ def mask_text(text: str) -> str:
             text = text.replace(secret, "***")
     text = _URL_PASSWORD.sub(r"\1***@", text)
     text = _BEARER.sub(r"\1 ***", text)
+    text = _RECORDER_TOKEN.sub("xr_***", text)
     text = _JWT.sub("***", text)
     text = _KEY_VALUE.sub(lambda m: m.group(1) + ("***" if not m.group(2).startswith(("\"", "'")) else m.group(2)[0] + "***" + m.group(2)[0]), text)
     text = _RESIDENT_ID.sub(_mask_id, text)

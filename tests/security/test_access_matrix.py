@@ -12,7 +12,7 @@ fails the suite.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +84,13 @@ async def _world_a(p: Platform) -> dict[str, str]:
 
     await eventually(approved)
     await ok(await w.as_unit("POST", f"/v1/orders/{oid}/start"))
+    # A's usage log (issue 16): a session of A's order and a recorder of A's instrument
+    now = datetime.now(UTC).replace(microsecond=0)
+    span = {"started_at": (now - timedelta(hours=3)).isoformat(), "ended_at": (now - timedelta(hours=2)).isoformat()}
+    usage = await ok(await w.as_unit("POST", "/v1/usage/sessions/", json={"instrument_id": iid, "kind": "outside", "order_id": oid, **span}), 201)
+    recorder = await ok(await w.as_unit("POST", "/v1/usage/recorders/", json={"instrument_id": iid, "name": "A的记录器"}), 201)
     res = await ok(await w.upload(oid, "result", RESULT, by="unit", filename="report.pdf"), 201)
-    await ok(await w.as_unit("POST", f"/v1/orders/{oid}/results", json={"document_id": res["document_id"], "service_hours": 6}))
+    await ok(await w.as_unit("POST", f"/v1/orders/{oid}/results", json={"document_id": res["document_id"], "service_hours": 1}))
 
     async def settled() -> Any:
         r = await p.call("payments", "POST", "/v1/settlements", role=Role.USER, org=user, json={"order_id": oid})
@@ -134,6 +139,8 @@ async def _world_a(p: Platform) -> dict[str, str]:
         "instrument_id": draft,  # not listed: not public
         "price_item_id": pid,
         "order_id": oid,
+        "session_id": usage["session_id"],
+        "recorder_id": recorder["recorder_id"],
         "document_id": c["document_id"],
         "application_id": application,
         "voucher_id": voucher,

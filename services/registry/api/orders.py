@@ -80,7 +80,9 @@ class ContractRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class ResultsRequest(msgspec.Struct, forbid_unknown_fields=True):
     document_id: str
-    service_hours: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+    #: required for an order without usage sessions; with sessions the hours come from them
+    #: (a stated number must equal their rounded total, else 422 ``order.service_hours_mismatch``)
+    service_hours: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
 
 
 class CancelRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -151,6 +153,8 @@ class Order(msgspec.Struct):
     quote_reason: str | None = None
     result_document_id: str | None = None
     service_hours: int | None = None
+    #: the service time in minutes: the total of the order's usage sessions, or the stated hours × 60
+    service_minutes: int | None = None
     cancel_reason: str | None = None
     #: payments' settlement of the order (R19(4))
     settlement_id: str | None = None
@@ -362,8 +366,11 @@ class OrderController(Controller):
 
     @post("/{order_id:str}/results", operation_id="deliverOrderResults", status_code=200, **access(Role.UNIT))
     async def results(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[ResultsRequest]) -> Order:
-        """The unit delivers the results (R19(3)): an uploaded result document and the service hours
-        (in_service → results_delivered, OrderResultsDelivered)."""
+        """The unit delivers the results (R19(3)): an uploaded result document and the service time
+        (in_service → results_delivered, OrderResultsDelivered). An order with usage sessions takes its
+        service time from them (``service_minutes``, and ``service_hours`` rounded; a stated
+        ``service_hours`` must agree, 422 ``order.service_hours_mismatch``; an open session is 409
+        ``order.usage_open``); an order without any states ``service_hours`` (422 ``order.service_hours_required``)."""
         v = _viewer(principal_of(request))
         body = await orders.deliver_results(db, actor_of(request), correlation_of(request), order_id, v, document_id=data.document_id, service_hours=data.service_hours)
         return _order(body)

@@ -327,6 +327,8 @@ orders = Table(
     # service and results (R19(3))
     Column("result_document_id", String(36), nullable=True),
     Column("service_hours", Integer, nullable=True),
+    #: the service time in minutes: the total of the order's usage sessions, or the stated hours × 60
+    Column("service_minutes", Integer, nullable=True),
     Column("cancel_reason", Text, nullable=True),
     Column("cancelled_by_role", String(20), nullable=True),
     Column("quoted_at", UtcDateTime, nullable=True),

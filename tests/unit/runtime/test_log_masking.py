@@ -23,6 +23,7 @@ CARD = "6222021234567890123"
 PEM = generate_private_pem()
 PEM_BODY = PEM.splitlines()[1]
 TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEiLCJyb2xlIjoidXNlciJ9.c2lnbmF0dXJlLWJ5dGVz"
+RECORDER_TOKEN = "xr_" + "Q2hvb3NlIGEgcmVjb3JkZXIgdG9rZW4gbGlrZSB0aGlz"
 
 
 @contextlib.contextmanager
@@ -49,16 +50,18 @@ def test_personal_data_tokens_and_passwords_are_masked_in_messages_and_args() ->
         log.info("payout to account 6222 0212 3456 7890 123 confirmed")
         log.info("corporate account_number=411002001234 (short account, labelled)")
         log.warning("request had Authorization: Bearer %s", TOKEN)
+        log.warning("a recorder sent Authorization: Recorder %s", RECORDER_TOKEN)
         log.warning("token in a query: ?access_token=%s&x=1", TOKEN)
         log.info("connecting with password=hunter2! and secret: 'abc def'")
         log.info('payload {"password": "p@ss word", "name": "张三"}')
         log.info("XCISS_JWT_SECRET=%s", "jwt-secret-from-env")
         log.error("database postgresql+asyncpg://xciss:db-pass-123@db:5432/registry unreachable")
     text = out.getvalue()
-    for secret in (ID_NUMBER, CARD, "6222 0212 3456", "411002001234", TOKEN, "hunter2!", "abc def", "p@ss word", "jwt-secret-from-env", "db-pass-123"):
+    for secret in (ID_NUMBER, CARD, "6222 0212 3456", "411002001234", TOKEN, "hunter2!", "abc def", "p@ss word", "jwt-secret-from-env", "db-pass-123", RECORDER_TOKEN):
         assert secret not in text, secret
     assert "411002********002X" in text  # the same mask as API responses: first 6, last 4
     assert "***************0123" in text and "********1234" in text
+    assert "Recorder xr_***" in text
     assert "Bearer ***" in text and "password=***" in text and "postgresql+asyncpg://xciss:***@db:5432/registry" in text
     assert "张三" in text  # names are not identifiers; the line stays readable
 
