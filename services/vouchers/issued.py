@@ -60,6 +60,11 @@ async def use_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | N
             .values(status=USED, used_at=now)
         )
         if done.rowcount != 1:
+            # the row may have changed since it was read: a concurrent use of the same
+            # voucher (payments asking again, answered by another replica) commits first and
+            # this update, re-checked on the committed row, matches nothing. Decide on the
+            # row as it is now, never on the stale read (docs/faults.md, finding 3)
+            row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().one()
             if row["status"] == USED:
                 raise Conflict("voucher.already_used", "该创新券已使用", "the voucher has already been used")
             if row["status"] == REVOKED:
