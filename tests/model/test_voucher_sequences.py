@@ -111,7 +111,7 @@ def test_the_year_ends_with_vouchers_issued(world: World) -> None:
     m.use(i=1, how="bound")  # 409 voucher.expired, though no run has voided it yet
     m.same_state()
     assert unused.status == "issued" and m.model.committed == used.amount + unused.amount
-    m.run_expiry(go=0)
+    m.do_expiry()
     m.same_state()
     assert (used.status, unused.status) == ("used", "expired")
     assert m.model.committed == used.amount and m.model.users[second.user_id].accounts[m.model.year] == 0
@@ -124,7 +124,7 @@ def test_the_year_ends_with_vouchers_issued(world: World) -> None:
     assert app is not None and app.year == m.model.year + 1
     assert app.amount == 2_000_000  # limited by the next year's budget, not by what is left of the old year's
     m.do_approve(app)
-    m.run_expiry(go=0)  # voids nothing of the next year's
+    m.do_expiry()  # voids nothing of the next year's
     m.same_state()
     nxt = m.model.programmes[m.model.year + 1]
     assert (nxt.committed, nxt.open) == (2_000_000, False) and m.model.committed == used.amount
