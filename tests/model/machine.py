@@ -17,19 +17,14 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from sqlalchemy import select
 
 from contracts import registry as ev
 from services.runtime.auth import Role
 from services.runtime.clock import POLICY_ZONE
 from services.vouchers.db.models import (
-    accounts,
-    applications,
     order_view,
-    programmes,
     unit_view,
     user_view,
-    vouchers,
 )
 from tests.model import reference as ref
 from tests.model.world import (
@@ -37,6 +32,7 @@ from tests.model.world import (
     FEES,
     IDX,
     World,
+    diff,
     order_event,
     pick,
     policy_time,
@@ -353,24 +349,11 @@ class VoucherMachine(RuleBasedStateMachine):
         if self.m is None:
             return
         m = self.model
-        got = self.w.run(self._read_state(m.year))
+        got = self.w.run(self.w.read_state(m.year))
         want = self._model_state()
-        assert got == want, _diff(got, want)
+        assert got == want, diff(got, want)
         for budget, committed, _ in got["programmes"].values():
             assert committed <= budget  # committed never above the budget
-
-    async def _read_state(self, year: int) -> dict[str, Any]:
-        """Both years of the example (the second exists once the model opens it)."""
-        years = (year, year + 1)
-        async with self.w.p["vouchers"].db.read() as s:
-            progs = {r.year: (r.budget_fen, r.committed_fen, r.open) for r in (await s.execute(select(programmes).where(programmes.c.year.in_(years))))}
-            accts = {(r.user_id, r.year): r.committed_fen for r in (await s.execute(select(accounts).where(accounts.c.year.in_(years))))}
-            apps = {r.id: (r.year, r.status, r.amount_fen) for r in (await s.execute(select(applications).where(applications.c.year.in_(years))))}
-            vs = {
-                r.id: (r.year, r.status, r.amount_fen, r.application_id, r.user_id, r.order_id)
-                for r in (await s.execute(select(vouchers).where(vouchers.c.year.in_(years))))
-            }
-        return {"programmes": progs, "accounts": accts, "applications": apps, "vouchers": vs}
 
     def _model_state(self) -> dict[str, Any]:
         m = self.model
@@ -401,12 +384,3 @@ class VoucherMachine(RuleBasedStateMachine):
             vs = self.call("GET", "/v1/vouchers/?page_size=100", Role.USER, org=u.user_id).json()["items"]
             assert {v["voucher_id"]: v["status"] for v in vs} == {v.voucher_id: v.status for v in m.vouchers.values() if v.user_id == u.user_id}
         policy_time(None)
-
-
-def _diff(got: dict[str, Any], want: dict[str, Any]) -> str:
-    lines = []
-    for k, value in want.items():
-        if got[k] != value:
-            lines.append(f"{k}: service {got[k]!r}\n{' ' * len(k)}  model   {value!r}")
-    return "service and model differ:\n" + "\n".join(lines)
-

@@ -18,6 +18,7 @@ from contracts import registry as ev
 from contracts.envelope import Event, encode
 from services.runtime import clock
 from services.runtime.bus.connect import connect_nats
+from services.vouchers.db.models import accounts, applications, programmes, vouchers
 from tests.model import reference as ref
 from tests.support.platform import Platform, eventually
 
@@ -106,6 +107,26 @@ class World:
 
         await eventually(caught_up, timeout=60, interval=0.01)
 
+    async def read_state(self, year: int) -> dict[str, Any]:
+        """Both years of the example (the second exists once the model opens it)."""
+        years = (year, year + 1)
+        async with self.p["vouchers"].db.read() as s:
+            progs = {r.year: (r.budget_fen, r.committed_fen, r.open) for r in (await s.execute(select(programmes).where(programmes.c.year.in_(years))))}
+            accts = {(r.user_id, r.year): r.committed_fen for r in (await s.execute(select(accounts).where(accounts.c.year.in_(years))))}
+            apps = {r.id: (r.year, r.status, r.amount_fen) for r in (await s.execute(select(applications).where(applications.c.year.in_(years))))}
+            vs = {
+                r.id: (r.year, r.status, r.amount_fen, r.application_id, r.user_id, r.order_id)
+                for r in (await s.execute(select(vouchers).where(vouchers.c.year.in_(years))))
+            }
+        return {"programmes": progs, "accounts": accts, "applications": apps, "vouchers": vs}
+
+
+def diff(got: dict[str, Any], want: dict[str, Any]) -> str:
+    lines = []
+    for k, value in want.items():
+        if got[k] != value:
+            lines.append(f"{k}: service {got[k]!r}\n{' ' * len(k)}  model   {value!r}")
+    return "service and model differ:\n" + "\n".join(lines)
 
 
 def uid() -> str:
