@@ -46,10 +46,20 @@ class Answer:
 
 
 @dataclass
+class Programme:
+    """One programme year: its budget, what is reserved from it, whether it takes applications."""
+
+    budget: int
+    committed: int = 0
+    open: bool = True
+
+
+@dataclass
 class User:
     user_id: str
     special: bool
-    used: int = 0
+    #: what is reserved from the cap, per year with an active account
+    accounts: dict[int, int] = field(default_factory=dict)
 
     @property
     def cap(self) -> int:
@@ -73,6 +83,7 @@ class Application:
     order_id: str
     user_id: str
     seq: int  # submission order (submitted_at, then id)
+    year: int
     status: str = "submitted"
     amount: int = 0
     rejected_at: datetime | None = None
@@ -87,23 +98,49 @@ class Voucher:
     user_id: str
     unit_id: str
     amount: int
+    year: int
     status: str = "issued"
 
 
 @dataclass
 class Model:
+    """One example: the programme of ``year`` and, once that year is over, the
+    next year's (a separate budget, separate accounts, separate caps)."""
+
     year: int
-    budget: int
+    budget: int  # the first year's budget as opened (then ``programmes[year].budget``)
     now: datetime
-    committed: int = 0
-    open: bool = True
+    programmes: dict[int, Programme] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     apps: dict[str, Application] = field(default_factory=dict)
     vouchers: dict[str, Voucher] = field(default_factory=dict)
     _seq: int = 0
 
+    def __post_init__(self) -> None:
+        self.programmes[self.year] = Programme(self.budget)
+
     # --- helpers -----------------------------------------------------------
+
+    @property
+    def first(self) -> Programme:
+        return self.programmes[self.year]
+
+    @property
+    def committed(self) -> int:
+        return self.first.committed
+
+    @property
+    def open(self) -> bool:
+        return self.first.open
+
+    def current_year(self) -> int:
+        """The programme year now (the natural year, Asia/Shanghai): the model never passes the next year's end."""
+        return self.year + 1 if self.year_over() else self.year
+
+    def expires(self, year: int) -> bool:
+        """R21: a voucher (and an application) of ``year`` is past its natural year."""
+        return self.now >= year_end(year)
 
     def app_of_order(self, order_id: str) -> Application | None:
         return next((a for a in self.apps.values() if a.order_id == order_id), None)
@@ -137,14 +174,15 @@ class Model:
                 return True
         return False
 
-    def _money(self, order: Order, user: User) -> tuple[int, int, int]:
-        cap_left = max(user.cap - user.used, 0)
-        budget_left = max(self.budget - self.committed, 0)
+    def _money(self, order: Order, user: User, year: int) -> tuple[int, int, int]:
+        p = self.programmes[year]
+        cap_left = max(user.cap - user.accounts[year], 0)
+        budget_left = max(p.budget - p.committed, 0)
         raw = order.fee * RATE_BP // 10_000
         return cap_left, budget_left, min(raw, cap_left, budget_left)
 
-    def decide(self, order: Order, app: Application | None) -> tuple[tuple[str, ...], int]:
-        """Every check of the application; the amount (0 when a check fails)."""
+    def decide(self, order: Order, app: Application | None, year: int) -> tuple[tuple[str, ...], int]:
+        """Every check of the application under ``year``'s programme and cap; the amount (0 when a check fails)."""
         user = self.users[order.user_id]
         failures: set[str] = set()
         if not order.acceptor:
@@ -153,7 +191,7 @@ class Model:
             failures.add("testing_fee_not_listed")
         if self._contract_held(order, app):
             failures.add("contract_already_used")
-        cap_left, budget_left, amount = self._money(order, user)
+        cap_left, budget_left, amount = self._money(order, user, year)
         if budget_left == 0:
             failures.add("budget_exhausted")
         if cap_left == 0:
@@ -165,38 +203,55 @@ class Model:
 
     def _issue(self, app: Application, amount: int, voucher_id: str) -> None:
         order = self.orders[app.order_id]
+        p = self.programmes[app.year]
         app.status, app.amount = "approved", amount
-        self.committed += amount
-        self.users[app.user_id].used += amount
-        self.vouchers[voucher_id] = Voucher(voucher_id, app.app_id, app.order_id, app.user_id, order.unit_id, amount)
-        if self.committed >= self.budget:
-            self.open = False  # R15: the programme closes itself
+        p.committed += amount
+        self.users[app.user_id].accounts[app.year] += amount
+        self.vouchers[voucher_id] = Voucher(voucher_id, app.app_id, app.order_id, app.user_id, order.unit_id, amount, app.year)
+        if p.committed >= p.budget:
+            p.open = False  # R15: the programme closes itself
 
-    def _release(self, v: Voucher) -> None:
-        self.committed -= v.amount
-        self.users[v.user_id].used -= v.amount
+    def _release(self, v: Voucher) -> Programme:
+        p = self.programmes[v.year]
+        p.committed -= v.amount
+        self.users[v.user_id].accounts[v.year] -= v.amount
+        return p
+
+    # --- the programme years ------------------------------------------------
+
+    def open_programme(self, year: int, budget: int) -> None:
+        """The bureau and finance publish ``year``'s budget (R15)."""
+        self.programmes[year] = Programme(budget)
+
+    def activate(self, user_id: str, year: int) -> None:
+        """The user opens its account for ``year``: its own cap, nothing reserved (R16, R19(1))."""
+        self.users[user_id].accounts[year] = 0
 
     # --- operations --------------------------------------------------------
 
     def submit(self, order_id: str, by_user: str) -> Answer:
+        """An application belongs to the year it is submitted in: after 31 December
+        the next year's, which needs its own account (and programme)."""
         order = self.orders[order_id]
-        if self.year_over():
-            return Answer(409, "voucher.account_not_active")  # submissions go to next year, where it has no account
+        year = self.current_year()
+        if year not in self.users[by_user].accounts:
+            return Answer(409, "voucher.account_not_active")
         if order.user_id != by_user:
             return Answer(404, "order.not_found")
         if order.status != "contracted":
             return Answer(409, "voucher.order_not_contracted")
         if self.app_of_order(order_id) is not None or self._contract_applied(order):
             return Answer(409, "voucher.contract_already_used")
-        if self.committed >= self.budget:  # R15 停止申用: refused at submission
+        p = self.programmes[year]
+        if p.committed >= p.budget:  # R15 停止申用: refused at submission
             return Answer(409, "voucher.budget_exhausted")
-        failures, amount = self.decide(order, None)
+        failures, amount = self.decide(order, None, year)
         return Answer(201, None, amount, tuple(f"voucher.{c}" for c in failures))
 
     def record_submission(self, app_id: str, order_id: str, amount: int) -> Application:
         """The application as submitted, with the amount it would get now."""
         self._seq += 1
-        app = Application(app_id, order_id, self.orders[order_id].user_id, self._seq, amount=amount)
+        app = Application(app_id, order_id, self.orders[order_id].user_id, self._seq, self.current_year(), amount=amount)
         self.apps[app_id] = app
         return app
 
@@ -209,15 +264,15 @@ class Model:
         app = self.apps[app_id]
         if app.status != "submitted":
             return Answer(409, "voucher.application_not_pending")
-        if self.year_over():  # R21: decided within its year
+        if self.expires(app.year):  # R21: decided within its year (DOMAIN: never issued already void)
             return Answer(409, "voucher.year_ended")
         refused = self._decidable_order(app)
         if refused is not None:
             return refused
-        failures, amount = self.decide(self.orders[app.order_id], app)
+        failures, amount = self.decide(self.orders[app.order_id], app, app.year)
         if failures:
             return Answer(422, f"voucher.{failures[0]}", failures=tuple(f"voucher.{c}" for c in failures))
-        if not self.open:  # money released after the year ended: the guard still sees a closed programme
+        if not self.programmes[app.year].open:  # money released after the year ended: the guard still sees a closed programme
             return Answer(422, "voucher.budget_exhausted")
         return Answer(200, None, amount)
 
@@ -257,15 +312,15 @@ class Model:
         app = self.apps[app_id]
         if app.status != "appealed":
             return Answer(409, "voucher.no_appeal_pending")
-        if self.year_over():  # R21: decided within its year
+        if self.expires(app.year):  # R21: decided within its year
             return Answer(409, "voucher.year_ended")
         refused = self._decidable_order(app)
         if refused is not None:
             return refused
-        failures, amount = self.decide(self.orders[app.order_id], app)
+        failures, amount = self.decide(self.orders[app.order_id], app, app.year)
         if failures:
             return Answer(422, f"voucher.{failures[0]}")
-        if not self.open:
+        if not self.programmes[app.year].open:
             return Answer(422, "voucher.budget_exhausted")
         return Answer(200, None, amount)
 
@@ -281,7 +336,7 @@ class Model:
             return Answer(409, "voucher.already_used")
         if v.status == "revoked":
             return Answer(409, "voucher.revoked")
-        if v.status == "expired" or self.year_over():
+        if v.status == "expired" or self.expires(v.year):  # R21: refused once past, swept or not
             return Answer(409, "voucher.expired")
         v.status = "used"
         return Answer(200, None, v.amount)
@@ -293,28 +348,26 @@ class Model:
         for v in self.vouchers.values():
             if v.order_id == order_id and v.status == "issued":
                 v.status = "revoked"
-                self._release(v)
-                if not self.open and self.committed < self.budget:
-                    self.open = True
+                p = self._release(v)
+                if not p.open and p.committed < p.budget:
+                    p.open = True
 
     def change_budget(self, budget: int) -> Answer:
-        if budget < self.committed:
+        """Finance changes the first year's budget."""
+        p = self.first
+        if budget < p.committed:
             return Answer(409, "voucher.budget_below_committed")
-        self.budget = budget
-        if self.committed < self.budget:
-            self.open = True
-        else:
-            self.open = False
+        p.budget = budget
+        p.open = p.committed < p.budget
         return Answer(200)
 
     def expire(self) -> int:
         """Vouchers still issued when their year is over are void; their
-        reservations are released (the programme does not reopen: its year is over)."""
-        if not self.year_over():
-            return 0
+        reservations are released (the programme does not reopen: its year is
+        over). Used vouchers stay used; the next year's vouchers are untouched."""
         n = 0
         for v in self.vouchers.values():
-            if v.status == "issued":
+            if v.status == "issued" and self.expires(v.year):
                 v.status = "expired"
                 self._release(v)
                 n += 1
