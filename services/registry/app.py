@@ -16,8 +16,8 @@ from services.registry.api.orders import OrderController
 from services.registry.api.parties import UnitController, UserController
 from services.registry.api.prices import PriceController
 from services.registry.api.quote_deviations import QuoteDeviationController
-from services.registry.api.schedules import InstrumentTimeController
 from services.registry.api.recovery import PasswordResetController, SignupController
+from services.registry.api.schedules import InstrumentTimeController
 from services.registry.api.search import CatalogueController
 from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
 from services.registry.api.synonyms import SynonymController

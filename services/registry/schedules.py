@@ -113,8 +113,21 @@ def no_schedule(instrument_id: str) -> DomainError:
     return DomainError("booking.no_schedule", "该仪器尚未公布开放时间，暂不接受预约", "the instrument has no published schedule and takes no bookings", instrument_id=instrument_id)
 
 
-async def get_schedule(db: ServiceDatabase, instrument_id: str) -> dict[str, Any]:
+async def visible_instrument(s: Any, instrument_id: str, actor: Actor) -> RowMapping:
+    """A listed, in-service instrument for anybody; otherwise only for its unit and staff (else 404)."""
+    row = (await s.execute(select(instruments.c.unit_id, instruments.c.listed_on, instruments.c.status).where(instruments.c.id == instrument_id))).mappings().first()
+    if row is None:
+        raise instrument_not_found(instrument_id)
+    public = row["listed_on"] is not None and row["status"] == IN_SERVICE
+    own = actor.role == str(Role.UNIT) and actor.org == row["unit_id"]
+    if not (public or own or actor.role in (str(Role.CENTER), str(Role.BUREAU))):
+        raise instrument_not_found(instrument_id)
+    return row
+
+
+async def get_schedule(db: ServiceDatabase, actor: Actor, instrument_id: str) -> dict[str, Any]:
     async with db.read() as s:
+        await visible_instrument(s, instrument_id, actor)
         row = (await s.execute(select(instrument_schedules).where(instrument_schedules.c.instrument_id == instrument_id))).mappings().first()
         if row is None:
             raise no_schedule(instrument_id)
@@ -123,15 +136,15 @@ async def get_schedule(db: ServiceDatabase, instrument_id: str) -> dict[str, Any
 
 async def set_schedule(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, values: dict[str, Any]) -> dict[str, Any]:
     """The owner unit sets the whole schedule; omitted settings take the defaults."""
-    weekly_hours = values.pop("weekly_hours", None)
-    kw = dict(values)
-    if weekly_hours is not None:
-        kw["weekly"] = parse_weekly(weekly_hours)
-    sched = check_schedule(Schedule(**kw))
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        inst = await owned_instrument(s, instrument_id, actor)
+        inst = await owned_instrument(s, instrument_id, actor)  # before the body: an outsider learns nothing
+        kw = dict(values)
+        weekly_hours = kw.pop("weekly_hours", None)
+        if weekly_hours is not None:
+            kw["weekly"] = parse_weekly(weekly_hours)
+        sched = check_schedule(Schedule(**kw))
         before = await locked_schedule(s, instrument_id)
         row = {
             **{k: v for k, v in schedule_view(instrument_id, sched, 0).items() if k not in ("instrument_id", "version")},
@@ -158,15 +171,15 @@ def _downtime(r: RowMapping) -> dict[str, Any]:
 async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, *, starts_at: datetime, ends_at: datetime, reason: str | None) -> dict[str, Any]:
     """Downtime over existing bookings cancels them, with the downtime's reason.
     TODO(issue 16, events): publish BookingCancelled so the users are notified."""
-    require_zone(starts_at, "starts_at")
-    require_zone(ends_at, "ends_at")
-    if ends_at <= starts_at:
-        raise DomainError("downtime.empty_range", "停机结束时间须晚于开始时间", "the downtime must end after it starts", field="ends_at")
-    text = check_reason(reason, required=True, what_zh="停机", what_en="a downtime")
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         await owned_instrument(s, instrument_id, actor)
+        require_zone(starts_at, "starts_at")
+        require_zone(ends_at, "ends_at")
+        if ends_at <= starts_at:
+            raise DomainError("downtime.empty_range", "停机结束时间须晚于开始时间", "the downtime must end after it starts", field="ends_at")
+        text = check_reason(reason, required=True, what_zh="停机", what_en="a downtime")
         await locked_schedule(s, instrument_id)
         did = new_event_id()
         await s.execute(insert(instrument_downtimes).values(id=did, instrument_id=instrument_id, starts_at=starts_at, ends_at=ends_at, reason=text, created_by=by(actor), created_at=now))
@@ -184,8 +197,10 @@ async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | 
         return after
 
 
-async def list_downtimes(db: ServiceDatabase, instrument_id: str, *, since: datetime) -> list[dict[str, Any]]:
+async def list_downtimes(db: ServiceDatabase, actor: Actor, instrument_id: str, *, since: datetime) -> list[dict[str, Any]]:
+    require_zone(since, "since")
     async with db.read() as s:
+        await visible_instrument(s, instrument_id, actor)
         q = select(instrument_downtimes).where(instrument_downtimes.c.instrument_id == instrument_id, instrument_downtimes.c.ends_at > since).order_by(instrument_downtimes.c.starts_at)
         return [_downtime(r) for r in (await s.execute(q)).mappings().all()]
 
@@ -214,11 +229,11 @@ async def grant_qualification(db: ServiceDatabase, actor: Actor, correlation_id:
     """The owner unit records that a person (an account of a user organisation) is trained
     on the instrument until ``valid_until``; granting again renews it (and lifts a revocation)."""
     now = clock.utc_now()
-    if valid_until < now.astimezone(clock.POLICY_ZONE).date():
-        raise DomainError("qualification.expired", "资格有效期不能早于今天", "the qualification cannot expire before today", field="valid_until")
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         await owned_instrument(s, instrument_id, actor)
+        if valid_until < now.astimezone(clock.POLICY_ZONE).date():
+            raise DomainError("qualification.expired", "资格有效期不能早于今天", "the qualification cannot expire before today", field="valid_until")
         person = (await s.execute(select(accounts).where(accounts.c.username == username))).mappings().first()
         if person is None or person["role"] != str(Role.USER) or person["org"] is None:
             raise DomainError("qualification.not_a_user_person", "该账号不是用户单位的人员账号", "the account is not a person of a user organisation", field="username", username=username)
@@ -237,11 +252,11 @@ async def grant_qualification(db: ServiceDatabase, actor: Actor, correlation_id:
 
 
 async def revoke_qualification(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, qualification_id: str, *, reason: str | None) -> dict[str, Any]:
-    text = check_reason(reason, required=True, what_zh="撤销资格", what_en="a revocation")
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         await owned_instrument(s, instrument_id, actor)
+        text = check_reason(reason, required=True, what_zh="撤销资格", what_en="a revocation")
         q = instrument_qualifications.c.id == qualification_id, instrument_qualifications.c.instrument_id == instrument_id
         done = await s.execute(update(instrument_qualifications).where(*q, instrument_qualifications.c.revoked_at.is_(None)).values(revoked_at=now, revoked_by=by(actor), revoke_reason=text))
         row = (await s.execute(_qualifications_query().where(*q))).mappings().first()
@@ -264,17 +279,17 @@ async def list_qualifications(db: ServiceDatabase, actor: Actor, instrument_id: 
 async def availability(db: ServiceDatabase, calendar: WorkdayCalendar, instrument_id: str, *, start: datetime, end: datetime) -> dict[str, Any]:
     """Free and busy time of a listed instrument within [start, end): free is the opening
     hours from now on, less bookings and downtime; busy says only ``booked`` or ``downtime``."""
-    require_zone(start, "from")
-    require_zone(end, "to")
-    if end <= start:
-        raise DomainError("availability.empty_range", "结束时间须晚于开始时间", "``to`` must lie after ``from``", field="to")
-    if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
-        raise DomainError("availability.range_too_long", f"一次最多查询 {MAX_AVAILABILITY_DAYS} 天", f"ask for at most {MAX_AVAILABILITY_DAYS} days at a time", field="to", limit_days=MAX_AVAILABILITY_DAYS)
     now = clock.utc_now()
     async with db.read() as s:
         inst = (await s.execute(select(instruments.c.listed_on, instruments.c.status).where(instruments.c.id == instrument_id))).first()
         if inst is None or inst.listed_on is None or inst.status != IN_SERVICE:
             raise instrument_not_found(instrument_id)
+        require_zone(start, "from")
+        require_zone(end, "to")
+        if end <= start:
+            raise DomainError("availability.empty_range", "结束时间须晚于开始时间", "``to`` must lie after ``from``", field="to")
+        if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
+            raise DomainError("availability.range_too_long", f"一次最多查询 {MAX_AVAILABILITY_DAYS} 天", f"ask for at most {MAX_AVAILABILITY_DAYS} days at a time", field="to", limit_days=MAX_AVAILABILITY_DAYS)
         row = (await s.execute(select(instrument_schedules).where(instrument_schedules.c.instrument_id == instrument_id))).mappings().first()
         if row is None:
             raise no_schedule(instrument_id)

@@ -8,11 +8,17 @@ make-up working day. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
+from services.registry import bookings as use_cases
+from services.registry.db.booking_models import bookings, instrument_schedules
+from services.registry.domain import bookings as rules
 from services.runtime import clock
 from services.runtime.auth import Role
 from tests.support.platform import Platform, running
@@ -279,8 +285,6 @@ async def test_only_trained_people_book_a_self_operated_instrument(make_settings
 
 
 async def test_fifty_concurrent_bookings_of_one_slot_exactly_one_wins(make_settings, now: Clock) -> None:
-    import asyncio
-
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES)) as p:
         w, oid = await setup(p)
@@ -297,11 +301,6 @@ async def test_the_database_itself_refuses_overlapping_bookings_on_postgresql(ma
     """Behind the code's check: the exclusion constraint, whatever writes the row."""
     if backend != "postgres":
         pytest.skip("the exclusion constraint is PostgreSQL's; SQLite serialises writers")
-    from sqlalchemy import insert
-    from sqlalchemy.exc import IntegrityError
-
-    from services.registry.db.booking_models import bookings
-
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES)) as p:
         w, oid = await setup(p)
@@ -316,3 +315,26 @@ async def test_the_database_itself_refuses_overlapping_bookings_on_postgresql(ma
         # a cancelled booking holds no time: the same row as cancelled is accepted
         async with db.unit_of_work() as uow:
             await uow.session.execute(insert(bookings).values(**{**values, "status": "cancelled"}))
+
+
+async def test_without_the_codes_check_postgresql_still_lets_exactly_one_of_fifty_win(make_settings, backend: str, now: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exclusion constraint alone, under concurrency through the app: the lock and the
+    pre-check are switched off, and its violation is still answered with booking.overlap."""
+    if backend != "postgres":
+        pytest.skip("SQLite relies on its serialised writers and the check")
+    real_check = rules.check_slot
+
+    def check_without_taken(*args: Any, **kw: Any) -> None:
+        real_check(*args, **{**kw, "taken": []})
+
+    async def unlocked(s: Any, instrument_id: str) -> Any:
+        return (await s.execute(select(instrument_schedules).where(instrument_schedules.c.instrument_id == instrument_id))).mappings().first()
+
+    monkeypatch.setattr(use_cases, "check_slot", check_without_taken)
+    monkeypatch.setattr(use_cases, "locked_schedule", unlocked)
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES)) as p:
+        w, oid = await setup(p)
+        answers = await asyncio.gather(*(book(w, oid, at("09-29", "10:00"), at("09-29", "11:00")) for _ in range(50)))
+        assert sorted(r.status_code for r in answers) == [201] + [422] * 49, [r.text for r in answers if r.status_code not in (201, 422)]
+        assert {r.json()["code"] for r in answers if r.status_code == 422} == {"booking.overlap"}

@@ -115,10 +115,10 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "requestPasswordReset": ("password_reset.invalid_email", "signup.invalid_email"),
     "confirmPasswordReset": ("auth.account_disabled", "password.weak", "password_reset.invalid_token", "session.revocation_unavailable"),
     # issue 16: instrument time (schedules, downtime, qualifications, bookings)
-    "getInstrumentSchedule": ("booking.no_schedule",),
+    "getInstrumentSchedule": ("booking.no_schedule", "instrument.not_found"),
     "setInstrumentSchedule": ("instrument.not_found", "schedule.empty_interval", "schedule.hours_off_grid", "schedule.invalid_time", "schedule.length_off_grid", "schedule.min_above_max", "schedule.out_of_range", "schedule.overlapping_intervals", "schedule.slot_not_dividing_day", "schedule.too_many_intervals", "schedule.unknown_weekday"),
     "addInstrumentDowntime": ("booking.naive_time", "decision.reason_required", "decision.reason_too_long", "downtime.empty_range", "instrument.not_found"),
-    "listInstrumentDowntimes": (),
+    "listInstrumentDowntimes": ("booking.naive_time", "instrument.not_found"),
     "grantQualification": ("instrument.not_found", "qualification.expired", "qualification.not_a_user_person"),
     "listQualifications": ("instrument.not_found",),
     "revokeQualification": ("decision.reason_required", "decision.reason_too_long", "instrument.not_found", "qualification.already_revoked", "qualification.not_found"),

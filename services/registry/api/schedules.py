@@ -140,9 +140,10 @@ class InstrumentTimeController(Controller):
     tags = ["bookings"]
 
     @get("/{instrument_id:str}/schedule", operation_id="getInstrumentSchedule", **access(PUBLIC))
-    async def get_schedule(self, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> InstrumentSchedule:
-        """An instrument's opening hours and booking limits (public). 422 ``booking.no_schedule`` when none is published."""
-        return InstrumentSchedule(**await schedules.get_schedule(db, instrument_id))
+    async def get_schedule(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> InstrumentSchedule:
+        """An instrument's opening hours and booking limits: public once it is listed and in
+        service, else its unit and staff only. 422 ``booking.no_schedule`` when none is published."""
+        return InstrumentSchedule(**await schedules.get_schedule(db, actor_of(request), instrument_id))
 
     @put("/{instrument_id:str}/schedule", operation_id="setInstrumentSchedule", **access(Role.UNIT))
     async def set_schedule(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[ScheduleRequest]) -> InstrumentSchedule:
@@ -160,9 +161,9 @@ class InstrumentTimeController(Controller):
         return Downtime(**body)
 
     @get("/{instrument_id:str}/downtimes", operation_id="listInstrumentDowntimes", **access(PUBLIC))
-    async def list_downtimes(self, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], since: datetime | None = Parameter(default=None, description="only downtime ending after this (default: now)")) -> list[Downtime]:
+    async def list_downtimes(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], since: datetime | None = Parameter(default=None, description="only downtime ending after this (default: now)")) -> list[Downtime]:
         """An instrument's downtime still to come (public: the reason is part of the notice)."""
-        return [Downtime(**d) for d in await schedules.list_downtimes(db, instrument_id, since=since or clock.utc_now())]
+        return [Downtime(**d) for d in await schedules.list_downtimes(db, actor_of(request), instrument_id, since=since or clock.utc_now())]
 
     @put("/{instrument_id:str}/qualifications", operation_id="grantQualification", **access(Role.UNIT))
     async def grant(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[QualificationRequest]) -> Qualification:

@@ -146,6 +146,9 @@ def check_schedule(s: Schedule) -> Schedule:
 
 def day_hours(s: Schedule, d: date, is_workday: IsWorkday) -> tuple[tuple[int, int], ...]:
     """The opening intervals of the local day ``d`` (minutes of the day)."""
+    weekly = s.weekly[WEEKDAYS[d.weekday()]]
+    if not s.closed_on_holidays and not s.open_on_makeup_days:
+        return weekly  # the official calendar does not matter
     weekend = d.weekday() >= 5
     workday = is_workday(d)
     if workday is None:
@@ -153,8 +156,8 @@ def day_hours(s: Schedule, d: date, is_workday: IsWorkday) -> tuple[tuple[int, i
     if not weekend and not workday and s.closed_on_holidays:
         return ()  # an official holiday on a weekday
     if weekend and workday and s.open_on_makeup_days:
-        return s.weekly["mon"] or s.weekly[WEEKDAYS[d.weekday()]]  # a make-up working day
-    return s.weekly[WEEKDAYS[d.weekday()]]
+        return s.weekly["mon"] or weekly  # a make-up working day
+    return weekly
 
 
 def local_midnight(d: date) -> datetime:
