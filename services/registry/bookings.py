@@ -25,6 +25,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import new_event_id
+from services.registry.booking_events import booking_event
 from services.registry.db.booking_models import (
     bookings,
     instrument_downtimes,
@@ -184,6 +185,7 @@ async def create_booking(
                     ends_at=ends_at,
                     status=str(status),
                     note=(note or "").strip() or None,
+                    decided_party="unit" if automatic else None,
                     decided_at=now if automatic else None,
                     created_at=now,
                     updated_at=now,
@@ -191,6 +193,7 @@ async def create_booking(
                 )
             )
             created = (await s.execute(select(bookings).where(bookings.c.id == bid))).mappings().one()
+            await uow.emit(booking_event(created))
             await uow.audit("booking.create", "booking", bid, after={"instrument_id": instrument_id, "order_id": order_id, "status": str(status), "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
             return view(created)
     except IntegrityError as exc:
@@ -228,6 +231,7 @@ async def _transition(
         if changed.rowcount != 1:
             raise Conflict("booking.concurrent_change", "该预约正被他人修改，请刷新后重试", "the booking changed meanwhile; reload and retry")
         after = (await s.execute(select(bookings).where(bookings.c.id == booking_id))).mappings().one()
+        await uow.emit(booking_event(after))
         await uow.audit(f"booking.{action}", "booking", booking_id, reason=text, before={"status": row["status"]}, after={"status": str(status), "party": party})
         return view(after)
 

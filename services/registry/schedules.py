@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
+from services.registry.booking_events import booking_event
 from services.registry.db.booking_models import (
     bookings,
     instrument_downtimes,
@@ -169,8 +170,8 @@ def _downtime(r: RowMapping) -> dict[str, Any]:
 
 
 async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, *, starts_at: datetime, ends_at: datetime, reason: str | None) -> dict[str, Any]:
-    """Downtime over existing bookings cancels them, with the downtime's reason.
-    TODO(issue 16, events): publish BookingCancelled so the users are notified."""
+    """Downtime over existing bookings cancels them, with the downtime's reason
+    (``registry.booking.cancelled.v1`` for each, so their users can be notified)."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -191,6 +192,8 @@ async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | 
                 .where(bookings.c.id.in_(cancelled))
                 .values(status=str(BookingStatus.cancelled), reason=text, decided_by=by(actor), decided_party="unit", decided_at=now, downtime_id=did, updated_at=now, version=bookings.c.version + 1)
             )
+            for r in (await s.execute(select(bookings).where(bookings.c.id.in_(cancelled)).order_by(bookings.c.starts_at))).mappings().all():
+                await uow.emit(booking_event(r))
         row = (await s.execute(select(instrument_downtimes).where(instrument_downtimes.c.id == did))).mappings().one()
         after = {**_downtime(row), "cancelled_booking_ids": cancelled}
         await uow.audit("instrument.downtime", "instrument", instrument_id, reason=text, after={**after, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "created_at": now.isoformat()})

@@ -12,16 +12,19 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from contracts.registry import BookingCancelled
 from services.registry import bookings as use_cases
 from services.registry.db.booking_models import bookings, instrument_schedules
 from services.registry.domain import bookings as rules
 from services.runtime import clock
 from services.runtime.auth import Role
-from tests.support.platform import Platform, running
+from services.runtime.bus.connect import connect_nats
+from tests.support.platform import Platform, eventually, running
 from tests.support.registry import World, priced_instrument, world
 
 SERVICES = ["registry"]
@@ -243,6 +246,21 @@ async def test_downtime_over_bookings_cancels_them_with_its_reason(make_settings
         for bid in ids[:2]:
             assert (seen[bid]["status"], seen[bid]["reason"], seen[bid]["downtime_id"]) == ("cancelled", "真空泵故障维修", r.json()["downtime_id"])
         assert seen[ids[2]]["status"] == "requested"
+        # published for notification: each cancellation with the downtime and its reason
+        nc = await connect_nats(settings.bus("operator"), "test-booking-events")
+        try:
+            js = nc.jetstream()
+
+            async def published() -> Any:
+                try:
+                    return await js.get_last_msg("REGISTRY", BookingCancelled.subject)
+                except Exception:
+                    return None
+
+            e = msgspec.json.decode((await eventually(published)).data, type=BookingCancelled)
+            assert e.booking_id in ids[:2] and (e.reason, e.downtime_id, e.party, e.status) == ("真空泵故障维修", r.json()["downtime_id"], "unit", "cancelled")
+        finally:
+            await nc.close()
         for body, code in (
             ({"starts_at": at("10-05", "09:00"), "ends_at": at("10-05", "08:00"), "reason": "x"}, "downtime.empty_range"),
             ({"starts_at": at("10-05", "09:00"), "ends_at": at("10-05", "10:00"), "reason": " "}, "decision.reason_required"),
