@@ -103,6 +103,7 @@ async def test_every_limit_is_its_own_422_and_writes_nothing(make_settings, now:
         await refused(w, oid, at("09-29", "10:00"), at("09-29", "09:00"), "booking.empty_range")
         body = await refused(w, oid, "2026-09-29T14:00:00", "2026-09-29T15:00:00", "booking.naive_time")
         assert body["details"]["field"] == "starts_at"
+        await refused(w, oid, "9999-12-31T20:00:00+00:00", "9999-12-31T21:00:00+00:00", "booking.time_out_of_range")
         # the same wall time in UTC is the same slot: 01:00Z is 09:00 in Xuchang
         await refused(w, oid, "2026-09-29T01:30:00Z", "2026-09-29T02:30:00Z", "booking.overlap")
 
@@ -157,6 +158,7 @@ async def test_make_up_working_day_opens_with_mondays_hours_and_availability_sho
             ({"from": at("10-01", "00:00"), "to": at("11-20", "00:00")}, "availability.range_too_long"),
             ({"from": at("10-02", "00:00"), "to": at("10-01", "00:00")}, "availability.empty_range"),
             ({"from": "2026-10-01T00:00:00", "to": at("10-02", "00:00")}, "booking.naive_time"),
+            ({"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T23:00:00Z"}, "booking.time_out_of_range"),
         ):
             r = await p.call("registry", "GET", f"/v1/instruments/{w.iid}/availability", params=params)
             assert r.status_code == 422 and r.json()["code"] == code, r.text

@@ -117,14 +117,14 @@ ERRORS: dict[str, tuple[str, ...]] = {
     # issue 16: instrument time (schedules, downtime, qualifications, bookings)
     "getInstrumentSchedule": ("booking.no_schedule", "instrument.not_found"),
     "setInstrumentSchedule": ("instrument.not_found", "schedule.empty_interval", "schedule.hours_off_grid", "schedule.invalid_time", "schedule.length_off_grid", "schedule.min_above_max", "schedule.out_of_range", "schedule.overlapping_intervals", "schedule.slot_not_dividing_day", "schedule.too_many_intervals", "schedule.unknown_weekday"),
-    "addInstrumentDowntime": ("booking.naive_time", "decision.reason_required", "decision.reason_too_long", "downtime.empty_range", "instrument.not_found"),
-    "listInstrumentDowntimes": ("booking.naive_time", "instrument.not_found"),
+    "addInstrumentDowntime": ("booking.naive_time", "booking.time_out_of_range", "decision.reason_required", "decision.reason_too_long", "downtime.empty_range", "instrument.not_found"),
+    "listInstrumentDowntimes": ("booking.naive_time", "booking.time_out_of_range", "instrument.not_found"),
     "grantQualification": ("instrument.not_found", "qualification.expired", "qualification.not_a_user_person"),
     "listQualifications": ("instrument.not_found",),
     "revokeQualification": ("decision.reason_required", "decision.reason_too_long", "instrument.not_found", "qualification.already_revoked", "qualification.not_found"),
-    "getInstrumentAvailability": ("availability.empty_range", "availability.range_too_long", "booking.naive_time", "booking.no_schedule", "instrument.not_found"),
+    "getInstrumentAvailability": ("availability.empty_range", "availability.range_too_long", "booking.naive_time", "booking.time_out_of_range", "booking.no_schedule", "instrument.not_found"),
     "createBooking": (
-        "booking.empty_range", "booking.in_past", "booking.naive_time", "booking.no_schedule", "booking.not_qualified", "booking.off_grid", "booking.order_closed",
+        "booking.empty_range", "booking.in_past", "booking.naive_time", "booking.time_out_of_range", "booking.no_schedule", "booking.not_qualified", "booking.off_grid", "booking.order_closed",
         "booking.order_wrong_instrument", "booking.outside_hours", "booking.over_downtime", "booking.overlap", "booking.too_far_ahead", "booking.too_late",
         "booking.too_long", "booking.too_short", "calendar.unknown_year", "instrument.not_found", "order.not_found",
     ),

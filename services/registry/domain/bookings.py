@@ -42,6 +42,9 @@ class BookingAction(StrEnum):
     no_show = "no_show"
 
 
+#: times outside these years are refused (no calendar, no booking, and no date arithmetic at the edges)
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
 #: the states that hold their time on the instrument
 HOLDING = (BookingStatus.requested, BookingStatus.confirmed)
 
@@ -69,6 +72,8 @@ def require_zone(value: datetime, field: str) -> datetime:
     """An ISO 8601 time with its offset; a naive time is refused, never guessed."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise _refuse("booking.naive_time", "时间必须带时区（如 2026-03-02T09:00:00+08:00）", "the time needs its offset (e.g. 2026-03-02T09:00:00+08:00)", field)
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise _refuse("booking.time_out_of_range", f"时间须在 {EARLIEST_YEAR} 年到 {LATEST_YEAR} 年之间", f"the time must lie between {EARLIEST_YEAR} and {LATEST_YEAR}", field)
     return value
 
 
