@@ -17,7 +17,7 @@ it does not exist (404).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -46,7 +46,7 @@ from services.registry.domain.bookings import (
 )
 from services.registry.domain.orders import OrderStatus
 from services.registry.domain.parties import check_reason
-from services.registry.domain.schedules import Approval, OperatedBy
+from services.registry.domain.schedules import MAX_BOOKING_MINUTES, Approval, OperatedBy
 from services.registry.instruments import IN_SERVICE
 from services.registry.schedules import (
     by,
@@ -58,7 +58,7 @@ from services.registry.schedules import (
 from services.runtime import clock
 from services.runtime.auth import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor
+from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
@@ -111,7 +111,8 @@ def _is_overlap(exc: IntegrityError) -> bool:
 
 
 async def _order_for(s: Any, order_id: str, actor: Actor, instrument_id: str) -> RowMapping:
-    order = (await s.execute(select(orders).where(orders.c.id == order_id))).mappings().first()
+    # locked: a cancellation of the order meanwhile waits, and then releases this booking too
+    order = (await s.execute(select(orders).where(orders.c.id == order_id).with_for_update())).mappings().first()
     if order is None or actor.org is None or order["user_id"] != actor.org:
         raise NotFound("order", "订单", order_id)
     if order["status"] not in BOOKABLE_ORDERS:
@@ -167,7 +168,13 @@ async def create_booking(
                 instrument_downtimes.c.ends_at > starts_at,
             )
             downtimes = [(a, b) for a, b in (await s.execute(select(instrument_downtimes.c.starts_at, instrument_downtimes.c.ends_at).where(*near))).all()]
-            held = bookings.c.instrument_id == instrument_id, bookings.c.status.in_(_HOLDING), bookings.c.starts_at < ends_at, bookings.c.ends_at > starts_at
+            held = (
+                bookings.c.instrument_id == instrument_id,
+                bookings.c.status.in_(_HOLDING),
+                bookings.c.starts_at < ends_at,
+                bookings.c.starts_at > starts_at - timedelta(minutes=MAX_BOOKING_MINUTES),  # keeps the index scan short
+                bookings.c.ends_at > starts_at,
+            )
             taken = [(a, b) for a, b in (await s.execute(select(bookings.c.starts_at, bookings.c.ends_at).where(*held))).all()]
             check_slot(sched, starts_at, ends_at, now=now, is_workday=calendar.is_workday, downtimes=downtimes, taken=taken, qualified=qualified)
             automatic = sched.approval is Approval.automatic
@@ -276,3 +283,20 @@ async def list_bookings(
         total = (await s.execute(select(func.count()).select_from(bookings).where(*conds))).scalar_one()
         q = select(bookings).where(*conds).order_by(bookings.c.starts_at, bookings.c.id).offset((page - 1) * page_size).limit(page_size)
         return [view(r) for r in (await s.execute(q)).mappings().all()], total
+
+
+async def release_for_order(uow: UnitOfWork, order_id: str, *, party: str, reason: str) -> list[str]:
+    """An order cancelled before service frees the time it held: its requested and
+    confirmed bookings are cancelled with the order's reason (in the order's transaction)."""
+    s, now = uow.session, clock.utc_now()
+    q = select(bookings.c.id).where(bookings.c.order_id == order_id, bookings.c.status.in_(_HOLDING))
+    ids = [r[0] for r in (await s.execute(q)).all()]
+    if ids:
+        await s.execute(
+            update(bookings)
+            .where(bookings.c.id.in_(ids))
+            .values(status=str(BookingStatus.cancelled), reason=reason, decided_by=by(uow.actor), decided_party=party, decided_at=now, updated_at=now, version=bookings.c.version + 1)
+        )
+        for r in (await s.execute(select(bookings).where(bookings.c.id.in_(ids)).order_by(bookings.c.starts_at))).mappings().all():
+            await uow.emit(booking_event(r))
+    return ids

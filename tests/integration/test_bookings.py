@@ -227,6 +227,14 @@ async def test_the_unit_decides_either_side_cancels_before_the_cutoff_and_no_sho
         assert (await p.call("registry", "GET", f"/v1/bookings/{c}", role=Role.CENTER)).status_code == 200
         assert (await p.call("registry", "GET", f"/v1/bookings/{c}", role=Role.USER, org="another-user")).status_code == 404
         assert (await p.call("registry", "POST", f"/v1/bookings/{c}/confirm", role=Role.UNIT, org="another-unit")).status_code == 404
+        # cancelling the order frees the time its bookings held, with the order's reason
+        held = (await book(w, oid, at("10-08", "09:00"), at("10-08", "10:00"))).json()["booking_id"]
+        assert (await w.as_user("POST", f"/v1/orders/{oid}/cancel", json={"reason": "项目取消"})).status_code == 200
+        r = await w.as_user("GET", f"/v1/bookings/{held}")
+        assert (r.json()["status"], r.json()["reason"], r.json()["decided_party"]) == ("cancelled", "项目取消", "user"), r.text
+        assert (await w.as_user("GET", f"/v1/bookings/{c}")).json()["status"] == "no_show"  # the past stays as it was
+        oid = await w.order()
+        assert (await book(w, oid, at("10-08", "09:00"), at("10-08", "10:00"))).status_code == 201
         # automatic approval confirms at once
         assert (await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json={**SCHEDULE, "approval": "automatic"})).status_code == 200
         r = await book(w, oid, at("10-02", "14:00"), at("10-02", "15:00"))
