@@ -37,6 +37,7 @@ from services.registry.domain.bookings import (
     BookingAction,
     BookingStatus,
     check_cancel,
+    check_confirm,
     check_no_show,
     check_slot,
     next_status,
@@ -228,6 +229,8 @@ async def _transition(
             text = check_reason(reason, required=True, what_zh="取消预约", what_en="cancelling a booking")
             if sched_row is not None:
                 check_cancel(schedule_of(sched_row), row["starts_at"], now)
+        elif action is BookingAction.confirm:
+            check_confirm(row["starts_at"], now)
         elif action is BookingAction.no_show:
             check_no_show(row["starts_at"], now)
         changed = await s.execute(

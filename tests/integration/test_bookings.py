@@ -218,11 +218,15 @@ async def test_the_unit_decides_either_side_cancels_before_the_cutoff_and_no_sho
         r = await w.as_user("POST", f"/v1/bookings/{c}/cancel", json={"reason": "改期"})
         assert r.status_code == 422 and r.json()["code"] == "booking.cancel_too_late", r.text
         assert (await w.as_unit("POST", f"/v1/bookings/{c}/confirm")).status_code == 200
+        late = (await book(w, oid, at("09-29", "16:00"), at("09-29", "17:00"))).json()["booking_id"]
         r = await w.as_unit("POST", f"/v1/bookings/{c}/no-show")
         assert r.status_code == 422 and r.json()["code"] == "booking.not_started", r.text
         now.now = datetime.fromisoformat(f"2026-09-29T14:20:00{CST}")
         r = await w.as_unit("POST", f"/v1/bookings/{c}/no-show")
         assert r.status_code == 200 and r.json()["status"] == "no_show", r.text
+        now.now = datetime.fromisoformat(f"2026-09-29T16:00:00{CST}")
+        r = await w.as_unit("POST", f"/v1/bookings/{late}/confirm")  # a request never confirmed before its start
+        assert r.status_code == 422 and r.json()["code"] == "booking.already_started", r.text
         # who sees a booking: its user, its unit, staff; nobody else
         assert (await p.call("registry", "GET", f"/v1/bookings/{c}", role=Role.CENTER)).status_code == 200
         assert (await p.call("registry", "GET", f"/v1/bookings/{c}", role=Role.USER, org="another-user")).status_code == 404

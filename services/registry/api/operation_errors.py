@@ -130,7 +130,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     ),
     "listBookings": (),
     "getBooking": ("booking.not_found",),
-    "confirmBooking": ("booking.concurrent_change", "booking.illegal_transition", "booking.not_found"),
+    "confirmBooking": ("booking.already_started", "booking.concurrent_change", "booking.illegal_transition", "booking.not_found"),
     "declineBooking": ("booking.concurrent_change", "booking.illegal_transition", "booking.not_found", "decision.reason_required", "decision.reason_too_long"),
     "cancelBooking": ("booking.cancel_too_late", "booking.concurrent_change", "booking.illegal_transition", "booking.not_found", "decision.reason_required", "decision.reason_too_long"),
     "recordBookingNoShow": ("booking.concurrent_change", "booking.illegal_transition", "booking.not_found", "booking.not_started"),

@@ -128,6 +128,11 @@ def check_cancel(s: Schedule, starts_at: datetime, now: datetime) -> None:
         raise DomainError("booking.cancel_too_late", f"开始前 {s.cancel_before_hours} 小时内不能再取消预约", f"a booking can no longer be cancelled within {s.cancel_before_hours} hours of its start", limit_hours=s.cancel_before_hours, cutoff=cutoff.isoformat())
 
 
+def check_confirm(starts_at: datetime, now: datetime) -> None:
+    if now >= starts_at:
+        raise DomainError("booking.already_started", "预约时间已开始，不能再确认", "the booking has started: it can no longer be confirmed")
+
+
 def check_no_show(starts_at: datetime, now: datetime) -> None:
     if now < starts_at:
         raise DomainError("booking.not_started", "预约尚未开始，不能登记爽约", "a no-show can be recorded only after the start")
