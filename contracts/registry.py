@@ -7,7 +7,7 @@ model from any single event and ignore one that arrives out of order.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 from contracts.envelope import Event
@@ -292,6 +292,56 @@ class ComplaintUpheld(Event, frozen=True, kw_only=True):
     year: int
 
 
+class BookingSnapshot(Event, frozen=True, kw_only=True):
+    """A booking of instrument time (issue 16): the slot an order holds on an
+    instrument, in UTC. No person: the user organisation only."""
+
+    booking_id: str
+    version: int
+    instrument_id: str
+    unit_id: str
+    user_id: str
+    order_id: str
+    starts_at: datetime
+    ends_at: datetime
+    #: requested / confirmed / declined / cancelled / no_show
+    status: str
+    #: the reason of a decline or cancellation (a downtime's when one cancelled it)
+    reason: str | None = None
+    #: who decided: user / unit (None for a new booking)
+    party: str | None = None
+    #: the downtime that cancelled the booking, if one did
+    downtime_id: str | None = None
+
+
+class BookingRequested(BookingSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "booking", "requested")
+    summary: ClassVar[str] = "A user booked a slot of an instrument for one of its orders; the unit is to confirm or decline it."
+
+
+class BookingConfirmed(BookingSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "booking", "confirmed")
+    summary: ClassVar[str] = "A booking is confirmed: by the unit, or at once when the instrument's schedule needs no approval."
+
+
+class BookingDeclined(BookingSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "booking", "declined")
+    summary: ClassVar[str] = "The unit declined a requested booking, with its reason; the slot is free again."
+
+
+class BookingCancelled(BookingSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "booking", "cancelled")
+    summary: ClassVar[str] = (
+        "The user or the unit cancelled a booking with a reason before the cut-off, or downtime added "
+        "over it cancelled it (``downtime_id``, the downtime's reason); the slot is free again."
+    )
+
+
+class BookingNoShow(BookingSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "booking", "no_show")
+    summary: ClassVar[str] = "The unit recorded that the user did not come to a confirmed booking."
+
+
 EVENTS: tuple[type[Event], ...] = (
     UnitApplied,
     UnitApproved,
@@ -321,4 +371,9 @@ EVENTS: tuple[type[Event], ...] = (
     OrderRated,
     OrderCancelled,
     ComplaintUpheld,
+    BookingRequested,
+    BookingConfirmed,
+    BookingDeclined,
+    BookingCancelled,
+    BookingNoShow,
 )

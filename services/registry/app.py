@@ -7,6 +7,7 @@ from litestar.di import Provide
 
 from services.registry import order_payments, password_reset, search
 from services.registry.api.accounts import AccountController, SessionController
+from services.registry.api.bookings import BookingController
 from services.registry.api.complaints import ComplaintController
 from services.registry.api.jwks import jwks
 from services.registry.api.imports import ImportController
@@ -16,6 +17,7 @@ from services.registry.api.parties import UnitController, UserController
 from services.registry.api.prices import PriceController
 from services.registry.api.quote_deviations import QuoteDeviationController
 from services.registry.api.recovery import PasswordResetController, SignupController
+from services.registry.api.schedules import InstrumentTimeController
 from services.registry.api.search import CatalogueController
 from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
 from services.registry.api.synonyms import SynonymController
@@ -51,7 +53,7 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, jwks],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, BookingController, InstrumentTimeController, jwks],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
     #: expired Idempotency-Keys (services/runtime/idempotency.py); mails not yet sent (password_reset.py)

@@ -30,6 +30,7 @@ from sqlalchemy.engine import RowMapping
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
+from services.registry import bookings
 from services.registry.db.models import (
     instruments,
     order_documents,
@@ -484,7 +485,8 @@ async def cancel(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         status = next_status(row["status"], OrderAction.cancel)
         by = str(viewer.party) if viewer.party is not None else "staff"
         after = await _change(s, row, now, status=str(status), cancel_reason=text, cancelled_by_role=by, cancelled_at=now)
-        await uow.audit("order.cancel", "order", order_id, reason=text, before={"status": row["status"]}, after={"status": str(status), "by": by})
+        released = await bookings.release_for_order(uow, order_id, party="unit" if by == "unit" else "user", reason=text)
+        await uow.audit("order.cancel", "order", order_id, reason=text, before={"status": row["status"]}, after={"status": str(status), "by": by, "bookings_cancelled": released})
         snap = await _snapshot(s, after)
         await uow.emit(ev.OrderCancelled(**snap, reason=text))
         return await _record(s, after)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from services.runtime import clock
 from services.runtime.auth import PUBLIC, Role
 from services.runtime.clock import local_today
 from services.runtime.settings import SERVICES
@@ -130,7 +131,20 @@ async def _world_a(p: Platform) -> dict[str, str]:
     account = await ok(await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json=operator), 201)
     # A's user complains about A's order (M11(6)): the complaint is the user's, A's unit's and the staff's
     complaint = await ok(await w.as_user("POST", "/v1/complaints/", json={"category": "service_quality", "text": "交付拖延", "order_id": oid, "contact": "联系人A"}), 201)
+    # instrument time (issue 16): a schedule open around the clock (no calendar), A's booking, a trained person
+    every_day = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    schedule = {"weekly_hours": every_day, "closed_on_holidays": False, "open_on_makeup_days": False, "book_before_minutes": 0}
+    await ok(await w.as_unit("PUT", f"/v1/instruments/{iid}/schedule", json=schedule))
+    booked_for = (await ok(await w.as_user("POST", "/v1/orders/", json={"purpose": "research", "items": [{"price_item_id": pid, "quantity": 1}]}), 201))["order_id"]
+    start = (clock.utc_now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    slot = {"instrument_id": iid, "order_id": booked_for, "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()}
+    booking = await ok(await w.as_user("POST", "/v1/bookings/", json=slot), 201)
+    person = {"username": "user-a-person", "password": "Matrix-Pass-2026", "role": "user", "org": user}
+    await ok(await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json=person), 201)
+    qualification = await ok(await w.as_unit("PUT", f"/v1/instruments/{iid}/qualifications", json={"username": "user-a-person", "valid_until": (local_today() + timedelta(days=90)).isoformat()}))
     return {
+        "booking_id": booking["booking_id"],
+        "qualification_id": qualification["qualification_id"],
         "account_id": account["account_id"],
         "job_id": job.json()["job_id"],
         "entry_id": entry["entry_id"],
@@ -155,7 +169,7 @@ async def _world_a(p: Platform) -> dict[str, str]:
 
 #: A's ids nobody outside A (and the city's staff) may see; the unit, its
 #: listed instrument and price item are public by policy (M11, R9)
-PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id", "clawback_id", "claim_id", "complaint_id")
+PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id", "clawback_id", "claim_id", "complaint_id", "booking_id", "qualification_id")
 
 
 async def _intruder_orgs(p: Platform) -> dict[Role, str | None]:

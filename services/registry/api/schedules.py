@@ -1,0 +1,208 @@
+"""Instrument time over HTTP (issue 16): an instrument's schedule, downtime,
+qualifications (the owner unit), and its free and busy time (public).
+
+Times are ISO 8601 with their offset (a naive time is refused with
+``booking.naive_time`` / 422); answers are UTC (``Z``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+
+from services.registry import schedules
+from services.registry.domain.schedules import (
+    MAX_AHEAD_DAYS,
+    MAX_BOOKING_MINUTES,
+    MAX_CANCEL_HOURS,
+    MAX_INTERVALS_PER_DAY,
+    MAX_LATE_MINUTES,
+    MAX_SLOT_MINUTES,
+    Approval,
+    OperatedBy,
+)
+from services.runtime import clock
+from services.runtime.auth import PUBLIC, Role, access
+from services.runtime.http import actor_of, correlation_of
+from services.runtime.service_db import ServiceDatabase
+from services.runtime.workdays import WorkdayCalendar
+
+HHMM = Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}$", description="local time (Asia/Shanghai), HH:MM; 24:00 ends a day")]
+Span = Annotated[list[HHMM], msgspec.Meta(min_length=2, max_length=2, description='["08:30", "12:00"]')]
+DaySpans = Annotated[list[Span], msgspec.Meta(max_length=MAX_INTERVALS_PER_DAY)]
+Reason = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class ScheduleRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """The whole schedule; an omitted setting takes its default (Mon–Fri 08:30–12:00 and
+    14:00–17:30, 30-minute slots, 30 minutes to 8 hours, up to 28 days ahead and 60 minutes
+    before the start, cancellation until 24 hours before, staff-operated, approval required)."""
+
+    #: per weekday (mon … sun), the opening intervals in local time; a missing day is closed
+    weekly_hours: dict[str, DaySpans] | None = None
+    closed_on_holidays: bool = True
+    open_on_makeup_days: bool = True
+    slot_minutes: Annotated[int, msgspec.Meta(ge=1, le=MAX_SLOT_MINUTES)] = 30
+    min_minutes: Annotated[int, msgspec.Meta(ge=1, le=MAX_BOOKING_MINUTES)] = 30
+    max_minutes: Annotated[int, msgspec.Meta(ge=1, le=MAX_BOOKING_MINUTES)] = 480
+    book_ahead_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_AHEAD_DAYS)] = 28
+    book_before_minutes: Annotated[int, msgspec.Meta(ge=0, le=MAX_LATE_MINUTES)] = 60
+    cancel_before_hours: Annotated[int, msgspec.Meta(ge=0, le=MAX_CANCEL_HOURS)] = 24
+    operated_by: OperatedBy = OperatedBy.staff
+    approval: Approval = Approval.required
+
+
+class InstrumentSchedule(msgspec.Struct):
+    instrument_id: str
+    weekly_hours: dict[str, list[list[str]]]
+    closed_on_holidays: bool
+    open_on_makeup_days: bool
+    slot_minutes: int
+    min_minutes: int
+    max_minutes: int
+    book_ahead_days: int
+    book_before_minutes: int
+    cancel_before_hours: int
+    operated_by: str
+    approval: str
+    version: int
+
+
+class DowntimeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    starts_at: datetime
+    ends_at: datetime
+    reason: Reason
+
+
+class Downtime(msgspec.Struct):
+    downtime_id: str
+    instrument_id: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_at: datetime
+    #: the bookings it cancelled (their reason: the downtime's)
+    cancelled_booking_ids: list[str] = []
+
+
+class QualificationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    #: the login name of the person (an account of a user organisation)
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    #: the last day (Asia/Shanghai) the qualification is in force
+    valid_until: date
+
+
+class RevokeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason | None = None
+
+
+class Qualification(msgspec.Struct):
+    qualification_id: str
+    instrument_id: str
+    account_id: str
+    username: str
+    user_id: str
+    valid_until: date
+    granted_at: datetime
+    in_force: bool
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = None
+
+
+class Interval(msgspec.Struct):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class BusyInterval(msgspec.Struct):
+    starts_at: datetime
+    ends_at: datetime
+    #: booked / downtime (never who booked)
+    kind: str
+
+
+class Availability(msgspec.Struct, rename={"from_": "from"}):
+    instrument_id: str
+    from_: datetime
+    to: datetime
+    slot_minutes: int
+    operated_by: str
+    free: list[Interval]
+    busy: list[BusyInterval]
+
+
+class InstrumentTimeController(Controller):
+    path = "/v1/instruments"
+    tags = ["bookings"]
+
+    @get("/{instrument_id:str}/schedule", operation_id="getInstrumentSchedule", **access(PUBLIC))
+    async def get_schedule(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> InstrumentSchedule:
+        """An instrument's opening hours and booking limits: public once it is listed and in
+        service, else its unit and staff only. 422 ``booking.no_schedule`` when none is published."""
+        return InstrumentSchedule(**await schedules.get_schedule(db, actor_of(request), instrument_id))
+
+    @put("/{instrument_id:str}/schedule", operation_id="setInstrumentSchedule", **access(Role.UNIT))
+    async def set_schedule(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[ScheduleRequest]) -> InstrumentSchedule:
+        """The owner unit sets the whole schedule (audited). Each inconsistency is a 422 at its field:
+        ``schedule.invalid_time``, ``schedule.empty_interval``, ``schedule.overlapping_intervals``,
+        ``schedule.hours_off_grid``, ``schedule.length_off_grid``, ``schedule.min_above_max`` …"""
+        values = msgspec.structs.asdict(data)
+        return InstrumentSchedule(**await schedules.set_schedule(db, actor_of(request), correlation_of(request), instrument_id, values))
+
+    @post("/{instrument_id:str}/downtimes", operation_id="addInstrumentDowntime", status_code=201, **access(Role.UNIT))
+    async def add_downtime(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[DowntimeRequest]) -> Downtime:
+        """The owner unit blocks time with a reason (maintenance, repair). Requested and confirmed
+        bookings under it are cancelled with the downtime's reason; the answer lists them."""
+        body = await schedules.add_downtime(db, actor_of(request), correlation_of(request), instrument_id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
+        return Downtime(**body)
+
+    @get("/{instrument_id:str}/downtimes", operation_id="listInstrumentDowntimes", **access(PUBLIC))
+    async def list_downtimes(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], since: datetime | None = Parameter(default=None, description="only downtime ending after this (default: now)")) -> list[Downtime]:
+        """An instrument's downtime still to come (public: the reason is part of the notice)."""
+        return [Downtime(**d) for d in await schedules.list_downtimes(db, actor_of(request), instrument_id, since=since or clock.utc_now())]
+
+    @put("/{instrument_id:str}/qualifications", operation_id="grantQualification", **access(Role.UNIT))
+    async def grant(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[QualificationRequest]) -> Qualification:
+        """The owner unit records that a person (an account of a user organisation) is trained on
+        the instrument until ``valid_until``; again: renewed. Only qualified people book a
+        self-operated instrument."""
+        body = await schedules.grant_qualification(db, actor_of(request), correlation_of(request), instrument_id, username=data.username, valid_until=data.valid_until)
+        return Qualification(**body)
+
+    @get("/{instrument_id:str}/qualifications", operation_id="listQualifications", **access(Role.UNIT))
+    async def list_qualifications(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> list[Qualification]:
+        """Who is trained on the instrument, with expiry (the owner unit)."""
+        return [Qualification(**q) for q in await schedules.list_qualifications(db, actor_of(request), instrument_id)]
+
+    @post("/{instrument_id:str}/qualifications/{qualification_id:str}/revoke", operation_id="revokeQualification", status_code=200, **access(Role.UNIT))
+    async def revoke(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], qualification_id: FromPath[str], data: JSONBody[RevokeRequest]) -> Qualification:
+        """The owner unit withdraws a qualification, with a reason."""
+        body = await schedules.revoke_qualification(db, actor_of(request), correlation_of(request), instrument_id, qualification_id, reason=data.reason)
+        return Qualification(**body)
+
+    @get("/{instrument_id:str}/availability", operation_id="getInstrumentAvailability", **access(PUBLIC))
+    async def availability(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        calendar: NamedDependency[WorkdayCalendar],
+        instrument_id: FromPath[str],
+        from_: Annotated[datetime, QueryParameter(name="from", description="ISO 8601 with offset")],
+        to: Annotated[datetime, QueryParameter(description="ISO 8601 with offset; at most 42 days after ``from``")],
+    ) -> Availability:
+        """Free and busy time of a listed instrument (public; busy says ``booked`` or ``downtime``,
+        never who). Free time is the opening hours from now on (holidays closed, make-up working
+        days open by default) less bookings and downtime."""
+        body = await schedules.availability(db, calendar, instrument_id, start=from_, end=to)
+        return Availability(
+            instrument_id=body["instrument_id"],
+            from_=body["from"],
+            to=body["to"],
+            slot_minutes=body["slot_minutes"],
+            operated_by=body["operated_by"],
+            free=[Interval(**f) for f in body["free"]],
+            busy=[BusyInterval(**b) for b in body["busy"]],
+        )
