@@ -44,6 +44,8 @@ class Op:
     replayed: bool = False
     status: int | None = None
     code: str | None = None
+    #: attempts answered 409 ``*.concurrent_change`` (then retried)
+    concurrent: int = 0
 
 
 @dataclass
@@ -61,6 +63,7 @@ class History:
             c["acknowledged"] += op.ack
             c["ambiguous"] += op.ambiguous
             c["replayed"] += op.replayed
+            c["concurrent_change_retried"] += op.concurrent > 0
         return c
 
 
@@ -126,7 +129,12 @@ class Api:
                 r = None
             if r is not None:
                 last = r
-                if r.status_code not in RETRY_STATUS:
+                # "changed meanwhile; reload and retry": after a lost answer the retry may run
+                # beside the first attempt on another replica; a client does as it is told
+                concurrent = r.status_code == 409 and (_code(r) or "").endswith(".concurrent_change")
+                if concurrent:
+                    op.concurrent += 1
+                if r.status_code not in RETRY_STATUS and not concurrent:
                     op.status = r.status_code
                     op.replayed = r.headers.get("Idempotent-Replayed") == "true"
                     if r.is_success:
