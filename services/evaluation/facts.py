@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import payments as pe
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.evaluation import complaint_facts
+from services.evaluation import complaint_facts, usage_facts
 from services.evaluation.db.facts_models import (
     fact_affiliation,
     fact_delivery,
@@ -284,6 +284,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(ve.VoucherRefused, on_voucher_refused),
         Subscription(pe.SettlementCompleted, on_settlement),
         *complaint_facts.subscriptions(),
+        *usage_facts.subscriptions(),
     ]
 
 
