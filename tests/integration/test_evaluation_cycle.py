@@ -195,7 +195,7 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         assert {u: (g["total_centi"], g["grade"]) for u, g in graded.items()} == {
             a: (10000, "excellent"), b: (7000, "good"), c: (5800, "unqualified"), d: (7000, "good"), e: (10000, "excellent")
         }
-        assert graded[c]["scores"]["op.listed_on_time"] == 1000 and graded[c]["scores"]["op.orders"] == 0
+        assert graded[c]["scores"]["op.listed_on_time"] == 800 and graded[c]["scores"]["op.idle"] == 200 and graded[c]["scores"]["op.orders"] == 0
 
         # --- the grades notice: the college's application is still forwarded, so it cannot be published yet
         r = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": YEAR}, status=409)

@@ -11,6 +11,7 @@ import yaml
 from services.evaluation.domain.indicators import Rule, computed_scores, parse_policy, score_rule
 from services.evaluation.domain.measures import Measures
 from services.evaluation.domain.usage_years import minutes_by_year
+from services.evaluation.facts import hours_centi
 from services.evaluation.policy import DEFAULT_FILE
 from services.evaluation.use import sharing_rate_bp
 
@@ -58,3 +59,9 @@ def test_the_2023_tree_scores_use_from_the_usage_log_not_typed_in_hours() -> Non
     assert computed_scores(SET, Measures(unit_id="u", year=2025, instruments_idle=5))["op.idle"] == 0
     operation = next(d for d in SET.dimensions if d.code == "operation")
     assert {i.name_zh.split("（")[0] for i in operation.indicators} >= {"有效工作机时", "对外服务机时", "共享率"}
+
+
+def test_an_orders_service_hours_follow_its_usage_minutes() -> None:
+    # 150 minutes of use are 2.50 hours (the event's whole service_hours say 3); an old event states hours only
+    assert hours_centi(3, 150) == 250
+    assert hours_centi(3, None) == 300
