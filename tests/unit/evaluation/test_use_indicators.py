@@ -4,9 +4,16 @@ scores effective hours, outside hours, the sharing rate and idle instruments."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
+
+from contracts import registry_usage as ue
+from services.evaluation.app import SPEC
 
 from services.evaluation.domain.indicators import Rule, computed_scores, parse_policy, score_rule
 from services.evaluation.domain.measures import Measures
@@ -14,6 +21,8 @@ from services.evaluation.domain.usage_years import minutes_by_year
 from services.evaluation.facts import hours_centi
 from services.evaluation.policy import DEFAULT_FILE
 from services.evaluation.use import sharing_rate_bp
+from services.runtime.service_db import ServiceDatabase
+from tests.unit.evaluation.test_measures import feed, measures
 
 SET = parse_policy(yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8")))
 
@@ -65,3 +74,36 @@ def test_an_orders_service_hours_follow_its_usage_minutes() -> None:
     # 150 minutes of use are 2.50 hours (the event's whole service_hours say 3); an old event states hours only
     assert hours_centi(3, 150) == 250
     assert hours_centi(3, None) == 300
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[ServiceDatabase]:
+    d = ServiceDatabase("evaluation", f"sqlite+aiosqlite:///{tmp_path / 'evaluation.db'}", SPEC.metadata)
+    async with d.engine.begin() as conn:
+        await conn.run_sync(SPEC.metadata.create_all)
+    yield d
+    await d.dispose()
+
+
+def usage(session_id: str, version: int, start: datetime, end: datetime, *, kind: str = "internal", corrected: bool = False) -> Any:
+    fields = dict(
+        session_id=session_id, version=version, instrument_id="i-1", unit_id="u-1", kind=kind, order_id="o-1" if kind == "outside" else None,
+        user_id="user-1" if kind == "outside" else None, source="staff", started_at=start, ended_at=end, minutes=int((end - start).total_seconds() // 60),
+    )  # fmt: skip
+    if corrected:
+        return ue.UsageCorrected(**fields, previous_started_at=start, previous_ended_at=start, previous_minutes=0, reason="补正")
+    return ue.UsageRecorded(**fields)
+
+
+async def test_usage_events_redelivered_or_out_of_order_count_once_and_the_latest_times_win(db: ServiceDatabase) -> None:
+    recorded = usage("s-1", 1, utc(2025, 6, 1, 1, 0), utc(2025, 6, 1, 2, 0), kind="outside")
+    # the correction moves the session over new year (40 minutes in 2025, 65 in 2026)
+    fixed = usage("s-1", 2, utc(2025, 12, 31, 15, 20), utc(2025, 12, 31, 17, 5), kind="outside", corrected=True)
+    await feed(db, fixed, recorded, recorded, fixed)
+    m25, m26 = (await measures(db, 2025, ["u-1"]))["u-1"], (await measures(db, 2026, ["u-1"]))["u-1"]
+    assert (m25.effective_minutes, m25.outside_minutes, m26.effective_minutes, m26.outside_minutes) == (40, 40, 65, 65)
+    # another session in 2025, recorded twice (a redelivery past the inbox)
+    other = usage("s-2", 1, utc(2025, 3, 1, 0, 0), utc(2025, 3, 1, 0, 30))
+    await feed(db, other, other)
+    m25 = (await measures(db, 2025, ["u-1"]))["u-1"]
+    assert (m25.effective_minutes, m25.outside_minutes) == (70, 40)
