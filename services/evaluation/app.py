@@ -26,6 +26,7 @@ from services.evaluation.api.notices import (
 )
 from services.evaluation.api.rectification import RectificationController
 from services.evaluation.api.units import UnitController
+from services.evaluation.api.use import UseController
 from services.evaluation.db.models import metadata
 from services.evaluation.policy import load_policy
 from services.runtime import service as runtime
@@ -72,6 +73,7 @@ def routes(settings: Settings) -> list[type]:
     load_policy(settings)  # an invalid policy file stops the service at start, with the reason
     return [
         UnitController,
+        UseController,
         DepartmentReportController,
         CycleController,
         IndicatorSetController,

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import payments as pe
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.evaluation import complaint_facts
+from services.evaluation import complaint_facts, usage_facts
 from services.evaluation.db.facts_models import (
     fact_affiliation,
     fact_delivery,
@@ -76,9 +76,11 @@ async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str
     return bool(result.rowcount)
 
 
-def hours_centi(hours: int) -> int:
-    """Service hours as the registry states them (whole hours) in hundredths."""
-    return int(hours) * 100
+def hours_centi(hours: int, minutes: int | None = None) -> int:
+    """An order's service hours in hundredths: from its minutes (the usage log's
+    total, issue 16) rounded down when the event carries them, else the whole
+    hours stated (events published before ``service_minutes``)."""
+    return int(minutes) * 100 // 60 if minutes is not None else int(hours) * 100
 
 
 # --------------------------------------------------------------------------- instruments
@@ -179,7 +181,7 @@ async def on_order(uow: UnitOfWork, e: ev.OrderSnapshot) -> None:
                 "primary_instrument_id": snapshot["primary_instrument_id"],
                 "delivered_at": e.occurred_at,
                 "year": local_year(e.occurred_at),
-                "service_hours_centi": hours_centi(e.service_hours),
+                "service_hours_centi": hours_centi(e.service_hours, e.service_minutes),
             },
         )
     elif isinstance(e, ev.OrderRated):
@@ -284,6 +286,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(ve.VoucherRefused, on_voucher_refused),
         Subscription(pe.SettlementCompleted, on_settlement),
         *complaint_facts.subscriptions(),
+        *usage_facts.subscriptions(),
     ]
 
 

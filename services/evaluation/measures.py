@@ -22,6 +22,13 @@ listed, was not listed by the end of Y and its deadline fell in Y or before.
 in Y and who had no recorded tie with the unit in force at the moment of
 delivery (recorded at or before it, not removed by then).
 
+**Use** (运行使用, issue 16) comes from the registry's usage log, not from
+hours typed in: effective minutes (有效工作机时) are every session's minutes in
+the year, outside minutes (对外服务机时) those of outside sessions; a session
+crossing local new year is split at it (:mod:`services.evaluation.domain.usage_years`).
+An instrument is *idle* in Y when it is listed and in the stock at the end of
+Y and has no session in Y.
+
 **Complaints** (M11(6)) are those the center upheld (``registry.complaint.upheld``),
 counted in the year the complaint was filed, which the event states.
 """
@@ -43,6 +50,7 @@ from services.evaluation.db.facts_models import (
     fact_order,
     fact_rating,
     fact_settlement,
+    fact_usage_year,
     fact_voucher_refusal,
     fact_voucher_use,
 )
@@ -115,6 +123,19 @@ def tied_users_query(year: int) -> Select[Any]:
     return select(pairs.c.unit_id, func.count().label("tied_users")).where(served, ~uncovered).group_by(pairs.c.unit_id)
 
 
+def usage_columns() -> list[Any]:
+    """有效工作机时 and 对外服务机时 in minutes, over ``fact_usage_year`` rows."""
+    u = fact_usage_year.c
+    return [func.coalesce(func.sum(u.minutes), 0).label("effective_minutes"), _sum_if(u.kind == "outside", u.minutes).label("outside_minutes")]
+
+
+def idle_instruments(year: int) -> Any:
+    """Listed instruments in the stock at the end of ``year`` without a session of use in it."""
+    i, u = fact_instrument.c, fact_usage_year.c
+    used = exists(select(literal(1)).select_from(fact_usage_year).where(u.year == year, u.instrument_id == i.instrument_id))
+    return and_(instrument_stock(year), i.listed_year.is_not(None), i.listed_year <= year, ~used)
+
+
 def settlement_columns() -> list[Any]:
     s = fact_settlement.c
     return [func.coalesce(func.sum(s.fee_fen), 0).label("revenue_fen"), func.coalesce(func.sum(s.voucher_fen), 0).label("revenue_voucher_fen")]
@@ -132,6 +153,8 @@ def _queries(year: int) -> list[Select[Any]]:
         select(fact_instrument.c.unit_id, *instrument_columns(year)).where(instrument_stock(year)).group_by(fact_instrument.c.unit_id),
         select(fact_delivery.c.unit_id, *delivery_columns()).where(fact_delivery.c.year == year).group_by(fact_delivery.c.unit_id),
         tied_users_query(year),
+        select(fact_usage_year.c.unit_id, *usage_columns()).where(fact_usage_year.c.year == year).group_by(fact_usage_year.c.unit_id),
+        select(fact_instrument.c.unit_id, func.count().label("instruments_idle")).where(idle_instruments(year)).group_by(fact_instrument.c.unit_id),
         select(fact_settlement.c.unit_id, *settlement_columns()).where(fact_settlement.c.year == year).group_by(fact_settlement.c.unit_id),
         select(fact_rating.c.unit_id, *rating_columns()).where(fact_rating.c.year == year).group_by(fact_rating.c.unit_id),
         select(fact_voucher_use.c.unit_id, func.count().label("voucher_orders")).where(fact_voucher_use.c.year == year).group_by(fact_voucher_use.c.unit_id),

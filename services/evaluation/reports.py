@@ -32,6 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.db.facts_models import fact_delivery, fact_instrument, fact_order, fact_rating, fact_settlement
 from services.evaluation.db.models import unit_view
+from services.evaluation.report_labels import HOURS as _HOURS
+from services.evaluation.report_labels import LABELS
+from services.evaluation.report_labels import YUAN as _YUAN
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import (
     instrument_columns,
@@ -58,29 +61,6 @@ COUNTY_NAMES: dict[str, str] = {
 NO_COUNTY = "未填写区县"
 NO_CATEGORY = "未知类别"
 
-#: Chinese column headers of the measures; money in yuan and hours in hours in
-#: the workbooks (the API keeps integer fen and hundredths)
-LABELS: dict[str, str] = {
-    "instruments_must_list": "应入网仪器（台）",
-    "instruments_listed": "已入网仪器（台）",
-    "instruments_listed_on_time": "按时入网仪器（台）",
-    "instruments_listed_voluntarily": "自愿入网仪器（台）",
-    "listed_value_fen": "入网仪器原值（元）",
-    "instruments_overdue": "逾期未入网仪器（台）",
-    "orders_contracted": "签订合同（单）",
-    "orders_served": "完成服务（单）",
-    "service_hours_centi": "服务机时（小时）",
-    "outside_users_served": "服务外部用户（家）",
-    "voucher_orders": "使用创新券订单（单）",
-    "revenue_fen": "服务收入（元）",
-    "revenue_voucher_fen": "其中创新券抵扣（元）",
-    "ratings_count": "评价（次）",
-    "ratings_sum": "评价星级合计",
-    "vouchers_refused": "拒收创新券（次）",
-    "complaints": "投诉（次）",
-}
-_YUAN = frozenset({"listed_value_fen", "revenue_fen", "revenue_voucher_fen"})
-_HOURS = frozenset({"service_hours_centi"})
 
 #: the measures a category row carries
 CATEGORY_FIELDS: tuple[str, ...] = (

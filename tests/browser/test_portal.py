@@ -459,7 +459,7 @@ def test_grades_and_award_plan_notices(portal: RunningPortal, new_page: Callable
 
     # a year's worth of service on record (the demo has only days of it), so the unit earns an award
     async def measured(session: Any, year: int, unit_ids: Any = None) -> dict[str, Measures]:
-        best = dict(orders_served=50, service_hours_centi=100000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=4, ratings_sum=20)
+        best = dict(orders_served=50, service_hours_centi=100000, effective_minutes=96000, outside_minutes=48000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=4, ratings_sum=20)
         return {unit_id: Measures(unit_id=unit_id, year=year, **best)} if unit_ids is None or unit_id in unit_ids else {}
 
     monkeypatch.setattr(evaluation_sources, "MEASURES_SOURCE", measured)

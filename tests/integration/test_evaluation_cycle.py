@@ -62,7 +62,7 @@ async def call(p: Platform, method: str, path: str, role: Role | None = None, or
     return r.json() if r.content else None
 
 
-BEST = dict(orders_served=50, service_hours_centi=100000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=4, ratings_sum=20)
+BEST = dict(orders_served=50, service_hours_centi=100000, effective_minutes=96000, outside_minutes=48000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=4, ratings_sum=20)
 
 
 async def emitted(p: Platform, event_type: type[Event]) -> list[Any]:
@@ -125,7 +125,7 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         # --- the bureau opens the year; once only
         await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "documents": await documents(p, a)}, 409)  # cycle.not_open
         cyc = await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 8_000_000}, status=201)
-        assert cyc["indicator_set_version"] == "xuchang-2023.1" and cyc["excellent_award_fen"] == 5_000_000 and cyc["good_award_fen"] == 3_000_000
+        assert cyc["indicator_set_version"] == "xuchang-2023.2" and cyc["excellent_award_fen"] == 5_000_000 and cyc["good_award_fen"] == 3_000_000
         r = await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 1}, status=409)
         assert r["code"] == "cycle.already_open"
         await call(p, "POST", "/v1/cycles/", Role.CENTER, json={"year": YEAR, "award_budget_fen": 1}, status=403)
@@ -195,7 +195,7 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         assert {u: (g["total_centi"], g["grade"]) for u, g in graded.items()} == {
             a: (10000, "excellent"), b: (7000, "good"), c: (5800, "unqualified"), d: (7000, "good"), e: (10000, "excellent")
         }
-        assert graded[c]["scores"]["op.listed_on_time"] == 1000 and graded[c]["scores"]["op.orders"] == 0
+        assert graded[c]["scores"]["op.listed_on_time"] == 800 and graded[c]["scores"]["op.idle"] == 200 and graded[c]["scores"]["op.orders"] == 0
 
         # --- the grades notice: the college's application is still forwarded, so it cannot be published yet
         r = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": YEAR}, status=409)

@@ -61,6 +61,7 @@ class Sender:
             self.events.append(ev.InstrumentListed(**base, version=2, status="in_service", listed_on=date(YEAR, 2, 1), on_time=True, occurred_at=datetime(YEAR, 2, 1, tzinfo=UTC)))
             m["instruments_listed"] += 1
             m["instruments_listed_on_time"] += 1
+            m["instruments_idle"] += 1  # listed, and this city records no usage
             m["listed_value_fen"] += value
         else:
             m["instruments_overdue"] += 1
@@ -138,7 +139,7 @@ def city() -> tuple[Sender, dict[str, str]]:
 FIELDS = (
     "instruments_must_list", "instruments_listed", "instruments_listed_on_time", "instruments_listed_voluntarily", "listed_value_fen", "instruments_overdue",
     "orders_contracted", "orders_served", "service_hours_centi", "outside_users_served", "voucher_orders", "revenue_fen", "revenue_voucher_fen",
-    "ratings_count", "ratings_sum", "vouchers_refused", "complaints",
+    "ratings_count", "ratings_sum", "vouchers_refused", "complaints", "effective_minutes", "outside_minutes", "instruments_idle",
 )  # fmt: skip
 
 

@@ -103,7 +103,7 @@ def grades_publication_day() -> tuple[date, date]:
 async def test_a_whole_year(make_settings) -> None:
     """The whole year on the test clock (issue 15 §1): every date below is the platform's own
     simulated time, set by the system administrator through the API, not a patched function."""
-    settings = await make_settings(SERVICES)
+    settings = await make_settings(SERVICES, usage_max_session_h=1000)  # an order's hours are one session of use
     async with running(Platform(settings, SERVICES)) as p:
         city = City(p, YEAR)
         opened = await clock_at(p, START)
@@ -182,14 +182,16 @@ async def test_a_whole_year(make_settings) -> None:
 
         await eventually(counted)
         graded = {u: await ev(p, "POST", f"/v1/applications/{app[u]}/grade", Role.CENTER, json={"reason": "材料审查和现场核查完成"}) for u in (a, b)}
-        # a: 1,000 hours (10 points, the cap), 500,000 CNY (5, the cap), 2 of 50 orders, 2 of 20 users, 1 of 20 voucher orders, all rated 5
-        computed_a = {"op.listed_on_time": 1000, "op.service_hours": 1000, "op.orders": 32, "share.outside_users": 80, "share.voucher_orders": 25, "share.revenue": 500, "share.ratings": 600,
+        # a: 1,000 hours in the usage log, all for outside users (of 1,600 effective: 2.50 points; of 800 outside:
+        # 6, the cap; a sharing rate of 100 %: 4), no idle instrument (2), 500,000 CNY (5, the cap), 2 of 50 orders,
+        # 2 of 20 users, 1 of 20 voucher orders, all rated 5
+        computed_a = {"op.listed_on_time": 800, "op.effective_hours": 250, "op.outside_hours": 600, "op.sharing_rate": 400, "op.idle": 200, "op.orders": 16, "share.outside_users": 80, "share.voucher_orders": 25, "share.revenue": 500, "share.ratings": 600,
                       "share.refusals": 400, "share.complaints": 400}
         assert {k: graded[a]["scores"][k] for k in computed_a} == computed_a
         # b: the same, but rated 4 and 5: 4.5 of 5 → 5.40 points
-        assert graded[b]["scores"]["share.ratings"] == 540 and graded[b]["scores"]["op.service_hours"] == 1000
+        assert graded[b]["scores"]["share.ratings"] == 540 and graded[b]["scores"]["op.outside_hours"] == 600
         expert_points = 4000  # FULL: every expert indicator at its maximum (40 points)
-        assert graded[a]["total_centi"] == expert_points + sum(computed_a.values()) == 8037
+        assert graded[a]["total_centi"] == expert_points + sum(computed_a.values()) == 8271
         assert graded[a]["grade"] == "good"
         assert graded[b]["grade"] == "unqualified" and graded[b]["total_centi"] == graded[a]["total_centi"] - 1400 - 60
 

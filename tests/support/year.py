@@ -5,6 +5,7 @@ up to settlement, payment and rating."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.runtime.auth import Role
@@ -26,6 +27,9 @@ class City:
         self.accounts: set[str] = set()
         #: every order served: (order_id, unit, user, category, fee, hours, voucher_fen, rating)
         self.served: list[dict[str, Any]] = []
+        #: each price item's instrument, and where the usage log of an instrument is filled back to
+        self.instrument_of: dict[str, str] = {}
+        self.used_back_to: dict[str, datetime] = {}
 
     async def unit(self, name: str, county_code: str, department: str) -> str:
         body = {"name": name, "kind": "institute", "credit_code": credit_code(), "county_code": county_code, "department": department, **SERVICE_INFO}
@@ -41,7 +45,18 @@ class City:
         await ok(await self.p.call("registry", "POST", f"/v1/instruments/{iid}/list", role=Role.UNIT, org=unit))
         price = {"name": "常规样品检测", "billing_unit": "per_sample", "price_fen": 500_000}
         pid = (await ok(await self.p.call("registry", "POST", f"/v1/instruments/{iid}/prices", role=Role.UNIT, org=unit, json=price), 201))["price_item_id"]
+        self.instrument_of[str(pid)] = str(iid)
         return str(iid), str(pid)
+
+    async def use(self, unit: str, iid: str, oid: str, hours: int) -> None:
+        """The order's service time in the usage log (issue 16): one session of ``hours``
+        on the instrument, ending where its previous session began (or now, on the test clock)."""
+        now = datetime.fromisoformat((await ok(await self.p.call("registry", "GET", "/v1/clock")))["local_now"]).replace(second=0, microsecond=0)
+        ended = min(self.used_back_to.get(iid, now), now)
+        started = ended - timedelta(hours=hours)
+        self.used_back_to[iid] = started
+        body = {"instrument_id": iid, "kind": "outside", "order_id": oid, "started_at": started.isoformat(), "ended_at": ended.isoformat()}
+        await ok(await self.p.call("registry", "POST", "/v1/usage/sessions/", role=Role.UNIT, org=unit, json=body), 201)
 
     async def user(self, name: str) -> str:
         body = {"name": name, "kind": "enterprise", "classes": ["tech_sme"], "credit_code": credit_code()}
@@ -107,8 +122,10 @@ class City:
         voucher_fen = (await self.voucher(user, oid))["amount_fen"] if voucher else 0
 
         await ok(await as_unit("POST", f"/v1/orders/{oid}/start"))
+        await self.use(unit, self.instrument_of[pid], oid, hours)
         res = await self._upload(oid, "result", RESULT, role=Role.UNIT, org=unit, filename="report.pdf")
-        await ok(await as_unit("POST", f"/v1/orders/{oid}/results", json={"document_id": res, "service_hours": hours}))
+        # the order's service hours come from its usage records
+        await ok(await as_unit("POST", f"/v1/orders/{oid}/results", json={"document_id": res}))
 
         async def settled() -> Any:
             r = await p.call("payments", "POST", "/v1/settlements", role=Role.USER, org=user, json={"order_id": oid})

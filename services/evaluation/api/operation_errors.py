@@ -47,6 +47,8 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "exportUnitsReport": ("report.year_out_of_range",),
     # services.evaluation.api.units
     "listEvaluationUnits": (),
+    # services.evaluation.api.use (issue 16)
+    "getUnitUse": ("report.year_out_of_range", "unit.not_found"),
     "getDepartmentSummary": ("auth.forbidden", "report.department_required", "report.department_unknown", "report.other_department", "report.year_out_of_range"),
     # R14(2) evidence files
     "uploadEvaluationDocument": ("document.empty", "document.no_file", "document.too_large", "document.unsupported_type"),

@@ -163,6 +163,37 @@ fact_complaint = Table(
     Index("ix_fact_complaint_year_unit", "year", "unit_id"),
 )
 
+#: sessions of use of an instrument (issue 16), from registry.usage.recorded /
+#: corrected: the session's latest version; a correction replaces its times
+fact_usage_session = Table(
+    "fact_usage_session",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("instrument_id", String(36), nullable=False),
+    Column("unit_id", String(36), nullable=False),
+    #: outside (an outside user's order) / internal (the unit's own researchers)
+    Column("kind", String(20), nullable=False),
+    Column("order_id", String(36), nullable=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=False),
+    Column("minutes", Integer, nullable=False),
+)
+
+#: a session's minutes per policy year (split at local new year,
+#: services/evaluation/domain/usage_years.py); rewritten with the session
+fact_usage_year = Table(
+    "fact_usage_year",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("unit_id", String(36), nullable=False),
+    Column("instrument_id", String(36), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Index("ix_fact_usage_year_unit", "year", "unit_id", "instrument_id", "kind", "minutes"),
+)
+
 FACT_TABLES = (
     fact_instrument,
     fact_order,
@@ -173,4 +204,6 @@ FACT_TABLES = (
     fact_voucher_refusal,
     fact_affiliation,
     fact_complaint,
+    fact_usage_session,
+    fact_usage_year,
 )

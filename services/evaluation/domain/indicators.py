@@ -13,8 +13,8 @@ Everything is integer arithmetic: points in hundredths (``centi``), money in
 fen. Rules (each rounds *down* to the hundredth of a point):
 
 * ``ratio``: value = numerator / denominator (the denominator defaults to 1);
-  points = max × min(1, value / target). A zero denominator scores
-  ``if_none`` (``full`` or ``zero``).
+  points = max × min(1, value / (target × target_percent / 100)). A zero
+  denominator scores ``if_none`` (``full`` or ``zero``).
 * ``linear``: points = max × min(value, cap) / cap.
 * ``deduction``: points = max − per_item × value, never below 0.
 * ``expert``: scored by experts of ``role``; the indicator's points are the
@@ -58,6 +58,8 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     numerator: str | None = None
     denominator: str | None = None
     target: int = 1
+    #: a share reaching this percent of ``target`` scores full points (the sharing rate's 50 %)
+    target_percent: int = 100
     if_none: Literal["full", "zero"] = "zero"
     #: linear: field, cap
     field: str | None = None
@@ -162,7 +164,7 @@ def _measure(value: Any, where: str) -> str:
 
 
 def _rule(node: Any, where: str) -> Rule:
-    node = _keys(node, where, {"kind", "numerator", "denominator", "target", "if_none", "field", "cap", "per_item"})
+    node = _keys(node, where, {"kind", "numerator", "denominator", "target", "target_percent", "if_none", "field", "cap", "per_item"})
     kind = node.get("kind")
     if kind == "ratio":
         if "numerator" not in node:
@@ -174,6 +176,7 @@ def _rule(node: Any, where: str) -> Rule:
             numerator=_measure(node["numerator"], f"{where}.numerator"),
             denominator=_measure(node["denominator"], f"{where}.denominator") if node.get("denominator") is not None else None,
             target=_int(node.get("target", 1), f"{where}.target", minimum=1),
+            target_percent=_int(node.get("target_percent", 100), f"{where}.target_percent", minimum=1),
             if_none=node.get("if_none", "zero"),
         )
     if kind == "linear":
@@ -318,8 +321,8 @@ def score_rule(rule: Rule, max_centi: int, m: Measures) -> int:
         den = getattr(m, rule.denominator) if rule.denominator else 1
         if den <= 0:
             return max_centi if rule.if_none == "full" else 0
-        whole = den * rule.target
-        return max(0, max_centi * min(num, whole) // whole)
+        whole = den * rule.target * rule.target_percent
+        return max(0, max_centi * min(num * 100, whole) // whole)
     if rule.kind == "linear":
         assert rule.field
         value = max(0, getattr(m, rule.field))

@@ -31,8 +31,14 @@ class Measures(msgspec.Struct, frozen=True, kw_only=True):
     orders_contracted: int = 0
     #: orders whose results were delivered in the year (R19(3))
     orders_served: int = 0
-    #: service hours of those orders, in hundredths of an hour
+    #: service hours of those orders as stated at delivery, in hundredths of an hour
     service_hours_centi: int = 0
+    #: 有效工作机时: minutes of every session of use of the unit's instruments in the year (usage log, issue 16)
+    effective_minutes: int = 0
+    #: 对外服务机时: of those, the minutes of outside sessions (serving an outside user's order)
+    outside_minutes: int = 0
+    #: listed instruments of the unit (in the stock at the year's end) with no session of use in the year
+    instruments_idle: int = 0
     #: distinct users served that are not affiliated with the unit (R26)
     outside_users_served: int = 0
     #: orders settled with a voucher (R19)

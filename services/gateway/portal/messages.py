@@ -82,6 +82,7 @@ REQUIRED = ("此项必填", "required")
 #: the evaluation's indicator sets, by the version the service names them with
 INDICATOR_SETS: dict[str, tuple[str, str]] = {
     "xuchang-2023.1": ("许昌市科研设施与仪器开放共享服务绩效评价指标（2023）", "Xuchang sharing-performance indicators (2023)"),
+    "xuchang-2023.2": ("许昌市科研设施与仪器开放共享服务绩效评价指标（2023，运行使用按机时记录）", "Xuchang sharing-performance indicators (2023, use from the usage log)"),
 }
 
 

@@ -105,7 +105,7 @@ def full_sheets(points: dict[str, int] | None = None) -> list[tuple[str, dict[st
     return out
 
 
-BEST = m(orders_served=50, service_hours_centi=100000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=1, ratings_sum=5)
+BEST = m(orders_served=50, service_hours_centi=100000, effective_minutes=96000, outside_minutes=48000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=1, ratings_sum=5)
 
 
 def test_evaluate_sums_computed_and_expert_parts_to_100() -> None:
@@ -123,7 +123,7 @@ def test_evaluate_at_the_excellent_edge() -> None:
 
 
 def test_evaluate_at_the_good_edge() -> None:
-    weaker = m(orders_served=50, service_hours_centi=100000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=1, ratings_sum=5, complaints=2)
+    weaker = m(orders_served=50, service_hours_centi=100000, effective_minutes=96000, outside_minutes=48000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=1, ratings_sum=5, complaints=2)
     # computed 56 (4 off for complaints); experts: 40 max, need 14.00 → 70.00
     pts = {"op.condition": 0, "share.effect": 0, "org.rules": 0, "org.staff": 400, "org.finance": 600, "share.fees": 400}
     r = evaluate(SET, 2026, weaker, full_sheets(pts))
