@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from dataclasses import replace as dataclass_replace
 from datetime import timedelta
+from typing import Any
 
 import nats
 from litestar.stores.base import StorageObject, Store
@@ -26,6 +28,19 @@ from services.runtime.bus.connect import connect_nats
 from services.runtime.bus.credentials import BusAccess
 
 log = logging.getLogger("xciss.kvstore")
+
+
+async def match_replicas(js: Any, stream: str, replicas: int, who: str) -> None:
+    """Scale a bucket's stream to ``replicas`` when it has another number (JetStream moves
+    the data itself); a refusal is logged, and the production check names the bucket."""
+    info = await js.stream_info(stream)
+    if (info.config.num_replicas or 1) == replicas:
+        return
+    try:
+        await js.update_stream(dataclass_replace(info.config, num_replicas=replicas))
+        log.warning("%s: bucket stream %s scaled from %s to %s replicas", who, stream, info.config.num_replicas, replicas)
+    except Exception as exc:  # noqa: BLE001 - the bucket still works with the replicas it has
+        log.warning("%s: bucket stream %s keeps %s replica(s): %s", who, stream, info.config.num_replicas, exc)
 
 
 class NatsKVStore(Store):
@@ -65,6 +80,8 @@ class NatsKVStore(Store):
         js = self._nc.jetstream()
         try:
             self._kv = await js.key_value(self.bucket)
+            if self.create:  # its owner keeps its replicas as configured (a bucket made before with fewer)
+                await match_replicas(js, f"KV_{self.bucket}", self.replicas, self.name)
         except NotFoundError:
             if not self.create:
                 log.warning("kvstore %s: the bucket does not exist yet (its owner creates it)", self.bucket)

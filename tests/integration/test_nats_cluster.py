@@ -125,3 +125,20 @@ async def test_the_production_check_names_a_bucket_kept_on_one_server(cluster: N
         assert ("nats.replicas_not_3", f"stream KV_{SESSIONS_BUCKET} has 1 replica(s); production runs 3 so one server can fail") in findings
     finally:
         await nc.close()
+
+
+async def test_the_owner_scales_a_bucket_made_with_one_replica(cluster: NatsCluster, tmp_path: Path) -> None:
+    """A deployment whose buckets were made before the fix: the owner scales them at start."""
+    settings = _settings(cluster, tmp_path)
+    old = session_store(msgspec.structs.replace(settings, stream_replicas=1), "test-old", "registry")
+    assert isinstance(old, NatsKVStore)
+    await old.set("revoked:old", b"1", expires_in=60)
+    await old.close()
+    assert await _replicas(cluster, f"KV_{SESSIONS_BUCKET}") == 1
+    store = session_store(settings, "test-new", "registry")
+    assert isinstance(store, NatsKVStore)
+    try:
+        assert await store.exists("revoked:old")
+        assert await _replicas(cluster, f"KV_{SESSIONS_BUCKET}") == 3
+    finally:
+        await store.close()

@@ -153,6 +153,8 @@ def _bucket_write(bucket: Bucket) -> list[str]:
     return [
         *_bucket_read(bucket),
         f"{JS_API}.STREAM.CREATE.{bucket.stream}",
+        # its replicas kept as configured (XCISS_STREAM_REPLICAS) on a bucket made with fewer
+        f"{JS_API}.STREAM.UPDATE.{bucket.stream}",
         f"$KV.{bucket.name}.>",
         # listing keys (a purge of every key) runs an ordered consumer
         f"{JS_API}.CONSUMER.CREATE.{bucket.stream}.>",
