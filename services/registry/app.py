@@ -8,11 +8,15 @@ from litestar.di import Provide
 from services.registry import booking_notices, order_payments, password_reset, search
 from services.registry.api.accounts import AccountController, SessionController
 from services.registry.api.bookings import BookingController
-from services.registry.api.calendar_feeds import CalendarController, CalendarFeedController, NotificationController
+from services.registry.api.calendar_feeds import (
+    CalendarController,
+    CalendarFeedController,
+    NotificationController,
+)
 from services.registry.api.complaints import ComplaintController
-from services.registry.api.jwks import jwks
 from services.registry.api.imports import ImportController
 from services.registry.api.instruments import ComplianceController, InstrumentController
+from services.registry.api.jwks import jwks
 from services.registry.api.orders import OrderController
 from services.registry.api.parties import UnitController, UserController
 from services.registry.api.prices import PriceController
@@ -20,10 +24,17 @@ from services.registry.api.quote_deviations import QuoteDeviationController
 from services.registry.api.recovery import PasswordResetController, SignupController
 from services.registry.api.schedules import InstrumentTimeController
 from services.registry.api.search import CatalogueController
-from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
+from services.registry.api.supervision import (
+    AffiliationController,
+    BlacklistController,
+    FraudFindingController,
+)
 from services.registry.api.synonyms import SynonymController
 from services.registry.api.usage import UsageSessionController
-from services.registry.api.usage_recorders import RecorderPostController, UsageRecorderController
+from services.registry.api.usage_recorders import (
+    RecorderPostController,
+    UsageRecorderController,
+)
 from services.registry.db.models import metadata
 from services.registry.domain.listing import ListingPolicy
 from services.runtime import service as runtime

@@ -23,7 +23,8 @@ from services.runtime.http import actor_of, correlation_of
 from services.runtime.pagination import PageNumber, PageSize
 from services.runtime.service_db import ServiceDatabase
 
-ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
+#: Litestar adds ``; charset=utf-8`` to a text type: the answer is ``text/calendar; charset=utf-8``
+ICS_MEDIA_TYPE = "text/calendar"
 
 
 class FeedRequest(msgspec.Struct, forbid_unknown_fields=True):
