@@ -304,7 +304,7 @@ class BookingSnapshot(Event, frozen=True, kw_only=True):
     order_id: str
     starts_at: datetime
     ends_at: datetime
-    #: requested / confirmed / declined / cancelled / no_show
+    #: requested / confirmed / declined / cancelled / no_show / used
     status: str
     #: the reason of a decline or cancellation (a downtime's when one cancelled it)
     reason: str | None = None
@@ -342,6 +342,14 @@ class BookingNoShow(BookingSnapshot, frozen=True, kw_only=True):
     summary: ClassVar[str] = "The unit recorded that the user did not come to a confirmed booking."
 
 
+class BookingUsed(BookingSnapshot, frozen=True, kw_only=True):
+    subject: ClassVar[str] = subject("registry", "booking", "used")
+    summary: ClassVar[str] = (
+        "A usage session was recorded (registry.usage.recorded.v1) for a confirmed booking of the same "
+        "instrument: the booking was used; it keeps its time."
+    )
+
+
 EVENTS: tuple[type[Event], ...] = (
     UnitApplied,
     UnitApproved,
@@ -376,4 +384,5 @@ EVENTS: tuple[type[Event], ...] = (
     BookingDeclined,
     BookingCancelled,
     BookingNoShow,
+    BookingUsed,
 )

@@ -5,13 +5,18 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.di import Provide
 
-from services.registry import order_payments, password_reset, search
+from services.registry import booking_notices, order_payments, password_reset, search
 from services.registry.api.accounts import AccountController, SessionController
 from services.registry.api.bookings import BookingController
+from services.registry.api.calendar_feeds import (
+    CalendarController,
+    CalendarFeedController,
+    NotificationController,
+)
 from services.registry.api.complaints import ComplaintController
-from services.registry.api.jwks import jwks
 from services.registry.api.imports import ImportController
 from services.registry.api.instruments import ComplianceController, InstrumentController
+from services.registry.api.jwks import jwks
 from services.registry.api.orders import OrderController
 from services.registry.api.parties import UnitController, UserController
 from services.registry.api.prices import PriceController
@@ -19,10 +24,17 @@ from services.registry.api.quote_deviations import QuoteDeviationController
 from services.registry.api.recovery import PasswordResetController, SignupController
 from services.registry.api.schedules import InstrumentTimeController
 from services.registry.api.search import CatalogueController
-from services.registry.api.supervision import AffiliationController, BlacklistController, FraudFindingController
+from services.registry.api.supervision import (
+    AffiliationController,
+    BlacklistController,
+    FraudFindingController,
+)
 from services.registry.api.synonyms import SynonymController
 from services.registry.api.usage import UsageSessionController
-from services.registry.api.usage_recorders import RecorderPostController, UsageRecorderController
+from services.registry.api.usage_recorders import (
+    RecorderPostController,
+    UsageRecorderController,
+)
 from services.registry.db.models import metadata
 from services.registry.domain.listing import ListingPolicy
 from services.runtime import service as runtime
@@ -53,11 +65,12 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, BookingController, InstrumentTimeController, jwks],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, BookingController, InstrumentTimeController, CalendarFeedController, CalendarController, NotificationController, jwks],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
-    #: expired Idempotency-Keys (services/runtime/idempotency.py); mails not yet sent (password_reset.py)
-    periodic=lambda settings: [prune_task(settings), password_reset.mail_task(settings)],
+    #: expired Idempotency-Keys (services/runtime/idempotency.py); mails not yet sent (password_reset.py);
+    #: reminders of tomorrow's bookings (booking_notices.py)
+    periodic=lambda settings: [prune_task(settings), password_reset.mail_task(settings), booking_notices.reminder_task(settings)],
     description="Units, instruments, price lists, users, affiliations and service orders.",
     dependencies=_dependencies,
 )

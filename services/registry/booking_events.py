@@ -15,6 +15,7 @@ EVENT_OF: dict[str, type[ev.BookingSnapshot]] = {
     str(BookingStatus.declined): ev.BookingDeclined,
     str(BookingStatus.cancelled): ev.BookingCancelled,
     str(BookingStatus.no_show): ev.BookingNoShow,
+    str(BookingStatus.used): ev.BookingUsed,
 }
 
 

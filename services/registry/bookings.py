@@ -25,7 +25,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import new_event_id
-from services.registry.booking_events import booking_event
+from services.registry.booking_notices import announce
 from services.registry.db.booking_models import (
     bookings,
     instrument_downtimes,
@@ -33,6 +33,7 @@ from services.registry.db.booking_models import (
 )
 from services.registry.db.models import accounts, instruments, order_items, orders
 from services.registry.domain.bookings import (
+    CANCELLABLE,
     HOLDING,
     BookingAction,
     BookingStatus,
@@ -66,6 +67,7 @@ from services.runtime.workdays import WorkdayCalendar
 #: an order takes bookings until its results are delivered
 BOOKABLE_ORDERS = (str(OrderStatus.requested), str(OrderStatus.quoted), str(OrderStatus.contracted), str(OrderStatus.in_service))
 _HOLDING = [str(s) for s in HOLDING]
+_CANCELLABLE = [str(s) for s in CANCELLABLE]
 #: PostgreSQL's exclusion_violation
 _EXCLUSION_VIOLATION = "23P01"
 STAFF_ROLES = (str(Role.CENTER), str(Role.BUREAU))
@@ -201,7 +203,7 @@ async def create_booking(
                 )
             )
             created = (await s.execute(select(bookings).where(bookings.c.id == bid))).mappings().one()
-            await uow.emit(booking_event(created))
+            await announce(uow, created)
             await uow.audit("booking.create", "booking", bid, after={"instrument_id": instrument_id, "order_id": order_id, "status": str(status), "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
             return view(created)
     except IntegrityError as exc:
@@ -241,7 +243,7 @@ async def _transition(
         if changed.rowcount != 1:
             raise Conflict("booking.concurrent_change", "该预约正被他人修改，请刷新后重试", "the booking changed meanwhile; reload and retry")
         after = (await s.execute(select(bookings).where(bookings.c.id == booking_id))).mappings().one()
-        await uow.emit(booking_event(after))
+        await announce(uow, after)
         await uow.audit(f"booking.{action}", "booking", booking_id, reason=text, before={"status": row["status"]}, after={"status": str(status), "party": party})
         return view(after)
 
@@ -292,7 +294,7 @@ async def release_for_order(uow: UnitOfWork, order_id: str, *, party: str, reaso
     """An order cancelled before service frees the time it held: its requested and
     confirmed bookings are cancelled with the order's reason (in the order's transaction)."""
     s, now = uow.session, clock.utc_now()
-    q = select(bookings.c.id).where(bookings.c.order_id == order_id, bookings.c.status.in_(_HOLDING))
+    q = select(bookings.c.id).where(bookings.c.order_id == order_id, bookings.c.status.in_(_CANCELLABLE))
     ids = [r[0] for r in (await s.execute(q)).all()]
     if ids:
         await s.execute(
@@ -301,5 +303,22 @@ async def release_for_order(uow: UnitOfWork, order_id: str, *, party: str, reaso
             .values(status=str(BookingStatus.cancelled), reason=reason, decided_by=by(uow.actor), decided_party=party, decided_at=now, updated_at=now, version=bookings.c.version + 1)
         )
         for r in (await s.execute(select(bookings).where(bookings.c.id.in_(ids)).order_by(bookings.c.starts_at))).mappings().all():
-            await uow.emit(booking_event(r))
+            await announce(uow, r)
     return ids
+
+
+async def mark_used(uow: UnitOfWork, booking_id: str | None, instrument_id: str) -> bool:
+    """A usage session recorded for a confirmed booking of the same instrument makes it
+    ``used`` (registry.booking.used.v1, in the session's transaction); any other booking
+    is left as it is (the session is recorded all the same)."""
+    if not booking_id:
+        return False
+    s, now = uow.session, clock.utc_now()
+    confirmed = (bookings.c.id == booking_id, bookings.c.instrument_id == instrument_id, bookings.c.status == str(BookingStatus.confirmed))
+    changed = await s.execute(update(bookings).where(*confirmed).values(status=str(BookingStatus.used), updated_at=now, version=bookings.c.version + 1))
+    if changed.rowcount != 1:
+        return False
+    row = (await s.execute(select(bookings).where(bookings.c.id == booking_id))).mappings().one()
+    await announce(uow, row)
+    await uow.audit("booking.used", "booking", booking_id, before={"status": str(BookingStatus.confirmed)}, after={"status": str(BookingStatus.used)})
+    return True

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
-from services.registry.booking_events import booking_event
+from services.registry.booking_notices import announce
 from services.registry.db.booking_models import (
     bookings,
     instrument_downtimes,
@@ -26,7 +26,7 @@ from services.registry.db.booking_models import (
     instrument_schedules,
 )
 from services.registry.db.models import accounts, instruments
-from services.registry.domain.bookings import HOLDING, BookingStatus, require_zone
+from services.registry.domain.bookings import CANCELLABLE, HOLDING, BookingStatus, require_zone
 from services.registry.domain.parties import check_reason
 from services.registry.domain.schedules import (
     MAX_BOOKING_MINUTES,
@@ -52,6 +52,7 @@ from services.runtime.workdays import WorkdayCalendar
 #: the longest range the availability answers (six weeks)
 MAX_AVAILABILITY_DAYS = 42
 _HOLDING = [str(s) for s in HOLDING]
+_CANCELLABLE = [str(s) for s in CANCELLABLE]
 
 
 def by(actor: Actor) -> str:
@@ -184,7 +185,7 @@ async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | 
         await locked_schedule(s, instrument_id)
         did = new_event_id()
         await s.execute(insert(instrument_downtimes).values(id=did, instrument_id=instrument_id, starts_at=starts_at, ends_at=ends_at, reason=text, created_by=by(actor), created_at=now))
-        hit = bookings.c.instrument_id == instrument_id, bookings.c.status.in_(_HOLDING), bookings.c.starts_at < ends_at, bookings.c.ends_at > starts_at
+        hit = bookings.c.instrument_id == instrument_id, bookings.c.status.in_(_CANCELLABLE), bookings.c.starts_at < ends_at, bookings.c.ends_at > starts_at
         cancelled = [r[0] for r in (await s.execute(select(bookings.c.id).where(*hit).order_by(bookings.c.starts_at))).all()]
         if cancelled:
             await s.execute(
@@ -193,7 +194,7 @@ async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | 
                 .values(status=str(BookingStatus.cancelled), reason=text, decided_by=by(actor), decided_party="unit", decided_at=now, downtime_id=did, updated_at=now, version=bookings.c.version + 1)
             )
             for r in (await s.execute(select(bookings).where(bookings.c.id.in_(cancelled)).order_by(bookings.c.starts_at))).mappings().all():
-                await uow.emit(booking_event(r))
+                await announce(uow, r)
         row = (await s.execute(select(instrument_downtimes).where(instrument_downtimes.c.id == did))).mappings().one()
         after = {**_downtime(row), "cancelled_booking_ids": cancelled}
         await uow.audit("instrument.downtime", "instrument", instrument_id, reason=text, after={**after, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "created_at": now.isoformat()})

@@ -7,7 +7,8 @@ write is one transaction that first locks the instrument's row (PostgreSQL
 ``FOR UPDATE``; SQLite transactions write one at a time, ``BEGIN IMMEDIATE``)
 and then checks that no other session of the instrument overlaps: sessions
 of one instrument never overlap, on both databases. A finished session is
-published as UsageRecorded; a correction of a closed session (the unit, with
+published as UsageRecorded (and a confirmed booking it names becomes
+``used``, bookings.mark_used); a correction of a closed session (the unit, with
 a reason) keeps the times before it and is published as UsageCorrected.
 
 An ``outside`` session serves an order of the instrument's unit that is in
@@ -26,6 +27,7 @@ from sqlalchemy.engine import RowMapping
 
 from contracts import registry_usage as ev
 from contracts.envelope import new_event_id
+from services.registry.bookings import mark_used
 from services.registry.db.models import instruments, orders
 from services.registry.db.usage_models import (
     usage_corrections,
@@ -209,6 +211,7 @@ async def record_session(
         record = await session_record(uow.session, row)
         await uow.audit("usage.record", "usage_session", row["id"], after={k: record[k] for k in ("instrument_id", "kind", "order_id", "source", "started_at", "ended_at", "minutes")})
         await uow.emit(ev.UsageRecorded(**_snapshot(row)))
+        await mark_used(uow, row["booking_id"], instrument_id)
         await remember(uow, idempotency, record)
     return record
 
@@ -254,6 +257,7 @@ async def check_out(
         record = await session_record(s, after)
         await uow.audit("usage.check_out", "usage_session", session_id, after={"ended_at": ended_at, "minutes": minutes, "source": str(who.source)})
         await uow.emit(ev.UsageRecorded(**_snapshot(after)))
+        await mark_used(uow, after["booking_id"], after["instrument_id"])
         await remember(uow, idempotency, record)
     return record
 

@@ -152,6 +152,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     recovery_rate_limit_per_hour: int = 10
     #: how often a registry worker retries mails not yet sent (XCISS_MAIL_RETRY_INTERVAL_S)
     mail_retry_interval_s: float = 30.0
+    #: how often a registry worker reminds users of tomorrow's bookings (XCISS_BOOKING_REMINDER_INTERVAL_S)
+    booking_reminder_interval_s: float = 300.0
 
     #: fields never shown in a repr or a log line
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_signing_key", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key", "smtp_password"})
@@ -313,6 +315,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             password_reset_ttl_minutes=_positive(env, "XCISS_PASSWORD_RESET_TTL_MINUTES", 30),
             recovery_rate_limit_per_hour=_positive(env, "XCISS_RECOVERY_RATE_LIMIT_PER_HOUR", 10),
             mail_retry_interval_s=_float(env, "XCISS_MAIL_RETRY_INTERVAL_S", 30.0),
+            booking_reminder_interval_s=_float(env, "XCISS_BOOKING_REMINDER_INTERVAL_S", 300.0),
         )
 
 

@@ -142,9 +142,15 @@ async def _world_a(p: Platform) -> dict[str, str]:
     person = {"username": "user-a-person", "password": "Matrix-Pass-2026", "role": "user", "org": user}
     await ok(await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json=person), 201)
     qualification = await ok(await w.as_unit("PUT", f"/v1/instruments/{iid}/qualifications", json={"username": "user-a-person", "valid_until": (local_today() + timedelta(days=90)).isoformat()}))
+    feed = await ok(await w.as_unit("POST", f"/v1/instruments/{draft}/calendar-feeds", json={"label": "A"}), 201)
+    [notification] = (await ok(await w.as_unit("GET", "/v1/notifications/")))["items"]  # the booking asks A's unit to confirm
     return {
         "booking_id": booking["booking_id"],
         "qualification_id": qualification["qualification_id"],
+        "feed_id": feed["feed_id"],
+        "notification_id": notification["notification_id"],
+        # the secret is the feed's credential: nobody outside A has it, so an unknown one stands in
+        "feed_file": "not-a-feed-secret.ics",
         "account_id": account["account_id"],
         "job_id": job.json()["job_id"],
         "entry_id": entry["entry_id"],
@@ -169,7 +175,7 @@ async def _world_a(p: Platform) -> dict[str, str]:
 
 #: A's ids nobody outside A (and the city's staff) may see; the unit, its
 #: listed instrument and price item are public by policy (M11, R9)
-PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id", "clawback_id", "claim_id", "complaint_id", "booking_id", "qualification_id")
+PRIVATE = ("account_id", "job_id", "user_id", "order_id", "document_id", "application_id", "voucher_id", "settlement_id", "instrument_id", "affiliation_id", "clawback_id", "claim_id", "complaint_id", "booking_id", "qualification_id", "feed_id", "notification_id")
 
 
 async def _intruder_orgs(p: Platform) -> dict[Role, str | None]:

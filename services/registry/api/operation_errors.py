@@ -147,4 +147,12 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "declineBooking": ("booking.concurrent_change", "booking.illegal_transition", "booking.not_found", "decision.reason_required", "decision.reason_too_long"),
     "cancelBooking": ("booking.cancel_too_late", "booking.concurrent_change", "booking.illegal_transition", "booking.not_found", "decision.reason_required", "decision.reason_too_long"),
     "recordBookingNoShow": ("booking.concurrent_change", "booking.illegal_transition", "booking.not_found", "booking.not_started"),
+    # issue 16: iCalendar feeds and notifications
+    "createCalendarFeed": ("calendar_feed.too_many", "instrument.not_found"),
+    "listCalendarFeeds": ("instrument.not_found",),
+    "rotateCalendarFeed": ("calendar_feed.not_found", "calendar_feed.revoked", "instrument.not_found"),
+    "revokeCalendarFeed": ("calendar_feed.not_found", "calendar_feed.revoked", "instrument.not_found"),
+    "getCalendarFeed": ("calendar_feed.not_found",),
+    "listNotifications": (),
+    "readNotification": ("notification.not_found",),
 }

@@ -5,7 +5,7 @@ this module). Times are UTC.
 
 On PostgreSQL the migration adds an exclusion constraint to ``bookings``
 (``bookings_no_overlap``: btree_gist over ``instrument_id`` and
-``tstzrange(starts_at, ends_at)`` for requested and confirmed bookings), so
+``tstzrange(starts_at, ends_at)`` for requested, confirmed and used bookings), so
 two bookings holding time never overlap on one instrument whatever the code
 does. SQLite has no such constraint: there the write transaction
 (``BEGIN IMMEDIATE``, services/runtime/database.py) serialises the check and
@@ -104,7 +104,7 @@ bookings = Table(
     Column("booked_by", String(200), nullable=False),
     Column("starts_at", UtcDateTime, nullable=False),
     Column("ends_at", UtcDateTime, nullable=False),
-    #: requested / confirmed / declined / cancelled / no_show
+    #: requested / confirmed / declined / cancelled / no_show / used
     Column("status", String(20), nullable=False),
     Column("note", Text, nullable=True),
     #: the last decision: who (role:subject), the party (user / unit), why, when
@@ -117,6 +117,8 @@ bookings = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    #: when its user was reminded of the confirmed booking (once; services/registry/booking_notices.py)
+    Column("reminded_at", UtcDateTime, nullable=True),
     CheckConstraint("ends_at > starts_at", name="booking_range"),
     Index("ix_bookings_instrument_start", "instrument_id", "starts_at"),
     Index("ix_bookings_user_start", "user_id", "starts_at"),

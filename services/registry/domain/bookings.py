@@ -2,9 +2,9 @@
 and its state machine. Pure rules, no I/O.
 
 States: requested -> confirmed | declined | cancelled; confirmed -> cancelled |
-no_show (and, with the usage log, used). A requested or confirmed booking
-holds its time: two of them never overlap on one instrument (the database
-guarantees it as well, see services/registry/bookings.py).
+no_show | used (a usage session recorded for it). A requested, confirmed or
+used booking holds its time: two of them never overlap on one instrument (the
+database guarantees it as well, see services/registry/bookings.py).
 
 Every limit is a 422 with its own code and changes nothing. An overlap is a
 422 too (``booking.overlap``), as the issue asks for every refused slot.
@@ -33,6 +33,8 @@ class BookingStatus(StrEnum):
     declined = "declined"
     cancelled = "cancelled"
     no_show = "no_show"
+    #: a usage session was recorded for the confirmed booking (services/registry/usage.py)
+    used = "used"
 
 
 class BookingAction(StrEnum):
@@ -46,7 +48,9 @@ class BookingAction(StrEnum):
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 #: the states that hold their time on the instrument
-HOLDING = (BookingStatus.requested, BookingStatus.confirmed)
+HOLDING = (BookingStatus.requested, BookingStatus.confirmed, BookingStatus.used)
+#: the states an order's cancellation or downtime still cancels (a used booking is history)
+CANCELLABLE = (BookingStatus.requested, BookingStatus.confirmed)
 
 _NEXT: dict[tuple[BookingStatus, BookingAction], BookingStatus] = {
     (BookingStatus.requested, BookingAction.confirm): BookingStatus.confirmed,

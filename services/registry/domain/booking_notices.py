@@ -1,0 +1,94 @@
+"""What a booking's change tells whom (issue 16): the party affected by a
+state change or a reminder, and the Chinese text of the notification and its
+mail. Pure rules, no I/O. Times are shown in Asia/Shanghai.
+
+- requested → the unit (to confirm or decline);
+- confirmed, declined → the user;
+- cancelled → the other party (the unit when the user cancelled; the user when
+  the unit or downtime did);
+- the day before a confirmed booking → the user (a reminder, once);
+- no_show and used tell nobody (the unit recorded them itself)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.runtime.clock import POLICY_ZONE
+
+#: a confirmed booking starting within this time is reminded of (once)
+REMIND_BEFORE = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification: to whom (role and organisation), which kind, the text, the subject of its mail."""
+
+    recipient_role: str
+    recipient_org: str
+    kind: str
+    subject_zh: str
+    text_zh: str
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """What a notice needs of a booking."""
+
+    booking_id: str
+    instrument_name: str
+    order_id: str
+    user_id: str
+    unit_id: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    party: str | None = None
+    reason: str | None = None
+    downtime_id: str | None = None
+
+
+def slot_text(starts_at: datetime, ends_at: datetime) -> str:
+    """``2026-03-02 09:00–10:00`` (Asia/Shanghai; the end's date too when it differs)."""
+    a, b = starts_at.astimezone(POLICY_ZONE), ends_at.astimezone(POLICY_ZONE)
+    end = b.strftime("%H:%M") if a.date() == b.date() else b.strftime("%Y-%m-%d %H:%M")
+    return f"{a:%Y-%m-%d %H:%M}–{end}（北京时间）"
+
+
+def _what(f: BookingFacts) -> str:
+    return f"仪器「{f.instrument_name}」{slot_text(f.starts_at, f.ends_at)}，订单 {f.order_id}"
+
+
+def _why(f: BookingFacts) -> str:
+    return f"；理由：{f.reason}" if f.reason else ""
+
+
+def change_notice(f: BookingFacts) -> Notice | None:
+    """The notice a booking's new state sends, or None."""
+    what = _what(f)
+    if f.status == "requested":
+        return Notice("unit", f.unit_id, "booking.requested", "新的预约待确认", f"新的预约待确认：{what}。请确认或拒绝。")
+    if f.status == "confirmed":
+        return Notice("user", f.user_id, "booking.confirmed", "预约已确认", f"预约已确认：{what}。")
+    if f.status == "declined":
+        return Notice("user", f.user_id, "booking.declined", "预约未获确认", f"仪器单位拒绝了预约：{what}{_why(f)}。")
+    if f.status == "cancelled":
+        if f.downtime_id is not None:
+            return Notice("user", f.user_id, "booking.cancelled", "预约因停机取消", f"仪器停机维护，预约已取消：{what}{_why(f)}。")
+        if f.party == "user":
+            return Notice("unit", f.unit_id, "booking.cancelled", "用户取消了预约", f"用户取消了预约：{what}{_why(f)}。")
+        return Notice("user", f.user_id, "booking.cancelled", "预约已被取消", f"仪器单位取消了预约：{what}{_why(f)}。")
+    return None
+
+
+def reminder_notice(f: BookingFacts) -> Notice:
+    return Notice("user", f.user_id, "booking.reminder", "预约提醒", f"提醒：您预约的仪器时间即将开始：{_what(f)}。")
+
+
+def due_for_reminder(starts_at: datetime, now: datetime) -> bool:
+    """A confirmed booking is reminded of within the day before its start (not after it started)."""
+    return now < starts_at <= now + REMIND_BEFORE
+
+
+def mail_body(text_zh: str, link: str) -> str:
+    return f"{text_zh}\n\n详情：{link}\n\n（本邮件由系统自动发送，请勿回复。）"

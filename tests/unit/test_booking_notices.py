@@ -1,0 +1,72 @@
+"""Issue 16: who a booking's change tells and what, and the iCalendar rendering
+of an instrument's time (pure rules: services/registry/domain/booking_notices.py,
+calendar_feed.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar
+
+from services.registry.domain.booking_notices import (
+    BookingFacts,
+    change_notice,
+    due_for_reminder,
+    reminder_notice,
+    slot_text,
+)
+from services.registry.domain.calendar_feed import (
+    FeedBooking,
+    FeedDowntime,
+    render,
+    secret_digest,
+)
+
+START = datetime(2026, 9, 29, 1, 0, tzinfo=UTC)  # 09:00 in Xuchang
+
+
+def facts(status: str, **kw: object) -> BookingFacts:
+    base: dict[str, object] = {"booking_id": "b1", "instrument_name": "液相色谱仪", "order_id": "o1", "user_id": "u1", "unit_id": "n1", "starts_at": START, "ends_at": START + timedelta(hours=1), "status": status}
+    return BookingFacts(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def test_each_change_tells_the_affected_party() -> None:
+    requested = change_notice(facts("requested"))
+    assert requested is not None and (requested.recipient_role, requested.recipient_org, requested.kind) == ("unit", "n1", "booking.requested")
+    assert change_notice(facts("confirmed")).recipient_org == "u1"  # type: ignore[union-attr]
+    declined = change_notice(facts("declined", reason="仪器预约已满"))
+    assert declined is not None and declined.recipient_role == "user" and "仪器预约已满" in declined.text_zh
+    by_user = change_notice(facts("cancelled", party="user", reason="改期"))
+    assert by_user is not None and by_user.recipient_role == "unit"
+    by_unit = change_notice(facts("cancelled", party="unit"))
+    assert by_unit is not None and by_unit.recipient_role == "user"
+    by_downtime = change_notice(facts("cancelled", party="unit", downtime_id="d1", reason="停电"))
+    assert by_downtime is not None and by_downtime.recipient_role == "user" and "停机" in by_downtime.text_zh
+    assert change_notice(facts("no_show")) is None and change_notice(facts("used")) is None
+    assert reminder_notice(facts("confirmed")).kind == "booking.reminder"
+
+
+def test_times_are_shown_in_beijing_time_and_reminders_come_the_day_before() -> None:
+    assert slot_text(START, START + timedelta(hours=1)) == "2026-09-29 09:00–10:00（北京时间）"
+    assert "2026-09-30 01:00" in slot_text(START, START + timedelta(hours=16))
+    assert due_for_reminder(START, START - timedelta(hours=23))
+    assert not due_for_reminder(START, START - timedelta(hours=25))
+    assert not due_for_reminder(START, START)
+
+
+def test_the_feed_is_rfc5545_in_utc_without_cancelled_bookings() -> None:
+    made = START - timedelta(days=2)
+    booked = [
+        FeedBooking("b1", "o1", START, START + timedelta(hours=1), "confirmed", 2, made, made + timedelta(hours=1)),
+        FeedBooking("b2", "o2", START + timedelta(hours=2), START + timedelta(hours=3), "requested", 1, made, made),
+        FeedBooking("b3", "o3", START + timedelta(hours=4), START + timedelta(hours=5), "cancelled", 2, made, made),
+    ]
+    down = [FeedDowntime("d1", START + timedelta(days=1), START + timedelta(days=1, hours=3), "校准", made)]
+    body = render("液相色谱仪", booked, down, START)
+    assert body.startswith(b"BEGIN:VCALENDAR\r\n") and b"DTSTART:20260929T010000Z" in body
+    events = {str(e["UID"]): e for e in Calendar.from_ical(body).walk("VEVENT")}
+    assert set(events) == {"booking-b1@xciss.instrument-time", "booking-b2@xciss.instrument-time", "downtime-d1@xciss.instrument-time"}
+    b1 = events["booking-b1@xciss.instrument-time"]
+    assert (str(b1["STATUS"]), int(b1["SEQUENCE"]), b1.decoded("LAST-MODIFIED")) == ("CONFIRMED", 1, made + timedelta(hours=1))
+    assert str(events["booking-b2@xciss.instrument-time"]["STATUS"]) == "TENTATIVE"
+    assert secret_digest("a") != secret_digest("b") and len(secret_digest("a")) == 64
