@@ -49,7 +49,7 @@ def text_of(html: str) -> str:
 
 
 def row_of(html: str, day: str) -> str:
-    found = re.search(rf'<tr data-day="{day}">(.*?)</tr>', html, re.S)
+    found = re.search(rf'<tr data-day="{day}">(.*?)</tr>', html, re.DOTALL)
     assert found, f"no row for {day}"
     return found.group(1)
 
