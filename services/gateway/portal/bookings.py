@@ -30,8 +30,8 @@ async def week_view(ctx: Ctx, instrument_id: str) -> dict[str, Any]:
     error = None
     try:
         availability = await ctx.api.get("registry", f"/v1/instruments/{instrument_id}/availability", **{"from": start, "to": end})
-    except ApiError as err:
-        availability, error = None, err.message(ctx.lang)
+    except ApiError as err:  # an instrument not listed or not in service has no public time: nothing to say
+        availability, error = None, (None if err.status in (403, 404) else err.message(ctx.lang))
     schedule = await ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/schedule")
     minutes = int((schedule or {}).get("min_minutes") or 30)
     days = it.week_days(monday, availability, ctx.lang)
