@@ -35,7 +35,9 @@ async def week_view(ctx: Ctx, instrument_id: str) -> dict[str, Any]:
     schedule = await ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/schedule")
     minutes = int((schedule or {}).get("min_minutes") or 30)
     days = it.week_days(monday, availability, ctx.lang)
+    slot = int((schedule or {}).get("slot_minutes") or 30)
     for day in days:
+        day["free"] = it.on_grid(day["free"], slot, minutes)
         for piece in day["free"]:
             piece["first_end"] = it.first_slot(piece, minutes)
     return {

@@ -64,6 +64,19 @@ def week_days(monday: date, availability: dict[str, Any] | None, lang: str) -> l
     return list(days.values())
 
 
+def on_grid(pieces: list[dict[str, Any]], slot: int, minimum: int) -> list[dict[str, Any]]:
+    """Free pieces as one can book them: the start rounded up to the slot grid (today's piece
+    begins now), a piece shorter than the shortest booking dropped."""
+    kept = []
+    for piece in pieces:
+        h, m = (int(x) for x in piece["start"].split(":"))
+        start = -(-(h * 60 + m) // slot) * slot if slot > 0 else h * 60 + m
+        eh, em = (int(x) for x in piece["end"].split(":"))
+        if start + minimum <= eh * 60 + em:
+            kept.append(piece | {"start": f"{start // 60:02d}:{start % 60:02d}"})
+    return kept
+
+
 def first_slot(piece: dict[str, Any], minutes: int) -> str:
     """The end (``HH:MM``) of the shortest booking at the start of a free piece."""
     start = datetime.strptime(piece["start"], "%H:%M")
