@@ -419,8 +419,10 @@ def label(value: object, lang: str) -> str:
 
 def _merge_recovery() -> None:
     from services.gateway.portal.i18n_recovery import STRINGS as RECOVERY
+    from services.gateway.portal.i18n_time import STRINGS as TIME
 
     STRINGS.update(RECOVERY)
+    STRINGS.update(TIME)
 
 
 _merge_recovery()

@@ -10,7 +10,7 @@ code, no Python repr, no English on a Chinese page."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.runtime.clock import POLICY_ZONE
@@ -35,6 +35,31 @@ FAILURES: dict[str, tuple[str, str]] = {
     "voucher.budget_exhausted": ("本年度创新券预算已用完，停止申用", "the year's voucher budget is committed: applications have stopped"),
     "voucher.cap_exhausted": ("用户本年度创新券额度已用完", "the user's yearly cap is used up"),
     "voucher.amount_zero": ("可抵扣金额为零", "the voucher amount would be zero"),
+}
+
+#: refusals of instrument time (issue 16) in the portal's words; ``{…}`` from the refusal's details
+TIME: dict[str, tuple[str, str]] = {
+    "booking.in_past": ("所选时段已经过去，请选择之后的空闲时段", "that time has passed: choose a later free period"),
+    "booking.too_late": ("预约须至少提前 {limit_minutes} 分钟，请选择更晚的时段", "book at least {limit_minutes} minutes ahead: choose a later period"),
+    "booking.too_far_ahead": ("最多只能预约 {limit_days} 天之内的时段", "only the next {limit_days} days can be booked"),
+    "booking.too_short": ("预约时长不能少于 {limit_minutes} 分钟，请推后结束时间", "a booking lasts at least {limit_minutes} minutes: end it later"),
+    "booking.too_long": ("预约时长不能超过 {limit_minutes} 分钟，请提前结束时间", "a booking lasts at most {limit_minutes} minutes: end it earlier"),
+    "booking.off_grid": ("开始和结束时间须按 {limit_minutes} 分钟的时段对齐（如 09:00、09:30）", "start and end on the {limit_minutes}-minute grid (e.g. 09:00, 09:30)"),
+    "booking.outside_hours": ("所选时间不在仪器开放时间内（法定节假日不开放），请对照上方空闲时段选择", "that time is outside the opening hours (closed on official holidays)"),
+    "booking.over_downtime": ("所选时间仪器停机维护，请选择其他时段", "the instrument is down for maintenance then: choose another period"),
+    "booking.overlap": ("所选时间已被他人预约，请选择其他空闲时段", "someone else has booked that time: choose another free period"),
+    "booking.not_qualified": ("该仪器由用户自行操作，须经服务单位培训且资格在有效期内才能预约", "this instrument is self-operated: only people the unit has trained may book it"),
+    "booking.empty_range": ("结束时间须晚于开始时间", "the end must be after the start"),
+    "booking.naive_time": ("请按“时:分”填写时间", "enter the time as HH:MM"),
+    "booking.time_out_of_range": ("日期超出可预约范围", "that date cannot be booked"),
+    "booking.order_wrong_instrument": ("所选订单不包含这台仪器的服务，请选择该仪器的订单", "the order is not for this instrument"),
+    "booking.order_closed": ("所选订单已交付结果、已结算或已取消，不能再预约", "the order is closed to bookings"),
+    "booking.no_schedule": ("该仪器尚未公布开放时间，暂不接受预约", "the instrument takes no bookings yet"),
+    "booking.cancel_too_late": ("开始前 {limit_hours} 小时内不能再取消预约，请联系服务单位", "too close to the start to cancel ({limit_hours} hours): contact the unit"),
+    "booking.already_started": ("预约时间已开始，不能再确认", "the booking has started: it can no longer be confirmed"),
+    "booking.not_started": ("预约尚未开始，不能登记爽约", "a no-show can be recorded only after the start"),
+    "booking.illegal_transition": ("该预约的状态已变化，请刷新页面", "the booking has changed: reload the page"),
+    "booking.concurrent_change": ("该预约刚被他人修改，请刷新页面后重试", "the booking was just changed: reload and retry"),
 }
 
 #: a failure code the catalogue does not know yet: said in words, never as the code
@@ -124,13 +149,24 @@ def failures_text(failures: Any, lang: str) -> str:
     return ("; " if lang == "en" else "；").join(texts)
 
 
+def time_words(code: str, details: Any, lang: str) -> str | None:
+    """A refusal of instrument time in the catalogue's words (its limits from ``details``)."""
+    pair = TIME.get(code)
+    if pair is None:
+        return None
+    try:
+        return _pick(pair, lang).format(**(details if isinstance(details, dict) else {}))
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
 def problem_text(problem: dict[str, Any], status: int, lang: str) -> str:
     """The message of a refusal: the service's words, the catalogue's for its code, or
     the status's; every further failed check (``details.failures``) after the first."""
     code = str(problem.get("code") or "")
     if code == "request.invalid":  # its words name fields by their API keys: the fields say what is wrong
         return _pick(STATUS[400], lang)
-    text = own_words(problem, lang) or (_pick(FAILURES[code], lang) if code in FAILURES else None)
+    text = time_words(code, problem.get("details"), lang) or own_words(problem, lang) or (_pick(FAILURES[code], lang) if code in FAILURES else None)
     text = text or _pick(STATUS.get(status, STATUS[500] if status >= 500 else STATUS[400]), lang)
     details = problem.get("details")
     failures = details.get("failures") if isinstance(details, dict) else None
@@ -221,5 +257,5 @@ def local_time(value: Any) -> str:
         except ValueError:
             return text.replace("T", " ")[:16]
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(POLICY_ZONE).strftime("%Y-%m-%d %H:%M")

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, at_field, reason_required
 from services.gateway.portal.core import Ctx, Kit, again, page_links, page_number, this_year, yuan_to_fen
+from services.gateway.portal.instrument_time import local_moment
 from services.gateway.portal.public import instrument_page
 
 REGISTER_FIELDS = ("name", "kind", "credit_code", "leader_name", "leader_id_number", "incubator_credit_code")
@@ -31,7 +32,10 @@ async def order_page(ctx: Ctx, order_id: str, *, error: ApiError | None = None, 
     if o.get("settlement_id"):
         settlement = await ctx.api.maybe("payments", f"/v1/settlements/{o['settlement_id']}")
     unit = await ctx.api.maybe("registry", f"/v1/units/{o['unit_id']}")
-    return ctx.render("order.html", o=o, unit=unit, application=application, settlement=settlement, **ctx.outcome(error, form))
+    usage = None
+    if ctx.role in ("unit", "center", "bureau") and o["status"] in ("in_service", "results_delivered", "settled", "rated"):
+        usage = (await ctx.api.maybe("registry", "/v1/usage/sessions/", order_id=order_id, page_size=100) or {"items": []})["items"]
+    return ctx.render("order.html", o=o, unit=unit, application=application, settlement=settlement, usage=usage, **ctx.outcome(error, form))
 
 
 async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: str) -> Response[str] | None:
@@ -50,11 +54,13 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
             raise ApiError(400, {"code": "document.no_file", "message_zh": "请选择文件", "message_en": "choose a file", "errors": [{"key": "file", "message": ctx.t("file")}]})
         data = await upload.read()
         await ctx.api.call("POST", "registry", f"{base}/documents", params={"kind": kind, "filename": upload.filename}, content=data, headers={"Content-Type": "application/octet-stream"})
-        if kind == "result" and form.get("service_hours") not in (None, ""):
+        if kind == "result":  # the hours may be left out when the usage log has them
             o = await ctx.api.get("registry", base)
             doc = [d for d in o["documents"] if d["kind"] == "result"][-1]
-            hours = int(form["service_hours"]) if str(form["service_hours"]).isdigit() else form["service_hours"]
-            await ctx.api.post("registry", f"{base}/results", json={"document_id": doc["document_id"], "service_hours": hours})
+            body = {"document_id": doc["document_id"]}
+            if form.get("service_hours") not in (None, ""):
+                body["service_hours"] = int(form["service_hours"]) if str(form["service_hours"]).isdigit() else form["service_hours"]
+            await ctx.api.post("registry", f"{base}/results", json=body)
     elif step == "contract":
         body = {
             "testing_fee_fen": yuan_to_fen(str(form.get("testing_fee") or "")) if form.get("testing_fee") else None,
@@ -66,6 +72,8 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
             "provincial_subsidy": form.get("provincial_subsidy") == "on",
         }
         await ctx.api.call("PUT", "registry", f"{base}/contract", json=body)
+    elif step in ("check-in", "check-out"):
+        await usage_step(ctx, form, order_id, step)
     elif step in ("sign", "start"):
         await ctx.api.post("registry", f"{base}/{step}")
     elif step == "cancel":
@@ -97,6 +105,18 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
     else:
         return Kit.not_found(ctx, "portal.unknown_step")
     return None
+
+
+async def usage_step(ctx: Ctx, form: dict[str, Any], order_id: str, step: str) -> None:
+    """The unit checks a session of use of the order in or out (Beijing time; empty: now)."""
+    at = local_moment(str(form.get("at") or ""), "at")
+    if step == "check-in":
+        body: dict[str, Any] = {"kind": "outside", "order_id": order_id, "instrument_id": str(form.get("instrument_id") or "")}
+        if form.get("booking_id"):
+            body["booking_id"] = str(form["booking_id"])
+        await ctx.api.post("registry", "/v1/usage/sessions/check-in", json=body | ({"at": at} if at else {}))
+    else:
+        await ctx.api.post("registry", f"/v1/usage/sessions/{form.get('session_id') or '-'}/check-out", json={"at": at} if at else {})
 
 
 async def vouchers_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:

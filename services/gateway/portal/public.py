@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
+from services.gateway.portal.bookings import week_view
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import HERE, PAGE_SIZE, Ctx, Kit, page_links, this_year
 
@@ -16,15 +17,24 @@ SORTS = ("relevance", "price_asc", "price_desc", "name")
 
 
 async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    """An instrument and its active prices; the order form of a user (shown again with a refused order)."""
+    """An instrument, its active prices and its week of free and busy time; the order form of a
+    user (shown again with a refused order)."""
     try:
         inst = await ctx.api.get("registry", f"/v1/instruments/{instrument_id}")
     except ApiError as err:
         return ctx.error_page(err)
     prices = await ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/prices")
     unit = await ctx.api.maybe("registry", f"/v1/units/{inst['unit_id']}")
+    week = await week_view(ctx, instrument_id)
+    book_base = f"/instruments/{instrument_id}/book" if ctx.role == "user" and week["schedule"] else None
     return ctx.render(
-        "instrument.html", inst=inst, unit=unit, prices=[p for p in (prices["items"] if prices else []) if p.get("active", True)], **ctx.outcome(error, form)
+        "instrument.html",
+        inst=inst,
+        unit=unit,
+        prices=[p for p in (prices["items"] if prices else []) if p.get("active", True)],
+        week=week,
+        book_base=book_base,
+        **ctx.outcome(error, form),
     )
 
 
