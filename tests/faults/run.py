@@ -156,6 +156,10 @@ async def inject_faults(
             kind = rng.choice([n for n in names if n.startswith("nats")])
         svc = rng.choice(targets)
         instance = rng.choice(cluster.instances[svc])
+        if kind == "nats_store_full" and not (cluster.natsc and cluster.natsc.nodes[-1].tmpfs):  # no tmpfs here (say so once)
+            if not any("nats_store_full" in e for e in flog.events):
+                flog.events.append("nats_store_full skipped: no tmpfs could be mounted on this machine")
+            continue
         if kind == "postgres_restart" and cluster.pg is None:  # no server of its own here (say so once)
             if not any("postgres_restart" in e for e in flog.events):
                 flog.events.append(f"postgres_restart skipped: {PgServer.why_unavailable()}")
