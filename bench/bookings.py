@@ -163,8 +163,20 @@ async def _load_postgres(url: str, data: dict[str, Any]) -> None:
                 for i in range(0, len(rows), 5_000):
                     await conn.execute(insert(table), rows[i : i + 5_000])
         async with engine.connect() as conn:
-            pg = (await conn.get_raw_connection()).driver_connection  # asyncpg: COPY, autocommitted, the exclusion constraint in place
+            pg = (await conn.get_raw_connection()).driver_connection  # asyncpg: COPY, autocommitted
+            # the secondary indexes and the exclusion constraint are built once after the COPY (row by row,
+            # the GiST inserts took > 15 min on the loaded machine); recreated from their own definitions
+            cons = await pg.fetch("SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'bookings'::regclass AND contype = 'x'")
+            idx = await pg.fetch("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'bookings' AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = 'bookings'::regclass)")
+            for c in cons:
+                await pg.execute(f'ALTER TABLE bookings DROP CONSTRAINT "{c["conname"]}"')
+            for i in idx:
+                await pg.execute(f'DROP INDEX "{i["indexname"]}"')
             await pg.copy_records_to_table("bookings", records=data["bookings"], columns=BOOKING_COLS)
+            for i in idx:
+                await pg.execute(i["indexdef"])
+            for c in cons:
+                await pg.execute(f'ALTER TABLE bookings ADD CONSTRAINT "{c["conname"]}" {c["def"]}')
             await pg.execute("VACUUM ANALYZE")
     finally:
         await engine.dispose()
