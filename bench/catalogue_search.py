@@ -46,14 +46,8 @@ import httpx  # noqa: E402
 from sqlalchemy import create_engine, insert  # noqa: E402
 
 from services.registry import search  # noqa: E402
-from services.registry.db.models import (  # noqa: E402
-    instruments,
-    price_items,
-    search_docs,
-    search_state,
-    search_terms,
-    units,
-)
+from services.registry.db.models import instruments, price_items, units  # noqa: E402
+from services.registry.db.search_models import search_docs, search_state, search_terms  # noqa: E402
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES  # noqa: E402
 from services.registry.domain.search_terms import document_terms  # noqa: E402
 from services.runtime.migrations import upgrade  # noqa: E402
