@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, literal, select, union_all, update
 from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
@@ -284,9 +284,16 @@ async def availability(db: ServiceDatabase, calendar: WorkdayCalendar, instrumen
     """Free and busy time of a listed instrument within [start, end): free is the opening
     hours from now on, less bookings and downtime; busy says only ``booked`` or ``downtime``."""
     now = clock.utc_now()
+    # two round trips: the instrument with its schedule, then its bookings and downtime together
     async with db.read() as s:
-        inst = (await s.execute(select(instruments.c.listed_on, instruments.c.status).where(instruments.c.id == instrument_id))).first()
-        if inst is None or inst.listed_on is None or inst.status != IN_SERVICE:
+        inst = (
+            await s.execute(
+                select(instruments.c.listed_on, instruments.c.status, instrument_schedules)
+                .select_from(instruments.outerjoin(instrument_schedules, instrument_schedules.c.instrument_id == instruments.c.id))
+                .where(instruments.c.id == instrument_id)
+            )
+        ).mappings().first()
+        if inst is None or inst["listed_on"] is None or inst["status"] != IN_SERVICE:
             raise instrument_not_found(instrument_id)
         require_zone(start, "from")
         require_zone(end, "to")
@@ -294,10 +301,10 @@ async def availability(db: ServiceDatabase, calendar: WorkdayCalendar, instrumen
             raise DomainError("availability.empty_range", "结束时间须晚于开始时间", "``to`` must lie after ``from``", field="to")
         if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
             raise DomainError("availability.range_too_long", f"一次最多查询 {MAX_AVAILABILITY_DAYS} 天", f"ask for at most {MAX_AVAILABILITY_DAYS} days at a time", field="to", limit_days=MAX_AVAILABILITY_DAYS)
-        row = (await s.execute(select(instrument_schedules).where(instrument_schedules.c.instrument_id == instrument_id))).mappings().first()
-        if row is None:
+        if inst["instrument_id"] is None:
             raise no_schedule(instrument_id)
-        booked_q = select(bookings.c.starts_at, bookings.c.ends_at).where(
+        row = inst
+        booked_q = select(bookings.c.starts_at, bookings.c.ends_at, literal("booked").label("kind")).where(
             bookings.c.instrument_id == instrument_id,
             bookings.c.status.in_(_HOLDING),
             bookings.c.starts_at < end,
@@ -305,11 +312,12 @@ async def availability(db: ServiceDatabase, calendar: WorkdayCalendar, instrumen
             bookings.c.starts_at > start - timedelta(minutes=MAX_BOOKING_MINUTES),
             bookings.c.ends_at > start,
         )
-        booked = [(a, b) for a, b in (await s.execute(booked_q)).all()]
-        down_q = select(instrument_downtimes.c.starts_at, instrument_downtimes.c.ends_at).where(
+        down_q = select(instrument_downtimes.c.starts_at, instrument_downtimes.c.ends_at, literal("downtime").label("kind")).where(
             instrument_downtimes.c.instrument_id == instrument_id, instrument_downtimes.c.starts_at < end, instrument_downtimes.c.ends_at > start
         )
-        down = [(a, b) for a, b in (await s.execute(down_q)).all()]
+        spans = (await s.execute(union_all(booked_q, down_q))).all()
+    booked = [(a, b) for a, b, kind in spans if kind == "booked"]
+    down = [(a, b) for a, b, kind in spans if kind == "downtime"]
     sched = schedule_of(row)
 
     def is_workday(d: date) -> bool | None:

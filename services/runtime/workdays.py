@@ -245,15 +245,18 @@ def _check_date(d: object, name: str) -> date:
 class WorkdayCalendar:
     """Official working days: the ``chinese-calendar`` library plus configured years.
 
-    Immutable once built; share one instance per configuration.
+    Immutable once built; share one instance per configuration. Answers are
+    remembered per date (a schedule asks for every day of every week it shows).
     """
 
-    __slots__ = ("_years",)
+    __slots__ = ("_memo", "_years")
 
     def __init__(self, extra_years: Mapping[int, YearCalendar] | None = None) -> None:
         years = dict(extra_years or {})
         _check_years(years)
         self._years: Mapping[int, YearCalendar] = MappingProxyType(years)
+        #: date -> working day, or None for a year nobody knows (raised again on each ask)
+        self._memo: dict[date, bool | None] = {}
 
     @classmethod
     def from_config(cls, config: Mapping[Any, Any]) -> WorkdayCalendar:
@@ -280,6 +283,20 @@ class WorkdayCalendar:
         the configuration covers.
         """
         _check_date(d, "d")
+        known = self._memo.get(d, ...)
+        if known is None:
+            raise UnknownCalendarYear(d.year)
+        if known is not ...:
+            return known
+        try:
+            answer = self._answer(d)
+        except UnknownCalendarYear:
+            self._memo[d] = None
+            raise
+        self._memo[d] = answer
+        return answer
+
+    def _answer(self, d: date) -> bool:
         configured = self._years.get(d.year)
         if configured is not None:
             if d in configured.makeup_workdays:
