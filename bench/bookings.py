@@ -122,7 +122,7 @@ def generate(n: int, per_instrument: int, rush: int, today: date, seed: int = 16
             row = {"id": _id(rnd), "instrument_id": iid, "unit_id": unit["id"], "user_id": o["user_id"], "order_id": o["id"], "booked_by": "user:bench", "starts_at": a, "ends_at": b, "status": status,
                    "note": None, "decided_by": None if status == "requested" else "unit:bench", "decided_party": None if status == "requested" else "unit", "reason": "不再需要" if status == "cancelled" else None,
                    "decided_at": None if status == "requested" else now, "downtime_id": None, "created_at": now, "updated_at": now, "version": 1}
-            booking_rows.append(tuple(row[c] for c in BOOKING_COLS))
+            booking_rows.append(tuple(row.get(c) for c in BOOKING_COLS))
     rush_iid, rush_unit = inst_rows[-1]["id"], inst_rows[-1]["unit_id"]
     price = {"id": _id(rnd), "instrument_id": rush_iid, "unit_id": rush_unit, "name": "机时", "billing_unit": "per_hour", "price_fen": 20_000, "basis": "cost_compensation", "active": True, **stamp}
     rush_orders = [{"id": _id(rnd), "user_id": user_rows[k]["id"], "unit_id": rush_unit, "purpose": "research", "status": "contracted", "list_amount_fen": 20_000, "amount_fen": 20_000, **stamp} for k in range(rush)]
