@@ -128,6 +128,26 @@ def test_find_see_free_time_book_confirm_use_deliver_settle(portal: RunningPorta
     screenshot(unit, "53-unit-bookings")
     user.goto("/bookings")
     assert "已确认" in user.locator("#bookings-confirmed").inner_text()
+
+    # the user is told: 通知, reached by keyboard, shows the notice unread; its link opens the booking's page
+    user.locator("header.top nav a[href='/notifications']").focus()
+    with user.expect_navigation():
+        user.keyboard.press("Enter")
+    notice = user.locator("#notifications li.unread", has_text="预约已确认").first
+    assert f"{start}" in notice.inner_text() and "未读" in notice.inner_text(), user.inner_text("main")
+    unread = user.locator("#unread-count").inner_text()
+    notice.get_by_role("link", name="预约详情").click()
+    user.wait_for_load_state()
+    assert "已确认" in user.locator("#booking").inner_text() and order_id[:8] in user.locator("#booking").inner_text()
+    screenshot(user, "52a-booking-page")
+    user.go_back()
+    user.locator("#notifications li.unread", has_text="预约已确认").first.get_by_role("button", name="标为已读").focus()
+    with user.expect_navigation():
+        user.keyboard.press("Enter")
+    assert user.locator(".flash").count() == 1 and user.locator("#unread-count").inner_text() != unread
+    notice_link = user.locator("#notifications a", has_text="预约详情").first.get_attribute("href")
+    assert notice_link and notice_link.startswith("/bookings/")
+    booking_path = notice_link
     visitor = new_page()
     visitor.goto(re.sub(r"^https?://[^/]+", "", instrument_url))
     visitor.get_by_role("link", name="下一周").click()
@@ -178,5 +198,10 @@ def test_find_see_free_time_book_confirm_use_deliver_settle(portal: RunningPorta
         boxes = [r.bounding_box() for r in rows]
         assert all(b and b["width"] <= 390 for b in boxes) and boxes[0]["y"] < boxes[1]["y"]
         screenshot(page, "56-phone-week")
+        page.context.add_cookies(user.context.cookies())
+        for path in ("/notifications", booking_path):
+            page.goto(path)
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, path
+        screenshot(page, "57-phone-booking-page")
     finally:
         phone.close()

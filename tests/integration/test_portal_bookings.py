@@ -153,3 +153,71 @@ async def test_week_booking_decisions_schedule_and_usage_in_the_portal(make_sett
         html = (await c.get(order)).text
         assert re.search(r'<td id="usage-total">90</td>', html), html
         assert "按使用记录计算" in html
+
+
+async def test_notifications_booking_page_and_qualifications_in_the_portal(make_settings) -> None:
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False) as p, gateway(p) as c:
+        w: World = await world(p)
+        assert (await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json=SCHEDULE)).status_code == 200
+        oid = await w.order()
+        slot = {"instrument_id": w.iid, "order_id": oid, "starts_at": "2026-09-29T09:00:00+08:00", "ends_at": "2026-09-29T10:00:00+08:00"}
+        r = await w.as_user("POST", "/v1/bookings/", json=slot)
+        assert r.status_code == 201, r.text
+        bid = r.json()["booking_id"]
+
+        # the unit: told of the request, unread, with a link to the booking's page
+        as_party(c, p, Role.UNIT, w.unit)
+        html = (await c.get("/notifications")).text
+        assert 'href="/notifications"' in html  # in the navigation
+        assert "未读通知 1 条" in html and f'href="/bookings/{bid}"' in html and "标为已读" in html
+        assert "2026-09-29 09:00" in text_of(html)
+        page = (await c.get(f"/bookings/{bid}")).text
+        assert "2026-09-29 09:00 – 10:00" in page and "待确认" in page and "确认预约" in page and "取消预约" not in page
+        r = await post(c, f"/bookings/{bid}", f"/bookings/{bid}/decline", {"reason": "", "back": "booking"})
+        assert field_error(r.text, "reason") == "请填写理由" and "预约详情" in r.text
+        r = await post(c, f"/bookings/{bid}", f"/bookings/{bid}/confirm", {"back": "booking"})
+        assert r.status_code == 303 and r.headers["location"] == f"/bookings/{bid}?done=1"
+        assert "已确认" in (await c.get(f"/bookings/{bid}")).text
+        nid = (await w.as_unit("GET", "/v1/notifications/")).json()["items"][0]["notification_id"]
+        r = await post(c, "/notifications", f"/notifications/{nid}/read", {})
+        assert r.status_code == 303 and r.headers["location"] == "/notifications?done=1"
+        html = (await c.get("/notifications")).text
+        assert "未读通知 0 条" in html and "标为已读" not in html and "已读" in html
+
+        # the user: told of the confirmation; cancels on the booking's page with a reason
+        as_party(c, p, Role.USER, w.user)
+        html = text_of((await c.get("/notifications")).text)
+        assert "未读通知 1 条" in html
+        r = await post(c, f"/bookings/{bid}", f"/bookings/{bid}/cancel", {"reason": "", "back": "booking"})
+        assert field_error(r.text, "reason") == "请填写理由"
+        r = await post(c, f"/bookings/{bid}", f"/bookings/{bid}/cancel", {"reason": "样品未准备好", "back": "booking"})
+        assert r.status_code == 303 and r.headers["location"] == f"/bookings/{bid}?done=1"
+        page = (await c.get(f"/bookings/{bid}")).text
+        assert "已取消" in page and "样品未准备好" in text_of(page) and f'action="/bookings/{bid}/' not in page  # nothing left to do
+        as_party(c, p, Role.USER, "another-user-org")
+        assert (await c.get(f"/bookings/{bid}")).status_code == 404
+
+        # the unit's qualifications: refusals at their fields, a grant, a revocation with its reason
+        body = {"username": "zhang.san", "password": "Xuchang-Booking-2026!", "role": "user", "org": w.user}
+        assert (await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json=body)).status_code == 201
+        as_party(c, p, Role.UNIT, w.unit)
+        time_page = f"/unit/instruments/{w.iid}/time"
+        grant = f"/unit/instruments/{w.iid}/qualifications"
+        r = await post(c, time_page, grant, {"username": "", "valid_until": "2027-06-30"})
+        assert r.status_code == 422 and field_error(r.text, "username")
+        r = await post(c, time_page, grant, {"username": "nobody", "valid_until": "2027-06-30"})
+        assert field_error(r.text, "username") == "该账号不是用户单位的人员账号" and 'value="nobody"' in r.text
+        r = await post(c, time_page, grant, {"username": "zhang.san", "valid_until": "2026-09-01"})
+        assert field_error(r.text, "valid_until") == "资格有效期不能早于今天"
+        r = await post(c, time_page, grant, {"username": "zhang.san", "valid_until": "2027-06-30"})
+        assert r.status_code == 303, r.text
+        row = re.search(r'<tr id="qualification-([^"]+)">(.*?)</tr>', (await c.get(time_page)).text, re.DOTALL)
+        assert row and "zhang.san" in row.group(2) and "2027-06-30" in row.group(2) and "有效" in row.group(2)
+        revoke = f"/unit/instruments/{w.iid}/qualifications/{row.group(1)}/revoke"
+        r = await post(c, time_page, revoke, {"reason": ""})
+        assert field_error(r.text, "reason") == "撤销资格须填写原因"
+        r = await post(c, time_page, revoke, {"reason": "违规操作"})
+        assert r.status_code == 303, r.text
+        assert "已撤销 · 违规操作" in text_of((await c.get(time_page)).text)
+        assert [q["in_force"] for q in (await w.as_unit("GET", f"/v1/instruments/{w.iid}/qualifications")).json()] == [False]

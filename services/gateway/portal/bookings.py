@@ -15,6 +15,7 @@ from litestar.params import FromPath
 from services.gateway.portal import instrument_time as it
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import Ctx, Kit, again
+from services.gateway.portal.notifications import booking_page
 from services.runtime import clock
 
 #: the order states in which an order takes bookings
@@ -105,7 +106,32 @@ async def time_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = No
         if key.startswith("weekly_hours"):
             errs.setdefault("weekly_hours", errs.pop(key))
     items = downtimes.get("items", downtimes) if isinstance(downtimes, dict) else (downtimes or [])
-    return ctx.render("instrument_time.html", inst=inst, week=week, downtimes=items, weekdays=it.WEEKDAYS, weekday_names=it.WEEKDAY_NAMES, **shown)
+    qualifications = await ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/qualifications") or []
+    return ctx.render("instrument_time.html", inst=inst, week=week, downtimes=items, qualifications=qualifications, weekdays=it.WEEKDAYS, weekday_names=it.WEEKDAY_NAMES, **shown)
+
+
+async def grant_qualification(ctx: Ctx, form: dict[str, Any], instrument_id: str) -> None:
+    """The unit records a person trained on the instrument until a day (Beijing)."""
+    body = {"username": str(form.get("username") or "").strip(), "valid_until": str(form.get("valid_until") or "").strip()}
+    missing = [k for k, v in body.items() if not v]
+    if missing:
+        raise ApiError(422, {"code": "request.invalid", "details": {"missing": missing}})
+    await ctx.api.call("PUT", "registry", f"/v1/instruments/{instrument_id}/qualifications", json=body)
+
+
+async def revoke_qualification(ctx: Ctx, form: dict[str, Any], instrument_id: str, qualification_id: str) -> None:
+    """The unit withdraws a qualification with a reason, shown at that qualification's form."""
+    field = f"revoke_{qualification_id}"
+    reason = str(form.get("reason") or "").strip()
+    if not reason:
+        raise reason_required("撤销资格须填写原因", "a revocation needs a reason", field)
+    try:
+        await ctx.api.post("registry", f"/v1/instruments/{instrument_id}/qualifications/{qualification_id}/revoke", json={"reason": reason})
+    except ApiError as err:
+        details = err.problem.get("details") if isinstance(err.problem.get("details"), dict) else {}
+        err.problem["details"] = {**details, "field": field}
+        err.problem.pop("errors", None)
+        raise
 
 
 async def booking_step(ctx: Ctx, form: dict[str, Any], booking_id: str, step: str) -> Response[str] | None:
@@ -167,7 +193,19 @@ def handlers(kit: Kit) -> list[Any]:
     async def booking_action(request: Request[Any, Any, Any], booking_id: FromPath[str], step: FromPath[str]) -> Response[str]:
         ctx = kit.ctx(request)
         back = "/unit/bookings" if ctx.role == "unit" else "/bookings"
-        return await kit.submit(request, ("user", "unit"), lambda c, f: booking_step(c, f, booking_id, step), again=again(bookings_page), done=f"{back}?done=1")
+
+        async def run(c: Ctx, form: dict[str, Any]) -> Response[str] | None:
+            refused = await booking_step(c, form, booking_id, step)
+            if refused is None and form.get("back") == "booking":  # sent from the booking's own page
+                return c.redirect(f"/bookings/{booking_id}?done=1")
+            return refused
+
+        async def shown_again(c: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
+            if form.get("back") == "booking":
+                return await booking_page(c, booking_id, error=err, form=form)
+            return await bookings_page(c, error=err, form=form)
+
+        return await kit.submit(request, ("user", "unit"), run, again=shown_again, done=f"{back}?done=1")
 
     @page("/unit/instruments/{instrument_id:str}/time")
     async def instrument_time(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
@@ -204,4 +242,14 @@ def handlers(kit: Kit) -> list[Any]:
 
         return await kit.submit(request, UNIT, run, again=again(time_page, instrument_id), done=f"/unit/instruments/{instrument_id}/time?done=1")
 
-    return [book, book_post, my_bookings, unit_bookings, booking_action, instrument_time, schedule_post, downtime_post]
+    @action("/unit/instruments/{instrument_id:str}/qualifications")
+    async def qualification_post(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
+        done = f"/unit/instruments/{instrument_id}/time?done=1#qualifications"
+        return await kit.submit(request, UNIT, lambda c, f: grant_qualification(c, f, instrument_id), again=again(time_page, instrument_id), done=done)
+
+    @action("/unit/instruments/{instrument_id:str}/qualifications/{qualification_id:str}/revoke")
+    async def qualification_revoke(request: Request[Any, Any, Any], instrument_id: FromPath[str], qualification_id: FromPath[str]) -> Response[str]:
+        done = f"/unit/instruments/{instrument_id}/time?done=1#qualifications"
+        return await kit.submit(request, UNIT, lambda c, f: revoke_qualification(c, f, instrument_id, qualification_id), again=again(time_page, instrument_id, form=False), done=done)
+
+    return [book, book_post, my_bookings, unit_bookings, booking_action, instrument_time, schedule_post, downtime_post, qualification_post, qualification_revoke]
