@@ -185,12 +185,33 @@ def create_relay(spec: ServiceSpec, settings: Settings, db: ServiceDatabase, met
     return relay
 
 
+#: how long a process keeps trying to declare its streams while JetStream cannot answer
+STREAMS_DEADLINE_S = 90.0
+
+
 async def declare_streams(settings: Settings, services: Sequence[str], identity: str = OPERATOR) -> None:
     """Each owner's stream plus the dead-letter stream: every stream as the
-    operator (``xciss streams``, ``xciss up``), or a service's own at its start."""
+    operator (``xciss streams``, ``xciss up``), or a service's own at its start.
+
+    A JetStream cluster that is forming, electing or busy may not answer (a
+    timeout, "temporarily unavailable", "no suitable peers"), and two replicas
+    of a service declare the same stream at once: such errors are tried again
+    for up to :data:`STREAMS_DEADLINE_S` before the process gives up (found by
+    the cluster fault run: a replica that exited at start)."""
     nc = await connect_nats(settings.bus(identity), f"xciss-streams-{identity}")
+    deadline = asyncio.get_running_loop().time() + STREAMS_DEADLINE_S
+    delay = 0.5
     try:
         for s in services:
-            await ensure_service_streams(nc.jetstream(), s, settings, may_update_shared=identity == OPERATOR)
+            while True:
+                try:
+                    await ensure_service_streams(nc.jetstream(timeout=10), s, settings, may_update_shared=identity == OPERATOR)
+                    break
+                except nats.errors.Error as exc:
+                    if asyncio.get_running_loop().time() + delay > deadline:
+                        raise
+                    log.warning("%s: streams of %s not declared yet (%s: %s); again in %.1fs", identity, s, type(exc).__name__, exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
     finally:
         await nc.close()
