@@ -15,7 +15,7 @@ from contracts import payments as pay
 from contracts import registry as ev
 from services.registry.db.models import orders
 from services.registry.domain.orders import OrderAction, OrderStatus, next_status, settlement_voucher
-from services.registry.orders import _change, _snapshot
+from services.registry.order_rows import change_order, order_snapshot
 from services.runtime import clock
 from services.runtime.consumers import Subscription
 from services.runtime.outbox import UnitOfWork
@@ -49,7 +49,7 @@ async def on_settlement_completed(uow: UnitOfWork, event: pay.SettlementComplete
     row = await _payments_order(s, event)
     if row is None:
         return
-    await _change(s, row, clock.utc_now(), settlement_id=event.settlement_id, voucher_fen=event.voucher_fen)
+    await change_order(s, row, clock.utc_now(), settlement_id=event.settlement_id, voucher_fen=event.voucher_fen)
     await uow.audit(
         "order.settlement",
         "order",
@@ -70,7 +70,7 @@ async def on_payment_received(uow: UnitOfWork, event: pay.PaymentReceived) -> No
     paid = max(row["paid_fen"] or 0, event.paid_fen)
     if not event.paid_in_full:
         if paid != row["paid_fen"]:
-            await _change(s, row, now, paid_fen=paid, settlement_id=row["settlement_id"] or event.settlement_id)
+            await change_order(s, row, now, paid_fen=paid, settlement_id=row["settlement_id"] or event.settlement_id)
             await uow.audit("order.payment", "order", row["id"], after={"settlement_id": event.settlement_id, "paid_fen": paid, "payable_fen": event.payable_fen})
         return
     if row["status"] != str(OrderStatus.results_delivered):
@@ -79,7 +79,7 @@ async def on_payment_received(uow: UnitOfWork, event: pay.PaymentReceived) -> No
         return
     status = next_status(row["status"], OrderAction.settle)
     voucher = settlement_voucher(row["voucher_fen"], row["amount_fen"], event.payable_fen)
-    after = await _change(
+    after = await change_order(
         s, row, now, status=str(status), paid_fen=paid, voucher_fen=voucher, settlement_id=row["settlement_id"] or event.settlement_id, settled_at=now
     )
     await uow.audit(
@@ -89,7 +89,7 @@ async def on_payment_received(uow: UnitOfWork, event: pay.PaymentReceived) -> No
         before={"status": row["status"]},
         after={"status": str(status), "settlement_id": after["settlement_id"], "voucher_fen": voucher, "paid_fen": paid},
     )
-    await uow.emit(ev.OrderSettled(**await _snapshot(s, after), voucher_fen=voucher))
+    await uow.emit(ev.OrderSettled(**await order_snapshot(s, after), voucher_fen=voucher))
 
 
 def subscriptions() -> list[Subscription]:

@@ -22,7 +22,7 @@ from services.registry.db.oversight_models import quote_deviations
 from services.registry.domain.listing import Funding
 from services.registry.domain.orders import OrderAction, next_status
 from services.registry.domain.quotes import check_quote
-from services.registry.orders import Viewer, _change, _load, _record
+from services.registry.order_rows import Viewer, change_order, load_order, order_record
 from services.runtime import clock
 from services.runtime.outbox import Actor
 from services.runtime.service_db import ServiceDatabase
@@ -48,11 +48,11 @@ async def quote(
     now: datetime = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        row = await _load(s, order_id, viewer)
+        row = await load_order(s, order_id, viewer)
         status = next_status(row["status"], OrderAction.quote)
         fiscal = await _has_fiscal_instrument(s, order_id)
         kept = check_quote(list_amount_fen=row["list_amount_fen"], amount_fen=amount_fen, fiscal=fiscal, reason=reason)
-        after = await _change(s, row, now, status=str(status), amount_fen=amount_fen, quote_note=(note or "").strip() or None, quote_reason=kept, quoted_at=now)
+        after = await change_order(s, row, now, status=str(status), amount_fen=amount_fen, quote_note=(note or "").strip() or None, quote_reason=kept, quoted_at=now)
         if kept is not None:
             await s.execute(
                 insert(quote_deviations).values(
@@ -76,7 +76,7 @@ async def quote(
             before={"status": row["status"], "amount_fen": row["amount_fen"]},
             after={"status": str(status), "amount_fen": amount_fen, "list_amount_fen": row["list_amount_fen"], "above_list": kept is not None},
         )
-        return await _record(s, after)
+        return await order_record(s, after)
 
 
 def _deviation(r: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.registry import orders, quote_deviations
+from services.registry import order_documents, order_rows, orders, quote_deviations
 from services.registry.api.quote_deviations import QuoteRequest
 from services.registry.domain.orders import (
     MAX_DOCUMENT_BYTES,
@@ -191,12 +191,12 @@ def _order(body: dict) -> Order:  # type: ignore[type-arg]
     )
 
 
-def _viewer(p: Principal) -> orders.Viewer:
+def _viewer(p: Principal) -> order_rows.Viewer:
     if p.role is Role.USER:
-        return orders.Viewer(Party.user, p.org)
+        return order_rows.Viewer(Party.user, p.org)
     if p.role is Role.UNIT:
-        return orders.Viewer(Party.unit, p.org)
-    return orders.STAFF
+        return order_rows.Viewer(Party.unit, p.org)
+    return order_rows.STAFF
 
 
 def _attachment(filename: str) -> str:
@@ -210,14 +210,14 @@ async def _upload(request: Request) -> tuple[str, bytes]:
     body; more than MAX_DOCUMENT_BYTES is refused with 413 document.too_large."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_DOCUMENT_BYTES + _ENVELOPE:
-        raise orders.too_large()
+        raise order_documents.too_large()
     if request.content_type[0] == "multipart/form-data":
         form = await request.form()
         for value in form.values():
             if isinstance(value, UploadFile):
                 content = await value.read(MAX_DOCUMENT_BYTES + 1)
                 if len(content) > MAX_DOCUMENT_BYTES:
-                    raise orders.too_large()
+                    raise order_documents.too_large()
                 return value.filename or "document", content
         raise DomainError("document.no_file", "请上传文件（表单字段 file）", "no file part in the form (field 'file')", status=400)
     chunks: list[bytes] = []
@@ -225,7 +225,7 @@ async def _upload(request: Request) -> tuple[str, bytes]:
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_DOCUMENT_BYTES:
-            raise orders.too_large()
+            raise order_documents.too_large()
         chunks.append(chunk)
     return request.query_params.get("filename") or "document", b"".join(chunks)
 
@@ -298,7 +298,7 @@ class OrderController(Controller):
         stored_name = filename or name
 
         async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
-            return await orders.upload_document(
+            return await order_documents.upload_document(
                 db,
                 documents,
                 actor_of(request),
@@ -328,7 +328,7 @@ class OrderController(Controller):
         """A document's bytes with its stored content type and ``X-Content-SHA256``; a result
         document also carries ``X-Result-Statement`` (R24; ``X-Result-Statement-Zh``
         percent-encoded UTF-8). The order's parties and staff only."""
-        meta = await orders.document_for_download(db, order_id, document_id, _viewer(principal_of(request)))
+        meta = await order_documents.document_for_download(db, order_id, document_id, _viewer(principal_of(request)))
         headers = {"X-Content-SHA256": meta["sha256"]}
         if meta["statement"] is not None:
             headers["X-Result-Statement"] = RESULT_STATEMENT_EN
