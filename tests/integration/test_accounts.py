@@ -120,7 +120,7 @@ async def test_login_lockout_at_the_nth_failure_and_unlock(make_settings, caplog
         async with p["registry"].db.sessions() as s, s.begin():
             await s.execute(update(accounts_table).where(accounts_table.c.id == account["account_id"]).values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
         assert (await login(p, name)).status_code == 201
-        listed = (await p.call("registry", "GET", f"/v1/accounts/?role=center&status=active&page_size=100", role=Role.SECADMIN)).json()
+        listed = (await p.call("registry", "GET", "/v1/accounts/?role=center&status=active&page_size=100", role=Role.SECADMIN)).json()
         mine = next(a for a in listed["items"] if a["account_id"] == account["account_id"])
         assert mine["failed_attempts"] == 0 and mine["locked_until"] is None
 

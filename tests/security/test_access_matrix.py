@@ -22,7 +22,6 @@ from services.runtime.clock import local_today
 from services.runtime.settings import SERVICES
 from tests.security import matrix
 from tests.security.matrix import INTRUDERS, STAFF, WRITE
-from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import PDF, PROOF, RESULT, World, approved_unit, contract, priced_instrument, verified_user
 from tests.support.vouchers import YEAR

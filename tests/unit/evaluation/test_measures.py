@@ -20,7 +20,6 @@ from services.evaluation import facts, readmodel
 from services.evaluation.app import SPEC
 from services.evaluation.measures import unit_measures
 from services.runtime.clock import local_year
-from services.runtime.outbox import UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 
 #: 31 December 2025, 23:59:59 in Xuchang, and the first second of 2026 there

@@ -12,7 +12,6 @@ import httpx
 import yaml
 from litestar.testing import TestClient
 from prometheus_client import REGISTRY, Gauge
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.runtime.metrics import ServiceMetrics, serve_metrics
 from services.runtime.natsserver import free_port
