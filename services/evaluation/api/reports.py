@@ -93,6 +93,19 @@ class CategoryReportPage(msgspec.Struct, kw_only=True):
     totals: CategoryMeasures  # type: ignore[valid-type]
 
 
+async def readable_unit(request: Request[Any, Any, Any], db: ServiceDatabase, unit_id: str) -> None:
+    """Who reads one unit's figures: the unit itself, its competent department (the
+    unit's ``department`` is the caller's organisation), the center and the bureau
+    (the route's roles). 404 ``unit.not_found`` for a unit evaluation has not heard
+    of and, so as not to tell that it exists, for another's unit."""
+    p = principal_of(request)
+    if p.role is Role.UNIT and p.org != unit_id:
+        raise NotFound("unit", "单位", unit_id)
+    info = await reports.unit_info(db, unit_id)
+    if info is None or (p.role is Role.DEPARTMENT and (not p.org or info.get("department") != p.org)):
+        raise NotFound("unit", "单位", unit_id)
+
+
 def _year(year: int) -> int:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise DomainError("report.year_out_of_range", f"年度须在 {MIN_YEAR}–{MAX_YEAR} 之间", f"year must be between {MIN_YEAR} and {MAX_YEAR}", status=400, year=year)
@@ -141,12 +154,7 @@ class ReportController(Controller):
         the center and the bureau. 404 ``unit.not_found`` for a unit evaluation
         has not heard of and, so as not to tell that it exists, for another's unit."""
         _year(year)
-        p = principal_of(request)
-        if p.role is Role.UNIT and p.org != unit_id:
-            raise NotFound("unit", "单位", unit_id)
-        info = await reports.unit_info(db, unit_id)
-        if info is None or (p.role is Role.DEPARTMENT and (not p.org or info.get("department") != p.org)):
-            raise NotFound("unit", "单位", unit_id)
+        await readable_unit(request, db, unit_id)
         return _unit_measures(year, await reports.one_unit(db, year, unit_id))
 
     @get("/{year:int}/units", operation_id="getUnitsReport", **access(Role.CENTER, Role.BUREAU))

@@ -11,10 +11,9 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from services.evaluation import reports, use
-from services.evaluation.api.reports import _year as checked_year
-from services.runtime.auth import Role, access, principal_of
-from services.runtime.errors import NotFound
+from services.evaluation import use
+from services.evaluation.api.reports import _year as checked_year, readable_unit
+from services.runtime.auth import Role, access
 from services.runtime.service_db import ServiceDatabase
 
 
@@ -53,12 +52,7 @@ class UseController(Controller):
         the center and the bureau. 404 ``unit.not_found`` for a unit evaluation
         has not heard of and, so as not to tell that it exists, for another's unit."""
         checked_year(year)
-        p = principal_of(request)
-        if p.role is Role.UNIT and p.org != unit_id:
-            raise NotFound("unit", "单位", unit_id)
-        info = await reports.unit_info(db, unit_id)
-        if info is None or (p.role is Role.DEPARTMENT and (not p.org or info.get("department") != p.org)):
-            raise NotFound("unit", "单位", unit_id)
+        await readable_unit(request, db, unit_id)
         u = await use.unit_use(db, year, unit_id)
         return UnitUseOut(
             unit_id=unit_id,
