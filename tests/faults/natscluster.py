@@ -36,7 +36,13 @@ from services.runtime.bus.credentials import BusAccess, ensure_seeds, seed_path
 from services.runtime.bus.permissions import identities
 from services.runtime.bus.plan import platform_plan
 from services.runtime.bus.serverconfig import authorization_block, keys_in
-from services.runtime.natsserver import die_with_parent, free_port, nats_server_binary, port_open
+from services.runtime.natsserver import (
+    die_with_parent,
+    free_port,
+    nats_server_binary,
+    port_open,
+)
+from tests.faults.processes import Child
 
 #: how long a stopped server must stay silent before the others elect without it
 #: (JetStream's leader election times out after a few seconds of missed heartbeats)
@@ -77,7 +83,7 @@ def tmpfs_available() -> bool:
             probe.rmdir()
 
 
-class NatsNode:
+class NatsNode(Child):
     """One server of the cluster."""
 
     def __init__(self, cluster: NatsCluster, index: int):
@@ -95,8 +101,6 @@ class NatsNode:
         else:
             self.host = "127.0.0.1"
             self.client_port, self.route_port, self.monitor_port = cluster.take_port(), cluster.take_port(), cluster.take_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.stopped = False
         self.isolated = False
         #: the store directory is a small tmpfs (see :meth:`NatsCluster.fill_store`)
         self.tmpfs = False
@@ -108,10 +112,6 @@ class NatsNode:
     @property
     def route_url(self) -> str:
         return f"nats-route://{self.host}:{self.route_port}"
-
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def render(self) -> None:
         routes = [n.route_url for n in self.cluster.nodes if n is not self]
@@ -152,12 +152,6 @@ class NatsNode:
         self.kill()
         raise TimeoutError(f"{self.name} did not listen on {self.url} within {timeout_s}s")
 
-    def signal(self, sig: int) -> None:
-        if self.alive:
-            assert self.proc is not None
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, sig)
-
     def stop(self, timeout_s: float = 15.0) -> None:
         """SIGTERM: the server shuts down in order (leaderships handed over)."""
         if not self.alive:
@@ -170,17 +164,6 @@ class NatsNode:
             self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
             self.kill()
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown; what it had not written is gone, its peers must elect."""
-        if self.proc is None:
-            return
-        if self.stopped:
-            self.signal(signal.SIGCONT)
-        self.signal(signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(15)
-        self.stopped = False
 
 
 class NatsCluster:

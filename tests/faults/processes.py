@@ -15,26 +15,12 @@ from services.runtime.natsserver import die_with_parent
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class ServiceProcess:
-    """One ``xciss run <service>`` child."""
+class Child:
+    """A child process in its own process group: signalled as a group, SIGKILLed
+    (after a SIGCONT when it was stopped) — a service process or a NATS server."""
 
-    def __init__(self, name: str, env: dict[str, str], log_path: Path, args: tuple[str, ...] | None = None):
-        self.name = name
-        self.args = args or ("run", name)
-        self.env = env
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.stopped = False  # SIGSTOPped
-
-    def start(self) -> None:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "services.runtime.cli", *self.args],
-            cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            start_new_session=True, preexec_fn=die_with_parent,  # noqa: PLW1509
-        )
-        log.close()
-        self.stopped = False
+    proc: subprocess.Popen[bytes] | None = None
+    stopped = False  # SIGSTOPped
 
     @property
     def alive(self) -> bool:
@@ -54,4 +40,24 @@ class ServiceProcess:
         self.signal(signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(15)
+        self.stopped = False
+
+
+class ServiceProcess(Child):
+    """One ``xciss run <service>`` (or ``xciss gateway``) child."""
+
+    def __init__(self, name: str, env: dict[str, str], log_path: Path, args: tuple[str, ...] | None = None):
+        self.name = name
+        self.args = args or ("run", name)
+        self.env = env
+        self.log_path = log_path
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "services.runtime.cli", *self.args],
+            cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            start_new_session=True, preexec_fn=die_with_parent,  # noqa: PLW1509
+        )
+        log.close()
         self.stopped = False
