@@ -129,6 +129,10 @@ class EmbeddedNats:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nats-server exited with {self.proc.returncode} (port {self.port} taken?)")
             if port_open("127.0.0.1", self.port):
+                # another process may hold the port (free_port is a guess): ours exits at once then
+                time.sleep(0.1)
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"nats-server exited with {self.proc.returncode} (port {self.port} taken?)")
                 return
             time.sleep(0.05)
         self.stop()
