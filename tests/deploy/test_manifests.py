@@ -261,7 +261,8 @@ def test_services_reach_only_nats_their_database_telemetry_and_for_registry_and_
             kind = "Job" if component == "migrate" else "Deployment"
             tpl = named(docs, kind, f"{svc}-{component}")["spec"]["template"]
             ports = _egress_ports(_policies_for(docs, tpl["metadata"]["labels"]))
-            expected = {4222, 5432, 4317, 4318} | ({object_store} if svc in ("registry", "evaluation") else set())
+            # 8222: NATS's monitoring endpoint, for the start-up safety check (NATS admits only workers and relays there)
+            expected = {4222, 8222, 5432, 4317, 4318} | ({object_store} if svc in ("registry", "evaluation") else set())
             assert ports == expected, f"{svc}-{component} may reach ports {sorted(ports)}"
         api = named(docs, "Deployment", f"{svc}-api")["spec"]["template"]["metadata"]["labels"]
         ingress = [r for p in _policies_for(docs, api) for r in p["spec"].get("ingress", [])]

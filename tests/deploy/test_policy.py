@@ -8,6 +8,7 @@ everything with more than one replica has a disruption budget."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from services.runtime.settings import DEFAULT_PORTS, GATEWAY_PORT, SERVICES
 from tests.deploy.rendered import (
@@ -186,3 +187,37 @@ def test_everything_with_more_than_one_replica_has_a_disruption_budget(prod: Doc
         assert budget.get("maxUnavailable", 0) == 1 or 1 <= budget.get("minAvailable", 0) < replicas, f"{name}: {budget}"
         checked.append(name)
     assert {"gateway", "nats", *(f"{s}-api" for s in SERVICES), *(f"{s}-relay" for s in SERVICES)} <= set(checked)
+
+
+def _sends(docs: Docs, labels: dict[str, str], to: dict[str, str], port: int) -> bool:
+    """Whether some NetworkPolicy over ``labels`` lets them send to pods labelled ``to`` on ``port``."""
+    mine = [p for p in of_kind(docs, "NetworkPolicy") if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], labels)]
+    return any(
+        any(selects(peer["podSelector"], to) for peer in r.get("to", []) if "podSelector" in peer) and port in {x["port"] for x in r.get("ports", [])}
+        for p in mine
+        for r in p["spec"].get("egress", [])
+    )
+
+
+def test_the_nats_safety_check_reaches_the_servers_monitoring_endpoint(prod: Docs) -> None:
+    """Issue 20, item 5: without the monitor URL the check could not verify
+    ``sync_interval: always`` in the cluster (``nats.sync_unverified``)."""
+    url = urlsplit(settings_of(prod).nats_monitor_url or "")
+    assert url.scheme == "http" and url.hostname and url.port, "XCISS_NATS_MONITOR_URL is not set in the cluster"
+    service = named(prod, "Service", url.hostname)
+    (port,) = [p for p in service["spec"]["ports"] if p["port"] == url.port]
+    nats = named(prod, "StatefulSet", "nats")["spec"]["template"]
+    assert selects({"matchLabels": service["spec"]["selector"]}, nats["metadata"]["labels"])
+    (c,) = nats["spec"]["containers"]
+    target = _port_number(c, port["targetPort"])
+    assert "http: 0.0.0.0:%d" % target in named(prod, "ConfigMap", "nats-config")["data"]["nats.conf"]
+    nats_policy = named(prod, "NetworkPolicy", "nats")
+    checkers = [*xciss_deployments(prod, "worker"), *xciss_deployments(prod, "relay"), named(prod, "Job", "xciss-streams")]
+    assert len(checkers) == 2 * len(SERVICES) + 1
+    for w in checkers:
+        labels = w["spec"]["template"]["metadata"]["labels"]
+        assert _sends(prod, labels, nats["metadata"]["labels"], target), f"{w['metadata']['name']} may not reach the monitoring port"
+        assert _admits(nats_policy, labels, target), f"NATS refuses {w['metadata']['name']} on the monitoring port"
+    # and nobody else: the API pods and the gateway do not read it
+    for d in [*xciss_deployments(prod, "api"), named(prod, "Deployment", "gateway")]:
+        assert not _admits(nats_policy, d["spec"]["template"]["metadata"]["labels"], target), d["metadata"]["name"]
