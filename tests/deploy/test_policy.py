@@ -221,3 +221,24 @@ def test_the_nats_safety_check_reaches_the_servers_monitoring_endpoint(prod: Doc
     # and nobody else: the API pods and the gateway do not read it
     for d in [*xciss_deployments(prod, "api"), named(prod, "Deployment", "gateway")]:
         assert not _admits(nats_policy, d["spec"]["template"]["metadata"]["labels"], target), d["metadata"]["name"]
+
+
+def _bytes(quantity: str) -> int:
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+    for suffix, factor in units.items():
+        if quantity.endswith(suffix):
+            return int(float(quantity[: -len(suffix)]) * factor)
+    return int(quantity)
+
+
+def test_nats_servers_are_guaranteed_their_resources_and_collect_before_their_limit(overlay: tuple[str, Docs]) -> None:
+    """The NATS chart's advice: GOMEMLIMIT about 90 % of the memory limit (the Go
+    runtime collects instead of being OOM-killed); in production requests = limits."""
+    name, docs = overlay
+    (c,) = named(docs, "StatefulSet", "nats")["spec"]["template"]["spec"]["containers"]
+    limit = _bytes(c["resources"]["limits"]["memory"])
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    assert "GOMEMLIMIT" in env, f"{name}: no GOMEMLIMIT"
+    assert 0.75 * limit <= _bytes(env["GOMEMLIMIT"].removesuffix("B")) <= 0.9 * limit, f"{name}: GOMEMLIMIT {env['GOMEMLIMIT']} for a limit of {limit}"
+    if name == "prod":
+        assert c["resources"]["requests"] == c["resources"]["limits"], "prod NATS: requests = limits (Guaranteed)"
