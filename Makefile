@@ -10,12 +10,12 @@ PG_LOCAL := postgresql://postgres@127.0.0.1:5432/test
 XCISS_TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_LOCAL))
 export XCISS_TEST_POSTGRES_URL
 
-.PHONY: up test install lint asyncapi clean browser-deps
+.PHONY: up test install lint asyncapi clean browser-deps lock
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,local]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,3 +44,11 @@ asyncapi: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .xciss .pytest_cache
+
+# The production image's dependencies, pinned with their sha256 hashes
+# (deploy/requirements.lock, read by deploy/Containerfile): run after changing the
+# dependencies in pyproject.toml; tests/deploy/test_containerfile.py checks it is current.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet "uv>=0.9"
+	$(BIN)/uv pip compile pyproject.toml --extra otlp --generate-hashes --universal \
+	  --python-version 3.11 --no-header -o deploy/requirements.lock

