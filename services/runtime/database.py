@@ -9,6 +9,8 @@ code and the same tests run on both.
 from __future__ import annotations
 
 import logging
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -138,7 +140,36 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> AsyncEngine:
+@dataclass(frozen=True)
+class PoolSettings:
+    """A process's connections to one PostgreSQL database (XCISS_DB_POOL_*)."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout_s: float = 30.0
+    #: the URL is a transaction pooler (PgBouncer ``pool_mode = transaction``): consecutive
+    #: transactions may run on different server connections, so no prepared statement is
+    #: cached across them and each gets a unique name (asyncpg and SQLAlchemy's advice)
+    transaction_pooler: bool = False
+
+    def connect_args(self) -> dict[str, Any]:
+        """asyncpg's arguments: behind a transaction pooler, no statement cache (asyncpg's
+        nor SQLAlchemy's) and a unique name for every prepared statement."""
+        if not self.transaction_pooler:
+            return {}
+        return {"statement_cache_size": 0, "prepared_statement_cache_size": 0, "prepared_statement_name_func": _unique_statement_name}
+
+    @property
+    def most(self) -> int:
+        """The most connections one process opens to the database."""
+        return self.size + self.max_overflow
+
+
+def _unique_statement_name() -> str:
+    return f"__xciss_{uuid.uuid4().hex}__"
+
+
+def create_engine(url: str, *, pool: PoolSettings | None = None, read_only: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and IMMEDIATE writes.
 
     ``read_only`` (SQLite): transactions begin DEFERRED and the connection is
@@ -149,7 +180,10 @@ def create_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> 
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine, read_only=read_only)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    pool = pool or PoolSettings()
+    return create_async_engine(
+        url, pool_size=pool.size, max_overflow=pool.max_overflow, pool_timeout=pool.timeout_s, pool_pre_ping=True, connect_args=pool.connect_args()
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:

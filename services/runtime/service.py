@@ -115,7 +115,7 @@ class NatsHandle:
 
 
 def create_database(spec: ServiceSpec, settings: Settings) -> ServiceDatabase:
-    return ServiceDatabase(spec.name, settings.database_url(spec.name), spec.metadata)
+    return ServiceDatabase(spec.name, settings.database_url(spec.name), spec.metadata, pool=settings.db_pool())
 
 
 def create_metrics(spec: ServiceSpec, settings: Settings) -> ServiceMetrics:

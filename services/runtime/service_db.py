@@ -8,16 +8,16 @@ from contextlib import asynccontextmanager
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.runtime.database import create_engine, is_sqlite, session_factory
+from services.runtime.database import PoolSettings, create_engine, is_sqlite, session_factory
 from services.runtime.outbox import SYSTEM, Actor, UnitOfWork
 
 
 class ServiceDatabase:
-    def __init__(self, service: str, url: str, metadata: MetaData):
+    def __init__(self, service: str, url: str, metadata: MetaData, pool: PoolSettings | None = None):
         self.service = service
         self.url = url
         self.metadata = metadata
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, pool=pool)
         self.sessions = session_factory(self.engine)
         # SQLite: readers get their own engine that never takes the write lock
         self.read_engine = create_engine(url, read_only=True) if is_sqlite(url) else self.engine

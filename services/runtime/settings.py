@@ -17,6 +17,7 @@ import msgspec
 from services.runtime.bus.credentials import BusAccess, seed_path
 from services.runtime.client_address import DEFAULT_TRUSTED, parse_networks
 from services.runtime.crypto import FieldCipher
+from services.runtime.database import PoolSettings
 
 SERVICES: tuple[str, ...] = ("registry", "vouchers", "evaluation", "payments")
 
@@ -70,6 +71,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     oidc_audience: str | None = None
     role_claim: str = "role"
     org_claim: str = "org"
+    #: per process and database: connections kept open, extra ones under load, how long a
+    #: request waits for one; and whether the URL is a transaction pooler (PgBouncer
+    #: ``pool_mode = transaction``: no prepared statements survive a transaction there).
+    #: docs/operations.md, "Connections", has the budget.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout_s: float = 30.0
+    db_transaction_pooler: bool = False
     # messaging
     stream_replicas: int = 1
     duplicate_window_s: float = 120.0
@@ -186,6 +195,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 values.append(password)
         return [v for v in values if v]
 
+    def db_pool(self) -> PoolSettings:
+        return PoolSettings(self.db_pool_size, self.db_max_overflow, self.db_pool_timeout_s, self.db_transaction_pooler)
+
     def database_url(self, service: str) -> str:
         if service in self.database_urls:
             return self.database_urls[service]
@@ -269,6 +281,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             oidc_audience=get("XCISS_OIDC_AUDIENCE") or None,
             role_claim=get("XCISS_OIDC_ROLE_CLAIM", "role"),
             org_claim=get("XCISS_OIDC_ORG_CLAIM", "org"),
+            db_pool_size=_positive(env, "XCISS_DB_POOL_SIZE", 10),
+            db_max_overflow=_non_negative(env, "XCISS_DB_MAX_OVERFLOW", 10),
+            db_pool_timeout_s=_float(env, "XCISS_DB_POOL_TIMEOUT_S", 30.0),
+            db_transaction_pooler=_bool(env, "XCISS_DB_TRANSACTION_POOLER", False),
             stream_replicas=_int(env, "XCISS_STREAM_REPLICAS", 1),
             duplicate_window_s=_float(env, "XCISS_DUPLICATE_WINDOW_S", 120.0),
             outbox_poll_s=_float(env, "XCISS_OUTBOX_POLL_S", 0.1),
@@ -352,6 +368,13 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     value = _int(env, name, default)
     if value < 1:
         raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def _non_negative(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 or more, not {value}")
     return value
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from services.runtime.settings import DEFAULT_PORTS, GATEWAY_PORT, SERVICES
+from tests.deploy.conftest import ROOT
 from tests.deploy.rendered import (
     Docs,
     containers,
@@ -242,3 +243,19 @@ def test_nats_servers_are_guaranteed_their_resources_and_collect_before_their_li
     assert 0.75 * limit <= _bytes(env["GOMEMLIMIT"].removesuffix("B")) <= 0.9 * limit, f"{name}: GOMEMLIMIT {env['GOMEMLIMIT']} for a limit of {limit}"
     if name == "prod":
         assert c["resources"]["requests"] == c["resources"]["limits"], "prod NATS: requests = limits (Guaranteed)"
+
+
+def test_the_connection_budget_in_the_docs_is_what_the_manifests_allow(prod: Docs) -> None:
+    """docs/operations.md, "Connections": pods at the autoscalers' maxima x
+    (pool + overflow), per service database, the migration Job included."""
+    settings = settings_of(prod)
+    each = settings.db_pool().most
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"] for h in of_kind(prod, "HorizontalPodAutoscaler")}
+    per_db = set()
+    for svc in SERVICES:
+        pods = sum(hpas.get(d["metadata"]["name"], d["spec"].get("replicas", 1)) for d in of_kind(prod, "Deployment") if d["spec"]["template"]["metadata"]["labels"].get("xciss.io/service") == svc)
+        per_db.add((pods + 1) * each)  # + the migration Job
+    (budget,) = per_db
+    doc = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert f"**Per database at the autoscalers' maxima: {budget} connections**" in doc
+    assert f"{budget * len(SERVICES)} for the\nfour databases" in doc

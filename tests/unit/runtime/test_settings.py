@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from services.runtime.auth import Role, TokenError, TokenVerifier, issue_token
+from services.runtime.database import PoolSettings, create_engine
 from services.runtime.settings import Settings, SettingsError
 
 
@@ -71,3 +72,25 @@ def test_the_ledger_import_row_limit_is_a_deployment_setting(tmp_path: Path) -> 
     for bad in ("0", "-1", "lots"):
         with pytest.raises(SettingsError, match="XCISS_IMPORT_MAX_ROWS"):
             Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_IMPORT_MAX_ROWS": bad})
+
+
+def test_database_pools_are_settings_and_a_transaction_pooler_turns_the_statement_cache_off() -> None:
+    s = Settings.from_env({"XCISS_DB_POOL_SIZE": "3", "XCISS_DB_MAX_OVERFLOW": "0", "XCISS_DB_POOL_TIMEOUT_S": "2.5", "XCISS_DB_TRANSACTION_POOLER": "yes"})
+    assert s.db_pool() == PoolSettings(size=3, max_overflow=0, timeout_s=2.5, transaction_pooler=True) and s.db_pool().most == 3
+    assert Settings.from_env({}).db_pool().most == 20
+    for name, bad in (("XCISS_DB_POOL_SIZE", "0"), ("XCISS_DB_MAX_OVERFLOW", "-1"), ("XCISS_DB_POOL_SIZE", "ten"), ("XCISS_DB_TRANSACTION_POOLER", "maybe")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: bad})
+    url = "postgresql+asyncpg://postgres@127.0.0.1:6432/x"
+    pooled = create_engine(url, pool=s.db_pool())
+    direct = create_engine(url, pool=PoolSettings(size=3, max_overflow=0))
+    try:
+        assert (pooled.pool.size(), pooled.pool._max_overflow, pooled.pool._timeout) == (3, 0, 2.5)
+        args = s.db_pool().connect_args()
+        assert args["statement_cache_size"] == 0 and args["prepared_statement_cache_size"] == 0
+        names = {args["prepared_statement_name_func"]() for _ in range(3)}
+        assert len(names) == 3, "each prepared statement is named uniquely"
+        assert PoolSettings().connect_args() == {}
+    finally:
+        pooled.sync_engine.dispose()
+        direct.sync_engine.dispose()
