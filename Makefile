@@ -15,7 +15,7 @@ export XCISS_TEST_POSTGRES_URL
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,local]"
+	$(BIN)/python -m pip install --quiet -e ".[test,local,otlp]"
 	touch $(STAMP)
 
 install: $(STAMP)

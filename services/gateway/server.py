@@ -29,7 +29,8 @@ async def run_gateway(settings: Settings, stop: asyncio.Event | None = None) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    config = uvicorn.Config(create_app(settings), host=settings.http_host, port=settings.gateway_port, log_level="warning", lifespan="on", access_log=False)
+    # log_config=None: uvicorn's loggers propagate to the root handler (XCISS_LOG_FORMAT, services/runtime/logs.py)
+    config = uvicorn.Config(create_app(settings), host=settings.http_host, port=settings.gateway_port, log_level="warning", log_config=None, lifespan="on", access_log=False)
     server = _Server(config)
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import tempfile
@@ -383,11 +382,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    from services.runtime.logs import configure_logging
     from services.runtime.telemetry import install_log_masking
 
     install_log_masking()  # no personal data, token or password in a log line
-    logging.basicConfig(level=os.environ.get("XCISS_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    try:  # text for a terminal, JSON lines with trace ids for a collector (XCISS_LOG_FORMAT)
+        configure_logging(service=getattr(args, "service", None))
+    except ValueError as exc:
+        raise SystemExit(f"xciss: {exc}") from None
     raise SystemExit(args.fn(args))
 
 

@@ -29,7 +29,8 @@ from sqlalchemy import (
     TypeDecorator,
     event,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 # The drivers log every statement with its parameters below WARNING (aiosqlite at DEBUG,
 # SQLAlchemy's engine at INFO): a password hash or personal data would reach the log at
@@ -177,11 +178,12 @@ def create_engine(url: str, *, pool: PoolSettings | None = None, read_only: bool
     write lock; a write through it fails instead of silently taking the lock.
     """
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = sa_asyncio.create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine, read_only=read_only)
         return engine
     pool = pool or PoolSettings()
-    return create_async_engine(
+    # looked up at call time: OpenTelemetry's SQLAlchemy instrumentation wraps it (telemetry.py)
+    return sa_asyncio.create_async_engine(
         url, pool_size=pool.size, max_overflow=pool.max_overflow, pool_timeout=pool.timeout_s, pool_pre_ping=True, connect_args=pool.connect_args()
     )
 

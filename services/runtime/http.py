@@ -139,10 +139,15 @@ def auth_and_trace_middleware(verifier: TokenVerifier, service: str) -> Callable
             correlation = headers.get("x-correlation-id") or str(uuid.uuid4())
             scope.setdefault("state", {})["correlation_id"] = correlation
             parent = telemetry.context_from(headers)
-            name = f"{scope['method']} {scope['path']}"
+            # the route's template, not the path: one span name per operation, however many ids
+            # (Litestar routes before the middleware runs; an unrouted path keeps its own)
+            route = scope.get("path_template") or scope["path"]
+            name = f"{scope['method']} {route}"
             with telemetry.tracer().start_as_current_span(name, context=parent, kind=SpanKind.SERVER) as span:
                 span.set_attribute("http.request.method", scope["method"])
                 span.set_attribute("url.path", scope["path"])
+                if scope.get("path_template"):
+                    span.set_attribute("http.route", route)
                 span.set_attribute("xciss.service", service)
                 span.set_attribute("xciss.correlation_id", correlation)
 

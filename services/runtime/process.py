@@ -74,7 +74,8 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         checking = asyncio.create_task(_check_nats(service, settings), name=f"{service}-natscheck")
     if "api" in roles:
         app = create_app(spec, settings, db, metrics)
-        config = uvicorn.Config(app, host=settings.http_host, port=settings.port(service), log_level="warning", lifespan="on", access_log=False)
+        # log_config=None: uvicorn's loggers propagate to the root handler (XCISS_LOG_FORMAT, services/runtime/logs.py)
+        config = uvicorn.Config(app, host=settings.http_host, port=settings.port(service), log_level="warning", log_config=None, lifespan="on", access_log=False)
         server = _QuietServer(config)
         tasks["api"] = asyncio.create_task(server.serve(), name=f"{service}-api")
     if relay is not None:

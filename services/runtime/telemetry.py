@@ -2,8 +2,19 @@
 helpers that carry one trace from an HTTP request through the outbox and the
 bus to every consumer.
 
-Exporters: ``OTEL_TRACES_EXPORTER`` = ``none`` (default), ``console`` or
-``otlp`` (needs the ``otlp`` extra). ``OTEL_SERVICE_NAME`` overrides the name.
+The standard variables decide (the OpenTelemetry SDK's environment
+specification): ``OTEL_SDK_DISABLED=true`` turns tracing off;
+``OTEL_TRACES_EXPORTER`` = ``none`` (the default here: a laptop exports
+nothing), ``console`` or ``otlp`` (the ``otlp`` extra); for ``otlp``,
+``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` or ``OTEL_EXPORTER_OTLP_PROTOCOL`` =
+``http/protobuf`` (default) or ``grpc``, and the exporter itself reads
+``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``, ``…HEADERS``, ``…TIMEOUT``,
+``…CERTIFICATE``. ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` name
+the process; ``OTEL_TRACES_SAMPLER[_ARG]`` sample (the SDK reads them).
+
+With tracing on, database statements (SQLAlchemy's instrumentation) and
+outgoing HTTP calls (httpx's: the gateway's calls to the services) are spans
+of the request or event that made them.
 
 Logging: :func:`install_log_masking` (called by the ``xciss`` command and by
 every service process) masks resident ID numbers, bank account numbers, bearer
@@ -24,7 +35,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
 log = logging.getLogger("xciss.telemetry")
 
@@ -36,25 +47,65 @@ def configure_telemetry(service: str, env: Mapping[str, str] | None = None) -> N
     env = os.environ if env is None else env
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return
-    exporter_name = env.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
-    if exporter_name in ("", "none"):
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return
+    exporter = span_exporter(env)
+    if exporter is None:
         return
     provider = TracerProvider(resource=Resource.create({"service.name": env.get("OTEL_SERVICE_NAME", f"xciss-{service}")}))
-    if exporter_name == "console":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-    elif exporter_name == "otlp":
-        try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-                OTLPSpanExporter,
-            )
-        except ImportError:
-            log.warning("OTEL_TRACES_EXPORTER=otlp but the otlp extra is not installed; tracing disabled")
-            return
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    else:
-        log.warning("unknown OTEL_TRACES_EXPORTER=%s; tracing disabled", exporter_name)
-        return
+    provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+    _instrument_clients()
+
+
+def otlp_protocol(env: Mapping[str, str]) -> str:
+    """The OTLP protocol for traces: the signal's variable, else the general one."""
+    return (env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf").strip().lower()
+
+
+def span_exporter(env: Mapping[str, str]) -> SpanExporter | None:
+    """The exporter ``OTEL_TRACES_EXPORTER`` names, or None (tracing off, said in the log)."""
+    name = env.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
+    if name in ("", "none"):
+        return None
+    if name == "console":
+        return ConsoleSpanExporter()
+    if name != "otlp":
+        log.warning("unknown OTEL_TRACES_EXPORTER=%s (none, console or otlp); tracing disabled", name)
+        return None
+    protocol = otlp_protocol(env)
+    try:
+        if protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+
+            return GrpcExporter()
+        if protocol == "http/protobuf":
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+
+            return HttpExporter()
+    except ImportError:
+        log.warning("OTEL_TRACES_EXPORTER=otlp (%s) but the otlp extra is not installed; tracing disabled", protocol)
+        return None
+    log.warning("OTEL_EXPORTER_OTLP_PROTOCOL=%s is not supported (grpc or http/protobuf); tracing disabled", protocol)
+    return None
+
+
+def tracing_enabled() -> bool:
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
+
+
+def _instrument_clients() -> None:
+    """Spans for every SQLAlchemy engine created from now on (the instrumentation
+    wraps ``sqlalchemy.ext.asyncio.create_async_engine``, which database.py looks
+    up at call time) and every httpx request."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    for instrumentor in (HTTPXClientInstrumentor(), SQLAlchemyInstrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            # 0.66b2 declares sqlalchemy < 2.1 though it works with 2.1's unchanged engine
+            # events (tests/integration/test_tracing.py checks the statements' spans)
+            instrumentor.instrument(skip_dep_check=True)
 
 
 def tracer() -> trace.Tracer:
