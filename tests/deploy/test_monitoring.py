@@ -6,13 +6,16 @@ outages whose own metrics vanish with them."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from services.runtime.settings import SERVICES
-from tests.deploy.conftest import render
+from tests.deploy.conftest import DEPLOY, kubectl, render
 from tests.deploy.rendered import Docs, named, of_kind, selects, xciss_deployments
 
 COMPONENT_LABEL = "app.kubernetes.io/component"
@@ -98,3 +101,42 @@ def test_the_rules_are_a_plain_prometheus_rule_file_too(docs: Docs) -> None:
     reparsed = yaml.safe_load(yaml.safe_dump(spec))
     assert set(reparsed) == {"groups"} and all({"name", "rules"} <= set(g) for g in reparsed["groups"])
     assert len({g["name"] for g in reparsed["groups"]}) == len(reparsed["groups"])
+
+
+def _with_keda(tmp_path: Path) -> Docs:
+    """The production overlay with both optional components, as an operator's overlay has them."""
+    rel = lambda p: os.path.relpath(p, tmp_path)  # noqa: E731 -- kustomize takes no absolute roots
+    (tmp_path / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "namespace": "xciss",
+                "resources": [rel(DEPLOY / "overlays" / "prod-monitoring")],
+                "components": [rel(DEPLOY / "components" / "keda-workers")],
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = subprocess.run([kubectl(), "kustomize", "--load-restrictor=LoadRestrictionsNone", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def test_keda_scales_each_services_workers_on_its_consumer_lag_and_cpu(tmp_path: Path) -> None:
+    docs = _with_keda(tmp_path)
+    workers = {d["metadata"]["name"] for d in xciss_deployments(docs, "worker")}
+    hpa_targets = {h["spec"]["scaleTargetRef"]["name"] for h in of_kind(docs, "HorizontalPodAutoscaler")}
+    assert not workers & hpa_targets, "a worker keeps its CPU autoscaler beside KEDA's"
+    assert {f"{s}-api" for s in SERVICES} | {"gateway"} <= hpa_targets, "only the workers' autoscalers go"
+    scaled = {o["spec"]["scaleTargetRef"]["name"]: o for o in of_kind(docs, "ScaledObject")}
+    assert set(scaled) == workers
+    for name, obj in scaled.items():
+        svc = name.removesuffix("-worker")
+        assert obj["metadata"]["namespace"] == "xciss"
+        assert 2 <= obj["spec"]["minReplicaCount"] < obj["spec"]["maxReplicaCount"]
+        triggers = {t["type"]: t for t in obj["spec"]["triggers"]}
+        assert set(triggers) == {"prometheus", "cpu"}
+        query = triggers["prometheus"]["metadata"]["query"]
+        assert "xciss_consumer_lag_messages" in query and f'service="{svc}"' in query and "max by (durable)" in query
+        assert int(triggers["prometheus"]["metadata"]["threshold"]) > 0
