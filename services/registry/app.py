@@ -37,10 +37,12 @@ from services.registry.api.usage_recorders import (
 )
 from services.registry.db.models import metadata
 from services.registry.domain.listing import ListingPolicy
+from services.runtime import clock
 from services.runtime import service as runtime
 from services.runtime.consumers import Subscription, Worker
 from services.runtime.documentstore import store_of
 from services.runtime.idempotency import prune_task
+from services.runtime.metrics import CALENDAR_DAYS_LEFT
 from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.workdays import load_calendar
@@ -48,6 +50,8 @@ from services.runtime.workdays import load_calendar
 
 def _dependencies(settings: Settings) -> dict[str, Provide]:
     calendar = load_calendar(settings)  # read once, when the app is created
+    # read at every scrape: the alert XcissCalendarYearMissing warns before bookings reach an unknown year
+    CALENDAR_DAYS_LEFT.set_function(lambda: calendar.days_left(clock.local_today()))
     policy = ListingPolicy()
     store = store_of(settings)  # local directory, or S3 when XCISS_DOCUMENT_STORE is set
     return {

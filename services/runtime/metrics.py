@@ -53,6 +53,10 @@ CONSUMER_MESSAGES = Counter(
     "Deliveries a durable consumer finished, by outcome: handled, duplicate (inbox), retried, dead_lettered",
     ["service", "durable", "outcome"],
 )
+CALENDAR_DAYS_LEFT = Gauge(
+    "xciss_calendar_days_left",
+    "Days from today (Beijing) to the end of the last year the official working-day calendar knows (-1: not even this year)",
+)
 CONSUMER_LAG = Gauge(
     "xciss_consumer_lag_messages", "Messages of a durable not yet acknowledged (num_pending + num_ack_pending)", ["service", "durable"]
 )

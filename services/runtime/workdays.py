@@ -276,6 +276,22 @@ class WorkdayCalendar:
             return False
         return True
 
+    def known_until(self, today: date) -> date | None:
+        """The last day of the last year known without a gap from ``today``'s year
+        (None when not even that year is known): free time, bookings and listing
+        deadlines after it answer ``calendar.unknown_year``."""
+        year = today.year
+        if not self.knows_year(year):
+            return None
+        while self.knows_year(year + 1):
+            year += 1
+        return date(year, 12, 31)
+
+    def days_left(self, today: date) -> int:
+        """Days from ``today`` to :meth:`known_until` (-1: today's year is unknown)."""
+        last = self.known_until(today)
+        return -1 if last is None else (last - today).days
+
     def is_workday(self, d: date) -> bool:
         """True when ``d`` is an official working day in mainland China.
 

@@ -62,3 +62,25 @@ def test_a_missing_calendar_file_stops_start_up(tmp_path: Path) -> None:
     settings = Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_CALENDAR_FILE": str(tmp_path / "absent.json")})
     with pytest.raises(SettingsError, match="XCISS_CALENDAR_FILE"):
         load_calendar(settings)
+
+
+def test_operators_see_how_many_days_of_official_calendar_are_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """xciss_calendar_days_left (alert XcissCalendarYearMissing below 45): on 3 December
+    2026 the library ends in 28 days, exactly when four weeks of bookings reach 2027."""
+    from litestar.testing import TestClient
+    from prometheus_client import REGISTRY
+
+    from services.runtime import clock
+
+    library = load_calendar(settings_for(tmp_path, None))
+    assert library.known_until(date(2026, 12, 3)) == date(2026, 12, 31) and library.days_left(date(2026, 12, 3)) == 28
+    assert library.days_left(date(2028, 1, 1)) == -1
+    configured = load_calendar(settings_for(tmp_path, json.dumps(CAL_2027)))
+    assert configured.known_until(date(2026, 12, 3)) == date(2027, 12, 31)
+    monkeypatch.setattr(clock, "local_today", lambda: date(2026, 12, 3))
+    with TestClient(create_app(settings_for(tmp_path, json.dumps(CAL_2027)))) as client:
+        assert client.get("/health").status_code == 200
+        assert REGISTRY.get_sample_value("xciss_calendar_days_left") == 28 + 365
+    with TestClient(create_app(settings_for(tmp_path, None))) as client:
+        assert REGISTRY.get_sample_value("xciss_calendar_days_left") == 28
+        assert "xciss_calendar_days_left 28.0" in client.get("/metrics").text
