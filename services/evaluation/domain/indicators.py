@@ -90,12 +90,15 @@ class Dimension(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class YearParameters(msgspec.Struct, frozen=True, kw_only=True):
-    excellent_centi: int = 8500
-    good_centi: int = 7000
-    excellent_award_fen: int = 5_000_000
-    good_award_fen: int = 3_000_000
-    notice_window_workdays: int = 5
-    rectification_days: int = 90
+    """One year's evaluation parameters. No defaults here: their one home is the
+    policy file (``parameters`` and ``years`` of indicators-2023.yaml)."""
+
+    excellent_centi: int
+    good_centi: int
+    excellent_award_fen: int
+    good_award_fen: int
+    notice_window_workdays: int
+    rectification_days: int
 
 
 class IndicatorSet(msgspec.Struct, frozen=True, kw_only=True):

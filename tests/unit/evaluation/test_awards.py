@@ -19,10 +19,12 @@ from services.evaluation.domain.awards import (
     plan,
     window_closed,
 )
-from services.evaluation.domain.indicators import YearParameters
+from services.evaluation.policy import load_policy
+from services.runtime.settings import Settings
 from services.runtime.workdays import WorkdayCalendar
 
-P = YearParameters()
+#: the packaged 2023 policy's parameters (50,000 / 30,000 CNY awards, a 5-working-day notice)
+P = load_policy(Settings.from_env({})).defaults
 A = Candidate("a", "excellent", 9000)
 B = Candidate("b", "excellent", 8600)
 C = Candidate("c", "good", 8000)
