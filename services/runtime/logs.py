@@ -86,4 +86,8 @@ def configure_logging(env: Mapping[str, str] | None = None, service: str | None 
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(env.get("XCISS_LOG_LEVEL", "INFO").upper())
+    level = logging.getLevelName(env.get("XCISS_LOG_LEVEL", "INFO").upper())
+    root.setLevel(level)
+    # httpx writes a line per request at INFO (the gateway's every upstream call, `xciss up`'s
+    # readiness polls): only from DEBUG on
+    logging.getLogger("httpx").setLevel(logging.DEBUG if level == logging.DEBUG else logging.WARNING)

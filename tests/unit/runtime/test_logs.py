@@ -71,7 +71,12 @@ def test_the_format_is_a_setting_with_a_clear_refusal() -> None:
         logs.configure_logging({"XCISS_LOG_FORMAT": "json", "XCISS_LOG_LEVEL": "warning"}, service="vouchers")
         (handler,) = root.handlers
         assert isinstance(handler.formatter, logs.JsonFormatter) and root.level == logging.WARNING
+        logs.configure_logging({"XCISS_LOG_LEVEL": "INFO"})
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO), "no line per HTTP request at INFO"
+        logs.configure_logging({"XCISS_LOG_LEVEL": "DEBUG"})
+        assert logging.getLogger("httpx").isEnabledFor(logging.INFO)
     finally:
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
         root.handlers[:] = before[0]
         root.setLevel(before[1])
 
