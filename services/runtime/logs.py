@@ -31,7 +31,7 @@ from opentelemetry import trace
 
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-#: attributes every LogRecord has; anything else came from ``extra=`` (only these are kept)
+#: the ``extra=`` attributes a JSON line carries when a record has them
 _EXTRA_KEYS = ("code", "service", "event_id", "subject")
 
 

@@ -90,10 +90,6 @@ def span_exporter(env: Mapping[str, str]) -> SpanExporter | None:
     return None
 
 
-def tracing_enabled() -> bool:
-    return isinstance(trace.get_tracer_provider(), TracerProvider)
-
-
 def _instrument_clients() -> None:
     """Spans for every SQLAlchemy engine created from now on (the instrumentation
     wraps ``sqlalchemy.ext.asyncio.create_async_engine``, which database.py looks

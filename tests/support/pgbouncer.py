@@ -55,7 +55,6 @@ class PgBouncer:
     def start(self, timeout_s: float = 15.0) -> None:
         binary = self.binary()
         assert binary, "pgbouncer is not installed (apt-get install pgbouncer)"
-        self.directory.mkdir(parents=True, exist_ok=True)
         host, port = self.target
         (self.directory / "userlist.txt").write_text(f'"{self.user}" ""\n', encoding="utf-8")
         (self.directory / "pgbouncer.ini").write_text(
