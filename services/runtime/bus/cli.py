@@ -5,6 +5,8 @@
     xciss bus permissions IDENTITY            one identity's allow-lists, as JSON
     xciss bus rotate begin|finish IDENTITY DIR   a key rotation's two steps (docs/security.md)
     xciss bus k8s-secrets DIR                 the Secrets the cluster mounts (YAML)
+    xciss bus backup DIR [--stream S ...]     save streams (messages and consumers) to DIR, as the operator
+    xciss bus restore DIR [--replicas N]      create the streams saved in DIR (they must not exist)
 
 Partners are the ``partner-<name>.nk`` seeds found in DIR.
 """
@@ -12,15 +14,20 @@ Partners are the ``partner-<name>.nk`` seeds found in DIR.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.runtime.bus.credentials import begin_rotation, ensure_seeds, finish_rotation, seed_path
 from services.runtime.bus.permissions import OPERATOR, PARTNER_PREFIX, BusPlan, identities, partner_identity, permissions
 from services.runtime.bus.plan import platform_plan
 from services.runtime.bus.serverconfig import authorization_block, keys_in
+
+if TYPE_CHECKING:
+    from nats import NATS
 
 #: the Secret that holds the server's authorization block (included by nats.conf)
 AUTH_SECRET = "xciss-nats-auth"
@@ -110,6 +117,59 @@ def cmd_k8s_secrets(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _operator_connection() -> NATS:
+    """As the operator: XCISS_NATS_URL, and its seed in XCISS_NATS_NKEY_FILE or XCISS_NATS_CREDENTIALS_DIR."""
+    from services.runtime.bus.connect import connect_nats
+    from services.runtime.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"xciss: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    if not settings.nats_url:
+        print("xciss: XCISS_NATS_URL is required", file=sys.stderr)
+        raise SystemExit(2)
+    return await connect_nats(settings.bus(OPERATOR), "xciss-bus-backup")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Each stream's snapshot in DIR/<STREAM>/ (docs/operations.md, "Back up and restore")."""
+    from services.runtime.bus.backup import BackupError, backup_all
+
+    async def run() -> int:
+        nc = await _operator_connection()
+        try:
+            for b in await backup_all(nc, Path(args.dir), args.stream or None):
+                print(f"{b.stream:<24}{b.messages:>10} messages {b.bytes_written:>14,} bytes  {b.directory}")
+        except BackupError as exc:
+            print(f"xciss: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await nc.close()
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from services.runtime.bus.backup import BackupError, restore_all
+
+    async def run() -> int:
+        nc = await _operator_connection()
+        try:
+            for name in await restore_all(nc, Path(args.dir), args.replicas):
+                print(f"restored {name}")
+        except BackupError as exc:
+            print(f"xciss: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await nc.close()
+        return 0
+
+    return asyncio.run(run())
+
+
 def _secret(name: str, key: str, text: str, namespace: str | None) -> str:
     data = base64.b64encode(text.encode()).decode()
     ns = f"  namespace: {namespace}\n" if namespace else ""
@@ -141,3 +201,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     s.add_argument("dir")
     s.add_argument("--namespace", default=None)
     s.set_defaults(fn=cmd_k8s_secrets)
+    bk = bsub.add_parser("backup", help="save streams (messages and consumers) to DIR/<STREAM>/, as the operator identity")
+    bk.add_argument("dir")
+    bk.add_argument("--stream", action="append", default=[], help="only this stream (repeatable; default: every stream)")
+    bk.set_defaults(fn=cmd_backup)
+    rs = bsub.add_parser("restore", help="create the streams saved in DIR (each must not exist yet)")
+    rs.add_argument("dir")
+    rs.add_argument("--replicas", type=int, default=None, help="replica count for the restored streams (default: as saved)")
+    rs.set_defaults(fn=cmd_restore)
