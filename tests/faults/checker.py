@@ -238,7 +238,8 @@ def budget_and_caps(ctx: CheckContext, r: Result) -> None:
 
 
 @check
-def settlements_and_ledger(ctx: CheckContext, r: Result) -> None:
+def settlements(ctx: CheckContext, r: Result) -> None:
+    """Each journey's settlement: once, with its fee split, paid as acknowledged, its voucher deducted."""
     by_order = _group(ctx.settlements, "order_id")
     ours = {j.order_id: j for j in ctx.journeys if j.order_id}
     for oid, group in by_order.items():
@@ -271,8 +272,12 @@ def settlements_and_ledger(ctx: CheckContext, r: Result) -> None:
                 r.add("lost", f"journey {j.id}: deducted voucher {j.voucher_id} is {v['status']}, should be {j.voucher_final}")
         elif s["voucher_fen"]:
             r.add("unexpected", f"journey {j.id}: settlement deducts {s['voucher_fen']} without a voucher to use")
-    # the ledger: balanced, one entry per settlement, per payment, per payout due and per payout paid;
-    # postings as the settlements and payouts say
+
+
+@check
+def ledger(ctx: CheckContext, r: Result) -> None:
+    """The ledger: balanced, one entry per settlement, per payment, per payout due and per payout paid;
+    postings as the settlements and payouts say (whatever journeys made them)."""
     t = ctx.trial
     if not t["balanced"] or t["debit_fen"] != t["credit_fen"]:
         r.add("unbalanced", f"trial balance: debit {t['debit_fen']} credit {t['credit_fen']}")

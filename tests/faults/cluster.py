@@ -51,6 +51,8 @@ class Shape(msgspec.Struct, frozen=True, kw_only=True):
     #: PostgreSQL backend: a server of the run's own (tests/support/pgserver.py), which the
     #: ``postgres_restart`` fault restarts or crashes, instead of the shared one
     own_postgres: bool = False
+    #: that server archives its WAL (a base backup and point-in-time recovery: the restore drill)
+    wal_archive: bool = False
 
     @property
     def clustered(self) -> bool:
@@ -125,7 +127,7 @@ class Cluster:
             self.nats = EmbeddedNats(self.root / "nats-store", self.nats_port, log_file=self.root / "nats-server.log", credentials_dir=self.credentials)
             self.nats.start()
         if self.backend == "postgres" and self.shape.own_postgres and PgServer.available():
-            self.pg = PgServer(self.root / "pg")
+            self.pg = PgServer(self.root / "pg", wal_archive=self.shape.wal_archive)
             await self.pg.astart()
             self.pg_admin = self.pg.url
         for s in SERVICES:

@@ -104,8 +104,10 @@ class Outage:
 
 
 class PgServer:
-    def __init__(self, root: Path, port: int | None = None):
+    def __init__(self, root: Path, port: int | None = None, *, wal_archive: bool = False):
         self.root = Path(root)
+        #: continuous archiving: every finished WAL segment copied to ``archive_dir`` (the restore drill, pgarchive.py)
+        self.wal_archive = wal_archive
         self.port = port or free_port()
         #: where the files live: ``root/pgserver`` when the postgres user can reach it, else a directory under the system temp dir
         self.home: Path | None = None
@@ -161,6 +163,10 @@ class PgServer:
     @property
     def socket_dir(self) -> Path:
         return self._home() / "socket"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self._home() / "wal-archive"
 
     @property
     def log_file(self) -> Path:
@@ -267,9 +273,10 @@ class PgServer:
         )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')}")
-        (self.data_dir / "pg_hba.conf").write_text(
-            "local all all trust\nhost all all 127.0.0.1/32 trust\n", encoding="utf-8"
-        )
+        hba = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
+        if self.wal_archive:  # pg_basebackup connects for replication
+            hba += "local replication all trust\nhost replication all 127.0.0.1/32 trust\n"
+        (self.data_dir / "pg_hba.conf").write_text(hba, encoding="utf-8")
         with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.write(
                 "\n# tests/support/pgserver.py\n"
@@ -279,6 +286,11 @@ class PgServer:
                 "shared_buffers = 16MB\nmax_connections = 300\nhuge_pages = off\n"
                 "lc_messages = 'C'\ntimezone = 'UTC'\nlogging_collector = off\n"
             )
+            if self.wal_archive:
+                conf.write(f"wal_level = replica\narchive_mode = on\narchive_command = 'test ! -f {self.archive_dir}/%f && cp %p {self.archive_dir}/%f'\n")
+                self.archive_dir.mkdir(exist_ok=True)
+                if _as_root():
+                    os.chown(self.archive_dir, *_postgres_ids())
         self.socket_dir.mkdir(exist_ok=True)
         if _as_root():
             os.chown(self.socket_dir, *_postgres_ids())
