@@ -9,7 +9,7 @@ import signal
 import uvicorn
 
 from services.gateway.app import create_app
-from services.runtime import safety
+from services.runtime import eventloop, safety
 from services.runtime.bus.permissions import GATEWAY
 from services.runtime.settings import Settings
 from services.runtime.telemetry import configure_telemetry
@@ -30,7 +30,10 @@ async def run_gateway(settings: Settings, stop: asyncio.Event | None = None) -> 
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     # log_config=None: uvicorn's loggers propagate to the root handler (XCISS_LOG_FORMAT, services/runtime/logs.py)
-    config = uvicorn.Config(create_app(settings), host=settings.http_host, port=settings.gateway_port, log_level="warning", log_config=None, lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        create_app(settings), host=settings.http_host, port=settings.gateway_port, log_level="warning", log_config=None, lifespan="on", access_log=False,
+        http=eventloop.http_parser(),
+    )
     server = _Server(config)
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services.runtime import testclock, testclock_cli, tokenkeys_cli
+from services.runtime import eventloop, testclock, testclock_cli, tokenkeys_cli
 from services.runtime.bus import cli as bus_cli
 from services.runtime.settings import SERVICES, Settings, SettingsError
 
@@ -42,8 +42,9 @@ if TYPE_CHECKING:
 
 def _settings() -> Settings:
     try:
+        eventloop.choice(), eventloop.http_parser()
         return Settings.from_env()
-    except SettingsError as exc:
+    except (SettingsError, ValueError) as exc:
         print(f"xciss: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
 
@@ -129,7 +130,7 @@ def _run_roles(service: str, roles: Sequence[str]) -> int:
             asyncio.create_task(_watch_parent(int(parent), stop))
         await run_service(service, settings, roles, stop)
 
-    asyncio.run(main())
+    eventloop.run(main())
     return 0
 
 
@@ -156,7 +157,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
             asyncio.create_task(_watch_parent(int(parent), stop))
         await run_gateway(settings, stop)
 
-    asyncio.run(main())
+    eventloop.run(main())
     return 0
 
 

@@ -17,7 +17,7 @@ import uvicorn
 
 from contracts.subjects import PRODUCERS
 from services.runtime import metrics as runtime_metrics
-from services.runtime import natscheck, safety, testclock
+from services.runtime import eventloop, natscheck, safety, testclock
 from services.runtime.bus.connect import connect_nats
 from services.runtime.bus.plan import platform_plan
 from services.runtime.service import (
@@ -75,7 +75,10 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
     if "api" in roles:
         app = create_app(spec, settings, db, metrics)
         # log_config=None: uvicorn's loggers propagate to the root handler (XCISS_LOG_FORMAT, services/runtime/logs.py)
-        config = uvicorn.Config(app, host=settings.http_host, port=settings.port(service), log_level="warning", log_config=None, lifespan="on", access_log=False)
+        config = uvicorn.Config(
+            app, host=settings.http_host, port=settings.port(service), log_level="warning", log_config=None, lifespan="on", access_log=False,
+            http=eventloop.http_parser(),
+        )
         server = _QuietServer(config)
         tasks["api"] = asyncio.create_task(server.serve(), name=f"{service}-api")
     if relay is not None:
