@@ -358,11 +358,9 @@ async def availability(db: ServiceDatabase, calendar: WorkdayCalendar, instrumen
     down = [(r["starts_at"], r["ends_at"]) for r in rows if r["kind"] == "downtime"]
     sched = schedule_of(row)
 
-    def is_workday(d: date) -> bool | None:
-        # a year the official calendar does not know yet shows no free time (the calendar never
-        # guesses; a booking there answers calendar.unknown_year until operators add the year)
-        return calendar.is_workday(d) if calendar.knows_year(d.year) else None
-
+    # a year the official calendar does not know yet shows no free time (the calendar never
+    # guesses; a booking there answers calendar.unknown_year until operators add the year)
+    is_workday = calendar.workday_or_none
     free = subtract(open_intervals(sched, max(start, now), end, is_workday), booked + down) if max(start, now) < end else []
 
     def clip(spans: list[tuple[datetime, datetime]], kind: str) -> list[dict[str, Any]]:
