@@ -1,6 +1,7 @@
 """Profile of the free-slot query (issue 16), in-process: CPU per call and cProfile's top entries.
 
-Migrates a temporary SQLite registry database, loads N instruments (default
+Migrates a temporary SQLite registry database (or the empty PostgreSQL
+database of ``--database-url``), loads N instruments (default
 200) with a year of bookings each (default 110) through ``bench/bookings.py``'s
 own generator and loader, then calls, on one event loop and without NATS:
 
@@ -12,10 +13,14 @@ own generator and loader, then calls, on one event loop and without NATS:
 Each mode warms up, then makes ``--calls`` calls over the same four-week paths
 the benchmark uses, and prints CPU ms per call (``time.process_time``; the
 median of ``--repeat`` rounds, so a neighbour's burst counts less) and, with
-``--profile``, cProfile's top entries by cumulative time.
+``--profile``, cProfile's top entries by cumulative time. The CPU is this
+process's (aiosqlite's thread included, the PostgreSQL server's not), and in
+``asgi`` and ``health`` the httpx client's too: compare ``asgi`` with
+``health``, not with wrk's figures.
 
     .venv/bin/python bench/profiles/availability.py
     .venv/bin/python bench/profiles/availability.py --profile asgi --top 40
+    .venv/bin/python bench/profiles/availability.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/xciss_profile
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bookings import CST, _load_sqlite, availability_paths, generate  # noqa: E402
+from bookings import CST, _load_postgres, _load_sqlite, availability_paths, generate  # noqa: E402
 
 from services.registry import schedules  # noqa: E402
 from services.runtime.migrations import upgrade  # noqa: E402
@@ -75,13 +80,16 @@ async def profiled(call: Call, calls: int, top: int) -> str:
 
 def prepare(args: argparse.Namespace, tmp: Path) -> tuple[str, list[str]]:
     """The migrated, loaded database (alembic runs its own event loop: before ours) and the paths."""
-    url = f"sqlite+aiosqlite:///{tmp / 'registry.db'}"
+    url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'registry.db'}"
     upgrade("registry", url)
     today = datetime.now(CST).date()
     data = generate(args.instruments, args.per_instrument, 1, today)
-    _load_sqlite(url, data)
+    if url.startswith("postgresql"):
+        asyncio.run(_load_postgres(url, data))
+    else:
+        _load_sqlite(url, data)
     paths = availability_paths(data["instrument_ids"], today, 500)
-    print(f"{args.instruments} instruments, {len(data['bookings']):,} bookings; {len(paths)} paths", flush=True)
+    print(f"{url.partition(':')[0]}: {args.instruments} instruments, {len(data['bookings']):,} bookings; {len(paths)} paths", flush=True)
     return url, paths
 
 
@@ -134,6 +142,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--profile", action="append", default=[], choices=["usecase", "asgi", "health"])
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--database-url", default=None, help="an empty PostgreSQL database (postgresql+asyncpg://…); default a temporary SQLite file")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="xciss-avail-prof-"))
     try:
