@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, literal, select, union_all, update
+from sqlalchemy import bindparam, insert, literal, select, true, union_all, update
 from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
@@ -280,51 +280,87 @@ async def list_qualifications(db: ServiceDatabase, actor: Actor, instrument_id: 
         return [_qualification(r, now) for r in (await s.execute(q)).mappings().all()]
 
 
+def _check_range(start: datetime, end: datetime) -> None:
+    require_zone(start, "from")
+    require_zone(end, "to")
+    if end <= start:
+        raise DomainError("availability.empty_range", "结束时间须晚于开始时间", "``to`` must lie after ``from``", field="to")
+    if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
+        raise DomainError("availability.range_too_long", f"一次最多查询 {MAX_AVAILABILITY_DAYS} 天", f"ask for at most {MAX_AVAILABILITY_DAYS} days at a time", field="to", limit_days=MAX_AVAILABILITY_DAYS)
+
+
+#: the schedule's settings ``schedule_of`` reads
+_SCHEDULE_COLUMNS = (
+    "weekly_hours", "closed_on_holidays", "open_on_makeup_days", "slot_minutes", "min_minutes", "max_minutes",
+    "book_ahead_days", "book_before_minutes", "cancel_before_hours", "operated_by", "approval",
+)
+
+
+def _availability_query() -> Any:
+    """The instrument, its schedule and its busy spans in [:start, :end), one row per span
+    (one row with null spans when there are none): one round trip, built once."""
+    iid, start, end = bindparam("iid"), bindparam("start"), bindparam("end")
+    booked = select(bookings.c.starts_at, bookings.c.ends_at, literal("booked").label("kind")).where(
+        bookings.c.instrument_id == iid,
+        bookings.c.status.in_(_HOLDING),
+        bookings.c.starts_at < end,
+        # no booking is longer than MAX_BOOKING_MINUTES: a lower bound keeps the (instrument_id, starts_at) scan short
+        bookings.c.starts_at > bindparam("low"),
+        bookings.c.ends_at > start,
+    )
+    down = select(instrument_downtimes.c.starts_at, instrument_downtimes.c.ends_at, literal("downtime").label("kind")).where(
+        instrument_downtimes.c.instrument_id == iid, instrument_downtimes.c.starts_at < end, instrument_downtimes.c.ends_at > start
+    )
+    spans = union_all(booked, down).subquery("spans")
+    sched = instrument_schedules.c
+    return (
+        select(
+            instruments.c.listed_on,
+            instruments.c.status,
+            sched.instrument_id.label("scheduled"),
+            *(sched[name] for name in _SCHEDULE_COLUMNS),
+            spans.c.starts_at,
+            spans.c.ends_at,
+            spans.c.kind,
+        )
+        .select_from(instruments.outerjoin(instrument_schedules, sched.instrument_id == instruments.c.id).outerjoin(spans, true()))
+        .where(instruments.c.id == iid)
+    )
+
+
+_AVAILABILITY = _availability_query()
+#: bounds bound when the asked range is refused anyway (after the instrument's 404): nothing to scan
+_NOWHERE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 async def availability(db: ServiceDatabase, calendar: WorkdayCalendar, instrument_id: str, *, start: datetime, end: datetime) -> dict[str, Any]:
     """Free and busy time of a listed instrument within [start, end): free is the opening
     hours from now on, less bookings and downtime; busy says only ``booked`` or ``downtime``."""
     now = clock.utc_now()
-    # two round trips: the instrument with its schedule, then its bookings and downtime together
-    async with db.read() as s:
-        inst = (
-            await s.execute(
-                select(instruments.c.listed_on, instruments.c.status, instrument_schedules)
-                .select_from(instruments.outerjoin(instrument_schedules, instrument_schedules.c.instrument_id == instruments.c.id))
-                .where(instruments.c.id == instrument_id)
-            )
-        ).mappings().first()
-        if inst is None or inst["listed_on"] is None or inst["status"] != IN_SERVICE:
-            raise instrument_not_found(instrument_id)
-        require_zone(start, "from")
-        require_zone(end, "to")
-        if end <= start:
-            raise DomainError("availability.empty_range", "结束时间须晚于开始时间", "``to`` must lie after ``from``", field="to")
-        if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
-            raise DomainError("availability.range_too_long", f"一次最多查询 {MAX_AVAILABILITY_DAYS} 天", f"ask for at most {MAX_AVAILABILITY_DAYS} days at a time", field="to", limit_days=MAX_AVAILABILITY_DAYS)
-        if inst["instrument_id"] is None:
-            raise no_schedule(instrument_id)
-        row = inst
-        booked_q = select(bookings.c.starts_at, bookings.c.ends_at, literal("booked").label("kind")).where(
-            bookings.c.instrument_id == instrument_id,
-            bookings.c.status.in_(_HOLDING),
-            bookings.c.starts_at < end,
-            # no booking is longer than MAX_BOOKING_MINUTES: a lower bound keeps the (instrument_id, starts_at) scan short
-            bookings.c.starts_at > start - timedelta(minutes=MAX_BOOKING_MINUTES),
-            bookings.c.ends_at > start,
-        )
-        down_q = select(instrument_downtimes.c.starts_at, instrument_downtimes.c.ends_at, literal("downtime").label("kind")).where(
-            instrument_downtimes.c.instrument_id == instrument_id, instrument_downtimes.c.starts_at < end, instrument_downtimes.c.ends_at > start
-        )
-        spans = (await s.execute(union_all(booked_q, down_q))).all()
-    booked = [(a, b) for a, b, kind in spans if kind == "booked"]
-    down = [(a, b) for a, b, kind in spans if kind == "downtime"]
+    try:
+        _check_range(start, end)
+        refused: DomainError | None = None
+        lo, hi = start, end
+    except DomainError as exc:  # raised after the instrument is found, as an unknown instrument answers 404 first
+        refused, lo, hi = exc, _NOWHERE, _NOWHERE
+    # one round trip on a plain connection: the instrument with its schedule and its bookings and downtime
+    async with db.read_connection() as conn:
+        params = {"iid": instrument_id, "start": lo, "end": hi, "low": lo - timedelta(minutes=MAX_BOOKING_MINUTES)}
+        rows = (await conn.execute(_AVAILABILITY, params)).mappings().all()
+    row = rows[0] if rows else None
+    if row is None or row["listed_on"] is None or row["status"] != IN_SERVICE:
+        raise instrument_not_found(instrument_id)
+    if refused is not None:
+        raise refused
+    if row["scheduled"] is None:
+        raise no_schedule(instrument_id)
+    booked = [(r["starts_at"], r["ends_at"]) for r in rows if r["kind"] == "booked"]
+    down = [(r["starts_at"], r["ends_at"]) for r in rows if r["kind"] == "downtime"]
     sched = schedule_of(row)
 
-    def is_workday(d: date) -> bool | None:
-        # a year the official calendar does not know yet shows no free time (the calendar never
-        # guesses; a booking there answers calendar.unknown_year until operators add the year)
-        return calendar.is_workday(d) if calendar.knows_year(d.year) else None
-
+    # a year the official calendar does not know yet shows no free time (the calendar never
+    # guesses; a booking there answers calendar.unknown_year until operators add the year)
+    is_workday = calendar.workday_or_none
     free = subtract(open_intervals(sched, max(start, now), end, is_workday), booked + down) if max(start, now) < end else []
 
     def clip(spans: list[tuple[datetime, datetime]], kind: str) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import MetaData, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.runtime.database import PoolSettings, create_engine, is_sqlite, session_factory
 from services.runtime.outbox import SYSTEM, Actor, UnitOfWork
@@ -42,6 +42,13 @@ class ServiceDatabase:
         """A read-only session: one consistent snapshot, no write lock."""
         async with self.read_sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only Core connection, no ORM session around it: for a hot read of plain
+        ``select`` statements (one transaction, rolled back at the end)."""
+        async with self.read_engine.connect() as conn:
+            yield conn
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

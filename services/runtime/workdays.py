@@ -312,6 +312,14 @@ class WorkdayCalendar:
         self._memo[d] = answer
         return answer
 
+    def workday_or_none(self, d: date) -> bool | None:
+        """:meth:`is_workday`, or None (no raise) for a day of a year the calendar does not
+        know. Once the day was asked, one look-up (free time asks for every day it shows)."""
+        known = self._memo.get(d, ...)
+        if known is not ...:
+            return known
+        return self.is_workday(d) if self.knows_year(d.year) else None
+
     def _answer(self, d: date) -> bool:
         configured = self._years.get(d.year)
         if configured is not None:

@@ -42,6 +42,16 @@ def test_a_day_open_until_midnight_joins_the_next_and_intervals_are_utc() -> Non
     check_slot(ok, t("2026-09-28T22:00:00+08:00"), t("2026-09-29T02:00:00+08:00"), now=NOW, is_workday=CAL.is_workday, downtimes=[], taken=[], qualified=True)
 
 
+def test_open_intervals_clip_to_a_range_in_any_zone_and_each_schedule_keeps_its_hours() -> None:
+    # the same days asked again, by another schedule and with bounds in another zone (the UTC spans of a day are remembered)
+    early = Schedule(weekly=parse_weekly({"tue": [("07:00", "08:00")]}), closed_on_holidays=False, open_on_makeup_days=False)
+    for _ in range(2):
+        office = open_intervals(OFFICE, t("2026-09-29T10:30:00+08:00"), t("2026-09-29T01:00:00-04:00"), CAL.is_workday)  # 13:00 local
+        assert office == [(datetime(2026, 9, 29, 2, 30, tzinfo=UTC), datetime(2026, 9, 29, 4, 0, tzinfo=UTC))]
+        assert all(x.tzinfo is UTC for span in office for x in span)
+        assert open_intervals(early, t("2026-09-28T00:00:00Z"), t("2026-09-30T00:00:00Z"), CAL.is_workday) == [(datetime(2026, 9, 28, 23, 0, tzinfo=UTC), datetime(2026, 9, 29, 0, 0, tzinfo=UTC))]
+
+
 def test_the_slot_grid_is_xuchang_time_and_overlaps_are_half_open() -> None:
     hourly = check_schedule(Schedule(weekly=OFFICE.weekly, slot_minutes=60, min_minutes=60, max_minutes=240))
     args = {"now": NOW, "is_workday": CAL.is_workday, "downtimes": [], "qualified": True}

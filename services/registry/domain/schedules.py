@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -164,17 +165,25 @@ def local_midnight(d: date) -> datetime:
     return datetime.combine(d, time(0), POLICY_ZONE)
 
 
+@lru_cache(maxsize=8192)
+def _utc_spans(d: date, spans: tuple[tuple[int, int], ...]) -> tuple[Interval, ...]:
+    """The opening intervals of the local day ``d`` in UTC, not yet clipped to a range.
+    Pure, so remembered: every answer over four weeks converts the same days again."""
+    midnight = local_midnight(d)
+    return tuple(((midnight + timedelta(minutes=a)).astimezone(UTC), (midnight + timedelta(minutes=b)).astimezone(UTC)) for a, b in spans)
+
+
 def open_intervals(s: Schedule, start: datetime, end: datetime, is_workday: IsWorkday) -> list[Interval]:
     """The opening hours within [start, end) as UTC-aware intervals, adjacent ones merged
     (a day open until 24:00 and the next open from 00:00 form one interval)."""
     out: list[Interval] = []
+    start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
     d = start.astimezone(POLICY_ZONE).date() - timedelta(days=1)
     last = end.astimezone(POLICY_ZONE).date()
     while d <= last:
-        midnight = local_midnight(d)
-        for a, b in day_hours(s, d, is_workday):
-            lo = max(midnight + timedelta(minutes=a), start).astimezone(UTC)
-            hi = min(midnight + timedelta(minutes=b), end).astimezone(UTC)
+        for a, b in _utc_spans(d, day_hours(s, d, is_workday)):
+            lo = max(a, start_utc)
+            hi = min(b, end_utc)
             if lo < hi:
                 if out and out[-1][1] >= lo:
                     out[-1] = (out[-1][0], max(out[-1][1], hi))

@@ -93,6 +93,18 @@ class TestIsWorkday:
         assert not cal.knows_year(2003)
         assert not cal.knows_year(2099)
 
+    def test_workday_or_none_is_is_workday_or_none_for_an_unknown_year(self, cal_2027: WorkdayCalendar) -> None:
+        days = [date(2026, 12, 20) + timedelta(days=k) for k in range(30)] + [date(2099, 1, 1)]  # into 2027, and 2099
+        for fresh in (WorkdayCalendar(), WorkdayCalendar.from_config(CONFIG_2027)):
+            first = [fresh.workday_or_none(d) for d in days]  # before is_workday remembers anything
+            again = [fresh.workday_or_none(d) for d in days]
+            expected = [fresh.is_workday(d) if fresh.knows_year(d.year) else None for d in days]
+            assert first == again == expected
+            assert all(type(x) is bool for x in expected[:12])  # 2026 is known to the library
+        assert WorkdayCalendar().workday_or_none(date(2099, 6, 1)) is None
+        assert cal_2027.workday_or_none(date(2027, 1, 9)) is True  # a configured make-up Saturday
+        assert cal_2027.workday_or_none(date(2027, 1, 1)) is False  # a configured holiday
+
     def test_rejects_datetime_and_other_types(self, cal: WorkdayCalendar) -> None:
         with pytest.raises(TypeError):
             cal.is_workday(datetime(2024, 9, 18, 12, 0))  # type: ignore[arg-type]
