@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from services.runtime import error_catalogue_cache
+
 #: what a code looks like: dotted lower-case words (``voucher.expired``)
 CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 #: the error classes of ``services.runtime.errors`` and their default status
@@ -245,7 +247,20 @@ def _parsed(packages: tuple[str, ...]) -> list[tuple[Path, ast.Module, list[ast.
 
 @cache
 def scanned(packages: tuple[str, ...] = PACKAGES) -> dict[str, CodeEntry]:
-    """The codes the source of ``services/<package>`` raises or keeps, by code."""
+    """The codes the source of ``services/<package>`` raises or keeps, by code
+    (from ``error_catalogue_cache`` when no scanned file changed since)."""
+    key = error_catalogue_cache.digest(_sources(packages), ROOT.parent) + "|" + ",".join(packages)
+    hit = error_catalogue_cache.load(key)
+    if hit is not None:
+        return {e.code: CodeEntry(e.code, e.status, e.message_zh, e.message_en, set(e.statuses), list(e.places)) for e in hit}
+    out = _scan(packages)
+    error_catalogue_cache.store(key, [
+        error_catalogue_cache.CachedCode(e.code, e.status, e.message_zh, e.message_en, sorted(e.statuses), e.places) for e in out.values()
+    ])
+    return out
+
+
+def _scan(packages: tuple[str, ...]) -> dict[str, CodeEntry]:
     parsed = _parsed(packages)
     classes = error_classes(packages)
     out: dict[str, CodeEntry] = {}
