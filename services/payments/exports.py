@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from services.runtime import spreadsheets
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,6 +27,10 @@ def yuan(fen: int) -> str:
 
 
 def _book(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: set[int]) -> bytes:
+    # imported where used: openpyxl is ~20 MiB and 175 modules in every API process otherwise (issue 19)
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     wb = Workbook()
     ws = wb.active
     ws.title = title

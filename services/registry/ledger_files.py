@@ -30,8 +30,6 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from openpyxl import load_workbook
-
 #: the most bytes the parts of an .xlsx may unpack to (the upload itself is at most 5 MB;
 #: a real ledger of 20 000 rows unpacks to about 15 MB)
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -131,6 +129,9 @@ def xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
     """The first sheet's rows as value tuples, streamed; the workbook is closed
     when the caller stops iterating (or closes the generator)."""
     _check_archive(data)
+    # imported where used: openpyxl is ~20 MiB and 175 modules in every API process otherwise (issue 19)
+    from openpyxl import load_workbook
+
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure of a hostile archive is "unreadable", never a 500

@@ -32,10 +32,8 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from minio import Minio
-from minio.error import S3Error
 
 from services.runtime.errors import DomainError
 from services.runtime.settings import Settings, SettingsError
@@ -60,6 +58,9 @@ def evidence_type(data: bytes) -> str:
             return media
     raise DomainError("document.unsupported_type", "仅支持PDF、JPEG或PNG文件", "only PDF, JPEG or PNG files are accepted", status=415)
 
+
+if TYPE_CHECKING:
+    from minio import Minio
 
 class DocumentMissing(LookupError):
     """A referenced blob is not in the store (an integrity failure, not a 404)."""
@@ -119,6 +120,7 @@ class LocalDocumentStore(DocumentStore):
         return digest
 
     def _get(self, sha256: str) -> bytes:
+
         try:
             return self.path(sha256).read_bytes()
         except FileNotFoundError as exc:
@@ -144,6 +146,9 @@ class S3DocumentStore(DocumentStore):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _size(self, name: str) -> int | None:
+        # minio is imported only where an S3 store is configured
+        from minio.error import S3Error
+
         try:
             return self.client.stat_object(self.bucket, name).size
         except S3Error as exc:
@@ -160,6 +165,8 @@ class S3DocumentStore(DocumentStore):
         return digest
 
     def _get(self, sha256: str) -> bytes:
+        from minio.error import S3Error
+
         try:
             response = self.client.get_object(self.bucket, self.object_name(sha256))
         except S3Error as exc:
@@ -189,6 +196,8 @@ class S3DocumentStore(DocumentStore):
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
                 raise SettingsError(f"XCISS_S3_ENDPOINT must be host[:port] or http(s)://host[:port], not {endpoint!r}")
             endpoint, secure = parts.netloc, parts.scheme == "https"
+        from minio import Minio  # imported only where an S3 store is configured
+
         client = Minio(
             endpoint,
             access_key=settings.s3_access_key,

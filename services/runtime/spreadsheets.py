@@ -24,12 +24,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-from openpyxl import Workbook
+from typing import TYPE_CHECKING, Any
 
 #: the first characters that make a spreadsheet program read text as a formula
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 
 def formula_like(value: Any) -> bool:

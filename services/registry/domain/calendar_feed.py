@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
-
 PAST = timedelta(days=30)
 AHEAD = timedelta(days=90)
 PRODID = "-//xciss//instrument time//ZH"
@@ -71,6 +69,8 @@ def _utc(t: datetime) -> datetime:
 
 def render(instrument_name: str, booked: Iterable[FeedBooking], down: Iterable[FeedDowntime], now: datetime) -> bytes:
     """The VCALENDAR of one instrument, as bytes (UTF-8, CRLF lines)."""
+    from icalendar import Calendar, Event  # imported where used: only a feed request needs it
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
