@@ -1,0 +1,99 @@
+"""Benchmark (issue 19, target 5): how long ``xciss up`` takes to be ready,
+and what each of its processes costs in CPU to start and in memory at rest.
+
+Runs ``xciss up`` (demo data on) in a temporary data directory twice: cold
+(databases migrated, demo data loaded) and warm (everything already there, as
+on a developer's second start). For each: the seconds until it prints "xciss
+is up" (every service's and the gateway's ``/ready`` with NATS connected),
+then, after ``--idle`` seconds at rest, each process's CPU-seconds since it
+started and its resident memory (``/proc``). The load average is printed
+before each start. Linux only.
+
+    .venv/bin/python bench/startup.py                    # --idle 15 --nats-port 4322
+
+Targets: ready in ≤ 5 s on an installed checkout (the warm start); idle
+memory ≤ 100 MiB per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = [int(k) for t in os.listdir(f"/proc/{p}/task") for k in Path(f"/proc/{p}/task/{t}/children").read_text().split()]
+        except OSError:
+            continue
+        out += kids
+        todo += kids
+    return out
+
+
+def _usage(pid: int) -> tuple[float, float, str]:
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(stat[11]) + int(stat[12])) / TICKS
+    rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmRSS")) / 1024
+    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    m = re.search(r"cli (run \w+|gateway|up)|(nats-server)|xciss (up)", cmd)
+    return cpu, rss, next((g for g in (m.groups() if m else ()) if g), cmd[:40])
+
+
+def one_start(data_dir: Path, nats_port: int, idle: float) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
+    env.update(XCISS_DATA_DIR=str(data_dir), XCISS_NATS_PORT=str(nats_port), PYTHONPATH=str(ROOT))
+    print(f"  load average before: {os.getloadavg()[0]:.2f}")
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "xciss is up" in line:
+                print(f"  ready after {time.monotonic() - t0:.1f} s (wall, from the command); it says: {line.strip()}")
+                break
+        else:
+            raise SystemExit(f"xciss up ended without being ready (exit {proc.wait()})")
+        time.sleep(idle)
+        rows = [(_usage(pid)) for pid in [proc.pid, *_children(proc.pid)]]
+        total = sum(cpu for cpu, _, _ in rows)
+        for cpu, rss, name in rows:
+            flag = "" if name in ("up", "nats-server") or rss <= 100 else "  > 100 MiB"
+            print(f"    {name:<18} {cpu:6.2f} CPU-s  {rss:7.1f} MiB{flag}")
+        print(f"    {'all':<18} {total:6.2f} CPU-s")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--idle", type=float, default=15.0)
+    ap.add_argument("--nats-port", type=int, default=4322)
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory(prefix="xciss-bench-startup-") as tmp:
+        for label in ("cold (fresh data directory)", "warm (second start)"):
+            print(label)
+            one_start(Path(tmp), args.nats_port, args.idle)
+            time.sleep(3)
+
+
+if __name__ == "__main__":
+    main()
