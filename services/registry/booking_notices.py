@@ -23,7 +23,7 @@ from services.registry.db.booking_models import bookings
 from services.registry.db.models import accounts, instruments
 from services.registry.db.notification_models import notifications
 from services.registry.db.recovery_models import mail_outbox
-from services.registry.domain.booking_notices import REMIND_BEFORE, BookingFacts, Notice, change_notice, mail_body, reminder_notice
+from services.registry.domain.booking_notices import REMIND_BEFORE, BookingFacts, Notice, change_notice, mail_body, mail_subject, reminder_notice
 from services.registry.domain.bookings import BookingStatus
 from services.runtime import clock
 from services.runtime.auth import Role
@@ -68,6 +68,7 @@ async def _tell(s: Any, notice: Notice, booking_id: str, now: datetime) -> None:
             kind=notice.kind,
             booking_id=booking_id,
             text_zh=notice.text_zh,
+            text_en=notice.text_en,
             link=link,
             created_at=now,
             read_at=None,
@@ -82,8 +83,8 @@ async def _tell(s: Any, notice: Notice, booking_id: str, now: datetime) -> None:
                 id=new_event_id(),
                 kind=notice.kind,
                 recipient=address,
-                subject=f"[科技创新券平台] {notice.subject_zh}",
-                body=mail_body(notice.text_zh, link),
+                subject=mail_subject(notice),
+                body=mail_body(notice, link),
                 created_at=now,
                 next_attempt_at=now,
                 attempts=0,
@@ -137,7 +138,7 @@ def _own(actor: Actor) -> tuple[Any, ...]:
 
 
 def _view(r: RowMapping) -> dict[str, Any]:
-    keys = ("kind", "booking_id", "text_zh", "link", "created_at", "read_at")
+    keys = ("kind", "booking_id", "text_zh", "text_en", "link", "created_at", "read_at")
     return {"notification_id": r["id"], **{k: r[k] for k in keys}}
 
 

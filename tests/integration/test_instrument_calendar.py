@@ -130,6 +130,7 @@ async def test_booking_changes_and_reminders_notify_the_affected_party(make_sett
         [n] = unit_notes["items"]
         assert n["kind"] == "booking.requested" and n["booking_id"] == b["booking_id"] and unit_notes["unread"] == 1
         assert "2026-09-29 14:00–15:00" in n["text_zh"] and oid in n["text_zh"]
+        assert "2026-09-29 14:00–15:00 (Beijing time)" in n["text_en"] and f"order {oid}" in n["text_en"]
         assert (await notes(w, "user"))["total"] == 0
         async with db.read() as s:
             mails = (await s.execute(select(mail_outbox.c.kind, mail_outbox.c.recipient).where(mail_outbox.c.kind.like("booking.%")))).all()

@@ -172,6 +172,10 @@ async def test_notifications_booking_page_and_qualifications_in_the_portal(make_
         assert 'href="/notifications"' in html  # in the navigation
         assert "未读通知 1 条" in html and f'href="/bookings/{bid}"' in html and "标为已读" in html
         assert "2026-09-29 09:00" in text_of(html)
+        english = text_of((await c.get("/notifications?lang=en")).text)
+        assert "A new booking awaits your confirmation" in english and "2026-09-29 09:00–10:00 (Beijing time)" in english
+        assert "新的预约待确认" not in english
+        await c.get("/notifications?lang=zh")  # back to Chinese for the rest
         page = (await c.get(f"/bookings/{bid}")).text
         assert "2026-09-29 09:00 – 10:00" in page and "待确认" in page and "确认预约" in page and "取消预约" not in page
         r = await post(c, f"/bookings/{bid}", f"/bookings/{bid}/decline", {"reason": "", "back": "booking"})

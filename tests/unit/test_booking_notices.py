@@ -12,6 +12,8 @@ from services.registry.domain.booking_notices import (
     BookingFacts,
     change_notice,
     due_for_reminder,
+    mail_body,
+    mail_subject,
     reminder_notice,
     slot_text,
 )
@@ -70,3 +72,29 @@ def test_the_feed_is_rfc5545_in_utc_without_cancelled_bookings() -> None:
     assert (str(b1["STATUS"]), int(b1["SEQUENCE"]), b1.decoded("LAST-MODIFIED")) == ("CONFIRMED", 1, made + timedelta(hours=1))
     assert str(events["booking-b2@xciss.instrument-time"]["STATUS"]) == "TENTATIVE"
     assert secret_digest("a") != secret_digest("b") and len(secret_digest("a")) == 64
+
+
+def test_every_notice_says_the_same_in_english_with_the_time_and_the_reason() -> None:
+    """The English text names the same instrument, Beijing-time slot, order and reason as the Chinese."""
+    notices = [
+        change_notice(facts("requested")),
+        change_notice(facts("confirmed")),
+        change_notice(facts("declined", reason="full")),
+        change_notice(facts("cancelled", party="user", reason="full")),
+        change_notice(facts("cancelled", party="unit", reason="full")),
+        change_notice(facts("cancelled", party="unit", downtime_id="d1", reason="full")),
+        reminder_notice(facts("confirmed")),
+    ]
+    for n in notices:
+        assert n is not None and n.subject_en  # the instrument keeps its (Chinese) name in both
+        assert "2026-09-29 09:00–10:00 (Beijing time)" in n.text_en and "order o1" in n.text_en and "液相色谱仪" in n.text_en
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in n.text_en.replace("液相色谱仪", "")), n.text_en
+    assert all("reason: full" in n.text_en for n in notices[2:6] if n is not None)
+
+
+def test_a_notice_mail_carries_both_languages_and_the_link() -> None:
+    n = change_notice(facts("confirmed"))
+    assert n is not None
+    assert mail_subject(n) == "[科技创新券平台] 预约已确认 / Booking confirmed"
+    body = mail_body(n, "https://xuchang.example/bookings/b1")
+    assert body.index(n.text_zh) < body.index(n.text_en) and body.count("https://xuchang.example/bookings/b1") == 2

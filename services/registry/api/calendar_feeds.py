@@ -93,6 +93,8 @@ class Notification(msgspec.Struct):
     kind: str
     text_zh: str
     created_at: datetime
+    #: the same in English (None for notifications made before it was kept)
+    text_en: str | None = None
     booking_id: str | None = None
     link: str | None = None
     read_at: datetime | None = None

@@ -44,6 +44,8 @@ notifications = Table(
     Column("kind", String(40), nullable=False),
     Column("booking_id", String(36), ForeignKey("bookings.id"), nullable=True),
     Column("text_zh", Text, nullable=False),
+    #: the same in English; NULL on the rows written before it was kept (the portal then shows the Chinese)
+    Column("text_en", Text, nullable=True),
     #: where in the portal it leads (a path)
     Column("link", String(300), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),

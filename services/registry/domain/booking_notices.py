@@ -1,6 +1,6 @@
 """What a booking's change tells whom (issue 16): the party affected by a
-state change or a reminder, and the Chinese text of the notification and its
-mail. Pure rules, no I/O. Times are shown in Asia/Shanghai.
+state change or a reminder, and the Chinese and English text of the
+notification and its mail. Pure rules, no I/O. Times are shown in Asia/Shanghai.
 
 - requested → the unit (to confirm or decline);
 - confirmed, declined → the user;
@@ -29,6 +29,8 @@ class Notice:
     kind: str
     subject_zh: str
     text_zh: str
+    subject_en: str
+    text_en: str
 
 
 @dataclass(frozen=True)
@@ -48,41 +50,65 @@ class BookingFacts:
     downtime_id: str | None = None
 
 
-def slot_text(starts_at: datetime, ends_at: datetime) -> str:
-    """``2026-03-02 09:00–10:00`` (Asia/Shanghai; the end's date too when it differs)."""
+def _slot(starts_at: datetime, ends_at: datetime) -> str:
     a, b = starts_at.astimezone(POLICY_ZONE), ends_at.astimezone(POLICY_ZONE)
     end = b.strftime("%H:%M") if a.date() == b.date() else b.strftime("%Y-%m-%d %H:%M")
-    return f"{a:%Y-%m-%d %H:%M}–{end}（北京时间）"
+    return f"{a:%Y-%m-%d %H:%M}–{end}"
+
+
+def slot_text(starts_at: datetime, ends_at: datetime) -> str:
+    """``2026-03-02 09:00–10:00（北京时间）`` (Asia/Shanghai; the end's date too when it differs)."""
+    return f"{_slot(starts_at, ends_at)}（北京时间）"
+
+
+def slot_text_en(starts_at: datetime, ends_at: datetime) -> str:
+    """``2026-03-02 09:00–10:00 (Beijing time)``."""
+    return f"{_slot(starts_at, ends_at)} (Beijing time)"
 
 
 def _what(f: BookingFacts) -> str:
     return f"仪器「{f.instrument_name}」{slot_text(f.starts_at, f.ends_at)}，订单 {f.order_id}"
 
 
+def _what_en(f: BookingFacts) -> str:
+    return f"instrument “{f.instrument_name}”, {slot_text_en(f.starts_at, f.ends_at)}, order {f.order_id}"
+
+
 def _why(f: BookingFacts) -> str:
     return f"；理由：{f.reason}" if f.reason else ""
 
 
+def _why_en(f: BookingFacts) -> str:
+    return f"; reason: {f.reason}" if f.reason else ""
+
+
 def change_notice(f: BookingFacts) -> Notice | None:
     """The notice a booking's new state sends, or None."""
-    what = _what(f)
+    what, en = _what(f), _what_en(f)
     if f.status == "requested":
-        return Notice("unit", f.unit_id, "booking.requested", "新的预约待确认", f"新的预约待确认：{what}。请确认或拒绝。")
+        return Notice("unit", f.unit_id, "booking.requested", "新的预约待确认", f"新的预约待确认：{what}。请确认或拒绝。",
+                      "New booking to confirm", f"A new booking awaits your confirmation: {en}. Please confirm or decline it.")
     if f.status == "confirmed":
-        return Notice("user", f.user_id, "booking.confirmed", "预约已确认", f"预约已确认：{what}。")
+        return Notice("user", f.user_id, "booking.confirmed", "预约已确认", f"预约已确认：{what}。",
+                      "Booking confirmed", f"Your booking is confirmed: {en}.")
     if f.status == "declined":
-        return Notice("user", f.user_id, "booking.declined", "预约未获确认", f"仪器单位拒绝了预约：{what}{_why(f)}。")
+        return Notice("user", f.user_id, "booking.declined", "预约未获确认", f"仪器单位拒绝了预约：{what}{_why(f)}。",
+                      "Booking declined", f"The instrument's unit declined your booking: {en}{_why_en(f)}.")
     if f.status == "cancelled":
         if f.downtime_id is not None:
-            return Notice("user", f.user_id, "booking.cancelled", "预约因停机取消", f"仪器停机维护，预约已取消：{what}{_why(f)}。")
+            return Notice("user", f.user_id, "booking.cancelled", "预约因停机取消", f"仪器停机维护，预约已取消：{what}{_why(f)}。",
+                          "Booking cancelled for downtime", f"The instrument is down for maintenance, so your booking is cancelled: {en}{_why_en(f)}.")
         if f.party == "user":
-            return Notice("unit", f.unit_id, "booking.cancelled", "用户取消了预约", f"用户取消了预约：{what}{_why(f)}。")
-        return Notice("user", f.user_id, "booking.cancelled", "预约已被取消", f"仪器单位取消了预约：{what}{_why(f)}。")
+            return Notice("unit", f.unit_id, "booking.cancelled", "用户取消了预约", f"用户取消了预约：{what}{_why(f)}。",
+                          "A user cancelled a booking", f"The user cancelled the booking: {en}{_why_en(f)}.")
+        return Notice("user", f.user_id, "booking.cancelled", "预约已被取消", f"仪器单位取消了预约：{what}{_why(f)}。",
+                      "Booking cancelled", f"The instrument's unit cancelled your booking: {en}{_why_en(f)}.")
     return None
 
 
 def reminder_notice(f: BookingFacts) -> Notice:
-    return Notice("user", f.user_id, "booking.reminder", "预约提醒", f"提醒：您预约的仪器时间即将开始：{_what(f)}。")
+    return Notice("user", f.user_id, "booking.reminder", "预约提醒", f"提醒：您预约的仪器时间即将开始：{_what(f)}。",
+                  "Booking reminder", f"Reminder: your instrument time starts soon: {_what_en(f)}.")
 
 
 def due_for_reminder(starts_at: datetime, now: datetime) -> bool:
@@ -90,5 +116,13 @@ def due_for_reminder(starts_at: datetime, now: datetime) -> bool:
     return now < starts_at <= now + REMIND_BEFORE
 
 
-def mail_body(text_zh: str, link: str) -> str:
-    return f"{text_zh}\n\n详情：{link}\n\n（本邮件由系统自动发送，请勿回复。）"
+def mail_subject(notice: Notice) -> str:
+    return f"[科技创新券平台] {notice.subject_zh} / {notice.subject_en}"
+
+
+def mail_body(notice: Notice, link: str) -> str:
+    """Chinese first, then English, each with the link."""
+    return (
+        f"{notice.text_zh}\n\n详情：{link}\n\n（本邮件由系统自动发送，请勿回复。）\n\n"
+        f"{notice.text_en}\n\nDetails: {link}\n\n(This message was sent automatically; please do not reply.)"
+    )
