@@ -36,7 +36,7 @@ from services.registry.api.usage_recorders import (
     UsageRecorderController,
 )
 from services.registry.db.models import metadata
-from services.registry.domain.listing import ListingPolicy
+from services.registry.policy import load_listing_policies
 from services.runtime import clock
 from services.runtime import service as runtime
 from services.runtime.consumers import Subscription, Worker
@@ -52,7 +52,7 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
     calendar = load_calendar(settings)  # read once, when the app is created
     # read at every scrape: the alert XcissCalendarYearMissing warns before bookings reach an unknown year
     CALENDAR_DAYS_LEFT.set_function(lambda: calendar.days_left(clock.local_today()))
-    policy = ListingPolicy()
+    policy = load_listing_policies(settings)  # the listing rules by year, read once
     store = store_of(settings)  # local directory, or S3 when XCISS_DOCUMENT_STORE is set
     return {
         "documents": Provide(lambda: store, use_cache=True, sync_to_thread=False),

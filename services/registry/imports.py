@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts.envelope import new_event_id
 from services.registry import ledger
 from services.registry.db.models import import_jobs, instruments, units
-from services.registry.domain.listing import ListingPolicy
+from services.registry.domain.listing import ListingPolicies
 from services.registry.instruments import (
     NewInstrument,
     approved_unit,
@@ -120,7 +120,7 @@ async def import_ledger(
     correlation_id: str | None,
     *,
     calendar: WorkdayCalendar,
-    policy: ListingPolicy,
+    policy: ListingPolicies,
     unit_id: str,
     filename: str,
     data: bytes,
@@ -199,7 +199,7 @@ async def _run(
     job: dict[str, Any],
     *,
     calendar: WorkdayCalendar,
-    policy: ListingPolicy,
+    policy: ListingPolicies,
     data: bytes,
     max_rows: int,
 ) -> tuple[dict[str, Any], bool]:
@@ -266,7 +266,7 @@ async def _check(
     errors: list[dict[str, Any]],
     *,
     calendar: WorkdayCalendar,
-    policy: ListingPolicy,
+    policy: ListingPolicies,
     total: int,
     deadlines: dict[date, date],
 ) -> tuple[list[ledger.LedgerRow], int]:

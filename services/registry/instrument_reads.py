@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from services.registry.db.models import instruments, units
-from services.registry.domain.listing import ListingPolicy, ListingStatus, listing_status
+from services.registry.domain.listing import ListingPolicies, ListingStatus, listing_status
 from services.registry.instruments import _WITH_COUNTY, ATTENTION_LIMIT, IN_SERVICE, RETIRED, _record
 from services.runtime.errors import NotFound
 from services.runtime.service_db import ServiceDatabase
@@ -54,7 +54,7 @@ async def compliance(
     db: ServiceDatabase,
     *,
     calendar: WorkdayCalendar,
-    policy: ListingPolicy,
+    policy: ListingPolicies,
     unit_id: str | None,
     as_of: date,
 ) -> dict[str, Any]:
@@ -80,7 +80,7 @@ async def compliance(
     for r in rows:
         # listed after as_of: not yet listed on that day
         listed_on = r["listed_on"] if r["listed_on"] is not None and r["listed_on"] <= as_of else None
-        state = listing_status(r["must_list"], r["listing_deadline"], listed_on, as_of, calendar, policy)
+        state = listing_status(r["must_list"], r["listing_deadline"], listed_on, as_of, calendar, policy.for_year(as_of.year))
         counts[state] += 1
         if state in (ListingStatus.overdue, ListingStatus.due_soon) and len(attention) < ATTENTION_LIMIT:
             attention.append({"instrument_id": r["id"], "unit_id": r["unit_id"], "name": r["name"], "listing_deadline": r["listing_deadline"], "state": state})

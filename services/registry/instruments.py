@@ -19,7 +19,7 @@ from services.registry.db.models import instruments, units
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.listing import (
     Funding,
-    ListingPolicy,
+    ListingPolicies,
     ListingStatus,
     listing_deadline,
     listing_status,
@@ -141,18 +141,19 @@ Assessment = tuple[bool, date | None]
 
 
 def assess(
-    data: NewInstrument, *, calendar: WorkdayCalendar, policy: ListingPolicy, deadlines: dict[date, date] | None = None
+    data: NewInstrument, *, calendar: WorkdayCalendar, policy: ListingPolicies, deadlines: dict[date, date] | None = None
 ) -> Assessment:
     """Validate what needs no database; return (must_list, listing_deadline).
     Raises DomainError (instrument.unknown_category, calendar.unknown_year).
     ``deadlines``: a cache by acceptance date, for many instruments at once."""
     check_category(data.category)
-    required = must_list(data.funding, data.original_value_fen, data.classified, data.duty_exempt, policy)
+    rules = policy.for_year(data.acceptance_date.year)  # the rules of the year it was accepted in
+    required = must_list(data.funding, data.original_value_fen, data.classified, data.duty_exempt, rules)
     deadline: date | None = None
     if required:
         if deadlines is not None and data.acceptance_date in deadlines:
             return required, deadlines[data.acceptance_date]
-        deadline = listing_deadline(data.acceptance_date, calendar, policy)
+        deadline = listing_deadline(data.acceptance_date, calendar, rules)
         if deadlines is not None:
             deadlines[data.acceptance_date] = deadline
     return required, deadline
@@ -183,7 +184,7 @@ async def register_in(
     data: NewInstrument,
     *,
     calendar: WorkdayCalendar,
-    policy: ListingPolicy,
+    policy: ListingPolicies,
     check_asset: bool = True,
     deadlines: dict[date, date] | None = None,
 ) -> dict[str, Any]:
@@ -224,7 +225,7 @@ async def register_instrument(
     correlation_id: str | None,
     *,
     calendar: WorkdayCalendar,
-    policy: ListingPolicy,
+    policy: ListingPolicies,
     unit_id: str,
     data: NewInstrument,
 ) -> dict[str, Any]:
@@ -246,7 +247,7 @@ async def list_instrument(
     instrument_id: str,
     *,
     calendar: WorkdayCalendar,
-    policy: ListingPolicy,
+    policy: ListingPolicies,
     owner: str | None,
 ) -> dict[str, Any]:
     """List an instrument on the platform today (Asia/Shanghai).
@@ -276,7 +277,7 @@ async def list_instrument(
         if changed.rowcount != 1:
             raise Conflict("instrument.concurrent_change", "该仪器正被他人修改，请刷新后重试", "the instrument changed meanwhile; reload and retry")
         after = (await s.execute(_WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().one()
-        state = listing_status(after["must_list"], after["listing_deadline"], today, today, calendar, policy)
+        state = listing_status(after["must_list"], after["listing_deadline"], today, today, calendar, policy.for_year(today.year))
         snap = _snapshot(after, after["county_code"])
         await uow.emit(ev.InstrumentListed(**snap, listed_on=today, on_time=state is ListingStatus.listed_on_time))
         await uow.audit("instrument.list", "instrument", instrument_id, before=_snapshot(row, row["county_code"]), after={**snap, "listed_on": today})

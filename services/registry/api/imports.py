@@ -9,7 +9,7 @@ from litestar.params import FromPath, Parameter
 
 from services.registry import imports, ledger
 from services.registry.api.instrument_schemas import ImportJob, ImportJobPage, RowError
-from services.registry.domain.listing import ListingPolicy
+from services.registry.domain.listing import ListingPolicies
 from services.registry.scope import may_see_unit
 from services.runtime.auth import PUBLIC, Role, access, principal_of
 from services.runtime.errors import DomainError, Forbidden
@@ -89,7 +89,7 @@ class ImportController(Controller):
         request: Request,
         db: NamedDependency[ServiceDatabase],
         calendar: NamedDependency[WorkdayCalendar],
-        listing_policy: NamedDependency[ListingPolicy],
+        listing_policy: NamedDependency[ListingPolicies],
         settings: NamedDependency[Settings],
         unit_id: FromPath[str],
         filename: str | None = Parameter(default=None, description="the file's name, for a raw (non-multipart) upload"),

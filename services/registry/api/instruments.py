@@ -18,7 +18,7 @@ from services.registry.api.instrument_schemas import (
     Retirement,
 )
 from services.registry.api.schemas import AttentionItem, Compliance
-from services.registry.domain.listing import ListingPolicy
+from services.registry.domain.listing import ListingPolicies
 from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
 from services.runtime.errors import DomainError, Forbidden, NotFound
@@ -50,7 +50,7 @@ class InstrumentController(Controller):
         request: Request,
         db: NamedDependency[ServiceDatabase],
         calendar: NamedDependency[WorkdayCalendar],
-        listing_policy: NamedDependency[ListingPolicy],
+        listing_policy: NamedDependency[ListingPolicies],
         data: JSONBody[InstrumentRegistration],
     ) -> Instrument:
         """A unit registers one of its instruments (or the center for it); must-list
@@ -91,7 +91,7 @@ class InstrumentController(Controller):
         request: Request,
         db: NamedDependency[ServiceDatabase],
         calendar: NamedDependency[WorkdayCalendar],
-        listing_policy: NamedDependency[ListingPolicy],
+        listing_policy: NamedDependency[ListingPolicies],
         instrument_id: FromPath[str],
     ) -> Instrument:
         """The owning unit (or the center) lists the instrument on the platform today (M11(3))."""
@@ -183,7 +183,7 @@ class ComplianceController(Controller):
         request: Request,
         db: NamedDependency[ServiceDatabase],
         calendar: NamedDependency[WorkdayCalendar],
-        listing_policy: NamedDependency[ListingPolicy],
+        listing_policy: NamedDependency[ListingPolicies],
         as_of: date | None = Parameter(default=None, description="the day to evaluate (default: today, Asia/Shanghai)"),
     ) -> Compliance:
         """City-wide listing compliance: counts per state, overdue and due-soon instruments (M11(3))."""
@@ -196,7 +196,7 @@ class ComplianceController(Controller):
         request: Request,
         db: NamedDependency[ServiceDatabase],
         calendar: NamedDependency[WorkdayCalendar],
-        listing_policy: NamedDependency[ListingPolicy],
+        listing_policy: NamedDependency[ListingPolicies],
         unit_id: FromPath[str],
         as_of: date | None = Parameter(default=None, description="staff only: the day to evaluate (default: today, Asia/Shanghai)"),
     ) -> Compliance:

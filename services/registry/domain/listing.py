@@ -24,6 +24,7 @@ from services.runtime.workdays import WorkdayCalendar
 
 __all__ = [
     "Funding",
+    "ListingPolicies",
     "ListingPolicy",
     "ListingPolicyError",
     "ListingStatus",
@@ -76,7 +77,9 @@ def _check_int(value: object, name: str) -> int:
 
 
 class ListingPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    """Listing parameters; a policy parameter per year, never a constant in code.
+    """One year's listing parameters. No defaults here: their one home is the
+    policy file (``services/registry/policy/listing.yaml``, or
+    ``XCISS_LISTING_POLICY_FILE``).
 
     * ``must_list_threshold_fen``: M5 "单台套原值在20万元以上" = 200,000 CNY,
       inclusive, in fen.
@@ -85,9 +88,9 @@ class ListingPolicy(msgspec.Struct, frozen=True, kw_only=True):
       with at most this many working days left is shown as due soon.
     """
 
-    must_list_threshold_fen: int = 20_000_000
-    listing_deadline_workdays: int = 30
-    due_soon_workdays: int = 5
+    must_list_threshold_fen: int
+    listing_deadline_workdays: int
+    due_soon_workdays: int
 
     def __post_init__(self) -> None:
         for field, minimum in (
@@ -103,6 +106,19 @@ class ListingPolicy(msgspec.Struct, frozen=True, kw_only=True):
                     f"listing policy {field} must be >= {minimum}, got {value}",
                     f"纳入平台规则参数 {field} 不得小于 {minimum}，当前为 {value}",
                 )
+
+
+class ListingPolicies(msgspec.Struct, frozen=True, kw_only=True):
+    """The listing parameters by year: ``years[Y]`` where the policy file
+    changes them for year Y, else ``defaults``. An instrument is judged by the
+    year it was accepted in (must-list, deadline); how near its deadline is
+    shown (due soon) by the year of the day it is looked at."""
+
+    defaults: ListingPolicy
+    years: dict[int, ListingPolicy] = {}
+
+    def for_year(self, year: int) -> ListingPolicy:
+        return self.years.get(year, self.defaults)
 
 
 def _check_date(d: object, name: str) -> date:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from services.registry.app import create_app
-from services.registry.domain.listing import ListingPolicy, listing_deadline
+from services.registry.domain.listing import listing_deadline
+from services.registry.policy import packaged
 from services.runtime.settings import Settings, SettingsError
 from services.runtime.workdays import UnknownCalendarYear, load_calendar
 
@@ -35,7 +36,7 @@ def test_a_configured_2027_makes_a_2027_acceptance_date_work(tmp_path: Path) -> 
     plain = settings_for(tmp_path, None)
     assert plain.calendar_file is None
     with pytest.raises(UnknownCalendarYear):
-        listing_deadline(date(2027, 1, 15), load_calendar(plain), ListingPolicy())
+        listing_deadline(date(2027, 1, 15), load_calendar(plain), packaged().defaults)
 
     settings = settings_for(tmp_path, json.dumps(CAL_2027))
     assert settings.calendar_file == (tmp_path / "calendar.json").resolve()
@@ -43,9 +44,9 @@ def test_a_configured_2027_makes_a_2027_acceptance_date_work(tmp_path: Path) -> 
     assert calendar.configured_years == frozenset({2027})
     # Fri 2027-01-15 + 30 working days: 15 in Jan 18 – Feb 5, Feb 8–12 off, 5 in Feb 15–19,
     # Sat Feb 20 worked (21), 5 in Feb 22–26 (26), Mar 1–4 (30)
-    deadline = listing_deadline(date(2027, 1, 15), calendar, ListingPolicy())
+    deadline = listing_deadline(date(2027, 1, 15), calendar, packaged().defaults)
     assert deadline == date(2027, 3, 4)
-    assert listing_deadline(date(2024, 9, 20), calendar, ListingPolicy()) == date(2024, 11, 6)
+    assert listing_deadline(date(2024, 9, 20), calendar, packaged().defaults) == date(2024, 11, 6)
 
 
 @pytest.mark.parametrize(

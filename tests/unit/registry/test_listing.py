@@ -16,10 +16,17 @@ from services.registry.domain.listing import (
     listing_status,
     must_list,
 )
+from services.registry.policy import packaged
 from services.runtime.workdays import UnknownCalendarYear, WorkdayCalendar
 
-POLICY = ListingPolicy()
+#: the packaged rules (services/registry/policy/listing.yaml): Xuchang 2023
+POLICY = packaged().defaults
 THRESHOLD = 20_000_000  # fen = 200,000 CNY
+
+
+def policy(**changes: object) -> ListingPolicy:
+    """The packaged rules with some parameters changed."""
+    return ListingPolicy(**{**msgspec.structs.asdict(POLICY), **changes})  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -48,7 +55,7 @@ def test_listing_status_values() -> None:
 
 
 class TestListingPolicy:
-    def test_defaults(self) -> None:
+    def test_the_packaged_file_holds_the_2023_numbers(self) -> None:
         assert POLICY.must_list_threshold_fen == 20_000_000
         assert POLICY.listing_deadline_workdays == 30
         assert POLICY.due_soon_workdays == 5
@@ -69,7 +76,7 @@ class TestListingPolicy:
     @pytest.mark.parametrize("value", [200000.0, True, "30", None])
     def test_rejects_non_int(self, field: str, value: object) -> None:
         with pytest.raises(TypeError):
-            ListingPolicy(**{field: value})  # type: ignore[arg-type]
+            policy(**{field: value})
 
     @pytest.mark.parametrize(
         ("field", "value"),
@@ -77,20 +84,22 @@ class TestListingPolicy:
     )
     def test_rejects_out_of_range(self, field: str, value: int) -> None:
         with pytest.raises(ListingPolicyError) as info:
-            ListingPolicy(**{field: value})
+            policy(**{field: value})
         err = info.value
         assert isinstance(err, ValueError)
         assert err.code == "registry.listing_policy_invalid"
         assert err.field == field and err.value == value
         assert field in err.message_en and field in err.message_zh
 
-    def test_decodes_from_json_config(self) -> None:
-        p = msgspec.json.decode(b'{"listing_deadline_workdays": 20}', type=ListingPolicy)
-        assert p == ListingPolicy(listing_deadline_workdays=20)
+    def test_decodes_from_json_config_with_every_parameter(self) -> None:
+        whole = b'{"must_list_threshold_fen": 20000000, "listing_deadline_workdays": 20, "due_soon_workdays": 5}'
+        assert msgspec.json.decode(whole, type=ListingPolicy) == policy(listing_deadline_workdays=20)
+        with pytest.raises(msgspec.ValidationError, match="missing required field"):  # no number lives in the code
+            msgspec.json.decode(b'{"listing_deadline_workdays": 20}', type=ListingPolicy)
         with pytest.raises(msgspec.ValidationError):
-            msgspec.json.decode(b'{"must_list_threshold_fen": 200000.5}', type=ListingPolicy)
+            msgspec.json.decode(b'{"must_list_threshold_fen": 200000.5, "listing_deadline_workdays": 30, "due_soon_workdays": 5}', type=ListingPolicy)
         with pytest.raises(msgspec.ValidationError):
-            msgspec.json.decode(b'{"listing_deadline_workdays": 0}', type=ListingPolicy)
+            msgspec.json.decode(b'{"must_list_threshold_fen": 0, "listing_deadline_workdays": 0, "due_soon_workdays": 5}', type=ListingPolicy)
 
 
 # --- must_list ----------------------------------------------------------------
@@ -134,7 +143,7 @@ def test_must_list_unknown_funding() -> None:
 
 
 def test_must_list_uses_policy_threshold() -> None:
-    p = ListingPolicy(must_list_threshold_fen=10_000_000)
+    p = policy(must_list_threshold_fen=10_000_000)
     assert must_list(Funding.fiscal_full, 10_000_000, False, False, p) is True
     assert must_list(Funding.fiscal_full, 9_999_999, False, False, p) is False
 
@@ -158,7 +167,7 @@ def test_listing_deadline_policy_example(cal: WorkdayCalendar) -> None:
 
 
 def test_listing_deadline_uses_policy_days(cal: WorkdayCalendar) -> None:
-    p = ListingPolicy(listing_deadline_workdays=1)
+    p = policy(listing_deadline_workdays=1)
     assert listing_deadline(date(2024, 9, 30), cal, p) == date(2024, 10, 8)
 
 
@@ -236,10 +245,10 @@ class TestUnlistedMustList:
         assert status(cal, today=date(2024, 9, 20)) is ListingStatus.pending
 
     def test_policy_due_soon_window(self, cal: WorkdayCalendar) -> None:
-        zero = ListingPolicy(due_soon_workdays=0)
+        zero = policy(due_soon_workdays=0)
         assert status(cal, today=DEADLINE, policy=zero) is ListingStatus.due_soon
         assert status(cal, today=date(2024, 11, 5), policy=zero) is ListingStatus.pending
-        wide = ListingPolicy(due_soon_workdays=10)
+        wide = policy(due_soon_workdays=10)
         assert status(cal, today=date(2024, 10, 23), policy=wide) is ListingStatus.due_soon
 
     def test_deadline_required(self, cal: WorkdayCalendar) -> None:
