@@ -33,6 +33,7 @@ from services.payments.db.models import (
     voucher_view,
 )
 from services.payments.domain import ledger
+from services.payments.domain.settlement import PAID, SETTLED, KnownVoucher, VoucherPending, settlement_terms
 from services.payments.readmodel import PENDING
 from services.runtime import clock
 from services.runtime.clock import local_year
@@ -40,8 +41,6 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.outbox import Actor, UnitOfWork
 from services.runtime.service_db import ServiceDatabase
 
-SETTLED = "settled"
-PAID = "paid"
 
 #: settlement ids are uuid5(order id) in this namespace: the same on every retry
 SETTLEMENT_NAMESPACE = uuid.UUID("6f1d3c52-2b8e-5c1e-9a57-1f0a4e6c2d10")
@@ -128,26 +127,21 @@ async def settle(
 
     sid = settlement_id_for(order_id)
     fee = order["fee_fen"]
-    voucher_fen, voucher_id, refusal = 0, None, None
-    year = local_year()
     # vouchers decides; a refusal settles without the voucher, an error settles
     # nothing. When this read model knows of no voucher, vouchers is still
     # asked: the voucher may have been issued before its events reached us
     # (docs/faults.md, finding 1), and billing the user in full would strand it.
     reply = await ask_voucher(UseVoucher(voucher_id=voucher["voucher_id"] if voucher is not None else None, order_id=order_id, unit_id=order["unit_id"], settlement_id=sid))
-    if reply.ok:
-        voucher_fen = min(reply.amount_fen, fee)
-        voucher_id = reply.voucher_id or (voucher["voucher_id"] if voucher is not None else None)
-        year = reply.year or (voucher["year"] if voucher is not None else year)
-    elif reply.code == "voucher.application_pending":
+    known = KnownVoucher(voucher_id=voucher["voucher_id"], year=voucher["year"]) if voucher is not None else None
+    try:
+        terms = settlement_terms(fee, reply, known, local_year())
+    except VoucherPending:
         raise Conflict(
             "settlement.voucher_pending",
             "该订单的创新券申请尚未办结，请稍后结算",
             "the order's voucher application is not decided yet; settle later",
-        )
-    elif reply.code != "voucher.none":
-        refusal = reply.code or "voucher.refused"
-    payable = fee - voucher_fen
+        ) from None
+    voucher_fen, voucher_id, year, refusal, payable = terms.voucher_fen, terms.voucher_id, terms.year, terms.voucher_refusal, terms.payable_fen
     entry = ledger.settlement_entry(order_id=order_id, user_id=order["user_id"], unit_id=order["unit_id"], year=year, fee_fen=fee, voucher_fen=voucher_fen)
     now = clock.utc_now()
     row = {
@@ -162,7 +156,7 @@ async def settle(
         "voucher_id": voucher_id,
         "voucher_refusal": refusal,
         "year": year,
-        "status": PAID if payable == 0 else SETTLED,
+        "status": terms.status,
         "created_at": now,
         "updated_at": now,
     }
