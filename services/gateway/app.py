@@ -18,7 +18,9 @@ from litestar import Litestar, Request, Response, get, route
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath
+from litestar.response.base import ASGIResponse
 
+from services.gateway.http1 import Http1Pool
 from services.gateway.openapi import combine
 from services.gateway.portal import create_portal_handlers, portal_exception_handlers
 from services.gateway.proxy import forward_headers, response_headers
@@ -124,6 +126,8 @@ def create_app(
 
     async def _start() -> None:
         state["client"] = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(settings.gateway_timeout_s), follow_redirects=False)
+        # forwarding on the gateway's own HTTP/1.1 pool; through httpx when a transport is given (tests, in-process services)
+        state["forwarder"] = Http1Pool(settings.gateway_timeout_s) if transport is None else state["client"]
         if store is not None:
             await store.start()
         if follower is not None:
@@ -133,11 +137,13 @@ def create_app(
         if follower is not None:
             await follower.stop()
         await state["client"].aclose()
+        if state["forwarder"] is not state["client"]:
+            await state["forwarder"].aclose()
         if store is not None:
             await store.close()
 
     @route("/api/{service:str}/{path:path}", http_method=METHODS, operation_id="gateway_forward", include_in_schema=False, **access(PUBLIC))
-    async def forward(request: Request[Any, Any, Any], service: FromPath[str], path: FromPath[str]) -> Response[bytes]:
+    async def forward(request: Request[Any, Any, Any], service: FromPath[str], path: FromPath[str]) -> ASGIResponse:
         # the service's name as sent: "/api/%72egistry/..." decodes to "registry", but
         # cutting the raw path at that name's length would give the upstream a broken URL
         # (some ASGI clients put the query into raw_path too; a "?" of the path itself is "%3F")
@@ -163,11 +169,12 @@ def create_app(
         rest = raw_path[len(f"/api/{service}") :] or "/"
         query = request.scope.get("query_string", b"").decode("latin-1")
         try:
-            upstream = await target.request(state["client"], request.method, rest + (f"?{query}" if query else ""), content=body, headers=headers)
+            upstream = await target.request(state["forwarder"], request.method, rest + (f"?{query}" if query else ""), content=body, headers=headers)
         except httpx.TransportError as exc:
             log.warning("gateway: %s %s -> %s: %s", request.method, path, service, type(exc).__name__)
             raise UpstreamUnavailable(service) from exc
-        return Response(content=upstream.content, status_code=upstream.status_code, headers=dict(response_headers(upstream.headers)))
+        # as an ASGI answer: every header kept (two Set-Cookie stay two), no re-encoding
+        return ASGIResponse(body=upstream.content, status_code=upstream.status_code, headers=response_headers(upstream.headers))
 
     @get("/api/openapi.json", operation_id="gateway_openapi", **access(PUBLIC))
     async def openapi() -> dict[str, Any]:
