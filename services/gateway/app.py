@@ -127,7 +127,7 @@ def create_app(
     async def _start() -> None:
         state["client"] = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(settings.gateway_timeout_s), follow_redirects=False)
         # forwarding on the gateway's own HTTP/1.1 pool; through httpx when a transport is given (tests, in-process services)
-        state["forwarder"] = Http1Pool(settings.gateway_timeout_s) if transport is None else state["client"]
+        state["forwarder"] = Http1Pool(settings.gateway_timeout_s, fallback=state["client"]) if transport is None else state["client"]
         if store is not None:
             await store.start()
         if follower is not None:

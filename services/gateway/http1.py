@@ -6,7 +6,7 @@ at every idle connection's socket on each request); this does what forwarding ne
 and nothing more: one request, its whole answer in memory. Failures are httpx's
 exceptions, so ``upstreams`` retries exactly as before: ``httpx.ConnectError`` /
 ``ConnectTimeout`` when nothing was sent, any other ``httpx.TransportError`` after.
-The portal and the readiness checks still use httpx.
+The portal, the readiness checks and ``https://`` service addresses still use httpx.
 """
 
 from __future__ import annotations
@@ -97,13 +97,16 @@ class Http1Pool:
     """Kept-alive connections per origin (at most ``max_idle`` kept each); ``timeout_s``
     for the connection and, separately, for the whole answer."""
 
-    def __init__(self, timeout_s: float, *, max_idle: int = 64):
-        self.timeout_s, self.max_idle = timeout_s, max_idle
+    def __init__(self, timeout_s: float, *, max_idle: int = 64, fallback: httpx.AsyncClient | None = None):
+        self.timeout_s, self.max_idle, self.fallback = timeout_s, max_idle, fallback
         self._idle: dict[tuple[str, int], list[_Connection]] = {}
 
-    async def request(self, method: str, url: str, *, content: bytes = b"", headers: Mapping[str, str] | None = None) -> Answer:
+    async def request(self, method: str, url: str, *, content: bytes = b"", headers: Mapping[str, str] | None = None) -> Answer | httpx.Response:
+        """``https://`` addresses go through ``fallback`` (httpx) when given."""
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:
+            if self.fallback is not None:
+                return await self.fallback.request(method, url, content=content, headers=headers)
             raise httpx.UnsupportedProtocol(f"only http:// addresses are forwarded this way: {url}")
         origin = (parts.hostname, parts.port or 80)
         target = url[len(f"{parts.scheme}://{parts.netloc}") :] or "/"

@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
 from services.gateway.app import create_app
+from services.gateway.http1 import Http1Pool
 from services.runtime.settings import SERVICES, Settings
 from tests.support.asgi import LifespanClient
 
@@ -93,3 +95,13 @@ async def test_an_address_that_refuses_is_skipped_and_a_service_with_none_is_nam
         assert [(await gw.get("/api/registry/v1/x")).status_code for _ in range(3)] == [200, 200, 200]
         down = await gw.get("/api/payments/v1/x")
     assert down.status_code == 503 and down.json()["code"] == "gateway.upstream_unavailable"
+
+
+async def test_a_path_prefix_is_kept_and_https_addresses_go_through_httpx(service: tuple[Service, str], tmp_path: Path) -> None:
+    _, address = service
+    gateway = create_app(Settings(data_dir=tmp_path), upstreams={s: f"{address}/behind/proxy" for s in SERVICES})
+    async with LifespanClient(gateway, "http://gw") as gw:
+        assert (await gw.get("/api/registry/v1/x?a=1")).json()["path"] == "/behind/proxy/v1/x"
+    fallback = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, text=str(r.url))))
+    answer = await Http1Pool(5.0, fallback=fallback).request("GET", "https://registry.example/v1/x")
+    assert answer.status_code == 200 and answer.content == b"https://registry.example/v1/x"
