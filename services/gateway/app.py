@@ -15,15 +15,16 @@ from typing import Any
 
 import httpx
 from litestar import Litestar, Request, Response, get, route
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath
-from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
+from litestar.response.base import ASGIResponse
 
+from services.gateway.http1 import Http1Pool
 from services.gateway.openapi import combine
 from services.gateway.portal import create_portal_handlers, portal_exception_handlers
 from services.gateway.proxy import forward_headers, response_headers
+from services.gateway.ratelimit import Limiter, rate_limit_middleware
 from services.gateway.upstreams import CONNECT_FAILURES, Upstream, Upstreams
 from services.runtime import telemetry, testclock
 from services.runtime.auth import PUBLIC, Principal, TokenVerifier, access
@@ -118,16 +119,16 @@ def create_app(
     string); default: the settings' (``XCISS_<SVC>_URL``)."""
     urls = Upstreams(upstreams or upstream_addresses(settings))
     state: dict[str, Any] = {}
-    store: Store = (
-        NatsKVStore(settings.bus(GATEWAY), GATEWAY_LIMITS_BUCKET, name="xciss-gateway", create=True, replicas=settings.stream_replicas) if settings.nats_url else MemoryStore()
-    )
+    store = NatsKVStore(settings.bus(GATEWAY), GATEWAY_LIMITS_BUCKET, name="xciss-gateway", create=True, replicas=settings.stream_replicas) if settings.nats_url else None
 
     # the test clock (dev and staging): the portal shows a banner while time is simulated
-    follower = testclock.ClockFollower(lambda: store.connection, settings.clock_poll_s, "gateway") if isinstance(store, NatsKVStore) and testclock.allowed(settings) else None
+    follower = testclock.ClockFollower(lambda: store.connection, settings.clock_poll_s, "gateway") if store is not None and testclock.allowed(settings) else None
 
     async def _start() -> None:
         state["client"] = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(settings.gateway_timeout_s), follow_redirects=False)
-        if isinstance(store, NatsKVStore):
+        # forwarding on the gateway's own HTTP/1.1 pool; through httpx when a transport is given (tests, in-process services)
+        state["forwarder"] = Http1Pool(settings.gateway_timeout_s, fallback=state["client"]) if transport is None else state["client"]
+        if store is not None:
             await store.start()
         if follower is not None:
             await follower.start()
@@ -136,11 +137,13 @@ def create_app(
         if follower is not None:
             await follower.stop()
         await state["client"].aclose()
-        if isinstance(store, NatsKVStore):
+        if state["forwarder"] is not state["client"]:
+            await state["forwarder"].aclose()
+        if store is not None:
             await store.close()
 
     @route("/api/{service:str}/{path:path}", http_method=METHODS, operation_id="gateway_forward", include_in_schema=False, **access(PUBLIC))
-    async def forward(request: Request[Any, Any, Any], service: FromPath[str], path: FromPath[str]) -> Response[bytes]:
+    async def forward(request: Request[Any, Any, Any], service: FromPath[str], path: FromPath[str]) -> ASGIResponse:
         # the service's name as sent: "/api/%72egistry/..." decodes to "registry", but
         # cutting the raw path at that name's length would give the upstream a broken URL
         # (some ASGI clients put the query into raw_path too; a "?" of the path itself is "%3F")
@@ -166,11 +169,12 @@ def create_app(
         rest = raw_path[len(f"/api/{service}") :] or "/"
         query = request.scope.get("query_string", b"").decode("latin-1")
         try:
-            upstream = await target.request(state["client"], request.method, rest + (f"?{query}" if query else ""), content=body, headers=headers)
+            upstream = await target.request(state["forwarder"], request.method, rest + (f"?{query}" if query else ""), content=body, headers=headers)
         except httpx.TransportError as exc:
             log.warning("gateway: %s %s -> %s: %s", request.method, path, service, type(exc).__name__)
             raise UpstreamUnavailable(service) from exc
-        return Response(content=upstream.content, status_code=upstream.status_code, headers=dict(response_headers(upstream.headers)))
+        # as an ASGI answer: every header kept (two Set-Cookie stay two), no re-encoding
+        return ASGIResponse(body=upstream.content, status_code=upstream.status_code, headers=response_headers(upstream.headers))
 
     @get("/api/openapi.json", operation_id="gateway_openapi", **access(PUBLIC))
     async def openapi() -> dict[str, Any]:
@@ -210,20 +214,15 @@ def create_app(
         target.picker.answered(address)
         return target.service, address, "ok" if r.status_code == 200 else f"status {r.status_code}"
 
-    rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.gateway_rate_limit_per_minute),
-        identifier_for_request=client_id(settings),
-        exclude=["/health", "/ready"],
-        store="rate_limit",
-    )
+    # with NATS the limit is one per caller across every gateway replica, counted in the
+    # background (services/gateway/ratelimit.py): no request waits for the bus but a caller's first of a minute
+    limiter = Limiter(settings.gateway_rate_limit_per_minute, store)
     return Litestar(
         # the web portal at / (server-rendered pages); the API stays at /api/...
         route_handlers=[forward, openapi, health, ready, *create_portal_handlers(settings, urls, lambda: state["client"])],
         # authentication first, so a bad token is refused before it costs a
         # request of the caller's allowance; then the limit
-        middleware=[auth_and_trace_middleware(TokenVerifier(settings), "gateway"), rate_limit.middleware],
-        # with NATS the limit is one per caller across every gateway replica
-        stores={"rate_limit": store},
+        middleware=[auth_and_trace_middleware(TokenVerifier(settings), "gateway"), rate_limit_middleware(limiter, client_id(settings), ("^/health$", "^/ready$"))],
         # problem details for the API; the portal's Chinese 404/500 pages for its own paths
         exception_handlers=portal_exception_handlers(settings, urls, lambda: state["client"]),
         # every answer, refusals and unknown paths included
@@ -237,4 +236,5 @@ def create_app(
         logging_config=None,
         openapi_config=OpenAPIConfig(title="xciss gateway", version="1.0.0", path="/schema"),
         debug=False,
+        state=State({"rate_limit": limiter}),
     )

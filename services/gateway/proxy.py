@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 import httpx
 
+from services.gateway.http1 import Headers
+
 #: RFC 9110 §7.6.1 hop-by-hop headers, plus those httpx sets itself
 HOP_BY_HOP = frozenset(
     {
@@ -41,5 +43,5 @@ def forward_headers(incoming: Mapping[str, str], *, client_ip: str | None, proto
     return headers
 
 
-def response_headers(upstream: httpx.Headers) -> list[tuple[str, str]]:
+def response_headers(upstream: httpx.Headers | Headers) -> list[tuple[str, str]]:
     return [(k, v) for k, v in upstream.multi_items() if k.lower() not in HOP_BY_HOP and k.lower() != "content-encoding"]

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from services.gateway.http1 import Answer, Http1Pool
+
 log = logging.getLogger("xciss.gateway")
 
 #: failures before anything was sent: safe to try the next address
@@ -66,7 +68,7 @@ class Upstream:
     def addresses(self) -> tuple[str, ...]:
         return self.picker.addresses
 
-    async def request(self, client: httpx.AsyncClient, method: str, path: str, **kw: Any) -> httpx.Response:
+    async def request(self, client: httpx.AsyncClient | Http1Pool, method: str, path: str, **kw: Any) -> httpx.Response | Answer:
         """``method`` on ``<address><path>`` (``path`` may carry the query); raises the
         last connect failure when no address took the connection, any other
         ``httpx.TransportError`` as it came (never retried: the request may have arrived)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import nats
 from litestar.stores.base import StorageObject, Store
-from nats.js.errors import KeyNotFoundError, NotFoundError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
 from nats.js.kv import KeyValue
 
 from services.runtime.bus.connect import connect_nats
@@ -168,9 +168,51 @@ class NatsKVStore(Store):
         obj = await self._load(key)
         return obj.expires_in if obj is not None and obj.expires_at else None
 
+    async def count(self, key: str, window: int, add: int = 0, cap: int | None = None) -> tuple[int, bool] | None:
+        """A counter per ``key`` for one ``window`` (a number that grows: the minute), shared
+        by every replica: adds ``add`` unless the total would pass ``cap`` (compare-and-set,
+        retried on a concurrent write) and answers (the window's total, whether it added),
+        or None when NATS cannot be reached (the caller counts on its own meanwhile). A
+        newer window's value is never overwritten by an older one."""
+        try:
+            kv = await self._bucket()
+            k = self._key(key)
+            for _ in range(16):
+                try:
+                    entry = await kv.get(k)
+                    revision, (stored_window, stored) = entry.revision, _window_count(entry.value)
+                except KeyNotFoundError:
+                    revision, stored_window, stored = None, window, 0
+                if stored_window > window:
+                    return 0, False
+                total = stored if stored_window == window else 0
+                if add == 0 or (cap is not None and total + add > cap):
+                    return total, False
+                value = f"{window} {total + add}".encode()
+                try:
+                    if revision is None:
+                        await kv.create(k, value)
+                    else:
+                        await kv.update(k, value, last=revision)
+                    return total + add, True
+                except KeyWrongLastSequenceError:
+                    continue  # another replica wrote in between: read again
+        except Exception as exc:  # the bus is down: the caller counts alone
+            log.warning("kvstore %s: count failed (%s)", self.bucket, type(exc).__name__)
+        return None
+
     async def close(self) -> None:
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
         self._nc = self._kv = None
+
+
+def _window_count(value: bytes | None) -> tuple[int, int]:
+    """``b"<window> <count>"`` -> (window, count); anything else -> (0, 0)."""
+    try:
+        window, count = (value or b"").split()
+        return int(window), int(count)
+    except ValueError:
+        return 0, 0

@@ -144,6 +144,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     usage_max_session_h: int = 24
     #: the portal offers demo sign-in (one account per role) (XCISS_DEMO); ``xciss up`` sets it
     demo: bool = False
+    #: seconds the portal keeps its public pages (home, catalogue, an instrument) as rendered
+    #: for visitors without a session (XCISS_PORTAL_CACHE_S, 5 for a process; 0: off, the
+    #: default of settings built in code, e.g. the tests')
+    portal_cache_s: float = 0.0
     #: instrument rows in one ledger import (XCISS_IMPORT_MAX_ROWS); reading stops beyond it
     import_max_rows: int = 20_000
     # outgoing mail (registry: password reset); no XCISS_SMTP_HOST: mails are logged, not sent (dev)
@@ -323,6 +327,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             idempotency_retention_h=_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
             usage_max_session_h=_positive(env, "XCISS_USAGE_MAX_SESSION_H", 24),
             demo=_bool(env, "XCISS_DEMO", False),
+            portal_cache_s=_float(env, "XCISS_PORTAL_CACHE_S", 5.0),
             import_max_rows=_positive(env, "XCISS_IMPORT_MAX_ROWS", 20_000),
             smtp_host=get("XCISS_SMTP_HOST") or None,
             smtp_port=_int(env, "XCISS_SMTP_PORT", 587),

@@ -3,6 +3,7 @@ gateways on the same NATS count together (a JetStream key-value bucket)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -23,16 +24,37 @@ def _ok(request: httpx.Request) -> httpx.Response:
 
 
 async def test_two_gateway_replicas_share_one_allowance(nats_server: EmbeddedNats, tmp_path: Path) -> None:
+    """Each replica tells the shared count in the background: once it has (a round trip,
+    at most 50 ms under load), the other replica refuses the caller's fifth request."""
     settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir, gateway_rate_limit_per_minute=4)
     urls = {s: f"http://{s}.svc" for s in SERVICES}
-    replicas = [LifespanClient(create_app(settings, transport=httpx.MockTransport(_ok), upstreams=urls), f"http://gw{i}") for i in (1, 2)]
+    apps = [create_app(settings, transport=httpx.MockTransport(_ok), upstreams=urls) for _ in (1, 2)]
     caller = {"Authorization": f"Bearer {issue_token(settings, subject=f'user-{uuid.uuid4()}', role=Role.USER)}"}
-    async with replicas[0] as a, replicas[1] as b:
+    async with LifespanClient(apps[0], "http://gw1") as a, LifespanClient(apps[1], "http://gw2") as b:
         codes = []
         for i in range(6):  # alternate replicas, as a load balancer would
-            client = a if i % 2 == 0 else b
+            client, app = (a, apps[0]) if i % 2 == 0 else (b, apps[1])
             codes.append((await client.get("/api/registry/v1/x", headers=caller)).status_code)
+            await app.state.rate_limit.settled()
     assert codes == [200, 200, 200, 200, 429, 429]
+
+
+async def test_a_burst_on_one_replica_gets_exactly_the_allowance(nats_server: EmbeddedNats, tmp_path: Path) -> None:
+    """Twenty requests at once from one caller: four answered, sixteen refused with
+    Retry-After, and the shared count holds the four for the other replicas."""
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir, gateway_rate_limit_per_minute=4)
+    urls = {s: f"http://{s}.svc" for s in SERVICES}
+    apps = [create_app(settings, transport=httpx.MockTransport(_ok), upstreams=urls) for _ in (1, 2)]
+    caller = {"Authorization": f"Bearer {issue_token(settings, subject=f'user-{uuid.uuid4()}', role=Role.USER)}"}
+    async with LifespanClient(apps[0], "http://gw1") as a, LifespanClient(apps[1], "http://gw2") as b:
+        answers = await asyncio.gather(*(a.get("/api/registry/v1/x", headers=caller) for _ in range(20)))
+        await apps[0].state.rate_limit.settled()
+        other = await b.get("/api/registry/v1/x", headers=caller)
+    assert sorted(r.status_code for r in answers) == [200] * 4 + [429] * 16
+    refused = next(r for r in answers if r.status_code == 429)
+    assert refused.json()["code"] == "request.rate_limited" and int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["ratelimit-remaining"] == "0"
+    assert other.status_code == 429
 
 
 async def test_an_anonymous_caller_cannot_dodge_the_limit_with_a_made_up_forwarded_address(nats_server: EmbeddedNats, tmp_path: Path) -> None:
@@ -71,7 +93,6 @@ async def test_the_limit_fails_open_when_nats_is_gone(tmp_path: Path) -> None:
     store = NatsKVStore(BusAccess(url="nats://127.0.0.1:1", identity="gateway"), "NOWHERE")
     # connect_nats retries forever; the store must not hang a request: a
     # caller that cannot reach NATS gets "nothing stored" quickly
-    import asyncio
 
     async def probe() -> bytes | None:
         return await store.get("k")

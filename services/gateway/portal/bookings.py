@@ -6,6 +6,8 @@ decides every rule; the pages show its refusals at their fields."""
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import timedelta
 from typing import Any
 
@@ -29,11 +31,12 @@ async def week_view(ctx: Ctx, instrument_id: str) -> dict[str, Any]:
     monday = it.monday_of(ctx.request.query_params.get("week"), clock.local_today())
     start, end = it.week_bounds(monday)
     error = None
-    try:
-        availability = await ctx.api.get("registry", f"/v1/instruments/{instrument_id}/availability", **{"from": start, "to": end})
-    except ApiError as err:  # an instrument not listed or not in service has no public time: nothing to say
-        availability, error = None, (None if err.status in (403, 404) else err.message(ctx.lang))
-    schedule = await ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/schedule")
+    availability, schedule = await asyncio.gather(
+        ctx.api.answer("registry", f"/v1/instruments/{instrument_id}/availability", **{"from": start, "to": end}),
+        ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/schedule"),
+    )
+    if isinstance(availability, ApiError):  # an instrument not listed or not in service has no public time: nothing to say
+        availability, error = None, (None if availability.status in (403, 404) else availability.message(ctx.lang))
     minutes = int((schedule or {}).get("min_minutes") or 30)
     days = it.week_days(monday, availability, ctx.lang)
     slot = int((schedule or {}).get("slot_minutes") or 30)

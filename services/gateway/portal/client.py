@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import msgspec
 
 from services.gateway.portal.messages import REQUIRED, field_text, own_words, problem_text
 from services.gateway.upstreams import Upstreams
@@ -94,8 +95,8 @@ class Api:
         r = await self.raw(method, service, path, **kw)
         if r.status_code >= 400:
             try:
-                problem = r.json()
-            except ValueError:
+                problem = msgspec.json.decode(r.content)
+            except msgspec.DecodeError:
                 problem = {}
             if not isinstance(problem, dict):
                 problem = {}
@@ -104,12 +105,19 @@ class Api:
         if not r.content:
             return None
         try:
-            return r.json()
-        except ValueError:
+            return msgspec.json.decode(r.content)
+        except msgspec.DecodeError:
             return None
 
     async def get(self, service: str, path: str, **params: Any) -> Any:
         return await self.call("GET", service, path, params=params)
+
+    async def answer(self, service: str, path: str, **params: Any) -> Any:
+        """GET, or the refusal as an :class:`ApiError` returned, not raised (for ``asyncio.gather``)."""
+        try:
+            return await self.get(service, path, **params)
+        except ApiError as err:
+            return err
 
     async def maybe(self, service: str, path: str, **params: Any) -> Any:
         """GET, or None when the service refuses (missing, forbidden, unavailable)."""

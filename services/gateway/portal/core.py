@@ -22,6 +22,7 @@ from litestar.datastructures import Cookie
 from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.i18n import CATEGORIES, COUNTIES, ROLES, label, translate
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
+from services.gateway.portal.pagecache import NOT_STORED, REVALIDATE, PageCache
 from services.gateway.upstreams import Upstreams
 from services.runtime import clock
 from services.runtime.auth import PUBLIC, Principal, TokenError, TokenVerifier, access
@@ -150,7 +151,9 @@ class Portal:
     def __init__(self, settings: Settings, upstreams: Upstreams, client: Callable[[], httpx.AsyncClient]):
         self.settings, self.upstreams, self.client = settings, upstreams, client
         self.verifier = TokenVerifier(settings)
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.ChainableUndefined)
+        # templates are parsed once: no look at the files on every page (auto_reload)
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.ChainableUndefined, auto_reload=False)
+        self.pages = PageCache(settings.portal_cache_s)
         self.env.filters["money"] = money
         self.env.filters["county"] = lambda c: COUNTIES.get(str(c), c or "—")
         self.env.filters["dt"] = local_time  # Beijing time, whatever zone the service answered in
@@ -197,6 +200,31 @@ class Kit:
         if ctx.new_csrf or not secrets.compare_digest(sent, ctx.csrf):
             return ctx, form, ctx.render("error.html", status=403, error=ctx.t("csrf_failed"), code="portal.csrf")
         return ctx, form, None
+
+    async def public(self, request: Request[Any, Any, Any], page: PageFn, *args: Any) -> Response[str]:
+        """A page anybody may see: for a visitor without a session, as kept for a few
+        seconds (``pagecache``); rendered afresh for everybody else."""
+        ctx = Ctx(self.portal, request)
+        if SESSION in request.cookies or request.method != "GET":
+            response = await page(ctx, *args)
+            response.headers["Cache-Control"] = NOT_STORED
+            return response
+        key = f"{ctx.lang} {request.scope['path']}?{request.scope.get('query_string', b'').decode('latin-1')} {simulated_time()}"
+        html = self.portal.pages.get(key, ctx.csrf)
+        if html is None:
+            try:
+                response = await page(ctx, *args)
+            except BaseException:
+                self.portal.pages.drop(key)
+                raise
+            if response.status_code == 200 and isinstance(response.content, str):
+                self.portal.pages.put(key, response.content, ctx.csrf)
+            else:
+                self.portal.pages.drop(key)
+        else:
+            response = Response(html, media_type="text/html; charset=utf-8", cookies=ctx.cookies())
+        response.headers["Cache-Control"] = REVALIDATE
+        return response
 
     @staticmethod
     def need(ctx: Ctx, *roles: str) -> Response[str] | None:

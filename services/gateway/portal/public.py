@@ -3,6 +3,7 @@ prices, the notices, the blacklist (and the portal's stylesheet)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
@@ -19,13 +20,15 @@ SORTS = ("relevance", "price_asc", "price_desc", "name")
 async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """An instrument, its active prices and its week of free and busy time; the order form of a
     user (shown again with a refused order)."""
-    try:
-        inst = await ctx.api.get("registry", f"/v1/instruments/{instrument_id}")
-    except ApiError as err:
-        return ctx.error_page(err)
-    prices = await ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/prices")
+    found, prices, week = await asyncio.gather(
+        ctx.api.answer("registry", f"/v1/instruments/{instrument_id}"),
+        ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/prices"),
+        week_view(ctx, instrument_id),
+    )
+    if isinstance(found, ApiError):
+        return ctx.error_page(found)
+    inst = found
     unit = await ctx.api.maybe("registry", f"/v1/units/{inst['unit_id']}")
-    week = await week_view(ctx, instrument_id)
     book_base = f"/instruments/{instrument_id}/book" if ctx.role == "user" and week["schedule"] else None
     return ctx.render(
         "instrument.html",
@@ -35,6 +38,60 @@ async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | Non
         week=week,
         book_base=book_base,
         **ctx.outcome(error, form),
+    )
+
+
+async def home_page(ctx: Ctx) -> Response[str]:
+    """The platform in figures, the latest instruments and notices (asked of the services at once)."""
+    year = this_year()
+    cat, units, programme, notices = await asyncio.gather(
+        ctx.api.maybe("registry", "/v1/catalogue/instruments", page_size=6),
+        ctx.api.maybe("registry", "/v1/units/", page_size=1),
+        ctx.api.maybe("vouchers", f"/v1/programmes/{year}"),
+        ctx.api.maybe("evaluation", "/v1/notices/", page_size=5),
+    )
+    stats = {
+        "instruments": cat["total"] if cat else 0,
+        "units": units["total"] if units else 0,
+        "budget": programme["budget_fen"] if programme else None,
+        "committed": programme["committed_fen"] if programme else None,
+        "notices": notices["total"] if notices else 0,
+    }
+    return ctx.render("home.html", stats=stats, year=year, latest=cat["items"] if cat else [], notices=notices["items"] if notices else [])
+
+
+async def catalogue_page(ctx: Ctx) -> Response[str]:
+    """The catalogue searched by ``?q=`` and filters, a page at a time, with the units to filter by."""
+    q = ctx.request.query_params
+    try:
+        pg = max(1, int(q.get("page") or 1))
+    except ValueError:
+        pg = 1
+    try:
+        size = min(50, max(5, int(q.get("page_size") or PAGE_SIZE)))
+    except ValueError:
+        size = PAGE_SIZE
+    filters = {k: q.get(k) or None for k in ("q", "category", "county_code", "unit_id", "sort")}
+    filters["accepts_vouchers"] = "1" if q.get("accepts_vouchers") else None
+    wanted = {k: v for k, v in filters.items() if v} | ({"accepts_vouchers": "true"} if filters["accepts_vouchers"] else {})
+    found, units = await asyncio.gather(
+        ctx.api.answer("registry", "/v1/catalogue/instruments", page=pg, page_size=size, **wanted),
+        ctx.api.maybe("registry", "/v1/units/", page_size=100),
+    )
+    error, result = (found, {"items": [], "total": 0}) if isinstance(found, ApiError) else (None, found)
+    base = {k: v for k, v in filters.items() if v} | ({"page_size": size} if size != PAGE_SIZE else {})
+    outcome = ctx.outcome(error) | {"status": 200}  # a refused filter is shown on the page, which still answers 200
+    return ctx.render(
+        "catalogue.html",
+        items=result["items"],
+        filters=filters,
+        base=base,
+        paging=page_links(result["total"], pg, size),
+        units=units["items"] if units else [],
+        suggestions=result.get("suggestions") or [],
+        base_without_q={k: v for k, v in base.items() if k not in ("q", "category")},
+        sorts=SORTS,
+        **outcome,
     )
 
 
@@ -53,60 +110,15 @@ def handlers(kit: Kit) -> list[Any]:
 
     @page("/")
     async def home(request: Request[Any, Any, Any]) -> Response[str]:
-        ctx = kit.ctx(request)
-        year = this_year()
-        cat = await ctx.api.maybe("registry", "/v1/catalogue/instruments", page_size=6)
-        units = await ctx.api.maybe("registry", "/v1/units/", page_size=1)
-        programme = await ctx.api.maybe("vouchers", f"/v1/programmes/{year}")
-        notices = await ctx.api.maybe("evaluation", "/v1/notices/", page_size=5)
-        stats = {
-            "instruments": cat["total"] if cat else 0,
-            "units": units["total"] if units else 0,
-            "budget": programme["budget_fen"] if programme else None,
-            "committed": programme["committed_fen"] if programme else None,
-            "notices": notices["total"] if notices else 0,
-        }
-        return ctx.render("home.html", stats=stats, year=year, latest=cat["items"] if cat else [], notices=notices["items"] if notices else [])
+        return await kit.public(request, home_page)
 
     @page("/instruments")
     async def catalogue(request: Request[Any, Any, Any]) -> Response[str]:
-        ctx = kit.ctx(request)
-        q = request.query_params
-        try:
-            pg = max(1, int(q.get("page") or 1))
-        except ValueError:
-            pg = 1
-        try:
-            size = min(50, max(5, int(q.get("page_size") or PAGE_SIZE)))
-        except ValueError:
-            size = PAGE_SIZE
-        filters = {k: q.get(k) or None for k in ("q", "category", "county_code", "unit_id", "sort")}
-        filters["accepts_vouchers"] = "1" if q.get("accepts_vouchers") else None
-        wanted = {k: v for k, v in filters.items() if v} | ({"accepts_vouchers": "true"} if filters["accepts_vouchers"] else {})
-        error = None
-        try:
-            result = await ctx.api.get("registry", "/v1/catalogue/instruments", page=pg, page_size=size, **wanted)
-        except ApiError as err:
-            error, result = err, {"items": [], "total": 0}
-        units = await ctx.api.maybe("registry", "/v1/units/", page_size=100)
-        base = {k: v for k, v in filters.items() if v} | ({"page_size": size} if size != PAGE_SIZE else {})
-        outcome = ctx.outcome(error) | {"status": 200}  # a refused filter is shown on the page, which still answers 200
-        return ctx.render(
-            "catalogue.html",
-            items=result["items"],
-            filters=filters,
-            base=base,
-            paging=page_links(result["total"], pg, size),
-            units=units["items"] if units else [],
-            suggestions=result.get("suggestions") or [],
-            base_without_q={k: v for k, v in base.items() if k not in ("q", "category")},
-            sorts=SORTS,
-            **outcome,
-        )
+        return await kit.public(request, catalogue_page)
 
     @page("/instruments/{instrument_id:str}")
     async def instrument(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
-        return await instrument_page(kit.ctx(request), instrument_id)
+        return await kit.public(request, instrument_page, instrument_id)
 
     @page("/notices")
     async def notices(request: Request[Any, Any, Any]) -> Response[str]:
