@@ -255,3 +255,19 @@ def test_the_connection_budget_in_the_docs_is_what_the_manifests_allow(prod: Doc
     doc = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     assert f"**Per database at the autoscalers' maxima: {budget} connections**" in doc
     assert f"{budget * len(SERVICES)} for the\nfour databases" in doc
+
+
+def test_the_collector_survives_a_node_drain(production: tuple[str, Docs]) -> None:
+    """Issue 20, item 9: two collectors on different nodes and zones (soft spread,
+    like every Deployment) with a budget that keeps one of them receiving."""
+    _, prod = production
+    d = named(prod, "Deployment", "otel-collector")
+    assert d["spec"]["replicas"] == 2
+    tpl = d["spec"]["template"]
+    spread = {t["topologyKey"]: t for t in tpl["spec"]["topologySpreadConstraints"]}
+    assert {"kubernetes.io/hostname", "topology.kubernetes.io/zone"} <= set(spread)
+    for t in spread.values():
+        assert t["maxSkew"] == 1 and t["whenUnsatisfiable"] == "ScheduleAnyway"
+        assert selects(t["labelSelector"], tpl["metadata"]["labels"])
+    (pdb,) = [p for p in of_kind(prod, "PodDisruptionBudget") if selects(p["spec"]["selector"], tpl["metadata"]["labels"])]
+    assert pdb["spec"] == {"minAvailable": 1, "selector": pdb["spec"]["selector"]}
