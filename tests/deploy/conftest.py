@@ -61,3 +61,9 @@ def dev() -> list[dict[str, Any]]:
 def production(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
     """Each production overlay: prod and those that add a component to it."""
     return request.param, render(request.param)
+
+
+@pytest.fixture(scope="module", params=(*OVERLAYS, *PROD_OVERLAYS[1:]))
+def every_overlay(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    """Every overlay there is: dev, prod and the production variants."""
+    return request.param, render(request.param)

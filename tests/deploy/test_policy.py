@@ -271,3 +271,15 @@ def test_the_collector_survives_a_node_drain(production: tuple[str, Docs]) -> No
         assert selects(t["labelSelector"], tpl["metadata"]["labels"])
     (pdb,) = [p for p in of_kind(prod, "PodDisruptionBudget") if selects(p["spec"]["selector"], tpl["metadata"]["labels"])]
     assert pdb["spec"] == {"minAvailable": 1, "selector": pdb["spec"]["selector"]}
+
+
+def test_finished_jobs_are_cleaned_up_after_a_day(every_overlay: tuple[str, Docs]) -> None:
+    """Issue 20, item 9: a finished Job is deleted (its log kept a day), so the next
+    apply re-creates it; the Jobs here (migrations, streams, the dev bucket) are
+    idempotent, so running one again is harmless."""
+    name, docs = every_overlay
+    jobs = of_kind(docs, "Job")
+    assert len(jobs) >= len(SERVICES) + 1
+    for job in jobs:
+        ttl = job["spec"].get("ttlSecondsAfterFinished")
+        assert ttl is not None and 3600 <= ttl <= 7 * 86400, f"{name}: Job/{job['metadata']['name']} ttlSecondsAfterFinished {ttl}"
