@@ -15,6 +15,7 @@ from tests.deploy.conftest import ROOT
 from tests.deploy.rendered import (
     Docs,
     containers,
+    generated,
     named,
     of_kind,
     pod_templates,
@@ -283,3 +284,27 @@ def test_finished_jobs_are_cleaned_up_after_a_day(every_overlay: tuple[str, Docs
     for job in jobs:
         ttl = job["spec"].get("ttlSecondsAfterFinished")
         assert ttl is not None and 3600 <= ttl <= 7 * 86400, f"{name}: Job/{job['metadata']['name']} ttlSecondsAfterFinished {ttl}"
+
+
+def test_a_changed_setting_rolls_the_pods(production: tuple[str, Docs]) -> None:
+    """Issue 20, item 9: xciss-config is generated with a hash of its content in its
+    name, and every workload references that exact name, so changing a value changes
+    every pod template and the Deployments roll by themselves."""
+    name, docs = production
+    config = generated(docs, "ConfigMap", "xciss-config")["metadata"]["name"]
+    assert not [d for d in of_kind(docs, "ConfigMap") if d["metadata"]["name"] == "xciss-config"]
+    referenced = []
+    for where, tpl in pod_templates(docs):
+        for c in containers(tpl):
+            refs = [s["configMapRef"]["name"] for s in c.get("envFrom", []) if "configMapRef" in s]
+            stale = [r for r in refs if r.startswith("xciss-config") and r != config]
+            assert not stale, f"{name}: {where} container {c['name']} reads {stale}, not {config}"
+            if c["image"].rsplit(":", 1)[0].endswith("/xciss"):
+                assert config in refs, f"{name}: {where} container {c['name']} does not read {config}"
+                referenced.append(where)
+    deployments = {f"Deployment/{d['metadata']['name']}" for d in of_kind(docs, "Deployment") if d["metadata"]["name"] != "otel-collector"}
+    assert deployments <= set(referenced)
+    # the collector's configuration likewise
+    collector_config = generated(docs, "ConfigMap", "otel-collector")["metadata"]["name"]
+    volumes = named(docs, "Deployment", "otel-collector")["spec"]["template"]["spec"]["volumes"]
+    assert [v["configMap"]["name"] for v in volumes if "configMap" in v] == [collector_config]
