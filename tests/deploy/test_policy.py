@@ -7,6 +7,7 @@ everything with more than one replica has a disruption budget."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -406,3 +407,28 @@ def test_the_restricted_check_refuses_what_kubernetes_refuses(prod: Docs) -> Non
         broken = copy.deepcopy(tpl)
         breaks(broken)
         assert restricted_violations(broken), "a violation went unnoticed"
+
+
+def test_the_token_verifiers_reach_the_oidc_issuer_and_nothing_else_gains_egress(production: tuple[str, Docs]) -> None:
+    """Issue 20, item 9: with XCISS_OIDC_JWKS_URL the APIs and the gateway fetch the
+    issuer's JWKS (services/runtime/auth.py); default-deny would block it. They get
+    HTTPS to the issuer's address range (EDIT) and nothing more; no other pod is
+    selected by those policies."""
+    name, docs = production
+    oidc = [p for p in of_kind(docs, "NetworkPolicy") if p["metadata"].get("labels", {}).get("xciss.io/egress") == "oidc"]
+    assert oidc, f"{name}: no OIDC egress policy"
+    for p in oidc:
+        assert p["spec"]["policyTypes"] == ["Egress"] and "ingress" not in p["spec"], p["metadata"]["name"]
+        (rule,) = p["spec"]["egress"]
+        (peer,) = rule["to"]
+        assert set(peer) == {"ipBlock"} and ipaddress.ip_network(peer["ipBlock"]["cidr"]).prefixlen >= 8, f"{p['metadata']['name']}: {peer}"
+        assert rule["ports"] == [{"protocol": "TCP", "port": 443}], p["metadata"]["name"]
+    verifiers = {f"{s}-api" for s in SERVICES} | {"gateway"}
+    for where, tpl in pod_templates(docs):
+        kind, _, workload = where.partition("/")
+        mine = [p for p in oidc if selects(p["spec"]["podSelector"], tpl["metadata"]["labels"])]
+        if kind == "Deployment" and workload in verifiers:
+            assert len(mine) == 1, f"{name}: {where} is under {len(mine)} OIDC policies"
+        else:
+            assert not mine, f"{name}: {where} gains egress from {[p['metadata']['name'] for p in mine]}"
+    assert {d["metadata"]["name"] for d in of_kind(docs, "Deployment")} >= verifiers
