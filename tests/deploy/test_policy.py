@@ -8,6 +8,7 @@ everything with more than one replica has a disruption budget."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -432,3 +433,24 @@ def test_the_token_verifiers_reach_the_oidc_issuer_and_nothing_else_gains_egress
         else:
             assert not mine, f"{name}: {where} gains egress from {[p['metadata']['name'] for p in mine]}"
     assert {d["metadata"]["name"] for d in of_kind(docs, "Deployment")} >= verifiers
+
+
+def test_the_upgrade_applies_the_migrations_with_the_configmap_they_read(production: tuple[str, Docs]) -> None:
+    """docs/operations.md "Upgrade" applies the migration Jobs alone first; the
+    generated ConfigMap they read is a new object after a change, so the same
+    selector must bring it along, or the Jobs' pods wait for a ConfigMap that
+    does not exist yet."""
+    name, docs = production
+    guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    m = re.search(r"kubectl apply -k deploy/overlays/prod -l '([\w./-]+) in \(([\w,]+)\)'", guide)
+    assert m, "the Upgrade step's selective apply is not where this test looks"
+    key, values = m.group(1), set(m.group(2).split(","))
+    chosen = {(d["kind"], d["metadata"]["name"]) for d in docs if d["metadata"].get("labels", {}).get(key) in values}
+    jobs = [d for d in of_kind(docs, "Job") if d["metadata"]["name"].endswith("-migrate")]
+    assert len(jobs) == len(SERVICES) and all(("Job", j["metadata"]["name"]) in chosen for j in jobs)
+    for j in jobs:
+        for c in containers(j["spec"]["template"]):
+            for src in c.get("envFrom", []):
+                if "configMapRef" in src:
+                    assert ("ConfigMap", src["configMapRef"]["name"]) in chosen, f"{name}: {j['metadata']['name']} reads {src['configMapRef']['name']}, not applied with it"
+    assert {kind for kind, _ in chosen} == {"Job", "ConfigMap"}, f"{name}: the selector also applies {chosen}"
