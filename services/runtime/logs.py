@@ -3,7 +3,7 @@ JSON object per line for a log collector, with the trace and span of the
 request or event being handled, so a log line leads to its trace.
 
 ``XCISS_LOG_FORMAT``: ``text`` (default) or ``json``; ``XCISS_LOG_LEVEL``
-(``INFO``). Production sets ``json`` (deploy/base/config.yaml). Every record is
+(``INFO``). Production sets ``json`` (deploy/base/config.env). Every record is
 masked before any handler sees it (telemetry.install_log_masking).
 
 A JSON line::

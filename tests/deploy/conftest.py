@@ -15,6 +15,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 OVERLAYS = ("dev", "prod")
+#: production and the overlays built on it (they render the same objects, and more)
+PROD_OVERLAYS = ("prod", "prod-monitoring", "prod-cnpg")
 
 
 def kubectl() -> str:
@@ -53,3 +55,15 @@ def prod() -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def dev() -> list[dict[str, Any]]:
     return render("dev")
+
+
+@pytest.fixture(scope="module", params=PROD_OVERLAYS)
+def production(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    """Each production overlay: prod and those that add a component to it."""
+    return request.param, render(request.param)
+
+
+@pytest.fixture(scope="module", params=(*OVERLAYS, *PROD_OVERLAYS[1:]))
+def every_overlay(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    """Every overlay there is: dev, prod and the production variants."""
+    return request.param, render(request.param)

@@ -3,6 +3,7 @@ their containers, the settings a process in the cluster reads."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from services.runtime.settings import Settings
@@ -31,8 +32,19 @@ def containers(template: dict[str, Any]) -> list[dict[str, Any]]:
     return [*spec.get("initContainers", []), *spec["containers"]]
 
 
+#: a kustomize-generated name: the base name, a dash and a hash of the content
+GENERATED = re.compile(r"^(?P<base>.+)-(?P<hash>[a-z0-9]{10})$")
+
+
+def generated(docs: Docs, kind: str, base: str) -> dict[str, Any]:
+    """The one object kustomize generated as ``base`` (its name with the content hash)."""
+    found = [d for d in of_kind(docs, kind) if (m := GENERATED.match(d["metadata"]["name"])) and m.group("base") == base]
+    assert len(found) == 1, f"{len(found)} generated {kind}s {base}-<hash>"
+    return found[0]
+
+
 def xciss_config(docs: Docs) -> dict[str, str]:
-    return named(docs, "ConfigMap", "xciss-config")["data"]
+    return generated(docs, "ConfigMap", "xciss-config")["data"]
 
 
 def settings_of(docs: Docs) -> Settings:

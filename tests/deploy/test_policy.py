@@ -7,6 +7,8 @@ everything with more than one replica has a disruption budget."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +17,7 @@ from tests.deploy.conftest import ROOT
 from tests.deploy.rendered import (
     Docs,
     containers,
+    generated,
     named,
     of_kind,
     pod_templates,
@@ -255,3 +258,199 @@ def test_the_connection_budget_in_the_docs_is_what_the_manifests_allow(prod: Doc
     doc = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     assert f"**Per database at the autoscalers' maxima: {budget} connections**" in doc
     assert f"{budget * len(SERVICES)} for the\nfour databases" in doc
+
+
+def test_the_collector_survives_a_node_drain(production: tuple[str, Docs]) -> None:
+    """Issue 20, item 9: two collectors on different nodes and zones (soft spread,
+    like every Deployment) with a budget that keeps one of them receiving."""
+    _, prod = production
+    d = named(prod, "Deployment", "otel-collector")
+    assert d["spec"]["replicas"] == 2
+    tpl = d["spec"]["template"]
+    spread = {t["topologyKey"]: t for t in tpl["spec"]["topologySpreadConstraints"]}
+    assert {"kubernetes.io/hostname", "topology.kubernetes.io/zone"} <= set(spread)
+    for t in spread.values():
+        assert t["maxSkew"] == 1 and t["whenUnsatisfiable"] == "ScheduleAnyway"
+        assert selects(t["labelSelector"], tpl["metadata"]["labels"])
+    (pdb,) = [p for p in of_kind(prod, "PodDisruptionBudget") if selects(p["spec"]["selector"], tpl["metadata"]["labels"])]
+    assert pdb["spec"] == {"minAvailable": 1, "selector": pdb["spec"]["selector"]}
+
+
+def test_finished_jobs_are_cleaned_up_after_a_day(every_overlay: tuple[str, Docs]) -> None:
+    """Issue 20, item 9: a finished Job is deleted (its log kept a day), so the next
+    apply re-creates it; the Jobs here (migrations, streams, the dev bucket) are
+    idempotent, so running one again is harmless."""
+    name, docs = every_overlay
+    jobs = of_kind(docs, "Job")
+    assert len(jobs) >= len(SERVICES) + 1
+    for job in jobs:
+        ttl = job["spec"].get("ttlSecondsAfterFinished")
+        assert ttl is not None and 3600 <= ttl <= 7 * 86400, f"{name}: Job/{job['metadata']['name']} ttlSecondsAfterFinished {ttl}"
+
+
+def test_a_changed_setting_rolls_the_pods(production: tuple[str, Docs]) -> None:
+    """Issue 20, item 9: xciss-config is generated with a hash of its content in its
+    name, and every workload references that exact name, so changing a value changes
+    every pod template and the Deployments roll by themselves."""
+    name, docs = production
+    config = generated(docs, "ConfigMap", "xciss-config")["metadata"]["name"]
+    assert not [d for d in of_kind(docs, "ConfigMap") if d["metadata"]["name"] == "xciss-config"]
+    referenced = []
+    for where, tpl in pod_templates(docs):
+        for c in containers(tpl):
+            refs = [s["configMapRef"]["name"] for s in c.get("envFrom", []) if "configMapRef" in s]
+            stale = [r for r in refs if r.startswith("xciss-config") and r != config]
+            assert not stale, f"{name}: {where} container {c['name']} reads {stale}, not {config}"
+            if c["image"].rsplit(":", 1)[0].endswith("/xciss"):
+                assert config in refs, f"{name}: {where} container {c['name']} does not read {config}"
+                referenced.append(where)
+    deployments = {f"Deployment/{d['metadata']['name']}" for d in of_kind(docs, "Deployment") if d["metadata"]["name"] != "otel-collector"}
+    assert deployments <= set(referenced)
+    # the collector's configuration likewise
+    collector_config = generated(docs, "ConfigMap", "otel-collector")["metadata"]["name"]
+    volumes = named(docs, "Deployment", "otel-collector")["spec"]["template"]["spec"]["volumes"]
+    assert [v["configMap"]["name"] for v in volumes if "configMap" in v] == [collector_config]
+
+
+#: https://kubernetes.io/docs/concepts/security/pod-security-standards/, "Restricted": the
+#: volume types a pod may use (everything else, hostPath included, is refused)
+RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+#: sysctls the Baseline profile (and so Restricted) allows
+SAFE_SYSCTLS = {
+    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+}
+
+
+def restricted_violations(template: dict[str, Any]) -> list[str]:
+    """What in a pod template the ``restricted`` Pod Security level (version
+    ``latest``) refuses: the Baseline controls plus the Restricted ones."""
+    spec = template["spec"]
+    pod_sc = spec.get("securityContext", {})
+    found = []
+    for field in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(field):
+            found.append(f"{field}: true")
+    for v in spec.get("volumes", []):
+        kinds = set(v) - {"name"}
+        if not kinds <= RESTRICTED_VOLUMES:
+            found.append(f"volume {v['name']}: type {sorted(kinds - RESTRICTED_VOLUMES)}")
+    for s in pod_sc.get("sysctls", []):
+        if s["name"] not in SAFE_SYSCTLS:
+            found.append(f"sysctl {s['name']}")
+    if pod_sc.get("runAsUser") == 0:
+        found.append("pod runAsUser: 0")
+    pod_seccomp = pod_sc.get("seccompProfile", {}).get("type")
+    if pod_seccomp == "Unconfined":
+        found.append("pod seccompProfile Unconfined")
+    for c in [*spec.get("initContainers", []), *spec["containers"], *spec.get("ephemeralContainers", [])]:
+        sc = c.get("securityContext", {})
+        at = f"container {c['name']}"
+        if sc.get("privileged"):
+            found.append(f"{at}: privileged")
+        if sc.get("windowsOptions", {}).get("hostProcess") or pod_sc.get("windowsOptions", {}).get("hostProcess"):
+            found.append(f"{at}: hostProcess")
+        if any(p.get("hostPort") for p in c.get("ports", [])):
+            found.append(f"{at}: hostPort")
+        if sc.get("procMount", "Default") != "Default":
+            found.append(f"{at}: procMount {sc['procMount']}")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            found.append(f"{at}: allowPrivilegeEscalation not false")
+        # runAsNonRoot: true on the pod (and not false on the container) or on the container
+        if sc.get("runAsNonRoot") is False or not (sc.get("runAsNonRoot") or pod_sc.get("runAsNonRoot")):
+            found.append(f"{at}: runAsNonRoot not true")
+        if sc.get("runAsUser") == 0:
+            found.append(f"{at}: runAsUser 0")
+        seccomp = sc.get("seccompProfile", {}).get("type") or pod_seccomp
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            found.append(f"{at}: seccompProfile {seccomp}")
+        caps = sc.get("capabilities", {})
+        if "ALL" not in caps.get("drop", []):
+            found.append(f"{at}: capabilities not dropped (ALL)")
+        if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
+            found.append(f"{at}: adds capabilities {caps['add']}")
+    return found
+
+
+def test_every_pod_meets_the_restricted_pod_security_level(production: tuple[str, Docs]) -> None:
+    """Issue 20, item 9: the production namespace enforces ``restricted``, and
+    every pod template the overlays ship is admitted by it. (CloudNativePG's own
+    pods are not in the manifests: see the component's cluster.yaml.)"""
+    name, docs = production
+    problems = [f"{where}: {v}" for where, tpl in pod_templates(docs) for v in restricted_violations(tpl)]
+    assert not problems, f"{name}:\n" + "\n".join(problems)
+    (ns,) = of_kind(docs, "Namespace")
+    assert ns["metadata"]["name"] == "xciss"
+    labels = ns["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted", mode
+        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "latest", mode
+    assert {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace" and d["kind"] not in ("ClusterRole", "ClusterRoleBinding")} == {"xciss"}
+
+
+def test_the_restricted_check_refuses_what_kubernetes_refuses(prod: Docs) -> None:
+    """The checker above is not vacuous: a root container, a host path, an added
+    capability or a missing seccomp profile are each found."""
+    import copy
+
+    tpl = named(prod, "Deployment", "registry-api")["spec"]["template"]
+    assert restricted_violations(tpl) == []
+    for breaks in (
+        lambda t: t["spec"]["containers"][0]["securityContext"].update(runAsNonRoot=False),
+        lambda t: t["spec"]["volumes"].append({"name": "h", "hostPath": {"path": "/"}}),
+        lambda t: t["spec"]["containers"][0]["securityContext"]["capabilities"].update(add=["NET_ADMIN"]),
+        lambda t: (t["spec"]["securityContext"].pop("seccompProfile"), t["spec"]["containers"][0]["securityContext"].pop("seccompProfile")),
+        lambda t: t["spec"]["containers"][0]["securityContext"].pop("allowPrivilegeEscalation"),
+        lambda t: t["spec"].update(hostNetwork=True),
+        lambda t: t["spec"]["containers"][0]["ports"][0].update(hostPort=8101),
+    ):
+        broken = copy.deepcopy(tpl)
+        breaks(broken)
+        assert restricted_violations(broken), "a violation went unnoticed"
+
+
+def test_the_token_verifiers_reach_the_oidc_issuer_and_nothing_else_gains_egress(production: tuple[str, Docs]) -> None:
+    """Issue 20, item 9: with XCISS_OIDC_JWKS_URL the APIs and the gateway fetch the
+    issuer's JWKS (services/runtime/auth.py); default-deny would block it. They get
+    HTTPS to the issuer's address range (EDIT) and nothing more; no other pod is
+    selected by those policies."""
+    name, docs = production
+    oidc = [p for p in of_kind(docs, "NetworkPolicy") if p["metadata"].get("labels", {}).get("xciss.io/egress") == "oidc"]
+    assert oidc, f"{name}: no OIDC egress policy"
+    for p in oidc:
+        assert p["spec"]["policyTypes"] == ["Egress"] and "ingress" not in p["spec"], p["metadata"]["name"]
+        (rule,) = p["spec"]["egress"]
+        (peer,) = rule["to"]
+        assert set(peer) == {"ipBlock"} and ipaddress.ip_network(peer["ipBlock"]["cidr"]).prefixlen >= 8, f"{p['metadata']['name']}: {peer}"
+        assert rule["ports"] == [{"protocol": "TCP", "port": 443}], p["metadata"]["name"]
+    verifiers = {f"{s}-api" for s in SERVICES} | {"gateway"}
+    for where, tpl in pod_templates(docs):
+        kind, _, workload = where.partition("/")
+        mine = [p for p in oidc if selects(p["spec"]["podSelector"], tpl["metadata"]["labels"])]
+        if kind == "Deployment" and workload in verifiers:
+            assert len(mine) == 1, f"{name}: {where} is under {len(mine)} OIDC policies"
+        else:
+            assert not mine, f"{name}: {where} gains egress from {[p['metadata']['name'] for p in mine]}"
+    assert {d["metadata"]["name"] for d in of_kind(docs, "Deployment")} >= verifiers
+
+
+def test_the_upgrade_applies_the_migrations_with_the_configmap_they_read(production: tuple[str, Docs]) -> None:
+    """docs/operations.md "Upgrade" applies the migration Jobs alone first; the
+    generated ConfigMap they read is a new object after a change, so the same
+    selector must bring it along, or the Jobs' pods wait for a ConfigMap that
+    does not exist yet."""
+    name, docs = production
+    guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    m = re.search(r"kubectl apply -k deploy/overlays/prod -l '([\w./-]+) in \(([\w,]+)\)'", guide)
+    assert m, "the Upgrade step's selective apply is not where this test looks"
+    key, values = m.group(1), set(m.group(2).split(","))
+    chosen = {(d["kind"], d["metadata"]["name"]) for d in docs if d["metadata"].get("labels", {}).get(key) in values}
+    jobs = [d for d in of_kind(docs, "Job") if d["metadata"]["name"].endswith("-migrate")]
+    assert len(jobs) == len(SERVICES) and all(("Job", j["metadata"]["name"]) in chosen for j in jobs)
+    for j in jobs:
+        for c in containers(j["spec"]["template"]):
+            for src in c.get("envFrom", []):
+                if "configMapRef" in src:
+                    assert ("ConfigMap", src["configMapRef"]["name"]) in chosen, f"{name}: {j['metadata']['name']} reads {src['configMapRef']['name']}, not applied with it"
+    assert {kind for kind, _ in chosen} == {"Job", "ConfigMap"}, f"{name}: the selector also applies {chosen}"
