@@ -336,7 +336,7 @@ async def run(label: str, url: str, args: argparse.Namespace, *, reuse: bool = F
     try:
         t0 = time.perf_counter()
         if reuse and await _counts(db) and (await _counts(db))["fact_delivery"]:
-            counts, how = await _counts(db), "reused from the kept file"
+            counts, how = await _counts(db), "reused from the kept database"
         else:
             counts = await seed(db, Data(args.units, args.records, args.year))
             how = "bulk-inserted (bus bypassed)"
