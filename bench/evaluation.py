@@ -20,6 +20,7 @@ best of ``--repeat`` runs, and the first (cold) run is printed too.
     .venv/bin/python bench/evaluation.py                       # SQLite only
     .venv/bin/python bench/evaluation.py --postgres postgresql://postgres@127.0.0.1:5432/test
     XCISS_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/evaluation.py
+    .venv/bin/python bench/evaluation.py --no-sqlite --postgres postgresql://postgres@127.0.0.1:5432/test --postgres-database xciss_bench_eval_1m   # kept; a second run reuses it
 
 Scoring: ``SCORERS`` takes pure functions ``Measures -> points``; each one
 appended there is timed with the measures (one line, e.g.
@@ -70,6 +71,8 @@ from services.runtime.service_db import ServiceDatabase  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 
 TARGET_S = 10.0
+#: issue 19, target 7: scoring all units and each report at 1,000 units x 1,000,000 records
+REPORT_TARGET_S = 2.0
 #: pure functions Measures -> points, timed with the measures: the computed
 #: indicators of the packaged 2023 indicator set (services/evaluation/policy)
 INDICATOR_SET = load_policy(Settings(data_dir=Path(tempfile.gettempdir())))
@@ -299,8 +302,14 @@ async def seed(db: ServiceDatabase, data: Data) -> dict[str, int]:
                 rows.clear()
     for t, rows in batch.items():
         await loader.load(t, rows)
-    async with db.engine.begin() as conn:
-        await conn.execute(text("ANALYZE"))
+    if loader.pg:
+        # what autovacuum does after a bulk load (it vacuums on inserts too): the
+        # visibility map lets the covering indexes be read without the table
+        async with db.engine.connect() as conn:
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("VACUUM (ANALYZE)"))
+    else:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
     return await _counts(db)
 
 
@@ -327,11 +336,12 @@ async def run(label: str, url: str, args: argparse.Namespace, *, reuse: bool = F
     try:
         t0 = time.perf_counter()
         if reuse and await _counts(db) and (await _counts(db))["fact_delivery"]:
-            counts, how = await _counts(db), "reused from the kept file"
+            counts, how = await _counts(db), "reused from the kept database"
         else:
             counts = await seed(db, Data(args.units, args.records, args.year))
             how = "bulk-inserted (bus bypassed)"
         seeded = time.perf_counter() - t0
+        load = os.getloadavg()
 
         async def measures() -> tuple[dict[str, Measures], list[Any]]:
             async with db.read() as s:
@@ -348,12 +358,15 @@ async def run(label: str, url: str, args: argparse.Namespace, *, reuse: bool = F
         print(line)
         print(f"EVALUATION BENCHMARK  units={args.units:,} service records={args.records:,} year={args.year}")
         print(f"  database   : {label}; facts {how} in {seeded:.1f} s")
+        print(f"  load       : {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min) before the timed runs, {os.cpu_count()} CPUs")
         print("  rows       : " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         print(f"  measures   : {len(ms):,} units, {served:,} orders served in {args.year}, revenue {revenue:,} fen")
         scoring = f" + scoring ({len(SCORERS)} scorer(s), {len(points):,} results)" if SCORERS else " (no scorer plugged in)"
         print(f"  time       : all units' measures{scoring}: best {best:.2f} s (cold {cold:.2f} s) of {args.repeat}")
         print(f"  target     : < {TARGET_S:.0f} s → {'PASS' if best < TARGET_S else 'MISS'}")
         print(f"  reports    : per county ({len(counties)} rows) best {c_best:.2f} s (cold {c_cold:.2f} s); per category ({len(categories)} rows) best {k_best:.2f} s (cold {k_cold:.2f} s)")
+        slowest = max(best, c_best, k_best)
+        print(f"  target 19.7: every report ≤ {REPORT_TARGET_S:.0f} s (best of {args.repeat}) → {'PASS' if slowest <= REPORT_TARGET_S else 'MISS'} (slowest {slowest:.2f} s)")
         print(line)
     finally:
         await db.dispose()
@@ -365,14 +378,20 @@ async def _counties(db: ServiceDatabase, year: int) -> Any:
 
 async def with_postgres(admin_url: str, args: argparse.Namespace) -> None:
     dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"xciss_bench_eval_{uuid.uuid4().hex[:8]}"
+    keep = args.postgres_database
+    name = keep or f"xciss_bench_eval_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+    url = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+    if keep:
+        await run("PostgreSQL", url, args, reuse=True)
+        return
     try:
-        url = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
         await run("PostgreSQL", url, args)
     finally:
         conn = await asyncpg.connect(dsn)
@@ -391,6 +410,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("XCISS_BENCH_POSTGRES_URL"), help="a PostgreSQL server URL (the bench creates and drops its own database there)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--sqlite-file", help="keep the SQLite database in this file; facts already there are reused")
+    parser.add_argument("--postgres-database", help="keep the PostgreSQL database under this name on the --postgres server; facts already there are reused")
     args = parser.parse_args()
 
     async def all_runs() -> None:

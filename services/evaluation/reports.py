@@ -27,7 +27,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.db.facts_models import fact_delivery, fact_instrument, fact_order, fact_rating, fact_settlement
@@ -198,37 +198,54 @@ def county_rows(rows: Sequence[UnitRow]) -> list[GroupRow]:
     return [groups[k] for k in sorted(groups, key=lambda k: (k == "", k))]
 
 
+def _per_instrument(instrument_id: Any, *aggregates: Any) -> Any:
+    """``aggregates`` grouped by ``instrument_id`` (the primary instrument of
+    each order), as a subquery ``(instrument_id, <aggregates>...)``."""
+    return select(instrument_id.label("instrument_id"), *aggregates).group_by(instrument_id)
+
+
+def category_queries(year: int, county_code: str | None = None) -> list[Select[Any]]:
+    """The category report's queries, each ``(category, <CATEGORY_FIELDS>...)``
+    grouped by category: the instruments, then deliveries, settlements and
+    ratings by their order's primary instrument.
+
+    The facts are first summed per primary instrument (one pass over a covering
+    index ``(year, order_id, …)``, the order's instrument looked up in
+    ``(order_id, primary_instrument_id)`` in the same order); only those few
+    thousand sums are joined to the instruments for their category and county.
+    Joining every fact row to its instrument and grouping by category cost
+    three random row lookups per fact (23.7 s at 1,000,000 records on SQLite)."""
+    i = fact_instrument.c
+    d, s, r, o = fact_delivery.c, fact_settlement.c, fact_rating.c, fact_order.c
+    instr = select(i.category.label("category"), *instrument_columns(year)).where(instrument_stock(year))
+    if county_code:
+        instr = instr.where(i.county_code == county_code)
+    per_instrument = [
+        _per_instrument(d.primary_instrument_id, func.count().label("orders_served"), func.sum(d.service_hours_centi).label("service_hours_centi")).where(d.year == year),
+        _per_instrument(o.primary_instrument_id, *settlement_columns())
+        .select_from(fact_settlement.outerjoin(fact_order, o.order_id == s.order_id))
+        .where(s.year == year),
+        _per_instrument(o.primary_instrument_id, *rating_columns()).select_from(fact_rating.outerjoin(fact_order, o.order_id == r.order_id)).where(r.year == year),
+    ]
+    queries = [instr.group_by(i.category)]
+    for inner in per_instrument:
+        x = inner.subquery()
+        sums = [func.coalesce(func.sum(c), 0).label(c.name) for c in x.c if c.name != "instrument_id"]
+        q = select(i.category.label("category"), *sums).select_from(x.outerjoin(fact_instrument, i.instrument_id == x.c.instrument_id))
+        if county_code:
+            q = q.where(i.county_code == county_code)
+        queries.append(q.group_by(i.category))
+    return queries
+
+
 async def category_rows(db: ServiceDatabase, year: int, county_code: str | None = None) -> list[GroupRow]:
     """Instruments and orders per instrument category (orders by their primary
     instrument); ``county_code`` keeps the instruments of that county (and the
     orders on them)."""
-    i = fact_instrument.c
-    cat = i.category
-    instr = select(cat.label("category"), *instrument_columns(year)).where(instrument_stock(year))
-    d = fact_delivery.c
-    served = [func.count().label("orders_served"), func.coalesce(func.sum(d.service_hours_centi), 0).label("service_hours_centi")]
-    deliveries = select(cat.label("category"), *served).select_from(
-        fact_delivery.outerjoin(fact_instrument, i.instrument_id == fact_delivery.c.primary_instrument_id)
-    ).where(fact_delivery.c.year == year)
-    # flat joins (fact → order → instrument), each an index lookup; a nested
-    # (order ⟕ instrument) right side made SQLite build it for every order
-    settlements = select(cat.label("category"), *settlement_columns()).select_from(
-        fact_settlement.outerjoin(fact_order, fact_order.c.order_id == fact_settlement.c.order_id).outerjoin(
-            fact_instrument, i.instrument_id == fact_order.c.primary_instrument_id
-        )
-    ).where(fact_settlement.c.year == year)
-    ratings = select(cat.label("category"), *rating_columns()).select_from(
-        fact_rating.outerjoin(fact_order, fact_order.c.order_id == fact_rating.c.order_id).outerjoin(
-            fact_instrument, i.instrument_id == fact_order.c.primary_instrument_id
-        )
-    ).where(fact_rating.c.year == year)
     groups: dict[str, GroupRow] = {}
-    async with db.read() as s:
-        for q in (instr, deliveries, settlements, ratings):
-            if county_code:
-                q = q.where(i.county_code == county_code)
-            q = q.group_by(cat)
-            for row in (await s.execute(q)).mappings():
+    async with db.read() as session:
+        for q in category_queries(year, county_code):
+            for row in (await session.execute(q)).mappings():
                 key = row["category"] or ""
                 g = groups.get(key)
                 if g is None:

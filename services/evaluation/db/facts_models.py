@@ -63,6 +63,8 @@ fact_order = Table(
     Column("contracted_year", Integer, nullable=True),
     Column("cancelled_year", Integer, nullable=True),
     Index("ix_fact_order_contracted", "contracted_year", "unit_id", "cancelled_year"),
+    #: an order's primary instrument without reading the row (category report)
+    Index("ix_fact_order_instrument", "order_id", "primary_instrument_id"),
 )
 
 #: results delivered (R19(3)): one row per order; hours in hundredths
@@ -77,6 +79,7 @@ fact_delivery = Table(
     Column("year", Integer, nullable=False),
     Column("service_hours_centi", BigInteger, nullable=False),
     Index("ix_fact_delivery_year_unit", "year", "unit_id", "user_id", "delivered_at", "service_hours_centi"),
+    Index("ix_fact_delivery_year_instrument", "year", "primary_instrument_id", "service_hours_centi"),
 )
 
 #: settlements (payments): the fee, its voucher part; one row per order
@@ -93,6 +96,7 @@ fact_settlement = Table(
     Column("voucher_fen", BigInteger, nullable=False),
     Column("voucher_id", String(36), nullable=True),
     Index("ix_fact_settlement_year_unit", "year", "unit_id", "fee_fen", "voucher_fen"),
+    Index("ix_fact_settlement_year_order", "year", "order_id", "fee_fen", "voucher_fen"),
 )
 
 #: ratings (R19(4)): the latest rating of an order counts
@@ -106,6 +110,7 @@ fact_rating = Table(
     Column("year", Integer, nullable=False),
     Column("rating", Integer, nullable=False),
     Index("ix_fact_rating_year_unit", "year", "unit_id", "rating"),
+    Index("ix_fact_rating_year_order", "year", "order_id", "rating"),
 )
 
 #: vouchers deducted at settlement (vouchers.voucher.used)
