@@ -128,7 +128,8 @@ async def drill(cfg: DrillConfig, say: Callable[[str], None] = lambda _m: None) 
 
         across = [new_journey(world, cfg.before + i) for i in range(cfg.across)]
         running = [asyncio.create_task(one(j)) for j in across]
-        while sum(len(j.done_steps) for j in across) < 2 * cfg.across:  # well under way
+        # well under way (or, should they all have stopped early, over: the checks then say why)
+        while sum(len(j.done_steps) for j in across) < 2 * cfg.across and not all(t.done() for t in running):
             await asyncio.sleep(0.1)
         report = DrillReport(Result())
         streams_at = datetime.now(UTC)
