@@ -396,18 +396,23 @@ class Worker:
     async def start(self) -> None:
         self._nc = await connect_nats(self.bus, f"xciss-{self.service}-dlq")
         self._start_periodic()
-        await ensure_stream(self._nc.jetstream(), deadletter_stream_config(self.settings), may_update=False)
         for r in self.responders:
             self._responder_subs.append(await self._nc.subscribe(r.subject, queue=self.service, cb=self._make_responder(r)))
         self.broker = self._build_broker()
         delay = 0.2
-        while True:  # the producers' streams may not exist yet
+        # the producers' streams may not exist yet, and a NATS cluster electing a leader answers
+        # JetStream requests with timeouts or 503s: a worker started then retries, it does not die
+        while True:
             try:
+                await ensure_stream(self._nc.jetstream(), deadletter_stream_config(self.settings), may_update=False)
                 await self.broker.start()
                 return
             except Exception as exc:
-                log.warning("%s worker: cannot bind consumers yet (%s); retrying in %.1fs", self.service, exc, delay)
-                await self.broker.stop()
+                log.warning("%s worker: cannot bind consumers yet (%s: %s); retrying in %.1fs", self.service, type(exc).__name__, exc, delay)
+                try:
+                    await self.broker.stop()
+                except Exception:  # the half-started broker's own goodbye can time out too
+                    log.debug("%s worker: stopping the unbound broker failed", self.service, exc_info=True)
                 self.broker = self._build_broker()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

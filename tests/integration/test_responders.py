@@ -91,3 +91,37 @@ async def test_a_missing_responder_times_out(make_settings) -> None:
         await sub.unsubscribe()
     finally:
         await nc.close()
+
+
+class _UnboundBroker:
+    """A broker whose start times out as during a NATS leader election, and whose stop times out too."""
+
+    async def start(self) -> None:
+        raise TimeoutError("nats: timeout")
+
+    async def stop(self) -> None:
+        raise TimeoutError("nats: timeout")
+
+
+async def test_a_worker_started_while_nats_times_out_retries_and_binds(make_settings) -> None:
+    """A worker restarted during a NATS fault used to die when the failed broker's stop timed
+    out too (the process then stopped); it retries until it binds, and then answers."""
+    settings = await make_settings([])
+    await declare_streams(settings, [])
+
+    class Flaky(Worker):
+        built = 0
+
+        def _build_broker(self):  # type: ignore[no-untyped-def]
+            Flaky.built += 1
+            return _UnboundBroker() if Flaky.built <= 2 else super()._build_broker()
+
+    worker = Flaky("vouchers", settings, None, [], settings.bus("vouchers"), responders=[Responder(SUBJECT, Echo, echo)])  # type: ignore[arg-type]
+    await asyncio.wait_for(worker.start(), 30)
+    nc = await connect_nats(settings.bus("payments"), "test-requester")
+    try:
+        assert Flaky.built == 3
+        assert await request(nc, SUBJECT, Echo(text="hi"), EchoReply, 2.0) == EchoReply(ok=True, text="HI")
+    finally:
+        await nc.close()
+        await worker.stop()
