@@ -13,6 +13,9 @@ import logging
 import signal
 from collections.abc import Iterator, Sequence
 
+import nats
+import nats.errors
+import nats.js.errors
 import uvicorn
 
 from contracts.subjects import PRODUCERS
@@ -82,7 +85,7 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         server = _QuietServer(config)
         tasks["api"] = asyncio.create_task(server.serve(), name=f"{service}-api")
     if relay is not None:
-        await declare_streams(settings, [service], identity=service)
+        await _declare_own_stream(settings, service)
         tasks["relay"] = asyncio.create_task(relay.run(relay_stop), name=f"{service}-relay")
     if worker is not None:
         tasks["worker"] = asyncio.create_task(worker.run(worker_stop), name=f"{service}-worker")
@@ -125,6 +128,26 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
     await db.dispose()
     if failed:
         raise SystemExit(1)
+
+
+async def _declare_own_stream(settings: Settings, service: str) -> None:
+    """The relay's stream, declared before it publishes. A NATS cluster electing a leader
+    answers with timeouts or 503s: a process restarted then waits it out instead of
+    exiting; any other refusal (permissions, a conflicting stream) still stops it."""
+    delay = 0.2
+    while True:
+        try:
+            await declare_streams(settings, [service], identity=service)
+            return
+        except nats.js.errors.APIError as exc:
+            if exc.code != 503:
+                raise
+            reason: BaseException = exc
+        except (TimeoutError, nats.errors.NoRespondersError) as exc:  # nats' TimeoutError is one too
+            reason = exc
+        log.warning("%s: cannot declare its stream yet (%s); retrying in %.1fs", service, type(reason).__name__, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 async def _check_nats(service: str, settings: Settings) -> None:
