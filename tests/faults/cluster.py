@@ -322,7 +322,8 @@ class Cluster:
                     finally:
                         with contextlib.suppress(Exception):
                             await conn.close()
-                except (OSError, asyncpg.PostgresConnectionError, asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError, asyncpg.InterfaceError,
+                # OperatorInterventionError: the server shutting down, crashed or starting up (the postgres_restart fault)
+                except (OSError, asyncpg.PostgresConnectionError, asyncpg.TooManyConnectionsError, asyncpg.OperatorInterventionError, asyncpg.InterfaceError,
                         asyncpg.InternalClientError):
                     if attempt == 19:
                         raise

@@ -22,7 +22,9 @@ REMIND_BEFORE = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class Notice:
-    """One notification: to whom (role and organisation), which kind, the text, the subject of its mail."""
+    """One notification: to whom (role and organisation), which kind, the text, the subject of its mail.
+    (The texts are passed by keyword: a kind is not an error code, and the error catalogue
+    reads a call holding a code and a Chinese and an English text as one, services/runtime/error_catalogue.py.)"""
 
     recipient_role: str
     recipient_org: str
@@ -86,29 +88,29 @@ def change_notice(f: BookingFacts) -> Notice | None:
     """The notice a booking's new state sends, or None."""
     what, en = _what(f), _what_en(f)
     if f.status == "requested":
-        return Notice("unit", f.unit_id, "booking.requested", "新的预约待确认", f"新的预约待确认：{what}。请确认或拒绝。",
-                      "New booking to confirm", f"A new booking awaits your confirmation: {en}. Please confirm or decline it.")
+        return Notice("unit", f.unit_id, "booking.requested", subject_zh="新的预约待确认", text_zh=f"新的预约待确认：{what}。请确认或拒绝。",
+                      subject_en="New booking to confirm", text_en=f"A new booking awaits your confirmation: {en}. Please confirm or decline it.")
     if f.status == "confirmed":
-        return Notice("user", f.user_id, "booking.confirmed", "预约已确认", f"预约已确认：{what}。",
-                      "Booking confirmed", f"Your booking is confirmed: {en}.")
+        return Notice("user", f.user_id, "booking.confirmed", subject_zh="预约已确认", text_zh=f"预约已确认：{what}。",
+                      subject_en="Booking confirmed", text_en=f"Your booking is confirmed: {en}.")
     if f.status == "declined":
-        return Notice("user", f.user_id, "booking.declined", "预约未获确认", f"仪器单位拒绝了预约：{what}{_why(f)}。",
-                      "Booking declined", f"The instrument's unit declined your booking: {en}{_why_en(f)}.")
+        return Notice("user", f.user_id, "booking.declined", subject_zh="预约未获确认", text_zh=f"仪器单位拒绝了预约：{what}{_why(f)}。",
+                      subject_en="Booking declined", text_en=f"The instrument's unit declined your booking: {en}{_why_en(f)}.")
     if f.status == "cancelled":
         if f.downtime_id is not None:
-            return Notice("user", f.user_id, "booking.cancelled", "预约因停机取消", f"仪器停机维护，预约已取消：{what}{_why(f)}。",
-                          "Booking cancelled for downtime", f"The instrument is down for maintenance, so your booking is cancelled: {en}{_why_en(f)}.")
+            return Notice("user", f.user_id, "booking.cancelled", subject_zh="预约因停机取消", text_zh=f"仪器停机维护，预约已取消：{what}{_why(f)}。",
+                          subject_en="Booking cancelled for downtime", text_en=f"The instrument is down for maintenance, so your booking is cancelled: {en}{_why_en(f)}.")
         if f.party == "user":
-            return Notice("unit", f.unit_id, "booking.cancelled", "用户取消了预约", f"用户取消了预约：{what}{_why(f)}。",
-                          "A user cancelled a booking", f"The user cancelled the booking: {en}{_why_en(f)}.")
-        return Notice("user", f.user_id, "booking.cancelled", "预约已被取消", f"仪器单位取消了预约：{what}{_why(f)}。",
-                      "Booking cancelled", f"The instrument's unit cancelled your booking: {en}{_why_en(f)}.")
+            return Notice("unit", f.unit_id, "booking.cancelled", subject_zh="用户取消了预约", text_zh=f"用户取消了预约：{what}{_why(f)}。",
+                          subject_en="A user cancelled a booking", text_en=f"The user cancelled the booking: {en}{_why_en(f)}.")
+        return Notice("user", f.user_id, "booking.cancelled", subject_zh="预约已被取消", text_zh=f"仪器单位取消了预约：{what}{_why(f)}。",
+                      subject_en="Booking cancelled", text_en=f"The instrument's unit cancelled your booking: {en}{_why_en(f)}.")
     return None
 
 
 def reminder_notice(f: BookingFacts) -> Notice:
-    return Notice("user", f.user_id, "booking.reminder", "预约提醒", f"提醒：您预约的仪器时间即将开始：{_what(f)}。",
-                  "Booking reminder", f"Reminder: your instrument time starts soon: {_what_en(f)}.")
+    return Notice("user", f.user_id, "booking.reminder", subject_zh="预约提醒", text_zh=f"提醒：您预约的仪器时间即将开始：{_what(f)}。",
+                  subject_en="Booking reminder", text_en=f"Reminder: your instrument time starts soon: {_what_en(f)}.")
 
 
 def due_for_reminder(starts_at: datetime, now: datetime) -> bool:
