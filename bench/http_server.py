@@ -33,9 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import httpx  # noqa: E402
 from bookings import run_wrk  # noqa: E402
-from catalogue_search import _free_port, stop_server  # noqa: E402
+from catalogue_search import _free_port, stop_server, wait_healthy  # noqa: E402
 
 from services.runtime.migrations import upgrade  # noqa: E402
 
@@ -50,27 +49,13 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _wait(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"no /health within 60 s:\n{log.read_text(errors='replace')}")
-
-
 def measure(name: str, cmd: list[str], env: dict[str, str], port: int, work: Path, args: argparse.Namespace) -> list[dict[str, float]]:
     log = work / f"{name}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait(base, proc, log)
+        wait_healthy(base, proc, log)
         rows = []
         for c in args.connections:
             time.sleep(2)  # let the load average settle a little after start-up

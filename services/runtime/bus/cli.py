@@ -19,6 +19,7 @@ import base64
 import json
 import sys
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from services.runtime.bus.credentials import begin_rotation, ensure_seeds, finish_rotation, seed_path
@@ -133,41 +134,40 @@ async def _operator_connection() -> NATS:
     return await connect_nats(settings.bus(OPERATOR), "xciss-bus-backup")
 
 
+async def _as_operator(work: Callable[[NATS], Awaitable[list[str]]]) -> int:
+    """Run ``work`` on an operator connection and print its lines; a refusal is one line on stderr."""
+    from services.runtime.bus.backup import BackupError
+
+    nc = await _operator_connection()
+    try:
+        for line in await work(nc):
+            print(line)
+    except BackupError as exc:
+        print(f"xciss: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await nc.close()
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     """Each stream's snapshot in DIR/<STREAM>/ (docs/operations.md, "Back up and restore")."""
-    from services.runtime.bus.backup import BackupError, backup_all
+    from services.runtime.bus.backup import backup_all
 
-    async def run() -> int:
-        nc = await _operator_connection()
-        try:
-            for b in await backup_all(nc, Path(args.dir), args.stream or None):
-                print(f"{b.stream:<24}{b.messages:>10} messages {b.bytes_written:>14,} bytes  {b.directory}")
-        except BackupError as exc:
-            print(f"xciss: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            await nc.close()
-        return 0
+    async def work(nc: NATS) -> list[str]:
+        saved = await backup_all(nc, Path(args.dir), args.stream or None)
+        return [f"{b.stream:<24}{b.messages:>10} messages {b.bytes_written:>14,} bytes  {b.directory}" for b in saved]
 
-    return asyncio.run(run())
+    return asyncio.run(_as_operator(work))
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from services.runtime.bus.backup import BackupError, restore_all
+    from services.runtime.bus.backup import restore_all
 
-    async def run() -> int:
-        nc = await _operator_connection()
-        try:
-            for name in await restore_all(nc, Path(args.dir), args.replicas):
-                print(f"restored {name}")
-        except BackupError as exc:
-            print(f"xciss: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            await nc.close()
-        return 0
+    async def work(nc: NATS) -> list[str]:
+        return [f"restored {name}" for name in await restore_all(nc, Path(args.dir), args.replicas)]
 
-    return asyncio.run(run())
+    return asyncio.run(_as_operator(work))
 
 
 def _secret(name: str, key: str, text: str, namespace: str | None) -> str:
