@@ -5,7 +5,7 @@ PostgreSQL database of ``--database-url``), bulk-inserts N instruments (default
 10,000, weekly hours Mon–Fri 09–12 and 13–18 Asia/Shanghai, staff-operated,
 automatic approval) with a year of bookings each (default 110: 1.1 M rows;
 ``executemany`` on SQLite, ``COPY`` on PostgreSQL), starts the registry API as
-its own OS process (``python -m services.runtime.cli serve registry``, no
+its own OS process (``python -m services.command.cli serve registry``, no
 NATS) and then:
 
 1. drives ``wrk`` (a compiled load generator, Debian's ``wrk``) against
@@ -70,8 +70,9 @@ from services.registry.db.models import (  # noqa: E402
     units,
     users,
 )
-from services.runtime.auth import Role, issue_token  # noqa: E402
-from services.runtime.migrations import upgrade  # noqa: E402
+from services.runtime.roles import Role  # noqa: E402
+from services.runtime.http.auth import issue_token
+from services.runtime.db.migrations import upgrade  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 from services.runtime.workdays import WorkdayCalendar  # noqa: E402
 

@@ -4,7 +4,7 @@ Generates N instruments (realistic Chinese names over the 15 national
 categories, models, manufacturers, Xuchang's counties, prices), bulk-inserts
 them with their search read model (the same tokenizer and refresh rules as the
 worker, but straight into the tables), then starts the registry API as its own
-OS process (`python -m services.runtime.cli serve registry`, no NATS) on a free
+OS process (`python -m services.command.cli serve registry`, no NATS) on a free
 loopback port and drives concurrent HTTP clients from this process against
 
   (a) GET /health (the trivial baseline) and
@@ -50,7 +50,7 @@ from services.registry.db.models import instruments, price_items, units  # noqa:
 from services.registry.db.search_models import search_docs, search_state, search_terms  # noqa: E402
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES  # noqa: E402
 from services.registry.domain.search_terms import document_terms  # noqa: E402
-from services.runtime.migrations import upgrade  # noqa: E402
+from services.runtime.db.migrations import upgrade  # noqa: E402
 from services.runtime.service import create_database, load_spec  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 
@@ -240,9 +240,9 @@ def search_paths(count: int, seed: int = 11) -> list[str]:
 
 def _server_command(no_cache: bool) -> list[str]:
     if not no_cache:
-        return [sys.executable, "-m", "services.runtime.cli", "serve", "registry"]
+        return [sys.executable, "-m", "services.command.cli", "serve", "registry"]
     # the result cache is a module flag: switch it off in the server process, then the same CLI
-    code = "import services.registry.search as s; s.CACHE_ENABLED = False; from services.runtime.cli import main; main(['serve', 'registry'])"
+    code = "import services.registry.search as s; s.CACHE_ENABLED = False; from services.command.cli import main; main(['serve', 'registry'])"
     return [sys.executable, "-c", code]
 
 

@@ -66,8 +66,8 @@ from services.evaluation.policy import load_policy  # noqa: E402
 from services.evaluation.measures import unit_measures  # noqa: E402
 from services.evaluation.reports import category_rows, county_rows, unit_rows  # noqa: E402
 from services.runtime.clock import POLICY_ZONE, local_year  # noqa: E402
-from services.runtime.migrations import upgrade  # noqa: E402
-from services.runtime.service_db import ServiceDatabase  # noqa: E402
+from services.runtime.db.migrations import upgrade  # noqa: E402
+from services.runtime.db.service_db import ServiceDatabase  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 
 TARGET_S = 10.0

@@ -42,7 +42,7 @@ def start_platform(workdir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     ports = {name: _free_port() for name in ("GATEWAY", "REGISTRY", "VOUCHERS", "EVALUATION", "PAYMENTS", "NATS")}
     env = {**os.environ, "XCISS_DATA_DIR": str(workdir / "data"), "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE": "100000000", **{f"XCISS_{k}_PORT": str(v) for k, v in ports.items()}}
     log = (workdir / "up.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "services.command.cli", "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
     while b"Press Ctrl-C" not in (workdir / "up.log").read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bookings import run_wrk  # noqa: E402
 from catalogue_search import _free_port, stop_server, wait_healthy  # noqa: E402
 
-from services.runtime.migrations import upgrade  # noqa: E402
+from services.runtime.db.migrations import upgrade  # noqa: E402
 
 STACKS = {"uvicorn-h11-asyncio": {"XCISS_EVENT_LOOP": "asyncio", "XCISS_HTTP_PARSER": "h11"},
           "uvicorn-httptools-uvloop": {"XCISS_EVENT_LOOP": "uvloop", "XCISS_HTTP_PARSER": "httptools"}}
@@ -94,7 +94,7 @@ def main() -> None:
     for name, extra in STACKS.items():
         port = _free_port()
         env = _env({**extra, "XCISS_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "XCISS_REGISTRY_PORT": str(port), "XCISS_DATA_DIR": str(work / "data")})
-        full[name] = measure(f"registry {name}", [sys.executable, "-m", "services.runtime.cli", "serve", "registry"], env, port, work, args)
+        full[name] = measure(f"registry {name}", [sys.executable, "-m", "services.command.cli", "serve", "registry"], env, port, work, args)
     for i, c in enumerate(args.connections):
         fastest = max(bare, key=lambda n: bare[n][i]["rps"])
         ratio = full[CHOSEN][i]["rps"] / bare[fastest][i]["rps"]

@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from contracts import registry as ev  # noqa: E402
 from contracts.envelope import encode  # noqa: E402
-from services.runtime.migrations import upgrade  # noqa: E402
-from services.runtime.natsserver import EmbeddedNats, free_port  # noqa: E402
+from services.runtime.db.migrations import upgrade  # noqa: E402
+from services.command.natsserver import EmbeddedNats, free_port  # noqa: E402
 from services.runtime.bus.connect import connect_nats  # noqa: E402
 from services.runtime.service import declare_streams  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
@@ -84,7 +84,7 @@ async def run(workers: int, n: int, nats_url: str, db_url: str, admin_dsn: str, 
     }
     ports = [free_port() for _ in range(workers)]
     procs = [
-        subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "worker", "vouchers"], env={**env, "XCISS_METRICS_PORT": str(p)})
+        subprocess.Popen([sys.executable, "-m", "services.command.cli", "worker", "vouchers"], env={**env, "XCISS_METRICS_PORT": str(p)})
         for p in ports
     ]
     try:

@@ -58,7 +58,7 @@ def one_start(data_dir: Path, nats_port: int, idle: float) -> None:
     env.update(XCISS_DATA_DIR=str(data_dir), XCISS_NATS_PORT=str(nats_port), PYTHONPATH=str(ROOT))
     print(f"  load average before: {os.getloadavg()[0]:.2f}")
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "services.command.cli", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:

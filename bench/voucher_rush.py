@@ -5,7 +5,7 @@ order, apply at once through the HTTP API (C concurrent clients) against a
 budget that covers about V vouchers, with the year's ``auto_approve`` on.
 
 Set-up (the bench's own process):
-  * a fresh vouchers database, migrated (``services.runtime.migrations.upgrade``);
+  * a fresh vouchers database, migrated (``services.runtime.db.migrations.upgrade``);
   * an embedded ``nats-server -js`` with the REGISTRY, VOUCHERS and DEADLETTER
     streams declared;
   * the read models seeded straight into the tables with SQL: N users
@@ -16,7 +16,7 @@ Set-up (the bench's own process):
     worker would have written from them.
 
 Then the vouchers service runs as its own OS process
-(``python -m services.runtime.cli run vouchers``: API, worker and outbox relay),
+(``python -m services.command.cli run vouchers``: API, worker and outbox relay),
 the bureau opens the programme over HTTP (budget = V × 300,000 fen,
 ``auto_approve``), and this process subscribes to ``vouchers.application.>`` on
 the VOUCHERS stream with an ordered (ephemeral) consumer before it fires the N
@@ -72,10 +72,11 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from contracts import vouchers as ve  # noqa: E402
-from services.runtime.auth import Role, issue_token  # noqa: E402
-from services.runtime.database import create_engine, is_sqlite  # noqa: E402
-from services.runtime.migrations import upgrade  # noqa: E402
-from services.runtime.natsserver import EmbeddedNats, free_port  # noqa: E402
+from services.runtime.roles import Role  # noqa: E402
+from services.runtime.http.auth import issue_token
+from services.runtime.db.engine import create_engine, is_sqlite  # noqa: E402
+from services.runtime.db.migrations import upgrade  # noqa: E402
+from services.command.natsserver import EmbeddedNats, free_port  # noqa: E402
 from services.runtime.bus.connect import connect_nats  # noqa: E402
 from services.runtime.service import declare_streams  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
@@ -158,7 +159,7 @@ def start_server(url: str, nats_url: str, port: int, data_dir: Path) -> tuple[su
     )
     log_path = data_dir / "vouchers.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "services.runtime.cli", "run", "vouchers"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-m", "services.command.cli", "run", "vouchers"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return proc, log_path
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats, free_port
 from services.runtime.settings import Settings
 from tests.support.databases import (
     PostgresDatabases,

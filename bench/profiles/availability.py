@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bookings import CST, _load_postgres, _load_sqlite, availability_paths, generate  # noqa: E402
 
 from services.registry import schedules  # noqa: E402
-from services.runtime.migrations import upgrade  # noqa: E402
+from services.runtime.db.migrations import upgrade  # noqa: E402
 from services.runtime.service import create_app, create_database, load_spec  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 from services.runtime.workdays import load_calendar  # noqa: E402

@@ -30,9 +30,9 @@ from services.evaluation.api.use import UseController
 from services.evaluation.db.models import metadata
 from services.evaluation.policy import load_policy
 from services.runtime import service as runtime
-from services.runtime.consumers import Periodic, Subscription, Worker
+from services.runtime.bus.consumers import Periodic, Subscription, Worker
 from services.runtime.documentstore import store_of
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 

@@ -23,8 +23,8 @@ from services.evaluation.db.models import awards, unit_view
 from services.evaluation.domain import awards as aw
 from services.runtime import clock
 from services.runtime.errors import Conflict, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 

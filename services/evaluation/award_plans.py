@@ -16,8 +16,8 @@ from services.evaluation.domain import awards as aw
 from services.evaluation.notices import FINAL, GRADES, _notice, _now, notice_view
 from services.evaluation.readmodel import excluded_units
 from services.runtime.errors import Conflict, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 
 def award_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from contracts import registry as ev
 from services.evaluation.db.facts_models import fact_complaint
-from services.runtime.consumers import Subscription
-from services.runtime.outbox import UnitOfWork
+from services.runtime.bus.consumers import Subscription
+from services.runtime.db.unit_of_work import UnitOfWork
 
 
 async def on_complaint_upheld(uow: UnitOfWork, e: ev.ComplaintUpheld) -> None:

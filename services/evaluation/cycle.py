@@ -30,10 +30,10 @@ from services.evaluation.db.models import applications, assignments, cycles, exp
 from services.evaluation.domain.redemption_window import redemption_window
 from services.evaluation.domain import indicators as ind
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 SUBMITTED = "submitted"
 RETURNED = "returned"

@@ -17,7 +17,7 @@ from services.evaluation.domain.department_summary import (
     UnitLine,
     summarize,
 )
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 
 #: an award line the bureau approved (the plan's notice finalised)
 AWARD_APPROVED = "approved"

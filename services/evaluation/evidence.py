@@ -28,12 +28,12 @@ from services.evaluation import cycle as cy
 from services.evaluation.db.followup_models import evaluation_documents
 from services.evaluation.db.models import applications, unit_view
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.documentstore import MAX_EVIDENCE_BYTES, DocumentStore, evidence_type
 from services.runtime.documentstore import evidence_too_large as too_large
 from services.runtime.errors import DomainError, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 MAX_BYTES = MAX_EVIDENCE_BYTES
 SELF_ASSESSMENT = "self_assessment"

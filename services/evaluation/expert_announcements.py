@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from contracts import evaluation as ev
 from services.evaluation.db.models import experts
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 
 async def announce_experts(db: ServiceDatabase, batch: int = 500) -> int:

@@ -49,8 +49,8 @@ from services.evaluation.db.facts_models import (
     fact_voucher_use,
 )
 from services.runtime.clock import local_year
-from services.runtime.consumers import Subscription
-from services.runtime.outbox import UnitOfWork
+from services.runtime.bus.consumers import Subscription
+from services.runtime.db.unit_of_work import UnitOfWork
 
 #: an instrument in this status has left the stock
 RETIRED = "retired"

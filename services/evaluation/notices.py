@@ -36,8 +36,8 @@ from services.runtime import clock
 from services.runtime.clock import local_today
 from services.runtime.crypto import FieldCipher, mask_id_number
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import SYSTEM, Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import SYSTEM, Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 GRADES = "grades"

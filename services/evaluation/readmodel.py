@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from contracts import registry as ev
 from services.evaluation.db.models import unit_blacklist_view, unit_view
-from services.runtime.outbox import UnitOfWork
-from services.runtime.readmodel import record_entry, upsert_versioned
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import UnitOfWork
+from services.runtime.db.readmodel import record_entry, upsert_versioned
+from services.runtime.db.service_db import ServiceDatabase
 
 
 async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:

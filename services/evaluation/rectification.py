@@ -30,10 +30,10 @@ from services.evaluation import notices as nt
 from services.evaluation.db.followup_models import rectifications
 from services.evaluation.db.models import awards, unit_view
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import Conflict, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 PASSED = "passed"
 FAILED = "failed"

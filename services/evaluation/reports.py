@@ -45,7 +45,7 @@ from services.evaluation.measures import (
     unit_measures,
 )
 from services.runtime import spreadsheets
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -1,6 +1,6 @@
 """The usage log as evaluation facts (issue 16, 运行使用): the registry's
 ``UsageRecorded`` and ``UsageCorrected`` keep ``fact_usage_session`` (the
-session's latest version, :func:`services.runtime.readmodel.upsert_versioned`)
+session's latest version, :func:`services.runtime.db.readmodel.upsert_versioned`)
 and its minutes per policy year in ``fact_usage_year``
 (:func:`services.evaluation.domain.usage_years.minutes_by_year`).
 
@@ -18,9 +18,9 @@ from sqlalchemy import delete, insert
 from contracts import registry_usage as ue
 from services.evaluation.db.facts_models import fact_usage_session, fact_usage_year
 from services.evaluation.domain.usage_years import minutes_by_year
-from services.runtime.consumers import Subscription
-from services.runtime.outbox import UnitOfWork
-from services.runtime.readmodel import upsert_versioned
+from services.runtime.bus.consumers import Subscription
+from services.runtime.db.unit_of_work import UnitOfWork
+from services.runtime.db.readmodel import upsert_versioned
 
 
 async def on_usage(uow: UnitOfWork, e: ue.UsageSnapshot) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from services.evaluation.db.facts_models import fact_instrument, fact_usage_year
 from services.evaluation.measures import idle_instruments, instrument_stock, usage_columns
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 
 #: the sharing rate in basis points: 10000 = 100 %
 WHOLE_BP = 10_000

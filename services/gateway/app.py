@@ -26,18 +26,16 @@ from services.gateway.portal import create_portal_handlers, portal_exception_han
 from services.gateway.proxy import forward_headers, response_headers
 from services.gateway.ratelimit import Limiter, rate_limit_middleware
 from services.gateway.upstreams import CONNECT_FAILURES, Upstream, Upstreams
-from services.runtime import telemetry, testclock
-from services.runtime.auth import PUBLIC, Principal, TokenVerifier, access
-from services.runtime.bus.permissions import GATEWAY
+from services.runtime import telemetry
+from services.runtime.bus import testclock
+from services.runtime.http.auth import PUBLIC, Principal, TokenVerifier, access
+from services.runtime.bus_identity.permissions import GATEWAY
 from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET
 from services.runtime.client_address import client_address, networks
 from services.runtime.errors import DomainError
-from services.runtime.http import (
-    auth_and_trace_middleware,
-    correlation_of,
-)
-from services.runtime.kvstore import NatsKVStore
-from services.runtime.security_headers import add_security_headers
+from services.runtime.http.app import auth_and_trace_middleware, correlation_of
+from services.runtime.bus.kvstore import NatsKVStore
+from services.runtime.http.security_headers import add_security_headers
 from services.runtime.settings import SERVICES, Settings
 
 log = logging.getLogger("xciss.gateway")

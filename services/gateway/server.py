@@ -10,7 +10,7 @@ import uvicorn
 
 from services.gateway.app import create_app
 from services.runtime import eventloop, safety
-from services.runtime.bus.permissions import GATEWAY
+from services.runtime.bus_identity.permissions import GATEWAY
 from services.runtime.settings import Settings
 from services.runtime.telemetry import configure_telemetry
 

@@ -14,8 +14,8 @@ from services.payments.api.payouts import CONTROLLERS as PAYOUT_CONTROLLERS
 from services.payments.api.settlements import routes
 from services.payments.db.models import metadata
 from services.runtime import service as runtime
-from services.runtime.consumers import Subscription, Worker
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.bus.consumers import Subscription, Worker
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 

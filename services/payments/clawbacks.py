@@ -34,8 +34,8 @@ from services.payments.db.models import clawback_repayments, clawbacks, fraud_vi
 from services.payments.domain import ledger
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 
 OUTSTANDING = "outstanding"
 REPAID = "repaid"

@@ -37,9 +37,9 @@ from services.payments.domain import ledger
 from services.runtime import clock
 from services.runtime.crypto import FieldCipher, mask_account
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.readmodel import upsert_versioned
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.readmodel import upsert_versioned
+from services.runtime.db.service_db import ServiceDatabase
 
 DUE = "due"
 ORDERED = "ordered"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from contracts import registry as ev
 from contracts import vouchers as ve
 from services.payments.db.models import application_view, order_view, voucher_view
-from services.runtime.outbox import UnitOfWork
-from services.runtime.readmodel import advance_status, upsert_versioned
+from services.runtime.db.unit_of_work import UnitOfWork
+from services.runtime.db.readmodel import advance_status, upsert_versioned
 
 RESULTS_DELIVERED = "results_delivered"
 

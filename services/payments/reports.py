@@ -25,7 +25,7 @@ from services.payments.db.models import (
 )
 from services.payments import payouts as payout_status
 from services.payments.domain import ledger
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 
 
 def _check(name: str, left: int, right: int) -> dict[str, Any]:

@@ -38,8 +38,8 @@ from services.payments.readmodel import PENDING
 from services.runtime import clock
 from services.runtime.clock import local_year
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 
 
 #: settlement ids are uuid5(order id) in this namespace: the same on every retry

@@ -32,11 +32,12 @@ from services.registry.domain.accounts import (
     check_new_account,
     check_password,
 )
-from services.runtime.auth import Principal, Role, TokenError, issue_token
+from services.runtime.http.auth import Principal, TokenError, issue_token
+from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
-from services.runtime.sessions import Revocations
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.sessions import Revocations
 from services.runtime.settings import Settings
 
 log = logging.getLogger("xciss.registry.accounts")

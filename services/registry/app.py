@@ -39,11 +39,11 @@ from services.registry.db.models import metadata
 from services.registry.policy import load_listing_policies
 from services.runtime import clock
 from services.runtime import service as runtime
-from services.runtime.consumers import Subscription, Worker
+from services.runtime.bus.consumers import Subscription, Worker
 from services.runtime.documentstore import store_of
-from services.runtime.idempotency import prune_task
+from services.runtime.http.idempotency import prune_task
 from services.runtime.metrics import CALENDAR_DAYS_LEFT
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.workdays import load_calendar
 
@@ -72,7 +72,7 @@ SPEC = runtime.ServiceSpec(
     routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, BookingController, InstrumentTimeController, CalendarFeedController, CalendarController, NotificationController, jwks],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
-    #: expired Idempotency-Keys (services/runtime/idempotency.py); mails not yet sent (password_reset.py);
+    #: expired Idempotency-Keys (services/runtime/http/idempotency.py); mails not yet sent (password_reset.py);
     #: reminders of tomorrow's bookings (booking_notices.py)
     periodic=lambda settings: [prune_task(settings), password_reset.mail_task(settings), booking_notices.reminder_task(settings)],
     description="Units, instruments, price lists, users, affiliations and service orders.",

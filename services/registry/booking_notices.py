@@ -26,11 +26,11 @@ from services.registry.db.recovery_models import mail_outbox
 from services.registry.domain.booking_notices import REMIND_BEFORE, BookingFacts, Notice, change_notice, mail_body, mail_subject, reminder_notice
 from services.registry.domain.bookings import BookingStatus
 from services.runtime import clock
-from services.runtime.auth import Role
-from services.runtime.consumers import Periodic
+from services.runtime.roles import Role
+from services.runtime.bus.consumers import Periodic
 from services.runtime.errors import NotFound
-from services.runtime.outbox import SYSTEM, Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import SYSTEM, Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 #: how many reminders one run writes at most (the next run takes the rest)

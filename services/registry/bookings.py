@@ -58,10 +58,10 @@ from services.registry.schedules import (
     schedule_of,
 )
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 #: an order takes bookings until its results are delivered

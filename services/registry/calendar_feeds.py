@@ -21,8 +21,8 @@ from services.registry.domain.schedules import MAX_BOOKING_MINUTES
 from services.registry.schedules import by, owned_instrument
 from services.runtime import clock
 from services.runtime.errors import Conflict, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 #: a unit keeps at most this many live feeds per instrument
 MAX_FEEDS = 20

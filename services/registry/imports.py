@@ -37,8 +37,8 @@ from services.registry.instruments import (
 )
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 #: the largest file accepted (bytes); larger uploads are refused with 413 import.too_large

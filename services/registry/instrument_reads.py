@@ -13,7 +13,7 @@ from services.registry.db.models import instruments, units
 from services.registry.domain.listing import ListingPolicies, ListingStatus, listing_status
 from services.registry.instruments import _WITH_COUNTY, ATTENTION_LIMIT, IN_SERVICE, RETIRED, _record
 from services.runtime.errors import NotFound
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 

@@ -29,8 +29,8 @@ from services.registry.domain.parties import UnitStatus
 from services.runtime import clock
 from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 IN_SERVICE = "in_service"

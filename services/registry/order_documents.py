@@ -15,9 +15,9 @@ from services.registry.order_rows import Viewer, document_view, load_order
 from services.runtime import clock
 from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError, NotFound
-from services.runtime.idempotency import Idempotency, remember
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.idempotency import Idempotency, remember
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 _BY_LIMIT = 200
 

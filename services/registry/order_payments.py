@@ -17,8 +17,8 @@ from services.registry.db.models import orders
 from services.registry.domain.orders import OrderAction, OrderStatus, next_status, settlement_voucher
 from services.registry.order_rows import change_order, order_snapshot
 from services.runtime import clock
-from services.runtime.consumers import Subscription
-from services.runtime.outbox import UnitOfWork
+from services.runtime.bus.consumers import Subscription
+from services.runtime.db.unit_of_work import UnitOfWork
 
 log = logging.getLogger("xciss.registry.orders")
 

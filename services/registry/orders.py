@@ -60,9 +60,9 @@ from services.registry.order_rows import Viewer, change_order, load_order, order
 from services.registry.usage_reads import order_usage
 from services.runtime import clock
 from services.runtime.errors import DomainError
-from services.runtime.idempotency import Idempotency, remember
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.idempotency import Idempotency, remember
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 log = logging.getLogger("xciss.registry.orders")
 

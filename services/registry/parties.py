@@ -34,9 +34,9 @@ from services.registry.domain.parties import (
 from services.registry.user_rows import new_user_row
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.idempotency import Idempotency, remember
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.idempotency import Idempotency, remember
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 
 def _credit_code(raw: str, field: str = "credit_code") -> str:

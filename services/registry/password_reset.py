@@ -26,13 +26,13 @@ from services.registry.db.recovery_models import mail_outbox, password_resets
 from services.registry.domain import recovery
 from services.registry.domain.accounts import AccountStatus, check_password
 from services.runtime import clock
-from services.runtime.auth import Role
-from services.runtime.consumers import Periodic
+from services.runtime.roles import Role
+from services.runtime.bus.consumers import Periodic
 from services.runtime.errors import DomainError
 from services.runtime.mailer import MailError, send_mail
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
-from services.runtime.sessions import Revocations
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.sessions import Revocations
 from services.runtime.settings import Settings
 
 log = logging.getLogger("xciss.registry.password_reset")

@@ -23,8 +23,8 @@ from services.registry.domain.prices import (
 from services.registry.instruments import IN_SERVICE
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 RETIRED = "retired"
 

@@ -24,8 +24,8 @@ from services.registry.domain.orders import OrderAction, next_status
 from services.registry.domain.quotes import check_quote
 from services.registry.order_rows import Viewer, change_order, load_order, order_record
 from services.runtime import clock
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 _FISCAL = (str(Funding.fiscal_full), str(Funding.fiscal_part))
 

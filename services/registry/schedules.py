@@ -43,10 +43,10 @@ from services.registry.domain.schedules import (
 )
 from services.registry.instruments import IN_SERVICE
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import DomainError, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 #: the longest range the availability answers (six weeks)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.registry.db.models import units
-from services.runtime.auth import Principal, Role
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.auth import Principal
+from services.runtime.roles import Role
+from services.runtime.db.service_db import ServiceDatabase
 
 #: city-wide staff: every unit's records
 CITY_STAFF = (Role.CENTER, Role.BUREAU)

@@ -51,10 +51,10 @@ from services.registry.search_sql import (
     count_statement,
     page_statement,
 )
-from services.runtime.consumers import Subscription
+from services.runtime.bus.consumers import Subscription
 from services.runtime.errors import DomainError
-from services.runtime.outbox import UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 
 IN_SERVICE = "in_service"
 APPROVED = "approved"

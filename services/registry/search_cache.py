@@ -17,7 +17,7 @@ from sqlalchemy import select
 from services.registry.db.search_models import search_state
 from services.registry.db.search_models import search_synonyms
 from services.registry.domain.synonyms import Dictionary, Entry
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 
 #: how long a process trusts the generation it last read before reading it again
 GENERATION_TTL_S = 0.25

@@ -23,10 +23,10 @@ from services.registry.domain.parties import SpecialClass, UserClass, UserKind
 from services.registry.parties import user_snapshot, user_view
 from services.registry.user_rows import new_user_row
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 
 def _username_taken(username: str) -> Conflict:

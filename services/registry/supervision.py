@@ -28,8 +28,8 @@ from services.registry.domain.parties import (
 from services.registry.parties import change_unit_status_in, revoke_acceptance_in
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 # --- affiliations (R26) --------------------------------------------------------
 

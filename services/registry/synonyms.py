@@ -19,8 +19,8 @@ from services.registry.domain.synonyms import check_entry, form_key
 from services.registry.search import bump_generation
 from services.runtime import clock
 from services.runtime.errors import Conflict, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 _DUPLICATE = (
     "synonyms.duplicate_canonical",

@@ -14,8 +14,8 @@ from services.registry import parties
 from services.registry.domain import service_info
 from services.runtime import clock
 from services.runtime.errors import Forbidden
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 
 async def publish_service_info(

@@ -49,9 +49,9 @@ from services.registry.domain.usage import (
 from services.registry.usage_reads import load_session, session_record
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.idempotency import Idempotency, remember
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.idempotency import Idempotency, remember
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 
 from services.registry.db.usage_models import usage_corrections, usage_sessions
 from services.runtime.errors import NotFound
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 
 
 def session_not_found(session_id: str) -> NotFound:

@@ -25,8 +25,8 @@ from services.registry.db.usage_models import usage_recorders
 from services.registry.domain.usage import check_recorder_name
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 TOKEN_PREFIX = "xr_"
 MAX_TOKEN = 200

@@ -27,8 +27,8 @@ from services.registry.domain.parties import (
 from services.registry.parties import update_user, user_row, user_snapshot, user_view
 from services.runtime import clock
 from services.runtime.errors import Conflict
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 
 
 async def user_with_units(db: ServiceDatabase, user_id: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@
 the programme year, when a record was made and when an event occurred. It is
 the wall clock plus the platform's *simulated offset*, which is zero unless an
 operator rehearses the year on the test clock (dev and staging only, see
-:mod:`services.runtime.testclock`): the offset then moves every policy clock
+:mod:`services.runtime.bus.testclock`): the offset then moves every policy clock
 of the process at once, and time keeps running from the simulated instant.
 
 Technical times (the outbox, the inbox, idempotency retention, login tokens,

@@ -24,15 +24,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
-from litestar import Response, get
-from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, generate_latest
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.runtime.auth import PUBLIC, access
 
 log = logging.getLogger("xciss.metrics")
 
@@ -65,7 +61,7 @@ NATS_UNSAFE = Gauge(
     "xciss_nats_unsafe", "1 for each NATS safety check that failed at start-up (code label, see docs/observability.md)", ["service", "code"]
 )
 
-#: consumer outcomes (services.runtime.consumers.Outcome) as operators read them
+#: consumer outcomes (services.runtime.bus.consumers.Outcome) as operators read them
 OUTCOME_LABELS = {"done": "handled", "duplicate": "duplicate", "retry": "retried", "parked": "dead_lettered"}
 
 Probe = Callable[[], Awaitable[None]]
@@ -100,29 +96,6 @@ class ServiceMetrics:
     async def exposition(self) -> bytes:
         await self.refresh()
         return generate_latest(REGISTRY)
-
-
-def prometheus_config(service: str) -> PrometheusConfig:
-    """Request rate, latency and status of the API, labelled by route template
-    (``/v1/users/{user_id:str}``), never the raw path, so cardinality stays
-    bounded; unknown paths (404 before routing) are not counted."""
-    return PrometheusConfig(app_name=service, prefix=HTTP_PREFIX, group_path=True, exclude=["^/metrics$"])
-
-
-def metrics_handler(metrics: ServiceMetrics) -> Any:
-    @get(
-        "/metrics",
-        operation_id="metrics",
-        tags=["operations"],
-        include_in_schema=False,
-        **access(PUBLIC),
-    )
-    async def prometheus_metrics() -> Response[bytes]:
-        """Prometheus exposition. Public like /health: no token, no personal
-        data; NetworkPolicies keep it to the monitoring system."""
-        return Response(await metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
-
-    return prometheus_metrics
 
 
 def outbox_probe(service: str, engine: AsyncEngine, metadata: MetaData) -> Probe:

@@ -46,8 +46,8 @@ from dataclasses import dataclass
 import nats
 
 from services.runtime.bus.connect import BusRefused, connect_nats, is_auth_error
-from services.runtime.bus.credentials import BusAccess
-from services.runtime.bus.permissions import OPERATOR
+from services.runtime.bus_identity.credentials import BusAccess
+from services.runtime.bus_identity.permissions import OPERATOR
 from services.runtime.client_address import Network, parse_networks
 from services.runtime.settings import Settings, SettingsError
 from services.runtime.tokenkeys import token_key_problems
@@ -136,7 +136,7 @@ async def _quiet(exc: Exception) -> None:
 
 
 async def _simulated_time_stored(nc: nats.NATS) -> bool:
-    from services.runtime import testclock
+    from services.runtime.bus import testclock
 
     try:
         kv = await testclock.bucket(nc, create=False)

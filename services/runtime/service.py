@@ -19,26 +19,21 @@ from litestar import Litestar
 from litestar.di import Provide
 from sqlalchemy import MetaData
 
-from services.runtime import testclock
+from services.runtime.bus import testclock
 from services.runtime.bus.connect import connect_nats
-from services.runtime.bus.credentials import BusAccess
-from services.runtime.bus.permissions import OPERATOR
+from services.runtime.bus_identity.credentials import BusAccess
+from services.runtime.bus_identity.permissions import OPERATOR
 from services.runtime.bus.plan import CLOCK_BUCKET, bucket_owner
-from services.runtime.clock_api import clock_controllers
-from services.runtime.consumers import (
-    CommandError,
-    Periodic,
-    Responder,
-    Subscription,
-    Worker,
-)
-from services.runtime.http import build_app
+from services.runtime.http.clock_api import clock_controllers
+from services.runtime.bus.commands import CommandError, Responder
+from services.runtime.bus.consumers import Periodic, Subscription, Worker
+from services.runtime.http.app import build_app
 from services.runtime.metrics import ServiceMetrics, outbox_probe
-from services.runtime.operation_docs import describe_operations
-from services.runtime.outbox import OutboxRelay
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.operation_docs import describe_operations
+from services.runtime.bus.relay import OutboxRelay
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
-from services.runtime.streams import ensure_service_streams
+from services.runtime.bus.streams import ensure_service_streams
 
 log = logging.getLogger("xciss.service")
 

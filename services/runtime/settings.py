@@ -10,14 +10,28 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
+import uuid
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import msgspec
 
-from services.runtime.bus.credentials import BusAccess, seed_path
-from services.runtime.client_address import DEFAULT_TRUSTED, parse_networks
+from services.runtime.bus_identity.credentials import BusAccess, seed_path
+from services.runtime.client_address import DEFAULT_TRUSTED
 from services.runtime.crypto import FieldCipher
-from services.runtime.database import PoolSettings
+from services.runtime.env import (
+    SettingsError,
+    password_of,
+    without_password,
+    env_path,
+    env_int,
+    env_positive,
+    env_non_negative,
+    env_bool,
+    env_networks,
+    env_float,
+    env_addresses,
+)
 
 SERVICES: tuple[str, ...] = ("registry", "vouchers", "evaluation", "payments")
 
@@ -27,8 +41,35 @@ GATEWAY_PORT = 8100
 CREDENTIALS_DIRNAME = "nats-credentials"
 
 
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """A process's connections to one PostgreSQL database (XCISS_DB_POOL_*)."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout_s: float = 30.0
+    #: the URL is a transaction pooler (PgBouncer ``pool_mode = transaction``): consecutive
+    #: transactions may run on different server connections, so no prepared statement is
+    #: cached across them and each gets a unique name (asyncpg and SQLAlchemy's advice)
+    transaction_pooler: bool = False
+
+    def connect_args(self) -> dict[str, Any]:
+        """asyncpg's arguments: behind a transaction pooler, no statement cache (asyncpg's
+        nor SQLAlchemy's) and a unique name for every prepared statement."""
+        if not self.transaction_pooler:
+            return {}
+        return {"statement_cache_size": 0, "prepared_statement_cache_size": 0, "prepared_statement_name_func": _unique_statement_name}
+
+    @property
+    def most(self) -> int:
+        """The most connections one process opens to the database."""
+        return self.size + self.max_overflow
+
+
+def _unique_statement_name() -> str:
+    return f"__xciss_{uuid.uuid4().hex}__"
+
 
 
 #: dev: the laptop and the tests; staging: production's checks, the test clock allowed; prod
@@ -124,7 +165,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     listing_policy_file: Path | None = None
     #: how often an evaluation worker finalizes notices whose window has closed
     notice_finalize_interval_s: float = 300.0
-    #: how often a process reads the test clock (dev and staging only; services/runtime/testclock.py)
+    #: how often a process reads the test clock (dev and staging only; services/runtime/bus/testclock.py)
     clock_poll_s: float = 1.0
     # local accounts (registry) and sessions
     #: lifetime of a login token (XCISS_SESSION_TTL_S); revoked sessions are refused until then
@@ -181,9 +222,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if name in self.SECRET_FIELDS:
                 value = "***" if value else value
             elif name == "database_urls":
-                value = {k: _without_password(v) for k, v in value.items()}
+                value = {k: without_password(v) for k, v in value.items()}
             elif name == "nats_url" and value:
-                value = _without_password(value)
+                value = without_password(value)
             shown.append(f"{name}={value!r}")
         return f"Settings({', '.join(shown)})"
 
@@ -196,7 +237,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         values += [line.strip() for line in self.jwt_signing_key.splitlines() if line.strip() and not line.startswith("-----")]
         values += [part.partition("=")[2].strip() for part in self.field_keys.split(",")]
         for url in [*self.database_urls.values(), self.nats_url or ""]:
-            password = _password_of(url)
+            password = password_of(url)
             if password:
                 values.append(password)
         return [v for v in values if v]
@@ -259,7 +300,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         get = env.get
         data_dir = Path(get("XCISS_DATA_DIR", ".xciss")).resolve()
         db_urls = {s: get(f"XCISS_{s.upper()}_DATABASE_URL", "") for s in SERVICES}
-        ports = {s: _int(env, f"XCISS_{s.upper()}_PORT", DEFAULT_PORTS[s]) for s in SERVICES}
+        ports = {s: env_int(env, f"XCISS_{s.upper()}_PORT", DEFAULT_PORTS[s]) for s in SERVICES}
         mode = get("XCISS_MODE", "dev")
         if mode not in MODES:
             raise SettingsError(f"XCISS_MODE must be dev, staging or prod, not {mode!r}")
@@ -267,17 +308,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return cls(
             data_dir=data_dir,
             nats_url=get("XCISS_NATS_URL") or None,
-            nats_credentials_dir=_path(env, "XCISS_NATS_CREDENTIALS_DIR"),
-            nats_nkey_file=_path(env, "XCISS_NATS_NKEY_FILE"),
-            nats_tls_ca_file=_path(env, "XCISS_NATS_TLS_CA_FILE"),
+            nats_credentials_dir=env_path(env, "XCISS_NATS_CREDENTIALS_DIR"),
+            nats_nkey_file=env_path(env, "XCISS_NATS_NKEY_FILE"),
+            nats_tls_ca_file=env_path(env, "XCISS_NATS_TLS_CA_FILE"),
             database_urls={k: v for k, v in db_urls.items() if v},
             http_host=get("XCISS_HTTP_HOST", "127.0.0.1"),
             http_ports=ports,
             mode=mode,
             jwt_signing_key=get("XCISS_JWT_SIGNING_KEY", ""),
-            jwt_signing_key_file=_path(env, "XCISS_JWT_SIGNING_KEY_FILE"),
+            jwt_signing_key_file=env_path(env, "XCISS_JWT_SIGNING_KEY_FILE"),
             jwt_jwks=get("XCISS_JWT_JWKS", ""),
-            jwt_jwks_file=_path(env, "XCISS_JWT_JWKS_FILE"),
+            jwt_jwks_file=env_path(env, "XCISS_JWT_JWKS_FILE"),
             pii_secret=get("XCISS_PII_KEY", ""),
             field_keys=get("XCISS_FIELD_KEYS", ""),
             jwt_issuer=get("XCISS_JWT_ISSUER", "xciss"),
@@ -287,144 +328,57 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             oidc_audience=get("XCISS_OIDC_AUDIENCE") or None,
             role_claim=get("XCISS_OIDC_ROLE_CLAIM", "role"),
             org_claim=get("XCISS_OIDC_ORG_CLAIM", "org"),
-            db_pool_size=_positive(env, "XCISS_DB_POOL_SIZE", 10),
-            db_max_overflow=_non_negative(env, "XCISS_DB_MAX_OVERFLOW", 10),
-            db_pool_timeout_s=_float(env, "XCISS_DB_POOL_TIMEOUT_S", 30.0),
-            db_transaction_pooler=_bool(env, "XCISS_DB_TRANSACTION_POOLER", False),
-            stream_replicas=_int(env, "XCISS_STREAM_REPLICAS", 1),
-            duplicate_window_s=_float(env, "XCISS_DUPLICATE_WINDOW_S", 120.0),
-            outbox_poll_s=_float(env, "XCISS_OUTBOX_POLL_S", 0.1),
-            consumer_ack_wait_s=_float(env, "XCISS_CONSUMER_ACK_WAIT_S", 30.0),
-            consumer_max_attempts=_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", 5),
+            db_pool_size=env_positive(env, "XCISS_DB_POOL_SIZE", 10),
+            db_max_overflow=env_non_negative(env, "XCISS_DB_MAX_OVERFLOW", 10),
+            db_pool_timeout_s=env_float(env, "XCISS_DB_POOL_TIMEOUT_S", 30.0),
+            db_transaction_pooler=env_bool(env, "XCISS_DB_TRANSACTION_POOLER", False),
+            stream_replicas=env_int(env, "XCISS_STREAM_REPLICAS", 1),
+            duplicate_window_s=env_float(env, "XCISS_DUPLICATE_WINDOW_S", 120.0),
+            outbox_poll_s=env_float(env, "XCISS_OUTBOX_POLL_S", 0.1),
+            consumer_ack_wait_s=env_float(env, "XCISS_CONSUMER_ACK_WAIT_S", 30.0),
+            consumer_max_attempts=env_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", 5),
             consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else (0.5, 2.0, 10.0, 30.0, 60.0),
-            graceful_timeout_s=_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
-            metrics_port=_int(env, "XCISS_METRICS_PORT", 0) or None,
-            metrics_cache_s=_float(env, "XCISS_METRICS_CACHE_S", 5.0),
+            graceful_timeout_s=env_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
+            metrics_port=env_int(env, "XCISS_METRICS_PORT", 0) or None,
+            metrics_cache_s=env_float(env, "XCISS_METRICS_CACHE_S", 5.0),
             nats_monitor_url=get("XCISS_NATS_MONITOR_URL") or None,
             city_division_prefix=get("XCISS_CITY_DIVISION_PREFIX", "4110"),
-            voucher_expiry_interval_s=_float(env, "XCISS_VOUCHER_EXPIRY_INTERVAL_S", 60.0),
+            voucher_expiry_interval_s=env_float(env, "XCISS_VOUCHER_EXPIRY_INTERVAL_S", 60.0),
             calendar_file=Path(get("XCISS_CALENDAR_FILE", "")).resolve() if get("XCISS_CALENDAR_FILE") else None,
             document_store_url=get("XCISS_DOCUMENT_STORE") or None,
             s3_endpoint=get("XCISS_S3_ENDPOINT") or None,
             s3_access_key=get("XCISS_S3_ACCESS_KEY") or None,
             s3_secret_key=get("XCISS_S3_SECRET_KEY") or None,
             s3_region=get("XCISS_S3_REGION") or "us-east-1",
-            s3_secure=_bool(env, "XCISS_S3_SECURE", True),
-            gateway_port=_int(env, "XCISS_GATEWAY_PORT", GATEWAY_PORT),
-            upstream_urls={s: _addresses(env, f"XCISS_{s.upper()}_URL") for s in SERVICES if get(f"XCISS_{s.upper()}_URL", "").strip(" ,")},
-            gateway_max_body_bytes=_int(env, "XCISS_GATEWAY_MAX_BODY_BYTES", 20_000_000),
-            gateway_rate_limit_per_minute=_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
-            gateway_timeout_s=_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
+            s3_secure=env_bool(env, "XCISS_S3_SECURE", True),
+            gateway_port=env_int(env, "XCISS_GATEWAY_PORT", GATEWAY_PORT),
+            upstream_urls={s: env_addresses(env, f"XCISS_{s.upper()}_URL") for s in SERVICES if get(f"XCISS_{s.upper()}_URL", "").strip(" ,")},
+            gateway_max_body_bytes=env_int(env, "XCISS_GATEWAY_MAX_BODY_BYTES", 20_000_000),
+            gateway_rate_limit_per_minute=env_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
+            gateway_timeout_s=env_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
             evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
             listing_policy_file=Path(get("XCISS_LISTING_POLICY_FILE", "")).resolve() if get("XCISS_LISTING_POLICY_FILE") else None,
-            notice_finalize_interval_s=_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
-            clock_poll_s=_float(env, "XCISS_CLOCK_POLL_S", 1.0),
-            session_ttl_s=_int(env, "XCISS_SESSION_TTL_S", 8 * 3600),
-            login_max_failures=_int(env, "XCISS_LOGIN_MAX_FAILURES", 5),
-            login_lock_minutes=_int(env, "XCISS_LOGIN_LOCK_MINUTES", 15),
-            login_rate_limit_per_minute=_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", 10),
-            trusted_proxies=_networks(env, "XCISS_TRUSTED_PROXIES", DEFAULT_TRUSTED),
-            idempotency_retention_h=_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
-            usage_max_session_h=_positive(env, "XCISS_USAGE_MAX_SESSION_H", 24),
-            demo=_bool(env, "XCISS_DEMO", False),
-            portal_cache_s=_float(env, "XCISS_PORTAL_CACHE_S", 5.0),
-            import_max_rows=_positive(env, "XCISS_IMPORT_MAX_ROWS", 20_000),
+            notice_finalize_interval_s=env_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
+            clock_poll_s=env_float(env, "XCISS_CLOCK_POLL_S", 1.0),
+            session_ttl_s=env_int(env, "XCISS_SESSION_TTL_S", 8 * 3600),
+            login_max_failures=env_int(env, "XCISS_LOGIN_MAX_FAILURES", 5),
+            login_lock_minutes=env_int(env, "XCISS_LOGIN_LOCK_MINUTES", 15),
+            login_rate_limit_per_minute=env_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", 10),
+            trusted_proxies=env_networks(env, "XCISS_TRUSTED_PROXIES", DEFAULT_TRUSTED),
+            idempotency_retention_h=env_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
+            usage_max_session_h=env_positive(env, "XCISS_USAGE_MAX_SESSION_H", 24),
+            demo=env_bool(env, "XCISS_DEMO", False),
+            portal_cache_s=env_float(env, "XCISS_PORTAL_CACHE_S", 5.0),
+            import_max_rows=env_positive(env, "XCISS_IMPORT_MAX_ROWS", 20_000),
             smtp_host=get("XCISS_SMTP_HOST") or None,
-            smtp_port=_int(env, "XCISS_SMTP_PORT", 587),
+            smtp_port=env_int(env, "XCISS_SMTP_PORT", 587),
             smtp_user=get("XCISS_SMTP_USER") or None,
             smtp_password=get("XCISS_SMTP_PASSWORD") or None,
             smtp_from=get("XCISS_SMTP_FROM") or "noreply@xciss.local",
-            smtp_starttls=_bool(env, "XCISS_SMTP_STARTTLS", True),
+            smtp_starttls=env_bool(env, "XCISS_SMTP_STARTTLS", True),
             public_url=(get("XCISS_PUBLIC_URL") or "").rstrip("/") or None,
-            password_reset_ttl_minutes=_positive(env, "XCISS_PASSWORD_RESET_TTL_MINUTES", 30),
-            recovery_rate_limit_per_hour=_positive(env, "XCISS_RECOVERY_RATE_LIMIT_PER_HOUR", 10),
-            mail_retry_interval_s=_float(env, "XCISS_MAIL_RETRY_INTERVAL_S", 30.0),
-            booking_reminder_interval_s=_float(env, "XCISS_BOOKING_REMINDER_INTERVAL_S", 300.0),
+            password_reset_ttl_minutes=env_positive(env, "XCISS_PASSWORD_RESET_TTL_MINUTES", 30),
+            recovery_rate_limit_per_hour=env_positive(env, "XCISS_RECOVERY_RATE_LIMIT_PER_HOUR", 10),
+            mail_retry_interval_s=env_float(env, "XCISS_MAIL_RETRY_INTERVAL_S", 30.0),
+            booking_reminder_interval_s=env_float(env, "XCISS_BOOKING_REMINDER_INTERVAL_S", 300.0),
         )
-
-
-def _password_of(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
-    try:
-        return urlsplit(url).password
-    except ValueError:
-        return None
-
-
-def _without_password(url: str) -> str:
-    password = _password_of(url)
-    return url.replace(f":{password}@", ":***@", 1) if password else url
-
-
-def _path(env: Mapping[str, str], name: str) -> Path | None:
-    raw = env.get(name)
-    return Path(raw).resolve() if raw else None
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be an integer, not {raw!r}") from exc
-
-
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    value = _int(env, name, default)
-    if value < 1:
-        raise SettingsError(f"{name} must be at least 1, not {value}")
-    return value
-
-
-def _non_negative(env: Mapping[str, str], name: str, default: int) -> int:
-    value = _int(env, name, default)
-    if value < 0:
-        raise SettingsError(f"{name} must be 0 or more, not {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = (env.get(name) or "").strip().lower()
-    if raw == "":
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name} must be true or false, not {raw!r}")
-
-
-def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
-    raw = env.get(name)
-    try:
-        return tuple(str(n) for n in parse_networks(default if raw is None else raw))
-    except ValueError as exc:
-        raise SettingsError(f"{name}: {exc}") from exc
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a number, not {raw!r}") from exc
-
-
-def _addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """``http://a:8101,http://b:8101``: one base URL or several, comma-separated."""
-    found: list[str] = []
-    for part in env.get(name, "").split(","):
-        address = part.strip().rstrip("/")
-        if not address:
-            continue
-        scheme, _, rest = address.partition("://")
-        if scheme not in ("http", "https") or not rest or any(c in rest for c in "?# "):
-            raise SettingsError(f"{name} must be http(s)://host:port addresses, comma-separated, not {part.strip()!r}")
-        if address not in found:
-            found.append(address)
-    return tuple(found)

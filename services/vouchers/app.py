@@ -10,9 +10,10 @@ from contracts import payments as pe
 from contracts import registry as ev
 from contracts.commands import USE_VOUCHER, UseVoucher
 from services.runtime import service as runtime
-from services.runtime.consumers import Periodic, Responder, Subscription, Worker
-from services.runtime.outbox import UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.bus.consumers import Periodic, Subscription, Worker
+from services.runtime.bus.commands import Responder
+from services.runtime.db.unit_of_work import UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers import issued, readmodel, redemption, redemption_experts, redemption_window
 from services.vouchers.api.applications import ApplicationController

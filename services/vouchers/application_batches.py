@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import vouchers as ve
 from contracts.envelope import encode, new_event_id
 from services.runtime import clock
-from services.runtime import audit as audit_chain
+from services.runtime.db import audit_chain
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers import readmodel
 from services.vouchers.application_steps import (

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import vouchers as ve
 from contracts.envelope import new_event_id
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.vouchers import programmes as prog
 from services.vouchers import readmodel
 from services.vouchers.db.models import (

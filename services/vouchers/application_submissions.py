@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from contracts import vouchers as ve
 from contracts.envelope import new_event_id
 from services.runtime import clock, telemetry
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers.application_batches import Job, batcher
 from services.vouchers.application_steps import (

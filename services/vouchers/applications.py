@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 from contracts import vouchers as ve
 from services.runtime import clock
 from services.runtime.errors import Conflict, Forbidden
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers.application_steps import (
     APPEALED,

@@ -16,10 +16,10 @@ from contracts import vouchers as ve
 from contracts.commands import UseVoucher, UseVoucherReply
 from contracts.envelope import new_event_id
 from services.runtime import clock
-from services.runtime.consumers import command_correlation_id
+from services.runtime.bus.commands import command_correlation_id
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers.application_steps import APPEALED, SUBMITTED, voucher_snapshot
 from services.vouchers.db.models import accounts, applications, programmes, voucher_refusals, vouchers

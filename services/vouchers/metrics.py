@@ -7,7 +7,7 @@ from __future__ import annotations
 from prometheus_client import Gauge
 from sqlalchemy import select
 
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers.db.models import programmes
 
 BUDGET_REMAINING = Gauge(

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import vouchers as ve
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers.db.models import accounts, programmes, user_view
 from services.vouchers.domain.policy import UserFacts, VoucherPolicy, yearly_cap
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from contracts import registry as ev
-from services.runtime.outbox import UnitOfWork
-from services.runtime.readmodel import record_entry, upsert_versioned
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import UnitOfWork
+from services.runtime.db.readmodel import record_entry, upsert_versioned
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers.db.models import (
     affiliation_view,
     blacklist_view,

@@ -32,8 +32,8 @@ from contracts import vouchers as ve
 from services.runtime import clock
 from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers.db.models import (
     redemption_claims,
     redemption_documents,

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ee
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.outbox import Actor, UnitOfWork
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers.db.models import expert_view, redemption_assignments, redemption_claims, redemption_items, unit_view
 from services.vouchers.domain import redemption as rules
 from services.vouchers.domain.conflicts import conflicting_units

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from contracts import evaluation as ee
 from services.runtime import clock
-from services.runtime.outbox import UnitOfWork
+from services.runtime.db.unit_of_work import UnitOfWork
 from services.vouchers.db.models import redemption_windows
 from services.vouchers.domain import redemption as rules
 from services.vouchers.redemption import window_view

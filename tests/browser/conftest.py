@@ -19,8 +19,8 @@ import pytest
 import uvicorn
 
 from services.gateway.app import create_app
-from services.runtime.demo import load_demo
-from services.runtime.natsserver import EmbeddedNats, free_port
+from services.command.demo import load_demo
+from services.command.natsserver import EmbeddedNats, free_port
 from services.runtime.settings import SERVICES, Settings
 from tests.support.databases import SqliteDatabases
 from tests.support.platform import Platform, reset_streams

@@ -21,7 +21,8 @@ from services.evaluation import notices as evaluation_notices
 from services.evaluation import sources as evaluation_sources
 from services.evaluation.domain.measures import Measures
 from services.registry import ledger
-from services.runtime.demo import DEMO_PASSWORD, create_officer_accounts, load_demo
+from services.gateway.portal.demo_accounts import DEMO_PASSWORD
+from services.command.demo import create_officer_accounts, load_demo
 from tests.browser.conftest import RunningPortal, screenshot
 from tests.support.evidence import documents
 

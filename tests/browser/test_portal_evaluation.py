@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.runtime.demo import EXPERT
+from services.command.demo import EXPERT
 from tests.browser.conftest import RunningPortal, screenshot
 from tests.browser.test_portal import sign_in_as, submit
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from services.runtime.cli import main as xciss
-from services.runtime.natsserver import free_port
+from services.command.cli import main as xciss
+from services.command.natsserver import free_port
 from tests.support.tlscerts import make_certificates
 
 Docs = list[dict[str, Any]]

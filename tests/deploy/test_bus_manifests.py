@@ -15,10 +15,10 @@ from typing import Any
 import nats
 
 from services.runtime import safety
-from services.runtime.bus.permissions import GATEWAY, OPERATOR
-from services.runtime.bus.plan import platform_plan
+from services.runtime.bus_identity.permissions import GATEWAY, OPERATOR
+from services.runtime.platform import platform_plan
 from services.runtime.bus.serverconfig import authorization_block, keys_in
-from services.runtime.natsserver import nats_server_binary, port_open
+from services.command.natsserver import nats_server_binary, port_open
 from services.runtime.settings import SERVICES
 from tests.deploy.conftest import DEPLOY, ROOT
 from tests.deploy.natsfiles import base_name, lay_out, operator_secrets

@@ -10,7 +10,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from services.runtime.cli import build_parser
+from services.command.cli import build_parser
 from tests.deploy.conftest import DEPLOY, ROOT
 
 BUILD_TOOLS = re.compile(r"\b(gcc|g\+\+|clang|build-essential|make|cmake|python3?-dev|libpq-dev|cargo|rustc)\b")
@@ -97,7 +97,7 @@ def test_the_entry_point_is_the_xciss_command_with_the_process_verbs() -> None:
     (entry,) = [i for i in final if i.startswith("ENTRYPOINT")]
     assert entry == 'ENTRYPOINT ["xciss"]'
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert scripts["xciss"] == "services.runtime.cli:main"
+    assert scripts["xciss"] == "services.command.cli:main"
     parser = build_parser()
     for argv in (["serve", "registry"], ["worker", "vouchers"], ["relay", "payments"], ["migrate", "evaluation"], ["streams"]):
         args = parser.parse_args(argv)

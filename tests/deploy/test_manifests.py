@@ -16,8 +16,8 @@ import kubernetes_validate
 import kubernetes_validate.utils
 import pytest
 
-from services.runtime.cli import build_parser
-from services.runtime.natsserver import nats_server_binary
+from services.command.cli import build_parser
+from services.command.natsserver import nats_server_binary
 from services.runtime.settings import DEFAULT_PORTS, SERVICES
 from tests.deploy.conftest import ROOT
 from tests.deploy.natsfiles import lay_out, operator_secrets

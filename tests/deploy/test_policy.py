@@ -412,7 +412,7 @@ def test_the_restricted_check_refuses_what_kubernetes_refuses(prod: Docs) -> Non
 
 def test_the_token_verifiers_reach_the_oidc_issuer_and_nothing_else_gains_egress(production: tuple[str, Docs]) -> None:
     """Issue 20, item 9: with XCISS_OIDC_JWKS_URL the APIs and the gateway fetch the
-    issuer's JWKS (services/runtime/auth.py); default-deny would block it. They get
+    issuer's JWKS (services/runtime/http/auth.py); default-deny would block it. They get
     HTTPS to the issuer's address range (EDIT) and nothing more; no other pod is
     selected by those policies."""
     name, docs = production

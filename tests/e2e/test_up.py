@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.runtime.natsserver import die_with_parent, free_port
+from services.command.natsserver import die_with_parent, free_port
 from services.runtime.settings import SERVICES
 from tests.support.codes import credit_code
 
@@ -159,7 +159,7 @@ def _distinct_free_ports(n: int) -> list[int]:
 
 def _token(env: dict[str, str], role: str, *extra: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "services.runtime.cli", "token", "--role", role, *extra],
+        [sys.executable, "-m", "services.command.cli", "token", "--role", role, *extra],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
     )
     return out.stdout.strip().splitlines()[-1]
@@ -179,7 +179,7 @@ def _eventually(fn: Callable[[], Any], timeout_s: float, what: str) -> Any:
 async def _stream_names(url: str, credentials: Path) -> dict[str, list[str]]:
     import nats
 
-    from services.runtime.bus.credentials import seed_path
+    from services.runtime.bus_identity.credentials import seed_path
 
     # as the operator, with the seed `xciss up` made under its data directory
     nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0, nkeys_seed=str(seed_path(credentials, "operator")), inbox_prefix="_INBOX_operator")
@@ -208,7 +208,7 @@ async def _anonymous_refused(url: str) -> bool:
 @contextlib.contextmanager
 def _xciss_up(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], Output, dict[int, int]]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.runtime.cli", "up"],
+        [sys.executable, "-m", "services.command.cli", "up"],
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=die_with_parent,  # a killed test run leaves no platform behind
@@ -254,9 +254,9 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
 
         tree = _tree(proc.pid)
         seen.update(tree)
-        services_pid = {s: pid for pid in tree for s in SERVICES if _cmdline(pid).endswith(f"services.runtime.cli run {s}")}
+        services_pid = {s: pid for pid in tree for s in SERVICES if _cmdline(pid).endswith(f"services.command.cli run {s}")}
         nats_pids = [pid for pid in tree if "nats-server" in _cmdline(pid)]
-        gateway_pids = [pid for pid in tree if _cmdline(pid).endswith("services.runtime.cli gateway")]
+        gateway_pids = [pid for pid in tree if _cmdline(pid).endswith("services.command.cli gateway")]
         assert sorted(services_pid) == sorted(SERVICES), {pid: _cmdline(pid) for pid in tree}
         assert len(gateway_pids) == 1, {pid: _cmdline(pid) for pid in tree}
         assert re.search(rf"gateway\s+{re.escape(gateway)}", out.text), out.text
@@ -287,6 +287,11 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
             for username in ("demo-user", "demo-center", "demo-sysadmin"):
                 r = client.post(f"{gateway}/api/registry/v1/sessions", json={"username": username, "password": "Xuchang-Demo-2026"})
                 assert r.status_code == 201, (username, r.text)
+            # ... and the sign-in page offers one per business role, as the registry lists them
+            page = client.get(f"{gateway}/signin")
+            assert page.status_code == 200, page.text[:500]
+            for role in ("user", "unit", "center", "bureau", "department", "expert", "finance"):
+                assert f'data-role="{role}"' in page.text and f"demo-{role}" in page.text, (role, page.text[-3000:])
             # XCISS_LOG_LEVEL=WARNING holds in the gateway: no httpx line per upstream request
             assert "HTTP Request:" not in out.text, out.text[-3000:]
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.faults.cluster import Cluster
 
 #: answers that mean "try again": the service is restarting, paused, or lost its NATS/database

@@ -26,10 +26,11 @@ import httpx
 import msgspec
 from nats.js.api import ConsumerInfo
 
-from services.runtime.auth import Role, issue_token
-from services.runtime.bus.credentials import BusAccess, seed_path
-from services.runtime.migrations import upgrade
-from services.runtime.natsserver import EmbeddedNats, free_port
+from services.runtime.roles import Role
+from services.runtime.http.auth import issue_token
+from services.runtime.bus_identity.credentials import BusAccess, seed_path
+from services.runtime.db.migrations import upgrade
+from services.command.natsserver import EmbeddedNats, free_port
 from services.runtime.bus.connect import connect_nats
 from services.runtime.settings import SERVICES, Settings
 from services.runtime.tokenkeys import ensure_dev_keys

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.faults.client import Api, ApiError
 from tests.faults.cluster import Cluster
 

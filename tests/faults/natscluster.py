@@ -32,16 +32,11 @@ import time
 import uuid
 from pathlib import Path
 
-from services.runtime.bus.credentials import BusAccess, ensure_seeds, seed_path
-from services.runtime.bus.permissions import identities
-from services.runtime.bus.plan import platform_plan
+from services.runtime.bus_identity.credentials import BusAccess, ensure_seeds, seed_path
+from services.runtime.bus_identity.permissions import identities
+from services.runtime.platform import platform_plan
 from services.runtime.bus.serverconfig import authorization_block, keys_in
-from services.runtime.natsserver import (
-    die_with_parent,
-    free_port,
-    nats_server_binary,
-    port_open,
-)
+from services.command.natsserver import die_with_parent, free_port, nats_server_binary, port_open
 from tests.faults.processes import Child
 
 #: how long a stopped server must stay silent before the others elect without it

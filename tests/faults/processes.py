@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.runtime.natsserver import die_with_parent
+from services.command.natsserver import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ class ServiceProcess(Child):
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "services.runtime.cli", *self.args],
+            [sys.executable, "-m", "services.command.cli", *self.args],
             cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             start_new_session=True, preexec_fn=die_with_parent,  # noqa: PLW1509
         )

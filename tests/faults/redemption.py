@@ -41,7 +41,7 @@ from datetime import timedelta
 from typing import Any
 
 from services.payments.payouts import payout_id_for
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.clock import local_today
 from tests.faults.checker import CheckContext, Result, check
 from tests.faults.client import ApiError

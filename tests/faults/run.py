@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.faults.checker import Result, observe, run_checks
 from tests.faults.client import Api, ApiError, History
 from tests.faults import natsfaults

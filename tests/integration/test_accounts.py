@@ -20,9 +20,9 @@ from sqlalchemy import select, update
 
 from services.registry import accounts
 from services.registry.db.models import accounts as accounts_table
-from services.runtime import sessions
-from services.runtime.auth import Role
-from services.runtime.outbox import Actor
+from services.runtime.http import sessions
+from services.runtime.roles import Role
+from services.runtime.db.unit_of_work import Actor
 from tests.support.platform import Platform, running
 
 PASSWORD = "Qiyu-Secret-2026"
@@ -302,7 +302,7 @@ def test_operator_creates_the_first_administrators(tmp_path, monkeypatch: pytest
     import io
     import sqlite3
 
-    from services.runtime import cli
+    from services.command import cli
 
     monkeypatch.setenv("XCISS_DATA_DIR", str(tmp_path))
     for var in ("XCISS_REGISTRY_DATABASE_URL", "XCISS_MODE", "XCISS_NATS_URL"):

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
-from services.runtime import audit, cli
-from services.runtime.auth import Role
-from services.runtime.outbox import Actor
+from services.runtime.db import audit_chain as audit
+from services.command import cli
+from services.runtime.roles import Role
+from services.runtime.db.unit_of_work import Actor
 from services.runtime.service import create_database, load_spec
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import SERVICES, Settings
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
@@ -266,7 +267,7 @@ async def test_the_migration_chains_rows_written_before_it(backend: str, tmp_pat
     """Rows written before the chain existed get a valid chain in id order."""
     from alembic.script import ScriptDirectory
 
-    from services.runtime.migrations import alembic_config, upgrade
+    from services.runtime.db.migrations import alembic_config, upgrade
 
     if backend == "postgres":
         name = f"xt_{pg_databases.run_id}_auditmig"

@@ -22,7 +22,7 @@ from services.registry import bookings as use_cases
 from services.registry.db.booking_models import bookings, instrument_schedules
 from services.registry.domain import bookings as rules
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import World, priced_instrument, world

@@ -23,7 +23,7 @@ from services.runtime.bus.backup import (
     restore_all,
     restore_stream,
 )
-from services.runtime.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats, free_port
 
 STREAM = "BKTEST"
 MESSAGES = 300
@@ -100,7 +100,7 @@ def test_the_operator_backs_up_and_restores_with_the_command_line(server: Embedd
     env.update(XCISS_NATS_URL=server.url, XCISS_NATS_NKEY_FILE=str(bus_credentials / "operator.nk"), XCISS_DATA_DIR=str(tmp_path / "data"))
 
     def xciss(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "services.runtime.cli", "bus", *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+        return subprocess.run([sys.executable, "-m", "services.command.cli", "bus", *args], env=env, capture_output=True, text=True, timeout=60, check=False)
 
     asyncio.run(as_operator(_fill))
     saved = xciss("backup", str(tmp_path / "backup"), "--stream", STREAM)

@@ -17,7 +17,7 @@ import pytest
 from contracts.registry import ComplaintUpheld
 from services.registry import instruments as instrument_use_cases
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import approved_unit, verified_user, world

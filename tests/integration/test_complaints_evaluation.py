@@ -14,7 +14,7 @@ from services.evaluation.domain.indicators import computed_scores
 from services.evaluation.domain.measures import Measures
 from services.evaluation.policy import load_policy
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import approved_unit
 

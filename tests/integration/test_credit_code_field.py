@@ -4,7 +4,7 @@ carried it (``details.field``), like every other field error, for users
 
 from __future__ import annotations
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.codes import credit_code, resident_id
 from tests.support.platform import Platform, running
 

@@ -12,15 +12,15 @@ from sqlalchemy import func, select
 
 from contracts import registry as ev
 from contracts.envelope import encode
-from services.runtime import deadletters
-from services.runtime.auth import Role
-from services.runtime.consumers import Subscription, Worker
-from services.runtime.natsserver import EmbeddedNats, free_port
+from services.runtime.bus import deadletters
+from services.runtime.roles import Role
+from services.runtime.bus.consumers import Subscription, Worker
+from services.command.natsserver import EmbeddedNats, free_port
 from services.runtime.bus.connect import connect_nats
-from services.runtime.bus.credentials import BusAccess
-from services.runtime.outbox import UnitOfWork
+from services.runtime.bus_identity.credentials import BusAccess
+from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.service import declare_streams
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers.db.models import metadata as vouchers_metadata
 from services.vouchers.db.models import user_view
 from tests.support.codes import credit_code

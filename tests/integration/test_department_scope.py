@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.registry import priced_instrument

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from services.evaluation.db.models import applications
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.integration.test_evaluation_reports import JUNE, Sender
 from tests.support.platform import Platform, eventually, running
 

@@ -24,7 +24,7 @@ from contracts.envelope import Event, encode
 from services.evaluation import notices, sources
 from services.evaluation.db.models import redemption_view, unit_view
 from services.evaluation.domain.measures import Measures
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.evidence import documents
 from tests.support.platform import Platform, eventually, running

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.registry import instruments as instrument_use_cases
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.clock import local_year
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running

@@ -15,7 +15,7 @@ from contracts import vouchers as ve
 from services.evaluation import notices, sources
 from services.evaluation.db.models import redemption_view, unit_view
 from services.evaluation.domain.measures import Measures
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.integration.test_evaluation_cycle import (
     AFTER,
     BEST,

@@ -17,7 +17,7 @@ from contracts import payments as pe
 from contracts import registry as ev
 from contracts import vouchers as ve
 from contracts.envelope import Event, encode
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.clock import local_year
 from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually, running

@@ -17,7 +17,7 @@ import pytest
 
 from services.evaluation.domain.usage_years import minutes_by_year
 from services.registry import instruments as instrument_use_cases
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import World, priced_instrument, world
 

@@ -30,7 +30,7 @@ from services.evaluation.readmodel import excluded_units
 from services.payments.db.models import order_view as payments_orders
 from services.payments.db.models import payouts, redemption_vouchers
 from services.payments.db.models import voucher_view as payments_vouchers
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import blacklist_view, user_view, vouchers
 from tests.integration.test_evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, Year, call, unit_event

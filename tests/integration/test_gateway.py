@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from services.gateway.app import create_app
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.settings import SERVICES
 from tests.support.asgi import LifespanClient
 from tests.support.codes import credit_code

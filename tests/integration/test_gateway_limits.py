@@ -10,11 +10,12 @@ from pathlib import Path
 import httpx
 
 from services.gateway.app import create_app
-from services.runtime.auth import Role, issue_token
-from services.runtime.bus.credentials import BusAccess
+from services.runtime.roles import Role
+from services.runtime.http.auth import issue_token
+from services.runtime.bus_identity.credentials import BusAccess
 from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET
-from services.runtime.kvstore import NatsKVStore
-from services.runtime.natsserver import EmbeddedNats
+from services.runtime.bus.kvstore import NatsKVStore
+from services.command.natsserver import EmbeddedNats
 from services.runtime.settings import SERVICES, Settings
 from tests.support.asgi import LifespanClient
 

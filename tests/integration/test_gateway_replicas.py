@@ -18,7 +18,7 @@ import uvicorn
 from litestar import Litestar, Request, get, post
 
 from services.gateway.app import create_app
-from services.runtime.natsserver import free_port
+from services.command.natsserver import free_port
 from services.runtime.settings import Settings
 from tests.support.asgi import LifespanClient
 

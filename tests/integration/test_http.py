@@ -9,7 +9,8 @@ import jwt
 import pytest
 from litestar import Litestar
 
-from services.runtime.auth import PUBLIC, Role, issue_token
+from services.runtime.http.auth import PUBLIC, issue_token
+from services.runtime.roles import Role
 from services.runtime.service import create_app, load_spec
 from services.runtime.settings import SERVICES
 from tests.support.codes import credit_code, resident_id
@@ -53,7 +54,7 @@ async def test_health_ready_and_openapi_on_every_service(make_settings) -> None:
 async def test_ready_stays_200_when_nats_is_unreachable_and_shows_it(make_settings) -> None:
     """The outbox takes writes while the bus is down: a NATS outage must not take
     every API pod out of its Service; /ready still names NATS as down."""
-    from services.runtime.natsserver import free_port
+    from services.command.natsserver import free_port
 
     settings = await make_settings(["registry"], nats_url=f"nats://127.0.0.1:{free_port()}")
     p = Platform(settings, ["registry"])
@@ -172,7 +173,7 @@ def test_public_marker_is_distinct_from_roles() -> None:
 async def test_money_is_integer_fen_exactly(make_settings) -> None:
     """ "100", 100.0 or true for an amount is refused, not coerced (the HTTP
     layer's lenient decoding would otherwise accept them)."""
-    from services.runtime.auth import Role
+    from services.runtime.roles import Role
     from tests.support.platform import Platform, running
     from tests.support.vouchers import YEAR
 

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from services.registry import instruments as instrument_use_cases
 from services.registry.db.models import idempotency_keys, order_documents, orders, units, users
-from services.runtime.auth import Role
-from services.runtime.idempotency import prune
+from services.runtime.roles import Role
+from services.runtime.http.idempotency import prune
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.registry import PDF, World, verified_user, world

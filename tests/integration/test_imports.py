@@ -16,7 +16,7 @@ from openpyxl import Workbook, load_workbook
 from services.registry import imports as use_cases
 from services.registry import ledger, ledger_files
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit
 

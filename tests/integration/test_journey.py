@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from services.registry import instruments as instrument_use_cases
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.pgbouncer import PgBouncer
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import (

@@ -14,14 +14,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from contracts import registry as ev
 from contracts.envelope import encode
-from services.runtime import natscheck
-from services.runtime.auth import Role
-from services.runtime.consumers import Subscription, Worker
+from services.runtime.bus import natscheck
+from services.runtime.roles import Role
+from services.runtime.bus.consumers import Subscription, Worker
 from services.runtime.metrics import ServiceMetrics, outbox_probe
-from services.runtime.natsserver import free_port, nats_server_binary, port_open
-from services.runtime.outbox import UnitOfWork, connect_nats
+from services.command.natsserver import free_port, nats_server_binary, port_open
+from services.runtime.db.unit_of_work import UnitOfWork
+from services.runtime.bus.connect import connect_nats
 from services.runtime.service import create_relay, declare_streams
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers.db.models import metadata as vouchers_metadata
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
@@ -196,7 +197,7 @@ async def test_nats_checks_against_a_real_server(tmp_path: Path, nats_server) ->
 
     # the test suite's server: default periodic fsync, no monitoring endpoint configured
     env = {**os.environ, "XCISS_NATS_URL": nats_server.url, "XCISS_NATS_CREDENTIALS_DIR": str(nats_server.credentials_dir), "XCISS_DATA_DIR": str(tmp_path), "XCISS_LOG_LEVEL": "WARNING"}
-    cli = [sys.executable, "-m", "services.runtime.cli", "streams", "--check", "registry"]
+    cli = [sys.executable, "-m", "services.command.cli", "streams", "--check", "registry"]
     prod = subprocess.run(cli, env={**env, "XCISS_MODE": "prod"}, capture_output=True, text=True, timeout=60)
     assert prod.returncode == 1, prod.stdout + prod.stderr
     assert "UNSAFE nats.replicas_not_3" in prod.stdout and "UNVERIFIED nats.sync_unverified" in prod.stdout

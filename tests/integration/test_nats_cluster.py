@@ -14,13 +14,14 @@ import nats.errors
 import nats.js.errors
 import pytest
 
-from services.runtime import natscheck, testclock
+from services.runtime.bus import natscheck, testclock
 from services.runtime.bus.connect import connect_nats
-from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET, SESSIONS_BUCKET, platform_plan
-from services.runtime.kvstore import NatsKVStore
-from services.runtime.sessions import session_store
+from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET, SESSIONS_BUCKET
+from services.runtime.platform import platform_plan
+from services.runtime.bus.kvstore import NatsKVStore
+from services.runtime.http.sessions import session_store
 from services.runtime.settings import Settings
-from services.runtime.streams import ensure_stream, producer_stream_config
+from services.runtime.bus.streams import ensure_stream, producer_stream_config
 from tests.faults.natscluster import NatsCluster
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 

@@ -30,7 +30,7 @@ from services.registry.domain.orders import (
     RESULT_STATEMENT_EN,
     RESULT_STATEMENT_ZH,
 )
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import (

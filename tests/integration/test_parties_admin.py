@@ -18,7 +18,7 @@ from contracts.registry import (
     UserClassesChanged,
 )
 from services.registry import supervision
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running

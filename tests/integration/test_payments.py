@@ -19,7 +19,7 @@ from services.payments.db.models import (
     order_view,
     voucher_view,
 )
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.vouchers.domain.applications import expires_at
 from services.vouchers.issued import expire_vouchers
 from tests.support.platform import Platform, eventually, running

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from contracts.evaluation import AwardApproved, CycleOpened
 from contracts.envelope import new_event_id
 from services.payments.db.models import ledger_entries, payouts
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.payouts import publish, read_xlsx
 from tests.support.platform import Platform, eventually, running
 from tests.support.vouchers import uid

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.integration.test_portal_recovery import csrf_of, field_error, gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import World, world

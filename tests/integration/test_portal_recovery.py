@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from services.gateway.app import create_app as create_gateway
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.integration.test_password_reset import mail_settings
 from tests.support.asgi import LifespanClient
 from tests.support.codes import credit_code

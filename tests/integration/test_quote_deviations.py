@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from services.registry import instruments as instrument_use_cases
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.clock import local_year
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, world

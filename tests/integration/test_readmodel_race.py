@@ -18,9 +18,9 @@ from sqlalchemy import select, update
 
 from services.payments.db.models import application_view
 from services.payments.readmodel import _APP_RANK
-from services.runtime.readmodel import advance_status
+from services.runtime.db.readmodel import advance_status
 from services.runtime.service import create_database, load_spec
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 #: the states of an application whose appeal was upheld, in the order they happened

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from contracts.evaluation import ExpertRegistered, NoticeFinalized, NoticeItem
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.clock import local_today
 from services.vouchers.db.models import expert_view
 from tests.support.payouts import RECEIPT, RESULTS, claim_item, open_window, publish, read_xlsx, upload, used_vouchers

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from contracts.evaluation import ExpertRegistered
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.vouchers.db.models import expert_view
 from tests.support.payouts import RECEIPT, RESULTS, claim_item, open_window, publish, upload, used_vouchers
 from tests.support.platform import Platform, eventually, running

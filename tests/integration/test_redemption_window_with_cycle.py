@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.platform import Platform, eventually, running
 from tests.support.vouchers import YEAR
 

@@ -11,7 +11,8 @@ import msgspec
 import pytest
 
 from contracts.commands import USE_VOUCHER
-from services.runtime.consumers import CommandError, Responder, Worker, request
+from services.runtime.bus.commands import CommandError, Responder, request
+from services.runtime.bus.consumers import Worker
 from services.runtime.bus.connect import connect_nats
 from services.runtime.service import declare_streams
 

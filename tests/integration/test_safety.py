@@ -17,8 +17,8 @@ import msgspec
 import pytest
 
 from services.runtime import safety
-from services.runtime.bus.credentials import new_seed, write_secret
-from services.runtime.natsserver import EmbeddedNats, free_port, port_open
+from services.runtime.bus_identity.credentials import new_seed, write_secret
+from services.command.natsserver import EmbeddedNats, free_port, port_open
 from services.runtime.settings import Settings
 from services.runtime.tokenkeys import generate_private_pem, jwks_of, load_private_pem
 from tests.support.tlscerts import TlsFiles, make_certificates
@@ -123,7 +123,7 @@ def test_an_unsafe_process_stops_before_it_serves(tmp_path: Path, certs: TlsFile
         "XCISS_PAYMENTS_PORT": str(port), "XCISS_LOG_LEVEL": "WARNING",
     }
     write_secret(tmp_path / "seed.nk", new_seed())
-    out = subprocess.run([sys.executable, "-m", "services.runtime.cli", "serve", "payments"], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-m", "services.command.cli", "serve", "payments"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2, out.stderr
     for code in ("bus.accepts_anonymous", "keys.field_missing", "keys.pii_missing", "demo.on"):
         assert f"[{code}]" in out.stderr, out.stderr

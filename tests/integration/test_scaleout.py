@@ -29,10 +29,10 @@ from sqlalchemy import func, select
 from contracts import registry as ev
 from contracts.envelope import encode
 from services.registry.db.models import metadata as registry_metadata
-from services.runtime.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats, free_port
 from services.runtime.bus.connect import connect_nats
 from services.runtime.service import declare_streams
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers.db.models import metadata as vouchers_metadata
 from tests.support.codes import credit_code
@@ -56,7 +56,7 @@ class Proc:
         self.port = free_port()
         self.log = log
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "services.runtime.cli", role, service],
+            [sys.executable, "-m", "services.command.cli", role, service],
             env={**env, "XCISS_METRICS_PORT": str(self.port), "XCISS_PARENT_PID": str(os.getpid())},
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,

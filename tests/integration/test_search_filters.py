@@ -13,8 +13,8 @@ from sqlalchemy import select
 from services.gateway.app import create_app
 from services.registry.db.search_models import search_docs
 from services.registry.domain.synonyms import DEFAULT_SYNONYMS
-from services.runtime.auth import Role
-from services.runtime.migrations import alembic_config, upgrade
+from services.runtime.roles import Role
+from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.settings import SERVICES
 from tests.integration.test_search import found, ids, instrument, publish_price, settled
 from tests.support.asgi import LifespanClient

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.registry.search import GENERATION_TTL_S
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.integration.test_search import found, ids, instrument, settled
 from tests.integration.test_search_filters import gateway_portal
 from tests.support.platform import Platform, running

@@ -4,7 +4,7 @@ public sees them; the center lets no unit accept vouchers without them."""
 
 from __future__ import annotations
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.registry import SERVICE_INFO, approved_unit

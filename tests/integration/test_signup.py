@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import select
 
 from services.registry.db.models import accounts, users
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.codes import credit_code, resident_id
 from tests.support.platform import Platform, running
 

@@ -4,7 +4,7 @@ from its read model."""
 
 from __future__ import annotations
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
 

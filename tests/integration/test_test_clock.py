@@ -15,8 +15,9 @@ import msgspec
 import pytest
 from sqlalchemy import select
 
-from services.runtime import clock, safety, testclock
-from services.runtime.auth import Role
+from services.runtime import clock, safety
+from services.runtime.bus import testclock
+from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from services.runtime.settings import Settings
 from services.vouchers.db.models import vouchers
@@ -38,7 +39,7 @@ async def xciss_clock(settings: Settings, *args: str) -> str:
         "XCISS_MODE": settings.mode,
     }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.runtime.cli", "clock", *args, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        sys.executable, "-m", "services.command.cli", "clock", *args, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
@@ -175,7 +176,7 @@ async def test_production_refuses_to_start_on_a_simulated_time_and_has_no_clock_
     finally:
         await nc.close()
     code = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.runtime.cli", "clock", "set", "2026-12-31T23:59:50+08:00", cwd=ROOT,
+        sys.executable, "-m", "services.command.cli", "clock", "set", "2026-12-31T23:59:50+08:00", cwd=ROOT,
         env={**os.environ, "XCISS_MODE": "prod", "XCISS_NATS_URL": str(settings.nats_url), "XCISS_DATA_DIR": str(settings.data_dir)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )

@@ -18,9 +18,9 @@ import pytest
 
 from services.gateway.app import create_app as create_gateway
 from services.registry import accounts
-from services.runtime.auth import Role
-from services.runtime.cli import build_parser
-from services.runtime.outbox import Actor
+from services.runtime.roles import Role
+from services.command.cli import build_parser
+from services.runtime.db.unit_of_work import Actor
 from services.runtime.service import load_spec
 from services.runtime.settings import SERVICES, Settings
 from tests.support.asgi import LifespanClient

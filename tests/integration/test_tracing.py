@@ -16,8 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from services.runtime import telemetry
-from services.runtime.auth import Role
-from services.runtime.natsserver import free_port
+from services.runtime.roles import Role
+from services.command.natsserver import free_port
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running
 

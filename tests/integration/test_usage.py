@@ -20,7 +20,7 @@ from contracts.registry import OrderResultsDelivered
 from contracts.registry_usage import UsageCorrected, UsageRecorded
 from services.gateway.app import create_app as create_gateway
 from services.registry import instruments as instrument_use_cases
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.asgi import LifespanClient
 from tests.support.platform import Platform, running
 from tests.support.registry import (

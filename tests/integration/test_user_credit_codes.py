@@ -10,7 +10,7 @@ import msgspec
 from sqlalchemy import select
 
 from contracts import registry as ev
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.vouchers.db.models import user_view
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running

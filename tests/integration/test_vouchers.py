@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.vouchers.db.models import (
     programmes,
     user_view,

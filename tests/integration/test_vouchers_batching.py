@@ -8,7 +8,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.vouchers import application_batches as apps_module
 from services.vouchers.db.models import accounts, applications, programmes, vouchers
 from tests.support.platform import Platform, running

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from contracts import registry as ev
 from contracts.envelope import Event, encode
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import vouchers
 from tests.support.platform import Platform, eventually, running

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from contracts.commands import UseVoucher
 from services.runtime import clock
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.vouchers import issued
 from services.vouchers.db.models import applications, user_view, vouchers
 from services.vouchers.domain.applications import expires_at

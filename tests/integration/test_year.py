@@ -35,7 +35,7 @@ from contracts.envelope import new_event_id
 from services.evaluation import notices
 from services.evaluation.db.models import redemption_view
 from services.payments.db.models import ledger_entries, payouts
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.integration.test_evaluation_cycle import FULL, ZERO, emitted
 from tests.support.evidence import documents
 from tests.support.payouts import (

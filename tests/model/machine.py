@@ -19,7 +19,7 @@ from hypothesis.stateful import (
 )
 
 from contracts import registry as ev
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.clock import POLICY_ZONE
 from services.vouchers.db.models import (
     order_view,

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 
 #: roles that act for one organisation (or nobody) and must never see another's
 INTRUDERS: tuple[Role, ...] = (

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from services.runtime import clock
-from services.runtime.auth import PUBLIC, Role
+from services.runtime.http.auth import PUBLIC
+from services.runtime.roles import Role
 from services.runtime.clock import local_today
 from services.runtime.settings import SERVICES
 from tests.security import matrix

@@ -23,11 +23,11 @@ from contracts.envelope import encode
 from contracts.evaluation import AwardApproved, CycleOpened
 from contracts.subjects import DEADLETTER_STREAM, PRODUCERS, durable_name, stream_name
 from services.payments.db.models import order_view, payouts, settlements
-from services.runtime.auth import Role
-from services.runtime.bus.credentials import BusAccess, new_seed, write_secret
-from services.runtime.bus.permissions import GATEWAY, OPERATOR, inbox_prefix
+from services.runtime.roles import Role
+from services.runtime.bus_identity.credentials import BusAccess, new_seed, write_secret
+from services.runtime.bus_identity.permissions import GATEWAY, OPERATOR, inbox_prefix
 from services.runtime.bus.plan import BUCKETS
-from services.runtime.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats, free_port
 from tests.support.bus import Probe, probe
 from tests.support.natscluster import NatsCluster
 from tests.support.platform import Platform, eventually, running
@@ -47,7 +47,7 @@ Connect = Callable[[str, int], BusAccess]
 @pytest.fixture(params=["embedded", "cluster"])
 def secured_bus(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Connect]]:
     credentials = tmp_path / "credentials"
-    if request.param == "embedded":  # exactly as `xciss up` starts it (services/runtime/up.py)
+    if request.param == "embedded":  # exactly as `xciss up` starts it (services/command/up.py)
         server = EmbeddedNats(tmp_path / "js", free_port(), credentials_dir=credentials, partners=("provincial",), log_file=tmp_path / "nats.log")
         server.start()
         yield "embedded", lambda identity, node: server.access(identity)

@@ -16,9 +16,9 @@ import msgspec
 import nats
 import pytest
 
-from services.runtime.bus.credentials import seed_path
-from services.runtime.cli import main as xciss
-from services.runtime.natsserver import EmbeddedNats, free_port
+from services.runtime.bus_identity.credentials import seed_path
+from services.command.cli import main as xciss
+from services.command.natsserver import EmbeddedNats, free_port
 from tests.support.awards import payout_owed, publish_award
 from tests.support.platform import Platform, running
 

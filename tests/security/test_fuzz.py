@@ -44,7 +44,8 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
-from services.runtime.auth import PUBLIC, Role
+from services.runtime.http.auth import PUBLIC
+from services.runtime.roles import Role
 from services.runtime.settings import SERVICES
 from tests.security.test_access_matrix import _world_a
 from tests.support.platform import Platform, running

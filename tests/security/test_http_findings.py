@@ -16,8 +16,9 @@ from litestar.testing import TestClient
 
 from services.gateway.app import create_app
 from services.gateway.portal.session import safe_next
-from services.runtime.auth import Role, issue_token
-from services.runtime.request_body import MAX_DEPTH
+from services.runtime.roles import Role
+from services.runtime.http.auth import issue_token
+from services.runtime.http.request_body import MAX_DEPTH
 from services.runtime.settings import SERVICES, Settings
 from tests.integration.test_gateway import _gateway as real_gateway
 from tests.support.platform import Platform, eventually, running

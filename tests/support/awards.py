@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from contracts.envelope import encode
 from contracts.evaluation import AwardApproved, CycleOpened
 from services.payments.db.models import payouts
-from services.runtime.bus.credentials import BusAccess
+from services.runtime.bus_identity.credentials import BusAccess
 from tests.support.platform import Platform, eventually
 from tests.support.vouchers import uid
 

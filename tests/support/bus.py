@@ -8,7 +8,7 @@ from typing import Any
 
 import nats
 
-from services.runtime.bus.credentials import BusAccess
+from services.runtime.bus_identity.credentials import BusAccess
 
 
 class Probe:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
-from services.runtime.migrations import upgrade
+from services.runtime.db.migrations import upgrade
 
 PG_ENV = "XCISS_TEST_POSTGRES_URL"
 

@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 from services.runtime.bus.connect import connect_nats
-from services.runtime.bus.credentials import BusAccess, ensure_seeds, seed_path
-from services.runtime.bus.permissions import identities
-from services.runtime.bus.plan import platform_plan
+from services.runtime.bus_identity.credentials import BusAccess, ensure_seeds, seed_path
+from services.runtime.bus_identity.permissions import identities
+from services.runtime.platform import platform_plan
 from services.runtime.bus.serverconfig import authorization_block, keys_in, tls_block
-from services.runtime.natsserver import die_with_parent, free_port, nats_server_binary, port_open
+from services.command.natsserver import die_with_parent, free_port, nats_server_binary, port_open
 from tests.support.tlscerts import TlsFiles, make_certificates
 
 

@@ -23,14 +23,8 @@ import types
 from pathlib import Path
 from typing import Any
 
-from services.runtime.error_catalogue import (
-    assigned_names,
-    catalogue,
-    error_classes,
-    kept_codes,
-    raised_codes,
-)
-from services.runtime.operation_docs import generic_codes, operation_handlers
+from services.runtime.http.error_catalogue import assigned_names, catalogue, error_classes, kept_codes, raised_codes
+from services.runtime.http.operation_docs import generic_codes, operation_handlers
 
 _MODULE_NAMES: dict[str, dict[str, list[ast.AST]]] = {}
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from contracts import registry as ev
 from contracts.envelope import Event, encode
 from services.payments.db.models import order_view, voucher_view
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.clock import local_today
 from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually

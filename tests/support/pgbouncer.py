@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.runtime.natsserver import free_port, port_open
+from services.command.natsserver import free_port, port_open
 
 _OS_USER = "postgres"
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
 
-from services.runtime.natsserver import free_port
+from services.command.natsserver import free_port
 
 RestartMode = Literal["fast", "immediate"]
 

@@ -15,12 +15,13 @@ from nats.js.errors import NotFoundError
 
 from contracts.subjects import DEADLETTER_STREAM, PRODUCERS, stream_name
 from services.runtime import clock
-from services.runtime.auth import Role, issue_token
+from services.runtime.roles import Role
+from services.runtime.http.auth import issue_token
 from services.runtime.bus.plan import CLOCK_BUCKET
-from services.runtime.consumers import Worker
+from services.runtime.bus.consumers import Worker
 from services.runtime.bus.connect import connect_nats
-from services.runtime.bus.credentials import BusAccess
-from services.runtime.outbox import OutboxRelay
+from services.runtime.bus_identity.credentials import BusAccess
+from services.runtime.bus.relay import OutboxRelay
 from services.runtime.service import (
     ServiceSpec,
     create_app,
@@ -30,7 +31,7 @@ from services.runtime.service import (
     declare_streams,
     load_spec,
 )
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from tests.support.asgi import LifespanClient
 

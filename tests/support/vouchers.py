@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from contracts import registry as ev
 from contracts.envelope import Event, encode
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import (
     affiliation_view,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually
 from tests.support.registry import PDF, PROOF, RESULT, SERVICE_INFO, contract

@@ -13,7 +13,8 @@ import pytest
 
 from services.gateway.app import create_app
 from services.gateway.openapi import combine
-from services.runtime.auth import Role, issue_token
+from services.runtime.roles import Role
+from services.runtime.http.auth import issue_token
 from services.runtime.settings import Settings
 from tests.support.asgi import LifespanClient
 

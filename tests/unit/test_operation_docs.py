@@ -14,8 +14,8 @@ import pytest
 from litestar import Litestar
 
 from services.runtime import operation_errors as shared
-from services.runtime.error_catalogue import CODE, ROOT, catalogue, scanned
-from services.runtime.operation_docs import (
+from services.runtime.http.error_catalogue import CODE, ROOT, catalogue, scanned
+from services.runtime.http.operation_docs import (
     ERRORS_HEADING,
     ROLE_NAMES,
     WHO_HEADING,

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from services.gateway.app import create_app
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.routes import money, yuan_to_fen
-from services.runtime.auth import issue_token
+from services.runtime.http.auth import issue_token
 from services.runtime.settings import Settings
 
 

@@ -13,7 +13,8 @@ from litestar.testing import TestClient
 
 from services.gateway.app import create_app
 from services.gateway.portal import pagecache
-from services.runtime.auth import Role, issue_token
+from services.runtime.roles import Role
+from services.runtime.http.auth import issue_token
 from services.runtime.settings import SERVICES, Settings
 
 

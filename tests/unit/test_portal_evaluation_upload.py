@@ -14,7 +14,7 @@ import httpx
 from litestar.testing import TestClient
 
 from services.gateway.app import create_app
-from services.runtime.auth import issue_token
+from services.runtime.http.auth import issue_token
 from services.runtime.settings import Settings
 
 PDF = b"%PDF-1.7\n% self-evaluation report\n" + b"s" * 200

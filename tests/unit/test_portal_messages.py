@@ -18,7 +18,7 @@ from litestar.testing import TestClient
 from services.gateway.app import create_app
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.messages import decision_text, failures_text, local_time
-from services.runtime.auth import issue_token
+from services.runtime.http.auth import issue_token
 from services.runtime.settings import Settings
 
 SERVICES = ("registry", "vouchers", "evaluation", "payments")

@@ -8,9 +8,10 @@ from litestar.params import FromPath, JSONBody
 
 from services.evaluation import award_approval, award_plans
 from services.evaluation.api.notices import AwardPlan, PlanNoticeRequest, PlanRequest, _plan
-from services.runtime.auth import Role, access
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.roles import Role
+from services.runtime.http.auth import access
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.workdays import load_calendar
 

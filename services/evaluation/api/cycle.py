@@ -16,11 +16,12 @@ from litestar.params import FromPath, JSONBody, Parameter
 from services.evaluation import cycle, policy, rectification, sources
 from services.evaluation.api.rectification import Rectification
 from services.evaluation.domain import indicators as ind
-from services.runtime.auth import Role, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import Forbidden
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]

@@ -14,9 +14,10 @@ from services.evaluation.domain.department_summary import (
     DepartmentSummary,
     department_in_scope,
 )
-from services.runtime.auth import Role, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import DomainError
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 
 Department = Annotated[
     str | None, Parameter(max_length=100, description="the competent department (center and bureau); a department may omit it or name its own")

@@ -14,12 +14,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
 from services.evaluation import evidence
-from services.runtime.auth import Role, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.http.auth import access, principal_of
 from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError, Forbidden
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.problems import DOCUMENT_MEDIA_TYPES
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
+from services.runtime.db.service_db import ServiceDatabase
 
 #: multipart framing around the file, on top of evidence.MAX_BYTES
 _ENVELOPE = 64 * 1024

@@ -12,10 +12,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.evaluation import award_approval, award_plans, notices, policy
-from services.runtime.auth import PUBLIC, Role, access
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.auth import PUBLIC, access
+from services.runtime.roles import Role
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.workdays import load_calendar
 

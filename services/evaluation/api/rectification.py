@@ -12,10 +12,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.evaluation import rectification
-from services.runtime.auth import Role, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import Forbidden
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.db.service_db import ServiceDatabase
 
 
 class RecheckOutcome(StrEnum):

@@ -14,10 +14,11 @@ from litestar.params import FromPath, Parameter
 from services.evaluation import reports
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import measure_fields
-from services.runtime.auth import Role, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import DomainError, NotFound
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 

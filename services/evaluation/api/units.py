@@ -8,9 +8,10 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.evaluation import readmodel
-from services.runtime.auth import Role, access, principal_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.roles import Role
+from services.runtime.http.auth import access, principal_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 
 
 class EvaluatedUnit(msgspec.Struct):

@@ -13,8 +13,9 @@ from litestar.params import FromPath
 
 from services.evaluation import use
 from services.evaluation.api.reports import _year as checked_year, readable_unit
-from services.runtime.auth import Role, access
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.roles import Role
+from services.runtime.http.auth import access
+from services.runtime.db.service_db import ServiceDatabase
 
 
 class InstrumentUseOut(msgspec.Struct, kw_only=True):

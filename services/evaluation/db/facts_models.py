@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, String, Table
 
 from services.evaluation.db.models import metadata
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 #: instruments: versioned snapshot of the registry's public instrument state
 #: plus the dates that decide which years an instrument counts in

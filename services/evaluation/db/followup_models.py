@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, Index, Integer, String, Table, Text
 
 from services.evaluation.db.models import metadata
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 #: a file the unit uploaded (bytes in the shared document store, by sha256);
 #: ``application_id`` is set once an application (or resubmission) names it

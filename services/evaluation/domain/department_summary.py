@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import DomainError
 
 #: city-wide staff may read any department's figures (they name it)

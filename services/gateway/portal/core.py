@@ -25,7 +25,7 @@ from services.gateway.portal.messages import decision_text, failures_text, indic
 from services.gateway.portal.pagecache import NOT_STORED, REVALIDATE, PageCache
 from services.gateway.upstreams import Upstreams
 from services.runtime import clock
-from services.runtime.auth import PUBLIC, Principal, TokenError, TokenVerifier, access
+from services.runtime.http.auth import PUBLIC, Principal, TokenError, TokenVerifier, access
 from services.runtime.settings import Settings
 
 HERE = Path(__file__).parent

@@ -15,7 +15,7 @@ from litestar import Request, Response
 from services.gateway.portal.core import Ctx, Portal
 from services.gateway.portal.messages import page_text, problem_text
 from services.gateway.upstreams import Upstreams
-from services.runtime.http import EXCEPTION_HANDLERS
+from services.runtime.http.app import EXCEPTION_HANDLERS
 from services.runtime.settings import Settings
 
 log = logging.getLogger("xciss.portal")

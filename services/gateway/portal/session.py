@@ -15,8 +15,9 @@ from litestar.datastructures import Cookie
 
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import SESSION, Ctx, Kit
-from services.runtime import demo
-from services.runtime.auth import issue_token
+from services.gateway.portal.demo_accounts import DEMO_PASSWORD, ROLES, DemoAccountsUnavailable
+from services.gateway.portal.demo_accounts import demo_accounts as registered_demo_accounts
+from services.runtime.http.auth import issue_token
 
 #: a sign-in refusal the service explains is shown with its status; anything else is a bad gateway
 EXPLAINED = (400, 401, 403, 404, 422, 423, 429)
@@ -67,12 +68,12 @@ def handlers(kit: Kit) -> list[Any]:
         if "accounts" in cached:
             return list(cached["accounts"])
         try:
-            accounts = await demo.demo_accounts(portal.settings, portal.client(), upstreams=portal.upstreams)
-        except (demo.DemoError, httpx.HTTPError, KeyError):
+            accounts = await registered_demo_accounts(portal.settings, portal.client(), portal.upstreams)
+        except (DemoAccountsUnavailable, httpx.HTTPError, OSError, KeyError, ValueError):
             return []
-        if all(a["org"] for a in accounts if a["role"] in ("user", "unit", "expert")):
+        if len(accounts) == len(ROLES):
             cached["accounts"] = accounts
-        return [a for a in accounts if a["org"] or a["role"] not in ("user", "unit", "expert")]
+        return accounts
 
     async def signin_page(ctx: Ctx, *, error: str | None = None, status: int = 200, username: str = "") -> Response[str]:
         accounts = await demo_accounts() if portal.settings.demo else []
@@ -82,7 +83,7 @@ def handlers(kit: Kit) -> list[Any]:
             signin_error=error,  # shown next to the form, not in the page's banner
             accounts=accounts,
             demo=portal.settings.demo,
-            demo_password=demo.DEMO_PASSWORD,
+            demo_password=DEMO_PASSWORD,
             username=username,
             next=safe_next(ctx.request.query_params.get("next")),
         )

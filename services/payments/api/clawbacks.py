@@ -12,11 +12,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.payments import clawbacks
-from services.runtime.auth import Role, access
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.problems import replayed
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.roles import Role
+from services.runtime.http.auth import access
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.problems import replayed
+from services.runtime.db.service_db import ServiceDatabase
 
 READERS = (Role.FINANCE, Role.CENTER, Role.BUREAU)
 

@@ -1,8 +1,8 @@
 """The error codes each payments operation answers beside the generic ones
 (authentication, validation, an unknown address, idempotency, the rate limit:
-added by rule in :mod:`services.runtime.operation_docs`). Operation id ->
+added by rule in :mod:`services.runtime.http.operation_docs`). Operation id ->
 codes; every code is in the catalogue read from the source
-(:mod:`services.runtime.error_catalogue`). A new route adds its line here
+(:mod:`services.runtime.http.error_catalogue`). A new route adds its line here
 (``()`` when it answers only the generic codes); tests/unit/test_operation_docs.py
 names any operation without one.
 """

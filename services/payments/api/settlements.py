@@ -13,14 +13,15 @@ from litestar.params import FromPath, JSONBody, Parameter
 from contracts.commands import USE_VOUCHER, UseVoucher, UseVoucherReply
 from services.payments import settlements as uc
 from services.runtime import clock
-from services.runtime.auth import Principal, Role, access, principal_of
-from services.runtime.consumers import request as send_command
+from services.runtime.http.auth import Principal, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.bus.commands import request as send_command
 from services.runtime.errors import Forbidden
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.problems import replayed
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.problems import replayed
 from services.runtime.service import NatsHandle
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.FINANCE)

@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from services.runtime.database import BigId, UtcDateTime, new_metadata
+from services.runtime.db.schema import BigId, UtcDateTime, new_metadata
 
 metadata = new_metadata()
 

@@ -14,13 +14,14 @@ from litestar.stores.base import Store
 
 from services.registry import accounts
 from services.registry.domain.accounts import AccountStatus
-from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.http.auth import PUBLIC, access, principal_of
+from services.runtime.roles import Role
 from services.runtime.client_address import client_address as address_behind_proxies
 from services.runtime.client_address import networks
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
-from services.runtime.sessions import Revocations, WindowLimiter
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.sessions import Revocations, WindowLimiter
 from services.runtime.settings import Settings
 
 Username = Annotated[str, msgspec.Meta(pattern=accounts.USERNAME_PATTERN, description="3–64 characters: a–z, 0–9, '.', '_', '-'")]

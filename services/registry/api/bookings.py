@@ -22,10 +22,11 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import bookings
 from services.registry.domain.bookings import BookingStatus
-from services.runtime.auth import Role, access
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.roles import Role
+from services.runtime.http.auth import access
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 Reason = Annotated[str, msgspec.Meta(max_length=4000)]

@@ -17,11 +17,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import booking_notices, calendar_feeds
-from services.runtime.auth import PUBLIC, Role, access
+from services.runtime.http.auth import PUBLIC, access
+from services.runtime.roles import Role
 from services.runtime.errors import NotFound
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 
 #: Litestar adds ``; charset=utf-8`` to a text type: the answer is ``text/calendar; charset=utf-8``
 ICS_MEDIA_TYPE = "text/calendar"

@@ -24,11 +24,12 @@ from services.registry.domain.complaints import (
     ComplaintStatus,
     Outcome,
 )
-from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
+from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
+from services.runtime.roles import Role
 from services.runtime.errors import NotFound
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]

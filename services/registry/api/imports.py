@@ -11,12 +11,13 @@ from services.registry import imports, ledger
 from services.registry.api.instrument_schemas import ImportJob, ImportJobPage, RowError
 from services.registry.domain.listing import ListingPolicies
 from services.registry.scope import may_see_unit
-from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.http.auth import PUBLIC, access, principal_of
+from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.problems import replayed
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.problems import replayed
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.workdays import WorkdayCalendar
 

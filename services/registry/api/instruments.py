@@ -20,11 +20,12 @@ from services.registry.api.instrument_schemas import (
 from services.registry.api.schemas import AttentionItem, Compliance
 from services.registry.domain.listing import ListingPolicies
 from services.registry.scope import CITY_STAFF, may_see_unit
-from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
+from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
+from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden, NotFound
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)

@@ -7,7 +7,7 @@ import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
 
-from services.runtime.auth import PUBLIC, access
+from services.runtime.http.auth import PUBLIC, access
 from services.runtime.settings import Settings
 from services.runtime.tokenkeys import token_keys
 

@@ -1,8 +1,8 @@
 """The error codes each registry operation answers beside the generic ones
 (authentication, validation, an unknown address, idempotency, the rate limit:
-added by rule in :mod:`services.runtime.operation_docs`). Operation id ->
+added by rule in :mod:`services.runtime.http.operation_docs`). Operation id ->
 codes; every code is in the catalogue read from the source
-(:mod:`services.runtime.error_catalogue`). A new route adds its line here
+(:mod:`services.runtime.http.error_catalogue`). A new route adds its line here
 (``()`` when it answers only the generic codes); tests/unit/test_operation_docs.py
 names any operation without one.
 """
@@ -93,7 +93,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "listFraudFindings": (),
     "recordFraudFinding": ("decision.reason_required", "decision.reason_too_long", "fraud.concurrent", "fraud.disqualify_user", "fraud.duplicate", "fraud.sanction_unknown", "unit.concurrent_change", "unit.illegal_transition", "unit.not_found"),
     "listPublicCriticisms": (),
-    # the test clock (dev and staging; services/runtime/clock_api.py): registry owns the bucket
+    # the test clock (dev and staging; services/runtime/http/clock_api.py): registry owns the bucket
     "setClock": ("clock.naive_time", "clock.out_of_range"),
     "advanceClock": ("clock.bad_span", "clock.out_of_range"),
     "resetClock": (),

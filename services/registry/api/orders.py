@@ -32,14 +32,15 @@ from services.registry.domain.orders import (
     Purpose,
 )
 from services.registry.domain.prices import MAX_PRICE_FEN, BillingUnit
-from services.runtime.auth import Principal, Role, access, principal_of
+from services.runtime.http.auth import Principal, access, principal_of
+from services.runtime.roles import Role
 from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.problems import DOCUMENT_MEDIA_TYPES
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 #: staff reviewers see every order (R23: "the reviewers who need them")

@@ -30,12 +30,13 @@ from services.registry.domain.parties import (
     UnitStatus,
 )
 from services.registry.scope import CITY_STAFF, may_see_unit
-from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.http.auth import PUBLIC, access, principal_of
+from services.runtime.roles import Role
 from services.runtime.errors import Forbidden, NotFound
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)

@@ -14,10 +14,11 @@ from litestar.params import FromPath, JSONBody
 
 from services.registry import prices
 from services.registry.domain.prices import MAX_PRICE_FEN, BillingUnit, PriceBasis
-from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 
 #: staff see every item of every instrument
 STAFF = (Role.CENTER, Role.BUREAU)

@@ -14,9 +14,10 @@ from litestar.params import Parameter
 from services.registry import quote_deviations
 from services.registry.domain.prices import MAX_PRICE_FEN
 from services.registry.domain.quotes import MAX_REASON_CHARS
-from services.runtime.auth import Role, access
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.roles import Role
+from services.runtime.http.auth import access
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=MAX_PRICE_FEN, description="an amount in fen (分), an integer ≥ 0")]
 

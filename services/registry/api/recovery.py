@@ -17,10 +17,10 @@ from services.registry import password_reset, signup
 from services.registry.api.accounts import client_address
 from services.registry.api.schemas import User
 from services.registry.domain.parties import SpecialClass, UserClass, UserKind
-from services.runtime.auth import PUBLIC, access
-from services.runtime.http import correlation_of
-from services.runtime.service_db import ServiceDatabase
-from services.runtime.sessions import Revocations, WindowLimiter
+from services.runtime.http.auth import PUBLIC, access
+from services.runtime.http.app import correlation_of
+from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.sessions import Revocations, WindowLimiter
 from services.runtime.settings import Settings
 
 Text = Annotated[str, msgspec.Meta(max_length=200)]

@@ -26,9 +26,10 @@ from services.registry.domain.schedules import (
     OperatedBy,
 )
 from services.runtime import clock
-from services.runtime.auth import PUBLIC, Role, access
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.auth import PUBLIC, access
+from services.runtime.roles import Role
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}$", description="local time (Asia/Shanghai), HH:MM; 24:00 ends a day")]

@@ -11,9 +11,9 @@ from litestar.params import Parameter
 
 from services.registry import search
 from services.registry.search_sql import SORTS
-from services.runtime.auth import PUBLIC, access
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.auth import PUBLIC, access
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 
 
 class CatalogueItem(msgspec.Struct):

@@ -24,12 +24,13 @@ from services.registry.api.schemas import (
 )
 from services.registry.domain.parties import AffiliationSource, PartyType
 from services.registry.scope import may_see_unit
-from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.http.auth import PUBLIC, access, principal_of
+from services.runtime.roles import Role
 from services.runtime.clock import POLICY_ZONE
 from services.runtime.errors import Forbidden
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
 REVIEWERS = (Role.CENTER, Role.BUREAU)

@@ -12,10 +12,11 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import synonyms
 from services.registry.domain.synonyms import MAX_FORM_CHARS, MAX_SYNONYMS
-from services.runtime.auth import Role, access
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.roles import Role
+from services.runtime.http.auth import access
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 
 Form = Annotated[str, msgspec.Meta(max_length=200, description=f"a term, at most {MAX_FORM_CHARS} characters once trimmed")]
 

@@ -24,10 +24,11 @@ from services.registry.domain.usage import (
     UsageSource,
 )
 from services.registry.usage_reads import get_session, list_sessions
-from services.runtime.auth import Principal, Role, access, principal_of
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.auth import Principal, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 #: staff reviewers read every unit's sessions

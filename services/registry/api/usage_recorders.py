@@ -27,10 +27,11 @@ from services.registry.api.usage import (
     session_view,
 )
 from services.registry.domain.usage import RECORDER_NAME_MAX
-from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 

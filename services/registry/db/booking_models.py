@@ -8,7 +8,7 @@ On PostgreSQL the migration adds an exclusion constraint to ``bookings``
 ``tstzrange(starts_at, ends_at)`` for requested, confirmed and used bookings), so
 two bookings holding time never overlap on one instrument whatever the code
 does. SQLite has no such constraint: there the write transaction
-(``BEGIN IMMEDIATE``, services/runtime/database.py) serialises the check and
+(``BEGIN IMMEDIATE``, services/runtime/db/schema.py) serialises the check and
 the insert.
 """
 
@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 
 from services.registry.db.models import metadata
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 #: one per instrument; the owner unit edits it (no row: the instrument takes no bookings)
 instrument_schedules = Table(

@@ -18,8 +18,8 @@ from sqlalchemy import (
     text,
 )
 
-from services.runtime.database import BigId, UtcDateTime, new_metadata
-from services.runtime.idempotency import add_idempotency_table
+from services.runtime.db.schema import BigId, UtcDateTime, new_metadata
+from services.runtime.http.idempotency import add_idempotency_table
 
 metadata = new_metadata()
 #: ``Idempotency-Key`` of the creating POSTs (orders, documents, units, users)

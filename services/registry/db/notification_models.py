@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 
 from services.registry.db.models import metadata
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 #: a secret feed URL of one instrument's bookings and downtime for the unit's calendar apps
 calendar_feeds = Table(

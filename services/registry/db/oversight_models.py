@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 
 from services.registry.db.models import metadata
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 #: M11(4): every quote above the published price list's total, with its reason
 #: (one row per such quote; the center and the bureau list them)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 
 from services.registry.db.models import metadata
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 #: one row per "forgot password" request for an existing account: the token's
 #: digest, never the token; single use (``used_at``), valid until ``expires_at``

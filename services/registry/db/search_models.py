@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, PrimaryKeyConstraint, String, Table, text
 
 from services.registry.db.models import metadata
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 #: one entry: a canonical term and its synonyms and abbreviations
 search_synonyms = Table(

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 from services.registry.db.models import metadata
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 #: one session of use of an instrument: open from check-in until check-out
 usage_sessions = Table(

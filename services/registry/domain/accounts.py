@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden
 
 

@@ -24,7 +24,7 @@ REMIND_BEFORE = timedelta(hours=24)
 class Notice:
     """One notification: to whom (role and organisation), which kind, the text, the subject of its mail.
     (The texts are passed by keyword: a kind is not an error code, and the error catalogue
-    reads a call holding a code and a Chinese and an English text as one, services/runtime/error_catalogue.py.)"""
+    reads a call holding a code and a Chinese and an English text as one, services/runtime/http/error_catalogue.py.)"""
 
     recipient_role: str
     recipient_org: str

@@ -9,7 +9,7 @@ from typing import Any
 
 import nats
 
-from services.runtime.bus.credentials import BusAccess
+from services.runtime.bus_identity.credentials import BusAccess
 
 log = logging.getLogger("xciss.bus")
 

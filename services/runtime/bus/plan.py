@@ -1,13 +1,10 @@
-"""The bus plan of this platform, read from the services' specs: what each
-service consumes, answers and asks (declared once, in its ``app.py``), and
-the key-value buckets with their owners and readers."""
+"""The key-value buckets of this platform with their owners and readers; the
+rest of the bus plan is read from the services' specs (``runtime/platform.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from contracts.subjects import PRODUCERS
-from services.runtime.bus.permissions import GATEWAY, Bucket, BusPlan
+from services.runtime.bus_identity.permissions import GATEWAY, Bucket
 
 #: revoked sessions and login counters: registry writes, every service reads
 SESSIONS_BUCKET = "XCISS_SESSIONS"
@@ -23,20 +20,6 @@ BUCKETS: tuple[Bucket, ...] = (
     Bucket(name=GATEWAY_LIMITS_BUCKET, owner=GATEWAY),
     Bucket(name=CLOCK_BUCKET, owner="registry", readers=(*PRODUCERS, GATEWAY)),
 )
-
-
-def platform_plan(partners: Sequence[str] = ()) -> BusPlan:
-    from services.runtime.service import load_spec  # the specs import the runtime
-
-    consumes: dict[str, tuple[str, ...]] = {}
-    answers: dict[str, tuple[str, ...]] = {}
-    asks: dict[str, tuple[str, ...]] = {}
-    for service in PRODUCERS:
-        spec = load_spec(service)
-        consumes[service] = tuple(s.subject for s in spec.subscriptions())
-        answers[service] = tuple(r.subject for r in spec.responders())
-        asks[service] = tuple(spec.asks)
-    return BusPlan(consumes=consumes, answers=answers, asks=asks, buckets=BUCKETS, partners=tuple(sorted(partners)))
 
 
 def bucket_owner(bucket: str) -> str | None:

@@ -14,8 +14,8 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from services.runtime.bus.credentials import public_keys, write_secret
-from services.runtime.bus.permissions import BusPlan, identities, permissions
+from services.runtime.bus_identity.credentials import public_keys, write_secret
+from services.runtime.bus_identity.permissions import BusPlan, identities, permissions
 
 
 def users(plan: BusPlan, keys: Mapping[str, Sequence[str]]) -> list[dict[str, object]]:

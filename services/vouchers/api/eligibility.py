@@ -7,10 +7,11 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
-from services.runtime.auth import Role, access, principal_of
+from services.runtime.roles import Role
+from services.runtime.http.auth import access, principal_of
 from services.runtime.clock import local_year
 from services.runtime.errors import Forbidden
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import readmodel
 from services.vouchers.domain.policy import VoucherPolicy, eligibility
 

@@ -10,10 +10,11 @@ from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from services.runtime.auth import PUBLIC, Role, access, principal_of
+from services.runtime.http.auth import PUBLIC, access, principal_of
+from services.runtime.roles import Role
 from services.runtime.errors import Forbidden
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15, description="amount in fen (分), an integer ≥ 0")]

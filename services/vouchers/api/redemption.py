@@ -12,12 +12,13 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.runtime.auth import PUBLIC, Principal, Role, access, principal_of
+from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
+from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden
-from services.runtime.http import actor_of, correlation_of
-from services.runtime.pagination import PageNumber, PageSize
-from services.runtime.problems import DOCUMENT_MEDIA_TYPES
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers import redemption as uc
 from services.vouchers import redemption_experts

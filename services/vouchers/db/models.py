@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 
-from services.runtime.database import UtcDateTime, new_metadata
+from services.runtime.db.schema import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 

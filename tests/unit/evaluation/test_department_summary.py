@@ -10,7 +10,7 @@ from services.evaluation.domain.department_summary import (
     department_in_scope,
     summarize,
 )
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import DomainError
 
 OURS, THEIRS = "魏都区科技局", "长葛市科技局"

@@ -20,7 +20,7 @@ from services.evaluation import facts, readmodel
 from services.evaluation.app import SPEC
 from services.evaluation.measures import unit_measures
 from services.runtime.clock import local_year
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 
 #: 31 December 2025, 23:59:59 in Xuchang, and the first second of 2026 there
 LAST_SECOND_2025 = datetime(2025, 12, 31, 15, 59, 59, tzinfo=UTC)

@@ -21,7 +21,7 @@ from services.evaluation.domain.usage_years import minutes_by_year
 from services.evaluation.facts import hours_centi
 from services.evaluation.policy import DEFAULT_FILE
 from services.evaluation.use import sharing_rate_bp
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from tests.unit.evaluation.test_measures import feed, measures
 
 SET = parse_policy(yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8")))

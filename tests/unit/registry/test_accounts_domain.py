@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.registry.domain.accounts import WeakPassword, check_new_account, check_password, password_problems
-from services.runtime.auth import Role
+from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden
 
 

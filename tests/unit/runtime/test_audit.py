@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.runtime import audit
+from services.command.audit import parse_before
+from services.runtime.db import audit_chain as audit
 
 ROW = {
     "seq": 7,
@@ -60,10 +61,10 @@ def test_values_are_hashed_as_a_json_column_returns_them() -> None:
 
 
 def test_prune_dates() -> None:
-    assert audit.parse_before("2026-05-01") == datetime(2026, 5, 1, tzinfo=UTC)
-    assert audit.parse_before("2026-05-01T08:00:00+08:00") == datetime(2026, 5, 1, tzinfo=UTC)
+    assert parse_before("2026-05-01") == datetime(2026, 5, 1, tzinfo=UTC)
+    assert parse_before("2026-05-01T08:00:00+08:00") == datetime(2026, 5, 1, tzinfo=UTC)
     for bad in ("2026-05-01T08:00:00", "yesterday"):
         with pytest.raises(ValueError):
-            audit.parse_before(bad)
+            parse_before(bad)
     now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     assert audit.earliest_prunable(now) == now - timedelta(days=180)

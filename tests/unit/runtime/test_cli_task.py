@@ -11,7 +11,7 @@ from pathlib import Path
 def _xciss(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
     env["XCISS_DATA_DIR"] = str(tmp_path)
-    return subprocess.run([sys.executable, "-m", "services.runtime.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "services.command.cli", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_registry_reindex_search_task(tmp_path: Path) -> None:

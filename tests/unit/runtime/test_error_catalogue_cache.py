@@ -1,4 +1,4 @@
-"""The error catalogue's cache (services/runtime/error_catalogue_cache.py):
+"""The error catalogue's cache (services/runtime/http/error_catalogue_cache.py):
 the same catalogue as a scan, and never a stale one."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime import error_catalogue, error_catalogue_cache
+from services.runtime.http import error_catalogue, error_catalogue_cache
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.natsserver import free_port
+from services.command.natsserver import free_port
 from services.runtime.settings import Settings
 from services.runtime.telemetry import MaskingFilter, install_log_masking, mask_text
 from services.runtime.tokenkeys import generate_private_pem
@@ -118,7 +118,7 @@ async def test_starting_a_service_logs_no_secret(tmp_path: Path) -> None:
     connection errors and their tracebacks are logged while it retries): no
     key and no password reaches the log, and after start-up a configured
     secret is masked wherever it appears, URLs included."""
-    from services.runtime.process import run_service
+    from services.command.process import run_service
 
     secrets = {"jwt_signing_key": PEM, "pii_secret": "startup-pii-secret-0123456789", "s3_secret_key": "startup-s3-secret"}
     settings = Settings(

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from prometheus_client import REGISTRY, Gauge
 
 from services.runtime.metrics import ServiceMetrics, serve_metrics
-from services.runtime.natsserver import free_port
+from services.command.natsserver import free_port
 from services.runtime.service import create_app, load_spec
 from services.runtime.settings import Settings
 

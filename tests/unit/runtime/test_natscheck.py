@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.runtime.natscheck import NatsFacts, StreamFacts, cluster_size, evaluate, parse_version
-from services.runtime.outbox import relay_retry_horizon_s
+from services.runtime.bus.natscheck import NatsFacts, StreamFacts, cluster_size, evaluate, parse_version
+from services.runtime.bus.relay import relay_retry_horizon_s
 from services.runtime.settings import Settings
 
 SYNC_ALWAYS = {"jetstream": {"config": {"sync_interval": 120_000_000_000, "sync_always": True}}}

@@ -14,7 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from services.runtime.auth import Role, TokenError, TokenVerifier
+from services.runtime.roles import Role
+from services.runtime.http.auth import TokenError, TokenVerifier
 from services.runtime.settings import Settings
 
 

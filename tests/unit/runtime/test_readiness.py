@@ -11,9 +11,9 @@ import httpx
 from litestar.testing import TestClient
 
 from services.runtime.metrics import ServiceMetrics, serve_metrics
-from services.runtime.natsserver import free_port
+from services.command.natsserver import free_port
 from services.runtime.service import create_app, load_spec
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 

@@ -12,8 +12,8 @@ import pytest
 from litestar import get
 from litestar.testing import TestClient
 
-from services.runtime.auth import PUBLIC, access
-from services.runtime.http import build_app
+from services.runtime.http.auth import PUBLIC, access
+from services.runtime.http.app import build_app
 from services.runtime.settings import Settings
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from litestar.stores.memory import MemoryStore
 
-from services.runtime.auth import Role, TokenError, TokenVerifier, issue_token
-from services.runtime.sessions import Revocations, WindowLimiter
+from services.runtime.roles import Role
+from services.runtime.http.auth import TokenError, TokenVerifier, issue_token
+from services.runtime.http.sessions import Revocations, WindowLimiter
 from services.runtime.settings import Settings
 
 

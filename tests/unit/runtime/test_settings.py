@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.auth import Role, TokenError, TokenVerifier, issue_token
-from services.runtime.database import PoolSettings, create_engine
+from services.runtime.roles import Role
+from services.runtime.http.auth import TokenError, TokenVerifier, issue_token
+from services.runtime.settings import PoolSettings
+from services.runtime.db.engine import create_engine
 from services.runtime.settings import Settings, SettingsError
 
 

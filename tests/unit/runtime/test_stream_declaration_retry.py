@@ -1,5 +1,5 @@
 """A relay restarted while NATS elects a leader waits for its stream; a real refusal still stops it
-(services/runtime/process.py:_declare_own_stream)."""
+(services/command/process.py:_declare_own_stream)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import nats.errors
 import pytest
 from nats.js.errors import APIError, ServiceUnavailableError
 
-from services.runtime import process
+from services.command import process
 
 
 async def _no_wait(_s: float) -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from contracts import envelope
-from services.runtime import clock, testclock
+from services.runtime import clock
+from services.runtime.bus import testclock
 from services.runtime.errors import DomainError
 from services.runtime.settings import Settings
 

@@ -12,7 +12,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from services.runtime.auth import Role, TokenError, TokenVerifier, issue_token
+from services.runtime.roles import Role
+from services.runtime.http.auth import TokenError, TokenVerifier, issue_token
 from services.runtime.safety import configuration_problems
 from services.runtime.settings import Settings
 from tests.support.tokens import forgeries

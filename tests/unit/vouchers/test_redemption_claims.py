@@ -12,8 +12,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from services.runtime.errors import DomainError
-from services.runtime.outbox import Actor
-from services.runtime.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import redemption as uc
 from services.vouchers.db.models import metadata, redemption_documents, redemption_items, redemption_windows, vouchers
 

@@ -1,4 +1,4 @@
 from services.payments.db.models import metadata
-from services.runtime.migrations import run_env
+from services.runtime.db.migrations import run_env
 
 run_env(metadata)

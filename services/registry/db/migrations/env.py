@@ -5,6 +5,6 @@ import services.registry.db.recovery_models  # noqa: F401  (registers the recove
 import services.registry.db.usage_models  # noqa: F401  (registers the usage log's tables on the metadata)
 import services.registry.db.notification_models  # noqa: F401  (registers calendar feeds and notifications on the metadata)
 from services.registry.db.models import metadata
-from services.runtime.migrations import run_env
+from services.runtime.db.migrations import run_env
 
 run_env(metadata)

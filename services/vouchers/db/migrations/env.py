@@ -1,4 +1,4 @@
-from services.runtime.migrations import run_env
+from services.runtime.db.migrations import run_env
 from services.vouchers.db.models import metadata
 
 run_env(metadata)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '321dd587cdfa'
 down_revision: str | None = '2932c6990fc0'
@@ -24,8 +24,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.String(length=36), nullable=False),
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.Column('recorded_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('removed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('recorded_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('removed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('affiliation_id', name=op.f('pk_fact_affiliation'))
     )
     with op.batch_alter_table('fact_affiliation', schema=None) as batch_op:
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('user_id', sa.String(length=36), nullable=False),
     sa.Column('primary_instrument_id', sa.String(length=36), nullable=True),
-    sa.Column('delivered_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('service_hours_centi', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_fact_delivery'))
@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.Column('must_list', sa.Boolean(), nullable=False),
     sa.Column('listing_deadline', sa.Date(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('registered_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('registered_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('registered_year', sa.Integer(), nullable=False),
     sa.Column('listed_on', sa.Date(), nullable=True),
     sa.Column('listed_year', sa.Integer(), nullable=True),
@@ -87,7 +87,7 @@ def upgrade() -> None:
     sa.Column('order_id', sa.String(length=36), nullable=False),
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('user_id', sa.String(length=36), nullable=False),
-    sa.Column('rated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('rated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('rating', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_fact_rating'))
@@ -100,7 +100,7 @@ def upgrade() -> None:
     sa.Column('settlement_id', sa.String(length=36), nullable=False),
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('user_id', sa.String(length=36), nullable=False),
-    sa.Column('settled_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('settled_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('fee_fen', sa.BigInteger(), nullable=False),
     sa.Column('voucher_fen', sa.BigInteger(), nullable=False),
@@ -116,7 +116,7 @@ def upgrade() -> None:
     sa.Column('order_id', sa.String(length=36), nullable=False),
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('user_id', sa.String(length=36), nullable=False),
-    sa.Column('refused_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('refused_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_fact_voucher_refusal'))
@@ -129,7 +129,7 @@ def upgrade() -> None:
     sa.Column('order_id', sa.String(length=36), nullable=False),
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('user_id', sa.String(length=36), nullable=False),
-    sa.Column('used_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('voucher_id', name=op.f('pk_fact_voucher_use'))

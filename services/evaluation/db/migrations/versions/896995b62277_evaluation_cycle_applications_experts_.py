@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '896995b62277'
 down_revision: str | None = '321dd587cdfa'
@@ -26,14 +26,14 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('materials', sa.JSON(), nullable=False),
     sa.Column('statement', sa.Text(), nullable=True),
-    sa.Column('submitted_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('reviewed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('reviewed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('reviewed_by', sa.String(length=200), nullable=True),
     sa.Column('review_reason', sa.Text(), nullable=True),
     sa.Column('scores', sa.JSON(), nullable=True),
     sa.Column('total_centi', sa.Integer(), nullable=True),
     sa.Column('grade', sa.String(length=20), nullable=True),
-    sa.Column('decided_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('decided_by', sa.String(length=200), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_applications')),
@@ -65,7 +65,7 @@ def upgrade() -> None:
     sa.Column('award_budget_fen', sa.BigInteger(), nullable=False),
     sa.Column('excellent_award_fen', sa.BigInteger(), nullable=False),
     sa.Column('good_award_fen', sa.BigInteger(), nullable=False),
-    sa.Column('opened_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('opened_by', sa.String(length=200), nullable=False),
     sa.CheckConstraint('award_budget_fen >= 0', name=op.f('ck_cycles_budget_not_negative')),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_cycles'))
@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('unit_id', sa.String(length=36), nullable=True),
     sa.Column('ties', sa.JSON(), nullable=False),
-    sa.Column('registered_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('registered_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_experts'))
     )
     op.create_table('notices',
@@ -88,8 +88,8 @@ def upgrade() -> None:
     sa.Column('published_on', sa.Date(), nullable=False),
     sa.Column('opens_on', sa.Date(), nullable=False),
     sa.Column('closes_on', sa.Date(), nullable=False),
-    sa.Column('published_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('finalized_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('finalized_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notices'))
     )
     with op.batch_alter_table('notices', schema=None) as batch_op:
@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('reference', sa.String(length=200), nullable=False),
-    sa.Column('recorded_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('recorded_by', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('unit_id', 'year', name=op.f('pk_provincial_awards'))
     )
@@ -109,7 +109,7 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('approved', sa.Boolean(), nullable=False),
     sa.Column('approved_fen', sa.BigInteger(), nullable=False),
-    sa.Column('reviewed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('reviewed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('notice_id', sa.String(length=36), nullable=True),
     sa.PrimaryKeyConstraint('claim_id', name=op.f('pk_redemption_view'))
     )
@@ -121,12 +121,12 @@ def upgrade() -> None:
     sa.Column('application_id', sa.String(length=36), nullable=False),
     sa.Column('expert_id', sa.String(length=36), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
-    sa.Column('assigned_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('assigned_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('scores', sa.JSON(), nullable=True),
     sa.Column('points_centi', sa.Integer(), nullable=True),
     sa.Column('onsite_date', sa.Date(), nullable=True),
     sa.Column('findings', sa.Text(), nullable=True),
-    sa.Column('scored_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('scored_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_assignments_application_id_applications')),
     sa.ForeignKeyConstraint(['expert_id'], ['experts.id'], name=op.f('fk_assignments_expert_id_experts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments')),
@@ -161,8 +161,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('outcome', sa.String(length=20), nullable=True),
     sa.Column('resolution', sa.Text(), nullable=True),
-    sa.Column('raised_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('raised_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('resolved_by', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], name=op.f('fk_objections_notice_id_notices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_objections'))

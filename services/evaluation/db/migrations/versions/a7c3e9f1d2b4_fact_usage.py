@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = 'a7c3e9f1d2b4'
 down_revision: str | None = '4dc5c9ca5a2f'
@@ -29,8 +29,8 @@ def upgrade() -> None:
         sa.Column('unit_id', sa.String(length=36), nullable=False),
         sa.Column('kind', sa.String(length=20), nullable=False),
         sa.Column('order_id', sa.String(length=36), nullable=True),
-        sa.Column('started_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-        sa.Column('ended_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+        sa.Column('started_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column('ended_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
         sa.Column('minutes', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('session_id', name=op.f('pk_fact_usage_session')),
     )

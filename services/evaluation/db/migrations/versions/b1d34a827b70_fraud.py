@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = 'b1d34a827b70'
 down_revision: str | None = '7f7f7b826986'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('entry_id', sa.String(length=36), nullable=False),
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('entry_id', name=op.f('pk_unit_blacklist_view'))
     )
     with op.batch_alter_table('unit_blacklist_view', schema=None) as batch_op:

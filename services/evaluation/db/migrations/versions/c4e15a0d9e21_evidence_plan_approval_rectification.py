@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = 'c4e15a0d9e21'
 down_revision: str | None = 'b1d34a827b70'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size_bytes', sa.BigInteger(), nullable=False),
     sa.Column('application_id', sa.String(length=36), nullable=True),
-    sa.Column('uploaded_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('uploaded_by', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_documents'))
     )
@@ -37,10 +37,10 @@ def upgrade() -> None:
 
     op.create_table('award_plan_approvals',
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('approved_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('approved_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('approved_by', sa.String(length=200), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('published_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_award_plan_approvals'))
     )
     op.create_table('rectifications',
@@ -49,11 +49,11 @@ def upgrade() -> None:
     sa.Column('deadline', sa.Date(), nullable=False),
     sa.Column('report', sa.Text(), nullable=False),
     sa.Column('document_id', sa.String(length=36), nullable=True),
-    sa.Column('reported_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('reported_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('reported_by', sa.String(length=200), nullable=False),
     sa.Column('outcome', sa.String(length=10), nullable=True),
     sa.Column('outcome_reason', sa.Text(), nullable=True),
-    sa.Column('checked_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('checked_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('checked_by', sa.String(length=200), nullable=True),
     sa.PrimaryKeyConstraint('unit_id', 'year', name=op.f('pk_rectifications'))
     )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = 'e5b8d1c3a7f2'
 down_revision: str | None = 'c4e15a0d9e21'
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column('complaint_id', sa.String(length=36), nullable=False),
         sa.Column('unit_id', sa.String(length=36), nullable=False),
         sa.Column('year', sa.Integer(), nullable=False),
-        sa.Column('upheld_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+        sa.Column('upheld_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('complaint_id', name=op.f('pk_fact_complaint')),
     )
     op.create_index('ix_fact_complaint_year_unit', 'fact_complaint', ['year', 'unit_id'], unique=False)

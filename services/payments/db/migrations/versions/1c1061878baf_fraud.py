@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '1c1061878baf'
 down_revision: str | None = 'b5b635b7978d'
@@ -30,8 +30,8 @@ def upgrade() -> None:
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.Column('repaid_fen', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('voucher', 'award', 'redemption')", name=op.f('ck_clawbacks_kind_known')),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_clawbacks_amount_positive')),
     sa.CheckConstraint('repaid_fen >= 0 AND repaid_fen <= amount_fen', name=op.f('ck_clawbacks_repaid_within_amount')),
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('finding_id', sa.String(length=36), nullable=False),
     sa.Column('party_type', sa.String(length=10), nullable=False),
     sa.Column('party_id', sa.String(length=36), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('finding_id', name=op.f('pk_fraud_view'))
     )
     with op.batch_alter_table('fraud_view', schema=None) as batch_op:
@@ -59,7 +59,7 @@ def upgrade() -> None:
     sa.Column('bank_reference', sa.String(length=100), nullable=False),
     sa.Column('idempotency_key', sa.String(length=100), nullable=False),
     sa.Column('recorded_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_clawback_repayments_amount_positive')),
     sa.ForeignKeyConstraint(['clawback_id'], ['clawbacks.id'], name=op.f('fk_clawback_repayments_clawback_id_clawbacks')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clawback_repayments')),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '6a36c755f27a'
 down_revision: str | None = 'd837584f29e0'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('account_name', sa.String(length=200), nullable=False),
     sa.Column('account_number_enc', sa.Text(), nullable=False),
     sa.Column('account_mask', sa.String(length=64), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('unit_id', name=op.f('pk_payee_accounts'))
     )
     op.create_table('payment_orders',
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('count', sa.Integer(), nullable=False),
     sa.Column('total_fen', sa.BigInteger(), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('count > 0 AND total_fen > 0', name=op.f('ck_payment_orders_not_empty')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_orders'))
     )
@@ -41,14 +41,14 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('budget_fen', sa.BigInteger(), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_programme_view'))
     )
     op.create_table('unit_view',
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('unit_id', name=op.f('pk_unit_view'))
     )
     op.create_table('payouts',
@@ -67,9 +67,9 @@ def upgrade() -> None:
     sa.Column('payee_account_enc', sa.Text(), nullable=True),
     sa.Column('payee_account_mask', sa.String(length=64), nullable=True),
     sa.Column('bank_reference', sa.String(length=100), nullable=True),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('ordered_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('paid_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ordered_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("kind IN ('award', 'redemption')", name=op.f('ck_payouts_kind_known')),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_payouts_amount_positive')),
     sa.ForeignKeyConstraint(['order_id'], ['payment_orders.id'], name=op.f('fk_payouts_order_id_payment_orders')),

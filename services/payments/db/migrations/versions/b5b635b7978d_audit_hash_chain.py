@@ -2,7 +2,7 @@
 
 The audit trail becomes a hash chain: seq, prev_hash and row_hash on
 audit_log (rows already there are chained in id order from the genesis hash),
-and the one-row chain head audit_chain (services/runtime/audit.py).
+and the one-row chain head audit_chain (services/runtime/db/audit_chain.py).
 
 Revision ID: b5b635b7978d
 Revises: 6a36c755f27a
@@ -10,7 +10,7 @@ Create Date: 2026-11-27 15:54:01.051846
 """
 from collections.abc import Sequence
 
-from services.runtime import audit
+from services.runtime.db import audit_chain as audit
 
 revision: str = 'b5b635b7978d'
 down_revision: str | None = '6a36c755f27a'

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = 'd837584f29e0'
 down_revision: str | None = '1ff379f5a739'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('application_id', sa.String(length=36), nullable=False),
     sa.Column('order_id', sa.String(length=36), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('application_id', name=op.f('pk_application_view'))
     )
     with op.batch_alter_table('application_view', schema=None) as batch_op:
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('memo', sa.Text(), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('correlation_id', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_ledger_entries'))
     )
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('fee_fen', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=30), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_order_view'))
     )
     op.create_table('settlements',
@@ -60,8 +60,8 @@ def upgrade() -> None:
     sa.Column('voucher_refusal', sa.String(length=60), nullable=True),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('fee_fen > 0', name=op.f('ck_settlements_fee_positive')),
     sa.CheckConstraint('paid_fen <= payable_fen', name=op.f('ck_settlements_paid_within_payable')),
     sa.CheckConstraint('paid_fen >= 0', name=op.f('ck_settlements_paid_not_negative')),
@@ -81,9 +81,9 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
-    sa.Column('expires_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('voucher_id', name=op.f('pk_voucher_view'))
     )
     with op.batch_alter_table('voucher_view', schema=None) as batch_op:
@@ -110,7 +110,7 @@ def upgrade() -> None:
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.Column('bank_reference', sa.String(length=100), nullable=False),
     sa.Column('idempotency_key', sa.String(length=100), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_payments_amount_positive')),
     sa.ForeignKeyConstraint(['settlement_id'], ['settlements.id'], name=op.f('fk_payments_settlement_id_settlements')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 revision: str = '01f5cd623db6'
 down_revision: str | None = 'a5e1c7d93b42'

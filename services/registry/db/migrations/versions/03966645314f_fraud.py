@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '03966645314f'
 down_revision: str | None = '031f6faa4a04'
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('evidence_ref', sa.String(length=500), nullable=True),
     sa.Column('blacklist_entry_id', sa.String(length=36), nullable=True),
     sa.Column('recorded_by', sa.String(length=200), nullable=False),
-    sa.Column('recorded_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fraud_findings'))
     )
     with op.batch_alter_table('fraud_findings', schema=None) as batch_op:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '2841f0d161ef'
 down_revision: str | None = 'cf16f36070ee'
@@ -27,9 +27,9 @@ def upgrade() -> None:
     sa.Column('credit_code', sa.String(length=18), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('added_by', sa.String(length=200), nullable=False),
-    sa.Column('added_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('added_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('removed_by', sa.String(length=200), nullable=True),
-    sa.Column('removed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('removed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('removal_reason', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blacklist'))
     )
@@ -43,10 +43,10 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('source', sa.String(length=30), nullable=False),
     sa.Column('recorded_by', sa.String(length=200), nullable=False),
-    sa.Column('recorded_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('removed_by', sa.String(length=200), nullable=True),
-    sa.Column('removed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('removed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('removal_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_affiliations_unit_id_units')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_affiliations_user_id_users')),
@@ -68,8 +68,8 @@ def upgrade() -> None:
     sa.Column('unchanged_count', sa.Integer(), nullable=False),
     sa.Column('errors', sa.JSON(), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_import_jobs_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_jobs'))
     )
@@ -85,7 +85,7 @@ def upgrade() -> None:
     sa.Column('no_bad_credit', sa.Boolean(), nullable=False),
     sa.Column('granted', sa.Boolean(), nullable=False),
     sa.Column('decided_by', sa.String(length=200), nullable=False),
-    sa.Column('decided_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.CheckConstraint('full_time_staff >= 0', name=op.f('ck_voucher_acceptance_full_time_staff_not_negative')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_voucher_acceptance_unit_id_units')),
@@ -101,8 +101,8 @@ def upgrade() -> None:
     sa.Column('basis', sa.String(length=30), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('price_fen >= 0', name=op.f('ck_price_items_price_fen_not_negative')),
     sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'], name=op.f('fk_price_items_instrument_id_instruments')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_price_items_unit_id_units')),
@@ -115,7 +115,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('price_item_id', sa.String(length=36), nullable=False),
     sa.Column('changed_by', sa.String(length=200), nullable=False),
-    sa.Column('changed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('old_price_fen', sa.BigInteger(), nullable=True),
     sa.Column('new_price_fen', sa.BigInteger(), nullable=False),
     sa.Column('old_basis', sa.String(length=30), nullable=True),

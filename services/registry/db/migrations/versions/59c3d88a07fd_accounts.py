@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '59c3d88a07fd'
 down_revision: str | None = 'd23382ec34cc'
@@ -28,12 +28,12 @@ def upgrade() -> None:
     sa.Column('display_name', sa.String(length=100), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('failed_attempts', sa.Integer(), server_default=sa.text('0'), nullable=False),
-    sa.Column('locked_until', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('password_changed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('password_changed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('username', name=op.f('uq_accounts_username'))
@@ -44,9 +44,9 @@ def upgrade() -> None:
     op.create_table('sessions',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('account_id', sa.String(length=36), nullable=False),
-    sa.Column('issued_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('revoked_by', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_sessions_account_id_accounts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sessions'))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '759e0472d68a'
 down_revision: str | None = '8deb4133935d'
@@ -23,10 +23,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('settlement_id', sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column('voucher_fen', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('paid_fen', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('settled_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('settled_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('rating', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('rating_comment', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('rated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('rated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
 

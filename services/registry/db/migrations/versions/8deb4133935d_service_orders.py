@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '8deb4133935d'
 down_revision: str | None = 'f366e9ccff89'
@@ -36,20 +36,20 @@ def upgrade() -> None:
     sa.Column('provincial_subsidy', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
     sa.Column('contract_document_id', sa.String(length=36), nullable=True),
     sa.Column('rd_proof_document_id', sa.String(length=36), nullable=True),
-    sa.Column('user_signed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('unit_signed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('user_signed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('unit_signed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('result_document_id', sa.String(length=36), nullable=True),
     sa.Column('service_hours', sa.Integer(), nullable=True),
     sa.Column('cancel_reason', sa.Text(), nullable=True),
     sa.Column('cancelled_by_role', sa.String(length=20), nullable=True),
-    sa.Column('quoted_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('contracted_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('started_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('delivered_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('cancelled_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('quoted_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('contracted_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount_fen >= 0', name=op.f('ck_orders_order_amount_not_negative')),
     sa.CheckConstraint('service_hours IS NULL OR service_hours >= 0', name=op.f('ck_orders_order_service_hours_not_negative')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_orders_unit_id_units')),
@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('uploaded_by', sa.String(length=200), nullable=False),
-    sa.Column('uploaded_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_documents_order_id_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_documents'))
     )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 revision: str = 'a4c7e2d9b816'
 down_revision: str | None = 'e8b3f1a6c2d9'

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from services.registry.domain.synonyms import DEFAULT_SYNONYMS, form_key
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 revision: str = 'a5e1c7d93b42'
 down_revision: str | None = 'c4a9e2f17b30'

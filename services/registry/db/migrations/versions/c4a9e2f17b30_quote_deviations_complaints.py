@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 revision: str = 'c4a9e2f17b30'
 down_revision: str | None = 'b7e4c2a91d05'

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = 'cc8ed64e7aa0'
 down_revision: str | None = '01f5cd623db6'
@@ -30,10 +30,10 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('token_sha256', sa.String(length=64), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('revoked_by', sa.String(length=200), nullable=True),
-    sa.Column('revoked_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'], name=op.f('fk_usage_recorders_instrument_id_instruments')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_usage_recorders_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_recorders')),
@@ -53,13 +53,13 @@ def upgrade() -> None:
     sa.Column('booking_id', sa.String(length=36), nullable=True),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('recorder_id', sa.String(length=36), nullable=True),
-    sa.Column('started_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('minutes', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind <> 'outside' OR order_id IS NOT NULL", name=op.f('ck_usage_sessions_usage_outside_has_order')),
     sa.CheckConstraint("kind IN ('outside', 'internal')", name=op.f('ck_usage_sessions_usage_kind_known')),
     sa.CheckConstraint('(ended_at IS NULL) = (minutes IS NULL)', name=op.f('ck_usage_sessions_usage_minutes_when_closed')),
@@ -79,15 +79,15 @@ def upgrade() -> None:
     op.create_table('usage_corrections',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('session_id', sa.String(length=36), nullable=False),
-    sa.Column('before_started_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('before_ended_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('before_started_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('before_ended_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('before_minutes', sa.Integer(), nullable=False),
-    sa.Column('after_started_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('after_ended_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('after_started_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('after_ended_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('after_minutes', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('corrected_by', sa.String(length=200), nullable=False),
-    sa.Column('corrected_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('corrected_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['usage_sessions.id'], name=op.f('fk_usage_corrections_session_id_usage_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_corrections'))
     )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = 'cf16f36070ee'
 down_revision: str | None = 'd55d241b59ca'
@@ -39,8 +39,8 @@ def upgrade() -> None:
     sa.Column('listing_deadline', sa.Date(), nullable=True),
     sa.Column('listed_on', sa.Date(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('original_value_fen >= 0', name=op.f('ck_instruments_original_value_fen_not_negative')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_instruments_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_instruments'))

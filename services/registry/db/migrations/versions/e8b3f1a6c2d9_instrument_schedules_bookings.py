@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from services.runtime.database import UtcDateTime
+from services.runtime.db.schema import UtcDateTime
 
 revision: str = 'e8b3f1a6c2d9'
 down_revision: str | None = 'cc8ed64e7aa0'

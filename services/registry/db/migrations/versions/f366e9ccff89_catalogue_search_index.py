@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = 'f366e9ccff89'
 down_revision: str | None = '2841f0d161ef'
@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('min_price_fen', sa.BigInteger(), nullable=True),
     sa.Column('max_price_fen', sa.BigInteger(), nullable=True),
     sa.Column('instrument_version', sa.Integer(), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('instrument_id', name=op.f('pk_search_docs')),
     sqlite_with_rowid=False
     )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '03fa12250e2a'
 down_revision: str | None = '48cd0ab6824b'
@@ -25,14 +25,14 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('by', sa.String(length=200), nullable=False),
-    sa.Column('at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_voucher_refusals'))
     )
     with op.batch_alter_table('voucher_refusals', schema=None) as batch_op:
         batch_op.create_index('ix_voucher_refusals_voucher', ['voucher_id', 'at'], unique=False)
 
     with op.batch_alter_table('vouchers', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('revoked_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('revoked_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('revoked_reason', sa.String(length=40), nullable=True))
 
     # ### end Alembic commands ###

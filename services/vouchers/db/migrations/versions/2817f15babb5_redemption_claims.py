@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '2817f15babb5'
 down_revision: str | None = '03fa12250e2a'
@@ -28,12 +28,12 @@ def upgrade() -> None:
     sa.Column('approved_fen', sa.BigInteger(), nullable=True),
     sa.Column('paid_fen', sa.BigInteger(), nullable=True),
     sa.Column('reasons', sa.JSON(), nullable=False),
-    sa.Column('claimed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('reviewed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('reviewed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('reviewed_by', sa.String(length=200), nullable=True),
     sa.Column('notice_id', sa.String(length=36), nullable=True),
-    sa.Column('noticed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('settled_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('noticed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('settled_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_redemption_claims_amount_positive')),
     sa.CheckConstraint('approved_fen IS NULL OR (approved_fen >= 0 AND approved_fen <= amount_fen)', name=op.f('ck_redemption_claims_approved_within_claim')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_redemption_claims'))
@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('uploaded_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_redemption_documents'))
     )
     with op.batch_alter_table('redemption_documents', schema=None) as batch_op:
@@ -75,7 +75,7 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('opens_on', sa.Date(), nullable=False),
     sa.Column('closes_on', sa.Date(), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('closes_on >= opens_on', name=op.f('ck_redemption_windows_window_ordered')),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_redemption_windows'))
     )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '48cd0ab6824b'
 down_revision: str | None = '86ea1cd181b6'
@@ -24,7 +24,7 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('cap_fen', sa.BigInteger(), nullable=False),
     sa.Column('committed_fen', sa.BigInteger(), nullable=False),
-    sa.Column('activated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('activated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('committed_fen <= cap_fen', name=op.f('ck_accounts_committed_within_cap')),
     sa.CheckConstraint('committed_fen >= 0', name=op.f('ck_accounts_committed_not_negative')),
     sa.PrimaryKeyConstraint('user_id', 'year', name=op.f('pk_accounts'))
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('affiliation_id', name=op.f('pk_affiliation_view'))
     )
     with op.batch_alter_table('affiliation_view', schema=None) as batch_op:
@@ -51,14 +51,14 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.Column('failures', sa.JSON(), nullable=False),
-    sa.Column('submitted_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('decided_by', sa.String(length=200), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
-    sa.Column('appealed_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('appealed_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('appeal_reason', sa.Text(), nullable=True),
     sa.Column('appeal_outcome', sa.String(length=20), nullable=True),
-    sa.Column('appeal_decided_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('appeal_decided_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('appeal_decided_by', sa.String(length=200), nullable=True),
     sa.Column('appeal_decision_reason', sa.Text(), nullable=True),
     sa.CheckConstraint('amount_fen >= 0', name=op.f('ck_applications_amount_not_negative')),
@@ -74,7 +74,7 @@ def upgrade() -> None:
     sa.Column('party_type', sa.String(length=10), nullable=False),
     sa.Column('party_id', sa.String(length=36), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('entry_id', name=op.f('pk_blacklist_view'))
     )
     with op.batch_alter_table('blacklist_view', schema=None) as batch_op:
@@ -91,7 +91,7 @@ def upgrade() -> None:
     sa.Column('purpose', sa.String(length=40), nullable=False),
     sa.Column('contract_sha256', sa.String(length=64), nullable=True),
     sa.Column('provincial_subsidy', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_order_view'))
     )
     op.create_table('programmes',
@@ -106,8 +106,8 @@ def upgrade() -> None:
     sa.Column('open', sa.Boolean(), nullable=False),
     sa.Column('closed_reason', sa.String(length=40), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('committed_fen <= budget_fen', name=op.f('ck_programmes_committed_within_budget')),
     sa.CheckConstraint('committed_fen >= 0', name=op.f('ck_programmes_committed_not_negative')),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_programmes'))
@@ -120,11 +120,11 @@ def upgrade() -> None:
     sa.Column('order_id', sa.String(length=36), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
-    sa.Column('expires_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('issued_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('expired_at', services.runtime.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('expired_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_vouchers_amount_positive')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vouchers')),
     sa.UniqueConstraint('application_id', name='uq_vouchers_application_id')

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.database
+import services.runtime.db.schema
 
 revision: str = '6ed443acbe2c'
 down_revision: str | None = 'c4d7cb1f2103'
@@ -24,14 +24,14 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('unit_id', sa.String(length=36), nullable=True),
     sa.Column('ties', sa.JSON(), nullable=False),
-    sa.Column('updated_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('expert_id', name=op.f('pk_expert_view'))
     )
     op.create_table('redemption_assignments',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('claim_id', sa.String(length=36), nullable=False),
     sa.Column('expert_id', sa.String(length=36), nullable=False),
-    sa.Column('assigned_at', services.runtime.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('assigned_at', services.runtime.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('assigned_by', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_redemption_assignments')),
     sa.UniqueConstraint('claim_id', 'expert_id', name='uq_redemption_assignments_claim_expert')
