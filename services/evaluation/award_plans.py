@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
+from services.evaluation import application_rows as app_rows
 from services.evaluation import cycle as cy
 from services.evaluation.db.models import applications, awards, notices, provincial_awards
 from services.evaluation.domain import awards as aw
@@ -69,7 +70,7 @@ async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: 
         if (await s.execute(select(awards.c.id).where(awards.c.year == year).limit(1))).first() is not None:
             raise Conflict("award_plan.already_proposed", "本年度奖励计划已提出", "this year's award plan is already proposed", year=year)
         params = cy.indicator_set(cycle).parameters(year)
-        finals = (await s.execute(select(applications).where(applications.c.year == year, applications.c.status == cy.FINAL))).mappings().all()
+        finals = (await s.execute(select(applications).where(applications.c.year == year, applications.c.status == app_rows.FINAL))).mappings().all()
         provincial = set((await s.execute(select(provincial_awards.c.unit_id).where(provincial_awards.c.year == year))).scalars())
         candidates = [aw.Candidate(unit_id=a["unit_id"], grade=a["grade"], total_centi=a["total_centi"], ref=a["id"]) for a in finals]
         excluded = await excluded_units(s, [c.unit_id for c in candidates])

@@ -28,7 +28,9 @@ from stdnum.cn import ric
 from contracts import evaluation as ev
 from contracts import vouchers as ve
 from contracts.envelope import new_event_id
+from services.evaluation import application_rows as app_rows
 from services.evaluation import cycle as cy
+from services.evaluation.applications import pending_count
 from services.evaluation.db.models import applications, awards, notice_items, notices, objections, provincial_awards, redemption_view, unit_view
 from services.evaluation.domain import awards as aw
 from services.evaluation.domain import indicators as ind
@@ -170,13 +172,13 @@ async def publish_grades(
         s = uow.session
         cycle = await cy.load_cycle(s, year, lock=True)
         await _one_per_year(s, GRADES, year)
-        pending = await cy.pending_count(s, year)
+        pending = await pending_count(s, year)
         if pending:
             raise Conflict("notice.applications_pending", "尚有申请未完成审核或评分", "some applications are still being reviewed or scored", pending=pending)
         q = (
             select(applications, unit_view.c.name)
             .select_from(applications.outerjoin(unit_view, unit_view.c.unit_id == applications.c.unit_id))
-            .where(applications.c.year == year, applications.c.status == cy.GRADED)
+            .where(applications.c.year == year, applications.c.status == app_rows.GRADED)
             .order_by(applications.c.total_centi.desc(), applications.c.unit_id)
         )
         rows = (await s.execute(q)).mappings().all()
@@ -243,7 +245,7 @@ async def raise_objection(
         await s.execute(update(notice_items).where(notice_items.c.notice_id == notice_id, notice_items.c.ref == ref).values(state=HELD))
         if notice["kind"] == GRADES:
             # the case goes back to the center's decision
-            await s.execute(update(applications).where(applications.c.id == ref, applications.c.status == cy.GRADED).values(status=cy.REOPENED, version=applications.c.version + 1))
+            await s.execute(update(applications).where(applications.c.id == ref, applications.c.status == app_rows.GRADED).values(status=app_rows.REOPENED, version=applications.c.version + 1))
         await uow.emit(ev.ObjectionRaised(notice_id=notice_id, objection_id=row["id"], kind=notice["kind"], year=notice["year"], ref=ref, unit_id=item["unit_id"]))
         saved = (await s.execute(select(objections).where(objections.c.id == row["id"]))).mappings().one()
         await uow.audit("objection.raise", "objection", row["id"], after=objection_view(saved))
@@ -262,14 +264,14 @@ async def list_objections(db: ServiceDatabase, notice_id: str, *, status: str | 
 async def _correct_grade(s: AsyncSession, item: RowMapping, outcome: str) -> dict[str, Any]:
     app = (await s.execute(select(applications).where(applications.c.id == item["ref"]))).mappings().one()
     if outcome == "withdrawn":
-        await s.execute(update(applications).where(applications.c.id == app["id"]).values(status=cy.WITHDRAWN, version=applications.c.version + 1))
+        await s.execute(update(applications).where(applications.c.id == app["id"]).values(status=app_rows.WITHDRAWN, version=applications.c.version + 1))
         return {"state": WITHDRAWN}
     if outcome == "upheld_line":
-        if app["status"] == cy.GRADED and (app["grade"], app["total_centi"]) != (item["grade"], item["total_centi"]):
+        if app["status"] == app_rows.GRADED and (app["grade"], app["total_centi"]) != (item["grade"], item["total_centi"]):
             raise Conflict("objection.line_changed", "该单位已重新评定，请以“更正”处理", "the case was re-decided with another result; resolve it as corrected", grade=app["grade"], total_centi=app["total_centi"])
-        await s.execute(update(applications).where(applications.c.id == app["id"], applications.c.status == cy.REOPENED).values(status=cy.GRADED, version=applications.c.version + 1))
+        await s.execute(update(applications).where(applications.c.id == app["id"], applications.c.status == app_rows.REOPENED).values(status=app_rows.GRADED, version=applications.c.version + 1))
         return {}
-    if app["status"] != cy.GRADED:
+    if app["status"] != app_rows.GRADED:
         raise Conflict("objection.case_not_redecided", "请先重新评定该单位的等次，再更正公示", "decide the reopened case again before correcting the line", current_status=app["status"])
     unit_name = (await s.execute(select(unit_view.c.name).where(unit_view.c.unit_id == app["unit_id"]))).scalar_one_or_none()
     return {"grade": app["grade"], "total_centi": app["total_centi"], "label": f"{unit_name or app['unit_id']}：{GRADE_ZH[app['grade']]}（{app['total_centi'] / 100:.2f} 分）"}
@@ -336,7 +338,7 @@ async def resolve(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
 async def _after_grades(uow: UnitOfWork, notice: RowMapping, items: list[RowMapping], on: date) -> None:
     refs = [i["ref"] for i in items if i["state"] == LISTED]
     if refs:
-        await uow.session.execute(update(applications).where(applications.c.id.in_(refs), applications.c.status == cy.GRADED).values(status=cy.FINAL, version=applications.c.version + 1))
+        await uow.session.execute(update(applications).where(applications.c.id.in_(refs), applications.c.status == app_rows.GRADED).values(status=app_rows.FINAL, version=applications.c.version + 1))
 
 
 async def _after_award_plan(uow: UnitOfWork, notice: RowMapping, items: list[RowMapping], on: date) -> None:
