@@ -60,7 +60,7 @@ from services.evaluation.db.facts_models import (  # noqa: E402
     fact_voucher_use,
 )
 from services.evaluation.db.models import unit_view  # noqa: E402
-from services.evaluation.domain.indicators import computed_scores  # noqa: E402
+from services.evaluation.domain.scoring import computed_scores  # noqa: E402
 from services.evaluation.domain.measures import Measures  # noqa: E402
 from services.evaluation.policy import load_policy  # noqa: E402
 from services.evaluation.measures import unit_measures  # noqa: E402

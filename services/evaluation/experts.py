@@ -18,7 +18,7 @@ from contracts.envelope import new_event_id
 from services.evaluation.application_rows import ASSIGNABLE, load_application
 from services.evaluation.cycle import indicator_set, load_cycle
 from services.evaluation.db.models import assignments, experts, unit_view
-from services.evaluation.domain import indicators as ind
+from services.evaluation.domain.scoring import check_sheet
 from services.runtime import clock
 from services.runtime.auth import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -132,7 +132,7 @@ async def record_scores(
         if app["status"] not in ASSIGNABLE:
             raise Conflict("score.application_closed", "该申请已不在评审阶段", "the application is no longer being scored", current_status=app["status"])
         cycle = await load_cycle(s, app["year"])
-        problems = ind.check_sheet(indicator_set(cycle), a["role"], scores)
+        problems = check_sheet(indicator_set(cycle), a["role"], scores)
         if problems:
             raise DomainError("score.sheet_invalid", "评分表不完整或分值超出范围", "the score sheet is incomplete or out of range", problems=problems)
         points = sum(scores.values())

@@ -12,7 +12,7 @@ from services.evaluation import sources
 from services.evaluation.application_rows import ASSIGNABLE, GRADED, application_view, load_application, transition, unit_of
 from services.evaluation.cycle import by, indicator_set, load_cycle
 from services.evaluation.db.models import assignments
-from services.evaluation.domain import indicators as ind
+from services.evaluation.domain.scoring import evaluate
 from services.runtime import clock
 from services.runtime.errors import Conflict
 from services.runtime.outbox import Actor
@@ -43,7 +43,7 @@ async def decide_grade(
                 missing_roles=missing_roles,
             )
         measures = await sources.measures_of(source, s, app["year"], app["unit_id"])
-        result = ind.evaluate(iset, app["year"], measures, [(r["role"], r["scores"]) for r in rows])
+        result = evaluate(iset, app["year"], measures, [(r["role"], r["scores"]) for r in rows])
         after = await transition(
             s, app, ASSIGNABLE, status=GRADED, scores=result.scores, total_centi=result.total_centi, grade=result.grade, decided_at=clock.utc_now(), decided_by=by(actor)
         )
