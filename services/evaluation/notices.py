@@ -1,23 +1,18 @@
-"""Public notices (公示), objections, finalization — and the three lists that go
-on them: grades (R14(3)), the award plan (R14(4)) and voucher redemptions (R20(3)).
+"""Public notices (公示) and the three lists that go on them: grades (R14(3)),
+the award plan (R14(4)) and voucher redemptions (R20(3)).
 
 A notice is published with a window of N working days (see
 :mod:`services.evaluation.domain.awards` for the rule). Anybody may object to a
-line, with their real name and a phone or identity number (encrypted at rest,
-shown masked). An objection holds its line and reopens the case behind it:
-a grade goes back to the center's decision; an award or a redemption line is
-held. The center resolves each objection: the line stands (``upheld_line``),
-is corrected from the case as it stands now (``corrected``: the re-decided
-grade, the award recomputed, the claim's latest review), or is taken off the
-list (``withdrawn``). A notice becomes final only when its window has closed
-and no objection is open; the final list goes out in ``NoticeFinalized``.
+line during the window; an objection holds its line and reopens the case
+behind it until the center resolves it (:mod:`~services.evaluation.objections`).
+A notice becomes final only when its window has closed and no objection is
+open; the final list goes out in ``NoticeFinalized``
+(:mod:`~services.evaluation.notice_finalization`).
 
-Here: what a notice is, reading it, publishing one and the grade notice. The
+Here: what a notice is, reading it, publishing one, and the grade notice. The
 award plan's notice: :mod:`~services.evaluation.award_approval`; the
-redemption notice: :mod:`~services.evaluation.redemption_notices`; objections:
-:mod:`~services.evaluation.objections`; finalization:
-:mod:`~services.evaluation.notice_finalization`. Every one of them reads the
-day from :func:`today` here, so a test moves them all through a window.
+redemption notice: :mod:`~services.evaluation.redemption_notices`. All of them
+read the day from :func:`today` here, so a test moves them all through a window.
 """
 
 from __future__ import annotations
