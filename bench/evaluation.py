@@ -60,11 +60,13 @@ from services.evaluation.db.facts_models import (  # noqa: E402
     fact_voucher_use,
 )
 from services.evaluation.db.models import unit_view  # noqa: E402
-from services.evaluation.domain.indicators import computed_scores  # noqa: E402
+from services.evaluation.domain.scoring import computed_scores  # noqa: E402
 from services.evaluation.domain.measures import Measures  # noqa: E402
 from services.evaluation.policy import load_policy  # noqa: E402
 from services.evaluation.measures import unit_measures  # noqa: E402
-from services.evaluation.reports import category_rows, county_rows, unit_rows  # noqa: E402
+from services.evaluation.category_report import category_rows  # noqa: E402
+from services.evaluation.county_report import county_rows  # noqa: E402
+from services.evaluation.unit_report import unit_rows  # noqa: E402
 from services.runtime.clock import POLICY_ZONE, local_year  # noqa: E402
 from services.runtime.db.migrations import upgrade  # noqa: E402
 from services.runtime.db.service_db import ServiceDatabase  # noqa: E402

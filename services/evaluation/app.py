@@ -7,7 +7,7 @@ from litestar.di import Provide
 
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.evaluation import expert_announcements, facts, notices, readmodel, sources
+from services.evaluation import complaint_facts, expert_announcements, facts, notice_finalization, readmodel, redemption_notices, sources, usage_facts
 from services.evaluation.api.award_approval import AwardApprovalController
 from services.evaluation.api.cycle import (
     ApplicationController,
@@ -25,6 +25,7 @@ from services.evaluation.api.notices import (
     RedemptionController,
 )
 from services.evaluation.api.rectification import RectificationController
+from services.evaluation.api.reports import ReportController
 from services.evaluation.api.units import UnitController
 from services.evaluation.api.use import UseController
 from services.evaluation.db.models import metadata
@@ -46,15 +47,17 @@ def subscriptions() -> list[Subscription]:
         Subscription(ev.UnitDisqualified, readmodel.on_unit),
         Subscription(ev.BlacklistAdded, readmodel.on_blacklist_added),
         Subscription(ev.BlacklistRemoved, readmodel.on_blacklist_removed),
-        Subscription(ve.RedemptionReviewed, notices.on_redemption_reviewed),
+        Subscription(ve.RedemptionReviewed, redemption_notices.on_redemption_reviewed),
         *facts.subscriptions(),
+        *complaint_facts.subscriptions(),
+        *usage_facts.subscriptions(),
     ]
 
 
 def periodic(settings: Settings) -> list[Periodic]:
     """The worker finalizes notices whose window has closed with no open objection
     every ``XCISS_NOTICE_FINALIZE_INTERVAL_S``."""
-    return [Periodic("finalize_notices", settings.notice_finalize_interval_s, notices.finalize_due)]
+    return [Periodic("finalize_notices", settings.notice_finalize_interval_s, notice_finalization.finalize_due)]
 
 
 def _measures_source() -> sources.MeasuresSource:
@@ -87,7 +90,7 @@ def routes(settings: Settings) -> list[type]:
         AwardApprovalController,
         RectificationController,
         RedemptionController,
-        *facts.routes(),
+        ReportController,
     ]
 
 

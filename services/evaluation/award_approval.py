@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation import cycle as cy
 from services.evaluation import notices as nt
+from services.evaluation.notice_finalization import rectify_and_recognise
 from services.evaluation.db.followup_models import award_plan_approvals
 from services.evaluation.db.models import awards, unit_view
 from services.evaluation.domain import awards as aw
@@ -110,10 +111,10 @@ async def put_on_notice(
         on = aw.publication_day(cal, published_on, nt.today(), params.notice_window_workdays)
         if notice_lines:
             title = f"{year} 年度管理单位开放共享奖励计划公示"
-            notice = await nt._publish(uow, cal, kind=nt.AWARD_PLAN, year=year, title=title, window=params.notice_window_workdays, lines=notice_lines, on=on, reason=reason)
+            notice = await nt.publish(uow, cal, kind=nt.AWARD_PLAN, year=year, title=title, window=params.notice_window_workdays, lines=notice_lines, on=on, reason=reason)
             await s.execute(update(awards).where(awards.c.year == year).values(notice_id=notice["notice_id"]))
         else:
             # nobody is awarded: there is no list to notice, and rectification and recognition follow at once
-            await nt._rectify_and_recognise(uow, year, params, on)
+            await rectify_and_recognise(uow, year, params, on)
         await s.execute(update(award_plan_approvals).where(award_plan_approvals.c.year == year).values(published_at=clock.utc_now()))
         return notice

@@ -10,11 +10,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
+from services.evaluation import application_rows as app_rows
 from services.evaluation import cycle as cy
 from services.evaluation.db.models import applications, awards, notices, provincial_awards
 from services.evaluation.domain import awards as aw
-from services.evaluation.notices import FINAL, GRADES, _notice, _now, notice_view
+from services.evaluation.notices import FINAL, GRADES, load_notice, notice_view
 from services.evaluation.readmodel import excluded_units
+from services.runtime import clock
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
@@ -39,7 +41,7 @@ def award_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
 
 async def record_provincial_award(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, reference: str) -> dict[str, Any]:
     """R6: the bureau records a unit's provincial award for the year; such a unit gets no city award."""
-    row = {"unit_id": unit_id, "year": year, "reference": reference, "recorded_at": _now(), "recorded_by": cy.by(actor)}
+    row = {"unit_id": unit_id, "year": year, "reference": reference, "recorded_at": clock.utc_now(), "recorded_by": cy.by(actor)}
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         if (await s.execute(select(provincial_awards.c.unit_id).where(provincial_awards.c.unit_id == unit_id, provincial_awards.c.year == year))).first():
@@ -69,7 +71,7 @@ async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: 
         if (await s.execute(select(awards.c.id).where(awards.c.year == year).limit(1))).first() is not None:
             raise Conflict("award_plan.already_proposed", "本年度奖励计划已提出", "this year's award plan is already proposed", year=year)
         params = cy.indicator_set(cycle).parameters(year)
-        finals = (await s.execute(select(applications).where(applications.c.year == year, applications.c.status == cy.FINAL))).mappings().all()
+        finals = (await s.execute(select(applications).where(applications.c.year == year, applications.c.status == app_rows.FINAL))).mappings().all()
         provincial = set((await s.execute(select(provincial_awards.c.unit_id).where(provincial_awards.c.year == year))).scalars())
         candidates = [aw.Candidate(unit_id=a["unit_id"], grade=a["grade"], total_centi=a["total_centi"], ref=a["id"]) for a in finals]
         excluded = await excluded_units(s, [c.unit_id for c in candidates])
@@ -108,7 +110,7 @@ async def get_award_plan(db: ServiceDatabase, *, year: int) -> dict[str, Any]:
         rows = (await s.execute(select(awards).where(awards.c.year == year).order_by(awards.c.rank))).mappings().all()
         if not rows:
             raise NotFound("award_plan", "奖励计划", str(year))
-        notice = await _notice(s, rows[0]["notice_id"]) if rows[0]["notice_id"] else None
+        notice = await load_notice(s, rows[0]["notice_id"]) if rows[0]["notice_id"] else None
         live = [r for r in rows if r["status"] in ("proposed", "approved")]
         return {
             "year": year,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from contracts import registry as ev
 from services.evaluation.db.facts_models import fact_complaint
+from services.evaluation.fact_inserts import insert_if_absent
 from services.runtime.bus.consumers import Subscription
 from services.runtime.db.unit_of_work import UnitOfWork
 
 
 async def on_complaint_upheld(uow: UnitOfWork, e: ev.ComplaintUpheld) -> None:
-    from services.evaluation.facts import insert_if_absent
-
     await insert_if_absent(uow.session, fact_complaint, {"complaint_id": e.complaint_id, "unit_id": e.unit_id, "year": e.year, "upheld_at": e.occurred_at})
 
 

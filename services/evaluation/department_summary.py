@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from services.evaluation import reports
+from services.evaluation import reports, unit_report
 from services.evaluation.db.facts_models import fact_voucher_use
 from services.evaluation.db.models import applications, awards, unit_blacklist_view
 from services.evaluation.domain.department_summary import (
@@ -25,7 +25,7 @@ AWARD_APPROVED = "approved"
 
 async def department_summary(db: ServiceDatabase, year: int, department: str) -> DepartmentSummary:
     """The figures of ``department``'s units for ``year``; zeros when it has none."""
-    rows = await reports.unit_rows(db, year, reports.UnitFilter(department=department))
+    rows = await unit_report.unit_rows(db, year, reports.UnitFilter(department=department))
     ids = [r.unit_id for r in rows]
     used, awarded = (0, 0), (0, 0)
     blacklisted: set[str] = set()

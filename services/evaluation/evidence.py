@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import new_event_id
 from services.evaluation import cycle as cy
+from services.evaluation.application_rows import visible
 from services.evaluation.db.followup_models import evaluation_documents
 from services.evaluation.db.models import applications, unit_view
 from services.runtime import clock
@@ -127,7 +128,7 @@ async def _readable(s: AsyncSession, actor: Actor, row: RowMapping) -> bool:
         if app is None:
             return False
         try:
-            await cy.visible(s, actor, app)
+            await visible(s, actor, app)
         except NotFound:
             return False
         return True

@@ -30,14 +30,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import payments as pe
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.evaluation import complaint_facts, usage_facts
 from services.evaluation.db.facts_models import (
     fact_affiliation,
     fact_delivery,
@@ -48,32 +46,13 @@ from services.evaluation.db.facts_models import (
     fact_voucher_refusal,
     fact_voucher_use,
 )
+from services.evaluation.fact_inserts import insert_if_absent
 from services.runtime.clock import local_year
 from services.runtime.bus.consumers import Subscription
 from services.runtime.db.unit_of_work import UnitOfWork
 
 #: an instrument in this status has left the stock
 RETIRED = "retired"
-
-
-async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
-    """Insert the row unless its primary key exists; True when inserted.
-
-    ``ON CONFLICT DO NOTHING`` on both databases, so two workers racing on
-    the same key never fail on the unique index."""
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - the platform runs on the two above
-        exists = (await session.execute(select(*table.primary_key.columns).where(*(c == values[c.name] for c in table.primary_key.columns)))).first()
-        if exists:
-            return False
-        stmt = insert(table).values(values)
-    result = await session.execute(stmt)
-    return bool(result.rowcount)
 
 
 def hours_centi(hours: int, minutes: int | None = None) -> int:
@@ -269,7 +248,9 @@ async def on_affiliation_removed(uow: UnitOfWork, e: ev.AffiliationRemoved) -> N
 
 def subscriptions() -> list[Subscription]:
     """What the facts consume (one durable per subject; unit events stay with
-    :mod:`services.evaluation.readmodel`, whose ``unit_view`` the measures read)."""
+    :mod:`services.evaluation.readmodel`, whose ``unit_view`` the measures read;
+    complaints and the usage log with :mod:`~services.evaluation.complaint_facts`
+    and :mod:`~services.evaluation.usage_facts`; ``app.py`` lists them all)."""
     return [
         Subscription(ev.InstrumentRegistered, on_instrument),
         Subscription(ev.InstrumentListed, on_instrument),
@@ -285,14 +266,5 @@ def subscriptions() -> list[Subscription]:
         Subscription(ve.VoucherUsed, on_voucher_used),
         Subscription(ve.VoucherRefused, on_voucher_refused),
         Subscription(pe.SettlementCompleted, on_settlement),
-        *complaint_facts.subscriptions(),
-        *usage_facts.subscriptions(),
     ]
 
-
-def routes() -> list[Any]:
-    """The report controllers (measures of a unit, reports per unit, county and
-    instrument category, their Excel exports)."""
-    from services.evaluation.api.reports import ReportController
-
-    return [ReportController]

@@ -1,7 +1,7 @@
 """M15 限期整改: an unqualified unit rectifies by its deadline.
 
 When the award plan is announced, an unqualified unit gets a rectification
-deadline (:func:`services.evaluation.notices._rectify_and_recognise`, kept on
+deadline (:func:`services.evaluation.notice_finalization.rectify_and_recognise`, kept on
 its award line). Before the end of that day (Asia/Shanghai) the unit submits a
 rectification report — text and optionally an uploaded file of kind
 ``rectification`` — and may replace it until the bureau has re-checked it or

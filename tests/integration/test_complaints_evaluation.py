@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.evaluation.domain.indicators import computed_scores
+from services.evaluation.domain.scoring import computed_scores
 from services.evaluation.domain.measures import Measures
 from services.evaluation.policy import load_policy
 from services.runtime import clock

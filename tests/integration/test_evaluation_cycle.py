@@ -21,7 +21,7 @@ from contracts import evaluation as ee
 from contracts import registry as rg
 from contracts import vouchers as ve
 from contracts.envelope import Event, encode
-from services.evaluation import notices, sources
+from services.evaluation import notice_finalization, notices, sources
 from services.evaluation.db.models import redemption_view, unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
@@ -236,7 +236,7 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         assert r["code"] == "objection.window_closed"
         r = await call(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=409)
         assert r["code"] == "notice.objections_open"
-        assert await notices.finalize_due(p["evaluation"].db) == 0
+        assert await notice_finalization.finalize_due(p["evaluation"].db) == 0
 
         # the case goes back to decision: the management expert corrects the sheet, the center re-decides
         r = await call(p, "POST", f"/v1/objections/{obj['objection_id']}/resolve", Role.CENTER, json={"outcome": "corrected", "reason": "复核"}, status=409)
@@ -289,10 +289,10 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         assert list(actions) == ["award_plan.approve"]
 
         # the worker's periodic task finalizes it once the window has closed
-        assert await notices.finalize_due(p["evaluation"].db) == 0
+        assert await notice_finalization.finalize_due(p["evaluation"].db) == 0
         monkeypatch.setattr(notices, "today", lambda: AFTER)
-        assert await notices.finalize_due(p["evaluation"].db) == 1
-        assert await notices.finalize_due(p["evaluation"].db) == 0
+        assert await notice_finalization.finalize_due(p["evaluation"].db) == 1
+        assert await notice_finalization.finalize_due(p["evaluation"].db) == 0
         approved = await emitted(p, ee.AwardApproved)
         assert sorted((x.unit_id, x.amount_fen, x.grade) for x in approved) == sorted([(a, 5_000_000, "excellent"), (b, 3_000_000, "good")])
         rect = await emitted(p, ee.RectificationRequired)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from contracts import evaluation as ee
 from contracts import vouchers as ve
-from services.evaluation import notices, sources
+from services.evaluation import notice_finalization, notices, sources
 from services.evaluation.db.models import redemption_view, unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
@@ -79,13 +79,13 @@ async def test_objections_hold_award_and_redemption_lines_until_resolved(make_se
         assert {i["state"] for i in held["items"]} == {"held"} and held["open_objections"] == 2
 
         monkeypatch.setattr(notices, "today", lambda: AFTER)
-        assert await notices.finalize_due(p["evaluation"].db) == 0
+        assert await notice_finalization.finalize_due(p["evaluation"].db) == 0
         await call(p, "POST", "/v1/provincial-awards", Role.BUREAU, json={"unit_id": a, "year": YEAR, "reference": "豫科〔2026〕8号"}, status=201)
         await call(p, "POST", f"/v1/objections/{obj_a['objection_id']}/resolve", Role.CENTER, json={"outcome": "corrected", "reason": "核实已获省级奖补（R6）"}, status=200)
         await call(p, "POST", f"/v1/objections/{obj_b['objection_id']}/resolve", Role.CENTER, json={"outcome": "upheld_line", "reason": "经核实等次无误"}, status=200)
         now = await call(p, "GET", f"/v1/notices/{plan['notice']['notice_id']}", status=200)
         assert {i["unit_id"]: i["state"] for i in now["items"]} == {a: "withdrawn", b: "listed"}
-        assert await notices.finalize_due(p["evaluation"].db) == 1
+        assert await notice_finalization.finalize_due(p["evaluation"].db) == 1
         assert [(x.unit_id, x.amount_fen) for x in await emitted(p, ee.AwardApproved)] == [(b, 3_000_000)]
         plan_now = await call(p, "GET", f"/v1/award-plans/{YEAR}", Role.BUREAU, status=200)
         assert plan_now["planned_fen"] == 3_000_000

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from contracts import evaluation as ee
 from contracts.envelope import new_event_id
-from services.evaluation import notices
+from services.evaluation import notice_finalization
 from services.evaluation.db.models import redemption_view
 from services.payments.db.models import ledger_entries, payouts
 from services.runtime.roles import Role
@@ -229,7 +229,7 @@ async def test_a_whole_year(make_settings) -> None:
         await ev(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={"reason": "局务会审议通过"})
         plan = await ev(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.BUREAU, json={}, status=201)
         await clock_at(p, on(date.fromisoformat(plan["notice"]["closes_on"]) + timedelta(days=1)))
-        await notices.finalize_due(p["evaluation"].db)  # the worker's periodic task, as in test_evaluation_cycle
+        await notice_finalization.finalize_due(p["evaluation"].db)  # the worker's periodic task, as in test_evaluation_cycle
         assert (await ev(p, "GET", f"/v1/notices/{plan['notice']['notice_id']}"))["status"] == "final"
         approved = await emitted(p, ee.AwardApproved)
         assert sorted((x.award_id, x.unit_id, x.amount_fen) for x in approved) == sorted((award_of[u], u, 3_000_000) for u in (a, b))

@@ -13,7 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.evaluation import cycle, policy, rectification, sources
+from services.evaluation import applications, cycle, experts, grading, policy, rectification, sources
 from services.evaluation.api.rectification import Rectification
 from services.evaluation.domain import indicators as ind
 from services.runtime.roles import Role
@@ -218,7 +218,7 @@ class ApplicationController(Controller):
         """A unit applies for an open year with its uploaded evidence files (M14(2)), a self-evaluation
         report among them (422 ``application.self_assessment_required``, field ``documents``); it goes
         to its competent department."""
-        row = await cycle.submit(
+        row = await applications.submit(
             db, actor_of(request), correlation_of(request), unit_id=_org(request), year=data.year, documents=list(data.documents), statement=data.statement
         )
         return Application(**row)
@@ -226,24 +226,24 @@ class ApplicationController(Controller):
     @post("/{application_id:str}/resubmit", operation_id="resubmitEvaluationApplication", status_code=200, **access(Role.UNIT))
     async def resubmit(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Resubmission]) -> Application:
         """The unit sends a returned application back with its evidence files as now named."""
-        row = await cycle.resubmit(db, actor_of(request), correlation_of(request), application_id, documents=list(data.documents), statement=data.statement)
+        row = await applications.resubmit(db, actor_of(request), correlation_of(request), application_id, documents=list(data.documents), statement=data.statement)
         return Application(**row)
 
     @post("/{application_id:str}/forward", operation_id="forwardEvaluationApplication", status_code=200, **access(Role.DEPARTMENT))
     async def forward(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Forwarding]) -> Application:
         """The unit's competent department (token ``org`` = the unit's ``department``) forwards it (M10, R8)."""
-        return Application(**await cycle.review(db, actor_of(request), correlation_of(request), application_id, forward=True, reason=data.reason))
+        return Application(**await applications.review(db, actor_of(request), correlation_of(request), application_id, forward=True, reason=data.reason))
 
     @post("/{application_id:str}/return", operation_id="returnEvaluationApplication", status_code=200, **access(Role.DEPARTMENT))
     async def return_(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Return]) -> Application:
         """The competent department returns it to the unit with a reason."""
-        return Application(**await cycle.review(db, actor_of(request), correlation_of(request), application_id, forward=False, reason=data.reason))
+        return Application(**await applications.review(db, actor_of(request), correlation_of(request), application_id, forward=False, reason=data.reason))
 
     @post("/{application_id:str}/assignments", operation_id="assignExpert", status_code=201, **access(Role.CENTER))
     async def assign(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[AssignmentRequest]) -> Assignment:
         """The center assigns an expert to a forwarded application; an expert of the unit,
         its parent or child unit, or with a declared tie is refused (``assignment.conflict_of_interest``)."""
-        return Assignment(**await cycle.assign(db, actor_of(request), correlation_of(request), application_id, expert_id=data.expert_id))
+        return Assignment(**await experts.assign(db, actor_of(request), correlation_of(request), application_id, expert_id=data.expert_id))
 
     @post("/{application_id:str}/grade", operation_id="decideEvaluationGrade", status_code=200, **access(Role.CENTER))
     async def grade(
@@ -251,7 +251,7 @@ class ApplicationController(Controller):
     ) -> Application:
         """When every assigned expert (all three roles) has scored, the center decides the
         grade: computed indicators from the platform's records plus the experts' means (R11, R12)."""
-        row = await cycle.decide_grade(db, actor_of(request), correlation_of(request), application_id, reason=data.reason, source=measures_source)
+        row = await grading.decide_grade(db, actor_of(request), correlation_of(request), application_id, reason=data.reason, source=measures_source)
         return Application(**row)
 
     @get("/{application_id:str}", operation_id="getEvaluationApplication", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))
@@ -259,7 +259,7 @@ class ApplicationController(Controller):
         """One application: its unit, its department, its assigned experts, center and bureau (404 to
         others); with the unit's rectification of that year, if one is required (not for experts)."""
         actor = actor_of(request)
-        row = await cycle.get_application(db, actor, application_id)
+        row = await applications.get_application(db, actor, application_id)
         rect = None if actor.role == Role.EXPERT else await rectification.on_record(db, row["unit_id"], row["year"])
         return Application(**row, rectification=Rectification(**rect) if rect else None)
 
@@ -275,7 +275,7 @@ class ApplicationController(Controller):
         page_size: PageSize = 20,
     ) -> ApplicationPage:
         """Applications in submission order, filtered to what the caller may see."""
-        items, total = await cycle.list_applications(db, actor_of(request), year=year, status=status, unit_id=unit_id, page=page, page_size=page_size)
+        items, total = await applications.list_applications(db, actor_of(request), year=year, status=status, unit_id=unit_id, page=page, page_size=page_size)
         return ApplicationPage(items=[Application(**i) for i in items], total=total, page=page, page_size=page_size)
 
 
@@ -287,7 +287,7 @@ class ExpertController(Controller):
     async def register(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ExpertRequest]) -> Expert:
         """The center registers an expert: role, own unit, declared ties. The expert's
         token carries the returned ``expert_id`` as its ``org``."""
-        row = await cycle.register_expert(db, actor_of(request), correlation_of(request), name=data.name, role=str(data.role), unit_id=data.unit_id, ties=list(data.ties))
+        row = await experts.register_expert(db, actor_of(request), correlation_of(request), name=data.name, role=str(data.role), unit_id=data.unit_id, ties=list(data.ties))
         return Expert(**row)
 
     @get("/", operation_id="listExperts", **access(*STAFF))
@@ -295,7 +295,7 @@ class ExpertController(Controller):
         self, db: NamedDependency[ServiceDatabase], role: ExpertRole | None = Parameter(default=None), page: PageNumber = 1, page_size: PageSize = 20
     ) -> ExpertPage:
         """Registered experts by name."""
-        items, total = await cycle.list_experts(db, role=str(role) if role else None, page=page, page_size=page_size)
+        items, total = await experts.list_experts(db, role=str(role) if role else None, page=page, page_size=page_size)
         return ExpertPage(items=[Expert(**i) for i in items], total=total, page=page, page_size=page_size)
 
 
@@ -313,12 +313,12 @@ class AssignmentController(Controller):
         page_size: PageSize = 20,
     ) -> AssignmentPage:
         """An expert sees only their own assignments; center and bureau all."""
-        items, total = await cycle.list_assignments(db, actor_of(request), application_id=application_id, page=page, page_size=page_size)
+        items, total = await experts.list_assignments(db, actor_of(request), application_id=application_id, page=page, page_size=page_size)
         return AssignmentPage(items=[Assignment(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @post("/{assignment_id:str}/scores", operation_id="recordScores", status_code=200, **access(Role.EXPERT))
     async def score(self, request: Request, db: NamedDependency[ServiceDatabase], assignment_id: FromPath[str], data: JSONBody[ScoreSheet]) -> Assignment:
         """The assigned expert scores every indicator of their role and records the on-site
         check (R14(3)); they may correct it until the grade is decided."""
-        row = await cycle.record_scores(db, actor_of(request), correlation_of(request), assignment_id, scores=dict(data.scores), onsite_date=data.onsite_date, findings=data.findings)
+        row = await experts.record_scores(db, actor_of(request), correlation_of(request), assignment_id, scores=dict(data.scores), onsite_date=data.onsite_date, findings=data.findings)
         return Assignment(**row)

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.evaluation import award_approval, award_plans, notices, policy
+from services.evaluation import award_approval, award_plans, notice_finalization, notices, objections, policy, redemption_notices
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.roles import Role
 from services.runtime.http.app import actor_of, correlation_of
@@ -150,7 +150,7 @@ class NoticeController(Controller):
             row = await notices.publish_grades(db, actor_of(request), correlation_of(request), cal, year=data.year, reason=data.reason, published_on=data.published_on)
         else:
             window = policy.load_policy(settings).parameters(data.year).notice_window_workdays
-            row = await notices.publish_redemptions(db, actor_of(request), correlation_of(request), cal, window, year=data.year, reason=data.reason, published_on=data.published_on)
+            row = await redemption_notices.publish_redemptions(db, actor_of(request), correlation_of(request), cal, window, year=data.year, reason=data.reason, published_on=data.published_on)
         return _notice(row)
 
     @get("/", operation_id="listNotices", **access(PUBLIC))
@@ -177,7 +177,7 @@ class NoticeController(Controller):
         """Anybody may object to a line until the end of the window's last working day, with a
         real name and a phone or identity number (kept encrypted, shown masked). The line is
         held and its case reopened."""
-        row = await notices.raise_objection(
+        row = await objections.raise_objection(
             db, actor_of(request), correlation_of(request), settings.field_cipher(), notice_id, ref=data.ref, name=data.name, phone=data.phone, id_number=data.id_number, text=data.text
         )
         return Objection(**row)
@@ -187,14 +187,14 @@ class NoticeController(Controller):
         self, db: NamedDependency[ServiceDatabase], notice_id: FromPath[str], status: str | None = Parameter(default=None, max_length=20), page: PageNumber = 1, page_size: PageSize = 20
     ) -> ObjectionPage:
         """The notice's objections (contacts masked)."""
-        items, total = await notices.list_objections(db, notice_id, status=status, page=page, page_size=page_size)
+        items, total = await objections.list_objections(db, notice_id, status=status, page=page, page_size=page_size)
         return ObjectionPage(items=[Objection(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @post("/{notice_id:str}/finalize", operation_id="finalizeNotice", status_code=200, **access(Role.CENTER))
     async def finalize(self, request: Request, db: NamedDependency[ServiceDatabase], notice_id: FromPath[str], data: JSONBody[Finalization]) -> Notice:
         """Final only when the window has closed and no objection is open (``notice.window_open``,
         ``notice.objections_open``); a final notice answers as it is. The worker does the same on a timer."""
-        return _notice(await notices.finalize(db, actor_of(request), correlation_of(request), notice_id))
+        return _notice(await notice_finalization.finalize(db, actor_of(request), correlation_of(request), notice_id))
 
 
 class ObjectionController(Controller):
@@ -206,7 +206,7 @@ class ObjectionController(Controller):
         """The center resolves an objection: ``upheld_line`` (the line stands), ``corrected``
         (the line takes the case as it stands now: the re-decided grade, the recomputed award,
         the claim's latest review) or ``withdrawn`` (the line leaves the list)."""
-        return Objection(**await notices.resolve(db, actor_of(request), correlation_of(request), objection_id, outcome=str(data.outcome), reason=data.reason))
+        return Objection(**await objections.resolve(db, actor_of(request), correlation_of(request), objection_id, outcome=str(data.outcome), reason=data.reason))
 
 
 class ProvincialAwardRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -345,5 +345,5 @@ class RedemptionController(Controller):
     @get("/", operation_id="listReviewedRedemptions", **access(*STAFF))
     async def index(self, db: NamedDependency[ServiceDatabase], year: int = Parameter(ge=2000, le=2100), page: PageNumber = 1, page_size: PageSize = 20) -> RedemptionPage:
         """Redemption claims as vouchers' experts reviewed them, and the notice that listed each."""
-        items, total = await notices.list_redemptions(db, year=year, page=page, page_size=page_size)
+        items, total = await redemption_notices.list_redemptions(db, year=year, page=page, page_size=page_size)
         return RedemptionPage(items=[Redemption(**i) for i in items], total=total, page=page, page_size=page_size)

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
-from services.evaluation import reports
+from services.evaluation import category_report, county_report, report_workbooks, reports, unit_report
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import measure_fields
 from services.runtime.roles import Role
@@ -24,7 +24,7 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 #: every summable measure, integer (fen, hundredths of an hour, counts)
 MeasureTotals = msgspec.defstruct("MeasureTotals", [(f, int, 0) for f in measure_fields()], kw_only=True)
-CategoryMeasures = msgspec.defstruct("CategoryMeasures", [(f, int, 0) for f in reports.CATEGORY_FIELDS], kw_only=True)
+CategoryMeasures = msgspec.defstruct("CategoryMeasures", [(f, int, 0) for f in category_report.CATEGORY_FIELDS], kw_only=True)
 
 CountyCode = Annotated[str | None, Parameter(pattern=r"^\d{6}$", description="a county's division code, e.g. 411002")]
 Department = Annotated[str | None, Parameter(max_length=100, description="the units' competent department")]
@@ -102,7 +102,7 @@ async def readable_unit(request: Request[Any, Any, Any], db: ServiceDatabase, un
     p = principal_of(request)
     if p.role is Role.UNIT and p.org != unit_id:
         raise NotFound("unit", "单位", unit_id)
-    info = await reports.unit_info(db, unit_id)
+    info = await unit_report.unit_info(db, unit_id)
     if info is None or (p.role is Role.DEPARTMENT and (not p.org or info.get("department") != p.org)):
         raise NotFound("unit", "单位", unit_id)
 
@@ -120,7 +120,7 @@ def _info(r: reports.UnitRow) -> EvaluatedUnitInfo:
         kind=r.kind,
         status=r.status,
         county_code=r.county_code,
-        county_name=reports.county_name(r.county_code),
+        county_name=county_report.county_name(r.county_code),
         department=r.department,
         parent_unit_id=r.parent_unit_id,
     )
@@ -134,8 +134,8 @@ def _xlsx(body: bytes, kind: str, year: int, title_zh: str) -> Response[bytes]:
     zh = quote(f"{year}年{title_zh}.xlsx")
     return Response(
         body,
-        media_type=reports.XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f"attachment; filename=\"{reports.filename(kind, year)}\"; filename*=UTF-8''{zh}"},
+        media_type=report_workbooks.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f"attachment; filename=\"{report_workbooks.filename(kind, year)}\"; filename*=UTF-8''{zh}"},
     )
 
 
@@ -156,7 +156,7 @@ class ReportController(Controller):
         has not heard of and, so as not to tell that it exists, for another's unit."""
         _year(year)
         await readable_unit(request, db, unit_id)
-        return _unit_measures(year, await reports.one_unit(db, year, unit_id))
+        return _unit_measures(year, await unit_report.one_unit(db, year, unit_id))
 
     @get("/{year:int}/units", operation_id="getUnitsReport", **access(Role.CENTER, Role.BUREAU))
     async def units(
@@ -173,7 +173,7 @@ class ReportController(Controller):
         """Every unit's measures for the year, by unit name; filter by the unit's
         county, department, status or kind. ``totals`` sums every unit the
         filter selects. Money in fen, hours in hundredths."""
-        rows = await reports.unit_rows(db, _year(year), _filter(county_code, department, status, kind))
+        rows = await unit_report.unit_rows(db, _year(year), _filter(county_code, department, status, kind))
         return UnitReportPage(
             year=year,
             items=[_unit_measures(year, r) for r in reports.page(rows, page, page_size)],
@@ -195,8 +195,8 @@ class ReportController(Controller):
     ) -> CountyReportPage:
         """The units' measures summed per county (the unit's county); outside
         users are the sum of each unit's distinct outside users."""
-        rows = await reports.unit_rows(db, _year(year), _filter(None, None, status, kind))
-        groups = reports.county_rows(rows)
+        rows = await unit_report.unit_rows(db, _year(year), _filter(None, None, status, kind))
+        groups = county_report.county_rows(rows)
         return CountyReportPage(
             year=year,
             items=[CountyRow(county_code=g.key, county_name=g.label, units=g.units, measures=MeasureTotals(**g.values)) for g in reports.page(groups, page, page_size)],
@@ -218,8 +218,8 @@ class ReportController(Controller):
         """Instruments (by their category) and orders (by the category of their
         first instrument) per instrument category; ``county_code`` keeps the
         instruments of that county and the orders on them."""
-        groups = await reports.category_rows(db, _year(year), county_code)
-        total = dict.fromkeys(reports.CATEGORY_FIELDS, 0)
+        groups = await category_report.category_rows(db, _year(year), county_code)
+        total = dict.fromkeys(category_report.CATEGORY_FIELDS, 0)
         for g in groups:
             for f in total:
                 total[f] += g.values[f]
@@ -232,7 +232,7 @@ class ReportController(Controller):
             totals=CategoryMeasures(**total),
         )
 
-    @get("/{year:int}/units.xlsx", operation_id="exportUnitsReport", media_type=reports.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
+    @get("/{year:int}/units.xlsx", operation_id="exportUnitsReport", media_type=report_workbooks.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
     async def units_xlsx(
         self,
         db: NamedDependency[ServiceDatabase],
@@ -245,10 +245,10 @@ class ReportController(Controller):
         """The units report as an Excel workbook: every unit with a 合计 row,
         money in yuan and hours in hours, and a bar chart of the twenty units
         with the highest service revenue."""
-        rows = await reports.unit_rows(db, _year(year), _filter(county_code, department, status, kind))
-        return _xlsx(reports.units_xlsx(year, rows), "units", year, "单位评价指标报表")
+        rows = await unit_report.unit_rows(db, _year(year), _filter(county_code, department, status, kind))
+        return _xlsx(unit_report.units_xlsx(year, rows), "units", year, "单位评价指标报表")
 
-    @get("/{year:int}/counties.xlsx", operation_id="exportCountiesReport", media_type=reports.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
+    @get("/{year:int}/counties.xlsx", operation_id="exportCountiesReport", media_type=report_workbooks.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
     async def counties_xlsx(
         self,
         db: NamedDependency[ServiceDatabase],
@@ -258,12 +258,12 @@ class ReportController(Controller):
     ) -> Response[bytes]:
         """The counties report as an Excel workbook with bar charts of orders,
         revenue and listed instruments per county."""
-        rows = await reports.unit_rows(db, _year(year), _filter(None, None, status, kind))
-        return _xlsx(reports.counties_xlsx(year, reports.county_rows(rows)), "counties", year, "区县评价指标报表")
+        rows = await unit_report.unit_rows(db, _year(year), _filter(None, None, status, kind))
+        return _xlsx(county_report.counties_xlsx(year, county_report.county_rows(rows)), "counties", year, "区县评价指标报表")
 
-    @get("/{year:int}/categories.xlsx", operation_id="exportCategoriesReport", media_type=reports.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
+    @get("/{year:int}/categories.xlsx", operation_id="exportCategoriesReport", media_type=report_workbooks.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
     async def categories_xlsx(self, db: NamedDependency[ServiceDatabase], year: FromPath[int], county_code: CountyCode = None) -> Response[bytes]:
         """The instrument categories report as an Excel workbook with bar charts
         of orders and listed instruments per category."""
-        groups = await reports.category_rows(db, _year(year), county_code)
-        return _xlsx(reports.categories_xlsx(year, groups), "categories", year, "仪器类别评价指标报表")
+        groups = await category_report.category_rows(db, _year(year), county_code)
+        return _xlsx(category_report.categories_xlsx(year, groups), "categories", year, "仪器类别评价指标报表")

@@ -2,7 +2,7 @@
 
 These are the *computed* facts of the evaluation: counted from the events of
 registry, vouchers and payments, never typed in. The indicator set turns them
-into points (:mod:`services.evaluation.domain.indicators`); experts score the
+into points (:mod:`services.evaluation.domain.scoring`); experts score the
 rest. Integers only: hours in hundredths, money in fen, ratings as a sum and a
 count so that an average is exact.
 """

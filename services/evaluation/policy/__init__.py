@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.evaluation.domain.indicators import IndicatorSet, PolicyError, parse_policy
+from services.evaluation.domain.indicator_parsing import PolicyError, parse_policy
+from services.evaluation.domain.indicators import IndicatorSet
 from services.runtime.policyfile import load_policy_file
 from services.runtime.settings import Settings
 

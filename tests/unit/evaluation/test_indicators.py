@@ -10,21 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.evaluation.domain.indicators import (
-    IncompleteScores,
-    PolicyError,
-    Rule,
-    award_fen,
-    check_sheet,
-    evaluate,
-    expert_means,
-    from_json,
-    grade_of,
-    parse_policy,
-    rectification_deadline,
-    score_rule,
-    to_json,
-)
+from services.evaluation.domain.indicator_parsing import PolicyError, parse_policy
+from services.evaluation.domain.indicators import Rule, award_fen, from_json, rectification_deadline, to_json
+from services.evaluation.domain.scoring import IncompleteScores, check_sheet, evaluate, expert_means, grade_of, score_rule
 from services.evaluation.domain.measures import Measures
 from services.evaluation.policy import DEFAULT_FILE, load_policy
 from services.runtime.settings import Settings, SettingsError
