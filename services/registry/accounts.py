@@ -25,7 +25,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import new_event_id
-from services.registry.db.models import accounts, sessions, units, users
+from services.registry.db.account_models import accounts, sessions
+from services.registry.db.party_models import units, users
 from services.registry.domain.accounts import (
     AccountStatus,
     check_administrable,

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 
 from contracts.envelope import new_event_id
 from services.registry.accounts import _revoke, _revoke_sessions, hash_password
-from services.registry.db.models import accounts
+from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import mail_outbox, password_resets
 from services.registry.domain import recovery
 from services.registry.domain.accounts import AccountStatus, check_password

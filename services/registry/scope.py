@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.registry.db.models import units
+from services.registry.db.party_models import units
 from services.runtime.auth import Principal, Role
 from services.runtime.service_db import ServiceDatabase
 

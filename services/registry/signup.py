@@ -16,7 +16,8 @@ from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry import accounts as acc
 from services.registry import credit_codes as codes
-from services.registry.db.models import accounts, users
+from services.registry.db.account_models import accounts
+from services.registry.db.party_models import users
 from services.registry.domain import recovery
 from services.registry.domain.accounts import AccountStatus, check_password
 from services.registry.domain.parties import SpecialClass, UserClass, UserKind

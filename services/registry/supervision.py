@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.models import affiliations, blacklist, fraud_findings, units, users
+from services.registry.db.party_models import units, users
+from services.registry.db.supervision_models import affiliations, blacklist, fraud_findings
 from services.registry.domain.parties import (
     AffiliationKind,
     AffiliationSource,
