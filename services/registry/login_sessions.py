@@ -167,6 +167,8 @@ async def login(
 
 
 async def revoke_session(revocations: Revocations, sid: str, expires_at: datetime) -> None:
+    """Put a session on the revocation list every service reads (503
+    ``session.revocation_unavailable`` when that cannot be confirmed)."""
     await revocations.revoke(sid, expires_at.timestamp())
     if not await revocations.is_revoked(sid):
         raise DomainError(
@@ -197,6 +199,8 @@ async def logout(db: ServiceDatabase, revocations: Revocations, actor: Actor, co
 
 
 async def revoke_account_sessions(s: Any, account_id: str, now: datetime, by: str, keep: str | None = None) -> list[tuple[str, datetime]]:
+    """Inside an open transaction: end the account's live sessions but ``keep``;
+    their ids and expiry times, for :func:`revoke_session` once committed."""
     q = select(sessions.c.id, sessions.c.expires_at).where(sessions.c.account_id == account_id, sessions.c.revoked_at.is_(None), sessions.c.expires_at > now)
     if keep is not None:
         q = q.where(sessions.c.id != keep)
