@@ -62,14 +62,9 @@ from sqlalchemy import create_engine, insert, select  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from services.registry.db.booking_models import bookings, instrument_schedules  # noqa: E402
-from services.registry.db.models import (  # noqa: E402
-    instruments,
-    order_items,
-    orders,
-    price_items,
-    units,
-    users,
-)
+from services.registry.db.instrument_models import instruments, price_items  # noqa: E402
+from services.registry.db.order_models import order_items, orders  # noqa: E402
+from services.registry.db.party_models import units, users  # noqa: E402
 from services.runtime.roles import Role  # noqa: E402
 from services.runtime.http.auth import issue_token
 from services.runtime.db.migrations import upgrade  # noqa: E402

@@ -46,7 +46,8 @@ import httpx  # noqa: E402
 from sqlalchemy import create_engine, insert  # noqa: E402
 
 from services.registry import search  # noqa: E402
-from services.registry.db.models import instruments, price_items, units  # noqa: E402
+from services.registry.db.instrument_models import instruments, price_items  # noqa: E402
+from services.registry.db.party_models import units  # noqa: E402
 from services.registry.db.search_models import search_docs, search_state, search_terms  # noqa: E402
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES  # noqa: E402
 from services.registry.domain.search_terms import document_terms  # noqa: E402

@@ -19,8 +19,9 @@ from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
 from services.registry.booking_events import booking_event
+from services.registry.db.account_models import accounts
 from services.registry.db.booking_models import bookings
-from services.registry.db.models import accounts, instruments
+from services.registry.db.instrument_models import instruments
 from services.registry.db.notification_models import notifications
 from services.registry.db.recovery_models import mail_outbox
 from services.registry.domain.booking_notices import REMIND_BEFORE, BookingFacts, Notice, change_notice, mail_body, mail_subject, reminder_notice

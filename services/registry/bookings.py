@@ -26,12 +26,14 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import new_event_id
 from services.registry.booking_notices import announce
+from services.registry.db.account_models import accounts
 from services.registry.db.booking_models import (
     bookings,
     instrument_downtimes,
     instrument_qualifications,
 )
-from services.registry.db.models import accounts, instruments, order_items, orders
+from services.registry.db.instrument_models import instruments
+from services.registry.db.order_models import order_items, orders
 from services.registry.domain.bookings import (
     CANCELLABLE,
     HOLDING,

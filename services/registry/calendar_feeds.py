@@ -14,7 +14,7 @@ from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
 from services.registry.db.booking_models import bookings, instrument_downtimes
-from services.registry.db.models import instruments
+from services.registry.db.instrument_models import instruments
 from services.registry.db.notification_models import calendar_feeds
 from services.registry.domain.calendar_feed import SHOWN, FeedBooking, FeedDowntime, new_secret, render, secret_digest, window
 from services.registry.domain.schedules import MAX_BOOKING_MINUTES

@@ -27,8 +27,9 @@ from sqlalchemy.engine import RowMapping
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.models import orders, units
+from services.registry.db.order_models import orders
 from services.registry.db.oversight_models import complaint_policies, complaints
+from services.registry.db.party_models import units
 from services.registry.domain.complaints import (
     DEFAULT_HANDLING_WORKDAYS,
     MAX_CONTACT_CHARS,

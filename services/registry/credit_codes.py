@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
-from services.registry.db.models import units, users
+from services.registry.db.party_models import units, users
 from services.runtime.errors import Conflict
 
 PENDING = "pending"

@@ -27,7 +27,8 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import new_event_id
 from services.registry import ledger
-from services.registry.db.models import import_jobs, instruments, units
+from services.registry.db.instrument_models import import_jobs, instruments
+from services.registry.db.party_models import units
 from services.registry.domain.listing import ListingPolicies
 from services.registry.instruments import (
     NewInstrument,

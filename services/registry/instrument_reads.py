@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from services.registry.db.models import instruments, units
+from services.registry.db.instrument_models import instruments
+from services.registry.db.party_models import units
 from services.registry.domain.listing import ListingPolicies, ListingStatus, listing_status
 from services.registry.instruments import _WITH_COUNTY, ATTENTION_LIMIT, IN_SERVICE, RETIRED, _record
 from services.runtime.errors import NotFound

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.models import instruments, units
+from services.registry.db.instrument_models import instruments
+from services.registry.db.party_models import units
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.listing import (
     Funding,

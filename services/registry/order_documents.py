@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from contracts.envelope import new_event_id
-from services.registry.db.models import order_documents
+from services.registry.db.order_models import order_documents
 from services.registry.domain.orders import MAX_DOCUMENT_BYTES, DocumentKind, check_upload, sniff_content_type
 from services.registry.order_rows import Viewer, document_view, load_order
 from services.runtime import clock

@@ -13,7 +13,7 @@ from sqlalchemy.engine import RowMapping
 
 from contracts import payments as pay
 from contracts import registry as ev
-from services.registry.db.models import orders
+from services.registry.db.order_models import orders
 from services.registry.domain.orders import OrderAction, OrderStatus, next_status, settlement_voucher
 from services.registry.order_rows import change_order, order_snapshot
 from services.runtime import clock

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
 
-from services.registry.db.models import order_documents, order_items, orders
+from services.registry.db.order_models import order_documents, order_items, orders
 from services.registry.domain.orders import RESULT_STATEMENT, DocumentKind, Party
 from services.runtime.errors import Conflict, NotFound
 

@@ -29,15 +29,9 @@ from sqlalchemy.engine import RowMapping
 from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry import bookings
-from services.registry.db.models import (
-    instruments,
-    order_documents,
-    order_items,
-    orders,
-    price_items,
-    units,
-    users,
-)
+from services.registry.db.instrument_models import instruments, price_items
+from services.registry.db.order_models import order_documents, order_items, orders
+from services.registry.db.party_models import units, users
 from services.registry.domain.orders import (
     ContractTerms,
     DocumentKind,

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry import credit_codes as codes
-from services.registry.db.models import blacklist, units, users, voucher_acceptance
+from services.registry.db.party_models import units, users, voucher_acceptance
+from services.registry.db.supervision_models import blacklist
 from services.registry.domain import identifiers, service_info
 from services.registry.domain.parties import (
     AcceptanceEvidence,

@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from contracts.envelope import new_event_id
-from services.registry.accounts import _revoke, _revoke_sessions, hash_password
-from services.registry.db.models import accounts
+from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import mail_outbox, password_resets
 from services.registry.domain import recovery
 from services.registry.domain.accounts import AccountStatus, check_password
+from services.registry.login_sessions import revoke_account_sessions, revoke_session
+from services.registry.passwords import hash_password
 from services.runtime import clock
 from services.runtime.roles import Role
 from services.runtime.bus.consumers import Periodic
@@ -126,10 +127,10 @@ async def confirm_reset(db: ServiceDatabase, revocations: Revocations, correlati
                 version=accounts.c.version + 1,
             )
         )
-        revoked = await _revoke_sessions(s, account["id"], now, f"password-reset:{account['username']}")
+        revoked = await revoke_account_sessions(s, account["id"], now, f"password-reset:{account['username']}")
         await uow.audit("account.password_reset", "account", account["id"], after={"password_changed_at": now.isoformat(), "sessions_revoked": len(revoked)})
     for sid, expires in revoked:
-        await _revoke(revocations, sid, expires)
+        await revoke_session(revocations, sid, expires)
 
 
 async def deliver_pending(db: ServiceDatabase, settings: Settings, now: datetime | None = None) -> int:

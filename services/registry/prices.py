@@ -12,7 +12,8 @@ from sqlalchemy.engine import RowMapping
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.models import instruments, price_changes, price_items, units
+from services.registry.db.instrument_models import instruments, price_changes, price_items
+from services.registry.db.party_models import units
 from services.registry.domain.prices import (
     BillingUnit,
     PriceBasis,

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from contracts.envelope import new_event_id
-from services.registry.db.models import instruments, order_items
+from services.registry.db.instrument_models import instruments
+from services.registry.db.order_models import order_items
 from services.registry.db.oversight_models import quote_deviations
 from services.registry.domain.listing import Funding
 from services.registry.domain.orders import OrderAction, next_status

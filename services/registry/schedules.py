@@ -19,13 +19,14 @@ from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
 from services.registry.booking_notices import announce
+from services.registry.db.account_models import accounts
 from services.registry.db.booking_models import (
     bookings,
     instrument_downtimes,
     instrument_qualifications,
     instrument_schedules,
 )
-from services.registry.db.models import accounts, instruments
+from services.registry.db.instrument_models import instruments
 from services.registry.domain.bookings import CANCELLABLE, HOLDING, BookingStatus, require_zone
 from services.registry.domain.parties import check_reason
 from services.registry.domain.schedules import (

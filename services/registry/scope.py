@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.registry.db.models import units
+from services.registry.db.party_models import units
 from services.runtime.http.auth import Principal
 from services.runtime.roles import Role
 from services.runtime.db.service_db import ServiceDatabase

@@ -31,7 +31,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import registry as ev
-from services.registry.db.models import instruments, price_items, units
+from services.registry.db.instrument_models import instruments, price_items
+from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_state, search_terms
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.search_terms import document_terms, query_terms

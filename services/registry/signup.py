@@ -16,11 +16,13 @@ from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry import accounts as acc
 from services.registry import credit_codes as codes
-from services.registry.db.models import accounts, users
+from services.registry.db.account_models import accounts
+from services.registry.db.party_models import users
 from services.registry.domain import recovery
 from services.registry.domain.accounts import AccountStatus, check_password
 from services.registry.domain.parties import SpecialClass, UserClass, UserKind
 from services.registry.parties import user_snapshot, user_view
+from services.registry.passwords import hash_password
 from services.registry.user_rows import new_user_row
 from services.runtime import clock
 from services.runtime.roles import Role
@@ -78,7 +80,7 @@ async def sign_up(
         leader_id_number=(leader_id_number or "").strip() or None,
         incubator_credit_code=incubator_credit_code,
     )
-    password_hash = await acc.hash_password(password)
+    password_hash = await hash_password(password)
     now = clock.utc_now()
     account: dict[str, Any] = {
         "id": new_event_id(),
@@ -113,10 +115,10 @@ async def sign_up(
             await s.execute(insert(accounts).values(**account))
             await uow.emit(ev.UserRegistered(**user_snapshot(row)))  # type: ignore[arg-type]
             shown_user = user_view(row)
-            shown_account = {**acc._snapshot(account), "email": email, "phone": phone}
+            shown_account = {**acc.account_snapshot(account), "email": email, "phone": phone}
             await uow.audit("user.register", "user", row["id"], after=shown_user)
             # the contact's phone and e-mail are personal data: the audit says only which were given
-            await uow.audit("account.signup", "account", account["id"], after={**acc._snapshot(account), "email_given": email is not None, "phone_given": phone is not None})
+            await uow.audit("account.signup", "account", account["id"], after={**acc.account_snapshot(account), "email_given": email is not None, "phone_given": phone is not None})
     except IntegrityError as exc:  # a concurrent sign-up of the same username or team leader
         async with db.read() as s:
             taken = (await s.execute(select(accounts.c.id).where(accounts.c.username == username))).first() is not None

@@ -7,13 +7,13 @@ applied at query time, so nothing is reindexed."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import new_event_id
+from services.registry.audited import audited
 from services.registry.db.search_models import search_synonyms
 from services.registry.domain.synonyms import check_entry, form_key
 from services.registry.search import bump_generation
@@ -37,10 +37,6 @@ def _entry(row: Any) -> dict[str, Any]:
         "created_by": row["created_by"],
         "created_at": row["created_at"],
     }
-
-
-def _audited(entry: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in entry.items()}
 
 
 async def list_entries(db: ServiceDatabase, *, q: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
@@ -73,7 +69,7 @@ async def create_entry(db: ServiceDatabase, actor: Actor, correlation_id: str | 
             await s.execute(insert(search_synonyms).values(**row))
             await bump_generation(s)
             out = _entry(row)
-            await uow.audit("catalogue.synonym_create", "search_synonym", row["id"], after=_audited(out))
+            await uow.audit("catalogue.synonym_create", "search_synonym", row["id"], after=audited(out))
     except IntegrityError as exc:  # a concurrent twin won the unique key
         raise Conflict(*_DUPLICATE, field="canonical") from exc
     return out
@@ -87,4 +83,4 @@ async def delete_entry(db: ServiceDatabase, actor: Actor, correlation_id: str | 
             raise NotFound("synonym_entry", "同义词词条", entry_id)
         await s.execute(delete(search_synonyms).where(search_synonyms.c.id == entry_id))
         await bump_generation(s)
-        await uow.audit("catalogue.synonym_delete", "search_synonym", entry_id, reason=reason, before=_audited(_entry(row)))
+        await uow.audit("catalogue.synonym_delete", "search_synonym", entry_id, reason=reason, before=audited(_entry(row)))

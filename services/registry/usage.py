@@ -28,7 +28,8 @@ from sqlalchemy.engine import RowMapping
 from contracts import registry_usage as ev
 from contracts.envelope import new_event_id
 from services.registry.bookings import mark_used
-from services.registry.db.models import instruments, orders
+from services.registry.db.instrument_models import instruments
+from services.registry.db.order_models import orders
 from services.registry.db.usage_models import (
     usage_corrections,
     usage_recorders,

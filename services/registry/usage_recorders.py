@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
-from services.registry.db.models import instruments
+from services.registry.db.instrument_models import instruments
 from services.registry.db.usage_models import usage_recorders
 from services.registry.domain.usage import check_recorder_name
 from services.runtime import clock

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import registry as ev
 from services.registry import credit_codes as codes
-from services.registry.db.models import users
+from services.registry.db.party_models import users
 from services.registry.domain.parties import (
     SpecialClass,
     UserClass,

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from contracts.envelope import new_event_id
-from services.registry.db.models import accounts
+from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import password_resets
 from services.registry.domain import recovery
 from services.runtime import clock

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select, update
 
 from services.registry import accounts
-from services.registry.db.models import accounts as accounts_table
+from services.registry.db.account_models import accounts as accounts_table
 from services.runtime.http import sessions
 from services.runtime.roles import Role
 from services.runtime.db.unit_of_work import Actor

@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from services.registry import instruments as instrument_use_cases
-from services.registry.db.models import idempotency_keys, order_documents, orders, units, users
+from services.registry.db.metadata import idempotency_keys
+from services.registry.db.order_models import order_documents, orders
+from services.registry.db.party_models import units, users
 from services.runtime.roles import Role
 from services.runtime.http.idempotency import prune
 from tests.support.codes import credit_code

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from contracts.envelope import decode
 from contracts.registry import BookingUsed
 from services.registry import booking_notices
-from services.registry.db.models import accounts
+from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import mail_outbox
 from services.runtime.roles import Role
 from tests.integration.test_bookings import SCHEDULE, Clock, at, book

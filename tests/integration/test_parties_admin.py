@@ -17,7 +17,7 @@ from contracts.registry import (
     UnitVoucherAcceptanceRevoked,
     UserClassesChanged,
 )
-from services.registry import supervision
+from services.registry import affiliations
 from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.codes import credit_code
@@ -239,11 +239,11 @@ async def test_affiliations(make_settings) -> None:
         assert r.status_code == 404 and r.json()["code"] == "user.not_found"
 
         db = p["registry"].db
-        assert await supervision.is_affiliated(db, a, college)
-        assert await supervision.is_affiliated(db, a, uni), "a tie to a college covers its university"
-        assert not await supervision.is_affiliated(db, a, sibling)
-        assert not await supervision.is_affiliated(db, a, other)
-        assert await supervision.is_affiliated(db, b, other) and not await supervision.is_affiliated(db, b, uni)
+        assert await affiliations.is_affiliated(db, a, college)
+        assert await affiliations.is_affiliated(db, a, uni), "a tie to a college covers its university"
+        assert not await affiliations.is_affiliated(db, a, sibling)
+        assert not await affiliations.is_affiliated(db, a, other)
+        assert await affiliations.is_affiliated(db, b, other) and not await affiliations.is_affiliated(db, b, uni)
 
         # who sees what
         r = await p.call("registry", "GET", "/v1/affiliations/", role=Role.USER, org=a)

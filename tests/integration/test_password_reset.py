@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import select, update
 
 from services.registry import password_reset
-from services.registry.db.models import accounts
+from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import mail_outbox, password_resets
 from services.runtime import clock
 from tests.integration.test_signup import PASSWORD, _ip, form, login, sign_up

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from contracts.registry import PricePublished
 from services.registry import instruments as instrument_use_cases
-from services.registry.db.models import instruments
+from services.registry.db.instrument_models import instruments
 from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, eventually, running

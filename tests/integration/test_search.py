@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.models import instruments, price_items, units
+from services.registry.db.instrument_models import instruments, price_items
+from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_terms
 from services.registry.search import GENERATION_TTL_S, reindex_all
 from services.runtime.roles import Role

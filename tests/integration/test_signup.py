@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from services.registry.db.models import accounts, users
+from services.registry.db.account_models import accounts
+from services.registry.db.party_models import users
 from services.runtime.roles import Role
 from tests.support.codes import credit_code, resident_id
 from tests.support.platform import Platform, running

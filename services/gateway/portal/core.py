@@ -20,7 +20,8 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 
 from services.gateway.portal.client import Api, ApiError
-from services.gateway.portal.i18n import CATEGORIES, COUNTIES, ROLES, label, translate
+from services.gateway.portal.i18n import label, translate
+from services.gateway.portal.i18n_labels import CATEGORIES, COUNTIES, ROLES
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
 from services.gateway.portal.pagecache import NOT_STORED, REVALIDATE, PageCache
 from services.gateway.upstreams import Upstreams

@@ -1,10 +1,18 @@
-"""The portal's strings: Chinese first, English on ``?lang=en`` (or its cookie)."""
+"""The portal's strings: Chinese first, English on ``?lang=en`` (or its cookie).
+
+One lookup over tables kept by area: the site's common strings here; the
+evaluation's, a unit's own pages', registration's, the catalogue search's,
+account recovery's and instrument time's in the modules beside this one; the
+words for values the services send in ``i18n_labels``."""
 
 from __future__ import annotations
 
+from services.gateway.portal import i18n_evaluation, i18n_recovery, i18n_registration, i18n_time, i18n_unit
+from services.gateway.portal.i18n_labels import LABELS, ROLES
 from services.gateway.portal.search_strings import SEARCH_STRINGS
 
-STRINGS: dict[str, tuple[str, str]] = {
+#: the strings of the site as a whole: navigation, catalogue, orders, vouchers, notices
+COMMON: dict[str, tuple[str, str]] = {
     "site": ("许昌市科研设施和仪器开放共享平台", "Xuchang Research Instrument Sharing Platform"),
     "test_clock_banner": ("演练模式：平台正按模拟时间运行，当前模拟时间", "Rehearsal: the platform runs on a simulated time, now"),
     "beijing_time": ("北京时间", "Beijing time"),
@@ -170,240 +178,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "details": ("详情", "Details"),
     "user": ("用户", "User"),
     "not_found": ("未找到", "Not found"),
-    # evaluation (unit application, department review, expert scoring)
-    "evaluation": ("绩效评价申报", "Evaluation application"),
-    "evaluation_cycle": ("年度绩效评价", "evaluation cycle"),
-    "indicator_set": ("评价指标体系", "Indicator set"),
-    "award_budget": ("奖补资金预算", "Award budget"),
-    "award_excellent": ("优秀奖励", "Award (excellent)"),
-    "award_good": ("良好奖励", "Award (good)"),
-    "opened_at": ("启动时间", "Opened"),
-    "cycle_not_open": ("本年度绩效评价尚未启动", "This year's evaluation has not been opened yet"),
-    "my_application": ("本单位申报", "Our application"),
-    "submitted_at": ("提交时间", "Submitted"),
-    "review_reason": ("主管部门意见", "Department's reason"),
-    "grade": ("评价等次", "Grade"),
-    "materials": ("申报材料", "Materials"),
-    "submit_application": ("提交绩效评价申报", "Submit the evaluation application"),
-    "resubmit_application": ("修改后重新提交", "Resubmit after the return"),
-    "resubmit": ("重新提交", "Resubmit"),
-    "self_assessment_file": ("自评报告（必传）", "Self-assessment report (required)"),
-    "supporting_file": ("佐证材料（选传）", "Supporting evidence (optional)"),
-    "statement": ("申报说明", "Statement"),
-    "forward": ("审核通过并报送", "Forward"),
-    "return": ("退回", "Return"),
-    "return_reason": ("退回理由", "Reason for the return"),
-    "scoring": ("专家评分", "Expert scoring"),
-    "expert_role": ("评审角色", "Expert role"),
-    "assigned_at": ("分配时间", "Assigned"),
-    "scored": ("已评分", "scored"),
-    "not_scored": ("待评分", "to score"),
-    "score_sheet": ("评分表", "Score sheet"),
-    "indicator": ("指标", "Indicator"),
-    "points": ("得分", "Points"),
-    "max_points": ("满分", "max"),
-    "total": ("合计", "Total"),
-    "onsite_check": ("现场核查记录", "On-site check record"),
-    "onsite_date": ("核查日期", "Date of the check"),
-    "findings": ("核查意见", "Findings"),
-    "submit_scores": ("提交评分", "Submit the scores"),
-    # unit: payee account
-    "payee": ("收款账户", "Payee account"),
-    "bank_name": ("开户银行", "Bank"),
-    "account_name": ("账户名称", "Account name"),
-    "account_number": ("银行账号", "Account number"),
-    "updated_at": ("更新时间", "Updated"),
-    "payee_missing": ("尚未设置收款账户：奖补和兑现资金无法支付", "No payee account yet: awards and redemptions cannot be paid"),
-    "save_payee": ("保存收款账户", "Save the payee account"),
-    "my_payouts": ("本单位应收款项", "Our payouts"),
-    # unit: redemption claims
-    "redemption_claims": ("创新券兑现申请", "Redemption claims"),
-    "claim_window": ("兑现申请期", "Claim window"),
-    "window_not_set": ("本年度兑现申请期尚未公布", "This year's claim window is not set yet"),
-    "new_claim": ("申请兑现", "Claim a voucher"),
-    "voucher": ("创新券", "Voucher"),
-    "invoice_number": ("发票号码（数电票20位）", "Invoice number (20 digits, digital invoice)"),
-    "invoice_code": ("发票代码（增值税发票，选填）", "Invoice code (VAT invoice, optional)"),
-    "receipt_file": ("银行回单（PDF/JPG/PNG）", "Bank receipt (PDF/JPG/PNG)"),
-    "results_file": ("服务结果（PDF/JPG/PNG）", "Service results (PDF/JPG/PNG)"),
-    "no_claimable": ("暂无可兑现的已使用创新券", "No used voucher to claim"),
-    "claimed_at": ("申请时间", "Claimed"),
-    "approved_amount": ("核定金额", "Approved"),
-    # unit: prices
-    "unit_prices": ("收费标准管理", "Prices"),
-    "add_price": ("新增收费项目", "Add a price item"),
-    "item_name": ("收费项目", "Item"),
-    "price_yuan": ("价格（元）", "Price (CNY)"),
-    "active": ("有效", "active"),
-    "inactive": ("已停用", "inactive"),
-    # review of units and users, registration
-    "review_units": ("单位入驻审核", "Unit applications"),
-    "review_users": ("用户注册审核", "User registrations"),
-    "unit_name": ("单位名称", "Unit"),
-    "department": ("主管部门", "Department"),
-    "user_name": ("企业或团队名称", "Enterprise or team"),
-    "unit_kind": ("单位类型", "Kind of unit"),
-    "user_kind": ("用户类型", "Kind of user"),
-    "classes": ("类别", "Classes"),
-    "special_classes": ("特别类别（可选）", "Special classes (optional)"),
-    "leader_name": ("团队负责人姓名", "Team leader's name"),
-    "leader_id_number": ("团队负责人身份证号", "Team leader's identity number"),
-    "leader_id_masked": ("负责人身份证号", "Leader's identity number"),
-    "incubator_credit_code": ("认定孵化载体的统一社会信用代码", "The incubator's credit code"),
-    "in_xuchang": ("注册地在许昌", "Registered in Xuchang"),
-    "verified": ("已审核", "verified"),
-    "unverified": ("待审核", "awaiting verification"),
-    "verify": ("审核通过", "Verify"),
-    "note_optional": ("备注（可选）", "Note (optional)"),
-    "reject_reason": ("驳回理由", "Reason for rejection"),
-    "show": ("显示", "Show"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "no_user_reject": ("统一社会信用代码重复的注册须核实哪一家是该企业：审核通过真实企业，驳回冒用者（须说明理由）。", "A registration whose credit code another user also gave: verify the real enterprise and reject the other, with a reason."),
-    "duplicate_code": ("信用代码已由他人注册", "credit code given by another user"),
-    "register": ("用户注册", "Register"),
-    "register_intro": ("企业或创新创业团队在本平台注册后，由市科技创新公共服务中心审核；审核通过后方可申请创新券。", "An enterprise or a start-up team registers here; the public service center verifies it before it may apply for vouchers."),
-    "register_signin_first": ("还没有账号的企业或创新创业团队，请先“注册账号”：创建登录账号并同时提交注册信息；已有账号请登录后填写本表。", "No account yet? Create one (注册账号): the login and the registration in one step. Have one? Sign in to fill in this form."),
-    "register_submit": ("提交注册", "Register"),
-    "registered": ("注册已提交，等待中心审核。", "Registered; awaiting the center's verification."),
-    "enterprise_fields": ("企业填写", "For an enterprise"),
-    "team_fields": ("创新创业团队填写", "For a start-up team"),
 }
 
-ROLES: dict[str, tuple[str, str]] = {
-    "user": ("用户（企业）", "User (enterprise)"),
-    "unit": ("管理单位", "Unit"),
-    "center": ("市科技创新公共服务中心", "Center"),
-    "bureau": ("市科技局", "Bureau"),
-    "department": ("主管部门", "Department"),
-    "expert": ("专家", "Expert"),
-    "finance": ("市财政局", "Finance"),
+#: every string by key; where two tables hold a key, the later one's wins
+STRINGS: dict[str, tuple[str, str]] = {
+    **COMMON,
+    **i18n_evaluation.STRINGS,
+    **i18n_unit.STRINGS,
+    **i18n_registration.STRINGS,
+    **SEARCH_STRINGS,
+    **i18n_recovery.STRINGS,
+    **i18n_time.STRINGS,
 }
-
-LABELS: dict[str, tuple[str, str]] = {
-    # order states
-    "requested": ("已申请", "requested"),
-    "quoted": ("已报价", "quoted"),
-    "contracted": ("已签约", "contracted"),
-    "in_service": ("服务中", "in service"),
-    "results_delivered": ("已交付结果", "results delivered"),
-    "settled": ("已结算", "settled"),
-    "rated": ("已评价", "rated"),
-    "cancelled": ("已取消", "cancelled"),
-    # application / voucher states
-    "submitted": ("待审核", "submitted"),
-    "pending": ("待上线", "pending"),
-    "approved": ("已通过", "approved"),
-    "rejected": ("已驳回", "rejected"),
-    "appealed": ("复议中", "appealed"),
-    "issued": ("已发放", "issued"),
-    "used": ("已使用", "used"),
-    "expired": ("已过期", "expired"),
-    "revoked": ("已撤销", "revoked"),
-    # import jobs
-    "validating": ("校验中", "validating"),
-    "imported": ("已导入", "imported"),
-    "failed": ("失败", "failed"),
-    # purposes
-    "research": ("科学研究", "research"),
-    "technology_development": ("技术开发", "technology development"),
-    "statutory_testing": ("强制性/法定检测", "statutory testing"),
-    # listing compliance (M11(3))
-    "listed_on_time": ("按期上线", "listed on time"),
-    "listed_late": ("逾期上线", "listed late"),
-    "overdue": ("逾期未上线", "overdue"),
-    "due_soon": ("即将到期", "due soon"),
-    "not_required": ("非必须纳入", "not required"),
-    # budget execution (ledger)
-    "appropriated_fen": ("预算", "appropriated"),
-    "committed_fen": ("已占用", "committed"),
-    "used_fen": ("已抵扣", "used"),
-    "released_fen": ("已释放", "released"),
-    "unallocated_fen": ("未分配", "unallocated"),
-    "redeemed_fen": ("已兑现", "redeemed"),
-    "paid_fen": ("已支付", "paid"),
-    "payable_fen": ("待支付", "payable"),
-    "used_not_redeemed_fen": ("已抵扣未兑现", "used, not redeemed"),
-    "awarded_fen": ("已奖励", "awarded"),
-    # documents
-    "contract": ("服务合同", "contract"),
-    "rd_proof": ("研发证明", "R&D proof"),
-    "result": ("服务结果", "results"),
-    # billing
-    "per_sample": ("按样品", "per sample"),
-    "per_hour": ("按小时", "per hour"),
-    "per_machine_hour": ("按机时", "per machine-hour"),
-    "per_item": ("按项次", "per item"),
-    "cost_compensation": ("成本补偿、非盈利", "cost compensation"),
-    "negotiable": ("议价", "negotiable"),
-    "fiscal_full": ("全额财政资金", "fiscal (whole)"),
-    "fiscal_part": ("部分财政资金", "fiscal (part)"),
-    "non_fiscal": ("非财政资金", "non-fiscal"),
-    # notices
-    "grades": ("绩效评价结果", "evaluation grades"),
-    "redemption": ("创新券兑现", "voucher redemption"),
-    "award_plan": ("奖励计划", "award plan"),
-    "open": ("公示中", "open"),
-    "final": ("已完成", "final"),
-    "finalized": ("已完成", "finalized"),
-    "unit_party": ("管理单位", "unit"),
-    "in_service_status": ("在用", "in service"),
-    # evaluation applications and experts
-    "forwarded": ("已报送", "forwarded"),
-    "returned": ("已退回", "returned"),
-    "graded": ("已评定", "graded"),
-    "reopened": ("复核中", "reopened"),
-    "withdrawn": ("已撤回", "withdrawn"),
-    "excellent": ("优秀", "excellent"),
-    "good": ("良好", "good"),
-    "unqualified": ("不合格", "unqualified"),
-    "award": ("绩效奖补", "award"),
-    # redemption claims
-    "claimed": ("待审核", "claimed"),
-    "noticed": ("公示中", "on notice"),
-    # payouts
-    "due": ("待支付", "due"),
-    "ordered": ("已列入付款单", "ordered"),
-    "paid": ("已支付", "paid"),
-    "self_assessment": ("自评报告", "self-assessment report"),
-    "supporting": ("佐证材料", "supporting evidence"),
-    "expert_management": ("管理专家", "management"),
-    "expert_technical": ("技术专家", "technical"),
-    "expert_finance": ("财务专家", "finance"),
-    # unit and user kinds, user classes, unit states
-    "applied": ("待审核", "applied"),
-    "suspended": ("已暂停", "suspended"),
-    "disqualified": ("已取消资格", "disqualified"),
-    "university": ("高等院校", "university"),
-    "institute": ("科研院所", "institute"),
-    "new_rd_institution": ("新型研发机构", "new R&D institution"),
-    "enterprise": ("企业", "enterprise"),
-    "college": ("职业院校", "college"),
-    "other": ("其他", "other"),
-    "team": ("创新创业团队", "start-up team"),
-    "above_scale_industrial": ("规上工业企业", "above-scale industrial"),
-    "high_tech": ("高新技术企业", "high-tech enterprise"),
-    "tech_sme": ("科技型中小企业", "tech SME"),
-    "startup_team": ("创新创业团队", "start-up team"),
-    "innovation_leader": ("创新龙头企业", "innovation leader"),
-    "gazelle": ("瞪羚企业", "gazelle"),
-}
-
-COUNTIES: dict[str, str] = {
-    "411002": "魏都区",
-    "411003": "建安区",
-    "411024": "鄢陵县",
-    "411025": "襄城县",
-    "411081": "禹州市",
-    "411082": "长葛市",
-}
-
-STRINGS.update(SEARCH_STRINGS)
-
-CATEGORIES = [
-    "分析仪器", "物理性能测试仪器", "计量仪器", "电子测量仪器", "海洋仪器", "地球探测仪器", "大气探测仪器", "特种检测仪器",
-    "激光器", "工艺试验仪器", "计算机及其配套设备", "天文仪器", "医学科研仪器", "核仪器", "其他仪器",
-]
 
 
 def translate(key: str, lang: str, **kw: object) -> str:
@@ -415,14 +201,3 @@ def translate(key: str, lang: str, **kw: object) -> str:
 def label(value: object, lang: str) -> str:
     pair = LABELS.get(str(value)) or ROLES.get(str(value))
     return str(value) if pair is None else pair[1 if lang == "en" else 0]
-
-
-def _merge_recovery() -> None:
-    from services.gateway.portal.i18n_recovery import STRINGS as RECOVERY
-    from services.gateway.portal.i18n_time import STRINGS as TIME
-
-    STRINGS.update(RECOVERY)
-    STRINGS.update(TIME)
-
-
-_merge_recovery()

@@ -12,8 +12,8 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.stores.base import Store
 
-from services.registry import accounts
-from services.registry.domain.accounts import AccountStatus
+from services.registry import accounts, login_sessions
+from services.registry.domain.accounts import USERNAME_PATTERN, AccountStatus, normalise_username
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.client_address import client_address as address_behind_proxies
@@ -24,7 +24,7 @@ from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.sessions import Revocations, WindowLimiter
 from services.runtime.settings import Settings
 
-Username = Annotated[str, msgspec.Meta(pattern=accounts.USERNAME_PATTERN, description="3–64 characters: a–z, 0–9, '.', '_', '-'")]
+Username = Annotated[str, msgspec.Meta(pattern=USERNAME_PATTERN, description="3–64 characters: a–z, 0–9, '.', '_', '-'")]
 #: the policy (length, classes, not the username) is checked by the service, which names the failing rules
 Password = Annotated[str, msgspec.Meta(max_length=1024)]
 Reason = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -92,7 +92,7 @@ def client_address(request: Request[Any, Any, Any], settings: Settings) -> str:
 
 async def _limit(store: Store, settings: Settings, request: Request[Any, Any, Any], username: str) -> None:
     limiter = WindowLimiter(store, settings.login_rate_limit_per_minute, 60, prefix="login")
-    for key in (f"user:{accounts.normalise_username(username)}", f"ip:{client_address(request, settings)}"):
+    for key in (f"user:{normalise_username(username)}", f"ip:{client_address(request, settings)}"):
         reset = await limiter.hit(key)
         if reset is not None:
             raise TooManyRequestsException(headers={"RateLimit-Reset": str(reset)})
@@ -121,7 +121,7 @@ class SessionController(Controller):
         ``session.signing_unavailable`` when this registry holds no token
         signing key (no session is recorded)."""
         await _limit(session_store, settings, request, data.username)
-        r = await accounts.login(db, settings, correlation_of(request), username=data.username, password=data.password)
+        r = await login_sessions.login(db, settings, correlation_of(request), username=data.username, password=data.password)
         return SessionToken(token=r["token"], token_type="Bearer", expires_at=r["expires_at"], role=r["role"], org=r["org"], session_id=r["session_id"])
 
     @delete("/current", operation_id="logout", status_code=204, **access(*(r for r in Role if r is not Role.ANONYMOUS)))
@@ -129,7 +129,7 @@ class SessionController(Controller):
         """End the caller's login session: its token is refused by every
         service from now on. 422 ``session.not_a_session`` for a token that
         belongs to no session (service and development tokens)."""
-        await accounts.logout(db, revocations, actor_of(request), correlation_of(request), principal_of(request))
+        await login_sessions.logout(db, revocations, actor_of(request), correlation_of(request), principal_of(request))
 
 
 class AccountController(Controller):

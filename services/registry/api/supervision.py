@@ -6,7 +6,7 @@ from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.registry import supervision
+from services.registry import affiliations, blacklist, fraud_findings
 from services.registry.api.schemas import (
     Affiliation,
     AffiliationDeclaration,
@@ -55,7 +55,7 @@ class AffiliationController(Controller):
             source = AffiliationSource.DECLARED_BY_UNIT
         else:
             source = AffiliationSource.RECORDED_BY_REVIEWER
-        snap = await supervision.record_affiliation(
+        snap = await affiliations.record_affiliation(
             db, actor_of(request), correlation_of(request), user_id=data.user_id, unit_id=data.unit_id, kind=data.kind, source=source, note=data.note
         )
         return Affiliation(**snap)
@@ -63,7 +63,7 @@ class AffiliationController(Controller):
     @delete("/{affiliation_id:str}", operation_id="removeAffiliation", status_code=200, **access(*REVIEWERS))
     async def remove(self, request: Request, db: NamedDependency[ServiceDatabase], affiliation_id: FromPath[str], data: JSONBody[RequiredReason]) -> Affiliation:
         """The center or bureau removes a recorded tie, with a reason."""
-        return Affiliation(**await supervision.remove_affiliation(db, actor_of(request), correlation_of(request), affiliation_id, reason=data.reason))
+        return Affiliation(**await affiliations.remove_affiliation(db, actor_of(request), correlation_of(request), affiliation_id, reason=data.reason))
 
     @get("/", operation_id="listAffiliations", **access(Role.USER, Role.UNIT, *STAFF))
     async def list_(
@@ -89,7 +89,7 @@ class AffiliationController(Controller):
             unit_id = p.org or ""
         elif p.role is Role.DEPARTMENT and (unit_id is None or not await may_see_unit(db, p, unit_id)):
             raise Forbidden("主管部门只能查看所属单位的关联关系，请指定所属单位", "a department sees the ties of a unit under it only; pass that unit_id")
-        items, total = await supervision.list_affiliations(db, user_id=user_id, unit_id=unit_id, include_removed=include_removed, page=page, page_size=page_size)
+        items, total = await affiliations.list_affiliations(db, user_id=user_id, unit_id=unit_id, include_removed=include_removed, page=page, page_size=page_size)
         return AffiliationPage(items=[Affiliation(**i) for i in items], total=total, page=page, page_size=page_size)
 
 
@@ -101,19 +101,19 @@ class BlacklistController(Controller):
     async def add(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[BlacklistRequest]) -> BlacklistRecord:
         """The bureau puts a user or unit on the Xuchang credit blacklist, with a
         reason (R26, R27). A unit also loses its voucher acceptance."""
-        snap = await supervision.add_to_blacklist(db, actor_of(request), correlation_of(request), party_type=data.party_type, party_id=data.party_id, reason=data.reason)
+        snap = await blacklist.add_to_blacklist(db, actor_of(request), correlation_of(request), party_type=data.party_type, party_id=data.party_id, reason=data.reason)
         return BlacklistRecord(**snap)
 
     @delete("/{entry_id:str}", operation_id="removeFromBlacklist", status_code=200, **access(Role.BUREAU))
     async def remove(self, request: Request, db: NamedDependency[ServiceDatabase], entry_id: FromPath[str], data: JSONBody[RequiredReason]) -> BlacklistRecord:
         """The bureau takes an entry off the blacklist, with a reason."""
-        return BlacklistRecord(**await supervision.remove_from_blacklist(db, actor_of(request), correlation_of(request), entry_id, reason=data.reason))
+        return BlacklistRecord(**await blacklist.remove_from_blacklist(db, actor_of(request), correlation_of(request), entry_id, reason=data.reason))
 
     @get("/", operation_id="listBlacklist", **access(PUBLIC))
     async def list_(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> BlacklistPage:
         """The public blacklist: active entries, newest first; name, credit code,
         reason and date (Beijing time), never ids of persons."""
-        items, total = await supervision.list_blacklist(db, page=page, page_size=page_size)
+        items, total = await blacklist.list_blacklist(db, page=page, page_size=page_size)
         public = [
             PublicBlacklistEntry(
                 entry_id=i["entry_id"],
@@ -138,9 +138,9 @@ class FraudFindingController(Controller):
         reason and the sanctions for the case: blacklist, disqualification (units),
         criticism. The funds concerned are clawed back by payments. The same party
         and scope twice: 409 ``fraud.duplicate``."""
-        snap = await supervision.record_finding(
+        snap = await fraud_findings.record_finding(
             db, actor_of(request), correlation_of(request), party_type=data.party_type, party_id=data.party_id, reason=data.reason,
-            sanctions=supervision.default_sanctions(data.party_type) if data.sanctions is None else list(data.sanctions), years=data.years, voucher_ids=data.voucher_ids, award_ids=data.award_ids, evidence_ref=data.evidence_ref,
+            sanctions=fraud_findings.default_sanctions(data.party_type) if data.sanctions is None else list(data.sanctions), years=data.years, voucher_ids=data.voucher_ids, award_ids=data.award_ids, evidence_ref=data.evidence_ref,
         )
         return FraudFinding(**snap)
 
@@ -156,7 +156,7 @@ class FraudFindingController(Controller):
         """Fraud findings, newest first: who decided, when, why, and the sanctions.
         The auditor reads them in the audit trail (``fraud.find``), like every
         other organisation's record (separation of duties)."""
-        items, total = await supervision.list_findings(db, party_type=str(party_type) if party_type else None, party_id=party_id, page=page, page_size=page_size)
+        items, total = await fraud_findings.list_findings(db, party_type=str(party_type) if party_type else None, party_id=party_id, page=page, page_size=page_size)
         return FraudFindingPage(items=[FraudFinding(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @get("/public", operation_id="listPublicCriticisms", **access(PUBLIC))
@@ -164,7 +164,7 @@ class FraudFindingController(Controller):
         """通报批评 (R27): the findings whose sanctions include public criticism,
         newest first: name, credit code, reason and date (Beijing time), never
         ids of persons or the evidence."""
-        items, total = await supervision.list_findings(db, party_type=None, party_id=None, page=page, page_size=page_size, criticised_only=True)
+        items, total = await fraud_findings.list_findings(db, party_type=None, party_id=None, page=page, page_size=page_size, criticised_only=True)
         public = [
             PublicCriticism(
                 finding_id=i["finding_id"],

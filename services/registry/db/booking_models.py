@@ -1,6 +1,6 @@
 """Registry tables of instrument time (issue 16): schedules, downtime,
 qualifications and bookings. They share ``metadata`` with the rest of the
-registry, so one alembic history covers them (the migrations' env imports
+registry, so one alembic history covers them (``db/models.py`` imports
 this module). Times are UTC.
 
 On PostgreSQL the migration adds an exclusion constraint to ``bookings``
@@ -28,7 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
-from services.registry.db.models import metadata
+from services.registry.db.metadata import metadata
 from services.runtime.db.schema import UtcDateTime
 
 #: one per instrument; the owner unit edits it (no row: the instrument takes no bookings)

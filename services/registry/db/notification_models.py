@@ -1,14 +1,14 @@
 """Registry tables of what instrument time tells people (issue 16): the
 per-instrument iCalendar feeds of a unit (a secret URL, stored as its
 digest) and in-app notifications of booking changes and reminders. They share
-``metadata`` with the rest of the registry (the migrations' env imports this
-module). Times are UTC."""
+``metadata`` with the rest of the registry (``db/models.py`` imports
+this module). Times are UTC."""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 
-from services.registry.db.models import metadata
+from services.registry.db.metadata import metadata
 from services.runtime.db.schema import UtcDateTime
 
 #: a secret feed URL of one instrument's bookings and downtime for the unit's calendar apps

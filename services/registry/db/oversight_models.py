@@ -1,7 +1,7 @@
 """Registry tables of public oversight (M11(4), M11(6) of attachment 1):
 quotes above the published price list, and complaints. They share
 ``metadata`` with the rest of the registry, so one alembic history covers
-them (the migrations' env imports this module). Money in fen; times UTC."""
+them (``db/models.py`` imports this module). Money in fen; times UTC."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
 )
 
-from services.registry.db.models import metadata
+from services.registry.db.metadata import metadata
 from services.runtime.db.schema import UtcDateTime
 
 #: M11(4): every quote above the published price list's total, with its reason

@@ -1,13 +1,13 @@
 """Registry tables of account recovery (issue 17): password-reset tokens
 (kept as SHA-256 digests only) and the mails waiting to be sent. They share
-``metadata`` with the rest of the registry (the migrations' env imports this
-module). Times UTC."""
+``metadata`` with the rest of the registry (``db/models.py`` imports
+this module). Times UTC."""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 
-from services.registry.db.models import metadata
+from services.registry.db.metadata import metadata
 from services.runtime.db.schema import UtcDateTime
 
 #: one row per "forgot password" request for an existing account: the token's

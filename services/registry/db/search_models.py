@@ -1,14 +1,14 @@
 """The registry's catalogue search tables: the read model the public search runs
 on (search_docs, search_terms, search_state; services/registry/search.py) and the
 synonym and abbreviation dictionary (domain/synonyms.py), which the center edits. It shares ``metadata`` with the
-rest of the registry, so one alembic history covers it (the migrations' env
-imports this module)."""
+rest of the registry, so one alembic history covers it (``db/models.py`` imports
+this module)."""
 
 from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, PrimaryKeyConstraint, String, Table, text
 
-from services.registry.db.models import metadata
+from services.registry.db.metadata import metadata
 from services.runtime.db.schema import UtcDateTime
 
 #: one entry: a canonical term and its synonyms and abbreviations

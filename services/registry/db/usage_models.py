@@ -1,7 +1,7 @@
 """Registry tables of the usage log (issue 16): sessions of use of an
 instrument, their corrections, and the instrument-side recorders that post
-them. They share ``metadata`` with the rest of the registry (the migrations'
-env imports this module). Times UTC."""
+them. They share ``metadata`` with the rest of the registry
+(``db/models.py`` imports this module). Times UTC."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy import (
     text,
 )
 
-from services.registry.db.models import metadata
+from services.registry.db.metadata import metadata
 from services.runtime.db.schema import UtcDateTime
 
 #: one session of use of an instrument: open from check-in until check-out

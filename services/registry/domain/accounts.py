@@ -38,6 +38,14 @@ OFFICER_ROLES: frozenset[Role] = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.A
 #: roles that act for one organisation and so need ``org``
 ORG_ROLES: frozenset[Role] = frozenset({Role.USER, Role.UNIT, Role.DEPARTMENT, Role.EXPERT, Role.PARTNER})
 
+#: 3–64 characters: a–z, 0–9, '.', '_', '-' (after :func:`normalise_username`)
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+
+
+def normalise_username(raw: str) -> str:
+    """A username as it is stored and compared: trimmed, lower case."""
+    return raw.strip().lower()
+
 MIN_LENGTH = 10
 MAX_LENGTH = 128
 

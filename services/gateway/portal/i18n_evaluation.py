@@ -1,0 +1,43 @@
+"""The portal's strings of the evaluation: the unit's application, the
+department's review and the experts' scoring."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "evaluation": ("绩效评价申报", "Evaluation application"),
+    "evaluation_cycle": ("年度绩效评价", "evaluation cycle"),
+    "indicator_set": ("评价指标体系", "Indicator set"),
+    "award_budget": ("奖补资金预算", "Award budget"),
+    "award_excellent": ("优秀奖励", "Award (excellent)"),
+    "award_good": ("良好奖励", "Award (good)"),
+    "opened_at": ("启动时间", "Opened"),
+    "cycle_not_open": ("本年度绩效评价尚未启动", "This year's evaluation has not been opened yet"),
+    "my_application": ("本单位申报", "Our application"),
+    "submitted_at": ("提交时间", "Submitted"),
+    "review_reason": ("主管部门意见", "Department's reason"),
+    "grade": ("评价等次", "Grade"),
+    "materials": ("申报材料", "Materials"),
+    "submit_application": ("提交绩效评价申报", "Submit the evaluation application"),
+    "resubmit_application": ("修改后重新提交", "Resubmit after the return"),
+    "resubmit": ("重新提交", "Resubmit"),
+    "self_assessment_file": ("自评报告（必传）", "Self-assessment report (required)"),
+    "supporting_file": ("佐证材料（选传）", "Supporting evidence (optional)"),
+    "statement": ("申报说明", "Statement"),
+    "forward": ("审核通过并报送", "Forward"),
+    "return": ("退回", "Return"),
+    "return_reason": ("退回理由", "Reason for the return"),
+    "scoring": ("专家评分", "Expert scoring"),
+    "expert_role": ("评审角色", "Expert role"),
+    "assigned_at": ("分配时间", "Assigned"),
+    "scored": ("已评分", "scored"),
+    "not_scored": ("待评分", "to score"),
+    "score_sheet": ("评分表", "Score sheet"),
+    "indicator": ("指标", "Indicator"),
+    "points": ("得分", "Points"),
+    "max_points": ("满分", "max"),
+    "total": ("合计", "Total"),
+    "onsite_check": ("现场核查记录", "On-site check record"),
+    "onsite_date": ("核查日期", "Date of the check"),
+    "findings": ("核查意见", "Findings"),
+    "submit_scores": ("提交评分", "Submit the scores"),
+}
