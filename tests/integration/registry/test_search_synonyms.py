@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from services.registry.search import GENERATION_TTL_S
 from services.runtime.auth import Role
-from tests.integration.test_search import found, ids, instrument, settled
-from tests.integration.test_search_filters import gateway_portal
+from tests.integration.registry.test_search import found, ids, instrument, settled
+from tests.integration.registry.test_search_filters import gateway_portal
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit
 

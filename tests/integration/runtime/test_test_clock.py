@@ -24,7 +24,7 @@ from services.vouchers.domain.applications import expires_at
 from tests.support.platform import Platform, eventually, running
 from tests.support.vouchers import YEAR, Registry, activate, approve, open_programme, programme, submit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NEW_YEAR = expires_at(YEAR)  # 00:00 on 1 January after YEAR, Asia/Shanghai
 
 

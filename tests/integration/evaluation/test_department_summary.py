@@ -13,7 +13,7 @@ from sqlalchemy import insert
 
 from services.evaluation.db.models import applications
 from services.runtime.auth import Role
-from tests.integration.test_evaluation_reports import JUNE, Sender
+from tests.integration.evaluation.test_evaluation_reports import JUNE, Sender
 from tests.support.platform import Platform, eventually, running
 
 YEAR = 2026

@@ -33,9 +33,9 @@ from services.payments.db.models import voucher_view as payments_vouchers
 from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import blacklist_view, user_view, vouchers
-from tests.integration.test_evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, Year, call, unit_event
-from tests.integration.test_evaluation_cycle import YEAR as EVAL_YEAR
-from tests.integration.test_evaluation_cycle import publish as publish_evaluation
+from tests.integration.evaluation.test_evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, Year, call, unit_event
+from tests.integration.evaluation.test_evaluation_cycle import YEAR as EVAL_YEAR
+from tests.integration.evaluation.test_evaluation_cycle import publish as publish_evaluation
 from tests.support.payouts import publish
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import approved_unit, verified_user

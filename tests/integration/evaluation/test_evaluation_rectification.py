@@ -17,7 +17,7 @@ from services.evaluation import notices, sources
 from services.evaluation.db.models import unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.auth import Role
-from tests.integration.test_evaluation_cycle import (
+from tests.integration.evaluation.test_evaluation_cycle import (
     AFTER,
     BEST,
     DEPT,

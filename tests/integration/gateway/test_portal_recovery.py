@@ -15,7 +15,7 @@ import httpx
 
 from services.gateway.app import create_app as create_gateway
 from services.runtime.auth import Role
-from tests.integration.test_password_reset import mail_settings
+from tests.integration.registry.test_password_reset import mail_settings
 from tests.support.asgi import LifespanClient
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, eventually, running

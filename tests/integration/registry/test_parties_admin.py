@@ -253,7 +253,7 @@ async def test_affiliations(make_settings) -> None:
         r = await p.call("registry", "GET", "/v1/affiliations/", role=Role.UNIT, org=other)
         assert r.json()["total"] == 1 and r.json()["items"][0]["user_id"] == b
         assert (await p.call("registry", "GET", f"/v1/affiliations/?unit_id={college}", role=Role.CENTER)).json()["total"] == 2
-        # a department sees only the units under it (tests/integration/test_department_scope.py)
+        # a department sees only the units under it (tests/integration/registry/test_department_scope.py)
         assert (await p.call("registry", "GET", f"/v1/affiliations/?unit_id={college}", role=Role.DEPARTMENT, org="另一个部门")).status_code == 403
         assert (await p.call("registry", "GET", "/v1/affiliations/")).status_code == 401
 

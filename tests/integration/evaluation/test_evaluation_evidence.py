@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from services.evaluation.db.models import unit_view
 from services.runtime.auth import Role
-from tests.integration.test_documents_s3 import ACCESS, SECRET, s3_endpoint, s3_settings  # noqa: F401  (the moto server fixture)
-from tests.integration.test_evaluation_cycle import (
+from tests.integration.registry.test_documents_s3 import ACCESS, SECRET, s3_endpoint, s3_settings  # noqa: F401  (the moto server fixture)
+from tests.integration.evaluation.test_evaluation_cycle import (
     DEPT,
     YEAR,
     call,

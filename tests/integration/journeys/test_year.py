@@ -36,7 +36,7 @@ from services.evaluation import notices
 from services.evaluation.db.models import redemption_view
 from services.payments.db.models import ledger_entries, payouts
 from services.runtime.auth import Role
-from tests.integration.test_evaluation_cycle import FULL, ZERO, emitted
+from tests.integration.evaluation.test_evaluation_cycle import FULL, ZERO, emitted
 from tests.support.evidence import documents
 from tests.support.payouts import (
     RECEIPT,

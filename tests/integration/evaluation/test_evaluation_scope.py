@@ -12,7 +12,7 @@ from sqlalchemy import select
 from contracts import registry as rg
 from services.evaluation.db.models import unit_view
 from services.runtime.auth import Role
-from tests.integration.test_evaluation_cycle import publish
+from tests.integration.evaluation.test_evaluation_cycle import publish
 from tests.support.evidence import documents
 from tests.support.platform import Platform, eventually, running
 

@@ -18,7 +18,7 @@ import pytest
 
 from services.runtime import clock
 from services.runtime.auth import Role
-from tests.integration.test_portal_recovery import csrf_of, field_error, gateway
+from tests.integration.gateway.test_portal_recovery import csrf_of, field_error, gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import World, world
 

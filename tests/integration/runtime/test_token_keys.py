@@ -140,7 +140,7 @@ def kid_of(token: str) -> Any:
 
 
 async def test_the_documented_rotation_ends_no_session(make_settings, tmp_path: Path, capsys) -> None:
-    runbook = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text(encoding="utf-8")
+    runbook = (Path(__file__).resolve().parents[3] / "docs" / "security.md").read_text(encoding="utf-8")
     for command in ("xciss keys token-generate", "xciss keys token-jwks", "--drop"):
         assert command in runbook.split("### Token keys rotation", 1)[1], command
     signing, jwks, kid_a = keys_dir(tmp_path, capsys)

@@ -16,7 +16,7 @@ from services.registry.domain.synonyms import DEFAULT_SYNONYMS
 from services.runtime.auth import Role
 from services.runtime.migrations import alembic_config, upgrade
 from services.runtime.settings import SERVICES
-from tests.integration.test_search import found, ids, instrument, publish_price, settled
+from tests.integration.registry.test_search import found, ids, instrument, publish_price, settled
 from tests.support.asgi import LifespanClient
 from tests.support.platform import Platform, eventually, running
 from tests.support.registry import approved_unit

@@ -19,7 +19,7 @@ from services.registry import password_reset
 from services.registry.db.models import accounts
 from services.registry.db.recovery_models import mail_outbox, password_resets
 from services.runtime import clock
-from tests.integration.test_signup import PASSWORD, _ip, form, login, sign_up
+from tests.integration.registry.test_signup import PASSWORD, _ip, form, login, sign_up
 from tests.support.platform import Platform, eventually, running
 from tests.support.smtp import free_port, smtp_server
 
