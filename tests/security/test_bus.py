@@ -30,7 +30,8 @@ from services.runtime.bus.plan import BUCKETS
 from services.runtime.natsserver import EmbeddedNats, free_port
 from tests.support.bus import Probe, probe
 from tests.support.natscluster import NatsCluster
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import uid
 
 #: "bus[kind] who: N attempts, N refused" lines for the run's summary

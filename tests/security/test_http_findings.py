@@ -20,7 +20,8 @@ from services.runtime.auth import Role, issue_token
 from services.runtime.request_body import MAX_DEPTH
 from services.runtime.settings import SERVICES, Settings
 from tests.integration.gateway.test_gateway import _gateway as real_gateway
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "services" / "gateway" / "portal" / "templates"
 

@@ -15,7 +15,8 @@ from services.evaluation.domain.measures import Measures
 from services.evaluation.policy import load_policy
 from services.runtime import clock
 from services.runtime.auth import Role
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import approved_unit
 
 SERVICES = ["registry", "evaluation"]

@@ -14,7 +14,8 @@ from sqlalchemy import insert
 from services.evaluation.db.models import applications
 from services.runtime.auth import Role
 from tests.integration.evaluation.test_evaluation_reports import JUNE, Sender
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 YEAR = 2026
 OURS, THEIRS, EMPTY = "魏都区科技局", "长葛市科技局", "禹州市科技局"

@@ -27,7 +27,8 @@ from services.evaluation.domain.measures import Measures
 from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.evidence import documents
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 YEAR = 2026
 PUBLISHED_ON = date(2026, 6, 1)  # Monday: the 5-working-day window runs 2 June to 8 June

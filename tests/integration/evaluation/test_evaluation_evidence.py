@@ -25,7 +25,8 @@ from tests.integration.evaluation.test_evaluation_cycle import (
     unit_event,
 )
 from tests.support.evidence import documents, report_pdf, upload
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 300
 

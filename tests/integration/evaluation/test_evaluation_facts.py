@@ -13,7 +13,8 @@ from services.registry import instruments as instrument_use_cases
 from services.runtime.auth import Role
 from services.runtime.clock import local_year
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import RESULT, SERVICE_INFO, World, priced_instrument, verified_user
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]

@@ -30,7 +30,8 @@ from tests.integration.evaluation.test_evaluation_cycle import (
     uid,
     unit_event,
 )
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 
 async def test_objections_hold_award_and_redemption_lines_until_resolved(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:

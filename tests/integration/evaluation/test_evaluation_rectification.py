@@ -33,7 +33,8 @@ from tests.integration.evaluation.test_evaluation_cycle import (
     unit_event,
 )
 from tests.support.evidence import upload
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 DEADLINE = date(2026, 9, 7)  # three months after the award plan's notice became final on 9 June (indicators-2023)
 OTHER_DEPT = "禹州市科技局"

@@ -20,7 +20,8 @@ from contracts.envelope import Event, encode
 from services.runtime.auth import Role
 from services.runtime.clock import local_year
 from services.runtime.bus.connect import connect_nats
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 YEAR = 2026
 JUNE = datetime(YEAR, 6, 1, 2, tzinfo=UTC)

@@ -14,7 +14,8 @@ from services.evaluation.db.models import unit_view
 from services.runtime.auth import Role
 from tests.integration.evaluation.test_evaluation_cycle import publish
 from tests.support.evidence import documents
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 YEAR = 2026
 OURS = "魏都区科技局"

@@ -18,7 +18,8 @@ import pytest
 from services.evaluation.domain.usage_years import minutes_by_year
 from services.registry import instruments as instrument_use_cases
 from services.runtime.auth import Role
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import World, priced_instrument, world
 
 SERVICES = ["registry", "evaluation"]

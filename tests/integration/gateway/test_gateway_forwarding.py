@@ -20,6 +20,7 @@ from services.gateway.app import create_app
 from services.gateway.http1 import Http1Pool
 from services.runtime.settings import SERVICES, Settings
 from tests.support.asgi import LifespanClient
+from tests.support.polling import eventually
 
 
 def _free_port() -> int:
@@ -62,8 +63,7 @@ async def service() -> AsyncIterator[tuple[Service, str]]:
     app, port = Service(), _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.started, timeout=10, interval=0.01, what="the service started")
     yield app, f"http://127.0.0.1:{port}"
     server.should_exit = True
     await task

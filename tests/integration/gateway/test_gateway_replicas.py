@@ -21,6 +21,7 @@ from services.gateway.app import create_app
 from services.runtime.natsserver import free_port
 from services.runtime.settings import Settings
 from tests.support.asgi import LifespanClient
+from tests.support.polling import eventually
 
 
 class _Server(uvicorn.Server):
@@ -54,10 +55,14 @@ class Replica:
     async def start(self) -> None:
         self._server = _Server(uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"))
         self._task = asyncio.create_task(self._server.serve())
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline and not self._task.done(), f"replica {self.name} did not start"
-            await asyncio.sleep(0.01)
+        task = self._task
+
+        def started() -> bool:
+            if task.done():
+                raise RuntimeError(f"replica {self.name} stopped while starting")
+            return self._server.started
+
+        await eventually(started, timeout=10, interval=0.01, what=f"replica {self.name} started")
 
     async def stop(self) -> None:
         if self._task is not None and not self._task.done():
@@ -122,11 +127,11 @@ async def test_requests_spread_over_two_replicas_and_survive_one_stopped(tmp_pat
             # the stopped replica comes back and gets its share again once its time aside is over
             a = Replica("a", a.port)
             await a.start()
-            deadline = time.monotonic() + 10
-            while not a.seen:
-                assert time.monotonic() < deadline, "the restarted replica got no request"
+            async def back_in_rotation() -> bool:
                 assert (await _create(gw, f"back{time.monotonic()}")).status_code == 201
-                await asyncio.sleep(0.05)
+                return bool(a.seen)
+
+            await eventually(back_in_rotation, timeout=10, what="the restarted replica got a request")
 
             await a.stop()
             await b.stop()

@@ -18,7 +18,8 @@ from services.runtime.auth import Role
 from tests.integration.registry.test_password_reset import mail_settings
 from tests.support.asgi import LifespanClient
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.smtp import smtp_server
 
 PASSWORD = "Qiye-Mima-2026!"

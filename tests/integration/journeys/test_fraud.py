@@ -37,7 +37,8 @@ from tests.integration.evaluation.test_evaluation_cycle import AFTER, BEST, FULL
 from tests.integration.evaluation.test_evaluation_cycle import YEAR as EVAL_YEAR
 from tests.integration.evaluation.test_evaluation_cycle import publish as publish_evaluation
 from tests.support.payouts import publish
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import approved_unit, verified_user
 from tests.support.vouchers import YEAR, Registry, activate, approve, open_programme, submit, uid
 

@@ -16,7 +16,8 @@ import pytest
 from services.registry import instruments as instrument_use_cases
 from services.runtime.auth import Role
 from tests.support.pgbouncer import PgBouncer
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import (
     PDF,
     PROOF,

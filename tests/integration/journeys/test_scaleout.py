@@ -36,7 +36,8 @@ from services.runtime.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers.db.models import metadata as vouchers_metadata
 from tests.support.codes import credit_code
-from tests.support.platform import eventually, reset_streams
+from tests.support.platform import reset_streams
+from tests.support.polling import eventually
 
 DURABLE = "vouchers-registry_user_registered-v1"
 N = 240

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from services.runtime.auth import Role
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 SERVICES = ["registry", "vouchers", "evaluation"]
 

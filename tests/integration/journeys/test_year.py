@@ -46,7 +46,8 @@ from tests.support.payouts import (
     read_xlsx,
     upload,
 )
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import YEAR
 from tests.support.year import City, ok
 

@@ -22,7 +22,8 @@ from services.payments.db.models import (
 from services.runtime.auth import Role
 from services.vouchers.domain.applications import expires_at
 from services.vouchers.issued import expire_vouchers
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import (
     YEAR,
     Registry,

@@ -15,7 +15,8 @@ from contracts.envelope import new_event_id
 from services.payments.db.models import ledger_entries, payouts
 from services.runtime.auth import Role
 from tests.support.payouts import publish, read_xlsx
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import uid
 
 SERVICES = ["payments"]

@@ -24,7 +24,8 @@ from services.registry.domain import bookings as rules
 from services.runtime import clock
 from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import World, priced_instrument, world
 
 SERVICES = ["registry"]

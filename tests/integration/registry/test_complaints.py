@@ -19,7 +19,8 @@ from services.registry import instruments as instrument_use_cases
 from services.runtime import clock
 from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import approved_unit, verified_user, world
 
 SERVICES = ["registry"]

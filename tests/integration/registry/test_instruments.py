@@ -21,7 +21,8 @@ from services.registry import instruments as use_cases
 from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import approved_unit
 
 

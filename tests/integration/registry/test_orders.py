@@ -32,7 +32,8 @@ from services.registry.domain.orders import (
 )
 from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import (
     PDF,
     PROOF,

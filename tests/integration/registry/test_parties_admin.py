@@ -21,7 +21,8 @@ from services.registry import supervision
 from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import SERVICE_INFO
 
 EVIDENCE = {"full_time_staff": 1, "service_content": "材料成分分析", "service_norms": "按预约顺序服务", "fees_published": True, "no_bad_credit": True}

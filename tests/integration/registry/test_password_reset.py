@@ -20,7 +20,8 @@ from services.registry.db.models import accounts
 from services.registry.db.recovery_models import mail_outbox, password_resets
 from services.runtime import clock
 from tests.integration.registry.test_signup import PASSWORD, _ip, form, login, sign_up
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.smtp import free_port, smtp_server
 
 NEW_PASSWORD = "Xin-Mima-2026#ok"

@@ -16,7 +16,8 @@ from services.registry.db.models import instruments, price_items, units
 from services.registry.db.search_models import search_docs, search_terms
 from services.registry.search import GENERATION_TTL_S, reindex_all
 from services.runtime.auth import Role
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import approved_unit
 
 URL = "/v1/catalogue/instruments"

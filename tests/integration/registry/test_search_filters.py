@@ -18,7 +18,8 @@ from services.runtime.migrations import alembic_config, upgrade
 from services.runtime.settings import SERVICES
 from tests.integration.registry.test_search import found, ids, instrument, publish_price, settled
 from tests.support.asgi import LifespanClient
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import approved_unit
 
 ACCEPTANCE = {"full_time_staff": 3, "service_content": "成分分析与结构表征", "service_norms": "按国家标准操作", "fees_published": True, "no_bad_credit": True}

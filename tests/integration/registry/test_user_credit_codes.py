@@ -13,7 +13,8 @@ from contracts import registry as ev
 from services.runtime.auth import Role
 from services.vouchers.db.models import user_view
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 SERVICES = ["registry", "vouchers"]
 

@@ -24,7 +24,8 @@ from services.runtime.service_db import ServiceDatabase
 from services.vouchers.db.models import metadata as vouchers_metadata
 from services.vouchers.db.models import user_view
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 
 def _user_event(**kw: object) -> ev.UserRegistered:

@@ -42,7 +42,7 @@ async def test_health_ready_and_openapi_on_every_service(make_settings) -> None:
                 r = await p.call(s, "GET", "/ready")
                 return r if r.status_code == 200 else None
 
-            from tests.support.platform import eventually
+            from tests.support.polling import eventually
 
             body = (await eventually(ready)).json()
             assert body == {"status": "ready", "checks": {"database": "ok", "nats": "ok"}}

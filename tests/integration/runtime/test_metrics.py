@@ -7,7 +7,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -24,7 +23,8 @@ from services.runtime.service import create_relay, declare_streams
 from services.runtime.service_db import ServiceDatabase
 from services.vouchers.db.models import metadata as vouchers_metadata
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import YEAR, open_programme
 
 DURABLE = "vouchers-registry_user_registered-v1"
@@ -157,26 +157,27 @@ async def test_worker_metrics_show_lag_outcomes_and_dead_letters(make_settings) 
         await db.dispose()
 
 
-def _start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+async def _start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     port, http = free_port(), free_port()
     store = tmp / "js"
     conf = tmp / "nats.conf"
     sync = "sync_interval: always"
     conf.write_text(f'listen: 127.0.0.1:{port}\nhttp: 127.0.0.1:{http}\njetstream {{\n  store_dir: "{store}"\n  {sync}\n}}\n')
     proc = subprocess.Popen([nats_server_binary(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        if port_open("127.0.0.1", port) and port_open("127.0.0.1", http):
-            break
+
+    def listening() -> bool:
         if proc.poll() is not None:
             raise RuntimeError("nats-server did not start")
-        time.sleep(0.05)
+        return port_open("127.0.0.1", port) and port_open("127.0.0.1", http)
+
+    await eventually(listening, timeout=10, what="nats-server listening")
     return proc, f"nats://127.0.0.1:{port}", f"http://127.0.0.1:{http}"
 
 
 async def test_nats_checks_against_a_real_server(tmp_path: Path, nats_server) -> None:
     from services.runtime.settings import Settings
 
-    proc, url, monitor = _start_server(tmp_path)
+    proc, url, monitor = await _start_server(tmp_path)
     try:
         settings = Settings(data_dir=tmp_path, nats_url=url, mode="prod", nats_monitor_url=monitor)
         await declare_streams(settings, ["registry"])

@@ -5,7 +5,6 @@ names a bucket kept on one server."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from services.runtime.sessions import session_store
 from services.runtime.settings import Settings
 from services.runtime.streams import ensure_stream, producer_stream_config
 from tests.faults.natscluster import NatsCluster
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -76,10 +76,7 @@ async def test_the_key_value_buckets_have_as_many_replicas_as_the_streams(cluste
         node = cluster.node_named(leader)
         assert node is not None
         node.kill()
-        deadline = asyncio.get_running_loop().time() + 30
-        while not await sessions.exists("revoked:abc"):
-            assert asyncio.get_running_loop().time() < deadline, "the revocation was lost with its server"
-            await asyncio.sleep(0.5)
+        await eventually(lambda: sessions.exists("revoked:abc"), timeout=30, interval=0.5, what="the revocation survives its server")
         assert not node.alive
     finally:
         await sessions.close()
@@ -96,14 +93,12 @@ async def test_a_client_moves_to_another_server_when_its_own_dies(cluster: NatsC
         first = cluster.nodes[0]
         first.kill()
         # as the outbox relay does: a publish during the stream's election gets no answer and is tried again
-        ack = None
-        deadline = asyncio.get_running_loop().time() + 30
-        while ack is None:
-            try:
-                ack = await js.publish("registry.test.moved.v1", b"{}", timeout=2, headers={"Nats-Msg-Id": "moved-1"})
-            except (nats.errors.TimeoutError, nats.js.errors.NoStreamResponseError, nats.js.errors.ServiceUnavailableError):
-                if asyncio.get_running_loop().time() > deadline:
-                    raise
+        ack = await eventually(
+            lambda: js.publish("registry.test.moved.v1", b"{}", timeout=2, headers={"Nats-Msg-Id": "moved-1"}),
+            timeout=30,
+            retrying=(nats.errors.TimeoutError, nats.js.errors.NoStreamResponseError, nats.js.errors.ServiceUnavailableError),
+            what="a publish accepted by the stream's new leader",
+        )
         assert ack.stream == "REGISTRY" and ack.seq == 1
         assert nc.connected_url is not None and (nc.connected_url.hostname, nc.connected_url.port) != (first.host, first.client_port)
     finally:

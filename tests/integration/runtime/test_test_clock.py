@@ -21,7 +21,8 @@ from services.runtime.bus.connect import connect_nats
 from services.runtime.settings import Settings
 from services.vouchers.db.models import vouchers
 from services.vouchers.domain.applications import expires_at
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import YEAR, Registry, activate, approve, open_programme, programme, submit
 
 ROOT = Path(__file__).resolve().parents[3]

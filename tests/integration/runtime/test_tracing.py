@@ -19,7 +19,8 @@ from services.runtime import telemetry
 from services.runtime.auth import Role
 from services.runtime.natsserver import free_port
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 _exporter = InMemorySpanExporter()
 

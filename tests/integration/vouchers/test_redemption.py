@@ -15,7 +15,8 @@ from services.runtime.auth import Role
 from services.runtime.clock import local_today
 from services.vouchers.db.models import expert_view
 from tests.support.payouts import RECEIPT, RESULTS, claim_item, open_window, publish, read_xlsx, upload, used_vouchers
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import YEAR, call, uid
 
 SERVICES = ["vouchers", "payments"]

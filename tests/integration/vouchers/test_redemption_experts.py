@@ -14,7 +14,8 @@ from contracts.evaluation import ExpertRegistered
 from services.runtime.auth import Role
 from services.vouchers.db.models import expert_view
 from tests.support.payouts import RECEIPT, RESULTS, claim_item, open_window, publish, upload, used_vouchers
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import YEAR, Registry, call, uid
 
 SERVICES = ["vouchers", "payments"]

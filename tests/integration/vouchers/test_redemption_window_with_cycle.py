@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from services.runtime.auth import Role
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import YEAR
 
 SERVICES = ["vouchers", "evaluation"]

@@ -20,7 +20,8 @@ from services.vouchers.db.models import (
 )
 from services.vouchers.domain.applications import expires_at
 from services.vouchers.issued import expire_vouchers
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import (
     YEAR,
     Registry,

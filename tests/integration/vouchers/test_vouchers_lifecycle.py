@@ -15,7 +15,8 @@ from contracts.envelope import Event, encode
 from services.runtime.auth import Role
 from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import vouchers
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import (
     YEAR,
     Registry,

@@ -16,7 +16,8 @@ from services.runtime.auth import Role
 from services.vouchers import issued
 from services.vouchers.db.models import applications, user_view, vouchers
 from services.vouchers.domain.applications import expires_at
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import (
     YEAR,
     Registry,
