@@ -100,7 +100,7 @@ def _instrument_clients() -> None:
     for instrumentor in (HTTPXClientInstrumentor(), SQLAlchemyInstrumentor()):
         if not instrumentor.is_instrumented_by_opentelemetry:
             # 0.66b2 declares sqlalchemy < 2.1 though it works with 2.1's unchanged engine
-            # events (tests/integration/test_tracing.py checks the statements' spans)
+            # events (tests/integration/runtime/test_tracing.py checks the statements' spans)
             instrumentor.instrument(skip_dep_check=True)
 
 

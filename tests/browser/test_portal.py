@@ -1,5 +1,5 @@
 """The portal in a real Chromium (Playwright): the order → voucher →
-settlement journey of tests/integration/test_journey.py clicked through by
+settlement journey of tests/integration/journeys/test_journey.py clicked through by
 the user, the unit and the center; a unit's Excel ledger import; a notice
 published and read; the public pages. A screenshot of each main page goes to
 .xciss/test-artifacts/screenshots/."""

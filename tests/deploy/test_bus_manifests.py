@@ -32,6 +32,7 @@ from tests.deploy.rendered import (
     settings_of,
     xciss_config,
 )
+from tests.support.polling import eventually
 
 SEED_FILE = "/etc/xciss/nats/seed.nk"
 
@@ -152,10 +153,7 @@ async def test_the_rendered_bus_admits_only_known_keys(overlay: tuple[str, Docs]
     log = open(tmp_path / "nats.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([nats_server_binary(), "-c", str(files.conf)], stdout=log, stderr=log, env={**os.environ, "POD_NAME": "nats-0"})
     try:
-        for _ in range(200):
-            if port_open("127.0.0.1", files.client_port):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: port_open("127.0.0.1", files.client_port), timeout=10, what="the rendered bus listening")
         assert await _connect(files, "payments", files.tls) == "connected but refused to publish"
         assert (await _connect(files, None, files.tls)).startswith("refused")
         if files.tls:

@@ -20,7 +20,8 @@ from services.runtime import clock
 from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import accounts, applications, programmes, vouchers
 from tests.model import reference as ref
-from tests.support.platform import Platform, eventually
+from tests.support.platform import Platform
+from tests.support.polling import eventually
 
 T = TypeVar("T")
 

@@ -23,7 +23,8 @@ from services.runtime.clock import local_today
 from services.runtime.settings import SERVICES
 from tests.security import matrix
 from tests.security.matrix import INTRUDERS, STAFF, WRITE
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.registry import PDF, PROOF, RESULT, World, approved_unit, contract, priced_instrument, verified_user
 from tests.support.vouchers import YEAR
 

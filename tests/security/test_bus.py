@@ -9,7 +9,6 @@ in the test run's summary ("bus attacks")."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,7 +29,8 @@ from services.runtime.bus.plan import BUCKETS
 from services.command.natsserver import EmbeddedNats, free_port
 from tests.support.bus import Probe, probe
 from tests.support.natscluster import NatsCluster
-from tests.support.platform import Platform, eventually, running
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 from tests.support.vouchers import uid
 
 #: "bus[kind] who: N attempts, N refused" lines for the run's summary
@@ -70,18 +70,17 @@ class Tally:
         self.not_refused: list[str] = []
 
     async def _violation_for(self, subject: str, timeout: float) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
+        def hits() -> list[Exception]:
             # nats-py lower-cases the server's "-ERR 'Permissions Violation for ... to "<subject>"'"
-            hit = [e for e in self.p.errors if "permissions violation" in str(e).lower() and f'"{subject.lower()}"' in str(e).lower()]
-            if hit:
-                for e in hit:
-                    self.p.errors.remove(e)
-                return True
-            if loop.time() > deadline:
-                return False
-            await asyncio.sleep(0.01)
+            return [e for e in self.p.errors if "permissions violation" in str(e).lower() and f'"{subject.lower()}"' in str(e).lower()]
+
+        try:
+            hit = await eventually(hits, timeout=timeout, interval=0.01)
+        except AssertionError:
+            return False
+        for e in hit:
+            self.p.errors.remove(e)
+        return True
 
     async def publish(self, subject: str, *, allowed: bool = False) -> None:
         await self.p.nc.publish(subject, b'{"forged": true}')

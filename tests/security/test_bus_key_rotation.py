@@ -21,6 +21,7 @@ from services.command.cli import main as xciss
 from services.command.natsserver import EmbeddedNats, free_port
 from tests.support.awards import payout_owed, publish_award
 from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 IDENTITY = "payments"
 
@@ -75,8 +76,11 @@ async def test_a_key_is_rotated_without_refusing_the_service(make_settings, bus:
         following = seed_path(directory, IDENTITY, following=True)
         # 2. the servers accept both keys
         apply_server_config(bus, directory)
-        await asyncio.sleep(0.5)
-        assert await connects(bus, old) and await connects(bus, following)
+
+        async def both_keys_accepted() -> bool:
+            return await connects(bus, old) and await connects(bus, following)
+
+        await eventually(both_keys_accepted, timeout=10, what="the servers accept both keys")
         await payout_owed(p, await publish_award(bus.access("evaluation"), 2034))  # the running service was not refused
     # 3. the pods get the next key and restart one by one
     shutil.copy(following, pod / "seed.nk")

@@ -20,8 +20,9 @@ from services.runtime.roles import Role
 from services.runtime.http.auth import issue_token
 from services.runtime.http.request_body import MAX_DEPTH
 from services.runtime.settings import SERVICES, Settings
-from tests.integration.test_gateway import _gateway as real_gateway
-from tests.support.platform import Platform, eventually, running
+from tests.integration.gateway.test_gateway import _gateway as real_gateway
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "services" / "gateway" / "portal" / "templates"
 

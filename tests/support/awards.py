@@ -10,7 +10,8 @@ from contracts.envelope import encode
 from contracts.evaluation import AwardApproved, CycleOpened
 from services.payments.db.models import payouts
 from services.runtime.bus_identity.credentials import BusAccess
-from tests.support.platform import Platform, eventually
+from tests.support.platform import Platform
+from tests.support.polling import eventually
 from tests.support.vouchers import uid
 
 

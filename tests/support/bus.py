@@ -3,12 +3,12 @@ waiting for the server's report of a refused publish or subscription."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import nats
 
 from services.runtime.bus_identity.credentials import BusAccess
+from tests.support.polling import eventually
 
 
 class Probe:
@@ -20,12 +20,10 @@ class Probe:
 
     async def refused(self, timeout: float = 10.0) -> bool:
         """Whether the server reported a permissions violation (waits for it)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not any("permissions violation" in str(e).lower() for e in self.errors):
-            if loop.time() > deadline:
-                return False
-            await asyncio.sleep(0.02)
+        try:
+            await eventually(lambda: any("permissions violation" in str(e).lower() for e in self.errors), timeout=timeout, interval=0.02)
+        except AssertionError:
+            return False
         self.errors.clear()
         return True
 

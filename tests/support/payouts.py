@@ -18,7 +18,8 @@ from services.payments.db.models import order_view, voucher_view
 from services.runtime.roles import Role
 from services.runtime.clock import local_today
 from services.runtime.bus.connect import connect_nats
-from tests.support.platform import Platform, eventually
+from tests.support.platform import Platform
+from tests.support.polling import eventually
 from tests.support.vouchers import YEAR, Registry, activate, approve, call, open_programme, submit, uid
 
 RECEIPT = b"%PDF-1.7\n% bank receipt of the user's payment\n" + b"b" * 500

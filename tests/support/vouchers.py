@@ -23,7 +23,8 @@ from services.vouchers.db.models import (
     user_view,
 )
 from services.vouchers.domain.applications import programme_year
-from tests.support.platform import Platform, eventually
+from tests.support.platform import Platform
+from tests.support.polling import eventually
 
 YEAR = programme_year(datetime.now(UTC))
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from services.runtime.roles import Role
 from tests.support.codes import credit_code
-from tests.support.platform import Platform, eventually
+from tests.support.platform import Platform
+from tests.support.polling import eventually
 from tests.support.registry import PDF, PROOF, RESULT, SERVICE_INFO, contract
 
 

@@ -16,6 +16,7 @@ from services.command.natsserver import free_port
 from services.runtime.settings import Settings
 from services.runtime.telemetry import MaskingFilter, install_log_masking, mask_text
 from services.runtime.tokenkeys import generate_private_pem
+from tests.support.polling import eventually
 
 ID_NUMBER = "41100219900101002X"
 CARD = "6222021234567890123"
@@ -132,10 +133,8 @@ async def test_starting_a_service_logs_no_secret(tmp_path: Path) -> None:
     with captured() as out:
         task = asyncio.create_task(run_service("registry", settings, ["relay"], asyncio.Event()))
         try:
-            for _ in range(1200):  # the relay declares its streams first, retrying the connection
-                if "NATS error" in out.getvalue():
-                    break
-                await asyncio.sleep(0.05)
+            # the relay declares its streams first, retrying the connection
+            await eventually(lambda: "NATS error" in out.getvalue(), timeout=60, what="a logged NATS connection retry")
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -17,6 +17,7 @@ from services.runtime.metrics import ServiceMetrics, serve_metrics
 from services.command.natsserver import free_port
 from services.runtime.service import create_app, load_spec
 from services.runtime.settings import Settings
+from tests.support.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[3]
 PROBED = Gauge("xciss_test_probed", "set by a test probe")
@@ -49,12 +50,7 @@ async def test_worker_and_relay_processes_serve_metrics_on_their_own_port() -> N
     server = asyncio.create_task(serve_metrics(metrics, "127.0.0.1", port, stop))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(100):
-                try:
-                    r = await client.get("/metrics")
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.05)
+            r = await eventually(lambda: client.get("/metrics"), timeout=5, retrying=(httpx.ConnectError,), what="the metrics server listening")
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
             assert "xciss_outbox_backlog" in r.text
             assert (await client.get("/other")).status_code == 404

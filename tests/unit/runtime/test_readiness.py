@@ -15,6 +15,7 @@ from services.command.natsserver import free_port
 from services.runtime.service import create_app, load_spec
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
+from tests.support.polling import eventually
 
 
 def test_api_without_nats_is_ready_and_says_nats_is_down(tmp_path: Path) -> None:
@@ -51,12 +52,7 @@ async def test_worker_and_relay_answer_health_and_ready_on_the_metrics_port() ->
     server = asyncio.create_task(serve_metrics(ServiceMetrics("test", cache_s=0), "127.0.0.1", port, stop, ready=ping))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(100):
-                try:
-                    health = await client.get("/health")
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.05)
+            health = await eventually(lambda: client.get("/health"), timeout=5, retrying=(httpx.ConnectError,), what="the metrics server listening")
             assert health.status_code == 200 and health.json() == {"status": "ok"}
             assert (await client.get("/ready")).json() == {"status": "ready"}
             database_up = False

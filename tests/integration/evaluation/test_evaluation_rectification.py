@@ -1,0 +1,129 @@
+"""M15 限期整改 through evaluation's HTTP API on both databases: an unqualified
+unit, given its deadline when the approved award plan is final, reports its
+rectification (text and a file) by the end of its deadline day — not a day
+later; the bureau re-checks only a report, with an outcome and a reason; both
+are audited, emitted (the re-check) and shown on the unit's evaluation record,
+to the unit, its department and staff only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from contracts import evaluation as ee
+from services.evaluation import notices, sources
+from services.evaluation.db.models import unit_view
+from services.evaluation.domain.measures import Measures
+from services.runtime.roles import Role
+from tests.integration.evaluation.test_evaluation_cycle import (
+    AFTER,
+    BEST,
+    DEPT,
+    FULL,
+    PUBLISHED_ON,
+    YEAR,
+    ZERO,
+    Year,
+    call,
+    emitted,
+    publish,
+    uid,
+    unit_event,
+)
+from tests.support.evidence import upload
+from tests.support.platform import Platform, running
+from tests.support.polling import eventually
+
+DEADLINE = date(2026, 9, 7)  # three months after the award plan's notice became final on 9 June (indicators-2023)
+OTHER_DEPT = "禹州市科技局"
+
+
+async def test_an_unqualified_unit_reports_by_its_deadline_and_the_bureau_rechecks(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = await make_settings(["evaluation"])
+    good, bad = uid(), uid()
+
+    async def fake_source(session, year, unit_ids=None):  # noqa: ANN001
+        return {u: Measures(unit_id=u, year=year, **BEST) for u in (good,) if unit_ids is None or u in unit_ids}
+
+    monkeypatch.setattr(sources, "MEASURES_SOURCE", fake_source)
+    monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
+    async with running(Platform(settings, ["evaluation"])) as p:
+        await publish(p, [unit_event(good), unit_event(bad)])
+
+        async def units_known() -> bool:
+            async with p["evaluation"].db.read() as s:
+                return len((await s.execute(select(unit_view.c.unit_id))).all()) == 2
+
+        await eventually(units_known)
+        await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 10_000_000}, status=201)
+        experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
+        y = Year(p, experts)
+        apps = {}
+        for unit, sheets in ((good, FULL), (bad, ZERO)):
+            apps[unit] = await y.apply_and_forward(unit)
+            for role, assignment in (await y.assign_all(apps[unit])).items():
+                await y.score(assignment, role, sheets[role])
+            await call(p, "POST", f"/v1/applications/{apps[unit]}/grade", Role.CENTER, json={}, status=200)
+        grades = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": YEAR}, status=201)
+        monkeypatch.setattr(notices, "today", lambda: AFTER)
+        await call(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=200)
+        monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
+        plan = await call(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=201)
+        assert {line["unit_id"]: line["grade"] for line in plan["lines"]}[bad] == "unqualified"
+
+        # before the plan is final nobody has a deadline: nothing to report yet
+        r = await call(p, "POST", f"/v1/rectifications/{YEAR}/report", Role.UNIT, bad, {"report": "已整改"}, 409)
+        assert r["code"] == "rectification.not_required"
+        await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={}, status=200)
+        plan = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.BUREAU, json={}, status=201)
+        monkeypatch.setattr(notices, "today", lambda: AFTER)
+        await call(p, "POST", f"/v1/notices/{plan['notice']['notice_id']}/finalize", Role.CENTER, json={}, status=200)
+        assert [(x.unit_id, x.deadline) for x in await emitted(p, ee.RectificationRequired)] == [(bad, DEADLINE)]
+
+        record = await call(p, "GET", f"/v1/applications/{apps[bad]}", Role.UNIT, bad, status=200)
+        assert record["rectification"]["status"] == "required" and record["rectification"]["deadline"] == DEADLINE.isoformat()
+        assert (await call(p, "GET", f"/v1/applications/{apps[good]}", Role.UNIT, good, status=200))["rectification"] is None
+
+        # a re-check before any report is refused; a unit without a deadline cannot report
+        r = await call(p, "POST", f"/v1/rectifications/{YEAR}/{bad}/recheck", Role.BUREAU, json={"outcome": "passed", "reason": "已核实"}, status=409)
+        assert r["code"] == "rectification.not_reported"
+        r = await call(p, "POST", f"/v1/rectifications/{YEAR}/report", Role.UNIT, good, {"report": "无"}, 409)
+        assert r["code"] == "rectification.not_required"
+
+        # the day after the deadline: refused; on the deadline day: accepted, with a file
+        monkeypatch.setattr(notices, "today", lambda: date(2026, 9, 8))
+        r = await call(p, "POST", f"/v1/rectifications/{YEAR}/report", Role.UNIT, bad, {"report": "已建立开放共享管理制度"}, 409)
+        assert r["code"] == "rectification.deadline_passed"
+        monkeypatch.setattr(notices, "today", lambda: DEADLINE)
+        evidence_of_good = (await upload(p, good, "rectification", filename="整改报告.pdf")).json()
+        r = await call(p, "POST", f"/v1/rectifications/{YEAR}/report", Role.UNIT, bad, {"report": "x", "document_id": evidence_of_good["document_id"]}, 422)
+        assert r["code"] == "rectification.document_unknown" and r["details"]["field"] == "document_id"
+        doc = (await upload(p, bad, "rectification", filename="整改报告.pdf")).json()
+        reported = await call(p, "POST", f"/v1/rectifications/{YEAR}/report", Role.UNIT, bad, {"report": "已建立开放共享管理制度，配备专职人员", "document_id": doc["document_id"]}, 200)
+        assert reported["status"] == "reported" and reported["document_id"] == doc["document_id"] and reported["deadline"] == DEADLINE.isoformat()
+
+        # readers: the unit, its department, staff; not another unit or department
+        for role, org in ((Role.UNIT, bad), (Role.DEPARTMENT, DEPT), (Role.CENTER, None), (Role.BUREAU, None)):
+            assert (await call(p, "GET", f"/v1/rectifications/{YEAR}/{bad}", role, org, status=200))["report"].startswith("已建立")
+        for role, org in ((Role.UNIT, good), (Role.DEPARTMENT, OTHER_DEPT)):
+            await call(p, "GET", f"/v1/rectifications/{YEAR}/{bad}", role, org, status=404)
+        assert (await p.call("evaluation", "GET", f"/v1/evaluation-documents/{doc['document_id']}/content", role=Role.DEPARTMENT, org=DEPT)).status_code == 200
+        assert (await p.call("evaluation", "GET", f"/v1/evaluation-documents/{doc['document_id']}/content", role=Role.DEPARTMENT, org=OTHER_DEPT)).status_code == 404
+
+        # the bureau re-checks, once, with a reason; the outcome is emitted and on the record
+        await call(p, "POST", f"/v1/rectifications/{YEAR}/{bad}/recheck", Role.CENTER, json={"outcome": "failed", "reason": "x"}, status=403)
+        await call(p, "POST", f"/v1/rectifications/{YEAR}/{bad}/recheck", Role.BUREAU, json={"outcome": "failed"}, status=400)
+        checked = await call(p, "POST", f"/v1/rectifications/{YEAR}/{bad}/recheck", Role.BUREAU, "市科技局", json={"outcome": "failed", "reason": "专职人员未到岗"}, status=200)
+        assert (checked["status"], checked["outcome"], checked["outcome_reason"]) == ("failed", "failed", "专职人员未到岗") and checked["checked_by"].startswith("bureau:")
+        r = await call(p, "POST", f"/v1/rectifications/{YEAR}/{bad}/recheck", Role.BUREAU, json={"outcome": "passed", "reason": "x"}, status=409)
+        assert r["code"] == "rectification.already_checked"
+        assert [(x.unit_id, x.year, x.outcome, x.deadline) for x in await emitted(p, ee.RectificationRechecked)] == [(bad, YEAR, "failed", DEADLINE)]
+        on_record = (await call(p, "GET", f"/v1/applications/{apps[bad]}", Role.DEPARTMENT, DEPT, status=200))["rectification"]
+        assert on_record["outcome"] == "failed" and on_record["outcome_reason"] == "专职人员未到岗"
+
+        audit = p["evaluation"].db.metadata.tables["audit_log"]
+        async with p["evaluation"].db.read() as s:
+            actions = (await s.execute(select(audit.c.action, audit.c.reason).where(audit.c.object_id == bad, audit.c.action.like("rectification.%")).order_by(audit.c.id))).all()
+        assert [tuple(a) for a in actions] == [("rectification.require", f"unqualified in {YEAR}"), ("rectification.report", None), ("rectification.recheck", "专职人员未到岗")]
