@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contracts import registry as ev
 from services.evaluation.db.facts_models import fact_complaint
-from services.evaluation.fact_inserts import insert_if_absent
+from services.runtime.db.readmodel import insert_if_absent
 from services.runtime.bus.consumers import Subscription
 from services.runtime.db.unit_of_work import UnitOfWork
 

@@ -46,7 +46,7 @@ from services.evaluation.db.facts_models import (
     fact_voucher_refusal,
     fact_voucher_use,
 )
-from services.evaluation.fact_inserts import insert_if_absent
+from services.runtime.db.readmodel import insert_if_absent
 from services.runtime.clock import local_year
 from services.runtime.bus.consumers import Subscription
 from services.runtime.db.unit_of_work import UnitOfWork

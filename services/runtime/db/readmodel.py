@@ -1,6 +1,7 @@
 """Keeping a read model from events that carry an aggregate's whole state and
 its version (or a status that only moves forward): apply only what is newer,
-so order of arrival does not matter.
+so order of arrival does not matter; and facts written once
+(``insert_if_absent``), however many workers race on the key.
 
 Several consumers may write the same row at once (one durable per subject, and
 on PostgreSQL they really run in parallel). The update's condition is
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -61,3 +63,23 @@ async def record_entry(session: AsyncSession, table: Table, key: str, key_value:
         await session.execute(insert(table).values({key: key_value, **values, "active": not removal, "updated_at": now}))
     elif removal:
         await session.execute(update(table).where(kcol == key_value).values(active=False, updated_at=now))
+
+
+async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
+    """Insert the row unless its primary key exists; True when inserted.
+
+    ``ON CONFLICT DO NOTHING`` on both databases, so two workers racing on
+    the same key never fail on the unique index."""
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - the platform runs on the two above
+        exists = (await session.execute(select(*table.primary_key.columns).where(*(c == values[c.name] for c in table.primary_key.columns)))).first()
+        if exists:
+            return False
+        stmt = insert(table).values(values)
+    result = await session.execute(stmt)
+    return bool(result.rowcount)
