@@ -32,10 +32,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from services.command import bus as bus_cli
+from services.command import clock as testclock_cli
+from services.command import tokenkeys as tokenkeys_cli
 from services.runtime import eventloop
 from services.runtime.bus import testclock
-from services.command import clock as testclock_cli, tokenkeys as tokenkeys_cli
-from services.command import bus as bus_cli
 from services.runtime.settings import SERVICES, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -249,52 +250,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:
-    """Create a local account in the registry (the three officers' accounts
-    are created only here). The password is read from standard input, never
-    from the command line (it would show in ``ps`` and the shell history)."""
-    import getpass
+    from services.command import accounts
 
-    from services.registry import accounts
-    from services.runtime.roles import Role
-    from services.runtime.errors import DomainError
-    from services.runtime.db.unit_of_work import Actor
-    from services.runtime.service import create_database, load_spec
-
-    settings = _settings()
-    try:
-        role = Role(args.role)
-    except ValueError:
-        print(f"xciss: unknown role {args.role!r}; one of {', '.join(r.value for r in Role if r not in (Role.ANONYMOUS, Role.SERVICE))}", file=sys.stderr)
-        return 2
-    if not args.password_stdin:
-        print("xciss: give the password on standard input with --password-stdin", file=sys.stderr)
-        return 2
-    password = sys.stdin.readline().rstrip("\r\n")
-    spec = load_spec("registry")
-
-    async def run() -> dict[str, object]:
-        db = create_database(spec, settings)
-        try:
-            return await accounts.create_account(
-                db,
-                Actor(subject=f"cli:{getpass.getuser()}", role="operator"),
-                None,
-                username=args.username,
-                password=password,
-                role=role,
-                org=args.org,
-                display_name=args.display_name,
-            )
-        finally:
-            await db.dispose()
-
-    try:
-        snap = asyncio.run(run())
-    except DomainError as exc:
-        print(f"xciss: {exc.code}: {exc.message_en} / {exc.message_zh}", file=sys.stderr)
-        return 1
-    print(f"account {snap['username']} ({snap['role']}) created: {snap['account_id']}")
-    return 0
+    return accounts.create_from_stdin(_settings(), args)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
