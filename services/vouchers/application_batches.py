@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, or_, select, update
+import msgspec
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,15 +25,14 @@ from services.vouchers import programmes as prog
 from services.vouchers import readmodel
 from services.vouchers.application_steps import (
     APPROVED,
-    HOLDING,
     ISSUED,
-    PRIOR_COLUMNS,
     SUBMITTED,
     Lookup,
+    claims_on,
     code,
     contract_used_up,
     decided_by,
-    prior_applications,
+    new_claim,
     snapshot,
     stopped,
     view,
@@ -46,7 +46,7 @@ from services.vouchers.db.models import (
     vouchers,
 )
 from services.vouchers.domain.applications import (
-    PriorApplication,
+    ContractUse,
     contract_applied,
     decide,
     expires_at,
@@ -197,16 +197,8 @@ class _Batch:
         q = select(accounts).where(accounts.c.year == self.year, accounts.c.user_id.in_(users)).order_by(accounts.c.user_id)
         self.accounts = {r["user_id"]: r for r in (await s.execute(q.with_for_update() if lock else q)).mappings()}
         self.orders = {r["order_id"]: r for r in (await s.execute(select(order_view).where(order_view.c.order_id.in_(order_ids)))).mappings()}
-        contracts = sorted({o["contract_sha256"] for o in self.orders.values() if o["contract_sha256"]})
-        same = [applications.c.order_id.in_(order_ids)]
-        if contracts:
-            same.append(applications.c.contract_sha256.in_(contracts))
-        existing = (await s.execute(select(*PRIOR_COLUMNS, applications.c.status).where(or_(*same)))).all()
-        #: every application on these orders and contracts, whatever its status (R22: one per contract)
-        self.prior = prior_applications(r[:4] for r in existing)
-        #: orders and contracts held by a pending or approved application (R22)
-        self.held_orders = {o for o, _, _, _, st in existing if st in HOLDING}
-        self.held_contracts = {c for _, c, _, _, st in existing if st in HOLDING and c}
+        #: every application on these orders and contracts, whatever its status, and the batch's own (R22)
+        self.claims = await claims_on(s, order_ids, (o["contract_sha256"] for o in self.orders.values()))
         self.lookup = await Lookup.read(s, set(users), {o["unit_id"] for o in self.orders.values()})
 
     async def decide(self, job: Job, unit: UnitOfWork) -> dict[str, Any]:
@@ -222,7 +214,9 @@ class _Batch:
         if order["status"] != readmodel.ORDER_CONTRACTED:
             raise Conflict("voucher.order_not_contracted", "订单尚未签订合同或已取消", "the order is not (or no longer) contracted", order_status=order["status"])
         contract = order["contract_sha256"]
-        if contract_applied(order_id=job.order_id, contract_sha256=contract, user_id=job.user_id, unit_id=order["unit_id"], prior=self.prior):
+        claim = new_claim(order)
+        use = contract_applied(claim, self.claims)
+        if use is ContractUse.APPLIED:
             raise contract_used_up(job.order_id)
         if (refusal := stopped(self.running)) is not None:
             raise refusal
@@ -231,7 +225,7 @@ class _Batch:
             user_id=job.user_id,
             unit_id=order["unit_id"],
             order=order,
-            contract_used=job.order_id in self.held_orders or bool(contract and contract in self.held_contracts),
+            contract_used=use is not None,
             programme=self.running,
             account={**account, "committed_fen": account["committed_fen"] + added},
         )
@@ -263,10 +257,7 @@ class _Batch:
         if approved:
             row.update(status=APPROVED, failures=[], decided_at=now, decided_by=decided_by(job.actor), decision_reason="auto_approve")
         self.app_rows.append(row)
-        self.prior.append(PriorApplication(order_id=job.order_id, contract_sha256=contract, user_id=job.user_id, unit_id=order["unit_id"]))
-        self.held_orders.add(job.order_id)
-        if contract:
-            self.held_contracts.add(contract)
+        self.claims.append(msgspec.structs.replace(claim, id=row["id"], submitted_at=now, approved=approved))
         await unit.emit(ve.ApplicationSubmitted(**snapshot(submitted)))
         await unit.audit("application.submit", "application", row["id"], after=view(submitted))
         if not approved:
