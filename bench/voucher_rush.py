@@ -78,6 +78,7 @@ from services.runtime.db.engine import create_engine, is_sqlite  # noqa: E402
 from services.runtime.db.migrations import upgrade  # noqa: E402
 from services.command.natsserver import EmbeddedNats, free_port  # noqa: E402
 from services.runtime.bus.connect import connect_nats  # noqa: E402
+from services.runtime.bus_identity.credentials import BusAccess  # noqa: E402
 from services.runtime.service import declare_streams  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 from services.vouchers.db.models import (  # noqa: E402
@@ -211,7 +212,7 @@ async def rush(base: str, nats_url: str, settings: Settings, seeded: dict[str, A
         r = await client.post("/v1/programmes/", json={"year": year, "budget_fen": budget_fen, "auto_approve": True}, headers={"Authorization": f"Bearer {bureau}"})
         assert r.status_code == 201, r.text
 
-        nc = await connect_nats(nats_url, "bench-rush")
+        nc = await connect_nats(BusAccess(url=nats_url, identity="bench-rush"), "bench-rush")  # the embedded server has no authorization
         js = nc.jetstream()
         events = Events()
         sub = await js.subscribe("vouchers.application.>", stream="VOUCHERS", ordered_consumer=True, cb=events.on_msg)

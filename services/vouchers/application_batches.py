@@ -6,35 +6,33 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import MetaData, case, insert, or_, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import vouchers as ve
-from contracts.envelope import encode, new_event_id
+from contracts.envelope import new_event_id
 from services.runtime import clock
-from services.runtime.db import audit_chain
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.db.unit_of_work import Actor
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers import readmodel
 from services.vouchers.application_steps import (
     APPROVED,
-    HOLDING,
     ISSUED,
-    PRIOR_COLUMNS,
     SUBMITTED,
     Lookup,
+    claims_on,
     code,
     contract_used_up,
     decided_by,
-    prior_applications,
+    new_claim,
     snapshot,
     stopped,
     view,
@@ -48,7 +46,7 @@ from services.vouchers.db.models import (
     vouchers,
 )
 from services.vouchers.domain.applications import (
-    PriorApplication,
+    ContractUse,
     contract_applied,
     decide,
     expires_at,
@@ -63,7 +61,8 @@ from services.vouchers.domain.applications import (
 # application runs the same checks (``decide``) on fresh facts and on the
 # budget left by the ones before it, the budget is debited once for the batch
 # total by a conditional UPDATE (the CHECK constraints still stand behind it),
-# and vouchers, outbox and audit rows are written in bulk. Across processes the
+# and vouchers, outbox and audit rows are written in bulk (a bulk unit of work,
+# each application's share ``on_behalf_of`` its request). Across processes the
 # programme lock and the conditional UPDATE still serialize batches. If a batch
 # cannot commit as a whole (a concurrent process took an order, a guard
 # refused), every application in it is retried on its own (``submit_one``), so
@@ -88,42 +87,6 @@ class Job:
         self.now = now
         self.carrier = carrier
         self.future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-
-
-class _BatchUnit:
-    """What ``UnitOfWork`` does for one application, collected for bulk inserts:
-    its events (with the request's trace context) and its audit rows."""
-
-    def __init__(self, session: AsyncSession, job: Job, outbox_rows: list[dict[str, Any]], audit_rows: list[dict[str, Any]]):
-        self.session = session
-        self.actor = job.actor
-        self.job = job
-        self.outbox_rows = outbox_rows
-        self.audit_rows = audit_rows
-
-    async def emit(self, event: Any) -> Any:
-        if event.correlation_id is None and self.job.correlation_id:
-            event = msgspec.structs.replace(event, correlation_id=self.job.correlation_id)
-        self.outbox_rows.append(
-            {"event_id": event.event_id, "subject": type(event).subject, "payload": encode(event), "headers": self.job.carrier, "created_at": datetime.now(UTC), "attempts": 0}
-        )
-        return event
-
-    async def audit(self, action: str, object_type: str, object_id: str, *, reason: str | None = None, before: Any = None, after: Any = None) -> None:
-        self.audit_rows.append(
-            {
-                "at": datetime.now(UTC),
-                "actor": self.actor.subject,
-                "actor_role": self.actor.role,
-                "action": action,
-                "object_type": object_type,
-                "object_id": object_id,
-                "reason": reason,
-                "before": msgspec.to_builtins(before) if before is not None else None,
-                "after": msgspec.to_builtins(after) if after is not None else None,
-                "correlation_id": self.job.correlation_id,
-            }
-        )
 
 
 class _BatchRefused(Exception):
@@ -186,25 +149,17 @@ class _Batcher:
 
     async def _decide_batch(self, jobs: list[Job]) -> None:
         outcomes: list[tuple[Job, dict[str, Any] | BaseException]] = []
-        outbox_rows: list[dict[str, Any]] = []
-        audit_rows: list[dict[str, Any]] = []
-        year = self.year
-        async with self.db.sessions() as s:
-            async with s.begin():
-                programme = await prog.load(s, year, lock=True)
-                batch = _Batch(s, self.db.metadata, year, programme)
-                await batch.read(jobs)
-                for job in jobs:
-                    unit = _BatchUnit(s, job, outbox_rows, audit_rows)
-                    try:
-                        outcomes.append((job, await batch.decide(unit)))
-                    except DomainError as exc:
-                        outcomes.append((job, exc))
-                await batch.write(outbox_rows, audit_rows)
+        async with self.db.unit_of_work(bulk=True) as uow:
+            programme = await prog.load(uow.session, self.year, lock=True)
+            batch = _Batch(uow.session, self.year, programme)
+            await batch.read(jobs)
+            for job in jobs:
+                try:
+                    outcomes.append((job, await batch.decide(job, uow.on_behalf_of(job.actor, job.correlation_id, carrier=job.carrier))))
+                except DomainError as exc:
+                    outcomes.append((job, exc))
+            await batch.write()
         self.batches += 1
-        if outbox_rows:
-            for cb in self.db.on_events:
-                cb()
         for job, outcome in outcomes:
             if job.future.done():
                 continue
@@ -219,9 +174,8 @@ class _Batch:
     that holds the programme row: each sees the budget the ones before it
     left, their orders and contracts as held, and their users' caps as used."""
 
-    def __init__(self, s: AsyncSession, metadata: MetaData, year: int, programme: RowMapping | None):
+    def __init__(self, s: AsyncSession, year: int, programme: RowMapping | None):
         self.s = s
-        self.metadata = metadata
         self.year = year
         self.programme = programme
         self.running = dict(programme) if programme is not None else None
@@ -232,7 +186,8 @@ class _Batch:
         self.caps: dict[str, int] = {}  # user -> the cap its decisions used
         self.app_rows: list[dict[str, Any]] = []
         self.voucher_rows: list[dict[str, Any]] = []
-        self.closing_unit: _BatchUnit | None = None
+        #: the share of the last approval: it records the programme closing (R15)
+        self.closing_unit: UnitOfWork | None = None
 
     async def read(self, jobs: list[Job]) -> None:
         s = self.s
@@ -242,21 +197,14 @@ class _Batch:
         q = select(accounts).where(accounts.c.year == self.year, accounts.c.user_id.in_(users)).order_by(accounts.c.user_id)
         self.accounts = {r["user_id"]: r for r in (await s.execute(q.with_for_update() if lock else q)).mappings()}
         self.orders = {r["order_id"]: r for r in (await s.execute(select(order_view).where(order_view.c.order_id.in_(order_ids)))).mappings()}
-        contracts = sorted({o["contract_sha256"] for o in self.orders.values() if o["contract_sha256"]})
-        same = [applications.c.order_id.in_(order_ids)]
-        if contracts:
-            same.append(applications.c.contract_sha256.in_(contracts))
-        existing = (await s.execute(select(*PRIOR_COLUMNS, applications.c.status).where(or_(*same)))).all()
-        #: every application on these orders and contracts, whatever its status (R22: one per contract)
-        self.prior = prior_applications(r[:4] for r in existing)
-        #: orders and contracts held by a pending or approved application (R22)
-        self.held_orders = {o for o, _, _, _, st in existing if st in HOLDING}
-        self.held_contracts = {c for _, c, _, _, st in existing if st in HOLDING and c}
+        #: every application on these orders and contracts, whatever its status, and the batch's own (R22)
+        self.claims = await claims_on(s, order_ids, (o["contract_sha256"] for o in self.orders.values()))
         self.lookup = await Lookup.read(s, set(users), {o["unit_id"] for o in self.orders.values()})
 
-    async def decide(self, unit: _BatchUnit) -> dict[str, Any]:
-        """``submit_one``'s checks and decision for one application."""
-        job, year = unit.job, self.year
+    async def decide(self, job: Job, unit: UnitOfWork) -> dict[str, Any]:
+        """``submit_one``'s checks and decision for one application; ``unit``
+        is its request's share of the batch's unit of work."""
+        year = self.year
         account = self.accounts.get(job.user_id)
         if account is None:
             raise Conflict("voucher.account_not_active", "请先开通本年度创新券账户", "open your voucher account for the year first", year=year)
@@ -266,7 +214,9 @@ class _Batch:
         if order["status"] != readmodel.ORDER_CONTRACTED:
             raise Conflict("voucher.order_not_contracted", "订单尚未签订合同或已取消", "the order is not (or no longer) contracted", order_status=order["status"])
         contract = order["contract_sha256"]
-        if contract_applied(order_id=job.order_id, contract_sha256=contract, user_id=job.user_id, unit_id=order["unit_id"], prior=self.prior):
+        claim = new_claim(order)
+        use = contract_applied(claim, self.claims)
+        if use is ContractUse.APPLIED:
             raise contract_used_up(job.order_id)
         if (refusal := stopped(self.running)) is not None:
             raise refusal
@@ -275,7 +225,7 @@ class _Batch:
             user_id=job.user_id,
             unit_id=order["unit_id"],
             order=order,
-            contract_used=job.order_id in self.held_orders or bool(contract and contract in self.held_contracts),
+            contract_used=use is not None,
             programme=self.running,
             account={**account, "committed_fen": account["committed_fen"] + added},
         )
@@ -307,10 +257,7 @@ class _Batch:
         if approved:
             row.update(status=APPROVED, failures=[], decided_at=now, decided_by=decided_by(job.actor), decision_reason="auto_approve")
         self.app_rows.append(row)
-        self.prior.append(PriorApplication(order_id=job.order_id, contract_sha256=contract, user_id=job.user_id, unit_id=order["unit_id"]))
-        self.held_orders.add(job.order_id)
-        if contract:
-            self.held_contracts.add(contract)
+        self.claims.append(msgspec.structs.replace(claim, id=row["id"], submitted_at=now, approved=approved))
         await unit.emit(ve.ApplicationSubmitted(**snapshot(submitted)))
         await unit.audit("application.submit", "application", row["id"], after=view(submitted))
         if not approved:
@@ -342,9 +289,10 @@ class _Batch:
         await unit.audit("voucher.issue", "voucher", voucher["id"], after=voucher_snapshot(voucher))
         return view(row, voucher["id"])
 
-    async def write(self, outbox_rows: list[dict[str, Any]], audit_rows: list[dict[str, Any]]) -> None:
+    async def write(self) -> None:
         """Everything in bulk; the caps and the budget through conditional
-        UPDATEs, so a guard that refuses rolls the whole batch back."""
+        UPDATEs, so a guard that refuses rolls the whole batch back. The
+        outbox and audit rows follow at commit (the bulk unit of work)."""
         s, year = self.s, self.year
         if self.app_rows:
             await s.execute(insert(applications), self.app_rows)
@@ -371,10 +319,6 @@ class _Batch:
             if done.rowcount != 1:
                 raise _BatchRefused("the budget guard refused the batch total")
             assert self.closing_unit is not None
-            await prog.close_if_committed(self.closing_unit, year)  # type: ignore[arg-type]
+            await prog.close_if_committed(self.closing_unit, year)
         if self.voucher_rows:
             await s.execute(insert(vouchers), self.voucher_rows)
-        if outbox_rows:
-            await s.execute(insert(self.metadata.tables["outbox"]), outbox_rows)
-        if audit_rows:
-            await audit_chain.append(s, self.metadata, audit_rows)  # last: holds the chain head until COMMIT

@@ -6,6 +6,7 @@ The use cases are in ``applications.py`` (review, appeal, reading) and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +36,9 @@ from services.vouchers.domain.applications import (
     MESSAGES,
     ApplicationFacts,
     Check,
+    ContractClaim,
+    ContractUse,
     Decision,
-    PriorApplication,
     budget_committed,
     contract_applied,
     decide,
@@ -99,11 +101,44 @@ def ensure_within_year(year: int, now: datetime) -> None:
         )
 
 
-def prior_applications(rows: Any) -> list[PriorApplication]:
-    return [PriorApplication(order_id=o, contract_sha256=c, user_id=u, unit_id=n) for o, c, u, n in rows]
+def claim_of(row: RowMapping | dict[str, Any]) -> ContractClaim:
+    """An application row as its claim on its contract (R22)."""
+    return ContractClaim(
+        order_id=row["order_id"],
+        contract_sha256=row["contract_sha256"],
+        user_id=row["user_id"],
+        unit_id=row["unit_id"],
+        id=row["id"],
+        submitted_at=row["submitted_at"],
+        holding=row["status"] in HOLDING,
+        approved=row["status"] == APPROVED,
+    )
 
 
-PRIOR_COLUMNS = (applications.c.order_id, applications.c.contract_sha256, applications.c.user_id, applications.c.unit_id)
+def new_claim(order: RowMapping | dict[str, Any]) -> ContractClaim:
+    """The claim of an application being submitted on ``order`` (R22)."""
+    return ContractClaim(order_id=order["order_id"], contract_sha256=order["contract_sha256"], user_id=order["user_id"], unit_id=order["unit_id"])
+
+
+CLAIM_COLUMNS = (
+    applications.c.id,
+    applications.c.order_id,
+    applications.c.contract_sha256,
+    applications.c.user_id,
+    applications.c.unit_id,
+    applications.c.submitted_at,
+    applications.c.status,
+)
+
+
+async def claims_on(s: AsyncSession, order_ids: Iterable[str], contracts: Iterable[str | None]) -> list[ContractClaim]:
+    """Every application on these orders or contract files, whatever its
+    status: what :func:`contract_applied` decides R22 from."""
+    same = [applications.c.order_id.in_(sorted(set(order_ids)))]
+    files = sorted({c for c in contracts if c})
+    if files:
+        same.append(applications.c.contract_sha256.in_(files))
+    return [claim_of(r) for r in (await s.execute(select(*CLAIM_COLUMNS).where(or_(*same)))).mappings()]
 
 
 def decided_by(actor: Actor) -> str:
@@ -235,25 +270,12 @@ class Lookup:
         )
 
 
-async def facts_for(
-    s: AsyncSession, *, user_id: str, unit_id: str, order: RowMapping | None, contract_sha256: str | None, application_id: str | None, programme: RowMapping | None, account: RowMapping | None
-) -> ApplicationFacts:
-    """Everything the checks need, from the read models and the vouchers tables."""
-    others = select(applications.c.id).where(applications.c.status.in_(HOLDING))
-    if application_id is not None:
-        # the first application on a contract holds it; a later one does not block it
-        mine = (await s.execute(select(applications.c.submitted_at).where(applications.c.id == application_id))).scalar_one()
-        earlier = or_(
-            applications.c.submitted_at < mine,
-            and_(applications.c.submitted_at == mine, applications.c.id < application_id),
-        )
-        others = others.where(applications.c.id != application_id, or_(applications.c.status == APPROVED, earlier))
-    same = [applications.c.order_id == (order["order_id"] if order is not None else "")]
-    if contract_sha256:
-        same.append(applications.c.contract_sha256 == contract_sha256)
-    contract_used = (await s.execute(others.where(or_(*same)).limit(1))).first() is not None
-    lookup = await Lookup.read(s, {user_id}, {unit_id})
-    return lookup.facts(user_id=user_id, unit_id=unit_id, order=order, contract_used=contract_used, programme=programme, account=account)
+async def facts_for(s: AsyncSession, claim: ContractClaim, *, order: RowMapping | None, programme: RowMapping | None, account: RowMapping | None) -> ApplicationFacts:
+    """Everything the checks need for the application ``claim`` (being
+    submitted, or made), from the read models and the vouchers tables."""
+    contract_used = contract_applied(claim, await claims_on(s, [claim.order_id], [claim.contract_sha256])) is not None
+    lookup = await Lookup.read(s, {claim.user_id}, {claim.unit_id})
+    return lookup.facts(user_id=claim.user_id, unit_id=claim.unit_id, order=order, contract_used=contract_used, programme=programme, account=account)
 
 
 async def order_of(s: AsyncSession, order_id: str) -> RowMapping | None:
@@ -262,16 +284,7 @@ async def order_of(s: AsyncSession, order_id: str) -> RowMapping | None:
 
 async def decision_for(s: AsyncSession, app: RowMapping, programme: RowMapping | None, account: RowMapping | None) -> tuple[VoucherPolicy, ApplicationFacts, Decision]:
     policy = prog.policy_of(programme, app["year"])
-    facts = await facts_for(
-        s,
-        user_id=app["user_id"],
-        unit_id=app["unit_id"],
-        order=await order_of(s, app["order_id"]),
-        contract_sha256=app["contract_sha256"],
-        application_id=app["id"],
-        programme=programme,
-        account=account,
-    )
+    facts = await facts_for(s, claim_of(app), order=await order_of(s, app["order_id"]), programme=programme, account=account)
     return policy, facts, decide(policy, facts)
 
 
@@ -344,7 +357,8 @@ async def locked_rows(s: AsyncSession, year: int, user_id: str) -> tuple[RowMapp
 
 async def checked_order(s: AsyncSession, *, user_id: str, order_id: str, year: int, account: RowMapping | dict[str, Any] | None) -> RowMapping:
     """The request-level checks of a submission: an account, the user's own
-    contracted order, no application on it yet. Each raises its own error."""
+    contracted order, no application on its contract yet (R22). Each raises
+    its own error."""
     if account is None:
         raise Conflict("voucher.account_not_active", "请先开通本年度创新券账户", "open your voucher account for the year first", year=year)
     order = await order_of(s, order_id)
@@ -352,10 +366,6 @@ async def checked_order(s: AsyncSession, *, user_id: str, order_id: str, year: i
         raise NotFound("order", "订单", order_id)
     if order["status"] != readmodel.ORDER_CONTRACTED:
         raise Conflict("voucher.order_not_contracted", "订单尚未签订合同或已取消", "the order is not (or no longer) contracted", order_status=order["status"])
-    same = [applications.c.order_id == order_id]
-    if order["contract_sha256"]:
-        same.append(applications.c.contract_sha256 == order["contract_sha256"])
-    prior = prior_applications((await s.execute(select(*PRIOR_COLUMNS).where(or_(*same)))).all())
-    if contract_applied(order_id=order_id, contract_sha256=order["contract_sha256"], user_id=user_id, unit_id=order["unit_id"], prior=prior):
+    if contract_applied(new_claim(order), await claims_on(s, [order_id], [order["contract_sha256"]])) is ContractUse.APPLIED:
         raise contract_used_up(order_id)
     return order

@@ -1,6 +1,7 @@
 """Submitting a voucher application (R19(1)): one per transaction, or, with
-the year's ``auto_approve``, many per transaction under a rush (the batch
-below); both run the same checks (``decide``) and the same commit."""
+the year's ``auto_approve``, many per transaction under a rush
+(``application_batches``); both run the same checks (``decide``, and R22's
+``contract_applied``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from services.vouchers.application_steps import (
     contract_used_up,
     facts_for,
     load_application,
+    new_claim,
     snapshot,
     stopped,
     view,
@@ -84,9 +86,7 @@ async def submit_one(db: ServiceDatabase, actor: Actor, correlation_id: str | No
             order = await checked_order(s, user_id=user_id, order_id=order_id, year=year, account=account)
             if (refusal := stopped(programme)) is not None:
                 raise refusal
-            facts = await facts_for(
-                s, user_id=user_id, unit_id=order["unit_id"], order=order, contract_sha256=order["contract_sha256"], application_id=None, programme=programme, account=account
-            )
+            facts = await facts_for(s, new_claim(order), order=order, programme=programme, account=account)
             policy = prog.policy_of(programme, year)
             decision = decide(policy, facts)
             row = {

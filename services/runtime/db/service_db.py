@@ -27,13 +27,17 @@ class ServiceDatabase:
         self.on_events: list[Callable[[], None]] = []
 
     @asynccontextmanager
-    async def unit_of_work(self, actor: Actor = SYSTEM, correlation_id: str | None = None, causation_id: str | None = None) -> AsyncIterator[UnitOfWork]:
-        """One transaction: commits on success, rolls back on any exception."""
+    async def unit_of_work(
+        self, actor: Actor = SYSTEM, correlation_id: str | None = None, causation_id: str | None = None, *, bulk: bool = False
+    ) -> AsyncIterator[UnitOfWork]:
+        """One transaction: commits on success, rolls back on any exception.
+        ``bulk``: the outbox rows are inserted together at commit (see
+        ``UnitOfWork.on_behalf_of``)."""
         async with self.sessions() as session:
             async with session.begin():
-                uow = UnitOfWork(session, self.metadata, actor=actor, correlation_id=correlation_id, causation_id=causation_id)
+                uow = UnitOfWork(session, self.metadata, actor=actor, correlation_id=correlation_id, causation_id=causation_id, outbox_rows=[] if bulk else None)
                 yield uow
-                await uow.flush_audit()
+                await uow.flush()
             if uow.emitted:
                 for cb in self.on_events:
                     cb()

@@ -4,6 +4,11 @@ audit rows of its decisions (chained at commit by ``db/audit_chain.py``).
 
 Never publish from a request handler: ``UnitOfWork.emit`` adds an outbox row
 in the same transaction as the change.
+
+In bulk mode (``ServiceDatabase.unit_of_work(bulk=True)``) one transaction
+does the work of many requests (vouchers' batched decisions): each request's
+share is ``on_behalf_of`` its own actor, correlation id and trace context,
+and the outbox rows of all of them are inserted in one statement at commit.
 """
 
 from __future__ import annotations
@@ -45,6 +50,26 @@ class UnitOfWork:
     emitted: list[Event] = field(default_factory=list)
     #: audit rows of this transaction, chained and written at commit
     audit_rows: list[dict[str, Any]] = field(default_factory=list)
+    #: bulk mode: the outbox rows, inserted in one statement at commit;
+    #: None (the default): each ``emit`` inserts its row at once
+    outbox_rows: list[dict[str, Any]] | None = None
+    #: the trace context stored with the events; None: the current one at each ``emit``
+    carrier: dict[str, str] | None = None
+
+    def on_behalf_of(self, actor: Actor, correlation_id: str | None, *, carrier: dict[str, str] | None = None) -> UnitOfWork:
+        """Another request's share of this transaction: its actor, correlation
+        id and trace context go on its audit rows and events; the session,
+        and the rows written at commit, are this unit of work's."""
+        return UnitOfWork(
+            self.session,
+            self.metadata,
+            actor=actor,
+            correlation_id=correlation_id,
+            emitted=self.emitted,
+            audit_rows=self.audit_rows,
+            outbox_rows=self.outbox_rows,
+            carrier=carrier,
+        )
 
     async def emit(self, event: Event) -> Event:
         changes: dict[str, Any] = {}
@@ -54,17 +79,18 @@ class UnitOfWork:
             changes["causation_id"] = self.causation_id
         if changes:
             event = msgspec.structs.replace(event, **changes)
-        outbox = self.metadata.tables["outbox"]
-        await self.session.execute(
-            insert(outbox).values(
-                event_id=event.event_id,
-                subject=type(event).subject,
-                payload=encode(event),
-                headers=telemetry.current_carrier(),
-                created_at=datetime.now(UTC),
-                attempts=0,
-            )
-        )
+        row = {
+            "event_id": event.event_id,
+            "subject": type(event).subject,
+            "payload": encode(event),
+            "headers": self.carrier if self.carrier is not None else telemetry.current_carrier(),
+            "created_at": datetime.now(UTC),
+            "attempts": 0,
+        }
+        if self.outbox_rows is None:
+            await self.session.execute(insert(self.metadata.tables["outbox"]).values(**row))
+        else:
+            self.outbox_rows.append(row)
         self.emitted.append(event)
         return event
 
@@ -94,8 +120,13 @@ class UnitOfWork:
             }
         )
 
-    async def flush_audit(self) -> None:
-        """Chain and write the audit rows (called just before COMMIT, so the
-        chain head is locked only briefly)."""
-        rows, self.audit_rows = self.audit_rows, []
+    async def flush(self) -> None:
+        """Write what waits for COMMIT, just before it: the outbox rows of bulk
+        mode, then the audit rows, chained (last, so the chain head is locked
+        only briefly)."""
+        if self.outbox_rows:
+            await self.session.execute(insert(self.metadata.tables["outbox"]), list(self.outbox_rows))
+            self.outbox_rows.clear()
+        rows = list(self.audit_rows)
+        self.audit_rows.clear()
         await audit_chain.append(self.session, self.metadata, rows)

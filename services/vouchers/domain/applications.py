@@ -153,27 +153,65 @@ def overturned(policy: VoucherPolicy, f: ApplicationFacts) -> Decision:
     return decide(policy, f)
 
 
-class PriorApplication(msgspec.Struct, frozen=True, kw_only=True):
-    """An application already made, whatever its status (R22)."""
+class ContractClaim(msgspec.Struct, frozen=True, kw_only=True):
+    """An application on a contract, made or being made (R22): its order, the
+    contract file (sha256) and its parties. ``id`` is None while it is being
+    submitted; ``holding``: submitted, approved or appealed, so it holds its
+    order and its file; ``submitted_at``, then ``id``, say which came first."""
 
     order_id: str
     contract_sha256: str | None
     user_id: str
     unit_id: str
+    id: str | None = None
+    submitted_at: datetime | None = None
+    holding: bool = True
+    approved: bool = False
 
 
-def contract_applied(*, order_id: str, contract_sha256: str | None, user_id: str, unit_id: str, prior: Iterable[PriorApplication]) -> bool:
-    """R22 每份合同只允许申请一次: one application per contract, whatever its
-    outcome (a rejection is remedied by appeal, R19(2), not by re-applying).
-    A contract is its document and its parties, not the order that carries it:
-    an earlier application on the same order, or on the same contract file
-    (sha256) between the same user and unit, uses the contract up."""
-    for p in prior:
-        if p.order_id == order_id:
-            return True
-        if contract_sha256 and p.contract_sha256 == contract_sha256 and p.user_id == user_id and p.unit_id == unit_id:
-            return True
-    return False
+class ContractUse(StrEnum):
+    """How a contract was already applied for (:func:`contract_applied`)."""
+
+    #: an application on the same contract already, whatever its outcome: a submission is refused (409)
+    APPLIED = "applied"
+    #: another application holds the order or the file: the check ``contract_already_used`` fails
+    HELD = "held"
+
+
+def contract_applied(claim: ContractClaim, others: Iterable[ContractClaim]) -> ContractUse | None:
+    """R22 每份合同只允许申请一次, for every path (submission, single and
+    batched; review; appeal), from the applications on the claim's order or
+    contract file. A contract is its document and its parties, not the order
+    that carries it.
+
+    - ``APPLIED`` (a submission only): an application was made on the same
+      order, or on the same file between the same user and unit, whatever
+      its outcome (a rejection is remedied by appeal, R19(2), not by
+      re-applying).
+    - ``HELD``: another application holds the order or the file, between
+      any parties: an approved one, or a pending one made before the claim
+      (the first application on a contract holds it; a later one does not
+      block it).
+    - None: the contract is free."""
+    new = claim.id is None
+    held = False
+    for other in others:
+        if not new and other.id == claim.id:
+            continue
+        same_order = other.order_id == claim.order_id
+        same_file = bool(claim.contract_sha256) and other.contract_sha256 == claim.contract_sha256
+        if new and (same_order or (same_file and other.user_id == claim.user_id and other.unit_id == claim.unit_id)):
+            return ContractUse.APPLIED
+        if other.holding and (same_order or same_file) and (new or other.approved or _came_first(other, claim)):
+            held = True
+    return ContractUse.HELD if held else None
+
+
+def _came_first(a: ContractClaim, b: ContractClaim) -> bool:
+    """``a`` was submitted before ``b`` (at the same instant: the smaller id)."""
+    if a.submitted_at is None or b.submitted_at is None or a.id is None or b.id is None:
+        raise ValueError("claims already made have an id and a submission time")
+    return (a.submitted_at, a.id) < (b.submitted_at, b.id)
 
 
 def budget_committed(budget_fen: int, committed_fen: int) -> bool:

@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
+from contracts.registry import UnitApproved
 from services.runtime.db import audit_chain as audit
 from services.command import cli
 from services.runtime.roles import Role
@@ -82,6 +84,43 @@ async def test_a_failed_transaction_leaves_no_gap(registry_db: Any) -> None:
     await _decide(db, 2)
     result = await _verify(db)
     assert result.ok and (result.rows, result.last_seq) == (2, 2)
+
+
+async def test_a_bulk_unit_of_work_keeps_each_requests_actor_correlation_and_trace(registry_db: Any) -> None:
+    """Many requests decided in one transaction (vouchers' batches): each
+    share's events and audit rows carry its own actor, correlation id and
+    trace; they are written at commit, or not at all."""
+    _, db = registry_db
+    await _decide(db, 1)
+    woken: list[int] = []
+    db.on_events.append(lambda: woken.append(1))
+    shares = [(Actor(subject=f"user-{i}", role="user"), f"corr-b{i}", {"traceparent": f"00-{i:032x}-{i:016x}-01"}) for i in range(1, 4)]
+
+    async def batch(fail: bool) -> None:
+        async with db.unit_of_work(bulk=True) as uow:
+            for actor, corr, carrier in shares:
+                share = uow.on_behalf_of(actor, corr, carrier=carrier)
+                unit = f"unit-{corr}"
+                await share.emit(UnitApproved(unit_id=unit, version=1, name="单位", credit_code=credit_code(), kind="enterprise", status="approved"))
+                await share.audit("unit.approve", "unit", unit, after={"status": "approved"})
+            if fail:
+                raise RuntimeError("the batch failed")
+
+    with pytest.raises(RuntimeError):
+        await batch(fail=True)
+    assert woken == []
+    await batch(fail=False)
+    assert woken == [1]
+
+    result = await _verify(db)
+    assert result.ok and (result.rows, result.last_seq) == (4, 4), result.summary("registry")
+    log, outbox = db.metadata.tables["audit_log"], db.metadata.tables["outbox"]
+    async with db.read() as s:
+        audited = (await s.execute(select(log.c.actor, log.c.correlation_id, log.c.object_id).where(log.c.seq > 1).order_by(log.c.seq))).all()
+        events = (await s.execute(select(outbox.c.payload, outbox.c.headers).order_by(outbox.c.id))).all()
+    assert [tuple(r) for r in audited] == [(a.subject, corr, f"unit-{corr}") for a, corr, _ in shares]
+    sent = [(msgspec.json.decode(payload)["correlation_id"], headers) for payload, headers in events]
+    assert sent == [(corr, carrier) for _, corr, carrier in shares]
 
 
 def _rehash(row: dict[str, Any]) -> str:

@@ -12,7 +12,8 @@ from services.vouchers.domain.applications import (
     MESSAGES,
     ApplicationFacts,
     Check,
-    PriorApplication,
+    ContractClaim,
+    ContractUse,
     budget_committed,
     contract_applied,
     decide,
@@ -141,16 +142,47 @@ def test_appeal_window_is_open_to_its_last_instant() -> None:
         appeal_open(datetime(2026, 3, 2), rejected, days)
 
 
+AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
+#: a rejected application on order o1, contract file c…, between user u and unit n
+REJECTED = ContractClaim(order_id="o1", contract_sha256="c" * 64, user_id="u", unit_id="n", id="a1", submitted_at=AT, holding=False)
+
+
 def test_r22_a_contract_is_its_document_and_parties_not_its_order() -> None:
-    rejected = PriorApplication(order_id="o1", contract_sha256="c" * 64, user_id="u", unit_id="n")
-    key = {"contract_sha256": "c" * 64, "user_id": "u", "unit_id": "n"}
-    assert contract_applied(order_id="o2", prior=[rejected], **key)  # a new order, the same contract and parties
-    assert contract_applied(order_id="o1", contract_sha256=None, user_id="u", unit_id="n", prior=[rejected])  # the same order
-    assert not contract_applied(order_id="o2", prior=[rejected], **{**key, "unit_id": "other"})
-    assert not contract_applied(order_id="o2", prior=[rejected], **{**key, "user_id": "other"})
-    assert not contract_applied(order_id="o2", prior=[rejected], **{**key, "contract_sha256": "d" * 64})
-    assert not contract_applied(order_id="o2", contract_sha256=None, user_id="u", unit_id="n", prior=[msgspec.structs.replace(rejected, contract_sha256=None)])
-    assert not contract_applied(order_id="o2", prior=[], **key)
+    new = ContractClaim(order_id="o2", contract_sha256="c" * 64, user_id="u", unit_id="n")
+    # the same document and parties on another order: the same contract, whatever the first one's outcome
+    assert contract_applied(new, [REJECTED]) is ContractUse.APPLIED
+    # the same order carrying another (or no) document
+    assert contract_applied(msgspec.structs.replace(new, order_id="o1", contract_sha256="d" * 64), [REJECTED]) is ContractUse.APPLIED
+    assert contract_applied(msgspec.structs.replace(new, order_id="o1", contract_sha256=None), [REJECTED]) is ContractUse.APPLIED
+    # the same document between other parties: another contract; a rejected application holds nothing
+    assert contract_applied(msgspec.structs.replace(new, unit_id="other"), [REJECTED]) is None
+    assert contract_applied(msgspec.structs.replace(new, user_id="other"), [REJECTED]) is None
+    # another document, or none on either side
+    assert contract_applied(msgspec.structs.replace(new, contract_sha256="d" * 64), [REJECTED]) is None
+    assert contract_applied(msgspec.structs.replace(new, contract_sha256=None), [msgspec.structs.replace(REJECTED, contract_sha256=None)]) is None
+    assert contract_applied(new, []) is None
+
+
+def test_r22_a_document_held_between_other_parties_fails_the_check() -> None:
+    pending = msgspec.structs.replace(REJECTED, holding=True)
+    other_unit = ContractClaim(order_id="o2", contract_sha256="c" * 64, user_id="u", unit_id="other")
+    assert contract_applied(other_unit, [pending]) is ContractUse.HELD
+    assert contract_applied(other_unit, [pending, msgspec.structs.replace(REJECTED, id="a0", order_id="o0")]) is ContractUse.HELD
+    # between the same parties it is the same contract: refused, not merely held
+    assert contract_applied(msgspec.structs.replace(other_unit, unit_id="n"), [pending]) is ContractUse.APPLIED
+
+
+def test_r22_an_application_made_is_blocked_only_by_the_first_on_its_contract_or_an_approved_one() -> None:
+    first = ContractClaim(order_id="o1", contract_sha256="c" * 64, user_id="u", unit_id="n", id="a1", submitted_at=AT)
+    later = ContractClaim(order_id="o2", contract_sha256="c" * 64, user_id="u", unit_id="other", id="a2", submitted_at=AT + timedelta(seconds=1))
+    assert contract_applied(later, [first, later]) is ContractUse.HELD
+    assert contract_applied(first, [first, later]) is None  # a later pending one does not block it, nor does it block itself
+    assert contract_applied(first, [first, msgspec.structs.replace(later, approved=True)]) is ContractUse.HELD
+    assert contract_applied(later, [msgspec.structs.replace(first, holding=False), later]) is None  # a rejected one holds nothing
+    # at the same instant the smaller id came first
+    same_instant = msgspec.structs.replace(later, submitted_at=AT)
+    assert contract_applied(same_instant, [first]) is ContractUse.HELD
+    assert contract_applied(first, [same_instant]) is None
 
 
 def test_r15_applications_stop_when_the_budget_is_committed() -> None:
