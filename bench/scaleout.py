@@ -44,6 +44,7 @@ from contracts.envelope import encode  # noqa: E402
 from services.runtime.db.migrations import upgrade  # noqa: E402
 from services.command.natsserver import EmbeddedNats, free_port  # noqa: E402
 from services.runtime.bus.connect import connect_nats  # noqa: E402
+from services.runtime.bus_identity.credentials import BusAccess  # noqa: E402
 from services.runtime.service import declare_streams  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 
@@ -66,7 +67,7 @@ async def handled(port: int) -> float:
 async def run(workers: int, n: int, nats_url: str, db_url: str, admin_dsn: str, tmp: Path) -> tuple[float, list[float]]:
     conn = await asyncpg.connect(admin_dsn.rsplit("/", 1)[0] + "/" + db_url.rsplit("/", 1)[1])
     await conn.execute("TRUNCATE user_view, inbox")
-    nc = await connect_nats(nats_url, "bench-scaleout")
+    nc = await connect_nats(BusAccess(url=nats_url, identity="bench-scaleout"), "bench-scaleout")  # the embedded server has no authorization
     js = nc.jetstream()
     try:
         await js.delete_stream("REGISTRY")
