@@ -36,7 +36,7 @@ from services.registry.api.usage_recorders import (
     UsageRecorderController,
 )
 from services.registry.db.models import metadata
-from services.registry.policy import load_listing_policies
+from services.registry.policy import load_registry_policies
 from services.runtime import clock
 from services.runtime import service as runtime
 from services.runtime.bus.consumers import Subscription, Worker
@@ -52,12 +52,14 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
     calendar = load_calendar(settings)  # read once, when the app is created
     # read at every scrape: the alert XcissCalendarYearMissing warns before bookings reach an unknown year
     CALENDAR_DAYS_LEFT.set_function(lambda: calendar.days_left(clock.local_today()))
-    policy = load_listing_policies(settings)  # the listing rules by year, read once
+    policy = load_registry_policies(settings)  # the policy numbers by year, read once
     store = store_of(settings)  # local directory, or S3 when XCISS_DOCUMENT_STORE is set
     return {
         "documents": Provide(lambda: store, use_cache=True, sync_to_thread=False),
         "calendar": Provide(lambda: calendar, use_cache=True, sync_to_thread=False),
-        "listing_policy": Provide(lambda: policy, use_cache=True, sync_to_thread=False),
+        "listing_policy": Provide(lambda: policy.listing, use_cache=True, sync_to_thread=False),
+        "acceptance_policy": Provide(lambda: policy.acceptance, use_cache=True, sync_to_thread=False),
+        "complaint_policy": Provide(lambda: policy.complaints, use_cache=True, sync_to_thread=False),
     }
 
 

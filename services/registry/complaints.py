@@ -5,7 +5,8 @@ of working days, reading, and the per-year deadline.
   optional contact); a signed-in user may also complain about one of its own
   orders (the order names the unit; anybody else's order does not exist for
   them, R23). The deadline is fixed at filing: the N-th working day after the
-  local filing day, N the year's ``complaint_policies`` value or the default.
+  local filing day, N the year's ``complaint_policies`` value or, for a year
+  the bureau has not set, the registry's policy file's.
 * **Handling.** The center upholds or dismisses an open complaint once, with
   a reason; both are audited. An upheld complaint emits ``ComplaintUpheld``
   (unit, year of filing), which evaluation counts in the unit's complaints
@@ -31,10 +32,10 @@ from services.registry.db.order_models import orders
 from services.registry.db.oversight_models import complaint_policies, complaints
 from services.registry.db.party_models import units
 from services.registry.domain.complaints import (
-    DEFAULT_HANDLING_WORKDAYS,
     MAX_CONTACT_CHARS,
     MAX_TEXT_CHARS,
     ComplaintCategory,
+    ComplaintPolicies,
     ComplaintStatus,
     Outcome,
     check_decision,
@@ -110,9 +111,10 @@ def _record(row: RowMapping, reader: Reader, today: date) -> dict[str, Any]:
     }
 
 
-async def _workdays(s: Any, year: int) -> int:
+async def _workdays(s: Any, year: int, defaults: ComplaintPolicies) -> int:
+    """The year's handling deadline: the bureau's, else the policy file's for that year."""
     found = (await s.execute(select(complaint_policies.c.handling_workdays).where(complaint_policies.c.year == year))).scalar_one_or_none()
-    return int(found) if found is not None else DEFAULT_HANDLING_WORKDAYS
+    return int(found) if found is not None else defaults.for_year(year).handling_workdays
 
 
 async def _subject(s: Any, *, unit_id: str | None, order_id: str | None, user_id: str | None) -> tuple[str, str | None]:
@@ -143,8 +145,10 @@ async def file_complaint(
     category: ComplaintCategory,
     text: str,
     contact: str | None,
+    defaults: ComplaintPolicies,
 ) -> dict[str, Any]:
-    """File a complaint (``user_id``: the signed-in user filing it, None for the public)."""
+    """File a complaint (``user_id``: the signed-in user filing it, None for the public);
+    ``defaults``: the policy file's deadlines, for a year the bureau has not set."""
     body = check_text(text, field="text", limit=MAX_TEXT_CHARS, required=True, what_zh="投诉内容", what_en="the complaint's text")
     reach = check_text(contact, field="contact", limit=MAX_CONTACT_CHARS, required=False, what_zh="联系方式", what_en="the contact")
     now = clock.utc_now()
@@ -152,7 +156,7 @@ async def file_complaint(
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         unit, order = await _subject(s, unit_id=unit_id, order_id=order_id, user_id=user_id)
-        n = await _workdays(s, filed_on.year)
+        n = await _workdays(s, filed_on.year, defaults)
         values = {
             "id": new_event_id(),
             "unit_id": unit,
@@ -246,22 +250,24 @@ async def list_complaints(
         return [_record(r, reader, today) for r in rows], total
 
 
-async def policy(db: ServiceDatabase, year: int) -> dict[str, Any]:
-    """The year's handling deadline, and whether it is the default."""
+async def policy(db: ServiceDatabase, year: int, defaults: ComplaintPolicies) -> dict[str, Any]:
+    """The year's handling deadline, and whether it is the policy file's (``default``) rather than the bureau's."""
     async with db.read() as s:
         row = (await s.execute(select(complaint_policies).where(complaint_policies.c.year == year))).mappings().first()
     if row is None:
-        return {"year": year, "handling_workdays": DEFAULT_HANDLING_WORKDAYS, "default": True, "set_at": None}
+        return {"year": year, "handling_workdays": defaults.for_year(year).handling_workdays, "default": True, "set_at": None}
     return {"year": year, "handling_workdays": row["handling_workdays"], "default": False, "set_at": row["set_at"]}
 
 
-async def set_policy(db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, handling_workdays: int, reason: str | None) -> dict[str, Any]:
+async def set_policy(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, handling_workdays: int, reason: str | None, defaults: ComplaintPolicies
+) -> dict[str, Any]:
     """The bureau sets a year's handling deadline; complaints filed from now on take it."""
     n = check_handling_workdays(handling_workdays)
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        before = await _workdays(s, year)
+        before = await _workdays(s, year, defaults)
         values = {"handling_workdays": n, "set_by": _by(actor), "set_at": now}
         done = await s.execute(update(complaint_policies).where(complaint_policies.c.year == year).values(**values))
         if done.rowcount == 0:

@@ -18,7 +18,7 @@ from services.registry.db.supervision_models import blacklist
 from services.registry.domain import identifiers, service_info
 from services.registry.domain.parties import (
     AcceptanceEvidence,
-    AcceptancePolicy,
+    AcceptancePolicies,
     PartyType,
     SpecialClass,
     UnitAction,
@@ -339,20 +339,21 @@ async def grant_voucher_acceptance(
     unit_id: str,
     *,
     evidence: AcceptanceEvidence,
-    policy: AcceptancePolicy,
+    policy: AcceptancePolicies,
     reason: str | None,
 ) -> dict[str, Any]:
-    """Approve a unit to accept vouchers on its R18 evidence. Every failing
-    condition is reported at once (422, ``details.codes``)."""
+    """Approve a unit to accept vouchers on its R18 evidence, by the numbers of
+    this year (Asia/Shanghai). Every failing condition is reported at once (422, ``details.codes``)."""
     reason = check_reason(reason, required=False)
     now = clock.utc_now()
+    year_policy = policy.for_year(clock.local_year(now))
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _unit_row(s, unit_id)
         if row["accepts_vouchers"]:
             raise Conflict("acceptance.already_granted", "该单位已获准接收科技创新券", "the unit already accepts vouchers")
         blacklisted = await _blacklisted(s, PartyType.UNIT, unit_id)
-        check_acceptance(row["status"], evidence, policy, blacklisted=blacklisted, unpublished=service_info.missing(row))
+        check_acceptance(row["status"], evidence, year_policy, blacklisted=blacklisted, unpublished=service_info.missing(row))
         values = {
             "full_time_staff": evidence.full_time_staff,
             "service_content": evidence.service_content.strip(),

@@ -1,6 +1,7 @@
 """Reading a policy file (YAML) named by a setting: the evaluation's indicator set
-(``XCISS_EVALUATION_POLICY_FILE``) and the registry's listing rules
-(``XCISS_LISTING_POLICY_FILE``). Read again only when the file changes; a
+(``XCISS_EVALUATION_POLICY_FILE``), the registry's numbers
+(``XCISS_REGISTRY_POLICY_FILE``) and the vouchers' programme defaults
+(``XCISS_VOUCHER_POLICY_FILE``). Read again only when the file changes; a
 missing, unreadable or invalid file is a :class:`SettingsError` naming the
 setting, the file and the problem."""
 

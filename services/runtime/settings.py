@@ -161,8 +161,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: the evaluation's indicator set and per-year parameters (XCISS_EVALUATION_POLICY_FILE);
     #: None = the packaged services/evaluation/policy/indicators-2023.yaml
     evaluation_policy_file: Path | None = None
-    #: the registry's listing rules by year (XCISS_LISTING_POLICY_FILE); None = services/registry/policy/listing.yaml
-    listing_policy_file: Path | None = None
+    #: the registry's policy numbers by year: listing, voucher acceptance, complaints
+    #: (XCISS_REGISTRY_POLICY_FILE); None = services/registry/policy/registry.yaml
+    registry_policy_file: Path | None = None
+    #: the vouchers' programme defaults by year (XCISS_VOUCHER_POLICY_FILE); None = services/vouchers/policy/programme.yaml
+    voucher_policy_file: Path | None = None
     #: how often an evaluation worker finalizes notices whose window has closed
     notice_finalize_interval_s: float = 300.0
     #: how often a process reads the test clock (dev and staging only; services/runtime/bus/testclock.py)
@@ -357,7 +360,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             gateway_rate_limit_per_minute=env_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
             gateway_timeout_s=env_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
             evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
-            listing_policy_file=Path(get("XCISS_LISTING_POLICY_FILE", "")).resolve() if get("XCISS_LISTING_POLICY_FILE") else None,
+            registry_policy_file=Path(get("XCISS_REGISTRY_POLICY_FILE", "")).resolve() if get("XCISS_REGISTRY_POLICY_FILE") else None,
+            voucher_policy_file=Path(get("XCISS_VOUCHER_POLICY_FILE", "")).resolve() if get("XCISS_VOUCHER_POLICY_FILE") else None,
             notice_finalize_interval_s=env_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
             clock_poll_s=env_float(env, "XCISS_CLOCK_POLL_S", 1.0),
             session_ttl_s=env_int(env, "XCISS_SESSION_TTL_S", 8 * 3600),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.di import Provide
 from sqlalchemy import and_, or_
 
 from contracts import evaluation as ee
@@ -23,6 +24,7 @@ from services.vouchers.api.redemption import RedemptionController
 from services.vouchers.api.vouchers import VoucherController
 from services.vouchers.db.models import metadata, vouchers
 from services.vouchers.metrics import budget_remaining
+from services.vouchers.policy import load_programme_defaults
 
 
 async def on_order_cancelled(uow: UnitOfWork, e: ev.OrderCancelled) -> None:
@@ -94,6 +96,11 @@ def periodic(settings: Settings) -> list[Periodic]:
     return [Periodic("expire_vouchers", settings.voucher_expiry_interval_s, issued.expire_vouchers)]
 
 
+def _dependencies(settings: Settings) -> dict[str, Provide]:
+    defaults = load_programme_defaults(settings)  # the programme numbers by year, read once
+    return {"programme_defaults": Provide(lambda: defaults, use_cache=True, sync_to_thread=False)}
+
+
 SPEC = runtime.ServiceSpec(
     name="vouchers",
     metadata=metadata,
@@ -103,6 +110,7 @@ SPEC = runtime.ServiceSpec(
     periodic=periodic,
     metrics_probe=budget_remaining,
     description="Voucher programmes, accounts, applications, reviews, appeals, vouchers and redemption claims.",
+    dependencies=_dependencies,
 )
 
 

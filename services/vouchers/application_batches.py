@@ -179,7 +179,8 @@ class _Batch:
         self.year = year
         self.programme = programme
         self.running = dict(programme) if programme is not None else None
-        self.policy = prog.policy_of(programme, year)
+        #: None without a programme: then no user has an account, and every job is refused before its decision
+        self.policy = prog.policy_of(programme, year) if programme is not None else None
         self.debit = 0
         self.approvals = 0
         self.added: dict[str, int] = {}  # user -> amount the batch committed to its cap
@@ -229,8 +230,9 @@ class _Batch:
             programme=self.running,
             account={**account, "committed_fen": account["committed_fen"] + added},
         )
-        decision = decide(self.policy, facts)
-        approved = self.policy.auto_approve and decision.approvable
+        policy = self.policy or prog.policy_of(self.programme, year)
+        decision = decide(policy, facts)
+        approved = policy.auto_approve and decision.approvable
         now = job.now
         row: dict[str, Any] = {
             "id": new_event_id(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers.db.models import accounts, programmes, user_view
-from services.vouchers.domain.policy import UserFacts, VoucherPolicy, yearly_cap
+from services.vouchers.domain.policy import ProgrammeDefaults, ProgrammeParameters, UserFacts, VoucherPolicy, yearly_cap
 
 #: why a programme closes itself
 BUDGET_COMMITTED = "budget_committed"
@@ -46,16 +47,27 @@ def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
 
 
 def policy_of(row: RowMapping | dict[str, Any] | None, year: int) -> VoucherPolicy:
+    """The numbers of the year's programme row (an account, an application or
+    an appeal exists only under an opened programme: without one, 404)."""
     if row is None:
-        return VoucherPolicy(year=year)
+        raise NotFound("programme", "年度创新券计划", str(year))
     return VoucherPolicy(
-        year=year,
         rate_bp=row["rate_bp"],
         cap_fen=row["cap_fen"],
         special_cap_fen=row["special_cap_fen"],
         appeal_window_days=row["appeal_window_days"],
         auto_approve=row["auto_approve"],
     )
+
+
+async def year_policy(db: ServiceDatabase, year: int, defaults: ProgrammeDefaults) -> VoucherPolicy:
+    """The numbers a user of ``year`` is held to: its programme's once the bureau
+    opened it, before that the policy file's for the year."""
+    async with db.read() as s:
+        row = await load(s, year)
+    if row is None:
+        return defaults.policy_for(year)
+    return policy_of(row, year)
 
 
 async def load(s: AsyncSession, year: int, *, lock: bool = False) -> RowMapping | None:
@@ -77,11 +89,13 @@ async def open_programme(
     special_cap_fen: int | None = None,
     appeal_window_days: int | None = None,
     auto_approve: bool | None = None,
+    defaults: ProgrammeDefaults,
 ) -> dict[str, Any]:
-    """R15: publish the year's budget and open the programme."""
+    """R15: publish the year's budget and open the programme; a parameter left
+    out takes the year's number from the policy file (``defaults``)."""
     given = {"rate_bp": rate_bp, "cap_fen": cap_fen, "special_cap_fen": special_cap_fen, "appeal_window_days": appeal_window_days, "auto_approve": auto_approve}
     try:
-        policy = VoucherPolicy(year=year, **{k: v for k, v in given.items() if v is not None})
+        policy = ProgrammeParameters(**{**msgspec.structs.asdict(defaults.for_year(year)), **{k: v for k, v in given.items() if v is not None}})
     except ValueError as exc:
         raise DomainError("voucher.policy_invalid", "创新券年度参数不合法", str(exc)) from exc
     if budget_fen < 0:

@@ -35,6 +35,8 @@ YAML_KEY = re.compile(r"`parameters\.(\w+)`")
 INDICATOR = re.compile(r"indicator `([a-z]+\.[a-z_]+)`")
 SETTING = re.compile(r"\bXCISS_[A-Z0-9_]+\b")
 PATH = re.compile(r"`((?:services|tests)/[\w/.-]+\.(?:py|yaml))[`:]")
+#: a key of a per-year policy file: `services/<service>/policy/<file>.yaml:section.defaults.key`
+FILE_KEY = re.compile(r"`(services/[\w/.-]+\.yaml):([\w.]+)`")
 
 
 def text() -> str:
@@ -135,6 +137,11 @@ def test_every_path_policy_key_indicator_and_setting_exists() -> None:
     codes = {i["code"] for d in policy["dimensions"] for i in d["indicators"]}
     for code in INDICATOR.findall(doc):
         assert code in codes, f"{POLICY_YAML.name} has no indicator {code}"
+    for file, key in FILE_KEY.findall(doc):
+        node = yaml.safe_load((ROOT / file).read_text(encoding="utf-8"))
+        for part in key.split("."):
+            assert isinstance(node, dict) and part in node, f"{file} has no {key}"
+            node = node[part]
     source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "services").rglob("*.py"))
     for setting in set(SETTING.findall(doc)):
         assert setting in source, f"no service reads {setting}"

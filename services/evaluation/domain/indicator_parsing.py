@@ -75,15 +75,17 @@ def _rule(node: Any, where: str) -> Rule:
     if kind == "ratio":
         if "numerator" not in node:
             raise PolicyError(f"{where}: a ratio rule needs 'numerator'")
-        if node.get("if_none", "zero") not in ("full", "zero"):
+        if "if_none" in node and node["if_none"] not in ("full", "zero"):
             raise PolicyError(f"{where}: if_none must be 'full' or 'zero'")
+        # a key left out takes Rule's own default (a plain ratio: target 1 at 100 %, zero without a denominator)
+        given: dict[str, Any] = {k: _int(node[k], f"{where}.{k}", minimum=1) for k in ("target", "target_percent") if k in node}
+        if "if_none" in node:
+            given["if_none"] = node["if_none"]
         return Rule(
             kind="ratio",
             numerator=_measure(node["numerator"], f"{where}.numerator"),
             denominator=_measure(node["denominator"], f"{where}.denominator") if node.get("denominator") is not None else None,
-            target=_int(node.get("target", 1), f"{where}.target", minimum=1),
-            target_percent=_int(node.get("target_percent", 100), f"{where}.target_percent", minimum=1),
-            if_none=node.get("if_none", "zero"),
+            **given,
         )
     if kind == "linear":
         for k in ("field", "cap"):

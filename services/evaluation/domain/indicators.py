@@ -37,6 +37,11 @@ DIMENSIONS: tuple[str, ...] = ("organisation", "operation", "sharing")
 
 
 class Rule(msgspec.Struct, frozen=True, kw_only=True):
+    """How a computed indicator scores. Its defaults are the rule's shape, not
+    policy numbers: a ratio without ``target`` / ``target_percent`` is a plain
+    share (full points at 1 = 100 %), and a field another kind does not use is
+    0. Every number of a rule (caps, targets, points off) is in the policy file."""
+
     kind: Literal["ratio", "linear", "deduction"]
     #: ratio: numerator, denominator, target, if_none
     numerator: str | None = None

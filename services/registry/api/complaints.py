@@ -21,6 +21,7 @@ from services.registry.domain.complaints import (
     MAX_CONTACT_CHARS,
     MAX_TEXT_CHARS,
     ComplaintCategory,
+    ComplaintPolicies,
     ComplaintStatus,
     Outcome,
 )
@@ -91,7 +92,7 @@ class ComplaintPage(msgspec.Struct):
 class ComplaintPolicy(msgspec.Struct):
     year: int
     handling_workdays: int
-    #: no value set for the year: the platform's default applies
+    #: the bureau set no value for the year: the registry's policy file's number applies
     default: bool
     set_at: datetime | None = None
 
@@ -111,7 +112,14 @@ class ComplaintController(Controller):
     tags = ["complaints"]
 
     @post("/", operation_id="fileComplaint", status_code=201, **access(PUBLIC))
-    async def file(self, request: Request, db: NamedDependency[ServiceDatabase], calendar: NamedDependency[WorkdayCalendar], data: JSONBody[ComplaintRequest]) -> Complaint:
+    async def file(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        calendar: NamedDependency[WorkdayCalendar],
+        complaint_policy: NamedDependency[ComplaintPolicies],
+        data: JSONBody[ComplaintRequest],
+    ) -> Complaint:
         """Anybody complains about a unit, in a category, with a text and an optional contact (M11(6));
         a signed-in user may name one of its own orders instead (another's order: 404). The answer
         carries the deadline (``due_on``). 422 ``complaint.field_required`` / ``complaint.field_too_long``
@@ -129,6 +137,7 @@ class ComplaintController(Controller):
             category=data.category,
             text=data.text,
             contact=data.contact,
+            defaults=complaint_policy,
         )
         if user_id is None:  # the public gets its receipt without reading rights
             body = {**body, "contact": None}
@@ -167,16 +176,26 @@ class ComplaintController(Controller):
         return Complaint(**body)
 
     @get("/policies/{year:int}", operation_id="getComplaintPolicy", **access(PUBLIC))
-    async def policy(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> ComplaintPolicy:
-        """The year's handling deadline in working days (public)."""
+    async def policy(self, db: NamedDependency[ServiceDatabase], complaint_policy: NamedDependency[ComplaintPolicies], year: FromPath[int]) -> ComplaintPolicy:
+        """The year's handling deadline in working days (public); ``default``: the registry's
+        policy file's number for the year, the bureau has not set one."""
         if not 2000 <= year <= 2100:
             raise NotFound("complaint_policy", "投诉处理时限", str(year))
-        return ComplaintPolicy(**await complaints.policy(db, year))
+        return ComplaintPolicy(**await complaints.policy(db, year, complaint_policy))
 
     @put("/policies/{year:int}", operation_id="setComplaintPolicy", **access(Role.BUREAU))
-    async def set_policy(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[PolicyRequest]) -> ComplaintPolicy:
+    async def set_policy(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        complaint_policy: NamedDependency[ComplaintPolicies],
+        year: FromPath[int],
+        data: JSONBody[PolicyRequest],
+    ) -> ComplaintPolicy:
         """The bureau sets the year's handling deadline (1–250 working days, 422 ``complaint.invalid_deadline``);
         complaints filed from then on take it, earlier ones keep theirs. Audited."""
         if not 2000 <= year <= 2100:
             raise NotFound("complaint_policy", "投诉处理时限", str(year))
-        return ComplaintPolicy(**await complaints.set_policy(db, actor_of(request), correlation_of(request), year, handling_workdays=data.handling_workdays, reason=data.reason))
+        return ComplaintPolicy(**await complaints.set_policy(
+                db, actor_of(request), correlation_of(request), year, handling_workdays=data.handling_workdays, reason=data.reason, defaults=complaint_policy
+            ))

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import parties, unit_service_info, user_review
@@ -25,7 +25,7 @@ from services.registry.api.schemas import (
 )
 from services.registry.domain.parties import (
     AcceptanceEvidence,
-    AcceptancePolicy,
+    AcceptancePolicies,
     UnitAction,
     UnitStatus,
 )
@@ -41,19 +41,9 @@ from services.runtime.settings import Settings
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
 
-#: R18's minimum of full-time technical staff; the default policy until
-#: operators configure one (override the ``acceptance_policy`` dependency)
-DEFAULT_ACCEPTANCE_POLICY = AcceptancePolicy()
-
-
-def _acceptance_policy() -> AcceptancePolicy:
-    return DEFAULT_ACCEPTANCE_POLICY
-
-
 class UnitController(Controller):
     path = "/v1/units"
     tags = ["units"]
-    dependencies = {"acceptance_policy": Provide(_acceptance_policy, sync_to_thread=False)}
 
     @post("/", operation_id="applyUnit", status_code=201, **access(Role.UNIT, Role.CENTER, Role.BUREAU))
     async def apply(
@@ -127,7 +117,7 @@ class UnitController(Controller):
         self,
         request: Request,
         db: NamedDependency[ServiceDatabase],
-        acceptance_policy: NamedDependency[AcceptancePolicy],
+        acceptance_policy: NamedDependency[AcceptancePolicies],
         unit_id: FromPath[str],
         data: JSONBody[AcceptanceApplication],
     ) -> Unit:

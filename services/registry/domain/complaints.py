@@ -8,10 +8,11 @@ the day it was filed (the filing day is not counted, Civil Code art. 201; make-u
 working days count, public holidays do not) and records the outcome, upheld or
 dismissed, with a reason. An open complaint past its deadline is *overdue*.
 
-N is a per-year parameter (``complaint_policies``); a year the bureau has not
-set uses :data:`DEFAULT_HANDLING_WORKDAYS` **(choice: 15 working days**, the
-time Chinese public-service hotlines commonly give for a reply; the bureau
-can change it per year).
+N is a per-year parameter: the bureau sets a year's (``complaint_policies``);
+a year it has not set takes :class:`ComplaintPolicy` of the registry's policy
+file (section ``complaints`` of ``services/registry/policy/registry.yaml``:
+**choice: 15 working days**, the time Chinese public-service hotlines commonly
+give for a reply).
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
+import msgspec
+
 from services.runtime.errors import Conflict, DomainError
 from services.runtime.workdays import WorkdayCalendar
+from services.runtime.yearly import ByYear
 
 __all__ = [
-    "DEFAULT_HANDLING_WORKDAYS",
     "MAX_CONTACT_CHARS",
     "MAX_TEXT_CHARS",
     "ComplaintCategory",
+    "ComplaintPolicies",
+    "ComplaintPolicy",
     "ComplaintStatus",
     "Outcome",
     "check_decision",
@@ -36,8 +41,6 @@ __all__ = [
     "is_overdue",
 ]
 
-#: the default handling deadline in working days, for a year without its own
-DEFAULT_HANDLING_WORKDAYS = 15
 #: a deadline longer than this many working days (a year) is refused
 MAX_HANDLING_WORKDAYS = 250
 MAX_TEXT_CHARS = 5000
@@ -82,6 +85,21 @@ def check_handling_workdays(n: int) -> int:
             field="handling_workdays",
         )
     return n
+
+
+class ComplaintPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """A year's handling deadline when the bureau has not set one (from the policy file; no default here)."""
+
+    handling_workdays: int
+
+    def __post_init__(self) -> None:
+        n = self.handling_workdays
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_HANDLING_WORKDAYS:
+            raise ValueError(f"handling_workdays must be an int from 1 to {MAX_HANDLING_WORKDAYS}, got {n!r}")
+
+
+class ComplaintPolicies(ByYear[ComplaintPolicy], frozen=True, kw_only=True):
+    """The file's handling deadlines by year of filing (Asia/Shanghai)."""
 
 
 def due_on(filed_on: date, handling_workdays: int, calendar: WorkdayCalendar) -> date:

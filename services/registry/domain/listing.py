@@ -21,6 +21,7 @@ from enum import StrEnum
 import msgspec
 
 from services.runtime.workdays import WorkdayCalendar
+from services.runtime.yearly import ByYear
 
 __all__ = [
     "Funding",
@@ -78,8 +79,8 @@ def _check_int(value: object, name: str) -> int:
 
 class ListingPolicy(msgspec.Struct, frozen=True, kw_only=True):
     """One year's listing parameters. No defaults here: their one home is the
-    policy file (``services/registry/policy/listing.yaml``, or
-    ``XCISS_LISTING_POLICY_FILE``).
+    registry's policy file (section ``listing`` of
+    ``services/registry/policy/registry.yaml``, or ``XCISS_REGISTRY_POLICY_FILE``).
 
     * ``must_list_threshold_fen``: M5 "单台套原值在20万元以上" = 200,000 CNY,
       inclusive, in fen.
@@ -108,17 +109,10 @@ class ListingPolicy(msgspec.Struct, frozen=True, kw_only=True):
                 )
 
 
-class ListingPolicies(msgspec.Struct, frozen=True, kw_only=True):
-    """The listing parameters by year: ``years[Y]`` where the policy file
-    changes them for year Y, else ``defaults``. An instrument is judged by the
-    year it was accepted in (must-list, deadline); how near its deadline is
-    shown (due soon) by the year of the day it is looked at."""
-
-    defaults: ListingPolicy
-    years: dict[int, ListingPolicy] = {}
-
-    def for_year(self, year: int) -> ListingPolicy:
-        return self.years.get(year, self.defaults)
+class ListingPolicies(ByYear[ListingPolicy], frozen=True, kw_only=True):
+    """The listing parameters by year. An instrument is judged by the year it
+    was accepted in (must-list, deadline); how near its deadline is shown (due
+    soon) by the year of the day it is looked at."""
 
 
 def _check_date(d: object, name: str) -> date:

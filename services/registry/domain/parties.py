@@ -10,6 +10,7 @@ from enum import StrEnum
 import msgspec
 
 from services.runtime.errors import Conflict, DomainError
+from services.runtime.yearly import ByYear
 
 
 class UnitKind(StrEnum):
@@ -125,13 +126,19 @@ def check_unit_reason(action: UnitAction, reason: str | None) -> str | None:
 
 
 class AcceptancePolicy(msgspec.Struct, frozen=True, kw_only=True):
-    """R18 "有一定数量的专职技术人员": the number is a policy parameter."""
+    """R18 "有一定数量的专职技术人员": the number is a per-year policy parameter.
+    No default here: its one home is the registry's policy file (section
+    ``acceptance`` of ``services/registry/policy/registry.yaml``)."""
 
-    min_full_time_staff: int = 1
+    min_full_time_staff: int
 
     def __post_init__(self) -> None:
         if isinstance(self.min_full_time_staff, bool) or not isinstance(self.min_full_time_staff, int) or self.min_full_time_staff < 0:
             raise ValueError(f"min_full_time_staff must be an int >= 0, got {self.min_full_time_staff!r}")
+
+
+class AcceptancePolicies(ByYear[AcceptancePolicy], frozen=True, kw_only=True):
+    """The R18 parameters by year; a grant is judged by those of its day's year (Asia/Shanghai)."""
 
 
 class AcceptanceEvidence(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,4 +1,7 @@
-"""Loading the registry's listing rules (``listing.yaml``: defaults and per-year changes)."""
+"""The registry's per-year policy numbers (``registry.yaml``, or the file named
+by ``XCISS_REGISTRY_POLICY_FILE``): listing (M5, M11(3)), voucher acceptance
+(R18) and the complaint handling deadline (M11(6)), each with defaults and
+per-year changes."""
 
 from __future__ import annotations
 
@@ -7,27 +10,37 @@ from typing import Any
 
 import msgspec
 
+from services.registry.domain.complaints import ComplaintPolicies
 from services.registry.domain.listing import ListingPolicies, ListingPolicyError
+from services.registry.domain.parties import AcceptancePolicies
 from services.runtime.policyfile import load_policy_file
 from services.runtime.settings import Settings
 
-DEFAULT_FILE = Path(__file__).with_name("listing.yaml")
+DEFAULT_FILE = Path(__file__).with_name("registry.yaml")
 
 
-def _parse(doc: Any) -> ListingPolicies:
-    return msgspec.convert(doc, ListingPolicies, strict=True)
+class RegistryPolicies(msgspec.Struct, frozen=True, kw_only=True):
+    """The file's three sections; each picks its year with ``for_year``."""
+
+    listing: ListingPolicies
+    acceptance: AcceptancePolicies
+    complaints: ComplaintPolicies
 
 
-def _load(path: Path) -> ListingPolicies:
-    return load_policy_file("XCISS_LISTING_POLICY_FILE", path, _parse, (ListingPolicyError, msgspec.ValidationError, TypeError))
+def _parse(doc: Any) -> RegistryPolicies:
+    return msgspec.convert(doc, RegistryPolicies, strict=True)
 
 
-def packaged() -> ListingPolicies:
-    """The packaged file's rules (Xuchang 2023)."""
+def _load(path: Path) -> RegistryPolicies:
+    return load_policy_file("XCISS_REGISTRY_POLICY_FILE", path, _parse, (ListingPolicyError, msgspec.ValidationError, TypeError))
+
+
+def packaged() -> RegistryPolicies:
+    """The packaged file's numbers (Xuchang 2023)."""
     return _load(DEFAULT_FILE)
 
 
-def load_listing_policies(settings: Settings) -> ListingPolicies:
-    """The listing rules of ``XCISS_LISTING_POLICY_FILE`` (default: the packaged
+def load_registry_policies(settings: Settings) -> RegistryPolicies:
+    """The numbers of ``XCISS_REGISTRY_POLICY_FILE`` (default: the packaged
     Xuchang 2023 file). A missing or invalid file is a :class:`SettingsError` naming the problem."""
-    return _load(settings.listing_policy_file or DEFAULT_FILE)
+    return _load(settings.registry_policy_file or DEFAULT_FILE)

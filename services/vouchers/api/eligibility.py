@@ -12,8 +12,8 @@ from services.runtime.http.auth import access, principal_of
 from services.runtime.clock import local_year
 from services.runtime.errors import Forbidden
 from services.runtime.db.service_db import ServiceDatabase
-from services.vouchers import readmodel
-from services.vouchers.domain.policy import VoucherPolicy, eligibility
+from services.vouchers import programmes, readmodel
+from services.vouchers.domain.policy import ProgrammeDefaults, eligibility
 
 
 class EligibilityView(msgspec.Struct):
@@ -34,16 +34,18 @@ class EligibilityController(Controller):
         self,
         request: Request,
         db: NamedDependency[ServiceDatabase],
+        programme_defaults: NamedDependency[ProgrammeDefaults],
         user_id: FromPath[str],
         year: int | None = Parameter(default=None, ge=2023, le=2100, description="programme year (default: this year, Asia/Shanghai)"),
     ) -> EligibilityView:
-        """Can this user apply for vouchers this year, and up to what cap (R4, R16)?"""
+        """Can this user apply for vouchers this year, and up to what cap (R4, R16)? The cap is
+        the year's programme's, or before the bureau opens it the vouchers' policy file's."""
         p = principal_of(request)
         if p.role is Role.USER and p.org != user_id:
             raise Forbidden()
         year = year or local_year()
         facts = await readmodel.user_facts(db, user_id)
-        result = eligibility(VoucherPolicy(year=year), facts)
+        result = eligibility(await programmes.year_policy(db, year, programme_defaults), facts)
         return EligibilityView(
             user_id=user_id,
             year=year,

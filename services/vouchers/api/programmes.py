@@ -16,6 +16,7 @@ from services.runtime.errors import Forbidden
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes
+from services.vouchers.domain.policy import ProgrammeDefaults
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15, description="amount in fen (分), an integer ≥ 0")]
 Year = Annotated[int, msgspec.Meta(ge=2023, le=2100)]
@@ -23,8 +24,9 @@ Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 
 class ProgrammeOpening(msgspec.Struct, forbid_unknown_fields=True):
-    """A year's budget and parameters; omitted parameters take the policy's defaults
-    (30%, 50,000 / 100,000 CNY caps, 15-day appeal window, no auto-approval)."""
+    """A year's budget and parameters; omitted parameters take the year's numbers of the
+    vouchers' policy file (``services/vouchers/policy/programme.yaml``: 30%, 50,000 / 100,000
+    CNY caps, 15-day appeal window, no auto-approval)."""
 
     year: Year
     budget_fen: Fen
@@ -69,9 +71,11 @@ class ProgrammeController(Controller):
     tags = ["programmes"]
 
     @post("/", operation_id="openProgramme", status_code=201, **access(Role.BUREAU))
-    async def open_year(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ProgrammeOpening]) -> Programme:
+    async def open_year(
+        self, request: Request, db: NamedDependency[ServiceDatabase], programme_defaults: NamedDependency[ProgrammeDefaults], data: JSONBody[ProgrammeOpening]
+    ) -> Programme:
         """The bureau publishes a year's voucher budget and opens the programme (R15)."""
-        row = await programmes.open_programme(db, actor_of(request), correlation_of(request), **msgspec.structs.asdict(data))
+        row = await programmes.open_programme(db, actor_of(request), correlation_of(request), **msgspec.structs.asdict(data), defaults=programme_defaults)
         return Programme(**row)
 
     @patch("/{year:int}/budget", operation_id="changeProgrammeBudget", **access(Role.BUREAU, Role.FINANCE))

@@ -1,7 +1,9 @@
 """The yearly voucher policy and the user-side eligibility rules (R4, R15, R16).
 
-Every number is a per-year parameter; defaults are Xuchang 2023's. Money is
-integer fen.
+Every number is a per-year parameter of the programme row, set when the
+bureau opens the year; what it leaves out comes from the vouchers' policy
+file (``services/vouchers/policy/programme.yaml``: Xuchang 2023's numbers),
+never from a default here. Money is integer fen.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 import msgspec
+
+from services.runtime.yearly import ByYear
 
 
 class Reason(StrEnum):
@@ -20,18 +24,20 @@ class Reason(StrEnum):
     NOT_ELIGIBLE_CLASS = "user_class_not_eligible"
 
 
-class VoucherPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    year: int
+class ProgrammeParameters(msgspec.Struct, frozen=True, kw_only=True):
+    """The numbers a programme year runs on (R15, R16, R19(2)). No defaults:
+    the year's come from its programme row, which takes what the bureau leaves
+    out from the policy file."""
+
     #: voucher share of the eligible fee in basis points (30% = 3000, R15)
-    rate_bp: int = 3000
+    rate_bp: int
     #: yearly cap per user (R16): 50,000 CNY; innovation leaders and gazelles 100,000 CNY
-    cap_fen: int = 5_000_000
-    special_cap_fen: int = 10_000_000
-    eligible_classes: frozenset[str] = frozenset({"above_scale_industrial", "high_tech", "tech_sme", "startup_team"})
-    special_classes: frozenset[str] = frozenset({"innovation_leader", "gazelle"})
-    appeal_window_days: int = 15
+    cap_fen: int
+    special_cap_fen: int
+    #: days after a rejection to appeal (R19(2))
+    appeal_window_days: int
     #: approve an application in the submitting request when every check passes
-    auto_approve: bool = False
+    auto_approve: bool
 
     def __post_init__(self) -> None:
         for name in ("rate_bp", "cap_fen", "special_cap_fen", "appeal_window_days"):
@@ -40,6 +46,24 @@ class VoucherPolicy(msgspec.Struct, frozen=True, kw_only=True):
                 raise ValueError(f"{name} must be a non-negative integer")
         if self.rate_bp > 10_000:
             raise ValueError("rate_bp is at most 10000 (100%)")
+        if type(self.auto_approve) is not bool:
+            raise ValueError("auto_approve must be true or false")
+
+
+class ProgrammeDefaults(ByYear[ProgrammeParameters], frozen=True, kw_only=True):
+    """The policy file's parameters by programme year: what a year opens with when the bureau leaves them out."""
+
+    def policy_for(self, year: int) -> VoucherPolicy:
+        """The file's numbers of ``year`` with the user classes."""
+        return VoucherPolicy(**msgspec.structs.asdict(self.for_year(year)))
+
+
+class VoucherPolicy(ProgrammeParameters, frozen=True, kw_only=True):
+    """A year's numbers with the user classes of R4 and R16. The classes are
+    the text's own lists, not a per-year number (not yet a field of the programme)."""
+
+    eligible_classes: frozenset[str] = frozenset({"above_scale_industrial", "high_tech", "tech_sme", "startup_team"})
+    special_classes: frozenset[str] = frozenset({"innovation_leader", "gazelle"})
 
 
 class UserFacts(msgspec.Struct, frozen=True, kw_only=True):

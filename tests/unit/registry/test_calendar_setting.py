@@ -36,7 +36,7 @@ def test_a_configured_2027_makes_a_2027_acceptance_date_work(tmp_path: Path) -> 
     plain = settings_for(tmp_path, None)
     assert plain.calendar_file is None
     with pytest.raises(UnknownCalendarYear):
-        listing_deadline(date(2027, 1, 15), load_calendar(plain), packaged().defaults)
+        listing_deadline(date(2027, 1, 15), load_calendar(plain), packaged().listing.defaults)
 
     settings = settings_for(tmp_path, json.dumps(CAL_2027))
     assert settings.calendar_file == (tmp_path / "calendar.json").resolve()
@@ -44,9 +44,9 @@ def test_a_configured_2027_makes_a_2027_acceptance_date_work(tmp_path: Path) -> 
     assert calendar.configured_years == frozenset({2027})
     # Fri 2027-01-15 + 30 working days: 15 in Jan 18 – Feb 5, Feb 8–12 off, 5 in Feb 15–19,
     # Sat Feb 20 worked (21), 5 in Feb 22–26 (26), Mar 1–4 (30)
-    deadline = listing_deadline(date(2027, 1, 15), calendar, packaged().defaults)
+    deadline = listing_deadline(date(2027, 1, 15), calendar, packaged().listing.defaults)
     assert deadline == date(2027, 3, 4)
-    assert listing_deadline(date(2024, 9, 20), calendar, packaged().defaults) == date(2024, 11, 6)
+    assert listing_deadline(date(2024, 9, 20), calendar, packaged().listing.defaults) == date(2024, 11, 6)
 
 
 @pytest.mark.parametrize(

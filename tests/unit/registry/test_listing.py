@@ -19,8 +19,8 @@ from services.registry.domain.listing import (
 from services.registry.policy import packaged
 from services.runtime.workdays import UnknownCalendarYear, WorkdayCalendar
 
-#: the packaged rules (services/registry/policy/listing.yaml): Xuchang 2023
-POLICY = packaged().defaults
+#: the packaged rules (services/registry/policy/registry.yaml): Xuchang 2023
+POLICY = packaged().listing.defaults
 THRESHOLD = 20_000_000  # fen = 200,000 CNY
 
 

@@ -16,8 +16,11 @@ from services.registry.domain.parties import (
     check_unit_reason,
     unit_transition,
 )
+from services.registry.policy import packaged
 from services.runtime.errors import Conflict, DomainError
 
+#: the packaged R18 numbers (services/registry/policy/registry.yaml): at least 1 full-time technician
+POLICY = packaged().acceptance.defaults
 GOOD = AcceptanceEvidence(full_time_staff=1, service_content="检测服务", service_norms="服务规范", fees_published=True, no_bad_credit=True)
 
 
@@ -59,8 +62,8 @@ def test_a_reason_is_required_only_where_something_is_taken_away() -> None:
 
 
 def test_acceptance_granted_at_the_edge() -> None:
-    assert acceptance_failures("approved", GOOD, AcceptancePolicy(), blacklisted=False) == []
-    check_acceptance("approved", GOOD, AcceptancePolicy(), blacklisted=False)
+    assert acceptance_failures("approved", GOOD, POLICY, blacklisted=False) == []
+    check_acceptance("approved", GOOD, POLICY, blacklisted=False)
 
 
 @pytest.mark.parametrize(
@@ -80,16 +83,16 @@ def test_each_acceptance_condition_has_its_own_code(status: str, change: dict, b
     import msgspec
 
     evidence = msgspec.structs.replace(GOOD, **change)
-    assert acceptance_failures(status, evidence, AcceptancePolicy(), blacklisted=blacklisted) == [code]
+    assert acceptance_failures(status, evidence, POLICY, blacklisted=blacklisted) == [code]
     with pytest.raises(DomainError) as exc:
-        check_acceptance(status, evidence, AcceptancePolicy(), blacklisted=blacklisted)
+        check_acceptance(status, evidence, POLICY, blacklisted=blacklisted)
     assert exc.value.code == code and exc.value.status == 422 and exc.value.details["codes"] == [code]
 
 
 def test_all_failures_are_reported_at_once() -> None:
     bad = AcceptanceEvidence(full_time_staff=0, service_content="", service_norms="", fees_published=False, no_bad_credit=False)
     with pytest.raises(DomainError) as exc:
-        check_acceptance("suspended", bad, AcceptancePolicy(), blacklisted=True)
+        check_acceptance("suspended", bad, POLICY, blacklisted=True)
     assert exc.value.code == "acceptance.refused"
     assert exc.value.details["codes"] == [
         "acceptance.unit_not_approved",
@@ -103,10 +106,11 @@ def test_all_failures_are_reported_at_once() -> None:
 
 
 def test_the_staff_minimum_is_a_policy_parameter() -> None:
+    assert POLICY.min_full_time_staff == 1
     policy = AcceptancePolicy(min_full_time_staff=3)
-    assert acceptance_failures("approved", GOOD, policy, blacklisted=False) == ["acceptance.no_staff"]
-    three = AcceptanceEvidence(full_time_staff=3, service_content="x", service_norms="y", fees_published=True, no_bad_credit=True)
-    assert acceptance_failures("approved", three, policy, blacklisted=False) == []
+    for staff, failures in ((2, ["acceptance.no_staff"]), (3, []), (4, [])):
+        evidence = AcceptanceEvidence(full_time_staff=staff, service_content="x", service_norms="y", fees_published=True, no_bad_credit=True)
+        assert acceptance_failures("approved", evidence, policy, blacklisted=False) == failures
     for bad in (-1, True, 1.5):
         with pytest.raises(ValueError):
             AcceptancePolicy(min_full_time_staff=bad)  # type: ignore[arg-type]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from services.registry.domain import service_info
-from services.registry.domain.parties import AcceptanceEvidence, AcceptancePolicy, acceptance_failures, check_acceptance
+from services.registry.domain.parties import AcceptanceEvidence, acceptance_failures, check_acceptance
+from services.registry.policy import packaged
 from services.runtime.errors import DomainError
 
 EVIDENCE = AcceptanceEvidence(full_time_staff=2, service_content="成分分析", service_norms="国标", fees_published=True, no_bad_credit=True)
@@ -62,7 +63,7 @@ def test_blank_means_not_published() -> None:
 
 
 def test_voucher_acceptance_needs_the_published_service_information() -> None:
-    policy = AcceptancePolicy()
+    policy = packaged().acceptance.defaults
     assert acceptance_failures("approved", EVIDENCE, policy, blacklisted=False) == []
     assert acceptance_failures("approved", EVIDENCE, policy, blacklisted=False, unpublished=["contact_phone"]) == ["acceptance.service_info_unpublished"]
     with pytest.raises(DomainError) as info:

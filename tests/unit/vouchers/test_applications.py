@@ -22,9 +22,10 @@ from services.vouchers.domain.applications import (
     raw_amount,
     within_year,
 )
-from services.vouchers.domain.policy import VoucherPolicy
+from services.vouchers.policy import packaged
 
-POLICY = VoucherPolicy(year=2026)
+#: the packaged numbers (services/vouchers/policy/programme.yaml): Xuchang 2023
+POLICY = packaged().policy_for(2026)
 
 GOOD = ApplicationFacts(
     user_verified=True,
@@ -114,7 +115,7 @@ def test_amount_is_limited_by_what_is_left_of_the_budget() -> None:
 
 
 def test_rate_is_a_parameter() -> None:
-    assert decide(VoucherPolicy(year=2027, rate_bp=4000), GOOD).amount_fen == 400_000
+    assert decide(msgspec.structs.replace(POLICY, rate_bp=4000), GOOD).amount_fen == 400_000
 
 
 def test_expiry_is_the_end_of_31_december_in_shanghai() -> None:

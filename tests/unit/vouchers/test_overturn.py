@@ -7,9 +7,10 @@ import msgspec
 import pytest
 
 from services.vouchers.domain.applications import ApplicationFacts, Check, overturned
-from services.vouchers.domain.policy import VoucherPolicy
+from services.vouchers.policy import packaged
 
-POLICY = VoucherPolicy(year=2026)
+#: the packaged numbers (services/vouchers/policy/programme.yaml): Xuchang 2023
+POLICY = packaged().policy_for(2026)
 
 #: rejected on the reviewer's judgement: every rule passes
 JUDGED = ApplicationFacts(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from services.vouchers.domain.policy import (
     Reason,
     UserFacts,
-    VoucherPolicy,
     eligibility,
     yearly_cap,
 )
+from services.vouchers.policy import packaged
 
-POLICY = VoucherPolicy(year=2026)
+#: the packaged numbers (services/vouchers/policy/programme.yaml): Xuchang 2023
+POLICY = packaged().policy_for(2026)
 
 
 def facts(**kw: object) -> UserFacts:
@@ -37,7 +39,7 @@ def test_ordinary_user_gets_the_ordinary_cap() -> None:
 
 
 def test_caps_are_parameters_of_the_year() -> None:
-    other = VoucherPolicy(year=2027, cap_fen=6_000_000, special_cap_fen=12_000_000)
+    other = msgspec.structs.replace(POLICY, cap_fen=6_000_000, special_cap_fen=12_000_000)
     assert yearly_cap(other, facts()) == 6_000_000
     assert yearly_cap(other, facts(special_classes=("gazelle",))) == 12_000_000
 
@@ -65,4 +67,4 @@ def test_unknown_user() -> None:
 @pytest.mark.parametrize("bad", [dict(rate_bp=10_001), dict(cap_fen=-1), dict(cap_fen=5.0)])
 def test_policy_refuses_nonsense(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
-        VoucherPolicy(year=2026, **bad)  # type: ignore[arg-type]
+        msgspec.structs.replace(POLICY, **bad)
