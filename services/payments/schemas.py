@@ -50,7 +50,9 @@ class Settlement(msgspec.Struct):
     order_id: str
     user_id: str
     unit_id: str
-    fee_fen: int
+    #: the order's whole amount (= voucher_fen + payable_fen); published as ``fee_fen``,
+    #: the name clients and the ``SettlementCompleted`` event have used since the start
+    order_amount_fen: int = msgspec.field(name="fee_fen")
     voucher_fen: int
     payable_fen: int
     paid_fen: int
@@ -71,7 +73,7 @@ def settlement(row: Row, payments: list[Payment] | None = None) -> Settlement:
         order_id=row["order_id"],
         user_id=row["user_id"],
         unit_id=row["unit_id"],
-        fee_fen=row["fee_fen"],
+        order_amount_fen=row["order_amount_fen"],
         voucher_fen=row["voucher_fen"],
         payable_fen=row["payable_fen"],
         paid_fen=row["paid_fen"],

@@ -107,7 +107,7 @@ async def settle(
                 )
 
     sid = settlement_id_for(order_id)
-    fee = order["fee_fen"]
+    order_amount = order["amount_fen"]
     # vouchers decides; a refusal settles without the voucher, an error settles
     # nothing. When this read model knows of no voucher, vouchers is still
     # asked: the voucher may have been issued before its events reached us
@@ -115,7 +115,7 @@ async def settle(
     reply = await ask_voucher(UseVoucher(voucher_id=voucher["voucher_id"] if voucher is not None else None, order_id=order_id, unit_id=order["unit_id"], settlement_id=sid))
     known = KnownVoucher(voucher_id=voucher["voucher_id"], year=voucher["year"]) if voucher is not None else None
     try:
-        terms = settlement_terms(fee, reply, known, local_year())
+        terms = settlement_terms(order_amount, reply, known, local_year())
     except VoucherPending:
         raise Conflict(
             "settlement.voucher_pending",
@@ -123,14 +123,14 @@ async def settle(
             "the order's voucher application is not decided yet; settle later",
         ) from None
     voucher_fen, voucher_id, year, refusal, payable = terms.voucher_fen, terms.voucher_id, terms.year, terms.voucher_refusal, terms.payable_fen
-    entry = ledger.settlement_entry(order_id=order_id, user_id=order["user_id"], unit_id=order["unit_id"], year=year, fee_fen=fee, voucher_fen=voucher_fen)
+    entry = ledger.settlement_entry(order_id=order_id, user_id=order["user_id"], unit_id=order["unit_id"], year=year, order_amount_fen=order_amount, voucher_fen=voucher_fen)
     now = clock.utc_now()
     row = {
         "id": sid,
         "order_id": order_id,
         "user_id": order["user_id"],
         "unit_id": order["unit_id"],
-        "fee_fen": fee,
+        "order_amount_fen": order_amount,
         "voucher_fen": voucher_fen,
         "payable_fen": payable,
         "paid_fen": 0,
@@ -152,14 +152,14 @@ async def settle(
                     order_id=order_id,
                     user_id=row["user_id"],
                     unit_id=row["unit_id"],
-                    fee_fen=fee,
+                    fee_fen=order_amount,  # the published event's name for the order's amount
                     voucher_fen=voucher_fen,
                     payable_fen=payable,
                     voucher_id=voucher_id,
                 )
             )
             if payable == 0:
-                # the voucher covered the whole fee: nothing is left to pay, and
+                # the voucher covered the whole amount: nothing is left to pay, and
                 # the order is settled now (registry settles on paid_in_full)
                 await uow.emit(
                     pe.PaymentReceived(
