@@ -28,10 +28,11 @@ from sqlalchemy.exc import IntegrityError
 from contracts import payments as pe
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.payments import postings
+from services.payments import postings, schemas
 from services.payments.payouts import CANCELLED, DUE, ORDERED, PAID
 from services.payments.db.models import clawback_repayments, clawbacks, fraud_view, payouts, redemption_vouchers, settlements
 from services.payments.domain import ledger
+from services.payments.schemas import Clawback, ClawbackPage, audit_image
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
@@ -45,24 +46,6 @@ CLAWBACK_NAMESPACE = uuid.UUID("6d1c3f0e-9a1b-5e8f-b2c4-7f3a0d9e1b62")
 
 def clawback_id_for(kind: str, ref: str) -> str:
     return str(uuid.uuid5(CLAWBACK_NAMESPACE, f"{kind}:{ref}"))
-
-
-def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "clawback_id": row["id"],
-        "finding_id": row["finding_id"],
-        "party_type": row["party_type"],
-        "party_id": row["party_id"],
-        "kind": row["kind"],
-        "ref": row["ref"],
-        "year": row["year"],
-        "amount_fen": row["amount_fen"],
-        "repaid_fen": row["repaid_fen"],
-        "outstanding_fen": row["amount_fen"] - row["repaid_fen"],
-        "status": row["status"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
 
 
 def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +109,7 @@ async def _claw(uow: UnitOfWork, e: ev.FraudFound, *, kind: str, ref: str, year:
     entry = ledger.clawback_entry(kind=kind, ref=ref, party_type=e.party_type, party_id=e.party_id, year=year, amount_fen=amount_fen, finding_id=e.finding_id)
     await postings.write(s, entry, uow.correlation_id)
     await uow.emit(pe.ClawbackRecorded(**_snapshot(row)))
-    await uow.audit("clawback.record", "clawback", row["id"], reason=e.reason, after=view(row))
+    await uow.audit("clawback.record", "clawback", row["id"], reason=e.reason, after=schemas.clawback(row))
 
 
 async def cancel_payout(uow: UnitOfWork, po: RowMapping, finding_id: str) -> None:
@@ -156,7 +139,7 @@ def _same(existing: RowMapping, clawback_id: str, amount_fen: int) -> None:
 
 async def repay(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, clawback_id: str, *, amount_fen: int, bank_reference: str, idempotency_key: str
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[Clawback, bool]:
     """Finance records money the party paid back; the same key again returns the
     clawback unchanged (False). More than is outstanding: 409 ``clawback.exceeds_outstanding``."""
     if amount_fen <= 0:
@@ -168,7 +151,7 @@ async def repay(
             existing = await _repayment_by_key(s, idempotency_key)
             if existing is not None:
                 _same(existing, clawback_id, amount_fen)
-                return view((await s.execute(select(clawbacks).where(clawbacks.c.id == clawback_id))).mappings().one()), False
+                return schemas.clawback((await s.execute(select(clawbacks).where(clawbacks.c.id == clawback_id))).mappings().one()), False
             before = (await s.execute(select(clawbacks).where(clawbacks.c.id == clawback_id))).mappings().first()
             if before is None:
                 raise NotFound("clawback", "追回款", clawback_id)
@@ -192,15 +175,15 @@ async def repay(
             await postings.write(s, entry, uow.correlation_id)
             after = (await s.execute(select(clawbacks).where(clawbacks.c.id == clawback_id))).mappings().one()
             await uow.emit(pe.ClawbackRepaid(**_snapshot(after), repaid_fen=amount_fen, outstanding_fen=after["amount_fen"] - after["repaid_fen"]))
-            await uow.audit("clawback.repay", "clawback", clawback_id, before=view(before), after={**view(after), "bank_reference": bank_reference})
+            await uow.audit("clawback.repay", "clawback", clawback_id, before=schemas.clawback(before), after={**audit_image(schemas.clawback(after)), "bank_reference": bank_reference})
     except IntegrityError:  # the same key committed concurrently
         async with db.read() as s:
             existing = await _repayment_by_key(s, idempotency_key)
             if existing is None:
                 raise
             _same(existing, clawback_id, amount_fen)
-            return view((await s.execute(select(clawbacks).where(clawbacks.c.id == clawback_id))).mappings().one()), False
-    return view(after), True
+            return schemas.clawback((await s.execute(select(clawbacks).where(clawbacks.c.id == clawback_id))).mappings().one()), False
+    return schemas.clawback(after), True
 
 
 # ---------------------------------------------------------------- queries
@@ -208,7 +191,7 @@ async def repay(
 
 async def list_clawbacks(
     db: ServiceDatabase, *, party_id: str | None, finding_id: str | None, status: str | None, page: int, page_size: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> ClawbackPage:
     q = select(clawbacks)
     for col, value in ((clawbacks.c.party_id, party_id), (clawbacks.c.finding_id, finding_id), (clawbacks.c.status, status)):
         if value is not None:
@@ -216,13 +199,13 @@ async def list_clawbacks(
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
         rows = (await s.execute(q.order_by(clawbacks.c.created_at, clawbacks.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return [view(r) for r in rows], total
+    return ClawbackPage(items=[schemas.clawback(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
-async def get_clawback(db: ServiceDatabase, clawback_id: str) -> dict[str, Any]:
+async def get_clawback(db: ServiceDatabase, clawback_id: str) -> Clawback:
     async with db.read() as s:
         row = (await s.execute(select(clawbacks).where(clawbacks.c.id == clawback_id))).mappings().first()
     if row is None:
         raise NotFound("clawback", "追回款", clawback_id)
-    return view(row)
+    return schemas.clawback(row)
 

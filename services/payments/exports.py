@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from services.payments.schemas import BudgetExecution, Payout
 from services.runtime import spreadsheets
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,33 +47,25 @@ def _book(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], text
     return spreadsheets.xlsx_bytes(wb)  # a payee's "=HYPERLINK(…)" stays text
 
 
-def payment_order_xlsx(lines: Iterable[dict[str, Any]]) -> bytes:
-    """One row per payout: payee, bank, account name, account number (decrypted, only
-    here), amount in yuan (text), purpose, reference (the payout id)."""
+def payment_order_xlsx(lines: Iterable[tuple[Payout, str]]) -> bytes:
+    """One row per payout and its account number (decrypted, only here): payee, bank,
+    account name, account number, amount in yuan (text), purpose, reference (the payout id)."""
     rows = [
-        (
-            ln["payee_name"],
-            ln["payee_bank"],
-            ln["payee_account_name"],
-            ln["account_number"],
-            yuan(ln["amount_fen"]),
-            PURPOSE[ln["kind"]].format(year=ln["year"]),
-            ln["payout_id"],
-        )
-        for ln in lines
+        (p.payee_name, p.payee_bank, p.payee_account_name, account_number, yuan(p.amount_fen), PURPOSE[p.kind].format(year=p.year), p.payout_id)
+        for p, account_number in lines
     ]
     return _book("付款单", ORDER_COLUMNS, rows, text_columns={3, 4, 6})
 
 
-def report_xlsx(report: dict[str, Any]) -> bytes:
+def report_xlsx(report: BudgetExecution) -> bytes:
     """The budget execution report: one row per figure, amounts in yuan (text) and fen."""
     rows: list[tuple[Any, ...]] = []
-    for section, title in (("voucher", "科技创新券"), ("award", "后补助奖励")):
-        for key, value in report[section].items():
+    for section, title in ((report.voucher, "科技创新券"), (report.award, "后补助奖励")):
+        for key, value in section.items():
             rows.append((title, key, yuan(value), value))
     for kind, title in (("voucher", "追回：科技创新券"), ("award", "追回：后补助奖励"), ("redemption", "追回：创新券兑付")):
-        for key, value in report.get("clawback", {}).get(kind, {}).items():
+        for key, value in report.clawback.get(kind, {}).items():
             rows.append((title, key, yuan(value), value))
-    for check in report["checks"]:
-        rows.append(("平衡校验", check["name"], "一致" if check["ok"] else "不一致", check["left_fen"] - check["right_fen"]))
-    return _book(f"{report['year']}年度预算执行", ("类别", "项目", "金额（元）", "金额（分）"), rows, text_columns={2})
+    for check in report.checks:
+        rows.append(("平衡校验", check.name, "一致" if check.ok else "不一致", check.left_fen - check.right_fen))
+    return _book(f"{report.year}年度预算执行", ("类别", "项目", "金额（元）", "金额（分）"), rows, text_columns={2})

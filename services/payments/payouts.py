@@ -24,7 +24,7 @@ from contracts import evaluation as ee
 from contracts import payments as pe
 from contracts import registry as ev
 from contracts import vouchers as ve
-from services.payments import postings
+from services.payments import exports, postings, schemas
 from services.payments.db.models import (
     fraud_view,
     payee_accounts,
@@ -34,6 +34,7 @@ from services.payments.db.models import (
     unit_view,
 )
 from services.payments.domain import ledger
+from services.payments.schemas import DueList, Payee, PaymentOrder, PaymentOrderPage, Payout, PayoutPage, audit_image
 from services.runtime import clock
 from services.runtime.crypto import FieldCipher, mask_account
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -97,10 +98,10 @@ async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int,
            "created_at": clock.utc_now()}
     await s.execute(insert(payouts).values(**row))
     if status == BLOCKED:
-        await uow.audit("payout.block", "payout", pid, reason="fraud finding against the unit", after=view(row))
+        await uow.audit("payout.block", "payout", pid, reason="fraud finding against the unit", after=_audited(schemas.payout(row)))
         return
     await postings.post_once(s, ledger.payable_entry(kind=kind, ref=ref, unit_id=unit_id, year=year, amount_fen=amount_fen), uow.correlation_id)
-    await uow.audit("payout.due", "payout", pid, after=view(row))
+    await uow.audit("payout.due", "payout", pid, after=_audited(schemas.payout(row)))
 
 
 async def on_award_approved(uow: UnitOfWork, e: ee.AwardApproved) -> None:
@@ -115,38 +116,16 @@ async def on_notice_finalized(uow: UnitOfWork, e: ee.NoticeFinalized) -> None:
         await _due(uow, kind=ledger.REDEMPTION, ref=item.ref, unit_id=item.unit_id, year=e.year, amount_fen=item.amount_fen, notice_id=e.notice_id)
 
 
-# ---------------------------------------------------------------- views
+# ---------------------------------------------------------------- records
 
 
-def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "payout_id": row["id"],
-        "kind": row["kind"],
-        "ref": row["ref"],
-        "unit_id": row["unit_id"],
-        "year": row["year"],
-        "amount_fen": row["amount_fen"],
-        "notice_id": row.get("notice_id"),
-        "status": row["status"],
-        "payment_order_id": row.get("order_id"),
-        "payee_name": row.get("payee_name"),
-        "payee_bank": row.get("payee_bank"),
-        "payee_account_name": row.get("payee_account_name"),
-        "payee_account_mask": row.get("payee_account_mask"),
-        "bank_reference": row.get("bank_reference"),
-        "created_at": row["created_at"],
-        "ordered_at": row.get("ordered_at"),
-        "paid_at": row.get("paid_at"),
-    }
+def _audited(p: Payout) -> dict[str, Any]:
+    """A payout's state in the audit trail (``blocked`` belongs to the due list only)."""
+    return audit_image(p, leave_out=("blocked",))
 
 
 def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     return {"payout_id": row["id"], "kind": row["kind"], "ref": row["ref"], "unit_id": row["unit_id"], "year": row["year"], "amount_fen": row["amount_fen"]}
-
-
-def payee_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {"unit_id": row["unit_id"], "bank_name": row["bank_name"], "account_name": row["account_name"], "account_number_masked": row["account_mask"],
-            "updated_at": row["updated_at"]}
 
 
 # ---------------------------------------------------------------- payee accounts
@@ -161,7 +140,7 @@ def _account_number(number: str) -> str:
 
 async def set_payee(
     db: ServiceDatabase, cipher: FieldCipher, actor: Actor, correlation_id: str | None, unit_id: str, *, bank_name: str, account_name: str, account_number: str
-) -> dict[str, Any]:
+) -> Payee:
     number = _account_number(account_number)
     row = {"unit_id": unit_id, "bank_name": bank_name.strip(), "account_name": account_name.strip(), "account_number_enc": cipher.encrypt(number, ACCOUNT_FIELD),
            "account_mask": mask_account(number), "updated_at": clock.utc_now()}
@@ -172,16 +151,16 @@ async def set_payee(
             await s.execute(insert(payee_accounts).values(**row))
         else:
             await s.execute(update(payee_accounts).where(payee_accounts.c.unit_id == unit_id).values(**row))
-        await uow.audit("payee.set", "payee_account", unit_id, before=payee_view(before) if before else None, after=payee_view(row))
-    return payee_view(row)
+        await uow.audit("payee.set", "payee_account", unit_id, before=schemas.payee(before) if before else None, after=schemas.payee(row))
+    return schemas.payee(row)
 
 
-async def get_payee(db: ServiceDatabase, unit_id: str) -> dict[str, Any]:
+async def get_payee(db: ServiceDatabase, unit_id: str) -> Payee:
     async with db.read() as s:
         row = (await s.execute(select(payee_accounts).where(payee_accounts.c.unit_id == unit_id))).mappings().first()
     if row is None:
         raise NotFound("payee_account", "收款账户", unit_id)
-    return payee_view(row)
+    return schemas.payee(row)
 
 
 # ---------------------------------------------------------------- queries
@@ -189,7 +168,7 @@ async def get_payee(db: ServiceDatabase, unit_id: str) -> dict[str, Any]:
 
 async def list_payouts(
     db: ServiceDatabase, *, unit_id: str | None, kind: str | None, year: int | None, status: str | None, order_id: str | None, page: int, page_size: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> PayoutPage:
     q = select(payouts)
     for col, value in ((payouts.c.unit_id, unit_id), (payouts.c.kind, kind), (payouts.c.year, year), (payouts.c.status, status), (payouts.c.order_id, order_id)):
         if value is not None:
@@ -197,11 +176,12 @@ async def list_payouts(
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
         rows = (await s.execute(q.order_by(payouts.c.created_at, payouts.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return [view(r) for r in rows], total
+    return PayoutPage(items=[schemas.payout(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
-async def due_list(db: ServiceDatabase, *, kind: str | None, year: int | None) -> list[dict[str, Any]]:
-    """Every due payout, each with ``blocked`` = ``payout.payee_missing`` when its unit has no payee details."""
+async def due_list(db: ServiceDatabase, *, kind: str | None, year: int | None) -> DueList:
+    """Every due payout, each with ``blocked`` = ``payout.payee_missing`` when its unit has no payee
+    details, with their total and the part of it blocked."""
     q = select(payouts, payee_accounts.c.unit_id.label("payee_unit")).outerjoin(payee_accounts, payee_accounts.c.unit_id == payouts.c.unit_id).where(payouts.c.status == DUE)
     if kind is not None:
         q = q.where(payouts.c.kind == kind)
@@ -209,15 +189,16 @@ async def due_list(db: ServiceDatabase, *, kind: str | None, year: int | None) -
         q = q.where(payouts.c.year == year)
     async with db.read() as s:
         rows = (await s.execute(q.order_by(payouts.c.created_at, payouts.c.id))).mappings().all()
-    return [{**view(r), "blocked": None if r["payee_unit"] else PAYEE_MISSING} for r in rows]
+    items = [schemas.payout(r, blocked=None if r["payee_unit"] else PAYEE_MISSING) for r in rows]
+    return DueList(items=items, total_fen=sum(i.amount_fen for i in items), blocked_fen=sum(i.amount_fen for i in items if i.blocked))
 
 
-async def get_payout(db: ServiceDatabase, payout_id: str) -> dict[str, Any]:
+async def get_payout(db: ServiceDatabase, payout_id: str) -> Payout:
     async with db.read() as s:
         row = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().first()
     if row is None:
         raise NotFound("payout", "付款", payout_id)
-    return view(row)
+    return schemas.payout(row)
 
 
 # ---------------------------------------------------------------- payment orders
@@ -229,13 +210,9 @@ def payee_missing(unit_ids: list[str]) -> DomainError:
     return Conflict(PAYEE_MISSING, "收款单位尚未登记收款账户，不能列入付款单", "the payee unit has not set its bank details; the payout cannot be ordered", unit_ids=unit_ids)
 
 
-def order_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {"payment_order_id": row["id"], "count": row["count"], "total_fen": row["total_fen"], "created_by": row["created_by"], "created_at": row["created_at"]}
-
-
 async def create_order(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, payout_ids: list[str] | None, kind: str | None, year: int | None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> PaymentOrder:
     """A payment order of due payouts: the given ones (each must be due, its unit with payee
     details: 409 ``payout.payee_missing``), or every due one whose unit has payee details."""
     now = clock.utc_now()
@@ -276,31 +253,44 @@ async def create_order(
             if done.rowcount != 1:
                 raise Conflict("payout.not_due", "付款已被列入其他付款单", "a payout was ordered concurrently; try again")
             await uow.emit(pe.PayoutOrdered(**_snapshot(r), batch_id=oid))
-        await uow.audit("payment_order.create", "payment_order", oid, after={**order_view(order), "payout_ids": [r["id"] for r in rows]})
+        await uow.audit("payment_order.create", "payment_order", oid, after={**audit_image(schemas.payment_order(order), leave_out=("payouts",)), "payout_ids": [r["id"] for r in rows]})
         after = (await s.execute(select(payouts).where(payouts.c.order_id == oid).order_by(payouts.c.created_at, payouts.c.id))).mappings().all()
-    return order_view(order), [view(r) for r in after]
+    return schemas.payment_order(order, [schemas.payout(r) for r in after])
 
 
-async def get_order(db: ServiceDatabase, order_id: str) -> tuple[dict[str, Any], list[RowMapping]]:
+async def _order_rows(db: ServiceDatabase, order_id: str) -> tuple[RowMapping, list[RowMapping]]:
     async with db.read() as s:
         row = (await s.execute(select(payment_orders).where(payment_orders.c.id == order_id))).mappings().first()
         if row is None:
             raise NotFound("payment_order", "付款单", order_id)
         items = list((await s.execute(select(payouts).where(payouts.c.order_id == order_id).order_by(payouts.c.created_at, payouts.c.id))).mappings().all())
-    return order_view(row), items
+    return row, items
 
 
-async def list_orders(db: ServiceDatabase, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def get_order(db: ServiceDatabase, order_id: str) -> PaymentOrder:
+    """A payment order with its payouts (account numbers masked)."""
+    row, items = await _order_rows(db, order_id)
+    return schemas.payment_order(row, [schemas.payout(i) for i in items])
+
+
+async def order_file(db: ServiceDatabase, cipher: FieldCipher, order_id: str) -> bytes:
+    """The payment order as the Excel file finance's system imports: the account numbers
+    decrypted, here only."""
+    _, items = await _order_rows(db, order_id)
+    return exports.payment_order_xlsx((schemas.payout(i), cipher.decrypt(i["payee_account_enc"], ACCOUNT_FIELD)) for i in items)
+
+
+async def list_orders(db: ServiceDatabase, *, page: int, page_size: int) -> PaymentOrderPage:
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(payment_orders))).scalar_one()
         rows = (await s.execute(select(payment_orders).order_by(payment_orders.c.created_at.desc(), payment_orders.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return [order_view(r) for r in rows], total
+    return PaymentOrderPage(items=[schemas.payment_order(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 # ---------------------------------------------------------------- paid
 
 
-async def confirm_paid(db: ServiceDatabase, actor: Actor, correlation_id: str | None, payout_id: str, *, bank_reference: str) -> tuple[dict[str, Any], bool]:
+async def confirm_paid(db: ServiceDatabase, actor: Actor, correlation_id: str | None, payout_id: str, *, bank_reference: str) -> tuple[Payout, bool]:
     """Finance confirms an ordered payout paid: payable → paid in the ledger, ``PayoutPaid``.
     Confirming again returns the payout unchanged (False)."""
     now = clock.utc_now()
@@ -311,7 +301,7 @@ async def confirm_paid(db: ServiceDatabase, actor: Actor, correlation_id: str | 
             if before is None:
                 raise NotFound("payout", "付款", payout_id)
             if before["status"] == PAID:
-                return view(before), False
+                return schemas.payout(before), False
             if before["status"] != ORDERED:
                 raise Conflict("payout.not_ordered", "付款尚未列入付款单", "only a payout on a payment order can be confirmed paid")
             done = await s.execute(
@@ -323,11 +313,11 @@ async def confirm_paid(db: ServiceDatabase, actor: Actor, correlation_id: str | 
                        uow.correlation_id)
             after = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().one()
             await uow.emit(pe.PayoutPaid(**_snapshot(after)))
-            await uow.audit("payout.paid", "payout", payout_id, before=view(before), after=view(after))
+            await uow.audit("payout.paid", "payout", payout_id, before=_audited(schemas.payout(before)), after=_audited(schemas.payout(after)))
     except IntegrityError:
         async with db.read() as s:
             row = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().first()
         if row is None or row["status"] != PAID:
             raise
-        return view(row), False
-    return view(after), True
+        return schemas.payout(row), False
+    return schemas.payout(after), True

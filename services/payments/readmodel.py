@@ -23,7 +23,7 @@ async def on_results_delivered(uow: UnitOfWork, e: ev.OrderResultsDelivered) -> 
         "order_id",
         e.order_id,
         e.version,
-        {"user_id": e.user_id, "unit_id": e.unit_id, "fee_fen": e.amount_fen, "status": RESULTS_DELIVERED, "updated_at": datetime.now(UTC)},
+        {"user_id": e.user_id, "unit_id": e.unit_id, "amount_fen": e.amount_fen, "status": RESULTS_DELIVERED, "updated_at": datetime.now(UTC)},
     )
 
 

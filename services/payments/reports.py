@@ -11,7 +11,6 @@ the fen for the report to balance.
 
 from __future__ import annotations
 
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -25,14 +24,15 @@ from services.payments.db.models import (
 )
 from services.payments import payouts as payout_status
 from services.payments.domain import ledger
+from services.payments.schemas import BudgetExecution, Check
 from services.runtime.db.service_db import ServiceDatabase
 
 
-def _check(name: str, left: int, right: int) -> dict[str, Any]:
-    return {"name": name, "left_fen": left, "right_fen": right, "ok": left == right}
+def _check(name: str, left: int, right: int) -> Check:
+    return Check(name=name, left_fen=left, right_fen=right, ok=left == right)
 
 
-async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
+async def budget_execution(db: ServiceDatabase, year: int) -> BudgetExecution:
     async with db.read() as s:
         rows = (await s.execute(select(ledger_lines.c.account, func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)).group_by(ledger_lines.c.account))).all()
         acc = {a: (int(d or 0), int(c or 0)) for a, d, c in rows}
@@ -99,7 +99,7 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
         "payable_fen": a_payable,
         "remaining_fen": a_appropriated - a_approved,
     }
-    clawback: dict[str, Any] = {}
+    clawback: dict[str, dict[str, int]] = {}
     for kind in (ledger.VOUCHER, ledger.AWARD, ledger.REDEMPTION):
         claimed, repaid = credit_net(ledger.clawed_back(kind, year)), debit_net(ledger.recovered(kind, year))
         clawback[kind] = {"clawed_back_fen": claimed, "repaid_fen": repaid, "outstanding_fen": claimed - repaid}
@@ -117,4 +117,4 @@ async def budget_execution(db: ServiceDatabase, year: int) -> dict[str, Any]:
         amount, repaid = claws.get(kind, (0, 0))
         checks.append(_check(f"clawback: {kind} clawed back = clawback records", figures["clawed_back_fen"], amount))
         checks.append(_check(f"clawback: {kind} repaid = repayments recorded", figures["repaid_fen"], repaid))
-    return {"year": year, "voucher": voucher, "award": award, "clawback": clawback, "checks": checks, "balanced": all(c["ok"] for c in checks)}
+    return BudgetExecution(year=year, voucher=voucher, award=award, clawback=clawback, checks=checks, balanced=all(c.ok for c in checks))

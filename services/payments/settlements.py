@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import payments as pe
 from contracts.commands import UseVoucher, UseVoucherReply
-from services.payments import postings
+from services.payments import postings, schemas
 from services.payments.db.models import (
     application_view,
     ledger_entries,
@@ -35,6 +36,7 @@ from services.payments.db.models import (
 from services.payments.domain import ledger
 from services.payments.domain.settlement import PAID, SETTLED, KnownVoucher, VoucherPending, settlement_terms
 from services.payments.readmodel import PENDING
+from services.payments.schemas import Balance, Balances, Payment, PaymentResult, Settlement, SettlementPage, TrialBalance, audit_image
 from services.runtime import clock
 from services.runtime.clock import local_year
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -53,35 +55,14 @@ def settlement_id_for(order_id: str) -> str:
     return str(uuid.uuid5(SETTLEMENT_NAMESPACE, order_id))
 
 
-def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "settlement_id": row["id"],
-        "order_id": row["order_id"],
-        "user_id": row["user_id"],
-        "unit_id": row["unit_id"],
-        "fee_fen": row["fee_fen"],
-        "voucher_fen": row["voucher_fen"],
-        "payable_fen": row["payable_fen"],
-        "paid_fen": row["paid_fen"],
-        "remaining_fen": row["payable_fen"] - row["paid_fen"],
-        "voucher_id": row["voucher_id"],
-        "voucher_refusal": row["voucher_refusal"],
-        "year": row["year"],
-        "status": row["status"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
+def _audited(st: Settlement) -> dict[str, Any]:
+    """A settlement's state in the audit trail (its payments are audited one by one)."""
+    return audit_image(st, leave_out=("payments",))
 
 
-def payment_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "payment_id": row["id"],
-        "settlement_id": row["settlement_id"],
-        "amount_fen": row["amount_fen"],
-        "bank_reference": row["bank_reference"],
-        "idempotency_key": row["idempotency_key"],
-        "created_at": row["created_at"],
-    }
+def _payment(row: RowMapping | dict[str, Any], *, reveal_bank_reference: bool) -> Payment:
+    p = schemas.payment(row)
+    return p if reveal_bank_reference else msgspec.structs.replace(p, bank_reference=mask(p.bank_reference))
 
 
 def _not_delivered(order_id: str) -> DomainError:
@@ -98,7 +79,7 @@ async def _settlement_by_order(s: AsyncSession, order_id: str) -> RowMapping | N
 
 async def settle(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, *, user_id: str | None, ask_voucher: AskVoucher
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[Settlement, bool]:
     """Settle an order once; returns (settlement, created). ``user_id`` set:
     the caller is that user and may settle only its own orders."""
     async with db.read() as s:
@@ -109,7 +90,7 @@ async def settle(
             raise NotFound("order", "订单", order_id)
         existing = await _settlement_by_order(s, order_id)
         if existing is not None:
-            return view(existing), False
+            return schemas.settlement(existing), False
         voucher = (
             (await s.execute(select(voucher_view).where(voucher_view.c.order_id == order_id).order_by(voucher_view.c.updated_at.desc()))).mappings().first()
         )
@@ -126,7 +107,7 @@ async def settle(
                 )
 
     sid = settlement_id_for(order_id)
-    fee = order["fee_fen"]
+    order_amount = order["amount_fen"]
     # vouchers decides; a refusal settles without the voucher, an error settles
     # nothing. When this read model knows of no voucher, vouchers is still
     # asked: the voucher may have been issued before its events reached us
@@ -134,7 +115,7 @@ async def settle(
     reply = await ask_voucher(UseVoucher(voucher_id=voucher["voucher_id"] if voucher is not None else None, order_id=order_id, unit_id=order["unit_id"], settlement_id=sid))
     known = KnownVoucher(voucher_id=voucher["voucher_id"], year=voucher["year"]) if voucher is not None else None
     try:
-        terms = settlement_terms(fee, reply, known, local_year())
+        terms = settlement_terms(order_amount, reply, known, local_year())
     except VoucherPending:
         raise Conflict(
             "settlement.voucher_pending",
@@ -142,14 +123,14 @@ async def settle(
             "the order's voucher application is not decided yet; settle later",
         ) from None
     voucher_fen, voucher_id, year, refusal, payable = terms.voucher_fen, terms.voucher_id, terms.year, terms.voucher_refusal, terms.payable_fen
-    entry = ledger.settlement_entry(order_id=order_id, user_id=order["user_id"], unit_id=order["unit_id"], year=year, fee_fen=fee, voucher_fen=voucher_fen)
+    entry = ledger.settlement_entry(order_id=order_id, user_id=order["user_id"], unit_id=order["unit_id"], year=year, order_amount_fen=order_amount, voucher_fen=voucher_fen)
     now = clock.utc_now()
     row = {
         "id": sid,
         "order_id": order_id,
         "user_id": order["user_id"],
         "unit_id": order["unit_id"],
-        "fee_fen": fee,
+        "order_amount_fen": order_amount,
         "voucher_fen": voucher_fen,
         "payable_fen": payable,
         "paid_fen": 0,
@@ -160,6 +141,7 @@ async def settle(
         "created_at": now,
         "updated_at": now,
     }
+    settled = schemas.settlement(row)
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             await uow.session.execute(insert(settlements).values(**row))
@@ -170,14 +152,14 @@ async def settle(
                     order_id=order_id,
                     user_id=row["user_id"],
                     unit_id=row["unit_id"],
-                    fee_fen=fee,
+                    fee_fen=order_amount,  # the published event's name for the order's amount
                     voucher_fen=voucher_fen,
                     payable_fen=payable,
                     voucher_id=voucher_id,
                 )
             )
             if payable == 0:
-                # the voucher covered the whole fee: nothing is left to pay, and
+                # the voucher covered the whole amount: nothing is left to pay, and
                 # the order is settled now (registry settles on paid_in_full)
                 await uow.emit(
                     pe.PaymentReceived(
@@ -191,15 +173,15 @@ async def settle(
                         paid_in_full=True,
                     )
                 )
-            await uow.audit("settlement.complete", "settlement", sid, reason=refusal, after=view(row))
+            await uow.audit("settlement.complete", "settlement", sid, reason=refusal, after=_audited(settled))
     except IntegrityError:
         # a concurrent request for the same order committed first
         async with db.read() as s:
             existing = await _settlement_by_order(s, order_id)
         if existing is None:
             raise
-        return view(existing), False
-    return view(row), True
+        return schemas.settlement(existing), False
+    return settled, True
 
 
 def _overpaid(remaining: int) -> DomainError:
@@ -215,10 +197,15 @@ async def _payment_by_key(s: AsyncSession, key: str) -> RowMapping | None:
     return (await s.execute(select(payments).where(payments.c.idempotency_key == key))).mappings().first()
 
 
-def _replay(existing: RowMapping, settlement_id: str, amount_fen: int) -> dict[str, Any]:
-    if existing["settlement_id"] != settlement_id or existing["amount_fen"] != amount_fen:
+def _replay(existing: RowMapping, settlement: RowMapping, amount_fen: int, reveal_bank_reference: bool) -> PaymentResult:
+    if existing["settlement_id"] != settlement["id"] or existing["amount_fen"] != amount_fen:
         raise Conflict("payment.idempotency_key_reused", "该幂等键已用于另一笔付款", "the idempotency key was used for a different payment")
-    return payment_view(existing)
+    return _result(existing, settlement, reveal_bank_reference)
+
+
+def _result(payment: RowMapping | dict[str, Any], settlement: RowMapping, reveal_bank_reference: bool) -> PaymentResult:
+    st = schemas.settlement(settlement)
+    return PaymentResult(payment=_payment(payment, reveal_bank_reference=reveal_bank_reference), settlement=st, paid_in_full=st.remaining_fen == 0)
 
 
 async def pay(
@@ -231,8 +218,11 @@ async def pay(
     amount_fen: int,
     bank_reference: str,
     idempotency_key: str,
-) -> tuple[dict[str, Any], dict[str, Any], bool]:
-    """Record the user's payment once per idempotency key; returns (payment, settlement, created)."""
+    reveal_bank_reference: bool = False,
+) -> tuple[PaymentResult, bool]:
+    """Record the user's payment once per idempotency key; returns (the payment with
+    the settlement after it, created). The bank reference comes back masked
+    unless ``reveal_bank_reference``."""
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             s = uow.session
@@ -241,7 +231,7 @@ async def pay(
                 raise NotFound("settlement", "结算单", settlement_id)
             existing = await _payment_by_key(s, idempotency_key)
             if existing is not None:
-                return _replay(existing, settlement_id, amount_fen), view(before), False
+                return _replay(existing, before, amount_fen, reveal_bank_reference), False
             now = clock.utc_now()
             done = await s.execute(
                 update(settlements)
@@ -283,8 +273,9 @@ async def pay(
                     paid_in_full=after["paid_fen"] == after["payable_fen"],
                 )
             )
-            audit_payment = {**payment_view(payment), "bank_reference": mask(bank_reference)}
-            await uow.audit("payment.receive", "settlement", settlement_id, before=view(before), after={**view(after), "payment": audit_payment})
+            audit_payment = _payment(payment, reveal_bank_reference=False)
+            await uow.audit("payment.receive", "settlement", settlement_id, before=_audited(schemas.settlement(before)),
+                            after={**_audited(schemas.settlement(after)), "payment": audit_payment})
     except IntegrityError:
         # the same idempotency key committed concurrently
         async with db.read() as s:
@@ -292,8 +283,8 @@ async def pay(
             if existing is None:
                 raise
             current = (await s.execute(select(settlements).where(settlements.c.id == settlement_id))).mappings().one()
-        return _replay(existing, settlement_id, amount_fen), view(current), False
-    return payment_view(payment), view(after), True
+        return _replay(existing, current, amount_fen, reveal_bank_reference), False
+    return _result(payment, after, reveal_bank_reference), True
 
 
 def mask(reference: str) -> str:
@@ -301,18 +292,19 @@ def mask(reference: str) -> str:
     return "*" * max(len(reference) - 4, 4) + reference[-4:] if len(reference) > 4 else "****"
 
 
-async def get_settlement(db: ServiceDatabase, settlement_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def get_settlement(db: ServiceDatabase, settlement_id: str, *, reveal_bank_reference: bool = False) -> Settlement:
+    """One settlement with its payments (bank references masked unless ``reveal_bank_reference``)."""
     async with db.read() as s:
         row = (await s.execute(select(settlements).where(settlements.c.id == settlement_id))).mappings().first()
         if row is None:
             raise NotFound("settlement", "结算单", settlement_id)
         pays = (await s.execute(select(payments).where(payments.c.settlement_id == settlement_id).order_by(payments.c.created_at, payments.c.id))).mappings().all()
-    return view(row), [payment_view(p) for p in pays]
+    return schemas.settlement(row, [_payment(p, reveal_bank_reference=reveal_bank_reference) for p in pays])
 
 
 async def list_settlements(
     db: ServiceDatabase, *, order_id: str | None, user_id: str | None, unit_id: str | None, page: int, page_size: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> SettlementPage:
     q = select(settlements)
     if order_id is not None:
         q = q.where(settlements.c.order_id == order_id)
@@ -323,22 +315,23 @@ async def list_settlements(
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
         rows = (await s.execute(q.order_by(settlements.c.created_at.desc(), settlements.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return [view(r) for r in rows], total
+    return SettlementPage(items=[schemas.settlement(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
-async def balances(db: ServiceDatabase, account: str | None) -> list[dict[str, Any]]:
+async def balances(db: ServiceDatabase, account: str | None) -> Balances:
+    """Σdebit, Σcredit and debit − credit per account (``account`` alone: zeros when it has no line)."""
     q = select(ledger_lines.c.account, func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)).group_by(ledger_lines.c.account)
     if account is not None:
         q = q.where(ledger_lines.c.account == account)
     async with db.read() as s:
         rows = (await s.execute(q.order_by(ledger_lines.c.account))).all()
-    out = [{"account": a, "debit_fen": int(d or 0), "credit_fen": int(c or 0), "balance_fen": int(d or 0) - int(c or 0)} for a, d, c in rows]
+    out = [Balance(account=a, debit_fen=int(d or 0), credit_fen=int(c or 0), balance_fen=int(d or 0) - int(c or 0)) for a, d, c in rows]
     if account is not None and not out:
-        out = [{"account": account, "debit_fen": 0, "credit_fen": 0, "balance_fen": 0}]
-    return out
+        out = [Balance(account=account, debit_fen=0, credit_fen=0, balance_fen=0)]
+    return Balances(items=out)
 
 
-async def trial_balance(db: ServiceDatabase, as_of: datetime | None = None) -> dict[str, Any]:
+async def trial_balance(db: ServiceDatabase, as_of: datetime | None = None) -> TrialBalance:
     """Σdebit and Σcredit of the entries booked up to ``as_of`` (default: all)."""
     booked = [ledger_entries.c.created_at <= as_of] if as_of is not None else []
     async with db.read() as s:
@@ -348,4 +341,4 @@ async def trial_balance(db: ServiceDatabase, as_of: datetime | None = None) -> d
         d, c = (await s.execute(lines.where(*booked))).one()
         entries = (await s.execute(select(func.count()).select_from(ledger_entries).where(*booked))).scalar_one()
     d, c = int(d or 0), int(c or 0)
-    return {"debit_fen": d, "credit_fen": c, "balanced": d == c, "entries": entries, "as_of": as_of}
+    return TrialBalance(debit_fen=d, credit_fen=c, balanced=d == c, entries=entries, as_of=as_of)

@@ -3,7 +3,6 @@ bureau see them; finance records repayments."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -12,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.payments import clawbacks
+from services.payments.schemas import Clawback, ClawbackPage
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
 from services.runtime.http.app import actor_of, correlation_of
@@ -20,30 +20,6 @@ from services.runtime.http.problems import replayed
 from services.runtime.db.service_db import ServiceDatabase
 
 READERS = (Role.FINANCE, Role.CENTER, Role.BUREAU)
-
-
-class Clawback(msgspec.Struct):
-    clawback_id: str
-    finding_id: str
-    party_type: str
-    party_id: str
-    #: voucher (ref = settlement id), award or redemption (ref = payout id)
-    kind: str
-    ref: str
-    year: int
-    amount_fen: int
-    repaid_fen: int
-    outstanding_fen: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class ClawbackPage(msgspec.Struct):
-    items: list[Clawback]
-    total: int
-    page: int
-    page_size: int
 
 
 class RepaymentRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -67,20 +43,19 @@ class ClawbackController(Controller):
         status: Literal["outstanding", "repaid"] | None = Parameter(default=None),
     ) -> ClawbackPage:
         """Money to be recovered after fraud findings, oldest first."""
-        items, total = await clawbacks.list_clawbacks(db, party_id=party_id, finding_id=finding_id, status=status, page=page, page_size=page_size)
-        return ClawbackPage(items=[Clawback(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await clawbacks.list_clawbacks(db, party_id=party_id, finding_id=finding_id, status=status, page=page, page_size=page_size)
 
     @get("/{clawback_id:str}", operation_id="getClawback", **access(*READERS))
     async def read(self, db: NamedDependency[ServiceDatabase], clawback_id: FromPath[str]) -> Clawback:
-        return Clawback(**await clawbacks.get_clawback(db, clawback_id))
+        return await clawbacks.get_clawback(db, clawback_id)
 
     @post("/{clawback_id:str}/repayments", operation_id="recordClawbackRepayment", **access(Role.FINANCE, responses=replayed(Clawback)))
     async def repay(self, request: Request, db: NamedDependency[ServiceDatabase], clawback_id: FromPath[str], data: JSONBody[RepaymentRequest]) -> Response[Clawback]:
         """Finance records money the party paid back (201); the same ``idempotency_key``
         again returns the clawback unchanged (200). 409 ``clawback.exceeds_outstanding``,
         ``clawback.idempotency_key_reused``."""
-        row, created = await clawbacks.repay(
+        clawback, created = await clawbacks.repay(
             db, actor_of(request), correlation_of(request), clawback_id, amount_fen=data.amount_fen, bank_reference=data.bank_reference,
             idempotency_key=data.idempotency_key,
         )
-        return Response(Clawback(**row), status_code=201 if created else 200)
+        return Response(clawback, status_code=201 if created else 200)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -11,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.payments import exports, payouts, reports
+from services.payments.schemas import BudgetExecution, DueList, Payee, PaymentOrder, PaymentOrderPage, Payout, PayoutPage
 from services.runtime.http.auth import Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import Forbidden
@@ -32,50 +32,6 @@ class PayeeRequest(msgspec.Struct, forbid_unknown_fields=True):
     account_number: Annotated[str, msgspec.Meta(min_length=8, max_length=40)]
 
 
-class Payee(msgspec.Struct):
-    unit_id: str
-    bank_name: str
-    account_name: str
-    account_number_masked: str
-    updated_at: datetime
-
-
-class Payout(msgspec.Struct):
-    payout_id: str
-    kind: str
-    ref: str
-    unit_id: str
-    year: int
-    amount_fen: int
-    #: due / ordered / paid
-    status: str
-    created_at: datetime
-    notice_id: str | None = None
-    payment_order_id: str | None = None
-    payee_name: str | None = None
-    payee_bank: str | None = None
-    payee_account_name: str | None = None
-    payee_account_mask: str | None = None
-    bank_reference: str | None = None
-    ordered_at: datetime | None = None
-    paid_at: datetime | None = None
-    #: on the due list: ``payout.payee_missing`` when the unit has no payee details
-    blocked: str | None = None
-
-
-class PayoutPage(msgspec.Struct):
-    items: list[Payout]
-    total: int
-    page: int
-    page_size: int
-
-
-class DueList(msgspec.Struct):
-    items: list[Payout]
-    total_fen: int
-    blocked_fen: int
-
-
 class OrderRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Which due payouts to order: the listed ones, or every due one (of a kind, of a year)
     whose unit has payee details."""
@@ -85,41 +41,8 @@ class OrderRequest(msgspec.Struct, forbid_unknown_fields=True):
     year: Annotated[int, msgspec.Meta(ge=2000, le=2100)] | None = None
 
 
-class PaymentOrder(msgspec.Struct):
-    payment_order_id: str
-    count: int
-    total_fen: int
-    created_by: str
-    created_at: datetime
-    payouts: list[Payout] | None = None
-
-
-class PaymentOrderPage(msgspec.Struct):
-    items: list[PaymentOrder]
-    total: int
-    page: int
-    page_size: int
-
-
 class PaidRequest(msgspec.Struct, forbid_unknown_fields=True):
     bank_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-
-
-class Check(msgspec.Struct):
-    name: str
-    left_fen: int
-    right_fen: int
-    ok: bool
-
-
-class BudgetExecution(msgspec.Struct):
-    year: int
-    voucher: dict[str, int]
-    award: dict[str, int]
-    checks: list[Check]
-    balanced: bool
-    #: per kind (voucher / award / redemption): clawed back, repaid, outstanding (R27)
-    clawback: dict[str, dict[str, int]] = {}
 
 
 def _own_unit(p: Principal, unit_id: str) -> None:
@@ -141,14 +64,14 @@ class PayeeController(Controller):
         """A unit sets its own bank details for payouts; the account number is stored encrypted and
         shown masked. 403 for another unit; 422 ``payee.account_invalid``."""
         _own_unit(principal_of(request), unit_id)
-        return Payee(**await payouts.set_payee(db, settings.field_cipher(), actor_of(request), correlation_of(request), unit_id, bank_name=data.bank_name,
-                                               account_name=data.account_name, account_number=data.account_number))
+        return await payouts.set_payee(db, settings.field_cipher(), actor_of(request), correlation_of(request), unit_id, bank_name=data.bank_name,
+                                       account_name=data.account_name, account_number=data.account_number)
 
     @get("/{unit_id:str}", operation_id="getPayeeAccount", **access(Role.UNIT, *READERS))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Payee:
         """A unit's bank details (masked): the unit itself or staff."""
         _own_unit(principal_of(request), unit_id)
-        return Payee(**await payouts.get_payee(db, unit_id))
+        return await payouts.get_payee(db, unit_id)
 
 
 class PayoutController(Controller):
@@ -174,33 +97,30 @@ class PayoutController(Controller):
             if not p.org:
                 raise Forbidden()
             unit_id = p.org
-        items, total = await payouts.list_payouts(db, unit_id=unit_id, kind=kind, year=year, status=status, order_id=payment_order_id, page=page, page_size=page_size)
-        return PayoutPage(items=[Payout(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await payouts.list_payouts(db, unit_id=unit_id, kind=kind, year=year, status=status, order_id=payment_order_id, page=page, page_size=page_size)
 
     @get("/due", operation_id="listDuePayouts", **access(*READERS))
     async def due(self, db: NamedDependency[ServiceDatabase], kind: Kind | None = Parameter(default=None), year: int | None = Parameter(default=None, ge=2000, le=2100)) -> DueList:
         """Payouts due (their notice final, not yet on a payment order); ``blocked`` is
         ``payout.payee_missing`` for a unit without bank details."""
-        items = await payouts.due_list(db, kind=kind, year=year)
-        return DueList(items=[Payout(**i) for i in items], total_fen=sum(i["amount_fen"] for i in items),
-                       blocked_fen=sum(i["amount_fen"] for i in items if i["blocked"]))
+        return await payouts.due_list(db, kind=kind, year=year)
 
     @get("/{payout_id:str}", operation_id="getPayout", **access(Role.UNIT, *READERS))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], payout_id: FromPath[str]) -> Payout:
         """One payout: its unit or staff (404 to another unit)."""
-        row = await payouts.get_payout(db, payout_id)
+        payout = await payouts.get_payout(db, payout_id)
         p = principal_of(request)
-        if p.role is Role.UNIT and row["unit_id"] != p.org:
+        if p.role is Role.UNIT and payout.unit_id != p.org:
             raise payouts.NotFound("payout", "付款", payout_id)
-        return Payout(**row)
+        return payout
 
     @post("/{payout_id:str}/paid", operation_id="confirmPayoutPaid", **access(Role.FINANCE, responses=replayed(Payout)))
     async def paid(self, request: Request, db: NamedDependency[ServiceDatabase], payout_id: FromPath[str], data: JSONBody[PaidRequest]) -> Response[Payout]:
         """Finance confirms an ordered payout paid (the bank's reference): the ledger moves it from
         payable to paid and ``PayoutPaid`` goes out. 201 when confirmed now, 200 when it already was;
         409 ``payout.not_ordered``."""
-        row, created = await payouts.confirm_paid(db, actor_of(request), correlation_of(request), payout_id, bank_reference=data.bank_reference)
-        return Response(Payout(**row), status_code=201 if created else 200)
+        payout, created = await payouts.confirm_paid(db, actor_of(request), correlation_of(request), payout_id, bank_reference=data.bank_reference)
+        return Response(payout, status_code=201 if created else 200)
 
 
 class PaymentOrderController(Controller):
@@ -212,30 +132,24 @@ class PaymentOrderController(Controller):
         """Put due payouts on a payment order (``PayoutOrdered`` each). Listed payouts must be due and
         their units have payee details (409 ``payout.payee_missing``); without a list, units without
         details are left on the due list. 409 ``payment_order.nothing_due``."""
-        order, items = await payouts.create_order(db, actor_of(request), correlation_of(request), payout_ids=data.payout_ids, kind=data.kind, year=data.year)
-        return PaymentOrder(**order, payouts=[Payout(**i) for i in items])
+        return await payouts.create_order(db, actor_of(request), correlation_of(request), payout_ids=data.payout_ids, kind=data.kind, year=data.year)
 
     @get("/", operation_id="listPaymentOrders", **access(*READERS))
     async def index(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> PaymentOrderPage:
         """Payment orders, newest first."""
-        items, total = await payouts.list_orders(db, page=page, page_size=page_size)
-        return PaymentOrderPage(items=[PaymentOrder(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await payouts.list_orders(db, page=page, page_size=page_size)
 
     @get("/{order_id:str}", operation_id="getPaymentOrder", **access(*READERS))
     async def read(self, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> PaymentOrder:
         """A payment order with its payouts (account numbers masked)."""
-        order, items = await payouts.get_order(db, order_id)
-        return PaymentOrder(**order, payouts=[Payout(**payouts.view(i)) for i in items])
+        return await payouts.get_order(db, order_id)
 
     @get("/{order_id:str}/export", operation_id="exportPaymentOrder", media_type=exports.XLSX, **access(Role.FINANCE))
     async def export(self, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], order_id: FromPath[str]) -> Response[bytes]:
         """The payment order as an Excel file finance's system imports (see docs/payouts.md): payee,
         bank, account name, account number (decrypted only in this file), amount in yuan as text
         with two decimals, purpose, reference (the payout id)."""
-        _, items = await payouts.get_order(db, order_id)
-        cipher = settings.field_cipher()
-        lines = [{**payouts.view(i), "account_number": cipher.decrypt(i["payee_account_enc"], payouts.ACCOUNT_FIELD)} for i in items]
-        return _xlsx(exports.payment_order_xlsx(lines), f"payment-order-{order_id}.xlsx")
+        return _xlsx(await payouts.order_file(db, settings.field_cipher(), order_id), f"payment-order-{order_id}.xlsx")
 
 
 class ReportController(Controller):
@@ -246,9 +160,7 @@ class ReportController(Controller):
     async def read(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> BudgetExecution:
         """The year's budget execution from the ledger: voucher and award budgets, with the checks
         that tie it to the records (``balanced`` when all agree to the fen)."""
-        r = await reports.budget_execution(db, year)
-        return BudgetExecution(year=year, voucher=r["voucher"], award=r["award"], checks=[Check(**c) for c in r["checks"]], balanced=r["balanced"],
-                               clawback=r["clawback"])
+        return await reports.budget_execution(db, year)
 
     @get("/{year:int}/export", operation_id="exportBudgetExecution", media_type=exports.XLSX, **access(*READERS))
     async def export(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Response[bytes]:

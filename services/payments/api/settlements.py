@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from contracts.commands import USE_VOUCHER, UseVoucher, UseVoucherReply
 from services.payments import settlements as uc
+from services.payments.schemas import Balances, PaymentResult, Settlement, SettlementPage, TrialBalance
 from services.runtime import clock
 from services.runtime.http.auth import Principal, access, principal_of
 from services.runtime.roles import Role
@@ -39,83 +40,11 @@ class PaymentRequest(msgspec.Struct, forbid_unknown_fields=True):
     idempotency_key: Annotated[str, msgspec.Meta(min_length=8, max_length=100)]
 
 
-class Payment(msgspec.Struct):
-    payment_id: str
-    settlement_id: str
-    amount_fen: int
-    bank_reference: str
-    idempotency_key: str
-    created_at: datetime
-
-
-class Settlement(msgspec.Struct):
-    settlement_id: str
-    order_id: str
-    user_id: str
-    unit_id: str
-    fee_fen: int
-    voucher_fen: int
-    payable_fen: int
-    paid_fen: int
-    remaining_fen: int
-    year: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
-    voucher_id: str | None = None
-    #: the code vouchers refused the order's voucher with (e.g. voucher.expired)
-    voucher_refusal: str | None = None
-    payments: list[Payment] = []
-
-
-class PaymentResult(msgspec.Struct):
-    payment: Payment
-    settlement: Settlement
-    paid_in_full: bool
-
-
-class SettlementPage(msgspec.Struct):
-    items: list[Settlement]
-    total: int
-    page: int
-    page_size: int
-
-
-class Balance(msgspec.Struct):
-    account: str
-    debit_fen: int
-    credit_fen: int
-    #: debit minus credit
-    balance_fen: int
-
-
-class Balances(msgspec.Struct):
-    items: list[Balance]
-
-
-class TrialBalance(msgspec.Struct):
-    debit_fen: int
-    credit_fen: int
-    balanced: bool
-    entries: int
-    #: the books up to this moment (None: all of them)
-    as_of: datetime | None = None
-
-
-def _payment(p: Principal, row: dict) -> Payment:
-    ref = row["bank_reference"] if p.role is Role.FINANCE else uc.mask(row["bank_reference"])
-    return Payment(**{**row, "bank_reference": ref})
-
-
-def _settlement(p: Principal, row: dict, pays: list[dict] | None = None) -> Settlement:
-    return Settlement(**row, payments=[_payment(p, x) for x in pays or []])
-
-
-def _may_see(p: Principal, row: dict) -> bool:
+def _may_see(p: Principal, st: Settlement) -> bool:
     if p.role is Role.USER:
-        return row["user_id"] == p.org
+        return st.user_id == p.org
     if p.role is Role.UNIT:
-        return row["unit_id"] == p.org
+        return st.unit_id == p.org
     return p.role in STAFF
 
 
@@ -142,10 +71,10 @@ class SettlementController(Controller):
             nc = await nats.connection()
             return await send_command(nc, USE_VOUCHER, cmd, UseVoucherReply, COMMAND_TIMEOUT_S, correlation_id=correlation)
 
-        row, created = await uc.settle(
+        settlement, created = await uc.settle(
             db, actor_of(request), correlation, data.order_id, user_id=p.org if p.role is Role.USER else None, ask_voucher=ask
         )
-        return Response(_settlement(p, row), status_code=201 if created else 200)
+        return Response(settlement, status_code=201 if created else 200)
 
     @post("/{settlement_id:str}/payments", operation_id="paySettlement", **access(Role.USER, responses=replayed(PaymentResult)))
     async def pay(
@@ -157,7 +86,7 @@ class SettlementController(Controller):
         p = principal_of(request)
         if not p.org:
             raise Forbidden()
-        payment, settlement, created = await uc.pay(
+        result, created = await uc.pay(
             db,
             actor_of(request),
             correlation_of(request),
@@ -166,9 +95,9 @@ class SettlementController(Controller):
             amount_fen=data.amount_fen,
             bank_reference=data.bank_reference,
             idempotency_key=data.idempotency_key,
+            reveal_bank_reference=p.role is Role.FINANCE,
         )
-        body = PaymentResult(payment=_payment(p, payment), settlement=_settlement(p, settlement), paid_in_full=settlement["remaining_fen"] == 0)
-        return Response(body, status_code=201 if created else 200)
+        return Response(result, status_code=201 if created else 200)
 
     @get("/", operation_id="listSettlements", **access(Role.USER, Role.UNIT, *STAFF))
     async def index(
@@ -186,17 +115,16 @@ class SettlementController(Controller):
             if not p.org:
                 raise Forbidden()
             user_id, unit_id = (p.org, None) if p.role is Role.USER else (None, p.org)
-        items, total = await uc.list_settlements(db, order_id=order_id, user_id=user_id, unit_id=unit_id, page=page, page_size=page_size)
-        return SettlementPage(items=[_settlement(p, i) for i in items], total=total, page=page, page_size=page_size)
+        return await uc.list_settlements(db, order_id=order_id, user_id=user_id, unit_id=unit_id, page=page, page_size=page_size)
 
     @get("/{settlement_id:str}", operation_id="getSettlement", **access(Role.USER, Role.UNIT, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], settlement_id: FromPath[str]) -> Settlement:
         """One settlement with its payments: its user, its unit, or staff (404 to anyone else)."""
         p = principal_of(request)
-        row, pays = await uc.get_settlement(db, settlement_id)
-        if not _may_see(p, row):
+        settlement = await uc.get_settlement(db, settlement_id, reveal_bank_reference=p.role is Role.FINANCE)
+        if not _may_see(p, settlement):
             raise uc.NotFound("settlement", "结算单", settlement_id)
-        return _settlement(p, row, pays)
+        return settlement
 
 
 class LedgerController(Controller):
@@ -206,7 +134,7 @@ class LedgerController(Controller):
     @get("/balances", operation_id="ledgerBalances", **access(Role.FINANCE, Role.CENTER, Role.BUREAU))
     async def balances(self, db: NamedDependency[ServiceDatabase], account: str | None = Parameter(default=None, max_length=120)) -> Balances:
         """Σdebit, Σcredit and debit − credit per account (one account, or all)."""
-        return Balances(items=[Balance(**b) for b in await uc.balances(db, account)])
+        return await uc.balances(db, account)
 
     @get("/trial-balance", operation_id="trialBalance", **access(Role.FINANCE))
     async def trial_balance(
@@ -217,7 +145,7 @@ class LedgerController(Controller):
         """Σdebit and Σcredit over the ledger (the entries booked up to `as_of`, e.g. the year's
         close at 00:00 on 1 January, Asia/Shanghai); they are equal when the books balance.
         422 `as_of.naive` or `as_of.in_future` (field `as_of`)."""
-        return TrialBalance(**await uc.trial_balance(db, None if as_of is None else clock.as_of(as_of)))
+        return await uc.trial_balance(db, None if as_of is None else clock.as_of(as_of))
 
 
 def routes(_settings: Settings) -> list[type[Controller]]:

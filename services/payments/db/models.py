@@ -49,7 +49,7 @@ ledger_lines = Table(
     CheckConstraint("(debit_fen > 0 AND credit_fen = 0) OR (debit_fen = 0 AND credit_fen > 0)", name="one_side"),
 )
 
-#: an order's bill: fee = voucher part + what the user pays (R19(2), R19(4))
+#: an order's bill: the order's amount = voucher part + what the user pays (R19(2), R19(4))
 settlements = Table(
     "settlements",
     metadata,
@@ -57,7 +57,8 @@ settlements = Table(
     Column("order_id", String(36), nullable=False, unique=True),
     Column("user_id", String(36), nullable=False),
     Column("unit_id", String(36), nullable=False),
-    Column("fee_fen", BigInteger, nullable=False),
+    #: the order's whole amount (the API and ``SettlementCompleted`` publish it as ``fee_fen``)
+    Column("order_amount_fen", BigInteger, nullable=False),
     Column("voucher_fen", BigInteger, nullable=False),
     Column("payable_fen", BigInteger, nullable=False),
     Column("paid_fen", BigInteger, nullable=False),
@@ -71,9 +72,9 @@ settlements = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_settlements_user", "user_id"),
     Index("ix_settlements_unit", "unit_id"),
-    CheckConstraint("fee_fen > 0", name="fee_positive"),
-    CheckConstraint("voucher_fen >= 0 AND voucher_fen <= fee_fen", name="voucher_within_fee"),
-    CheckConstraint("payable_fen = fee_fen - voucher_fen", name="payable_is_rest"),
+    CheckConstraint("order_amount_fen > 0", name="order_amount_positive"),
+    CheckConstraint("voucher_fen >= 0 AND voucher_fen <= order_amount_fen", name="voucher_within_order_amount"),
+    CheckConstraint("payable_fen = order_amount_fen - voucher_fen", name="payable_is_rest"),
     CheckConstraint("paid_fen >= 0", name="paid_not_negative"),
     CheckConstraint("paid_fen <= payable_fen", name="paid_within_payable"),
 )
@@ -99,7 +100,8 @@ order_view = Table(
     Column("version", Integer, nullable=False),
     Column("user_id", String(36), nullable=False),
     Column("unit_id", String(36), nullable=False),
-    Column("fee_fen", BigInteger, nullable=False),
+    #: the order's whole amount (registry's ``amount_fen``)
+    Column("amount_fen", BigInteger, nullable=False),
     Column("status", String(30), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -101,21 +101,21 @@ def payment_key(idempotency_key: str) -> str:
     return f"payment:{idempotency_key}"
 
 
-def settlement_entry(*, order_id: str, user_id: str, unit_id: str, year: int, fee_fen: int, voucher_fen: int) -> Entry:
-    """Fee F with voucher V (U = F − V): Dr user U, Dr voucher budget V, Cr unit F."""
-    if not (_is_int(fee_fen) and _is_int(voucher_fen)):
+def settlement_entry(*, order_id: str, user_id: str, unit_id: str, year: int, order_amount_fen: int, voucher_fen: int) -> Entry:
+    """Order amount A with voucher V (U = A − V): Dr user U, Dr voucher budget V, Cr unit A."""
+    if not (_is_int(order_amount_fen) and _is_int(voucher_fen)):
         raise LedgerError("amounts are integer fen")
-    if fee_fen <= 0:
-        raise LedgerError("a settlement has a fee above zero")
-    if not 0 <= voucher_fen <= fee_fen:
-        raise LedgerError("the voucher part is between zero and the fee")
+    if order_amount_fen <= 0:
+        raise LedgerError("a settlement has an order amount above zero")
+    if not 0 <= voucher_fen <= order_amount_fen:
+        raise LedgerError("the voucher part is between zero and the order amount")
     lines: list[Line] = []
-    if fee_fen - voucher_fen > 0:
-        lines.append(Line.debit(user_payable(user_id), fee_fen - voucher_fen))
+    if order_amount_fen - voucher_fen > 0:
+        lines.append(Line.debit(user_payable(user_id), order_amount_fen - voucher_fen))
     if voucher_fen > 0:
         lines.append(Line.debit(voucher_budget(year), voucher_fen))
-    lines.append(Line.credit(unit_receivable(unit_id), fee_fen))
-    if len(lines) < 2:  # impossible with fee > 0, but keep the rule in one place
+    lines.append(Line.credit(unit_receivable(unit_id), order_amount_fen))
+    if len(lines) < 2:  # impossible with an amount > 0, but keep the rule in one place
         raise LedgerError("a settlement posts at least two lines")
     return Entry(settlement_key(order_id), SETTLEMENT, tuple(lines), memo=f"order {order_id}")
 

@@ -1,9 +1,9 @@
-"""What a settlement comes to, pure (R19(2): the user pays the fee less the
-voucher; the voucher's share is paid by the programme at redemption).
+"""What a settlement comes to, pure (R19(2): the user pays the order's amount
+less the voucher; the voucher's share is paid by the programme at redemption).
 
 The vouchers service decides whether the order's voucher may be used
-(``UseVoucherReply``); from its answer and the order's fee this works out the
-voucher's share (never more than the fee), the user's payable part, the
+(``UseVoucherReply``); from its answer and the order's amount this works out the
+voucher's share (never more than the amount), the user's payable part, the
 programme year the voucher's money belongs to, why a voucher was not used,
 and the settlement's status."""
 
@@ -34,7 +34,7 @@ class KnownVoucher(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SettlementTerms(msgspec.Struct, frozen=True, kw_only=True):
-    fee_fen: int
+    order_amount_fen: int
     voucher_fen: int
     payable_fen: int
     voucher_id: str | None
@@ -45,16 +45,16 @@ class SettlementTerms(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def status(self) -> str:
-        """Paid at once when the voucher covers the whole fee."""
+        """Paid at once when the voucher covers the whole amount."""
         return PAID if self.payable_fen == 0 else SETTLED
 
 
-def settlement_terms(fee_fen: int, reply: UseVoucherReply, known: KnownVoucher | None, this_year: int) -> SettlementTerms:
-    """The settlement of an order of ``fee_fen`` after vouchers' ``reply``.
+def settlement_terms(order_amount_fen: int, reply: UseVoucherReply, known: KnownVoucher | None, this_year: int) -> SettlementTerms:
+    """The settlement of an order of ``order_amount_fen`` after vouchers' ``reply``.
     Raises :class:`VoucherPending` when vouchers says an application is still open."""
     voucher_fen, voucher_id, year, refusal = 0, None, this_year, None
     if reply.ok:
-        voucher_fen = min(reply.amount_fen, fee_fen)
+        voucher_fen = min(reply.amount_fen, order_amount_fen)
         voucher_id = reply.voucher_id or (known.voucher_id if known else None)
         year = reply.year or (known.year if known else this_year)
     elif reply.code == APPLICATION_PENDING:
@@ -62,5 +62,5 @@ def settlement_terms(fee_fen: int, reply: UseVoucherReply, known: KnownVoucher |
     elif reply.code != NO_VOUCHER:
         refusal = reply.code or "voucher.refused"
     return SettlementTerms(
-        fee_fen=fee_fen, voucher_fen=voucher_fen, payable_fen=fee_fen - voucher_fen, voucher_id=voucher_id, year=year, voucher_refusal=refusal
+        order_amount_fen=order_amount_fen, voucher_fen=voucher_fen, payable_fen=order_amount_fen - voucher_fen, voucher_id=voucher_id, year=year, voucher_refusal=refusal
     )

@@ -162,9 +162,13 @@ async def test_settle_with_a_voucher_then_pay_in_parts(make_settings) -> None:
             audit = p["payments"].db.metadata.tables["audit_log"]
             actions = (await s.execute(select(audit.c.action, audit.c.actor_role).order_by(audit.c.id))).all()
             blob = str((await s.execute(select(audit.c.after))).scalars().all())
+            first_payment = (await s.execute(select(audit.c.after).where(audit.c.action == "payment.receive").order_by(audit.c.id))).scalars().first()
         assert lines == 3 + 2 + 2
         assert actions == [("settlement.complete", "user"), ("payment.receive", "user"), ("payment.receive", "user")]
         assert "BANK-REF-0001" not in blob
+        # the auditor sees the settlement as the API shows it, after the payment, and the payment masked
+        assert (first_payment["fee_fen"], first_payment["paid_fen"], first_payment["remaining_fen"]) == (FEE, 200_000, 500_000)
+        assert "payments" not in first_payment and first_payment["payment"]["bank_reference"] == "*********0001"
 
 
 async def test_settle_after_the_voucher_expired(make_settings) -> None:

@@ -38,7 +38,7 @@ def test_an_entry_balances_and_has_two_lines() -> None:
 
 
 def test_settlement_with_a_voucher() -> None:
-    e = ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, fee_fen=1_000_000, voucher_fen=300_000)
+    e = ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, order_amount_fen=1_000_000, voucher_fen=300_000)
     assert e.key == "settlement:o" and e.kind == ledger.SETTLEMENT
     assert e.lines == (
         Line.debit("user_payable:u", 700_000),
@@ -48,16 +48,16 @@ def test_settlement_with_a_voucher() -> None:
 
 
 def test_settlement_without_a_voucher_and_fully_covered() -> None:
-    plain = ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, fee_fen=500, voucher_fen=0)
+    plain = ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, order_amount_fen=500, voucher_fen=0)
     assert plain.lines == (Line.debit("user_payable:u", 500), Line.credit("unit_receivable:n", 500))
-    covered = ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, fee_fen=500, voucher_fen=500)
+    covered = ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, order_amount_fen=500, voucher_fen=500)
     assert covered.lines == (Line.debit("voucher_budget:2026", 500), Line.credit("unit_receivable:n", 500))
 
 
-@pytest.mark.parametrize(("fee", "voucher"), [(0, 0), (100, 101), (100, -1), (-5, 0), (100.0, 0), (100, 0.5)])
-def test_settlement_refuses_impossible_amounts(fee: object, voucher: object) -> None:
+@pytest.mark.parametrize(("amount", "voucher"), [(0, 0), (100, 101), (100, -1), (-5, 0), (100.0, 0), (100, 0.5)])
+def test_settlement_refuses_impossible_amounts(amount: object, voucher: object) -> None:
     with pytest.raises(LedgerError):
-        ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, fee_fen=fee, voucher_fen=voucher)  # type: ignore[arg-type]
+        ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, order_amount_fen=amount, voucher_fen=voucher)  # type: ignore[arg-type]
 
 
 def test_payment() -> None:
@@ -70,17 +70,17 @@ def test_payment() -> None:
 
 
 def test_property_every_settlement_and_its_payments_balance() -> None:
-    """Many random fees, vouchers and payment splits: each entry balances, the
-    unit is owed the fee, and once paid in full the user owes nothing."""
+    """Many random order amounts, vouchers and payment splits: each entry balances, the
+    unit is owed the order amount, and once paid in full the user owes nothing."""
     rng = random.Random(20261127)
     for _ in range(2000):
-        fee = rng.choice([1, 2, 3, rng.randint(1, 10**6), rng.randint(1, 10**12)])
-        voucher = rng.choice([0, fee, rng.randint(0, fee), fee * 3 // 10])
-        s = ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, fee_fen=fee, voucher_fen=voucher)
-        assert s.debit_fen == s.credit_fen == fee
+        amount = rng.choice([1, 2, 3, rng.randint(1, 10**6), rng.randint(1, 10**12)])
+        voucher = rng.choice([0, amount, rng.randint(0, amount), amount * 3 // 10])
+        s = ledger.settlement_entry(order_id="o", user_id="u", unit_id="n", year=2026, order_amount_fen=amount, voucher_fen=voucher)
+        assert s.debit_fen == s.credit_fen == amount
         assert all((ln.debit_fen > 0) != (ln.credit_fen > 0) for ln in s.lines)
         lines = list(s.lines)
-        left, i = fee - voucher, 0
+        left, i = amount - voucher, 0
         while left > 0:
             part = rng.randint(1, left)
             p = ledger.payment_entry(idempotency_key=f"k{i}", user_id="u", unit_id="n", amount_fen=part)
@@ -90,10 +90,10 @@ def test_property_every_settlement_and_its_payments_balance() -> None:
             i += 1
         b = ledger.balances(lines)
         assert sum(d for d, _ in b.values()) == sum(c for _, c in b.values())
-        d, c = b["user_payable:u"] if fee > voucher else (0, 0)
+        d, c = b["user_payable:u"] if amount > voucher else (0, 0)
         assert d == c  # paid in full
-        assert b["unit_receivable:n"] == (0, fee)
+        assert b["unit_receivable:n"] == (0, amount)
         if voucher:
             assert b["voucher_budget:2026"] == (voucher, 0)
-        if fee > voucher:
-            assert b["cash_received:n"] == (fee - voucher, 0)
+        if amount > voucher:
+            assert b["cash_received:n"] == (amount - voucher, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -10,6 +11,12 @@ from openpyxl import load_workbook
 from services.payments.domain import ledger
 from services.payments.domain.ledger import LedgerError, Line
 from services.payments.exports import payment_order_xlsx, yuan
+from services.payments.schemas import Payout
+
+
+def _ordered(*, payee_name: str, payee_bank: str, payee_account_name: str, kind: str) -> Payout:
+    return Payout(payout_id="p1", kind=kind, ref="r1", unit_id="u1", year=2031, amount_fen=1_999_999, status="ordered",
+                  created_at=datetime(2031, 12, 1, tzinfo=UTC), payee_name=payee_name, payee_bank=payee_bank, payee_account_name=payee_account_name)
 
 
 def test_an_appropriation_raises_or_lowers_the_budget() -> None:
@@ -45,8 +52,7 @@ def test_yuan_is_exact_to_the_fen(fen: int, text: str) -> None:
 
 
 def test_the_order_file_keeps_amounts_and_account_numbers_as_text() -> None:
-    line = {"payee_name": "许昌某大学", "payee_bank": "工行", "payee_account_name": "许昌某大学", "account_number": "6222021708001234567",
-            "amount_fen": 1_999_999, "kind": "redemption", "year": 2031, "payout_id": "p1"}
+    line = (_ordered(payee_name="许昌某大学", payee_bank="工行", payee_account_name="许昌某大学", kind="redemption"), "6222021708001234567")
     ws = load_workbook(io.BytesIO(payment_order_xlsx([line]))).active
     row = [c.value for c in ws[2]]
     assert row == ["许昌某大学", "工行", "许昌某大学", "6222021708001234567", "19999.99", "2031年度科技创新券兑付", "p1"]
@@ -55,8 +61,8 @@ def test_the_order_file_keeps_amounts_and_account_numbers_as_text() -> None:
 
 def test_a_payee_cannot_put_a_live_formula_in_the_payment_order() -> None:
     """Issue 14: a unit's bank name ``=HYPERLINK(...)`` was a live formula in finance's file."""
-    line = {"payee_name": "@SUM(1+1)*cmd|' /C calc'!A0", "payee_bank": '=HYPERLINK("http://evil","x")', "payee_account_name": "+许昌某大学",
-            "account_number": "6222021708001234567", "amount_fen": 1_999_999, "kind": "award", "year": 2031, "payout_id": "p1"}
+    line = (_ordered(payee_name="@SUM(1+1)*cmd|' /C calc'!A0", payee_bank='=HYPERLINK("http://evil","x")', payee_account_name="+许昌某大学", kind="award"),
+            "6222021708001234567")
     ws = load_workbook(io.BytesIO(payment_order_xlsx([line]))).active
     cells = ws[2]
     assert [c.value for c in cells[:3]] == ["@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://evil","x")', "+许昌某大学"]
