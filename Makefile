@@ -13,11 +13,11 @@ export XCISS_TEST_POSTGRES_URL
 
 .PHONY: up check test install lint asyncapi clean browser-deps lock
 
-# pytest-xdist: WORKERS processes share the tests (3 was the fastest on two
+# pytest-xdist: WORKERS processes share the tests (4 was the fastest on two
 # cores: the tests wait on servers and subprocesses much of the time). Each
 # browser module is one group (its portal and Chromium start once); without
 # reordering the groups, the long tests go first (tests/conftest.py).
-WORKERS ?= 3
+WORKERS ?= 4
 XDIST   := -n $(WORKERS) --dist loadgroup --no-loadscope-reorder
 
 $(STAMP): pyproject.toml

@@ -101,15 +101,20 @@ def _rank(item: pytest.Item) -> int:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist names the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In pytest-xdist's workers (``make test``): each browser module is one
-    group, so its portal and Chromium start once; and the long tests come
-    first, each followed by a short one. A worker holds the test it runs and
-    the next one, so no worker then waits with a second long test queued while
-    another has run out of work."""
+    """In pytest-xdist's workers (``make test``): the fault-injection runs in
+    two groups (SQLite with the restore drill, PostgreSQL), each run by one
+    worker, so at most two of these CPU-heavy runs share the machine while the
+    other workers take the rest; each browser module is one group, so its
+    portal and Chromium start once. The long tests come first, each followed
+    by a short one: a worker holds the test it runs and the next one, so no
+    worker waits with a second long test queued while another runs out of work."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
     for item in items:
-        if item.nodeid.startswith("tests/browser/"):
+        if item.get_closest_marker("faults"):
+            postgres = "[postgres]" in item.nodeid
+            item.add_marker(pytest.mark.xdist_group("faults-postgres" if postgres else "faults-sqlite"))
+        elif item.nodeid.startswith("tests/browser/"):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     long = sorted((i for i in items if _rank(i) < 2), key=_rank)
     short = [i for i in items if _rank(i) == 2]
