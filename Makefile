@@ -13,8 +13,8 @@ export XCISS_TEST_POSTGRES_URL
 
 .PHONY: up check test install lint asyncapi clean browser-deps lock
 
-# pytest-xdist: WORKERS processes share the tests (4 was the fastest on two
-# cores: the tests wait on servers and subprocesses much of the time). Each
+# pytest-xdist: WORKERS processes share the tests (the tests wait on servers and
+# subprocesses much of the time, so more workers than the two cores). Each
 # browser module is one group (its portal and Chromium start once); without
 # reordering the groups, the long tests go first (tests/conftest.py).
 WORKERS ?= 4
