@@ -1,4 +1,5 @@
-# The two commands a newcomer needs: `make up` and `make test`.
+# The commands a newcomer needs: `make up`, `make check` (the fast loop) and
+# `make test` (everything CI runs).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -10,7 +11,14 @@ PG_LOCAL := postgresql://postgres@127.0.0.1:5432/test
 XCISS_TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_LOCAL))
 export XCISS_TEST_POSTGRES_URL
 
-.PHONY: up test install lint asyncapi clean browser-deps lock
+.PHONY: up check test install lint asyncapi clean browser-deps lock
+
+# pytest-xdist: WORKERS processes share the tests (the tests wait on servers and
+# subprocesses much of the time, so more workers than the two cores). Each
+# browser module is one group (its portal and Chromium start once); without
+# reordering the groups, the long tests go first (tests/conftest.py).
+WORKERS ?= 4
+XDIST   := -n $(WORKERS) --dist loadgroup --no-loadscope-reorder
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,10 +42,17 @@ browser-deps:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei \
 	  || echo "make: no Chinese font installed: screenshots will show boxes"; }
 
+# The fast loop: the contracts, the import layers, the unit tests and the
+# integration tests not marked `slow`.
+check: $(STAMP)
+	$(BIN)/xciss asyncapi --check
+	$(BIN)/lint-imports
+	$(BIN)/pytest $(XDIST) -m "not slow" tests/unit tests/integration $(PYTEST_ARGS)
+
 test: $(STAMP) browser-deps
 	$(BIN)/xciss asyncapi --check
 	$(BIN)/lint-imports
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 asyncapi: $(STAMP)
 	$(BIN)/xciss asyncapi

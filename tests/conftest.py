@@ -5,12 +5,13 @@ the session, and per-test databases on SQLite and, when
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
 from services.runtime.settings import Settings
 from tests.support.databases import (
     PostgresDatabases,
@@ -18,6 +19,7 @@ from tests.support.databases import (
     postgres_admin_url,
 )
 from tests.support.platform import reset_streams
+from tests.support.ports import free_port
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -92,21 +94,76 @@ def make_settings(
     return make
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
-    """The access matrix, the bus attacks and the fuzz summary (tests/security) are part of the test output."""
+def _rank(item: pytest.Item) -> int:
+    """0: a fault-injection run (minutes), 1: another slow test, 2: the rest."""
+    return 0 if item.get_closest_marker("faults") else 1 if item.get_closest_marker("slow") else 2
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist names the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In pytest-xdist's workers (``make test``): the fault-injection runs in
+    two groups (SQLite with the restore drill, PostgreSQL), each run by one
+    worker, so at most two of these CPU-heavy runs share the machine while the
+    other workers take the rest; each browser module is one group, so its
+    portal and Chromium start once. The long tests come first, each followed
+    by a short one: a worker holds the test it runs and the next one, so no
+    worker waits with a second long test queued while another runs out of work."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    for item in items:
+        if item.get_closest_marker("faults"):
+            postgres = "[postgres]" in item.nodeid
+            item.add_marker(pytest.mark.xdist_group("faults-postgres" if postgres else "faults-sqlite"))
+        elif item.nodeid.startswith("tests/browser/"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    long = sorted((i for i in items if _rank(i) < 2), key=_rank)
+    short = [i for i in items if _rank(i) == 2]
+    ordered: list[pytest.Item] = []
+    for n, item in enumerate(long):
+        ordered.append(item)
+        ordered.extend(short[n : n + 1])
+    items[:] = ordered + short[len(long) :]
+
+
+#: module -> its list of summary lines, printed after the run under a title
+SUMMARIES = {
+    "tests.security.test_access_matrix": ("TABLES", "access matrix"),
+    "tests.security.test_bus": ("SUMMARY", "bus attacks (tests/security/test_bus.py)"),
+    "tests.security.test_fuzz": ("SUMMARY", "fuzz (schemathesis)"),
+}
+#: lines that pytest-xdist's workers sent back (``pytest_testnodedown``), by module
+_FROM_WORKERS: dict[str, list[str]] = {}
+
+
+def _summary_lines() -> dict[str, list[str]]:
     import sys
 
-    module = sys.modules.get("tests.security.test_access_matrix")
-    for table in getattr(module, "TABLES", []):
-        terminalreporter.write_sep("=", "access matrix")
-        terminalreporter.write_line(table)
-    bus = getattr(sys.modules.get("tests.security.test_bus"), "SUMMARY", [])
-    if bus:
-        terminalreporter.write_sep("=", "bus attacks (tests/security/test_bus.py)")
-        for line in bus:
-            terminalreporter.write_line(line)
-    fuzz = getattr(sys.modules.get("tests.security.test_fuzz"), "SUMMARY", [])
-    if fuzz:
-        terminalreporter.write_sep("=", "fuzz (schemathesis)")
-        for line in fuzz:
-            terminalreporter.write_line(line)
+    return {module: list(getattr(sys.modules.get(module), name, [])) for module, (name, _title) in SUMMARIES.items()}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its summary lines to the controller, which prints them."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["summaries"] = _summary_lines()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
+    for module, lines in getattr(node, "workeroutput", {}).get("summaries", {}).items():
+        _FROM_WORKERS.setdefault(module, []).extend(lines)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    """The access matrix, the bus attacks and the fuzz summary (tests/security) are part of the test output."""
+    here = _summary_lines()
+    for module, (_name, title) in SUMMARIES.items():
+        lines = here[module] + _FROM_WORKERS.get(module, [])
+        if module == "tests.security.test_access_matrix":
+            for table in lines:
+                terminalreporter.write_sep("=", title)
+                terminalreporter.write_line(table)
+        elif lines:
+            terminalreporter.write_sep("=", title)
+            for line in lines:
+                terminalreporter.write_line(line)

@@ -20,10 +20,11 @@ import uvicorn
 
 from services.gateway.app import create_app
 from services.command.demo import load_demo
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
 from services.runtime.settings import SERVICES, Settings
 from tests.support.databases import SqliteDatabases
 from tests.support.platform import Platform, reset_streams
+from tests.support.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from services.command.cli import main as xciss
-from services.command.natsserver import free_port
+from tests.support.ports import free_port
 from tests.support.tlscerts import make_certificates
 
 Docs = list[dict[str, Any]]

@@ -22,9 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.command.natsserver import die_with_parent, free_port
+from services.command.natsserver import die_with_parent
 from services.runtime.settings import SERVICES
 from tests.support.codes import credit_code
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "Press Ctrl-C to stop."

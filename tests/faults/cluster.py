@@ -30,7 +30,7 @@ from services.runtime.roles import Role
 from services.runtime.http.auth import issue_token
 from services.runtime.bus_identity.credentials import BusAccess, seed_path
 from services.runtime.db.migrations import upgrade
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
 from services.runtime.bus.connect import connect_nats
 from services.runtime.settings import SERVICES, Settings
 from services.runtime.tokenkeys import ensure_dev_keys
@@ -38,6 +38,7 @@ from tests.faults.counts import MetricsTally
 from tests.faults.natscluster import NatsCluster
 from tests.faults.processes import ServiceProcess
 from tests.support.pgserver import PgServer
+from tests.support.ports import free_port
 
 PII_KEY = "faults-test-pii-key"
 class Shape(msgspec.Struct, frozen=True, kw_only=True):

@@ -36,8 +36,9 @@ from services.runtime.bus_identity.credentials import BusAccess, ensure_seeds, s
 from services.runtime.bus_identity.permissions import identities
 from services.runtime.platform import platform_plan
 from services.runtime.bus.serverconfig import authorization_block, keys_in
-from services.command.natsserver import die_with_parent, free_port, nats_server_binary, port_open
+from services.command.natsserver import die_with_parent, nats_server_binary, port_open
 from tests.faults.processes import Child
+from tests.support.ports import free_port, worker_index
 
 #: how long a stopped server must stay silent before the others elect without it
 #: (JetStream's leader election times out after a few seconds of missed heartbeats)
@@ -199,7 +200,9 @@ class NatsCluster:
     @staticmethod
     def _free_subnet() -> str:
         used = _ip("-4", "-o", "addr", check=False).stdout
-        for third in range(200, 255):
+        # xdist workers start from different subnets: two clusters starting at once pick apart
+        start = 8 * (worker_index() or 0)
+        for third in (200 + (start + i) % 55 for i in range(55)):
             candidate = f"10.213.{third}"
             if f" {candidate}." not in used:
                 return candidate

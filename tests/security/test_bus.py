@@ -26,11 +26,12 @@ from services.runtime.roles import Role
 from services.runtime.bus_identity.credentials import BusAccess, new_seed, write_secret
 from services.runtime.bus_identity.permissions import GATEWAY, OPERATOR, inbox_prefix
 from services.runtime.bus.plan import BUCKETS
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
 from tests.support.bus import Probe, probe
 from tests.support.natscluster import NatsCluster
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 from tests.support.vouchers import uid
 
 #: "bus[kind] who: N attempts, N refused" lines for the run's summary

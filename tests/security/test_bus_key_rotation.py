@@ -18,10 +18,11 @@ import pytest
 
 from services.runtime.bus_identity.credentials import seed_path
 from services.command.cli import main as xciss
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
 from tests.support.awards import payout_owed, publish_award
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 
 IDENTITY = "payments"
 

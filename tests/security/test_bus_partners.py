@@ -13,10 +13,11 @@ from nats.js.api import ConsumerConfig
 from contracts import registry as ev
 from contracts.catalogue import ALL_EVENTS
 from contracts.partners import FORBIDDEN_FIELDS, PUBLIC_EVENTS, PUBLIC_SUBJECTS
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
 from services.runtime.bus_identity.permissions import partner_consumer_name as consumer_name
 from services.runtime.bus_identity.permissions import partner_permissions
 from tests.support.bus import probe
+from tests.support.ports import free_port
 
 PUBLIC = ev.UnitApproved
 INTERNAL = ev.OrderContracted

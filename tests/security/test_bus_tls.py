@@ -14,9 +14,10 @@ import nats
 import pytest
 
 from services.runtime import safety
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
 from tests.support.awards import payout_owed, publish_award
 from tests.support.platform import Platform, running
+from tests.support.ports import free_port
 from tests.support.tlscerts import make_certificates
 
 

@@ -16,7 +16,8 @@ from services.runtime.bus_identity.credentials import BusAccess, ensure_seeds, s
 from services.runtime.bus_identity.permissions import identities
 from services.runtime.platform import platform_plan
 from services.runtime.bus.serverconfig import authorization_block, keys_in, tls_block
-from services.command.natsserver import die_with_parent, free_port, nats_server_binary, port_open
+from services.command.natsserver import die_with_parent, nats_server_binary, port_open
+from tests.support.ports import free_port
 from tests.support.tlscerts import TlsFiles, make_certificates
 
 

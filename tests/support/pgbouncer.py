@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.command.natsserver import free_port, port_open
+from services.command.natsserver import port_open
+from tests.support.ports import free_port
 
 _OS_USER = "postgres"
 

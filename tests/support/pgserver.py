@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
 
-from services.command.natsserver import free_port
+from tests.support.ports import free_port
 
 RestartMode = Literal["fast", "immediate"]
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.support.ports import free_port
 
 
 class Inbox:
@@ -35,12 +36,6 @@ class Inbox:
         found = re.search(r"https?://\S+", cls.body(mail))
         assert found, cls.body(mail)
         return found.group(0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

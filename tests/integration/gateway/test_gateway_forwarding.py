@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,7 @@ from services.gateway.http1 import Http1Pool
 from services.runtime.settings import SERVICES, Settings
 from tests.support.asgi import LifespanClient
 from tests.support.polling import eventually
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.ports import free_port
 
 
 class Service:
@@ -60,7 +54,7 @@ class Service:
 
 @pytest.fixture
 async def service() -> AsyncIterator[tuple[Service, str]]:
-    app, port = Service(), _free_port()
+    app, port = Service(), free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
     await eventually(lambda: server.started, timeout=10, interval=0.01, what="the service started")
@@ -89,7 +83,7 @@ async def test_a_request_arrives_as_sent_and_the_answer_comes_back_whole(service
 
 async def test_an_address_that_refuses_is_skipped_and_a_service_with_none_is_named(service: tuple[Service, str], tmp_path: Path) -> None:
     _, address = service
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     gateway = create_app(Settings(data_dir=tmp_path), upstreams={**{s: [dead, address] for s in SERVICES}, "payments": dead})
     async with LifespanClient(gateway, "http://gw") as gw:
         assert [(await gw.get("/api/registry/v1/x")).status_code for _ in range(3)] == [200, 200, 200]

@@ -18,10 +18,10 @@ import uvicorn
 from litestar import Litestar, Request, get, post
 
 from services.gateway.app import create_app
-from services.command.natsserver import free_port
 from services.runtime.settings import Settings
 from tests.support.asgi import LifespanClient
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 
 
 class _Server(uvicorn.Server):

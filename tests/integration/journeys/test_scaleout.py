@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from contracts import registry as ev
 from contracts.envelope import encode
 from services.registry.db.models import metadata as registry_metadata
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
 from services.runtime.bus.connect import connect_nats
 from services.runtime.service import declare_streams
 from services.runtime.db.service_db import ServiceDatabase
@@ -38,6 +38,7 @@ from services.vouchers.db.models import metadata as vouchers_metadata
 from tests.support.codes import credit_code
 from tests.support.platform import reset_streams
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 
 DURABLE = "vouchers-registry_user_registered-v1"
 N = 240

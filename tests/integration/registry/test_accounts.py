@@ -141,7 +141,7 @@ async def test_login_lockout_at_the_nth_failure_and_unlock(make_settings, caplog
 
 
 #: long enough for a login and one call on a loaded machine, short enough to wait out
-TTL_S = 20
+TTL_S = 8
 
 
 async def test_logout_and_expiry_are_refused_by_every_service(make_settings) -> None:

@@ -22,7 +22,8 @@ from services.runtime import clock
 from tests.integration.registry.test_signup import PASSWORD, _ip, form, login, sign_up
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
-from tests.support.smtp import free_port, smtp_server
+from tests.support.ports import free_port
+from tests.support.smtp import smtp_server
 
 NEW_PASSWORD = "Xin-Mima-2026#ok"
 

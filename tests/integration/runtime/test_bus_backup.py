@@ -23,7 +23,8 @@ from services.runtime.bus.backup import (
     restore_all,
     restore_stream,
 )
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
+from tests.support.ports import free_port
 
 STREAM = "BKTEST"
 MESSAGES = 300

@@ -15,7 +15,7 @@ from contracts.envelope import encode
 from services.runtime.bus import deadletters
 from services.runtime.roles import Role
 from services.runtime.bus.consumers import Subscription, Worker
-from services.command.natsserver import EmbeddedNats, free_port
+from services.command.natsserver import EmbeddedNats
 from services.runtime.bus.connect import connect_nats
 from services.runtime.bus_identity.credentials import BusAccess
 from services.runtime.db.unit_of_work import UnitOfWork
@@ -26,6 +26,7 @@ from services.vouchers.db.models import user_view
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 
 
 def _user_event(**kw: object) -> ev.UserRegistered:

@@ -54,7 +54,7 @@ async def test_health_ready_and_openapi_on_every_service(make_settings) -> None:
 async def test_ready_stays_200_when_nats_is_unreachable_and_shows_it(make_settings) -> None:
     """The outbox takes writes while the bus is down: a NATS outage must not take
     every API pod out of its Service; /ready still names NATS as down."""
-    from services.command.natsserver import free_port
+    from tests.support.ports import free_port
 
     settings = await make_settings(["registry"], nats_url=f"nats://127.0.0.1:{free_port()}")
     p = Platform(settings, ["registry"])

@@ -17,7 +17,7 @@ from services.runtime.bus import natscheck
 from services.runtime.roles import Role
 from services.runtime.bus.consumers import Subscription, Worker
 from services.runtime.metrics import ServiceMetrics, outbox_probe
-from services.command.natsserver import free_port, nats_server_binary, port_open
+from services.command.natsserver import nats_server_binary, port_open
 from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.bus.connect import connect_nats
 from services.runtime.service import create_relay, declare_streams
@@ -26,6 +26,7 @@ from services.vouchers.db.models import metadata as vouchers_metadata
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 from tests.support.vouchers import YEAR, open_programme
 
 DURABLE = "vouchers-registry_user_registered-v1"

@@ -18,9 +18,10 @@ import pytest
 
 from services.runtime import safety
 from services.runtime.bus_identity.credentials import new_seed, write_secret
-from services.command.natsserver import EmbeddedNats, free_port, port_open
+from services.command.natsserver import EmbeddedNats, port_open
 from services.runtime.settings import Settings
 from services.runtime.tokenkeys import generate_private_pem, jwks_of, load_private_pem
+from tests.support.ports import free_port
 from tests.support.tlscerts import TlsFiles, make_certificates
 
 

@@ -17,10 +17,10 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from services.runtime import telemetry
 from services.runtime.roles import Role
-from services.command.natsserver import free_port
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 
 _exporter = InMemorySpanExporter()
 

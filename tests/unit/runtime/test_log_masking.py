@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from services.command.natsserver import free_port
 from services.runtime.settings import Settings
 from services.runtime.telemetry import MaskingFilter, install_log_masking, mask_text
 from services.runtime.tokenkeys import generate_private_pem
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 
 ID_NUMBER = "41100219900101002X"
 CARD = "6222021234567890123"

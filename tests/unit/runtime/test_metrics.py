@@ -14,10 +14,10 @@ from litestar.testing import TestClient
 from prometheus_client import REGISTRY, Gauge
 
 from services.runtime.metrics import ServiceMetrics, serve_metrics
-from services.command.natsserver import free_port
 from services.runtime.service import create_app, load_spec
 from services.runtime.settings import Settings
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 PROBED = Gauge("xciss_test_probed", "set by a test probe")

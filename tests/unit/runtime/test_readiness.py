@@ -11,11 +11,11 @@ import httpx
 from litestar.testing import TestClient
 
 from services.runtime.metrics import ServiceMetrics, serve_metrics
-from services.command.natsserver import free_port
 from services.runtime.service import create_app, load_spec
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from tests.support.polling import eventually
+from tests.support.ports import free_port
 
 
 def test_api_without_nats_is_ready_and_says_nats_is_down(tmp_path: Path) -> None:
