@@ -25,7 +25,7 @@ from services.evaluation.application_rows import (
     unit_of,
     visible,
 )
-from services.evaluation.cycle import by, load_cycle
+from services.evaluation.cycle import load_cycle
 from services.evaluation.db.models import applications, assignments, unit_view
 from services.runtime import clock
 from services.runtime.roles import Role
@@ -93,7 +93,7 @@ async def review(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         unit = await visible(s, actor, app)
         if app["status"] != SUBMITTED:
             raise Conflict("application.not_submitted", "该申请不在待审核状态", "the application is not awaiting the department's review", current_status=app["status"])
-        after = await transition(s, app, (SUBMITTED,), status=FORWARDED if forward else RETURNED, reviewed_at=clock.utc_now(), reviewed_by=by(actor), review_reason=reason)
+        after = await transition(s, app, (SUBMITTED,), status=FORWARDED if forward else RETURNED, reviewed_at=clock.utc_now(), reviewed_by=actor.label, review_reason=reason)
         if forward:
             await uow.emit(ev.ApplicationForwarded(**snapshot(after)))
         else:

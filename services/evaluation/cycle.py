@@ -35,10 +35,6 @@ from services.runtime.db.service_db import ServiceDatabase
 STAFF = (Role.CENTER, Role.BUREAU)
 
 
-def by(actor: Actor) -> str:
-    return f"{actor.role}:{actor.subject}"[:200]
-
-
 def cycle_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     keys = ("year", "indicator_set_version", "award_budget_fen", "excellent_award_fen", "good_award_fen", "opened_at", "redemption_opens_on", "redemption_closes_on")
     return {k: row.get(k) for k in keys}
@@ -73,7 +69,7 @@ async def open_cycle(
         "excellent_award_fen": params.excellent_award_fen,
         "good_award_fen": params.good_award_fen,
         "opened_at": clock.utc_now(),
-        "opened_by": by(actor),
+        "opened_by": actor.label,
         "redemption_opens_on": window[0] if window else None,
         "redemption_closes_on": window[1] if window else None,
     }

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from contracts import evaluation as ev
 from services.evaluation import sources
 from services.evaluation.application_rows import ASSIGNABLE, GRADED, application_view, load_application, transition, unit_of
-from services.evaluation.cycle import by, indicator_set, load_cycle
+from services.evaluation.cycle import indicator_set, load_cycle
 from services.evaluation.db.models import assignments
 from services.evaluation.domain.scoring import evaluate
 from services.runtime import clock
@@ -45,7 +45,7 @@ async def decide_grade(
         measures = await sources.measures_of(source, s, app["year"], app["unit_id"])
         result = evaluate(iset, app["year"], measures, [(r["role"], r["scores"]) for r in rows])
         after = await transition(
-            s, app, ASSIGNABLE, status=GRADED, scores=result.scores, total_centi=result.total_centi, grade=result.grade, decided_at=clock.utc_now(), decided_by=by(actor)
+            s, app, ASSIGNABLE, status=GRADED, scores=result.scores, total_centi=result.total_centi, grade=result.grade, decided_at=clock.utc_now(), decided_by=actor.label
         )
         await uow.emit(ev.GradeDecided(application_id=app["id"], unit_id=app["unit_id"], year=app["year"], total_centi=result.total_centi, grade=result.grade))
         await uow.audit("evaluation_application.grade", "evaluation_application", app["id"], reason=reason, before=application_view(app), after=application_view(after))

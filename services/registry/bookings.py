@@ -53,7 +53,6 @@ from services.registry.domain.parties import check_reason
 from services.registry.domain.schedules import MAX_BOOKING_MINUTES, Approval, OperatedBy
 from services.registry.instruments import IN_SERVICE
 from services.registry.schedules import (
-    by,
     instrument_not_found,
     locked_schedule,
     no_schedule,
@@ -192,7 +191,7 @@ async def create_booking(
                     unit_id=inst.unit_id,
                     user_id=actor.org,
                     order_id=order_id,
-                    booked_by=by(actor),
+                    booked_by=actor.label,
                     starts_at=starts_at,
                     ends_at=ends_at,
                     status=str(status),
@@ -240,7 +239,7 @@ async def _transition(
         changed = await s.execute(
             update(bookings)
             .where(bookings.c.id == booking_id, bookings.c.version == row["version"])
-            .values(status=str(status), reason=text, decided_by=by(actor), decided_party=party, decided_at=now, updated_at=now, version=row["version"] + 1)
+            .values(status=str(status), reason=text, decided_by=actor.label, decided_party=party, decided_at=now, updated_at=now, version=row["version"] + 1)
         )
         if changed.rowcount != 1:
             raise Conflict("booking.concurrent_change", "该预约正被他人修改，请刷新后重试", "the booking changed meanwhile; reload and retry")
@@ -302,7 +301,7 @@ async def release_for_order(uow: UnitOfWork, order_id: str, *, party: str, reaso
         await s.execute(
             update(bookings)
             .where(bookings.c.id.in_(ids))
-            .values(status=str(BookingStatus.cancelled), reason=reason, decided_by=by(uow.actor), decided_party=party, decided_at=now, updated_at=now, version=bookings.c.version + 1)
+            .values(status=str(BookingStatus.cancelled), reason=reason, decided_by=uow.actor.label, decided_party=party, decided_at=now, updated_at=now, version=bookings.c.version + 1)
         )
         for r in (await s.execute(select(bookings).where(bookings.c.id.in_(ids)).order_by(bookings.c.starts_at))).mappings().all():
             await announce(uow, r)

@@ -18,7 +18,7 @@ from services.registry.db.instrument_models import instruments
 from services.registry.db.notification_models import calendar_feeds
 from services.registry.domain.calendar_feed import SHOWN, FeedBooking, FeedDowntime, new_secret, render, secret_digest, window
 from services.registry.domain.schedules import MAX_BOOKING_MINUTES
-from services.registry.schedules import by, owned_instrument
+from services.registry.schedules import owned_instrument
 from services.runtime import clock
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
@@ -54,7 +54,7 @@ async def create_feed(db: ServiceDatabase, actor: Actor, correlation_id: str | N
         text = (label or "").strip()[:100] or None
         await s.execute(
             insert(calendar_feeds).values(
-                id=fid, instrument_id=instrument_id, unit_id=inst["unit_id"], label=text, secret_digest=secret_digest(secret), created_by=by(actor), created_at=now, rotated_at=now
+                id=fid, instrument_id=instrument_id, unit_id=inst["unit_id"], label=text, secret_digest=secret_digest(secret), created_by=actor.label, created_at=now, rotated_at=now
             )
         )
         await uow.audit("calendar_feed.create", "calendar_feed", fid, after={"instrument_id": instrument_id, "label": text})
@@ -95,7 +95,7 @@ async def revoke_feed(db: ServiceDatabase, actor: Actor, correlation_id: str | N
         row = await _owned_feed(s, actor, instrument_id, feed_id)
         if row["revoked_at"] is not None:
             raise _revoked(feed_id)
-        await s.execute(update(calendar_feeds).where(calendar_feeds.c.id == feed_id).values(revoked_at=now, revoked_by=by(actor)))
+        await s.execute(update(calendar_feeds).where(calendar_feeds.c.id == feed_id).values(revoked_at=now, revoked_by=actor.label))
         await uow.audit("calendar_feed.revoke", "calendar_feed", feed_id, after={"instrument_id": instrument_id})
         after = (await s.execute(select(calendar_feeds).where(calendar_feeds.c.id == feed_id))).mappings().one()
         return _view(after)

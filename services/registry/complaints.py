@@ -80,10 +80,6 @@ class Reader:
 STAFF = Reader("staff")
 
 
-def _by(actor: Actor) -> str:
-    return f"{actor.role}:{actor.subject}"[:200]
-
-
 def _not_found(complaint_id: str) -> NotFound:
     return NotFound("complaint", "投诉", complaint_id)
 
@@ -165,7 +161,7 @@ async def file_complaint(
             "text": body,
             "contact": reach,
             "complainant_user_id": user_id,
-            "filed_by": _by(actor),
+            "filed_by": actor.label,
             "filed_at": now,
             "year": filed_on.year,
             "handling_workdays": n,
@@ -196,7 +192,7 @@ async def decide(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         changed = await s.execute(
             update(complaints)
             .where(complaints.c.id == complaint_id, complaints.c.version == row["version"])
-            .values(status=str(status), outcome_reason=text, decided_by=_by(actor), decided_at=now, version=row["version"] + 1)
+            .values(status=str(status), outcome_reason=text, decided_by=actor.label, decided_at=now, version=row["version"] + 1)
         )
         if changed.rowcount != 1:
             raise Conflict("complaint.concurrent_change", "该投诉正被他人处理，请刷新后重试", "the complaint changed meanwhile; reload and retry")
@@ -268,7 +264,7 @@ async def set_policy(
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         before = await _workdays(s, year, defaults)
-        values = {"handling_workdays": n, "set_by": _by(actor), "set_at": now}
+        values = {"handling_workdays": n, "set_by": actor.label, "set_at": now}
         done = await s.execute(update(complaint_policies).where(complaint_policies.c.year == year).values(**values))
         if done.rowcount == 0:
             await s.execute(insert(complaint_policies).values(year=year, **values))

@@ -19,8 +19,6 @@ from services.runtime.http.idempotency import Idempotency, remember
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 
-_BY_LIMIT = 200
-
 
 def too_large() -> DomainError:
     return DomainError(
@@ -30,10 +28,6 @@ def too_large() -> DomainError:
         status=413,
         limit=MAX_DOCUMENT_BYTES,
     )
-
-
-def _uploaded_by(actor: Actor) -> str:
-    return f"{actor.role}:{actor.subject}"[:_BY_LIMIT]
 
 
 async def upload_document(
@@ -72,7 +66,7 @@ async def upload_document(
             "size": len(data),
             "content_type": content_type,
             "filename": (filename.strip() or "document")[-255:],
-            "uploaded_by": _uploaded_by(actor),
+            "uploaded_by": actor.label,
             "uploaded_at": now,
         }
         await s.execute(insert(order_documents).values(**doc))

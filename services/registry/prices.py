@@ -29,13 +29,6 @@ from services.runtime.db.service_db import ServiceDatabase
 
 RETIRED = "retired"
 
-#: ``changed_by`` keeps "<role>:<subject>": the role is public, the subject is not
-_BY_LIMIT = 200
-
-
-def _changed_by(actor: Actor) -> str:
-    return f"{actor.role}:{actor.subject}"[:_BY_LIMIT]
-
 
 def _role_of(changed_by: str) -> str:
     return changed_by.split(":", 1)[0]
@@ -122,7 +115,7 @@ async def add_price_item(
         await s.execute(
             insert(price_changes).values(
                 price_item_id=row["id"],
-                changed_by=_changed_by(actor),
+                changed_by=actor.label,
                 changed_at=now,
                 old_price_fen=None,
                 new_price_fen=price_fen,
@@ -195,7 +188,7 @@ async def change_price_item(
         await s.execute(
             insert(price_changes).values(
                 price_item_id=price_item_id,
-                changed_by=_changed_by(actor),
+                changed_by=actor.label,
                 changed_at=now,
                 old_price_fen=row["price_fen"],
                 new_price_fen=new["price_fen"],

@@ -65,7 +65,7 @@ async def quote(
                     list_amount_fen=row["list_amount_fen"],
                     amount_fen=amount_fen,
                     reason=kept,
-                    quoted_by=f"{actor.role}:{actor.subject}"[:200],
+                    quoted_by=actor.label,
                     quoted_at=now,
                 )
             )

@@ -56,10 +56,6 @@ _HOLDING = [str(s) for s in HOLDING]
 _CANCELLABLE = [str(s) for s in CANCELLABLE]
 
 
-def by(actor: Actor) -> str:
-    return f"{actor.role}:{actor.subject}"[:200]
-
-
 def instrument_not_found(instrument_id: str) -> NotFound:
     return NotFound("instrument", "仪器", instrument_id)
 
@@ -152,7 +148,7 @@ async def set_schedule(db: ServiceDatabase, actor: Actor, correlation_id: str | 
         row = {
             **{k: v for k, v in schedule_view(instrument_id, sched, 0).items() if k not in ("instrument_id", "version")},
             "unit_id": inst["unit_id"],
-            "updated_by": by(actor),
+            "updated_by": actor.label,
             "updated_at": now,
         }
         if before is None:
@@ -185,14 +181,14 @@ async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | 
         text = check_reason(reason, required=True, what_zh="停机", what_en="a downtime")
         await locked_schedule(s, instrument_id)
         did = new_event_id()
-        await s.execute(insert(instrument_downtimes).values(id=did, instrument_id=instrument_id, starts_at=starts_at, ends_at=ends_at, reason=text, created_by=by(actor), created_at=now))
+        await s.execute(insert(instrument_downtimes).values(id=did, instrument_id=instrument_id, starts_at=starts_at, ends_at=ends_at, reason=text, created_by=actor.label, created_at=now))
         hit = bookings.c.instrument_id == instrument_id, bookings.c.status.in_(_CANCELLABLE), bookings.c.starts_at < ends_at, bookings.c.ends_at > starts_at
         cancelled = [r[0] for r in (await s.execute(select(bookings.c.id).where(*hit).order_by(bookings.c.starts_at))).all()]
         if cancelled:
             await s.execute(
                 update(bookings)
                 .where(bookings.c.id.in_(cancelled))
-                .values(status=str(BookingStatus.cancelled), reason=text, decided_by=by(actor), decided_party="unit", decided_at=now, downtime_id=did, updated_at=now, version=bookings.c.version + 1)
+                .values(status=str(BookingStatus.cancelled), reason=text, decided_by=actor.label, decided_party="unit", decided_at=now, downtime_id=did, updated_at=now, version=bookings.c.version + 1)
             )
             for r in (await s.execute(select(bookings).where(bookings.c.id.in_(cancelled)).order_by(bookings.c.starts_at))).mappings().all():
                 await announce(uow, r)
@@ -243,7 +239,7 @@ async def grant_qualification(db: ServiceDatabase, actor: Actor, correlation_id:
         if person is None or person["role"] != str(Role.USER) or person["org"] is None:
             raise DomainError("qualification.not_a_user_person", "该账号不是用户单位的人员账号", "the account is not a person of a user organisation", field="username", username=username)
         found = (await s.execute(select(instrument_qualifications).where(instrument_qualifications.c.instrument_id == instrument_id, instrument_qualifications.c.account_id == person["id"]))).mappings().first()
-        values = {"valid_until": valid_until, "user_id": person["org"], "granted_by": by(actor), "granted_at": now, "revoked_at": None, "revoked_by": None, "revoke_reason": None}
+        values = {"valid_until": valid_until, "user_id": person["org"], "granted_by": actor.label, "granted_at": now, "revoked_at": None, "revoked_by": None, "revoke_reason": None}
         if found is None:
             qid = new_event_id()
             await s.execute(insert(instrument_qualifications).values(id=qid, instrument_id=instrument_id, account_id=person["id"], **values))
@@ -263,7 +259,7 @@ async def revoke_qualification(db: ServiceDatabase, actor: Actor, correlation_id
         await owned_instrument(s, instrument_id, actor)
         text = check_reason(reason, required=True, what_zh="撤销资格", what_en="a revocation")
         q = instrument_qualifications.c.id == qualification_id, instrument_qualifications.c.instrument_id == instrument_id
-        done = await s.execute(update(instrument_qualifications).where(*q, instrument_qualifications.c.revoked_at.is_(None)).values(revoked_at=now, revoked_by=by(actor), revoke_reason=text))
+        done = await s.execute(update(instrument_qualifications).where(*q, instrument_qualifications.c.revoked_at.is_(None)).values(revoked_at=now, revoked_by=actor.label, revoke_reason=text))
         row = (await s.execute(_qualifications_query().where(*q))).mappings().first()
         if row is None:
             raise NotFound("qualification", "培训资格", qualification_id)

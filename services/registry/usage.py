@@ -77,10 +77,6 @@ class Use:
     booking_id: str | None = None
 
 
-def _by(actor: Actor) -> str:
-    return f"{actor.role}:{actor.subject}"[:200]
-
-
 async def _instrument(s: Any, instrument_id: str, unit_id: str | None, *, lock: bool = False) -> RowMapping:
     """The instrument (of this unit, unless staff read: ``unit_id`` None); 404 otherwise.
     ``lock``: hold its row until the transaction ends (the overlap guard)."""
@@ -159,7 +155,7 @@ async def _open(
             ended_at=ended_at,
             minutes=minutes,
             version=1,
-            created_by=_by(uow.actor),
+            created_by=uow.actor.label,
             created_at=now,
             updated_at=now,
         )
@@ -308,7 +304,7 @@ async def correct(
                 after_ended_at=ended_at,
                 after_minutes=minutes,
                 reason=text,
-                corrected_by=_by(actor),
+                corrected_by=actor.label,
                 corrected_at=now,
             )
         )

@@ -77,7 +77,7 @@ async def create_recorder(db: ServiceDatabase, actor: Actor, correlation_id: str
                 unit_id=unit_id,
                 name=text,
                 token_sha256=token_hash(token),
-                created_by=f"{actor.role}:{actor.subject}"[:200],
+                created_by=actor.label,
                 created_at=now,
             )
         )
@@ -105,7 +105,7 @@ async def revoke_recorder(db: ServiceDatabase, actor: Actor, correlation_id: str
         if row is None or row["unit_id"] != unit_id:
             raise NotFound("usage_recorder", "记录器", recorder_id)
         changed = await s.execute(
-            update(usage_recorders).where(t.id == recorder_id, t.revoked_at.is_(None)).values(revoked_at=now, revoked_by=f"{actor.role}:{actor.subject}"[:200])
+            update(usage_recorders).where(t.id == recorder_id, t.revoked_at.is_(None)).values(revoked_at=now, revoked_by=actor.label)
         )
         if changed.rowcount != 1:
             raise Conflict("usage.recorder_revoked", "该记录器已撤销", "the recorder is already revoked", recorder_id=recorder_id)

@@ -47,7 +47,7 @@ async def reject_user(db: ServiceDatabase, actor: Actor, correlation_id: str | N
         row = await user_row(s, user_id)
         if row["rejected_at"] is not None:
             raise Conflict("user.already_rejected", "该用户注册已被驳回", "the user's registration is already rejected")
-        after = await update_user(s, row, verified=False, updated_at=now, rejected_at=now, rejected_by=f"{actor.role}:{actor.subject}"[:200], rejection_reason=text)
+        after = await update_user(s, row, verified=False, updated_at=now, rejected_at=now, rejected_by=actor.label, rejection_reason=text)
         await uow.emit(ev.UserRejected(**user_snapshot(after)))
         await uow.audit("user.reject", "user", user_id, reason=text, before=user_view(row), after=user_view(after))
     return user_view(after)

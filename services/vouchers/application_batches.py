@@ -31,7 +31,6 @@ from services.vouchers.application_steps import (
     claims_on,
     code,
     contract_used_up,
-    decided_by,
     new_claim,
     snapshot,
     stopped,
@@ -257,7 +256,7 @@ class _Batch:
         }
         submitted = dict(row)
         if approved:
-            row.update(status=APPROVED, failures=[], decided_at=now, decided_by=decided_by(job.actor), decision_reason="auto_approve")
+            row.update(status=APPROVED, failures=[], decided_at=now, decided_by=job.actor.label, decision_reason="auto_approve")
         self.app_rows.append(row)
         self.claims.append(msgspec.structs.replace(claim, id=row["id"], submitted_at=now, approved=approved))
         await unit.emit(ve.ApplicationSubmitted(**snapshot(submitted)))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import vouchers as ve
 from contracts.envelope import new_event_id
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.db.unit_of_work import UnitOfWork
 from services.vouchers import programmes as prog
 from services.vouchers import readmodel
 from services.vouchers.db.models import (
@@ -139,10 +139,6 @@ async def claims_on(s: AsyncSession, order_ids: Iterable[str], contracts: Iterab
     if files:
         same.append(applications.c.contract_sha256.in_(files))
     return [claim_of(r) for r in (await s.execute(select(*CLAIM_COLUMNS).where(or_(*same)))).mappings()]
-
-
-def decided_by(actor: Actor) -> str:
-    return f"{actor.role}:{actor.subject}"[:200]
 
 
 def snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -298,7 +294,7 @@ async def commit_and_issue(uow: UnitOfWork, app: RowMapping, amount: int, cap: i
     done = await s.execute(
         update(applications)
         .where(applications.c.id == app["id"], applications.c.status == from_status)
-        .values(status=APPROVED, amount_fen=amount, failures=[], decided_at=now, decided_by=decided_by(uow.actor), decision_reason=reason)
+        .values(status=APPROVED, amount_fen=amount, failures=[], decided_at=now, decided_by=uow.actor.label, decision_reason=reason)
     )
     if done.rowcount != 1:
         raise Conflict("voucher.application_not_pending", "该申请不在待审状态", "the application is not awaiting this decision", application_id=app["id"])

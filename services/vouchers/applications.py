@@ -27,7 +27,6 @@ from services.vouchers.application_steps import (
     checks_failed,
     code,
     commit_and_issue,
-    decided_by,
     decision_for,
     ensure_within_year,
     load_application,
@@ -81,7 +80,7 @@ async def reject(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         done = await s.execute(
             update(applications)
             .where(applications.c.id == application_id, applications.c.status == SUBMITTED)
-            .values(status=REJECTED, amount_fen=0, failures=reasons, decided_at=now, decided_by=decided_by(actor), decision_reason=reason)
+            .values(status=REJECTED, amount_fen=0, failures=reasons, decided_at=now, decided_by=actor.label, decision_reason=reason)
         )
         if done.rowcount != 1:
             raise Conflict("voucher.application_not_pending", "该申请不在待审状态", "the application is not awaiting review")
@@ -138,7 +137,7 @@ async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str |
         app = await load_application(s, application_id)
         if app["status"] != APPEALED:
             raise Conflict("voucher.no_appeal_pending", "该申请没有待决的复议", "the application has no pending appeal", current_status=app["status"])
-        fields = {"appeal_outcome": outcome, "appeal_decided_at": now, "appeal_decided_by": decided_by(actor), "appeal_decision_reason": reason}
+        fields = {"appeal_outcome": outcome, "appeal_decided_at": now, "appeal_decided_by": actor.label, "appeal_decision_reason": reason}
         if outcome == UPHOLD:
             done = await s.execute(update(applications).where(applications.c.id == application_id, applications.c.status == APPEALED).values(status=REJECTED, **fields))
             if done.rowcount != 1:

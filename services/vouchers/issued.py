@@ -224,7 +224,7 @@ async def refuse_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str 
             raise NotFound("voucher", "创新券", voucher_id)
         if row["status"] != ISSUED:
             raise Conflict("voucher.not_issued", "只能拒绝尚未使用的有效创新券", "only a valid, unused voucher can be refused", current_status=row["status"])
-        refusal = {"id": new_event_id(), "voucher_id": voucher_id, "unit_id": unit_id, "reason": reason, "by": f"{actor.role}:{actor.subject}"[:200], "at": now}
+        refusal = {"id": new_event_id(), "voucher_id": voucher_id, "unit_id": unit_id, "reason": reason, "by": actor.label, "at": now}
         await s.execute(insert(voucher_refusals).values(**refusal))
         await uow.emit(ve.VoucherRefused(**voucher_snapshot(row), reason=reason))
         await uow.audit("voucher.refuse", "voucher", voucher_id, reason=reason, after={**voucher_snapshot(row), "refusal_id": refusal["id"]})

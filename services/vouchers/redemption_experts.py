@@ -105,7 +105,7 @@ async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
                 )
             if await is_assigned(s, claim_id, expert_id):
                 raise duplicate()
-            row = {"id": str(uuid.uuid4()), "claim_id": claim_id, "expert_id": expert_id, "assigned_at": clock.utc_now(), "assigned_by": f"{actor.role}:{actor.subject}"[:200]}
+            row = {"id": str(uuid.uuid4()), "claim_id": claim_id, "expert_id": expert_id, "assigned_at": clock.utc_now(), "assigned_by": actor.label}
             await s.execute(insert(redemption_assignments).values(**row))
             await uow.audit("redemption.assign", "redemption_claim", claim_id, after=assignment_view(row))
     except IntegrityError as exc:

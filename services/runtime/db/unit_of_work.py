@@ -26,6 +26,10 @@ from services.runtime import telemetry
 from services.runtime.db import audit_chain
 
 
+#: the width of every ``*_by`` column that holds an actor's label
+LABEL_WIDTH = 200
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who made a decision: kept with every audit row."""
@@ -33,6 +37,12 @@ class Actor:
     subject: str
     role: str
     org: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Who, as a record's ``*_by`` column keeps it: ``role:subject``, cut to
+        the columns' width."""
+        return f"{self.role}:{self.subject}"[:LABEL_WIDTH]
 
 
 SYSTEM = Actor(subject="system", role="system")

@@ -60,8 +60,7 @@ def view() -> ClockView:
 
 
 def _who(request: Request[Any, Any, Any]) -> str:
-    actor = actor_of(request)
-    return f"{actor.role}:{actor.subject}"
+    return actor_of(request).label
 
 
 def clock_controllers(owner: bool, replicas: int = 1) -> list[type[Controller]]:
