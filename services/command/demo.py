@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from stdnum.cn import ric, uscc
 
-from services.gateway.portal.demo_accounts import DEMO_PASSWORD
+from services.gateway.portal.demo_accounts import DEMO_PASSWORD, DEMO_PREFIX, ROLES
 from services.registry import accounts
 from services.runtime.roles import Role
 from services.runtime.http.auth import issue_token
@@ -196,17 +196,9 @@ async def planned_accounts(settings: Settings, client: httpx.AsyncClient, base: 
 
 
 def demo_usernames() -> list[tuple[str, str]]:
-    """(username, role) of every demo account, for ``xciss up`` to print."""
-    return [
-        ("demo-user", "user"),
-        ("demo-unit", "unit"),
-        ("demo-department", "department"),
-        ("demo-center", "center"),
-        ("demo-bureau", "bureau"),
-        ("demo-finance", "finance"),
-        ("demo-expert", "expert"),
-        *((o["username"], o["role"]) for o in OFFICERS),
-    ]
+    """(username, role) of every demo account, for ``xciss up`` to print: the
+    business roles the sign-in page offers, then the three officers."""
+    return [*((f"{DEMO_PREFIX}{role}", role) for role in ROLES), *((o["username"], o["role"]) for o in OFFICERS)]
 
 
 async def _create_accounts(settings: Settings, client: httpx.AsyncClient, api: _Api) -> int:
