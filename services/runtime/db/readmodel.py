@@ -70,16 +70,6 @@ async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str
 
     ``ON CONFLICT DO NOTHING`` on both databases, so two workers racing on
     the same key never fail on the unique index."""
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - the platform runs on the two above
-        exists = (await session.execute(select(*table.primary_key.columns).where(*(c == values[c.name] for c in table.primary_key.columns)))).first()
-        if exists:
-            return False
-        stmt = insert(table).values(values)
-    result = await session.execute(stmt)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    result = await session.execute(dialect.insert(table).values(values).on_conflict_do_nothing())
     return bool(result.rowcount)
