@@ -46,21 +46,19 @@ browser-deps:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei \
 	  || echo "make: no Chinese font installed: screenshots will show boxes"; }
 
-# The fast loop: the contracts, the import layers, the unit tests and the
-# integration tests not marked `slow`.
-check: $(STAMP)
+# The event document is current and the import contracts hold.
+lint: $(STAMP)
 	$(BIN)/xciss asyncapi --check
 	$(BIN)/lint-imports
+
+# The fast loop: lint, the unit tests and the integration tests not marked `slow`.
+check: lint
 	$(BIN)/pytest $(XDIST) -m "not slow" tests/unit tests/integration $(PYTEST_ARGS)
 
-test: $(STAMP) browser-deps
-	$(BIN)/xciss asyncapi --check
-	$(BIN)/lint-imports
+test: lint browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-parallel: $(STAMP) browser-deps
-	$(BIN)/xciss asyncapi --check
-	$(BIN)/lint-imports
+test-parallel: lint browser-deps
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 asyncapi: $(STAMP)
