@@ -71,7 +71,7 @@ async def _approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None
         lines = await _lines(s, year)
         if await _approval(s, year) is not None:
             raise _already_approved(year)
-        row = {"year": year, "approved_at": clock.utc_now(), "approved_by": cy.by(actor), "reason": reason, "published_at": None}
+        row = {"year": year, "approved_at": clock.utc_now(), "approved_by": actor.label, "reason": reason, "published_at": None}
         await s.execute(insert(award_plan_approvals).values(**row))
         funded = [r for r in lines if r["outcome"] == aw.FUNDED]
         after = {**(approval_view(row) or {}), "planned_fen": sum(r["amount_fen"] for r in funded), "funded": [r["id"] for r in funded]}

@@ -41,7 +41,7 @@ def award_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
 
 async def record_provincial_award(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, reference: str) -> dict[str, Any]:
     """R6: the bureau records a unit's provincial award for the year; such a unit gets no city award."""
-    row = {"unit_id": unit_id, "year": year, "reference": reference, "recorded_at": clock.utc_now(), "recorded_by": cy.by(actor)}
+    row = {"unit_id": unit_id, "year": year, "reference": reference, "recorded_at": clock.utc_now(), "recorded_by": actor.label}
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         if (await s.execute(select(provincial_awards.c.unit_id).where(provincial_awards.c.unit_id == unit_id, provincial_awards.c.year == year))).first():

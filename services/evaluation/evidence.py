@@ -84,7 +84,7 @@ async def upload(db: ServiceDatabase, store: DocumentStore, actor: Actor, correl
         "size_bytes": len(data),
         "application_id": None,
         "uploaded_at": clock.utc_now(),
-        "uploaded_by": cy.by(actor),
+        "uploaded_by": actor.label,
     }
     async with db.unit_of_work(actor, correlation_id) as uow:
         await uow.session.execute(insert(evaluation_documents).values(**row))

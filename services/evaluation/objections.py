@@ -21,7 +21,6 @@ from stdnum.cn import ric
 from contracts import evaluation as ev
 from contracts.envelope import new_event_id
 from services.evaluation import application_rows as app_rows
-from services.evaluation import cycle as cy
 from services.evaluation import notices as nt  # nt.today(): looked up at each call, so tests move the day
 from services.evaluation.db.models import applications, awards, notice_items, objections, provincial_awards, redemption_view, unit_view
 from services.evaluation.domain import awards as aw
@@ -174,7 +173,7 @@ async def resolve(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
         item = (await s.execute(select(notice_items).where(notice_items.c.notice_id == notice["id"], notice_items.c.ref == obj["ref"]))).mappings().one()
         changes: dict[str, Any] = dict(await CORRECTORS[notice["kind"]](s, item, outcome)) if item["state"] != WITHDRAWN else {}
         done = await s.execute(
-            update(objections).where(objections.c.id == objection_id, objections.c.status == OPEN).values(status=RESOLVED, outcome=outcome, resolution=reason, resolved_at=clock.utc_now(), resolved_by=cy.by(actor))
+            update(objections).where(objections.c.id == objection_id, objections.c.status == OPEN).values(status=RESOLVED, outcome=outcome, resolution=reason, resolved_at=clock.utc_now(), resolved_by=actor.label)
         )
         if done.rowcount != 1:
             raise Conflict("objection.already_resolved", "该异议已处理", "the objection is already resolved")

@@ -110,7 +110,7 @@ async def _submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str 
         before = await _row(s, unit_id, year)
         if before is not None and before["outcome"] == PASSED:
             raise Conflict("rectification.already_passed", "整改已通过复查", "the rectification has already passed its re-check")
-        values = {"deadline": deadline, "report": report, "document_id": document_id, "reported_at": clock.utc_now(), "reported_by": cy.by(actor), "outcome": None, "outcome_reason": None, "checked_at": None, "checked_by": None}
+        values = {"deadline": deadline, "report": report, "document_id": document_id, "reported_at": clock.utc_now(), "reported_by": actor.label, "outcome": None, "outcome_reason": None, "checked_at": None, "checked_by": None}
         if before is None:
             await s.execute(insert(rectifications).values(unit_id=unit_id, year=year, **values))
         else:
@@ -135,7 +135,7 @@ async def recheck(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
         done = await s.execute(
             update(rectifications)
             .where(rectifications.c.unit_id == unit_id, rectifications.c.year == year, rectifications.c.outcome.is_(None), rectifications.c.reported_at == before["reported_at"])
-            .values(outcome=outcome, outcome_reason=reason, checked_at=clock.utc_now(), checked_by=cy.by(actor))
+            .values(outcome=outcome, outcome_reason=reason, checked_at=clock.utc_now(), checked_by=actor.label)
         )
         if done.rowcount != 1:
             raise Conflict("rectification.concurrent_change", "整改报告已变化，请刷新后重试", "the report changed meanwhile; reload and retry")

@@ -30,17 +30,24 @@ from services.runtime.bus_identity.credentials import BusAccess
 log = logging.getLogger("xciss.kvstore")
 
 
-async def match_replicas(js: Any, stream: str, replicas: int, who: str) -> None:
+async def match_replicas(js: Any, stream: str, replicas: int, who: str, attempts: int = 4) -> None:
     """Scale a bucket's stream to ``replicas`` when it has another number (JetStream moves
-    the data itself); a refusal is logged, and the production check names the bucket."""
+    the data itself). A cluster still electing its leaders refuses for a moment, so a
+    refusal is tried again (0.5, 1, 2 s); the last one is logged, and the production
+    check names the bucket."""
     info = await js.stream_info(stream)
     if (info.config.num_replicas or 1) == replicas:
         return
-    try:
-        await js.update_stream(dataclass_replace(info.config, num_replicas=replicas))
-        log.warning("%s: bucket stream %s scaled from %s to %s replicas", who, stream, info.config.num_replicas, replicas)
-    except Exception as exc:  # noqa: BLE001 - the bucket still works with the replicas it has
-        log.warning("%s: bucket stream %s keeps %s replica(s): %s", who, stream, info.config.num_replicas, exc)
+    for attempt in range(attempts):
+        try:
+            await js.update_stream(dataclass_replace(info.config, num_replicas=replicas))
+            log.warning("%s: bucket stream %s scaled from %s to %s replicas", who, stream, info.config.num_replicas, replicas)
+            return
+        except Exception as exc:  # noqa: BLE001 - the bucket still works with the replicas it has
+            if attempt == attempts - 1:
+                log.warning("%s: bucket stream %s keeps %s replica(s): %s", who, stream, info.config.num_replicas, exc)
+                return
+            await asyncio.sleep(0.5 * 2**attempt)
 
 
 class NatsKVStore(Store):
