@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from litestar import Litestar, Request, Response, get, route
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath
@@ -89,6 +90,27 @@ def internal_path(path: str) -> bool:
     slashes are resolved as an upstream might, names an operations endpoint."""
     first = posixpath.normpath("/" + path.lstrip("/")).lstrip("/").split("/")[0]
     return first.lower() in INTERNAL_PATHS
+
+
+#: what a partner's page may send and read across origins (the API's own headers)
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Accept-Language", "Idempotency-Key", "If-Match", "X-Correlation-Id"]
+CORS_EXPOSED_HEADERS = ["Content-Disposition", "ETag", "Idempotent-Replayed", "Link", "Location", "Retry-After", "X-Correlation-Id"]
+
+
+def cors_config(settings: Settings) -> CORSConfig | None:
+    """Cross-origin calls from the deployment's allow-list only (XCISS_CORS_ALLOW_ORIGINS;
+    none by default). Tokens travel in the Authorization header, never as cookies
+    across origins, so credentials are not allowed."""
+    if not settings.cors_allow_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_allow_origins),
+        allow_methods=[*METHODS, "OPTIONS"],  # type: ignore[list-item]
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        allow_credentials=False,
+        max_age=600,
+    )
 
 
 def upstream_addresses(settings: Settings) -> dict[str, tuple[str, ...]]:
@@ -225,6 +247,7 @@ def create_app(
         exception_handlers=portal_exception_handlers(settings, urls, lambda: state["client"]),
         # every answer, refusals and unknown paths included
         before_send=[add_security_headers],
+        cors_config=cors_config(settings),
         on_startup=[_start],
         on_shutdown=[_stop],
         request_max_body_size=settings.gateway_max_body_bytes,

@@ -98,3 +98,19 @@ def env_addresses(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         if address not in found:
             found.append(address)
     return tuple(found)
+
+
+def env_origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """``https://a.example.cn,https://b.example.cn:8443``: web origins (scheme, host and
+    an optional port; no path, no wildcard), comma-separated; none when unset."""
+    found: list[str] = []
+    for part in env.get(name, "").split(","):
+        origin = part.strip()
+        if not origin:
+            continue
+        scheme, _, host = origin.partition("://")
+        if scheme not in ("http", "https") or not host or any(c in host for c in "/?#*@ ") or origin != origin.lower():
+            raise SettingsError(f"{name} must be web origins such as https://portal.example.cn (lower case, no path or wildcard), comma-separated, not {origin!r}")
+        if origin not in found:
+            found.append(origin)
+    return tuple(found)

@@ -31,6 +31,7 @@ from services.runtime.env import (
     env_networks,
     env_float,
     env_addresses,
+    env_origins,
 )
 
 SERVICES: tuple[str, ...] = ("registry", "vouchers", "evaluation", "payments")
@@ -158,6 +159,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gateway_max_body_bytes: int = 20_000_000
     gateway_rate_limit_per_minute: int = 600
     gateway_timeout_s: float = 30.0
+    #: web origins whose pages may call the API from a browser (XCISS_CORS_ALLOW_ORIGINS,
+    #: comma-separated); none by default: only the portal, on the gateway's own origin
+    cors_allow_origins: tuple[str, ...] = ()
     #: the evaluation's indicator set and per-year parameters (XCISS_EVALUATION_POLICY_FILE);
     #: None = the packaged services/evaluation/policy/indicators-2023.yaml
     evaluation_policy_file: Path | None = None
@@ -359,6 +363,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             gateway_max_body_bytes=env_int(env, "XCISS_GATEWAY_MAX_BODY_BYTES", 20_000_000),
             gateway_rate_limit_per_minute=env_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
             gateway_timeout_s=env_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
+            cors_allow_origins=env_origins(env, "XCISS_CORS_ALLOW_ORIGINS"),
             evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
             registry_policy_file=Path(get("XCISS_REGISTRY_POLICY_FILE", "")).resolve() if get("XCISS_REGISTRY_POLICY_FILE") else None,
             voucher_policy_file=Path(get("XCISS_VOUCHER_POLICY_FILE", "")).resolve() if get("XCISS_VOUCHER_POLICY_FILE") else None,

@@ -64,3 +64,41 @@ async def test_combined_openapi_covers_every_service(make_settings) -> None:
         schemas = doc["components"]["schemas"]
         dangling = {r for r in _refs(doc) if r.rsplit("/", 1)[1] not in schemas}
         assert not dangling
+
+
+PARTNER = "https://partner.example.cn"
+
+
+async def test_a_partner_page_on_the_allow_list_calls_the_api_across_origins(make_settings) -> None:
+    settings = await make_settings(list(SERVICES), cors_allow_origins=(PARTNER,))
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, _gateway(p) as gw:
+        # the browser's preflight for a signed-in POST with an idempotency key
+        asks = {"Origin": PARTNER, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"}
+        r = await gw.options("/api/registry/v1/units/", headers=asks)
+        assert r.status_code in (200, 204), r.text
+        assert r.headers["access-control-allow-origin"] == PARTNER
+        assert {"authorization", "content-type", "idempotency-key"} <= {h.strip().lower() for h in r.headers["access-control-allow-headers"].split(",")}
+        assert "POST" in r.headers["access-control-allow-methods"]
+        assert "access-control-allow-credentials" not in r.headers  # tokens in the header, never cookies across origins
+        # the call itself: the page may read the answer and the headers it needs
+        unit = {"Authorization": f"Bearer {p.token(Role.UNIT)}", "Origin": PARTNER}
+        r = await gw.post("/api/registry/v1/units/", headers=unit, json={"name": "许昌学院", "kind": "university", "credit_code": credit_code(), "county_code": "411002"})
+        assert r.status_code == 201, r.text
+        assert r.headers["access-control-allow-origin"] == PARTNER
+        assert "x-correlation-id" in r.headers["access-control-expose-headers"].lower()
+        # a page of any other origin gets no permission: its browser withholds the answer
+        other = {"Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST"}
+        r = await gw.options("/api/registry/v1/units/", headers=other)
+        assert r.headers.get("access-control-allow-origin") not in ("https://evil.example.com", "*")
+        r = await gw.get("/api/registry/v1/instruments/", headers={"Origin": "https://evil.example.com"})
+        assert "access-control-allow-origin" not in r.headers
+
+
+async def test_no_origin_is_allowed_across_origins_by_default(make_settings) -> None:
+    settings = await make_settings(list(SERVICES))
+    assert settings.cors_allow_origins == ()
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, _gateway(p) as gw:
+        r = await gw.options("/api/registry/v1/units/", headers={"Origin": PARTNER, "Access-Control-Request-Method": "POST"})
+        assert "access-control-allow-origin" not in r.headers
+        r = await gw.get("/api/registry/v1/instruments/", headers={"Origin": PARTNER})
+        assert r.status_code == 200 and "access-control-allow-origin" not in r.headers

@@ -96,3 +96,16 @@ def test_database_pools_are_settings_and_a_transaction_pooler_turns_the_statemen
     finally:
         pooled.sync_engine.dispose()
         direct.sync_engine.dispose()
+
+
+def test_the_cors_allow_list_is_origins_or_nothing(tmp_path: Path) -> None:
+    base = {"XCISS_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).cors_allow_origins == ()
+    s = Settings.from_env(base | {"XCISS_CORS_ALLOW_ORIGINS": " https://a.example.cn, http://localhost:5173,https://a.example.cn "})
+    assert s.cors_allow_origins == ("https://a.example.cn", "http://localhost:5173")
+
+
+@pytest.mark.parametrize("origin", ["*", "https://*.example.cn", "https://a.example.cn/app", "a.example.cn", "ftp://a.example.cn", "https://A.example.cn", "https://u@a.example.cn"])
+def test_a_cors_origin_that_is_not_one_origin_is_refused(origin: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="XCISS_CORS_ALLOW_ORIGINS"):
+        Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_CORS_ALLOW_ORIGINS": origin})
