@@ -11,7 +11,7 @@ PG_LOCAL := postgresql://postgres@127.0.0.1:5432/test
 XCISS_TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_LOCAL))
 export XCISS_TEST_POSTGRES_URL
 
-.PHONY: up check test test-parallel install lint asyncapi clean browser-deps lock
+.PHONY: up check test test-parallel install lint asyncapi clean browser-deps client-deps lock
 
 # pytest-xdist: WORKERS processes share the tests (the tests wait on servers and
 # subprocesses much of the time, so more workers than the two cores). Each
@@ -46,26 +46,36 @@ browser-deps:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei \
 	  || echo "make: no Chinese font installed: screenshots will show boxes"; }
 
+# The typed TypeScript client's packages (clients/typescript, pinned in its
+# package-lock.json): tests/integration/gateway/test_typescript_client.py
+# generates its types from the combined OpenAPI document and type-checks it.
+CLIENT := clients/typescript
+$(CLIENT)/node_modules/.installed: $(CLIENT)/package-lock.json
+	npm ci --prefix $(CLIENT) --no-audit --no-fund --loglevel=error
+	touch $@
+
+client-deps: $(CLIENT)/node_modules/.installed
+
 # The event document is current and the import contracts hold.
 lint: $(STAMP)
 	$(BIN)/xciss asyncapi --check
 	$(BIN)/lint-imports
 
 # The fast loop: lint, the unit tests and the integration tests not marked `slow`.
-check: lint
+check: lint client-deps
 	$(BIN)/pytest $(XDIST) -m "not slow" tests/unit tests/integration $(PYTEST_ARGS)
 
-test: lint browser-deps
+test: lint browser-deps client-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-parallel: lint browser-deps
+test-parallel: lint browser-deps client-deps
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 asyncapi: $(STAMP)
 	$(BIN)/xciss asyncapi
 
 clean:
-	rm -rf $(VENV) .xciss .pytest_cache
+	rm -rf $(VENV) .xciss .pytest_cache $(CLIENT)/node_modules
 
 # The production image's dependencies, pinned with their sha256 hashes
 # (deploy/requirements.lock, read by deploy/Containerfile): run after changing the
