@@ -23,6 +23,7 @@ from services.registry.domain.prices import (
 )
 from services.registry.instruments import IN_SERVICE
 from services.runtime import clock
+from services.runtime.http.preconditions import PreconditionFailed
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
@@ -144,8 +145,10 @@ async def change_price_item(
     basis: PriceBasis | None = None,
     active: bool | None = None,
     reason: str | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """Change a service item's name, price, basis or active flag.
+    """Change a service item's name, price, basis or active flag; with
+    ``expected_version`` (an edit's If-Match) only the version the caller read.
 
     A price change needs a reason. Each effective change appends a history row
     (who, when, old, new, reason), bumps the version and is published; a
@@ -162,6 +165,8 @@ async def change_price_item(
             raise NotFound("price_item", "收费项目", price_item_id)
         if owner is not None and row["unit_id"] != owner:
             raise Forbidden("单位只能调整本单位仪器的价格", "a unit may change only its own instruments' prices")
+        if expected_version is not None and expected_version != row["version"]:
+            raise PreconditionFailed(row["version"])
         inst = (await s.execute(select(instruments).where(instruments.c.id == row["instrument_id"]))).mappings().one()
         new = {
             "name": row["name"] if name is None else name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import msgspec
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
@@ -22,9 +22,10 @@ from services.registry.domain.listing import ListingPolicies
 from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
-from services.runtime.errors import DomainError, Forbidden, NotFound
+from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, PreconditionFailed, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
@@ -103,18 +104,22 @@ class InstrumentController(Controller):
         )
         return Instrument(**snap)
 
-    @patch("/{instrument_id:str}", operation_id="changeInstrument", **access(Role.UNIT, Role.CENTER))
+    @patch("/{instrument_id:str}", operation_id="changeInstrument", response_headers=ETAG_HEADER, **access(Role.UNIT, Role.CENTER))
     async def change(
         self,
         request: Request,
         db: NamedDependency[ServiceDatabase],
         instrument_id: FromPath[str],
         data: JSONBody[InstrumentChange],
-    ) -> Instrument:
+        if_match: IfMatchHeader = None,
+    ) -> Response[Instrument]:
         """The owning unit (or the center) changes public data, or moves the status
         between in_service and maintenance. Funding, original value, acceptance date
         and the duty-exempt and classified flags are fixed at registration (422
-        instrument.immutable_field); a retired instrument is final (409 instrument.retired)."""
+        instrument.immutable_field); a retired instrument is final (409 instrument.retired).
+        With ``If-Match`` (the ``ETag`` a read gave) only that version is changed: another is
+        412 ``request.precondition_failed``; the body's ``version`` does the same with 409
+        ``instrument.version_mismatch``."""
         p = principal_of(request)
         owner = (p.org or "") if p.role is Role.UNIT else None
         sent = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not msgspec.UNSET}
@@ -124,10 +129,16 @@ class InstrumentController(Controller):
                 sent[key] = sent[key].strip()
                 if not sent[key]:
                     raise DomainError("instrument.blank_field", f"“{key}”不能为空", f"{key} cannot be blank", field=key)
-        snap = await instruments.change_instrument(
-            db, actor_of(request), correlation_of(request), instrument_id, changes=sent, owner=owner, expected_version=version
-        )
-        return Instrument(**snap)
+        wanted = expected_version(if_match)
+        try:
+            snap = await instruments.change_instrument(
+                db, actor_of(request), correlation_of(request), instrument_id, changes=sent, owner=owner, expected_version=version if wanted is None else wanted
+            )
+        except Conflict as exc:
+            if wanted is not None and exc.code == "instrument.version_mismatch":
+                raise PreconditionFailed(exc.details["version"]) from exc
+            raise
+        return tagged(Instrument(**snap), snap["version"])
 
     @post("/{instrument_id:str}/retire", operation_id="retireInstrument", status_code=200, **access(Role.UNIT, Role.CENTER))
     async def retire(
@@ -163,15 +174,16 @@ class InstrumentController(Controller):
         items, total = await instrument_reads.list_instruments(db, unit_id=unit_id, public_only=not staff, own_unit=own, page=page, page_size=page_size)
         return InstrumentPage(items=[Instrument(**i) for i in items], total=total, page=page, page_size=page_size)
 
-    @get("/{instrument_id:str}", operation_id="getInstrument", **access(PUBLIC))
-    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> Instrument:
-        """One instrument. The public sees it once listed and in service; the owner unit and staff always."""
+    @get("/{instrument_id:str}", operation_id="getInstrument", response_headers=ETAG_HEADER, **access(PUBLIC))
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> Response[Instrument]:
+        """One instrument. The public sees it once listed and in service; the owner unit and staff always.
+        ``ETag`` is its version (``"v3"``): send it as ``If-Match`` on a change."""
         snap = await instrument_reads.get_instrument(db, instrument_id)
         p = principal_of(request)
         public = snap["listed_on"] is not None and snap["status"] == instruments.IN_SERVICE
         if not public and not await may_see_unit(db, p, snap["unit_id"]):
             raise NotFound("instrument", "仪器", instrument_id)
-        return Instrument(**snap)
+        return tagged(Instrument(**snap), snap["version"])
 
 
 class ComplianceController(Controller):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -18,6 +18,7 @@ from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 
 #: staff see every item of every instrument
@@ -123,10 +124,14 @@ class PriceController(Controller):
         )
         return PriceItem(**snap)
 
-    @patch("/price-items/{price_item_id:str}", operation_id="changePriceItem", **access(Role.UNIT, Role.CENTER))
-    async def change(self, request: Request, db: NamedDependency[ServiceDatabase], price_item_id: FromPath[str], data: JSONBody[PriceItemChange]) -> PriceItem:
+    @patch("/price-items/{price_item_id:str}", operation_id="changePriceItem", response_headers=ETAG_HEADER, **access(Role.UNIT, Role.CENTER))
+    async def change(
+        self, request: Request, db: NamedDependency[ServiceDatabase], price_item_id: FromPath[str], data: JSONBody[PriceItemChange], if_match: IfMatchHeader = None
+    ) -> Response[PriceItem]:
         """The owning unit (or the center) changes an item's name, price, basis or active flag;
-        a price change needs a reason. Every change is kept and published."""
+        a price change needs a reason. Every change is kept and published. With
+        ``If-Match: "v<version>"`` (the item's ``version`` as listed) only that version is
+        changed: another is 412 ``request.precondition_failed``."""
         name = data.name.strip() if data.name is not None else None
         snap = await prices.change_price_item(
             db,
@@ -139,8 +144,9 @@ class PriceController(Controller):
             basis=data.basis,
             active=data.active,
             reason=data.reason,
+            expected_version=expected_version(if_match),
         )
-        return PriceItem(**snap)
+        return tagged(PriceItem(**snap), snap["version"])
 
     @get("/instruments/{instrument_id:str}/prices", operation_id="listInstrumentPrices", **access(PUBLIC))
     async def of_instrument(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> InstrumentPrices:

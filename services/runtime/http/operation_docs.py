@@ -17,7 +17,9 @@ The generic codes by rule:
 - a path parameter: ``request.not_found`` (404, an unknown address);
 - not public: ``auth.unauthenticated`` (401), ``auth.forbidden`` (403);
 - an ``Idempotency-Key`` header: ``request.idempotency_key_invalid`` (400),
-  ``request.idempotency_key_reused`` (409).
+  ``request.idempotency_key_reused`` (409);
+- an ``If-Match`` header: ``request.if_match_invalid`` (400),
+  ``request.precondition_failed`` (412).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from litestar import Litestar
 
 from services.runtime.http.auth import PUBLIC
 from services.runtime.http.error_catalogue import CodeEntry, catalogue
+from services.runtime.http.preconditions import takes_if_match
 
 #: how each role is called in the description (zh, en)
 ROLE_NAMES: dict[str, tuple[str, str]] = {
@@ -64,6 +67,8 @@ def generic_codes(handler: Any) -> tuple[str, ...]:
         codes += ["auth.unauthenticated", "auth.forbidden"]
     if _takes_idempotency_key(handler):
         codes += ["request.idempotency_key_invalid", "request.idempotency_key_reused"]
+    if _takes_if_match(handler):
+        codes += ["request.if_match_invalid", "request.precondition_failed"]
     return tuple(codes)
 
 
@@ -82,6 +87,14 @@ def _takes_idempotency_key(handler: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return any("IdempotencyKey" in str(a) for a in annotations.values())
+
+
+def _takes_if_match(handler: Any) -> bool:
+    try:
+        annotations = inspect.get_annotations(inspect.unwrap(handler.fn))
+    except (TypeError, ValueError):
+        return False
+    return takes_if_match(annotations)
 
 
 def service_tables(service: str) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, str, str]]]:

@@ -1,0 +1,59 @@
+"""Two officers editing one record (issue 17, web clients): a read gives the
+record's version as its ``ETag``; an edit sent with ``If-Match`` applies only to
+that version, so the second of two edits made from the same read gets 412
+``request.precondition_failed`` instead of silently overwriting the first."""
+
+from __future__ import annotations
+
+from services.runtime.roles import Role
+from tests.integration.registry.test_instruments import register
+from tests.integration.registry.test_prices import add as add_item
+from tests.support.platform import Platform, running
+from tests.support.registry import approved_unit
+
+
+async def test_the_second_of_two_edits_of_one_read_instrument_is_refused(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        unit = await approved_unit(p)
+        path = f"/v1/instruments/{(await register(p, unit))['instrument_id']}"
+        read = await p.call("registry", "GET", path, role=Role.CENTER)
+        assert read.status_code == 200 and read.headers["etag"] == '"v1"'
+        # the unit saves first: its answer carries the new version
+        first = await p.call("registry", "PATCH", path, role=Role.UNIT, org=unit, json={"location": "实验楼A101"}, headers={"If-Match": read.headers["etag"]})
+        assert first.status_code == 200, first.text
+        assert first.headers["etag"] == '"v2"' and first.json()["location"] == "实验楼A101"
+        # the center, still on what it read, is refused and told the current version
+        second = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"location": "实验楼B202"}, headers={"If-Match": read.headers["etag"]})
+        assert second.status_code == 412, second.text
+        problem = second.json()
+        assert problem["code"] == "request.precondition_failed" and problem["details"]["etag"] == '"v2"'
+        assert "已被他人修改" in problem["message_zh"]
+        assert (await p.call("registry", "GET", path, role=Role.CENTER)).json()["location"] == "实验楼A101"
+        # after reloading, its edit goes through
+        again = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"location": "实验楼B202"}, headers={"If-Match": second.json()["details"]["etag"]})
+        assert again.status_code == 200 and again.headers["etag"] == '"v3"'
+        # no header or *: the current version, as before; a malformed tag is refused
+        assert (await p.call("registry", "PATCH", path, role=Role.CENTER, json={"location": "实验楼C303"})).status_code == 200
+        assert (await p.call("registry", "PATCH", path, role=Role.CENTER, json={"location": "实验楼D404"}, headers={"If-Match": "*"})).status_code == 200
+        for bad in ("v5", 'W/"v5"', '"5"', '"v0"', '"v5", "v6"'):
+            r = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"location": "x"}, headers={"If-Match": bad})
+            assert r.status_code == 400 and r.json()["code"] == "request.if_match_invalid", (bad, r.text)
+        assert (await p.call("registry", "GET", path, role=Role.CENTER)).json()["location"] == "实验楼D404"
+
+
+async def test_a_price_item_edit_from_a_stale_read_is_refused(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        unit = await approved_unit(p)
+        iid = (await register(p, unit))["instrument_id"]
+        item = await add_item(p, unit, iid)
+        path = f"/v1/price-items/{item['price_item_id']}"
+        read = f'"v{item["version"]}"'
+        first = await p.call("registry", "PATCH", path, role=Role.UNIT, org=unit, json={"name": "常规检测（含报告）"}, headers={"If-Match": read})
+        assert first.status_code == 200, first.text
+        assert first.headers["etag"] == f'"v{item["version"] + 1}"'
+        second = await p.call("registry", "PATCH", path, role=Role.UNIT, org=unit, json={"price_fen": 1, "reason": "调价"}, headers={"If-Match": read})
+        assert second.status_code == 412 and second.json()["code"] == "request.precondition_failed", second.text
+        prices = (await p.call("registry", "GET", f"/v1/instruments/{iid}/prices", role=Role.UNIT, org=unit)).json()
+        assert [i["price_fen"] for i in prices["items"] if i["price_item_id"] == item["price_item_id"]] == [item["price_fen"]]
