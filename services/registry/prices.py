@@ -23,7 +23,7 @@ from services.registry.domain.prices import (
 )
 from services.registry.instruments import IN_SERVICE
 from services.runtime import clock
-from services.runtime.http.preconditions import PreconditionFailed
+from services.runtime.http.preconditions import check_version
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
@@ -165,8 +165,7 @@ async def change_price_item(
             raise NotFound("price_item", "收费项目", price_item_id)
         if owner is not None and row["unit_id"] != owner:
             raise Forbidden("单位只能调整本单位仪器的价格", "a unit may change only its own instruments' prices")
-        if expected_version is not None and expected_version != row["version"]:
-            raise PreconditionFailed(row["version"])
+        check_version(row["version"], expected_version)
         inst = (await s.execute(select(instruments).where(instruments.c.id == row["instrument_id"]))).mappings().one()
         new = {
             "name": row["name"] if name is None else name,

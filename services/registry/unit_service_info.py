@@ -15,19 +15,22 @@ from services.registry.domain import service_info
 from services.runtime import clock
 from services.runtime.errors import Forbidden
 from services.runtime.db.unit_of_work import Actor
+from services.runtime.http.preconditions import check_version
 from services.runtime.db.service_db import ServiceDatabase
 
 
 async def publish_service_info(
-    db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, changes: dict[str, Any], owner: str | None
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, changes: dict[str, Any], owner: str | None, expected_version: int | None = None
 ) -> dict[str, Any]:
     """Apply ``changes`` (only the R18 fields; None clears one). ``owner``: when
-    set, the unit must be that one (else 403). 422 naming the field on a bad value."""
+    set, the unit must be that one (else 403). 422 naming the field on a bad value;
+    412 when ``expected_version`` (an If-Match) is not the unit's."""
     if owner is not None and unit_id != owner:
         raise Forbidden()  # before the values are judged: another unit learns nothing
     cleaned = service_info.clean(changes)
     async with db.unit_of_work(actor, correlation_id) as uow:
         row = await parties._unit_row(uow.session, unit_id)
+        check_version(row["version"], expected_version)
         if not cleaned:
             return parties._unit_snapshot(row)
         after = await parties._update_unit(uow.session, row, updated_at=clock.utc_now(), **cleaned)

@@ -28,6 +28,7 @@ from services.registry.parties import update_user, user_row, user_snapshot, user
 from services.runtime import clock
 from services.runtime.errors import Conflict
 from services.runtime.db.unit_of_work import Actor
+from services.runtime.http.preconditions import check_version
 from services.runtime.db.service_db import ServiceDatabase
 
 
@@ -90,14 +91,17 @@ async def change_user_classes(
     special_classes: list[SpecialClass] | None,
     sound_finances: bool | None,
     reason: str | None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """The center changes a user's classes, special classes or its sound-finances
-    assessment, with a reason; the class rules of registration still hold."""
+    assessment, with a reason; the class rules of registration still hold. 412
+    when ``expected_version`` (an If-Match) is not the user's."""
     reason = check_reason(reason, required=True, what_zh="变更用户类别或信用状况", what_en="a change of classes")
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await user_row(s, user_id)
+        check_version(row["version"], expected_version)
         new_classes = [str(c) for c in classes] if classes is not None else list(row["classes"])
         new_special = [str(c) for c in special_classes] if special_classes is not None else list(row["special_classes"])
         new_sound = row["sound_finances"] if sound_finances is None else sound_finances

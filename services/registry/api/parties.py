@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
@@ -36,6 +36,7 @@ from services.runtime.errors import Forbidden, NotFound
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
@@ -75,16 +76,22 @@ class UnitController(Controller):
 
         return await idempotent(request, db, settings, idempotency_key, operation="applyUnit", status=201, request_parts=(data,), render=lambda snap: Unit(**snap), call=call)  # type: ignore[no-any-return]
 
-    @put("/{unit_id:str}/service-info", operation_id="publishUnitServiceInfo", status_code=200, **access(Role.UNIT, Role.CENTER))
-    async def publish_service_info(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[UnitServiceInfo]) -> Unit:
+    @put("/{unit_id:str}/service-info", operation_id="publishUnitServiceInfo", status_code=200, response_headers=ETAG_HEADER, **access(Role.UNIT, Role.CENTER))
+    async def publish_service_info(
+        self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[UnitServiceInfo], if_match: IfMatchHeader = None
+    ) -> Response[Unit]:
         """A unit publishes its R18 service information (service content, contact person, phone,
         address); the center may correct it. Send only what changes; null clears a field.
         A unit account changes its own unit only (403 otherwise). 422 ``registry.phone_invalid``
-        or ``registry.service_info_invalid`` with ``details.field``."""
+        or ``registry.service_info_invalid`` with ``details.field``. With ``If-Match`` (the
+        unit's ``ETag``) only that version is changed: another is 412 ``request.precondition_failed``."""
         p = principal_of(request)
         owner = (p.org or "") if p.role is Role.UNIT else None
         changes = {f: v for f in UnitServiceInfo.__struct_fields__ if (v := getattr(data, f)) is not msgspec.UNSET}
-        return Unit(**await unit_service_info.publish_service_info(db, actor_of(request), correlation_of(request), unit_id, changes=changes, owner=owner))
+        snap = await unit_service_info.publish_service_info(
+            db, actor_of(request), correlation_of(request), unit_id, changes=changes, owner=owner, expected_version=expected_version(if_match)
+        )
+        return tagged(Unit(**snap), snap["version"])
 
     @post("/{unit_id:str}/approve", operation_id="approveUnit", status_code=200, **access(Role.BUREAU))
     async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
@@ -160,14 +167,15 @@ class UnitController(Controller):
         items, total = await parties.list_units(db, status=str(status) if status else None, page=page, page_size=page_size)
         return UnitPage(items=[Unit(**i) for i in items], total=total, page=page, page_size=page_size)
 
-    @get("/{unit_id:str}", operation_id="getUnit", **access(PUBLIC))
-    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Unit:
-        """One unit. Applications not yet approved are visible to staff and the unit itself."""
+    @get("/{unit_id:str}", operation_id="getUnit", response_headers=ETAG_HEADER, **access(PUBLIC))
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Response[Unit]:
+        """One unit. Applications not yet approved are visible to staff and the unit itself.
+        ``ETag`` is its version: send it as ``If-Match`` when publishing its service information."""
         snap = await parties.get_unit(db, unit_id)
         p = principal_of(request)
         if snap["status"] != UnitStatus.APPROVED and not await may_see_unit(db, p, unit_id):
             raise NotFound("unit", "单位", unit_id)
-        return Unit(**snap)
+        return tagged(Unit(**snap), snap["version"])
 
 
 def _user(request: Request, user: dict) -> User:  # type: ignore[type-arg]
@@ -236,10 +244,13 @@ class UserController(Controller):
         the real enterprise. Final; 409 ``user.already_rejected``. Publishes ``registry.user.rejected``."""
         return User(**await user_review.reject_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason))
 
-    @patch("/{user_id:str}/classes", operation_id="changeUserClasses", status_code=200, **access(Role.CENTER))
-    async def change_classes(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[UserClassesChange]) -> User:
+    @patch("/{user_id:str}/classes", operation_id="changeUserClasses", status_code=200, response_headers=ETAG_HEADER, **access(Role.CENTER))
+    async def change_classes(
+        self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[UserClassesChange], if_match: IfMatchHeader = None
+    ) -> Response[User]:
         """The center changes a user's classes, special classes or sound-finances
-        assessment, with a reason (R4, R16, R26)."""
+        assessment, with a reason (R4, R16, R26). With ``If-Match`` (the user's ``ETag``)
+        only that version is changed: another is 412 ``request.precondition_failed``."""
         snap = await user_review.change_user_classes(
             db,
             actor_of(request),
@@ -249,8 +260,9 @@ class UserController(Controller):
             special_classes=data.special_classes,
             sound_finances=data.sound_finances,
             reason=data.reason,
+            expected_version=expected_version(if_match),
         )
-        return User(**snap)
+        return tagged(User(**snap), snap["version"])
 
     @get("/", operation_id="listUsers", **access(Role.CENTER, Role.BUREAU))
     async def list_(
@@ -266,12 +278,14 @@ class UserController(Controller):
         items, total = await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)
         return UserPage(items=[User(**i) for i in items], total=total, page=page, page_size=page_size)
 
-    @get("/{user_id:str}", operation_id="getUser", **access(Role.USER, Role.CENTER, Role.BUREAU))
-    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> User:
+    @get("/{user_id:str}", operation_id="getUser", response_headers=ETAG_HEADER, **access(Role.USER, Role.CENTER, Role.BUREAU))
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> Response[User]:
         """A user's record: the user itself and the center or bureau. For the
         center and the bureau, ``same_party_units`` lists the units registered
-        under the user's credit code (R26: no voucher on their services)."""
+        under the user's credit code (R26: no voucher on their services).
+        ``ETag`` is its version: send it as ``If-Match`` when changing its classes."""
         p = principal_of(request)
         if p.role is Role.USER and p.org != user_id:
             raise Forbidden()
-        return _user(request, await user_review.user_with_units(db, user_id))
+        user = _user(request, await user_review.user_with_units(db, user_id))
+        return tagged(user, user.version)

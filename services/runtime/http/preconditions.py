@@ -71,6 +71,13 @@ def expected_version(if_match: str | None) -> int | None:
     return int(found.group(1))
 
 
+def check_version(current: int, expected: int | None) -> None:
+    """Inside the use case's transaction, before it writes: 412 when the caller
+    read another version (``expected`` from :func:`expected_version`)."""
+    if expected is not None and expected != current:
+        raise PreconditionFailed(current)
+
+
 def tagged(body: T, version: int, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response[T]:
     """``body`` answered with the record's ``ETag``."""
     return Response(body, status_code=status_code, headers={**(headers or {}), "ETag": etag(version)})

@@ -9,7 +9,7 @@ from services.runtime.roles import Role
 from tests.integration.registry.test_instruments import register
 from tests.integration.registry.test_prices import add as add_item
 from tests.support.platform import Platform, running
-from tests.support.registry import approved_unit
+from tests.support.registry import approved_unit, verified_user
 
 
 async def test_the_second_of_two_edits_of_one_read_instrument_is_refused(make_settings) -> None:
@@ -57,3 +57,28 @@ async def test_a_price_item_edit_from_a_stale_read_is_refused(make_settings) -> 
         assert second.status_code == 412 and second.json()["code"] == "request.precondition_failed", second.text
         prices = (await p.call("registry", "GET", f"/v1/instruments/{iid}/prices", role=Role.UNIT, org=unit)).json()
         assert [i["price_fen"] for i in prices["items"] if i["price_item_id"] == item["price_item_id"]] == [item["price_fen"]]
+
+
+async def test_a_unit_s_service_information_and_a_user_s_classes_take_if_match(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        unit = await approved_unit(p)
+        read = await p.call("registry", "GET", f"/v1/units/{unit}", role=Role.CENTER)
+        tag = read.headers["etag"]
+        assert tag == f'"v{read.json()["version"]}"'
+        path = f"/v1/units/{unit}/service-info"
+        first = await p.call("registry", "PUT", path, role=Role.UNIT, org=unit, json={"contact_person": "张老师"}, headers={"If-Match": tag})
+        assert first.status_code == 200 and first.headers["etag"] != tag, first.text
+        second = await p.call("registry", "PUT", path, role=Role.CENTER, json={"contact_person": "李老师"}, headers={"If-Match": tag})
+        assert second.status_code == 412 and second.json()["details"]["etag"] == first.headers["etag"], second.text
+        assert (await p.call("registry", "GET", f"/v1/units/{unit}", role=Role.CENTER)).json()["contact_person"] == "张老师"
+
+        user = await verified_user(p)
+        read = await p.call("registry", "GET", f"/v1/users/{user}", role=Role.CENTER)
+        tag = read.headers["etag"]
+        path = f"/v1/users/{user}/classes"
+        first = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"classes": ["high_tech"], "reason": "认定为高新技术企业"}, headers={"If-Match": tag})
+        assert first.status_code == 200 and first.headers["etag"] != tag, first.text
+        second = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"classes": ["tech_sme"], "reason": "复核"}, headers={"If-Match": tag})
+        assert second.status_code == 412 and second.json()["code"] == "request.precondition_failed", second.text
+        assert (await p.call("registry", "GET", f"/v1/users/{user}", role=Role.CENTER)).json()["classes"] == ["high_tech"]
