@@ -56,6 +56,7 @@ from services.runtime import clock
 from services.runtime.errors import DomainError
 from services.runtime.http.idempotency import Idempotency, remember
 from services.runtime.db.unit_of_work import Actor
+from services.runtime.http.preconditions import check_version
 from services.runtime.db.service_db import ServiceDatabase
 
 log = logging.getLogger("xciss.registry.orders")
@@ -174,14 +175,17 @@ async def set_contract(
     *,
     terms: ContractTerms,
     provincial_subsidy: bool,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Either party fills in the contract of a quoted order before anybody signs:
     every term is required (R22, M12, R25) and the documents must be this
-    order's contract and R&D proof."""
+    order's contract and R&D proof. 412 when ``expected_version`` (an If-Match)
+    is not the order's."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await load_order(s, order_id, viewer)
+        check_version(row["version"], expected_version)
         check_terms_editable(row["status"], user_signed=row["user_signed_at"] is not None, unit_signed=row["unit_signed_at"] is not None)
         missing_terms(terms, row["amount_fen"])
         for wanted, doc_id in ((DocumentKind.contract, terms.contract_document_id), (DocumentKind.rd_proof, terms.rd_proof_document_id)):
@@ -205,14 +209,19 @@ def _terms_of(row: RowMapping) -> ContractTerms:
     return ContractTerms(**{k: row[k] for k in ContractTerms.__slots__})
 
 
-async def sign_contract(db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer) -> dict[str, Any]:
+async def sign_contract(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, expected_version: int | None = None
+) -> dict[str, Any]:
     """The user or the unit signs the complete contract of a quoted order; when
     both have signed the order is contracted and OrderContracted is published
-    (with the contract's sha256 and the purpose, so vouchers can decide)."""
+    (with the contract's sha256 and the purpose, so vouchers can decide). With
+    ``expected_version`` (an If-Match) only the version the signer read: a
+    contract changed since is 412, not signed."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await load_order(s, order_id, viewer)
+        check_version(row["version"], expected_version)
         assert viewer.party is not None
         user_signed, unit_signed = row["user_signed_at"] is not None, row["unit_signed_at"] is not None
         both = sign(row["status"], viewer.party, user_signed=user_signed, unit_signed=unit_signed)

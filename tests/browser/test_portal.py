@@ -241,8 +241,13 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     submit(user, "form[action$='/contract']")
     assert user.locator(".alert").count() == 0, user.inner_text("main")
     screenshot(user, "09-contract")
+    unit.goto(order_url)  # the unit opens the order before the user signs
     submit(user, "form[action$='/sign']")
-    unit.goto(order_url)
+    # the unit signs what its page showed, but the order changed since (the user's
+    # signature): it is shown the order as it is now and asked to look again
+    submit(unit, "form[action$='/sign']")
+    assert "已被他人修改" in unit.inner_text(".alert"), unit.inner_text("main")
+    assert status_of(unit) != "已签约"
     submit(unit, "form[action$='/sign']")
     assert status_of(unit) == "已签约"
 

@@ -74,8 +74,12 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
         await ctx.api.call("PUT", "registry", f"{base}/contract", json=body)
     elif step in ("check-in", "check-out"):
         await usage_step(ctx, form, order_id, step)
-    elif step in ("sign", "start"):
-        await ctx.api.post("registry", f"{base}/{step}")
+    elif step == "sign":
+        # the version the page showed: a contract the other party changed since is refused (412), not signed unseen
+        version = str(form.get("version") or "")
+        await ctx.api.post("registry", f"{base}/sign", headers={"If-Match": f'"v{version}"'} if version.isdigit() else {})
+    elif step == "start":
+        await ctx.api.post("registry", f"{base}/start")
     elif step == "cancel":
         reason = str(form.get("reason") or "").strip()
         if not reason:

@@ -45,6 +45,7 @@ from services.runtime.errors import DomainError
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -211,11 +212,14 @@ class OrderController(Controller):
         headers["Content-Disposition"] = _attachment(meta["filename"])
         return Response(await documents.get(meta["sha256"]), media_type=meta["content_type"], headers=headers)
 
-    @put("/{order_id:str}/contract", operation_id="setOrderContract", **access(Role.USER, Role.UNIT))
-    async def contract(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[ContractRequest]) -> Order:
+    @put("/{order_id:str}/contract", operation_id="setOrderContract", response_headers=ETAG_HEADER, **access(Role.USER, Role.UNIT))
+    async def contract(
+        self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[ContractRequest], if_match: IfMatchHeader = None
+    ) -> Response[Order]:
         """Either party fills in the contract of a quoted order before anybody signs: testing fee
         (R22), IP ownership, confidentiality, damage compensation (M12, R25), the uploaded contract
-        and R&D proof documents, and whether a provincial subsidy applies (R6)."""
+        and R&D proof documents, and whether a provincial subsidy applies (R6). With
+        ``If-Match`` (the order's ``ETag``) only that version: another is 412 ``request.precondition_failed``."""
         terms = ContractTerms(
             testing_fee_fen=data.testing_fee_fen,
             ip_ownership=data.ip_ownership,
@@ -225,14 +229,19 @@ class OrderController(Controller):
             rd_proof_document_id=data.rd_proof_document_id,
         )
         v = _viewer(principal_of(request))
-        body = await orders.set_contract(db, actor_of(request), correlation_of(request), order_id, v, terms=terms, provincial_subsidy=data.provincial_subsidy)
-        return _order(body)
+        body = await orders.set_contract(
+            db, actor_of(request), correlation_of(request), order_id, v, terms=terms, provincial_subsidy=data.provincial_subsidy, expected_version=expected_version(if_match)
+        )
+        return tagged(_order(body), body["version"])
 
-    @post("/{order_id:str}/sign", operation_id="signOrderContract", status_code=200, **access(Role.USER, Role.UNIT))
-    async def sign(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Order:
+    @post("/{order_id:str}/sign", operation_id="signOrderContract", status_code=200, response_headers=ETAG_HEADER, **access(Role.USER, Role.UNIT))
+    async def sign(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], if_match: IfMatchHeader = None) -> Response[Order]:
         """The user or the unit signs the complete contract; when both have signed the order is
-        contracted (OrderContracted). Signing twice is 409 ``order.already_signed``."""
-        return _order(await orders.sign_contract(db, actor_of(request), correlation_of(request), order_id, _viewer(principal_of(request))))
+        contracted (OrderContracted). Signing twice is 409 ``order.already_signed``. Send
+        ``If-Match`` with the ``ETag`` of the order as read, so a contract the other party
+        changed since is not signed unseen: 412 ``request.precondition_failed``."""
+        body = await orders.sign_contract(db, actor_of(request), correlation_of(request), order_id, _viewer(principal_of(request)), expected_version=expected_version(if_match))
+        return tagged(_order(body), body["version"])
 
     @post("/{order_id:str}/start", operation_id="startOrderService", status_code=200, **access(Role.UNIT))
     async def start(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Order:
@@ -264,10 +273,12 @@ class OrderController(Controller):
         v = _viewer(principal_of(request))
         return _order(await orders.rate(db, actor_of(request), correlation_of(request), order_id, v, rating=data.rating, comment=data.comment))
 
-    @get("/{order_id:str}", operation_id="getOrder", **access(Role.USER, Role.UNIT, *STAFF))
-    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Order:
-        """One order with its items, contract and documents: its user, its unit and staff (else 404)."""
-        return _order(await orders.get_order(db, order_id, _viewer(principal_of(request))))
+    @get("/{order_id:str}", operation_id="getOrder", response_headers=ETAG_HEADER, **access(Role.USER, Role.UNIT, *STAFF))
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Response[Order]:
+        """One order with its items, contract and documents: its user, its unit and staff (else 404).
+        ``ETag`` is its version: send it as ``If-Match`` when changing the contract or signing it."""
+        body = await orders.get_order(db, order_id, _viewer(principal_of(request)))
+        return tagged(_order(body), body["version"])
 
     @get("/", operation_id="listOrders", **access(Role.USER, Role.UNIT, *STAFF))
     async def list_(

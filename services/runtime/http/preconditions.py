@@ -38,7 +38,7 @@ class PreconditionFailed(DomainError):
     def __init__(self, current_version: int):
         super().__init__(
             "request.precondition_failed",
-            "该记录在您读取后已被他人修改，请刷新后再修改",
+            "该记录在您读取后已被他人修改，请刷新查看后重试",
             "the record changed since you read it (If-Match does not match its ETag); reload it and apply your change again",
             etag=etag(current_version),
         )

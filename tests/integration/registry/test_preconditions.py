@@ -9,7 +9,7 @@ from services.runtime.roles import Role
 from tests.integration.registry.test_instruments import register
 from tests.integration.registry.test_prices import add as add_item
 from tests.support.platform import Platform, running
-from tests.support.registry import approved_unit, verified_user
+from tests.support.registry import approved_unit, contract, verified_user, world
 
 
 async def test_the_second_of_two_edits_of_one_read_instrument_is_refused(make_settings) -> None:
@@ -82,3 +82,28 @@ async def test_a_unit_s_service_information_and_a_user_s_classes_take_if_match(m
         second = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"classes": ["tech_sme"], "reason": "复核"}, headers={"If-Match": tag})
         assert second.status_code == 412 and second.json()["code"] == "request.precondition_failed", second.text
         assert (await p.call("registry", "GET", f"/v1/users/{user}", role=Role.CENTER)).json()["classes"] == ["high_tech"]
+
+
+async def test_a_contract_changed_after_the_signer_read_it_is_not_signed(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        w = await world(p)
+        oid = await w.with_contract()
+        seen = await w.as_user("GET", f"/v1/orders/{oid}")
+        assert seen.headers["etag"] == f'"v{seen.json()["version"]}"'
+        # the unit changes the damage clause while the user reads the contract
+        now = seen.json()["contract"]
+        r = await w.as_unit("PUT", f"/v1/orders/{oid}/contract", json=contract(now["contract_document_id"], now["rd_proof_document_id"], damage_compensation="损坏仪器的，按原值全额赔偿"), headers={"If-Match": seen.headers["etag"]})
+        assert r.status_code == 200, r.text
+        # the user's signature of what it read is refused; nothing is signed
+        r = await w.as_user("POST", f"/v1/orders/{oid}/sign", headers={"If-Match": seen.headers["etag"]})
+        assert r.status_code == 412 and r.json()["code"] == "request.precondition_failed", r.text
+        reread = await w.as_user("GET", f"/v1/orders/{oid}")
+        assert reread.json()["contract"]["user_signed_at"] is None
+        assert reread.json()["contract"]["damage_compensation"] == "损坏仪器的，按原值全额赔偿"
+        # having read the new terms, it signs them
+        r = await w.as_user("POST", f"/v1/orders/{oid}/sign", headers={"If-Match": reread.headers["etag"]})
+        assert r.status_code == 200 and r.json()["contract"]["user_signed_at"] is not None, r.text
+        # a stale contract edit is refused the same way
+        r = await w.as_unit("PUT", f"/v1/orders/{oid}/contract", json=contract(now["contract_document_id"], now["rd_proof_document_id"]), headers={"If-Match": seen.headers["etag"]})
+        assert r.status_code == 412, r.text
