@@ -590,6 +590,22 @@ def test_unit_publishes_its_service_and_contact(portal: RunningPortal, new_page:
     unit.wait_for_load_state()
     assert unit.get_by_label("联系电话").input_value() == "0374-2968123"
     screenshot(unit, "30-unit-service-info")
+    # two colleagues on one form: the one who saves second is told, with its entries kept
+    colleague = new_page()
+    sign_in_as(colleague, "unit")
+    colleague.goto("/unit/service-info")
+    unit.goto("/unit/service-info")
+    unit.get_by_label("联系人").fill("王老师")
+    unit.get_by_role("button", name="发布服务信息").click()
+    unit.wait_for_load_state()
+    colleague.get_by_label("联系人").fill("赵老师")
+    colleague.get_by_role("button", name="发布服务信息").click()
+    colleague.wait_for_load_state()
+    assert "已被他人修改" in colleague.inner_text(".alert"), colleague.inner_text("main")
+    assert colleague.get_by_label("联系人").input_value() == "赵老师"
+    colleague.get_by_role("button", name="发布服务信息").click()  # saved knowingly, over the newer version
+    colleague.wait_for_load_state()
+    assert colleague.locator(".alert").count() == 0 and colleague.get_by_label("联系人").input_value() == "赵老师"
     unit.goto("/unit/instruments")
     unit.locator("main table a").first.click()
     unit.wait_for_load_state()

@@ -256,7 +256,9 @@ def handlers(kit: Kit) -> list[Any]:
 
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             body = {f: str(form.get(f) or "").strip() or None for f in SERVICE_FIELDS}
-            await ctx.api.call("PUT", "registry", f"/v1/units/{ctx.org}/service-info", json=body)
+            # the version the form was filled from: a change by a colleague meanwhile is 412, the form shown again
+            version = str(form.get("version") or "")
+            await ctx.api.call("PUT", "registry", f"/v1/units/{ctx.org}/service-info", json=body, headers={"If-Match": f'"v{version}"'} if version.isdigit() else {})
 
         return await kit.submit(request, UNIT, run, again=again(service_info_page), done="/unit/service-info?done=1")
 
