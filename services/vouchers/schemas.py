@@ -1,0 +1,77 @@
+"""What vouchers' use cases return, and its API answers as they are: one
+struct per record (programme, account), with the results built of them.
+Request bodies stay beside their routes in ``api/``; events are in
+``contracts/vouchers.py``.
+
+Each record is built from its table row by the one function below it
+(``programme(row)``, ``account(row)``…), so a column reaches a client in
+one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy.engine import RowMapping
+
+Row = RowMapping | dict[str, Any]
+
+
+# ---------------------------------------------------------------- programmes and accounts
+
+
+class Programme(msgspec.Struct):
+    year: int
+    version: int
+    budget_fen: int
+    committed_fen: int
+    remaining_fen: int
+    rate_bp: int
+    cap_fen: int
+    special_cap_fen: int
+    appeal_window_days: int
+    auto_approve: bool
+    open: bool
+    closed_reason: str | None = None
+
+
+def programme(row: Row) -> Programme:
+    """The programme as stored (``programmes.read`` adds R21's end of the year)."""
+    return Programme(
+        year=row["year"],
+        version=row["version"],
+        budget_fen=row["budget_fen"],
+        committed_fen=row["committed_fen"],
+        remaining_fen=row["budget_fen"] - row["committed_fen"],
+        rate_bp=row["rate_bp"],
+        cap_fen=row["cap_fen"],
+        special_cap_fen=row["special_cap_fen"],
+        appeal_window_days=row["appeal_window_days"],
+        auto_approve=row["auto_approve"],
+        open=row["open"],
+        closed_reason=row["closed_reason"],
+    )
+
+
+class Account(msgspec.Struct):
+    user_id: str
+    year: int
+    cap_fen: int
+    committed_fen: int
+    remaining_fen: int
+    activated_at: datetime
+
+
+def account(row: Row) -> Account:
+    return Account(user_id=row["user_id"], year=row["year"], cap_fen=row["cap_fen"], committed_fen=row["committed_fen"],
+                   remaining_fen=row["cap_fen"] - row["committed_fen"], activated_at=row["activated_at"])
+
+
+class EligibilityView(msgspec.Struct):
+    user_id: str
+    year: int
+    known: bool
+    eligible: bool
+    reasons: list[str]
+    yearly_cap_fen: int
