@@ -1,10 +1,11 @@
 """What vouchers' use cases return, and its API answers as they are: one
-struct per record (programme, account), with the results built of them.
+struct per record (programme, account, application), with the pages and
+results built of them.
 Request bodies stay beside their routes in ``api/``; events are in
 ``contracts/vouchers.py``.
 
 Each record is built from its table row by the one function below it
-(``programme(row)``, ``account(row)``…), so a column reaches a client in
+(``programme(row)``, ``application(row)``…), so a column reaches a client in
 one place."""
 
 from __future__ import annotations
@@ -75,3 +76,57 @@ class EligibilityView(msgspec.Struct):
     eligible: bool
     reasons: list[str]
     yearly_cap_fen: int
+
+
+# ---------------------------------------------------------------- applications
+
+
+class Application(msgspec.Struct):
+    application_id: str
+    user_id: str
+    unit_id: str
+    order_id: str
+    year: int
+    status: str
+    amount_fen: int
+    #: failing checks' codes (at submission; at rejection)
+    failures: list[str]
+    submitted_at: datetime
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+    appealed_at: datetime | None = None
+    appeal_reason: str | None = None
+    appeal_outcome: str | None = None
+    appeal_decided_at: datetime | None = None
+    appeal_decision_reason: str | None = None
+    voucher_id: str | None = None
+
+
+def application(row: Row, voucher_id: str | None = None) -> Application:
+    """An application with the id of its voucher (None until one is issued)."""
+    return Application(
+        application_id=row["id"],
+        user_id=row["user_id"],
+        unit_id=row["unit_id"],
+        order_id=row["order_id"],
+        year=row["year"],
+        status=row["status"],
+        amount_fen=row["amount_fen"],
+        failures=list(row["failures"]),
+        submitted_at=row["submitted_at"],
+        decided_at=row["decided_at"],
+        decision_reason=row["decision_reason"],
+        appealed_at=row["appealed_at"],
+        appeal_reason=row["appeal_reason"],
+        appeal_outcome=row["appeal_outcome"],
+        appeal_decided_at=row["appeal_decided_at"],
+        appeal_decision_reason=row["appeal_decision_reason"],
+        voucher_id=voucher_id,
+    )
+
+
+class ApplicationPage(msgspec.Struct):
+    items: list[Application]
+    total: int
+    page: int
+    page_size: int
