@@ -1,6 +1,6 @@
 """What vouchers' use cases return, and its API answers as they are: one
-struct per record (programme, account, application), with the pages and
-results built of them.
+struct per record (programme, account, application, voucher and its
+refusals), with the pages and results built of them.
 Request bodies stay beside their routes in ``api/``; events are in
 ``contracts/vouchers.py``.
 
@@ -130,3 +130,72 @@ class ApplicationPage(msgspec.Struct):
     total: int
     page: int
     page_size: int
+
+
+# ---------------------------------------------------------------- vouchers
+
+
+class Refusal(msgspec.Struct):
+    refusal_id: str
+    unit_id: str
+    reason: str
+    by: str
+    at: datetime
+
+
+def refusal(row: Row) -> Refusal:
+    return Refusal(refusal_id=row["id"], unit_id=row["unit_id"], reason=row["reason"], by=row["by"], at=row["at"])
+
+
+class Voucher(msgspec.Struct):
+    voucher_id: str
+    application_id: str
+    user_id: str
+    unit_id: str
+    order_id: str
+    year: int
+    amount_fen: int
+    expires_at: datetime
+    status: str
+    issued_at: datetime
+    used_at: datetime | None = None
+    expired_at: datetime | None = None
+    revoked_at: datetime | None = None
+    #: order_cancelled / blacklisted / unit_disqualified
+    revoked_reason: str | None = None
+    #: refusals by the unit (only on ``getVoucher``)
+    refusals: list[Refusal] | None = None
+
+
+def voucher(row: Row, refusals: list[Refusal] | None = None) -> Voucher:
+    """A voucher; ``refusals`` only where they were read (one voucher, not a page)."""
+    return Voucher(
+        voucher_id=row["id"],
+        application_id=row["application_id"],
+        user_id=row["user_id"],
+        unit_id=row["unit_id"],
+        order_id=row["order_id"],
+        year=row["year"],
+        amount_fen=row["amount_fen"],
+        expires_at=row["expires_at"],
+        status=row["status"],
+        issued_at=row["issued_at"],
+        used_at=row["used_at"],
+        expired_at=row["expired_at"],
+        revoked_at=row["revoked_at"],
+        revoked_reason=row["revoked_reason"],
+        refusals=refusals,
+    )
+
+
+class VoucherPage(msgspec.Struct):
+    items: list[Voucher]
+    total: int
+    page: int
+    page_size: int
+
+
+class ExpiryRun(msgspec.Struct):
+    expired: int
+    #: the moment the run voided vouchers as of (its ``as_of``, or now on the policy clock)
+    as_of: datetime
