@@ -1,6 +1,7 @@
 """What vouchers' use cases return, and its API answers as they are: one
 struct per record (programme, account, application, voucher and its
-refusals), with the pages and results built of them.
+refusals, redemption window, evidence document, claim and its items, expert
+assignment), with the pages and results built of them.
 Request bodies stay beside their routes in ``api/``; events are in
 ``contracts/vouchers.py``.
 
@@ -10,7 +11,7 @@ one place."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -199,3 +200,107 @@ class ExpiryRun(msgspec.Struct):
     expired: int
     #: the moment the run voided vouchers as of (its ``as_of``, or now on the policy clock)
     as_of: datetime
+
+
+# ---------------------------------------------------------------- redemption
+
+
+class Window(msgspec.Struct):
+    year: int
+    opens_on: date
+    closes_on: date
+    updated_at: datetime
+
+
+def window(row: Row) -> Window:
+    return Window(year=row["year"], opens_on=row["opens_on"], closes_on=row["closes_on"], updated_at=row["updated_at"])
+
+
+class Document(msgspec.Struct):
+    document_id: str
+    unit_id: str
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+
+
+def document(row: Row) -> Document:
+    return Document(document_id=row["id"], unit_id=row["unit_id"], sha256=row["sha256"], filename=row["filename"], content_type=row["content_type"],
+                    size=row["size"], uploaded_at=row["uploaded_at"])
+
+
+class ClaimItem(msgspec.Struct):
+    voucher_id: str
+    amount_fen: int
+    invoice_number: str
+    receipt_document_id: str
+    results_document_id: str
+    invoice_code: str | None = None
+    approved: bool | None = None
+    reason: str | None = None
+
+
+def claim_item(row: Row) -> ClaimItem:
+    return ClaimItem(voucher_id=row["voucher_id"], amount_fen=row["amount_fen"], invoice_number=row["invoice_number"],
+                     receipt_document_id=row["receipt_document_id"], results_document_id=row["results_document_id"], invoice_code=row["invoice_code"],
+                     approved=row["approved"], reason=row["reason"])
+
+
+class Claim(msgspec.Struct):
+    claim_id: str
+    unit_id: str
+    year: int
+    #: claimed / approved / rejected / noticed / settled
+    status: str
+    amount_fen: int
+    claimed_at: datetime
+    reasons: list[str] = []
+    approved_fen: int | None = None
+    paid_fen: int | None = None
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None
+    notice_id: str | None = None
+    noticed_at: datetime | None = None
+    settled_at: datetime | None = None
+    items: list[ClaimItem] | None = None
+
+
+def claim(row: Row, items: list[ClaimItem] | None = None) -> Claim:
+    """A claim; ``items`` only where they were read (one claim, not a page)."""
+    return Claim(
+        claim_id=row["id"],
+        unit_id=row["unit_id"],
+        year=row["year"],
+        status=row["status"],
+        amount_fen=row["amount_fen"],
+        approved_fen=row["approved_fen"],
+        paid_fen=row["paid_fen"],
+        reasons=list(row["reasons"] or []),
+        claimed_at=row["claimed_at"],
+        reviewed_at=row["reviewed_at"],
+        reviewed_by=row["reviewed_by"],
+        notice_id=row["notice_id"],
+        noticed_at=row["noticed_at"],
+        settled_at=row["settled_at"],
+        items=items,
+    )
+
+
+class ClaimPage(msgspec.Struct):
+    items: list[Claim]
+    total: int
+    page: int
+    page_size: int
+
+
+class Assignment(msgspec.Struct):
+    assignment_id: str
+    claim_id: str
+    expert_id: str
+    assigned_at: datetime
+
+
+def assignment(row: Row) -> Assignment:
+    return Assignment(assignment_id=row["id"], claim_id=row["claim_id"], expert_id=row["expert_id"], assigned_at=row["assigned_at"])
