@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import vouchers as ve
 from contracts.envelope import new_event_id
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
-from services.vouchers import readmodel
+from services.vouchers import readmodel, schemas
 from services.vouchers.application_steps import (
     APPROVED,
     ISSUED,
@@ -34,7 +35,6 @@ from services.vouchers.application_steps import (
     new_claim,
     snapshot,
     stopped,
-    view,
     voucher_snapshot,
 )
 from services.vouchers.db.models import (
@@ -50,6 +50,7 @@ from services.vouchers.domain.applications import (
     decide,
     expires_at,
 )
+from services.vouchers.schemas import Application
 
 # --- auto-approval in batches -------------------------------------------------
 #
@@ -72,7 +73,7 @@ BATCH_MAX = 200
 
 
 #: submits one application in its own transaction (``application_submissions.submit_one``)
-SubmitOne = Callable[..., Awaitable[dict[str, Any]]]
+SubmitOne = Callable[..., Awaitable[Application]]
 
 
 class Job:
@@ -85,7 +86,7 @@ class Job:
         self.order_id = order_id
         self.now = now
         self.carrier = carrier
-        self.future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.future: asyncio.Future[Application] = asyncio.get_running_loop().create_future()
 
 
 class _BatchRefused(Exception):
@@ -116,7 +117,7 @@ class _Batcher:
         self.draining: asyncio.Task[None] | None = None
         self.batches = 0
 
-    async def submit(self, job: Job) -> dict[str, Any]:
+    async def submit(self, job: Job) -> Application:
         self.pending.append(job)
         if self.draining is None or self.draining.done():
             self.draining = asyncio.create_task(self._drain())
@@ -147,7 +148,7 @@ class _Batcher:
                 j.future.set_exception(exc)
 
     async def _decide_batch(self, jobs: list[Job]) -> None:
-        outcomes: list[tuple[Job, dict[str, Any] | BaseException]] = []
+        outcomes: list[tuple[Job, Application | BaseException]] = []
         async with self.db.unit_of_work(bulk=True) as uow:
             programme = await prog.load(uow.session, self.year, lock=True)
             batch = _Batch(uow.session, self.year, programme)
@@ -201,7 +202,7 @@ class _Batch:
         self.claims = await claims_on(s, order_ids, (o["contract_sha256"] for o in self.orders.values()))
         self.lookup = await Lookup.read(s, set(users), {o["unit_id"] for o in self.orders.values()})
 
-    async def decide(self, job: Job, unit: UnitOfWork) -> dict[str, Any]:
+    async def decide(self, job: Job, unit: UnitOfWork) -> Application:
         """``submit_one``'s checks and decision for one application; ``unit``
         is its request's share of the batch's unit of work."""
         year = self.year
@@ -260,9 +261,9 @@ class _Batch:
         self.app_rows.append(row)
         self.claims.append(msgspec.structs.replace(claim, id=row["id"], submitted_at=now, approved=approved))
         await unit.emit(ve.ApplicationSubmitted(**snapshot(submitted)))
-        await unit.audit("application.submit", "application", row["id"], after=view(submitted))
+        await unit.audit("application.submit", "application", row["id"], after=audit_image(schemas.application(submitted)))
         if not approved:
-            return view(submitted)
+            return schemas.application(submitted)
         amount = decision.amount_fen
         assert self.running is not None
         self.running["committed_fen"] += amount
@@ -288,7 +289,7 @@ class _Batch:
         await unit.emit(ve.VoucherIssued(**voucher_snapshot(voucher)))
         await unit.audit("application.approve", "application", row["id"], reason="auto_approve", before=snapshot(submitted), after=snapshot(row))
         await unit.audit("voucher.issue", "voucher", voucher["id"], after=voucher_snapshot(voucher))
-        return view(row, voucher["id"])
+        return schemas.application(row, voucher["id"])
 
     async def write(self) -> None:
         """Everything in bulk; the caps and the budget through conditional

@@ -1,5 +1,5 @@
 """The steps every voucher application path shares: its statuses, the
-refusals it answers, its snapshots and views, the facts its checks run on,
+refusals it answers, its snapshots, the facts its checks run on,
 and committing the budget and issuing the voucher (``commit_and_issue``).
 The use cases are in ``applications.py`` (review, appeal, reading) and
 ``application_submissions.py`` (submission, single and batched)."""
@@ -19,7 +19,7 @@ from contracts.envelope import new_event_id
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import UnitOfWork
 from services.vouchers import programmes as prog
-from services.vouchers import readmodel
+from services.vouchers import readmodel, schemas
 from services.vouchers.db.models import (
     accounts,
     affiliation_view,
@@ -46,6 +46,7 @@ from services.vouchers.domain.applications import (
     within_year,
 )
 from services.vouchers.domain.policy import VoucherPolicy
+from services.vouchers.schemas import Application
 
 SUBMITTED = "submitted"
 APPROVED = "approved"
@@ -150,22 +151,6 @@ def snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
         "year": row["year"],
         "status": row["status"],
         "amount_fen": row["amount_fen"],
-    }
-
-
-def view(row: RowMapping | dict[str, Any], voucher_id: str | None = None) -> dict[str, Any]:
-    return {
-        **snapshot(row),
-        "failures": list(row["failures"]),
-        "submitted_at": row["submitted_at"],
-        "decided_at": row["decided_at"],
-        "decision_reason": row["decision_reason"],
-        "appealed_at": row["appealed_at"],
-        "appeal_reason": row["appeal_reason"],
-        "appeal_outcome": row["appeal_outcome"],
-        "appeal_decided_at": row["appeal_decided_at"],
-        "appeal_decision_reason": row["appeal_decision_reason"],
-        "voucher_id": voucher_id,
     }
 
 
@@ -284,7 +269,7 @@ async def decision_for(s: AsyncSession, app: RowMapping, programme: RowMapping |
     return policy, facts, decide(policy, facts)
 
 
-async def commit_and_issue(uow: UnitOfWork, app: RowMapping, amount: int, cap: int, *, from_status: str, now: datetime, reason: str | None) -> dict[str, Any]:
+async def commit_and_issue(uow: UnitOfWork, app: RowMapping, amount: int, cap: int, *, from_status: str, now: datetime, reason: str | None) -> Application:
     """Reserve ``amount`` from the budget and the cap, approve, issue the voucher.
     The caller holds the programme and account locks; every step is still a
     conditional UPDATE, and any miss rolls the whole transaction back."""
@@ -333,7 +318,7 @@ async def commit_and_issue(uow: UnitOfWork, app: RowMapping, amount: int, cap: i
     await uow.emit(ve.VoucherIssued(**voucher_snapshot(voucher)))
     await uow.audit("application.approve", "application", app["id"], reason=reason, before=snapshot(app), after=snapshot(approved))
     await uow.audit("voucher.issue", "voucher", voucher["id"], after=voucher_snapshot(voucher))
-    return view(approved, voucher["id"])
+    return schemas.application(approved, voucher["id"])
 
 
 async def still_contracted(s: AsyncSession, app: RowMapping) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import weakref
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
@@ -15,9 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from contracts import vouchers as ve
 from contracts.envelope import new_event_id
 from services.runtime import clock, telemetry
+from services.runtime.audit_image import audit_image
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
+from services.vouchers import schemas
 from services.vouchers.application_batches import Job, batcher
 from services.vouchers.application_steps import (
     SUBMITTED,
@@ -30,7 +31,6 @@ from services.vouchers.application_steps import (
     new_claim,
     snapshot,
     stopped,
-    view,
 )
 from services.vouchers.db.models import (
     applications,
@@ -39,9 +39,10 @@ from services.vouchers.domain.applications import (
     decide,
     programme_year,
 )
+from services.vouchers.schemas import Application
 
 
-async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, user_id: str, order_id: str, now: datetime | None = None) -> dict[str, Any]:
+async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, user_id: str, order_id: str, now: datetime | None = None) -> Application:
     """R19(1): apply on one contracted order of the user's own. With the
     year's ``auto_approve``, an application passing every check is approved
     in the same transaction; concurrent auto-approved submissions are decided
@@ -70,7 +71,7 @@ async def _auto_approving(db: ServiceDatabase, year: int) -> bool:
     return False
 
 
-async def submit_one(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, user_id: str, order_id: str, now: datetime) -> dict[str, Any]:
+async def submit_one(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, user_id: str, order_id: str, now: datetime) -> Application:
     """One submission in its own transaction (the path without batching, and
     the fallback of a batch that could not commit as a whole)."""
     year = programme_year(now)
@@ -103,10 +104,11 @@ async def submit_one(db: ServiceDatabase, actor: Actor, correlation_id: str | No
             }
             await s.execute(insert(applications).values(**row))
             app = await load_application(s, row["id"])
+            submitted = schemas.application(app)
             await uow.emit(ve.ApplicationSubmitted(**snapshot(app)))
-            await uow.audit("application.submit", "application", row["id"], after=view(app))
+            await uow.audit("application.submit", "application", row["id"], after=audit_image(submitted))
             if policy.auto_approve and decision.approvable:
                 return await commit_and_issue(uow, app, decision.amount_fen, decision.cap_fen, from_status=SUBMITTED, now=now, reason="auto_approve")
-            return view(app)
+            return submitted
     except IntegrityError as exc:  # a concurrent application on the same order
         raise contract_used_up(order_id) from exc

@@ -10,16 +10,17 @@ constraints, so no interleaving can overspend."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, update
 
 from contracts import vouchers as ve
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.errors import Conflict, Forbidden
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
+from services.vouchers import schemas
 from services.vouchers.application_steps import (
     APPEALED,
     REJECTED,
@@ -33,7 +34,6 @@ from services.vouchers.application_steps import (
     locked_rows,
     snapshot,
     still_contracted,
-    view,
     voucher_id_of,
 )
 from services.vouchers.db.models import (
@@ -44,9 +44,10 @@ from services.vouchers.domain.applications import (
     appeal_open,
     overturned,
 )
+from services.vouchers.schemas import Application, ApplicationPage
 
 
-async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str | None = None) -> dict[str, Any]:
+async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str | None = None) -> Application:
     """R19(2): the center approves; every check runs again now. A failing check
     answers 422 with all failing codes and changes nothing. Only within the
     application's year (R21)."""
@@ -65,7 +66,7 @@ async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
         return await commit_and_issue(uow, app, decision.amount_fen, decision.cap_fen, from_status=SUBMITTED, now=now, reason=reason)
 
 
-async def reject(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str) -> dict[str, Any]:
+async def reject(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str) -> Application:
     """R19(2): the center rejects with a reason; the event lists the failing checks."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -85,12 +86,13 @@ async def reject(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         if done.rowcount != 1:
             raise Conflict("voucher.application_not_pending", "该申请不在待审状态", "the application is not awaiting review")
         after = await load_application(s, application_id)
+        rejected = schemas.application(after)
         await uow.emit(ve.ApplicationRejected(**snapshot(after), reasons=reasons))
-        await uow.audit("application.reject", "application", application_id, reason=reason, before=snapshot(app), after=view(after))
-    return view(after)
+        await uow.audit("application.reject", "application", application_id, reason=reason, before=snapshot(app), after=audit_image(rejected))
+    return rejected
 
 
-async def appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, user_id: str, reason: str, now: datetime | None = None) -> dict[str, Any]:
+async def appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, user_id: str, reason: str, now: datetime | None = None) -> Application:
     """R19(2): a rejected user appeals once, within the year's appeal window."""
     now = now or clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -118,14 +120,14 @@ async def appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         after = await load_application(s, application_id)
         await uow.emit(ve.AppealFiled(**snapshot(after)))
         await uow.audit("appeal.file", "application", application_id, reason=reason, before=snapshot(app), after=snapshot(after))
-    return view(after)
+    return schemas.application(after)
 
 
 UPHOLD = "uphold"
 OVERTURN = "overturn"
 
 
-async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, outcome: str, reason: str) -> dict[str, Any]:
+async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, outcome: str, reason: str) -> Application:
     """R19(2): the bureau upholds the rejection or overturns it. An overturn
     sets aside the reviewer's judgement only: every hard rule runs again now
     (``overturned``), and a failing one answers 422 with its code, changing
@@ -143,9 +145,10 @@ async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str |
             if done.rowcount != 1:
                 raise Conflict("voucher.no_appeal_pending", "该申请没有待决的复议", "the application has no pending appeal")
             after = await load_application(s, application_id)
+            upheld = schemas.application(after)
             await uow.emit(ve.AppealDecided(**snapshot(after), outcome=outcome))
-            await uow.audit("appeal.decide", "application", application_id, reason=reason, before=snapshot(app), after=view(after))
-            return view(after)
+            await uow.audit("appeal.decide", "application", application_id, reason=reason, before=snapshot(app), after=audit_image(upheld))
+            return upheld
         ensure_within_year(app["year"], now)
         await still_contracted(s, app)
         programme, account = await locked_rows(s, app["year"], app["user_id"])
@@ -159,19 +162,20 @@ async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str |
         result = await commit_and_issue(uow, app, amount, cap, from_status=APPEALED, now=now, reason=reason)
         after = await load_application(s, application_id)
         await uow.emit(ve.AppealDecided(**snapshot(after), outcome=outcome))
-        await uow.audit("appeal.decide", "application", application_id, reason=reason, after=result)
+        await uow.audit("appeal.decide", "application", application_id, reason=reason, after=audit_image(result))
         return result
 
 
-async def get_application(db: ServiceDatabase, application_id: str, *, user_id: str | None) -> dict[str, Any]:
+async def get_application(db: ServiceDatabase, application_id: str, *, user_id: str | None) -> Application:
     async with db.read() as s:
         app = await load_application(s, application_id)
         if user_id is not None and app["user_id"] != user_id:
             raise Forbidden()
-        return view(app, await voucher_id_of(s, application_id))
+        return schemas.application(app, await voucher_id_of(s, application_id))
 
 
-async def list_applications(db: ServiceDatabase, *, user_id: str | None, status: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_applications(db: ServiceDatabase, *, user_id: str | None, status: str | None, page: int, page_size: int) -> ApplicationPage:
+    """Applications, newest first, each with its voucher's id: ``user_id``'s own, or all."""
     q = select(applications)
     if user_id is not None:
         q = q.where(applications.c.user_id == user_id)
@@ -181,4 +185,4 @@ async def list_applications(db: ServiceDatabase, *, user_id: str | None, status:
         total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
         rows = (await s.execute(q.order_by(applications.c.submitted_at.desc(), applications.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
         ids = dict((await s.execute(select(vouchers.c.application_id, vouchers.c.id).where(vouchers.c.application_id.in_([r["id"] for r in rows])))).all()) if rows else {}
-    return [view(r, ids.get(r["id"])) for r in rows], total
+    return ApplicationPage(items=[schemas.application(r, ids.get(r["id"])) for r in rows], total=total, page=page, page_size=page_size)

@@ -21,8 +21,10 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
+from services.vouchers import schemas
 from services.vouchers.application_steps import APPEALED, SUBMITTED, voucher_snapshot
 from services.vouchers.db.models import accounts, applications, programmes, voucher_refusals, vouchers
+from services.vouchers.schemas import ExpiryRun, Voucher, VoucherPage
 
 ISSUED = "issued"
 USED = "used"
@@ -30,16 +32,11 @@ EXPIRED = "expired"
 REVOKED = "revoked"
 
 
-def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {**voucher_snapshot(row), "issued_at": row["issued_at"], "used_at": row["used_at"], "expired_at": row["expired_at"],
-            "revoked_at": row["revoked_at"], "revoked_reason": row["revoked_reason"]}
-
-
 def _not_bound() -> Conflict:
     return Conflict("voucher.not_bound", "创新券只能用于其绑定的用户、服务单位和合同", "the voucher is bound to another order or unit")
 
 
-async def use_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | None, voucher_id: str, *, order_id: str, unit_id: str | None, now: datetime | None = None) -> dict[str, Any]:
+async def use_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | None, voucher_id: str, *, order_id: str, unit_id: str | None, now: datetime | None = None) -> Voucher:
     """Deduct the voucher at settlement: issued, bound to this order (and unit),
     not expired. Expiry is checked here, at the moment of use, against
     ``expires_at`` (R21), whether or not the expiry sweep has run yet."""
@@ -73,7 +70,7 @@ async def use_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | N
         after = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().one()
         await uow.emit(ve.VoucherUsed(**voucher_snapshot(after)))
         await uow.audit("voucher.use", "voucher", voucher_id, before=voucher_snapshot(row), after=voucher_snapshot(after))
-    return view(after)
+    return schemas.voucher(after)
 
 
 #: who uses a voucher when payments asks at settlement
@@ -119,7 +116,7 @@ async def answer_use_voucher(db: ServiceDatabase, cmd: UseVoucher) -> UseVoucher
             if row["status"] == USED and row["order_id"] == cmd.order_id and row["unit_id"] == cmd.unit_id:
                 return UseVoucherReply(ok=True, amount_fen=row["amount_fen"], voucher_id=voucher_id, year=row["year"])
         return UseVoucherReply(ok=False, code=exc.code, message_zh=exc.message_zh, message_en=exc.message_en)
-    return UseVoucherReply(ok=True, amount_fen=done["amount_fen"], voucher_id=voucher_id, year=done["year"])
+    return UseVoucherReply(ok=True, amount_fen=done.amount_fen, voucher_id=voucher_id, year=done.year)
 
 
 async def _release(uow: UnitOfWork, rows: list[RowMapping], now: datetime) -> None:
@@ -178,6 +175,11 @@ async def expire_vouchers(db: ServiceDatabase, now: datetime | None = None, acto
     return len(expired)
 
 
+async def run_expiry(db: ServiceDatabase, as_of: datetime, *, actor: Actor, correlation_id: str | None) -> ExpiryRun:
+    """An operator's expiry run as of ``as_of`` (``expire_vouchers``): how many vouchers it voided."""
+    return ExpiryRun(expired=await expire_vouchers(db, as_of, actor=actor, correlation_id=correlation_id), as_of=as_of)
+
+
 #: why a voucher was revoked
 ORDER_CANCELLED = "order_cancelled"
 BLACKLISTED = "blacklisted"
@@ -209,7 +211,7 @@ async def revoke_vouchers(uow: UnitOfWork, where: ColumnElement[bool], reason: s
     return len(revoked)
 
 
-async def refuse_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | None, voucher_id: str, *, unit_id: str, reason: str) -> dict[str, Any]:
+async def refuse_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str | None, voucher_id: str, *, unit_id: str, reason: str) -> Voucher:
     """R19(2): the bound unit records why it refuses a valid voucher. Nothing
     about the voucher changes: it stays issued and usable; the refusal is
     kept (table, audit, ``VoucherRefused``) for the center to review."""
@@ -231,9 +233,8 @@ async def refuse_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str 
     return await get_voucher(db, voucher_id)
 
 
-async def list_vouchers(
-    db: ServiceDatabase, *, user_id: str | None, unit_id: str | None, status: str | None, page: int, page_size: int
-) -> tuple[list[dict[str, Any]], int]:
+async def list_vouchers(db: ServiceDatabase, *, user_id: str | None, unit_id: str | None, status: str | None, page: int, page_size: int) -> VoucherPage:
+    """Vouchers, newest first (without their refusals): ``user_id``'s, ``unit_id``'s, or all."""
     q = select(vouchers)
     if user_id is not None:
         q = q.where(vouchers.c.user_id == user_id)
@@ -244,14 +245,10 @@ async def list_vouchers(
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
         rows = (await s.execute(q.order_by(vouchers.c.issued_at.desc(), vouchers.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return [view(r) for r in rows], total
+    return VoucherPage(items=[schemas.voucher(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
-def _refusal_view(row: RowMapping) -> dict[str, Any]:
-    return {"refusal_id": row["id"], "unit_id": row["unit_id"], "reason": row["reason"], "by": row["by"], "at": row["at"]}
-
-
-async def get_voucher(db: ServiceDatabase, voucher_id: str) -> dict[str, Any]:
+async def get_voucher(db: ServiceDatabase, voucher_id: str) -> Voucher:
     """One voucher with the refusals recorded against it, oldest first."""
     async with db.read() as s:
         row = (await s.execute(select(vouchers).where(vouchers.c.id == voucher_id))).mappings().first()
@@ -259,4 +256,4 @@ async def get_voucher(db: ServiceDatabase, voucher_id: str) -> dict[str, Any]:
             raise NotFound("voucher", "创新券", voucher_id)
         q = select(voucher_refusals).where(voucher_refusals.c.voucher_id == voucher_id).order_by(voucher_refusals.c.at, voucher_refusals.c.id)
         refusals = (await s.execute(q)).mappings().all()
-    return {**view(row), "refusals": [_refusal_view(r) for r in refusals]}
+    return schemas.voucher(row, [schemas.refusal(r) for r in refusals])

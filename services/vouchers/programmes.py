@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import vouchers as ve
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
+from services.vouchers import readmodel, schemas
 from services.vouchers.db.models import accounts, programmes, user_view
-from services.vouchers.domain.policy import ProgrammeDefaults, ProgrammeParameters, UserFacts, VoucherPolicy, yearly_cap
+from services.vouchers.domain.policy import ProgrammeDefaults, ProgrammeParameters, UserFacts, VoucherPolicy, eligibility, yearly_cap
+from services.vouchers.schemas import Account, EligibilityView, Programme
 
 #: why a programme closes itself
 BUDGET_COMMITTED = "budget_committed"
@@ -31,19 +34,14 @@ def snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in ("year", "version", "budget_fen", "committed_fen", "rate_bp", "cap_fen", "special_cap_fen", "open")}
 
 
-def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    """R21: a programme closes itself when its natural year ends (Asia/Shanghai,
-    on the policy clock): it then reads closed, ``year_ended``, whatever is stored."""
-    out = {
-        **snapshot(row),
-        "remaining_fen": row["budget_fen"] - row["committed_fen"],
-        "appeal_window_days": row["appeal_window_days"],
-        "auto_approve": row["auto_approve"],
-        "closed_reason": row["closed_reason"],
-    }
-    if clock.local_year() > row["year"]:
-        out.update(open=False, closed_reason=YEAR_ENDED)
-    return out
+def read(row: RowMapping | dict[str, Any]) -> Programme:
+    """The programme as clients and the audit trail see it. R21: a programme
+    closes itself when its natural year ends (Asia/Shanghai, on the policy
+    clock): it then reads closed, ``year_ended``, whatever is stored."""
+    programme = schemas.programme(row)
+    if clock.local_year() > programme.year:
+        return msgspec.structs.replace(programme, open=False, closed_reason=YEAR_ENDED)
+    return programme
 
 
 def policy_of(row: RowMapping | dict[str, Any] | None, year: int) -> VoucherPolicy:
@@ -90,7 +88,7 @@ async def open_programme(
     appeal_window_days: int | None = None,
     auto_approve: bool | None = None,
     defaults: ProgrammeDefaults,
-) -> dict[str, Any]:
+) -> Programme:
     """R15: publish the year's budget and open the programme; a parameter left
     out takes the year's number from the policy file (``defaults``)."""
     given = {"rate_bp": rate_bp, "cap_fen": cap_fen, "special_cap_fen": special_cap_fen, "appeal_window_days": appeal_window_days, "auto_approve": auto_approve}
@@ -121,11 +119,12 @@ async def open_programme(
         }
         await uow.session.execute(insert(programmes).values(**row))
         await uow.emit(ve.ProgrammeOpened(**snapshot(row)))
-        await uow.audit("programme.open", "programme", str(year), after=view(row))
-    return view(row)
+        opened = read(row)
+        await uow.audit("programme.open", "programme", str(year), after=audit_image(opened))
+    return opened
 
 
-async def change_budget(db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, budget_fen: int, reason: str) -> dict[str, Any]:
+async def change_budget(db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, budget_fen: int, reason: str) -> Programme:
     """Change the budget, never below what is committed; a raise reopens a
     programme closed because its budget was committed."""
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -156,8 +155,9 @@ async def change_budget(db: ServiceDatabase, actor: Actor, correlation_id: str |
             await uow.emit(ve.ProgrammeOpened(**snapshot(row)))
         else:
             row = await close_if_committed(uow, year) or row
-        await uow.audit("programme.budget", "programme", str(year), reason=reason, before=view(before), after=view(row))
-    return view(row)
+        changed = read(row)
+        await uow.audit("programme.budget", "programme", str(year), reason=reason, before=audit_image(read(before)), after=audit_image(changed))
+    return changed
 
 
 async def close_if_committed(uow: UnitOfWork, year: int) -> RowMapping | None:
@@ -173,7 +173,7 @@ async def close_if_committed(uow: UnitOfWork, year: int) -> RowMapping | None:
     row = await load(s, year)
     assert row is not None
     await uow.emit(ve.ProgrammeClosed(**snapshot(row), reason=BUDGET_COMMITTED))
-    await uow.audit("programme.close", "programme", str(year), reason=BUDGET_COMMITTED, after=view(row))
+    await uow.audit("programme.close", "programme", str(year), reason=BUDGET_COMMITTED, after=audit_image(read(row)))
     return row
 
 
@@ -196,27 +196,16 @@ async def reopen_if_released(uow: UnitOfWork, year: int) -> RowMapping | None:
     row = await load(s, year)
     assert row is not None
     await uow.emit(ve.ProgrammeOpened(**snapshot(row)))
-    await uow.audit("programme.reopen", "programme", str(year), reason="reservation released", after=view(row))
+    await uow.audit("programme.reopen", "programme", str(year), reason="reservation released", after=audit_image(read(row)))
     return row
 
 
-async def get_programme(db: ServiceDatabase, year: int) -> dict[str, Any]:
+async def get_programme(db: ServiceDatabase, year: int) -> Programme:
     async with db.read() as s:
         row = await load(s, year)
     if row is None:
         raise NotFound("programme", "年度创新券计划", str(year))
-    return view(row)
-
-
-def _account_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "user_id": row["user_id"],
-        "year": row["year"],
-        "cap_fen": row["cap_fen"],
-        "committed_fen": row["committed_fen"],
-        "remaining_fen": row["cap_fen"] - row["committed_fen"],
-        "activated_at": row["activated_at"],
-    }
+    return read(row)
 
 
 async def load_account(s: AsyncSession, user_id: str, year: int, *, lock: bool = False) -> RowMapping | None:
@@ -232,7 +221,7 @@ def user_facts_of(row: RowMapping | None) -> UserFacts | None:
     return UserFacts(verified=row["verified"], in_xuchang=row["in_xuchang"], classes=tuple(row["classes"]), special_classes=tuple(row["special_classes"]))
 
 
-async def activate_account(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, year: int) -> dict[str, Any]:
+async def activate_account(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, year: int) -> Account:
     """R19(1): a verified user opens its voucher account for the year, with its cap (R16)."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -251,13 +240,29 @@ async def activate_account(db: ServiceDatabase, actor: Actor, correlation_id: st
         row = {"user_id": user_id, "year": year, "cap_fen": cap, "committed_fen": 0, "activated_at": clock.utc_now()}
         await s.execute(insert(accounts).values(**row))
         await uow.emit(ve.AccountActivated(user_id=user_id, year=year, cap_fen=cap))
-        await uow.audit("account.activate", "account", f"{user_id}:{year}", after=_account_view(row))
-    return _account_view(row)
+        activated = schemas.account(row)
+        await uow.audit("account.activate", "account", f"{user_id}:{year}", after=audit_image(activated))
+    return activated
 
 
-async def get_account(db: ServiceDatabase, user_id: str, year: int) -> dict[str, Any]:
+async def get_account(db: ServiceDatabase, user_id: str, year: int) -> Account:
     async with db.read() as s:
         row = await load_account(s, user_id, year)
     if row is None:
         raise NotFound("account", "创新券账户", f"{user_id}:{year}")
-    return _account_view(row)
+    return schemas.account(row)
+
+
+async def eligibility_of(db: ServiceDatabase, user_id: str, year: int, defaults: ProgrammeDefaults) -> EligibilityView:
+    """Can the user apply for vouchers in ``year``, and up to what cap (R4, R16)?
+    From vouchers' read model of the user and the year's numbers (``year_policy``)."""
+    facts = await readmodel.user_facts(db, user_id)
+    result = eligibility(await year_policy(db, year, defaults), facts)
+    return EligibilityView(
+        user_id=user_id,
+        year=year,
+        known=facts is not None,
+        eligible=result.eligible,
+        reasons=[f"voucher.{r}" for r in result.reasons],
+        yearly_cap_fen=result.yearly_cap_fen,
+    )

@@ -30,6 +30,7 @@ from contracts import evaluation as ee
 from contracts import payments as pe
 from contracts import vouchers as ve
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
@@ -42,8 +43,10 @@ from services.vouchers.db.models import (
     vouchers,
 )
 from services.vouchers import redemption_experts as experts
+from services.vouchers import schemas
 from services.vouchers.domain import redemption as rules
 from services.vouchers.redemption_files import EvidenceStore, content_type
+from services.vouchers.schemas import Claim, ClaimPage, Document, Window
 
 USED = "used"
 REDEEMED = "redeemed"
@@ -58,50 +61,17 @@ class ClaimItem:
     invoice_code: str | None = None
 
 
-# ---------------------------------------------------------------- views
+# ---------------------------------------------------------------- records
 
 
-def window_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {"year": row["year"], "opens_on": row["opens_on"], "closes_on": row["closes_on"], "updated_at": row["updated_at"]}
+def claim_of(row: RowMapping | dict[str, Any], items: list[Any] | None = None) -> Claim:
+    """A claim with ``items`` (its item rows), or without them (None)."""
+    return schemas.claim(row, None if items is None else [schemas.claim_item(i) for i in items])
 
 
-def document_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("sha256", "unit_id", "filename", "content_type", "size", "uploaded_at")} | {"document_id": row["id"]}
-
-
-def item_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "voucher_id": row["voucher_id"],
-        "amount_fen": row["amount_fen"],
-        "invoice_code": row["invoice_code"],
-        "invoice_number": row["invoice_number"],
-        "receipt_document_id": row["receipt_document_id"],
-        "results_document_id": row["results_document_id"],
-        "approved": row["approved"],
-        "reason": row["reason"],
-    }
-
-
-def claim_view(row: RowMapping | dict[str, Any], items: list[Any] | None = None) -> dict[str, Any]:
-    out = {
-        "claim_id": row["id"],
-        "unit_id": row["unit_id"],
-        "year": row["year"],
-        "status": row["status"],
-        "amount_fen": row["amount_fen"],
-        "approved_fen": row["approved_fen"],
-        "paid_fen": row["paid_fen"],
-        "reasons": list(row["reasons"] or []),
-        "claimed_at": row["claimed_at"],
-        "reviewed_at": row["reviewed_at"],
-        "reviewed_by": row["reviewed_by"],
-        "notice_id": row["notice_id"],
-        "noticed_at": row["noticed_at"],
-        "settled_at": row["settled_at"],
-    }
-    if items is not None:
-        out["items"] = [item_view(i) for i in items]
-    return out
+def audited(claim: Claim) -> dict[str, Any]:
+    """A claim in the audit trail: with its items where they were read, else without the key."""
+    return audit_image(claim, leave_out=("items",) if claim.items is None else ())
 
 
 def _snapshot(claim: RowMapping | dict[str, Any], voucher_ids: list[str]) -> dict[str, Any]:
@@ -115,7 +85,7 @@ async def _items(s: AsyncSession, claim_id: str) -> list[RowMapping]:
 # ---------------------------------------------------------------- the window
 
 
-async def set_window(db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, opens_on: date, closes_on: date) -> dict[str, Any]:
+async def set_window(db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, opens_on: date, closes_on: date) -> Window:
     window = rules.Window(year, opens_on, closes_on)
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -126,16 +96,17 @@ async def set_window(db: ServiceDatabase, actor: Actor, correlation_id: str | No
             await s.execute(insert(redemption_windows).values(**row))
         else:
             await s.execute(update(redemption_windows).where(redemption_windows.c.year == year).values(**row))
-        await uow.audit("redemption.window.set", "redemption_window", str(year), before=window_view(before) if before else None, after=window_view(row))
-    return window_view(row)
+        result = schemas.window(row)
+        await uow.audit("redemption.window.set", "redemption_window", str(year), before=audit_image(schemas.window(before)) if before else None, after=audit_image(result))
+    return result
 
 
-async def get_window(db: ServiceDatabase, year: int) -> dict[str, Any]:
+async def get_window(db: ServiceDatabase, year: int) -> Window:
     async with db.read() as s:
         row = (await s.execute(select(redemption_windows).where(redemption_windows.c.year == year))).mappings().first()
     if row is None:
         raise NotFound("redemption_window", "兑付申报期", str(year))
-    return window_view(row)
+    return schemas.window(row)
 
 
 # ---------------------------------------------------------------- evidence
@@ -143,7 +114,7 @@ async def get_window(db: ServiceDatabase, year: int) -> dict[str, Any]:
 
 async def upload_document(
     db: ServiceDatabase, store: EvidenceStore, actor: Actor, correlation_id: str | None, *, unit_id: str, filename: str, data: bytes
-) -> dict[str, Any]:
+) -> Document:
     media = content_type(data)
     digest = await store.put(data)
     row = {
@@ -157,18 +128,19 @@ async def upload_document(
     }
     async with db.unit_of_work(actor, correlation_id) as uow:
         await uow.session.execute(insert(redemption_documents).values(**row))
-        await uow.audit("redemption.document.upload", "redemption_document", row["id"], after=document_view(row))
-    return document_view(row)
+        uploaded = schemas.document(row)
+        await uow.audit("redemption.document.upload", "redemption_document", row["id"], after=audit_image(uploaded))
+    return uploaded
 
 
-async def document(db: ServiceDatabase, document_id: str, *, unit_id: str | None, expert_id: str | None = None) -> dict[str, Any]:
+async def document(db: ServiceDatabase, document_id: str, *, unit_id: str | None, expert_id: str | None = None) -> Document:
     """A document's row: the uploading unit's, an expert's when it is evidence in a claim
     assigned to them, or (``unit_id`` and ``expert_id`` None) staff's; 404 otherwise."""
     async with db.read() as s:
         row = (await s.execute(select(redemption_documents).where(redemption_documents.c.id == document_id))).mappings().first()
         if row is None or (unit_id is not None and row["unit_id"] != unit_id) or (expert_id is not None and not await experts.document_assigned(s, document_id, expert_id)):
             raise NotFound("redemption_document", "兑付材料", document_id)
-    return document_view(row)
+    return schemas.document(row)
 
 
 # ---------------------------------------------------------------- the claim
@@ -199,7 +171,7 @@ async def _conflict_of(db: ServiceDatabase, keys: list[str], voucher_ids: list[s
 
 async def claim(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, items: list[ClaimItem], today: date | None = None
-) -> dict[str, Any]:
+) -> Claim:
     today = today or local_today()
     keys = [rules.invoice_key(i.invoice_code, i.invoice_number) for i in items]
     if len(set(keys)) != len(keys):
@@ -271,14 +243,14 @@ async def claim(
             ]
             await s.execute(insert(redemption_items), item_rows)
             await uow.emit(ve.RedemptionClaimed(**_snapshot(row, sorted(ids))))
-            await uow.audit("redemption.claim", "redemption_claim", claim_id, after=claim_view(row, item_rows))
+            await uow.audit("redemption.claim", "redemption_claim", claim_id, after=audited(claim_of(row, item_rows)))
     except IntegrityError:
         # a concurrent claim took the invoice or the voucher first
         conflict = await _conflict_of(db, keys, ids)
         if conflict is None:
             raise
         raise conflict from None
-    return claim_view(row, sorted(item_rows, key=lambda r: r["voucher_id"]))
+    return claim_of(row, sorted(item_rows, key=lambda r: r["voucher_id"]))
 
 
 def invalid_duplicate() -> Conflict:
@@ -295,7 +267,7 @@ async def _conflict_of_session(s: AsyncSession, keys: list[str], voucher_ids: li
 # ---------------------------------------------------------------- the review
 
 
-async def review(db: ServiceDatabase, actor: Actor, correlation_id: str | None, claim_id: str, decisions: list[rules.ItemDecision]) -> dict[str, Any]:
+async def review(db: ServiceDatabase, actor: Actor, correlation_id: str | None, claim_id: str, decisions: list[rules.ItemDecision]) -> Claim:
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -326,8 +298,9 @@ async def review(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
                 **_snapshot(after, [i["voucher_id"] for i in after_items]), approved=outcome.approved, approved_fen=outcome.approved_fen, reasons=outcome.reasons
             )
         )
-        await uow.audit("redemption.review", "redemption_claim", claim_id, before=claim_view(before, items), after=claim_view(after, after_items))
-    return claim_view(after, after_items)
+        reviewed = claim_of(after, after_items)
+        await uow.audit("redemption.review", "redemption_claim", claim_id, before=audited(claim_of(before, items)), after=audited(reviewed))
+    return reviewed
 
 
 # ---------------------------------------------------------------- notice and payout (events)
@@ -369,24 +342,25 @@ async def on_payout_paid(uow: UnitOfWork, e: pe.PayoutPaid) -> None:
     after = (await s.execute(select(redemption_claims).where(redemption_claims.c.id == e.ref))).mappings().one()
     items = await _items(s, e.ref)
     await uow.emit(ve.RedemptionSettled(**_snapshot(after, [i["voucher_id"] for i in items]), paid_fen=e.amount_fen))
-    await uow.audit("redemption.settle", "redemption_claim", e.ref, before=claim_view(before), after=claim_view(after))
+    await uow.audit("redemption.settle", "redemption_claim", e.ref, before=audited(claim_of(before)), after=audited(claim_of(after)))
 
 
 # ---------------------------------------------------------------- queries
 
 
-async def get_claim(db: ServiceDatabase, claim_id: str, *, unit_id: str | None, expert_id: str | None = None) -> dict[str, Any]:
+async def get_claim(db: ServiceDatabase, claim_id: str, *, unit_id: str | None, expert_id: str | None = None) -> Claim:
     """A claim with its items: its unit's, an assigned expert's, staff's; 404 otherwise."""
     async with db.read() as s:
         row = (await s.execute(select(redemption_claims).where(redemption_claims.c.id == claim_id, experts.scope(expert_id)))).mappings().first()
         if row is None or (unit_id is not None and row["unit_id"] != unit_id):
             raise NotFound("redemption_claim", "兑付申报", claim_id)
-        return claim_view(row, await _items(s, claim_id))
+        return claim_of(row, await _items(s, claim_id))
 
 
 async def list_claims(
     db: ServiceDatabase, *, unit_id: str | None, year: int | None, status: str | None, page: int, page_size: int, expert_id: str | None = None
-) -> tuple[list[dict[str, Any]], int]:
+) -> ClaimPage:
+    """Claims, newest first, without their items: a unit's, an expert's assigned ones, or all."""
     q = select(redemption_claims).where(experts.scope(expert_id))
     if unit_id is not None:
         q = q.where(redemption_claims.c.unit_id == unit_id)
@@ -397,4 +371,4 @@ async def list_claims(
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
         rows = (await s.execute(q.order_by(redemption_claims.c.claimed_at.desc(), redemption_claims.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return [claim_view(r) for r in rows], total
+    return ClaimPage(items=[claim_of(r) for r in rows], total=total, page=page, page_size=page_size)

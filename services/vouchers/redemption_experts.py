@@ -8,22 +8,23 @@ any other claim does not exist for them (404)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, insert, or_, select
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ee
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
+from services.vouchers import schemas
 from services.vouchers.db.models import expert_view, redemption_assignments, redemption_claims, redemption_items, unit_view
 from services.vouchers.domain import redemption as rules
 from services.vouchers.domain.conflicts import conflicting_units
+from services.vouchers.schemas import Assignment
 
 
 async def on_expert_registered(uow: UnitOfWork, e: ee.ExpertRegistered) -> None:
@@ -60,10 +61,6 @@ async def document_assigned(s: AsyncSession, document_id: str, expert_id: str) -
     return bool((await s.execute(q)).scalar())
 
 
-def assignment_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {"assignment_id": row["id"], "claim_id": row["claim_id"], "expert_id": row["expert_id"], "assigned_at": row["assigned_at"]}
-
-
 async def related_units(s: AsyncSession, unit_id: str) -> set[str]:
     """The unit, its parent and its children, as vouchers knows them from registry."""
     related = {unit_id}
@@ -78,7 +75,7 @@ def duplicate() -> Conflict:
     return Conflict("assignment.duplicate", "该专家已被指派审核此兑付申报", "the expert is already assigned to this claim")
 
 
-async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, claim_id: str, *, expert_id: str) -> dict[str, Any]:
+async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, claim_id: str, *, expert_id: str) -> Assignment:
     """The center or the bureau assigns an expert to a claim awaiting review.
     404 for an unknown claim or expert, 409 ``redemption.not_claimed`` once
     reviewed, 422 ``assignment.conflict_of_interest``, 409 ``assignment.duplicate``."""
@@ -107,16 +104,17 @@ async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
                 raise duplicate()
             row = {"id": str(uuid.uuid4()), "claim_id": claim_id, "expert_id": expert_id, "assigned_at": clock.utc_now(), "assigned_by": actor.label}
             await s.execute(insert(redemption_assignments).values(**row))
-            await uow.audit("redemption.assign", "redemption_claim", claim_id, after=assignment_view(row))
+            assigned = schemas.assignment(row)
+            await uow.audit("redemption.assign", "redemption_claim", claim_id, after=audit_image(assigned))
     except IntegrityError as exc:
         raise duplicate() from exc
-    return assignment_view(row)
+    return assigned
 
 
-async def assigned_experts(db: ServiceDatabase, claim_id: str) -> list[dict[str, Any]]:
+async def assigned_experts(db: ServiceDatabase, claim_id: str) -> list[Assignment]:
     async with db.read() as s:
         rows = (await s.execute(select(redemption_assignments).where(redemption_assignments.c.claim_id == claim_id).order_by(redemption_assignments.c.assigned_at))).mappings().all()
-    return [assignment_view(r) for r in rows]
+    return [schemas.assignment(r) for r in rows]
 
 
 def scope(expert_id: str | None) -> ColumnElement[bool]:

@@ -11,10 +11,11 @@ from sqlalchemy import insert, select
 
 from contracts import evaluation as ee
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.db.unit_of_work import UnitOfWork
+from services.vouchers import schemas
 from services.vouchers.db.models import redemption_windows
 from services.vouchers.domain import redemption as rules
-from services.vouchers.redemption import window_view
 
 
 async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
@@ -26,4 +27,4 @@ async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
     window = rules.Window(e.year, e.redemption_opens_on, e.redemption_closes_on)
     row = {"year": e.year, "opens_on": window.opens_on, "closes_on": window.closes_on, "updated_at": clock.utc_now()}
     await s.execute(insert(redemption_windows).values(**row))
-    await uow.audit("redemption.window.set", "redemption_window", str(e.year), reason="opened with the evaluation cycle (R20(1))", after=window_view(row))
+    await uow.audit("redemption.window.set", "redemption_window", str(e.year), reason="opened with the evaluation cycle (R20(1))", after=audit_image(schemas.window(row)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import application_submissions, applications
+from services.vouchers.schemas import Application, ApplicationPage
 
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
@@ -53,34 +53,6 @@ class AppealDecision(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
 
 
-class Application(msgspec.Struct):
-    application_id: str
-    user_id: str
-    unit_id: str
-    order_id: str
-    year: int
-    status: str
-    amount_fen: int
-    #: failing checks' codes (at submission; at rejection)
-    failures: list[str]
-    submitted_at: datetime
-    decided_at: datetime | None = None
-    decision_reason: str | None = None
-    appealed_at: datetime | None = None
-    appeal_reason: str | None = None
-    appeal_outcome: str | None = None
-    appeal_decided_at: datetime | None = None
-    appeal_decision_reason: str | None = None
-    voucher_id: str | None = None
-
-
-class ApplicationPage(msgspec.Struct):
-    items: list[Application]
-    total: int
-    page: int
-    page_size: int
-
-
 def _own_user(request: Request) -> str:
     p = principal_of(request)
     if not p.org:
@@ -97,40 +69,37 @@ class ApplicationController(Controller):
         """A user with an active account applies on one of its contracted orders (R19(1)).
         The response lists the checks that fail now; with the year's auto-approval an
         application passing every check comes back approved with its voucher."""
-        row = await application_submissions.submit(db, actor_of(request), correlation_of(request), user_id=_own_user(request), order_id=data.order_id)
-        return Application(**row)
+        return await application_submissions.submit(db, actor_of(request), correlation_of(request), user_id=_own_user(request), order_id=data.order_id)
 
     @post("/{application_id:str}/approve", operation_id="approveApplication", status_code=200, **access(Role.CENTER))
     async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Approval]) -> Application:
         """The center approves: every check runs again, then the amount is reserved from the
         budget and the cap and the voucher issued, in one transaction (R19(2)). A failing
         check answers 422 with every failing code in ``details.failures``."""
-        return Application(**await applications.approve(db, actor_of(request), correlation_of(request), application_id, reason=data.reason))
+        return await applications.approve(db, actor_of(request), correlation_of(request), application_id, reason=data.reason)
 
     @post("/{application_id:str}/reject", operation_id="rejectApplication", status_code=200, **access(Role.CENTER))
     async def reject(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Rejection]) -> Application:
         """The center rejects with a reason (R19(2))."""
-        return Application(**await applications.reject(db, actor_of(request), correlation_of(request), application_id, reason=data.reason))
+        return await applications.reject(db, actor_of(request), correlation_of(request), application_id, reason=data.reason)
 
     @post("/{application_id:str}/appeal", operation_id="appealApplication", status_code=200, **access(Role.USER))
     async def appeal(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[AppealRequest]) -> Application:
         """The user appeals a rejection once, within the year's appeal window (R19(2))."""
-        row = await applications.appeal(db, actor_of(request), correlation_of(request), application_id, user_id=_own_user(request), reason=data.reason)
-        return Application(**row)
+        return await applications.appeal(db, actor_of(request), correlation_of(request), application_id, user_id=_own_user(request), reason=data.reason)
 
     @post("/{application_id:str}/appeal/decide", operation_id="decideAppeal", status_code=200, **access(Role.BUREAU))
     async def decide_appeal(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[AppealDecision]) -> Application:
         """The bureau upholds or overturns; an overturn is approved under the budget and
         cap as they stand now (R19(2))."""
-        row = await applications.decide_appeal(db, actor_of(request), correlation_of(request), application_id, outcome=str(data.outcome), reason=data.reason)
-        return Application(**row)
+        return await applications.decide_appeal(db, actor_of(request), correlation_of(request), application_id, outcome=str(data.outcome), reason=data.reason)
 
     @get("/{application_id:str}", operation_id="getApplication", **access(Role.USER, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str]) -> Application:
         """One application: a user sees its own, staff all."""
         p = principal_of(request)
         user_id = _own_user(request) if p.role is Role.USER else None
-        return Application(**await applications.get_application(db, application_id, user_id=user_id))
+        return await applications.get_application(db, application_id, user_id=user_id)
 
     @get("/", operation_id="listApplications", **access(Role.USER, *STAFF))
     async def index(
@@ -144,5 +113,4 @@ class ApplicationController(Controller):
         """Applications, newest first: a user its own, staff all."""
         p = principal_of(request)
         user_id = _own_user(request) if p.role is Role.USER else None
-        items, total = await applications.list_applications(db, user_id=user_id, status=status, page=page, page_size=page_size)
-        return ApplicationPage(items=[Application(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await applications.list_applications(db, user_id=user_id, status=status, page=page, page_size=page_size)

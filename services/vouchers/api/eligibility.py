@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
@@ -12,17 +11,9 @@ from services.runtime.http.auth import access, principal_of
 from services.runtime.clock import local_year
 from services.runtime.errors import Forbidden
 from services.runtime.db.service_db import ServiceDatabase
-from services.vouchers import programmes, readmodel
-from services.vouchers.domain.policy import ProgrammeDefaults, eligibility
-
-
-class EligibilityView(msgspec.Struct):
-    user_id: str
-    year: int
-    known: bool
-    eligible: bool
-    reasons: list[str]
-    yearly_cap_fen: int
+from services.vouchers import programmes
+from services.vouchers.domain.policy import ProgrammeDefaults
+from services.vouchers.schemas import EligibilityView
 
 
 class EligibilityController(Controller):
@@ -43,14 +34,4 @@ class EligibilityController(Controller):
         p = principal_of(request)
         if p.role is Role.USER and p.org != user_id:
             raise Forbidden()
-        year = year or local_year()
-        facts = await readmodel.user_facts(db, user_id)
-        result = eligibility(await programmes.year_policy(db, year, programme_defaults), facts)
-        return EligibilityView(
-            user_id=user_id,
-            year=year,
-            known=facts is not None,
-            eligible=result.eligible,
-            reasons=[f"voucher.{r}" for r in result.reasons],
-            yearly_cap_fen=result.yearly_cap_fen,
-        )
+        return await programmes.eligibility_of(db, user_id, year or local_year(), programme_defaults)

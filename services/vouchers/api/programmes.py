@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -17,6 +16,7 @@ from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes
 from services.vouchers.domain.policy import ProgrammeDefaults
+from services.vouchers.schemas import Account, Programme
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**15, description="amount in fen (分), an integer ≥ 0")]
 Year = Annotated[int, msgspec.Meta(ge=2023, le=2100)]
@@ -42,30 +42,6 @@ class BudgetChange(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
 
 
-class Programme(msgspec.Struct):
-    year: int
-    version: int
-    budget_fen: int
-    committed_fen: int
-    remaining_fen: int
-    rate_bp: int
-    cap_fen: int
-    special_cap_fen: int
-    appeal_window_days: int
-    auto_approve: bool
-    open: bool
-    closed_reason: str | None = None
-
-
-class Account(msgspec.Struct):
-    user_id: str
-    year: int
-    cap_fen: int
-    committed_fen: int
-    remaining_fen: int
-    activated_at: datetime
-
-
 class ProgrammeController(Controller):
     path = "/v1/programmes"
     tags = ["programmes"]
@@ -75,20 +51,18 @@ class ProgrammeController(Controller):
         self, request: Request, db: NamedDependency[ServiceDatabase], programme_defaults: NamedDependency[ProgrammeDefaults], data: JSONBody[ProgrammeOpening]
     ) -> Programme:
         """The bureau publishes a year's voucher budget and opens the programme (R15)."""
-        row = await programmes.open_programme(db, actor_of(request), correlation_of(request), **msgspec.structs.asdict(data), defaults=programme_defaults)
-        return Programme(**row)
+        return await programmes.open_programme(db, actor_of(request), correlation_of(request), **msgspec.structs.asdict(data), defaults=programme_defaults)
 
     @patch("/{year:int}/budget", operation_id="changeProgrammeBudget", **access(Role.BUREAU, Role.FINANCE))
     async def budget(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[BudgetChange]) -> Programme:
         """Bureau or finance change the budget, never below what is committed; a raise
         reopens a programme that closed because its budget was committed (R15)."""
-        row = await programmes.change_budget(db, actor_of(request), correlation_of(request), year, budget_fen=data.budget_fen, reason=data.reason)
-        return Programme(**row)
+        return await programmes.change_budget(db, actor_of(request), correlation_of(request), year, budget_fen=data.budget_fen, reason=data.reason)
 
     @get("/{year:int}", operation_id="getProgramme", **access(PUBLIC))
     async def read(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Programme:
         """A year's budget, what is committed, what remains, and whether it is open (R15)."""
-        return Programme(**await programmes.get_programme(db, year))
+        return await programmes.get_programme(db, year)
 
 
 class AccountController(Controller):
@@ -101,7 +75,7 @@ class AccountController(Controller):
         p = principal_of(request)
         if not p.org:
             raise Forbidden()
-        return Account(**await programmes.activate_account(db, actor_of(request), correlation_of(request), p.org, year))
+        return await programmes.activate_account(db, actor_of(request), correlation_of(request), p.org, year)
 
     @get("/{year:int}", operation_id="getOwnAccount", **access(Role.USER))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Account:
@@ -109,4 +83,4 @@ class AccountController(Controller):
         p = principal_of(request)
         if not p.org:
             raise Forbidden()
-        return Account(**await programmes.get_account(db, p.org, year))
+        return await programmes.get_account(db, p.org, year)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from urllib.parse import quote as urlquote
 
@@ -24,6 +24,7 @@ from services.vouchers import redemption as uc
 from services.vouchers import redemption_experts
 from services.vouchers.domain.redemption import ItemDecision
 from services.vouchers.redemption_files import MAX_BYTES, SUBDIR, EvidenceStore, too_large
+from services.vouchers.schemas import Assignment, Claim, ClaimPage, Document, Window
 
 #: who reads every claim
 STAFF = (Role.CENTER, Role.BUREAU, Role.FINANCE, Role.EXPERT)
@@ -35,23 +36,6 @@ Id = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
 class WindowRequest(msgspec.Struct, forbid_unknown_fields=True):
     opens_on: date
     closes_on: date
-
-
-class Window(msgspec.Struct):
-    year: int
-    opens_on: date
-    closes_on: date
-    updated_at: datetime
-
-
-class Document(msgspec.Struct):
-    document_id: str
-    unit_id: str
-    sha256: str
-    filename: str
-    content_type: str
-    size: int
-    uploaded_at: datetime
 
 
 class ClaimItemRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -81,57 +65,8 @@ class ReviewRequest(msgspec.Struct, forbid_unknown_fields=True):
     decisions: Annotated[list[DecisionRequest], msgspec.Meta(min_length=1, max_length=500)]
 
 
-class ClaimItem(msgspec.Struct):
-    voucher_id: str
-    amount_fen: int
-    invoice_number: str
-    receipt_document_id: str
-    results_document_id: str
-    invoice_code: str | None = None
-    approved: bool | None = None
-    reason: str | None = None
-
-
-class Claim(msgspec.Struct):
-    claim_id: str
-    unit_id: str
-    year: int
-    #: claimed / approved / rejected / noticed / settled
-    status: str
-    amount_fen: int
-    claimed_at: datetime
-    reasons: list[str] = []
-    approved_fen: int | None = None
-    paid_fen: int | None = None
-    reviewed_at: datetime | None = None
-    reviewed_by: str | None = None
-    notice_id: str | None = None
-    noticed_at: datetime | None = None
-    settled_at: datetime | None = None
-    items: list[ClaimItem] | None = None
-
-
-class ClaimPage(msgspec.Struct):
-    items: list[Claim]
-    total: int
-    page: int
-    page_size: int
-
-
-def _claim(row: dict) -> Claim:
-    items = row.pop("items", None)
-    return Claim(**row, items=[ClaimItem(**i) for i in items] if items is not None else None)
-
-
 class AssignmentRequest(msgspec.Struct, forbid_unknown_fields=True):
     expert_id: Id
-
-
-class Assignment(msgspec.Struct):
-    assignment_id: str
-    claim_id: str
-    expert_id: str
-    assigned_at: datetime
 
 
 def _expert_scope(p: Principal) -> str | None:
@@ -177,12 +112,12 @@ class RedemptionController(Controller):
     @put("/windows/{year:int}", operation_id="setRedemptionWindow", **access(Role.CENTER))
     async def set_window(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[WindowRequest]) -> Window:
         """The days (Asia/Shanghai, both inclusive) on which units claim for a programme year (R20: once a year)."""
-        return Window(**await uc.set_window(db, actor_of(request), correlation_of(request), year, data.opens_on, data.closes_on))
+        return await uc.set_window(db, actor_of(request), correlation_of(request), year, data.opens_on, data.closes_on)
 
     @get("/windows/{year:int}", operation_id="getRedemptionWindow", **access(PUBLIC))
     async def get_window(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Window:
         """The claim window of a programme year (404 when not set)."""
-        return Window(**await uc.get_window(db, year))
+        return await uc.get_window(db, year)
 
     @post("/documents", operation_id="uploadRedemptionDocument", status_code=201, request_max_body_size=MAX_BYTES + _ENVELOPE, **access(Role.UNIT, errors=(413, 415)))
     async def upload(
@@ -198,8 +133,7 @@ class RedemptionController(Controller):
         p = principal_of(request)
         unit_id = _unit_scope(p) or ""
         name, content = await _upload(request)
-        meta = await uc.upload_document(db, _store(settings), actor_of(request), correlation_of(request), unit_id=unit_id, filename=filename or name, data=content)
-        return Document(**meta)
+        return await uc.upload_document(db, _store(settings), actor_of(request), correlation_of(request), unit_id=unit_id, filename=filename or name, data=content)
 
     @get("/documents/{document_id:str}", operation_id="downloadRedemptionDocument", media_type=DOCUMENT_MEDIA_TYPES, **access(Role.UNIT, *STAFF))
     async def download(
@@ -209,8 +143,8 @@ class RedemptionController(Controller):
         or staff (404 to any other unit or expert)."""
         p = principal_of(request)
         meta = await uc.document(db, document_id, unit_id=_unit_scope(p), expert_id=_expert_scope(p))
-        disposition = f"attachment; filename*=utf-8''{urlquote(meta['filename'])}"
-        return Response(await _store(settings).get(meta["sha256"]), media_type=meta["content_type"], headers={"Content-Disposition": disposition})
+        disposition = f"attachment; filename*=utf-8''{urlquote(meta.filename)}"
+        return Response(await _store(settings).get(meta.sha256), media_type=meta.content_type, headers={"Content-Disposition": disposition})
 
     @post("/claims", operation_id="claimRedemption", status_code=201, **access(Role.UNIT))
     async def claim(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ClaimRequest]) -> Claim:
@@ -230,7 +164,7 @@ class RedemptionController(Controller):
             )
             for i in data.items
         ]
-        return _claim(await uc.claim(db, actor_of(request), correlation_of(request), unit_id=unit_id, year=data.year, items=items))
+        return await uc.claim(db, actor_of(request), correlation_of(request), unit_id=unit_id, year=data.year, items=items)
 
     @post("/claims/{claim_id:str}/review", operation_id="reviewRedemption", status_code=200, **access(Role.EXPERT, Role.CENTER))
     async def review(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str], data: JSONBody[ReviewRequest]) -> Claim:
@@ -239,7 +173,7 @@ class RedemptionController(Controller):
         approved amount goes on the public notice. 409 ``redemption.not_claimed`` once reviewed;
         404 to an expert the claim is not assigned to."""
         decisions = [ItemDecision(d.voucher_id, d.approved, d.reason) for d in data.decisions]
-        return _claim(await uc.review(db, actor_of(request), correlation_of(request), claim_id, decisions))
+        return await uc.review(db, actor_of(request), correlation_of(request), claim_id, decisions)
 
     @get("/claims", operation_id="listRedemptionClaims", **access(Role.UNIT, *STAFF))
     async def index(
@@ -256,15 +190,14 @@ class RedemptionController(Controller):
         them, the center, the bureau and finance all; filter by year, status, unit."""
         p = principal_of(request)
         scope = _unit_scope(p)
-        items, total = await uc.list_claims(db, unit_id=scope or unit_id, year=year, status=status, page=page, page_size=page_size, expert_id=_expert_scope(p))
-        return ClaimPage(items=[_claim(i) for i in items], total=total, page=page, page_size=page_size)
+        return await uc.list_claims(db, unit_id=scope or unit_id, year=year, status=status, page=page, page_size=page_size, expert_id=_expert_scope(p))
 
     @get("/claims/{claim_id:str}", operation_id="getRedemptionClaim", **access(Role.UNIT, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str]) -> Claim:
         """One claim with its vouchers and evidence: its unit, its assigned experts, the center, the
         bureau and finance (404 to any other unit or expert)."""
         p = principal_of(request)
-        return _claim(await uc.get_claim(db, claim_id, unit_id=_unit_scope(p), expert_id=_expert_scope(p)))
+        return await uc.get_claim(db, claim_id, unit_id=_unit_scope(p), expert_id=_expert_scope(p))
 
     @post("/claims/{claim_id:str}/assignments", operation_id="assignRedemptionExpert", status_code=201, **access(Role.CENTER, Role.BUREAU))
     async def assign(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str], data: JSONBody[AssignmentRequest]) -> Assignment:
@@ -273,10 +206,10 @@ class RedemptionController(Controller):
         child unit, or with a declared tie to one of them is refused: 422
         ``assignment.conflict_of_interest`` (evaluation's rule, R14(3)); 404 ``expert.not_found``,
         409 ``assignment.duplicate``, 409 ``redemption.not_claimed`` once reviewed."""
-        return Assignment(**await redemption_experts.assign(db, actor_of(request), correlation_of(request), claim_id, expert_id=data.expert_id))
+        return await redemption_experts.assign(db, actor_of(request), correlation_of(request), claim_id, expert_id=data.expert_id)
 
     @get("/claims/{claim_id:str}/assignments", operation_id="listRedemptionAssignments", **access(Role.CENTER, Role.BUREAU))
     async def assignments(self, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str]) -> list[Assignment]:
         """The experts assigned to a claim, in the order they were assigned."""
         await uc.get_claim(db, claim_id, unit_id=None)
-        return [Assignment(**a) for a in await redemption_experts.assigned_experts(db, claim_id)]
+        return await redemption_experts.assigned_experts(db, claim_id)

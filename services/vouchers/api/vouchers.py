@@ -18,6 +18,7 @@ from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import issued
+from services.vouchers.schemas import ExpiryRun, Voucher, VoucherPage
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.FINANCE, Role.SERVICE)
 
@@ -32,47 +33,6 @@ class VoucherRefusal(msgspec.Struct, forbid_unknown_fields=True):
     """Why the bound unit refuses the voucher (R19(2)): no refusal without a reason."""
 
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-
-
-class Refusal(msgspec.Struct):
-    refusal_id: str
-    unit_id: str
-    reason: str
-    by: str
-    at: datetime
-
-
-class Voucher(msgspec.Struct):
-    voucher_id: str
-    application_id: str
-    user_id: str
-    unit_id: str
-    order_id: str
-    year: int
-    amount_fen: int
-    expires_at: datetime
-    status: str
-    issued_at: datetime
-    used_at: datetime | None = None
-    expired_at: datetime | None = None
-    revoked_at: datetime | None = None
-    #: order_cancelled / blacklisted / unit_disqualified
-    revoked_reason: str | None = None
-    #: refusals by the unit (only on ``getVoucher``)
-    refusals: list[Refusal] | None = None
-
-
-class VoucherPage(msgspec.Struct):
-    items: list[Voucher]
-    total: int
-    page: int
-    page_size: int
-
-
-class ExpiryRun(msgspec.Struct):
-    expired: int
-    #: the moment the run voided vouchers as of (its ``as_of``, or now on the policy clock)
-    as_of: datetime
 
 
 class VoucherController(Controller):
@@ -90,7 +50,7 @@ class VoucherController(Controller):
             if not p.org:
                 raise Forbidden()
             unit_id = p.org
-        return Voucher(**await issued.use_voucher(db, actor_of(request), correlation_of(request), voucher_id, order_id=data.order_id, unit_id=unit_id))
+        return await issued.use_voucher(db, actor_of(request), correlation_of(request), voucher_id, order_id=data.order_id, unit_id=unit_id)
 
     @post("/{voucher_id:str}/refuse", operation_id="refuseVoucher", status_code=200, **access(Role.UNIT))
     async def refuse(self, request: Request, db: NamedDependency[ServiceDatabase], voucher_id: FromPath[str], data: JSONBody[VoucherRefusal]) -> Voucher:
@@ -100,8 +60,7 @@ class VoucherController(Controller):
         p = principal_of(request)
         if not p.org:
             raise Forbidden()
-        row = await issued.refuse_voucher(db, actor_of(request), correlation_of(request), voucher_id, unit_id=p.org, reason=data.reason)
-        return Voucher(**{**row, "refusals": [Refusal(**r) for r in row["refusals"]]})
+        return await issued.refuse_voucher(db, actor_of(request), correlation_of(request), voucher_id, unit_id=p.org, reason=data.reason)
 
     @post("/expire", operation_id="expireVouchers", status_code=200, **access(Role.CENTER, Role.SERVICE))
     async def expire(
@@ -114,9 +73,7 @@ class VoucherController(Controller):
         (R16, R21); the worker does this every `XCISS_VOUCHER_EXPIRY_INTERVAL_S`, an operator
         may run it for a given moment (e.g. 00:00 on 1 January, Asia/Shanghai, recorded as such).
         422 `as_of.naive` or `as_of.in_future` (field `as_of`)."""
-        cutoff = clock.as_of(as_of)
-        n = await issued.expire_vouchers(db, cutoff, actor=actor_of(request), correlation_id=correlation_of(request))
-        return ExpiryRun(expired=n, as_of=cutoff)
+        return await issued.run_expiry(db, clock.as_of(as_of), actor=actor_of(request), correlation_id=correlation_of(request))
 
     @get("/", operation_id="listVouchers", **access(Role.USER, Role.UNIT, *STAFF))
     async def index(
@@ -137,14 +94,13 @@ class VoucherController(Controller):
                 user_id = p.org
             else:
                 unit_id = p.org
-        items, total = await issued.list_vouchers(db, user_id=user_id, unit_id=unit_id, status=status, page=page, page_size=page_size)
-        return VoucherPage(items=[Voucher(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await issued.list_vouchers(db, user_id=user_id, unit_id=unit_id, status=status, page=page, page_size=page_size)
 
     @get("/{voucher_id:str}", operation_id="getVoucher", **access(Role.USER, Role.UNIT, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], voucher_id: FromPath[str]) -> Voucher:
         """One voucher: its user, its unit, or staff."""
         p = principal_of(request)
-        row = await issued.get_voucher(db, voucher_id)
-        if (p.role is Role.USER and row["user_id"] != p.org) or (p.role is Role.UNIT and row["unit_id"] != p.org):
+        voucher = await issued.get_voucher(db, voucher_id)
+        if (p.role is Role.USER and voucher.user_id != p.org) or (p.role is Role.UNIT and voucher.unit_id != p.org):
             raise Forbidden()
-        return Voucher(**{**row, "refusals": [Refusal(**r) for r in row["refusals"]]})
+        return voucher

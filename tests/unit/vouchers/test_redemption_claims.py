@@ -16,6 +16,7 @@ from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import redemption as uc
 from services.vouchers.db.models import metadata, redemption_documents, redemption_items, redemption_windows, vouchers
+from services.vouchers.schemas import Claim
 
 YEAR = 2031
 TODAY = date(2032, 2, 1)
@@ -47,7 +48,7 @@ def item(vid: str, number: str) -> uc.ClaimItem:
     return uc.ClaimItem(voucher_id=vid, invoice_number=number, receipt_document_id="doc", results_document_id="doc")
 
 
-async def claim(db: ServiceDatabase, *items: uc.ClaimItem, today: date = TODAY) -> dict:
+async def claim(db: ServiceDatabase, *items: uc.ClaimItem, today: date = TODAY) -> Claim:
     return await uc.claim(db, UNIT, None, unit_id="u1", year=YEAR, items=list(items), today=today)
 
 
@@ -57,7 +58,7 @@ async def test_the_window_is_checked_on_its_edges(db) -> None:
         with pytest.raises(DomainError) as e:
             await claim(db, item(vid, "1" * 20), today=day)
         assert e.value.code == "redemption.window_closed"
-    assert (await claim(db, item(vid, "1" * 20), today=date(2032, 3, 31)))["status"] == "claimed"
+    assert (await claim(db, item(vid, "1" * 20), today=date(2032, 3, 31))).status == "claimed"
 
 
 async def test_only_used_vouchers_of_the_unit_and_year(db) -> None:
@@ -70,14 +71,14 @@ async def test_only_used_vouchers_of_the_unit_and_year(db) -> None:
 async def test_two_racing_claims_of_one_voucher_one_wins(db) -> None:
     vid = await voucher(db)
     results = await asyncio.gather(claim(db, item(vid, "3" * 20)), claim(db, item(vid, "4" * 20)), return_exceptions=True)
-    assert sum(isinstance(r, dict) for r in results) == 1
+    assert sum(isinstance(r, Claim) for r in results) == 1
     assert [r.code for r in results if isinstance(r, DomainError)] == ["redemption.voucher_claimed"]
 
 
 async def test_two_racing_claims_of_one_invoice_one_wins(db) -> None:
     a, b = await voucher(db), await voucher(db)
     results = await asyncio.gather(claim(db, item(a, "5" * 20)), claim(db, item(b, "5" * 20)), return_exceptions=True)
-    assert sum(isinstance(r, dict) for r in results) == 1
+    assert sum(isinstance(r, Claim) for r in results) == 1
     assert [r.code for r in results if isinstance(r, DomainError)] == ["redemption.invoice_reused"]
     with pytest.raises(DomainError) as e:
         await claim(db, item(await voucher(db), "6" * 20), item(await voucher(db), "6" * 20))
