@@ -161,6 +161,12 @@ def test_auditor_filters_the_trail_and_sees_the_chains_verified(portal: RunningP
     auditor.goto("/audit?service=registry&actor=demo-sysadmin&action=account.create")
     assert auditor.locator("#audit tbody tr[data-action='account.create']").count() >= 1
     assert auditor.locator("#audit tbody tr[data-seq]:not([data-action='account.create'])").count() == 0
+    # the lock the wrong passwords caused: the service's own reason said in words, its creation field by field
+    auditor.goto("/audit?service=registry&action=account.lock")
+    assert "连续 5 次密码错误" in auditor.inner_text("#audit tbody"), auditor.inner_text("main")
+    auditor.goto("/audit?service=registry&action=account.create&actor=demo-sysadmin")
+    created = auditor.locator("#audit tbody tr[data-seq]").first
+    assert created.locator("table.changes tr.changed", has_text="用户名").count() == 1 and NEW_USERNAME in created.inner_text()
     auditor.goto("/audit?service=registry&until=2000-01-01")
     assert auditor.locator("#audit tbody tr[data-seq]").count() == 0
     auditor.goto("/audit?service=registry&since=yesterday")

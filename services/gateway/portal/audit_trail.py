@@ -16,7 +16,7 @@ from litestar import Request, Response
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, money, page_links, page_number
 from services.gateway.portal.i18n import STRINGS, label, translate
-from services.gateway.portal.i18n_audit import KNOWN_ACTIONS, OBJECT_TYPES, SERVICES, action_words, object_words
+from services.gateway.portal.i18n_audit import KNOWN_ACTIONS, OBJECT_TYPES, SERVICES, action_words, object_words, reason_words
 from services.gateway.portal.i18n_officers import ROLE_WORDS
 from services.gateway.portal.messages import indicator_set, local_time
 
@@ -54,6 +54,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "note": ("备注", "note"),
     "rows": ("行数", "rows"),
     "indicator_set_version": ("绩效评价指标", "indicator set"),
+    "expires_at": ("到期时间", "expires"),
+    "session_id": ("会话编号", "session id"),
+    "rehashed": ("密码哈希已按新参数重算", "password re-hashed"),
+    "deadline": ("期限", "deadline"),
 }
 #: an id the services give (a UUID): shortened, the whole of it in the cell's title
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -104,6 +108,10 @@ def field_name(key: str, lang: str) -> str:
 
 def changes(before: Any, after: Any, lang: str) -> list[dict[str, Any]]:
     """The entry's fields, before and after, changed ones marked."""
+    if before is None and isinstance(after, dict):  # created: every field is new
+        before = {}
+    if after is None and isinstance(before, dict):
+        after = {}
     if not isinstance(before, dict) or not isinstance(after, dict):
         if before is None and after is None:
             return []
@@ -166,6 +174,7 @@ async def audit_page(ctx: Ctx) -> Response[str]:
         {
             **e,
             "action_text": action_words(e.get("action"), ctx.lang),
+            "reason_text": reason_words(e.get("reason"), ctx.lang),
             "object_text": object_words(e.get("object_type"), ctx.lang),
             "role_text": role_words(e.get("actor_role"), ctx.lang),
             "changes": changes(e.get("before"), e.get("after"), ctx.lang),

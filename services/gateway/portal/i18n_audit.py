@@ -5,6 +5,8 @@ yet is "其他操作", never its code), and the object types likewise."""
 
 from __future__ import annotations
 
+import re
+
 #: the objects of the audit trail (the action's first half and the object type)
 OBJECTS: dict[str, tuple[str, str]] = {
     "account": ("账号", "Account"),
@@ -101,6 +103,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "import": ("导入", "imported"),
     "issue": ("发放", "issued"),
     "list": ("上线", "listed"),
+    "lock": ("锁定", "locked"),
     "login": ("登录", "signed in"),
     "login_failed": ("登录失败", "sign-in failed"),
     "logout": ("退出登录", "signed out"),
@@ -117,6 +120,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "propose": ("提出", "proposed"),
     "prune": ("按保留期清理", "pruned"),
     "publish": ("发布", "published"),
+    "quote": ("报价", "quoted"),
     "qualification_grant": ("授予操作资格", "qualification granted"),
     "qualification_revoke": ("撤销操作资格", "qualification revoked"),
     "raise": ("提出", "raised"),
@@ -148,6 +152,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "service_info": ("发布服务信息", "service info published"),
     "set": ("设定", "set"),
     "settle": ("结算", "settled"),
+    "settlement": ("结算", "settled"),
     "sign": ("签署", "signed"),
     "signup": ("注册", "signed up"),
     "start": ("开始服务", "started"),
@@ -170,6 +175,7 @@ SERVICES: tuple[tuple[str, str], ...] = (("registry", "svc_registry"), ("voucher
 
 #: every action the services record, for the action filter (``GET /v1/audit/?action=``)
 KNOWN_ACTIONS: tuple[str, ...] = (
+    "account.lock", "complaint.file", "instrument.change", "order.quote", "order.settle", "order.settlement",
     "account.activate", "account.create", "account.disable", "account.enable", "account.password_change", "account.password_change_failed",
     "account.password_reset", "account.password_reset_failed", "account.password_reset_requested", "account.signup", "account.unlock",
     "affiliation.record", "affiliation.remove", "appeal.decide", "appeal.file", "application.approve", "application.reject", "application.submit",
@@ -198,6 +204,40 @@ OBJECT_TYPES: tuple[str, ...] = (
     "notice", "objection", "order", "payee_account", "payment_order", "payout", "price_item", "programme", "redemption_claim", "redemption_document",
     "redemption_window", "search_synonym", "session", "settlement", "unit", "usage_recorder", "usage_session", "user", "voucher",
 )
+
+#: the reasons the services write themselves (a person's reason is shown as typed), in words;
+#: ``{0}`` is the pattern's group
+REASONS: tuple[tuple[str, tuple[str, str]], ...] = (
+    (r"wrong password \((\d+) in a row\)", ("密码错误（连续第 {0} 次）", "wrong password ({0} in a row)")),
+    (r"(\d+) wrong passwords in a row", ("连续 {0} 次密码错误，账号锁定", "{0} wrong passwords in a row: locked")),
+    (r"wrong password \(account disabled\)", ("密码错误（账号已停用）", "wrong password (account disabled)")),
+    (r"unknown username", ("用户名不存在", "unknown username")),
+    (r"account locked", ("账号已锁定", "account locked")),
+    (r"account disabled", ("账号已停用", "account disabled")),
+    (r"no token signing key", ("本服务没有令牌签名密钥", "no token signing key")),
+    (r"wrong current password", ("当前密码错误", "wrong current password")),
+    (r"no account that may sign in has this e-mail", ("没有可登录的账号使用该电子邮箱", "no account that may sign in has this e-mail")),
+    (r"invalid, used or expired token", ("重置链接无效、已使用或已过期", "invalid, used or expired link")),
+    (r"unqualified in (\d+)", ("{0} 年度评价不合格", "unqualified in {0}")),
+    (r"window closed with no open objection", ("公示期结束，无未处理的异议", "window closed with no open objection")),
+    (r"opened with the evaluation cycle \(R20\(1\)\)", ("随年度评价周期开放（细则第二十条第一款）", "opened with the evaluation cycle (R20(1))")),
+    (r"reservation released", ("预留额度已释放", "reservation released")),
+    (r"auto_approve", ("符合条件，系统自动核准", "met every condition: approved automatically")),
+    (r"expires_at passed", ("已过有效期", "expired")),
+    (r"retention: rows before (\S+)", ("按保留期清理 {0} 之前的记录", "retention: entries before {0}")),
+    (r"fraud finding against the unit", ("单位被认定存在违规行为", "fraud finding against the unit")),
+    (r"fraud finding (\S+)", ("违规认定 {0}", "fraud finding {0}")),
+)
+
+
+def reason_words(reason: object, lang: str) -> str:
+    """A reason the services wrote, in words; a person's reason as typed."""
+    text = str(reason or "")
+    for pattern, pair in REASONS:
+        m = re.fullmatch(pattern, text)
+        if m:
+            return pair[1 if lang == "en" else 0].format(*m.groups())
+    return text
 
 
 def _pick(pair: tuple[str, str] | None, lang: str) -> str | None:
