@@ -31,7 +31,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "account_locked": ("已锁定", "locked"),
     "account_disabled": ("已停用", "disabled"),
     "locked_until": ("锁定至", "Locked until"),
-    "lock_expired": ("锁定已到期，下次登录自动解除", "the lock has expired: the next sign-in clears it"),
     "failed_attempts": ("连续密码错误次数", "Wrong passwords in a row"),
     "last_login": ("最近登录", "Last sign-in"),
     "created_by": ("创建人", "Created by"),
@@ -91,8 +90,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field": ("字段", "Field"),
     "changes": ("变更内容", "Changes"),
     "no_changes": ("无记录内容", "nothing recorded"),
-    "correlation": ("请求编号", "Correlation id"),
-    "other_action": ("其他操作", "Other action"),
     "newest_first": ("按时间倒序（最新在前）", "newest first"),
     "bad_date": ("请按“年-月-日”填写日期", "enter the date as YYYY-MM-DD"),
 }
