@@ -6,5 +6,6 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "health": (),
     "ready": (),
     "listAuditEntries": ("request.naive_time",),
+    "verifyAuditChain": (),
     "readClock": (),
 }

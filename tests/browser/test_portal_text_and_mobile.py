@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
+from services.command.demo import DEMO_PASSWORD, create_officer_accounts
 from tests.browser.conftest import RunningPortal, screenshot
 
 pytestmark = pytest.mark.browser
 
 ROLES = ("user", "unit", "center", "bureau", "department", "expert", "finance")
+#: the three officers: no demo button, their demo accounts sign in with the form
+OFFICERS = ("sysadmin", "secadmin", "auditor")
 PUBLIC = ("/", "/instruments", "/notices", "/blacklist", "/register", "/signin", "/no/such/page")
 
 #: a stable error code (voucher.contract_already_used), not a file name or a web address
@@ -56,10 +59,18 @@ def _walk(page: Any, visit: Callable[[str, str], None], role: str | None) -> Non
         queue.append(str(first.get_attribute("href")))
     if role:
         page.goto("/signin")
-        page.locator(f"button[data-role='{role}']").click()
+        if role in OFFICERS:
+            form = page.locator("form[action='/signin']")
+            form.locator("input[name=username]").fill(f"demo-{role}")
+            form.locator("input[name=password]").fill(DEMO_PASSWORD)
+            form.locator("button[type=submit]").click()
+        else:
+            page.locator(f"button[data-role='{role}']").click()
         page.wait_for_load_state()
         hrefs = [str(a.get_attribute("href")) for a in page.locator("header.top nav a").all()]
         queue = [h.split("#")[0] for h in hrefs if h.startswith("/")] + ["/no/such/page"]
+        if role == "auditor":  # every service's trail
+            queue += [f"/audit?service={s}" for s in ("vouchers", "evaluation", "payments")]
     for path in queue:
         if path in seen:
             continue
@@ -89,8 +100,10 @@ def phone(browser: Any, portal: RunningPortal) -> Iterator[Callable[[], Any]]:
         ctx.close()
 
 
-@pytest.mark.parametrize("role", [None, *ROLES])
+@pytest.mark.parametrize("role", [None, *ROLES, *OFFICERS])
 def test_chinese_pages_show_no_codes_reprs_or_english(portal: RunningPortal, new_page: Callable[[], Any], role: str | None) -> None:
+    if role in OFFICERS:
+        portal.run(create_officer_accounts(portal.settings))
     page = new_page()
     bad: dict[str, list[str]] = {}
 
@@ -125,8 +138,10 @@ def test_refusals_on_chinese_pages_are_chinese_at_their_fields(portal: RunningPo
     screenshot(unit, "40-not-found")
 
 
-@pytest.mark.parametrize("role", [None, "user", "unit", "center"])
+@pytest.mark.parametrize("role", [None, "user", "unit", "center", *OFFICERS])
 def test_pages_fit_a_390px_phone(portal: RunningPortal, phone: Callable[[], Any], role: str | None) -> None:
+    if role in OFFICERS:
+        portal.run(create_officer_accounts(portal.settings))
     page = phone()
     wide: dict[str, int] = {}
     short: dict[str, list[str]] = {}
@@ -145,6 +160,8 @@ def test_pages_fit_a_390px_phone(portal: RunningPortal, phone: Callable[[], Any]
             screenshot(page, f"41-phone-catalogue-{who}")
         if path == "/vouchers":
             screenshot(page, "42-phone-vouchers")
+        if path in ("/accounts", "/audit"):
+            screenshot(page, f"54-phone-{who}")
 
     _walk(page, visit, role)
     assert not wide, wide

@@ -2,12 +2,12 @@
 
 One lookup over tables kept by area: the site's common strings here; the
 evaluation's, a unit's own pages', registration's, the catalogue search's,
-account recovery's and instrument time's in the modules beside this one; the
+account recovery's, instrument time's and the officers' in the modules beside this one; the
 words for values the services send in ``i18n_labels``."""
 
 from __future__ import annotations
 
-from services.gateway.portal import i18n_evaluation, i18n_recovery, i18n_registration, i18n_time, i18n_unit
+from services.gateway.portal import i18n_evaluation, i18n_officers, i18n_recovery, i18n_registration, i18n_time, i18n_unit
 from services.gateway.portal.i18n_labels import LABELS, ROLES
 from services.gateway.portal.search_strings import SEARCH_STRINGS
 
@@ -189,6 +189,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     **SEARCH_STRINGS,
     **i18n_recovery.STRINGS,
     **i18n_time.STRINGS,
+    **i18n_officers.STRINGS,
 }
 
 
@@ -199,5 +200,5 @@ def translate(key: str, lang: str, **kw: object) -> str:
 
 
 def label(value: object, lang: str) -> str:
-    pair = LABELS.get(str(value)) or ROLES.get(str(value))
+    pair = LABELS.get(str(value)) or ROLES.get(str(value)) or i18n_officers.ROLE_WORDS.get(str(value))
     return str(value) if pair is None else pair[1 if lang == "en" else 0]

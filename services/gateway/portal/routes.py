@@ -7,7 +7,8 @@ out), ``recovery`` (self-service sign-up, the registration's status, password
 reset), ``orders`` (orders, vouchers, registration), ``unit`` (a unit's own
 pages), ``staff`` (bureau, center, finance, departments, experts), ``bookings``
 (instrument time: the week, bookings, a unit's schedule), ``notifications``
-(the notices of bookings, one booking's page); what they
+(the notices of bookings, one booking's page), ``officers`` and
+``audit_trail`` (the accounts and the audit trail of the three officers); what they
 share is in ``core``."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from services.gateway.portal import bookings, notifications, orders, public, recovery, session, staff, synonyms, unit
+from services.gateway.portal import audit_trail, bookings, notifications, officers, orders, public, recovery, session, staff, synonyms, unit
 from services.gateway.portal.core import Kit, Portal, money, yuan_to_fen
 from services.gateway.upstreams import Upstreams
 from services.runtime.settings import Settings
@@ -27,4 +28,4 @@ __all__ = ["create_portal_handlers", "money", "yuan_to_fen"]
 
 def create_portal_handlers(settings: Settings, upstreams: Upstreams, client: Callable[[], httpx.AsyncClient]) -> list[Any]:
     kit = Kit(Portal(settings, upstreams, client))
-    return [*public.handlers(kit), *session.handlers(kit), *recovery.handlers(kit), *orders.handlers(kit), *unit.handlers(kit), *bookings.handlers(kit), *notifications.handlers(kit), *staff.handlers(kit), *synonyms.handlers(kit)]
+    return [*public.handlers(kit), *session.handlers(kit), *recovery.handlers(kit), *orders.handlers(kit), *unit.handlers(kit), *bookings.handlers(kit), *notifications.handlers(kit), *staff.handlers(kit), *synonyms.handlers(kit), *officers.handlers(kit), *audit_trail.handlers(kit)]

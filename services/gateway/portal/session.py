@@ -39,6 +39,8 @@ def seconds_until(expires_at: Any, default: int = 8 * 3600) -> int:
 
 #: where a sign-in goes when it was given nowhere (or nowhere safe) to go
 LANDING = "/"
+#: the three officers' workspaces: where their sign-in lands instead of the home page
+WORKSPACES = {"sysadmin": "/accounts", "secadmin": "/accounts", "auditor": "/audit"}
 
 
 def _same_origin_path(v: str) -> bool:
@@ -97,7 +99,9 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str]:
             body = {"username": str(form.get("username") or ""), "password": str(form.get("password") or "")}
             session = await ctx.api.post("registry", "/v1/sessions", json=body)
-            return ctx.redirect(safe_next(form.get("next")), [session_cookie(ctx, session["token"], max_age=seconds_until(session.get("expires_at")))])
+            to = safe_next(form.get("next"))
+            to = WORKSPACES.get(str(session.get("role")), to) if to == LANDING else to
+            return ctx.redirect(to, [session_cookie(ctx, session["token"], max_age=seconds_until(session.get("expires_at")))])
 
         async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
             # 401 auth.invalid_credentials, 423 auth.account_locked (until when, in the message),

@@ -1,5 +1,6 @@
-"""``GET /v1/audit``: each service's audit trail for the audit administrator
-(the hash chain itself is :mod:`services.runtime.db.audit_chain`)."""
+"""``GET /v1/audit``: each service's audit trail for the audit administrator,
+and ``GET /v1/audit/verification``: the check of its hash chain that ``xciss
+audit verify`` runs (the chain itself is :mod:`services.runtime.db.audit_chain`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from litestar import Controller, get
 from litestar.params import Parameter
 from sqlalchemy import func, select
 
-from services.runtime.db.audit_chain import AuditError
+from services.runtime.db.audit_chain import AuditError, verify
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
 from services.runtime.http.pagination import PageNumber, PageSize
@@ -38,6 +39,23 @@ class AuditPage(msgspec.Struct):
     total: int
     page: int
     page_size: int
+
+
+class AuditVerification(msgspec.Struct):
+    """The chain's check: ``ok``, the rows checked (``first_seq``..``last_seq``,
+    after the prune anchor ``anchor_seq``), and, when it does not hold, the first
+    broken seq, what broke there (``edited``, ``deleted``, ``inserted``,
+    ``reordered`` or ``head``) and the verifier's detail (English)."""
+
+    ok: bool
+    entries_checked: int
+    first_seq: int | None
+    last_seq: int
+    anchor_seq: int
+    head_hash: str
+    broken_seq: int | None = None
+    broken_kind: str | None = None
+    broken_detail: str | None = None
 
 
 def audit_controller(db: Any) -> type[Controller]:
@@ -87,5 +105,30 @@ def audit_controller(db: Any) -> type[Controller]:
                 ).mappings().all()
             items = [AuditEntry(**{f: r[f] for f in AuditEntry.__struct_fields__}) for r in rows]
             return AuditPage(items=items, total=total, page=page, page_size=page_size)
+
+        @get("/verification", operation_id="verifyAuditChain", summary="The audit chain's verification (auditor only)", **access(Role.AUDITOR))
+        async def verification(self) -> AuditVerification:
+            """Recompute this service's audit hash chain now, the check `xciss
+            audit verify` runs, for the audit administrator only: `ok`, the
+            number of entries checked (`entries_checked`, seq `first_seq` to
+            `last_seq`; rows through `anchor_seq` were pruned) and, for a broken
+            chain, the first broken seq (`broken_seq`), what broke there
+            (`broken_kind`: edited, deleted, inserted, reordered or head) and
+            why (`broken_detail`, the verifier's words). A broken chain is an
+            answer (200 with `ok` false), not an error."""
+            async with db.read() as s:
+                result = await verify(s, db.metadata)
+            b = result.broken
+            return AuditVerification(
+                ok=result.ok,
+                entries_checked=result.rows,
+                first_seq=result.first_seq,
+                last_seq=result.last_seq,
+                anchor_seq=result.anchor_seq,
+                head_hash=result.head_hash,
+                broken_seq=b.seq if b else None,
+                broken_kind=b.kind if b else None,
+                broken_detail=b.detail if b else None,
+            )
 
     return AuditController

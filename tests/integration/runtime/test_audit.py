@@ -302,6 +302,37 @@ async def test_only_the_audit_administrator_reads_the_trail_on_every_service(mak
                 assert r.status_code == 403 and r.json()["code"] == "auth.forbidden", (service, role)
 
 
+async def test_the_auditor_reads_the_chains_verification_over_http(make_settings: Callable[..., Awaitable[Settings]]) -> None:
+    """``GET /v1/audit/verification``: the check `xciss audit verify` runs, for the
+    auditor only; a row edited behind the application's back is named by its seq."""
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        db = p["registry"].db
+        for i in range(1, 5):
+            await _decide(db, i)
+        r = await p.call("registry", "GET", "/v1/audit/verification", role=Role.AUDITOR)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["ok"] is True and body["entries_checked"] == 4 and (body["first_seq"], body["last_seq"]) == (1, 4)
+        assert body["broken_seq"] is None and body["broken_kind"] is None
+        for role in (Role.SYSADMIN, Role.SECADMIN, Role.BUREAU):
+            r = await p.call("registry", "GET", "/v1/audit/verification", role=role)
+            assert r.status_code == 403 and r.json()["code"] == "auth.forbidden", role
+        assert (await p.call("registry", "GET", "/v1/audit/verification")).status_code == 401
+
+        log = db.metadata.tables["audit_log"]
+        await _sql(db, update(log).where(log.c.seq == 3).values(reason="已改"))
+        r = await p.call("registry", "GET", "/v1/audit/verification", role=Role.AUDITOR)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["ok"] is False and (body["broken_seq"], body["broken_kind"]) == (3, "edited"), body
+        assert body["entries_checked"] == 2 and "row_hash" in body["broken_detail"]
+
+        await _sql(db, delete(log).where(log.c.seq == 3))
+        body = (await p.call("registry", "GET", "/v1/audit/verification", role=Role.AUDITOR)).json()
+        assert body["ok"] is False and (body["broken_seq"], body["broken_kind"]) == (3, "deleted"), body
+
+
 async def test_the_migration_chains_rows_written_before_it(backend: str, tmp_path: Path, pg_databases: Any) -> None:
     """Rows written before the chain existed get a valid chain in id order."""
     from alembic.script import ScriptDirectory
