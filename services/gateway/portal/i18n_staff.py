@@ -52,3 +52,35 @@ STRINGS: dict[str, tuple[str, str]] = {
     "expert_choose": ("选择专家", "Expert"),
     "expert_assign": ("指派", "Assign"),
 }
+
+STRINGS |= {
+    # redemption claims
+    "redemption_review": ("创新券兑付审核", "Redemption claims"),
+    "redemption_window": ("兑付申报期", "Claim window"),
+    "redemption_window_unset": ("本年度兑付申报期尚未设置", "No claim window is set for this year"),
+    "redemption_opens_on": ("开始日期", "Opens on"),
+    "redemption_closes_on": ("截止日期（含当日）", "Closes on (inclusive)"),
+    "redemption_set_window": ("设置申报期", "Set the window"),
+    "redemption_claims_list": ("兑付申报", "Claims"),
+    "redemption_approved_fen": ("核定金额", "Approved"),
+    "redemption_claimed_at": ("申报时间", "Claimed"),
+    "redemption_reviewed_at": ("审核时间", "Reviewed"),
+    "redemption_claim_open": ("查看申报", "Open the claim"),
+    "redemption_claim": ("兑付申报", "Redemption claim"),
+    "redemption_voucher": ("创新券", "Voucher"),
+    "redemption_voucher_no": ("第 {n} 张", "No. {n}"),
+    "redemption_invoice": ("发票号码", "Invoice"),
+    "redemption_invoice_code": ("发票代码", "code"),
+    "redemption_evidence": ("佐证材料", "Evidence"),
+    "redemption_receipt": ("银行回单", "Bank receipt"),
+    "redemption_results": ("服务结果", "Results"),
+    "redemption_decision": ("审核结论", "Decision"),
+    "redemption_item_reason": ("核减或驳回理由", "Reason (if rejected)"),
+    "redemption_submit_review": ("提交审核结论", "Submit the review"),
+    "redemption_experts": ("审核专家", "Assigned experts"),
+    # the programme budget
+    "budget_change": ("调整 {year} 年度创新券预算", "Change the {year} voucher budget"),
+    "budget_new": ("调整后预算（元）", "New budget (CNY)"),
+    "budget_reason": ("调整理由", "Reason"),
+    "budget_submit": ("调整预算", "Change the budget"),
+}
