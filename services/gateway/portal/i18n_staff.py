@@ -5,7 +5,9 @@ programme budget, city-wide compliance, provincial awards and fraud findings."""
 from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
-    # a notice's lines and objections
+    # a notice's state, its lines and objections
+    "notice_status_published": ("公示中", "on notice"),
+    "notice_status_final": ("公示期满，已生效", "final"),
     "line_listed": ("公示中", "listed"),
     "line_held": ("异议处理中", "held (objection open)"),
     "line_withdrawn": ("已撤出公示", "withdrawn"),
