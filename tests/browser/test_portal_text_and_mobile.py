@@ -125,7 +125,7 @@ def test_refusals_on_chinese_pages_are_chinese_at_their_fields(portal: RunningPo
     screenshot(unit, "40-not-found")
 
 
-@pytest.mark.parametrize("role", [None, "user", "unit", "center"])
+@pytest.mark.parametrize("role", [None, "user", "unit", "center", "bureau"])
 def test_pages_fit_a_390px_phone(portal: RunningPortal, phone: Callable[[], Any], role: str | None) -> None:
     page = phone()
     wide: dict[str, int] = {}
