@@ -96,6 +96,11 @@ def test_experts_assignments_and_objections(portal: RunningPortal, new_page: Cal
     row = center.locator(f"#applications tbody tr[data-application='{application_id}']")
     assert UNIT in row.inner_text() and "已报送" in row.inner_text()
     row.locator("select[name=expert_id]").select_option(label="技术专家乙（技术专家）")
+    row.locator("button[type=submit]").click()  # not confirmed: refused at the confirmation
+    center.wait_for_load_state()
+    row = center.locator(f"#applications tbody tr[data-application='{application_id}']")
+    assert "勾选确认" in row.locator(".field-error").inner_text(), center.inner_text("main")
+    row.locator("input[name=confirm]").check()
     row.locator("button[type=submit]").click()
     center.wait_for_load_state()
     row = center.locator(f"#applications tbody tr[data-application='{application_id}']")
@@ -104,6 +109,7 @@ def test_experts_assignments_and_objections(portal: RunningPortal, new_page: Cal
     for name, role in EXPERTS.items():
         row = center.locator(f"#applications tbody tr[data-application='{application_id}']")
         row.locator("select[name=expert_id]").select_option(label=f"{name}（{ {'management': '管理专家', 'technical': '技术专家', 'finance': '财务专家'}[role] }）")
+        row.locator("input[name=confirm]").check()
         row.locator("button[type=submit]").click()
         center.wait_for_load_state()
         assert center.locator(".alert").count() == 0, center.inner_text("main")

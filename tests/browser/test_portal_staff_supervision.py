@@ -40,12 +40,17 @@ def test_compliance_provincial_awards_and_fraud_findings(portal: RunningPortal, 
     assert "必填" in bureau.locator("#provincial-form label", has_text="省级文件文号").locator(".field-error").inner_text(), bureau.inner_text("main")
     _clean(bureau)
     bureau.locator("#provincial-form").get_by_label("省级文件文号").fill("豫科〔2026〕12号")
+    submit(bureau, "#provincial-form")  # not confirmed: refused at the confirmation
+    assert "勾选确认" in bureau.locator("#provincial-form .field-error").inner_text(), bureau.inner_text("main")
+    assert bureau.locator("#provincial-form input[name=reference]").input_value() == "豫科〔2026〕12号"
+    bureau.locator("#provincial-form input[name=confirm]").check()
     submit(bureau, "#provincial-form")
     assert bureau.locator(".flash").count() == 1, bureau.inner_text("main")
     assert "豫科〔2026〕12号" in bureau.locator("#provincial-awards tbody tr", has_text=UNIT).inner_text()
     form = bureau.locator("#provincial-form")
     form.locator("select[name=unit_id]").select_option(label=UNIT)
     form.get_by_label("省级文件文号").fill("豫科〔2026〕13号")
+    form.locator("input[name=confirm]").check()
     submit(bureau, "#provincial-form")
     assert "已登记" in bureau.locator("#provincial-form label", has_text="管理单位").locator(".field-error").inner_text(), bureau.inner_text("main")
     _clean(bureau)

@@ -92,12 +92,17 @@ def test_center_sets_the_window_and_reviews_a_claim(portal: RunningPortal, new_p
     def assigned_tied() -> bool:
         center.goto(f"/redemption/claims/{claim_id}")
         center.locator("#assign-form select[name=expert_id]").select_option(label="本校专家（财务专家）")
+        center.locator("#assign-form input[name=confirm]").check()
         submit(center, "#assign-form")
         return center.locator("#assign-form .field-error").count() == 1 and "回避" in center.locator("#assign-form .field-error").inner_text()
 
     until(assigned_tied, "the conflict of interest refused (the vouchers service learns of the expert by its event)")
     _clean(center)
     center.locator("#assign-form select[name=expert_id]").select_option(label="李建华（技术专家）")
+    submit(center, "#assign-form")  # not confirmed: refused at the confirmation
+    assert "勾选确认" in center.locator("#assign-form .field-error").inner_text(), center.inner_text("main")
+    center.locator("#assign-form select[name=expert_id]").select_option(label="李建华（技术专家）")
+    center.locator("#assign-form input[name=confirm]").check()
     submit(center, "#assign-form")
     assert center.locator(".alert").count() == 0, center.inner_text("main")
     assert "李建华" in center.inner_text("#claim-experts")
@@ -111,6 +116,7 @@ def test_center_sets_the_window_and_reviews_a_claim(portal: RunningPortal, new_p
     assert second.locator("input[value=reject]").is_checked()
     _clean(center)
     second.get_by_label("核减或驳回理由").fill("发票与服务合同不符")
+    center.locator("#review-form input[name=confirm]").check()
     submit(center, "#review-form")
     assert center.locator(".flash").count() == 1, center.inner_text("main")
     assert "发票与服务合同不符" in center.inner_text("#claim-items") and center.locator("#review-form button").count() == 0

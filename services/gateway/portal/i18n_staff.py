@@ -53,6 +53,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "expert_assigned": ("已指派专家", "Assigned experts"),
     "expert_choose": ("选择专家", "Expert"),
     "expert_assign": ("指派", "Assign"),
+    "confirm_assign": ("已核实回避情况，确认指派（指派后不能撤回）", "Checked for conflicts: assign (cannot be undone)"),
+    "confirm_review": ("确认提交审核结论（提交后不能修改）", "Submit the review (cannot be changed afterwards)"),
+    "confirm_provincial": ("确认登记（该单位本年度不再获得市级奖补）", "Record it (the unit gets no city award for the year)"),
 }
 
 STRINGS |= {

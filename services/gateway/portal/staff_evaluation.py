@@ -36,6 +36,12 @@ def missing(*fields: str) -> ApiError:
     return ApiError(400, {"code": "request.invalid", "message_zh": "请填写必填项", "message_en": "fill in the required fields", "details": {"missing": list(fields)}})
 
 
+def confirmed(form: dict[str, Any]) -> None:
+    """An action the API cannot undo and takes no reason for: its form's confirmation box ticked."""
+    if not form.get("confirm"):
+        raise ApiError(400, {"code": "portal.confirm", "message_zh": "请勾选确认后再提交", "message_en": "tick the confirmation first", "details": {"field": "confirm"}})
+
+
 def errors_at(err: ApiError | None, lang: str, form: dict[str, Any] | None = None) -> dict[str, str]:
     """The refusal's field errors, with the evaluation's rule refusals at their field."""
     if err is None:
@@ -212,6 +218,7 @@ def handlers(kit: Kit) -> list[Any]:
             expert_id = str(form.get("expert_id") or "")
             if not expert_id:
                 raise missing("expert_id")
+            confirmed(form)
             await ctx.api.post("evaluation", f"/v1/applications/{application_id}/assignments", json={"expert_id": expert_id})
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:

@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year, yuan_to_fen
-from services.gateway.portal.staff_evaluation import missing
+from services.gateway.portal.staff_evaluation import confirmed, missing
 
 REVIEWERS = ("center", "bureau")
 BUDGET = ("bureau", "finance")
@@ -145,6 +145,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             if not form.get("expert_id"):
                 raise missing("expert_id")
+            confirmed(form)
             await ctx.api.post("vouchers", f"/v1/redemption/claims/{claim_id}/assignments", json={"expert_id": str(form["expert_id"])})
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
@@ -167,6 +168,7 @@ def handlers(kit: Kit) -> list[Any]:
                     decisions.append({"voucher_id": vid, "approved": value == "approve", **({"reason": reason} if reason else {})})
             if not decisions:
                 raise reason_required("请对每张创新券作出审核结论", "decide every voucher of the claim", field="decisions")
+            confirmed(form)
             await ctx.api.post("vouchers", f"/v1/redemption/claims/{claim_id}/review", json={"decisions": decisions})
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:

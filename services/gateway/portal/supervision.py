@@ -13,7 +13,7 @@ from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year
-from services.gateway.portal.staff_evaluation import missing
+from services.gateway.portal.staff_evaluation import confirmed, missing
 
 STAFF = ("center", "bureau")
 SANCTIONS = ("criticism", "disqualification", "blacklist")
@@ -115,6 +115,7 @@ def handlers(kit: Kit) -> list[Any]:
             body = {k: str(form.get(k) or "").strip() for k in ("unit_id", "year", "reference")}
             if absent := [k for k, v in body.items() if not v]:
                 raise missing(*absent)
+            confirmed(form)
             year = int(body["year"]) if body["year"].isdigit() else body["year"]
             await ctx.api.post("evaluation", "/v1/provincial-awards", json={**body, "year": year})
             return int(year) if isinstance(year, int) else this_year()
