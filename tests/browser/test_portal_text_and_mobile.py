@@ -138,7 +138,7 @@ def test_refusals_on_chinese_pages_are_chinese_at_their_fields(portal: RunningPo
     screenshot(unit, "40-not-found")
 
 
-@pytest.mark.parametrize("role", [None, "user", "unit", "center", *OFFICERS])
+@pytest.mark.parametrize("role", [None, "user", "unit", "center", "bureau", *OFFICERS])
 def test_pages_fit_a_390px_phone(portal: RunningPortal, phone: Callable[[], Any], role: str | None) -> None:
     if role in OFFICERS:
         portal.run(create_officer_accounts(portal.settings))

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
+from services.gateway.portal import staff_evaluation
 from services.gateway.portal.bookings import week_view
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import HERE, PAGE_SIZE, Ctx, Kit, page_links, this_year
@@ -126,12 +127,7 @@ def handlers(kit: Kit) -> list[Any]:
 
     @page("/notices/{notice_id:str}")
     async def notice(request: Request[Any, Any, Any], notice_id: FromPath[str]) -> Response[str]:
-        ctx = kit.ctx(request)
-        try:
-            n = await ctx.api.get("evaluation", f"/v1/notices/{notice_id}")
-        except ApiError as err:
-            return ctx.error_page(err)
-        return ctx.render("notice.html", n=n)
+        return await staff_evaluation.notice_page(kit.ctx(request), notice_id)  # with its objections
 
     @page("/blacklist")
     async def blacklist(request: Request[Any, Any, Any]) -> Response[str]:

@@ -1,0 +1,158 @@
+"""The center's and the bureau's supervision on pages (issue 17): the city-wide listing
+compliance of instruments (M11(3)), the provincial awards the bureau records (no city
+award for them, R6) and the fraud findings the bureau records with their sanctions (R27).
+Over the APIs only: registry ``getCityCompliance``, ``recordFraudFinding``,
+``listFraudFindings``; evaluation ``recordProvincialAward``, ``listProvincialAwards``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Request, Response
+
+from services.gateway.portal.client import ApiError, reason_required
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year
+from services.gateway.portal.staff_evaluation import confirmed, missing
+
+STAFF = ("center", "bureau")
+SANCTIONS = ("criticism", "disqualification", "blacklist")
+#: a refusal of the services said at the field it concerns
+AT_FIELD = {
+    "provincial_award.duplicate": "unit_id",
+    "fraud.duplicate": "party_id",
+    "fraud.disqualify_user": "sanctions",
+    "fraud.sanction_unknown": "sanctions",
+}
+
+
+def shown(ctx: Ctx, err: ApiError | None, form: dict[str, Any] | None) -> dict[str, Any]:
+    found = err.field_errors(ctx.lang) if err else {}
+    if err is not None and (field := AT_FIELD.get(err.code) or ("party_id" if err.status == 404 else None)):
+        found.setdefault(field, err.message(ctx.lang))
+    return ctx.outcome(err, form, field_errors=found if err else None)
+
+
+def year_of(ctx: Ctx) -> int:
+    try:
+        return int(ctx.request.query_params.get("year") or this_year())
+    except ValueError:
+        return this_year()
+
+
+async def unit_names(ctx: Ctx) -> dict[str, str]:
+    units = await ctx.api.maybe("registry", "/v1/units/", page_size=100) or {"items": []}
+    return {u["unit_id"]: u["name"] for u in units["items"]}
+
+
+async def compliance_page(ctx: Ctx) -> Response[str]:
+    """Instruments by listing state on a day, and those overdue or due soon (a page at a time)."""
+    as_of = ctx.request.query_params.get("as_of") or None
+    found, units = await asyncio.gather(ctx.api.answer("registry", "/v1/compliance/", as_of=as_of), unit_names(ctx))
+    error = found if isinstance(found, ApiError) else None
+    result = {"counts": {}, "attention": [], "total": 0, "as_of": as_of} if error else found
+    pg = page_number(ctx)
+    attention = result["attention"]
+    return ctx.render(
+        "compliance.html",
+        result=result,
+        items=attention[(pg - 1) * PAGE_SIZE : pg * PAGE_SIZE],
+        units=units,
+        base={"as_of": as_of} if as_of else {},
+        paging=page_links(len(attention), pg, PAGE_SIZE),
+        **(ctx.outcome(error, field_errors={"as_of": error.message(ctx.lang)} if error else None) | {"status": 200}),
+    )
+
+
+async def provincial_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+    year, pg = year_of(ctx), page_number(ctx)
+    found, units = await asyncio.gather(ctx.api.answer("evaluation", "/v1/provincial-awards", year=year, page=pg, page_size=PAGE_SIZE), unit_names(ctx))
+    if isinstance(found, ApiError):
+        return ctx.error_page(found)
+    return ctx.render(
+        "provincial_awards.html", year=year, items=found["items"], units=units, base={"year": year}, paging=page_links(found["total"], pg, PAGE_SIZE), **shown(ctx, error, form)
+    )
+
+
+async def fraud_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None, sanctions: list[str] | None = None) -> Response[str]:
+    pg = page_number(ctx)
+    found, units, users = await asyncio.gather(
+        ctx.api.answer("registry", "/v1/fraud-findings/", page=pg, page_size=PAGE_SIZE),
+        unit_names(ctx),
+        ctx.api.maybe("registry", "/v1/users/", page_size=100) if ctx.role == "bureau" else asyncio.sleep(0),
+    )
+    if isinstance(found, ApiError):
+        return ctx.error_page(found)
+    return ctx.render(
+        "fraud_findings.html",
+        items=found["items"],
+        units=units,
+        users={u["user_id"]: u["name"] for u in (users or {"items": []})["items"]},
+        all_sanctions=SANCTIONS,
+        chosen=sanctions if sanctions is not None else list(SANCTIONS),
+        base={},
+        paging=page_links(found["total"], pg, PAGE_SIZE),
+        **shown(ctx, error, form),
+    )
+
+
+def handlers(kit: Kit) -> list[Any]:
+    page, action = kit.page, kit.action
+
+    @page("/supervision/compliance")
+    async def compliance(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, STAFF, compliance_page)
+
+    @page("/supervision/provincial-awards")
+    async def provincial(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, STAFF, provincial_page)
+
+    @action("/supervision/provincial-awards")
+    async def record_provincial(request: Request[Any, Any, Any]) -> Response[str]:
+        """The bureau records a unit's provincial award of a year with the decision's number."""
+
+        async def run(ctx: Ctx, form: dict[str, Any]) -> int:
+            body = {k: str(form.get(k) or "").strip() for k in ("unit_id", "year", "reference")}
+            if absent := [k for k, v in body.items() if not v]:
+                raise missing(*absent)
+            confirmed(form)
+            year = int(body["year"]) if body["year"].isdigit() else body["year"]
+            await ctx.api.post("evaluation", "/v1/provincial-awards", json={**body, "year": year})
+            return int(year) if isinstance(year, int) else this_year()
+
+        return await kit.submit(
+            request, ("bureau",), run, again=lambda ctx, err, form: provincial_page(ctx, error=err, form=form), done=lambda y: f"/supervision/provincial-awards?year={y}&done=1"
+        )
+
+    @page("/supervision/fraud")
+    async def fraud(request: Request[Any, Any, Any]) -> Response[str]:
+        return await kit.show(request, STAFF, fraud_page)
+
+    @action("/supervision/fraud")
+    async def record_fraud(request: Request[Any, Any, Any]) -> Response[str]:
+        """The bureau records a fraud finding against a unit or a user: the sanctions it
+        decides, the years concerned (none: all), the reason and the evidence's reference."""
+        typed = await request.form()
+        chosen = [str(s) for s in typed.getall("sanctions", []) if s in SANCTIONS]
+
+        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+            party_type = str(form.get("party_type") or "")
+            party_id = str(form.get("unit_id" if party_type == "unit" else "user_id") or "")
+            if party_type not in ("unit", "user") or not party_id:
+                raise missing("party_id")
+            if not chosen:
+                raise missing("sanctions")
+            reason = str(form.get("reason") or "").strip()
+            if not reason:
+                raise reason_required("认定弄虚作假须填写理由", "a fraud finding needs a reason")
+            years = [int(y) for y in str(form.get("years") or "").replace("，", ",").replace("、", ",").split(",") if y.strip().isdigit()]
+            body: dict[str, Any] = {"party_type": party_type, "party_id": party_id, "reason": reason, "sanctions": chosen, "years": years}
+            if evidence := str(form.get("evidence_ref") or "").strip():
+                body["evidence_ref"] = evidence
+            await ctx.api.post("registry", "/v1/fraud-findings/", json=body)
+
+        return await kit.submit(
+            request, ("bureau",), run, again=lambda ctx, err, form: fraud_page(ctx, error=err, form=form, sanctions=chosen), done="/supervision/fraud?done=1"
+        )
+
+    return [compliance, provincial, record_provincial, fraud, record_fraud]
