@@ -32,8 +32,9 @@ from services.payments import postings, schemas
 from services.payments.payouts import CANCELLED, DUE, ORDERED, PAID
 from services.payments.db.models import clawback_repayments, clawbacks, fraud_view, payouts, redemption_vouchers, settlements
 from services.payments.domain import ledger
-from services.payments.schemas import Clawback, ClawbackPage, audit_image
+from services.payments.schemas import Clawback, ClawbackPage
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase

@@ -34,8 +34,9 @@ from services.payments.db.models import (
     unit_view,
 )
 from services.payments.domain import ledger
-from services.payments.schemas import DueList, Payee, PaymentOrder, PaymentOrderPage, Payout, PayoutPage, audit_image
+from services.payments.schemas import DueList, Payee, PaymentOrder, PaymentOrderPage, Payout, PayoutPage
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.crypto import FieldCipher, mask_account
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork

@@ -18,15 +18,6 @@ from sqlalchemy.engine import RowMapping
 Row = RowMapping | dict[str, Any]
 
 
-def audit_image(record: msgspec.Struct, *, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``record`` as the audit trail keeps it: its fields by their published
-    names, without ``leave_out`` (what is audited on its own, or not at all)."""
-    image: dict[str, Any] = msgspec.to_builtins(record)
-    for name in leave_out:
-        image.pop(name)
-    return image
-
-
 # ---------------------------------------------------------------- settlements
 
 

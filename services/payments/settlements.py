@@ -36,8 +36,9 @@ from services.payments.db.models import (
 from services.payments.domain import ledger
 from services.payments.domain.settlement import PAID, SETTLED, KnownVoucher, VoucherPending, settlement_terms
 from services.payments.readmodel import PENDING
-from services.payments.schemas import Balance, Balances, Payment, PaymentResult, Settlement, SettlementPage, TrialBalance, audit_image
+from services.payments.schemas import Balance, Balances, Payment, PaymentResult, Settlement, SettlementPage, TrialBalance
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.clock import local_year
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
