@@ -28,7 +28,7 @@ from contracts import evaluation as ev
 from contracts.envelope import new_event_id
 from services.evaluation import application_rows as app_rows
 from services.evaluation import cycle as cy
-from services.evaluation.applications import pending_count
+from services.evaluation.application_rows import pending_count
 from services.evaluation.db.models import applications, notice_items, notices, objections, unit_view
 from services.evaluation.domain import awards as aw
 from services.runtime import clock

@@ -1,0 +1,46 @@
+"""What evaluation's use cases return, and its API answers as they are: one
+struct per record, with the pages and plans built of them, by topic:
+
+* :mod:`.applications`: the cycle, applications, experts and their
+  assignments, evidence files and rectifications.
+
+Each record is built from its table row by the one function below it
+(``application(row)``, ``notice(row)``…), so a column reaches a client in one
+place. Request bodies stay beside their routes in ``api/``; events are in
+``contracts/evaluation.py``."""
+
+from services.evaluation.schemas.applications import (
+    Application,
+    ApplicationPage,
+    Assignment,
+    AssignmentPage,
+    Cycle,
+    EvaluationDocument,
+    Expert,
+    ExpertPage,
+    Rectification,
+    application,
+    assignment,
+    cycle,
+    evaluation_document,
+    expert,
+    rectification,
+)
+
+__all__ = [
+    "Application",
+    "ApplicationPage",
+    "Assignment",
+    "AssignmentPage",
+    "Cycle",
+    "EvaluationDocument",
+    "Expert",
+    "ExpertPage",
+    "Rectification",
+    "application",
+    "assignment",
+    "cycle",
+    "evaluation_document",
+    "expert",
+    "rectification",
+]
