@@ -2,7 +2,9 @@
 struct per record, with the pages and plans built of them, by topic:
 
 * :mod:`.applications`: the cycle, applications, experts and their
-  assignments, evidence files and rectifications.
+  assignments, evidence files and rectifications;
+* :mod:`.notices`: public notices and their lines, objections, provincial
+  awards, the award plan and its approval, reviewed redemptions.
 
 Each record is built from its table row by the one function below it
 (``application(row)``, ``notice(row)``…), so a column reaches a client in one
@@ -27,6 +29,28 @@ from services.evaluation.schemas.applications import (
     rectification,
 )
 
+from services.evaluation.schemas.notices import (
+    AwardLine,
+    AwardPlan,
+    AwardPlanApproval,
+    Notice,
+    NoticeItem,
+    NoticePage,
+    Objection,
+    ObjectionPage,
+    ProvincialAward,
+    ProvincialAwardPage,
+    Redemption,
+    RedemptionPage,
+    award_line,
+    award_plan_approval,
+    notice,
+    notice_item,
+    objection,
+    provincial_award,
+    redemption,
+)
+
 __all__ = [
     "Application",
     "ApplicationPage",
@@ -43,4 +67,23 @@ __all__ = [
     "evaluation_document",
     "expert",
     "rectification",
+    "AwardLine",
+    "AwardPlan",
+    "AwardPlanApproval",
+    "Notice",
+    "NoticeItem",
+    "NoticePage",
+    "Objection",
+    "ObjectionPage",
+    "ProvincialAward",
+    "ProvincialAwardPage",
+    "Redemption",
+    "RedemptionPage",
+    "award_line",
+    "award_plan_approval",
+    "notice",
+    "notice_item",
+    "objection",
+    "provincial_award",
+    "redemption",
 ]
