@@ -4,7 +4,9 @@ struct per record, with the pages and plans built of them, by topic:
 * :mod:`.applications`: the cycle, applications, experts and their
   assignments, evidence files and rectifications;
 * :mod:`.notices`: public notices and their lines, objections, provincial
-  awards, the award plan and its approval, reviewed redemptions.
+  awards, the award plan and its approval, reviewed redemptions;
+* :mod:`.reports`: the units evaluation knows of, a unit's use of its
+  instruments, and the yearly reports per unit, county and category.
 
 Each record is built from its table row by the one function below it
 (``application(row)``, ``notice(row)``…), so a column reaches a client in one
@@ -51,6 +53,26 @@ from services.evaluation.schemas.notices import (
     redemption,
 )
 
+from services.evaluation.schemas.reports import (
+    CategoryMeasures,
+    CategoryReportPage,
+    CategoryRow,
+    CountyReportPage,
+    CountyRow,
+    EvaluatedUnit,
+    EvaluatedUnitInfo,
+    EvaluatedUnitPage,
+    InstrumentUseOut,
+    MeasureTotals,
+    UnitMeasures,
+    UnitReportPage,
+    UnitUseOut,
+    category_row,
+    county_row,
+    evaluated_unit,
+    unit_measures,
+)
+
 __all__ = [
     "Application",
     "ApplicationPage",
@@ -86,4 +108,21 @@ __all__ = [
     "objection",
     "provincial_award",
     "redemption",
+    "CategoryMeasures",
+    "CategoryReportPage",
+    "CategoryRow",
+    "CountyReportPage",
+    "CountyRow",
+    "EvaluatedUnit",
+    "EvaluatedUnitInfo",
+    "EvaluatedUnitPage",
+    "InstrumentUseOut",
+    "MeasureTotals",
+    "UnitMeasures",
+    "UnitReportPage",
+    "UnitUseOut",
+    "category_row",
+    "county_row",
+    "evaluated_unit",
+    "unit_measures",
 ]
