@@ -1,5 +1,5 @@
-"""An evaluation application's row: its states, its views, loading it, who may
-see it, and the guarded change of its state that every step uses.
+"""An evaluation application's row: its states, loading it, who may see it, its
+image in the audit trail, and the guarded change of its state that every step uses.
 
 Who sees what: a unit its own applications; a department the applications of
 the units whose ``department`` is its token's ``org``; an expert (token
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evaluation import schemas
 from services.evaluation.db.models import applications, assignments, unit_view
+from services.runtime.audit_image import audit_image
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
@@ -36,21 +38,16 @@ def snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     return {"application_id": row["id"], "unit_id": row["unit_id"], "year": row["year"], "status": row["status"]}
 
 
-def application_view(row: RowMapping | dict[str, Any], unit: RowMapping | dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        **snapshot(row),
-        "unit_name": unit["name"] if unit else None,
-        "department": unit["department"] if unit else None,
-        "materials": list(row["materials"]),
-        "statement": row["statement"],
-        "submitted_at": row["submitted_at"],
-        "reviewed_at": row["reviewed_at"],
-        "review_reason": row["review_reason"],
-        "scores": dict(row["scores"]) if row["scores"] is not None else None,
-        "total_centi": row["total_centi"],
-        "grade": row["grade"],
-        "decided_at": row["decided_at"],
-    }
+def audited(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    """The application's state in the audit trail: the record without its unit's name and
+    department (None, as always) and without the rectification (audited on its own)."""
+    return audit_image(schemas.application(row), leave_out=("rectification",))
+
+
+async def pending_count(s: AsyncSession, year: int) -> int:
+    """Applications of the year still on their way to a grade (submitted, forwarded)."""
+    q = select(func.count()).select_from(applications).where(applications.c.year == year, or_(applications.c.status == SUBMITTED, applications.c.status == FORWARDED))
+    return (await s.execute(q)).scalar_one()
 
 
 async def unit_of(s: AsyncSession, unit_id: str) -> RowMapping | None:

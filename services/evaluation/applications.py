@@ -5,20 +5,17 @@ when returned; read and listed by whoever may see it
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ev
 from contracts.envelope import new_event_id
-from services.evaluation import evidence
+from services.evaluation import evidence, rectification, schemas
 from services.evaluation.application_rows import (
     FORWARDED,
     RETURNED,
     SUBMITTED,
-    application_view,
+    audited,
     load_application,
     snapshot,
     transition,
@@ -27,6 +24,7 @@ from services.evaluation.application_rows import (
 )
 from services.evaluation.cycle import load_cycle
 from services.evaluation.db.models import applications, assignments, unit_view
+from services.evaluation.schemas import Application, ApplicationPage
 from services.runtime import clock
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError
@@ -34,7 +32,7 @@ from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 
 
-async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, documents: list[str], statement: str | None) -> dict[str, Any]:
+async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, documents: list[str], statement: str | None) -> Application:
     """M14(2): the unit applies online for an open year with its uploaded evidence
     (a self-evaluation report among it); one application per unit and year."""
     now = clock.utc_now()
@@ -62,13 +60,13 @@ async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
             await s.execute(insert(applications).values(**row))
             app = await load_application(s, row["id"])
             await uow.emit(ev.ApplicationSubmitted(**snapshot(app)))
-            await uow.audit("evaluation_application.submit", "evaluation_application", app["id"], after=application_view(app))
-            return application_view(app, unit)
+            await uow.audit("evaluation_application.submit", "evaluation_application", app["id"], after=audited(app))
+            return schemas.application(app, unit)
     except IntegrityError as exc:
         raise Conflict("application.duplicate", "本单位本年度已提交绩效评价申请", "the unit has already applied for this year", year=year) from exc
 
 
-async def resubmit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, documents: list[str], statement: str | None) -> dict[str, Any]:
+async def resubmit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, documents: list[str], statement: str | None) -> Application:
     """A returned application goes back to its department with its evidence as now named."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -79,11 +77,11 @@ async def resubmit(db: ServiceDatabase, actor: Actor, correlation_id: str | None
         materials = await evidence.attach(s, app["unit_id"], app["id"], documents)
         after = await transition(s, app, (RETURNED,), status=SUBMITTED, materials=materials, statement=statement, submitted_at=clock.utc_now())
         await uow.emit(ev.ApplicationSubmitted(**snapshot(after)))
-        await uow.audit("evaluation_application.resubmit", "evaluation_application", app["id"], before=application_view(app), after=application_view(after))
-        return application_view(after, unit)
+        await uow.audit("evaluation_application.resubmit", "evaluation_application", app["id"], before=audited(app), after=audited(after))
+        return schemas.application(after, unit)
 
 
-async def review(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, forward: bool, reason: str | None) -> dict[str, Any]:
+async def review(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, forward: bool, reason: str | None) -> Application:
     """M14(2), R8: the unit's competent department forwards it to the bureau, or returns it with a reason."""
     if not forward and not (reason and reason.strip()):
         raise DomainError("decision.reason_required", "退回须说明理由", "a return needs a reason")
@@ -99,20 +97,23 @@ async def review(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         else:
             await uow.emit(ev.ApplicationReturned(**snapshot(after), reason=reason or ""))
         action = "forward" if forward else "return"
-        await uow.audit(f"evaluation_application.{action}", "evaluation_application", app["id"], reason=reason, before=application_view(app), after=application_view(after))
-        return application_view(after, unit)
+        await uow.audit(f"evaluation_application.{action}", "evaluation_application", app["id"], reason=reason, before=audited(app), after=audited(after))
+        return schemas.application(after, unit)
 
 
-async def get_application(db: ServiceDatabase, actor: Actor, application_id: str) -> dict[str, Any]:
+async def get_application(db: ServiceDatabase, actor: Actor, application_id: str) -> Application:
+    """One application for whoever may see it (404 to others), with the unit's rectification of
+    that year if one is required; experts do not see the rectification."""
     async with db.read() as s:
         app = await load_application(s, application_id)
         unit = await visible(s, actor, app)
-        return application_view(app, unit)
+        rect = None if actor.role == Role.EXPERT else await rectification.of_unit(s, app["unit_id"], app["year"])
+        return schemas.application(app, unit, rect)
 
 
 async def list_applications(
     db: ServiceDatabase, actor: Actor, *, year: int | None, status: str | None, unit_id: str | None, page: int, page_size: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> ApplicationPage:
     q = select(applications, unit_view.c.name.label("unit_name"), unit_view.c.department.label("unit_department")).select_from(
         applications.outerjoin(unit_view, unit_view.c.unit_id == applications.c.unit_id)
     )
@@ -133,10 +134,5 @@ async def list_applications(
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(applications.outerjoin(unit_view, unit_view.c.unit_id == applications.c.unit_id)).where(where))).scalar_one()
         rows = (await s.execute(q.where(where).order_by(applications.c.submitted_at, applications.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [application_view(r, {"name": r["unit_name"], "department": r["unit_department"]}) for r in rows], total
-
-
-async def pending_count(s: AsyncSession, year: int) -> int:
-    """Applications of the year still on their way to a grade (submitted, forwarded)."""
-    q = select(func.count()).select_from(applications).where(applications.c.year == year, or_(applications.c.status == SUBMITTED, applications.c.status == FORWARDED))
-    return (await s.execute(q)).scalar_one()
+    items = [schemas.application(r, {"name": r["unit_name"], "department": r["unit_department"]}) for r in rows]
+    return ApplicationPage(items=items, total=total, page=page, page_size=page_size)

@@ -19,27 +19,10 @@ from services.evaluation.db.facts_models import fact_delivery, fact_instrument, 
 from services.evaluation.measures import instrument_columns, instrument_stock, rating_columns, settlement_columns
 from services.evaluation.report_labels import LABELS
 from services.evaluation.report_workbooks import bar_chart, cell_value, formats, header, save, title_sheet
-from services.evaluation.reports import GroupRow
+from services.evaluation.reports import CATEGORY_FIELDS, GroupRow
 from services.runtime.db.service_db import ServiceDatabase
 
 NO_CATEGORY = "未知类别"
-
-
-#: the measures a category row carries
-CATEGORY_FIELDS: tuple[str, ...] = (
-    "instruments_must_list",
-    "instruments_listed",
-    "instruments_listed_on_time",
-    "instruments_listed_voluntarily",
-    "listed_value_fen",
-    "instruments_overdue",
-    "orders_served",
-    "service_hours_centi",
-    "revenue_fen",
-    "revenue_voucher_fen",
-    "ratings_count",
-    "ratings_sum",
-)
 
 
 def _per_instrument(instrument_id: Any, *aggregates: Any) -> Any:

@@ -23,21 +23,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ev
+from services.evaluation import schemas
+from services.evaluation.schemas import Cycle
 from services.evaluation.db.models import cycles
 from services.evaluation.domain.redemption_window import redemption_window
 from services.evaluation.domain import indicators as ind
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 
 STAFF = (Role.CENTER, Role.BUREAU)
-
-
-def cycle_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    keys = ("year", "indicator_set_version", "award_budget_fen", "excellent_award_fen", "good_award_fen", "opened_at", "redemption_opens_on", "redemption_closes_on")
-    return {k: row.get(k) for k in keys}
 
 
 async def load_cycle(s: AsyncSession, year: int, *, lock: bool = False) -> RowMapping:
@@ -56,7 +54,7 @@ def indicator_set(cycle: RowMapping | dict[str, Any]) -> ind.IndicatorSet:
 async def open_cycle(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, year: int, award_budget_fen: int, policy: ind.IndicatorSet, reason: str | None,
     redemption_opens_on: date | None = None, redemption_closes_on: date | None = None,
-) -> dict[str, Any]:
+) -> Cycle:
     """Once per year. The award budget cannot change afterwards (payments books it from CycleOpened);
     the voucher redemption window may open with it (R20(1): vouchers opens it from the event)."""
     params = policy.parameters(year)
@@ -73,6 +71,7 @@ async def open_cycle(
         "redemption_opens_on": window[0] if window else None,
         "redemption_closes_on": window[1] if window else None,
     }
+    opened = schemas.cycle(row)
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             if (await uow.session.execute(select(cycles.c.year).where(cycles.c.year == year))).first() is not None:
@@ -89,12 +88,12 @@ async def open_cycle(
                     redemption_closes_on=row["redemption_closes_on"],
                 )
             )
-            await uow.audit("cycle.open", "cycle", str(year), reason=reason, after=cycle_view(row))
+            await uow.audit("cycle.open", "cycle", str(year), reason=reason, after=audit_image(opened))
     except IntegrityError as exc:
         raise Conflict("cycle.already_open", f"{year} 年度绩效评价已启动", f"the {year} evaluation is already open", year=year) from exc
-    return cycle_view(row)
+    return opened
 
 
-async def get_cycle(db: ServiceDatabase, year: int) -> dict[str, Any]:
+async def get_cycle(db: ServiceDatabase, year: int) -> Cycle:
     async with db.read() as s:
-        return cycle_view(await load_cycle(s, year))
+        return schemas.cycle(await load_cycle(s, year))

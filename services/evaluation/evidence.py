@@ -25,10 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import new_event_id
 from services.evaluation import cycle as cy
+from services.evaluation import schemas
 from services.evaluation.application_rows import visible
 from services.evaluation.db.followup_models import evaluation_documents
 from services.evaluation.db.models import applications, unit_view
+from services.evaluation.schemas import EvaluationDocument
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.roles import Role
 from services.runtime.documentstore import MAX_EVIDENCE_BYTES, DocumentStore, evidence_type
 from services.runtime.documentstore import evidence_too_large as too_large
@@ -50,26 +53,12 @@ def content_type(data: bytes) -> str:
     return evidence_type(data)
 
 
-def document_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "document_id": row["id"],
-        "unit_id": row["unit_id"],
-        "kind": row["kind"],
-        "name": row["name"],
-        "content_type": row["content_type"],
-        "sha256": row["sha256"],
-        "size_bytes": row["size_bytes"],
-        "application_id": row["application_id"],
-        "uploaded_at": row["uploaded_at"],
-    }
-
-
 def material(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     """The descriptor kept on the application: which file, exactly, the experts were given."""
     return {"document_id": row["id"], "kind": row["kind"], "name": row["name"], "content_type": row["content_type"], "sha256": row["sha256"], "size_bytes": row["size_bytes"]}
 
 
-async def upload(db: ServiceDatabase, store: DocumentStore, actor: Actor, correlation_id: str | None, *, unit_id: str, kind: str, name: str, data: bytes) -> dict[str, Any]:
+async def upload(db: ServiceDatabase, store: DocumentStore, actor: Actor, correlation_id: str | None, *, unit_id: str, kind: str, name: str, data: bytes) -> EvaluationDocument:
     if len(data) > MAX_BYTES:
         raise too_large()
     media = content_type(data)
@@ -86,10 +75,11 @@ async def upload(db: ServiceDatabase, store: DocumentStore, actor: Actor, correl
         "uploaded_at": clock.utc_now(),
         "uploaded_by": actor.label,
     }
+    uploaded = schemas.evaluation_document(row)
     async with db.unit_of_work(actor, correlation_id) as uow:
         await uow.session.execute(insert(evaluation_documents).values(**row))
-        await uow.audit("evaluation_document.upload", "evaluation_document", row["id"], after=document_view(row))
-    return document_view(row)
+        await uow.audit("evaluation_document.upload", "evaluation_document", row["id"], after=audit_image(uploaded))
+    return uploaded
 
 
 def _refused(code: str, zh: str, en: str, **details: Any) -> DomainError:
@@ -141,14 +131,14 @@ async def _readable(s: AsyncSession, actor: Actor, row: RowMapping) -> bool:
     return False
 
 
-async def get_document(db: ServiceDatabase, actor: Actor, document_id: str) -> dict[str, Any]:
+async def get_document(db: ServiceDatabase, actor: Actor, document_id: str) -> EvaluationDocument:
     async with db.read() as s:
         row = (await s.execute(select(evaluation_documents).where(evaluation_documents.c.id == document_id))).mappings().first()
         if row is None or not await _readable(s, actor, row):
             raise NotFound("evaluation_document", "材料文件", document_id)
-        return document_view(row)
+        return schemas.evaluation_document(row)
 
 
-async def read_document(db: ServiceDatabase, store: DocumentStore, actor: Actor, document_id: str) -> tuple[dict[str, Any], bytes]:
+async def read_document(db: ServiceDatabase, store: DocumentStore, actor: Actor, document_id: str) -> tuple[EvaluationDocument, bytes]:
     meta = await get_document(db, actor, document_id)
-    return meta, await store.get(meta["sha256"])
+    return meta, await store.get(meta.sha256)

@@ -6,45 +6,43 @@ role and records the on-site check."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ev
 from contracts.envelope import new_event_id
+from services.evaluation import schemas
 from services.evaluation.application_rows import ASSIGNABLE, load_application
 from services.evaluation.cycle import indicator_set, load_cycle
 from services.evaluation.db.models import assignments, experts, unit_view
 from services.evaluation.domain.scoring import check_sheet
+from services.evaluation.schemas import Assignment, AssignmentPage, Expert, ExpertPage
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 
 
-def expert_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {"expert_id": row["id"], "name": row["name"], "role": row["role"], "unit_id": row["unit_id"], "ties": list(row["ties"]), "registered_at": row["registered_at"]}
-
-
-async def register_expert(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, name: str, role: str, unit_id: str | None, ties: list[str]) -> dict[str, Any]:
+async def register_expert(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, name: str, role: str, unit_id: str | None, ties: list[str]) -> Expert:
     row = {"id": new_event_id(), "name": name.strip(), "role": role, "unit_id": unit_id, "ties": sorted(set(ties)), "registered_at": clock.utc_now()}
+    registered = schemas.expert(row)
     async with db.unit_of_work(actor, correlation_id) as uow:
         await uow.session.execute(insert(experts).values(**row))
         await uow.emit(ev.ExpertRegistered(expert_id=row["id"], role=role, unit_id=unit_id, ties=row["ties"]))  # type: ignore[arg-type]
-        await uow.audit("expert.register", "expert", row["id"], after=expert_view(row))
-    return expert_view(row)
+        await uow.audit("expert.register", "expert", row["id"], after=audit_image(registered))
+    return registered
 
 
-async def list_experts(db: ServiceDatabase, *, role: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_experts(db: ServiceDatabase, *, role: str | None, page: int, page_size: int) -> ExpertPage:
     where = experts.c.role == role if role else and_(True)
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(experts).where(where))).scalar_one()
         rows = (await s.execute(select(experts).where(where).order_by(experts.c.name, experts.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [expert_view(r) for r in rows], total
+    return ExpertPage(items=[schemas.expert(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def related_units(s: AsyncSession, unit_id: str) -> set[str]:
@@ -57,22 +55,7 @@ async def related_units(s: AsyncSession, unit_id: str) -> set[str]:
     return related
 
 
-def assignment_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "assignment_id": row["id"],
-        "application_id": row["application_id"],
-        "expert_id": row["expert_id"],
-        "role": row["role"],
-        "assigned_at": row["assigned_at"],
-        "scores": dict(row["scores"]) if row["scores"] is not None else None,
-        "points_centi": row["points_centi"],
-        "onsite_date": row["onsite_date"],
-        "findings": row["findings"],
-        "scored_at": row["scored_at"],
-    }
-
-
-async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, expert_id: str) -> dict[str, Any]:
+async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, expert_id: str) -> Assignment:
     """R14(3): no expert scores a unit they belong to, its parent or child unit, or a unit they declared a tie to."""
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
@@ -99,13 +82,14 @@ async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
             row = {"id": new_event_id(), "application_id": application_id, "expert_id": expert_id, "role": expert["role"], "assigned_at": clock.utc_now()}
             await s.execute(insert(assignments).values(**row))
             saved = (await s.execute(select(assignments).where(assignments.c.id == row["id"]))).mappings().one()
-            await uow.audit("assignment.create", "assignment", row["id"], after=assignment_view(saved))
-            return assignment_view(saved)
+            assigned = schemas.assignment(saved)
+            await uow.audit("assignment.create", "assignment", row["id"], after=audit_image(assigned))
+            return assigned
     except IntegrityError as exc:
         raise Conflict("assignment.duplicate", "该专家已被指派评审此申请", "the expert is already assigned to this application") from exc
 
 
-async def list_assignments(db: ServiceDatabase, actor: Actor, *, application_id: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_assignments(db: ServiceDatabase, actor: Actor, *, application_id: str | None, page: int, page_size: int) -> AssignmentPage:
     conds = []
     if actor.role == Role.EXPERT:
         conds.append(assignments.c.expert_id == (actor.org or ""))
@@ -115,12 +99,12 @@ async def list_assignments(db: ServiceDatabase, actor: Actor, *, application_id:
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(assignments).where(where))).scalar_one()
         rows = (await s.execute(select(assignments).where(where).order_by(assignments.c.assigned_at, assignments.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [assignment_view(r) for r in rows], total
+    return AssignmentPage(items=[schemas.assignment(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def record_scores(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, assignment_id: str, *, scores: dict[str, int], onsite_date: date, findings: str
-) -> dict[str, Any]:
+) -> Assignment:
     """The assigned expert scores every indicator of their role and records the
     on-site check; they may correct their sheet until the grade is decided."""
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -137,7 +121,7 @@ async def record_scores(
             raise DomainError("score.sheet_invalid", "评分表不完整或分值超出范围", "the score sheet is incomplete or out of range", problems=problems)
         points = sum(scores.values())
         await s.execute(update(assignments).where(assignments.c.id == assignment_id).values(scores=scores, points_centi=points, onsite_date=onsite_date, findings=findings, scored_at=clock.utc_now()))
-        after = (await s.execute(select(assignments).where(assignments.c.id == assignment_id))).mappings().one()
+        scored = schemas.assignment((await s.execute(select(assignments).where(assignments.c.id == assignment_id))).mappings().one())
         await uow.emit(ev.ScoreRecorded(application_id=app["id"], unit_id=app["unit_id"], year=app["year"], assignment_id=assignment_id, expert_role=a["role"], points_centi=points))
-        await uow.audit("assignment.score", "assignment", assignment_id, before=assignment_view(a), after=assignment_view(after))
-        return assignment_view(after)
+        await uow.audit("assignment.score", "assignment", assignment_id, before=audit_image(schemas.assignment(a)), after=audit_image(scored))
+        return scored

@@ -3,16 +3,15 @@ scored, from the computed measures and the experts' means."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from contracts import evaluation as ev
-from services.evaluation import sources
-from services.evaluation.application_rows import ASSIGNABLE, GRADED, application_view, load_application, transition, unit_of
+from services.evaluation import schemas, sources
+from services.evaluation.application_rows import ASSIGNABLE, GRADED, audited, load_application, transition, unit_of
 from services.evaluation.cycle import indicator_set, load_cycle
 from services.evaluation.db.models import assignments
 from services.evaluation.domain.scoring import evaluate
+from services.evaluation.schemas import Application
 from services.runtime import clock
 from services.runtime.errors import Conflict
 from services.runtime.db.unit_of_work import Actor
@@ -21,7 +20,7 @@ from services.runtime.db.service_db import ServiceDatabase
 
 async def decide_grade(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str | None, source: sources.MeasuresSource
-) -> dict[str, Any]:
+) -> Application:
     """R11, R12: every assigned expert has scored, and every expert role of the set
     is among them; computed part from the measures, expert part the means."""
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -48,5 +47,5 @@ async def decide_grade(
             s, app, ASSIGNABLE, status=GRADED, scores=result.scores, total_centi=result.total_centi, grade=result.grade, decided_at=clock.utc_now(), decided_by=actor.label
         )
         await uow.emit(ev.GradeDecided(application_id=app["id"], unit_id=app["unit_id"], year=app["year"], total_centi=result.total_centi, grade=result.grade))
-        await uow.audit("evaluation_application.grade", "evaluation_application", app["id"], reason=reason, before=application_view(app), after=application_view(after))
-        return application_view(after, await unit_of(s, app["unit_id"]))
+        await uow.audit("evaluation_application.grade", "evaluation_application", app["id"], reason=reason, before=audited(app), after=audited(after))
+        return schemas.application(after, await unit_of(s, app["unit_id"]))

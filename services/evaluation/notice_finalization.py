@@ -8,7 +8,6 @@ periodically (:func:`finalize_due`)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
@@ -16,11 +15,13 @@ from sqlalchemy.engine import RowMapping
 from contracts import evaluation as ev
 from services.evaluation import application_rows as app_rows
 from services.evaluation import cycle as cy
+from services.evaluation import schemas
 from services.evaluation import notices as nt  # nt.today(): looked up at each call, so tests move the day
 from services.evaluation.db.models import applications, awards, notices
 from services.evaluation.domain import awards as aw
 from services.evaluation.domain import indicators as ind
-from services.evaluation.notices import AWARD_PLAN, FINAL, GRADES, LISTED, PUBLISHED, REDEMPTION, contract_item, items_of, load_notice, notice_view, open_objection_count
+from services.evaluation.schemas import Notice
+from services.evaluation.notices import AWARD_PLAN, FINAL, GRADES, LISTED, PUBLISHED, REDEMPTION, audited, contract_item, items_of, load_notice, open_objection_count
 from services.runtime import clock
 from services.runtime.errors import Conflict
 from services.runtime.db.unit_of_work import SYSTEM, Actor, UnitOfWork
@@ -66,14 +67,14 @@ async def _after_redemption(uow: UnitOfWork, notice: RowMapping, items: list[Row
 AFTER = {GRADES: _after_grades, AWARD_PLAN: _after_award_plan, REDEMPTION: _after_redemption}
 
 
-async def finalize(db: ServiceDatabase, actor: Actor, correlation_id: str | None, notice_id: str, *, on: date | None = None) -> dict[str, Any]:
+async def finalize(db: ServiceDatabase, actor: Actor, correlation_id: str | None, notice_id: str, *, on: date | None = None) -> Notice:
     """Final when the window has closed and no objection is open; a final notice answers as it is (idempotent)."""
     on = on or nt.today()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         notice = await load_notice(s, notice_id)
         if notice["status"] == FINAL:
-            return notice_view(notice, await items_of(s, notice_id), 0)
+            return schemas.notice(notice, await items_of(s, notice_id), 0)
         if not aw.window_closed(notice["closes_on"], on):
             raise Conflict("notice.window_open", "公示期尚未结束", "the notice's window has not closed yet", closes_on=notice["closes_on"].isoformat())
         open_count = await open_objection_count(s, notice_id)
@@ -88,8 +89,8 @@ async def finalize(db: ServiceDatabase, actor: Actor, correlation_id: str | None
         await uow.emit(ev.NoticeFinalized(notice_id=notice_id, kind=notice["kind"], year=notice["year"], finalized_at=now, items=[contract_item(i) for i in final_items]))
         await AFTER[notice["kind"]](uow, notice, items, on)
         after = await load_notice(s, notice_id)
-        await uow.audit("notice.finalize", "notice", notice_id, reason="window closed with no open objection", before=notice_view(notice), after=notice_view(after))
-        return notice_view(after, items, 0)
+        await uow.audit("notice.finalize", "notice", notice_id, reason="window closed with no open objection", before=audited(schemas.notice(notice)), after=audited(schemas.notice(after)))
+        return schemas.notice(after, items, 0)
 
 
 async def finalize_due(db: ServiceDatabase, on: date | None = None) -> int:

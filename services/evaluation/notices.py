@@ -28,10 +28,13 @@ from contracts import evaluation as ev
 from contracts.envelope import new_event_id
 from services.evaluation import application_rows as app_rows
 from services.evaluation import cycle as cy
-from services.evaluation.applications import pending_count
+from services.evaluation import schemas
+from services.evaluation.application_rows import pending_count
 from services.evaluation.db.models import applications, notice_items, notices, objections, unit_view
 from services.evaluation.domain import awards as aw
+from services.evaluation.schemas import Notice, NoticePage
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
@@ -61,21 +64,13 @@ def today() -> date:
     return local_today()
 
 
-# ------------------------------------------------------------------ views
+# ------------------------------------------------------------------ records
 
 
-def notice_view(row: RowMapping | dict[str, Any], items: list[RowMapping] | None = None, open_objections: int | None = None) -> dict[str, Any]:
-    out = {k: row[k] for k in ("kind", "year", "title", "status", "published_on", "opens_on", "closes_on", "published_at", "finalized_at")}
-    out["notice_id"] = row["id"]
-    if items is not None:
-        out["items"] = [item_view(i) for i in items]
-    if open_objections is not None:
-        out["open_objections"] = open_objections
-    return out
-
-
-def item_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("ref", "unit_id", "label", "amount_fen", "grade", "total_centi", "state")}
+def audited(notice: Notice) -> dict[str, Any]:
+    """A notice's state in the audit trail: without its lines (audited with the publication)
+    and its open objections (audited one by one)."""
+    return audit_image(notice, leave_out=("items", "open_objections"))
 
 
 def contract_item(row: RowMapping | dict[str, Any]) -> ev.NoticeItem:
@@ -100,19 +95,19 @@ async def open_objection_count(s: AsyncSession, notice_id: str, ref: str | None 
     return (await s.execute(q)).scalar_one()
 
 
-async def get_notice(db: ServiceDatabase, notice_id: str) -> dict[str, Any]:
+async def get_notice(db: ServiceDatabase, notice_id: str) -> Notice:
     async with db.read() as s:
         row = await load_notice(s, notice_id)
-        return notice_view(row, await items_of(s, notice_id), await open_objection_count(s, notice_id))
+        return schemas.notice(row, await items_of(s, notice_id), await open_objection_count(s, notice_id))
 
 
-async def list_notices(db: ServiceDatabase, *, kind: str | None, year: int | None, status: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_notices(db: ServiceDatabase, *, kind: str | None, year: int | None, status: str | None, page: int, page_size: int) -> NoticePage:
     conds = [c for c in (notices.c.kind == kind if kind else None, notices.c.year == year if year is not None else None, notices.c.status == status if status else None) if c is not None]
     where = and_(True, *conds)
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(notices).where(where))).scalar_one()
         rows = (await s.execute(select(notices).where(where).order_by(notices.c.published_at.desc(), notices.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [notice_view(r) for r in rows], total
+    return NoticePage(items=[schemas.notice(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 # ------------------------------------------------------------------ publishing
@@ -120,7 +115,8 @@ async def list_notices(db: ServiceDatabase, *, kind: str | None, year: int | Non
 
 async def publish(
     uow: UnitOfWork, cal: WorkdayCalendar, *, kind: str, year: int, title: str, window: int, lines: list[dict[str, Any]], on: date, reason: str | None
-) -> dict[str, Any]:
+) -> Notice:
+    """Put ``lines`` on a new notice of ``kind``; the notice with its lines."""
     if not lines:
         raise Conflict("notice.nothing_to_publish", "没有可公示的内容", "there is nothing to put on the notice", kind=kind, year=year)
     opens_on, closes_on = aw.notice_window(cal, on, window)
@@ -129,8 +125,9 @@ async def publish(
     items = [{"notice_id": row["id"], "position": n, "state": LISTED, "grade": None, "total_centi": None, "amount_fen": 0, **line} for n, line in enumerate(lines)]
     await uow.session.execute(insert(notice_items), items)
     await uow.emit(ev.NoticePublished(notice_id=row["id"], kind=kind, year=year, title=title, opens_on=opens_on, closes_on=closes_on, items=[contract_item(i) for i in items]))
-    await uow.audit("notice.publish", "notice", row["id"], reason=reason, after={**notice_view(row), "items": [item_view(i) for i in items]})
-    return notice_view(row, [i for i in items], 0)  # type: ignore[arg-type]
+    published = schemas.notice(row, items, 0)
+    await uow.audit("notice.publish", "notice", row["id"], reason=reason, after={**audited(published), "items": [audit_image(i) for i in published.items or []]})
+    return published
 
 
 async def _one_per_year(s: AsyncSession, kind: str, year: int) -> None:
@@ -140,7 +137,7 @@ async def _one_per_year(s: AsyncSession, kind: str, year: int) -> None:
 
 async def publish_grades(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, *, year: int, reason: str | None, published_on: date | None = None
-) -> dict[str, Any]:
+) -> Notice:
     """R14(3): every graded application of the year, once no application is still on its way."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session

@@ -21,33 +21,18 @@ from stdnum.cn import ric
 from contracts import evaluation as ev
 from contracts.envelope import new_event_id
 from services.evaluation import application_rows as app_rows
+from services.evaluation import schemas
 from services.evaluation import notices as nt  # nt.today(): looked up at each call, so tests move the day
 from services.evaluation.db.models import applications, awards, notice_items, objections, provincial_awards, redemption_view, unit_view
 from services.evaluation.domain import awards as aw
-from services.evaluation.notices import AWARD_PLAN, GRADE_ZH, GRADES, HELD, LISTED, OPEN, PUBLISHED, REDEMPTION, RESOLVED, WITHDRAWN, item_view, load_notice, open_objection_count
+from services.evaluation.schemas import Objection, ObjectionPage
+from services.evaluation.notices import AWARD_PLAN, GRADE_ZH, GRADES, HELD, LISTED, OPEN, PUBLISHED, REDEMPTION, RESOLVED, WITHDRAWN, load_notice, open_objection_count
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.crypto import FieldCipher, mask_id_number
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
-
-
-def objection_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "objection_id": row["id"],
-        "notice_id": row["notice_id"],
-        "ref": row["ref"],
-        "unit_id": row["unit_id"],
-        "name": row["name"],
-        "contact_kind": row["contact_kind"],
-        "contact": row["contact_masked"],
-        "text": row["text"],
-        "status": row["status"],
-        "outcome": row["outcome"],
-        "resolution": row["resolution"],
-        "raised_at": row["raised_at"],
-        "resolved_at": row["resolved_at"],
-    }
 
 
 PHONE = re.compile(r"^\+?\d[\d-]{6,19}$")
@@ -60,7 +45,7 @@ def _mask_phone(p: str) -> str:
 
 async def raise_objection(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, cipher: FieldCipher, notice_id: str, *, ref: str, name: str, phone: str | None, id_number: str | None, text: str
-) -> dict[str, Any]:
+) -> Objection:
     """Anybody, with their real name and a phone or identity number, during the window."""
     name = name.strip()
     if not name:
@@ -103,18 +88,18 @@ async def raise_objection(
             # the case goes back to the center's decision
             await s.execute(update(applications).where(applications.c.id == ref, applications.c.status == app_rows.GRADED).values(status=app_rows.REOPENED, version=applications.c.version + 1))
         await uow.emit(ev.ObjectionRaised(notice_id=notice_id, objection_id=row["id"], kind=notice["kind"], year=notice["year"], ref=ref, unit_id=item["unit_id"]))
-        saved = (await s.execute(select(objections).where(objections.c.id == row["id"]))).mappings().one()
-        await uow.audit("objection.raise", "objection", row["id"], after=objection_view(saved))
-        return objection_view(saved)
+        raised = schemas.objection((await s.execute(select(objections).where(objections.c.id == row["id"]))).mappings().one())
+        await uow.audit("objection.raise", "objection", row["id"], after=audit_image(raised))
+        return raised
 
 
-async def list_objections(db: ServiceDatabase, notice_id: str, *, status: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_objections(db: ServiceDatabase, notice_id: str, *, status: str | None, page: int, page_size: int) -> ObjectionPage:
     where = and_(objections.c.notice_id == notice_id, *([objections.c.status == status] if status else []))
     async with db.read() as s:
         await load_notice(s, notice_id)
         total = (await s.execute(select(func.count()).select_from(objections).where(where))).scalar_one()
         rows = (await s.execute(select(objections).where(where).order_by(objections.c.raised_at, objections.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [objection_view(r) for r in rows], total
+    return ObjectionPage(items=[schemas.objection(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def _correct_grade(s: AsyncSession, item: RowMapping, outcome: str) -> dict[str, Any]:
@@ -161,7 +146,7 @@ async def _correct_redemption(s: AsyncSession, item: RowMapping, outcome: str) -
 CORRECTORS: dict[str, Callable[[AsyncSession, RowMapping, str], Any]] = {GRADES: _correct_grade, AWARD_PLAN: _correct_award, REDEMPTION: _correct_redemption}
 
 
-async def resolve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, objection_id: str, *, outcome: str, reason: str) -> dict[str, Any]:
+async def resolve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, objection_id: str, *, outcome: str, reason: str) -> Objection:
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         obj = (await s.execute(select(objections).where(objections.c.id == objection_id))).mappings().first()
@@ -181,8 +166,9 @@ async def resolve(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
             changes["state"] = LISTED
         if changes:
             await s.execute(update(notice_items).where(notice_items.c.notice_id == notice["id"], notice_items.c.ref == obj["ref"]).values(**changes))
-        after = (await s.execute(select(objections).where(objections.c.id == objection_id))).mappings().one()
+        resolved = schemas.objection((await s.execute(select(objections).where(objections.c.id == objection_id))).mappings().one())
         await uow.emit(ev.ObjectionResolved(notice_id=notice["id"], objection_id=objection_id, kind=notice["kind"], year=notice["year"], ref=obj["ref"], unit_id=obj["unit_id"], outcome=outcome))  # type: ignore[arg-type]
         new_item = (await s.execute(select(notice_items).where(notice_items.c.notice_id == notice["id"], notice_items.c.ref == obj["ref"]))).mappings().one()
-        await uow.audit("objection.resolve", "objection", objection_id, reason=reason, before={**objection_view(obj), "item": item_view(item)}, after={**objection_view(after), "item": item_view(new_item)})
-        return objection_view(after)
+        before = {**audit_image(schemas.objection(obj)), "item": audit_image(schemas.notice_item(item))}
+        await uow.audit("objection.resolve", "objection", objection_id, reason=reason, before=before, after={**audit_image(resolved), "item": audit_image(schemas.notice_item(new_item))})
+        return resolved

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from contracts import registry as ev
+from services.evaluation import schemas
 from services.evaluation.db.models import unit_blacklist_view, unit_view
+from services.evaluation.schemas import EvaluatedUnitPage
 from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.db.readmodel import record_entry, upsert_versioned
 from services.runtime.db.service_db import ServiceDatabase
@@ -57,7 +59,7 @@ async def excluded_units(s: Any, unit_ids: list[str]) -> dict[str, str]:
     return {**{u: "blacklisted" for u in black}, **{u: "disqualified" for u in disq}}
 
 
-async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int, department: str | None = None) -> tuple[list[dict[str, Any]], int]:
+async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int, department: str | None = None) -> EvaluatedUnitPage:
     """Units by name; ``department`` narrows to the units under that competent department."""
     q = select(unit_view)
     c = select(func.count()).select_from(unit_view)
@@ -68,4 +70,4 @@ async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page
     async with db.read() as s:
         total = (await s.execute(c)).scalar_one()
         rows = (await s.execute(q.order_by(unit_view.c.name, unit_view.c.unit_id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [dict(r) for r in rows], total
+    return EvaluatedUnitPage(items=[schemas.evaluated_unit(r) for r in rows], total=total, page=page, page_size=page_size)

@@ -16,7 +16,7 @@ department (404 to anybody else).
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -25,11 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ev
 from services.evaluation import cycle as cy
-from services.evaluation import evidence
+from services.evaluation import evidence, schemas
 from services.evaluation import notices as nt
 from services.evaluation.db.followup_models import rectifications
 from services.evaluation.db.models import awards, unit_view
+from services.evaluation.schemas import Rectification
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
@@ -39,15 +41,7 @@ PASSED = "passed"
 FAILED = "failed"
 
 
-def view(deadline: Any, row: RowMapping | dict[str, Any] | None, unit_id: str, year: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"unit_id": unit_id, "year": year, "deadline": deadline}
-    for k in ("report", "document_id", "reported_at", "outcome", "outcome_reason", "checked_at", "checked_by"):
-        out[k] = row[k] if row is not None else None
-    out["status"] = "required" if row is None else (row["outcome"] or "reported")
-    return out
-
-
-async def _deadline(s: AsyncSession, unit_id: str, year: int) -> Any:
+async def _deadline(s: AsyncSession, unit_id: str, year: int) -> date | None:
     q = select(awards.c.rectification_deadline).where(awards.c.unit_id == unit_id, awards.c.year == year, awards.c.rectification_deadline.is_not(None))
     return (await s.execute(q)).scalar_one_or_none()
 
@@ -60,16 +54,11 @@ def _not_required(unit_id: str, year: int) -> Conflict:
     return Conflict("rectification.not_required", "该单位本年度无整改要求", "the unit has no rectification to make for the year", unit_id=unit_id, year=year)
 
 
-async def of_unit(s: AsyncSession, unit_id: str, year: int) -> dict[str, Any] | None:
-    """The unit's rectification for the year, or None when none was required."""
+async def of_unit(s: AsyncSession, unit_id: str, year: int) -> Rectification | None:
+    """The unit's rectification for the year, or None when none was required (also shown on
+    the unit's evaluation record, its application)."""
     deadline = await _deadline(s, unit_id, year)
-    return None if deadline is None else view(deadline, await _row(s, unit_id, year), unit_id, year)
-
-
-async def on_record(db: ServiceDatabase, unit_id: str, year: int) -> dict[str, Any] | None:
-    """For the unit's evaluation record (its application): the rectification, if any."""
-    async with db.read() as s:
-        return await of_unit(s, unit_id, year)
+    return None if deadline is None else schemas.rectification(deadline, await _row(s, unit_id, year), unit_id, year)
 
 
 async def _may_read(s: AsyncSession, actor: Actor, unit_id: str) -> bool:
@@ -80,7 +69,7 @@ async def _may_read(s: AsyncSession, actor: Actor, unit_id: str) -> bool:
     return False
 
 
-async def get(db: ServiceDatabase, actor: Actor, *, unit_id: str, year: int) -> dict[str, Any]:
+async def get(db: ServiceDatabase, actor: Actor, *, unit_id: str, year: int) -> Rectification:
     async with db.read() as s:
         out = await of_unit(s, unit_id, year) if await _may_read(s, actor, unit_id) else None
     if out is None:
@@ -88,7 +77,7 @@ async def get(db: ServiceDatabase, actor: Actor, *, unit_id: str, year: int) -> 
     return out
 
 
-async def submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> dict[str, Any]:
+async def submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> Rectification:
     """The unit's report, by the end of its deadline day; replaceable until a re-check passes it."""
     try:
         return await _submit_report(db, actor, correlation_id, unit_id=unit_id, year=year, report=report, document_id=document_id)
@@ -96,7 +85,7 @@ async def submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str |
         raise Conflict("rectification.concurrent_change", "整改报告已同时提交，请刷新后重试", "another report was submitted meanwhile; reload and retry") from exc
 
 
-async def _submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> dict[str, Any]:
+async def _submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> Rectification:
     on = nt.today()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -115,12 +104,13 @@ async def _submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str 
             await s.execute(insert(rectifications).values(unit_id=unit_id, year=year, **values))
         else:
             await s.execute(update(rectifications).where(rectifications.c.unit_id == unit_id, rectifications.c.year == year).values(**values))
-        after = view(deadline, await _row(s, unit_id, year), unit_id, year)
-        await uow.audit("rectification.report", "unit", unit_id, before=view(deadline, before, unit_id, year) if before is not None else None, after=after)
+        after = schemas.rectification(deadline, await _row(s, unit_id, year), unit_id, year)
+        audit_before = audit_image(schemas.rectification(deadline, before, unit_id, year)) if before is not None else None
+        await uow.audit("rectification.report", "unit", unit_id, before=audit_before, after=audit_image(after))
         return after
 
 
-async def recheck(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, outcome: str, reason: str) -> dict[str, Any]:
+async def recheck(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, outcome: str, reason: str) -> Rectification:
     """The bureau's re-check of the report: passed or failed, with its reason."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -139,7 +129,7 @@ async def recheck(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
         )
         if done.rowcount != 1:
             raise Conflict("rectification.concurrent_change", "整改报告已变化，请刷新后重试", "the report changed meanwhile; reload and retry")
-        after = view(deadline, await _row(s, unit_id, year), unit_id, year)
+        after = schemas.rectification(deadline, await _row(s, unit_id, year), unit_id, year)
         await uow.emit(ev.RectificationRechecked(unit_id=unit_id, year=year, deadline=deadline, outcome=outcome))  # type: ignore[arg-type]
-        await uow.audit("rectification.recheck", "unit", unit_id, reason=reason, before=view(deadline, before, unit_id, year), after=after)
+        await uow.audit("rectification.recheck", "unit", unit_id, reason=reason, before=audit_image(schemas.rectification(deadline, before, unit_id, year)), after=audit_image(after))
         return after

@@ -5,16 +5,16 @@ notice of the year's approved claims not yet on one."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
-
 from sqlalchemy import func, insert, select, update
 
 from contracts import vouchers as ve
 from services.evaluation import cycle as cy
+from services.evaluation import schemas
 from services.evaluation import notices as nt  # nt.today(): looked up at each call, so tests move the day
 from services.evaluation.db.models import redemption_view, unit_view
 from services.evaluation.domain import awards as aw
 from services.evaluation.notices import REDEMPTION, publish
+from services.evaluation.schemas import Notice, RedemptionPage
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
@@ -31,17 +31,17 @@ async def on_redemption_reviewed(uow: UnitOfWork, e: ve.RedemptionReviewed) -> N
         await s.execute(update(redemption_view).where(redemption_view.c.claim_id == e.claim_id).values(**values))
 
 
-async def list_redemptions(db: ServiceDatabase, *, year: int, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_redemptions(db: ServiceDatabase, *, year: int, page: int, page_size: int) -> RedemptionPage:
     where = redemption_view.c.year == year
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(redemption_view).where(where))).scalar_one()
         rows = (await s.execute(select(redemption_view).where(where).order_by(redemption_view.c.reviewed_at, redemption_view.c.claim_id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [dict(r) for r in rows], total
+    return RedemptionPage(items=[schemas.redemption(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def publish_redemptions(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, cal: WorkdayCalendar, window: int, *, year: int, reason: str | None, published_on: date | None = None
-) -> dict[str, Any]:
+) -> Notice:
     """R20(3): the year's approved claims not yet on a notice (several notices per year are allowed)."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -56,5 +56,5 @@ async def publish_redemptions(
         lines = [{"ref": r["claim_id"], "unit_id": r["unit_id"], "label": f"{r['name'] or r['unit_id']}：兑现创新券 {r['approved_fen'] / 100:,.2f} 元", "amount_fen": r["approved_fen"]} for r in rows]
         on = aw.publication_day(cal, published_on, nt.today(), window)
         notice = await publish(uow, cal, kind=REDEMPTION, year=year, title=f"{year} 年度科技创新券兑现公示", window=window, lines=lines, on=on, reason=reason)
-        await s.execute(update(redemption_view).where(redemption_view.c.claim_id.in_([r["claim_id"] for r in rows])).values(notice_id=notice["notice_id"]))
+        await s.execute(update(redemption_view).where(redemption_view.c.claim_id.in_([r["claim_id"] for r in rows])).values(notice_id=notice.notice_id))
         return notice

@@ -18,6 +18,22 @@ from typing import Any
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import measure_fields
 
+#: the measures a category row carries
+CATEGORY_FIELDS: tuple[str, ...] = (
+    "instruments_must_list",
+    "instruments_listed",
+    "instruments_listed_on_time",
+    "instruments_listed_voluntarily",
+    "listed_value_fen",
+    "instruments_overdue",
+    "orders_served",
+    "service_hours_centi",
+    "revenue_fen",
+    "revenue_voucher_fen",
+    "ratings_count",
+    "ratings_sum",
+)
+
 
 @dataclass
 class UnitRow:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from services.evaluation.db.facts_models import fact_instrument, fact_usage_year
 from services.evaluation.measures import idle_instruments, instrument_stock, usage_columns
+from services.evaluation.schemas import InstrumentUseOut, UnitUseOut
 from services.runtime.db.service_db import ServiceDatabase
 
 #: the sharing rate in basis points: 10000 = 100 %
@@ -55,7 +56,21 @@ class UnitUse:
         return [i.instrument_id for i in self.instruments if i.idle]
 
 
-async def unit_use(db: ServiceDatabase, year: int, unit_id: str) -> UnitUse:
+async def unit_use(db: ServiceDatabase, year: int, unit_id: str) -> UnitUseOut:
+    """The unit's use in ``year``: its totals, sharing rate and idle instruments, and each instrument."""
+    u = await counted(db, year, unit_id)
+    return UnitUseOut(
+        unit_id=unit_id,
+        year=year,
+        effective_minutes=u.effective_minutes,
+        outside_minutes=u.outside_minutes,
+        sharing_rate_bp=sharing_rate_bp(u.outside_minutes, u.effective_minutes),
+        idle_instrument_ids=u.idle_instrument_ids,
+        instruments=[InstrumentUseOut(**vars(i)) for i in u.instruments],
+    )
+
+
+async def counted(db: ServiceDatabase, year: int, unit_id: str) -> UnitUse:
     """The unit's instruments in the stock at the end of ``year`` (and any other
     instrument of it that was used in the year), each with its minutes."""
     i, u = fact_instrument.c, fact_usage_year.c

@@ -6,8 +6,9 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from services.evaluation import award_approval, award_plans
-from services.evaluation.api.notices import AwardPlan, PlanNoticeRequest, PlanRequest, _plan
+from services.evaluation import award_approval
+from services.evaluation.api.notices import PlanNoticeRequest, PlanRequest
+from services.evaluation.schemas import AwardPlan
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
 from services.runtime.http.app import actor_of, correlation_of
@@ -24,16 +25,11 @@ class AwardApprovalController(Controller):
     async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[PlanRequest]) -> AwardPlan:
         """The bureau approves the proposed plan (按相关程序审批); who, when and why are recorded
         and audited. Once per year (409 ``award_plan.already_approved``)."""
-        await award_approval.approve(db, actor_of(request), correlation_of(request), year=year, reason=data.reason)
-        return _plan(await award_plans.get_award_plan(db, year=year), await award_approval.approval_of(db, year))
+        return await award_approval.approve(db, actor_of(request), correlation_of(request), year=year, reason=data.reason)
 
     @post("/{year:int}/notice", operation_id="publishAwardPlanNotice", status_code=201, **access(Role.BUREAU, Role.CENTER))
     async def publish(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], year: FromPath[int], data: JSONBody[PlanNoticeRequest]) -> AwardPlan:
         """The approved plan's funded lines go on public notice with the year's window (R14(4));
         a plan the bureau has not approved is refused (409 ``award_plan.not_approved``). When
         nobody is funded there is no list: rectification and recognition follow at once."""
-        notice = await award_approval.put_on_notice(db, actor_of(request), correlation_of(request), load_calendar(settings), year=year, reason=data.reason, published_on=data.published_on)
-        row = await award_plans.get_award_plan(db, year=year)
-        if notice is not None:
-            row["notice"] = notice  # with its lines
-        return _plan(row, await award_approval.approval_of(db, year))
+        return await award_approval.put_on_notice(db, actor_of(request), correlation_of(request), load_calendar(settings), year=year, reason=data.reason, published_on=data.published_on)

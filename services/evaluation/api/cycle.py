@@ -4,7 +4,7 @@ status, grades, reviewers and amounts never come from a request body."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -13,9 +13,9 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.evaluation import applications, cycle, experts, grading, policy, rectification, sources
-from services.evaluation.api.rectification import Rectification
+from services.evaluation import applications, cycle, experts, grading, policy, sources
 from services.evaluation.domain import indicators as ind
+from services.evaluation.schemas import Application, ApplicationPage, Assignment, AssignmentPage, Cycle, Expert, ExpertPage
 from services.runtime.roles import Role
 from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import Forbidden
@@ -42,17 +42,6 @@ class CycleRequest(msgspec.Struct, forbid_unknown_fields=True):
     award_budget_fen: Annotated[int, msgspec.Meta(ge=0, le=10**13)]
     reason: OptionalReason = None
     #: R20(1): the voucher redemption window, opened with the cycle (both days or neither)
-    redemption_opens_on: date | None = None
-    redemption_closes_on: date | None = None
-
-
-class Cycle(msgspec.Struct):
-    year: int
-    indicator_set_version: str
-    award_budget_fen: int
-    excellent_award_fen: int
-    good_award_fen: int
-    opened_at: datetime
     redemption_opens_on: date | None = None
     redemption_closes_on: date | None = None
 
@@ -85,34 +74,6 @@ class GradeRequest(msgspec.Struct, forbid_unknown_fields=True):
     reason: OptionalReason = None
 
 
-class Application(msgspec.Struct):
-    application_id: str
-    unit_id: str
-    year: int
-    status: str
-    unit_name: str | None
-    department: str | None
-    materials: list[dict[str, Any]]
-    statement: str | None
-    submitted_at: datetime
-    reviewed_at: datetime | None
-    review_reason: str | None
-    scores: dict[str, int] | None
-    total_centi: int | None
-    grade: str | None
-    decided_at: datetime | None
-    #: M15: an unqualified unit's rectification (deadline, report, re-check); on the single
-    #: application's view for the unit, its department, center and bureau
-    rectification: Rectification | None = None
-
-
-class ApplicationPage(msgspec.Struct):
-    items: list[Application]
-    total: int
-    page: int
-    page_size: int
-
-
 class ExpertRequest(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     role: ExpertRole
@@ -120,44 +81,8 @@ class ExpertRequest(msgspec.Struct, forbid_unknown_fields=True):
     ties: Annotated[list[Id], msgspec.Meta(max_length=100)] = []
 
 
-class Expert(msgspec.Struct):
-    expert_id: str
-    name: str
-    role: str
-    unit_id: str | None
-    ties: list[str]
-    registered_at: datetime
-
-
-class ExpertPage(msgspec.Struct):
-    items: list[Expert]
-    total: int
-    page: int
-    page_size: int
-
-
 class AssignmentRequest(msgspec.Struct, forbid_unknown_fields=True):
     expert_id: Id
-
-
-class Assignment(msgspec.Struct):
-    assignment_id: str
-    application_id: str
-    expert_id: str
-    role: str
-    assigned_at: datetime
-    scores: dict[str, int] | None
-    points_centi: int | None
-    onsite_date: date | None
-    findings: str | None
-    scored_at: datetime | None
-
-
-class AssignmentPage(msgspec.Struct):
-    items: list[Assignment]
-    total: int
-    page: int
-    page_size: int
 
 
 class ScoreSheet(msgspec.Struct, forbid_unknown_fields=True):
@@ -183,16 +108,15 @@ class CycleController(Controller):
     async def open(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], data: JSONBody[CycleRequest]) -> Cycle:
         """The bureau opens the year's evaluation with its award budget (M13); the indicator
         set in force (``XCISS_EVALUATION_POLICY_FILE``) is kept with the cycle. Once per year."""
-        row = await cycle.open_cycle(
+        return await cycle.open_cycle(
             db, actor_of(request), correlation_of(request), year=data.year, award_budget_fen=data.award_budget_fen, policy=policy.load_policy(settings), reason=data.reason,
             redemption_opens_on=data.redemption_opens_on, redemption_closes_on=data.redemption_closes_on,
         )
-        return Cycle(**row)
 
     @get("/{year:int}", operation_id="getEvaluationCycle", **access(Role.CENTER, Role.BUREAU, Role.FINANCE, Role.DEPARTMENT, Role.UNIT, Role.EXPERT))
     async def read(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Cycle:
         """The year's cycle: indicator set version, award budget and amounts."""
-        return Cycle(**await cycle.get_cycle(db, year))
+        return await cycle.get_cycle(db, year)
 
 
 class IndicatorSetController(Controller):
@@ -218,32 +142,30 @@ class ApplicationController(Controller):
         """A unit applies for an open year with its uploaded evidence files (M14(2)), a self-evaluation
         report among them (422 ``application.self_assessment_required``, field ``documents``); it goes
         to its competent department."""
-        row = await applications.submit(
+        return await applications.submit(
             db, actor_of(request), correlation_of(request), unit_id=_org(request), year=data.year, documents=list(data.documents), statement=data.statement
         )
-        return Application(**row)
 
     @post("/{application_id:str}/resubmit", operation_id="resubmitEvaluationApplication", status_code=200, **access(Role.UNIT))
     async def resubmit(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Resubmission]) -> Application:
         """The unit sends a returned application back with its evidence files as now named."""
-        row = await applications.resubmit(db, actor_of(request), correlation_of(request), application_id, documents=list(data.documents), statement=data.statement)
-        return Application(**row)
+        return await applications.resubmit(db, actor_of(request), correlation_of(request), application_id, documents=list(data.documents), statement=data.statement)
 
     @post("/{application_id:str}/forward", operation_id="forwardEvaluationApplication", status_code=200, **access(Role.DEPARTMENT))
     async def forward(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Forwarding]) -> Application:
         """The unit's competent department (token ``org`` = the unit's ``department``) forwards it (M10, R8)."""
-        return Application(**await applications.review(db, actor_of(request), correlation_of(request), application_id, forward=True, reason=data.reason))
+        return await applications.review(db, actor_of(request), correlation_of(request), application_id, forward=True, reason=data.reason)
 
     @post("/{application_id:str}/return", operation_id="returnEvaluationApplication", status_code=200, **access(Role.DEPARTMENT))
     async def return_(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Return]) -> Application:
         """The competent department returns it to the unit with a reason."""
-        return Application(**await applications.review(db, actor_of(request), correlation_of(request), application_id, forward=False, reason=data.reason))
+        return await applications.review(db, actor_of(request), correlation_of(request), application_id, forward=False, reason=data.reason)
 
     @post("/{application_id:str}/assignments", operation_id="assignExpert", status_code=201, **access(Role.CENTER))
     async def assign(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[AssignmentRequest]) -> Assignment:
         """The center assigns an expert to a forwarded application; an expert of the unit,
         its parent or child unit, or with a declared tie is refused (``assignment.conflict_of_interest``)."""
-        return Assignment(**await experts.assign(db, actor_of(request), correlation_of(request), application_id, expert_id=data.expert_id))
+        return await experts.assign(db, actor_of(request), correlation_of(request), application_id, expert_id=data.expert_id)
 
     @post("/{application_id:str}/grade", operation_id="decideEvaluationGrade", status_code=200, **access(Role.CENTER))
     async def grade(
@@ -251,17 +173,13 @@ class ApplicationController(Controller):
     ) -> Application:
         """When every assigned expert (all three roles) has scored, the center decides the
         grade: computed indicators from the platform's records plus the experts' means (R11, R12)."""
-        row = await grading.decide_grade(db, actor_of(request), correlation_of(request), application_id, reason=data.reason, source=measures_source)
-        return Application(**row)
+        return await grading.decide_grade(db, actor_of(request), correlation_of(request), application_id, reason=data.reason, source=measures_source)
 
     @get("/{application_id:str}", operation_id="getEvaluationApplication", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str]) -> Application:
         """One application: its unit, its department, its assigned experts, center and bureau (404 to
         others); with the unit's rectification of that year, if one is required (not for experts)."""
-        actor = actor_of(request)
-        row = await applications.get_application(db, actor, application_id)
-        rect = None if actor.role == Role.EXPERT else await rectification.on_record(db, row["unit_id"], row["year"])
-        return Application(**row, rectification=Rectification(**rect) if rect else None)
+        return await applications.get_application(db, actor_of(request), application_id)
 
     @get("/", operation_id="listEvaluationApplications", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))
     async def index(
@@ -275,8 +193,7 @@ class ApplicationController(Controller):
         page_size: PageSize = 20,
     ) -> ApplicationPage:
         """Applications in submission order, filtered to what the caller may see."""
-        items, total = await applications.list_applications(db, actor_of(request), year=year, status=status, unit_id=unit_id, page=page, page_size=page_size)
-        return ApplicationPage(items=[Application(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await applications.list_applications(db, actor_of(request), year=year, status=status, unit_id=unit_id, page=page, page_size=page_size)
 
 
 class ExpertController(Controller):
@@ -287,16 +204,14 @@ class ExpertController(Controller):
     async def register(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ExpertRequest]) -> Expert:
         """The center registers an expert: role, own unit, declared ties. The expert's
         token carries the returned ``expert_id`` as its ``org``."""
-        row = await experts.register_expert(db, actor_of(request), correlation_of(request), name=data.name, role=str(data.role), unit_id=data.unit_id, ties=list(data.ties))
-        return Expert(**row)
+        return await experts.register_expert(db, actor_of(request), correlation_of(request), name=data.name, role=str(data.role), unit_id=data.unit_id, ties=list(data.ties))
 
     @get("/", operation_id="listExperts", **access(*STAFF))
     async def index(
         self, db: NamedDependency[ServiceDatabase], role: ExpertRole | None = Parameter(default=None), page: PageNumber = 1, page_size: PageSize = 20
     ) -> ExpertPage:
         """Registered experts by name."""
-        items, total = await experts.list_experts(db, role=str(role) if role else None, page=page, page_size=page_size)
-        return ExpertPage(items=[Expert(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await experts.list_experts(db, role=str(role) if role else None, page=page, page_size=page_size)
 
 
 class AssignmentController(Controller):
@@ -313,12 +228,10 @@ class AssignmentController(Controller):
         page_size: PageSize = 20,
     ) -> AssignmentPage:
         """An expert sees only their own assignments; center and bureau all."""
-        items, total = await experts.list_assignments(db, actor_of(request), application_id=application_id, page=page, page_size=page_size)
-        return AssignmentPage(items=[Assignment(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await experts.list_assignments(db, actor_of(request), application_id=application_id, page=page, page_size=page_size)
 
     @post("/{assignment_id:str}/scores", operation_id="recordScores", status_code=200, **access(Role.EXPERT))
     async def score(self, request: Request, db: NamedDependency[ServiceDatabase], assignment_id: FromPath[str], data: JSONBody[ScoreSheet]) -> Assignment:
         """The assigned expert scores every indicator of their role and records the on-site
         check (R14(3)); they may correct it until the grade is decided."""
-        row = await experts.record_scores(db, actor_of(request), correlation_of(request), assignment_id, scores=dict(data.scores), onsite_date=data.onsite_date, findings=data.findings)
-        return Assignment(**row)
+        return await experts.record_scores(db, actor_of(request), correlation_of(request), assignment_id, scores=dict(data.scores), onsite_date=data.onsite_date, findings=data.findings)

@@ -3,17 +3,16 @@ see the case reads (see :mod:`services.evaluation.evidence`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from urllib.parse import quote as urlquote
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
 from services.evaluation import evidence
+from services.evaluation.schemas import EvaluationDocument
 from services.runtime.roles import Role
 from services.runtime.http.auth import access, principal_of
 from services.runtime.documentstore import DocumentStore
@@ -30,20 +29,6 @@ class DocumentKind(StrEnum):
     self_assessment = "self_assessment"
     supporting = "supporting"
     rectification = "rectification"
-
-
-class EvaluationDocument(msgspec.Struct):
-    document_id: str
-    unit_id: str
-    #: self_assessment (自评报告) | supporting | rectification
-    kind: str
-    name: str
-    content_type: str
-    sha256: str
-    size_bytes: int
-    #: the application that names the file (None: not named yet, or a rectification file)
-    application_id: str | None
-    uploaded_at: datetime
 
 
 async def _upload(request: Request) -> tuple[str, bytes]:
@@ -96,14 +81,13 @@ class EvidenceController(Controller):
         if not org:
             raise Forbidden()
         name, content = await _upload(request)
-        row = await evidence.upload(db, documents, actor_of(request), correlation_of(request), unit_id=org, kind=str(kind), name=filename or name, data=content)
-        return EvaluationDocument(**row)
+        return await evidence.upload(db, documents, actor_of(request), correlation_of(request), unit_id=org, kind=str(kind), name=filename or name, data=content)
 
     @get("/{document_id:str}", operation_id="getEvaluationDocument", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, Role.CENTER, Role.BUREAU))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], document_id: FromPath[str]) -> EvaluationDocument:
         """A file's metadata: its unit; center and bureau, the unit's department and the experts
         assigned to the application naming it (a rectification file: not experts); 404 to others."""
-        return EvaluationDocument(**await evidence.get_document(db, actor_of(request), document_id))
+        return await evidence.get_document(db, actor_of(request), document_id)
 
     @get(
         "/{document_id:str}/content",
@@ -114,5 +98,5 @@ class EvidenceController(Controller):
     async def download(self, request: Request, db: NamedDependency[ServiceDatabase], documents: NamedDependency[DocumentStore], document_id: FromPath[str]) -> Response[bytes]:
         """The file's bytes with its content type and ``X-Content-SHA256``; the same readers as its metadata."""
         meta, data = await evidence.read_document(db, documents, actor_of(request), document_id)
-        headers = {"X-Content-SHA256": meta["sha256"], "Content-Disposition": _attachment(meta["name"])}
-        return Response(data, media_type=meta["content_type"], headers=headers)
+        headers = {"X-Content-SHA256": meta.sha256, "Content-Disposition": _attachment(meta.name)}
+        return Response(data, media_type=meta.content_type, headers=headers)

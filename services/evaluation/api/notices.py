@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.evaluation import award_approval, award_plans, notice_finalization, notices, objections, policy, redemption_notices
+from services.evaluation import award_plans, notice_finalization, notices, objections, policy, redemption_notices
+from services.evaluation.schemas import AwardPlan, Notice, NoticePage, Objection, ObjectionPage, ProvincialAward, ProvincialAwardPage, RedemptionPage
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.roles import Role
 from services.runtime.http.app import actor_of, correlation_of
@@ -56,39 +57,6 @@ class PublishRequest(msgspec.Struct, forbid_unknown_fields=True):
     published_on: date | None = None
 
 
-class NoticeItem(msgspec.Struct):
-    ref: str
-    unit_id: str
-    label: str
-    amount_fen: int
-    grade: str | None
-    total_centi: int | None
-    #: listed | held (an objection is open) | withdrawn
-    state: str
-
-
-class Notice(msgspec.Struct):
-    notice_id: str
-    kind: str
-    year: int
-    title: str
-    status: str
-    published_on: date
-    opens_on: date
-    closes_on: date
-    published_at: datetime
-    finalized_at: datetime | None
-    items: list[NoticeItem] | None = None
-    open_objections: int | None = None
-
-
-class NoticePage(msgspec.Struct):
-    items: list[Notice]
-    total: int
-    page: int
-    page_size: int
-
-
 class ObjectionRequest(msgspec.Struct, forbid_unknown_fields=True):
     """A real-name objection to one line: name plus a phone or an identity number."""
 
@@ -99,30 +67,6 @@ class ObjectionRequest(msgspec.Struct, forbid_unknown_fields=True):
     id_number: Annotated[str, msgspec.Meta(max_length=18)] | None = None
 
 
-class Objection(msgspec.Struct):
-    objection_id: str
-    notice_id: str
-    ref: str
-    unit_id: str
-    name: str
-    contact_kind: str
-    #: masked: 138****5678, 411002********1234
-    contact: str
-    text: str
-    status: str
-    outcome: str | None
-    resolution: str | None
-    raised_at: datetime
-    resolved_at: datetime | None
-
-
-class ObjectionPage(msgspec.Struct):
-    items: list[Objection]
-    total: int
-    page: int
-    page_size: int
-
-
 class Resolution(msgspec.Struct, forbid_unknown_fields=True):
     outcome: Outcome
     reason: Reason
@@ -130,11 +74,6 @@ class Resolution(msgspec.Struct, forbid_unknown_fields=True):
 
 class Finalization(msgspec.Struct, forbid_unknown_fields=True):
     pass
-
-
-def _notice(row: dict[str, Any]) -> Notice:
-    items = row.pop("items", None)
-    return Notice(**row, items=[NoticeItem(**i) for i in items] if items is not None else None)
 
 
 class NoticeController(Controller):
@@ -147,11 +86,9 @@ class NoticeController(Controller):
         a window of the year's working days, starting the next working day."""
         cal = load_calendar(settings)
         if data.kind is PublishableKind.grades:
-            row = await notices.publish_grades(db, actor_of(request), correlation_of(request), cal, year=data.year, reason=data.reason, published_on=data.published_on)
-        else:
-            window = policy.load_policy(settings).parameters(data.year).notice_window_workdays
-            row = await redemption_notices.publish_redemptions(db, actor_of(request), correlation_of(request), cal, window, year=data.year, reason=data.reason, published_on=data.published_on)
-        return _notice(row)
+            return await notices.publish_grades(db, actor_of(request), correlation_of(request), cal, year=data.year, reason=data.reason, published_on=data.published_on)
+        window = policy.load_policy(settings).parameters(data.year).notice_window_workdays
+        return await redemption_notices.publish_redemptions(db, actor_of(request), correlation_of(request), cal, window, year=data.year, reason=data.reason, published_on=data.published_on)
 
     @get("/", operation_id="listNotices", **access(PUBLIC))
     async def index(
@@ -164,37 +101,34 @@ class NoticeController(Controller):
         page_size: PageSize = 20,
     ) -> NoticePage:
         """Published notices, newest first; public."""
-        items, total = await notices.list_notices(db, kind=str(kind) if kind else None, year=year, status=status, page=page, page_size=page_size)
-        return NoticePage(items=[_notice(i) for i in items], total=total, page=page, page_size=page_size)
+        return await notices.list_notices(db, kind=str(kind) if kind else None, year=year, status=status, page=page, page_size=page_size)
 
     @get("/{notice_id:str}", operation_id="getNotice", **access(PUBLIC))
     async def read(self, db: NamedDependency[ServiceDatabase], notice_id: FromPath[str]) -> Notice:
         """A notice with its lines; public."""
-        return _notice(await notices.get_notice(db, notice_id))
+        return await notices.get_notice(db, notice_id)
 
     @post("/{notice_id:str}/objections", operation_id="raiseObjection", status_code=201, **access(PUBLIC))
     async def object(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], notice_id: FromPath[str], data: JSONBody[ObjectionRequest]) -> Objection:
         """Anybody may object to a line until the end of the window's last working day, with a
         real name and a phone or identity number (kept encrypted, shown masked). The line is
         held and its case reopened."""
-        row = await objections.raise_objection(
+        return await objections.raise_objection(
             db, actor_of(request), correlation_of(request), settings.field_cipher(), notice_id, ref=data.ref, name=data.name, phone=data.phone, id_number=data.id_number, text=data.text
         )
-        return Objection(**row)
 
     @get("/{notice_id:str}/objections", operation_id="listObjections", **access(*STAFF))
     async def objections(
         self, db: NamedDependency[ServiceDatabase], notice_id: FromPath[str], status: str | None = Parameter(default=None, max_length=20), page: PageNumber = 1, page_size: PageSize = 20
     ) -> ObjectionPage:
         """The notice's objections (contacts masked)."""
-        items, total = await objections.list_objections(db, notice_id, status=status, page=page, page_size=page_size)
-        return ObjectionPage(items=[Objection(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await objections.list_objections(db, notice_id, status=status, page=page, page_size=page_size)
 
     @post("/{notice_id:str}/finalize", operation_id="finalizeNotice", status_code=200, **access(Role.CENTER))
     async def finalize(self, request: Request, db: NamedDependency[ServiceDatabase], notice_id: FromPath[str], data: JSONBody[Finalization]) -> Notice:
         """Final only when the window has closed and no objection is open (``notice.window_open``,
         ``notice.objections_open``); a final notice answers as it is. The worker does the same on a timer."""
-        return _notice(await notice_finalization.finalize(db, actor_of(request), correlation_of(request), notice_id))
+        return await notice_finalization.finalize(db, actor_of(request), correlation_of(request), notice_id)
 
 
 class ObjectionController(Controller):
@@ -206,7 +140,7 @@ class ObjectionController(Controller):
         """The center resolves an objection: ``upheld_line`` (the line stands), ``corrected``
         (the line takes the case as it stands now: the re-decided grade, the recomputed award,
         the claim's latest review) or ``withdrawn`` (the line leaves the list)."""
-        return Objection(**await objections.resolve(db, actor_of(request), correlation_of(request), objection_id, outcome=str(data.outcome), reason=data.reason))
+        return await objections.resolve(db, actor_of(request), correlation_of(request), objection_id, outcome=str(data.outcome), reason=data.reason)
 
 
 class ProvincialAwardRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -214,20 +148,6 @@ class ProvincialAwardRequest(msgspec.Struct, forbid_unknown_fields=True):
     year: Year
     #: the provincial decision's document number
     reference: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-
-
-class ProvincialAward(msgspec.Struct):
-    unit_id: str
-    year: int
-    reference: str
-    recorded_at: datetime
-
-
-class ProvincialAwardPage(msgspec.Struct):
-    items: list[ProvincialAward]
-    total: int
-    page: int
-    page_size: int
 
 
 class PlanRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -240,57 +160,6 @@ class PlanNoticeRequest(msgspec.Struct, forbid_unknown_fields=True):
     published_on: date | None = None
 
 
-class AwardLine(msgspec.Struct):
-    award_id: str
-    year: int
-    unit_id: str
-    application_id: str
-    grade: str
-    total_centi: int
-    rank: int
-    amount_fen: int
-    #: funded | provincial_award | budget_exhausted | unqualified | disqualified | blacklisted (R27)
-    outcome: str
-    #: proposed | approved | withdrawn | not_awarded
-    status: str
-    notice_id: str | None
-    rectification_deadline: date | None
-
-
-class AwardPlanApproval(msgspec.Struct):
-    """R14(4): the bureau's approval of the plan, before its notice."""
-
-    year: int
-    approved_at: datetime
-    #: ``role:subject`` of the approver
-    approved_by: str
-    reason: str | None
-    #: when it went on notice (None: approved, not yet published)
-    published_at: datetime | None
-
-
-class AwardPlan(msgspec.Struct):
-    year: int
-    budget_fen: int
-    planned_fen: int
-    #: None until the approved plan is published, and when nobody is awarded (no list to notice)
-    notice: Notice | None
-    lines: list[AwardLine]
-    #: None while the plan awaits the bureau's approval
-    approval: AwardPlanApproval | None = None
-
-
-def _plan(row: dict[str, Any], approval: dict[str, Any] | None = None) -> AwardPlan:
-    return AwardPlan(
-        year=row["year"],
-        budget_fen=row["budget_fen"],
-        planned_fen=row["planned_fen"],
-        notice=_notice(dict(row["notice"])) if row["notice"] else None,
-        lines=[AwardLine(**line) for line in row["lines"]],
-        approval=AwardPlanApproval(**approval) if approval else None,
-    )
-
-
 class AwardController(Controller):
     path = "/v1"
     tags = ["awards"]
@@ -298,44 +167,24 @@ class AwardController(Controller):
     @post("/provincial-awards", operation_id="recordProvincialAward", status_code=201, **access(Role.BUREAU))
     async def provincial(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[ProvincialAwardRequest]) -> ProvincialAward:
         """The bureau records a unit's provincial award for the year: no city award for it (R6)."""
-        row = await award_plans.record_provincial_award(db, actor_of(request), correlation_of(request), unit_id=data.unit_id, year=data.year, reference=data.reference)
-        return ProvincialAward(**row)
+        return await award_plans.record_provincial_award(db, actor_of(request), correlation_of(request), unit_id=data.unit_id, year=data.year, reference=data.reference)
 
     @get("/provincial-awards", operation_id="listProvincialAwards", **access(*STAFF))
     async def provincials(self, db: NamedDependency[ServiceDatabase], year: int = Parameter(ge=2000, le=2100), page: PageNumber = 1, page_size: PageSize = 20) -> ProvincialAwardPage:
         """Provincial awards recorded for a year."""
-        items, total = await award_plans.list_provincial_awards(db, year=year, page=page, page_size=page_size)
-        return ProvincialAwardPage(items=[ProvincialAward(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await award_plans.list_provincial_awards(db, year=year, page=page, page_size=page_size)
 
     @post("/award-plans/{year:int}", operation_id="proposeAwardPlan", status_code=201, **access(Role.BUREAU))
     async def propose(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[PlanRequest]) -> AwardPlan:
         """After the grades notice is final the bureau proposes the plan (excellent and good
         awards, none for a provincial award, capped by the budget in order of merit). It goes on
         its own notice only after the bureau approves it (R14(4): ``/approve``, then ``/notice``)."""
-        row = await award_plans.propose_award_plan(db, actor_of(request), correlation_of(request), year=year, reason=data.reason)
-        return _plan(row)
+        return await award_plans.propose_award_plan(db, actor_of(request), correlation_of(request), year=year, reason=data.reason)
 
     @get("/award-plans/{year:int}", operation_id="getAwardPlan", **access(Role.CENTER, Role.BUREAU, Role.FINANCE))
     async def plan(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> AwardPlan:
         """The year's plan: every graded unit with its amount and why, and the bureau's approval."""
-        return _plan(await award_plans.get_award_plan(db, year=year), await award_approval.approval_of(db, year))
-
-
-class Redemption(msgspec.Struct):
-    claim_id: str
-    unit_id: str
-    year: int
-    approved: bool
-    approved_fen: int
-    reviewed_at: datetime
-    notice_id: str | None
-
-
-class RedemptionPage(msgspec.Struct):
-    items: list[Redemption]
-    total: int
-    page: int
-    page_size: int
+        return await award_plans.get_award_plan(db, year=year)
 
 
 class RedemptionController(Controller):
@@ -345,5 +194,4 @@ class RedemptionController(Controller):
     @get("/", operation_id="listReviewedRedemptions", **access(*STAFF))
     async def index(self, db: NamedDependency[ServiceDatabase], year: int = Parameter(ge=2000, le=2100), page: PageNumber = 1, page_size: PageSize = 20) -> RedemptionPage:
         """Redemption claims as vouchers' experts reviewed them, and the notice that listed each."""
-        items, total = await redemption_notices.list_redemptions(db, year=year, page=page, page_size=page_size)
-        return RedemptionPage(items=[Redemption(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await redemption_notices.list_redemptions(db, year=year, page=page, page_size=page_size)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.evaluation import rectification
+from services.evaluation.schemas import Rectification
 from services.runtime.roles import Role
 from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import Forbidden
@@ -35,22 +35,6 @@ class Recheck(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 
-class Rectification(msgspec.Struct):
-    unit_id: str
-    year: int
-    deadline: date
-    #: required (no report yet) | reported | passed | failed
-    status: str
-    report: str | None
-    document_id: str | None
-    reported_at: datetime | None
-    outcome: str | None
-    outcome_reason: str | None
-    checked_at: datetime | None
-    #: ``role:subject`` of the bureau's re-checker
-    checked_by: str | None
-
-
 class RectificationController(Controller):
     path = "/v1/rectifications"
     tags = ["awards"]
@@ -63,18 +47,16 @@ class RectificationController(Controller):
         org = principal_of(request).org
         if not org:
             raise Forbidden()
-        row = await rectification.submit_report(db, actor_of(request), correlation_of(request), unit_id=org, year=year, report=data.report, document_id=data.document_id)
-        return Rectification(**row)
+        return await rectification.submit_report(db, actor_of(request), correlation_of(request), unit_id=org, year=year, report=data.report, document_id=data.document_id)
 
     @post("/{year:int}/{unit_id:str}/recheck", operation_id="recheckRectification", status_code=200, **access(Role.BUREAU))
     async def recheck(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], unit_id: FromPath[str], data: JSONBody[Recheck]) -> Rectification:
         """The bureau records the re-check of the report: ``passed`` or ``failed``, with a reason
         (409 ``rectification.not_reported`` before a report, ``rectification.already_checked`` twice)."""
-        row = await rectification.recheck(db, actor_of(request), correlation_of(request), unit_id=unit_id, year=year, outcome=str(data.outcome), reason=data.reason)
-        return Rectification(**row)
+        return await rectification.recheck(db, actor_of(request), correlation_of(request), unit_id=unit_id, year=year, outcome=str(data.outcome), reason=data.reason)
 
     @get("/{year:int}/{unit_id:str}", operation_id="getRectification", **access(Role.UNIT, Role.DEPARTMENT, Role.CENTER, Role.BUREAU))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], unit_id: FromPath[str]) -> Rectification:
         """The unit's rectification for the year: deadline, report, re-check. The unit, its
         department, center and bureau (404 to others, and when none was required)."""
-        return Rectification(**await rectification.get(db, actor_of(request), unit_id=unit_id, year=year))
+        return await rectification.get(db, actor_of(request), unit_id=unit_id, year=year)

@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
-from services.evaluation import category_report, county_report, report_workbooks, reports, unit_report
-from services.evaluation.domain.measures import Measures
-from services.evaluation.measures import measure_fields
+from services.evaluation import category_report, county_report, report_pages, report_workbooks, reports, unit_report
+from services.evaluation.schemas import CategoryReportPage, CountyReportPage, UnitMeasures, UnitReportPage
 from services.runtime.roles import Role
 from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import DomainError, NotFound
@@ -22,76 +20,10 @@ from services.runtime.db.service_db import ServiceDatabase
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
-#: every summable measure, integer (fen, hundredths of an hour, counts)
-MeasureTotals = msgspec.defstruct("MeasureTotals", [(f, int, 0) for f in measure_fields()], kw_only=True)
-CategoryMeasures = msgspec.defstruct("CategoryMeasures", [(f, int, 0) for f in category_report.CATEGORY_FIELDS], kw_only=True)
-
 CountyCode = Annotated[str | None, Parameter(pattern=r"^\d{6}$", description="a county's division code, e.g. 411002")]
 Department = Annotated[str | None, Parameter(max_length=100, description="the units' competent department")]
 UnitStatus = Annotated[str | None, Parameter(max_length=20, description="the unit's status, e.g. approved")]
 UnitKind = Annotated[str | None, Parameter(max_length=30, description="the unit's kind, e.g. university")]
-
-
-class EvaluatedUnitInfo(msgspec.Struct, kw_only=True):
-    unit_id: str
-    name: str
-    kind: str | None = None
-    status: str | None = None
-    county_code: str | None = None
-    county_name: str
-    department: str | None = None
-    parent_unit_id: str | None = None
-
-
-class UnitMeasures(msgspec.Struct, kw_only=True):
-    """A unit's measures for a year, as counted from the platform's records."""
-
-    year: int
-    unit: EvaluatedUnitInfo
-    measures: Measures
-
-
-class UnitReportPage(msgspec.Struct, kw_only=True):
-    year: int
-    items: list[UnitMeasures]
-    total: int
-    page: int
-    page_size: int
-    #: the sum over every unit the filter selects (not only this page)
-    totals: MeasureTotals  # type: ignore[valid-type]
-
-
-class CountyRow(msgspec.Struct, kw_only=True):
-    #: "" for units that gave no county
-    county_code: str
-    county_name: str
-    units: int
-    measures: MeasureTotals  # type: ignore[valid-type]
-
-
-class CountyReportPage(msgspec.Struct, kw_only=True):
-    year: int
-    items: list[CountyRow]
-    total: int
-    page: int
-    page_size: int
-    totals: MeasureTotals  # type: ignore[valid-type]
-
-
-class CategoryRow(msgspec.Struct, kw_only=True):
-    #: "" for orders whose instrument evaluation does not know
-    category: str
-    label: str
-    measures: CategoryMeasures  # type: ignore[valid-type]
-
-
-class CategoryReportPage(msgspec.Struct, kw_only=True):
-    year: int
-    items: list[CategoryRow]
-    total: int
-    page: int
-    page_size: int
-    totals: CategoryMeasures  # type: ignore[valid-type]
 
 
 async def readable_unit(request: Request[Any, Any, Any], db: ServiceDatabase, unit_id: str) -> None:
@@ -111,23 +43,6 @@ def _year(year: int) -> int:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise DomainError("report.year_out_of_range", f"年度须在 {MIN_YEAR}–{MAX_YEAR} 之间", f"year must be between {MIN_YEAR} and {MAX_YEAR}", status=400, year=year)
     return year
-
-
-def _info(r: reports.UnitRow) -> EvaluatedUnitInfo:
-    return EvaluatedUnitInfo(
-        unit_id=r.unit_id,
-        name=r.name,
-        kind=r.kind,
-        status=r.status,
-        county_code=r.county_code,
-        county_name=county_report.county_name(r.county_code),
-        department=r.department,
-        parent_unit_id=r.parent_unit_id,
-    )
-
-
-def _unit_measures(year: int, r: reports.UnitRow) -> UnitMeasures:
-    return UnitMeasures(year=year, unit=_info(r), measures=r.measures)
 
 
 def _xlsx(body: bytes, kind: str, year: int, title_zh: str) -> Response[bytes]:
@@ -156,7 +71,7 @@ class ReportController(Controller):
         has not heard of and, so as not to tell that it exists, for another's unit."""
         _year(year)
         await readable_unit(request, db, unit_id)
-        return _unit_measures(year, await unit_report.one_unit(db, year, unit_id))
+        return await report_pages.unit_measures(db, year, unit_id)
 
     @get("/{year:int}/units", operation_id="getUnitsReport", **access(Role.CENTER, Role.BUREAU))
     async def units(
@@ -173,15 +88,7 @@ class ReportController(Controller):
         """Every unit's measures for the year, by unit name; filter by the unit's
         county, department, status or kind. ``totals`` sums every unit the
         filter selects. Money in fen, hours in hundredths."""
-        rows = await unit_report.unit_rows(db, _year(year), _filter(county_code, department, status, kind))
-        return UnitReportPage(
-            year=year,
-            items=[_unit_measures(year, r) for r in reports.page(rows, page, page_size)],
-            total=len(rows),
-            page=page,
-            page_size=page_size,
-            totals=MeasureTotals(**reports.totals([r.measures for r in rows])),
-        )
+        return await report_pages.units_page(db, _year(year), _filter(county_code, department, status, kind), page, page_size)
 
     @get("/{year:int}/counties", operation_id="getCountiesReport", **access(Role.CENTER, Role.BUREAU))
     async def counties(
@@ -195,16 +102,7 @@ class ReportController(Controller):
     ) -> CountyReportPage:
         """The units' measures summed per county (the unit's county); outside
         users are the sum of each unit's distinct outside users."""
-        rows = await unit_report.unit_rows(db, _year(year), _filter(None, None, status, kind))
-        groups = county_report.county_rows(rows)
-        return CountyReportPage(
-            year=year,
-            items=[CountyRow(county_code=g.key, county_name=g.label, units=g.units, measures=MeasureTotals(**g.values)) for g in reports.page(groups, page, page_size)],
-            total=len(groups),
-            page=page,
-            page_size=page_size,
-            totals=MeasureTotals(**reports.totals([r.measures for r in rows])),
-        )
+        return await report_pages.counties_page(db, _year(year), _filter(None, None, status, kind), page, page_size)
 
     @get("/{year:int}/categories", operation_id="getCategoriesReport", **access(Role.CENTER, Role.BUREAU))
     async def categories(
@@ -218,19 +116,7 @@ class ReportController(Controller):
         """Instruments (by their category) and orders (by the category of their
         first instrument) per instrument category; ``county_code`` keeps the
         instruments of that county and the orders on them."""
-        groups = await category_report.category_rows(db, _year(year), county_code)
-        total = dict.fromkeys(category_report.CATEGORY_FIELDS, 0)
-        for g in groups:
-            for f in total:
-                total[f] += g.values[f]
-        return CategoryReportPage(
-            year=year,
-            items=[CategoryRow(category=g.key, label=g.label, measures=CategoryMeasures(**g.values)) for g in reports.page(groups, page, page_size)],
-            total=len(groups),
-            page=page,
-            page_size=page_size,
-            totals=CategoryMeasures(**total),
-        )
+        return await report_pages.categories_page(db, _year(year), county_code, page, page_size)
 
     @get("/{year:int}/units.xlsx", operation_id="exportUnitsReport", media_type=report_workbooks.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
     async def units_xlsx(

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.evaluation import readmodel
+from services.evaluation.schemas import EvaluatedUnitPage
 from services.runtime.roles import Role
 from services.runtime.http.auth import access, principal_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
-
-
-class EvaluatedUnit(msgspec.Struct):
-    unit_id: str
-    version: int
-    name: str
-    kind: str
-    status: str
-    county_code: str | None
-    department: str | None
-    parent_unit_id: str | None
-
-
-class EvaluatedUnitPage(msgspec.Struct):
-    items: list[EvaluatedUnit]
-    total: int
-    page: int
-    page_size: int
 
 
 class UnitController(Controller):
@@ -50,6 +32,4 @@ class UnitController(Controller):
         (the same scope as registry's, services/registry/scope.py)."""
         p = principal_of(request)
         department = (p.org or "") if p.role is Role.DEPARTMENT else None
-        rows, total = await readmodel.list_units(db, status=status, page=page, page_size=page_size, department=department)
-        items = [EvaluatedUnit(**{k: r[k] for k in EvaluatedUnit.__struct_fields__}) for r in rows]
-        return EvaluatedUnitPage(items=items, total=total, page=page, page_size=page_size)
+        return await readmodel.list_units(db, status=status, page=page, page_size=page_size, department=department)

@@ -6,39 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from services.evaluation import use
 from services.evaluation.api.reports import _year as checked_year, readable_unit
+from services.evaluation.schemas import UnitUseOut
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
 from services.runtime.db.service_db import ServiceDatabase
-
-
-class InstrumentUseOut(msgspec.Struct, kw_only=True):
-    instrument_id: str
-    #: listed on the platform by the year's end
-    listed: bool
-    effective_minutes: int
-    outside_minutes: int
-    #: listed, and no session of use in the year
-    idle: bool
-
-
-class UnitUseOut(msgspec.Struct, kw_only=True):
-    unit_id: str
-    year: int
-    #: 有效工作机时, in minutes (every session of use in the year)
-    effective_minutes: int
-    #: 对外服务机时, in minutes (sessions serving outside users' orders)
-    outside_minutes: int
-    #: 共享率 = outside ÷ effective, in basis points (10000 = 100 %), rounded down; 0 without use
-    sharing_rate_bp: int
-    idle_instrument_ids: list[str]
-    instruments: list[InstrumentUseOut]
 
 
 class UseController(Controller):
@@ -54,13 +31,4 @@ class UseController(Controller):
         has not heard of and, so as not to tell that it exists, for another's unit."""
         checked_year(year)
         await readable_unit(request, db, unit_id)
-        u = await use.unit_use(db, year, unit_id)
-        return UnitUseOut(
-            unit_id=unit_id,
-            year=year,
-            effective_minutes=u.effective_minutes,
-            outside_minutes=u.outside_minutes,
-            sharing_rate_bp=use.sharing_rate_bp(u.outside_minutes, u.effective_minutes),
-            idle_instrument_ids=u.idle_instrument_ids,
-            instruments=[InstrumentUseOut(**vars(i)) for i in u.instruments],
-        )
+        return await use.unit_use(db, year, unit_id)

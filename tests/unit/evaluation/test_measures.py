@@ -269,8 +269,8 @@ async def test_a_unit_with_records_but_not_yet_known_still_counts(db: ServiceDat
 async def test_unit_events_still_keep_unit_view(db: ServiceDatabase) -> None:
     u = uid()
     await feed(db, unit(u, version=3, county="411081"), unit(u, version=2, county="411002"))
-    rows, total = await readmodel.list_units(db, status=None, page=1, page_size=10)
-    assert total == 1 and rows[0]["county_code"] == "411081"
+    units = await readmodel.list_units(db, status=None, page=1, page_size=10)
+    assert units.total == 1 and units.items[0].county_code == "411081"
 
 
 def test_facts_subscribe_each_subject_once_next_to_the_unit_read_model() -> None:
