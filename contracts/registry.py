@@ -44,6 +44,13 @@ class UnitRejected(UnitSnapshot, frozen=True, kw_only=True):
     reason: str
 
 
+#: the user classes the registry records (R4) and the special classes (R16): the
+#: words of ``classes`` and ``special_classes`` below; a voucher programme's eligible
+#: and special classes are chosen from them
+USER_CLASSES: tuple[str, ...] = ("above_scale_industrial", "high_tech", "tech_sme", "startup_team")
+SPECIAL_CLASSES: tuple[str, ...] = ("innovation_leader", "gazelle")
+
+
 class UserSnapshot(Event, frozen=True, kw_only=True):
     user_id: str
     version: int

@@ -55,6 +55,8 @@ def policy_of(row: RowMapping | dict[str, Any] | None, year: int) -> VoucherPoli
         special_cap_fen=row["special_cap_fen"],
         appeal_window_days=row["appeal_window_days"],
         auto_approve=row["auto_approve"],
+        eligible_classes=tuple(row["eligible_classes"]),
+        special_classes=tuple(row["special_classes"]),
     )
 
 
@@ -87,11 +89,17 @@ async def open_programme(
     special_cap_fen: int | None = None,
     appeal_window_days: int | None = None,
     auto_approve: bool | None = None,
+    eligible_classes: list[str] | None = None,
+    special_classes: list[str] | None = None,
     defaults: ProgrammeDefaults,
 ) -> Programme:
     """R15: publish the year's budget and open the programme; a parameter left
-    out takes the year's number from the policy file (``defaults``)."""
-    given = {"rate_bp": rate_bp, "cap_fen": cap_fen, "special_cap_fen": special_cap_fen, "appeal_window_days": appeal_window_days, "auto_approve": auto_approve}
+    out takes the year's number (or classes) from the policy file (``defaults``)."""
+    given = {
+        "rate_bp": rate_bp, "cap_fen": cap_fen, "special_cap_fen": special_cap_fen, "appeal_window_days": appeal_window_days, "auto_approve": auto_approve,
+        "eligible_classes": tuple(eligible_classes) if eligible_classes is not None else None,
+        "special_classes": tuple(special_classes) if special_classes is not None else None,
+    }
     try:
         policy = ProgrammeParameters(**{**msgspec.structs.asdict(defaults.for_year(year)), **{k: v for k, v in given.items() if v is not None}})
     except ValueError as exc:
@@ -111,6 +119,8 @@ async def open_programme(
             "special_cap_fen": policy.special_cap_fen,
             "appeal_window_days": policy.appeal_window_days,
             "auto_approve": policy.auto_approve,
+            "eligible_classes": list(policy.eligible_classes),
+            "special_classes": list(policy.special_classes),
             "open": budget_fen > 0,
             "closed_reason": None if budget_fen > 0 else BUDGET_COMMITTED,
             "version": 1,

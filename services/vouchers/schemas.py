@@ -36,6 +36,9 @@ class Programme(msgspec.Struct):
     auto_approve: bool
     open: bool
     closed_reason: str | None = None
+    #: R4's eligible user classes and R16's special classes of the year
+    eligible_classes: list[str] = []
+    special_classes: list[str] = []
 
 
 def programme(row: Row) -> Programme:
@@ -53,6 +56,8 @@ def programme(row: Row) -> Programme:
         auto_approve=row["auto_approve"],
         open=row["open"],
         closed_reason=row["closed_reason"],
+        eligible_classes=list(row["eligible_classes"]),
+        special_classes=list(row["special_classes"]),
     )
 
 

@@ -26,7 +26,7 @@ Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 class ProgrammeOpening(msgspec.Struct, forbid_unknown_fields=True):
     """A year's budget and parameters; omitted parameters take the year's numbers of the
     vouchers' policy file (``services/vouchers/policy/programme.yaml``: 30%, 50,000 / 100,000
-    CNY caps, 15-day appeal window, no auto-approval)."""
+    CNY caps, 15-day appeal window, no auto-approval, R4's four classes, R16's two)."""
 
     year: Year
     budget_fen: Fen
@@ -35,6 +35,10 @@ class ProgrammeOpening(msgspec.Struct, forbid_unknown_fields=True):
     special_cap_fen: Fen | None = None
     appeal_window_days: Annotated[int, msgspec.Meta(ge=0, le=365)] | None = None
     auto_approve: bool | None = None
+    #: R4: the user classes that may apply this year (the registry's words; at least one)
+    eligible_classes: Annotated[list[str], msgspec.Meta(max_length=20)] | None = None
+    #: R16: the classes with special_cap_fen this year
+    special_classes: Annotated[list[str], msgspec.Meta(max_length=20)] | None = None
 
 
 class BudgetChange(msgspec.Struct, forbid_unknown_fields=True):

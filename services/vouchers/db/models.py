@@ -121,6 +121,9 @@ programmes = Table(
     Column("special_cap_fen", BigInteger, nullable=False),
     Column("appeal_window_days", Integer, nullable=False),
     Column("auto_approve", Boolean, nullable=False),
+    #: R4's eligible user classes and R16's special classes of the year, as opened
+    Column("eligible_classes", JSON, nullable=False),
+    Column("special_classes", JSON, nullable=False),
     Column("open", Boolean, nullable=False),
     Column("closed_reason", String(40), nullable=True),
     Column("version", Integer, nullable=False),

@@ -108,7 +108,7 @@ def decide(policy: VoucherPolicy, f: ApplicationFacts) -> Decision:
         failures.add(Check.USER_NOT_VERIFIED)
     if not f.user_in_city:
         failures.add(Check.USER_NOT_IN_CITY)
-    if not set(f.user_classes) & policy.eligible_classes:
+    if not set(f.user_classes) & set(policy.eligible_classes):
         failures.add(Check.USER_CLASS_NOT_ELIGIBLE)
     if f.user_blacklisted:
         failures.add(Check.USER_BLACKLISTED)

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 import msgspec
 
+from contracts.registry import SPECIAL_CLASSES, USER_CLASSES
 from services.runtime.yearly import ByYear
 
 
@@ -38,6 +39,10 @@ class ProgrammeParameters(msgspec.Struct, frozen=True, kw_only=True):
     appeal_window_days: int
     #: approve an application in the submitting request when every check passes
     auto_approve: bool
+    #: the user classes that may apply (R4: 规上工业企业、高新技术企业、科技型中小企业、创新创业团队)
+    eligible_classes: tuple[str, ...]
+    #: the classes with the higher cap (R16: 创新龙头企业、瞪羚企业)
+    special_classes: tuple[str, ...]
 
     def __post_init__(self) -> None:
         for name in ("rate_bp", "cap_fen", "special_cap_fen", "appeal_window_days"):
@@ -48,22 +53,31 @@ class ProgrammeParameters(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("rate_bp is at most 10000 (100%)")
         if type(self.auto_approve) is not bool:
             raise ValueError("auto_approve must be true or false")
+        _check_classes("eligible_classes", self.eligible_classes, USER_CLASSES, empty=False)
+        _check_classes("special_classes", self.special_classes, SPECIAL_CLASSES, empty=True)
+
+
+def _check_classes(name: str, given: tuple[str, ...], known: tuple[str, ...], *, empty: bool) -> None:
+    """A misspelt class would silently make nobody eligible: only the registry's words, each once."""
+    if not given and not empty:
+        raise ValueError(f"{name} must name at least one class")
+    unknown = [c for c in given if c not in known]
+    if unknown:
+        raise ValueError(f"{name}: unknown class(es) {', '.join(map(repr, unknown))}; the classes are {', '.join(known)}")
+    if len(set(given)) != len(given):
+        raise ValueError(f"{name} names a class twice")
 
 
 class ProgrammeDefaults(ByYear[ProgrammeParameters], frozen=True, kw_only=True):
     """The policy file's parameters by programme year: what a year opens with when the bureau leaves them out."""
 
     def policy_for(self, year: int) -> VoucherPolicy:
-        """The file's numbers of ``year`` with the user classes."""
+        """The file's numbers and classes of ``year``."""
         return VoucherPolicy(**msgspec.structs.asdict(self.for_year(year)))
 
 
 class VoucherPolicy(ProgrammeParameters, frozen=True, kw_only=True):
-    """A year's numbers with the user classes of R4 and R16. The classes are
-    the text's own lists, not a per-year number (not yet a field of the programme)."""
-
-    eligible_classes: frozenset[str] = frozenset({"above_scale_industrial", "high_tech", "tech_sme", "startup_team"})
-    special_classes: frozenset[str] = frozenset({"innovation_leader", "gazelle"})
+    """A year's numbers and user classes (R4, R15, R16, R19(2)) as a decision reads them."""
 
 
 class UserFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,7 +97,7 @@ class Eligibility(msgspec.Struct, frozen=True, kw_only=True):
 
 def yearly_cap(policy: VoucherPolicy, facts: UserFacts) -> int:
     """R16: the higher cap for innovation leaders and gazelles."""
-    if set(facts.special_classes) & policy.special_classes:
+    if set(facts.special_classes) & set(policy.special_classes):
         return policy.special_cap_fen
     return policy.cap_fen
 
@@ -97,6 +111,6 @@ def eligibility(policy: VoucherPolicy, facts: UserFacts | None) -> Eligibility:
         reasons.append(Reason.NOT_VERIFIED)
     if not facts.in_xuchang:
         reasons.append(Reason.NOT_IN_CITY)
-    if not (set(facts.classes) & policy.eligible_classes):
+    if not (set(facts.classes) & set(policy.eligible_classes)):
         reasons.append(Reason.NOT_ELIGIBLE_CLASS)
     return Eligibility(eligible=not reasons, reasons=tuple(reasons), yearly_cap_fen=yearly_cap(policy, facts))
