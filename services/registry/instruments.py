@@ -33,6 +33,7 @@ from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
+from services.runtime.http.preconditions import check_version
 
 IN_SERVICE = "in_service"
 MAINTENANCE = "maintenance"
@@ -300,14 +301,18 @@ async def _owned_for_change(s: AsyncSession, instrument_id: str, owner: str | No
     return row
 
 
-async def _apply(s: AsyncSession, row: RowMapping, values: dict[str, Any], expected_version: int | None) -> RowMapping:
-    if expected_version is not None and expected_version != row["version"]:
+def _check_body_version(row: RowMapping, body_version: int | None) -> None:
+    """The body's ``version`` (kept for clients written before ``If-Match``): 409."""
+    if body_version is not None and body_version != row["version"]:
         raise Conflict(
             "instrument.version_mismatch",
             "该仪器已被修改，请刷新后重试",
-            f"the instrument is at version {row['version']}, not {expected_version}",
+            f"the instrument is at version {row['version']}, not {body_version}",
             version=row["version"],
         )
+
+
+async def _apply(s: AsyncSession, row: RowMapping, values: dict[str, Any]) -> RowMapping:
     changed = await s.execute(
         update(instruments)
         .where(instruments.c.id == row["id"], instruments.c.version == row["version"])
@@ -326,11 +331,15 @@ async def change_instrument(
     *,
     changes: dict[str, Any],
     owner: str | None,
-    expected_version: int | None = None,
+    body_version: int | None = None,
+    if_match_version: int | None = None,
 ) -> dict[str, Any]:
     """Change public data (``CHANGEABLE``) and/or the status between in service
     and maintenance. Fields that decide must_list (``IMMUTABLE``) are refused
     (422 instrument.immutable_field); a retired instrument is final (409).
+    The version the client read, from ``If-Match`` (412 request.precondition_failed)
+    or the body's ``version`` (409 instrument.version_mismatch), is compared
+    before anything else, so a stale edit is refused even when it changes nothing.
     A request that changes nothing returns the record as it is, without an event."""
     fixed = sorted(k for k in changes if k in IMMUTABLE)
     if fixed:
@@ -351,10 +360,12 @@ async def change_instrument(
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _owned_for_change(s, instrument_id, owner)
+        check_version(row["version"], if_match_version)
+        _check_body_version(row, body_version)
         values = {k: v for k, v in changes.items() if row[k] != v}
         if not values:
             return _record(row, row["county_code"])
-        after = await _apply(s, row, values, expected_version)
+        after = await _apply(s, row, values)
         snap = _snapshot(after, after["county_code"])
         await uow.emit(ev.InstrumentChanged(**snap, listed_on=after["listed_on"]))
         await uow.audit(
@@ -384,7 +395,7 @@ async def retire_instrument(
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         row = await _owned_for_change(s, instrument_id, owner)
-        after = await _apply(s, row, {"status": RETIRED}, None)
+        after = await _apply(s, row, {"status": RETIRED})
         snap = _snapshot(after, after["county_code"])
         await uow.emit(ev.InstrumentRetired(**snap, listed_on=after["listed_on"]))
         await uow.audit("instrument.retire", "instrument", instrument_id, reason=reason, before=_snapshot(row, row["county_code"]), after=snap)

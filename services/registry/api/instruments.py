@@ -22,10 +22,10 @@ from services.registry.domain.listing import ListingPolicies
 from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
-from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
+from services.runtime.errors import DomainError, Forbidden, NotFound
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
-from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, PreconditionFailed, expected_version, tagged
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
@@ -129,15 +129,9 @@ class InstrumentController(Controller):
                 sent[key] = sent[key].strip()
                 if not sent[key]:
                     raise DomainError("instrument.blank_field", f"“{key}”不能为空", f"{key} cannot be blank", field=key)
-        wanted = expected_version(if_match)
-        try:
-            snap = await instruments.change_instrument(
-                db, actor_of(request), correlation_of(request), instrument_id, changes=sent, owner=owner, expected_version=version if wanted is None else wanted
-            )
-        except Conflict as exc:
-            if wanted is not None and exc.code == "instrument.version_mismatch":
-                raise PreconditionFailed(exc.details["version"]) from exc
-            raise
+        snap = await instruments.change_instrument(
+            db, actor_of(request), correlation_of(request), instrument_id, changes=sent, owner=owner, body_version=version, if_match_version=expected_version(if_match)
+        )
         return tagged(Instrument(**snap), snap["version"])
 
     @post("/{instrument_id:str}/retire", operation_id="retireInstrument", status_code=200, **access(Role.UNIT, Role.CENTER))

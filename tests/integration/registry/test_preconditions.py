@@ -30,6 +30,12 @@ async def test_the_second_of_two_edits_of_one_read_instrument_is_refused(make_se
         assert problem["code"] == "request.precondition_failed" and problem["details"]["etag"] == '"v2"'
         assert "已被他人修改" in problem["message_zh"]
         assert (await p.call("registry", "GET", path, role=Role.CENTER)).json()["location"] == "实验楼A101"
+        # a stale read is refused even when its edit would change nothing (the first unit's value);
+        # and the header wins over the body's legacy version (409 instrument.version_mismatch)
+        same = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"location": "实验楼A101"}, headers={"If-Match": read.headers["etag"]})
+        assert same.status_code == 412 and same.json()["details"]["etag"] == '"v2"', same.text
+        legacy = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"location": "实验楼B202", "version": 1})
+        assert legacy.status_code == 409 and legacy.json()["code"] == "instrument.version_mismatch", legacy.text
         # after reloading, its edit goes through
         again = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"location": "实验楼B202"}, headers={"If-Match": second.json()["details"]["etag"]})
         assert again.status_code == 200 and again.headers["etag"] == '"v3"'
