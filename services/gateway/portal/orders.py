@@ -14,6 +14,7 @@ from services.gateway.portal.client import ApiError, at_field, reason_required
 from services.gateway.portal.core import Ctx, Kit, again, page_links, page_number, this_year, yuan_to_fen
 from services.gateway.portal.instrument_time import local_moment
 from services.gateway.portal.public import instrument_page
+from services.runtime.http.preconditions import etag
 
 REGISTER_FIELDS = ("name", "kind", "credit_code", "leader_name", "leader_id_number", "incubator_credit_code")
 
@@ -77,7 +78,7 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
     elif step == "sign":
         # the version the page showed: a contract the other party changed since is refused (412), not signed unseen
         version = str(form.get("version") or "")
-        await ctx.api.post("registry", f"{base}/sign", headers={"If-Match": f'"v{version}"'} if version.isdigit() else {})
+        await ctx.api.post("registry", f"{base}/sign", headers={"If-Match": etag(int(version))} if version.isdigit() else {})
     elif step == "start":
         await ctx.api.post("registry", f"{base}/start")
     elif step == "cancel":

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import Ctx, Kit, again, no_file, this_year, yuan_to_fen
+from services.runtime.http.preconditions import etag
 
 UNIT = ("unit",)
 
@@ -258,7 +259,7 @@ def handlers(kit: Kit) -> list[Any]:
             body = {f: str(form.get(f) or "").strip() or None for f in SERVICE_FIELDS}
             # the version the form was filled from: a change by a colleague meanwhile is 412, the form shown again
             version = str(form.get("version") or "")
-            await ctx.api.call("PUT", "registry", f"/v1/units/{ctx.org}/service-info", json=body, headers={"If-Match": f'"v{version}"'} if version.isdigit() else {})
+            await ctx.api.call("PUT", "registry", f"/v1/units/{ctx.org}/service-info", json=body, headers={"If-Match": etag(int(version))} if version.isdigit() else {})
 
         return await kit.submit(request, UNIT, run, again=again(service_info_page), done="/unit/service-info?done=1")
 

@@ -102,4 +102,10 @@ ETAG_HEADER = [ResponseHeader(name="ETag", description="the record's version (\"
 
 def takes_if_match(annotations: Mapping[str, Any]) -> bool:
     """Whether a handler's parameters include :data:`IfMatchHeader` (for the operation docs)."""
-    return any("IfMatchHeader" in str(a) or "If-Match" in str(a) for a in annotations.values())
+    return any(_is_if_match(a) for a in annotations.values())
+
+
+def _is_if_match(annotation: Any) -> bool:
+    if isinstance(annotation, str):  # postponed annotations: the name as written
+        return annotation.rpartition(".")[2] == "IfMatchHeader"
+    return bool(annotation == IfMatchHeader)
