@@ -49,6 +49,25 @@ async def _replicas(c: NatsCluster, stream: str) -> int:
         await nc.close()
 
 
+async def _state(c: NatsCluster, stream: str, store: NatsKVStore) -> str:
+    """What a failure needs to be understood: the stream's leader and replicas as
+    the surviving servers see them, and where the store's connection is."""
+    conn = store.connection
+    where = f"store connected={conn.is_connected if conn else None} to {conn.connected_url if conn else None}"
+    try:
+        nc = await connect_nats(c.access("operator"), "test-state")
+    except Exception as exc:  # noqa: BLE001 - a diagnostic only
+        return f"{where}; no operator connection ({exc!r})"
+    try:
+        info = (await nc.jetstream(timeout=5).stream_info(stream)).cluster
+        replicas = [(r.name, r.current, r.offline, r.lag) for r in (info.replicas or [])] if info else None
+        return f"{where}; {stream} leader={info.leader if info else None} replicas={replicas}"
+    except Exception as exc:  # noqa: BLE001
+        return f"{where}; stream info failed ({exc!r})"
+    finally:
+        await nc.close()
+
+
 async def test_the_key_value_buckets_have_as_many_replicas_as_the_streams(cluster: NatsCluster, tmp_path: Path) -> None:
     settings = _settings(cluster, tmp_path)
     sessions = session_store(settings, "test-sessions", "registry")  # registry owns the sessions bucket
@@ -77,7 +96,11 @@ async def test_the_key_value_buckets_have_as_many_replicas_as_the_streams(cluste
         node = cluster.node_named(leader)
         assert node is not None
         node.kill()
-        await eventually(lambda: sessions.exists("revoked:abc"), timeout=30, interval=0.5, what="the revocation survives its server")
+        try:
+            # the other two elect a leader within seconds; a loaded CI machine once took longer than 30 s
+            await eventually(lambda: sessions.exists("revoked:abc"), timeout=60, interval=0.5, what="the revocation survives its server")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {await _state(cluster, f'KV_{SESSIONS_BUCKET}', sessions)}") from exc
         assert not node.alive
     finally:
         await sessions.close()
