@@ -27,6 +27,7 @@ from stdnum.cn import ric, uscc
 
 from services.gateway.portal.demo_accounts import DEMO_PASSWORD, DEMO_PREFIX, ROLES
 from services.registry import accounts
+from services.registry.domain.accounts import normalise_username
 from services.runtime.roles import Role
 from services.runtime.http.auth import issue_token
 from services.runtime.errors import Conflict
@@ -204,9 +205,13 @@ def demo_usernames() -> list[tuple[str, str]]:
 async def _create_accounts(settings: Settings, client: httpx.AsyncClient, api: _Api) -> int:
     """A local account for each demo role, by the system administrator; an existing username is kept."""
     created = 0
+    # an existing username is skipped before its password is hashed (argon2: the warm start's longest step)
+    existing = {normalise_username(a["username"]) for a in await api.all("registry", "/v1/accounts/", role=Role.SYSADMIN)}
     for account in await planned_accounts(settings, client, api.base, api.upstreams):
         if account["org"] is None and account["role"] in ("user", "unit", "expert"):
             raise DemoError(f"no demo party for the {account['role']} account")
+        if normalise_username(account["username"]) in existing:
+            continue
         body = {"username": account["username"], "password": DEMO_PASSWORD, "role": account["role"], "org": account["org"], "display_name": account["name"]}
         r = await api.send("POST", "registry", "/v1/accounts/", headers={"Authorization": f"Bearer {api.token(Role.SYSADMIN)}"}, json=body)
         if r.status_code == 201:
@@ -224,6 +229,18 @@ def _code_of(r: httpx.Response) -> str | None:
     return body.get("code") if isinstance(body, dict) else None
 
 
+async def _usernames(db: Any) -> set[str]:
+    """Every account's username, as stored (normalised)."""
+    names: set[str] = set()
+    page = 1
+    while True:
+        items, total = await accounts.list_accounts(db, role=None, status=None, page=page, page_size=100)
+        names |= {i["username"] for i in items}
+        if not items or len(names) >= total:
+            return names
+        page += 1
+
+
 async def create_officer_accounts(settings: Settings) -> int:
     """The sysadmin, secadmin and auditor demo accounts, through the code path
     of ``xciss accounts create`` (the operator, against the registry's
@@ -231,7 +248,10 @@ async def create_officer_accounts(settings: Settings) -> int:
     db = create_database(load_spec("registry"), settings)
     created = 0
     try:
+        existing = await _usernames(db)
         for officer in OFFICERS:
+            if normalise_username(officer["username"]) in existing:
+                continue
             try:
                 await accounts.create_account(
                     db,
