@@ -31,7 +31,6 @@ from services.runtime.bus_identity.permissions import (
     partner_identity,
     permissions,
 )
-from services.runtime.platform import platform_plan
 from services.runtime.bus.serverconfig import authorization_block, keys_in
 
 if TYPE_CHECKING:
@@ -50,6 +49,8 @@ def partners_in(directory: Path) -> list[str]:
 
 
 def _plan(directory: Path, extra_partners: list[str] | None = None) -> BusPlan:
+    from services.runtime.platform import platform_plan  # every service's spec: only the commands that need the plan load them
+
     return platform_plan(sorted({*partners_in(directory), *(extra_partners or [])}))
 
 
@@ -81,6 +82,8 @@ def cmd_server_config(args: argparse.Namespace) -> int:
 
 
 def cmd_permissions(args: argparse.Namespace) -> int:
+    from services.runtime.platform import platform_plan
+
     plan = platform_plan([args.identity.removeprefix(PARTNER_PREFIX)] if args.identity.startswith(PARTNER_PREFIX) else [])
     try:
         print(json.dumps(permissions(args.identity, plan).server_block(), indent=2))
