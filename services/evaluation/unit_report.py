@@ -7,9 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.chart import Reference
-from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,6 +82,10 @@ async def unit_rows(db: ServiceDatabase, year: int, flt: UnitFilter = UnitFilter
 def units_xlsx(year: int, rows: Sequence[UnitRow], top: int = 20) -> bytes:
     """Sheet 单位报表: one row per unit and a 合计 row; sheet 图表: the ``top``
     units by service revenue, as a bar chart (their revenue and orders served)."""
+    from openpyxl import Workbook  # loaded for a workbook only (report_workbooks.py)
+    from openpyxl.chart import Reference
+    from openpyxl.styles import Font
+
     fields = measure_fields()
     wb = Workbook()
     ws = title_sheet(wb, "单位报表")
