@@ -107,6 +107,7 @@ async def order_record(s: Any, row: RowMapping) -> dict[str, Any]:
     ).mappings().all()
     return {
         "order_id": row["id"],
+        "case_no": row["case_no"],
         "version": row["version"],
         "user_id": row["user_id"],
         "unit_id": row["unit_id"],

@@ -30,7 +30,7 @@ from contracts import registry as ev
 from contracts.envelope import new_event_id
 from services.registry import bookings
 from services.registry.db.instrument_models import instruments, price_items
-from services.registry.db.order_models import order_documents, order_items, orders
+from services.registry.db.order_models import case_counters, order_documents, order_items, orders
 from services.registry.db.party_models import units, users
 from services.registry.domain.orders import (
     ContractTerms,
@@ -55,9 +55,13 @@ from services.registry.usage_reads import order_usage
 from services.runtime import clock
 from services.runtime.errors import DomainError
 from services.runtime.http.idempotency import Idempotency, remember
+from services.runtime.db.case_numbers import next_case_number
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.http.preconditions import check_version
 from services.runtime.db.service_db import ServiceDatabase
+
+#: an order's case number: DD (订单)-<year>-<n>
+ORDER_CASE_PREFIX = "DD"
 
 log = logging.getLogger("xciss.registry.orders")
 
@@ -137,6 +141,8 @@ async def request_order(
         await s.execute(
             insert(orders).values(
                 id=order_id,
+                # issued last, once every check has passed: a refused request uses no number
+                case_no=await next_case_number(s, case_counters, ORDER_CASE_PREFIX, clock.local_year(now)),
                 user_id=user_id,
                 unit_id=unit_id,
                 purpose=str(Purpose(purpose)),
@@ -314,9 +320,14 @@ async def get_order(db: ServiceDatabase, order_id: str, viewer: Viewer) -> dict[
         return await order_record(s, await load_order(s, order_id, viewer))
 
 
-async def list_orders(db: ServiceDatabase, viewer: Viewer, *, status: OrderStatus | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
-    """A user's own orders, a unit's own orders, or (staff) every order; newest first."""
+async def list_orders(
+    db: ServiceDatabase, viewer: Viewer, *, status: OrderStatus | None, page: int, page_size: int, case_no: str | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """A user's own orders, a unit's own orders, or (staff) every order; newest first.
+    ``case_no`` finds one order by its case number, as typed (case and spaces aside)."""
     conds: list[Any] = []
+    if case_no is not None:
+        conds.append(orders.c.case_no == "".join(case_no.split()).upper())
     if viewer.party is Party.user:
         conds.append(orders.c.user_id == (viewer.org or ""))
     elif viewer.party is Party.unit:

@@ -212,9 +212,16 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     order_url = user.url.split("?")[0]
     screenshot(user, "07-order-requested")
 
+    # the order is named by a case number people can say on the phone, and found by it as typed
+    case_no = user.locator("#case-no").inner_text()
+    assert re.fullmatch(r"DD-\d{4}-\d{6}", case_no), case_no
+
     # the unit quotes 1,000 CNY
     unit.goto("/orders")
     screenshot(unit, "08-unit-orders")
+    unit.get_by_label("订单编号").fill(case_no.lower())
+    unit.get_by_role("button", name="搜索").click()
+    assert unit.locator("table.list tbody tr").count() == 1 and unit.get_by_role("link", name=case_no).count() == 1, unit.inner_text("main")
     unit.goto(order_url)
     unit.get_by_label("报价金额（元）").fill("一千")  # refused by the service, shown next to the field
     unit.get_by_role("button", name="报价").click()

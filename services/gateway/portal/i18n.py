@@ -29,6 +29,7 @@ COMMON: dict[str, tuple[str, str]] = {
     "demo_password_hint": ("也可用下列演示用户名在登录表单中登录，密码均为", "or sign in with the form as one of the usernames below; the password of each is"),
     "my_orders": ("我的服务记录", "My orders"),
     "incoming_orders": ("服务订单", "Orders"),
+    "case_no": ("订单编号", "Order number"),
     "my_vouchers": ("我的创新券", "My vouchers"),
     "my_instruments": ("本单位仪器", "My instruments"),
     "ledger_import": ("台账导入", "Ledger import"),

@@ -175,11 +175,12 @@ def handlers(kit: Kit) -> list[Any]:
         if refused := kit.need(ctx, "user", "unit", "center", "bureau", "department"):
             return refused
         pg = page_number(ctx)
+        case_no = (request.query_params.get("case_no") or "").strip()[:40]
         try:
-            result = await ctx.api.get("registry", "/v1/orders/", page=pg, page_size=20, status=request.query_params.get("status"))
+            result = await ctx.api.get("registry", "/v1/orders/", page=pg, page_size=20, status=request.query_params.get("status"), case_no=case_no or None)
         except ApiError as err:
             return ctx.error_page(err)
-        return ctx.render("orders.html", items=result["items"], paging=page_links(result["total"], pg, 20))
+        return ctx.render("orders.html", items=result["items"], paging=page_links(result["total"], pg, 20), case_no=case_no)
 
     @action("/orders")
     async def order_create(request: Request[Any, Any, Any]) -> Response[str]:

@@ -100,6 +100,8 @@ class OrderDocument(msgspec.Struct):
 
 class Order(msgspec.Struct):
     order_id: str
+    #: the case number people read and say (DD-2026-000123): unique, one per order, issued when it is requested
+    case_no: str
     version: int
     user_id: str
     unit_id: str

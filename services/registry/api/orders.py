@@ -286,9 +286,11 @@ class OrderController(Controller):
         request: Request,
         db: NamedDependency[ServiceDatabase],
         status: OrderStatus | None = Parameter(default=None, description="only orders in this status"),
+        case_no: str | None = Parameter(default=None, max_length=40, description="the order with this case number (DD-2026-000123; case and spaces aside)"),
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> OrderPage:
-        """Orders, newest first: a user its own, a unit its own, staff every order."""
-        items, total = await orders.list_orders(db, _viewer(principal_of(request)), status=status, page=page, page_size=page_size)
+        """Orders, newest first: a user its own, a unit its own, staff every order; or the
+        one with a case number (an empty page when it is not among those the caller may see)."""
+        items, total = await orders.list_orders(db, _viewer(principal_of(request)), status=status, case_no=case_no, page=page, page_size=page_size)
         return OrderPage(items=[_order(i) for i in items], total=total, page=page, page_size=page_size)

@@ -20,12 +20,15 @@ from sqlalchemy import (
 
 from services.registry.db.metadata import metadata
 from services.runtime.db.schema import BigId, UtcDateTime
+from services.runtime.db.case_numbers import case_counter_table
 
 #: a service order between a user and a unit; documents stay with the parties (R23)
 orders = Table(
     "orders",
     metadata,
     Column("id", String(36), primary_key=True),
+    #: the order's case number, DD-<year>-<n> (services/runtime/db/case_numbers.py): what people read and say
+    Column("case_no", String(20), nullable=False, unique=True),
     Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
     Column("unit_id", String(36), ForeignKey("units.id"), nullable=False),
     #: research / technology_development / statutory_testing (R5)
@@ -119,3 +122,6 @@ order_documents = Table(
     Column("uploaded_at", UtcDateTime, nullable=False),
     Index("ix_order_documents_order", "order_id", "uploaded_at"),
 )
+
+#: the last case number issued per kind and year (DD: orders)
+case_counters = case_counter_table(metadata)

@@ -1,0 +1,58 @@
+"""Case numbers people can read and say on the phone (issue 17): ``DD-2026-000123``
+for the 123rd order of 2026. A case number is issued in the owning service's
+transaction, from a counter per kind and year, so it is unique, has no gaps
+other than rolled-back transactions', and is never reused; the record keeps its
+uuid as the key the API and events use.
+
+The counter row is incremented with one ``INSERT … ON CONFLICT DO UPDATE …
+RETURNING`` on both databases: the first case of a year creates the row, two
+transactions at once queue on it (PostgreSQL's row lock, SQLite's write lock)
+and get consecutive numbers. The row is held until the transaction commits, so
+a service issues case numbers only where one transaction per case is cheap
+(an order, a complaint), not in a rush of thousands per second.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+TABLE = "case_counters"
+#: a kind's prefix: two capital letters (DD 订单 order, TS 投诉 complaint …)
+PREFIX = re.compile(r"[A-Z]{2}")
+#: a case number as issued; the digits grow past six when a year has a million cases
+CASE_NUMBER = re.compile(r"([A-Z]{2})-([0-9]{4})-([0-9]{6,})")
+
+
+def case_counter_table(metadata: MetaData) -> Table:
+    """The counters of a service that issues case numbers: the last number per (prefix, year)."""
+    return Table(
+        TABLE,
+        metadata,
+        Column("prefix", String(2), primary_key=True),
+        Column("year", Integer, primary_key=True),
+        Column("last", Integer, nullable=False),
+    )
+
+
+def format_case_number(prefix: str, year: int, n: int) -> str:
+    return f"{prefix}-{year:04d}-{n:06d}"
+
+
+def looks_like_case_number(text: str) -> bool:
+    """Whether ``text`` (as typed, spaces and case aside) is a case number's form."""
+    return CASE_NUMBER.fullmatch(text.strip().upper()) is not None
+
+
+async def next_case_number(session: AsyncSession, counters: Table, prefix: str, year: int) -> str:
+    """The next case number of ``prefix`` in ``year``, inside the caller's transaction."""
+    if PREFIX.fullmatch(prefix) is None:
+        raise ValueError(f"a case number prefix is two capital letters, not {prefix!r}")
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(counters).values(prefix=prefix, year=year, last=1)
+    statement = statement.on_conflict_do_update(index_elements=[counters.c.prefix, counters.c.year], set_={"last": counters.c.last + 1})
+    n = (await session.execute(statement.returning(counters.c.last))).scalar_one()
+    return format_case_number(prefix, year, n)
