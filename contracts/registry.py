@@ -244,6 +244,8 @@ class OrderSnapshot(Event, frozen=True, kw_only=True):
     instrument_ids: list[str]
     status: str
     amount_fen: int
+    #: the case number people read and say (DD-2026-000123); None from producers before it was added
+    case_no: str | None = None
     #: the testing fee the contract lists (R22); 0 when it lists none
     testing_fee_fen: int = 0
     #: research / technology_development / statutory_testing (R5)

@@ -61,6 +61,7 @@ async def order_snapshot(s: Any, row: RowMapping) -> dict[str, Any]:
     """The public state of an order, as the Order* events carry it (no documents, no personal data)."""
     return {
         "order_id": row["id"],
+        "case_no": row["case_no"],
         "version": row["version"],
         "user_id": row["user_id"],
         "unit_id": row["unit_id"],
