@@ -36,8 +36,14 @@ RESULT = b"%PDF-1.7\n% results of the measurement\n" + b"r" * 2000
 def sign_in_as(page: Any, role: str) -> None:
     page.goto("/signin")
     page.locator(f"button[data-role='{role}']").click()
-    page.wait_for_url(re.compile(r".*/$"))
+    page.wait_for_url(re.compile(r".*/workspace$"))  # each role lands on what waits for it
     assert page.locator(".who").count() == 1
+
+
+def waiting(page: Any, task: str) -> int:
+    """The count of one task on the signed-in person's workspace."""
+    page.goto("/workspace")
+    return int(page.locator(f"li[data-task='{task}'] .count").inner_text())
 
 
 def until(check: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
@@ -158,7 +164,7 @@ def test_a_demo_account_signs_in_with_its_password_and_sign_out_revokes(portal: 
 
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     form.get_by_role("button").click()
-    page.wait_for_url(re.compile(r".*/$"))
+    page.wait_for_url(re.compile(r".*/workspace$"))
     assert "市科技创新公共服务中心" in page.locator(".who").inner_text()
     token = [c for c in page.context.cookies() if c["name"] == "xciss_session"][0]["value"]
     bearer = {"Authorization": f"Bearer {token}"}
@@ -174,7 +180,7 @@ def test_a_demo_account_signs_in_with_its_password_and_sign_out_revokes(portal: 
     page.get_by_label("用户名").fill("demo-unit")
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     form.get_by_role("button").click()
-    page.wait_for_url(re.compile(r".*/$"))
+    page.wait_for_url(re.compile(r".*/workspace$"))
     assert "许昌学院" in page.locator(".who").inner_text()
     page.locator("form[action='/signout'] button").click()
 
@@ -200,6 +206,9 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     sign_in_as(unit, "unit")
     sign_in_as(center, "center")
 
+    # each lands on its workspace: what waits for it, counted
+    to_sign, to_quote = waiting(user, "to_sign"), waiting(unit, "to_quote")
+
     # the user finds the unit's scanning electron microscope and orders 2 samples
     user.goto("/instruments")
     user.get_by_label("关键词").fill("电子显微镜")
@@ -216,6 +225,9 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     case_no = user.locator("#case-no").inner_text()
     assert re.fullmatch(r"DD-\d{4}-\d{6}", case_no), case_no
 
+    # the unit's workspace counts the new request; after the quote it is the user's turn
+    assert waiting(unit, "to_quote") == to_quote + 1
+
     # the unit quotes 1,000 CNY
     unit.goto("/orders")
     screenshot(unit, "08-unit-orders")
@@ -231,6 +243,9 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     unit.get_by_label("高于公布收费标准的理由").fill("含加急制样和喷金处理")
     unit.get_by_role("button", name="报价").click()
     assert status_of(unit) == "已报价"
+    assert waiting(unit, "to_quote") == to_quote and waiting(user, "to_sign") == to_sign + 1
+    user.locator("li[data-task='to_sign'] a").click()  # the count leads to the orders waiting
+    assert user.get_by_role("link", name=case_no).count() == 1, user.inner_text("main")
 
     # the user uploads the contract, the unit the R&D proof; the user fills the terms; both sign
     user.goto(order_url)

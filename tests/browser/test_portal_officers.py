@@ -125,9 +125,9 @@ def test_sysadmin_creates_and_secadmin_unlocks_an_account(portal: RunningPortal,
     secadmin.goto("/accounts?role=secadmin")
     assert "本人账号" in secadmin.locator("#accounts tbody tr", has_text="demo-secadmin").inner_text()
 
-    # unlocked, the account signs in (and lands on the home page: not an officer)
+    # unlocked, the account signs in (and lands on its workspace: not an officer)
     unit = new_page()
-    sign_in(unit, NEW_USERNAME, NEW_PASSWORD, lands="/")
+    sign_in(unit, NEW_USERNAME, NEW_PASSWORD, lands="/workspace")
     assert NEW_NAME in unit.inner_text(".who")
     # the pages are the officers' only
     unit.goto("/accounts")

@@ -7,7 +7,7 @@ words for values the services send in ``i18n_labels``."""
 
 from __future__ import annotations
 
-from services.gateway.portal import i18n_evaluation, i18n_officers, i18n_recovery, i18n_registration, i18n_staff, i18n_time, i18n_unit
+from services.gateway.portal import i18n_evaluation, i18n_officers, i18n_recovery, i18n_registration, i18n_staff, i18n_time, i18n_unit, i18n_workspace
 from services.gateway.portal.i18n_labels import LABELS, ROLES
 from services.gateway.portal.search_strings import SEARCH_STRINGS
 
@@ -192,6 +192,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     **i18n_time.STRINGS,
     **i18n_officers.STRINGS,
     **i18n_staff.STRINGS,
+    **i18n_workspace.STRINGS,
 }
 
 

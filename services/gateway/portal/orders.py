@@ -166,6 +166,10 @@ def register_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, An
     )
 
 
+#: an order's states in the order they come (the list's filter)
+ORDER_STATES = ("requested", "quoted", "contracted", "in_service", "results_delivered", "settled", "rated", "cancelled")
+
+
 def handlers(kit: Kit) -> list[Any]:
     page, action = kit.page, kit.action
 
@@ -176,11 +180,13 @@ def handlers(kit: Kit) -> list[Any]:
             return refused
         pg = page_number(ctx)
         case_no = (request.query_params.get("case_no") or "").strip()[:40]
+        status = (request.query_params.get("status") or "").strip()[:20]
         try:
-            result = await ctx.api.get("registry", "/v1/orders/", page=pg, page_size=20, status=request.query_params.get("status"), case_no=case_no or None)
+            result = await ctx.api.get("registry", "/v1/orders/", page=pg, page_size=20, status=status or None, case_no=case_no or None)
         except ApiError as err:
             return ctx.error_page(err)
-        return ctx.render("orders.html", items=result["items"], paging=page_links(result["total"], pg, 20), case_no=case_no)
+        filters = {k: v for k, v in (("case_no", case_no), ("status", status)) if v}
+        return ctx.render("orders.html", items=result["items"], paging=page_links(result["total"], pg, 20), case_no=case_no, order_status=status, filters=filters, order_states=ORDER_STATES)
 
     @action("/orders")
     async def order_create(request: Request[Any, Any, Any]) -> Response[str]:

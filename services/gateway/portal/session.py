@@ -40,7 +40,8 @@ def seconds_until(expires_at: Any, default: int = 8 * 3600) -> int:
 #: where a sign-in goes when it was given nowhere (or nowhere safe) to go
 LANDING = "/"
 #: the three officers' workspaces: where their sign-in lands instead of the home page
-WORKSPACES = {"sysadmin": "/accounts", "secadmin": "/accounts", "auditor": "/audit"}
+#: where each role lands after signing in: its workspace (portal/workspace.py), the officers their own pages
+WORKSPACES = {"sysadmin": "/accounts", "secadmin": "/accounts", "auditor": "/audit", **dict.fromkeys(("user", "unit", "center", "bureau", "finance", "expert", "department"), "/workspace")}
 
 
 def _same_origin_path(v: str) -> bool:
@@ -123,7 +124,9 @@ def handlers(kit: Kit) -> list[Any]:
         if account is None:
             return await signin_page(ctx, error=ctx.t("not_found"), status=404)
         token = issue_token(portal.settings, subject=f"demo-{account['role']}", role=account["role"], org=account["org"], name=account["name"])
-        return ctx.redirect(safe_next(form.get("next")), [session_cookie(ctx, token)])
+        to = safe_next(form.get("next"))
+        to = WORKSPACES.get(str(account["role"]), to) if to == LANDING else to
+        return ctx.redirect(to, [session_cookie(ctx, token)])
 
     @kit.action("/signout")
     async def signout(request: Request[Any, Any, Any]) -> Response[str]:
