@@ -25,7 +25,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     # services.vouchers.api.eligibility
     "getUserEligibility": (),
     # services.vouchers.api.programmes
-    "changeProgrammeBudget": ("programme.not_found", "voucher.budget_below_committed"),
+    "changeProgrammeBudget": ("programme.concurrent_change", "programme.not_found", "voucher.budget_below_committed"),
     "openProgramme": ("voucher.budget_invalid", "voucher.policy_invalid", "voucher.programme_exists"),
     "getProgramme": ("programme.not_found",),
     "getOwnAccount": ("account.not_found",),
