@@ -49,3 +49,40 @@ async def test_a_budget_change_from_a_stale_read_is_refused(make_settings) -> No
             if r is not won[0]:
                 stale(r, won[0].headers["etag"])
         assert (await p.call("vouchers", "GET", f"/v1/programmes/{YEAR}")).json()["budget_fen"] == won[0].json()["budget_fen"]
+
+
+async def test_a_window_change_from_a_stale_read_is_refused(make_settings) -> None:
+    settings = await make_settings(["vouchers"])
+    path = f"/v1/redemption/windows/{YEAR}"
+    async with running(Platform(settings, ["vouchers"]), worker=False, relay=False) as p:
+
+        async def put(opens: str, closes: str, tag: str | None = None) -> Any:
+            body = {"opens_on": f"{YEAR + 1}-{opens}", "closes_on": f"{YEAR + 1}-{closes}"}
+            return await p.call("vouchers", "PUT", path, role=Role.CENTER, json=body, headers={"If-Match": tag} if tag is not None else {})
+
+        # no window yet: If-Match (a tag or *) has nothing to match, and nothing is written
+        stale(await put("03-01", "03-31", '"v1"'), None)
+        stale(await put("03-01", "03-31", "*"), None)
+        assert (await p.call("vouchers", "GET", path)).status_code == 404
+        created = await put("03-01", "03-31")
+        assert created.status_code == 200 and created.headers["etag"] == '"v1"' and created.json()["version"] == 1, created.text
+        read = await p.call("vouchers", "GET", path)
+        assert read.status_code == 200 and read.headers["etag"] == '"v1"'
+        # two officers change it from the same read: the second is told the current tag
+        first = await put("04-01", "04-30", read.headers["etag"])
+        assert first.status_code == 200 and first.headers["etag"] == '"v2"', first.text
+        stale(await put("03-15", "05-15", read.headers["etag"]), '"v2"')
+        assert (await p.call("vouchers", "GET", path)).json()["opens_on"] == f"{YEAR + 1}-04-01"
+        again = await put("03-15", "05-15", '"v2"')
+        assert again.status_code == 200 and again.headers["etag"] == '"v3"', again.text
+        assert (await put("03-16", "05-15")).headers["etag"] == '"v4"'
+        assert (await put("03-17", "05-15", "*")).headers["etag"] == '"v5"'
+        await malformed_refused(lambda bad: put("03-01", "03-31", bad))
+        # changes sent at once from one read: exactly one applies
+        answers = await asyncio.gather(*(put(f"03-2{n}", "05-31", '"v5"') for n in range(4)))
+        won = [r for r in answers if r.status_code == 200]
+        assert len(won) == 1 and won[0].headers["etag"] == '"v6"', [r.text for r in answers]
+        for r in answers:
+            if r is not won[0]:
+                stale(r, '"v6"')
+        assert (await p.call("vouchers", "GET", path)).json() == won[0].json()
