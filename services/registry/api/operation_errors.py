@@ -103,7 +103,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "listComplaints": (),
     "decideComplaint": ("complaint.already_decided", "complaint.concurrent_change", "complaint.field_required", "complaint.field_too_long", "complaint.not_found"),
     "getComplaintPolicy": ("complaint_policy.not_found",),
-    "setComplaintPolicy": ("complaint.invalid_deadline", "complaint_policy.not_found"),
+    "setComplaintPolicy": ("complaint.invalid_deadline", "complaint.policy_concurrent_change", "complaint_policy.not_found"),
     # M11(4) quotes above the published list
     "listQuoteDeviations": (),
     # the catalogue's synonym dictionary (issue 17)
