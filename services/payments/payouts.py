@@ -40,8 +40,9 @@ from services.runtime.audit_image import audit_image
 from services.runtime.crypto import FieldCipher, mask_account
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
-from services.runtime.db.readmodel import upsert_versioned
+from services.runtime.db.readmodel import insert_if_absent, upsert_versioned
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.preconditions import check_absent, check_version
 
 DUE = "due"
 ORDERED = "ordered"
@@ -140,18 +141,30 @@ def _account_number(number: str) -> str:
 
 
 async def set_payee(
-    db: ServiceDatabase, cipher: FieldCipher, actor: Actor, correlation_id: str | None, unit_id: str, *, bank_name: str, account_name: str, account_number: str
+    db: ServiceDatabase, cipher: FieldCipher, actor: Actor, correlation_id: str | None, unit_id: str, *, bank_name: str, account_name: str, account_number: str,
+    expected_version: int | None = None, if_match_sent: bool = False,
 ) -> Payee:
+    """Set a unit's bank details. ``expected_version`` (an If-Match): only that version
+    is replaced (412); the first details take no If-Match (``if_match_sent``: ``*`` too
+    is 412). The write is conditional on the version read: 409 ``payee.concurrent_change``."""
     number = _account_number(account_number)
     row = {"unit_id": unit_id, "bank_name": bank_name.strip(), "account_name": account_name.strip(), "account_number_enc": cipher.encrypt(number, ACCOUNT_FIELD),
            "account_mask": mask_account(number), "updated_at": clock.utc_now()}
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        before = (await s.execute(select(payee_accounts).where(payee_accounts.c.unit_id == unit_id))).mappings().first()
+        # locked (PostgreSQL): a concurrent edit waits, then compares with the version this one writes
+        before = (await s.execute(select(payee_accounts).where(payee_accounts.c.unit_id == unit_id).with_for_update())).mappings().first()
         if before is None:
-            await s.execute(insert(payee_accounts).values(**row))
+            check_absent(expected_version, if_match_sent=if_match_sent)
+            row["version"] = 1
+            written = await insert_if_absent(s, payee_accounts, row)
         else:
-            await s.execute(update(payee_accounts).where(payee_accounts.c.unit_id == unit_id).values(**row))
+            check_version(before["version"], expected_version)
+            row["version"] = before["version"] + 1
+            where = payee_accounts.c.unit_id == unit_id, payee_accounts.c.version == before["version"]
+            written = (await s.execute(update(payee_accounts).where(*where).values(**row))).rowcount == 1
+        if not written:
+            raise Conflict("payee.concurrent_change", "收款账户正被他人修改，请刷新后重试", "the bank details changed meanwhile; reload them and apply your change again")
         await uow.audit("payee.set", "payee_account", unit_id, before=schemas.payee(before) if before else None, after=schemas.payee(row))
     return schemas.payee(row)
 

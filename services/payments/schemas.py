@@ -122,11 +122,13 @@ class Payee(msgspec.Struct):
     account_name: str
     account_number_masked: str
     updated_at: datetime
+    #: the details' version, also their ``ETag`` (send it as ``If-Match`` when changing them)
+    version: int
 
 
 def payee(row: Row) -> Payee:
     return Payee(unit_id=row["unit_id"], bank_name=row["bank_name"], account_name=row["account_name"], account_number_masked=row["account_mask"],
-                 updated_at=row["updated_at"])
+                 updated_at=row["updated_at"], version=row["version"])
 
 
 class Payout(msgspec.Struct):

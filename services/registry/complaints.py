@@ -48,6 +48,8 @@ from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.db.readmodel import insert_if_absent
+from services.runtime.http.preconditions import check_absent, check_version
 from services.runtime.workdays import WorkdayCalendar
 
 
@@ -247,26 +249,40 @@ async def list_complaints(
 
 
 async def policy(db: ServiceDatabase, year: int, defaults: ComplaintPolicies) -> dict[str, Any]:
-    """The year's handling deadline, and whether it is the policy file's (``default``) rather than the bureau's."""
+    """The year's handling deadline, and whether it is the policy file's (``default``, no
+    ``version``: nothing stored yet) rather than the bureau's (``version``, its ETag)."""
     async with db.read() as s:
         row = (await s.execute(select(complaint_policies).where(complaint_policies.c.year == year))).mappings().first()
     if row is None:
-        return {"year": year, "handling_workdays": defaults.for_year(year).handling_workdays, "default": True, "set_at": None}
-    return {"year": year, "handling_workdays": row["handling_workdays"], "default": False, "set_at": row["set_at"]}
+        return {"year": year, "handling_workdays": defaults.for_year(year).handling_workdays, "default": True, "set_at": None, "version": None}
+    return {"year": year, "handling_workdays": row["handling_workdays"], "default": False, "set_at": row["set_at"], "version": row["version"]}
 
 
 async def set_policy(
-    db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, handling_workdays: int, reason: str | None, defaults: ComplaintPolicies
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, handling_workdays: int, reason: str | None, defaults: ComplaintPolicies,
+    expected_version: int | None = None, if_match_sent: bool = False,
 ) -> dict[str, Any]:
-    """The bureau sets a year's handling deadline; complaints filed from now on take it."""
+    """The bureau sets a year's handling deadline; complaints filed from now on take it.
+    ``expected_version`` (an If-Match): only that version is replaced (412); a year still
+    on the default has no stored version, so any If-Match (``if_match_sent``, ``*`` too)
+    is 412. Written only at the version read (a first value: unless one appeared
+    meanwhile): 409 ``complaint.policy_concurrent_change``."""
     n = check_handling_workdays(handling_workdays)
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        before = await _workdays(s, year, defaults)
+        row = (await s.execute(select(complaint_policies).where(complaint_policies.c.year == year).with_for_update())).mappings().first()
         values = {"handling_workdays": n, "set_by": actor.label, "set_at": now}
-        done = await s.execute(update(complaint_policies).where(complaint_policies.c.year == year).values(**values))
-        if done.rowcount == 0:
-            await s.execute(insert(complaint_policies).values(year=year, **values))
+        if row is None:
+            check_absent(expected_version, if_match_sent=if_match_sent)
+            before, version = defaults.for_year(year).handling_workdays, 1
+            written = await insert_if_absent(s, complaint_policies, {"year": year, "version": version, **values})
+        else:
+            check_version(row["version"], expected_version)
+            before, version = row["handling_workdays"], row["version"] + 1
+            where = complaint_policies.c.year == year, complaint_policies.c.version == row["version"]
+            written = (await s.execute(update(complaint_policies).where(*where).values(version=version, **values))).rowcount == 1
+        if not written:
+            raise Conflict("complaint.policy_concurrent_change", "投诉处理时限正被他人修改，请刷新后重试", "the handling deadline changed meanwhile; reload it and apply your change again")
         await uow.audit("complaint.policy", "complaint_policy", str(year), reason=(reason or "").strip() or None, before={"handling_workdays": before}, after={"handling_workdays": n})
-    return {"year": year, "handling_workdays": n, "default": False, "set_at": now}
+    return {"year": year, "handling_workdays": n, "default": False, "set_at": now, "version": version}

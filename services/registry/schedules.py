@@ -45,8 +45,10 @@ from services.registry.domain.schedules import (
 from services.registry.instruments import IN_SERVICE
 from services.runtime import clock
 from services.runtime.roles import Role
-from services.runtime.errors import DomainError, NotFound
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.db.readmodel import insert_if_absent
 from services.runtime.db.unit_of_work import Actor
+from services.runtime.http.preconditions import check_absent, check_version
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
@@ -133,8 +135,14 @@ async def get_schedule(db: ServiceDatabase, actor: Actor, instrument_id: str) ->
         return schedule_view(instrument_id, schedule_of(row), row["version"])
 
 
-async def set_schedule(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The owner unit sets the whole schedule; omitted settings take the defaults."""
+async def set_schedule(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, values: dict[str, Any], *, expected_version: int | None = None, if_match_sent: bool = False
+) -> dict[str, Any]:
+    """The owner unit sets the whole schedule; omitted settings take the defaults.
+    ``expected_version`` (an If-Match): only that version is replaced (412); the
+    first schedule takes no If-Match at all (``if_match_sent``: ``*`` too is 412).
+    The write is conditional on the version read (``WHERE version = …``, or an
+    insert that fails on a row created meanwhile): 409 ``schedule.concurrent_change``."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -145,18 +153,24 @@ async def set_schedule(db: ServiceDatabase, actor: Actor, correlation_id: str | 
             kw["weekly"] = parse_weekly(weekly_hours)
         sched = check_schedule(Schedule(**kw))
         before = await locked_schedule(s, instrument_id)
+        if before is None:
+            check_absent(expected_version, if_match_sent=if_match_sent)
+        else:
+            check_version(before["version"], expected_version)
         row = {
             **{k: v for k, v in schedule_view(instrument_id, sched, 0).items() if k not in ("instrument_id", "version")},
             "unit_id": inst["unit_id"],
             "updated_by": actor.label,
             "updated_at": now,
         }
+        version = 1 if before is None else before["version"] + 1
         if before is None:
-            version = 1
-            await s.execute(insert(instrument_schedules).values(instrument_id=instrument_id, version=version, **row))
+            written = await insert_if_absent(s, instrument_schedules, {"instrument_id": instrument_id, "version": version, **row})
         else:
-            version = before["version"] + 1
-            await s.execute(update(instrument_schedules).where(instrument_schedules.c.instrument_id == instrument_id).values(version=version, **row))
+            where = instrument_schedules.c.instrument_id == instrument_id, instrument_schedules.c.version == before["version"]
+            written = (await s.execute(update(instrument_schedules).where(*where).values(version=version, **row))).rowcount == 1
+        if not written:
+            raise Conflict("schedule.concurrent_change", "该仪器的开放时间正被他人修改，请刷新后重试", "the schedule changed meanwhile; reload it and apply your change again")
         after = schedule_view(instrument_id, sched, version)
         old = schedule_view(instrument_id, schedule_of(before), before["version"]) if before is not None else None
         await uow.audit("instrument.schedule", "instrument", instrument_id, before=old, after=after)

@@ -19,6 +19,7 @@ from services.runtime.audit_image import audit_image
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.preconditions import check_version
 from services.vouchers import readmodel, schemas
 from services.vouchers.db.models import accounts, programmes, user_view
 from services.vouchers.domain.policy import ProgrammeDefaults, ProgrammeParameters, UserFacts, VoucherPolicy, eligibility, yearly_cap
@@ -134,26 +135,33 @@ async def open_programme(
     return opened
 
 
-async def change_budget(db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, budget_fen: int, reason: str) -> Programme:
+async def change_budget(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, budget_fen: int, reason: str, expected_version: int | None = None
+) -> Programme:
     """Change the budget, never below what is committed; a raise reopens a
-    programme closed because its budget was committed."""
+    programme closed because its budget was committed. ``expected_version`` (an
+    If-Match): only the version read (412; every commitment changes it too). The
+    write is conditional on the version read: 409 ``programme.concurrent_change``."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         before = await load(s, year, lock=True)
         if before is None:
             raise NotFound("programme", "年度创新券计划", str(year))
-        done = await s.execute(
-            update(programmes)
-            .where(programmes.c.year == year, programmes.c.committed_fen <= budget_fen)
-            .values(budget_fen=budget_fen, version=programmes.c.version + 1, updated_at=clock.utc_now())
-        )
-        if done.rowcount != 1:
+        check_version(before["version"], expected_version)
+        if budget_fen < before["committed_fen"]:
             raise Conflict(
                 "voucher.budget_below_committed",
                 "预算不能低于已承诺的金额",
                 "the budget cannot go below what is already committed",
                 committed_fen=before["committed_fen"],
             )
+        done = await s.execute(
+            update(programmes)
+            .where(programmes.c.year == year, programmes.c.version == before["version"], programmes.c.committed_fen <= budget_fen)
+            .values(budget_fen=budget_fen, version=before["version"] + 1, updated_at=clock.utc_now())
+        )
+        if done.rowcount != 1:
+            raise Conflict("programme.concurrent_change", "年度计划正被他人修改，请刷新后重试", "the programme changed meanwhile; reload it and apply your change again")
         row = await load(s, year)
         assert row is not None
         await uow.emit(ve.ProgrammeBudgetChanged(**snapshot(row)))

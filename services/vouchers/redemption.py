@@ -46,7 +46,7 @@ from services.vouchers import redemption_experts as experts
 from services.vouchers import schemas
 from services.vouchers.domain import redemption as rules
 from services.vouchers.redemption_files import EvidenceStore, content_type
-from services.vouchers.schemas import Claim, ClaimPage, Document, Window
+from services.vouchers.schemas import Claim, ClaimPage, Document
 
 USED = "used"
 REDEEMED = "redeemed"
@@ -83,30 +83,6 @@ async def _items(s: AsyncSession, claim_id: str) -> list[RowMapping]:
 
 
 # ---------------------------------------------------------------- the window
-
-
-async def set_window(db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, opens_on: date, closes_on: date) -> Window:
-    window = rules.Window(year, opens_on, closes_on)
-    now = clock.utc_now()
-    async with db.unit_of_work(actor, correlation_id) as uow:
-        s = uow.session
-        before = (await s.execute(select(redemption_windows).where(redemption_windows.c.year == year))).mappings().first()
-        row = {"year": year, "opens_on": window.opens_on, "closes_on": window.closes_on, "updated_at": now}
-        if before is None:
-            await s.execute(insert(redemption_windows).values(**row))
-        else:
-            await s.execute(update(redemption_windows).where(redemption_windows.c.year == year).values(**row))
-        result = schemas.window(row)
-        await uow.audit("redemption.window.set", "redemption_window", str(year), before=audit_image(schemas.window(before)) if before else None, after=audit_image(result))
-    return result
-
-
-async def get_window(db: ServiceDatabase, year: int) -> Window:
-    async with db.read() as s:
-        row = (await s.execute(select(redemption_windows).where(redemption_windows.c.year == year))).mappings().first()
-    if row is None:
-        raise NotFound("redemption_window", "兑付申报期", str(year))
-    return schemas.window(row)
 
 
 # ---------------------------------------------------------------- evidence

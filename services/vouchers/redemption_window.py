@@ -3,19 +3,29 @@ a programme year opens with that year's evaluation cycle. When the bureau
 names the window as it opens the cycle, vouchers opens it from
 ``evaluation.cycle.opened.v1``; a window the center has already set is its
 decision and stays (the center may still change either with
-``PUT /v1/redemption/windows/{year}``)."""
+``PUT /v1/redemption/windows/{year}``).
+
+A window's ``version`` is its ``ETag``: the center's change sent with
+``If-Match`` applies only to the version it read (issue 17)."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from datetime import date
+
+from sqlalchemy import insert, select, update
 
 from contracts import evaluation as ee
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
-from services.runtime.db.unit_of_work import UnitOfWork
+from services.runtime.db.readmodel import insert_if_absent
+from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.db.unit_of_work import Actor, UnitOfWork
+from services.runtime.errors import Conflict, NotFound
+from services.runtime.http.preconditions import check_absent, check_version
 from services.vouchers import schemas
 from services.vouchers.db.models import redemption_windows
 from services.vouchers.domain import redemption as rules
+from services.vouchers.schemas import Window
 
 
 async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
@@ -25,6 +35,43 @@ async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
     if (await s.execute(select(redemption_windows.c.year).where(redemption_windows.c.year == e.year))).first() is not None:
         return  # the center's window stands (and a redelivered event changes nothing)
     window = rules.Window(e.year, e.redemption_opens_on, e.redemption_closes_on)
-    row = {"year": e.year, "opens_on": window.opens_on, "closes_on": window.closes_on, "updated_at": clock.utc_now()}
+    row = {"year": e.year, "opens_on": window.opens_on, "closes_on": window.closes_on, "version": 1, "updated_at": clock.utc_now()}
     await s.execute(insert(redemption_windows).values(**row))
     await uow.audit("redemption.window.set", "redemption_window", str(e.year), reason="opened with the evaluation cycle (R20(1))", after=audit_image(schemas.window(row)))
+
+
+async def set_window(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, opens_on: date, closes_on: date, *, expected_version: int | None = None, if_match_sent: bool = False
+) -> Window:
+    """The center sets a year's window. ``expected_version`` (an If-Match): only that
+    version is replaced (412); a window not set yet takes no If-Match (``if_match_sent``:
+    ``*`` too is 412). The row is read locked and written only at the version read
+    (a first window: unless one appeared meanwhile): 409 ``redemption.window_concurrent_change``."""
+    window = rules.Window(year, opens_on, closes_on)
+    now = clock.utc_now()
+    async with db.unit_of_work(actor, correlation_id) as uow:
+        s = uow.session
+        before = (await s.execute(select(redemption_windows).where(redemption_windows.c.year == year).with_for_update())).mappings().first()
+        row = {"year": year, "opens_on": window.opens_on, "closes_on": window.closes_on, "updated_at": now}
+        if before is None:
+            check_absent(expected_version, if_match_sent=if_match_sent)
+            row["version"] = 1
+            written = await insert_if_absent(s, redemption_windows, row)
+        else:
+            check_version(before["version"], expected_version)
+            row["version"] = before["version"] + 1
+            where = redemption_windows.c.year == year, redemption_windows.c.version == before["version"]
+            written = (await s.execute(update(redemption_windows).where(*where).values(**row))).rowcount == 1
+        if not written:
+            raise Conflict("redemption.window_concurrent_change", "兑付申报期正被他人修改，请刷新后重试", "the claim window changed meanwhile; reload it and apply your change again")
+        result = schemas.window(row)
+        await uow.audit("redemption.window.set", "redemption_window", str(year), before=audit_image(schemas.window(before)) if before else None, after=audit_image(result))
+    return result
+
+
+async def get_window(db: ServiceDatabase, year: int) -> Window:
+    async with db.read() as s:
+        row = (await s.execute(select(redemption_windows).where(redemption_windows.c.year == year))).mappings().first()
+    if row is None:
+        raise NotFound("redemption_window", "兑付申报期", str(year))
+    return schemas.window(row)

@@ -215,10 +215,12 @@ class Window(msgspec.Struct):
     opens_on: date
     closes_on: date
     updated_at: datetime
+    #: the window's version, also its ``ETag`` (send it as ``If-Match`` when changing it)
+    version: int
 
 
 def window(row: Row) -> Window:
-    return Window(year=row["year"], opens_on=row["opens_on"], closes_on=row["closes_on"], updated_at=row["updated_at"])
+    return Window(year=row["year"], opens_on=row["opens_on"], closes_on=row["closes_on"], updated_at=row["updated_at"], version=row["version"])
 
 
 class Document(msgspec.Struct):

@@ -13,7 +13,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "getClawback": ("clawback.not_found",),
     "recordClawbackRepayment": ("clawback.amount_invalid", "clawback.concurrent_change", "clawback.exceeds_outstanding", "clawback.idempotency_key_reused", "clawback.not_found"),
     # services.payments.api.payouts
-    "setPayeeAccount": ("payee.account_invalid",),
+    "setPayeeAccount": ("payee.account_invalid", "payee.concurrent_change"),
     "getPayeeAccount": ("payee_account.not_found",),
     "listDuePayouts": (),
     "listPayouts": (),

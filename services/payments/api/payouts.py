@@ -16,6 +16,7 @@ from services.runtime.roles import Role
 from services.runtime.errors import Forbidden
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.http.problems import replayed
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -58,20 +59,25 @@ class PayeeController(Controller):
     path = "/v1/payees"
     tags = ["payouts"]
 
-    @put("/{unit_id:str}", operation_id="setPayeeAccount", **access(Role.UNIT))
+    @put("/{unit_id:str}", operation_id="setPayeeAccount", response_headers=ETAG_HEADER, **access(Role.UNIT))
     async def set_(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], unit_id: FromPath[str],
-                   data: JSONBody[PayeeRequest]) -> Payee:
+                   data: JSONBody[PayeeRequest], if_match: IfMatchHeader = None) -> Response[Payee]:
         """A unit sets its own bank details for payouts; the account number is stored encrypted and
-        shown masked. 403 for another unit; 422 ``payee.account_invalid``."""
+        shown masked. 403 for another unit; 422 ``payee.account_invalid``. With ``If-Match`` only the
+        version read is replaced (412 otherwise); the first details take no ``If-Match`` (a tag or
+        ``*`` is 412: there are none yet)."""
         _own_unit(principal_of(request), unit_id)
-        return await payouts.set_payee(db, settings.field_cipher(), actor_of(request), correlation_of(request), unit_id, bank_name=data.bank_name,
-                                       account_name=data.account_name, account_number=data.account_number)
+        body = await payouts.set_payee(db, settings.field_cipher(), actor_of(request), correlation_of(request), unit_id, bank_name=data.bank_name,
+                                       account_name=data.account_name, account_number=data.account_number,
+                                       expected_version=expected_version(if_match), if_match_sent=if_match is not None)
+        return tagged(body, body.version)
 
-    @get("/{unit_id:str}", operation_id="getPayeeAccount", **access(Role.UNIT, *READERS))
-    async def read(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Payee:
-        """A unit's bank details (masked): the unit itself or staff."""
+    @get("/{unit_id:str}", operation_id="getPayeeAccount", response_headers=ETAG_HEADER, **access(Role.UNIT, *READERS))
+    async def read(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Response[Payee]:
+        """A unit's bank details (masked): the unit itself or staff. Their ``version`` is the ``ETag``."""
         _own_unit(principal_of(request), unit_id)
-        return await payouts.get_payee(db, unit_id)
+        body = await payouts.get_payee(db, unit_id)
+        return tagged(body, body.version)
 
 
 class PayoutController(Controller):

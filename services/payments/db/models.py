@@ -163,6 +163,8 @@ payee_accounts = Table(
     Column("account_name", String(200), nullable=False),
     Column("account_number_enc", Text, nullable=False),
     Column("account_mask", String(64), nullable=False),
+    #: the ``ETag`` of the details (If-Match on a change, issue 17)
+    Column("version", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 

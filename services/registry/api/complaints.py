@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
@@ -30,6 +30,7 @@ from services.runtime.roles import Role
 from services.runtime.errors import NotFound
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
@@ -95,6 +96,14 @@ class ComplaintPolicy(msgspec.Struct):
     #: the bureau set no value for the year: the registry's policy file's number applies
     default: bool
     set_at: datetime | None = None
+    #: the bureau's value's version, also the ``ETag`` (none while the default applies)
+    version: int | None = None
+
+
+def _tagged(body: dict) -> Response[ComplaintPolicy]:  # type: ignore[type-arg]
+    """The policy, with its ``ETag`` once the bureau has set it."""
+    out = ComplaintPolicy(**body)
+    return Response(out) if out.version is None else tagged(out, out.version)
 
 
 def _reader(p: Principal) -> complaints.Reader:
@@ -175,15 +184,16 @@ class ComplaintController(Controller):
         body = await complaints.decide(db, actor_of(request), correlation_of(request), complaint_id, outcome=data.outcome, reason=data.reason)
         return Complaint(**body)
 
-    @get("/policies/{year:int}", operation_id="getComplaintPolicy", **access(PUBLIC))
-    async def policy(self, db: NamedDependency[ServiceDatabase], complaint_policy: NamedDependency[ComplaintPolicies], year: FromPath[int]) -> ComplaintPolicy:
+    @get("/policies/{year:int}", operation_id="getComplaintPolicy", response_headers=ETAG_HEADER, **access(PUBLIC))
+    async def policy(self, db: NamedDependency[ServiceDatabase], complaint_policy: NamedDependency[ComplaintPolicies], year: FromPath[int]) -> Response[ComplaintPolicy]:
         """The year's handling deadline in working days (public); ``default``: the registry's
-        policy file's number for the year, the bureau has not set one."""
+        policy file's number for the year, the bureau has not set one (then no ``ETag``:
+        there is no stored value to match yet)."""
         if not 2000 <= year <= 2100:
             raise NotFound("complaint_policy", "投诉处理时限", str(year))
-        return ComplaintPolicy(**await complaints.policy(db, year, complaint_policy))
+        return _tagged(await complaints.policy(db, year, complaint_policy))
 
-    @put("/policies/{year:int}", operation_id="setComplaintPolicy", **access(Role.BUREAU))
+    @put("/policies/{year:int}", operation_id="setComplaintPolicy", response_headers=ETAG_HEADER, **access(Role.BUREAU))
     async def set_policy(
         self,
         request: Request,
@@ -191,11 +201,15 @@ class ComplaintController(Controller):
         complaint_policy: NamedDependency[ComplaintPolicies],
         year: FromPath[int],
         data: JSONBody[PolicyRequest],
-    ) -> ComplaintPolicy:
+        if_match: IfMatchHeader = None,
+    ) -> Response[ComplaintPolicy]:
         """The bureau sets the year's handling deadline (1–250 working days, 422 ``complaint.invalid_deadline``);
-        complaints filed from then on take it, earlier ones keep theirs. Audited."""
+        complaints filed from then on take it, earlier ones keep theirs. Audited. With ``If-Match``
+        only the version read is replaced (412 otherwise); a year still on the default takes no
+        ``If-Match`` (a tag or ``*`` is 412: nothing is stored yet)."""
         if not 2000 <= year <= 2100:
             raise NotFound("complaint_policy", "投诉处理时限", str(year))
-        return ComplaintPolicy(**await complaints.set_policy(
-                db, actor_of(request), correlation_of(request), year, handling_workdays=data.handling_workdays, reason=data.reason, defaults=complaint_policy
-            ))
+        return _tagged(await complaints.set_policy(
+            db, actor_of(request), correlation_of(request), year, handling_workdays=data.handling_workdays, reason=data.reason, defaults=complaint_policy,
+            expected_version=expected_version(if_match), if_match_sent=if_match is not None,
+        ))

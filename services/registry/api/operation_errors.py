@@ -103,7 +103,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "listComplaints": (),
     "decideComplaint": ("complaint.already_decided", "complaint.concurrent_change", "complaint.field_required", "complaint.field_too_long", "complaint.not_found"),
     "getComplaintPolicy": ("complaint_policy.not_found",),
-    "setComplaintPolicy": ("complaint.invalid_deadline", "complaint_policy.not_found"),
+    "setComplaintPolicy": ("complaint.invalid_deadline", "complaint.policy_concurrent_change", "complaint_policy.not_found"),
     # M11(4) quotes above the published list
     "listQuoteDeviations": (),
     # the catalogue's synonym dictionary (issue 17)
@@ -129,7 +129,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "revokeUsageRecorder": ("usage.recorder_revoked", "usage_recorder.not_found"),
     # issue 16: instrument time (schedules, downtime, qualifications, bookings)
     "getInstrumentSchedule": ("booking.no_schedule", "instrument.not_found"),
-    "setInstrumentSchedule": ("instrument.not_found", "schedule.empty_interval", "schedule.hours_off_grid", "schedule.invalid_time", "schedule.length_off_grid", "schedule.min_above_max", "schedule.out_of_range", "schedule.overlapping_intervals", "schedule.slot_not_dividing_day", "schedule.too_many_intervals", "schedule.unknown_weekday"),
+    "setInstrumentSchedule": ("instrument.not_found", "schedule.concurrent_change", "schedule.empty_interval", "schedule.hours_off_grid", "schedule.invalid_time", "schedule.length_off_grid", "schedule.min_above_max", "schedule.out_of_range", "schedule.overlapping_intervals", "schedule.slot_not_dividing_day", "schedule.too_many_intervals", "schedule.unknown_weekday"),
     "addInstrumentDowntime": ("booking.naive_time", "booking.time_out_of_range", "decision.reason_required", "decision.reason_too_long", "downtime.empty_range", "instrument.not_found"),
     "listInstrumentDowntimes": ("booking.naive_time", "booking.time_out_of_range", "instrument.not_found"),
     "grantQualification": ("instrument.not_found", "qualification.expired", "qualification.not_a_user_person"),

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
@@ -29,6 +29,7 @@ from services.runtime import clock
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.roles import Role
 from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
@@ -140,19 +141,28 @@ class InstrumentTimeController(Controller):
     path = "/v1/instruments"
     tags = ["bookings"]
 
-    @get("/{instrument_id:str}/schedule", operation_id="getInstrumentSchedule", **access(PUBLIC))
-    async def get_schedule(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> InstrumentSchedule:
+    @get("/{instrument_id:str}/schedule", operation_id="getInstrumentSchedule", response_headers=ETAG_HEADER, **access(PUBLIC))
+    async def get_schedule(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> Response[InstrumentSchedule]:
         """An instrument's opening hours and booking limits: public once it is listed and in
-        service, else its unit and staff only. 422 ``booking.no_schedule`` when none is published."""
-        return InstrumentSchedule(**await schedules.get_schedule(db, actor_of(request), instrument_id))
+        service, else its unit and staff only. 422 ``booking.no_schedule`` when none is published.
+        Its ``version`` is the ``ETag`` (send it as ``If-Match`` when setting the schedule)."""
+        body = await schedules.get_schedule(db, actor_of(request), instrument_id)
+        return tagged(InstrumentSchedule(**body), body["version"])
 
-    @put("/{instrument_id:str}/schedule", operation_id="setInstrumentSchedule", **access(Role.UNIT))
-    async def set_schedule(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[ScheduleRequest]) -> InstrumentSchedule:
+    @put("/{instrument_id:str}/schedule", operation_id="setInstrumentSchedule", response_headers=ETAG_HEADER, **access(Role.UNIT))
+    async def set_schedule(
+        self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[ScheduleRequest], if_match: IfMatchHeader = None
+    ) -> Response[InstrumentSchedule]:
         """The owner unit sets the whole schedule (audited). Each inconsistency is a 422 at its field:
         ``schedule.invalid_time``, ``schedule.empty_interval``, ``schedule.overlapping_intervals``,
-        ``schedule.hours_off_grid``, ``schedule.length_off_grid``, ``schedule.min_above_max`` …"""
+        ``schedule.hours_off_grid``, ``schedule.length_off_grid``, ``schedule.min_above_max`` …
+        With ``If-Match`` only the version read is replaced (412 otherwise); the first schedule
+        takes no ``If-Match`` (a tag or ``*`` is 412: there is none yet)."""
         values = msgspec.structs.asdict(data)
-        return InstrumentSchedule(**await schedules.set_schedule(db, actor_of(request), correlation_of(request), instrument_id, values))
+        body = await schedules.set_schedule(
+            db, actor_of(request), correlation_of(request), instrument_id, values, expected_version=expected_version(if_match), if_match_sent=if_match is not None
+        )
+        return tagged(InstrumentSchedule(**body), body["version"])
 
     @post("/{instrument_id:str}/downtimes", operation_id="addInstrumentDowntime", status_code=201, **access(Role.UNIT))
     async def add_downtime(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[DowntimeRequest]) -> Downtime:

@@ -84,6 +84,8 @@ complaint_policies = Table(
     metadata,
     Column("year", Integer, primary_key=True, autoincrement=False),
     Column("handling_workdays", Integer, nullable=False),
+    #: the ``ETag`` of the year's value (If-Match on a change, issue 17)
+    Column("version", Integer, nullable=False),
     Column("set_by", String(200), nullable=False),
     Column("set_at", UtcDateTime, nullable=False),
     CheckConstraint("handling_workdays > 0", name="complaint_policy_workdays_positive"),

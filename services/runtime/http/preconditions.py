@@ -10,6 +10,9 @@ The comparison is the use case's own: it reads the row and updates it only
 edits cannot slip between the check and the write.
 
 ``If-Match: *`` (or no header) edits whatever version is current, as before.
+A record a ``PUT`` creates the first time (no row yet) has no current
+representation, so any ``If-Match`` on it fails (RFC 9110 §13.1.1): a tag or
+``*`` is 412 (details.etag: null); without the header the ``PUT`` creates it.
 A malformed header is 400 ``request.if_match_invalid``: a strong tag as the
 record's ``ETag`` gave it (``"v12"``); weak tags never match an edit.
 """
@@ -35,12 +38,12 @@ T = TypeVar("T")
 class PreconditionFailed(DomainError):
     status = 412
 
-    def __init__(self, current_version: int):
+    def __init__(self, current_version: int | None):
         super().__init__(
             "request.precondition_failed",
             "该记录在您读取后已被他人修改，请刷新查看后重试",
             "the record changed since you read it (If-Match does not match its ETag); reload it and apply your change again",
-            etag=etag(current_version),
+            etag=None if current_version is None else etag(current_version),
         )
 
 
@@ -76,6 +79,14 @@ def check_version(current: int, expected: int | None) -> None:
     read another version (``expected`` from :func:`expected_version`)."""
     if expected is not None and expected != current:
         raise PreconditionFailed(current)
+
+
+def check_absent(expected: int | None, *, if_match_sent: bool) -> None:
+    """Inside the use case's transaction, before a ``PUT`` creates the record: any
+    ``If-Match`` (a tag or ``*``, ``if_match_sent``) asks for a current version
+    that does not exist, so 412 (RFC 9110 §13.1.1)."""
+    if expected is not None or if_match_sent:
+        raise PreconditionFailed(None)
 
 
 def tagged(body: T, version: int, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response[T]:

@@ -25,7 +25,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     # services.vouchers.api.eligibility
     "getUserEligibility": (),
     # services.vouchers.api.programmes
-    "changeProgrammeBudget": ("programme.not_found", "voucher.budget_below_committed"),
+    "changeProgrammeBudget": ("programme.concurrent_change", "programme.not_found", "voucher.budget_below_committed"),
     "openProgramme": ("voucher.budget_invalid", "voucher.policy_invalid", "voucher.programme_exists"),
     "getProgramme": ("programme.not_found",),
     "getOwnAccount": ("account.not_found",),
@@ -37,7 +37,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "listRedemptionClaims": (),
     "downloadRedemptionDocument": ("redemption_document.not_found",),
     "getRedemptionWindow": ("redemption_window.not_found",),
-    "setRedemptionWindow": ("redemption.window_invalid",),
+    "setRedemptionWindow": ("redemption.window_concurrent_change", "redemption.window_invalid"),
     "getRedemptionClaim": ("redemption_claim.not_found",),
     "reviewRedemption": ("redemption.decisions_incomplete", "redemption.not_claimed", "redemption.reason_required", "redemption_claim.not_found"),
     "uploadRedemptionDocument": ("document.empty", "document.no_file", "document.too_large", "document.unsupported_type"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -13,6 +13,7 @@ from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import Forbidden
 from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes
 from services.vouchers.domain.policy import ProgrammeDefaults
@@ -57,16 +58,25 @@ class ProgrammeController(Controller):
         """The bureau publishes a year's voucher budget and opens the programme (R15)."""
         return await programmes.open_programme(db, actor_of(request), correlation_of(request), **msgspec.structs.asdict(data), defaults=programme_defaults)
 
-    @patch("/{year:int}/budget", operation_id="changeProgrammeBudget", **access(Role.BUREAU, Role.FINANCE))
-    async def budget(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[BudgetChange]) -> Programme:
+    @patch("/{year:int}/budget", operation_id="changeProgrammeBudget", response_headers=ETAG_HEADER, **access(Role.BUREAU, Role.FINANCE))
+    async def budget(
+        self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[BudgetChange], if_match: IfMatchHeader = None
+    ) -> Response[Programme]:
         """Bureau or finance change the budget, never below what is committed; a raise
-        reopens a programme that closed because its budget was committed (R15)."""
-        return await programmes.change_budget(db, actor_of(request), correlation_of(request), year, budget_fen=data.budget_fen, reason=data.reason)
+        reopens a programme that closed because its budget was committed (R15). With
+        ``If-Match`` only the version read is changed (412 otherwise; each commitment
+        of the budget is a new version too)."""
+        body = await programmes.change_budget(
+            db, actor_of(request), correlation_of(request), year, budget_fen=data.budget_fen, reason=data.reason, expected_version=expected_version(if_match)
+        )
+        return tagged(body, body.version)
 
-    @get("/{year:int}", operation_id="getProgramme", **access(PUBLIC))
-    async def read(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Programme:
-        """A year's budget, what is committed, what remains, and whether it is open (R15)."""
-        return await programmes.get_programme(db, year)
+    @get("/{year:int}", operation_id="getProgramme", response_headers=ETAG_HEADER, **access(PUBLIC))
+    async def read(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Response[Programme]:
+        """A year's budget, what is committed, what remains, and whether it is open (R15).
+        Its ``version`` is the ``ETag`` (send it as ``If-Match`` when changing the budget)."""
+        body = await programmes.get_programme(db, year)
+        return tagged(body, body.version)
 
 
 class AccountController(Controller):

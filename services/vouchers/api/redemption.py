@@ -17,11 +17,13 @@ from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers import redemption as uc
 from services.vouchers import redemption_experts
+from services.vouchers import redemption_window as windows
 from services.vouchers.domain.redemption import ItemDecision
 from services.vouchers.redemption_files import MAX_BYTES, SUBDIR, EvidenceStore, too_large
 from services.vouchers.schemas import Assignment, Claim, ClaimPage, Document, Window
@@ -109,15 +111,23 @@ class RedemptionController(Controller):
     path = "/v1/redemption"
     tags = ["redemption"]
 
-    @put("/windows/{year:int}", operation_id="setRedemptionWindow", **access(Role.CENTER))
-    async def set_window(self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[WindowRequest]) -> Window:
-        """The days (Asia/Shanghai, both inclusive) on which units claim for a programme year (R20: once a year)."""
-        return await uc.set_window(db, actor_of(request), correlation_of(request), year, data.opens_on, data.closes_on)
+    @put("/windows/{year:int}", operation_id="setRedemptionWindow", response_headers=ETAG_HEADER, **access(Role.CENTER))
+    async def set_window(
+        self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[WindowRequest], if_match: IfMatchHeader = None
+    ) -> Response[Window]:
+        """The days (Asia/Shanghai, both inclusive) on which units claim for a programme year (R20: once a year).
+        With ``If-Match`` only the version read is replaced (412 otherwise); a window not set yet
+        takes no ``If-Match`` (a tag or ``*`` is 412: there is none yet)."""
+        body = await windows.set_window(
+            db, actor_of(request), correlation_of(request), year, data.opens_on, data.closes_on, expected_version=expected_version(if_match), if_match_sent=if_match is not None
+        )
+        return tagged(body, body.version)
 
-    @get("/windows/{year:int}", operation_id="getRedemptionWindow", **access(PUBLIC))
-    async def get_window(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Window:
-        """The claim window of a programme year (404 when not set)."""
-        return await uc.get_window(db, year)
+    @get("/windows/{year:int}", operation_id="getRedemptionWindow", response_headers=ETAG_HEADER, **access(PUBLIC))
+    async def get_window(self, db: NamedDependency[ServiceDatabase], year: FromPath[int]) -> Response[Window]:
+        """The claim window of a programme year (404 when not set); its ``version`` is the ``ETag``."""
+        body = await windows.get_window(db, year)
+        return tagged(body, body.version)
 
     @post("/documents", operation_id="uploadRedemptionDocument", status_code=201, request_max_body_size=MAX_BYTES + _ENVELOPE, **access(Role.UNIT, errors=(413, 415)))
     async def upload(

@@ -224,6 +224,8 @@ redemption_windows = Table(
     Column("year", Integer, primary_key=True, autoincrement=False),
     Column("opens_on", Date, nullable=False),
     Column("closes_on", Date, nullable=False),
+    #: the ``ETag`` of the window (If-Match on a change, issue 17)
+    Column("version", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("closes_on >= opens_on", name="window_ordered"),
 )

@@ -5,10 +5,14 @@ that version, so the second of two edits made from the same read gets 412
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from services.runtime.roles import Role
 from tests.integration.registry.test_instruments import register
 from tests.integration.registry.test_prices import add as add_item
 from tests.support.platform import Platform, running
+from tests.support.preconditions import malformed_refused, stale
 from tests.support.registry import approved_unit, contract, verified_user, world
 
 
@@ -113,3 +117,42 @@ async def test_a_contract_changed_after_the_signer_read_it_is_not_signed(make_se
         # a stale contract edit is refused the same way
         r = await w.as_unit("PUT", f"/v1/orders/{oid}/contract", json=contract(now["contract_document_id"], now["rd_proof_document_id"]), headers={"If-Match": seen.headers["etag"]})
         assert r.status_code == 412, r.text
+
+
+async def test_a_complaint_policy_change_from_a_stale_read_is_refused(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    path = "/v1/complaints/policies/2027"
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+
+        async def put(days: int, tag: str | None = None) -> Any:
+            return await p.call("registry", "PUT", path, role=Role.BUREAU, json={"handling_workdays": days, "reason": "年度安排"}, headers={"If-Match": tag} if tag is not None else {})
+
+        # the policy file's default is no stored value: no ETag, and If-Match (a tag or *) matches nothing
+        default = await p.call("registry", "GET", path)
+        assert default.status_code == 200 and default.json()["default"] is True and "etag" not in default.headers, default.headers
+        stale(await put(20, '"v1"'), None)
+        stale(await put(20, "*"), None)
+        assert (await p.call("registry", "GET", path)).json()["default"] is True
+        created = await put(20)
+        assert created.status_code == 200 and created.headers["etag"] == '"v1"' and created.json()["version"] == 1, created.text
+        read = await p.call("registry", "GET", path)
+        assert read.headers["etag"] == '"v1"' and read.json()["handling_workdays"] == 20
+        # two officers change it from the same read: the second is told the current tag
+        first = await put(12, read.headers["etag"])
+        assert first.status_code == 200 and first.headers["etag"] == '"v2"', first.text
+        stale(await put(30, read.headers["etag"]), '"v2"')
+        assert (await p.call("registry", "GET", path)).json()["handling_workdays"] == 12
+        again = await put(30, '"v2"')
+        assert again.status_code == 200 and again.headers["etag"] == '"v3"', again.text
+        assert (await put(31)).headers["etag"] == '"v4"'
+        assert (await put(32, "*")).headers["etag"] == '"v5"'
+        await malformed_refused(lambda bad: put(10, bad))
+        # changes sent at once from one read: exactly one applies
+        answers = await asyncio.gather(*(put(40 + n, '"v5"') for n in range(4)))
+        won = [r for r in answers if r.status_code == 200]
+        assert len(won) == 1 and won[0].headers["etag"] == '"v6"', [r.text for r in answers]
+        for r in answers:
+            if r is not won[0]:
+                stale(r, '"v6"')
+        now = (await p.call("registry", "GET", path)).json()
+        assert (now["handling_workdays"], now["version"]) == (won[0].json()["handling_workdays"], 6)

@@ -9,7 +9,7 @@ from typing import Annotated
 import pytest
 from litestar.params import HeaderParameter
 
-from services.runtime.http.preconditions import IfMatchHeader, IfMatchInvalid, PreconditionFailed, check_version, etag, expected_version, takes_if_match
+from services.runtime.http.preconditions import IfMatchHeader, IfMatchInvalid, PreconditionFailed, check_absent, check_version, etag, expected_version, takes_if_match
 
 
 def test_a_read_tag_is_what_an_edit_sends_back() -> None:
@@ -31,6 +31,14 @@ def test_another_version_is_refused_with_the_current_tag() -> None:
     with pytest.raises(PreconditionFailed) as caught:
         check_version(4, 3)
     assert caught.value.status == 412 and caught.value.details["etag"] == '"v4"'
+
+
+def test_a_record_not_created_yet_matches_no_if_match() -> None:
+    check_absent(None, if_match_sent=False)  # no header: the PUT creates it
+    for expected, sent in ((None, True), (3, True)):  # "*" or a tag: there is no current version
+        with pytest.raises(PreconditionFailed) as caught:
+            check_absent(expected, if_match_sent=sent)
+        assert caught.value.status == 412 and caught.value.details["etag"] is None
 
 
 def test_only_the_shared_header_parameter_counts_as_taking_if_match() -> None:

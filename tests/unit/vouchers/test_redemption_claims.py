@@ -28,7 +28,7 @@ async def db(sqlite_templates, tmp_path):
     d = ServiceDatabase("vouchers", await sqlite_templates.fresh("vouchers", tmp_path), metadata)
     now = datetime.now(UTC)
     async with d.unit_of_work() as uow:
-        await uow.session.execute(insert(redemption_windows).values(year=YEAR, opens_on=date(2032, 1, 5), closes_on=date(2032, 3, 31), updated_at=now))
+        await uow.session.execute(insert(redemption_windows).values(year=YEAR, opens_on=date(2032, 1, 5), closes_on=date(2032, 3, 31), version=1, updated_at=now))
         await uow.session.execute(insert(redemption_documents).values(id="doc", unit_id="u1", sha256="0" * 64, filename="r.pdf", content_type="application/pdf",
                                                                       size=1, uploaded_at=now))
     yield d
