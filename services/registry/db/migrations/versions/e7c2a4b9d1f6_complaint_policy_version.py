@@ -5,7 +5,7 @@ change sent with If-Match applies only to the version read (issue 17).
 Existing values start at version 1.
 
 Revision ID: e7c2a4b9d1f6
-Revises: b5d8f3a1c7e4
+Revises: c7a1e5d3f9b2
 Create Date: 2026-12-04 13:00:00.000000
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'e7c2a4b9d1f6'
-down_revision: str | None = 'b5d8f3a1c7e4'
+down_revision: str | None = 'c7a1e5d3f9b2'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
