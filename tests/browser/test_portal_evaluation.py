@@ -114,6 +114,25 @@ def test_unit_sets_its_payee_account_shown_masked(portal: RunningPortal, new_pag
     assert masked.endswith("4567") and "62220217080012" not in masked.replace(" ", ""), masked
     assert "6222021708001234567" not in unit.content().replace(" ", "")
     screenshot(unit, "26-unit-payee")
+    # two colleagues on the form: where the money goes is not overwritten unseen
+    colleague = new_page()
+    sign_in_as(colleague, "unit")
+    colleague.goto("/unit/payee")
+    unit.goto("/unit/payee")
+    unit.locator("#payee-form").get_by_label("开户银行").fill("中国建设银行许昌分行")
+    unit.locator("#payee-form").get_by_label("银行账号").fill("6227 0000 1111 2222")
+    submit(unit, "#payee-form")
+    assert unit.locator(".alert").count() == 0 and "中国建设银行许昌分行" in unit.inner_text("#payee"), unit.inner_text("main")
+    late = colleague.locator("#payee-form")
+    late.get_by_label("开户银行").fill("中国农业银行许昌分行")
+    late.get_by_label("银行账号").fill("6228 4800 1234 5678")
+    submit(colleague, "#payee-form")
+    assert "已被他人修改" in colleague.inner_text(".alert"), colleague.inner_text("main")
+    assert "中国建设银行许昌分行" in colleague.inner_text("#payee")  # what is there now, shown
+    assert late.get_by_label("开户银行").input_value() == "中国农业银行许昌分行"  # its entry kept
+    late.get_by_label("银行账号").fill("6228 4800 1234 5678")  # the number is never put back
+    submit(colleague, "#payee-form")  # saved knowingly, over the newer details
+    assert colleague.locator(".alert").count() == 0 and "中国农业银行许昌分行" in colleague.inner_text("#payee"), colleague.inner_text("main")
 
 
 def test_unit_lists_its_prices_and_adds_one(portal: RunningPortal, new_page: Callable[[], Any]) -> None:

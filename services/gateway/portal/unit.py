@@ -221,7 +221,9 @@ def handlers(kit: Kit) -> list[Any]:
 
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             body = {k: str(form.get(k) or "").strip() for k in ("bank_name", "account_name", "account_number")}
-            await ctx.api.call("PUT", "payments", f"/v1/payees/{ctx.org}", json=body)
+            # the version of the details the form was read with: a colleague's change meanwhile is 412 (where the money goes)
+            version = str(form.get("version") or "")
+            await ctx.api.call("PUT", "payments", f"/v1/payees/{ctx.org}", json=body, headers={"If-Match": etag(int(version))} if version.isdigit() else {})
 
         return await kit.submit(request, UNIT, run, again=again(payee_page), done="/unit/payee?done=1")
 
