@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from services.registry.domain.listing import Funding, ListingStatus
+from services.registry.domain.listing import Funding
 from services.registry.domain.parties import (
     AffiliationKind,
     AffiliationSource,
@@ -319,53 +319,3 @@ class InstrumentRegistration(msgspec.Struct, forbid_unknown_fields=True):
     functions: LongText | None = None
     #: R18 服务内容: the services offered on this instrument
     service_content: ServiceContent | None = None
-
-
-class Instrument(msgspec.Struct):
-    instrument_id: str
-    unit_id: str
-    version: int
-    name: str
-    category: str
-    funding: Funding
-    original_value_fen: int
-    acceptance_date: date
-    duty_exempt: bool
-    classified: bool
-    status: str
-    must_list: bool
-    county_code: str | None = None
-    listing_deadline: date | None = None
-    listed_on: date | None = None
-    model: str | None = None
-    manufacturer: str | None = None
-    location: str | None = None
-    specifications: str | None = None
-    functions: str | None = None
-    service_content: str | None = None
-
-
-class InstrumentPage(msgspec.Struct):
-    items: list[Instrument]
-    total: int
-    page: int
-    page_size: int
-
-
-class AttentionItem(msgspec.Struct):
-    instrument_id: str
-    unit_id: str
-    name: str
-    state: ListingStatus
-    listing_deadline: date | None = None
-
-
-class Compliance(msgspec.Struct):
-    """Listing states on ``as_of`` (M11(3)): counts per state and the
-    overdue or due-soon instruments (at most 100, earliest deadline first)."""
-
-    as_of: date
-    total: int
-    counts: dict[str, int]
-    attention: list[AttentionItem]
-    unit_id: str | None = None
