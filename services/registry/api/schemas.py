@@ -196,40 +196,6 @@ class BlacklistRequest(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
 
 
-class BlacklistRecord(msgspec.Struct):
-    """The bureau's view of an entry."""
-
-    entry_id: str
-    party_type: PartyType
-    party_id: str
-    party_name: str
-    reason: str
-    added_by: str
-    added_at: datetime
-    credit_code: str | None = None
-    removed_by: str | None = None
-    removed_at: datetime | None = None
-    removal_reason: str | None = None
-
-
-class PublicBlacklistEntry(msgspec.Struct):
-    """What the public sees: no person or record-keeper ids."""
-
-    entry_id: str
-    party_type: PartyType
-    party_name: str
-    reason: str
-    added_on: date
-    credit_code: str | None = None
-
-
-class BlacklistPage(msgspec.Struct):
-    items: list[PublicBlacklistEntry]
-    total: int
-    page: int
-    page_size: int
-
-
 # --- fraud findings (R27) ------------------------------------------------------
 
 Sanction = Literal["criticism", "disqualification", "blacklist"]
