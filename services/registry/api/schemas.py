@@ -10,7 +10,6 @@ import msgspec
 from services.registry.domain.listing import Funding
 from services.registry.domain.parties import (
     AffiliationKind,
-    AffiliationSource,
     PartyType,
     SpecialClass,
     UnitKind,
@@ -164,27 +163,6 @@ class AffiliationDeclaration(msgspec.Struct, forbid_unknown_fields=True):
     unit_id: str
     kind: AffiliationKind
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-
-
-class Affiliation(msgspec.Struct):
-    affiliation_id: str
-    user_id: str
-    unit_id: str
-    kind: AffiliationKind
-    source: AffiliationSource
-    recorded_by: str
-    recorded_at: datetime
-    note: str | None = None
-    removed_by: str | None = None
-    removed_at: datetime | None = None
-    removal_reason: str | None = None
-
-
-class AffiliationPage(msgspec.Struct):
-    items: list[Affiliation]
-    total: int
-    page: int
-    page_size: int
 
 
 # --- blacklist (R26, R27) ------------------------------------------------------
