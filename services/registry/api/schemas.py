@@ -13,7 +13,6 @@ from services.registry.domain.parties import (
     PartyType,
     SpecialClass,
     UnitKind,
-    UnitStatus,
     UserClass,
     UserKind,
 )
@@ -55,30 +54,6 @@ class UnitServiceInfo(msgspec.Struct, forbid_unknown_fields=True):
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason | None = None
-
-
-class Unit(msgspec.Struct):
-    unit_id: str
-    version: int
-    name: str
-    credit_code: str
-    kind: UnitKind
-    status: UnitStatus
-    accepts_vouchers: bool
-    parent_unit_id: str | None = None
-    county_code: str | None = None
-    department: str | None = None
-    service_content: str | None = None
-    contact_person: str | None = None
-    contact_phone: str | None = None
-    address: str | None = None
-
-
-class UnitPage(msgspec.Struct):
-    items: list[Unit]
-    total: int
-    page: int
-    page_size: int
 
 
 class UserRegistration(msgspec.Struct, forbid_unknown_fields=True):
