@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -17,26 +18,33 @@ from services.registry.audited import audited
 from services.registry.db.party_models import units, users
 from services.registry.db.supervision_models import affiliations
 from services.registry.domain.parties import AffiliationKind, AffiliationSource, affiliated, check_reason
+from services.registry.schemas.affiliations import Affiliation, AffiliationPage
 from services.runtime import clock
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 
 
-def _affiliation(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "affiliation_id": row["id"],
-        "user_id": row["user_id"],
-        "unit_id": row["unit_id"],
-        "kind": row["kind"],
-        "source": row["source"],
-        "note": row["note"],
-        "recorded_by": row["recorded_by"],
-        "recorded_at": row["recorded_at"],
-        "removed_by": row["removed_by"],
-        "removed_at": row["removed_at"],
-        "removal_reason": row["removal_reason"],
-    }
+def affiliation_view(row: RowMapping | dict[str, Any]) -> Affiliation:
+    """A tie as the API shows it."""
+    return Affiliation(
+        affiliation_id=row["id"],
+        user_id=row["user_id"],
+        unit_id=row["unit_id"],
+        kind=row["kind"],
+        source=row["source"],
+        note=row["note"],
+        recorded_by=row["recorded_by"],
+        recorded_at=row["recorded_at"],
+        removed_by=row["removed_by"],
+        removed_at=row["removed_at"],
+        removal_reason=row["removal_reason"],
+    )
+
+
+def _image(tie: Affiliation) -> dict[str, Any]:
+    """The tie as its audit row keeps it (times as ISO 8601 text)."""
+    return audited(msgspec.structs.asdict(tie))
 
 
 _DUPLICATE_TIE = ("affiliation.duplicate", "该用户与该单位的同类关联关系已登记", "this tie between the user and the unit is already recorded")
@@ -52,7 +60,7 @@ async def record_affiliation(
     kind: AffiliationKind,
     source: AffiliationSource,
     note: str | None,
-) -> dict[str, Any]:
+) -> Affiliation:
     """A tie declared by the user or the unit, or recorded by a reviewer. The
     caller decides ``source`` from the role, never from the request body."""
     now = clock.utc_now()
@@ -82,15 +90,15 @@ async def record_affiliation(
             if (await s.execute(dup)).first() is not None:
                 raise Conflict(*_DUPLICATE_TIE)
             await s.execute(insert(affiliations).values(**row))
-            out = _affiliation(row)
+            out = affiliation_view(row)
             await uow.emit(ev.AffiliationRecorded(affiliation_id=row["id"], user_id=user_id, unit_id=unit_id, kind=str(kind), source=str(source)))
-            await uow.audit("affiliation.record", "affiliation", row["id"], after=audited(out))
+            await uow.audit("affiliation.record", "affiliation", row["id"], after=_image(out))
     except IntegrityError as exc:  # a concurrent twin won the unique index
         raise Conflict(*_DUPLICATE_TIE) from exc
     return out
 
 
-async def remove_affiliation(db: ServiceDatabase, actor: Actor, correlation_id: str | None, affiliation_id: str, *, reason: str | None) -> dict[str, Any]:
+async def remove_affiliation(db: ServiceDatabase, actor: Actor, correlation_id: str | None, affiliation_id: str, *, reason: str | None) -> Affiliation:
     text = check_reason(reason, required=True, what_zh="删除关联关系", what_en="removing a tie") or ""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -108,15 +116,16 @@ async def remove_affiliation(db: ServiceDatabase, actor: Actor, correlation_id: 
         if changed.rowcount != 1:
             raise Conflict("affiliation.already_removed", "该关联关系已删除", "the tie was already removed")
         after = (await s.execute(select(affiliations).where(affiliations.c.id == affiliation_id))).mappings().one()
-        out = _affiliation(after)
+        out = affiliation_view(after)
         await uow.emit(ev.AffiliationRemoved(affiliation_id=affiliation_id, user_id=row["user_id"], unit_id=row["unit_id"], kind=row["kind"], reason=text))
-        await uow.audit("affiliation.remove", "affiliation", affiliation_id, reason=text, before=audited(_affiliation(row)), after=audited(out))
+        await uow.audit("affiliation.remove", "affiliation", affiliation_id, reason=text, before=_image(affiliation_view(row)), after=_image(out))
     return out
 
 
 async def list_affiliations(
     db: ServiceDatabase, *, user_id: str | None, unit_id: str | None, include_removed: bool, page: int, page_size: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> AffiliationPage:
+    """A page of ties, oldest first."""
     conds = []
     if user_id is not None:
         conds.append(affiliations.c.user_id == user_id)
@@ -129,7 +138,7 @@ async def list_affiliations(
     async with db.read() as s:
         total = (await s.execute(c)).scalar_one()
         rows = (await s.execute(q.order_by(affiliations.c.recorded_at, affiliations.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [_affiliation(r) for r in rows], total
+    return AffiliationPage(items=[affiliation_view(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def is_affiliated(db: ServiceDatabase, user_id: str, unit_id: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -19,26 +20,47 @@ from services.registry.db.party_models import units, users
 from services.registry.db.supervision_models import blacklist
 from services.registry.domain.parties import PartyType, check_reason
 from services.registry.parties import revoke_acceptance_in
+from services.registry.schemas.blacklist import BlacklistPage, BlacklistRecord, PublicBlacklistEntry
 from services.runtime import clock
+from services.runtime.clock import POLICY_ZONE
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 
 
-def _entry(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "entry_id": row["id"],
-        "party_type": row["party_type"],
-        "party_id": row["party_id"],
-        "party_name": row["party_name"],
-        "credit_code": row["credit_code"],
-        "reason": row["reason"],
-        "added_by": row["added_by"],
-        "added_at": row["added_at"],
-        "removed_by": row["removed_by"],
-        "removed_at": row["removed_at"],
-        "removal_reason": row["removal_reason"],
-    }
+def entry_view(row: RowMapping | dict[str, Any]) -> BlacklistRecord:
+    """An entry as the bureau sees it."""
+    return BlacklistRecord(
+        entry_id=row["id"],
+        party_type=row["party_type"],
+        party_id=row["party_id"],
+        party_name=row["party_name"],
+        credit_code=row["credit_code"],
+        reason=row["reason"],
+        added_by=row["added_by"],
+        added_at=row["added_at"],
+        removed_by=row["removed_by"],
+        removed_at=row["removed_at"],
+        removal_reason=row["removal_reason"],
+    )
+
+
+def public_entry(row: RowMapping) -> PublicBlacklistEntry:
+    """An entry as the public sees it: no person or record-keeper ids, the day
+    it was added in Beijing time."""
+    return PublicBlacklistEntry(
+        entry_id=row["id"],
+        party_type=row["party_type"],
+        party_name=row["party_name"],
+        credit_code=row["credit_code"],
+        reason=row["reason"],
+        added_on=row["added_at"].astimezone(POLICY_ZONE).date(),
+    )
+
+
+def _image(entry: BlacklistRecord) -> dict[str, Any]:
+    """The entry as its audit row keeps it (times as ISO 8601 text)."""
+    return audited(msgspec.structs.asdict(entry))
 
 
 def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +85,7 @@ async def add_to_blacklist(
             row = await blacklist_in(uow, party_type, party, text, now)
     except IntegrityError as exc:
         raise Conflict(*_DUPLICATE_ENTRY) from exc
-    return _entry(row)
+    return row
 
 
 async def party_row(s: Any, party_type: PartyType, party_id: str) -> RowMapping:
@@ -81,7 +103,7 @@ async def on_blacklist(s: Any, party_type: PartyType, party_id: str) -> bool:
     return (await s.execute(dup)).first() is not None
 
 
-async def blacklist_in(uow: Any, party_type: PartyType, party: RowMapping, text: str, now: datetime) -> dict[str, Any]:
+async def blacklist_in(uow: Any, party_type: PartyType, party: RowMapping, text: str, now: datetime) -> BlacklistRecord:
     """Inside an open unit of work: the entry, ``BlacklistAdded`` and its audit row;
     a unit also loses its voucher acceptance. The caller checked no entry is active."""
     row = {
@@ -99,13 +121,14 @@ async def blacklist_in(uow: Any, party_type: PartyType, party: RowMapping, text:
     }
     await uow.session.execute(insert(blacklist).values(**row))
     await uow.emit(ev.BlacklistAdded(**_snapshot(row), reason=text))
-    await uow.audit("blacklist.add", "blacklist", row["id"], reason=text, after=audited(_entry(row)))
+    entry = entry_view(row)
+    await uow.audit("blacklist.add", "blacklist", row["id"], reason=text, after=_image(entry))
     if party_type is PartyType.UNIT:
         await revoke_acceptance_in(uow, party, f"列入黑名单 / blacklisted: {text}", now)
-    return row
+    return entry
 
 
-async def remove_from_blacklist(db: ServiceDatabase, actor: Actor, correlation_id: str | None, entry_id: str, *, reason: str | None) -> dict[str, Any]:
+async def remove_from_blacklist(db: ServiceDatabase, actor: Actor, correlation_id: str | None, entry_id: str, *, reason: str | None) -> BlacklistRecord:
     """The bureau takes a party off the blacklist. Voucher acceptance is not
     restored: the unit applies again."""
     text = check_reason(reason, required=True, what_zh="移出黑名单", what_en="a removal from the blacklist") or ""
@@ -124,16 +147,17 @@ async def remove_from_blacklist(db: ServiceDatabase, actor: Actor, correlation_i
             raise Conflict("blacklist.already_removed", "该记录已移出黑名单", "the entry was already removed")
         after = (await s.execute(select(blacklist).where(blacklist.c.id == entry_id))).mappings().one()
         await uow.emit(ev.BlacklistRemoved(**_snapshot(after), reason=text))
-        await uow.audit("blacklist.remove", "blacklist", entry_id, reason=text, before=audited(_entry(row)), after=audited(_entry(after)))
-    return _entry(after)
+        entry = entry_view(after)
+        await uow.audit("blacklist.remove", "blacklist", entry_id, reason=text, before=_image(entry_view(row)), after=_image(entry))
+    return entry
 
 
-async def list_blacklist(db: ServiceDatabase, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
-    """Active entries, newest first."""
+async def list_blacklist(db: ServiceDatabase, *, page: int, page_size: int) -> BlacklistPage:
+    """The public blacklist: active entries, newest first (``public_entry``)."""
     active = blacklist.c.removed_at.is_(None)
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(blacklist).where(active))).scalar_one()
         rows = (
             await s.execute(select(blacklist).where(active).order_by(blacklist.c.added_at.desc(), blacklist.c.id).offset((page - 1) * page_size).limit(page_size))
         ).mappings().all()
-    return [_entry(r) for r in rows], total
+    return BlacklistPage(items=[public_entry(r) for r in rows], total=total, page=page, page_size=page_size)

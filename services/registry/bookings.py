@@ -52,6 +52,7 @@ from services.registry.domain.orders import OrderStatus
 from services.registry.domain.parties import check_reason
 from services.registry.domain.schedules import MAX_BOOKING_MINUTES, Approval, OperatedBy
 from services.registry.instruments import IN_SERVICE
+from services.registry.schemas.bookings import Booking, BookingPage
 from services.registry.schedules import (
     instrument_not_found,
     locked_schedule,
@@ -88,24 +89,25 @@ def _sees(actor: Actor, row: RowMapping) -> bool:
     return False
 
 
-def view(r: RowMapping) -> dict[str, Any]:
-    return {
-        "booking_id": r["id"],
-        "instrument_id": r["instrument_id"],
-        "unit_id": r["unit_id"],
-        "user_id": r["user_id"],
-        "order_id": r["order_id"],
-        "starts_at": r["starts_at"],
-        "ends_at": r["ends_at"],
-        "status": r["status"],
-        "note": r["note"],
-        "reason": r["reason"],
-        "decided_party": r["decided_party"],
-        "decided_at": r["decided_at"],
-        "downtime_id": r["downtime_id"],
-        "created_at": r["created_at"],
-        "version": r["version"],
-    }
+def view(r: RowMapping) -> Booking:
+    """A booking as the API shows it."""
+    return Booking(
+        booking_id=r["id"],
+        instrument_id=r["instrument_id"],
+        unit_id=r["unit_id"],
+        user_id=r["user_id"],
+        order_id=r["order_id"],
+        starts_at=r["starts_at"],
+        ends_at=r["ends_at"],
+        status=r["status"],
+        note=r["note"],
+        reason=r["reason"],
+        decided_party=r["decided_party"],
+        decided_at=r["decided_at"],
+        downtime_id=r["downtime_id"],
+        created_at=r["created_at"],
+        version=r["version"],
+    )
 
 
 def _is_overlap(exc: IntegrityError) -> bool:
@@ -149,7 +151,7 @@ async def create_booking(
     starts_at: datetime,
     ends_at: datetime,
     note: str | None = None,
-) -> dict[str, Any]:
+) -> Booking:
     """A user books a slot for one of its orders; every limit is checked before anything is written."""
     require_zone(starts_at, "starts_at")
     require_zone(ends_at, "ends_at")
@@ -215,7 +217,7 @@ async def create_booking(
 
 async def _transition(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, booking_id: str, action: BookingAction, *, reason: str | None = None
-) -> dict[str, Any]:
+) -> Booking:
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -249,23 +251,23 @@ async def _transition(
         return view(after)
 
 
-async def confirm(db: ServiceDatabase, actor: Actor, correlation_id: str | None, booking_id: str) -> dict[str, Any]:
+async def confirm(db: ServiceDatabase, actor: Actor, correlation_id: str | None, booking_id: str) -> Booking:
     return await _transition(db, actor, correlation_id, booking_id, BookingAction.confirm)
 
 
-async def decline(db: ServiceDatabase, actor: Actor, correlation_id: str | None, booking_id: str, reason: str | None) -> dict[str, Any]:
+async def decline(db: ServiceDatabase, actor: Actor, correlation_id: str | None, booking_id: str, reason: str | None) -> Booking:
     return await _transition(db, actor, correlation_id, booking_id, BookingAction.decline, reason=reason)
 
 
-async def cancel(db: ServiceDatabase, actor: Actor, correlation_id: str | None, booking_id: str, reason: str | None) -> dict[str, Any]:
+async def cancel(db: ServiceDatabase, actor: Actor, correlation_id: str | None, booking_id: str, reason: str | None) -> Booking:
     return await _transition(db, actor, correlation_id, booking_id, BookingAction.cancel, reason=reason)
 
 
-async def no_show(db: ServiceDatabase, actor: Actor, correlation_id: str | None, booking_id: str) -> dict[str, Any]:
+async def no_show(db: ServiceDatabase, actor: Actor, correlation_id: str | None, booking_id: str) -> Booking:
     return await _transition(db, actor, correlation_id, booking_id, BookingAction.no_show)
 
 
-async def get_booking(db: ServiceDatabase, actor: Actor, booking_id: str) -> dict[str, Any]:
+async def get_booking(db: ServiceDatabase, actor: Actor, booking_id: str) -> Booking:
     async with db.read() as s:
         row = (await s.execute(select(bookings).where(bookings.c.id == booking_id))).mappings().first()
         if row is None or not _sees(actor, row):
@@ -275,8 +277,8 @@ async def get_booking(db: ServiceDatabase, actor: Actor, booking_id: str) -> dic
 
 async def list_bookings(
     db: ServiceDatabase, actor: Actor, *, instrument_id: str | None, order_id: str | None, status: str | None, page: int, page_size: int
-) -> tuple[list[dict[str, Any]], int]:
-    """The caller's bookings (a user's own, a unit's own; staff: all), soonest first."""
+) -> BookingPage:
+    """A page of the caller's bookings (a user's own, a unit's own; staff: all), soonest first."""
     conds: list[Any] = []
     if actor.role == str(Role.USER):
         conds.append(bookings.c.user_id == actor.org)
@@ -288,7 +290,8 @@ async def list_bookings(
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(bookings).where(*conds))).scalar_one()
         q = select(bookings).where(*conds).order_by(bookings.c.starts_at, bookings.c.id).offset((page - 1) * page_size).limit(page_size)
-        return [view(r) for r in (await s.execute(q)).mappings().all()], total
+        items = [view(r) for r in (await s.execute(q)).mappings().all()]
+    return BookingPage(items=items, total=total, page=page, page_size=page_size)
 
 
 async def release_for_order(uow: UnitOfWork, order_id: str, *, party: str, reason: str) -> list[str]:

@@ -106,7 +106,7 @@ async def record_finding(
                 raise Conflict(*_DUPLICATE_FINDING)
             entry_id = None
             if BLACKLIST in chosen and not await on_blacklist(s, party_type, party_id):
-                entry_id = (await blacklist_in(uow, party_type, party, f"弄虚作假 / fraud: {text}", now))["id"]
+                entry_id = (await blacklist_in(uow, party_type, party, f"弄虚作假 / fraud: {text}", now)).entry_id
             if DISQUALIFICATION in chosen and party["status"] != str(UnitStatus.DISQUALIFIED):
                 await change_unit_status_in(uow, party_id, action=UnitAction.DISQUALIFY, reason=f"弄虚作假 / fraud: {text}", now=now)
             row = {

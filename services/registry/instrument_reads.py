@@ -5,25 +5,25 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any
-
 from sqlalchemy import func, select
 
 from services.registry.db.instrument_models import instruments
 from services.registry.db.party_models import units
 from services.registry.domain.listing import ListingPolicies, ListingStatus, listing_status
-from services.registry.instruments import _WITH_COUNTY, ATTENTION_LIMIT, IN_SERVICE, RETIRED, _record
+from services.registry.instrument_rows import WITH_COUNTY, instrument_view
+from services.registry.instruments import ATTENTION_LIMIT, IN_SERVICE, RETIRED
+from services.registry.schemas.instruments import AttentionItem, Compliance, Instrument, InstrumentPage
 from services.runtime.errors import NotFound
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
 
-async def get_instrument(db: ServiceDatabase, instrument_id: str) -> dict[str, Any]:
+async def get_instrument(db: ServiceDatabase, instrument_id: str) -> Instrument:
     async with db.read() as s:
-        row = (await s.execute(_WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().first()
+        row = (await s.execute(WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().first()
     if row is None:
         raise NotFound("instrument", "仪器", instrument_id)
-    return _record(row, row["county_code"])
+    return instrument_view(row, row["county_code"])
 
 
 async def list_instruments(
@@ -34,8 +34,8 @@ async def list_instruments(
     own_unit: str | None,
     page: int,
     page_size: int,
-) -> tuple[list[dict[str, Any]], int]:
-    """Instruments, oldest first. ``public_only`` restricts to listed, in-service
+) -> InstrumentPage:
+    """A page of instruments, oldest first. ``public_only`` restricts to listed, in-service
     ones, except those of ``own_unit`` (the caller's own unit sees all of its own)."""
     conds = []
     if unit_id:
@@ -43,12 +43,12 @@ async def list_instruments(
     if public_only:
         visible = (instruments.c.listed_on.is_not(None)) & (instruments.c.status == IN_SERVICE)
         conds.append(visible | (instruments.c.unit_id == own_unit) if own_unit else visible)
-    q = _WITH_COUNTY.where(*conds)
+    q = WITH_COUNTY.where(*conds)
     c = select(func.count()).select_from(instruments).where(*conds)
     async with db.read() as s:
         total = (await s.execute(c)).scalar_one()
         rows = (await s.execute(q.order_by(instruments.c.created_at, instruments.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [_record(r, r["county_code"]) for r in rows], total
+    return InstrumentPage(items=[instrument_view(r, r["county_code"]) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def compliance(
@@ -58,7 +58,7 @@ async def compliance(
     policy: ListingPolicies,
     unit_id: str | None,
     as_of: date,
-) -> dict[str, Any]:
+) -> Compliance:
     """Counts per listing state on ``as_of`` for one unit or the whole city
     (retired instruments excluded), and the overdue or due-soon ones. An
     instrument listed after ``as_of`` counts as not yet listed on that day."""
@@ -77,18 +77,18 @@ async def compliance(
             q = q.where(instruments.c.unit_id == unit_id)
         rows = (await s.execute(q.order_by(instruments.c.listing_deadline, instruments.c.id))).mappings().all()
     counts: Counter[ListingStatus] = Counter()
-    attention: list[dict[str, Any]] = []
+    attention: list[AttentionItem] = []
     for r in rows:
         # listed after as_of: not yet listed on that day
         listed_on = r["listed_on"] if r["listed_on"] is not None and r["listed_on"] <= as_of else None
         state = listing_status(r["must_list"], r["listing_deadline"], listed_on, as_of, calendar, policy.for_year(as_of.year))
         counts[state] += 1
         if state in (ListingStatus.overdue, ListingStatus.due_soon) and len(attention) < ATTENTION_LIMIT:
-            attention.append({"instrument_id": r["id"], "unit_id": r["unit_id"], "name": r["name"], "listing_deadline": r["listing_deadline"], "state": state})
-    return {
-        "unit_id": unit_id,
-        "as_of": as_of,
-        "total": len(rows),
-        "counts": {str(st): counts[st] for st in ListingStatus},
-        "attention": attention,
-    }
+            attention.append(AttentionItem(instrument_id=r["id"], unit_id=r["unit_id"], name=r["name"], listing_deadline=r["listing_deadline"], state=state))
+    return Compliance(
+        unit_id=unit_id,
+        as_of=as_of,
+        total=len(rows),
+        counts={str(st): counts[st] for st in ListingStatus},
+        attention=attention,
+    )

@@ -27,6 +27,8 @@ from services.registry.domain.listing import (
     must_list,
 )
 from services.registry.domain.parties import UnitStatus
+from services.registry.instrument_rows import WITH_COUNTY, instrument_snapshot, instrument_view
+from services.registry.schemas.instruments import Instrument
 from services.runtime import clock
 from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
@@ -52,43 +54,6 @@ ATTENTION_LIMIT = 100
 def shanghai_today() -> date:
     """Today's date in Xuchang (Asia/Shanghai), the day listing is recorded on."""
     return local_today()
-
-
-def _snapshot(row: RowMapping | dict[str, Any], county_code: str | None) -> dict[str, Any]:
-    return {
-        "instrument_id": row["id"],
-        "unit_id": row["unit_id"],
-        "version": row["version"],
-        "name": row["name"],
-        "category": row["category"],
-        "county_code": county_code,
-        "funding": row["funding"],
-        "original_value_fen": row["original_value_fen"],
-        "must_list": row["must_list"],
-        "listing_deadline": row["listing_deadline"],
-        "status": row["status"],
-    }
-
-
-def _record(row: RowMapping, county_code: str | None) -> dict[str, Any]:
-    """The full record as the API shows it."""
-    return {
-        **_snapshot(row, county_code),
-        "model": row["model"],
-        "manufacturer": row["manufacturer"],
-        "acceptance_date": row["acceptance_date"],
-        "duty_exempt": row["duty_exempt"],
-        "classified": row["classified"],
-        "location": row["location"],
-        "specifications": row["specifications"],
-        "functions": row["functions"],
-        "service_content": row.get("service_content"),
-        "listed_on": row["listed_on"],
-        "asset_number": row.get("asset_number"),
-    }
-
-
-_WITH_COUNTY = select(instruments, units.c.county_code).join(units, units.c.id == instruments.c.unit_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,7 +154,7 @@ async def register_in(
     policy: ListingPolicies,
     check_asset: bool = True,
     deadlines: dict[date, date] | None = None,
-) -> dict[str, Any]:
+) -> Instrument:
     """Register one instrument of ``unit`` (an approved unit's row) inside the
     caller's transaction: validation, insert, InstrumentRegistered, audit.
     ``check_asset=False`` when the caller already checked the asset numbers;
@@ -215,10 +180,10 @@ async def register_in(
         "updated_at": now,
     }
     await s.execute(insert(instruments).values(**row))
-    snap = _snapshot(row, unit["county_code"])
+    snap = instrument_snapshot(row, unit["county_code"])
     await uow.emit(ev.InstrumentRegistered(**snap))
     await uow.audit("instrument.register", "instrument", row["id"], after={**snap, "asset_number": data.asset_number})
-    return _record(row, unit["county_code"])
+    return instrument_view(row, unit["county_code"])
 
 
 async def register_instrument(
@@ -230,7 +195,7 @@ async def register_instrument(
     policy: ListingPolicies,
     unit_id: str,
     data: NewInstrument,
-) -> dict[str, Any]:
+) -> Instrument:
     assess(data, calendar=calendar, policy=policy)  # fail before taking the write lock
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
@@ -251,7 +216,7 @@ async def list_instrument(
     calendar: WorkdayCalendar,
     policy: ListingPolicies,
     owner: str | None,
-) -> dict[str, Any]:
+) -> Instrument:
     """List an instrument on the platform today (Asia/Shanghai).
 
     ``owner``: when set, the instrument must belong to that unit (else 403).
@@ -260,7 +225,7 @@ async def list_instrument(
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
-        row = (await s.execute(_WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().first()
+        row = (await s.execute(WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().first()
         if row is None:
             raise NotFound("instrument", "仪器", instrument_id)
         if owner is not None and row["unit_id"] != owner:
@@ -278,12 +243,12 @@ async def list_instrument(
         )
         if changed.rowcount != 1:
             raise Conflict("instrument.concurrent_change", "该仪器正被他人修改，请刷新后重试", "the instrument changed meanwhile; reload and retry")
-        after = (await s.execute(_WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().one()
+        after = (await s.execute(WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().one()
         state = listing_status(after["must_list"], after["listing_deadline"], today, today, calendar, policy.for_year(today.year))
-        snap = _snapshot(after, after["county_code"])
+        snap = instrument_snapshot(after, after["county_code"])
         await uow.emit(ev.InstrumentListed(**snap, listed_on=today, on_time=state is ListingStatus.listed_on_time))
-        await uow.audit("instrument.list", "instrument", instrument_id, before=_snapshot(row, row["county_code"]), after={**snap, "listed_on": today})
-    return _record(after, after["county_code"])
+        await uow.audit("instrument.list", "instrument", instrument_id, before=instrument_snapshot(row, row["county_code"]), after={**snap, "listed_on": today})
+    return instrument_view(after, after["county_code"])
 
 
 def _retired() -> Conflict:
@@ -291,7 +256,7 @@ def _retired() -> Conflict:
 
 
 async def _owned_for_change(s: AsyncSession, instrument_id: str, owner: str | None) -> RowMapping:
-    row = (await s.execute(_WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().first()
+    row = (await s.execute(WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().first()
     if row is None:
         raise NotFound("instrument", "仪器", instrument_id)
     if owner is not None and row["unit_id"] != owner:
@@ -320,7 +285,7 @@ async def _apply(s: AsyncSession, row: RowMapping, values: dict[str, Any]) -> Ro
     )
     if changed.rowcount != 1:
         raise Conflict("instrument.concurrent_change", "该仪器正被他人修改，请刷新后重试", "the instrument changed meanwhile; reload and retry")
-    return (await s.execute(_WITH_COUNTY.where(instruments.c.id == row["id"]))).mappings().one()
+    return (await s.execute(WITH_COUNTY.where(instruments.c.id == row["id"]))).mappings().one()
 
 
 async def change_instrument(
@@ -333,7 +298,7 @@ async def change_instrument(
     owner: str | None,
     body_version: int | None = None,
     if_match_version: int | None = None,
-) -> dict[str, Any]:
+) -> Instrument:
     """Change public data (``CHANGEABLE``) and/or the status between in service
     and maintenance. Fields that decide must_list (``IMMUTABLE``) are refused
     (422 instrument.immutable_field); a retired instrument is final (409).
@@ -364,9 +329,9 @@ async def change_instrument(
         _check_body_version(row, body_version)
         values = {k: v for k, v in changes.items() if row[k] != v}
         if not values:
-            return _record(row, row["county_code"])
+            return instrument_view(row, row["county_code"])
         after = await _apply(s, row, values)
-        snap = _snapshot(after, after["county_code"])
+        snap = instrument_snapshot(after, after["county_code"])
         await uow.emit(ev.InstrumentChanged(**snap, listed_on=after["listed_on"]))
         await uow.audit(
             "instrument.change",
@@ -375,7 +340,7 @@ async def change_instrument(
             before={k: row[k] for k in values} | {"version": row["version"]},
             after={k: after[k] for k in values} | {"version": after["version"]},
         )
-    return _record(after, after["county_code"])
+    return instrument_view(after, after["county_code"])
 
 
 async def retire_instrument(
@@ -386,7 +351,7 @@ async def retire_instrument(
     *,
     reason: str,
     owner: str | None,
-) -> dict[str, Any]:
+) -> Instrument:
     """Retire (报废) an instrument, with a reason; final: it takes no orders and
     cannot change any more (409 instrument.retired)."""
     reason = reason.strip()
@@ -396,7 +361,7 @@ async def retire_instrument(
         s = uow.session
         row = await _owned_for_change(s, instrument_id, owner)
         after = await _apply(s, row, {"status": RETIRED})
-        snap = _snapshot(after, after["county_code"])
+        snap = instrument_snapshot(after, after["county_code"])
         await uow.emit(ev.InstrumentRetired(**snap, listed_on=after["listed_on"]))
-        await uow.audit("instrument.retire", "instrument", instrument_id, reason=reason, before=_snapshot(row, row["county_code"]), after=snap)
-    return _record(after, after["county_code"])
+        await uow.audit("instrument.retire", "instrument", instrument_id, reason=reason, before=instrument_snapshot(row, row["county_code"]), after=snap)
+    return instrument_view(after, after["county_code"])

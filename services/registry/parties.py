@@ -32,6 +32,8 @@ from services.registry.domain.parties import (
     check_unit_reason,
     unit_transition,
 )
+from services.registry.schemas.parties import Unit, UnitPage
+from services.registry.unit_rows import unit_event, unit_snapshot, unit_view
 from services.registry.user_rows import new_user_row
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -42,28 +44,6 @@ from services.runtime.db.service_db import ServiceDatabase
 
 def _credit_code(raw: str, field: str = "credit_code") -> str:
     return identifiers.validate_credit_code(raw, field=field)
-
-
-def _unit_snapshot(row: RowMapping) -> dict[str, Any]:
-    return {
-        "unit_id": row["id"],
-        "version": row["version"],
-        "name": row["name"],
-        "credit_code": row["credit_code"],
-        "kind": row["kind"],
-        "parent_unit_id": row["parent_unit_id"],
-        "county_code": row["county_code"],
-        "department": row["department"],
-        "status": row["status"],
-        "accepts_vouchers": row["accepts_vouchers"],
-        # R18 published service information (shown, not carried on events)
-        **{f: row.get(f) for f in service_info.UNIT_FIELDS},
-    }
-
-
-def _ev(snap: dict[str, Any]) -> dict[str, Any]:
-    """A unit snapshot as its events carry it (no service information: no consumer needs it)."""
-    return {k: v for k, v in snap.items() if k not in service_info.UNIT_FIELDS}
 
 
 def user_snapshot(row: RowMapping) -> dict[str, Any]:
@@ -94,7 +74,7 @@ async def apply_unit(
     department: str | None,
     published: dict[str, Any] | None = None,
     idempotency: Idempotency | None = None,
-) -> dict[str, Any]:
+) -> Unit:
     """``published``: the R18 service information the unit publishes now (may come later)."""
     now = clock.utc_now()
     info = service_info.clean(published or {})
@@ -134,14 +114,15 @@ async def apply_unit(
             "updated_at": now,
         }
         await s.execute(insert(units).values(**row))
-        snap = _unit_snapshot(row)  # type: ignore[arg-type]
-        await uow.emit(ev.UnitApplied(**_ev(snap)))
+        snap = unit_snapshot(row)  # type: ignore[arg-type]
+        await uow.emit(ev.UnitApplied(**unit_event(snap)))
         await uow.audit("unit.apply", "unit", row["id"], after=snap)
-        await remember(uow, idempotency, snap)
-    return snap
+        unit = unit_view(row)
+        await remember(uow, idempotency, unit)
+    return unit
 
 
-async def decide_unit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, approve: bool, reason: str | None) -> dict[str, Any]:
+async def decide_unit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, approve: bool, reason: str | None) -> Unit:
     reason = check_reason(reason, required=not approve)
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -159,21 +140,21 @@ async def decide_unit(db: ServiceDatabase, actor: Actor, correlation_id: str | N
         if changed.rowcount != 1:
             raise Conflict("unit.concurrent_change", "该单位正被他人修改，请刷新后重试", "the unit changed meanwhile; reload and retry")
         after = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().one()
-        snap = _unit_snapshot(after)
-        await uow.emit(ev.UnitApproved(**_ev(snap), reason=reason) if approve else ev.UnitRejected(**_ev(snap), reason=reason or ""))
-        await uow.audit("unit.approve" if approve else "unit.reject", "unit", unit_id, reason=reason, before=_unit_snapshot(row), after=snap)
-    return snap
+        snap = unit_snapshot(after)
+        await uow.emit(ev.UnitApproved(**unit_event(snap), reason=reason) if approve else ev.UnitRejected(**unit_event(snap), reason=reason or ""))
+        await uow.audit("unit.approve" if approve else "unit.reject", "unit", unit_id, reason=reason, before=unit_snapshot(row), after=snap)
+    return unit_view(after)
 
 
-async def get_unit(db: ServiceDatabase, unit_id: str) -> dict[str, Any]:
+async def get_unit(db: ServiceDatabase, unit_id: str) -> Unit:
     async with db.read() as s:
         row = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().first()
     if row is None:
         raise NotFound("unit", "单位", unit_id)
-    return _unit_snapshot(row)
+    return unit_view(row)
 
 
-async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int) -> UnitPage:
     q = select(units)
     c = select(func.count()).select_from(units)
     if status:
@@ -181,7 +162,7 @@ async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page
     async with db.read() as s:
         total = (await s.execute(c)).scalar_one()
         rows = (await s.execute(q.order_by(units.c.created_at, units.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [_unit_snapshot(r) for r in rows], total
+    return UnitPage(items=[unit_view(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def register_user(
@@ -290,9 +271,9 @@ async def revoke_acceptance_in(uow: Any, row: RowMapping, reason: str, now: date
         .where(voucher_acceptance.c.unit_id == row["id"])
         .values(granted=False, decided_by=uow.actor.subject, decided_at=now, reason=reason)
     )
-    snap = _unit_snapshot(after)
-    await uow.emit(ev.UnitVoucherAcceptanceRevoked(**_ev(snap), reason=reason))
-    await uow.audit("unit.voucher_acceptance_revoke", "unit", row["id"], reason=reason, before=_unit_snapshot(row), after=snap)
+    snap = unit_snapshot(after)
+    await uow.emit(ev.UnitVoucherAcceptanceRevoked(**unit_event(snap), reason=reason))
+    await uow.audit("unit.voucher_acceptance_revoke", "unit", row["id"], reason=reason, before=unit_snapshot(row), after=snap)
     return after
 
 
@@ -303,7 +284,7 @@ _LIFECYCLE_EVENTS = {
 }
 
 
-async def change_unit_status(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, action: UnitAction, reason: str | None) -> dict[str, Any]:
+async def change_unit_status(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, action: UnitAction, reason: str | None) -> Unit:
     """Suspend, reinstate or disqualify an approved unit (R27). Disqualification
     is final and also revokes the unit's voucher acceptance."""
     reason = check_unit_reason(action, reason)
@@ -311,9 +292,9 @@ async def change_unit_status(db: ServiceDatabase, actor: Actor, correlation_id: 
         return await change_unit_status_in(uow, unit_id, action=action, reason=reason, now=clock.utc_now())
 
 
-async def change_unit_status_in(uow: Any, unit_id: str, *, action: UnitAction, reason: str | None, now: datetime) -> dict[str, Any]:
+async def change_unit_status_in(uow: Any, unit_id: str, *, action: UnitAction, reason: str | None, now: datetime) -> Unit:
     """Inside an open unit of work (also a fraud finding's): the status change,
-    its event and its audit row; returns the unit's snapshot."""
+    its event and its audit row; returns the unit."""
     s = uow.session
     row = await _unit_row(s, unit_id)
     target = unit_transition(row["status"], action)
@@ -321,10 +302,10 @@ async def change_unit_status_in(uow: Any, unit_id: str, *, action: UnitAction, r
     if action is UnitAction.DISQUALIFY:
         row = await revoke_acceptance_in(uow, row, reason or "", now)
     after = await _update_unit(s, row, status=str(target), updated_at=now, decided_by=uow.actor.subject, decided_at=now, decision_reason=reason)
-    snap = _unit_snapshot(after)
-    await uow.emit(_LIFECYCLE_EVENTS[action](**_ev(snap), reason=reason))
-    await uow.audit(f"unit.{action}", "unit", unit_id, reason=reason, before=_unit_snapshot(before), after=snap)
-    return snap
+    snap = unit_snapshot(after)
+    await uow.emit(_LIFECYCLE_EVENTS[action](**unit_event(snap), reason=reason))
+    await uow.audit(f"unit.{action}", "unit", unit_id, reason=reason, before=unit_snapshot(before), after=snap)
+    return unit_view(after)
 
 
 async def _blacklisted(s: Any, party_type: PartyType, party_id: str) -> bool:
@@ -341,7 +322,7 @@ async def grant_voucher_acceptance(
     evidence: AcceptanceEvidence,
     policy: AcceptancePolicies,
     reason: str | None,
-) -> dict[str, Any]:
+) -> Unit:
     """Approve a unit to accept vouchers on its R18 evidence, by the numbers of
     this year (Asia/Shanghai). Every failing condition is reported at once (422, ``details.codes``)."""
     reason = check_reason(reason, required=False)
@@ -371,14 +352,14 @@ async def grant_voucher_acceptance(
         else:
             await s.execute(insert(voucher_acceptance).values(unit_id=unit_id, **values))
         after = await _update_unit(s, row, accepts_vouchers=True, updated_at=now)
-        snap = _unit_snapshot(after)
-        await uow.emit(ev.UnitVoucherAcceptanceGranted(**_ev(snap), reason=reason))
+        snap = unit_snapshot(after)
+        await uow.emit(ev.UnitVoucherAcceptanceGranted(**unit_event(snap), reason=reason))
         evidence_record = {k: v for k, v in values.items() if k not in ("decided_by", "decided_at", "reason", "granted")}
-        await uow.audit("unit.voucher_acceptance_grant", "unit", unit_id, reason=reason, before=_unit_snapshot(row), after={**snap, "evidence": evidence_record})
-    return snap
+        await uow.audit("unit.voucher_acceptance_grant", "unit", unit_id, reason=reason, before=unit_snapshot(row), after={**snap, "evidence": evidence_record})
+    return unit_view(after)
 
 
-async def revoke_voucher_acceptance(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, reason: str | None) -> dict[str, Any]:
+async def revoke_voucher_acceptance(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, reason: str | None) -> Unit:
     text = check_reason(reason, required=True, what_zh="撤销接收科技创新券资格", what_en="a revocation") or ""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -386,7 +367,7 @@ async def revoke_voucher_acceptance(db: ServiceDatabase, actor: Actor, correlati
         if not row["accepts_vouchers"]:
             raise Conflict("acceptance.not_granted", "该单位未获准接收科技创新券", "the unit does not accept vouchers")
         after = await revoke_acceptance_in(uow, row, text, now)
-    return _unit_snapshot(after)
+    return unit_view(after)
 
 
 # --- users: classes and credit status (R4, R16, R26) ---------------------------

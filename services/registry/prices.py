@@ -22,6 +22,7 @@ from services.registry.domain.prices import (
     reason_required,
 )
 from services.registry.instruments import IN_SERVICE
+from services.registry.schemas.prices import InstrumentPrices, PriceChange, PriceHistory, PriceItem, PriceItemPage
 from services.runtime import clock
 from services.runtime.http.preconditions import check_version
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
@@ -50,8 +51,22 @@ def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _record(row: RowMapping | dict[str, Any], instrument_name: str) -> dict[str, Any]:
-    return {**_snapshot(row), "instrument_name": instrument_name, "created_at": row["created_at"], "updated_at": row["updated_at"]}
+def price_item_view(row: RowMapping | dict[str, Any], instrument_name: str) -> PriceItem:
+    """A price item as the API shows it."""
+    return PriceItem(
+        price_item_id=row["id"],
+        instrument_id=row["instrument_id"],
+        unit_id=row["unit_id"],
+        version=row["version"],
+        name=row["name"],
+        billing_unit=row["billing_unit"],
+        price_fen=row["price_fen"],
+        basis=row["basis"],
+        active=row["active"],
+        instrument_name=instrument_name,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 def _retired() -> DomainError:
@@ -81,7 +96,7 @@ async def add_price_item(
     billing_unit: BillingUnit,
     price_fen: int,
     basis: PriceBasis,
-) -> dict[str, Any]:
+) -> PriceItem:
     """Publish a new service item of an instrument.
 
     ``owner``: when set, the instrument must belong to that unit (else 403).
@@ -130,7 +145,7 @@ async def add_price_item(
         snap = _snapshot(row)
         await uow.emit(ev.PricePublished(**snap))
         await uow.audit("price.add", "price_item", row["id"], after=snap)
-    return _record(row, inst["name"])
+    return price_item_view(row, inst["name"])
 
 
 async def change_price_item(
@@ -146,7 +161,7 @@ async def change_price_item(
     active: bool | None = None,
     reason: str | None = None,
     expected_version: int | None = None,
-) -> dict[str, Any]:
+) -> PriceItem:
     """Change a service item's name, price, basis or active flag; with
     ``expected_version`` (an edit's If-Match) only the version the caller read.
 
@@ -174,7 +189,7 @@ async def change_price_item(
             "active": row["active"] if active is None else active,
         }
         if all(new[k] == row[k] for k in new):
-            return _record(row, inst["name"])
+            return price_item_view(row, inst["name"])
         reason_required(row["price_fen"], new["price_fen"], reason)
         if new["active"]:
             if inst["status"] == RETIRED:
@@ -207,14 +222,14 @@ async def change_price_item(
         snap = _snapshot(after)
         await uow.emit(ev.PricePublished(**snap))
         await uow.audit("price.change", "price_item", price_item_id, reason=reason, before=_snapshot(row), after=snap)
-    return _record(after, inst["name"])
+    return price_item_view(after, inst["name"])
 
 
 def _may_see_all(inst: RowMapping, *, staff: bool, own_unit: str | None) -> bool:
     return staff or (own_unit is not None and inst["unit_id"] == own_unit)
 
 
-async def instrument_prices(db: ServiceDatabase, instrument_id: str, *, staff: bool, own_unit: str | None) -> list[dict[str, Any]]:
+async def instrument_prices(db: ServiceDatabase, instrument_id: str, *, staff: bool, own_unit: str | None) -> InstrumentPrices:
     """An instrument's price items, oldest first. The public sees the active
     items of a listed, in-service instrument (else 404); the owner unit and
     staff see every item of any instrument."""
@@ -227,10 +242,10 @@ async def instrument_prices(db: ServiceDatabase, instrument_id: str, *, staff: b
         if not all_:
             q = q.where(price_items.c.active.is_(True))
         rows = (await s.execute(q.order_by(price_items.c.created_at, price_items.c.id))).mappings().all()
-    return [_record(r, inst["name"]) for r in rows]
+    return InstrumentPrices(instrument_id=instrument_id, items=[price_item_view(r, inst["name"]) for r in rows])
 
 
-async def price_history(db: ServiceDatabase, price_item_id: str, *, staff: bool, own_unit: str | None) -> list[dict[str, Any]]:
+async def price_history(db: ServiceDatabase, price_item_id: str, *, staff: bool, own_unit: str | None) -> PriceHistory:
     """Every change of a price item, oldest first, with the changer's role
     (never the person). Public once the instrument is listed and in service
     (fees are public, M11(4)); otherwise the owner unit and staff only."""
@@ -244,23 +259,24 @@ async def price_history(db: ServiceDatabase, price_item_id: str, *, staff: bool,
         rows = (
             await s.execute(select(price_changes).where(price_changes.c.price_item_id == price_item_id).order_by(price_changes.c.id))
         ).mappings().all()
-    return [
-        {
-            "changed_at": r["changed_at"],
-            "changed_by_role": _role_of(r["changed_by"]),
-            "old_price_fen": r["old_price_fen"],
-            "new_price_fen": r["new_price_fen"],
-            "old_basis": r["old_basis"],
-            "new_basis": r["new_basis"],
-            "old_active": r["old_active"],
-            "new_active": r["new_active"],
-            "reason": r["reason"],
-        }
+    changes = [
+        PriceChange(
+            changed_at=r["changed_at"],
+            changed_by_role=_role_of(r["changed_by"]),
+            old_price_fen=r["old_price_fen"],
+            new_price_fen=r["new_price_fen"],
+            old_basis=r["old_basis"],
+            new_basis=r["new_basis"],
+            old_active=r["old_active"],
+            new_active=r["new_active"],
+            reason=r["reason"],
+        )
         for r in rows
     ]
+    return PriceHistory(price_item_id=price_item_id, changes=changes)
 
 
-async def unit_price_list(db: ServiceDatabase, unit_id: str, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def unit_price_list(db: ServiceDatabase, unit_id: str, *, page: int, page_size: int) -> PriceItemPage:
     """The public price list of a unit (R9): the active items of its listed,
     in-service instruments, by instrument then item, oldest first."""
     conds = (
@@ -283,4 +299,4 @@ async def unit_price_list(db: ServiceDatabase, unit_id: str, *, page: int, page_
             raise NotFound("unit", "单位", unit_id)
         total = (await s.execute(select(func.count()).select_from(joined).where(*conds))).scalar_one()
         rows = (await s.execute(q)).mappings().all()
-    return [_record(r, r["instrument_name"]) for r in rows], total
+    return PriceItemPage(items=[price_item_view(r, r["instrument_name"]) for r in rows], total=total, page=page, page_size=page_size)

@@ -12,6 +12,8 @@ from typing import Any
 
 from services.registry import parties
 from services.registry.domain import service_info
+from services.registry.schemas.parties import Unit
+from services.registry.unit_rows import unit_snapshot, unit_view
 from services.runtime import clock
 from services.runtime.errors import Forbidden
 from services.runtime.db.unit_of_work import Actor
@@ -21,7 +23,7 @@ from services.runtime.db.service_db import ServiceDatabase
 
 async def publish_service_info(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, changes: dict[str, Any], owner: str | None, expected_version: int | None = None
-) -> dict[str, Any]:
+) -> Unit:
     """Apply ``changes`` (only the R18 fields; None clears one). ``owner``: when
     set, the unit must be that one (else 403). 422 naming the field on a bad value;
     412 when ``expected_version`` (an If-Match) is not the unit's."""
@@ -32,8 +34,7 @@ async def publish_service_info(
         row = await parties._unit_row(uow.session, unit_id)
         check_version(row["version"], expected_version)
         if not cleaned:
-            return parties._unit_snapshot(row)
+            return unit_view(row)
         after = await parties._update_unit(uow.session, row, updated_at=clock.utc_now(), **cleaned)
-        snap = parties._unit_snapshot(after)
-        await uow.audit("unit.service_info", "unit", unit_id, before=parties._unit_snapshot(row), after=snap)
-    return snap
+        await uow.audit("unit.service_info", "unit", unit_id, before=unit_snapshot(row), after=unit_snapshot(after))
+    return unit_view(after)

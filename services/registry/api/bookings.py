@@ -22,6 +22,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import bookings
 from services.registry.domain.bookings import BookingStatus
+from services.registry.schemas.bookings import Booking, BookingPage
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
 from services.runtime.http.app import actor_of, correlation_of
@@ -48,34 +49,6 @@ class ReasonRequest(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason | None = None
 
 
-class Booking(msgspec.Struct):
-    booking_id: str
-    instrument_id: str
-    unit_id: str
-    user_id: str
-    order_id: str
-    starts_at: datetime
-    ends_at: datetime
-    #: requested / confirmed / declined / cancelled / no_show
-    status: str
-    created_at: datetime
-    version: int
-    note: str | None = None
-    #: the reason of a decline or cancellation (a downtime's when it cancelled the booking)
-    reason: str | None = None
-    #: who decided last: user / unit
-    decided_party: str | None = None
-    decided_at: datetime | None = None
-    downtime_id: str | None = None
-
-
-class BookingPage(msgspec.Struct):
-    items: list[Booking]
-    total: int
-    page: int
-    page_size: int
-
-
 class BookingController(Controller):
     path = "/v1/bookings"
     tags = ["bookings"]
@@ -86,10 +59,9 @@ class BookingController(Controller):
         instrument. Confirmed at once when the schedule's approval is ``automatic``, else
         ``requested`` until the unit decides. On a self-operated instrument only a person trained
         on it (the signed-in account) may book."""
-        body = await bookings.create_booking(
+        return await bookings.create_booking(
             db, calendar, actor_of(request), correlation_of(request), instrument_id=data.instrument_id, order_id=data.order_id, starts_at=data.starts_at, ends_at=data.ends_at, note=data.note
         )
-        return Booking(**body)
 
     @get("/", operation_id="listBookings", **access(Role.USER, Role.UNIT, *STAFF))
     async def list_(
@@ -103,34 +75,33 @@ class BookingController(Controller):
         page_size: PageSize = 20,
     ) -> BookingPage:
         """A user's own bookings, a unit's bookings of its instruments; center and bureau all. Soonest first."""
-        items, total = await bookings.list_bookings(
+        return await bookings.list_bookings(
             db, actor_of(request), instrument_id=instrument_id, order_id=order_id, status=str(status) if status else None, page=page, page_size=page_size
         )
-        return BookingPage(items=[Booking(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @get("/{booking_id:str}", operation_id="getBooking", **access(Role.USER, Role.UNIT, *STAFF))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], booking_id: FromPath[str]) -> Booking:
         """One booking: its user, its unit and staff see it; anybody else gets 404."""
-        return Booking(**await bookings.get_booking(db, actor_of(request), booking_id))
+        return await bookings.get_booking(db, actor_of(request), booking_id)
 
     @post("/{booking_id:str}/confirm", operation_id="confirmBooking", status_code=200, **access(Role.UNIT))
     async def confirm(self, request: Request, db: NamedDependency[ServiceDatabase], booking_id: FromPath[str]) -> Booking:
         """The unit confirms a requested booking. 409 ``booking.illegal_transition`` otherwise."""
-        return Booking(**await bookings.confirm(db, actor_of(request), correlation_of(request), booking_id))
+        return await bookings.confirm(db, actor_of(request), correlation_of(request), booking_id)
 
     @post("/{booking_id:str}/decline", operation_id="declineBooking", status_code=200, **access(Role.UNIT))
     async def decline(self, request: Request, db: NamedDependency[ServiceDatabase], booking_id: FromPath[str], data: JSONBody[ReasonRequest]) -> Booking:
         """The unit declines a requested booking with a reason; its time is free again."""
-        return Booking(**await bookings.decline(db, actor_of(request), correlation_of(request), booking_id, data.reason))
+        return await bookings.decline(db, actor_of(request), correlation_of(request), booking_id, data.reason)
 
     @post("/{booking_id:str}/cancel", operation_id="cancelBooking", status_code=200, **access(Role.USER, Role.UNIT))
     async def cancel(self, request: Request, db: NamedDependency[ServiceDatabase], booking_id: FromPath[str], data: JSONBody[ReasonRequest]) -> Booking:
         """The user or the unit cancels a requested or confirmed booking with a reason, until the
         schedule's cut-off (``cancel_before_hours`` before the start): later, 422 ``booking.cancel_too_late``."""
-        return Booking(**await bookings.cancel(db, actor_of(request), correlation_of(request), booking_id, data.reason))
+        return await bookings.cancel(db, actor_of(request), correlation_of(request), booking_id, data.reason)
 
     @post("/{booking_id:str}/no-show", operation_id="recordBookingNoShow", status_code=200, **access(Role.UNIT))
     async def no_show(self, request: Request, db: NamedDependency[ServiceDatabase], booking_id: FromPath[str]) -> Booking:
         """The unit records that the user did not come to a confirmed booking (after its start:
         before, 422 ``booking.not_started``)."""
-        return Booking(**await bookings.no_show(db, actor_of(request), correlation_of(request), booking_id))
+        return await bookings.no_show(db, actor_of(request), correlation_of(request), booking_id)

@@ -1,7 +1,8 @@
 """Request and response bodies of instrument changes and ledger imports.
 
-``InstrumentRegistration`` and ``Instrument`` extend the ones in ``schemas``
-with the unit's own asset number (资产编号)."""
+``InstrumentRegistration`` extends the one in ``schemas`` with the unit's own
+asset number (资产编号); the instrument as answered is
+``services/registry/schemas/instruments.py:Instrument``."""
 
 from __future__ import annotations
 
@@ -19,17 +20,6 @@ class InstrumentRegistration(schemas.InstrumentRegistration, forbid_unknown_fiel
     """must_list, listing_deadline and status are computed, never sent."""
 
     asset_number: AssetNumber | None = None
-
-
-class Instrument(schemas.Instrument):
-    asset_number: str | None = None
-
-
-class InstrumentPage(msgspec.Struct):
-    items: list[Instrument]
-    total: int
-    page: int
-    page_size: int
 
 
 class InstrumentChange(msgspec.Struct, forbid_unknown_fields=True):

@@ -10,15 +10,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import instrument_reads, instruments
-from services.registry.api.instrument_schemas import (
-    Instrument,
-    InstrumentChange,
-    InstrumentPage,
-    InstrumentRegistration,
-    Retirement,
-)
-from services.registry.api.schemas import AttentionItem, Compliance
+from services.registry.api.instrument_schemas import InstrumentChange, InstrumentRegistration, Retirement
 from services.registry.domain.listing import ListingPolicies
+from services.registry.schemas.instruments import Compliance, Instrument, InstrumentPage
 from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
@@ -36,10 +30,6 @@ def _as_of(p: Principal, as_of: date | None) -> date:
     if as_of is not None and p.role not in STAFF:
         raise Forbidden("只有管理部门可以指定统计日期", "only staff may choose the as_of date")
     return as_of or instruments.shanghai_today()
-
-
-def _compliance(body: dict) -> Compliance:  # type: ignore[type-arg]
-    return Compliance(**{**body, "attention": [AttentionItem(**a) for a in body["attention"]]})
 
 
 class InstrumentController(Controller):
@@ -61,7 +51,7 @@ class InstrumentController(Controller):
         p = principal_of(request)
         if p.role is Role.UNIT and p.org != data.unit_id:
             raise Forbidden("单位只能登记本单位的仪器", "a unit may register only its own instruments")
-        snap = await instruments.register_instrument(
+        return await instruments.register_instrument(
             db,
             actor_of(request),
             correlation_of(request),
@@ -85,7 +75,6 @@ class InstrumentController(Controller):
                 asset_number=(data.asset_number or "").strip() or None,
             ),
         )
-        return Instrument(**snap)
 
     @post("/{instrument_id:str}/list", operation_id="listInstrument", status_code=200, **access(Role.UNIT, Role.CENTER))
     async def list_on_platform(
@@ -99,10 +88,9 @@ class InstrumentController(Controller):
         """The owning unit (or the center) lists the instrument on the platform today (M11(3))."""
         p = principal_of(request)
         owner = (p.org or "") if p.role is Role.UNIT else None
-        snap = await instruments.list_instrument(
+        return await instruments.list_instrument(
             db, actor_of(request), correlation_of(request), instrument_id, calendar=calendar, policy=listing_policy, owner=owner
         )
-        return Instrument(**snap)
 
     @patch("/{instrument_id:str}", operation_id="changeInstrument", response_headers=ETAG_HEADER, **access(Role.UNIT, Role.CENTER))
     async def change(
@@ -129,10 +117,10 @@ class InstrumentController(Controller):
                 sent[key] = sent[key].strip()
                 if not sent[key]:
                     raise DomainError("instrument.blank_field", f"“{key}”不能为空", f"{key} cannot be blank", field=key)
-        snap = await instruments.change_instrument(
+        record = await instruments.change_instrument(
             db, actor_of(request), correlation_of(request), instrument_id, changes=sent, owner=owner, body_version=version, if_match_version=expected_version(if_match)
         )
-        return tagged(Instrument(**snap), snap["version"])
+        return tagged(record, record.version)
 
     @post("/{instrument_id:str}/retire", operation_id="retireInstrument", status_code=200, **access(Role.UNIT, Role.CENTER))
     async def retire(
@@ -145,8 +133,7 @@ class InstrumentController(Controller):
         """The owning unit (or the center) retires (报废) the instrument with a reason; final."""
         p = principal_of(request)
         owner = (p.org or "") if p.role is Role.UNIT else None
-        snap = await instruments.retire_instrument(db, actor_of(request), correlation_of(request), instrument_id, reason=data.reason, owner=owner)
-        return Instrument(**snap)
+        return await instruments.retire_instrument(db, actor_of(request), correlation_of(request), instrument_id, reason=data.reason, owner=owner)
 
     @get("/", operation_id="listInstruments", **access(PUBLIC))
     async def list_(
@@ -165,19 +152,18 @@ class InstrumentController(Controller):
         own = p.org if p.role is Role.UNIT else None
         if p.role is Role.DEPARTMENT and unit_id is not None and await may_see_unit(db, p, unit_id):
             own = unit_id  # a department sees all of the instruments of a unit under it
-        items, total = await instrument_reads.list_instruments(db, unit_id=unit_id, public_only=not staff, own_unit=own, page=page, page_size=page_size)
-        return InstrumentPage(items=[Instrument(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await instrument_reads.list_instruments(db, unit_id=unit_id, public_only=not staff, own_unit=own, page=page, page_size=page_size)
 
     @get("/{instrument_id:str}", operation_id="getInstrument", response_headers=ETAG_HEADER, **access(PUBLIC))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> Response[Instrument]:
         """One instrument. The public sees it once listed and in service; the owner unit and staff always.
         ``ETag`` is its version (``"v3"``): send it as ``If-Match`` on a change."""
-        snap = await instrument_reads.get_instrument(db, instrument_id)
+        record = await instrument_reads.get_instrument(db, instrument_id)
         p = principal_of(request)
-        public = snap["listed_on"] is not None and snap["status"] == instruments.IN_SERVICE
-        if not public and not await may_see_unit(db, p, snap["unit_id"]):
+        public = record.listed_on is not None and record.status == instruments.IN_SERVICE
+        if not public and not await may_see_unit(db, p, record.unit_id):
             raise NotFound("instrument", "仪器", instrument_id)
-        return tagged(Instrument(**snap), snap["version"])
+        return tagged(record, record.version)
 
 
 class ComplianceController(Controller):
@@ -195,7 +181,7 @@ class ComplianceController(Controller):
     ) -> Compliance:
         """City-wide listing compliance: counts per state, overdue and due-soon instruments (M11(3))."""
         day = _as_of(principal_of(request), as_of)
-        return _compliance(await instrument_reads.compliance(db, calendar=calendar, policy=listing_policy, unit_id=None, as_of=day))
+        return await instrument_reads.compliance(db, calendar=calendar, policy=listing_policy, unit_id=None, as_of=day)
 
     @get("/units/{unit_id:str}", operation_id="getUnitCompliance", **access(Role.UNIT, *STAFF))
     async def unit(
@@ -212,4 +198,4 @@ class ComplianceController(Controller):
         if not await may_see_unit(db, p, unit_id):
             raise Forbidden()
         day = _as_of(p, as_of)
-        return _compliance(await instrument_reads.compliance(db, calendar=calendar, policy=listing_policy, unit_id=unit_id, as_of=day))
+        return await instrument_reads.compliance(db, calendar=calendar, policy=listing_policy, unit_id=unit_id, as_of=day)

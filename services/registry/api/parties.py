@@ -14,9 +14,7 @@ from services.registry.api.schemas import (
     AcceptanceApplication,
     Decision,
     RequiredReason,
-    Unit,
     UnitApplication,
-    UnitPage,
     UnitServiceInfo,
     User,
     UserClassesChange,
@@ -29,6 +27,7 @@ from services.registry.domain.parties import (
     UnitAction,
     UnitStatus,
 )
+from services.registry.schemas.parties import Unit, UnitPage
 from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
@@ -59,7 +58,7 @@ class UnitController(Controller):
         ``Idempotency-Key`` header: the same key and body answer the first application again
         instead of 409 ``unit.duplicate_credit_code``."""
 
-        async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
+        async def call(idem: Idempotency | None) -> Unit:
             return await parties.apply_unit(
                 db,
                 actor_of(request),
@@ -74,7 +73,7 @@ class UnitController(Controller):
                 idempotency=idem,
             )
 
-        return await idempotent(request, db, settings, idempotency_key, operation="applyUnit", status=201, request_parts=(data,), render=lambda snap: Unit(**snap), call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="applyUnit", status=201, request_parts=(data,), render=lambda unit: unit, call=call)  # type: ignore[no-any-return]
 
     @put("/{unit_id:str}/service-info", operation_id="publishUnitServiceInfo", status_code=200, response_headers=ETAG_HEADER, **access(Role.UNIT, Role.CENTER))
     async def publish_service_info(
@@ -88,36 +87,36 @@ class UnitController(Controller):
         p = principal_of(request)
         owner = (p.org or "") if p.role is Role.UNIT else None
         changes = {f: v for f in UnitServiceInfo.__struct_fields__ if (v := getattr(data, f)) is not msgspec.UNSET}
-        snap = await unit_service_info.publish_service_info(
+        unit = await unit_service_info.publish_service_info(
             db, actor_of(request), correlation_of(request), unit_id, changes=changes, owner=owner, expected_version=expected_version(if_match)
         )
-        return tagged(Unit(**snap), snap["version"])
+        return tagged(unit, unit.version)
 
     @post("/{unit_id:str}/approve", operation_id="approveUnit", status_code=200, **access(Role.BUREAU))
     async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau approves a unit's application (R7)."""
-        return Unit(**await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=True, reason=data.reason))
+        return await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=True, reason=data.reason)
 
     @post("/{unit_id:str}/reject", operation_id="rejectUnit", status_code=200, **access(Role.BUREAU))
     async def reject(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau rejects a unit's application, with a reason (R7)."""
-        return Unit(**await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=False, reason=data.reason))
+        return await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=False, reason=data.reason)
 
     @post("/{unit_id:str}/suspend", operation_id="suspendUnit", status_code=200, **access(Role.BUREAU))
     async def suspend(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau suspends an approved unit's sharing, with a reason (R27)."""
-        return Unit(**await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.SUSPEND, reason=data.reason))
+        return await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.SUSPEND, reason=data.reason)
 
     @post("/{unit_id:str}/reinstate", operation_id="reinstateUnit", status_code=200, **access(Role.BUREAU))
     async def reinstate(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau reinstates a suspended unit."""
-        return Unit(**await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.REINSTATE, reason=data.reason))
+        return await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.REINSTATE, reason=data.reason)
 
     @post("/{unit_id:str}/disqualify", operation_id="disqualifyUnit", status_code=200, **access(Role.BUREAU))
     async def disqualify(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau cancels a unit's sharing qualification, with a reason (R27).
         Final; the unit also stops accepting vouchers."""
-        return Unit(**await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.DISQUALIFY, reason=data.reason))
+        return await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.DISQUALIFY, reason=data.reason)
 
     @post("/{unit_id:str}/voucher-acceptance", operation_id="grantVoucherAcceptance", status_code=200, **access(Role.CENTER, Role.BUREAU))
     async def grant_acceptance(
@@ -142,15 +141,14 @@ class UnitController(Controller):
             fees_published=data.fees_published,
             no_bad_credit=data.no_bad_credit,
         )
-        snap = await parties.grant_voucher_acceptance(
+        return await parties.grant_voucher_acceptance(
             db, actor_of(request), correlation_of(request), unit_id, evidence=evidence, policy=acceptance_policy, reason=data.reason
         )
-        return Unit(**snap)
 
     @delete("/{unit_id:str}/voucher-acceptance", operation_id="revokeVoucherAcceptance", status_code=200, **access(Role.CENTER, Role.BUREAU))
     async def revoke_acceptance(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[RequiredReason]) -> Unit:
         """Revoke a unit's approval to accept vouchers, with a reason (R18, R27)."""
-        return Unit(**await parties.revoke_voucher_acceptance(db, actor_of(request), correlation_of(request), unit_id, reason=data.reason))
+        return await parties.revoke_voucher_acceptance(db, actor_of(request), correlation_of(request), unit_id, reason=data.reason)
 
     @get("/", operation_id="listUnits", **access(PUBLIC))
     async def list_(
@@ -164,18 +162,17 @@ class UnitController(Controller):
         """Units on the platform. The public sees approved units only."""
         if principal_of(request).role not in CITY_STAFF:
             status = UnitStatus.APPROVED
-        items, total = await parties.list_units(db, status=str(status) if status else None, page=page, page_size=page_size)
-        return UnitPage(items=[Unit(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await parties.list_units(db, status=str(status) if status else None, page=page, page_size=page_size)
 
     @get("/{unit_id:str}", operation_id="getUnit", response_headers=ETAG_HEADER, **access(PUBLIC))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Response[Unit]:
         """One unit. Applications not yet approved are visible to staff and the unit itself.
         ``ETag`` is its version: send it as ``If-Match`` when publishing its service information."""
-        snap = await parties.get_unit(db, unit_id)
+        unit = await parties.get_unit(db, unit_id)
         p = principal_of(request)
-        if snap["status"] != UnitStatus.APPROVED and not await may_see_unit(db, p, unit_id):
+        if unit.status != UnitStatus.APPROVED and not await may_see_unit(db, p, unit_id):
             raise NotFound("unit", "单位", unit_id)
-        return tagged(Unit(**snap), snap["version"])
+        return tagged(unit, unit.version)
 
 
 def _user(request: Request, user: dict) -> User:  # type: ignore[type-arg]

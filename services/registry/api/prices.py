@@ -4,7 +4,6 @@ price lists and the history of every published price."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -14,6 +13,7 @@ from litestar.params import FromPath, JSONBody
 
 from services.registry import prices
 from services.registry.domain.prices import MAX_PRICE_FEN, BillingUnit, PriceBasis
+from services.registry.schemas.prices import InstrumentPrices, PriceHistory, PriceItem, PriceItemPage
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.http.app import actor_of, correlation_of
@@ -48,52 +48,6 @@ class PriceItemChange(msgspec.Struct, forbid_unknown_fields=True):
     reason: ChangeReason | None = None
 
 
-class PriceItem(msgspec.Struct):
-    price_item_id: str
-    instrument_id: str
-    instrument_name: str
-    unit_id: str
-    version: int
-    name: str
-    billing_unit: BillingUnit
-    price_fen: int
-    basis: PriceBasis
-    active: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class InstrumentPrices(msgspec.Struct):
-    instrument_id: str
-    items: list[PriceItem]
-
-
-class PriceChange(msgspec.Struct):
-    """One change of a price item: the changer's role, never the person."""
-
-    changed_at: datetime
-    changed_by_role: str
-    new_price_fen: int
-    new_basis: PriceBasis
-    new_active: bool
-    old_price_fen: int | None = None
-    old_basis: PriceBasis | None = None
-    old_active: bool | None = None
-    reason: str | None = None
-
-
-class PriceHistory(msgspec.Struct):
-    price_item_id: str
-    changes: list[PriceChange]
-
-
-class PriceItemPage(msgspec.Struct):
-    items: list[PriceItem]
-    total: int
-    page: int
-    page_size: int
-
-
 def _owner(p: Principal) -> str | None:
     """The unit a UNIT caller is restricted to; None for the center."""
     return (p.org or "") if p.role is Role.UNIT else None
@@ -111,7 +65,7 @@ class PriceController(Controller):
     async def add(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[PriceItemCreation]) -> PriceItem:
         """The owning unit (or the center) publishes a service item of an instrument (M11(4), R9).
         Fiscal instruments charge on cost compensation; a retired instrument takes no prices."""
-        snap = await prices.add_price_item(
+        return await prices.add_price_item(
             db,
             actor_of(request),
             correlation_of(request),
@@ -122,7 +76,6 @@ class PriceController(Controller):
             price_fen=data.price_fen,
             basis=data.basis,
         )
-        return PriceItem(**snap)
 
     @patch("/price-items/{price_item_id:str}", operation_id="changePriceItem", response_headers=ETAG_HEADER, **access(Role.UNIT, Role.CENTER))
     async def change(
@@ -133,7 +86,7 @@ class PriceController(Controller):
         ``If-Match: "v<version>"`` (the item's ``version`` as listed) only that version is
         changed: another is 412 ``request.precondition_failed``."""
         name = data.name.strip() if data.name is not None else None
-        snap = await prices.change_price_item(
+        item = await prices.change_price_item(
             db,
             actor_of(request),
             correlation_of(request),
@@ -146,28 +99,25 @@ class PriceController(Controller):
             reason=data.reason,
             expected_version=expected_version(if_match),
         )
-        return tagged(PriceItem(**snap), snap["version"])
+        return tagged(item, item.version)
 
     @get("/instruments/{instrument_id:str}/prices", operation_id="listInstrumentPrices", **access(PUBLIC))
     async def of_instrument(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> InstrumentPrices:
         """An instrument's prices. Public for a listed, in-service instrument (active items only);
         the owner unit and staff see every item."""
         staff, own = _viewer(principal_of(request))
-        items = await prices.instrument_prices(db, instrument_id, staff=staff, own_unit=own)
-        return InstrumentPrices(instrument_id=instrument_id, items=[PriceItem(**i) for i in items])
+        return await prices.instrument_prices(db, instrument_id, staff=staff, own_unit=own)
 
     @get("/price-items/{price_item_id:str}/history", operation_id="priceHistory", **access(PUBLIC))
     async def history(self, request: Request, db: NamedDependency[ServiceDatabase], price_item_id: FromPath[str]) -> PriceHistory:
         """Every change of a price item, oldest first: old and new price, basis and active flag,
         when, and the changer's role. Public once the instrument is listed and in service (M11(4))."""
         staff, own = _viewer(principal_of(request))
-        changes = await prices.price_history(db, price_item_id, staff=staff, own_unit=own)
-        return PriceHistory(price_item_id=price_item_id, changes=[PriceChange(**c) for c in changes])
+        return await prices.price_history(db, price_item_id, staff=staff, own_unit=own)
 
     @get("/units/{unit_id:str}/price-list", operation_id="unitPriceList", **access(PUBLIC))
     async def unit_list(
         self, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], page: PageNumber = 1, page_size: PageSize = 20
     ) -> PriceItemPage:
         """A unit's public price catalogue (R9): the active items of its listed, in-service instruments."""
-        items, total = await prices.unit_price_list(db, unit_id, page=page, page_size=page_size)
-        return PriceItemPage(items=[PriceItem(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await prices.unit_price_list(db, unit_id, page=page, page_size=page_size)

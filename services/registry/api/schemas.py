@@ -7,14 +7,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from services.registry.domain.listing import Funding, ListingStatus
+from services.registry.domain.listing import Funding
 from services.registry.domain.parties import (
     AffiliationKind,
-    AffiliationSource,
     PartyType,
     SpecialClass,
     UnitKind,
-    UnitStatus,
     UserClass,
     UserKind,
 )
@@ -56,30 +54,6 @@ class UnitServiceInfo(msgspec.Struct, forbid_unknown_fields=True):
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason | None = None
-
-
-class Unit(msgspec.Struct):
-    unit_id: str
-    version: int
-    name: str
-    credit_code: str
-    kind: UnitKind
-    status: UnitStatus
-    accepts_vouchers: bool
-    parent_unit_id: str | None = None
-    county_code: str | None = None
-    department: str | None = None
-    service_content: str | None = None
-    contact_person: str | None = None
-    contact_phone: str | None = None
-    address: str | None = None
-
-
-class UnitPage(msgspec.Struct):
-    items: list[Unit]
-    total: int
-    page: int
-    page_size: int
 
 
 class UserRegistration(msgspec.Struct, forbid_unknown_fields=True):
@@ -166,27 +140,6 @@ class AffiliationDeclaration(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
-class Affiliation(msgspec.Struct):
-    affiliation_id: str
-    user_id: str
-    unit_id: str
-    kind: AffiliationKind
-    source: AffiliationSource
-    recorded_by: str
-    recorded_at: datetime
-    note: str | None = None
-    removed_by: str | None = None
-    removed_at: datetime | None = None
-    removal_reason: str | None = None
-
-
-class AffiliationPage(msgspec.Struct):
-    items: list[Affiliation]
-    total: int
-    page: int
-    page_size: int
-
-
 # --- blacklist (R26, R27) ------------------------------------------------------
 
 
@@ -194,40 +147,6 @@ class BlacklistRequest(msgspec.Struct, forbid_unknown_fields=True):
     party_type: PartyType
     party_id: str
     reason: Reason
-
-
-class BlacklistRecord(msgspec.Struct):
-    """The bureau's view of an entry."""
-
-    entry_id: str
-    party_type: PartyType
-    party_id: str
-    party_name: str
-    reason: str
-    added_by: str
-    added_at: datetime
-    credit_code: str | None = None
-    removed_by: str | None = None
-    removed_at: datetime | None = None
-    removal_reason: str | None = None
-
-
-class PublicBlacklistEntry(msgspec.Struct):
-    """What the public sees: no person or record-keeper ids."""
-
-    entry_id: str
-    party_type: PartyType
-    party_name: str
-    reason: str
-    added_on: date
-    credit_code: str | None = None
-
-
-class BlacklistPage(msgspec.Struct):
-    items: list[PublicBlacklistEntry]
-    total: int
-    page: int
-    page_size: int
 
 
 # --- fraud findings (R27) ------------------------------------------------------
@@ -319,53 +238,3 @@ class InstrumentRegistration(msgspec.Struct, forbid_unknown_fields=True):
     functions: LongText | None = None
     #: R18 服务内容: the services offered on this instrument
     service_content: ServiceContent | None = None
-
-
-class Instrument(msgspec.Struct):
-    instrument_id: str
-    unit_id: str
-    version: int
-    name: str
-    category: str
-    funding: Funding
-    original_value_fen: int
-    acceptance_date: date
-    duty_exempt: bool
-    classified: bool
-    status: str
-    must_list: bool
-    county_code: str | None = None
-    listing_deadline: date | None = None
-    listed_on: date | None = None
-    model: str | None = None
-    manufacturer: str | None = None
-    location: str | None = None
-    specifications: str | None = None
-    functions: str | None = None
-    service_content: str | None = None
-
-
-class InstrumentPage(msgspec.Struct):
-    items: list[Instrument]
-    total: int
-    page: int
-    page_size: int
-
-
-class AttentionItem(msgspec.Struct):
-    instrument_id: str
-    unit_id: str
-    name: str
-    state: ListingStatus
-    listing_deadline: date | None = None
-
-
-class Compliance(msgspec.Struct):
-    """Listing states on ``as_of`` (M11(3)): counts per state and the
-    overdue or due-soon instruments (at most 100, earliest deadline first)."""
-
-    as_of: date
-    total: int
-    counts: dict[str, int]
-    attention: list[AttentionItem]
-    unit_id: str | None = None

@@ -8,21 +8,18 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import affiliations, blacklist, fraud_findings
 from services.registry.api.schemas import (
-    Affiliation,
     AffiliationDeclaration,
-    AffiliationPage,
-    BlacklistPage,
-    BlacklistRecord,
     BlacklistRequest,
     FraudFinding,
     FraudFindingPage,
     FraudFindingRequest,
     PublicCriticism,
     PublicCriticismPage,
-    PublicBlacklistEntry,
     RequiredReason,
 )
 from services.registry.domain.parties import AffiliationSource, PartyType
+from services.registry.schemas.affiliations import Affiliation, AffiliationPage
+from services.registry.schemas.blacklist import BlacklistPage, BlacklistRecord
 from services.registry.scope import may_see_unit
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
@@ -55,15 +52,14 @@ class AffiliationController(Controller):
             source = AffiliationSource.DECLARED_BY_UNIT
         else:
             source = AffiliationSource.RECORDED_BY_REVIEWER
-        snap = await affiliations.record_affiliation(
+        return await affiliations.record_affiliation(
             db, actor_of(request), correlation_of(request), user_id=data.user_id, unit_id=data.unit_id, kind=data.kind, source=source, note=data.note
         )
-        return Affiliation(**snap)
 
     @delete("/{affiliation_id:str}", operation_id="removeAffiliation", status_code=200, **access(*REVIEWERS))
     async def remove(self, request: Request, db: NamedDependency[ServiceDatabase], affiliation_id: FromPath[str], data: JSONBody[RequiredReason]) -> Affiliation:
         """The center or bureau removes a recorded tie, with a reason."""
-        return Affiliation(**await affiliations.remove_affiliation(db, actor_of(request), correlation_of(request), affiliation_id, reason=data.reason))
+        return await affiliations.remove_affiliation(db, actor_of(request), correlation_of(request), affiliation_id, reason=data.reason)
 
     @get("/", operation_id="listAffiliations", **access(Role.USER, Role.UNIT, *STAFF))
     async def list_(
@@ -89,8 +85,7 @@ class AffiliationController(Controller):
             unit_id = p.org or ""
         elif p.role is Role.DEPARTMENT and (unit_id is None or not await may_see_unit(db, p, unit_id)):
             raise Forbidden("主管部门只能查看所属单位的关联关系，请指定所属单位", "a department sees the ties of a unit under it only; pass that unit_id")
-        items, total = await affiliations.list_affiliations(db, user_id=user_id, unit_id=unit_id, include_removed=include_removed, page=page, page_size=page_size)
-        return AffiliationPage(items=[Affiliation(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await affiliations.list_affiliations(db, user_id=user_id, unit_id=unit_id, include_removed=include_removed, page=page, page_size=page_size)
 
 
 class BlacklistController(Controller):
@@ -101,31 +96,18 @@ class BlacklistController(Controller):
     async def add(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[BlacklistRequest]) -> BlacklistRecord:
         """The bureau puts a user or unit on the Xuchang credit blacklist, with a
         reason (R26, R27). A unit also loses its voucher acceptance."""
-        snap = await blacklist.add_to_blacklist(db, actor_of(request), correlation_of(request), party_type=data.party_type, party_id=data.party_id, reason=data.reason)
-        return BlacklistRecord(**snap)
+        return await blacklist.add_to_blacklist(db, actor_of(request), correlation_of(request), party_type=data.party_type, party_id=data.party_id, reason=data.reason)
 
     @delete("/{entry_id:str}", operation_id="removeFromBlacklist", status_code=200, **access(Role.BUREAU))
     async def remove(self, request: Request, db: NamedDependency[ServiceDatabase], entry_id: FromPath[str], data: JSONBody[RequiredReason]) -> BlacklistRecord:
         """The bureau takes an entry off the blacklist, with a reason."""
-        return BlacklistRecord(**await blacklist.remove_from_blacklist(db, actor_of(request), correlation_of(request), entry_id, reason=data.reason))
+        return await blacklist.remove_from_blacklist(db, actor_of(request), correlation_of(request), entry_id, reason=data.reason)
 
     @get("/", operation_id="listBlacklist", **access(PUBLIC))
     async def list_(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> BlacklistPage:
         """The public blacklist: active entries, newest first; name, credit code,
         reason and date (Beijing time), never ids of persons."""
-        items, total = await blacklist.list_blacklist(db, page=page, page_size=page_size)
-        public = [
-            PublicBlacklistEntry(
-                entry_id=i["entry_id"],
-                party_type=i["party_type"],
-                party_name=i["party_name"],
-                credit_code=i["credit_code"],
-                reason=i["reason"],
-                added_on=i["added_at"].astimezone(POLICY_ZONE).date(),
-            )
-            for i in items
-        ]
-        return BlacklistPage(items=public, total=total, page=page, page_size=page_size)
+        return await blacklist.list_blacklist(db, page=page, page_size=page_size)
 
 
 class FraudFindingController(Controller):

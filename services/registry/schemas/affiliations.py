@@ -1,0 +1,31 @@
+"""Affiliations (R26) as the registry answers with them: the ties between
+users and units, declared by either side or recorded by a reviewer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from services.registry.domain.parties import AffiliationKind, AffiliationSource
+
+
+class Affiliation(msgspec.Struct):
+    affiliation_id: str
+    user_id: str
+    unit_id: str
+    kind: AffiliationKind
+    source: AffiliationSource
+    recorded_by: str
+    recorded_at: datetime
+    note: str | None = None
+    removed_by: str | None = None
+    removed_at: datetime | None = None
+    removal_reason: str | None = None
+
+
+class AffiliationPage(msgspec.Struct):
+    items: list[Affiliation]
+    total: int
+    page: int
+    page_size: int

@@ -1,0 +1,35 @@
+"""Bookings of instrument time as the registry answers with them (issue 16)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class Booking(msgspec.Struct):
+    booking_id: str
+    instrument_id: str
+    unit_id: str
+    user_id: str
+    order_id: str
+    starts_at: datetime
+    ends_at: datetime
+    #: requested / confirmed / declined / cancelled / no_show
+    status: str
+    created_at: datetime
+    version: int
+    note: str | None = None
+    #: the reason of a decline or cancellation (a downtime's when it cancelled the booking)
+    reason: str | None = None
+    #: who decided last: user / unit
+    decided_party: str | None = None
+    decided_at: datetime | None = None
+    downtime_id: str | None = None
+
+
+class BookingPage(msgspec.Struct):
+    items: list[Booking]
+    total: int
+    page: int
+    page_size: int
