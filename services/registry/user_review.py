@@ -78,7 +78,7 @@ async def _verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | 
         snap = user_snapshot(after)
         await uow.emit(ev.UserVerified(**snap))
         await uow.audit("user.verify", "user", user_id, reason=reason, before=user_snapshot(row), after=snap)
-    return snap
+    return user_view(after)  # as the API shows a user (the event's snapshot lacks the review state)
 
 
 async def change_user_classes(
@@ -112,7 +112,7 @@ async def change_user_classes(
         snap = user_snapshot(after)
         await uow.emit(ev.UserClassesChanged(**snap))
         await uow.audit("user.classes_change", "user", user_id, reason=reason, before=user_snapshot(row), after=snap)
-    return snap
+    return user_view(after)
 
 
 async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None) -> tuple[list[dict[str, Any]], int]:

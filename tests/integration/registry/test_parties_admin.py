@@ -191,6 +191,7 @@ async def test_user_classes_and_list(make_settings) -> None:
         r = await p.call("registry", "PATCH", path, role=Role.CENTER, json=change)
         assert r.status_code == 200, r.text
         assert r.json()["classes"] == ["high_tech", "tech_sme"] and r.json()["special_classes"] == ["gazelle"] and r.json()["version"] == 2
+        assert r.json() == (await p.call("registry", "GET", path.removesuffix("/classes"), role=Role.CENTER)).json()  # the user as it is now
         r = await p.call("registry", "PATCH", path, role=Role.CENTER, json=change)
         assert r.status_code == 409 and r.json()["code"] == "user.unchanged"
         r = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"sound_finances": False, "reason": "财务制度不健全"})
@@ -201,7 +202,10 @@ async def test_user_classes_and_list(make_settings) -> None:
         assert rows[2]["before"]["sound_finances"] is True and rows[2]["after"]["sound_finances"] is False
         assert rows[2]["reason"] == "财务制度不健全"
 
-        assert (await p.call("registry", "POST", f"/v1/users/{b['user_id']}/verify", role=Role.CENTER, json={})).status_code == 200
+        answered = await p.call("registry", "POST", f"/v1/users/{b['user_id']}/verify", role=Role.CENTER, json={})
+        # the answer is the user as a GET shows it now: verified (it used to say "pending")
+        assert answered.status_code == 200 and answered.json()["status"] == "verified" and answered.json()["verified"] is True, answered.text
+        assert answered.json() == (await p.call("registry", "GET", f"/v1/users/{b['user_id']}", role=Role.CENTER)).json()
         assert (await p.call("registry", "GET", "/v1/users/", role=Role.USER, org=a["user_id"])).status_code == 403
         everyone = (await p.call("registry", "GET", "/v1/users/", role=Role.BUREAU)).json()
         assert everyone["total"] == 2 and [u["user_id"] for u in everyone["items"]] == [a["user_id"], b["user_id"]]
