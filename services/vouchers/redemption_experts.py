@@ -17,7 +17,7 @@ from contracts import evaluation as ee
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
 from services.runtime.roles import Role
-from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import schemas
@@ -78,7 +78,8 @@ def duplicate() -> Conflict:
 async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, claim_id: str, *, expert_id: str) -> Assignment:
     """The center or the bureau assigns an expert to a claim awaiting review.
     404 for an unknown claim or expert, 409 ``redemption.not_claimed`` once
-    reviewed, 422 ``assignment.conflict_of_interest``, 409 ``assignment.duplicate``."""
+    reviewed, 409 ``assignment.conflict_of_interest`` (as in evaluation: the expert's
+    ties as they stand conflict with the claim), 409 ``assignment.duplicate``."""
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             s = uow.session
@@ -92,11 +93,10 @@ async def assign(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
                 raise NotFound("expert", "专家", expert_id)
             conflicts = conflicting_units(await related_units(s, claim["unit_id"]), expert["unit_id"], expert["ties"])
             if conflicts:
-                raise DomainError(
+                raise Conflict(
                     "assignment.conflict_of_interest",
                     "该专家与申报单位存在隶属或关联关系，须回避",
                     "the expert belongs to or is tied to the claimant unit (or its parent or child unit) and must recuse",
-                    status=422,
                     expert_id=expert_id,
                     units=conflicts,
                 )

@@ -23,5 +23,5 @@ class EvidenceStore(LocalDocumentStore):
         if len(data) > MAX_BYTES:
             raise too_large()
         if not data:
-            raise DomainError("document.empty", "文件为空", "the file is empty", status=422)
+            raise DomainError("document.empty", "文件为空", "the file is empty", status=400)
         return await super().put(data)

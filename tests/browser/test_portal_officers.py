@@ -5,7 +5,9 @@ administrator sees it there, refuses nothing without a confirmation, and
 unlocks it after it was locked by wrong passwords over the API, and it signs in
 again; the audit administrator filters a service's trail in /audit, reads an
 entry's before and after, and sees every chain verified (正常) and then a
-tampered row named by its seq. The officers' accounts are created as ``xciss
+tampered row named by its seq (the account it reads about is made, locked and
+unlocked over the API by the auditor's test itself, so each test passes alone
+and in any order). The officers' accounts are created as ``xciss
 up`` creates them; each officer signs in with the form and lands on its page.
 Its own module: its own platform (the tampering stays in it)."""
 
@@ -29,6 +31,8 @@ pytestmark = pytest.mark.browser
 NEW_USERNAME = "officer-test-unit"
 NEW_PASSWORD = "Xuchang-Officer-2026!"
 NEW_NAME = "许昌学院设备处（测试）"
+#: the account whose creation, lock and unlock the auditor reads (made by its own test)
+AUDITED_USERNAME = "officer-audited-unit"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -45,6 +49,32 @@ def sign_in(page: Any, username: str, password: str = DEMO_PASSWORD, lands: str 
     form.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(re.escape(lands) + r"(\?.*)?$"))
     assert page.locator(".who").count() == 1, page.inner_text("main")
+
+
+def api_token(portal: RunningPortal, username: str) -> str:
+    r = httpx.post(f"{portal.url}/api/registry/v1/sessions", json={"username": username, "password": DEMO_PASSWORD})
+    assert r.status_code == 201, r.text
+    return str(r.json()["token"])
+
+
+def locked_and_unlocked_account(portal: RunningPortal) -> str:
+    """Over the API, as the portal's pages would do it: the system administrator
+    creates a unit's account, five wrong passwords lock it, the security
+    administrator unlocks it with a reason. Its account id."""
+    sysadmin = {"Authorization": f"Bearer {api_token(portal, 'demo-sysadmin')}"}
+    units = httpx.get(f"{portal.url}/api/registry/v1/units/", params={"page_size": 1}, headers=sysadmin)
+    assert units.status_code == 200 and units.json()["items"], units.text
+    body = {"username": AUDITED_USERNAME, "password": NEW_PASSWORD, "role": "unit", "org": units.json()["items"][0]["unit_id"], "display_name": NEW_NAME}
+    r = httpx.post(f"{portal.url}/api/registry/v1/accounts/", json=body, headers=sysadmin)
+    assert r.status_code == 201, r.text
+    account_id = str(r.json()["account_id"])
+    for attempt in range(1, 6):
+        r = httpx.post(f"{portal.url}/api/registry/v1/sessions", json={"username": AUDITED_USERNAME, "password": f"Wrong-Password-{attempt}"})
+    assert r.status_code == 423 and r.json()["code"] == "auth.account_locked", r.text
+    secadmin = {"Authorization": f"Bearer {api_token(portal, 'demo-secadmin')}"}
+    r = httpx.post(f"{portal.url}/api/registry/v1/accounts/{account_id}/unlock", json={"reason": "本人电话确认，忘记密码"}, headers=secadmin)
+    assert r.status_code == 200 and r.json()["status"] == "active", r.text
+    return account_id
 
 
 def test_sysadmin_creates_and_secadmin_unlocks_an_account(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
@@ -137,6 +167,7 @@ def test_sysadmin_creates_and_secadmin_unlocks_an_account(portal: RunningPortal,
 
 
 def test_auditor_filters_the_trail_and_sees_the_chains_verified(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    account_id = locked_and_unlocked_account(portal)
     auditor = new_page()
     sign_in(auditor, "demo-auditor", lands="/audit")
     assert auditor.get_by_role("link", name="审计日志").count() == 1
@@ -144,12 +175,13 @@ def test_auditor_filters_the_trail_and_sees_the_chains_verified(portal: RunningP
     assert checks.count() == 4
     for i in range(4):
         assert checks.nth(i).get_attribute("data-ok") == "yes" and "正常" in checks.nth(i).inner_text(), auditor.inner_text("#verification")
-    # the unlock of the test above: action and object filtered, its before and after in words
+    # the unlock made above: action and object filtered, its before and after in words
     auditor.locator("#audit-filter select[name=action]").select_option("account.unlock")
     auditor.locator("#audit-filter select[name=object_type]").select_option("account")
+    auditor.locator("#audit-filter input[name=object_id]").fill(account_id)
     submit(auditor, "#audit-filter")
     entries = auditor.locator("#audit tbody tr[data-seq]")
-    assert entries.count() >= 1, auditor.inner_text("main")
+    assert entries.count() == 1, auditor.inner_text("main")
     first = entries.first
     assert "账号：解锁" in first.inner_text() and "demo-secadmin" in first.inner_text() and "安全管理员" in first.inner_text()
     assert "本人电话确认" in first.inner_text()
@@ -162,11 +194,11 @@ def test_auditor_filters_the_trail_and_sees_the_chains_verified(portal: RunningP
     assert auditor.locator("#audit tbody tr[data-action='account.create']").count() >= 1
     assert auditor.locator("#audit tbody tr[data-seq]:not([data-action='account.create'])").count() == 0
     # the lock the wrong passwords caused: the service's own reason said in words, its creation field by field
-    auditor.goto("/audit?service=registry&action=account.lock")
+    auditor.goto(f"/audit?service=registry&action=account.lock&object_id={account_id}")
     assert "连续 5 次密码错误" in auditor.inner_text("#audit tbody"), auditor.inner_text("main")
-    auditor.goto("/audit?service=registry&action=account.create&actor=demo-sysadmin")
+    auditor.goto(f"/audit?service=registry&action=account.create&actor=demo-sysadmin&object_id={account_id}")
     created = auditor.locator("#audit tbody tr[data-seq]").first
-    assert created.locator("table.changes tr.changed", has_text="用户名").count() == 1 and NEW_USERNAME in created.inner_text()
+    assert created.locator("table.changes tr.changed", has_text="用户名").count() == 1 and AUDITED_USERNAME in created.inner_text()
     auditor.goto("/audit?service=registry&until=2000-01-01")
     assert auditor.locator("#audit tbody tr[data-seq]").count() == 0
     auditor.goto("/audit?service=registry&since=yesterday")

@@ -5,7 +5,8 @@ two vouchers were used), opens it, assigns an expert (one of the unit itself ref
 expert, as conflict of interest), reviews it voucher by voucher (a rejection without a
 reason refused at that voucher's reason); the bureau changes the year's budget on the
 dashboard (below what is committed: refused at the amount; no reason: at the reason).
-Its own module: its own platform."""
+Its own module: its own platform. Each test makes what it needs itself (the budget test
+its own committed voucher), so each passes alone and in any order."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from tests.browser.conftest import RunningPortal, screenshot
 from tests.browser.test_portal import sign_in_as, submit, until
 from tests.browser.test_portal_text_and_mobile import foreign_text
 from tests.support.payouts import claim_item, upload, used_vouchers
-from tests.support.vouchers import YEAR
+from tests.support import vouchers as api
+from tests.support.vouchers import YEAR, Registry
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +45,20 @@ async def _claim(portal: RunningPortal, unit_id: str, vouchers: list[str]) -> st
     r = await p.call("vouchers", "POST", "/v1/redemption/claims", role="unit", org=unit_id, json={"year": YEAR, "items": items})
     assert r.status_code == 201, r.text
     return str(r.json()["claim_id"])
+
+
+async def _committed_voucher(portal: RunningPortal) -> int:
+    """A voucher approved for a new user's order (registry facts as the registry
+    publishes them): the year's budget has something committed. Its committed fen."""
+    p = portal.platform
+    reg = Registry(p)
+    unit, user = reg.unit(), reg.user()
+    order = reg.order(user, unit)
+    await reg.flush()
+    await api.activate(p, user)
+    r = await api.approve(p, (await api.submit(p, user, order))["application_id"])
+    assert r.status_code == 200, r.text
+    return int((await api.programme(p))["committed_fen"])
 
 
 def _clean(page: Any) -> None:
@@ -132,6 +148,8 @@ def test_center_sets_the_window_and_reviews_a_claim(portal: RunningPortal, new_p
 
 
 def test_bureau_changes_the_budget_on_the_dashboard(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    committed_fen = portal.run(_committed_voucher(portal), 120)
+    assert committed_fen > 100  # more than the 1 yuan typed below
     bureau = new_page()
     sign_in_as(bureau, "bureau")
     bureau.get_by_role("link", name="年度看板").click()

@@ -209,3 +209,30 @@ def test_the_generic_codes_follow_the_operations_shape(apps: dict[str, Litestar]
                 public = "anyone, no sign-in needed" in text
                 assert public != ("`auth.unauthenticated`" in text) and public != ("`auth.forbidden`" in text), (service, method, path)
     assert idempotent >= 4
+
+
+
+def test_one_code_has_one_status_across_the_platform(apps: dict[str, Litestar]) -> None:
+    """A client matches on ``code``: every operation description of every
+    service gives a code one and the same HTTP status (a conflict of interest is
+    409 whether evaluation or vouchers refuses the expert; an empty upload 400
+    in every service), and a service's ``CODES`` agrees with the source."""
+    answered: dict[str, dict[str, set[str]]] = {}
+    for service, app in apps.items():
+        for item in app.openapi_schema.to_schema()["paths"].values():
+            for op in item.values():
+                if isinstance(op, dict) and "operationId" in op:
+                    for status, code in re.findall(r"^\| ([0-9, ]+) \| `([a-z0-9_.]+)` \|", op["description"], re.M):
+                        answered.setdefault(code, {}).setdefault(status, set()).add(f"{service}: {op['operationId']}")
+    assert len(answered) >= 200
+    split = [
+        f"{code}: " + "; ".join(f"{status} in {', '.join(sorted(ops)[:3])}" for status, ops in sorted(statuses.items()))
+        + f" (raised at {', '.join(sorted(set(scanned()[code].places))) if code in scanned() else 'CODES'})"
+        for code, statuses in sorted(answered.items())
+        if len(statuses) > 1 or "," in next(iter(statuses))
+    ]
+    for service in ("registry", "vouchers", "evaluation", "payments"):
+        _, extra = service_tables(service)
+        split += [f"{code}: {status} in {service}'s CODES, {sorted(scanned()[code].statuses)} in the source"
+                  for code, (status, _, _) in extra.items() if code in scanned() and scanned()[code].statuses != {status}]
+    assert not split, "codes answered with more than one status (choose one):\n  " + "\n  ".join(split)

@@ -164,7 +164,8 @@ class ApplicationController(Controller):
     @post("/{application_id:str}/assignments", operation_id="assignExpert", status_code=201, **access(Role.CENTER))
     async def assign(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[AssignmentRequest]) -> Assignment:
         """The center assigns an expert to a forwarded application; an expert of the unit,
-        its parent or child unit, or with a declared tie is refused (``assignment.conflict_of_interest``)."""
+        its parent or child unit, or with a declared tie is refused (409 ``assignment.conflict_of_interest``,
+        the same status as the vouchers service's assignment of a claim's expert)."""
         return await experts.assign(db, actor_of(request), correlation_of(request), application_id, expert_id=data.expert_id)
 
     @post("/{application_id:str}/grade", operation_id="decideEvaluationGrade", status_code=200, **access(Role.CENTER))

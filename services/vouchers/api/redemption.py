@@ -213,8 +213,8 @@ class RedemptionController(Controller):
     async def assign(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str], data: JSONBody[AssignmentRequest]) -> Assignment:
         """The center or the bureau assigns an expert (registered in evaluation) to a claim awaiting
         review; the expert then sees and reviews it. An expert of the claimant unit, its parent or
-        child unit, or with a declared tie to one of them is refused: 422
-        ``assignment.conflict_of_interest`` (evaluation's rule, R14(3)); 404 ``expert.not_found``,
+        child unit, or with a declared tie to one of them is refused: 409
+        ``assignment.conflict_of_interest`` (evaluation's rule and status, R14(3)); 404 ``expert.not_found``,
         409 ``assignment.duplicate``, 409 ``redemption.not_claimed`` once reviewed."""
         return await redemption_experts.assign(db, actor_of(request), correlation_of(request), claim_id, expert_id=data.expert_id)
 

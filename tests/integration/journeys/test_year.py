@@ -258,7 +258,7 @@ async def test_a_whole_year(make_settings) -> None:
             assert (await eventually(lambda: assign(experts["finance"]))).status_code == 201
             if u == a:
                 r = await eventually(lambda: assign(tied))
-                assert r.status_code == 422 and r.json()["code"] == "assignment.conflict_of_interest", r.text
+                assert r.status_code == 409 and r.json()["code"] == "assignment.conflict_of_interest", r.text  # as evaluation answers it
             reviewed = await vo(p, "POST", f"/v1/redemption/claims/{cid}/review", Role.EXPERT, experts["finance"],
                                 json={"decisions": [{"voucher_id": used[0]["voucher_id"], "approved": True}]})
             assert reviewed["status"] == "approved" and reviewed["approved_fen"] == 300_000

@@ -69,9 +69,9 @@ async def test_an_expert_sees_and_reviews_only_the_claims_assigned_to_them(make_
         # an expert token without its id sees nothing either
         assert (await call(p, "GET", "/v1/redemption/claims", Role.EXPERT, status=200)).json()["total"] == 0
 
-        # conflicts of interest are refused, with the units concerned
+        # conflicts of interest are refused, with the units concerned (409, as evaluation refuses them)
         for expert, unit in ((of_parent, university), (tied, college)):
-            r = await call(p, "POST", f"/v1/redemption/claims/{cid}/assignments", Role.CENTER, json={"expert_id": expert}, status=422)
+            r = await call(p, "POST", f"/v1/redemption/claims/{cid}/assignments", Role.CENTER, json={"expert_id": expert}, status=409)
             assert r.json()["code"] == "assignment.conflict_of_interest" and r.json()["details"]["units"] == [unit], r.text
         r = await call(p, "POST", f"/v1/redemption/claims/{cid}/assignments", Role.CENTER, json={"expert_id": uid()}, status=404)
         assert r.json()["code"] == "expert.not_found"
