@@ -70,7 +70,7 @@ def pct(xs: list[float], p: float) -> float:
 
 
 async def drive(db_url: str, rate: int, duration: float) -> tuple[dict[str, float], float]:
-    engine = create_async_engine(db_url, pool_size=20)
+    engine = create_async_engine(db_url, pool_size=20, pool_timeout=600)  # a backlog waits; the clock starts at each COMMIT anyway
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     committed: dict[str, float] = {}
 
@@ -165,10 +165,10 @@ async def main() -> None:
         print(f"  driven         : {n} events in {elapsed:.1f} s = {n / elapsed:.1f} events/s (asked {args.rate}/s for {args.duration:g} s)")
         if lags:
             print(f"  lag ms         : p50 {pct(lags, 50):.1f}  p95 {pct(lags, 95):.1f}  p99 {pct(lags, 99):.1f}  max {max(lags):.1f}")
-        print(f"  lost {lost}  duplicates {inbox_dups}  facts {facts} (incl. {len(warm)} warm-up)")
+        print(f"  missing {lost} (not in the fact table 60 s after the drive ended)  duplicates {inbox_dups}  facts {facts} (incl. {len(warm)} warm-up)")
         print("  CPU-seconds    : " + "  ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
         ok = bool(lags) and lost == 0 and pct(lags, 99) <= 200
-        print(f"  {'PASS' if ok else 'MISS'}: p99 ≤ 200 ms, nothing lost   (load average {os.getloadavg()[0]:.2f} after)")
+        print(f"  {'PASS' if ok else 'MISS'}: p99 ≤ 200 ms, none missing   (load average {os.getloadavg()[0]:.2f} after)")
     finally:
         for p in procs.values():
             p.send_signal(signal.SIGTERM)
