@@ -26,7 +26,7 @@ from services.runtime.roles import Role
 from services.runtime.clock import POLICY_ZONE
 from services.runtime.errors import Forbidden
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.pagination import Page, PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
@@ -139,7 +139,7 @@ class FraudFindingController(Controller):
         The auditor reads them in the audit trail (``fraud.find``), like every
         other organisation's record (separation of duties)."""
         items, total = await fraud_findings.list_findings(db, party_type=str(party_type) if party_type else None, party_id=party_id, page=page, page_size=page_size)
-        return FraudFindingPage(items=[FraudFinding(**i) for i in items], total=total, page=page, page_size=page_size)
+        return Page(items=[FraudFinding(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @get("/public", operation_id="listPublicCriticisms", **access(PUBLIC))
     async def public(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> PublicCriticismPage:
@@ -158,4 +158,4 @@ class FraudFindingController(Controller):
             )
             for i in items
         ]
-        return PublicCriticismPage(items=public, total=total, page=page, page_size=page_size)
+        return Page(items=public, total=total, page=page, page_size=page_size)
