@@ -160,8 +160,7 @@ class AccountController(Controller):
         status: AccountStatus | None = Parameter(default=None),
     ) -> AccountPage:
         """Accounts, oldest first; filter by role and status."""
-        items, total = await accounts.list_accounts(db, role=str(role) if role else None, status=str(status) if status else None, page=page, page_size=page_size)
-        return Page(items=[Account(**i) for i in items], total=total, page=page, page_size=page_size)
+        return (await accounts.list_accounts(db, role=str(role) if role else None, status=str(status) if status else None, page=page, page_size=page_size)).map(lambda i: Account(**i))
 
     @post("/{account_id:str}/unlock", operation_id="unlockAccount", status_code=200, **access(Role.SECADMIN))
     async def unlock(

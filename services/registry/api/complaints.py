@@ -162,10 +162,10 @@ class ComplaintController(Controller):
     ) -> ComplaintPage:
         """Complaints by deadline, the overdue first: center and bureau every one, a unit those about
         it (without the complainant's contact), a user its own."""
-        items, total = await complaints.list_complaints(
+        found = await complaints.list_complaints(
             db, _reader(principal_of(request)), status=status, overdue=overdue, unit_id=unit_id, year=year, page=page, page_size=page_size
         )
-        return Page(items=[Complaint(**i) for i in items], total=total, page=page, page_size=page_size)
+        return found.map(lambda i: Complaint(**i))
 
     @get("/{complaint_id:str}", operation_id="getComplaint", **access(Role.CENTER, Role.BUREAU, Role.UNIT, Role.USER))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], complaint_id: FromPath[str]) -> Complaint:

@@ -15,7 +15,7 @@ from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.pagination import Page, PageNumber, PageSize
+from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.problems import replayed
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -130,8 +130,7 @@ class ImportController(Controller):
         """The unit's imports, newest first (a running one is ``validating``); the unit itself and staff."""
         if not await may_see_unit(db, principal_of(request), unit_id):
             raise Forbidden()
-        items, total = await imports.list_jobs(db, unit_id, page=page, page_size=page_size)
-        return Page(items=[_job(j) for j in items], total=total, page=page, page_size=page_size)
+        return (await imports.list_jobs(db, unit_id, page=page, page_size=page_size)).map(_job)
 
     @get("/v1/imports/{job_id:str}", operation_id="getLedgerImport", **access(Role.UNIT, *STAFF))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], job_id: FromPath[str]) -> ImportJob:

@@ -34,7 +34,7 @@ from services.runtime.roles import Role
 from services.runtime.errors import Forbidden, NotFound
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
-from services.runtime.http.pagination import Page, PageNumber, PageSize
+from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -272,8 +272,7 @@ class UserController(Controller):
     ) -> UserPage:
         """Registered users, oldest first: the center and the bureau. A pending user with
         ``duplicate_of`` gave a credit code another user had already given."""
-        items, total = await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)
-        return Page(items=[User(**i) for i in items], total=total, page=page, page_size=page_size)
+        return (await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)).map(lambda i: User(**i))
 
     @get("/{user_id:str}", operation_id="getUser", response_headers=ETAG_HEADER, **access(Role.USER, Role.CENTER, Role.BUREAU))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> Response[User]:

@@ -27,6 +27,7 @@ PageNumber = Annotated[int, Parameter(ge=1, le=100_000, description="1-based pag
 PageSize = Annotated[int, Parameter(ge=1, le=100, description="items per page (at most 100)")]
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class Page(msgspec.Struct, Generic[T], kw_only=True):
@@ -36,6 +37,10 @@ class Page(msgspec.Struct, Generic[T], kw_only=True):
     total: int
     page: int
     page_size: int
+
+    def map(self, f: Callable[[T], U]) -> Page[U]:
+        """The same page with each item made another by ``f`` (a record into its API struct)."""
+        return Page(items=[f(i) for i in self.items], total=self.total, page=self.page, page_size=self.page_size)
 
 
 def page_schema(name: str) -> KwargDefinition:

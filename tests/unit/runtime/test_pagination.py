@@ -28,6 +28,11 @@ def test_a_page_answers_its_four_fields_in_the_order_clients_read_them() -> None
     assert msgspec.json.decode(body, type=ThingPage) == Page(items=[Thing("a")], total=3, page=2, page_size=1)
 
 
+def test_map_makes_each_item_another_and_keeps_the_count_and_page() -> None:
+    records = Page(items=[{"name": "a"}, {"name": "b"}], total=7, page=3, page_size=2)
+    assert records.map(lambda r: Thing(**r)) == Page(items=[Thing("a"), Thing("b")], total=7, page=3, page_size=2)
+
+
 def test_the_openapi_component_keeps_the_page_types_name_and_refers_to_its_items() -> None:
     @get("/things", sync_to_thread=False)
     def things() -> ThingPage:
