@@ -234,9 +234,9 @@ async def _usernames(db: Any) -> set[str]:
     names: set[str] = set()
     page = 1
     while True:
-        items, total = await accounts.list_accounts(db, role=None, status=None, page=page, page_size=100)
-        names |= {i["username"] for i in items}
-        if not items or len(names) >= total:
+        found = await accounts.list_accounts(db, role=None, status=None, page=page, page_size=100)
+        names |= {i["username"] for i in found.items}
+        if not found.items or len(names) >= found.total:
             return names
         page += 1
 

@@ -5,7 +5,7 @@ when returned; read and listed by whoever may see it
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts import evaluation as ev
@@ -30,6 +30,7 @@ from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 
 async def submit(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, documents: list[str], statement: str | None) -> Application:
@@ -132,7 +133,7 @@ async def list_applications(
         conds.append(applications.c.unit_id == unit_id)
     where = and_(True, *conds)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(applications.outerjoin(unit_view, unit_view.c.unit_id == applications.c.unit_id)).where(where))).scalar_one()
-        rows = (await s.execute(q.where(where).order_by(applications.c.submitted_at, applications.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    items = [schemas.application(r, {"name": r["unit_name"], "department": r["unit_department"]}) for r in rows]
-    return ApplicationPage(items=items, total=total, page=page, page_size=page_size)
+        return await read_page(
+            s, q.where(where), order_by=[applications.c.submitted_at, applications.c.id], page=page, page_size=page_size,
+            item=lambda r: schemas.application(r, {"name": r["unit_name"], "department": r["unit_department"]}),
+        )

@@ -5,7 +5,7 @@ notice: award_approval.py."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,7 @@ from services.runtime.audit_image import audit_image
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 
 async def approval_row(s: AsyncSession, year: int, *, lock: bool = False) -> RowMapping | None:
@@ -46,9 +47,7 @@ async def record_provincial_award(db: ServiceDatabase, actor: Actor, correlation
 
 async def list_provincial_awards(db: ServiceDatabase, *, year: int, page: int, page_size: int) -> ProvincialAwardPage:
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(provincial_awards).where(provincial_awards.c.year == year))).scalar_one()
-        rows = (await s.execute(select(provincial_awards).where(provincial_awards.c.year == year).order_by(provincial_awards.c.unit_id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return ProvincialAwardPage(items=[schemas.provincial_award(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, select(provincial_awards).where(provincial_awards.c.year == year), order_by=[provincial_awards.c.unit_id], page=page, page_size=page_size, item=schemas.provincial_award)
 
 
 async def propose_award_plan(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, year: int, reason: str | None) -> AwardPlan:

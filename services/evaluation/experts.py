@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,7 @@ from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 
 async def register_expert(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, name: str, role: str, unit_id: str | None, ties: list[str]) -> Expert:
@@ -40,9 +41,7 @@ async def register_expert(db: ServiceDatabase, actor: Actor, correlation_id: str
 async def list_experts(db: ServiceDatabase, *, role: str | None, page: int, page_size: int) -> ExpertPage:
     where = experts.c.role == role if role else and_(True)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(experts).where(where))).scalar_one()
-        rows = (await s.execute(select(experts).where(where).order_by(experts.c.name, experts.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return ExpertPage(items=[schemas.expert(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, select(experts).where(where), order_by=[experts.c.name, experts.c.id], page=page, page_size=page_size, item=schemas.expert)
 
 
 async def related_units(s: AsyncSession, unit_id: str) -> set[str]:
@@ -97,9 +96,7 @@ async def list_assignments(db: ServiceDatabase, actor: Actor, *, application_id:
         conds.append(assignments.c.application_id == application_id)
     where = and_(True, *conds)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(assignments).where(where))).scalar_one()
-        rows = (await s.execute(select(assignments).where(where).order_by(assignments.c.assigned_at, assignments.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return AssignmentPage(items=[schemas.assignment(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, select(assignments).where(where), order_by=[assignments.c.assigned_at, assignments.c.id], page=page, page_size=page_size, item=schemas.assignment)
 
 
 async def record_scores(

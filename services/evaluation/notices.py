@@ -40,6 +40,7 @@ from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
+from services.runtime.http.pagination import read_page
 
 GRADES = "grades"
 AWARD_PLAN = "award_plan"
@@ -105,9 +106,7 @@ async def list_notices(db: ServiceDatabase, *, kind: str | None, year: int | Non
     conds = [c for c in (notices.c.kind == kind if kind else None, notices.c.year == year if year is not None else None, notices.c.status == status if status else None) if c is not None]
     where = and_(True, *conds)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(notices).where(where))).scalar_one()
-        rows = (await s.execute(select(notices).where(where).order_by(notices.c.published_at.desc(), notices.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return NoticePage(items=[schemas.notice(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, select(notices).where(where), order_by=[notices.c.published_at.desc(), notices.c.id], page=page, page_size=page_size, item=schemas.notice)
 
 
 # ------------------------------------------------------------------ publishing

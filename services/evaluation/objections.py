@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.cn import ric
@@ -33,6 +33,7 @@ from services.runtime.crypto import FieldCipher, mask_id_number
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 
 PHONE = re.compile(r"^\+?\d[\d-]{6,19}$")
@@ -97,9 +98,7 @@ async def list_objections(db: ServiceDatabase, notice_id: str, *, status: str | 
     where = and_(objections.c.notice_id == notice_id, *([objections.c.status == status] if status else []))
     async with db.read() as s:
         await load_notice(s, notice_id)
-        total = (await s.execute(select(func.count()).select_from(objections).where(where))).scalar_one()
-        rows = (await s.execute(select(objections).where(where).order_by(objections.c.raised_at, objections.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return ObjectionPage(items=[schemas.objection(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, select(objections).where(where), order_by=[objections.c.raised_at, objections.c.id], page=page, page_size=page_size, item=schemas.objection)
 
 
 async def _correct_grade(s: AsyncSession, item: RowMapping, outcome: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from contracts import registry as ev
 from services.evaluation import schemas
@@ -14,6 +14,7 @@ from services.evaluation.schemas import EvaluatedUnitPage
 from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.db.readmodel import record_entry, upsert_versioned
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 
 async def on_unit(uow: UnitOfWork, e: ev.UnitSnapshot) -> None:
@@ -62,12 +63,9 @@ async def excluded_units(s: Any, unit_ids: list[str]) -> dict[str, str]:
 async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int, department: str | None = None) -> EvaluatedUnitPage:
     """Units by name; ``department`` narrows to the units under that competent department."""
     q = select(unit_view)
-    c = select(func.count()).select_from(unit_view)
     if status:
-        q, c = q.where(unit_view.c.status == status), c.where(unit_view.c.status == status)
+        q = q.where(unit_view.c.status == status)
     if department is not None:
-        q, c = q.where(unit_view.c.department == department), c.where(unit_view.c.department == department)
+        q = q.where(unit_view.c.department == department)
     async with db.read() as s:
-        total = (await s.execute(c)).scalar_one()
-        rows = (await s.execute(q.order_by(unit_view.c.name, unit_view.c.unit_id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return EvaluatedUnitPage(items=[schemas.evaluated_unit(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, q, order_by=[unit_view.c.name, unit_view.c.unit_id], page=page, page_size=page_size, item=schemas.evaluated_unit)

@@ -5,7 +5,7 @@ notice of the year's approved claims not yet on one."""
 from __future__ import annotations
 
 from datetime import date
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from contracts import vouchers as ve
 from services.evaluation import cycle as cy
@@ -18,6 +18,7 @@ from services.evaluation.schemas import Notice, RedemptionPage
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
+from services.runtime.http.pagination import read_page
 
 
 async def on_redemption_reviewed(uow: UnitOfWork, e: ve.RedemptionReviewed) -> None:
@@ -34,9 +35,7 @@ async def on_redemption_reviewed(uow: UnitOfWork, e: ve.RedemptionReviewed) -> N
 async def list_redemptions(db: ServiceDatabase, *, year: int, page: int, page_size: int) -> RedemptionPage:
     where = redemption_view.c.year == year
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(redemption_view).where(where))).scalar_one()
-        rows = (await s.execute(select(redemption_view).where(where).order_by(redemption_view.c.reviewed_at, redemption_view.c.claim_id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return RedemptionPage(items=[schemas.redemption(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, select(redemption_view).where(where), order_by=[redemption_view.c.reviewed_at, redemption_view.c.claim_id], page=page, page_size=page_size, item=schemas.redemption)
 
 
 async def publish_redemptions(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +38,7 @@ from services.runtime.audit_image import audit_image
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 OUTSTANDING = "outstanding"
 REPAID = "repaid"
@@ -198,9 +199,7 @@ async def list_clawbacks(
         if value is not None:
             q = q.where(col == value)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
-        rows = (await s.execute(q.order_by(clawbacks.c.created_at, clawbacks.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return ClawbackPage(items=[schemas.clawback(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, q, order_by=[clawbacks.c.created_at, clawbacks.c.id], page=page, page_size=page_size, item=schemas.clawback)
 
 
 async def get_clawback(db: ServiceDatabase, clawback_id: str) -> Clawback:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -42,6 +42,7 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.readmodel import insert_if_absent, upsert_versioned
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 from services.runtime.http.preconditions import check_absent, check_version
 
 DUE = "due"
@@ -188,9 +189,7 @@ async def list_payouts(
         if value is not None:
             q = q.where(col == value)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
-        rows = (await s.execute(q.order_by(payouts.c.created_at, payouts.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return PayoutPage(items=[schemas.payout(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, q, order_by=[payouts.c.created_at, payouts.c.id], page=page, page_size=page_size, item=schemas.payout)
 
 
 async def due_list(db: ServiceDatabase, *, kind: str | None, year: int | None) -> DueList:
@@ -296,9 +295,7 @@ async def order_file(db: ServiceDatabase, cipher: FieldCipher, order_id: str) ->
 
 async def list_orders(db: ServiceDatabase, *, page: int, page_size: int) -> PaymentOrderPage:
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(payment_orders))).scalar_one()
-        rows = (await s.execute(select(payment_orders).order_by(payment_orders.c.created_at.desc(), payment_orders.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return PaymentOrderPage(items=[schemas.payment_order(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, select(payment_orders), order_by=[payment_orders.c.created_at.desc(), payment_orders.c.id], page=page, page_size=page_size, item=schemas.payment_order)
 
 
 # ---------------------------------------------------------------- paid

@@ -10,10 +10,12 @@ one place."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy.engine import RowMapping
+
+from services.runtime.http.pagination import Page, page_schema
 
 Row = RowMapping | dict[str, Any]
 
@@ -85,11 +87,7 @@ class PaymentResult(msgspec.Struct):
     paid_in_full: bool
 
 
-class SettlementPage(msgspec.Struct):
-    items: list[Settlement]
-    total: int
-    page: int
-    page_size: int
+SettlementPage = Annotated[Page[Settlement], page_schema("SettlementPage")]
 
 
 class Balance(msgspec.Struct):
@@ -177,11 +175,7 @@ def payout(row: Row, *, blocked: str | None = None) -> Payout:
     )
 
 
-class PayoutPage(msgspec.Struct):
-    items: list[Payout]
-    total: int
-    page: int
-    page_size: int
+PayoutPage = Annotated[Page[Payout], page_schema("PayoutPage")]
 
 
 class DueList(msgspec.Struct):
@@ -204,11 +198,7 @@ def payment_order(row: Row, payouts: list[Payout] | None = None) -> PaymentOrder
                         payouts=payouts)
 
 
-class PaymentOrderPage(msgspec.Struct):
-    items: list[PaymentOrder]
-    total: int
-    page: int
-    page_size: int
+PaymentOrderPage = Annotated[Page[PaymentOrder], page_schema("PaymentOrderPage")]
 
 
 class Check(msgspec.Struct):
@@ -254,8 +244,4 @@ def clawback(row: Row) -> Clawback:
                     outstanding_fen=row["amount_fen"] - row["repaid_fen"], status=row["status"], created_at=row["created_at"], updated_at=row["updated_at"])
 
 
-class ClawbackPage(msgspec.Struct):
-    items: list[Clawback]
-    total: int
-    page: int
-    page_size: int
+ClawbackPage = Annotated[Page[Clawback], page_schema("ClawbackPage")]

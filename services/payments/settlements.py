@@ -43,6 +43,7 @@ from services.runtime.clock import local_year
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 
 #: settlement ids are uuid5(order id) in this namespace: the same on every retry
@@ -314,9 +315,7 @@ async def list_settlements(
     if unit_id is not None:
         q = q.where(settlements.c.unit_id == unit_id)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
-        rows = (await s.execute(q.order_by(settlements.c.created_at.desc(), settlements.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return SettlementPage(items=[schemas.settlement(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, q, order_by=[settlements.c.created_at.desc(), settlements.c.id], page=page, page_size=page_size, item=schemas.settlement)
 
 
 async def balances(db: ServiceDatabase, account: str | None) -> Balances:

@@ -10,7 +10,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +32,7 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.sessions import Revocations
+from services.runtime.http.pagination import Page, read_page
 
 
 def account_snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -197,14 +198,11 @@ async def change_password(
         await revoke_session(revocations, sid, expires)
 
 
-async def list_accounts(db: ServiceDatabase, *, role: str | None, status: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_accounts(db: ServiceDatabase, *, role: str | None, status: str | None, page: int, page_size: int) -> Page[dict[str, Any]]:
     q = select(accounts)
-    c = select(func.count()).select_from(accounts)
     if role:
-        q, c = q.where(accounts.c.role == role), c.where(accounts.c.role == role)
+        q = q.where(accounts.c.role == role)
     if status:
-        q, c = q.where(accounts.c.status == status), c.where(accounts.c.status == status)
+        q = q.where(accounts.c.status == status)
     async with db.read() as s:
-        total = (await s.execute(c)).scalar_one()
-        rows = (await s.execute(q.order_by(accounts.c.created_at, accounts.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [account_snapshot(r) for r in rows], total
+        return await read_page(s, q, order_by=[accounts.c.created_at, accounts.c.id], page=page, page_size=page_size, item=account_snapshot)

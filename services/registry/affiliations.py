@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +23,7 @@ from services.runtime import clock
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 
 def affiliation_view(row: RowMapping | dict[str, Any]) -> Affiliation:
@@ -133,12 +134,8 @@ async def list_affiliations(
         conds.append(affiliations.c.unit_id == unit_id)
     if not include_removed:
         conds.append(affiliations.c.removed_at.is_(None))
-    q = select(affiliations).where(*conds)
-    c = select(func.count()).select_from(affiliations).where(*conds)
     async with db.read() as s:
-        total = (await s.execute(c)).scalar_one()
-        rows = (await s.execute(q.order_by(affiliations.c.recorded_at, affiliations.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return AffiliationPage(items=[affiliation_view(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, select(affiliations).where(*conds), order_by=[affiliations.c.recorded_at, affiliations.c.id], page=page, page_size=page_size, item=affiliation_view)
 
 
 async def is_affiliated(db: ServiceDatabase, user_id: str, unit_id: str) -> bool:

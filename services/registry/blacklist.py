@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +26,7 @@ from services.runtime.clock import POLICY_ZONE
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 
 def entry_view(row: RowMapping | dict[str, Any]) -> BlacklistRecord:
@@ -156,8 +157,4 @@ async def list_blacklist(db: ServiceDatabase, *, page: int, page_size: int) -> B
     """The public blacklist: active entries, newest first (``public_entry``)."""
     active = blacklist.c.removed_at.is_(None)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(blacklist).where(active))).scalar_one()
-        rows = (
-            await s.execute(select(blacklist).where(active).order_by(blacklist.c.added_at.desc(), blacklist.c.id).offset((page - 1) * page_size).limit(page_size))
-        ).mappings().all()
-    return BlacklistPage(items=[public_entry(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, select(blacklist).where(active), order_by=[blacklist.c.added_at.desc(), blacklist.c.id], page=page, page_size=page_size, item=public_entry)

@@ -65,6 +65,7 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
+from services.runtime.http.pagination import read_page
 
 #: an order takes bookings until its results are delivered
 BOOKABLE_ORDERS = (str(OrderStatus.requested), str(OrderStatus.quoted), str(OrderStatus.contracted), str(OrderStatus.in_service))
@@ -288,10 +289,7 @@ async def list_bookings(
         if value is not None:
             conds.append(col == value)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(bookings).where(*conds))).scalar_one()
-        q = select(bookings).where(*conds).order_by(bookings.c.starts_at, bookings.c.id).offset((page - 1) * page_size).limit(page_size)
-        items = [view(r) for r in (await s.execute(q)).mappings().all()]
-    return BookingPage(items=items, total=total, page=page, page_size=page_size)
+        return await read_page(s, select(bookings).where(*conds), order_by=[bookings.c.starts_at, bookings.c.id], page=page, page_size=page_size, item=view)
 
 
 async def release_for_order(uow: UnitOfWork, order_id: str, *, party: str, reason: str) -> list[str]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from contracts import registry as ev
@@ -51,6 +51,7 @@ from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.db.readmodel import insert_if_absent
 from services.runtime.http.preconditions import check_absent, check_version
 from services.runtime.workdays import WorkdayCalendar
+from services.runtime.http.pagination import Page, read_page
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ async def list_complaints(
     year: int | None,
     page: int,
     page_size: int,
-) -> tuple[list[dict[str, Any]], int]:
+) -> Page[dict[str, Any]]:
     """Complaints ``reader`` may see, oldest deadline first (the overdue on top)."""
     today = clock.local_today()
     c = complaints.c
@@ -241,11 +242,7 @@ async def list_complaints(
     if year is not None:
         conds.append(c.year == year)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(complaints).where(*conds))).scalar_one()
-        rows = (
-            await s.execute(select(complaints).where(*conds).order_by(c.due_on, c.filed_at, c.id).offset((page - 1) * page_size).limit(page_size))
-        ).mappings().all()
-        return [_record(r, reader, today) for r in rows], total
+        return await read_page(s, select(complaints).where(*conds), order_by=[c.due_on, c.filed_at, c.id], page=page, page_size=page_size, item=lambda r: _record(r, reader, today))
 
 
 async def policy(db: ServiceDatabase, year: int, defaults: ComplaintPolicies) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +24,7 @@ from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import Page, read_page
 
 CRITICISM = "criticism"
 DISQUALIFICATION = "disqualification"
@@ -148,13 +149,10 @@ async def record_finding(
 
 async def list_findings(
     db: ServiceDatabase, *, party_type: str | None, party_id: str | None, page: int, page_size: int, criticised_only: bool = False
-) -> tuple[list[dict[str, Any]], int]:
+) -> Page[dict[str, Any]]:
     """Findings, newest first (only those with public criticism for the public list)."""
     conds = [c for c in (fraud_findings.c.party_type == party_type if party_type else None, fraud_findings.c.party_id == party_id if party_id else None) if c is not None]
     if criticised_only:
         conds.append(fraud_findings.c.criticised.is_(True))
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(fraud_findings).where(*conds))).scalar_one()
-        q = select(fraud_findings).where(*conds).order_by(fraud_findings.c.recorded_at.desc(), fraud_findings.c.id)
-        rows = (await s.execute(q.offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [_finding(r) for r in rows], total
+        return await read_page(s, select(fraud_findings).where(*conds), order_by=[fraud_findings.c.recorded_at.desc(), fraud_findings.c.id], page=page, page_size=page_size, item=_finding)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -41,6 +41,7 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
+from services.runtime.http.pagination import Page, read_page
 
 #: the largest file accepted (bytes); larger uploads are refused with 413 import.too_large
 MAX_BYTES = 5 * 1024 * 1024
@@ -87,14 +88,11 @@ async def get_job(db: ServiceDatabase, job_id: str) -> dict[str, Any]:
     return _job(row)
 
 
-async def list_jobs(db: ServiceDatabase, unit_id: str, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_jobs(db: ServiceDatabase, unit_id: str, *, page: int, page_size: int) -> Page[dict[str, Any]]:
     """A unit's imports, newest first."""
     cond = import_jobs.c.unit_id == unit_id
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(import_jobs).where(cond))).scalar_one()
-        q = select(import_jobs).where(cond).order_by(import_jobs.c.created_at.desc(), import_jobs.c.id.desc())
-        rows = (await s.execute(q.offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [_job(r) for r in rows], total
+        return await read_page(s, select(import_jobs).where(cond), order_by=[import_jobs.c.created_at.desc(), import_jobs.c.id.desc()], page=page, page_size=page_size, item=_job)
 
 
 def _err(row: int | None, column: str | None, code: str, zh: str, en: str) -> dict[str, Any]:

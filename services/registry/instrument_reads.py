@@ -16,6 +16,7 @@ from services.registry.schemas.instruments import AttentionItem, Compliance, Ins
 from services.runtime.errors import NotFound
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
+from services.runtime.http.pagination import Page
 
 
 async def get_instrument(db: ServiceDatabase, instrument_id: str) -> Instrument:
@@ -48,7 +49,7 @@ async def list_instruments(
     async with db.read() as s:
         total = (await s.execute(c)).scalar_one()
         rows = (await s.execute(q.order_by(instruments.c.created_at, instruments.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return InstrumentPage(items=[instrument_view(r, r["county_code"]) for r in rows], total=total, page=page, page_size=page_size)
+    return Page(items=[instrument_view(r, r["county_code"]) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def compliance(

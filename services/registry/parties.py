@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +40,7 @@ from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.http.idempotency import Idempotency, remember
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import read_page
 
 
 def _credit_code(raw: str, field: str = "credit_code") -> str:
@@ -155,14 +156,9 @@ async def get_unit(db: ServiceDatabase, unit_id: str) -> Unit:
 
 
 async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int) -> UnitPage:
-    q = select(units)
-    c = select(func.count()).select_from(units)
-    if status:
-        q, c = q.where(units.c.status == status), c.where(units.c.status == status)
+    q = select(units).where(units.c.status == status) if status else select(units)
     async with db.read() as s:
-        total = (await s.execute(c)).scalar_one()
-        rows = (await s.execute(q.order_by(units.c.created_at, units.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return UnitPage(items=[unit_view(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, q, order_by=[units.c.created_at, units.c.id], page=page, page_size=page_size, item=unit_view)
 
 
 async def register_user(

@@ -28,6 +28,7 @@ from services.runtime.http.preconditions import check_version
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import Page
 
 RETIRED = "retired"
 
@@ -299,4 +300,4 @@ async def unit_price_list(db: ServiceDatabase, unit_id: str, *, page: int, page_
             raise NotFound("unit", "单位", unit_id)
         total = (await s.execute(select(func.count()).select_from(joined).where(*conds))).scalar_one()
         rows = (await s.execute(q)).mappings().all()
-    return PriceItemPage(items=[price_item_view(r, r["instrument_name"]) for r in rows], total=total, page=page, page_size=page_size)
+    return Page(items=[price_item_view(r, r["instrument_name"]) for r in rows], total=total, page=page, page_size=page_size)

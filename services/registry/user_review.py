@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from contracts import registry as ev
@@ -30,6 +30,7 @@ from services.runtime.errors import Conflict
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.http.preconditions import check_version
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import Page, read_page
 
 
 async def user_with_units(db: ServiceDatabase, user_id: str) -> dict[str, Any]:
@@ -115,10 +116,8 @@ async def change_user_classes(
     return user_view(after)
 
 
-async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None) -> Page[dict[str, Any]]:
     """``verified=false`` is the center's queue: unverified and not rejected."""
-    q = select(users)
-    c = select(func.count()).select_from(users)
     conds = []
     if verified is not None:
         conds += [users.c.verified == verified] + ([] if verified else [users.c.rejected_at.is_(None)])
@@ -126,9 +125,5 @@ async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, p
         conds.append(users.c.rejected_at.is_not(None))
     elif status is not None:
         conds += [users.c.verified == (status == codes.VERIFIED), users.c.rejected_at.is_(None)]
-    for cond in conds:
-        q, c = q.where(cond), c.where(cond)
     async with db.read() as s:
-        total = (await s.execute(c)).scalar_one()
-        rows = (await s.execute(q.order_by(users.c.created_at, users.c.id).offset((page - 1) * page_size).limit(page_size))).mappings().all()
-    return [user_view(r) for r in rows], total
+        return await read_page(s, select(users).where(*conds), order_by=[users.c.created_at, users.c.id], page=page, page_size=page_size, item=user_view)

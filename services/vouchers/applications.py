@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from contracts import vouchers as ve
 from services.runtime import clock
@@ -45,6 +45,7 @@ from services.vouchers.domain.applications import (
     overturned,
 )
 from services.vouchers.schemas import Application, ApplicationPage
+from services.runtime.http.pagination import Page, read_page
 
 
 async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str | None = None) -> Application:
@@ -182,7 +183,6 @@ async def list_applications(db: ServiceDatabase, *, user_id: str | None, status:
     if status is not None:
         q = q.where(applications.c.status == status)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
-        rows = (await s.execute(q.order_by(applications.c.submitted_at.desc(), applications.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-        ids = dict((await s.execute(select(vouchers.c.application_id, vouchers.c.id).where(vouchers.c.application_id.in_([r["id"] for r in rows])))).all()) if rows else {}
-    return ApplicationPage(items=[schemas.application(r, ids.get(r["id"])) for r in rows], total=total, page=page, page_size=page_size)
+        rows = await read_page(s, q, order_by=[applications.c.submitted_at.desc(), applications.c.id], page=page, page_size=page_size, item=lambda r: r)
+        ids = dict((await s.execute(select(vouchers.c.application_id, vouchers.c.id).where(vouchers.c.application_id.in_([r["id"] for r in rows.items])))).all()) if rows.items else {}
+    return Page(items=[schemas.application(r, ids.get(r["id"])) for r in rows.items], total=rows.total, page=page, page_size=page_size)

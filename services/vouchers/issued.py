@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from contracts import vouchers as ve
@@ -25,6 +25,7 @@ from services.vouchers import schemas
 from services.vouchers.application_steps import APPEALED, SUBMITTED, voucher_snapshot
 from services.vouchers.db.models import accounts, applications, programmes, voucher_refusals, vouchers
 from services.vouchers.schemas import ExpiryRun, Voucher, VoucherPage
+from services.runtime.http.pagination import read_page
 
 ISSUED = "issued"
 USED = "used"
@@ -243,9 +244,7 @@ async def list_vouchers(db: ServiceDatabase, *, user_id: str | None, unit_id: st
     if status is not None:
         q = q.where(vouchers.c.status == status)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
-        rows = (await s.execute(q.order_by(vouchers.c.issued_at.desc(), vouchers.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return VoucherPage(items=[schemas.voucher(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, q, order_by=[vouchers.c.issued_at.desc(), vouchers.c.id], page=page, page_size=page_size, item=schemas.voucher)
 
 
 async def get_voucher(db: ServiceDatabase, voucher_id: str) -> Voucher:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +47,7 @@ from services.vouchers import schemas
 from services.vouchers.domain import redemption as rules
 from services.vouchers.redemption_files import EvidenceStore, content_type
 from services.vouchers.schemas import Claim, ClaimPage, Document
+from services.runtime.http.pagination import read_page
 
 USED = "used"
 REDEEMED = "redeemed"
@@ -345,6 +346,4 @@ async def list_claims(
     if status is not None:
         q = q.where(redemption_claims.c.status == status)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
-        rows = (await s.execute(q.order_by(redemption_claims.c.claimed_at.desc(), redemption_claims.c.id).limit(page_size).offset((page - 1) * page_size))).mappings().all()
-    return ClaimPage(items=[claim_of(r) for r in rows], total=total, page=page, page_size=page_size)
+        return await read_page(s, q, order_by=[redemption_claims.c.claimed_at.desc(), redemption_claims.c.id], page=page, page_size=page_size, item=claim_of)

@@ -12,10 +12,12 @@ one place."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy.engine import RowMapping
+
+from services.runtime.http.pagination import Page, page_schema
 
 Row = RowMapping | dict[str, Any]
 
@@ -131,11 +133,7 @@ def application(row: Row, voucher_id: str | None = None) -> Application:
     )
 
 
-class ApplicationPage(msgspec.Struct):
-    items: list[Application]
-    total: int
-    page: int
-    page_size: int
+ApplicationPage = Annotated[Page[Application], page_schema("ApplicationPage")]
 
 
 # ---------------------------------------------------------------- vouchers
@@ -194,11 +192,7 @@ def voucher(row: Row, refusals: list[Refusal] | None = None) -> Voucher:
     )
 
 
-class VoucherPage(msgspec.Struct):
-    items: list[Voucher]
-    total: int
-    page: int
-    page_size: int
+VoucherPage = Annotated[Page[Voucher], page_schema("VoucherPage")]
 
 
 class ExpiryRun(msgspec.Struct):
@@ -295,11 +289,7 @@ def claim(row: Row, items: list[ClaimItem] | None = None) -> Claim:
     )
 
 
-class ClaimPage(msgspec.Struct):
-    items: list[Claim]
-    total: int
-    page: int
-    page_size: int
+ClaimPage = Annotated[Page[Claim], page_schema("ClaimPage")]
 
 
 class Assignment(msgspec.Struct):

@@ -5,10 +5,12 @@ their assignments, evidence files, and an unqualified unit's rectification
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy.engine import RowMapping
+
+from services.runtime.http.pagination import Page, page_schema
 
 Row = RowMapping | dict[str, Any]
 
@@ -126,11 +128,7 @@ def application(row: Row, unit: Row | None = None, rectification: Rectification 
     )
 
 
-class ApplicationPage(msgspec.Struct):
-    items: list[Application]
-    total: int
-    page: int
-    page_size: int
+ApplicationPage = Annotated[Page[Application], page_schema("ApplicationPage")]
 
 
 # ---------------------------------------------------------------- experts
@@ -149,11 +147,7 @@ def expert(row: Row) -> Expert:
     return Expert(expert_id=row["id"], name=row["name"], role=row["role"], unit_id=row["unit_id"], ties=list(row["ties"]), registered_at=row["registered_at"])
 
 
-class ExpertPage(msgspec.Struct):
-    items: list[Expert]
-    total: int
-    page: int
-    page_size: int
+ExpertPage = Annotated[Page[Expert], page_schema("ExpertPage")]
 
 
 class Assignment(msgspec.Struct):
@@ -184,11 +178,7 @@ def assignment(row: Row) -> Assignment:
     )
 
 
-class AssignmentPage(msgspec.Struct):
-    items: list[Assignment]
-    total: int
-    page: int
-    page_size: int
+AssignmentPage = Annotated[Page[Assignment], page_schema("AssignmentPage")]
 
 
 # ---------------------------------------------------------------- evidence

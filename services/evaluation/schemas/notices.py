@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy.engine import RowMapping
+
+from services.runtime.http.pagination import Page, page_schema
 
 Row = RowMapping | dict[str, Any]
 
@@ -66,11 +68,7 @@ def notice(row: Row, items: Iterable[Row] | None = None, open_objections: int | 
     )
 
 
-class NoticePage(msgspec.Struct):
-    items: list[Notice]
-    total: int
-    page: int
-    page_size: int
+NoticePage = Annotated[Page[Notice], page_schema("NoticePage")]
 
 
 # ---------------------------------------------------------------- objections
@@ -112,11 +110,7 @@ def objection(row: Row) -> Objection:
     )
 
 
-class ObjectionPage(msgspec.Struct):
-    items: list[Objection]
-    total: int
-    page: int
-    page_size: int
+ObjectionPage = Annotated[Page[Objection], page_schema("ObjectionPage")]
 
 
 # ---------------------------------------------------------------- awards
@@ -133,11 +127,7 @@ def provincial_award(row: Row) -> ProvincialAward:
     return ProvincialAward(unit_id=row["unit_id"], year=row["year"], reference=row["reference"], recorded_at=row["recorded_at"])
 
 
-class ProvincialAwardPage(msgspec.Struct):
-    items: list[ProvincialAward]
-    total: int
-    page: int
-    page_size: int
+ProvincialAwardPage = Annotated[Page[ProvincialAward], page_schema("ProvincialAwardPage")]
 
 
 class AwardLine(msgspec.Struct):
@@ -219,8 +209,4 @@ def redemption(row: Row) -> Redemption:
                       reviewed_at=row["reviewed_at"], notice_id=row["notice_id"])
 
 
-class RedemptionPage(msgspec.Struct):
-    items: list[Redemption]
-    total: int
-    page: int
-    page_size: int
+RedemptionPage = Annotated[Page[Redemption], page_schema("RedemptionPage")]

@@ -5,7 +5,7 @@ rows (:mod:`services.evaluation.reports`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy.engine import RowMapping
@@ -14,6 +14,7 @@ from services.evaluation.county_report import county_name
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import measure_fields
 from services.evaluation.reports import CATEGORY_FIELDS, GroupRow, UnitRow
+from services.runtime.http.pagination import Page, page_schema
 
 Row = RowMapping | dict[str, Any]
 
@@ -42,11 +43,7 @@ def evaluated_unit(row: Row) -> EvaluatedUnit:
                          department=row["department"], parent_unit_id=row["parent_unit_id"])
 
 
-class EvaluatedUnitPage(msgspec.Struct):
-    items: list[EvaluatedUnit]
-    total: int
-    page: int
-    page_size: int
+EvaluatedUnitPage = Annotated[Page[EvaluatedUnit], page_schema("EvaluatedUnitPage")]
 
 
 # ---------------------------------------------------------------- use

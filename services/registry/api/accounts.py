@@ -19,7 +19,7 @@ from services.runtime.roles import Role
 from services.runtime.client_address import client_address as address_behind_proxies
 from services.runtime.client_address import networks
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.sessions import Revocations, WindowLimiter
 from services.runtime.settings import Settings
@@ -68,11 +68,7 @@ class Account(msgspec.Struct):
     version: int
 
 
-class AccountPage(msgspec.Struct):
-    items: list[Account]
-    total: int
-    page: int
-    page_size: int
+AccountPage = Annotated[Page[Account], page_schema("AccountPage")]
 
 
 class AccountDecision(msgspec.Struct, forbid_unknown_fields=True):
@@ -164,8 +160,7 @@ class AccountController(Controller):
         status: AccountStatus | None = Parameter(default=None),
     ) -> AccountPage:
         """Accounts, oldest first; filter by role and status."""
-        items, total = await accounts.list_accounts(db, role=str(role) if role else None, status=str(status) if status else None, page=page, page_size=page_size)
-        return AccountPage(items=[Account(**i) for i in items], total=total, page=page, page_size=page_size)
+        return (await accounts.list_accounts(db, role=str(role) if role else None, status=str(status) if status else None, page=page, page_size=page_size)).map(lambda i: Account(**i))
 
     @post("/{account_id:str}/unlock", operation_id="unlockAccount", status_code=200, **access(Role.SECADMIN))
     async def unlock(

@@ -29,7 +29,7 @@ from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import NotFound
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
@@ -83,11 +83,7 @@ class Complaint(msgspec.Struct):
     decided_at: datetime | None = None
 
 
-class ComplaintPage(msgspec.Struct):
-    items: list[Complaint]
-    total: int
-    page: int
-    page_size: int
+ComplaintPage = Annotated[Page[Complaint], page_schema("ComplaintPage")]
 
 
 class ComplaintPolicy(msgspec.Struct):
@@ -166,10 +162,10 @@ class ComplaintController(Controller):
     ) -> ComplaintPage:
         """Complaints by deadline, the overdue first: center and bureau every one, a unit those about
         it (without the complainant's contact), a user its own."""
-        items, total = await complaints.list_complaints(
+        found = await complaints.list_complaints(
             db, _reader(principal_of(request)), status=status, overdue=overdue, unit_id=unit_id, year=year, page=page, page_size=page_size
         )
-        return ComplaintPage(items=[Complaint(**i) for i in items], total=total, page=page, page_size=page_size)
+        return found.map(lambda i: Complaint(**i))
 
     @get("/{complaint_id:str}", operation_id="getComplaint", **access(Role.CENTER, Role.BUREAU, Role.UNIT, Role.USER))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], complaint_id: FromPath[str]) -> Complaint:

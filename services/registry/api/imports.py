@@ -130,8 +130,7 @@ class ImportController(Controller):
         """The unit's imports, newest first (a running one is ``validating``); the unit itself and staff."""
         if not await may_see_unit(db, principal_of(request), unit_id):
             raise Forbidden()
-        items, total = await imports.list_jobs(db, unit_id, page=page, page_size=page_size)
-        return ImportJobPage(items=[_job(j) for j in items], total=total, page=page, page_size=page_size)
+        return (await imports.list_jobs(db, unit_id, page=page, page_size=page_size)).map(_job)
 
     @get("/v1/imports/{job_id:str}", operation_id="getLedgerImport", **access(Role.UNIT, *STAFF))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], job_id: FromPath[str]) -> ImportJob:

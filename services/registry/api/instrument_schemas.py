@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from services.registry.api import schemas
+from services.runtime.http.pagination import Page, page_schema
 
 AssetNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="the unit's own asset number (资产编号), unique within the unit")]
 
@@ -82,8 +83,4 @@ class ImportJob(msgspec.Struct):
     finished_at: datetime | None = None
 
 
-class ImportJobPage(msgspec.Struct):
-    items: list[ImportJob]
-    total: int
-    page: int
-    page_size: int
+ImportJobPage = Annotated[Page[ImportJob], page_schema("ImportJobPage")]

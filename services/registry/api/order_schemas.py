@@ -11,6 +11,7 @@ import msgspec
 
 from services.registry.domain.orders import MAX_QUANTITY, DocumentKind, OrderStatus, Purpose
 from services.registry.domain.prices import MAX_PRICE_FEN, BillingUnit
+from services.runtime.http.pagination import Page, page_schema
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=MAX_PRICE_FEN, description="an amount in fen (分), an integer ≥ 0")]
 Text = Annotated[str, msgspec.Meta(max_length=5000)]
@@ -140,8 +141,4 @@ class Order(msgspec.Struct):
     rated_at: datetime | None = None
 
 
-class OrderPage(msgspec.Struct):
-    items: list[Order]
-    total: int
-    page: int
-    page_size: int
+OrderPage = Annotated[Page[Order], page_schema("OrderPage")]

@@ -44,7 +44,7 @@ from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
-from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.pagination import Page, PageNumber, PageSize
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.db.service_db import ServiceDatabase
@@ -293,4 +293,4 @@ class OrderController(Controller):
         """Orders, newest first: a user its own, a unit its own, staff every order; or the
         one with a case number (an empty page when it is not among those the caller may see)."""
         items, total = await orders.list_orders(db, _viewer(principal_of(request)), status=status, case_no=case_no, page=page, page_size=page_size)
-        return OrderPage(items=[_order(i) for i in items], total=total, page=page, page_size=page_size)
+        return Page(items=[_order(i) for i in items], total=total, page=page, page_size=page_size)

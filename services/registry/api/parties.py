@@ -272,8 +272,7 @@ class UserController(Controller):
     ) -> UserPage:
         """Registered users, oldest first: the center and the bureau. A pending user with
         ``duplicate_of`` gave a credit code another user had already given."""
-        items, total = await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)
-        return UserPage(items=[User(**i) for i in items], total=total, page=page, page_size=page_size)
+        return (await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)).map(lambda i: User(**i))
 
     @get("/{user_id:str}", operation_id="getUser", response_headers=ETAG_HEADER, **access(Role.USER, Role.CENTER, Role.BUREAU))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> Response[User]:

@@ -16,7 +16,7 @@ from services.registry.domain.prices import MAX_PRICE_FEN
 from services.registry.domain.quotes import MAX_REASON_CHARS
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
-from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema
 from services.runtime.db.service_db import ServiceDatabase
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=MAX_PRICE_FEN, description="an amount in fen (分), an integer ≥ 0")]
@@ -50,11 +50,7 @@ class QuoteDeviation(msgspec.Struct):
     quoted_at: datetime
 
 
-class QuoteDeviationPage(msgspec.Struct):
-    items: list[QuoteDeviation]
-    total: int
-    page: int
-    page_size: int
+QuoteDeviationPage = Annotated[Page[QuoteDeviation], page_schema("QuoteDeviationPage")]
 
 
 class QuoteDeviationController(Controller):
@@ -74,4 +70,4 @@ class QuoteDeviationController(Controller):
         list amount, the quoted amount and the unit's reason (M11(4)), newest first. Center and
         bureau only."""
         items, total = await quote_deviations.list_deviations(db, unit_id=unit_id, year=year, page=page, page_size=page_size)
-        return QuoteDeviationPage(items=[QuoteDeviation(**i) for i in items], total=total, page=page, page_size=page_size)
+        return Page(items=[QuoteDeviation(**i) for i in items], total=total, page=page, page_size=page_size)

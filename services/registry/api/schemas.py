@@ -16,6 +16,7 @@ from services.registry.domain.parties import (
     UserClass,
     UserKind,
 )
+from services.runtime.http.pagination import Page, page_schema
 
 Name = Annotated[str, msgspec.Meta(min_length=2, max_length=200, description="full legal name")]
 CreditCode = Annotated[str, msgspec.Meta(min_length=18, max_length=40, description="统一社会信用代码, 18 characters")]
@@ -92,11 +93,7 @@ class User(msgspec.Struct):
     same_party_units: list[str] = []
 
 
-class UserPage(msgspec.Struct):
-    items: list[User]
-    total: int
-    page: int
-    page_size: int
+UserPage = Annotated[Page[User], page_schema("UserPage")]
 
 
 class UserClassesChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -188,11 +185,7 @@ class FraudFinding(msgspec.Struct):
     credit_code: str | None = None
 
 
-class FraudFindingPage(msgspec.Struct):
-    items: list[FraudFinding]
-    total: int
-    page: int
-    page_size: int
+FraudFindingPage = Annotated[Page[FraudFinding], page_schema("FraudFindingPage")]
 
 
 class PublicCriticism(msgspec.Struct):
@@ -206,11 +199,7 @@ class PublicCriticism(msgspec.Struct):
     credit_code: str | None = None
 
 
-class PublicCriticismPage(msgspec.Struct):
-    items: list[PublicCriticism]
-    total: int
-    page: int
-    page_size: int
+PublicCriticismPage = Annotated[Page[PublicCriticism], page_schema("PublicCriticismPage")]
 
 
 # --- instruments (M5, M6, M11(3)) ---------------------------------------------

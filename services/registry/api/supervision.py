@@ -138,17 +138,16 @@ class FraudFindingController(Controller):
         """Fraud findings, newest first: who decided, when, why, and the sanctions.
         The auditor reads them in the audit trail (``fraud.find``), like every
         other organisation's record (separation of duties)."""
-        items, total = await fraud_findings.list_findings(db, party_type=str(party_type) if party_type else None, party_id=party_id, page=page, page_size=page_size)
-        return FraudFindingPage(items=[FraudFinding(**i) for i in items], total=total, page=page, page_size=page_size)
+        return (await fraud_findings.list_findings(db, party_type=str(party_type) if party_type else None, party_id=party_id, page=page, page_size=page_size)).map(lambda i: FraudFinding(**i))
 
     @get("/public", operation_id="listPublicCriticisms", **access(PUBLIC))
     async def public(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> PublicCriticismPage:
         """通报批评 (R27): the findings whose sanctions include public criticism,
         newest first: name, credit code, reason and date (Beijing time), never
         ids of persons or the evidence."""
-        items, total = await fraud_findings.list_findings(db, party_type=None, party_id=None, page=page, page_size=page_size, criticised_only=True)
-        public = [
-            PublicCriticism(
+        found = await fraud_findings.list_findings(db, party_type=None, party_id=None, page=page, page_size=page_size, criticised_only=True)
+        return found.map(
+            lambda i: PublicCriticism(
                 finding_id=i["finding_id"],
                 party_type=i["party_type"],
                 party_name=i["party_name"],
@@ -156,6 +155,4 @@ class FraudFindingController(Controller):
                 reason=i["reason"],
                 found_on=i["recorded_at"].astimezone(POLICY_ZONE).date(),
             )
-            for i in items
-        ]
-        return PublicCriticismPage(items=public, total=total, page=page, page_size=page_size)
+        )

@@ -15,7 +15,7 @@ from services.registry.domain.synonyms import MAX_FORM_CHARS, MAX_SYNONYMS
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema
 from services.runtime.db.service_db import ServiceDatabase
 
 Form = Annotated[str, msgspec.Meta(max_length=200, description=f"a term, at most {MAX_FORM_CHARS} characters once trimmed")]
@@ -41,11 +41,7 @@ class SynonymEntry(msgspec.Struct):
     created_at: datetime
 
 
-class SynonymPage(msgspec.Struct):
-    items: list[SynonymEntry]
-    total: int
-    page: int
-    page_size: int
+SynonymPage = Annotated[Page[SynonymEntry], page_schema("SynonymPage")]
 
 
 class SynonymController(Controller):
@@ -62,7 +58,7 @@ class SynonymController(Controller):
     ) -> SynonymPage:
         """The synonym and abbreviation dictionary of the catalogue search, by canonical term. Center only."""
         items, total = await synonyms.list_entries(db, q=q, page=page, page_size=page_size)
-        return SynonymPage(items=[SynonymEntry(**i) for i in items], total=total, page=page, page_size=page_size)
+        return Page(items=[SynonymEntry(**i) for i in items], total=total, page=page, page_size=page_size)
 
     @post("/", operation_id="createSynonym", status_code=201, **access(Role.CENTER))
     async def create(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[NewSynonymEntry]) -> SynonymEntry:

@@ -27,7 +27,7 @@ from services.registry.usage_reads import get_session, list_sessions
 from services.runtime.http.auth import Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
@@ -110,11 +110,7 @@ class UsageSession(msgspec.Struct):
     minutes: int | None = None
 
 
-class UsageSessionPage(msgspec.Struct):
-    items: list[UsageSession]
-    total: int
-    page: int
-    page_size: int
+UsageSessionPage = Annotated[Page[UsageSession], page_schema("UsageSessionPage")]
 
 
 def session_view(body: dict[str, Any]) -> UsageSession:
@@ -202,4 +198,4 @@ class UsageSessionController(Controller):
     ) -> UsageSessionPage:
         """Sessions, latest start first: a unit its own, staff every unit's."""
         items, total = await list_sessions(db, _scope(principal_of(request)), instrument_id=instrument_id, order_id=order_id, page=page, page_size=page_size)
-        return UsageSessionPage(items=[session_view(i) for i in items], total=total, page=page, page_size=page_size)
+        return Page(items=[session_view(i) for i in items], total=total, page=page, page_size=page_size)

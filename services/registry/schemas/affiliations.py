@@ -4,10 +4,12 @@ users and units, declared by either side or recorded by a reviewer."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
 from services.registry.domain.parties import AffiliationKind, AffiliationSource
+from services.runtime.http.pagination import Page, page_schema
 
 
 class Affiliation(msgspec.Struct):
@@ -24,8 +26,4 @@ class Affiliation(msgspec.Struct):
     removal_reason: str | None = None
 
 
-class AffiliationPage(msgspec.Struct):
-    items: list[Affiliation]
-    total: int
-    page: int
-    page_size: int
+AffiliationPage = Annotated[Page[Affiliation], page_schema("AffiliationPage")]

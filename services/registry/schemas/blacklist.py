@@ -4,10 +4,12 @@ bureau's record of an entry, and what the public sees of it."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import msgspec
 
 from services.registry.domain.parties import PartyType
+from services.runtime.http.pagination import Page, page_schema
 
 
 class BlacklistRecord(msgspec.Struct):
@@ -37,8 +39,4 @@ class PublicBlacklistEntry(msgspec.Struct):
     credit_code: str | None = None
 
 
-class BlacklistPage(msgspec.Struct):
-    items: list[PublicBlacklistEntry]
-    total: int
-    page: int
-    page_size: int
+BlacklistPage = Annotated[Page[PublicBlacklistEntry], page_schema("BlacklistPage")]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+
+from services.runtime.http.pagination import Page, page_schema
 
 
 class Booking(msgspec.Struct):
@@ -28,8 +31,4 @@ class Booking(msgspec.Struct):
     downtime_id: str | None = None
 
 
-class BookingPage(msgspec.Struct):
-    items: list[Booking]
-    total: int
-    page: int
-    page_size: int
+BookingPage = Annotated[Page[Booking], page_schema("BookingPage")]

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import msgspec
 
 from services.registry.domain.listing import Funding, ListingStatus
+from services.runtime.http.pagination import Page, page_schema
 
 
 class Instrument(msgspec.Struct):
@@ -36,11 +38,7 @@ class Instrument(msgspec.Struct):
     asset_number: str | None = None
 
 
-class InstrumentPage(msgspec.Struct):
-    items: list[Instrument]
-    total: int
-    page: int
-    page_size: int
+InstrumentPage = Annotated[Page[Instrument], page_schema("InstrumentPage")]
 
 
 class AttentionItem(msgspec.Struct):

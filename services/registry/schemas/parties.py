@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from services.registry.domain.parties import UnitKind, UnitStatus
+from services.runtime.http.pagination import Page, page_schema
 
 
 class Unit(msgspec.Struct):
@@ -24,8 +27,4 @@ class Unit(msgspec.Struct):
     address: str | None = None
 
 
-class UnitPage(msgspec.Struct):
-    items: list[Unit]
-    total: int
-    page: int
-    page_size: int
+UnitPage = Annotated[Page[Unit], page_schema("UnitPage")]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
 from services.registry.domain.prices import BillingUnit, PriceBasis
+from services.runtime.http.pagination import Page, page_schema
 
 
 class PriceItem(msgspec.Struct):
@@ -48,8 +50,4 @@ class PriceHistory(msgspec.Struct):
     changes: list[PriceChange]
 
 
-class PriceItemPage(msgspec.Struct):
-    items: list[PriceItem]
-    total: int
-    page: int
-    page_size: int
+PriceItemPage = Annotated[Page[PriceItem], page_schema("PriceItemPage")]

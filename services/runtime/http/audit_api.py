@@ -5,17 +5,17 @@ audit verify`` runs (the chain itself is :mod:`services.runtime.db.audit_chain`)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get
 from litestar.params import Parameter
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.runtime.db.audit_chain import AuditError, verify
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
-from services.runtime.http.pagination import PageNumber, PageSize
+from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema, read_page
 
 
 class AuditEntry(msgspec.Struct):
@@ -34,11 +34,7 @@ class AuditEntry(msgspec.Struct):
     row_hash: str
 
 
-class AuditPage(msgspec.Struct):
-    items: list[AuditEntry]
-    total: int
-    page: int
-    page_size: int
+AuditPage = Annotated[Page[AuditEntry], page_schema("AuditPage")]
 
 
 class AuditVerification(msgspec.Struct):
@@ -99,12 +95,10 @@ def audit_controller(db: Any) -> type[Controller]:
             if until is not None:
                 conds.append(log.c.at < until)
             async with db.read() as s:
-                total = (await s.execute(select(func.count()).select_from(log).where(*conds))).scalar_one()
-                rows = (
-                    await s.execute(select(log).where(*conds).order_by(log.c.seq.desc()).limit(page_size).offset((page - 1) * page_size))
-                ).mappings().all()
-            items = [AuditEntry(**{f: r[f] for f in AuditEntry.__struct_fields__}) for r in rows]
-            return AuditPage(items=items, total=total, page=page, page_size=page_size)
+                return await read_page(
+                    s, select(log).where(*conds), order_by=[log.c.seq.desc()], page=page, page_size=page_size,
+                    item=lambda r: AuditEntry(**{f: r[f] for f in AuditEntry.__struct_fields__}),
+                )
 
         @get("/verification", operation_id="verifyAuditChain", summary="The audit chain's verification (auditor only)", **access(Role.AUDITOR))
         async def verification(self) -> AuditVerification:
