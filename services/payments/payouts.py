@@ -40,10 +40,10 @@ from services.runtime.audit_image import audit_image
 from services.runtime.crypto import FieldCipher, mask_account
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
-from services.runtime.db.readmodel import insert_if_absent, upsert_versioned
+from services.runtime.db.readmodel import upsert_versioned
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.pagination import read_page
-from services.runtime.http.preconditions import check_absent, check_version
+from services.runtime.http.preconditions import write_versioned
 
 DUE = "due"
 ORDERED = "ordered"
@@ -155,19 +155,12 @@ async def set_payee(
         s = uow.session
         # locked (PostgreSQL): a concurrent edit waits, then compares with the version this one writes
         before = (await s.execute(select(payee_accounts).where(payee_accounts.c.unit_id == unit_id).with_for_update())).mappings().first()
-        if before is None:
-            check_absent(expected_version, if_match_sent=if_match_sent)
-            row["version"] = 1
-            written = await insert_if_absent(s, payee_accounts, row)
-        else:
-            check_version(before["version"], expected_version)
-            row["version"] = before["version"] + 1
-            where = payee_accounts.c.unit_id == unit_id, payee_accounts.c.version == before["version"]
-            written = (await s.execute(update(payee_accounts).where(*where).values(**row))).rowcount == 1
-        if not written:
+        version = await write_versioned(s, payee_accounts, {"unit_id": unit_id}, row, before, expected=expected_version, if_match_sent=if_match_sent)
+        if version is None:
             raise Conflict("payee.concurrent_change", "收款账户正被他人修改，请刷新后重试", "the bank details changed meanwhile; reload them and apply your change again")
-        await uow.audit("payee.set", "payee_account", unit_id, before=schemas.payee(before) if before else None, after=schemas.payee(row))
-    return schemas.payee(row)
+        after = schemas.payee({**row, "version": version})
+        await uow.audit("payee.set", "payee_account", unit_id, before=schemas.payee(before) if before else None, after=after)
+    return after
 
 
 async def get_payee(db: ServiceDatabase, unit_id: str) -> Payee:

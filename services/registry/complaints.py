@@ -48,8 +48,7 @@ from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
-from services.runtime.db.readmodel import insert_if_absent
-from services.runtime.http.preconditions import check_absent, check_version
+from services.runtime.http.preconditions import write_versioned
 from services.runtime.workdays import WorkdayCalendar
 from services.runtime.http.pagination import Page, read_page
 
@@ -270,16 +269,9 @@ async def set_policy(
         s = uow.session
         row = (await s.execute(select(complaint_policies).where(complaint_policies.c.year == year).with_for_update())).mappings().first()
         values = {"handling_workdays": n, "set_by": actor.label, "set_at": now}
-        if row is None:
-            check_absent(expected_version, if_match_sent=if_match_sent)
-            before, version = defaults.for_year(year).handling_workdays, 1
-            written = await insert_if_absent(s, complaint_policies, {"year": year, "version": version, **values})
-        else:
-            check_version(row["version"], expected_version)
-            before, version = row["handling_workdays"], row["version"] + 1
-            where = complaint_policies.c.year == year, complaint_policies.c.version == row["version"]
-            written = (await s.execute(update(complaint_policies).where(*where).values(version=version, **values))).rowcount == 1
-        if not written:
+        before = defaults.for_year(year).handling_workdays if row is None else row["handling_workdays"]
+        version = await write_versioned(s, complaint_policies, {"year": year}, values, row, expected=expected_version, if_match_sent=if_match_sent)
+        if version is None:
             raise Conflict("complaint.policy_concurrent_change", "投诉处理时限正被他人修改，请刷新后重试", "the handling deadline changed meanwhile; reload it and apply your change again")
         await uow.audit("complaint.policy", "complaint_policy", str(year), reason=(reason or "").strip() or None, before={"handling_workdays": before}, after={"handling_workdays": n})
     return {"year": year, "handling_workdays": n, "default": False, "set_at": now, "version": version}

@@ -46,9 +46,8 @@ from services.registry.instruments import IN_SERVICE
 from services.runtime import clock
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
-from services.runtime.db.readmodel import insert_if_absent
 from services.runtime.db.unit_of_work import Actor
-from services.runtime.http.preconditions import check_absent, check_version
+from services.runtime.http.preconditions import write_versioned
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
@@ -153,23 +152,16 @@ async def set_schedule(
             kw["weekly"] = parse_weekly(weekly_hours)
         sched = check_schedule(Schedule(**kw))
         before = await locked_schedule(s, instrument_id)
-        if before is None:
-            check_absent(expected_version, if_match_sent=if_match_sent)
-        else:
-            check_version(before["version"], expected_version)
         row = {
             **{k: v for k, v in schedule_view(instrument_id, sched, 0).items() if k not in ("instrument_id", "version")},
             "unit_id": inst["unit_id"],
             "updated_by": actor.label,
             "updated_at": now,
         }
-        version = 1 if before is None else before["version"] + 1
-        if before is None:
-            written = await insert_if_absent(s, instrument_schedules, {"instrument_id": instrument_id, "version": version, **row})
-        else:
-            where = instrument_schedules.c.instrument_id == instrument_id, instrument_schedules.c.version == before["version"]
-            written = (await s.execute(update(instrument_schedules).where(*where).values(version=version, **row))).rowcount == 1
-        if not written:
+        version = await write_versioned(
+            s, instrument_schedules, {"instrument_id": instrument_id}, row, before, expected=expected_version, if_match_sent=if_match_sent
+        )
+        if version is None:
             raise Conflict("schedule.concurrent_change", "该仪器的开放时间正被他人修改，请刷新后重试", "the schedule changed meanwhile; reload it and apply your change again")
         after = schedule_view(instrument_id, sched, version)
         old = schedule_view(instrument_id, schedule_of(before), before["version"]) if before is not None else None

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from contracts import evaluation as ee
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
-from services.runtime.db.readmodel import insert_if_absent
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.errors import Conflict, NotFound
-from services.runtime.http.preconditions import check_absent, check_version
+from services.runtime.http.preconditions import write_versioned
 from services.vouchers import schemas
 from services.vouchers.db.models import redemption_windows
 from services.vouchers.domain import redemption as rules
@@ -52,19 +51,11 @@ async def set_window(
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         before = (await s.execute(select(redemption_windows).where(redemption_windows.c.year == year).with_for_update())).mappings().first()
-        row = {"year": year, "opens_on": window.opens_on, "closes_on": window.closes_on, "updated_at": now}
-        if before is None:
-            check_absent(expected_version, if_match_sent=if_match_sent)
-            row["version"] = 1
-            written = await insert_if_absent(s, redemption_windows, row)
-        else:
-            check_version(before["version"], expected_version)
-            row["version"] = before["version"] + 1
-            where = redemption_windows.c.year == year, redemption_windows.c.version == before["version"]
-            written = (await s.execute(update(redemption_windows).where(*where).values(**row))).rowcount == 1
-        if not written:
+        row = {"opens_on": window.opens_on, "closes_on": window.closes_on, "updated_at": now}
+        version = await write_versioned(s, redemption_windows, {"year": year}, row, before, expected=expected_version, if_match_sent=if_match_sent)
+        if version is None:
             raise Conflict("redemption.window_concurrent_change", "兑付申报期正被他人修改，请刷新后重试", "the claim window changed meanwhile; reload it and apply your change again")
-        result = schemas.window(row)
+        result = schemas.window({**row, "year": year, "version": version})
         await uow.audit("redemption.window.set", "redemption_window", str(year), before=audit_image(schemas.window(before)) if before else None, after=audit_image(result))
     return result
 

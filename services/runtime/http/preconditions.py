@@ -26,7 +26,10 @@ from typing import Annotated, Any, TypeVar
 from litestar import Response
 from litestar.datastructures import ResponseHeader
 from litestar.params import HeaderParameter
+from sqlalchemy import Table, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.runtime.db.readmodel import insert_if_absent
 from services.runtime.errors import DomainError
 
 HEADER = "If-Match"
@@ -87,6 +90,32 @@ def check_absent(expected: int | None, *, if_match_sent: bool) -> None:
     that does not exist, so 412 (RFC 9110 §13.1.1)."""
     if expected is not None or if_match_sent:
         raise PreconditionFailed(None)
+
+
+async def write_versioned(
+    session: AsyncSession,
+    table: Table,
+    key: Mapping[str, Any],
+    values: Mapping[str, Any],
+    current: Mapping[str, Any] | None,
+    *,
+    expected: int | None,
+    if_match_sent: bool,
+) -> int | None:
+    """Create or replace the record at ``key`` (a ``PUT``) at the version the caller read:
+    ``current`` is the row as read, locked, in the same transaction (None: there is none).
+    First 412 when the If-Match does not fit (:func:`check_absent`, :func:`check_version`);
+    then an insert at version 1 that does nothing when another writer created the row
+    meanwhile, or an update ``WHERE version = <the one read>``. Answers the new version, or
+    None when another writer got there first (the caller's 409, in its own words)."""
+    if current is None:
+        check_absent(expected, if_match_sent=if_match_sent)
+        return 1 if await insert_if_absent(session, table, {**key, **values, "version": 1}) else None
+    check_version(current["version"], expected)
+    version = int(current["version"]) + 1
+    where = [table.c[k] == v for k, v in key.items()] + [table.c.version == current["version"]]
+    done = await session.execute(update(table).where(*where).values(**values, version=version))
+    return version if done.rowcount == 1 else None
 
 
 def tagged(body: T, version: int, *, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response[T]:
