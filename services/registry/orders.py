@@ -55,7 +55,7 @@ from services.registry.usage_reads import order_usage
 from services.runtime import clock
 from services.runtime.errors import DomainError
 from services.runtime.http.idempotency import Idempotency, remember
-from services.runtime.db.case_numbers import next_case_number
+from services.runtime.db.case_numbers import next_case_number, normalise_case_number
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.http.preconditions import check_version
 from services.runtime.db.service_db import ServiceDatabase
@@ -327,7 +327,7 @@ async def list_orders(
     ``case_no`` finds one order by its case number, as typed (case and spaces aside)."""
     conds: list[Any] = []
     if case_no is not None:
-        conds.append(orders.c.case_no == "".join(case_no.split()).upper())
+        conds.append(orders.c.case_no == normalise_case_number(case_no))
     if viewer.party is Party.user:
         conds.append(orders.c.user_id == (viewer.org or ""))
     elif viewer.party is Party.unit:

@@ -23,8 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 TABLE = "case_counters"
 #: a kind's prefix: two capital letters (DD 订单 order, TS 投诉 complaint …)
 PREFIX = re.compile(r"[A-Z]{2}")
-#: a case number as issued; the digits grow past six when a year has a million cases
-CASE_NUMBER = re.compile(r"([A-Z]{2})-([0-9]{4})-([0-9]{6,})")
 
 
 def case_counter_table(metadata: MetaData) -> Table:
@@ -39,12 +37,13 @@ def case_counter_table(metadata: MetaData) -> Table:
 
 
 def format_case_number(prefix: str, year: int, n: int) -> str:
+    """The n-th case of ``prefix`` in ``year``; the digits grow past six in a year of a million cases."""
     return f"{prefix}-{year:04d}-{n:06d}"
 
 
-def looks_like_case_number(text: str) -> bool:
-    """Whether ``text`` (as typed, spaces and case aside) is a case number's form."""
-    return CASE_NUMBER.fullmatch(text.strip().upper()) is not None
+def normalise_case_number(typed: str) -> str:
+    """A case number as stored, from what a person typed: spaces dropped, capitals (" dd-2026-000123 ")."""
+    return "".join(typed.split()).upper()
 
 
 async def next_case_number(session: AsyncSession, counters: Table, prefix: str, year: int) -> str:
