@@ -1,0 +1,52 @@
+"""The workspace's counts (services/gateway/portal/workspace.py) without a platform:
+each is the total of its list call, asked with the task's filter, and a service that
+does not answer shows no number rather than a zero."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from services.gateway.portal.client import ApiError
+from services.gateway.portal.workspace import TASKS, counts
+
+
+class _Api:
+    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
+        self.answers, self.asked = answers, []
+
+    async def answer(self, service: str, path: str, **params: Any) -> Any:
+        self.asked.append((service, path, params))
+        return self.answers[(service, params.get("status") or params.get("verified") or path)]
+
+
+class _Ctx:
+    def __init__(self, api: _Api) -> None:
+        self.api = api
+
+
+def test_each_count_is_its_list_total_and_an_unanswered_service_shows_none() -> None:
+    api = _Api(
+        {
+            ("vouchers", "submitted"): {"items": [{}], "total": 7},
+            ("registry", "false"): ApiError(503, {"code": "upstream.unavailable"}),
+            ("vouchers", "claimed"): {"items": [], "total": 0},
+            ("registry", "requested"): {"items": [{}], "total": 2},
+        }
+    )
+    found = asyncio.run(counts(_Ctx(api), TASKS["center"]))  # type: ignore[arg-type]
+    assert [(c.task.key, c.total) for c in found] == [
+        ("applications_to_review", 7),
+        ("users_to_verify", None),  # shown as "—", never 0
+        ("claims_to_review", 0),
+        ("orders_requested", 2),
+    ]
+    # one item a call: the total is all that is read
+    assert all(params["page_size"] == 1 and params["page"] == 1 for _, _, params in api.asked)
+    assert ("registry", "/v1/users/", {"verified": "false", "page": 1, "page_size": 1}) in api.asked
+
+
+def test_every_role_that_lands_on_the_workspace_has_its_tasks() -> None:
+    from services.gateway.portal.session import WORKSPACES
+
+    assert {role for role, path in WORKSPACES.items() if path == "/workspace"} == set(TASKS)
