@@ -50,3 +50,11 @@ def test_every_role_that_lands_on_the_workspace_has_its_tasks() -> None:
     from services.gateway.portal.session import WORKSPACES
 
     assert {role for role, path in WORKSPACES.items() if path == "/workspace"} == set(TASKS)
+
+
+def test_the_orders_filter_offers_the_registrys_states_in_their_order() -> None:
+    """The portal may not import the registry: its list of states is tied to the registry's here."""
+    from services.gateway.portal.orders import ORDER_STATES
+    from services.registry.domain.orders import OrderStatus
+
+    assert list(ORDER_STATES) == [str(s) for s in OrderStatus]
