@@ -46,10 +46,11 @@ def test_each_count_is_its_list_total_and_an_unanswered_service_shows_none() -> 
     assert ("registry", "/v1/users/", {"verified": "false", "page": 1, "page_size": 1}) in api.asked
 
 
-def test_every_role_that_lands_on_the_workspace_has_its_tasks() -> None:
+def test_every_role_with_tasks_lands_on_the_workspace_and_the_officers_on_their_pages() -> None:
     from services.gateway.portal.session import WORKSPACES
 
     assert {role for role, path in WORKSPACES.items() if path == "/workspace"} == set(TASKS)
+    assert {role: WORKSPACES[role] for role in ("sysadmin", "secadmin", "auditor")} == {"sysadmin": "/accounts", "secadmin": "/accounts", "auditor": "/audit"}
 
 
 def test_the_orders_filter_offers_the_registrys_states_in_their_order() -> None:

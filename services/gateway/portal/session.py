@@ -13,6 +13,7 @@ import httpx
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
+from services.gateway.portal import workspace
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import SESSION, Ctx, Kit
 from services.gateway.portal.demo_accounts import DEMO_PASSWORD, ROLES, DemoAccountsUnavailable
@@ -39,9 +40,9 @@ def seconds_until(expires_at: Any, default: int = 8 * 3600) -> int:
 
 #: where a sign-in goes when it was given nowhere (or nowhere safe) to go
 LANDING = "/"
-#: the three officers' workspaces: where their sign-in lands instead of the home page
-#: where each role lands after signing in: its workspace (portal/workspace.py), the officers their own pages
-WORKSPACES = {"sysadmin": "/accounts", "secadmin": "/accounts", "auditor": "/audit", **dict.fromkeys(("user", "unit", "center", "bureau", "finance", "expert", "department"), "/workspace")}
+#: where each role lands after signing in: the officers on their own pages, every role with
+#: tasks on the workspace (portal/workspace.py)
+WORKSPACES = {"sysadmin": "/accounts", "secadmin": "/accounts", "auditor": "/audit", **dict.fromkeys(workspace.TASKS, workspace.PATH)}
 
 
 def _same_origin_path(v: str) -> bool:
