@@ -62,15 +62,19 @@ async def log_minutes(p: Platform, unit: str, year: int) -> tuple[int, int]:
     return effective, outside
 
 
-async def use_of(p: Platform, unit: str, year: int, want: dict[str, Any]) -> dict[str, Any]:
-    """The unit's use figures once evaluation has caught up with ``want``."""
+async def use_of(p: Platform, unit: str, year: int, want: dict[str, Any], instruments: int = 3) -> dict[str, Any]:
+    """The unit's use figures once evaluation has caught up with ``want`` and
+    knows all ``instruments`` of the unit. Each instrument's fact arrives on
+    its own subscription, independently of the usage log's: the minutes can be
+    whole while an instrument's registration is still on its way (on SQLite a
+    locked write is retried after a delay)."""
 
     async def caught_up() -> Any:
         r = await p.call("evaluation", "GET", f"/v1/units/{unit}/use/{year}", role=Role.CENTER)
         if r.status_code != 200:
             return None
         got = r.json()
-        return got if all(got[k] == v for k, v in want.items()) else None
+        return got if all(got[k] == v for k, v in want.items()) and len(got["instruments"]) == instruments else None
 
     return dict(await eventually(caught_up, timeout=30))
 
