@@ -17,7 +17,7 @@ from contracts.subjects import DEADLETTER_STREAM, PRODUCERS, stream_name
 from services.runtime import clock
 from services.runtime.roles import Role
 from services.runtime.http.auth import issue_token
-from services.runtime.bus.plan import CLOCK_BUCKET
+from services.runtime.bus.plan import CLOCK_BUCKET, GATEWAY_LIMITS_BUCKET
 from services.runtime.bus.consumers import Worker
 from services.runtime.bus.connect import connect_nats
 from services.runtime.bus_identity.credentials import BusAccess
@@ -38,12 +38,15 @@ from tests.support.asgi import LifespanClient
 
 async def reset_streams(bus: BusAccess) -> None:
     """Delete every stream (and so every durable) left by an earlier test (as the
-    operator), the test clock's bucket with them: each test starts on real time."""
+    operator), the test clock's bucket with them: each test starts on real time;
+    and the gateway's rate-limit counts: each test starts with a whole allowance
+    (a test signs in as the same subject as the one before it, often within the
+    same minute, and the two tests' requests added up to a 429 in CI)."""
     clock.follow(None)
     nc = await connect_nats(bus, "xciss-test-reset")
     try:
         js = nc.jetstream()
-        for name in [*(stream_name(p) for p in PRODUCERS), DEADLETTER_STREAM, f"KV_{CLOCK_BUCKET}"]:
+        for name in [*(stream_name(p) for p in PRODUCERS), DEADLETTER_STREAM, f"KV_{CLOCK_BUCKET}", f"KV_{GATEWAY_LIMITS_BUCKET}"]:
             with contextlib.suppress(NotFoundError):
                 await js.delete_stream(name)
     finally:

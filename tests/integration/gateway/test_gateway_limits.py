@@ -105,3 +105,25 @@ async def test_the_limit_fails_open_when_nats_is_gone(tmp_path: Path) -> None:
     finally:
         await store.close()
     assert result is None
+
+
+async def test_each_test_starts_with_a_whole_allowance(nats_server: EmbeddedNats, tmp_path: Path) -> None:
+    """Tests sign in as fixed subjects (``test-bureau``): the counts one test left in
+    the shared bucket must not refuse the next test's requests within the same minute
+    (CI's run of stop 27 failed two portal tests with 429 this way)."""
+    from tests.support.platform import reset_streams
+
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, nats_credentials_dir=nats_server.credentials_dir, gateway_rate_limit_per_minute=2)
+    urls = {s: f"http://{s}.svc" for s in SERVICES}
+    caller = {"Authorization": f"Bearer {issue_token(settings, subject=f'test-fixed-{uuid.uuid4()}', role=Role.BUREAU)}"}
+
+    async def three_requests() -> list[int]:
+        app = create_app(settings, transport=httpx.MockTransport(_ok), upstreams=urls)
+        async with LifespanClient(app, "http://gw") as gw:
+            codes = [(await gw.get("/api/registry/v1/x", headers=caller)).status_code for _ in range(3)]
+            await app.state.rate_limit.settled()
+        return codes
+
+    assert await three_requests() == [200, 200, 429]
+    await reset_streams(nats_server.access("operator"))
+    assert await three_requests() == [200, 200, 429]
