@@ -40,7 +40,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -57,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
-from catalogue_search import _free_port, start_server, stop_server, wait_healthy  # noqa: E402
+from serving import free_port, run_wrk, start_server, stop_server, wait_healthy  # noqa: E402
 from sqlalchemy import create_engine, insert, select  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
@@ -67,6 +66,7 @@ from services.registry.db.order_models import order_items, orders  # noqa: E402
 from services.registry.db.party_models import units, users  # noqa: E402
 from services.runtime.roles import Role  # noqa: E402
 from services.runtime.http.auth import issue_token
+from services.runtime.db.case_numbers import format_case_number  # noqa: E402
 from services.runtime.db.migrations import upgrade  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 from services.runtime.workdays import WorkdayCalendar  # noqa: E402
@@ -122,6 +122,8 @@ def generate(n: int, per_instrument: int, rush: int, today: date, seed: int = 16
     rush_iid, rush_unit = inst_rows[-1]["id"], inst_rows[-1]["unit_id"]
     price = {"id": _id(rnd), "instrument_id": rush_iid, "unit_id": rush_unit, "name": "机时", "billing_unit": "per_hour", "price_fen": 20_000, "basis": "cost_compensation", "active": True, **stamp}
     rush_orders = [{"id": _id(rnd), "user_id": user_rows[k]["id"], "unit_id": rush_unit, "purpose": "research", "status": "contracted", "list_amount_fen": 20_000, "amount_fen": 20_000, **stamp} for k in range(rush)]
+    for n, o in enumerate(order_rows + rush_orders, 1):
+        o["case_no"] = format_case_number("DD", today.year, n)  # orders have case numbers (NOT NULL, unique)
     items = [{"order_id": o["id"], "position": 1, "instrument_id": rush_iid, "price_item_id": price["id"], "name": "机时", "billing_unit": "per_hour", "price_fen": 20_000, "quantity": 1, "amount_fen": 20_000} for o in rush_orders]
     return {
         "tables": [(units, unit_rows), (users, user_rows), (instruments, inst_rows), (instrument_schedules, sched_rows), (price_items, [price]), (orders, order_rows + rush_orders), (order_items, items)],
@@ -196,32 +198,6 @@ def availability_paths(ids: list[str], today: date, count: int, seed: int = 28) 
         params = {"from": start.isoformat(), "to": (start + timedelta(days=28)).isoformat()}
         out.append(f"/v1/instruments/{rnd.choice(ids)}/availability?" + str(httpx.QueryParams(params)))
     return out
-
-
-WRK_DONE = """
-local counter = 0
-function setup(thread) thread:set("id", counter); counter = counter + 1 end
-function init(args) i = (id or 0) * 7919 end
-function request() i = i + 1; return wrk.format("GET", paths[(i % #paths) + 1]) end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("WRK %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
-end
-"""
-
-
-def run_wrk(base: str, paths: list[str], workdir: Path, name: str, duration: float, connections: int, threads: int) -> dict[str, float]:
-    script = workdir / f"{name}.lua"
-    script.write_text("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n" + WRK_DONE)
-    load_before = os.getloadavg()
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--timeout", "10s", "-s", str(script), base]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    m = re.search(r"^WRK (.*)$", out, re.MULTILINE)
-    if m is None:
-        raise SystemExit(f"wrk printed no summary:\n{out}")
-    reqs, dur_us, status_err, sock_err, p50, p95, p99, mx = (int(x) for x in m.group(1).split())
-    return {"load": load_before, "n": reqs, "rps": reqs / (dur_us / 1e6), "non2xx": status_err, "socket_errors": sock_err, "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000, "max": mx / 1000}
 
 
 def rush_slots(today: date, count: int) -> list[tuple[datetime, datetime]]:
@@ -351,7 +327,7 @@ def main() -> None:
         stats = {"bookings": len(data["bookings"]), "orders": len(data["tables"][5][1]), "load_s": load_s}
         print(f"loaded into {backend} in {load_s:.1f} s", flush=True)
         settings = Settings(data_dir=tmp, database_urls={"registry": url}, pii_secret="bench")  # the server shares the data directory, so its dev token keys
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         proc, log_path = start_server(url, port, tmp, no_cache=False)
         wait_healthy(base, proc, log_path)

@@ -31,15 +31,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
-from bookings import run_wrk  # noqa: E402
-from catalogue_search import _free_port, stop_server  # noqa: E402
+from serving import free_port, run_wrk, stop_server  # noqa: E402
 
 QUERY = "q=" + quote("显微镜")
 
 
 def start_platform(workdir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     """``xciss up`` with the demo data on free ports; its gateway and registry addresses."""
-    ports = {name: _free_port() for name in ("GATEWAY", "REGISTRY", "VOUCHERS", "EVALUATION", "PAYMENTS", "NATS")}
+    ports = {name: free_port() for name in ("GATEWAY", "REGISTRY", "VOUCHERS", "EVALUATION", "PAYMENTS", "NATS")}
     env = {**os.environ, "XCISS_DATA_DIR": str(workdir / "data"), "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE": "100000000", **{f"XCISS_{k}_PORT": str(v) for k, v in ports.items()}}
     log = (workdir / "up.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "services.command.cli", "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

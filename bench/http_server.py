@@ -33,8 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bookings import run_wrk  # noqa: E402
-from catalogue_search import _free_port, stop_server, wait_healthy  # noqa: E402
+from serving import free_port, run_wrk, stop_server, wait_healthy  # noqa: E402
 
 from services.runtime.db.migrations import upgrade  # noqa: E402
 
@@ -79,11 +78,11 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}; wrk -t1, {args.duration:g} s per run")
     bare: dict[str, list[dict[str, float]]] = {}
     for name, extra in STACKS.items():
-        port = _free_port()
+        port = free_port()
         bare[name] = measure(f"bare {name}", [sys.executable, "bench/bare_litestar.py", str(port)], _env(extra), port, work, args)
     granian = shutil.which("granian") or (str(Path(sys.executable).parent / "granian") if (Path(sys.executable).parent / "granian").exists() else None)
     if granian:
-        port = _free_port()
+        port = free_port()
         cmd = [granian, "--interface", "asgi", "--workers", "1", "--port", str(port), "--log-level", "warning", "bench.bare_litestar:app"]
         bare["granian"] = measure("bare granian", cmd, _env({}), port, work, args)
     else:
@@ -92,7 +91,7 @@ def main() -> None:
     upgrade("registry", f"sqlite+aiosqlite:///{db}")
     full: dict[str, list[dict[str, float]]] = {}
     for name, extra in STACKS.items():
-        port = _free_port()
+        port = free_port()
         env = _env({**extra, "XCISS_REGISTRY_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "XCISS_REGISTRY_PORT": str(port), "XCISS_DATA_DIR": str(work / "data")})
         full[name] = measure(f"registry {name}", [sys.executable, "-m", "services.command.cli", "serve", "registry"], env, port, work, args)
     for i, c in enumerate(args.connections):

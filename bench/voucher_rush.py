@@ -50,8 +50,6 @@ import hashlib
 import logging
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -65,8 +63,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
+from serving import stop_server, wait_healthy  # noqa: E402
 import msgspec  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
@@ -83,6 +83,8 @@ from services.runtime.service import declare_streams  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 from services.vouchers.db.models import (  # noqa: E402
     accounts,
+    applications,
+    case_counters,
     order_view,
     programmes,
     unit_view,
@@ -95,12 +97,6 @@ FEE_FEN = 1_000_000
 VOUCHER_FEN = 300_000  # 30% of the fee (the default rate)
 CAP_FEN = 5_000_000  # the default yearly cap
 TARGET, FLOOR = 1.0, 0.5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def seed(url: str, n: int, year: int) -> dict[str, Any]:
@@ -162,31 +158,6 @@ def start_server(url: str, nats_url: str, port: int, data_dir: Path) -> tuple[su
     with log_path.open("wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "services.command.cli", "run", "vouchers"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return proc, log_path
-
-
-def wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the vouchers service exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"the vouchers service did not answer /health within {timeout:.0f} s:\n{log_path.read_text(errors='replace')}")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> int | None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode
 
 
 class Events:
@@ -277,9 +248,12 @@ async def rush(base: str, nats_url: str, settings: Settings, seeded: dict[str, A
     first_seen: dict[tuple[str, str], float] = {}
     for s, _, a, t in events.seen:
         first_seen.setdefault((s, a), t)
-    latencies, last, errors, missing = [], started, Counter(), 0
+    latencies, last, errors, missing, exhausted = [], started, Counter(), 0, 0
     approved_ids, declined_ids = set(), set()
     for k, (status, body) in answers.items():
+        if status == 409 and body.get("code") == "voucher.budget_exhausted":
+            exhausted += 1  # the rule: once the budget is committed, a submission is refused (no event, no number)
+            continue
         if status != 201:
             errors[f"{status} {body.get('code')}"] += 1
             continue
@@ -311,6 +285,7 @@ async def rush(base: str, nats_url: str, settings: Settings, seeded: dict[str, A
         "approved": len(approved_ids),
         "declined": len(declined_ids),
         "errors": dict(errors),
+        "exhausted": exhausted,
         "missing": missing,
         "events": len(events.seen),
         "dup_event_id": sum(c - 1 for c in by_event.values() if c > 1),
@@ -336,6 +311,9 @@ async def invariants(url: str, year: int) -> dict[str, Any]:
                     .where(accounts.c.committed_fen != func.coalesce(select(func.sum(vouchers.c.amount_fen)).where(vouchers.c.user_id == accounts.c.user_id).scalar_subquery(), 0))
                 )
             ).scalar_one()
+            # case numbers (issue 17): one each, none twice, none skipped (every request of the rush is recorded)
+            apps, numbered = (await conn.execute(select(func.count(), func.count(func.distinct(applications.c.case_no))).select_from(applications))).one()
+            last_no = (await conn.execute(select(case_counters.c.last).where(case_counters.c.prefix == "SQ", case_counters.c.year == year))).scalar() or 0
     finally:
         await engine.dispose()
     return {
@@ -350,6 +328,9 @@ async def invariants(url: str, year: int) -> dict[str, Any]:
         "account_mismatch": mismatch,
         "open": prog["open"],
         "closed_reason": prog["closed_reason"],
+        "applications": apps,
+        "case_numbers": numbered,
+        "last_case_no": last_no,
     }
 
 
@@ -407,6 +388,8 @@ def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dic
         "decision event twice": r["dup_application"] > 0,
         "unexpected decision event": r["unexpected"] > 0,
         "request failed": bool(r["errors"]),
+        "refused while budget left": r["exhausted"] > 0 and inv["committed"] + VOUCHER_FEN <= inv["budget"],
+        "case numbers not 1..applications": not (inv["case_numbers"] == inv["applications"] == inv["last_case_no"]),
     }
     bad = [k for k, v in violations.items() if v]
     verdict = "PASS" if ratio >= TARGET else ("MISS (above the 0.5× floor)" if ratio >= FLOOR else "MISS (below the 0.5× floor)")
@@ -419,12 +402,13 @@ def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dic
         "  decision   : ApplicationApproved if answered approved, else ApplicationSubmitted (declined, with its failures)",
         f"  rush       : {r['decided']:,} decisions in {r['elapsed']:.2f} s (HTTP answers all in {r['answered_s']:.2f} s) = {r['rate']:,.0f} decisions/s",
         f"  latency    : request sent → decision event consumed  p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms",
-        f"  outcomes   : {r['approved']:,} approved, {r['declined']:,} declined, errors {r['errors'] or 0}",
+        f"  outcomes   : {r['approved']:,} approved, {r['declined']:,} declined, {r['exhausted']:,} refused (409 voucher.budget_exhausted, once the budget was committed), errors {r['errors'] or 0}",
         f"  budget     : {inv['issued']:,} vouchers issued, Σ {inv['issued_fen']:,} fen; committed {inv['committed']:,} ≤ budget {inv['budget']:,}: "
         f"{'yes' if inv['issued_fen'] <= inv['budget'] and inv['committed'] <= inv['budget'] else 'NO'}; programme open={inv['open']} ({inv['closed_reason']})",
         f"  caps       : max committed per user {inv['max_committed']:,} ≤ cap {inv['cap']:,}; users over cap {inv['over_cap']}; accounts ≠ their vouchers {inv['account_mismatch']}",
         f"  events     : {r['events']:,} on vouchers.application.>; decision events missing {r['missing']}, duplicate event_id {r['dup_event_id']}, "
         f"decision twice for one application {r['dup_application']}, unexpected {r['unexpected']}",
+        f"  case nos   : {inv['applications']:,} applications, {inv['case_numbers']:,} distinct case numbers, counter at {inv['last_case_no']:,}",
         f"  raw debit  : {raw['rate']:,.0f} UPDATE…WHERE remaining >= :a per s ({raw['done']:,} in {raw['elapsed']:.1f} s, {args.concurrency} tasks, "
         f"p50 {raw['p50']:.1f} ms p99 {raw['p99']:.1f} ms)",
         f"  ratio      : decisions/s ÷ raw debits/s = {ratio:.2f}×  (target ≥ {TARGET:g}×: {verdict})",
@@ -456,10 +440,10 @@ def main() -> None:
         upgrade("vouchers", url)
         asyncio.run(declare_streams(settings, ["registry", "vouchers"]))
         seeded = asyncio.run(seed(url, args.users, year))
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         proc, log_path = start_server(url, nats.url, port, tmp)
-        wait_healthy(base, proc, log_path)
+        wait_healthy(base, proc, log_path, what="the vouchers service")
         print(f"vouchers service pid {proc.pid} on {base} (api+worker+relay), NATS {nats.url}; seeded {args.users:,} users in {seeded['seed_s']:.1f} s", flush=True)
         result = asyncio.run(rush(base, nats.url, settings, seeded, args.concurrency, year, budget))
         code = stop_server(proc)

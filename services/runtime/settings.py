@@ -215,8 +215,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     recovery_rate_limit_per_hour: int = 10
     #: how often a registry worker retries mails not yet sent (XCISS_MAIL_RETRY_INTERVAL_S)
     mail_retry_interval_s: float = 30.0
-    #: how often a registry worker reminds users of tomorrow's bookings (XCISS_BOOKING_REMINDER_INTERVAL_S)
-    booking_reminder_interval_s: float = 300.0
+    #: how often a registry worker runs its notice passes (XCISS_NOTICE_INTERVAL_S): the reminders of
+    #: tomorrow's bookings, the scheduled notices now due (voucher expiry, appeal window, listing
+    #: deadline), the listing reminders' backfill
+    notice_interval_s: float = 300.0
 
     #: fields never shown in a repr or a log line
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"jwt_signing_key", "pii_secret", "field_keys", "s3_secret_key", "s3_access_key", "smtp_password"})
@@ -344,6 +346,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             outbox_poll_s=env_float(env, "XCISS_OUTBOX_POLL_S", 0.1),
             consumer_ack_wait_s=env_float(env, "XCISS_CONSUMER_ACK_WAIT_S", 30.0),
             consumer_max_attempts=env_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", 5),
+            consumer_batch=env_positive(env, "XCISS_CONSUMER_BATCH", 20),
             consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else (0.5, 2.0, 10.0, 30.0, 60.0),
             graceful_timeout_s=env_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
             metrics_port=env_int(env, "XCISS_METRICS_PORT", 0) or None,
@@ -389,5 +392,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             password_reset_ttl_minutes=env_positive(env, "XCISS_PASSWORD_RESET_TTL_MINUTES", 30),
             recovery_rate_limit_per_hour=env_positive(env, "XCISS_RECOVERY_RATE_LIMIT_PER_HOUR", 10),
             mail_retry_interval_s=env_float(env, "XCISS_MAIL_RETRY_INTERVAL_S", 30.0),
-            booking_reminder_interval_s=env_float(env, "XCISS_BOOKING_REMINDER_INTERVAL_S", 300.0),
+            # XCISS_BOOKING_REMINDER_INTERVAL_S: its name until 2026-12 (it set all three passes), still read
+            notice_interval_s=env_float(env, "XCISS_NOTICE_INTERVAL_S", env_float(env, "XCISS_BOOKING_REMINDER_INTERVAL_S", 300.0)),
         )

@@ -7,7 +7,9 @@ FastStream's default for NATS terminates a message when the handler raises;
 here acks are manual: success acks, a failure is nak'ed with a growing delay,
 and after ``consumer_max_attempts`` the message is parked in ``DEADLETTER``
 with its error, then acked. The server-side ``max_deliver`` is unlimited so a
-crash on the last attempt cannot drop a message silently.
+crash on the last attempt cannot drop a message silently. The events of one
+durable that arrive together are applied in one transaction, each acked after
+its COMMIT (``bus/inbox_batch.py``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from contracts.subjects import (
 from services.runtime import metrics, telemetry
 from services.runtime.bus.commands import Responder, run_command
 from services.runtime.bus.connect import connect_nats
+from services.runtime.bus.inbox_batch import InboxBatcher
 from services.runtime.bus_identity.credentials import BusAccess
 from services.runtime.bus_identity.permissions import inbox_prefix
 from services.runtime.db.unit_of_work import SYSTEM, UnitOfWork
@@ -119,6 +122,16 @@ class Worker:
         self._answering: set[asyncio.Task[None]] = set()
         self._responder_subs: list[Any] = []
         self.outcomes: dict[str, int] = {}
+        #: per durable: the events of a pull batch are applied in one transaction (bus/inbox_batch.py)
+        self.batchers: dict[str, InboxBatcher] = {}
+
+    def _batcher(self, sub: Subscription, durable: str) -> InboxBatcher:
+        b = self.batchers.get(durable)
+        if b is None:
+            b = self.batchers[durable] = InboxBatcher(
+                self.db, sub.subject, sub.handler, durable, lambda event: self._apply(sub, durable, event), self.settings.consumer_batch
+            )
+        return b
 
     def backoff(self, attempt: int) -> float:
         steps = self.settings.consumer_backoff_s
@@ -144,6 +157,8 @@ class Worker:
                 stream=JStream(stream_name(producer_of(sub.subject)), declare=False),
                 durable=durable,
                 pull_sub=PullSub(batch_size=self.settings.consumer_batch, timeout=1.0),
+                # the next pull is fetched while the last one's batch commits (bus/inbox_batch.py)
+                max_workers=2 * self.settings.consumer_batch,
                 config=ConsumerConfig(
                     durable_name=durable,
                     ack_policy=JsAckPolicy.EXPLICIT,
@@ -160,7 +175,11 @@ class Worker:
         return broker
 
     def _make_handler(self, sub: Subscription, durable: str) -> Callable[..., Awaitable[None]]:
-        async def on_message(msg: NatsMessage) -> None:
+        async def on_message() -> None:
+            # no parameters: FastStream's dependency injection would resolve a ``NatsMessage``
+            # parameter in a worker thread, for every message (the profile's run_in_threadpool)
+            assert self.broker is not None
+            msg: NatsMessage = self.broker.context.get_local("message")
             outcome = await self.process(sub, durable, msg.raw_message)
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
             metrics.record_outcome(self.service, durable, outcome)
@@ -188,7 +207,7 @@ class Worker:
                 return Outcome.PARKED
             span.set_attribute("messaging.message.id", event.event_id)
             try:
-                outcome = await self._apply(sub, durable, event)
+                outcome = await self._batcher(sub, durable).submit(event)
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))

@@ -20,14 +20,21 @@ from datetime import timedelta
 from typing import Any
 
 import nats
+import nats.errors
+import nats.js.errors
 from litestar.stores.base import StorageObject, Store
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
 from nats.js.kv import KeyValue
 
 from services.runtime.bus.connect import connect_nats
 from services.runtime.bus_identity.credentials import BusAccess
+from services.runtime.retry import again_after
 
 log = logging.getLogger("xciss.kvstore")
+
+#: answers of a stream without a leader for the moment (placed just now, or electing one)
+_TRANSIENT = (nats.js.errors.NoStreamResponseError, nats.js.errors.ServiceUnavailableError, nats.errors.NoRespondersError)
+_PUT_RETRY_S = (0.25, 0.5, 1.0)
 
 
 async def match_replicas(js: Any, stream: str, replicas: int, who: str, attempts: int = 4) -> None:
@@ -38,16 +45,12 @@ async def match_replicas(js: Any, stream: str, replicas: int, who: str, attempts
     info = await js.stream_info(stream)
     if (info.config.num_replicas or 1) == replicas:
         return
-    for attempt in range(attempts):
-        try:
-            await js.update_stream(dataclass_replace(info.config, num_replicas=replicas))
-            log.warning("%s: bucket stream %s scaled from %s to %s replicas", who, stream, info.config.num_replicas, replicas)
-            return
-        except Exception as exc:  # noqa: BLE001 - the bucket still works with the replicas it has
-            if attempt == attempts - 1:
-                log.warning("%s: bucket stream %s keeps %s replica(s): %s", who, stream, info.config.num_replicas, exc)
-                return
-            await asyncio.sleep(0.5 * 2**attempt)
+    try:
+        await again_after(lambda: js.update_stream(dataclass_replace(info.config, num_replicas=replicas)), [0.5 * 2**k for k in range(attempts - 1)])
+    except Exception as exc:  # noqa: BLE001 - the bucket still works with the replicas it has
+        log.warning("%s: bucket stream %s keeps %s replica(s): %s", who, stream, info.config.num_replicas, exc)
+        return
+    log.warning("%s: bucket stream %s scaled from %s to %s replicas", who, stream, info.config.num_replicas, replicas)
 
 
 class NatsKVStore(Store):
@@ -135,12 +138,23 @@ class NatsKVStore(Store):
         obj = StorageObject.from_bytes(entry.value)
         return None if obj.expired else obj
 
+    async def _write(self, what: str, op: Any) -> None:
+        """Run ``op(bucket)``. A bucket's stream that a cluster has only just placed (or whose
+        leader is being elected) answers nobody for a moment: such a write is tried again
+        (0.25, 0.5, 1 s) before the store gives up and logs it, so that a revocation is not
+        lost to a leader election."""
+
+        async def attempt() -> None:
+            await op(await self._bucket())
+
+        try:
+            await again_after(attempt, _PUT_RETRY_S, _TRANSIENT)
+        except Exception as exc:
+            log.warning("kvstore %s: %s failed (%s)", self.bucket, what, type(exc).__name__)
+
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode() if isinstance(value, str) else value
-        try:
-            await (await self._bucket()).put(self._key(key), StorageObject.new(data, expires_in).to_bytes())
-        except Exception as exc:
-            log.warning("kvstore %s: put failed (%s)", self.bucket, type(exc).__name__)
+        await self._write("put", lambda kv: kv.put(self._key(key), StorageObject.new(data, expires_in).to_bytes()))
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         obj = await self._load(key)
@@ -151,10 +165,7 @@ class NatsKVStore(Store):
         return obj.data
 
     async def delete(self, key: str) -> None:
-        try:
-            await (await self._bucket()).purge(self._key(key))
-        except Exception as exc:
-            log.warning("kvstore %s: delete failed (%s)", self.bucket, type(exc).__name__)
+        await self._write("delete", lambda kv: kv.purge(self._key(key)))
 
     async def delete_all(self) -> None:
         try:
