@@ -97,6 +97,8 @@ class NoticePublished(Event, frozen=True, kw_only=True):
     opens_on: date
     closes_on: date
     items: list[NoticeItem]
+    #: the notice's case number people read and say (GS-2026-000012); None from producers before it was added
+    case_no: str | None = None
 
 
 class ObjectionRaised(Event, frozen=True, kw_only=True):
@@ -108,6 +110,10 @@ class ObjectionRaised(Event, frozen=True, kw_only=True):
     year: int
     ref: str
     unit_id: str
+    #: the notice's case number people read and say (GS-2026-000012); None from producers before it was added
+    case_no: str | None = None
+    #: the objected line as the notice shows it (public); None from producers before it was added
+    label: str | None = None
 
 
 class ObjectionResolved(Event, frozen=True, kw_only=True):
@@ -130,6 +136,8 @@ class NoticeFinalized(Event, frozen=True, kw_only=True):
     year: int
     finalized_at: datetime
     items: list[NoticeItem]
+    #: the notice's case number people read and say (GS-2026-000012); None from producers before it was added
+    case_no: str | None = None
 
 
 class AwardApproved(Event, frozen=True, kw_only=True):

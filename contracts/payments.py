@@ -42,12 +42,17 @@ class PayoutSnapshot(Event, frozen=True, kw_only=True):
     unit_id: str
     year: int
     amount_fen: int
+    #: the payout's case number people read and say (BF-2026-000007); None from producers before it was added
+    case_no: str | None = None
 
 
 class PayoutOrdered(PayoutSnapshot, frozen=True, kw_only=True):
     subject: ClassVar[str] = subject("payments", "payout", "ordered")
     summary: ClassVar[str] = "A payout became due after its notice was final and was put on a payment order for finance (R14(4), R20)."
+    #: the payment order's id
     batch_id: str | None = None
+    #: the payment order's case number people read and say (FK-2026-000003); None from producers before it was added
+    payment_order_case_no: str | None = None
 
 
 class PayoutPaid(PayoutSnapshot, frozen=True, kw_only=True):

@@ -299,6 +299,8 @@ class ComplaintUpheld(Event, frozen=True, kw_only=True):
     category: str
     #: the policy year (natural year, Asia/Shanghai) the complaint was filed in: the year it counts in
     year: int
+    #: the complaint's case number people read and say (TS-2026-000123); None from producers before it was added
+    case_no: str | None = None
 
 
 class BookingSnapshot(Event, frozen=True, kw_only=True):

@@ -52,6 +52,8 @@ class ApplicationSnapshot(Event, frozen=True, kw_only=True):
     year: int
     status: str
     amount_fen: int = 0
+    #: the case number people read and say (SQ-2026-000123); None from producers before it was added
+    case_no: str | None = None
 
 
 class ApplicationSubmitted(ApplicationSnapshot, frozen=True, kw_only=True):
@@ -68,6 +70,10 @@ class ApplicationRejected(ApplicationSnapshot, frozen=True, kw_only=True):
     subject: ClassVar[str] = subject("vouchers", "application", "rejected")
     summary: ClassVar[str] = "An application was rejected, with every failing check's code (R19(2))."
     reasons: list[str]
+    #: the center's stated reason for the rejection; None from producers before it was added
+    reason: str | None = None
+    #: the last instant (UTC) an appeal may be filed, the rejection plus the year's appeal window (R19(2)); None from producers before it was added
+    appeal_until: datetime | None = None
 
 
 class AppealFiled(ApplicationSnapshot, frozen=True, kw_only=True):
@@ -78,7 +84,10 @@ class AppealFiled(ApplicationSnapshot, frozen=True, kw_only=True):
 class AppealDecided(ApplicationSnapshot, frozen=True, kw_only=True):
     subject: ClassVar[str] = subject("vouchers", "appeal", "decided")
     summary: ClassVar[str] = "The bureau upheld the rejection or overturned it (R19(2))."
+    #: "uphold" (the rejection stands) or "overturn" (the application is approved, ``amount_fen`` its voucher)
     outcome: str
+    #: the bureau's stated reason for its decision; None from producers before it was added
+    reason: str | None = None
 
 
 class VoucherSnapshot(Event, frozen=True, kw_only=True):
@@ -128,6 +137,8 @@ class RedemptionSnapshot(Event, frozen=True, kw_only=True):
     #: the sum of the claimed vouchers' amounts
     amount_fen: int
     status: str
+    #: the case number people read and say (DF-2026-000123); None from producers before it was added
+    case_no: str | None = None
 
 
 class RedemptionClaimed(RedemptionSnapshot, frozen=True, kw_only=True):

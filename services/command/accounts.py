@@ -9,6 +9,7 @@ import getpass
 import sys
 
 from services.registry import accounts
+from services.registry.schemas.accounts import Account
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.errors import DomainError
 from services.runtime.roles import Role
@@ -31,7 +32,7 @@ def create_from_stdin(settings: Settings, args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\r\n")
     spec = load_spec("registry")
 
-    async def run() -> dict[str, object]:
+    async def run() -> Account:
         db = create_database(spec, settings)
         try:
             return await accounts.create_account(
@@ -48,9 +49,9 @@ def create_from_stdin(settings: Settings, args: argparse.Namespace) -> int:
             await db.dispose()
 
     try:
-        snap = asyncio.run(run())
+        account = asyncio.run(run())
     except DomainError as exc:
         print(f"xciss: {exc.code}: {exc.message_en} / {exc.message_zh}", file=sys.stderr)
         return 1
-    print(f"account {snap['username']} ({snap['role']}) created: {snap['account_id']}")
+    print(f"account {account.username} ({account.role}) created: {account.account_id}")
     return 0

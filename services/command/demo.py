@@ -235,7 +235,7 @@ async def _usernames(db: Any) -> set[str]:
     page = 1
     while True:
         found = await accounts.list_accounts(db, role=None, status=None, page=page, page_size=100)
-        names |= {i["username"] for i in found.items}
+        names |= {i.username for i in found.items}
         if not found.items or len(names) >= found.total:
             return names
         page += 1

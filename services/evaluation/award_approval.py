@@ -27,6 +27,7 @@ from services.evaluation.schemas import AwardPlan, Notice
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
 from services.runtime.errors import Conflict, NotFound
+from services.runtime.money import yuan
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
@@ -88,7 +89,7 @@ async def put_on_notice(
             {
                 "ref": r["id"],
                 "unit_id": r["unit_id"],
-                "label": f"{names.get(r['unit_id']) or r['unit_id']}：{nt.GRADE_ZH[r['grade']]}，奖励 {r['amount_fen'] / 100:,.2f} 元",
+                "label": f"{names.get(r['unit_id']) or r['unit_id']}：{nt.GRADE_ZH[r['grade']]}，奖励 {yuan(r['amount_fen'])} 元",
                 "amount_fen": r["amount_fen"],
                 "grade": r["grade"],
                 "total_centi": r["total_centi"],

@@ -86,7 +86,7 @@ async def finalize(db: ServiceDatabase, actor: Actor, correlation_id: str | None
             raise Conflict("notice.concurrent_change", "公示状态已变化，请重试", "the notice changed meanwhile; retry")
         items = await items_of(s, notice_id)
         final_items = [i for i in items if i["state"] == LISTED]
-        await uow.emit(ev.NoticeFinalized(notice_id=notice_id, kind=notice["kind"], year=notice["year"], finalized_at=now, items=[contract_item(i) for i in final_items]))
+        await uow.emit(ev.NoticeFinalized(notice_id=notice_id, case_no=notice["case_no"], kind=notice["kind"], year=notice["year"], finalized_at=now, items=[contract_item(i) for i in final_items]))
         await AFTER[notice["kind"]](uow, notice, items, on)
         after = await load_notice(s, notice_id)
         await uow.audit("notice.finalize", "notice", notice_id, reason="window closed with no open objection", before=audited(schemas.notice(notice)), after=audited(schemas.notice(after)))

@@ -30,11 +30,12 @@ from services.evaluation import application_rows as app_rows
 from services.evaluation import cycle as cy
 from services.evaluation import schemas
 from services.evaluation.application_rows import pending_count
-from services.evaluation.db.models import applications, notice_items, notices, objections, unit_view
+from services.evaluation.db.models import applications, case_counters, notice_items, notices, objections, unit_view
 from services.evaluation.domain import awards as aw
 from services.evaluation.schemas import Notice, NoticePage
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
+from services.runtime.db.case_numbers import next_case_number, normalise_case_number
 from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
@@ -56,6 +57,9 @@ WITHDRAWN = "withdrawn"
 OPEN = "open"
 RESOLVED = "resolved"
 OUTCOMES = ("upheld_line", "corrected", "withdrawn")
+
+#: a notice's case number: GS-<year>-<n> (公示)
+NOTICE_CASE_PREFIX = "GS"
 
 GRADE_ZH = {"excellent": "优秀", "good": "良好", "unqualified": "不合格"}
 
@@ -102,8 +106,13 @@ async def get_notice(db: ServiceDatabase, notice_id: str) -> Notice:
         return schemas.notice(row, await items_of(s, notice_id), await open_objection_count(s, notice_id))
 
 
-async def list_notices(db: ServiceDatabase, *, kind: str | None, year: int | None, status: str | None, page: int, page_size: int) -> NoticePage:
+async def list_notices(
+    db: ServiceDatabase, *, kind: str | None, year: int | None, status: str | None, page: int, page_size: int, case_no: str | None = None
+) -> NoticePage:
+    """Notices, newest first; ``case_no`` finds one by its case number, as typed (case and spaces aside)."""
     conds = [c for c in (notices.c.kind == kind if kind else None, notices.c.year == year if year is not None else None, notices.c.status == status if status else None) if c is not None]
+    if case_no is not None:
+        conds.append(notices.c.case_no == normalise_case_number(case_no))
     where = and_(True, *conds)
     async with db.read() as s:
         return await read_page(s, select(notices).where(where), order_by=[notices.c.published_at.desc(), notices.c.id], page=page, page_size=page_size, item=schemas.notice)
@@ -119,11 +128,16 @@ async def publish(
     if not lines:
         raise Conflict("notice.nothing_to_publish", "没有可公示的内容", "there is nothing to put on the notice", kind=kind, year=year)
     opens_on, closes_on = aw.notice_window(cal, on, window)
-    row = {"id": new_event_id(), "kind": kind, "year": year, "title": title, "status": PUBLISHED, "published_on": on, "opens_on": opens_on, "closes_on": closes_on, "published_at": clock.utc_now(), "finalized_at": None}
+    now = clock.utc_now()
+    case_no = await next_case_number(uow.session, case_counters, NOTICE_CASE_PREFIX, clock.local_year(now))
+    row = {
+        "id": new_event_id(), "case_no": case_no, "kind": kind, "year": year, "title": title, "status": PUBLISHED,
+        "published_on": on, "opens_on": opens_on, "closes_on": closes_on, "published_at": now, "finalized_at": None,
+    }
     await uow.session.execute(insert(notices).values(**row))
     items = [{"notice_id": row["id"], "position": n, "state": LISTED, "grade": None, "total_centi": None, "amount_fen": 0, **line} for n, line in enumerate(lines)]
     await uow.session.execute(insert(notice_items), items)
-    await uow.emit(ev.NoticePublished(notice_id=row["id"], kind=kind, year=year, title=title, opens_on=opens_on, closes_on=closes_on, items=[contract_item(i) for i in items]))
+    await uow.emit(ev.NoticePublished(notice_id=row["id"], case_no=case_no, kind=kind, year=year, title=title, opens_on=opens_on, closes_on=closes_on, items=[contract_item(i) for i in items]))
     published = schemas.notice(row, items, 0)
     await uow.audit("notice.publish", "notice", row["id"], reason=reason, after={**audited(published), "items": [audit_image(i) for i in published.items or []]})
     return published

@@ -88,7 +88,8 @@ async def raise_objection(
         if notice["kind"] == GRADES:
             # the case goes back to the center's decision
             await s.execute(update(applications).where(applications.c.id == ref, applications.c.status == app_rows.GRADED).values(status=app_rows.REOPENED, version=applications.c.version + 1))
-        await uow.emit(ev.ObjectionRaised(notice_id=notice_id, objection_id=row["id"], kind=notice["kind"], year=notice["year"], ref=ref, unit_id=item["unit_id"]))
+        await uow.emit(ev.ObjectionRaised(notice_id=notice_id, objection_id=row["id"], kind=notice["kind"], year=notice["year"], ref=ref, unit_id=item["unit_id"],
+                                            case_no=notice["case_no"], label=item["label"]))
         raised = schemas.objection((await s.execute(select(objections).where(objections.c.id == row["id"]))).mappings().one())
         await uow.audit("objection.raise", "objection", row["id"], after=audit_image(raised))
         return raised

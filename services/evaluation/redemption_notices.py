@@ -17,6 +17,7 @@ from services.evaluation.notices import REDEMPTION, publish
 from services.evaluation.schemas import Notice, RedemptionPage
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.money import yuan
 from services.runtime.workdays import WorkdayCalendar
 from services.runtime.http.pagination import read_page
 
@@ -52,7 +53,7 @@ async def publish_redemptions(
             .order_by(redemption_view.c.unit_id, redemption_view.c.claim_id)
         )
         rows = (await s.execute(q)).mappings().all()
-        lines = [{"ref": r["claim_id"], "unit_id": r["unit_id"], "label": f"{r['name'] or r['unit_id']}：兑现创新券 {r['approved_fen'] / 100:,.2f} 元", "amount_fen": r["approved_fen"]} for r in rows]
+        lines = [{"ref": r["claim_id"], "unit_id": r["unit_id"], "label": f"{r['name'] or r['unit_id']}：兑现创新券 {yuan(r['approved_fen'])} 元", "amount_fen": r["approved_fen"]} for r in rows]
         on = aw.publication_day(cal, published_on, nt.today(), window)
         notice = await publish(uow, cal, kind=REDEMPTION, year=year, title=f"{year} 年度科技创新券兑现公示", window=window, lines=lines, on=on, reason=reason)
         await s.execute(update(redemption_view).where(redemption_view.c.claim_id.in_([r["claim_id"] for r in rows])).values(notice_id=notice.notice_id))

@@ -122,7 +122,7 @@ async def cancel_payout(uow: UnitOfWork, po: RowMapping, finding_id: str) -> Non
         return
     entry = ledger.cancel_payable_entry(kind=po["kind"], ref=po["ref"], unit_id=po["unit_id"], year=po["year"], amount_fen=po["amount_fen"])
     await postings.post_once(s, entry, uow.correlation_id)
-    snap = {"payout_id": po["id"], "kind": po["kind"], "ref": po["ref"], "unit_id": po["unit_id"], "year": po["year"], "amount_fen": po["amount_fen"]}
+    snap = {"payout_id": po["id"], "case_no": po["case_no"], "kind": po["kind"], "ref": po["ref"], "unit_id": po["unit_id"], "year": po["year"], "amount_fen": po["amount_fen"]}
     await uow.emit(pe.PayoutCancelled(**snap, finding_id=finding_id))
     await uow.audit("payout.cancel", "payout", po["id"], reason=f"fraud finding {finding_id}", before={"status": po["status"]}, after={"status": CANCELLED})
 

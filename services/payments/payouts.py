@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +28,7 @@ from services.payments import exports, postings, schemas
 from services.payments.db.models import (
     fraud_view,
     payee_accounts,
+    case_counters,
     payment_orders,
     payouts,
     programme_view,
@@ -38,6 +39,7 @@ from services.payments.schemas import DueList, Payee, PaymentOrder, PaymentOrder
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
 from services.runtime.crypto import FieldCipher, mask_account
+from services.runtime.db.case_numbers import next_case_number, normalise_case_number
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.readmodel import upsert_versioned
@@ -53,6 +55,11 @@ CANCELLED = "cancelled"
 #: became due after a fraud finding against its unit: never payable, nothing posted
 BLOCKED = "blocked"
 ACCOUNT_FIELD = "payee.account_number"
+
+#: a payout's case number: BF-<year>-<n> (拨付)
+PAYOUT_CASE_PREFIX = "BF"
+#: a payment order's case number: FK-<year>-<n> (付款单, as the portal names it)
+ORDER_CASE_PREFIX = "FK"
 
 #: payout ids are uuid5(kind:ref): the same on every redelivery
 PAYOUT_NAMESPACE = uuid.UUID("0b7f2a8e-4c61-5d0a-8e3b-5a9c1d2e7f40")
@@ -97,8 +104,10 @@ async def _due(uow: UnitOfWork, *, kind: str, ref: str, unit_id: str, year: int,
         return  # a redelivery: one payout per (kind, ref)
     # R27: a unit named in a fraud finding gets nothing from that moment: the payout is recorded blocked, nothing posted
     status = BLOCKED if await blocked(s, unit_id) else DUE
-    row = {"id": pid, "kind": kind, "ref": ref, "unit_id": unit_id, "year": year, "amount_fen": amount_fen, "notice_id": notice_id, "status": status,
-           "created_at": clock.utc_now()}
+    now = clock.utc_now()
+    case_no = await next_case_number(s, case_counters, PAYOUT_CASE_PREFIX, clock.local_year(now))
+    row = {"id": pid, "case_no": case_no, "kind": kind, "ref": ref, "unit_id": unit_id, "year": year, "amount_fen": amount_fen, "notice_id": notice_id, "status": status,
+           "created_at": now}
     await s.execute(insert(payouts).values(**row))
     if status == BLOCKED:
         await uow.audit("payout.block", "payout", pid, reason="fraud finding against the unit", after=_audited(schemas.payout(row)))
@@ -128,7 +137,7 @@ def _audited(p: Payout) -> dict[str, Any]:
 
 
 def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {"payout_id": row["id"], "kind": row["kind"], "ref": row["ref"], "unit_id": row["unit_id"], "year": row["year"], "amount_fen": row["amount_fen"]}
+    return {"payout_id": row["id"], "case_no": row["case_no"], "kind": row["kind"], "ref": row["ref"], "unit_id": row["unit_id"], "year": row["year"], "amount_fen": row["amount_fen"]}
 
 
 # ---------------------------------------------------------------- payee accounts
@@ -143,11 +152,12 @@ def _account_number(number: str) -> str:
 
 async def set_payee(
     db: ServiceDatabase, cipher: FieldCipher, actor: Actor, correlation_id: str | None, unit_id: str, *, bank_name: str, account_name: str, account_number: str,
-    expected_version: int | None = None, if_match_sent: bool = False,
+    expected_version: int | None = None, if_match_sent: bool = False, only_create: bool = False,
 ) -> Payee:
     """Set a unit's bank details. ``expected_version`` (an If-Match): only that version
     is replaced (412); the first details take no If-Match (``if_match_sent``: ``*`` too
-    is 412). The write is conditional on the version read: 409 ``payee.concurrent_change``."""
+    is 412); ``only_create`` (If-None-Match: *): details set already are 412
+    ``request.record_exists``. The write is conditional on the version read: 409 ``payee.concurrent_change``."""
     number = _account_number(account_number)
     row = {"unit_id": unit_id, "bank_name": bank_name.strip(), "account_name": account_name.strip(), "account_number_enc": cipher.encrypt(number, ACCOUNT_FIELD),
            "account_mask": mask_account(number), "updated_at": clock.utc_now()}
@@ -155,7 +165,7 @@ async def set_payee(
         s = uow.session
         # locked (PostgreSQL): a concurrent edit waits, then compares with the version this one writes
         before = (await s.execute(select(payee_accounts).where(payee_accounts.c.unit_id == unit_id).with_for_update())).mappings().first()
-        version = await write_versioned(s, payee_accounts, {"unit_id": unit_id}, row, before, expected=expected_version, if_match_sent=if_match_sent)
+        version = await write_versioned(s, payee_accounts, {"unit_id": unit_id}, row, before, expected=expected_version, if_match_sent=if_match_sent, only_create=only_create)
         if version is None:
             raise Conflict("payee.concurrent_change", "收款账户正被他人修改，请刷新后重试", "the bank details changed meanwhile; reload them and apply your change again")
         after = schemas.payee({**row, "version": version})
@@ -174,13 +184,25 @@ async def get_payee(db: ServiceDatabase, unit_id: str) -> Payee:
 # ---------------------------------------------------------------- queries
 
 
+def _with_order_case_no() -> Select[Any]:
+    """Payouts, each with its payment order's case number (``payment_order_case_no``; None until ordered)."""
+    on_order = payouts.outerjoin(payment_orders, payment_orders.c.id == payouts.c.order_id)
+    return select(payouts, payment_orders.c.case_no.label("payment_order_case_no")).select_from(on_order)
+
+
 async def list_payouts(
-    db: ServiceDatabase, *, unit_id: str | None, kind: str | None, year: int | None, status: str | None, order_id: str | None, page: int, page_size: int
+    db: ServiceDatabase, *, unit_id: str | None, kind: str | None, year: int | None, status: str | None, order_id: str | None, page: int, page_size: int,
+    case_no: str | None = None,
 ) -> PayoutPage:
-    q = select(payouts)
+    """Payouts, oldest first; ``case_no`` (as typed, case and spaces aside) finds the payout of that
+    number (BF-…) or the payouts of the payment order of that number (FK-…)."""
+    q = _with_order_case_no()
     for col, value in ((payouts.c.unit_id, unit_id), (payouts.c.kind, kind), (payouts.c.year, year), (payouts.c.status, status), (payouts.c.order_id, order_id)):
         if value is not None:
             q = q.where(col == value)
+    if case_no is not None:
+        typed = normalise_case_number(case_no)
+        q = q.where(or_(payouts.c.case_no == typed, payment_orders.c.case_no == typed))
     async with db.read() as s:
         return await read_page(s, q, order_by=[payouts.c.created_at, payouts.c.id], page=page, page_size=page_size, item=schemas.payout)
 
@@ -201,7 +223,7 @@ async def due_list(db: ServiceDatabase, *, kind: str | None, year: int | None) -
 
 async def get_payout(db: ServiceDatabase, payout_id: str) -> Payout:
     async with db.read() as s:
-        row = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().first()
+        row = (await s.execute(_with_order_case_no().where(payouts.c.id == payout_id))).mappings().first()
     if row is None:
         raise NotFound("payout", "付款", payout_id)
     return schemas.payout(row)
@@ -246,7 +268,9 @@ async def create_order(
         if not rows:
             raise Conflict("payment_order.nothing_due", "没有可列入付款单的应付款", "no due payout can be ordered (none due, or their units have no payee details)", blocked_unit_ids=blocked)
         total = sum(r["amount_fen"] for r in rows)
-        order = {"id": oid, "count": len(rows), "total_fen": total, "created_by": actor.subject, "created_at": now}
+        # numbered once every check that refuses has passed (a refusal rolls the counter back anyway)
+        case_no = await next_case_number(s, case_counters, ORDER_CASE_PREFIX, clock.local_year(now))
+        order = {"id": oid, "case_no": case_no, "count": len(rows), "total_fen": total, "created_by": actor.subject, "created_at": now}
         await s.execute(insert(payment_orders).values(**order))
         for r in rows:
             p = payees[r["unit_id"]]
@@ -258,10 +282,10 @@ async def create_order(
             )
             if done.rowcount != 1:
                 raise Conflict("payout.not_due", "付款已被列入其他付款单", "a payout was ordered concurrently; try again")
-            await uow.emit(pe.PayoutOrdered(**_snapshot(r), batch_id=oid))
+            await uow.emit(pe.PayoutOrdered(**_snapshot(r), batch_id=oid, payment_order_case_no=case_no))
         await uow.audit("payment_order.create", "payment_order", oid, after={**audit_image(schemas.payment_order(order), leave_out=("payouts",)), "payout_ids": [r["id"] for r in rows]})
         after = (await s.execute(select(payouts).where(payouts.c.order_id == oid).order_by(payouts.c.created_at, payouts.c.id))).mappings().all()
-    return schemas.payment_order(order, [schemas.payout(r) for r in after])
+    return schemas.payment_order(order, [schemas.payout(r, order_case_no=case_no) for r in after])
 
 
 async def _order_rows(db: ServiceDatabase, order_id: str) -> tuple[RowMapping, list[RowMapping]]:
@@ -276,19 +300,24 @@ async def _order_rows(db: ServiceDatabase, order_id: str) -> tuple[RowMapping, l
 async def get_order(db: ServiceDatabase, order_id: str) -> PaymentOrder:
     """A payment order with its payouts (account numbers masked)."""
     row, items = await _order_rows(db, order_id)
-    return schemas.payment_order(row, [schemas.payout(i) for i in items])
+    return schemas.payment_order(row, [schemas.payout(i, order_case_no=row["case_no"]) for i in items])
 
 
-async def order_file(db: ServiceDatabase, cipher: FieldCipher, order_id: str) -> bytes:
-    """The payment order as the Excel file finance's system imports: the account numbers
-    decrypted, here only."""
-    _, items = await _order_rows(db, order_id)
-    return exports.payment_order_xlsx((schemas.payout(i), cipher.decrypt(i["payee_account_enc"], ACCOUNT_FIELD)) for i in items)
+async def order_file(db: ServiceDatabase, cipher: FieldCipher, order_id: str) -> tuple[str, bytes]:
+    """The payment order as the Excel file finance's system imports, with its file name
+    (``payment-order-FK-2026-000003.xlsx``): the account numbers decrypted, here only."""
+    row, items = await _order_rows(db, order_id)
+    lines = ((schemas.payout(i), cipher.decrypt(i["payee_account_enc"], ACCOUNT_FIELD)) for i in items)
+    return f"payment-order-{row['case_no']}.xlsx", exports.payment_order_xlsx(row["case_no"], lines)
 
 
-async def list_orders(db: ServiceDatabase, *, page: int, page_size: int) -> PaymentOrderPage:
+async def list_orders(db: ServiceDatabase, *, page: int, page_size: int, case_no: str | None = None) -> PaymentOrderPage:
+    """Payment orders, newest first; ``case_no`` finds one by its case number, as typed (case and spaces aside)."""
+    q = select(payment_orders)
+    if case_no is not None:
+        q = q.where(payment_orders.c.case_no == normalise_case_number(case_no))
     async with db.read() as s:
-        return await read_page(s, select(payment_orders), order_by=[payment_orders.c.created_at.desc(), payment_orders.c.id], page=page, page_size=page_size, item=schemas.payment_order)
+        return await read_page(s, q, order_by=[payment_orders.c.created_at.desc(), payment_orders.c.id], page=page, page_size=page_size, item=schemas.payment_order)
 
 
 # ---------------------------------------------------------------- paid
@@ -301,7 +330,7 @@ async def confirm_paid(db: ServiceDatabase, actor: Actor, correlation_id: str | 
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
             s = uow.session
-            before = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().first()
+            before = (await s.execute(_with_order_case_no().where(payouts.c.id == payout_id))).mappings().first()
             if before is None:
                 raise NotFound("payout", "付款", payout_id)
             if before["status"] == PAID:
@@ -315,12 +344,12 @@ async def confirm_paid(db: ServiceDatabase, actor: Actor, correlation_id: str | 
                 raise Conflict("payout.not_ordered", "付款状态已变化", "the payout changed concurrently; try again")
             await postings.post_once(s, ledger.paid_entry(kind=before["kind"], ref=before["ref"], unit_id=before["unit_id"], year=before["year"], amount_fen=before["amount_fen"]),
                        uow.correlation_id)
-            after = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().one()
+            after = (await s.execute(_with_order_case_no().where(payouts.c.id == payout_id))).mappings().one()
             await uow.emit(pe.PayoutPaid(**_snapshot(after)))
             await uow.audit("payout.paid", "payout", payout_id, before=_audited(schemas.payout(before)), after=_audited(schemas.payout(after)))
     except IntegrityError:
         async with db.read() as s:
-            row = (await s.execute(select(payouts).where(payouts.c.id == payout_id))).mappings().first()
+            row = (await s.execute(_with_order_case_no().where(payouts.c.id == payout_id))).mappings().first()
         if row is None or row["status"] != PAID:
             raise
         return schemas.payout(row), False

@@ -131,6 +131,8 @@ def payee(row: Row) -> Payee:
 
 class Payout(msgspec.Struct):
     payout_id: str
+    #: the case number people read and say (BF-2026-000007): unique, numbered per Beijing year the payout became due
+    case_no: str
     kind: str
     ref: str
     unit_id: str
@@ -141,6 +143,8 @@ class Payout(msgspec.Struct):
     created_at: datetime
     notice_id: str | None = None
     payment_order_id: str | None = None
+    #: the case number of the payment order it is on (FK-2026-000003), once ordered
+    payment_order_case_no: str | None = None
     payee_name: str | None = None
     payee_bank: str | None = None
     payee_account_name: str | None = None
@@ -152,9 +156,12 @@ class Payout(msgspec.Struct):
     blocked: str | None = None
 
 
-def payout(row: Row, *, blocked: str | None = None) -> Payout:
+def payout(row: Row, *, blocked: str | None = None, order_case_no: str | None = None) -> Payout:
+    """A payout from its row; its payment order's case number from the row's
+    ``payment_order_case_no`` (a read joined with the order) or ``order_case_no``."""
     return Payout(
         payout_id=row["id"],
+        case_no=row["case_no"],
         kind=row["kind"],
         ref=row["ref"],
         unit_id=row["unit_id"],
@@ -163,6 +170,7 @@ def payout(row: Row, *, blocked: str | None = None) -> Payout:
         notice_id=row.get("notice_id"),
         status=row["status"],
         payment_order_id=row.get("order_id"),
+        payment_order_case_no=row.get("payment_order_case_no") or order_case_no,
         payee_name=row.get("payee_name"),
         payee_bank=row.get("payee_bank"),
         payee_account_name=row.get("payee_account_name"),
@@ -186,6 +194,8 @@ class DueList(msgspec.Struct):
 
 class PaymentOrder(msgspec.Struct):
     payment_order_id: str
+    #: the case number people read and say (FK-2026-000003): unique, numbered per Beijing year the order was created
+    case_no: str
     count: int
     total_fen: int
     created_by: str
@@ -194,7 +204,7 @@ class PaymentOrder(msgspec.Struct):
 
 
 def payment_order(row: Row, payouts: list[Payout] | None = None) -> PaymentOrder:
-    return PaymentOrder(payment_order_id=row["id"], count=row["count"], total_fen=row["total_fen"], created_by=row["created_by"], created_at=row["created_at"],
+    return PaymentOrder(payment_order_id=row["id"], case_no=row["case_no"], count=row["count"], total_fen=row["total_fen"], created_by=row["created_by"], created_at=row["created_at"],
                         payouts=payouts)
 
 

@@ -10,7 +10,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -26,32 +26,39 @@ from services.registry.domain.accounts import (
 )
 from services.registry.login_sessions import revoke_account_sessions, revoke_session
 from services.registry.passwords import hash_password, verify_password
+from services.registry.schemas.accounts import Account, AccountPage
+from services.runtime.audit_image import audit_image
 from services.runtime.http.auth import Principal
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.sessions import Revocations
-from services.runtime.http.pagination import Page, read_page
+from services.runtime.http.pagination import read_page
 
 
-def account_snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    """What may be shown and audited of an account: never the hash."""
-    return {
-        "account_id": row["id"],
-        "username": row["username"],
-        "role": row["role"],
-        "org": row["org"],
-        "display_name": row["display_name"],
-        "status": row["status"],
-        "failed_attempts": row["failed_attempts"],
-        "locked_until": row["locked_until"],
-        "password_changed_at": row["password_changed_at"],
-        "last_login_at": row["last_login_at"],
-        "created_at": row["created_at"],
-        "created_by": row["created_by"],
-        "version": row["version"],
-    }
+def account_view(row: RowMapping | dict[str, Any]) -> Account:
+    """What may be shown and audited of an account (its audit image is this record): never the hash."""
+    return Account(
+        account_id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        org=row["org"],
+        display_name=row["display_name"],
+        status=row["status"],
+        failed_attempts=row["failed_attempts"],
+        locked_until=row["locked_until"],
+        password_changed_at=row["password_changed_at"],
+        last_login_at=row["last_login_at"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        version=row["version"],
+        org_name=row.get("org_name"),
+    )
+
+
+#: what an account's audit image leaves out: read with the list, not the account's own
+READ_ALONG = ("org_name",)
 
 
 async def _check_org(s: Any, role: Role, org: str | None) -> None:
@@ -74,7 +81,7 @@ async def create_account(
     org: str | None,
     display_name: str | None,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> Account:
     username = normalise_username(username)
     check_new_account(actor.role, role, org)
     check_password(password, username)
@@ -104,11 +111,11 @@ async def create_account(
             if (await s.execute(select(accounts.c.id).where(accounts.c.username == username))).first() is not None:
                 raise Conflict("account.username_taken", f"用户名 {username} 已被使用", f"the username {username} is taken", field="username")
             await s.execute(insert(accounts).values(**row))
-            snap = account_snapshot(row)
-            await uow.audit("account.create", "account", row["id"], after=snap)
+            account = account_view(row)
+            await uow.audit("account.create", "account", row["id"], after=audit_image(account, leave_out=READ_ALONG))
     except IntegrityError as exc:  # a concurrent creation of the same username
         raise Conflict("account.username_taken", f"用户名 {username} 已被使用", f"the username {username} is taken", field="username") from exc
-    return snap
+    return account
 
 
 async def _account(s: Any, account_id: str) -> RowMapping:
@@ -127,7 +134,7 @@ async def change_status(
     *,
     action: str,
     reason: str | None,
-) -> dict[str, Any]:
+) -> Account:
     """The security administrator's ``unlock``, ``disable`` and ``enable``."""
     if action == "disable" and not (reason or "").strip():
         raise DomainError("account.reason_required", "停用账号须说明理由", "disabling an account needs a reason", field="reason")
@@ -152,9 +159,9 @@ async def change_status(
         else:  # pragma: no cover - the API names the action
             raise ValueError(action)
         await s.execute(update(accounts).where(accounts.c.id == account_id).values(**values, updated_at=now, version=row["version"] + 1))
-        after = account_snapshot(await _account(s, account_id))
+        after = account_view(await _account(s, account_id))
         revoked = await revoke_account_sessions(s, account_id, now, actor.subject) if action == "disable" else []
-        await uow.audit(f"account.{action}", "account", account_id, reason=reason, before=account_snapshot(row), after=after | {"sessions_revoked": len(revoked)})
+        await uow.audit(f"account.{action}", "account", account_id, reason=reason, before=audit_image(account_view(row), leave_out=READ_ALONG), after=audit_image(after, leave_out=READ_ALONG) | {"sessions_revoked": len(revoked)})
     for sid, expires in revoked:
         await revoke_session(revocations, sid, expires)
     return after
@@ -198,11 +205,15 @@ async def change_password(
         await revoke_session(revocations, sid, expires)
 
 
-async def list_accounts(db: ServiceDatabase, *, role: str | None, status: str | None, page: int, page_size: int) -> Page[dict[str, Any]]:
-    q = select(accounts)
+async def list_accounts(db: ServiceDatabase, *, role: str | None, status: str | None, page: int, page_size: int) -> AccountPage:
+    """A page of accounts, each with the name of its unit or user (``org_name``, read with the page)."""
+    named = accounts.outerjoin(units, and_(accounts.c.role == str(Role.UNIT), units.c.id == accounts.c.org)).outerjoin(
+        users, and_(accounts.c.role == str(Role.USER), users.c.id == accounts.c.org)
+    )
+    q = select(accounts, func.coalesce(units.c.name, users.c.name).label("org_name")).select_from(named)
     if role:
         q = q.where(accounts.c.role == role)
     if status:
         q = q.where(accounts.c.status == status)
     async with db.read() as s:
-        return await read_page(s, q, order_by=[accounts.c.created_at, accounts.c.id], page=page, page_size=page_size, item=account_snapshot)
+        return await read_page(s, q, order_by=[accounts.c.created_at, accounts.c.id], page=page, page_size=page_size, item=account_view)

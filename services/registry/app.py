@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.di import Provide
 
-from services.registry import booking_notices, order_payments, password_reset, search
+from services.registry import booking_notices, event_notices, listing_backfill, order_payments, password_reset, scheduled_notices, search
 from services.registry.api.accounts import AccountController, SessionController
 from services.registry.api.bookings import BookingController
 from services.registry.api.calendar_feeds import (
@@ -64,8 +64,9 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
 
 
 def subscriptions() -> list[Subscription]:
-    """The registry worker: the catalogue's read model and the payments of orders."""
-    return [*search.subscriptions(), *order_payments.subscriptions()]
+    """The registry worker: the catalogue's read model, the payments of orders and
+    the notices of other services' decisions (event_notices.py)."""
+    return [*search.subscriptions(), *order_payments.subscriptions(), *event_notices.subscriptions()]
 
 
 SPEC = runtime.ServiceSpec(
@@ -75,8 +76,11 @@ SPEC = runtime.ServiceSpec(
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
     #: expired Idempotency-Keys (services/runtime/http/idempotency.py); mails not yet sent (password_reset.py);
-    #: reminders of tomorrow's bookings (booking_notices.py)
-    periodic=lambda settings: [prune_task(settings), password_reset.mail_task(settings), booking_notices.reminder_task(settings)],
+    #: reminders of tomorrow's bookings (booking_notices.py); notices due later, a voucher's expiry (scheduled_notices.py);
+    #: listing reminders of instruments registered before they existed (listing_backfill.py)
+    periodic=lambda settings: [
+        prune_task(settings), password_reset.mail_task(settings), booking_notices.reminder_task(settings), scheduled_notices.task(settings), listing_backfill.task(settings),
+    ],
     description="Units, instruments, price lists, users, affiliations and service orders.",
     dependencies=_dependencies,
 )

@@ -73,7 +73,7 @@ _DUPLICATE_ENTRY = ("blacklist.duplicate", "该主体已在黑名单中", "the p
 
 async def add_to_blacklist(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, party_type: PartyType, party_id: str, reason: str | None
-) -> dict[str, Any]:
+) -> BlacklistRecord:
     """The bureau puts a user or unit on the blacklist (R27). A unit also loses
     its voucher acceptance (R18: no bad credit record)."""
     text = check_reason(reason, required=True, what_zh="列入黑名单", what_en="a blacklisting") or ""
@@ -83,10 +83,10 @@ async def add_to_blacklist(
             party = await party_row(uow.session, party_type, party_id)
             if await on_blacklist(uow.session, party_type, party_id):
                 raise Conflict(*_DUPLICATE_ENTRY)
-            row = await blacklist_in(uow, party_type, party, text, now)
+            entry = await blacklist_in(uow, party_type, party, text, now)
     except IntegrityError as exc:
         raise Conflict(*_DUPLICATE_ENTRY) from exc
-    return row
+    return entry
 
 
 async def party_row(s: Any, party_type: PartyType, party_id: str) -> RowMapping:

@@ -14,18 +14,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import RowMapping
 
-from contracts.envelope import new_event_id
 from services.registry.booking_events import booking_event
-from services.registry.db.account_models import accounts
 from services.registry.db.booking_models import bookings
 from services.registry.db.instrument_models import instruments
 from services.registry.db.notification_models import notifications
-from services.registry.db.recovery_models import mail_outbox
-from services.registry.domain.booking_notices import REMIND_BEFORE, BookingFacts, Notice, change_notice, mail_body, mail_subject, reminder_notice
+from services.registry.domain.booking_notices import REMIND_BEFORE, BookingFacts, Notice, change_notice, reminder_notice
+from services.registry.notices import tell
+from services.registry.order_rows import order_case_no
+from services.registry.schemas.notifications import Notification, NotificationPage
 from services.registry.domain.bookings import BookingStatus
+from services.registry.domain.notices import CITY_WIDE, STAFF_ROLES
 from services.runtime import clock
 from services.runtime.roles import Role
 from services.runtime.bus.consumers import Periodic
@@ -47,7 +48,7 @@ async def _facts(s: Any, r: RowMapping) -> BookingFacts:
     return BookingFacts(
         booking_id=r["id"],
         instrument_name=name,
-        order_id=r["order_id"],
+        order_case_no=await order_case_no(s, r["order_id"]),
         user_id=r["user_id"],
         unit_id=r["unit_id"],
         starts_at=r["starts_at"],
@@ -60,39 +61,7 @@ async def _facts(s: Any, r: RowMapping) -> BookingFacts:
 
 
 async def _tell(s: Any, notice: Notice, booking_id: str, now: datetime) -> None:
-    link = link_of(booking_id)
-    await s.execute(
-        insert(notifications).values(
-            id=new_event_id(),
-            recipient_role=notice.recipient_role,
-            recipient_org=notice.recipient_org,
-            kind=notice.kind,
-            booking_id=booking_id,
-            text_zh=notice.text_zh,
-            text_en=notice.text_en,
-            link=link,
-            created_at=now,
-            read_at=None,
-        )
-    )
-    q = select(accounts.c.email).where(
-        accounts.c.role == notice.recipient_role, accounts.c.org == notice.recipient_org, accounts.c.status == "active", accounts.c.email.is_not(None)
-    )
-    for address in sorted({e for (e,) in (await s.execute(q)).all() if e}):
-        await s.execute(
-            insert(mail_outbox).values(
-                id=new_event_id(),
-                kind=notice.kind,
-                recipient=address,
-                subject=mail_subject(notice),
-                body=mail_body(notice, link),
-                created_at=now,
-                next_attempt_at=now,
-                attempts=0,
-                last_error=None,
-                sent_at=None,
-            )
-        )
+    await tell(s, notice, link_of(booking_id), now, booking_id=booking_id)
 
 
 async def announce(uow: UnitOfWork, r: RowMapping) -> None:
@@ -129,32 +98,37 @@ async def remind_due(db: ServiceDatabase, now: datetime | None = None) -> int:
 
 def reminder_task(settings: Settings) -> Periodic:
     """The registry worker's reminders of tomorrow's bookings."""
-    return Periodic("remind_bookings", settings.booking_reminder_interval_s, remind_due)
+    return Periodic("remind_bookings", settings.notice_interval_s, remind_due)
 
 
 def _own(actor: Actor) -> tuple[Any, ...]:
+    if actor.role in STAFF_ROLES:  # city-wide: the role's notices, whoever of it reads them
+        return (notifications.c.recipient_role == actor.role, notifications.c.recipient_org == CITY_WIDE)
     if actor.org is None or actor.role not in (str(Role.USER), str(Role.UNIT)):
         return (notifications.c.id.is_(None),)  # nobody else has notifications
     return (notifications.c.recipient_role == actor.role, notifications.c.recipient_org == actor.org)
 
 
-def _view(r: RowMapping) -> dict[str, Any]:
-    keys = ("kind", "booking_id", "text_zh", "text_en", "link", "created_at", "read_at")
-    return {"notification_id": r["id"], **{k: r[k] for k in keys}}
+def notification_view(r: RowMapping) -> Notification:
+    return Notification(
+        notification_id=r["id"], kind=r["kind"], text_zh=r["text_zh"], created_at=r["created_at"],
+        text_en=r["text_en"], booking_id=r["booking_id"], link=r["link"], read_at=r["read_at"],
+    )
 
 
-async def list_notifications(db: ServiceDatabase, actor: Actor, *, unread: bool, page: int, page_size: int) -> tuple[list[dict[str, Any]], int, int]:
-    """The caller's organisation's notifications, newest first; the total and the unread count."""
+async def list_notifications(db: ServiceDatabase, actor: Actor, *, unread: bool, page: int, page_size: int) -> NotificationPage:
+    """The caller's organisation's notifications, newest first, with the total and the unread count."""
     own = _own(actor)
     conds = (*own, notifications.c.read_at.is_(None)) if unread else own
     async with db.read() as s:
         total = (await s.execute(select(func.count()).select_from(notifications).where(*conds))).scalar_one()
         unread_n = (await s.execute(select(func.count()).select_from(notifications).where(*own, notifications.c.read_at.is_(None)))).scalar_one()
         q = select(notifications).where(*conds).order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).offset((page - 1) * page_size).limit(page_size)
-        return [_view(r) for r in (await s.execute(q)).mappings().all()], total, unread_n
+        items = [notification_view(r) for r in (await s.execute(q)).mappings().all()]
+    return NotificationPage(items=items, total=total, unread=unread_n, page=page, page_size=page_size)
 
 
-async def mark_read(db: ServiceDatabase, actor: Actor, notification_id: str) -> dict[str, Any]:
+async def mark_read(db: ServiceDatabase, actor: Actor, notification_id: str) -> Notification:
     """Mark one of the caller's notifications read (again: unchanged); another's: 404."""
     now = clock.utc_now()
     async with db.sessions() as s, s.begin():
@@ -164,4 +138,4 @@ async def mark_read(db: ServiceDatabase, actor: Actor, notification_id: str) -> 
         if row["read_at"] is None:
             await s.execute(update(notifications).where(notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=now))
             row = (await s.execute(select(notifications).where(notifications.c.id == notification_id))).mappings().one()
-        return _view(row)
+        return notification_view(row)

@@ -90,8 +90,13 @@ def _sees(actor: Actor, row: RowMapping) -> bool:
     return False
 
 
+def shown() -> Any:
+    """The bookings with their order's case number (``order_case_no``), as ``view`` shows them."""
+    return select(bookings, orders.c.case_no.label("order_case_no")).select_from(bookings.outerjoin(orders, orders.c.id == bookings.c.order_id))
+
+
 def view(r: RowMapping) -> Booking:
-    """A booking as the API shows it."""
+    """A booking as the API shows it (with its order's case number when read with ``shown``)."""
     return Booking(
         booking_id=r["id"],
         instrument_id=r["instrument_id"],
@@ -108,6 +113,7 @@ def view(r: RowMapping) -> Booking:
         downtime_id=r["downtime_id"],
         created_at=r["created_at"],
         version=r["version"],
+        order_case_no=r.get("order_case_no"),
     )
 
 
@@ -206,7 +212,7 @@ async def create_booking(
                     version=1,
                 )
             )
-            created = (await s.execute(select(bookings).where(bookings.c.id == bid))).mappings().one()
+            created = (await s.execute(shown().where(bookings.c.id == bid))).mappings().one()
             await announce(uow, created)
             await uow.audit("booking.create", "booking", bid, after={"instrument_id": instrument_id, "order_id": order_id, "status": str(status), "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
             return view(created)
@@ -246,7 +252,7 @@ async def _transition(
         )
         if changed.rowcount != 1:
             raise Conflict("booking.concurrent_change", "该预约正被他人修改，请刷新后重试", "the booking changed meanwhile; reload and retry")
-        after = (await s.execute(select(bookings).where(bookings.c.id == booking_id))).mappings().one()
+        after = (await s.execute(shown().where(bookings.c.id == booking_id))).mappings().one()
         await announce(uow, after)
         await uow.audit(f"booking.{action}", "booking", booking_id, reason=text, before={"status": row["status"]}, after={"status": str(status), "party": party})
         return view(after)
@@ -270,7 +276,7 @@ async def no_show(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
 
 async def get_booking(db: ServiceDatabase, actor: Actor, booking_id: str) -> Booking:
     async with db.read() as s:
-        row = (await s.execute(select(bookings).where(bookings.c.id == booking_id))).mappings().first()
+        row = (await s.execute(shown().where(bookings.c.id == booking_id))).mappings().first()
         if row is None or not _sees(actor, row):
             raise _not_found(booking_id)
         return view(row)
@@ -289,7 +295,7 @@ async def list_bookings(
         if value is not None:
             conds.append(col == value)
     async with db.read() as s:
-        return await read_page(s, select(bookings).where(*conds), order_by=[bookings.c.starts_at, bookings.c.id], page=page, page_size=page_size, item=view)
+        return await read_page(s, shown().where(*conds), order_by=[bookings.c.starts_at, bookings.c.id], page=page, page_size=page_size, item=view)
 
 
 async def release_for_order(uow: UnitOfWork, order_id: str, *, party: str, reason: str) -> list[str]:

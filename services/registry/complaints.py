@@ -23,14 +23,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import msgspec
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from contracts import registry as ev
 from contracts.envelope import new_event_id
-from services.registry.db.order_models import orders
+from services.registry.db.order_models import case_counters, orders
 from services.registry.db.oversight_models import complaint_policies, complaints
 from services.registry.db.party_models import units
+from services.registry.schemas.complaints import Complaint, ComplaintPolicy
 from services.registry.domain.complaints import (
     MAX_CONTACT_CHARS,
     MAX_TEXT_CHARS,
@@ -46,6 +48,7 @@ from services.registry.domain.complaints import (
 )
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.db.case_numbers import next_case_number, normalise_case_number
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.preconditions import write_versioned
@@ -81,32 +84,36 @@ class Reader:
 
 STAFF = Reader("staff")
 
+#: a complaint's case number: TS-<year>-<n> (投诉)
+COMPLAINT_CASE_PREFIX = "TS"
+
 
 def _not_found(complaint_id: str) -> NotFound:
     return NotFound("complaint", "投诉", complaint_id)
 
 
-def _record(row: RowMapping, reader: Reader, today: date) -> dict[str, Any]:
+def _record(row: RowMapping, reader: Reader, today: date) -> Complaint:
     """A complaint as ``reader`` may see it: the unit never sees who complained or how to reach them."""
     private = reader.kind != "unit"
-    return {
-        "complaint_id": row["id"],
-        "unit_id": row["unit_id"],
-        "order_id": row["order_id"],
-        "category": row["category"],
-        "text": row["text"],
-        "contact": row["contact"] if private else None,
-        "complainant_user_id": row["complainant_user_id"] if private else None,
-        "filed_at": row["filed_at"],
-        "year": row["year"],
-        "handling_workdays": row["handling_workdays"],
-        "due_on": row["due_on"],
-        "status": row["status"],
-        "overdue": is_overdue(row["status"], row["due_on"], today),
-        "outcome_reason": row["outcome_reason"],
-        "decided_at": row["decided_at"],
-        "version": row["version"],
-    }
+    return Complaint(
+        complaint_id=row["id"],
+        case_no=row["case_no"],
+        unit_id=row["unit_id"],
+        order_id=row["order_id"],
+        category=row["category"],
+        text=row["text"],
+        contact=row["contact"] if private else None,
+        complainant_user_id=row["complainant_user_id"] if private else None,
+        filed_at=row["filed_at"],
+        year=row["year"],
+        handling_workdays=row["handling_workdays"],
+        due_on=row["due_on"],
+        status=row["status"],
+        overdue=is_overdue(row["status"], row["due_on"], today),
+        outcome_reason=row["outcome_reason"],
+        decided_at=row["decided_at"],
+        version=row["version"],
+    )
 
 
 async def _workdays(s: Any, year: int, defaults: ComplaintPolicies) -> int:
@@ -144,7 +151,7 @@ async def file_complaint(
     text: str,
     contact: str | None,
     defaults: ComplaintPolicies,
-) -> dict[str, Any]:
+) -> Complaint:
     """File a complaint (``user_id``: the signed-in user filing it, None for the public);
     ``defaults``: the policy file's deadlines, for a year the bureau has not set."""
     body = check_text(text, field="text", limit=MAX_TEXT_CHARS, required=True, what_zh="投诉内容", what_en="the complaint's text")
@@ -157,6 +164,7 @@ async def file_complaint(
         n = await _workdays(s, filed_on.year, defaults)
         values = {
             "id": new_event_id(),
+            "case_no": await next_case_number(s, case_counters, COMPLAINT_CASE_PREFIX, filed_on.year),
             "unit_id": unit,
             "order_id": order,
             "category": str(ComplaintCategory(category)),
@@ -176,13 +184,15 @@ async def file_complaint(
             "complaint.file",
             "complaint",
             values["id"],
-            after={k: str(values[k]) if isinstance(values[k], date) else values[k] for k in ("unit_id", "order_id", "category", "year", "handling_workdays", "due_on")},
+            after={k: str(values[k]) if isinstance(values[k], date) else values[k] for k in ("case_no", "unit_id", "order_id", "category", "year", "handling_workdays", "due_on")},
         )
         row = (await s.execute(select(complaints).where(complaints.c.id == values["id"]))).mappings().one()
-        return _record(row, STAFF if user_id is None else Reader("user", user_id), filed_on)
+        if user_id is None:  # the public gets its receipt without reading rights: not even the contact it gave
+            return msgspec.structs.replace(_record(row, STAFF, filed_on), contact=None)
+        return _record(row, Reader("user", user_id), filed_on)
 
 
-async def decide(db: ServiceDatabase, actor: Actor, correlation_id: str | None, complaint_id: str, *, outcome: Outcome, reason: str | None) -> dict[str, Any]:
+async def decide(db: ServiceDatabase, actor: Actor, correlation_id: str | None, complaint_id: str, *, outcome: Outcome, reason: str | None) -> Complaint:
     """The center upholds or dismisses an open complaint, with a reason; upheld emits ComplaintUpheld."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -201,12 +211,12 @@ async def decide(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
         overdue = is_overdue(row["status"], row["due_on"], now.astimezone(clock.POLICY_ZONE).date())
         await uow.audit("complaint.decide", "complaint", complaint_id, reason=text, before={"status": row["status"]}, after={"status": str(status), "late": overdue})
         if status is ComplaintStatus.upheld:
-            await uow.emit(ev.ComplaintUpheld(complaint_id=complaint_id, unit_id=row["unit_id"], order_id=row["order_id"], category=row["category"], year=row["year"]))
+            await uow.emit(ev.ComplaintUpheld(complaint_id=complaint_id, case_no=row["case_no"], unit_id=row["unit_id"], order_id=row["order_id"], category=row["category"], year=row["year"]))
         after = (await s.execute(select(complaints).where(complaints.c.id == complaint_id))).mappings().one()
         return _record(after, STAFF, now.astimezone(clock.POLICY_ZONE).date())
 
 
-async def get_complaint(db: ServiceDatabase, complaint_id: str, reader: Reader) -> dict[str, Any]:
+async def get_complaint(db: ServiceDatabase, complaint_id: str, reader: Reader) -> Complaint:
     async with db.read() as s:
         row = (await s.execute(select(complaints).where(complaints.c.id == complaint_id))).mappings().first()
         if row is None or not reader.sees(row):
@@ -224,8 +234,10 @@ async def list_complaints(
     year: int | None,
     page: int,
     page_size: int,
-) -> Page[dict[str, Any]]:
-    """Complaints ``reader`` may see, oldest deadline first (the overdue on top)."""
+    case_no: str | None = None,
+) -> Page[Complaint]:
+    """Complaints ``reader`` may see, oldest deadline first (the overdue on top);
+    ``case_no`` finds one by its case number, as typed (case and spaces aside)."""
     today = clock.local_today()
     c = complaints.c
     conds: list[Any] = [cond for cond in (reader.condition(),) if cond is not None]
@@ -240,28 +252,30 @@ async def list_complaints(
         conds.append(c.unit_id == unit_id)
     if year is not None:
         conds.append(c.year == year)
+    if case_no is not None:
+        conds.append(c.case_no == normalise_case_number(case_no))
     async with db.read() as s:
         return await read_page(s, select(complaints).where(*conds), order_by=[c.due_on, c.filed_at, c.id], page=page, page_size=page_size, item=lambda r: _record(r, reader, today))
 
 
-async def policy(db: ServiceDatabase, year: int, defaults: ComplaintPolicies) -> dict[str, Any]:
+async def policy(db: ServiceDatabase, year: int, defaults: ComplaintPolicies) -> ComplaintPolicy:
     """The year's handling deadline, and whether it is the policy file's (``default``, no
     ``version``: nothing stored yet) rather than the bureau's (``version``, its ETag)."""
     async with db.read() as s:
         row = (await s.execute(select(complaint_policies).where(complaint_policies.c.year == year))).mappings().first()
     if row is None:
-        return {"year": year, "handling_workdays": defaults.for_year(year).handling_workdays, "default": True, "set_at": None, "version": None}
-    return {"year": year, "handling_workdays": row["handling_workdays"], "default": False, "set_at": row["set_at"], "version": row["version"]}
+        return ComplaintPolicy(year=year, handling_workdays=defaults.for_year(year).handling_workdays, default=True)
+    return ComplaintPolicy(year=year, handling_workdays=row["handling_workdays"], default=False, set_at=row["set_at"], version=row["version"])
 
 
 async def set_policy(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, *, handling_workdays: int, reason: str | None, defaults: ComplaintPolicies,
-    expected_version: int | None = None, if_match_sent: bool = False,
-) -> dict[str, Any]:
+    expected_version: int | None = None, if_match_sent: bool = False, only_create: bool = False,
+) -> ComplaintPolicy:
     """The bureau sets a year's handling deadline; complaints filed from now on take it.
     ``expected_version`` (an If-Match): only that version is replaced (412); a year still
     on the default has no stored version, so any If-Match (``if_match_sent``, ``*`` too)
-    is 412. Written only at the version read (a first value: unless one appeared
+    is 412; ``only_create`` (If-None-Match: *): a year set already is 412 ``request.record_exists``. Written only at the version read (a first value: unless one appeared
     meanwhile): 409 ``complaint.policy_concurrent_change``."""
     n = check_handling_workdays(handling_workdays)
     now = clock.utc_now()
@@ -270,8 +284,8 @@ async def set_policy(
         row = (await s.execute(select(complaint_policies).where(complaint_policies.c.year == year).with_for_update())).mappings().first()
         values = {"handling_workdays": n, "set_by": actor.label, "set_at": now}
         before = defaults.for_year(year).handling_workdays if row is None else row["handling_workdays"]
-        version = await write_versioned(s, complaint_policies, {"year": year}, values, row, expected=expected_version, if_match_sent=if_match_sent)
+        version = await write_versioned(s, complaint_policies, {"year": year}, values, row, expected=expected_version, if_match_sent=if_match_sent, only_create=only_create)
         if version is None:
             raise Conflict("complaint.policy_concurrent_change", "投诉处理时限正被他人修改，请刷新后重试", "the handling deadline changed meanwhile; reload it and apply your change again")
         await uow.audit("complaint.policy", "complaint_policy", str(year), reason=(reason or "").strip() or None, before={"handling_workdays": before}, after={"handling_workdays": n})
-    return {"year": year, "handling_workdays": n, "default": False, "set_at": now, "version": version}
+    return ComplaintPolicy(year=year, handling_workdays=n, default=False, set_at=now, version=version)

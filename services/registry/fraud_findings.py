@@ -9,6 +9,7 @@ import hashlib
 import json
 from typing import Any
 
+import msgspec
 from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -20,11 +21,13 @@ from services.registry.blacklist import blacklist_in, on_blacklist, party_row
 from services.registry.db.supervision_models import fraud_findings
 from services.registry.domain.parties import PartyType, UnitAction, UnitStatus, check_reason
 from services.registry.parties import change_unit_status_in
+from services.registry.schemas.fraud_findings import FraudFinding, FraudFindingPage, PublicCriticism, PublicCriticismPage
 from services.runtime import clock
+from services.runtime.clock import POLICY_ZONE
 from services.runtime.errors import Conflict, DomainError
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
-from services.runtime.http.pagination import Page, read_page
+from services.runtime.http.pagination import read_page
 
 CRITICISM = "criticism"
 DISQUALIFICATION = "disqualification"
@@ -34,23 +37,36 @@ SANCTIONS = (CRITICISM, DISQUALIFICATION, BLACKLIST)
 _DUPLICATE_FINDING = ("fraud.duplicate", "该主体的同一事项已认定为弄虚作假", "this finding against the party is already recorded")
 
 
-def _finding(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "finding_id": row["id"],
-        "party_type": row["party_type"],
-        "party_id": row["party_id"],
-        "party_name": row["party_name"],
-        "credit_code": row["credit_code"],
-        "years": list(row["years"]),
-        "voucher_ids": list(row["voucher_ids"]),
-        "award_ids": list(row["award_ids"]),
-        "sanctions": list(row["sanctions"]),
-        "reason": row["reason"],
-        "evidence_ref": row["evidence_ref"],
-        "blacklist_entry_id": row["blacklist_entry_id"],
-        "recorded_by": row["recorded_by"],
-        "recorded_at": row["recorded_at"],
-    }
+def _finding(row: RowMapping | dict[str, Any]) -> FraudFinding:
+    return FraudFinding(
+        finding_id=row["id"],
+        party_type=row["party_type"],
+        party_id=row["party_id"],
+        party_name=row["party_name"],
+        credit_code=row["credit_code"],
+        years=list(row["years"]),
+        voucher_ids=list(row["voucher_ids"]),
+        award_ids=list(row["award_ids"]),
+        sanctions=list(row["sanctions"]),
+        reason=row["reason"],
+        evidence_ref=row["evidence_ref"],
+        blacklist_entry_id=row["blacklist_entry_id"],
+        recorded_by=row["recorded_by"],
+        recorded_at=row["recorded_at"],
+    )
+
+
+def _criticism(row: RowMapping) -> PublicCriticism:
+    """A finding as the public list shows it: the party's name and credit code,
+    the reason and the day (Beijing time); no ids of persons, no evidence."""
+    return PublicCriticism(
+        finding_id=row["id"],
+        party_type=row["party_type"],
+        party_name=row["party_name"],
+        credit_code=row["credit_code"],
+        reason=row["reason"],
+        found_on=row["recorded_at"].astimezone(POLICY_ZONE).date(),
+    )
 
 
 def _scope_key(years: list[int], voucher_ids: list[str], award_ids: list[str]) -> str:
@@ -87,7 +103,7 @@ async def record_finding(
     voucher_ids: list[str],
     award_ids: list[str],
     evidence_ref: str | None,
-) -> dict[str, Any]:
+) -> FraudFinding:
     """The bureau records a fraud finding (R27). One transaction: the finding, the
     sanctions chosen (blacklist entry — a unit also loses voucher acceptance —,
     a unit's disqualification, public criticism by the finding itself), the audit
@@ -136,7 +152,7 @@ async def record_finding(
                     sanctions=chosen, reason=text, evidence_ref=row["evidence_ref"],
                 )
             )
-            await uow.audit("fraud.find", "fraud_finding", row["id"], reason=text, after=audited(out))
+            await uow.audit("fraud.find", "fraud_finding", row["id"], reason=text, after=audited(msgspec.structs.asdict(out)))
     except IntegrityError as exc:  # a concurrent twin won a unique index (the finding's, or its blacklist entry's)
         async with db.read() as s:
             if (await s.execute(dup)).first() is not None:
@@ -147,12 +163,17 @@ async def record_finding(
     return out
 
 
-async def list_findings(
-    db: ServiceDatabase, *, party_type: str | None, party_id: str | None, page: int, page_size: int, criticised_only: bool = False
-) -> Page[dict[str, Any]]:
-    """Findings, newest first (only those with public criticism for the public list)."""
-    conds = [c for c in (fraud_findings.c.party_type == party_type if party_type else None, fraud_findings.c.party_id == party_id if party_id else None) if c is not None]
-    if criticised_only:
-        conds.append(fraud_findings.c.criticised.is_(True))
+_NEWEST_FIRST = [fraud_findings.c.recorded_at.desc(), fraud_findings.c.id]
+
+
+async def list_findings(db: ServiceDatabase, *, party_type: PartyType | None, party_id: str | None, page: int, page_size: int) -> FraudFindingPage:
+    """Findings, newest first, of one kind of party or one party when given."""
+    conds = [c for c in (fraud_findings.c.party_type == str(party_type) if party_type else None, fraud_findings.c.party_id == party_id if party_id else None) if c is not None]
     async with db.read() as s:
-        return await read_page(s, select(fraud_findings).where(*conds), order_by=[fraud_findings.c.recorded_at.desc(), fraud_findings.c.id], page=page, page_size=page_size, item=_finding)
+        return await read_page(s, select(fraud_findings).where(*conds), order_by=_NEWEST_FIRST, page=page, page_size=page_size, item=_finding)
+
+
+async def list_public_criticisms(db: ServiceDatabase, *, page: int, page_size: int) -> PublicCriticismPage:
+    """通报批评 (R27): the findings whose sanctions include public criticism, newest first."""
+    async with db.read() as s:
+        return await read_page(s, select(fraud_findings).where(fraud_findings.c.criticised.is_(True)), order_by=_NEWEST_FIRST, page=page, page_size=page_size, item=_criticism)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import msgspec
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -36,12 +37,13 @@ from services.registry.instruments import (
     assess,
     register_in,
 )
+from services.registry.schemas.imports import ImportJob, ImportJobPage, RowError
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
-from services.runtime.http.pagination import Page, read_page
+from services.runtime.http.pagination import read_page
 
 #: the largest file accepted (bytes); larger uploads are refused with 413 import.too_large
 MAX_BYTES = 5 * 1024 * 1024
@@ -57,22 +59,22 @@ VALIDATING, FAILED, IMPORTED = "validating", "failed", "imported"
 log = logging.getLogger(__name__)
 
 
-def _job(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    return {
-        "job_id": row["id"],
-        "unit_id": row["unit_id"],
-        "filename": row["filename"],
-        "sha256": row["sha256"],
-        "status": row["status"],
-        "total_rows": row["total_rows"],
-        "processed_rows": row["processed_rows"],
-        "created_count": row["created_count"],
-        "unchanged_count": row["unchanged_count"],
-        "errors": list(row["errors"] or []),
-        "created_by": row["created_by"],
-        "created_at": row["created_at"],
-        "finished_at": row["finished_at"],
-    }
+def _job(row: RowMapping | dict[str, Any]) -> ImportJob:
+    return ImportJob(
+        job_id=row["id"],
+        unit_id=row["unit_id"],
+        filename=row["filename"],
+        sha256=row["sha256"],
+        status=row["status"],
+        total_rows=row["total_rows"],
+        processed_rows=row["processed_rows"],
+        created_count=row["created_count"],
+        unchanged_count=row["unchanged_count"],
+        errors=[RowError(**e) for e in row["errors"] or []],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+    )
 
 
 def too_large() -> DomainError:
@@ -80,7 +82,7 @@ def too_large() -> DomainError:
     return DomainError("import.too_large", f"文件超过{mb}MB，请拆分后分批导入", f"the file is larger than {mb} MB; split it", status=413, max_bytes=MAX_BYTES)
 
 
-async def get_job(db: ServiceDatabase, job_id: str) -> dict[str, Any]:
+async def get_job(db: ServiceDatabase, job_id: str) -> ImportJob:
     async with db.read() as s:
         row = (await s.execute(select(import_jobs).where(import_jobs.c.id == job_id))).mappings().first()
     if row is None:
@@ -88,28 +90,33 @@ async def get_job(db: ServiceDatabase, job_id: str) -> dict[str, Any]:
     return _job(row)
 
 
-async def list_jobs(db: ServiceDatabase, unit_id: str, *, page: int, page_size: int) -> Page[dict[str, Any]]:
+async def list_jobs(db: ServiceDatabase, unit_id: str, *, page: int, page_size: int) -> ImportJobPage:
     """A unit's imports, newest first."""
     cond = import_jobs.c.unit_id == unit_id
     async with db.read() as s:
         return await read_page(s, select(import_jobs).where(cond), order_by=[import_jobs.c.created_at.desc(), import_jobs.c.id.desc()], page=page, page_size=page_size, item=_job)
 
 
-def _err(row: int | None, column: str | None, code: str, zh: str, en: str) -> dict[str, Any]:
-    return {"row": row, "column": column, "code": code, "message_zh": zh, "message_en": en}
+def _err(row: int | None, column: str | None, code: str, zh: str, en: str) -> RowError:
+    return RowError(row=row, column=column, code=code, message_zh=zh, message_en=en)
 
 
-def _failure(job: dict[str, Any]) -> DomainError:
-    errors = job["errors"]
-    if len(errors) == 1 and errors[0]["row"] is None:  # the file as a whole
+def _stored(errors: list[RowError]) -> list[Any]:
+    """``errors`` as the job's JSON column (and a problem's details) hold them."""
+    return msgspec.to_builtins(errors)  # type: ignore[no-any-return]
+
+
+def _failure(job: ImportJob) -> DomainError:
+    errors = job.errors
+    if len(errors) == 1 and errors[0].row is None:  # the file as a whole
         e = errors[0]
-        return DomainError(e["code"], e["message_zh"], e["message_en"], job_id=job["job_id"], errors=errors)
+        return DomainError(e.code, e.message_zh, e.message_en, job_id=job.job_id, errors=_stored(errors))
     return DomainError(
         "import.rows_invalid",
         f"导入文件有{len(errors)}处错误，未导入任何仪器；请按错误清单修改后重新导入",
         f"the file has {len(errors)} errors; nothing was imported",
-        job_id=job["job_id"],
-        errors=errors,
+        job_id=job.job_id,
+        errors=_stored(errors),
     )
 
 
@@ -124,7 +131,7 @@ async def import_ledger(
     filename: str,
     data: bytes,
     max_rows: int = MAX_ROWS,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[ImportJob, bool]:
     """Import a ledger file for ``unit_id``: (the job, whether it is an earlier
     job of the same file). Raises DomainError (422) with the failed job's id and
     errors when anything is wrong; nothing is imported then. Once its job is
@@ -147,7 +154,7 @@ async def import_ledger(
     await approved_check(db, unit_id)
 
     now = clock.utc_now()
-    job: dict[str, Any] = {
+    values: dict[str, Any] = {
         "id": new_event_id(),
         "unit_id": unit_id,
         "filename": (filename or "upload")[:255],
@@ -163,12 +170,13 @@ async def import_ledger(
         "finished_at": None,
     }
     async with db.unit_of_work(actor, correlation_id) as uow:
-        await uow.session.execute(insert(import_jobs).values(**job))
+        await uow.session.execute(insert(import_jobs).values(**values))
+    job = _job(values)
 
     try:
         return await _run(db, actor, correlation_id, job, calendar=calendar, policy=policy, data=data, max_rows=max_rows)
     except BaseException as exc:  # whatever ends the import here, the job must not stay validating
-        await asyncio.shield(_fail_if_validating(db, job["id"], exc))
+        await asyncio.shield(_fail_if_validating(db, job.job_id, exc))
         raise
 
 
@@ -185,7 +193,7 @@ async def _fail_if_validating(db: ServiceDatabase, job_id: str, exc: BaseExcepti
             await uow.session.execute(
                 update(import_jobs)
                 .where(import_jobs.c.id == job_id, import_jobs.c.status == VALIDATING)
-                .values(status=FAILED, errors=[error], processed_rows=import_jobs.c.total_rows, finished_at=clock.utc_now())
+                .values(status=FAILED, errors=_stored([error]), processed_rows=import_jobs.c.total_rows, finished_at=clock.utc_now())
             )
     except Exception:  # noqa: BLE001 - the original error is the one to report
         log.exception("could not mark ledger import %s failed", job_id)
@@ -195,32 +203,32 @@ async def _run(
     db: ServiceDatabase,
     actor: Actor,
     correlation_id: str | None,
-    job: dict[str, Any],
+    job: ImportJob,
     *,
     calendar: WorkdayCalendar,
     policy: ListingPolicies,
     data: bytes,
     max_rows: int,
-) -> tuple[dict[str, Any], bool]:
-    unit_id, digest = job["unit_id"], job["sha256"]
+) -> tuple[ImportJob, bool]:
+    unit_id, digest = job.unit_id, job.sha256
     try:
         cell_errors, rows = await asyncio.to_thread(ledger.read_ledger, data, max_rows)
     except ledger.LedgerFileError as exc:
-        raise _failure(await _finish_failed(db, job["id"], [_err(None, None, exc.code, exc.message_zh, exc.message_en)])) from exc
+        raise _failure(await _finish_failed(db, job.job_id, [_err(None, None, exc.code, exc.message_zh, exc.message_en)])) from exc
     total = len({e.row for e in cell_errors} | {r.row for r in rows})
     if total == 0:
-        raise _failure(await _finish_failed(db, job["id"], [_err(None, None, "import.empty", "文件中没有仪器数据行", "the file has no instrument rows")]))
-    await _progress(db, job["id"], total_rows=total)
+        raise _failure(await _finish_failed(db, job.job_id, [_err(None, None, "import.empty", "文件中没有仪器数据行", "the file has no instrument rows")]))
+    await _progress(db, job.job_id, total_rows=total)
 
-    errors = [e.as_dict() for e in cell_errors]
+    errors = [_err(e.row, e.column, e.code, e.message_zh, e.message_en) for e in cell_errors]
     deadlines: dict[date, date] = {}  # the calendar walk once per acceptance date
-    new, unchanged = await _check(db, job["id"], unit_id, rows, errors, calendar=calendar, policy=policy, total=total, deadlines=deadlines)
+    new, unchanged = await _check(db, job.job_id, unit_id, rows, errors, calendar=calendar, policy=policy, total=total, deadlines=deadlines)
     if errors:
-        errors.sort(key=lambda e: (e["row"] or 0, ledger.COLUMNS.index(e["column"]) if e["column"] in ledger.COLUMNS else 99))
+        errors.sort(key=lambda e: (e.row or 0, ledger.COLUMNS.index(e.column) if e.column in ledger.COLUMNS else 99))
         if len(errors) > MAX_ERRORS:
             rest = len(errors) - MAX_ERRORS
             errors = errors[:MAX_ERRORS] + [_err(None, None, "import.too_many_errors", f"另有{rest}处错误未列出", f"{rest} more errors not listed")]
-        raise _failure(await _finish_failed(db, job["id"], errors))
+        raise _failure(await _finish_failed(db, job.job_id, errors))
 
     try:
         async with db.unit_of_work(actor, correlation_id) as uow:
@@ -228,12 +236,12 @@ async def _run(
             for r in new:
                 await register_in(uow, unit_row, r.instrument, calendar=calendar, policy=policy, check_asset=False, deadlines=deadlines)
             counts = {"created_count": len(new), "unchanged_count": unchanged, "processed_rows": total}
-            await uow.session.execute(update(import_jobs).where(import_jobs.c.id == job["id"]).values(status=IMPORTED, finished_at=clock.utc_now(), **counts))
-            await uow.audit("instrument.import", "import_job", job["id"], after={"unit_id": unit_id, "filename": job["filename"], "sha256": digest, **counts})
+            await uow.session.execute(update(import_jobs).where(import_jobs.c.id == job.job_id).values(status=IMPORTED, finished_at=clock.utc_now(), **counts))
+            await uow.audit("instrument.import", "import_job", job.job_id, after={"unit_id": unit_id, "filename": job.filename, "sha256": digest, **counts})
     except IntegrityError as exc:  # another import or registration took an asset number meanwhile
-        await _finish_failed(db, job["id"], [_err(None, ledger.ASSET, "import.concurrent_change", "导入期间本单位的仪器有变动，请重新导入", "the unit's instruments changed during the import; import again")])
-        raise Conflict("import.concurrent_change", "导入期间本单位的仪器有变动，请重新导入", "the unit's instruments changed during the import; import again", job_id=job["id"]) from exc
-    return await get_job(db, job["id"]), False
+        await _finish_failed(db, job.job_id, [_err(None, ledger.ASSET, "import.concurrent_change", "导入期间本单位的仪器有变动，请重新导入", "the unit's instruments changed during the import; import again")])
+        raise Conflict("import.concurrent_change", "导入期间本单位的仪器有变动，请重新导入", "the unit's instruments changed during the import; import again", job_id=job.job_id) from exc
+    return await get_job(db, job.job_id), False
 
 
 async def approved_check(db: ServiceDatabase, unit_id: str) -> None:
@@ -246,10 +254,10 @@ async def _progress(db: ServiceDatabase, job_id: str, **values: Any) -> None:
         await uow.session.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(**values))
 
 
-async def _finish_failed(db: ServiceDatabase, job_id: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
+async def _finish_failed(db: ServiceDatabase, job_id: str, errors: list[RowError]) -> ImportJob:
     async with db.unit_of_work() as uow:
         await uow.session.execute(
-            update(import_jobs).where(import_jobs.c.id == job_id).values(status=FAILED, errors=errors, processed_rows=import_jobs.c.total_rows, finished_at=clock.utc_now())
+            update(import_jobs).where(import_jobs.c.id == job_id).values(status=FAILED, errors=_stored(errors), processed_rows=import_jobs.c.total_rows, finished_at=clock.utc_now())
         )
     return await get_job(db, job_id)
 
@@ -262,7 +270,7 @@ async def _check(
     job_id: str,
     unit_id: str,
     rows: Sequence[ledger.LedgerRow],
-    errors: list[dict[str, Any]],
+    errors: list[RowError],
     *,
     calendar: WorkdayCalendar,
     policy: ListingPolicies,

@@ -1,6 +1,8 @@
 """Registry use cases for instruments (M5, M6, M11(3)): registration computes
-whether the instrument must be listed and by when; listing records the day and
-whether it was on time; the compliance view counts listing states on a day."""
+whether the instrument must be listed and by when, and schedules the unit's
+reminder before that day (listing_notices.py); listing records the day and
+whether it was on time, and cancels the reminder, as retiring does; the
+compliance view counts listing states on a day."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from services.registry.domain.listing import (
 )
 from services.registry.domain.parties import UnitStatus
 from services.registry.instrument_rows import WITH_COUNTY, instrument_snapshot, instrument_view
+from services.registry.listing_notices import cancel_reminder, schedule_reminder
 from services.registry.schemas.instruments import Instrument
 from services.runtime import clock
 from services.runtime.clock import local_today
@@ -180,6 +183,7 @@ async def register_in(
         "updated_at": now,
     }
     await s.execute(insert(instruments).values(**row))
+    await schedule_reminder(s, row, calendar=calendar, policy=policy, now=now)  # the unit's reminder before the listing deadline
     snap = instrument_snapshot(row, unit["county_code"])
     await uow.emit(ev.InstrumentRegistered(**snap))
     await uow.audit("instrument.register", "instrument", row["id"], after={**snap, "asset_number": data.asset_number})
@@ -244,6 +248,7 @@ async def list_instrument(
         if changed.rowcount != 1:
             raise Conflict("instrument.concurrent_change", "该仪器正被他人修改，请刷新后重试", "the instrument changed meanwhile; reload and retry")
         after = (await s.execute(WITH_COUNTY.where(instruments.c.id == instrument_id))).mappings().one()
+        await cancel_reminder(s, after, now=now)
         state = listing_status(after["must_list"], after["listing_deadline"], today, today, calendar, policy.for_year(today.year))
         snap = instrument_snapshot(after, after["county_code"])
         await uow.emit(ev.InstrumentListed(**snap, listed_on=today, on_time=state is ListingStatus.listed_on_time))
@@ -361,6 +366,8 @@ async def retire_instrument(
         s = uow.session
         row = await _owned_for_change(s, instrument_id, owner)
         after = await _apply(s, row, {"status": RETIRED})
+        if after["listed_on"] is None:
+            await cancel_reminder(s, after, now=clock.utc_now())
         snap = instrument_snapshot(after, after["county_code"])
         await uow.emit(ev.InstrumentRetired(**snap, listed_on=after["listed_on"]))
         await uow.audit("instrument.retire", "instrument", instrument_id, reason=reason, before=instrument_snapshot(row, row["county_code"]), after=snap)

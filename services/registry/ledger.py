@@ -2,9 +2,9 @@
 reading .xlsx and .csv (safely, streamed: ledger_files.py), and turning each row into a ``NewInstrument`` or a
 list of cell errors. Pure: no database.
 
-Money is yuan with at most two decimals, parsed with ``Decimal`` (a float cell
-is read through its shortest text form, never computed with) and stored as
-integer fen. Dates are YYYY-MM-DD text or Excel date cells. Row numbers are as
+Money is yuan with at most two decimals, parsed by services/runtime/money.py
+(``Decimal``; a float cell is read through its shortest text form, never computed
+with) and stored as integer fen. Dates are YYYY-MM-DD text or Excel date cells. Row numbers are as
 a spreadsheet shows them: the header is row 1, the first instrument row 2.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
@@ -21,6 +20,7 @@ from services.registry.domain.listing import Funding
 from services.registry.instruments import NewInstrument
 from services.registry.ledger_files import LedgerFileError, csv_rows, file_kind, xlsx_rows
 from services.runtime import spreadsheets
+from services.runtime.money import MoneyError, parse_yuan
 
 ASSET = "资产编号"
 NAME = "仪器名称"
@@ -45,7 +45,6 @@ YES_NO: dict[str, bool] = {"是": True, "否": False}
 #: the text limits of the instrument record
 _MAX_LEN = {ASSET: 64, NAME: 200, CATEGORY: 40, MODEL: 200, MANUFACTURER: 200, LOCATION: 200, SPECIFICATIONS: 10_000, FUNCTIONS: 10_000}
 #: 10^15 fen is the API's ceiling too
-_MAX_FEN = 10**15
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -59,9 +58,6 @@ class CellError:
     code: str
     message_zh: str
     message_en: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "code": self.code, "message_zh": self.message_zh, "message_en": self.message_en}
 
 
 @dataclass(frozen=True)
@@ -257,34 +253,27 @@ def _text(value: Any, column: str, *, required: bool) -> str | None:
     return text
 
 
+#: how the import words each refusal of the original value (services/runtime/money.py says which)
+_MONEY_REFUSALS = {
+    "negative": ("import.invalid_money", "原值不能为负数", "the original value cannot be negative"),
+    "precision": ("import.money_precision", "原值最多两位小数（精确到分）", "the original value has more than two decimals"),
+    "too_large": ("import.invalid_money", "原值过大", "the original value is too large"),
+}
+
+
 def yuan_to_fen(value: Any) -> int:
     """``"199999.99"`` → 19999999. Text or a numeric cell; at most two decimals;
-    not negative. A float cell is read through its shortest repr (exact for
-    every value with up to 15 significant digits), never multiplied as a float."""
-    if isinstance(value, bool) or value is None:
-        raise _Cell("import.invalid_money", "原值应为金额（元），如 199999.99", "the original value must be an amount in yuan, e.g. 199999.99")
-    if isinstance(value, int):
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        amount = Decimal(repr(value))
-    elif isinstance(value, Decimal):
-        amount = value
-    else:
-        text = str(value).strip()
-        if not re.fullmatch(r"\d+(\.\d+)?", text):
-            raise _Cell("import.invalid_money", f"原值“{text}”不是有效金额，应为元，最多两位小数，如 199999.99", f"{text!r} is not an amount in yuan with up to two decimals")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation as exc:  # pragma: no cover - the pattern already holds
-            raise _Cell("import.invalid_money", "原值不是有效金额", "not an amount") from exc
-    if not amount.is_finite() or amount < 0:
-        raise _Cell("import.invalid_money", "原值不能为负数", "the original value cannot be negative")
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise _Cell("import.money_precision", "原值最多两位小数（精确到分）", "the original value has more than two decimals")
-    if fen > _MAX_FEN:
-        raise _Cell("import.invalid_money", "原值过大", "the original value is too large")
-    return int(fen)
+    not negative (:func:`services.runtime.money.parse_yuan`, which reads a float
+    cell through its shortest repr, never multiplied as a float)."""
+    try:
+        return parse_yuan(value)
+    except MoneyError as exc:
+        if exc.reason in _MONEY_REFUSALS:
+            raise _Cell(*_MONEY_REFUSALS[exc.reason]) from exc
+        if value is not None and not isinstance(value, bool):
+            text = str(value).strip()
+            raise _Cell("import.invalid_money", f"原值“{text}”不是有效金额，应为元，最多两位小数，如 199999.99", f"{text!r} is not an amount in yuan with up to two decimals") from exc
+        raise _Cell("import.invalid_money", "原值应为金额（元），如 199999.99", "the original value must be an amount in yuan, e.g. 199999.99") from exc
 
 
 def _date(value: Any) -> date:

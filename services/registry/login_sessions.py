@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, update
 from contracts.envelope import new_event_id
 from services.registry.db.account_models import accounts, sessions
 from services.registry.domain.accounts import AccountStatus, normalise_username
+from services.registry.schemas.accounts import SessionToken
 from services.registry.passwords import HASHER, dummy_hash, hash_password, verify_password
 from services.runtime.http.auth import Principal, TokenError, issue_token
 from services.runtime.roles import Role
@@ -68,7 +69,7 @@ async def login(
     username: str,
     password: str,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> SessionToken:
     """Check the password; a session and its token, or the reason there is none."""
     username = normalise_username(username)
     now = now or datetime.now(UTC)
@@ -164,7 +165,8 @@ async def login(
         await s.execute(update(accounts).where(accounts.c.id == row["id"]).values(**values))
         await s.execute(insert(sessions).values(id=sid, account_id=row["id"], issued_at=now, expires_at=expires, revoked_at=None, revoked_by=None))
         await uow.audit("session.login", "session", sid, after={"account_id": row["id"], "expires_at": expires.isoformat(), "rehashed": new_hash is not None})
-    return {"token": token, "expires_at": datetime.fromtimestamp(int(now.timestamp()) + settings.session_ttl_s, UTC), "role": row["role"], "org": row["org"], "session_id": sid}
+    expires_at = datetime.fromtimestamp(int(now.timestamp()) + settings.session_ttl_s, UTC)
+    return SessionToken(token=token, token_type="Bearer", expires_at=expires_at, role=row["role"], org=row["org"], session_id=sid)
 
 
 async def revoke_session(revocations: Revocations, sid: str, expires_at: datetime) -> None:

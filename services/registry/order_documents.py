@@ -4,14 +4,13 @@ sniffed type; read back by whoever may see the order."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import insert, select
 
 from contracts.envelope import new_event_id
 from services.registry.db.order_models import order_documents
 from services.registry.domain.orders import MAX_DOCUMENT_BYTES, DocumentKind, check_upload, sniff_content_type
 from services.registry.order_rows import Viewer, document_view, load_order
+from services.registry.schemas.orders import OrderDocument
 from services.runtime import clock
 from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError, NotFound
@@ -42,7 +41,7 @@ async def upload_document(
     filename: str,
     data: bytes,
     idempotency: Idempotency | None = None,
-) -> dict[str, Any]:
+) -> OrderDocument:
     """A party uploads a document of the order (contract and R&D proof while the
     contract is open, results in service by the unit). The bytes go to the
     content-addressed store; the row keeps sha256, size and the sniffed type."""
@@ -70,13 +69,14 @@ async def upload_document(
             "uploaded_at": now,
         }
         await s.execute(insert(order_documents).values(**doc))
-        meta = document_view(doc)  # type: ignore[arg-type]
-        await uow.audit("order.document_upload", "order", order_id, after={k: meta[k] for k in ("document_id", "kind", "sha256", "size", "content_type")})
+        meta = document_view(doc)
+        image = {"document_id": meta.document_id, "kind": meta.kind, "sha256": meta.sha256, "size": meta.size, "content_type": meta.content_type}
+        await uow.audit("order.document_upload", "order", order_id, after=image)
         await remember(uow, idempotency, meta)
     return meta
 
 
-async def document_for_download(db: ServiceDatabase, order_id: str, document_id: str, viewer: Viewer) -> dict[str, Any]:
+async def document_for_download(db: ServiceDatabase, order_id: str, document_id: str, viewer: Viewer) -> OrderDocument:
     """A document's metadata, for whoever may see its order (else 404)."""
     async with db.read() as s:
         await load_order(s, order_id, viewer)

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
 
 from contracts import registry as ev
@@ -50,11 +50,13 @@ from services.registry.domain.orders import (
 from services.registry.domain.parties import UnitStatus, check_reason
 from services.registry.domain.usage import service_time
 from services.registry.instruments import IN_SERVICE
-from services.registry.order_rows import Viewer, change_order, load_order, order_not_found, order_record, order_snapshot
+from services.registry.order_rows import Viewer, change_order, load_order, order_not_found, order_record, order_records, order_snapshot
+from services.registry.schemas.orders import Order, OrderPage
 from services.registry.usage_reads import order_usage
 from services.runtime import clock
 from services.runtime.errors import DomainError
 from services.runtime.http.idempotency import Idempotency, remember
+from services.runtime.http.pagination import Page, read_page
 from services.runtime.db.case_numbers import next_case_number, normalise_case_number
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.http.preconditions import check_version
@@ -85,7 +87,7 @@ async def request_order(
     description: str | None,
     items: Sequence[tuple[str, int]],
     idempotency: Idempotency | None = None,
-) -> dict[str, Any]:
+) -> Order:
     """A verified user requests service on price items (with quantities) of one
     unit's listed, in-service instruments. The list total is the sum of price ×
     quantity at the prices of today; the order is ``requested``. With an
@@ -159,7 +161,8 @@ async def request_order(
         await s.execute(insert(order_items), lines)
         row = (await s.execute(select(orders).where(orders.c.id == order_id))).mappings().one()
         record = await order_record(s, row)
-        await uow.audit("order.request", "order", order_id, after={k: record[k] for k in ("user_id", "unit_id", "purpose", "list_amount_fen", "items")})
+        image = {"user_id": record.user_id, "unit_id": record.unit_id, "purpose": record.purpose, "list_amount_fen": record.list_amount_fen, "items": record.items}
+        await uow.audit("order.request", "order", order_id, after=image)
         await remember(uow, idempotency, record)
     return record
 
@@ -182,7 +185,7 @@ async def set_contract(
     terms: ContractTerms,
     provincial_subsidy: bool,
     expected_version: int | None = None,
-) -> dict[str, Any]:
+) -> Order:
     """Either party fills in the contract of a quoted order before anybody signs:
     every term is required (R22, M12, R25) and the documents must be this
     order's contract and R&D proof. 412 when ``expected_version`` (an If-Match)
@@ -217,7 +220,7 @@ def _terms_of(row: RowMapping) -> ContractTerms:
 
 async def sign_contract(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, expected_version: int | None = None
-) -> dict[str, Any]:
+) -> Order:
     """The user or the unit signs the complete contract of a quoted order; when
     both have signed the order is contracted and OrderContracted is published
     (with the contract's sha256 and the purpose, so vouchers can decide). With
@@ -243,7 +246,7 @@ async def sign_contract(
         return await order_record(s, after)
 
 
-async def start_service(db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer) -> dict[str, Any]:
+async def start_service(db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer) -> Order:
     """The unit begins the service of a contracted order; from now on it can no longer be cancelled."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -257,7 +260,7 @@ async def start_service(db: ServiceDatabase, actor: Actor, correlation_id: str |
 
 async def deliver_results(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, document_id: str, service_hours: int | None
-) -> dict[str, Any]:
+) -> Order:
     """The unit delivers the results (R19(3)): a result document of the order and
     the service time. An order with usage sessions (issue 16) takes it from them:
     their minutes, and the hours rounded (a stated number must agree); an order
@@ -279,7 +282,7 @@ async def deliver_results(
         return await order_record(s, after)
 
 
-async def cancel(db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, reason: str | None) -> dict[str, Any]:
+async def cancel(db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, reason: str | None) -> Order:
     """The user or the unit cancels an order before service begins, with a reason."""
     text = check_reason(reason, required=True, what_zh="取消订单", what_en="a cancellation")
     assert text is not None
@@ -299,7 +302,7 @@ async def cancel(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
 
 async def rate(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, rating: int, comment: str | None
-) -> dict[str, Any]:
+) -> Order:
     """The order's user rates a settled order once, 1–5 with an optional comment (R19(4))."""
     if viewer.party is not Party.user:
         raise order_not_found(order_id)
@@ -315,15 +318,15 @@ async def rate(
         return await order_record(s, after)
 
 
-async def get_order(db: ServiceDatabase, order_id: str, viewer: Viewer) -> dict[str, Any]:
+async def get_order(db: ServiceDatabase, order_id: str, viewer: Viewer) -> Order:
     async with db.read() as s:
         return await order_record(s, await load_order(s, order_id, viewer))
 
 
 async def list_orders(
     db: ServiceDatabase, viewer: Viewer, *, status: OrderStatus | None, page: int, page_size: int, case_no: str | None = None
-) -> tuple[list[dict[str, Any]], int]:
-    """A user's own orders, a unit's own orders, or (staff) every order; newest first.
+) -> OrderPage:
+    """A page of orders: a user's own, a unit's own, or (staff) every order; newest first.
     ``case_no`` finds one order by its case number, as typed (case and spaces aside)."""
     conds: list[Any] = []
     if case_no is not None:
@@ -335,11 +338,8 @@ async def list_orders(
     if status is not None:
         conds.append(orders.c.status == str(status))
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(orders).where(*conds))).scalar_one()
-        rows = (
-            await s.execute(
-                select(orders).where(*conds).order_by(orders.c.created_at.desc(), orders.c.id.desc()).offset((page - 1) * page_size).limit(page_size)
-            )
-        ).mappings().all()
-        return [await order_record(s, r) for r in rows], total
-
+        rows = await read_page(
+            s, select(orders).where(*conds), order_by=[orders.c.created_at.desc(), orders.c.id.desc()], page=page, page_size=page_size, item=lambda r: r
+        )
+        records = await order_records(s, rows.items)
+    return Page(items=records, total=rows.total, page=page, page_size=page_size)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -33,8 +33,9 @@ from services.registry.domain.parties import (
     unit_transition,
 )
 from services.registry.schemas.parties import Unit, UnitPage
-from services.registry.unit_rows import unit_event, unit_snapshot, unit_view
-from services.registry.user_rows import new_user_row
+from services.registry.unit_rows import unit_event, unit_image, unit_view
+from services.registry.schemas.users import User
+from services.registry.user_rows import as_seen, new_user_row, user_image, user_snapshot, user_view
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.http.idempotency import Idempotency, remember
@@ -45,21 +46,6 @@ from services.runtime.http.pagination import read_page
 
 def _credit_code(raw: str, field: str = "credit_code") -> str:
     return identifiers.validate_credit_code(raw, field=field)
-
-
-def user_snapshot(row: RowMapping) -> dict[str, Any]:
-    return {
-        "user_id": row["id"],
-        "version": row["version"],
-        "name": row["name"],
-        "kind": row["kind"],
-        "credit_code": row["credit_code"],
-        "classes": list(row["classes"]),
-        "special_classes": list(row["special_classes"]),
-        "in_xuchang": row["in_xuchang"],
-        "verified": row["verified"],
-        "sound_finances": row["sound_finances"],
-    }
 
 
 async def apply_unit(
@@ -115,10 +101,9 @@ async def apply_unit(
             "updated_at": now,
         }
         await s.execute(insert(units).values(**row))
-        snap = unit_snapshot(row)  # type: ignore[arg-type]
-        await uow.emit(ev.UnitApplied(**unit_event(snap)))
-        await uow.audit("unit.apply", "unit", row["id"], after=snap)
         unit = unit_view(row)
+        await uow.emit(ev.UnitApplied(**unit_event(unit)))
+        await uow.audit("unit.apply", "unit", row["id"], after=unit_image(unit))
         await remember(uow, idempotency, unit)
     return unit
 
@@ -141,10 +126,10 @@ async def decide_unit(db: ServiceDatabase, actor: Actor, correlation_id: str | N
         if changed.rowcount != 1:
             raise Conflict("unit.concurrent_change", "该单位正被他人修改，请刷新后重试", "the unit changed meanwhile; reload and retry")
         after = (await s.execute(select(units).where(units.c.id == unit_id))).mappings().one()
-        snap = unit_snapshot(after)
-        await uow.emit(ev.UnitApproved(**unit_event(snap), reason=reason) if approve else ev.UnitRejected(**unit_event(snap), reason=reason or ""))
-        await uow.audit("unit.approve" if approve else "unit.reject", "unit", unit_id, reason=reason, before=unit_snapshot(row), after=snap)
-    return unit_view(after)
+        unit = unit_view(after)
+        await uow.emit(ev.UnitApproved(**unit_event(unit), reason=reason) if approve else ev.UnitRejected(**unit_event(unit), reason=reason or ""))
+        await uow.audit("unit.approve" if approve else "unit.reject", "unit", unit_id, reason=reason, before=unit_image(unit_view(row)), after=unit_image(unit))
+    return unit
 
 
 async def get_unit(db: ServiceDatabase, unit_id: str) -> Unit:
@@ -155,8 +140,16 @@ async def get_unit(db: ServiceDatabase, unit_id: str) -> Unit:
     return unit_view(row)
 
 
-async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int) -> UnitPage:
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere, its wildcards taken literally (escape ``\\``)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int, text: str | None = None) -> UnitPage:
+    """``text``: part of the unit's name (case-insensitive) or of its credit code (which is upper case)."""
     q = select(units).where(units.c.status == status) if status else select(units)
+    if text := (text or "").strip():
+        q = q.where(or_(units.c.name.ilike(_like(text), escape="\\"), units.c.credit_code.like(_like(text.upper()), escape="\\")))
     async with db.read() as s:
         return await read_page(s, q, order_by=[units.c.created_at, units.c.id], page=page, page_size=page_size, item=unit_view)
 
@@ -176,8 +169,10 @@ async def register_user(
     leader_name: str | None,
     leader_id_number: str | None,
     incubator_credit_code: str | None,
+    by_staff: bool,
     idempotency: Idempotency | None = None,
-) -> dict[str, Any]:
+) -> User:
+    """``by_staff``: the caller is the center or the bureau, who see ``duplicate_of`` (``user_rows.as_seen``)."""
     row = new_user_row(
         pii_key=pii_key,
         city_prefix=city_prefix,
@@ -197,24 +192,13 @@ async def register_user(
             await uow.session.execute(insert(users).values(**row))
             snap = user_snapshot(row)  # type: ignore[arg-type]
             await uow.emit(ev.UserRegistered(**snap))
-            await uow.audit("user.register", "user", row["id"], after=user_view(row))
-            shown = user_view(row)
+            user = user_view(row)
+            await uow.audit("user.register", "user", row["id"], after=user_image(user))
+            shown = as_seen(user, by_staff=by_staff)
             await remember(uow, idempotency, shown)
     except IntegrityError as exc:
         raise Conflict("user.duplicate", "该团队负责人已注册", "this team leader is already registered") from exc
     return shown
-
-
-def user_view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    """A user as the API shows it: the snapshot, the team leader (masked), the review state."""
-    return {
-        **user_snapshot(row),  # type: ignore[arg-type]
-        "leader_name": row["leader_name"],
-        "leader_id_masked": row["leader_id_masked"],
-        "status": codes.status_of(row),
-        "duplicate_of": row.get("duplicate_of"),
-        "rejection_reason": row.get("rejection_reason"),
-    }
 
 
 # --- unit lifecycle (R7, R27) and voucher acceptance (R18) ---------------------
@@ -267,9 +251,9 @@ async def revoke_acceptance_in(uow: Any, row: RowMapping, reason: str, now: date
         .where(voucher_acceptance.c.unit_id == row["id"])
         .values(granted=False, decided_by=uow.actor.subject, decided_at=now, reason=reason)
     )
-    snap = unit_snapshot(after)
-    await uow.emit(ev.UnitVoucherAcceptanceRevoked(**unit_event(snap), reason=reason))
-    await uow.audit("unit.voucher_acceptance_revoke", "unit", row["id"], reason=reason, before=unit_snapshot(row), after=snap)
+    unit = unit_view(after)
+    await uow.emit(ev.UnitVoucherAcceptanceRevoked(**unit_event(unit), reason=reason))
+    await uow.audit("unit.voucher_acceptance_revoke", "unit", row["id"], reason=reason, before=unit_image(unit_view(row)), after=unit_image(unit))
     return after
 
 
@@ -298,10 +282,10 @@ async def change_unit_status_in(uow: Any, unit_id: str, *, action: UnitAction, r
     if action is UnitAction.DISQUALIFY:
         row = await revoke_acceptance_in(uow, row, reason or "", now)
     after = await _update_unit(s, row, status=str(target), updated_at=now, decided_by=uow.actor.subject, decided_at=now, decision_reason=reason)
-    snap = unit_snapshot(after)
-    await uow.emit(_LIFECYCLE_EVENTS[action](**unit_event(snap), reason=reason))
-    await uow.audit(f"unit.{action}", "unit", unit_id, reason=reason, before=unit_snapshot(before), after=snap)
-    return unit_view(after)
+    unit = unit_view(after)
+    await uow.emit(_LIFECYCLE_EVENTS[action](**unit_event(unit), reason=reason))
+    await uow.audit(f"unit.{action}", "unit", unit_id, reason=reason, before=unit_image(unit_view(before)), after=unit_image(unit))
+    return unit
 
 
 async def _blacklisted(s: Any, party_type: PartyType, party_id: str) -> bool:
@@ -348,11 +332,11 @@ async def grant_voucher_acceptance(
         else:
             await s.execute(insert(voucher_acceptance).values(unit_id=unit_id, **values))
         after = await _update_unit(s, row, accepts_vouchers=True, updated_at=now)
-        snap = unit_snapshot(after)
-        await uow.emit(ev.UnitVoucherAcceptanceGranted(**unit_event(snap), reason=reason))
+        unit = unit_view(after)
+        await uow.emit(ev.UnitVoucherAcceptanceGranted(**unit_event(unit), reason=reason))
         evidence_record = {k: v for k, v in values.items() if k not in ("decided_by", "decided_at", "reason", "granted")}
-        await uow.audit("unit.voucher_acceptance_grant", "unit", unit_id, reason=reason, before=unit_snapshot(row), after={**snap, "evidence": evidence_record})
-    return unit_view(after)
+        await uow.audit("unit.voucher_acceptance_grant", "unit", unit_id, reason=reason, before=unit_image(unit_view(row)), after={**unit_image(unit), "evidence": evidence_record})
+    return unit
 
 
 async def revoke_voucher_acceptance(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, *, reason: str | None) -> Unit:

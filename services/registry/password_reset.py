@@ -24,6 +24,7 @@ from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import mail_outbox, password_resets
 from services.registry.domain import recovery
 from services.registry.domain.accounts import AccountStatus, check_password
+from services.registry.domain.notices import absolute_links
 from services.registry.login_sessions import revoke_account_sessions, revoke_session
 from services.registry.passwords import hash_password
 from services.runtime import clock
@@ -158,7 +159,7 @@ async def deliver_pending(db: ServiceDatabase, settings: Settings, now: datetime
                 continue
             mail = (await s.execute(select(mail_outbox).where(mail_outbox.c.id == mail_id))).mappings().one()
         try:
-            await send_mail(settings, mail["recipient"], mail["subject"], mail["body"] or "")
+            await send_mail(settings, mail["recipient"], mail["subject"], absolute_links(mail["body"] or "", settings.public_url))
         except MailError as exc:
             wait = BACKOFF[min(mail["attempts"], len(BACKOFF)) - 1]
             log.warning("mail %s (%s) not sent, attempt %d: %s", mail_id, mail["kind"], mail["attempts"], exc)

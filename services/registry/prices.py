@@ -24,6 +24,7 @@ from services.registry.domain.prices import (
 from services.registry.instruments import IN_SERVICE
 from services.registry.schemas.prices import InstrumentPrices, PriceChange, PriceHistory, PriceItem, PriceItemPage
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.http.preconditions import check_version
 from services.runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from services.runtime.db.unit_of_work import Actor
@@ -37,19 +38,9 @@ def _role_of(changed_by: str) -> str:
     return changed_by.split(":", 1)[0]
 
 
-def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+def _event(item: PriceItem) -> dict[str, Any]:
     """The public state of a price item, as the PricePublished event carries it."""
-    return {
-        "price_item_id": row["id"],
-        "instrument_id": row["instrument_id"],
-        "unit_id": row["unit_id"],
-        "version": row["version"],
-        "name": row["name"],
-        "billing_unit": row["billing_unit"],
-        "price_fen": row["price_fen"],
-        "basis": row["basis"],
-        "active": row["active"],
-    }
+    return audit_image(item, leave_out=("instrument_name", "created_at", "updated_at"))
 
 
 def price_item_view(row: RowMapping | dict[str, Any], instrument_name: str) -> PriceItem:
@@ -143,10 +134,10 @@ async def add_price_item(
                 reason=None,
             )
         )
-        snap = _snapshot(row)
-        await uow.emit(ev.PricePublished(**snap))
-        await uow.audit("price.add", "price_item", row["id"], after=snap)
-    return price_item_view(row, inst["name"])
+        added = price_item_view(row, inst["name"])
+        await uow.emit(ev.PricePublished(**_event(added)))
+        await uow.audit("price.add", "price_item", row["id"], after=audit_image(added))
+    return added
 
 
 async def change_price_item(
@@ -220,10 +211,10 @@ async def change_price_item(
             )
         )
         after = (await s.execute(select(price_items).where(price_items.c.id == price_item_id))).mappings().one()
-        snap = _snapshot(after)
-        await uow.emit(ev.PricePublished(**snap))
-        await uow.audit("price.change", "price_item", price_item_id, reason=reason, before=_snapshot(row), after=snap)
-    return price_item_view(after, inst["name"])
+        changed_item = price_item_view(after, inst["name"])
+        await uow.emit(ev.PricePublished(**_event(changed_item)))
+        await uow.audit("price.change", "price_item", price_item_id, reason=reason, before=audit_image(price_item_view(row, inst["name"])), after=audit_image(changed_item))
+    return changed_item
 
 
 def _may_see_all(inst: RowMapping, *, staff: bool, own_unit: str | None) -> bool:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.engine import RowMapping
 
 from contracts.envelope import new_event_id
 from services.registry.db.instrument_models import instruments
@@ -24,8 +25,10 @@ from services.registry.domain.listing import Funding
 from services.registry.domain.orders import OrderAction, next_status
 from services.registry.domain.quotes import check_quote
 from services.registry.order_rows import Viewer, change_order, load_order, order_record
+from services.registry.schemas.orders import Order, QuoteDeviation, QuoteDeviationPage
 from services.runtime import clock
 from services.runtime.db.unit_of_work import Actor
+from services.runtime.http.pagination import read_page
 from services.runtime.db.service_db import ServiceDatabase
 
 _FISCAL = (str(Funding.fiscal_full), str(Funding.fiscal_part))
@@ -43,7 +46,7 @@ async def _has_fiscal_instrument(s: Any, order_id: str) -> bool:
 
 async def quote(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, order_id: str, viewer: Viewer, *, amount_fen: int, note: str | None, reason: str | None = None
-) -> dict[str, Any]:
+) -> Order:
     """The unit quotes the amount (fen) of a requested order; above the list of
     a fiscally funded instrument only with a reason (M11(4))."""
     now: datetime = clock.utc_now()
@@ -80,37 +83,34 @@ async def quote(
         return await order_record(s, after)
 
 
-def _deviation(r: Any) -> dict[str, Any]:
-    return {
-        "deviation_id": r["id"],
-        "order_id": r["order_id"],
-        "unit_id": r["unit_id"],
-        "user_id": r["user_id"],
-        "year": r["year"],
-        "list_amount_fen": r["list_amount_fen"],
-        "amount_fen": r["amount_fen"],
-        "excess_fen": r["amount_fen"] - r["list_amount_fen"],
-        "reason": r["reason"],
-        "quoted_at": r["quoted_at"],
-    }
+def _deviation(r: RowMapping) -> QuoteDeviation:
+    return QuoteDeviation(
+        deviation_id=r["id"],
+        order_id=r["order_id"],
+        unit_id=r["unit_id"],
+        user_id=r["user_id"],
+        year=r["year"],
+        list_amount_fen=r["list_amount_fen"],
+        amount_fen=r["amount_fen"],
+        excess_fen=r["amount_fen"] - r["list_amount_fen"],
+        reason=r["reason"],
+        quoted_at=r["quoted_at"],
+    )
 
 
-async def list_deviations(db: ServiceDatabase, *, unit_id: str | None, year: int | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
-    """Every quote above the published list (staff), newest first, by unit and year."""
+async def list_deviations(db: ServiceDatabase, *, unit_id: str | None, year: int | None, page: int, page_size: int) -> QuoteDeviationPage:
+    """A page of every quote above the published list (staff), newest first, by unit and year."""
     conds: list[Any] = []
     if unit_id is not None:
         conds.append(quote_deviations.c.unit_id == unit_id)
     if year is not None:
         conds.append(quote_deviations.c.year == year)
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(quote_deviations).where(*conds))).scalar_one()
-        rows = (
-            await s.execute(
-                select(quote_deviations)
-                .where(*conds)
-                .order_by(quote_deviations.c.quoted_at.desc(), quote_deviations.c.id.desc())
-                .offset((page - 1) * page_size)
-                .limit(page_size)
-            )
-        ).mappings().all()
-        return [_deviation(r) for r in rows], total
+        return await read_page(
+            s,
+            select(quote_deviations).where(*conds),
+            order_by=[quote_deviations.c.quoted_at.desc(), quote_deviations.c.id.desc()],
+            page=page,
+            page_size=page_size,
+            item=_deviation,
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import bindparam, insert, literal, select, true, union_all, update
 from sqlalchemy.engine import RowMapping
 
@@ -43,6 +44,7 @@ from services.registry.domain.schedules import (
     subtract,
 )
 from services.registry.instruments import IN_SERVICE
+from services.registry.schemas.schedules import Availability, BusyInterval, Downtime, InstrumentSchedule, Interval, Qualification
 from services.runtime import clock
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -85,22 +87,23 @@ def schedule_of(row: RowMapping | dict[str, Any]) -> Schedule:
     )
 
 
-def schedule_view(instrument_id: str, s: Schedule, version: int) -> dict[str, Any]:
-    return {
-        "instrument_id": instrument_id,
-        "weekly_hours": {d: [[hhmm(a), hhmm(b)] for a, b in s.weekly[d]] for d in WEEKDAYS},
-        "closed_on_holidays": s.closed_on_holidays,
-        "open_on_makeup_days": s.open_on_makeup_days,
-        "slot_minutes": s.slot_minutes,
-        "min_minutes": s.min_minutes,
-        "max_minutes": s.max_minutes,
-        "book_ahead_days": s.book_ahead_days,
-        "book_before_minutes": s.book_before_minutes,
-        "cancel_before_hours": s.cancel_before_hours,
-        "operated_by": str(s.operated_by),
-        "approval": str(s.approval),
-        "version": version,
-    }
+def schedule_view(instrument_id: str, s: Schedule, version: int) -> InstrumentSchedule:
+    """A schedule as the API shows it (and the audit keeps it)."""
+    return InstrumentSchedule(
+        instrument_id=instrument_id,
+        weekly_hours={d: [[hhmm(a), hhmm(b)] for a, b in s.weekly[d]] for d in WEEKDAYS},
+        closed_on_holidays=s.closed_on_holidays,
+        open_on_makeup_days=s.open_on_makeup_days,
+        slot_minutes=s.slot_minutes,
+        min_minutes=s.min_minutes,
+        max_minutes=s.max_minutes,
+        book_ahead_days=s.book_ahead_days,
+        book_before_minutes=s.book_before_minutes,
+        cancel_before_hours=s.cancel_before_hours,
+        operated_by=str(s.operated_by),
+        approval=str(s.approval),
+        version=version,
+    )
 
 
 async def locked_schedule(s: Any, instrument_id: str) -> RowMapping | None:
@@ -125,7 +128,7 @@ async def visible_instrument(s: Any, instrument_id: str, actor: Actor) -> RowMap
     return row
 
 
-async def get_schedule(db: ServiceDatabase, actor: Actor, instrument_id: str) -> dict[str, Any]:
+async def get_schedule(db: ServiceDatabase, actor: Actor, instrument_id: str) -> InstrumentSchedule:
     async with db.read() as s:
         await visible_instrument(s, instrument_id, actor)
         row = (await s.execute(select(instrument_schedules).where(instrument_schedules.c.instrument_id == instrument_id))).mappings().first()
@@ -135,11 +138,13 @@ async def get_schedule(db: ServiceDatabase, actor: Actor, instrument_id: str) ->
 
 
 async def set_schedule(
-    db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, values: dict[str, Any], *, expected_version: int | None = None, if_match_sent: bool = False
-) -> dict[str, Any]:
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, values: dict[str, Any], *, expected_version: int | None = None, if_match_sent: bool = False,
+    only_create: bool = False,
+) -> InstrumentSchedule:
     """The owner unit sets the whole schedule; omitted settings take the defaults.
     ``expected_version`` (an If-Match): only that version is replaced (412); the
-    first schedule takes no If-Match at all (``if_match_sent``: ``*`` too is 412).
+    first schedule takes no If-Match at all (``if_match_sent``: ``*`` too is 412);
+    ``only_create`` (If-None-Match: *): a schedule set already is 412 ``request.record_exists``.
     The write is conditional on the version read (``WHERE version = …``, or an
     insert that fails on a row created meanwhile): 409 ``schedule.concurrent_change``."""
     now = clock.utc_now()
@@ -153,13 +158,13 @@ async def set_schedule(
         sched = check_schedule(Schedule(**kw))
         before = await locked_schedule(s, instrument_id)
         row = {
-            **{k: v for k, v in schedule_view(instrument_id, sched, 0).items() if k not in ("instrument_id", "version")},
+            **{k: v for k, v in msgspec.structs.asdict(schedule_view(instrument_id, sched, 0)).items() if k not in ("instrument_id", "version")},
             "unit_id": inst["unit_id"],
             "updated_by": actor.label,
             "updated_at": now,
         }
         version = await write_versioned(
-            s, instrument_schedules, {"instrument_id": instrument_id}, row, before, expected=expected_version, if_match_sent=if_match_sent
+            s, instrument_schedules, {"instrument_id": instrument_id}, row, before, expected=expected_version, if_match_sent=if_match_sent, only_create=only_create
         )
         if version is None:
             raise Conflict("schedule.concurrent_change", "该仪器的开放时间正被他人修改，请刷新后重试", "the schedule changed meanwhile; reload it and apply your change again")
@@ -169,11 +174,19 @@ async def set_schedule(
         return after
 
 
-def _downtime(r: RowMapping) -> dict[str, Any]:
-    return {"downtime_id": r["id"], "instrument_id": r["instrument_id"], "starts_at": r["starts_at"], "ends_at": r["ends_at"], "reason": r["reason"], "created_at": r["created_at"]}
+def _downtime(r: RowMapping, cancelled_booking_ids: list[str] | None = None) -> Downtime:
+    return Downtime(
+        downtime_id=r["id"],
+        instrument_id=r["instrument_id"],
+        starts_at=r["starts_at"],
+        ends_at=r["ends_at"],
+        reason=r["reason"],
+        created_at=r["created_at"],
+        cancelled_booking_ids=cancelled_booking_ids or [],
+    )
 
 
-async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, *, starts_at: datetime, ends_at: datetime, reason: str | None) -> dict[str, Any]:
+async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, *, starts_at: datetime, ends_at: datetime, reason: str | None) -> Downtime:
     """Downtime over existing bookings cancels them, with the downtime's reason
     (``registry.booking.cancelled.v1`` for each, so their users can be notified)."""
     now = clock.utc_now()
@@ -199,12 +212,13 @@ async def add_downtime(db: ServiceDatabase, actor: Actor, correlation_id: str | 
             for r in (await s.execute(select(bookings).where(bookings.c.id.in_(cancelled)).order_by(bookings.c.starts_at))).mappings().all():
                 await announce(uow, r)
         row = (await s.execute(select(instrument_downtimes).where(instrument_downtimes.c.id == did))).mappings().one()
-        after = {**_downtime(row), "cancelled_booking_ids": cancelled}
-        await uow.audit("instrument.downtime", "instrument", instrument_id, reason=text, after={**after, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "created_at": now.isoformat()})
+        after = _downtime(row, cancelled)
+        image = {**msgspec.structs.asdict(after), "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "created_at": now.isoformat()}
+        await uow.audit("instrument.downtime", "instrument", instrument_id, reason=text, after=image)
         return after
 
 
-async def list_downtimes(db: ServiceDatabase, actor: Actor, instrument_id: str, *, since: datetime) -> list[dict[str, Any]]:
+async def list_downtimes(db: ServiceDatabase, actor: Actor, instrument_id: str, *, since: datetime) -> list[Downtime]:
     require_zone(since, "since")
     async with db.read() as s:
         await visible_instrument(s, instrument_id, actor)
@@ -212,27 +226,26 @@ async def list_downtimes(db: ServiceDatabase, actor: Actor, instrument_id: str, 
         return [_downtime(r) for r in (await s.execute(q)).mappings().all()]
 
 
-def _qualification(r: RowMapping, now: datetime) -> dict[str, Any]:
-    in_force = r["revoked_at"] is None and now.astimezone(clock.POLICY_ZONE).date() <= r["valid_until"]
-    return {
-        "qualification_id": r["id"],
-        "instrument_id": r["instrument_id"],
-        "account_id": r["account_id"],
-        "username": r["username"],
-        "user_id": r["user_id"],
-        "valid_until": r["valid_until"],
-        "granted_at": r["granted_at"],
-        "revoked_at": r["revoked_at"],
-        "revoke_reason": r["revoke_reason"],
-        "in_force": in_force,
-    }
+def _qualification(r: RowMapping, now: datetime) -> Qualification:
+    return Qualification(
+        qualification_id=r["id"],
+        instrument_id=r["instrument_id"],
+        account_id=r["account_id"],
+        username=r["username"],
+        user_id=r["user_id"],
+        valid_until=r["valid_until"],
+        granted_at=r["granted_at"],
+        revoked_at=r["revoked_at"],
+        revoke_reason=r["revoke_reason"],
+        in_force=r["revoked_at"] is None and now.astimezone(clock.POLICY_ZONE).date() <= r["valid_until"],
+    )
 
 
 def _qualifications_query() -> Any:
     return select(instrument_qualifications, accounts.c.username).join(accounts, accounts.c.id == instrument_qualifications.c.account_id)
 
 
-async def grant_qualification(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, *, username: str, valid_until: date) -> dict[str, Any]:
+async def grant_qualification(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, *, username: str, valid_until: date) -> Qualification:
     """The owner unit records that a person (an account of a user organisation) is trained
     on the instrument until ``valid_until``; granting again renews it (and lifts a revocation)."""
     now = clock.utc_now()
@@ -258,7 +271,7 @@ async def grant_qualification(db: ServiceDatabase, actor: Actor, correlation_id:
         return after
 
 
-async def revoke_qualification(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, qualification_id: str, *, reason: str | None) -> dict[str, Any]:
+async def revoke_qualification(db: ServiceDatabase, actor: Actor, correlation_id: str | None, instrument_id: str, qualification_id: str, *, reason: str | None) -> Qualification:
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -275,7 +288,7 @@ async def revoke_qualification(db: ServiceDatabase, actor: Actor, correlation_id
         return _qualification(row, now)
 
 
-async def list_qualifications(db: ServiceDatabase, actor: Actor, instrument_id: str) -> list[dict[str, Any]]:
+async def list_qualifications(db: ServiceDatabase, actor: Actor, instrument_id: str) -> list[Qualification]:
     now = clock.utc_now()
     async with db.read() as s:
         await owned_instrument(s, instrument_id, actor)
@@ -336,7 +349,7 @@ _AVAILABILITY = _availability_query()
 _NOWHERE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-async def availability(db: ServiceDatabase, calendar: WorkdayCalendar, instrument_id: str, *, start: datetime, end: datetime) -> dict[str, Any]:
+async def availability(db: ServiceDatabase, calendar: WorkdayCalendar, instrument_id: str, *, start: datetime, end: datetime) -> Availability:
     """Free and busy time of a listed instrument within [start, end): free is the opening
     hours from now on, less bookings and downtime; busy says only ``booked`` or ``downtime``."""
     now = clock.utc_now()
@@ -366,16 +379,15 @@ async def availability(db: ServiceDatabase, calendar: WorkdayCalendar, instrumen
     is_workday = calendar.workday_or_none
     free = subtract(open_intervals(sched, max(start, now), end, is_workday), booked + down) if max(start, now) < end else []
 
-    def clip(spans: list[tuple[datetime, datetime]], kind: str) -> list[dict[str, Any]]:
-        return [{"starts_at": max(a, start).astimezone(UTC), "ends_at": min(b, end).astimezone(UTC), "kind": kind} for a, b in merge(spans)]
+    def clip(spans: list[tuple[datetime, datetime]], kind: str) -> list[BusyInterval]:
+        return [BusyInterval(starts_at=max(a, start).astimezone(UTC), ends_at=min(b, end).astimezone(UTC), kind=kind) for a, b in merge(spans)]
 
-    busy = sorted(clip(booked, "booked") + clip(down, "downtime"), key=lambda b: b["starts_at"])
-    return {
-        "instrument_id": instrument_id,
-        "from": start.astimezone(UTC),
-        "to": end.astimezone(UTC),
-        "slot_minutes": sched.slot_minutes,
-        "operated_by": str(sched.operated_by),
-        "free": [{"starts_at": a, "ends_at": b} for a, b in free],
-        "busy": busy,
-    }
+    return Availability(
+        instrument_id=instrument_id,
+        from_=start.astimezone(UTC),
+        to=end.astimezone(UTC),
+        slot_minutes=sched.slot_minutes,
+        operated_by=str(sched.operated_by),
+        free=[Interval(starts_at=a, ends_at=b) for a, b in free],
+        busy=sorted(clip(booked, "booked") + clip(down, "downtime"), key=lambda b: b.starts_at),
+    )

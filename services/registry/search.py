@@ -13,7 +13,9 @@ A query is first expanded with the center's synonym dictionary
 (domain/synonyms.py, at query time), then takes the instruments holding every
 query term or one form of each dictionary term (search_sql.py), scores them by
 summed weights, filters on ``search_docs``, sorts and pages, with the total
-from a window count, in one statement that runs on SQLite and PostgreSQL alike.
+from a window count when a filter is set, in one statement that runs on SQLite
+and PostgreSQL alike; otherwise the total is a second, index-only count
+(search_sql.counted_apart).
 The dictionary is cached with the results and bumps the generation when edited. Results are cached per process and per database, keyed
 by the index generation; a cached result is served only while the generation
 it was computed at is the current one, as last read from the database at most
@@ -37,6 +39,7 @@ from services.registry.db.search_models import search_docs, search_state, search
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.search_terms import document_terms, query_terms
 from services.registry.domain.synonyms import Dictionary, Group
+from services.registry.schemas.catalogue import CatalogueItem, CataloguePage, Suggestion
 from services.registry.search_cache import (
     GENERATION_TTL_S as GENERATION_TTL_S,  # re-exported
 )
@@ -50,6 +53,7 @@ from services.registry.search_sql import (
     Filters,
     categories_statement,
     count_statement,
+    counted_apart,
     page_statement,
 )
 from services.runtime.bus.consumers import Subscription
@@ -280,20 +284,20 @@ def subscriptions() -> list[Subscription]:
 # --- the query ----------------------------------------------------------------
 
 
-def _item(r: Any) -> dict[str, Any]:
-    return {
-        "instrument_id": r["instrument_id"],
-        "name": r["name"],
-        "category": r["category"],
-        "model": r["model"],
-        "unit_id": r["unit_id"],
-        "unit_name": r["unit_name"],
-        "county_code": r["county_code"],
-        "min_price_fen": r["min_price_fen"],
-        "max_price_fen": r["max_price_fen"],
-        "accepts_vouchers": bool(r["accepts_vouchers"]),
-        "score": int(r["score"] or 0),
-    }
+def _item(r: Any) -> CatalogueItem:
+    return CatalogueItem(
+        instrument_id=r["instrument_id"],
+        name=r["name"],
+        category=r["category"],
+        model=r["model"],
+        unit_id=r["unit_id"],
+        unit_name=r["unit_name"],
+        county_code=r["county_code"],
+        min_price_fen=r["min_price_fen"],
+        max_price_fen=r["max_price_fen"],
+        accepts_vouchers=bool(r["accepts_vouchers"]),
+        score=int(r["score"] or 0),
+    )
 
 
 def _groups(q: SearchQuery, dictionary: Dictionary) -> tuple[Group, ...]:
@@ -307,10 +311,15 @@ async def _count(db: ServiceDatabase, groups: tuple[Group, ...], f: Filters) -> 
     return int((await rows(db, count_statement(groups, f)))[0]["n"])
 
 
-async def _run(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> tuple[list[dict[str, Any]], int]:
+async def _run(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> tuple[list[CatalogueItem], int]:
     groups = _groups(q, dictionary)
     found = await rows(db, page_statement(groups, q.filters, q.sort, q.page, q.page_size))
-    if found:
+    if counted_apart(groups, q.filters):  # the page carries no window count
+        if q.page == 1 and len(found) < q.page_size:
+            total = len(found)
+        else:
+            total = await _count(db, groups, q.filters)
+    elif found:
         total = int(found[0]["total"])
     elif q.page == 1:
         total = 0
@@ -319,18 +328,18 @@ async def _run(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> t
     return [_item(r) for r in found], total
 
 
-async def _suggestions(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+async def _suggestions(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> list[Suggestion]:
+    out: list[Suggestion] = []
     if q.text:  # the dictionary's terms closest to the keywords that find something here
         for canonical in dictionary.closest(q.text):
             n = await _count(db, dictionary.expand(canonical), q.filters)
             if n:
-                out.append({"kind": "term", "text": canonical, "total": n})
+                out.append(Suggestion(kind="term", text=canonical, total=n))
             if len(out) == MAX_SUGGESTIONS:
                 break
     if not out:  # else the categories holding instruments under the other filters
         cats = await rows(db, categories_statement(replace(q.filters, category=None)))
-        out = [{"kind": "category", "text": r["category"], "total": int(r["n"])} for r in cats[:MAX_SUGGESTIONS]]
+        out = [Suggestion(kind="category", text=r["category"], total=int(r["n"])) for r in cats[:MAX_SUGGESTIONS]]
     return out
 
 
@@ -346,15 +355,23 @@ async def _cached(db: ServiceDatabase, key: Any, compute: Any) -> Any:
     return await cache.get(db, key, compute)
 
 
-async def search(db: ServiceDatabase, q: SearchQuery) -> tuple[list[dict[str, Any]], int]:
+async def search(db: ServiceDatabase, q: SearchQuery) -> tuple[list[CatalogueItem], int]:
     """One page of public instruments matching ``q``, best first, and the total."""
-    result: tuple[list[dict[str, Any]], int] = await _cached(db, q, lambda d: _run(db, q, d))
+    result: tuple[list[CatalogueItem], int] = await _cached(db, q, lambda d: _run(db, q, d))
     return result
 
 
-async def suggest(db: ServiceDatabase, q: SearchQuery) -> list[dict[str, Any]]:
+async def suggest(db: ServiceDatabase, q: SearchQuery) -> list[Suggestion]:
     """What to try when ``q`` finds nothing: the dictionary's canonical terms
     closest to the keywords that find something under the same filters, or
     else the categories holding instruments (kind, text, total)."""
-    result: list[dict[str, Any]] = await _cached(db, ("suggest", q), lambda d: _suggestions(db, q, d))
+    result: list[Suggestion] = await _cached(db, ("suggest", q), lambda d: _suggestions(db, q, d))
     return result
+
+
+async def catalogue_page(db: ServiceDatabase, q: SearchQuery) -> CataloguePage:
+    """The answer to a catalogue search: the page, and on an empty first page
+    the suggestions (the cached lists are copied: the page is the caller's)."""
+    items, total = await search(db, q)
+    suggestions = await suggest(db, q) if total == 0 and q.page == 1 else []
+    return CataloguePage(items=list(items), total=total, page=q.page, page_size=q.page_size, suggestions=list(suggestions))

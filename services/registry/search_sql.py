@@ -61,7 +61,8 @@ def matches(groups: tuple[Group, ...]) -> Any:
 
 def filters(f: Filters) -> list[Any]:
     d = search_docs
-    conds: list[Any] = [d.c.public.is_(True)]
+    # "= true", not "IS TRUE": an index on (public, …) can serve it
+    conds: list[Any] = [d.c.public == True]  # noqa: E712
     if f.category:
         conds.append(d.c.category == f.category)
     if f.county_code:
@@ -80,28 +81,40 @@ def filters(f: Filters) -> list[Any]:
 
 def _order(sort: str, score: Any, name: Any, price: Any, ident: Any) -> list[Any]:
     """Relevance: best first, then by name; price: the lowest active price,
-    instruments without prices last; name: by name alone."""
+    instruments without prices last; name: by name alone. Without keywords
+    (``score`` None) every score is the same and relevance is by name."""
+    by_score = [] if score is None else [score.desc()]
+    if sort == "price_asc":
+        return [price.is_(None), price, *by_score, name, ident]
+    if sort == "price_desc":
+        return [price.is_(None), price.desc(), *by_score, name, ident]
     if sort == "name":
         return [name, ident]
-    if sort == "price_asc":
-        return [price.is_(None), price, score.desc(), name, ident]
-    if sort == "price_desc":
-        return [price.is_(None), price.desc(), score.desc(), name, ident]
-    return [score.desc(), name, ident]
+    return [*by_score, name, ident]
+
+
+def counted_apart(groups: tuple[Group, ...], f: Filters) -> bool:
+    """Whether a page comes without its total, which :func:`count_statement`
+    then gives: without keywords, or with keywords and no filter. A window
+    count over the page's matches read every one of them (with their
+    documents) a second time; these totals are counted on an index alone."""
+    return not groups or f == Filters()
 
 
 def page_statement(groups: tuple[Group, ...], f: Filters, sort: str, page: int, page_size: int) -> Any:
-    """The page's ids are chosen on narrow rows (id, score, name, price), then
-    joined to their documents: sorting 20,000 matches is cheaper without the rest."""
+    """With keywords: the page's ids are chosen on narrow rows (id, score,
+    name, price), then joined to their documents: sorting 20,000 matches is
+    cheaper without the rest; with a filter the total comes along as a window
+    count. Without keywords there is no score: the page walks the name index
+    (or a filter's, which holds the name after it) and stops at the page."""
     d = search_docs
+    if not groups:
+        return select(d, literal(0).label("score")).where(*filters(f)).order_by(*_order(sort, None, d.c.name, d.c.min_price_fen, d.c.instrument_id)).limit(page_size).offset((page - 1) * page_size)
     cols = (d.c.instrument_id, d.c.name, d.c.min_price_fen)
-    if groups:
-        m = matches(groups)
-        score: Any = m.c.score
-        narrow = select(*cols, score.label("score"), func.count().over().label("total")).join_from(m, d, d.c.instrument_id == m.c.instrument_id)
-    else:
-        score = literal(0)
-        narrow = select(*cols, score.label("score"), func.count().over().label("total"))
+    m = matches(groups)
+    score: Any = m.c.score
+    total = literal(None) if counted_apart(groups, f) else func.count().over()
+    narrow = select(*cols, score.label("score"), total.label("total")).join_from(m, d, d.c.instrument_id == m.c.instrument_id)
     p = (
         narrow.where(*filters(f))
         .order_by(*_order(sort, score, d.c.name, d.c.min_price_fen, d.c.instrument_id))
@@ -117,10 +130,15 @@ def page_statement(groups: tuple[Group, ...], f: Filters, sort: str, page: int, 
 
 
 def count_statement(groups: tuple[Group, ...], f: Filters) -> Any:
+    """How many public instruments match. With keywords and no filter the
+    matches alone are counted: the index holds public instruments only
+    (search.refresh_instrument), so no document needs reading."""
     d = search_docs
     if not groups:
         return select(func.count().label("n")).select_from(d).where(*filters(f))
     m = matches(groups)
+    if f == Filters():
+        return select(func.count().label("n")).select_from(m)
     return select(func.count().label("n")).select_from(m.join(d, d.c.instrument_id == m.c.instrument_id)).where(*filters(f))
 
 

@@ -21,10 +21,11 @@ from services.registry.db.party_models import users
 from services.registry.domain import recovery
 from services.registry.domain.accounts import AccountStatus, check_password
 from services.registry.domain.parties import SpecialClass, UserClass, UserKind
-from services.registry.parties import user_snapshot, user_view
 from services.registry.passwords import hash_password
-from services.registry.user_rows import new_user_row
+from services.registry.schemas.users import SignedUpAccount, Signup
+from services.registry.user_rows import as_seen, new_user_row, user_image, user_snapshot, user_view
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, DomainError
 from services.runtime.db.unit_of_work import Actor
@@ -58,8 +59,9 @@ async def sign_up(
     contact_name: str | None,
     phone: str | None,
     email: str | None,
-) -> dict[str, Any]:
-    """The new account (as ``accounts`` shows it, with its e-mail and phone) and user."""
+) -> Signup:
+    """The new account (with its e-mail and phone) and user; the user as its registrant
+    sees it: who else gave the credit code (``duplicate_of``) is the center's to see."""
     username = recovery.clean_username(username)
     name = recovery.clean_name(name)
     contact, phone, email = recovery.clean_contact(contact_name, phone, email)
@@ -115,12 +117,21 @@ async def sign_up(
             await s.execute(insert(accounts).values(**account))
             await uow.emit(ev.UserRegistered(**user_snapshot(row)))  # type: ignore[arg-type]
             shown_user = user_view(row)
-            shown_account = {**acc.account_snapshot(account), "email": email, "phone": phone}
-            await uow.audit("user.register", "user", row["id"], after=shown_user)
+            await uow.audit("user.register", "user", row["id"], after=user_image(shown_user))
             # the contact's phone and e-mail are personal data: the audit says only which were given
-            await uow.audit("account.signup", "account", account["id"], after={**acc.account_snapshot(account), "email_given": email is not None, "phone_given": phone is not None})
+            await uow.audit("account.signup", "account", account["id"], after={**audit_image(acc.account_view(account), leave_out=acc.READ_ALONG), "email_given": email is not None, "phone_given": phone is not None})
     except IntegrityError as exc:  # a concurrent sign-up of the same username or team leader
         async with db.read() as s:
             taken = (await s.execute(select(accounts.c.id).where(accounts.c.username == username))).first() is not None
         raise (_username_taken(username) if taken else _leader_taken()) from exc
-    return {"account": shown_account, "user": shown_user}
+    shown_account = SignedUpAccount(
+        account_id=account["id"],
+        username=username,
+        role=account["role"],
+        org=account["org"],
+        display_name=account["display_name"],
+        email=email,
+        phone=phone,
+        status=account["status"],
+    )
+    return Signup(account=shown_account, user=as_seen(shown_user, by_staff=False))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,11 +17,13 @@ from contracts.envelope import new_event_id
 from services.registry.audited import audited
 from services.registry.db.search_models import search_synonyms
 from services.registry.domain.synonyms import check_entry, form_key
+from services.registry.schemas.synonyms import SynonymEntry
 from services.registry.search import bump_generation
 from services.runtime import clock
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import Page
 
 _DUPLICATE = (
     "synonyms.duplicate_canonical",
@@ -29,28 +32,33 @@ _DUPLICATE = (
 )
 
 
-def _entry(row: Any) -> dict[str, Any]:
-    return {
-        "entry_id": row["id"],
-        "canonical": row["canonical"],
-        "synonyms": list(row["synonyms"]),
-        "created_by": row["created_by"],
-        "created_at": row["created_at"],
-    }
+def _entry(row: Any) -> SynonymEntry:
+    return SynonymEntry(
+        entry_id=row["id"],
+        canonical=row["canonical"],
+        synonyms=list(row["synonyms"]),
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+    )
 
 
-async def list_entries(db: ServiceDatabase, *, q: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+def _image(entry: SynonymEntry) -> dict[str, Any]:
+    """The entry as the audit trail keeps it (times as ISO 8601 text, as before it was a struct)."""
+    return audited(msgspec.structs.asdict(entry))
+
+
+async def list_entries(db: ServiceDatabase, *, q: str | None, page: int, page_size: int) -> Page[SynonymEntry]:
     """Entries by canonical term; ``q`` keeps those with a form containing it (any case)."""
     async with db.read() as s:
         found = [_entry(r) for r in (await s.execute(select(search_synonyms).order_by(search_synonyms.c.canonical_key))).mappings()]
     if q and q.strip():
         key = form_key(q)
-        found = [e for e in found if any(key in form_key(f) for f in (e["canonical"], *e["synonyms"]))]
+        found = [e for e in found if any(key in form_key(f) for f in (e.canonical, *e.synonyms))]
     start = (page - 1) * page_size
-    return found[start : start + page_size], len(found)
+    return Page(items=found[start : start + page_size], total=len(found), page=page, page_size=page_size)
 
 
-async def create_entry(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, canonical: str, synonyms: list[str]) -> dict[str, Any]:
+async def create_entry(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, canonical: str, synonyms: list[str]) -> SynonymEntry:
     canon, syns = check_entry(canonical, synonyms)
     row = {
         "id": new_event_id(),
@@ -69,7 +77,7 @@ async def create_entry(db: ServiceDatabase, actor: Actor, correlation_id: str | 
             await s.execute(insert(search_synonyms).values(**row))
             await bump_generation(s)
             out = _entry(row)
-            await uow.audit("catalogue.synonym_create", "search_synonym", row["id"], after=audited(out))
+            await uow.audit("catalogue.synonym_create", "search_synonym", row["id"], after=_image(out))
     except IntegrityError as exc:  # a concurrent twin won the unique key
         raise Conflict(*_DUPLICATE, field="canonical") from exc
     return out
@@ -83,4 +91,4 @@ async def delete_entry(db: ServiceDatabase, actor: Actor, correlation_id: str | 
             raise NotFound("synonym_entry", "同义词词条", entry_id)
         await s.execute(delete(search_synonyms).where(search_synonyms.c.id == entry_id))
         await bump_generation(s)
-        await uow.audit("catalogue.synonym_delete", "search_synonym", entry_id, reason=reason, before=audited(_entry(row)))
+        await uow.audit("catalogue.synonym_delete", "search_synonym", entry_id, reason=reason, before=_image(_entry(row)))

@@ -13,7 +13,7 @@ from typing import Any
 from services.registry import parties
 from services.registry.domain import service_info
 from services.registry.schemas.parties import Unit
-from services.registry.unit_rows import unit_snapshot, unit_view
+from services.registry.unit_rows import unit_image, unit_view
 from services.runtime import clock
 from services.runtime.errors import Forbidden
 from services.runtime.db.unit_of_work import Actor
@@ -36,5 +36,6 @@ async def publish_service_info(
         if not cleaned:
             return unit_view(row)
         after = await parties._update_unit(uow.session, row, updated_at=clock.utc_now(), **cleaned)
-        await uow.audit("unit.service_info", "unit", unit_id, before=unit_snapshot(row), after=unit_snapshot(after))
-    return unit_view(after)
+        unit = unit_view(after)
+        await uow.audit("unit.service_info", "unit", unit_id, before=unit_image(unit_view(row)), after=unit_image(unit))
+    return unit

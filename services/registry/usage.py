@@ -47,6 +47,7 @@ from services.registry.domain.usage import (
     not_open,
     overlap,
 )
+from services.registry.schemas.usage import UsageSession
 from services.registry.usage_reads import load_session, session_record
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
@@ -120,8 +121,14 @@ async def _check_free(s: Any, instrument_id: str, started_at: datetime, ended_at
 
 
 def _snapshot(row: RowMapping) -> dict[str, Any]:
+    """The session as its events carry it."""
     keys = ("version", "instrument_id", "unit_id", "kind", "order_id", "user_id", "booking_id", "source", "started_at", "ended_at", "minutes")
     return {"session_id": row["id"], **{k: row[k] for k in keys}}
+
+
+def _image(record: UsageSession, *fields: str) -> dict[str, Any]:
+    """What the audit row of a session's creation keeps of it: these fields of the record."""
+    return {f: getattr(record, f) for f in fields}
 
 
 async def _touch(s: Any, who: Recorded, now: datetime) -> None:
@@ -174,7 +181,7 @@ async def check_in(
     *,
     at: datetime | None = None,
     idempotency: Idempotency | None = None,
-) -> dict[str, Any]:
+) -> UsageSession:
     """Open a session of the instrument (now, or at an earlier ``at``): no other session may be open or overlap."""
     now = clock.utc_now()
     started_at = at or now
@@ -182,7 +189,7 @@ async def check_in(
     async with db.unit_of_work(actor, correlation_id) as uow:
         row = await _open(uow, who, instrument_id, use, started_at, None, None, now)
         record = await session_record(uow.session, row)
-        await uow.audit("usage.check_in", "usage_session", row["id"], after={k: record[k] for k in ("instrument_id", "kind", "order_id", "source", "started_at")})
+        await uow.audit("usage.check_in", "usage_session", row["id"], after=_image(record, "instrument_id", "kind", "order_id", "source", "started_at"))
         await remember(uow, idempotency, record)
     return record
 
@@ -199,14 +206,14 @@ async def record_session(
     ended_at: datetime,
     max_session: timedelta,
     idempotency: Idempotency | None = None,
-) -> dict[str, Any]:
+) -> UsageSession:
     """Record a finished session whole (UsageRecorded)."""
     now = clock.utc_now()
     minutes = check_span(started_at, ended_at, now, max_session)
     async with db.unit_of_work(actor, correlation_id) as uow:
         row = await _open(uow, who, instrument_id, use, started_at, ended_at, minutes, now)
         record = await session_record(uow.session, row)
-        await uow.audit("usage.record", "usage_session", row["id"], after={k: record[k] for k in ("instrument_id", "kind", "order_id", "source", "started_at", "ended_at", "minutes")})
+        await uow.audit("usage.record", "usage_session", row["id"], after=_image(record, "instrument_id", "kind", "order_id", "source", "started_at", "ended_at", "minutes"))
         await uow.emit(ev.UsageRecorded(**_snapshot(row)))
         await mark_used(uow, row["booking_id"], instrument_id)
         await remember(uow, idempotency, record)
@@ -224,7 +231,7 @@ async def check_out(
     at: datetime | None = None,
     max_session: timedelta,
     idempotency: Idempotency | None = None,
-) -> dict[str, Any]:
+) -> UsageSession:
     """Close an open session (by its id, or the instrument's open one) now or at
     an earlier ``at`` (UsageRecorded); a session that is not open is 409 ``usage.not_open``."""
     now = clock.utc_now()
@@ -270,7 +277,7 @@ async def correct(
     ended_at: datetime,
     reason: str | None,
     max_session: timedelta,
-) -> dict[str, Any]:
+) -> UsageSession:
     """The unit corrects a closed session's times with a reason; the times before
     are kept (usage_corrections, the audit row) and UsageCorrected is published.
     A session of an order whose results are delivered can no longer change."""

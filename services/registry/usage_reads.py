@@ -4,19 +4,21 @@ order's sessions (which make its service hours at delivery)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
 
 from services.registry.db.usage_models import usage_corrections, usage_sessions
+from services.registry.schemas.usage import Correction, UsageSession, UsageSessionPage
 from services.runtime.errors import NotFound
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.http.pagination import Page
 
 
 def session_not_found(session_id: str) -> NotFound:
     return NotFound("usage_session", "使用记录", session_id)
-
 
 
 async def load_session(s: Any, session_id: str, unit_id: str | None) -> RowMapping:
@@ -26,46 +28,62 @@ async def load_session(s: Any, session_id: str, unit_id: str | None) -> RowMappi
     return row
 
 
-async def session_record(s: Any, row: RowMapping) -> dict[str, Any]:
-    fixes = (
-        await s.execute(select(usage_corrections).where(usage_corrections.c.session_id == row["id"]).order_by(usage_corrections.c.corrected_at, usage_corrections.c.id))
-    ).mappings().all()
-    return {
-        "session_id": row["id"],
-        "version": row["version"],
-        "instrument_id": row["instrument_id"],
-        "unit_id": row["unit_id"],
-        "kind": row["kind"],
-        "order_id": row["order_id"],
-        "user_id": row["user_id"],
-        "researcher": row["researcher"],
-        "booking_id": row["booking_id"],
-        "source": row["source"],
-        "recorder_id": row["recorder_id"],
-        "status": "open" if row["ended_at"] is None else "closed",
-        "started_at": row["started_at"],
-        "ended_at": row["ended_at"],
-        "minutes": row["minutes"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "corrections": [
-            {
-                "before_started_at": f["before_started_at"],
-                "before_ended_at": f["before_ended_at"],
-                "before_minutes": f["before_minutes"],
-                "after_started_at": f["after_started_at"],
-                "after_ended_at": f["after_ended_at"],
-                "after_minutes": f["after_minutes"],
-                "reason": f["reason"],
-                "corrected_at": f["corrected_at"],
-            }
-            for f in fixes
-        ],
-    }
+async def session_record(s: Any, row: RowMapping) -> UsageSession:
+    """A session as the API shows it, with its corrections."""
+    [record] = await session_records(s, [row])
+    return record
 
 
+async def session_records(s: Any, rows: Sequence[RowMapping]) -> list[UsageSession]:
+    """``rows`` as the API shows them, in their order, with one read of every
+    correction whatever their number."""
+    if not rows:
+        return []
+    fixes: dict[str, list[Correction]] = {r["id"]: [] for r in rows}
+    c = usage_corrections.c
+    q = select(usage_corrections).where(c.session_id.in_(list(fixes))).order_by(c.session_id, c.corrected_at, c.id)
+    for f in (await s.execute(q)).mappings():
+        fixes[f["session_id"]].append(_correction(f))
+    return [_session(r, fixes[r["id"]]) for r in rows]
 
-async def get_session(db: ServiceDatabase, session_id: str, unit_id: str | None) -> dict[str, Any]:
+
+def _correction(f: RowMapping) -> Correction:
+    return Correction(
+        before_started_at=f["before_started_at"],
+        before_ended_at=f["before_ended_at"],
+        before_minutes=f["before_minutes"],
+        after_started_at=f["after_started_at"],
+        after_ended_at=f["after_ended_at"],
+        after_minutes=f["after_minutes"],
+        reason=f["reason"],
+        corrected_at=f["corrected_at"],
+    )
+
+
+def _session(row: RowMapping, corrections: list[Correction]) -> UsageSession:
+    return UsageSession(
+        session_id=row["id"],
+        version=row["version"],
+        instrument_id=row["instrument_id"],
+        unit_id=row["unit_id"],
+        kind=row["kind"],
+        order_id=row["order_id"],
+        user_id=row["user_id"],
+        researcher=row["researcher"],
+        booking_id=row["booking_id"],
+        source=row["source"],
+        recorder_id=row["recorder_id"],
+        status="open" if row["ended_at"] is None else "closed",
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        minutes=row["minutes"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        corrections=corrections,
+    )
+
+
+async def get_session(db: ServiceDatabase, session_id: str, unit_id: str | None) -> UsageSession:
     """One session: the unit's own (``unit_id``), or any (staff: None)."""
     async with db.read() as s:
         return await session_record(s, await load_session(s, session_id, unit_id))
@@ -79,7 +97,7 @@ async def list_sessions(
     order_id: str | None,
     page: int,
     page_size: int,
-) -> tuple[list[dict[str, Any]], int]:
+) -> UsageSessionPage:
     """Sessions, newest start first: a unit its own, staff every unit's."""
     t = usage_sessions.c
     conds: list[Any] = []
@@ -94,7 +112,7 @@ async def list_sessions(
         rows = (
             await s.execute(select(usage_sessions).where(*conds).order_by(t.started_at.desc(), t.id.desc()).offset((page - 1) * page_size).limit(page_size))
         ).mappings().all()
-        return [await session_record(s, r) for r in rows], total
+        return Page(items=await session_records(s, rows), total=total, page=page, page_size=page_size)
 
 
 async def order_usage(s: Any, order_id: str) -> tuple[int | None, int]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
+import msgspec
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 
@@ -23,6 +23,7 @@ from contracts.envelope import new_event_id
 from services.registry.db.instrument_models import instruments
 from services.registry.db.usage_models import usage_recorders
 from services.registry.domain.usage import check_recorder_name
+from services.registry.schemas.usage import NewUsageRecorder, UsageRecorder
 from services.runtime import clock
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor
@@ -54,13 +55,21 @@ def unauthenticated() -> DomainError:
     )
 
 
-def _view(row: RowMapping) -> dict[str, Any]:
-    keys = ("instrument_id", "unit_id", "name", "created_at", "revoked_at", "last_used_at")
-    return {"recorder_id": row["id"], **{k: row[k] for k in keys}, "active": row["revoked_at"] is None}
+def _view(row: RowMapping) -> UsageRecorder:
+    return UsageRecorder(
+        recorder_id=row["id"],
+        instrument_id=row["instrument_id"],
+        unit_id=row["unit_id"],
+        name=row["name"],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+        last_used_at=row["last_used_at"],
+        active=row["revoked_at"] is None,
+    )
 
 
-async def create_recorder(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, instrument_id: str, name: str | None) -> tuple[dict[str, Any], str]:
-    """A new recorder of the unit's instrument: (its record, its token — shown this once)."""
+async def create_recorder(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, instrument_id: str, name: str | None) -> NewUsageRecorder:
+    """A new recorder of the unit's instrument, with its token (shown this once)."""
     text = check_recorder_name(name)
     now = clock.utc_now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -83,10 +92,10 @@ async def create_recorder(db: ServiceDatabase, actor: Actor, correlation_id: str
         )
         row = (await s.execute(select(usage_recorders).where(usage_recorders.c.id == rid))).mappings().one()
         await uow.audit("usage.recorder_create", "usage_recorder", rid, after={"instrument_id": instrument_id, "name": text})
-        return _view(row), token
+        return NewUsageRecorder(**msgspec.structs.asdict(_view(row)), token=token)
 
 
-async def list_recorders(db: ServiceDatabase, unit_id: str, instrument_id: str | None) -> list[dict[str, Any]]:
+async def list_recorders(db: ServiceDatabase, unit_id: str, instrument_id: str | None) -> list[UsageRecorder]:
     """The unit's recorders (of one instrument), newest first; never their tokens."""
     t = usage_recorders.c
     conds = [t.unit_id == unit_id] + ([t.instrument_id == instrument_id] if instrument_id else [])
@@ -95,7 +104,7 @@ async def list_recorders(db: ServiceDatabase, unit_id: str, instrument_id: str |
     return [_view(r) for r in rows]
 
 
-async def revoke_recorder(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, recorder_id: str) -> dict[str, Any]:
+async def revoke_recorder(db: ServiceDatabase, actor: Actor, correlation_id: str | None, unit_id: str, recorder_id: str) -> UsageRecorder:
     """The unit revokes a recorder: its token is refused from now on."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:

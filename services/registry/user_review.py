@@ -9,8 +9,7 @@ Vouchers it already received are the bureau's matter (a fraud finding)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,24 +23,28 @@ from services.registry.domain.parties import (
     check_reason,
     check_user_classes,
 )
-from services.registry.parties import update_user, user_row, user_snapshot, user_view
+from services.registry.parties import update_user, user_row
+from services.registry.schemas.users import User, UserPage
+from services.registry.user_rows import as_seen, user_image, user_snapshot, user_view
 from services.runtime import clock
 from services.runtime.errors import Conflict
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.http.preconditions import check_version
 from services.runtime.db.service_db import ServiceDatabase
-from services.runtime.http.pagination import Page, read_page
+from services.runtime.http.pagination import read_page
 
 
-async def user_with_units(db: ServiceDatabase, user_id: str) -> dict[str, Any]:
+async def user_with_units(db: ServiceDatabase, user_id: str, *, by_staff: bool) -> User:
     """A user's record with ``same_party_units``: the units registered under
-    its credit code (R26: the user is those units, their parent and colleges)."""
+    its credit code (R26: the user is those units, their parent and colleges);
+    that and ``duplicate_of`` only for the center and the bureau (``by_staff``)."""
     async with db.read() as s:
         row = await user_row(s, user_id)
-        return {**user_view(row), "same_party_units": await codes.units_of(s, row["credit_code"])}
+        user = msgspec.structs.replace(user_view(row), same_party_units=await codes.units_of(s, row["credit_code"]))
+    return as_seen(user, by_staff=by_staff)
 
 
-async def reject_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> dict[str, Any]:
+async def reject_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> User:
     text = check_reason(reason, required=True)
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
@@ -51,11 +54,11 @@ async def reject_user(db: ServiceDatabase, actor: Actor, correlation_id: str | N
             raise Conflict("user.already_rejected", "该用户注册已被驳回", "the user's registration is already rejected")
         after = await update_user(s, row, verified=False, updated_at=now, rejected_at=now, rejected_by=actor.label, rejection_reason=text)
         await uow.emit(ev.UserRejected(**user_snapshot(after)))
-        await uow.audit("user.reject", "user", user_id, reason=text, before=user_view(row), after=user_view(after))
+        await uow.audit("user.reject", "user", user_id, reason=text, before=user_image(user_view(row)), after=user_image(user_view(after)))
     return user_view(after)
 
 
-async def verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> dict[str, Any]:
+async def verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> User:
     reason = check_reason(reason, required=False)
     try:
         return await _verify_user(db, actor, correlation_id, user_id, reason=reason)
@@ -63,7 +66,7 @@ async def verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | N
         raise codes.code_held(None) from exc
 
 
-async def _verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> dict[str, Any]:
+async def _verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | None, user_id: str, *, reason: str | None) -> User:
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -76,10 +79,10 @@ async def _verify_user(db: ServiceDatabase, actor: Actor, correlation_id: str | 
         if held:
             raise codes.code_held(row["credit_code"], held)
         after = await update_user(s, row, verified=True, updated_at=now, verified_by=actor.subject, verified_at=now)
-        snap = user_snapshot(after)
-        await uow.emit(ev.UserVerified(**snap))
-        await uow.audit("user.verify", "user", user_id, reason=reason, before=user_snapshot(row), after=snap)
-    return user_view(after)  # as the API shows a user (the event's snapshot lacks the review state)
+        user = user_view(after)  # as the API shows a user (the event's snapshot lacks the review state)
+        await uow.emit(ev.UserVerified(**user_snapshot(after)))
+        await uow.audit("user.verify", "user", user_id, reason=reason, before=user_image(user_view(row)), after=user_image(user))
+    return user
 
 
 async def change_user_classes(
@@ -93,7 +96,7 @@ async def change_user_classes(
     sound_finances: bool | None,
     reason: str | None,
     expected_version: int | None = None,
-) -> dict[str, Any]:
+) -> User:
     """The center changes a user's classes, special classes or its sound-finances
     assessment, with a reason; the class rules of registration still hold. 412
     when ``expected_version`` (an If-Match) is not the user's."""
@@ -110,13 +113,13 @@ async def change_user_classes(
         if new_classes == list(row["classes"]) and new_special == list(row["special_classes"]) and new_sound == row["sound_finances"]:
             raise Conflict("user.unchanged", "未做任何变更", "nothing would change")
         after = await update_user(s, row, classes=new_classes, special_classes=new_special, sound_finances=new_sound, updated_at=now)
-        snap = user_snapshot(after)
-        await uow.emit(ev.UserClassesChanged(**snap))
-        await uow.audit("user.classes_change", "user", user_id, reason=reason, before=user_snapshot(row), after=snap)
-    return user_view(after)
+        user = user_view(after)
+        await uow.emit(ev.UserClassesChanged(**user_snapshot(after)))
+        await uow.audit("user.classes_change", "user", user_id, reason=reason, before=user_image(user_view(row)), after=user_image(user))
+    return user
 
 
-async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None) -> Page[dict[str, Any]]:
+async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None) -> UserPage:
     """``verified=false`` is the center's queue: unverified and not rejected."""
     conds = []
     if verified is not None:

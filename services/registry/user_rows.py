@@ -1,5 +1,7 @@
-"""A new user's row (R4), shared by the registration of a signed-in user or the
-center (``parties.register_user``) and the self-service sign-up (``signup``)."""
+"""A user's row (R4): a new one, shared by the registration of a signed-in user
+or the center (``parties.register_user``) and the self-service sign-up
+(``signup``); the record the API answers with (``user_view``) and the state its
+events carry (``user_snapshot``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,11 @@ import hashlib
 import hmac
 from typing import Any
 
+import msgspec
+from sqlalchemy.engine import RowMapping
+
 from contracts.envelope import new_event_id
+from services.registry import credit_codes as codes
 from services.registry.domain import identifiers
 from services.registry.domain.parties import (
     SpecialClass,
@@ -15,8 +21,59 @@ from services.registry.domain.parties import (
     UserKind,
     check_user_classes,
 )
+from services.registry.schemas.users import User
 from services.runtime import clock
+from services.runtime.audit_image import audit_image
 from services.runtime.errors import DomainError
+
+def user_snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    """The user's state as its events carry it."""
+    return {
+        "user_id": row["id"],
+        "version": row["version"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "credit_code": row["credit_code"],
+        "classes": list(row["classes"]),
+        "special_classes": list(row["special_classes"]),
+        "in_xuchang": row["in_xuchang"],
+        "verified": row["verified"],
+        "sound_finances": row["sound_finances"],
+    }
+
+
+def user_view(row: RowMapping | dict[str, Any]) -> User:
+    """A user as the API shows it: its state, the team leader (masked), the review state
+    (``same_party_units`` is read with one user: ``user_review.user_with_units``)."""
+    return User(
+        user_id=row["id"],
+        version=row["version"],
+        name=row["name"],
+        kind=row["kind"],
+        credit_code=row["credit_code"],
+        classes=list(row["classes"]),
+        special_classes=list(row["special_classes"]),
+        in_xuchang=row["in_xuchang"],
+        verified=row["verified"],
+        sound_finances=row["sound_finances"],
+        leader_name=row["leader_name"],
+        leader_id_masked=row["leader_id_masked"],
+        status=codes.status_of(row),
+        duplicate_of=row.get("duplicate_of"),
+        rejection_reason=row.get("rejection_reason"),
+    )
+
+
+def as_seen(user: User, *, by_staff: bool) -> User:
+    """The user as its caller sees it: another user's id (``duplicate_of``) and the units
+    sharing its credit code (``same_party_units``) are for the center and the bureau only."""
+    return user if by_staff else msgspec.structs.replace(user, duplicate_of=None, same_party_units=[])
+
+
+def user_image(user: User) -> dict[str, Any]:
+    """The user as its audit rows keep it: the record without ``same_party_units``
+    (read with one user, not the user's own state)."""
+    return audit_image(user, leave_out=("same_party_units",))
 
 
 def _leader_digest(key: str, id_number: str) -> str:

@@ -19,12 +19,14 @@ from contracts import vouchers as ve
 from contracts.envelope import new_event_id
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
+from services.runtime.db.case_numbers import next_case_numbers
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers import readmodel, schemas
 from services.vouchers.application_steps import (
+    APPLICATION_CASE_PREFIX,
     APPROVED,
     ISSUED,
     SUBMITTED,
@@ -40,6 +42,7 @@ from services.vouchers.application_steps import (
 from services.vouchers.db.models import (
     accounts,
     applications,
+    case_counters,
     order_view,
     programmes,
     vouchers,
@@ -62,7 +65,11 @@ from services.vouchers.schemas import Application
 # budget left by the ones before it, the budget is debited once for the batch
 # total by a conditional UPDATE (the CHECK constraints still stand behind it),
 # and vouchers, outbox and audit rows are written in bulk (a bulk unit of work,
-# each application's share ``on_behalf_of`` its request). Across processes the
+# each application's share ``on_behalf_of`` its request). The applications the
+# batch records get their case numbers as one block (``next_case_numbers``,
+# one statement on the counter row, after every decision: a refused request
+# uses none), and only then are their events and audit rows written, since
+# these carry the number. Across processes the
 # programme lock and the conditional UPDATE still serialize batches. If a batch
 # cannot commit as a whole (a concurrent process took an order, a guard
 # refused), every application in it is retried on its own (``submit_one``), so
@@ -148,16 +155,17 @@ class _Batcher:
                 j.future.set_exception(exc)
 
     async def _decide_batch(self, jobs: list[Job]) -> None:
-        outcomes: list[tuple[Job, Application | BaseException]] = []
+        outcomes: list[tuple[Job, _Decided | BaseException]] = []
         async with self.db.unit_of_work(bulk=True) as uow:
             programme = await prog.load(uow.session, self.year, lock=True)
             batch = _Batch(uow.session, self.year, programme)
             await batch.read(jobs)
             for job in jobs:
                 try:
-                    outcomes.append((job, await batch.decide(job, uow.on_behalf_of(job.actor, job.correlation_id, carrier=job.carrier))))
+                    outcomes.append((job, batch.decide(job, uow.on_behalf_of(job.actor, job.correlation_id, carrier=job.carrier))))
                 except DomainError as exc:
                     outcomes.append((job, exc))
+            await batch.number_and_record()
             await batch.write()
         self.batches += 1
         for job, outcome in outcomes:
@@ -166,7 +174,25 @@ class _Batcher:
             if isinstance(outcome, BaseException):
                 job.future.set_exception(outcome)
             else:
-                job.future.set_result(outcome)
+                job.future.set_result(outcome.answer())
+
+
+class _Decided:
+    """One application the batch records: its rows as decided, numbered and
+    recorded (events, audit) by ``_Batch.number_and_record``."""
+
+    __slots__ = ("unit", "submitted", "row", "voucher")
+
+    def __init__(self, unit: UnitOfWork, submitted: dict[str, Any], row: dict[str, Any], voucher: dict[str, Any] | None):
+        self.unit = unit
+        self.submitted = submitted
+        self.row = row
+        self.voucher = voucher
+
+    def answer(self) -> Application:
+        if self.voucher is None:
+            return schemas.application(self.submitted)
+        return schemas.application(self.row, self.voucher["id"])
 
 
 class _Batch:
@@ -187,6 +213,7 @@ class _Batch:
         self.caps: dict[str, int] = {}  # user -> the cap its decisions used
         self.app_rows: list[dict[str, Any]] = []
         self.voucher_rows: list[dict[str, Any]] = []
+        self.decided: list[_Decided] = []
         #: the share of the last approval: it records the programme closing (R15)
         self.closing_unit: UnitOfWork | None = None
 
@@ -202,9 +229,10 @@ class _Batch:
         self.claims = await claims_on(s, order_ids, (o["contract_sha256"] for o in self.orders.values()))
         self.lookup = await Lookup.read(s, set(users), {o["unit_id"] for o in self.orders.values()})
 
-    async def decide(self, job: Job, unit: UnitOfWork) -> Application:
+    def decide(self, job: Job, unit: UnitOfWork) -> _Decided:
         """``submit_one``'s checks and decision for one application; ``unit``
-        is its request's share of the batch's unit of work."""
+        is its request's share of the batch's unit of work, where
+        ``number_and_record`` writes its events and audit rows."""
         year = self.year
         account = self.accounts.get(job.user_id)
         if account is None:
@@ -239,6 +267,7 @@ class _Batch:
             "user_id": job.user_id,
             "unit_id": order["unit_id"],
             "order_id": job.order_id,
+            "order_case_no": order["case_no"],
             "contract_sha256": contract,
             "year": year,
             "status": SUBMITTED,
@@ -260,10 +289,9 @@ class _Batch:
             row.update(status=APPROVED, failures=[], decided_at=now, decided_by=job.actor.label, decision_reason="auto_approve")
         self.app_rows.append(row)
         self.claims.append(msgspec.structs.replace(claim, id=row["id"], submitted_at=now, approved=approved))
-        await unit.emit(ve.ApplicationSubmitted(**snapshot(submitted)))
-        await unit.audit("application.submit", "application", row["id"], after=audit_image(schemas.application(submitted)))
         if not approved:
-            return schemas.application(submitted)
+            self.decided.append(decided := _Decided(unit, submitted, row, None))
+            return decided
         amount = decision.amount_fen
         assert self.running is not None
         self.running["committed_fen"] += amount
@@ -278,6 +306,7 @@ class _Batch:
             "user_id": job.user_id,
             "unit_id": order["unit_id"],
             "order_id": job.order_id,
+            "order_case_no": order["case_no"],
             "year": year,
             "amount_fen": amount,
             "expires_at": expires_at(year),
@@ -285,11 +314,24 @@ class _Batch:
             "issued_at": now,
         }
         self.voucher_rows.append(voucher)
-        await unit.emit(ve.ApplicationApproved(**snapshot(row)))
-        await unit.emit(ve.VoucherIssued(**voucher_snapshot(voucher)))
-        await unit.audit("application.approve", "application", row["id"], reason="auto_approve", before=snapshot(submitted), after=snapshot(row))
-        await unit.audit("voucher.issue", "voucher", voucher["id"], after=voucher_snapshot(voucher))
-        return schemas.application(row, voucher["id"])
+        self.decided.append(decided := _Decided(unit, submitted, row, voucher))
+        return decided
+
+    async def number_and_record(self) -> None:
+        """The recorded applications' case numbers, one block in one statement
+        in the order they were decided; then each one's events and audit rows."""
+        numbers = await next_case_numbers(self.s, case_counters, APPLICATION_CASE_PREFIX, self.year, len(self.decided))
+        for d, case_no in zip(self.decided, numbers, strict=True):
+            d.row["case_no"] = d.submitted["case_no"] = case_no
+            unit, submitted, row, voucher = d.unit, d.submitted, d.row, d.voucher
+            await unit.emit(ve.ApplicationSubmitted(**snapshot(submitted)))
+            await unit.audit("application.submit", "application", row["id"], after=audit_image(schemas.application(submitted), leave_out=schemas.READ_ALONG))
+            if voucher is None:
+                continue
+            await unit.emit(ve.ApplicationApproved(**snapshot(row)))
+            await unit.emit(ve.VoucherIssued(**voucher_snapshot(voucher)))
+            await unit.audit("application.approve", "application", row["id"], reason="auto_approve", before=snapshot(submitted), after=snapshot(row))
+            await unit.audit("voucher.issue", "voucher", voucher["id"], after=voucher_snapshot(voucher))
 
     async def write(self) -> None:
         """Everything in bulk; the caps and the budget through conditional

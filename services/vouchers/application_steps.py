@@ -54,6 +54,9 @@ REJECTED = "rejected"
 APPEALED = "appealed"
 ISSUED = "issued"
 
+#: an application's case number: SQ (申请)-<year>-<n>; its year is the programme year, the Beijing year it was submitted in
+APPLICATION_CASE_PREFIX = "SQ"
+
 STATUTORY_TESTING = "statutory_testing"
 
 #: applications that hold their contract (R22: one contract, one voucher)
@@ -145,6 +148,7 @@ async def claims_on(s: AsyncSession, order_ids: Iterable[str], contracts: Iterab
 def snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
     return {
         "application_id": row["id"],
+        "case_no": row["case_no"],
         "user_id": row["user_id"],
         "unit_id": row["unit_id"],
         "order_id": row["order_id"],
@@ -306,6 +310,7 @@ async def commit_and_issue(uow: UnitOfWork, app: RowMapping, amount: int, cap: i
         "user_id": user_id,
         "unit_id": app["unit_id"],
         "order_id": app["order_id"],
+        "order_case_no": app["order_case_no"],
         "year": year,
         "amount_fen": amount,
         "expires_at": expires_at(year),

@@ -15,12 +15,14 @@ from contracts import vouchers as ve
 from contracts.envelope import new_event_id
 from services.runtime import clock, telemetry
 from services.runtime.audit_image import audit_image
+from services.runtime.db.case_numbers import next_case_number
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes as prog
 from services.vouchers import schemas
 from services.vouchers.application_batches import Job, batcher
 from services.vouchers.application_steps import (
+    APPLICATION_CASE_PREFIX,
     SUBMITTED,
     checked_order,
     code,
@@ -34,6 +36,7 @@ from services.vouchers.application_steps import (
 )
 from services.vouchers.db.models import (
     applications,
+    case_counters,
 )
 from services.vouchers.domain.applications import (
     decide,
@@ -92,9 +95,12 @@ async def submit_one(db: ServiceDatabase, actor: Actor, correlation_id: str | No
             decision = decide(policy, facts)
             row = {
                 "id": new_event_id(),
+                # issued once every check that refuses has passed: a refused request uses no number
+                "case_no": await next_case_number(s, case_counters, APPLICATION_CASE_PREFIX, year),
                 "user_id": user_id,
                 "unit_id": order["unit_id"],
                 "order_id": order_id,
+                "order_case_no": order["case_no"],
                 "contract_sha256": order["contract_sha256"],
                 "year": year,
                 "status": SUBMITTED,
@@ -106,7 +112,7 @@ async def submit_one(db: ServiceDatabase, actor: Actor, correlation_id: str | No
             app = await load_application(s, row["id"])
             submitted = schemas.application(app)
             await uow.emit(ve.ApplicationSubmitted(**snapshot(app)))
-            await uow.audit("application.submit", "application", row["id"], after=audit_image(submitted))
+            await uow.audit("application.submit", "application", row["id"], after=audit_image(submitted, leave_out=schemas.READ_ALONG))
             if policy.auto_approve and decision.approvable:
                 return await commit_and_issue(uow, app, decision.amount_fen, decision.cap_fen, from_status=SUBMITTED, now=now, reason="auto_approve")
             return submitted

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from contracts import vouchers as ve
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
+from services.runtime.db.case_numbers import normalise_case_number
 from services.runtime.errors import Conflict, Forbidden
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
@@ -38,9 +39,11 @@ from services.vouchers.application_steps import (
 )
 from services.vouchers.db.models import (
     applications,
+    user_view,
     vouchers,
 )
 from services.vouchers.domain.applications import (
+    appeal_deadline,
     appeal_open,
     overturned,
 )
@@ -88,8 +91,9 @@ async def reject(db: ServiceDatabase, actor: Actor, correlation_id: str | None, 
             raise Conflict("voucher.application_not_pending", "该申请不在待审状态", "the application is not awaiting review")
         after = await load_application(s, application_id)
         rejected = schemas.application(after)
-        await uow.emit(ve.ApplicationRejected(**snapshot(after), reasons=reasons))
-        await uow.audit("application.reject", "application", application_id, reason=reason, before=snapshot(app), after=audit_image(rejected))
+        window = prog.policy_of(programme, app["year"]).appeal_window_days
+        await uow.emit(ve.ApplicationRejected(**snapshot(after), reasons=reasons, reason=reason, appeal_until=appeal_deadline(now, window)))
+        await uow.audit("application.reject", "application", application_id, reason=reason, before=snapshot(app), after=audit_image(rejected, leave_out=schemas.READ_ALONG))
     return rejected
 
 
@@ -147,8 +151,8 @@ async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str |
                 raise Conflict("voucher.no_appeal_pending", "该申请没有待决的复议", "the application has no pending appeal")
             after = await load_application(s, application_id)
             upheld = schemas.application(after)
-            await uow.emit(ve.AppealDecided(**snapshot(after), outcome=outcome))
-            await uow.audit("appeal.decide", "application", application_id, reason=reason, before=snapshot(app), after=audit_image(upheld))
+            await uow.emit(ve.AppealDecided(**snapshot(after), outcome=outcome, reason=reason))
+            await uow.audit("appeal.decide", "application", application_id, reason=reason, before=snapshot(app), after=audit_image(upheld, leave_out=schemas.READ_ALONG))
             return upheld
         ensure_within_year(app["year"], now)
         await still_contracted(s, app)
@@ -162,8 +166,8 @@ async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str |
         app = await load_application(s, application_id)
         result = await commit_and_issue(uow, app, amount, cap, from_status=APPEALED, now=now, reason=reason)
         after = await load_application(s, application_id)
-        await uow.emit(ve.AppealDecided(**snapshot(after), outcome=outcome))
-        await uow.audit("appeal.decide", "application", application_id, reason=reason, after=audit_image(result))
+        await uow.emit(ve.AppealDecided(**snapshot(after), outcome=outcome, reason=reason))
+        await uow.audit("appeal.decide", "application", application_id, reason=reason, after=audit_image(result, leave_out=schemas.READ_ALONG))
         return result
 
 
@@ -172,12 +176,19 @@ async def get_application(db: ServiceDatabase, application_id: str, *, user_id: 
         app = await load_application(s, application_id)
         if user_id is not None and app["user_id"] != user_id:
             raise Forbidden()
-        return schemas.application(app, await voucher_id_of(s, application_id))
+        name = (await s.execute(select(user_view.c.name).where(user_view.c.user_id == app["user_id"]))).scalar_one_or_none()
+        return schemas.application(app, await voucher_id_of(s, application_id), name)
 
 
-async def list_applications(db: ServiceDatabase, *, user_id: str | None, status: str | None, page: int, page_size: int) -> ApplicationPage:
-    """Applications, newest first, each with its voucher's id: ``user_id``'s own, or all."""
-    q = select(applications)
+async def list_applications(
+    db: ServiceDatabase, *, user_id: str | None, status: str | None, page: int, page_size: int, case_no: str | None = None
+) -> ApplicationPage:
+    """Applications, newest first, each with its voucher's id and its applicant's name (read
+    with the page, one query): ``user_id``'s own, or all; ``case_no`` finds one by its case
+    number, as typed (case and spaces aside)."""
+    q = select(applications, user_view.c.name.label("user_name")).select_from(applications.outerjoin(user_view, user_view.c.user_id == applications.c.user_id))
+    if case_no is not None:
+        q = q.where(applications.c.case_no == normalise_case_number(case_no))
     if user_id is not None:
         q = q.where(applications.c.user_id == user_id)
     if status is not None:
@@ -185,4 +196,4 @@ async def list_applications(db: ServiceDatabase, *, user_id: str | None, status:
     async with db.read() as s:
         rows = await read_page(s, q, order_by=[applications.c.submitted_at.desc(), applications.c.id], page=page, page_size=page_size, item=lambda r: r)
         ids = dict((await s.execute(select(vouchers.c.application_id, vouchers.c.id).where(vouchers.c.application_id.in_([r["id"] for r in rows.items])))).all()) if rows.items else {}
-    return Page(items=[schemas.application(r, ids.get(r["id"])) for r in rows.items], total=rows.total, page=page, page_size=page_size)
+    return Page(items=[schemas.application(r, ids.get(r["id"]), r["user_name"]) for r in rows.items], total=rows.total, page=page, page_size=page_size)

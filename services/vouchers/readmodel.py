@@ -87,6 +87,7 @@ async def on_order(uow: UnitOfWork, e: ev.OrderSnapshot) -> None:
         e.order_id,
         e.version,
         {
+            "case_no": e.case_no,
             "user_id": e.user_id,
             "unit_id": e.unit_id,
             "status": e.status,

@@ -35,7 +35,9 @@ from services.runtime.clock import local_today
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.db.case_numbers import next_case_number, normalise_case_number
 from services.vouchers.db.models import (
+    case_counters,
     redemption_claims,
     redemption_documents,
     redemption_items,
@@ -51,6 +53,9 @@ from services.runtime.http.pagination import read_page
 
 USED = "used"
 REDEEMED = "redeemed"
+
+#: a redemption claim's case number: DF (兑付)-<year>-<n>
+CLAIM_CASE_PREFIX = "DF"
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def audited(claim: Claim) -> dict[str, Any]:
 
 
 def _snapshot(claim: RowMapping | dict[str, Any], voucher_ids: list[str]) -> dict[str, Any]:
-    return {"claim_id": claim["id"], "unit_id": claim["unit_id"], "year": claim["year"], "voucher_ids": voucher_ids, "amount_fen": claim["amount_fen"], "status": claim["status"]}
+    return {"claim_id": claim["id"], "case_no": claim["case_no"], "unit_id": claim["unit_id"], "year": claim["year"], "voucher_ids": voucher_ids, "amount_fen": claim["amount_fen"], "status": claim["status"]}
 
 
 async def _items(s: AsyncSession, claim_id: str) -> list[RowMapping]:
@@ -187,6 +192,8 @@ async def claim(
             amount = sum(rows[v]["amount_fen"] for v in ids)
             row = {
                 "id": claim_id,
+                # issued last, once every check has passed: a refused claim uses no number
+                "case_no": await next_case_number(s, case_counters, CLAIM_CASE_PREFIX, clock.local_year(now)),
                 "unit_id": unit_id,
                 "year": year,
                 "status": rules.CLAIMED,
@@ -335,10 +342,21 @@ async def get_claim(db: ServiceDatabase, claim_id: str, *, unit_id: str | None, 
 
 
 async def list_claims(
-    db: ServiceDatabase, *, unit_id: str | None, year: int | None, status: str | None, page: int, page_size: int, expert_id: str | None = None
+    db: ServiceDatabase,
+    *,
+    unit_id: str | None,
+    year: int | None,
+    status: str | None,
+    page: int,
+    page_size: int,
+    expert_id: str | None = None,
+    case_no: str | None = None,
 ) -> ClaimPage:
-    """Claims, newest first, without their items: a unit's, an expert's assigned ones, or all."""
+    """Claims, newest first, without their items: a unit's, an expert's assigned ones, or all;
+    ``case_no`` finds one by its case number, as typed (case and spaces aside)."""
     q = select(redemption_claims).where(experts.scope(expert_id))
+    if case_no is not None:
+        q = q.where(redemption_claims.c.case_no == normalise_case_number(case_no))
     if unit_id is not None:
         q = q.where(redemption_claims.c.unit_id == unit_id)
     if year is not None:

@@ -40,11 +40,13 @@ async def on_cycle_opened(uow: UnitOfWork, e: ee.CycleOpened) -> None:
 
 
 async def set_window(
-    db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, opens_on: date, closes_on: date, *, expected_version: int | None = None, if_match_sent: bool = False
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, year: int, opens_on: date, closes_on: date, *, expected_version: int | None = None, if_match_sent: bool = False,
+    only_create: bool = False,
 ) -> Window:
     """The center sets a year's window. ``expected_version`` (an If-Match): only that
     version is replaced (412); a window not set yet takes no If-Match (``if_match_sent``:
-    ``*`` too is 412). The row is read locked and written only at the version read
+    ``*`` too is 412); ``only_create`` (If-None-Match: *): a window set already is 412
+    ``request.record_exists``. The row is read locked and written only at the version read
     (a first window: unless one appeared meanwhile): 409 ``redemption.window_concurrent_change``."""
     window = rules.Window(year, opens_on, closes_on)
     now = clock.utc_now()
@@ -52,7 +54,7 @@ async def set_window(
         s = uow.session
         before = (await s.execute(select(redemption_windows).where(redemption_windows.c.year == year).with_for_update())).mappings().first()
         row = {"opens_on": window.opens_on, "closes_on": window.closes_on, "updated_at": now}
-        version = await write_versioned(s, redemption_windows, {"year": year}, row, before, expected=expected_version, if_match_sent=if_match_sent)
+        version = await write_versioned(s, redemption_windows, {"year": year}, row, before, expected=expected_version, if_match_sent=if_match_sent, only_create=only_create)
         if version is None:
             raise Conflict("redemption.window_concurrent_change", "兑付申报期正被他人修改，请刷新后重试", "the claim window changed meanwhile; reload it and apply your change again")
         result = schemas.window({**row, "year": year, "version": version})

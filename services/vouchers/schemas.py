@@ -91,6 +91,8 @@ class EligibilityView(msgspec.Struct):
 
 class Application(msgspec.Struct):
     application_id: str
+    #: the case number people read and say (SQ-2026-000123): unique, one per application, issued when it is submitted
+    case_no: str
     user_id: str
     unit_id: str
     order_id: str
@@ -108,12 +110,22 @@ class Application(msgspec.Struct):
     appeal_decided_at: datetime | None = None
     appeal_decision_reason: str | None = None
     voucher_id: str | None = None
+    #: the order's case number (DD-2026-000123), how people name the order; none for an order known before orders had one
+    order_case_no: str | None = None
+    #: the applicant's name (the enterprise or start-up team, as registry last told vouchers);
+    #: on the application read and listed, not in the records a decision returns
+    user_name: str | None = None
 
 
-def application(row: Row, voucher_id: str | None = None) -> Application:
-    """An application with the id of its voucher (None until one is issued)."""
+#: what an application's audit image leaves out: read with it, not its own (its applicant's name)
+READ_ALONG = ("user_name",)
+
+
+def application(row: Row, voucher_id: str | None = None, user_name: str | None = None) -> Application:
+    """An application with the id of its voucher (None until one is issued) and its applicant's name."""
     return Application(
         application_id=row["id"],
+        case_no=row["case_no"],
         user_id=row["user_id"],
         unit_id=row["unit_id"],
         order_id=row["order_id"],
@@ -130,6 +142,8 @@ def application(row: Row, voucher_id: str | None = None) -> Application:
         appeal_decided_at=row["appeal_decided_at"],
         appeal_decision_reason=row["appeal_decision_reason"],
         voucher_id=voucher_id,
+        order_case_no=row["order_case_no"],
+        user_name=user_name,
     )
 
 
@@ -169,6 +183,8 @@ class Voucher(msgspec.Struct):
     revoked_reason: str | None = None
     #: refusals by the unit (only on ``getVoucher``)
     refusals: list[Refusal] | None = None
+    #: the order's case number (DD-2026-000123); none for an order known before orders had one
+    order_case_no: str | None = None
 
 
 def voucher(row: Row, refusals: list[Refusal] | None = None) -> Voucher:
@@ -189,6 +205,7 @@ def voucher(row: Row, refusals: list[Refusal] | None = None) -> Voucher:
         revoked_at=row["revoked_at"],
         revoked_reason=row["revoked_reason"],
         refusals=refusals,
+        order_case_no=row["order_case_no"],
     )
 
 
@@ -251,6 +268,8 @@ def claim_item(row: Row) -> ClaimItem:
 
 class Claim(msgspec.Struct):
     claim_id: str
+    #: the case number people read and say (DF-2026-000123): unique, one per claim, issued when it is made
+    case_no: str
     unit_id: str
     year: int
     #: claimed / approved / rejected / noticed / settled
@@ -272,6 +291,7 @@ def claim(row: Row, items: list[ClaimItem] | None = None) -> Claim:
     """A claim; ``items`` only where they were read (one claim, not a page)."""
     return Claim(
         claim_id=row["id"],
+        case_no=row["case_no"],
         unit_id=row["unit_id"],
         year=row["year"],
         status=row["status"],

@@ -61,11 +61,14 @@ class Registry:
         self.expected[user_view].add(user_id)
         return user_id
 
-    def order(self, user_id: str, unit_id: str, *, fee: int = 1_000_000, purpose: str = "research", subsidy: bool = False, contract: str | None = None) -> str:
+    def order(
+        self, user_id: str, unit_id: str, *, fee: int = 1_000_000, purpose: str = "research", subsidy: bool = False, contract: str | None = None, case_no: str | None = None
+    ) -> str:
         order_id = uid()
         self.events.append(
             ev.OrderContracted(order_id=order_id, version=3, user_id=user_id, unit_id=unit_id, instrument_ids=[uid()], status="contracted", amount_fen=fee,
-                               testing_fee_fen=fee, purpose=purpose, contract_sha256=contract or hashlib.sha256(order_id.encode()).hexdigest(), provincial_subsidy=subsidy)
+                               testing_fee_fen=fee, purpose=purpose, contract_sha256=contract or hashlib.sha256(order_id.encode()).hexdigest(), provincial_subsidy=subsidy,
+                               case_no=case_no)
         )
         self.expected[order_view].add(order_id)
         return order_id

@@ -28,7 +28,7 @@ START = datetime(2026, 9, 29, 1, 0, tzinfo=UTC)  # 09:00 in Xuchang
 
 
 def facts(status: str, **kw: object) -> BookingFacts:
-    base: dict[str, object] = {"booking_id": "b1", "instrument_name": "液相色谱仪", "order_id": "o1", "user_id": "u1", "unit_id": "n1", "starts_at": START, "ends_at": START + timedelta(hours=1), "status": status}
+    base: dict[str, object] = {"booking_id": "b1", "instrument_name": "液相色谱仪", "order_case_no": "DD-2026-000001", "user_id": "u1", "unit_id": "n1", "starts_at": START, "ends_at": START + timedelta(hours=1), "status": status}
     return BookingFacts(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -59,9 +59,9 @@ def test_times_are_shown_in_beijing_time_and_reminders_come_the_day_before() -> 
 def test_the_feed_is_rfc5545_in_utc_without_cancelled_bookings() -> None:
     made = START - timedelta(days=2)
     booked = [
-        FeedBooking("b1", "o1", START, START + timedelta(hours=1), "confirmed", 2, made, made + timedelta(hours=1)),
-        FeedBooking("b2", "o2", START + timedelta(hours=2), START + timedelta(hours=3), "requested", 1, made, made),
-        FeedBooking("b3", "o3", START + timedelta(hours=4), START + timedelta(hours=5), "cancelled", 2, made, made),
+        FeedBooking("b1", "DD-2026-000001", START, START + timedelta(hours=1), "confirmed", 2, made, made + timedelta(hours=1)),
+        FeedBooking("b2", None, START + timedelta(hours=2), START + timedelta(hours=3), "requested", 1, made, made),
+        FeedBooking("b3", "DD-2026-000003", START + timedelta(hours=4), START + timedelta(hours=5), "cancelled", 2, made, made),
     ]
     down = [FeedDowntime("d1", START + timedelta(days=1), START + timedelta(days=1, hours=3), "校准", made)]
     body = render("液相色谱仪", booked, down, START)
@@ -70,7 +70,9 @@ def test_the_feed_is_rfc5545_in_utc_without_cancelled_bookings() -> None:
     assert set(events) == {"booking-b1@xciss.instrument-time", "booking-b2@xciss.instrument-time", "downtime-d1@xciss.instrument-time"}
     b1 = events["booking-b1@xciss.instrument-time"]
     assert (str(b1["STATUS"]), int(b1["SEQUENCE"]), b1.decoded("LAST-MODIFIED")) == ("CONFIRMED", 1, made + timedelta(hours=1))
-    assert str(events["booking-b2@xciss.instrument-time"]["STATUS"]) == "TENTATIVE"
+    assert str(b1["SUMMARY"]) == "已确认 · 订单 DD-2026-000001"
+    b2 = events["booking-b2@xciss.instrument-time"]
+    assert str(b2["STATUS"]) == "TENTATIVE" and str(b2["SUMMARY"]) == "待确认"  # an order without a case number: the state alone
     assert secret_digest("a") != secret_digest("b") and len(secret_digest("a")) == 64
 
 
@@ -87,7 +89,7 @@ def test_every_notice_says_the_same_in_english_with_the_time_and_the_reason() ->
     ]
     for n in notices:
         assert n is not None and n.subject_en  # the instrument keeps its (Chinese) name in both
-        assert "2026-09-29 09:00–10:00 (Beijing time)" in n.text_en and "order o1" in n.text_en and "液相色谱仪" in n.text_en
+        assert "2026-09-29 09:00–10:00 (Beijing time)" in n.text_en and "order DD-2026-000001" in n.text_en and "液相色谱仪" in n.text_en
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in n.text_en.replace("液相色谱仪", "")), n.text_en
     assert all("reason: full" in n.text_en for n in notices[2:6] if n is not None)
 

@@ -97,11 +97,12 @@ class NoticeController(Controller):
         kind: Kind | None = Parameter(default=None),
         year: int | None = Parameter(default=None, ge=2000, le=2100),
         status: str | None = Parameter(default=None, max_length=20),
+        case_no: str | None = Parameter(default=None, max_length=40, description="the notice with this case number (GS-2026-000012; case and spaces aside)"),
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> NoticePage:
         """Published notices, newest first; public."""
-        return await notices.list_notices(db, kind=str(kind) if kind else None, year=year, status=status, page=page, page_size=page_size)
+        return await notices.list_notices(db, kind=str(kind) if kind else None, year=year, status=status, case_no=case_no, page=page, page_size=page_size)
 
     @get("/{notice_id:str}", operation_id="getNotice", **access(PUBLIC))
     async def read(self, db: NamedDependency[ServiceDatabase], notice_id: FromPath[str]) -> Notice:

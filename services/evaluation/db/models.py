@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from services.runtime.db.case_numbers import case_counter_table
 from services.runtime.db.schema import UtcDateTime, new_metadata
 
 metadata = new_metadata()
@@ -125,10 +126,15 @@ assignments = Table(
 
 # ------------------------------------------------------------------ public notices
 
+#: the last case number given per kind and year (GS 公示)
+case_counters = case_counter_table(metadata)
+
 notices = Table(
     "notices",
     metadata,
     Column("id", String(36), primary_key=True),
+    #: the notice's case number, GS-<year>-<n> (services/runtime/db/case_numbers.py), by the Beijing year of publication
+    Column("case_no", String(20), nullable=False, unique=True),
     Column("kind", String(20), nullable=False),
     Column("year", Integer, nullable=False),
     Column("title", String(200), nullable=False),

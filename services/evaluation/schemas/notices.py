@@ -37,6 +37,8 @@ def notice_item(row: Row) -> NoticeItem:
 
 class Notice(msgspec.Struct):
     notice_id: str
+    #: the case number people read and say (GS-2026-000012): unique, numbered per Beijing year of publication
+    case_no: str
     kind: str
     year: int
     title: str
@@ -54,6 +56,7 @@ def notice(row: Row, items: Iterable[Row] | None = None, open_objections: int | 
     """The notice; with its lines (``items``, in order) and open objections when given."""
     return Notice(
         notice_id=row["id"],
+        case_no=row["case_no"],
         kind=row["kind"],
         year=row["year"],
         title=row["title"],

@@ -16,7 +16,7 @@ from services.runtime.roles import Role
 from services.runtime.errors import Forbidden
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
-from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, IfNoneMatchHeader, create_only, expected_version, tagged
 from services.runtime.http.problems import replayed
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -61,15 +61,16 @@ class PayeeController(Controller):
 
     @put("/{unit_id:str}", operation_id="setPayeeAccount", response_headers=ETAG_HEADER, **access(Role.UNIT))
     async def set_(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], unit_id: FromPath[str],
-                   data: JSONBody[PayeeRequest], if_match: IfMatchHeader = None) -> Response[Payee]:
+                   data: JSONBody[PayeeRequest], if_match: IfMatchHeader = None, if_none_match: IfNoneMatchHeader = None) -> Response[Payee]:
         """A unit sets its own bank details for payouts; the account number is stored encrypted and
         shown masked. 403 for another unit; 422 ``payee.account_invalid``. With ``If-Match`` only the
         version read is replaced (412 otherwise); the first details take no ``If-Match`` (a tag or
-        ``*`` is 412: there are none yet)."""
+        ``*`` is 412: there are none yet); with ``If-None-Match: *`` only first details are saved (412 ``request.record_exists`` when some exist)."""
         _own_unit(principal_of(request), unit_id)
         body = await payouts.set_payee(db, settings.field_cipher(), actor_of(request), correlation_of(request), unit_id, bank_name=data.bank_name,
                                        account_name=data.account_name, account_number=data.account_number,
-                                       expected_version=expected_version(if_match), if_match_sent=if_match is not None)
+                                       expected_version=expected_version(if_match), if_match_sent=if_match is not None,
+                                       only_create=create_only(if_none_match))
         return tagged(body, body.version)
 
     @get("/{unit_id:str}", operation_id="getPayeeAccount", response_headers=ETAG_HEADER, **access(Role.UNIT, *READERS))
@@ -94,6 +95,7 @@ class PayoutController(Controller):
         status: str | None = Parameter(default=None, max_length=20),
         payment_order_id: str | None = Parameter(default=None, max_length=36),
         unit_id: str | None = Parameter(default=None, max_length=36),
+        case_no: str | None = Parameter(default=None, max_length=40, description="the payout with this case number (BF-2026-000007), or the payouts of the payment order with this case number (FK-2026-000003); case and spaces aside"),
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> PayoutPage:
@@ -103,7 +105,7 @@ class PayoutController(Controller):
             if not p.org:
                 raise Forbidden()
             unit_id = p.org
-        return await payouts.list_payouts(db, unit_id=unit_id, kind=kind, year=year, status=status, order_id=payment_order_id, page=page, page_size=page_size)
+        return await payouts.list_payouts(db, unit_id=unit_id, kind=kind, year=year, status=status, order_id=payment_order_id, case_no=case_no, page=page, page_size=page_size)
 
     @get("/due", operation_id="listDuePayouts", **access(*READERS))
     async def due(self, db: NamedDependency[ServiceDatabase], kind: Kind | None = Parameter(default=None), year: int | None = Parameter(default=None, ge=2000, le=2100)) -> DueList:
@@ -141,9 +143,15 @@ class PaymentOrderController(Controller):
         return await payouts.create_order(db, actor_of(request), correlation_of(request), payout_ids=data.payout_ids, kind=data.kind, year=data.year)
 
     @get("/", operation_id="listPaymentOrders", **access(*READERS))
-    async def index(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> PaymentOrderPage:
-        """Payment orders, newest first."""
-        return await payouts.list_orders(db, page=page, page_size=page_size)
+    async def index(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        case_no: str | None = Parameter(default=None, max_length=40, description="the payment order with this case number (FK-2026-000003; case and spaces aside)"),
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> PaymentOrderPage:
+        """Payment orders, newest first (staff only, who see them all); ``case_no`` finds one as typed."""
+        return await payouts.list_orders(db, case_no=case_no, page=page, page_size=page_size)
 
     @get("/{order_id:str}", operation_id="getPaymentOrder", **access(*READERS))
     async def read(self, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> PaymentOrder:
@@ -154,8 +162,10 @@ class PaymentOrderController(Controller):
     async def export(self, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], order_id: FromPath[str]) -> Response[bytes]:
         """The payment order as an Excel file finance's system imports (see docs/payouts.md): payee,
         bank, account name, account number (decrypted only in this file), amount in yuan as text
-        with two decimals, purpose, reference (the payout id)."""
-        return _xlsx(await payouts.order_file(db, settings.field_cipher(), order_id), f"payment-order-{order_id}.xlsx")
+        with two decimals, purpose, reference (the payout id), the payout's and the payment order's case
+        numbers; named by the order's case number (``payment-order-FK-2026-000003.xlsx``)."""
+        filename, data = await payouts.order_file(db, settings.field_cipher(), order_id)
+        return _xlsx(data, filename)
 
 
 class ReportController(Controller):

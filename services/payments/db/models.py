@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from services.runtime.db.case_numbers import case_counter_table
 from services.runtime.db.schema import BigId, UtcDateTime, new_metadata
 
 metadata = new_metadata()
@@ -173,6 +174,8 @@ payment_orders = Table(
     "payment_orders",
     metadata,
     Column("id", String(36), primary_key=True),
+    #: the payment order's case number, FK-<year>-<n> (付款单), by the Beijing year it was created
+    Column("case_no", String(20), nullable=False, unique=True),
     Column("count", Integer, nullable=False),
     Column("total_fen", BigInteger, nullable=False),
     Column("created_by", String(200), nullable=False),
@@ -182,10 +185,15 @@ payment_orders = Table(
 
 #: an award or redemption payout: one per (kind, ref), ever; due → ordered → paid.
 #: The payee is copied at ordering, so the file shows where the money went.
+#: the last case number given per kind and year (BF 拨付 payouts, FK 付款单 payment orders)
+case_counters = case_counter_table(metadata)
+
 payouts = Table(
     "payouts",
     metadata,
     Column("id", String(36), primary_key=True),
+    #: the payout's case number, BF-<year>-<n> (services/runtime/db/case_numbers.py), by the Beijing year it became due
+    Column("case_no", String(20), nullable=False, unique=True),
     Column("kind", String(20), nullable=False),
     Column("ref", String(64), nullable=False),
     Column("unit_id", String(36), nullable=False),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -14,12 +13,13 @@ from litestar.stores.base import Store
 
 from services.registry import accounts, login_sessions
 from services.registry.domain.accounts import USERNAME_PATTERN, AccountStatus, normalise_username
+from services.registry.schemas.accounts import Account, AccountPage, SessionToken
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.client_address import client_address as address_behind_proxies
 from services.runtime.client_address import networks
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema
+from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.sessions import Revocations, WindowLimiter
 from services.runtime.settings import Settings
@@ -35,40 +35,12 @@ class Credentials(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
 
 
-class SessionToken(msgspec.Struct):
-    token: str
-    token_type: str
-    expires_at: datetime
-    role: str
-    org: str | None
-    session_id: str
-
-
 class NewAccount(msgspec.Struct, forbid_unknown_fields=True):
     username: Username
     password: Password
     role: Role
     org: Annotated[str, msgspec.Meta(max_length=100)] | None = None
     display_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
-
-
-class Account(msgspec.Struct):
-    account_id: str
-    username: str
-    role: str
-    org: str | None
-    display_name: str | None
-    status: str
-    failed_attempts: int
-    locked_until: datetime | None
-    password_changed_at: datetime
-    last_login_at: datetime | None
-    created_at: datetime
-    created_by: str
-    version: int
-
-
-AccountPage = Annotated[Page[Account], page_schema("AccountPage")]
 
 
 class AccountDecision(msgspec.Struct, forbid_unknown_fields=True):
@@ -117,8 +89,7 @@ class SessionController(Controller):
         ``session.signing_unavailable`` when this registry holds no token
         signing key (no session is recorded)."""
         await _limit(session_store, settings, request, data.username)
-        r = await login_sessions.login(db, settings, correlation_of(request), username=data.username, password=data.password)
-        return SessionToken(token=r["token"], token_type="Bearer", expires_at=r["expires_at"], role=r["role"], org=r["org"], session_id=r["session_id"])
+        return await login_sessions.login(db, settings, correlation_of(request), username=data.username, password=data.password)
 
     @delete("/current", operation_id="logout", status_code=204, **access(*(r for r in Role if r is not Role.ANONYMOUS)))
     async def logout(self, request: Request, db: NamedDependency[ServiceDatabase], revocations: NamedDependency[Revocations]) -> None:
@@ -138,7 +109,7 @@ class AccountController(Controller):
         (not sysadmin, secadmin, auditor or service: those are the
         operator's, ``xciss accounts create``). 422 ``password.weak`` names
         the field and the failed rules."""
-        snap = await accounts.create_account(
+        return await accounts.create_account(
             db,
             actor_of(request),
             correlation_of(request),
@@ -148,7 +119,6 @@ class AccountController(Controller):
             org=data.org,
             display_name=data.display_name,
         )
-        return Account(**snap)
 
     @get("/", operation_id="listAccounts", **access(Role.SYSADMIN, Role.SECADMIN))
     async def list_(
@@ -160,28 +130,28 @@ class AccountController(Controller):
         status: AccountStatus | None = Parameter(default=None),
     ) -> AccountPage:
         """Accounts, oldest first; filter by role and status."""
-        return (await accounts.list_accounts(db, role=str(role) if role else None, status=str(status) if status else None, page=page, page_size=page_size)).map(lambda i: Account(**i))
+        return await accounts.list_accounts(db, role=str(role) if role else None, status=str(status) if status else None, page=page, page_size=page_size)
 
     @post("/{account_id:str}/unlock", operation_id="unlockAccount", status_code=200, **access(Role.SECADMIN))
     async def unlock(
         self, request: Request, db: NamedDependency[ServiceDatabase], revocations: NamedDependency[Revocations], account_id: FromPath[str], data: JSONBody[AccountDecision]
     ) -> Account:
         """The security administrator unlocks a locked account (clears its failures)."""
-        return Account(**await accounts.change_status(db, revocations, actor_of(request), correlation_of(request), account_id, action="unlock", reason=data.reason))
+        return await accounts.change_status(db, revocations, actor_of(request), correlation_of(request), account_id, action="unlock", reason=data.reason)
 
     @post("/{account_id:str}/disable", operation_id="disableAccount", status_code=200, **access(Role.SECADMIN))
     async def disable(
         self, request: Request, db: NamedDependency[ServiceDatabase], revocations: NamedDependency[Revocations], account_id: FromPath[str], data: JSONBody[AccountDecision]
     ) -> Account:
         """The security administrator disables an account, with a reason; its sessions end at once."""
-        return Account(**await accounts.change_status(db, revocations, actor_of(request), correlation_of(request), account_id, action="disable", reason=data.reason))
+        return await accounts.change_status(db, revocations, actor_of(request), correlation_of(request), account_id, action="disable", reason=data.reason)
 
     @post("/{account_id:str}/enable", operation_id="enableAccount", status_code=200, **access(Role.SECADMIN))
     async def enable(
         self, request: Request, db: NamedDependency[ServiceDatabase], revocations: NamedDependency[Revocations], account_id: FromPath[str], data: JSONBody[AccountDecision]
     ) -> Account:
         """The security administrator enables a disabled account again."""
-        return Account(**await accounts.change_status(db, revocations, actor_of(request), correlation_of(request), account_id, action="enable", reason=data.reason))
+        return await accounts.change_status(db, revocations, actor_of(request), correlation_of(request), account_id, action="enable", reason=data.reason)
 
     @post("/me/password", operation_id="changeOwnPassword", status_code=204, **access(*(r for r in Role if r is not Role.ANONYMOUS)))
     async def change_password(

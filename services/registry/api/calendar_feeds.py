@@ -8,7 +8,6 @@ own organisation's notifications and marks them read."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -17,6 +16,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import booking_notices, calendar_feeds
+from services.registry.schemas.calendar_feeds import CalendarFeed, CalendarFeedSecret
+from services.registry.schemas.notifications import Notification, NotificationPage
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.roles import Role
 from services.runtime.errors import NotFound
@@ -33,21 +34,6 @@ class FeedRequest(msgspec.Struct, forbid_unknown_fields=True):
     label: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
 
-class CalendarFeed(msgspec.Struct):
-    feed_id: str
-    instrument_id: str
-    created_at: datetime
-    rotated_at: datetime
-    label: str | None = None
-    revoked_at: datetime | None = None
-
-
-class CalendarFeedSecret(CalendarFeed):
-    """A feed with its secret URL path (shown this once: only a digest is kept)."""
-
-    url_path: str = ""
-
-
 class CalendarFeedController(Controller):
     path = "/v1/instruments/{instrument_id:str}/calendar-feeds"
     tags = ["instrument time"]
@@ -55,22 +41,22 @@ class CalendarFeedController(Controller):
     @post("/", operation_id="createCalendarFeed", status_code=201, **access(Role.UNIT))
     async def create(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[FeedRequest]) -> CalendarFeedSecret:
         """The owner unit creates an iCalendar feed of the instrument; ``url_path`` (``/v1/calendar/{secret}.ics``) is shown only now."""
-        return CalendarFeedSecret(**await calendar_feeds.create_feed(db, actor_of(request), correlation_of(request), instrument_id, label=data.label))
+        return await calendar_feeds.create_feed(db, actor_of(request), correlation_of(request), instrument_id, label=data.label)
 
     @get("/", operation_id="listCalendarFeeds", **access(Role.UNIT))
     async def list_(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> list[CalendarFeed]:
         """The instrument's feeds, live and revoked (never their secrets)."""
-        return [CalendarFeed(**f) for f in await calendar_feeds.list_feeds(db, actor_of(request), instrument_id)]
+        return await calendar_feeds.list_feeds(db, actor_of(request), instrument_id)
 
     @post("/{feed_id:str}/rotate", operation_id="rotateCalendarFeed", status_code=200, **access(Role.UNIT))
     async def rotate(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], feed_id: FromPath[str]) -> CalendarFeedSecret:
         """A new secret URL for the feed; the old one answers 404 from now on."""
-        return CalendarFeedSecret(**await calendar_feeds.rotate_feed(db, actor_of(request), correlation_of(request), instrument_id, feed_id))
+        return await calendar_feeds.rotate_feed(db, actor_of(request), correlation_of(request), instrument_id, feed_id)
 
     @post("/{feed_id:str}/revoke", operation_id="revokeCalendarFeed", status_code=200, **access(Role.UNIT))
     async def revoke(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], feed_id: FromPath[str]) -> CalendarFeed:
         """Revoke the feed: its URL answers 404 from now on."""
-        return CalendarFeed(**await calendar_feeds.revoke_feed(db, actor_of(request), correlation_of(request), instrument_id, feed_id))
+        return await calendar_feeds.revoke_feed(db, actor_of(request), correlation_of(request), instrument_id, feed_id)
 
 
 class CalendarController(Controller):
@@ -88,32 +74,15 @@ class CalendarController(Controller):
         return Response(body, media_type=ICS_MEDIA_TYPE, headers={"Cache-Control": "private, max-age=300"})
 
 
-class Notification(msgspec.Struct):
-    notification_id: str
-    #: booking.requested / booking.confirmed / booking.declined / booking.cancelled / booking.reminder
-    kind: str
-    text_zh: str
-    created_at: datetime
-    #: the same in English (None for notifications made before it was kept)
-    text_en: str | None = None
-    booking_id: str | None = None
-    link: str | None = None
-    read_at: datetime | None = None
-
-
-class NotificationPage(msgspec.Struct):
-    items: list[Notification]
-    total: int
-    unread: int
-    page: int
-    page_size: int
+#: who has a message centre: a user's or unit's organisation, and the city-wide staff roles (their role's notices)
+READERS = (Role.USER, Role.UNIT, Role.CENTER, Role.BUREAU, Role.FINANCE)
 
 
 class NotificationController(Controller):
     path = "/v1/notifications"
     tags = ["notifications"]
 
-    @get("/", operation_id="listNotifications", **access(Role.USER, Role.UNIT))
+    @get("/", operation_id="listNotifications", **access(*READERS))
     async def list_(
         self,
         request: Request,
@@ -122,11 +91,10 @@ class NotificationController(Controller):
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> NotificationPage:
-        """The caller's organisation's notifications, newest first, with the unread count."""
-        items, total, unread_n = await booking_notices.list_notifications(db, actor_of(request), unread=unread, page=page, page_size=page_size)
-        return NotificationPage(items=[Notification(**i) for i in items], total=total, unread=unread_n, page=page, page_size=page_size)
+        """The caller's organisation's notifications (a staff role's: its role's), newest first, with the unread count."""
+        return await booking_notices.list_notifications(db, actor_of(request), unread=unread, page=page, page_size=page_size)
 
-    @post("/{notification_id:str}/read", operation_id="readNotification", status_code=200, **access(Role.USER, Role.UNIT))
+    @post("/{notification_id:str}/read", operation_id="readNotification", status_code=200, **access(*READERS))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], notification_id: FromPath[str]) -> Notification:
         """Mark one of the organisation's notifications read (again: unchanged); anybody else's: 404."""
-        return Notification(**await booking_notices.mark_read(db, actor_of(request), notification_id))
+        return await booking_notices.mark_read(db, actor_of(request), notification_id)

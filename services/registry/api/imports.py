@@ -8,8 +8,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
 from services.registry import imports, ledger
-from services.registry.api.instrument_schemas import ImportJob, ImportJobPage, RowError
 from services.registry.domain.listing import ListingPolicies
+from services.registry.schemas.imports import ImportJob, ImportJobPage
 from services.registry.scope import may_see_unit
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
@@ -24,12 +24,6 @@ from services.runtime.workdays import WorkdayCalendar
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
 #: multipart framing around the file, on top of imports.MAX_BYTES
 _ENVELOPE = 64 * 1024
-
-
-def _job(body: dict) -> ImportJob:  # type: ignore[type-arg]
-    return ImportJob(**{**body, "errors": [RowError(**e) for e in body["errors"]]})
-
-
 
 
 async def _upload(request: Request) -> tuple[str, bytes]:
@@ -116,7 +110,7 @@ class ImportController(Controller):
             data=content,
             max_rows=settings.import_max_rows,
         )
-        return Response(_job(job), status_code=200 if earlier else 201)
+        return Response(job, status_code=200 if earlier else 201)
 
     @get("/v1/units/{unit_id:str}/imports", operation_id="listLedgerImports", **access(Role.UNIT, *STAFF))
     async def list_(
@@ -130,13 +124,13 @@ class ImportController(Controller):
         """The unit's imports, newest first (a running one is ``validating``); the unit itself and staff."""
         if not await may_see_unit(db, principal_of(request), unit_id):
             raise Forbidden()
-        return (await imports.list_jobs(db, unit_id, page=page, page_size=page_size)).map(_job)
+        return await imports.list_jobs(db, unit_id, page=page, page_size=page_size)
 
     @get("/v1/imports/{job_id:str}", operation_id="getLedgerImport", **access(Role.UNIT, *STAFF))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], job_id: FromPath[str]) -> ImportJob:
         """One import: status, total_rows, processed_rows (poll while ``validating``),
         counts and errors. The importing unit and staff."""
         job = await imports.get_job(db, job_id)
-        if not await may_see_unit(db, principal_of(request), job["unit_id"]):
+        if not await may_see_unit(db, principal_of(request), job.unit_id):
             raise imports.not_found(job_id)
-        return _job(job)
+        return job

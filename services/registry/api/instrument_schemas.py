@@ -1,4 +1,5 @@
-"""Request and response bodies of instrument changes and ledger imports.
+"""Request bodies of instrument changes (the ledger import's job as answered is
+``services/registry/schemas/imports.py:ImportJob``).
 
 ``InstrumentRegistration`` extends the one in ``schemas`` with the unit's own
 asset number (资产编号); the instrument as answered is
@@ -6,13 +7,11 @@ asset number (资产编号); the instrument as answered is
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from services.registry.api import schemas
-from services.runtime.http.pagination import Page, page_schema
 
 AssetNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="the unit's own asset number (资产编号), unique within the unit")]
 
@@ -50,37 +49,3 @@ class InstrumentChange(msgspec.Struct, forbid_unknown_fields=True):
 
 class Retirement(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-
-
-class RowError(msgspec.Struct):
-    """One problem in one cell of an imported file. ``row`` is the row number
-    as a spreadsheet shows it (the header is row 1); ``column`` the header name."""
-
-    row: int | None
-    column: str | None
-    code: str
-    message_zh: str
-    message_en: str
-
-
-class ImportJob(msgspec.Struct):
-    """A ledger import: ``validating`` while it runs (poll ``processed_rows``
-    of ``total_rows``), then ``imported`` (all rows) or ``failed`` (none, with
-    every error)."""
-
-    job_id: str
-    unit_id: str
-    filename: str
-    sha256: str
-    status: Literal["validating", "failed", "imported"]
-    total_rows: int
-    processed_rows: int
-    created_count: int
-    unchanged_count: int
-    errors: list[RowError]
-    created_by: str
-    created_at: datetime
-    finished_at: datetime | None = None
-
-
-ImportJobPage = Annotated[Page[ImportJob], page_schema("ImportJobPage")]

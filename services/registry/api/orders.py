@@ -16,18 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import order_documents, order_rows, orders, quote_deviations
-from services.registry.api.order_schemas import (
-    CancelRequest,
-    ContractRequest,
-    Order,
-    OrderContract,
-    OrderDocument,
-    OrderLine,
-    OrderPage,
-    OrderRequest,
-    RateRequest,
-    ResultsRequest,
-)
+from services.registry.api.order_schemas import CancelRequest, ContractRequest, OrderRequest, RateRequest, ResultsRequest
 from services.registry.api.quote_deviations import QuoteRequest
 from services.registry.domain.orders import (
     MAX_DOCUMENT_BYTES,
@@ -38,13 +27,14 @@ from services.registry.domain.orders import (
     OrderStatus,
     Party,
 )
+from services.registry.schemas.orders import Order, OrderDocument, OrderPage
 from services.runtime.http.auth import Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
-from services.runtime.http.pagination import Page, PageNumber, PageSize
+from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.db.service_db import ServiceDatabase
@@ -54,17 +44,6 @@ from services.runtime.settings import Settings
 STAFF = (Role.CENTER, Role.BUREAU)
 #: multipart framing around the file, on top of MAX_DOCUMENT_BYTES
 _ENVELOPE = 64 * 1024
-
-
-def _order(body: dict) -> Order:  # type: ignore[type-arg]
-    return Order(
-        **{
-            **body,
-            "items": [OrderLine(**i) for i in body["items"]],
-            "contract": OrderContract(**body["contract"]),
-            "documents": [OrderDocument(**d) for d in body["documents"]],
-        }
-    )
 
 
 def _viewer(p: Principal) -> order_rows.Viewer:
@@ -126,7 +105,7 @@ class OrderController(Controller):
         (``Idempotent-Replayed: true``); another body is 409 ``request.idempotency_key_reused``."""
         p = principal_of(request)
 
-        async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
+        async def call(idem: Idempotency | None) -> Order:
             return await orders.request_order(
                 db,
                 actor_of(request),
@@ -138,15 +117,14 @@ class OrderController(Controller):
                 idempotency=idem,
             )
 
-        return await idempotent(request, db, settings, idempotency_key, operation="requestOrder", status=201, request_parts=(data,), render=_order, call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="requestOrder", status=201, request_parts=(data,), render=lambda order: order, call=call)  # type: ignore[no-any-return]
 
     @post("/{order_id:str}/quote", operation_id="quoteOrder", status_code=200, **access(Role.UNIT))
     async def quote(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[QuoteRequest]) -> Order:
         """The order's unit quotes the amount in fen (requested → quoted). Above the list amount of an
         order with a fiscally funded instrument it needs a ``reason`` (M11(4), 422 ``order.quote_reason_required``)."""
         v = _viewer(principal_of(request))
-        body = await quote_deviations.quote(db, actor_of(request), correlation_of(request), order_id, v, amount_fen=data.amount_fen, note=data.note, reason=data.reason)
-        return _order(body)
+        return await quote_deviations.quote(db, actor_of(request), correlation_of(request), order_id, v, amount_fen=data.amount_fen, note=data.note, reason=data.reason)
 
     @post(
         "/{order_id:str}/documents",
@@ -173,7 +151,7 @@ class OrderController(Controller):
         name, content = await _upload(request)
         stored_name = filename or name
 
-        async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
+        async def call(idem: Idempotency | None) -> OrderDocument:
             return await order_documents.upload_document(
                 db,
                 documents,
@@ -189,7 +167,7 @@ class OrderController(Controller):
 
         parts = (order_id, str(kind), stored_name, hashlib.sha256(content).hexdigest())
         return await idempotent(  # type: ignore[no-any-return]
-            request, db, settings, idempotency_key, operation="uploadOrderDocument", status=201, request_parts=parts, render=lambda meta: OrderDocument(**meta), call=call
+            request, db, settings, idempotency_key, operation="uploadOrderDocument", status=201, request_parts=parts, render=lambda document: document, call=call
         )
 
     @get("/{order_id:str}/documents/{document_id:str}", operation_id="downloadOrderDocument", media_type=DOCUMENT_MEDIA_TYPES, **access(Role.USER, Role.UNIT, *STAFF))
@@ -205,12 +183,12 @@ class OrderController(Controller):
         document also carries ``X-Result-Statement`` (R24; ``X-Result-Statement-Zh``
         percent-encoded UTF-8). The order's parties and staff only."""
         meta = await order_documents.document_for_download(db, order_id, document_id, _viewer(principal_of(request)))
-        headers = {"X-Content-SHA256": meta["sha256"]}
-        if meta["statement"] is not None:
+        headers = {"X-Content-SHA256": meta.sha256}
+        if meta.statement is not None:
             headers["X-Result-Statement"] = RESULT_STATEMENT_EN
             headers["X-Result-Statement-Zh"] = urlquote(RESULT_STATEMENT_ZH)
-        headers["Content-Disposition"] = _attachment(meta["filename"])
-        return Response(await documents.get(meta["sha256"]), media_type=meta["content_type"], headers=headers)
+        headers["Content-Disposition"] = _attachment(meta.filename)
+        return Response(await documents.get(meta.sha256), media_type=meta.content_type, headers=headers)
 
     @put("/{order_id:str}/contract", operation_id="setOrderContract", response_headers=ETAG_HEADER, **access(Role.USER, Role.UNIT))
     async def contract(
@@ -229,10 +207,10 @@ class OrderController(Controller):
             rd_proof_document_id=data.rd_proof_document_id,
         )
         v = _viewer(principal_of(request))
-        body = await orders.set_contract(
+        order = await orders.set_contract(
             db, actor_of(request), correlation_of(request), order_id, v, terms=terms, provincial_subsidy=data.provincial_subsidy, expected_version=expected_version(if_match)
         )
-        return tagged(_order(body), body["version"])
+        return tagged(order, order.version)
 
     @post("/{order_id:str}/sign", operation_id="signOrderContract", status_code=200, response_headers=ETAG_HEADER, **access(Role.USER, Role.UNIT))
     async def sign(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], if_match: IfMatchHeader = None) -> Response[Order]:
@@ -240,13 +218,13 @@ class OrderController(Controller):
         contracted (OrderContracted). Signing twice is 409 ``order.already_signed``. Send
         ``If-Match`` with the ``ETag`` of the order as read, so a contract the other party
         changed since is not signed unseen: 412 ``request.precondition_failed``."""
-        body = await orders.sign_contract(db, actor_of(request), correlation_of(request), order_id, _viewer(principal_of(request)), expected_version=expected_version(if_match))
-        return tagged(_order(body), body["version"])
+        order = await orders.sign_contract(db, actor_of(request), correlation_of(request), order_id, _viewer(principal_of(request)), expected_version=expected_version(if_match))
+        return tagged(order, order.version)
 
     @post("/{order_id:str}/start", operation_id="startOrderService", status_code=200, **access(Role.UNIT))
     async def start(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Order:
         """The unit begins the service (contracted → in_service)."""
-        return _order(await orders.start_service(db, actor_of(request), correlation_of(request), order_id, _viewer(principal_of(request))))
+        return await orders.start_service(db, actor_of(request), correlation_of(request), order_id, _viewer(principal_of(request)))
 
     @post("/{order_id:str}/results", operation_id="deliverOrderResults", status_code=200, **access(Role.UNIT))
     async def results(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[ResultsRequest]) -> Order:
@@ -256,14 +234,13 @@ class OrderController(Controller):
         ``service_hours`` must agree, 422 ``order.service_hours_mismatch``; an open session is 409
         ``order.usage_open``); an order without any states ``service_hours`` (422 ``order.service_hours_required``)."""
         v = _viewer(principal_of(request))
-        body = await orders.deliver_results(db, actor_of(request), correlation_of(request), order_id, v, document_id=data.document_id, service_hours=data.service_hours)
-        return _order(body)
+        return await orders.deliver_results(db, actor_of(request), correlation_of(request), order_id, v, document_id=data.document_id, service_hours=data.service_hours)
 
     @post("/{order_id:str}/cancel", operation_id="cancelOrder", status_code=200, **access(Role.USER, Role.UNIT))
     async def cancel(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[CancelRequest]) -> Order:
         """The user or the unit cancels the order before service begins, with a reason (OrderCancelled)."""
         v = _viewer(principal_of(request))
-        return _order(await orders.cancel(db, actor_of(request), correlation_of(request), order_id, v, reason=data.reason))
+        return await orders.cancel(db, actor_of(request), correlation_of(request), order_id, v, reason=data.reason)
 
     @post("/{order_id:str}/rate", operation_id="rateOrder", status_code=200, **access(Role.USER))
     async def rate(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str], data: JSONBody[RateRequest]) -> Order:
@@ -271,14 +248,14 @@ class OrderController(Controller):
         1–5 and an optional comment of at most 500 characters (422 ``order.invalid_rating``).
         Rating again is 409 ``order.already_rated``; before settlement 409 ``order.illegal_transition``."""
         v = _viewer(principal_of(request))
-        return _order(await orders.rate(db, actor_of(request), correlation_of(request), order_id, v, rating=data.rating, comment=data.comment))
+        return await orders.rate(db, actor_of(request), correlation_of(request), order_id, v, rating=data.rating, comment=data.comment)
 
     @get("/{order_id:str}", operation_id="getOrder", response_headers=ETAG_HEADER, **access(Role.USER, Role.UNIT, *STAFF))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], order_id: FromPath[str]) -> Response[Order]:
         """One order with its items, contract and documents: its user, its unit and staff (else 404).
         ``ETag`` is its version: send it as ``If-Match`` when changing the contract or signing it."""
-        body = await orders.get_order(db, order_id, _viewer(principal_of(request)))
-        return tagged(_order(body), body["version"])
+        order = await orders.get_order(db, order_id, _viewer(principal_of(request)))
+        return tagged(order, order.version)
 
     @get("/", operation_id="listOrders", **access(Role.USER, Role.UNIT, *STAFF))
     async def list_(
@@ -292,5 +269,4 @@ class OrderController(Controller):
     ) -> OrderPage:
         """Orders, newest first: a user its own, a unit its own, staff every order; or the
         one with a case number (an empty page when it is not among those the caller may see)."""
-        items, total = await orders.list_orders(db, _viewer(principal_of(request)), status=status, case_no=case_no, page=page, page_size=page_size)
-        return Page(items=[_order(i) for i in items], total=total, page=page, page_size=page_size)
+        return await orders.list_orders(db, _viewer(principal_of(request)), status=status, case_no=case_no, page=page, page_size=page_size)

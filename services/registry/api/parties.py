@@ -16,9 +16,7 @@ from services.registry.api.schemas import (
     RequiredReason,
     UnitApplication,
     UnitServiceInfo,
-    User,
     UserClassesChange,
-    UserPage,
     UserRegistration,
 )
 from services.registry.domain.parties import (
@@ -28,6 +26,7 @@ from services.registry.domain.parties import (
     UnitStatus,
 )
 from services.registry.schemas.parties import Unit, UnitPage
+from services.registry.schemas.users import User, UserPage
 from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
@@ -158,11 +157,13 @@ class UnitController(Controller):
         page: PageNumber = 1,
         page_size: PageSize = 20,
         status: UnitStatus | None = Parameter(default=None, description="staff only; the public sees approved units"),
+        q: str | None = Parameter(default=None, max_length=100, description="part of the unit's name (case-insensitive) or of its unified social credit code"),
     ) -> UnitPage:
-        """Units on the platform. The public sees approved units only."""
+        """Units on the platform, in the order they applied; ``q`` finds a unit by part of its
+        name or credit code (a form's unit picker). The public sees approved units only."""
         if principal_of(request).role not in CITY_STAFF:
             status = UnitStatus.APPROVED
-        return await parties.list_units(db, status=str(status) if status else None, page=page, page_size=page_size)
+        return await parties.list_units(db, status=str(status) if status else None, page=page, page_size=page_size, text=q)
 
     @get("/{unit_id:str}", operation_id="getUnit", response_headers=ETAG_HEADER, **access(PUBLIC))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Response[Unit]:
@@ -173,14 +174,6 @@ class UnitController(Controller):
         if unit.status != UnitStatus.APPROVED and not await may_see_unit(db, p, unit_id):
             raise NotFound("unit", "单位", unit_id)
         return tagged(unit, unit.version)
-
-
-def _user(request: Request, user: dict) -> User:  # type: ignore[type-arg]
-    """A user for the caller: another user's id (``duplicate_of``) and the units sharing
-    its credit code (``same_party_units``) are for the center and the bureau only."""
-    if principal_of(request).role not in CITY_STAFF:
-        user = {**user, "duplicate_of": None, "same_party_units": []}
-    return User(**user)
 
 
 class UserStatus(StrEnum):
@@ -208,7 +201,7 @@ class UserController(Controller):
         the real company out. A team leader registers once (409 ``user.duplicate``). Safe to retry
         with an ``Idempotency-Key`` header: the same key and body answer the first registration again."""
 
-        async def call(idem: Idempotency | None) -> dict:  # type: ignore[type-arg]
+        async def call(idem: Idempotency | None) -> User:
             return await parties.register_user(
                 db,
                 actor_of(request),
@@ -223,23 +216,24 @@ class UserController(Controller):
                 leader_name=data.leader_name,
                 leader_id_number=data.leader_id_number,
                 incubator_credit_code=data.incubator_credit_code,
+                by_staff=principal_of(request).role in CITY_STAFF,
                 idempotency=idem,
             )
 
-        return await idempotent(request, db, settings, idempotency_key, operation="registerUser", status=201, request_parts=(data,), render=lambda snap: _user(request, snap), call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="registerUser", status=201, request_parts=(data,), render=lambda user: user, call=call)  # type: ignore[no-any-return]
 
     @post("/{user_id:str}/verify", operation_id="verifyUser", status_code=200, **access(Role.CENTER))
     async def verify(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[Decision]) -> User:
         """The center verifies a user before it may apply for vouchers. 409 ``user.credit_code_verified``
         while another verified user holds its credit code (reject that one first), 409 ``user.rejected``."""
-        return User(**await user_review.verify_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason))
+        return await user_review.verify_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason)
 
     @post("/{user_id:str}/reject", operation_id="rejectUser", status_code=200, **access(Role.CENTER))
     async def reject(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str], data: JSONBody[RequiredReason]) -> User:
         """The center rejects a registration with a reason — a pending one (for example a credit code
         that is not the registrant's) or a wrongly verified one, which then frees its credit code for
         the real enterprise. Final; 409 ``user.already_rejected``. Publishes ``registry.user.rejected``."""
-        return User(**await user_review.reject_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason))
+        return await user_review.reject_user(db, actor_of(request), correlation_of(request), user_id, reason=data.reason)
 
     @patch("/{user_id:str}/classes", operation_id="changeUserClasses", status_code=200, response_headers=ETAG_HEADER, **access(Role.CENTER))
     async def change_classes(
@@ -248,7 +242,7 @@ class UserController(Controller):
         """The center changes a user's classes, special classes or sound-finances
         assessment, with a reason (R4, R16, R26). With ``If-Match`` (the user's ``ETag``)
         only that version is changed: another is 412 ``request.precondition_failed``."""
-        snap = await user_review.change_user_classes(
+        user = await user_review.change_user_classes(
             db,
             actor_of(request),
             correlation_of(request),
@@ -259,7 +253,7 @@ class UserController(Controller):
             reason=data.reason,
             expected_version=expected_version(if_match),
         )
-        return tagged(User(**snap), snap["version"])
+        return tagged(user, user.version)
 
     @get("/", operation_id="listUsers", **access(Role.CENTER, Role.BUREAU))
     async def list_(
@@ -272,7 +266,7 @@ class UserController(Controller):
     ) -> UserPage:
         """Registered users, oldest first: the center and the bureau. A pending user with
         ``duplicate_of`` gave a credit code another user had already given."""
-        return (await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)).map(lambda i: User(**i))
+        return await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)
 
     @get("/{user_id:str}", operation_id="getUser", response_headers=ETAG_HEADER, **access(Role.USER, Role.CENTER, Role.BUREAU))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> Response[User]:
@@ -283,5 +277,5 @@ class UserController(Controller):
         p = principal_of(request)
         if p.role is Role.USER and p.org != user_id:
             raise Forbidden()
-        user = _user(request, await user_review.user_with_units(db, user_id))
+        user = await user_review.user_with_units(db, user_id, by_staff=p.role in CITY_STAFF)
         return tagged(user, user.version)

@@ -3,7 +3,6 @@ the quote's body, and the center's and the bureau's list of every deviation."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -16,7 +15,8 @@ from services.registry.domain.prices import MAX_PRICE_FEN
 from services.registry.domain.quotes import MAX_REASON_CHARS
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
-from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema
+from services.registry.schemas.orders import QuoteDeviationPage
+from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=MAX_PRICE_FEN, description="an amount in fen (分), an integer ≥ 0")]
@@ -31,26 +31,6 @@ class QuoteRequest(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=5000)] | None = None
     #: why the quote lies above the published price list; shown to the user on the order
     reason: Annotated[str, msgspec.Meta(max_length=MAX_REASON_CHARS)] | None = None
-
-
-class QuoteDeviation(msgspec.Struct):
-    deviation_id: str
-    order_id: str
-    unit_id: str
-    user_id: str
-    #: the policy year (Asia/Shanghai) of the quote
-    year: int
-    #: the order's total at the published prices, fen
-    list_amount_fen: int
-    #: the quoted amount, fen
-    amount_fen: int
-    #: amount_fen − list_amount_fen
-    excess_fen: int
-    reason: str
-    quoted_at: datetime
-
-
-QuoteDeviationPage = Annotated[Page[QuoteDeviation], page_schema("QuoteDeviationPage")]
 
 
 class QuoteDeviationController(Controller):
@@ -69,5 +49,4 @@ class QuoteDeviationController(Controller):
         """Every quote above the published price list of a fiscally funded instrument, with the
         list amount, the quoted amount and the unit's reason (M11(4)), newest first. Center and
         bureau only."""
-        items, total = await quote_deviations.list_deviations(db, unit_id=unit_id, year=year, page=page, page_size=page_size)
-        return Page(items=[QuoteDeviation(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await quote_deviations.list_deviations(db, unit_id=unit_id, year=year, page=page, page_size=page_size)

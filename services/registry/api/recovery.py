@@ -4,7 +4,7 @@ to ``XCISS_RECOVERY_RATE_LIMIT_PER_HOUR`` an hour, across replicas."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, post
@@ -15,8 +15,8 @@ from litestar.stores.base import Store
 
 from services.registry import password_reset, signup
 from services.registry.api.accounts import client_address
-from services.registry.api.schemas import User
 from services.registry.domain.parties import SpecialClass, UserClass, UserKind
+from services.registry.schemas.users import Signup
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.http.app import correlation_of
 from services.runtime.db.service_db import ServiceDatabase
@@ -44,22 +44,6 @@ class SignupRequest(msgspec.Struct, forbid_unknown_fields=True):
     leader_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
     leader_id_number: Annotated[str, msgspec.Meta(max_length=25)] | None = None
     incubator_credit_code: Annotated[str, msgspec.Meta(max_length=40)] | None = None
-
-
-class SignedUpAccount(msgspec.Struct):
-    account_id: str
-    username: str
-    role: str
-    org: str | None
-    display_name: str | None
-    email: str | None
-    phone: str | None
-    status: str
-
-
-class Signup(msgspec.Struct):
-    account: SignedUpAccount
-    user: User
 
 
 class ResetRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -102,7 +86,7 @@ class SignupController(Controller):
         code another user gave is accepted, pending, for the center to decide. 429 beyond
         ``XCISS_RECOVERY_RATE_LIMIT_PER_HOUR`` sign-ups per client address."""
         await _limit(session_store, settings.recovery_rate_limit_per_hour, 3600, "signup", f"ip:{client_address(request, settings)}")
-        out: dict[str, Any] = await signup.sign_up(
+        return await signup.sign_up(
             db,
             correlation_of(request),
             pii_key=settings.pii_key(),
@@ -121,10 +105,6 @@ class SignupController(Controller):
             phone=data.phone,
             email=data.email,
         )
-        a = out["account"]
-        account = SignedUpAccount(**{f: a.get(f) for f in SignedUpAccount.__struct_fields__})
-        user = {**out["user"], "duplicate_of": None}  # who else gave the code is the center's to see
-        return Signup(account=account, user=User(**user))
 
 
 class PasswordResetController(Controller):

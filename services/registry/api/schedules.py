@@ -25,11 +25,12 @@ from services.registry.domain.schedules import (
     Approval,
     OperatedBy,
 )
+from services.registry.schemas.schedules import Availability, Downtime, InstrumentSchedule, Qualification
 from services.runtime import clock
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.roles import Role
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, IfNoneMatchHeader, create_only, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 
@@ -58,37 +59,10 @@ class ScheduleRequest(msgspec.Struct, forbid_unknown_fields=True):
     approval: Approval = Approval.required
 
 
-class InstrumentSchedule(msgspec.Struct):
-    instrument_id: str
-    weekly_hours: dict[str, list[list[str]]]
-    closed_on_holidays: bool
-    open_on_makeup_days: bool
-    slot_minutes: int
-    min_minutes: int
-    max_minutes: int
-    book_ahead_days: int
-    book_before_minutes: int
-    cancel_before_hours: int
-    operated_by: str
-    approval: str
-    version: int
-
-
 class DowntimeRequest(msgspec.Struct, forbid_unknown_fields=True):
     starts_at: datetime
     ends_at: datetime
     reason: Reason
-
-
-class Downtime(msgspec.Struct):
-    downtime_id: str
-    instrument_id: str
-    starts_at: datetime
-    ends_at: datetime
-    reason: str
-    created_at: datetime
-    #: the bookings it cancelled (their reason: the downtime's)
-    cancelled_booking_ids: list[str] = []
 
 
 class QualificationRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -102,41 +76,6 @@ class RevokeRequest(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason | None = None
 
 
-class Qualification(msgspec.Struct):
-    qualification_id: str
-    instrument_id: str
-    account_id: str
-    username: str
-    user_id: str
-    valid_until: date
-    granted_at: datetime
-    in_force: bool
-    revoked_at: datetime | None = None
-    revoke_reason: str | None = None
-
-
-class Interval(msgspec.Struct):
-    starts_at: datetime
-    ends_at: datetime
-
-
-class BusyInterval(msgspec.Struct):
-    starts_at: datetime
-    ends_at: datetime
-    #: booked / downtime (never who booked)
-    kind: str
-
-
-class Availability(msgspec.Struct, rename={"from_": "from"}):
-    instrument_id: str
-    from_: datetime
-    to: datetime
-    slot_minutes: int
-    operated_by: str
-    free: list[Interval]
-    busy: list[BusyInterval]
-
-
 class InstrumentTimeController(Controller):
     path = "/v1/instruments"
     tags = ["bookings"]
@@ -146,54 +85,53 @@ class InstrumentTimeController(Controller):
         """An instrument's opening hours and booking limits: public once it is listed and in
         service, else its unit and staff only. 422 ``booking.no_schedule`` when none is published.
         Its ``version`` is the ``ETag`` (send it as ``If-Match`` when setting the schedule)."""
-        body = await schedules.get_schedule(db, actor_of(request), instrument_id)
-        return tagged(InstrumentSchedule(**body), body["version"])
+        schedule = await schedules.get_schedule(db, actor_of(request), instrument_id)
+        return tagged(schedule, schedule.version)
 
     @put("/{instrument_id:str}/schedule", operation_id="setInstrumentSchedule", response_headers=ETAG_HEADER, **access(Role.UNIT))
     async def set_schedule(
-        self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[ScheduleRequest], if_match: IfMatchHeader = None
+        self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[ScheduleRequest], if_match: IfMatchHeader = None,
+        if_none_match: IfNoneMatchHeader = None,
     ) -> Response[InstrumentSchedule]:
         """The owner unit sets the whole schedule (audited). Each inconsistency is a 422 at its field:
         ``schedule.invalid_time``, ``schedule.empty_interval``, ``schedule.overlapping_intervals``,
         ``schedule.hours_off_grid``, ``schedule.length_off_grid``, ``schedule.min_above_max`` …
         With ``If-Match`` only the version read is replaced (412 otherwise); the first schedule
-        takes no ``If-Match`` (a tag or ``*`` is 412: there is none yet)."""
+        takes no ``If-Match`` (a tag or ``*`` is 412: there is none yet); with ``If-None-Match: *`` only a first one is saved (412 ``request.record_exists`` when one exists)."""
         values = msgspec.structs.asdict(data)
-        body = await schedules.set_schedule(
-            db, actor_of(request), correlation_of(request), instrument_id, values, expected_version=expected_version(if_match), if_match_sent=if_match is not None
+        schedule = await schedules.set_schedule(
+            db, actor_of(request), correlation_of(request), instrument_id, values, expected_version=expected_version(if_match), if_match_sent=if_match is not None,
+            only_create=create_only(if_none_match),
         )
-        return tagged(InstrumentSchedule(**body), body["version"])
+        return tagged(schedule, schedule.version)
 
     @post("/{instrument_id:str}/downtimes", operation_id="addInstrumentDowntime", status_code=201, **access(Role.UNIT))
     async def add_downtime(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[DowntimeRequest]) -> Downtime:
         """The owner unit blocks time with a reason (maintenance, repair). Requested and confirmed
         bookings under it are cancelled with the downtime's reason; the answer lists them."""
-        body = await schedules.add_downtime(db, actor_of(request), correlation_of(request), instrument_id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
-        return Downtime(**body)
+        return await schedules.add_downtime(db, actor_of(request), correlation_of(request), instrument_id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
 
     @get("/{instrument_id:str}/downtimes", operation_id="listInstrumentDowntimes", **access(PUBLIC))
     async def list_downtimes(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], since: datetime | None = Parameter(default=None, description="only downtime ending after this (default: now)")) -> list[Downtime]:
         """An instrument's downtime still to come (public: the reason is part of the notice)."""
-        return [Downtime(**d) for d in await schedules.list_downtimes(db, actor_of(request), instrument_id, since=since or clock.utc_now())]
+        return await schedules.list_downtimes(db, actor_of(request), instrument_id, since=since or clock.utc_now())
 
     @put("/{instrument_id:str}/qualifications", operation_id="grantQualification", **access(Role.UNIT))
     async def grant(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], data: JSONBody[QualificationRequest]) -> Qualification:
         """The owner unit records that a person (an account of a user organisation) is trained on
         the instrument until ``valid_until``; again: renewed. Only qualified people book a
         self-operated instrument."""
-        body = await schedules.grant_qualification(db, actor_of(request), correlation_of(request), instrument_id, username=data.username, valid_until=data.valid_until)
-        return Qualification(**body)
+        return await schedules.grant_qualification(db, actor_of(request), correlation_of(request), instrument_id, username=data.username, valid_until=data.valid_until)
 
     @get("/{instrument_id:str}/qualifications", operation_id="listQualifications", **access(Role.UNIT))
     async def list_qualifications(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> list[Qualification]:
         """Who is trained on the instrument, with expiry (the owner unit)."""
-        return [Qualification(**q) for q in await schedules.list_qualifications(db, actor_of(request), instrument_id)]
+        return await schedules.list_qualifications(db, actor_of(request), instrument_id)
 
     @post("/{instrument_id:str}/qualifications/{qualification_id:str}/revoke", operation_id="revokeQualification", status_code=200, **access(Role.UNIT))
     async def revoke(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str], qualification_id: FromPath[str], data: JSONBody[RevokeRequest]) -> Qualification:
         """The owner unit withdraws a qualification, with a reason."""
-        body = await schedules.revoke_qualification(db, actor_of(request), correlation_of(request), instrument_id, qualification_id, reason=data.reason)
-        return Qualification(**body)
+        return await schedules.revoke_qualification(db, actor_of(request), correlation_of(request), instrument_id, qualification_id, reason=data.reason)
 
     @get("/{instrument_id:str}/availability", operation_id="getInstrumentAvailability", **access(PUBLIC))
     async def availability(
@@ -207,13 +145,4 @@ class InstrumentTimeController(Controller):
         """Free and busy time of a listed instrument (public; busy says ``booked`` or ``downtime``,
         never who). Free time is the opening hours from now on (holidays closed, make-up working
         days open by default) less bookings and downtime."""
-        body = await schedules.availability(db, calendar, instrument_id, start=from_, end=to)
-        return Availability(
-            instrument_id=body["instrument_id"],
-            from_=body["from"],
-            to=body["to"],
-            slot_minutes=body["slot_minutes"],
-            operated_by=body["operated_by"],
-            free=[Interval(**f) for f in body["free"]],
-            busy=[BusyInterval(**b) for b in body["busy"]],
-        )
+        return await schedules.availability(db, calendar, instrument_id, start=from_, end=to)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
@@ -16,7 +16,6 @@ from services.registry.domain.parties import (
     UserClass,
     UserKind,
 )
-from services.runtime.http.pagination import Page, page_schema
 
 Name = Annotated[str, msgspec.Meta(min_length=2, max_length=200, description="full legal name")]
 CreditCode = Annotated[str, msgspec.Meta(min_length=18, max_length=40, description="统一社会信用代码, 18 characters")]
@@ -66,34 +65,6 @@ class UserRegistration(msgspec.Struct, forbid_unknown_fields=True):
     leader_name: Annotated[str, msgspec.Meta(min_length=2, max_length=100)] | None = None
     leader_id_number: Annotated[str, msgspec.Meta(min_length=15, max_length=25)] | None = None
     incubator_credit_code: CreditCode | None = None
-
-
-class User(msgspec.Struct):
-    user_id: str
-    version: int
-    name: str
-    kind: UserKind
-    classes: list[UserClass]
-    special_classes: list[SpecialClass]
-    in_xuchang: bool
-    verified: bool
-    sound_finances: bool = True
-    credit_code: str | None = None
-    leader_name: str | None = None
-    leader_id_masked: str | None = None
-    #: pending (awaiting the center) / verified / rejected
-    status: str = "pending"
-    #: the user that already held the credit code when this one registered; the center's
-    #: review decides which is the enterprise (shown to the center and the bureau only)
-    duplicate_of: str | None = None
-    rejection_reason: str | None = None
-    #: R26 隶属: the units registered under the user's credit code — the user is those units
-    #: and gets no voucher on their (or their parent's, or their colleges') services; read
-    #: with one user, shown to the center and the bureau only
-    same_party_units: list[str] = []
-
-
-UserPage = Annotated[Page[User], page_schema("UserPage")]
 
 
 class UserClassesChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -166,40 +137,6 @@ class FraudFindingRequest(msgspec.Struct, forbid_unknown_fields=True):
     voucher_ids: Annotated[list[str], msgspec.Meta(max_length=1000)] = []
     award_ids: Annotated[list[str], msgspec.Meta(max_length=100)] = []
     evidence_ref: Annotated[str, msgspec.Meta(max_length=500)] | None = None
-
-
-class FraudFinding(msgspec.Struct):
-    finding_id: str
-    party_type: PartyType
-    party_id: str
-    party_name: str
-    years: list[int]
-    voucher_ids: list[str]
-    award_ids: list[str]
-    sanctions: list[str]
-    reason: str
-    recorded_by: str
-    recorded_at: datetime
-    evidence_ref: str | None = None
-    blacklist_entry_id: str | None = None
-    credit_code: str | None = None
-
-
-FraudFindingPage = Annotated[Page[FraudFinding], page_schema("FraudFindingPage")]
-
-
-class PublicCriticism(msgspec.Struct):
-    """通报批评 (R27) as the public sees it: no person or record-keeper ids, no evidence."""
-
-    finding_id: str
-    party_type: PartyType
-    party_name: str
-    reason: str
-    found_on: date
-    credit_code: str | None = None
-
-
-PublicCriticismPage = Annotated[Page[PublicCriticism], page_schema("PublicCriticismPage")]
 
 
 # --- instruments (M5, M6, M11(3)) ---------------------------------------------

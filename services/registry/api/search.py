@@ -2,55 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.registry import search
+from services.registry.schemas.catalogue import CataloguePage
 from services.registry.search_sql import SORTS
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
-
-
-class CatalogueItem(msgspec.Struct):
-    instrument_id: str
-    name: str
-    category: str
-    unit_id: str
-    unit_name: str
-    score: int
-    model: str | None = None
-    county_code: str | None = None
-    #: the range of the instrument's active service prices, in fen; null without prices
-    min_price_fen: int | None = None
-    max_price_fen: int | None = None
-    #: the unit is approved and accepts innovation vouchers (R18)
-    accepts_vouchers: bool = False
-
-
-class Suggestion(msgspec.Struct):
-    """Something to try instead of a search that found nothing."""
-
-    #: ``term``: a canonical term of the synonym dictionary (search it as ``q``);
-    #: ``category``: a category (search it as ``category``, without ``q``)
-    kind: Literal["term", "category"]
-    text: str
-    #: how many instruments it finds under the request's other filters
-    total: int
-
-
-class CataloguePage(msgspec.Struct):
-    items: list[CatalogueItem]
-    total: int
-    page: int
-    page_size: int
-    #: only on an empty first page: the dictionary's canonical terms closest to the
-    #: keywords that find something, else the categories holding instruments
-    suggestions: list[Suggestion] = []
 
 
 class CatalogueController(Controller):
@@ -94,8 +55,4 @@ class CatalogueController(Controller):
             accepts_vouchers=accepts_vouchers,
             sort=sort,
         )
-        items, total = await search.search(db, query)
-        suggestions = await search.suggest(db, query) if total == 0 and page == 1 else []
-        return CataloguePage(
-            items=[CatalogueItem(**i) for i in items], total=total, page=page, page_size=page_size, suggestions=[Suggestion(**s) for s in suggestions]
-        )
+        return await search.catalogue_page(db, query)

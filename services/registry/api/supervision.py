@@ -7,23 +7,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import affiliations, blacklist, fraud_findings
-from services.registry.api.schemas import (
-    AffiliationDeclaration,
-    BlacklistRequest,
-    FraudFinding,
-    FraudFindingPage,
-    FraudFindingRequest,
-    PublicCriticism,
-    PublicCriticismPage,
-    RequiredReason,
-)
+from services.registry.api.schemas import AffiliationDeclaration, BlacklistRequest, FraudFindingRequest, RequiredReason
 from services.registry.domain.parties import AffiliationSource, PartyType
 from services.registry.schemas.affiliations import Affiliation, AffiliationPage
 from services.registry.schemas.blacklist import BlacklistPage, BlacklistRecord
+from services.registry.schemas.fraud_findings import FraudFinding, FraudFindingPage, PublicCriticismPage
 from services.registry.scope import may_see_unit
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
-from services.runtime.clock import POLICY_ZONE
 from services.runtime.errors import Forbidden
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
@@ -120,11 +111,10 @@ class FraudFindingController(Controller):
         reason and the sanctions for the case: blacklist, disqualification (units),
         criticism. The funds concerned are clawed back by payments. The same party
         and scope twice: 409 ``fraud.duplicate``."""
-        snap = await fraud_findings.record_finding(
+        return await fraud_findings.record_finding(
             db, actor_of(request), correlation_of(request), party_type=data.party_type, party_id=data.party_id, reason=data.reason,
             sanctions=fraud_findings.default_sanctions(data.party_type) if data.sanctions is None else list(data.sanctions), years=data.years, voucher_ids=data.voucher_ids, award_ids=data.award_ids, evidence_ref=data.evidence_ref,
         )
-        return FraudFinding(**snap)
 
     @get("/", operation_id="listFraudFindings", **access(Role.CENTER, Role.BUREAU))
     async def list_(
@@ -138,21 +128,11 @@ class FraudFindingController(Controller):
         """Fraud findings, newest first: who decided, when, why, and the sanctions.
         The auditor reads them in the audit trail (``fraud.find``), like every
         other organisation's record (separation of duties)."""
-        return (await fraud_findings.list_findings(db, party_type=str(party_type) if party_type else None, party_id=party_id, page=page, page_size=page_size)).map(lambda i: FraudFinding(**i))
+        return await fraud_findings.list_findings(db, party_type=party_type, party_id=party_id, page=page, page_size=page_size)
 
     @get("/public", operation_id="listPublicCriticisms", **access(PUBLIC))
     async def public(self, db: NamedDependency[ServiceDatabase], page: PageNumber = 1, page_size: PageSize = 20) -> PublicCriticismPage:
         """通报批评 (R27): the findings whose sanctions include public criticism,
         newest first: name, credit code, reason and date (Beijing time), never
         ids of persons or the evidence."""
-        found = await fraud_findings.list_findings(db, party_type=None, party_id=None, page=page, page_size=page_size, criticised_only=True)
-        return found.map(
-            lambda i: PublicCriticism(
-                finding_id=i["finding_id"],
-                party_type=i["party_type"],
-                party_name=i["party_name"],
-                credit_code=i["credit_code"],
-                reason=i["reason"],
-                found_on=i["recorded_at"].astimezone(POLICY_ZONE).date(),
-            )
-        )
+        return await fraud_findings.list_public_criticisms(db, page=page, page_size=page_size)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -11,11 +10,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import synonyms
+from services.registry.schemas.synonyms import SynonymEntry, SynonymPage
 from services.registry.domain.synonyms import MAX_FORM_CHARS, MAX_SYNONYMS
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema
+from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 
 Form = Annotated[str, msgspec.Meta(max_length=200, description=f"a term, at most {MAX_FORM_CHARS} characters once trimmed")]
@@ -33,17 +33,6 @@ class NewSynonymEntry(msgspec.Struct, forbid_unknown_fields=True):
     synonyms: Annotated[list[Form], msgspec.Meta(max_length=100, description=f"1 to {MAX_SYNONYMS} synonyms or abbreviations")]
 
 
-class SynonymEntry(msgspec.Struct):
-    entry_id: str
-    canonical: str
-    synonyms: list[str]
-    created_by: str
-    created_at: datetime
-
-
-SynonymPage = Annotated[Page[SynonymEntry], page_schema("SynonymPage")]
-
-
 class SynonymController(Controller):
     path = "/v1/catalogue/synonyms"
     tags = ["catalogue"]
@@ -57,15 +46,13 @@ class SynonymController(Controller):
         page_size: PageSize = 20,
     ) -> SynonymPage:
         """The synonym and abbreviation dictionary of the catalogue search, by canonical term. Center only."""
-        items, total = await synonyms.list_entries(db, q=q, page=page, page_size=page_size)
-        return Page(items=[SynonymEntry(**i) for i in items], total=total, page=page, page_size=page_size)
+        return await synonyms.list_entries(db, q=q, page=page, page_size=page_size)
 
     @post("/", operation_id="createSynonym", status_code=201, **access(Role.CENTER))
     async def create(self, request: Request, db: NamedDependency[ServiceDatabase], data: JSONBody[NewSynonymEntry]) -> SynonymEntry:
         """Add an entry. A search for any of its forms then finds what any form finds
         (applied at query time: no reindex; cached results are dropped at once). Audited."""
-        entry = await synonyms.create_entry(db, actor_of(request), correlation_of(request), canonical=data.canonical, synonyms=data.synonyms)
-        return SynonymEntry(**entry)
+        return await synonyms.create_entry(db, actor_of(request), correlation_of(request), canonical=data.canonical, synonyms=data.synonyms)
 
     @delete("/{entry_id:str}", operation_id="deleteSynonym", status_code=204, **access(Role.CENTER))
     async def remove(

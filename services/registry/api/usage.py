@@ -9,7 +9,7 @@ stored in UTC and answered in UTC."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -21,13 +21,13 @@ from services.registry.domain.usage import (
     REASON_MAX,
     RESEARCHER_MAX,
     UsageKind,
-    UsageSource,
 )
+from services.registry.schemas.usage import UsageSession, UsageSessionPage
 from services.registry.usage_reads import get_session, list_sessions
 from services.runtime.http.auth import Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.http.app import actor_of, correlation_of
-from services.runtime.http.pagination import Page, PageNumber, PageSize, page_schema
+from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
@@ -76,47 +76,6 @@ class CorrectionRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True
     reason: Annotated[str, msgspec.Meta(max_length=REASON_MAX)] | None = None
 
 
-class Correction(msgspec.Struct):
-    before_started_at: datetime
-    before_ended_at: datetime
-    before_minutes: int
-    after_started_at: datetime
-    after_ended_at: datetime
-    after_minutes: int
-    reason: str
-    corrected_at: datetime
-
-
-class UsageSession(msgspec.Struct):
-    session_id: str
-    version: int
-    instrument_id: str
-    unit_id: str
-    kind: UsageKind
-    source: UsageSource
-    #: open (checked in) / closed
-    status: str
-    started_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    corrections: list[Correction]
-    order_id: str | None = None
-    user_id: str | None = None
-    researcher: str | None = None
-    booking_id: str | None = None
-    recorder_id: str | None = None
-    ended_at: datetime | None = None
-    #: whole minutes (once closed)
-    minutes: int | None = None
-
-
-UsageSessionPage = Annotated[Page[UsageSession], page_schema("UsageSessionPage")]
-
-
-def session_view(body: dict[str, Any]) -> UsageSession:
-    return UsageSession(**{**body, "corrections": [Correction(**c) for c in body["corrections"]]})
-
-
 def max_session(settings: Settings) -> timedelta:
     return timedelta(hours=settings.usage_max_session_h)
 
@@ -141,8 +100,7 @@ class UsageSessionController(Controller):
         open or overlaps (422 ``usage.overlap``), in the future (422 ``usage.in_future``), for an order
         of another unit or not in service (422 ``usage.unknown_order`` / ``usage.order_not_in_service``)."""
         p = principal_of(request)
-        body = await usage.check_in(db, actor_of(request), correlation_of(request), _unit(p), data.instrument_id, data.use(), at=data.at)
-        return session_view(body)
+        return await usage.check_in(db, actor_of(request), correlation_of(request), _unit(p), data.instrument_id, data.use(), at=data.at)
 
     @post("/{session_id:str}/check-out", operation_id="checkOutUsage", status_code=200, **access(Role.UNIT))
     async def check_out(
@@ -152,8 +110,7 @@ class UsageSessionController(Controller):
         (UsageRecorded) with its minutes. A session that is not open is 409 ``usage.not_open``; longer
         than the maximum (24 h by default) is 422 ``usage.too_long``."""
         p = principal_of(request)
-        body = await usage.check_out(db, actor_of(request), correlation_of(request), _unit(p), session_id=session_id, at=data.at, max_session=max_session(settings))
-        return session_view(body)
+        return await usage.check_out(db, actor_of(request), correlation_of(request), _unit(p), session_id=session_id, at=data.at, max_session=max_session(settings))
 
     @post("/", operation_id="recordUsage", status_code=201, **access(Role.UNIT))
     async def record(
@@ -163,10 +120,9 @@ class UsageSessionController(Controller):
         after the start (422 ``usage.end_before_start``), neither in the future, at most the maximum
         length, and no other session of the instrument overlaps."""
         p = principal_of(request)
-        body = await usage.record_session(
+        return await usage.record_session(
             db, actor_of(request), correlation_of(request), _unit(p), data.instrument_id, data.use(), started_at=data.started_at, ended_at=data.ended_at, max_session=max_session(settings)
         )
-        return session_view(body)
 
     @post("/{session_id:str}/correct", operation_id="correctUsage", status_code=200, **access(Role.UNIT))
     async def correct(
@@ -176,15 +132,14 @@ class UsageSessionController(Controller):
         the times before are kept in ``corrections`` and the audit trail (UsageCorrected). An open session
         is 409 ``usage.not_closed``; a session of an order whose results are delivered can no longer change."""
         p = principal_of(request)
-        body = await usage.correct(
+        return await usage.correct(
             db, actor_of(request), correlation_of(request), p.org or "", session_id, started_at=data.started_at, ended_at=data.ended_at, reason=data.reason, max_session=max_session(settings)
         )
-        return session_view(body)
 
     @get("/{session_id:str}", operation_id="getUsageSession", **access(Role.UNIT, *STAFF))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], session_id: FromPath[str]) -> UsageSession:
         """One session with its corrections: the unit's own, or any for staff (else 404)."""
-        return session_view(await get_session(db, session_id, _scope(principal_of(request))))
+        return await get_session(db, session_id, _scope(principal_of(request)))
 
     @get("/", operation_id="listUsageSessions", **access(Role.UNIT, *STAFF))
     async def list_(
@@ -197,5 +152,4 @@ class UsageSessionController(Controller):
         page_size: PageSize = 20,
     ) -> UsageSessionPage:
         """Sessions, latest start first: a unit its own, staff every unit's."""
-        items, total = await list_sessions(db, _scope(principal_of(request)), instrument_id=instrument_id, order_id=order_id, page=page, page_size=page_size)
-        return Page(items=[session_view(i) for i in items], total=total, page=page, page_size=page_size)
+        return await list_sessions(db, _scope(principal_of(request)), instrument_id=instrument_id, order_id=order_id, page=page, page_size=page_size)

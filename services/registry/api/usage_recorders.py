@@ -9,8 +9,7 @@ instrument in and out, or posts a finished session, each safe to retry with an
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -18,15 +17,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.registry import usage, usage_recorders
-from services.registry.api.usage import (
-    CheckOutRequest,
-    Instant,
-    SessionUse,
-    UsageSession,
-    max_session,
-    session_view,
-)
+from services.registry.api.usage import CheckOutRequest, Instant, SessionUse, max_session
 from services.registry.domain.usage import RECORDER_NAME_MAX
+from services.registry.schemas.usage import NewUsageRecorder, UsageRecorder, UsageSession
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.http.app import actor_of, correlation_of
@@ -38,22 +31,6 @@ from services.runtime.settings import Settings
 class RecorderRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     instrument_id: Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
     name: Annotated[str, msgspec.Meta(max_length=RECORDER_NAME_MAX)]
-
-
-class UsageRecorder(msgspec.Struct):
-    recorder_id: str
-    instrument_id: str
-    unit_id: str
-    name: str
-    active: bool
-    created_at: datetime
-    revoked_at: datetime | None = None
-    last_used_at: datetime | None = None
-
-
-class NewUsageRecorder(UsageRecorder):
-    #: the secret, shown this once: send it as ``Authorization: Recorder <token>``
-    token: str = ""
 
 
 class RecorderStartRequest(SessionUse, forbid_unknown_fields=True, kw_only=True):
@@ -75,21 +52,19 @@ class UsageRecorderController(Controller):
         """The unit creates a recorder for one of its instruments; the answer holds its secret
         ``token`` this once (only its SHA-256 is kept)."""
         p = principal_of(request)
-        view, token = await usage_recorders.create_recorder(db, actor_of(request), correlation_of(request), p.org or "", data.instrument_id, data.name)
-        return NewUsageRecorder(**view, token=token)
+        return await usage_recorders.create_recorder(db, actor_of(request), correlation_of(request), p.org or "", data.instrument_id, data.name)
 
     @get("/", operation_id="listUsageRecorders", **access(Role.UNIT))
     async def list_(
         self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: str | None = Parameter(default=None, description="only this instrument's recorders")
     ) -> list[UsageRecorder]:
         """The unit's recorders (active and revoked), newest first; never their tokens."""
-        return [UsageRecorder(**r) for r in await usage_recorders.list_recorders(db, principal_of(request).org or "", instrument_id)]
+        return await usage_recorders.list_recorders(db, principal_of(request).org or "", instrument_id)
 
     @post("/{recorder_id:str}/revoke", operation_id="revokeUsageRecorder", status_code=200, **access(Role.UNIT))
     async def revoke(self, request: Request, db: NamedDependency[ServiceDatabase], recorder_id: FromPath[str]) -> UsageRecorder:
         """The unit revokes a recorder: its token is refused from now on (409 ``usage.recorder_revoked`` if it already was)."""
-        view = await usage_recorders.revoke_recorder(db, actor_of(request), correlation_of(request), principal_of(request).org or "", recorder_id)
-        return UsageRecorder(**view)
+        return await usage_recorders.revoke_recorder(db, actor_of(request), correlation_of(request), principal_of(request).org or "", recorder_id)
 
 
 async def _recorder(request: Request, db: ServiceDatabase) -> usage_recorders.Recorder:
@@ -123,10 +98,10 @@ class RecorderPostController(Controller):
         ``usage.recorder_unauthenticated``."""
         rec = await _recorder(request, db)
 
-        async def call(idem: Idempotency | None) -> dict[str, Any]:
+        async def call(idem: Idempotency | None) -> UsageSession:
             return await usage.check_in(db, actor_of(request), correlation_of(request), _who(rec), rec.instrument_id, data.use(), at=data.at, idempotency=idem)
 
-        return await idempotent(request, db, settings, idempotency_key, operation="recorderStartUsage", status=201, request_parts=(data,), render=session_view, call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="recorderStartUsage", status=201, request_parts=(data,), render=lambda session: session, call=call)  # type: ignore[no-any-return]
 
     @post("/stop", operation_id="recorderStopUsage", status_code=200, **access(PUBLIC, errors=(401,)))
     async def stop(
@@ -142,12 +117,12 @@ class RecorderPostController(Controller):
         ``Idempotency-Key`` answers the first stop again)."""
         rec = await _recorder(request, db)
 
-        async def call(idem: Idempotency | None) -> dict[str, Any]:
+        async def call(idem: Idempotency | None) -> UsageSession:
             return await usage.check_out(
                 db, actor_of(request), correlation_of(request), _who(rec), instrument_id=rec.instrument_id, at=data.at, max_session=max_session(settings), idempotency=idem
             )
 
-        return await idempotent(request, db, settings, idempotency_key, operation="recorderStopUsage", status=200, request_parts=(data,), render=session_view, call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="recorderStopUsage", status=200, request_parts=(data,), render=lambda session: session, call=call)  # type: ignore[no-any-return]
 
     @post("/sessions", operation_id="recorderPostUsage", status_code=201, **access(PUBLIC, errors=(401,)))
     async def post_session(
@@ -162,7 +137,7 @@ class RecorderPostController(Controller):
         same rules as the staff's entry. Safe to retry with an ``Idempotency-Key``."""
         rec = await _recorder(request, db)
 
-        async def call(idem: Idempotency | None) -> dict[str, Any]:
+        async def call(idem: Idempotency | None) -> UsageSession:
             return await usage.record_session(
                 db,
                 actor_of(request),
@@ -176,4 +151,4 @@ class RecorderPostController(Controller):
                 idempotency=idem,
             )
 
-        return await idempotent(request, db, settings, idempotency_key, operation="recorderPostUsage", status=201, request_parts=(data,), render=session_view, call=call)  # type: ignore[no-any-return]
+        return await idempotent(request, db, settings, idempotency_key, operation="recorderPostUsage", status=201, request_parts=(data,), render=lambda session: session, call=call)  # type: ignore[no-any-return]

@@ -52,3 +52,29 @@ notifications = Table(
     Column("read_at", UtcDateTime, nullable=True),
     Index("ix_notifications_recipient", "recipient_role", "recipient_org", "created_at"),
 )
+
+#: a notice due later (issue 17): written when the event that makes it due arrives,
+#: cancelled by the event that makes it moot, told once when due (``scheduled_notices.py``)
+scheduled_notices = Table(
+    "scheduled_notices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    #: voucher.expiring / application.appeal_closing / notice.closing / instrument.listing_due
+    Column("kind", String(40), nullable=False),
+    #: what it is about (the voucher id, the application id, a stable id of a notice and a unit, the instrument id)
+    Column("ref", String(36), nullable=False),
+    Column("recipient_role", String(20), nullable=False),
+    Column("recipient_org", String(100), nullable=False),
+    #: when it is told (UTC); NULL on a row that only records its cancellation (the cancelling event came first)
+    Column("due_at", UtcDateTime, nullable=True),
+    Column("subject_zh", String(200), nullable=True),
+    Column("text_zh", Text, nullable=True),
+    Column("subject_en", String(200), nullable=True),
+    Column("text_en", Text, nullable=True),
+    Column("link", String(300), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    Index("uq_scheduled_notices_kind_ref", "kind", "ref", unique=True),
+    Index("ix_scheduled_notices_due", "due_at"),
+)

@@ -48,6 +48,8 @@ complaints = Table(
     "complaints",
     metadata,
     Column("id", String(36), primary_key=True),
+    #: the complaint's case number, TS-<year>-<n> (services/runtime/db/case_numbers.py): what people read and say
+    Column("case_no", String(20), nullable=False, unique=True),
     Column("unit_id", String(36), ForeignKey("units.id"), nullable=False),
     Column("order_id", String(36), ForeignKey("orders.id"), nullable=True),
     #: fees / service_quality / refusal / confidentiality / other

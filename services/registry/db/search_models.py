@@ -45,10 +45,13 @@ search_docs = Table(
     Column("accepts_vouchers", Boolean, nullable=False, server_default=text("false")),
     Column("instrument_version", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # a page without keywords is read in name order, filtered or not, and its
+    # total counted on the index alone (search_sql.page_statement)
     Index("ix_search_docs_public_name", "public", "name", "instrument_id"),
-    Index("ix_search_docs_category", "category", "public"),
-    Index("ix_search_docs_county", "county_code", "public"),
-    Index("ix_search_docs_unit", "unit_id", "public"),
+    Index("ix_search_docs_category_name", "category", "public", "name", "instrument_id"),
+    Index("ix_search_docs_county_name", "county_code", "public", "name", "instrument_id"),
+    Index("ix_search_docs_unit_name", "unit_id", "public", "name", "instrument_id"),
+    Index("ix_search_docs_public_price", "public", "min_price_fen", "max_price_fen"),
     sqlite_with_rowid=False,
 )
 

@@ -14,25 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from services.registry.domain.notices import Notice, mail_body, mail_subject, order_named
 from services.runtime.clock import POLICY_ZONE
+
+__all__ = ["REMIND_BEFORE", "BookingFacts", "Notice", "change_notice", "due_for_reminder", "mail_body", "mail_subject", "reminder_notice", "slot_text", "slot_text_en"]
 
 #: a confirmed booking starting within this time is reminded of (once)
 REMIND_BEFORE = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One notification: to whom (role and organisation), which kind, the text, the subject of its mail.
-    (The texts are passed by keyword: a kind is not an error code, and the error catalogue
-    reads a call holding a code and a Chinese and an English text as one, services/runtime/http/error_catalogue.py.)"""
-
-    recipient_role: str
-    recipient_org: str
-    kind: str
-    subject_zh: str
-    text_zh: str
-    subject_en: str
-    text_en: str
 
 
 @dataclass(frozen=True)
@@ -41,7 +29,6 @@ class BookingFacts:
 
     booking_id: str
     instrument_name: str
-    order_id: str
     user_id: str
     unit_id: str
     starts_at: datetime
@@ -50,6 +37,8 @@ class BookingFacts:
     party: str | None = None
     reason: str | None = None
     downtime_id: str | None = None
+    #: the order's case number (DD-…): a notice names the order by it, never by its id
+    order_case_no: str | None = None
 
 
 def _slot(starts_at: datetime, ends_at: datetime) -> str:
@@ -69,11 +58,13 @@ def slot_text_en(starts_at: datetime, ends_at: datetime) -> str:
 
 
 def _what(f: BookingFacts) -> str:
-    return f"仪器「{f.instrument_name}」{slot_text(f.starts_at, f.ends_at)}，订单 {f.order_id}"
+    order = order_named(f.order_case_no)[0]
+    return f"仪器「{f.instrument_name}」{slot_text(f.starts_at, f.ends_at)}" + (f"，{order}" if order else "")
 
 
 def _what_en(f: BookingFacts) -> str:
-    return f"instrument “{f.instrument_name}”, {slot_text_en(f.starts_at, f.ends_at)}, order {f.order_id}"
+    order = order_named(f.order_case_no)[1]
+    return f"instrument “{f.instrument_name}”, {slot_text_en(f.starts_at, f.ends_at)}" + (f", {order}" if order else "")
 
 
 def _why(f: BookingFacts) -> str:
@@ -116,15 +107,3 @@ def reminder_notice(f: BookingFacts) -> Notice:
 def due_for_reminder(starts_at: datetime, now: datetime) -> bool:
     """A confirmed booking is reminded of within the day before its start (not after it started)."""
     return now < starts_at <= now + REMIND_BEFORE
-
-
-def mail_subject(notice: Notice) -> str:
-    return f"[科技创新券平台] {notice.subject_zh} / {notice.subject_en}"
-
-
-def mail_body(notice: Notice, link: str) -> str:
-    """Chinese first, then English, each with the link."""
-    return (
-        f"{notice.text_zh}\n\n详情：{link}\n\n（本邮件由系统自动发送，请勿回复。）\n\n"
-        f"{notice.text_en}\n\nDetails: {link}\n\n(This message was sent automatically; please do not reply.)"
-    )

@@ -5,7 +5,7 @@ The feed holds the instrument's requested, confirmed and used bookings and
 its downtime from ``PAST`` back to ``AHEAD`` on; cancelled and declined
 bookings are absent. Times are UTC (``Z``); a booking's UID is stable, its
 ``SEQUENCE`` and ``LAST-MODIFIED`` follow its version. A summary names the
-state and the order only (no person). Pure: no I/O."""
+state and the order by its case number (no person, no id). Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from services.registry.domain.notices import order_named
 
 PAST = timedelta(days=30)
 AHEAD = timedelta(days=90)
@@ -41,7 +43,8 @@ def secret_digest(secret: str) -> str:
 @dataclass(frozen=True)
 class FeedBooking:
     booking_id: str
-    order_id: str
+    #: the order's case number (DD-…), None for an order without one
+    order_case_no: str | None
     starts_at: datetime
     ends_at: datetime
     status: str
@@ -87,7 +90,7 @@ def render(instrument_name: str, booked: Iterable[FeedBooking], down: Iterable[F
         e.add("dtstamp", _utc(now))
         e.add("dtstart", _utc(b.starts_at))
         e.add("dtend", _utc(b.ends_at))
-        e.add("summary", f"{label} · 订单 {b.order_id}")
+        e.add("summary", " · ".join(filter(None, (label, order_named(b.order_case_no)[0]))))
         e.add("status", status)
         e.add("sequence", b.version - 1)
         e.add("created", _utc(b.created_at))

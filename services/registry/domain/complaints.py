@@ -28,6 +28,7 @@ from services.runtime.yearly import ByYear
 
 __all__ = [
     "MAX_CONTACT_CHARS",
+    "MAX_REASON_CHARS",
     "MAX_TEXT_CHARS",
     "ComplaintCategory",
     "ComplaintPolicies",
@@ -43,8 +44,12 @@ __all__ = [
 
 #: a deadline longer than this many working days (a year) is refused
 MAX_HANDLING_WORKDAYS = 250
+#: the longest texts taken (characters, after stripping); the one home of these limits: a
+#: longer one is refused by :func:`check_text` with ``details`` ``{"field", "limit"}``, which
+#: is what the portal shows (the API's request schema leaves the length to this check)
 MAX_TEXT_CHARS = 5000
 MAX_CONTACT_CHARS = 200
+MAX_REASON_CHARS = 2000
 
 
 class ComplaintCategory(StrEnum):
@@ -67,7 +72,8 @@ class Outcome(StrEnum):
 
 
 def check_text(text: str | None, *, field: str, limit: int, required: bool, what_zh: str, what_en: str) -> str | None:
-    """A stripped text field; empty is None (refused when required), too long refused."""
+    """A stripped text field; empty is None (refused when required), too long refused
+    (``complaint.field_too_long`` with ``details`` ``{"field": field, "limit": limit}``)."""
     value = (text or "").strip()
     if required and not value:
         raise DomainError("complaint.field_required", f"请填写{what_zh}", f"{what_en} is required", field=field)
@@ -117,6 +123,6 @@ def check_decision(status: str, outcome: Outcome | str, reason: str | None) -> t
     """An open complaint is upheld or dismissed once, always with a reason."""
     if ComplaintStatus(status) is not ComplaintStatus.open:
         raise Conflict("complaint.already_decided", "该投诉已处理", "the complaint has already been decided", status_now=str(status))
-    text = check_text(reason, field="reason", limit=2000, required=True, what_zh="处理理由", what_en="the reason of the outcome")
+    text = check_text(reason, field="reason", limit=MAX_REASON_CHARS, required=True, what_zh="处理理由", what_en="the reason of the outcome")
     assert text is not None
     return ComplaintStatus(str(Outcome(outcome))), text

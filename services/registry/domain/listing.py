@@ -15,7 +15,7 @@ Money is always an ``int`` number of fen (分); floats are rejected.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 import msgspec
@@ -29,6 +29,7 @@ __all__ = [
     "ListingPolicy",
     "ListingPolicyError",
     "ListingStatus",
+    "due_soon_from",
     "listing_deadline",
     "listing_status",
     "must_list",
@@ -198,3 +199,22 @@ def listing_status(
     if calendar.workdays_between(today, deadline) <= policy.due_soon_workdays:
         return ListingStatus.due_soon
     return ListingStatus.pending
+
+
+def due_soon_from(acceptance_date: date, deadline: date, calendar: WorkdayCalendar, policies: ListingPolicies) -> date:
+    """The first day an unlisted must-list instrument is due soon (what
+    :func:`listing_status` says, day by day): the earliest day ``d``, not before
+    the acceptance date, with at most ``due_soon_workdays`` (of ``d``'s year)
+    working days in ``(d, deadline]``. The deadline's ``due_soon_workdays``-th
+    working day back, and the days off just before it; the acceptance date when
+    the window is at least as long as the listing period."""
+    _check_date(acceptance_date, "acceptance_date")
+    _check_date(deadline, "deadline")
+    day, left = deadline, 0  # left: working days in (day, deadline]
+    while day > acceptance_date:
+        before = day - timedelta(days=1)
+        counted = left + (1 if calendar.is_workday(day) else 0)
+        if counted > policies.for_year(before.year).due_soon_workdays:
+            break
+        day, left = before, counted
+    return day

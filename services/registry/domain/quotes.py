@@ -18,15 +18,12 @@ folding it into a negotiated total.
 from __future__ import annotations
 
 from services.runtime.errors import DomainError
+from services.runtime.money import yuan
 
 __all__ = ["MAX_REASON_CHARS", "check_quote"]
 
 #: the longest reason kept, in characters
 MAX_REASON_CHARS = 2000
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def check_quote(*, list_amount_fen: int, amount_fen: int, fiscal: bool, reason: str | None) -> str | None:
@@ -41,7 +38,7 @@ def check_quote(*, list_amount_fen: int, amount_fen: int, fiscal: bool, reason: 
     if not text:
         raise DomainError(
             "order.quote_reason_required",
-            f"财政性资金购置仪器的报价（{_yuan(amount_fen)} 元）高于公布的收费标准（{_yuan(list_amount_fen)} 元），须说明理由（管理办法第十一条第四项）",
+            f"财政性资金购置仪器的报价（{yuan(amount_fen)} 元）高于公布的收费标准（{yuan(list_amount_fen)} 元），须说明理由（管理办法第十一条第四项）",
             f"the quote ({amount_fen} fen) is above the published price list ({list_amount_fen} fen) of a fiscally funded instrument; state a reason (M11(4))",
             field="reason",
             list_amount_fen=list_amount_fen,

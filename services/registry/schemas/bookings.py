@@ -29,6 +29,8 @@ class Booking(msgspec.Struct):
     decided_party: str | None = None
     decided_at: datetime | None = None
     downtime_id: str | None = None
+    #: the order's case number (DD-2026-000123), how people name the order the booking is for
+    order_case_no: str | None = None
 
 
 BookingPage = Annotated[Page[Booking], page_schema("BookingPage")]

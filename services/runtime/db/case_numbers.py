@@ -8,8 +8,11 @@ The counter row is incremented with one ``INSERT … ON CONFLICT DO UPDATE …
 RETURNING`` on both databases: the first case of a year creates the row, two
 transactions at once queue on it (PostgreSQL's row lock, SQLite's write lock)
 and get consecutive numbers. The row is held until the transaction commits, so
-a service issues case numbers only where one transaction per case is cheap
-(an order, a complaint), not in a rush of thousands per second.
+a service issues case numbers one at a time only where one transaction per
+case is cheap (an order, a complaint). Where many cases are decided in one
+transaction under a rush (voucher applications, ``application_batches``),
+``next_case_numbers`` takes a block of consecutive numbers in the same one
+statement, so the batch touches the counter row once.
 """
 
 from __future__ import annotations
@@ -48,10 +51,20 @@ def normalise_case_number(typed: str) -> str:
 
 async def next_case_number(session: AsyncSession, counters: Table, prefix: str, year: int) -> str:
     """The next case number of ``prefix`` in ``year``, inside the caller's transaction."""
+    return (await next_case_numbers(session, counters, prefix, year, 1))[0]
+
+
+async def next_case_numbers(session: AsyncSession, counters: Table, prefix: str, year: int, count: int) -> list[str]:
+    """The next ``count`` case numbers of ``prefix`` in ``year``, consecutive, in
+    one statement inside the caller's transaction (none for a count of 0)."""
     if PREFIX.fullmatch(prefix) is None:
         raise ValueError(f"a case number prefix is two capital letters, not {prefix!r}")
+    if count < 0:
+        raise ValueError(f"a count of case numbers is not negative, not {count}")
+    if count == 0:
+        return []
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(counters).values(prefix=prefix, year=year, last=1)
-    statement = statement.on_conflict_do_update(index_elements=[counters.c.prefix, counters.c.year], set_={"last": counters.c.last + 1})
-    n = (await session.execute(statement.returning(counters.c.last))).scalar_one()
-    return format_case_number(prefix, year, n)
+    statement = dialect.insert(counters).values(prefix=prefix, year=year, last=count)
+    statement = statement.on_conflict_do_update(index_elements=[counters.c.prefix, counters.c.year], set_={"last": counters.c.last + count})
+    last = (await session.execute(statement.returning(counters.c.last))).scalar_one()
+    return [format_case_number(prefix, year, n) for n in range(last - count + 1, last + 1)]

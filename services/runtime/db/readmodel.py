@@ -13,6 +13,7 @@ commits, so an update that was still newer is applied, not lost
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +71,13 @@ async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str
 
     ``ON CONFLICT DO NOTHING`` on both databases, so two workers racing on
     the same key never fail on the unique index."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    result = await session.execute(dialect.insert(table).values(values).on_conflict_do_nothing())
+    # one statement per table, the row as parameters: SQLAlchemy's compiled cache finds it
+    # without rebuilding ``.values(...)`` and its cache key for every row (a consumer's hot path)
+    result = await session.execute(_insert_ignoring(session.get_bind().dialect.name, table), dict(values))
     return bool(result.rowcount)
+
+
+@lru_cache(maxsize=256)
+def _insert_ignoring(dialect_name: str, table: Table) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

@@ -19,7 +19,9 @@ The generic codes by rule:
 - an ``Idempotency-Key`` header: ``request.idempotency_key_invalid`` (400),
   ``request.idempotency_key_reused`` (409);
 - an ``If-Match`` header: ``request.if_match_invalid`` (400),
-  ``request.precondition_failed`` (412).
+  ``request.precondition_failed`` (412);
+- an ``If-None-Match`` header (a ``PUT`` that creates its record): ``request.if_none_match_invalid``
+  (400), ``request.record_exists`` (412).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from litestar import Litestar
 
 from services.runtime.http.auth import PUBLIC
 from services.runtime.http.error_catalogue import CodeEntry, catalogue
-from services.runtime.http.preconditions import takes_if_match
+from services.runtime.http.preconditions import takes_if_match, takes_if_none_match
 
 #: how each role is called in the description (zh, en)
 ROLE_NAMES: dict[str, tuple[str, str]] = {
@@ -69,6 +71,8 @@ def generic_codes(handler: Any) -> tuple[str, ...]:
         codes += ["request.idempotency_key_invalid", "request.idempotency_key_reused"]
     if _takes_if_match(handler):
         codes += ["request.if_match_invalid", "request.precondition_failed"]
+    if _takes_if_none_match(handler):
+        codes += ["request.if_none_match_invalid", "request.record_exists"]
     return tuple(codes)
 
 
@@ -95,6 +99,14 @@ def _takes_if_match(handler: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return takes_if_match(annotations)
+
+
+def _takes_if_none_match(handler: Any) -> bool:
+    try:
+        annotations = inspect.get_annotations(inspect.unwrap(handler.fn))
+    except (TypeError, ValueError):
+        return False
+    return takes_if_none_match(annotations)
 
 
 def service_tables(service: str) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, str, str]]]:

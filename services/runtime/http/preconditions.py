@@ -15,6 +15,13 @@ representation, so any ``If-Match`` on it fails (RFC 9110 §13.1.1): a tag or
 ``*`` is 412 (details.etag: null); without the header the ``PUT`` creates it.
 A malformed header is 400 ``request.if_match_invalid``: a strong tag as the
 record's ``ETag`` gave it (``"v12"``); weak tags never match an edit.
+
+The first save of such a record is guarded the other way round: ``If-None-Match: *``
+creates it only while there is none (RFC 9110 §13.1.2). Two officers open the form of
+a window not set yet; the first saves; the second's ``PUT``, sent with
+``If-None-Match: *``, is refused with 412 ``request.record_exists`` (details: the
+record's ``etag``) instead of silently overwriting the first. Any other value of
+the header is 400 ``request.if_none_match_invalid`` (a write takes only ``*``).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from services.runtime.db.readmodel import insert_if_absent
 from services.runtime.errors import DomainError
 
 HEADER = "If-Match"
+NONE_MATCH = "If-None-Match"
 _TAG = re.compile(r'"v([1-9][0-9]{0,9})"')
 
 T = TypeVar("T")
@@ -60,6 +68,36 @@ class IfMatchInvalid(DomainError):
             'If-Match must be the record\'s ETag (e.g. "v12") or *',
             field=HEADER,
         )
+
+
+class RecordExists(DomainError):
+    """A ``PUT`` with ``If-None-Match: *`` found the record saved already (by somebody else)."""
+
+    status = 412
+
+    def __init__(self, current_version: int | None):
+        super().__init__(
+            "request.record_exists",
+            "该记录在您打开后已被他人先行保存，请查看当前内容后重试",
+            "the record was saved by somebody else after you opened it (If-None-Match: * but it exists); reload it and apply your change again",
+            etag=None if current_version is None else etag(current_version),
+        )
+
+
+class IfNoneMatchInvalid(DomainError):
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__("request.if_none_match_invalid", "If-None-Match 只能为 *", "If-None-Match on a write must be *", field=NONE_MATCH)
+
+
+def create_only(if_none_match: str | None) -> bool:
+    """Whether a ``PUT`` may only create its record (``If-None-Match: *``); no header: False."""
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() != "*":
+        raise IfNoneMatchInvalid()
+    return True
 
 
 def etag(version: int) -> str:
@@ -101,16 +139,25 @@ async def write_versioned(
     *,
     expected: int | None,
     if_match_sent: bool,
+    only_create: bool = False,
 ) -> int | None:
     """Create or replace the record at ``key`` (a ``PUT``) at the version the caller read:
     ``current`` is the row as read, locked, in the same transaction (None: there is none).
     First 412 when the If-Match does not fit (:func:`check_absent`, :func:`check_version`);
     then an insert at version 1 that does nothing when another writer created the row
     meanwhile, or an update ``WHERE version = <the one read>``. Answers the new version, or
-    None when another writer got there first (the caller's 409, in its own words)."""
+    None when another writer got there first (the caller's 409, in its own words).
+    ``only_create`` (``If-None-Match: *``): a record that exists, read or created meanwhile,
+    is 412 :class:`RecordExists` and nothing is written."""
     if current is None:
         check_absent(expected, if_match_sent=if_match_sent)
-        return 1 if await insert_if_absent(session, table, {**key, **values, "version": 1}) else None
+        if await insert_if_absent(session, table, {**key, **values, "version": 1}):
+            return 1
+        if only_create:
+            raise RecordExists(None)
+        return None
+    if only_create:
+        raise RecordExists(int(current["version"]))
     check_version(current["version"], expected)
     version = int(current["version"]) + 1
     where = [table.c[k] == v for k, v in key.items()] + [table.c.version == current["version"]]
@@ -136,16 +183,34 @@ IfMatchHeader = Annotated[
     ),
 ]
 
+#: the handler parameter that documents ``If-None-Match`` on a ``PUT`` that creates its record (read with :func:`create_only`)
+IfNoneMatchHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name=NONE_MATCH,
+        description=(
+            "* : save only if the record does not exist yet (the form was opened without one); "
+            "when it does, 412 request.record_exists (details.etag: its version) and nothing is written; "
+            "any other value 400 request.if_none_match_invalid"
+        ),
+    ),
+]
+
 #: the ``ETag`` response header in OpenAPI
 ETAG_HEADER = [ResponseHeader(name="ETag", description="the record's version (\"v12\"): send it as If-Match on an edit", documentation_only=True)]
 
 
 def takes_if_match(annotations: Mapping[str, Any]) -> bool:
     """Whether a handler's parameters include :data:`IfMatchHeader` (for the operation docs)."""
-    return any(_is_if_match(a) for a in annotations.values())
+    return any(_is_header(a, "IfMatchHeader", IfMatchHeader) for a in annotations.values())
 
 
-def _is_if_match(annotation: Any) -> bool:
+def takes_if_none_match(annotations: Mapping[str, Any]) -> bool:
+    """Whether a handler's parameters include :data:`IfNoneMatchHeader` (for the operation docs)."""
+    return any(_is_header(a, "IfNoneMatchHeader", IfNoneMatchHeader) for a in annotations.values())
+
+
+def _is_header(annotation: Any, name: str, header: Any) -> bool:
     if isinstance(annotation, str):  # postponed annotations: the name as written
-        return annotation.rpartition(".")[2] == "IfMatchHeader"
-    return bool(annotation == IfMatchHeader)
+        return annotation.rpartition(".")[2] == name
+    return bool(annotation == header)

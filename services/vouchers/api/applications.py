@@ -107,10 +107,12 @@ class ApplicationController(Controller):
         request: Request,
         db: NamedDependency[ServiceDatabase],
         status: str | None = Parameter(default=None, max_length=20),
+        case_no: str | None = Parameter(default=None, max_length=40, description="the application with this case number (SQ-2026-000123; case and spaces aside)"),
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> ApplicationPage:
-        """Applications, newest first: a user its own, staff all."""
+        """Applications, newest first: a user its own, staff all; or the one with a case
+        number (an empty page when it is not among those the caller may see)."""
         p = principal_of(request)
         user_id = _own_user(request) if p.role is Role.USER else None
-        return await applications.list_applications(db, user_id=user_id, status=status, page=page, page_size=page_size)
+        return await applications.list_applications(db, user_id=user_id, status=status, case_no=case_no, page=page, page_size=page_size)

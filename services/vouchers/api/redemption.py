@@ -17,7 +17,7 @@ from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
-from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
+from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, IfNoneMatchHeader, create_only, expected_version, tagged
 from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
@@ -113,13 +113,15 @@ class RedemptionController(Controller):
 
     @put("/windows/{year:int}", operation_id="setRedemptionWindow", response_headers=ETAG_HEADER, **access(Role.CENTER))
     async def set_window(
-        self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[WindowRequest], if_match: IfMatchHeader = None
+        self, request: Request, db: NamedDependency[ServiceDatabase], year: FromPath[int], data: JSONBody[WindowRequest], if_match: IfMatchHeader = None,
+        if_none_match: IfNoneMatchHeader = None,
     ) -> Response[Window]:
         """The days (Asia/Shanghai, both inclusive) on which units claim for a programme year (R20: once a year).
         With ``If-Match`` only the version read is replaced (412 otherwise); a window not set yet
-        takes no ``If-Match`` (a tag or ``*`` is 412: there is none yet)."""
+        takes no ``If-Match`` (a tag or ``*`` is 412: there is none yet); with ``If-None-Match: *`` only a first one is saved (412 ``request.record_exists`` when one exists)."""
         body = await windows.set_window(
-            db, actor_of(request), correlation_of(request), year, data.opens_on, data.closes_on, expected_version=expected_version(if_match), if_match_sent=if_match is not None
+            db, actor_of(request), correlation_of(request), year, data.opens_on, data.closes_on, expected_version=expected_version(if_match), if_match_sent=if_match is not None,
+            only_create=create_only(if_none_match),
         )
         return tagged(body, body.version)
 
@@ -193,14 +195,18 @@ class RedemptionController(Controller):
         year: int | None = Parameter(default=None, ge=2000, le=2100),
         status: str | None = Parameter(default=None, max_length=20),
         unit_id: str | None = Parameter(default=None, max_length=36),
+        case_no: str | None = Parameter(default=None, max_length=40, description="the claim with this case number (DF-2026-000123; case and spaces aside)"),
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> ClaimPage:
         """Claims, newest first: a unit its own (``unit_id`` is ignored), an expert those assigned to
-        them, the center, the bureau and finance all; filter by year, status, unit."""
+        them, the center, the bureau and finance all; filter by year, status, unit, or find one by
+        its case number (an empty page when it is not among those the caller may see)."""
         p = principal_of(request)
         scope = _unit_scope(p)
-        return await uc.list_claims(db, unit_id=scope or unit_id, year=year, status=status, page=page, page_size=page_size, expert_id=_expert_scope(p))
+        return await uc.list_claims(
+            db, unit_id=scope or unit_id, year=year, status=status, case_no=case_no, page=page, page_size=page_size, expert_id=_expert_scope(p)
+        )
 
     @get("/claims/{claim_id:str}", operation_id="getRedemptionClaim", **access(Role.UNIT, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], claim_id: FromPath[str]) -> Claim:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     text,
 )
 
+from services.runtime.db.case_numbers import case_counter_table
 from services.runtime.db.schema import UtcDateTime, new_metadata
 
 metadata = new_metadata()
@@ -97,6 +98,8 @@ order_view = Table(
     "order_view",
     metadata,
     Column("order_id", String(36), primary_key=True),
+    #: the order's case number in the registry (DD-<year>-<n>); none from events before orders had one
+    Column("case_no", String(20), nullable=True),
     Column("version", Integer, nullable=False),
     Column("user_id", String(36), nullable=False),
     Column("unit_id", String(36), nullable=False),
@@ -151,9 +154,13 @@ applications = Table(
     "applications",
     metadata,
     Column("id", String(36), primary_key=True),
+    #: the application's case number, SQ-<year>-<n> (services/runtime/db/case_numbers.py): what people read and say
+    Column("case_no", String(20), nullable=False, unique=True),
     Column("user_id", String(36), nullable=False),
     Column("unit_id", String(36), nullable=False),
     Column("order_id", String(36), nullable=False),
+    #: the order's case number (DD-…) as the order view knew it at submission: how people name the order
+    Column("order_case_no", String(20), nullable=True),
     Column("contract_sha256", String(64), nullable=True),
     Column("year", Integer, nullable=False),
     #: submitted / approved / rejected / appealed
@@ -186,6 +193,8 @@ vouchers = Table(
     Column("user_id", String(36), nullable=False),
     Column("unit_id", String(36), nullable=False),
     Column("order_id", String(36), nullable=False),
+    #: the order's case number (DD-…), from its application
+    Column("order_case_no", String(20), nullable=True),
     Column("year", Integer, nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
@@ -249,6 +258,8 @@ redemption_claims = Table(
     "redemption_claims",
     metadata,
     Column("id", String(36), primary_key=True),
+    #: the claim's case number, DF-<year>-<n> (services/runtime/db/case_numbers.py): what people read and say
+    Column("case_no", String(20), nullable=False, unique=True),
     Column("unit_id", String(36), nullable=False),
     Column("year", Integer, nullable=False),
     Column("status", String(20), nullable=False),
@@ -303,3 +314,6 @@ redemption_assignments = Table(
     UniqueConstraint("claim_id", "expert_id", name="uq_redemption_assignments_claim_expert"),
     Index("ix_redemption_assignments_expert", "expert_id"),
 )
+
+#: the last case number issued per kind and year (SQ: applications, DF: redemption claims)
+case_counters = case_counter_table(metadata)

@@ -237,6 +237,11 @@ def appeal_open(rejected_at: datetime, now: datetime, window_days: int) -> bool:
     return now - rejected_at <= timedelta(days=window_days)
 
 
+def appeal_deadline(rejected_at: datetime, window_days: int) -> datetime:
+    """R19(2): the last instant an appeal of a rejection may be filed (``appeal_open`` holds until then)."""
+    return rejected_at + timedelta(days=window_days)
+
+
 def expires_at(year: int) -> datetime:
     """A voucher of ``year`` is void after the end of 31 December, Asia/Shanghai (R16, R21)."""
     return datetime(year + 1, 1, 1, tzinfo=SHANGHAI).astimezone(UTC)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from contracts import evaluation as ee
 from contracts import vouchers as ve
@@ -105,6 +106,13 @@ async def test_objections_hold_award_and_redemption_lines_until_resolved(make_se
         monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
         red = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "redemption", "year": YEAR}, status=201)
         obj = await call(p, "POST", f"/v1/notices/{red['notice_id']}/objections", json={"ref": claim, "name": "钱七", "phone": "13900002222", "text": "发票金额不符"}, status=201)
+        # its event names the notice by its case number and the line as shown, for the center's notice (issue 17), never the objector
+        async with p["evaluation"].db.read() as s:
+            payloads = (await s.execute(text("SELECT payload FROM outbox WHERE subject = :s"), {"s": ee.ObjectionRaised.subject})).scalars().all()
+        [raised] = [e for e in (msgspec.json.decode(bytes(b), type=ee.ObjectionRaised) for b in payloads) if e.objection_id == obj["objection_id"]]
+        assert raised.case_no == red["case_no"] and raised.case_no.startswith("GS-") and raised.label and raised.ref == claim
+        everything = b"".join(bytes(b) for b in payloads).decode()
+        assert "钱七" not in everything and "13900002222" not in everything and "发票金额不符" not in everything
         # an older review arriving late changes nothing; the newer one lowers the amount
         await publish(p, [
             ve.RedemptionReviewed(claim_id=claim, unit_id=b, year=YEAR, voucher_ids=[uid()], amount_fen=100_000, status="approved", approved=True, approved_fen=80_000),

@@ -147,6 +147,10 @@ async def test_a_fraud_finding_flows_to_the_ledger_the_blacklist_and_the_events(
         assert (await p.call("registry", "GET", "/v1/fraud-findings/", role=Role.AUDITOR)).status_code == 403
         trail = await ok(await p.call("registry", "GET", f"/v1/audit/?action=fraud.find&object_id={on_user['finding_id']}", role=Role.AUDITOR))
         assert trail["total"] == 1 and trail["items"][0]["reason"] == body["reason"]  # who, when, why: the auditor's view
+        # the auditor reads the finding as the bureau was answered it (its time as ISO 8601 text)
+        image = trail["items"][0]["after"]
+        assert datetime.fromisoformat(image["recorded_at"]) == datetime.fromisoformat(on_user["recorded_at"])
+        assert {**image, "recorded_at": on_user["recorded_at"]} == on_user
         assert (await ok(await p.call("registry", "GET", f"/v1/units/{unit}", role=Role.BUREAU)))["status"] == "disqualified"
 
         # ---- the public blacklist, without a token
@@ -252,9 +256,21 @@ async def test_a_fraud_finding_flows_to_the_ledger_the_blacklist_and_the_events(
         assert disq is not None and disq.unit_id == unit and disq.status == "disqualified"
         recorded = await last_event(p, "PAYMENTS", pe.ClawbackRecorded)
         assert recorded is not None and (recorded.kind, recorded.amount_fen) in {("voucher", voucher_fen), ("award", AWARD_FEN)}
-        assert (await last_event(p, "PAYMENTS", pe.PayoutCancelled)).payout_id == due_payout
+        cancelled = await last_event(p, "PAYMENTS", pe.PayoutCancelled)
+        assert cancelled is not None and cancelled.payout_id == due_payout and (cancelled.case_no or "").startswith("BF-")  # the unit's notice names it by this
         repaid = await last_event(p, "PAYMENTS", pe.ClawbackRepaid)
         assert repaid.clawback_id == cid and repaid.repaid_fen == voucher_fen and repaid.outstanding_fen == 0
+
+        # ---- the parties are told in the registry's message centre (issue 17): the user and the unit what they must repay,
+        # the unit also the payout it will not receive
+        async def told(role: Role, org: str, kinds: set[str]) -> bool:
+            r = await p.call("registry", "GET", "/v1/notifications/?page_size=50", role=role, org=org)
+            assert r.status_code == 200, r.text
+            assert kinds <= {n["kind"] for n in r.json()["items"]}, r.json()
+            return True
+
+        await eventually(lambda: told(Role.USER, user, {"clawback.recorded"}))
+        await eventually(lambda: told(Role.UNIT, unit, {"clawback.recorded", "payout.cancelled"}))
 
 
 async def excluded_and_both(p: Platform, unit: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from services.runtime.roles import Role
 from tests.support.platform import Platform, running
-from tests.support.preconditions import malformed_refused, stale
+from tests.support.preconditions import CREATE_ONLY, first_save_guarded, malformed_refused, stale
 
 UNIT = "01900000-0000-7000-8000-00000000a001"
 PATH = f"/v1/payees/{UNIT}"
@@ -63,3 +63,23 @@ async def test_a_payee_change_from_a_stale_read_is_refused(make_settings) -> Non
         versions = sorted(r.json()["version"] for r in answers if r.status_code == 200)
         assert versions == list(range(1, len(versions) + 1)), versions
         assert (await p.call("payments", "GET", f"/v1/payees/{other}", role=Role.FINANCE)).json()["version"] == versions[-1]
+
+
+async def test_first_bank_details_from_two_forms_opened_without_any_keep_the_first(make_settings) -> None:
+    """Two people of a unit open the form with no details yet and both save with If-None-Match: *:
+    the second is 412 request.record_exists, not a silent overwrite; sent at once, exactly one saves."""
+    settings = await make_settings(["payments"])
+    async with running(Platform(settings, ["payments"]), worker=False, relay=False) as p:
+        numbers = {1: "62220212345678", 2: "104123456789012"}
+
+        async def send(n: int, headers: dict[str, str]) -> Any:
+            return await p.call("payments", "PUT", PATH, role=Role.UNIT, org=UNIT, json=details(numbers[n]), headers=headers)
+
+        await first_save_guarded(send, lambda: p.call("payments", "GET", PATH, role=Role.FINANCE), lambda b: b["account_number_masked"])
+        other = "01900000-0000-7000-8000-00000000a003"
+        answers = await asyncio.gather(*(p.call("payments", "PUT", f"/v1/payees/{other}", role=Role.UNIT, org=other, json=details(f"6222021234567{n}"), headers=CREATE_ONLY) for n in range(4)))
+        won = [r for r in answers if r.status_code == 200]
+        assert len(won) == 1 and won[0].headers["etag"] == '"v1"', [r.text for r in answers]
+        assert all(r.status_code == 412 and r.json()["code"] == "request.record_exists" for r in answers if r is not won[0]), [r.text for r in answers]
+        stored = (await p.call("payments", "GET", f"/v1/payees/{other}", role=Role.FINANCE)).json()
+        assert (stored["account_number_masked"], stored["version"]) == (won[0].json()["account_number_masked"], 1)

@@ -23,6 +23,7 @@ from services.registry.db.account_models import accounts as accounts_table
 from services.runtime.http import sessions
 from services.runtime.roles import Role
 from services.runtime.db.unit_of_work import Actor
+from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 
 PASSWORD = "Qiyu-Secret-2026"
@@ -295,6 +296,39 @@ async def test_three_officer_separation(make_settings) -> None:
         trail = await audit_text(p)
         assert "account.disable" in trail and "account.enable" in trail
         assert_no_secrets(trail, PASSWORD)
+
+
+async def test_listed_accounts_name_their_unit_or_user(make_settings) -> None:
+    """Issue 17: the accounts list names the unit or the enterprise an account acts for (read
+    with the page, one query), so the officers' page never shows an id; not in the audit images."""
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False) as p:
+        unit = {"name": "许昌测试账号研究院", "kind": "institute", "credit_code": credit_code("411003"), "county_code": "411003", "department": "建安区科技局"}
+        unit_id = (await p.call("registry", "POST", "/v1/units/", role="unit", json=unit)).json()["unit_id"]
+        user = {"name": "许昌测试账号科技有限公司", "kind": "enterprise", "classes": ["high_tech"], "credit_code": credit_code("411002")}
+        r = await p.call("registry", "POST", "/v1/users/", role="user", json=user)
+        assert r.status_code == 201, r.text
+        user_id = r.json()["user_id"]
+        made = {role: _name(role) for role in ("unit", "user", "department")}
+        for role, org in (("unit", unit_id), ("user", user_id), ("department", "建安区科技局")):
+            r = await create(p, made[role], role=role, org=org)
+            assert r.status_code == 201, r.text
+        listed = {a["username"]: a for a in (await p.call("registry", "GET", "/v1/accounts/?page_size=100", role=Role.SYSADMIN)).json()["items"]}
+        assert {role: listed[name]["org_name"] for role, name in made.items()} == {"unit": unit["name"], "user": user["name"], "department": None}
+        assert "org_name" not in await audit_text(p)
+
+
+async def test_the_demo_officers_are_created_once(make_settings) -> None:
+    """``xciss up``'s three officer accounts: created on the first start, kept on the
+    next (the loader reads the usernames from list_accounts' page of Account records)."""
+    from services.command.demo import OFFICERS, create_officer_accounts
+
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        assert await create_officer_accounts(settings) == 3
+        assert await create_officer_accounts(settings) == 0
+        found = (await p.call("registry", "GET", "/v1/accounts/", role=Role.SYSADMIN)).json()["items"]
+        assert sorted(a["username"] for a in found) == sorted(o["username"] for o in OFFICERS)
 
 
 def test_operator_creates_the_first_administrators(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -202,9 +202,15 @@ async def test_the_unit_decides_either_side_cancels_before_the_cutoff_and_no_sho
         w, oid = await setup(p)
         a = (await book(w, oid, at("09-30", "09:00"), at("09-30", "10:00"))).json()["booking_id"]
         b = (await book(w, oid, at("09-30", "10:00"), at("09-30", "11:00"))).json()["booking_id"]
-        c = (await book(w, oid, at("09-29", "14:00"), at("09-29", "15:00"))).json()["booking_id"]
+        made = (await book(w, oid, at("09-29", "14:00"), at("09-29", "15:00"))).json()
+        c = made["booking_id"]
         r = await w.as_unit("POST", f"/v1/bookings/{a}/confirm")
         assert r.status_code == 200 and r.json()["status"] == "confirmed", r.text
+        # a booking names its order by the order's case number (issue 17): made, decided, read and listed
+        case_no = (await w.as_user("GET", f"/v1/orders/{oid}")).json()["case_no"]
+        assert case_no.startswith("DD-") and made["order_case_no"] == r.json()["order_case_no"] == case_no, (made, r.text)
+        assert (await w.as_user("GET", f"/v1/bookings/{a}")).json()["order_case_no"] == case_no
+        assert {x["order_case_no"] for x in await bookings_of(w)} == {case_no}
         assert (await w.as_unit("POST", f"/v1/bookings/{a}/confirm")).json()["code"] == "booking.illegal_transition"
         r = await w.as_unit("POST", f"/v1/bookings/{b}/decline", json={})
         assert r.status_code == 422 and r.json()["code"] == "decision.reason_required", r.text
@@ -285,6 +291,14 @@ async def test_downtime_over_bookings_cancels_them_with_its_reason(make_settings
             assert r.status_code == 422 and r.json()["code"] == code, r.text
         r = await p.call("registry", "GET", f"/v1/instruments/{w.iid}/availability", params={"from": at("09-30", "00:00"), "to": at("10-01", "00:00")})
         assert [(b["kind"], b["starts_at"]) for b in r.json()["busy"]] == [("downtime", "2026-09-30T01:30:00Z"), ("booked", "2026-09-30T06:00:00Z")]
+        # the audit trail keeps the downtime as answered, its times as the unit sent them
+        down = next(d for d in (await p.call("registry", "GET", f"/v1/instruments/{w.iid}/downtimes", params={"since": at("09-29", "00:00")})).json())
+        trail = (await p.call("registry", "GET", "/v1/audit/", role=Role.AUDITOR, params={"action": "instrument.downtime", "object_id": w.iid})).json()["items"]
+        assert len(trail) == 1 and trail[0]["reason"] == "真空泵故障维修"
+        image = trail[0]["after"]
+        assert sorted(image.pop("cancelled_booking_ids")) == sorted(ids[:2]) and down["cancelled_booking_ids"] == []
+        assert datetime.fromisoformat(image.pop("created_at")) == datetime.fromisoformat(down["created_at"])
+        assert image == {"downtime_id": down["downtime_id"], "instrument_id": w.iid, "starts_at": at("09-30", "09:30"), "ends_at": at("09-30", "12:00"), "reason": "真空泵故障维修"}
 
 
 async def test_only_trained_people_book_a_self_operated_instrument(make_settings, now: Clock) -> None:

@@ -15,6 +15,7 @@ import msgspec
 import pytest
 
 from contracts.registry import ComplaintUpheld
+from services.registry.domain.complaints import MAX_CONTACT_CHARS, MAX_REASON_CHARS, MAX_TEXT_CHARS
 from services.registry import instruments as instrument_use_cases
 from services.runtime import clock
 from services.runtime.roles import Role
@@ -61,6 +62,12 @@ async def test_the_public_complains_and_the_center_handles_it_within_the_years_w
         assert r.status_code == 422 and (r.json()["code"], r.json()["details"]["field"]) == ("complaint.field_required", "text"), r.text
         r = await p.call("registry", "POST", "/v1/complaints/", json={"category": "fees", "text": "收费高于公布标准"})
         assert r.status_code == 422 and (r.json()["code"], r.json()["details"]["field"]) == ("complaint.subject_required", "unit_id"), r.text
+        # too long: 422 at the field with the limit in details (the request schema leaves lengths to this rule)
+        r = await p.call("registry", "POST", "/v1/complaints/", json={"category": "fees", "text": "字" * (MAX_TEXT_CHARS + 1), "unit_id": unit})
+        assert r.status_code == 422 and (r.json()["code"], r.json()["details"]) == ("complaint.field_too_long", {"field": "text", "limit": MAX_TEXT_CHARS}), r.text
+        assert str(MAX_TEXT_CHARS) in r.json()["message_zh"]
+        r = await p.call("registry", "POST", "/v1/complaints/", json={"category": "fees", "text": "收费高", "contact": "电" * (MAX_CONTACT_CHARS + 1), "unit_id": unit})
+        assert r.status_code == 422 and r.json()["details"] == {"field": "contact", "limit": MAX_CONTACT_CHARS}, r.text
         r = await p.call("registry", "POST", "/v1/complaints/", json={"category": "fees", "text": "收费高于公布标准", "unit_id": "no-such-unit"})
         assert r.status_code == 422 and r.json()["code"] == "complaint.unknown_unit", r.text
         body = {"category": "fees", "text": "检测收费高于平台公布的收费标准", "unit_id": unit, "contact": "张先生 13800000000"}
@@ -95,6 +102,8 @@ async def test_the_public_complains_and_the_center_handles_it_within_the_years_w
         # the outcome needs a reason; only the center decides, once
         r = await p.call("registry", "POST", f"/v1/complaints/{cid}/decision", role=Role.CENTER, json={"outcome": "upheld"})
         assert r.status_code == 422 and (r.json()["code"], r.json()["details"]["field"]) == ("complaint.field_required", "reason"), r.text
+        r = await p.call("registry", "POST", f"/v1/complaints/{cid}/decision", role=Role.CENTER, json={"outcome": "upheld", "reason": "理" * (MAX_REASON_CHARS + 1)})
+        assert r.status_code == 422 and r.json()["details"] == {"field": "reason", "limit": MAX_REASON_CHARS}, r.text
         assert (await p.call("registry", "POST", f"/v1/complaints/{cid}/decision", role=Role.UNIT, org=unit, json={"outcome": "dismissed", "reason": "x"})).status_code == 403
         decided = await ok(await p.call("registry", "POST", f"/v1/complaints/{cid}/decision", role=Role.CENTER, json={"outcome": "upheld", "reason": "经核实，收费高于公布标准"}))
         assert (decided["status"], decided["overdue"], decided["outcome_reason"]) == ("upheld", False, "经核实，收费高于公布标准")
@@ -118,7 +127,7 @@ async def test_the_public_complains_and_the_center_handles_it_within_the_years_w
                     return None
 
             e = msgspec.json.decode((await eventually(published)).data, type=ComplaintUpheld)
-            assert (e.complaint_id, e.unit_id, e.year, e.category, e.order_id) == (cid, unit, 2024, "fees", None)
+            assert (e.complaint_id, e.case_no, e.unit_id, e.year, e.category, e.order_id) == (cid, "TS-2024-000001", unit, 2024, "fees", None)
             assert b"13800000000" not in (await eventually(published)).data
         finally:
             await nc.close()

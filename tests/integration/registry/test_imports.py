@@ -186,6 +186,8 @@ async def test_every_error_is_reported_and_nothing_imported(make_settings) -> No
             (5, "是否涉密", "import.invalid_choice"),
             (6, "验收日期", "calendar.unknown_year"),
         }
+        negative = next(e for e in problem["details"]["errors"] if e["row"] == 5 and e["column"] == "原值（元）")
+        assert negative["message_zh"] == "原值不能为负数"  # said as such, whether typed as text or a number
 
         # file-level problems
         r = await upload(p, unit, xlsx([row("C-1")], header=[h for h in HEADER if h != "资金来源"]))

@@ -79,7 +79,9 @@ async def test_the_feed_shows_held_time_and_its_secret_is_the_credential(make_se
         }
         assert len(evs) == 3  # the cancelled booking is absent
         c = evs[f"booking-{confirmed['booking_id']}@xciss.instrument-time"]
-        assert str(c["STATUS"]) == "CONFIRMED" and str(c["SUMMARY"]) == f"已确认 · 订单 {oid}"
+        case_no = (await ok(await w.as_user("GET", f"/v1/orders/{oid}")))["case_no"]
+        assert str(c["STATUS"]) == "CONFIRMED" and str(c["SUMMARY"]) == f"已确认 · 订单 {case_no}"
+        assert oid not in r.text  # the order named by its case number, never its id
         assert c.decoded("DTSTART") == datetime(2026, 9, 29, 1, 0, tzinfo=UTC) and c.decoded("DTEND") == datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
         assert int(c["SEQUENCE"]) == 1  # version 2: confirmed once
         t = evs[f"booking-{requested['booking_id']}@xciss.instrument-time"]
@@ -129,8 +131,9 @@ async def test_booking_changes_and_reminders_notify_the_affected_party(make_sett
         unit_notes = await notes(w, "unit")
         [n] = unit_notes["items"]
         assert n["kind"] == "booking.requested" and n["booking_id"] == b["booking_id"] and unit_notes["unread"] == 1
-        assert "2026-09-29 14:00–15:00" in n["text_zh"] and oid in n["text_zh"]
-        assert "2026-09-29 14:00–15:00 (Beijing time)" in n["text_en"] and f"order {oid}" in n["text_en"]
+        case_no = (await ok(await w.as_user("GET", f"/v1/orders/{oid}"), 200))["case_no"]  # the order named by its case number, not its id
+        assert "2026-09-29 14:00–15:00" in n["text_zh"] and f"订单 {case_no}" in n["text_zh"] and oid not in n["text_zh"]
+        assert "2026-09-29 14:00–15:00 (Beijing time)" in n["text_en"] and f"order {case_no}" in n["text_en"]
         assert (await notes(w, "user"))["total"] == 0
         async with db.read() as s:
             mails = (await s.execute(select(mail_outbox.c.kind, mail_outbox.c.recipient).where(mail_outbox.c.kind.like("booking.%")))).all()

@@ -117,6 +117,16 @@ async def test_the_journey_to_delivered_results(make_settings) -> None:
         r = await w.as_unit("GET", f"/v1/orders/{oid}/documents/{cdoc['document_id']}")
         assert r.status_code == 200 and r.content == PDF and "x-result-statement" not in r.headers
 
+        # the audit trail keeps the request with its lines and each upload with its digest
+        r = await p.call("registry", "GET", "/v1/audit/", role=Role.AUDITOR, params={"action": "order.request", "object_id": oid})
+        assert [e["after"] for e in r.json()["items"]] == [
+            {"user_id": w.user, "unit_id": w.unit, "purpose": "technology_development", "list_amount_fen": 90_000, "items": o["items"]}
+        ]
+        r = await p.call("registry", "GET", "/v1/audit/", role=Role.AUDITOR, params={"action": "order.document_upload", "object_id": oid})
+        uploads = {e["after"]["document_id"]: e["after"] for e in r.json()["items"]}
+        assert uploads[cdoc["document_id"]] == {k: cdoc[k] for k in ("document_id", "kind", "sha256", "size", "content_type")}
+        assert sorted(a["kind"] for a in uploads.values()) == ["contract", "rd_proof", "result"]
+
         assert settings.nats_url
         nc = await connect_nats(settings.bus("operator"), "test-order-events")
         try:

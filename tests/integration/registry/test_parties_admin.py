@@ -94,6 +94,7 @@ async def test_unit_lifecycle(make_settings) -> None:
         assert r.status_code == 422 and r.json()["code"] == "decision.reason_required"
         r = await p.call("registry", "POST", f"/v1/units/{u}/disqualify", role=Role.BUREAU, json={"reason": "弄虚作假（细则第二十七条）"})
         assert r.status_code == 200 and r.json()["status"] == "disqualified"
+        disqualified = r.json()
         for action in ("reinstate", "suspend", "disqualify"):
             r = await p.call("registry", "POST", f"/v1/units/{u}/{action}", role=Role.BUREAU, json={"reason": "x"})
             assert r.status_code == 409 and r.json()["code"] == "unit.illegal_transition", action
@@ -105,6 +106,7 @@ async def test_unit_lifecycle(make_settings) -> None:
         last = rows[-1]
         assert last["actor"] == "test-bureau" and last["reason"] == "弄虚作假（细则第二十七条）"
         assert last["before"]["status"] == "suspended" and last["after"]["status"] == "disqualified"
+        assert last["after"] == disqualified  # the auditor reads the unit as the bureau was answered
 
 
 async def test_voucher_acceptance_conditions(make_settings) -> None:
@@ -196,10 +198,12 @@ async def test_user_classes_and_list(make_settings) -> None:
         assert r.status_code == 409 and r.json()["code"] == "user.unchanged"
         r = await p.call("registry", "PATCH", path, role=Role.CENTER, json={"sound_finances": False, "reason": "财务制度不健全"})
         assert r.status_code == 200 and r.json()["sound_finances"] is False and r.json()["classes"] == ["high_tech", "tech_sme"]
+        changed = {k: v for k, v in r.json().items() if k != "same_party_units"}
         assert (await p.call("registry", "PATCH", "/v1/users/nope/classes", role=Role.CENTER, json=change)).status_code == 404
         rows = await audit_rows(p, a["user_id"])
         assert [r["action"] for r in rows] == ["user.register", "user.classes_change", "user.classes_change"]
         assert rows[2]["before"]["sound_finances"] is True and rows[2]["after"]["sound_finances"] is False
+        assert rows[2]["after"] == changed  # the auditor reads the user as the center was answered
         assert rows[2]["reason"] == "财务制度不健全"
 
         answered = await p.call("registry", "POST", f"/v1/users/{b['user_id']}/verify", role=Role.CENTER, json={})

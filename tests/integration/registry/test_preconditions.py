@@ -12,7 +12,7 @@ from services.runtime.roles import Role
 from tests.integration.registry.test_instruments import register
 from tests.integration.registry.test_prices import add as add_item
 from tests.support.platform import Platform, running
-from tests.support.preconditions import malformed_refused, stale
+from tests.support.preconditions import first_save_guarded, malformed_refused, stale
 from tests.support.registry import approved_unit, contract, verified_user, world
 
 
@@ -156,3 +156,14 @@ async def test_a_complaint_policy_change_from_a_stale_read_is_refused(make_setti
                 stale(r, '"v6"')
         now = (await p.call("registry", "GET", path)).json()
         assert (now["handling_workdays"], now["version"]) == (won[0].json()["handling_workdays"], 6)
+
+
+async def test_a_first_complaint_policy_from_two_forms_opened_on_the_default_keeps_the_first(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    path = "/v1/complaints/policies/2028"
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+
+        async def send(n: int, headers: dict[str, str]) -> Any:
+            return await p.call("registry", "PUT", path, role=Role.BUREAU, json={"handling_workdays": 10 * n, "reason": "年度安排"}, headers=headers)
+
+        await first_save_guarded(send, lambda: p.call("registry", "GET", path), lambda b: b["handling_workdays"])

@@ -137,6 +137,11 @@ async def test_who_may_price_and_the_history(make_settings) -> None:
         assert r.status_code == 200 and r.json()["name"] == "常规样品检测（含前处理）" and r.json()["version"] == 3
         r = await p.call("registry", "PATCH", f"/v1/price-items/{pid}", role=Role.UNIT, org=mine, json={"active": False})
         assert r.status_code == 200 and r.json()["active"] is False and r.json()["version"] == 4
+        deactivated = r.json()
+        trail = (await p.call("registry", "GET", "/v1/audit/", role=Role.AUDITOR, params={"object_id": pid})).json()["items"]
+        assert [e["action"] for e in trail] == ["price.change"] * 3 + ["price.add"]  # newest first
+        assert trail[0]["after"] == deactivated and trail[-1]["after"] == created  # the auditor reads the item as the unit was answered
+        assert trail[0]["before"] == {**deactivated, "active": True, "version": 3, "updated_at": trail[0]["before"]["updated_at"]}
 
         r = await p.call("registry", "GET", f"/v1/price-items/{pid}/history")
         assert r.status_code == 200, r.text

@@ -11,7 +11,7 @@ from typing import Any
 
 from services.runtime.roles import Role
 from tests.support.platform import Platform, running
-from tests.support.preconditions import malformed_refused, stale
+from tests.support.preconditions import first_save_guarded, malformed_refused, stale
 from tests.support.registry import World, priced_instrument, world
 
 HOURS = {d: [["09:00", "12:00"]] for d in ("mon", "tue", "wed")}
@@ -78,3 +78,15 @@ async def test_concurrent_schedule_writes_are_never_lost(make_settings) -> None:
         assert (await get(w, iid)).json() == last.json()
         trail = await p.call("registry", "GET", "/v1/audit/", role=Role.AUDITOR, params={"action": "instrument.schedule", "object_id": iid})
         assert len(trail.json()["items"]) == len(versions)
+
+
+async def test_a_first_schedule_from_two_forms_opened_without_one_keeps_the_first(make_settings) -> None:
+    settings = await make_settings(["registry"])
+    async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p:
+        w = await world(p)
+        bodies = {1: {"weekly_hours": HOURS, "slot_minutes": 60, "min_minutes": 60}, 2: {"weekly_hours": HOURS}}
+
+        async def send(n: int, headers: dict[str, str]) -> Any:
+            return await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json=bodies[n], headers=headers)
+
+        await first_save_guarded(send, lambda: get(w, w.iid), lambda b: b["slot_minutes"])

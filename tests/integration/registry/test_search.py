@@ -117,6 +117,9 @@ async def test_catalogue_search(make_settings) -> None:
         assert scores[0] == scores[1] > scores[2] > 0
         assert set(ids(page)[:2]) == {aas, ftir}  # equal scores: by name (in the database's collation)
         assert not {unlisted, maint, retired} & set(ids(await found(p, q="光谱仪", page_size=100)))
+        # the same total on every page, past the last too; the hidden three hold 光谱 and are not counted
+        pages = [await found(p, q="光谱", page_size=2, page=n) for n in (1, 2, 3)]
+        assert [x["total"] for x in pages] == [3, 3, 3] and ids(pages[0]) + ids(pages[1]) == ids(page) and pages[2]["items"] == []
 
         # 质谱 is not 光谱; model numbers in any case; every word must match
         assert ids(await found(p, q="质谱")) == [lcms]

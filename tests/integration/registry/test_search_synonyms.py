@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from litestar.middleware.csrf import generate_csrf_token
 from sqlalchemy import select
 
 from services.registry.search import GENERATION_TTL_S
 from services.runtime.roles import Role
+from services.gateway.portal.csrf import csrf_config
 from tests.integration.registry.test_search import found, ids, instrument, settled
 from tests.integration.registry.test_search_filters import gateway_portal
 from tests.support.platform import Platform, running
@@ -128,29 +130,30 @@ async def test_the_dictionary_is_seeded_validated_and_the_centers(make_settings)
 async def test_the_center_edits_the_dictionary_on_the_portal(make_settings) -> None:
     settings = await make_settings(["registry"])
     async with running(Platform(settings, ["registry"]), worker=False, relay=False) as p, gateway_portal(p) as gw:
-        as_center = {"Cookie": f"xciss_session={p.token(Role.CENTER)}; xciss_csrf=t0k3n"}
+        t0k3n = generate_csrf_token(csrf_config(settings).secret)  # a form's token, as a page would carry it
+        as_center = {"Cookie": f"xciss_session={p.token(Role.CENTER)}; xciss_csrf={t0k3n}"}
         page = await gw.get("/synonyms", headers=as_center)
         assert page.status_code == 200 and "扫描电子显微镜" in page.text and "扫描电镜、SEM" in page.text
 
         # a refusal is shown at its field, with what was typed
-        r = await gw.post("/synonyms", headers=as_center, data={"csrf": "t0k3n", "canonical": "扫描电子显微镜", "synonyms": "电子扫描镜"})
+        r = await gw.post("/synonyms", headers=as_center, data={"_csrf_token": t0k3n, "canonical": "扫描电子显微镜", "synonyms": "电子扫描镜"})
         assert r.status_code == 409 and "词典中已有该标准名称的词条" in r.text and 'value="扫描电子显微镜"' in r.text
-        r = await gw.post("/synonyms", headers=as_center, data={"csrf": "t0k3n", "canonical": "激光粒度仪", "synonyms": "PSA，psa"})
+        r = await gw.post("/synonyms", headers=as_center, data={"_csrf_token": t0k3n, "canonical": "激光粒度仪", "synonyms": "PSA，psa"})
         assert r.status_code == 422 and "在本词条中重复出现" in r.text
 
-        r = await gw.post("/synonyms", headers=as_center, data={"csrf": "t0k3n", "canonical": "激光粒度仪", "synonyms": "粒度仪、PSA\nLaser diffraction"})
+        r = await gw.post("/synonyms", headers=as_center, data={"_csrf_token": t0k3n, "canonical": "激光粒度仪", "synonyms": "粒度仪、PSA\nLaser diffraction"})
         assert r.status_code == 303 and r.headers["location"] == "/synonyms?done=1", r.text
         entry = next(e for e in (await center(p, "GET", params={"q": "粒度"})).json()["items"] if e["canonical"] == "激光粒度仪")
         assert entry["synonyms"] == ["粒度仪", "PSA", "Laser diffraction"]
         assert "粒度仪、PSA、Laser diffraction" in (await gw.get("/synonyms", headers=as_center, params={"q": "粒度"})).text
 
-        r = await gw.post(f"/synonyms/{entry['entry_id']}/delete", headers=as_center, data={"csrf": "t0k3n", "reason": "录入有误"})
+        r = await gw.post(f"/synonyms/{entry['entry_id']}/delete", headers=as_center, data={"_csrf_token": t0k3n, "reason": "录入有误"})
         assert r.status_code == 303, r.text
         assert (await center(p, "GET", params={"q": "粒度"})).json()["total"] == 0
 
         # the center's page only
-        as_unit = {"Cookie": f"xciss_session={p.token(Role.UNIT)}; xciss_csrf=t0k3n"}
+        as_unit = {"Cookie": f"xciss_session={p.token(Role.UNIT)}; xciss_csrf={t0k3n}"}
         assert (await gw.get("/synonyms", headers=as_unit)).status_code == 403
-        r = await gw.post("/synonyms", headers=as_unit, data={"csrf": "t0k3n", "canonical": "激光粒度仪", "synonyms": "PSA"})
+        r = await gw.post("/synonyms", headers=as_unit, data={"_csrf_token": t0k3n, "canonical": "激光粒度仪", "synonyms": "PSA"})
         assert r.status_code == 403
         assert (await gw.get("/synonyms")).status_code == 303

@@ -98,6 +98,12 @@ async def test_an_enterprise_signs_up_signs_in_at_once_and_sees_its_review(make_
             audit = p["registry"].db.metadata.tables["audit_log"]
             rows = (await s.execute(select(audit).where(audit.c.object_id.in_([acct["id"], user_id])).order_by(audit.c.id))).mappings().all()
         assert [r["action"] for r in rows][:2] == ["user.register", "account.signup"] and rows[0]["actor"] == body["username"]
+        # the user's audit image is the record as the API shows it, without the units read with one user
+        assert set(rows[0]["after"]) == {
+            "user_id", "version", "name", "kind", "credit_code", "classes", "special_classes", "in_xuchang", "verified", "sound_finances",
+            "leader_name", "leader_id_masked", "status", "duplicate_of", "rejection_reason",
+        }
+        assert rows[0]["after"]["user_id"] == user_id and rows[0]["after"]["status"] == "pending"
         assert body["email"] not in str([dict(r) for r in rows]) and "13800138000" not in str([dict(r) for r in rows])
 
 

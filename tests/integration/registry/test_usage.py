@@ -89,6 +89,13 @@ async def test_check_in_and_out_make_the_orders_service_hours(make_settings) -> 
         assert r.json()["status"] == "closed" and r.json()["minutes"] == 150 and r.json()["version"] == 2
         r = await w.as_unit("POST", f"{SESSIONS}{s['session_id']}/check-out", json={})
         assert r.status_code == 409 and r.json()["code"] == "usage.not_open"
+        # the audit trail keeps what the check-in opened and what the check-out closed
+        audit = p["registry"].db.metadata.tables["audit_log"]
+        async with p["registry"].db.read() as db:
+            rows = (await db.execute(select(audit).where(audit.c.object_id == s["session_id"]).order_by(audit.c.id))).mappings().all()
+        assert [r["action"] for r in rows] == ["usage.check_in", "usage.check_out"]
+        assert rows[0]["after"] == {"instrument_id": w.iid, "kind": "outside", "order_id": oid, "source": "staff", "started_at": s["started_at"]}
+        assert rows[1]["after"]["minutes"] == 150 and rows[1]["after"]["source"] == "staff"
 
         [recorded] = await events(p, UsageRecorded)
         assert (recorded.session_id, recorded.instrument_id, recorded.unit_id, recorded.kind) == (s["session_id"], w.iid, w.unit, "outside")

@@ -123,10 +123,12 @@ async def test_claim_review_notice_order_pay_settle(make_settings) -> None:
         assert order["count"] == 1 and order["total_fen"] == 300_000 and order["payouts"][0]["status"] == "ordered"
         await pay(p, "GET", f"/v1/payment-orders/{order['payment_order_id']}/export", Role.CENTER, status=403)
         xlsx = await pay(p, "GET", f"/v1/payment-orders/{order['payment_order_id']}/export", Role.FINANCE, status=200)
+        assert order["case_no"].startswith("FK-") and f'filename="payment-order-{order["case_no"]}.xlsx"' in xlsx.headers["content-disposition"]
         rows = read_xlsx(xlsx.content)
-        assert rows[0] == ["收款单位名称", "开户银行", "账户名称", "银行账号", "金额（元）", "用途", "业务参考号"]
+        assert rows[0] == ["收款单位名称", "开户银行", "账户名称", "银行账号", "金额（元）", "用途", "业务参考号", "拨付编号", "付款单编号"]
         assert rows[1][1:5] == ["中国工商银行许昌分行", "许昌某大学", "6222021708001234567", "3000.00"]
         assert Decimal(rows[1][4]) * 100 == 300_000 and rows[1][6] == payout["payout_id"] and str(YEAR) in rows[1][5]
+        assert rows[1][7] == payout["case_no"] and rows[1][7].startswith("BF-") and rows[1][8] == order["case_no"]
 
         # finance confirms it paid: payable → paid; vouchers settles the claim
         await pay(p, "POST", f"/v1/payouts/{payout['payout_id']}/paid", Role.CENTER, json={"bank_reference": "B1"}, status=403)

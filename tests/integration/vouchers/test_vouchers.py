@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from contracts.envelope import decode
+from contracts.vouchers import AppealDecided, ApplicationRejected
 from services.runtime.roles import Role
 from services.vouchers.db.models import (
     programmes,
@@ -152,6 +154,13 @@ async def test_every_check_fails_on_its_own(make_settings) -> None:
 
         rejected = (await call(p, "POST", f"/v1/applications/{apps['statutory_testing']['application_id']}/reject", Role.CENTER, json={"reason": "法定检测不支持"}, status=200)).json()
         assert rejected["status"] == "rejected" and rejected["failures"] == ["voucher.statutory_testing"] and rejected["decision_reason"] == "法定检测不支持"
+        # the event carries the center's reason and the last moment to appeal (the rejection plus the year's 15 days), for the applicant's notice
+        outbox = p["vouchers"].db.metadata.tables["outbox"]
+        async with p["vouchers"].db.read() as s:
+            payload = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == ApplicationRejected.subject))).scalar_one()
+        event = decode(payload, ApplicationRejected)
+        assert event.application_id == rejected["application_id"] and event.reason == "法定检测不支持" and event.reasons == ["voucher.statutory_testing"]
+        assert event.appeal_until is not None and event.appeal_until - datetime.fromisoformat(rejected["decided_at"]) == timedelta(days=15)
         await call(p, "POST", f"/v1/applications/{apps['provincial_subsidy']['application_id']}/reject", Role.CENTER, json={}, status=400)  # a reason is required
         await call(p, "POST", f"/v1/applications/{apps['provincial_subsidy']['application_id']}/reject", Role.USER, org=user, json={"reason": "x"}, status=403)
 
@@ -286,6 +295,11 @@ async def test_appeal_overturned_is_approved_under_the_budget(make_settings) -> 
         await call(p, "POST", f"/v1/applications/{app2['application_id']}/appeal", Role.USER, org=user, json={"reason": "请复议"}, status=200)
         upheld = (await call(p, "POST", f"/v1/applications/{app2['application_id']}/appeal/decide", Role.BUREAU, json={"outcome": "uphold", "reason": "维持"}, status=200)).json()
         assert upheld["status"] == "rejected" and upheld["appeal_outcome"] == "uphold" and upheld["voucher_id"] is None
+        # the events carry the outcome and the bureau's reason, for the applicant's notice
+        outbox = p["vouchers"].db.metadata.tables["outbox"]
+        async with p["vouchers"].db.read() as s:
+            decided = [decode(e, AppealDecided) for e in (await s.execute(select(outbox.c.payload).where(outbox.c.subject == AppealDecided.subject))).scalars()]
+        assert sorted((e.outcome, e.reason) for e in decided) == [("overturn", "经核实，合同真实"), ("uphold", "维持")]
         r = await call(p, "POST", f"/v1/applications/{app2['application_id']}/appeal", Role.USER, org=user, json={"reason": "再次"}, status=409)
         assert r.json()["code"] == "voucher.appeal_not_allowed"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from services.runtime.roles import Role
 from tests.support.platform import Platform, running
-from tests.support.preconditions import malformed_refused, stale
+from tests.support.preconditions import first_save_guarded, malformed_refused, stale
 from tests.support.vouchers import YEAR, open_programme
 
 BUDGET = f"/v1/programmes/{YEAR}/budget"
@@ -86,3 +86,16 @@ async def test_a_window_change_from_a_stale_read_is_refused(make_settings) -> No
             if r is not won[0]:
                 stale(r, '"v6"')
         assert (await p.call("vouchers", "GET", path)).json() == won[0].json()
+
+
+async def test_a_first_window_from_two_forms_opened_without_one_keeps_the_first(make_settings) -> None:
+    settings = await make_settings(["vouchers"])
+    path = f"/v1/redemption/windows/{YEAR}"
+    async with running(Platform(settings, ["vouchers"]), worker=False, relay=False) as p:
+        days = {1: ("03-01", "03-31"), 2: ("04-01", "04-30")}
+
+        async def send(n: int, headers: dict[str, str]) -> Any:
+            opens, closes = days[n]
+            return await p.call("vouchers", "PUT", path, role=Role.CENTER, json={"opens_on": f"{YEAR + 1}-{opens}", "closes_on": f"{YEAR + 1}-{closes}"}, headers=headers)
+
+        await first_save_guarded(send, lambda: p.call("vouchers", "GET", path), lambda b: (b["opens_on"], b["closes_on"]))

@@ -15,7 +15,7 @@ AT = datetime(2026, 5, 6, 7, 8, tzinfo=UTC)
 
 APPLICATION = {"id": "a1", "unit_id": "u1", "year": 2026, "status": "graded", "materials": [{"document_id": "d1"}], "statement": None, "submitted_at": AT,
                "reviewed_at": AT, "review_reason": None, "scores": {"x": 750}, "total_centi": 8000, "grade": "good", "decided_at": AT, "version": 3}
-NOTICE = {"id": "n1", "kind": "grades", "year": 2026, "title": "t", "status": "published", "published_on": date(2026, 5, 6), "opens_on": date(2026, 5, 7),
+NOTICE = {"id": "n1", "case_no": "GS-2026-000001", "kind": "grades", "year": 2026, "title": "t", "status": "published", "published_on": date(2026, 5, 6), "opens_on": date(2026, 5, 7),
           "closes_on": date(2026, 5, 13), "published_at": AT, "finalized_at": None}
 ITEM = {"notice_id": "n1", "position": 0, "ref": "a1", "unit_id": "u1", "label": "单位：良好", "amount_fen": 0, "grade": "good", "total_centi": 8000, "state": "listed"}
 
@@ -37,7 +37,7 @@ def test_the_answer_carries_the_unit_and_its_rectification() -> None:
 def test_a_notice_is_audited_without_its_lines_and_open_objections() -> None:
     notice = schemas.notice(NOTICE, [ITEM], 0)
     assert notice.items == [schemas.notice_item(ITEM)] and notice.open_objections == 0
-    assert set(audited_notice(notice)) == {"notice_id", "kind", "year", "title", "status", "published_on", "opens_on", "closes_on", "published_at", "finalized_at"}
+    assert set(audited_notice(notice)) == {"notice_id", "case_no", "kind", "year", "title", "status", "published_on", "opens_on", "closes_on", "published_at", "finalized_at"}
     assert set(audit_image(notice.items[0])) == {"ref", "unit_id", "label", "amount_fen", "grade", "total_centi", "state"}
 
 

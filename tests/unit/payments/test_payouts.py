@@ -10,12 +10,12 @@ from openpyxl import load_workbook
 
 from services.payments.domain import ledger
 from services.payments.domain.ledger import LedgerError, Line
-from services.payments.exports import payment_order_xlsx, yuan
+from services.payments.exports import payment_order_xlsx
 from services.payments.schemas import Payout
 
 
 def _ordered(*, payee_name: str, payee_bank: str, payee_account_name: str, kind: str) -> Payout:
-    return Payout(payout_id="p1", kind=kind, ref="r1", unit_id="u1", year=2031, amount_fen=1_999_999, status="ordered",
+    return Payout(payout_id="p1", case_no="BF-2031-000001", kind=kind, ref="r1", unit_id="u1", year=2031, amount_fen=1_999_999, status="ordered",
                   created_at=datetime(2031, 12, 1, tzinfo=UTC), payee_name=payee_name, payee_bank=payee_bank, payee_account_name=payee_account_name)
 
 
@@ -45,17 +45,11 @@ def test_a_payout_is_payable_then_paid_under_keys_unique_per_kind_and_ref() -> N
         ledger.payable_entry(kind="bonus", ref="a", unit_id="u", year=2031, amount_fen=1)
 
 
-@pytest.mark.parametrize(("fen", "text"), [(0, "0.00"), (1, "0.01"), (10, "0.10"), (123456, "1234.56"), (5_000_000, "50000.00"), (-1, "-0.01"),
-                                           (10**13 + 7, "100000000000.07")])
-def test_yuan_is_exact_to_the_fen(fen: int, text: str) -> None:
-    assert yuan(fen) == text
-
-
 def test_the_order_file_keeps_amounts_and_account_numbers_as_text() -> None:
     line = (_ordered(payee_name="许昌某大学", payee_bank="工行", payee_account_name="许昌某大学", kind="redemption"), "6222021708001234567")
-    ws = load_workbook(io.BytesIO(payment_order_xlsx([line]))).active
+    ws = load_workbook(io.BytesIO(payment_order_xlsx("FK-2031-000002", [line]))).active
     row = [c.value for c in ws[2]]
-    assert row == ["许昌某大学", "工行", "许昌某大学", "6222021708001234567", "19999.99", "2031年度科技创新券兑付", "p1"]
+    assert row == ["许昌某大学", "工行", "许昌某大学", "6222021708001234567", "19999.99", "2031年度科技创新券兑付", "p1", "BF-2031-000001", "FK-2031-000002"]
     assert ws.cell(row=2, column=5).data_type == "s"
 
 
@@ -63,7 +57,7 @@ def test_a_payee_cannot_put_a_live_formula_in_the_payment_order() -> None:
     """Issue 14: a unit's bank name ``=HYPERLINK(...)`` was a live formula in finance's file."""
     line = (_ordered(payee_name="@SUM(1+1)*cmd|' /C calc'!A0", payee_bank='=HYPERLINK("http://evil","x")', payee_account_name="+许昌某大学", kind="award"),
             "6222021708001234567")
-    ws = load_workbook(io.BytesIO(payment_order_xlsx([line]))).active
+    ws = load_workbook(io.BytesIO(payment_order_xlsx("FK-2031-000002", [line]))).active
     cells = ws[2]
     assert [c.value for c in cells[:3]] == ["@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://evil","x")', "+许昌某大学"]
     assert all(c.data_type == "s" and c.quotePrefix for c in cells[:3])

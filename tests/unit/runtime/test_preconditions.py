@@ -9,7 +9,20 @@ from typing import Annotated
 import pytest
 from litestar.params import HeaderParameter
 
-from services.runtime.http.preconditions import IfMatchHeader, IfMatchInvalid, PreconditionFailed, check_absent, check_version, etag, expected_version, takes_if_match
+from services.runtime.http.preconditions import (
+    IfMatchHeader,
+    IfMatchInvalid,
+    IfNoneMatchHeader,
+    IfNoneMatchInvalid,
+    PreconditionFailed,
+    check_absent,
+    check_version,
+    create_only,
+    etag,
+    expected_version,
+    takes_if_match,
+    takes_if_none_match,
+)
 
 
 def test_a_read_tag_is_what_an_edit_sends_back() -> None:
@@ -47,3 +60,13 @@ def test_only_the_shared_header_parameter_counts_as_taking_if_match() -> None:
     # a look-alike annotation, or a docstring-like mention, is not the shared parameter
     assert not takes_if_match({"x": Annotated[str | None, HeaderParameter(name="If-Match")]})
     assert not takes_if_match({"x": "str", "note": "If-Match"})
+
+
+def test_if_none_match_on_a_write_is_star_or_nothing() -> None:
+    assert create_only(None) is False and create_only("*") is True and create_only(" * ") is True
+    for bad in ('"v1"', "W/*", "", "*, *"):
+        with pytest.raises(IfNoneMatchInvalid) as caught:
+            create_only(bad)
+        assert caught.value.status == 400 and caught.value.code == "request.if_none_match_invalid" and caught.value.details["field"] == "If-None-Match"
+    assert takes_if_none_match({"if_none_match": IfNoneMatchHeader}) and takes_if_none_match({"if_none_match": "IfNoneMatchHeader"})
+    assert not takes_if_none_match({"if_match": IfMatchHeader}) and not takes_if_match({"if_none_match": IfNoneMatchHeader})

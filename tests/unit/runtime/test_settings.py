@@ -27,15 +27,17 @@ def test_environment_overrides(tmp_path: Path) -> None:
             "XCISS_VOUCHERS_PORT": "9000",
             "XCISS_NATS_URL": "nats://nats:4222",
             "XCISS_CONSUMER_BACKOFF": "1,5,30",
+            "XCISS_CONSUMER_BATCH": "100",
         }
     )
     assert s.database_url("payments") == "postgresql+asyncpg://p@db/payments"
     assert s.port("vouchers") == 9000
     assert s.nats_url == "nats://nats:4222"
     assert s.consumer_backoff_s == (1.0, 5.0, 30.0)
+    assert s.consumer_batch == 100
 
 
-@pytest.mark.parametrize("env", [{"XCISS_VOUCHERS_PORT": "eighty"}, {"XCISS_MODE": "production"}, {"XCISS_OUTBOX_POLL_S": "fast"}])
+@pytest.mark.parametrize("env", [{"XCISS_VOUCHERS_PORT": "eighty"}, {"XCISS_MODE": "production"}, {"XCISS_OUTBOX_POLL_S": "fast"}, {"XCISS_CONSUMER_BATCH": "0"}])
 def test_malformed_settings_name_the_variable(env: dict[str, str], tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as info:
         Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), **env})

@@ -1,0 +1,118 @@
+"""Case numbers of payouts (拨付, issue 17): each payout gets BF-<year>-<n>
+from payments' own counters when it becomes due, unique and consecutive also
+when several become due at once, counted per Beijing year; a redelivered
+award uses no number; the payout's record and its events carry it; it finds
+the payout in the list, as typed, for staff and for its own unit only; and
+the migration numbers the payouts made before it in the order they came."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+from alembic import command
+from sqlalchemy import select, update
+
+from contracts import payments as pe
+from contracts.evaluation import AwardApproved
+from services.payments import payouts
+from services.payments.db.models import payouts as payout_table
+from services.runtime import clock
+from services.runtime.db.migrations import alembic_config, upgrade
+from services.runtime.roles import Role
+from tests.support.platform import Platform, running
+from tests.support.vouchers import uid
+
+SERVICES = ["payments"]
+YEAR = 2025
+
+
+def _award(unit: str) -> AwardApproved:
+    return AwardApproved(award_id=uid(), unit_id=unit, year=YEAR, grade="excellent", amount_fen=5_000_000, notice_id="n-award")
+
+
+async def _due(p: Platform, e: AwardApproved) -> None:
+    """The award made due, as the consumer of ``evaluation.award.approved`` does."""
+    async with p["payments"].db.unit_of_work() as uow:
+        await payouts.on_award_approved(uow, e)
+
+
+async def _case_no(p: Platform, e: AwardApproved) -> str:
+    async with p["payments"].db.read() as s:
+        return str((await s.execute(select(payout_table.c.case_no).where(payout_table.c.ref == e.award_id))).scalar_one())
+
+
+async def _emitted(p: Platform, event_type: type[pe.PayoutSnapshot]) -> list[pe.PayoutSnapshot]:
+    db = p["payments"].db
+    outbox = db.metadata.tables["outbox"]
+    async with db.read() as s:
+        rows = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == event_type.subject).order_by(outbox.c.id))).scalars().all()
+    return [msgspec.json.decode(r, type=event_type) for r in rows]
+
+
+async def test_payouts_due_together_get_distinct_consecutive_numbers_per_beijing_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        unit, other = uid(), uid()
+        # 31 December 2025, 23:30 in Beijing (15:30 UTC): still 2025
+        monkeypatch.setattr(clock, "utc_now", lambda: datetime(2025, 12, 31, 15, 30, tzinfo=UTC))
+        first = _award(unit)
+        await _due(p, first)
+        assert await _case_no(p, first) == "BF-2025-000001"
+        # 1 January 2026, 00:30 in Beijing: the new year counts from one; five due at once, and a redelivery
+        monkeypatch.setattr(clock, "utc_now", lambda: datetime(2025, 12, 31, 16, 30, tzinfo=UTC))
+        together = [_award(unit if n % 2 else other) for n in range(5)]
+        await asyncio.gather(*(_due(p, e) for e in together))
+        await _due(p, together[0])  # redelivered: the same payout, no number used
+        assert sorted([await _case_no(p, e) for e in together]) == [f"BF-2026-{n:06d}" for n in range(1, 6)]
+        late = _award(unit)
+        await _due(p, late)
+        assert await _case_no(p, late) == "BF-2026-000006"
+
+        # the record carries it, and it finds the payout as typed: staff, and its own unit; another unit nothing
+        mine = await _case_no(p, late)
+        typed = " " + mine.lower().replace("-", " -", 1) + " "
+        for role, org in ((Role.CENTER, None), (Role.FINANCE, None), (Role.UNIT, unit)):
+            found = await p.call("payments", "GET", "/v1/payouts/", role=role, org=org, params={"case_no": typed})
+            assert found.status_code == 200 and [(i["ref"], i["case_no"]) for i in found.json()["items"]] == [(late.award_id, mine)], (role, found.text)
+        other_unit = await p.call("payments", "GET", "/v1/payouts/", role=Role.UNIT, org=other, params={"case_no": mine})
+        assert other_unit.status_code == 200 and other_unit.json()["total"] == 0
+
+        # ordered and paid: both events carry it
+        monkeypatch.setattr(clock, "utc_now", lambda: datetime(2026, 1, 5, 2, 0, tzinfo=UTC))
+        r = await p.call("payments", "PUT", f"/v1/payees/{unit}", role=Role.UNIT, org=unit, json={"bank_name": "中国银行许昌分行", "account_name": "许昌某研究院", "account_number": "104123456789012"})
+        assert r.status_code == 200, r.text
+        order = await p.call("payments", "POST", "/v1/payment-orders/", role=Role.FINANCE, json={"year": YEAR})
+        assert order.status_code == 201, order.text
+        ordered = {i["payout_id"]: i["case_no"] for i in order.json()["payouts"]}
+        assert len(ordered) == 4 and mine in ordered.values()
+        assert {e.payout_id: e.case_no for e in await _emitted(p, pe.PayoutOrdered)} == ordered
+        pid = next(k for k, v in ordered.items() if v == mine)
+        paid = await p.call("payments", "POST", f"/v1/payouts/{pid}/paid", role=Role.FINANCE, json={"bank_reference": "BOC-20260105-001"})
+        assert paid.status_code == 201 and paid.json()["case_no"] == mine, paid.text
+        assert [e.case_no for e in await _emitted(p, pe.PayoutPaid)] == [mine]
+
+
+async def test_the_migration_numbers_earlier_payouts_in_the_order_they_became_due(make_settings) -> None:
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        awards = [_award(uid()) for _ in range(3)]
+        for e in awards:
+            await _due(p, e)
+        # due across a Beijing new year; the last made due is given the earliest time
+        moments = [datetime(2025, 12, 31, 15, 30, tzinfo=UTC), datetime(2025, 12, 31, 16, 30, tzinfo=UTC), datetime(2026, 3, 1, 2, 0, tzinfo=UTC)]
+        async with p["payments"].db.unit_of_work() as uow:
+            for e, at in zip(reversed(awards), moments, strict=True):
+                await uow.session.execute(update(payout_table).where(payout_table.c.ref == e.award_id).values(created_at=at))
+    url = settings.database_url("payments")
+    await asyncio.to_thread(command.downgrade, alembic_config("payments", url), "5e2b8c41a9d7")
+    await asyncio.to_thread(upgrade, "payments", url)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        assert [await _case_no(p, e) for e in reversed(awards)] == ["BF-2025-000001", "BF-2026-000001", "BF-2026-000002"]
+        # the counters go on from there
+        year = clock.local_year(clock.utc_now())
+        nxt = _award(uid())
+        await _due(p, nxt)
+        assert await _case_no(p, nxt) == f"BF-{year}-{(3 if year == 2026 else 1):06d}"

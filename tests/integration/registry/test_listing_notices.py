@@ -1,0 +1,186 @@
+"""Issue 17, M11(3): a unit is reminded once, by the in-site message centre and
+by mail, when an unlisted must-list instrument enters its due-soon window
+(09:00 Beijing time on the first day the compliance view says "due soon");
+never when it listed it (or retired it) first, nor about an instrument it need
+not list. Instruments registered before the reminder existed are scheduled by
+an idempotent pass. The platform runs on the test clock (Monday 2024-09-23);
+the scheduled notices are sent as of chosen moments. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sqlalchemy import delete, select, update
+
+from services.registry import listing_backfill
+from services.registry import scheduled_notices as scheduled
+from services.registry.db.account_models import accounts
+from services.registry.db.notification_models import scheduled_notices
+from services.registry.db.recovery_models import mail_outbox
+from services.registry.policy import load_registry_policies
+from services.runtime import clock
+from services.runtime.roles import Role
+from services.runtime.workdays import load_calendar
+from tests.support.platform import Platform, running
+from tests.integration.registry.test_imports import row, upload, xlsx
+from tests.support.registry import approved_unit
+
+SERVICES = ["registry"]
+#: the platform's "now": Monday 2024-09-23 10:00 in Beijing
+NOW = datetime.fromisoformat("2024-09-23T10:00:00+08:00")
+#: accepted Fri 2024-09-20: deadline Wed 2024-11-06, due soon (5 working days left) from Wed 2024-10-30
+ACCEPTED = "2024-09-20"
+DUE = datetime(2024, 10, 30, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
+KIND = "instrument.listing_due"
+
+
+def on_the_test_clock() -> None:
+    """The platform's policy time is ``NOW`` from here on: the test clock's simulation
+    in this process, set directly (the operator's clock stays within 3 years of today,
+    and the working-day calendar knows past years only); once the platform runs, whose
+    start puts every test on real time."""
+    clock.follow(clock.Simulation(offset_s=(NOW - clock.wall_now()).total_seconds(), set_by="test"))
+
+
+@pytest.fixture(autouse=True)
+def back_to_real_time() -> Iterator[None]:
+    yield
+    clock.follow(None)
+
+
+async def unit_with_desk(p: Platform, name: str, email: str) -> str:
+    unit = await approved_unit(p, name)
+    body = {"username": email.replace("@", ".").split(".")[1], "password": "Notice-Pass-2026", "role": "unit", "org": unit}
+    r = await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json=body)
+    assert r.status_code == 201, r.text
+    async with p.services["registry"].db.sessions() as s, s.begin():
+        await s.execute(update(accounts).where(accounts.c.username == body["username"]).values(email=email))
+    return unit
+
+
+async def register(p: Platform, unit: str, name: str, **kw: Any) -> str:
+    body = {"unit_id": unit, "name": name, "category": "分析仪器", "original_value_fen": 20_000_000, "funding": "fiscal_full", "acceptance_date": ACCEPTED, **kw}
+    r = await p.call("registry", "POST", "/v1/instruments/", role=Role.UNIT, org=unit, json=body)
+    assert r.status_code == 201, r.text
+    iid: str = r.json()["instrument_id"]
+    return iid
+
+
+async def notes(p: Platform, org: str) -> list[dict[str, Any]]:
+    r = await p.call("registry", "GET", "/v1/notifications/", role=Role.UNIT, org=org)
+    assert r.status_code == 200, r.text
+    return list(r.json()["items"])
+
+
+async def mails(p: Platform) -> list[tuple[str, str]]:
+    async with p.services["registry"].db.read() as s:
+        return [(m.recipient, m.subject) for m in (await s.execute(select(mail_outbox.c.recipient, mail_outbox.c.subject).where(mail_outbox.c.kind == KIND))).all()]
+
+
+async def test_a_unit_is_reminded_once_when_its_instrument_becomes_due_soon_unless_it_listed_it_first(make_settings) -> None:
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        on_the_test_clock()
+        db = p.services["registry"].db
+        unit, other = await unit_with_desk(p, "许昌学院", "desk@lab.example.edu.cn"), await unit_with_desk(p, "许昌职业技术学院", "desk@other.example.edu.cn")
+        unlisted = await register(p, unit, "液相色谱质谱联用仪", asset_number="XC-2024-017")
+        listed = await register(p, unit, "扫描电子显微镜")
+        retired = await register(p, unit, "X射线衍射仪")
+        await register(p, unit, "台式离心机", original_value_fen=19_999_999)  # below the M5 threshold: need not be listed
+        await register(p, other, "核磁共振波谱仪", funding="non_fiscal")
+        assert (await p.call("registry", "POST", f"/v1/instruments/{listed}/list", role=Role.UNIT, org=unit)).status_code == 200
+        r = await p.call("registry", "POST", f"/v1/instruments/{retired}/retire", role=Role.UNIT, org=unit, json={"reason": "登记有误"})
+        assert r.status_code == 200, r.text
+
+        assert await scheduled.send_due(db, DUE - timedelta(seconds=1)) == 0  # 08:59:59 in Beijing: not yet
+        assert await scheduled.send_due(db, DUE) == 1  # the unlisted one only
+        assert await scheduled.send_due(db, datetime(2024, 11, 6, 8, 0, tzinfo=UTC)) == 0  # once
+        [n] = await notes(p, unit)
+        assert n["kind"] == KIND and n["link"] == "/unit/instruments"
+        assert "“液相色谱质谱联用仪”（资产编号 XC-2024-017）的上线期限为 2024年11月6日（北京时间，含当日）" in n["text_zh"] and unlisted not in n["text_zh"]
+        assert await notes(p, other) == []
+        assert await mails(p) == [("desk@lab.example.edu.cn", "[科技创新券平台] 仪器上线期限将至 / An instrument's listing deadline is near")]
+        # listing it now (in the window, after the reminder) changes nothing told
+        assert (await p.call("registry", "POST", f"/v1/instruments/{unlisted}/list", role=Role.UNIT, org=unit)).status_code == 200
+        assert await scheduled.send_due(db, datetime(2024, 11, 6, 8, 0, tzinfo=UTC)) == 0 and len(await notes(p, unit)) == 1
+
+
+async def test_instruments_registered_before_the_reminder_existed_are_scheduled_once(make_settings) -> None:
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        on_the_test_clock()
+        db = p.services["registry"].db
+        calendar, policy = load_calendar(settings), load_registry_policies(settings).listing
+        unit = await unit_with_desk(p, "许昌学院", "desk@lab.example.edu.cn")
+        old = await register(p, unit, "液相色谱质谱联用仪")
+        old_listed = await register(p, unit, "扫描电子显微镜")
+        overdue = await register(p, unit, "X射线衍射仪", acceptance_date="2024-07-01")  # deadline 2024-08-12: already passed
+        assert (await p.call("registry", "POST", f"/v1/instruments/{old_listed}/list", role=Role.UNIT, org=unit)).status_code == 200
+        old_retired = await register(p, unit, "台式离心机")
+        assert (await p.call("registry", "POST", f"/v1/instruments/{old_retired}/retire", role=Role.UNIT, org=unit, json={"reason": "已报废"})).status_code == 200
+        async with db.sessions() as s, s.begin():  # as if registered before the reminder existed
+            await s.execute(delete(scheduled_notices))
+
+        assert await listing_backfill.ensure_scheduled(db, calendar, policy) == 1
+        assert await listing_backfill.ensure_scheduled(db, calendar, policy) == 0  # idempotent
+        async with db.read() as s:
+            rows = (await s.execute(select(scheduled_notices.c.ref, scheduled_notices.c.due_at))).all()
+        assert [(r.ref, r.due_at) for r in rows] == [(old, DUE)] and overdue not in {r.ref for r in rows}
+        assert await scheduled.send_due(db, DUE) == 1
+        assert await listing_backfill.ensure_scheduled(db, calendar, policy) == 0  # told: never again
+        assert await scheduled.send_due(db, datetime(2024, 11, 6, 8, 0, tzinfo=UTC)) == 0
+        [n] = await notes(p, unit)
+        assert n["kind"] == KIND and "液相色谱质谱联用仪" in n["text_zh"]
+
+
+async def test_a_ledger_import_schedules_the_reminder_of_each_must_list_row(make_settings) -> None:
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        on_the_test_clock()
+        db = p.services["registry"].db
+        unit = await unit_with_desk(p, "许昌学院", "desk@lab.example.edu.cn")
+        ledger = [row("ZC-0001"), row("ZC-0002", **{"原值（元）": "199999.99"}), row("ZC-0003", **{"是否涉密": "是"})]  # must list; below the threshold; classified
+        r = await upload(p, unit, xlsx(ledger))
+        assert r.status_code == 201 and r.json()["created_count"] == 3, r.text
+        assert await scheduled.send_due(db, DUE - timedelta(seconds=1)) == 0
+        assert await scheduled.send_due(db, DUE) == 1
+        [n] = await notes(p, unit)
+        assert n["kind"] == KIND and "（资产编号 ZC-0001）" in n["text_zh"] and "2024年11月6日" in n["text_zh"]
+
+
+async def test_a_cancellation_racing_the_backfill_cancels_its_reminder_and_fails_nobody(make_settings) -> None:
+    """The backfill schedules a reminder while, in another transaction, the unit lists
+    the same instrument (which cancels it): the unit's request waits for the backfill's
+    commit, then cancels what it made; neither fails on the (kind, ref) index."""
+    from services.registry.domain.notices import Notice
+
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        db = p.services["registry"].db
+        notice = Notice(recipient_role="unit", recipient_org="u-race", kind=KIND, subject_zh="仪器上线期限将至", text_zh="…", subject_en="due", text_en="…")
+        now = clock.utc_now()
+        async with db.sessions() as backfill:
+            await backfill.begin()
+            assert await scheduled.schedule(backfill, notice, ref="i-race", due_at=now + timedelta(days=3), link=None, now=now)
+
+            async def the_unit_lists_it() -> None:
+                async with db.sessions() as s, s.begin():
+                    await scheduled.cancel(s, KIND, "i-race", role="unit", org="u-race", now=now)
+
+            listing = asyncio.create_task(the_unit_lists_it())
+            await asyncio.sleep(0.3)  # the unit's cancel has reached the database and waits on the backfill's row
+            await backfill.commit()
+        await listing  # no IntegrityError
+        async with db.sessions() as s:
+            rows = (await s.execute(select(scheduled_notices.c.cancelled_at, scheduled_notices.c.sent_at).where(scheduled_notices.c.ref == "i-race"))).all()
+        assert len(rows) == 1 and rows[0].cancelled_at is not None and rows[0].sent_at is None
+        # and the other order: a cancellation recorded first makes a later schedule do nothing
+        async with db.sessions() as s, s.begin():
+            await scheduled.cancel(s, KIND, "i-later", role="unit", org="u-race", now=now)
+        async with db.sessions() as s, s.begin():
+            assert not await scheduled.schedule(s, notice, ref="i-later", due_at=now, link=None, now=now)
