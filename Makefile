@@ -11,7 +11,7 @@ PG_LOCAL := postgresql://postgres@127.0.0.1:5432/test
 XCISS_TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo $(PG_LOCAL))
 export XCISS_TEST_POSTGRES_URL
 
-.PHONY: up check test test-parallel install lint asyncapi clean browser-deps client-deps lock
+.PHONY: up check test test-parallel install lint asyncapi clean browser-deps client-deps axe-deps lock i18n
 
 # pytest-xdist: WORKERS processes share the tests (the tests wait on servers and
 # subprocesses much of the time, so more workers than the two cores). Each
@@ -56,6 +56,15 @@ $(CLIENT)/node_modules/.installed: $(CLIENT)/package-lock.json
 
 client-deps: $(CLIENT)/node_modules/.installed
 
+# axe-core, the accessibility engine tests/browser/test_portal_accessibility.py
+# injects into every portal page (pinned in tests/browser/package-lock.json).
+AXE := tests/browser
+$(AXE)/node_modules/.installed: $(AXE)/package-lock.json
+	npm ci --prefix $(AXE) --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe-deps: $(AXE)/node_modules/.installed
+
 # The event document is current and the import contracts hold.
 lint: $(STAMP)
 	$(BIN)/xciss asyncapi --check
@@ -65,17 +74,17 @@ lint: $(STAMP)
 check: lint client-deps
 	$(BIN)/pytest $(XDIST) -m "not slow" tests/unit tests/integration $(PYTEST_ARGS)
 
-test: lint browser-deps client-deps
+test: lint browser-deps client-deps axe-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-parallel: lint browser-deps client-deps
+test-parallel: lint browser-deps client-deps axe-deps
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 asyncapi: $(STAMP)
 	$(BIN)/xciss asyncapi
 
 clean:
-	rm -rf $(VENV) .xciss .pytest_cache $(CLIENT)/node_modules
+	rm -rf $(VENV) .xciss .pytest_cache $(CLIENT)/node_modules $(AXE)/node_modules
 
 # The production image's dependencies, pinned with their sha256 hashes
 # (deploy/requirements.lock, read by deploy/Containerfile): run after changing the
@@ -84,3 +93,14 @@ lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet "uv>=0.9"
 	$(BIN)/uv pip compile pyproject.toml --extra otlp --generate-hashes --universal \
 	  --python-version 3.11 --no-header -o deploy/requirements.lock
+
+# The portal's strings (docs/portal.md, "Language"): extract the keys the templates and
+# code use (babel.cfg), keep the computed keys and the Chinese comments
+# (tools/i18n_catalogues.py), and merge into both catalogues; then fill in the new
+# entries' msgstr in locale/zh and locale/en (tests/unit/test_portal_catalogues.py).
+PORTAL := services/gateway/portal
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k t -k translate --no-location --sort-output \
+	  -o $(PORTAL)/locale/messages.pot $(PORTAL)
+	$(BIN)/python tools/i18n_catalogues.py
+	$(BIN)/pybabel update -i $(PORTAL)/locale/messages.pot -d $(PORTAL)/locale --no-fuzzy-matching

@@ -24,6 +24,7 @@ from litestar.response.base import ASGIResponse
 from services.gateway.http1 import Http1Pool
 from services.gateway.openapi import combine
 from services.gateway.portal import create_portal_handlers, portal_exception_handlers
+from services.gateway.portal.csrf import csrf_config
 from services.gateway.proxy import forward_headers, response_headers
 from services.gateway.ratelimit import Limiter, rate_limit_middleware
 from services.gateway.upstreams import CONNECT_FAILURES, Upstream, Upstreams
@@ -248,6 +249,8 @@ def create_app(
         # every answer, refusals and unknown paths included
         before_send=[add_security_headers],
         cors_config=cors_config(settings),
+        # the portal's forms: Litestar's double-submit cookie (portal/csrf.py); the API is not guarded by it
+        csrf_config=csrf_config(settings),
         on_startup=[_start],
         on_shutdown=[_stop],
         request_max_body_size=settings.gateway_max_body_bytes,

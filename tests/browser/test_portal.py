@@ -25,6 +25,7 @@ from services.gateway.portal.core import money
 from services.gateway.portal.demo_accounts import DEMO_PASSWORD
 from services.command.demo import create_officer_accounts, load_demo
 from tests.browser.conftest import RunningPortal, screenshot
+from tests.browser.test_portal_text_and_mobile import foreign_text
 from tests.support.evidence import documents
 
 pytestmark = pytest.mark.browser
@@ -60,6 +61,15 @@ def until(check: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
 
 def status_of(page: Any) -> str:
     return str(page.locator("#order-status").inner_text()).strip()
+
+
+def next_step(page: Any, tracker: str = "#order-progress") -> str:
+    """The step tracker's next-step sentence, and its current step (issue 17)."""
+    return str(page.locator(f"{tracker} .next-text").inner_text()).strip()
+
+
+def current_step(page: Any, tracker: str = "#order-progress") -> str:
+    return str(page.locator(f"{tracker} li[aria-current=step]").text_content()).split("：", 1)[-1].strip()
 
 
 def submit(page: Any, form: str) -> None:
@@ -197,7 +207,7 @@ def test_a_demo_account_signs_in_with_its_password_and_sign_out_revokes(portal: 
 def test_a_form_without_the_csrf_token_is_refused(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
     page = new_page()
     sign_in_as(page, "user")
-    r = page.request.post(f"{portal.url}/vouchers/account", form={"csrf": "forged"})
+    r = page.request.post(f"{portal.url}/vouchers/account", form={"_csrf_token": "forged"})
     assert r.status == 403 and "表单已过期" in r.text()
 
 
@@ -226,6 +236,14 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     # the order is named by a case number people can say on the phone, and found by it as typed
     case_no = user.locator("#case-no").inner_text()
     assert re.fullmatch(r"DD-\d{4}-\d{6}", case_no), case_no
+    # where the order stands and what comes next, for whoever looks (issue 17)
+    assert (current_step(user), next_step(user)) == ("单位报价", "等待服务单位确认订单并报价")
+    # on a 390 px phone the steps stack: the page does not scroll sideways, each step keeps one line
+    user.set_viewport_size({"width": 390, "height": 844})
+    assert user.evaluate("document.scrollingElement.scrollWidth") <= 390
+    heights = [box["height"] for li in user.locator("#order-progress li").all() if (box := li.bounding_box())]
+    assert len(heights) == 7 and max(heights) < 40, heights
+    user.set_viewport_size({"width": 1280, "height": 900})
 
     # the unit's workspace counts the new request; after the quote it is the user's turn
     assert waiting(unit, "to_quote") == to_quote + 1
@@ -245,6 +263,7 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     unit.get_by_label("高于公布收费标准的理由").fill("含加急制样和喷金处理")
     unit.get_by_role("button", name="报价").click()
     assert status_of(unit) == "已报价"
+    assert (current_step(unit), next_step(unit)) == ("签订合同", "请上传服务合同和科技研发证明材料，填写合同条款后签署合同")
     assert waiting(unit, "to_quote") == to_quote and waiting(user, "to_sign") == to_sign + 1
     user.locator("li[data-task='to_sign'] a").click()  # the count leads to the orders waiting
     assert user.get_by_role("link", name=case_no).count() == 1, user.inner_text("main")
@@ -274,6 +293,7 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     assert status_of(unit) != "已签约"
     submit(unit, "form[action$='/sign']")
     assert status_of(unit) == "已签约"
+    assert (current_step(unit), next_step(unit)) == ("开展服务", "合同已签订，请开始服务")
 
     # the user applies for a voucher (vouchers learns the contract from the bus)
     def applied() -> bool:
@@ -285,16 +305,32 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
 
     until(applied, "the voucher application")
     assert "待审核" in user.locator("#application-status").inner_text()
+    assert (current_step(user, "#application-progress"), next_step(user, "#application-progress")) == ("资格审核", "等待服务中心审核创新券申请")
+    # the application has a case number of its own, shown in the review queue and found by it as typed
+    application_no = user.locator("#application-case-no").inner_text()
+    assert re.fullmatch(r"SQ-\d{4}-\d{6}", application_no), application_no
 
     # the center approves it in its review queue: 30% of 1,000 CNY
     center.goto("/review")
     screenshot(center, "10-review-queue")
     row = center.locator("#queue tbody tr", has=center.locator(f"a[href='{order_url.split(portal.url)[1]}']"))
-    assert "¥300.00" in row.inner_text()
+    assert "¥300.00" in row.inner_text() and application_no in row.inner_text()
+    # the applicant is named (the demo user's enterprise) and the order by its case number, never by an id (issue 17)
+    assert row.locator("td.applicant").inner_text() == "许昌智造科技有限公司" and row.get_by_role("link", name=case_no).count() == 1, row.inner_text()
+    assert not foreign_text(center.inner_text("body")), foreign_text(center.inner_text("body"))
+    center.locator("#application-filter").get_by_label("申请编号").fill(" " + application_no.lower())
+    center.locator("#application-filter").get_by_role("button", name="搜索").click()
+    assert center.locator("#recent tbody tr").count() == 1 and application_no in center.inner_text("#recent"), center.inner_text("main")
     row.get_by_role("button", name="通过").click()
     assert center.locator(".flash").count() == 1
     user.goto(order_url)
     assert "已通过" in user.locator("#application-status").inner_text()
+    assert next_step(user, "#application-progress").startswith("创新券已发放，请在 ")
+    # on /vouchers the application's row tracks it with its voucher: issued, to be used by its expiry
+    user.goto("/vouchers")
+    row = user.locator("#applications tbody tr", has_text=application_no)
+    assert row.locator("li[aria-current=step]").text_content().endswith("使用创新券"), row.inner_text()
+    assert re.fullmatch(r"创新券已发放，请在 \d{4}-\d{2}-\d{2} 前完成服务并结算", row.locator(".next-text").inner_text()), row.inner_text()
 
     # the unit starts the service and uploads the results
     unit.goto(order_url)
@@ -332,10 +368,17 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     user.get_by_label("评价").fill("数据可靠，服务及时")
     submit(user, "form[action$='/rate']")
     assert status_of(user) == "已评价"
+    assert next_step(user) == "订单已完成" and user.locator("#order-progress li[aria-current=step]").count() == 0
+    assert next_step(user, "#application-progress") == "创新券已在结算中抵扣使用"  # the voucher, read with the application
     screenshot(user, "12-order-rated")
 
     user.goto("/vouchers")
-    assert "已使用" in user.inner_text("main")
+    assert "已使用" in user.inner_text("main") and application_no in user.inner_text("#applications")
+    row = user.locator("#applications tbody tr", has_text=application_no)
+    assert row.locator(".next-text").inner_text() == "创新券已在结算中抵扣使用", row.inner_text()
+    # the application and the voucher name the order as people say it, and link to it
+    assert user.locator("#applications").get_by_role("link", name=case_no).count() == 1, user.inner_text("#applications")
+    assert user.locator("main").get_by_role("link", name=case_no).count() == 2, user.inner_text("main")
     screenshot(user, "13-my-vouchers")
     user.goto("/orders")
     assert "已评价" in user.inner_text("main")
@@ -368,6 +411,10 @@ def test_unit_claims_the_redemption_of_a_used_voucher(portal: RunningPortal, new
     assert "—" in unit.inner_text("#window")
     form = unit.locator("#claim-form")
     assert form.locator("select[name=voucher_id] option").count() >= 1
+    # each voucher offered is said by its order's case number (the helper's orders have none), amount
+    # and day of use, never by an id (issue 17)
+    offered = form.locator("select[name=voucher_id] option").all_inner_texts()
+    assert all(re.fullmatch(r"(服务记录 DD-\d{4}-\d{6} · )?¥[\d,]+\.\d{2} · \d{4}-\d{2}-\d{2} \d{2}:\d{2}", o) and not foreign_text(o) for o in offered), offered
     form.get_by_label("发票号码（数电票20位）").fill("123")
     form.get_by_label("银行回单（PDF/JPG/PNG）").set_input_files({"name": "银行回单.pdf", "mimeType": "application/pdf", "buffer": PDF + b"receipt"})
     form.get_by_label("服务结果（PDF/JPG/PNG）").set_input_files({"name": "检测报告.pdf", "mimeType": "application/pdf", "buffer": RESULT})
@@ -381,6 +428,8 @@ def test_unit_claims_the_redemption_of_a_used_voucher(portal: RunningPortal, new
     submit(unit, "#claim-form")
     assert unit.locator(".alert").count() == 0, unit.inner_text("main")
     assert "¥300.00" in unit.inner_text("#claims") and "待审核" in unit.inner_text("#claims")
+    # each claim is named by its case number
+    assert all(re.fullmatch(r"DF-\d{4}-\d{6}", n) for n in unit.locator("#claims td.case-no").all_inner_texts()), unit.inner_text("#claims")
     # the claimed voucher is offered no more (the journey's, when it ran first, still is)
     assert unit.locator(f"#claim-form option[value='{chosen}']").count() == 0, unit.inner_text("main")
     screenshot(unit, "15-unit-redemption-claim")

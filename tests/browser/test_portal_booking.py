@@ -15,6 +15,7 @@ import pytest
 from services.runtime.clock import POLICY_ZONE
 from tests.browser.conftest import RunningPortal, screenshot
 from tests.browser.test_portal import PNG, RESULT, sign_in_as, status_of, submit, until
+from tests.browser.test_portal_text_and_mobile import foreign_text
 
 pytestmark = pytest.mark.browser
 
@@ -96,6 +97,7 @@ def test_find_see_free_time_book_confirm_use_deliver_settle(portal: RunningPorta
     assert status_of(user) == "已申请"
     order_url = user.url.split("?")[0]
     order_id = order_url.rsplit("/", 1)[1]
+    case_no = user.locator("#case-no").inner_text()
 
     user.goto(instrument_url)
     user.get_by_role("link", name="下一周").click()
@@ -118,6 +120,9 @@ def test_find_see_free_time_book_confirm_use_deliver_settle(portal: RunningPorta
     submit(user, "#booking-form")
     assert user.url.endswith("/bookings?done=1"), user.inner_text("main")
     assert "待确认" in user.locator("#bookings-requested").inner_text()
+    # the booking names its order by the case number people say, linked to it (issue 17)
+    assert user.locator("#bookings-requested").get_by_role("link", name=case_no).get_attribute("href") == f"/orders/{order_id}"
+    assert not foreign_text(user.inner_text("body")), foreign_text(user.inner_text("body"))
     screenshot(user, "52-my-bookings")
 
     # the unit confirms it in 预约管理; the user sees it confirmed; the week shows it busy, never whose
@@ -125,6 +130,8 @@ def test_find_see_free_time_book_confirm_use_deliver_settle(portal: RunningPorta
     unit.locator("#bookings-requested").get_by_role("button", name="确认预约").first.click()
     unit.wait_for_load_state()
     assert unit.locator("#bookings-confirmed tbody tr").count() >= 1
+    assert unit.locator("#bookings-confirmed").get_by_role("link", name=case_no).count() == 1, unit.inner_text("#bookings-confirmed")
+    assert not foreign_text(unit.inner_text("body")), foreign_text(unit.inner_text("body"))
     screenshot(unit, "53-unit-bookings")
     user.goto("/bookings")
     assert "已确认" in user.locator("#bookings-confirmed").inner_text()
@@ -138,7 +145,8 @@ def test_find_see_free_time_book_confirm_use_deliver_settle(portal: RunningPorta
     unread = user.locator("#unread-count").inner_text()
     notice.get_by_role("link", name="预约详情").click()
     user.wait_for_load_state()
-    assert "已确认" in user.locator("#booking").inner_text() and order_id[:8] in user.locator("#booking").inner_text()
+    assert "已确认" in user.locator("#booking").inner_text() and user.locator("#booking-order").inner_text() == case_no
+    assert not foreign_text(user.inner_text("body")), foreign_text(user.inner_text("body"))
     screenshot(user, "52a-booking-page")
     user.go_back()
     user.locator("#notifications li.unread", has_text="预约已确认").first.get_by_role("button", name="标为已读").focus()

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from services.command.demo import EXPERT
+from services.gateway.portal.core import this_year
 from tests.browser.conftest import RunningPortal, screenshot
 from tests.browser.test_portal import sign_in_as, submit
+from tests.browser.test_portal_text_and_mobile import foreign_text
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +35,9 @@ def test_unit_applies_department_returns_and_forwards_expert_scores(portal: Runn
     assert unit.locator(".alert").count() == 0, unit.inner_text("main")
     assert unit.locator("#evaluation-status").inner_text() == "待审核"
     assert "自评报告.pdf" in unit.inner_text("#current")
+    # the step tracker: where the application stands and what comes next (issue 17)
+    assert unit.locator("#evaluation-progress li[aria-current=step]").text_content().endswith("形式审查")
+    assert unit.locator("#evaluation-progress .next-text").inner_text() == "等待主管部门形式审查"
     screenshot(unit, "21-evaluation-application")
 
     # the department returns it with a reason
@@ -50,6 +55,7 @@ def test_unit_applies_department_returns_and_forwards_expert_scores(portal: Runn
     unit.goto("/unit/evaluation")
     assert unit.locator("#evaluation-status").inner_text() == "已退回"
     assert "专职技术人员" in unit.inner_text("#review-reason")
+    assert unit.locator("#evaluation-progress .next-text").inner_text() == "材料被退回，请按审查意见修改后重新提交"
     form = unit.locator("#evaluation-form")
     form.locator("input[name=self_assessment]").set_input_files({"name": "自评报告-修订.pdf", "mimeType": "application/pdf", "buffer": REPORT + b"+staff"})
     screenshot(unit, "22-evaluation-returned")
@@ -60,6 +66,7 @@ def test_unit_applies_department_returns_and_forwards_expert_scores(portal: Runn
     dept.locator("#queue tbody tr", has_text="许昌学院").locator("form[action$='/forward'] button[type=submit]").click()
     dept.wait_for_load_state()
     assert "已报送" in dept.inner_text("#queue"), dept.inner_text("main")
+    assert not foreign_text(dept.inner_text("body")), foreign_text(dept.inner_text("body"))
 
     # the center assigns the demo expert over the API; the expert scores in the portal
     async def assign() -> None:
@@ -74,7 +81,12 @@ def test_unit_applies_department_returns_and_forwards_expert_scores(portal: Runn
     expert = new_page()
     sign_in_as(expert, "expert")
     expert.get_by_role("link", name="待办").click()
+    # each assignment names the unit it evaluates and the year, never an id (issue 17)
+    row = expert.locator("#queue tbody tr").first
+    assert row.locator("td.unit-name").inner_text() == "许昌学院" and str(this_year()) in row.inner_text(), expert.inner_text("#queue")
+    assert not foreign_text(expert.inner_text("body")), foreign_text(expert.inner_text("body"))
     expert.get_by_role("link", name="评分表").first.click()
+    assert "许昌学院" in expert.inner_text("dl.facts") and not foreign_text(expert.inner_text("body")), expert.inner_text("main")
     sheet = expert.locator("#scoring-form")
     inputs = sheet.locator("input[name^='score:']")
     assert inputs.count() >= 1

@@ -10,6 +10,7 @@ demo unit applies once a year."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -74,7 +75,7 @@ def test_experts_assignments_and_objections(portal: RunningPortal, new_page: Cal
     assert form.locator("select[name=role]").input_value() == "technical"
     _clean(center)
     form.get_by_label("专家姓名").fill("技术专家乙")
-    form.locator("select[name=unit_id]").select_option(label=UNIT)
+    form.get_by_role("searchbox", name="所在单位", exact=True).fill(UNIT)
     submit(center, "#expert-form")
     assert center.locator(".alert").count() == 0, center.inner_text("main")
     for name, role in EXPERTS.items():
@@ -129,7 +130,18 @@ def test_experts_assignments_and_objections(portal: RunningPortal, new_page: Cal
     # graded and published (over the API): a visitor objects on the notice's page
     notice_id = portal.run(_graded_and_noticed(portal, application_id))
     visitor = new_page()
+    # the notice's case number on its page, and the list finds it as typed (issue 17)
     visitor.goto(f"/notices/{notice_id}")
+    case_no = visitor.inner_text("#case-no")
+    assert re.fullmatch(r"GS-\d{4}-\d{6}", case_no), case_no
+    visitor.goto("/notices")
+    visitor.locator("#notice-filter input[name=case_no]").fill(" " + case_no.lower())
+    submit(visitor, "#notice-filter")
+    rows = visitor.locator("main table.list tbody tr")
+    assert rows.count() == 1 and case_no in rows.inner_text(), visitor.inner_text("main")
+    rows.locator("a").first.click()
+    visitor.wait_for_load_state()
+    assert visitor.url.split("?")[0].endswith(f"/notices/{notice_id}")
     assert visitor.locator("#objections").count() == 0  # the list is for staff
     form = visitor.locator("#objection-form")
     form.locator("select[name=ref]").select_option(label=visitor.locator("#objection-form select[name=ref] option").nth(1).inner_text())

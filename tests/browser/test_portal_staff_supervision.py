@@ -6,6 +6,7 @@ reads both lists and records nothing. Its own module: its own platform."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +36,14 @@ def test_compliance_provincial_awards_and_fraud_findings(portal: RunningPortal, 
     # a provincial award: the decision number is required, a unit's year once
     bureau.get_by_role("link", name="省级奖补登记").click()
     form = bureau.locator("#provincial-form")
-    form.locator("select[name=unit_id]").select_option(label=UNIT)
+    # the unit picker: a search field named in Chinese; 查找单位 offers the matches, saving nothing
+    form.get_by_role("searchbox", name="管理单位", exact=True).fill("许昌")
+    form.get_by_role("button", name="查找单位").click()
+    bureau.wait_for_load_state()
+    matches = bureau.locator("#provincial-form").get_by_role("group", name="符合“许昌”的单位")
+    ours = matches.get_by_role("radio", name=re.compile(rf"^{UNIT} [0-9A-Z]{{18}}$"))
+    assert ours.count() == 1 and bureau.locator(".flash").count() == 0, bureau.inner_text("main")
+    ours.check()
     submit(bureau, "#provincial-form")
     assert "必填" in bureau.locator("#provincial-form label", has_text="省级文件文号").locator(".field-error").inner_text(), bureau.inner_text("main")
     _clean(bureau)
@@ -43,16 +51,17 @@ def test_compliance_provincial_awards_and_fraud_findings(portal: RunningPortal, 
     submit(bureau, "#provincial-form")  # not confirmed: refused at the confirmation
     assert "勾选确认" in bureau.locator("#provincial-form .field-error").inner_text(), bureau.inner_text("main")
     assert bureau.locator("#provincial-form input[name=reference]").input_value() == "豫科〔2026〕12号"
+    assert bureau.locator("#provincial-form input[name=unit_id_q]").input_value() == UNIT  # the unit chosen stays, by name
     bureau.locator("#provincial-form input[name=confirm]").check()
     submit(bureau, "#provincial-form")
     assert bureau.locator(".flash").count() == 1, bureau.inner_text("main")
     assert "豫科〔2026〕12号" in bureau.locator("#provincial-awards tbody tr", has_text=UNIT).inner_text()
     form = bureau.locator("#provincial-form")
-    form.locator("select[name=unit_id]").select_option(label=UNIT)
+    form.locator("input[name=unit_id_q]").fill(UNIT)
     form.get_by_label("省级文件文号").fill("豫科〔2026〕13号")
     form.locator("input[name=confirm]").check()
     submit(bureau, "#provincial-form")
-    assert "已登记" in bureau.locator("#provincial-form label", has_text="管理单位").locator(".field-error").inner_text(), bureau.inner_text("main")
+    assert "已登记" in bureau.locator("#provincial-form #unit_id-error").inner_text(), bureau.inner_text("main")
     _clean(bureau)
 
     # a fraud finding against a user: no disqualification for a user, a reason required

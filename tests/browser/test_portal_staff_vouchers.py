@@ -10,6 +10,7 @@ its own committed voucher), so each passes alone and in any order."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -100,9 +101,19 @@ def test_center_sets_the_window_and_reviews_a_claim(portal: RunningPortal, new_p
     assert "待审核" in row.inner_text()
     _clean(center)
     screenshot(center, "54-redemption-claims")
+    # the claim is named by its case number, and found by it as typed
+    case_no = row.locator("td.case-no").inner_text()
+    assert re.fullmatch(r"DF-\d{4}-\d{6}", case_no), case_no
+    center.locator("#claim-filter").get_by_label("兑付申请编号").fill(f" {case_no.lower()} ")
+    submit(center, "#claim-filter")
+    assert center.locator("#claims tbody tr").count() == 1, center.inner_text("main")
+    row = center.locator("#claims tbody tr", has_text=UNIT)
     row.get_by_role("link").click()
-    assert claim_id in center.url and UNIT in center.inner_text("h1")
+    assert claim_id in center.url and UNIT in center.inner_text("h1") and center.locator("#claim-case-no").inner_text() == case_no
     assert center.locator("#claim-items tbody tr").count() == 2
+    # the step tracker tells the center its turn (issue 17)
+    assert center.locator("#claim-progress li[aria-current=step]").text_content().endswith("中心审核")
+    assert center.locator("#claim-progress .next-text").inner_text() == "请审核兑现材料，逐券作出审核结论"
 
     # an expert of the unit itself is refused at the expert; the demo expert is assigned
     def assigned_tied() -> bool:
@@ -137,6 +148,19 @@ def test_center_sets_the_window_and_reviews_a_claim(portal: RunningPortal, new_p
     assert center.locator(".flash").count() == 1, center.inner_text("main")
     assert "发票与服务合同不符" in center.inner_text("#claim-items") and center.locator("#review-form button").count() == 0
     screenshot(center, "55-redemption-reviewed")
+    assert center.locator("#claim-progress .next-text").inner_text() == "审核已通过，等待兑现公示"  # approved in part
+
+    # the unit follows its claim on its own list: the same step and next step
+    unit = new_page()
+    sign_in_as(unit, "unit")
+    unit.goto("/unit/redemption")
+    mine = unit.locator("#claims tbody tr", has_text=case_no)
+    assert mine.locator(".next-text").inner_text() == "审核已通过，等待兑现公示", unit.inner_text("main")
+    assert mine.locator("li[aria-current=step]").count() == 1
+    # the rejected voucher's reason names it by its order's case number or, as here (a voucher
+    # whose order the registry does not hold), by the invoice the unit typed; never by its id
+    reasons = mine.locator("td").nth(6).inner_text()
+    assert re.fullmatch(r"(服务记录 DD-\d{4}-\d{6}|发票号码 \S+)：发票与服务合同不符", reasons), reasons
 
     # the bureau reads the claims, reviews nothing
     bureau = new_page()

@@ -1,5 +1,6 @@
 """Issue 17 in a real Chromium: every main page of every role (and the refusals a
-user meets on them) in Chinese shows no raw code, Python repr or English sentence;
+user meets on them) in Chinese shows no raw code, Python repr, English sentence or
+record id (a uuid, or the 8 characters of one a page named a record by);
 at 390 px wide no page scrolls sideways, the catalogue keeps instrument names on
 one line and every navigation link is a 44 px touch target."""
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from services.command.demo import DEMO_PASSWORD, create_officer_accounts
+from services.gateway.portal.guide_topics import TOPICS
 from tests.browser.conftest import RunningPortal, screenshot
 
 pytestmark = pytest.mark.browser
@@ -19,21 +21,30 @@ pytestmark = pytest.mark.browser
 ROLES = ("user", "unit", "center", "bureau", "department", "expert", "finance")
 #: the three officers: no demo button, their demo accounts sign in with the form
 OFFICERS = ("sysadmin", "secadmin", "auditor")
-PUBLIC = ("/", "/instruments", "/notices", "/blacklist", "/register", "/signin", "/no/such/page")
+#: the guide (办事指南) and the policy text: public, scanned like every other page
+GUIDE = ("/guide", *(f"/guide/{t.slug}" for t in TOPICS), "/guide/policy", "/guide/policy/1", "/guide/policy/2")
+PUBLIC = ("/", "/instruments", "/notices", "/blacklist", "/register", "/signin", "/no/such/page", *GUIDE)
 
 #: a stable error code (voucher.contract_already_used), not a file name or a web address
 CODE = re.compile(r"(?<![\w@/.-])[a-z_]+\.[a-z_]+(?![\w.@/-])")
 NOT_CODES = re.compile(r"\.(xlsx|xls|csv|pdf|png|jpe?g|docx?|txt|zip|com|cn|org|net)$")
 REPR = re.compile(r"\{'|'\}|\bNone\b|\bTrue\b|\bFalse\b|\[\]|Traceback")
+#: a record's id (a uuid) or a fragment of one (``id[:8]``: 8 hex digits, letters and digits
+#: among them, standing alone): parties are named by name, records by case number (issue 17)
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+ID_FRAGMENT = re.compile(r"(?<![\w@/.:#-])(?=[a-f]*[0-9])(?=[0-9]*[a-f])[0-9a-f]{8}(?![\w@/.:-])")
 #: three or more English words in a row that read as a sentence (names of makers and models do not)
 ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ ,:;]+[A-Za-z][A-Za-z'’]*){2,}")
 ENGLISH_WORDS = re.compile(r"\b(the|is|are|not|must|expected|please|your|has|have|was|cannot|should|of|to|an|be|number|invalid|required|missing)\b")
 
 
-def foreign_text(text: str) -> list[str]:
-    """What a Chinese page must not show: codes, Python reprs, English sentences."""
+def foreign_text(text: str, *, ids: bool = True) -> list[str]:
+    """What a Chinese page must not show: codes, Python reprs, English sentences, ids
+    (``ids=False``: the audit trail, which names each record by its abbreviated id on purpose)."""
     found = [m.group(0) for m in CODE.finditer(text) if not NOT_CODES.search(m.group(0))]
     found += [m.group(0) for m in REPR.finditer(text)]
+    if ids:
+        found += [m.group(0) for m in UUID.finditer(text)] + [m.group(0) for m in ID_FRAGMENT.finditer(text)]
     found += [m.group(0) for m in ENGLISH_RUN.finditer(text) if ENGLISH_WORDS.search(m.group(0))]
     return found
 
@@ -45,6 +56,13 @@ def test_the_scanner_finds_what_users_saw() -> None:
     assert foreign_text("价格 此项不符合要求（expected an integer number of fen）")
     assert foreign_text("绩效评价指标 xuchang-2023.1") == []  # a version is caught by name below
     assert foreign_text("状态 None")
+    # ids: an order shown as 8 characters of its id, an applicant as its uuid (issue 17)
+    assert foreign_text("服务记录 01a24298 ¥300.00") == ["01a24298"]
+    assert foreign_text("用户 019b3e7a-6b27-714e-bf1e-5350c5280c7b") == ["019b3e7a-6b27-714e-bf1e-5350c5280c7b"]
+    assert foreign_text("订单 0c2f9e1d…") == ["0c2f9e1d"]
+    assert foreign_text("订单 0c2f9e1d…", ids=False) == []  # the audit trail's abbreviation
+    # … but not a case number, a date, a bank reference, an invoice or phone number, a username or a file's name
+    assert foreign_text("DD-2026-000123 · 2026-11-27 · ICBC-01a24298 · 26412000000012345678 · 0374-12345678 · qy01a24298 · 20261127 · beadface") == []
     assert foreign_text("台账 ledger.xlsx · 型号 Sigma 300 · Thermo Fisher Scientific · LC-MS · 2026-11-27 20:15") == []
 
 
@@ -109,7 +127,7 @@ def test_chinese_pages_show_no_codes_reprs_or_english(portal: RunningPortal, new
 
     def visit(path: str, who: str) -> None:
         text = page.inner_text("body")
-        found = foreign_text(text) + [w for w in ("xuchang-2023", "http.", "request.") if w in text]
+        found = foreign_text(text, ids=not path.startswith("/audit")) + [w for w in ("xuchang-2023", "http.", "request.") if w in text]
         if found:
             bad[path] = found
 

@@ -104,3 +104,20 @@ def test_the_entry_point_is_the_xciss_command_with_the_process_verbs() -> None:
         assert args.cmd == argv[0]
     with pytest.raises(SystemExit):
         parser.parse_args(["api", "registry"])  # the issue's "api" is `serve`
+
+
+def test_the_wheel_carries_every_file_the_services_read_besides_their_code() -> None:
+    """The image runs from the platform's wheel, so a file under services/ or contracts/ that
+    the package data leaves out is missing in production: the portal's templates, stylesheet
+    and policy text were (every page a 500). Checked against pyproject's patterns, as
+    setuptools applies them to each package folder (a wheel built from this tree held every
+    such file when this test was written)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    patterns = config["package-data"]["*"]
+    left_out = [
+        str(path.relative_to(ROOT))
+        for top in ("services", "contracts")
+        for path in sorted((ROOT / top).rglob("*"))
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts and not any(path.match(p) for p in patterns)
+    ]
+    assert left_out == [], f"not in the wheel (add their pattern to [tool.setuptools.package-data]): {left_out}"

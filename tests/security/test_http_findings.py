@@ -90,7 +90,7 @@ def test_a_sign_in_from_a_hostile_link_stays_on_this_site(tmp_path: Path) -> Non
         assert carried and carried.group(1) == "/"
         csrf = c.cookies.get("xciss_csrf")
         for sent in ("/\\evil.example/", "/%5Cevil.example/", "//evil.example/", "/orders"):
-            r = c.post("/signin", data={"csrf": csrf, "username": "demo-center", "password": "right", "next": sent}, follow_redirects=False)
+            r = c.post("/signin", data={"_csrf_token": csrf, "username": "demo-center", "password": "right", "next": sent}, follow_redirects=False)
             assert r.status_code == 303, r.text
             # a hostile next falls back to the landing page, which sends the center to its workspace: this site either way
             assert r.headers["location"] == ("/orders" if sent == "/orders" else "/workspace"), sent

@@ -20,6 +20,9 @@ def test_money_and_yuan() -> None:
     assert money(123456) == "¥1,234.56" and money(5) == "¥0.05" and money(None) == "—"
     assert yuan_to_fen("1000") == 100_000 and yuan_to_fen("1,234.5") == 123_450 and yuan_to_fen("0.07") == 7
     assert yuan_to_fen("1.234") == "1.234" and yuan_to_fen("一千") == "一千"  # left for the API to refuse by field
+    assert yuan_to_fen("1,2") == "1,2" and yuan_to_fen("1e3") == "1e3"  # not a grouping of thousands, not plain yuan
+    assert yuan_to_fen(" 12,345.67 ") == 1_234_567 and yuan_to_fen("-5") == -500  # a negative amount is the API's to refuse at its field
+    assert money(-150) == "¥-1.50"  # the sign before the number, not ¥-2.50
 
 
 def test_problems_name_their_fields() -> None:
@@ -40,12 +43,12 @@ def _client(tmp_path: Path, *, demo: bool) -> TestClient:  # type: ignore[type-a
 def test_demo_sign_in_only_when_enabled(tmp_path: Path) -> None:
     with _client(tmp_path, demo=False) as c:
         r = c.get("/signin")
-        assert r.status_code == 200 and "演示账号" not in r.text and 'name="csrf"' in r.text
+        assert r.status_code == 200 and "演示账号" not in r.text and 'name="_csrf_token"' in r.text
         csrf = c.cookies.get("xciss_csrf")
         assert csrf
-        r = c.post("/signin/demo", data={"csrf": csrf, "role": "center"}, follow_redirects=False)
+        r = c.post("/signin/demo", data={"_csrf_token": csrf, "role": "center"}, follow_redirects=False)
         assert r.status_code == 404
-        r = c.post("/signin/demo", data={"csrf": "forged", "role": "center"}, follow_redirects=False)
+        r = c.post("/signin/demo", data={"_csrf_token": "forged", "role": "center"}, follow_redirects=False)
         assert r.status_code == 403
     with _client(tmp_path, demo=True) as c:
         assert "演示账号" in c.get("/signin").text
@@ -86,12 +89,12 @@ def test_sign_in_refusals_are_shown_with_their_status_and_sign_out_ends_the_sess
         c.get("/signin")
         csrf = c.cookies.get("xciss_csrf")
         for password, status, words in [("wrong", 401, "用户名或密码错误"), ("locked", 423, "账号已锁定至"), ("busy", 429, "请求过于频繁")]:
-            r = c.post("/signin", data={"csrf": csrf, "username": "demo-center", "password": password}, follow_redirects=False)
+            r = c.post("/signin", data={"_csrf_token": csrf, "username": "demo-center", "password": password}, follow_redirects=False)
             assert r.status_code == status and 'id="signin-error"' in r.text and words in r.text, (password, r.status_code)
             assert 'value="demo-center"' in r.text
-        r = c.post("/signin", data={"csrf": csrf, "username": "demo-center", "password": "right"}, follow_redirects=False)
+        r = c.post("/signin", data={"_csrf_token": csrf, "username": "demo-center", "password": "right"}, follow_redirects=False)
         assert r.status_code == 303 and c.cookies.get("xciss_session") == token
-        r = c.post("/signout", data={"csrf": csrf}, follow_redirects=False)
+        r = c.post("/signout", data={"_csrf_token": csrf}, follow_redirects=False)
         assert r.status_code == 303 and not c.cookies.get("xciss_session")
     revoked = [q for q in seen if q.method == "DELETE"]
     assert len(revoked) == 1 and revoked[0].url.path == "/v1/sessions/current" and revoked[0].headers["authorization"] == f"Bearer {token}"
@@ -108,8 +111,8 @@ def test_the_unit_and_expert_pages_need_their_role_and_render_with_the_services_
         r = c.get("/unit/evaluation")
         assert r.status_code == 200 and "本年度绩效评价尚未启动" in r.text
         r = c.get("/unit/payee?lang=en")
-        assert r.status_code == 200 and "No payee account yet" in r.text and 'name="csrf"' in r.text
+        assert r.status_code == 200 and "No payee account yet" in r.text and 'name="_csrf_token"' in r.text
         assert c.get("/unit/prices").status_code == 200
         assert c.get("/expert/assignments/a1").status_code == 403
-        r = c.post("/queue/a1/forward", data={"csrf": "forged"}, follow_redirects=False)
+        r = c.post("/queue/a1/forward", data={"_csrf_token": "forged"}, follow_redirects=False)
         assert r.status_code == 403

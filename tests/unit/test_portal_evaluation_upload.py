@@ -36,18 +36,18 @@ def test_the_evaluation_form_uploads_the_report_and_names_it(tmp_path: Path) -> 
     with TestClient(create_app(settings, transport=httpx.MockTransport(upstream), upstreams=urls)) as c:
         c.cookies.set("xciss_session", issue_token(settings, subject="u", role="unit", org="unit-1", ttl_s=600))
         page = c.get("/unit/evaluation")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
         assert csrf, page.text[:500]
         token = csrf.group(1)
 
         # no report: refused on its field, nothing uploaded or submitted
         seen.clear()
-        r = c.post("/unit/evaluation", data={"csrf": token, "year": "2026"}, files={"supporting": ("记录.pdf", PDF, "application/pdf")}, follow_redirects=False)
+        r = c.post("/unit/evaluation", data={"_csrf_token": token, "year": "2026"}, files={"supporting": ("记录.pdf", PDF, "application/pdf")}, follow_redirects=False)
         assert r.status_code in (200, 400, 422) and not [s for s in seen if s[0] == "POST"]
 
         seen.clear()
         files: Any = {"self_assessment": ("自评报告.pdf", PDF, "application/pdf"), "supporting": ("记录.pdf", PDF + b"2", "application/pdf")}
-        r = c.post("/unit/evaluation", data={"csrf": token, "year": "2026", "statement": "见自评报告"}, files=files, follow_redirects=False)
+        r = c.post("/unit/evaluation", data={"_csrf_token": token, "year": "2026", "statement": "见自评报告"}, files=files, follow_redirects=False)
         assert r.status_code in (302, 303), r.text[:500]
         posts = [s for s in seen if s[0] == "POST"]
         assert [(p[1], p[2].get("kind")) for p in posts] == [("/v1/evaluation-documents", "self_assessment"), ("/v1/evaluation-documents", "supporting"), ("/v1/applications/", None)]

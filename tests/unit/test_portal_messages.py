@@ -151,7 +151,7 @@ def test_a_rejection_without_a_reason_is_refused_at_its_row(tmp_path: Path) -> N
     settings, app = _app(tmp_path, route)
     with TestClient(app) as c:
         csrf = _signed_in(c, settings, "center")
-        r = c.post("/review/a1/reject", data={"csrf": csrf, "reason": "  "}, follow_redirects=False)
+        r = c.post("/review/a1/reject", data={"_csrf_token": csrf, "reason": "  "}, follow_redirects=False)
         assert r.status_code == 400
         row = r.text[r.text.index('action="/review/a1/reject"') :].split("</form>")[0]
         assert 'class="field-error"' in row and "驳回申请须填写驳回理由" in row
@@ -173,7 +173,7 @@ def test_a_cancellation_without_a_reason_is_refused_at_its_field(tmp_path: Path)
     with TestClient(app) as c:
         csrf = _signed_in(c, settings, "user", "u1")
         for reason, words in (("", "取消订单须填写取消理由"), ("x", "取消订单必须填写理由")):
-            r = c.post("/orders/o1/cancel", data={"csrf": csrf, "reason": reason}, follow_redirects=False)
+            r = c.post("/orders/o1/cancel", data={"_csrf_token": csrf, "reason": reason}, follow_redirects=False)
             assert r.status_code in (400, 422), r.status_code
             assert f'<span class="field-error" role="alert" id="cancel-reason-error">{words}</span>' in r.text
 
@@ -200,7 +200,7 @@ def test_scores_above_the_maximum_are_refused_at_their_indicator(tmp_path: Path)
     settings, app = _app(tmp_path, route)
     with TestClient(app) as c:
         csrf = _signed_in(c, settings, "expert", "e1")
-        r = c.post("/expert/assignments/s1", data={"csrf": csrf, "score:tech_quality": "12", "onsite_date": "2026-11-20", "findings": "ok"}, follow_redirects=False)
+        r = c.post("/expert/assignments/s1", data={"_csrf_token": csrf, "score:tech_quality": "12", "onsite_date": "2026-11-20", "findings": "ok"}, follow_redirects=False)
         assert r.status_code == 422 and sent[0]["scores"] == {"tech_quality": 1200}
         field = r.text[r.text.index('name="score:tech_quality"') :].split("</label>")[0]
         assert "分值须在 0 至 10.00 分之间" in field

@@ -32,6 +32,8 @@ def test_each_count_is_its_list_total_and_an_unanswered_service_shows_none() -> 
             ("registry", "false"): ApiError(503, {"code": "upstream.unavailable"}),
             ("vouchers", "claimed"): {"items": [], "total": 0},
             ("registry", "requested"): {"items": [{}], "total": 2},
+            ("registry", "open"): {"items": [{}], "total": 3},
+            ("registry", "/v1/notifications/"): {"items": [{}], "total": 4},
         }
     )
     found = asyncio.run(counts(_Ctx(api), TASKS["center"]))  # type: ignore[arg-type]
@@ -40,10 +42,13 @@ def test_each_count_is_its_list_total_and_an_unanswered_service_shows_none() -> 
         ("users_to_verify", None),  # shown as "—", never 0
         ("claims_to_review", 0),
         ("orders_requested", 2),
+        ("complaints_open", 3),
+        ("unread", 4),  # the center's message centre: an objection to handle
     ]
     # one item a call: the total is all that is read
     assert all(params["page_size"] == 1 and params["page"] == 1 for _, _, params in api.asked)
     assert ("registry", "/v1/users/", {"verified": "false", "page": 1, "page_size": 1}) in api.asked
+    assert ("registry", "/v1/complaints/", {"status": "open", "page": 1, "page_size": 1}) in api.asked
 
 
 def test_every_role_with_tasks_lands_on_the_workspace_and_the_officers_on_their_pages() -> None:

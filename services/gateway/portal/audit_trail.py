@@ -17,7 +17,6 @@ from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, money, page_links, page_number
 from services.gateway.portal.i18n import STRINGS, label, translate
 from services.gateway.portal.i18n_audit import KNOWN_ACTIONS, OBJECT_TYPES, SERVICES, action_words, object_words, reason_words
-from services.gateway.portal.i18n_officers import ROLE_WORDS
 from services.gateway.portal.messages import indicator_set, local_time
 
 AUDITOR = ("auditor",)
@@ -58,6 +57,31 @@ FIELDS: dict[str, tuple[str, str]] = {
     "session_id": ("会话编号", "session id"),
     "rehashed": ("密码哈希已按新参数重算", "password re-hashed"),
     "deadline": ("期限", "deadline"),
+    # a unit, a user and a price item as the registry answers with them (and audits them)
+    "accepts_vouchers": ("可接收科技创新券", "accepts innovation vouchers"),
+    "parent_unit_id": ("上级单位编号", "parent unit id"),
+    "county_code": ("县（市、区）代码", "county code"),
+    "department": ("主管部门", "department"),
+    "service_content": ("服务内容", "service content"),
+    "contact_person": ("联系人", "contact person"),
+    "contact_phone": ("联系电话", "contact phone"),
+    "address": ("地址", "address"),
+    "special_classes": ("特别类别", "special classes"),
+    "in_xuchang": ("注册地在许昌", "registered in Xuchang"),
+    "verified": ("已审核", "verified"),
+    "sound_finances": ("财务制度健全", "sound finances"),
+    "leader_name": ("团队负责人姓名", "team leader's name"),
+    "leader_id_masked": ("负责人身份证号", "leader's identity number"),
+    "duplicate_of": ("重复注册的用户编号", "duplicate of user"),
+    "rejection_reason": ("驳回理由", "rejection reason"),
+    "same_party_units": ("同一主体的单位", "units of the same party"),
+    "price_item_id": ("收费项目编号", "price item id"),
+    "instrument_name": ("仪器名称", "instrument name"),
+    "billing_unit": ("计费单位", "billing unit"),
+    "price_fen": ("价格", "price"),
+    "basis": ("定价依据", "pricing basis"),
+    "active": ("有效", "active"),
+    "updated_at": ("更新时间", "updated"),
 }
 #: an id the services give (a UUID): shortened, the whole of it in the cell's title
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -69,8 +93,7 @@ def short_id(value: Any) -> str:
 
 
 def role_words(role: Any, lang: str) -> str:
-    pair = ROLE_WORDS.get(str(role or ""))
-    return pair[1 if lang == "en" else 0] if pair else label(role, lang)
+    return label(role, lang)  # the officers' roles too (the catalogues' msgctxt "label")
 
 
 def value_text(key: str, value: Any, lang: str) -> str:
@@ -79,7 +102,7 @@ def value_text(key: str, value: Any, lang: str) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
-        return translate("yes" if value else "no", lang)
+        return translate("yes", lang) if value else translate("no", lang)
     if key.endswith("_fen") and isinstance(value, int):
         return money(value)
     if isinstance(value, str):

@@ -18,6 +18,7 @@ from services.gateway.portal import instrument_time as it
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import Ctx, Kit, again
 from services.gateway.portal.notifications import booking_page
+from services.gateway.portal.versioned import if_match
 from services.runtime import clock
 
 #: the order states in which an order takes bookings
@@ -80,12 +81,10 @@ async def book_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = No
 async def bookings_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """The user's bookings, or the unit's bookings of its instruments (requested first)."""
     result = await ctx.api.maybe("registry", "/v1/bookings/", page_size=100) or {"items": []}
-    names: dict[str, str] = {}
-    for b in result["items"]:
-        if b["instrument_id"] not in names:
-            inst = await ctx.api.maybe("registry", f"/v1/instruments/{b['instrument_id']}")
-            names[b["instrument_id"]] = inst["name"] if inst else b["instrument_id"]
     items = result["items"]
+    wanted = sorted({b["instrument_id"] for b in items})  # each instrument once, at once
+    found = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/instruments/{i}") for i in wanted))
+    names = {i: inst["name"] for i, inst in zip(wanted, found, strict=True) if inst}
     groups = {
         "requested": [b for b in items if b["status"] == "requested"],
         "confirmed": [b for b in items if b["status"] == "confirmed"],
@@ -217,7 +216,7 @@ def handlers(kit: Kit) -> list[Any]:
     @action("/unit/instruments/{instrument_id:str}/schedule")
     async def schedule_post(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
-            await ctx.api.call("PUT", "registry", f"/v1/instruments/{instrument_id}/schedule", json=it.schedule_body(form))
+            await ctx.api.call("PUT", "registry", f"/v1/instruments/{instrument_id}/schedule", json=it.schedule_body(form), headers=if_match(form))
 
         return await kit.submit(request, UNIT, run, again=again(time_page, instrument_id), done=f"/unit/instruments/{instrument_id}/time?done=1")
 

@@ -8,7 +8,6 @@ service's refusal next to its fields)."""
 from __future__ import annotations
 
 import math
-import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,39 +20,40 @@ from litestar.datastructures import Cookie
 
 from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.i18n import label, translate
-from services.gateway.portal.i18n_labels import CATEGORIES, COUNTIES, ROLES
+from services.gateway.portal.i18n_labels import CATEGORIES, COUNTIES
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
+from services.gateway.portal import csrf, i18n, progress
 from services.gateway.portal.pagecache import NOT_STORED, REVALIDATE, PageCache
+from services.gateway.portal.versioned import reloaded
 from services.gateway.upstreams import Upstreams
 from services.runtime import clock
+from services.runtime.money import MoneyError, parse_yuan, yuan_plain, yuan_sign
 from services.runtime.http.auth import PUBLIC, Principal, TokenError, TokenVerifier, access
 from services.runtime.settings import Settings
 
 HERE = Path(__file__).parent
 SESSION = "xciss_session"
-CSRF = "xciss_csrf"
 LANG = "xciss_lang"
 PAGE_SIZE = 10
 REVIEW_PAGE_SIZE = 20
 
 
 def money(fen: Any) -> str:
-    if fen is None:
-        return "—"
-    fen = int(fen)
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
+    """Fen as the portal shows an amount: ``¥1,234.50``; nothing is ``—``."""
+    return "—" if fen is None else yuan_sign(int(fen))
 
 
 def yuan_to_fen(text: str) -> int | str:
-    """'1234.5' → 123450; anything else is returned as is (the API refuses it by field)."""
-    text = (text or "").strip().replace(",", "")
+    """'1,234.5' → 123450 (services/runtime/money.py); anything else is returned as
+    is, for the API to refuse by field. A negative amount goes on as one (-500), so
+    that the API words the refusal at its field as for any amount out of range."""
+    text = (text or "").strip()
+    negative = text.startswith("-")
     try:
-        whole, _, frac = text.partition(".")
-        if not whole.lstrip("-").isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
-            return text
-        return int(whole) * 100 + (int(frac.ljust(2, "0")) if frac else 0)
-    except ValueError:
+        fen = parse_yuan(text[1:] if negative else text)
+    except MoneyError:  # as typed: "1,2" must not reach the API as "12", which it would read as 12
         return text
+    return -fen if negative else fen
 
 
 def this_year() -> int:
@@ -83,8 +83,7 @@ class Ctx:
                 self.principal = portal.verifier.verify(self.token)
             except TokenError:
                 self.token = None
-        self.csrf = request.cookies.get(CSRF) or secrets.token_urlsafe(24)
-        self.new_csrf = CSRF not in request.cookies
+        self.csrf = csrf.token(request)
         # the chain as the proxy forwards it: what came in, then this request's peer
         chain = [h for h in (request.headers.get("x-forwarded-for"), request.client.host if request.client else None) if h]
         self.api = Api(portal.client(), portal.upstreams, self.token, forwarded_for=", ".join(chain) or None)
@@ -103,8 +102,6 @@ class Ctx:
     def cookies(self) -> list[Cookie]:
         secure = self.request.url.scheme == "https" or self.request.headers.get("x-forwarded-proto") == "https"
         out = []
-        if self.new_csrf:
-            out.append(Cookie(key=CSRF, value=self.csrf, httponly=True, samesite="lax", secure=secure, path="/"))
         if self.set_lang:
             out.append(Cookie(key=LANG, value=self.lang, samesite="lax", secure=secure, path="/", max_age=365 * 86400))
         return out
@@ -121,7 +118,6 @@ class Ctx:
             toggle_base=self.request.url.path if self.request.method == "GET" else "/",
             query=dict(self.request.query_params),
             done=self.request.query_params.get("done"),
-            roles=ROLES,
             simulated_time=simulated_time(),
             failures_text=lambda f: failures_text(f, self.lang),
             decision_text=lambda reason, failures=None: decision_text(reason, failures, self.lang),
@@ -154,13 +150,16 @@ class Portal:
         self.verifier = TokenVerifier(settings)
         # templates are parsed once: no look at the files on every page (auto_reload)
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.ChainableUndefined, auto_reload=False)
+        i18n.install(self.env)  # _('key') and {% trans %} read the catalogues too
         self.pages = PageCache(settings.portal_cache_s)
         self.env.filters["money"] = money
+        self.env.filters["yuan_input"] = yuan_plain  # an amount field's value: 1234.50, as typed back
         self.env.filters["county"] = lambda c: COUNTIES.get(str(c), c or "—")
         self.env.filters["dt"] = local_time  # Beijing time, whatever zone the service answered in
         self.env.globals["urlencode"] = urlencode
         self.env.globals["CATEGORIES"] = CATEGORIES
         self.env.globals["COUNTIES"] = COUNTIES
+        self.env.globals["progress"] = progress.of  # a case's steps and next step (issue 17)
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -193,14 +192,12 @@ class Kit:
     def ctx(self, request: Request[Any, Any, Any]) -> Ctx:
         return Ctx(self.portal, request)
 
-    async def checked(self, request: Request[Any, Any, Any]) -> tuple[Ctx, dict[str, Any], Response[str] | None]:
-        """The context and form of a POST, or the refusal when its CSRF token is wrong."""
-        ctx = Ctx(self.portal, request)
+    async def checked(self, request: Request[Any, Any, Any]) -> tuple[Ctx, dict[str, Any]]:
+        """The context and form of a POST; its CSRF token was checked by Litestar's
+        middleware before the handler ran (``portal/csrf.py``)."""
         form = await _form(request)
-        sent = str(form.get("csrf") or "")
-        if ctx.new_csrf or not secrets.compare_digest(sent, ctx.csrf):
-            return ctx, form, ctx.render("error.html", status=403, error=ctx.t("csrf_failed"), code="portal.csrf")
-        return ctx, form, None
+        form.pop(csrf.FIELD, None)
+        return Ctx(self.portal, request), form
 
     async def public(self, request: Request[Any, Any, Any], page: PageFn, *args: Any) -> Response[str]:
         """A page anybody may see: for a visitor without a session, as kept for a few
@@ -252,17 +249,20 @@ class Kit:
         *,
         again: Again,
         done: str | Callable[[Any], str],
+        keep_typed: bool = False,
     ) -> Response[str]:
-        """A form's action: the CSRF and role checks (``roles`` None: anybody, signed in or
+        """A form's action: the role check (CSRF: Litestar's middleware) (``roles`` None: anybody, signed in or
         not), then ``run``; a refusal of the services shows the page again (``again``) with
-        the error next to its fields, success redirects to ``done`` (or ``done(result)``)."""
-        ctx, form, refused = await self.checked(request)
-        if refused or (roles is not None and (refused := self.need(ctx, *roles))):
+        the error next to its fields (an edit of a record somebody else changed meanwhile:
+        the record as it now is, what was typed only with ``keep_typed``: ``versioned.reloaded``),
+        success redirects to ``done`` (or ``done(result)``)."""
+        ctx, form = await self.checked(request)
+        if roles is not None and (refused := self.need(ctx, *roles)):
             return refused
         try:
             result = await run(ctx, form)
         except ApiError as err:
-            return await again(ctx, err, form)
+            return await again(ctx, *reloaded(err, form, keep_typed=keep_typed))
         if isinstance(result, Response):
             return result
         return ctx.redirect(done if isinstance(done, str) else done(result))
@@ -296,6 +296,12 @@ def page_number(ctx: Ctx) -> int:
         return max(1, int(ctx.request.query_params.get("page") or 1))
     except ValueError:
         return 1
+
+
+def searched_case_no(ctx: Ctx, name: str = "case_no") -> str:
+    """The case number typed in a list's search box (``?case_no=``, or ``name`` where a page
+    has two boxes), as typed; empty when none."""
+    return (ctx.request.query_params.get(name) or "").strip()[:40]
 
 
 def no_file(message_zh: str, message_en: str, *missing: str) -> ApiError:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from litestar import Request, Response
 
+from services.gateway.portal import csrf
 from services.gateway.portal.core import Ctx, Portal
 from services.gateway.portal.messages import page_text, problem_text
 from services.gateway.upstreams import Upstreams
@@ -41,6 +42,10 @@ def portal_exception_handlers(settings: Settings, upstreams: Upstreams, client: 
             try:
                 ctx = Ctx(portal, request)
                 status = answer.status_code
+                if csrf.refused(exc):  # a form without the token its cookie signs: stale, or sent from another site
+                    page = ctx.render("error.html", status=status, error=ctx.t("csrf_failed"), detail=None, code="portal.csrf", page_status=status)
+                    page.headers.update({k: v for k, v in answer.headers.items() if k.lower().startswith("x-correlation")})
+                    return page
                 missing = status in (404, 405)
                 error = ctx.t("not_found") if missing else (page_text("failed", ctx.lang) if status >= 500 else problem_text(answer.content if isinstance(answer.content, dict) else {}, status, ctx.lang))
                 detail = page_text("not_found", ctx.lang) if missing else None

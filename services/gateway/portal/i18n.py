@@ -1,207 +1,71 @@
 """The portal's strings: Chinese first, English on ``?lang=en`` (or its cookie).
 
-One lookup over tables kept by area: the site's common strings here; the
-evaluation's, a unit's own pages', registration's, the catalogue search's,
-account recovery's, instrument time's and the officers' in the modules beside this one; the
-words for values the services send in ``i18n_labels``."""
+Every page string lives in the gettext catalogues beside this module,
+``locale/{zh,en}/LC_MESSAGES/messages.po`` (the key is the msgid; each entry
+carries its Chinese text as a translator comment), read once at start-up with
+Babel; ``make i18n`` extracts the keys the templates and code use and updates
+both catalogues (docs/portal.md, "Language"). The words for the values the
+services send (``label``) are there too, under msgctxt "label"."""
 
 from __future__ import annotations
 
-from services.gateway.portal import i18n_evaluation, i18n_officers, i18n_recovery, i18n_registration, i18n_staff, i18n_time, i18n_unit, i18n_workspace
-from services.gateway.portal.i18n_labels import LABELS, ROLES
-from services.gateway.portal.search_strings import SEARCH_STRINGS
+from pathlib import Path
+from typing import Any
 
-#: the strings of the site as a whole: navigation, catalogue, orders, vouchers, notices
-COMMON: dict[str, tuple[str, str]] = {
-    "site": ("许昌市科研设施和仪器开放共享平台", "Xuchang Research Instrument Sharing Platform"),
-    "test_clock_banner": ("演练模式：平台正按模拟时间运行，当前模拟时间", "Rehearsal: the platform runs on a simulated time, now"),
-    "beijing_time": ("北京时间", "Beijing time"),
-    "home": ("首页", "Home"),
-    "catalogue": ("仪器目录", "Instruments"),
-    "notices": ("公示公告", "Notices"),
-    "blacklist": ("诚信黑名单", "Blacklist"),
-    "signin": ("登录", "Sign in"),
-    "signout": ("退出", "Sign out"),
-    "username": ("用户名", "Username"),
-    "password": ("密码", "Password"),
-    "demo_accounts": ("演示账号", "Demo accounts"),
-    "demo_hint": ("演示环境：选择一个角色直接登录", "Demo environment: sign in as one of these roles"),
-    "demo_password_hint": ("也可用下列演示用户名在登录表单中登录，密码均为", "or sign in with the form as one of the usernames below; the password of each is"),
-    "my_orders": ("我的服务记录", "My orders"),
-    "incoming_orders": ("服务订单", "Orders"),
-    "case_no": ("订单编号", "Order number"),
-    "my_vouchers": ("我的创新券", "My vouchers"),
-    "my_instruments": ("本单位仪器", "My instruments"),
-    "ledger_import": ("台账导入", "Ledger import"),
-    "listing": ("上线日期 / 上线期限", "Listed on / deadline"),
-    "review_queue": ("用券申请审核", "Voucher review"),
-    "appeals": ("复议", "Appeals"),
-    "dashboard": ("年度看板", "Dashboard"),
-    "publish_notice": ("发布公示", "Publish a notice"),
-    "payouts": ("兑付与付款", "Payouts"),
-    "propose_award_plan": ("奖励计划：提出、审批、公示", "Award plan: propose, approve, publish"),
-    "award_plan_step": ("步骤", "Step"),
-    "award_plan_propose": ("提出奖励计划", "Propose the plan"),
-    "award_plan_approve": ("审批奖励计划", "Approve the plan"),
-    "award_plan_notice": ("审批后向社会公示", "Publish the approved plan"),
-    "queue": ("待办", "Queue"),
-    "search": ("搜索", "Search"),
-    "keyword": ("关键词", "Keyword"),
-    "category": ("类别", "Category"),
-    "county": ("县（市、区）", "County"),
-    "unit": ("管理单位", "Unit"),
-    "all": ("全部", "All"),
-    "instrument": ("仪器", "Instrument"),
-    "model": ("型号", "Model"),
-    "manufacturer": ("生产厂家", "Manufacturer"),
-    "location": ("放置地点", "Location"),
-    "original_value": ("原值", "Original value"),
-    "funding": ("资金来源", "Funding"),
-    "functions": ("主要功能", "Functions"),
-    "service_info": ("服务信息与联系方式", "Service and contact"),
-    "service_info_intro": (
-        "按细则第十八条，管理单位通过平台发布服务信息，明确服务内容、收费标准和联系方式；未公布的单位不能获准接收科技创新券。收费标准在“收费标准”页按仪器发布。",
-        "Under R18 a unit publishes its service content, fees and contact on the platform; a unit that has not cannot be approved to accept vouchers. Fees are published per instrument on the prices page.",
-    ),
-    "service_content": ("服务内容", "Service content"),
-    "contact_person": ("联系人", "Contact person"),
-    "contact_phone": ("联系电话", "Contact phone"),
-    "address": ("地址", "Address"),
-    "save_service_info": ("发布服务信息", "Publish"),
-    "prices": ("收费标准", "Price list"),
-    "price": ("价格", "Price"),
-    "price_range": ("价格区间", "Prices"),
-    "billing_unit": ("计费单位", "Billing unit"),
-    "basis": ("定价依据", "Basis"),
-    "order_this": ("预约下单", "Order this service"),
-    "quantity": ("数量", "Quantity"),
-    "purpose": ("用途", "Purpose"),
-    "description": ("需求说明", "Description"),
-    "submit": ("提交", "Submit"),
-    "prev": ("上一页", "Previous"),
-    "next": ("下一页", "Next"),
-    "page": ("第 {page} 页，共 {total} 条", "Page {page}, {total} in all"),
-    "no_results": ("暂无记录", "Nothing here yet"),
-    "stat_instruments": ("开放共享仪器（台套）", "Instruments shared"),
-    "stat_units": ("入驻管理单位", "Units on the platform"),
-    "stat_budget": ("本年度创新券预算", "Voucher budget this year"),
-    "stat_committed": ("已使用预算", "Budget committed"),
-    "stat_notices": ("公示", "Notices"),
-    "welcome": ("科研设施和仪器向社会开放共享，创新券与绩效评价“双向奖补”", "Open sharing of research instruments, with vouchers for users and awards for units"),
-    "order": ("服务记录", "Order"),
-    "status": ("状态", "Status"),
-    "amount": ("金额", "Amount"),
-    "list_amount": ("目录价合计", "List amount"),
-    "created": ("创建时间", "Created"),
-    "actions": ("操作", "Actions"),
-    "quote": ("报价", "Quote"),
-    "quote_amount": ("报价金额（元）", "Quoted amount (CNY)"),
-    "quote_reason": ("高于公布收费标准的理由", "Why the quote is above the published price list"),
-    "note": ("备注", "Note"),
-    "contract": ("服务合同", "Contract"),
-    "upload_contract": ("上传合同文件", "Upload the contract"),
-    "upload_proof": ("上传研发证明", "Upload the R&D proof"),
-    "file": ("文件", "File"),
-    "documents": ("文件", "Documents"),
-    "testing_fee": ("检测费（元）", "Testing fee (CNY)"),
-    "ip_ownership": ("知识产权归属", "IP ownership"),
-    "confidentiality": ("保密条款", "Confidentiality"),
-    "damage_compensation": ("损坏赔偿", "Damage compensation"),
-    "contract_document": ("合同文件", "Contract document"),
-    "rd_proof_document": ("研发证明", "R&D proof"),
-    "save_terms": ("保存合同条款", "Save the terms"),
-    "sign": ("签署合同", "Sign the contract"),
-    "signed_user": ("用户已签署", "Signed by the user"),
-    "signed_unit": ("单位已签署", "Signed by the unit"),
-    "apply_voucher": ("申请使用创新券", "Apply for a voucher"),
-    "start_service": ("开始服务", "Start the service"),
-    "upload_results": ("上传服务结果", "Upload the results"),
-    "service_hours": ("服务机时（小时）", "Service hours"),
-    "settle": ("结算", "Settle"),
-    "settlement": ("结算", "Settlement"),
-    "fee": ("服务费", "Fee"),
-    "voucher_deduction": ("创新券抵扣", "Voucher deduction"),
-    "payable": ("应付", "Payable"),
-    "paid": ("已付", "Paid"),
-    "pay_remainder": ("支付余款", "Pay the remainder"),
-    "bank_reference": ("银行流水号", "Bank reference"),
-    "rate": ("评价服务", "Rate the service"),
-    "rating": ("评分（1–5）", "Rating (1–5)"),
-    "comment": ("评价", "Comment"),
-    "cancel": ("取消", "Cancel"),
-    "reason": ("理由", "Reason"),
-    "voucher_account": ("创新券账户", "Voucher account"),
-    "activate": ("开通本年度创新券账户", "Open this year's voucher account"),
-    "cap": ("年度额度", "Yearly cap"),
-    "committed": ("已使用", "Committed"),
-    "remaining": ("剩余", "Remaining"),
-    "applications": ("用券申请", "Applications"),
-    "vouchers": ("创新券", "Vouchers"),
-    "approve": ("通过", "Approve"),
-    "reject": ("驳回", "Reject"),
-    "appeal": ("申请复议", "Appeal"),
-    "uphold": ("维持驳回", "Uphold"),
-    "overturn": ("撤销驳回", "Overturn"),
-    "import_file": ("台账文件（.xlsx / .csv）", "Ledger file (.xlsx / .csv)"),
-    "import": ("导入", "Import"),
-    "template": ("下载模板", "Download the template"),
-    "import_job": ("导入任务", "Import job"),
-    "progress": ("进度", "Progress"),
-    "refreshing": ("处理中，页面将自动刷新…", "Working; this page refreshes itself…"),
-    "rows": ("行", "rows"),
-    "errors": ("错误", "Errors"),
-    "row": ("行号", "Row"),
-    "column": ("列", "Column"),
-    "kind": ("类型", "Kind"),
-    "year": ("年度", "Year"),
-    "title": ("标题", "Title"),
-    "published_on": ("发布日期", "Published"),
-    "window": ("公示期", "Objection window"),
-    "budget": ("预算", "Budget"),
-    "budget_used": ("预算使用情况", "Budget used"),
-    "rate_bp": ("补贴比例", "Voucher rate"),
-    "due_payouts": ("待付款项", "Payouts due"),
-    "payment_orders": ("付款单", "Payment orders"),
-    "create_payment_order": ("生成付款单", "Create a payment order"),
-    "export": ("导出 Excel", "Export (Excel)"),
-    "dept_applications": ("评价申请（本部门）", "Evaluation applications (my department)"),
-    "assignments": ("评审任务", "My assignments"),
-    "party": ("主体", "Party"),
-    "added_on": ("列入日期", "Added on"),
-    "credit_code": ("统一社会信用代码", "Credit code"),
-    "name": ("名称", "Name"),
-    "signed_in_as": ("当前身份", "Signed in as"),
-    "lang_toggle": ("English", "中文"),
-    "error": ("出错了", "Something went wrong"),
-    "csrf_failed": ("表单已过期，请刷新页面后重试", "The form has expired; reload the page and try again"),
-    "signin_required": ("请先登录", "Please sign in"),
-    "done": ("操作成功", "Done"),
-    "details": ("详情", "Details"),
-    "user": ("用户", "User"),
-    "not_found": ("未找到", "Not found"),
-}
+import jinja2
+from babel.messages.pofile import read_po
 
-#: every string by key; where two tables hold a key, the later one's wins
-STRINGS: dict[str, tuple[str, str]] = {
-    **COMMON,
-    **i18n_evaluation.STRINGS,
-    **i18n_unit.STRINGS,
-    **i18n_registration.STRINGS,
-    **SEARCH_STRINGS,
-    **i18n_recovery.STRINGS,
-    **i18n_time.STRINGS,
-    **i18n_officers.STRINGS,
-    **i18n_staff.STRINGS,
-    **i18n_workspace.STRINGS,
-}
+LOCALE = Path(__file__).resolve().parent / "locale"
+LANGS = ("zh", "en")
+
+
+def catalogue_path(lang: str) -> Path:
+    return LOCALE / lang / "LC_MESSAGES" / "messages.po"
+
+
+def read_catalogue(lang: str, context: str | None = None) -> dict[str, str]:
+    """A catalogue's translated entries of ``context`` (msgctxt) by key: no header, no
+    fuzzy, untranslated or obsolete one."""
+    with catalogue_path(lang).open("rb") as f:
+        catalog = read_po(f)
+    return {
+        m.id: m.string
+        for m in catalog
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string and not m.fuzzy and m.context == context
+    }
+
+
+#: the page strings by language, then key
+CATALOGUES: dict[str, dict[str, str]] = {lang: read_catalogue(lang) for lang in LANGS}
+#: the words for the values the services send (states, purposes, roles), msgctxt "label"
+LABEL_WORDS: dict[str, dict[str, str]] = {lang: read_catalogue(lang, "label") for lang in LANGS}
+
+#: every string by key, (zh, en): what the tests and ``key in STRINGS`` checks read
+STRINGS: dict[str, tuple[str, str]] = {key: (zh, CATALOGUES["en"].get(key, key)) for key, zh in CATALOGUES["zh"].items()}
 
 
 def translate(key: str, lang: str, **kw: object) -> str:
-    pair = STRINGS.get(key)
-    text = key if pair is None else pair[1 if lang == "en" else 0]
+    text = CATALOGUES["en" if lang == "en" else "zh"].get(key, key)
     return text.format(**kw) if kw else text
 
 
+@jinja2.pass_context
+def gettext(context: Any, key: str) -> str:
+    """``_('key')`` / ``{% trans %}`` in a template (Jinja2's i18n extension), in the page's language."""
+    return translate(key, str(context.get("lang") or "zh"))
+
+
+@jinja2.pass_context
+def ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+    return translate(singular if n == 1 else plural, str(context.get("lang") or "zh"))
+
+
+def install(env: jinja2.Environment) -> None:
+    """Jinja2's i18n extension on the portal's environment, reading these catalogues."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
+
+
 def label(value: object, lang: str) -> str:
-    pair = LABELS.get(str(value)) or ROLES.get(str(value)) or i18n_officers.ROLE_WORDS.get(str(value))
-    return str(value) if pair is None else pair[1 if lang == "en" else 0]
+    """A value the services send (``in_service``, ``per_hour``, a role) in words; else as it is."""
+    return LABEL_WORDS["en" if lang == "en" else "zh"].get(str(value), str(value))

@@ -1,6 +1,6 @@
-"""The portal's notices of instrument time (issue 16): the signed-in organisation's
+"""The portal's notices (issues 16 and 17): the signed-in organisation's
 notifications ("通知", newest first, the unread ones marked, each marked read with a
-button) and one booking's page ("/bookings/{id}", where a notification links): its
+button, each link named by what it leads to: i18n_notices) and one booking's page ("/bookings/{id}", where a notification links): its
 instrument, time in Beijing time, status, order and reason, with the user's cancel and
 the unit's confirm and decline forms, which post to the bookings' own actions.
 
@@ -16,8 +16,11 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number
+from services.gateway.portal.i18n_notices import link_key
 
 PARTIES = ("user", "unit")
+#: who has a message centre: the parties and the city-wide staff roles
+READERS = (*PARTIES, "center", "bureau", "finance")
 
 
 async def notifications_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
@@ -30,7 +33,7 @@ async def notifications_page(ctx: Ctx, *, error: ApiError | None = None, form: d
     base = {"unread": "1"} if unread_only else {}
     return ctx.render(
         "notifications.html",
-        items=result["items"],
+        items=[{**n, "link_key": link_key(n["kind"])} for n in result["items"]],
         unread=result["unread"],
         unread_only=unread_only,
         pages=page_links(result["total"], page, PAGE_SIZE),
@@ -55,7 +58,7 @@ def handlers(kit: Kit) -> list[Any]:
 
     @page("/notifications")
     async def notifications(request: Request[Any, Any, Any]) -> Response[str]:
-        return await kit.show(request, PARTIES, notifications_page)
+        return await kit.show(request, READERS, notifications_page)
 
     @action("/notifications/{notification_id:str}/read")
     async def mark_read(request: Request[Any, Any, Any], notification_id: FromPath[str]) -> Response[str]:
@@ -65,7 +68,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
             return await notifications_page(ctx, error=err)
 
-        return await kit.submit(request, PARTIES, run, again=refused, done="/notifications?done=1")
+        return await kit.submit(request, READERS, run, again=refused, done="/notifications?done=1")
 
     @page("/bookings/{booking_id:str}")
     async def booking(request: Request[Any, Any, Any], booking_id: FromPath[str]) -> Response[str]:

@@ -22,6 +22,7 @@ from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, page_links, page_number
 from services.gateway.portal.i18n import translate
 from services.gateway.portal.i18n_officers import REFUSALS
+from services.gateway.portal.unit_picker import ID, Pick, chosen_unit, pick_unit
 
 #: who sees the account list; who creates; who decides an account's state
 LISTERS = ("sysadmin", "secadmin")
@@ -62,12 +63,6 @@ def account_errors(err: ApiError, lang: str) -> tuple[str, dict[str, str]]:
     return message, found
 
 
-async def _units(ctx: Ctx) -> list[dict[str, Any]]:
-    """The units an account may belong to (their names for the list and the form)."""
-    units = await ctx.api.maybe("registry", "/v1/units/", page_size=100) or {"items": []}
-    return list(units.get("items", []))
-
-
 async def accounts_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None, failed: str | None = None) -> Response[str]:
     q = ctx.request.query_params
     role = q.get("role") if q.get("role") in ALL_ROLES else ""
@@ -77,15 +72,14 @@ async def accounts_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[s
         result = await ctx.api.get("registry", "/v1/accounts/", role=role or None, status=status or None, page=pg, page_size=REVIEW_PAGE_SIZE)
     except ApiError as err:
         return ctx.error_page(err)
-    units = await _units(ctx)
+    org = await org_unit(ctx, form)
     shown = ctx.outcome(error, form)
     if error is not None:
         shown["error"], shown["field_errors"] = account_errors(error, ctx.lang)
     return ctx.render(
         "accounts.html",
         items=result["items"],
-        units=units,
-        unit_names={u["unit_id"]: u["name"] for u in units},
+        org_pick=org,
         filters={"role": role, "status": status},
         back=urlencode(listed(ctx) | {"page": pg}),
         paging=page_links(result["total"], pg, REVIEW_PAGE_SIZE),
@@ -97,6 +91,14 @@ async def accounts_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[s
         failed=failed,
         **shown,
     )
+
+
+async def org_unit(ctx: Ctx, form: dict[str, Any] | None) -> Pick:
+    """A unit account's organisation, typed as part of the unit's name or credit code (or its id)
+    and chosen from the matches (``org_unit``) when several fit (``unit_picker``)."""
+    if not form or form.get("role") != "unit":
+        return Pick()
+    return await pick_unit(ctx, form, "org_unit", text_field="org")
 
 
 def listed(ctx: Ctx) -> dict[str, str]:
@@ -128,6 +130,10 @@ def handlers(kit: Kit) -> list[Any]:
                 "org": str(form.get("org") or "").strip() or None,
                 "display_name": str(form.get("display_name") or "").strip() or None,
             }
+            if body["role"] == "unit" and body["org"]:
+                pick = await org_unit(ctx, form)
+                if pick.unit_id or pick.matches or not ID.match(body["org"]):  # an id the officer cannot see goes on as typed
+                    body["org"] = chosen_unit(pick, "org")
             await ctx.api.post("registry", "/v1/accounts/", json=body)
 
         async def again(ctx: Ctx, err: ApiError, typed: dict[str, Any]) -> Response[str]:

@@ -11,10 +11,10 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, at_field, reason_required
-from services.gateway.portal.core import Ctx, Kit, again, page_links, page_number, this_year, yuan_to_fen
+from services.gateway.portal.core import Ctx, Kit, again, page_links, page_number, searched_case_no, this_year, yuan_to_fen
 from services.gateway.portal.instrument_time import local_moment
 from services.gateway.portal.public import instrument_page
-from services.runtime.http.preconditions import etag
+from services.gateway.portal.versioned import if_match
 
 REGISTER_FIELDS = ("name", "kind", "credit_code", "leader_name", "leader_id_number", "incubator_credit_code")
 
@@ -30,13 +30,15 @@ async def order_page(ctx: Ctx, order_id: str, *, error: ApiError | None = None, 
         apps = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=100)
         matching = [a for a in (apps or {}).get("items", []) if a["order_id"] == order_id]
         application = matching[-1] if matching else None
+    # the application's voucher (issued, used, expired …): the step tracker's last steps
+    voucher = await ctx.api.maybe("vouchers", f"/v1/vouchers/{application['voucher_id']}") if application and application.get("voucher_id") else None
     if o.get("settlement_id"):
         settlement = await ctx.api.maybe("payments", f"/v1/settlements/{o['settlement_id']}")
     unit = await ctx.api.maybe("registry", f"/v1/units/{o['unit_id']}")
     usage = None
     if ctx.role in ("unit", "center", "bureau") and o["status"] in ("in_service", "results_delivered", "settled", "rated"):
         usage = (await ctx.api.maybe("registry", "/v1/usage/sessions/", order_id=order_id, page_size=100) or {"items": []})["items"]
-    return ctx.render("order.html", o=o, unit=unit, application=application, settlement=settlement, usage=usage, **ctx.outcome(error, form))
+    return ctx.render("order.html", o=o, unit=unit, application=application, voucher=voucher, settlement=settlement, usage=usage, **ctx.outcome(error, form))
 
 
 async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: str) -> Response[str] | None:
@@ -72,13 +74,13 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
             "rd_proof_document_id": form.get("rd_proof_document_id") or None,
             "provincial_subsidy": form.get("provincial_subsidy") == "on",
         }
-        await ctx.api.call("PUT", "registry", f"{base}/contract", json=body)
+        # the version the page showed: terms the other party changed since are refused (412) and shown anew
+        await ctx.api.call("PUT", "registry", f"{base}/contract", json=body, headers=if_match(form))
     elif step in ("check-in", "check-out"):
         await usage_step(ctx, form, order_id, step)
     elif step == "sign":
         # the version the page showed: a contract the other party changed since is refused (412), not signed unseen
-        version = str(form.get("version") or "")
-        await ctx.api.post("registry", f"{base}/sign", headers={"If-Match": etag(int(version))} if version.isdigit() else {})
+        await ctx.api.post("registry", f"{base}/sign", headers=if_match(form))
     elif step == "start":
         await ctx.api.post("registry", f"{base}/start")
     elif step == "cancel":
@@ -128,9 +130,12 @@ async def vouchers_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[
     year = this_year()
     account = await ctx.api.maybe("vouchers", f"/v1/accounts/{year}")
     programme = await ctx.api.maybe("vouchers", f"/v1/programmes/{year}")
-    apps = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=100) or {"items": []}
+    case_no = searched_case_no(ctx)
+    apps = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=100, case_no=case_no or None) or {"items": []}
     vs = await ctx.api.maybe("vouchers", "/v1/vouchers/", page_size=100) or {"items": []}
-    return ctx.render("vouchers.html", year=year, account=account, programme=programme, applications=apps["items"], vouchers=vs["items"], **ctx.outcome(error))
+    return ctx.render(
+        "vouchers.html", year=year, account=account, programme=programme, applications=apps["items"], vouchers=vs["items"], case_no=case_no, **ctx.outcome(error)
+    )
 
 
 def register_errors(err: ApiError, lang: str, kind: str) -> dict[str, str]:
@@ -179,7 +184,7 @@ def handlers(kit: Kit) -> list[Any]:
         if refused := kit.need(ctx, "user", "unit", "center", "bureau", "department"):
             return refused
         pg = page_number(ctx)
-        case_no = (request.query_params.get("case_no") or "").strip()[:40]
+        case_no = searched_case_no(ctx)
         status = (request.query_params.get("status") or "").strip()[:20]
         try:
             result = await ctx.api.get("registry", "/v1/orders/", page=pg, page_size=20, status=status or None, case_no=case_no or None)

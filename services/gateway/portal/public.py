@@ -12,7 +12,8 @@ from litestar.params import FromPath
 from services.gateway.portal import staff_evaluation
 from services.gateway.portal.bookings import week_view
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import HERE, PAGE_SIZE, Ctx, Kit, page_links, this_year
+from services.gateway.portal.unit_picker import chosen_unit, pick_unit
+from services.gateway.portal.core import HERE, PAGE_SIZE, Ctx, Kit, page_links, searched_case_no, this_year
 
 #: the catalogue's orders (the registry's search_sql.SORTS)
 SORTS = ("relevance", "price_asc", "price_desc", "name")
@@ -74,11 +75,16 @@ async def catalogue_page(ctx: Ctx) -> Response[str]:
         size = PAGE_SIZE
     filters = {k: q.get(k) or None for k in ("q", "category", "county_code", "unit_id", "sort")}
     filters["accepts_vouchers"] = "1" if q.get("accepts_vouchers") else None
-    wanted = {k: v for k, v in filters.items() if v} | ({"accepts_vouchers": "true"} if filters["accepts_vouchers"] else {})
-    found, units = await asyncio.gather(
-        ctx.api.answer("registry", "/v1/catalogue/instruments", page=pg, page_size=size, **wanted),
-        ctx.api.maybe("registry", "/v1/units/", page_size=100),
-    )
+    # the unit: part of its name or credit code (unit_picker), or its id from a link
+    pick = await pick_unit(ctx, {k: q.get(k) for k in ("unit_id", "unit_id_q")}, "unit_id", approved_only=True)
+    filters["unit_id"], filters["unit_id_q"] = pick.unit_id, pick.shown or None
+    try:
+        chosen_unit(pick, "unit_id", required=False)
+    except ApiError as refused:  # no unit or several match what was typed: nothing searched until one is chosen
+        found: Any = refused
+    else:
+        wanted = {k: v for k, v in filters.items() if v and k != "unit_id_q"} | ({"accepts_vouchers": "true"} if filters["accepts_vouchers"] else {})
+        found = await ctx.api.answer("registry", "/v1/catalogue/instruments", page=pg, page_size=size, **wanted)
     error, result = (found, {"items": [], "total": 0}) if isinstance(found, ApiError) else (None, found)
     base = {k: v for k, v in filters.items() if v} | ({"page_size": size} if size != PAGE_SIZE else {})
     outcome = ctx.outcome(error) | {"status": 200}  # a refused filter is shown on the page, which still answers 200
@@ -88,7 +94,7 @@ async def catalogue_page(ctx: Ctx) -> Response[str]:
         filters=filters,
         base=base,
         paging=page_links(result["total"], pg, size),
-        units=units["items"] if units else [],
+        pick=pick,
         suggestions=result.get("suggestions") or [],
         base_without_q={k: v for k, v in base.items() if k not in ("q", "category")},
         sorts=SORTS,
@@ -97,9 +103,10 @@ async def catalogue_page(ctx: Ctx) -> Response[str]:
 
 
 async def notices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    """The notices; the center and the bureau publish or propose from here."""
-    result = await ctx.api.maybe("evaluation", "/v1/notices/", page_size=50) or {"items": []}
-    return ctx.render("notices.html", items=result["items"], may_publish=ctx.role in ("center", "bureau"), year=this_year(), **ctx.outcome(error, form))
+    """The notices, or the one with the case number searched for; the center and the bureau publish or propose from here."""
+    case_no = searched_case_no(ctx)
+    result = await ctx.api.maybe("evaluation", "/v1/notices/", page_size=50, case_no=case_no or None) or {"items": []}
+    return ctx.render("notices.html", items=result["items"], case_no=case_no, may_publish=ctx.role in ("center", "bureau"), year=this_year(), **ctx.outcome(error, form))
 
 
 def handlers(kit: Kit) -> list[Any]:

@@ -115,9 +115,7 @@ def handlers(kit: Kit) -> list[Any]:
 
     @kit.action("/signin/demo")
     async def signin_demo(request: Request[Any, Any, Any]) -> Response[str]:
-        ctx, form, refused = await kit.checked(request)
-        if refused:
-            return refused
+        ctx, form = await kit.checked(request)
         if not portal.settings.demo:
             return ctx.render("error.html", status=404, error=ctx.t("not_found"), code="portal.demo_off")
         accounts = {a["role"]: a for a in await demo_accounts()}
@@ -131,9 +129,7 @@ def handlers(kit: Kit) -> list[Any]:
 
     @kit.action("/signout")
     async def signout(request: Request[Any, Any, Any]) -> Response[str]:
-        ctx, _, refused = await kit.checked(request)
-        if refused:
-            return refused
+        ctx, _ = await kit.checked(request)
         if ctx.token:
             # end the login session, so its token is refused everywhere; a demo-button or
             # expired token has no session to end (422 session.not_a_session, 401): signed out anyway

@@ -5,14 +5,16 @@ departments' evaluation queue and the experts' scoring."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, page_links, page_number, this_year, yuan_to_fen
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, page_links, page_number, searched_case_no, this_year, yuan_to_fen
 from services.gateway.portal.messages import sheet_errors
+from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.public import notices_page
 
 CENTER_OR_BUREAU = ("center", "bureau")
@@ -21,22 +23,35 @@ CENTER_OR_BUREAU = ("center", "bureau")
 async def review_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | None = None) -> Response[str]:
     submitted = await ctx.api.maybe("vouchers", "/v1/applications/", status="submitted", page_size=100) or {"items": []}
     appealed = await ctx.api.maybe("vouchers", "/v1/applications/", status="appealed", page_size=100) or {"items": []}
-    recent = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=20) or {"items": []}
-    return ctx.render("review.html", queue=submitted["items"], appealed=appealed["items"], recent=recent["items"], failed=failed, **ctx.outcome(error))
+    case_no = searched_case_no(ctx)
+    recent = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=20, case_no=case_no or None) or {"items": []}
+    return ctx.render("review.html", queue=submitted["items"], appealed=appealed["items"], recent=recent["items"], case_no=case_no, failed=failed, **ctx.outcome(error))
 
 
 async def finance_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
+    """The payouts due and the payment orders; with ``case_no``, also the payout of that case number (BF-…),
+    whatever its status, or the payouts of the payment order of that number (FK-…), each payout with the
+    number of the payment order it is on; with ``order_case_no``, only the payment order of that case number."""
+    case_no, order_case_no = searched_case_no(ctx), searched_case_no(ctx, "order_case_no")
     due = await ctx.api.maybe("payments", "/v1/payouts/due", page_size=100) or {"items": []}
-    orders = await ctx.api.maybe("payments", "/v1/payment-orders/", page_size=50) or {"items": []}
-    return ctx.render("finance.html", due=due.get("items", []), orders=orders.get("items", []), **ctx.outcome(error))
+    orders = await ctx.api.maybe("payments", "/v1/payment-orders/", page_size=50, **({"case_no": order_case_no} if order_case_no else {})) or {"items": []}
+    found = (await ctx.api.maybe("payments", "/v1/payouts/", case_no=case_no, page_size=100) or {"items": []})["items"] if case_no else None
+    names = await unit_names(ctx, (p["unit_id"] for p in [*due.get("items", []), *(found or [])]))
+    return ctx.render("finance.html", due=due.get("items", []), orders=orders.get("items", []), case_no=case_no, found=found, names=names,
+                      order_case_no=order_case_no, **ctx.outcome(error))
 
 
 async def queue_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """A department's applications to forward or return; an expert's assignments."""
-    path = "/v1/assignments/" if ctx.role == "expert" else "/v1/applications/"
-    items = (await ctx.api.maybe("evaluation", path, page_size=100) or {"items": []})["items"]
+    if ctx.role == "expert":  # the assignments, each with the unit and year it evaluates (the expert's applications, one read)
+        mine, theirs = await asyncio.gather(
+            ctx.api.maybe("evaluation", "/v1/assignments/", page_size=100), ctx.api.maybe("evaluation", "/v1/applications/", page_size=100)
+        )
+        evaluated = {a["application_id"]: a for a in (theirs or {"items": []})["items"]}
+        return ctx.render("queue.html", items=(mine or {"items": []})["items"], evaluated=evaluated, instruments=[], failed=None, **ctx.outcome(error))
+    items = (await ctx.api.maybe("evaluation", "/v1/applications/", page_size=100) or {"items": []})["items"]
     instruments = await ctx.api.maybe("registry", "/v1/instruments/", page_size=50) if ctx.role == "department" else None
-    return ctx.render("queue.html", items=items, instruments=(instruments or {}).get("items", []), failed=(form or {}).get("application_id"), **ctx.outcome(error))
+    return ctx.render("queue.html", items=items, evaluated={}, instruments=(instruments or {}).get("items", []), failed=(form or {}).get("application_id"), **ctx.outcome(error))
 
 
 async def scoring_page(ctx: Ctx, assignment_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:

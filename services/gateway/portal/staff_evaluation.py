@@ -15,6 +15,8 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number
+from services.gateway.portal.party_names import unit_names
+from services.gateway.portal.unit_picker import Pick, chosen_unit, is_search, pick_unit
 
 STAFF = ("center", "bureau")
 OUTCOMES = ("upheld_line", "corrected", "withdrawn")
@@ -91,27 +93,34 @@ async def notice_page(
 # -- the expert pool and the assignments ----------------------------------------------------
 
 
-async def unit_names(ctx: Ctx) -> dict[str, str]:
-    units = await ctx.api.maybe("registry", "/v1/units/", page_size=100, status="approved") or {"items": []}
-    return {u["unit_id"]: u["name"] for u in units["items"]}
-
-
-async def experts_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+async def experts_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None, ties: list[str] | None = None) -> Response[str]:
+    """The pool, and for the center the form: the expert's own unit and the units it declares
+    ties to are picked by part of a name or credit code (``unit_picker``), ties one at a time
+    (those already added stay ticked)."""
     pg = page_number(ctx)
     role = ctx.request.query_params.get("role") or ""
     role = role if role in EXPERT_ROLES else ""
-    found, units = await asyncio.gather(ctx.api.answer("evaluation", "/v1/experts/", role=role or None, page=pg, page_size=PAGE_SIZE), unit_names(ctx))
+    found, own, tie = await asyncio.gather(
+        ctx.api.answer("evaluation", "/v1/experts/", role=role or None, page=pg, page_size=PAGE_SIZE),
+        pick_unit(ctx, form, "unit_id", approved_only=True),
+        pick_unit(ctx, form, "tie", approved_only=True),
+    )
     if isinstance(found, ApiError):
         return ctx.error_page(found)
+    ties = sorted(set(ties or []) | ({tie.unit_id} if tie.unit_id else set()))
+    names = await unit_names(ctx, (u for e in found["items"] for u in (e.get("unit_id"), *e.get("ties", ()))))
+    names |= await unit_names(ctx, (t for t in ties if t not in names))
     return ctx.render(
         "experts.html",
         items=found["items"],
-        units=units,
+        own=own,
+        tie=tie if not tie.unit_id else Pick(),  # a tie found joins the ticked ones
+        names=names,
         shown_role=role,
         expert_roles=EXPERT_ROLES,
         base={"role": role} if role else {},
         paging=page_links(found["total"], pg, PAGE_SIZE),
-        ties=[str(x) for x in typed_ties] if isinstance(typed_ties := (form or {}).get("ties"), list) else [],
+        ties=ties,
         **shown(ctx, error, form),
     )
 
@@ -190,19 +199,25 @@ def handlers(kit: Kit) -> list[Any]:
     async def register_expert(request: Request[Any, Any, Any]) -> Response[str]:
         """The center registers an expert: name, role, own unit, declared ties to units."""
 
-        async def run(ctx: Ctx, _form: dict[str, Any]) -> None:
+        async def run(ctx: Ctx, typed: dict[str, Any]) -> Response[str] | None:
             form = await request.form()
+            ties = {str(t) for t in form.getall("ties", []) if t}
+            if is_search(typed):
+                return await experts_page(ctx, form=typed, ties=sorted(ties))
             name, role = str(form.get("name") or "").strip(), str(form.get("role") or "")
+            own, tie = await asyncio.gather(pick_unit(ctx, typed, "unit_id", approved_only=True), pick_unit(ctx, typed, "tie", approved_only=True))
+            unit_id, added = chosen_unit(own, "unit_id", required=False), chosen_unit(tie, "tie", required=False)
             if absent := [k for k, v in (("name", name), ("role", role)) if not v]:
                 raise missing(*absent)
-            body: dict[str, Any] = {"name": name, "role": role, "ties": sorted({str(t) for t in form.getall("ties", []) if t})}
-            if form.get("unit_id"):
-                body["unit_id"] = str(form.get("unit_id"))
+            body: dict[str, Any] = {"name": name, "role": role, "ties": sorted(ties | ({added} if added else set()))}
+            if unit_id:
+                body["unit_id"] = unit_id
             await ctx.api.post("evaluation", "/v1/experts/", json=body)
+            return None
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
             typed = await request.form()
-            return await experts_page(ctx, error=err, form={**form, "ties": list(typed.getall("ties", []))})
+            return await experts_page(ctx, error=err, form=form, ties=[str(t) for t in typed.getall("ties", []) if t])
 
         return await kit.submit(request, ("center",), run, again=again, done="/experts?done=1")
 

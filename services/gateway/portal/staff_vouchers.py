@@ -16,8 +16,10 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year, yuan_to_fen
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, searched_case_no, this_year, yuan_to_fen
+from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.staff_evaluation import confirmed, missing
+from services.gateway.portal.versioned import if_match
 
 REVIEWERS = ("center", "bureau")
 BUDGET = ("bureau", "finance")
@@ -50,8 +52,10 @@ def shown(ctx: Ctx, err: ApiError | None, form: dict[str, Any] | None) -> dict[s
 
 
 async def claims_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    """The year's claim window (the center's form to set it) and the claims, a page at a time."""
+    """The year's claim window (the center's form to set it) and the claims, a page at a time;
+    with a case number typed, the claim that has it, whatever its year and status."""
     q = ctx.request.query_params
+    case_no = searched_case_no(ctx)
     try:
         year = int(q.get("year") or this_year())
     except ValueError:
@@ -59,10 +63,15 @@ async def claims_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str
     status = q.get("status") or "claimed"
     status = status if status in CLAIM_STATES else "claimed"
     pg = page_number(ctx)
-    window, found, units = await asyncio.gather(
+    window, found = await asyncio.gather(
         ctx.api.maybe("vouchers", f"/v1/redemption/windows/{year}"),
-        ctx.api.answer("vouchers", "/v1/redemption/claims", year=year, status=None if status == "all" else status, page=pg, page_size=PAGE_SIZE),
-        ctx.api.maybe("registry", "/v1/units/", page_size=100, status="approved"),
+        ctx.api.answer(
+            "vouchers",
+            "/v1/redemption/claims",
+            **({"case_no": case_no} if case_no else {"year": year, "status": None if status == "all" else status}),
+            page=pg,
+            page_size=PAGE_SIZE,
+        ),
     )
     if isinstance(found, ApiError):
         return ctx.error_page(found)
@@ -71,10 +80,11 @@ async def claims_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str
         year=year,
         window=window,
         items=found["items"],
-        units={u["unit_id"]: u["name"] for u in (units or {"items": []})["items"]},
+        units=await unit_names(ctx, (c["unit_id"] for c in found["items"])),
         shown=status,
         states=CLAIM_STATES,
-        base={"year": year, "status": status},
+        base={"year": year, "status": status} | ({"case_no": case_no} if case_no else {}),
+        case_no=case_no,
         paging=page_links(found["total"], pg, PAGE_SIZE),
         **shown(ctx, error, form),
     )
@@ -126,7 +136,7 @@ def handlers(kit: Kit) -> list[Any]:
             opens_on, closes_on = str(form.get("opens_on") or ""), str(form.get("closes_on") or "")
             if absent := [k for k, v in (("opens_on", opens_on), ("closes_on", closes_on)) if not v]:
                 raise missing(*absent)
-            await ctx.api.call("PUT", "vouchers", f"/v1/redemption/windows/{year}", json={"opens_on": opens_on, "closes_on": closes_on})
+            await ctx.api.call("PUT", "vouchers", f"/v1/redemption/windows/{year}", json={"opens_on": opens_on, "closes_on": closes_on}, headers=if_match(form))
             return year
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
@@ -197,7 +207,7 @@ def handlers(kit: Kit) -> list[Any]:
                 raise missing("budget_fen")
             if not reason:
                 raise reason_required("调整预算须填写理由", "a budget change needs a reason")
-            await ctx.api.call("PATCH", "vouchers", f"/v1/programmes/{this_year()}/budget", json={"budget_fen": yuan_to_fen(amount), "reason": reason})
+            await ctx.api.call("PATCH", "vouchers", f"/v1/programmes/{this_year()}/budget", json={"budget_fen": yuan_to_fen(amount), "reason": reason}, headers=if_match(form))
 
         return await kit.submit(request, BUDGET, run, again=lambda ctx, err, form: budget_page(ctx, error=err, form=form), done="/dashboard?done=1#budget")
 

@@ -13,7 +13,9 @@ from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year
+from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.staff_evaluation import confirmed, missing
+from services.gateway.portal.unit_picker import chosen_unit, is_search, pick_unit
 
 STAFF = ("center", "bureau")
 SANCTIONS = ("criticism", "disqualification", "blacklist")
@@ -40,24 +42,20 @@ def year_of(ctx: Ctx) -> int:
         return this_year()
 
 
-async def unit_names(ctx: Ctx) -> dict[str, str]:
-    units = await ctx.api.maybe("registry", "/v1/units/", page_size=100) or {"items": []}
-    return {u["unit_id"]: u["name"] for u in units["items"]}
-
-
 async def compliance_page(ctx: Ctx) -> Response[str]:
     """Instruments by listing state on a day, and those overdue or due soon (a page at a time)."""
     as_of = ctx.request.query_params.get("as_of") or None
-    found, units = await asyncio.gather(ctx.api.answer("registry", "/v1/compliance/", as_of=as_of), unit_names(ctx))
+    found = await ctx.api.answer("registry", "/v1/compliance/", as_of=as_of)
     error = found if isinstance(found, ApiError) else None
     result = {"counts": {}, "attention": [], "total": 0, "as_of": as_of} if error else found
     pg = page_number(ctx)
+    items = result["attention"][(pg - 1) * PAGE_SIZE : pg * PAGE_SIZE]
     attention = result["attention"]
     return ctx.render(
         "compliance.html",
         result=result,
-        items=attention[(pg - 1) * PAGE_SIZE : pg * PAGE_SIZE],
-        units=units,
+        items=items,
+        names=await unit_names(ctx, (i["unit_id"] for i in items)),
         base={"as_of": as_of} if as_of else {},
         paging=page_links(len(attention), pg, PAGE_SIZE),
         **(ctx.outcome(error, field_errors={"as_of": error.message(ctx.lang)} if error else None) | {"status": 200}),
@@ -66,19 +64,20 @@ async def compliance_page(ctx: Ctx) -> Response[str]:
 
 async def provincial_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     year, pg = year_of(ctx), page_number(ctx)
-    found, units = await asyncio.gather(ctx.api.answer("evaluation", "/v1/provincial-awards", year=year, page=pg, page_size=PAGE_SIZE), unit_names(ctx))
+    found, pick = await asyncio.gather(ctx.api.answer("evaluation", "/v1/provincial-awards", year=year, page=pg, page_size=PAGE_SIZE), pick_unit(ctx, form, "unit_id"))
     if isinstance(found, ApiError):
         return ctx.error_page(found)
+    names = await unit_names(ctx, (a["unit_id"] for a in found["items"]))
     return ctx.render(
-        "provincial_awards.html", year=year, items=found["items"], units=units, base={"year": year}, paging=page_links(found["total"], pg, PAGE_SIZE), **shown(ctx, error, form)
+        "provincial_awards.html", year=year, items=found["items"], pick=pick, names=names, base={"year": year}, paging=page_links(found["total"], pg, PAGE_SIZE), **shown(ctx, error, form)
     )
 
 
 async def fraud_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None, sanctions: list[str] | None = None) -> Response[str]:
     pg = page_number(ctx)
-    found, units, users = await asyncio.gather(
+    found, pick, users = await asyncio.gather(
         ctx.api.answer("registry", "/v1/fraud-findings/", page=pg, page_size=PAGE_SIZE),
-        unit_names(ctx),
+        pick_unit(ctx, form, "unit_id"),
         ctx.api.maybe("registry", "/v1/users/", page_size=100) if ctx.role == "bureau" else asyncio.sleep(0),
     )
     if isinstance(found, ApiError):
@@ -86,7 +85,7 @@ async def fraud_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str,
     return ctx.render(
         "fraud_findings.html",
         items=found["items"],
-        units=units,
+        pick=pick,
         users={u["user_id"]: u["name"] for u in (users or {"items": []})["items"]},
         all_sanctions=SANCTIONS,
         chosen=sanctions if sanctions is not None else list(SANCTIONS),
@@ -111,8 +110,11 @@ def handlers(kit: Kit) -> list[Any]:
     async def record_provincial(request: Request[Any, Any, Any]) -> Response[str]:
         """The bureau records a unit's provincial award of a year with the decision's number."""
 
-        async def run(ctx: Ctx, form: dict[str, Any]) -> int:
-            body = {k: str(form.get(k) or "").strip() for k in ("unit_id", "year", "reference")}
+        async def run(ctx: Ctx, form: dict[str, Any]) -> int | Response[str]:
+            if is_search(form):
+                return await provincial_page(ctx, form=form)
+            unit_id = chosen_unit(await pick_unit(ctx, form, "unit_id"), "unit_id", required=False) or ""
+            body = {"unit_id": unit_id, **{k: str(form.get(k) or "").strip() for k in ("year", "reference")}}
             if absent := [k for k, v in body.items() if not v]:
                 raise missing(*absent)
             confirmed(form)
@@ -135,9 +137,14 @@ def handlers(kit: Kit) -> list[Any]:
         typed = await request.form()
         chosen = [str(s) for s in typed.getall("sanctions", []) if s in SANCTIONS]
 
-        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+        async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str] | None:
+            if is_search(form):
+                return await fraud_page(ctx, form=form, sanctions=chosen)
             party_type = str(form.get("party_type") or "")
-            party_id = str(form.get("unit_id" if party_type == "unit" else "user_id") or "")
+            if party_type == "unit":
+                party_id = chosen_unit(await pick_unit(ctx, form, "unit_id"), "unit_id") or ""
+            else:
+                party_id = str(form.get("user_id") or "")
             if party_type not in ("unit", "user") or not party_id:
                 raise missing("party_id")
             if not chosen:
@@ -150,6 +157,7 @@ def handlers(kit: Kit) -> list[Any]:
             if evidence := str(form.get("evidence_ref") or "").strip():
                 body["evidence_ref"] = evidence
             await ctx.api.post("registry", "/v1/fraud-findings/", json=body)
+            return None
 
         return await kit.submit(
             request, ("bureau",), run, again=lambda ctx, err, form: fraud_page(ctx, error=err, form=form, sanctions=chosen), done="/supervision/fraud?done=1"

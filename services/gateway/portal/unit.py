@@ -11,7 +11,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import Ctx, Kit, again, no_file, this_year, yuan_to_fen
-from services.runtime.http.preconditions import etag
+from services.gateway.portal.versioned import if_match
 
 UNIT = ("unit",)
 
@@ -27,6 +27,13 @@ async def imports_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[s
         row_errors=details.get("errors") if isinstance(details, dict) else None,
         failed_job=details.get("job_id") if isinstance(details, dict) else None,
     )
+
+
+async def instruments_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
+    """The unit's instruments with their listing day and deadline; an unlisted one it may list (M11(3))."""
+    result = await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page_size=100) or {"items": []}
+    compliance = await ctx.api.maybe("registry", f"/v1/compliance/units/{ctx.org}")
+    return ctx.render("unit_instruments.html", items=result["items"], compliance=compliance, **ctx.outcome(error))
 
 
 async def documents_of(ctx: Ctx, form: dict[str, Any]) -> list[str]:
@@ -51,7 +58,24 @@ async def evaluation_page(ctx: Ctx, *, error: ApiError | None = None, form: dict
     cycle = await ctx.api.maybe("evaluation", f"/v1/cycles/{year}")
     apps = await ctx.api.maybe("evaluation", "/v1/applications/", page_size=50) or {"items": []}
     current = next((a for a in apps["items"] if a.get("year") == year), None)
-    return ctx.render("evaluation.html", year=year, cycle=cycle, current=current, applications=apps["items"], **ctx.outcome(error, form))
+    payout = None  # the award's payout, once the grades are final (the step tracker's last step)
+    if current and current.get("status") == "final":
+        payouts = (await ctx.api.maybe("payments", "/v1/payouts/", page_size=50) or {"items": []})["items"]
+        payout = next((po for po in payouts if po.get("kind") == "award" and po.get("year") == year), None)
+    return ctx.render("evaluation.html", year=year, cycle=cycle, current=current, applications=apps["items"], award_payout=payout, **ctx.outcome(error, form))
+
+
+def reasons_named(items: list[dict[str, Any]], orders: dict[str, str], invoice_word: str) -> list[str]:
+    """A claim's review reasons as the unit reads them, from its items' own decisions
+    (the claim's ``reasons`` list is a copy with each voucher's id at its head): each
+    rejected voucher named by its order's case number (``orders``), else by the invoice
+    number the unit typed; never by its id."""
+    shown = []
+    for i in items:
+        if i.get("approved") is False and i.get("reason"):
+            name = orders.get(i["voucher_id"]) or f"{invoice_word} {i.get('invoice_number') or ''}".strip()
+            shown.append(f"{name}：{i['reason']}")
+    return shown
 
 
 async def redemption_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
@@ -60,13 +84,16 @@ async def redemption_page(ctx: Ctx, *, error: ApiError | None = None, form: dict
     claims = (await ctx.api.maybe("vouchers", "/v1/redemption/claims", page_size=100) or {"items": []})["items"]
     used = (await ctx.api.maybe("vouchers", "/v1/vouchers/", status="used", page_size=100) or {"items": []})["items"]
     claimed: set[str] = set()
+    orders = {v["voucher_id"]: f"{ctx.t('order')} {v['order_case_no']}" for v in used if v.get("order_case_no")}
     for c in claims:
-        if c.get("status") == "rejected":
+        if c.get("status") == "rejected" and not c.get("reasons"):
             continue
         items = c.get("items")
         if items is None:  # the list leaves the items out
             items = (await ctx.api.maybe("vouchers", f"/v1/redemption/claims/{c['claim_id']}") or {}).get("items") or []
-        claimed |= {i["voucher_id"] for i in items}
+        if c.get("status") != "rejected":
+            claimed |= {i["voucher_id"] for i in items}
+        c["reasons"] = reasons_named(items, orders, ctx.t("redemption_invoice"))
     return ctx.render(
         "redemption.html", year=year, window=window, claims=claims, vouchers=[v for v in used if v["voucher_id"] not in claimed], **ctx.outcome(error, form)
     )
@@ -113,12 +140,16 @@ def handlers(kit: Kit) -> list[Any]:
 
     @page("/unit/instruments")
     async def unit_instruments(request: Request[Any, Any, Any]) -> Response[str]:
-        async def show(ctx: Ctx) -> Response[str]:
-            result = await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page_size=100) or {"items": []}
-            compliance = await ctx.api.maybe("registry", f"/v1/compliance/units/{ctx.org}")
-            return ctx.render("unit_instruments.html", items=result["items"], compliance=compliance)
+        return await kit.show(request, UNIT, instruments_page)
 
-        return await kit.show(request, UNIT, show)
+    @action("/unit/instruments/{instrument_id:str}/list")
+    async def list_instrument(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
+        """M11(3): the unit lists an instrument on the platform today (the listing reminder links here)."""
+
+        async def run(ctx: Ctx, _form: dict[str, Any]) -> None:
+            await ctx.api.post("registry", f"/v1/instruments/{instrument_id}/list", json={})
+
+        return await kit.submit(request, UNIT, run, again=again(instruments_page, form=False), done="/unit/instruments?done=1")
 
     @page("/unit/imports")
     async def imports(request: Request[Any, Any, Any]) -> Response[str]:
@@ -222,10 +253,9 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             body = {k: str(form.get(k) or "").strip() for k in ("bank_name", "account_name", "account_number")}
             # the version of the details the form was read with: a colleague's change meanwhile is 412 (where the money goes)
-            version = str(form.get("version") or "")
-            await ctx.api.call("PUT", "payments", f"/v1/payees/{ctx.org}", json=body, headers={"If-Match": etag(int(version))} if version.isdigit() else {})
+            await ctx.api.call("PUT", "payments", f"/v1/payees/{ctx.org}", json=body, headers=if_match(form))
 
-        return await kit.submit(request, UNIT, run, again=again(payee_page), done="/unit/payee?done=1")
+        return await kit.submit(request, UNIT, run, again=again(payee_page), done="/unit/payee?done=1", keep_typed=True)
 
     @page("/unit/prices")
     async def unit_prices(request: Request[Any, Any, Any]) -> Response[str]:
@@ -260,13 +290,12 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             body = {f: str(form.get(f) or "").strip() or None for f in SERVICE_FIELDS}
             # the version the form was filled from: a change by a colleague meanwhile is 412, the form shown again
-            version = str(form.get("version") or "")
-            await ctx.api.call("PUT", "registry", f"/v1/units/{ctx.org}/service-info", json=body, headers={"If-Match": etag(int(version))} if version.isdigit() else {})
+            await ctx.api.call("PUT", "registry", f"/v1/units/{ctx.org}/service-info", json=body, headers=if_match(form))
 
-        return await kit.submit(request, UNIT, run, again=again(service_info_page), done="/unit/service-info?done=1")
+        return await kit.submit(request, UNIT, run, again=again(service_info_page), done="/unit/service-info?done=1", keep_typed=True)
 
     return [
         unit_service, unit_service_post,
-        unit_instruments, imports, import_post, import_job, unit_evaluation, unit_evaluation_post,
+        unit_instruments, list_instrument, imports, import_post, import_job, unit_evaluation, unit_evaluation_post,
         unit_redemption, unit_redemption_post, unit_payee, unit_payee_post, unit_prices, unit_prices_post,
     ]

@@ -49,6 +49,7 @@ TASKS: dict[str, tuple[Task, ...]] = {
         _orders("requested", "to_quote"),
         _orders("contracted", "to_start"),
         _orders("in_service", "to_deliver"),
+        Task("complaints_about_us", "/complaints?status=open", "registry", "/v1/complaints/", {"status": "open"}),
         Task("unread", "/notifications?unread=1", "registry", "/v1/notifications/", {"unread": "true"}),
     ),
     "center": (
@@ -56,13 +57,20 @@ TASKS: dict[str, tuple[Task, ...]] = {
         Task("users_to_verify", "/review/users", "registry", "/v1/users/", {"verified": "false"}),
         Task("claims_to_review", "/redemption/claims?status=claimed", "vouchers", "/v1/redemption/claims", {"status": "claimed"}),
         _orders("requested", "orders_requested"),
+        Task("complaints_open", "/complaints?status=open", "registry", "/v1/complaints/", {"status": "open"}),
+        Task("unread", "/notifications?unread=1", "registry", "/v1/notifications/", {"unread": "true"}),
     ),
     "bureau": (
         Task("appeals_to_decide", "/review", "vouchers", "/v1/applications/", {"status": "appealed"}),
         Task("units_to_approve", "/review/units", "registry", "/v1/units/", {"status": "applied"}),
         Task("claims_to_review", "/redemption/claims?status=claimed", "vouchers", "/v1/redemption/claims", {"status": "claimed"}),
+        Task("complaints_overdue", "/complaints?status=open&overdue=1", "registry", "/v1/complaints/", {"status": "open", "overdue": "true"}),
+        Task("unread", "/notifications?unread=1", "registry", "/v1/notifications/", {"unread": "true"}),
     ),
-    "finance": (Task("payouts_due", "/finance", "payments", "/v1/payouts/due"),),
+    "finance": (
+        Task("payouts_due", "/finance", "payments", "/v1/payouts/due"),
+        Task("unread", "/notifications?unread=1", "registry", "/v1/notifications/", {"unread": "true"}),
+    ),
     "expert": (Task("assignments", "/queue", "evaluation", "/v1/assignments/"),),
     "department": (Task("county_orders", "/orders", "registry", "/v1/orders/"),),
 }

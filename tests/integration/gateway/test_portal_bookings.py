@@ -41,7 +41,7 @@ def as_party(c: httpx.AsyncClient, p: Platform, role: Role | None, org: str | No
 
 async def post(c: httpx.AsyncClient, page: str, path: str, data: dict[str, Any]) -> httpx.Response:
     html = (await c.get(page)).text
-    return await c.post(path, data={"csrf": csrf_of(html), **data})
+    return await c.post(path, data={"_csrf_token": csrf_of(html), **data})
 
 
 def text_of(html: str) -> str:

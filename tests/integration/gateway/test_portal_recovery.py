@@ -33,11 +33,13 @@ def gateway(p: Platform) -> LifespanClient:
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
             return await mounts[f"http://{request.url.host}"].handle_async_request(request)
 
-    return LifespanClient(create_gateway(p.settings, transport=ByHost(), upstreams={s: f"http://{s}.local" for s in p.services}), "http://gateway.local")
+    # reached the way XCISS_PUBLIC_URL says (https: the form token's cookie is Secure)
+    scheme = "https" if (p.settings.public_url or "").startswith("https://") else "http"
+    return LifespanClient(create_gateway(p.settings, transport=ByHost(), upstreams={s: f"http://{s}.local" for s in p.services}), f"{scheme}://gateway.local")
 
 
 def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
     assert found, html
     return found.group(1)
 
@@ -51,7 +53,7 @@ def field_error(html: str, field: str) -> str:
 
 async def post_form(c: httpx.AsyncClient, path: str, page: str, data: dict[str, Any]) -> httpx.Response:
     html = (await c.get(page)).text
-    return await c.post(path, data={"csrf": csrf_of(html), **data})
+    return await c.post(path, data={"_csrf_token": csrf_of(html), **data})
 
 
 async def test_sign_up_and_recover_through_the_portal(make_settings) -> None:
