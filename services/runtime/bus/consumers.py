@@ -32,8 +32,6 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import Event, decode
 from contracts.subjects import (
@@ -49,7 +47,7 @@ from services.runtime.bus.connect import connect_nats
 from services.runtime.bus.inbox_batch import InboxBatcher
 from services.runtime.bus_identity.credentials import BusAccess
 from services.runtime.bus_identity.permissions import inbox_prefix
-from services.runtime.db.unit_of_work import SYSTEM, UnitOfWork
+from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.bus.streams import deadletter_stream_config, ensure_stream
@@ -129,7 +127,7 @@ class Worker:
         b = self.batchers.get(durable)
         if b is None:
             b = self.batchers[durable] = InboxBatcher(
-                self.db, sub.subject, sub.handler, durable, lambda event: self._apply(sub, durable, event), self.settings.consumer_batch
+                self.db, sub.subject, sub.handler, durable, self.settings.consumer_batch
             )
         return b
 
@@ -223,26 +221,6 @@ class Worker:
                 return Outcome.RETRY
             await raw.ack()
             return outcome
-
-    async def _apply(self, sub: Subscription, durable: str, event: Event) -> str:
-        inbox = self.db.metadata.tables["inbox"]
-        try:
-            async with self.db.unit_of_work(SYSTEM, correlation_id=event.correlation_id, causation_id=event.event_id) as uow:
-                seen = await uow.session.execute(select(inbox.c.event_id).where(inbox.c.consumer == durable, inbox.c.event_id == event.event_id))
-                if seen.first() is not None:
-                    return Outcome.DUPLICATE
-                await uow.session.execute(
-                    insert(inbox).values(consumer=durable, event_id=event.event_id, subject=sub.subject, processed_at=datetime.now(UTC))
-                )
-                await sub.handler(uow, event)
-        except IntegrityError:
-            # a concurrent delivery of the same event committed first
-            async with self.db.read() as s:
-                seen = await s.execute(select(inbox.c.event_id).where(inbox.c.consumer == durable, inbox.c.event_id == event.event_id))
-                if seen.first() is not None:
-                    return Outcome.DUPLICATE
-            raise
-        return Outcome.DONE
 
     async def _park(self, durable: str, raw: Any, error: str, attempt: int, event_id: str | None = None) -> None:
         assert self._nc is not None

@@ -15,9 +15,10 @@ at a time: a crash before COMMIT loses nothing (no ack: redelivered), a crash
 after it is caught by the inbox on redelivery.
 
 If anything in a batch fails (a poison event, a race on the inbox), the batch
-is rolled back as a whole and each of its events is applied again alone by
-``apply_one`` (``Worker._apply``): the failing one gets its own exception, and
-so its own retries and its own dead letter; the others succeed alone.
+is rolled back as a whole and each of its events is applied again alone, by
+the same code with a batch of one: the failing one gets its own exception, and
+so its own retries and its own dead letter; the others succeed alone. This is
+the only place that writes the inbox.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import Event
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.db.unit_of_work import SYSTEM, UnitOfWork
 
-ApplyOne = Callable[[Event], Awaitable[str]]
 #: a subscription's ``handler(uow, event)`` (``bus/consumers.py``)
 Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
 
@@ -55,12 +56,11 @@ class InboxBatcher:
     """One per durable. A drain task runs only while events wait, and takes
     up to ``batch_max`` of them per transaction."""
 
-    def __init__(self, db: ServiceDatabase, subject: str, handler: Handler, durable: str, apply_one: ApplyOne, batch_max: int):
+    def __init__(self, db: ServiceDatabase, subject: str, handler: Handler, durable: str, batch_max: int):
         self.db = db
         self.subject = subject
         self.handler = handler
         self.durable = durable
-        self.apply_one = apply_one
         self.batch_max = max(1, batch_max)
         self.pending: list[_Job] = []
         self.draining: asyncio.Task[None] | None = None
@@ -100,9 +100,8 @@ class InboxBatcher:
             for j in jobs:
                 if j.future.done():
                     continue
-                token = otel_context.attach(j.trace)
                 try:
-                    j.future.set_result(await self.apply_one(j.event))
+                    j.future.set_result(await self._apply_alone(j))
                 except asyncio.CancelledError:
                     for k in jobs + self.pending:
                         if not k.future.done():
@@ -110,8 +109,21 @@ class InboxBatcher:
                     raise
                 except Exception as exc:  # noqa: BLE001 - handed to the waiting delivery
                     j.future.set_exception(exc)
-                finally:
-                    otel_context.detach(token)
+
+    async def _apply_alone(self, job: _Job) -> str:
+        """One event in its own transaction: a batch of one, and a lost race
+        on the inbox (another replica committed the same event first) is a
+        duplicate, not a failure."""
+        try:
+            (outcome,) = await self._apply_batch([job])
+        except IntegrityError:
+            inbox = self.db.metadata.tables["inbox"]
+            async with self.db.read() as s:
+                seen = await s.execute(select(inbox.c.event_id).where(inbox.c.consumer == self.durable, inbox.c.event_id == job.event.event_id))
+                if seen.first() is not None:
+                    return DUPLICATE
+            raise
+        return outcome
 
     async def _apply_batch(self, jobs: list[_Job]) -> list[str]:
         inbox = self.db.metadata.tables["inbox"]
