@@ -75,7 +75,7 @@ check: lint client-deps
 	$(BIN)/pytest $(XDIST) -m "not slow" tests/unit tests/integration $(PYTEST_ARGS)
 
 test: lint browser-deps client-deps axe-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=30 $(PYTEST_ARGS)
 
 test-parallel: lint browser-deps client-deps axe-deps
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
