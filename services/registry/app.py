@@ -19,6 +19,7 @@ from services.registry.api.instruments import ComplianceController, InstrumentCo
 from services.registry.api.jwks import jwks
 from services.registry.api.orders import OrderController
 from services.registry.api.parties import UnitController, UserController
+from services.registry.api.photos import PhotoController
 from services.registry.api.prices import PriceController
 from services.registry.api.quote_deviations import QuoteDeviationController
 from services.registry.api.recovery import PasswordResetController, SignupController
@@ -72,7 +73,7 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, BookingController, InstrumentTimeController, CalendarFeedController, CalendarController, NotificationController, jwks],
+    routes=lambda settings: [UnitController, UserController, InstrumentController, PhotoController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, BookingController, InstrumentTimeController, CalendarFeedController, CalendarController, NotificationController, jwks],
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
     #: expired Idempotency-Keys (services/runtime/http/idempotency.py); mails not yet sent (password_reset.py);

@@ -42,6 +42,11 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "retireInstrument": ("decision.reason_required", "instrument.concurrent_change", "instrument.not_found", "instrument.retired", "instrument.version_mismatch"),
     "getCityCompliance": ("unit.not_found",),
     "getUnitCompliance": ("unit.not_found",),
+    # services.registry.api.photos
+    "uploadInstrumentPhoto": ("document.empty", "document.no_file", "instrument.not_found", "instrument.retired", "photo.duplicate", "photo.too_large", "photo.too_many", "photo.type_not_allowed"),
+    "listInstrumentPhotos": ("instrument.not_found",),
+    "getInstrumentPhoto": ("instrument.not_found", "photo.not_found"),
+    "deleteInstrumentPhoto": ("instrument.not_found", "photo.not_found"),
     # services.registry.api.jwks
     "tokenKeys": (),
     # services.registry.api.orders
