@@ -82,6 +82,13 @@ FIELDS: dict[str, tuple[str, str]] = {
     "basis": ("定价依据", "pricing basis"),
     "active": ("有效", "active"),
     "updated_at": ("更新时间", "updated"),
+    # a stored file (an instrument's photo, issue 17)
+    "photo_id": ("照片编号", "photo id"),
+    "content_type": ("文件格式", "file type"),
+    "size": ("文件大小（字节）", "size (bytes)"),
+    "sha256": ("文件摘要（SHA-256）", "digest (SHA-256)"),
+    "uploaded_by_role": ("上传者角色", "uploaded by (role)"),
+    "uploaded_at": ("上传时间", "uploaded"),
 }
 #: an id the services give (a UUID): shortened, the whole of it in the cell's title
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

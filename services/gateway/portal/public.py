@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from services.gateway.portal import staff_evaluation
 from services.gateway.portal.bookings import week_view
 from services.gateway.portal.client import ApiError
+from services.gateway.portal.instrument_photos import photos_of
 from services.gateway.portal.unit_picker import chosen_unit, pick_unit
 from services.gateway.portal.core import HERE, PAGE_SIZE, Ctx, Kit, page_links, searched_case_no, this_year
 
@@ -20,7 +21,7 @@ SORTS = ("relevance", "price_asc", "price_desc", "name")
 
 
 async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    """An instrument, its active prices and its week of free and busy time; the order form of a
+    """An instrument, its photos, its active prices and its week of free and busy time; the order form of a
     user (shown again with a refused order)."""
     found, prices, week = await asyncio.gather(
         ctx.api.answer("registry", f"/v1/instruments/{instrument_id}"),
@@ -30,7 +31,7 @@ async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | Non
     if isinstance(found, ApiError):
         return ctx.error_page(found)
     inst = found
-    unit = await ctx.api.maybe("registry", f"/v1/units/{inst['unit_id']}")
+    unit, photos = await asyncio.gather(ctx.api.maybe("registry", f"/v1/units/{inst['unit_id']}"), photos_of(ctx, instrument_id))
     book_base = f"/instruments/{instrument_id}/book" if ctx.role == "user" and week["schedule"] else None
     return ctx.render(
         "instrument.html",
@@ -39,6 +40,7 @@ async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | Non
         prices=[p for p in (prices["items"] if prices else []) if p.get("active", True)],
         week=week,
         book_base=book_base,
+        photos=photos,
         **ctx.outcome(error, form),
     )
 
