@@ -16,7 +16,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import new_event_id
-from services.registry.db.instrument_models import instrument_photos, instruments
+from services.registry.db.instrument_models import instruments
+from services.registry.db.photo_models import instrument_photos
 from services.registry.instruments import IN_SERVICE, RETIRED
 from services.registry.domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, PHOTO_TYPES, check_photo, check_room, duplicate
 from services.registry.schemas.photos import InstrumentPhoto, InstrumentPhotos
