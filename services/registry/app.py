@@ -78,7 +78,7 @@ SPEC = runtime.ServiceSpec(
     tasks=lambda: {"reindex-search": search.reindex_all},
     #: expired Idempotency-Keys (services/runtime/http/idempotency.py); mails not yet sent (password_reset.py);
     #: reminders of tomorrow's bookings (booking_notices.py); notices due later, a voucher's expiry (scheduled_notices.py);
-    #: listing reminders of instruments registered before they existed (listing_backfill.py)
+    #: listing notices (reminder, overdue) of instruments registered before they existed (listing_backfill.py)
     periodic=lambda settings: [
         prune_task(settings), password_reset.mail_task(settings), booking_notices.reminder_task(settings), scheduled_notices.task(settings), listing_backfill.task(settings),
     ],

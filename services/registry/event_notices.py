@@ -1,14 +1,15 @@
 """Notices of other services' decisions (issue 17): the registry owns the
 accounts and their e-mails, so it tells people what vouchers, payments and
-evaluation decided about them (an application, an appeal, a payout paid or
-cancelled, a clawback the party must repay, a redemption claim reviewed, a
-public notice; the bureau an appeal it must decide, the center an objection it
-must resolve), and reminds a rejected applicant before its appeal window
-closes, the units a public notice names before its objections close, and a
-voucher's holder before it expires (scheduled_notices.py). Each handler runs in
-the worker's transaction with the inbox row (``Subscription``): a redelivered
-event is a duplicate and tells nobody twice; a crash before the commit leaves
-neither the inbox row nor the notice, and the redelivery writes both."""
+evaluation decided about them (an application, an appeal, a payout ordered,
+paid or cancelled, a clawback the party must repay, a redemption claim
+reviewed, a public notice; the bureau an appeal it must decide, the center an
+objection it must resolve, finance a payout it must pay), and reminds a
+rejected applicant before its appeal window closes, the units a public notice
+names before its objections close, and a voucher's holder before it expires
+(scheduled_notices.py). Each handler runs in the worker's transaction with the
+inbox row (``Subscription``): a redelivered event is a duplicate and tells
+nobody twice; a crash before the commit leaves neither the inbox row nor the
+notice, and the redelivery writes both."""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ from services.registry.domain.application_notices import (
 )
 from services.registry.domain.clawback_notices import ClawbackFacts, recorded_notice
 from services.registry.domain.objection_notices import ObjectionFacts, raised_notice
+from services.registry.domain.payout_notices import FINANCE_LINK
 from services.registry.domain.payout_notices import LINK as PAYOUT_LINK
-from services.registry.domain.payout_notices import PayoutFacts, cancelled_notice, paid_notice
+from services.registry.domain.payout_notices import PayoutFacts, cancelled_notice, ordered_notices, paid_notice
 from services.registry.domain.public_notices import NoticeLine, PublishedNotice, closing_notices, closing_reminder_at, published_notices
 from services.registry.domain.redemption_notices import LINK as REDEMPTION_LINK
 from services.registry.domain.redemption_notices import ReviewFacts, reviewed_notice
@@ -99,8 +101,20 @@ async def on_appeal_decided(uow: UnitOfWork, event: ve.AppealDecided) -> None:
     await tell(uow.session, appeal_decided_notice(d), application_notices.link_of(d), clock.utc_now())
 
 
-def _payout(event: pay.PayoutPaid | pay.PayoutCancelled) -> PayoutFacts:
+def _payout(event: pay.PayoutOrdered | pay.PayoutPaid | pay.PayoutCancelled) -> PayoutFacts:
     return PayoutFacts(payout_id=event.payout_id, unit_id=event.unit_id, kind=event.kind, year=event.year, amount_fen=event.amount_fen, case_no=event.case_no)
+
+
+async def _unit_name(uow: UnitOfWork, unit_id: str) -> str | None:
+    return (await uow.session.execute(select(units.c.name).where(units.c.id == unit_id))).scalar()
+
+
+async def on_payout_ordered(uow: UnitOfWork, event: pay.PayoutOrdered) -> None:
+    """Tell finance a payout awaits payment (every finance account) and the unit its payout was ordered."""
+    finance, unit = ordered_notices(_payout(event), await _unit_name(uow, event.unit_id), event.payment_order_case_no)
+    now = clock.utc_now()
+    await tell(uow.session, finance, FINANCE_LINK, now)
+    await tell(uow.session, unit, PAYOUT_LINK, now)
 
 
 async def on_payout_paid(uow: UnitOfWork, event: pay.PayoutPaid) -> None:
@@ -151,7 +165,7 @@ async def on_notice_published(uow: UnitOfWork, event: evt.NoticePublished) -> No
 async def on_objection_raised(uow: UnitOfWork, event: evt.ObjectionRaised) -> None:
     """Tell the center an objection holds a line of a public notice until it resolves it
     (the line as the notice shows it; from a producer before it was carried, the unit's name)."""
-    line = event.label or (await uow.session.execute(select(units.c.name).where(units.c.id == event.unit_id))).scalar()
+    line = event.label or await _unit_name(uow, event.unit_id)
     o = ObjectionFacts(notice_id=event.notice_id, kind=event.kind, year=event.year, case_no=event.case_no, line=line)
     await tell(uow.session, raised_notice(o), objection_notices.link_of(o), clock.utc_now())
 
@@ -175,6 +189,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(ve.ApplicationRejected, on_application_decided),
         Subscription(ve.AppealFiled, on_appeal_filed),
         Subscription(ve.AppealDecided, on_appeal_decided),
+        Subscription(pay.PayoutOrdered, on_payout_ordered),
         Subscription(pay.PayoutPaid, on_payout_paid),
         Subscription(pay.PayoutCancelled, on_payout_cancelled),
         Subscription(pay.ClawbackRecorded, on_clawback_recorded),

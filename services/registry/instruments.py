@@ -1,8 +1,9 @@
 """Registry use cases for instruments (M5, M6, M11(3)): registration computes
 whether the instrument must be listed and by when, and schedules the unit's
-reminder before that day (listing_notices.py); listing records the day and
-whether it was on time, and cancels the reminder, as retiring does; the
-compliance view counts listing states on a day."""
+reminder before that day and the notices that it is overdue after it
+(listing_notices.py); listing records the day and whether it was on time, and
+cancels them, as retiring does; the compliance view counts listing states on a
+day."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from services.registry.domain.listing import (
 )
 from services.registry.domain.parties import UnitStatus
 from services.registry.instrument_rows import WITH_COUNTY, instrument_snapshot, instrument_view
-from services.registry.listing_notices import cancel_reminder, schedule_reminder
+from services.registry.listing_notices import cancel_reminder, schedule_listing_notices
 from services.registry.schemas.instruments import Instrument
 from services.runtime import clock
 from services.runtime.clock import local_today
@@ -183,7 +184,8 @@ async def register_in(
         "updated_at": now,
     }
     await s.execute(insert(instruments).values(**row))
-    await schedule_reminder(s, row, calendar=calendar, policy=policy, now=now)  # the unit's reminder before the listing deadline
+    # the unit's reminder before the listing deadline, and the unit's and the center's notices after it if still unlisted
+    await schedule_listing_notices(s, row, unit_name=unit["name"], calendar=calendar, policy=policy, now=now)
     snap = instrument_snapshot(row, unit["county_code"])
     await uow.emit(ev.InstrumentRegistered(**snap))
     await uow.audit("instrument.register", "instrument", row["id"], after={**snap, "asset_number": data.asset_number})

@@ -1,6 +1,7 @@
 """Notices due later (issue 17): a voucher's holder is reminded 30 days before
-it expires; a unit, before a must-list instrument's listing deadline (scheduled
-and cancelled by the registry's own instrument use cases, listing_notices.py). The event that makes a notice due (``VoucherIssued``) schedules it
+it expires; a unit, before a must-list instrument's listing deadline, and the
+unit and the center after it when it is overdue (scheduled and cancelled by the
+registry's own instrument use cases, listing_notices.py). The event that makes a notice due (``VoucherIssued``) schedules it
 in the inbox's transaction; the event that makes it moot (used, expired,
 revoked) cancels it, even when it arrives first (a row recording only the
 cancellation, so the later schedule does nothing); a periodic task tells each

@@ -13,7 +13,7 @@ from services.registry.domain.application_notices import ApplicationDecision, ap
 from services.registry.domain.notices import CITY_WIDE, absolute_links, mail_body, mail_subject
 from services.registry.domain.objection_notices import ObjectionFacts, raised_notice
 from services.registry.domain.clawback_notices import ClawbackFacts, recorded_notice
-from services.registry.domain.payout_notices import PayoutFacts, cancelled_notice, paid_notice
+from services.registry.domain.payout_notices import FINANCE_LINK, LINK as PAYOUT_LINK, PayoutFacts, cancelled_notice, ordered_notices, paid_notice
 from services.registry.domain.redemption_notices import ReviewFacts, reviewed_notice
 from services.registry.domain.public_notices import NoticeLine, PublishedNotice, closing_notices, closing_reminder_at, published_notices
 from services.registry.domain.voucher_notices import VoucherFacts, expiring_notice, remind_at
@@ -59,6 +59,24 @@ def test_a_paid_payout_tells_its_unit() -> None:
     assert "redemption" in n.text_en and "BF-2026-000007" in n.subject_en
 
 
+def test_an_ordered_payout_tells_finance_it_awaits_payment_and_its_unit_it_was_ordered() -> None:
+    p = PayoutFacts(payout_id="0192f-payout-id", unit_id="unit-9", kind="award", year=2026, amount_fen=5_000_000, case_no="BF-2026-000007")
+    finance, unit = ordered_notices(p, "许昌学院", "FK-2026-000003")
+    assert (finance.recipient_role, finance.recipient_org, finance.kind) == ("finance", CITY_WIDE, "payout.ordered")
+    assert finance.subject_zh == "奖励款待支付（BF-2026-000007）" and finance.subject_en == "An award payout awaits payment (BF-2026-000007)"
+    assert finance.text_zh.startswith("许昌学院的2026年度奖励款 ¥50,000.00（拨付编号 BF-2026-000007）已列入付款单 FK-2026-000003，待支付")
+    assert finance.text_en.startswith("许昌学院's 2026 award payout of ¥50,000.00 (payout BF-2026-000007) is on payment order FK-2026-000003 and awaits payment")
+    assert (unit.recipient_role, unit.recipient_org, unit.kind) == ("unit", "unit-9", "payout.ordered")
+    assert unit.subject_zh == "奖励款已列入付款单（BF-2026-000007）" and "¥50,000.00（拨付编号 BF-2026-000007）已列入付款单，等待市财政局支付" in unit.text_zh
+    assert "awaits payment by the finance bureau" in unit.text_en and "FK-" not in unit.text_zh
+    assert all("0192f" not in t and "unit-9" not in t for n in (finance, unit) for t in (n.subject_zh, n.text_zh, n.subject_en, n.text_en))
+    assert (FINANCE_LINK, PAYOUT_LINK) == ("/finance", "/unit/payee") and translate(link_key(finance.kind), "zh") == "查看拨付记录"
+    # from a producer before case numbers, a unit the registry does not know: nothing named wrongly, never an id
+    bare, _ = ordered_notices(PayoutFacts(payout_id="0192f-payout-id", unit_id="unit-9", kind="redemption", year=2026, amount_fen=100), None)
+    assert bare.subject_zh == "创新券兑付款待支付" and bare.subject_en == "A voucher redemption payout awaits payment" and bare.text_zh.startswith("2026年度创新券兑付款 ¥1.00 已列入付款单，待支付")
+    assert "拨付编号" not in bare.text_zh and bare.text_en.startswith("The 2026 voucher redemption payout of ¥1.00 is on a payment order")
+
+
 def test_a_published_notice_tells_each_named_unit_once_with_its_lines() -> None:
     lines = (NoticeLine("unit-a", "甲实验室：优秀"), NoticeLine("unit-b", "乙中心：良好"), NoticeLine("unit-a", "甲实验室（二）：良好"))
     pn = PublishedNotice(notice_id="n1", kind="grades", title="2026年度评价结果公示", opens_on=date(2026, 12, 1), closes_on=date(2026, 12, 7), lines=lines, case_no="GS-2026-000012")
@@ -83,7 +101,7 @@ def test_the_mail_carries_both_languages_and_an_absolute_link_when_sent() -> Non
 
 
 def test_each_kind_of_notification_has_a_link_text_in_both_languages() -> None:
-    for kind, zh in (("booking.confirmed", "预约详情"), ("application.rejected", "查看创新券申请"), ("payout.paid", "查看拨付记录"), ("notice.published", "查看公示"), ("something.new", "查看详情")):
+    for kind, zh in (("booking.confirmed", "预约详情"), ("application.rejected", "查看创新券申请"), ("payout.paid", "查看拨付记录"), ("notice.published", "查看公示"), ("compliance.listing_overdue", "查看上线合规情况"), ("something.new", "查看详情")):
         key = link_key(kind)
         assert translate(key, "zh") == zh and translate(key, "en") != key
 

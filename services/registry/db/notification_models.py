@@ -59,7 +59,7 @@ scheduled_notices = Table(
     "scheduled_notices",
     metadata,
     Column("id", String(36), primary_key=True),
-    #: voucher.expiring / application.appeal_closing / notice.closing / instrument.listing_due
+    #: voucher.expiring / application.appeal_closing / notice.closing / instrument.listing_due / instrument.listing_overdue / compliance.listing_overdue
     Column("kind", String(40), nullable=False),
     #: what it is about (the voucher id, the application id, a stable id of a notice and a unit, the instrument id)
     Column("ref", String(36), nullable=False),

@@ -9,6 +9,8 @@
   开发用品进口免税) are listed too.
 * M11(3): listing is due within 30 working days of the acceptance date
   (完成安装使用验收之日起 30 个工作日内); the acceptance day is not counted.
+  Unlisted after that day, the instrument is overdue; its unit and the center
+  are told on the first working day after it (:func:`overdue_from`).
 
 Money is always an ``int`` number of fen (分); floats are rejected.
 """
@@ -30,9 +32,11 @@ __all__ = [
     "ListingPolicyError",
     "ListingStatus",
     "due_soon_from",
+    "last_workday_before",
     "listing_deadline",
     "listing_status",
     "must_list",
+    "overdue_from",
 ]
 
 
@@ -218,3 +222,25 @@ def due_soon_from(acceptance_date: date, deadline: date, calendar: WorkdayCalend
             break
         day, left = before, counted
     return day
+
+
+def overdue_from(deadline: date, calendar: WorkdayCalendar) -> date:
+    """The first working day an unlisted must-list instrument is overdue (what
+    :func:`listing_status` says from the day after ``deadline``, told on a working
+    day): the first working day after the deadline, on the same calendar as the
+    deadline (days off and make-up working days). Raises
+    :class:`~services.runtime.workdays.UnknownCalendarYear` when that day falls in
+    a year without a known calendar."""
+    _check_date(deadline, "deadline")
+    return calendar.add_workdays(deadline, 1)
+
+
+def last_workday_before(day: date, calendar: WorkdayCalendar) -> date:
+    """The last working day before ``day``: an instrument is told it is overdue on
+    ``day`` or later (``overdue_from(deadline) >= day``) exactly when its deadline is
+    this day or later, as no working day lies between them."""
+    _check_date(day, "day")
+    before = day - timedelta(days=1)
+    while not calendar.is_workday(before):
+        before -= timedelta(days=1)
+    return before

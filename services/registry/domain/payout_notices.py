@@ -1,17 +1,21 @@
-"""What a payout tells its unit (issue 17): paid, or cancelled before it was
-paid after a fraud finding (R27), with the award or redemption payout's
-amount, year and case number (BF-…) and a link to the unit's payee page,
-where its payouts are listed. Pure, no I/O."""
+"""What a payout tells its unit (issue 17): ordered (put on a payment order, so it
+awaits payment), paid, or cancelled before it was paid after a fraud finding
+(R27), with the award or redemption payout's amount, year and case number (BF-…)
+and a link to the unit's payee page, where its payouts are listed; an ordered
+payout also tells finance, which pays it, with a link to its finance page. Pure, no I/O."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.registry.domain.notices import Notice, case_in_brackets
+from services.registry.domain.notices import CITY_WIDE, Notice, case_in_brackets
 from services.runtime.money import yuan_sign
 
 #: the unit's page that lists its payouts
 LINK = "/unit/payee"
+#: finance's page of payouts due, payment orders and payouts to confirm paid
+FINANCE_LINK = "/finance"
+ORDERED = "payout.ordered"
 
 _WHAT = {"award": ("奖励", "award"), "redemption": ("创新券兑付", "voucher redemption")}
 
@@ -26,6 +30,33 @@ class PayoutFacts:
     year: int
     amount_fen: int
     case_no: str | None = None
+
+
+def ordered_notices(p: PayoutFacts, unit_name: str | None, payment_order_case_no: str | None = None) -> tuple[Notice, Notice]:
+    """(finance's notice, the unit's notice) of a payout put on a payment order: it awaits
+    payment. Finance's names the unit (by the name the registry holds; none when it holds
+    none, never the id) and the payment order (FK-…) when the event carries it."""
+    case = p.case_no
+    case_zh, case_en = case_in_brackets(case)
+    zh, en = _WHAT.get(p.kind, ("款项", "payout"))
+    whose_zh, whose_en = (f"{unit_name}的", f"{unit_name}'s") if unit_name else ("", "The")
+    on_zh, on_en = (f"付款单 {payment_order_case_no}", f"payment order {payment_order_case_no}") if payment_order_case_no else ("付款单", "a payment order")
+    number_zh, number_en = (f"（拨付编号 {case}）", f" (payout {case})") if case else (" ", "")
+    finance = Notice(
+        "finance", CITY_WIDE, ORDERED,
+        subject_zh=f"{zh}款待支付{case_zh}",
+        text_zh=f"{whose_zh}{p.year}年度{zh}款 {yuan_sign(p.amount_fen)}{number_zh}已列入{on_zh}，待支付；支付后请在平台确认已支付并填写银行流水号。",
+        subject_en=f"{'An' if en[0] in 'aeiou' else 'A'} {en} payout awaits payment{case_en}",
+        text_en=f"{whose_en} {p.year} {en} payout of {yuan_sign(p.amount_fen)}{number_en} is on {on_en} and awaits payment; once paid, confirm it on the platform with the bank's reference.",
+    )
+    unit = Notice(
+        "unit", p.unit_id, ORDERED,
+        subject_zh=f"{zh}款已列入付款单{case_zh}",
+        text_zh=f"贵单位{p.year}年度{zh}款 {yuan_sign(p.amount_fen)}{number_zh}已列入付款单，等待市财政局支付至贵单位登记的收款账户；支付后将另行通知。",
+        subject_en=f"The {en} payout is ordered{case_en}",
+        text_en=f"Your unit's {p.year} {en} payout of {yuan_sign(p.amount_fen)}{number_en} is on a payment order and awaits payment by the finance bureau to your registered account; you will be told when it is paid.",
+    )
+    return finance, unit
 
 
 def paid_notice(p: PayoutFacts) -> Notice:

@@ -2,15 +2,18 @@
 by mail, when an unlisted must-list instrument enters its due-soon window
 (09:00 Beijing time on the first day the compliance view says "due soon");
 never when it listed it (or retired it) first, nor about an instrument it need
-not list. Instruments registered before the reminder existed are scheduled by
-an idempotent pass. The platform runs on the test clock (Monday 2024-09-23);
+not list. Once its deadline has passed still unlisted, the unit and the center
+are told it is overdue (09:00 Beijing time on the first working day after the
+deadline, the first working day the compliance view says "overdue"), unless it
+was listed or retired first. Instruments registered before these notices existed
+are scheduled by an idempotent pass. The platform runs on the test clock (Monday 2024-09-23);
 the scheduled notices are sent as of chosen moments. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +28,7 @@ from services.registry.db.recovery_models import mail_outbox
 from services.registry.policy import load_registry_policies
 from services.runtime import clock
 from services.runtime.roles import Role
+from services.registry.domain.listing import listing_deadline
 from services.runtime.workdays import load_calendar
 from tests.support.platform import Platform, running
 from tests.integration.registry.test_imports import row, upload, xlsx
@@ -37,6 +41,9 @@ NOW = datetime.fromisoformat("2024-09-23T10:00:00+08:00")
 ACCEPTED = "2024-09-20"
 DUE = datetime(2024, 10, 30, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
 KIND = "instrument.listing_due"
+OVERDUE, OVERDUE_CENTER = "instrument.listing_overdue", "compliance.listing_overdue"
+#: the first working day after the deadline (Wed 2024-11-06): Thu 2024-11-07, 09:00 in Beijing
+OVERDUE_AT = datetime(2024, 11, 7, 1, 0, tzinfo=UTC)
 
 
 def on_the_test_clock() -> None:
@@ -77,9 +84,28 @@ async def notes(p: Platform, org: str) -> list[dict[str, Any]]:
     return list(r.json()["items"])
 
 
-async def mails(p: Platform) -> list[tuple[str, str]]:
+async def mails(p: Platform, kind: str = KIND) -> list[tuple[str, str]]:
     async with p.services["registry"].db.read() as s:
-        return [(m.recipient, m.subject) for m in (await s.execute(select(mail_outbox.c.recipient, mail_outbox.c.subject).where(mail_outbox.c.kind == KIND))).all()]
+        return [(m.recipient, m.subject) for m in (await s.execute(select(mail_outbox.c.recipient, mail_outbox.c.subject).where(mail_outbox.c.kind == kind))).all()]
+
+
+async def center_desk(p: Platform) -> None:
+    r = await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json={"username": "center-desk", "password": "Notice-Pass-2026", "role": "center", "org": None})
+    assert r.status_code == 201, r.text
+    async with p.services["registry"].db.sessions() as s, s.begin():
+        await s.execute(update(accounts).where(accounts.c.username == "center-desk").values(email="center@kjj.example.gov.cn"))
+
+
+async def center_notes(p: Platform) -> list[dict[str, Any]]:
+    r = await p.call("registry", "GET", "/v1/notifications/", role=Role.CENTER)
+    assert r.status_code == 200, r.text
+    return list(r.json()["items"])
+
+
+async def scheduled_rows(p: Platform) -> list[tuple[str, str, datetime | None]]:
+    async with p.services["registry"].db.read() as s:
+        rows = (await s.execute(select(scheduled_notices.c.kind, scheduled_notices.c.ref, scheduled_notices.c.due_at).where(scheduled_notices.c.cancelled_at.is_(None)))).all()
+    return sorted((r.kind, r.ref, r.due_at) for r in rows)
 
 
 async def test_a_unit_is_reminded_once_when_its_instrument_becomes_due_soon_unless_it_listed_it_first(make_settings) -> None:
@@ -126,11 +152,10 @@ async def test_instruments_registered_before_the_reminder_existed_are_scheduled_
         async with db.sessions() as s, s.begin():  # as if registered before the reminder existed
             await s.execute(delete(scheduled_notices))
 
-        assert await listing_backfill.ensure_scheduled(db, calendar, policy) == 1
+        assert await listing_backfill.ensure_scheduled(db, calendar, policy) == 2  # its reminder and its overdue notice
         assert await listing_backfill.ensure_scheduled(db, calendar, policy) == 0  # idempotent
-        async with db.read() as s:
-            rows = (await s.execute(select(scheduled_notices.c.ref, scheduled_notices.c.due_at))).all()
-        assert [(r.ref, r.due_at) for r in rows] == [(old, DUE)] and overdue not in {r.ref for r in rows}
+        rows = await scheduled_rows(p)
+        assert rows == [(OVERDUE_CENTER, old, OVERDUE_AT), (KIND, old, DUE), (OVERDUE, old, OVERDUE_AT)] and overdue not in {r[1] for r in rows}
         assert await scheduled.send_due(db, DUE) == 1
         assert await listing_backfill.ensure_scheduled(db, calendar, policy) == 0  # told: never again
         assert await scheduled.send_due(db, datetime(2024, 11, 6, 8, 0, tzinfo=UTC)) == 0
@@ -184,3 +209,70 @@ async def test_a_cancellation_racing_the_backfill_cancels_its_reminder_and_fails
             await scheduled.cancel(s, KIND, "i-later", role="unit", org="u-race", now=now)
         async with db.sessions() as s, s.begin():
             assert not await scheduled.schedule(s, notice, ref="i-later", due_at=now, link=None, now=now)
+
+
+async def test_the_unit_and_the_center_are_told_once_on_the_first_working_day_an_unlisted_instrument_is_overdue(make_settings) -> None:
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        on_the_test_clock()
+        db = p.services["registry"].db
+        unit, other = await unit_with_desk(p, "许昌学院", "desk@lab.example.edu.cn"), await unit_with_desk(p, "许昌职业技术学院", "desk@other.example.edu.cn")
+        await center_desk(p)
+        unlisted = await register(p, unit, "液相色谱质谱联用仪", asset_number="XC-2024-017")
+        listed = await register(p, unit, "扫描电子显微镜")
+        retired = await register(p, unit, "X射线衍射仪")
+        await register(p, other, "核磁共振波谱仪", funding="non_fiscal")  # need not be listed
+        assert await scheduled_rows(p) == sorted(
+            [(OVERDUE_CENTER, i, OVERDUE_AT) for i in (unlisted, listed, retired)] + [(KIND, i, DUE) for i in (unlisted, listed, retired)] + [(OVERDUE, i, OVERDUE_AT) for i in (unlisted, listed, retired)]
+        )
+        assert (await p.call("registry", "POST", f"/v1/instruments/{listed}/list", role=Role.UNIT, org=unit)).status_code == 200
+        r = await p.call("registry", "POST", f"/v1/instruments/{retired}/retire", role=Role.UNIT, org=unit, json={"reason": "登记有误"})
+        assert r.status_code == 200, r.text
+        assert await scheduled_rows(p) == [(OVERDUE_CENTER, unlisted, OVERDUE_AT), (KIND, unlisted, DUE), (OVERDUE, unlisted, OVERDUE_AT)]  # theirs are cancelled
+
+        assert await scheduled.send_due(db, DUE) == 1  # the reminder before the deadline
+        assert await scheduled.send_due(db, OVERDUE_AT - timedelta(seconds=1)) == 0  # Thu 2024-11-07 08:59:59 in Beijing: not yet
+        # the compliance view says overdue from the day after the deadline; the notice waits for its 09:00
+        r = await p.call("registry", "GET", "/v1/compliance/", role=Role.CENTER, params={"as_of": "2024-11-07"})
+        assert r.status_code == 200 and [(a["instrument_id"], a["state"]) for a in r.json()["attention"]] == [(unlisted, "overdue")], r.text
+        assert await scheduled.send_due(db, OVERDUE_AT) == 2  # the unit's and the center's
+        assert await scheduled.send_due(db, OVERDUE_AT + timedelta(days=30)) == 0  # once
+        mine = {n["kind"]: n for n in await notes(p, unit)}
+        assert set(mine) == {KIND, OVERDUE} and mine[OVERDUE]["link"] == "/unit/instruments"
+        assert "“液相色谱质谱联用仪”（资产编号 XC-2024-017）的上线期限 2024年11月6日（北京时间，含当日）已过，目前仍未上线" in mine[OVERDUE]["text_zh"]
+        assert "管理办法第十一条第三项" in mine[OVERDUE]["text_zh"] and unlisted not in mine[OVERDUE]["text_zh"] + mine[OVERDUE]["text_en"]
+        [theirs] = await center_notes(p)
+        assert theirs["kind"] == OVERDUE_CENTER and theirs["link"] == "/supervision/compliance"
+        assert "许昌学院的仪器“液相色谱质谱联用仪”（资产编号 XC-2024-017）上线期限为 2024年11月6日" in theirs["text_zh"] and unlisted not in theirs["text_zh"]
+        assert await notes(p, other) == []
+        assert await mails(p, OVERDUE) == [("desk@lab.example.edu.cn", "[科技创新券平台] 仪器已逾期未上线 / An instrument is overdue for listing")]
+        assert await mails(p, OVERDUE_CENTER) == [("center@kjj.example.gov.cn", "[科技创新券平台] 有仪器逾期未上线 / A unit's instrument is overdue for listing")]
+        # listing it late now changes nothing told
+        assert (await p.call("registry", "POST", f"/v1/instruments/{unlisted}/list", role=Role.UNIT, org=unit)).status_code == 200
+        assert len(await notes(p, unit)) == 2 and len(await center_notes(p)) == 1
+
+
+async def test_an_instrument_whose_overdue_day_is_today_is_told_at_once_and_one_already_past_never(make_settings) -> None:
+    """Registered (or found by the pass) on the first working day after its deadline, the
+    notice is due at once; a day later it is not scheduled at all: the compliance view
+    already shows it, and a notice that late would tell nothing new. NOW is Monday
+    2024-09-23: the last working day before it is Friday 2024-09-20."""
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        on_the_test_clock()
+        db = p.services["registry"].db
+        calendar, policy = load_calendar(settings), load_registry_policies(settings).listing
+        accepted = {listing_deadline(d, calendar, policy.for_year(d.year)): d for d in (NOW.date() - timedelta(days=n) for n in range(40, 60))}
+        unit = await unit_with_desk(p, "许昌学院", "desk@lab.example.edu.cn")
+        await center_desk(p)
+        today = await register(p, unit, "液相色谱质谱联用仪", acceptance_date=accepted[date(2024, 9, 20)].isoformat())  # deadline Fri 2024-09-20
+        past = await register(p, unit, "扫描电子显微镜", acceptance_date=accepted[date(2024, 9, 19)].isoformat())  # deadline Thu 2024-09-19: told Fri, gone
+        monday = datetime(2024, 9, 23, 1, 0, tzinfo=UTC)
+        assert await scheduled_rows(p) == [(OVERDUE_CENTER, today, monday), (OVERDUE, today, monday)]
+        async with db.sessions() as s, s.begin():  # as if registered before the notices existed
+            await s.execute(delete(scheduled_notices))
+        assert await listing_backfill.ensure_scheduled(db, calendar, policy) == 1
+        assert await scheduled_rows(p) == [(OVERDUE_CENTER, today, monday), (OVERDUE, today, monday)] and past not in {r[1] for r in await scheduled_rows(p)}
+        assert await scheduled.send_due(db) == 2  # due at once (NOW, 10:00 in Beijing)
+        [n] = await notes(p, unit)
+        assert n["kind"] == OVERDUE and "2024年9月20日" in n["text_zh"] and len(await center_notes(p)) == 1

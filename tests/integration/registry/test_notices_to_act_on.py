@@ -1,7 +1,8 @@
 """Issue 17: what someone must act on, told in the message centre and by mail
 from other services' events — a clawback the party must repay, a payout its unit
-will not receive, a reviewed redemption claim (R27, R20(3)), and an objection the
-center must resolve (R14(3)), which goes to every account of that city-wide role.
+will not receive, a reviewed redemption claim (R27, R20(3)), an objection the
+center must resolve (R14(3)), which goes to every account of that city-wide role,
+and a payout put on a payment order, which finance must pay (and its unit awaits).
 Each event once: a redelivery tells nobody twice. SQLite and PostgreSQL; the
 helpers are test_event_notices.py's."""
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from contracts.envelope import new_event_id
 from contracts.evaluation import ObjectionRaised
-from contracts.payments import ClawbackRecorded, PayoutCancelled
+from contracts.payments import ClawbackRecorded, PayoutCancelled, PayoutOrdered
 from contracts.vouchers import RedemptionReviewed
 from services.runtime.roles import Role
 from tests.integration.registry.test_event_notices import SERVICES, duplicates, mail_settings, mails, notes, outcomes, person, publish, told
@@ -89,3 +90,39 @@ async def test_an_objection_tells_every_center_account_once_and_no_other_role(ma
             await publish(p, raised, msg_id=new_event_id())
             await duplicates(p, before)
             assert len(await notes(p, Role.CENTER, "")) == 2 and len(await mails(p, "objection.raised")) == 4
+
+
+async def test_an_ordered_payout_tells_finance_it_awaits_payment_and_its_unit_once(make_settings) -> None:
+    with smtp_server() as (_, port):
+        settings = await make_settings(SERVICES, **mail_settings(port))
+        async with running(Platform(settings, SERVICES)) as p:
+            ids = await parties(p)
+            await person(p, "finance", None, "finance-desk", "pay@czj.example.gov.cn")
+            await person(p, "finance", None, "finance-second", "second@czj.example.gov.cn")
+            await person(p, "center", None, "center-desk", "center@kjj.example.gov.cn")
+            ordered = PayoutOrdered(
+                payout_id="pay-5", kind="award", ref="aw-5", unit_id=ids["unit"], year=2026, amount_fen=3_000_000, case_no="BF-2026-000005",
+                batch_id="po-1", payment_order_case_no="FK-2026-000003",
+            )
+            await publish(p, ordered)
+            [theirs] = await told(p, Role.FINANCE, "", 1)
+            assert theirs["kind"] == "payout.ordered" and theirs["link"] == "/finance"
+            assert theirs["text_zh"].startswith("许昌学院的2026年度奖励款 ¥30,000.00（拨付编号 BF-2026-000005）已列入付款单 FK-2026-000003，待支付")
+            assert theirs["text_en"].startswith("许昌学院's 2026 award payout of ¥30,000.00")
+            [mine] = await told(p, Role.UNIT, ids["unit"], 1)
+            assert mine["kind"] == "payout.ordered" and mine["link"] == "/unit/payee" and "BF-2026-000005" in mine["text_zh"] and "等待市财政局支付" in mine["text_zh"]
+            assert not any(i in n["text_zh"] + (n["text_en"] or "") for n in (theirs, mine) for i in ("pay-5", "aw-5", "po-1", ids["unit"]))
+            # every active finance account and the unit's desk are mailed; the center, the other unit and the users are told nothing
+            assert sorted(await mails(p, "payout.ordered")) == [
+                ("desk@lab.example.edu.cn", "[科技创新券平台] 奖励款已列入付款单（BF-2026-000005） / The award payout is ordered (BF-2026-000005)"),
+                ("pay@czj.example.gov.cn", "[科技创新券平台] 奖励款待支付（BF-2026-000005） / An award payout awaits payment (BF-2026-000005)"),
+                ("second@czj.example.gov.cn", "[科技创新券平台] 奖励款待支付（BF-2026-000005） / An award payout awaits payment (BF-2026-000005)"),
+            ]
+            assert await notes(p, Role.CENTER, "") == [] and await notes(p, Role.UNIT, ids["other_unit"]) == [] and await notes(p, Role.USER, ids["user"]) == []
+
+            # the event again (past JetStream's de-duplication): nobody is told twice
+            before = outcomes(p).get("duplicate", 0)
+            await publish(p, ordered, msg_id=new_event_id())
+            await duplicates(p, before)
+            assert len(await notes(p, Role.FINANCE, "")) == 1 and len(await notes(p, Role.UNIT, ids["unit"])) == 1
+            assert len(await mails(p, "payout.ordered")) == 3
