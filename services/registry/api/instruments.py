@@ -72,6 +72,7 @@ class InstrumentController(Controller):
                 specifications=data.specifications,
                 functions=data.functions,
                 service_content=data.service_content,
+                sample_requirements=data.sample_requirements,
                 asset_number=(data.asset_number or "").strip() or None,
             ),
         )
@@ -117,6 +118,8 @@ class InstrumentController(Controller):
                 sent[key] = sent[key].strip()
                 if not sent[key]:
                     raise DomainError("instrument.blank_field", f"“{key}”不能为空", f"{key} cannot be blank", field=key)
+        if isinstance(sent.get("sample_requirements"), str):
+            sent["sample_requirements"] = sent["sample_requirements"].strip() or None  # blank clears
         record = await instruments.change_instrument(
             db, actor_of(request), correlation_of(request), instrument_id, changes=sent, owner=owner, body_version=version, if_match_version=expected_version(if_match)
         )
