@@ -315,6 +315,7 @@ async def load_demo(settings: Settings, base: str, *, transport: httpx.AsyncBase
                         "location": f"{spec['name']}分析测试中心",
                         "functions": f"{name}：{category}服务，面向社会开放共享",
                         "service_content": "、".join(item[0] for item in items),
+                        "sample_requirements": "送样前请电话预约；注明样品名称、数量、成分及危险性，固体样品须干燥，液体样品须密封",
                     }
                     # accepted recently, so listing today is on time (M11(3)); late in
                     # the year the 30 working days may run into a year whose official

@@ -262,7 +262,7 @@ async def _finish_failed(db: ServiceDatabase, job_id: str, errors: list[RowError
     return await get_job(db, job_id)
 
 
-_COMPARED = ("name", "category", "model", "manufacturer", "original_value_fen", "funding", "acceptance_date", "duty_exempt", "classified", "location", "specifications", "functions")
+_COMPARED = ("name", "category", "model", "manufacturer", "original_value_fen", "funding", "acceptance_date", "duty_exempt", "classified", "location", "specifications", "functions", "sample_requirements")
 
 
 async def _check(

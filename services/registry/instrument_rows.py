@@ -54,6 +54,7 @@ def instrument_view(row: RowMapping | dict[str, Any], county_code: str | None) -
         specifications=row["specifications"],
         functions=row["functions"],
         service_content=row.get("service_content"),
+        sample_requirements=row.get("sample_requirements"),
         listed_on=row["listed_on"],
         asset_number=row.get("asset_number"),
     )

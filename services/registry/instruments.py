@@ -48,7 +48,7 @@ INSTRUMENT_STATUSES: tuple[str, ...] = (IN_SERVICE, MAINTENANCE, RETIRED)
 
 #: the public data a unit may change after registration (funding, value, dates
 #: and flags decide must_list and the deadline: they are fixed once registered)
-CHANGEABLE: tuple[str, ...] = ("name", "category", "model", "manufacturer", "location", "specifications", "functions", "service_content")
+CHANGEABLE: tuple[str, ...] = ("name", "category", "model", "manufacturer", "location", "specifications", "functions", "service_content", "sample_requirements")
 IMMUTABLE: tuple[str, ...] = ("funding", "original_value_fen", "acceptance_date", "duty_exempt", "classified")
 
 #: overdue or due-soon instruments returned with a compliance view, at most
@@ -77,6 +77,7 @@ class NewInstrument:
     specifications: str | None = None
     functions: str | None = None
     service_content: str | None = None
+    sample_requirements: str | None = None
     asset_number: str | None = None
 
     def declared(self) -> dict[str, Any]:
@@ -95,6 +96,7 @@ class NewInstrument:
             "specifications": self.specifications,
             "functions": self.functions,
             "service_content": (self.service_content or "").strip() or None,
+            "sample_requirements": (self.sample_requirements or "").strip() or None,
         }
 
 

@@ -35,15 +35,16 @@ CLASSIFIED = "是否涉密"
 LOCATION = "存放地点"
 SPECIFICATIONS = "主要技术指标"
 FUNCTIONS = "主要功能"
+SAMPLES = "样品要求"
 
-COLUMNS: tuple[str, ...] = (ASSET, NAME, CATEGORY, MODEL, MANUFACTURER, VALUE, FUNDING, ACCEPTED, DUTY_EXEMPT, CLASSIFIED, LOCATION, SPECIFICATIONS, FUNCTIONS)
+COLUMNS: tuple[str, ...] = (ASSET, NAME, CATEGORY, MODEL, MANUFACTURER, VALUE, FUNDING, ACCEPTED, DUTY_EXEMPT, CLASSIFIED, LOCATION, SPECIFICATIONS, FUNCTIONS, SAMPLES)
 REQUIRED_COLUMNS: tuple[str, ...] = (ASSET, NAME, CATEGORY, VALUE, FUNDING, ACCEPTED)
 
 FUNDING_ZH: dict[str, Funding] = {"全部财政": Funding.fiscal_full, "部分财政": Funding.fiscal_part, "非财政": Funding.non_fiscal}
 YES_NO: dict[str, bool] = {"是": True, "否": False}
 
 #: the text limits of the instrument record
-_MAX_LEN = {ASSET: 64, NAME: 200, CATEGORY: 40, MODEL: 200, MANUFACTURER: 200, LOCATION: 200, SPECIFICATIONS: 10_000, FUNCTIONS: 10_000}
+_MAX_LEN = {ASSET: 64, NAME: 200, CATEGORY: 40, MODEL: 200, MANUFACTURER: 200, LOCATION: 200, SPECIFICATIONS: 10_000, FUNCTIONS: 10_000, SAMPLES: 2000}
 #: 10^15 fen is the API's ceiling too
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -84,10 +85,11 @@ def _instructions() -> list[tuple[str, str, str]]:
         (LOCATION, "选填", "最长200个字符"),
         (SPECIFICATIONS, "选填", "最长10000个字符"),
         (FUNCTIONS, "选填", "最长10000个字符"),
+        (SAMPLES, "选填", "送检样品的形态、数量、前处理等要求，最长2000个字符"),
     ]
 
 
-_EXAMPLE = ("ZC-2024-0001", "液相色谱质谱联用仪", "分析仪器", "LCMS-8060", "岛津", "2000000.00", "全部财政", "2024-09-20", "否", "否", "实验楼A301", "", "")
+_EXAMPLE = ("ZC-2024-0001", "液相色谱质谱联用仪", "分析仪器", "LCMS-8060", "岛津", "2000000.00", "全部财政", "2024-09-20", "否", "否", "实验楼A301", "", "", "")
 
 
 def template_xlsx() -> bytes:
@@ -108,7 +110,7 @@ def template_xlsx() -> bytes:
         cell.font = bold
         if cell.value in REQUIRED_COLUMNS:
             cell.fill = PatternFill("solid", fgColor="FFF2CC")
-    for col in "ABCDEFGHIJKLM":
+    for col in "ABCDEFGHIJKLMN":
         ws.column_dimensions[col].width = 18
     # asset numbers, money and dates are text: Excel keeps leading zeros and never rounds them
     for cell in (ws["A2"], ws["F2"], ws["H2"]):
@@ -326,6 +328,7 @@ def parse_row(number: int, cells: dict[str, Any]) -> tuple[list[CellError], NewI
     take(LOCATION, "location", lambda v: _text(v, LOCATION, required=False))
     take(SPECIFICATIONS, "specifications", lambda v: _text(v, SPECIFICATIONS, required=False))
     take(FUNCTIONS, "functions", lambda v: _text(v, FUNCTIONS, required=False))
+    take(SAMPLES, "sample_requirements", lambda v: _text(v, SAMPLES, required=False))
     if errors:
         return errors, None
     return [], NewInstrument(**out)
@@ -358,5 +361,6 @@ FIELD_COLUMN: dict[str, str] = {
     "location": LOCATION,
     "specifications": SPECIFICATIONS,
     "functions": FUNCTIONS,
+    "sample_requirements": SAMPLES,
     "asset_number": ASSET,
 }

@@ -29,10 +29,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import registry as ev
+from services.registry import ratings
 from services.registry.db.instrument_models import instruments, price_items
 from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_state, search_terms
@@ -374,4 +376,6 @@ async def catalogue_page(db: ServiceDatabase, q: SearchQuery) -> CataloguePage:
     the suggestions (the cached lists are copied: the page is the caller's)."""
     items, total = await search(db, q)
     suggestions = await suggest(db, q) if total == 0 and q.page == 1 else []
-    return CataloguePage(items=list(items), total=total, page=q.page, page_size=q.page_size, suggestions=list(suggestions))
+    rated = await ratings.averages(db, [i.instrument_id for i in items])  # one grouped query, fresh on every page
+    shown = [msgspec.structs.replace(i, rating_average=rated[i.instrument_id][0], rating_count=rated[i.instrument_id][1]) if i.instrument_id in rated else i for i in items]
+    return CataloguePage(items=shown, total=total, page=q.page, page_size=q.page_size, suggestions=list(suggestions))

@@ -63,6 +63,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "county_code": ("县（市、区）代码", "county code"),
     "department": ("主管部门", "department"),
     "service_content": ("服务内容", "service content"),
+    "sample_requirements": ("样品要求", "sample requirements"),
     "contact_person": ("联系人", "contact person"),
     "contact_phone": ("联系电话", "contact phone"),
     "address": ("地址", "address"),

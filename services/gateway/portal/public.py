@@ -18,15 +18,18 @@ from services.gateway.portal.core import HERE, PAGE_SIZE, Ctx, Kit, page_links, 
 
 #: the catalogue's orders (the registry's search_sql.SORTS)
 SORTS = ("relevance", "price_asc", "price_desc", "name")
+#: the latest comments an instrument's page shows
+RATING_COMMENTS = 5
 
 
 async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    """An instrument, its photos, its active prices and its week of free and busy time; the order form of a
-    user (shown again with a refused order)."""
-    found, prices, week = await asyncio.gather(
+    """An instrument, its photos, its active prices, its week of free and busy time and its users'
+    ratings (the latest comments); the order form of a user (shown again with a refused order)."""
+    found, prices, week, ratings = await asyncio.gather(
         ctx.api.answer("registry", f"/v1/instruments/{instrument_id}"),
         ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/prices"),
         week_view(ctx, instrument_id),
+        ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/ratings", page_size=RATING_COMMENTS),
     )
     if isinstance(found, ApiError):
         return ctx.error_page(found)
@@ -39,6 +42,7 @@ async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | Non
         unit=unit,
         prices=[p for p in (prices["items"] if prices else []) if p.get("active", True)],
         week=week,
+        ratings=ratings,
         book_base=book_base,
         photos=photos,
         **ctx.outcome(error, form),

@@ -37,6 +37,7 @@ class InstrumentChange(msgspec.Struct, forbid_unknown_fields=True):
     specifications: schemas.LongText | None | msgspec.UnsetType = msgspec.UNSET
     functions: schemas.LongText | None | msgspec.UnsetType = msgspec.UNSET
     service_content: schemas.ServiceContent | None | msgspec.UnsetType = msgspec.UNSET
+    sample_requirements: schemas.SampleRequirements | None | msgspec.UnsetType = msgspec.UNSET
     status: Literal["in_service", "maintenance"] | msgspec.UnsetType = msgspec.UNSET
     version: int | msgspec.UnsetType = msgspec.UNSET
     # refused with 422 instrument.immutable_field (declared so the refusal is explicit, not a 400)

@@ -9,10 +9,11 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.registry import instrument_reads, instruments
+from services.registry import instrument_reads, instruments, ratings
 from services.registry.api.instrument_schemas import InstrumentChange, InstrumentRegistration, Retirement
 from services.registry.domain.listing import ListingPolicies
 from services.registry.schemas.instruments import Compliance, Instrument, InstrumentPage
+from services.registry.schemas.ratings import InstrumentRatings
 from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
@@ -30,6 +31,15 @@ def _as_of(p: Principal, as_of: date | None) -> date:
     if as_of is not None and p.role not in STAFF:
         raise Forbidden("只有管理部门可以指定统计日期", "only staff may choose the as_of date")
     return as_of or instruments.shanghai_today()
+
+
+async def _visible(db: ServiceDatabase, p: Principal, instrument_id: str) -> Instrument:
+    """The instrument, for the public once listed and in service; its unit (and those over it) and staff always."""
+    record = await instrument_reads.get_instrument(db, instrument_id)
+    public = record.listed_on is not None and record.status == instruments.IN_SERVICE
+    if not public and not await may_see_unit(db, p, record.unit_id):
+        raise NotFound("instrument", "仪器", instrument_id)
+    return record
 
 
 class InstrumentController(Controller):
@@ -72,6 +82,7 @@ class InstrumentController(Controller):
                 specifications=data.specifications,
                 functions=data.functions,
                 service_content=data.service_content,
+                sample_requirements=data.sample_requirements,
                 asset_number=(data.asset_number or "").strip() or None,
             ),
         )
@@ -117,6 +128,8 @@ class InstrumentController(Controller):
                 sent[key] = sent[key].strip()
                 if not sent[key]:
                     raise DomainError("instrument.blank_field", f"“{key}”不能为空", f"{key} cannot be blank", field=key)
+        if isinstance(sent.get("sample_requirements"), str):
+            sent["sample_requirements"] = sent["sample_requirements"].strip() or None  # blank clears
         record = await instruments.change_instrument(
             db, actor_of(request), correlation_of(request), instrument_id, changes=sent, owner=owner, body_version=version, if_match_version=expected_version(if_match)
         )
@@ -158,12 +171,25 @@ class InstrumentController(Controller):
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> Response[Instrument]:
         """One instrument. The public sees it once listed and in service; the owner unit and staff always.
         ``ETag`` is its version (``"v3"``): send it as ``If-Match`` on a change."""
-        record = await instrument_reads.get_instrument(db, instrument_id)
-        p = principal_of(request)
-        public = record.listed_on is not None and record.status == instruments.IN_SERVICE
-        if not public and not await may_see_unit(db, p, record.unit_id):
-            raise NotFound("instrument", "仪器", instrument_id)
+        record = await _visible(db, principal_of(request), instrument_id)
         return tagged(record, record.version)
+
+    @get("/{instrument_id:str}/ratings", operation_id="getInstrumentRatings", **access(PUBLIC))
+    async def ratings_(
+        self,
+        request: Request,
+        db: NamedDependency[ServiceDatabase],
+        instrument_id: FromPath[str],
+        page: PageNumber = 1,
+        page_size: PageSize = 10,
+    ) -> InstrumentRatings:
+        """The users' ratings of the instrument's finished services (R19(4)): how many, the
+        average (one decimal, null without ratings), how many gave each star, and a page of
+        the comments, newest first, each with its stars and Beijing date. Never who rated,
+        the order or the company (R23). Seen by whoever may see the instrument (404
+        ``instrument.not_found`` otherwise, as ``GET /v1/instruments/{id}``)."""
+        await _visible(db, principal_of(request), instrument_id)
+        return await ratings.instrument_ratings(db, instrument_id, page=page, page_size=page_size)
 
 
 class ComplianceController(Controller):

@@ -35,6 +35,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "getImportTemplateXlsx": (),
     # services.registry.api.instruments
     "getInstrument": ("instrument.not_found",),
+    "getInstrumentRatings": ("instrument.not_found",),
     "changeInstrument": ("instrument.blank_field", "instrument.concurrent_change", "instrument.immutable_field", "instrument.invalid_status", "instrument.not_found", "instrument.retired", "instrument.unknown_category", "instrument.unknown_field", "instrument.version_mismatch"),
     "registerInstrument": ("instrument.duplicate_asset_number", "instrument.unit_not_approved", "instrument.unknown_category", "unit.not_found"),
     "listInstruments": (),

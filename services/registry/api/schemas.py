@@ -28,6 +28,8 @@ ServiceContent = Annotated[str, msgspec.Meta(max_length=2000, description="服�
 ContactPerson = Annotated[str, msgspec.Meta(max_length=50, description="联系人")]
 ContactPhone = Annotated[str, msgspec.Meta(max_length=40, description="联系电话: mainland mobile (13812345678) or landline (0374-1234567[-ext])")]
 Address = Annotated[str, msgspec.Meta(max_length=200, description="地址")]
+#: 样品要求 of an instrument (issue 17); longer text is 400 request.invalid naming the field
+SampleRequirements = Annotated[str, msgspec.Meta(max_length=2000, description="样品要求: what a sample must be like (form, quantity, preparation)")]
 
 
 class UnitApplication(msgspec.Struct, forbid_unknown_fields=True):
@@ -164,3 +166,4 @@ class InstrumentRegistration(msgspec.Struct, forbid_unknown_fields=True):
     functions: LongText | None = None
     #: R18 服务内容: the services offered on this instrument
     service_content: ServiceContent | None = None
+    sample_requirements: SampleRequirements | None = None

@@ -43,6 +43,8 @@ instruments = Table(
     Column("functions", Text, nullable=True),
     #: R18 服务内容: the services (tests, measurements) offered on this instrument
     Column("service_content", Text, nullable=True),
+    #: 样品要求 (issue 17): what a sample must be like (form, quantity, preparation), free text
+    Column("sample_requirements", Text, nullable=True),
     Column("status", String(20), nullable=False),
     #: computed at write time from funding, value and flags (M5, M6)
     Column("must_list", Boolean, nullable=False),

@@ -24,6 +24,10 @@ class CatalogueItem(msgspec.Struct, frozen=True):
     max_price_fen: int | None = None
     #: the unit is approved and accepts innovation vouchers (R18)
     accepts_vouchers: bool = False
+    #: the users' ratings of its rated orders (issue 17): the average to one decimal (null
+    #: without ratings) and how many; read with each page, never kept in the search's cache
+    rating_average: float | None = None
+    rating_count: int = 0
 
 
 class Suggestion(msgspec.Struct, frozen=True):

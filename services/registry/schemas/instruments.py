@@ -34,6 +34,8 @@ class Instrument(msgspec.Struct):
     specifications: str | None = None
     functions: str | None = None
     service_content: str | None = None
+    #: 样品要求: what a sample sent for testing must be like (form, quantity, preparation)
+    sample_requirements: str | None = None
     #: the unit's own asset number (资产编号), unique within the unit
     asset_number: str | None = None
 

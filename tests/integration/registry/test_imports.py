@@ -39,6 +39,7 @@ def row(asset: str, **kw: Any) -> list[Any]:
         "存放地点": "实验楼A301",
         "主要技术指标": "质量范围 2-2000 m/z",
         "主要功能": "定性定量分析",
+        "样品要求": "液体样品不少于 2 mL",
         **kw,
     }
     return [values[c] for c in HEADER]
@@ -100,7 +101,7 @@ async def test_template_and_a_valid_workbook_imports_every_row(make_settings) ->
                 row("ZC-0002", **{"原值（元）": "199999.99"}),
                 row("ZC-0003", **{"原值（元）": 199999.99, "验收日期": datetime(2024, 9, 20)}),  # a number and a date cell
                 row("ZC-0004", **{"原值（元）": 200000, "验收日期": date(2024, 9, 20), "资金来源": "部分财政", "存放地点": None}),
-                row(20240005, **{"是否涉密": "是", "主要功能": ""}),  # a numeric asset number
+                row(20240005, **{"是否涉密": "是", "主要功能": "", "样品要求": " "}),  # a numeric asset number
                 [None] * len(HEADER),  # blank rows are skipped
             ]
         )
@@ -118,6 +119,7 @@ async def test_template_and_a_valid_workbook_imports_every_row(make_settings) ->
         assert by_asset["ZC-0004"]["funding"] == "fiscal_part" and by_asset["ZC-0004"]["listing_deadline"] == "2024-11-06"
         assert by_asset["ZC-0004"]["location"] is None
         assert by_asset["20240005"]["classified"] is True and by_asset["20240005"]["must_list"] is False
+        assert by_asset["ZC-0001"]["sample_requirements"] == "液体样品不少于 2 mL" and by_asset["20240005"]["sample_requirements"] is None
 
         # the unit and staff poll the job; another unit does not see it
         other = await approved_unit(p, "许昌职业技术学院")

@@ -140,6 +140,8 @@ async def test_catalogue_search(make_settings) -> None:
             "min_price_fen": None,
             "max_price_fen": None,
             "accepts_vouchers": False,
+            "rating_average": None,
+            "rating_count": 0,
         }
 
         # filters
