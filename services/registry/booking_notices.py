@@ -6,32 +6,27 @@ role with an e-mail (sent by the registry worker's mail task,
 password_reset.deliver_pending). A periodic task reminds users of confirmed
 bookings the day before, once (``bookings.reminded_at``).
 
-The reader sees its own organisation's notifications only
-(``GET /v1/notifications``) and marks them read."""
+The notices are read in the message centre (``message_centre.py``,
+``GET /v1/notifications``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
 
 from services.registry.booking_events import booking_event
 from services.registry.db.booking_models import bookings
 from services.registry.db.instrument_models import instruments
-from services.registry.db.notification_models import notifications
 from services.registry.domain.booking_notices import REMIND_BEFORE, BookingFacts, Notice, change_notice, reminder_notice
 from services.registry.notices import tell
 from services.registry.order_rows import order_case_no
-from services.registry.schemas.notifications import Notification, NotificationPage
 from services.registry.domain.bookings import BookingStatus
-from services.registry.domain.notices import CITY_WIDE, STAFF_ROLES
 from services.runtime import clock
-from services.runtime.roles import Role
 from services.runtime.bus.consumers import Periodic
-from services.runtime.errors import NotFound
-from services.runtime.db.unit_of_work import SYSTEM, Actor, UnitOfWork
+from services.runtime.db.unit_of_work import SYSTEM, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
@@ -99,43 +94,3 @@ async def remind_due(db: ServiceDatabase, now: datetime | None = None) -> int:
 def reminder_task(settings: Settings) -> Periodic:
     """The registry worker's reminders of tomorrow's bookings."""
     return Periodic("remind_bookings", settings.notice_interval_s, remind_due)
-
-
-def _own(actor: Actor) -> tuple[Any, ...]:
-    if actor.role in STAFF_ROLES:  # city-wide: the role's notices, whoever of it reads them
-        return (notifications.c.recipient_role == actor.role, notifications.c.recipient_org == CITY_WIDE)
-    if actor.org is None or actor.role not in (str(Role.USER), str(Role.UNIT)):
-        return (notifications.c.id.is_(None),)  # nobody else has notifications
-    return (notifications.c.recipient_role == actor.role, notifications.c.recipient_org == actor.org)
-
-
-def notification_view(r: RowMapping) -> Notification:
-    return Notification(
-        notification_id=r["id"], kind=r["kind"], text_zh=r["text_zh"], created_at=r["created_at"],
-        text_en=r["text_en"], booking_id=r["booking_id"], link=r["link"], read_at=r["read_at"],
-    )
-
-
-async def list_notifications(db: ServiceDatabase, actor: Actor, *, unread: bool, page: int, page_size: int) -> NotificationPage:
-    """The caller's organisation's notifications, newest first, with the total and the unread count."""
-    own = _own(actor)
-    conds = (*own, notifications.c.read_at.is_(None)) if unread else own
-    async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(notifications).where(*conds))).scalar_one()
-        unread_n = (await s.execute(select(func.count()).select_from(notifications).where(*own, notifications.c.read_at.is_(None)))).scalar_one()
-        q = select(notifications).where(*conds).order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).offset((page - 1) * page_size).limit(page_size)
-        items = [notification_view(r) for r in (await s.execute(q)).mappings().all()]
-    return NotificationPage(items=items, total=total, unread=unread_n, page=page, page_size=page_size)
-
-
-async def mark_read(db: ServiceDatabase, actor: Actor, notification_id: str) -> Notification:
-    """Mark one of the caller's notifications read (again: unchanged); another's: 404."""
-    now = clock.utc_now()
-    async with db.sessions() as s, s.begin():
-        row = (await s.execute(select(notifications).where(notifications.c.id == notification_id, *_own(actor)))).mappings().first()
-        if row is None:
-            raise NotFound("notification", "通知", notification_id)
-        if row["read_at"] is None:
-            await s.execute(update(notifications).where(notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=now))
-            row = (await s.execute(select(notifications).where(notifications.c.id == notification_id))).mappings().one()
-        return notification_view(row)

@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.registry import booking_notices, calendar_feeds
+from services.registry import calendar_feeds, message_centre
 from services.registry.schemas.calendar_feeds import CalendarFeed, CalendarFeedSecret
 from services.registry.schemas.notifications import Notification, NotificationPage
 from services.runtime.http.auth import PUBLIC, access
@@ -92,9 +92,9 @@ class NotificationController(Controller):
         page_size: PageSize = 20,
     ) -> NotificationPage:
         """The caller's organisation's notifications (a staff role's: its role's), newest first, with the unread count."""
-        return await booking_notices.list_notifications(db, actor_of(request), unread=unread, page=page, page_size=page_size)
+        return await message_centre.list_notifications(db, actor_of(request), unread=unread, page=page, page_size=page_size)
 
     @post("/{notification_id:str}/read", operation_id="readNotification", status_code=200, **access(*READERS))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], notification_id: FromPath[str]) -> Notification:
         """Mark one of the organisation's notifications read (again: unchanged); anybody else's: 404."""
-        return await booking_notices.mark_read(db, actor_of(request), notification_id)
+        return await message_centre.mark_read(db, actor_of(request), notification_id)

@@ -53,6 +53,18 @@ notifications = Table(
     Index("ix_notifications_recipient", "recipient_role", "recipient_org", "created_at"),
 )
 
+#: who has read which notice (issue 17): read state is each reader's own, so one
+#: colleague (or one officer of a staff role) reading a notice leaves it unread for
+#: the others; ``notifications.read_at`` holds the reads from before, for everyone
+notification_reads = Table(
+    "notification_reads",
+    metadata,
+    Column("notification_id", String(36), ForeignKey("notifications.id"), primary_key=True),
+    #: the reader's account subject (the token's ``sub``)
+    Column("reader", String(200), primary_key=True),
+    Column("read_at", UtcDateTime, nullable=False),
+)
+
 #: a notice due later (issue 17): written when the event that makes it due arrives,
 #: cancelled by the event that makes it moot, told once when due (``scheduled_notices.py``)
 scheduled_notices = Table(

@@ -78,13 +78,21 @@ async def test_an_objection_tells_every_center_account_once_and_no_other_role(ma
             # every active center account is mailed; the bureau, the units and the users are told nothing
             assert sorted(r for r, _ in await mails(p, "objection.raised")) == ["center@kjj.example.gov.cn"] * 2 + ["second@kjj.example.gov.cn"] * 2
             assert await notes(p, Role.BUREAU, "") == [] and await notes(p, Role.UNIT, ids["unit"]) == []
-            # the center marks it read: read for the role (one desk), and nobody else can
+            # one center officer marks it read: read for that officer only (each reader's own read state), and nobody else can
             r = await p.call("registry", "POST", f"/v1/notifications/{shown['notification_id']}/read", role=Role.BUREAU)
             assert r.status_code == 404 and r.json()["code"] == "notification.not_found", r.text
-            r = await p.call("registry", "POST", f"/v1/notifications/{shown['notification_id']}/read", role=Role.CENTER)
+            desk = {"Authorization": f"Bearer {p.token(Role.CENTER, subject='center-desk')}"}
+            second = {"Authorization": f"Bearer {p.token(Role.CENTER, subject='center-second')}"}
+            r = await p.call("registry", "POST", f"/v1/notifications/{shown['notification_id']}/read", headers=desk)
             assert r.status_code == 200 and r.json()["read_at"], r.text
-            page = await p.call("registry", "GET", "/v1/notifications/?unread=true", role=Role.CENTER)
+            again = await p.call("registry", "POST", f"/v1/notifications/{shown['notification_id']}/read", headers=desk)
+            assert again.json()["read_at"] == r.json()["read_at"]  # read again: unchanged
+            page = await p.call("registry", "GET", "/v1/notifications/?unread=true", headers=desk)
             assert page.json()["unread"] == 1 and [n["link"] for n in page.json()["items"]] == ["/notices/notice-4"]
+            listed = {n["link"]: n["read_at"] for n in (await p.call("registry", "GET", "/v1/notifications/", headers=desk)).json()["items"]}
+            assert listed["/notices/notice-3"] == r.json()["read_at"] and listed["/notices/notice-4"] is None
+            theirs = (await p.call("registry", "GET", "/v1/notifications/?unread=true", headers=second)).json()
+            assert theirs["unread"] == 2 and all(n["read_at"] is None for n in theirs["items"])
 
             before = outcomes(p).get("duplicate", 0)
             await publish(p, raised, msg_id=new_event_id())
