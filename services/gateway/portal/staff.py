@@ -45,20 +45,22 @@ async def review_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | 
 
 
 async def finance_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
-    """The payouts due and the payment orders; with ``case_no``, also the payout of that case number (BF-…),
+    """The payouts due, the payment orders and the clawbacks (``?kpage=``); with ``case_no``, also the payout of that case number (BF-…),
     whatever its status, or the payouts of the payment order of that number (FK-…), each payout with the
     number of the payment order it is on; with ``order_case_no``, only the payment order of that case number."""
     case_no, order_case_no = searched_case_no(ctx), searched_case_no(ctx, "order_case_no")
-    pg, opg, fpg = page_number(ctx), page_number(ctx, "opage"), page_number(ctx, "fpage")  # three lists, each paged
-    due, orders, hits = await asyncio.gather(
+    pg, opg, fpg, kpg = page_number(ctx), page_number(ctx, "opage"), page_number(ctx, "fpage"), page_number(ctx, "kpage")  # each list paged
+    due, orders, hits, claws = await asyncio.gather(
         ctx.api.maybe("payments", "/v1/payouts/due"),  # every due payout, unpaged: paged here
         ctx.api.maybe("payments", "/v1/payment-orders/", page=opg, page_size=REVIEW_PAGE_SIZE, case_no=order_case_no or None),
         ctx.api.maybe("payments", "/v1/payouts/", case_no=case_no, page=fpg, page_size=REVIEW_PAGE_SIZE) if case_no else asyncio.sleep(0),
+        ctx.api.maybe("payments", "/v1/clawbacks/", page=kpg, page_size=REVIEW_PAGE_SIZE),  # R27 追回, each by its ZH- number
     )
+    claws = claws or {"items": []}
     every_due, orders = (due or {"items": []})["items"], orders or {"items": []}
     due = {"items": every_due[(pg - 1) * REVIEW_PAGE_SIZE : pg * REVIEW_PAGE_SIZE], "total": len(every_due)}
     found = (hits or {"items": []})["items"] if case_no else None
-    names = await unit_names(ctx, (p["unit_id"] for p in [*due["items"], *(found or [])]))
+    names = await unit_names(ctx, [*(p["unit_id"] for p in [*due["items"], *(found or [])]), *(c["party_id"] for c in claws["items"] if c["party_type"] == "unit")])
     return ctx.render(
         "finance.html",
         due=due["items"],
@@ -73,6 +75,9 @@ async def finance_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[s
         due_base=kept_query(ctx, "page"),
         order_base=kept_query(ctx, "opage"),
         found_base=kept_query(ctx, "fpage"),
+        clawbacks=claws["items"],
+        clawback_pages=paged(claws, kpg, REVIEW_PAGE_SIZE),
+        clawback_base=kept_query(ctx, "kpage"),
         **ctx.outcome(error),
     )
 
