@@ -71,6 +71,8 @@ class ClawbackSnapshot(Event, frozen=True, kw_only=True):
     ref: str
     year: int
     amount_fen: int
+    #: the clawback's case number people read and say (ZH-2026-000004); None from producers before it was added
+    case_no: str | None = None
 
 
 class ClawbackRecorded(ClawbackSnapshot, frozen=True, kw_only=True):

@@ -30,16 +30,19 @@ from contracts import registry as ev
 from contracts import vouchers as ve
 from services.payments import postings, schemas
 from services.payments.payouts import CANCELLED, DUE, ORDERED, PAID
-from services.payments.db.models import clawback_repayments, clawbacks, fraud_view, payouts, redemption_vouchers, settlements
+from services.payments.db.models import case_counters, clawback_repayments, clawbacks, fraud_view, payouts, redemption_vouchers, settlements
 from services.payments.domain import ledger
 from services.payments.schemas import Clawback, ClawbackPage
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
 from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.db.case_numbers import next_case_number
 from services.runtime.db.unit_of_work import Actor, UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.pagination import read_page
 
+#: a clawback's case number, ZH-<year>-<n> (追回), issued in the transaction that records it
+CLAWBACK_CASE_PREFIX = "ZH"
 OUTSTANDING = "outstanding"
 REPAID = "repaid"
 
@@ -51,7 +54,7 @@ def clawback_id_for(kind: str, ref: str) -> str:
 
 
 def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    keys = ("finding_id", "party_type", "party_id", "kind", "ref", "year", "amount_fen")
+    keys = ("case_no", "finding_id", "party_type", "party_id", "kind", "ref", "year", "amount_fen")
     return {"clawback_id": row["id"], **{k: row[k] for k in keys}}
 
 
@@ -105,7 +108,8 @@ async def _claw(uow: UnitOfWork, e: ev.FraudFound, *, kind: str, ref: str, year:
     if (await s.execute(select(clawbacks.c.id).where(clawbacks.c.kind == kind, clawbacks.c.ref == ref))).first() is not None:
         return  # a redelivery, or an earlier finding already claws it back
     now = clock.utc_now()
-    row = {"id": clawback_id_for(kind, ref), "finding_id": e.finding_id, "party_type": e.party_type, "party_id": e.party_id, "kind": kind, "ref": ref,
+    case_no = await next_case_number(s, case_counters, CLAWBACK_CASE_PREFIX, clock.local_year(now))
+    row = {"id": clawback_id_for(kind, ref), "case_no": case_no, "finding_id": e.finding_id, "party_type": e.party_type, "party_id": e.party_id, "kind": kind, "ref": ref,
            "year": year, "amount_fen": amount_fen, "repaid_fen": 0, "status": OUTSTANDING, "created_at": now, "updated_at": now}
     await s.execute(insert(clawbacks).values(**row))
     entry = ledger.clawback_entry(kind=kind, ref=ref, party_type=e.party_type, party_id=e.party_id, year=year, amount_fen=amount_fen, finding_id=e.finding_id)

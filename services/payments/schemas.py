@@ -233,6 +233,8 @@ class BudgetExecution(msgspec.Struct):
 
 class Clawback(msgspec.Struct):
     clawback_id: str
+    #: the case number people read and say (ZH-2026-000004, 追回), by the Beijing year it was recorded
+    case_no: str
     finding_id: str
     party_type: str
     party_id: str
@@ -249,7 +251,7 @@ class Clawback(msgspec.Struct):
 
 
 def clawback(row: Row) -> Clawback:
-    return Clawback(clawback_id=row["id"], finding_id=row["finding_id"], party_type=row["party_type"], party_id=row["party_id"], kind=row["kind"],
+    return Clawback(clawback_id=row["id"], case_no=row["case_no"], finding_id=row["finding_id"], party_type=row["party_type"], party_id=row["party_id"], kind=row["kind"],
                     ref=row["ref"], year=row["year"], amount_fen=row["amount_fen"], repaid_fen=row["repaid_fen"],
                     outstanding_fen=row["amount_fen"] - row["repaid_fen"], status=row["status"], created_at=row["created_at"], updated_at=row["updated_at"])
 

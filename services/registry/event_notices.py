@@ -130,7 +130,7 @@ async def on_payout_cancelled(uow: UnitOfWork, event: pay.PayoutCancelled) -> No
 async def on_clawback_recorded(uow: UnitOfWork, event: pay.ClawbackRecorded) -> None:
     """Tell the user or unit that it must repay what a fraud finding claws back (R27);
     no portal page shows a party its clawbacks, so the notice links nowhere."""
-    c = ClawbackFacts(party_type=event.party_type, party_id=event.party_id, kind=event.kind, year=event.year, amount_fen=event.amount_fen)
+    c = ClawbackFacts(party_type=event.party_type, party_id=event.party_id, kind=event.kind, year=event.year, amount_fen=event.amount_fen, case_no=event.case_no)
     if (notice := recorded_notice(c)) is not None:
         await tell(uow.session, notice, None, clock.utc_now())
 

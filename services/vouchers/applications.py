@@ -181,14 +181,16 @@ async def get_application(db: ServiceDatabase, application_id: str, *, user_id: 
 
 
 async def list_applications(
-    db: ServiceDatabase, *, user_id: str | None, status: str | None, page: int, page_size: int, case_no: str | None = None
+    db: ServiceDatabase, *, user_id: str | None, status: str | None, page: int, page_size: int, case_no: str | None = None, order_id: str | None = None
 ) -> ApplicationPage:
     """Applications, newest first, each with its voucher's id and its applicant's name (read
     with the page, one query): ``user_id``'s own, or all; ``case_no`` finds one by its case
-    number, as typed (case and spaces aside)."""
+    number, as typed (case and spaces aside); ``order_id`` the one of that order (unique)."""
     q = select(applications, user_view.c.name.label("user_name")).select_from(applications.outerjoin(user_view, user_view.c.user_id == applications.c.user_id))
     if case_no is not None:
         q = q.where(applications.c.case_no == normalise_case_number(case_no))
+    if order_id is not None:
+        q = q.where(applications.c.order_id == order_id)
     if user_id is not None:
         q = q.where(applications.c.user_id == user_id)
     if status is not None:

@@ -171,6 +171,16 @@ def test_a_clawback_tells_the_party_what_it_must_repay_and_how_much() -> None:
     assert recorded_notice(ClawbackFacts(party_type="partner", party_id="p-1", kind="award", year=2026, amount_fen=1)) is None
 
 
+def test_a_clawback_is_named_by_its_case_number() -> None:
+    n = recorded_notice(ClawbackFacts(party_type="unit", party_id="unit-1", kind="award", year=2026, amount_fen=5_000_000, case_no="ZH-2026-000004"))
+    assert n is not None and n.subject_zh == "2026年度奖励款须予追回（ZH-2026-000004）"
+    assert "追回编号 ZH-2026-000004" in n.text_zh and "请注明追回编号" in n.text_zh and "¥50,000.00" in n.text_zh
+    assert n.subject_en.endswith(" (ZH-2026-000004)") and "clawback ZH-2026-000004" in n.text_en
+    # an event from before clawbacks had numbers: named by kind and year, no number, no id
+    bare = recorded_notice(ClawbackFacts(party_type="unit", party_id="unit-1", kind="award", year=2026, amount_fen=5_000_000))
+    assert bare is not None and bare.subject_zh == "2026年度奖励款须予追回" and "追回编号" not in bare.text_zh and "unit-1" not in bare.text_zh + bare.text_en
+
+
 def test_a_cancelled_payout_tells_its_unit_by_case_number() -> None:
     n = cancelled_notice(PayoutFacts(payout_id="po-1", unit_id="unit-1", kind="award", year=2026, amount_fen=5_000_000, case_no="BF-2026-000007"))
     assert (n.recipient_role, n.recipient_org, n.kind) == ("unit", "unit-1", "payout.cancelled")

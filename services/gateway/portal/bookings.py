@@ -16,13 +16,15 @@ from litestar.params import FromPath
 
 from services.gateway.portal import instrument_time as it
 from services.gateway.portal.client import ApiError, reason_required
-from services.gateway.portal.core import Ctx, Kit, again
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, kept_query, page_number, paged
 from services.gateway.portal.notifications import booking_page
 from services.gateway.portal.versioned import if_match
 from services.runtime import clock
 
 #: the order states in which an order takes bookings
 BOOKABLE = ("requested", "quoted", "contracted", "in_service")
+#: 我的预约's three lists, each paged by its own query parameter: to confirm, confirmed, all
+GROUP_PAGES = {"requested": "rpage", "confirmed": "cpage", "all": "page"}
 UNIT = ("unit",)
 
 
@@ -56,10 +58,14 @@ async def week_view(ctx: Ctx, instrument_id: str) -> dict[str, Any]:
     }
 
 
-async def orders_for(ctx: Ctx, instrument_id: str) -> list[dict[str, Any]]:
-    """The signed-in user's orders that include the instrument and may still be booked for."""
-    result = await ctx.api.maybe("registry", "/v1/orders/", page_size=100) or {"items": []}
-    return [o for o in result["items"] if o["status"] in BOOKABLE and any(i["instrument_id"] == instrument_id for i in o.get("items") or [])]
+async def orders_for(ctx: Ctx, instrument_id: str) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    """The signed-in user's orders that include the instrument and may still be booked for: its open
+    orders read by state, a whole page (100) of each; beyond that, how many were left unread."""
+    found = await asyncio.gather(*(ctx.api.maybe("registry", "/v1/orders/", status=s, page_size=WHOLE) for s in BOOKABLE))
+    items = [o for got in found for o in (got or {}).get("items") or []]
+    total = sum(int((got or {}).get("total") or 0) for got in found)
+    more = {"shown": len(items), "total": total} if total > len(items) else None
+    return [o for o in items if any(i["instrument_id"] == instrument_id for i in o.get("items") or [])], more
 
 
 async def book_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
@@ -75,22 +81,32 @@ async def book_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = No
         for api, own in (("starts_at", "start"), ("ends_at", "end"), ("instrument_id", "start")):
             if api in errs:
                 errs.setdefault(own, errs.pop(api))
-    return ctx.render("booking.html", inst=inst, orders=await orders_for(ctx, instrument_id), **shown)
+    orders, more = await orders_for(ctx, instrument_id)
+    return ctx.render("booking.html", inst=inst, orders=orders, orders_more=more, **shown)
 
 
 async def bookings_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    """The user's bookings, or the unit's bookings of its instruments (requested first)."""
-    result = await ctx.api.maybe("registry", "/v1/bookings/", page_size=100) or {"items": []}
-    items = result["items"]
-    wanted = sorted({b["instrument_id"] for b in items})  # each instrument once, at once
+    """The user's bookings, or the unit's bookings of its instruments: the requested ones
+    (``?rpage=``), the confirmed ones (``?cpage=``) and all of them, whatever their state
+    (``?page=``), each list paged."""
+    pages = {key: page_number(ctx, param) for key, param in GROUP_PAGES.items()}
+    answers = await asyncio.gather(
+        *(ctx.api.maybe("registry", "/v1/bookings/", status=None if key == "all" else key, page=pages[key], page_size=REVIEW_PAGE_SIZE) for key in GROUP_PAGES)
+    )
+    results = {key: got or {"items": []} for key, got in zip(GROUP_PAGES, answers, strict=True)}
+    wanted = sorted({b["instrument_id"] for r in results.values() for b in r["items"]})  # each instrument once, at once
     found = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/instruments/{i}") for i in wanted))
     names = {i: inst["name"] for i, inst in zip(wanted, found, strict=True) if inst}
-    groups = {
-        "requested": [b for b in items if b["status"] == "requested"],
-        "confirmed": [b for b in items if b["status"] == "confirmed"],
-        "closed": [b for b in items if b["status"] not in ("requested", "confirmed")],
-    }
-    return ctx.render("bookings.html", groups=groups, names=names, is_unit=ctx.role == "unit", **ctx.outcome(error, form))
+    return ctx.render(
+        "bookings.html",
+        groups={key: r["items"] for key, r in results.items()},
+        paging={key: paged(r, pages[key], REVIEW_PAGE_SIZE) for key, r in results.items()},
+        bases={key: kept_query(ctx, param) for key, param in GROUP_PAGES.items()},
+        params=GROUP_PAGES,
+        names=names,
+        is_unit=ctx.role == "unit",
+        **ctx.outcome(error, form),
+    )
 
 
 async def time_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:

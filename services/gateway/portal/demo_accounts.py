@@ -31,6 +31,8 @@ async def demo_accounts(settings: Settings, client: Any, upstreams: Upstreams) -
     token = issue_token(settings, subject="portal-demo-accounts", role=Role.SYSADMIN, ttl_s=60)
     found: list[dict[str, Any]] = []
     for role in ROLES:
+        # one page (100) of the role's accounts, oldest first: the demo loader creates the demo-*
+        # accounts before anybody else's, so each is among the first of its role
         r = await upstreams["registry"].request(
             client, "GET", f"/v1/accounts/?role={role}&status=active&page_size=100", headers={"Authorization": f"Bearer {token}"}
         )

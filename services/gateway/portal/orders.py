@@ -4,6 +4,7 @@ or a start-up team."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -11,7 +12,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, at_field, reason_required
-from services.gateway.portal.core import Ctx, Kit, again, page_links, page_number, searched_case_no, this_year, yuan_to_fen
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, first_only, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
 from services.gateway.portal.instrument_time import local_moment
 from services.gateway.portal.public import instrument_page
 from services.gateway.portal.versioned import if_match
@@ -27,18 +28,20 @@ async def order_page(ctx: Ctx, order_id: str, *, error: ApiError | None = None, 
     application = None
     settlement = None
     if ctx.role in ("user", "center", "bureau"):
-        apps = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=100)
-        matching = [a for a in (apps or {}).get("items", []) if a["order_id"] == order_id]
-        application = matching[-1] if matching else None
+        # the order's application (at most one), however many the user or the city has
+        found = await ctx.api.maybe("vouchers", "/v1/applications/", order_id=order_id, page_size=1)
+        application = next(iter((found or {}).get("items") or []), None)
     # the application's voucher (issued, used, expired …): the step tracker's last steps
     voucher = await ctx.api.maybe("vouchers", f"/v1/vouchers/{application['voucher_id']}") if application and application.get("voucher_id") else None
     if o.get("settlement_id"):
         settlement = await ctx.api.maybe("payments", f"/v1/settlements/{o['settlement_id']}")
     unit = await ctx.api.maybe("registry", f"/v1/units/{o['unit_id']}")
-    usage = None
+    usage = usage_more = None
     if ctx.role in ("unit", "center", "bureau") and o["status"] in ("in_service", "results_delivered", "settled", "rated"):
-        usage = (await ctx.api.maybe("registry", "/v1/usage/sessions/", order_id=order_id, page_size=100) or {"items": []})["items"]
-    return ctx.render("order.html", o=o, unit=unit, application=application, voucher=voucher, settlement=settlement, usage=usage, **ctx.outcome(error, form))
+        # one order's sessions of use: a hundred check-ins of one order is beyond any real order (and the page says so)
+        sessions = await ctx.api.maybe("registry", "/v1/usage/sessions/", order_id=order_id, page_size=WHOLE)
+        usage, usage_more = (sessions or {"items": []})["items"], first_only(sessions)
+    return ctx.render("order.html", o=o, unit=unit, application=application, voucher=voucher, settlement=settlement, usage=usage, usage_more=usage_more if usage is not None else None, **ctx.outcome(error, form))
 
 
 async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: str) -> Response[str] | None:
@@ -130,11 +133,29 @@ async def vouchers_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[
     year = this_year()
     account = await ctx.api.maybe("vouchers", f"/v1/accounts/{year}")
     programme = await ctx.api.maybe("vouchers", f"/v1/programmes/{year}")
-    case_no = searched_case_no(ctx)
-    apps = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=100, case_no=case_no or None) or {"items": []}
-    vs = await ctx.api.maybe("vouchers", "/v1/vouchers/", page_size=100) or {"items": []}
+    case_no, pg, vpg = searched_case_no(ctx), page_number(ctx), page_number(ctx, "vpage")  # two lists, each paged
+    apps = await ctx.api.maybe("vouchers", "/v1/applications/", page=pg, page_size=REVIEW_PAGE_SIZE, case_no=case_no or None) or {"items": []}
+    vs = await ctx.api.maybe("vouchers", "/v1/vouchers/", page=vpg, page_size=REVIEW_PAGE_SIZE) or {"items": []}
+    # each application's voucher for its step tracker, also when the voucher is on another page of the vouchers
+    voucher_of = {v["voucher_id"]: v for v in vs["items"]}
+    wanted = sorted({a["voucher_id"] for a in apps["items"] if a.get("voucher_id") and a["voucher_id"] not in voucher_of})
+    for vid, got in zip(wanted, await asyncio.gather(*(ctx.api.maybe("vouchers", f"/v1/vouchers/{v}") for v in wanted)), strict=True):
+        if got:
+            voucher_of[vid] = got
     return ctx.render(
-        "vouchers.html", year=year, account=account, programme=programme, applications=apps["items"], vouchers=vs["items"], case_no=case_no, **ctx.outcome(error)
+        "vouchers.html",
+        year=year,
+        account=account,
+        programme=programme,
+        applications=apps["items"],
+        vouchers=vs["items"],
+        voucher_of=voucher_of,
+        app_pages=paged(apps, pg, REVIEW_PAGE_SIZE),
+        voucher_pages=paged(vs, vpg, REVIEW_PAGE_SIZE),
+        app_base=kept_query(ctx, "page"),
+        voucher_base=kept_query(ctx, "vpage"),
+        case_no=case_no,
+        **ctx.outcome(error),
     )
 
 

@@ -14,7 +14,7 @@ from services.gateway.portal.bookings import week_view
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.instrument_photos import photos_of
 from services.gateway.portal.unit_picker import chosen_unit, pick_unit
-from services.gateway.portal.core import HERE, PAGE_SIZE, Ctx, Kit, page_links, searched_case_no, this_year
+from services.gateway.portal.core import HERE, PAGE_SIZE, REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_links, page_number, paged, searched_case_no, this_year
 
 #: the catalogue's orders (the registry's search_sql.SORTS)
 SORTS = ("relevance", "price_asc", "price_desc", "name")
@@ -50,7 +50,8 @@ async def instrument_page(ctx: Ctx, instrument_id: str, *, error: ApiError | Non
 
 
 async def home_page(ctx: Ctx) -> Response[str]:
-    """The platform in figures, the latest instruments and notices (asked of the services at once)."""
+    """The platform in figures, the latest instruments and notices (asked of the services at once);
+    the few latest by design, each list's whole count among the figures."""
     year = this_year()
     cat, units, programme, notices = await asyncio.gather(
         ctx.api.maybe("registry", "/v1/catalogue/instruments", page_size=6),
@@ -110,9 +111,9 @@ async def catalogue_page(ctx: Ctx) -> Response[str]:
 
 async def notices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """The notices, or the one with the case number searched for; the center and the bureau publish or propose from here."""
-    case_no = searched_case_no(ctx)
-    result = await ctx.api.maybe("evaluation", "/v1/notices/", page_size=50, case_no=case_no or None) or {"items": []}
-    return ctx.render("notices.html", items=result["items"], case_no=case_no, may_publish=ctx.role in ("center", "bureau"), year=this_year(), **ctx.outcome(error, form))
+    case_no, pg = searched_case_no(ctx), page_number(ctx)
+    result = await ctx.api.maybe("evaluation", "/v1/notices/", page=pg, page_size=REVIEW_PAGE_SIZE, case_no=case_no or None) or {"items": []}
+    return ctx.render("notices.html", items=result["items"], case_no=case_no, paging=paged(result, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"), may_publish=ctx.role in ("center", "bureau"), year=this_year(), **ctx.outcome(error, form))
 
 
 def handlers(kit: Kit) -> list[Any]:
@@ -145,7 +146,8 @@ def handlers(kit: Kit) -> list[Any]:
     @page("/blacklist")
     async def blacklist(request: Request[Any, Any, Any]) -> Response[str]:
         ctx = kit.ctx(request)
-        result = await ctx.api.maybe("registry", "/v1/blacklist/", page_size=100) or {"items": []}
-        return ctx.render("blacklist.html", items=result["items"])
+        pg = page_number(ctx)
+        result = await ctx.api.maybe("registry", "/v1/blacklist/", page=pg, page_size=REVIEW_PAGE_SIZE) or {"items": []}
+        return ctx.render("blacklist.html", items=result["items"], paging=paged(result, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"))
 
     return [css, home, catalogue, instrument, notices, notice, blacklist]

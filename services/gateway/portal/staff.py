@@ -12,7 +12,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, page_links, page_number, searched_case_no, this_year, yuan_to_fen
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, find_listed, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
 from services.gateway.portal.messages import sheet_errors
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.public import notices_page
@@ -21,42 +21,98 @@ CENTER_OR_BUREAU = ("center", "bureau")
 
 
 async def review_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | None = None) -> Response[str]:
-    submitted = await ctx.api.maybe("vouchers", "/v1/applications/", status="submitted", page_size=100) or {"items": []}
-    appealed = await ctx.api.maybe("vouchers", "/v1/applications/", status="appealed", page_size=100) or {"items": []}
-    case_no = searched_case_no(ctx)
-    recent = await ctx.api.maybe("vouchers", "/v1/applications/", page_size=20, case_no=case_no or None) or {"items": []}
-    return ctx.render("review.html", queue=submitted["items"], appealed=appealed["items"], recent=recent["items"], case_no=case_no, failed=failed, **ctx.outcome(error))
+    """The queue (``?page=``) and the appeals (``?apage=``), each paged; the latest applications
+    (the newest 20 by design: any other is found by its case number)."""
+    pg, apg, case_no = page_number(ctx), page_number(ctx, "apage"), searched_case_no(ctx)
+    submitted, appealed, recent = await asyncio.gather(
+        ctx.api.maybe("vouchers", "/v1/applications/", status="submitted", page=pg, page_size=REVIEW_PAGE_SIZE),
+        ctx.api.maybe("vouchers", "/v1/applications/", status="appealed", page=apg, page_size=REVIEW_PAGE_SIZE),
+        ctx.api.maybe("vouchers", "/v1/applications/", page_size=20, case_no=case_no or None),
+    )
+    return ctx.render(
+        "review.html",
+        queue=(submitted or {"items": []})["items"],
+        appealed=(appealed or {"items": []})["items"],
+        recent=(recent or {"items": []})["items"],
+        queue_pages=paged(submitted, pg, REVIEW_PAGE_SIZE),
+        appeal_pages=paged(appealed, apg, REVIEW_PAGE_SIZE),
+        queue_base=kept_query(ctx, "page"),
+        appeal_base=kept_query(ctx, "apage"),
+        case_no=case_no,
+        failed=failed,
+        **ctx.outcome(error),
+    )
 
 
 async def finance_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
-    """The payouts due and the payment orders; with ``case_no``, also the payout of that case number (BF-…),
+    """The payouts due, the payment orders and the clawbacks (``?kpage=``); with ``case_no``, also the payout of that case number (BF-…),
     whatever its status, or the payouts of the payment order of that number (FK-…), each payout with the
     number of the payment order it is on; with ``order_case_no``, only the payment order of that case number."""
     case_no, order_case_no = searched_case_no(ctx), searched_case_no(ctx, "order_case_no")
-    due = await ctx.api.maybe("payments", "/v1/payouts/due", page_size=100) or {"items": []}
-    orders = await ctx.api.maybe("payments", "/v1/payment-orders/", page_size=50, **({"case_no": order_case_no} if order_case_no else {})) or {"items": []}
-    found = (await ctx.api.maybe("payments", "/v1/payouts/", case_no=case_no, page_size=100) or {"items": []})["items"] if case_no else None
-    names = await unit_names(ctx, (p["unit_id"] for p in [*due.get("items", []), *(found or [])]))
-    return ctx.render("finance.html", due=due.get("items", []), orders=orders.get("items", []), case_no=case_no, found=found, names=names,
-                      order_case_no=order_case_no, **ctx.outcome(error))
+    pg, opg, fpg, kpg = page_number(ctx), page_number(ctx, "opage"), page_number(ctx, "fpage"), page_number(ctx, "kpage")  # each list paged
+    due, orders, hits, claws = await asyncio.gather(
+        ctx.api.maybe("payments", "/v1/payouts/due"),  # every due payout, unpaged: paged here
+        ctx.api.maybe("payments", "/v1/payment-orders/", page=opg, page_size=REVIEW_PAGE_SIZE, case_no=order_case_no or None),
+        ctx.api.maybe("payments", "/v1/payouts/", case_no=case_no, page=fpg, page_size=REVIEW_PAGE_SIZE) if case_no else asyncio.sleep(0),
+        ctx.api.maybe("payments", "/v1/clawbacks/", page=kpg, page_size=REVIEW_PAGE_SIZE),  # R27 追回, each by its ZH- number
+    )
+    claws = claws or {"items": []}
+    every_due, orders = (due or {"items": []})["items"], orders or {"items": []}
+    due = {"items": every_due[(pg - 1) * REVIEW_PAGE_SIZE : pg * REVIEW_PAGE_SIZE], "total": len(every_due)}
+    found = (hits or {"items": []})["items"] if case_no else None
+    names = await unit_names(ctx, [*(p["unit_id"] for p in [*due["items"], *(found or [])]), *(c["party_id"] for c in claws["items"] if c["party_type"] == "unit")])
+    return ctx.render(
+        "finance.html",
+        due=due["items"],
+        orders=orders["items"],
+        case_no=case_no,
+        found=found,
+        names=names,
+        order_case_no=order_case_no,
+        due_pages=paged(due, pg, REVIEW_PAGE_SIZE),
+        order_pages=paged(orders, opg, REVIEW_PAGE_SIZE),
+        found_pages=paged(hits, fpg, REVIEW_PAGE_SIZE) if case_no else None,
+        due_base=kept_query(ctx, "page"),
+        order_base=kept_query(ctx, "opage"),
+        found_base=kept_query(ctx, "fpage"),
+        clawbacks=claws["items"],
+        clawback_pages=paged(claws, kpg, REVIEW_PAGE_SIZE),
+        clawback_base=kept_query(ctx, "kpage"),
+        **ctx.outcome(error),
+    )
 
 
 async def queue_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """A department's applications to forward or return; an expert's assignments."""
-    if ctx.role == "expert":  # the assignments, each with the unit and year it evaluates (the expert's applications, one read)
-        mine, theirs = await asyncio.gather(
-            ctx.api.maybe("evaluation", "/v1/assignments/", page_size=100), ctx.api.maybe("evaluation", "/v1/applications/", page_size=100)
+    pg, ipg = page_number(ctx), page_number(ctx, "ipage")
+    paging = {"queue_base": kept_query(ctx, "page"), "instrument_base": kept_query(ctx, "ipage")}
+    if ctx.role == "expert":  # a page of the assignments, each with the unit and year it evaluates (its application, read at once)
+        mine = await ctx.api.maybe("evaluation", "/v1/assignments/", page=pg, page_size=REVIEW_PAGE_SIZE) or {"items": []}
+        wanted = sorted({a["application_id"] for a in mine["items"]})
+        theirs = await asyncio.gather(*(ctx.api.maybe("evaluation", f"/v1/applications/{a}") for a in wanted))
+        evaluated = {a: got for a, got in zip(wanted, theirs, strict=True) if got}
+        return ctx.render(
+            "queue.html", items=mine["items"], evaluated=evaluated, instruments=[], failed=None, queue_pages=paged(mine, pg, REVIEW_PAGE_SIZE), **paging, **ctx.outcome(error)
         )
-        evaluated = {a["application_id"]: a for a in (theirs or {"items": []})["items"]}
-        return ctx.render("queue.html", items=(mine or {"items": []})["items"], evaluated=evaluated, instruments=[], failed=None, **ctx.outcome(error))
-    items = (await ctx.api.maybe("evaluation", "/v1/applications/", page_size=100) or {"items": []})["items"]
-    instruments = await ctx.api.maybe("registry", "/v1/instruments/", page_size=50) if ctx.role == "department" else None
-    return ctx.render("queue.html", items=items, evaluated={}, instruments=(instruments or {}).get("items", []), failed=(form or {}).get("application_id"), **ctx.outcome(error))
+    items, instruments = await asyncio.gather(
+        ctx.api.maybe("evaluation", "/v1/applications/", page=pg, page_size=REVIEW_PAGE_SIZE),
+        ctx.api.maybe("registry", "/v1/instruments/", page=ipg, page_size=REVIEW_PAGE_SIZE) if ctx.role == "department" else asyncio.sleep(0),
+    )
+    return ctx.render(
+        "queue.html",
+        items=(items or {"items": []})["items"],
+        evaluated={},
+        instruments=(instruments or {}).get("items", []),
+        queue_pages=paged(items, pg, REVIEW_PAGE_SIZE),
+        instrument_pages=paged(instruments, ipg, REVIEW_PAGE_SIZE),
+        failed=(form or {}).get("application_id"),
+        **paging,
+        **ctx.outcome(error),
+    )
 
 
 async def scoring_page(ctx: Ctx, assignment_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    mine = (await ctx.api.maybe("evaluation", "/v1/assignments/", page_size=100) or {"items": []})["items"]
-    assignment = next((a for a in mine if a["assignment_id"] == assignment_id), None)
+    assignment = await find_listed(ctx, "evaluation", "/v1/assignments/", lambda a: a["assignment_id"] == assignment_id)  # the API has no GET of one
     if assignment is None:
         return Kit.not_found(ctx, "portal.not_found")
     application = await ctx.api.maybe("evaluation", f"/v1/applications/{assignment['application_id']}")

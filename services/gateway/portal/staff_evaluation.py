@@ -14,7 +14,7 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number
+from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.unit_picker import Pick, chosen_unit, is_search, pick_unit
 
@@ -133,19 +133,21 @@ async def assign_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str
     status = status if status in APPLICATION_STATES else "forwarded"
     found, pool = await asyncio.gather(
         ctx.api.answer("evaluation", "/v1/applications/", status=None if status == "all" else status, page=pg, page_size=PAGE_SIZE),
-        ctx.api.maybe("evaluation", "/v1/experts/", page_size=100),
+        ctx.api.maybe("evaluation", "/v1/experts/", page_size=WHOLE),  # the pool to choose from: one whole page, more said
     )
     if isinstance(found, ApiError):
         return ctx.error_page(found)
     experts = (pool or {"items": []})["items"]
     names = {e["expert_id"]: e["name"] for e in experts}
-    per_app = await asyncio.gather(*(ctx.api.maybe("evaluation", "/v1/assignments/", application_id=a["application_id"], page_size=100) for a in found["items"]))
+    # one application's experts: a handful each (one per role), far below a page
+    per_app = await asyncio.gather(*(ctx.api.maybe("evaluation", "/v1/assignments/", application_id=a["application_id"], page_size=WHOLE) for a in found["items"]))
     assigned = {a["application_id"]: (got or {"items": []})["items"] for a, got in zip(found["items"], per_app, strict=True)}
     return ctx.render(
         "expert_assignments.html",
         items=found["items"],
         assigned=assigned,
         experts=experts,
+        experts_more=first_only(pool),
         names=names,
         shown=status,
         states=APPLICATION_STATES,

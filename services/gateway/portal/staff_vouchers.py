@@ -16,7 +16,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, searched_case_no, this_year, yuan_to_fen
+from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number, searched_case_no, this_year, yuan_to_fen
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.staff_evaluation import confirmed, missing
 from services.gateway.portal.versioned import if_match
@@ -99,7 +99,7 @@ async def claim_page(ctx: Ctx, claim_id: str, *, error: ApiError | None = None, 
     unit, assigned, pool = await asyncio.gather(
         ctx.api.maybe("registry", f"/v1/units/{claim['unit_id']}"),
         ctx.api.maybe("vouchers", f"/v1/redemption/claims/{claim_id}/assignments"),
-        ctx.api.maybe("evaluation", "/v1/experts/", page_size=100),
+        ctx.api.maybe("evaluation", "/v1/experts/", page_size=WHOLE),  # the pool to choose from: one whole page, more said
     )
     experts = (pool or {"items": []})["items"]
     return ctx.render(
@@ -108,6 +108,7 @@ async def claim_page(ctx: Ctx, claim_id: str, *, error: ApiError | None = None, 
         unit=unit,
         assigned=assigned or [],
         experts=experts,
+        experts_more=first_only(pool),
         names={e["expert_id"]: e["name"] for e in experts},
         **shown(ctx, error, form),
     )

@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, reason_required
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year
+from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number, this_year
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.staff_evaluation import confirmed, missing
 from services.gateway.portal.unit_picker import chosen_unit, is_search, pick_unit
@@ -78,7 +78,8 @@ async def fraud_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str,
     found, pick, users = await asyncio.gather(
         ctx.api.answer("registry", "/v1/fraud-findings/", page=pg, page_size=PAGE_SIZE),
         pick_unit(ctx, form, "unit_id"),
-        ctx.api.maybe("registry", "/v1/users/", page_size=100) if ctx.role == "bureau" else asyncio.sleep(0),
+        # the users to choose from, one whole page (100); a city with more is told so at the choice, and where the whole list is
+        ctx.api.maybe("registry", "/v1/users/", page_size=WHOLE) if ctx.role == "bureau" else asyncio.sleep(0),
     )
     if isinstance(found, ApiError):
         return ctx.error_page(found)
@@ -87,6 +88,7 @@ async def fraud_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str,
         items=found["items"],
         pick=pick,
         users={u["user_id"]: u["name"] for u in (users or {"items": []})["items"]},
+        users_more=first_only(users),
         all_sanctions=SANCTIONS,
         chosen=sanctions if sanctions is not None else list(SANCTIONS),
         base={},

@@ -3,6 +3,7 @@ voucher redemption claims and the yearly evaluation application."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -10,13 +11,14 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import Ctx, Kit, again, no_file, this_year, yuan_to_fen
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, first_only, kept_query, no_file, page_number, paged, this_year, yuan_to_fen
 from services.gateway.portal.versioned import if_match
 
 UNIT = ("unit",)
 
 
 async def imports_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
+    # the latest 20 jobs by design: an import's rows are the instruments, listed in full on /unit/instruments
     jobs = await ctx.api.maybe("registry", f"/v1/units/{ctx.org}/imports", page_size=20) or {"items": []}
     details = (error.problem.get("details") or {}) if error else {}
     return ctx.render(
@@ -31,9 +33,12 @@ async def imports_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[s
 
 async def instruments_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
     """The unit's instruments with their listing day and deadline; an unlisted one it may list (M11(3))."""
-    result = await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page_size=100) or {"items": []}
+    pg = page_number(ctx)
+    result = await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page=pg, page_size=REVIEW_PAGE_SIZE) or {"items": []}
     compliance = await ctx.api.maybe("registry", f"/v1/compliance/units/{ctx.org}")
-    return ctx.render("unit_instruments.html", items=result["items"], compliance=compliance, **ctx.outcome(error))
+    return ctx.render(
+        "unit_instruments.html", items=result["items"], compliance=compliance, paging=paged(result, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"), **ctx.outcome(error)
+    )
 
 
 async def documents_of(ctx: Ctx, form: dict[str, Any]) -> list[str]:
@@ -56,11 +61,12 @@ async def documents_of(ctx: Ctx, form: dict[str, Any]) -> list[str]:
 async def evaluation_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     year = this_year()
     cycle = await ctx.api.maybe("evaluation", f"/v1/cycles/{year}")
+    # the unit's own applications, one a year: fifty years fit in one page
     apps = await ctx.api.maybe("evaluation", "/v1/applications/", page_size=50) or {"items": []}
     current = next((a for a in apps["items"] if a.get("year") == year), None)
     payout = None  # the award's payout, once the grades are final (the step tracker's last step)
     if current and current.get("status") == "final":
-        payouts = (await ctx.api.maybe("payments", "/v1/payouts/", page_size=50) or {"items": []})["items"]
+        payouts = (await ctx.api.maybe("payments", "/v1/payouts/", kind="award", year=year, page_size=10) or {"items": []})["items"]  # one a year
         payout = next((po for po in payouts if po.get("kind") == "award" and po.get("year") == year), None)
     return ctx.render("evaluation.html", year=year, cycle=cycle, current=current, applications=apps["items"], award_payout=payout, **ctx.outcome(error, form))
 
@@ -81,8 +87,12 @@ def reasons_named(items: list[dict[str, Any]], orders: dict[str, str], invoice_w
 async def redemption_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     year = this_year()
     window = await ctx.api.maybe("vouchers", f"/v1/redemption/windows/{year}")
-    claims = (await ctx.api.maybe("vouchers", "/v1/redemption/claims", page_size=100) or {"items": []})["items"]
-    used = (await ctx.api.maybe("vouchers", "/v1/vouchers/", status="used", page_size=100) or {"items": []})["items"]
+    # read whole (a page of 100 each), not paged: which used vouchers are still to claim needs the claims
+    # together; a unit with more says so above each list ("仅显示前 100 条，共 N 条")
+    claimed_page, used_page = await asyncio.gather(
+        ctx.api.maybe("vouchers", "/v1/redemption/claims", page_size=WHOLE), ctx.api.maybe("vouchers", "/v1/vouchers/", status="used", page_size=WHOLE)
+    )
+    claims, used = (claimed_page or {"items": []})["items"], (used_page or {"items": []})["items"]
     claimed: set[str] = set()
     orders = {v["voucher_id"]: f"{ctx.t('order')} {v['order_case_no']}" for v in used if v.get("order_case_no")}
     for c in claims:
@@ -95,28 +105,44 @@ async def redemption_page(ctx: Ctx, *, error: ApiError | None = None, form: dict
             claimed |= {i["voucher_id"] for i in items}
         c["reasons"] = reasons_named(items, orders, ctx.t("redemption_invoice"))
     return ctx.render(
-        "redemption.html", year=year, window=window, claims=claims, vouchers=[v for v in used if v["voucher_id"] not in claimed], **ctx.outcome(error, form)
+        "redemption.html",
+        year=year,
+        window=window,
+        claims=claims,
+        vouchers=[v for v in used if v["voucher_id"] not in claimed],
+        claims_more=first_only(claimed_page),
+        vouchers_more=first_only(used_page),
+        **ctx.outcome(error, form),
     )
 
 
 async def payee_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     payee = await ctx.api.maybe("payments", f"/v1/payees/{ctx.org}")
-    payouts = await ctx.api.maybe("payments", "/v1/payouts/", page_size=50) or {"items": []}
+    pg = page_number(ctx)
+    payouts = await ctx.api.maybe("payments", "/v1/payouts/", page=pg, page_size=REVIEW_PAGE_SIZE) or {"items": []}
     fields = None
     if error and error.code == "payee.account_invalid":
         fields = error.field_errors(ctx.lang) | {"account_number": error.message(ctx.lang)}
     # the account number is never put back into the form
     kept = {k: v for k, v in (form or {}).items() if k in ("bank_name", "account_name")}
-    return ctx.render("payee.html", payee=payee, payouts=payouts.get("items", []), **ctx.outcome(error, kept, field_errors=fields))
+    return ctx.render(
+        "payee.html",
+        payee=payee,
+        payouts=payouts.get("items", []),
+        paging=paged(payouts, pg, REVIEW_PAGE_SIZE),
+        base=kept_query(ctx, "page"),
+        **ctx.outcome(error, kept, field_errors=fields),
+    )
 
 
 async def prices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    instruments = (await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page_size=100) or {"items": []})["items"]
-    rows = []
-    for inst in instruments:
-        prices = await ctx.api.maybe("registry", f"/v1/instruments/{inst['instrument_id']}/prices") or {"items": []}
-        rows.append((inst, prices["items"]))
-    return ctx.render("unit_prices.html", rows=rows, **ctx.outcome(error, form))
+    """A page of the unit's instruments (``?page=``) with their price items; the form adds one to them."""
+    pg = page_number(ctx)
+    found = await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page=pg, page_size=REVIEW_PAGE_SIZE) or {"items": []}
+    instruments = found["items"]
+    prices = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/instruments/{inst['instrument_id']}/prices") for inst in instruments))
+    rows = [(inst, (got or {"items": []})["items"]) for inst, got in zip(instruments, prices, strict=True)]
+    return ctx.render("unit_prices.html", rows=rows, paging=paged(found, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"), **ctx.outcome(error, form))
 
 
 SERVICE_FIELDS = ("service_content", "contact_person", "contact_phone", "address")

@@ -185,7 +185,7 @@ payment_orders = Table(
 
 #: an award or redemption payout: one per (kind, ref), ever; due → ordered → paid.
 #: The payee is copied at ordering, so the file shows where the money went.
-#: the last case number given per kind and year (BF 拨付 payouts, FK 付款单 payment orders)
+#: the last case number given per kind and year (BF 拨付 payouts, FK 付款单 payment orders, ZH 追回 clawbacks)
 case_counters = case_counter_table(metadata)
 
 payouts = Table(
@@ -246,6 +246,8 @@ clawbacks = Table(
     "clawbacks",
     metadata,
     Column("id", String(36), primary_key=True),
+    #: the clawback's case number, ZH-<year>-<n> (追回), by the Beijing year it was recorded
+    Column("case_no", String(20), nullable=False, unique=True),
     Column("finding_id", String(36), nullable=False),
     Column("party_type", String(10), nullable=False),
     Column("party_id", String(36), nullable=False),

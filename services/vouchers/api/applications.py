@@ -108,11 +108,13 @@ class ApplicationController(Controller):
         db: NamedDependency[ServiceDatabase],
         status: str | None = Parameter(default=None, max_length=20),
         case_no: str | None = Parameter(default=None, max_length=40, description="the application with this case number (SQ-2026-000123; case and spaces aside)"),
+        order_id: str | None = Parameter(default=None, max_length=36, description="the application of this order (an order has at most one)"),
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> ApplicationPage:
         """Applications, newest first: a user its own, staff all; or the one with a case
-        number (an empty page when it is not among those the caller may see)."""
+        number, or the one of an order (an empty page when it is not among those the caller
+        may see)."""
         p = principal_of(request)
         user_id = _own_user(request) if p.role is Role.USER else None
-        return await applications.list_applications(db, user_id=user_id, status=status, case_no=case_no, page=page, page_size=page_size)
+        return await applications.list_applications(db, user_id=user_id, status=status, case_no=case_no, order_id=order_id, page=page, page_size=page_size)

@@ -97,6 +97,13 @@ async def test_applications_submitted_at_once_are_numbered_consecutively_and_a_r
         other = await p.call("vouchers", "GET", "/v1/applications/", role=Role.USER, org=users[0], params={"case_no": late["case_no"]})
         assert other.status_code == 200 and other.json()["total"] == 0
 
+        # the list finds an order's application by the order (issue 17: the portal's order page), for its user and staff only
+        for role, org in ((Role.USER, late_user), (Role.CENTER, None)):
+            found = await p.call("vouchers", "GET", "/v1/applications/", role=role, org=org, params={"order_id": late_order})
+            assert found.status_code == 200 and [a["application_id"] for a in found.json()["items"]] == [late["application_id"]], (role, found.text)
+        other = await p.call("vouchers", "GET", "/v1/applications/", role=Role.USER, org=users[0], params={"order_id": late_order})
+        assert other.status_code == 200 and other.json()["total"] == 0
+
 
 async def test_claims_are_numbered_in_their_transaction_and_found_as_typed(make_settings) -> None:
     settings = await make_settings(["vouchers", "payments"])

@@ -1,0 +1,57 @@
+"""Clawbacks on /finance (R27 追回, issue 17), through the gateway: finance, the center
+and the bureau read the clawbacks a fraud finding recorded, each named by its case
+number (ZH-<year>-<n>), what it claws back, how much and what is still outstanding;
+the list is paged by ``?kpage=`` and keeps the page's other lists. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from services.gateway.portal import staff
+from services.runtime.roles import Role
+from tests.integration.gateway.test_portal_bookings import as_party, text_of
+from tests.integration.gateway.test_portal_paging import pager
+from tests.integration.gateway.test_portal_recovery import gateway
+from tests.integration.payments.test_clawback_case_numbers import _finding, _found, _paid_award
+from tests.support.platform import Platform, running
+from tests.support.vouchers import uid
+
+SERVICES = ["registry", "payments"]
+
+
+def clawback_rows(html: str) -> list[list[str]]:
+    found = re.search(r'<table class="list"[^>]* id="clawback-list">.*?<tbody>(.*?)</tbody>', html, re.DOTALL)
+    assert found, "no clawbacks table"
+    rows = re.findall(r"<tr>(.*?)</tr>", found.group(1), re.DOTALL)
+    return [[text_of(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)] for row in rows if "colspan" not in row]
+
+
+async def test_finance_lists_clawbacks_by_their_case_numbers(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(staff, "REVIEW_PAGE_SIZE", 2)
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as c:
+        units = [uid() for _ in range(3)]
+        for u in units:
+            await _paid_award(p, u)
+            await _found(p, _finding(u))
+        numbers = sorted(x["case_no"] for x in (await p.call("payments", "GET", "/v1/clawbacks/", role=Role.FINANCE)).json()["items"])
+        assert len(numbers) == 3 and all(re.fullmatch(r"ZH-\d{4}-\d{6}", n) for n in numbers)
+
+        as_party(c, p, Role.FINANCE)
+        first = await c.get("/finance")
+        rows = clawback_rows(first.text)
+        assert [r[0] for r in rows] == numbers[:2], rows
+        assert rows[0][2] == "奖励款" and rows[0][4] == "¥50,000.00" and rows[0][5] == "¥50,000.00" and rows[0][6] == "待追回"
+        words, links = pager(first.text, "clawback-pages")
+        assert words == "第 1 页，共 3 条 下一页" and links == {"下一页": "?kpage=2"}
+        second = await c.get("/finance", params={"kpage": 2, "page": 1})
+        assert [r[0] for r in clawback_rows(second.text)] == numbers[2:]
+        assert pager(second.text, "due-pages")[1] == {}  # nothing due: the other list untouched
+        english = await c.get("/finance", params={"lang": "en"})
+        assert clawback_rows(english.text)[0][6] == "Outstanding" and "Clawbacks" in english.text
+
+        for role in (Role.CENTER, Role.BUREAU):
+            as_party(c, p, role)
+            assert [r[0] for r in clawback_rows((await c.get("/finance")).text)] == numbers[:2], role
