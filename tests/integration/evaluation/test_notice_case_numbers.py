@@ -11,16 +11,15 @@ import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
-from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from contracts import evaluation as ee
 from services.evaluation import notices
 from services.evaluation.db.models import notices as notice_table
 from services.runtime import clock
-from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.workdays import load_calendar
 from tests.integration.evaluation.test_evaluation_cycle import emitted, uid
+from tests.support.case_numbers import backdate, migrate_again
 from tests.support.platform import Platform, running
 
 SERVICES = ["evaluation"]
@@ -63,13 +62,8 @@ async def test_the_migration_numbers_earlier_notices_in_the_order_they_were_publ
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         ids = [(await _publish(p, notices.GRADES, 2025)).notice_id for _ in range(3)]
         # published across a Beijing new year; the last published is given the earliest time
-        moments = [datetime(2025, 12, 31, 15, 30, tzinfo=UTC), datetime(2025, 12, 31, 16, 30, tzinfo=UTC), datetime(2026, 3, 1, 2, 0, tzinfo=UTC)]
-        async with p["evaluation"].db.unit_of_work() as uow:
-            for nid, at in zip(reversed(ids), moments, strict=True):
-                await uow.session.execute(update(notice_table).where(notice_table.c.id == nid).values(published_at=at))
-    url = settings.database_url("evaluation")
-    await asyncio.to_thread(command.downgrade, alembic_config("evaluation", url), "d6f2a8c4b9e3")
-    await asyncio.to_thread(upgrade, "evaluation", url)
+        await backdate(p["evaluation"].db, notice_table.c.id, notice_table.c.published_at, ids)
+    await migrate_again(settings, "evaluation", "d6f2a8c4b9e3")
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         async with p["evaluation"].db.read() as s:
             numbered = dict((await s.execute(select(notice_table.c.id, notice_table.c.case_no))).all())

@@ -7,22 +7,20 @@ they were recorded, the counters going on from there. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from contracts import payments as pe
 from contracts import registry as ev
 from services.payments import clawbacks
 from services.payments.db.models import clawbacks as clawback_table
 from services.runtime import clock
-from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.roles import Role
 from tests.integration.payments.test_payment_order_case_numbers import _due_award, _order, _payee
 from tests.integration.payments.test_payout_case_numbers import SERVICES, _emitted
+from tests.support.case_numbers import backdate, migrate_again
 from tests.support.platform import Platform, running
 from tests.support.vouchers import uid
 
@@ -90,13 +88,8 @@ async def test_the_migration_numbers_earlier_clawbacks_in_the_order_they_were_re
         for u in units:
             await _found(p, _finding(u))
         # recorded across a Beijing new year; the last recorded is given the earliest time
-        moments = [datetime(2025, 12, 31, 15, 30, tzinfo=UTC), datetime(2025, 12, 31, 16, 30, tzinfo=UTC), datetime(2026, 3, 1, 2, 0, tzinfo=UTC)]
-        async with p["payments"].db.unit_of_work() as uow:
-            for payout_id, at in zip(reversed(paid), moments, strict=True):
-                await uow.session.execute(update(clawback_table).where(clawback_table.c.ref == payout_id).values(created_at=at))
-    url = settings.database_url("payments")
-    await asyncio.to_thread(command.downgrade, alembic_config("payments", url), "d4f7a2c9e6b3")
-    await asyncio.to_thread(upgrade, "payments", url)
+        await backdate(p["payments"].db, clawback_table.c.ref, clawback_table.c.created_at, paid)
+    await migrate_again(settings, "payments", "d4f7a2c9e6b3")
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         async with p["payments"].db.read() as s:
             numbered = dict((await s.execute(select(clawback_table.c.ref, clawback_table.c.case_no))).all())

@@ -13,16 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from contracts import payments as pe
 from services.payments.db.models import payment_orders
 from services.runtime import clock
-from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.roles import Role
 from tests.integration.payments.test_payout_case_numbers import SERVICES, _award, _due, _emitted
 from tests.support.payouts import read_xlsx
+from tests.support.case_numbers import backdate, migrate_again
 from tests.support.platform import Platform, running
 from tests.support.vouchers import uid
 
@@ -122,13 +121,8 @@ async def test_the_migration_numbers_earlier_payment_orders_in_the_order_they_we
         await _payee(p, unit)
         orders = [await _order(p, {"payout_ids": [await _due_award(p, unit)]}) for _ in range(3)]
         # created across a Beijing new year; the last created is given the earliest time
-        moments = [datetime(2025, 12, 31, 15, 30, tzinfo=UTC), datetime(2025, 12, 31, 16, 30, tzinfo=UTC), datetime(2026, 3, 1, 2, 0, tzinfo=UTC)]
-        async with p["payments"].db.unit_of_work() as uow:
-            for o, at in zip(reversed(orders), moments, strict=True):
-                await uow.session.execute(update(payment_orders).where(payment_orders.c.id == o["payment_order_id"]).values(created_at=at))
-    url = settings.database_url("payments")
-    await asyncio.to_thread(command.downgrade, alembic_config("payments", url), "b2e6c8a4f1d9")
-    await asyncio.to_thread(upgrade, "payments", url)
+        await backdate(p["payments"].db, payment_orders.c.id, payment_orders.c.created_at, [o["payment_order_id"] for o in orders])
+    await migrate_again(settings, "payments", "b2e6c8a4f1d9")
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         async with p["payments"].db.read() as s:
             numbered = dict((await s.execute(select(payment_orders.c.id, payment_orders.c.case_no))).all())

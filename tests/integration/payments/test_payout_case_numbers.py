@@ -12,16 +12,15 @@ from datetime import UTC, datetime
 
 import msgspec
 import pytest
-from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from contracts import payments as pe
 from contracts.evaluation import AwardApproved
 from services.payments import payouts
 from services.payments.db.models import payouts as payout_table
 from services.runtime import clock
-from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.roles import Role
+from tests.support.case_numbers import backdate, migrate_again
 from tests.support.platform import Platform, running
 from tests.support.vouchers import uid
 
@@ -102,13 +101,8 @@ async def test_the_migration_numbers_earlier_payouts_in_the_order_they_became_du
         for e in awards:
             await _due(p, e)
         # due across a Beijing new year; the last made due is given the earliest time
-        moments = [datetime(2025, 12, 31, 15, 30, tzinfo=UTC), datetime(2025, 12, 31, 16, 30, tzinfo=UTC), datetime(2026, 3, 1, 2, 0, tzinfo=UTC)]
-        async with p["payments"].db.unit_of_work() as uow:
-            for e, at in zip(reversed(awards), moments, strict=True):
-                await uow.session.execute(update(payout_table).where(payout_table.c.ref == e.award_id).values(created_at=at))
-    url = settings.database_url("payments")
-    await asyncio.to_thread(command.downgrade, alembic_config("payments", url), "5e2b8c41a9d7")
-    await asyncio.to_thread(upgrade, "payments", url)
+        await backdate(p["payments"].db, payout_table.c.ref, payout_table.c.created_at, [e.award_id for e in awards])
+    await migrate_again(settings, "payments", "5e2b8c41a9d7")
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         assert [await _case_no(p, e) for e in reversed(awards)] == ["BF-2025-000001", "BF-2026-000001", "BF-2026-000002"]
         # the counters go on from there

@@ -10,13 +10,12 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from services.registry.db.oversight_models import complaints
 from services.runtime import clock
-from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.roles import Role
+from tests.support.case_numbers import backdate, migrate_again
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, verified_user
 
@@ -69,13 +68,8 @@ async def test_the_migration_numbers_earlier_complaints_in_the_order_they_were_f
         unit = await approved_unit(p)
         ids = [(await p.call("registry", "POST", "/v1/complaints/", json={"category": "fees", "text": f"第{i}件", "unit_id": unit})).json()["complaint_id"] for i in range(3)]
         # filed across a Beijing new year: 31 Dec 2025 23:30 and 1 Jan 2026 00:30, and one later; the last filed is given the earliest time
-        moments = [datetime(2025, 12, 31, 15, 30, tzinfo=UTC), datetime(2025, 12, 31, 16, 30, tzinfo=UTC), datetime(2026, 3, 1, 2, 0, tzinfo=UTC)]
-        async with p["registry"].db.unit_of_work() as uow:
-            for cid, at in zip(reversed(ids), moments, strict=True):
-                await uow.session.execute(update(complaints).where(complaints.c.id == cid).values(filed_at=at))
-    url = settings.database_url("registry")
-    await asyncio.to_thread(command.downgrade, alembic_config("registry", url), "e7c2a4b9d1f6")
-    await asyncio.to_thread(upgrade, "registry", url)
+        await backdate(p["registry"].db, complaints.c.id, complaints.c.filed_at, ids)
+    await migrate_again(settings, "registry", "e7c2a4b9d1f6")
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         async with p["registry"].db.read() as s:
             numbered = dict((await s.execute(select(complaints.c.id, complaints.c.case_no))).all())
