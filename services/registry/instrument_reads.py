@@ -13,7 +13,9 @@ from services.registry.domain.listing import ListingPolicies, ListingStatus, lis
 from services.registry.instrument_rows import WITH_COUNTY, instrument_view
 from services.registry.instruments import ATTENTION_LIMIT, IN_SERVICE, RETIRED
 from services.registry.schemas.instruments import AttentionItem, Compliance, Instrument, InstrumentPage
+from services.registry.scope import may_see_unit
 from services.runtime.errors import NotFound
+from services.runtime.http.auth import Principal
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar
 from services.runtime.http.pagination import Page
@@ -25,6 +27,21 @@ async def get_instrument(db: ServiceDatabase, instrument_id: str) -> Instrument:
     if row is None:
         raise NotFound("instrument", "仪器", instrument_id)
     return instrument_view(row, row["county_code"])
+
+
+def is_public(record: Instrument) -> bool:
+    """Whether everybody may see the instrument: listed and in service."""
+    return record.listed_on is not None and record.status == IN_SERVICE
+
+
+async def visible_instrument(db: ServiceDatabase, p: Principal, instrument_id: str) -> Instrument:
+    """The instrument, for the public once listed and in service; its unit (and those
+    over it) and staff always; for anyone else it does not exist (404). The one rule
+    behind reading an instrument, its ratings and its photos."""
+    record = await get_instrument(db, instrument_id)
+    if not is_public(record) and not await may_see_unit(db, p, record.unit_id):
+        raise NotFound("instrument", "仪器", instrument_id)
+    return record
 
 
 async def list_instruments(

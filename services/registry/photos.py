@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import new_event_id
 from services.registry.db.instrument_models import instruments
 from services.registry.db.photo_models import instrument_photos
-from services.registry.instruments import IN_SERVICE, RETIRED
+from services.registry.instrument_reads import is_public, visible_instrument
+from services.registry.instruments import RETIRED
 from services.registry.domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, PHOTO_TYPES, check_photo, check_room, duplicate
 from services.registry.schemas.photos import InstrumentPhoto, InstrumentPhotos
-from services.registry.scope import may_see_unit
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
 from services.runtime.db.service_db import ServiceDatabase
@@ -105,15 +105,7 @@ async def delete_photo(db: ServiceDatabase, actor: Actor, correlation_id: str | 
 
 async def _public(db: ServiceDatabase, instrument_id: str, p: Principal) -> bool:
     """Whether the instrument is public (listed, in service); one the caller may not see is 404."""
-    async with db.read() as s:
-        query = select(instruments.c.unit_id, instruments.c.status, instruments.c.listed_on).where(instruments.c.id == instrument_id)
-        row = (await s.execute(query)).mappings().first()
-    if row is None:
-        raise NotFound("instrument", "仪器", instrument_id)
-    public = row["listed_on"] is not None and row["status"] == IN_SERVICE
-    if not public and not await may_see_unit(db, p, row["unit_id"]):
-        raise NotFound("instrument", "仪器", instrument_id)
-    return public
+    return is_public(await visible_instrument(db, p, instrument_id))
 
 
 async def list_photos(db: ServiceDatabase, instrument_id: str, p: Principal) -> InstrumentPhotos:

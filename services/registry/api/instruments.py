@@ -17,7 +17,7 @@ from services.registry.schemas.ratings import InstrumentRatings
 from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
-from services.runtime.errors import DomainError, Forbidden, NotFound
+from services.runtime.errors import DomainError, Forbidden
 from services.runtime.http.app import actor_of, correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
@@ -31,15 +31,6 @@ def _as_of(p: Principal, as_of: date | None) -> date:
     if as_of is not None and p.role not in STAFF:
         raise Forbidden("只有管理部门可以指定统计日期", "only staff may choose the as_of date")
     return as_of or instruments.shanghai_today()
-
-
-async def _visible(db: ServiceDatabase, p: Principal, instrument_id: str) -> Instrument:
-    """The instrument, for the public once listed and in service; its unit (and those over it) and staff always."""
-    record = await instrument_reads.get_instrument(db, instrument_id)
-    public = record.listed_on is not None and record.status == instruments.IN_SERVICE
-    if not public and not await may_see_unit(db, p, record.unit_id):
-        raise NotFound("instrument", "仪器", instrument_id)
-    return record
 
 
 class InstrumentController(Controller):
@@ -171,7 +162,7 @@ class InstrumentController(Controller):
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], instrument_id: FromPath[str]) -> Response[Instrument]:
         """One instrument. The public sees it once listed and in service; the owner unit and staff always.
         ``ETag`` is its version (``"v3"``): send it as ``If-Match`` on a change."""
-        record = await _visible(db, principal_of(request), instrument_id)
+        record = await instrument_reads.visible_instrument(db, principal_of(request), instrument_id)
         return tagged(record, record.version)
 
     @get("/{instrument_id:str}/ratings", operation_id="getInstrumentRatings", **access(PUBLIC))
@@ -188,7 +179,7 @@ class InstrumentController(Controller):
         the comments, newest first, each with its stars and Beijing date. Never who rated,
         the order or the company (R23). Seen by whoever may see the instrument (404
         ``instrument.not_found`` otherwise, as ``GET /v1/instruments/{id}``)."""
-        await _visible(db, principal_of(request), instrument_id)
+        await instrument_reads.visible_instrument(db, principal_of(request), instrument_id)
         return await ratings.instrument_ratings(db, instrument_id, page=page, page_size=page_size)
 
 
