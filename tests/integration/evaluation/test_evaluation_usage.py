@@ -64,10 +64,11 @@ async def log_minutes(p: Platform, unit: str, year: int) -> tuple[int, int]:
 
 async def use_of(p: Platform, unit: str, year: int, want: dict[str, Any], instruments: int = 3) -> dict[str, Any]:
     """The unit's use figures once evaluation has caught up with ``want`` and
-    knows all ``instruments`` of the unit. Each instrument's fact arrives on
-    its own subscription, independently of the usage log's: the minutes can be
-    whole while an instrument's registration is still on its way (on SQLite a
-    locked write is retried after a delay)."""
+    knows all ``instruments`` of the unit. An instrument's registration and its
+    listing arrive on their own subscriptions, independently of the usage log's:
+    the minutes can be whole while a registration or a listing is still on its
+    way (on SQLite a locked write is retried after a delay), so ``want`` names
+    every figure the test then reads (the idle instruments too)."""
 
     async def caught_up() -> Any:
         r = await p.call("evaluation", "GET", f"/v1/units/{unit}/use/{year}", role=Role.CENTER)
@@ -97,7 +98,7 @@ async def test_use_indicators_equal_the_usage_log_to_the_minute(make_settings) -
         # over local new year: 40 minutes in YEAR, 65 in the next
         await session(w, w.iid, f"{YEAR}-12-31T23:20:00", f"{YEAR + 1}-01-01T01:05:00")
 
-        want = {"effective_minutes": 150 + 227 + 60 + 40, "outside_minutes": 150 + 60}
+        want = {"effective_minutes": 150 + 227 + 60 + 40, "outside_minutes": 150 + 60, "idle_instrument_ids": [idle_iid]}
         use = await use_of(p, w.unit, YEAR, want)
         assert (use["effective_minutes"], use["outside_minutes"]) == await log_minutes(p, w.unit, YEAR)
         assert use["sharing_rate_bp"] == 210 * 10_000 // 477
@@ -115,7 +116,7 @@ async def test_use_indicators_equal_the_usage_log_to_the_minute(make_settings) -
         assert use["sharing_rate_bp"] == 315 * 10_000 // 582
 
         # the next year holds the rest of the new-year session, and both instruments without use are idle there
-        nxt = await use_of(p, w.unit, YEAR + 1, {"effective_minutes": 65, "outside_minutes": 0})
+        nxt = await use_of(p, w.unit, YEAR + 1, {"effective_minutes": 65, "outside_minutes": 0, "idle_instrument_ids": [idle_iid]})
         assert nxt["sharing_rate_bp"] == 0 and nxt["idle_instrument_ids"] == [idle_iid]
         assert (nxt["effective_minutes"], nxt["outside_minutes"]) == await log_minutes(p, w.unit, YEAR + 1)
 
