@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.errors import Error as NatsError
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.runtime.bus.connect import connect_nats
@@ -82,8 +83,30 @@ class MetricsTally:
         return out
 
 
-async def stream_messages(cluster: Cluster, stream: str) -> dict[str, str]:
-    """Every message of ``stream``: its ``Nats-Msg-Id`` -> subject (headers only)."""
+async def stream_messages(cluster: Cluster, stream: str, within_s: float = 90.0) -> dict[str, str]:
+    """Every message of ``stream``: its ``Nats-Msg-Id`` -> subject (headers only).
+
+    Read through a fresh ephemeral consumer. Just after the NATS faults (a
+    cluster restart, a leader killed) the consumer may have no leader yet, and
+    a pull is answered 503 (CI, stop 28): the read starts again with a new
+    consumer until ``within_s`` has passed. A read that stops short of the
+    stream's count is tried again too, so the audit never reports an event
+    lost only because the read of it was cut off."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        try:
+            return await _read_stream(cluster, stream)
+        except (NatsError, TimeoutError, _ShortRead) as exc:  # 503 (no consumer leader yet), no responders, a timeout
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"the stream audit could not read {stream} within {within_s:.0f}s: {exc!r}") from exc
+            await asyncio.sleep(1.0)
+
+
+class _ShortRead(Exception):
+    """A read of a stream ended before it held the stream's message count."""
+
+
+async def _read_stream(cluster: Cluster, stream: str) -> dict[str, str]:
     nc = await connect_nats(cluster.bus("operator"), "faults-stream-audit")
     out: dict[str, str] = {}
     try:
@@ -91,14 +114,17 @@ async def stream_messages(cluster: Cluster, stream: str) -> dict[str, str]:
         config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE, headers_only=True, inactive_threshold=60)
         sub = await js.pull_subscribe("", stream=stream, config=config)
         total = (await js.stream_info(stream)).state.messages
-        while len(out) < total:
-            try:
-                msgs = await sub.fetch(500, timeout=5)
-            except TimeoutError:
-                break
-            for m in msgs:
-                out[(m.headers or {}).get("Nats-Msg-Id", f"seq-{m.metadata.sequence.stream}")] = m.subject
-        await sub.unsubscribe()
+        try:
+            while len(out) < total:
+                try:
+                    msgs = await sub.fetch(500, timeout=5)
+                except TimeoutError as exc:
+                    raise _ShortRead(f"{len(out)} of {total} messages read") from exc
+                for m in msgs:
+                    out[(m.headers or {}).get("Nats-Msg-Id", f"seq-{m.metadata.sequence.stream}")] = m.subject
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
     finally:
         await nc.close()
     return out
