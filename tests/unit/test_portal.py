@@ -116,3 +116,33 @@ def test_the_unit_and_expert_pages_need_their_role_and_render_with_the_services_
         assert c.get("/expert/assignments/a1").status_code == 403
         r = c.post("/queue/a1/forward", data={"_csrf_token": "forged"}, follow_redirects=False)
         assert r.status_code == 403
+
+
+def test_adding_a_price_on_a_later_page_returns_to_that_page(tmp_path: Path) -> None:
+    """Issue 17: the unit adds a price to an instrument of page 2 of its list; the form posts to
+    page 2 and the unit lands on page 2 again, where the instrument is, not on page 1."""
+    settings = Settings(data_dir=tmp_path, demo=False)
+    posted: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "GET" and path == "/v1/instruments/":
+            page = int(request.url.params["page"])
+            return httpx.Response(200, json={"items": [{"instrument_id": f"i-{page}", "name": f"仪器{page}"}], "total": 45, "page": page})
+        if request.method == "GET" and path.endswith("/prices"):
+            return httpx.Response(200, json={"items": [], "total": 0})
+        if request.method == "POST" and path.endswith("/prices"):
+            posted.append(request)
+            return httpx.Response(201, json={"price_id": "p1"})
+        return httpx.Response(404, json={"code": "not_found"})
+
+    app = create_app(settings, transport=httpx.MockTransport(upstream), upstreams={s: f"http://{s}.svc" for s in ("registry", "vouchers", "evaluation", "payments")})
+    with TestClient(app) as c:
+        c.cookies.set("xciss_session", issue_token(settings, subject="u", role="unit", org="unit-1", ttl_s=600))
+        page2 = c.get("/unit/prices?page=2")
+        assert page2.status_code == 200 and 'action="/unit/prices?page=2"' in page2.text and "仪器2" in page2.text
+        assert 'action="/unit/prices"' in c.get("/unit/prices").text  # page 1 posts to the page itself
+        form = {"_csrf_token": c.cookies.get("xciss_csrf"), "instrument_id": "i-2", "name": "测试", "billing_unit": "per_sample", "price": "120", "basis": "cost_compensation"}
+        r = c.post("/unit/prices?page=2", data=form, follow_redirects=False)
+        assert r.status_code in (302, 303) and r.headers["location"] == "/unit/prices?page=2&done=1", r.headers.get("location")
+        assert len(posted) == 1 and posted[0].url.path == "/v1/instruments/i-2/prices" and json.loads(posted[0].content)["price_fen"] == 12000

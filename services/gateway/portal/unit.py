@@ -142,7 +142,7 @@ async def prices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str
     instruments = found["items"]
     prices = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/instruments/{inst['instrument_id']}/prices") for inst in instruments))
     rows = [(inst, (got or {"items": []})["items"]) for inst, got in zip(instruments, prices, strict=True)]
-    return ctx.render("unit_prices.html", rows=rows, paging=paged(found, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"), **ctx.outcome(error, form))
+    return ctx.render("unit_prices.html", rows=rows, page=pg, paging=paged(found, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"), **ctx.outcome(error, form))
 
 
 SERVICE_FIELDS = ("service_content", "contact_person", "contact_phone", "address")
@@ -289,7 +289,7 @@ def handlers(kit: Kit) -> list[Any]:
 
     @action("/unit/prices")
     async def unit_prices_post(request: Request[Any, Any, Any]) -> Response[str]:
-        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+        async def run(ctx: Ctx, form: dict[str, Any]) -> int:
             body = {
                 "name": str(form.get("name") or "").strip(),
                 "billing_unit": form.get("billing_unit") or "",
@@ -297,13 +297,14 @@ def handlers(kit: Kit) -> list[Any]:
                 "basis": form.get("basis") or "cost_compensation",
             }
             await ctx.api.post("registry", f"/v1/instruments/{form.get('instrument_id') or '-'}/prices", json=body)
+            return page_number(ctx)  # the form posts to the page it was on (?page=): back to it, not to page 1
 
         async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
             if "price_fen" in err.field_errors(ctx.lang):  # the form's field is the price in yuan
                 with_field(err, "price", lambda lang: err.field_errors(lang)["price_fen"])
             return await prices_page(ctx, error=err, form=form)
 
-        return await kit.submit(request, UNIT, run, again=refused, done="/unit/prices?done=1")
+        return await kit.submit(request, UNIT, run, again=refused, done=lambda page: f"/unit/prices?page={page}&done=1")
 
     @page("/unit/service-info")
     async def unit_service(request: Request[Any, Any, Any]) -> Response[str]:
