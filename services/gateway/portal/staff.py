@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, find_listed, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
 from services.gateway.portal.messages import sheet_errors
-from services.gateway.portal.party_names import unit_names
+from services.gateway.portal.party_names import unit_names, user_names
 from services.gateway.portal.public import notices_page
 
 CENTER_OR_BUREAU = ("center", "bureau")
@@ -60,7 +60,10 @@ async def finance_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[s
     every_due, orders = (due or {"items": []})["items"], orders or {"items": []}
     due = {"items": every_due[(pg - 1) * REVIEW_PAGE_SIZE : pg * REVIEW_PAGE_SIZE], "total": len(every_due)}
     found = (hits or {"items": []})["items"] if case_no else None
-    names = await unit_names(ctx, [*(p["unit_id"] for p in [*due["items"], *(found or [])]), *(c["party_id"] for c in claws["items"] if c["party_type"] == "unit")])
+    names, users = await asyncio.gather(
+        unit_names(ctx, [*(p["unit_id"] for p in [*due["items"], *(found or [])]), *(c["party_id"] for c in claws["items"] if c["party_type"] == "unit")]),
+        user_names(ctx, [c["party_id"] for c in claws["items"] if c["party_type"] == "user"]),  # a clawback from a user: by its name too
+    )
     return ctx.render(
         "finance.html",
         due=due["items"],
@@ -68,6 +71,7 @@ async def finance_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[s
         case_no=case_no,
         found=found,
         names=names,
+        user_names=users,
         order_case_no=order_case_no,
         due_pages=paged(due, pg, REVIEW_PAGE_SIZE),
         order_pages=paged(orders, opg, REVIEW_PAGE_SIZE),

@@ -268,9 +268,10 @@ class UserController(Controller):
         ``duplicate_of`` gave a credit code another user had already given."""
         return await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)
 
-    @get("/{user_id:str}", operation_id="getUser", response_headers=ETAG_HEADER, **access(Role.USER, Role.CENTER, Role.BUREAU))
+    @get("/{user_id:str}", operation_id="getUser", response_headers=ETAG_HEADER, **access(Role.USER, Role.CENTER, Role.BUREAU, Role.FINANCE))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> Response[User]:
-        """A user's record: the user itself and the center or bureau. For the
+        """A user's record: the user itself, the center or bureau, and finance (who names the
+        party of a clawback from a user, R27, and collects it). For the
         center and the bureau, ``same_party_units`` lists the units registered
         under the user's credit code (R26: no voucher on their services).
         ``ETag`` is its version: send it as ``If-Match`` when changing its classes."""

@@ -8,14 +8,19 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import insert
 
+from contracts import registry as ev
 from services.gateway.portal import staff
+from services.payments.db.models import settlements
+from services.runtime import clock
 from services.runtime.roles import Role
 from tests.integration.gateway.test_portal_bookings import as_party, text_of
 from tests.integration.gateway.test_portal_paging import pager
 from tests.integration.gateway.test_portal_recovery import gateway
 from tests.integration.payments.test_clawback_case_numbers import _finding, _found, _paid_award
 from tests.support.platform import Platform, running
+from tests.support.registry import verified_user
 from tests.support.vouchers import uid
 
 SERVICES = ["registry", "payments"]
@@ -55,3 +60,23 @@ async def test_finance_lists_clawbacks_by_their_case_numbers(make_settings, monk
         for role in (Role.CENTER, Role.BUREAU):
             as_party(c, p, role)
             assert [r[0] for r in clawback_rows((await c.get("/finance")).text)] == numbers[:2], role
+
+
+async def test_a_clawback_from_a_user_names_the_user(make_settings) -> None:
+    """A finding against a user (an enterprise that had a voucher deducted) claws back the voucher
+    part of its settlement; finance sees the enterprise's name as the party, not just 用户 —
+    finance may read the user's record (getUser) to collect it."""
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as c:
+        user = await verified_user(p, "许昌追回测试企业")
+        assert (await p.call("registry", "GET", f"/v1/users/{user}", role=Role.FINANCE)).status_code == 200
+        now = clock.utc_now()
+        async with p["payments"].db.unit_of_work() as uow:  # a settlement that deducted a voucher (what payments keeps of a settled order)
+            await uow.session.execute(insert(settlements).values(
+                id=uid(), order_id=uid(), user_id=user, unit_id=uid(), order_amount_fen=100_000, voucher_fen=30_000, payable_fen=70_000, paid_fen=70_000,
+                voucher_id=uid(), year=clock.local_year(now), status="paid", created_at=now, updated_at=now,
+            ))
+        await _found(p, ev.FraudFound(finding_id=uid(), party_type="user", party_id=user, reason="以不实合同申领创新券"))
+        as_party(c, p, Role.FINANCE)
+        rows = clawback_rows((await c.get("/finance")).text)
+        assert len(rows) == 1 and rows[0][1] == "许昌追回测试企业" and rows[0][4] == "¥300.00", rows
