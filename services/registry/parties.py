@@ -145,11 +145,17 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def name_or_code_contains(table: Any, text: str) -> Any:
+    """The condition of a search by part of a party's name (case-insensitive) or of its unified
+    social credit code (stored upper case): a unit's or a user's."""
+    return or_(table.c.name.ilike(_like(text), escape="\\"), table.c.credit_code.like(_like(text.upper()), escape="\\"))
+
+
 async def list_units(db: ServiceDatabase, *, status: str | None, page: int, page_size: int, text: str | None = None) -> UnitPage:
     """``text``: part of the unit's name (case-insensitive) or of its credit code (which is upper case)."""
     q = select(units).where(units.c.status == status) if status else select(units)
     if text := (text or "").strip():
-        q = q.where(or_(units.c.name.ilike(_like(text), escape="\\"), units.c.credit_code.like(_like(text.upper()), escape="\\")))
+        q = q.where(name_or_code_contains(units, text))
     async with db.read() as s:
         return await read_page(s, q, order_by=[units.c.created_at, units.c.id], page=page, page_size=page_size, item=unit_view)
 

@@ -23,7 +23,7 @@ from services.registry.domain.parties import (
     check_reason,
     check_user_classes,
 )
-from services.registry.parties import update_user, user_row
+from services.registry.parties import name_or_code_contains, update_user, user_row
 from services.registry.schemas.users import User, UserPage
 from services.registry.user_rows import as_seen, user_image, user_snapshot, user_view
 from services.runtime import clock
@@ -119,9 +119,12 @@ async def change_user_classes(
     return user
 
 
-async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None) -> UserPage:
-    """``verified=false`` is the center's queue: unverified and not rejected."""
+async def list_users(db: ServiceDatabase, *, verified: bool | None, page: int, page_size: int, status: str | None = None, text: str | None = None) -> UserPage:
+    """``verified=false`` is the center's queue: unverified and not rejected; ``text``: part of the
+    user's name or credit code (the bureau's picker of the party of a fraud finding)."""
     conds = []
+    if text := (text or "").strip():
+        conds.append(name_or_code_contains(users, text))
     if verified is not None:
         conds += [users.c.verified == verified] + ([] if verified else [users.c.rejected_at.is_(None)])
     if status == codes.REJECTED:

@@ -12,10 +12,10 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, reason_required
-from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number, this_year
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.staff_evaluation import confirmed, missing
-from services.gateway.portal.unit_picker import chosen_unit, is_search, pick_unit
+from services.gateway.portal.unit_picker import chosen_unit, is_search, pick_unit, pick_user
 
 STAFF = ("center", "bureau")
 SANCTIONS = ("criticism", "disqualification", "blacklist")
@@ -75,11 +75,10 @@ async def provincial_page(ctx: Ctx, *, error: ApiError | None = None, form: dict
 
 async def fraud_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None, sanctions: list[str] | None = None) -> Response[str]:
     pg = page_number(ctx)
-    found, pick, users = await asyncio.gather(
+    found, pick, user_pick = await asyncio.gather(
         ctx.api.answer("registry", "/v1/fraud-findings/", page=pg, page_size=PAGE_SIZE),
         pick_unit(ctx, form, "unit_id"),
-        # the users to choose from, one whole page (100); a city with more is told so at the choice, and where the whole list is
-        ctx.api.maybe("registry", "/v1/users/", page_size=WHOLE) if ctx.role == "bureau" else asyncio.sleep(0),
+        pick_user(ctx, form, "user_id"),  # found by part of its name or credit code, whatever the number of users
     )
     if isinstance(found, ApiError):
         return ctx.error_page(found)
@@ -87,8 +86,7 @@ async def fraud_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str,
         "fraud_findings.html",
         items=found["items"],
         pick=pick,
-        users={u["user_id"]: u["name"] for u in (users or {"items": []})["items"]},
-        users_more=first_only(users),
+        user_pick=user_pick,
         all_sanctions=SANCTIONS,
         chosen=sanctions if sanctions is not None else list(SANCTIONS),
         base={},
@@ -145,8 +143,10 @@ def handlers(kit: Kit) -> list[Any]:
             party_type = str(form.get("party_type") or "")
             if party_type == "unit":
                 party_id = chosen_unit(await pick_unit(ctx, form, "unit_id"), "unit_id") or ""
+            elif party_type == "user":
+                party_id = chosen_unit(await pick_user(ctx, form, "user_id"), "user_id") or ""
             else:
-                party_id = str(form.get("user_id") or "")
+                party_id = ""
             if party_type not in ("unit", "user") or not party_id:
                 raise missing("party_id")
             if not chosen:

@@ -263,10 +263,12 @@ class UserController(Controller):
         page_size: PageSize = 20,
         verified: bool | None = Parameter(default=None, description="only verified (true) or awaiting review (false: unverified, not rejected) users"),
         status: UserStatus | None = Parameter(default=None, description="pending, verified or rejected"),
+        q: str | None = Parameter(default=None, max_length=100, description="part of the user's name (case-insensitive) or of its unified social credit code"),
     ) -> UserPage:
-        """Registered users, oldest first: the center and the bureau. A pending user with
-        ``duplicate_of`` gave a credit code another user had already given."""
-        return await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size)
+        """Registered users, oldest first: the center and the bureau; ``q`` finds a user by part of
+        its name or credit code. A pending user with ``duplicate_of`` gave a credit code another
+        user had already given."""
+        return await user_review.list_users(db, verified=verified, status=str(status) if status else None, page=page, page_size=page_size, text=q)
 
     @get("/{user_id:str}", operation_id="getUser", response_headers=ETAG_HEADER, **access(Role.USER, Role.CENTER, Role.BUREAU, Role.FINANCE))
     async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], user_id: FromPath[str]) -> Response[User]:

@@ -15,7 +15,7 @@ from services.runtime.roles import Role
 from tests.integration.gateway.test_portal_bookings import as_party, post, text_of
 from tests.integration.gateway.test_portal_complaints import error_at, gateway
 from tests.support.platform import Platform, running
-from tests.support.registry import approved_unit
+from tests.support.registry import approved_unit, verified_user
 
 SERVICES = ["registry", "evaluation"]
 FINDING = {"party_type": "unit", "sanctions": ["criticism"], "years": "2026", "reason": "伪造检测合同骗取创新券"}
@@ -98,3 +98,30 @@ async def test_the_hundred_and_twentieth_unit_is_found_chosen_and_shown_by_name(
         assert field_value(page, "unit_id_q") == "许昌第120检测中心" and f'name="unit_id" value="{last}"' in page
         page = (await c.get("/instruments", params={"unit_id_q": "郑州"})).text
         assert error_at(page, "unit_id") == "找不到名称或统一社会信用代码含“郑州”的单位"
+
+
+async def test_the_party_of_a_fraud_finding_against_a_user_is_found_by_name_or_code(make_settings) -> None:
+    """The bureau's fraud finding against a user: the user is found by part of its name or its credit
+    code (``listUsers?q=``), not picked from a list of the first 100 users; two matches are offered,
+    an unknown name is refused at the field in Chinese, the one found is saved and shown by name."""
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False) as p, gateway(p) as c:
+        ids = [await verified_user(p, name) for name in ("许昌甲科技有限公司", "许昌乙科技有限公司", "长葛丙机械有限公司")]
+        code = (await p.call("registry", "GET", f"/v1/users/{ids[2]}", role=Role.CENTER)).json()["credit_code"]
+        found = (await p.call("registry", "GET", "/v1/users/", role=Role.BUREAU, params={"q": "科技"})).json()
+        assert [u["user_id"] for u in found["items"]] == ids[:2] and found["total"] == 2
+        assert [u["user_id"] for u in (await p.call("registry", "GET", "/v1/users/", role=Role.CENTER, params={"q": code[-6:].lower()})).json()["items"]] == [ids[2]]
+
+        as_party(c, p, Role.BUREAU)
+        finding = {**FINDING, "party_type": "user"}
+        r = await post(c, "/supervision/fraud", "/supervision/fraud", {**finding, "user_id_q": "科技"})
+        assert r.status_code == 400 and error_at(r.text, "user_id") == "有 2 个用户符合“科技”，请从列表中选择一个"
+        assert [o.split()[0] for o in offered(r.text, "user_id")] == ["许昌甲科技有限公司", "许昌乙科技有限公司"]
+        r = await post(c, "/supervision/fraud", "/supervision/fraud", {**finding, "user_id_q": "郑州某公司"})
+        assert r.status_code == 400 and error_at(r.text, "user_id") == "找不到名称或统一社会信用代码含“郑州某公司”的用户"
+        r = await post(c, "/supervision/fraud", "/supervision/fraud", {**finding, "user_id_q": code})
+        assert r.status_code == 303, r.text
+        listed = (await p.call("registry", "GET", "/v1/fraud-findings/", role=Role.BUREAU)).json()["items"]
+        assert [(f["party_id"], f["party_type"]) for f in listed] == [(ids[2], "user")]
+        table = re.search(r'<table class="list"[^>]* id="fraud-findings">.*?</table>', (await c.get("/supervision/fraud")).text, re.DOTALL)
+        assert table and "长葛丙机械有限公司" in text_of(table.group(0))
