@@ -1,8 +1,11 @@
 """An instrument's photos in the portal (issue 17): the image itself, passed
 through from the registry with the caller's token (so a unit sees the photos of
-its instruments before they are listed), and the unit's page to upload and
-delete them. The limits (how many, how large, which types) are the registry's,
-read from its list of photos. No script: a plain multipart form."""
+its instruments before they are listed), and the page to upload and delete
+them: the unit's for its own instruments (``/unit/instruments/{id}/photos``) and
+the center's for any instrument (``/center/instruments/{id}/photos``: it takes
+down a photo that shows what it should not, or adds one for a unit). The limits
+(how many, how large, which types) are the registry's, read from its list of
+photos. No script: a plain multipart form."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import Ctx, Kit, again, no_file
 
 UNIT = ("unit",)
+CENTER = ("center",)
 #: what the registry answers about a photo that the browser should keep
 _PASSED = ("content-type", "cache-control", "x-content-type-options", "x-content-sha256")
 #: how a format is named to people
@@ -28,12 +32,14 @@ async def photos_of(ctx: Ctx, instrument_id: str) -> list[dict[str, Any]]:
 
 
 async def photos_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    """The unit's photos of one of its instruments: thumbnails with a delete button each, and the upload form."""
+    """The photos of one instrument, the unit's own or (the center) any: thumbnails with a delete
+    button each, and the upload form."""
     inst = await ctx.api.answer("registry", f"/v1/instruments/{instrument_id}")
     if isinstance(inst, ApiError):
         return ctx.error_page(inst)
-    if inst.get("unit_id") != ctx.org:
+    if ctx.role == "unit" and inst.get("unit_id") != ctx.org:
         return ctx.render("error.html", status=403, error=ctx.t("error"), code="auth.forbidden")
+    base = "/center" if ctx.role == "center" else "/unit"
     found = await ctx.api.get("registry", f"/v1/instruments/{instrument_id}/photos")
     kinds = ("、" if ctx.lang == "zh" else ", ").join(_FORMATS.get(c, str(c)) for c in found["content_types"])
     limits = ctx.t("photo_limits", n=found["max_photos"], mb=found["max_bytes"] // (1024 * 1024), types=kinds)
@@ -44,6 +50,8 @@ async def photos_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = 
         room=len(found["items"]) < found["max_photos"],
         accept=",".join(found["content_types"]),
         limits=limits,
+        base=base,
+        back=f"/instruments/{instrument_id}" if base == "/center" else "/unit/instruments",
         **ctx.outcome(error, form),
     )
 
@@ -61,32 +69,37 @@ def handlers(kit: Kit) -> list[Any]:
         headers = {k: v for k, v in r.headers.items() if k.lower() in _PASSED}
         return Response(r.content, status_code=r.status_code, headers=headers)
 
-    @page("/unit/instruments/{instrument_id:str}/photos")
-    async def unit_photos(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
-        return await kit.show(request, UNIT, photos_page, instrument_id)
+    def editing(prefix: str, roles: tuple[str, ...]) -> list[Any]:
+        """The page, the upload and the delete under ``prefix`` (/unit or /center), for ``roles``."""
 
-    @action("/unit/instruments/{instrument_id:str}/photos")
-    async def unit_photo_upload(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
-        """The unit adds a photo; the registry judges the bytes, its refusal is shown at the file field."""
+        @page(prefix + "/instruments/{instrument_id:str}/photos")
+        async def photos(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
+            return await kit.show(request, roles, photos_page, instrument_id)
 
-        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
-            upload = form.get("file")
-            if upload is None or not getattr(upload, "filename", None):
-                raise no_file("请选择照片", "choose a photo", "file")
-            data = await upload.read()
-            await ctx.api.call(
-                "POST", "registry", f"/v1/instruments/{instrument_id}/photos", content=data, headers={"Content-Type": "application/octet-stream"}
-            )
+        @action(prefix + "/instruments/{instrument_id:str}/photos")
+        async def upload(request: Request[Any, Any, Any], instrument_id: FromPath[str]) -> Response[str]:
+            """A photo added; the registry judges the bytes, its refusal is shown at the file field."""
 
-        done = f"/unit/instruments/{instrument_id}/photos?done=1"
-        return await kit.submit(request, UNIT, run, again=again(photos_page, instrument_id, form=False), done=done)
+            async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+                file = form.get("file")
+                if file is None or not getattr(file, "filename", None):
+                    raise no_file("请选择照片", "choose a photo", "file")
+                data = await file.read()
+                await ctx.api.call(
+                    "POST", "registry", f"/v1/instruments/{instrument_id}/photos", content=data, headers={"Content-Type": "application/octet-stream"}
+                )
 
-    @action("/unit/instruments/{instrument_id:str}/photos/{photo_id:str}/delete")
-    async def unit_photo_delete(request: Request[Any, Any, Any], instrument_id: FromPath[str], photo_id: FromPath[str]) -> Response[str]:
-        async def run(ctx: Ctx, _form: dict[str, Any]) -> None:
-            await ctx.api.call("DELETE", "registry", f"/v1/instruments/{instrument_id}/photos/{photo_id}")
+            done = f"{prefix}/instruments/{instrument_id}/photos?done=1"
+            return await kit.submit(request, roles, run, again=again(photos_page, instrument_id, form=False), done=done)
 
-        done = f"/unit/instruments/{instrument_id}/photos?done=1"
-        return await kit.submit(request, UNIT, run, again=again(photos_page, instrument_id, form=False), done=done)
+        @action(prefix + "/instruments/{instrument_id:str}/photos/{photo_id:str}/delete")
+        async def delete(request: Request[Any, Any, Any], instrument_id: FromPath[str], photo_id: FromPath[str]) -> Response[str]:
+            async def run(ctx: Ctx, _form: dict[str, Any]) -> None:
+                await ctx.api.call("DELETE", "registry", f"/v1/instruments/{instrument_id}/photos/{photo_id}")
 
-    return [photo, unit_photos, unit_photo_upload, unit_photo_delete]
+            done = f"{prefix}/instruments/{instrument_id}/photos?done=1"
+            return await kit.submit(request, roles, run, again=again(photos_page, instrument_id, form=False), done=done)
+
+        return [photos, upload, delete]
+
+    return [photo, *editing("/unit", UNIT), *editing("/center", CENTER)]

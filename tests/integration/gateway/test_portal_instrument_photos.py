@@ -92,3 +92,34 @@ async def test_a_unit_uploads_a_photo_through_the_form_and_the_public_sees_it(ma
         other = await approved_unit(p, name="许昌另一单位")
         c.cookies.set("xciss_session", p.token(Role.UNIT, other))
         assert (await c.get(upload)).status_code == 403
+
+
+async def test_the_center_takes_down_a_units_photo_and_adds_one(make_settings) -> None:
+    """The center reaches any instrument's photos from its public page (管理仪器照片), deletes the
+    unit's photo (it showed what it should not) and uploads one for the unit; a unit's photos page
+    under /center is the center's only: a unit is refused there."""
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False) as p, gateway(p) as c:
+        unit = await approved_unit(p)
+        iid, _ = await priced_instrument(p, unit)
+        r = await p.call("registry", "POST", f"/v1/instruments/{iid}/photos/", role=Role.UNIT, org=unit, content=JPEG, headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 201, r.text
+        (pid,) = [ph["photo_id"] for ph in (await p.call("registry", "GET", f"/v1/instruments/{iid}/photos/")).json()["items"]]
+
+        c.cookies.set("xciss_session", p.token(Role.CENTER))
+        public = (await c.get(f"/instruments/{iid}")).text
+        assert f'<a href="/center/instruments/{iid}/photos">管理仪器照片</a>' in public
+        page_url = f"/center/instruments/{iid}/photos"
+        page = (await c.get(page_url)).text
+        assert f'action="/center/instruments/{iid}/photos/{pid}/delete"' in page and f'href="/instruments/{iid}"' in page
+        r = await c.post(f"/center/instruments/{iid}/photos/{pid}/delete", data={"_csrf_token": csrf_of(page)})
+        assert r.status_code == 303 and r.headers["location"] == f"{page_url}?done=1", r.text
+        assert (await p.call("registry", "GET", f"/v1/instruments/{iid}/photos/")).json()["items"] == []
+        page = (await c.get(page_url)).text
+        r = await c.post(page_url, data={"_csrf_token": csrf_of(page)}, files={"file": ("设备.jpg", JPEG, "image/jpeg")})
+        assert r.status_code == 303, r.text
+        assert len((await p.call("registry", "GET", f"/v1/instruments/{iid}/photos/")).json()["items"]) == 1
+
+        c.cookies.set("xciss_session", p.token(Role.UNIT, unit))
+        assert (await c.get(page_url)).status_code == 403
+        assert "管理仪器照片" not in (await c.get(f"/instruments/{iid}")).text
