@@ -66,6 +66,27 @@ def install(env: jinja2.Environment) -> None:
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
 
 
+class Words:
+    """The entries of one msgctxt of the catalogues (a table of words the code looks up by a
+    value it holds: an audit action's object or verb, a reason a service wrote): ``get(key,
+    lang)`` is the words in ``lang`` (Chinese unless ``en``), None for a key it does not know."""
+
+    def __init__(self, context: str) -> None:
+        self.context = context
+        self.by_lang = {lang: read_catalogue(lang, context) for lang in LANGS}
+
+    def get(self, key: str, lang: str) -> str | None:
+        return self.by_lang["en" if lang == "en" else "zh"].get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.by_lang["zh"]
+
+
+def words(context: str) -> Words:
+    """The catalogues' words of msgctxt ``context`` (read at import)."""
+    return Words(context)
+
+
 def label(value: object, lang: str) -> str:
     """A value the services send (``in_service``, ``per_hour``, a role) in words; else as it is."""
     return LABEL_WORDS["en" if lang == "en" else "zh"].get(str(value), str(value))
