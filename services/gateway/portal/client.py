@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import msgspec
 
-from services.gateway.portal.messages import REQUIRED, field_text, own_words, problem_text
+from services.gateway.portal.i18n import translate
+from services.gateway.portal.messages import field_text, own_words, problem_text
 from services.gateway.upstreams import Upstreams
 
 
@@ -51,7 +52,7 @@ class ApiError(Exception):
             found.setdefault("reason", self.message(lang))
         if isinstance(details, dict):
             for field in details.get("missing") or []:
-                found.setdefault(str(field), REQUIRED[1] if lang == "en" else REQUIRED[0])
+                found.setdefault(str(field), translate("field_required", lang))
         return found
 
 
