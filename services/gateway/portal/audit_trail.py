@@ -15,82 +15,14 @@ from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, money, page_links, page_number
-from services.gateway.portal.i18n import STRINGS, label, translate
+from services.gateway.portal.i18n import STRINGS, label, translate, words
 from services.gateway.portal.i18n_audit import KNOWN_ACTIONS, OBJECT_TYPES, SERVICES, action_words, object_words, reason_words
 from services.gateway.portal.messages import indicator_set, local_time
 
 AUDITOR = ("auditor",)
 FILTERS = ("actor", "action", "object_type", "object_id")
 #: the before/after fields the page names in words; any other is shown by its key
-FIELDS: dict[str, tuple[str, str]] = {
-    "status": ("状态", "status"),
-    "reason": ("理由", "reason"),
-    "name": ("名称", "name"),
-    "username": ("用户名", "username"),
-    "role": ("角色", "role"),
-    "org": ("所属机构", "organisation"),
-    "display_name": ("显示名称", "display name"),
-    "failed_attempts": ("连续密码错误次数", "wrong passwords in a row"),
-    "locked_until": ("锁定至", "locked until"),
-    "last_login_at": ("最近登录", "last sign-in"),
-    "created_at": ("创建时间", "created"),
-    "created_by": ("创建人", "created by"),
-    "password_changed_at": ("密码修改时间", "password changed"),
-    "sessions_revoked": ("结束的会话数", "sessions ended"),
-    "version": ("版本", "version"),
-    "amount_fen": ("金额", "amount"),
-    "account_id": ("账号编号", "account id"),
-    "unit_id": ("单位编号", "unit id"),
-    "user_id": ("用户编号", "user id"),
-    "order_id": ("订单编号", "order id"),
-    "instrument_id": ("仪器编号", "instrument id"),
-    "application_id": ("申请编号", "application id"),
-    "voucher_id": ("创新券编号", "voucher id"),
-    "year": ("年度", "year"),
-    "kind": ("类型", "kind"),
-    "credit_code": ("统一社会信用代码", "credit code"),
-    "classes": ("类别", "classes"),
-    "note": ("备注", "note"),
-    "rows": ("行数", "rows"),
-    "indicator_set_version": ("绩效评价指标", "indicator set"),
-    "expires_at": ("到期时间", "expires"),
-    "session_id": ("会话编号", "session id"),
-    "rehashed": ("密码哈希已按新参数重算", "password re-hashed"),
-    "deadline": ("期限", "deadline"),
-    # a unit, a user and a price item as the registry answers with them (and audits them)
-    "accepts_vouchers": ("可接收科技创新券", "accepts innovation vouchers"),
-    "parent_unit_id": ("上级单位编号", "parent unit id"),
-    "county_code": ("县（市、区）代码", "county code"),
-    "department": ("主管部门", "department"),
-    "service_content": ("服务内容", "service content"),
-    "sample_requirements": ("样品要求", "sample requirements"),
-    "contact_person": ("联系人", "contact person"),
-    "contact_phone": ("联系电话", "contact phone"),
-    "address": ("地址", "address"),
-    "special_classes": ("特别类别", "special classes"),
-    "in_xuchang": ("注册地在许昌", "registered in Xuchang"),
-    "verified": ("已审核", "verified"),
-    "sound_finances": ("财务制度健全", "sound finances"),
-    "leader_name": ("团队负责人姓名", "team leader's name"),
-    "leader_id_masked": ("负责人身份证号", "leader's identity number"),
-    "duplicate_of": ("重复注册的用户编号", "duplicate of user"),
-    "rejection_reason": ("驳回理由", "rejection reason"),
-    "same_party_units": ("同一主体的单位", "units of the same party"),
-    "price_item_id": ("收费项目编号", "price item id"),
-    "instrument_name": ("仪器名称", "instrument name"),
-    "billing_unit": ("计费单位", "billing unit"),
-    "price_fen": ("价格", "price"),
-    "basis": ("定价依据", "pricing basis"),
-    "active": ("有效", "active"),
-    "updated_at": ("更新时间", "updated"),
-    # a stored file (an instrument's photo, issue 17)
-    "photo_id": ("照片编号", "photo id"),
-    "content_type": ("文件格式", "file type"),
-    "size": ("文件大小（字节）", "size (bytes)"),
-    "sha256": ("文件摘要（SHA-256）", "digest (SHA-256)"),
-    "uploaded_by_role": ("上传者角色", "uploaded by (role)"),
-    "uploaded_at": ("上传时间", "uploaded"),
-}
+FIELDS = words("audit_field")  # msgctxt "audit_field"
 #: an id the services give (a UUID): shortened, the whole of it in the cell's title
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -133,8 +65,7 @@ def value_text(key: str, value: Any, lang: str) -> str:
 
 
 def field_name(key: str, lang: str) -> str:
-    pair = FIELDS.get(key)
-    return pair[1 if lang == "en" else 0] if pair else key
+    return FIELDS.get(key, lang) or key
 
 
 def changes(before: Any, after: Any, lang: str) -> list[dict[str, Any]]:

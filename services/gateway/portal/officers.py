@@ -35,7 +35,7 @@ DECISIONS = ("unlock", "disable", "enable")
 
 
 def _words(key: str, lang: str, **kw: Any) -> str:
-    text = REFUSALS[key][1 if lang == "en" else 0]
+    text = str(REFUSALS.get(key, lang))
     return text.format(**kw) if kw else text
 
 
