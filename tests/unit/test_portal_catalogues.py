@@ -46,6 +46,23 @@ def test_every_key_used_is_in_both_catalogues() -> None:
         assert not missing, f"not in locale/{lang}: {sorted(missing)}: run `make i18n` and fill them in"
 
 
+def test_every_words_table_key_the_code_names_is_in_both_catalogues() -> None:
+    """The portal's own refusals (``said("…")``, msgctxt "portal_refusal") and the other
+    contexts the code reads with ``i18n.words``: extraction does not see them, so this does."""
+    import re
+
+    named: set[tuple[str, str]] = set()
+    for path in PORTAL.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        named |= {("portal_refusal", k) for k in re.findall(r'\bsaid(?:_problem)?\("([^"]+)"\)', text)}
+    assert len(named) > 20  # the portal's form refusals were found
+    for lang in i18n.LANGS:
+        missing = named - set(entries(lang))
+        assert not missing, f"not in locale/{lang}: {sorted(missing)}"
+    contexts = {c for c, _ in entries("zh") if c}
+    assert {"label", "portal_refusal", "audit_object", "audit_verb", "audit_reason", "audit_field", "account_refusal", "refusal_failure", "refusal_time", "refusal_status", "indicator_set", "decision_reason"} <= contexts
+
+
 def test_both_catalogues_hold_the_same_keys_all_translated_none_fuzzy() -> None:
     zh, en = entries("zh"), entries("en")
     assert set(zh) == set(en)

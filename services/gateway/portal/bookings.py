@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from services.gateway.portal import instrument_time as it
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, kept_query, page_number, paged
+from services.gateway.portal.i18n import said, said_problem
 from services.gateway.portal.notifications import booking_page
 from services.gateway.portal.versioned import if_match
 from services.runtime import clock
@@ -142,7 +143,7 @@ async def revoke_qualification(ctx: Ctx, form: dict[str, Any], instrument_id: st
     field = f"revoke_{qualification_id}"
     reason = str(form.get("reason") or "").strip()
     if not reason:
-        raise reason_required("撤销资格须填写原因", "a revocation needs a reason", field)
+        raise reason_required(*said("a_revocation_needs_a_reason"), field)
     try:
         await ctx.api.post("registry", f"/v1/instruments/{instrument_id}/qualifications/{qualification_id}/revoke", json={"reason": reason})
     except ApiError as err:
@@ -191,7 +192,7 @@ def handlers(kit: Kit) -> list[Any]:
             if str(form.get("note") or "").strip():
                 body["note"] = str(form["note"]).strip()
             if not body["order_id"]:
-                raise ApiError(422, {"code": "booking.order_required", "message_zh": "请选择预约所用的订单", "message_en": "choose the order the booking is for", "details": {"field": "order_id"}})
+                raise ApiError(422, {"code": "booking.order_required", **said_problem("booking_order"), "details": {"field": "order_id"}})
             return await ctx.api.post("registry", "/v1/bookings/", json=body)
 
         async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
@@ -248,7 +249,7 @@ def handlers(kit: Kit) -> list[Any]:
             if missing:
                 raise ApiError(422, {"code": "request.invalid", "details": {"missing": missing}})
             if not body["reason"]:
-                raise reason_required("停机维护须填写原因", "downtime needs a reason", "downtime_reason")
+                raise reason_required(*said("downtime_needs_a_reason"), "downtime_reason")
             try:
                 await ctx.api.post("registry", f"/v1/instruments/{instrument_id}/downtimes", json=body)
             except ApiError as err:

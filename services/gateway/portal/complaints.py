@@ -26,6 +26,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, searched_case_no
+from services.gateway.portal.i18n import said
 from services.gateway.portal.party_names import unit_names
 
 #: who reads complaints (the API's readers); the center alone decides
@@ -75,7 +76,7 @@ async def form_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, 
 async def file_run(ctx: Ctx, form: dict[str, Any]) -> Response[str] | dict[str, Any]:
     category = str(form.get("category") or "")
     if category not in CATEGORIES:
-        raise _refused("complaint.category_required", "请选择投诉类别", "choose what the complaint is about", "category")
+        raise _refused("complaint.category_required", *said("choose_what_the_complaint_is_about"), "category")
     body: dict[str, Any] = {"category": category, "text": str(form.get("text") or "")}
     for key in ("order_id", "unit_id", "contact"):
         if value := str(form.get(key) or "").strip():
@@ -129,10 +130,10 @@ async def complaint_page(ctx: Ctx, complaint_id: str, *, error: ApiError | None 
 async def decide_run(ctx: Ctx, form: dict[str, Any], complaint_id: str) -> None:
     outcome = str(form.get("outcome") or "")
     if outcome not in OUTCOMES:
-        raise _refused("complaint.outcome_required", "请选择处理结果", "choose the outcome", "outcome")
+        raise _refused("complaint.outcome_required", *said("choose_the_outcome"), "outcome")
     reason = str(form.get("reason") or "").strip()
     if not reason:
-        raise reason_required("处理投诉须填写理由", "a decision on a complaint needs a reason")
+        raise reason_required(*said("complaint_decision_reason"))
     await ctx.api.post("registry", f"/v1/complaints/{complaint_id}/decision", json={"outcome": outcome, "reason": reason})
 
 

@@ -87,6 +87,25 @@ def words(context: str) -> Words:
     return Words(context)
 
 
+#: the portal's own refusals of a form (a reason or a file missing, a time mistyped), msgctxt "portal_refusal"
+PORTAL_REFUSALS = Words("portal_refusal")
+
+
+def said(key: str) -> tuple[str, str]:
+    """A portal refusal's words as (Chinese, English), for the helpers that build an ``ApiError``
+    from the pair (``reason_required``, ``no_file``, …); a key the catalogues lack is an error."""
+    zh, en = PORTAL_REFUSALS.get(key, "zh"), PORTAL_REFUSALS.get(key, "en")
+    if zh is None or en is None:
+        raise KeyError(f"portal_refusal {key!r} is not in both catalogues")
+    return zh, en
+
+
+def said_problem(key: str) -> dict[str, str]:
+    """The same words as a problem's ``message_zh`` and ``message_en``."""
+    zh, en = said(key)
+    return {"message_zh": zh, "message_en": en}
+
+
 def label(value: object, lang: str) -> str:
     """A value the services send (``in_service``, ``per_hour``, a role) in words; else as it is."""
     return LABEL_WORDS["en" if lang == "en" else "zh"].get(str(value), str(value))

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from services.gateway.portal.client import ApiError
+from services.gateway.portal.i18n import said
 from services.runtime.clock import POLICY_ZONE
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -95,14 +96,14 @@ def on_day(day: str, hm: str, field: str) -> str:
     try:
         d = date.fromisoformat(day.strip())
     except ValueError:
-        raise _refused("day", "请选择日期", "choose a day") from None
+        raise _refused("day", *said("choose_a_day")) from None
     hm = hm.strip()
     try:
         if hm == "24:00":
             return datetime.combine(d + timedelta(days=1), time(0), POLICY_ZONE).isoformat()
         return datetime.combine(d, time.fromisoformat(hm), POLICY_ZONE).isoformat()
     except ValueError:
-        raise _refused(field, "请按“时:分”填写时间，如 09:30", "enter a time as HH:MM, e.g. 09:30") from None
+        raise _refused(field, *said("time_format")) from None
 
 
 def local_moment(text: str, field: str) -> str | None:
@@ -113,7 +114,7 @@ def local_moment(text: str, field: str) -> str | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise _refused(field, "请填写日期和时间，如 2026-12-01 09:30", "enter a date and time, e.g. 2026-12-01 09:30") from None
+        raise _refused(field, *said("date_time_format")) from None
     return moment.replace(tzinfo=POLICY_ZONE).isoformat() if moment.tzinfo is None else moment.isoformat()
 
 
@@ -126,7 +127,7 @@ def hours_of(text: str, day: str) -> list[list[str]]:
             continue
         start, sep, end = part.partition("-")
         if not sep or not start.strip() or not end.strip():
-            raise _refused(f"hours_{day}", "请按“08:30-12:00, 14:00-17:30”填写开放时段", "enter the hours as 08:30-12:00, 14:00-17:30")
+            raise _refused(f"hours_{day}", *said("hours_format"))
         spans.append([start.strip(), end.strip()])
     return spans
 

@@ -13,6 +13,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, at_field, reason_required
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, first_only, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
+from services.gateway.portal.i18n import said, said_problem
 from services.gateway.portal.instrument_time import local_moment
 from services.gateway.portal.public import instrument_page
 from services.gateway.portal.versioned import if_match
@@ -57,7 +58,7 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
         upload = form.get("file")
         kind = str(form.get("kind") or "contract")
         if upload is None or not getattr(upload, "filename", None):
-            raise ApiError(400, {"code": "document.no_file", "message_zh": "请选择文件", "message_en": "choose a file", "errors": [{"key": "file", "message": ctx.t("file")}]})
+            raise ApiError(400, {"code": "document.no_file", **said_problem("choose_a_file"), "errors": [{"key": "file", "message": ctx.t("file")}]})
         data = await upload.read()
         await ctx.api.call("POST", "registry", f"{base}/documents", params={"kind": kind, "filename": upload.filename}, content=data, headers={"Content-Type": "application/octet-stream"})
         if kind == "result":  # the hours may be left out when the usage log has them
@@ -89,7 +90,7 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
     elif step == "cancel":
         reason = str(form.get("reason") or "").strip()
         if not reason:
-            raise reason_required("取消订单须填写取消理由", "a cancellation needs a reason", "cancel_reason")
+            raise reason_required(*said("a_cancellation_needs_a_reason"), "cancel_reason")
         try:
             await ctx.api.post("registry", f"{base}/cancel", json={"reason": reason})
         except ApiError as err:
@@ -284,7 +285,7 @@ def handlers(kit: Kit) -> list[Any]:
                 if str(form.get(k) or "").strip():
                     body[k] = str(form[k]).strip()
             if not classes:
-                raise ApiError(400, {"code": "request.invalid", "message_zh": "请至少选择一个类别", "message_en": "choose at least one class", "details": {"missing": ["classes"]}})
+                raise ApiError(400, {"code": "request.invalid", **said_problem("choose_at_least_one_class"), "details": {"missing": ["classes"]}})
             return register_page(ctx, registered=await ctx.api.post("registry", "/v1/users/", json=body))
 
         async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:

@@ -12,6 +12,7 @@ from litestar import Request, Response
 
 from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.core import Ctx, Kit
+from services.gateway.portal.i18n import said
 from services.gateway.portal.orders import register_errors
 from services.gateway.portal.session import EXPLAINED, seconds_until, session_cookie
 
@@ -82,7 +83,7 @@ def handlers(kit: Kit) -> list[Any]:
             kind = str(form.get("kind") or "enterprise")
             password = str(form.get("password") or "")
             if password != str(form.get("password_confirm") or ""):
-                raise portal_refusal("portal.password_mismatch", "两次输入的密码不一致", "the two passwords differ", "password_confirm")
+                raise portal_refusal("portal.password_mismatch", *said("the_two_passwords_differ"), "password_confirm")
             body: dict[str, Any] = {
                 "username": str(form.get("username") or ""),
                 "password": password,
@@ -127,7 +128,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str]:
             email = str(form.get("email") or "").strip()
             if not email:
-                raise portal_refusal("password_reset.invalid_email", "请填写注册时留下的电子邮箱", "give the e-mail address you signed up with", "email")
+                raise portal_refusal("password_reset.invalid_email", *said("signup_email"), "email")
             sent = await anonymous(ctx).post("registry", "/v1/password-resets/", json={"email": email})
             return forgot_page(ctx, sent=sent or {"expires_in_minutes": 30})
 
@@ -145,7 +146,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str]:
             password = str(form.get("new_password") or "")
             if password != str(form.get("new_password_confirm") or ""):
-                raise portal_refusal("portal.password_mismatch", "两次输入的密码不一致", "the two passwords differ", "new_password_confirm")
+                raise portal_refusal("portal.password_mismatch", *said("the_two_passwords_differ"), "new_password_confirm")
             await anonymous(ctx).post("registry", "/v1/password-resets/confirm", json={"token": str(form.get("token") or ""), "new_password": password})
             return ctx.redirect("/signin?reset=1")
 

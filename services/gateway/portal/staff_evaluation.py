@@ -15,6 +15,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number
+from services.gateway.portal.i18n import said, said_problem
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.unit_picker import Pick, chosen_unit, is_search, pick_unit
 
@@ -35,13 +36,13 @@ AT_FIELD = {
 
 def missing(*fields: str) -> ApiError:
     """The portal's own refusal of a form without a required field, shaped as the services' are."""
-    return ApiError(400, {"code": "request.invalid", "message_zh": "请填写必填项", "message_en": "fill in the required fields", "details": {"missing": list(fields)}})
+    return ApiError(400, {"code": "request.invalid", **said_problem("fill_in_the_required_fields"), "details": {"missing": list(fields)}})
 
 
 def confirmed(form: dict[str, Any]) -> None:
     """An action the API cannot undo and takes no reason for: its form's confirmation box ticked."""
     if not form.get("confirm"):
-        raise ApiError(400, {"code": "portal.confirm", "message_zh": "请勾选确认后再提交", "message_en": "tick the confirmation first", "details": {"field": "confirm"}})
+        raise ApiError(400, {"code": "portal.confirm", **said_problem("tick_the_confirmation_first"), "details": {"field": "confirm"}})
 
 
 def errors_at(err: ApiError | None, lang: str, form: dict[str, Any] | None = None) -> dict[str, str]:
@@ -185,7 +186,7 @@ def handlers(kit: Kit) -> list[Any]:
             if outcome not in OUTCOMES:
                 raise missing("outcome")
             if not reason:
-                raise reason_required("处理异议须填写处理理由", "a resolution needs a reason")
+                raise reason_required(*said("a_resolution_needs_a_reason"))
             await ctx.api.post("evaluation", f"/v1/objections/{objection_id}/resolve", json={"outcome": outcome, "reason": reason})
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:

@@ -17,6 +17,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number, searched_case_no, this_year, yuan_to_fen
+from services.gateway.portal.i18n import said, said_problem
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.staff_evaluation import confirmed, missing
 from services.gateway.portal.versioned import if_match
@@ -175,10 +176,10 @@ def handlers(kit: Kit) -> list[Any]:
                     vid = key.removeprefix("decision:")
                     reason = str(form.get(f"reason:{vid}") or "").strip()
                     if value == "reject" and not reason:
-                        raise ApiError(422, {"code": "redemption.reason_required", "message_zh": "核减或驳回须说明理由", "message_en": "a rejected voucher needs a reason", "details": {"voucher_id": vid}})
+                        raise ApiError(422, {"code": "redemption.reason_required", **said_problem("rejected_voucher_reason"), "details": {"voucher_id": vid}})
                     decisions.append({"voucher_id": vid, "approved": value == "approve", **({"reason": reason} if reason else {})})
             if not decisions:
-                raise reason_required("请对每张创新券作出审核结论", "decide every voucher of the claim", field="decisions")
+                raise reason_required(*said("decide_every_voucher_of_the_claim"), field="decisions")
             confirmed(form)
             await ctx.api.post("vouchers", f"/v1/redemption/claims/{claim_id}/review", json={"decisions": decisions})
 
@@ -207,7 +208,7 @@ def handlers(kit: Kit) -> list[Any]:
             if not amount:
                 raise missing("budget_fen")
             if not reason:
-                raise reason_required("调整预算须填写理由", "a budget change needs a reason")
+                raise reason_required(*said("a_budget_change_needs_a_reason"))
             await ctx.api.call("PATCH", "vouchers", f"/v1/programmes/{this_year()}/budget", json={"budget_fen": yuan_to_fen(amount), "reason": reason}, headers=if_match(form))
 
         return await kit.submit(request, BUDGET, run, again=lambda ctx, err, form: budget_page(ctx, error=err, form=form), done="/dashboard?done=1#budget")
