@@ -3,12 +3,13 @@ with the signed-in user's token. The portal knows no service internals."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import msgspec
 
-from services.gateway.portal.i18n import translate
+from services.gateway.portal.i18n import said_problem, translate
 from services.gateway.portal.messages import field_text, own_words, problem_text
 from services.gateway.upstreams import Upstreams
 
@@ -70,6 +71,17 @@ def at_field(err: ApiError, field: str, *, source: str = "reason") -> ApiError:
 def reason_required(message_zh: str, message_en: str, field: str = "reason") -> ApiError:
     """The portal's own refusal of a decision without its reason, shaped as the services' are."""
     return ApiError(400, {"code": "decision.reason_required", "message_zh": message_zh, "message_en": message_en, "details": {"field": field}})
+
+
+def missing(*fields: str) -> ApiError:
+    """The portal's own refusal of a form without a required field, shaped as the services' are."""
+    return ApiError(400, {"code": "request.invalid", **said_problem("fill_in_the_required_fields"), "details": {"missing": list(fields)}})
+
+
+def with_field(err: ApiError, key: str, words: Callable[[str], str]) -> ApiError:
+    """The error, with ``words(lang)`` shown next to the form's field ``key``."""
+    err.problem.setdefault("errors", []).append({"key": key, "message_zh": words("zh"), "message_en": words("en")})
+    return err
 
 
 class Api:

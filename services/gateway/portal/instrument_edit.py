@@ -13,9 +13,8 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError
+from services.gateway.portal.client import ApiError, missing
 from services.gateway.portal.core import Ctx, Kit, again
-from services.gateway.portal.staff_evaluation import missing
 from services.gateway.portal.versioned import if_match
 
 UNIT = ("unit",)

@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError, reason_required
+from services.gateway.portal.client import ApiError, missing, reason_required, with_field
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, find_listed, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
 from services.gateway.portal.i18n import said
 from services.gateway.portal.messages import sheet_errors
@@ -45,7 +45,7 @@ async def review_page(ctx: Ctx, *, error: ApiError | None = None, failed: str | 
     )
 
 
-async def finance_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[str]:
+async def finance_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None, failed: str | None = None) -> Response[str]:
     """The payouts due, the payment orders and the clawbacks (``?kpage=``); with ``case_no``, also the payout of that case number (BF-…),
     whatever its status, or the payouts of the payment order of that number (FK-…), each payout with the
     number of the payment order it is on; with ``order_case_no``, only the payment order of that case number."""
@@ -83,7 +83,8 @@ async def finance_page(ctx: Ctx, *, error: ApiError | None = None) -> Response[s
         clawbacks=claws["items"],
         clawback_pages=paged(claws, kpg, REVIEW_PAGE_SIZE),
         clawback_base=kept_query(ctx, "kpage"),
-        **ctx.outcome(error),
+        failed=failed,  # the clawback whose repayment was refused: its form shows the errors and what was typed
+        **ctx.outcome(error, form),
     )
 
 
@@ -265,6 +266,29 @@ def handlers(kit: Kit) -> list[Any]:
 
         return await kit.submit(request, ("finance",), run, again=again(finance_page, form=False), done="/finance?done=1")
 
+    @action("/finance/clawbacks/{clawback_id:str}/repayments")
+    async def clawback_repayment(request: Request[Any, Any, Any], clawback_id: FromPath[str]) -> Response[str]:
+        """Finance records money a party paid back on a clawback (R27): the amount in yuan and the
+        bank's reference; the form's key makes a second press of the same form one repayment."""
+
+        async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+            body = {
+                "amount_fen": yuan_to_fen(str(form.get("amount") or "")),
+                "bank_reference": str(form.get("bank_reference") or "").strip(),
+                "idempotency_key": str(form.get("idempotency_key") or ""),
+            }
+            if not body["bank_reference"]:
+                raise missing("bank_reference")
+            await ctx.api.post("payments", f"/v1/clawbacks/{clawback_id}/repayments", json=body)
+
+        async def at_row(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
+            if err.code in ("clawback.exceeds_outstanding", "clawback.amount_invalid") or "amount_fen" in err.field_errors(ctx.lang):
+                words = err.field_errors("zh").get("amount_fen"), err.field_errors("en").get("amount_fen")
+                with_field(err, "amount", lambda lang: (words[1] if lang == "en" else words[0]) or err.message(lang))
+            return await finance_page(ctx, error=err, form=form, failed=clawback_id)
+
+        return await kit.submit(request, ("finance",), run, again=at_row, done="/finance?done=1#clawbacks")
+
     @get("/finance/payment-orders/{payment_order_id:str}/export", include_in_schema=False, **kit.pub)
     async def payment_order_export(request: Request[Any, Any, Any], payment_order_id: FromPath[str]) -> Response[bytes]:
         return kit.passthrough(await kit.ctx(request).api.raw("GET", "payments", f"/v1/payment-orders/{payment_order_id}/export"))
@@ -349,6 +373,6 @@ def handlers(kit: Kit) -> list[Any]:
         return await kit.submit(request, ("center",), run, again=at_row, done="/review/users?done=1")
 
     return [
-        publish_notice, propose_award_plan, review, decide, dashboard, finance, payment_order, payment_order_export,
+        publish_notice, propose_award_plan, review, decide, dashboard, finance, payment_order, clawback_repayment, payment_order_export,
         queue, queue_decide, scoring, scoring_post, review_units, review_units_decide, review_users, review_users_verify,
     ]

@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError, reason_required
+from services.gateway.portal.client import ApiError, missing, reason_required
 from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number
 from services.gateway.portal.i18n import said, said_problem
 from services.gateway.portal.party_names import unit_names
@@ -32,11 +32,6 @@ AT_FIELD = {
     "assignment.duplicate": "expert_id",
     "assignment.application_not_forwarded": "expert_id",
 }
-
-
-def missing(*fields: str) -> ApiError:
-    """The portal's own refusal of a form without a required field, shaped as the services' are."""
-    return ApiError(400, {"code": "request.invalid", **said_problem("fill_in_the_required_fields"), "details": {"missing": list(fields)}})
 
 
 def confirmed(form: dict[str, Any]) -> None:

@@ -4,13 +4,12 @@ voucher redemption claims and the yearly evaluation application."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError
+from services.gateway.portal.client import ApiError, with_field
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, first_only, kept_query, no_file, page_number, paged, this_year, yuan_to_fen
 from services.gateway.portal.i18n import said
 from services.gateway.portal.versioned import if_match
@@ -154,12 +153,6 @@ async def service_info_page(ctx: Ctx, *, error: ApiError | None = None, form: di
     unit = await ctx.api.maybe("registry", f"/v1/units/{ctx.org}") or {}
     shown = {f: (form or {}).get(f, unit.get(f) or "") for f in SERVICE_FIELDS}
     return ctx.render("unit_service.html", unit=unit, **ctx.outcome(error, shown))
-
-
-def with_field(err: ApiError, key: str, words: Callable[[str], str]) -> ApiError:
-    """The error, with ``words(lang)`` shown next to the form's field ``key``."""
-    err.problem.setdefault("errors", []).append({"key": key, "message_zh": words("zh"), "message_en": words("en")})
-    return err
 
 
 def handlers(kit: Kit) -> list[Any]:

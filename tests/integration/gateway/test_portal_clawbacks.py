@@ -16,8 +16,9 @@ from services.payments.db.models import settlements
 from services.runtime import clock
 from services.runtime.roles import Role
 from tests.integration.gateway.test_portal_bookings import as_party, text_of
+from tests.integration.gateway.test_portal_complaints import error_at
 from tests.integration.gateway.test_portal_paging import pager
-from tests.integration.gateway.test_portal_recovery import gateway
+from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.integration.payments.test_clawback_case_numbers import _finding, _found, _paid_award
 from tests.support.platform import Platform, running
 from tests.support.registry import verified_user
@@ -80,3 +81,42 @@ async def test_a_clawback_from_a_user_names_the_user(make_settings) -> None:
         as_party(c, p, Role.FINANCE)
         rows = clawback_rows((await c.get("/finance")).text)
         assert len(rows) == 1 and rows[0][1] == "许昌追回测试企业" and rows[0][4] == "¥300.00", rows
+
+
+async def test_finance_records_a_repayment_on_the_page(make_settings) -> None:
+    """Finance records what a unit paid back on its clawback (R27): more than is outstanding is
+    refused at the amount, in Chinese; a repayment lowers what is outstanding, the same form sent
+    twice records it once, and the whole amount repaid closes the clawback (no form left)."""
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as c:
+        unit = uid()
+        await _paid_award(p, unit)
+        await _found(p, _finding(unit))
+        [claw] = (await p.call("payments", "GET", "/v1/clawbacks/", role=Role.FINANCE)).json()["items"]
+        action = f"/finance/clawbacks/{claw['clawback_id']}/repayments"
+        as_party(c, p, Role.FINANCE)
+        page = (await c.get("/finance")).text
+        assert f'action="{action}"' in page
+        key = re.search(rf'id="repay-{claw["clawback_id"]}">.*?name="idempotency_key" value="([^"]+)"', page, re.DOTALL).group(1)  # type: ignore[union-attr]
+        form = {"_csrf_token": csrf_of(page), "idempotency_key": key, "bank_reference": "BOC-20261205-01"}
+
+        r = await c.post(action, data={**form, "amount": "60000"})  # ¥60,000 of ¥50,000
+        assert r.status_code == 409 and error_at(r.text, "amount") == "还款金额超过尚未追回的金额", r.text
+        r = await c.post(action, data={**form, "amount": "20000.50"})
+        assert r.status_code == 303, r.text
+        r = await c.post(action, data={**form, "amount": "20000.50"})  # the same form again: one repayment
+        assert r.status_code == 303, r.text
+        now = (await p.call("payments", "GET", f"/v1/clawbacks/{claw['clawback_id']}", role=Role.FINANCE)).json()
+        assert now["repaid_fen"] == 2_000_050 and now["outstanding_fen"] == 2_999_950
+        rows = clawback_rows((await c.get("/finance")).text)
+        assert rows[0][5] == "¥29,999.50"
+
+        page = (await c.get("/finance")).text
+        key = re.search(rf'id="repay-{claw["clawback_id"]}">.*?name="idempotency_key" value="([^"]+)"', page, re.DOTALL).group(1)  # type: ignore[union-attr]
+        r = await c.post(action, data={**form, "_csrf_token": csrf_of(page), "idempotency_key": key, "amount": "29999.50"})
+        assert r.status_code == 303, r.text
+        page = (await c.get("/finance")).text
+        assert f'action="{action}"' not in page and clawback_rows(page)[0][6] == "已追回"
+
+        as_party(c, p, Role.CENTER)  # the center reads, records nothing
+        assert f'action="{action}"' not in (await c.get("/finance")).text
