@@ -1,5 +1,5 @@
 """Pages anybody may see: the home page, the catalogue and an instrument with its
-prices, the notices, the blacklist (and the portal's stylesheet)."""
+prices, the notices (and the portal's stylesheet); the blacklist is blacklist.py's."""
 
 from __future__ import annotations
 
@@ -143,11 +143,4 @@ def handlers(kit: Kit) -> list[Any]:
     async def notice(request: Request[Any, Any, Any], notice_id: FromPath[str]) -> Response[str]:
         return await staff_evaluation.notice_page(kit.ctx(request), notice_id)  # with its objections
 
-    @page("/blacklist")
-    async def blacklist(request: Request[Any, Any, Any]) -> Response[str]:
-        ctx = kit.ctx(request)
-        pg = page_number(ctx)
-        result = await ctx.api.maybe("registry", "/v1/blacklist/", page=pg, page_size=REVIEW_PAGE_SIZE) or {"items": []}
-        return ctx.render("blacklist.html", items=result["items"], paging=paged(result, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"))
-
-    return [css, home, catalogue, instrument, notices, notice, blacklist]
+    return [css, home, catalogue, instrument, notices, notice]  # /blacklist: blacklist.py
