@@ -135,14 +135,15 @@ async def payee_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str,
     )
 
 
-async def prices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
+async def prices_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None, failed: str | None = None) -> Response[str]:
     """A page of the unit's instruments (``?page=``) with their price items; the form adds one to them."""
     pg = page_number(ctx)
     found = await ctx.api.maybe("registry", "/v1/instruments/", unit_id=ctx.org, page=pg, page_size=REVIEW_PAGE_SIZE) or {"items": []}
     instruments = found["items"]
     prices = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/instruments/{inst['instrument_id']}/prices") for inst in instruments))
     rows = [(inst, (got or {"items": []})["items"]) for inst, got in zip(instruments, prices, strict=True)]
-    return ctx.render("unit_prices.html", rows=rows, page=pg, paging=paged(found, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"), **ctx.outcome(error, form))
+    paging, base = paged(found, pg, REVIEW_PAGE_SIZE), kept_query(ctx, "page")
+    return ctx.render("unit_prices.html", rows=rows, page=pg, paging=paging, base=base, failed=failed, **ctx.outcome(error, form))
 
 
 SERVICE_FIELDS = ("service_content", "contact_person", "contact_phone", "address")
@@ -300,6 +301,33 @@ def handlers(kit: Kit) -> list[Any]:
 
         return await kit.submit(request, UNIT, run, again=refused, done=lambda page: f"/unit/prices?page={page}&done=1")
 
+    @action("/unit/prices/{price_item_id:str}")
+    async def unit_price_change(request: Request[Any, Any, Any], price_item_id: FromPath[str]) -> Response[str]:
+        """The unit stops offering a price item, offers it again, or changes its price with a
+        reason (changePriceItem, with the version the page showed: a colleague's change meanwhile
+        is refused, not overwritten); back to the page it was on."""
+
+        async def run(ctx: Ctx, form: dict[str, Any]) -> int:
+            op = str(form.get("op") or "")
+            if op in ("deactivate", "activate"):
+                body: dict[str, Any] = {"active": op == "activate"}
+            else:
+                body = {"price_fen": yuan_to_fen(str(form.get("new_price") or ""))}
+                if reason := str(form.get("change_reason") or "").strip():
+                    body["reason"] = reason
+            await ctx.api.call("PATCH", "registry", f"/v1/price-items/{price_item_id}", json=body, headers=if_match(form))
+            return page_number(ctx)
+
+        async def at_row(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
+            fields = err.field_errors(ctx.lang)
+            if "price_fen" in fields:
+                with_field(err, "new_price", lambda lang: err.field_errors(lang)["price_fen"])
+            if err.code == "price.reason_required":
+                with_field(err, "change_reason", err.message)
+            return await prices_page(ctx, error=err, form=form, failed=price_item_id)
+
+        return await kit.submit(request, UNIT, run, again=at_row, done=lambda page: f"/unit/prices?page={page}&done=1")
+
     @page("/unit/service-info")
     async def unit_service(request: Request[Any, Any, Any]) -> Response[str]:
         return await kit.show(request, UNIT, service_info_page)
@@ -318,5 +346,5 @@ def handlers(kit: Kit) -> list[Any]:
     return [
         unit_service, unit_service_post,
         unit_instruments, list_instrument, imports, import_post, import_job, unit_evaluation, unit_evaluation_post,
-        unit_redemption, unit_redemption_post, unit_payee, unit_payee_post, unit_prices, unit_prices_post,
+        unit_redemption, unit_redemption_post, unit_payee, unit_payee_post, unit_prices, unit_prices_post, unit_price_change,
     ]
