@@ -9,6 +9,7 @@ services send (``label``) are there too, under msgctxt "label"."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,22 @@ def catalogue_path(lang: str) -> Path:
     return LOCALE / lang / "LC_MESSAGES" / "messages.po"
 
 
+@functools.cache
+def _entries(lang: str) -> dict[str | None, dict[str, str]]:
+    """A catalogue's translated entries by msgctxt, then key (parsed once per language)."""
+    with catalogue_path(lang).open("rb") as f:
+        catalog = read_po(f)
+    found: dict[str | None, dict[str, str]] = {}
+    for m in catalog:
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string and not m.fuzzy:
+            found.setdefault(m.context, {})[m.id] = m.string
+    return found
+
+
 def read_catalogue(lang: str, context: str | None = None) -> dict[str, str]:
     """A catalogue's translated entries of ``context`` (msgctxt) by key: no header, no
     fuzzy, untranslated or obsolete one."""
-    with catalogue_path(lang).open("rb") as f:
-        catalog = read_po(f)
-    return {
-        m.id: m.string
-        for m in catalog
-        if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string and not m.fuzzy and m.context == context
-    }
+    return dict(_entries(lang).get(context, {}))
 
 
 #: the page strings by language, then key
