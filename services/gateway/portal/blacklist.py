@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from services.gateway.portal.client import ApiError, missing, reason_required
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_number, paged
 from services.gateway.portal.i18n import said
-from services.gateway.portal.unit_picker import chosen_unit, is_search, pick_unit, pick_user
+from services.gateway.portal.unit_picker import chosen_party, is_search, pick_unit, pick_user
 
 BUREAU = ("bureau",)
 
@@ -42,12 +42,8 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str] | None:
             if is_search(form):
                 return await blacklist_page(ctx, form=form)
-            party_type = str(form.get("party_type") or "")
-            if party_type == "unit":
-                party_id = chosen_unit(await pick_unit(ctx, form, "unit_id"), "unit_id") or ""
-            elif party_type == "user":
-                party_id = chosen_unit(await pick_user(ctx, form, "user_id"), "user_id") or ""
-            else:
+            party_type, party_id = await chosen_party(ctx, form)
+            if not party_id:
                 raise missing("party_type")
             reason = str(form.get("reason") or "").strip()
             if not reason:

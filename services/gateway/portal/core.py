@@ -345,6 +345,17 @@ def searched_case_no(ctx: Ctx, name: str = "case_no") -> str:
     return (ctx.request.query_params.get(name) or "").strip()[:40]
 
 
+async def instrument_of(ctx: Ctx, instrument_id: str) -> dict[str, Any] | Response[str]:
+    """The instrument a unit's page manages, or the page to answer instead: the registry's
+    refusal, or 403 when a unit opens another unit's instrument (the staff may open any)."""
+    inst = await ctx.api.answer("registry", f"/v1/instruments/{instrument_id}")
+    if isinstance(inst, ApiError):
+        return ctx.error_page(inst)
+    if ctx.role == "unit" and inst.get("unit_id") != ctx.org:
+        return ctx.render("error.html", status=403, error=ctx.t("error"), code="auth.forbidden")
+    return dict(inst)
+
+
 def no_file(message_zh: str, message_en: str, *missing: str) -> ApiError:
     """The portal's own refusal of a form without the file it needs, shaped as the services' are."""
     return ApiError(400, {"code": "document.no_file", "message_zh": message_zh, "message_en": message_en, "details": {"missing": list(missing)}})

@@ -79,7 +79,6 @@ class Words:
     lang)`` is the words in ``lang`` (Chinese unless ``en``), None for a key it does not know."""
 
     def __init__(self, context: str) -> None:
-        self.context = context
         self.by_lang = {lang: read_catalogue(lang, context) for lang in LANGS}
 
     def get(self, key: str, lang: str) -> str | None:

@@ -14,7 +14,7 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing
-from services.gateway.portal.core import Ctx, Kit, again
+from services.gateway.portal.core import Ctx, Kit, again, instrument_of
 from services.gateway.portal.versioned import if_match
 
 UNIT = ("unit",)
@@ -36,11 +36,9 @@ def change_of(form: dict[str, Any]) -> dict[str, Any]:
 
 async def edit_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """The form, filled from the instrument (or with what was typed, after a refusal)."""
-    inst = await ctx.api.answer("registry", f"/v1/instruments/{instrument_id}")
-    if isinstance(inst, ApiError):
-        return ctx.error_page(inst)
-    if inst.get("unit_id") != ctx.org:
-        return ctx.render("error.html", status=403, error=ctx.t("error"), code="auth.forbidden")
+    inst = await instrument_of(ctx, instrument_id)
+    if isinstance(inst, Response):
+        return inst
     typed = form or {}
     shown = {f: typed.get(f, inst.get(f) or "") for f in (*FIELDS, "status")}
     return ctx.render("unit_instrument_edit.html", inst=inst, statuses=STATUSES, **ctx.outcome(error, shown))

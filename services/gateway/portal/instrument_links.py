@@ -15,17 +15,15 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import Ctx, Kit, again
+from services.gateway.portal.core import Ctx, Kit, again, instrument_of
 
 UNIT = ("unit",)
 
 
 async def links_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None, secret: dict[str, str] | None = None) -> Response[str]:
-    inst = await ctx.api.answer("registry", f"/v1/instruments/{instrument_id}")
-    if isinstance(inst, ApiError):
-        return ctx.error_page(inst)
-    if inst.get("unit_id") != ctx.org:
-        return ctx.render("error.html", status=403, error=ctx.t("error"), code="auth.forbidden")
+    inst = await instrument_of(ctx, instrument_id)
+    if isinstance(inst, Response):
+        return inst
     feeds, recorders = await asyncio.gather(
         ctx.api.maybe("registry", f"/v1/instruments/{instrument_id}/calendar-feeds/"),
         ctx.api.maybe("registry", "/v1/usage/recorders/", instrument_id=instrument_id),

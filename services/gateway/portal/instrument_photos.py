@@ -15,7 +15,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import Ctx, Kit, again, no_file
+from services.gateway.portal.core import Ctx, Kit, again, instrument_of, no_file
 from services.gateway.portal.i18n import said
 
 UNIT = ("unit",)
@@ -35,11 +35,9 @@ async def photos_of(ctx: Ctx, instrument_id: str) -> list[dict[str, Any]]:
 async def photos_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """The photos of one instrument, the unit's own or (the center) any: thumbnails with a delete
     button each, and the upload form."""
-    inst = await ctx.api.answer("registry", f"/v1/instruments/{instrument_id}")
-    if isinstance(inst, ApiError):
-        return ctx.error_page(inst)
-    if ctx.role == "unit" and inst.get("unit_id") != ctx.org:
-        return ctx.render("error.html", status=403, error=ctx.t("error"), code="auth.forbidden")
+    inst = await instrument_of(ctx, instrument_id)
+    if isinstance(inst, Response):
+        return inst
     base = "/center" if ctx.role == "center" else "/unit"
     found = await ctx.api.get("registry", f"/v1/instruments/{instrument_id}/photos")
     kinds = ("、" if ctx.lang == "zh" else ", ").join(_FORMATS.get(c, str(c)) for c in found["content_types"])

@@ -13,15 +13,18 @@ from collections.abc import Iterable
 
 from services.gateway.portal.core import Ctx
 
+
+async def _names(ctx: Ctx, path: str, ids: Iterable[str | None]) -> dict[str, str]:
+    wanted = sorted({i for i in ids if i})
+    found = await asyncio.gather(*(ctx.api.maybe("registry", f"{path}{i}") for i in wanted))
+    return {i: record["name"] for i, record in zip(wanted, found, strict=True) if record and record.get("name")}
+
+
 async def unit_names(ctx: Ctx, unit_ids: Iterable[str | None]) -> dict[str, str]:
     """``{unit_id: name}`` for the units named on a page (ids that are empty or unknown are left out)."""
-    wanted = sorted({u for u in unit_ids if u})
-    found = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/units/{u}") for u in wanted))
-    return {u: unit["name"] for u, unit in zip(wanted, found, strict=True) if unit}
+    return await _names(ctx, "/v1/units/", unit_ids)
 
 
 async def user_names(ctx: Ctx, user_ids: Iterable[str | None]) -> dict[str, str]:
     """``{user_id: name}`` for the users (enterprises, start-up teams) named on a page."""
-    wanted = sorted({u for u in user_ids if u})
-    found = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/users/{u}") for u in wanted))
-    return {u: user["name"] for u, user in zip(wanted, found, strict=True) if user and user.get("name")}
+    return await _names(ctx, "/v1/users/", user_ids)

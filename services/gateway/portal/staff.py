@@ -283,8 +283,7 @@ def handlers(kit: Kit) -> list[Any]:
 
         async def at_row(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
             if err.code in ("clawback.exceeds_outstanding", "clawback.amount_invalid") or "amount_fen" in err.field_errors(ctx.lang):
-                words = err.field_errors("zh").get("amount_fen"), err.field_errors("en").get("amount_fen")
-                with_field(err, "amount", lambda lang: (words[1] if lang == "en" else words[0]) or err.message(lang))
+                with_field(err, "amount", lambda lang: err.field_errors(lang).get("amount_fen") or err.message(lang))
             return await finance_page(ctx, error=err, form=form, failed=clawback_id)
 
         return await kit.submit(request, ("finance",), run, again=at_row, done="/finance?done=1#clawbacks")

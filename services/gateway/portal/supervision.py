@@ -16,7 +16,7 @@ from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_n
 from services.gateway.portal.i18n import said
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.staff_evaluation import confirmed
-from services.gateway.portal.unit_picker import chosen_unit, is_search, pick_unit, pick_user
+from services.gateway.portal.unit_picker import chosen_party, chosen_unit, is_search, pick_unit, pick_user
 
 STAFF = ("center", "bureau")
 SANCTIONS = ("criticism", "disqualification", "blacklist")
@@ -141,14 +141,8 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str] | None:
             if is_search(form):
                 return await fraud_page(ctx, form=form, sanctions=chosen)
-            party_type = str(form.get("party_type") or "")
-            if party_type == "unit":
-                party_id = chosen_unit(await pick_unit(ctx, form, "unit_id"), "unit_id") or ""
-            elif party_type == "user":
-                party_id = chosen_unit(await pick_user(ctx, form, "user_id"), "user_id") or ""
-            else:
-                party_id = ""
-            if party_type not in ("unit", "user") or not party_id:
+            party_type, party_id = await chosen_party(ctx, form)
+            if not party_id:
                 raise missing("party_id")
             if not chosen:
                 raise missing("sanctions")

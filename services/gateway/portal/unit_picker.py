@@ -128,6 +128,18 @@ def chosen_unit(pick: Pick, name: str, *, required: bool = True) -> str | None:
     raise refusal(f"{pick.words}.choose", name, text=pick.text, count=len(pick.matches))
 
 
+async def chosen_party(ctx: Ctx, form: dict[str, Any]) -> tuple[str, str]:
+    """A form naming a unit or a user (``party_type``, the ``unit_id`` and ``user_id`` pickers):
+    the party's type and id; an id of "" when the type is neither (the form's own refusal),
+    the picker's refusal at its field when the party is not found or not chosen."""
+    party_type = str(form.get("party_type") or "")
+    if party_type == "unit":
+        return party_type, chosen_unit(await pick_unit(ctx, form, "unit_id"), "unit_id") or ""
+    if party_type == "user":
+        return party_type, chosen_unit(await pick_user(ctx, form, "user_id"), "user_id") or ""
+    return party_type, ""
+
+
 def is_search(form: dict[str, Any]) -> bool:
     """The 查找 button was pressed: show the matches, save nothing."""
     return bool(form.get("find"))
