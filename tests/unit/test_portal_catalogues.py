@@ -46,15 +46,27 @@ def test_every_key_used_is_in_both_catalogues() -> None:
         assert not missing, f"not in locale/{lang}: {sorted(missing)}: run `make i18n` and fill them in"
 
 
+#: where the portal's code names a refusal's words by their key (the key is the group)
+KEYED = (
+    r'\bsaid(?:_problem)?\("([^"]+)"\)',
+    r'\breason_required\("([^"]+)"',
+    r'\bno_file\("([^"]+)"',
+    r'\brefused_at\("[^"]+", "([^"]+)"',
+    r'\b_refused\((?:"[^"]+"|f"[^"]+"|\w+), "([^"]+)"\)',
+)
+
+
 def test_every_words_table_key_the_code_names_is_in_both_catalogues() -> None:
-    """The portal's own refusals (``said("…")``, msgctxt "portal_refusal") and the other
+    """The portal's own refusals (msgctxt "portal_refusal": the key given to ``said``,
+    ``reason_required``, ``no_file``, ``refused_at``, the time page's ``_refused``) and the other
     contexts the code reads with ``i18n.words``: extraction does not see them, so this does."""
     import re
 
     named: set[tuple[str, str]] = set()
     for path in PORTAL.glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        named |= {("portal_refusal", k) for k in re.findall(r'\bsaid(?:_problem)?\("([^"]+)"\)', text)}
+        for pattern in KEYED:
+            named |= {("portal_refusal", k) for k in re.findall(pattern, text)}
     assert len(named) > 20  # the portal's form refusals were found
     for lang in i18n.LANGS:
         missing = named - set(entries(lang))

@@ -15,7 +15,6 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_number, paged
-from services.gateway.portal.i18n import said
 from services.gateway.portal.party_names import unit_names, user_names
 from services.gateway.portal.unit_picker import Pick, chosen_unit, is_search, pick_unit, pick_user
 
@@ -71,7 +70,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             reason = str(form.get("removal_reason") or "").strip()
             if not reason:
-                raise reason_required(*said("affiliation_removal_reason"), "removal_reason")
+                raise reason_required("affiliation_removal_reason", "removal_reason")
             await ctx.api.call("DELETE", "registry", f"/v1/affiliations/{affiliation_id}", json={"reason": reason})
 
         async def at_row(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:

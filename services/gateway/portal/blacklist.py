@@ -13,7 +13,6 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_number, paged
-from services.gateway.portal.i18n import said
 from services.gateway.portal.unit_picker import chosen_party, is_search, pick_unit, pick_user
 
 BUREAU = ("bureau",)
@@ -47,7 +46,7 @@ def handlers(kit: Kit) -> list[Any]:
                 raise missing("party_type")
             reason = str(form.get("reason") or "").strip()
             if not reason:
-                raise reason_required(*said("blacklist_reason"))
+                raise reason_required("blacklist_reason")
             await ctx.api.post("registry", "/v1/blacklist/", json={"party_type": party_type, "party_id": party_id, "reason": reason})
             return None
 
@@ -58,7 +57,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             reason = str(form.get("removal_reason") or "").strip()
             if not reason:
-                raise reason_required(*said("blacklist_removal_reason"), "removal_reason")
+                raise reason_required("blacklist_removal_reason", "removal_reason")
             await ctx.api.call("DELETE", "registry", f"/v1/blacklist/{entry_id}", json={"reason": reason})
 
         async def at_row(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:

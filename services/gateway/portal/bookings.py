@@ -17,7 +17,7 @@ from litestar.params import FromPath
 from services.gateway.portal import instrument_time as it
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, kept_query, page_number, paged
-from services.gateway.portal.i18n import said, said_problem
+from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.notifications import booking_page
 from services.gateway.portal.versioned import if_match
 from services.runtime import clock
@@ -143,7 +143,7 @@ async def revoke_qualification(ctx: Ctx, form: dict[str, Any], instrument_id: st
     field = f"revoke_{qualification_id}"
     reason = str(form.get("reason") or "").strip()
     if not reason:
-        raise reason_required(*said("a_revocation_needs_a_reason"), field)
+        raise reason_required("a_revocation_needs_a_reason", field)
     try:
         await ctx.api.post("registry", f"/v1/instruments/{instrument_id}/qualifications/{qualification_id}/revoke", json={"reason": reason})
     except ApiError as err:
@@ -160,7 +160,7 @@ async def booking_step(ctx: Ctx, form: dict[str, Any], booking_id: str, step: st
     elif step in ("decline", "cancel"):
         reason = str(form.get("reason") or "").strip()
         if not reason:
-            raise reason_required("请填写理由", "give a reason", f"reason_{booking_id}")
+            raise reason_required("give_a_reason", f"reason_{booking_id}")
         try:
             await ctx.api.post("registry", f"{base}/{step}", json={"reason": reason})
         except ApiError as err:
@@ -249,7 +249,7 @@ def handlers(kit: Kit) -> list[Any]:
             if missing:
                 raise ApiError(422, {"code": "request.invalid", "details": {"missing": missing}})
             if not body["reason"]:
-                raise reason_required(*said("downtime_needs_a_reason"), "downtime_reason")
+                raise reason_required("downtime_needs_a_reason", "downtime_reason")
             try:
                 await ctx.api.post("registry", f"/v1/instruments/{instrument_id}/downtimes", json=body)
             except ApiError as err:

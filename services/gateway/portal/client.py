@@ -68,9 +68,15 @@ def at_field(err: ApiError, field: str, *, source: str = "reason") -> ApiError:
     return ApiError(err.status, {**{k: v for k, v in err.problem.items() if k != "errors"}, "details": details})
 
 
-def reason_required(message_zh: str, message_en: str, field: str = "reason") -> ApiError:
-    """The portal's own refusal of a decision without its reason, shaped as the services' are."""
-    return ApiError(400, {"code": "decision.reason_required", "message_zh": message_zh, "message_en": message_en, "details": {"field": field}})
+def reason_required(key: str, field: str = "reason") -> ApiError:
+    """The portal's own refusal of a decision without its reason, shaped as the services' are;
+    ``key``: its words in the catalogues (msgctxt "portal_refusal")."""
+    return ApiError(400, {"code": "decision.reason_required", **said_problem(key), "details": {"field": field}})
+
+
+def refused_at(code: str, key: str, field: str) -> ApiError:
+    """The portal's own refusal at one field (422, ``code``), in the catalogue's words of ``key``."""
+    return ApiError(422, {"code": code, **said_problem(key), "details": {"field": field}})
 
 
 def missing(*fields: str) -> ApiError:

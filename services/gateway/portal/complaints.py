@@ -24,9 +24,8 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError, reason_required
+from services.gateway.portal.client import ApiError, reason_required, refused_at
 from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, searched_case_no
-from services.gateway.portal.i18n import said
 from services.gateway.portal.party_names import unit_names
 
 #: who reads complaints (the API's readers); the center alone decides
@@ -36,11 +35,6 @@ STATES = ("open", "upheld", "dismissed")
 OUTCOMES = ("upheld", "dismissed")
 #: a refusal of the registry said at the field it concerns (its ``details.field`` aside)
 AT_FIELD = {"complaint.unit_mismatch": "order_id", "order.not_found": "order_id", "complaint.subject_required": "unit_id", "complaint.already_decided": "outcome"}
-
-
-def _refused(code: str, zh: str, en: str, field: str) -> ApiError:
-    """The portal's own refusal at one field, shaped as the services' are."""
-    return ApiError(422, {"code": code, "message_zh": zh, "message_en": en, "details": {"field": field}})
 
 
 def shown(ctx: Ctx, err: ApiError | None, form: dict[str, Any] | None) -> dict[str, Any]:
@@ -76,7 +70,7 @@ async def form_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, 
 async def file_run(ctx: Ctx, form: dict[str, Any]) -> Response[str] | dict[str, Any]:
     category = str(form.get("category") or "")
     if category not in CATEGORIES:
-        raise _refused("complaint.category_required", *said("choose_what_the_complaint_is_about"), "category")
+        raise refused_at("complaint.category_required", "choose_what_the_complaint_is_about", "category")
     body: dict[str, Any] = {"category": category, "text": str(form.get("text") or "")}
     for key in ("order_id", "unit_id", "contact"):
         if value := str(form.get(key) or "").strip():
@@ -130,10 +124,10 @@ async def complaint_page(ctx: Ctx, complaint_id: str, *, error: ApiError | None 
 async def decide_run(ctx: Ctx, form: dict[str, Any], complaint_id: str) -> None:
     outcome = str(form.get("outcome") or "")
     if outcome not in OUTCOMES:
-        raise _refused("complaint.outcome_required", *said("choose_the_outcome"), "outcome")
+        raise refused_at("complaint.outcome_required", "choose_the_outcome", "outcome")
     reason = str(form.get("reason") or "").strip()
     if not reason:
-        raise reason_required(*said("complaint_decision_reason"))
+        raise reason_required("complaint_decision_reason")
     await ctx.api.post("registry", f"/v1/complaints/{complaint_id}/decision", json={"outcome": outcome, "reason": reason})
 
 

@@ -19,7 +19,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 
 from services.gateway.portal.client import Api, ApiError
-from services.gateway.portal.i18n import label, translate
+from services.gateway.portal.i18n import label, said_problem, translate
 from services.gateway.portal.i18n_labels import CATEGORIES, COUNTIES
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
 from services.gateway.portal import csrf, i18n, progress
@@ -356,6 +356,7 @@ async def instrument_of(ctx: Ctx, instrument_id: str) -> dict[str, Any] | Respon
     return dict(inst)
 
 
-def no_file(message_zh: str, message_en: str, *missing: str) -> ApiError:
-    """The portal's own refusal of a form without the file it needs, shaped as the services' are."""
-    return ApiError(400, {"code": "document.no_file", "message_zh": message_zh, "message_en": message_en, "details": {"missing": list(missing)}})
+def no_file(key: str, *missing: str) -> ApiError:
+    """The portal's own refusal of a form without the file it needs, shaped as the services' are,
+    in the catalogue's words of ``key`` (msgctxt "portal_refusal")."""
+    return ApiError(400, {"code": "document.no_file", **said_problem(key), "details": {"missing": list(missing)}})

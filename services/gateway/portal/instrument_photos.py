@@ -16,7 +16,6 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import Ctx, Kit, again, instrument_of, no_file
-from services.gateway.portal.i18n import said
 
 UNIT = ("unit",)
 CENTER = ("center",)
@@ -82,7 +81,7 @@ def handlers(kit: Kit) -> list[Any]:
             async def run(ctx: Ctx, form: dict[str, Any]) -> None:
                 file = form.get("file")
                 if file is None or not getattr(file, "filename", None):
-                    raise no_file(*said("choose_a_photo"), "file")
+                    raise no_file("choose_a_photo", "file")
                 data = await file.read()
                 await ctx.api.call(
                     "POST", "registry", f"/v1/instruments/{instrument_id}/photos", content=data, headers={"Content-Type": "application/octet-stream"}

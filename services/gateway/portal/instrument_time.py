@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from services.gateway.portal.client import ApiError
-from services.gateway.portal.i18n import said
+from services.gateway.portal.client import ApiError, refused_at
 from services.runtime.clock import POLICY_ZONE
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -87,8 +86,8 @@ def first_slot(piece: dict[str, Any], minutes: int) -> str:
     return min(text, limit)
 
 
-def _refused(field: str, zh: str, en: str) -> ApiError:
-    return ApiError(422, {"code": "portal.time_invalid", "message_zh": zh, "message_en": en, "details": {"field": field}})
+def _refused(field: str, key: str) -> ApiError:
+    return refused_at("portal.time_invalid", key, field)
 
 
 def on_day(day: str, hm: str, field: str) -> str:
@@ -96,14 +95,14 @@ def on_day(day: str, hm: str, field: str) -> str:
     try:
         d = date.fromisoformat(day.strip())
     except ValueError:
-        raise _refused("day", *said("choose_a_day")) from None
+        raise _refused("day", "choose_a_day") from None
     hm = hm.strip()
     try:
         if hm == "24:00":
             return datetime.combine(d + timedelta(days=1), time(0), POLICY_ZONE).isoformat()
         return datetime.combine(d, time.fromisoformat(hm), POLICY_ZONE).isoformat()
     except ValueError:
-        raise _refused(field, *said("time_format")) from None
+        raise _refused(field, "time_format") from None
 
 
 def local_moment(text: str, field: str) -> str | None:
@@ -114,7 +113,7 @@ def local_moment(text: str, field: str) -> str | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise _refused(field, *said("date_time_format")) from None
+        raise _refused(field, "date_time_format") from None
     return moment.replace(tzinfo=POLICY_ZONE).isoformat() if moment.tzinfo is None else moment.isoformat()
 
 
@@ -127,7 +126,7 @@ def hours_of(text: str, day: str) -> list[list[str]]:
             continue
         start, sep, end = part.partition("-")
         if not sep or not start.strip() or not end.strip():
-            raise _refused(f"hours_{day}", *said("hours_format"))
+            raise _refused(f"hours_{day}", "hours_format")
         spans.append([start.strip(), end.strip()])
     return spans
 

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, at_field, reason_required
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, first_only, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
-from services.gateway.portal.i18n import said, said_problem
+from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.instrument_time import local_moment
 from services.gateway.portal.public import instrument_page
 from services.gateway.portal.versioned import if_match
@@ -90,7 +90,7 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
     elif step == "cancel":
         reason = str(form.get("reason") or "").strip()
         if not reason:
-            raise reason_required(*said("a_cancellation_needs_a_reason"), "cancel_reason")
+            raise reason_required("a_cancellation_needs_a_reason", "cancel_reason")
         try:
             await ctx.api.post("registry", f"{base}/cancel", json={"reason": reason})
         except ApiError as err:

@@ -11,11 +11,9 @@ from typing import Any
 
 from litestar import Request, Response
 
-from services.gateway.portal.client import ApiError
+from services.gateway.portal.client import ApiError, refused_at
 from services.gateway.portal.core import Ctx, Kit
-from services.gateway.portal.i18n import said
 from services.gateway.portal.officers import account_errors
-from services.gateway.portal.recovery import portal_refusal
 
 ANY_ROLE: tuple[str, ...] = ()
 WRONG = "account.wrong_password"
@@ -42,7 +40,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             new = str(form.get("new_password") or "")
             if new != str(form.get("new_password_confirm") or ""):
-                raise portal_refusal("portal.password_mismatch", *said("the_two_passwords_differ"), "new_password_confirm")
+                raise refused_at("portal.password_mismatch", "the_two_passwords_differ", "new_password_confirm")
             await ctx.api.post("registry", "/v1/accounts/me/password", json={"old_password": str(form.get("old_password") or ""), "new_password": new})
 
         return await kit.submit(request, ANY_ROLE, run, again=lambda ctx, err, form: password_page(ctx, error=err, form=form), done="/account/password?done=1")

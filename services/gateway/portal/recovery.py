@@ -10,20 +10,14 @@ from typing import Any
 
 from litestar import Request, Response
 
-from services.gateway.portal.client import Api, ApiError
+from services.gateway.portal.client import Api, ApiError, refused_at
 from services.gateway.portal.core import Ctx, Kit
-from services.gateway.portal.i18n import said
 from services.gateway.portal.orders import register_errors
 from services.gateway.portal.session import EXPLAINED, seconds_until, session_cookie
 
 SIGNUP_FIELDS = (
     "username", "name", "kind", "credit_code", "leader_name", "incubator_credit_code", "contact_name", "phone", "email",
 )  # fmt: skip
-
-
-def portal_refusal(code: str, zh: str, en: str, field: str) -> ApiError:
-    """The portal's own refusal at one field, shaped as the services' are."""
-    return ApiError(422, {"code": code, "message_zh": zh, "message_en": en, "details": {"field": field}})
 
 
 def anonymous(ctx: Ctx) -> Api:
@@ -83,7 +77,7 @@ def handlers(kit: Kit) -> list[Any]:
             kind = str(form.get("kind") or "enterprise")
             password = str(form.get("password") or "")
             if password != str(form.get("password_confirm") or ""):
-                raise portal_refusal("portal.password_mismatch", *said("the_two_passwords_differ"), "password_confirm")
+                raise refused_at("portal.password_mismatch", "the_two_passwords_differ", "password_confirm")
             body: dict[str, Any] = {
                 "username": str(form.get("username") or ""),
                 "password": password,
@@ -128,7 +122,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str]:
             email = str(form.get("email") or "").strip()
             if not email:
-                raise portal_refusal("password_reset.invalid_email", *said("signup_email"), "email")
+                raise refused_at("password_reset.invalid_email", "signup_email", "email")
             sent = await anonymous(ctx).post("registry", "/v1/password-resets/", json={"email": email})
             return forgot_page(ctx, sent=sent or {"expires_in_minutes": 30})
 
@@ -146,7 +140,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str]:
             password = str(form.get("new_password") or "")
             if password != str(form.get("new_password_confirm") or ""):
-                raise portal_refusal("portal.password_mismatch", *said("the_two_passwords_differ"), "new_password_confirm")
+                raise refused_at("portal.password_mismatch", "the_two_passwords_differ", "new_password_confirm")
             await anonymous(ctx).post("registry", "/v1/password-resets/confirm", json={"token": str(form.get("token") or ""), "new_password": password})
             return ctx.redirect("/signin?reset=1")
 

@@ -15,7 +15,6 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required
 from services.gateway.portal.core import Ctx, Kit
-from services.gateway.portal.i18n import said
 
 READERS = ("unit", "department", "center", "bureau")
 OUTCOMES = ("passed", "failed")
@@ -60,7 +59,7 @@ def handlers(kit: Kit) -> list[Any]:
                 raise missing("outcome")
             reason = str(form.get("reason") or "").strip()
             if not reason:
-                raise reason_required(*said("recheck_reason"))
+                raise reason_required("recheck_reason")
             await ctx.api.post("evaluation", f"/v1/rectifications/{year}/{unit_id}/recheck", json={"outcome": outcome, "reason": reason})
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:

@@ -13,7 +13,6 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required, with_field
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, find_listed, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
-from services.gateway.portal.i18n import said
 from services.gateway.portal.messages import sheet_errors
 from services.gateway.portal.party_names import unit_names, user_names
 from services.gateway.portal.public import notices_page
@@ -213,7 +212,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str] | None:
             reason = str(form.get("reason") or "").strip() or None
             if decision == "reject" and not reason:
-                raise reason_required(*said("a_rejection_needs_a_reason"))
+                raise reason_required("a_rejection_needs_a_reason")
             if decision in ("approve", "reject"):
                 await ctx.api.post("vouchers", f"/v1/applications/{application_id}/{decision}", json={"reason": reason} if reason else {})
             elif decision in ("uphold", "overturn"):

@@ -15,7 +15,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required
 from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number
-from services.gateway.portal.i18n import said, said_problem
+from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.unit_picker import Pick, chosen_unit, is_search, pick_unit
 
@@ -181,7 +181,7 @@ def handlers(kit: Kit) -> list[Any]:
             if outcome not in OUTCOMES:
                 raise missing("outcome")
             if not reason:
-                raise reason_required(*said("a_resolution_needs_a_reason"))
+                raise reason_required("a_resolution_needs_a_reason")
             await ctx.api.post("evaluation", f"/v1/objections/{objection_id}/resolve", json={"outcome": outcome, "reason": reason})
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:

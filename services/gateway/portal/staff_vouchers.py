@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required
 from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number, searched_case_no, this_year, yuan_to_fen
-from services.gateway.portal.i18n import said, said_problem
+from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.staff_evaluation import confirmed
 from services.gateway.portal.versioned import if_match
@@ -179,7 +179,7 @@ def handlers(kit: Kit) -> list[Any]:
                         raise ApiError(422, {"code": "redemption.reason_required", **said_problem("rejected_voucher_reason"), "details": {"voucher_id": vid}})
                     decisions.append({"voucher_id": vid, "approved": value == "approve", **({"reason": reason} if reason else {})})
             if not decisions:
-                raise reason_required(*said("decide_every_voucher_of_the_claim"), field="decisions")
+                raise reason_required("decide_every_voucher_of_the_claim", field="decisions")
             confirmed(form)
             await ctx.api.post("vouchers", f"/v1/redemption/claims/{claim_id}/review", json={"decisions": decisions})
 
@@ -208,7 +208,7 @@ def handlers(kit: Kit) -> list[Any]:
             if not amount:
                 raise missing("budget_fen")
             if not reason:
-                raise reason_required(*said("a_budget_change_needs_a_reason"))
+                raise reason_required("a_budget_change_needs_a_reason")
             await ctx.api.call("PATCH", "vouchers", f"/v1/programmes/{this_year()}/budget", json={"budget_fen": yuan_to_fen(amount), "reason": reason}, headers=if_match(form))
 
         return await kit.submit(request, BUDGET, run, again=lambda ctx, err, form: budget_page(ctx, error=err, form=form), done="/dashboard?done=1#budget")

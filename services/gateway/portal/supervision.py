@@ -13,7 +13,6 @@ from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, missing, reason_required
 from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year
-from services.gateway.portal.i18n import said
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.staff_evaluation import confirmed
 from services.gateway.portal.unit_picker import chosen_party, chosen_unit, is_search, pick_unit, pick_user
@@ -148,7 +147,7 @@ def handlers(kit: Kit) -> list[Any]:
                 raise missing("sanctions")
             reason = str(form.get("reason") or "").strip()
             if not reason:
-                raise reason_required(*said("a_fraud_finding_needs_a_reason"))
+                raise reason_required("a_fraud_finding_needs_a_reason")
             years = [int(y) for y in str(form.get("years") or "").replace("，", ",").replace("、", ",").split(",") if y.strip().isdigit()]
             body: dict[str, Any] = {"party_type": party_type, "party_id": party_id, "reason": reason, "sanctions": chosen, "years": years}
             if evidence := str(form.get("evidence_ref") or "").strip():

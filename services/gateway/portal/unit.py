@@ -11,7 +11,6 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, with_field
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, first_only, kept_query, no_file, page_number, paged, this_year, yuan_to_fen
-from services.gateway.portal.i18n import said
 from services.gateway.portal.versioned import if_match
 
 UNIT = ("unit",)
@@ -181,7 +180,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> dict[str, Any]:
             upload = form.get("file")
             if upload is None or not getattr(upload, "filename", None):
-                raise no_file(*said("choose_a_ledger_file"), "file")
+                raise no_file("choose_a_ledger_file", "file")
             data = await upload.read()
             media = getattr(upload, "content_type", None) or "application/octet-stream"
             return dict(await ctx.api.call("POST", "registry", f"/v1/units/{ctx.org}/imports", params={"filename": upload.filename}, content=data, headers={"Content-Type": media}))
@@ -216,7 +215,7 @@ def handlers(kit: Kit) -> list[Any]:
     async def unit_evaluation_post(request: Request[Any, Any, Any]) -> Response[str]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             if not (getattr(form.get("self_assessment"), "filename", None)):
-                raise no_file(*said("self_assessment_report"), "self_assessment")
+                raise no_file("self_assessment_report", "self_assessment")
             body: dict[str, Any] = {"documents": await documents_of(ctx, form), "statement": str(form.get("statement") or "").strip() or None}
             resubmit = str(form.get("application_id") or "")
             if resubmit:
@@ -238,7 +237,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             missing = [k for k in ("receipt", "results") if form.get(k) is None or not getattr(form.get(k), "filename", None)]
             if missing:
-                raise no_file(*said("bank_receipt_and_results"), *missing)
+                raise no_file("bank_receipt_and_results", *missing)
             documents: dict[str, str] = {}
             for k in ("receipt", "results"):
                 upload = form[k]

@@ -14,7 +14,6 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required
 from services.gateway.portal.core import Ctx, Kit
-from services.gateway.portal.i18n import said
 
 STAFF = ("center", "bureau")
 #: an R18 condition the registry refuses on, by its code: the form's field it concerns
@@ -86,7 +85,7 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             reason = str(form.get("revoke_reason") or "").strip()
             if not reason:
-                raise reason_required(*said("acceptance_revoke_reason"), "revoke_reason")
+                raise reason_required("acceptance_revoke_reason", "revoke_reason")
             await ctx.api.call("DELETE", "registry", f"/v1/units/{unit_id}/voucher-acceptance", json={"reason": reason})
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
