@@ -88,7 +88,8 @@ def test_public_pages_and_sign_in(portal: RunningPortal, new_page: Callable[[], 
     page.goto("/instruments")
     page.get_by_label("关键词").fill("显微镜")
     page.get_by_label("县（市、区）").select_option(label="魏都区")
-    page.get_by_role("button", name="搜索").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="搜索").click()
     rows = page.locator("table.list tbody tr")
     names = [r.inner_text() for r in rows.all()]
     assert any("扫描电子显微镜" in n for n in names), names
@@ -252,7 +253,8 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     unit.goto("/orders")
     screenshot(unit, "08-unit-orders")
     unit.get_by_label("订单编号").fill(case_no.lower())
-    unit.get_by_role("button", name="搜索").click()
+    with unit.expect_navigation():
+        unit.get_by_role("button", name="搜索").click()
     assert unit.locator("table.list tbody tr").count() == 1 and unit.get_by_role("link", name=case_no).count() == 1, unit.inner_text("main")
     unit.goto(order_url)
     unit.get_by_label("报价金额（元）").fill("一千")  # refused by the service, shown next to the field
@@ -319,7 +321,8 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     assert row.locator("td.applicant").inner_text() == "许昌智造科技有限公司" and row.get_by_role("link", name=case_no).count() == 1, row.inner_text()
     assert not foreign_text(center.inner_text("body")), foreign_text(center.inner_text("body"))
     center.locator("#application-filter").get_by_label("申请编号").fill(" " + application_no.lower())
-    center.locator("#application-filter").get_by_role("button", name="搜索").click()
+    with center.expect_navigation():
+        center.locator("#application-filter").get_by_role("button", name="搜索").click()
     assert center.locator("#recent tbody tr").count() == 1 and application_no in center.inner_text("#recent"), center.inner_text("main")
     row.get_by_role("button", name="通过").click()
     assert center.locator(".flash").count() == 1

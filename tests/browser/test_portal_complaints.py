@@ -71,7 +71,8 @@ def test_a_user_complains_about_its_order_and_the_center_decides(portal: Running
     assert waiting(center, "complaints_open") == open_before + 1
     center.get_by_role("link", name="投诉处理").click()
     center.get_by_label("受理编号").fill(case_no.lower())
-    center.get_by_role("button", name="搜索").click()
+    with center.expect_navigation():
+        center.get_by_role("button", name="搜索").click()
     assert center.locator("#complaints tbody tr").count() == 1
     center.get_by_role("link", name=case_no).click()
     assert center.inner_text("#complaint-contact") == CONTACT
