@@ -20,7 +20,7 @@ import uvicorn
 
 from contracts.subjects import PRODUCERS
 from services.runtime import metrics as runtime_metrics
-from services.runtime import eventloop, safety
+from services.runtime import eventloop, heap, safety
 from services.runtime.bus import natscheck, testclock
 from services.runtime.bus.connect import connect_nats
 from services.runtime.bus.plan import BUCKETS
@@ -102,6 +102,8 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         serving = runtime_metrics.serve_metrics(metrics, settings.http_host, settings.metrics_port, metrics_stop, ready=db.ping)
         tasks["metrics"] = asyncio.create_task(serving, name=f"{service}-metrics")
 
+    # what start-up built lives as long as the process: full collections walk the rest only (runtime/heap.py)
+    freezing = asyncio.create_task(heap.freeze_when_started(server), name=f"{service}-heap")
     stop_task = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stop_task, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)
     failed = [t for t in done if t is not stop_task]
@@ -123,6 +125,7 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(t, timeout=settings.graceful_timeout_s)
     stop_task.cancel()
+    freezing.cancel()
     if clock_follower is not None:
         await clock_follower.stop()
         await clock_nats.stop()

@@ -9,7 +9,7 @@ import signal
 import uvicorn
 
 from services.gateway.app import create_app
-from services.runtime import eventloop, safety
+from services.runtime import eventloop, heap, safety
 from services.runtime.bus_identity.permissions import GATEWAY
 from services.runtime.settings import Settings
 from services.runtime.telemetry import configure_telemetry
@@ -37,7 +37,9 @@ async def run_gateway(settings: Settings, stop: asyncio.Event | None = None) -> 
     server = _Server(config)
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
+    freezing = asyncio.create_task(heap.freeze_when_started(server))  # services/runtime/heap.py
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     await serving
     stopping.cancel()
+    freezing.cancel()
