@@ -162,7 +162,7 @@ def parse_query(
 
 
 async def bump_generation(s: AsyncSession) -> None:
-    """Every cached result page becomes stale (the index or the dictionary changed)."""
+    """Every cached result page becomes stale (the index, the dictionary or a rating changed)."""
     done = await s.execute(update(search_state).where(search_state.c.id == 1).values(generation=search_state.c.generation + 1))
     if done.rowcount == 0:
         await s.execute(insert(search_state).values(id=1, generation=1))
@@ -376,6 +376,8 @@ async def catalogue_page(db: ServiceDatabase, q: SearchQuery) -> CataloguePage:
     the suggestions (the cached lists are copied: the page is the caller's)."""
     items, total = await search(db, q)
     suggestions = await suggest(db, q) if total == 0 and q.page == 1 else []
-    rated = await ratings.averages(db, [i.instrument_id for i in items])  # one grouped query, fresh on every page
+    ids = [i.instrument_id for i in items]
+    # one grouped query per page, kept like the page itself: a rating bumps the generation (orders.rate)
+    rated: dict[str, tuple[float | None, int]] = await _cached(db, ("ratings", tuple(ids)), lambda _d: ratings.averages(db, ids))
     shown = [msgspec.structs.replace(i, rating_average=rated[i.instrument_id][0], rating_count=rated[i.instrument_id][1]) if i.instrument_id in rated else i for i in items]
     return CataloguePage(items=shown, total=total, page=q.page, page_size=q.page_size, suggestions=list(suggestions))

@@ -1,7 +1,7 @@
-"""The catalogue search's per-process cache: result pages (and suggestions)
-and the synonym dictionary of one database, valid for one index generation
-(``search_state.generation``, bumped by every change of the index and of the
-dictionary). A cached value is served only while the generation it was
+"""The catalogue search's per-process cache: result pages (and suggestions),
+the ratings shown beside them and the synonym dictionary of one database,
+valid for one index generation (``search_state.generation``, bumped by every
+change of the index and of the dictionary, and by every rating). A cached value is served only while the generation it was
 computed at is the current one, as last read from the database at most
 :data:`GENERATION_TTL_S` ago (see docs/architecture.md, "Catalogue search")."""
 

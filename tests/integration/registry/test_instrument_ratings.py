@@ -102,6 +102,15 @@ async def test_the_public_sees_the_average_distribution_and_latest_comments_but_
             return found if len(found) == 2 else None
 
         assert await eventually(catalogue, what="both instruments in the catalogue") == {w.iid: (4.3, 4), iid2: (1.0, 1)}
+        # a new rating shows in the catalogue's page as it was just read (the page is kept per index generation)
+        assert await catalogue() == {w.iid: (4.3, 4), iid2: (1.0, 1)}
+        await rated(other, 5)
+
+        async def rerated() -> Any:
+            found = await catalogue()
+            return found if found and found[iid2] == (3.0, 2) else None
+
+        assert await eventually(rerated, what="the new rating in the catalogue") == {w.iid: (4.3, 4), iid2: (3.0, 2)}
 
 
 async def test_who_sees_the_ratings_follows_the_instrument(make_settings) -> None:
