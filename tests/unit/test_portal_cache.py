@@ -4,6 +4,7 @@ user always gets the page made for them, and every visitor gets its own CSRF coo
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,30 @@ def test_every_visitor_gets_its_own_csrf_cookie_from_a_kept_page(tmp_path: Path,
         assert first and second and first != second
         assert "扫描电子显微镜" in hit.text
         assert c.get("/instruments?q=显微镜&lang=en").text != hit.text  # another language, another page
+
+
+async def test_a_page_not_kept_yet_is_rendered_once_however_many_ask_for_it_meanwhile() -> None:
+    cache = pagecache.PageCache(5.0, clock=lambda: 1000.0)
+    assert await cache.fetch("/", "csrf-a") is None  # the first renders it
+    waiting = [asyncio.create_task(cache.fetch("/", f"csrf-{n}")) for n in "bc"]
+    await asyncio.sleep(0.01)
+    assert not any(w.done() for w in waiting)  # the others wait for that rendering
+    cache.put("/", "<form>csrf-a</form>", "csrf-a")
+    # each gets the page with its own CSRF token
+    assert await asyncio.gather(*waiting) == ["<form>csrf-b</form>", "<form>csrf-c</form>"]
+    assert await cache.fetch("/", "csrf-d") == "<form>csrf-d</form>"
+
+
+async def test_when_the_first_rendering_fails_or_is_slow_the_waiters_render_their_own() -> None:
+    cache = pagecache.PageCache(5.0, clock=lambda: 1000.0, wait_s=0.05)
+    assert await cache.fetch("/x", "a") is None
+    waiting = asyncio.create_task(cache.fetch("/x", "b"))
+    await asyncio.sleep(0.01)
+    cache.drop("/x")  # an error page or a failure: nothing kept
+    assert await waiting is None
+    # a rendering that takes longer than wait_s: the next asks render after waiting that long
+    assert await cache.fetch("/y", "a") is None
+    assert await asyncio.wait_for(cache.fetch("/y", "b"), 1) is None
+    # with the cache off nobody waits
+    off = pagecache.PageCache(0.0)
+    assert [await off.fetch("/", "a"), await off.fetch("/", "b")] == [None, None]

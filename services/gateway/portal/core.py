@@ -208,7 +208,7 @@ class Kit:
             response.headers["Cache-Control"] = NOT_STORED
             return response
         key = f"{ctx.lang} {request.scope['path']}?{request.scope.get('query_string', b'').decode('latin-1')} {simulated_time()}"
-        html = self.portal.pages.get(key, ctx.csrf)
+        html = await self.portal.pages.fetch(key, ctx.csrf)
         if html is None:
             try:
                 response = await page(ctx, *args)
