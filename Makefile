@@ -75,9 +75,11 @@ lint: $(STAMP)
 	$(BIN)/xciss asyncapi --check
 	$(BIN)/lint-imports
 
-# The fast loop: lint, the unit tests and the integration tests not marked `slow`.
+# The fast loop: lint, the unit tests and the integration tests not marked `slow`,
+# on SQLite; `make test` runs them on PostgreSQL too (CHECK_MARKS="not slow": both here).
+CHECK_MARKS ?= not slow and not postgres
 check: lint client-deps
-	$(BIN)/pytest $(XDIST) -m "not slow" tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) -m "$(CHECK_MARKS)" tests/unit tests/integration $(PYTEST_ARGS)
 
 test: lint browser-deps client-deps axe-deps
 	@set +e; \
