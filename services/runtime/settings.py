@@ -206,7 +206,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_from: str = "noreply@xciss.local"
     #: STARTTLS before signing in to the SMTP server (XCISS_SMTP_STARTTLS)
     smtp_starttls: bool = True
-    #: the portal's address as people reach it, for links in mails (XCISS_PUBLIC_URL);
+    #: the portal's address as people reach it, for links in mails and calendar feed addresses (XCISS_PUBLIC_URL);
     #: None: http://127.0.0.1:<gateway port>
     public_url: str | None = None
     #: a password-reset link works once, this long (XCISS_PASSWORD_RESET_TTL_MINUTES)

@@ -32,8 +32,11 @@ async def links_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = N
 
 
 def feed_url(ctx: Ctx, url_path: str) -> str:
-    """The feed's address through the gateway (``/api/registry`` + the registry's path)."""
-    return f"{str(ctx.request.base_url).rstrip('/')}/api/registry{url_path}"
+    """The feed's address through the gateway (``/api/registry`` + the registry's path), on the
+    portal's public address (XCISS_PUBLIC_URL: behind an ingress the request's own host is an
+    internal one), else on the address the request came to."""
+    base = ctx.portal.settings.public_url or str(ctx.request.base_url)
+    return f"{base.rstrip('/')}/api/registry{url_path}"
 
 
 def handlers(kit: Kit) -> list[Any]:
