@@ -40,46 +40,63 @@ DEADLINE = date(2026, 9, 7)  # three months after the award plan's notice became
 OTHER_DEPT = "禹州市科技局"
 
 
-async def test_an_unqualified_unit_reports_by_its_deadline_and_the_bureau_rechecks(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = await make_settings(["evaluation"])
-    good, bad = uid(), uid()
+def measured(monkeypatch: pytest.MonkeyPatch, good: str) -> None:
+    """The year's measures: ``good`` at its best, every other unit at nothing."""
 
     async def fake_source(session, year, unit_ids=None):  # noqa: ANN001
         return {u: Measures(unit_id=u, year=year, **BEST) for u in (good,) if unit_ids is None or u in unit_ids}
 
     monkeypatch.setattr(sources, "MEASURES_SOURCE", fake_source)
     monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
+
+
+async def graded(p: Platform, monkeypatch: pytest.MonkeyPatch, good: str, bad: str) -> dict[str, str]:
+    """Both units evaluated, ``bad`` unqualified, the grades notice final and the award
+    plan drafted (not approved); their applications by unit."""
+    await publish(p, [unit_event(good), unit_event(bad)])
+
+    async def units_known() -> bool:
+        async with p["evaluation"].db.read() as s:
+            return len((await s.execute(select(unit_view.c.unit_id))).all()) == 2
+
+    await eventually(units_known)
+    await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 10_000_000}, status=201)
+    experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
+    y = Year(p, experts)
+    apps = {}
+    for unit, sheets in ((good, FULL), (bad, ZERO)):
+        apps[unit] = await y.apply_and_forward(unit)
+        for role, assignment in (await y.assign_all(apps[unit])).items():
+            await y.score(assignment, role, sheets[role])
+        await call(p, "POST", f"/v1/applications/{apps[unit]}/grade", Role.CENTER, json={}, status=200)
+    grades = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": YEAR}, status=201)
+    monkeypatch.setattr(notices, "today", lambda: AFTER)
+    await call(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=200)
+    monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
+    plan = await call(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=201)
+    assert {line["unit_id"]: line["grade"] for line in plan["lines"]}[bad] == "unqualified"
+    return apps
+
+
+async def plan_final(p: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drafted award plan approved and its notice final: the unqualified have their deadline."""
+    await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={}, status=200)
+    plan = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.BUREAU, json={}, status=201)
+    monkeypatch.setattr(notices, "today", lambda: AFTER)
+    await call(p, "POST", f"/v1/notices/{plan['notice']['notice_id']}/finalize", Role.CENTER, json={}, status=200)
+
+
+async def test_an_unqualified_unit_reports_by_its_deadline_and_the_bureau_rechecks(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = await make_settings(["evaluation"])
+    good, bad = uid(), uid()
+    measured(monkeypatch, good)
     async with running(Platform(settings, ["evaluation"])) as p:
-        await publish(p, [unit_event(good), unit_event(bad)])
-
-        async def units_known() -> bool:
-            async with p["evaluation"].db.read() as s:
-                return len((await s.execute(select(unit_view.c.unit_id))).all()) == 2
-
-        await eventually(units_known)
-        await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 10_000_000}, status=201)
-        experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
-        y = Year(p, experts)
-        apps = {}
-        for unit, sheets in ((good, FULL), (bad, ZERO)):
-            apps[unit] = await y.apply_and_forward(unit)
-            for role, assignment in (await y.assign_all(apps[unit])).items():
-                await y.score(assignment, role, sheets[role])
-            await call(p, "POST", f"/v1/applications/{apps[unit]}/grade", Role.CENTER, json={}, status=200)
-        grades = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": YEAR}, status=201)
-        monkeypatch.setattr(notices, "today", lambda: AFTER)
-        await call(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=200)
-        monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
-        plan = await call(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=201)
-        assert {line["unit_id"]: line["grade"] for line in plan["lines"]}[bad] == "unqualified"
+        apps = await graded(p, monkeypatch, good, bad)
 
         # before the plan is final nobody has a deadline: nothing to report yet
         r = await call(p, "POST", f"/v1/rectifications/{YEAR}/report", Role.UNIT, bad, {"report": "已整改"}, 409)
         assert r["code"] == "rectification.not_required"
-        await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={}, status=200)
-        plan = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.BUREAU, json={}, status=201)
-        monkeypatch.setattr(notices, "today", lambda: AFTER)
-        await call(p, "POST", f"/v1/notices/{plan['notice']['notice_id']}/finalize", Role.CENTER, json={}, status=200)
+        await plan_final(p, monkeypatch)
         assert [(x.unit_id, x.deadline) for x in await emitted(p, ee.RectificationRequired)] == [(bad, DEADLINE)]
 
         record = await call(p, "GET", f"/v1/applications/{apps[bad]}", Role.UNIT, bad, status=200)
