@@ -37,11 +37,13 @@ async def publish(p: Platform, *events: Event) -> None:
         await nc.close()
 
 
-async def used_vouchers(p: Platform, n: int, *, fee: int = 1_000_000, unit: str | None = None) -> tuple[str, list[str]]:
-    """A unit (new unless given) whose ``n`` orders were settled with a voucher each: (unit, voucher ids)."""
+async def used_vouchers(p: Platform, n: int, *, fee: int = 1_000_000, unit: str | None = None, user: str | None = None) -> tuple[str, list[str]]:
+    """A unit (new unless given) whose ``n`` orders of one user (new unless given; a given one
+    is told verified again, an older version than the registry's own is ignored) were settled
+    with a voucher each: (unit, voucher ids)."""
     reg = Registry(p)
     unit = unit or reg.unit()
-    user = reg.user()
+    user = reg.user(user_id=user)
     orders = []
     for _ in range(n):
         order = reg.order(user, unit, fee=fee)

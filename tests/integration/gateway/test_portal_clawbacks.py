@@ -8,18 +8,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import insert
 
 from contracts import registry as ev
 from services.gateway.portal import staff
-from services.payments.db.models import settlements
-from services.runtime import clock
 from services.runtime.roles import Role
 from tests.integration.gateway.test_portal_bookings import as_party, text_of
 from tests.integration.gateway.test_portal_complaints import error_at
 from tests.integration.gateway.test_portal_paging import pager
 from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.integration.payments.test_clawback_case_numbers import _finding, _found, _paid_award
+from tests.support.payouts import used_vouchers
 from tests.support.platform import Platform, running
 from tests.support.registry import verified_user
 from tests.support.vouchers import uid
@@ -66,17 +64,14 @@ async def test_finance_lists_clawbacks_by_their_case_numbers(make_settings, monk
 async def test_a_clawback_from_a_user_names_the_user(make_settings) -> None:
     """A finding against a user (an enterprise that had a voucher deducted) claws back the voucher
     part of its settlement; finance sees the enterprise's name as the party, not just 用户 —
-    finance may read the user's record (getUser) to collect it."""
-    settings = await make_settings(SERVICES)
-    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as c:
+    finance may read the user's record (getUser) to collect it. The settlement is a real one:
+    vouchers issued the voucher and payments deducted it when the order was settled."""
+    services = ["registry", "vouchers", "payments"]
+    settings = await make_settings(services)
+    async with running(Platform(settings, services)) as p, gateway(p) as c:
         user = await verified_user(p, "许昌追回测试企业")
         assert (await p.call("registry", "GET", f"/v1/users/{user}", role=Role.FINANCE)).status_code == 200
-        now = clock.utc_now()
-        async with p["payments"].db.unit_of_work() as uow:  # a settlement that deducted a voucher (what payments keeps of a settled order)
-            await uow.session.execute(insert(settlements).values(
-                id=uid(), order_id=uid(), user_id=user, unit_id=uid(), order_amount_fen=100_000, voucher_fen=30_000, payable_fen=70_000, paid_fen=70_000,
-                voucher_id=uid(), year=clock.local_year(now), status="paid", created_at=now, updated_at=now,
-            ))
+        await used_vouchers(p, 1, fee=100_000, user=user)  # 30% of ¥1,000 deducted
         await _found(p, ev.FraudFound(finding_id=uid(), party_type="user", party_id=user, reason="以不实合同申领创新券"))
         as_party(c, p, Role.FINANCE)
         rows = clawback_rows((await c.get("/finance")).text)
