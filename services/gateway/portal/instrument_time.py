@@ -9,10 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from services.gateway.portal.client import ApiError, refused_at
+from services.gateway.portal.i18n import words
 from services.runtime.clock import POLICY_ZONE
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = {"mon": ("周一", "Mon"), "tue": ("周二", "Tue"), "wed": ("周三", "Wed"), "thu": ("周四", "Thu"), "fri": ("周五", "Fri"), "sat": ("周六", "Sat"), "sun": ("周日", "Sun")}
+_WEEKDAY_WORDS = words("weekday")
+#: each day's name as (Chinese, English), from the catalogues (msgctxt "weekday")
+WEEKDAY_NAMES = {d: (_WEEKDAY_WORDS.get(d, "zh") or d, _WEEKDAY_WORDS.get(d, "en") or d) for d in WEEKDAYS}
 
 
 def monday_of(asked: str | None, today: date) -> date:
