@@ -156,9 +156,32 @@ def portal(nats_server: EmbeddedNats, sqlite_templates: SqliteDatabases, tmp_pat
         running.stop()
 
 
+def _settle_after_click() -> None:
+    """Every click waits for the page it opened to be parsed. Playwright's ``click`` returns once
+    a navigation it started has committed, not once the new document is read: a ``count()`` at
+    once could see a half-parsed page (stop 29's CI counted 0 rows of a filtered list whose row
+    the page then showed). After a click that opened nothing the page is already loaded and
+    ``wait_for_load_state`` returns at once."""
+    from playwright.sync_api import Locator
+
+    if getattr(Locator.click, "settles", False):
+        return
+    click = Locator.click
+
+    def click_and_settle(self: Any, *args: Any, **kwargs: Any) -> None:
+        click(self, *args, **kwargs)
+        if not self.page.is_closed():
+            self.page.wait_for_load_state("domcontentloaded")
+
+    click_and_settle.settles = True  # type: ignore[attr-defined]
+    Locator.click = click_and_settle  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="module")
 def browser(portal: RunningPortal) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
+
+    _settle_after_click()
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
