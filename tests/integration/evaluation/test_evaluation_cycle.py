@@ -101,6 +101,29 @@ FULL = {"management": {"org.rules": 800, "org.staff": 600}, "technical": {"op.co
 ZERO = {role: {k: 0 for k in sheet} for role, sheet in FULL.items()}
 
 
+async def scored(p: Platform, sheets: dict[str, dict[str, dict[str, int]]]) -> dict[str, str]:
+    """The units of ``sheets`` known to evaluation, the year opened (10,000,000 fen of awards) with
+    three experts, and each unit applied, forwarded, scored by its sheets and graded: the
+    applications by unit."""
+    await publish(p, [unit_event(u) for u in sheets])
+
+    async def units_known() -> bool:
+        async with p["evaluation"].db.read() as s:
+            return len((await s.execute(select(unit_view.c.unit_id))).all()) == len(sheets)
+
+    await eventually(units_known)
+    await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 10_000_000}, status=201)
+    experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
+    y = Year(p, experts)
+    apps = {}
+    for unit, by_role in sheets.items():
+        apps[unit] = await y.apply_and_forward(unit)
+        for role, assignment in (await y.assign_all(apps[unit])).items():
+            await y.score(assignment, role, by_role[role])
+        await call(p, "POST", f"/v1/applications/{apps[unit]}/grade", Role.CENTER, json={}, status=200)
+    return apps
+
+
 async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = await make_settings(["evaluation"])
     a, b, c, d, e, parent = uid(), uid(), uid(), uid(), uid(), uid()

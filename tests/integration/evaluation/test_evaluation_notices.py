@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from contracts import evaluation as ee
 from contracts import vouchers as ve
 from services.evaluation import notice_finalization, notices, sources
-from services.evaluation.db.models import redemption_view, unit_view
+from services.evaluation.db.models import redemption_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
 from tests.integration.evaluation.test_evaluation_cycle import (
@@ -24,12 +24,11 @@ from tests.integration.evaluation.test_evaluation_cycle import (
     PUBLISHED_ON,
     YEAR,
     ZERO,
-    Year,
     call,
     emitted,
     publish,
+    scored,
     uid,
-    unit_event,
 )
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
@@ -45,21 +44,7 @@ async def test_objections_hold_award_and_redemption_lines_until_resolved(make_se
     monkeypatch.setattr(sources, "MEASURES_SOURCE", fake_source)
     monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
     async with running(Platform(settings, ["evaluation"])) as p:
-        await publish(p, [unit_event(a), unit_event(b)])
-
-        async def units_known() -> bool:
-            async with p["evaluation"].db.read() as s:
-                return len((await s.execute(select(unit_view.c.unit_id))).all()) == 2
-
-        await eventually(units_known)
-        await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 10_000_000}, status=201)
-        experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
-        y = Year(p, experts)
-        for unit, sheets in ((a, FULL), (b, {**ZERO, "finance": FULL["finance"]})):
-            app_id = await y.apply_and_forward(unit)
-            for role, assignment in (await y.assign_all(app_id)).items():
-                await y.score(assignment, role, sheets[role])
-            await call(p, "POST", f"/v1/applications/{app_id}/grade", Role.CENTER, json={}, status=200)
+        await scored(p, {a: FULL, b: {**ZERO, "finance": FULL["finance"]}})
         await call(p, "POST", "/v1/notices/", Role.DEPARTMENT, "魏都区科技局", json={"kind": "grades", "year": YEAR}, status=403)
         grades = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": YEAR}, status=201)
         r = await call(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=409)

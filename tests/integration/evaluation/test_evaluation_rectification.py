@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from contracts import evaluation as ee
 from services.evaluation import notices, sources
-from services.evaluation.db.models import unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
 from tests.integration.evaluation.test_evaluation_cycle import (
@@ -25,16 +24,13 @@ from tests.integration.evaluation.test_evaluation_cycle import (
     PUBLISHED_ON,
     YEAR,
     ZERO,
-    Year,
     call,
     emitted,
-    publish,
+    scored,
     uid,
-    unit_event,
 )
 from tests.support.evidence import upload
 from tests.support.platform import Platform, running
-from tests.support.polling import eventually
 
 DEADLINE = date(2026, 9, 7)  # three months after the award plan's notice became final on 9 June (indicators-2023)
 OTHER_DEPT = "禹州市科技局"
@@ -53,22 +49,7 @@ def measured(monkeypatch: pytest.MonkeyPatch, good: str) -> None:
 async def graded(p: Platform, monkeypatch: pytest.MonkeyPatch, good: str, bad: str) -> dict[str, str]:
     """Both units evaluated, ``bad`` unqualified, the grades notice final and the award
     plan drafted (not approved); their applications by unit."""
-    await publish(p, [unit_event(good), unit_event(bad)])
-
-    async def units_known() -> bool:
-        async with p["evaluation"].db.read() as s:
-            return len((await s.execute(select(unit_view.c.unit_id))).all()) == 2
-
-    await eventually(units_known)
-    await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 10_000_000}, status=201)
-    experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
-    y = Year(p, experts)
-    apps = {}
-    for unit, sheets in ((good, FULL), (bad, ZERO)):
-        apps[unit] = await y.apply_and_forward(unit)
-        for role, assignment in (await y.assign_all(apps[unit])).items():
-            await y.score(assignment, role, sheets[role])
-        await call(p, "POST", f"/v1/applications/{apps[unit]}/grade", Role.CENTER, json={}, status=200)
+    apps = await scored(p, {good: FULL, bad: ZERO})
     grades = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": YEAR}, status=201)
     monkeypatch.setattr(notices, "today", lambda: AFTER)
     await call(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=200)
