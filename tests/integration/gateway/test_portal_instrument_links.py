@@ -67,3 +67,19 @@ async def test_a_unit_manages_its_instruments_feeds_and_recorders(make_settings)
         other = await approved_unit(p, name="许昌另一单位")
         c.cookies.set("xciss_session", p.token(Role.UNIT, other))
         assert (await c.get(url)).status_code == 403
+
+
+async def test_without_a_public_address_the_feed_is_on_the_host_the_request_came_to(make_settings) -> None:
+    settings = await make_settings(SERVICES)
+    assert settings.public_url is None
+    async with running(Platform(settings, SERVICES), worker=False) as p, gateway(p) as c:
+        unit = await approved_unit(p)
+        iid, _ = await priced_instrument(p, unit)
+        c.cookies.set("xciss_session", p.token(Role.UNIT, unit))
+        url = f"/unit/instruments/{iid}/connections"
+        page = (await c.get(url)).text
+        r = await c.post(f"{url}/feeds", data={"_csrf_token": csrf_of(page), "label": "前台日历"})
+        assert r.status_code == 200, r.text
+        address = re.search(r'<code id="feed-url">([^<]+)</code>', r.text).group(1)  # type: ignore[union-attr]
+        assert address.startswith("http://gateway.local/api/registry/v1/calendar/") and address.endswith(".ics"), address
+        assert (await c.get(path_of(address))).status_code == 200
