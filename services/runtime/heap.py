@@ -8,7 +8,11 @@ collection stopped the event loop for 50-250 ms, measured with a
 page's latency (p99 200-300 ms against a p50 of 3.5 ms). What exists when the
 process is ready lives as long as the process: after one collection of the
 start-up garbage it is moved to the permanent generation (``gc.freeze``), and
-later collections walk only what requests and events allocate.
+later collections walk only what requests and events allocate. The freeze
+waits a few seconds after the start (``settle_s``): the first requests and
+events build what lives on too (compiled statements and templates, a
+service's subscriptions), and the collection then does not stall the
+readiness probes of a process just started.
 
 Only the process entry points call this (``xciss run``/``serve``/``worker``/
 ``relay``, ``xciss gateway``), never an app's lifespan: tests build and drop
@@ -37,12 +41,17 @@ def freeze() -> int:
     return gc.get_freeze_count()
 
 
-async def freeze_when_started(server: _Starting | None, *, poll_s: float = 0.05, limit_s: float = 60.0) -> None:
-    """Freezes the heap once ``server`` (uvicorn's) has started, or at once
-    without a server (a worker or relay alone); after ``limit_s`` without a
-    start it freezes anyway."""
+#: seconds between a process's start and the freeze
+SETTLE_S = 5.0
+
+
+async def freeze_when_started(server: _Starting | None, *, settle_s: float = SETTLE_S, poll_s: float = 0.05, limit_s: float = 60.0) -> None:
+    """Freezes the heap ``settle_s`` after ``server`` (uvicorn's) has started,
+    or after the start of a process without a server (a worker or relay
+    alone); after ``limit_s`` without a start it freezes anyway."""
     waited = 0.0
     while server is not None and not server.started and waited < limit_s:
         await asyncio.sleep(poll_s)
         waited += poll_s
+    await asyncio.sleep(settle_s)
     log.debug("heap frozen after start-up: %d objects", freeze())

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
@@ -113,3 +114,13 @@ def test_the_templates_i18n_extension_speaks_the_pages_language() -> None:
     page = env.from_string("{{ _('home') }}|{% trans %}catalogue{% endtrans %}")
     assert page.render(lang="zh") == "首页|仪器目录"
     assert page.render(lang="en") == "Home|Instruments"
+
+
+def test_a_words_table_gives_a_key_in_both_languages_or_refuses_it() -> None:
+    """``Words.pair``: the tables the portal builds at import (weekdays, the policy's documents,
+    its own refusals) read both languages at once; a key either catalogue lacks fails there."""
+    assert i18n.words("weekday").pair("mon") == ("周一", "Mon")
+    with pytest.raises(KeyError, match="no_such_day"):
+        i18n.words("weekday").pair("no_such_day")
+    with pytest.raises(KeyError, match="no_such_refusal"):
+        i18n.said("no_such_refusal")

@@ -22,7 +22,7 @@ SOURCES: dict[str, tuple[str, str, bool]] = {
 #: the policy's documents on the guide: the notice (0) and its attachments (1 管理办法, 2 实施细则),
 #: each as (Chinese, English) from the catalogues (msgctxt "policy_document")
 _DOCUMENTS = words("policy_document")
-DOCUMENT_NAMES: dict[int, tuple[str, str]] = {n: (_DOCUMENTS.get(str(n), "zh") or "", _DOCUMENTS.get(str(n), "en") or "") for n in range(3)}
+DOCUMENT_NAMES: dict[int, tuple[str, str]] = {n: _DOCUMENTS.pair(str(n)) for n in range(3)}
 #: a topic's title and who it is for, by its slug (msgctxt "guide_title", "guide_audience")
 _TITLES, _AUDIENCES = words("guide_title"), words("guide_audience")
 

@@ -87,6 +87,14 @@ class Words:
     def __contains__(self, key: object) -> bool:
         return key in self.by_lang["zh"]
 
+    def pair(self, key: str) -> tuple[str, str]:
+        """The words of ``key`` as (Chinese, English); a key missing from either catalogue is
+        an error, raised where the table is read (at import), not on a page."""
+        zh, en = self.get(key, "zh"), self.get(key, "en")
+        if not zh or not en:
+            raise KeyError(f"{key!r} is not in both catalogues")
+        return zh, en
+
 
 def words(context: str) -> Words:
     """The catalogues' words of msgctxt ``context`` (read at import)."""
@@ -100,10 +108,7 @@ PORTAL_REFUSALS = Words("portal_refusal")
 def said(key: str) -> tuple[str, str]:
     """A portal refusal's words as (Chinese, English), for the helpers that build an ``ApiError``
     from the pair (``reason_required``, ``no_file``, …); a key the catalogues lack is an error."""
-    zh, en = PORTAL_REFUSALS.get(key, "zh"), PORTAL_REFUSALS.get(key, "en")
-    if zh is None or en is None:
-        raise KeyError(f"portal_refusal {key!r} is not in both catalogues")
-    return zh, en
+    return PORTAL_REFUSALS.pair(key)
 
 
 def said_problem(key: str) -> dict[str, str]:

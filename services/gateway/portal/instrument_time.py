@@ -15,7 +15,7 @@ from services.runtime.clock import POLICY_ZONE
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_WORDS = words("weekday")
 #: each day's name as (Chinese, English), from the catalogues (msgctxt "weekday")
-WEEKDAY_NAMES = {d: (_WEEKDAY_WORDS.get(d, "zh") or d, _WEEKDAY_WORDS.get(d, "en") or d) for d in WEEKDAYS}
+WEEKDAY_NAMES = {d: _WEEKDAY_WORDS.pair(d) for d in WEEKDAYS}
 
 
 def monday_of(asked: str | None, today: date) -> date:

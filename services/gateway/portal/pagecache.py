@@ -42,10 +42,10 @@ class PageCache:
         self._first: dict[str, asyncio.Future[None]] = {}
 
     async def fetch(self, key: str, csrf: str) -> str | None:
-        """:meth:`get`, waiting for a page's first rendering if one is under way: the
+        """The kept page (:meth:`_kept`), waiting for a page's first rendering if one is under way: the
         kept page, or None: render it, then :meth:`put` (or :meth:`drop`). A waiter whose
         rendering failed, was not kept or took longer than ``wait_s`` renders its own."""
-        html = self.get(key, csrf)
+        html = self._kept(key, csrf)
         if html is not None or self.ttl_s <= 0 or key in self._pages:
             return html
         first = self._first.get(key)
@@ -64,7 +64,7 @@ class PageCache:
         if first is not None and not first.done():
             first.set_result(None)
 
-    def get(self, key: str, csrf: str) -> str | None:
+    def _kept(self, key: str, csrf: str) -> str | None:
         """The page kept under ``key`` with ``csrf`` in its forms, or None: render it, then
         :meth:`put` (or :meth:`drop` when it failed). A page past its time is still answered
         while one request renders it again, so a busy page is rendered once per period."""
