@@ -454,8 +454,13 @@ def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dic
     bad = [k for k, v in violations.items() if v]
     # the target's baseline is a database server's (raw asyncpg): SQLite's commits are a library call in-process
     target2 = "PASS" if seq_ratio >= SEQ_TARGET and r["p99"] <= P99_TARGET_MS and not bad else "MISS"
-    if backend == "SQLite":
-        target2 = f"p99 {'PASS' if r['p99'] <= P99_TARGET_MS else 'MISS'}; the ratio is PostgreSQL's (an in-process SQLite commit is no server round trip)"
+    target2_line = (
+        f"  issue 19 target 2: {seq_ratio:.2f}× the sequential rate (≥ {SEQ_TARGET:g}×), p99 {r['p99']:.0f} ms (≤ {P99_TARGET_MS:g}), "
+        f"{len(bad)} violations: {target2}"
+    )
+    if backend == "SQLite":  # no ratio: an in-process SQLite commit is no server round trip, the target's baseline is PostgreSQL's
+        target2 = "PASS" if r["p99"] <= P99_TARGET_MS and not bad else "MISS"
+        target2_line = f"  issue 19 target 2 (p99 only; the ratio is PostgreSQL's): p99 {r['p99']:.0f} ms (≤ {P99_TARGET_MS:g}), {len(bad)} violations: {target2}"
     verdict = "PASS" if ratio >= TARGET else ("MISS (above the 0.5× floor)" if ratio >= FLOOR else "MISS (below the 0.5× floor)")
     lines = [
         "=" * 78,
@@ -479,8 +484,7 @@ def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dic
         f"  sequential : {seq['rate']:,.0f} debits/s, one connection, {seq['driver']} alone ({seq['done']:,} in {seq['elapsed']:.1f} s)",
         f"  service CPU: {cpu:.1f} CPU-s over the rush = {cpu / max(r['decided'], 1) * 1000:.2f} ms per decision, {cpu / max(r['n'], 1) * 1000:.2f} ms per request",
         f"  invariants : {'0 violations' if not bad else 'VIOLATED: ' + ', '.join(bad)}",
-        f"  issue 19 target 2: {seq_ratio:.2f}× the sequential rate (≥ {SEQ_TARGET:g}×), p99 {r['p99']:.0f} ms (≤ {P99_TARGET_MS:g}), "
-        f"{len(bad)} violations: {target2}",
+        target2_line,
         "=" * 78,
     ]
     return "\n".join(lines)
