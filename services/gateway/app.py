@@ -35,7 +35,7 @@ from services.runtime.bus_identity.permissions import GATEWAY
 from services.runtime.bus.plan import GATEWAY_LIMITS_BUCKET
 from services.runtime.client_address import client_address, networks
 from services.runtime.errors import DomainError
-from services.runtime.http.app import auth_and_trace_middleware, correlation_of
+from services.runtime.http.edge import auth_and_trace_middleware, correlation_of
 from services.runtime.bus.kvstore import NatsKVStore
 from services.runtime.http.security_headers import add_security_headers
 from services.runtime.settings import SERVICES, Settings

@@ -11,7 +11,8 @@ from services.evaluation.api.notices import PlanNoticeRequest, PlanRequest
 from services.evaluation.schemas import AwardPlan
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.workdays import load_calendar

@@ -17,7 +17,8 @@ from services.runtime.roles import Role
 from services.runtime.http.auth import access, principal_of
 from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError, Forbidden
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.db.service_db import ServiceDatabase
 

@@ -15,7 +15,8 @@ from services.evaluation import award_plans, notice_finalization, notices, objec
 from services.evaluation.schemas import AwardPlan, Notice, NoticePage, Objection, ObjectionPage, ProvincialAward, ProvincialAwardPage, RedemptionPage
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.roles import Role
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings

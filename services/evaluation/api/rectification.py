@@ -15,7 +15,8 @@ from services.evaluation.schemas import Rectification
 from services.runtime.roles import Role
 from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import Forbidden
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.db.service_db import ServiceDatabase
 
 

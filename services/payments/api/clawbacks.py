@@ -14,7 +14,8 @@ from services.payments import clawbacks
 from services.payments.schemas import Clawback, ClawbackPage
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.problems import replayed
 from services.runtime.db.service_db import ServiceDatabase

@@ -14,7 +14,8 @@ from services.payments.schemas import BudgetExecution, DueList, Payee, PaymentOr
 from services.runtime.http.auth import Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import Forbidden
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, IfNoneMatchHeader, create_only, expected_version, tagged
 from services.runtime.http.problems import replayed

@@ -18,7 +18,8 @@ from services.runtime.http.auth import Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.bus.commands import request as send_command
 from services.runtime.errors import Forbidden
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.problems import replayed
 from services.runtime.service import NatsHandle

@@ -18,7 +18,8 @@ from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.client_address import client_address as address_behind_proxies
 from services.runtime.client_address import networks
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.sessions import Revocations, WindowLimiter

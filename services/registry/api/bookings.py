@@ -25,7 +25,8 @@ from services.registry.domain.bookings import BookingStatus
 from services.registry.schemas.bookings import Booking, BookingPage
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar

@@ -21,7 +21,8 @@ from services.registry.schemas.notifications import Notification, NotificationPa
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.roles import Role
 from services.runtime.errors import NotFound
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 

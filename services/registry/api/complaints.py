@@ -26,7 +26,8 @@ from services.registry.domain.complaints import (
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import NotFound
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, IfNoneMatchHeader, create_only, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase

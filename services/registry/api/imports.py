@@ -14,7 +14,8 @@ from services.registry.scope import may_see_unit
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.problems import replayed
 from services.runtime.db.service_db import ServiceDatabase

@@ -32,7 +32,8 @@ from services.runtime.http.auth import Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged

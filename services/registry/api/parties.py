@@ -31,7 +31,8 @@ from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import Forbidden, NotFound
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged

@@ -16,7 +16,8 @@ from services.registry.schemas.photos import InstrumentPhoto, InstrumentPhotos
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.documentstore import DocumentStore
 from services.runtime.errors import DomainError
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
 from services.runtime.roles import Role

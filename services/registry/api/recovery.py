@@ -18,7 +18,7 @@ from services.registry.api.accounts import client_address
 from services.registry.domain.parties import SpecialClass, UserClass, UserKind
 from services.registry.schemas.users import Signup
 from services.runtime.http.auth import PUBLIC, access
-from services.runtime.http.app import correlation_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.sessions import Revocations, WindowLimiter
 from services.runtime.settings import Settings

@@ -29,7 +29,8 @@ from services.registry.schemas.schedules import Availability, Downtime, Instrume
 from services.runtime import clock
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.roles import Role
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, IfNoneMatchHeader, create_only, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.workdays import WorkdayCalendar

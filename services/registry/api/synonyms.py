@@ -14,7 +14,8 @@ from services.registry.schemas.synonyms import SynonymEntry, SynonymPage
 from services.registry.domain.synonyms import MAX_FORM_CHARS, MAX_SYNONYMS
 from services.runtime.roles import Role
 from services.runtime.http.auth import access
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 

@@ -26,7 +26,8 @@ from services.registry.schemas.usage import UsageSession, UsageSessionPage
 from services.registry.usage_reads import get_session, list_sessions
 from services.runtime.http.auth import Principal, access, principal_of
 from services.runtime.roles import Role
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings

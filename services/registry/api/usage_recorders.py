@@ -22,7 +22,8 @@ from services.registry.domain.usage import RECORDER_NAME_MAX
 from services.registry.schemas.usage import NewUsageRecorder, UsageRecorder, UsageSession
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.idempotency import Idempotency, IdempotencyKeyHeader, idempotent
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings

@@ -28,16 +28,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from litestar import Response
 from litestar.datastructures import ResponseHeader
 from litestar.params import HeaderParameter
-from sqlalchemy import Table, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.runtime.db.readmodel import insert_if_absent
 from services.runtime.errors import DomainError
+
+if TYPE_CHECKING:  # the gateway reads the tags (etag) without a database: no SQLAlchemy at its import
+    from sqlalchemy import Table
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 HEADER = "If-Match"
 NONE_MATCH = "If-None-Match"
@@ -149,6 +149,10 @@ async def write_versioned(
     None when another writer got there first (the caller's 409, in its own words).
     ``only_create`` (``If-None-Match: *``): a record that exists, read or created meanwhile,
     is 412 :class:`RecordExists` and nothing is written."""
+    from sqlalchemy import update
+
+    from services.runtime.db.readmodel import insert_if_absent
+
     if current is None:
         check_absent(expected, if_match_sent=if_match_sent)
         if await insert_if_absent(session, table, {**key, **values, "version": 1}):

@@ -13,7 +13,8 @@ from litestar.params import FromPath, JSONBody, Parameter
 from services.runtime.roles import Role
 from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import Forbidden
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import application_submissions, applications

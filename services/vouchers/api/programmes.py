@@ -12,7 +12,8 @@ from litestar.params import FromPath, JSONBody
 from services.runtime.http.auth import PUBLIC, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import Forbidden
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, expected_version, tagged
 from services.runtime.db.service_db import ServiceDatabase
 from services.vouchers import programmes

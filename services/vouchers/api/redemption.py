@@ -15,7 +15,8 @@ from litestar.params import FromPath, JSONBody, Parameter
 from services.runtime.http.auth import PUBLIC, Principal, access, principal_of
 from services.runtime.roles import Role
 from services.runtime.errors import DomainError, Forbidden
-from services.runtime.http.app import actor_of, correlation_of
+from services.runtime.http.app import actor_of
+from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.http.preconditions import ETAG_HEADER, IfMatchHeader, IfNoneMatchHeader, create_only, expected_version, tagged
 from services.runtime.http.problems import DOCUMENT_MEDIA_TYPES
