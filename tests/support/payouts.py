@@ -38,12 +38,12 @@ async def publish(p: Platform, *events: Event) -> None:
 
 
 async def used_vouchers(p: Platform, n: int, *, fee: int = 1_000_000, unit: str | None = None, user: str | None = None) -> tuple[str, list[str]]:
-    """A unit (new unless given) whose ``n`` orders of one user (new unless given; a given one
-    is told verified again, an older version than the registry's own is ignored) were settled
-    with a voucher each: (unit, voucher ids)."""
+    """A unit (new unless given) whose ``n`` orders of one user were settled with a voucher each:
+    (unit, voucher ids). A given user is one the registry verified itself (its event already
+    reached the other services); without one, a new user comes in the registry's name."""
     reg = Registry(p)
     unit = unit or reg.unit()
-    user = reg.user(user_id=user)
+    user = user or reg.user()
     orders = []
     for _ in range(n):
         order = reg.order(user, unit, fee=fee)
