@@ -115,9 +115,12 @@ class EmbeddedNats:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGHUP)
 
-    def start(self, timeout_s: float = 15.0) -> None:
+    def start(self, timeout_s: float = 15.0, *, render: bool = True) -> None:
+        """Starts the server; ``render=False``: its configuration was rendered already
+        (:meth:`render_config`, which reads every service's spec: ``xciss up`` renders in a child)."""
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.render_config()
+        if render:
+            self.render_config()
         args = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
         if self.config_file is not None:
             args += ["-c", str(self.config_file)]

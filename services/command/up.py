@@ -10,6 +10,11 @@ on). Then it migrates, declares the streams, runs each service (api + worker + r
 its own process and the gateway in front of them, waits until every
 ``/ready`` answers, prints the URLs, and on
 Ctrl-C stops everything it started.
+
+The bus plan, the migrations, the streams and the demo data run in a child
+forked at the start (``forked_steps.py``): what they import (SQLAlchemy,
+alembic, every service's spec) goes with the child, and the process that
+stays to watch the others holds only what watching needs (issue 19, target 5).
 """
 
 from __future__ import annotations
@@ -23,11 +28,8 @@ import time
 
 import httpx
 
-from services.gateway.portal.demo_accounts import DEMO_PASSWORD
-from services.command.demo import create_officer_accounts, demo_usernames, load_demo
-from services.runtime.db.migrations import upgrade
+from services.command.forked_steps import ForkedSteps
 from services.command.natsserver import EmbeddedNats, port_open
-from services.runtime.service import declare_streams
 from services.runtime.bus_identity.permissions import GATEWAY
 from services.runtime.settings import CREDENTIALS_DIRNAME, SERVICES, Settings
 from services.runtime.tokenkeys import ISSUER, ensure_dev_keys
@@ -53,15 +55,15 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
     # so a Ctrl-C while it starts must not leave it behind
     old_int = signal.signal(signal.SIGINT, _stop)
     old_term = signal.signal(signal.SIGTERM, _stop)
+    steps = ForkedSteps()
     try:
         if settings.nats_url is None:
             credentials = settings.data_dir / CREDENTIALS_DIRNAME
             nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log", credentials_dir=credentials)
-            nats.start()
+            steps.run(_render_bus_config, nats)  # the bus plan imports every service's spec
+            nats.start(render=False)
             settings = _with(settings, nats_url=nats.url, nats_credentials_dir=credentials)
-        for s in SERVICES:
-            upgrade(s, settings.database_url(s))
-        asyncio.run(declare_streams(settings, SERVICES))
+        steps.run(_migrate_and_declare, settings)
         env = {**os.environ, "XCISS_NATS_URL": settings.nats_url or "", "XCISS_PARENT_PID": str(os.getpid()), "XCISS_DATA_DIR": str(settings.data_dir)}
         env.pop("XCISS_NATS_CREDENTIALS_DIR", None)  # each process gets its own seed, not the directory
         # the portal offers demo sign-in with the demo data (XCISS_DEMO=0 turns it off)
@@ -77,20 +79,20 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
             print("xciss: the platform did not become ready; stopping", file=sys.stderr)
             return 1
         gateway = f"http://{settings.http_host}:{settings.gateway_port}"
-        demo_loaded = False
+        demo_loaded, table = False, ""
         if with_demo:
             try:
-                created = asyncio.run(load_demo(settings, gateway))
-                created["officer_accounts"] = asyncio.run(create_officer_accounts(settings))
+                created, table = steps.run(_load_demo, settings, gateway)
                 demo_loaded = True
                 print(f"xciss: demo data {'loaded' if any(created.values()) else 'already there'} ({', '.join(f'{k} {v}' for k, v in created.items())})")
             except Exception as exc:  # noqa: BLE001 - the platform runs without its demo data
                 print(f"xciss: demo data not loaded: {exc}", file=sys.stderr)
+        steps.close()
         elapsed = time.monotonic() - t0
         print(f"\nxciss is up in {elapsed:.1f}s (data under {settings.data_dir})")
         print(f"  portal          {gateway}/   (sign in: {gateway}/signin{', demo accounts offered' if env['XCISS_DEMO'] in ('1', 'true', 'yes', 'on') else ''})")
         if demo_loaded:
-            print(demo_table())
+            print(table)
         print(f"  gateway         {gateway}   (API /api/<service>/..., OpenAPI /api/openapi.json)")
         print(f"  NATS JetStream  {settings.nats_url}   (nkey identities; seeds under {settings.nats_credentials_dir or 'XCISS_NATS_*'})")
         for s in SERVICES:
@@ -105,6 +107,7 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
             time.sleep(0.2)
         return 0
     finally:
+        steps.close()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         for c in children:
             if c.poll() is None:
@@ -121,6 +124,28 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
         print("xciss stopped.", flush=True)
+
+
+def _render_bus_config(nats: EmbeddedNats) -> None:
+    nats.render_config()
+
+
+def _migrate_and_declare(settings: Settings) -> None:
+    from services.runtime.db.migrations import upgrade
+    from services.runtime.service import declare_streams
+
+    for s in SERVICES:
+        upgrade(s, settings.database_url(s))
+    asyncio.run(declare_streams(settings, SERVICES))
+
+
+def _load_demo(settings: Settings, gateway: str) -> tuple[dict[str, int], str]:
+    """The demo data through the gateway, the officers' accounts, and the table of the demo accounts."""
+    from services.command.demo import create_officer_accounts, load_demo
+
+    created = asyncio.run(load_demo(settings, gateway))
+    created["officer_accounts"] = asyncio.run(create_officer_accounts(settings))
+    return created, demo_table()
 
 
 def _own_seed(env: dict[str, str], settings: Settings, identity: str) -> dict[str, str]:
@@ -143,6 +168,9 @@ def _own_token_keys(env: dict[str, str], settings: Settings, signs: bool) -> dic
 
 def demo_table() -> str:
     """The demo accounts for the newcomer: usernames by role, and their one password."""
+    from services.command.demo import demo_usernames
+    from services.gateway.portal.demo_accounts import DEMO_PASSWORD
+
     lines = [f"  demo accounts   (password for all: {DEMO_PASSWORD})"]
     lines += [f"    {username:<18}{role}" for username, role in demo_usernames()]
     return "\n".join(lines)
