@@ -37,7 +37,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import nats
 from nats.js.errors import NotFoundError
 
@@ -145,6 +144,10 @@ def evaluate(facts: NatsFacts, settings: Settings) -> list[Finding]:
 
 
 async def _monitor(url: str) -> tuple[dict[str, Any] | None, int | None]:
+    # only with XCISS_NATS_MONITOR_URL: a service process imports no HTTP client otherwise (httpx
+    # brings its command line's rich and pygments along, 7-8 MiB a process: bench/memory.py)
+    import httpx
+
     base = url.rstrip("/")
     try:
         async with httpx.AsyncClient(timeout=3.0) as client:

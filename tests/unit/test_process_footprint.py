@@ -1,0 +1,28 @@
+"""What a long-running process imports is memory it holds until it ends (issue 19,
+target 5: ≤ 100 MiB a process at rest; ``bench/memory.py`` charges each package).
+A process leaves out the libraries it does not use: the gateway holds no database
+(SQLAlchemy alone is about 20 MiB); a service process makes no HTTP calls (httpx
+brings its command line's rich and pygments along, 7-8 MiB) but when it reads the
+NATS monitoring endpoint, and imports httpx only then."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _imported(modules: str, packages: set[str]) -> str:
+    probe = f"import sys; import {modules}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {packages!r}))"
+    return subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_gateway_process_imports_no_database_library() -> None:
+    assert _imported("services.command.cli, services.gateway.server", {"sqlalchemy", "aiosqlite", "asyncpg", "alembic"}) == "[]"
+
+
+def test_a_service_process_imports_no_http_client() -> None:
+    apps = ", ".join(f"services.{s}.app" for s in ("registry", "vouchers", "evaluation", "payments"))
+    assert _imported(f"services.command.cli, services.command.process, {apps}", {"httpx", "rich", "pygments"}) == "[]"
