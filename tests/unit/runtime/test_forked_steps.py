@@ -1,14 +1,18 @@
 """``xciss up``'s heavy steps run in one forked child (services/command/forked_steps.py):
-what a step imports stays there, its answer or its error comes back."""
+what a step imports stays there, its answer or its error comes back.
+
+Each test drives the steps from a fresh interpreter, as ``xciss up`` does: a fork
+from a test worker (which has threads of its own) could copy a lock another thread
+holds into the child."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from pathlib import Path
 
-import pytest
-
-from services.command.forked_steps import ForkedSteps, StepFailed
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _import_and_tell(name: str) -> tuple[int, bool]:
@@ -20,25 +24,44 @@ def _refuse(why: str) -> None:
     raise ValueError(why)
 
 
+def _run(script: str) -> str:
+    head = "import os, sys\nfrom services.command.forked_steps import ForkedSteps, StepFailed\nfrom tests.unit.runtime.test_forked_steps import _import_and_tell, _refuse\n"
+    out = subprocess.run([sys.executable, "-c", head + script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
 def test_a_step_runs_in_the_child_and_what_it_imports_stays_there() -> None:
-    module = "xml.dom.minidom"
-    sys.modules.pop(module, None)
-    steps = ForkedSteps()
-    try:
-        pid, imported = steps.run(_import_and_tell, module)
-        again, _ = steps.run(_import_and_tell, module)
-    finally:
-        steps.close()
-    assert imported and pid != os.getpid() and again == pid  # one child for every step
-    assert module not in sys.modules
+    told = _run(
+        """
+module = "xml.dom.minidom"
+assert module not in sys.modules
+steps = ForkedSteps()
+try:
+    pid, imported = steps.run(_import_and_tell, module)
+    again, _ = steps.run(_import_and_tell, module)
+finally:
+    steps.close()
+print(pid != os.getpid(), imported, again == pid, module in sys.modules)
+"""
+    )
+    # in another process, imported there, one child for every step, not imported here
+    assert told == "True True True False"
 
 
 def test_a_failed_step_is_raised_here_with_its_words_and_the_next_step_still_runs() -> None:
-    steps = ForkedSteps()
+    told = _run(
+        """
+steps = ForkedSteps()
+try:
     try:
-        with pytest.raises(StepFailed, match="_refuse: ValueError: the database is locked"):
-            steps.run(_refuse, "the database is locked")
-        assert steps.run(_import_and_tell, "json")[1]
-    finally:
-        steps.close()
-    steps.close()  # twice is harmless (up closes after the demo and on the way out)
+        steps.run(_refuse, "the database is locked")
+    except StepFailed as exc:
+        print(exc)
+    print(steps.run(_import_and_tell, "json")[1])
+finally:
+    steps.close()
+steps.close()  # twice is harmless (up closes after the demo and on the way out)
+"""
+    )
+    assert told.splitlines() == ["_refuse: ValueError: the database is locked", "True"]
