@@ -50,10 +50,11 @@ async def test_a_department_sees_its_county_figures_and_no_other(make_settings) 
 
         async def caught_up() -> Any:
             ours, theirs = (await call(Role.CENTER, department=OURS)).json(), (await call(Role.CENTER, department=THEIRS)).json()
-            # each stream has its own consumer: served orders come from registry's, revenue from payments'
+            # every subject has its own consumer, in no order between them: contracted and served orders
+            # are two of registry's subjects (CI once read 0 contracted beside 2 served), revenue is payments'
             done = ours["vouchers"]["used"] == 1 and ours["compliance"]["vouchers_refused"] == 1 and ours["instruments"]["must_list"] == 3 and ours["service"]["orders_served"] == 2
-            done = done and ours["service"]["revenue_fen"] == 1_050_000 and ours["instruments"]["listed"] == 2
-            return done and theirs["vouchers"]["used"] == 1 and theirs["instruments"]["listed"] == 1
+            done = done and ours["service"]["orders_contracted"] == 2 and ours["service"]["revenue_fen"] == 1_050_000 and ours["instruments"]["listed"] == 2
+            return done and theirs["vouchers"]["used"] == 1 and theirs["instruments"]["listed"] == 1 and theirs["service"]["orders_contracted"] == 1
 
         await eventually(caught_up, timeout=60)
         await _graded(p, a, "final", "excellent")
