@@ -20,7 +20,7 @@ from services.runtime.clock import local_today
 from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform
 from tests.support.polling import eventually
-from tests.support.vouchers import YEAR, Registry, activate, approve, call, open_programme, submit, uid
+from tests.support.vouchers import YEAR, Registry, activate, approve, call, open_programme, submit, uid, verified_here
 
 RECEIPT = b"%PDF-1.7\n% bank receipt of the user's payment\n" + b"b" * 500
 RESULTS = b"%PDF-1.7\n% service results\n" + b"s" * 800
@@ -43,6 +43,7 @@ async def used_vouchers(p: Platform, n: int, *, fee: int = 1_000_000, unit: str 
     reached the other services); without one, a new user comes in the registry's name."""
     reg = Registry(p)
     unit = unit or reg.unit()
+    given = user
     user = user or reg.user()
     orders = []
     for _ in range(n):
@@ -55,6 +56,8 @@ async def used_vouchers(p: Platform, n: int, *, fee: int = 1_000_000, unit: str 
     await reg.flush()
     if (await p.call("vouchers", "GET", f"/v1/programmes/{YEAR}")).status_code == 404:
         await open_programme(p)
+    if given:
+        await verified_here(p, given)
     await activate(p, user)
     vids = [(await approve(p, (await submit(p, user, o))["application_id"])).json()["voucher_id"] for o in orders]
     db = p["payments"].db

@@ -116,6 +116,18 @@ async def open_programme(p: Platform, budget_fen: int = 100_000_000, **kw: Any) 
     return (await call(p, "POST", "/v1/programmes/", Role.BUREAU, json={"year": YEAR, "budget_fen": budget_fen, **kw}, status=201)).json()
 
 
+async def verified_here(p: Platform, user_id: str) -> None:
+    """Until vouchers holds ``user_id`` as verified: the registry's UserVerified, on a subject with
+    a consumer of its own, can come after the user's row (from UserRegistered) is there."""
+    db = p["vouchers"].db
+
+    async def verified() -> bool:
+        async with db.read() as s:
+            return bool((await s.execute(select(user_view.c.verified).where(user_view.c.user_id == user_id))).scalar_one_or_none())
+
+    await eventually(verified, timeout=60)
+
+
 async def activate(p: Platform, user_id: str) -> dict[str, Any]:
     return (await call(p, "POST", f"/v1/accounts/{YEAR}", Role.USER, org=user_id, status=201)).json()
 

@@ -32,7 +32,7 @@ from services.payments.db.models import payouts, redemption_vouchers
 from services.payments.db.models import voucher_view as payments_vouchers
 from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
-from services.vouchers.db.models import blacklist_view, user_view, vouchers
+from services.vouchers.db.models import blacklist_view, vouchers
 from tests.integration.evaluation.test_evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, Year, call, unit_event
 from tests.integration.evaluation.test_evaluation_cycle import YEAR as EVAL_YEAR
 from tests.integration.evaluation.test_evaluation_cycle import publish as publish_evaluation
@@ -40,7 +40,7 @@ from tests.support.payouts import publish
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import approved_unit, verified_user
-from tests.support.vouchers import YEAR, Registry, activate, approve, open_programme, submit, uid
+from tests.support.vouchers import YEAR, Registry, activate, approve, open_programme, submit, uid, verified_here
 
 SERVICES = ["registry", "vouchers", "payments", "evaluation"]
 AWARD_FEN = 5_000_000
@@ -68,7 +68,6 @@ async def a_user_with_a_used_and_an_unused_voucher(p: Platform) -> tuple[str, st
     """(user, used voucher, unused voucher, the used voucher's deduction in fen)."""
     user = await verified_user(p, "许昌某虚假申报企业")
     reg = Registry(p)
-    reg.expected[user_view].add(user)  # the registry's own UserVerified reaches vouchers
     provider = reg.unit()
     used_order, open_order = reg.order(user, provider, fee=1_000_000), reg.order(user, provider, fee=800_000)
     reg.events.append(
@@ -76,6 +75,7 @@ async def a_user_with_a_used_and_an_unused_voucher(p: Platform) -> tuple[str, st
                                  amount_fen=1_000_000, testing_fee_fen=1_000_000, purpose="research", service_hours=4)
     )
     await reg.flush()
+    await verified_here(p, user)  # the registry's own UserVerified
     await open_programme(p)
     await activate(p, user)
     used, unused = [(await approve(p, (await submit(p, user, o))["application_id"])).json()["voucher_id"] for o in (used_order, open_order)]
