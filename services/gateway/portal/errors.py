@@ -16,7 +16,7 @@ from services.gateway.portal import csrf
 from services.gateway.portal.core import Ctx, Portal
 from services.gateway.portal.messages import page_text, problem_text
 from services.gateway.upstreams import Upstreams
-from services.runtime.http.edge import EXCEPTION_HANDLERS
+from services.runtime.http.problems import EXCEPTION_HANDLERS
 from services.runtime.settings import Settings
 
 log = logging.getLogger("xciss.portal")

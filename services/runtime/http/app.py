@@ -1,6 +1,6 @@
 """The HTTP side every service shares: app factory plumbing, request checks,
-the actor of a request, ``/health`` and ``/ready``; problem details,
-authentication, tracing and correlation ids are ``edge.py``'s.
+the actor of a request, ``/health`` and ``/ready``; problem details are
+``problems.py``'s, authentication, tracing and correlation ids ``edge.py``'s.
 
 Handlers stay thin: they translate the request, call a use case, translate the
 result. Errors become RFC 9457 problem details with a stable ``code`` and a
@@ -21,7 +21,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from services.runtime.http.audit_api import audit_controller
 from services.runtime.http.auth import ANONYMOUS, PUBLIC, Principal, TokenVerifier, access
-from services.runtime.http.edge import EXCEPTION_HANDLERS, auth_and_trace_middleware
+from services.runtime.http.edge import auth_and_trace_middleware
+from services.runtime.http.problems import EXCEPTION_HANDLERS
 from services.runtime.errors import DomainError
 from services.runtime.bus.kvstore import NatsKVStore
 from services.runtime.metrics import ServiceMetrics
