@@ -60,7 +60,7 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         if settings.nats_url is None:
             credentials = settings.data_dir / CREDENTIALS_DIRNAME
             nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log", credentials_dir=credentials)
-            steps.run(_render_bus_config, nats)  # the bus plan imports every service's spec
+            steps.run(nats.render_config)  # the bus plan imports every service's spec
             nats.start(render=False)
             settings = _with(settings, nats_url=nats.url, nats_credentials_dir=credentials)
         steps.run(_migrate_and_declare, settings)
@@ -124,10 +124,6 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
         print("xciss stopped.", flush=True)
-
-
-def _render_bus_config(nats: EmbeddedNats) -> None:
-    nats.render_config()
 
 
 def _migrate_and_declare(settings: Settings) -> None:
