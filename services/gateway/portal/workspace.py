@@ -72,7 +72,10 @@ TASKS: dict[str, tuple[Task, ...]] = {
         Task("unread", "/notifications?unread=1", "registry", "/v1/notifications/", {"unread": "true"}),
     ),
     "expert": (Task("assignments", "/queue", "evaluation", "/v1/assignments/"),),
-    "department": (Task("county_orders", "/orders", "registry", "/v1/orders/"),),
+    "department": (
+        Task("evaluations_to_forward", "/queue", "evaluation", "/v1/applications/", {"status": "submitted"}),
+        Task("county_orders", "/orders", "registry", "/v1/orders/"),
+    ),
 }
 
 
