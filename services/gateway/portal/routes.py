@@ -14,7 +14,9 @@ public 办事指南 and the policy text), ``officers`` and
 ``instrument_photos`` (an instrument's photos: the image, the unit's upload page); ``instrument_edit``
 (the unit's form for an instrument's public text); ``evaluation_grades`` (the center's grade, a
 notice's finalization, the bureau's opening of the year) and ``evaluation_reports`` (the year's
-reports, a department's figures, a unit's use, reviewed redemptions); what they
+reports, a department's figures, a unit's use, reviewed redemptions); ``payment_orders`` (a payment order's page,
+finance's confirmation that a payout was paid); ``ledger`` (the ledger's accounts, the trial
+balance, the budget execution report's Excel); what they
 share is in ``core``."""
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from services.gateway.portal import affiliations, audit_trail, evaluation_grades, evaluation_reports, blacklist, bookings, complaint_policy, complaints, guide, instrument_edit, instrument_links, instrument_photos, notifications, officers, orders, own_password, public, recovery, rectification, session, staff, staff_evaluation, staff_vouchers, supervision, synonyms, unit, voucher_acceptance, workspace
+from services.gateway.portal import affiliations, audit_trail, evaluation_grades, evaluation_reports, blacklist, bookings, complaint_policy, complaints, guide, instrument_edit, instrument_links, instrument_photos, ledger, notifications, officers, orders, own_password, payment_orders, public, recovery, rectification, session, staff, staff_evaluation, staff_vouchers, supervision, synonyms, unit, voucher_acceptance, workspace
 from services.gateway.portal.core import Kit, Portal, money, yuan_to_fen
 from services.gateway.upstreams import Upstreams
 from services.runtime.settings import Settings
@@ -34,4 +36,4 @@ __all__ = ["create_portal_handlers", "money", "yuan_to_fen"]
 
 def create_portal_handlers(settings: Settings, upstreams: Upstreams, client: Callable[[], httpx.AsyncClient]) -> list[Any]:
     kit = Kit(Portal(settings, upstreams, client))
-    return [*public.handlers(kit), *instrument_photos.handlers(kit), *instrument_edit.handlers(kit), *instrument_links.handlers(kit), *session.handlers(kit), *recovery.handlers(kit), *orders.handlers(kit), *unit.handlers(kit), *bookings.handlers(kit), *notifications.handlers(kit), *staff.handlers(kit), *staff_evaluation.handlers(kit), *evaluation_grades.handlers(kit), *evaluation_reports.handlers(kit), *rectification.handlers(kit), *staff_vouchers.handlers(kit), *supervision.handlers(kit), *blacklist.handlers(kit), *affiliations.handlers(kit), *voucher_acceptance.handlers(kit), *synonyms.handlers(kit), *officers.handlers(kit), *own_password.handlers(kit), *audit_trail.handlers(kit), *workspace.handlers(kit), *complaint_policy.handlers(kit), *complaints.handlers(kit), *guide.handlers(kit)]
+    return [*public.handlers(kit), *instrument_photos.handlers(kit), *instrument_edit.handlers(kit), *instrument_links.handlers(kit), *session.handlers(kit), *recovery.handlers(kit), *orders.handlers(kit), *unit.handlers(kit), *bookings.handlers(kit), *notifications.handlers(kit), *staff.handlers(kit), *payment_orders.handlers(kit), *ledger.handlers(kit), *staff_evaluation.handlers(kit), *evaluation_grades.handlers(kit), *evaluation_reports.handlers(kit), *rectification.handlers(kit), *staff_vouchers.handlers(kit), *supervision.handlers(kit), *blacklist.handlers(kit), *affiliations.handlers(kit), *voucher_acceptance.handlers(kit), *synonyms.handlers(kit), *officers.handlers(kit), *own_password.handlers(kit), *audit_trail.handlers(kit), *workspace.handlers(kit), *complaint_policy.handlers(kit), *complaints.handlers(kit), *guide.handlers(kit)]

@@ -69,6 +69,7 @@ TASKS: dict[str, tuple[Task, ...]] = {
     ),
     "finance": (
         Task("payouts_due", "/finance", "payments", "/v1/payouts/due"),
+        Task("payouts_to_confirm", "/finance/payouts/to-confirm", "payments", "/v1/payouts/", {"status": "ordered"}),
         Task("unread", "/notifications?unread=1", "registry", "/v1/notifications/", {"unread": "true"}),
     ),
     "expert": (Task("assignments", "/queue", "evaluation", "/v1/assignments/"),),
