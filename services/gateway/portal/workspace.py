@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError
+from services.gateway.portal.guide_topics import ROLE_TOPICS
 from services.gateway.portal.core import Ctx, Kit
 
 PATH = "/workspace"
@@ -99,6 +100,6 @@ def handlers(kit: Kit) -> list[Any]:
         if refused := kit.need(ctx, *TASKS):
             return refused
         found = await counts(ctx, TASKS[str(ctx.role)])
-        return ctx.render("workspace.html", counts=found, waiting=sum(c.total or 0 for c in found))
+        return ctx.render("workspace.html", counts=found, waiting=sum(c.total or 0 for c in found), guide_topic=ROLE_TOPICS.get(str(ctx.role)))
 
     return [workspace]

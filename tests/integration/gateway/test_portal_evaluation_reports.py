@@ -66,6 +66,7 @@ async def test_reports_summary_use_and_redemptions_through_the_portal(make_setti
         await call(p, "POST", "/v1/applications/", Role.UNIT, units[0], {"year": YEAR, "documents": await documents(p, units[0])}, 201)
         work = (await c.get("/workspace")).text
         assert re.search(r'data-task="evaluations_to_forward"><a href="/queue"><b class="count">1</b><span>待审核转报的绩效评价申请', work)
+        assert '<a href="/guide/department" id="guide-link">办事指南：主管部门工作指南</a>' in work  # its own procedures
         summary = (await c.get(f"/department/summary?year={YEAR}")).text
         assert f"主管部门汇总 · {DEPT} · {YEAR}" in summary and 'id="units-total">21<' in summary
         assert "评价申请（本部门）" in summary and len(names_in(summary, "units")) == 20 and "第 1 页，共 21 条" in summary

@@ -65,7 +65,8 @@ async def test_finance_confirms_a_payout_paid_on_its_payment_orders_page(make_se
         count, link = todo((await c.get("/workspace")).text, "payouts_to_confirm")
         assert (count, link) == ("1", "/finance/payouts/to-confirm")
         listed = (await c.get(link)).text
-        assert "已列入付款单、待确认支付的付款" in (await c.get("/workspace")).text
+        work = (await c.get("/workspace")).text
+        assert "已列入付款单、待确认支付的付款" in work and '<a href="/guide/finance" id="guide-link">' in work
         assert bf in text_of(row_of(listed, payout_id)) and "许昌市农业科学研究所" in row_of(listed, payout_id)
         assert f'<a href="/finance/payment-orders/{oid}">{fk}</a>' in row_of(listed, payout_id)
 
