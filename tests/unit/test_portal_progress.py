@@ -238,3 +238,20 @@ def test_a_booking_walks_to_its_use_or_ends_where_it_stopped() -> None:
         p = progress.booking(status, "user")
         assert p.ended and p.steps[-1].state == FAILED and current_label(p) == label, (status, p)
     assert progress.of("booking", {"status": "no_show"}, "unit") == progress.booking("no_show", "unit")
+
+
+def test_a_rectification_from_required_to_its_recheck() -> None:
+    from services.evaluation import rectification
+
+    assert {rectification.PASSED, rectification.FAILED, "required", "reported"} == set(progress.RECTIFICATION_STATES)
+    for role in (*ROLES, "expert"):
+        for status in progress.RECTIFICATION_STATES:
+            well_formed(progress.rectification(status, role, deadline="2027-03-31"))
+    due = progress.rectification("required", "unit", deadline="2027-03-31")
+    assert current_label(due) == "提交整改报告" and translate(due.next_key, "zh", **due.next_args) == "请在2027-03-31前提交整改报告"
+    assert translate(progress.rectification("reported", "bureau").next_key, "zh").startswith("请复查")  # the bureau acts
+    assert progress.rectification("reported", "unit").next_key == "p_next_rect_reported"
+    failed = progress.rectification("failed", "unit", deadline="2027-03-31")
+    assert failed.steps[-1].state == FAILED and "2027-03-31" in translate(failed.next_key, "zh", **failed.next_args)
+    assert progress.rectification("passed", "department").ended
+    assert progress.of("rectification", {"status": "required", "deadline": "2027-03-31"}, "unit") == due

@@ -19,6 +19,9 @@ Kinds and the states they read (the services' own state names):
   center handles it by its due day → upheld or dismissed.
 * ``booking`` — a booking of instrument time (registry): requested →
   confirmed → used; declined, cancelled or a no-show ends it.
+* ``rectification`` — an unqualified unit's rectification (evaluation, M15):
+  required → reported → re-checked (passed; a failed re-check may be answered
+  with a new report by the deadline).
 
 A step is ``done``, ``current``, ``ahead`` or ``failed`` (the case ended
 there: refused, cancelled, rejected, expired, withdrawn). Labels and sentences
@@ -34,8 +37,8 @@ import msgspec
 from services.gateway.portal.messages import local_time
 
 __all__ = ["DONE", "CURRENT", "AHEAD", "FAILED", "Step", "Progress", "ORDER_STATES", "APPLICATION_STATES", "VOUCHER_STATES",
-           "CLAIM_STATES", "EVALUATION_STATES", "PAYOUT_STATES", "COMPLAINT_STATES", "BOOKING_STATES", "order", "application", "claim",
-           "evaluation", "complaint", "booking", "of"]
+           "CLAIM_STATES", "EVALUATION_STATES", "PAYOUT_STATES", "COMPLAINT_STATES", "BOOKING_STATES", "RECTIFICATION_STATES", "order", "application",
+           "claim", "evaluation", "complaint", "booking", "rectification", "of"]
 
 DONE, CURRENT, AHEAD, FAILED = "done", "current", "ahead", "failed"
 
@@ -226,6 +229,29 @@ def booking(status: str, role: str | None) -> Progress:
     raise ValueError(f"no step for booking status {status!r}")
 
 
+# --- rectification ----------------------------------------------------------------
+
+RECTIFICATION_STEPS = ("p_rect_required", "p_rect_report", "p_rect_recheck")
+RECTIFICATION_STATES = ("required", "reported", "passed", "failed")
+
+
+def rectification(status: str, role: str | None, *, deadline: str | None = None) -> Progress:
+    """M15: the unit reports by its deadline (told to act), the bureau re-checks (told to
+    act); a failed re-check ends that round, and the unit may report again by the deadline."""
+    side = "unit" if role == "unit" else "bureau" if role == "bureau" else "staff"
+    args = {"date": deadline or "—"}
+    if status == "required":
+        return _track("rectification", RECTIFICATION_STEPS, 1, "p_next_rect_required_unit" if side == "unit" else "p_next_rect_required_staff", next_args=args)
+    if status == "reported":
+        return _track("rectification", RECTIFICATION_STEPS, 2, "p_next_rect_reported_bureau" if side == "bureau" else "p_next_rect_reported")
+    if status == "passed":
+        return _track("rectification", RECTIFICATION_STEPS, 3, "p_next_rect_passed")
+    if status == "failed":
+        return _track("rectification", RECTIFICATION_STEPS, 2, "p_next_rect_failed_unit" if side == "unit" else "p_next_rect_failed_staff",
+                      failed="p_rect_failed", next_args=args)
+    raise ValueError(f"no step for rectification status {status!r}")
+
+
 # --- from the records the portal holds ----------------------------------------------
 
 def of(kind: str, record: Mapping[str, Any] | None, role: str | None, related: Mapping[str, Any] | None = None) -> Progress | None:
@@ -252,6 +278,8 @@ def of(kind: str, record: Mapping[str, Any] | None, role: str | None, related: M
             return complaint(status, role, due_on=record.get("due_on"))
         if kind == "booking":
             return booking(status, role)
+        if kind == "rectification":
+            return rectification(status, role, deadline=str(record.get("deadline") or "") or None)
     except (ValueError, KeyError):
         return None
     return None

@@ -17,6 +17,7 @@ from services.runtime.clock import POLICY_ZONE
 from services.runtime.roles import Role
 from tests.integration.evaluation.test_evaluation_cycle import YEAR, call, uid
 from tests.integration.evaluation.test_evaluation_rectification import DEADLINE, graded, measured, plan_final
+from tests.integration.gateway.test_portal_bookings import tracked
 from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.support.platform import Platform, running
 
@@ -43,6 +44,7 @@ async def test_the_unit_reports_and_the_bureau_rechecks_through_the_portal(make_
         c.cookies.set("xciss_session", p.token(Role.UNIT, bad))
         page = (await c.get(url)).text
         assert "待提交整改报告" in page and DEADLINE.isoformat() in page and 'id="rectification-form"' in page
+        assert tracked(page, "rectification-progress") == ("提交整改报告", f"请在{DEADLINE.isoformat()}前提交整改报告")
         r = await c.post(f"{url}/report", data={"_csrf_token": csrf_of(page), "report": "  "})
         assert r.status_code == 400 and 'id="report-error">此项必填' in r.text
         r = await c.post(f"{url}/report", data={"_csrf_token": csrf_of(page), "version": version_of(page), "report": "已建立开放共享管理制度，配备专职人员"})
@@ -68,6 +70,7 @@ async def test_the_unit_reports_and_the_bureau_rechecks_through_the_portal(make_
         # the bureau sees the report and re-checks: an outcome and a reason are required
         c.cookies.set("xciss_session", p.token(Role.BUREAU, "市科技局"))
         page = (await c.get(url)).text
+        assert tracked(page, "rectification-progress") == ("市科技局复查", "请复查整改报告，作出通过或不通过的结论并写明理由")
         assert "已建立开放共享管理制度，配备专职人员两名" in page and 'id="recheck-form"' in page and 'id="rectification-form"' not in page
         r = await c.post(f"{url}/recheck", data={"_csrf_token": csrf_of(page), "reason": "材料齐全"})
         assert r.status_code == 400 and 'id="outcome-error">此项必填' in r.text
@@ -83,3 +86,4 @@ async def test_the_unit_reports_and_the_bureau_rechecks_through_the_portal(make_
         page = (await c.get(url)).text
         shown = datetime.fromisoformat(checked["checked_at"].replace("Z", "+00:00")).astimezone(POLICY_ZONE).strftime("%Y-%m-%d %H:%M")
         assert "复核通过" in page and "材料齐全，现场核查属实" in page and shown in page and 'id="rectification-form"' not in page
+        assert tracked(page, "rectification-progress") == (None, "整改已通过复查")
