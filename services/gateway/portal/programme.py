@@ -46,7 +46,7 @@ def prefilled(last: dict[str, Any] | None) -> dict[str, Any]:
     if not last:
         return {"classes": [], "special": []}
     return {
-        "rate": f"{Decimal(last['rate_bp']) / 100:f}".rstrip("0").rstrip("."),
+        "rate": format((Decimal(last["rate_bp"]) / 100).normalize(), "f"),  # 3000 → "30", 2550 → "25.5", 0 → "0"
         "cap": yuan_plain(last["cap_fen"]),
         "special_cap": yuan_plain(last["special_cap_fen"]),
         "appeal_window_days": str(last["appeal_window_days"]),
