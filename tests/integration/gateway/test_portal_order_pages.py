@@ -3,7 +3,7 @@ who placed the order (the enterprise's name, from the registry's order) on the o
 page and in its list of orders; signing a contract takes a ticked confirmation, refused at
 the box in Chinese (English with ?lang=en) and not signed; the unit refuses the voucher a
 user presents on its order, never without a reason (refused at the reason), and the unit and
-the user then read the refusal on the order while the voucher stays valid.
+the user and the center then read the refusal on the order while the voucher stays valid.
 SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -124,6 +124,8 @@ async def test_the_unit_refuses_a_voucher_on_its_order_only_with_a_reason(make_s
         refused = fact((await c.get(f"/orders/{oid}")).text, "voucher-refusals")
         assert "拒绝接收" in refused and "该订单检测项目不在本单位创新券服务范围内" in refused
 
+        as_party(c, p, Role.CENTER)  # the center, which reviews refusals, reads it on the order
+        assert "该订单检测项目不在本单位创新券服务范围内" in fact((await c.get(f"/orders/{oid}")).text, "voucher-refusals")
         as_party(c, p, Role.USER, w.user)  # the user reads the refusal beside its application; it has no form
         page = (await c.get(f"/orders/{oid}")).text
         assert "该订单检测项目不在本单位创新券服务范围内" in fact(page, "voucher-refusals") and 'id="refuse-voucher-form"' not in page
