@@ -17,6 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 
+#: the longest a step may take (migrations of a large database, the demo data over
+#: HTTP); a step still running then, e.g. waiting on a lock another process holds,
+#: fails with the time it was given instead of holding ``xciss up`` for ever
+STEP_TIMEOUT_S = 600.0
+
+
 class StepFailed(RuntimeError):
     pass
 
@@ -32,8 +38,13 @@ class ForkedSteps:
         self._child.start()
         theirs.close()
 
-    def run(self, step: Callable[..., Any], *args: Any) -> Any:
+    def run(self, step: Callable[..., Any], *args: Any, timeout_s: float = STEP_TIMEOUT_S) -> Any:
         self._pipe.send((step, args))
+        if not self._pipe.poll(timeout_s):
+            # the child is mid-step: it cannot be asked to stop, and cannot run another
+            self._child.kill()
+            self._child.join()
+            raise StepFailed(f"{step.__name__}: no answer within {timeout_s:g} s; its process was stopped")
         try:
             ok, value = self._pipe.recv()
         except EOFError:

@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from contracts import evaluation as ev
 from services.evaluation import schemas, sources
-from services.evaluation.application_rows import ASSIGNABLE, GRADED, audited, load_application, transition, unit_of
+from services.evaluation.application_rows import ASSIGNABLE, GRADED, REOPENED, audited, load_application, transition, unit_of
 from services.evaluation.cycle import indicator_set, load_cycle
 from services.evaluation.db.models import assignments
 from services.evaluation.domain.scoring import evaluate
 from services.evaluation.schemas import Application
 from services.runtime import clock
-from services.runtime.errors import Conflict
+from services.runtime.errors import Conflict, DomainError
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 
@@ -22,12 +22,15 @@ async def decide_grade(
     db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str | None, source: sources.MeasuresSource
 ) -> Application:
     """R11, R12: every assigned expert has scored, and every expert role of the set
-    is among them; computed part from the measures, expert part the means."""
+    is among them; computed part from the measures, expert part the means. A case an
+    objection reopened (R14(3)) is decided again with the reason for it, on the record."""
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
         app = await load_application(s, application_id)
         if app["status"] not in ASSIGNABLE:
             raise Conflict("grade.application_not_ready", "该申请当前不能评定等次", "the application cannot be graded in its state", current_status=app["status"])
+        if app["status"] == REOPENED and not (reason and reason.strip()):
+            raise DomainError("grade.reason_required", "重新评定等次须填写理由", "deciding a reopened case again needs a reason", status=400, field="reason")
         cycle = await load_cycle(s, app["year"])
         iset = indicator_set(cycle)
         rows = (await s.execute(select(assignments).where(assignments.c.application_id == application_id))).mappings().all()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,7 @@ from services.runtime import clock
 from services.runtime.audit_image import audit_image
 from services.runtime.roles import Role
 from services.runtime.errors import Conflict, NotFound
+from services.runtime.http.preconditions import write_versioned
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 
@@ -77,15 +78,28 @@ async def get(db: ServiceDatabase, actor: Actor, *, unit_id: str, year: int) -> 
     return out
 
 
-async def submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> Rectification:
-    """The unit's report, by the end of its deadline day; replaceable until a re-check passes it."""
+def _concurrent() -> Conflict:
+    return Conflict("rectification.concurrent_change", "整改报告已同时提交，请刷新后重试", "another report was submitted meanwhile; reload and retry")
+
+
+async def submit_report(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None,
+    expected_version: int | None = None, if_match_sent: bool = False, only_create: bool = False,
+) -> Rectification:
+    """The unit's report, by the end of its deadline day; replaceable until a re-check passes it.
+    With ``expected_version`` (If-Match) only the version read is replaced, 412 otherwise; with
+    ``only_create`` (If-None-Match: *) only a first report is made (412 when one exists)."""
     try:
-        return await _submit_report(db, actor, correlation_id, unit_id=unit_id, year=year, report=report, document_id=document_id)
+        return await _submit_report(db, actor, correlation_id, unit_id=unit_id, year=year, report=report, document_id=document_id,
+                                    expected_version=expected_version, if_match_sent=if_match_sent, only_create=only_create)
     except IntegrityError as exc:  # two first reports at once: the other one is kept
-        raise Conflict("rectification.concurrent_change", "整改报告已同时提交，请刷新后重试", "another report was submitted meanwhile; reload and retry") from exc
+        raise _concurrent() from exc
 
 
-async def _submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None) -> Rectification:
+async def _submit_report(
+    db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None,
+    expected_version: int | None, if_match_sent: bool, only_create: bool,
+) -> Rectification:
     on = nt.today()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -100,10 +114,10 @@ async def _submit_report(db: ServiceDatabase, actor: Actor, correlation_id: str 
         if before is not None and before["outcome"] == PASSED:
             raise Conflict("rectification.already_passed", "整改已通过复查", "the rectification has already passed its re-check")
         values = {"deadline": deadline, "report": report, "document_id": document_id, "reported_at": clock.utc_now(), "reported_by": actor.label, "outcome": None, "outcome_reason": None, "checked_at": None, "checked_by": None}
-        if before is None:
-            await s.execute(insert(rectifications).values(unit_id=unit_id, year=year, **values))
-        else:
-            await s.execute(update(rectifications).where(rectifications.c.unit_id == unit_id, rectifications.c.year == year).values(**values))
+        written = await write_versioned(s, rectifications, {"unit_id": unit_id, "year": year}, values, before,
+                                        expected=expected_version, if_match_sent=if_match_sent, only_create=only_create)
+        if written is None:  # another report was written between the read and this one
+            raise _concurrent()
         after = schemas.rectification(deadline, await _row(s, unit_id, year), unit_id, year)
         audit_before = audit_image(schemas.rectification(deadline, before, unit_id, year)) if before is not None else None
         await uow.audit("rectification.report", "unit", unit_id, before=audit_before, after=audit_image(after))
@@ -124,8 +138,8 @@ async def recheck(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
             raise Conflict("rectification.already_checked", "该整改报告已复查", "this rectification report has already been re-checked", outcome=before["outcome"])
         done = await s.execute(
             update(rectifications)
-            .where(rectifications.c.unit_id == unit_id, rectifications.c.year == year, rectifications.c.outcome.is_(None), rectifications.c.reported_at == before["reported_at"])
-            .values(outcome=outcome, outcome_reason=reason, checked_at=clock.utc_now(), checked_by=actor.label)
+            .where(rectifications.c.unit_id == unit_id, rectifications.c.year == year, rectifications.c.outcome.is_(None), rectifications.c.version == before["version"])
+            .values(outcome=outcome, outcome_reason=reason, checked_at=clock.utc_now(), checked_by=actor.label, version=before["version"] + 1)
         )
         if done.rowcount != 1:
             raise Conflict("rectification.concurrent_change", "整改报告已变化，请刷新后重试", "the report changed meanwhile; reload and retry")

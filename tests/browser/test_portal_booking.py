@@ -14,7 +14,7 @@ import pytest
 
 from services.runtime.clock import POLICY_ZONE
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import PNG, RESULT, sign, sign_in_as, status_of, submit, until
+from tests.browser.test_portal import PNG, RESULT, current_step, next_step, sign, sign_in_as, status_of, submit, until
 from tests.browser.test_portal_text_and_mobile import foreign_text
 
 pytestmark = pytest.mark.browser
@@ -146,6 +146,7 @@ def test_find_see_free_time_book_confirm_use_deliver_settle(portal: RunningPorta
     notice.get_by_role("link", name="预约详情").click()
     user.wait_for_load_state()
     assert "已确认" in user.locator("#booking").inner_text() and user.locator("#booking-order").inner_text() == case_no
+    assert (current_step(user, "#booking-progress"), next_step(user, "#booking-progress")) == ("按时使用", "请在预约时间到场使用仪器；如不能前来，请提前取消")
     assert not foreign_text(user.inner_text("body")), foreign_text(user.inner_text("body"))
     screenshot(user, "52a-booking-page")
     user.go_back()

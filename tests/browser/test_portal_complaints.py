@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import sign_in_as, submit, waiting
+from tests.browser.test_portal import current_step, next_step, sign_in_as, submit, waiting
 from tests.browser.test_portal_text_and_mobile import foreign_text
 
 pytestmark = pytest.mark.browser
@@ -56,6 +56,8 @@ def test_a_user_complains_about_its_order_and_the_center_decides(portal: Running
     case_no = user.inner_text("#case-no")
     assert re.fullmatch(r"TS-\d{4}-\d{6}", case_no), case_no
     assert user.inner_text("#complaint-status") == "待处理" and re.match(r"\d{4}-\d{2}-\d{2}（\d+ 个工作日）", user.inner_text("#complaint-due"))
+    due_on = user.inner_text("#complaint-due")[:10]
+    assert (current_step(user, "#complaint-progress"), next_step(user, "#complaint-progress")) == ("服务中心处理", f"服务中心将在{due_on}前核实处理并答复您")
     _clean(user)
     screenshot(user, "70-complaint-filed")
     user.get_by_role("link", name="我的投诉").first.click()
@@ -76,6 +78,7 @@ def test_a_user_complains_about_its_order_and_the_center_decides(portal: Running
     assert center.locator("#complaints tbody tr").count() == 1
     center.get_by_role("link", name=case_no).click()
     assert center.inner_text("#complaint-contact") == CONTACT
+    assert next_step(center, "#complaint-progress") == f"请在{due_on}前核实投诉并作出处理决定"
     center.locator("#decision-form input[name=outcome][value=upheld]").check()
     submit(center, "#decision-form")
     assert center.inner_text("#reason-error") == "处理投诉须填写理由"
@@ -91,4 +94,5 @@ def test_a_user_complains_about_its_order_and_the_center_decides(portal: Running
     user.reload()
     user.get_by_role("link", name=case_no).click()
     assert user.inner_text("#complaint-status") == "投诉成立" and user.inner_text("#complaint-reason") == REASON
+    assert next_step(user, "#complaint-progress") == "投诉成立，处理意见见上"
     _clean(user)

@@ -1,7 +1,9 @@
 """Payouts by their case numbers on pages (issue 17): finance sees each due
 payout's number (BF-<year>-<n>) on /finance and finds one by its number as
 typed in the search box, whatever its status, each named with its unit's name; the unit sees the numbers of its
-own payouts beside its bank details. The payouts are made due as payments'
+own payouts beside its bank details. Finance's journey ends where the money does: on the payment
+order's own page it confirms a payout the bank paid (a blank reference refused at its field), and the
+unit is told. The payouts are made due as payments'
 consumer of ``evaluation.award.approved`` does (evaluation's side has its own tests)."""
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 from contracts.evaluation import AwardApproved
 from services.payments import payouts
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import sign_in_as, submit
+from tests.browser.test_portal import sign_in_as, submit, until
 from tests.browser.test_portal_text_and_mobile import foreign_text
 from tests.support.vouchers import uid
 
@@ -100,3 +102,20 @@ def test_finance_creates_a_payment_order_and_finds_it_by_its_case_number(portal:
     assert download.value.suggested_filename == f"payment-order-{mine}.xlsx"
     # the payouts it holds are no longer due
     assert not any(n in finance.inner_text("main table.list tbody") for n in due)
+    # the payment order's own page: finance confirms each payout the bank paid, with its reference
+    orders.get_by_role("link", name=mine).click()
+    assert finance.inner_text("#order-case-no") == mine
+    row = finance.locator("#order-payouts tbody tr", has_text=due[0])
+    row.locator("input[name=bank_reference]").fill("  ")  # typed blank: refused at the field, in Chinese
+    row.get_by_role("button").click()
+    assert finance.inner_text("#bank_reference-error") == "请填写银行流水号", finance.inner_text("main")
+    row = finance.locator("#order-payouts tbody tr", has_text=due[0])
+    row.locator("input[name=bank_reference]").fill("ICBC-20261205-0001")
+    row.get_by_role("button").click()
+    row = finance.locator("#order-payouts tbody tr", has_text=due[0])
+    assert "已支付" in row.inner_text() and "ICBC-20261205-0001" in row.inner_text(), row.inner_text()
+    assert not foreign_text(finance.inner_text("body")), foreign_text(finance.inner_text("body"))
+    screenshot(finance, "82-finance-payout-paid")
+    # the unit is told the payout was made, by its case number
+    until(lambda: (unit.goto("/notifications"), due[0] in unit.inner_text("main"))[1], "the unit's payout-made notice")
+    screenshot(unit, "83-unit-payout-made")

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from contracts import registry as ev
 from contracts.envelope import Event, encode
@@ -39,7 +39,14 @@ class Registry:
     def __init__(self, p: Platform):
         self.p = p
         self.events: list[Event] = []
-        self.expected = {user_view: set(), unit_view: set(), order_view: set(), affiliation_view: set(), blacklist_view: set()}
+        #: per read model, each key published and the version its row must reach (None: the row's
+        #: presence is all, the table keeps no version): a second fact for one user or unit is
+        #: waited for too, not only the first one's row
+        self.expected: dict[Any, dict[str, int | None]] = {user_view: {}, unit_view: {}, order_view: {}, affiliation_view: {}, blacklist_view: {}}
+
+    def _expect(self, table: Any, key: str, version: int | None) -> None:
+        had = self.expected[table].get(key)
+        self.expected[table][key] = version if had is None or version is None else max(had, version)
 
     def unit(self, *, accepts: bool = True, parent: str | None = None, status: str = "approved", version: int = 2, credit_code: str = "12410000MB0000000X") -> str:
         unit_id = uid()
@@ -48,7 +55,7 @@ class Registry:
             event_type(unit_id=unit_id, version=version, name=f"单位{unit_id[:4]}", credit_code=credit_code, kind="college" if parent else "university",
                        parent_unit_id=parent, status=status, accepts_vouchers=accepts)
         )
-        self.expected[unit_view].add(unit_id)
+        self._expect(unit_view, unit_id, version)
         return unit_id
 
     def user(
@@ -58,7 +65,7 @@ class Registry:
         event_type = ev.UserVerified if verified else ev.UserClassesChanged
         self.events.append(event_type(user_id=user_id, version=version, name=f"企业{user_id[:4]}", kind="enterprise", classes=list(classes), in_xuchang=True, verified=verified,
                                       credit_code=credit_code))
-        self.expected[user_view].add(user_id)
+        self._expect(user_view, user_id, version)
         return user_id
 
     def order(
@@ -70,18 +77,18 @@ class Registry:
                                testing_fee_fen=fee, purpose=purpose, contract_sha256=contract or hashlib.sha256(order_id.encode()).hexdigest(), provincial_subsidy=subsidy,
                                case_no=case_no)
         )
-        self.expected[order_view].add(order_id)
+        self._expect(order_view, order_id, 3)
         return order_id
 
     def affiliation(self, user_id: str, unit_id: str) -> None:
         aid = uid()
         self.events.append(ev.AffiliationRecorded(affiliation_id=aid, user_id=user_id, unit_id=unit_id, kind="co_built", source="center"))
-        self.expected[affiliation_view].add(aid)
+        self._expect(affiliation_view, aid, None)
 
     def blacklist(self, party_type: str, party_id: str) -> None:
         eid = uid()
         self.events.append(ev.BlacklistAdded(entry_id=eid, party_type=party_type, party_id=party_id, party_name="某企业", reason="虚假合同"))
-        self.expected[blacklist_view].add(eid)
+        self._expect(blacklist_view, eid, None)
 
     async def flush(self) -> None:
         nc = await connect_nats(self.p.settings.bus("operator"), "test-registry")
@@ -96,13 +103,25 @@ class Registry:
 
         async def caught_up() -> bool:
             async with db.read() as s:
-                for table, keys in self.expected.items():
-                    if keys and (await s.execute(select(func.count()).select_from(table).where(table.c[table.primary_key.columns.keys()[0]].in_(keys)))).scalar_one() != len(keys):
+                for table, wanted in self.expected.items():
+                    if wanted and not _reached(wanted, await _versions(s, table, list(wanted))):
                         return False
             return True
 
         # a burst of thousands of facts on a loaded machine takes a while
         await eventually(caught_up, timeout=120)
+
+
+async def _versions(s: Any, table: Any, keys: list[str]) -> dict[str, int | None]:
+    key = table.c[table.primary_key.columns.keys()[0]]
+    if "version" not in table.c:
+        return dict.fromkeys((await s.execute(select(key).where(key.in_(keys)))).scalars())
+    return {k: v for k, v in (await s.execute(select(key, table.c.version).where(key.in_(keys)))).all()}
+
+
+def _reached(wanted: dict[str, int | None], held: dict[str, int | None]) -> bool:
+    """Every key's row is there, at the version its last fact carries or later."""
+    return all(k in held and (v is None or (held[k] or 0) >= v) for k, v in wanted.items())
 
 
 async def call(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int | None = None) -> Any:

@@ -14,7 +14,8 @@ from litestar.testing import TestClient
 
 from services.gateway.app import create_app as create_gateway
 from services.gateway.portal import guide, policy_text
-from services.gateway.portal.guide_topics import DOCUMENT_NAMES, TOPICS
+from services.gateway.portal.guide_topics import DOCUMENT_NAMES, ROLE_TOPICS, TOPICS
+from services.gateway.portal.workspace import TASKS
 from services.gateway.portal.i18n import STRINGS
 from services.runtime.settings import Settings
 
@@ -102,3 +103,19 @@ def test_the_pages_people_work_on_link_their_topic_and_every_page_links_the_guid
         assert re.findall(r'href="/guide/([a-z]+)" id="guide-link"', html) == [slug], name
         assert slug in slugs and f"guide_on_{slug}" in STRINGS
     assert '<a href="/guide">' in (TEMPLATES.parent / "base.html").read_text(encoding="utf-8")
+
+
+def test_every_staff_role_has_its_own_procedures_linked_from_its_workspace(tmp_path: Path) -> None:
+    """The center, the bureau, finance, the departments and the experts each land on a
+    workspace that links their own topic; each topic names the pages that role works on."""
+    staff = {"center", "bureau", "finance", "department", "expert"}
+    assert staff <= set(TASKS) and set(ROLE_TOPICS) == staff
+    slugs = {t.slug for t in TOPICS}
+    with client(tmp_path) as c:
+        for role, slug in ROLE_TOPICS.items():
+            assert slug in slugs and f"guide_on_{slug}" in STRINGS, role
+            page = c.get(f"/guide/{slug}").text
+            assert len(re.findall(r"<li><strong>", page)) >= 3, role  # steps, each in plain Chinese
+            links = set(re.findall(r'href="(/[a-z][^"#?]*)', page.split('id="steps"')[1].split("</section>")[0]))
+            assert links - {"/guide", "/notices"}, (role, links)  # the pages its work is done on
+    assert 'href="/guide/{{ guide_topic }}" id="guide-link"' in (TEMPLATES.parent / "workspace.html").read_text(encoding="utf-8")

@@ -200,3 +200,58 @@ def test_the_tracker_macro_is_an_ordered_list_with_the_current_step_marked() -> 
     assert html.count('aria-current="step"') == 1
     assert "下一步：" in html and "请上传服务合同和科技研发证明材料" in html
     assert "p_" not in re.sub(r'class="[^"]*"', "", html)
+
+
+# --- complaints and bookings --------------------------------------------------------
+
+def test_every_complaint_and_booking_state_maps() -> None:
+    from services.registry.domain.bookings import BookingStatus
+    from services.registry.domain.complaints import ComplaintStatus
+
+    assert {str(s) for s in ComplaintStatus} == set(progress.COMPLAINT_STATES), "a complaint state has no step"
+    assert {str(s) for s in BookingStatus} == set(progress.BOOKING_STATES), "a booking state has no step"
+    for role in (*ROLES, "expert"):
+        for status in progress.COMPLAINT_STATES:
+            well_formed(progress.complaint(status, role, due_on="2026-12-18"))
+        for status in progress.BOOKING_STATES:
+            well_formed(progress.booking(status, role))
+
+
+def test_an_open_complaint_tells_each_party_what_comes_by_its_due_day() -> None:
+    told = {role: translate((p := progress.complaint("open", role, due_on="2026-12-18")).next_key, "zh", **p.next_args) for role in ("user", "unit", "center", "bureau")}
+    assert "2026-12-18" in told["user"] and "2026-12-18" in told["center"] and "2026-12-18" in told["bureau"]
+    assert told["center"].startswith("请")  # the center is the one to act
+    assert len(set(told.values())) == 4
+    assert current_label(progress.complaint("open", "user")) == "服务中心处理"
+    decided = progress.complaint("dismissed", "user")
+    assert decided.ended and decided.current is None and [s.state for s in decided.steps] == [DONE, DONE, DONE]
+    assert progress.of("complaint", {"status": "upheld", "due_on": "2026-12-18"}, "center") == progress.complaint("upheld", "center")
+
+
+def test_a_booking_walks_to_its_use_or_ends_where_it_stopped() -> None:
+    asked = progress.booking("requested", "unit")
+    assert current_label(asked) == "管理单位确认" and translate(asked.next_key, "zh").startswith("请")
+    assert asked.next_key != progress.booking("requested", "user").next_key
+    assert current_label(progress.booking("confirmed", "user")) == "按时使用"
+    assert progress.booking("used", "user").ended
+    for status, label in (("declined", "管理单位未接受"), ("cancelled", "预约已取消"), ("no_show", "未按时到场")):
+        p = progress.booking(status, "user")
+        assert p.ended and p.steps[-1].state == FAILED and current_label(p) == label, (status, p)
+    assert progress.of("booking", {"status": "no_show"}, "unit") == progress.booking("no_show", "unit")
+
+
+def test_a_rectification_from_required_to_its_recheck() -> None:
+    from services.evaluation import rectification
+
+    assert {rectification.PASSED, rectification.FAILED, "required", "reported"} == set(progress.RECTIFICATION_STATES)
+    for role in (*ROLES, "expert"):
+        for status in progress.RECTIFICATION_STATES:
+            well_formed(progress.rectification(status, role, deadline="2027-03-31"))
+    due = progress.rectification("required", "unit", deadline="2027-03-31")
+    assert current_label(due) == "提交整改报告" and translate(due.next_key, "zh", **due.next_args) == "请在2027-03-31前提交整改报告"
+    assert translate(progress.rectification("reported", "bureau").next_key, "zh").startswith("请复查")  # the bureau acts
+    assert progress.rectification("reported", "unit").next_key == "p_next_rect_reported"
+    failed = progress.rectification("failed", "unit", deadline="2027-03-31")
+    assert failed.steps[-1].state == FAILED and "2027-03-31" in translate(failed.next_key, "zh", **failed.next_args)
+    assert progress.rectification("passed", "department").ended
+    assert progress.of("rectification", {"status": "required", "deadline": "2027-03-31"}, "unit") == due

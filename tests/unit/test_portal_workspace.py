@@ -21,8 +21,8 @@ class _Api:
 
 
 class _Ctx:
-    def __init__(self, api: _Api) -> None:
-        self.api = api
+    def __init__(self, api: _Api, org: str | None = None) -> None:
+        self.api, self.org = api, org
 
 
 def test_each_count_is_its_list_total_and_an_unanswered_service_shows_none() -> None:
@@ -34,6 +34,7 @@ def test_each_count_is_its_list_total_and_an_unanswered_service_shows_none() -> 
             ("registry", "requested"): {"items": [{}], "total": 2},
             ("registry", "open"): {"items": [{}], "total": 3},
             ("registry", "/v1/notifications/"): {"items": [{}], "total": 4},
+            ("evaluation", "published"): {"items": [{}], "total": 1},
         }
     )
     found = asyncio.run(counts(_Ctx(api), TASKS["center"]))  # type: ignore[arg-type]
@@ -43,12 +44,22 @@ def test_each_count_is_its_list_total_and_an_unanswered_service_shows_none() -> 
         ("claims_to_review", 0),
         ("orders_requested", 2),
         ("complaints_open", 3),
+        ("notices_published", 1),  # a notice in its period, or to be made final
         ("unread", 4),  # the center's message centre: an objection to handle
     ]
     # one item a call: the total is all that is read
     assert all(params["page_size"] == 1 and params["page"] == 1 for _, _, params in api.asked)
     assert ("registry", "/v1/users/", {"verified": "false", "page": 1, "page_size": 1}) in api.asked
     assert ("registry", "/v1/complaints/", {"status": "open", "page": 1, "page_size": 1}) in api.asked
+
+
+def test_a_units_listings_due_are_its_overdue_and_due_soon_instruments() -> None:
+    """M11(3): the unit's own compliance summary, its overdue and due-soon counts added up."""
+    summary = {"total": 9, "counts": {"listed_on_time": 4, "overdue": 2, "due_soon": 1, "pending": 2}, "attention": []}
+    api = _Api({("registry", "/v1/compliance/units/unit-7"): summary})
+    task = next(t for t in TASKS["unit"] if t.key == "listings_due")
+    found = asyncio.run(counts(_Ctx(api, org="unit-7"), (task,)))  # type: ignore[arg-type]
+    assert [c.total for c in found] == [3] and api.asked[0][1] == "/v1/compliance/units/unit-7"
 
 
 def test_every_role_with_tasks_lands_on_the_workspace_and_the_officers_on_their_pages() -> None:

@@ -174,7 +174,8 @@ class ApplicationController(Controller):
         self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[GradeRequest], measures_source: NamedDependency[sources.MeasuresSource]
     ) -> Application:
         """When every assigned expert (all three roles) has scored, the center decides the
-        grade: computed indicators from the platform's records plus the experts' means (R11, R12)."""
+        grade: computed indicators from the platform's records plus the experts' means (R11, R12).
+        A case an objection reopened is decided again only with a reason (400 ``grade.reason_required``)."""
         return await grading.decide_grade(db, actor_of(request), correlation_of(request), application_id, reason=data.reason, source=measures_source)
 
     @get("/{application_id:str}", operation_id="getEvaluationApplication", **access(Role.UNIT, Role.DEPARTMENT, Role.EXPERT, *STAFF))

@@ -14,7 +14,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "getIndicatorSet": (),
     "assignExpert": ("application.not_found", "assignment.application_not_forwarded", "assignment.conflict_of_interest", "assignment.duplicate", "expert.not_found"),
     "forwardEvaluationApplication": ("application.illegal_transition", "application.not_found", "application.not_submitted", "decision.reason_required"),
-    "decideEvaluationGrade": ("application.illegal_transition", "application.not_found", "cycle.not_open", "grade.application_not_ready", "grade.scores_incomplete"),
+    "decideEvaluationGrade": ("application.illegal_transition", "application.not_found", "cycle.not_open", "grade.application_not_ready", "grade.reason_required", "grade.scores_incomplete"),
     "listEvaluationApplications": (),
     "submitEvaluationApplication": ("application.document_unknown", "application.duplicate", "application.not_found", "application.self_assessment_required", "application.unit_not_approved", "cycle.not_open"),
     "getEvaluationApplication": ("application.not_found",),

@@ -59,4 +59,6 @@ rectifications = Table(
     Column("outcome_reason", Text, nullable=True),
     Column("checked_at", UtcDateTime, nullable=True),
     Column("checked_by", String(200), nullable=True),
+    #: the record's ETag: a new report or a re-check makes the next one (issue 17)
+    Column("version", Integer, nullable=False),
 )

@@ -59,6 +59,9 @@ class Rectification(msgspec.Struct):
     checked_at: datetime | None
     #: ``role:subject`` of the bureau's re-checker
     checked_by: str | None
+    #: the report's version, its ``ETag`` (0 while no report was made: a first report
+    #: is sent with ``If-None-Match: *``)
+    version: int = 0
 
 
 def rectification(deadline: date, row: Row | None, unit_id: str, year: int) -> Rectification:
@@ -78,6 +81,7 @@ def rectification(deadline: date, row: Row | None, unit_id: str, year: int) -> R
         outcome_reason=row["outcome_reason"],
         checked_at=row["checked_at"],
         checked_by=row["checked_by"],
+        version=row["version"],
     )
 
 

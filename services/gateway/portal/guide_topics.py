@@ -80,6 +80,15 @@ TOPICS: tuple[Topic, ...] = (
         articles=((1, 11), (2, 23), (2, 27)),
         needs=("complaint_policy",),
     ),
+    # the staff's own procedures: what each role does and where, on the pages it works on
+    Topic(slug="center", articles=((1, 9), (2, 10), (2, 14), (2, 19), (2, 20))),
+    Topic(slug="bureau", articles=((1, 15), (2, 6), (2, 7), (2, 14), (2, 15), (2, 18), (2, 19), (2, 27))),
+    Topic(slug="finance", articles=((1, 8), (2, 14), (2, 15), (2, 20), (2, 27))),
+    Topic(slug="department", articles=((1, 10), (1, 15), (2, 8), (2, 14))),
+    Topic(slug="expert", articles=((2, 14), (2, 20))),
 )
+
+#: the topic a staff role's workspace links to: its own procedures
+ROLE_TOPICS: dict[str, str] = {"center": "center", "bureau": "bureau", "finance": "finance", "department": "department", "expert": "expert"}
 
 BY_SLUG: dict[str, Topic] = {t.slug: t for t in TOPICS}

@@ -15,6 +15,13 @@ Kinds and the states they read (the services' own state names):
 * ``evaluation`` — a unit's evaluation application (evaluation): submitted
   (returned for correction) → forwarded to experts (reopened) → graded →
   final (the grades notice is final) → the award and its payout.
+* ``complaint`` — a complaint about a unit (registry): filed (open) → the
+  center handles it by its due day → upheld or dismissed.
+* ``booking`` — a booking of instrument time (registry): requested →
+  confirmed → used; declined, cancelled or a no-show ends it.
+* ``rectification`` — an unqualified unit's rectification (evaluation, M15):
+  required → reported → re-checked (passed; a failed re-check may be answered
+  with a new report by the deadline).
 
 A step is ``done``, ``current``, ``ahead`` or ``failed`` (the case ended
 there: refused, cancelled, rejected, expired, withdrawn). Labels and sentences
@@ -30,7 +37,8 @@ import msgspec
 from services.gateway.portal.messages import local_time
 
 __all__ = ["DONE", "CURRENT", "AHEAD", "FAILED", "Step", "Progress", "ORDER_STATES", "APPLICATION_STATES", "VOUCHER_STATES",
-           "CLAIM_STATES", "EVALUATION_STATES", "PAYOUT_STATES", "order", "application", "claim", "evaluation", "of"]
+           "CLAIM_STATES", "EVALUATION_STATES", "PAYOUT_STATES", "COMPLAINT_STATES", "BOOKING_STATES", "RECTIFICATION_STATES", "order", "application",
+           "claim", "evaluation", "complaint", "booking", "rectification", "of"]
 
 DONE, CURRENT, AHEAD, FAILED = "done", "current", "ahead", "failed"
 
@@ -180,6 +188,70 @@ def evaluation(status: str, role: str | None, *, grade: str | None = None, payou
     raise ValueError(f"no step for payout status {payout_status!r}")
 
 
+# --- complaints -------------------------------------------------------------------
+
+COMPLAINT_STEPS = ("p_complaint_filed", "p_complaint_handling", "p_complaint_decided")
+COMPLAINT_STATES = ("open", "upheld", "dismissed")
+
+
+def complaint(status: str, role: str | None, *, due_on: str | None = None) -> Progress:
+    """A complaint as the complainant (``user``), the unit it is about, the center
+    that decides it by ``due_on`` (told to act) or the bureau following it see it."""
+    if status == "open":
+        side = role if role in ("user", "unit", "center") else "staff"
+        return _track("complaint", COMPLAINT_STEPS, 1, f"p_next_complaint_open_{side}", next_args={"date": due_on or "—"})
+    if status not in COMPLAINT_STATES:
+        raise ValueError(f"no step for complaint status {status!r}")
+    return _track("complaint", COMPLAINT_STEPS, 3, f"p_next_complaint_{status}")
+
+
+# --- bookings ---------------------------------------------------------------------
+
+BOOKING_STEPS = ("p_booking_requested", "p_booking_confirmed", "p_booking_used")
+BOOKING_STATES = ("requested", "confirmed", "used", "declined", "cancelled", "no_show")
+
+
+def booking(status: str, role: str | None) -> Progress:
+    """A booking as the user who booked, the unit that confirms it (told to act)
+    or the staff see it. A cancellation ends it after the request (the record
+    does not say whether the unit had confirmed it first)."""
+    side = role if role in ("user", "unit") else "staff"
+    if status in ("requested", "confirmed"):
+        return _track("booking", BOOKING_STEPS, BOOKING_STATES.index(status) + 1, f"p_next_booking_{status}_{side}")
+    if status == "used":
+        return _track("booking", BOOKING_STEPS, 3, "p_next_booking_used")
+    if status == "declined":
+        return _track("booking", BOOKING_STEPS, 1, "p_next_booking_declined", failed="p_booking_declined")
+    if status == "cancelled":
+        return _track("booking", BOOKING_STEPS, 1, "p_next_booking_cancelled", failed="p_booking_cancelled")
+    if status == "no_show":
+        return _track("booking", BOOKING_STEPS, 2, "p_next_booking_no_show", failed="p_booking_no_show")
+    raise ValueError(f"no step for booking status {status!r}")
+
+
+# --- rectification ----------------------------------------------------------------
+
+RECTIFICATION_STEPS = ("p_rect_required", "p_rect_report", "p_rect_recheck")
+RECTIFICATION_STATES = ("required", "reported", "passed", "failed")
+
+
+def rectification(status: str, role: str | None, *, deadline: str | None = None) -> Progress:
+    """M15: the unit reports by its deadline (told to act), the bureau re-checks (told to
+    act); a failed re-check ends that round, and the unit may report again by the deadline."""
+    side = "unit" if role == "unit" else "bureau" if role == "bureau" else "staff"
+    args = {"date": deadline or "—"}
+    if status == "required":
+        return _track("rectification", RECTIFICATION_STEPS, 1, "p_next_rect_required_unit" if side == "unit" else "p_next_rect_required_staff", next_args=args)
+    if status == "reported":
+        return _track("rectification", RECTIFICATION_STEPS, 2, "p_next_rect_reported_bureau" if side == "bureau" else "p_next_rect_reported")
+    if status == "passed":
+        return _track("rectification", RECTIFICATION_STEPS, 3, "p_next_rect_passed")
+    if status == "failed":
+        return _track("rectification", RECTIFICATION_STEPS, 2, "p_next_rect_failed_unit" if side == "unit" else "p_next_rect_failed_staff",
+                      failed="p_rect_failed", next_args=args)
+    raise ValueError(f"no step for rectification status {status!r}")
+
+
 # --- from the records the portal holds ----------------------------------------------
 
 def of(kind: str, record: Mapping[str, Any] | None, role: str | None, related: Mapping[str, Any] | None = None) -> Progress | None:
@@ -202,6 +274,12 @@ def of(kind: str, record: Mapping[str, Any] | None, role: str | None, related: M
             return claim(status, role)
         if kind == "evaluation":
             return evaluation(status, role, grade=record.get("grade"), payout_status=(related or {}).get("status"))
+        if kind == "complaint":
+            return complaint(status, role, due_on=record.get("due_on"))
+        if kind == "booking":
+            return booking(status, role)
+        if kind == "rectification":
+            return rectification(status, role, deadline=str(record.get("deadline") or "") or None)
     except (ValueError, KeyError):
         return None
     return None

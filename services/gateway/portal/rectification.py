@@ -3,7 +3,9 @@ its deadline (``submitRectificationReport``; it may send a new report until a re
 passes it), and the bureau records the re-check, passed or failed with a reason
 (``recheckRectification``). ``/rectification/{year}/{unit_id}`` shows the deadline, the
 report and the re-check to the unit, its department, the center and the bureau
-(``getRectification``), with each one's form where it may act. Reached from the unit's
+(``getRectification``), with each one's form where it may act. The report's form carries
+the version it was shown with (``If-Match``; ``If-None-Match: *`` for a first report), so a
+colleague's report sent meanwhile is shown instead of being overwritten unseen. Reached from the unit's
 evaluation page and, for the staff, from the grades notice's unqualified lines."""
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required
 from services.gateway.portal.core import Ctx, Kit
+from services.gateway.portal.versioned import if_match
 
 READERS = ("unit", "department", "center", "bureau")
 OUTCOMES = ("passed", "failed")
@@ -44,12 +47,13 @@ def handlers(kit: Kit) -> list[Any]:
             text = str(form.get("report") or "").strip()
             if not text:
                 raise missing("report")
-            await ctx.api.post("evaluation", f"/v1/rectifications/{year}/report", json={"report": text})
+            await ctx.api.post("evaluation", f"/v1/rectifications/{year}/report", json={"report": text}, headers=if_match(form))
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
             return await rectification_page(ctx, year, unit_id, error=err, form=form)
 
-        return await kit.submit(request, ("unit",), run, again=again, done=f"/rectification/{year}/{unit_id}?done=1")
+        # a colleague's report in between: the page shows it, beside what was typed here
+        return await kit.submit(request, ("unit",), run, again=again, done=f"/rectification/{year}/{unit_id}?done=1", keep_typed=True)
 
     @action("/rectification/{year:int}/{unit_id:str}/recheck")
     async def recheck(request: Request[Any, Any, Any], year: FromPath[int], unit_id: FromPath[str]) -> Response[str]:

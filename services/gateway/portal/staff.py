@@ -83,6 +83,7 @@ async def finance_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[st
         clawback_pages=paged(claws, kpg, REVIEW_PAGE_SIZE),
         clawback_base=kept_query(ctx, "kpage"),
         failed=failed,  # the clawback whose repayment was refused: its form shows the errors and what was typed
+        export_years=(this_year(), this_year() - 1),  # the budget execution report's Excel, this year and last
         **ctx.outcome(error, form),
     )
 

@@ -16,6 +16,7 @@ import msgspec
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError
+from services.gateway.portal.guide_topics import ROLE_TOPICS
 from services.gateway.portal.core import Ctx, Kit
 
 PATH = "/workspace"
@@ -28,8 +29,17 @@ class Task(msgspec.Struct, frozen=True):
     key: str
     link: str
     service: str
+    #: ``{org}``: the person's organisation (a unit's own compliance)
     path: str
     params: dict[str, str] = {}
+    #: the answer's ``counts`` to add up instead of a list's ``total`` (a summary, not a list)
+    counted: tuple[str, ...] = ()
+
+    def total_of(self, answer: Any) -> int:
+        if self.counted:
+            found = answer.get("counts") or {}
+            return sum(int(found.get(k, 0)) for k in self.counted)
+        return int(answer.get("total", 0))
 
 
 def _orders(status: str, key: str) -> Task:
@@ -49,6 +59,8 @@ TASKS: dict[str, tuple[Task, ...]] = {
         _orders("requested", "to_quote"),
         _orders("contracted", "to_start"),
         _orders("in_service", "to_deliver"),
+        # M11(3): its must-list instruments past their listing deadline or close to it
+        Task("listings_due", "/unit/instruments", "registry", "/v1/compliance/units/{org}", counted=("overdue", "due_soon")),
         Task("complaints_about_us", "/complaints?status=open", "registry", "/v1/complaints/", {"status": "open"}),
         Task("unread", "/notifications?unread=1", "registry", "/v1/notifications/", {"unread": "true"}),
     ),
@@ -58,6 +70,8 @@ TASKS: dict[str, tuple[Task, ...]] = {
         Task("claims_to_review", "/redemption/claims?status=claimed", "vouchers", "/v1/redemption/claims", {"status": "claimed"}),
         _orders("requested", "orders_requested"),
         Task("complaints_open", "/complaints?status=open", "registry", "/v1/complaints/", {"status": "open"}),
+        # public notices in their notice period or waiting to be made final (R14(3), R20(3))
+        Task("notices_published", "/notices", "evaluation", "/v1/notices/", {"status": "published"}),
         Task("unread", "/notifications?unread=1", "registry", "/v1/notifications/", {"unread": "true"}),
     ),
     "bureau": (
@@ -69,10 +83,14 @@ TASKS: dict[str, tuple[Task, ...]] = {
     ),
     "finance": (
         Task("payouts_due", "/finance", "payments", "/v1/payouts/due"),
+        Task("payouts_to_confirm", "/finance/payouts/to-confirm", "payments", "/v1/payouts/", {"status": "ordered"}),
         Task("unread", "/notifications?unread=1", "registry", "/v1/notifications/", {"unread": "true"}),
     ),
     "expert": (Task("assignments", "/queue", "evaluation", "/v1/assignments/"),),
-    "department": (Task("county_orders", "/orders", "registry", "/v1/orders/"),),
+    "department": (
+        Task("evaluations_to_forward", "/queue", "evaluation", "/v1/applications/", {"status": "submitted"}),
+        Task("county_orders", "/orders", "registry", "/v1/orders/"),
+    ),
 }
 
 
@@ -84,8 +102,8 @@ class Count(msgspec.Struct, frozen=True):
 
 async def counts(ctx: Ctx, tasks: tuple[Task, ...]) -> list[Count]:
     """Each task's count, asked of the services at once."""
-    answers = await asyncio.gather(*(ctx.api.answer(t.service, t.path, **t.params, page=1, page_size=1) for t in tasks))
-    return [Count(t, None if isinstance(a, ApiError) or not isinstance(a, dict) else int(a.get("total", 0))) for t, a in zip(tasks, answers, strict=True)]
+    answers = await asyncio.gather(*(ctx.api.answer(t.service, t.path.format(org=ctx.org or "-"), **t.params, page=1, page_size=1) for t in tasks))
+    return [Count(t, None if isinstance(a, ApiError) or not isinstance(a, dict) else t.total_of(a)) for t, a in zip(tasks, answers, strict=True)]
 
 
 def handlers(kit: Kit) -> list[Any]:
@@ -95,6 +113,6 @@ def handlers(kit: Kit) -> list[Any]:
         if refused := kit.need(ctx, *TASKS):
             return refused
         found = await counts(ctx, TASKS[str(ctx.role)])
-        return ctx.render("workspace.html", counts=found, waiting=sum(c.total or 0 for c in found))
+        return ctx.render("workspace.html", counts=found, waiting=sum(c.total or 0 for c in found), guide_topic=ROLE_TOPICS.get(str(ctx.role)))
 
     return [workspace]

@@ -61,10 +61,21 @@ _NEXT: dict[tuple[BookingStatus, BookingAction], BookingStatus] = {
 }
 
 
+#: a booking's status and the actions on it as a refusal says them (never the codes)
+_STATUS_ZH = {
+    BookingStatus.requested: "待确认", BookingStatus.confirmed: "已确认", BookingStatus.declined: "已拒绝", BookingStatus.cancelled: "已取消",
+    BookingStatus.no_show: "未按时到场", BookingStatus.used: "已使用",
+}
+_ACTION_ZH = {BookingAction.confirm: "确认", BookingAction.decline: "拒绝", BookingAction.cancel: "取消", BookingAction.no_show: "登记未按时到场"}
+
+
 def next_status(status: BookingStatus | str, action: BookingAction) -> BookingStatus:
     after = _NEXT.get((BookingStatus(status), action))
     if after is None:
-        raise Conflict("booking.illegal_transition", f"预约当前状态为 {status}，不能执行 {action}", f"a {status} booking cannot be {action}", status=409, current=str(status), action=str(action))
+        raise Conflict(
+            "booking.illegal_transition", f"预约当前状态为“{_STATUS_ZH[BookingStatus(status)]}”，不能{_ACTION_ZH[BookingAction(action)]}", f"a {status} booking cannot be {action}",
+            status=409, current=str(status), action=str(action),
+        )
     return after
 
 

@@ -100,6 +100,8 @@ UNIT_TRANSITIONS: Mapping[tuple[UnitStatus, UnitAction], UnitStatus] = {
 #: actions that take something away from the unit: they need a reason
 REASON_REQUIRED = frozenset({UnitAction.SUSPEND, UnitAction.DISQUALIFY})
 
+#: a unit's status as a refusal says it (never the code)
+_STATUS_ZH = {UnitStatus.APPLIED: "待审核", UnitStatus.APPROVED: "已批准", UnitStatus.REJECTED: "已驳回", UnitStatus.SUSPENDED: "已暂停共享", UnitStatus.DISQUALIFIED: "已取消共享资格"}
 _ACTION_ZH = {UnitAction.SUSPEND: "暂停共享", UnitAction.REINSTATE: "恢复共享", UnitAction.DISQUALIFY: "取消共享资格"}
 _ACTION_EN = {UnitAction.SUSPEND: "suspended", UnitAction.REINSTATE: "reinstated", UnitAction.DISQUALIFY: "disqualified"}
 
@@ -110,7 +112,7 @@ def unit_transition(status: str, action: UnitAction) -> UnitStatus:
     if target is None:
         raise Conflict(
             "unit.illegal_transition",
-            f"该单位当前状态为 {status}，不能{_ACTION_ZH[action]}",
+            f"该单位当前状态为“{_STATUS_ZH[UnitStatus(status)]}”，不能{_ACTION_ZH[action]}",
             f"a unit in status {status} cannot be {_ACTION_EN[action]}",
             current_status=status,
             action=str(action),

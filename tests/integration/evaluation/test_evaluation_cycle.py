@@ -266,6 +266,9 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
         r = await call(p, "POST", f"/v1/objections/{obj['objection_id']}/resolve", Role.CENTER, json={"outcome": "corrected", "reason": "复核"}, status=409)
         assert r["code"] == "objection.case_not_redecided"
         await y.score(assigned[b]["management"], "management", {"org.rules": 100, "org.staff": 0})
+        for blank in ({}, {"reason": "  "}):  # a reopened case is decided again with its reason
+            r = await call(p, "POST", f"/v1/applications/{ids[b]}/grade", Role.CENTER, json=blank, status=400)
+            assert r["code"] == "grade.reason_required" and r["details"]["field"] == "reason"
         regraded = await call(p, "POST", f"/v1/applications/{ids[b]}/grade", Role.CENTER, json={"reason": "异议复核：补评管理制度"}, status=200)
         assert (regraded["total_centi"], regraded["grade"]) == (7100, "good")
         resolved = await call(p, "POST", f"/v1/objections/{obj['objection_id']}/resolve", Role.CENTER, json={"outcome": "corrected", "reason": "异议成立，已更正"}, status=200)

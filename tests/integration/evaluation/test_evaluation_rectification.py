@@ -102,6 +102,22 @@ async def test_an_unqualified_unit_reports_by_its_deadline_and_the_bureau_rechec
         reported = await call(p, "POST", f"/v1/rectifications/{YEAR}/report", Role.UNIT, bad, {"report": "已建立开放共享管理制度，配备专职人员", "document_id": doc["document_id"]}, 200)
         assert reported["status"] == "reported" and reported["document_id"] == doc["document_id"] and reported["deadline"] == DEADLINE.isoformat()
 
+        # the report's version is its ETag: a second first report (If-None-Match: *), or a
+        # replacement sent at a version since replaced, is refused and nothing is overwritten
+        url = f"/v1/rectifications/{YEAR}/report"
+        assert reported["version"] == 1
+        assert (await p.call("evaluation", "GET", f"/v1/rectifications/{YEAR}/{bad}", role=Role.UNIT, org=bad)).headers["etag"] == '"v1"'
+        r = await p.call("evaluation", "POST", url, role=Role.UNIT, org=bad, json={"report": "同事的报告"}, headers={"If-None-Match": "*"})
+        assert r.status_code == 412 and r.json()["code"] == "request.record_exists" and r.json()["details"]["etag"] == '"v1"'
+        r = await p.call("evaluation", "POST", url, role=Role.UNIT, org=bad, json={"report": "补充：已配备专职人员两名"}, headers={"If-Match": '"v1"'})
+        assert r.status_code == 200 and r.headers["etag"] == '"v2"' and r.json()["report"] == "补充：已配备专职人员两名"
+        r = await p.call("evaluation", "POST", url, role=Role.UNIT, org=bad, json={"report": "旧页面上的报告"}, headers={"If-Match": '"v1"'})
+        assert r.status_code == 412 and r.json()["code"] == "request.precondition_failed" and r.json()["details"]["etag"] == '"v2"'
+        r = await p.call("evaluation", "POST", url, role=Role.UNIT, org=bad, json={"report": "x"}, headers={"If-Match": "v2"})
+        assert r.status_code == 400 and r.json()["code"] == "request.if_match_invalid"
+        reported = await call(p, "POST", url, Role.UNIT, bad, {"report": "已建立开放共享管理制度，配备专职人员", "document_id": doc["document_id"]}, 200)
+        assert reported["version"] == 3 and (await call(p, "GET", f"/v1/rectifications/{YEAR}/{bad}", Role.UNIT, bad, status=200))["report"] == "已建立开放共享管理制度，配备专职人员"
+
         # readers: the unit, its department, staff; not another unit or department
         for role, org in ((Role.UNIT, bad), (Role.DEPARTMENT, DEPT), (Role.CENTER, None), (Role.BUREAU, None)):
             assert (await call(p, "GET", f"/v1/rectifications/{YEAR}/{bad}", role, org, status=200))["report"].startswith("已建立")
@@ -115,6 +131,9 @@ async def test_an_unqualified_unit_reports_by_its_deadline_and_the_bureau_rechec
         await call(p, "POST", f"/v1/rectifications/{YEAR}/{bad}/recheck", Role.BUREAU, json={"outcome": "failed"}, status=400)
         checked = await call(p, "POST", f"/v1/rectifications/{YEAR}/{bad}/recheck", Role.BUREAU, "市科技局", json={"outcome": "failed", "reason": "专职人员未到岗"}, status=200)
         assert (checked["status"], checked["outcome"], checked["outcome_reason"]) == ("failed", "failed", "专职人员未到岗") and checked["checked_by"].startswith("bureau:")
+        assert checked["version"] == 4  # a report sent at the version before the re-check is refused
+        r = await p.call("evaluation", "POST", url, role=Role.UNIT, org=bad, json={"report": "x"}, headers={"If-Match": '"v3"'})
+        assert r.status_code == 412 and r.json()["details"]["etag"] == '"v4"'
         r = await call(p, "POST", f"/v1/rectifications/{YEAR}/{bad}/recheck", Role.BUREAU, json={"outcome": "passed", "reason": "x"}, status=409)
         assert r["code"] == "rectification.already_checked"
         assert [(x.unit_id, x.year, x.outcome, x.deadline) for x in await emitted(p, ee.RectificationRechecked)] == [(bad, YEAR, "failed", DEADLINE)]
@@ -124,4 +143,4 @@ async def test_an_unqualified_unit_reports_by_its_deadline_and_the_bureau_rechec
         audit = p["evaluation"].db.metadata.tables["audit_log"]
         async with p["evaluation"].db.read() as s:
             actions = (await s.execute(select(audit.c.action, audit.c.reason).where(audit.c.object_id == bad, audit.c.action.like("rectification.%")).order_by(audit.c.id))).all()
-        assert [tuple(a) for a in actions] == [("rectification.require", f"unqualified in {YEAR}"), ("rectification.report", None), ("rectification.recheck", "专职人员未到岗")]
+        assert [tuple(a) for a in actions] == [("rectification.require", f"unqualified in {YEAR}"), *[("rectification.report", None)] * 3, ("rectification.recheck", "专职人员未到岗")]

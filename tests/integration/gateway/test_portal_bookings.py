@@ -9,6 +9,7 @@ National Day, Thursday 2026-10-01). Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import html as markup
 import re
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,17 @@ async def post(c: httpx.AsyncClient, page: str, path: str, data: dict[str, Any])
 
 def text_of(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html)
+
+
+def tracked(html: str, element_id: str) -> tuple[str | None, str]:
+    """A page's step tracker ``element_id`` as a reader sees it: the current (or failed)
+    step's label, None when the case is complete, and the next-step sentence."""
+    found = re.search(rf'id="{element_id}" data-kind="\w+">(.*?)</div>', html, re.DOTALL)
+    assert found, f"no step tracker {element_id} on the page"
+    current = re.findall(r'aria-current="step">(.*?)</li>', found.group(1))
+    next_text = re.search(r'<span class="next-text">([^<]+)</span>', found.group(1))
+    assert next_text and len(current) <= 1, found.group(1)
+    return (text_of(current[0]).split("：", 1)[1] if current else None), markup.unescape(next_text.group(1))
 
 
 def row_of(html: str, day: str) -> str:
@@ -178,11 +190,13 @@ async def test_notifications_booking_page_and_qualifications_in_the_portal(make_
         await c.get("/notifications?lang=zh")  # back to Chinese for the rest
         page = (await c.get(f"/bookings/{bid}")).text
         assert "2026-09-29 09:00 – 10:00" in page and "待确认" in page and "确认预约" in page and "取消预约" not in page
+        assert tracked(page, "booking-progress") == ("管理单位确认", "请确认这次预约，或填写理由后拒绝")
         r = await post(c, f"/bookings/{bid}", f"/bookings/{bid}/decline", {"reason": "", "back": "booking"})
         assert field_error(r.text, "reason") == "请填写理由" and "预约详情" in r.text
         r = await post(c, f"/bookings/{bid}", f"/bookings/{bid}/confirm", {"back": "booking"})
         assert r.status_code == 303 and r.headers["location"] == f"/bookings/{bid}?done=1"
-        assert "已确认" in (await c.get(f"/bookings/{bid}")).text
+        page = (await c.get(f"/bookings/{bid}")).text
+        assert "已确认" in page and tracked(page, "booking-progress") == ("按时使用", "用户按时使用后，请登记本次使用记录")
         nid = (await w.as_unit("GET", "/v1/notifications/")).json()["items"][0]["notification_id"]
         r = await post(c, "/notifications", f"/notifications/{nid}/read", {})
         assert r.status_code == 303 and r.headers["location"] == "/notifications?done=1"
@@ -193,12 +207,14 @@ async def test_notifications_booking_page_and_qualifications_in_the_portal(make_
         as_party(c, p, Role.USER, w.user)
         html = text_of((await c.get("/notifications")).text)
         assert "未读通知 1 条" in html
+        assert tracked((await c.get(f"/bookings/{bid}")).text, "booking-progress") == ("按时使用", "请在预约时间到场使用仪器；如不能前来，请提前取消")
         r = await post(c, f"/bookings/{bid}", f"/bookings/{bid}/cancel", {"reason": "", "back": "booking"})
         assert field_error(r.text, "reason") == "请填写理由"
         r = await post(c, f"/bookings/{bid}", f"/bookings/{bid}/cancel", {"reason": "样品未准备好", "back": "booking"})
         assert r.status_code == 303 and r.headers["location"] == f"/bookings/{bid}?done=1"
         page = (await c.get(f"/bookings/{bid}")).text
         assert "已取消" in page and "样品未准备好" in text_of(page) and f'action="/bookings/{bid}/' not in page  # nothing left to do
+        assert tracked(page, "booking-progress") == ("预约已取消", "预约已取消，理由见上；可另选时段重新预约")
         as_party(c, p, Role.USER, "another-user-org")
         assert (await c.get(f"/bookings/{bid}")).status_code == 404
 

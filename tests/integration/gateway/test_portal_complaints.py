@@ -22,7 +22,7 @@ import pytest
 from services.registry.domain.complaints import MAX_CONTACT_CHARS, MAX_REASON_CHARS, MAX_TEXT_CHARS
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, post, text_of
+from tests.integration.gateway.test_portal_bookings import as_party, post, text_of, tracked
 from services.gateway.app import create_app as create_gateway
 from tests.support.asgi import LifespanClient
 from tests.support.platform import Platform, running
@@ -127,6 +127,7 @@ async def test_file_list_decide_and_read_complaints_in_the_portal(make_settings)
         assert re.fullmatch(r"TS-2026-\d{6}", case_no)
         page = (await c.get(mine_url)).text
         assert fact(page, "case-no") == case_no and fact(page, "complaint-status") == "待处理"
+        assert tracked(page, "complaint-progress") == ("服务中心处理", f"服务中心将在{due_on}前核实处理并答复您")
         assert fact(page, "complaint-due").startswith(due_on) and "15 个工作日" in fact(page, "complaint-due")
         assert fact(page, "complaint-text") == TEXT and "操作成功" in page
         assert order_case in page and "2026-09-28 09:00" in page  # filed, Beijing time
@@ -155,6 +156,7 @@ async def test_file_list_decide_and_read_complaints_in_the_portal(make_settings)
         page = (await c.get(f"/complaints/{cid}")).text
         assert fact(page, "complaint-text") == TEXT
         assert "李经理" not in page and "许昌测试企业" not in page and 'id="decision-form"' not in page
+        assert tracked(page, "complaint-progress")[1].startswith("服务中心正在核实该投诉")
         as_party(c, p, Role.UNIT, other_unit)
         assert case_numbers((await c.get("/complaints")).text) == []
         assert (await c.get(f"/complaints/{cid}")).status_code == 404
@@ -173,6 +175,7 @@ async def test_file_list_decide_and_read_complaints_in_the_portal(make_settings)
         assert case_numbers((await c.get("/complaints?status=upheld")).text) == []
         page = (await c.get(f"/complaints/{cid}")).text
         assert fact(page, "complainant") == "许昌测试企业" and fact(page, "complaint-contact") == "李经理 13900000000"
+        assert tracked(page, "complaint-progress") == ("服务中心处理", f"请在{due_on}前核实投诉并作出处理决定")
         # the decision: an outcome and a reason, each refused at its field
         r = await post(c, f"/complaints/{cid}", f"/complaints/{cid}/decision", {"reason": "经核实收费超标"})
         assert r.status_code == 422 and error_at(r.text, "outcome") == "请选择处理结果"
@@ -185,7 +188,7 @@ async def test_file_list_decide_and_read_complaints_in_the_portal(make_settings)
         assert r.status_code == 303 and r.headers["location"] == f"/complaints/{cid}?done=1"
         page = (await c.get(f"/complaints/{cid}")).text
         assert fact(page, "complaint-status") == "投诉成立" and fact(page, "complaint-reason") == "经核实，收费高于公布标准，责令退还差价"
-        assert 'id="decision-form"' not in page
+        assert 'id="decision-form"' not in page and tracked(page, "complaint-progress") == (None, "投诉成立，处理意见见上")
         r = await c.post(f"/complaints/{cid}/decision", data={"_csrf_token": c.cookies.get("xciss_csrf") or "", "outcome": "dismissed", "reason": "再议"})
         assert r.status_code == 409 and "该投诉已处理" in r.text
         assert re.search(r'data-task="complaints_open"><a href="/complaints\?status=open"><b class="count">1</b>', (await c.get("/workspace")).text)

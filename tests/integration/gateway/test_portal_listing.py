@@ -24,6 +24,12 @@ async def register(p: Platform, unit: str, name: str, **kw: Any) -> str:
     return iid
 
 
+def listings_due(workspace: str) -> str:
+    found = re.search(r'data-task="listings_due"><a href="/unit/instruments"><b class="count">([^<]+)</b><span>已逾期或即将到期、尚未上线的仪器', workspace)
+    assert found, "no listings due on the unit's workspace"
+    return found.group(1)
+
+
 def list_actions(html: str) -> set[str]:
     return set(re.findall(r'action="/unit/instruments/([^/"]+)/list"', html))
 
@@ -36,6 +42,8 @@ async def test_a_unit_lists_an_instrument_from_its_instruments_page(make_setting
         r = await p.call("registry", "POST", f"/v1/instruments/{retired}/retire", role=Role.UNIT, org=unit, json={"reason": "报废"})
         assert r.status_code == 200, r.text
         c.cookies.set("xciss_session", p.token(Role.UNIT, unit))
+        # the workspace counts the must-list instrument past its deadline (M11(3)), not the classified or retired ones
+        assert listings_due((await c.get("/workspace")).text) == "1"
         page = (await c.get("/unit/instruments")).text
         assert list_actions(page) == {iid} and 'aria-label="液相色谱质谱联用仪 上线"' in page
         csrf = csrf_of(page)
@@ -45,6 +53,7 @@ async def test_a_unit_lists_an_instrument_from_its_instruments_page(make_setting
         assert listed["listed_on"] is not None
         after = (await c.get("/unit/instruments?done=1")).text
         assert list_actions(after) == set() and "操作成功" in after
+        assert listings_due((await c.get("/workspace")).text) == "0"
         # the stale page's button again: refused in Chinese, no code or id shown
         again = await c.post(f"/unit/instruments/{iid}/list", data={"_csrf_token": csrf})
         assert again.status_code == 409 and "该仪器已纳入平台" in again.text and "instrument.already_listed" not in again.text

@@ -55,7 +55,7 @@ async def test_finance_names_and_finds_payment_orders_by_their_case_numbers(make
         table = orders_table(page.text)
         assert "付款单编号" in page.text and 'name="order_case_no"' in page.text
         for o in created:
-            assert f'<td class="case-no">{o["case_no"]}</td>' in table and o["payment_order_id"][:8] not in text_of(table)
+            assert f'<td class="case-no"><a href="/finance/payment-orders/{o["payment_order_id"]}">{o["case_no"]}</a></td>' in table and o["payment_order_id"][:8] not in text_of(table)
             assert f'href="/finance/payment-orders/{o["payment_order_id"]}/export"' in table
 
         # the search box: as typed, only that order; a number nobody has, nothing

@@ -20,7 +20,7 @@ from services.payments.db.models import payouts as payout_rows
 from services.payments.payouts import on_award_approved
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, post, text_of
+from tests.integration.gateway.test_portal_bookings import as_party, post, text_of, tracked
 from tests.integration.gateway.test_portal_recovery import gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import PDF, PROOF, contract, world
@@ -112,13 +112,7 @@ async def test_the_units_evaluation_page_tracks_grading_notice_and_award_payout(
         as_party(c, p, Role.UNIT, unit)
 
         async def tracker() -> tuple[str | None, str]:
-            html = (await c.get("/unit/evaluation")).text
-            found = re.search(r'id="evaluation-progress" data-kind="evaluation">(.*?)</div>', html, re.DOTALL)
-            assert found, "no step tracker on the evaluation page"
-            current = re.findall(r'aria-current="step">(.*?)</li>', found.group(1))
-            next_text = re.search(r'<span class="next-text">([^<]+)</span>', found.group(1))
-            assert next_text and len(current) <= 1
-            return (text_of(current[0]).split("：", 1)[1] if current else None), next_text.group(1)
+            return tracked((await c.get("/unit/evaluation")).text, "evaluation-progress")
 
         assert await tracker() == ("专家评审", "形式审查已通过，等待专家评审")
         async with p["evaluation"].db.sessions() as s, s.begin():

@@ -24,8 +24,14 @@ def _refuse(why: str) -> None:
     raise ValueError(why)
 
 
+def _hang(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+
+
 def _run(script: str) -> str:
-    head = "import os, sys\nfrom services.command.forked_steps import ForkedSteps, StepFailed\nfrom tests.unit.runtime.test_forked_steps import _import_and_tell, _refuse\n"
+    head = "import os, sys\nfrom services.command.forked_steps import ForkedSteps, StepFailed\nfrom tests.unit.runtime.test_forked_steps import _hang, _import_and_tell, _refuse\n"
     out = subprocess.run([sys.executable, "-c", head + script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
@@ -65,3 +71,21 @@ steps.close()  # twice is harmless (up closes after the demo and on the way out)
 """
     )
     assert told.splitlines() == ["_refuse: ValueError: the database is locked", "True"]
+
+
+def test_a_step_that_does_not_answer_in_time_fails_and_its_process_is_stopped() -> None:
+    told = _run(
+        """
+import time
+steps = ForkedSteps()
+child = steps._child
+started = time.monotonic()
+try:
+    steps.run(_hang, 30, timeout_s=0.5)
+except StepFailed as exc:
+    print(exc)
+print(time.monotonic() - started < 10, child.is_alive())
+steps.close()  # closing after a stopped step is harmless
+"""
+    )
+    assert told.splitlines() == ["_hang: no answer within 0.5 s; its process was stopped", "True False"]
