@@ -94,7 +94,7 @@ def internal_path(path: str) -> bool:
 
 
 #: what a partner's page may send and read across origins (the API's own headers)
-CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Accept-Language", "Idempotency-Key", "If-Match", "X-Correlation-Id"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Accept-Language", "Idempotency-Key", "If-Match", "If-None-Match", "X-Correlation-Id"]
 CORS_EXPOSED_HEADERS = ["Content-Disposition", "ETag", "Idempotent-Replayed", "Link", "Location", "Retry-After", "X-Correlation-Id"]
 
 

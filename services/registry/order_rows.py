@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
 
 from services.registry.db.order_models import order_documents, order_items, orders
+from services.registry.db.party_models import users
 from services.registry.domain.orders import RESULT_STATEMENT, DocumentKind, Party
 from services.registry.schemas.orders import Order, OrderContract, OrderDocument, OrderLine
 from services.runtime.errors import Conflict, NotFound
@@ -142,8 +143,9 @@ async def order_record(s: Any, row: RowMapping) -> Order:
 
 
 async def order_records(s: Any, rows: Sequence[RowMapping]) -> list[Order]:
-    """``rows`` as the API shows them, in their order: three queries whatever their
-    number (the rows given, one read of every item, one of every document)."""
+    """``rows`` as the API shows them, in their order: four queries whatever their
+    number (the rows given, one read of every item, one of every document, one of
+    the users' names)."""
     if not rows:
         return []
     ids = [r["id"] for r in rows]
@@ -155,15 +157,18 @@ async def order_records(s: Any, rows: Sequence[RowMapping]) -> list[Order]:
     q = select(order_documents).where(order_documents.c.order_id.in_(ids)).order_by(order_documents.c.uploaded_at, order_documents.c.id)
     for d in (await s.execute(q)).mappings():
         docs[d["order_id"]].append(document_view(d))
-    return [_order(r, lines[r["id"]], docs[r["id"]]) for r in rows]
+    user_ids = sorted({r["user_id"] for r in rows})
+    names = {r.id: r.name for r in await s.execute(select(users.c.id, users.c.name).where(users.c.id.in_(user_ids)))}
+    return [_order(r, lines[r["id"]], docs[r["id"]], names.get(r["user_id"])) for r in rows]
 
 
-def _order(row: RowMapping, items: list[OrderLine], documents: list[OrderDocument]) -> Order:
+def _order(row: RowMapping, items: list[OrderLine], documents: list[OrderDocument], user_name: str | None) -> Order:
     return Order(
         order_id=row["id"],
         case_no=row["case_no"],
         version=row["version"],
         user_id=row["user_id"],
+        user_name=user_name,
         unit_id=row["unit_id"],
         purpose=row["purpose"],
         description=row["description"],

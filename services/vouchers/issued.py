@@ -234,9 +234,14 @@ async def refuse_voucher(db: ServiceDatabase, actor: Actor, correlation_id: str 
     return await get_voucher(db, voucher_id)
 
 
-async def list_vouchers(db: ServiceDatabase, *, user_id: str | None, unit_id: str | None, status: str | None, page: int, page_size: int) -> VoucherPage:
-    """Vouchers, newest first (without their refusals): ``user_id``'s, ``unit_id``'s, or all."""
+async def list_vouchers(
+    db: ServiceDatabase, *, user_id: str | None, unit_id: str | None, status: str | None, page: int, page_size: int, order_id: str | None = None
+) -> VoucherPage:
+    """Vouchers, newest first (without their refusals): ``user_id``'s, ``unit_id``'s, or all;
+    with ``order_id`` only those of that order (the voucher presented on it)."""
     q = select(vouchers)
+    if order_id is not None:
+        q = q.where(vouchers.c.order_id == order_id)
     if user_id is not None:
         q = q.where(vouchers.c.user_id == user_id)
     if unit_id is not None:

@@ -78,6 +78,12 @@ def submit(page: Any, form: str) -> None:
     page.wait_for_load_state()
 
 
+def sign(page: Any) -> None:
+    """Sign the order's contract: its confirmation box ticked, then the button."""
+    page.get_by_label("我已阅读并同意合同条款").check()
+    submit(page, "form[action$='/sign']")
+
+
 def test_public_pages_and_sign_in(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
     page = new_page()
     page.goto("/")
@@ -287,13 +293,16 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     assert user.locator(".alert").count() == 0, user.inner_text("main")
     screenshot(user, "09-contract")
     unit.goto(order_url)  # the unit opens the order before the user signs
+    # one click does not sign: the box is refused at its place, then ticked
     submit(user, "form[action$='/sign']")
+    assert user.locator("#confirm-error").inner_text() == "请勾选“我已阅读并同意合同条款”后再签署"
+    sign(user)
     # the unit signs what its page showed, but the order changed since (the user's
     # signature): it is shown the order as it is now and asked to look again
-    submit(unit, "form[action$='/sign']")
+    sign(unit)
     assert "已被他人修改" in unit.inner_text(".alert"), unit.inner_text("main")
     assert status_of(unit) != "已签约"
-    submit(unit, "form[action$='/sign']")
+    sign(unit)
     assert status_of(unit) == "已签约"
     assert (current_step(unit), next_step(unit)) == ("开展服务", "合同已签订，请开始服务")
 

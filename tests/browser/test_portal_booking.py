@@ -14,7 +14,7 @@ import pytest
 
 from services.runtime.clock import POLICY_ZONE
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import PNG, RESULT, current_step, next_step, sign_in_as, status_of, submit, until
+from tests.browser.test_portal import PNG, RESULT, current_step, next_step, sign, sign_in_as, status_of, submit, until
 from tests.browser.test_portal_text_and_mobile import foreign_text
 
 pytestmark = pytest.mark.browser
@@ -46,9 +46,9 @@ def contract_and_voucher(portal: RunningPortal, user: Any, unit: Any, center: An
     user.goto(order_url)
     submit(user, "form[action$='/contract']")
     assert user.locator(".alert").count() == 0, user.inner_text("main")
-    submit(user, "form[action$='/sign']")
+    sign(user)
     unit.goto(order_url)
-    submit(unit, "form[action$='/sign']")
+    sign(unit)
     assert status_of(unit) == "已签约"
 
     def applied() -> bool:

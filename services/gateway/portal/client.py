@@ -74,6 +74,13 @@ def reason_required(key: str, field: str = "reason") -> ApiError:
     return ApiError(400, {"code": "decision.reason_required", **said_problem(key), "details": {"field": field}})
 
 
+def confirmed(form: dict[str, Any], key: str = "tick_the_confirmation_first") -> None:
+    """An action the API cannot undo and takes no reason for: its form's confirmation box
+    (``confirm``) ticked, else the portal's refusal at the box in the catalogue's words of ``key``."""
+    if not form.get("confirm"):
+        raise ApiError(400, {"code": "portal.confirm", **said_problem(key), "details": {"field": "confirm"}})
+
+
 def refused_at(code: str, key: str, field: str) -> ApiError:
     """The portal's own refusal at one field (422, ``code``), in the catalogue's words of ``key``."""
     return ApiError(422, {"code": code, **said_problem(key), "details": {"field": field}})

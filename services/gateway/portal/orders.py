@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError, at_field, reason_required
+from services.gateway.portal.client import ApiError, at_field, confirmed, reason_required, refused_at
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, first_only, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
 from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.instrument_time import local_moment
@@ -34,6 +34,9 @@ async def order_page(ctx: Ctx, order_id: str, *, error: ApiError | None = None, 
         application = next(iter((found or {}).get("items") or []), None)
     # the application's voucher (issued, used, expired …): the step tracker's last steps
     voucher = await ctx.api.maybe("vouchers", f"/v1/vouchers/{application['voucher_id']}") if application and application.get("voucher_id") else None
+    if ctx.role == "unit" and o["status"] in VOUCHER_STATES:
+        # the voucher the user presents on this order, with the unit's refusals of it (getVoucher)
+        voucher = await order_voucher(ctx, order_id, with_refusals=True)
     if o.get("settlement_id"):
         settlement = await ctx.api.maybe("payments", f"/v1/settlements/{o['settlement_id']}")
     unit = await ctx.api.maybe("registry", f"/v1/units/{o['unit_id']}")
@@ -43,6 +46,35 @@ async def order_page(ctx: Ctx, order_id: str, *, error: ApiError | None = None, 
         sessions = await ctx.api.maybe("registry", "/v1/usage/sessions/", order_id=order_id, page_size=WHOLE)
         usage, usage_more = (sessions or {"items": []})["items"], first_only(sessions)
     return ctx.render("order.html", o=o, unit=unit, application=application, voucher=voucher, settlement=settlement, usage=usage, usage_more=usage_more if usage is not None else None, **ctx.outcome(error, form))
+
+
+#: an order's states in which a voucher may be bound to it
+VOUCHER_STATES = ("contracted", "in_service", "results_delivered", "settled", "rated")
+
+
+async def order_voucher(ctx: Ctx, order_id: str, *, with_refusals: bool = False) -> dict[str, Any] | None:
+    """The voucher bound to the order, as the signed-in party may see it (listVouchers?order_id=);
+    with its refusals (getVoucher) when asked."""
+    found = await ctx.api.maybe("vouchers", "/v1/vouchers/", order_id=order_id, page_size=1)
+    voucher = next(iter((found or {}).get("items") or []), None)
+    if voucher and with_refusals:
+        voucher = await ctx.api.maybe("vouchers", f"/v1/vouchers/{voucher['voucher_id']}") or voucher
+    return voucher
+
+
+async def refuse_voucher(ctx: Ctx, form: dict[str, Any], order_id: str) -> None:
+    """The unit records why it refuses the voucher presented on the order (R19(2): never
+    without a reason); the voucher stays valid, the refusal is kept for the center."""
+    reason = str(form.get("reason") or "").strip()
+    if not reason:
+        raise reason_required("a_voucher_refusal_needs_a_reason", "refuse_reason")
+    voucher = await order_voucher(ctx, order_id)
+    if voucher is None:
+        raise refused_at("voucher.not_found", "no_voucher_on_this_order", "refuse_reason")
+    try:
+        await ctx.api.post("vouchers", f"/v1/vouchers/{voucher['voucher_id']}/refuse", json={"reason": reason})
+    except ApiError as err:
+        raise at_field(err, "refuse_reason") from err
 
 
 async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: str) -> Response[str] | None:
@@ -83,8 +115,11 @@ async def order_step_run(ctx: Ctx, form: dict[str, Any], order_id: str, step: st
     elif step in ("check-in", "check-out"):
         await usage_step(ctx, form, order_id, step)
     elif step == "sign":
+        confirmed(form, "agree_to_the_contract_first")  # one click must not sign a contract unread
         # the version the page showed: a contract the other party changed since is refused (412), not signed unseen
         await ctx.api.post("registry", f"{base}/sign", headers=if_match(form))
+    elif step == "refuse-voucher":
+        await refuse_voucher(ctx, form, order_id)
     elif step == "start":
         await ctx.api.post("registry", f"{base}/start")
     elif step == "cancel":

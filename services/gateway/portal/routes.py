@@ -20,7 +20,8 @@ balance, the budget execution report's Excel); ``instrument_retire`` (an instrum
 ``instrument_register`` (one instrument registered by form); ``instrument_usage`` (an instrument's usage log,
 sessions entered and corrected by hand); ``unit_record`` (a unit's record for the staff, the bureau's suspension,
 reinstatement and disqualification); ``user_classes`` (the center's change of a user's classes);
-``quote_deviations`` (quotes above the published prices); what they
+``quote_deviations`` (quotes above the published prices); ``programme`` (the year's voucher
+programme: its terms, the bureau's opening form); what they
 share is in ``core``."""
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from services.gateway.portal import (
     orders,
     own_password,
     payment_orders,
+    programme,
     public,
     quote_deviations,
     recovery,
@@ -96,6 +98,7 @@ def create_portal_handlers(settings: Settings, upstreams: Upstreams, client: Cal
         *evaluation_reports.handlers(kit),
         *rectification.handlers(kit),
         *staff_vouchers.handlers(kit),
+        *programme.handlers(kit),
         *supervision.handlers(kit),
         *blacklist.handlers(kit),
         *affiliations.handlers(kit),

@@ -13,9 +13,8 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError, missing, reason_required
+from services.gateway.portal.client import ApiError, confirmed, missing, reason_required
 from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number
-from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.unit_picker import Pick, chosen_unit, is_search, pick_unit
 
@@ -32,12 +31,6 @@ AT_FIELD = {
     "assignment.duplicate": "expert_id",
     "assignment.application_not_forwarded": "expert_id",
 }
-
-
-def confirmed(form: dict[str, Any]) -> None:
-    """An action the API cannot undo and takes no reason for: its form's confirmation box ticked."""
-    if not form.get("confirm"):
-        raise ApiError(400, {"code": "portal.confirm", **said_problem("tick_the_confirmation_first"), "details": {"field": "confirm"}})
 
 
 def errors_at(err: ApiError | None, lang: str, form: dict[str, Any] | None = None) -> dict[str, str]:

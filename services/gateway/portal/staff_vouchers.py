@@ -15,11 +15,10 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError, missing, reason_required
+from services.gateway.portal.client import ApiError, confirmed, missing, reason_required
 from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number, searched_case_no, this_year, yuan_to_fen
 from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.party_names import unit_names
-from services.gateway.portal.staff_evaluation import confirmed
 from services.gateway.portal.versioned import if_match
 
 REVIEWERS = ("center", "bureau")

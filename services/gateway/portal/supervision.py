@@ -11,10 +11,9 @@ from typing import Any
 
 from litestar import Request, Response
 
-from services.gateway.portal.client import ApiError, missing, reason_required
+from services.gateway.portal.client import ApiError, confirmed, missing, reason_required
 from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year
 from services.gateway.portal.party_names import unit_names
-from services.gateway.portal.staff_evaluation import confirmed
 from services.gateway.portal.unit_picker import chosen_party, chosen_unit, is_search, pick_unit, pick_user
 
 STAFF = ("center", "bureau")

@@ -68,6 +68,9 @@ class Order(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     description: str | None = None
+    #: the name of the enterprise or start-up team that placed the order (the registry's users
+    #: table): the party the contract names, shown to the unit that serves it as to staff
+    user_name: str | None = None
     quote_note: str | None = None
     #: M11(4): why the quote lies above the published list (list_amount_fen); None at or below it
     quote_reason: str | None = None

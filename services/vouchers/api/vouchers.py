@@ -82,10 +82,12 @@ class VoucherController(Controller):
         request: Request,
         db: NamedDependency[ServiceDatabase],
         status: str | None = Parameter(default=None, max_length=20),
+        order_id: str | None = Parameter(default=None, max_length=36, description="only the vouchers of this order (the one presented on it)"),
         page: PageNumber = 1,
         page_size: PageSize = 20,
     ) -> VoucherPage:
-        """Vouchers, newest first: a user its own, a unit those bound to it, staff all."""
+        """Vouchers, newest first: a user its own, a unit those bound to it, staff all;
+        `order_id` narrows them to one order's."""
         p = principal_of(request)
         user_id = unit_id = None
         if p.role in (Role.USER, Role.UNIT):
@@ -95,7 +97,7 @@ class VoucherController(Controller):
                 user_id = p.org
             else:
                 unit_id = p.org
-        return await issued.list_vouchers(db, user_id=user_id, unit_id=unit_id, status=status, page=page, page_size=page_size)
+        return await issued.list_vouchers(db, user_id=user_id, unit_id=unit_id, status=status, page=page, page_size=page_size, order_id=order_id)
 
     @get("/{voucher_id:str}", operation_id="getVoucher", **access(Role.USER, Role.UNIT, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], voucher_id: FromPath[str]) -> Voucher:

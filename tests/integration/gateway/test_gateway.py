@@ -3,6 +3,7 @@ origin, and the combined OpenAPI document describes every service."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -80,6 +81,11 @@ async def test_a_partner_page_on_the_allow_list_calls_the_api_across_origins(mak
         assert {"authorization", "content-type", "idempotency-key"} <= {h.strip().lower() for h in r.headers["access-control-allow-headers"].split(",")}
         assert "POST" in r.headers["access-control-allow-methods"]
         assert "access-control-allow-credentials" not in r.headers  # tokens in the header, never cookies across origins
+        # the first save of a record a PUT creates goes with If-None-Match: * (a later one with If-Match)
+        asks = {"Origin": PARTNER, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "authorization,content-type,if-none-match"}
+        r = await gw.options(f"/api/registry/v1/instruments/{uuid.uuid4()}/schedule", headers=asks)
+        assert r.status_code in (200, 204), r.text
+        assert {"if-match", "if-none-match"} <= {h.strip().lower() for h in r.headers["access-control-allow-headers"].split(",")}
         # the call itself: the page may read the answer and the headers it needs
         unit = {"Authorization": f"Bearer {p.token(Role.UNIT)}", "Origin": PARTNER}
         r = await gw.post("/api/registry/v1/units/", headers=unit, json={"name": "许昌学院", "kind": "university", "credit_code": credit_code(), "county_code": "411002"})

@@ -68,14 +68,14 @@ async def test_the_order_page_tracks_an_order_from_placed_to_signed(make_setting
         assert (await w.as_user("PUT", f"/v1/orders/{oid}/contract", json=contract(doc, proof))).status_code == 200
         as_party(c, p, Role.USER, w.user)
         version = str((await w.as_user("GET", f"/v1/orders/{oid}")).json()["version"])
-        assert (await post(c, f"/orders/{oid}", f"/orders/{oid}/sign", {"version": version})).status_code == 303
+        assert (await post(c, f"/orders/{oid}", f"/orders/{oid}/sign", {"version": version, "confirm": "1"})).status_code == 303
         assert (await seen(c, oid))[1:3] == ("签订合同", "您已签署合同，等待服务单位签署")
         as_party(c, p, Role.UNIT, w.unit)
         assert (await seen(c, oid))[2] == "请上传服务合同和科技研发证明材料，填写合同条款后签署合同"
 
         # the unit signs: the order is contracted, the tracker moves on for both
         version = str((await w.as_unit("GET", f"/v1/orders/{oid}")).json()["version"])
-        assert (await post(c, f"/orders/{oid}", f"/orders/{oid}/sign", {"version": version})).status_code == 303
+        assert (await post(c, f"/orders/{oid}", f"/orders/{oid}/sign", {"version": version, "confirm": "1"})).status_code == 303
         assert (await seen(c, oid))[1:] == ("开展服务", "合同已签订，请开始服务", ["提交订单", "单位报价", "签订合同"])
         as_party(c, p, Role.USER, w.user)
         assert (await seen(c, oid))[1:3] == ("开展服务", "合同已签订：可申请创新券，等待服务单位开始服务")
