@@ -97,6 +97,15 @@ def with_field(err: ApiError, key: str, words: Callable[[str], str]) -> ApiError
     return err
 
 
+#: the services as a page names them when one does not answer
+_SERVICE_ZH = {"registry": "登记与订单", "vouchers": "科技创新券", "evaluation": "绩效评价", "payments": "资金拨付"}
+
+
+def _unavailable(service: str) -> ApiError:
+    zh = _SERVICE_ZH.get(service, "相关")
+    return ApiError(503, {"code": "gateway.upstream_unavailable", "message_zh": f"{zh}服务暂时不可用，请稍后重试", "message_en": f"the {service} service is not reachable"})
+
+
 class Api:
     def __init__(self, client: httpx.AsyncClient, upstreams: Upstreams, token: str | None, *, forwarded_for: str | None = None):
         self.client, self.upstreams, self.token = client, upstreams, token
@@ -109,13 +118,16 @@ class Api:
         return {**h, **(extra or {})}
 
     async def raw(self, method: str, service: str, path: str, **kw: Any) -> httpx.Response:
-        upstream = self.upstreams[service]
+        try:
+            upstream = self.upstreams[service]
+        except KeyError:  # a gateway without that service's address: unavailable to this page, as if down
+            raise _unavailable(service) from None
         headers = self._headers(kw.pop("headers", None))
         params = {k: v for k, v in (kw.pop("params", None) or {}).items() if v not in (None, "")}
         try:
             return await upstream.request(self.client, method, path, headers=headers, params=params, **kw)
         except httpx.TransportError as exc:
-            raise ApiError(503, {"code": "gateway.upstream_unavailable", "message_zh": f"{service} 服务暂时不可用，请稍后重试", "message_en": f"the {service} service is not reachable"}) from exc
+            raise _unavailable(service) from exc
 
     async def call(self, method: str, service: str, path: str, **kw: Any) -> Any:
         r = await self.raw(method, service, path, **kw)
