@@ -4,24 +4,27 @@ foreign-text checks open every detail page of the portal (issue 17: "every page"
 only the lists the demo fills: an order of the demo user with the demo unit taken through
 quote, contract, signatures, a voucher, a booking, service, results and settlement; a
 complaint about it; the unit's redemption claim of that voucher with an expert assigned;
-a second such order, its voucher's claim reviewed and on the year's public redemption notice; the demo unit's
-evaluation application with the demo expert assigned; a ledger import refused row by row;
-a password-reset link of the demo user. ``DETAILS`` says which role opens which detail
-page; ``detail_paths`` fills them in. The setup steps are those of tests/support
-(registry's ``World``, vouchers, payouts, evidence) and of the other browser tests."""
+a second such order, its voucher's claim reviewed and on the year's redemption notice;
+the demo unit graded unqualified with its rectification deadline (M15); another demo
+unit's application awaiting the demo expert's scores; a ledger import refused row by
+row; a password-reset link of the demo user. ``DETAILS`` says which role opens which
+detail page; ``detail_paths`` fills them in. The steps are those of tests/support
+(registry's ``World``, payouts, evidence) and of the other browser and evaluation tests."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from unittest import mock
 
 from openpyxl import Workbook
 from sqlalchemy import insert, select
 
 from contracts.envelope import new_event_id
-from services.command.demo import EXPERT, USERS, shanghai_year
+from services.command.demo import DEPARTMENTS, EXPERT, UNITS, USERS, shanghai_year
+from services.evaluation import notices as evaluation_notices
 from services.registry import ledger
 from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import password_resets
@@ -35,6 +38,10 @@ from tests.support.vouchers import YEAR
 
 UNIT = "许昌学院"
 DEPARTMENT = "魏都区科技局"
+#: the demo unit the demo expert's open score sheet is of (the demo unit's own application is graded)
+OTHER_UNIT = UNITS[1]
+#: each expert role's indicators of the demo cycle's set (the score sheet's fields)
+SHEETS = {"management": ("org.rules", "org.staff"), "technical": ("op.condition", "share.effect"), "finance": ("org.finance", "share.fees")}
 INSTRUMENT = "扫描电子显微镜"
 EVIDENCE = b"%PDF-1.7\n% evidence of the page-coverage records\n"
 
@@ -43,7 +50,7 @@ EVIDENCE = b"%PDF-1.7\n% evidence of the page-coverage records\n"
 #: page of the portal is neither here nor reached from the navigation.
 DETAILS: dict[str | None, tuple[str, ...]] = {
     None: (
-        "/password/forgot", "/password/reset?token={reset_token}", "/password/reset?token=no-such-link",
+        "/password/forgot", "/password/reset?token={reset_token}",
         "/notices/{notice}", "/complaints/new?unit_id={unit}", "/instruments/{instrument}",
     ),
     "user": (
@@ -71,9 +78,6 @@ DETAILS: dict[str | None, tuple[str, ...]] = {
     "secadmin": ("/account/password",),
     "auditor": ("/account/password",),
 }
-#: detail pages that answer other than 200 on purpose: the rectification of a unit graded
-#: without one (409 rectification.not_required: the page says so), an unknown reset link
-NOT_200 = ("/rectification/", "/password/reset?token=no-such-link")
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,38 @@ async def _used_voucher(p: Any, user: str, order: str) -> str:
     return str(await eventually(used, timeout=60, what="the voucher used at settlement"))
 
 
+async def _assigned(p: Any, unit: str, department: str, expert: str, year: int) -> dict[str, Any]:
+    """``unit``'s evaluation application, forwarded by its department, assigned to ``expert``."""
+    application = await _ok(await p.call("evaluation", "POST", "/v1/applications/", role="unit", org=unit, json={"year": year, "documents": await documents(p, unit)}))
+    await _ok(await p.call("evaluation", "POST", f"/v1/applications/{application['application_id']}/forward", role="department", org=department, json={}))
+    return await _ok(await p.call("evaluation", "POST", f"/v1/applications/{application['application_id']}/assignments", role="center", json={"expert_id": expert}))
+
+
+async def _rectification(p: Any, unit: str, expert: str, year: int) -> None:
+    """M15: the demo unit evaluated by an expert of each role, every score 0, graded unqualified;
+    the grades notice final once its window has closed (evaluation's day moved past it, as
+    tests/integration/evaluation/test_evaluation_rectification.py does), the award plan (nobody
+    funded) proposed, approved and put on notice: the unit has its rectification deadline."""
+    experts = {"technical": expert}
+    for role, name in (("management", "周建国"), ("finance", "陈立信")):
+        experts[role] = (await _ok(await p.call("evaluation", "POST", "/v1/experts/", role="center", json={"name": name, "role": role})))["expert_id"]
+    application = (await _assigned(p, unit, DEPARTMENT, expert, year))["application_id"]
+    for role, keys in SHEETS.items():
+        if role != "technical":
+            await _ok(await p.call("evaluation", "POST", f"/v1/applications/{application}/assignments", role="center", json={"expert_id": experts[role]}))
+    assignments = (await _ok(await p.call("evaluation", "GET", "/v1/assignments/", role="center", params={"application_id": application})))["items"]
+    for a in assignments:
+        role = next(r for r, e in experts.items() if e == a["expert_id"])
+        sheet = {"scores": {k: 0 for k in SHEETS[role]}, "onsite_date": f"{year}-11-20", "findings": "现场核查：开放共享制度未建立，仪器使用记录不全"}
+        await _ok(await p.call("evaluation", "POST", f"/v1/assignments/{a['assignment_id']}/scores", role="expert", org=experts[role], json=sheet))
+    await _ok(await p.call("evaluation", "POST", f"/v1/applications/{application}/grade", role="center", json={}))
+    grades = await _ok(await p.call("evaluation", "POST", "/v1/notices/", role="center", json={"kind": "grades", "year": year}))
+    with mock.patch.object(evaluation_notices, "today", lambda: date.fromisoformat(grades["closes_on"]) + timedelta(days=1)):
+        await _ok(await p.call("evaluation", "POST", f"/v1/notices/{grades['notice_id']}/finalize", role="center", json={}))
+        for step in ("", "/approve", "/notice"):
+            await _ok(await p.call("evaluation", "POST", f"/v1/award-plans/{year}{step}", role="bureau", json={}))
+
+
 async def _import_job(p: Any, unit: str) -> str:
     """A ledger refused row by row: the job's page lists each row's errors."""
     wb = Workbook()
@@ -215,9 +251,9 @@ async def make_records(portal: Any) -> Records:
     await _ok(await p.call("vouchers", "POST", f"/v1/redemption/claims/{reviewed}/review", role="center", json={"decisions": [{"voucher_id": other, "approved": True}]}))
     notice = await _retried(lambda: p.call("evaluation", "POST", "/v1/notices/", role="center", json={"kind": "redemption", "year": YEAR}), "the redemption notice")
     year = shanghai_year()
-    application = await _ok(await p.call("evaluation", "POST", "/v1/applications/", role="unit", org=unit, json={"year": year, "documents": await documents(p, unit)}))
-    await _ok(await p.call("evaluation", "POST", f"/v1/applications/{application['application_id']}/forward", role="department", org=DEPARTMENT, json={}))
-    assignment = await _ok(await p.call("evaluation", "POST", f"/v1/applications/{application['application_id']}/assignments", role="center", json={"expert_id": expert}))
+    await _rectification(p, unit, expert, year)
+    other = next(u["unit_id"] for u in (await _ok(await p.call("registry", "GET", "/v1/units/", params={"page_size": 100})))["items"] if u["name"] == OTHER_UNIT["name"])
+    assignment = await _assigned(p, other, DEPARTMENTS[OTHER_UNIT["county_code"]], expert, year)
     return Records(
         unit=unit, user=user, instrument=iid, order=order, booking=str(booking), complaint=complaint["complaint_id"], claim=claim, reviewed_claim=reviewed,
         notice=notice["notice_id"], assignment=assignment["assignment_id"], import_job=await _import_job(p, unit), reset_token=await _reset_token(p), year=year,
