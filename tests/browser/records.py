@@ -51,7 +51,7 @@ EVIDENCE = b"%PDF-1.7\n% evidence of the page-coverage records\n"
 DETAILS: dict[str | None, tuple[str, ...]] = {
     None: (
         "/password/forgot", "/password/reset?token={reset_token}",
-        "/notices/{notice}", "/complaints/new?unit_id={unit}", "/instruments/{instrument}",
+        "/notices/{notice}", "/notices/{grades_notice}", "/complaints/new?unit_id={unit}", "/instruments/{instrument}",
     ),
     "user": (
         "/orders/{order}", "/bookings/{booking}", "/complaints/{complaint}", "/complaints/new?order_id={order}",
@@ -65,11 +65,11 @@ DETAILS: dict[str | None, tuple[str, ...]] = {
     "center": (
         "/orders/{order}", "/bookings/{booking}", "/complaints/{complaint}", "/complaints/policy", "/center/instruments/{instrument}/photos",
         "/review/units/{unit}/vouchers", "/redemption/claims/{claim}", "/redemption/claims/{reviewed_claim}", "/notices/{notice}",
-        "/unit/imports/{import_job}", "/rectification/{year}/{unit}",
+        "/notices/{grades_notice}", "/unit/imports/{import_job}", "/rectification/{year}/{unit}",
     ),
     "bureau": (
         "/orders/{order}", "/complaints/{complaint}", "/complaints/policy", "/programme/budget", "/review/units/{unit}/vouchers",
-        "/redemption/claims/{claim}", "/notices/{notice}", "/rectification/{year}/{unit}",
+        "/redemption/claims/{claim}", "/notices/{notice}", "/notices/{grades_notice}", "/rectification/{year}/{unit}",
     ),
     "department": ("/rectification/{year}/{unit}",),  # no order: the registry lets no department read one
     "expert": ("/expert/assignments/{assignment}",),
@@ -91,6 +91,7 @@ class Records:
     claim: str
     reviewed_claim: str
     notice: str
+    grades_notice: str
     assignment: str
     import_job: str
     reset_token: str
@@ -183,11 +184,12 @@ async def _assigned(p: Any, unit: str, department: str, expert: str, year: int) 
     return await _ok(await p.call("evaluation", "POST", f"/v1/applications/{application['application_id']}/assignments", role="center", json={"expert_id": expert}))
 
 
-async def _rectification(p: Any, unit: str, expert: str, year: int) -> None:
+async def _rectification(p: Any, unit: str, expert: str, year: int) -> str:
     """M15: the demo unit evaluated by an expert of each role, every score 0, graded unqualified;
     the grades notice final once its window has closed (evaluation's day moved past it, as
     tests/integration/evaluation/test_evaluation_rectification.py does), the award plan (nobody
-    funded) proposed, approved and put on notice: the unit has its rectification deadline."""
+    funded) proposed, approved and put on notice: the unit has its rectification deadline. The
+    grades notice (final, its unqualified line linking the staff to the rectification)."""
     experts = {"technical": expert}
     for role, name in (("management", "周建国"), ("finance", "陈立信")):
         experts[role] = (await _ok(await p.call("evaluation", "POST", "/v1/experts/", role="center", json={"name": name, "role": role})))["expert_id"]
@@ -206,6 +208,7 @@ async def _rectification(p: Any, unit: str, expert: str, year: int) -> None:
         await _ok(await p.call("evaluation", "POST", f"/v1/notices/{grades['notice_id']}/finalize", role="center", json={}))
         for step in ("", "/approve", "/notice"):
             await _ok(await p.call("evaluation", "POST", f"/v1/award-plans/{year}{step}", role="bureau", json={}))
+    return str(grades["notice_id"])
 
 
 async def _import_job(p: Any, unit: str) -> str:
@@ -251,10 +254,10 @@ async def make_records(portal: Any) -> Records:
     await _ok(await p.call("vouchers", "POST", f"/v1/redemption/claims/{reviewed}/review", role="center", json={"decisions": [{"voucher_id": other, "approved": True}]}))
     notice = await _retried(lambda: p.call("evaluation", "POST", "/v1/notices/", role="center", json={"kind": "redemption", "year": YEAR}), "the redemption notice")
     year = shanghai_year()
-    await _rectification(p, unit, expert, year)
+    grades = await _rectification(p, unit, expert, year)
     other = next(u["unit_id"] for u in (await _ok(await p.call("registry", "GET", "/v1/units/", params={"page_size": 100})))["items"] if u["name"] == OTHER_UNIT["name"])
     assignment = await _assigned(p, other, DEPARTMENTS[OTHER_UNIT["county_code"]], expert, year)
     return Records(
         unit=unit, user=user, instrument=iid, order=order, booking=str(booking), complaint=complaint["complaint_id"], claim=claim, reviewed_claim=reviewed,
-        notice=notice["notice_id"], assignment=assignment["assignment_id"], import_job=await _import_job(p, unit), reset_token=await _reset_token(p), year=year,
+        notice=notice["notice_id"], grades_notice=grades, assignment=assignment["assignment_id"], import_job=await _import_job(p, unit), reset_token=await _reset_token(p), year=year,
     )
