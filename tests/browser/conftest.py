@@ -22,6 +22,7 @@ from services.gateway.app import create_app
 from services.command.demo import load_demo
 from services.command.natsserver import EmbeddedNats
 from services.runtime.settings import SERVICES, Settings
+from tests.browser.records import Records, make_records
 from tests.support.databases import SqliteDatabases
 from tests.support.platform import Platform, reset_streams
 from tests.support.ports import free_port
@@ -154,6 +155,12 @@ def portal(nats_server: EmbeddedNats, sqlite_templates: SqliteDatabases, tmp_pat
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def records(portal: RunningPortal) -> Records:
+    """One record of each kind the demo data lacks (tests/browser/records.py), made once per module."""
+    return portal.run(make_records(portal), 300)
 
 
 def _settle_after_click() -> None:

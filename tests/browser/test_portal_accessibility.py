@@ -2,7 +2,9 @@
 ``axe.min.js``, pinned in tests/browser/package-lock.json, installed by
 ``make axe-deps``) runs on every page a visitor and each role reaches from the
 navigation (the walk of test_portal_text_and_mobile), the first record of each
-list those pages show, and a catalogue search,
+list those pages show, the detail pages of the records made for the module
+(tests/browser/records.py: an order, a booking, a complaint, a claim, a notice,
+an expert's assignment, an import job, a reset link …), and a catalogue search,
 at 1366 px and at 390 px, with the WCAG 2.0/2.1/2.2 A and AA rules: no
 violation of impact ``serious`` or ``critical`` may remain. A failure names the
 rule, its impact, the page, the role, the width and the first elements, so it
@@ -19,6 +21,7 @@ import pytest
 
 from services.command.demo import create_officer_accounts
 from tests.browser.conftest import RunningPortal
+from tests.browser.records import Records
 from tests.browser.test_portal_text_and_mobile import OFFICERS, ROLES, _walk
 
 pytestmark = pytest.mark.browser
@@ -27,8 +30,8 @@ AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.j
 WIDTHS = ((1366, 768), (390, 844))
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING = ("serious", "critical")
-#: a list's link that downloads a file (a ledger, an export) rather than opening a page
-DOWNLOAD = re.compile(r"\.(xlsx|csv|pdf|zip)\b|/download|/export|format=")
+#: a list's link that downloads a file (a ledger, an export, a claim's or an order's document) rather than opening a page
+DOWNLOAD = re.compile(r"\.(xlsx|csv|pdf|zip)\b|/download|/export|/documents/|format=")
 #: axe.run in the page: each violation as its rule, impact, help and the first targets
 RUN = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
@@ -78,7 +81,7 @@ def test_axe_finds_what_it_should(axe_page: Callable[[], Any], portal: RunningPo
 
 
 @pytest.mark.parametrize("role", [None, *ROLES, *OFFICERS])
-def test_pages_have_no_serious_accessibility_violation(portal: RunningPortal, axe_page: Callable[[], Any], role: str | None) -> None:
+def test_pages_have_no_serious_accessibility_violation(portal: RunningPortal, records: Records, axe_page: Callable[[], Any], role: str | None) -> None:
     if role in OFFICERS:
         portal.run(create_officer_accounts(portal.settings))
     page = axe_page()
@@ -95,16 +98,16 @@ def test_pages_have_no_serious_accessibility_violation(portal: RunningPortal, ax
                 found.append(f"{v['id']} ({v['impact']}, {v['count']}×) on {page.url} as {who} at {width}px: {v['help']} — {'; '.join(v['targets'])}")
         page.set_viewport_size({"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
 
-    records: dict[str, str] = {}  # one record of each list the walk saw: its detail page
+    listed: dict[str, str] = {}  # one record of each list the walk saw: its detail page
 
     def visit_and_note(path: str, who: str) -> None:
         visit(path, who)
         link = page.locator("main table.list tbody a[href^='/']").first
         if link.count() and not DOWNLOAD.search(href := str(link.get_attribute("href"))):
-            records.setdefault(href.split("#")[0], path)
+            listed.setdefault(href.split("#")[0], path)
 
-    _walk(page, visit_and_note, role)
-    for href in [h for h in records if h.split("?")[0] not in paths]:
+    _walk(page, visit_and_note, role, records)
+    for href in [h for h in listed if h.split("?")[0] not in paths]:
         page.goto(href)
         visit(href, role or "visitor")
     if role is None:  # a catalogue search, with its results and filters

@@ -15,6 +15,7 @@ import pytest
 from services.command.demo import DEMO_PASSWORD, create_officer_accounts
 from services.gateway.portal.guide_topics import TOPICS
 from tests.browser.conftest import RunningPortal, screenshot
+from tests.browser.records import Records, detail_paths
 
 pytestmark = pytest.mark.browser
 
@@ -66,15 +67,18 @@ def test_the_scanner_finds_what_users_saw() -> None:
     assert foreign_text("台账 ledger.xlsx · 型号 Sigma 300 · Thermo Fisher Scientific · LC-MS · 2026-11-27 20:15") == []
 
 
-def _walk(page: Any, visit: Callable[[str, str], None], role: str | None) -> None:
-    """Every main page a visitor (or ``role``) reaches from the navigation, and one detail
-    page of each list it sees."""
+def _walk(page: Any, visit: Callable[[str, str], None], role: str | None, records: Records) -> None:
+    """Every main page a visitor (or ``role``) reaches from the navigation, one detail
+    page of each list it sees, and the detail pages ``role`` opens (records.DETAILS) of
+    the records made for the module; each of those must answer as it would to its reader
+    (200), not with a refusal that would leave the page itself unchecked."""
     seen: set[str] = set()
     queue = list(PUBLIC)
     page.goto("/instruments")
     first = page.locator("table.list tbody a").first
     if first.count():
         queue.append(str(first.get_attribute("href")))
+    queue += [h.split("#")[0] for a in page.locator("header.top nav a").all() if (h := str(a.get_attribute("href"))).startswith("/")]  # a visitor's own (注册账号)
     if role:
         page.goto("/signin")
         if role in OFFICERS:
@@ -101,6 +105,13 @@ def _walk(page: Any, visit: Callable[[str, str], None], role: str | None) -> Non
                 seen.add(href)
                 page.goto(href)
                 visit(href, role)
+    for path in detail_paths(records, role):
+        if path in seen:
+            continue
+        seen.add(path)
+        response = page.goto(path)
+        assert response is not None and response.status == 200, (path, role, response and response.status)
+        visit(path, role or "visitor")
 
 
 @pytest.fixture
@@ -119,7 +130,7 @@ def phone(browser: Any, portal: RunningPortal) -> Iterator[Callable[[], Any]]:
 
 
 @pytest.mark.parametrize("role", [None, *ROLES, *OFFICERS])
-def test_chinese_pages_show_no_codes_reprs_or_english(portal: RunningPortal, new_page: Callable[[], Any], role: str | None) -> None:
+def test_chinese_pages_show_no_codes_reprs_or_english(portal: RunningPortal, records: Records, new_page: Callable[[], Any], role: str | None) -> None:
     if role in OFFICERS:
         portal.run(create_officer_accounts(portal.settings))
     page = new_page()
@@ -131,7 +142,7 @@ def test_chinese_pages_show_no_codes_reprs_or_english(portal: RunningPortal, new
         if found:
             bad[path] = found
 
-    _walk(page, visit, role)
+    _walk(page, visit, role, records)
     assert not bad, bad
 
 
@@ -156,8 +167,8 @@ def test_refusals_on_chinese_pages_are_chinese_at_their_fields(portal: RunningPo
     screenshot(unit, "40-not-found")
 
 
-@pytest.mark.parametrize("role", [None, "user", "unit", "center", "bureau", *OFFICERS])
-def test_pages_fit_a_390px_phone(portal: RunningPortal, phone: Callable[[], Any], role: str | None) -> None:
+@pytest.mark.parametrize("role", [None, *ROLES, *OFFICERS])
+def test_pages_fit_a_390px_phone(portal: RunningPortal, records: Records, phone: Callable[[], Any], role: str | None) -> None:
     if role in OFFICERS:
         portal.run(create_officer_accounts(portal.settings))
     page = phone()
@@ -183,6 +194,6 @@ def test_pages_fit_a_390px_phone(portal: RunningPortal, phone: Callable[[], Any]
         if path in ("/accounts", "/audit"):
             screenshot(page, f"54-phone-{who}")
 
-    _walk(page, visit, role)
+    _walk(page, visit, role, records)
     assert not wide, wide
     assert not short, short

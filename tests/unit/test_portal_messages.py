@@ -55,6 +55,19 @@ def test_stored_failure_codes_and_bare_problems_are_said_in_words() -> None:
     assert ApiError(502, {}).message("zh") == "服务暂时不可用，请稍后重试"
 
 
+def test_a_record_not_found_is_said_without_its_id() -> None:
+    """A rectification not required (the unit's link from a grades notice) showed
+    '整改要求不存在：01a24721-…/2026': a record's id on a Chinese page (issue 17)."""
+    ident = "01a24721-343d-725d-9273-832ef388704f"
+    gone = {"code": "order.not_found", "message_zh": f"订单不存在：{ident}", "message_en": f"order {ident} does not exist", "details": {"id": ident}}
+    assert ApiError(404, gone).message("zh") == "订单不存在"
+    assert ApiError(404, gone).message("en") == "order does not exist"
+    rect = {"code": "rectification.not_found", "message_zh": f"整改要求不存在：{ident}/2026", "message_en": "x", "details": {"id": f"{ident}/2026"}}
+    assert ApiError(404, rect).message("zh") == "整改要求不存在"
+    # only the id: a service's words that are nothing else fall back to the status's
+    assert ApiError(404, {"code": "x.not_found", "message_zh": ident, "details": {"id": ident}}).message("zh") == "页面或记录不存在"
+
+
 def test_validation_errors_are_chinese_at_their_fields() -> None:
     """A price typed as text: the services say '(expected an integer number of fen)'."""
     err = ApiError(

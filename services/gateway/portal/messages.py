@@ -108,9 +108,9 @@ def problem_text(problem: dict[str, Any], status: int, lang: str) -> str:
     code = str(problem.get("code") or "")
     if code == "request.invalid":  # its words name fields by their API keys: the fields say what is wrong
         return status_text(400, lang)
-    text = time_words(code, problem.get("details"), lang) or own_words(problem, lang) or FAILURES.get(code, lang)
-    text = text or status_text(status, lang)
     details = problem.get("details")
+    text = time_words(code, details, lang) or without_id(own_words(problem, lang), details) or FAILURES.get(code, lang)
+    text = text or status_text(status, lang)
     failures = details.get("failures") if isinstance(details, dict) else None
     if isinstance(failures, list):
         others = [f for f in failures if (f.get("code") if isinstance(f, dict) else f) != code]
@@ -118,6 +118,15 @@ def problem_text(problem: dict[str, Any], status: int, lang: str) -> str:
         if more:
             text += ("; also: " if lang == "en" else "；另外：") + ("; " if lang == "en" else "；").join(dict.fromkeys(more))
     return utc_moments_as_local(text, lang)
+
+
+def without_id(text: str | None, details: Any) -> str | None:
+    """A service's words without the record's id it names for developers: a not-found says
+    '订单不存在：<uuid>' (``details.id``); the reader is told what is missing, never its id."""
+    ident = details.get("id") if isinstance(details, dict) else None
+    if not text or not isinstance(ident, str) or not ident or ident not in text:
+        return text
+    return re.sub(rf"\s*[：:]?\s*{re.escape(ident)}", "", text).strip() or None
 
 
 #: an ISO moment inside a service's sentence, with the zone it names after it, if any
