@@ -23,8 +23,10 @@ from openpyxl import Workbook
 from sqlalchemy import insert, select
 
 from contracts.envelope import new_event_id
+from contracts.evaluation import AwardApproved
 from services.command.demo import DEPARTMENTS, EXPERT, UNITS, USERS, shanghai_year
 from services.evaluation import notices as evaluation_notices
+from services.payments import payouts
 from services.registry import ledger
 from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import password_resets
@@ -60,20 +62,24 @@ DETAILS: dict[str | None, tuple[str, ...]] = {
     "unit": (
         "/orders/{order}", "/bookings/{booking}", "/complaints/{complaint}", "/unit/instruments/{instrument}/edit",
         "/unit/instruments/{instrument}/time", "/unit/instruments/{instrument}/photos", "/unit/instruments/{instrument}/connections",
-        "/unit/imports/{import_job}", "/rectification/{year}/{unit}",
+        "/unit/imports/{import_job}", "/rectification/{year}/{unit}", "/unit/instruments/new", "/unit/instruments/{instrument}/retire",
+        "/unit/instruments/{instrument}/usage", "/units/{unit}/use",
     ),
     "center": (
         "/orders/{order}", "/bookings/{booking}", "/complaints/{complaint}", "/complaints/policy", "/center/instruments/{instrument}/photos",
         "/review/units/{unit}/vouchers", "/redemption/claims/{claim}", "/redemption/claims/{reviewed_claim}", "/notices/{notice}",
-        "/notices/{grades_notice}", "/unit/imports/{import_job}", "/rectification/{year}/{unit}",
+        "/notices/{grades_notice}", "/unit/imports/{import_job}", "/rectification/{year}/{unit}", "/center/instruments/new?unit_id={unit}",
+        "/center/instruments/{instrument}/retire", "/evaluation/applications/{application}", "/review/units/{unit}", "/review/users/{user}/classes",
+        "/reports/{year}", "/units/{unit}/use", "/finance/payment-orders/{payment_order}",
     ),
     "bureau": (
         "/orders/{order}", "/complaints/{complaint}", "/complaints/policy", "/programme/budget", "/review/units/{unit}/vouchers",
         "/redemption/claims/{claim}", "/notices/{notice}", "/notices/{grades_notice}", "/rectification/{year}/{unit}",
+        "/evaluation/applications/{application}", "/review/units/{unit}", "/reports/{year}", "/units/{unit}/use",
     ),
-    "department": ("/rectification/{year}/{unit}",),  # no order: the registry lets no department read one
+    "department": ("/rectification/{year}/{unit}", "/units/{unit}/use"),  # no order: the registry lets no department read one
     "expert": ("/expert/assignments/{assignment}",),
-    "finance": ("/programme/budget", "/account/password"),
+    "finance": ("/programme/budget", "/account/password", "/finance/payouts/to-confirm", "/finance/payment-orders/{payment_order}"),
     "sysadmin": ("/account/password",),
     "secadmin": ("/account/password",),
     "auditor": ("/account/password",),
@@ -96,6 +102,10 @@ class Records:
     import_job: str
     reset_token: str
     year: int
+    #: the demo unit's evaluation application (graded)
+    application: str
+    #: a payment order holding an award payout to the demo unit
+    payment_order: str
 
 
 def detail_paths(records: Records, role: str | None) -> list[str]:
@@ -184,12 +194,13 @@ async def _assigned(p: Any, unit: str, department: str, expert: str, year: int) 
     return await _ok(await p.call("evaluation", "POST", f"/v1/applications/{application['application_id']}/assignments", role="center", json={"expert_id": expert}))
 
 
-async def _rectification(p: Any, unit: str, expert: str, year: int) -> str:
+async def _rectification(p: Any, unit: str, expert: str, year: int) -> tuple[str, str]:
     """M15: the demo unit evaluated by an expert of each role, every score 0, graded unqualified;
     the grades notice final once its window has closed (evaluation's day moved past it, as
     tests/integration/evaluation/test_evaluation_rectification.py does), the award plan (nobody
     funded) proposed, approved and put on notice: the unit has its rectification deadline. The
-    grades notice (final, its unqualified line linking the staff to the rectification)."""
+    grades notice (final, its unqualified line linking the staff to the rectification), and the
+    application."""
     experts = {"technical": expert}
     for role, name in (("management", "周建国"), ("finance", "陈立信")):
         experts[role] = (await _ok(await p.call("evaluation", "POST", "/v1/experts/", role="center", json={"name": name, "role": role})))["expert_id"]
@@ -208,7 +219,19 @@ async def _rectification(p: Any, unit: str, expert: str, year: int) -> str:
         await _ok(await p.call("evaluation", "POST", f"/v1/notices/{grades['notice_id']}/finalize", role="center", json={}))
         for step in ("", "/approve", "/notice"):
             await _ok(await p.call("evaluation", "POST", f"/v1/award-plans/{year}{step}", role="bureau", json={}))
-    return str(grades["notice_id"])
+    return str(grades["notice_id"]), str(application)
+
+
+async def _payment_order(p: Any, unit: str, year: int) -> str:
+    """An award payout to the demo unit made due as payments' consumer of
+    ``evaluation.award.approved`` makes it (tests/browser/test_portal_payouts.py), its payee
+    details saved, and finance's payment order holding it."""
+    await _ok(await p.call("payments", "PUT", f"/v1/payees/{unit}", role="unit", org=unit,
+                           json={"bank_name": "中国银行许昌分行", "account_name": UNIT, "account_number": "104123456789012"}))
+    award = AwardApproved(award_id=new_event_id(), unit_id=unit, year=year, grade="good", amount_fen=3_000_000, notice_id="n-records")
+    async with p["payments"].db.unit_of_work() as uow:
+        await payouts.on_award_approved(uow, award)
+    return str((await _ok(await p.call("payments", "POST", "/v1/payment-orders/", role="finance", json={})))["payment_order_id"])
 
 
 async def _import_job(p: Any, unit: str) -> str:
@@ -254,10 +277,11 @@ async def make_records(portal: Any) -> Records:
     await _ok(await p.call("vouchers", "POST", f"/v1/redemption/claims/{reviewed}/review", role="center", json={"decisions": [{"voucher_id": other, "approved": True}]}))
     notice = await _retried(lambda: p.call("evaluation", "POST", "/v1/notices/", role="center", json={"kind": "redemption", "year": YEAR}), "the redemption notice")
     year = shanghai_year()
-    grades = await _rectification(p, unit, expert, year)
+    grades, application = await _rectification(p, unit, expert, year)
     other = next(u["unit_id"] for u in (await _ok(await p.call("registry", "GET", "/v1/units/", params={"page_size": 100})))["items"] if u["name"] == OTHER_UNIT["name"])
     assignment = await _assigned(p, other, DEPARTMENTS[OTHER_UNIT["county_code"]], expert, year)
     return Records(
         unit=unit, user=user, instrument=iid, order=order, booking=str(booking), complaint=complaint["complaint_id"], claim=claim, reviewed_claim=reviewed,
         notice=notice["notice_id"], grades_notice=grades, assignment=assignment["assignment_id"], import_job=await _import_job(p, unit), reset_token=await _reset_token(p), year=year,
+        application=application, payment_order=await _payment_order(p, unit, year),
     )
