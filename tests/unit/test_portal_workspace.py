@@ -75,3 +75,12 @@ def test_the_orders_filter_offers_the_registrys_states_in_their_order() -> None:
     from services.registry.domain.orders import OrderStatus
 
     assert list(ORDER_STATES) == [str(s) for s in OrderStatus]
+
+
+def test_a_department_is_not_counted_orders_the_registry_never_shows_it() -> None:
+    """listOrders answers a department 403: a count of it would show "—" for ever."""
+    from services.registry.api.orders import STAFF as ORDER_READERS
+
+    assert "department" not in {str(r) for r in ORDER_READERS}
+    assert [t.key for t in TASKS["department"]] == ["evaluations_to_forward"]
+    assert not any(t.path == "/v1/orders/" for t in TASKS["department"])

@@ -89,7 +89,6 @@ TASKS: dict[str, tuple[Task, ...]] = {
     "expert": (Task("assignments", "/queue", "evaluation", "/v1/assignments/"),),
     "department": (
         Task("evaluations_to_forward", "/queue", "evaluation", "/v1/applications/", {"status": "submitted"}),
-        Task("county_orders", "/orders", "registry", "/v1/orders/"),
     ),
 }
 
