@@ -44,7 +44,7 @@ class Registry:
         #: waited for too, not only the first one's row
         self.expected: dict[Any, dict[str, int | None]] = {user_view: {}, unit_view: {}, order_view: {}, affiliation_view: {}, blacklist_view: {}}
 
-    def _expect(self, table: Any, key: str, version: int | None) -> None:
+    def expect(self, table: Any, key: str, version: int | None) -> None:
         had = self.expected[table].get(key)
         self.expected[table][key] = version if had is None or version is None else max(had, version)
 
@@ -55,7 +55,7 @@ class Registry:
             event_type(unit_id=unit_id, version=version, name=f"单位{unit_id[:4]}", credit_code=credit_code, kind="college" if parent else "university",
                        parent_unit_id=parent, status=status, accepts_vouchers=accepts)
         )
-        self._expect(unit_view, unit_id, version)
+        self.expect(unit_view, unit_id, version)
         return unit_id
 
     def user(
@@ -65,7 +65,7 @@ class Registry:
         event_type = ev.UserVerified if verified else ev.UserClassesChanged
         self.events.append(event_type(user_id=user_id, version=version, name=f"企业{user_id[:4]}", kind="enterprise", classes=list(classes), in_xuchang=True, verified=verified,
                                       credit_code=credit_code))
-        self._expect(user_view, user_id, version)
+        self.expect(user_view, user_id, version)
         return user_id
 
     def order(
@@ -77,18 +77,18 @@ class Registry:
                                testing_fee_fen=fee, purpose=purpose, contract_sha256=contract or hashlib.sha256(order_id.encode()).hexdigest(), provincial_subsidy=subsidy,
                                case_no=case_no)
         )
-        self._expect(order_view, order_id, 3)
+        self.expect(order_view, order_id, 3)
         return order_id
 
     def affiliation(self, user_id: str, unit_id: str) -> None:
         aid = uid()
         self.events.append(ev.AffiliationRecorded(affiliation_id=aid, user_id=user_id, unit_id=unit_id, kind="co_built", source="center"))
-        self._expect(affiliation_view, aid, None)
+        self.expect(affiliation_view, aid, None)
 
     def blacklist(self, party_type: str, party_id: str) -> None:
         eid = uid()
         self.events.append(ev.BlacklistAdded(entry_id=eid, party_type=party_type, party_id=party_id, party_name="某企业", reason="虚假合同"))
-        self._expect(blacklist_view, eid, None)
+        self.expect(blacklist_view, eid, None)
 
     async def flush(self) -> None:
         nc = await connect_nats(self.p.settings.bus("operator"), "test-registry")
