@@ -28,7 +28,8 @@ class NotFound(DomainError):
     status = 404
 
     def __init__(self, what: str, what_zh: str, ident: str):
-        super().__init__(f"{what}.not_found", f"{what_zh}不存在：{ident}", f"{what} {ident} does not exist", id=ident)
+        # the words say what is missing; which one is in details.id (a reader is never shown an id)
+        super().__init__(f"{what}.not_found", f"{what_zh}不存在", f"the {what.replace('_', ' ')} does not exist", id=ident)
 
 
 class Conflict(DomainError):

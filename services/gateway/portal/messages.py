@@ -121,8 +121,9 @@ def problem_text(problem: dict[str, Any], status: int, lang: str) -> str:
 
 
 def without_id(text: str | None, details: Any) -> str | None:
-    """A service's words without the record's id it names for developers: a not-found says
-    '订单不存在：<uuid>' (``details.id``); the reader is told what is missing, never its id."""
+    """A service's words without a record's id they name (``details.id``): the services' own
+    not-found no longer puts it in its words (runtime/errors.NotFound); this keeps any other
+    sentence that still does from showing a reader an id."""
     ident = details.get("id") if isinstance(details, dict) else None
     if not text or not isinstance(ident, str) or not ident or ident not in text:
         return text
