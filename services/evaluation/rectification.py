@@ -20,7 +20,6 @@ from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import evaluation as ev
@@ -88,18 +87,9 @@ async def submit_report(
 ) -> Rectification:
     """The unit's report, by the end of its deadline day; replaceable until a re-check passes it.
     With ``expected_version`` (If-Match) only the version read is replaced, 412 otherwise; with
-    ``only_create`` (If-None-Match: *) only a first report is made (412 when one exists)."""
-    try:
-        return await _submit_report(db, actor, correlation_id, unit_id=unit_id, year=year, report=report, document_id=document_id,
-                                    expected_version=expected_version, if_match_sent=if_match_sent, only_create=only_create)
-    except IntegrityError as exc:  # two first reports at once: the other one is kept
-        raise _concurrent() from exc
-
-
-async def _submit_report(
-    db: ServiceDatabase, actor: Actor, correlation_id: str | None, *, unit_id: str, year: int, report: str, document_id: str | None,
-    expected_version: int | None, if_match_sent: bool, only_create: bool,
-) -> Rectification:
+    ``only_create`` (If-None-Match: *) only a first report is made (412 when one exists). Two
+    first reports at once: the insert of the second does nothing (write_versioned), and it is
+    told so (409), not a database error."""
     on = nt.today()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.db.schema
 
 revision: str = '4dc5c9ca5a2f'
 down_revision: str | None = 'e5b8d1c3a7f2'

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import services.runtime.db.schema
 
 revision: str = '7e1befea233d'
 down_revision: str | None = '1c1061878baf'
