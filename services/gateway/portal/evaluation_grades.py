@@ -15,7 +15,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError, reason_required, with_field
+from services.gateway.portal.client import ApiError, with_field
 from services.gateway.portal.core import WHOLE, Ctx, Kit, this_year, yuan_to_fen
 from services.gateway.portal.i18n import label
 from services.gateway.portal.staff_evaluation import notice_page
@@ -61,8 +61,8 @@ async def grade_page(ctx: Ctx, application_id: str, *, error: ApiError | None = 
             "missing": [label("expert_" + r, ctx.lang) for r in details.get("missing_roles") or []],
         }
     field_errors = error.field_errors(ctx.lang) if error else {}
-    if error is not None and error.code.startswith("grade."):
-        field_errors.setdefault("grade", error.message(ctx.lang))
+    if error is not None and error.code.startswith("grade.") and not field_errors:  # a refusal at no field: at the button
+        field_errors["grade"] = error.message(ctx.lang)
     return ctx.render(
         "evaluation_grade.html",
         a=app,
@@ -114,9 +114,8 @@ def handlers(kit: Kit) -> list[Any]:
         measures and the experts' means); deciding again a case an objection reopened needs a reason."""
 
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
+            # a reopened case without a reason: the service's grade.reason_required, at the reason field
             reason = str(form.get("reason") or "").strip()
-            if form.get("status") == "reopened" and not reason:
-                raise reason_required("a_redecision_needs_a_reason")
             await ctx.api.post("evaluation", f"/v1/applications/{application_id}/grade", json={"reason": reason} if reason else {})
 
         async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
