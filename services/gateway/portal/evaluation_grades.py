@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, with_field
-from services.gateway.portal.core import WHOLE, Ctx, Kit, this_year, yuan_to_fen
+from services.gateway.portal.core import WHOLE, Ctx, Kit, again, this_year, yuan_to_fen
 from services.gateway.portal.i18n import label
 from services.gateway.portal.staff_evaluation import notice_page
 
@@ -118,10 +118,7 @@ def handlers(kit: Kit) -> list[Any]:
             reason = str(form.get("reason") or "").strip()
             await ctx.api.post("evaluation", f"/v1/applications/{application_id}/grade", json={"reason": reason} if reason else {})
 
-        async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
-            return await grade_page(ctx, application_id, error=err, form=form)
-
-        return await kit.submit(request, ("center",), run, again=again, done=f"/evaluation/applications/{application_id}?done=1#grade")
+        return await kit.submit(request, ("center",), run, again=again(grade_page, application_id), done=f"/evaluation/applications/{application_id}?done=1#grade")
 
     @action("/notices/{notice_id:str}/finalize")
     async def finalize(request: Request[Any, Any, Any], notice_id: FromPath[str]) -> Response[str]:
@@ -158,9 +155,6 @@ def handlers(kit: Kit) -> list[Any]:
                 body["reason"] = reason
             return dict(await ctx.api.post("evaluation", "/v1/cycles/", json=body))
 
-        async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
-            return await cycle_page(ctx, error=err, form=form)
-
-        return await kit.submit(request, ("bureau",), run, again=again, done=lambda c: f"/evaluation/cycles?year={c['year']}&done=1")
+        return await kit.submit(request, ("bureau",), run, again=again(cycle_page), done=lambda c: f"/evaluation/cycles?year={c['year']}&done=1")
 
     return [application, decide_grade, finalize, cycles, open_cycle]

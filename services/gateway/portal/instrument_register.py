@@ -16,7 +16,7 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, missing
-from services.gateway.portal.core import Ctx, Kit, yuan_to_fen
+from services.gateway.portal.core import Ctx, Kit, again, yuan_to_fen
 from services.gateway.portal.unit_picker import chosen_unit, is_search, pick_unit
 
 UNIT = ("unit",)
@@ -85,7 +85,7 @@ def handlers(kit: Kit) -> list[Any]:
                     raise missing(*blank)  # 此项必填 at each, before the registry is asked
                 return dict(await ctx.api.post("registry", "/v1/instruments/", json=registration_of(form, unit_id)))
 
-            return await kit.submit(request, roles, run, again=lambda ctx, err, form: register_page(ctx, error=err, form=form), done=lambda inst: f"{prefix}/instruments/new?done=1&registered={inst['instrument_id']}")
+            return await kit.submit(request, roles, run, again=again(register_page), done=lambda inst: f"{prefix}/instruments/new?done=1&registered={inst['instrument_id']}")
 
         return [show, register]
 

@@ -14,7 +14,7 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required, refused_at
-from services.gateway.portal.core import Ctx, Kit, instrument_of
+from services.gateway.portal.core import Ctx, Kit, again, instrument_of
 
 UNIT = ("unit",)
 CENTER = ("center",)
@@ -53,10 +53,7 @@ def handlers(kit: Kit) -> list[Any]:
                 await ctx.api.post("registry", f"/v1/instruments/{instrument_id}/retire", json={"reason": reason})
                 return None
 
-            async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
-                return await retire_page(ctx, instrument_id, error=err, form=form)
-
-            return await kit.submit(request, roles, run, again=again, done=f"{prefix}/instruments/{instrument_id}/retire?done=1")
+            return await kit.submit(request, roles, run, again=again(retire_page, instrument_id), done=f"{prefix}/instruments/{instrument_id}/retire?done=1")
 
         return [show, retire]
 

@@ -15,7 +15,7 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, missing, refused_at
-from services.gateway.portal.core import Ctx, Kit, this_year, yuan_to_fen
+from services.gateway.portal.core import Ctx, Kit, again, this_year, yuan_to_fen
 from services.runtime.money import yuan_plain
 
 READERS = ("bureau", "center", "finance")
@@ -122,10 +122,7 @@ def handlers(kit: Kit) -> list[Any]:
             opened = await ctx.api.post("vouchers", "/v1/programmes/", json=opening(form, classes, special))
             return int(opened["year"])
 
-        async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
-            # the page the form was on (its ?year=), with the form as typed and the refusal at its field
-            return await programme_page(ctx, error=err, form=form)
-
-        return await kit.submit(request, ("bureau",), run, again=again, done=lambda year: f"/programme?year={year}&done=1")
+        # the page the form was on (its ?year=), with the form as typed and the refusal at its field
+        return await kit.submit(request, ("bureau",), run, again=again(programme_page), done=lambda year: f"/programme?year={year}&done=1")
 
     return [programme, open_programme]

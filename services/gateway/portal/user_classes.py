@@ -15,7 +15,7 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required, refused_at
-from services.gateway.portal.core import Ctx, Kit
+from services.gateway.portal.core import Ctx, Kit, again
 from services.gateway.portal.versioned import if_match
 
 STAFF = ("center", "bureau")
@@ -68,9 +68,6 @@ def handlers(kit: Kit) -> list[Any]:
             body = {"classes": classes, "special_classes": special, "sound_finances": bool(form.get("sound_finances")), "reason": reason}
             await ctx.api.call("PATCH", "registry", f"/v1/users/{user_id}/classes", json=body, headers=if_match(form))
 
-        async def again(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
-            return await classes_page(ctx, user_id, error=err, form=form)
-
-        return await kit.submit(request, CENTER, run, again=again, done=f"/review/users/{user_id}/classes?done=1")
+        return await kit.submit(request, CENTER, run, again=again(classes_page, user_id), done=f"/review/users/{user_id}/classes?done=1")
 
     return [show, change]
