@@ -99,6 +99,10 @@ async def test_an_unqualified_unit_reports_by_its_deadline_and_the_bureau_rechec
         r = await call(p, "POST", f"/v1/rectifications/{YEAR}/report", Role.UNIT, bad, {"report": "x", "document_id": evidence_of_good["document_id"]}, 422)
         assert r["code"] == "rectification.document_unknown" and r["details"]["field"] == "document_id"
         doc = (await upload(p, bad, "rectification", filename="整改报告.pdf")).json()
+        # no report yet: an If-Match names a version that does not exist (412, nothing written)
+        r = await p.call("evaluation", "POST", f"/v1/rectifications/{YEAR}/report", role=Role.UNIT, org=bad, json={"report": "x"}, headers={"If-Match": '"v1"'})
+        assert r.status_code == 412 and r.json()["code"] == "request.precondition_failed" and r.json()["details"]["etag"] is None
+        assert (await call(p, "GET", f"/v1/rectifications/{YEAR}/{bad}", Role.UNIT, bad, status=200))["status"] == "required"
         reported = await call(p, "POST", f"/v1/rectifications/{YEAR}/report", Role.UNIT, bad, {"report": "已建立开放共享管理制度，配备专职人员", "document_id": doc["document_id"]}, 200)
         assert reported["status"] == "reported" and reported["document_id"] == doc["document_id"] and reported["deadline"] == DEADLINE.isoformat()
 

@@ -7,7 +7,6 @@ API's own rules: tests/integration/evaluation/test_evaluation_rectification.py."
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import pytest
@@ -18,17 +17,11 @@ from services.runtime.roles import Role
 from tests.integration.evaluation.test_evaluation_cycle import YEAR, call, uid
 from tests.integration.evaluation.test_evaluation_rectification import DEADLINE, graded, measured, plan_final
 from tests.integration.gateway.test_portal_bookings import tracked
+from tests.integration.gateway.test_portal_if_match import version_of
 from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.support.platform import Platform, running
 
 SERVICES = ["registry", "evaluation"]
-
-
-def version_of(page: str) -> str:
-    """The version the report's form was shown with (0: no report yet)."""
-    found = re.search(r'id="rectification-form">.*?<input type="hidden" name="version" value="(\d+)">', page, re.DOTALL)
-    assert found, "the report's form carries no version"
-    return found.group(1)
 
 
 async def test_the_unit_reports_and_the_bureau_rechecks_through_the_portal(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,16 +40,16 @@ async def test_the_unit_reports_and_the_bureau_rechecks_through_the_portal(make_
         assert tracked(page, "rectification-progress") == ("提交整改报告", f"请在{DEADLINE.isoformat()}前提交整改报告")
         r = await c.post(f"{url}/report", data={"_csrf_token": csrf_of(page), "report": "  "})
         assert r.status_code == 400 and 'id="report-error">此项必填' in r.text
-        r = await c.post(f"{url}/report", data={"_csrf_token": csrf_of(page), "version": version_of(page), "report": "已建立开放共享管理制度，配备专职人员"})
+        r = await c.post(f"{url}/report", data={"_csrf_token": csrf_of(page), "version": version_of(page, "rectification-form"), "report": "已建立开放共享管理制度，配备专职人员"})
         assert r.status_code == 303 and r.headers["location"] == f"{url}?done=1"
         assert (await call(p, "GET", f"/v1/rectifications/{YEAR}/{bad}", Role.UNIT, bad, status=200))["status"] == "reported"
         # a colleague had the form open before that report: theirs is not saved over it unseen;
         # the page shows the report as it now is, with what they typed kept to send knowingly
-        r = await c.post(f"{url}/report", data={"_csrf_token": csrf_of(page), "version": version_of(page), "report": "同事起草的整改报告"})
+        r = await c.post(f"{url}/report", data={"_csrf_token": csrf_of(page), "version": version_of(page, "rectification-form"), "report": "同事起草的整改报告"})
         assert r.status_code == 409 and "已被他人修改并保存" in r.text
         assert '<dd class="pre">已建立开放共享管理制度，配备专职人员</dd>' in r.text and ">同事起草的整改报告</textarea>" in r.text
         assert (await call(p, "GET", f"/v1/rectifications/{YEAR}/{bad}", Role.UNIT, bad, status=200))["report"] == "已建立开放共享管理制度，配备专职人员"
-        r = await c.post(f"{url}/report", data={"_csrf_token": csrf_of(r.text), "version": version_of(r.text), "report": "已建立开放共享管理制度，配备专职人员两名"})
+        r = await c.post(f"{url}/report", data={"_csrf_token": csrf_of(r.text), "version": version_of(r.text, "rectification-form"), "report": "已建立开放共享管理制度，配备专职人员两名"})
         assert r.status_code == 303
         now = await call(p, "GET", f"/v1/rectifications/{YEAR}/{bad}", Role.UNIT, bad, status=200)
         assert (now["report"], now["version"]) == ("已建立开放共享管理制度，配备专职人员两名", 2)

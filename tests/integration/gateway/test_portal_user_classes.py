@@ -11,6 +11,7 @@ import re
 
 from services.runtime.roles import Role
 from tests.integration.gateway.test_portal_complaints import error_at, fact, gateway
+from tests.integration.gateway.test_portal_if_match import version_of
 from tests.integration.gateway.test_portal_recovery import csrf_of
 from tests.support.platform import Platform, running
 from tests.support.registry import verified_user
@@ -20,12 +21,6 @@ SERVICES = ["registry"]
 
 def ticked(html: str, name: str) -> list[str]:
     return re.findall(rf'<input type="checkbox" name="{name}" value="([a-z_]+)" checked>', html)
-
-
-def version_of(html: str) -> str:
-    found = re.search(r'name="version" value="(\d+)"', html)
-    assert found, html
-    return found.group(1)
 
 
 async def test_the_center_changes_a_users_classes(make_settings) -> None:
@@ -42,7 +37,7 @@ async def test_the_center_changes_a_users_classes(make_settings) -> None:
         assert f'href="{url}"' in listing
         page = (await c.get(url)).text
         assert fact(page, "user-classes") == "科技型中小企业" and ticked(page, "classes") == ["tech_sme"]
-        form = {"_csrf_token": csrf_of(page), "version": version_of(page)}
+        form = {"_csrf_token": csrf_of(page), "version": version_of(page, "user-classes-form")}
 
         r = await c.post(url, data={**form, "reason": "补充认定"})
         assert r.status_code == 422 and error_at(r.text, "classes") == "请至少选择一个类别", r.text
@@ -60,7 +55,7 @@ async def test_the_center_changes_a_users_classes(make_settings) -> None:
         assert r.status_code == 409 and "已被他人修改" in r.text, r.text
         assert ticked(r.text, "classes") == ["above_scale_industrial", "tech_sme"] and fact(r.text, "user-classes") == "规上工业企业、科技型中小企业"
 
-        form["version"] = version_of(r.text)
+        form["version"] = version_of(r.text, "user-classes-form")
         r = await c.post(url, data={**form, "classes": ["above_scale_industrial", "high_tech", "tech_sme"], "special_classes": ["gazelle"], "sound_finances": "1", "reason": "获高新技术企业、瞪羚企业认定"})
         assert r.status_code == 303 and r.headers["location"] == f"{url}?done=1", r.text
         got = await record()
