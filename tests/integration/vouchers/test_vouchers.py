@@ -72,6 +72,10 @@ async def test_submit_approve_issue_use(make_settings) -> None:
         assert (await call(p, "GET", "/v1/vouchers/", Role.UNIT, org=other_unit, status=200)).json()["total"] == 0
         assert (await call(p, "GET", "/v1/vouchers/", Role.UNIT, org=unit, status=200)).json()["total"] == 1
         assert (await call(p, "GET", "/v1/vouchers/", Role.USER, org=uid(), status=200)).json()["total"] == 0
+        # one order's voucher (the unit's refusal on an order page reads it so): that order's, not the other's
+        on_order = (await call(p, "GET", f"/v1/vouchers/?order_id={order}", Role.UNIT, org=unit, status=200)).json()
+        assert [v["voucher_id"] for v in on_order["items"]] == [vid]
+        assert (await call(p, "GET", f"/v1/vouchers/?order_id={other_order}", Role.UNIT, org=unit, status=200)).json()["total"] == 0
 
         r = await call(p, "POST", f"/v1/vouchers/{vid}/use", Role.UNIT, org=other_unit, json={"order_id": order}, status=404)
         assert r.json()["code"] == "voucher.not_found"  # another unit learns nothing of it
