@@ -9,13 +9,14 @@ from pathlib import Path
 
 import msgspec
 import pytest
-import yaml
 
 import services.evaluation.policy as policy
+from services.evaluation.policy import load_policy
 from services.gateway.portal.audit_trail import field_name
 from services.registry.schemas.parties import Unit
 from services.registry.schemas.prices import PriceItem
 from services.registry.schemas.users import User
+from services.runtime.settings import Settings
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -29,21 +30,12 @@ def test_every_audited_field_has_a_chinese_and_an_english_name(record: type[msgs
 
 
 def _indicator_codes() -> set[str]:
-    """Every indicator of the evaluation policy files (``op.listed_on_time`` …)."""
+    """Every indicator of the evaluation policy files (``op.listed_on_time`` …), as the
+    service reads them (parse_policy), not by a guess at the YAML's shape."""
     codes: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("code"), str) and "name_zh" in node and "." in node["code"]:
-                codes.add(node["code"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
     for path in Path(policy.__file__).parent.glob("indicators-*.yaml"):
-        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+        parsed = load_policy(Settings(data_dir=path.parent, evaluation_policy_file=path))
+        codes |= {i.code for i in parsed.indicators()}
     return codes
 
 
