@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import text_of
-from tests.integration.gateway.test_portal_complaints import error_at, gateway
-from tests.integration.gateway.test_portal_recovery import csrf_of
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, verified_user
+from tests.support.portal import csrf_of, error_at, gateway, text_of
 
 SERVICES = ["registry"]
 

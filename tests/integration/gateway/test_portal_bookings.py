@@ -9,19 +9,16 @@ National Day, Thursday 2026-10-01). Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import html as markup
 import re
 from datetime import datetime
-from typing import Any
 
-import httpx
 import pytest
 
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_recovery import csrf_of, field_error, gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import World, world
+from tests.support.portal import as_party, field_error, gateway, post, text_of, tracked
 
 SERVICES = ["registry"]
 T0 = datetime.fromisoformat("2026-09-28T09:00:00+08:00")
@@ -32,32 +29,6 @@ SCHEDULE = {"weekly_hours": HOURS, "slot_minutes": 30, "min_minutes": 60, "max_m
 @pytest.fixture(autouse=True)
 def policy_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "utc_now", lambda: T0)
-
-
-def as_party(c: httpx.AsyncClient, p: Platform, role: Role | None, org: str | None = None) -> None:
-    c.cookies.delete("xciss_session")
-    if role is not None:
-        c.cookies.set("xciss_session", p.token(role, org))
-
-
-async def post(c: httpx.AsyncClient, page: str, path: str, data: dict[str, Any]) -> httpx.Response:
-    html = (await c.get(page)).text
-    return await c.post(path, data={"_csrf_token": csrf_of(html), **data})
-
-
-def text_of(html: str) -> str:
-    return re.sub(r"<[^>]+>", "", html)
-
-
-def tracked(html: str, element_id: str) -> tuple[str | None, str]:
-    """A page's step tracker ``element_id`` as a reader sees it: the current (or failed)
-    step's label, None when the case is complete, and the next-step sentence."""
-    found = re.search(rf'id="{element_id}" data-kind="\w+">(.*?)</div>', html, re.DOTALL)
-    assert found, f"no step tracker {element_id} on the page"
-    current = re.findall(r'aria-current="step">(.*?)</li>', found.group(1))
-    next_text = re.search(r'<span class="next-text">([^<]+)</span>', found.group(1))
-    assert next_text and len(current) <= 1, found.group(1)
-    return (text_of(current[0]).split("：", 1)[1] if current else None), markup.unescape(next_text.group(1))
 
 
 def row_of(html: str, day: str) -> str:

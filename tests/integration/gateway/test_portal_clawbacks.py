@@ -12,15 +12,13 @@ import pytest
 from contracts import registry as ev
 from services.gateway.portal import staff
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, text_of
-from tests.integration.gateway.test_portal_complaints import error_at
 from tests.integration.gateway.test_portal_paging import pager
-from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.integration.payments.test_clawback_case_numbers import _finding, _found, _paid_award
 from tests.support.payouts import used_vouchers
 from tests.support.platform import Platform, running
 from tests.support.registry import verified_user
 from tests.support.vouchers import uid
+from tests.support.portal import as_party, csrf_of, error_at, gateway, text_of
 
 SERVICES = ["registry", "payments"]
 

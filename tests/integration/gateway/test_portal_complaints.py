@@ -11,7 +11,6 @@ Xuchang. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import html as markup
 import re
 from datetime import datetime
 from typing import Any
@@ -22,11 +21,9 @@ import pytest
 from services.registry.domain.complaints import MAX_CONTACT_CHARS, MAX_REASON_CHARS, MAX_TEXT_CHARS
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, post, text_of, tracked
-from services.gateway.app import create_app as create_gateway
-from tests.support.asgi import LifespanClient
 from tests.support.platform import Platform, running
 from tests.support.registry import World, approved_unit, verified_user, world
+from tests.support.portal import as_party, error_at, fact, gateway, post, tracked
 
 SERVICES = ["registry"]
 T0 = datetime.fromisoformat("2026-09-28T09:00:00+08:00")
@@ -36,35 +33,6 @@ TEXT = "检测收费高于平台公布的收费标准，且未说明理由"
 @pytest.fixture(autouse=True)
 def policy_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "utc_now", lambda: T0)
-
-
-def gateway(p: Platform) -> LifespanClient:
-    """The gateway before the registry, and before a vouchers service that is down (an
-    order's page asks it for the order's application: it shows without one)."""
-    mounts = {f"http://{s}.local": httpx.ASGITransport(app=p[s]._lifespan.app) for s in p.services}  # type: ignore[union-attr]
-
-    class ByHost(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            if (mount := mounts.get(f"http://{request.url.host}")) is None:
-                raise httpx.ConnectError("down", request=request)
-            return await mount.handle_async_request(request)
-
-    upstreams = {s: f"http://{s}.local" for s in (*p.services, "vouchers", "payments")}
-    return LifespanClient(create_gateway(p.settings, transport=ByHost(), upstreams=upstreams), "http://gateway.local")
-
-
-def error_at(html: str, field: str) -> str:
-    """The error the page shows at ``field`` (the ``ferr`` with the id ``<field>-error``)."""
-    found = re.search(rf'<span class="field-error" role="alert" id="{field}-error">([^<]+)</span>', html)
-    assert found, f"no error at {field}"
-    return markup.unescape(found.group(1))
-
-
-def fact(html: str, element_id: str) -> str:
-    """The text of the element with the id ``element_id`` (up to its closing tag)."""
-    found = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', html, re.DOTALL)
-    assert found, f"no {element_id}"
-    return text_of(found.group(2)).strip()
 
 
 def case_numbers(html: str) -> list[str]:

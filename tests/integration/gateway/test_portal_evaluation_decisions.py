@@ -19,9 +19,9 @@ from services.evaluation.db.models import unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
 from tests.integration.evaluation.test_evaluation_cycle import AFTER, BEST, DEPT, FULL, PUBLISHED_ON, YEAR, Year, call, publish, uid, unit_event
-from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.portal import csrf_of, gateway
 
 SERVICES = ["registry", "evaluation"]
 

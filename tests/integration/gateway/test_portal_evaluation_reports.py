@@ -20,7 +20,7 @@ from tests.support.evidence import documents
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.year import City
-from tests.integration.gateway.test_portal_recovery import gateway
+from tests.support.portal import gateway
 
 SERVICES = ["registry", "evaluation", "vouchers"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -13,10 +13,9 @@ from contracts.vouchers import ApplicationRejected, RedemptionReviewed
 from services.registry import event_notices
 from services.runtime.db.unit_of_work import SYSTEM
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, text_of
-from tests.integration.gateway.test_portal_recovery import gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, verified_user
+from tests.support.portal import as_party, gateway, text_of
 
 SERVICES = ["registry"]
 

@@ -19,9 +19,8 @@ from services.evaluation.policy import __file__ as evaluation_policy_dir
 from services.gateway.portal.guide_topics import DOCUMENT_NAMES, TOPICS
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_complaints import fact
-from tests.integration.gateway.test_portal_recovery import gateway
 from tests.support.platform import Platform, running
+from tests.support.portal import fact, gateway
 
 SERVICES = ["registry", "vouchers", "evaluation"]
 T0 = datetime.fromisoformat("2026-09-28T09:00:00+08:00")

@@ -23,11 +23,11 @@ import pytest
 
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import SCHEDULE, as_party, text_of
-from tests.integration.gateway.test_portal_recovery import csrf_of, field_error, gateway
+from tests.integration.gateway.test_portal_bookings import SCHEDULE
 from tests.support.platform import Platform, running
 from tests.support.registry import PDF, PROOF, World, contract, world
 from tests.support.vouchers import YEAR, open_programme, uid
+from tests.support.portal import as_party, csrf_of, field_error, gateway, text_of
 
 CHANGED_ZH = "此记录在您打开页面后已被他人修改并保存，下方显示的是最新内容，请核对后重新提交您的修改。"
 CHANGED_KEPT_ZH = "此记录在您打开页面后已被他人修改并保存。您填写的内容仍保留在表单中，请核对最新内容；再次提交将以您填写的内容为准。"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, priced_instrument
+from tests.support.portal import csrf_of, gateway
 
 SERVICES = ["registry"]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, priced_instrument
+from tests.support.portal import csrf_of, gateway
 
 SERVICES = ["registry"]
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"j" * 3000

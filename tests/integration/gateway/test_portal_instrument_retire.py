@@ -9,11 +9,10 @@ catalogue's index follows the retirement's event)."""
 from __future__ import annotations
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_complaints import error_at, fact, gateway
-from tests.integration.gateway.test_portal_recovery import csrf_of
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import approved_unit
+from tests.support.portal import csrf_of, error_at, fact, gateway
 
 SERVICES = ["registry"]
 

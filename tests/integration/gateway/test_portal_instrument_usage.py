@@ -13,11 +13,9 @@ from datetime import timedelta
 
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import text_of
-from tests.integration.gateway.test_portal_complaints import error_at, gateway
-from tests.integration.gateway.test_portal_recovery import csrf_of
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, priced_instrument, world
+from tests.support.portal import csrf_of, error_at, gateway, text_of
 
 SERVICES = ["registry"]
 

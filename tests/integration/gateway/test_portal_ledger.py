@@ -18,12 +18,11 @@ from services.gateway.portal import ledger as ledger_page
 from services.payments import postings
 from services.payments.domain import ledger
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, text_of
-from tests.integration.gateway.test_portal_recovery import gateway
-from tests.integration.payments.test_payment_order_case_numbers import _due_award, _order, _payee
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, verified_user
 from tests.support.vouchers import uid
+from tests.support.portal import as_party, gateway, text_of
+from tests.support.payout_orders import due_award, payment_order, save_payee
 from services.gateway.portal.core import this_year
 
 SERVICES = ["registry", "payments", "vouchers"]  # vouchers: /dashboard reads the programme
@@ -50,9 +49,9 @@ async def test_the_ledger_in_words_and_the_budget_execution_export(make_settings
         unit, user = await approved_unit(p, name="许昌学院"), await verified_user(p, name="许昌智造科技有限公司")
         async with p["payments"].db.unit_of_work() as uow:  # as a settlement posts it: ¥1,000.00 of which ¥400.00 by voucher
             await postings.post_once(uow.session, ledger.settlement_entry(order_id=uid(), user_id=user, unit_id=unit, year=2025, order_amount_fen=100_000, voucher_fen=40_000), None)
-        await _payee(p, unit)
-        paid = await _due_award(p, unit)  # a 2025 award of ¥50,000.00, ordered and paid
-        await _order(p, {})
+        await save_payee(p, unit)
+        paid = await due_award(p, unit)  # a 2025 award of ¥50,000.00, ordered and paid
+        await payment_order(p, {})
         r = await p.call("payments", "POST", f"/v1/payouts/{paid}/paid", role=Role.FINANCE, json={"bank_reference": "ICBC-1"})
         assert r.status_code == 201, r.text
 

@@ -9,9 +9,9 @@ import re
 from typing import Any
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit
+from tests.support.portal import csrf_of, gateway
 
 SERVICES = ["registry"]
 

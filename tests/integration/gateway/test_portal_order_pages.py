@@ -14,12 +14,11 @@ from sqlalchemy import select
 
 from services.runtime.roles import Role
 from services.vouchers.db.models import order_view, unit_view
-from tests.integration.gateway.test_portal_bookings import as_party, post, text_of
-from tests.integration.gateway.test_portal_complaints import error_at, fact, gateway
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import World, approved_unit, priced_instrument, verified_user
 from tests.support.vouchers import activate, approve, open_programme, submit, verified_here
+from tests.support.portal import as_party, error_at, fact, gateway, post, text_of
 
 ENTERPRISE = "许昌市恒信新材料科技有限公司"
 

@@ -7,9 +7,8 @@ are never put back into the page. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_complaints import error_at
-from tests.integration.gateway.test_portal_recovery import gateway, post_form
 from tests.support.platform import Platform, running
+from tests.support.portal import error_at, gateway, post
 
 SERVICES = ["registry"]
 OLD, NEW = "Caizheng-Mima-2026!", "Xin-Caizheng-2026#ok"
@@ -20,19 +19,19 @@ async def test_an_officer_changes_its_own_password(make_settings) -> None:
     async with running(Platform(settings, SERVICES), worker=False) as p, gateway(p) as c:
         body = {"username": "li.si", "password": OLD, "role": "finance"}
         assert (await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json=body)).status_code == 201
-        r = await post_form(c, "/signin", "/signin", {"username": "li.si", "password": OLD})
+        r = await post(c, "/signin", "/signin", {"username": "li.si", "password": OLD})
         assert r.status_code == 303, r.text
         assert 'href="/account/password"' in (await c.get("/notifications")).text
 
         url = "/account/password"
-        r = await post_form(c, url, url, {"old_password": "wrong-Password-1", "new_password": NEW, "new_password_confirm": NEW})
+        r = await post(c, url, url, {"old_password": "wrong-Password-1", "new_password": NEW, "new_password_confirm": NEW})
         assert r.status_code == 403 and error_at(r.text, "old_password") == "当前密码不正确", r.text
         assert NEW not in r.text and "wrong-Password-1" not in r.text
-        r = await post_form(c, url, url, {"old_password": OLD, "new_password": "short1A!", "new_password_confirm": "short1A!"})
+        r = await post(c, url, url, {"old_password": OLD, "new_password": "short1A!", "new_password_confirm": "short1A!"})
         assert r.status_code == 422 and "至少 10 个字符" in error_at(r.text, "new_password"), r.text
-        r = await post_form(c, url, url, {"old_password": OLD, "new_password": NEW, "new_password_confirm": NEW + "x"})
+        r = await post(c, url, url, {"old_password": OLD, "new_password": NEW, "new_password_confirm": NEW + "x"})
         assert r.status_code == 422 and error_at(r.text, "new_password_confirm") == "两次输入的密码不一致"
-        r = await post_form(c, url, url, {"old_password": OLD, "new_password": NEW, "new_password_confirm": NEW})
+        r = await post(c, url, url, {"old_password": OLD, "new_password": NEW, "new_password_confirm": NEW})
         assert r.status_code == 303 and r.headers["location"] == f"{url}?done=1", r.text
         assert (await c.get("/notifications")).status_code == 200  # this session goes on
 

@@ -13,12 +13,11 @@ import pytest
 
 from services.gateway.portal import staff
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, post, text_of
 from tests.integration.gateway.test_portal_payment_orders import payouts_found
-from tests.integration.gateway.test_portal_recovery import gateway
-from tests.integration.payments.test_payment_order_case_numbers import _due_award, _payee
 from tests.support.platform import Platform, running
 from tests.support.vouchers import uid
+from tests.support.portal import as_party, gateway, post, text_of
+from tests.support.payout_orders import due_award, save_payee
 
 SERVICES = ["registry", "payments"]
 
@@ -43,8 +42,8 @@ async def test_finance_pages_the_payouts_due_and_an_orders_payouts(make_settings
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as c:
         unit = uid()
-        await _payee(p, unit)
-        ids = [await _due_award(p, unit) for _ in range(3)]
+        await save_payee(p, unit)
+        ids = [await due_award(p, unit) for _ in range(3)]
         numbers = [(await p.call("payments", "GET", f"/v1/payouts/{i}", role=Role.FINANCE)).json()["case_no"] for i in ids]
         as_party(c, p, Role.FINANCE)
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, post, text_of
-from tests.integration.gateway.test_portal_recovery import gateway
-from tests.integration.payments.test_payment_order_case_numbers import _due_award, _payee
 from tests.support.platform import Platform, running
 from tests.support.vouchers import uid
+from tests.support.portal import as_party, gateway, post, text_of
+from tests.support.payout_orders import due_award, save_payee
 
 SERVICES = ["registry", "payments"]
 
@@ -39,11 +38,11 @@ async def test_finance_names_and_finds_payment_orders_by_their_case_numbers(make
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as c:
         unit = uid()
-        await _payee(p, unit)
+        await save_payee(p, unit)
         as_party(c, p, Role.FINANCE)
         created = []
         for _ in range(2):
-            await _due_award(p, unit)
+            await due_award(p, unit)
             r = await post(c, "/finance", "/finance/payment-orders", {})
             assert r.status_code in (302, 303) and r.headers["location"] == "/finance?done=1", r.text
             listed = (await p.call("payments", "GET", "/v1/payment-orders/", role=Role.FINANCE)).json()["items"]

@@ -15,13 +15,11 @@ import re
 
 from services.gateway.portal.messages import local_time
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, post, text_of
-from tests.integration.gateway.test_portal_complaints import error_at
-from tests.integration.gateway.test_portal_recovery import gateway
-from tests.integration.payments.test_payment_order_case_numbers import _due_award, _payee
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import approved_unit
+from tests.support.portal import as_party, error_at, gateway, post, text_of
+from tests.support.payout_orders import due_award, save_payee
 
 SERVICES = ["registry", "payments"]
 
@@ -49,8 +47,8 @@ async def test_finance_confirms_a_payout_paid_on_its_payment_orders_page(make_se
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES)) as p, gateway(p) as c:
         unit = await approved_unit(p, name="许昌市农业科学研究所")
-        await _payee(p, unit)
-        payout_id = await _due_award(p, unit)
+        await save_payee(p, unit)
+        payout_id = await due_award(p, unit)
         as_party(c, p, Role.FINANCE)
         r = await post(c, "/finance", "/finance/payment-orders", {})
         assert r.status_code == 303, r.text
@@ -123,7 +121,7 @@ async def test_finance_confirms_a_payout_paid_on_its_payment_orders_page(make_se
 
         # a payout not on a payment order: payments' refusal in its words, nothing paid
         as_party(c, p, Role.FINANCE)
-        due = await _due_award(p, unit)
+        due = await due_award(p, unit)
         refused = await post(c, "/finance/payouts/to-confirm", f"/finance/payouts/{due}/paid", {"bank_reference": "ICBC-2026-0816"})
         assert refused.status_code == 409 and "付款尚未列入付款单" in text_of(refused.text) and "payout.not_ordered" not in text_of(refused.text)
         assert (await payout(p, due))["status"] == "due"

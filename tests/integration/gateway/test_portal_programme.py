@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, post
-from tests.integration.gateway.test_portal_complaints import error_at, fact, gateway
 from tests.support.platform import Platform, running
 from tests.support.vouchers import YEAR
+from tests.support.portal import as_party, error_at, fact, gateway, post
 
 SERVICES = ["vouchers"]
 GOOD = {"year": str(YEAR), "budget": "5000000", "rate": "25", "cap": "40000", "special_cap": "80000", "appeal_window_days": "20"}

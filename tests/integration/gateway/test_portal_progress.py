@@ -20,11 +20,10 @@ from services.payments.db.models import payouts as payout_rows
 from services.payments.payouts import on_award_approved
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, post, text_of, tracked
-from tests.integration.gateway.test_portal_recovery import gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import PDF, PROOF, contract, world
 from tests.support.vouchers import uid
+from tests.support.portal import as_party, gateway, post, text_of, tracked
 
 SERVICES = ["registry", "vouchers"]  # the order page reads the voucher applications
 

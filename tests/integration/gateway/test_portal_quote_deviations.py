@@ -11,10 +11,9 @@ import re
 
 from services.runtime.clock import local_year
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import text_of
-from tests.integration.gateway.test_portal_complaints import gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import world
+from tests.support.portal import gateway, text_of
 
 SERVICES = ["registry"]
 

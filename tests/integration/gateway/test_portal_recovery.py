@@ -9,51 +9,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
-import httpx
-
-from services.gateway.app import create_app as create_gateway
 from services.runtime.roles import Role
 from tests.integration.registry.test_password_reset import mail_settings
-from tests.support.asgi import LifespanClient
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.smtp import smtp_server
+from tests.support.portal import field_error, gateway, post
 
 PASSWORD = "Qiye-Mima-2026!"
 NEW_PASSWORD = "Xin-Mima-2026#ok"
-
-
-def gateway(p: Platform) -> LifespanClient:
-    mounts = {f"http://{s}.local": httpx.ASGITransport(app=p[s]._lifespan.app) for s in p.services}  # type: ignore[union-attr]
-
-    class ByHost(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            return await mounts[f"http://{request.url.host}"].handle_async_request(request)
-
-    # reached the way XCISS_PUBLIC_URL says (https: the form token's cookie is Secure)
-    scheme = "https" if (p.settings.public_url or "").startswith("https://") else "http"
-    return LifespanClient(create_gateway(p.settings, transport=ByHost(), upstreams={s: f"http://{s}.local" for s in p.services}), f"{scheme}://gateway.local")
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
-
-
-def field_error(html: str, field: str) -> str:
-    """The error shown inside the label of the input named ``field``."""
-    found = re.search(rf'<input name="{field}"[^>]*>(?:<span class="muted"[^>]*>[^<]*</span>)?<span class="field-error" role="alert">([^<]+)</span>', html)
-    assert found, f"no error at {field}"
-    return found.group(1)
-
-
-async def post_form(c: httpx.AsyncClient, path: str, page: str, data: dict[str, Any]) -> httpx.Response:
-    html = (await c.get(page)).text
-    return await c.post(path, data={"_csrf_token": csrf_of(html), **data})
 
 
 async def test_sign_up_and_recover_through_the_portal(make_settings) -> None:
@@ -72,21 +38,21 @@ async def test_sign_up_and_recover_through_the_portal(make_settings) -> None:
             }  # fmt: skip
 
             # neither phone nor e-mail: the registry's Chinese message at the e-mail field, the form kept
-            r = await post_form(c, "/signup", "/signup", typed)
+            r = await post(c, "/signup", "/signup", typed)
             assert r.status_code == 422, r.text
             assert "请至少填写联系电话或电子邮箱之一" in field_error(r.text, "email")
             assert f'value="{username}"' in r.text and "许昌门户注册科技有限公司" in r.text
             assert "signup.contact_required" not in r.text
             # two different passwords: refused by the portal at the confirmation field
-            r = await post_form(c, "/signup", "/signup", typed | {"email": email, "password_confirm": "Other-Pass-2026!"})
+            r = await post(c, "/signup", "/signup", typed | {"email": email, "password_confirm": "Other-Pass-2026!"})
             assert r.status_code == 422 and "两次输入的密码不一致" in field_error(r.text, "password_confirm")
             # English on ?lang=en
-            r = await post_form(c, "/signup?lang=en", "/signup?lang=en", typed | {"phone": "123"})
+            r = await post(c, "/signup?lang=en", "/signup?lang=en", typed | {"phone": "123"})
             assert "the phone number is not valid" in field_error(r.text, "phone")
             await c.get("/signin?lang=zh")  # back to Chinese
 
             # accepted: signed in at once, on the status page, pending
-            r = await post_form(c, "/signup", "/signup", typed | {"email": email})
+            r = await post(c, "/signup", "/signup", typed | {"email": email})
             assert r.status_code == 303 and r.headers["location"] == "/signup/status?welcome=1", r.text
             status = await c.get(r.headers["location"])
             assert status.status_code == 200 and 'data-status="pending"' in status.text and "待审核" in status.text and "注册成功，您已登录" in status.text
@@ -102,8 +68,8 @@ async def test_sign_up_and_recover_through_the_portal(make_settings) -> None:
             assert 'data-status="rejected"' in status.text and "营业执照信息与信用代码不符" in status.text
 
             # forgot password: the same page for an unknown and a known address
-            unknown = await post_form(c, "/password/forgot", "/password/forgot", {"email": "nobody@example.cn"})
-            known = await post_form(c, "/password/forgot", "/password/forgot", {"email": email})
+            unknown = await post(c, "/password/forgot", "/password/forgot", {"email": "nobody@example.cn"})
+            known = await post(c, "/password/forgot", "/password/forgot", {"email": email})
             assert unknown.status_code == known.status_code == 200
             sent = re.search(r'id="reset-sent">([^<]+)<', known.text)
             assert sent and sent.group(1) in unknown.text and "30 分钟" in sent.group(1)
@@ -112,23 +78,23 @@ async def test_sign_up_and_recover_through_the_portal(make_settings) -> None:
             path = link.removeprefix("https://portal.xciss.test")
 
             # the reset page: a weak password is refused at its field, then the new one is set
-            r = await post_form(c, "/password/reset", path, {"token": re.search(r"token=(\S+)", path).group(1), "new_password": "weak", "new_password_confirm": "weak"})  # type: ignore[union-attr]
+            r = await post(c, path, "/password/reset", {"token": re.search(r"token=(\S+)", path).group(1), "new_password": "weak", "new_password_confirm": "weak"})  # type: ignore[union-attr]
             assert r.status_code == 422, r.text[-3000:]
             assert "密码不符合密码策略" in field_error(r.text, "new_password")
             token = re.search(r"token=(\S+)", path).group(1)  # type: ignore[union-attr]
-            r = await post_form(c, "/password/reset", path, {"token": token, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
+            r = await post(c, path, "/password/reset", {"token": token, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
             assert r.status_code == 303 and r.headers["location"] == "/signin?reset=1"
             assert "密码已重置" in (await c.get("/signin?reset=1")).text
             # the link works once
-            r = await post_form(c, "/password/reset", path, {"token": token, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
+            r = await post(c, path, "/password/reset", {"token": token, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
             assert r.status_code == 422 and "重置链接无效" in r.text and 'id="reset-again"' in r.text
 
             # the sign-in before the reset is over; the new password signs in
             status = await c.get("/signup/status", follow_redirects=False)
             assert status.status_code == 401 and "data-status" not in status.text
             c.cookies.clear()
-            r = await post_form(c, "/signin", "/signin", {"username": username, "password": PASSWORD, "next": "/signup/status"})
+            r = await post(c, "/signin", "/signin", {"username": username, "password": PASSWORD, "next": "/signup/status"})
             assert r.status_code == 401 and "用户名或密码错误" in r.text
-            r = await post_form(c, "/signin", "/signin", {"username": username, "password": NEW_PASSWORD, "next": "/signup/status"})
+            r = await post(c, "/signin", "/signin", {"username": username, "password": NEW_PASSWORD, "next": "/signup/status"})
             assert r.status_code == 303 and r.headers["location"] == "/signup/status"
             assert old_cookie != c.cookies.get("xciss_session")

@@ -16,10 +16,9 @@ from services.runtime.clock import POLICY_ZONE
 from services.runtime.roles import Role
 from tests.integration.evaluation.test_evaluation_cycle import YEAR, call, uid
 from tests.integration.evaluation.test_evaluation_rectification import DEADLINE, graded, measured, plan_final
-from tests.integration.gateway.test_portal_bookings import tracked
 from tests.integration.gateway.test_portal_if_match import version_of
-from tests.integration.gateway.test_portal_recovery import csrf_of, gateway
 from tests.support.platform import Platform, running
+from tests.support.portal import csrf_of, gateway, tracked
 
 SERVICES = ["registry", "evaluation"]
 

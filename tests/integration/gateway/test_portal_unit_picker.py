@@ -12,10 +12,9 @@ import html as markup
 import re
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import as_party, post, text_of
-from tests.integration.gateway.test_portal_complaints import error_at, gateway
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, verified_user
+from tests.support.portal import as_party, error_at, gateway, post, text_of
 
 SERVICES = ["registry", "evaluation"]
 FINDING = {"party_type": "unit", "sanctions": ["criticism"], "years": "2026", "reason": "伪造检测合同骗取创新券"}

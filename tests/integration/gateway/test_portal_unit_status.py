@@ -10,11 +10,9 @@ center reads the record without the forms and is refused the action. SQLite and 
 from __future__ import annotations
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import text_of
-from tests.integration.gateway.test_portal_complaints import error_at, fact, gateway
-from tests.integration.gateway.test_portal_recovery import csrf_of
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit
+from tests.support.portal import csrf_of, error_at, fact, gateway, text_of
 
 SERVICES = ["registry"]
 

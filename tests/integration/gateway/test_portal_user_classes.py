@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_complaints import error_at, fact, gateway
 from tests.integration.gateway.test_portal_if_match import version_of
-from tests.integration.gateway.test_portal_recovery import csrf_of
 from tests.support.platform import Platform, running
 from tests.support.registry import verified_user
+from tests.support.portal import csrf_of, error_at, fact, gateway
 
 SERVICES = ["registry"]
 

@@ -8,10 +8,9 @@ PostgreSQL."""
 from __future__ import annotations
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_complaints import error_at, gateway
-from tests.integration.gateway.test_portal_recovery import csrf_of
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit
+from tests.support.portal import csrf_of, error_at, gateway
 
 SERVICES = ["registry"]
 

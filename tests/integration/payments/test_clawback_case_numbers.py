@@ -18,18 +18,19 @@ from services.payments import clawbacks
 from services.payments.db.models import clawbacks as clawback_table
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.payments.test_payment_order_case_numbers import _due_award, _order, _payee
-from tests.integration.payments.test_payout_case_numbers import SERVICES, _emitted
 from tests.support.case_numbers import backdate, migrate_again
 from tests.support.platform import Platform, running
 from tests.support.vouchers import uid
+from tests.support.payout_orders import due_award, emitted, payment_order, save_payee
+
+SERVICES = ["payments"]
 
 
 async def _paid_award(p: Platform, unit: str) -> str:
     """An award payout of ``unit`` paid: its id."""
-    await _payee(p, unit)
-    payout_id = await _due_award(p, unit)
-    await _order(p, {"payout_ids": [payout_id]})
+    await save_payee(p, unit)
+    payout_id = await due_award(p, unit)
+    await payment_order(p, {"payout_ids": [payout_id]})
     r = await p.call("payments", "POST", f"/v1/payouts/{payout_id}/paid", role=Role.FINANCE, json={"bank_reference": f"BOC-{payout_id[:8]}"})
     assert r.status_code == 201, r.text
     return payout_id
@@ -72,12 +73,12 @@ async def test_clawbacks_are_numbered_per_beijing_year_and_carry_their_number(ma
         assert [c["case_no"] for c in listed] == ["ZH-2026-000001"]
         one = (await p.call("payments", "GET", f"/v1/clawbacks/{listed[0]['clawback_id']}", role=Role.FINANCE)).json()
         assert one["case_no"] == "ZH-2026-000001"
-        recorded = await _emitted(p, pe.ClawbackRecorded)  # type: ignore[arg-type]
+        recorded = await emitted(p, pe.ClawbackRecorded)  # type: ignore[arg-type]
         assert sorted(e.case_no for e in recorded) == ["ZH-2025-000001", "ZH-2026-000001", "ZH-2026-000002"]  # type: ignore[attr-defined]
         repayment = {"amount_fen": 100, "bank_reference": "BOC-R1", "idempotency_key": "repay-zh-0001"}
         r = await p.call("payments", "POST", f"/v1/clawbacks/{one['clawback_id']}/repayments", role=Role.FINANCE, json=repayment)
         assert r.status_code == 201 and r.json()["case_no"] == "ZH-2026-000001", r.text
-        assert [e.case_no for e in await _emitted(p, pe.ClawbackRepaid)] == ["ZH-2026-000001"]  # type: ignore[arg-type]
+        assert [e.case_no for e in await emitted(p, pe.ClawbackRepaid)] == ["ZH-2026-000001"]  # type: ignore[arg-type]
 
 
 async def test_the_migration_numbers_earlier_clawbacks_in_the_order_they_were_recorded(make_settings) -> None:

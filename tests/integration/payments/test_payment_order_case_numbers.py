@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,79 +18,60 @@ from contracts import payments as pe
 from services.payments.db.models import payment_orders
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.payments.test_payout_case_numbers import SERVICES, _award, _due, _emitted
 from tests.support.payouts import read_xlsx
 from tests.support.case_numbers import backdate, migrate_again
 from tests.support.platform import Platform, running
 from tests.support.vouchers import uid
+from tests.support.payout_orders import due_award, emitted, payment_order, save_payee
 
-PAYEE = {"bank_name": "中国银行许昌分行", "account_name": "许昌某研究院", "account_number": "104123456789012"}
+SERVICES = ["payments"]
 
 
 def _at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     monkeypatch.setattr(clock, "utc_now", lambda: moment)
 
 
-async def _payee(p: Platform, unit: str) -> None:
-    r = await p.call("payments", "PUT", f"/v1/payees/{unit}", role=Role.UNIT, org=unit, json=PAYEE)
-    assert r.status_code == 200, r.text
-
-
-async def _due_award(p: Platform, unit: str) -> str:
-    """A due award payout of ``unit``: its id."""
-    e = _award(unit)
-    await _due(p, e)
-    found = await p.call("payments", "GET", "/v1/payouts/", role=Role.FINANCE, params={"unit_id": unit, "status": "due"})
-    return next(i["payout_id"] for i in found.json()["items"] if i["ref"] == e.award_id)
-
-
-async def _order(p: Platform, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
-    r = await p.call("payments", "POST", "/v1/payment-orders/", role=Role.FINANCE, json=body)
-    assert r.status_code == status, r.text
-    return dict(r.json())
-
-
 async def test_payment_orders_get_consecutive_numbers_per_beijing_year_and_refusals_use_none(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         paid_unit, no_payee = uid(), uid()
-        await _payee(p, paid_unit)
+        await save_payee(p, paid_unit)
         # refused before any order: nothing due, a payout that does not exist
-        assert (await _order(p, {}, 409))["code"] == "payment_order.nothing_due"
+        assert (await payment_order(p, {}, 409))["code"] == "payment_order.nothing_due"
         # 31 December 2025, 23:30 in Beijing (15:30 UTC): still 2025
         _at(monkeypatch, datetime(2025, 12, 31, 15, 30, tzinfo=UTC))
-        first = await _order(p, {"payout_ids": [await _due_award(p, paid_unit)]})
+        first = await payment_order(p, {"payout_ids": [await due_award(p, paid_unit)]})
         assert first["case_no"] == "FK-2025-000001"
 
         # 1 January 2026, 00:30 in Beijing: the new year counts from one; refusals in between use none
         _at(monkeypatch, datetime(2025, 12, 31, 16, 30, tzinfo=UTC))
-        blocked = await _due_award(p, no_payee)
-        assert (await _order(p, {"payout_ids": [blocked]}, 409))["code"] == "payout.payee_missing"
-        assert (await _order(p, {"payout_ids": [uid()]}, 409))["code"] == "payout.not_due"
-        assert (await _order(p, {"kind": "redemption"}, 409))["code"] == "payment_order.nothing_due"
+        blocked = await due_award(p, no_payee)
+        assert (await payment_order(p, {"payout_ids": [blocked]}, 409))["code"] == "payout.payee_missing"
+        assert (await payment_order(p, {"payout_ids": [uid()]}, 409))["code"] == "payout.not_due"
+        assert (await payment_order(p, {"kind": "redemption"}, 409))["code"] == "payment_order.nothing_due"
         # three created at once get three consecutive numbers
-        ids = [await _due_award(p, paid_unit) for _ in range(3)]
-        together = await asyncio.gather(*(_order(p, {"payout_ids": [i]}) for i in ids))
+        ids = [await due_award(p, paid_unit) for _ in range(3)]
+        together = await asyncio.gather(*(payment_order(p, {"payout_ids": [i]}) for i in ids))
         assert sorted(o["case_no"] for o in together) == ["FK-2026-000001", "FK-2026-000002", "FK-2026-000003"]
-        assert (await _order(p, {"payout_ids": [ids[0]]}, 409))["code"] == "payout.not_due"  # already ordered: no number
-        last = await _order(p, {"payout_ids": [await _due_award(p, paid_unit)]})
+        assert (await payment_order(p, {"payout_ids": [ids[0]]}, 409))["code"] == "payout.not_due"  # already ordered: no number
+        last = await payment_order(p, {"payout_ids": [await due_award(p, paid_unit)]})
         assert last["case_no"] == "FK-2026-000004"
 
         # the record and each payout's PayoutOrdered event carry it
         orders = [first, *together, last]
         read = await p.call("payments", "GET", f"/v1/payment-orders/{last['payment_order_id']}", role=Role.CENTER)
         assert read.status_code == 200 and read.json()["case_no"] == "FK-2026-000004"
-        emitted = {e.batch_id: e.payment_order_case_no for e in await _emitted(p, pe.PayoutOrdered) if isinstance(e, pe.PayoutOrdered)}
-        assert emitted == {o["payment_order_id"]: o["case_no"] for o in orders}
+        by_order = {e.batch_id: e.payment_order_case_no for e in await emitted(p, pe.PayoutOrdered) if isinstance(e, pe.PayoutOrdered)}
+        assert by_order == {o["payment_order_id"]: o["case_no"] for o in orders}
 
 
 async def test_the_list_finds_a_payment_order_by_its_number_and_its_file_shows_it(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         unit = uid()
-        await _payee(p, unit)
+        await save_payee(p, unit)
         _at(monkeypatch, datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
-        orders = [await _order(p, {"payout_ids": [await _due_award(p, unit)]}) for _ in range(3)]
+        orders = [await payment_order(p, {"payout_ids": [await due_award(p, unit)]}) for _ in range(3)]
         wanted = orders[1]
         assert wanted["case_no"] == "FK-2026-000002"
 
@@ -118,8 +98,8 @@ async def test_the_migration_numbers_earlier_payment_orders_in_the_order_they_we
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         unit = uid()
-        await _payee(p, unit)
-        orders = [await _order(p, {"payout_ids": [await _due_award(p, unit)]}) for _ in range(3)]
+        await save_payee(p, unit)
+        orders = [await payment_order(p, {"payout_ids": [await due_award(p, unit)]}) for _ in range(3)]
         # created across a Beijing new year; the last created is given the earliest time
         await backdate(p["payments"].db, payment_orders.c.id, payment_orders.c.created_at, [o["payment_order_id"] for o in orders])
     await migrate_again(settings, "payments", "b2e6c8a4f1d9")
@@ -129,7 +109,7 @@ async def test_the_migration_numbers_earlier_payment_orders_in_the_order_they_we
         assert [numbered[o["payment_order_id"]] for o in reversed(orders)] == ["FK-2025-000001", "FK-2026-000001", "FK-2026-000002"]
         # the counters go on from there
         _at(monkeypatch, datetime(2026, 6, 1, 2, 0, tzinfo=UTC))
-        nxt = await _order(p, {"payout_ids": [await _due_award(p, unit)]})
+        nxt = await payment_order(p, {"payout_ids": [await due_award(p, unit)]})
         assert nxt["case_no"] == "FK-2026-000003"
 
 
@@ -137,13 +117,13 @@ async def test_each_payout_names_its_payment_order_and_the_orders_number_finds_i
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         unit, other = uid(), uid()
-        await _payee(p, unit)
-        await _payee(p, other)
+        await save_payee(p, unit)
+        await save_payee(p, other)
         _at(monkeypatch, datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
-        two = [await _due_award(p, unit), await _due_award(p, other)]
-        order = await _order(p, {"payout_ids": two})
-        lone = await _order(p, {"payout_ids": [await _due_award(p, unit)]})
-        still_due = await _due_award(p, unit)
+        two = [await due_award(p, unit), await due_award(p, other)]
+        order = await payment_order(p, {"payout_ids": two})
+        lone = await payment_order(p, {"payout_ids": [await due_award(p, unit)]})
+        still_due = await due_award(p, unit)
         assert (order["case_no"], lone["case_no"]) == ("FK-2026-000001", "FK-2026-000002")
         assert {i["payment_order_case_no"] for i in order["payouts"]} == {"FK-2026-000001"}  # the creation's answer
 

@@ -10,45 +10,26 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import msgspec
 import pytest
 from sqlalchemy import select
 
 from contracts import payments as pe
 from contracts.evaluation import AwardApproved
-from services.payments import payouts
 from services.payments.db.models import payouts as payout_table
 from services.runtime import clock
 from services.runtime.roles import Role
 from tests.support.case_numbers import backdate, migrate_again
 from tests.support.platform import Platform, running
 from tests.support.vouchers import uid
+from tests.support.payout_orders import AWARD_YEAR, award, emitted, make_due
 
 SERVICES = ["payments"]
-YEAR = 2025
-
-
-def _award(unit: str) -> AwardApproved:
-    return AwardApproved(award_id=uid(), unit_id=unit, year=YEAR, grade="excellent", amount_fen=5_000_000, notice_id="n-award")
-
-
-async def _due(p: Platform, e: AwardApproved) -> None:
-    """The award made due, as the consumer of ``evaluation.award.approved`` does."""
-    async with p["payments"].db.unit_of_work() as uow:
-        await payouts.on_award_approved(uow, e)
+YEAR = AWARD_YEAR
 
 
 async def _case_no(p: Platform, e: AwardApproved) -> str:
     async with p["payments"].db.read() as s:
         return str((await s.execute(select(payout_table.c.case_no).where(payout_table.c.ref == e.award_id))).scalar_one())
-
-
-async def _emitted(p: Platform, event_type: type[pe.PayoutSnapshot]) -> list[pe.PayoutSnapshot]:
-    db = p["payments"].db
-    outbox = db.metadata.tables["outbox"]
-    async with db.read() as s:
-        rows = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == event_type.subject).order_by(outbox.c.id))).scalars().all()
-    return [msgspec.json.decode(r, type=event_type) for r in rows]
 
 
 async def test_payouts_due_together_get_distinct_consecutive_numbers_per_beijing_year(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,17 +38,17 @@ async def test_payouts_due_together_get_distinct_consecutive_numbers_per_beijing
         unit, other = uid(), uid()
         # 31 December 2025, 23:30 in Beijing (15:30 UTC): still 2025
         monkeypatch.setattr(clock, "utc_now", lambda: datetime(2025, 12, 31, 15, 30, tzinfo=UTC))
-        first = _award(unit)
-        await _due(p, first)
+        first = award(unit)
+        await make_due(p, first)
         assert await _case_no(p, first) == "BF-2025-000001"
         # 1 January 2026, 00:30 in Beijing: the new year counts from one; five due at once, and a redelivery
         monkeypatch.setattr(clock, "utc_now", lambda: datetime(2025, 12, 31, 16, 30, tzinfo=UTC))
-        together = [_award(unit if n % 2 else other) for n in range(5)]
-        await asyncio.gather(*(_due(p, e) for e in together))
-        await _due(p, together[0])  # redelivered: the same payout, no number used
+        together = [award(unit if n % 2 else other) for n in range(5)]
+        await asyncio.gather(*(make_due(p, e) for e in together))
+        await make_due(p, together[0])  # redelivered: the same payout, no number used
         assert sorted([await _case_no(p, e) for e in together]) == [f"BF-2026-{n:06d}" for n in range(1, 6)]
-        late = _award(unit)
-        await _due(p, late)
+        late = award(unit)
+        await make_due(p, late)
         assert await _case_no(p, late) == "BF-2026-000006"
 
         # the record carries it, and it finds the payout as typed: staff, and its own unit; another unit nothing
@@ -87,19 +68,19 @@ async def test_payouts_due_together_get_distinct_consecutive_numbers_per_beijing
         assert order.status_code == 201, order.text
         ordered = {i["payout_id"]: i["case_no"] for i in order.json()["payouts"]}
         assert len(ordered) == 4 and mine in ordered.values()
-        assert {e.payout_id: e.case_no for e in await _emitted(p, pe.PayoutOrdered)} == ordered
+        assert {e.payout_id: e.case_no for e in await emitted(p, pe.PayoutOrdered)} == ordered
         pid = next(k for k, v in ordered.items() if v == mine)
         paid = await p.call("payments", "POST", f"/v1/payouts/{pid}/paid", role=Role.FINANCE, json={"bank_reference": "BOC-20260105-001"})
         assert paid.status_code == 201 and paid.json()["case_no"] == mine, paid.text
-        assert [e.case_no for e in await _emitted(p, pe.PayoutPaid)] == [mine]
+        assert [e.case_no for e in await emitted(p, pe.PayoutPaid)] == [mine]
 
 
 async def test_the_migration_numbers_earlier_payouts_in_the_order_they_became_due(make_settings) -> None:
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
-        awards = [_award(uid()) for _ in range(3)]
+        awards = [award(uid()) for _ in range(3)]
         for e in awards:
-            await _due(p, e)
+            await make_due(p, e)
         # due across a Beijing new year; the last made due is given the earliest time
         await backdate(p["payments"].db, payout_table.c.ref, payout_table.c.created_at, [e.award_id for e in awards])
     await migrate_again(settings, "payments", "5e2b8c41a9d7")
@@ -107,6 +88,6 @@ async def test_the_migration_numbers_earlier_payouts_in_the_order_they_became_du
         assert [await _case_no(p, e) for e in reversed(awards)] == ["BF-2025-000001", "BF-2026-000001", "BF-2026-000002"]
         # the counters go on from there
         year = clock.local_year(clock.utc_now())
-        nxt = _award(uid())
-        await _due(p, nxt)
+        nxt = award(uid())
+        await make_due(p, nxt)
         assert await _case_no(p, nxt) == f"BF-{year}-{(3 if year == 2026 else 1):06d}"
