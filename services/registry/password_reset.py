@@ -93,12 +93,29 @@ async def request_reset(db: ServiceDatabase, settings: Settings, correlation_id:
     return written
 
 
-async def confirm_reset(db: ServiceDatabase, revocations: Revocations, correlation_id: str | None, *, token: str, new_password: str) -> None:
-    now = clock.utc_now()
+async def _link(db: ServiceDatabase, token: str) -> tuple[Any, Any]:
+    """The reset row of ``token`` and its account (either None when unknown)."""
     digest = recovery.token_digest(token or "")
     async with db.read() as s:
         reset = (await s.execute(select(password_resets).where(password_resets.c.token_digest == digest))).mappings().first()
         account = None if reset is None else (await s.execute(select(accounts).where(accounts.c.id == reset["account_id"]))).mappings().first()
+    return reset, account
+
+
+async def check_reset(db: ServiceDatabase, *, token: str) -> datetime:
+    """When the link of ``token`` stops working, while it still works: the reset page asks
+    before it shows the form, so an old link says so when it is opened, not after a new
+    password was typed. Raises :class:`recovery.InvalidResetToken` (unknown, used or
+    expired; nothing is used up or audited: the link is only read)."""
+    reset, account = await _link(db, token)
+    if reset is None or account is None or not recovery.token_usable(reset["expires_at"], reset["used_at"], clock.utc_now()):
+        raise recovery.InvalidResetToken()
+    return reset["expires_at"]  # type: ignore[no-any-return]
+
+
+async def confirm_reset(db: ServiceDatabase, revocations: Revocations, correlation_id: str | None, *, token: str, new_password: str) -> None:
+    now = clock.utc_now()
+    reset, account = await _link(db, token)
     if reset is None or account is None or not recovery.token_usable(reset["expires_at"], reset["used_at"], now):
         async with db.unit_of_work(ANONYMOUS, correlation_id) as uow:
             await uow.audit("account.password_reset_failed", "account", account["id"] if account is not None else "unknown", reason="invalid, used or expired token")

@@ -133,7 +133,14 @@ def handlers(kit: Kit) -> list[Any]:
 
     @page("/password/reset")
     async def reset(request: Request[Any, Any, Any]) -> Response[str]:
-        return reset_page(kit.ctx(request), str(request.query_params.get("token") or ""))
+        ctx = kit.ctx(request)
+        token = str(request.query_params.get("token") or "")
+        if token:  # an old link says so when it is opened, not after a new password was typed
+            try:
+                await anonymous(ctx).post("registry", "/v1/password-resets/check", json={"token": token})
+            except ApiError as err:
+                return reset_page(ctx, token, error=err)
+        return reset_page(ctx, token)
 
     @action("/password/reset")
     async def reset_post(request: Request[Any, Any, Any]) -> Response[str]:

@@ -119,6 +119,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     # self-service sign-up and password recovery (issue 17)
     "signUp": ("account.username_taken", "password.weak", "registry.credit_code_invalid", "registry.identity_number_invalid", "signup.contact_required", "signup.field_required", "signup.invalid_email", "signup.invalid_phone", "signup.invalid_username", "user.credit_code_required", "user.duplicate", "user.duplicate_class", "user.enterprise_class", "user.team_class", "user.team_fields_required"),
     "requestPasswordReset": ("password_reset.invalid_email", "signup.invalid_email"),
+    "checkPasswordReset": ("password_reset.invalid_token",),
     "confirmPasswordReset": ("auth.account_disabled", "password.weak", "password_reset.invalid_token", "session.revocation_unavailable"),
     # the usage log (issue 16): services.registry.api.usage, services.registry.api.usage_recorders
     "checkInUsage": ("instrument.not_found", "usage.in_future", "usage.order_not_in_service", "usage.order_not_internal", "usage.order_required", "usage.overlap", "usage.researcher_required", "usage.researcher_too_long", "usage.unknown_order"),

@@ -4,6 +4,7 @@ to ``XCISS_RECOVERY_RATE_LIMIT_PER_HOUR`` an hour, across replicas."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -55,6 +56,17 @@ class ResetAccepted(msgspec.Struct):
 
     accepted: bool
     expires_in_minutes: int
+
+
+class ResetCheck(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class ResetUsable(msgspec.Struct):
+    """The link still works, until ``expires_at``."""
+
+    usable: bool
+    expires_at: datetime
 
 
 class ResetConfirmation(msgspec.Struct, forbid_unknown_fields=True):
@@ -121,6 +133,15 @@ class PasswordResetController(Controller):
         await _limit(session_store, settings.recovery_rate_limit_per_hour, 3600, "reset", f"ip:{client_address(request, settings)}", f"email:{address}")
         await password_reset.request_reset(db, settings, correlation_of(request), email=data.email)
         return ResetAccepted(accepted=True, expires_in_minutes=settings.password_reset_ttl_minutes)
+
+    @post("/check", operation_id="checkPasswordReset", status_code=200, **access(PUBLIC, errors=(429,)))
+    async def check(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], session_store: NamedDependency[Store], data: JSONBody[ResetCheck]) -> ResetUsable:
+        """Whether a reset link still works, without using it up (the portal asks before it shows
+        the form). 422 ``password_reset.invalid_token`` (unknown, used or expired; ``details.field``
+        ``token``); 429 beyond ``XCISS_LOGIN_RATE_LIMIT_PER_MINUTE`` per client address, counted with
+        the confirmations."""
+        await _limit(session_store, settings.login_rate_limit_per_minute, 60, "reset-confirm", f"ip:{client_address(request, settings)}")
+        return ResetUsable(usable=True, expires_at=await password_reset.check_reset(db, token=data.token))
 
     @post("/confirm", operation_id="confirmPasswordReset", status_code=204, **access(PUBLIC, errors=(403, 429)))
     async def confirm(

@@ -16,7 +16,7 @@ from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.smtp import smtp_server
-from tests.support.portal import field_error, gateway, post
+from tests.support.portal import csrf_of, field_error, gateway, post
 
 PASSWORD = "Qiye-Mima-2026!"
 NEW_PASSWORD = "Xin-Mima-2026#ok"
@@ -82,11 +82,16 @@ async def test_sign_up_and_recover_through_the_portal(make_settings) -> None:
             assert r.status_code == 422, r.text[-3000:]
             assert "密码不符合密码策略" in field_error(r.text, "new_password")
             token = re.search(r"token=(\S+)", path).group(1)  # type: ignore[union-attr]
-            r = await post(c, path, "/password/reset", {"token": token, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
+            form_page = await c.get(path)
+            assert 'id="reset-form"' in form_page.text  # a link that works opens the form
+            csrf = csrf_of(form_page.text)
+            r = await c.post("/password/reset", data={"_csrf_token": csrf, "token": token, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
             assert r.status_code == 303 and r.headers["location"] == "/signin?reset=1"
             assert "密码已重置" in (await c.get("/signin?reset=1")).text
-            # the link works once
-            r = await post(c, path, "/password/reset", {"token": token, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
+            # the link works once: opened again, it says so at once, with no form to fill in
+            opened = await c.get(path)
+            assert opened.status_code == 422 and "重置链接无效" in opened.text and 'id="reset-again"' in opened.text and 'id="reset-form"' not in opened.text
+            r = await c.post("/password/reset", data={"_csrf_token": csrf, "token": token, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
             assert r.status_code == 422 and "重置链接无效" in r.text and 'id="reset-again"' in r.text
 
             # the sign-in before the reset is over; the new password signs in

@@ -8,6 +8,7 @@ could not take is sent by the worker's retry once it is back."""
 from __future__ import annotations
 
 import uuid
+from unittest import mock
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -38,6 +39,10 @@ async def forgot(p: Platform, email: str, ip: str | None = None) -> httpx.Respon
 
 async def confirm(p: Platform, token: str, password: str = NEW_PASSWORD) -> httpx.Response:
     return await p.call("registry", "POST", "/v1/password-resets/confirm", json={"token": token, "new_password": password}, headers={"X-Forwarded-For": _ip()})
+
+
+async def check(p: Platform, token: str) -> httpx.Response:
+    return await p.call("registry", "POST", "/v1/password-resets/check", json={"token": token}, headers={"X-Forwarded-For": _ip()})
 
 
 def token_of(link: str) -> str:
@@ -76,6 +81,12 @@ async def test_reset_by_mail_once_within_its_time_ending_the_sessions(make_setti
             assert len(resets) == 1 and resets[0]["token_digest"] != token and token not in str(dict(resets[0]))
             assert mail["sent_at"] is not None and mail["body"] is None
 
+            # the link is checked when it is opened, without using it up: until when it works
+            opened = await check(p, token)
+            assert opened.status_code == 200 and opened.json() == {"usable": True, "expires_at": resets[0]["expires_at"].isoformat().replace("+00:00", "Z")}, opened.text
+            unknown_link = await check(p, "not-a-token")
+            assert unknown_link.status_code == 422 and unknown_link.json()["code"] == "password_reset.invalid_token" and unknown_link.json()["details"]["field"] == "token"
+
             # a password the policy refuses is refused at its field; the token still works after
             weak = await confirm(p, token, "weakpass")
             assert weak.status_code == 422 and weak.json()["code"] == "password.weak" and weak.json()["details"]["field"] == "new_password"
@@ -84,6 +95,8 @@ async def test_reset_by_mail_once_within_its_time_ending_the_sessions(make_setti
             again = await confirm(p, token, "Noch-Ein-Mal-2026!")
             assert again.status_code == 422 and again.json()["code"] == "password_reset.invalid_token" and again.json()["details"]["field"] == "token"
             assert "重置链接无效" in again.json()["message_zh"]
+            used = await check(p, token)
+            assert used.status_code == 422 and used.json()["code"] == "password_reset.invalid_token"
 
             # the old session is over, the old password too; the new one signs in
             r = await p.call("registry", "GET", f"/v1/users/{(await login(p, body['username'], NEW_PASSWORD)).json()['org']}", headers={"Authorization": f"Bearer {old_session}"})
@@ -95,6 +108,14 @@ async def test_reset_by_mail_once_within_its_time_ending_the_sessions(make_setti
             assert (await forgot(p, body["email"])).status_code == 202
             await eventually(lambda: len(inbox.mails) == 2)
             late = token_of(inbox.link(inbox.mails[-1]))
+            now = clock.utc_now()
+            async with p["registry"].db.sessions() as s, s.begin():
+                await s.execute(update(password_resets).where(password_resets.c.used_at.is_(None)).values(expires_at=now + timedelta(seconds=1)))
+            with mock.patch.object(clock, "utc_now", lambda: now):
+                assert (await check(p, late)).status_code == 200  # a second before its end
+            with mock.patch.object(clock, "utc_now", lambda: now + timedelta(seconds=1)):
+                at_end = await check(p, late)  # at its end: no longer
+            assert at_end.status_code == 422 and at_end.json()["code"] == "password_reset.invalid_token"
             async with p["registry"].db.sessions() as s, s.begin():
                 await s.execute(update(password_resets).where(password_resets.c.used_at.is_(None)).values(expires_at=clock.utc_now() - timedelta(seconds=1)))
             r = await confirm(p, late)
