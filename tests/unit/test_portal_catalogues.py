@@ -8,7 +8,6 @@ import string
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -106,14 +105,6 @@ def test_translate_reads_the_catalogues_with_their_placeholders() -> None:
     # a value's word and a page string of the same key stay apart (msgctxt "label")
     assert (i18n.label("contract", "en"), i18n.translate("contract", "en")) == ("contract", "Contract")
     assert (i18n.label("in_service", "zh"), i18n.label("sysadmin", "zh"), i18n.label("new_state", "zh")) == ("服务中", "系统管理员", "new_state")
-
-
-def test_the_templates_i18n_extension_speaks_the_pages_language() -> None:
-    env = jinja2.Environment(autoescape=True)
-    i18n.install(env)
-    page = env.from_string("{{ _('home') }}|{% trans %}catalogue{% endtrans %}")
-    assert page.render(lang="zh") == "首页|仪器目录"
-    assert page.render(lang="en") == "Home|Instruments"
 
 
 def test_a_words_table_gives_a_key_in_both_languages_or_refuses_it() -> None:

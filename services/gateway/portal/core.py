@@ -22,7 +22,7 @@ from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.i18n import label, said_problem, translate
 from services.gateway.portal.i18n_labels import CATEGORIES, COUNTIES
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
-from services.gateway.portal import csrf, i18n, progress
+from services.gateway.portal import csrf, progress
 from services.gateway.portal.pagecache import NOT_STORED, REVALIDATE, PageCache
 from services.gateway.portal.versioned import reloaded
 from services.gateway.upstreams import Upstreams
@@ -150,7 +150,6 @@ class Portal:
         self.verifier = TokenVerifier(settings)
         # templates are parsed once: no look at the files on every page (auto_reload)
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.ChainableUndefined, auto_reload=False)
-        i18n.install(self.env)  # _('key') and {% trans %} read the catalogues too
         self.pages = PageCache(settings.portal_cache_s)
         self.env.filters["money"] = money
         self.env.filters["yuan_input"] = yuan_plain  # an amount field's value: 1234.50, as typed back

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
 
-import jinja2
 from babel.messages.pofile import read_po
 
 LOCALE = Path(__file__).resolve().parent / "locale"
@@ -54,23 +52,6 @@ STRINGS: dict[str, tuple[str, str]] = {key: (zh, CATALOGUES["en"].get(key, key))
 def translate(key: str, lang: str, **kw: object) -> str:
     text = CATALOGUES["en" if lang == "en" else "zh"].get(key, key)
     return text.format(**kw) if kw else text
-
-
-@jinja2.pass_context
-def gettext(context: Any, key: str) -> str:
-    """``_('key')`` / ``{% trans %}`` in a template (Jinja2's i18n extension), in the page's language."""
-    return translate(key, str(context.get("lang") or "zh"))
-
-
-@jinja2.pass_context
-def ngettext(context: Any, singular: str, plural: str, n: int) -> str:
-    return translate(singular if n == 1 else plural, str(context.get("lang") or "zh"))
-
-
-def install(env: jinja2.Environment) -> None:
-    """Jinja2's i18n extension on the portal's environment, reading these catalogues."""
-    env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
 
 
 class Words:
