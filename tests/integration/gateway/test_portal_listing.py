@@ -6,14 +6,25 @@ is refused in Chinese, nothing changed. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
+
+from services.registry.domain.listing import due_soon_from, listing_deadline
+from services.registry.policy import packaged
+from services.runtime import clock
 from services.runtime.roles import Role
+from services.runtime.workdays import WorkdayCalendar
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit
 from tests.support.portal import csrf_of, gateway
 
 SERVICES = ["registry"]
+CAL = WorkdayCalendar()
+PACKAGED = packaged().listing
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 async def register(p: Platform, unit: str, name: str, **kw: Any) -> str:
@@ -58,3 +69,22 @@ async def test_a_unit_lists_an_instrument_from_its_instruments_page(make_setting
         again = await c.post(f"/unit/instruments/{iid}/list", data={"_csrf_token": csrf})
         assert again.status_code == 409 and "该仪器已纳入平台" in again.text and "instrument.already_listed" not in again.text
         assert secret not in list_actions(again.text)
+
+
+async def test_the_workspace_counts_an_instrument_from_the_first_day_it_is_due_soon(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """M11(3), at the edge of ``due_soon_workdays`` (the year's registry policy): accepted Fri
+    2024-09-20, listing deadline Wed 2024-11-06, due soon from Wed 2024-10-30 (the 5th working
+    day before it) — the day before, the unit's workspace shows no listing due; from that day
+    to the deadline, one; after it (overdue), still one."""
+    deadline = listing_deadline(date(2024, 9, 20), CAL, PACKAGED.defaults)
+    first = due_soon_from(date(2024, 9, 20), deadline, CAL, PACKAGED)
+    assert (first, deadline) == (date(2024, 10, 30), date(2024, 11, 6))
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False) as p, gateway(p) as c:
+        unit = await approved_unit(p)
+        await register(p, unit, "液相色谱质谱联用仪")
+        c.cookies.set("xciss_session", p.token(Role.UNIT, unit))
+        for day, due in ((first - timedelta(days=1), "0"), (first, "1"), (deadline, "1"), (deadline + timedelta(days=1), "1")):
+            noon = datetime.combine(day, time(12), tzinfo=BEIJING)
+            monkeypatch.setattr(clock, "utc_now", lambda noon=noon: noon)
+            assert listings_due((await c.get("/workspace")).text) == due, day
