@@ -70,6 +70,7 @@ from services.evaluation.unit_report import unit_rows  # noqa: E402
 from services.runtime.clock import POLICY_ZONE, local_year  # noqa: E402
 from services.runtime.db.migrations import upgrade  # noqa: E402
 from services.runtime.db.service_db import ServiceDatabase  # noqa: E402
+from services.runtime.city import packaged_city  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
 
 TARGET_S = 10.0
@@ -80,7 +81,9 @@ REPORT_TARGET_S = 2.0
 INDICATOR_SET = load_policy(Settings(data_dir=Path(tempfile.gettempdir())))
 SCORERS: list[Callable[[Measures], Any]] = [lambda m: computed_scores(INDICATOR_SET, m)]
 
-COUNTIES = ["411002", "411003", "411024", "411025", "411081", "411082"]
+#: the packaged city's counties (services/runtime/city-xuchang.yaml)
+CITY = packaged_city()
+COUNTIES = list(CITY.divisions)
 DEPARTMENTS = ["市科技局", "市教育局", "市卫健委", "市工信局", "禹州市科技局", "长葛市科技局"]
 CATEGORIES = ["分析仪器", "物理性能测试仪器", "计量仪器", "电子测量仪器", "特种检测仪器", "工艺试验仪器", "计算机及其配套设备", "医学科研仪器", "其他仪器"]
 INSTRUMENTS_PER_UNIT = 20
@@ -375,7 +378,7 @@ async def run(label: str, url: str, args: argparse.Namespace, *, reuse: bool = F
 
 
 async def _counties(db: ServiceDatabase, year: int) -> Any:
-    return county_rows(await unit_rows(db, year))
+    return county_rows(await unit_rows(db, year), CITY)
 
 
 async def with_postgres(admin_url: str, args: argparse.Namespace) -> None:

@@ -30,6 +30,9 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from services.registry import search, search_sql  # noqa: E402
 from services.registry.domain.synonyms import Dictionary  # noqa: E402
+from services.runtime.city import packaged_city  # noqa: E402
+
+CITY = packaged_city()
 
 
 async def measure(url: str) -> None:
@@ -42,7 +45,7 @@ async def measure(url: str) -> None:
             for path in dict.fromkeys(search_paths(2000)):
                 qs = dict(urllib.parse.parse_qsl(path.split("?", 1)[1]))
                 price = int(qs["price_max_fen"]) if "price_max_fen" in qs else None
-                q = search.parse_query(qs.get("q"), category=qs.get("category"), county_code=qs.get("county_code"), price_max_fen=price, page=int(qs.get("page", 1)))
+                q = search.parse_query(qs.get("q"), category=qs.get("category"), county_code=qs.get("county_code"), price_max_fen=price, page=int(qs.get("page", 1)), city=CITY)
                 groups = search._groups(q, dictionary)
                 t = time.perf_counter()
                 found = (await conn.execute(search_sql.page_statement(groups, q.filters, q.sort, q.page, q.page_size))).all()

@@ -38,6 +38,11 @@ from services.runtime.settings import Settings
 log = logging.getLogger("xciss.demo")
 
 
+def foreign_counties(settings: Settings) -> list[str]:
+    """The demo's county codes that are not divisions of the settings' city."""
+    return sorted({u["county_code"] for u in UNITS} - set(settings.city.divisions))
+
+
 def _code(prefix: str, division: str, serial: str) -> str:
     body = f"{prefix}{division}{serial}"
     return body + uscc.calc_check_digit(body)
@@ -48,6 +53,9 @@ def _resident_id(area: str, birth: str, seq: str) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+#: the demo data is Xuchang's (the packaged city file, services/runtime/city-xuchang.yaml): its
+#: county codes are Xuchang divisions, its credit codes registered under 4110
+#: (tests/unit/test_demo_data.py); ``load_demo`` warns when the settings name another city
 DEPARTMENTS = {"411002": "魏都区科技局", "411003": "建安区科技局", "411082": "长葛市科技局"}
 
 #: (name, kind, county, credit code, instruments[(name, category, model, manufacturer, value fen, funding, [(item, billing unit, price fen)])])
@@ -276,6 +284,9 @@ async def load_demo(settings: Settings, base: str, *, transport: httpx.AsyncBase
     """Load the demo data set through the gateway at ``base``; returns what was created."""
     created = {"units": 0, "instruments": 0, "price_items": 0, "users": 0, "programmes": 0, "cycles": 0, "experts": 0, "accounts": 0}
     today = today or datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    foreign = foreign_counties(settings)
+    if foreign:
+        log.warning("the demo data is Xuchang's: its counties %s are not divisions of %s (XCISS_CITY_FILE); its users are not local there", ", ".join(foreign), settings.city.name.en)
     async with httpx.AsyncClient(transport=transport, timeout=30.0) as client:
         api = _Api(settings, client, base)
         units = {u["credit_code"]: u for u in await api.all("registry", "/v1/units/", role=Role.BUREAU)}

@@ -12,33 +12,27 @@ from services.evaluation.measures import measure_fields
 from services.evaluation.report_labels import LABELS
 from services.evaluation.report_workbooks import bar_chart, cell_value, formats, header, save, title_sheet
 from services.evaluation.reports import GroupRow, UnitRow
+from services.runtime.city import City
 
-#: counties and districts of Xuchang (DOMAIN.md); other codes are shown as they are
-COUNTY_NAMES: dict[str, str] = {
-    "411002": "魏都区",
-    "411003": "建安区",
-    "411024": "鄢陵县",
-    "411025": "襄城县",
-    "411081": "禹州市",
-    "411082": "长葛市",
-}
 NO_COUNTY = "未填写区县"
 
 
-def county_name(code: str | None) -> str:
+def county_name(code: str | None, city: City) -> str:
+    """The name of one of the city's counties (the city file, ``XCISS_CITY_FILE``);
+    another code is shown as it is."""
     if not code:
         return NO_COUNTY
-    return COUNTY_NAMES.get(code, code)
+    return city.division_name(code) or code
 
 
-def county_rows(rows: Sequence[UnitRow]) -> list[GroupRow]:
+def county_rows(rows: Sequence[UnitRow], city: City) -> list[GroupRow]:
     """Units' measures summed by the unit's county, by county code."""
     groups: dict[str, GroupRow] = {}
     for r in rows:
         key = r.county_code or ""
         g = groups.get(key)
         if g is None:
-            g = groups[key] = GroupRow(key=key, label=county_name(key), values=dict.fromkeys(measure_fields(), 0))
+            g = groups[key] = GroupRow(key=key, label=county_name(key, city), values=dict.fromkeys(measure_fields(), 0))
         g.units += 1
         for f in g.values:
             g.values[f] += getattr(r.measures, f)

@@ -17,6 +17,7 @@ from services.evaluation.measures import measure_fields, unit_measures
 from services.evaluation.report_labels import LABELS
 from services.evaluation.report_workbooks import bar_chart, cell_value, formats, header, save, title_sheet
 from services.evaluation.reports import UnitFilter, UnitRow, totals
+from services.runtime.city import City
 from services.runtime.db.service_db import ServiceDatabase
 
 
@@ -79,7 +80,7 @@ async def unit_rows(db: ServiceDatabase, year: int, flt: UnitFilter = UnitFilter
     return rows
 
 
-def units_xlsx(year: int, rows: Sequence[UnitRow], top: int = 20) -> bytes:
+def units_xlsx(year: int, rows: Sequence[UnitRow], city: City, top: int = 20) -> bytes:
     """Sheet 单位报表: one row per unit and a 合计 row; sheet 图表: the ``top``
     units by service revenue, as a bar chart (their revenue and orders served)."""
     from openpyxl import Workbook  # loaded for a workbook only (report_workbooks.py)
@@ -91,7 +92,7 @@ def units_xlsx(year: int, rows: Sequence[UnitRow], top: int = 20) -> bytes:
     ws = title_sheet(wb, "单位报表")
     header(ws, ["单位名称", "单位编号", "区县", "主管部门", "状态", *(LABELS.get(f, f) for f in fields)])
     for r in rows:
-        ws.append([r.name, r.unit_id, county_name(r.county_code), r.department or "", r.status or "", *(cell_value(f, getattr(r.measures, f)) for f in fields)])
+        ws.append([r.name, r.unit_id, county_name(r.county_code, city), r.department or "", r.status or "", *(cell_value(f, getattr(r.measures, f)) for f in fields)])
     total = totals([r.measures for r in rows])
     ws.append([f"合计（{len(rows)} 家单位）", "", "", "", "", *(cell_value(f, total[f]) for f in fields)])
     for cell in ws[ws.max_row]:

@@ -59,6 +59,7 @@ from services.registry.search_sql import (
     page_statement,
 )
 from services.runtime.bus.consumers import Subscription
+from services.runtime.city import City
 from services.runtime.errors import DomainError
 from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
@@ -67,17 +68,6 @@ IN_SERVICE = "in_service"
 APPROVED = "approved"
 #: at most this many suggestions accompany an empty result
 MAX_SUGGESTIONS = 5
-
-#: counties and districts of Xuchang (DOMAIN.md); the functional zones have no
-#: division code of their own, their units register under a district's code
-XUCHANG_COUNTIES: dict[str, str] = {
-    "411002": "魏都区",
-    "411003": "建安区",
-    "411024": "鄢陵县",
-    "411025": "襄城县",
-    "411081": "禹州市",
-    "411082": "长葛市",
-}
 
 MAX_QUERY_CHARS = 50
 MAX_QUERY_TERMS = 24
@@ -125,9 +115,10 @@ def parse_query(
     accepts_vouchers: bool = False,
     sort: str | None = None,
     categories: tuple[str, ...] = DEFAULT_CATEGORIES,
-    counties: dict[str, str] = XUCHANG_COUNTIES,
+    city: City,
 ) -> SearchQuery:
-    """Validate the parameters of a search; a bad one is a 400 problem."""
+    """Validate the parameters of a search; a bad one is a 400 problem. A county is
+    one of ``city``'s divisions (the city file, ``XCISS_CITY_FILE``)."""
     terms: list[str] = []
     if q is not None and q.strip():
         if len(q) > MAX_QUERY_CHARS:
@@ -139,8 +130,10 @@ def parse_query(
             raise _bad("query_too_long", "关键词过多", f"the keywords make more than {MAX_QUERY_TERMS} terms")
     if category is not None and category not in categories:
         raise _bad("unknown_category", f"仪器类别“{category}”不在目录中", f"category {category!r} is not in the catalogue", allowed=list(categories))
-    if county_code is not None and county_code not in counties:
-        raise _bad("unknown_county", f"“{county_code}”不是许昌市的县（市、区）代码", f"{county_code!r} is not a county code of Xuchang", allowed=list(counties))
+    if county_code is not None and county_code not in city.divisions:
+        raise _bad(
+            "unknown_county", f"“{county_code}”不是{city.name.zh}的县（市、区）代码", f"{county_code!r} is not a county code of {city.name.en}", field="county_code", allowed=list(city.divisions)
+        )
     for v in (price_min_fen, price_max_fen):
         if v is not None and v < 0:
             raise _bad("bad_price_range", "价格不能为负数", "a price cannot be negative")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from services.runtime.settings import SettingsError
+from services.runtime.env import SettingsError
 
 T = TypeVar("T")
 

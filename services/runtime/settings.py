@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from services.runtime.bus_identity.credentials import BusAccess, seed_path
+from services.runtime.city import City, load_city, packaged_city, with_prefix_setting
 from services.runtime.client_address import DEFAULT_TRUSTED
 from services.runtime.crypto import FieldCipher
 from services.runtime.env import (
@@ -138,7 +139,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_cache_s: float = 5.0
     #: the NATS monitoring endpoint (``http://nats:8222``): lets the start-up checks read server settings
     nats_monitor_url: str | None = None
-    city_division_prefix: str = "4110"
+    #: the city file (XCISS_CITY_FILE); None = the packaged services/runtime/city-xuchang.yaml
+    city_file: Path | None = None
+    #: the city: its name, division prefix and counties (services/runtime/city.py), read from
+    #: ``city_file`` by ``from_env``; settings built in code get the packaged Xuchang
+    city: City = msgspec.field(default_factory=packaged_city)
     #: how often a vouchers worker voids vouchers past their time
     voucher_expiry_interval_s: float = 60.0
     #: JSON file with extra official working-day calendar years (XCISS_CALENDAR_FILE)
@@ -251,6 +256,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 values.append(password)
         return [v for v in values if v]
 
+    @property
+    def city_division_prefix(self) -> str:
+        """The city's division prefix (R4): its file's, which XCISS_CITY_DIVISION_PREFIX may only repeat."""
+        return self.city.division_prefix
+
     def db_pool(self) -> PoolSettings:
         return PoolSettings(self.db_pool_size, self.db_max_overflow, self.db_pool_timeout_s, self.db_transaction_pooler)
 
@@ -314,6 +324,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if mode not in MODES:
             raise SettingsError(f"XCISS_MODE must be dev, staging or prod, not {mode!r}")
         backoff = get("XCISS_CONSUMER_BACKOFF")
+        city_file = env_path(env, "XCISS_CITY_FILE")
+        city = with_prefix_setting(load_city(city_file), get("XCISS_CITY_DIVISION_PREFIX"), city_file)
         return cls(
             data_dir=data_dir,
             nats_url=get("XCISS_NATS_URL") or None,
@@ -352,7 +364,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             metrics_port=env_int(env, "XCISS_METRICS_PORT", 0) or None,
             metrics_cache_s=env_float(env, "XCISS_METRICS_CACHE_S", 5.0),
             nats_monitor_url=get("XCISS_NATS_MONITOR_URL") or None,
-            city_division_prefix=get("XCISS_CITY_DIVISION_PREFIX", "4110"),
+            city_file=city_file,
+            city=city,
             voucher_expiry_interval_s=env_float(env, "XCISS_VOUCHER_EXPIRY_INTERVAL_S", 60.0),
             calendar_file=Path(get("XCISS_CALENDAR_FILE", "")).resolve() if get("XCISS_CALENDAR_FILE") else None,
             document_store_url=get("XCISS_DOCUMENT_STORE") or None,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import vouchers as ve
 from contracts.envelope import new_event_id
+from services.runtime.city import City
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.db.unit_of_work import UnitOfWork
 from services.vouchers import programmes as prog
@@ -34,6 +35,7 @@ from services.vouchers.db.models import (
 from services.vouchers.domain.affiliation import UnitNode, affiliated
 from services.vouchers.domain.applications import (
     MESSAGES,
+    words,
     ApplicationFacts,
     Check,
     ContractClaim,
@@ -68,16 +70,23 @@ def code(check: Check | str) -> str:
     return f"voucher.{check}"
 
 
-def failure(check: Check) -> dict[str, str]:
-    zh, en = MESSAGES[check]
+def failure(check: Check, city: City) -> dict[str, str]:
+    zh, en = words(check, city.name.zh, city.name.en)
     return {"code": code(check), "message_zh": zh, "message_en": en}
 
 
-def checks_failed(failures: tuple[Check, ...] | list[Check]) -> DomainError:
-    """422 whose code is the first failing check; ``details.failures`` has them all."""
+def checks_failed(failures: tuple[Check, ...] | list[Check], city: City) -> DomainError:
+    """422 whose code is the first failing check; ``details.failures`` has them all. The
+    words of R4 name ``city`` (the settings' city file)."""
     first = failures[0]
-    zh, en = MESSAGES[first]
-    return DomainError(code(first), zh, en, status=422, failures=[failure(c) for c in failures])
+    zh, en = words(first, city.name.zh, city.name.en)
+    return DomainError(code(first), zh, en, status=422, failures=[failure(c, city) for c in failures])
+
+
+def exhausted(check: Check) -> DomainError:
+    """422 of the budget or the cap running out under an approval (R15, R16): words naming no city."""
+    zh, en = MESSAGES[check]
+    return DomainError(code(check), zh, en, status=422, failures=[{"code": code(check), "message_zh": zh, "message_en": en}])
 
 
 def contract_used_up(order_id: str) -> Conflict:
@@ -295,14 +304,14 @@ async def commit_and_issue(uow: UnitOfWork, app: RowMapping, amount: int, cap: i
         .values(committed_fen=programmes.c.committed_fen + amount, version=programmes.c.version + 1, updated_at=now)
     )
     if done.rowcount != 1:
-        raise checks_failed([Check.BUDGET_EXHAUSTED])
+        raise exhausted(Check.BUDGET_EXHAUSTED)
     done = await s.execute(
         update(accounts)
         .where(accounts.c.user_id == user_id, accounts.c.year == year, accounts.c.cap_fen - accounts.c.committed_fen >= amount)
         .values(committed_fen=accounts.c.committed_fen + amount)
     )
     if done.rowcount != 1:
-        raise checks_failed([Check.CAP_EXHAUSTED])
+        raise exhausted(Check.CAP_EXHAUSTED)
     await prog.close_if_committed(uow, year)
     voucher = {
         "id": new_event_id(),

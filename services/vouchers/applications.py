@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from contracts import vouchers as ve
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
+from services.runtime.city import City
 from services.runtime.db.case_numbers import normalise_case_number
 from services.runtime.errors import Conflict, Forbidden
 from services.runtime.db.unit_of_work import Actor
@@ -51,10 +52,10 @@ from services.vouchers.schemas import Application, ApplicationPage
 from services.runtime.http.pagination import Page, read_page
 
 
-async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, reason: str | None = None) -> Application:
+async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, city: City, reason: str | None = None) -> Application:
     """R19(2): the center approves; every check runs again now. A failing check
-    answers 422 with all failing codes and changes nothing. Only within the
-    application's year (R21)."""
+    answers 422 with all failing codes and changes nothing (R4's words name ``city``).
+    Only within the application's year (R21)."""
     now = clock.utc_now()
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session
@@ -66,7 +67,7 @@ async def approve(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
         programme, account = await locked_rows(s, app["year"], app["user_id"])
         _, _, decision = await decision_for(s, app, programme, account)
         if not decision.approvable:
-            raise checks_failed(decision.failures)
+            raise checks_failed(decision.failures, city)
         return await commit_and_issue(uow, app, decision.amount_fen, decision.cap_fen, from_status=SUBMITTED, now=now, reason=reason)
 
 
@@ -132,7 +133,7 @@ UPHOLD = "uphold"
 OVERTURN = "overturn"
 
 
-async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, outcome: str, reason: str) -> Application:
+async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str | None, application_id: str, *, outcome: str, reason: str, city: City) -> Application:
     """R19(2): the bureau upholds the rejection or overturns it. An overturn
     sets aside the reviewer's judgement only: every hard rule runs again now
     (``overturned``), and a failing one answers 422 with its code, changing
@@ -160,7 +161,7 @@ async def decide_appeal(db: ServiceDatabase, actor: Actor, correlation_id: str |
         policy, facts, _ = await decision_for(s, app, programme, account)
         decision = overturned(policy, facts)
         if decision.failures:
-            raise checks_failed(decision.failures)
+            raise checks_failed(decision.failures, city)
         amount, cap = decision.amount_fen, decision.cap_fen
         await s.execute(update(applications).where(applications.c.id == application_id).values(**fields))
         app = await load_application(s, application_id)

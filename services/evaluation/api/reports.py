@@ -17,10 +17,11 @@ from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import DomainError, NotFound
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.settings import Settings
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
-CountyCode = Annotated[str | None, Parameter(pattern=r"^\d{6}$", description="a county's division code, e.g. 411002")]
+CountyCode = Annotated[str | None, Parameter(pattern=r"^\d{6}$", description="a county's division code (one of the city file's divisions, XCISS_CITY_FILE), e.g. 411002")]
 Department = Annotated[str | None, Parameter(max_length=100, description="the units' competent department")]
 UnitStatus = Annotated[str | None, Parameter(max_length=20, description="the unit's status, e.g. approved")]
 UnitKind = Annotated[str | None, Parameter(max_length=30, description="the unit's kind, e.g. university")]
@@ -63,7 +64,9 @@ class ReportController(Controller):
     tags = ["reports"]
 
     @get("/{year:int}/units/{unit_id:str}", operation_id="getUnitMeasures", **access(Role.UNIT, Role.DEPARTMENT, Role.CENTER, Role.BUREAU))
-    async def unit(self, request: Request[Any, Any, Any], db: NamedDependency[ServiceDatabase], year: FromPath[int], unit_id: FromPath[str]) -> UnitMeasures:
+    async def unit(
+        self, request: Request[Any, Any, Any], db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], year: FromPath[int], unit_id: FromPath[str]
+    ) -> UnitMeasures:
         """A unit's measures for the year, counted from the records of registry,
         vouchers and payments (R11, M14(1)): the unit itself, its competent
         department (the unit's ``department`` is the caller's organisation),
@@ -71,12 +74,13 @@ class ReportController(Controller):
         has not heard of and, so as not to tell that it exists, for another's unit."""
         _year(year)
         await readable_unit(request, db, unit_id)
-        return await report_pages.unit_measures(db, year, unit_id)
+        return await report_pages.unit_measures(db, year, unit_id, settings.city)
 
     @get("/{year:int}/units", operation_id="getUnitsReport", **access(Role.CENTER, Role.BUREAU))
     async def units(
         self,
         db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
         year: FromPath[int],
         county_code: CountyCode = None,
         department: Department = None,
@@ -88,12 +92,13 @@ class ReportController(Controller):
         """Every unit's measures for the year, by unit name; filter by the unit's
         county, department, status or kind. ``totals`` sums every unit the
         filter selects. Money in fen, hours in hundredths."""
-        return await report_pages.units_page(db, _year(year), _filter(county_code, department, status, kind), page, page_size)
+        return await report_pages.units_page(db, _year(year), _filter(county_code, department, status, kind), page, page_size, settings.city)
 
     @get("/{year:int}/counties", operation_id="getCountiesReport", **access(Role.CENTER, Role.BUREAU))
     async def counties(
         self,
         db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
         year: FromPath[int],
         status: UnitStatus = None,
         kind: UnitKind = None,
@@ -102,7 +107,7 @@ class ReportController(Controller):
     ) -> CountyReportPage:
         """The units' measures summed per county (the unit's county); outside
         users are the sum of each unit's distinct outside users."""
-        return await report_pages.counties_page(db, _year(year), _filter(None, None, status, kind), page, page_size)
+        return await report_pages.counties_page(db, _year(year), _filter(None, None, status, kind), page, page_size, settings.city)
 
     @get("/{year:int}/categories", operation_id="getCategoriesReport", **access(Role.CENTER, Role.BUREAU))
     async def categories(
@@ -122,6 +127,7 @@ class ReportController(Controller):
     async def units_xlsx(
         self,
         db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
         year: FromPath[int],
         county_code: CountyCode = None,
         department: Department = None,
@@ -132,12 +138,13 @@ class ReportController(Controller):
         money in yuan and hours in hours, and a bar chart of the twenty units
         with the highest service revenue."""
         rows = await unit_report.unit_rows(db, _year(year), _filter(county_code, department, status, kind))
-        return _xlsx(unit_report.units_xlsx(year, rows), "units", year, "单位评价指标报表")
+        return _xlsx(unit_report.units_xlsx(year, rows, settings.city), "units", year, "单位评价指标报表")
 
     @get("/{year:int}/counties.xlsx", operation_id="exportCountiesReport", media_type=report_workbooks.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
     async def counties_xlsx(
         self,
         db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
         year: FromPath[int],
         status: UnitStatus = None,
         kind: UnitKind = None,
@@ -145,7 +152,7 @@ class ReportController(Controller):
         """The counties report as an Excel workbook with bar charts of orders,
         revenue and listed instruments per county."""
         rows = await unit_report.unit_rows(db, _year(year), _filter(None, None, status, kind))
-        return _xlsx(county_report.counties_xlsx(year, county_report.county_rows(rows)), "counties", year, "区县评价指标报表")
+        return _xlsx(county_report.counties_xlsx(year, county_report.county_rows(rows, settings.city)), "counties", year, "区县评价指标报表")
 
     @get("/{year:int}/categories.xlsx", operation_id="exportCategoriesReport", media_type=report_workbooks.XLSX_MEDIA_TYPE, **access(Role.CENTER, Role.BUREAU))
     async def categories_xlsx(self, db: NamedDependency[ServiceDatabase], year: FromPath[int], county_code: CountyCode = None) -> Response[bytes]:

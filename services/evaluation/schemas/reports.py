@@ -11,6 +11,7 @@ import msgspec
 from sqlalchemy.engine import RowMapping
 
 from services.evaluation.county_report import county_name
+from services.runtime.city import City
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import measure_fields
 from services.evaluation.reports import CATEGORY_FIELDS, GroupRow, UnitRow
@@ -94,7 +95,7 @@ class UnitMeasures(msgspec.Struct, kw_only=True):
     measures: Measures
 
 
-def unit_measures(year: int, r: UnitRow) -> UnitMeasures:
+def unit_measures(year: int, r: UnitRow, city: City) -> UnitMeasures:
     """A report row: the unit's registry attributes (with its county's name) and its measures."""
     info = EvaluatedUnitInfo(
         unit_id=r.unit_id,
@@ -102,7 +103,7 @@ def unit_measures(year: int, r: UnitRow) -> UnitMeasures:
         kind=r.kind,
         status=r.status,
         county_code=r.county_code,
-        county_name=county_name(r.county_code),
+        county_name=county_name(r.county_code, city),
         department=r.department,
         parent_unit_id=r.parent_unit_id,
     )

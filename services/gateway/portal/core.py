@@ -20,7 +20,7 @@ from litestar.datastructures import Cookie
 
 from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.i18n import label, said_problem, translate
-from services.gateway.portal.i18n_labels import CATEGORIES, COUNTIES
+from services.gateway.portal.i18n_labels import CATEGORIES
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
 from services.gateway.portal import csrf, progress
 from services.gateway.portal.pagecache import NOT_STORED, REVALIDATE, PageCache
@@ -99,6 +99,12 @@ class Ctx:
     def t(self, key: str, **kw: Any) -> str:
         return translate(key, self.lang, **kw)
 
+    @property
+    def city_name(self) -> str:
+        """The city's name in the page's language (its file, ``XCISS_CITY_FILE``)."""
+        name = self.portal.settings.city.name
+        return name.en if self.lang == "en" else name.zh
+
     def cookies(self) -> list[Cookie]:
         secure = self.request.url.scheme == "https" or self.request.headers.get("x-forwarded-proto") == "https"
         out = []
@@ -119,8 +125,8 @@ class Ctx:
             query=dict(self.request.query_params),
             done=self.request.query_params.get("done"),
             simulated_time=simulated_time(),
-            failures_text=lambda f: failures_text(f, self.lang),
-            decision_text=lambda reason, failures=None: decision_text(reason, failures, self.lang),
+            failures_text=lambda f: failures_text(f, self.lang, self.city_name),
+            decision_text=lambda reason, failures=None: decision_text(reason, failures, self.lang, self.city_name),
             indicator_set=lambda v: indicator_set(v, self.lang),
             **kw,
         )
@@ -153,11 +159,13 @@ class Portal:
         self.pages = PageCache(settings.portal_cache_s)
         self.env.filters["money"] = money
         self.env.filters["yuan_input"] = yuan_plain  # an amount field's value: 1234.50, as typed back
-        self.env.filters["county"] = lambda c: COUNTIES.get(str(c), c or "—")
+        # the city's counties: its file (XCISS_CITY_FILE, services/runtime/city.py)
+        counties = settings.city.divisions
+        self.env.filters["county"] = lambda c: counties.get(str(c), c or "—")
         self.env.filters["dt"] = local_time  # Beijing time, whatever zone the service answered in
         self.env.globals["urlencode"] = urlencode
         self.env.globals["CATEGORIES"] = CATEGORIES
-        self.env.globals["COUNTIES"] = COUNTIES
+        self.env.globals["COUNTIES"] = counties
         self.env.globals["progress"] = progress.of  # a case's steps and next step (issue 17)
 
 

@@ -1,18 +1,10 @@
-"""The counties and instrument categories the forms offer (Chinese names, the
-values themselves). The words for the values the services send (roles, states,
+"""The instrument categories the forms offer (Chinese names, the values
+themselves); the counties are the city's, from its file (``XCISS_CITY_FILE``,
+services/runtime/city.py). The words for the values the services send (roles, states,
 purposes, billing units, kinds) are in the catalogues, ``locale/``, msgctxt
 "label" (``i18n.label``)."""
 
 from __future__ import annotations
-
-COUNTIES: dict[str, str] = {
-    "411002": "魏都区",
-    "411003": "建安区",
-    "411024": "鄢陵县",
-    "411025": "襄城县",
-    "411081": "禹州市",
-    "411082": "长葛市",
-}
 
 CATEGORIES = [
     "分析仪器", "物理性能测试仪器", "计量仪器", "电子测量仪器", "海洋仪器", "地球探测仪器", "大气探测仪器", "特种检测仪器",

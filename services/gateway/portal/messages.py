@@ -69,23 +69,30 @@ def own_words(words: Any, lang: str) -> str | None:
     return None
 
 
-def failure_text(failure: Any, lang: str) -> str:
+def failure_words(code: str, lang: str, city: str = "") -> str | None:
+    """The catalogue's words for a failed check; R4's name the city (``{city}``: its name
+    in the city file, or "本市" / "the city" where the page does not pass it)."""
+    said = FAILURES.get(code, lang)
+    return said.replace("{city}", city or translate("this_city", lang)) if said else None
+
+
+def failure_text(failure: Any, lang: str, city: str = "") -> str:
     """One failed check: a dict from a refusal (its own message) or a stored code."""
     own = own_words(failure, lang)
     if own:
         return own
     code = failure.get("code") if isinstance(failure, dict) else failure
-    return FAILURES.get(str(code), lang) or translate("failure_unknown", lang)
+    return failure_words(str(code), lang, city) or translate("failure_unknown", lang)
 
 
-def failures_text(failures: Any, lang: str) -> str:
+def failures_text(failures: Any, lang: str, city: str = "") -> str:
     """An application's failed checks, each in words, joined for a table cell."""
     if not failures:
         return ""
     items = failures if isinstance(failures, (list, tuple)) else [failures]
     texts: list[str] = []
     for f in items:
-        text = failure_text(f, lang)
+        text = failure_text(f, lang, city)
         if text not in texts:
             texts.append(text)
     return ("; " if lang == "en" else "；").join(texts)
@@ -109,7 +116,7 @@ def problem_text(problem: dict[str, Any], status: int, lang: str) -> str:
     if code == "request.invalid":  # its words name fields by their API keys: the fields say what is wrong
         return status_text(400, lang)
     details = problem.get("details")
-    text = time_words(code, details, lang) or without_id(own_words(problem, lang), details) or FAILURES.get(code, lang)
+    text = time_words(code, details, lang) or without_id(own_words(problem, lang), details) or failure_words(code, lang)
     text = text or status_text(status, lang)
     failures = details.get("failures") if isinstance(details, dict) else None
     if isinstance(failures, list):
@@ -156,11 +163,12 @@ def field_text(message: Any, key: str, lang: str) -> str:
 REASONS = words("decision_reason")
 
 
-def decision_text(reason: Any, failures: Any, lang: str) -> str:
-    """An application's decision in words: the reason given, or its failed checks."""
+def decision_text(reason: Any, failures: Any, lang: str, city: str = "") -> str:
+    """An application's decision in words: the reason given, or its failed checks
+    (``city``: the city's name in ``lang``, for R4's words)."""
     if reason:
         return REASONS.get(str(reason), lang) or str(reason)
-    return failures_text(failures, lang)
+    return failures_text(failures, lang, city)
 
 
 def sheet_errors(err: Any, maxima: dict[str, Any], lang: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from services.registry.search_sql import SORTS
 from services.runtime.http.auth import PUBLIC, access
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.settings import Settings
 
 
 class CatalogueController(Controller):
@@ -22,9 +23,10 @@ class CatalogueController(Controller):
     async def search_instruments(
         self,
         db: NamedDependency[ServiceDatabase],
+        settings: NamedDependency[Settings],
         q: str | None = Parameter(default=None, description=f"keywords (at most {search.MAX_QUERY_CHARS} characters); every word must match"),
         category: str | None = Parameter(default=None, description="an instrument category of the catalogue"),
-        county_code: str | None = Parameter(default=None, description="a county or district of Xuchang, e.g. 411002"),
+        county_code: str | None = Parameter(default=None, description="a county or district of the city (its division code, e.g. 411002; the city file, XCISS_CITY_FILE)"),
         unit_id: str | None = Parameter(default=None, description="only this unit's instruments"),
         price_min_fen: int | None = Parameter(default=None, description="instruments with an active price of at least this (fen)"),
         price_max_fen: int | None = Parameter(default=None, description="instruments with an active price of at most this (fen)"),
@@ -54,5 +56,6 @@ class CatalogueController(Controller):
             page_size=page_size,
             accepts_vouchers=accepts_vouchers,
             sort=sort,
+            city=settings.city,
         )
         return await search.catalogue_page(db, query)

@@ -2,8 +2,9 @@
 
 * Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters;
   characters 3–8 are the administrative division code of the registration
-  authority. R4 (attachment 2): users are enterprises registered in Xuchang
-  (在许昌市登记注册), i.e. that division code lies under 4110.
+  authority. R4 (attachment 2): users are enterprises registered in the city
+  (在许昌市登记注册), i.e. that division code lies under the city's prefix (4110 for
+  Xuchang; the city file, ``XCISS_CITY_FILE``, services/runtime/city.py).
 * A start-up team (创新创业团队, R4) has no credit code and registers through its
   leader's 18-digit resident identity number (居民身份证号码, GB 11643-1999).
 
@@ -22,7 +23,6 @@ from stdnum.cn import ric, uscc
 from services.runtime.errors import DomainError
 
 __all__ = [
-    "XUCHANG_DIVISION_PREFIX",
     "IdentifierProblem",
     "InvalidCreditCode",
     "InvalidIdentityNumber",
@@ -31,10 +31,6 @@ __all__ = [
     "validate_credit_code",
     "validate_resident_id",
 ]
-
-#: Default city prefix; pass another ``prefix`` (from configuration) for another city.
-XUCHANG_DIVISION_PREFIX = "4110"
-
 
 class IdentifierProblem(StrEnum):
     """Why an identifier was rejected (stable values, usable by clients)."""
@@ -139,11 +135,11 @@ def division_code(credit_code: str) -> str:
     return validate_credit_code(credit_code)[2:8]
 
 
-def registered_in(credit_code: str, prefix: str = XUCHANG_DIVISION_PREFIX) -> bool:
+def registered_in(credit_code: str, prefix: str) -> bool:
     """Whether the entity is registered in the city whose division codes start with ``prefix``.
 
-    R4: users are enterprises registered in Xuchang (4110, the default). The
-    prefix is configuration (2 digits = province, 4 = city, 6 = county).
+    R4: users are enterprises registered in the city. The prefix is the city
+    file's (4110 for Xuchang; 2 digits = province, 4 = city, 6 = county).
     """
     valid_prefix = isinstance(prefix, str) and prefix.isascii() and prefix.isdigit() and 1 <= len(prefix) <= 6
     if not valid_prefix:

