@@ -13,10 +13,10 @@ from services.runtime.city import load_city
 from services.runtime.roles import Role
 from tests.integration.evaluation.test_evaluation_cycle import YEAR, call
 from tests.integration.gateway.test_portal_evaluation_decisions import known
-from tests.integration.gateway.test_portal_recovery import gateway
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.year import City
+from tests.support.portal import gateway
 
 SERVICES = ["registry", "evaluation"]
 ZHENGZHOU = """name: {zh: 郑州市, en: Zhengzhou}
