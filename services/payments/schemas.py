@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from sqlalchemy.engine import RowMapping
 
+from services.payments.domain import ledger
 from services.runtime.http.pagination import Page, page_schema
 
 Row = RowMapping | dict[str, Any]
@@ -91,15 +92,55 @@ SettlementPage = Annotated[Page[Settlement], page_schema("SettlementPage")]
 
 
 class Balance(msgspec.Struct):
+    #: the ledger's name of the account, ``<kind>:…`` (docs/payouts.md "Ledger accounts")
     account: str
     debit_fen: int
     credit_fen: int
     #: debit minus credit
     balance_fen: int
+    #: what the account holds: user_payable, unit_receivable, cash_received, voucher_budget,
+    #: funds, appropriation, award_approved, payout_payable, treasury_paid,
+    #: clawback_receivable, clawed_back, recovered (another: the text before its first ``:``)
+    kind: str
+    #: the money of a budget account: award, redemption or voucher
+    money: str | None = None
+    #: the budget year the account is kept for
+    year: int | None = None
+    #: the party the account is kept for: ``unit`` or ``user``, and its id
+    party_type: str | None = None
+    party_id: str | None = None
 
 
-class Balances(msgspec.Struct):
+def balance(account: str, debit_fen: int, credit_fen: int) -> Balance:
+    """An account's sums, with the parts its name encodes (``ledger.account_parts``)."""
+    parts = ledger.account_parts(account)
+    return Balance(
+        account=account,
+        debit_fen=debit_fen,
+        credit_fen=credit_fen,
+        balance_fen=debit_fen - credit_fen,
+        kind=parts.kind,
+        money=parts.money,
+        year=parts.year,
+        party_type=parts.party_type,
+        party_id=parts.party_id,
+    )
+
+
+class BalanceTotals(msgspec.Struct):
+    debit_fen: int
+    credit_fen: int
+
+
+class Balances(msgspec.Struct, kw_only=True):
+    """A page of the accounts' balances, in the accounts' order."""
+
     items: list[Balance]
+    total: int
+    page: int
+    page_size: int
+    #: Σdebit and Σcredit of every account the query selects (not only this page)
+    totals: BalanceTotals
 
 
 class TrialBalance(msgspec.Struct):

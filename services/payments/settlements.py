@@ -36,7 +36,7 @@ from services.payments.db.models import (
 from services.payments.domain import ledger
 from services.payments.domain.settlement import PAID, SETTLED, KnownVoucher, VoucherPending, settlement_terms
 from services.payments.readmodel import PENDING
-from services.payments.schemas import Balance, Balances, Payment, PaymentResult, Settlement, SettlementPage, TrialBalance
+from services.payments.schemas import BalanceTotals, Balances, Payment, PaymentResult, Settlement, SettlementPage, TrialBalance
 from services.runtime import clock
 from services.runtime.audit_image import audit_image
 from services.runtime.clock import local_year
@@ -318,17 +318,22 @@ async def list_settlements(
         return await read_page(s, q, order_by=[settlements.c.created_at.desc(), settlements.c.id], page=page, page_size=page_size, item=schemas.settlement)
 
 
-async def balances(db: ServiceDatabase, account: str | None) -> Balances:
-    """Σdebit, Σcredit and debit − credit per account (``account`` alone: zeros when it has no line)."""
-    q = select(ledger_lines.c.account, func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)).group_by(ledger_lines.c.account)
-    if account is not None:
-        q = q.where(ledger_lines.c.account == account)
+async def balances(db: ServiceDatabase, account: str | None, *, page: int = 1, page_size: int = 20) -> Balances:
+    """Σdebit, Σcredit and debit − credit per account, a page of them in the accounts' order,
+    with the sums of every account (``account`` alone: zeros when it has no line)."""
+    where = [ledger_lines.c.account == account] if account is not None else []
+    q = (
+        select(ledger_lines.c.account, func.sum(ledger_lines.c.debit_fen).label("debit_fen"), func.sum(ledger_lines.c.credit_fen).label("credit_fen"))
+        .where(*where)
+        .group_by(ledger_lines.c.account)
+    )
     async with db.read() as s:
-        rows = (await s.execute(q.order_by(ledger_lines.c.account))).all()
-    out = [Balance(account=a, debit_fen=int(d or 0), credit_fen=int(c or 0), balance_fen=int(d or 0) - int(c or 0)) for a, d, c in rows]
-    if account is not None and not out:
-        out = [Balance(account=account, debit_fen=0, credit_fen=0, balance_fen=0)]
-    return Balances(items=out)
+        got = await read_page(s, q, order_by=[ledger_lines.c.account], page=page, page_size=page_size, item=lambda r: schemas.balance(r["account"], int(r["debit_fen"] or 0), int(r["credit_fen"] or 0)))
+        d, c = (await s.execute(select(func.sum(ledger_lines.c.debit_fen), func.sum(ledger_lines.c.credit_fen)).where(*where))).one()
+    items, total = got.items, got.total
+    if account is not None and not total:
+        items, total = ([schemas.balance(account, 0, 0)] if page == 1 else []), 1
+    return Balances(items=items, total=total, page=page, page_size=page_size, totals=BalanceTotals(debit_fen=int(d or 0), credit_fen=int(c or 0)))
 
 
 async def trial_balance(db: ServiceDatabase, as_of: datetime | None = None) -> TrialBalance:

@@ -105,7 +105,7 @@ async def observe(w: World, journeys: list[Journey]) -> CheckContext:
     settlements = await api.pages("payments", "/v1/settlements", role=Role.CENTER)
     programme = await api.get("vouchers", f"/v1/programmes/{w.year}")
     accounts = {u: await api.get("vouchers", f"/v1/accounts/{w.year}", role=Role.USER, org=u) for u in w.users}
-    balances = {b["account"]: b for b in (await api.get("payments", "/v1/ledger/balances", role=Role.FINANCE))["items"]}
+    balances = {b["account"]: b for b in await api.pages("payments", "/v1/ledger/balances", role=Role.FINANCE)}
     trial = await api.get("payments", "/v1/ledger/trial-balance", role=Role.FINANCE)
     payouts = await api.pages("payments", "/v1/payouts/", role=Role.FINANCE, params={"year": w.year})
     return CheckContext(w, journeys, orders, applications, vouchers, settlements, programme, accounts, balances, trial, payouts)

@@ -1,7 +1,8 @@
 """The ledger on a page (issue 17): ``/finance/ledger`` (finance, center, bureau; ``ledgerBalances``)
 lists the accounts with their debits, credits and balance in yuan, each account named in words
-(``account_words``: the payments ledger's ``<kind>:<id>`` accounts, docs/payouts.md "Ledger
-accounts"; a unit or user by its name, never its id), 20 a page; finance also reads whether
+(``account_words``: from the parts payments answers each account with, ``kind``, ``money``,
+``year``, ``party_type``, ``party_id``; a unit or user by its name, never its id), 20 a page as
+payments pages them, with payments' totals of every account; finance also reads whether
 the books balance (``trialBalance``, finance only). The year's budget execution report as Excel
 (``exportBudgetExecution``) is passed through at ``/finance/budget-execution/{year}/export``."""
 
@@ -21,77 +22,63 @@ from services.gateway.portal.party_names import unit_names, user_names
 READERS = ("finance", "center", "bureau")
 
 
-def parties(accounts: list[str]) -> tuple[list[str], list[str]]:
-    """The units and the users the accounts are kept for: (unit ids, user ids)."""
-    units, users = [], []
-    for account in accounts:
-        kind, _, rest = account.partition(":")
-        if kind in ("unit_receivable", "cash_received"):
-            units.append(rest)
-        elif kind == "user_payable":
-            users.append(rest)
-        elif kind == "clawback_receivable":
-            party_type, _, party = rest.partition(":")
-            (units if party_type == "unit" else users).append(party)
+def parties(balances: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The units and the users the accounts are kept for (their ``party_type``, ``party_id``): (unit ids, user ids)."""
+    units = [b["party_id"] for b in balances if b.get("party_type") == "unit"]
+    users = [b["party_id"] for b in balances if b.get("party_type") == "user"]
     return units, users
 
 
-def account_words(account: str, t: Callable[..., str], units: dict[str, str], users: dict[str, str]) -> str:
-    """An account in words: what it holds, its year, and the unit or user it is kept for, by name."""
-    kind, _, rest = account.partition(":")
-    parts = rest.split(":")
-    money_of = {"award": t("ledger_kind_award"), "redemption": t("ledger_kind_redemption"), "voucher": t("ledger_kind_voucher")}
-    unit = units.get(rest) or t("name_unknown")
-    if kind == "user_payable":
-        return t("ledger_user_payable", party=users.get(rest) or t("name_unknown"))
-    if kind == "unit_receivable":
-        return t("ledger_unit_receivable", party=unit)
-    if kind == "cash_received":
-        return t("ledger_cash_received", party=unit)
-    if kind == "voucher_budget":
-        return t("ledger_voucher_budget", year=rest)
-    if kind == "award_approved":
-        return t("ledger_award_approved", year=rest)
-    if kind.endswith("_funds") and kind.removesuffix("_funds") in money_of:
-        return t("ledger_funds", year=rest, money=money_of[kind.removesuffix("_funds")])
-    if kind == "clawback_receivable" and len(parts) == 2:
-        party = (units if parts[0] == "unit" else users).get(parts[1]) or t("name_unknown")
-        return t("ledger_clawback_receivable", party=party)
-    if len(parts) == 2 and parts[0] in money_of:  # <kind>:<money>:<year>
-        money, year = money_of[parts[0]], parts[1]
-        words = {
-            "appropriation": lambda: t("ledger_appropriation", year=year, money=money),
-            "payout_payable": lambda: t("ledger_payout_payable", year=year, money=money),
-            "treasury_paid": lambda: t("ledger_treasury_paid", year=year, money=money),
-            "clawed_back": lambda: t("ledger_clawed_back", year=year, money=money),
-            "recovered": lambda: t("ledger_recovered", year=year, money=money),
-        }
-        if kind in words:
-            return words[kind]()
-    return t("ledger_other_account")
+#: an account's words by its kind, and the parts they name (``money``, ``year``, ``party_id``)
+WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "user_payable": ("ledger_user_payable", ("party_id",)),
+    "unit_receivable": ("ledger_unit_receivable", ("party_id",)),
+    "cash_received": ("ledger_cash_received", ("party_id",)),
+    "clawback_receivable": ("ledger_clawback_receivable", ("party_id",)),
+    "voucher_budget": ("ledger_voucher_budget", ("year",)),
+    "award_approved": ("ledger_award_approved", ("year",)),
+    "funds": ("ledger_funds", ("money", "year")),
+    "appropriation": ("ledger_appropriation", ("money", "year")),
+    "payout_payable": ("ledger_payout_payable", ("money", "year")),
+    "treasury_paid": ("ledger_treasury_paid", ("money", "year")),
+    "clawed_back": ("ledger_clawed_back", ("money", "year")),
+    "recovered": ("ledger_recovered", ("money", "year")),
+}
+MONEY_WORDS = {"award": "ledger_kind_award", "redemption": "ledger_kind_redemption", "voucher": "ledger_kind_voucher"}
+
+
+def account_words(b: dict[str, Any], t: Callable[..., str], units: dict[str, str], users: dict[str, str]) -> str:
+    """An account in words from the parts payments answers with: what it holds, its year and
+    kind of money, and the unit or user it is kept for, by name (never its id); an account of
+    a kind the portal has no words for, or without the parts its words name: 其他科目."""
+    key, needs = WORDS.get(str(b.get("kind")), ("", ()))
+    if not key or not all(b.get(part) for part in needs) or ("money" in needs and b["money"] not in MONEY_WORDS):
+        return t("ledger_other_account")
+    names = units if b.get("party_type") == "unit" else users
+    party = names.get(b.get("party_id") or "") or t("name_unknown")
+    money = t(MONEY_WORDS[b["money"]]) if b.get("money") in MONEY_WORDS else ""
+    return t(key, party=party, year=b.get("year") or "", money=money)
 
 
 async def ledger_page(ctx: Ctx) -> Response[str]:
     pg = page_number(ctx)
     balances, trial = await asyncio.gather(
-        ctx.api.answer("payments", "/v1/ledger/balances"),  # every account, unpaged: paged here
+        ctx.api.answer("payments", "/v1/ledger/balances", page=pg, page_size=REVIEW_PAGE_SIZE),
         ctx.api.answer("payments", "/v1/ledger/trial-balance") if ctx.role == "finance" else asyncio.sleep(0),
     )
     if isinstance(balances, ApiError):
         return ctx.error_page(balances)
-    every = list(balances.get("items") or [])
-    shown = every[(pg - 1) * REVIEW_PAGE_SIZE : pg * REVIEW_PAGE_SIZE]
-    unit_ids, user_ids = parties([b["account"] for b in shown])
+    shown = list(balances.get("items") or [])
+    unit_ids, user_ids = parties(shown)
     units, users = await asyncio.gather(unit_names(ctx, unit_ids), user_names(ctx, user_ids))
-    rows = [{**b, "words": account_words(b["account"], ctx.t, units, users)} for b in shown]
-    totals = {"debit_fen": sum(b["debit_fen"] for b in every), "credit_fen": sum(b["credit_fen"] for b in every)}
+    rows = [{**b, "words": account_words(b, ctx.t, units, users)} for b in shown]
     return ctx.render(
         "ledger.html",
         rows=rows,
-        totals=totals,
+        totals=balances["totals"],
         trial=trial if isinstance(trial, dict) else None,
         trial_unavailable=isinstance(trial, ApiError),
-        paging=page_links(len(every), pg, REVIEW_PAGE_SIZE),
+        paging=page_links(int(balances["total"]), pg, REVIEW_PAGE_SIZE),
         base=kept_query(ctx, "page"),
         export_years=(this_year(), this_year() - 1),
     )

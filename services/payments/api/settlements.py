@@ -133,9 +133,18 @@ class LedgerController(Controller):
     tags = ["ledger"]
 
     @get("/balances", operation_id="ledgerBalances", **access(Role.FINANCE, Role.CENTER, Role.BUREAU))
-    async def balances(self, db: NamedDependency[ServiceDatabase], account: str | None = Parameter(default=None, max_length=120)) -> Balances:
-        """Σdebit, Σcredit and debit − credit per account (one account, or all)."""
-        return await uc.balances(db, account)
+    async def balances(
+        self,
+        db: NamedDependency[ServiceDatabase],
+        account: str | None = Parameter(default=None, max_length=120),
+        page: PageNumber = 1,
+        page_size: PageSize = 20,
+    ) -> Balances:
+        """Σdebit, Σcredit and debit − credit per account (one account, or all), a page of them
+        in the accounts' order, each with the parts its name encodes (``kind``, ``money``,
+        ``year``, ``party_type``, ``party_id``; docs/payouts.md "Ledger accounts"), and
+        ``totals``: Σdebit and Σcredit of every account selected, not only the page's."""
+        return await uc.balances(db, account, page=page, page_size=page_size)
 
     @get("/trial-balance", operation_id="trialBalance", **access(Role.FINANCE))
     async def trial_balance(

@@ -289,3 +289,51 @@ def cancel_payable_entry(*, kind: str, ref: str, unit_id: str, year: int, amount
     payable = payable_entry(kind=kind, ref=ref, unit_id=unit_id, year=year, amount_fen=amount_fen)
     lines = tuple(Line(ln.account, debit_fen=ln.credit_fen, credit_fen=ln.debit_fen) for ln in payable.lines)
     return Entry(f"cancel:{kind}:{ref}", PAYOUT_CANCELLED, lines, memo=f"cancelled {kind} {ref} unit {unit_id}")
+
+
+# ---------------------------------------------------------------- an account's parts
+
+#: the money the budget accounts are kept for
+MONIES = (AWARD, REDEMPTION, VOUCHER)
+#: ``<kind>:<party>``: the party's type
+_PARTY_OF = {"user_payable": "user", "unit_receivable": "unit", "cash_received": "unit"}
+#: ``<kind>:<year>``
+_BY_YEAR = ("voucher_budget", "award_approved")
+#: ``<kind>:<money>:<year>``
+_BY_MONEY_AND_YEAR = (APPROPRIATION, PAYOUT_PAYABLE, "treasury_paid", "clawed_back", "recovered")
+#: ``<money>_funds:<year>`` has the kind ``funds``
+FUNDS = "funds"
+
+
+@dataclass(frozen=True)
+class AccountParts:
+    """What an account's string says: its ``kind`` (what it holds) and, as the kind has them,
+    the ``money`` (award, redemption, voucher), the ``year`` and the party it is kept for."""
+
+    kind: str
+    money: str | None = None
+    year: int | None = None
+    party_type: str | None = None
+    party_id: str | None = None
+
+
+def _year(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) == 4 else None
+
+
+def account_parts(account: str) -> AccountParts:
+    """The parts of ``account`` as the functions above compose it (docs/payouts.md "Ledger
+    accounts"); an account of another shape: its kind (the text before the first ``:``) alone."""
+    kind, _, rest = account.partition(":")
+    parts = rest.split(":")
+    if kind in _PARTY_OF and rest:
+        return AccountParts(kind, party_type=_PARTY_OF[kind], party_id=rest)
+    if kind == "clawback_receivable" and len(parts) == 2 and parts[0] in ("unit", "user") and parts[1]:
+        return AccountParts(kind, party_type=parts[0], party_id=parts[1])
+    if kind in _BY_YEAR and (year := _year(rest)) is not None:
+        return AccountParts(kind, year=year)
+    if kind.endswith("_funds") and kind.removesuffix("_funds") in MONIES and (year := _year(rest)) is not None:
+        return AccountParts(FUNDS, money=kind.removesuffix("_funds"), year=year)
+    if kind in _BY_MONEY_AND_YEAR and len(parts) == 2 and parts[0] in MONIES and (year := _year(parts[1])) is not None:
+        return AccountParts(kind, money=parts[0], year=year)
+    return AccountParts(kind)

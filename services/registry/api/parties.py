@@ -24,8 +24,9 @@ from services.registry.domain.parties import (
     AcceptancePolicies,
     UnitAction,
     UnitStatus,
+    allowed_unit_actions,
 )
-from services.registry.schemas.parties import Unit, UnitPage
+from services.registry.schemas.parties import Unit, UnitPage, UnitRecord
 from services.registry.schemas.users import User, UserPage
 from services.registry.scope import CITY_STAFF, may_see_unit
 from services.runtime.http.auth import PUBLIC, access, principal_of
@@ -40,6 +41,9 @@ from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 
 STAFF = (Role.CENTER, Role.BUREAU, Role.DEPARTMENT)
+#: who suspends, reinstates and disqualifies a unit (R27): the operations' access and
+#: the actions ``getUnit`` offers its caller
+STATUS_CHANGERS = (Role.BUREAU,)
 
 class UnitController(Controller):
     path = "/v1/units"
@@ -102,17 +106,17 @@ class UnitController(Controller):
         """The bureau rejects a unit's application, with a reason (R7)."""
         return await parties.decide_unit(db, actor_of(request), correlation_of(request), unit_id, approve=False, reason=data.reason)
 
-    @post("/{unit_id:str}/suspend", operation_id="suspendUnit", status_code=200, **access(Role.BUREAU))
+    @post("/{unit_id:str}/suspend", operation_id="suspendUnit", status_code=200, **access(*STATUS_CHANGERS))
     async def suspend(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau suspends an approved unit's sharing, with a reason (R27)."""
         return await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.SUSPEND, reason=data.reason)
 
-    @post("/{unit_id:str}/reinstate", operation_id="reinstateUnit", status_code=200, **access(Role.BUREAU))
+    @post("/{unit_id:str}/reinstate", operation_id="reinstateUnit", status_code=200, **access(*STATUS_CHANGERS))
     async def reinstate(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau reinstates a suspended unit."""
         return await parties.change_unit_status(db, actor_of(request), correlation_of(request), unit_id, action=UnitAction.REINSTATE, reason=data.reason)
 
-    @post("/{unit_id:str}/disqualify", operation_id="disqualifyUnit", status_code=200, **access(Role.BUREAU))
+    @post("/{unit_id:str}/disqualify", operation_id="disqualifyUnit", status_code=200, **access(*STATUS_CHANGERS))
     async def disqualify(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str], data: JSONBody[Decision]) -> Unit:
         """The bureau cancels a unit's sharing qualification, with a reason (R27).
         Final; the unit also stops accepting vouchers."""
@@ -167,14 +171,18 @@ class UnitController(Controller):
         return await parties.list_units(db, status=str(status) if status else None, page=page, page_size=page_size, text=q)
 
     @get("/{unit_id:str}", operation_id="getUnit", response_headers=ETAG_HEADER, **access(PUBLIC))
-    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Response[Unit]:
+    async def get_(self, request: Request, db: NamedDependency[ServiceDatabase], unit_id: FromPath[str]) -> Response[UnitRecord]:
         """One unit. Applications not yet approved are visible to staff and the unit itself.
+        ``actions``: the status changes the caller may make now (the bureau's suspendUnit,
+        reinstateUnit, disqualifyUnit allowed from the unit's status, each with
+        ``reason_required``); any other is refused 409 ``unit.illegal_transition``.
         ``ETag`` is its version: send it as ``If-Match`` when publishing its service information."""
         unit = await parties.get_unit(db, unit_id)
         p = principal_of(request)
         if unit.status != UnitStatus.APPROVED and not await may_see_unit(db, p, unit_id):
             raise NotFound("unit", "单位", unit_id)
-        return tagged(unit, unit.version)
+        actions = list(allowed_unit_actions(unit.status)) if p.role in STATUS_CHANGERS else []
+        return tagged(UnitRecord(**msgspec.structs.asdict(unit), actions=actions), unit.version)
 
 
 class UserStatus(StrEnum):

@@ -100,10 +100,27 @@ UNIT_TRANSITIONS: Mapping[tuple[UnitStatus, UnitAction], UnitStatus] = {
 #: actions that take something away from the unit: they need a reason
 REASON_REQUIRED = frozenset({UnitAction.SUSPEND, UnitAction.DISQUALIFY})
 
+
+class UnitStatusChange(msgspec.Struct, frozen=True, kw_only=True):
+    """A status change the bureau may make to a unit now, and whether it needs a reason."""
+
+    action: UnitAction
+    reason_required: bool
+
+
+def allowed_unit_actions(status: UnitStatus | str) -> tuple[UnitStatusChange, ...]:
+    """The status changes ``UNIT_TRANSITIONS`` allows from ``status``, in ``UnitAction``'s
+    order, each with whether ``REASON_REQUIRED`` asks for a reason: what a client offers
+    (the registry still refuses any other, ``unit_transition``)."""
+    here = UnitStatus(status)
+    return tuple(UnitStatusChange(action=a, reason_required=a in REASON_REQUIRED) for a in UnitAction if (here, a) in UNIT_TRANSITIONS)
+
+
 #: a unit's status as a refusal says it (never the code)
 _STATUS_ZH = {UnitStatus.APPLIED: "待审核", UnitStatus.APPROVED: "已批准", UnitStatus.REJECTED: "已驳回", UnitStatus.SUSPENDED: "已暂停共享", UnitStatus.DISQUALIFIED: "已取消共享资格"}
 _ACTION_ZH = {UnitAction.SUSPEND: "暂停共享", UnitAction.REINSTATE: "恢复共享", UnitAction.DISQUALIFY: "取消共享资格"}
 _ACTION_EN = {UnitAction.SUSPEND: "suspended", UnitAction.REINSTATE: "reinstated", UnitAction.DISQUALIFY: "disqualified"}
+_DOING_EN = {UnitAction.SUSPEND: "suspending a unit's sharing", UnitAction.REINSTATE: "reinstating a unit's sharing", UnitAction.DISQUALIFY: "disqualifying a unit from sharing"}
 
 
 def unit_transition(status: str, action: UnitAction) -> UnitStatus:
@@ -121,7 +138,7 @@ def unit_transition(status: str, action: UnitAction) -> UnitStatus:
 
 
 def check_unit_reason(action: UnitAction, reason: str | None) -> str | None:
-    return check_reason(reason, required=action in REASON_REQUIRED, what_zh=_ACTION_ZH[action], what_en=f"to {action} a unit")
+    return check_reason(reason, required=action in REASON_REQUIRED, what_zh=_ACTION_ZH[action], what_en=_DOING_EN[action])
 
 
 # --- voucher acceptance (R18) -------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from services.registry.domain.parties import UnitKind, UnitStatus
+from services.registry.domain.parties import UnitKind, UnitStatus, UnitStatusChange
 from services.runtime.http.pagination import Page, page_schema
 
 
@@ -25,6 +25,15 @@ class Unit(msgspec.Struct):
     contact_person: str | None = None
     contact_phone: str | None = None
     address: str | None = None
+
+
+class UnitRecord(Unit):
+    """One unit as ``getUnit`` answers: the unit and the status changes its caller may make
+    now (R27: the bureau's suspension, reinstatement, disqualification, each from the statuses
+    the registry allows it from, with whether it needs a reason); none for anyone else, and
+    none from a status nothing leaves (a disqualified unit)."""
+
+    actions: list[UnitStatusChange] = []
 
 
 UnitPage = Annotated[Page[Unit], page_schema("UnitPage")]

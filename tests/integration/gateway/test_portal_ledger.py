@@ -2,10 +2,11 @@
 gateway with the real registry and payments services: after a settlement with a voucher and an
 award paid, finance reads every account named in Chinese — the unit and the user by name, the
 year and the kind of money in words, never the account's code or a party's id — with its debits,
-credits and balance in yuan, paged with the totals of all, and whether the books balance (the
-trial balance); English with ?lang=en. The center and the bureau read the balances without the
-trial balance (finance's alone); a unit is refused. /finance, the ledger page and /dashboard link the
-year's budget execution report, which downloads as payments' Excel for the three staff roles.
+credits and balance in yuan, a page as payments pages them (4 accounts a page here) with
+payments' totals of every account, and whether the books balance (the trial balance);
+English with ?lang=en. The center and the bureau read the balances without the trial balance
+(finance's alone); a unit is refused. /finance, the ledger page and /dashboard link the year's
+budget execution report, which downloads as payments' Excel for the three staff roles.
 SQLite and PostgreSQL."""
 
 from __future__ import annotations

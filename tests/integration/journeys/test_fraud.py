@@ -193,7 +193,8 @@ async def test_a_fraud_finding_flows_to_the_ledger_the_blacklist_and_the_events(
 
         await eventually(cancelled)
         assert (await ok(await p.call("payments", "GET", f"/v1/payouts/{paid_payout}", role=Role.FINANCE)))["status"] == "paid"  # never edited
-        balances = await ok(await p.call("payments", "GET", "/v1/ledger/balances", role=Role.FINANCE))
+        balances = await ok(await p.call("payments", "GET", "/v1/ledger/balances", role=Role.FINANCE, params={"page_size": 100}))
+        assert balances["total"] <= 100
         by_account = {b["account"]: b["balance_fen"] for b in balances["items"]}
         assert by_account[f"clawback_receivable:user:{user}"] == voucher_fen
         assert by_account[f"clawback_receivable:unit:{unit}"] == AWARD_FEN
@@ -411,6 +412,6 @@ async def test_a_finding_that_names_vouchers_reaches_the_redemption_payouts_of_t
         page = await eventually(clawed)
         assert [(c["kind"], c["ref"], c["amount_fen"], c["party_id"]) for c in page["items"]] == [("redemption", pid["named-paid"], 300_000, unit)]
         assert (await ok(await p.call("payments", "GET", f"/v1/payouts/{pid['clean-paid']}", role=Role.FINANCE)))["status"] == "paid"
-        balances = {b["account"]: b["balance_fen"] for b in (await ok(await p.call("payments", "GET", "/v1/ledger/balances", role=Role.FINANCE)))["items"]}
-        assert balances[f"clawback_receivable:unit:{unit}"] == 300_000
+        owed = await ok(await p.call("payments", "GET", "/v1/ledger/balances", role=Role.FINANCE, params={"account": f"clawback_receivable:unit:{unit}"}))
+        assert [b["balance_fen"] for b in owed["items"]] == [300_000]
         assert (await ok(await p.call("payments", "GET", "/v1/ledger/trial-balance", role=Role.FINANCE)))["balanced"] is True

@@ -97,3 +97,32 @@ def test_property_every_settlement_and_its_payments_balance() -> None:
             assert b["voucher_budget:2026"] == (voucher, 0)
         if amount > voucher:
             assert b["cash_received:n"] == (amount - voucher, 0)
+
+
+@pytest.mark.parametrize(
+    ("account", "parts"),
+    [
+        (ledger.user_payable("u-1"), ("user_payable", None, None, "user", "u-1")),
+        (ledger.unit_receivable("n-1"), ("unit_receivable", None, None, "unit", "n-1")),
+        (ledger.cash_received("n-1"), ("cash_received", None, None, "unit", "n-1")),
+        (ledger.voucher_budget(2025), ("voucher_budget", None, 2025, None, None)),
+        (ledger.award_approved(2025), ("award_approved", None, 2025, None, None)),
+        (ledger.funds(ledger.AWARD, 2026), ("funds", "award", 2026, None, None)),
+        (ledger.funds(ledger.VOUCHER, 2026), ("funds", "voucher", 2026, None, None)),
+        (ledger.appropriation(ledger.AWARD, 2026), ("appropriation", "award", 2026, None, None)),
+        (ledger.payout_payable(ledger.REDEMPTION, 2025), ("payout_payable", "redemption", 2025, None, None)),
+        (ledger.treasury_paid(ledger.AWARD, 2025), ("treasury_paid", "award", 2025, None, None)),
+        (ledger.clawback_receivable("unit", "n-1"), ("clawback_receivable", None, None, "unit", "n-1")),
+        (ledger.clawback_receivable("user", "u-1"), ("clawback_receivable", None, None, "user", "u-1")),
+        (ledger.clawed_back(ledger.VOUCHER, 2025), ("clawed_back", "voucher", 2025, None, None)),
+        (ledger.recovered(ledger.REDEMPTION, 2025), ("recovered", "redemption", 2025, None, None)),
+        # another shape: its kind alone, nothing guessed
+        ("payout_payable:bonus:2025", ("payout_payable", None, None, None, None)),
+        ("voucher_budget:next", ("voucher_budget", None, None, None, None)),
+        ("clawback_receivable:team:x", ("clawback_receivable", None, None, None, None)),
+        ("suspense:1", ("suspense", None, None, None, None)),
+    ],
+)
+def test_an_accounts_parts_are_what_its_name_was_made_of(account: str, parts: tuple[object, ...]) -> None:
+    got = ledger.account_parts(account)
+    assert (got.kind, got.money, got.year, got.party_type, got.party_id) == parts

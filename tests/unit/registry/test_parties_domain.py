@@ -12,6 +12,7 @@ from services.registry.domain.parties import (
     UnitStatus,
     acceptance_failures,
     affiliated,
+    allowed_unit_actions,
     check_acceptance,
     check_unit_reason,
     unit_transition,
@@ -51,6 +52,35 @@ def test_every_other_transition_is_illegal_and_names_the_status() -> None:
 
 def test_disqualification_is_final() -> None:
     assert not any(s is UnitStatus.DISQUALIFIED for s, _ in UNIT_TRANSITIONS)
+
+
+@pytest.mark.parametrize(
+    ("status", "offered"),
+    [
+        (UnitStatus.APPLIED, []),
+        (UnitStatus.APPROVED, [("suspend", True), ("disqualify", True)]),
+        (UnitStatus.REJECTED, []),
+        (UnitStatus.SUSPENDED, [("reinstate", False), ("disqualify", True)]),
+        (UnitStatus.DISQUALIFIED, []),
+    ],
+)
+def test_the_actions_offered_from_each_status(status: UnitStatus, offered: list[tuple[str, bool]]) -> None:
+    """What getUnit offers the bureau: the changes allowed from the status, a reason asked where
+    something is taken away; each offered one goes through, and every status is listed here."""
+    got = allowed_unit_actions(str(status))
+    assert [(str(a.action), a.reason_required) for a in got] == offered
+    for a in got:
+        unit_transition(str(status), a.action)
+        if a.reason_required:
+            with pytest.raises(DomainError):
+                check_unit_reason(a.action, "")
+        else:
+            assert check_unit_reason(a.action, "") is None
+
+
+def test_the_offered_actions_cover_every_transition() -> None:
+    offered = {(s, a.action) for s in UnitStatus for a in allowed_unit_actions(s)}
+    assert offered == set(UNIT_TRANSITIONS)
 
 
 def test_a_reason_is_required_only_where_something_is_taken_away() -> None:
