@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.ext import asyncio as sa_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from services.runtime.settings import PoolSettings
+from services.runtime.pool_settings import PoolSettings
 
 
 def is_sqlite(url: str) -> bool:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.runtime.settings import PoolSettings
+from services.runtime.pool_settings import PoolSettings
 from services.runtime.db.engine import create_engine, is_sqlite, session_factory
 from services.runtime.db.unit_of_work import SYSTEM, Actor, UnitOfWork
 

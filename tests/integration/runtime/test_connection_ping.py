@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from services.runtime.settings import PoolSettings
+from services.runtime.pool_settings import PoolSettings
 from services.runtime.db.engine import create_engine
 from tests.support.databases import postgres_admin_url
 

@@ -6,7 +6,7 @@ import pytest
 
 from services.runtime.roles import Role
 from services.runtime.http.auth import TokenError, TokenVerifier, issue_token
-from services.runtime.settings import PoolSettings
+from services.runtime.pool_settings import PoolSettings
 from services.runtime.db.engine import create_engine
 from services.runtime.settings import Settings, SettingsError
 
