@@ -1,6 +1,9 @@
-"""The audit page names in words every field of the registry records the
-audit trail keeps as answered (units, users, price items) and every indicator
-a score sheet records: an auditor reading Chinese never meets a field key."""
+"""The audit page names in words every key the services can put in an audit
+entry's before and after (every field of every struct they audit, with the
+structs nested in them, and every key of the dicts they write out, as
+tests/support/audited_images.py reads them from the services' audit calls) and
+every indicator a score sheet records: an auditor reading Chinese never meets a
+field key, and a struct that gains a field without words fails here."""
 
 from __future__ import annotations
 
@@ -12,21 +15,57 @@ import pytest
 
 import services.evaluation.policy as policy
 from services.evaluation.policy import load_policy
-from services.gateway.portal.audit_trail import field_name
+from services.evaluation.schemas.notices import NoticeItem
+from services.gateway.portal.audit_trail import FIELDS, field_name
+from services.payments.schemas import Payout, Settlement
+from services.registry.domain.schedules import WEEKDAYS
+from services.registry.instruments import CHANGEABLE
+from services.registry.schemas.orders import OrderLine
 from services.registry.schemas.parties import Unit
 from services.registry.schemas.prices import PriceItem
 from services.registry.schemas.users import User
 from services.runtime.settings import Settings
+from services.vouchers.schemas import ClaimItem, Programme
+from tests.support.audited_images import audited_images
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
+IMAGES = audited_images()
+#: the one image the reading cannot follow: an instrument's change records the changed columns
+#: of the request (``{k: row[k] for k in values}``), which are CHANGEABLE ones and its status
+CHANGED_COLUMNS = "services/registry/instruments.py"
 
 
-@pytest.mark.parametrize("record", [Unit, User, PriceItem], ids=lambda r: r.__name__)
-def test_every_audited_field_has_a_chinese_and_an_english_name(record: type[msgspec.Struct]) -> None:
+def named(key: str) -> tuple[str, str]:
+    """``key``'s words on the audit page, Chinese and English: in both catalogues (not the key
+    shown for want of them), Chinese in Chinese, English in English, neither a code."""
+    assert FIELDS.get(key, "zh") is not None and FIELDS.get(key, "en") is not None, f"{key}: no msgctxt audit_field words"
+    zh, en = field_name(key, "zh"), field_name(key, "en")
+    assert HAN.search(zh) and "_" not in zh, (key, zh)
+    assert not HAN.search(en) and "_" not in en, (key, en)
+    return zh, en
+
+
+def test_the_audit_calls_are_read_to_their_structs_and_keys() -> None:
+    """The reading finds what the audit trail is known to keep (a unit, a payout with its
+    settlement's payments, a claim's items, an order request's lines, a notice line), and
+    follows every image but the one it is told of: a new image it cannot follow fails here."""
+    assert {Unit, User, PriceItem, Payout, Settlement, ClaimItem, OrderLine, Programme, NoticeItem} <= IMAGES.structs
+    assert len(IMAGES.structs) >= 35, sorted(s.__name__ for s in IMAGES.structs)
+    assert {"above_list", "sessions_revoked", "payout_ids", "handling_workdays", "created_count", "full_time_staff"} <= IMAGES.keys
+    assert IMAGES.unresolved and all(u.startswith(CHANGED_COLUMNS) and "changes.items()" in u for u in IMAGES.unresolved), IMAGES.unresolved
+
+
+@pytest.mark.parametrize("record", sorted(IMAGES.structs, key=lambda r: f"{r.__module__}.{r.__name__}"), ids=lambda r: f"{r.__module__.split('.')[1]}.{r.__name__}")
+def test_every_field_of_an_audited_struct_has_a_chinese_and_an_english_name(record: type[msgspec.Struct]) -> None:
     for f in msgspec.structs.fields(record):
-        zh, en = field_name(f.encode_name, "zh"), field_name(f.encode_name, "en")
-        assert HAN.search(zh) and "_" not in zh, (record.__name__, f.encode_name, zh)
-        assert not HAN.search(en) and "_" not in en, (record.__name__, f.encode_name, en)
+        named(f.encode_name)
+
+
+def test_every_key_an_audit_call_writes_out_has_a_chinese_and_an_english_name() -> None:
+    """The dicts' keys, an instrument's changeable columns, and the days of an audited
+    schedule's opening hours (``weekly_hours``: ``{"mon": [["08:30", "12:00"]], …}``)."""
+    for key in sorted({*IMAGES.keys, *CHANGEABLE, "status", "version", *WEEKDAYS}):
+        named(key)
 
 
 def _indicator_codes() -> set[str]:
