@@ -277,6 +277,19 @@ class Kit:
         headers = {k: v for k, v in r.headers.items() if k.lower() in ("content-type", "content-disposition")}
         return Response(r.content, status_code=r.status_code, headers=headers)
 
+    async def download(self, request: Request[Any, Any, Any], roles: tuple[str, ...], service: str, path: str) -> Response[Any]:
+        """A file of a service (a workbook, a document) passed to the browser as the service answers
+        it (``passthrough``), for signed-in callers of ``roles`` (any role when empty): a visitor is
+        sent to sign in and another role reads the 403 page, not the service's problem as a file;
+        a service that does not answer is the portal's 503 page."""
+        ctx = Ctx(self.portal, request)
+        if refused := self.need(ctx, *roles):
+            return refused
+        try:
+            return self.passthrough(await ctx.api.raw("GET", service, path))
+        except ApiError as err:
+            return ctx.error_page(err)
+
 
 Again = Callable[[Ctx, ApiError, dict[str, Any]], Awaitable[Response[str]]]
 

@@ -160,12 +160,9 @@ def handlers(kit: Kit) -> list[Any]:
     @get("/reports/{year:int}/{workbook:str}", include_in_schema=False, **kit.pub)
     async def report_export(request: Request[Any, Any, Any], year: FromPath[int], workbook: FromPath[str]) -> Response[Any]:
         """A report's workbook as the evaluation service answers it (type and file name kept)."""
-        ctx = kit.ctx(request)
-        if refused := kit.need(ctx, *STAFF):
-            return refused
         if workbook not in EXPORTS:
-            return Kit.not_found(ctx, "portal.not_found")
-        return kit.passthrough(await ctx.api.raw("GET", "evaluation", f"/v1/reports/{year}/{workbook}"))
+            return Kit.not_found(kit.ctx(request), "portal.not_found")
+        return await kit.download(request, STAFF, "evaluation", f"/v1/reports/{year}/{workbook}")
 
     @page("/department/summary")
     async def department(request: Request[Any, Any, Any]) -> Response[str]:

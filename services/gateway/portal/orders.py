@@ -279,8 +279,9 @@ def handlers(kit: Kit) -> list[Any]:
         )
 
     @get("/orders/{order_id:str}/documents/{document_id:str}", include_in_schema=False, **kit.pub)
-    async def order_document(request: Request[Any, Any, Any], order_id: FromPath[str], document_id: FromPath[str]) -> Response[bytes]:
-        return kit.passthrough(await kit.ctx(request).api.raw("GET", "registry", f"/v1/orders/{order_id}/documents/{document_id}"))
+    async def order_document(request: Request[Any, Any, Any], order_id: FromPath[str], document_id: FromPath[str]) -> Response[Any]:
+        """A document of the order, for whoever signed in the registry lets read it (the order's parties, the staff)."""
+        return await kit.download(request, (), "registry", f"/v1/orders/{order_id}/documents/{document_id}")
 
     @page("/vouchers")
     async def vouchers(request: Request[Any, Any, Any]) -> Response[str]:

@@ -289,8 +289,9 @@ def handlers(kit: Kit) -> list[Any]:
         return await kit.submit(request, ("finance",), run, again=at_row, done="/finance?done=1#clawbacks")
 
     @get("/finance/payment-orders/{payment_order_id:str}/export", include_in_schema=False, **kit.pub)
-    async def payment_order_export(request: Request[Any, Any, Any], payment_order_id: FromPath[str]) -> Response[bytes]:
-        return kit.passthrough(await kit.ctx(request).api.raw("GET", "payments", f"/v1/payment-orders/{payment_order_id}/export"))
+    async def payment_order_export(request: Request[Any, Any, Any], payment_order_id: FromPath[str]) -> Response[Any]:
+        """A payment order's workbook (``exportPaymentOrder``: finance's alone, as the page offers it)."""
+        return await kit.download(request, ("finance",), "payments", f"/v1/payment-orders/{payment_order_id}/export")
 
     # -- departments and experts ------------------------------------------------------------
 

@@ -189,10 +189,7 @@ def handlers(kit: Kit) -> list[Any]:
 
     @get("/redemption/documents/{document_id:str}", include_in_schema=False, **kit.pub)
     async def document(request: Request[Any, Any, Any], document_id: FromPath[str]) -> Response[Any]:
-        ctx = kit.ctx(request)
-        if refused := kit.need(ctx, *REVIEWERS):
-            return refused
-        return kit.passthrough(await ctx.api.raw("GET", "vouchers", f"/v1/redemption/documents/{document_id}"))
+        return await kit.download(request, REVIEWERS, "vouchers", f"/v1/redemption/documents/{document_id}")
 
     @page("/programme/budget")
     async def budget(request: Request[Any, Any, Any]) -> Response[str]:
