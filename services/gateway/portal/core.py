@@ -61,6 +61,21 @@ def this_year() -> int:
     return clock.local_year()
 
 
+#: the years a page may show: those the services accept in a path or a query
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def asked_year(ctx: Ctx, *given: Any, first: int = FIRST_YEAR, last: int = LAST_YEAR) -> int:
+    """The year a page shows: the first of ``given`` (a path's, a form's) that is not empty, else
+    ``?year=``; a year from ``first`` to ``last`` as asked, none or anything else (``abc``, ``1999``)
+    this programme year, never a refusal."""
+    for value in (*given, ctx.request.query_params.get("year")):
+        text = str(value if value is not None else "").strip()
+        if text:
+            return int(text) if text.isdigit() and first <= int(text) <= last else this_year()
+    return this_year()
+
+
 def simulated_time() -> str | None:
     """The simulated policy time for the portal's banner, or None on real time."""
     if clock.simulation() is None:

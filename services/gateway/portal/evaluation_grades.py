@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, with_field
-from services.gateway.portal.core import WHOLE, Ctx, Kit, again, this_year, yuan_to_fen
+from services.gateway.portal.core import WHOLE, Ctx, Kit, again, asked_year, yuan_to_fen
 from services.gateway.portal.i18n import label
 from services.gateway.portal.staff_evaluation import notice_page
 
@@ -84,11 +84,7 @@ async def grade_page(ctx: Ctx, application_id: str, *, error: ApiError | None = 
 
 async def cycle_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """The year's cycle (``?year=``, this year by default) and, for the bureau, the form opening one."""
-    try:
-        year = int(ctx.request.query_params.get("year") or (form or {}).get("year") or this_year())
-    except ValueError:
-        year = this_year()
-    year = year if 2000 <= year <= 2100 else this_year()
+    year = asked_year(ctx, (form or {}).get("year"))
     cycle = await ctx.api.maybe("evaluation", f"/v1/cycles/{year}")
     field_errors = error.field_errors(ctx.lang) if error else {}
     if error is not None:

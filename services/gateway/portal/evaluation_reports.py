@@ -16,7 +16,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_number, paged, this_year
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, asked_year, kept_query, page_number, paged
 from services.gateway.portal.party_names import unit_names
 
 STAFF = ("center", "bureau")
@@ -36,17 +36,6 @@ def minutes_as_hours(minutes: Any) -> str:
 def percent(bp: Any) -> str:
     """Basis points as a percentage (5000 → 50.00%)."""
     return "—" if bp is None else f"{int(bp) / 100:.2f}%"
-
-
-def asked_year(ctx: Ctx, given: int | None = None) -> int:
-    """The year of the path or ``?year=``; anything else is this year."""
-    if given is not None and 2000 <= given <= 2100:
-        return given
-    try:
-        year = int(ctx.request.query_params.get("year") or this_year())
-    except ValueError:
-        return this_year()
-    return year if 2000 <= year <= 2100 else this_year()
 
 
 async def reports_page(ctx: Ctx, year: int) -> Response[str]:

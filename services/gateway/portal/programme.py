@@ -15,7 +15,7 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, missing, refused_at
-from services.gateway.portal.core import Ctx, Kit, again, this_year, yuan_to_fen
+from services.gateway.portal.core import Ctx, Kit, again, asked_year, yuan_to_fen
 from services.runtime.money import yuan_plain
 
 READERS = ("bureau", "center", "finance")
@@ -25,11 +25,6 @@ SPECIAL = ("innovation_leader", "gazelle")
 #: the vouchers service's refusals of an opening, at the field they concern
 AT_FIELD = {"voucher.programme_exists": "year", "voucher.budget_invalid": "budget_fen", "voucher.policy_invalid": "eligible_classes"}
 FIRST_YEAR, LAST_YEAR = 2023, 2100
-
-
-def shown_year(ctx: Ctx) -> int:
-    raw = ctx.request.query_params.get("year") or ""
-    return int(raw) if raw.isdigit() and FIRST_YEAR <= int(raw) <= LAST_YEAR else this_year()
 
 
 def errors_at(err: ApiError | None, lang: str) -> dict[str, str]:
@@ -59,7 +54,7 @@ def prefilled(last: dict[str, Any] | None) -> dict[str, Any]:
 async def programme_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """The year's terms; for the bureau, the form opening a year that has none (and the form
     as typed with its refusal, also when the year was opened meanwhile)."""
-    year = shown_year(ctx)
+    year = asked_year(ctx, first=FIRST_YEAR, last=LAST_YEAR)
     programme = await ctx.api.maybe("vouchers", f"/v1/programmes/{year}")
     last = await ctx.api.maybe("vouchers", f"/v1/programmes/{year - 1}") if programme is None else None
     shown = ctx.outcome(error, form, field_errors=errors_at(error, ctx.lang) if error else None)

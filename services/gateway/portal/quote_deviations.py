@@ -13,23 +13,14 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_number, paged, this_year
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, asked_year, kept_query, page_number, paged
 from services.gateway.portal.party_names import unit_names, user_names
 
 STAFF = ("center", "bureau")
 
 
-def year_of(ctx: Ctx) -> int:
-    """``?year=``, or this year when it is none the API accepts (2000–2100)."""
-    try:
-        year = int(ctx.request.query_params.get("year") or this_year())
-    except ValueError:
-        return this_year()
-    return year if 2000 <= year <= 2100 else this_year()
-
-
 async def deviations_page(ctx: Ctx) -> Response[str]:
-    year, pg = year_of(ctx), page_number(ctx)
+    year, pg = asked_year(ctx), page_number(ctx)
     found = await ctx.api.answer("registry", "/v1/quote-deviations/", year=year, page=pg, page_size=REVIEW_PAGE_SIZE)
     if isinstance(found, ApiError):
         return ctx.error_page(found)

@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, confirmed, missing, reason_required
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, asked_year, page_links, page_number, this_year
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.unit_picker import chosen_party, chosen_unit, is_search, pick_unit, pick_user
 
@@ -33,12 +33,6 @@ def shown(ctx: Ctx, err: ApiError | None, form: dict[str, Any] | None) -> dict[s
         found.setdefault(field, err.message(ctx.lang))
     return ctx.outcome(err, form, field_errors=found if err else None)
 
-
-def year_of(ctx: Ctx) -> int:
-    try:
-        return int(ctx.request.query_params.get("year") or this_year())
-    except ValueError:
-        return this_year()
 
 
 async def compliance_page(ctx: Ctx) -> Response[str]:
@@ -62,7 +56,7 @@ async def compliance_page(ctx: Ctx) -> Response[str]:
 
 
 async def provincial_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    year, pg = year_of(ctx), page_number(ctx)
+    year, pg = asked_year(ctx), page_number(ctx)
     found, pick = await asyncio.gather(ctx.api.answer("evaluation", "/v1/provincial-awards", year=year, page=pg, page_size=PAGE_SIZE), pick_unit(ctx, form, "unit_id"))
     if isinstance(found, ApiError):
         return ctx.error_page(found)
