@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, asked_year, kept_query, page_number, paged
-from services.gateway.portal.party_names import unit_names
+from services.gateway.portal.party_names import looked_up, unit_names
 
 STAFF = ("center", "bureau")
 #: the workbooks passed through (``/reports/{year}/units.xlsx`` …)
@@ -105,9 +105,7 @@ async def use_page(ctx: Ctx, unit_id: str) -> Response[str]:
     use, unit = await asyncio.gather(ctx.api.answer("evaluation", f"/v1/units/{unit_id}/use/{year}"), ctx.api.maybe("registry", f"/v1/units/{unit_id}"))
     if isinstance(use, ApiError):
         return ctx.error_page(use)
-    wanted = [i["instrument_id"] for i in use.get("instruments") or []]
-    found = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/instruments/{i}") for i in wanted))
-    names = {i: f["name"] for i, f in zip(wanted, found, strict=True) if f and f.get("name")}
+    names = await looked_up(ctx, "registry", "/v1/instruments/", (i["instrument_id"] for i in use.get("instruments") or []))
     return ctx.render("unit_use.html", year=year, use=use, unit=unit or {}, names=names, minutes_as_hours=minutes_as_hours, percent=percent)
 
 
@@ -120,14 +118,11 @@ async def redemptions_page(ctx: Ctx) -> Response[str]:
     if isinstance(found, ApiError):
         return ctx.error_page(found)
     items = found["items"]
-    notice_ids = sorted({r["notice_id"] for r in items if r.get("notice_id")})
-    names, claims, notices = await asyncio.gather(
+    names, case_nos, notice_nos = await asyncio.gather(
         unit_names(ctx, (r["unit_id"] for r in items)),
-        asyncio.gather(*(ctx.api.maybe("vouchers", f"/v1/redemption/claims/{r['claim_id']}") for r in items)),
-        asyncio.gather(*(ctx.api.maybe("evaluation", f"/v1/notices/{n}") for n in notice_ids)),
+        looked_up(ctx, "vouchers", "/v1/redemption/claims/", (r["claim_id"] for r in items), "case_no"),
+        looked_up(ctx, "evaluation", "/v1/notices/", (r.get("notice_id") for r in items), "case_no"),
     )
-    case_nos = {r["claim_id"]: c.get("case_no") for r, c in zip(items, claims, strict=True) if c}
-    notice_nos = {n: x.get("case_no") for n, x in zip(notice_ids, notices, strict=True) if x}
     return ctx.render(
         "evaluation_redemptions.html", year=year, items=items, names=names, case_nos=case_nos, notice_nos=notice_nos,
         paging=paged(found, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"),
