@@ -340,6 +340,12 @@ def paged(result: dict[str, Any] | None, page: int, page_size: int) -> dict[str,
     return page_links(int((result or {}).get("total") or 0), page, page_size)
 
 
+def page_in(every: list[Any], page: int, page_size: int) -> tuple[list[Any], dict[str, Any]]:
+    """One page of a list a service answers whole (paged here, not by the API): the page's items
+    and its pager, as ``paged`` gives for a list the API pages."""
+    return every[(page - 1) * page_size : page * page_size], page_links(len(every), page, page_size)
+
+
 def kept_query(ctx: Ctx, *dropped: str) -> dict[str, str]:
     """The query as asked, without ``dropped`` (nor a form's ``done``): what a pager's links keep (the other list's
     page, the searches)."""

@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, confirmed, missing, reason_required
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, asked_year, page_links, page_number, this_year
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, asked_year, page_in, page_links, page_number, this_year
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.unit_picker import chosen_party, chosen_unit, is_search, pick_unit, pick_user
 
@@ -42,15 +42,14 @@ async def compliance_page(ctx: Ctx) -> Response[str]:
     error = found if isinstance(found, ApiError) else None
     result = {"counts": {}, "attention": [], "total": 0, "as_of": as_of} if error else found
     pg = page_number(ctx)
-    items = result["attention"][(pg - 1) * PAGE_SIZE : pg * PAGE_SIZE]
-    attention = result["attention"]
+    items, paging = page_in(result["attention"], pg, PAGE_SIZE)
     return ctx.render(
         "compliance.html",
         result=result,
         items=items,
         names=await unit_names(ctx, (i["unit_id"] for i in items)),
         base={"as_of": as_of} if as_of else {},
-        paging=page_links(len(attention), pg, PAGE_SIZE),
+        paging=paging,
         **(ctx.outcome(error, field_errors={"as_of": error.message(ctx.lang)} if error else None) | {"status": 200}),
     )
 
