@@ -19,6 +19,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 
 from services.gateway.portal.client import Api, ApiError
+from services.gateway.portal.figures import points
 from services.gateway.portal.i18n import label, said_problem, translate
 from services.gateway.portal.i18n_labels import CATEGORIES, COUNTIES
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
@@ -168,6 +169,7 @@ class Portal:
         i18n.install(self.env)  # _('key') and {% trans %} read the catalogues too
         self.pages = PageCache(settings.portal_cache_s)
         self.env.filters["money"] = money
+        self.env.filters["points"] = points  # hundredths of a point: 85.50
         self.env.filters["yuan_input"] = yuan_plain  # an amount field's value: 1234.50, as typed back
         self.env.filters["county"] = lambda c: COUNTIES.get(str(c), c or "—")
         self.env.filters["dt"] = local_time  # Beijing time, whatever zone the service answered in

@@ -17,6 +17,7 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, with_field
 from services.gateway.portal.core import WHOLE, Ctx, Kit, again, asked_year, yuan_to_fen
+from services.gateway.portal.figures import points
 from services.gateway.portal.i18n import label
 from services.gateway.portal.staff_evaluation import notice_page
 
@@ -26,11 +27,6 @@ DECIDABLE = ("forwarded", "reopened")
 GRADES = ("excellent", "good", "unqualified")
 #: a refusal of the cycle's opening said at its field
 CYCLE_FIELDS = {"cycle.already_open": "year", "report.year_out_of_range": "year"}
-
-
-def points(centi: Any) -> str:
-    """Hundredths as points with two decimals (8550 → 85.50); nothing is ``—``."""
-    return "—" if centi is None else f"{int(centi) / 100:.2f}"
 
 
 # -- the center decides a grade -------------------------------------------------------------

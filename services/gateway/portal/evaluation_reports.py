@@ -17,25 +17,12 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, asked_year, kept_query, page_number, paged
+from services.gateway.portal.figures import hours, minutes_as_hours, percent
 from services.gateway.portal.party_names import looked_up, unit_names
 
 STAFF = ("center", "bureau")
 #: the workbooks passed through (``/reports/{year}/units.xlsx`` …)
 EXPORTS = ("units.xlsx", "counties.xlsx", "categories.xlsx")
-
-
-def hours(centi: Any) -> str:
-    """Hundredths of an hour as hours with two decimals."""
-    return "—" if centi is None else f"{int(centi) / 100:.2f}"
-
-
-def minutes_as_hours(minutes: Any) -> str:
-    return "—" if minutes is None else f"{int(minutes) / 60:.2f}"
-
-
-def percent(bp: Any) -> str:
-    """Basis points as a percentage (5000 → 50.00%)."""
-    return "—" if bp is None else f"{int(bp) / 100:.2f}%"
 
 
 async def reports_page(ctx: Ctx, year: int) -> Response[str]:
