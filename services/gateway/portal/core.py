@@ -21,7 +21,7 @@ from litestar.datastructures import Cookie
 from services.gateway.portal.client import Api, ApiError
 from services.gateway.portal.figures import points
 from services.gateway.portal.i18n import label, said_problem, translate
-from services.gateway.portal.i18n_labels import CATEGORIES, COUNTIES
+from services.gateway.portal.i18n_labels import CATEGORIES, COUNTIES, SPECIAL_CLASSES, USER_CLASSES
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
 from services.gateway.portal import csrf, i18n, progress
 from services.gateway.portal.pagecache import NOT_STORED, REVALIDATE, PageCache
@@ -176,6 +176,7 @@ class Portal:
         self.env.globals["urlencode"] = urlencode
         self.env.globals["CATEGORIES"] = CATEGORIES
         self.env.globals["COUNTIES"] = COUNTIES
+        self.env.globals["USER_CLASSES"], self.env.globals["SPECIAL_CLASSES"] = USER_CLASSES, SPECIAL_CLASSES
         self.env.globals["progress"] = progress.of  # a case's steps and next step (issue 17)
 
 
