@@ -32,10 +32,13 @@ async def order_page(ctx: Ctx, order_id: str, *, error: ApiError | None = None, 
         # the order's application (at most one), however many the user or the city has
         found = await ctx.api.maybe("vouchers", "/v1/applications/", order_id=order_id, page_size=1)
         application = next(iter((found or {}).get("items") or []), None)
-    # the application's voucher (issued, used, expired …): the step tracker's last steps
-    voucher = await ctx.api.maybe("vouchers", f"/v1/vouchers/{application['voucher_id']}") if application and application.get("voucher_id") else None
-    if ctx.role == "unit" and o["status"] in VOUCHER_STATES:
-        # the voucher the user presents on this order, with the unit's refusals of it (getVoucher)
+    # the voucher, read once (getVoucher, with the unit's refusals of it): the application's for the
+    # step tracker's last steps; the one the user presents on this order for the unit, which reads no
+    # applications and finds it by the order (listVouchers?order_id=, whose items carry no refusals)
+    voucher = None
+    if application and application.get("voucher_id"):
+        voucher = await ctx.api.maybe("vouchers", f"/v1/vouchers/{application['voucher_id']}")
+    elif ctx.role == "unit" and o["status"] in VOUCHER_STATES:
         voucher = await order_voucher(ctx, order_id, with_refusals=True)
     if o.get("settlement_id"):
         settlement = await ctx.api.maybe("payments", f"/v1/settlements/{o['settlement_id']}")
