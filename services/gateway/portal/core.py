@@ -290,9 +290,9 @@ class Kit:
         return ctx.render("error.html", status=404, error=ctx.t("not_found"), code=code)
 
     @staticmethod
-    def passthrough(r: httpx.Response) -> Response[bytes]:
-        """A download as the service answered it (its type and file name)."""
-        headers = {k: v for k, v in r.headers.items() if k.lower() in ("content-type", "content-disposition")}
+    def passthrough(r: httpx.Response, kept: tuple[str, ...] = ("content-type", "content-disposition")) -> Response[bytes]:
+        """A download as the service answered it, with its headers ``kept`` (its type and file name)."""
+        headers = {k: v for k, v in r.headers.items() if k.lower() in kept}
         return Response(r.content, status_code=r.status_code, headers=headers)
 
     async def download(self, request: Request[Any, Any, Any], roles: tuple[str, ...], service: str, path: str) -> Response[Any]:
