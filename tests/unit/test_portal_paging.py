@@ -1,6 +1,6 @@
 """The portal's paging helpers (issue 17: no silent truncation at 100): ``page_number``
 reads ``?page=`` (or another name) and makes anything that is not a page the services
-accept page 1; ``find_listed`` finds the record it looks for on the list's later pages
+accept page 1; ``page_in`` pages a list a service answers whole as ``paged`` pages the API's; ``find_listed`` finds the record it looks for on the list's later pages
 too (the 101st application of a user); ``first_only`` says when a list read whole in one
 page holds more."""
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.gateway.portal.core import find_listed, first_only, page_number, paged
+from services.gateway.portal.paging import find_listed, first_only, page_in, page_number, paged
 
 
 def _ctx(**query: str) -> Any:
@@ -27,6 +27,13 @@ def test_a_page_that_is_not_one_is_page_one(value: str, page: int) -> None:
 def test_a_second_list_pages_by_its_own_name() -> None:
     ctx = _ctx(page="2", apage="5")
     assert (page_number(ctx), page_number(ctx, "apage"), page_number(ctx, "vpage")) == (2, 5, 1)
+
+
+def test_a_list_answered_whole_is_paged_here_as_the_api_pages() -> None:
+    every = list(range(45))
+    assert page_in(every, 3, 20) == ([40, 41, 42, 43, 44], {"page": 3, "pages": 3, "total": 45, "prev": 2, "next": None})
+    assert page_in(every, 1, 20)[0] == list(range(20)) and page_in(every, 1, 20)[1]["next"] == 2
+    assert page_in([], 1, 20) == ([], paged(None, 1, 20))
 
 
 def test_the_pager_of_an_answer_and_of_none() -> None:

@@ -8,7 +8,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from services.gateway.portal.party_names import unit_names
+from services.gateway.portal.party_names import looked_up, unit_names
 
 
 class _Registry:
@@ -36,3 +36,19 @@ def test_a_unit_the_registry_does_not_show_has_no_name() -> None:
     registry = _Registry({"u1": "许昌学院"})
     assert asyncio.run(unit_names(SimpleNamespace(api=registry), ["u1", "gone"])) == {"u1": "许昌学院"}
     assert asyncio.run(unit_names(SimpleNamespace(api=registry), [])) == {} and len(registry.calls) == 2
+
+
+class _Orders:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    async def maybe(self, service: str, path: str, **params: Any) -> Any:
+        self.calls.append((service, path))
+        return {"o1": {"case_no": "DD-2026-000001"}, "o2": {"case_no": None}}.get(path.removeprefix("/v1/orders/"))
+
+
+def test_any_record_is_named_by_the_field_asked_for_each_once() -> None:
+    api = _Orders()
+    found = asyncio.run(looked_up(SimpleNamespace(api=api), "registry", "/v1/orders/", ["o1", "o2", "o1", "gone", None], "case_no"))
+    assert found == {"o1": "DD-2026-000001"}  # an order without a number, or not shown, is left to the template's fallback
+    assert sorted(api.calls) == [("registry", "/v1/orders/gone"), ("registry", "/v1/orders/o1"), ("registry", "/v1/orders/o2")]

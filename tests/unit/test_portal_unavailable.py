@@ -25,8 +25,20 @@ async def _ask(service: str) -> ApiError:
         return found.value
 
 
-@pytest.mark.parametrize("service, words", [("registry", "登记与订单服务暂时不可用"), ("evaluation", "绩效评价服务暂时不可用")])
-def test_a_service_down_or_without_an_address_is_unavailable_in_words(service: str, words: str) -> None:
+@pytest.mark.parametrize(
+    "service, zh, en",
+    [
+        ("registry", "登记服务（账号、单位、仪器、订单）暂时不可用，请稍后重试", "The Registry (accounts, units, instruments, orders) service is not reachable"),
+        ("evaluation", "绩效评价服务暂时不可用，请稍后重试", "The Evaluation service is not reachable"),
+    ],
+)
+def test_a_service_down_or_without_an_address_is_unavailable_in_words(service: str, zh: str, en: str) -> None:
+    """The service named as the catalogues name it (the audit trail's chooser too), in both languages."""
     err = asyncio.run(_ask(service))
     assert err.status == 503 and err.code == "gateway.upstream_unavailable"
-    assert err.message("zh").startswith(words) and service not in err.message("zh")
+    assert err.message("zh") == zh and err.message("en").startswith(en)
+
+
+def test_a_service_the_portal_has_no_words_for_is_unavailable_in_general_words() -> None:
+    err = asyncio.run(_ask("elsewhere"))
+    assert err.status == 503 and err.message("zh") == "服务暂时不可用，请稍后重试" and "elsewhere" not in err.message("en")

@@ -14,7 +14,8 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, money, page_links, page_number
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, money
+from services.gateway.portal.paging import page_links, page_number
 from services.gateway.portal.i18n import STRINGS, label, translate, words
 from services.gateway.portal.i18n_audit import KNOWN_ACTIONS, OBJECT_TYPES, SERVICES, action_words, object_words, reason_words
 from services.gateway.portal.messages import indicator_set, local_time

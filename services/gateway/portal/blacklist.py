@@ -12,7 +12,8 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_number, paged
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit
+from services.gateway.portal.paging import kept_query, page_number, paged
 from services.gateway.portal.unit_picker import chosen_party, is_search, pick_unit, pick_user
 
 BUREAU = ("bureau",)

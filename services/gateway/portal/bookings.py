@@ -16,8 +16,10 @@ from litestar.params import FromPath
 
 from services.gateway.portal import instrument_time as it
 from services.gateway.portal.client import ApiError, reason_required
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, kept_query, page_number, paged
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again
+from services.gateway.portal.paging import WHOLE, kept_query, page_number, paged
 from services.gateway.portal.i18n import said_problem
+from services.gateway.portal.party_names import looked_up
 from services.gateway.portal.notifications import booking_page
 from services.gateway.portal.versioned import if_match
 from services.runtime import clock
@@ -95,9 +97,7 @@ async def bookings_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[s
         *(ctx.api.maybe("registry", "/v1/bookings/", status=None if key == "all" else key, page=pages[key], page_size=REVIEW_PAGE_SIZE) for key in GROUP_PAGES)
     )
     results = {key: got or {"items": []} for key, got in zip(GROUP_PAGES, answers, strict=True)}
-    wanted = sorted({b["instrument_id"] for r in results.values() for b in r["items"]})  # each instrument once, at once
-    found = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/instruments/{i}") for i in wanted))
-    names = {i: inst["name"] for i, inst in zip(wanted, found, strict=True) if inst}
+    names = await looked_up(ctx, "registry", "/v1/instruments/", (b["instrument_id"] for r in results.values() for b in r["items"]))
     return ctx.render(
         "bookings.html",
         groups={key: r["items"] for key, r in results.items()},

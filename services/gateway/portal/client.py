@@ -10,6 +10,7 @@ import httpx
 import msgspec
 
 from services.gateway.portal.i18n import said_problem, translate
+from services.gateway.portal.i18n_audit import SERVICES
 from services.gateway.portal.messages import field_text, own_words, problem_text
 from services.gateway.upstreams import Upstreams
 
@@ -74,11 +75,12 @@ def reason_required(key: str, field: str = "reason") -> ApiError:
     return ApiError(400, {"code": "decision.reason_required", **said_problem(key), "details": {"field": field}})
 
 
-def confirmed(form: dict[str, Any], key: str = "tick_the_confirmation_first") -> None:
-    """An action the API cannot undo and takes no reason for: its form's confirmation box
-    (``confirm``) ticked, else the portal's refusal at the box in the catalogue's words of ``key``."""
-    if not form.get("confirm"):
-        raise ApiError(400, {"code": "portal.confirm", **said_problem(key), "details": {"field": "confirm"}})
+def confirmed(form: dict[str, Any], key: str = "tick_the_confirmation_first", *, field: str = "confirm") -> None:
+    """An action the API cannot undo: its form's confirmation box (``field``, ``confirm`` unless
+    the form has several) ticked, else the portal's refusal at the box in the catalogue's words
+    of ``key``."""
+    if not form.get(field):
+        raise ApiError(400, {"code": "portal.confirm", **said_problem(key), "details": {"field": field}})
 
 
 def refused_at(code: str, key: str, field: str) -> ApiError:
@@ -97,13 +99,13 @@ def with_field(err: ApiError, key: str, words: Callable[[str], str]) -> ApiError
     return err
 
 
-#: the services as a page names them when one does not answer
-_SERVICE_ZH = {"registry": "登记与订单", "vouchers": "科技创新券", "evaluation": "绩效评价", "payments": "资金拨付"}
-
-
 def _unavailable(service: str) -> ApiError:
-    zh = _SERVICE_ZH.get(service, "相关")
-    return ApiError(503, {"code": "gateway.upstream_unavailable", "message_zh": f"{zh}服务暂时不可用，请稍后重试", "message_en": f"the {service} service is not reachable"})
+    """A service that does not answer, named in the catalogues' words (``svc_*``, as the audit trail's
+    chooser names it); one the portal has no words for, the catalogues' 503 ("服务暂时不可用")."""
+    problem: dict[str, Any] = {"code": "gateway.upstream_unavailable"}
+    if key := dict(SERVICES).get(service):
+        problem |= {f"message_{lang}": translate("service_unavailable", lang, service=translate(key, lang)) for lang in ("zh", "en")}
+    return ApiError(503, problem)
 
 
 class Api:

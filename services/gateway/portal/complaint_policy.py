@@ -12,18 +12,12 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import Ctx, Kit, again, this_year
+from services.gateway.portal.core import Ctx, Kit, again, asked_year
 from services.gateway.portal.i18n import translate
 from services.gateway.portal.versioned import if_match
 
 READERS = ("center", "bureau")
 FIELD = "handling_workdays"
-
-
-def year_of(text: Any) -> int:
-    """The year asked for (``?year=`` or the form's), this programme year when none or nonsense."""
-    text = str(text or "").strip()
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else this_year()
 
 
 def workdays(form: dict[str, Any]) -> int:
@@ -36,7 +30,7 @@ def workdays(form: dict[str, Any]) -> int:
 
 
 async def policy_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    year = year_of((form or {}).get("year") or ctx.request.query_params.get("year"))
+    year = asked_year(ctx, (form or {}).get("year"))
     found = await ctx.api.answer("registry", f"/v1/complaints/policies/{year}")
     if isinstance(found, ApiError):
         return ctx.error_page(found)
@@ -55,7 +49,7 @@ def handlers(kit: Kit) -> list[Any]:
         """The bureau sets the year's deadline (1–250 working days, the registry checks the range)."""
 
         async def run(ctx: Ctx, form: dict[str, Any]) -> int:
-            year = year_of(form.get("year"))
+            year = asked_year(ctx, form.get("year"))
             body = {FIELD: workdays(form), "reason": str(form.get("reason") or "").strip() or None}
             await ctx.api.call("PUT", "registry", f"/v1/complaints/policies/{year}", json=body, headers=if_match(form))
             return year

@@ -25,7 +25,8 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required, refused_at
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, searched_case_no
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit
+from services.gateway.portal.paging import page_links, page_number, searched_case_no
 from services.gateway.portal.party_names import unit_names
 
 #: who reads complaints (the API's readers); the center alone decides

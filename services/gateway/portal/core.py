@@ -7,7 +7,6 @@ service's refusal next to its fields)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,9 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 
 from services.gateway.portal.client import Api, ApiError
+from services.gateway.portal.figures import points
 from services.gateway.portal.i18n import label, said_problem, translate
-from services.gateway.portal.i18n_labels import CATEGORIES
+from services.gateway.portal.i18n_labels import CATEGORIES, SPECIAL_CLASSES, USER_CLASSES
 from services.gateway.portal.messages import decision_text, failures_text, indicator_set, local_time
 from services.gateway.portal import csrf, progress
 from services.gateway.portal.pagecache import NOT_STORED, REVALIDATE, PageCache
@@ -59,6 +59,21 @@ def yuan_to_fen(text: str) -> int | str:
 def this_year() -> int:
     """The programme year on the policy clock (the test clock's while one is set)."""
     return clock.local_year()
+
+
+#: the years a page may show: those the services accept in a path or a query
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def asked_year(ctx: Ctx, *given: Any, first: int = FIRST_YEAR, last: int = LAST_YEAR) -> int:
+    """The year a page shows: the first of ``given`` (a path's, a form's) that is not empty, else
+    ``?year=``; a year from ``first`` to ``last`` as asked, none or anything else (``abc``, ``1999``)
+    this programme year, never a refusal."""
+    for value in (*given, ctx.request.query_params.get("year")):
+        text = str(value if value is not None else "").strip()
+        if text:
+            return int(text) if text.isdigit() and first <= int(text) <= last else this_year()
+    return this_year()
 
 
 def simulated_time() -> str | None:
@@ -158,6 +173,7 @@ class Portal:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.ChainableUndefined, auto_reload=False)
         self.pages = PageCache(settings.portal_cache_s)
         self.env.filters["money"] = money
+        self.env.filters["points"] = points  # hundredths of a point: 85.50
         self.env.filters["yuan_input"] = yuan_plain  # an amount field's value: 1234.50, as typed back
         # the city's counties: its file (XCISS_CITY_FILE, services/runtime/city.py)
         counties = settings.city.divisions
@@ -166,17 +182,13 @@ class Portal:
         self.env.globals["urlencode"] = urlencode
         self.env.globals["CATEGORIES"] = CATEGORIES
         self.env.globals["COUNTIES"] = counties
+        self.env.globals["USER_CLASSES"], self.env.globals["SPECIAL_CLASSES"] = USER_CLASSES, SPECIAL_CLASSES
         self.env.globals["progress"] = progress.of  # a case's steps and next step (issue 17)
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
     form = await request.form()
     return {k: form.get(k) for k in form.keys()}
-
-
-def page_links(total: int, page: int, page_size: int) -> dict[str, Any]:
-    pages = max(1, math.ceil(total / page_size)) if total else 1
-    return {"page": page, "pages": pages, "total": total, "prev": page - 1 if page > 1 else None, "next": page + 1 if page < pages else None}
 
 
 PageFn = Callable[..., Awaitable[Response[str]]]
@@ -279,10 +291,23 @@ class Kit:
         return ctx.render("error.html", status=404, error=ctx.t("not_found"), code=code)
 
     @staticmethod
-    def passthrough(r: httpx.Response) -> Response[bytes]:
-        """A download as the service answered it (its type and file name)."""
-        headers = {k: v for k, v in r.headers.items() if k.lower() in ("content-type", "content-disposition")}
+    def passthrough(r: httpx.Response, kept: tuple[str, ...] = ("content-type", "content-disposition")) -> Response[bytes]:
+        """A download as the service answered it, with its headers ``kept`` (its type and file name)."""
+        headers = {k: v for k, v in r.headers.items() if k.lower() in kept}
         return Response(r.content, status_code=r.status_code, headers=headers)
+
+    async def download(self, request: Request[Any, Any, Any], roles: tuple[str, ...], service: str, path: str) -> Response[Any]:
+        """A file of a service (a workbook, a document) passed to the browser as the service answers
+        it (``passthrough``), for signed-in callers of ``roles`` (any role when empty): a visitor is
+        sent to sign in and another role reads the 403 page, not the service's problem as a file;
+        a service that does not answer is the portal's 503 page."""
+        ctx = Ctx(self.portal, request)
+        if refused := self.need(ctx, *roles):
+            return refused
+        try:
+            return self.passthrough(await ctx.api.raw("GET", service, path))
+        except ApiError as err:
+            return ctx.error_page(err)
 
 
 Again = Callable[[Ctx, ApiError, dict[str, Any]], Awaitable[Response[str]]]
@@ -296,60 +321,6 @@ def again(page: PageFn, *args: Any, form: bool = True) -> Again:
         return await page(ctx, *args, error=err, **({"form": typed} if form else {}))
 
     return show
-
-
-#: the services' highest page number (services/runtime/http/pagination.py); a page asked beyond is page 1
-MAX_PAGE = 100_000
-#: a list the page reads whole as a choice or a lookup: the services' largest page
-WHOLE = 100
-
-
-def page_number(ctx: Ctx, name: str = "page") -> int:
-    """The page asked for in ``?page=`` (or ``name``, where a page pages two lists); any value
-    that is not a page number the services accept is page 1, never a refusal."""
-    try:
-        page = int(ctx.request.query_params.get(name) or 1)
-    except ValueError:
-        return 1
-    return page if 1 <= page <= MAX_PAGE else 1
-
-
-def paged(result: dict[str, Any] | None, page: int, page_size: int) -> dict[str, Any]:
-    """The pager of a list answer (``Page[T]``: items, total); none (a refusal) is an empty page."""
-    return page_links(int((result or {}).get("total") or 0), page, page_size)
-
-
-def kept_query(ctx: Ctx, *dropped: str) -> dict[str, str]:
-    """The query as asked, without ``dropped`` (nor a form's ``done``): what a pager's links keep (the other list's
-    page, the searches)."""
-    return {k: v for k, v in ctx.request.query_params.items() if k not in dropped and k != "done"}
-
-
-async def find_listed(ctx: Ctx, service: str, path: str, match: Callable[[dict[str, Any]], bool], **params: Any) -> dict[str, Any] | None:
-    """The first item of a list that ``match`` accepts, read a whole page (100) at a time and on
-    through its pages until found: a lookup of one record the API has no filter for (the user's
-    application of an order, the expert's assignment), so that the 101st is found too."""
-    page = 1
-    while True:
-        got = await ctx.api.maybe(service, path, **params, page=page, page_size=WHOLE) or {}
-        items = got.get("items") or []
-        hit = next((i for i in items if match(i)), None)
-        if hit is not None or not items or page * WHOLE >= int(got.get("total") or 0) or page >= MAX_PAGE:
-            return hit
-        page += 1
-
-
-def first_only(result: dict[str, Any] | None) -> dict[str, int] | None:
-    """A list read whole in one page (a choice, a lookup) that holds more than that page:
-    ``{shown, total}`` for the macro ``first_only`` ("仅显示前 100 条，共 N 条"), else None."""
-    items, total = (result or {}).get("items") or [], int((result or {}).get("total") or 0)
-    return {"shown": len(items), "total": total} if total > len(items) else None
-
-
-def searched_case_no(ctx: Ctx, name: str = "case_no") -> str:
-    """The case number typed in a list's search box (``?case_no=``, or ``name`` where a page
-    has two boxes), as typed; empty when none."""
-    return (ctx.request.query_params.get(name) or "").strip()[:40]
 
 
 async def instrument_of(ctx: Ctx, instrument_id: str) -> dict[str, Any] | Response[str]:

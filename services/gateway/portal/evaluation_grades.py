@@ -16,7 +16,9 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, with_field
-from services.gateway.portal.core import WHOLE, Ctx, Kit, again, this_year, yuan_to_fen
+from services.gateway.portal.core import Ctx, Kit, again, asked_year, yuan_to_fen
+from services.gateway.portal.paging import WHOLE
+from services.gateway.portal.figures import points
 from services.gateway.portal.i18n import label
 from services.gateway.portal.staff_evaluation import notice_page
 
@@ -26,11 +28,6 @@ DECIDABLE = ("forwarded", "reopened")
 GRADES = ("excellent", "good", "unqualified")
 #: a refusal of the cycle's opening said at its field
 CYCLE_FIELDS = {"cycle.already_open": "year", "report.year_out_of_range": "year"}
-
-
-def points(centi: Any) -> str:
-    """Hundredths as points with two decimals (8550 → 85.50); nothing is ``—``."""
-    return "—" if centi is None else f"{int(centi) / 100:.2f}"
 
 
 # -- the center decides a grade -------------------------------------------------------------
@@ -84,11 +81,7 @@ async def grade_page(ctx: Ctx, application_id: str, *, error: ApiError | None = 
 
 async def cycle_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """The year's cycle (``?year=``, this year by default) and, for the bureau, the form opening one."""
-    try:
-        year = int(ctx.request.query_params.get("year") or (form or {}).get("year") or this_year())
-    except ValueError:
-        year = this_year()
-    year = year if 2000 <= year <= 2100 else this_year()
+    year = asked_year(ctx, (form or {}).get("year"))
     cycle = await ctx.api.maybe("evaluation", f"/v1/cycles/{year}")
     field_errors = error.field_errors(ctx.lang) if error else {}
     if error is not None:

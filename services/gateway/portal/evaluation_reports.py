@@ -16,37 +16,14 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_number, paged, this_year
-from services.gateway.portal.party_names import unit_names
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, asked_year
+from services.gateway.portal.paging import kept_query, page_number, paged
+from services.gateway.portal.figures import hours, minutes_as_hours, percent
+from services.gateway.portal.party_names import looked_up, unit_names
 
 STAFF = ("center", "bureau")
 #: the workbooks passed through (``/reports/{year}/units.xlsx`` …)
 EXPORTS = ("units.xlsx", "counties.xlsx", "categories.xlsx")
-
-
-def hours(centi: Any) -> str:
-    """Hundredths of an hour as hours with two decimals."""
-    return "—" if centi is None else f"{int(centi) / 100:.2f}"
-
-
-def minutes_as_hours(minutes: Any) -> str:
-    return "—" if minutes is None else f"{int(minutes) / 60:.2f}"
-
-
-def percent(bp: Any) -> str:
-    """Basis points as a percentage (5000 → 50.00%)."""
-    return "—" if bp is None else f"{int(bp) / 100:.2f}%"
-
-
-def asked_year(ctx: Ctx, given: int | None = None) -> int:
-    """The year of the path or ``?year=``; anything else is this year."""
-    if given is not None and 2000 <= given <= 2100:
-        return given
-    try:
-        year = int(ctx.request.query_params.get("year") or this_year())
-    except ValueError:
-        return this_year()
-    return year if 2000 <= year <= 2100 else this_year()
 
 
 async def reports_page(ctx: Ctx, year: int) -> Response[str]:
@@ -116,9 +93,7 @@ async def use_page(ctx: Ctx, unit_id: str) -> Response[str]:
     use, unit = await asyncio.gather(ctx.api.answer("evaluation", f"/v1/units/{unit_id}/use/{year}"), ctx.api.maybe("registry", f"/v1/units/{unit_id}"))
     if isinstance(use, ApiError):
         return ctx.error_page(use)
-    wanted = [i["instrument_id"] for i in use.get("instruments") or []]
-    found = await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/instruments/{i}") for i in wanted))
-    names = {i: f["name"] for i, f in zip(wanted, found, strict=True) if f and f.get("name")}
+    names = await looked_up(ctx, "registry", "/v1/instruments/", (i["instrument_id"] for i in use.get("instruments") or []))
     return ctx.render("unit_use.html", year=year, use=use, unit=unit or {}, names=names, minutes_as_hours=minutes_as_hours, percent=percent)
 
 
@@ -131,14 +106,11 @@ async def redemptions_page(ctx: Ctx) -> Response[str]:
     if isinstance(found, ApiError):
         return ctx.error_page(found)
     items = found["items"]
-    notice_ids = sorted({r["notice_id"] for r in items if r.get("notice_id")})
-    names, claims, notices = await asyncio.gather(
+    names, case_nos, notice_nos = await asyncio.gather(
         unit_names(ctx, (r["unit_id"] for r in items)),
-        asyncio.gather(*(ctx.api.maybe("vouchers", f"/v1/redemption/claims/{r['claim_id']}") for r in items)),
-        asyncio.gather(*(ctx.api.maybe("evaluation", f"/v1/notices/{n}") for n in notice_ids)),
+        looked_up(ctx, "vouchers", "/v1/redemption/claims/", (r["claim_id"] for r in items), "case_no"),
+        looked_up(ctx, "evaluation", "/v1/notices/", (r.get("notice_id") for r in items), "case_no"),
     )
-    case_nos = {r["claim_id"]: c.get("case_no") for r, c in zip(items, claims, strict=True) if c}
-    notice_nos = {n: x.get("case_no") for n, x in zip(notice_ids, notices, strict=True) if x}
     return ctx.render(
         "evaluation_redemptions.html", year=year, items=items, names=names, case_nos=case_nos, notice_nos=notice_nos,
         paging=paged(found, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page"),
@@ -160,12 +132,9 @@ def handlers(kit: Kit) -> list[Any]:
     @get("/reports/{year:int}/{workbook:str}", include_in_schema=False, **kit.pub)
     async def report_export(request: Request[Any, Any, Any], year: FromPath[int], workbook: FromPath[str]) -> Response[Any]:
         """A report's workbook as the evaluation service answers it (type and file name kept)."""
-        ctx = kit.ctx(request)
-        if refused := kit.need(ctx, *STAFF):
-            return refused
         if workbook not in EXPORTS:
-            return Kit.not_found(ctx, "portal.not_found")
-        return kit.passthrough(await ctx.api.raw("GET", "evaluation", f"/v1/reports/{year}/{workbook}"))
+            return Kit.not_found(kit.ctx(request), "portal.not_found")
+        return await kit.download(request, STAFF, "evaluation", f"/v1/reports/{year}/{workbook}")
 
     @page("/department/summary")
     async def department(request: Request[Any, Any, Any]) -> Response[str]:

@@ -14,7 +14,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from services.gateway.portal import policy_text
+from services.gateway.portal import figures, policy_text
 from services.gateway.portal.core import Ctx, Kit, this_year
 from services.gateway.portal.guide_topics import BY_SLUG, DOCUMENT_NAMES, SOURCES, TOPICS, Topic
 from services.runtime.money import yuan_words
@@ -31,15 +31,13 @@ def yuan(fen: Any) -> str:
 
 
 def percent(bp: Any) -> str:
-    """Basis points as a share: 3000 → 30%, 2550 → 25.5%."""
-    whole, rest = divmod(int(bp), 100)
-    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
+    """Basis points as a share in a sentence: 3000 → 30%, 2550 → 25.5%."""
+    return figures.percent(bp, plain=True)
 
 
 def points(centi: Any) -> str:
-    """A grade threshold kept in hundredths of a point: 8500 → 85."""
-    whole, rest = divmod(int(centi), 100)
-    return str(whole) if not rest else f"{whole}.{rest:02d}".rstrip("0")
+    """A grade threshold kept in hundredths of a point, in a sentence: 8500 → 85."""
+    return figures.hundredths(centi, plain=True)
 
 
 async def numbers(ctx: Ctx, topic: Topic, year: int) -> dict[str, Any]:

@@ -64,8 +64,7 @@ def handlers(kit: Kit) -> list[Any]:
             r = await kit.ctx(request).api.raw("GET", "registry", f"/v1/instruments/{instrument_id}/photos/{photo_id}")
         except ApiError as err:  # the registry is not reachable
             return Response(b"", status_code=err.status)
-        headers = {k: v for k, v in r.headers.items() if k.lower() in _PASSED}
-        return Response(r.content, status_code=r.status_code, headers=headers)
+        return Kit.passthrough(r, _PASSED)
 
     def editing(prefix: str, roles: tuple[str, ...]) -> list[Any]:
         """The page, the upload and the delete under ``prefix`` (/unit or /center), for ``roles``."""

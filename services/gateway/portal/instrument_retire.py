@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError, reason_required, refused_at
+from services.gateway.portal.client import ApiError, confirmed, reason_required
 from services.gateway.portal.core import Ctx, Kit, again, instrument_of
 
 UNIT = ("unit",)
@@ -48,8 +48,7 @@ def handlers(kit: Kit) -> list[Any]:
                 reason = str(form.get("reason") or "").strip()
                 if not reason:
                     raise reason_required("a_retirement_needs_a_reason")
-                if not form.get("confirm"):
-                    raise refused_at("portal.confirm_required", "a_retirement_needs_confirming", "confirm")
+                confirmed(form, "a_retirement_needs_confirming")
                 await ctx.api.post("registry", f"/v1/instruments/{instrument_id}/retire", json={"reason": reason})
                 return None
 

@@ -18,8 +18,10 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, instrument_of, kept_query, page_number, paged
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, instrument_of
+from services.gateway.portal.paging import WHOLE, kept_query, page_number, paged
 from services.gateway.portal.instrument_time import local_moment
+from services.gateway.portal.party_names import looked_up
 from services.runtime.clock import POLICY_ZONE
 
 UNIT = ("unit",)
@@ -55,9 +57,7 @@ async def usage_page(ctx: Ctx, instrument_id: str, *, error: ApiError | None = N
     items = (sessions or {"items": []})["items"]
     orders = [o for o in (serving or {"items": []})["items"] if any(i.get("instrument_id") == instrument_id for i in o.get("items") or [])]
     known = {o["order_id"]: o.get("case_no") for o in orders}
-    others = sorted({s["order_id"] for s in items if s.get("order_id") and s["order_id"] not in known})
-    for oid, got in zip(others, await asyncio.gather(*(ctx.api.maybe("registry", f"/v1/orders/{o}") for o in others)), strict=True):
-        known[oid] = (got or {}).get("case_no")
+    known |= await looked_up(ctx, "registry", "/v1/orders/", (s.get("order_id") for s in items if s.get("order_id") not in known), "case_no")
     for s in items:
         s["started_input"], s["ended_input"] = input_value(s.get("started_at")), input_value(s.get("ended_at"))
     return ctx.render(

@@ -16,7 +16,8 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_links, page_number, this_year
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, this_year
+from services.gateway.portal.paging import kept_query, page_links, page_number
 from services.gateway.portal.party_names import unit_names, user_names
 
 READERS = ("finance", "center", "bureau")
@@ -92,9 +93,6 @@ def handlers(kit: Kit) -> list[Any]:
     @get("/finance/budget-execution/{year:int}/export", include_in_schema=False, **kit.pub)
     async def budget_execution_export(request: Request[Any, Any, Any], year: FromPath[int]) -> Response[Any]:
         """The year's budget execution report as the payments service's Excel file."""
-        ctx = kit.ctx(request)
-        if refused := kit.need(ctx, *READERS):
-            return refused
-        return kit.passthrough(await ctx.api.raw("GET", "payments", f"/v1/reports/budget-execution/{year}/export"))
+        return await kit.download(request, READERS, "payments", f"/v1/reports/budget-execution/{year}/export")
 
     return [ledger, budget_execution_export]

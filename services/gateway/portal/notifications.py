@@ -15,7 +15,8 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit
+from services.gateway.portal.paging import page_links, page_number
 from services.gateway.portal.i18n_notices import link_key
 
 PARTIES = ("user", "unit")

@@ -18,9 +18,9 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.audit_trail import short_id
-from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, page_links, page_number
-from services.gateway.portal.i18n import translate
+from services.gateway.portal.client import ApiError, confirmed
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit
+from services.gateway.portal.paging import page_links, page_number
 from services.gateway.portal.i18n_officers import REFUSALS
 from services.gateway.portal.unit_picker import ID, Pick, chosen_unit, pick_unit
 
@@ -107,11 +107,6 @@ def listed(ctx: Ctx) -> dict[str, str]:
     return {k: str(q.get(k)) for k, allowed in (("role", ALL_ROLES), ("status", STATES)) if q.get(k) in allowed}
 
 
-def confirm_missing() -> ApiError:
-    """The portal's own refusal of an unlock or enable without its confirmation."""
-    return ApiError(400, {"code": "portal.confirm_required", "message_zh": translate("confirm_needed", "zh"), "message_en": translate("confirm_needed", "en"), "details": {"field": "confirm"}})
-
-
 def handlers(kit: Kit) -> list[Any]:
     @kit.page("/accounts")
     async def accounts(request: Request[Any, Any, Any]) -> Response[str]:
@@ -149,8 +144,8 @@ def handlers(kit: Kit) -> list[Any]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> Response[str] | None:
             if decision not in DECISIONS:
                 return Kit.not_found(ctx, "portal.unknown_decision")
-            if decision != "disable" and not form.get("confirm"):
-                raise confirm_missing()
+            if decision != "disable":
+                confirmed(form)  # an unlock or enable is confirmed first
             reason = str(form.get("reason") or "").strip()
             await ctx.api.post("registry", f"/v1/accounts/{account_id}/{decision}", json={"reason": reason} if reason else {})
             return None

@@ -12,7 +12,8 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, at_field, confirmed, reason_required, refused_at
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, first_only, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, this_year, yuan_to_fen
+from services.gateway.portal.paging import WHOLE, first_only, kept_query, page_links, page_number, paged, searched_case_no
 from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.instrument_time import local_moment
 from services.gateway.portal.public import instrument_page
@@ -32,10 +33,13 @@ async def order_page(ctx: Ctx, order_id: str, *, error: ApiError | None = None, 
         # the order's application (at most one), however many the user or the city has
         found = await ctx.api.maybe("vouchers", "/v1/applications/", order_id=order_id, page_size=1)
         application = next(iter((found or {}).get("items") or []), None)
-    # the application's voucher (issued, used, expired …): the step tracker's last steps
-    voucher = await ctx.api.maybe("vouchers", f"/v1/vouchers/{application['voucher_id']}") if application and application.get("voucher_id") else None
-    if ctx.role == "unit" and o["status"] in VOUCHER_STATES:
-        # the voucher the user presents on this order, with the unit's refusals of it (getVoucher)
+    # the voucher, read once (getVoucher, with the unit's refusals of it): the application's for the
+    # step tracker's last steps; the one the user presents on this order for the unit, which reads no
+    # applications and finds it by the order (listVouchers?order_id=, whose items carry no refusals)
+    voucher = None
+    if application and application.get("voucher_id"):
+        voucher = await ctx.api.maybe("vouchers", f"/v1/vouchers/{application['voucher_id']}")
+    elif ctx.role == "unit" and o["status"] in VOUCHER_STATES:
         voucher = await order_voucher(ctx, order_id, with_refusals=True)
     if o.get("settlement_id"):
         settlement = await ctx.api.maybe("payments", f"/v1/settlements/{o['settlement_id']}")
@@ -279,8 +283,9 @@ def handlers(kit: Kit) -> list[Any]:
         )
 
     @get("/orders/{order_id:str}/documents/{document_id:str}", include_in_schema=False, **kit.pub)
-    async def order_document(request: Request[Any, Any, Any], order_id: FromPath[str], document_id: FromPath[str]) -> Response[bytes]:
-        return kit.passthrough(await kit.ctx(request).api.raw("GET", "registry", f"/v1/orders/{order_id}/documents/{document_id}"))
+    async def order_document(request: Request[Any, Any, Any], order_id: FromPath[str], document_id: FromPath[str]) -> Response[Any]:
+        """A document of the order, for whoever signed in the registry lets read it (the order's parties, the staff)."""
+        return await kit.download(request, (), "registry", f"/v1/orders/{order_id}/documents/{document_id}")
 
     @page("/vouchers")
     async def vouchers(request: Request[Any, Any, Any]) -> Response[str]:

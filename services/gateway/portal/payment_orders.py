@@ -19,7 +19,8 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, refused_at
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_links, page_number, paged
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit
+from services.gateway.portal.paging import kept_query, page_in, page_number, paged
 from services.gateway.portal.party_names import unit_names
 
 READERS = ("finance", "center", "bureau")
@@ -36,7 +37,7 @@ async def order_page(ctx: Ctx, payment_order_id: str, *, error: ApiError | None 
     every = list(order.get("payouts") or [])
     at = next((n for n, p in enumerate(every) if p["payout_id"] == failed), None)
     pg = at // REVIEW_PAGE_SIZE + 1 if at is not None else page_number(ctx)
-    shown = every[(pg - 1) * REVIEW_PAGE_SIZE : pg * REVIEW_PAGE_SIZE]
+    shown, paging = page_in(every, pg, REVIEW_PAGE_SIZE)
     return ctx.render(
         "payment_order.html",
         order=order,
@@ -44,7 +45,7 @@ async def order_page(ctx: Ctx, payment_order_id: str, *, error: ApiError | None 
         names=await unit_names(ctx, [p["unit_id"] for p in shown]),
         to_confirm=sum(1 for p in every if p["status"] == "ordered"),
         paid=sum(1 for p in every if p["status"] == "paid"),
-        paging=page_links(len(every), pg, REVIEW_PAGE_SIZE),
+        paging=paging,
         base=kept_query(ctx, "page"),
         page=pg,
         failed=failed,

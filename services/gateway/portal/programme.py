@@ -15,21 +15,14 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, missing, refused_at
-from services.gateway.portal.core import Ctx, Kit, again, this_year, yuan_to_fen
+from services.gateway.portal.core import Ctx, Kit, again, asked_year, yuan_to_fen
+from services.gateway.portal.i18n_labels import SPECIAL_CLASSES, USER_CLASSES
 from services.runtime.money import yuan_plain
 
 READERS = ("bureau", "center", "finance")
-#: R4's user classes and R16's special ones, in the registry's words (the form's choices)
-ELIGIBLE = ("above_scale_industrial", "high_tech", "tech_sme", "startup_team")
-SPECIAL = ("innovation_leader", "gazelle")
 #: the vouchers service's refusals of an opening, at the field they concern
 AT_FIELD = {"voucher.programme_exists": "year", "voucher.budget_invalid": "budget_fen", "voucher.policy_invalid": "eligible_classes"}
 FIRST_YEAR, LAST_YEAR = 2023, 2100
-
-
-def shown_year(ctx: Ctx) -> int:
-    raw = ctx.request.query_params.get("year") or ""
-    return int(raw) if raw.isdigit() and FIRST_YEAR <= int(raw) <= LAST_YEAR else this_year()
 
 
 def errors_at(err: ApiError | None, lang: str) -> dict[str, str]:
@@ -59,14 +52,14 @@ def prefilled(last: dict[str, Any] | None) -> dict[str, Any]:
 async def programme_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
     """The year's terms; for the bureau, the form opening a year that has none (and the form
     as typed with its refusal, also when the year was opened meanwhile)."""
-    year = shown_year(ctx)
+    year = asked_year(ctx, first=FIRST_YEAR, last=LAST_YEAR)
     programme = await ctx.api.maybe("vouchers", f"/v1/programmes/{year}")
     last = await ctx.api.maybe("vouchers", f"/v1/programmes/{year - 1}") if programme is None else None
     shown = ctx.outcome(error, form, field_errors=errors_at(error, ctx.lang) if error else None)
     values = prefilled(last)
     if form:  # refused: what was typed and ticked, as it was sent
         values = values | shown["form"] | {"classes": list(form.get("_classes") or []), "special": list(form.get("_special") or [])}
-    return ctx.render("programme.html", year=year, programme=programme, eligible=ELIGIBLE, special=SPECIAL, may_open=ctx.role == "bureau", **(shown | {"form": values}))
+    return ctx.render("programme.html", year=year, programme=programme, may_open=ctx.role == "bureau", **(shown | {"form": values}))
 
 
 def percent_to_bp(text: str) -> int:
@@ -99,9 +92,9 @@ def opening(form: dict[str, Any], classes: list[str], special: list[str]) -> dic
         body["appeal_window_days"] = int(days)
     body["auto_approve"] = bool(form.get("auto_approve"))
     if classes:
-        body["eligible_classes"] = [c for c in ELIGIBLE if c in classes]
+        body["eligible_classes"] = [c for c in USER_CLASSES if c in classes]
     if special:
-        body["special_classes"] = [c for c in SPECIAL if c in special]
+        body["special_classes"] = [c for c in SPECIAL_CLASSES if c in special]
     return body
 
 

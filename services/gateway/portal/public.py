@@ -14,7 +14,8 @@ from services.gateway.portal.bookings import week_view
 from services.gateway.portal.client import ApiError
 from services.gateway.portal.instrument_photos import photos_of
 from services.gateway.portal.unit_picker import chosen_unit, pick_unit
-from services.gateway.portal.core import HERE, PAGE_SIZE, REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_links, page_number, paged, searched_case_no, this_year
+from services.gateway.portal.core import HERE, PAGE_SIZE, REVIEW_PAGE_SIZE, Ctx, Kit, this_year
+from services.gateway.portal.paging import kept_query, page_links, page_number, paged, searched_case_no
 
 #: the catalogue's orders (the registry's search_sql.SORTS)
 SORTS = ("relevance", "price_asc", "price_desc", "name")

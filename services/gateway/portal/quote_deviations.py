@@ -13,34 +13,24 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, kept_query, page_number, paged, this_year
-from services.gateway.portal.party_names import unit_names, user_names
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, asked_year
+from services.gateway.portal.paging import kept_query, page_number, paged
+from services.gateway.portal.party_names import looked_up, unit_names, user_names
 
 STAFF = ("center", "bureau")
 
 
-def year_of(ctx: Ctx) -> int:
-    """``?year=``, or this year when it is none the API accepts (2000–2100)."""
-    try:
-        year = int(ctx.request.query_params.get("year") or this_year())
-    except ValueError:
-        return this_year()
-    return year if 2000 <= year <= 2100 else this_year()
-
-
 async def deviations_page(ctx: Ctx) -> Response[str]:
-    year, pg = year_of(ctx), page_number(ctx)
+    year, pg = asked_year(ctx), page_number(ctx)
     found = await ctx.api.answer("registry", "/v1/quote-deviations/", year=year, page=pg, page_size=REVIEW_PAGE_SIZE)
     if isinstance(found, ApiError):
         return ctx.error_page(found)
     items = found["items"]
-    order_ids = sorted({d["order_id"] for d in items})
-    orders, units, users = await asyncio.gather(
-        asyncio.gather(*(ctx.api.maybe("registry", f"/v1/orders/{o}") for o in order_ids)),
+    case_nos, units, users = await asyncio.gather(
+        looked_up(ctx, "registry", "/v1/orders/", (d["order_id"] for d in items), "case_no"),
         unit_names(ctx, (d["unit_id"] for d in items)),
         user_names(ctx, (d["user_id"] for d in items)),
     )
-    case_nos = {o: got["case_no"] for o, got in zip(order_ids, orders, strict=True) if got and got.get("case_no")}
     return ctx.render(
         "quote_deviations.html", year=year, items=items, case_nos=case_nos, units=units, users=users, paging=paged(found, pg, REVIEW_PAGE_SIZE), base=kept_query(ctx, "page")
     )

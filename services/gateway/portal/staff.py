@@ -12,7 +12,8 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required, with_field
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, find_listed, kept_query, page_links, page_number, paged, searched_case_no, this_year, yuan_to_fen
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, this_year, yuan_to_fen
+from services.gateway.portal.paging import find_listed, kept_query, page_in, page_links, page_number, paged, searched_case_no
 from services.gateway.portal.messages import sheet_errors
 from services.gateway.portal.party_names import unit_names, user_names
 from services.gateway.portal.public import notices_page
@@ -57,23 +58,23 @@ async def finance_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[st
         ctx.api.maybe("payments", "/v1/clawbacks/", page=kpg, page_size=REVIEW_PAGE_SIZE),  # R27 追回, each by its ZH- number
     )
     claws = claws or {"items": []}
-    every_due, orders = (due or {"items": []})["items"], orders or {"items": []}
-    due = {"items": every_due[(pg - 1) * REVIEW_PAGE_SIZE : pg * REVIEW_PAGE_SIZE], "total": len(every_due)}
+    orders = orders or {"items": []}
+    due_shown, due_pages = page_in((due or {"items": []})["items"], pg, REVIEW_PAGE_SIZE)
     found = (hits or {"items": []})["items"] if case_no else None
     names, users = await asyncio.gather(
-        unit_names(ctx, [*(p["unit_id"] for p in [*due["items"], *(found or [])]), *(c["party_id"] for c in claws["items"] if c["party_type"] == "unit")]),
+        unit_names(ctx, [*(p["unit_id"] for p in [*due_shown, *(found or [])]), *(c["party_id"] for c in claws["items"] if c["party_type"] == "unit")]),
         user_names(ctx, [c["party_id"] for c in claws["items"] if c["party_type"] == "user"]),  # a clawback from a user: by its name too
     )
     return ctx.render(
         "finance.html",
-        due=due["items"],
+        due=due_shown,
         orders=orders["items"],
         case_no=case_no,
         found=found,
         names=names,
         user_names=users,
         order_case_no=order_case_no,
-        due_pages=paged(due, pg, REVIEW_PAGE_SIZE),
+        due_pages=due_pages,
         order_pages=paged(orders, opg, REVIEW_PAGE_SIZE),
         found_pages=paged(hits, fpg, REVIEW_PAGE_SIZE) if case_no else None,
         due_base=kept_query(ctx, "page"),
@@ -289,8 +290,9 @@ def handlers(kit: Kit) -> list[Any]:
         return await kit.submit(request, ("finance",), run, again=at_row, done="/finance?done=1#clawbacks")
 
     @get("/finance/payment-orders/{payment_order_id:str}/export", include_in_schema=False, **kit.pub)
-    async def payment_order_export(request: Request[Any, Any, Any], payment_order_id: FromPath[str]) -> Response[bytes]:
-        return kit.passthrough(await kit.ctx(request).api.raw("GET", "payments", f"/v1/payment-orders/{payment_order_id}/export"))
+    async def payment_order_export(request: Request[Any, Any, Any], payment_order_id: FromPath[str]) -> Response[Any]:
+        """A payment order's workbook (``exportPaymentOrder``: finance's alone, as the page offers it)."""
+        return await kit.download(request, ("finance",), "payments", f"/v1/payment-orders/{payment_order_id}/export")
 
     # -- departments and experts ------------------------------------------------------------
 

@@ -14,7 +14,8 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, confirmed, missing, reason_required
-from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit
+from services.gateway.portal.paging import WHOLE, first_only, page_links, page_number
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.unit_picker import Pick, chosen_unit, is_search, pick_unit
 

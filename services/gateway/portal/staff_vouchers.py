@@ -16,7 +16,8 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, confirmed, missing, reason_required
-from services.gateway.portal.core import PAGE_SIZE, WHOLE, Ctx, Kit, first_only, page_links, page_number, searched_case_no, this_year, yuan_to_fen
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, asked_year, this_year, yuan_to_fen
+from services.gateway.portal.paging import WHOLE, first_only, page_links, page_number, searched_case_no
 from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.versioned import if_match
@@ -56,10 +57,7 @@ async def claims_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str
     with a case number typed, the claim that has it, whatever its year and status."""
     q = ctx.request.query_params
     case_no = searched_case_no(ctx)
-    try:
-        year = int(q.get("year") or this_year())
-    except ValueError:
-        year = this_year()
+    year = asked_year(ctx)
     status = q.get("status") or "claimed"
     status = status if status in CLAIM_STATES else "claimed"
     pg = page_number(ctx)
@@ -189,10 +187,7 @@ def handlers(kit: Kit) -> list[Any]:
 
     @get("/redemption/documents/{document_id:str}", include_in_schema=False, **kit.pub)
     async def document(request: Request[Any, Any, Any], document_id: FromPath[str]) -> Response[Any]:
-        ctx = kit.ctx(request)
-        if refused := kit.need(ctx, *REVIEWERS):
-            return refused
-        return kit.passthrough(await ctx.api.raw("GET", "vouchers", f"/v1/redemption/documents/{document_id}"))
+        return await kit.download(request, REVIEWERS, "vouchers", f"/v1/redemption/documents/{document_id}")
 
     @page("/programme/budget")
     async def budget(request: Request[Any, Any, Any]) -> Response[str]:

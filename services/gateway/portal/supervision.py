@@ -12,7 +12,8 @@ from typing import Any
 from litestar import Request, Response
 
 from services.gateway.portal.client import ApiError, confirmed, missing, reason_required
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, page_links, page_number, this_year
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, asked_year, this_year
+from services.gateway.portal.paging import page_in, page_links, page_number
 from services.gateway.portal.party_names import unit_names
 from services.gateway.portal.unit_picker import chosen_party, chosen_unit, is_search, pick_unit, pick_user
 
@@ -34,12 +35,6 @@ def shown(ctx: Ctx, err: ApiError | None, form: dict[str, Any] | None) -> dict[s
     return ctx.outcome(err, form, field_errors=found if err else None)
 
 
-def year_of(ctx: Ctx) -> int:
-    try:
-        return int(ctx.request.query_params.get("year") or this_year())
-    except ValueError:
-        return this_year()
-
 
 async def compliance_page(ctx: Ctx) -> Response[str]:
     """Instruments by listing state on a day, and those overdue or due soon (a page at a time)."""
@@ -48,21 +43,20 @@ async def compliance_page(ctx: Ctx) -> Response[str]:
     error = found if isinstance(found, ApiError) else None
     result = {"counts": {}, "attention": [], "total": 0, "as_of": as_of} if error else found
     pg = page_number(ctx)
-    items = result["attention"][(pg - 1) * PAGE_SIZE : pg * PAGE_SIZE]
-    attention = result["attention"]
+    items, paging = page_in(result["attention"], pg, PAGE_SIZE)
     return ctx.render(
         "compliance.html",
         result=result,
         items=items,
         names=await unit_names(ctx, (i["unit_id"] for i in items)),
         base={"as_of": as_of} if as_of else {},
-        paging=page_links(len(attention), pg, PAGE_SIZE),
+        paging=paging,
         **(ctx.outcome(error, field_errors={"as_of": error.message(ctx.lang)} if error else None) | {"status": 200}),
     )
 
 
 async def provincial_page(ctx: Ctx, *, error: ApiError | None = None, form: dict[str, Any] | None = None) -> Response[str]:
-    year, pg = year_of(ctx), page_number(ctx)
+    year, pg = asked_year(ctx), page_number(ctx)
     found, pick = await asyncio.gather(ctx.api.answer("evaluation", "/v1/provincial-awards", year=year, page=pg, page_size=PAGE_SIZE), pick_unit(ctx, form, "unit_id"))
     if isinstance(found, ApiError):
         return ctx.error_page(found)

@@ -10,7 +10,8 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError
-from services.gateway.portal.core import Ctx, Kit, again, page_links, page_number
+from services.gateway.portal.core import Ctx, Kit, again
+from services.gateway.portal.paging import page_links, page_number
 
 CENTER = ("center",)
 PAGE_SIZE = 50

@@ -10,7 +10,8 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, with_field
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, WHOLE, Ctx, Kit, again, first_only, kept_query, no_file, page_number, paged, this_year, yuan_to_fen
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, no_file, this_year, yuan_to_fen
+from services.gateway.portal.paging import WHOLE, first_only, kept_query, page_number, paged
 from services.gateway.portal.versioned import if_match
 
 UNIT = ("unit",)

@@ -16,7 +16,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from services.gateway.portal.client import ApiError, at_field, refused_at
+from services.gateway.portal.client import ApiError, at_field, confirmed
 from services.gateway.portal.core import Ctx, Kit
 from services.gateway.portal.i18n import label, translate
 from services.gateway.portal.party_names import unit_names
@@ -63,8 +63,8 @@ def handlers(kit: Kit) -> list[Any]:
             if change not in CHANGES:
                 return Kit.not_found(ctx, "portal.unknown_decision")
             reason = str(form.get(f"{change}_reason") or "").strip()
-            if change == "disqualify" and not form.get("disqualify_confirm"):
-                raise refused_at("portal.confirm_required", "a_disqualification_needs_confirming", "disqualify_confirm")
+            if change == "disqualify":
+                confirmed(form, "a_disqualification_needs_confirming", field="disqualify_confirm")
             await ctx.api.post("registry", f"/v1/units/{unit_id}/{change}", json={"reason": reason} if reason else {})
             return None
 

@@ -16,12 +16,11 @@ from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, reason_required, refused_at
 from services.gateway.portal.core import Ctx, Kit, again
+from services.gateway.portal.i18n_labels import SPECIAL_CLASSES, USER_CLASSES
 from services.gateway.portal.versioned import if_match
 
 STAFF = ("center", "bureau")
 CENTER = ("center",)
-CLASSES = ("above_scale_industrial", "high_tech", "tech_sme", "startup_team")
-SPECIAL = ("innovation_leader", "gazelle")
 #: the registry's class rules, said at the classes
 AT_CLASSES = ("user.team_class", "user.enterprise_class", "user.duplicate_class")
 
@@ -42,7 +41,7 @@ async def classes_page(ctx: Ctx, user_id: str, *, error: ApiError | None = None,
     chosen = typed["_chosen"] if "_chosen" in typed else [*user.get("classes", []), *user.get("special_classes", [])]
     sound = bool(typed.get("sound_finances")) if "_chosen" in typed else bool(user.get("sound_finances", True))
     shown = ctx.outcome(error, {"reason": str(typed.get("reason") or "")}, field_errors=at_fields(error, ctx.lang) if error else None)
-    return ctx.render("user_classes.html", user=user, classes=CLASSES, special=SPECIAL, chosen=chosen, sound=sound, **shown)
+    return ctx.render("user_classes.html", user=user, chosen=chosen, sound=sound, **shown)
 
 
 def handlers(kit: Kit) -> list[Any]:
@@ -55,8 +54,8 @@ def handlers(kit: Kit) -> list[Any]:
     @action("/review/users/{user_id:str}/classes")
     async def change(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[str]:
         raw = await request.form()
-        classes = [c for c in (str(v) for v in raw.getall("classes", [])) if c in CLASSES]
-        special = [c for c in (str(v) for v in raw.getall("special_classes", [])) if c in SPECIAL]
+        classes = [c for c in (str(v) for v in raw.getall("classes", [])) if c in USER_CLASSES]
+        special = [c for c in (str(v) for v in raw.getall("special_classes", [])) if c in SPECIAL_CLASSES]
 
         async def run(ctx: Ctx, form: dict[str, Any]) -> None:
             form["_chosen"] = classes + special

@@ -52,7 +52,7 @@ async def test_a_unit_and_the_center_retire_instruments(make_settings) -> None:
         r = await c.post(url, data={"_csrf_token": csrf_of(page), "reason": " ", "confirm": "1"})
         assert r.status_code == 400 and error_at(r.text, "reason") == "请填写退役原因", r.text
         r = await c.post(url, data={"_csrf_token": csrf_of(page), "reason": "设备老化无法修复，已按规定报废"})
-        assert r.status_code == 422 and error_at(r.text, "confirm") == "请勾选确认后再办理退役", r.text
+        assert r.status_code == 400 and error_at(r.text, "confirm") == "请勾选确认后再办理退役", r.text
         assert "设备老化无法修复，已按规定报废" in r.text
         assert (await p.call("registry", "GET", f"/v1/instruments/{iid}", role=Role.UNIT, org=unit)).json()["status"] == "in_service"
 

@@ -4,7 +4,8 @@ order by its number (FK-<year>-<n>), never by a fragment of its id; the list's
 search box finds one as typed; a number nobody has shows "暂无记录"; the export
 link downloads the file named by the number. The payouts searched by an order's
 number are that order's, each naming it (as does a payout found by its own number).
-The center reads the same list, without the export; the bureau finds an order's
+The center reads the same list, without the export (its address answers the center the
+portal's 403 page); the bureau finds an order's
 payouts. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ async def test_finance_names_and_finds_payment_orders_by_their_case_numbers(make
         as_party(c, p, Role.CENTER)
         seen = orders_table((await c.get("/finance", params={"order_case_no": first["case_no"]})).text)
         assert first["case_no"] in seen and second["case_no"] not in seen and "/export" not in seen
+        # … and the export's address answers the center the portal's 403 page, not the service's problem as a file
+        refused = await c.get(f"/finance/payment-orders/{first['payment_order_id']}/export")
+        assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html") and "content-disposition" not in refused.headers
 
         # the bureau finds an order's payouts by its number too
         as_party(c, p, Role.BUREAU)

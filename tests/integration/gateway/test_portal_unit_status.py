@@ -67,7 +67,7 @@ async def test_the_bureau_suspends_reinstates_and_disqualifies_a_unit(make_setti
 
         # a disqualification is confirmed first; the reason typed stays
         r = await c.post(f"{url}/status/disqualify", data={"_csrf_token": csrf_of(page), "disqualify_reason": "出具虚假检测报告"})
-        assert r.status_code == 422 and error_at(r.text, "disqualify_confirm") == "请勾选确认后再取消共享资格", r.text
+        assert r.status_code == 400 and error_at(r.text, "disqualify_confirm") == "请勾选确认后再取消共享资格", r.text
         assert "出具虚假检测报告" in r.text and await status() == "suspended"
 
         r = await c.post(f"{url}/status/reinstate", data={"_csrf_token": csrf_of(page)})
