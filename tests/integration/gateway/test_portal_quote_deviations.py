@@ -3,7 +3,8 @@ the center and the bureau reach /supervision/quote-deviations from their navigat
 above the list are shown 20 a page, newest first, each with its order's case number (linked to
 the order), the unit and the user by name, the published and the quoted amount in yuan, the
 difference, the reason and the time in Beijing time; a quote at the list is no deviation;
-another year shows none; a unit is refused. SQLite and PostgreSQL."""
+another year shows none; a unit is refused; one unit's quotes are found by part of its name or
+a link, with the picker's refusals at its field. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import re
 from services.runtime.clock import local_year
 from services.runtime.roles import Role
 from tests.support.platform import Platform, running
-from tests.support.registry import world
-from tests.support.portal import gateway, text_of
+from tests.support.registry import World, approved_unit, priced_instrument, world
+from tests.support.portal import error_at, gateway, text_of
 
 SERVICES = ["registry"]
 
@@ -53,3 +54,36 @@ async def test_the_center_and_the_bureau_read_the_quotes_above_the_published_pri
 
         c.cookies.set("xciss_session", p.token(Role.UNIT, w.unit))
         assert (await c.get("/supervision/quote-deviations")).status_code == 403
+
+
+async def test_one_units_quotes_by_part_of_its_name_or_a_link(make_settings) -> None:
+    """The unit picker on the page: typing part of a unit's name shows that unit's quotes alone
+    (the pager's links keep it); a link's ``?unit_id=`` the same; a name two units share asks to
+    choose at the field, a name none has says so, and neither lists anyone's quotes."""
+    settings = await make_settings(SERVICES)
+    async with running(Platform(settings, SERVICES), worker=False) as p, gateway(p) as c:
+        w = await world(p)  # 许昌学院
+        other_unit = await approved_unit(p, name="许昌市检验检测中心")
+        iid, pid = await priced_instrument(p, other_unit)
+        other = World(p, other_unit, w.user, iid, pid)
+        mine = await w.order(quantity=2)
+        theirs = await other.order(quantity=2)
+        for world_, oid in ((w, mine), (other, theirs)):
+            r = await world_.as_unit("POST", f"/v1/orders/{oid}/quote", json={"amount_fen": 61_000, "reason": "加急检测"})
+            assert r.status_code == 200, r.text
+        c.cookies.set("xciss_session", p.token(Role.CENTER))
+        everyone = await c.get("/supervision/quote-deviations")
+        assert {mine, theirs} <= set(re.findall(r'<tr data-order="([^"]+)"', everyone.text))
+
+        typed = await c.get("/supervision/quote-deviations", params={"unit_id_q": "检验检测"})
+        assert typed.status_code == 200 and re.findall(r'<tr data-order="([^"]+)"', typed.text) == [theirs]
+        assert 'value="许昌市检验检测中心"' in typed.text  # the picker shows the unit chosen
+        linked = await c.get("/supervision/quote-deviations", params={"unit_id": w.unit})
+        assert re.findall(r'<tr data-order="([^"]+)"', linked.text) == [mine]
+
+        await approved_unit(p, name="许昌市检验检测研究院")  # now two units hold 检验检测
+        several = await c.get("/supervision/quote-deviations", params={"unit_id_q": "检验检测"})
+        assert several.status_code == 200 and "有 2 个单位符合“检验检测”，请从列表中选择一个" in error_at(several.text, "unit_id")
+        assert rows(several.text) == [] and 'name="unit_id" value="' in several.text  # the matches to choose from
+        none = await c.get("/supervision/quote-deviations", params={"unit_id_q": "不存在的单位"})
+        assert "找不到名称或统一社会信用代码含“不存在的单位”的单位" in error_at(none.text, "unit_id") and rows(none.text) == []
