@@ -27,6 +27,7 @@ from services.registry.domain.parties import (
     UserClass,
     UserKind,
     check_acceptance,
+    check_county,
     check_decidable,
     check_reason,
     check_unit_reason,
@@ -37,6 +38,7 @@ from services.registry.unit_rows import unit_event, unit_image, unit_view
 from services.registry.schemas.users import User
 from services.registry.user_rows import as_seen, new_user_row, user_image, user_snapshot, user_view
 from services.runtime import clock
+from services.runtime.city import City
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.http.idempotency import Idempotency, remember
 from services.runtime.db.unit_of_work import Actor
@@ -59,11 +61,14 @@ async def apply_unit(
     parent_unit_id: str | None,
     county_code: str | None,
     department: str | None,
+    city: City,
     published: dict[str, Any] | None = None,
     idempotency: Idempotency | None = None,
 ) -> Unit:
-    """``published``: the R18 service information the unit publishes now (may come later)."""
+    """``published``: the R18 service information the unit publishes now (may come later);
+    ``county_code`` one of ``city``'s divisions (422 ``unit.unknown_county`` otherwise)."""
     now = clock.utc_now()
+    county_code = check_county(county_code, city)
     info = service_info.clean(published or {})
     async with db.unit_of_work(actor, correlation_id) as uow:
         s = uow.session

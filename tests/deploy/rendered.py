@@ -3,7 +3,10 @@ their containers, the settings a process in the cluster reads."""
 
 from __future__ import annotations
 
+import functools
 import re
+import tempfile
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from services.runtime.settings import Settings
@@ -47,9 +50,31 @@ def xciss_config(docs: Docs) -> dict[str, str]:
     return generated(docs, "ConfigMap", "xciss-config")["data"]
 
 
+def city_config_map(docs: Docs) -> dict[str, str]:
+    """The files of the generated ConfigMap xciss-city, mounted at XCISS_CITY_FILE's directory."""
+    return generated(docs, "ConfigMap", "xciss-city")["data"]
+
+
+@functools.cache
+def _laid_out(name: str, text: str) -> str:
+    """A mounted file's text written on this machine (once per content): its path."""
+    path = Path(tempfile.mkdtemp(prefix="xciss-deploy-")) / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def process_env(docs: Docs) -> dict[str, str]:
+    """The settings of xciss-config as a process in the cluster reads them, with the city
+    file it mounts (XCISS_CITY_FILE) laid out on this machine, where the settings read it."""
+    env = dict(xciss_config(docs))
+    name = PurePosixPath(env["XCISS_CITY_FILE"]).name
+    env["XCISS_CITY_FILE"] = _laid_out(name, city_config_map(docs)[name])
+    return env
+
+
 def settings_of(docs: Docs) -> Settings:
     """What a process in the cluster reads, parsed by the real settings code."""
-    return Settings.from_env(xciss_config(docs))
+    return Settings.from_env(process_env(docs))
 
 
 def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:

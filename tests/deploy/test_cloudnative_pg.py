@@ -26,7 +26,7 @@ import pytest
 from services.runtime.settings import SERVICES, Settings
 from tests.deploy import test_manifests, test_policy
 from tests.deploy.conftest import ROOT, render
-from tests.deploy.rendered import Docs, containers, named, of_kind, pod_templates, selects, xciss_config
+from tests.deploy.rendered import Docs, containers, named, of_kind, pod_templates, process_env, selects
 
 CLUSTER = "xciss-pg"
 POOLER = "xciss-pg-pooler-rw"
@@ -72,7 +72,7 @@ def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def _settings(docs: Docs, container: dict[str, Any]) -> Settings:
     """What the process reads: the ConfigMap, then its own env (env wins, as in Kubernetes)."""
     plain = {name: e["value"] for name, e in _env(container).items() if "value" in e}
-    return Settings.from_env({**xciss_config(docs), **plain})
+    return Settings.from_env({**process_env(docs), **plain})
 
 
 def _service_pods(docs: Docs, svc: str) -> list[tuple[str, dict[str, Any]]]:
@@ -158,7 +158,7 @@ def test_pgbouncer_pools_in_transaction_mode_within_the_connection_budget(docs: 
     assert pdb["spec"]["maxUnavailable"] == 1
     # server connections: the pooler's (per pod, per database) and the migrations' (direct)
     params = pooler["pgbouncer"]["parameters"]
-    each = Settings.from_env(xciss_config(docs)).db_pool().most
+    each = Settings.from_env(process_env(docs)).db_pool().most
     pooled = instances * len(SERVICES) * int(params["default_pool_size"])
     migrations = len(SERVICES) * each
     max_connections = int(_cluster(docs)["postgresql"]["parameters"]["max_connections"])

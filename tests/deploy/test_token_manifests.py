@@ -13,7 +13,7 @@ from tests.deploy.rendered import (
     named,
     of_kind,
     pod_templates,
-    xciss_config,
+    process_env,
 )
 
 # --- token keys -----------------------------------------------------------------
@@ -79,5 +79,5 @@ def test_each_dev_pod_passes_the_production_token_key_check_with_what_it_mounts(
                     (root / mount.lstrip("/")).mkdir(parents=True, exist_ok=True)
                     (root / mount.lstrip("/") / key).write_text(text)
             env = {e["name"]: str(root) + e["value"] if e["name"].startswith("XCISS_JWT_") else e.get("value", "") for e in c.get("env", []) if "value" in e}
-            settings = Settings.from_env({**xciss_config(dev), **env, "XCISS_DATA_DIR": str(root), "XCISS_MODE": "prod"})
+            settings = Settings.from_env({**process_env(dev), **env, "XCISS_DATA_DIR": str(root), "XCISS_MODE": "prod"})
             assert token_key_problems(settings, svc, signs=svc == "registry" and component == "api") == [], f"{svc}-{component}"

@@ -65,7 +65,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "uploadOrderDocument": ("document.empty", "document.no_file", "document.too_large", "document.unsupported_type", "order.contract_signed", "order.illegal_transition", "order.not_found", "order.results_by_unit"),
     # services.registry.api.parties
     "listUnits": (),
-    "applyUnit": ("registry.credit_code_invalid", "registry.phone_invalid", "registry.service_info_invalid", "unit.college_needs_parent", "unit.duplicate_credit_code", "unit.not_found", "unit.parent_not_university"),
+    "applyUnit": ("registry.credit_code_invalid", "registry.phone_invalid", "registry.service_info_invalid", "unit.college_needs_parent", "unit.duplicate_credit_code", "unit.not_found", "unit.parent_not_university", "unit.unknown_county"),
     "approveUnit": ("decision.reason_required", "decision.reason_too_long", "unit.already_decided", "unit.concurrent_change", "unit.not_found"),
     "disqualifyUnit": ("decision.reason_required", "decision.reason_too_long", "unit.concurrent_change", "unit.illegal_transition", "unit.not_found"),
     "getUnit": ("unit.not_found",),

@@ -60,7 +60,9 @@ class UnitController(Controller):
     ) -> Unit:
         """A unit applies to join the platform (R7); the bureau decides. Safe to retry with an
         ``Idempotency-Key`` header: the same key and body answer the first application again
-        instead of 409 ``unit.duplicate_credit_code``."""
+        instead of 409 ``unit.duplicate_credit_code``. ``county_code`` is one of the city's
+        counties and districts (the city file, ``XCISS_CITY_FILE``): another is 422
+        ``unit.unknown_county`` with ``details.field`` and ``details.allowed``."""
 
         async def call(idem: Idempotency | None) -> Unit:
             return await parties.apply_unit(
@@ -73,6 +75,7 @@ class UnitController(Controller):
                 parent_unit_id=data.parent_unit_id,
                 county_code=data.county_code,
                 department=data.department,
+                city=settings.city,
                 published={f: getattr(data, f) for f in ("service_content", "contact_person", "contact_phone", "address")},
                 idempotency=idem,
             )

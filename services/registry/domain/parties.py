@@ -9,6 +9,7 @@ from enum import StrEnum
 
 import msgspec
 
+from services.runtime.city import City
 from services.runtime.errors import Conflict, DomainError
 from services.runtime.yearly import ByYear
 
@@ -77,6 +78,21 @@ def check_user_classes(kind: UserKind, classes: list[UserClass], special: list[S
         raise DomainError("user.enterprise_class", "企业不能登记为创新创业团队", "an enterprise cannot have the startup_team class")
     if len(set(classes)) != len(classes) or len(set(special)) != len(special):
         raise DomainError("user.duplicate_class", "类别不能重复", "classes must not repeat")
+
+
+def check_county(county_code: str | None, city: City) -> str | None:
+    """A unit's county is one of ``city``'s divisions (the city file, XCISS_CITY_FILE), or
+    none: another code would put the unit outside every county report and filter."""
+    if county_code is None or county_code in city.divisions:
+        return county_code
+    # the catalogue search's words for the same mistake (search.unknown_county)
+    raise DomainError(
+        "unit.unknown_county",
+        f"“{county_code}”不是{city.name.zh}的县（市、区）代码",
+        f"{county_code!r} is not a county code of {city.name.en}",
+        field="county_code",
+        allowed=list(city.divisions),
+    )
 
 
 # --- unit lifecycle (R7, R27) --------------------------------------------------
