@@ -1,5 +1,6 @@
 """Reading the rendered overlays: documents by kind and name, pod templates,
-their containers, the settings a process in the cluster reads."""
+their containers and their named ports, the settings a process in the cluster
+reads, and what the NetworkPolicies let pods send and admit."""
 
 from __future__ import annotations
 
@@ -93,3 +94,31 @@ def xciss_deployments(docs: Docs, component: str) -> list[dict[str, Any]]:
 
 def nats_conf(docs: Docs) -> str:
     return named(docs, "ConfigMap", "nats-config")["data"]["nats.conf"]
+
+
+def port_number(container: dict[str, Any], port: int | str) -> int:
+    """A container port by its number or its name."""
+    if isinstance(port, int):
+        return port
+    found = [p["containerPort"] for p in container.get("ports", []) if p.get("name") == port]
+    assert found, f"container {container['name']} has no port named {port}"
+    return found[0]
+
+
+def sends(docs: Docs, labels: dict[str, str], to: dict[str, str], port: int) -> bool:
+    """Whether some NetworkPolicy over ``labels`` lets them send to pods labelled ``to`` on ``port``."""
+    mine = [p for p in of_kind(docs, "NetworkPolicy") if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], labels)]
+    return any(
+        any(selects(peer["podSelector"], to) for peer in r.get("to", []) if "podSelector" in peer) and port in {x["port"] for x in r.get("ports", [])}
+        for p in mine
+        for r in p["spec"].get("egress", [])
+    )
+
+
+def admits(policy: dict[str, Any], labels: dict[str, str], port: int) -> bool:
+    """Whether ``policy`` admits pods labelled ``labels`` (of its own namespace) on ``port``."""
+    for rule in policy["spec"].get("ingress", []):
+        peers = [p for p in rule.get("from", []) if "podSelector" in p and "namespaceSelector" not in p]
+        if any(selects(p["podSelector"], labels) for p in peers) and any(p["port"] == port for p in rule.get("ports", [])):
+            return True
+    return False

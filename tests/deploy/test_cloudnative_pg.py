@@ -24,9 +24,15 @@ import kubernetes_validate.utils
 import pytest
 
 from services.runtime.settings import SERVICES, Settings
-from tests.deploy import test_manifests, test_policy
+from tests.deploy import (
+    test_manifests,
+    test_network_paths,
+    test_probes_resources_and_drain,
+    test_rollout_and_connection_budget,
+    test_spread_and_disruption_budgets,
+)
 from tests.deploy.conftest import ROOT, render
-from tests.deploy.rendered import Docs, containers, named, of_kind, pod_templates, process_env, selects
+from tests.deploy.rendered import Docs, containers, named, of_kind, pod_templates, process_env, selects, sends
 
 CLUSTER = "xciss-pg"
 POOLER = "xciss-pg-pooler-rw"
@@ -296,22 +302,22 @@ def test_services_reach_the_pooler_and_the_pooler_the_instances(docs: Docs) -> N
     for svc in SERVICES:
         for where, tpl in _service_pods(docs, svc):
             labels = tpl["metadata"]["labels"]
-            assert test_policy._sends(docs, labels, POOLER_POD, 5432), f"{where} may not send to the pooler"
+            assert sends(docs, labels, POOLER_POD, 5432), f"{where} may not send to the pooler"
             assert _admitted(docs, POOLER_POD, 5432, labels), f"the pooler refuses {where}"
             # only through the pooler, and no longer to the external address
-            assert not test_policy._sends(docs, labels, INSTANCE, 5432), f"{where} may bypass the pooler"
+            assert not sends(docs, labels, INSTANCE, 5432), f"{where} may bypass the pooler"
             egress = [r for p in _policies(docs, labels) for r in p["spec"].get("egress", []) if 5432 in {x["port"] for x in r.get("ports", [])}]
             assert egress and all("ipBlock" not in peer for r in egress for peer in r["to"]), f"{where} still reaches an external database"
-    assert test_policy._sends(docs, POOLER_POD, INSTANCE, 5432) and _admitted(docs, INSTANCE, 5432, POOLER_POD)
+    assert sends(docs, POOLER_POD, INSTANCE, 5432) and _admitted(docs, INSTANCE, 5432, POOLER_POD)
     for svc in SERVICES:
         job = named(docs, "Job", f"{svc}-migrate")["spec"]["template"]["metadata"]["labels"]
-        assert test_policy._sends(docs, job, INSTANCE, 5432) and _admitted(docs, INSTANCE, 5432, job), f"{svc}-migrate"
+        assert sends(docs, job, INSTANCE, 5432) and _admitted(docs, INSTANCE, 5432, job), f"{svc}-migrate"
 
 
 def test_instances_replicate_and_the_operator_reaches_their_status_port(docs: Docs) -> None:
     replica = {**INSTANCE, "cnpg.io/instanceName": f"{CLUSTER}-2"}
     for port in (5432, 8000):
-        assert test_policy._sends(docs, replica, INSTANCE, port) and _admitted(docs, INSTANCE, port, replica), f"instances on {port}"
+        assert sends(docs, replica, INSTANCE, port) and _admitted(docs, INSTANCE, port, replica), f"instances on {port}"
     assert _admitted(docs, INSTANCE, 8000, OPERATOR_POD, OPERATOR_NAMESPACE)
     # another namespace's pods, or another pod of the operator's namespace, are not the operator
     assert not _admitted(docs, INSTANCE, 8000, OPERATOR_POD, {"kubernetes.io/metadata.name": "elsewhere"})
@@ -353,13 +359,13 @@ def test_nothing_else_in_the_namespace_reaches_the_pooler_or_the_instances(docs:
 # --- the production policy still holds with the component ---------------------------------
 
 POLICY_CHECKS: list[Callable[..., None]] = [
-    test_policy.test_every_long_running_container_has_probes_and_every_container_resources,
-    test_policy.test_workers_and_relays_are_probed_on_their_metrics_port,
-    test_policy.test_apis_and_the_gateway_keep_serving_while_their_endpoint_is_withdrawn,
-    test_policy.test_every_deployment_spreads_over_zones_and_nats_servers_never_share_a_node,
-    test_policy.test_everything_with_more_than_one_replica_has_a_disruption_budget,
-    test_policy.test_the_ingress_controller_reaches_the_gateway_and_the_gateway_the_apis,
-    test_policy.test_the_connection_budget_in_the_docs_is_what_the_manifests_allow,
+    test_probes_resources_and_drain.test_every_long_running_container_has_probes_and_every_container_resources,
+    test_probes_resources_and_drain.test_workers_and_relays_are_probed_on_their_metrics_port,
+    test_probes_resources_and_drain.test_apis_and_the_gateway_keep_serving_while_their_endpoint_is_withdrawn,
+    test_spread_and_disruption_budgets.test_every_deployment_spreads_over_zones_and_nats_servers_never_share_a_node,
+    test_spread_and_disruption_budgets.test_everything_with_more_than_one_replica_has_a_disruption_budget,
+    test_network_paths.test_the_ingress_controller_reaches_the_gateway_and_the_gateway_the_apis,
+    test_rollout_and_connection_budget.test_the_connection_budget_in_the_docs_is_what_the_manifests_allow,
 ]
 def _services_reach_only_productions_ports(overlay: tuple[str, Docs]) -> None:
     """Production's ports (object store on 443); 5432 now leads to the pooler."""

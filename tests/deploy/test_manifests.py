@@ -262,7 +262,7 @@ def test_services_reach_only_nats_their_database_telemetry_and_for_registry_and_
         for component in ("api", "worker", "relay", "migrate"):
             kind = "Job" if component == "migrate" else "Deployment"
             tpl = named(docs, kind, f"{svc}-{component}")["spec"]["template"]
-            # the OpenID Connect issuer (APIs only, prod): test_policy.py checks it
+            # the OpenID Connect issuer (APIs only, prod): test_network_paths.py checks it
             own = [p for p in _policies_for(docs, tpl["metadata"]["labels"]) if p["metadata"].get("labels", {}).get("xciss.io/egress") != "oidc"]
             ports = _egress_ports(own)
             # 8222: NATS's monitoring endpoint, for the start-up safety check (NATS admits only workers and relays there)

@@ -26,7 +26,7 @@ Counts:
   Idempotency-Key); the count stays in the line for the runs to come.
 
 Claims, payouts and redemption notices are checked by
-``tests.faults.redemption.claims_and_payouts``; the ledger check here counts
+``tests.faults.redemption_check.claims_and_payouts``; the ledger check here counts
 the payouts' entries. More checks: ``@check`` registers ``fn(ctx: CheckContext, result: Result)``.
 """
 

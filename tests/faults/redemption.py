@@ -23,7 +23,8 @@ holds the claim's size (1 to ``BATCH_MAX``), a *claim journey* starts:
   confirms the bank paid it; ``settled``: vouchers learns it from payments,
   settles the claim and redeems its approved vouchers.
 
-The end-of-run check (``claims_and_payouts``) compares what the clients were
+The claim's record and its shape are in ``tests.faults.claims``; the
+end-of-run check (``tests.faults.redemption_check.claims_and_payouts``) compares what the clients were
 told with what vouchers, evaluation and payments hold: every claim as its
 journey left it, one payout per approved claim of its approved amount and
 paid once, each approved voucher redeemed once, no voucher in two claims, no
@@ -36,58 +37,20 @@ import asyncio
 import logging
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from services.payments.payouts import payout_id_for
 from services.runtime.roles import Role
 from services.runtime.clock import local_today
-from tests.faults.checker import CheckContext, Result, check
+from tests.faults.claims import BATCH_MAX, PLANS, RECEIPT, RESULTS, STEPS, Claim
 from tests.faults.client import ApiError
 from tests.faults.journeys import EVENTUALLY_S, Journey, World, _eventually
 
 log = logging.getLogger("xciss.faults")
 
-RECEIPT = b"%PDF-1.7\n% bank receipt of the user's payment\n" + b"b" * 500
-RESULTS = b"%PDF-1.7\n% service results\n" + b"s" * 800
-#: the most vouchers on one claim
-BATCH_MAX = 8
-#: (plan, weight): how the center decides a claim
-PLANS = (("redemption", 7), ("redemption_partial", 2), ("redemption_rejected", 1))
 #: a claim waits this long for a notice (the coordinator publishes every few seconds)
 NOTICE_WAIT_S = 2 * EVENTUALLY_S
-STEPS = ["evidence", "claim", "review", "notice", "order", "paid", "settled"]
-
-
-@dataclass
-class Claim:
-    id: int
-    plan: str
-    unit: str
-    #: the order journeys whose vouchers it claims, in item order
-    journeys: list[Journey]
-    done_steps: list[str] = field(default_factory=list)
-    documents: tuple[str, str] | None = None
-    claim_id: str | None = None
-    amount_fen: int = 0
-    #: what the center decided, per voucher
-    decisions: dict[str, bool] = field(default_factory=dict)
-    #: what the claim must end as: rejected / settled
-    final: str | None = None
-    approved_fen: int = 0
-    payout_id: str | None = None
-    paid_fen: int = 0
-    finished: bool = False
-    error: str | None = None
-
-    @property
-    def voucher_ids(self) -> list[str]:
-        return [j.voucher_id for j in self.journeys if j.voucher_id]
-
-    def invoice(self, k: int) -> str:
-        """A fully digital invoice number (20 digits), one per item, unique in the run."""
-        return f"2641{self.id:012d}{k:04d}"
 
 
 class Redemptions:
@@ -314,102 +277,3 @@ class Redemptions:
                 today - timedelta(days=9), today - timedelta(days=8), today - timedelta(days=1), nid,
             )
             await api.expect("evaluation", "POST", f"/v1/notices/{nid}/finalize", role=Role.CENTER, json={}, name="finalize redemption notice")
-
-
-def used_share(plans: dict[str, tuple[int, list[str]]]) -> float:
-    """The share of order journeys whose voucher ends used (a plan that applies and rates, without expiry)."""
-    total = sum(w for w, _ in plans.values())
-    used = sum(w for w, steps in plans.values() if "apply" in steps and "rate" in steps and "expire" not in steps and "uphold" not in steps)
-    return used / total if total else 0.0
-
-
-# -- the check ---------------------------------------------------------------------
-
-
-@check
-async def claims_and_payouts(ctx: CheckContext, r: Result) -> None:
-    red: Redemptions | None = getattr(ctx.world, "redemptions", None)
-    if red is None:
-        return
-    api, year = ctx.world.api, ctx.world.year
-    held = {c["claim_id"]: c for c in await api.pages("vouchers", "/v1/redemption/claims", role=Role.CENTER, params={"year": year})}
-    ours = {c.claim_id: c for c in red.claims if c.claim_id}
-    in_claims: dict[str, list[str]] = defaultdict(list)
-    for cid in held:
-        full = await api.get("vouchers", f"/v1/redemption/claims/{cid}", role=Role.CENTER)
-        for item in full["items"] or []:
-            in_claims[item["voucher_id"]].append(cid)
-        held[cid] = full
-    for vid, cids in in_claims.items():
-        live = [c for c in cids if held[c]["status"] != "rejected"]
-        if len(live) > 1:
-            r.add("duplicated", f"voucher {vid} is on {len(live)} claims that were not rejected: {live}")
-    for cid, h in held.items():
-        if cid not in ours:
-            r.add("unexpected", f"claim {cid} of unit {h['unit_id']} ({h['status']}) outside any journey")
-    vouchers = {v["voucher_id"]: v for v in ctx.vouchers}
-    for c in red.claims:
-        if c.claim_id is None:
-            if not c.finished:
-                r.add("unfinished", f"claim journey {c.id} ({c.plan}) never got a claim: {c.error}")
-            continue
-        h = held.get(c.claim_id)
-        if h is None:
-            r.add("lost", f"claim journey {c.id}: acknowledged claim {c.claim_id} is absent")
-            continue
-        if not c.finished:
-            r.add("unfinished", f"claim journey {c.id} ({c.plan}) stopped after {c.done_steps[-1:]}: {c.error}")
-            continue
-        if h["status"] != c.final:
-            r.add("lost", f"claim journey {c.id}: claim {c.claim_id} is {h['status']}, should be {c.final}")
-        if {i["voucher_id"]: i["approved"] for i in h["items"] or []} != c.decisions:
-            r.add("lost", f"claim journey {c.id}: claim {c.claim_id} holds other decisions than the review acknowledged")
-        if (h["approved_fen"] or 0) != c.approved_fen:
-            r.add("unexpected", f"claim {c.claim_id}: approved {h['approved_fen']}, acknowledged {c.approved_fen}")
-        paid = h["paid_fen"] or 0
-        if paid > c.approved_fen:
-            r.add("duplicated", f"claim {c.claim_id}: paid {paid} > approved {c.approved_fen}")
-        elif c.final == "settled" and paid != c.approved_fen:
-            r.add("lost", f"claim {c.claim_id}: paid {paid} of {c.approved_fen}")
-        for vid, ok in c.decisions.items():
-            v = vouchers.get(vid)
-            want = "redeemed" if ok and c.final == "settled" else "used"
-            if v is not None and v["status"] != want:
-                r.add("lost" if want == "redeemed" else "unexpected", f"claim {c.claim_id}: voucher {vid} is {v['status']}, should be {want}")
-    # payments: one payout per approved claim, of its approved amount, paid
-    payouts = await api.pages("payments", "/v1/payouts/", role=Role.FINANCE, params={"kind": "redemption", "year": year})
-    by_ref: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for p in payouts:
-        by_ref[p["ref"]].append(p)
-    for ref, group in by_ref.items():
-        if len(group) > 1:
-            r.add("duplicated", f"claim {ref} has {len(group)} payouts")
-        c = ours.get(ref)
-        if c is None or c.final != "settled":
-            r.add("unexpected", f"payout {group[0]['payout_id']} for claim {ref}, which nobody approved")
-    for c in red.claims:
-        if not (c.finished and c.final == "settled"):
-            continue
-        got = by_ref.get(c.claim_id or "")
-        if not got:
-            r.add("lost", f"claim {c.claim_id}: approved and settled without a payout")
-            continue
-        p = got[0]
-        if p["amount_fen"] != c.approved_fen or p["status"] != "paid":
-            r.add("lost", f"payout {p['payout_id']} of claim {c.claim_id}: {p['status']} {p['amount_fen']}, acknowledged paid {c.approved_fen}")
-    # evaluation: each approved claim on exactly one final notice
-    listed: dict[str, list[str]] = defaultdict(list)
-    for n in await api.pages("evaluation", "/v1/notices/", params={"kind": "redemption", "year": year}):
-        full = await api.get("evaluation", f"/v1/notices/{n['notice_id']}")
-        if full["status"] != "final":
-            r.add("unfinished", f"redemption notice {n['notice_id']} is still {full['status']}")
-        for item in full["items"] or []:
-            listed[item["ref"]].append(n["notice_id"])
-    for ref, nids in listed.items():
-        if len(nids) > 1:
-            r.add("duplicated", f"claim {ref} is on {len(nids)} notices")
-        if ref not in ours:
-            r.add("unexpected", f"claim {ref} on notice {nids[0]} outside any journey")
-    for c in red.claims:
-        if c.finished and c.final == "settled" and not listed.get(c.claim_id or ""):
-            r.add("lost", f"claim {c.claim_id}: paid without being on a notice")

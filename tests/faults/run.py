@@ -29,7 +29,9 @@ from tests.faults.counts import redeliveries, stream_audit
 from tests.faults.natsfaults import NATS_FAULTS
 from tests.support.pgserver import PgServer
 from tests.faults.journeys import EVENTUALLY_S, PLANS, Journey, World, _eventually, new_journey, run_journey
-from tests.faults.redemption import Claim, Redemptions, used_share
+from tests.faults.claims import Claim, used_share
+from tests.faults.redemption import Redemptions
+from tests.faults import redemption_check  # noqa: F401  (registers the claim journeys' end-of-run check)
 from tests.support.codes import credit_code
 from tests.support.registry import SERVICE_INFO
 

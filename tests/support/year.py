@@ -1,7 +1,8 @@
 """A small city for the whole-year test (issue 6), driven through the HTTP
 APIs of the four services as their clients would: units and their
 instruments in registry, users, and orders served with or without a voucher
-up to settlement, payment and rating."""
+up to settlement, payment and rating; and the evaluation, vouchers and
+payments APIs called with the status each call must answer."""
 
 from __future__ import annotations
 
@@ -18,6 +19,18 @@ from tests.support.registry import PDF, PROOF, RESULT, SERVICE_INFO, contract
 async def ok(r: Any, status: int = 200) -> Any:
     assert r.status_code == status, r.text
     return r.json() if r.content else None
+
+
+async def ev(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int = 200) -> Any:
+    return await ok(await p.call("evaluation", method, path, role=role, org=org, json=json), status)
+
+
+async def vo(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int = 200) -> Any:
+    return await ok(await p.call("vouchers", method, path, role=role, org=org, json=json), status)
+
+
+async def pa(p: Platform, method: str, path: str, role: Role = Role.FINANCE, org: str | None = None, json: Any = None, status: int = 200) -> Any:
+    return await ok(await p.call("payments", method, path, role=role, org=org, json=json), status)
 
 
 class City:

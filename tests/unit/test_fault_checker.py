@@ -13,7 +13,9 @@ import pytest
 
 from tests.faults.checker import CheckContext, Result, ledger, settlements
 from tests.faults.journeys import Journey, World
-from tests.faults.redemption import Claim, Redemptions, claims_and_payouts
+from tests.faults.claims import Claim
+from tests.faults.redemption import Redemptions
+from tests.faults.redemption_check import claims_and_payouts
 
 YEAR = 2026
 UNIT = "unit-a"

@@ -22,11 +22,10 @@ its reservation returned and the programme closed; the books as of a moment."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import chinese_calendar
 import msgspec
 from sqlalchemy import func, select
 
@@ -49,7 +48,8 @@ from tests.support.payouts import (
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.vouchers import YEAR
-from tests.support.year import City, ok
+from tests.support.year import City, ev, ok, pa, vo
+from tests.support.year_clock import clock_at, grades_publication_day, on, workdays_after
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]
 START = f"{YEAR}-03-02T09:00:00+08:00"  # the year opens (on the test clock)
@@ -57,48 +57,6 @@ NOTICE_WORKDAYS = 5  # M14(3)/R14(3): a notice stays up five working days
 WEIDU, CHANGGE = "魏都区科技局", "长葛市科技局"
 AWARD_BUDGET = 10_000_000
 VOUCHER_BUDGET = 100_000_000
-
-
-async def ev(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int = 200) -> Any:
-    return await ok(await p.call("evaluation", method, path, role=role, org=org, json=json), status)
-
-
-async def vo(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int = 200) -> Any:
-    return await ok(await p.call("vouchers", method, path, role=role, org=org, json=json), status)
-
-
-async def pa(p: Platform, method: str, path: str, role: Role = Role.FINANCE, org: str | None = None, json: Any = None, status: int = 200) -> Any:
-    return await ok(await p.call("payments", method, path, role=role, org=org, json=json), status)
-
-
-async def clock_at(p: Platform, at: str | datetime) -> datetime:
-    """The system administrator moves every service's policy time (the test clock, issue 15)."""
-    when = at if isinstance(at, str) else at.isoformat()
-    r = await ok(await p.call("registry", "PUT", "/v1/clock/", role=Role.SYSADMIN, json={"at": when}))
-    assert r["simulated"] is True
-    return datetime.fromisoformat(r["local_now"])
-
-
-def on(day: date, time: str = "10:00:00") -> str:
-    return f"{day.isoformat()}T{time}+08:00"
-
-
-def workdays_after(day: date, n: int) -> date:
-    """The n-th official working day after ``day`` (chinese-calendar: make-up days count), the notice's last day."""
-    while n:
-        day += timedelta(days=1)
-        n -= chinese_calendar.is_workday(day)
-    return day
-
-
-def grades_publication_day() -> tuple[date, date]:
-    """A day whose notice window runs over a make-up working day (a weekend day worked), and that day."""
-    year_days = (date(YEAR, 7, 1) + timedelta(days=i) for i in range(150))
-    makeup = next(d for d in year_days if d.weekday() >= 5 and chinese_calendar.is_workday(d))
-    day = makeup - timedelta(days=1)
-    while not chinese_calendar.is_workday(day) or day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return day, makeup
 
 
 async def test_a_whole_year(make_settings) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from services.runtime.clock import local_today
 from services.runtime.roles import Role
-from tests.integration.registry.test_orders import payment, publish, settlement
+from tests.support.order_settlement import payment, publish, settlement
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import World, priced_instrument, world

@@ -1,14 +1,16 @@
-"""Fraud handling (issue 5, R27) end to end on SQLite and PostgreSQL with a real
+"""Fraud findings (issue 5, R27) end to end on SQLite and PostgreSQL with a real
 NATS: the bureau records a finding against a user (one voucher used at
 settlement, one not yet used) and one against a unit (an award paid, another
 still due). The unused voucher is revoked; the used voucher's deduction and the
 paid award become clawback receivables in the ledger, the due award is
 cancelled, and the trial balance and the budget-execution report still balance;
 both parties are on the public blacklist, the user's next voucher application
-fails ``voucher.user_blacklisted``, the unit is out of the award plan; the events
+fails ``voucher.user_blacklisted``, the unit fails the award check; the events
 are on the streams; the same finding twice is refused, a wrong role gets 403, a
 missing reason 400 in Chinese and English; an award or redemption line that
-comes after the finding is blocked; finance records a repayment once."""
+comes after the finding is blocked; finance records a repayment once. A finding
+with public criticism alone still claws back and revokes, but does not
+blacklist."""
 
 from __future__ import annotations
 
@@ -16,39 +18,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-import pytest
 from sqlalchemy import select
 
 from contracts import payments as pe
 from contracts import registry as ev
-from contracts import vouchers as ve
 from contracts.evaluation import AwardApproved, CycleOpened, NoticeFinalized, NoticeItem
-from services.evaluation import notices, sources
 from services.evaluation.db.models import unit_blacklist_view, unit_view
-from services.evaluation.domain.measures import Measures
 from services.evaluation.readmodel import excluded_units
 from services.payments.db.models import order_view as payments_orders
-from services.payments.db.models import payouts, redemption_vouchers
+from services.payments.db.models import payouts
 from services.payments.db.models import voucher_view as payments_vouchers
 from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from services.vouchers.db.models import blacklist_view, vouchers
-from tests.integration.evaluation.test_evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, Year, call, unit_event
-from tests.integration.evaluation.test_evaluation_cycle import YEAR as EVAL_YEAR
-from tests.integration.evaluation.test_evaluation_cycle import publish as publish_evaluation
 from tests.support.payouts import publish
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import approved_unit, verified_user
+from tests.support.responses import ok
 from tests.support.vouchers import YEAR, Registry, activate, approve, open_programme, submit, uid, verified_here
 
 SERVICES = ["registry", "vouchers", "payments", "evaluation"]
 AWARD_FEN = 5_000_000
-
-
-async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 async def last_event(p: Platform, stream: str, event: type[msgspec.Struct]) -> Any:
@@ -314,104 +305,3 @@ async def test_criticism_alone_still_claws_back_and_revokes_but_does_not_blackli
         again = await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json={**body, "years": [YEAR, YEAR]})
         assert again.status_code == 409 and again.json()["code"] == "fraud.duplicate"
         await ok(await p.call("registry", "POST", "/v1/fraud-findings/", role=Role.BUREAU, json={**body, "years": [YEAR - 1]}), 201)
-
-
-async def test_a_blacklisted_or_disqualified_unit_is_not_in_the_next_award_plan(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """R27: from the finding on, the unit fails the award check; evaluation learns it
-    from registry's events (published here as the registry would)."""
-    settings = await make_settings(["evaluation"])
-    listed, disqualified, clean = uid(), uid(), uid()
-
-    async def fake_source(session, year, unit_ids=None):  # noqa: ANN001
-        return {u: Measures(unit_id=u, year=year, **BEST) for u in (listed, disqualified, clean) if unit_ids is None or u in unit_ids}
-
-    monkeypatch.setattr(sources, "MEASURES_SOURCE", fake_source)
-    monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
-    async with running(Platform(settings, ["evaluation"])) as p:
-        await publish_evaluation(p, [unit_event(u) for u in (listed, disqualified, clean)])
-
-        async def units_known() -> bool:
-            async with p["evaluation"].db.read() as s:
-                return len((await s.execute(select(unit_view.c.unit_id).where(unit_view.c.unit_id.in_([listed, disqualified, clean])))).all()) == 3
-
-        await eventually(units_known)
-        await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": EVAL_YEAR, "award_budget_fen": 20_000_000}, status=201)
-        experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
-        y = Year(p, experts)
-        for unit in (listed, disqualified, clean):
-            app_id = await y.apply_and_forward(unit)
-            for role, assignment in (await y.assign_all(app_id)).items():
-                await y.score(assignment, role, FULL[role])
-            await call(p, "POST", f"/v1/applications/{app_id}/grade", Role.CENTER, json={}, status=200)
-        grades = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": EVAL_YEAR}, status=201)
-        monkeypatch.setattr(notices, "today", lambda: AFTER)
-        await call(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=200)
-
-        # the bureau's findings, after the grades: one unit blacklisted, one disqualified
-        before = unit_event(disqualified)
-        fields = {f: getattr(before, f) for f in ev.UnitSnapshot.__struct_fields__ if f not in ("event_id", "occurred_at", "version", "status")}
-        await publish_evaluation(p, [
-            ev.BlacklistAdded(entry_id=uid(), party_type="unit", party_id=listed, party_name="某单位", reason="弄虚作假"),
-            ev.UnitDisqualified(**fields, version=3, status="disqualified", reason="弄虚作假"),
-        ])
-
-        async def known() -> bool:
-            async with p["evaluation"].db.read() as s:
-                return await excluded_units(s, [listed, disqualified, clean]) == {listed: "blacklisted", disqualified: "disqualified"}
-
-        await eventually(known)
-        monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
-        plan = await call(p, "POST", f"/v1/award-plans/{EVAL_YEAR}", Role.BUREAU, json={}, status=201)
-        lines = {line["unit_id"]: (line["outcome"], line["amount_fen"]) for line in plan["lines"]}
-        assert lines[listed] == ("blacklisted", 0) and lines[disqualified] == ("disqualified", 0)
-        assert lines[clean][0] == "funded" and lines[clean][1] > 0
-        assert plan["planned_fen"] == lines[clean][1]
-
-
-async def test_a_finding_that_names_vouchers_reaches_the_redemption_payouts_of_their_claims(make_settings) -> None:
-    """A unit's finding scoped by voucher ids: the paid payout of the claim holding
-    one of them is clawed back, the due payout of another such claim is cancelled,
-    and the payout of a claim holding none of them stays paid and untouched."""
-    settings = await make_settings(["payments"])
-    async with running(Platform(settings, ["payments"])) as p:
-        unit = uid()
-        claims = {c: [uid(), uid()] for c in ("named-paid", "clean-paid", "named-due")}
-        ref = {c: uid() for c in claims}
-        await publish(
-            p,
-            *(ve.RedemptionClaimed(claim_id=ref[c], unit_id=unit, year=YEAR, voucher_ids=vids, amount_fen=300_000, status="claimed") for c, vids in claims.items()),
-            NoticeFinalized(notice_id="n-redemption", kind="redemption", year=YEAR, finalized_at=datetime.now(UTC),
-                            items=[NoticeItem(ref=ref[c], unit_id=unit, label="兑付", amount_fen=300_000) for c in claims]),
-        )
-
-        async def payout_ids() -> dict[str, str] | None:
-            async with p["payments"].db.read() as s:
-                rows = dict((await s.execute(select(payouts.c.ref, payouts.c.id).where(payouts.c.ref.in_(ref.values())))).all())
-            return {c: rows[r] for c, r in ref.items()} if len(rows) == 3 else None
-
-        pid = await eventually(payout_ids)
-        await ok(await p.call("payments", "PUT", f"/v1/payees/{unit}", role=Role.UNIT, org=unit,
-                              json={"bank_name": "中国银行许昌分行", "account_name": "许昌某兑付单位", "account_number": "104123456789012"}))
-        await ok(await p.call("payments", "POST", "/v1/payment-orders/", role=Role.FINANCE, json={"payout_ids": [pid["named-paid"], pid["clean-paid"]]}), 201)
-        for c in ("named-paid", "clean-paid"):
-            await ok(await p.call("payments", "POST", f"/v1/payouts/{pid[c]}/paid", role=Role.FINANCE, json={"bank_reference": f"BOC-{c}"}), 201)
-
-        async def claims_known() -> bool:
-            async with p["payments"].db.read() as s:
-                return len((await s.execute(select(redemption_vouchers.c.claim_id))).all()) == 6
-
-        await eventually(claims_known)
-        await publish(p, ev.FraudFound(finding_id=uid(), party_type="unit", party_id=unit, voucher_ids=[claims["named-paid"][1], claims["named-due"][0]],
-                                       sanctions=["criticism"], reason="兑付申报的发票系伪造"))
-
-        async def clawed() -> Any:
-            page = await ok(await p.call("payments", "GET", "/v1/clawbacks/?page_size=50", role=Role.FINANCE))
-            due = await ok(await p.call("payments", "GET", f"/v1/payouts/{pid['named-due']}", role=Role.FINANCE))
-            return page if page["total"] >= 1 and due["status"] == "cancelled" else None
-
-        page = await eventually(clawed)
-        assert [(c["kind"], c["ref"], c["amount_fen"], c["party_id"]) for c in page["items"]] == [("redemption", pid["named-paid"], 300_000, unit)]
-        assert (await ok(await p.call("payments", "GET", f"/v1/payouts/{pid['clean-paid']}", role=Role.FINANCE)))["status"] == "paid"
-        owed = await ok(await p.call("payments", "GET", "/v1/ledger/balances", role=Role.FINANCE, params={"account": f"clawback_receivable:unit:{unit}"}))
-        assert [b["balance_fen"] for b in owed["items"]] == [300_000]
-        assert (await ok(await p.call("payments", "GET", "/v1/ledger/trial-balance", role=Role.FINANCE)))["balanced"] is True
