@@ -76,6 +76,17 @@ def asked_year(ctx: Ctx, *given: Any, first: int = FIRST_YEAR, last: int = LAST_
     return this_year()
 
 
+def form_year(form: dict[str, Any], field: str = "year") -> int:
+    """The year a form sends (this programme year when empty): a year from 2000 to 2100, else the
+    portal's refusal at ``field`` (422 ``portal.bad_year``) — never a 500 for a typed "abc"."""
+    text = str(form.get(field) or "").strip()
+    if not text:
+        return this_year()
+    if text.isdigit() and FIRST_YEAR <= int(text) <= LAST_YEAR:
+        return int(text)
+    raise ApiError(422, {"code": "portal.bad_year", **said_problem("a_year_from_2000_to_2100"), "details": {"field": field}})
+
+
 def simulated_time() -> str | None:
     """The simulated policy time for the portal's banner, or None on real time."""
     if clock.simulation() is None:

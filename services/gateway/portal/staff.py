@@ -12,7 +12,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, missing, reason_required, with_field
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, this_year, yuan_to_fen
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, form_year, this_year, yuan_to_fen
 from services.gateway.portal.paging import find_listed, kept_query, page_in, page_links, page_number, paged, searched_case_no
 from services.gateway.portal.messages import sheet_errors
 from services.gateway.portal.party_names import unit_names, user_names
@@ -180,7 +180,7 @@ def handlers(kit: Kit) -> list[Any]:
     @action("/notices")
     async def publish_notice(request: Request[Any, Any, Any]) -> Response[str]:
         async def run(ctx: Ctx, form: dict[str, Any]) -> dict[str, Any]:
-            body: dict[str, Any] = {"kind": form.get("kind") or "grades", "year": int(form.get("year") or this_year())}
+            body: dict[str, Any] = {"kind": form.get("kind") or "grades", "year": form_year(form)}
             if form.get("reason"):
                 body["reason"] = form["reason"]
             return dict(await ctx.api.post("evaluation", "/v1/notices/", json=body))
@@ -193,7 +193,7 @@ def handlers(kit: Kit) -> list[Any]:
         plan on its own public notice (R14(4)), one step per submission."""
 
         async def run(ctx: Ctx, form: dict[str, Any]) -> dict[str, Any]:
-            year = int(form.get("year") or this_year())
+            year = form_year(form)
             step = {"approve": "/approve", "notice": "/notice"}.get(str(form.get("step") or "propose"), "")
             return dict(await ctx.api.post("evaluation", f"/v1/award-plans/{year}{step}", json={"reason": form["reason"]} if form.get("reason") else {}))
 

@@ -16,7 +16,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, confirmed, missing, reason_required
-from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, asked_year, this_year, yuan_to_fen
+from services.gateway.portal.core import PAGE_SIZE, Ctx, Kit, asked_year, form_year, this_year, yuan_to_fen
 from services.gateway.portal.paging import WHOLE, first_only, page_links, page_number, searched_case_no
 from services.gateway.portal.i18n import said_problem
 from services.gateway.portal.party_names import unit_names
@@ -131,7 +131,7 @@ def handlers(kit: Kit) -> list[Any]:
         """The center sets the days units claim on for a programme year (both inclusive)."""
 
         async def run(ctx: Ctx, form: dict[str, Any]) -> int:
-            year = int(form.get("year") or this_year())
+            year = form_year(form)
             opens_on, closes_on = str(form.get("opens_on") or ""), str(form.get("closes_on") or "")
             if absent := [k for k, v in (("opens_on", opens_on), ("closes_on", closes_on)) if not v]:
                 raise missing(*absent)

@@ -10,7 +10,7 @@ from litestar import Request, Response
 from litestar.params import FromPath
 
 from services.gateway.portal.client import ApiError, with_field
-from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, no_file, this_year, yuan_to_fen
+from services.gateway.portal.core import REVIEW_PAGE_SIZE, Ctx, Kit, again, form_year, no_file, this_year, yuan_to_fen
 from services.gateway.portal.paging import WHOLE, first_only, kept_query, page_number, paged
 from services.gateway.portal.versioned import if_match
 
@@ -222,7 +222,7 @@ def handlers(kit: Kit) -> list[Any]:
             if resubmit:
                 await ctx.api.post("evaluation", f"/v1/applications/{resubmit}/resubmit", json=body)
             else:
-                await ctx.api.post("evaluation", "/v1/applications/", json={"year": int(form.get("year") or this_year()), **body})
+                await ctx.api.post("evaluation", "/v1/applications/", json={"year": form_year(form), **body})
 
         return await kit.submit(request, UNIT, run, again=again(evaluation_page), done="/unit/evaluation?done=1")
 
@@ -253,7 +253,7 @@ def handlers(kit: Kit) -> list[Any]:
             }
             if str(form.get("invoice_code") or "").strip():
                 item["invoice_code"] = str(form["invoice_code"]).strip()
-            await ctx.api.post("vouchers", "/v1/redemption/claims", json={"year": int(form.get("year") or this_year()), "items": [item]})
+            await ctx.api.post("vouchers", "/v1/redemption/claims", json={"year": form_year(form), "items": [item]})
 
         async def refused(ctx: Ctx, err: ApiError, form: dict[str, Any]) -> Response[str]:
             if err.code == "redemption.invoice_invalid":

@@ -157,6 +157,9 @@ async def test_budget_and_redemption_window_forms_refuse_a_stale_save(make_setti
         as_party(c, p, Role.CENTER)
         page = f"/redemption/claims?year={YEAR}&lang=zh"
         csrf = csrf_of((await c.get(page)).text)
+        # a year that is none is the portal's refusal in words, not a 500
+        typed = await c.post("/redemption/window", data={"_csrf_token": csrf, "year": "abc", "opens_on": f"{YEAR + 1}-03-01", "closes_on": f"{YEAR + 1}-03-31"})
+        assert typed.status_code == 422 and "请填写 2000 至 2100 之间的年份" in typed.text, typed.text[-2000:]
         set_first = await c.post("/redemption/window", data={"_csrf_token": csrf, "year": str(YEAR), "opens_on": f"{YEAR + 1}-03-01", "closes_on": f"{YEAR + 1}-03-31"})
         assert set_first.status_code == 303, set_first.text
         first, second = Opened((await c.get(page)).text, "window-form"), Opened((await c.get(page)).text, "window-form")
