@@ -26,6 +26,18 @@ from tests.support.ports import free_port
 BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
 
 
+@pytest.fixture
+def on_the_listing_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry's today is 2024-11-06, the listing deadline of an instrument accepted on
+    2024-09-20 (``tests.support.registry``'s): it is listed on time, so it may be ordered (M11(3)).
+    A module asks for it with ``pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")``."""
+    from datetime import date
+
+    from services.registry import instruments
+
+    monkeypatch.setattr(instruments, "shanghai_today", lambda: date(2024, 11, 6))
+
+
 @pytest.fixture(scope="session")
 def bus_credentials(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seeds of every bus identity, shared by every server the tests start:

@@ -9,23 +9,11 @@ from typing import Any
 
 import msgspec
 
-from contracts.envelope import Event, encode
+from contracts.envelope import Event
 from contracts.payments import PaymentReceived, SettlementCompleted
 from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform
 from tests.support.registry import World
-
-
-async def publish(p: Platform, *events: Event, msg_id: str | None = None) -> None:
-    """Publish payments' events straight into JetStream, as the payments relay would."""
-    assert p.settings.nats_url
-    nc = await connect_nats(p.settings.bus("operator"), "test-payments-events")
-    try:
-        js = nc.jetstream()
-        for e in events:
-            await js.publish(type(e).subject, encode(e), headers={"Nats-Msg-Id": msg_id or e.event_id})
-    finally:
-        await nc.close()
 
 
 async def registry_events(p: Platform, event_type: type[Event], order_id: str) -> list[Any]:

@@ -26,13 +26,14 @@ RECEIPT = b"%PDF-1.7\n% bank receipt of the user's payment\n" + b"b" * 500
 RESULTS = b"%PDF-1.7\n% service results\n" + b"s" * 800
 
 
-async def publish(p: Platform, *events: Event) -> None:
-    """Publish events as their producer's relay would (Nats-Msg-Id = event id)."""
+async def publish(p: Platform, *events: Event, msg_id: str | None = None) -> None:
+    """Publish events as their producer's relay would (Nats-Msg-Id = the event's id, or ``msg_id``:
+    a redelivery under another id)."""
     nc = await connect_nats(p.settings.bus("operator"), "test-publisher")
     try:
         js = nc.jetstream()
         for e in events:
-            await js.publish(type(e).subject, encode(e), headers={"Nats-Msg-Id": e.event_id})
+            await js.publish(type(e).subject, encode(e), headers={"Nats-Msg-Id": msg_id or e.event_id})
     finally:
         await nc.close()
 

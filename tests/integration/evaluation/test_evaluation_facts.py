@@ -4,12 +4,10 @@ SQLite and PostgreSQL, with real NATS; and who may read them."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 
-from services.registry import instruments as instrument_use_cases
 from services.runtime.roles import Role
 from services.runtime.clock import local_year
 from tests.support.codes import credit_code
@@ -22,10 +20,7 @@ YEAR = local_year()
 DEPARTMENT = "禹州市科技局"
 
 
-@pytest.fixture(autouse=True)
-def _listing_day(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the instrument is accepted 2024-09-20 and listed on its deadline day (on time)
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 async def ok(r: Any, status: int = 200) -> Any:

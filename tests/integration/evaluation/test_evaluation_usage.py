@@ -10,13 +10,12 @@ the instruments are in the stock of the test year and no date is in the future."
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from services.evaluation.domain.usage_years import minutes_by_year
-from services.registry import instruments as instrument_use_cases
 from services.runtime.roles import Role
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
@@ -27,9 +26,7 @@ YEAR = 2025
 SESSIONS = "/v1/usage/sessions/"
 
 
-@pytest.fixture(autouse=True)
-def _listing_day(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 def local(text: str) -> str:

@@ -5,7 +5,7 @@ pays the rest and rates — on SQLite and PostgreSQL, with real NATS."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 import os
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from services.registry import instruments as instrument_use_cases
 from services.runtime.roles import Role
 from tests.support.pgbouncer import PgBouncer
 from tests.support.platform import Platform, running
@@ -33,10 +32,7 @@ SERVICES = ["registry", "vouchers", "evaluation", "payments"]
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
 
 
-@pytest.fixture(autouse=True)
-def _listing_day(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the instrument is accepted 2024-09-20 and listed on its deadline day
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 async def ok(r: Any, status: int = 200) -> Any:

@@ -8,7 +8,7 @@ complainant; nobody else."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -16,7 +16,6 @@ import pytest
 
 from contracts.registry import ComplaintUpheld
 from services.registry.domain.complaints import MAX_CONTACT_CHARS, MAX_REASON_CHARS, MAX_TEXT_CHARS
-from services.registry import instruments as instrument_use_cases
 from services.runtime import clock
 from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
@@ -29,9 +28,7 @@ SERVICES = ["registry"]
 FILED = datetime(2024, 9, 27, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _days(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 def at(monkeypatch: pytest.MonkeyPatch, when: datetime) -> None:

@@ -19,7 +19,7 @@ from alembic import command
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from contracts.envelope import Event, encode, new_event_id
+from contracts.envelope import new_event_id
 from contracts.evaluation import NoticeItem, NoticePublished
 from contracts.payments import PayoutPaid
 from contracts.vouchers import AppealDecided, AppealFiled, ApplicationApproved, ApplicationRejected, VoucherIssued, VoucherRevoked, VoucherSnapshot, VoucherUsed
@@ -28,7 +28,6 @@ from services.registry import scheduled_notices as scheduled
 from services.registry.db.account_models import accounts
 from services.registry.db.notification_models import notifications, scheduled_notices
 from services.registry.db.recovery_models import mail_outbox
-from services.runtime.bus.connect import connect_nats
 from services.runtime.clock import POLICY_ZONE as SHANGHAI
 from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.roles import Role
@@ -36,6 +35,7 @@ from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import approved_unit, verified_user
 from tests.support.smtp import Inbox, smtp_server
+from tests.support.payouts import publish
 
 SERVICES = ["registry"]
 #: 2031-01-01 00:00 in Beijing: the end of 2030's vouchers
@@ -46,18 +46,6 @@ PORTAL = "https://portal.xciss.test"
 def mail_settings(port: int) -> dict[str, object]:
     # the worker's own mail task stays idle: the test sends the due mails itself
     return {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False, "smtp_from": "platform@xciss.test", "public_url": PORTAL, "mail_retry_interval_s": 3600.0, "notice_interval_s": 3600.0}
-
-
-async def publish(p: Platform, *events: Event, msg_id: str | None = None) -> None:
-    """Publish events straight into JetStream, as their producers' relays would."""
-    assert p.settings.nats_url
-    nc = await connect_nats(p.settings.bus("operator"), "test-notice-events")
-    try:
-        js = nc.jetstream()
-        for e in events:
-            await js.publish(type(e).subject, encode(e), headers={"Nats-Msg-Id": msg_id or e.event_id})
-    finally:
-        await nc.close()
 
 
 async def person(p: Platform, role: str, org: str | None, username: str, email: str | None) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 from services.runtime.clock import local_today
 from services.runtime.roles import Role
-from tests.support.order_settlement import payment, publish, settlement
+from tests.support.order_settlement import payment, settlement
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import World, priced_instrument, world

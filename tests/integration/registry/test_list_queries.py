@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
 
-from services.registry import instruments as instrument_use_cases
 from services.runtime.db.service_db import ServiceDatabase
 from tests.support.platform import Platform, running
 from tests.support.registry import PDF, World, world
@@ -24,9 +23,7 @@ SESSIONS = "/v1/usage/sessions/"
 MANY = 50
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 @contextlib.contextmanager

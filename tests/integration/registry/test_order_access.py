@@ -6,14 +6,12 @@ on the contracted event (vouchers refuse it)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import msgspec
 import pytest
 
 from contracts.registry import OrderCancelled, OrderContracted
-from services.registry import instruments as instrument_use_cases
 from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, running
@@ -21,9 +19,7 @@ from tests.support.polling import eventually
 from tests.support.registry import PDF, World, approved_unit, contract, priced_instrument, verified_user, world
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 async def test_orders_are_confidential(make_settings) -> None:

@@ -7,19 +7,15 @@ two documents over one blob)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 
 import pytest
 
-from services.registry import instruments as instrument_use_cases
 from services.registry.domain.orders import MAX_DOCUMENT_BYTES
 from tests.support.platform import Platform, running
 from tests.support.registry import PDF, PROOF, contract, world
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 async def test_contract_terms_and_documents(make_settings) -> None:

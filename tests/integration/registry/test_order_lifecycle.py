@@ -6,7 +6,6 @@ and every illegal transition or cancellation refused with the current status."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
@@ -14,7 +13,6 @@ import msgspec
 import pytest
 
 from contracts.registry import OrderContracted, OrderResultsDelivered
-from services.registry import instruments as instrument_use_cases
 from services.registry.domain.orders import RESULT_STATEMENT, RESULT_STATEMENT_EN, RESULT_STATEMENT_ZH
 from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
@@ -23,9 +21,7 @@ from tests.support.polling import eventually
 from tests.support.registry import PDF, PROOF, RESULT, contract, world
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 async def test_the_journey_to_delivered_results(make_settings) -> None:

@@ -6,7 +6,6 @@ once."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
@@ -15,17 +14,15 @@ from sqlalchemy import func, select
 from contracts.envelope import new_event_id
 from contracts.payments import PaymentReceived
 from contracts.registry import OrderRated, OrderSettled
-from services.registry import instruments as instrument_use_cases
 from services.runtime.roles import Role
-from tests.support.order_settlement import payment, publish, registry_events, settlement
+from tests.support.order_settlement import payment, registry_events, settlement
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import verified_user, world
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 async def test_payment_in_full_settles_once_then_the_user_rates(make_settings) -> None:

@@ -5,7 +5,6 @@ and PricePublished reaching the stream."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import msgspec
@@ -13,7 +12,6 @@ import pytest
 from sqlalchemy import update
 
 from contracts.registry import PricePublished
-from services.registry import instruments as instrument_use_cases
 from services.registry.db.instrument_models import instruments
 from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
@@ -22,9 +20,7 @@ from tests.support.polling import eventually
 from tests.support.registry import approved_unit
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 async def instrument(p: Platform, unit_id: str, *, funding: str = "fiscal_full", listed: bool = True, **kw: Any) -> str:

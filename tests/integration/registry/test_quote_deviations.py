@@ -6,11 +6,9 @@ below the list, or for a non-fiscal (negotiable) instrument, no reason. Audited.
 
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 
-from services.registry import instruments as instrument_use_cases
 from services.runtime.roles import Role
 from services.runtime.clock import local_year
 from tests.support.platform import Platform, running
@@ -20,9 +18,7 @@ SERVICES = ["registry"]
 YEAR = local_year()
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 async def test_a_quote_above_the_published_list_needs_a_reason_the_user_and_the_center_see(make_settings) -> None:

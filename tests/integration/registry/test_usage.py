@@ -7,7 +7,7 @@ from its usage records at delivery."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,6 @@ from contracts.envelope import Event, decode
 from contracts.registry import OrderResultsDelivered
 from contracts.registry_usage import UsageCorrected, UsageRecorded
 from services.gateway.app import create_app as create_gateway
-from services.registry import instruments as instrument_use_cases
 from services.runtime.roles import Role
 from tests.support.asgi import LifespanClient
 from tests.support.platform import Platform, running
@@ -34,9 +33,7 @@ from tests.support.registry import (
 SESSIONS = "/v1/usage/sessions/"
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 def ago(**kw: float) -> str:

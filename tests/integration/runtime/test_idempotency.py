@@ -7,13 +7,12 @@ principal; a malformed key is 400; without the header nothing changes."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from services.registry import instruments as instrument_use_cases
 from services.registry.db.metadata import idempotency_keys
 from services.registry.db.order_models import order_documents, orders
 from services.registry.db.party_models import units, users
@@ -24,9 +23,7 @@ from tests.support.platform import Platform, running
 from tests.support.registry import PDF, World, verified_user, world
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(instrument_use_cases, "shanghai_today", lambda: date(2024, 11, 6))
+pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 
 def _key(k: str) -> dict[str, str]:
