@@ -72,8 +72,13 @@ def asked_year(ctx: Ctx, *given: Any, first: int = FIRST_YEAR, last: int = LAST_
     for value in (*given, ctx.request.query_params.get("year")):
         text = str(value if value is not None else "").strip()
         if text:
-            return int(text) if text.isdigit() and first <= int(text) <= last else this_year()
+            return _a_year(text, first, last) or this_year()
     return this_year()
+
+
+def _a_year(text: str, first: int = FIRST_YEAR, last: int = LAST_YEAR) -> int | None:
+    """``text`` as a year from ``first`` to ``last``; None when it is none."""
+    return int(text) if text.isdigit() and first <= int(text) <= last else None
 
 
 def form_year(form: dict[str, Any], field: str = "year") -> int:
@@ -82,8 +87,8 @@ def form_year(form: dict[str, Any], field: str = "year") -> int:
     text = str(form.get(field) or "").strip()
     if not text:
         return this_year()
-    if text.isdigit() and FIRST_YEAR <= int(text) <= LAST_YEAR:
-        return int(text)
+    if year := _a_year(text):
+        return year
     raise ApiError(422, {"code": "portal.bad_year", **said_problem("a_year_from_2000_to_2100"), "details": {"field": field}})
 
 
