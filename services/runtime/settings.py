@@ -99,7 +99,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     consumer_ack_wait_s: float = 30.0
     consumer_max_attempts: int = 5
     consumer_backoff_s: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0, 60.0)
-    consumer_batch: int = 20
+    consumer_batch: int = 100
     graceful_timeout_s: float = 15.0
     #: ``/metrics`` port of processes without the API (``xciss worker|relay``); None: not served
     metrics_port: int | None = None
@@ -326,7 +326,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             outbox_poll_s=env_float(env, "XCISS_OUTBOX_POLL_S", 0.1),
             consumer_ack_wait_s=env_float(env, "XCISS_CONSUMER_ACK_WAIT_S", 30.0),
             consumer_max_attempts=env_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", 5),
-            consumer_batch=env_positive(env, "XCISS_CONSUMER_BATCH", 20),
+            consumer_batch=env_positive(env, "XCISS_CONSUMER_BATCH", 100),
             consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else (0.5, 2.0, 10.0, 30.0, 60.0),
             graceful_timeout_s=env_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
             metrics_port=env_int(env, "XCISS_METRICS_PORT", 0) or None,

@@ -29,6 +29,9 @@ log = logging.getLogger("xciss.outbox")
 
 #: the relay's longest wait between two attempts at a row after a failure
 RELAY_MAX_BACKOFF_S = 5.0
+#: the relay's wait after a batch that was not full, and the first after it found no
+#: row; each further empty look doubles it, up to the poll interval (``XCISS_OUTBOX_POLL_S``)
+RELAY_BUSY_WAIT_S = 0.005
 
 
 def relay_retry_horizon_s(publish_timeout_s: float, poll_s: float) -> float:
@@ -75,6 +78,7 @@ class OutboxRelay:
         self._nc = await connect_nats(self.bus, f"xciss-{self.service}-relay")
         js = self._nc.jetstream(timeout=self.publish_timeout_s)
         backoff = self.poll_s
+        idle = self.poll_s
         try:
             while not stop.is_set():
                 try:
@@ -83,15 +87,20 @@ class OutboxRelay:
                     log.exception("%s relay: batch failed", self.service)
                     sent, failed = 0, 1
                 if failed:
-                    backoff = min(max(backoff * 2, 0.2), RELAY_MAX_BACKOFF_S)
+                    backoff = wait = min(max(backoff * 2, 0.2), RELAY_MAX_BACKOFF_S)
+                elif sent == self.batch:
+                    backoff, idle = self.poll_s, min(RELAY_BUSY_WAIT_S, self.poll_s)
+                    continue  # a full batch: there are more rows now
                 elif sent:
-                    backoff = self.poll_s
-                    continue  # there may be more rows right away
+                    # rows another process writes wake no one here: while events keep coming,
+                    # look again soon, after a moment that gathers the next few into one batch
+                    backoff, wait, idle = self.poll_s, min(RELAY_BUSY_WAIT_S, self.poll_s), min(RELAY_BUSY_WAIT_S * 2, self.poll_s)
                 else:
-                    backoff = self.poll_s
+                    # the wait doubles to the poll interval while nothing comes
+                    backoff, wait, idle = self.poll_s, idle, min(idle * 2, self.poll_s)
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-                await asyncio.wait(waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
                 for w in waiters:
                     w.cancel()
         finally:

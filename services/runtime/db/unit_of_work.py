@@ -48,6 +48,19 @@ class Actor:
 SYSTEM = Actor(subject="system", role="system")
 
 
+def outbox_row(event: Event, carrier: dict[str, str]) -> dict[str, Any]:
+    """The outbox row of one event, as the relay reads it (``bus/relay.py``):
+    published with ``Nats-Msg-Id = event_id`` and the trace context ``carrier``."""
+    return {
+        "event_id": event.event_id,
+        "subject": type(event).subject,
+        "payload": encode(event),
+        "headers": carrier,
+        "created_at": datetime.now(UTC),
+        "attempts": 0,
+    }
+
+
 @dataclass
 class UnitOfWork:
     """One transaction: state changes, the events they cause, the audit rows."""
@@ -89,14 +102,7 @@ class UnitOfWork:
             changes["causation_id"] = self.causation_id
         if changes:
             event = msgspec.structs.replace(event, **changes)
-        row = {
-            "event_id": event.event_id,
-            "subject": type(event).subject,
-            "payload": encode(event),
-            "headers": self.carrier if self.carrier is not None else telemetry.current_carrier(),
-            "created_at": datetime.now(UTC),
-            "attempts": 0,
-        }
+        row = outbox_row(event, self.carrier if self.carrier is not None else telemetry.current_carrier())
         if self.outbox_rows is None:
             await self.session.execute(insert(self.metadata.tables["outbox"]).values(**row))
         else:

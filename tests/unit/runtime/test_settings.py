@@ -27,14 +27,14 @@ def test_environment_overrides(tmp_path: Path) -> None:
             "XCISS_VOUCHERS_PORT": "9000",
             "XCISS_NATS_URL": "nats://nats:4222",
             "XCISS_CONSUMER_BACKOFF": "1,5,30",
-            "XCISS_CONSUMER_BATCH": "100",
+            "XCISS_CONSUMER_BATCH": "40",
         }
     )
     assert s.database_url("payments") == "postgresql+asyncpg://p@db/payments"
     assert s.port("vouchers") == 9000
     assert s.nats_url == "nats://nats:4222"
     assert s.consumer_backoff_s == (1.0, 5.0, 30.0)
-    assert s.consumer_batch == 100
+    assert s.consumer_batch == 40
 
 
 @pytest.mark.parametrize("env", [{"XCISS_VOUCHERS_PORT": "eighty"}, {"XCISS_MODE": "production"}, {"XCISS_OUTBOX_POLL_S": "fast"}, {"XCISS_CONSUMER_BATCH": "0"}])
