@@ -93,7 +93,70 @@ def _rollup(pid: int) -> dict[str, float]:
     return fields
 
 
-def at_rest_part(idle: float, nats_port: int) -> None:
+def _print_rest(name: str, pid: int) -> None:
+    m = _rollup(pid)
+    flag = "  > 100" if m["Rss"] > 100 else ""
+    print(f"  {name:<18} RSS {m['Rss']:6.1f} = anonymous {m['Anonymous']:5.1f} + files {m['Rss'] - m['Anonymous']:5.1f}{flag}")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def deployed_part(up_pid: int, idle: float) -> None:
+    """Each role of each service as its own process, as deploy/ runs them (one
+    Deployment per role: ``xciss serve|worker|relay SERVICE``), beside the running
+    ``xciss up`` and with its children's environment (bus, databases, keys); the API
+    on a port of its own. Read ``idle`` seconds after the API answers ``/health``."""
+    import urllib.error
+    import urllib.request
+
+    print(f"as deployed: one process per role (deploy/base/services), {idle:g} s after the API answers (MiB)")
+    envs = {}
+    for pid in _children(up_pid):
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"run" in cmd and cmd[-2].decode() in APPS:
+            raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            envs[cmd[-2].decode()] = dict(e.decode().split("=", 1) for e in raw if b"=" in e)
+    for service, env in sorted(envs.items()):
+        port = _free_port()
+        procs = {
+            role: subprocess.Popen(
+                [sys.executable, "-m", "services.command.cli", role, service],
+                cwd=ROOT,
+                env={**env, f"XCISS_{service.upper()}_PORT": str(port), "XCISS_METRICS_PORT": str(_free_port()), "XCISS_PARENT_PID": str(os.getpid())},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for role in ("serve", "worker", "relay")
+        }
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+                    break
+                except urllib.error.HTTPError:
+                    break  # it answers (a 503 names a dependency it waits for: at rest all the same)
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"{service}: the API did not answer on {port}") from None
+                    time.sleep(0.2)
+            time.sleep(idle)
+            for role, p in procs.items():
+                _print_rest(f"{service} {role}", p.pid)
+        finally:
+            for p in procs.values():
+                p.send_signal(signal.SIGTERM)
+            for p in procs.values():
+                p.wait(30)
+
+
+def at_rest_part(idle: float, nats_port: int, deployed: bool = False) -> None:
     print(f"at rest: `xciss up` (demo data), {idle:g} s after it is up, the second start (MiB)")
     with tempfile.TemporaryDirectory(prefix="xciss-bench-memory-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
@@ -110,9 +173,9 @@ def at_rest_part(idle: float, nats_port: int) -> None:
                         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
                         if b"nats-server" in cmd[0]:
                             continue
-                        m = _rollup(pid)
-                        flag = "  > 100" if m["Rss"] > 100 else ""
-                        print(f"  {cmd[-2].decode():<11} RSS {m['Rss']:6.1f} = anonymous {m['Anonymous']:5.1f} + files {m['Rss'] - m['Anonymous']:5.1f}{flag}")
+                        _print_rest(cmd[-2].decode(), pid)
+                    if deployed:
+                        deployed_part(proc.pid, idle)
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(30)
@@ -124,14 +187,17 @@ def main() -> None:
     ap.add_argument("--idle", type=float, default=15.0)
     ap.add_argument("--top", type=int, default=8)
     ap.add_argument("--nats-port", type=int, default=4323)
+    ap.add_argument("--deployed", action="store_true", help="also each role as its own process, as deploy/ runs them")
+    ap.add_argument("--no-imports", action="store_true", help="skip the imports part")
     ap.add_argument("--charge", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.charge:
         print(json.dumps(charge_imports(args.charge)))
         return
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
-    imports_part(args.top)
-    at_rest_part(args.idle, args.nats_port)
+    if not args.no_imports:
+        imports_part(args.top)
+    at_rest_part(args.idle, args.nats_port, args.deployed)
 
 
 if __name__ == "__main__":
