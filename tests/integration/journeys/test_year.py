@@ -35,7 +35,7 @@ from services.evaluation import notice_finalization
 from services.evaluation.db.models import redemption_view
 from services.payments.db.models import ledger_entries, payouts
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_cycle import FULL, ZERO, emitted
+from tests.support.evaluation_cycle import FULL, ZERO, emitted
 from tests.support.evidence import documents
 from tests.support.payouts import (
     RECEIPT,
