@@ -47,8 +47,9 @@ from tests.support.payouts import (
 )
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.responses import ok
 from tests.support.vouchers import YEAR
-from tests.support.year import City, ev, ok, pa, vo
+from tests.support.year import City, ev, pa, vo
 from tests.support.year_clock import clock_at, grades_publication_day, on, workdays_after
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]
