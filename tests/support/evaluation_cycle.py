@@ -7,19 +7,21 @@ score sheets, and one unit's application driven to a grade."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-import msgspec
 from sqlalchemy import select
 
 from contracts import registry as rg
 from contracts.envelope import Event
 from services.evaluation.db.models import unit_view
 from services.runtime.roles import Role
+from tests.support import outbox
 from tests.support.evidence import documents
 from tests.support.payouts import publish
 from tests.support.platform import Platform
 from tests.support.polling import eventually
+
+E = TypeVar("E", bound=Event)
 
 YEAR = 2026
 PUBLISHED_ON = date(2026, 6, 1)  # Monday: the 5-working-day window runs 2 June to 8 June
@@ -42,12 +44,9 @@ async def call(p: Platform, method: str, path: str, role: Role | None = None, or
 BEST = dict(orders_served=50, service_hours_centi=100000, effective_minutes=96000, outside_minutes=48000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=4, ratings_sum=20)
 
 
-async def emitted(p: Platform, event_type: type[Event]) -> list[Any]:
-    db = p["evaluation"].db
-    outbox = db.metadata.tables["outbox"]
-    async with db.read() as s:
-        rows = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == event_type.subject).order_by(outbox.c.id))).scalars().all()
-    return [msgspec.json.decode(r, type=event_type) for r in rows]
+async def emitted(p: Platform, event_type: type[E]) -> list[E]:
+    """The events of ``event_type`` evaluation wrote to its outbox, in order."""
+    return await outbox.emitted(p, "evaluation", event_type)
 
 
 class Year:
