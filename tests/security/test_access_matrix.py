@@ -26,14 +26,10 @@ from tests.security.matrix import INTRUDERS, STAFF, WRITE
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import PDF, PROOF, RESULT, World, approved_unit, contract, priced_instrument, verified_user
+from tests.support.responses import ok
 from tests.support.vouchers import YEAR
 
 TABLES: list[str] = []  # read by tests/conftest.py's terminal summary
-
-
-async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, (r.request.method, r.request.url, r.status_code, r.text)
-    return r.json()
 
 
 def _public_operation_ids(p: Platform, service: str) -> set[str]:

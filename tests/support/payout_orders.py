@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-from sqlalchemy import select
-
 from contracts import payments as pe
 from contracts.evaluation import AwardApproved
 from services.payments import payouts
 from services.runtime.roles import Role
+from tests.support import outbox
 from tests.support.platform import Platform
 from tests.support.vouchers import uid
 
@@ -56,8 +54,4 @@ async def payment_order(p: Platform, body: dict[str, Any], status: int = 201) ->
 
 async def emitted(p: Platform, event_type: type[pe.PayoutSnapshot]) -> list[pe.PayoutSnapshot]:
     """The events of ``event_type`` payments wrote to its outbox, in order."""
-    db = p["payments"].db
-    outbox = db.metadata.tables["outbox"]
-    async with db.read() as s:
-        rows = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == event_type.subject).order_by(outbox.c.id))).scalars().all()
-    return [msgspec.json.decode(r, type=event_type) for r in rows]
+    return await outbox.emitted(p, "payments", event_type)

@@ -1,5 +1,6 @@
 """Reading an HTTP response in a test: its JSON body once its status is the
-expected one (the response text in the failure otherwise)."""
+expected one (otherwise the failure names the request, the status and the
+response text)."""
 
 from __future__ import annotations
 
@@ -7,5 +8,5 @@ from typing import Any
 
 
 async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
+    assert r.status_code == status, (r.request.method, str(r.request.url), r.status_code, r.text)
     return r.json()

@@ -14,11 +14,7 @@ from tests.support.codes import credit_code
 from tests.support.platform import Platform
 from tests.support.polling import eventually
 from tests.support.registry import PDF, PROOF, RESULT, SERVICE_INFO, contract
-
-
-async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json() if r.content else None
+from tests.support.responses import ok
 
 
 async def ev(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int = 200) -> Any:

@@ -12,8 +12,8 @@ import chinese_calendar
 
 from services.runtime.roles import Role
 from tests.support.platform import Platform
+from tests.support.responses import ok
 from tests.support.vouchers import YEAR
-from tests.support.year import ok
 
 
 async def clock_at(p: Platform, at: str | datetime) -> datetime:

@@ -18,15 +18,11 @@ from services.runtime.roles import Role
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import approved_unit
+from tests.support.responses import ok
 
 SERVICES = ["registry", "evaluation"]
 #: 31 December 2025, 23:59 in Xuchang: still 2025 (a filing at 00:00 on 1 January would count in 2026)
 FILED = datetime(2025, 12, 31, 15, 59, tzinfo=UTC)
-
-
-async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 async def test_a_unit_with_an_upheld_complaint_scores_lower_on_the_complaints_indicator(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,119 +9,23 @@ approved redemption claims go on their own notice."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
-from typing import Any
 
-import msgspec
 import pytest
 from sqlalchemy import select
 
 from contracts import evaluation as ee
-from contracts import registry as rg
 from contracts import vouchers as ve
-from contracts.envelope import Event, encode
 from services.evaluation import notice_finalization, notices, sources
 from services.evaluation.db.models import redemption_view, unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
-from services.runtime.bus.connect import connect_nats
+from tests.support.evaluation_cycle import AFTER, BEST, DEPT, FULL, PUBLISHED_ON, YEAR, ZERO, Year, call, emitted, unit_event
 from tests.support.evidence import documents
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
-
-YEAR = 2026
-PUBLISHED_ON = date(2026, 6, 1)  # Monday: the 5-working-day window runs 2 June to 8 June
-CLOSES_ON = date(2026, 6, 8)
-AFTER = date(2026, 6, 9)
-DEPT = "魏都区科技局"
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
-
-
-async def publish(p: Platform, events: list[Event]) -> None:
-    nc = await connect_nats(p.settings.bus("operator"), "test-producer")
-    try:
-        js = nc.jetstream()
-        for e in events:
-            await js.publish(type(e).subject, encode(e), headers={"Nats-Msg-Id": e.event_id})
-    finally:
-        await nc.close()
-
-
-def unit_event(unit_id: str, *, parent: str | None = None, department: str = DEPT) -> rg.UnitApproved:
-    return rg.UnitApproved(unit_id=unit_id, version=2, name=f"单位{unit_id[:4]}", credit_code="12410000MB0000000X", kind="college" if parent else "institute",
-                           parent_unit_id=parent, status="approved", department=department, county_code="411002")
-
-
-async def call(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int | None = None) -> Any:
-    r = await p.call("evaluation", method, path, role=role, org=org, json=json)
-    if status is not None:
-        assert r.status_code == status, r.text
-    return r.json() if r.content else None
-
-
-BEST = dict(orders_served=50, service_hours_centi=100000, effective_minutes=96000, outside_minutes=48000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=4, ratings_sum=20)
-
-
-async def emitted(p: Platform, event_type: type[Event]) -> list[Any]:
-    db = p["evaluation"].db
-    outbox = db.metadata.tables["outbox"]
-    async with db.read() as s:
-        rows = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == event_type.subject).order_by(outbox.c.id))).scalars().all()
-    return [msgspec.json.decode(r, type=event_type) for r in rows]
-
-
-class Year:
-    """Drives one unit's application to a grade."""
-
-    def __init__(self, p: Platform, experts: dict[str, str]):
-        self.p = p
-        self.experts = experts
-
-    async def apply_and_forward(self, unit: str) -> str:
-        app = await call(self.p, "POST", "/v1/applications/", Role.UNIT, unit, {"year": YEAR, "documents": await documents(self.p, unit)}, 201)
-        await call(self.p, "POST", f"/v1/applications/{app['application_id']}/forward", Role.DEPARTMENT, DEPT, {}, 200)
-        return app["application_id"]
-
-    async def assign_all(self, app_id: str) -> dict[str, str]:
-        out = {}
-        for role, expert in self.experts.items():
-            out[role] = (await call(self.p, "POST", f"/v1/applications/{app_id}/assignments", Role.CENTER, json={"expert_id": expert}, status=201))["assignment_id"]
-        return out
-
-    async def score(self, assignment_id: str, role: str, sheet: dict[str, int]) -> dict[str, Any]:
-        body = {"scores": sheet, "onsite_date": "2026-05-20", "findings": "现场核查：仪器运行正常，记录完整"}
-        return await call(self.p, "POST", f"/v1/assignments/{assignment_id}/scores", Role.EXPERT, self.experts[role], body, 200)
-
-
-FULL = {"management": {"org.rules": 800, "org.staff": 600}, "technical": {"op.condition": 1200, "share.effect": 400}, "finance": {"org.finance": 600, "share.fees": 400}}
-ZERO = {role: {k: 0 for k in sheet} for role, sheet in FULL.items()}
-
-
-async def scored(p: Platform, sheets: dict[str, dict[str, dict[str, int]]]) -> dict[str, str]:
-    """The units of ``sheets`` known to evaluation, the year opened (10,000,000 fen of awards) with
-    three experts, and each unit applied, forwarded, scored by its sheets and graded: the
-    applications by unit."""
-    await publish(p, [unit_event(u) for u in sheets])
-
-    async def units_known() -> bool:
-        async with p["evaluation"].db.read() as s:
-            return len((await s.execute(select(unit_view.c.unit_id))).all()) == len(sheets)
-
-    await eventually(units_known)
-    await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 10_000_000}, status=201)
-    experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
-    y = Year(p, experts)
-    apps = {}
-    for unit, by_role in sheets.items():
-        apps[unit] = await y.apply_and_forward(unit)
-        for role, assignment in (await y.assign_all(apps[unit])).items():
-            await y.score(assignment, role, by_role[role])
-        await call(p, "POST", f"/v1/applications/{apps[unit]}/grade", Role.CENTER, json={}, status=200)
-    return apps
+from tests.support.vouchers import uid
 
 
 async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,7 +42,7 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
     monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
 
     async with running(Platform(settings, ["evaluation"])) as p:
-        await publish(p, [unit_event(u) for u in (a, b, c, d, e, parent)] + [unit_event(college, parent=parent), unit_event(other_dept_unit, department="禹州市科技局")])
+        await publish(p, *(unit_event(u) for u in (a, b, c, d, e, parent)), unit_event(college, parent=parent), unit_event(other_dept_unit, department="禹州市科技局"))
 
         async def units_known() -> bool:
             async with p["evaluation"].db.read() as s:
@@ -330,10 +234,10 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
 
         # --- redemption: approved claims from vouchers go on their own notice
         claim_ok, claim_no = uid(), uid()
-        await publish(p, [
+        await publish(p,
             ve.RedemptionReviewed(claim_id=claim_ok, unit_id=a, year=YEAR, voucher_ids=[uid()], amount_fen=300_000, status="approved", approved=True, approved_fen=299_999),
             ve.RedemptionReviewed(claim_id=claim_no, unit_id=b, year=YEAR, voucher_ids=[uid()], amount_fen=100_000, status="rejected", approved=False, approved_fen=0, reasons=["invoice.reused"]),
-        ])
+        )
 
         async def reviews_known() -> bool:
             async with p["evaluation"].db.read() as s:

@@ -16,14 +16,9 @@ from sqlalchemy import select
 from services.evaluation.db.models import unit_view
 from services.runtime.roles import Role
 from tests.integration.registry.test_documents_s3 import ACCESS, SECRET, s3_endpoint, s3_settings  # noqa: F401  (the moto server fixture)
-from tests.integration.evaluation.test_evaluation_cycle import (
-    DEPT,
-    YEAR,
-    call,
-    publish,
-    uid,
-    unit_event,
-)
+from tests.support.evaluation_cycle import DEPT, YEAR, call, unit_event
+from tests.support.payouts import publish
+from tests.support.vouchers import uid
 from tests.support.evidence import documents, report_pdf, upload
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
@@ -47,7 +42,7 @@ async def test_evidence_files_a_self_evaluation_report_and_who_reads_them(make_s
     settings = await make_settings(["evaluation"])
     ours, other = uid(), uid()
     async with running(Platform(settings, ["evaluation"])) as p:
-        await publish(p, [unit_event(ours), unit_event(other, department="禹州市科技局")])
+        await publish(p, unit_event(ours), unit_event(other, department="禹州市科技局"))
         await _units_known(p, 2)
         await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 1_000_000}, status=201)
 
@@ -106,7 +101,7 @@ async def test_evidence_goes_to_s3_when_the_store_is_s3(make_settings, s3_endpoi
     settings = await make_settings(["evaluation"], **s3_settings(s3_endpoint, f"evidence-{backend}", "xciss/evaluation"))
     unit = uid()
     async with running(Platform(settings, ["evaluation"])) as p:
-        await publish(p, [unit_event(unit)])
+        await publish(p, unit_event(unit))
         await _units_known(p, 1)
         pdf = report_pdf()
         doc = (await upload(p, unit, data=pdf)).json()

@@ -14,6 +14,7 @@ from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import RESULT, SERVICE_INFO, World, priced_instrument, verified_user
+from tests.support.responses import ok
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]
 YEAR = local_year()
@@ -21,11 +22,6 @@ DEPARTMENT = "禹州市科技局"
 
 
 pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
-
-
-async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 async def unit_with_department(p: Platform) -> str:

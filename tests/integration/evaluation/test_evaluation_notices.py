@@ -17,19 +17,9 @@ from services.evaluation import notice_finalization, notices, sources
 from services.evaluation.db.models import redemption_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_cycle import (
-    AFTER,
-    BEST,
-    FULL,
-    PUBLISHED_ON,
-    YEAR,
-    ZERO,
-    call,
-    emitted,
-    publish,
-    scored,
-    uid,
-)
+from tests.support.evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, YEAR, ZERO, call, emitted, scored
+from tests.support.payouts import publish
+from tests.support.vouchers import uid
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 
@@ -81,7 +71,7 @@ async def test_objections_hold_award_and_redemption_lines_until_resolved(make_se
         # redemption: a re-review lowers the approved amount; the objection corrects the line
         claim = uid()
         first = datetime.now(UTC) - timedelta(minutes=5)
-        await publish(p, [ve.RedemptionReviewed(claim_id=claim, unit_id=b, year=YEAR, voucher_ids=[uid()], amount_fen=100_000, status="approved", approved=True, approved_fen=100_000, occurred_at=first)])
+        await publish(p, ve.RedemptionReviewed(claim_id=claim, unit_id=b, year=YEAR, voucher_ids=[uid()], amount_fen=100_000, status="approved", approved=True, approved_fen=100_000, occurred_at=first))
 
         async def reviewed(fen: int) -> bool:
             async with p["evaluation"].db.read() as s:
@@ -99,10 +89,10 @@ async def test_objections_hold_award_and_redemption_lines_until_resolved(make_se
         everything = b"".join(bytes(b) for b in payloads).decode()
         assert "钱七" not in everything and "13900002222" not in everything and "发票金额不符" not in everything
         # an older review arriving late changes nothing; the newer one lowers the amount
-        await publish(p, [
+        await publish(p,
             ve.RedemptionReviewed(claim_id=claim, unit_id=b, year=YEAR, voucher_ids=[uid()], amount_fen=100_000, status="approved", approved=True, approved_fen=80_000),
             ve.RedemptionReviewed(claim_id=claim, unit_id=b, year=YEAR, voucher_ids=[uid()], amount_fen=100_000, status="approved", approved=True, approved_fen=1, occurred_at=first - timedelta(minutes=1)),
-        ])
+        )
         await eventually(lambda: reviewed(80_000))
         await call(p, "POST", f"/v1/objections/{obj['objection_id']}/resolve", Role.CENTER, json={"outcome": "corrected", "reason": "按复核金额更正"}, status=200)
         monkeypatch.setattr(notices, "today", lambda: AFTER)

@@ -16,19 +16,8 @@ from contracts import evaluation as ee
 from services.evaluation import notices, sources
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_cycle import (
-    AFTER,
-    BEST,
-    DEPT,
-    FULL,
-    PUBLISHED_ON,
-    YEAR,
-    ZERO,
-    call,
-    emitted,
-    scored,
-    uid,
-)
+from tests.support.evaluation_cycle import AFTER, BEST, DEPT, FULL, PUBLISHED_ON, YEAR, ZERO, call, emitted, scored
+from tests.support.vouchers import uid
 from tests.support.evidence import upload
 from tests.support.platform import Platform, running
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from contracts import registry as rg
 from services.evaluation.db.models import unit_view
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_cycle import publish
+from tests.support.payouts import publish
 from tests.support.evidence import documents
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
@@ -35,11 +35,11 @@ async def test_a_department_sees_only_its_own_units_in_evaluation(make_settings)
     settings = await make_settings(["evaluation"])
     ours, theirs, theirs_unapproved = uid(), uid(), uid()
     async with running(Platform(settings, ["evaluation"])) as p:
-        await publish(p, [
+        await publish(p,
             unit(rg.UnitApproved, ours, OURS, "411002", "approved"),
             unit(rg.UnitApproved, theirs, THEIRS, "411082", "approved"),
             unit(rg.UnitApplied, theirs_unapproved, THEIRS, "411082", "applied"),
-        ])
+        )
 
         async def known() -> bool:
             async with p["evaluation"].db.read() as s:

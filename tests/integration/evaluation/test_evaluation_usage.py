@@ -20,6 +20,7 @@ from services.runtime.roles import Role
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import World, priced_instrument, world
+from tests.support.responses import ok
 
 SERVICES = ["registry", "evaluation"]
 YEAR = 2025
@@ -32,11 +33,6 @@ pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 def local(text: str) -> str:
     """A wall-clock time in Xuchang, with its offset."""
     return f"{text}+08:00"
-
-
-async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 async def clock_at(p: Platform, at: str) -> None:

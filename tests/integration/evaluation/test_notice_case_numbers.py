@@ -18,7 +18,8 @@ from services.evaluation import notices
 from services.evaluation.db.models import notices as notice_table
 from services.runtime import clock
 from services.runtime.workdays import load_calendar
-from tests.integration.evaluation.test_evaluation_cycle import emitted, uid
+from tests.support.evaluation_cycle import emitted
+from tests.support.vouchers import uid
 from tests.support.case_numbers import backdate, migrate_again
 from tests.support.platform import Platform, running
 

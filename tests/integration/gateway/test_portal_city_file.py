@@ -11,8 +11,8 @@ from pathlib import Path
 
 from services.runtime.city import load_city
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_cycle import YEAR, call
 from tests.integration.gateway.test_portal_evaluation_decisions import known
+from tests.support.evaluation_cycle import YEAR, call
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.year import City

@@ -18,7 +18,9 @@ from services.evaluation import notices, sources
 from services.evaluation.db.models import unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_cycle import AFTER, BEST, DEPT, FULL, PUBLISHED_ON, YEAR, Year, call, publish, uid, unit_event
+from tests.support.evaluation_cycle import AFTER, BEST, DEPT, FULL, PUBLISHED_ON, YEAR, Year, call, unit_event
+from tests.support.payouts import publish
+from tests.support.vouchers import uid
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.portal import csrf_of, gateway
@@ -50,7 +52,7 @@ async def test_the_bureau_opens_the_year_and_the_center_grades_and_finalizes(mak
     monkeypatch.setattr(sources, "MEASURES_SOURCE", fake_source)
     monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
     async with running(Platform(settings, SERVICES)) as p, gateway(p) as c:
-        await publish(p, [unit_event(unit)])
+        await publish(p, unit_event(unit))
         await known(p, 1)
 
         # --- the bureau opens the year: refused without a budget, opened, refused a second time

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from contracts import vouchers as ve
 from services.evaluation.db.models import redemption_view
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_cycle import DEPT, YEAR, call, publish, uid
 from tests.integration.gateway.test_portal_evaluation_decisions import known
+from tests.support.evaluation_cycle import DEPT, YEAR, call
+from tests.support.payouts import publish
+from tests.support.vouchers import uid
 from tests.support.evidence import documents
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
@@ -87,10 +89,10 @@ async def test_reports_summary_use_and_redemptions_through_the_portal(make_setti
 
         # --- reviewed redemptions: by the unit's name (evaluation's own record), approved or not
         claim_ok, claim_no = uid(), uid()
-        await publish(p, [
+        await publish(p,
             ve.RedemptionReviewed(claim_id=claim_ok, unit_id=units[0], year=YEAR, voucher_ids=[uid()], amount_fen=300_000, status="approved", approved=True, approved_fen=299_999),
             ve.RedemptionReviewed(claim_id=claim_no, unit_id=units[1], year=YEAR, voucher_ids=[uid()], amount_fen=100_000, status="rejected", approved=False, approved_fen=0, reasons=["invoice.reused"]),
-        ])
+        )
 
         async def reviews_known() -> bool:
             async with p["evaluation"].db.read() as s:

@@ -14,9 +14,8 @@ from services.evaluation.db.models import unit_view
 from services.evaluation.domain.measures import Measures
 from services.evaluation.readmodel import excluded_units
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, Year, call, unit_event
-from tests.integration.evaluation.test_evaluation_cycle import YEAR as EVAL_YEAR
-from tests.integration.evaluation.test_evaluation_cycle import publish as publish_evaluation
+from tests.support.evaluation_cycle import AFTER, BEST, FULL, PUBLISHED_ON, YEAR as EVAL_YEAR, Year, call, unit_event
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.vouchers import uid
@@ -34,7 +33,7 @@ async def test_a_blacklisted_or_disqualified_unit_is_not_in_the_next_award_plan(
     monkeypatch.setattr(sources, "MEASURES_SOURCE", fake_source)
     monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
     async with running(Platform(settings, ["evaluation"])) as p:
-        await publish_evaluation(p, [unit_event(u) for u in (listed, disqualified, clean)])
+        await publish(p, *(unit_event(u) for u in (listed, disqualified, clean)))
 
         async def units_known() -> bool:
             async with p["evaluation"].db.read() as s:
@@ -56,10 +55,10 @@ async def test_a_blacklisted_or_disqualified_unit_is_not_in_the_next_award_plan(
         # the bureau's findings, after the grades: one unit blacklisted, one disqualified
         before = unit_event(disqualified)
         fields = {f: getattr(before, f) for f in ev.UnitSnapshot.__struct_fields__ if f not in ("event_id", "occurred_at", "version", "status")}
-        await publish_evaluation(p, [
+        await publish(p,
             ev.BlacklistAdded(entry_id=uid(), party_type="unit", party_id=listed, party_name="某单位", reason="弄虚作假"),
             ev.UnitDisqualified(**fields, version=3, status="disqualified", reason="弄虚作假"),
-        ])
+        )
 
         async def known() -> bool:
             async with p["evaluation"].db.read() as s:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 import os
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -27,17 +26,13 @@ from tests.support.registry import (
     priced_instrument,
     verified_user,
 )
+from tests.support.responses import ok
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
 
 
 pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
-
-
-async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 async def test_search_order_voucher_settle_pay_rate(make_settings) -> None:

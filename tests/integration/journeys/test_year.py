@@ -35,7 +35,7 @@ from services.evaluation import notice_finalization
 from services.evaluation.db.models import redemption_view
 from services.payments.db.models import ledger_entries, payouts
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_cycle import FULL, ZERO, emitted
+from tests.support.evaluation_cycle import FULL, ZERO, emitted
 from tests.support.evidence import documents
 from tests.support.payouts import (
     RECEIPT,
@@ -47,8 +47,9 @@ from tests.support.payouts import (
 )
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.responses import ok
 from tests.support.vouchers import YEAR
-from tests.support.year import City, ev, ok, pa, vo
+from tests.support.year import City, ev, pa, vo
 from tests.support.year_clock import clock_at, grades_publication_day, on, workdays_after
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]

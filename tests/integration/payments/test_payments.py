@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from contracts import registry as ev
-from contracts.envelope import decode
 from contracts.payments import PaymentReceived, SettlementCompleted
 from services.payments.db.models import (
     application_view,
@@ -22,6 +21,7 @@ from services.payments.db.models import (
 from services.runtime.roles import Role
 from services.vouchers.domain.applications import expires_at
 from services.vouchers.issued import expire_vouchers
+from tests.support.outbox import emitted
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.vouchers import (
@@ -73,13 +73,6 @@ async def delivered_order(p: Platform, *, voucher: bool = True, fee: int = FEE) 
     return user, unit, order, vid
 
 
-async def events(p: Platform, event_type: Any) -> list[Any]:
-    outbox = p["payments"].db.metadata.tables["outbox"]
-    async with p["payments"].db.read() as s:
-        rows = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == event_type.subject).order_by(outbox.c.id))).scalars().all()
-    return [decode(r, event_type) for r in rows]
-
-
 async def voucher_status(p: Platform, vid: str) -> str:
     return (await p.call("vouchers", "GET", f"/v1/vouchers/{vid}", role=Role.CENTER)).json()["status"]
 
@@ -108,7 +101,7 @@ async def test_settle_with_a_voucher_then_pay_in_parts(make_settings) -> None:
         used = p["vouchers"].db.metadata.tables["outbox"]
         async with p["vouchers"].db.read() as s:
             assert (await s.execute(select(func.count()).select_from(used).where(used.c.subject == "vouchers.voucher.used.v1"))).scalar_one() == 1
-        completed = await events(p, SettlementCompleted)
+        completed = await emitted(p, "payments", SettlementCompleted)
         assert len(completed) == 1 and completed[0].payable_fen == 700_000 and completed[0].voucher_id == vid
 
         # who sees it
@@ -137,7 +130,7 @@ async def test_settle_with_a_voucher_then_pay_in_parts(make_settings) -> None:
         assert rest["paid_in_full"] is True and rest["settlement"]["status"] == "paid" and rest["settlement"]["remaining_fen"] == 0
         await pcall(p, "POST", pay, Role.USER, org=user, json={**part, "amount_fen": 1, "idempotency_key": "pay-" + uid()}, status=422)
 
-        received = await events(p, PaymentReceived)
+        received = await emitted(p, "payments", PaymentReceived)
         assert [(e.amount_fen, e.paid_fen, e.paid_in_full) for e in received] == [(200_000, 200_000, False), (500_000, 700_000, True)]
         full = (await pcall(p, "GET", f"/v1/settlements/{sid}", Role.FINANCE, status=200)).json()
         assert [x["bank_reference"] for x in full["payments"]] == ["BANK-REF-0001"] * 2
@@ -181,7 +174,7 @@ async def test_settle_after_the_voucher_expired(make_settings) -> None:
         s = (await pcall(p, "POST", "/v1/settlements/", Role.CENTER, json={"order_id": order}, status=201)).json()
         assert (s["voucher_fen"], s["payable_fen"], s["voucher_id"], s["voucher_refusal"]) == (0, FEE, None, "voucher.expired")
         assert await voucher_status(p, vid) == "expired"
-        completed = await events(p, SettlementCompleted)
+        completed = await emitted(p, "payments", SettlementCompleted)
         assert len(completed) == 1 and completed[0].voucher_fen == 0 and completed[0].payable_fen == FEE
         async with p["payments"].db.read() as db:
             audit = p["payments"].db.metadata.tables["audit_log"]
@@ -243,7 +236,7 @@ async def test_a_voucher_covering_the_whole_fee_settles_at_once(make_settings) -
         user, _unit, order, vid = await delivered_order(p, fee=200_000)
         body = (await pcall(p, "POST", "/v1/settlements", Role.USER, user, {"order_id": order}, status=201)).json()
         assert (body["fee_fen"], body["voucher_fen"], body["payable_fen"], body["status"]) == (200_000, 200_000, 0, "paid")
-        received = await events(p, PaymentReceived)
+        received = await emitted(p, "payments", PaymentReceived)
         assert [(r.order_id, r.amount_fen, r.paid_in_full) for r in received] == [(order, 0, True)]
         assert vid is not None and await voucher_status(p, vid) == "used"
 

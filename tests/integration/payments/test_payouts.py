@@ -17,17 +17,13 @@ from services.runtime.roles import Role
 from tests.support.payouts import publish, read_xlsx
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.responses import ok
 from tests.support.vouchers import uid
 
 SERVICES = ["payments"]
 YEAR = 2031
 #: what the probe of issue 14 typed as its bank name
 EVIL_BANK = '=HYPERLINK("http://evil","中国银行许昌分行")'
-
-
-async def ok(r, status: int = 200):
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 async def test_award_payout_is_idempotent_and_the_report_balances(make_settings) -> None:

@@ -22,6 +22,7 @@ from services.runtime.bus.connect import connect_nats
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import approved_unit, verified_user, world
+from tests.support.responses import ok
 
 SERVICES = ["registry"]
 #: Friday 27 September 2024, 10:00 in Xuchang: Sunday the 29th is a make-up working day, 1–7 October are holidays
@@ -33,11 +34,6 @@ pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
 def at(monkeypatch: pytest.MonkeyPatch, when: datetime) -> None:
     monkeypatch.setattr(clock, "utc_now", lambda: when)
-
-
-async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 async def test_the_public_complains_and_the_center_handles_it_within_the_years_working_days(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ from services.runtime.roles import Role
 from tests.integration.registry.test_bookings import SCHEDULE, Clock, at, book
 from tests.support.platform import Platform, running
 from tests.support.registry import World, world
+from tests.support.responses import ok
 
 SERVICES = ["registry"]
 
@@ -30,11 +31,6 @@ SERVICES = ["registry"]
 @pytest.fixture
 def now(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
-
-
-async def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 async def setup(p: Platform, **schedule: Any) -> World:

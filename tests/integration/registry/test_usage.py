@@ -15,12 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from contracts.envelope import Event, decode
 from contracts.registry import OrderResultsDelivered
 from contracts.registry_usage import UsageCorrected, UsageRecorded
 from services.gateway.app import create_app as create_gateway
 from services.runtime.roles import Role
 from tests.support.asgi import LifespanClient
+from tests.support.outbox import emitted
 from tests.support.platform import Platform, running
 from tests.support.registry import (
     RESULT,
@@ -49,13 +49,6 @@ async def in_service(w: World) -> str:
     return oid
 
 
-async def events(p: Platform, event_type: type[Event]) -> list[Any]:
-    outbox = p["registry"].db.metadata.tables["outbox"]
-    async with p["registry"].db.read() as s:
-        rows = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == event_type.subject).order_by(outbox.c.id))).scalars().all()
-    return [decode(bytes(r), event_type) for r in rows]
-
-
 async def deliver(w: World, oid: str, **body: Any) -> Any:
     r = await w.upload(oid, "result", RESULT, by="unit", filename="report.pdf")
     assert r.status_code == 201, r.text
@@ -76,7 +69,7 @@ async def test_check_in_and_out_make_the_orders_service_hours(make_settings) -> 
         # the instrument is in use: a second check-in overlaps, and nothing is published yet
         r = await w.as_unit("POST", SESSIONS + "check-in", json={"instrument_id": w.iid, "kind": "internal", "researcher": "材料课题组"})
         assert r.status_code == 422 and r.json()["code"] == "usage.overlap", r.text
-        assert await events(p, UsageRecorded) == []
+        assert await emitted(p, "registry", UsageRecorded) == []
         # results cannot be delivered while a session of the order is open
         r = await deliver(w, oid)
         assert r.status_code == 409 and r.json()["code"] == "order.usage_open", r.text
@@ -94,7 +87,7 @@ async def test_check_in_and_out_make_the_orders_service_hours(make_settings) -> 
         assert rows[0]["after"] == {"instrument_id": w.iid, "kind": "outside", "order_id": oid, "source": "staff", "started_at": s["started_at"]}
         assert rows[1]["after"]["minutes"] == 150 and rows[1]["after"]["source"] == "staff"
 
-        [recorded] = await events(p, UsageRecorded)
+        [recorded] = await emitted(p, "registry", UsageRecorded)
         assert (recorded.session_id, recorded.instrument_id, recorded.unit_id, recorded.kind) == (s["session_id"], w.iid, w.unit, "outside")
         assert (recorded.order_id, recorded.user_id, recorded.minutes, recorded.source) == (oid, w.user, 150, "staff")
         assert recorded.ended_at - recorded.started_at == timedelta(minutes=150)
@@ -106,7 +99,7 @@ async def test_check_in_and_out_make_the_orders_service_hours(make_settings) -> 
         r = await deliver(w, oid)
         assert r.status_code == 200, r.text
         assert (r.json()["service_minutes"], r.json()["service_hours"]) == (150, 3)
-        [delivered] = await events(p, OrderResultsDelivered)
+        [delivered] = await emitted(p, "registry", OrderResultsDelivered)
         assert (delivered.service_minutes, delivered.service_hours) == (150, 3)
         # after delivery the order takes no more time
         r = await w.as_unit("POST", SESSIONS, json={"instrument_id": w.iid, "kind": "outside", "order_id": oid, "started_at": ago(hours=6), "ended_at": ago(hours=5)})
@@ -212,7 +205,7 @@ async def test_a_recorder_posts_with_its_own_credential(make_settings) -> None:
         assert r.status_code == 200 and r.json()["minutes"] == 60, r.text
         r = await post("stop", {"at": ago(hours=1)}, key="stop-1")
         assert r.status_code == 200 and r.headers.get("Idempotent-Replayed") == "true"
-        assert [(e.source, e.minutes) for e in await events(p, UsageRecorded)] == [("recorder", 45), ("recorder", 60)]
+        assert [(e.source, e.minutes) for e in await emitted(p, "registry", UsageRecorded)] == [("recorder", 45), ("recorder", 60)]
 
         # no credential, another scheme, a unit's bearer token, an unknown token: 401
         for auth in ("", "Basic abc", f"Bearer {p.token(Role.UNIT, w.unit)}", "Recorder xr_unknown"):
@@ -245,7 +238,7 @@ async def test_a_correction_keeps_the_original(make_settings) -> None:
         assert s["minutes"] == 90 and s["version"] == 2
         [c] = s["corrections"]
         assert (c["before_minutes"], c["after_minutes"], c["reason"]) == (60, 90, "记录器断电，按值班记录补正")
-        [e] = await events(p, UsageCorrected)
+        [e] = await emitted(p, "registry", UsageCorrected)
         assert (e.session_id, e.minutes, e.previous_minutes, e.version) == (sid, 90, 60, 2)
 
         r = await w.as_unit("POST", SESSIONS + "check-in", json={"instrument_id": w.iid, "kind": "internal", "researcher": "课题组", "at": ago(hours=1)})

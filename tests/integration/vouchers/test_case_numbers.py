@@ -11,16 +11,15 @@ import asyncio
 import re
 from datetime import UTC, datetime
 
-import msgspec
 from alembic import command
 from sqlalchemy import select, update
 
 from contracts import vouchers as ve
-from contracts.envelope import Event
 from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.roles import Role
 from services.vouchers import application_batches as batches_module
 from services.vouchers.db.models import applications, redemption_claims
+from tests.support.outbox import emitted
 from tests.support.payouts import RECEIPT, RESULTS, claim_item, open_window, upload, used_vouchers
 from tests.support.platform import Platform, running
 from tests.support.vouchers import YEAR, Registry, activate, call, open_programme, submit, uid
@@ -38,14 +37,6 @@ def _n(form: re.Pattern[str], case_no: str) -> int:
 
 def _batches() -> int:
     return sum(b.batches for per in batches_module._BATCHERS.values() for b in per.values())
-
-
-async def _emitted(p: Platform, event_type: type[Event]) -> list[object]:
-    db = p["vouchers"].db
-    outbox = db.metadata.tables["outbox"]
-    async with db.read() as s:
-        rows = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == event_type.subject).order_by(outbox.c.id))).scalars().all()
-    return [msgspec.json.decode(r, type=event_type) for r in rows]
 
 
 async def test_applications_submitted_at_once_are_numbered_consecutively_and_a_refused_one_uses_none(make_settings) -> None:
@@ -84,7 +75,7 @@ async def test_applications_submitted_at_once_are_numbered_consecutively_and_a_r
         # the events carry it: each application's submitted and approved events its number
         numbers = {b["application_id"]: b["case_no"] for b in [*made, late]}
         for event_type in (ve.ApplicationSubmitted, ve.ApplicationApproved):
-            events = await _emitted(p, event_type)
+            events = await emitted(p, "vouchers", event_type)
             assert {e.application_id: e.case_no for e in events} == numbers, event_type  # type: ignore[attr-defined]
 
         # the application's page carries it; the list finds it as typed, for its user and staff only
@@ -123,7 +114,7 @@ async def test_claims_are_numbered_in_their_transaction_and_found_as_typed(make_
         assert (first["case_no"], second["case_no"]) == (f"DF-{YEAR}-000001", f"DF-{YEAR}-000002")
 
         # the event carries it, the claim's page too
-        claimed = await _emitted(p, ve.RedemptionClaimed)
+        claimed = await emitted(p, "vouchers", ve.RedemptionClaimed)
         assert {e.claim_id: e.case_no for e in claimed} == {first["claim_id"]: first["case_no"], second["claim_id"]: second["case_no"]}  # type: ignore[attr-defined]
         one = (await call(p, "GET", f"/v1/redemption/claims/{second['claim_id']}", Role.UNIT, org=unit, status=200)).json()
         assert one["case_no"] == second["case_no"]
