@@ -17,8 +17,8 @@ from typing import Any
 import nats
 from nats.js.client import JetStreamContext
 from opentelemetry.trace import SpanKind
-from sqlalchemy import MetaData, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import MetaData, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.runtime import metrics, telemetry
 from services.runtime.bus.connect import connect_nats
@@ -60,8 +60,22 @@ class OutboxRelay:
     ):
         self.service = service
         self.engine = engine
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self.outbox = metadata.tables["outbox"]
+        self.outbox = outbox = metadata.tables["outbox"]
+        # built once: the relay runs them hundreds of times a second under load (Core, no ORM session)
+        self._pending = (
+            select(outbox.c.id, outbox.c.event_id, outbox.c.subject, outbox.c.payload, outbox.c.headers)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(batch)
+        )
+        self._published = (
+            update(outbox)
+            .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+            .values(published_at=bindparam("now"), attempts=outbox.c.attempts + 1, last_error=None)
+        )
+        self._pending_locked = self._pending.with_for_update(skip_locked=True)
+        self._sqlite = is_sqlite(str(engine.url))
+        self._failed = update(outbox).where(outbox.c.id == bindparam("row_id")).values(attempts=outbox.c.attempts + 1, last_error=bindparam("error"))
         self.bus = bus
         self.poll_s = poll_s
         self.batch = batch
@@ -108,29 +122,23 @@ class OutboxRelay:
 
     async def publish_batch(self, js: JetStreamContext) -> tuple[int, int]:
         """Publish one batch of pending rows; returns (published, failed)."""
-        stmt = (
-            select(self.outbox.c.id, self.outbox.c.event_id, self.outbox.c.subject, self.outbox.c.payload, self.outbox.c.headers)
-            .where(self.outbox.c.published_at.is_(None))
-            .order_by(self.outbox.c.id)
-            .limit(self.batch)
-        )
-        if is_sqlite(str(self.engine.url)):
+        if self._sqlite:
             # SQLite has one writer: never hold its lock while talking to NATS.
-            async with self.sessions() as s:
-                rows = (await s.execute(stmt)).all()
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(self._pending)).all()
             if not rows:
                 return 0, 0
             results = await self._publish(js, rows)
-            async with self.sessions() as s, s.begin():
-                await self._record(s, results)
+            async with self.engine.begin() as conn:
+                await self._record(conn, results)
         else:
             # PostgreSQL: lock the batch so a second relay skips these rows.
-            async with self.sessions() as s, s.begin():
-                rows = (await s.execute(stmt.with_for_update(skip_locked=True))).all()
+            async with self.engine.begin() as conn:
+                rows = (await conn.execute(self._pending_locked)).all()
                 if not rows:
                     return 0, 0
                 results = await self._publish(js, rows)
-                await self._record(s, results)
+                await self._record(conn, results)
         ok = sum(1 for _, err in results if err is None)
         self.published += ok
         metrics.RELAY_PUBLISHED.labels(self.service).inc(ok)
@@ -163,18 +171,10 @@ class OutboxRelay:
             log.warning("%s relay: %d of %d publishes failed (%s)", self.service, len(failed), len(rows), failed[0][1])
         return results
 
-    async def _record(self, s: AsyncSession, results: list[tuple[int, str | None]]) -> None:
-        now = datetime.now(UTC)
+    async def _record(self, conn: AsyncConnection, results: list[tuple[int, str | None]]) -> None:
         ok_ids = [i for i, err in results if err is None]
         if ok_ids:
-            await s.execute(
-                update(self.outbox)
-                .where(self.outbox.c.id.in_(ok_ids))
-                .values(published_at=now, attempts=self.outbox.c.attempts + 1, last_error=None)
-            )
+            await conn.execute(self._published, {"ids": ok_ids, "now": datetime.now(UTC)})
         for i, err in results:
             if err is not None:
-                await s.execute(
-                    update(self.outbox).where(self.outbox.c.id == i).values(attempts=self.outbox.c.attempts + 1, last_error=err[:2000])
-                )
-
+                await conn.execute(self._failed, {"row_id": i, "error": err[:2000]})
