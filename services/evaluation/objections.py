@@ -10,7 +10,8 @@ review), or is taken off the list (``withdrawn``)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import and_, insert, select, update
@@ -102,48 +103,63 @@ async def list_objections(db: ServiceDatabase, notice_id: str, *, status: str | 
         return await read_page(s, select(objections).where(where), order_by=[objections.c.raised_at, objections.c.id], page=page, page_size=page_size, item=schemas.objection)
 
 
-async def _correct_grade(s: AsyncSession, item: RowMapping, outcome: str) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class LineChange:
+    """What resolving an objection changes on its notice line (None: left as it is)."""
+
+    state: str | None = None
+    grade: str | None = None
+    total_centi: int | None = None
+    label: str | None = None
+    amount_fen: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The line's columns to update."""
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+
+
+async def _correct_grade(s: AsyncSession, item: RowMapping, outcome: str) -> LineChange:
     app = (await s.execute(select(applications).where(applications.c.id == item["ref"]))).mappings().one()
     if outcome == "withdrawn":
         await s.execute(update(applications).where(applications.c.id == app["id"]).values(status=app_rows.WITHDRAWN, version=applications.c.version + 1))
-        return {"state": WITHDRAWN}
+        return LineChange(state=WITHDRAWN)
     if outcome == "upheld_line":
         if app["status"] == app_rows.GRADED and (app["grade"], app["total_centi"]) != (item["grade"], item["total_centi"]):
             raise Conflict("objection.line_changed", "该单位已重新评定，请以“更正”处理", "the case was re-decided with another result; resolve it as corrected", grade=app["grade"], total_centi=app["total_centi"])
         await s.execute(update(applications).where(applications.c.id == app["id"], applications.c.status == app_rows.REOPENED).values(status=app_rows.GRADED, version=applications.c.version + 1))
-        return {}
+        return LineChange()
     if app["status"] != app_rows.GRADED:
         raise Conflict("objection.case_not_redecided", "请先重新评定该单位的等次，再更正公示", "decide the reopened case again before correcting the line", current_status=app["status"])
     unit_name = (await s.execute(select(unit_view.c.name).where(unit_view.c.unit_id == app["unit_id"]))).scalar_one_or_none()
-    return {"grade": app["grade"], "total_centi": app["total_centi"], "label": f"{unit_name or app['unit_id']}：{GRADE_ZH[app['grade']]}（{app['total_centi'] / 100:.2f} 分）"}
+    return LineChange(grade=app["grade"], total_centi=app["total_centi"], label=f"{unit_name or app['unit_id']}：{GRADE_ZH[app['grade']]}（{app['total_centi'] / 100:.2f} 分）")
 
 
-async def _correct_award(s: AsyncSession, item: RowMapping, outcome: str) -> dict[str, Any]:
+async def _correct_award(s: AsyncSession, item: RowMapping, outcome: str) -> LineChange:
     award = (await s.execute(select(awards).where(awards.c.id == item["ref"]))).mappings().one()
     if outcome == "upheld_line":
-        return {}
+        return LineChange()
     if outcome == "corrected":
         provincial = (await s.execute(select(provincial_awards.c.unit_id).where(provincial_awards.c.unit_id == award["unit_id"], provincial_awards.c.year == award["year"]))).first()
         if provincial is None:
-            return {}  # the line was right: the award stands as computed
+            return LineChange()  # the line was right: the award stands as computed
         await s.execute(update(awards).where(awards.c.id == award["id"]).values(status=WITHDRAWN, amount_fen=0, outcome=aw.PROVINCIAL_AWARD))
-        return {"state": WITHDRAWN, "amount_fen": 0}
+        return LineChange(state=WITHDRAWN, amount_fen=0)
     await s.execute(update(awards).where(awards.c.id == award["id"]).values(status=WITHDRAWN))
-    return {"state": WITHDRAWN}
+    return LineChange(state=WITHDRAWN)
 
 
-async def _correct_redemption(s: AsyncSession, item: RowMapping, outcome: str) -> dict[str, Any]:
+async def _correct_redemption(s: AsyncSession, item: RowMapping, outcome: str) -> LineChange:
     if outcome == "upheld_line":
-        return {}
+        return LineChange()
     claim = (await s.execute(select(redemption_view).where(redemption_view.c.claim_id == item["ref"]))).mappings().first()
     if outcome == "corrected" and claim is not None and claim["approved"] and claim["approved_fen"] > 0:
-        return {"amount_fen": claim["approved_fen"]}
+        return LineChange(amount_fen=claim["approved_fen"])
     # off the list; a later review can put the claim on another notice
     await s.execute(update(redemption_view).where(redemption_view.c.claim_id == item["ref"]).values(notice_id=None))
-    return {"state": WITHDRAWN}
+    return LineChange(state=WITHDRAWN)
 
 
-CORRECTORS: dict[str, Callable[[AsyncSession, RowMapping, str], Any]] = {GRADES: _correct_grade, AWARD_PLAN: _correct_award, REDEMPTION: _correct_redemption}
+CORRECTORS: dict[str, Callable[[AsyncSession, RowMapping, str], Awaitable[LineChange]]] = {GRADES: _correct_grade, AWARD_PLAN: _correct_award, REDEMPTION: _correct_redemption}
 
 
 async def resolve(db: ServiceDatabase, actor: Actor, correlation_id: str | None, objection_id: str, *, outcome: str, reason: str) -> Objection:
@@ -156,15 +172,15 @@ async def resolve(db: ServiceDatabase, actor: Actor, correlation_id: str | None,
             raise Conflict("objection.already_resolved", "该异议已处理", "the objection is already resolved", outcome=obj["outcome"])
         notice = await load_notice(s, obj["notice_id"])
         item = (await s.execute(select(notice_items).where(notice_items.c.notice_id == notice["id"], notice_items.c.ref == obj["ref"]))).mappings().one()
-        changes: dict[str, Any] = dict(await CORRECTORS[notice["kind"]](s, item, outcome)) if item["state"] != WITHDRAWN else {}
+        change = await CORRECTORS[notice["kind"]](s, item, outcome) if item["state"] != WITHDRAWN else LineChange()
         done = await s.execute(
             update(objections).where(objections.c.id == objection_id, objections.c.status == OPEN).values(status=RESOLVED, outcome=outcome, resolution=reason, resolved_at=clock.utc_now(), resolved_by=actor.label)
         )
         if done.rowcount != 1:
             raise Conflict("objection.already_resolved", "该异议已处理", "the objection is already resolved")
-        if changes.get("state") != WITHDRAWN and item["state"] != WITHDRAWN and await open_objection_count(s, notice["id"], obj["ref"]) == 0:
-            changes["state"] = LISTED
-        if changes:
+        if change.state != WITHDRAWN and item["state"] != WITHDRAWN and await open_objection_count(s, notice["id"], obj["ref"]) == 0:
+            change = replace(change, state=LISTED)
+        if changes := change.values():
             await s.execute(update(notice_items).where(notice_items.c.notice_id == notice["id"], notice_items.c.ref == obj["ref"]).values(**changes))
         resolved = schemas.objection((await s.execute(select(objections).where(objections.c.id == objection_id))).mappings().one())
         await uow.emit(ev.ObjectionResolved(notice_id=notice["id"], objection_id=objection_id, kind=notice["kind"], year=notice["year"], ref=obj["ref"], unit_id=obj["unit_id"], outcome=outcome))  # type: ignore[arg-type]

@@ -5,7 +5,6 @@ attributes, and its workbook (单位报表, with the top units by revenue charte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,13 +14,14 @@ from services.evaluation.db.models import unit_view
 from services.evaluation.domain.measures import Measures
 from services.evaluation.measures import measure_fields, unit_measures
 from services.evaluation.report_labels import LABELS
+from services.evaluation.schemas import EvaluatedUnit, evaluated_unit
 from services.evaluation.report_workbooks import bar_chart, cell_value, formats, header, save, title_sheet
 from services.evaluation.reports import UnitFilter, UnitRow, totals
 from services.runtime.city import City
 from services.runtime.db.service_db import ServiceDatabase
 
 
-async def _units(s: AsyncSession, flt: UnitFilter, unit_ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+async def _units(s: AsyncSession, flt: UnitFilter, unit_ids: Sequence[str] | None = None) -> dict[str, EvaluatedUnit]:
     q = select(unit_view)
     c = unit_view.c
     if unit_ids is not None:
@@ -34,24 +34,19 @@ async def _units(s: AsyncSession, flt: UnitFilter, unit_ids: Sequence[str] | Non
         q = q.where(c.status == flt.status)
     if flt.kind:
         q = q.where(c.kind == flt.kind)
-    return {r["unit_id"]: dict(r) for r in (await s.execute(q)).mappings()}
+    return {r["unit_id"]: evaluated_unit(r) for r in (await s.execute(q)).mappings()}
 
 
-def _row(unit_id: str, info: dict[str, Any] | None, m: Measures) -> UnitRow:
-    info = info or {}
-    return UnitRow(
-        unit_id=unit_id,
-        name=info.get("name") or "",
-        kind=info.get("kind"),
-        status=info.get("status"),
-        county_code=info.get("county_code"),
-        department=info.get("department"),
-        parent_unit_id=info.get("parent_unit_id"),
-        measures=m,
-    )
+def _row(unit_id: str, info: EvaluatedUnit | None, m: Measures) -> UnitRow:
+    """The unit's report row; a unit whose registry event has not come yet has only its id."""
+    if info is None:
+        return UnitRow(unit_id=unit_id, name="", kind=None, status=None, county_code=None, department=None, parent_unit_id=None, measures=m)
+    return UnitRow(unit_id=unit_id, name=info.name, kind=info.kind, status=info.status, county_code=info.county_code, department=info.department,
+                   parent_unit_id=info.parent_unit_id, measures=m)
 
 
-async def unit_info(db: ServiceDatabase, unit_id: str) -> dict[str, Any] | None:
+async def unit_info(db: ServiceDatabase, unit_id: str) -> EvaluatedUnit | None:
+    """The unit as the registry reported it, or None when evaluation has not heard of it."""
     async with db.read() as s:
         return (await _units(s, UnitFilter(), [unit_id])).get(unit_id)
 

@@ -39,6 +39,7 @@ from services.registry.db.instrument_models import instruments, price_items
 from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_state, search_terms
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
+from services.registry.domain.parties import unknown_county
 from services.registry.domain.search_terms import document_terms, query_terms
 from services.registry.domain.synonyms import Dictionary, Group
 from services.registry.schemas.catalogue import CatalogueItem, CataloguePage, Suggestion
@@ -131,9 +132,7 @@ def parse_query(
     if category is not None and category not in categories:
         raise _bad("unknown_category", f"仪器类别“{category}”不在目录中", f"category {category!r} is not in the catalogue", allowed=list(categories))
     if county_code is not None and county_code not in city.divisions:
-        raise _bad(
-            "unknown_county", f"“{county_code}”不是{city.name.zh}的县（市、区）代码", f"{county_code!r} is not a county code of {city.name.en}", field="county_code", allowed=list(city.divisions)
-        )
+        raise unknown_county(county_code, city, search=True)
     for v in (price_min_fen, price_max_fen):
         if v is not None and v < 0:
             raise _bad("bad_price_range", "价格不能为负数", "a price cannot be negative")

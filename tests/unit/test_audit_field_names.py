@@ -87,3 +87,13 @@ def test_every_indicator_a_score_sheet_records_has_a_name() -> None:
         zh, en = field_name(code, "zh"), field_name(code, "en")
         assert HAN.search(zh) and code not in zh, (code, zh)
         assert not HAN.search(en) and code not in en, (code, en)
+
+
+def test_every_amount_in_fen_is_named_with_its_unit() -> None:
+    """A ``*_fen`` value is shown in yuan (¥1,000.00), so its name says so, as every money
+    field's does: 金额（元）, amount (CNY); never a bare 金额 beside 预算（元）."""
+    keys = {k for k in FIELDS.by_lang["zh"] if k.endswith("_fen")}
+    assert {"amount_fen", "price_fen", "budget_fen"} <= keys
+    for key in sorted(keys):
+        zh, en = named(key)
+        assert zh.endswith("（元）") and en.endswith("(CNY)"), (key, zh, en)

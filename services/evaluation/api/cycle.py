@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
-from services.evaluation import applications, cycle, experts, grading, policy, sources
-from services.evaluation.domain import indicators as ind
-from services.evaluation.schemas import Application, ApplicationPage, Assignment, AssignmentPage, Cycle, Expert, ExpertPage
+from services.evaluation import applications, cycle, experts, grading, policy, schemas, sources
+from services.evaluation.schemas import Application, ApplicationPage, Assignment, AssignmentPage, Cycle, Expert, ExpertPage, IndicatorSetInForce
 from services.runtime.roles import Role
 from services.runtime.http.auth import access, principal_of
 from services.runtime.errors import Forbidden
@@ -125,13 +124,10 @@ class IndicatorSetController(Controller):
     tags = ["cycles"]
 
     @get("/", operation_id="getIndicatorSet", **access("public"))
-    async def current(self, settings: NamedDependency[Settings], year: int | None = Parameter(default=None, ge=2000, le=2100)) -> dict[str, Any]:
-        """The indicator set in force (the tree, points and rules) and a year's parameters; public (R11)."""
-        s = policy.load_policy(settings)
-        out: dict[str, Any] = ind.to_json(s)
-        if year is not None:
-            out["parameters_of_year"] = msgspec.to_builtins(s.parameters(year))
-        return out
+    async def current(self, settings: NamedDependency[Settings], year: int | None = Parameter(default=None, ge=2000, le=2100)) -> IndicatorSetInForce:
+        """The indicator set in force (the tree, points and rules) and, with ``year``, that year's
+        parameters (``parameters_of_year``); public (R11)."""
+        return schemas.indicator_set_in_force(policy.load_policy(settings), year)
 
 
 class ApplicationController(Controller):

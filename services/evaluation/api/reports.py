@@ -36,7 +36,7 @@ async def readable_unit(request: Request[Any, Any, Any], db: ServiceDatabase, un
     if p.role is Role.UNIT and p.org != unit_id:
         raise NotFound("unit", "单位", unit_id)
     info = await unit_report.unit_info(db, unit_id)
-    if info is None or (p.role is Role.DEPARTMENT and (not p.org or info.get("department") != p.org)):
+    if info is None or (p.role is Role.DEPARTMENT and (not p.org or info.department != p.org)):
         raise NotFound("unit", "单位", unit_id)
 
 

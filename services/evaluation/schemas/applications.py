@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from sqlalchemy.engine import RowMapping
 
+from services.evaluation.domain import indicators as ind
 from services.runtime.http.pagination import Page, page_schema
 
 Row = RowMapping | dict[str, Any]
@@ -40,6 +41,17 @@ def cycle(row: Row) -> Cycle:
         redemption_opens_on=row.get("redemption_opens_on"),
         redemption_closes_on=row.get("redemption_closes_on"),
     )
+
+
+class IndicatorSetInForce(ind.IndicatorSet, frozen=True, kw_only=True):
+    """The indicator set in force (public, ``getIndicatorSet``): the set as a cycle keeps it and,
+    when a year is asked, that year's parameters (the key is absent otherwise)."""
+
+    parameters_of_year: ind.YearParameters | msgspec.UnsetType = msgspec.UNSET
+
+
+def indicator_set_in_force(s: ind.IndicatorSet, year: int | None) -> IndicatorSetInForce:
+    return IndicatorSetInForce(**msgspec.structs.asdict(s), parameters_of_year=msgspec.UNSET if year is None else s.parameters(year))
 
 
 # ---------------------------------------------------------------- rectification

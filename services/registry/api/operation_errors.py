@@ -88,7 +88,7 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "priceHistory": ("price_item.not_found",),
     "unitPriceList": ("unit.not_found",),
     # services.registry.api.search
-    "searchCatalogue": (),
+    "searchCatalogue": ("search.unknown_county",),
     # services.registry.api.supervision
     "recordAffiliation": ("affiliation.duplicate", "unit.not_found", "user.not_found"),
     "listAffiliations": (),

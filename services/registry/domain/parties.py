@@ -85,14 +85,18 @@ def check_county(county_code: str | None, city: City) -> str | None:
     none: another code would put the unit outside every county report and filter."""
     if county_code is None or county_code in city.divisions:
         return county_code
-    # the catalogue search's words for the same mistake (search.unknown_county)
-    raise DomainError(
-        "unit.unknown_county",
-        f"“{county_code}”不是{city.name.zh}的县（市、区）代码",
-        f"{county_code!r} is not a county code of {city.name.en}",
-        field="county_code",
-        allowed=list(city.divisions),
-    )
+    raise unknown_county(county_code, city)
+
+
+def unknown_county(county_code: str, city: City, *, search: bool = False) -> DomainError:
+    """The refusal of a county code that is none of ``city``'s divisions, in the one wording
+    of a unit's application (422 ``unit.unknown_county``) and the catalogue search (400
+    ``search.unknown_county``), with the field and the codes allowed."""
+    county_zh = f"“{county_code}”不是{city.name.zh}的县（市、区）代码"
+    county_en = f"{county_code!r} is not a county code of {city.name.en}"
+    if search:
+        return DomainError("search.unknown_county", county_zh, county_en, status=400, field="county_code", allowed=list(city.divisions))
+    return DomainError("unit.unknown_county", county_zh, county_en, field="county_code", allowed=list(city.divisions))
 
 
 # --- unit lifecycle (R7, R27) --------------------------------------------------

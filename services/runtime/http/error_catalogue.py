@@ -6,7 +6,9 @@ the source itself (``ast``), wherever a code is raised:
 
 - ``DomainError("code", "中文", "English", status=...)`` and any subclass
   (``Conflict`` 409, ``Forbidden`` 403, a service's own error class with its
-  ``status``), also ``super().__init__("code", ...)`` inside such a class;
+  ``status``), also ``super().__init__("code", ...)`` inside such a class; a
+  message may be a name assigned once in the file (``zh = f"…"``), so words that
+  two codes share are written once;
 - ``NotFound("what", "中文名", ident)``: the code ``what.not_found`` (404);
 - ``problem(status, "code", "中文", "English")`` (the HTTP layer's own answers);
 - a code kept beside its messages for later use: a tuple or call holding the
@@ -79,10 +81,21 @@ def assigned_names(tree: ast.AST, nodes: list[ast.AST] | None = None) -> dict[st
     return out
 
 
+def _message(node: ast.AST, names: dict[str, list[ast.AST]]) -> ast.AST:
+    """A message argument; a name assigned one text in the file (the words written once
+    for several codes) stands for that text."""
+    if isinstance(node, ast.Name):
+        texts = [v for v in names.get(node.id, []) if _text(v) is not None]
+        if len(texts) == 1:
+            return texts[0]
+    return node
+
+
 def _first_args(call: ast.Call, names: dict[str, list[ast.AST]]) -> list[list[ast.AST]]:
     """The positional arguments of ``call``, once per code it may carry: a
     constant, a name assigned a constant, either side of ``a if c else b``,
-    or ``*NAME`` of a tuple ``(code, 中文, English)``."""
+    or ``*NAME`` of a tuple ``(code, 中文, English)``; a message in a name
+    assigned once is its text."""
     args = call.args
     if not args:
         return []
@@ -92,10 +105,11 @@ def _first_args(call: ast.Call, names: dict[str, list[ast.AST]]) -> list[list[as
     options = [first]
     if isinstance(first, ast.Name):
         options = names.get(first.id, [])
+    messages = [_message(a, names) for a in args[1:3]] + args[3:]
     out = []
     for option in options:
         branches = [option.body, option.orelse] if isinstance(option, ast.IfExp) else [option]
-        out += [[b, *args[1:]] for b in branches if _text(b) is not None]
+        out += [[b, *messages] for b in branches if _text(b) is not None]
     return out
 
 

@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import select
 
 from contracts import registry as rg
+from services.evaluation import unit_report
 from services.evaluation.db.models import unit_view
+from services.evaluation.schemas import EvaluatedUnit
 from services.runtime.roles import Role
 from tests.support.payouts import publish
 from tests.support.evidence import documents
@@ -46,6 +48,10 @@ async def test_a_department_sees_only_its_own_units_in_evaluation(make_settings)
                 return len((await s.execute(select(unit_view.c.unit_id))).all()) == 3
 
         await eventually(known)
+        # who the unit is, as the scope check reads it: a struct, None for a unit not heard of
+        info = await unit_report.unit_info(p["evaluation"].db, ours)
+        assert isinstance(info, EvaluatedUnit) and (info.department, info.county_code, info.status) == (OURS, "411002", "approved")
+        assert await unit_report.unit_info(p["evaluation"].db, uid()) is None
 
         async def call(method: str, path: str, role: Role, org: str | None = None, json: Any = None) -> Any:
             return await p.call("evaluation", method, path, role=role, org=org, json=json)
