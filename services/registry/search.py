@@ -78,8 +78,11 @@ MAX_ALTERNATIVES = 160
 CACHE_ENABLED = True
 
 
-def _bad(code: str, zh: str, en: str, **details: Any) -> DomainError:
-    return DomainError(f"search.{code}", zh, en, status=400, **details)
+class SearchRefused(DomainError):
+    """A catalogue search that cannot be run as asked. Its codes are written out where
+    it is raised, so the error catalogue (``runtime/http/error_catalogue.py``) reads them."""
+
+    status = 400
 
 
 @dataclass(frozen=True)
@@ -123,27 +126,27 @@ def parse_query(
     terms: list[str] = []
     if q is not None and q.strip():
         if len(q) > MAX_QUERY_CHARS:
-            raise _bad("query_too_long", f"关键词不能超过{MAX_QUERY_CHARS}个字符", f"the keywords may have at most {MAX_QUERY_CHARS} characters")
+            raise SearchRefused("search.query_too_long", f"关键词不能超过{MAX_QUERY_CHARS}个字符", f"the keywords may have at most {MAX_QUERY_CHARS} characters")
         terms = query_terms(q)
         if not terms:
-            raise _bad("query_without_words", "关键词中没有可检索的文字", "the keywords contain no searchable word")
+            raise SearchRefused("search.query_without_words", "关键词中没有可检索的文字", "the keywords contain no searchable word")
         if len(terms) > MAX_QUERY_TERMS:
-            raise _bad("query_too_long", "关键词过多", f"the keywords make more than {MAX_QUERY_TERMS} terms")
+            raise SearchRefused("search.query_too_long", "关键词过多", f"the keywords make more than {MAX_QUERY_TERMS} terms")
     if category is not None and category not in categories:
-        raise _bad("unknown_category", f"仪器类别“{category}”不在目录中", f"category {category!r} is not in the catalogue", allowed=list(categories))
+        raise SearchRefused("search.unknown_category", f"仪器类别“{category}”不在目录中", f"category {category!r} is not in the catalogue", allowed=list(categories))
     if county_code is not None and county_code not in city.divisions:
         raise unknown_county(county_code, city, search=True)
     for v in (price_min_fen, price_max_fen):
         if v is not None and v < 0:
-            raise _bad("bad_price_range", "价格不能为负数", "a price cannot be negative")
+            raise SearchRefused("search.bad_price_range", "价格不能为负数", "a price cannot be negative")
     if price_min_fen is not None and price_max_fen is not None and price_min_fen > price_max_fen:
-        raise _bad("bad_price_range", "最低价格不能高于最高价格", "price_min_fen must not exceed price_max_fen")
+        raise SearchRefused("search.bad_price_range", "最低价格不能高于最高价格", "price_min_fen must not exceed price_max_fen")
     if not 1 <= page_size <= 100:
-        raise _bad("bad_page_size", "每页条数须在1到100之间", "page_size must be between 1 and 100")
+        raise SearchRefused("search.bad_page_size", "每页条数须在1到100之间", "page_size must be between 1 and 100")
     if page < 1:
-        raise _bad("bad_page", "页码从1开始", "page starts at 1")
+        raise SearchRefused("search.bad_page", "页码从1开始", "page starts at 1")
     if sort is not None and sort not in SORTS:
-        raise _bad("bad_sort", "排序方式须为相关度、价格（升序或降序）或名称", f"sort must be one of {', '.join(SORTS)}", field="sort", allowed=list(SORTS))
+        raise SearchRefused("search.bad_sort", "排序方式须为相关度、价格（升序或降序）或名称", f"sort must be one of {', '.join(SORTS)}", field="sort", allowed=list(SORTS))
     text = q.strip() if terms and q else None
     return SearchQuery(
         tuple(terms), category, county_code, unit_id or None, price_min_fen, price_max_fen, page, page_size, text, accepts_vouchers, sort or "relevance"
@@ -297,7 +300,7 @@ def _item(r: Any) -> CatalogueItem:
 def _groups(q: SearchQuery, dictionary: Dictionary) -> tuple[Group, ...]:
     groups = dictionary.expand(q.text) if q.text else ()
     if sum(len(g) for g in groups) > MAX_ALTERNATIVES:
-        raise _bad("query_too_long", "关键词过多", "the keywords and their synonyms make too many alternatives")
+        raise SearchRefused("search.query_too_long", "关键词过多", "the keywords and their synonyms make too many alternatives")
     return groups
 
 

@@ -88,7 +88,10 @@ ERRORS: dict[str, tuple[str, ...]] = {
     "priceHistory": ("price_item.not_found",),
     "unitPriceList": ("unit.not_found",),
     # services.registry.api.search
-    "searchCatalogue": ("search.unknown_county",),
+    "searchCatalogue": (
+        "search.bad_page", "search.bad_page_size", "search.bad_price_range", "search.bad_sort", "search.query_too_long",
+        "search.query_without_words", "search.unknown_category", "search.unknown_county",
+    ),
     # services.registry.api.supervision
     "recordAffiliation": ("affiliation.duplicate", "unit.not_found", "user.not_found"),
     "listAffiliations": (),
