@@ -5,8 +5,7 @@ env take the whole ``metadata`` from there)."""
 
 from __future__ import annotations
 
-from services.runtime.db.schema import new_metadata
-from services.runtime.http.idempotency import add_idempotency_table
+from services.runtime.db.schema import add_idempotency_table, new_metadata
 
 metadata = new_metadata()
 #: ``Idempotency-Key`` of the creating POSTs (orders, documents, units, users)

@@ -126,3 +126,28 @@ def add_runtime_tables(md: MetaData) -> None:
         Column("pruned_before", UtcDateTime, nullable=True),
         Column("pruned_at", UtcDateTime, nullable=True),
     )
+
+
+#: the table of ``Idempotency-Key`` replays and the longest key it keeps
+IDEMPOTENCY_TABLE = "idempotency_keys"
+IDEMPOTENCY_MAX_KEY_LENGTH = 200
+
+
+def add_idempotency_table(md: MetaData) -> Table:
+    """The ``idempotency_keys`` table, in a service's metadata (the ``Idempotency-Key``
+    replays of ``runtime/http/idempotency.py``; here, so that a service's tables import no HTTP)."""
+    return Table(
+        IDEMPOTENCY_TABLE,
+        md,
+        #: ``role:org:subject`` of the token (the scope of a key)
+        Column("principal", String(440), primary_key=True),
+        Column("operation", String(80), primary_key=True),
+        Column("key", String(IDEMPOTENCY_MAX_KEY_LENGTH), primary_key=True),
+        Column("subject", String(200), nullable=False),
+        #: HMAC-SHA256 (hex) of the request
+        Column("fingerprint", String(64), nullable=False),
+        Column("status", Integer, nullable=False),
+        Column("body", JSON, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )

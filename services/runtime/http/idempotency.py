@@ -28,7 +28,7 @@ effect (a second order, a second document) or a duplicate error.
   :func:`prune_task` deletes expired rows hourly.
 - Without the header an operation behaves as it always did.
 
-The table is added to a service's metadata by :func:`add_idempotency_table`,
+The table is added to a service's metadata by :func:`services.runtime.db.schema.add_idempotency_table`,
 not by ``new_metadata``: only a service with such operations has it (today the
 registry; payments keeps its own key in the payment row, vouchers and
 evaluation create one object per order or cycle), so the other services need
@@ -49,12 +49,13 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, and_, delete, insert, select
+from sqlalchemy import Table, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from services.runtime.http.auth import ANONYMOUS, Principal
 from services.runtime.bus.consumers import Periodic
-from services.runtime.db.schema import UtcDateTime
+from services.runtime.db.schema import IDEMPOTENCY_MAX_KEY_LENGTH as MAX_KEY_LENGTH
+from services.runtime.db.schema import IDEMPOTENCY_TABLE as TABLE
 from services.runtime.errors import Conflict, DomainError
 from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
@@ -64,31 +65,10 @@ log = logging.getLogger("xciss.idempotency")
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-TABLE = "idempotency_keys"
-MAX_KEY_LENGTH = 200
 #: how often the worker deletes expired keys
 PRUNE_INTERVAL_S = 3600.0
 
 T = TypeVar("T")
-
-
-def add_idempotency_table(md: MetaData) -> Table:
-    """The ``idempotency_keys`` table, in a service's metadata."""
-    return Table(
-        TABLE,
-        md,
-        #: ``role:org:subject`` of the token (the scope of a key)
-        Column("principal", String(440), primary_key=True),
-        Column("operation", String(80), primary_key=True),
-        Column("key", String(MAX_KEY_LENGTH), primary_key=True),
-        Column("subject", String(200), nullable=False),
-        #: HMAC-SHA256 (hex) of the request
-        Column("fingerprint", String(64), nullable=False),
-        Column("status", Integer, nullable=False),
-        Column("body", JSON, nullable=False),
-        Column("created_at", UtcDateTime, nullable=False),
-        Index("ix_idempotency_keys_created_at", "created_at"),
-    )
 
 
 def invalid_key() -> DomainError:
