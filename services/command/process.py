@@ -12,11 +12,11 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import nats
 import nats.errors
 import nats.js.errors
-import uvicorn
 
 from contracts.subjects import PRODUCERS
 from services.runtime import metrics as runtime_metrics
@@ -33,6 +33,7 @@ from services.runtime.service import (
     create_worker,
     declare_streams,
     load_spec,
+    tables_spec,
 )
 from services.runtime.settings import Settings
 from services.runtime.telemetry import configure_telemetry, install_log_masking
@@ -43,12 +44,17 @@ log = logging.getLogger("xciss.process")
 ROLES = ("api", "worker", "relay")
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handling: this process owns the signals."""
+def _quiet_server(config: Any) -> Any:
+    """uvicorn without its own signal handling: this process owns the signals.
+    (uvicorn and the app are imported only by a process that serves HTTP.)"""
+    import uvicorn
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+    class _QuietServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return _QuietServer(config)
 
 
 async def run_service(service: str, settings: Settings, roles: Sequence[str] = ROLES, stop: asyncio.Event | None = None) -> None:
@@ -59,7 +65,8 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
     configure_telemetry(service)
     # only registry's API signs tokens (sign-in); its worker and relay verify nothing
     await safety.enforce(settings, service, signs_tokens=service == ISSUER and "api" in roles)
-    spec = load_spec(service)
+    # a relay alone needs the service's tables only, not its routes and handlers (app.py)
+    spec = load_spec(service) if set(roles) != {"relay"} else tables_spec(service)
     db = create_database(spec, settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,11 +86,13 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
     if "api" in roles:
         app = create_app(spec, settings, db, metrics)
         # log_config=None: uvicorn's loggers propagate to the root handler (XCISS_LOG_FORMAT, services/runtime/logs.py)
+        import uvicorn
+
         config = uvicorn.Config(
             app, host=settings.http_host, port=settings.port(service), log_level="warning", log_config=None, lifespan="on", access_log=False,
             http=eventloop.http_parser(),
         )
-        server = _QuietServer(config)
+        server = _quiet_server(config)
         tasks["api"] = asyncio.create_task(server.serve(), name=f"{service}-api")
     if relay is not None:
         await _declare_own_stream(settings, service)

@@ -26,3 +26,20 @@ def test_the_gateway_process_imports_no_database_library() -> None:
 def test_a_service_process_imports_no_http_client() -> None:
     apps = ", ".join(f"services.{s}.app" for s in ("registry", "vouchers", "evaluation", "payments"))
     assert _imported(f"services.command.cli, services.command.process, {apps}", {"httpx", "rich", "pygments"}) == "[]"
+
+
+def test_a_relay_process_imports_neither_the_http_stack_nor_faststream() -> None:
+    """``xciss relay SERVICE`` (its own Deployment) loads the service's tables only
+    (``tables_spec``), not its routes and handlers: no Litestar, uvicorn, FastStream."""
+    probe = (
+        "services.command.cli, services.command.process, services.runtime.service; "
+        "[services.runtime.service.tables_spec(s) for s in ('registry', 'vouchers', 'evaluation', 'payments')]"
+    )
+    assert _imported(probe, {"litestar", "uvicorn", "faststream", "fast_depends", "pydantic"}) == "[]"
+
+
+def test_an_api_process_imports_no_faststream() -> None:
+    """FastStream (and its dependency injection) is imported by the worker that builds its
+    broker; an API process declares its subscriptions without it."""
+    apps = ", ".join(f"services.{s}.app" for s in ("registry", "vouchers", "evaluation", "payments"))
+    assert _imported(f"services.command.cli, services.command.process, {apps}", {"faststream", "fast_depends"}) == "[]"

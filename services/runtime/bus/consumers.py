@@ -20,14 +20,10 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import nats
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage
-from faststream.nats.security import NatsSecurity
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -43,6 +39,10 @@ from contracts.subjects import (
 )
 from services.runtime import metrics, telemetry
 from services.runtime.bus.commands import Responder, run_command
+
+if TYPE_CHECKING:  # FastStream is imported by the worker that builds its broker: an API or relay process needs none of it
+    from faststream.nats import NatsBroker
+    from faststream.nats.annotations import NatsMessage
 from services.runtime.bus.connect import connect_nats
 from services.runtime.bus.inbox_batch import InboxBatcher
 from services.runtime.bus_identity.credentials import BusAccess
@@ -136,6 +136,10 @@ class Worker:
         return steps[min(attempt - 1, len(steps) - 1)] if steps else 1.0
 
     def _build_broker(self) -> NatsBroker:
+        from faststream import AckPolicy
+        from faststream.nats import JStream, NatsBroker, PullSub
+        from faststream.nats.security import NatsSecurity
+
         options = self.bus.connect_options()
         tls = options.pop("tls", None)
         broker = NatsBroker(
