@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.di import Provide
+from typing import TYPE_CHECKING
 
 from contracts import registry as ev
 from contracts import vouchers as ve
 from services.evaluation import complaint_facts, expert_announcements, facts, notice_finalization, readmodel, redemption_notices, sources, usage_facts
-from services.evaluation.api.award_approval import AwardApprovalController
-from services.evaluation.api.cycle import (
-    ApplicationController,
-    AssignmentController,
-    CycleController,
-    ExpertController,
-    IndicatorSetController,
-)
-from services.evaluation.api.department import DepartmentReportController
-from services.evaluation.api.evidence import EvidenceController
-from services.evaluation.api.notices import (
-    AwardController,
-    NoticeController,
-    ObjectionController,
-    RedemptionController,
-)
-from services.evaluation.api.rectification import RectificationController
-from services.evaluation.api.reports import ReportController
-from services.evaluation.api.units import UnitController
-from services.evaluation.api.use import UseController
 from services.evaluation.db.models import metadata
 from services.evaluation.policy import load_policy
 from services.runtime import service as runtime
@@ -35,6 +14,10 @@ from services.runtime.bus.consumers import Periodic, Subscription, Worker
 from services.runtime.documentstore import store_of
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
+
+if TYPE_CHECKING:  # the HTTP stack and the API modules are imported by the process that serves them
+    from litestar import Litestar
+    from litestar.di import Provide
 
 
 def subscriptions() -> list[Subscription]:
@@ -65,6 +48,8 @@ def _measures_source() -> sources.MeasuresSource:
 
 
 def _dependencies(settings: Settings) -> dict[str, Provide]:
+    from litestar.di import Provide
+
     store = store_of(settings)  # the shared document store: local directory, or S3 when XCISS_DOCUMENT_STORE is set
     return {
         "measures_source": Provide(_measures_source, sync_to_thread=False),
@@ -73,6 +58,28 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
 
 
 def routes(settings: Settings) -> list[type]:
+    """The HTTP API's controllers, imported here: a worker or relay process serves none of them."""
+    from services.evaluation.api.award_approval import AwardApprovalController
+    from services.evaluation.api.cycle import (
+        ApplicationController,
+        AssignmentController,
+        CycleController,
+        ExpertController,
+        IndicatorSetController,
+    )
+    from services.evaluation.api.department import DepartmentReportController
+    from services.evaluation.api.evidence import EvidenceController
+    from services.evaluation.api.notices import (
+        AwardController,
+        NoticeController,
+        ObjectionController,
+        RedemptionController,
+    )
+    from services.evaluation.api.rectification import RectificationController
+    from services.evaluation.api.reports import ReportController
+    from services.evaluation.api.units import UnitController
+    from services.evaluation.api.use import UseController
+
     load_policy(settings)  # an invalid policy file stops the service at start, with the reason
     return [
         UnitController,

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from typing import TYPE_CHECKING, Any
 
 from contracts import evaluation as ee
 from contracts import registry as ev
 from contracts import vouchers as ve
 from contracts.commands import USE_VOUCHER
 from services.payments import clawbacks, payouts, readmodel
-from services.payments.api.clawbacks import ClawbackController
-from services.payments.api.payouts import CONTROLLERS as PAYOUT_CONTROLLERS
-from services.payments.api.settlements import routes
 from services.payments.db.models import metadata
 from services.runtime import service as runtime
 from services.runtime.bus.consumers import Subscription, Worker
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
+
+if TYPE_CHECKING:  # the HTTP stack and the API modules are imported by the process that serves them
+    from litestar import Litestar
+
+
+def routes(settings: Settings) -> list[Any]:
+    """The HTTP API's controllers, imported here: a worker or relay process serves none of them."""
+    from services.payments.api.clawbacks import ClawbackController
+    from services.payments.api.payouts import CONTROLLERS as PAYOUT_CONTROLLERS
+    from services.payments.api.settlements import routes as settlement_routes
+
+    return [*settlement_routes(settings), *PAYOUT_CONTROLLERS, ClawbackController]
 
 
 def subscriptions() -> list[Subscription]:
@@ -47,7 +56,7 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="payments",
     metadata=metadata,
-    routes=lambda settings: [*routes(settings), *PAYOUT_CONTROLLERS, ClawbackController],
+    routes=routes,
     subscriptions=subscriptions,
     asks=(USE_VOUCHER,),
     description="The double-entry ledger: settlements, user payments, unit receivables, payouts and clawbacks.",

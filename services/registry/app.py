@@ -2,40 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.di import Provide
+from typing import TYPE_CHECKING, Any
 
 from services.registry import booking_notices, event_notices, listing_backfill, order_payments, password_reset, scheduled_notices, search
-from services.registry.api.accounts import AccountController, SessionController
-from services.registry.api.bookings import BookingController
-from services.registry.api.calendar_feeds import (
-    CalendarController,
-    CalendarFeedController,
-    NotificationController,
-)
-from services.registry.api.complaints import ComplaintController
-from services.registry.api.imports import ImportController
-from services.registry.api.instruments import ComplianceController, InstrumentController
-from services.registry.api.jwks import jwks
-from services.registry.api.orders import OrderController
-from services.registry.api.parties import UnitController, UserController
-from services.registry.api.photos import PhotoController
-from services.registry.api.prices import PriceController
-from services.registry.api.quote_deviations import QuoteDeviationController
-from services.registry.api.recovery import PasswordResetController, SignupController
-from services.registry.api.schedules import InstrumentTimeController
-from services.registry.api.search import CatalogueController
-from services.registry.api.supervision import (
-    AffiliationController,
-    BlacklistController,
-    FraudFindingController,
-)
-from services.registry.api.synonyms import SynonymController
-from services.registry.api.usage import UsageSessionController
-from services.registry.api.usage_recorders import (
-    RecorderPostController,
-    UsageRecorderController,
-)
 from services.registry.db.models import metadata
 from services.registry.policy import load_registry_policies
 from services.runtime import clock
@@ -48,8 +17,14 @@ from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.runtime.workdays import load_calendar
 
+if TYPE_CHECKING:  # the HTTP stack and the API modules are imported by the process that serves them
+    from litestar import Litestar
+    from litestar.di import Provide
+
 
 def _dependencies(settings: Settings) -> dict[str, Provide]:
+    from litestar.di import Provide
+
     calendar = load_calendar(settings)  # read once, when the app is created
     # read at every scrape: the alert XcissCalendarYearMissing warns before bookings reach an unknown year
     CALENDAR_DAYS_LEFT.set_function(lambda: calendar.days_left(clock.local_today()))
@@ -64,6 +39,42 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
     }
 
 
+def routes(settings: Settings) -> list[Any]:
+    """The HTTP API's controllers, imported here: a worker or relay process serves none of them."""
+    from services.registry.api.accounts import AccountController, SessionController
+    from services.registry.api.bookings import BookingController
+    from services.registry.api.calendar_feeds import (
+        CalendarController,
+        CalendarFeedController,
+        NotificationController,
+    )
+    from services.registry.api.complaints import ComplaintController
+    from services.registry.api.imports import ImportController
+    from services.registry.api.instruments import ComplianceController, InstrumentController
+    from services.registry.api.jwks import jwks
+    from services.registry.api.orders import OrderController
+    from services.registry.api.parties import UnitController, UserController
+    from services.registry.api.photos import PhotoController
+    from services.registry.api.prices import PriceController
+    from services.registry.api.quote_deviations import QuoteDeviationController
+    from services.registry.api.recovery import PasswordResetController, SignupController
+    from services.registry.api.schedules import InstrumentTimeController
+    from services.registry.api.search import CatalogueController
+    from services.registry.api.supervision import (
+        AffiliationController,
+        BlacklistController,
+        FraudFindingController,
+    )
+    from services.registry.api.synonyms import SynonymController
+    from services.registry.api.usage import UsageSessionController
+    from services.registry.api.usage_recorders import (
+        RecorderPostController,
+        UsageRecorderController,
+    )
+
+    return [UnitController, UserController, InstrumentController, PhotoController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, BookingController, InstrumentTimeController, CalendarFeedController, CalendarController, NotificationController, jwks]
+
+
 def subscriptions() -> list[Subscription]:
     """The registry worker: the catalogue's read model, the payments of orders and
     the notices of other services' decisions (event_notices.py)."""
@@ -73,7 +84,7 @@ def subscriptions() -> list[Subscription]:
 SPEC = runtime.ServiceSpec(
     name="registry",
     metadata=metadata,
-    routes=lambda settings: [UnitController, UserController, InstrumentController, PhotoController, ComplianceController, ImportController, PriceController, AffiliationController, BlacklistController, FraudFindingController, CatalogueController, SynonymController, OrderController, QuoteDeviationController, ComplaintController, SessionController, AccountController, SignupController, PasswordResetController, UsageSessionController, UsageRecorderController, RecorderPostController, BookingController, InstrumentTimeController, CalendarFeedController, CalendarController, NotificationController, jwks],
+    routes=routes,
     subscriptions=subscriptions,
     tasks=lambda: {"reindex-search": search.reindex_all},
     #: expired Idempotency-Keys (services/runtime/http/idempotency.py); mails not yet sent (password_reset.py);

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.di import Provide
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import and_, or_
 
 from contracts import evaluation as ee
@@ -17,14 +17,13 @@ from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings
 from services.vouchers import issued, readmodel, redemption, redemption_experts, redemption_window
-from services.vouchers.api.applications import ApplicationController
-from services.vouchers.api.eligibility import EligibilityController
-from services.vouchers.api.programmes import AccountController, ProgrammeController
-from services.vouchers.api.redemption import RedemptionController
-from services.vouchers.api.vouchers import VoucherController
 from services.vouchers.db.models import metadata, vouchers
 from services.vouchers.metrics import budget_remaining
 from services.vouchers.policy import load_programme_defaults
+
+if TYPE_CHECKING:  # the HTTP stack and the API modules are imported by the process that serves them
+    from litestar import Litestar
+    from litestar.di import Provide
 
 
 async def on_order_cancelled(uow: UnitOfWork, e: ev.OrderCancelled) -> None:
@@ -96,7 +95,20 @@ def periodic(settings: Settings) -> list[Periodic]:
     return [Periodic("expire_vouchers", settings.voucher_expiry_interval_s, issued.expire_vouchers)]
 
 
+def routes(settings: Settings) -> list[Any]:
+    """The HTTP API's controllers, imported here: a worker or relay process serves none of them."""
+    from services.vouchers.api.applications import ApplicationController
+    from services.vouchers.api.eligibility import EligibilityController
+    from services.vouchers.api.programmes import AccountController, ProgrammeController
+    from services.vouchers.api.redemption import RedemptionController
+    from services.vouchers.api.vouchers import VoucherController
+
+    return [EligibilityController, ProgrammeController, AccountController, ApplicationController, VoucherController, RedemptionController]
+
+
 def _dependencies(settings: Settings) -> dict[str, Provide]:
+    from litestar.di import Provide
+
     defaults = load_programme_defaults(settings)  # the programme numbers by year, read once
     return {"programme_defaults": Provide(lambda: defaults, use_cache=True, sync_to_thread=False)}
 
@@ -104,7 +116,7 @@ def _dependencies(settings: Settings) -> dict[str, Provide]:
 SPEC = runtime.ServiceSpec(
     name="vouchers",
     metadata=metadata,
-    routes=lambda settings: [EligibilityController, ProgrammeController, AccountController, ApplicationController, VoucherController, RedemptionController],
+    routes=routes,
     subscriptions=subscriptions,
     responders=responders,
     periodic=periodic,
