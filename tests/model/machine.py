@@ -36,9 +36,9 @@ from tests.model.world import (
     order_event,
     pick,
     policy_time,
-    uid,
     unit_event,
 )
+from tests.support.vouchers import uid
 
 
 class VoucherMachine(RuleBasedStateMachine):

@@ -4,7 +4,6 @@ Another county's unit is not there (404, its existence not told)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -16,14 +15,11 @@ from tests.support.payouts import publish
 from tests.support.evidence import documents
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.vouchers import uid
 
 YEAR = 2026
 OURS = "魏都区科技局"
 THEIRS = "长葛市科技局"
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
 
 
 def unit(event: type[rg.UnitSnapshot], unit_id: str, department: str, county: str, status: str) -> rg.UnitSnapshot:

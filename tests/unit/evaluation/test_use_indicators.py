@@ -24,7 +24,7 @@ from services.evaluation.facts import hours_centi
 from services.evaluation.policy import DEFAULT_FILE
 from services.evaluation.use import sharing_rate_bp
 from services.runtime.db.service_db import ServiceDatabase
-from tests.unit.evaluation.test_measures import feed, measures
+from tests.support.evaluation_facts import feed, measures
 
 SET = parse_policy(yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8")))
 
