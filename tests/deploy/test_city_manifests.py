@@ -14,7 +14,17 @@ import yaml
 
 from services.runtime.city import DEFAULT_FILE, packaged_city
 from tests.deploy.conftest import DEPLOY, kubectl
-from tests.deploy.rendered import GENERATED, Docs, city_config_map, containers, named, of_kind, pod_templates, settings_of, xciss_config
+from tests.deploy.rendered import (
+    GENERATED,
+    Docs,
+    city_config_map,
+    containers,
+    named,
+    of_kind,
+    pod_templates,
+    settings_of,
+    xciss_config,
+)
 from tests.support.city import ZHENGZHOU
 
 

@@ -19,8 +19,8 @@ from hypothesis.stateful import (
 )
 
 from contracts import registry as ev
-from services.runtime.roles import Role
 from services.runtime.clock import POLICY_ZONE
+from services.runtime.roles import Role
 from services.vouchers.db.models import (
     order_view,
     unit_view,

@@ -49,6 +49,16 @@ async def call(p: Platform, method: str, path: str, role: Role | None = None, or
 BEST = dict(orders_served=50, service_hours_centi=100000, effective_minutes=96000, outside_minutes=48000, outside_users_served=20, voucher_orders=20, revenue_fen=50_000_000, ratings_count=4, ratings_sum=20)
 
 
+async def units_known(p: Platform, n: int) -> None:
+    """Waits until evaluation's read model holds ``n`` units (the registry's facts applied)."""
+
+    async def known() -> bool:
+        async with p["evaluation"].db.read() as s:
+            return len((await s.execute(select(unit_view.c.unit_id))).all()) == n
+
+    await eventually(known)
+
+
 async def emitted(p: Platform, event_type: type[E]) -> list[E]:
     """The events of ``event_type`` evaluation wrote to its outbox, in order."""
     return await outbox.emitted(p, "evaluation", event_type)
@@ -86,12 +96,7 @@ async def scored(p: Platform, sheets: dict[str, dict[str, dict[str, int]]]) -> d
     three experts, and each unit applied, forwarded, scored by its sheets and graded: the
     applications by unit."""
     await publish(p, *(unit_event(u) for u in sheets))
-
-    async def units_known() -> bool:
-        async with p["evaluation"].db.read() as s:
-            return len((await s.execute(select(unit_view.c.unit_id))).all()) == len(sheets)
-
-    await eventually(units_known)
+    await units_known(p, len(sheets))
     await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 10_000_000}, status=201)
     experts = {r: (await call(p, "POST", "/v1/experts/", Role.CENTER, json={"name": r, "role": r}, status=201))["expert_id"] for r in ("management", "technical", "finance")}
     y = Year(p, experts)

@@ -18,9 +18,20 @@ from contracts import payments as pe
 from contracts import registry as ev
 from contracts.envelope import Event
 from services.evaluation.app import SPEC
-from services.evaluation.db.facts_models import fact_delivery, fact_instrument, fact_order, fact_rating, fact_settlement
-from services.evaluation.measures import instrument_columns, instrument_stock, rating_columns, settlement_columns
 from services.evaluation.category_report import CATEGORY_FIELDS, category_rows
+from services.evaluation.db.facts_models import (
+    fact_delivery,
+    fact_instrument,
+    fact_order,
+    fact_rating,
+    fact_settlement,
+)
+from services.evaluation.measures import (
+    instrument_columns,
+    instrument_stock,
+    rating_columns,
+    settlement_columns,
+)
 from services.runtime.db.service_db import ServiceDatabase
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.evaluation_facts import feed

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from contracts import registry as rg
-from services.evaluation.db.models import unit_view
 from services.runtime.roles import Role
-from tests.support.payouts import publish
+from tests.support.evaluation_cycle import units_known
 from tests.support.evidence import documents
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
-from tests.support.polling import eventually
 from tests.support.vouchers import uid
 
 YEAR = 2026
@@ -37,11 +34,7 @@ async def test_a_department_sees_only_its_own_units_in_evaluation(make_settings)
             unit(rg.UnitApplied, theirs_unapproved, THEIRS, "411082", "applied"),
         )
 
-        async def known() -> bool:
-            async with p["evaluation"].db.read() as s:
-                return len((await s.execute(select(unit_view.c.unit_id))).all()) == 3
-
-        await eventually(known)
+        await units_known(p, 3)
 
         async def call(method: str, path: str, role: Role, org: str | None = None, json: Any = None) -> Any:
             return await p.call("evaluation", method, path, role=role, org=org, json=json)

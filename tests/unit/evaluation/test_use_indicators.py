@@ -14,11 +14,10 @@ import yaml
 
 from contracts import registry_usage as ue
 from services.evaluation.app import SPEC
-
 from services.evaluation.domain.indicator_parsing import parse_policy
 from services.evaluation.domain.indicators import Rule
-from services.evaluation.domain.scoring import computed_scores, score_rule
 from services.evaluation.domain.measures import Measures
+from services.evaluation.domain.scoring import computed_scores, score_rule
 from services.evaluation.domain.usage_years import minutes_by_year
 from services.evaluation.facts import hours_centi
 from services.evaluation.policy import DEFAULT_FILE

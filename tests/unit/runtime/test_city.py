@@ -12,6 +12,7 @@ from services.runtime.city import DEFAULT_FILE, packaged_city
 from services.runtime.settings import Settings, SettingsError
 from tests.support.city import ZHENGZHOU, settings_of
 
+
 def test_the_packaged_city_is_xuchang_with_its_six_divisions(tmp_path: Path) -> None:
     for city in (packaged_city(), Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)}).city, Settings(data_dir=tmp_path).city):
         assert (city.name.zh, city.name.en, city.division_prefix) == ("许昌市", "Xuchang", "4110")
