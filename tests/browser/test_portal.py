@@ -8,80 +8,39 @@ from __future__ import annotations
 
 import io
 import re
-import time
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 from openpyxl import Workbook
 
+from services.command.demo import create_officer_accounts, load_demo
 from services.evaluation import notices as evaluation_notices
 from services.evaluation import sources as evaluation_sources
 from services.evaluation.domain.measures import Measures
-from services.registry import ledger
 from services.gateway.portal.core import money
 from services.gateway.portal.demo_accounts import DEMO_PASSWORD
-from services.command.demo import create_officer_accounts, load_demo
+from services.registry import ledger
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal_text_and_mobile import foreign_text
+from tests.support.browser_pages import (
+    current_step,
+    next_step,
+    sign,
+    sign_in_as,
+    status_of,
+    submit,
+    until,
+    waiting,
+)
 from tests.support.evidence import documents
+from tests.support.foreign_text import foreign_text
+from tests.support.registry import PROOF, RESULT
 
 pytestmark = pytest.mark.browser
 
 PDF = b"%PDF-1.7\n% contract of the browser journey\n" + b"x" * 1000  # one contract, one voucher (R22): its own bytes
-PNG = b"\x89PNG\r\n\x1a\n" + b"proof" * 100
-RESULT = b"%PDF-1.7\n% results of the measurement\n" + b"r" * 2000
-
-
-def sign_in_as(page: Any, role: str) -> None:
-    page.goto("/signin")
-    page.locator(f"button[data-role='{role}']").click()
-    page.wait_for_url(re.compile(r".*/workspace$"))  # each role lands on what waits for it
-    assert page.locator(".who").count() == 1
-
-
-def waiting(page: Any, task: str) -> int:
-    """The count of one task on the signed-in person's workspace."""
-    page.goto("/workspace")
-    return int(page.locator(f"li[data-task='{task}'] .count").inner_text())
-
-
-def until(check: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout_s:.0f}s")
-        time.sleep(0.3)
-
-
-def status_of(page: Any) -> str:
-    return str(page.locator("#order-status").inner_text()).strip()
-
-
-def next_step(page: Any, tracker: str = "#order-progress") -> str:
-    """The step tracker's next-step sentence, and its current step (issue 17)."""
-    return str(page.locator(f"{tracker} .next-text").inner_text()).strip()
-
-
-def current_step(page: Any, tracker: str = "#order-progress") -> str:
-    return str(page.locator(f"{tracker} li[aria-current=step]").text_content()).split("：", 1)[-1].strip()
-
-
-def submit(page: Any, form: str) -> None:
-    """Submit the form matching ``form`` with the keyboard-reachable submit button."""
-    page.locator(form).locator("button[type=submit]").click()
-    page.wait_for_load_state()
-
-
-def sign(page: Any) -> None:
-    """Sign the order's contract: its confirmation box ticked, then the button."""
-    page.get_by_label("我已阅读并同意合同条款").check()
-    submit(page, "form[action$='/sign']")
 
 
 def test_public_pages_and_sign_in(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
@@ -285,7 +244,7 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     unit.goto(order_url)
     form = unit.locator("form[action$='/document']")
     form.get_by_label("类型").select_option("rd_proof")
-    form.get_by_label("文件", exact=True).set_input_files({"name": "研发证明.png", "mimeType": "image/png", "buffer": PNG})
+    form.get_by_label("文件", exact=True).set_input_files({"name": "研发证明.png", "mimeType": "image/png", "buffer": PROOF})
     submit(unit, "form[action$='/document']")
     user.goto(order_url)
     assert user.get_by_label("检测费（元）").input_value() == "1000.00"

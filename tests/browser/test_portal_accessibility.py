@@ -21,8 +21,8 @@ import pytest
 
 from services.command.demo import create_officer_accounts
 from tests.browser.conftest import RunningPortal
-from tests.browser.records import Records
-from tests.browser.test_portal_text_and_mobile import OFFICERS, ROLES, _walk
+from tests.browser.records import Records, detail_paths
+from tests.support.portal_walk import OFFICERS, ROLES, walk
 
 pytestmark = pytest.mark.browser
 
@@ -106,7 +106,7 @@ def test_pages_have_no_serious_accessibility_violation(portal: RunningPortal, re
         if link.count() and not DOWNLOAD.search(href := str(link.get_attribute("href"))):
             listed.setdefault(href.split("#")[0], path)
 
-    _walk(page, visit_and_note, role, records)
+    walk(page, visit_and_note, role, detail_paths(records, role))
     for href in [h for h in listed if h.split("?")[0] not in paths]:
         page.goto(href)
         visit(href, role or "visitor")

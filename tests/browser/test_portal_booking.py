@@ -14,8 +14,17 @@ import pytest
 
 from services.runtime.clock import POLICY_ZONE
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import PNG, RESULT, current_step, next_step, sign, sign_in_as, status_of, submit, until
-from tests.browser.test_portal_text_and_mobile import foreign_text
+from tests.support.browser_pages import (
+    current_step,
+    next_step,
+    sign,
+    sign_in_as,
+    status_of,
+    submit,
+    until,
+)
+from tests.support.foreign_text import foreign_text
+from tests.support.registry import PROOF, RESULT
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +50,7 @@ def contract_and_voucher(portal: RunningPortal, user: Any, unit: Any, center: An
     unit.goto(order_url)
     form = unit.locator("form[action$='/document']")
     form.get_by_label("类型").select_option("rd_proof")
-    form.get_by_label("文件", exact=True).set_input_files({"name": "研发证明.png", "mimeType": "image/png", "buffer": PNG})
+    form.get_by_label("文件", exact=True).set_input_files({"name": "研发证明.png", "mimeType": "image/png", "buffer": PROOF})
     submit(unit, "form[action$='/document']")
     user.goto(order_url)
     submit(user, "form[action$='/contract']")

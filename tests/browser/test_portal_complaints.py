@@ -14,8 +14,14 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import current_step, next_step, sign_in_as, submit, waiting
-from tests.browser.test_portal_text_and_mobile import foreign_text
+from tests.support.browser_pages import (
+    current_step,
+    next_step,
+    sign_in_as,
+    submit,
+    waiting,
+)
+from tests.support.foreign_text import foreign_text
 
 pytestmark = pytest.mark.browser
 

@@ -15,8 +15,8 @@ import pytest
 from services.command.demo import EXPERT
 from services.gateway.portal.core import this_year
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import sign_in_as, submit
-from tests.browser.test_portal_text_and_mobile import foreign_text
+from tests.support.browser_pages import sign_in_as, submit
+from tests.support.foreign_text import foreign_text
 
 pytestmark = pytest.mark.browser
 

@@ -23,8 +23,8 @@ from sqlalchemy import update
 
 from services.command.demo import DEMO_PASSWORD, create_officer_accounts
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import submit
-from tests.browser.test_portal_text_and_mobile import foreign_text
+from tests.support.browser_pages import submit
+from tests.support.foreign_text import foreign_text
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from typing import Any
 from services.gateway.portal.routes import create_portal_handlers
 from services.runtime.settings import Settings
 from tests.browser.records import DETAILS
-from tests.browser.test_portal_text_and_mobile import OFFICERS, PUBLIC, ROLES
+from tests.support.portal_walk import OFFICERS, PUBLIC, ROLES
 
 BASE = Path(__file__).resolve().parents[2] / "services" / "gateway" / "portal" / "templates" / "base.html"
 #: pages the checks cannot open, each with why: none today (the password-reset link's token

@@ -17,8 +17,8 @@ import pytest
 from contracts.evaluation import AwardApproved
 from services.payments import payouts
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import sign_in_as, submit, until
-from tests.browser.test_portal_text_and_mobile import foreign_text
+from tests.support.browser_pages import sign_in_as, submit, until
+from tests.support.foreign_text import foreign_text
 from tests.support.vouchers import uid
 
 pytestmark = pytest.mark.browser

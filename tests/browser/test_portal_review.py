@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import sign_in_as, submit
+from tests.support.browser_pages import sign_in_as, submit
 from tests.support.codes import credit_code
 
 pytestmark = pytest.mark.browser

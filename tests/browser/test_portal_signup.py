@@ -22,7 +22,7 @@ from services.registry.db.recovery_models import password_resets
 from services.registry.domain import recovery
 from services.runtime import clock
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import submit
+from tests.support.browser_pages import submit
 from tests.support.codes import credit_code
 
 pytestmark = pytest.mark.browser

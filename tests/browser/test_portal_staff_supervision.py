@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import sign_in_as, submit
-from tests.browser.test_portal_text_and_mobile import foreign_text
+from tests.support.browser_pages import sign_in_as, submit
+from tests.support.foreign_text import foreign_text
 
 pytestmark = pytest.mark.browser
 

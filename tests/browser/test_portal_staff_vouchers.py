@@ -19,10 +19,10 @@ import pytest
 
 from services.runtime.clock import local_today
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.test_portal import sign_in_as, submit, until
-from tests.browser.test_portal_text_and_mobile import foreign_text
-from tests.support.payouts import claim_item, upload, used_vouchers
 from tests.support import vouchers as api
+from tests.support.browser_pages import sign_in_as, submit, until
+from tests.support.foreign_text import foreign_text
+from tests.support.payouts import claim_item, upload, used_vouchers
 from tests.support.vouchers import YEAR, Registry
 
 pytestmark = pytest.mark.browser

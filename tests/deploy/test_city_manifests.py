@@ -14,7 +14,18 @@ import yaml
 
 from services.runtime.city import DEFAULT_FILE, packaged_city
 from tests.deploy.conftest import DEPLOY, kubectl
-from tests.deploy.rendered import GENERATED, Docs, city_config_map, containers, named, of_kind, pod_templates, settings_of, xciss_config
+from tests.deploy.rendered import (
+    GENERATED,
+    Docs,
+    city_config_map,
+    containers,
+    named,
+    of_kind,
+    pod_templates,
+    settings_of,
+    xciss_config,
+)
+from tests.support.city import ZHENGZHOU
 
 
 def _runs_xciss(container: dict[str, Any]) -> bool:
@@ -93,14 +104,6 @@ def test_a_manifest_without_the_city_file_mount_fails(prod: Docs) -> None:
     problems = city_file_problems(unset)
     assert problems and all("no XCISS_CITY_FILE" in p for p in problems)
     assert any(p.startswith("Job/registry-migrate/") for p in problems)
-
-
-ZHENGZHOU = """name: {zh: 郑州市, en: Zhengzhou}
-division_prefix: "4101"
-divisions:
-  "410102": 中原区
-  "410103": 二七区
-"""
 
 
 def test_the_next_city_replaces_the_file_in_its_overlay(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from hypothesis.stateful import (
 )
 
 from contracts import registry as ev
-from services.runtime.roles import Role
 from services.runtime.clock import POLICY_ZONE
+from services.runtime.roles import Role
 from services.vouchers.db.models import (
     order_view,
     unit_view,
@@ -36,9 +36,9 @@ from tests.model.world import (
     order_event,
     pick,
     policy_time,
-    uid,
     unit_event,
 )
+from tests.support.vouchers import uid
 
 
 class VoucherMachine(RuleBasedStateMachine):

@@ -5,7 +5,6 @@ relay, database) and a connection that publishes registry's facts."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -128,10 +127,6 @@ def diff(got: dict[str, Any], want: dict[str, Any]) -> str:
         if got[k] != value:
             lines.append(f"{k}: service {got[k]!r}\n{' ' * len(k)}  model   {value!r}")
     return "service and model differ:\n" + "\n".join(lines)
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
 
 
 def unit_event(unit_id: str, accepts: bool) -> Event:

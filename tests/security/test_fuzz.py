@@ -42,13 +42,17 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from services.runtime.http.auth import PUBLIC
 from services.runtime.roles import Role
 from services.runtime.settings import SERVICES
-from tests.security.test_access_matrix import _world_a
 from tests.support.platform import Platform, running
+from tests.support.world_a import world_a
 
 EXAMPLES = int(os.environ.get("XCISS_FUZZ_EXAMPLES", "10"))
 SEED = os.environ.get("XCISS_FUZZ_SEED", "5")
@@ -152,7 +156,7 @@ async def test_schemathesis_finds_nothing(service: str, make_settings, backend: 
     settings = await make_settings(list(SERVICES))
     loop = asyncio.get_running_loop()
     async with running(Platform(settings, SERVICES)) as p:
-        ids = await _world_a(p)
+        ids = await world_a(p)
         doc = (await p.call(service, "GET", "/schema/openapi.json")).json()
         schema = schemathesis.openapi.from_dict(doc)
         access = _access(p, service)

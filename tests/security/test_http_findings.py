@@ -16,13 +16,13 @@ from litestar.testing import TestClient
 
 from services.gateway.app import create_app
 from services.gateway.portal.session import safe_next
-from services.runtime.roles import Role
 from services.runtime.http.auth import issue_token
 from services.runtime.http.request_body import MAX_DEPTH
+from services.runtime.roles import Role
 from services.runtime.settings import SERVICES, Settings
-from tests.integration.gateway.test_gateway import _gateway as real_gateway
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.portal import gateway as real_gateway
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "services" / "gateway" / "portal" / "templates"
 

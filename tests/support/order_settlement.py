@@ -1,7 +1,7 @@
 """Payments' events for an order, as the payments relay would publish them
 (a settlement and a payment of a ``World``'s order, published straight into
 JetStream), and the registry's events about one order read back from the
-REGISTRY stream."""
+REGISTRY stream; an order so settled, and rated by its user."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import msgspec
 from contracts.envelope import Event
 from contracts.payments import PaymentReceived, SettlementCompleted
 from services.runtime.bus.connect import connect_nats
+from tests.support.payouts import publish
 from tests.support.platform import Platform
+from tests.support.polling import eventually
 from tests.support.registry import World
 
 
@@ -47,3 +49,24 @@ def payment(w: World, oid: str, *, amount: int, paid: int, payable: int = 36_000
     return PaymentReceived(
         settlement_id=f"s-{oid}"[:36], order_id=oid, user_id=w.user, unit_id=w.unit, amount_fen=amount, paid_fen=paid, payable_fen=payable, paid_in_full=paid >= payable
     )
+
+
+async def settled(w: World) -> str:
+    """A delivered order of ``w``'s instrument, paid in full (payments' events), so settled."""
+    oid = await w.delivered()
+    await publish(w.p, settlement(w, oid), payment(w, oid, amount=36_000, paid=36_000))
+
+    async def done() -> bool:
+        return bool((await w.as_user("GET", f"/v1/orders/{oid}")).json()["status"] == "settled")
+
+    await eventually(done, what=f"order {oid} settled")
+    return oid
+
+
+async def rated(w: World, stars: int, comment: str | None = None) -> str:
+    """A settled order of ``w``'s instrument that its user rated."""
+    oid = await settled(w)
+    body: dict[str, Any] = {"rating": stars} | ({"comment": comment} if comment is not None else {})
+    r = await w.as_user("POST", f"/v1/orders/{oid}/rate", json=body)
+    assert r.status_code == 200 and r.json()["status"] == "rated", r.text
+    return oid

@@ -1,7 +1,8 @@
 """The portal as a browser-less client sees it, for the gateway's integration
 tests: a gateway in front of a :class:`Platform`'s apps, signing in as a party,
 posting a form with its page's CSRF token, and reading what a page shows (its
-text, the error at a field, an element's text, a step tracker)."""
+text, the error at a field, an element's text, a step tracker, the version a form
+carries, a pager, the payouts found)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import httpx
 
 from services.gateway.app import create_app as create_gateway
 from services.runtime.roles import Role
+from services.runtime.settings import SERVICES
 from tests.support.asgi import LifespanClient
 from tests.support.platform import Platform
 
@@ -83,3 +85,42 @@ def tracked(html: str, element_id: str) -> tuple[str | None, str]:
     next_text = re.search(r'<span class="next-text">([^<]+)</span>', found.group(1))
     assert next_text and len(current) <= 1, found.group(1)
     return (text_of(current[0]).split("：", 1)[1] if current else None), markup.unescape(next_text.group(1))
+
+
+def version_of(html: str, form_id: str) -> str:
+    """The version the form ``form_id`` carries (its hidden field)."""
+    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', html, re.DOTALL)
+    assert form, f"no form {form_id}"
+    found = re.search(r'<input type="hidden" name="version" value="(\d+)">', form.group(0))
+    assert found, f"no version in {form_id}"
+    return found.group(1)
+
+
+def pager(html: str, nav_id: str) -> tuple[str, dict[str, str]]:
+    """The pager's words and its links (their words → their hrefs)."""
+    found = re.search(rf'<nav class="pager"[^>]* id="{nav_id}">(.*?)</nav>', html, re.DOTALL)
+    assert found, f"no pager {nav_id}"
+    links = {text_of(words).strip(): href.replace("&amp;", "&") for href, words in re.findall(r'<a href="([^"]*)"[^>]*>(.*?)</a>', found.group(1))}
+    return " ".join(text_of(found.group(1)).split()), links
+
+
+def payouts_found(html: str) -> list[list[str]]:
+    """The rows of the payouts found by the search box, each a list of its cells' texts."""
+    found = re.search(r'<table class="list"[^>]* id="payout-found">.*?<tbody>(.*?)</tbody>', html, re.DOTALL)
+    assert found, "no payouts found table"
+    rows = re.findall(r"<tr>(.*?)</tr>", found.group(1), re.DOTALL)
+    return [[text_of(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)] for row in rows if "colspan" not in row]
+
+
+def gateway_portal(p: Platform) -> LifespanClient:
+    """The gateway (and its portal) in front of the registry alone."""
+    registry = httpx.ASGITransport(app=p["registry"]._lifespan.app)  # type: ignore[union-attr]
+
+    class Registry(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.host != "registry.local":
+                return httpx.Response(503)
+            return await registry.handle_async_request(request)
+
+    app = create_gateway(p.settings, transport=Registry(), upstreams={s: f"http://{s}.local" for s in SERVICES})
+    return LifespanClient(app, "http://gateway.local")

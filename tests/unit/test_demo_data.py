@@ -11,7 +11,7 @@ from services.command import demo
 from services.registry.domain.identifiers import registered_in
 from services.runtime.city import packaged_city
 from services.runtime.settings import Settings
-from tests.unit.runtime.test_city import ZHENGZHOU, settings_of
+from tests.support.city import ZHENGZHOU, settings_of
 
 
 def test_the_demo_counties_are_the_packaged_citys_divisions(tmp_path: Path) -> None:

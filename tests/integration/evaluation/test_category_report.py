@@ -7,7 +7,6 @@ category) that the report's per-instrument sums replaced (issue 19)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,18 +18,27 @@ from contracts import payments as pe
 from contracts import registry as ev
 from contracts.envelope import Event
 from services.evaluation.app import SPEC
-from services.evaluation.db.facts_models import fact_delivery, fact_instrument, fact_order, fact_rating, fact_settlement
-from services.evaluation.measures import instrument_columns, instrument_stock, rating_columns, settlement_columns
 from services.evaluation.category_report import CATEGORY_FIELDS, category_rows
+from services.evaluation.db.facts_models import (
+    fact_delivery,
+    fact_instrument,
+    fact_order,
+    fact_rating,
+    fact_settlement,
+)
+from services.evaluation.measures import (
+    instrument_columns,
+    instrument_stock,
+    rating_columns,
+    settlement_columns,
+)
 from services.runtime.db.service_db import ServiceDatabase
 from tests.support.databases import PostgresDatabases, SqliteDatabases
+from tests.support.evaluation_facts import feed
+from tests.support.vouchers import uid
 
 JUNE = datetime(2026, 6, 1, 2, tzinfo=UTC)
 WEIDU, CHANGGE = "411002", "411082"
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
 
 
 @pytest.fixture
@@ -45,13 +53,6 @@ async def db(backend: str, tmp_path: Path, sqlite_templates: SqliteDatabases, pg
     await d.dispose()
     if pg_databases is not None and backend == "postgres":
         await pg_databases.drop(url)
-
-
-async def feed(db: ServiceDatabase, events: list[Event]) -> None:
-    handlers = {s.event_type: s.handler for s in SPEC.subscriptions()}
-    for e in events:
-        async with db.unit_of_work() as uow:
-            await handlers[type(e)](uow, e)
 
 
 def instrument(iid: str, unit_id: str, category: str, county: str, *, listed: bool = True) -> list[Event]:
@@ -116,7 +117,7 @@ async def test_category_rows_per_primary_instrument(db: ServiceDatabase) -> None
     # an order on an instrument evaluation never heard of, and a settlement before any order event
     events += service(c, unknown, JUNE, hours=1, fee=20_000, rating=4)
     events.append(pe.SettlementCompleted(settlement_id=uid(), order_id=uid(), user_id=uid(), unit_id=a, fee_fen=9_000, voucher_fen=0, payable_fen=9_000, occurred_at=JUNE))
-    await feed(db, events)
+    await feed(db, *events)
 
     rows = await report(db, 2026)
     assert list(rows) == ["分析仪器", "计量仪器", ""]

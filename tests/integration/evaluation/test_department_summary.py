@@ -13,7 +13,7 @@ from sqlalchemy import insert
 
 from services.evaluation.db.models import applications
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_reports import JUNE, Sender
+from tests.support.evaluation_events import JUNE, Sender
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 

@@ -17,10 +17,23 @@ from sqlalchemy import select
 from contracts import evaluation as ee
 from contracts import vouchers as ve
 from services.evaluation import notice_finalization, notices, sources
-from services.evaluation.db.models import redemption_view, unit_view
+from services.evaluation.db.models import redemption_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
-from tests.support.evaluation_cycle import AFTER, BEST, DEPT, FULL, PUBLISHED_ON, YEAR, ZERO, Year, call, emitted, unit_event
+from tests.support.evaluation_cycle import (
+    AFTER,
+    BEST,
+    DEPT,
+    FULL,
+    PUBLISHED_ON,
+    YEAR,
+    ZERO,
+    Year,
+    call,
+    emitted,
+    unit_event,
+    units_known,
+)
 from tests.support.evidence import documents
 from tests.support.payouts import publish
 from tests.support.platform import Platform, running
@@ -44,11 +57,7 @@ async def test_a_whole_year_of_evaluation_with_an_objection_and_the_budget_edge(
     async with running(Platform(settings, ["evaluation"])) as p:
         await publish(p, *(unit_event(u) for u in (a, b, c, d, e, parent)), unit_event(college, parent=parent), unit_event(other_dept_unit, department="禹州市科技局"))
 
-        async def units_known() -> bool:
-            async with p["evaluation"].db.read() as s:
-                return len((await s.execute(select(unit_view.c.unit_id))).all()) == 8
-
-        await eventually(units_known)
+        await units_known(p, 8)
 
         # --- the bureau opens the year; once only
         await call(p, "POST", "/v1/applications/", Role.UNIT, a, {"year": YEAR, "documents": await documents(p, a)}, 409)  # cycle.not_open

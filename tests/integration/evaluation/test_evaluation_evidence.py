@@ -11,27 +11,16 @@ import hashlib
 from typing import Any
 
 from minio import Minio
-from sqlalchemy import select
 
-from services.evaluation.db.models import unit_view
 from services.runtime.roles import Role
-from tests.integration.registry.test_documents_s3 import ACCESS, SECRET, s3_endpoint, s3_settings  # noqa: F401  (the moto server fixture)
-from tests.support.evaluation_cycle import DEPT, YEAR, call, unit_event
-from tests.support.payouts import publish
-from tests.support.vouchers import uid
+from tests.support.evaluation_cycle import DEPT, YEAR, call, unit_event, units_known
 from tests.support.evidence import documents, report_pdf, upload
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
-from tests.support.polling import eventually
+from tests.support.s3 import ACCESS, SECRET, s3_endpoint, s3_settings  # noqa: F401  (the moto server fixture)
+from tests.support.vouchers import uid
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 300
-
-
-async def _units_known(p: Platform, n: int) -> None:
-    async def known() -> bool:
-        async with p["evaluation"].db.read() as s:
-            return len((await s.execute(select(unit_view.c.unit_id))).all()) == n
-
-    await eventually(known)
 
 
 async def content(p: Platform, document_id: str, role: Role, org: str | None = None) -> Any:
@@ -43,7 +32,7 @@ async def test_evidence_files_a_self_evaluation_report_and_who_reads_them(make_s
     ours, other = uid(), uid()
     async with running(Platform(settings, ["evaluation"])) as p:
         await publish(p, unit_event(ours), unit_event(other, department="禹州市科技局"))
-        await _units_known(p, 2)
+        await units_known(p, 2)
         await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 1_000_000}, status=201)
 
         # only PDF, JPEG or PNG, at most 10 MB; only a unit uploads
@@ -102,7 +91,7 @@ async def test_evidence_goes_to_s3_when_the_store_is_s3(make_settings, s3_endpoi
     unit = uid()
     async with running(Platform(settings, ["evaluation"])) as p:
         await publish(p, unit_event(unit))
-        await _units_known(p, 1)
+        await units_known(p, 1)
         pdf = report_pdf()
         doc = (await upload(p, unit, data=pdf)).json()
         sha = hashlib.sha256(pdf).hexdigest()

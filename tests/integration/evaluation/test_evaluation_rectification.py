@@ -13,47 +13,14 @@ import pytest
 from sqlalchemy import select
 
 from contracts import evaluation as ee
-from services.evaluation import notices, sources
-from services.evaluation.domain.measures import Measures
+from services.evaluation import notices
 from services.runtime.roles import Role
-from tests.support.evaluation_cycle import AFTER, BEST, DEPT, FULL, PUBLISHED_ON, YEAR, ZERO, call, emitted, scored
+from tests.support.evaluation_cycle import DEADLINE, DEPT, YEAR, call, emitted, graded, measured, plan_final
 from tests.support.vouchers import uid
 from tests.support.evidence import upload
 from tests.support.platform import Platform, running
 
-DEADLINE = date(2026, 9, 7)  # three months after the award plan's notice became final on 9 June (indicators-2023)
 OTHER_DEPT = "禹州市科技局"
-
-
-def measured(monkeypatch: pytest.MonkeyPatch, good: str) -> None:
-    """The year's measures: ``good`` at its best, every other unit at nothing."""
-
-    async def fake_source(session, year, unit_ids=None):  # noqa: ANN001
-        return {u: Measures(unit_id=u, year=year, **BEST) for u in (good,) if unit_ids is None or u in unit_ids}
-
-    monkeypatch.setattr(sources, "MEASURES_SOURCE", fake_source)
-    monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
-
-
-async def graded(p: Platform, monkeypatch: pytest.MonkeyPatch, good: str, bad: str) -> dict[str, str]:
-    """Both units evaluated, ``bad`` unqualified, the grades notice final and the award
-    plan drafted (not approved); their applications by unit."""
-    apps = await scored(p, {good: FULL, bad: ZERO})
-    grades = await call(p, "POST", "/v1/notices/", Role.CENTER, json={"kind": "grades", "year": YEAR}, status=201)
-    monkeypatch.setattr(notices, "today", lambda: AFTER)
-    await call(p, "POST", f"/v1/notices/{grades['notice_id']}/finalize", Role.CENTER, json={}, status=200)
-    monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
-    plan = await call(p, "POST", f"/v1/award-plans/{YEAR}", Role.BUREAU, json={}, status=201)
-    assert {line["unit_id"]: line["grade"] for line in plan["lines"]}[bad] == "unqualified"
-    return apps
-
-
-async def plan_final(p: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The drafted award plan approved and its notice final: the unqualified have their deadline."""
-    await call(p, "POST", f"/v1/award-plans/{YEAR}/approve", Role.BUREAU, json={}, status=200)
-    plan = await call(p, "POST", f"/v1/award-plans/{YEAR}/notice", Role.BUREAU, json={}, status=201)
-    monkeypatch.setattr(notices, "today", lambda: AFTER)
-    await call(p, "POST", f"/v1/notices/{plan['notice']['notice_id']}/finalize", Role.CENTER, json={}, status=200)
 
 
 async def test_an_unqualified_unit_reports_by_its_deadline_and_the_bureau_rechecks(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:

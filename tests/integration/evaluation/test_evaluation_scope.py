@@ -4,28 +4,21 @@ Another county's unit is not there (404, its existence not told)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
-
-from sqlalchemy import select
 
 from contracts import registry as rg
 from services.evaluation import unit_report
-from services.evaluation.db.models import unit_view
 from services.evaluation.schemas import EvaluatedUnit
 from services.runtime.roles import Role
-from tests.support.payouts import publish
+from tests.support.evaluation_cycle import units_known
 from tests.support.evidence import documents
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
-from tests.support.polling import eventually
+from tests.support.vouchers import uid
 
 YEAR = 2026
 OURS = "魏都区科技局"
 THEIRS = "长葛市科技局"
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
 
 
 def unit(event: type[rg.UnitSnapshot], unit_id: str, department: str, county: str, status: str) -> rg.UnitSnapshot:
@@ -43,11 +36,7 @@ async def test_a_department_sees_only_its_own_units_in_evaluation(make_settings)
             unit(rg.UnitApplied, theirs_unapproved, THEIRS, "411082", "applied"),
         )
 
-        async def known() -> bool:
-            async with p["evaluation"].db.read() as s:
-                return len((await s.execute(select(unit_view.c.unit_id))).all()) == 3
-
-        await eventually(known)
+        await units_known(p, 3)
         # who the unit is, as the scope check reads it: a struct, None for a unit not heard of
         info = await unit_report.unit_info(p["evaluation"].db, ours)
         assert isinstance(info, EvaluatedUnit) and (info.department, info.county_code, info.status) == (OURS, "411002", "approved")

@@ -6,25 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
-
-from services.gateway.app import create_app
 from services.runtime.roles import Role
 from services.runtime.settings import SERVICES
-from tests.support.asgi import LifespanClient
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
-
-
-def _gateway(p: Platform) -> LifespanClient:
-    mounts = {f"http://{s}.local": httpx.ASGITransport(app=p[s]._lifespan.app) for s in SERVICES}  # type: ignore[union-attr]
-
-    class ByHost(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            return await mounts[f"http://{request.url.host}"].handle_async_request(request)
-
-    app = create_app(p.settings, transport=ByHost(), upstreams={s: f"http://{s}.local" for s in SERVICES})
-    return LifespanClient(app, "http://gateway.local")
+from tests.support.portal import gateway
 
 
 def _refs(node: Any) -> set[str]:
@@ -38,7 +24,7 @@ def _refs(node: Any) -> set[str]:
 
 async def test_a_client_works_through_the_gateway(make_settings) -> None:
     settings = await make_settings(list(SERVICES))
-    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, _gateway(p) as gw:
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as gw:
         unit = {"Authorization": f"Bearer {p.token(Role.UNIT)}"}
         r = await gw.post("/api/registry/v1/units/", headers=unit, json={"name": "许昌学院", "kind": "university", "credit_code": credit_code(), "county_code": "411002"})
         assert r.status_code == 201, r.text
@@ -55,7 +41,7 @@ async def test_a_client_works_through_the_gateway(make_settings) -> None:
 
 async def test_combined_openapi_covers_every_service(make_settings) -> None:
     settings = await make_settings(list(SERVICES))
-    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, _gateway(p) as gw:
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as gw:
         doc = (await gw.get("/api/openapi.json")).json()
         for s in SERVICES:
             direct = (await p.call(s, "GET", "/schema/openapi.json")).json()
@@ -72,7 +58,7 @@ PARTNER = "https://partner.example.cn"
 
 async def test_a_partner_page_on_the_allow_list_calls_the_api_across_origins(make_settings) -> None:
     settings = await make_settings(list(SERVICES), cors_allow_origins=(PARTNER,))
-    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, _gateway(p) as gw:
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as gw:
         # the browser's preflight for a signed-in POST with an idempotency key
         asks = {"Origin": PARTNER, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"}
         r = await gw.options("/api/registry/v1/units/", headers=asks)
@@ -103,7 +89,7 @@ async def test_a_partner_page_on_the_allow_list_calls_the_api_across_origins(mak
 async def test_no_origin_is_allowed_across_origins_by_default(make_settings) -> None:
     settings = await make_settings(list(SERVICES))
     assert settings.cors_allow_origins == ()
-    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, _gateway(p) as gw:
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as gw:
         r = await gw.options("/api/registry/v1/units/", headers={"Origin": PARTNER, "Access-Control-Request-Method": "POST"})
         assert "access-control-allow-origin" not in r.headers
         r = await gw.get("/api/registry/v1/instruments/", headers={"Origin": PARTNER})

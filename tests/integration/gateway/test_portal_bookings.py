@@ -10,20 +10,17 @@ National Day, Thursday 2026-10-01). Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 import pytest
 
 from services.runtime import clock
 from services.runtime.roles import Role
+from tests.support.bookings import PORTAL_SCHEDULE, T0
 from tests.support.platform import Platform, running
-from tests.support.registry import World, world
 from tests.support.portal import as_party, field_error, gateway, post, text_of, tracked
+from tests.support.registry import World, world
 
 SERVICES = ["registry"]
-T0 = datetime.fromisoformat("2026-09-28T09:00:00+08:00")
-HOURS = {d: [["09:00", "12:00"], ["13:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
-SCHEDULE = {"weekly_hours": HOURS, "slot_minutes": 30, "min_minutes": 60, "max_minutes": 240, "book_ahead_days": 28, "book_before_minutes": 60, "cancel_before_hours": 24}
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +38,7 @@ async def test_week_booking_decisions_schedule_and_usage_in_the_portal(make_sett
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False) as p, gateway(p) as c:
         w: World = await world(p)
-        r = await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json=SCHEDULE)
+        r = await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json=PORTAL_SCHEDULE)
         assert r.status_code == 200, r.text
         oid = await w.order()
 
@@ -142,7 +139,7 @@ async def test_notifications_booking_page_and_qualifications_in_the_portal(make_
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False) as p, gateway(p) as c:
         w: World = await world(p)
-        assert (await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json=SCHEDULE)).status_code == 200
+        assert (await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json=PORTAL_SCHEDULE)).status_code == 200
         oid = await w.order()
         slot = {"instrument_id": w.iid, "order_id": oid, "starts_at": "2026-09-29T09:00:00+08:00", "ends_at": "2026-09-29T10:00:00+08:00"}
         r = await w.as_user("POST", "/v1/bookings/", json=slot)

@@ -11,12 +11,11 @@ from pathlib import Path
 
 from services.runtime.city import load_city
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_evaluation_decisions import known
-from tests.support.evaluation_cycle import YEAR, call
+from tests.support.evaluation_cycle import YEAR, call, units_known
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
-from tests.support.year import City
 from tests.support.portal import gateway
+from tests.support.year import City
 
 SERVICES = ["registry", "evaluation"]
 ZHENGZHOU = """name: {zh: 郑州市, en: Zhengzhou}
@@ -55,7 +54,7 @@ async def test_a_zhengzhou_city_file_changes_the_counties_search_reports_and_por
         assert r.status_code == 200 and r.json()["items"] == []
 
         # the county report names the county by the file
-        await known(p, 1)
+        await units_known(p, 1)
         counties = await call(p, "GET", f"/v1/reports/{YEAR}/counties", Role.BUREAU, status=200)
         assert [(row["county_code"], row["county_name"]) for row in counties["items"]] == [("410102", "中原区")]
         own = await call(p, "GET", f"/v1/reports/{YEAR}/units/{unit}", Role.CENTER, status=200)

@@ -12,13 +12,12 @@ import pytest
 from contracts import registry as ev
 from services.gateway.portal import staff
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_paging import pager
-from tests.integration.payments.test_clawback_case_numbers import _finding, _found, _paid_award
+from tests.support.clawbacks import apply_finding, paid_award, unit_finding
 from tests.support.payouts import used_vouchers
 from tests.support.platform import Platform, running
+from tests.support.portal import as_party, csrf_of, error_at, gateway, pager, text_of
 from tests.support.registry import verified_user
 from tests.support.vouchers import uid
-from tests.support.portal import as_party, csrf_of, error_at, gateway, text_of
 
 SERVICES = ["registry", "payments"]
 
@@ -36,8 +35,8 @@ async def test_finance_lists_clawbacks_by_their_case_numbers(make_settings, monk
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as c:
         units = [uid() for _ in range(3)]
         for u in units:
-            await _paid_award(p, u)
-            await _found(p, _finding(u))
+            await paid_award(p, u)
+            await apply_finding(p, unit_finding(u))
         numbers = sorted(x["case_no"] for x in (await p.call("payments", "GET", "/v1/clawbacks/", role=Role.FINANCE)).json()["items"])
         assert len(numbers) == 3 and all(re.fullmatch(r"ZH-\d{4}-\d{6}", n) for n in numbers)
 
@@ -70,7 +69,7 @@ async def test_a_clawback_from_a_user_names_the_user(make_settings) -> None:
         user = await verified_user(p, "许昌追回测试企业")
         assert (await p.call("registry", "GET", f"/v1/users/{user}", role=Role.FINANCE)).status_code == 200
         await used_vouchers(p, 1, fee=100_000, user=user)  # 30% of ¥1,000 deducted
-        await _found(p, ev.FraudFound(finding_id=uid(), party_type="user", party_id=user, reason="以不实合同申领创新券"))
+        await apply_finding(p, ev.FraudFound(finding_id=uid(), party_type="user", party_id=user, reason="以不实合同申领创新券"))
         as_party(c, p, Role.FINANCE)
         rows = clawback_rows((await c.get("/finance")).text)
         assert len(rows) == 1 and rows[0][1] == "许昌追回测试企业" and rows[0][4] == "¥300.00", rows
@@ -83,8 +82,8 @@ async def test_finance_records_a_repayment_on_the_page(make_settings) -> None:
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as c:
         unit = uid()
-        await _paid_award(p, unit)
-        await _found(p, _finding(unit))
+        await paid_award(p, unit)
+        await apply_finding(p, unit_finding(unit))
         [claw] = (await p.call("payments", "GET", "/v1/clawbacks/", role=Role.FINANCE)).json()["items"]
         action = f"/finance/clawbacks/{claw['clawback_id']}/repayments"
         as_party(c, p, Role.FINANCE)

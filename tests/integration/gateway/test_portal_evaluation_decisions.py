@@ -12,18 +12,26 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 
 from services.evaluation import notices, sources
-from services.evaluation.db.models import unit_view
 from services.evaluation.domain.measures import Measures
 from services.runtime.roles import Role
-from tests.support.evaluation_cycle import AFTER, BEST, DEPT, FULL, PUBLISHED_ON, YEAR, Year, call, unit_event
+from tests.support.evaluation_cycle import (
+    AFTER,
+    BEST,
+    DEPT,
+    FULL,
+    PUBLISHED_ON,
+    YEAR,
+    Year,
+    call,
+    unit_event,
+    units_known,
+)
 from tests.support.payouts import publish
-from tests.support.vouchers import uid
 from tests.support.platform import Platform, running
-from tests.support.polling import eventually
 from tests.support.portal import csrf_of, gateway
+from tests.support.vouchers import uid
 
 SERVICES = ["registry", "evaluation"]
 
@@ -32,14 +40,6 @@ def error_at(html: str, id_: str) -> str:
     found = re.search(rf'id="{id_}">([^<]+)<', html)
     assert found, f"no error {id_}"
     return found.group(1)
-
-
-async def known(p: Platform, n: int) -> None:
-    async def units_known() -> bool:
-        async with p["evaluation"].db.read() as s:
-            return len((await s.execute(select(unit_view.c.unit_id))).all()) == n
-
-    await eventually(units_known)
 
 
 async def test_the_bureau_opens_the_year_and_the_center_grades_and_finalizes(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +53,7 @@ async def test_the_bureau_opens_the_year_and_the_center_grades_and_finalizes(mak
     monkeypatch.setattr(notices, "today", lambda: PUBLISHED_ON)
     async with running(Platform(settings, SERVICES)) as p, gateway(p) as c:
         await publish(p, unit_event(unit))
-        await known(p, 1)
+        await units_known(p, 1)
 
         # --- the bureau opens the year: refused without a budget, opened, refused a second time
         c.cookies.set("xciss_session", p.token(Role.BUREAU, "市科技局"))

@@ -14,15 +14,14 @@ from sqlalchemy import select
 from contracts import vouchers as ve
 from services.evaluation.db.models import redemption_view
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_evaluation_decisions import known
-from tests.support.evaluation_cycle import DEPT, YEAR, call
-from tests.support.payouts import publish
-from tests.support.vouchers import uid
+from tests.support.evaluation_cycle import DEPT, YEAR, call, units_known
 from tests.support.evidence import documents
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
-from tests.support.year import City
 from tests.support.portal import gateway
+from tests.support.vouchers import uid
+from tests.support.year import City
 
 SERVICES = ["registry", "evaluation", "vouchers"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,7 +38,7 @@ async def test_reports_summary_use_and_redemptions_through_the_portal(make_setti
         city = City(p, YEAR)  # the units registered and approved in the registry, which tells evaluation
         units = [await city.unit(f"许昌测试单位{i:02d}", "411002", DEPT) for i in range(1, 22)]
         other = await city.unit("许昌测试单位22", "411081", "禹州市科技局")
-        await known(p, 22)
+        await units_known(p, 22)
         await call(p, "POST", "/v1/cycles/", Role.BUREAU, json={"year": YEAR, "award_budget_fen": 10_000_000}, status=201)
 
         # --- the reports: units by name, 20 a page, then the 21st and the other county's on page 2

@@ -23,25 +23,23 @@ import pytest
 
 from services.runtime import clock
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_bookings import SCHEDULE
+from tests.support.bookings import PORTAL_SCHEDULE
 from tests.support.platform import Platform, running
+from tests.support.portal import (
+    as_party,
+    csrf_of,
+    field_error,
+    gateway,
+    text_of,
+    version_of,
+)
 from tests.support.registry import PDF, PROOF, World, contract, world
 from tests.support.vouchers import YEAR, open_programme, uid
-from tests.support.portal import as_party, csrf_of, field_error, gateway, text_of
 
 CHANGED_ZH = "此记录在您打开页面后已被他人修改并保存，下方显示的是最新内容，请核对后重新提交您的修改。"
 CHANGED_KEPT_ZH = "此记录在您打开页面后已被他人修改并保存。您填写的内容仍保留在表单中，请核对最新内容；再次提交将以您填写的内容为准。"
 CHANGED_EN = "Somebody else changed this record after you opened the page. Its current values are shown below: check them and apply your change again."
 T0 = datetime.fromisoformat("2026-09-28T09:00:00+08:00")
-
-
-def version_of(html: str, form_id: str) -> str:
-    """The version the form ``form_id`` carries (its hidden field)."""
-    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', html, re.DOTALL)
-    assert form, f"no form {form_id}"
-    found = re.search(r'<input type="hidden" name="version" value="(\d+)">', form.group(0))
-    assert found, f"no version in {form_id}"
-    return found.group(1)
 
 
 def alert_of(html: str) -> str:
@@ -65,7 +63,7 @@ async def test_schedule_and_complaint_deadline_forms_refuse_a_stale_save(make_se
     settings = await make_settings(["registry"])
     async with running(Platform(settings, ["registry"]), worker=False) as p, gateway(p) as c:
         w: World = await world(p)
-        assert (await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json=SCHEDULE)).status_code == 200
+        assert (await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json=PORTAL_SCHEDULE)).status_code == 200
 
         # two unit officers open the schedule; the first opens Saturday, the second (on the old version) Sunday
         as_party(c, p, Role.UNIT, w.unit)

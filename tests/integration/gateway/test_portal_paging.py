@@ -13,21 +13,12 @@ import pytest
 
 from services.gateway.portal import staff
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_payment_orders import payouts_found
-from tests.support.platform import Platform, running
-from tests.support.vouchers import uid
-from tests.support.portal import as_party, gateway, post, text_of
 from tests.support.payout_orders import due_award, save_payee
+from tests.support.platform import Platform, running
+from tests.support.portal import as_party, gateway, pager, payouts_found, post
+from tests.support.vouchers import uid
 
 SERVICES = ["registry", "payments"]
-
-
-def pager(html: str, nav_id: str) -> tuple[str, dict[str, str]]:
-    """The pager's words and its links (their words → their hrefs)."""
-    found = re.search(rf'<nav class="pager"[^>]* id="{nav_id}">(.*?)</nav>', html, re.DOTALL)
-    assert found, f"no pager {nav_id}"
-    links = {text_of(words).strip(): href.replace("&amp;", "&") for href, words in re.findall(r'<a href="([^"]*)"[^>]*>(.*?)</a>', found.group(1))}
-    return " ".join(text_of(found.group(1)).split()), links
 
 
 def due_rows(html: str) -> list[str]:

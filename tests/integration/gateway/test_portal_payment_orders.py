@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 
 from services.runtime.roles import Role
-from tests.support.platform import Platform, running
-from tests.support.vouchers import uid
-from tests.support.portal import as_party, gateway, post, text_of
 from tests.support.payout_orders import due_award, save_payee
+from tests.support.platform import Platform, running
+from tests.support.portal import as_party, gateway, payouts_found, post, text_of
+from tests.support.vouchers import uid
 
 SERVICES = ["registry", "payments"]
 
@@ -25,14 +25,6 @@ def orders_table(html: str) -> str:
     found = re.search(r'<table class="list"[^>]* id="payment-orders">(.*?)</table>', html, re.DOTALL)
     assert found, "no payment orders table"
     return found.group(1)
-
-
-def payouts_found(html: str) -> list[list[str]]:
-    """The rows of the payouts found by the search box, each a list of its cells' texts."""
-    found = re.search(r'<table class="list"[^>]* id="payout-found">.*?<tbody>(.*?)</tbody>', html, re.DOTALL)
-    assert found, "no payouts found table"
-    rows = re.findall(r"<tr>(.*?)</tr>", found.group(1), re.DOTALL)
-    return [[text_of(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)] for row in rows if "colspan" not in row]
 
 
 async def test_finance_names_and_finds_payment_orders_by_their_case_numbers(make_settings) -> None:

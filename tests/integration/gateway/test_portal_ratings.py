@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 from services.runtime.roles import Role
-from tests.integration.registry.test_instrument_ratings import rated
+from tests.support.order_settlement import rated
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
-from tests.support.registry import world
 from tests.support.portal import gateway
+from tests.support.registry import world
 
 SERVICES = ["registry"]
 

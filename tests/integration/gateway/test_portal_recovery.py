@@ -11,12 +11,12 @@ import re
 import uuid
 
 from services.runtime.roles import Role
-from tests.integration.registry.test_password_reset import mail_settings
+from tests.support.accounts import mail_settings
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
-from tests.support.smtp import smtp_server
 from tests.support.portal import csrf_of, field_error, gateway, post
+from tests.support.smtp import smtp_server
 
 PASSWORD = "Qiye-Mima-2026!"
 NEW_PASSWORD = "Xin-Mima-2026#ok"

@@ -14,12 +14,17 @@ import pytest
 from services.evaluation import notices
 from services.runtime.clock import POLICY_ZONE
 from services.runtime.roles import Role
-from tests.integration.evaluation.test_evaluation_rectification import DEADLINE, graded, measured, plan_final
-from tests.integration.gateway.test_portal_if_match import version_of
-from tests.support.evaluation_cycle import YEAR, call
-from tests.support.vouchers import uid
+from tests.support.evaluation_cycle import (
+    DEADLINE,
+    YEAR,
+    call,
+    graded,
+    measured,
+    plan_final,
+)
 from tests.support.platform import Platform, running
-from tests.support.portal import csrf_of, gateway, tracked
+from tests.support.portal import csrf_of, gateway, tracked, version_of
+from tests.support.vouchers import uid
 
 SERVICES = ["registry", "evaluation"]
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 
 from services.runtime.roles import Role
-from tests.integration.gateway.test_portal_if_match import version_of
 from tests.support.platform import Platform, running
+from tests.support.portal import csrf_of, error_at, fact, gateway, version_of
 from tests.support.registry import verified_user
-from tests.support.portal import csrf_of, error_at, fact, gateway
 
 SERVICES = ["registry"]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from services.runtime.settings import SERVICES
-from tests.integration.gateway.test_gateway import _gateway
 from tests.support.platform import Platform, running
+from tests.support.portal import gateway
 
 CLIENT = Path(__file__).resolve().parents[3] / "clients" / "typescript"
 BIN = CLIENT / "node_modules" / ".bin"
@@ -56,7 +56,7 @@ def _type_check(work: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the document does not depend on the database
 async def test_a_typescript_client_generated_from_the_combined_openapi_type_checks(make_settings, workdir: Path) -> None:
     settings = await make_settings(list(SERVICES))
-    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, _gateway(p) as gw:
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p, gateway(p) as gw:
         r = await gw.get("/api/openapi.json")
         assert r.status_code == 200
         doc = r.json()

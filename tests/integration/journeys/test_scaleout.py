@@ -24,18 +24,18 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import func, select
 
 from contracts import registry as ev
 from contracts.envelope import encode
-from services.registry.db.models import metadata as registry_metadata
 from services.command.natsserver import EmbeddedNats
+from services.registry.db.models import metadata as registry_metadata
 from services.runtime.bus.connect import connect_nats
-from services.runtime.service import declare_streams
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.service import declare_streams
 from services.runtime.settings import Settings
 from services.vouchers.db.models import metadata as vouchers_metadata
 from tests.support.codes import credit_code
+from tests.support.delivery import count_rows
 from tests.support.platform import reset_streams
 from tests.support.polling import eventually
 from tests.support.ports import free_port
@@ -116,15 +116,6 @@ def _user(i: int) -> ev.UserRegistered:
     )
 
 
-async def _count(db: ServiceDatabase, table: str, **where: object) -> int:
-    t = db.metadata.tables[table]
-    q = select(func.count()).select_from(t)
-    for k, v in where.items():
-        q = q.where(t.c[k] == v)
-    async with db.read() as s:
-        return (await s.execute(q)).scalar_one()
-
-
 async def test_two_worker_processes_share_the_durable_and_handle_each_event_once(tmp_path, nats_server, pg, procs) -> None:
     url = await pg.fresh("vouchers")
     await reset_streams(nats_server.access("operator"))
@@ -156,8 +147,8 @@ async def test_two_worker_processes_share_the_durable_and_handle_each_event_once
         split = await eventually(handled, timeout=60)
         assert sum(split) == N  # each event handled by exactly one worker, once
         assert all(c > 0 for c in split), split  # and both took part
-        assert await _count(db, "user_view") == N
-        assert await _count(db, "inbox", consumer=DURABLE) == N
+        assert await count_rows(db, "user_view") == N
+        assert await count_rows(db, "inbox", consumer=DURABLE) == N
         for w in workers:
             assert await w.metric("xciss_consumer_messages_total", durable=DURABLE, outcome="dead_lettered") == 0
         assert [w.stop() for w in workers] == [0, 0]  # SIGTERM drains and exits cleanly
@@ -189,7 +180,7 @@ async def test_two_relay_processes_publish_each_event_once(tmp_path, nats_server
             await asyncio.sleep(0.005)
 
         async def drained() -> bool:
-            return await _count(db, "outbox", published_at=None) == 0
+            return await count_rows(db, "outbox", published_at=None) == 0
 
         await eventually(drained, timeout=60)
         published = [await r.metric("xciss_relay_published_total", service="registry") for r in relays]

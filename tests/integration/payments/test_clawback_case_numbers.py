@@ -13,37 +13,16 @@ import pytest
 from sqlalchemy import select
 
 from contracts import payments as pe
-from contracts import registry as ev
-from services.payments import clawbacks
 from services.payments.db.models import clawbacks as clawback_table
 from services.runtime import clock
 from services.runtime.roles import Role
 from tests.support.case_numbers import backdate, migrate_again
+from tests.support.clawbacks import apply_finding, paid_award, unit_finding
+from tests.support.payout_orders import emitted
 from tests.support.platform import Platform, running
 from tests.support.vouchers import uid
-from tests.support.payout_orders import due_award, emitted, payment_order, save_payee
 
 SERVICES = ["payments"]
-
-
-async def _paid_award(p: Platform, unit: str) -> str:
-    """An award payout of ``unit`` paid: its id."""
-    await save_payee(p, unit)
-    payout_id = await due_award(p, unit)
-    await payment_order(p, {"payout_ids": [payout_id]})
-    r = await p.call("payments", "POST", f"/v1/payouts/{payout_id}/paid", role=Role.FINANCE, json={"bank_reference": f"BOC-{payout_id[:8]}"})
-    assert r.status_code == 201, r.text
-    return payout_id
-
-
-async def _found(p: Platform, finding: ev.FraudFound) -> None:
-    """The finding applied, as the consumer of ``registry.fraud.found`` does."""
-    async with p["payments"].db.unit_of_work() as uow:
-        await clawbacks.on_fraud_found(uow, finding)
-
-
-def _finding(unit: str) -> ev.FraudFound:
-    return ev.FraudFound(finding_id=uid(), party_type="unit", party_id=unit, reason="以不实材料申领奖励")
 
 
 async def _case_of(p: Platform, payout_id: str) -> str:
@@ -55,17 +34,17 @@ async def test_clawbacks_are_numbered_per_beijing_year_and_carry_their_number(ma
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         units = [uid() for _ in range(3)]
-        paid = [await _paid_award(p, u) for u in units]
+        paid = [await paid_award(p, u) for u in units]
         # 31 December 2025, 23:30 in Beijing: still 2025
         monkeypatch.setattr(clock, "utc_now", lambda: datetime(2025, 12, 31, 15, 30, tzinfo=UTC))
-        first = _finding(units[0])
-        await _found(p, first)
+        first = unit_finding(units[0])
+        await apply_finding(p, first)
         assert await _case_of(p, paid[0]) == "ZH-2025-000001"
         # 1 January 2026, 00:30 in Beijing: the new year counts from one; a redelivered finding uses no number
         monkeypatch.setattr(clock, "utc_now", lambda: datetime(2025, 12, 31, 16, 30, tzinfo=UTC))
-        await _found(p, _finding(units[1]))
-        await _found(p, first)
-        await _found(p, _finding(units[2]))
+        await apply_finding(p, unit_finding(units[1]))
+        await apply_finding(p, first)
+        await apply_finding(p, unit_finding(units[2]))
         assert [await _case_of(p, x) for x in paid] == ["ZH-2025-000001", "ZH-2026-000001", "ZH-2026-000002"]
 
         # the record and its events carry it
@@ -85,9 +64,9 @@ async def test_the_migration_numbers_earlier_clawbacks_in_the_order_they_were_re
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
         units = [uid() for _ in range(3)]
-        paid = [await _paid_award(p, u) for u in units]
+        paid = [await paid_award(p, u) for u in units]
         for u in units:
-            await _found(p, _finding(u))
+            await apply_finding(p, unit_finding(u))
         # recorded across a Beijing new year; the last recorded is given the earliest time
         await backdate(p["payments"].db, clawback_table.c.ref, clawback_table.c.created_at, paid)
     await migrate_again(settings, "payments", "d4f7a2c9e6b3")
@@ -98,6 +77,6 @@ async def test_the_migration_numbers_earlier_clawbacks_in_the_order_they_were_re
         # the counters go on from there
         year = clock.local_year(clock.utc_now())
         later = uid()
-        payout_id = await _paid_award(p, later)
-        await _found(p, _finding(later))
+        payout_id = await paid_award(p, later)
+        await apply_finding(p, unit_finding(later))
         assert await _case_of(p, payout_id) == f"ZH-{year}-{(3 if year == 2026 else 1):06d}"

@@ -21,26 +21,14 @@ from contracts.registry import BookingCancelled
 from services.registry import bookings as use_cases
 from services.registry.db.booking_models import bookings, instrument_schedules
 from services.registry.domain import bookings as rules
-from services.runtime import clock
-from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
+from services.runtime.roles import Role
+from tests.support.bookings import CST, SCHEDULE, T0, Clock, at, book
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import World, priced_instrument, world
 
 SERVICES = ["registry"]
-CST = "+08:00"
-#: Monday 2026-09-28, 09:00 in Xuchang
-T0 = datetime.fromisoformat(f"2026-09-28T09:00:00{CST}")
-
-HOURS = {d: [["09:00", "12:00"], ["13:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
-SCHEDULE = {"weekly_hours": HOURS, "slot_minutes": 30, "min_minutes": 30, "max_minutes": 240, "book_ahead_days": 28, "book_before_minutes": 60, "cancel_before_hours": 24}
-
-
-class Clock:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = T0
-        monkeypatch.setattr(clock, "utc_now", lambda: self.now)
 
 
 @pytest.fixture
@@ -48,22 +36,11 @@ def now(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
 
 
-def at(day: str, hhmm: str) -> str:
-    return f"2026-{day}T{hhmm}:00{CST}"
-
-
 async def setup(p: Platform, **schedule: Any) -> tuple[World, str]:
     w = await world(p)
     r = await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json={**SCHEDULE, **schedule})
     assert r.status_code == 200, r.text
     return w, await w.order()
-
-
-async def book(w: World, oid: str, start: str, end: str, *, headers: dict[str, str] | None = None, iid: str | None = None) -> Any:
-    body = {"instrument_id": iid or w.iid, "order_id": oid, "starts_at": start, "ends_at": end}
-    if headers is not None:
-        return await w.p.call("registry", "POST", "/v1/bookings/", json=body, headers=headers)
-    return await w.as_user("POST", "/v1/bookings/", json=body)
 
 
 async def refused(w: World, oid: str, start: str, end: str, code: str, **kw: Any) -> dict[str, Any]:

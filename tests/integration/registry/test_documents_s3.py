@@ -5,12 +5,9 @@ upload under its sha256 key and serves the identical bytes back."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from minio import Minio
-from moto.server import ThreadedMotoServer
 
 from services.runtime.documentstore import DocumentMissing, S3DocumentStore, store_of
 from services.runtime.settings import Settings
@@ -23,35 +20,10 @@ from tests.support.registry import (
     priced_instrument,
     verified_user,
 )
-
-ACCESS, SECRET = "test-access", "test-secret"
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"{host}:{port}"
-    finally:
-        server.stop()
+from tests.support.s3 import ACCESS, SECRET, s3_endpoint, s3_settings  # noqa: F401  (the moto server fixture)
 
 
-def s3_settings(endpoint: str, bucket: str, prefix: str = "") -> dict[str, Any]:
-    client = Minio(endpoint, access_key=ACCESS, secret_key=SECRET, secure=False, region="us-east-1")
-    if not client.bucket_exists(bucket):
-        client.make_bucket(bucket)
-    return {
-        "document_store_url": f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}",
-        "s3_endpoint": endpoint,
-        "s3_access_key": ACCESS,
-        "s3_secret_key": SECRET,
-        "s3_secure": False,
-    }
-
-
-async def test_order_documents_go_to_s3_under_their_sha256(make_settings, s3_endpoint: str, backend: str) -> None:
+async def test_order_documents_go_to_s3_under_their_sha256(make_settings, s3_endpoint: str, backend: str) -> None:  # noqa: F811
     settings = await make_settings(["registry"], **s3_settings(s3_endpoint, f"orders-{backend}", "xciss/docs"))
     async with running(Platform(settings, ["registry"])) as p:
         unit = await approved_unit(p)
@@ -85,7 +57,7 @@ async def test_order_documents_go_to_s3_under_their_sha256(make_settings, s3_end
         assert [o.object_name for o in client.list_objects(f"orders-{backend}", prefix="xciss/docs/", recursive=True)] == [f"xciss/docs/{sha[:2]}/{sha}"]
 
 
-async def test_s3_store_puts_once_and_reports_missing_blobs(s3_endpoint: str, tmp_path) -> None:
+async def test_s3_store_puts_once_and_reports_missing_blobs(s3_endpoint: str, tmp_path) -> None:  # noqa: F811
     store = store_of(Settings(data_dir=tmp_path, **s3_settings(s3_endpoint, "store-unit")))
     assert isinstance(store, S3DocumentStore) and store.prefix == ""
     sha = await store.put(RESULT)

@@ -16,76 +16,46 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts.envelope import new_event_id
 from contracts.evaluation import NoticeItem, NoticePublished
 from contracts.payments import PayoutPaid
-from contracts.vouchers import AppealDecided, AppealFiled, ApplicationApproved, ApplicationRejected, VoucherIssued, VoucherRevoked, VoucherSnapshot, VoucherUsed
+from contracts.vouchers import (
+    AppealDecided,
+    AppealFiled,
+    ApplicationApproved,
+    ApplicationRejected,
+    VoucherIssued,
+    VoucherRevoked,
+    VoucherSnapshot,
+    VoucherUsed,
+)
 from services.registry import event_notices, password_reset
 from services.registry import scheduled_notices as scheduled
-from services.registry.db.account_models import accounts
 from services.registry.db.notification_models import notifications, scheduled_notices
-from services.registry.db.recovery_models import mail_outbox
 from services.runtime.clock import POLICY_ZONE as SHANGHAI
 from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.roles import Role
+from tests.support.notices import (
+    PORTAL,
+    duplicates,
+    mail_settings,
+    mails,
+    notes,
+    outcomes,
+    parties,
+    told,
+)
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
-from tests.support.registry import approved_unit, verified_user
 from tests.support.smtp import Inbox, smtp_server
-from tests.support.payouts import publish
 
 SERVICES = ["registry"]
 #: 2031-01-01 00:00 in Beijing: the end of 2030's vouchers
 EXPIRES = datetime(2030, 12, 31, 16, 0, tzinfo=UTC)
-PORTAL = "https://portal.xciss.test"
-
-
-def mail_settings(port: int) -> dict[str, object]:
-    # the worker's own mail task stays idle: the test sends the due mails itself
-    return {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False, "smtp_from": "platform@xciss.test", "public_url": PORTAL, "mail_retry_interval_s": 3600.0, "notice_interval_s": 3600.0}
-
-
-async def person(p: Platform, role: str, org: str | None, username: str, email: str | None) -> None:
-    body = {"username": username, "password": "Notice-Pass-2026", "role": role, "org": org}
-    r = await p.call("registry", "POST", "/v1/accounts/", role=Role.SYSADMIN, json=body)
-    assert r.status_code == 201, r.text
-    async with p.services["registry"].db.sessions() as s, s.begin():
-        await s.execute(update(accounts).where(accounts.c.username == username).values(email=email))
-
-
-async def notes(p: Platform, role: Role, org: str) -> list[dict[str, Any]]:
-    r = await p.call("registry", "GET", "/v1/notifications/", role=role, org=org)
-    assert r.status_code == 200, r.text
-    return list(r.json()["items"])
-
-
-async def mails(p: Platform, kind: str) -> list[tuple[str, str]]:
-    async with p.services["registry"].db.read() as s:
-        return [tuple(m) for m in (await s.execute(select(mail_outbox.c.recipient, mail_outbox.c.subject).where(mail_outbox.c.kind == kind))).all()]  # type: ignore[misc]
-
-
-def outcomes(p: Platform) -> dict[str, int]:
-    worker = p["registry"].worker
-    assert worker is not None
-    return worker.outcomes
-
-
-async def told(p: Platform, role: Role, org: str, n: int) -> list[dict[str, Any]]:
-    """The organisation's notifications once there are ``n``."""
-
-    async def reached() -> list[dict[str, Any]]:
-        got = await notes(p, role, org)
-        assert len(got) >= n, got
-        return got
-
-    return list(await eventually(reached))
-
-
-async def duplicates(p: Platform, before: int, n: int = 1) -> None:
-    await eventually(lambda: outcomes(p).get("duplicate", 0) >= before + n, what=f"duplicates {outcomes(p)}")
 
 
 async def send(p: Platform, inbox: Inbox, n: int, now: datetime | None = None) -> None:
@@ -93,22 +63,11 @@ async def send(p: Platform, inbox: Inbox, n: int, now: datetime | None = None) -
     assert len(inbox.mails) >= n
 
 
-async def setup(p: Platform) -> dict[str, str]:
-    """An applicant with two people (one without an e-mail), another applicant, a unit and another unit, each with a person."""
-    ids = {"user": await verified_user(p, "许昌申请企业"), "other_user": await verified_user(p, "另一家企业"), "unit": await approved_unit(p, "许昌学院"), "other_unit": await approved_unit(p, "许昌职业技术学院")}
-    await person(p, "user", ids["user"], "applicant-a", "a@corp.example.cn")
-    await person(p, "user", ids["user"], "applicant-b", None)
-    await person(p, "user", ids["other_user"], "other-applicant", "other@corp.example.cn")
-    await person(p, "unit", ids["unit"], "unit-desk", "desk@lab.example.edu.cn")
-    await person(p, "unit", ids["other_unit"], "other-desk", "desk@other.example.edu.cn")
-    return ids
-
-
 async def test_application_decisions_tell_the_applicant_once_by_app_and_mail(make_settings) -> None:
     with smtp_server() as (inbox, port):
         settings = await make_settings(SERVICES, **mail_settings(port))
         async with running(Platform(settings, SERVICES)) as p:
-            ids = await setup(p)
+            ids = await parties(p)
             base = {"user_id": ids["user"], "unit_id": ids["unit"], "year": 2026}
             approved = ApplicationApproved(**base, application_id="app-1", order_id="ord-1", status="approved", amount_fen=2_400_000, case_no="SQ-2026-000123")
             until = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=10)  # the rejection plus the window
@@ -169,7 +128,7 @@ async def test_the_bureaus_decision_on_an_appeal_tells_the_applicant_once(make_s
     with smtp_server() as (_, port):
         settings = await make_settings(SERVICES, **mail_settings(port))
         async with running(Platform(settings, SERVICES)) as p:
-            ids = await setup(p)
+            ids = await parties(p)
             base = {"user_id": ids["user"], "unit_id": ids["unit"], "year": 2026}
             upheld = AppealDecided(**base, application_id="app-4", order_id="ord-4", status="rejected", outcome="uphold", reason="合同签订日期早于账户开通日期", case_no="SQ-2026-000126")
             overturned = AppealDecided(**base, application_id="app-5", order_id="ord-5", status="approved", outcome="overturn", amount_fen=1_800_000, reason="补充材料齐全", case_no="SQ-2026-000127")
@@ -204,7 +163,7 @@ async def test_a_paid_payout_and_a_published_notice_tell_their_units(make_settin
     with smtp_server() as (inbox, port):
         settings = await make_settings(SERVICES, **mail_settings(port))
         async with running(Platform(settings, SERVICES)) as p:
-            ids = await setup(p)
+            ids = await parties(p)
             paid = PayoutPaid(payout_id="pay-1", kind="award", ref="award-1", unit_id=ids["unit"], year=2026, amount_fen=5_000_000, case_no="BF-2026-000007")
             items = [
                 NoticeItem(ref="ev-1", unit_id=ids["unit"], label="许昌学院：优秀"),
@@ -252,7 +211,7 @@ async def test_a_paid_payout_and_a_published_notice_tell_their_units(make_settin
 async def test_a_crash_before_the_commit_loses_no_notice_and_doubles_none(make_settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = await make_settings(SERVICES)
     async with running(Platform(settings, SERVICES)) as p:
-        ids = await setup(p)
+        ids = await parties(p)
         real, calls = event_notices.tell, []
 
         async def tell_then_crash(*args: Any, **kw: Any) -> int:
@@ -285,7 +244,7 @@ async def test_a_voucher_is_reminded_of_once_30_days_before_it_expires_unless_it
     with smtp_server() as (inbox, port):
         settings = await make_settings(SERVICES, **mail_settings(port))
         async with running(Platform(settings, SERVICES)) as p:
-            ids = await setup(p)
+            ids = await parties(p)
             db = p.services["registry"].db
             u, unit = ids["user"], ids["unit"]
             # v1 stays unused; v2 is used after it was issued; v3's use arrives before its issue (other consumers, any order)

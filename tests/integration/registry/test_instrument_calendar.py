@@ -20,7 +20,7 @@ from services.registry import booking_notices
 from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import mail_outbox
 from services.runtime.roles import Role
-from tests.integration.registry.test_bookings import SCHEDULE, Clock, at, book
+from tests.support.bookings import SCHEDULE, Clock, at, book
 from tests.support.platform import Platform, running
 from tests.support.registry import World, world
 from tests.support.responses import ok

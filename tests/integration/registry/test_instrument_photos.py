@@ -12,9 +12,9 @@ import hashlib
 from minio import Minio
 
 from services.runtime.roles import Role
-from tests.integration.registry.test_documents_s3 import ACCESS, SECRET, s3_endpoint, s3_settings  # noqa: F401  (the moto fixture)
 from tests.support.platform import Platform, running
 from tests.support.registry import approved_unit, priced_instrument
+from tests.support.s3 import ACCESS, SECRET, s3_endpoint, s3_settings  # noqa: F401  (the moto fixture)
 
 SERVICES = ["registry"]
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"j" * 3000

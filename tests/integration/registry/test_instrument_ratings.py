@@ -9,34 +9,12 @@ from typing import Any
 
 from services.runtime.clock import local_today
 from services.runtime.roles import Role
-from tests.support.order_settlement import payment, settlement
-from tests.support.payouts import publish
+from tests.support.order_settlement import rated, settled
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import World, priced_instrument, world
 
 SERVICES = ["registry"]
-
-
-async def settled(w: World) -> str:
-    """A delivered order of ``w``'s instrument, paid in full (payments' events), so settled."""
-    oid = await w.delivered()
-    await publish(w.p, settlement(w, oid), payment(w, oid, amount=36_000, paid=36_000))
-
-    async def done() -> bool:
-        return bool((await w.as_user("GET", f"/v1/orders/{oid}")).json()["status"] == "settled")
-
-    await eventually(done, what=f"order {oid} settled")
-    return oid
-
-
-async def rated(w: World, stars: int, comment: str | None = None) -> str:
-    """A settled order of ``w``'s instrument that its user rated."""
-    oid = await settled(w)
-    body: dict[str, Any] = {"rating": stars} | ({"comment": comment} if comment is not None else {})
-    r = await w.as_user("POST", f"/v1/orders/{oid}/rate", json=body)
-    assert r.status_code == 200 and r.json()["status"] == "rated", r.text
-    return oid
 
 
 async def ratings_of(p: Platform, iid: str, *, role: Role | None = None, org: str | None = None, **params: Any) -> Any:

@@ -5,7 +5,6 @@ the compliance view on a chosen day, and the events reaching the stream."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import msgspec
 import pytest
@@ -18,32 +17,13 @@ from contracts.registry import (
     InstrumentRetired,
 )
 from services.registry import instruments as use_cases
-from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
+from services.runtime.roles import Role
 from tests.support.codes import credit_code
+from tests.support.instruments import body, register
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import approved_unit
-
-
-def body(unit_id: str, **kw: Any) -> dict[str, Any]:
-    return {
-        "unit_id": unit_id,
-        "name": "液相色谱质谱联用仪",
-        "category": "分析仪器",
-        "model": "LCMS-8060",
-        "manufacturer": "岛津",
-        "original_value_fen": 20_000_000,
-        "funding": "fiscal_full",
-        "acceptance_date": "2024-09-20",
-        **kw,
-    }
-
-
-async def register(p: Platform, unit_id: str, **kw: Any) -> dict[str, Any]:
-    r = await p.call("registry", "POST", "/v1/instruments/", role=Role.UNIT, org=unit_id, json=body(unit_id, **kw))
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 async def test_must_list_edge_and_deadline(make_settings) -> None:

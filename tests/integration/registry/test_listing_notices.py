@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from sqlalchemy import delete, select, update
 
 from services.registry import listing_backfill
@@ -25,13 +24,13 @@ from services.registry import scheduled_notices as scheduled
 from services.registry.db.account_models import accounts
 from services.registry.db.notification_models import scheduled_notices
 from services.registry.db.recovery_models import mail_outbox
+from services.registry.domain.listing import listing_deadline
 from services.registry.policy import load_registry_policies
 from services.runtime import clock
 from services.runtime.roles import Role
-from services.registry.domain.listing import listing_deadline
 from services.runtime.workdays import load_calendar
+from tests.support.ledger_imports import row, upload, xlsx
 from tests.support.platform import Platform, running
-from tests.integration.registry.test_imports import row, upload, xlsx
 from tests.support.registry import approved_unit
 
 SERVICES = ["registry"]

@@ -13,10 +13,21 @@ from contracts.evaluation import ObjectionRaised
 from contracts.payments import ClawbackRecorded, PayoutCancelled, PayoutOrdered
 from contracts.vouchers import RedemptionReviewed
 from services.runtime.roles import Role
-from tests.integration.registry.test_event_notices import SERVICES, duplicates, mail_settings, mails, notes, outcomes, person, publish, told
-from tests.integration.registry.test_event_notices import setup as parties
+from tests.support.notices import (
+    duplicates,
+    mail_settings,
+    mails,
+    notes,
+    outcomes,
+    parties,
+    person,
+    told,
+)
+from tests.support.payouts import publish
 from tests.support.platform import Platform, running
 from tests.support.smtp import smtp_server
+
+SERVICES = ["registry"]
 
 
 async def test_what_a_party_must_repay_or_will_not_be_paid_and_a_reviewed_claim_tell_it_once(make_settings) -> None:

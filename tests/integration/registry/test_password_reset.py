@@ -8,9 +8,9 @@ could not take is sent by the worker's retry once it is back."""
 from __future__ import annotations
 
 import uuid
-from unittest import mock
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -20,7 +20,14 @@ from services.registry import password_reset
 from services.registry.db.account_models import accounts
 from services.registry.db.recovery_models import mail_outbox, password_resets
 from services.runtime import clock
-from tests.integration.registry.test_signup import PASSWORD, _ip, form, login, sign_up
+from tests.support.accounts import (
+    PASSWORD,
+    form,
+    fresh_ip,
+    login,
+    mail_settings,
+    sign_up,
+)
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.ports import free_port
@@ -29,20 +36,16 @@ from tests.support.smtp import smtp_server
 NEW_PASSWORD = "Xin-Mima-2026#ok"
 
 
-def mail_settings(port: int) -> dict[str, object]:
-    return {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False, "smtp_from": "platform@xciss.test", "public_url": "https://portal.xciss.test", "login_rate_limit_per_minute": 100}
-
-
 async def forgot(p: Platform, email: str, ip: str | None = None) -> httpx.Response:
-    return await p.call("registry", "POST", "/v1/password-resets/", json={"email": email}, headers={"X-Forwarded-For": ip or _ip()})
+    return await p.call("registry", "POST", "/v1/password-resets/", json={"email": email}, headers={"X-Forwarded-For": ip or fresh_ip()})
 
 
 async def confirm(p: Platform, token: str, password: str = NEW_PASSWORD) -> httpx.Response:
-    return await p.call("registry", "POST", "/v1/password-resets/confirm", json={"token": token, "new_password": password}, headers={"X-Forwarded-For": _ip()})
+    return await p.call("registry", "POST", "/v1/password-resets/confirm", json={"token": token, "new_password": password}, headers={"X-Forwarded-For": fresh_ip()})
 
 
 async def check(p: Platform, token: str) -> httpx.Response:
-    return await p.call("registry", "POST", "/v1/password-resets/check", json={"token": token}, headers={"X-Forwarded-For": _ip()})
+    return await p.call("registry", "POST", "/v1/password-resets/check", json={"token": token}, headers={"X-Forwarded-For": fresh_ip()})
 
 
 def token_of(link: str) -> str:
@@ -175,7 +178,7 @@ async def test_reset_requests_are_limited_and_a_disabled_account_gets_no_mail(ma
             async with p["registry"].db.sessions() as s, s.begin():
                 await s.execute(update(accounts).where(accounts.c.username == other["username"]).values(status="disabled"))
             assert (await forgot(p, other["email"])).status_code == 202
-            bad = await p.call("registry", "POST", "/v1/password-resets/", json={"email": "no at sign"}, headers={"X-Forwarded-For": _ip()})
+            bad = await p.call("registry", "POST", "/v1/password-resets/", json={"email": "no at sign"}, headers={"X-Forwarded-For": fresh_ip()})
             assert bad.status_code == 422 and bad.json()["details"]["field"] == "email"
             async with p["registry"].db.read() as s:
                 assert len((await s.execute(select(mail_outbox))).all()) == 2  # nothing for the disabled account

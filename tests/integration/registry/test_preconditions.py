@@ -9,10 +9,10 @@ import asyncio
 from typing import Any
 
 from services.runtime.roles import Role
-from tests.integration.registry.test_instruments import register
-from tests.integration.registry.test_prices import add as add_item
+from tests.support.instruments import register
 from tests.support.platform import Platform, running
 from tests.support.preconditions import first_save_guarded, malformed_refused, stale
+from tests.support.prices import add as add_item
 from tests.support.registry import approved_unit, contract, verified_user, world
 
 

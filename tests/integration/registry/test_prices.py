@@ -13,12 +13,12 @@ from sqlalchemy import update
 
 from contracts.registry import PricePublished
 from services.registry.db.instrument_models import instruments
-from services.runtime.roles import Role
 from services.runtime.bus.connect import connect_nats
+from services.runtime.roles import Role
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.prices import add, item
 from tests.support.registry import approved_unit
-
 
 pytestmark = pytest.mark.usefixtures("on_the_listing_deadline")
 
@@ -40,16 +40,6 @@ async def instrument(p: Platform, unit_id: str, *, funding: str = "fiscal_full",
         r = await p.call("registry", "POST", f"/v1/instruments/{iid}/list", role=Role.UNIT, org=unit_id)
         assert r.status_code == 200, r.text
     return iid
-
-
-def item(**kw: Any) -> dict[str, Any]:
-    return {"name": "常规样品检测", "billing_unit": "per_sample", "price_fen": 30_000, "basis": "cost_compensation", **kw}
-
-
-async def add(p: Platform, unit_id: str, iid: str, **kw: Any) -> dict[str, Any]:
-    r = await p.call("registry", "POST", f"/v1/instruments/{iid}/prices", role=Role.UNIT, org=unit_id, json=item(**kw))
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 async def test_basis_and_amount_rules(make_settings) -> None:

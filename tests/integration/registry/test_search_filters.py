@@ -6,37 +6,20 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlencode
 
-import httpx
 from alembic import command
 from sqlalchemy import select
 
-from services.gateway.app import create_app
 from services.registry.db.search_models import search_docs
 from services.registry.domain.synonyms import DEFAULT_SYNONYMS
-from services.runtime.roles import Role
 from services.runtime.db.migrations import alembic_config, upgrade
-from services.runtime.settings import SERVICES
-from tests.integration.registry.test_search import found, ids, instrument, publish_price, settled
-from tests.support.asgi import LifespanClient
+from services.runtime.roles import Role
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
+from tests.support.portal import gateway_portal
 from tests.support.registry import approved_unit
+from tests.support.search import found, ids, instrument, publish_price, settled
 
 ACCEPTANCE = {"full_time_staff": 3, "service_content": "成分分析与结构表征", "service_norms": "按国家标准操作", "fees_published": True, "no_bad_credit": True}
-
-
-def gateway_portal(p: Platform) -> LifespanClient:
-    """The gateway (and its portal) in front of the registry alone."""
-    registry = httpx.ASGITransport(app=p["registry"]._lifespan.app)  # type: ignore[union-attr]
-
-    class Registry(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            if request.url.host != "registry.local":
-                return httpx.Response(503)
-            return await registry.handle_async_request(request)
-
-    app = create_app(p.settings, transport=Registry(), upstreams={s: f"http://{s}.local" for s in SERVICES})
-    return LifespanClient(app, "http://gateway.local")
 
 
 async def test_vouchers_filter_sorting_and_suggestions(make_settings) -> None:

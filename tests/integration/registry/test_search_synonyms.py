@@ -11,13 +11,13 @@ from typing import Any
 from litestar.middleware.csrf import generate_csrf_token
 from sqlalchemy import select
 
+from services.gateway.portal.csrf import csrf_config
 from services.registry.search import GENERATION_TTL_S
 from services.runtime.roles import Role
-from services.gateway.portal.csrf import csrf_config
-from tests.integration.registry.test_search import found, ids, instrument, settled
-from tests.integration.registry.test_search_filters import gateway_portal
 from tests.support.platform import Platform, running
+from tests.support.portal import gateway_portal
 from tests.support.registry import approved_unit
+from tests.support.search import found, ids, instrument, settled
 
 SYN = "/v1/catalogue/synonyms/"
 

@@ -6,48 +6,14 @@ goes to the center's review; sign-ups are rate-limited per client address."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
-import httpx
 from sqlalchemy import select
 
 from services.registry.db.account_models import accounts
 from services.registry.db.party_models import users
 from services.runtime.roles import Role
+from tests.support.accounts import PASSWORD, form, fresh_ip, login, sign_up
 from tests.support.codes import credit_code, resident_id
 from tests.support.platform import Platform, running
-
-PASSWORD = "Qiye-Mima-2026!"
-
-
-def _ip() -> str:
-    n = uuid.uuid4().int
-    return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
-
-
-def form(**over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "username": f"qy{uuid.uuid4().hex[:10]}",
-        "password": PASSWORD,
-        "name": "许昌智造科技有限公司",
-        "kind": "enterprise",
-        "classes": ["tech_sme"],
-        "credit_code": credit_code(),
-        "contact_name": "王经理",
-        "phone": "13800138000",
-        "email": f"{uuid.uuid4().hex[:8]}@example.cn",
-    }
-    body.update(over)
-    return {k: v for k, v in body.items() if v is not None}
-
-
-async def sign_up(p: Platform, body: dict[str, Any], ip: str | None = None) -> httpx.Response:
-    return await p.call("registry", "POST", "/v1/signup/", json=body, headers={"X-Forwarded-For": ip or _ip()})
-
-
-async def login(p: Platform, username: str, password: str = PASSWORD) -> httpx.Response:
-    return await p.call("registry", "POST", "/v1/sessions/", json={"username": username, "password": password}, headers={"X-Forwarded-For": _ip()})
 
 
 async def test_an_enterprise_signs_up_signs_in_at_once_and_sees_its_review(make_settings) -> None:
@@ -153,9 +119,9 @@ async def test_refusals_name_their_field_in_chinese_and_english(make_settings) -
 async def test_sign_ups_are_limited_per_client_address(make_settings) -> None:
     settings = await make_settings(["registry"], recovery_rate_limit_per_hour=2)
     async with running(Platform(settings, ["registry"]), worker=False) as p:
-        ip = _ip()
+        ip = fresh_ip()
         assert (await sign_up(p, form(), ip)).status_code == 201
         assert (await sign_up(p, form(phone="1"), ip)).status_code == 422  # a refused one counts too
         r = await sign_up(p, form(), ip)
         assert r.status_code == 429 and r.json()["code"] == "request.rate_limited"
-        assert (await sign_up(p, form(), _ip())).status_code == 201  # another address is not held back
+        assert (await sign_up(p, form(), fresh_ip())).status_code == 201  # another address is not held back

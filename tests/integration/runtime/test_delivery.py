@@ -8,40 +8,21 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from contracts import registry as ev
-from contracts.envelope import encode
-from services.runtime.bus import deadletters
-from services.runtime.roles import Role
-from services.runtime.bus.consumers import Subscription, Worker
 from services.command.natsserver import EmbeddedNats
+from services.runtime.bus import deadletters
 from services.runtime.bus.connect import connect_nats
-from services.runtime.bus_identity.credentials import BusAccess
+from services.runtime.bus.consumers import Subscription, Worker
 from services.runtime.db.unit_of_work import UnitOfWork
-from services.runtime.service import declare_streams
-from services.runtime.db.service_db import ServiceDatabase
-from services.vouchers.db.models import metadata as vouchers_metadata
+from services.runtime.roles import Role
 from services.vouchers.db.models import user_view
 from tests.support.codes import credit_code
+from tests.support.delivery import count_rows, publish_raw, start_worker, user_event
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.ports import free_port
-
-
-def _user_event(**kw: object) -> ev.UserRegistered:
-    base = dict(user_id="u-1", version=1, name="许昌某公司", kind="enterprise", credit_code=credit_code(), in_xuchang=True, verified=False)
-    base.update(kw)
-    return ev.UserRegistered(**base)  # type: ignore[arg-type]
-
-
-async def _count(db: ServiceDatabase, table: str, **where: object) -> int:
-    t = db.metadata.tables[table]
-    q = select(func.count()).select_from(t)
-    for k, v in where.items():
-        q = q.where(t.c[k] == v)
-    async with db.read() as s:
-        return (await s.execute(q)).scalar_one()
 
 
 class Recorder:
@@ -58,36 +39,20 @@ class Recorder:
         await uow.audit("test.effect", "user", e.user_id)
 
 
-async def _publish_raw(bus: BusAccess, event: ev.Event, msg_id: str) -> None:
-    nc = await connect_nats(bus, "test-publisher")
-    try:
-        await nc.jetstream().publish(type(event).subject, encode(event), headers={"Nats-Msg-Id": msg_id})
-    finally:
-        await nc.close()
-
-
-async def _worker(settings, handler) -> tuple[Worker, ServiceDatabase]:
-    db = ServiceDatabase("vouchers", settings.database_url("vouchers"), vouchers_metadata)
-    await declare_streams(settings, ["registry", "vouchers", "evaluation", "payments"])
-    worker = Worker("vouchers", settings, db, [Subscription(ev.UserRegistered, handler)], settings.bus("vouchers"))
-    await worker.start()
-    return worker, db
-
-
 async def test_republished_event_has_exactly_one_effect(make_settings) -> None:
     """After JetStream's de-duplication window the same event can arrive again
     under another message id: the inbox still applies it once."""
     settings = await make_settings(["vouchers"])
     handler = Recorder()
-    worker, db = await _worker(settings, handler)
+    worker, db = await start_worker(settings, handler)
     try:
-        event = _user_event()
-        await _publish_raw(settings.bus("operator"), event, msg_id=event.event_id)
-        await _publish_raw(settings.bus("operator"), event, msg_id=event.event_id)  # inside the window: dropped by JetStream
-        await _publish_raw(settings.bus("operator"), event, msg_id=f"after-window-{event.event_id}")  # outside: delivered again
+        event = user_event()
+        await publish_raw(settings.bus("operator"), event, msg_id=event.event_id)
+        await publish_raw(settings.bus("operator"), event, msg_id=event.event_id)  # inside the window: dropped by JetStream
+        await publish_raw(settings.bus("operator"), event, msg_id=f"after-window-{event.event_id}")  # outside: delivered again
         await eventually(lambda: worker.outcomes.get("duplicate") == 1)
-        assert await _count(db, "audit_log", action="test.effect") == 1
-        assert await _count(db, "inbox", event_id=event.event_id) == 1
+        assert await count_rows(db, "audit_log", action="test.effect") == 1
+        assert await count_rows(db, "inbox", event_id=event.event_id) == 1
         assert handler.calls == 1
     finally:
         await worker.stop()
@@ -97,13 +62,13 @@ async def test_republished_event_has_exactly_one_effect(make_settings) -> None:
 async def test_failing_handler_is_redelivered_with_backoff_not_dropped(make_settings) -> None:
     settings = await make_settings(["vouchers"], consumer_max_attempts=5)
     handler = Recorder(fail_times=2)
-    worker, db = await _worker(settings, handler)
+    worker, db = await start_worker(settings, handler)
     try:
-        await _publish_raw(settings.bus("operator"), _user_event(), msg_id="m1")
+        await publish_raw(settings.bus("operator"), user_event(), msg_id="m1")
         await eventually(lambda: worker.outcomes.get("done") == 1)
         assert worker.outcomes.get("retry") == 2
         assert handler.calls == 3
-        assert await _count(db, "audit_log", action="test.effect") == 1
+        assert await count_rows(db, "audit_log", action="test.effect") == 1
         assert await deadletters.list_dead_letters(settings.bus("operator")) == []
     finally:
         await worker.stop()
@@ -113,10 +78,10 @@ async def test_failing_handler_is_redelivered_with_backoff_not_dropped(make_sett
 async def test_message_parked_after_last_attempt_and_replayed_once(make_settings) -> None:
     settings = await make_settings(["vouchers"], consumer_max_attempts=3)
     handler = Recorder(fail_times=1_000)
-    worker, db = await _worker(settings, handler)
+    worker, db = await start_worker(settings, handler)
     try:
-        event = _user_event(user_id="u-parked")
-        await _publish_raw(settings.bus("operator"), event, msg_id=event.event_id)
+        event = user_event(user_id="u-parked")
+        await publish_raw(settings.bus("operator"), event, msg_id=event.event_id)
         await eventually(lambda: worker.outcomes.get("parked") == 1)
         assert handler.calls == 3
         parked = await deadletters.list_dead_letters(settings.bus("operator"))
@@ -126,12 +91,12 @@ async def test_message_parked_after_last_attempt_and_replayed_once(make_settings
         assert parked[0].consumer == "vouchers-registry_user_registered-v1"
         assert parked[0].attempts == 3
         assert "transient failure 3" in parked[0].error
-        assert await _count(db, "audit_log", action="test.effect") == 0
+        assert await count_rows(db, "audit_log", action="test.effect") == 0
 
         handler.fail_times = 0  # the operator fixed the cause
         assert await deadletters.replay(settings.bus("operator"), None) == 1
         await eventually(lambda: worker.outcomes.get("done") == 1)
-        assert await _count(db, "audit_log", action="test.effect") == 1
+        assert await count_rows(db, "audit_log", action="test.effect") == 1
         assert await deadletters.list_dead_letters(settings.bus("operator")) == []
     finally:
         await worker.stop()
@@ -141,7 +106,7 @@ async def test_message_parked_after_last_attempt_and_replayed_once(make_settings
 async def test_undecodable_message_is_parked_at_once(make_settings) -> None:
     settings = await make_settings(["vouchers"])
     handler = Recorder()
-    worker, db = await _worker(settings, handler)
+    worker, db = await start_worker(settings, handler)
     try:
         nc = await connect_nats(settings.bus("operator"), "test")
         await nc.jetstream().publish(ev.UserRegistered.subject, b'{"not": "an event"}', headers={"Nats-Msg-Id": "junk"})
@@ -164,12 +129,12 @@ async def test_graceful_shutdown_finishes_in_flight_handler(make_settings) -> No
         await asyncio.sleep(1.0)
         await uow.audit("test.effect", "user", e.user_id)
 
-    worker, db = await _worker(settings, slow)
+    worker, db = await start_worker(settings, slow)
     try:
-        await _publish_raw(settings.bus("operator"), _user_event(), msg_id="slow-1")
+        await publish_raw(settings.bus("operator"), user_event(), msg_id="slow-1")
         await asyncio.wait_for(started.wait(), 10)
         await worker.stop()  # must wait for the handler, then ack
-        assert await _count(db, "audit_log", action="test.effect") == 1
+        assert await count_rows(db, "audit_log", action="test.effect") == 1
         assert worker.outcomes.get("done") == 1
         # a new worker on the same durable gets nothing more: the message was acked
         again = Recorder()
@@ -183,7 +148,7 @@ async def test_graceful_shutdown_finishes_in_flight_handler(make_settings) -> No
 
 
 async def _pending_zero(p: Platform) -> bool:
-    return await _count(p["registry"].db, "outbox", published_at=None) == 0
+    return await count_rows(p["registry"].db, "outbox", published_at=None) == 0
 
 
 @pytest.fixture
@@ -209,15 +174,15 @@ async def test_outbox_delivers_everything_once_across_a_nats_outage(make_setting
             assert r.status_code == 201, r.text  # the API works while the bus is down
             ids.append(r.json()["user_id"])
         await asyncio.sleep(0.5)
-        assert await _count(p["registry"].db, "outbox", published_at=None) == 5
+        assert await count_rows(p["registry"].db, "outbox", published_at=None) == 5
         own_nats.start()
 
         async def all_arrived():
-            return await _count(p["vouchers"].db, "user_view") == 5
+            return await count_rows(p["vouchers"].db, "user_view") == 5
 
         await eventually(all_arrived, timeout=30)
         assert await eventually(lambda: _pending_zero(p)) is True  # every row acknowledged
-        assert await _count(p["vouchers"].db, "inbox", consumer="vouchers-registry_user_registered-v1") == 5
+        assert await count_rows(p["vouchers"].db, "inbox", consumer="vouchers-registry_user_registered-v1") == 5
         nc = await connect_nats(own_nats.access("operator"), "test")
         info = await nc.jetstream().stream_info("REGISTRY")
         await nc.close()

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from contracts import registry as ev
 from contracts.envelope import encode
-from services.runtime.bus.connect import connect_nats
 from services.runtime.bus import deadletters
+from services.runtime.bus.connect import connect_nats
 from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.service import declare_streams
-from tests.integration.runtime.test_delivery import _count, _publish_raw, _user_event, _worker
+from tests.support.delivery import count_rows, publish_raw, start_worker, user_event
 from tests.support.polling import eventually
 
 
@@ -37,15 +37,15 @@ async def test_a_pull_is_applied_in_one_transaction_and_a_poison_event_is_parked
     """With XCISS_CONSUMER_BATCH=1 every event has its own transaction, and the
     outcomes are the same."""
     settings = await make_settings(["vouchers"], consumer_max_attempts=2, consumer_backoff_s=(0.1,), consumer_batch=batch)
-    events = [_user_event(user_id=f"u-{i}", correlation_id=f"journey-{i}") for i in range(12)]
+    events = [user_event(user_id=f"u-{i}", correlation_id=f"journey-{i}") for i in range(12)]
     await declare_streams(settings, ["registry", "vouchers", "evaluation", "payments"])
     # published before the worker binds, so its first pulls hold several events
     for e in events:
-        await _publish_raw(settings.bus("operator"), e, msg_id=e.event_id)
+        await publish_raw(settings.bus("operator"), e, msg_id=e.event_id)
     again = events[3]
-    await _publish_raw(settings.bus("operator"), again, msg_id=f"again-{again.event_id}")  # the same event once more
+    await publish_raw(settings.bus("operator"), again, msg_id=f"again-{again.event_id}")  # the same event once more
     handler = Effects(poison={"u-7"})
-    worker, db = await _worker(settings, handler)
+    worker, db = await start_worker(settings, handler)
     try:
         await eventually(lambda: worker.outcomes.get("parked") == 1 and worker.outcomes.get("done") == 11)
         assert worker.outcomes.get("duplicate") == 1
@@ -58,7 +58,7 @@ async def test_a_pull_is_applied_in_one_transaction_and_a_poison_event_is_parked
             rows = (await s.execute(select(log.c.object_id, log.c.correlation_id).where(log.c.action == "test.effect"))).all()
         # each applied event's effect once, with its own correlation; none for the poison one
         assert sorted(rows) == sorted((e.user_id, e.correlation_id) for e in events if e.user_id != "u-7")
-        assert await _count(db, "inbox") == 11
+        assert await count_rows(db, "inbox") == 11
         parked = await deadletters.list_dead_letters(settings.bus("operator"))
         assert [p.event_id for p in parked] == [events[7].event_id]
         assert "poison u-7" in parked[0].error
@@ -70,10 +70,10 @@ async def test_a_pull_is_applied_in_one_transaction_and_a_poison_event_is_parked
 async def test_events_of_one_pull_share_a_transaction_with_their_own_correlation(make_settings) -> None:
     settings = await make_settings(["vouchers"])
     await declare_streams(settings, ["registry", "vouchers", "evaluation", "payments"])
-    events = [_user_event(user_id=f"u-{i}", correlation_id=f"journey-{i}") for i in range(15)]
+    events = [user_event(user_id=f"u-{i}", correlation_id=f"journey-{i}") for i in range(15)]
     for e in events:
-        await _publish_raw(settings.bus("operator"), e, msg_id=e.event_id)
-    worker, db = await _worker(settings, Effects(poison=set()))
+        await publish_raw(settings.bus("operator"), e, msg_id=e.event_id)
+    worker, db = await start_worker(settings, Effects(poison=set()))
     try:
         await eventually(lambda: worker.outcomes.get("done") == 15)
         assert sum(b.batches for b in worker.batchers.values()) >= 1
@@ -81,7 +81,7 @@ async def test_events_of_one_pull_share_a_transaction_with_their_own_correlation
         async with db.read() as s:
             rows = (await s.execute(select(log.c.object_id, log.c.correlation_id).where(log.c.action == "test.effect"))).all()
         assert sorted(rows) == sorted((e.user_id, e.correlation_id) for e in events)
-        assert await _count(db, "inbox") == 15
+        assert await count_rows(db, "inbox") == 15
     finally:
         await worker.stop()
         await db.dispose()
@@ -92,7 +92,7 @@ async def test_each_event_of_a_batch_is_handled_in_its_own_trace(make_settings) 
     the events it emits, and its database spans, join the producer's trace."""
     settings = await make_settings(["vouchers"])
     await declare_streams(settings, ["registry", "vouchers", "evaluation", "payments"])
-    events = [_user_event(user_id=f"u-{i}") for i in range(15)]
+    events = [user_event(user_id=f"u-{i}") for i in range(15)]
     trace_ids = {e.user_id: 0x1000 + i for i, e in enumerate(events)}
     nc = await connect_nats(settings.bus("operator"), "test-publisher")
     try:
@@ -106,7 +106,7 @@ async def test_each_event_of_a_batch_is_handled_in_its_own_trace(make_settings) 
     async def handler(uow: UnitOfWork, e: ev.UserRegistered) -> None:
         seen[e.user_id] = trace.get_current_span().get_span_context().trace_id
 
-    worker, db = await _worker(settings, handler)
+    worker, db = await start_worker(settings, handler)
     try:
         await eventually(lambda: worker.outcomes.get("done") == 15)
         assert sum(b.batches for b in worker.batchers.values()) >= 1

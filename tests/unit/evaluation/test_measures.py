@@ -4,7 +4,6 @@ idempotence, and every measure against the events that produced it."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -18,18 +17,15 @@ from contracts import vouchers as ve
 from contracts.envelope import Event
 from services.evaluation import facts, readmodel
 from services.evaluation.app import SPEC
-from services.evaluation.measures import unit_measures
 from services.runtime.clock import local_year
 from services.runtime.db.service_db import ServiceDatabase
+from tests.support.evaluation_facts import feed, measures
+from tests.support.vouchers import uid
 
 #: 31 December 2025, 23:59:59 in Xuchang, and the first second of 2026 there
 LAST_SECOND_2025 = datetime(2025, 12, 31, 15, 59, 59, tzinfo=UTC)
 FIRST_SECOND_2026 = datetime(2025, 12, 31, 16, 0, 0, tzinfo=UTC)
 MID_2026 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
-
-
-def uid() -> str:
-    return str(uuid.uuid4())
 
 
 @pytest.fixture
@@ -39,19 +35,6 @@ async def db(tmp_path: Path) -> AsyncIterator[ServiceDatabase]:
         await conn.run_sync(SPEC.metadata.create_all)
     yield d
     await d.dispose()
-
-
-async def feed(db: ServiceDatabase, *events: Event) -> None:
-    """Apply events as the worker would, each in its own transaction."""
-    handlers = {s.event_type: s.handler for s in SPEC.subscriptions()}
-    for e in events:
-        async with db.unit_of_work() as uow:
-            await handlers[type(e)](uow, e)
-
-
-async def measures(db: ServiceDatabase, year: int, unit_ids: list[str] | None = None) -> dict[str, Any]:
-    async with db.read() as s:
-        return await unit_measures(s, year, unit_ids)
 
 
 def unit(unit_id: str, *, county: str = "411002", department: str | None = "市科技局", version: int = 2) -> ev.UnitApproved:

@@ -14,17 +14,16 @@ import yaml
 
 from contracts import registry_usage as ue
 from services.evaluation.app import SPEC
-
 from services.evaluation.domain.indicator_parsing import parse_policy
 from services.evaluation.domain.indicators import Rule
-from services.evaluation.domain.scoring import computed_scores, score_rule
 from services.evaluation.domain.measures import Measures
+from services.evaluation.domain.scoring import computed_scores, score_rule
 from services.evaluation.domain.usage_years import minutes_by_year
 from services.evaluation.facts import hours_centi
 from services.evaluation.policy import DEFAULT_FILE
 from services.evaluation.use import sharing_rate_bp
 from services.runtime.db.service_db import ServiceDatabase
-from tests.unit.evaluation.test_measures import feed, measures
+from tests.support.evaluation_facts import feed, measures
 
 SET = parse_policy(yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8")))
 

@@ -10,19 +10,7 @@ import pytest
 
 from services.runtime.city import DEFAULT_FILE, packaged_city
 from services.runtime.settings import Settings, SettingsError
-
-ZHENGZHOU = """name: {zh: 郑州市, en: Zhengzhou}
-division_prefix: "4101"
-divisions:
-  "410102": 中原区
-  "410103": 二七区
-"""
-
-
-def settings_of(tmp_path: Path, text: str, **env: str) -> Settings:
-    path = tmp_path / "city.yaml"
-    path.write_text(text, encoding="utf-8")
-    return Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_CITY_FILE": str(path), **env})
+from tests.support.city import ZHENGZHOU, settings_of
 
 
 def test_the_packaged_city_is_xuchang_with_its_six_divisions(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from services.runtime.city import packaged_city
 from services.vouchers.application_steps import checks_failed
 from services.vouchers.domain.applications import Check
-from tests.unit.runtime.test_city import ZHENGZHOU, settings_of
+from tests.support.city import ZHENGZHOU, settings_of
 
 
 def test_the_not_in_the_city_refusal_names_the_files_city(tmp_path: Path) -> None:
