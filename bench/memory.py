@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from serving import free_port, stop_server, wait_healthy
 from startup import _children
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,22 +100,11 @@ def _print_rest(name: str, pid: int) -> None:
     print(f"  {name:<18} RSS {m['Rss']:6.1f} = anonymous {m['Anonymous']:5.1f} + files {m['Rss'] - m['Anonymous']:5.1f}{flag}")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def deployed_part(up_pid: int, idle: float) -> None:
     """Each role of each service as its own process, as deploy/ runs them (one
     Deployment per role: ``xciss serve|worker|relay SERVICE``), beside the running
     ``xciss up`` and with its children's environment (bus, databases, keys); the API
     on a port of its own. Read ``idle`` seconds after the API answers ``/health``."""
-    import urllib.error
-    import urllib.request
-
     print(f"as deployed: one process per role (deploy/base/services), {idle:g} s after the API answers (MiB)")
     envs = {}
     for pid in _children(up_pid):
@@ -122,38 +112,29 @@ def deployed_part(up_pid: int, idle: float) -> None:
         if b"run" in cmd and cmd[-2].decode() in APPS:
             raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             envs[cmd[-2].decode()] = dict(e.decode().split("=", 1) for e in raw if b"=" in e)
-    for service, env in sorted(envs.items()):
-        port = _free_port()
-        procs = {
-            role: subprocess.Popen(
-                [sys.executable, "-m", "services.command.cli", role, service],
-                cwd=ROOT,
-                env={**env, f"XCISS_{service.upper()}_PORT": str(port), "XCISS_METRICS_PORT": str(_free_port()), "XCISS_PARENT_PID": str(os.getpid())},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for role in ("serve", "worker", "relay")
-        }
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
-                    break
-                except urllib.error.HTTPError:
-                    break  # it answers (a 503 names a dependency it waits for: at rest all the same)
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit(f"{service}: the API did not answer on {port}") from None
-                    time.sleep(0.2)
-            time.sleep(idle)
-            for role, p in procs.items():
-                _print_rest(f"{service} {role}", p.pid)
-        finally:
-            for p in procs.values():
-                p.send_signal(signal.SIGTERM)
-            for p in procs.values():
-                p.wait(30)
+    with tempfile.TemporaryDirectory(prefix="xciss-bench-roles-") as logs:
+        for service, env in sorted(envs.items()):
+            port = free_port()
+            procs, log_paths = {}, {}
+            for role in ("serve", "worker", "relay"):
+                log_paths[role] = Path(logs) / f"{service}-{role}.log"
+                with log_paths[role].open("wb") as log:
+                    procs[role] = subprocess.Popen(
+                        [sys.executable, "-m", "services.command.cli", role, service],
+                        cwd=ROOT,
+                        # XCISS_PARENT_PID: a process whose parent is not that pid stops (here: this bench)
+                        env={**env, f"XCISS_{service.upper()}_PORT": str(port), "XCISS_METRICS_PORT": str(free_port()), "XCISS_PARENT_PID": str(os.getpid())},
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+            try:
+                wait_healthy(f"http://127.0.0.1:{port}", procs["serve"], log_paths["serve"], timeout=120, what=f"xciss serve {service}")
+                time.sleep(idle)
+                for role, p in procs.items():
+                    _print_rest(f"{service} {role}", p.pid)
+            finally:
+                for p in procs.values():
+                    stop_server(p)
 
 
 def at_rest_part(idle: float, nats_port: int, deployed: bool = False) -> None:
