@@ -91,8 +91,8 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         self._nc = await connect_nats(self.bus, f"xciss-{self.service}-relay")
         js = self._nc.jetstream(timeout=self.publish_timeout_s)
-        backoff = self.poll_s
-        idle = self.poll_s
+        busy = min(RELAY_BUSY_WAIT_S, self.poll_s)
+        backoff = idle = self.poll_s
         try:
             while not stop.is_set():
                 try:
@@ -103,14 +103,14 @@ class OutboxRelay:
                 if failed:
                     backoff = wait = min(max(backoff * 2, 0.2), RELAY_MAX_BACKOFF_S)
                 elif sent == self.batch:
-                    backoff, idle = self.poll_s, min(RELAY_BUSY_WAIT_S, self.poll_s)
+                    backoff, idle = self.poll_s, busy
                     continue  # a full batch: there are more rows now
-                elif sent:
-                    # rows another process writes wake no one here: while events keep coming,
-                    # look again soon, after a moment that gathers the next few into one batch
-                    backoff, wait, idle = self.poll_s, min(RELAY_BUSY_WAIT_S, self.poll_s), min(RELAY_BUSY_WAIT_S * 2, self.poll_s)
                 else:
-                    # the wait doubles to the poll interval while nothing comes
+                    if sent:
+                        # rows another process writes wake no one here: while events come, look again
+                        # after a moment that gathers the next few into one batch
+                        idle = busy
+                    # each empty look doubles the wait, up to the poll interval
                     backoff, wait, idle = self.poll_s, idle, min(idle * 2, self.poll_s)
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
