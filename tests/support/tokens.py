@@ -12,7 +12,7 @@ from pathlib import Path
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.runtime.tokenkeys import signer_of, thumbprint
+from services.runtime.tokenkeys import generate_private_pem, jwks_of, signer_of, thumbprint
 
 #: the claims of a bureau officer's token: what a forger wants
 CLAIMS = {"sub": "mallory", "role": "bureau", "iss": "xciss", "aud": "xciss"}
@@ -45,3 +45,18 @@ def forgeries(signing: Path, kid: str, claims: dict[str, object] | None = None) 
         "HS256 keyed with the public key": hs256(public_raw),
         "alg none": f"{_b64(json.dumps({'alg': 'none', 'kid': kid}).encode())}.{_b64(json.dumps(body).encode())}.",
     }
+
+
+def keypair(tmp_path: Path, name: str) -> tuple[Path, str]:
+    """A new signing key written to ``<name>.pem``, and its kid."""
+    pem = generate_private_pem()
+    path = tmp_path / f"{name}.pem"
+    path.write_text(pem)
+    return path, signer_of(pem).kid
+
+
+def jwks_file(tmp_path: Path, *pems: Path, name: str = "jwks.json") -> Path:
+    """A JWKS file publishing the public halves of the ``pems``."""
+    path = tmp_path / name
+    path.write_text(json.dumps(jwks_of(signer_of(p.read_text()).key.public_key() for p in pems)))
+    return path

@@ -55,11 +55,34 @@ class RevocationCheck(Protocol):
     async def is_revoked(self, session_id: str) -> bool: ...
 
 
+#: how many verified local tokens a process remembers (the oldest is forgotten first)
+VERIFIED_TOKENS_KEPT = 4096
+
+
+class _Verified(msgspec.Struct, frozen=True):
+    """A local token whose signature and claims were checked: its principal
+    while ``exp`` has not passed and its ``kid`` still names ``key``."""
+
+    principal: Principal
+    exp: float
+    kid: str
+    key: Any
+
+
 class TokenVerifier:
+    """Checks a bearer token. A locally issued token checked once is
+    remembered by its exact text (``VERIFIED_TOKENS_KEPT``): a client sends the
+    same token with every request, and the signature check and claim parsing
+    were four tenths of a request's CPU (bench/README, "Issue 19, target 2").
+    A remembered token is accepted only before its ``exp`` and while the JWKS
+    still holds the key it was checked with (a removed or replaced key
+    refuses it at once); revocation is asked on every request."""
+
     def __init__(self, settings: Settings, revocations: RevocationCheck | None = None):
         self.settings = settings
         self.revocations = revocations
         self._jwks = jwt.PyJWKClient(settings.oidc_jwks_url) if settings.oidc_jwks_url else None
+        self._verified: dict[str, _Verified] = {}
 
     async def authenticate(self, token: str) -> Principal:
         """``verify``, then refuse a token whose login session was revoked
@@ -69,24 +92,46 @@ class TokenVerifier:
             raise TokenError("the session has ended (logged out or revoked)")
         return principal
 
-    def _local_key(self, token: str) -> Any:
-        """The public key a locally issued token names (header ``kid``), from the JWKS."""
+    def _public_key(self, kid: str) -> Any:
+        try:
+            return token_keys(self.settings).public_key(kid)
+        except TokenKeyError as exc:
+            raise TokenError(f"the token keys do not load: {exc}") from exc
+
+    def _local_key(self, token: str) -> tuple[str, Any]:
+        """The ``kid`` a locally issued token names and its public key, from the JWKS."""
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:
             raise TokenError(f"algorithm {header.get('alg')!r} is not accepted (only {ALGORITHM})")
         kid = header.get("kid")
         if not kid:
             raise TokenError("the token names no key (kid)")
-        try:
-            key = token_keys(self.settings).public_key(kid)
-        except TokenKeyError as exc:
-            raise TokenError(f"the token keys do not load: {exc}") from exc
+        key = self._public_key(kid)
         if key is None:
             raise TokenError(f"the token's key {kid!r} is not in the JWKS")
-        return key
+        return kid, key
+
+    def _remembered(self, token: str) -> Principal | None:
+        seen = self._verified.get(token)
+        if seen is None:
+            return None
+        if time.time() < seen.exp and self._public_key(seen.kid) == seen.key:
+            return seen.principal
+        del self._verified[token]  # expired, or its key left the JWKS: checked in full again
+        return None
+
+    def _remember(self, token: str, principal: Principal, exp: Any, kid: str, key: Any) -> None:
+        if not isinstance(exp, (int, float)):
+            return
+        while len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = _Verified(principal, float(exp), kid, key)
 
     def verify(self, token: str) -> Principal:
+        if self._jwks is None and (known := self._remembered(token)) is not None:
+            return known
         s = self.settings
+        kid, key = "", None
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
@@ -99,9 +144,10 @@ class TokenVerifier:
                     options={"require": ["exp", "sub"]},
                 )
             else:
+                kid, key = self._local_key(token)
                 claims = jwt.decode(
                     token,
-                    self._local_key(token),
+                    key,
                     algorithms=[ALGORITHM],
                     audience=s.jwt_audience,
                     issuer=s.jwt_issuer,
@@ -118,13 +164,16 @@ class TokenVerifier:
         org = claims.get(s.org_claim)
         # only our own login sessions are revocable; an OIDC issuer's ``sid`` is its own business
         sid = claims.get("sid") if self._jwks is None else None
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             role=role,
             org=str(org) if org is not None else None,
             name=claims.get("name"),
             session_id=str(sid) if sid is not None else None,
         )
+        if self._jwks is None:
+            self._remember(token, principal, claims["exp"], kid, key)
+        return principal
 
 
 def issue_token(
@@ -179,7 +228,8 @@ def access(*roles: Role | str, errors: tuple[int, ...] = (), responses: dict[int
         return {"opt": {"access": (PUBLIC,)}, "guards": [], "responses": {**problem_responses(*errors, public=True), **(responses or {})}}
     allowed = frozenset(Role(r) for r in names)
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    # async: Litestar runs a plain function guard in its thread pool, a thread hop on every request
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         principal: Principal = connection.scope.get("user") or ANONYMOUS
         if not principal.authenticated:
             raise NotAuthorizedException("authentication required")

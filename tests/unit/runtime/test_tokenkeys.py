@@ -16,30 +16,14 @@ from services.runtime.roles import Role
 from services.runtime.http.auth import TokenError, TokenVerifier, issue_token
 from services.runtime.safety import configuration_problems
 from services.runtime.settings import Settings
-from tests.support.tokens import forgeries
+from tests.support.tokens import forgeries, jwks_file, keypair
 from services.runtime.tokenkeys import (
     TokenKeyError,
-    generate_private_pem,
-    jwks_of,
     parse_jwks,
     public_jwk,
-    signer_of,
     thumbprint,
     token_key_problems,
 )
-
-def _keypair(tmp_path: Path, name: str) -> tuple[Path, str]:
-    pem = generate_private_pem()
-    path = tmp_path / f"{name}.pem"
-    path.write_text(pem)
-    return path, signer_of(pem).kid
-
-
-def _jwks_file(tmp_path: Path, *pems: Path, name: str = "jwks.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(jwks_of(signer_of(p.read_text()).key.public_key() for p in pems)))
-    return path
-
 
 def test_kid_is_the_rfc_7638_thumbprint() -> None:
     # RFC 8037, appendix A.2/A.3: the Ed25519 example key and its thumbprint
@@ -70,8 +54,8 @@ def test_a_repeated_kid_is_refused() -> None:
 
 
 def test_a_token_carries_its_kid_and_verifies_with_the_public_jwks_only(tmp_path: Path) -> None:
-    signing, kid = _keypair(tmp_path, "a")
-    jwks = _jwks_file(tmp_path, signing)
+    signing, kid = keypair(tmp_path, "a")
+    jwks = jwks_file(tmp_path, signing)
     issuer = Settings(data_dir=tmp_path / "issuer", mode="prod", jwt_signing_key_file=signing, jwt_jwks_file=jwks)
     verifier = Settings(data_dir=tmp_path / "verifier", mode="prod", jwt_jwks_file=jwks)
     token = issue_token(issuer, subject="alice", role=Role.CENTER, session_id="s1")
@@ -83,8 +67,8 @@ def test_a_token_carries_its_kid_and_verifies_with_the_public_jwks_only(tmp_path
 
 
 def test_tokens_not_signed_by_a_jwks_key_are_refused(tmp_path: Path) -> None:
-    signing, kid = _keypair(tmp_path, "a")
-    verifier = TokenVerifier(Settings(data_dir=tmp_path, mode="prod", jwt_jwks_file=_jwks_file(tmp_path, signing)))
+    signing, kid = keypair(tmp_path, "a")
+    verifier = TokenVerifier(Settings(data_dir=tmp_path, mode="prod", jwt_jwks_file=jwks_file(tmp_path, signing)))
     for name, token in forgeries(signing, kid).items():
         with pytest.raises(TokenError):
             verifier.verify(token)
@@ -92,14 +76,14 @@ def test_tokens_not_signed_by_a_jwks_key_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_changed_jwks_file_is_read_again_and_a_broken_one_keeps_the_last_keys(tmp_path: Path) -> None:
-    a, _ = _keypair(tmp_path, "a")
-    b, _ = _keypair(tmp_path, "b")
-    jwks = _jwks_file(tmp_path, a)
+    a, _ = keypair(tmp_path, "a")
+    b, _ = keypair(tmp_path, "b")
+    jwks = jwks_file(tmp_path, a)
     verifier = TokenVerifier(Settings(data_dir=tmp_path, mode="prod", jwt_jwks_file=jwks))
     by_b = issue_token(Settings(data_dir=tmp_path, mode="prod", jwt_signing_key_file=b), subject="bob", role=Role.UNIT)
     with pytest.raises(TokenError, match="not in the JWKS"):
         verifier.verify(by_b)
-    _jwks_file(tmp_path, a, b)
+    jwks_file(tmp_path, a, b)
     assert verifier.verify(by_b).subject == "bob"
     jwks.write_text("{not json")
     assert verifier.verify(by_b).subject == "bob"
@@ -110,8 +94,8 @@ def _prod(tmp_path: Path, **kw: object) -> Settings:
 
 
 def test_only_the_issuer_may_hold_the_signing_key(tmp_path: Path) -> None:
-    a, _ = _keypair(tmp_path, "a")
-    jwks = _jwks_file(tmp_path, a)
+    a, _ = keypair(tmp_path, "a")
+    jwks = jwks_file(tmp_path, a)
     holding = _prod(tmp_path, jwt_signing_key_file=a, jwt_jwks_file=jwks)
     assert token_key_problems(holding, "registry") == []
     for identity in ("vouchers", "evaluation", "payments", "gateway"):
@@ -125,9 +109,9 @@ def test_only_the_issuer_may_hold_the_signing_key(tmp_path: Path) -> None:
 
 
 def test_the_issuer_needs_its_key_in_the_jwks_and_verifiers_need_the_jwks(tmp_path: Path) -> None:
-    a, kid_a = _keypair(tmp_path, "a")
-    b, _ = _keypair(tmp_path, "b")
-    only_b = _jwks_file(tmp_path, b, name="b.json")
+    a, kid_a = keypair(tmp_path, "a")
+    b, _ = keypair(tmp_path, "b")
+    only_b = jwks_file(tmp_path, b, name="b.json")
     assert "(kid " + kid_a + ") is not in the JWKS" in token_key_problems(_prod(tmp_path, jwt_signing_key_file=a, jwt_jwks_file=only_b), "registry")[0]
     assert "no token verification keys" in token_key_problems(_prod(tmp_path, jwt_signing_key_file=a), "registry")[0]
     assert "holds no signing key" in token_key_problems(_prod(tmp_path, jwt_jwks_file=only_b), "registry")[0]
@@ -149,8 +133,8 @@ def test_dev_mode_checks_nothing_and_makes_its_keys(tmp_path: Path) -> None:
 
 
 def test_registrys_worker_and_relay_sign_nothing_so_hold_no_key(tmp_path: Path) -> None:
-    a, _ = _keypair(tmp_path, "a")
-    jwks = _jwks_file(tmp_path, a)
+    a, _ = keypair(tmp_path, "a")
+    jwks = jwks_file(tmp_path, a)
     assert token_key_problems(_prod(tmp_path, jwt_jwks_file=jwks), "registry", signs=False) == []
     (problem,) = token_key_problems(_prod(tmp_path, jwt_signing_key_file=a, jwt_jwks_file=jwks), "registry", signs=False)
     assert "registry holds the token signing key" in problem
@@ -159,7 +143,7 @@ def test_registrys_worker_and_relay_sign_nothing_so_hold_no_key(tmp_path: Path) 
 
 
 def test_with_an_openid_connect_issuer_no_local_key_is_needed_and_none_may_leak(tmp_path: Path) -> None:
-    a, _ = _keypair(tmp_path, "a")
+    a, _ = keypair(tmp_path, "a")
     oidc = {"oidc_jwks_url": "https://sso.example.gov.cn/jwks", "oidc_issuer": "https://sso.example.gov.cn", "oidc_audience": "xciss"}
     for identity in ("registry", "vouchers", "gateway"):
         assert token_key_problems(_prod(tmp_path, **oidc), identity) == []
@@ -169,8 +153,8 @@ def test_with_an_openid_connect_issuer_no_local_key_is_needed_and_none_may_leak(
 async def test_a_verifier_holding_the_signing_key_refuses_to_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from services.runtime.safety import enforce
 
-    a, _ = _keypair(tmp_path, "a")
-    settings = _prod(tmp_path, jwt_signing_key_file=a, jwt_jwks_file=_jwks_file(tmp_path, a))
+    a, _ = keypair(tmp_path, "a")
+    settings = _prod(tmp_path, jwt_signing_key_file=a, jwt_jwks_file=jwks_file(tmp_path, a))
     await enforce(settings, "registry")  # the issuer starts
     with pytest.raises(SystemExit) as stopped:
         await enforce(settings, "payments")
