@@ -94,11 +94,13 @@ end
 """
 
 
-def run_wrk(base: str, paths: list[str], workdir: Path, name: str, duration: float, connections: int, threads: int) -> dict[str, float]:
+def run_wrk(base: str, paths: list[str], workdir: Path, name: str, duration: float, connections: int, threads: int, headers: dict[str, str] | None = None) -> dict[str, float]:
+    """``headers`` go with every request (``wrk -H``), e.g. a bearer token."""
     script = workdir / f"{name}.lua"
     script.write_text("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n" + WRK_DONE)
     load_before = os.getloadavg()
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--timeout", "10s", "-s", str(script), base]
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--timeout", "10s", "-s", str(script)]
+    cmd += [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")] + [base]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     m = re.search(r"^WRK (.*)$", out, re.MULTILINE)
     if m is None:
