@@ -31,11 +31,6 @@ from tests.support.registry import World, priced_instrument, world
 SERVICES = ["registry"]
 
 
-@pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
-
-
 async def setup(p: Platform, **schedule: Any) -> tuple[World, str]:
     w = await world(p)
     r = await w.as_unit("PUT", f"/v1/instruments/{w.iid}/schedule", json={**SCHEDULE, **schedule})

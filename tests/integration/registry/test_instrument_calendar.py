@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
@@ -26,11 +25,6 @@ from tests.support.registry import World, world
 from tests.support.responses import ok
 
 SERVICES = ["registry"]
-
-
-@pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
 
 
 async def setup(p: Platform, **schedule: Any) -> World:

@@ -4,9 +4,7 @@ idempotence, and every measure against the events that produced it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,15 +24,6 @@ from tests.support.vouchers import uid
 LAST_SECOND_2025 = datetime(2025, 12, 31, 15, 59, 59, tzinfo=UTC)
 FIRST_SECOND_2026 = datetime(2025, 12, 31, 16, 0, 0, tzinfo=UTC)
 MID_2026 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[ServiceDatabase]:
-    d = ServiceDatabase("evaluation", f"sqlite+aiosqlite:///{tmp_path / 'evaluation.db'}", SPEC.metadata)
-    async with d.engine.begin() as conn:
-        await conn.run_sync(SPEC.metadata.create_all)
-    yield d
-    await d.dispose()
 
 
 def unit(unit_id: str, *, county: str = "411002", department: str | None = "市科技局", version: int = 2) -> ev.UnitApproved:

@@ -4,16 +4,12 @@ scores effective hours, outside hours, the sharing rate and idle instruments."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from contracts import registry_usage as ue
-from services.evaluation.app import SPEC
 from services.evaluation.domain.indicator_parsing import parse_policy
 from services.evaluation.domain.indicators import Rule
 from services.evaluation.domain.measures import Measures
@@ -75,15 +71,6 @@ def test_an_orders_service_hours_follow_its_usage_minutes() -> None:
     # 150 minutes of use are 2.50 hours (the event's whole service_hours say 3); an old event states hours only
     assert hours_centi(3, 150) == 250
     assert hours_centi(3, None) == 300
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[ServiceDatabase]:
-    d = ServiceDatabase("evaluation", f"sqlite+aiosqlite:///{tmp_path / 'evaluation.db'}", SPEC.metadata)
-    async with d.engine.begin() as conn:
-        await conn.run_sync(SPEC.metadata.create_all)
-    yield d
-    await d.dispose()
 
 
 def usage(session_id: str, version: int, start: datetime, end: datetime, *, kind: str = "internal", corrected: bool = False) -> Any:
