@@ -22,7 +22,7 @@ from services.gateway.app import create_app
 from services.command.demo import load_demo
 from services.command.natsserver import EmbeddedNats
 from services.runtime.settings import SERVICES, Settings
-from tests.browser.records import Records, make_records
+from tests.support.browser_records import Records, make_records
 from tests.support.databases import SqliteDatabases
 from tests.support.platform import Platform, reset_streams
 from tests.support.ports import free_port
@@ -159,7 +159,7 @@ def portal(nats_server: EmbeddedNats, sqlite_templates: SqliteDatabases, tmp_pat
 
 @pytest.fixture(scope="module")
 def records(portal: RunningPortal) -> Records:
-    """One record of each kind the demo data lacks (tests/browser/records.py), made once per module."""
+    """One record of each kind the demo data lacks (tests/support/browser_records.py), made once per module."""
     return portal.run(make_records(portal), 300)
 
 

@@ -3,7 +3,7 @@
 ``make axe-deps``) runs on every page a visitor and each role reaches from the
 navigation (the walk of test_portal_text_and_mobile), the first record of each
 list those pages show, the detail pages of the records made for the module
-(tests/browser/records.py: an order, a booking, a complaint, a claim, a notice,
+(tests/support/browser_records.py: an order, a booking, a complaint, a claim, a notice,
 an expert's assignment, an import job, a reset link …), and a catalogue search,
 at 1366 px and at 390 px, with the WCAG 2.0/2.1/2.2 A and AA rules: no
 violation of impact ``serious`` or ``critical`` may remain. A failure names the
@@ -21,7 +21,7 @@ import pytest
 
 from services.command.demo import create_officer_accounts
 from tests.browser.conftest import RunningPortal
-from tests.browser.records import Records, detail_paths
+from tests.support.browser_records import Records, detail_paths
 from tests.support.portal_walk import OFFICERS, ROLES, walk
 
 pytestmark = pytest.mark.browser

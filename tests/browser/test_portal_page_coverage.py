@@ -2,7 +2,7 @@
 foreign-text check (test_portal_text_and_mobile) open every GET page of the portal. A page
 is reached by their walk (the public pages they list, and every link of a role's
 navigation in base.html, which the walk follows for each role) or named in
-tests/browser/records.py's ``DETAILS`` (the detail pages each role opens of the records
+tests/support/browser_records.py's ``DETAILS`` (the detail pages each role opens of the records
 made for the module). A new page that is neither fails here, so it cannot be forgotten.
 No browser: the routes are read from the portal's handlers, the navigation from its
 template."""
@@ -16,7 +16,7 @@ from typing import Any
 
 from services.gateway.portal.routes import create_portal_handlers
 from services.runtime.settings import Settings
-from tests.browser.records import DETAILS
+from tests.support.browser_records import DETAILS
 from tests.support.portal_walk import OFFICERS, PUBLIC, ROLES
 
 BASE = Path(__file__).resolve().parents[2] / "services" / "gateway" / "portal" / "templates" / "base.html"
@@ -55,7 +55,7 @@ def test_every_page_is_walked_or_listed(tmp_path: Path) -> None:
     walked = {p.split("?")[0] for p in PUBLIC} | navigation()
     listed = {_filled(p) for paths in DETAILS.values() for p in paths}
     missed = [r for r in routes if r not in UNCHECKED and not any(_pattern(r).match(p) for p in walked | listed)]
-    assert not missed, f"pages neither reached from the navigation nor in tests/browser/records.py DETAILS: {missed}"
+    assert not missed, f"pages neither reached from the navigation nor in tests/support/browser_records.py DETAILS: {missed}"
 
 
 def test_the_list_names_pages_the_portal_has() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from services.command.demo import create_officer_accounts
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.browser.records import Records, detail_paths
+from tests.support.browser_records import Records, detail_paths
 from tests.support.foreign_text import foreign_text
 from tests.support.portal_walk import OFFICERS, ROLES, walk
 

@@ -21,7 +21,7 @@ PUBLIC = ("/", "/instruments", "/notices", "/blacklist", "/register", "/signin",
 def walk(page: Any, visit: Callable[[str, str], None], role: str | None, details: Iterable[str]) -> None:
     """Every main page a visitor (or ``role``) reaches from the navigation, one detail
     page of each list it sees, and the detail pages ``role`` opens (``details``: those of
-    tests/browser/records.DETAILS of the records made for the module); each of those must answer as it would to its reader
+    tests/support/browser_records.DETAILS of the records made for the module); each of those must answer as it would to its reader
     (200), not with a refusal that would leave the page itself unchecked."""
     seen: set[str] = set()
     queue = list(PUBLIC)
