@@ -22,6 +22,7 @@ from litestar.params import FromPath
 from litestar.response.base import ASGIResponse
 
 from services.gateway.http1 import Http1Pool
+from services.runtime.http.plain_litestar import PlainLitestar
 from services.gateway.openapi import combine
 from services.gateway.portal import create_portal_handlers, portal_exception_handlers
 from services.gateway.portal.csrf import csrf_config
@@ -238,7 +239,7 @@ def create_app(
     # with NATS the limit is one per caller across every gateway replica, counted in the
     # background (services/gateway/ratelimit.py): no request waits for the bus but a caller's first of a minute
     limiter = Limiter(settings.gateway_rate_limit_per_minute, store)
-    return Litestar(
+    return PlainLitestar(
         # the web portal at / (server-rendered pages); the API stays at /api/...
         route_handlers=[forward, openapi, health, ready, *create_portal_handlers(settings, urls, lambda: state["client"])],
         # authentication first, so a bad token is refused before it costs a

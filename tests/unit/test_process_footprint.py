@@ -43,3 +43,17 @@ def test_an_api_process_imports_no_faststream() -> None:
     broker; an API process declares its subscriptions without it."""
     apps = ", ".join(f"services.{s}.app" for s in ("registry", "vouchers", "evaluation", "payments"))
     assert _imported(f"services.command.cli, services.command.process, {apps}", {"faststream", "fast_depends"}) == "[]"
+
+
+def test_an_http_app_imports_neither_pydantic_nor_attrs() -> None:
+    """Litestar adds its pydantic and attrs plugins whenever those libraries can be
+    imported (they are installed as FastStream's dependencies); the platform's
+    schemas are msgspec Structs, so every app is a ``PlainLitestar`` without them
+    (11 MiB of an API process at rest)."""
+    probe = (
+        "pathlib, tempfile, services.runtime.service as s, services.gateway.app as g, services.runtime.settings as c; "
+        "settings = c.Settings(data_dir=pathlib.Path(tempfile.mkdtemp())); "
+        "[s.create_app(s.load_spec(n), settings) for n in ('registry', 'vouchers', 'evaluation', 'payments')]; "
+        "g.create_app(settings)"
+    )
+    assert _imported(probe, {"pydantic", "pydantic_core", "attr", "attrs"}) == "[]"

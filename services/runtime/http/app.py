@@ -27,6 +27,7 @@ from services.runtime.errors import DomainError
 from services.runtime.bus.kvstore import NatsKVStore
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.http.metrics import metrics_handler, prometheus_config
+from services.runtime.http.plain_litestar import PlainLitestar
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.http.request_body import body_nesting, strict_integers
 from services.runtime.http.security_headers import add_security_headers
@@ -193,7 +194,7 @@ def build_app(
         if isinstance(store, NatsKVStore):
             await store.close()
 
-    return Litestar(
+    return PlainLitestar(
         route_handlers=[*health_handlers(db, ready_checks or {}, reported_checks), metrics_handler(metrics), audit_controller(db), *route_handlers],
         middleware=[prometheus_config(service).middleware, auth_and_trace_middleware(verifier, service)],
         before_request=validate_request,
