@@ -24,7 +24,7 @@ from services.registry.domain.accounts import (
     check_password,
     normalise_username,
 )
-from services.registry.login_sessions import revoke_account_sessions, revoke_session
+from services.registry.session_ends import revoke_account_sessions, revoke_session
 from services.registry.passwords import hash_password, verify_password
 from services.registry.schemas.accounts import Account, AccountPage
 from services.runtime.audit_image import audit_image

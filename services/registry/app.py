@@ -11,7 +11,7 @@ from services.runtime import clock
 from services.runtime import service as runtime
 from services.runtime.bus.consumers import Subscription, Worker
 from services.runtime.documentstore import store_of
-from services.runtime.http.idempotency import prune_task
+from services.runtime.bus.idempotency_prune import prune_task
 from services.runtime.metrics import CALENDAR_DAYS_LEFT
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.settings import Settings

@@ -30,6 +30,7 @@ from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.sessions import Revocations
 from services.runtime.settings import Settings
+from services.registry.session_ends import revoke_session
 
 log = logging.getLogger("xciss.registry.accounts")
 
@@ -169,19 +170,6 @@ async def login(
     return SessionToken(token=token, token_type="Bearer", expires_at=expires_at, role=row["role"], org=row["org"], session_id=sid)
 
 
-async def revoke_session(revocations: Revocations, sid: str, expires_at: datetime) -> None:
-    """Put a session on the revocation list every service reads (503
-    ``session.revocation_unavailable`` when that cannot be confirmed)."""
-    await revocations.revoke(sid, expires_at.timestamp())
-    if not await revocations.is_revoked(sid):
-        raise DomainError(
-            "session.revocation_unavailable",
-            "会话注销未能同步到各服务（消息总线不可用），请稍后重试",
-            "the revocation could not reach the shared session list (NATS unavailable); retry",
-            status=503,
-        )
-
-
 async def logout(db: ServiceDatabase, revocations: Revocations, actor: Actor, correlation_id: str | None, principal: Principal) -> None:
     if principal.session_id is None:
         raise DomainError(
@@ -199,15 +187,3 @@ async def logout(db: ServiceDatabase, revocations: Revocations, actor: Actor, co
             await s.execute(update(sessions).where(sessions.c.id == row["id"]).values(revoked_at=now, revoked_by=actor.subject))
             await uow.audit("session.logout", "session", row["id"], after={"account_id": row["account_id"]})
     await revoke_session(revocations, row["id"], row["expires_at"])
-
-
-async def revoke_account_sessions(s: Any, account_id: str, now: datetime, by: str, keep: str | None = None) -> list[tuple[str, datetime]]:
-    """Inside an open transaction: end the account's live sessions but ``keep``;
-    their ids and expiry times, for :func:`revoke_session` once committed."""
-    q = select(sessions.c.id, sessions.c.expires_at).where(sessions.c.account_id == account_id, sessions.c.revoked_at.is_(None), sessions.c.expires_at > now)
-    if keep is not None:
-        q = q.where(sessions.c.id != keep)
-    live = [(r.id, r.expires_at) for r in (await s.execute(q)).all()]
-    if live:
-        await s.execute(update(sessions).where(sessions.c.id.in_([i for i, _ in live])).values(revoked_at=now, revoked_by=by))
-    return live

@@ -25,7 +25,7 @@ from services.registry.db.recovery_models import mail_outbox, password_resets
 from services.registry.domain import recovery
 from services.registry.domain.accounts import AccountStatus, check_password
 from services.registry.domain.notices import absolute_links
-from services.registry.login_sessions import revoke_account_sessions, revoke_session
+from services.registry.session_ends import revoke_account_sessions, revoke_session
 from services.registry.passwords import hash_password
 from services.runtime import clock
 from services.runtime.roles import Role

@@ -57,3 +57,11 @@ def test_an_http_app_imports_neither_pydantic_nor_attrs() -> None:
         "g.create_app(settings)"
     )
     assert _imported(probe, {"pydantic", "pydantic_core", "attr", "attrs"}) == "[]"
+
+
+def test_a_worker_imports_no_token_library() -> None:
+    """A worker verifies and signs no token: the services' ``app`` modules (what a
+    worker or relay imports) leave PyJWT out (2.6 MiB). The registry's worker had
+    it through the idempotency prune and the password reset's session ends."""
+    apps = ", ".join(f"services.{s}.app" for s in ("registry", "vouchers", "evaluation", "payments"))
+    assert _imported(f"services.command.cli, services.command.process, {apps}", {"jwt"}) == "[]"

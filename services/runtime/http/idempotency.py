@@ -25,7 +25,7 @@ effect (a second order, a second document) or a duplicate error.
   is simply tried again.
 - Keys are kept ``XCISS_IDEMPOTENCY_RETENTION_H`` hours (24); an older key is
   no longer replayed and may be used again. The worker's periodic task
-  :func:`prune_task` deletes expired rows hourly.
+  :func:`~services.runtime.bus.idempotency_prune.prune_task` deletes expired rows hourly.
 - Without the header an operation behaves as it always did.
 
 The table is added to a service's metadata by :func:`services.runtime.db.schema.add_idempotency_table`,
@@ -53,7 +53,7 @@ from sqlalchemy import Table, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from services.runtime.http.auth import ANONYMOUS, Principal
-from services.runtime.bus.consumers import Periodic
+from services.runtime.bus.idempotency_prune import retention_of
 from services.runtime.db.schema import IDEMPOTENCY_MAX_KEY_LENGTH as MAX_KEY_LENGTH
 from services.runtime.db.schema import IDEMPOTENCY_TABLE as TABLE
 from services.runtime.errors import Conflict, DomainError
@@ -65,8 +65,6 @@ log = logging.getLogger("xciss.idempotency")
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-#: how often the worker deletes expired keys
-PRUNE_INTERVAL_S = 3600.0
 
 T = TypeVar("T")
 
@@ -159,10 +157,6 @@ async def _stored(db: ServiceDatabase, idem: Idempotency) -> Response | None:
     return Response(content=row.body, status_code=row.status, headers={REPLAYED_HEADER: "true"})
 
 
-def retention_of(settings: Settings) -> timedelta:
-    return timedelta(hours=settings.idempotency_retention_h)
-
-
 #: the handler parameter that documents the header in OpenAPI (validated by :func:`idempotent`)
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -220,24 +214,3 @@ async def idempotent(
             return stored
         raise
     return render(result)
-
-
-async def prune(db: ServiceDatabase, retention: timedelta, *, now: datetime | None = None) -> int:
-    """Delete keys older than the retention; the number deleted."""
-    t = db.metadata.tables[TABLE]
-    cutoff = (now or datetime.now(UTC)) - retention
-    async with db.unit_of_work() as uow:
-        deleted = (await uow.session.execute(delete(t).where(t.c.created_at < cutoff))).rowcount
-    if deleted:
-        log.info("%s: pruned %d idempotency keys older than %s", db.service, deleted, cutoff.isoformat())
-    return int(deleted or 0)
-
-
-def prune_task(settings: Settings) -> Periodic:
-    """The worker's hourly prune of expired keys."""
-    retention = retention_of(settings)
-
-    async def run(db: ServiceDatabase) -> int:
-        return await prune(db, retention)
-
-    return Periodic("prune_idempotency_keys", PRUNE_INTERVAL_S, run)

@@ -17,7 +17,7 @@ from services.registry.db.metadata import idempotency_keys
 from services.registry.db.order_models import order_documents, orders
 from services.registry.db.party_models import units, users
 from services.runtime.roles import Role
-from services.runtime.http.idempotency import prune
+from services.runtime.bus.idempotency_prune import prune
 from tests.support.codes import credit_code
 from tests.support.platform import Platform, running
 from tests.support.registry import PDF, World, verified_user, world
