@@ -73,7 +73,8 @@ class TokenVerifier:
     """Checks a bearer token. A locally issued token checked once is
     remembered by its exact text (``VERIFIED_TOKENS_KEPT``): a client sends the
     same token with every request, and the signature check and claim parsing
-    were four tenths of a request's CPU (bench/README, "Issue 19, target 2").
+    were a quarter of a request's CPU (bench/README, "Where a rush request's
+    CPU goes").
     A remembered token is accepted only before its ``exp`` and while the JWKS
     still holds the key it was checked with (a removed or replaced key
     refuses it at once); revocation is asked on every request."""
@@ -120,41 +121,28 @@ class TokenVerifier:
         del self._verified[token]  # expired, or its key left the JWKS: checked in full again
         return None
 
-    def _remember(self, token: str, principal: Principal, exp: Any, kid: str, key: Any) -> None:
-        if not isinstance(exp, (int, float)):
-            return
+    def _remember(self, token: str, verified: _Verified) -> None:
         while len(self._verified) >= VERIFIED_TOKENS_KEPT:
             del self._verified[next(iter(self._verified))]
-        self._verified[token] = _Verified(principal, float(exp), kid, key)
+        self._verified[token] = verified
 
-    def verify(self, token: str) -> Principal:
-        if self._jwks is None and (known := self._remembered(token)) is not None:
-            return known
+    def _claims(self, token: str) -> tuple[dict[str, Any], str, Any]:
+        """The checked claims of ``token``, and the ``kid`` and key that verified it
+        (the kid is empty for an OpenID Connect issuer's token)."""
         s = self.settings
-        kid, key = "", None
+        required = {"require": ["exp", "sub"]}
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
-                claims = jwt.decode(
-                    token,
-                    key,
-                    algorithms=["RS256", "ES256", "PS256"],
-                    audience=s.oidc_audience,
-                    issuer=s.oidc_issuer,
-                    options={"require": ["exp", "sub"]},
-                )
-            else:
-                kid, key = self._local_key(token)
-                claims = jwt.decode(
-                    token,
-                    key,
-                    algorithms=[ALGORITHM],
-                    audience=s.jwt_audience,
-                    issuer=s.jwt_issuer,
-                    options={"require": ["exp", "sub"]},
-                )
+                claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256"], audience=s.oidc_audience, issuer=s.oidc_issuer, options=required)
+                return claims, "", key
+            kid, key = self._local_key(token)
+            return jwt.decode(token, key, algorithms=[ALGORITHM], audience=s.jwt_audience, issuer=s.jwt_issuer, options=required), kid, key
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
+
+    def _principal(self, claims: dict[str, Any], local: bool) -> Principal:
+        s = self.settings
         try:
             role = Role(claims.get(s.role_claim, ""))
         except ValueError as exc:
@@ -163,16 +151,23 @@ class TokenVerifier:
             raise TokenError("a token cannot carry the anonymous role")
         org = claims.get(s.org_claim)
         # only our own login sessions are revocable; an OIDC issuer's ``sid`` is its own business
-        sid = claims.get("sid") if self._jwks is None else None
-        principal = Principal(
+        sid = claims.get("sid") if local else None
+        return Principal(
             subject=str(claims["sub"]),
             role=role,
             org=str(org) if org is not None else None,
             name=claims.get("name"),
             session_id=str(sid) if sid is not None else None,
         )
-        if self._jwks is None:
-            self._remember(token, principal, claims["exp"], kid, key)
+
+    def verify(self, token: str) -> Principal:
+        local = self._jwks is None
+        if local and (known := self._remembered(token)) is not None:
+            return known
+        claims, kid, key = self._claims(token)
+        principal = self._principal(claims, local)
+        if local:  # exp passed PyJWT's check, which reads it as int(exp)
+            self._remember(token, _Verified(principal, float(claims["exp"]), kid, key))
         return principal
 
 
