@@ -67,23 +67,18 @@ def measure(gateway: str, registry: str, workdir: Path, duration: float, connect
     if not found:
         raise SystemExit("the catalogue has no instrument for the search (no demo data?)")
     instrument = found[0]["instrument_id"]
-    signed_in = {"Authorization": f"Bearer {token}"} if token else None
-    runs = {
+    runs: dict[str, tuple[str, str, dict[str, str] | None]] = {
         "gateway /health": (gateway, "/health", None),
         "search, registry directly": (registry, f"/v1/catalogue/instruments?{QUERY}", None),
         "search through the gateway": (gateway, f"/api/registry/v1/catalogue/instruments?{QUERY}", None),
-        **(
-            {
-                "signed-in read, directly": (registry, "/v1/notifications", signed_in),
-                "signed-in read, via gateway": (gateway, "/api/registry/v1/notifications", signed_in),
-            }
-            if signed_in
-            else {}
-        ),
-        "portal home /": (gateway, "/", None),
-        "portal catalogue search": (gateway, f"/instruments?{QUERY}", None),
-        "portal instrument page": (gateway, f"/instruments/{instrument}", None),
     }
+    if token:
+        signed_in = {"Authorization": f"Bearer {token}"}
+        runs["signed-in read, directly"] = (registry, "/v1/notifications", signed_in)
+        runs["signed-in read, via gateway"] = (gateway, "/api/registry/v1/notifications", signed_in)
+    runs["portal home /"] = (gateway, "/", None)
+    runs["portal catalogue search"] = (gateway, f"/instruments?{QUERY}", None)
+    runs["portal instrument page"] = (gateway, f"/instruments/{instrument}", None)
     results = {}
     for k, (name, (base, path, headers)) in enumerate(runs.items()):
         r = results[name] = run_wrk(base, [path], workdir, f"run{k}", duration, connections, 1, headers)

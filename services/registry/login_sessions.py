@@ -23,6 +23,7 @@ from services.registry.db.account_models import accounts, sessions
 from services.registry.domain.accounts import AccountStatus, normalise_username
 from services.registry.schemas.accounts import SessionToken
 from services.registry.passwords import HASHER, dummy_hash, hash_password, verify_password
+from services.registry.session_ends import revoke_session
 from services.runtime.http.auth import Principal, TokenError, issue_token
 from services.runtime.roles import Role
 from services.runtime.errors import DomainError, NotFound
@@ -30,7 +31,6 @@ from services.runtime.db.unit_of_work import Actor
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.sessions import Revocations
 from services.runtime.settings import Settings
-from services.registry.session_ends import revoke_session
 
 log = logging.getLogger("xciss.registry.accounts")
 

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+#: what a service process imports before it runs a role: the command and the four services' ``app`` modules
+SERVICE_PROCESS = "services.command.cli, services.command.process, " + ", ".join(f"services.{s}.app" for s in ("registry", "vouchers", "evaluation", "payments"))
 
 
 def _imported(modules: str, packages: set[str]) -> str:
@@ -24,8 +26,7 @@ def test_the_gateway_process_imports_no_database_library() -> None:
 
 
 def test_a_service_process_imports_no_http_client() -> None:
-    apps = ", ".join(f"services.{s}.app" for s in ("registry", "vouchers", "evaluation", "payments"))
-    assert _imported(f"services.command.cli, services.command.process, {apps}", {"httpx", "rich", "pygments"}) == "[]"
+    assert _imported(SERVICE_PROCESS, {"httpx", "rich", "pygments"}) == "[]"
 
 
 def test_a_relay_process_imports_neither_the_http_stack_nor_faststream() -> None:
@@ -41,8 +42,7 @@ def test_a_relay_process_imports_neither_the_http_stack_nor_faststream() -> None
 def test_an_api_process_imports_no_faststream() -> None:
     """FastStream (and its dependency injection) is imported by the worker that builds its
     broker; an API process declares its subscriptions without it."""
-    apps = ", ".join(f"services.{s}.app" for s in ("registry", "vouchers", "evaluation", "payments"))
-    assert _imported(f"services.command.cli, services.command.process, {apps}", {"faststream", "fast_depends"}) == "[]"
+    assert _imported(SERVICE_PROCESS, {"faststream", "fast_depends"}) == "[]"
 
 
 def test_an_http_app_imports_neither_pydantic_nor_attrs() -> None:
@@ -63,5 +63,4 @@ def test_a_worker_imports_no_token_library() -> None:
     """A worker verifies and signs no token: the services' ``app`` modules (what a
     worker or relay imports) leave PyJWT out (2.6 MiB). The registry's worker had
     it through the idempotency prune and the password reset's session ends."""
-    apps = ", ".join(f"services.{s}.app" for s in ("registry", "vouchers", "evaluation", "payments"))
-    assert _imported(f"services.command.cli, services.command.process, {apps}", {"jwt"}) == "[]"
+    assert _imported(SERVICE_PROCESS, {"jwt"}) == "[]"
