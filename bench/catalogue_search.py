@@ -3,16 +3,23 @@
 Generates N instruments (realistic Chinese names over the 15 national
 categories, models, manufacturers, Xuchang's counties, prices), bulk-inserts
 them with their search read model (the same tokenizer and refresh rules as the
-worker, but straight into the tables), then starts the registry API twice as
-its own OS processes (`python -m services.command.cli serve registry`, no
-NATS) on free loopback ports: one with the per-process result cache, one with
-it off. A cold pass (httpx, 4 clients, every distinct query once) fills the
-first one's cache; then, per concurrency level, `wrk` (one thread) drives, for
-the same duration each, in the same run:
+worker, but straight into the tables), then starts the registry API three
+times as its own OS processes (`python -m services.command.cli serve
+registry`, no NATS) on free loopback ports: one with the per-process result
+cache, one with it off, and one with it and the search index off (every page
+from the database's statements, as before the index). Each server with an
+index is asked one search and waited for until its `/metrics` shows the index
+read (`xciss_search_index_generation`; the time is printed). A cold pass
+(httpx, 4 clients, every distinct query once) fills the first one's cache;
+then, per concurrency level, `wrk` (one thread) drives, for the same duration
+each, in the same run:
 
-  /health      the cached server's GET /health (the trivial baseline),
-  search hit   GET /v1/catalogue/instruments on the cached server (every query cached),
-  search miss  the same query mix on the uncached server (every request reads the database).
+  /health          the cached server's GET /health (the trivial baseline),
+  search hit       GET /v1/catalogue/instruments on the cached server (every query cached),
+  search miss      the same query mix on the uncached server (every page from its search index,
+                   the price orders and a few tie-breaks from the database; documents and ratings
+                   of the page from the database),
+  miss, database   the same mix on the server without cache or index (every page from the database).
 
 `uptime` is printed before the cold pass and before each level, and the load
 average before each wrk run; wrk's own CPU time is printed per level.
@@ -51,7 +58,7 @@ import httpx  # noqa: E402
 from serving import free_port, run_wrk, start_server, stop_server, wait_healthy  # noqa: E402
 from sqlalchemy import create_engine, func, insert, select  # noqa: E402
 
-from services.registry import search  # noqa: E402
+from services.registry import search_model  # noqa: E402
 from services.registry.db.instrument_models import instruments, price_items  # noqa: E402
 from services.registry.db.party_models import units  # noqa: E402
 from services.registry.db.search_models import search_docs, search_state, search_terms  # noqa: E402
@@ -160,7 +167,7 @@ def read_model(inst_rows: list[dict[str, Any]], price_rows: list[dict[str, Any]]
     terms: list[tuple[str, str, int]] = []
     for r in inst_rows:
         unit = r["_unit"]
-        public = r["listed_on"] is not None and r["status"] == search.IN_SERVICE
+        public = r["listed_on"] is not None and r["status"] == search_model.IN_SERVICE
         ps = prices.get(r["id"], [])
         docs.append(
             {
@@ -177,10 +184,11 @@ def read_model(inst_rows: list[dict[str, Any]], price_rows: list[dict[str, Any]]
                 "accepts_vouchers": False,  # COPY writes every column: no server default
                 "instrument_version": r["version"],
                 "updated_at": now,
+                "generation": 1,
             }
         )
         if public:
-            fields = search.instrument_fields({**r, "unit_name": unit["name"]})
+            fields = search_model.instrument_fields({**r, "unit_name": unit["name"]})
             terms.extend((t, r["id"], w) for t, w in document_terms(fields).items())
     return docs, terms
 
@@ -280,12 +288,14 @@ def block(*, backend: str, stats: dict[str, int], concurrency: int, duration: fl
         f"  data      : N={stats['instruments']:,} instruments, {stats['units']:,} units, {stats['prices']:,} prices, "
         f"{stats['terms']:,} index terms (loaded in {stats['load_s']} s)",
         f"  load      : wrk -c{concurrency} -d{duration:g}s per line, {distinct} distinct search URLs; '光谱' matches {matches:,}",
-        "  hit: the server with its result cache, every query cached; miss: a second server with the cache off (every request reads the database)",
+        "  hit: the server with its result cache, every query cached; miss: a second server with the cache off (its search index);",
+        "  miss, database: a third with the cache and the index off (the database's statements)",
         f"  {'endpoint':<14}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'requests':>9}{'errors':>7}{'load1':>7}",
         *(_row(k, v) for k, v in runs.items()),
         f"  wrk's own CPU: {sum(r['wrk_cpu_s'] for r in runs.values() if 'wrk_cpu_s' in r):.1f} s over the {len(runs)} runs",
         f"  miss p99 {miss['p99']:.2f} ms <= {P99_TARGET_MS:g} ms : {'PASS' if miss['p99'] <= P99_TARGET_MS else 'MISS'}",
         f"  hit p99 {hit['p99']:.2f} ms; miss/hit rate {miss['rps'] / hit['rps']:.1%}; hit//health rate {hit['rps'] / health['rps']:.1%}",
+        f"  miss from the index / from the database: {miss['rps'] / runs['miss, database']['rps']:.1f}x the rate, p99 {miss['p99']:.2f} / {runs['miss, database']['p99']:.2f} ms",
         "=" * 78,
     ]
     return "\n".join(lines)
@@ -300,7 +310,7 @@ def wrk(base: str, paths: list[str], workdir: Path, name: str, duration: float, 
     return r
 
 
-def run_levels(cached: str, uncached: str, levels: list[int], duration: float, stats: dict[str, int], backend: str, workdir: Path) -> None:
+def run_levels(cached: str, uncached: str, database: str, levels: list[int], duration: float, stats: dict[str, int], backend: str, workdir: Path) -> None:
     queries = search_paths(2000)
     with httpx.Client(base_url=cached, timeout=60) as c:  # every query answers 200
         for path in queries[:50]:
@@ -316,8 +326,23 @@ def run_levels(cached: str, uncached: str, levels: list[int], duration: float, s
             "/health": wrk(cached, ["/health"], workdir, f"health{concurrency}", duration, concurrency),
             "search hit": wrk(cached, queries, workdir, f"hit{concurrency}", duration, concurrency),
             "search miss": wrk(uncached, queries, workdir, f"miss{concurrency}", duration, concurrency),
+            "miss, database": wrk(database, queries, workdir, f"db{concurrency}", duration, concurrency),
         }
         print(block(backend=backend, stats=stats, concurrency=concurrency, duration=duration, distinct=len(set(queries)), matches=matches, runs=runs), flush=True)
+
+
+def index_read(base: str, timeout: float = 600.0) -> float:
+    """Ask one search (the server's index starts reading the catalogue) and wait
+    until ``/metrics`` shows the generation it holds; the seconds it took."""
+    started = time.monotonic()
+    with httpx.Client(base_url=base, timeout=60) as c:
+        c.get("/v1/catalogue/instruments", params={"q": "光谱"}).raise_for_status()
+        while time.monotonic() - started < timeout:
+            held = [float(line.split()[1]) for line in c.get("/metrics").text.splitlines() if line.startswith("xciss_search_index_generation ")]
+            if held and held[0] >= 0:
+                return time.monotonic() - started
+            time.sleep(0.5)
+    raise SystemExit(f"{base}: the search index did not read the catalogue in {timeout:g} s")
 
 
 def _levels(text: str) -> list[int]:
@@ -371,16 +396,18 @@ def main() -> None:
         stats = asyncio.run(_load())
 
         bases = []
-        for no_cache in (False, True):
+        for no_cache, no_index in ((False, False), (True, False), (True, True)):
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             (tmp / str(port)).mkdir()
-            proc, log_path = start_server(url, port, tmp / str(port), no_cache)
+            proc, log_path = start_server(url, port, tmp / str(port), no_cache, no_index)
             procs.append(proc)
             wait_healthy(base, proc, log_path)
-            print(f"server pid {proc.pid} on {base}, result cache {'off' if no_cache else 'on'}: /health 200 (no NATS)", flush=True)
+            print(f"server pid {proc.pid} on {base}, result cache {'off' if no_cache else 'on'}, search index {'off' if no_index else 'on'}: /health 200 (no NATS)", flush=True)
+            if not no_index:
+                print(f"  its search index read the catalogue in {index_read(base):.1f} s", flush=True)
             bases.append(base)
-        run_levels(bases[0], bases[1], args.concurrency, args.duration, stats, backend, tmp)
+        run_levels(bases[0], bases[1], bases[2], args.concurrency, args.duration, stats, backend, tmp)
         for proc in procs:
             print(f"server {proc.pid} stopped with SIGTERM, exit code {stop_server(proc)}", flush=True)
     finally:

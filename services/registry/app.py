@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from services.registry import booking_notices, event_notices, listing_backfill, order_payments, password_reset, scheduled_notices, search
+from services.registry import booking_notices, event_notices, listing_backfill, order_payments, password_reset, scheduled_notices, search_model
 from services.registry.db.models import metadata
 from services.registry.policy import load_registry_policies
 from services.runtime import clock
@@ -78,7 +78,7 @@ def routes(settings: Settings) -> list[Any]:
 def subscriptions() -> list[Subscription]:
     """The registry worker: the catalogue's read model, the payments of orders and
     the notices of other services' decisions (event_notices.py)."""
-    return [*search.subscriptions(), *order_payments.subscriptions(), *event_notices.subscriptions()]
+    return [*search_model.subscriptions(), *order_payments.subscriptions(), *event_notices.subscriptions()]
 
 
 SPEC = runtime.ServiceSpec(
@@ -86,7 +86,7 @@ SPEC = runtime.ServiceSpec(
     metadata=metadata,
     routes=routes,
     subscriptions=subscriptions,
-    tasks=lambda: {"reindex-search": search.reindex_all},
+    tasks=lambda: {"reindex-search": search_model.reindex_all},
     #: expired Idempotency-Keys (services/runtime/http/idempotency.py); mails not yet sent (password_reset.py);
     #: reminders of tomorrow's bookings (booking_notices.py); notices due later, a voucher's expiry (scheduled_notices.py);
     #: listing notices (reminder, overdue) of instruments registered before they existed (listing_backfill.py)

@@ -52,7 +52,7 @@ from services.registry.domain.usage import service_time
 from services.registry.instruments import IN_SERVICE
 from services.registry.order_rows import Viewer, change_order, load_order, order_not_found, order_record, order_records, order_snapshot
 from services.registry.schemas.orders import Order, OrderPage
-from services.registry.search import bump_generation
+from services.registry.search_model import bump_generation
 from services.registry.usage_reads import order_usage
 from services.runtime import clock
 from services.runtime.errors import DomainError

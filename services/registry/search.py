@@ -1,21 +1,16 @@
-"""The public catalogue search: a read model kept by the registry worker, and
-the query over it.
-
-The read model is two tables: ``search_docs`` (one row per instrument: the
-filters and what a result shows) and ``search_terms`` (the inverted index of
-public instruments: term → instrument, weight). :func:`refresh_instrument`
-rebuilds both for one instrument from the current rows of ``instruments``,
-``units`` and ``price_items``; it runs on every instrument and price event, is
-idempotent and does not care about the order events arrive in. Every refresh
-also bumps ``search_state.generation``.
+"""The public catalogue search: the query over the read model (search_model.py).
 
 A query is first expanded with the center's synonym dictionary
-(domain/synonyms.py, at query time), then takes the instruments holding every
-query term or one form of each dictionary term (search_sql.py), scores them by
-summed weights, filters on ``search_docs``, sorts and pages, with the total
+(domain/synonyms.py, at query time). Its page is then answered by this
+process's search index (search_index.py: Tantivy, following the read model by
+generation) in the relevance and name orders; the price orders, and the pages
+the index cannot order exactly, by the database: the instruments holding every
+query term or one form of each dictionary term (search_sql.py), scored by
+summed weights, filtered on ``search_docs``, sorted and paged, with the total
 from a window count when a filter is set, in one statement that runs on SQLite
 and PostgreSQL alike; otherwise the total is a second, index-only count
-(search_sql.counted_apart).
+(search_sql.counted_apart). Either way the same page (tests/integration/
+registry/test_search_index.py).
 The dictionary is cached with the results and bumps the generation when edited. Results are cached per process and per database, keyed
 by the index generation; a cached result is served only while the generation
 it was computed at is the current one, as last read from the database at most
@@ -26,31 +21,20 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
-from contracts import registry as ev
 from services.registry import ratings
-from services.registry.db.instrument_models import instruments, price_items
-from services.registry.db.party_models import units
-from services.registry.db.search_models import search_docs, search_state, search_terms
+from services.registry.db.search_models import search_docs
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
 from services.registry.domain.parties import unknown_county
-from services.registry.domain.search_terms import document_terms, query_terms
+from services.registry.domain.search_terms import query_terms
 from services.registry.domain.synonyms import Dictionary, Group
 from services.registry.schemas.catalogue import CatalogueItem, CataloguePage, Suggestion
-from services.registry.search_cache import (
-    GENERATION_TTL_S as GENERATION_TTL_S,  # re-exported
-)
-from services.registry.search_cache import (
-    Cache,
-    load_dictionary,
-    rows,
-)
+from services.registry.search_cache import GENERATION_TTL_S as GENERATION_TTL_S  # re-exported
+from services.registry.search_cache import Cache, rows
 from services.registry.search_sql import (
     SORTS,
     Filters,
@@ -59,14 +43,10 @@ from services.registry.search_sql import (
     counted_apart,
     page_statement,
 )
-from services.runtime.bus.consumers import Subscription
 from services.runtime.city import City
-from services.runtime.errors import DomainError
-from services.runtime.db.unit_of_work import UnitOfWork
 from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.errors import DomainError
 
-IN_SERVICE = "in_service"
-APPROVED = "approved"
 #: at most this many suggestions accompany an empty result
 MAX_SUGGESTIONS = 5
 
@@ -74,8 +54,11 @@ MAX_QUERY_CHARS = 50
 MAX_QUERY_TERMS = 24
 #: at most this many alternatives (dictionary forms) in one query
 MAX_ALTERNATIVES = 160
-#: set False to measure the database alone (bench --no-cache)
+#: set False to compute every page (a result-cache miss each time; the dictionary
+#: stays cached by generation): bench/catalogue_search.py's "search miss"
 CACHE_ENABLED = True
+#: set False to answer every page from the database's statements (search_sql.py)
+INDEX_ENABLED = True
 
 
 class SearchRefused(DomainError):
@@ -153,131 +136,6 @@ def parse_query(
     )
 
 
-# --- the read model -----------------------------------------------------------
-
-
-async def bump_generation(s: AsyncSession) -> None:
-    """Every cached result page becomes stale (the index, the dictionary or a rating changed)."""
-    done = await s.execute(update(search_state).where(search_state.c.id == 1).values(generation=search_state.c.generation + 1))
-    if done.rowcount == 0:
-        await s.execute(insert(search_state).values(id=1, generation=1))
-
-
-async def refresh_instrument(s: AsyncSession, instrument_id: str) -> None:
-    """Rebuild one instrument's document and terms from the current rows.
-    Idempotent; an unknown id just leaves nothing behind."""
-    row = (
-        (
-            await s.execute(
-                select(instruments, units.c.name.label("unit_name"), units.c.county_code, units.c.accepts_vouchers.label("unit_accepts"), units.c.status.label("unit_status"))
-                .join(units, units.c.id == instruments.c.unit_id)
-                .where(instruments.c.id == instrument_id)
-            )
-        )
-        .mappings()
-        .first()
-    )
-    await s.execute(delete(search_terms).where(search_terms.c.instrument_id == instrument_id))
-    await s.execute(delete(search_docs).where(search_docs.c.instrument_id == instrument_id))
-    if row is not None:
-        lo, hi = (
-            await s.execute(
-                select(func.min(price_items.c.price_fen), func.max(price_items.c.price_fen)).where(
-                    price_items.c.instrument_id == instrument_id, price_items.c.active.is_(True)
-                )
-            )
-        ).one()
-        public = row["listed_on"] is not None and row["status"] == IN_SERVICE
-        await s.execute(
-            insert(search_docs).values(
-                instrument_id=instrument_id,
-                unit_id=row["unit_id"],
-                unit_name=row["unit_name"],
-                county_code=row["county_code"],
-                category=row["category"],
-                name=row["name"],
-                model=row["model"],
-                public=public,
-                min_price_fen=lo,
-                max_price_fen=hi,
-                accepts_vouchers=bool(row["unit_accepts"]) and row["unit_status"] == APPROVED,
-                instrument_version=row["version"],
-                updated_at=datetime.now(UTC),
-            )
-        )
-        if public:  # only what the public may find is indexed
-            terms = document_terms(instrument_fields(row))
-            if terms:
-                await s.execute(insert(search_terms), [{"term": t, "instrument_id": instrument_id, "weight": w} for t, w in terms.items()])
-    await bump_generation(s)
-
-
-def instrument_fields(row: Any) -> dict[str, str | None]:
-    """The indexed fields of an instrument row (with its unit's name)."""
-    return {
-        "name": row["name"],
-        "model": row["model"],
-        "category": row["category"],
-        "manufacturer": row["manufacturer"],
-        "functions": row["functions"],
-        "specifications": row["specifications"],
-        "unit_name": row["unit_name"],
-    }
-
-
-async def reindex_all(db: ServiceDatabase, batch: int = 500) -> int:
-    """Rebuild the read model of every instrument (after a restore, or for
-    instruments registered before the index existed). Returns how many."""
-    async with db.read() as s:
-        ids = list((await s.execute(select(instruments.c.id).order_by(instruments.c.id))).scalars())
-    for i in range(0, len(ids), batch):
-        async with db.unit_of_work() as uow:
-            for iid in ids[i : i + batch]:
-                await refresh_instrument(uow.session, iid)
-    return len(ids)
-
-
-async def on_instrument_event(uow: UnitOfWork, event: ev.InstrumentSnapshot) -> None:
-    await refresh_instrument(uow.session, event.instrument_id)
-
-
-async def on_price_published(uow: UnitOfWork, event: ev.PricePublished) -> None:
-    await refresh_instrument(uow.session, event.instrument_id)
-
-
-async def on_unit_event(uow: UnitOfWork, event: ev.UnitSnapshot) -> None:
-    """A unit's acceptance of vouchers or its status changed: its instruments'
-    documents follow (the accepts-vouchers filter)."""
-    s = uow.session
-    ids = list((await s.execute(select(instruments.c.id).where(instruments.c.unit_id == event.unit_id).order_by(instruments.c.id))).scalars())
-    for iid in ids:
-        await refresh_instrument(s, iid)
-
-
-#: unit events that change whether the unit accepts vouchers
-UNIT_EVENTS = (
-    ev.UnitApproved,
-    ev.UnitVoucherAcceptanceGranted,
-    ev.UnitVoucherAcceptanceRevoked,
-    ev.UnitSuspended,
-    ev.UnitReinstated,
-    ev.UnitDisqualified,
-)
-
-
-def subscriptions() -> list[Subscription]:
-    """The registry worker's read-model handlers for the catalogue."""
-    return [
-        Subscription(ev.InstrumentRegistered, on_instrument_event),
-        Subscription(ev.InstrumentListed, on_instrument_event),
-        Subscription(ev.InstrumentChanged, on_instrument_event),
-        Subscription(ev.InstrumentRetired, on_instrument_event),
-        Subscription(ev.PricePublished, on_price_published),
-        *(Subscription(e, on_unit_event) for e in UNIT_EVENTS),
-    ]
-
-
-
 # --- the query ----------------------------------------------------------------
 
 
@@ -308,8 +166,45 @@ async def _count(db: ServiceDatabase, groups: tuple[Group, ...], f: Filters) -> 
     return int((await rows(db, count_statement(groups, f)))[0]["n"])
 
 
+def _index(db: ServiceDatabase) -> Any:
+    from services.registry.search_index import CatalogueIndex  # Tantivy loads with the first search
+
+    index = _indexes.get(db)
+    if index is None:
+        index = _indexes[db] = CatalogueIndex()
+    return index
+
+
+async def index_current(db: ServiceDatabase) -> None:
+    """Wait until this process's search index holds the database's generation (tests, benchmarks)."""
+    await _index(db).follow(db, await _cache(db).current_generation(db), wait=True)
+
+
+async def _indexed(db: ServiceDatabase, q: SearchQuery, groups: tuple[Group, ...]) -> tuple[list[CatalogueItem], int] | None:
+    """The page from this process's search index (search_index.py), its
+    documents read by id; None when the database answers: a price order, equal
+    scores the index cannot order by name, or an index still being built."""
+    from services.registry.search_index import SORTS as INDEX_SORTS
+
+    if q.sort not in INDEX_SORTS:
+        return None
+    index = _index(db)
+    if not await index.follow(db, await _cache(db).current_generation(db)):
+        return None
+    found = index.page(groups, q.filters, q.sort, q.page, q.page_size)
+    if found is None:
+        return None
+    hits, total = found
+    docs = {r["instrument_id"]: r for r in await rows(db, select(search_docs).where(search_docs.c.instrument_id.in_([i for i, _ in hits])))} if hits else {}
+    return [_item({**docs[i], "score": score}) for i, score in hits if i in docs], total
+
+
 async def _run(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> tuple[list[CatalogueItem], int]:
     groups = _groups(q, dictionary)
+    if INDEX_ENABLED:
+        indexed = await _indexed(db, q, groups)
+        if indexed is not None:
+            return indexed
     found = await rows(db, page_statement(groups, q.filters, q.sort, q.page, q.page_size))
     if counted_apart(groups, q.filters):  # the page carries no window count
         if q.page == 1 and len(found) < q.page_size:
@@ -341,15 +236,18 @@ async def _suggestions(db: ServiceDatabase, q: SearchQuery, dictionary: Dictiona
 
 
 _caches: weakref.WeakKeyDictionary[ServiceDatabase, Cache] = weakref.WeakKeyDictionary()
+_indexes: weakref.WeakKeyDictionary[ServiceDatabase, Any] = weakref.WeakKeyDictionary()
 
 
-async def _cached(db: ServiceDatabase, key: Any, compute: Any) -> Any:
-    if not CACHE_ENABLED:
-        return await compute(await load_dictionary(db))
+def _cache(db: ServiceDatabase) -> Cache:
     cache = _caches.get(db)
     if cache is None:
         cache = _caches[db] = Cache()
-    return await cache.get(db, key, compute)
+    return cache
+
+
+async def _cached(db: ServiceDatabase, key: Any, compute: Any) -> Any:
+    return await _cache(db).get(db, key, compute, keep=CACHE_ENABLED)
 
 
 async def search(db: ServiceDatabase, q: SearchQuery) -> tuple[list[CatalogueItem], int]:

@@ -69,10 +69,11 @@ class Cache:
         finally:
             self._checking = None
 
-    async def get(self, db: ServiceDatabase, key: Any, compute: Any) -> Any:
-        """The cached value of ``key`` at the current generation, or ``compute(dictionary)``'s."""
+    async def get(self, db: ServiceDatabase, key: Any, compute: Any, *, keep: bool = True) -> Any:
+        """The cached value of ``key`` at the current generation, or ``compute(dictionary)``'s
+        (``keep`` False: computed every time, with the dictionary still cached)."""
         gen = await self.current_generation(db)
-        hit = self.pages.get(key)
+        hit = self.pages.get(key) if keep else None
         if hit is not None:
             self.pages.move_to_end(key)
             return hit
@@ -82,7 +83,7 @@ class Cache:
             if self.generation == gen:
                 self.dictionary = dictionary
         result = await compute(dictionary)
-        if self.generation == gen:  # not invalidated meanwhile
+        if keep and self.generation == gen:  # not invalidated meanwhile
             self.pages[key] = result
             if len(self.pages) > CACHE_SIZE:
                 self.pages.popitem(last=False)

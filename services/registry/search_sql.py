@@ -132,7 +132,7 @@ def page_statement(groups: tuple[Group, ...], f: Filters, sort: str, page: int, 
 def count_statement(groups: tuple[Group, ...], f: Filters) -> Any:
     """How many public instruments match. With keywords and no filter the
     matches alone are counted: the index holds public instruments only
-    (search.refresh_instrument), so no document needs reading."""
+    (search_model.refresh_instrument), so no document needs reading."""
     d = search_docs
     if not groups:
         return select(func.count().label("n")).select_from(d).where(*filters(f))

@@ -18,7 +18,7 @@ from services.registry.audited import audited
 from services.registry.db.search_models import search_synonyms
 from services.registry.domain.synonyms import check_entry, form_key
 from services.registry.schemas.synonyms import SynonymEntry
-from services.registry.search import bump_generation
+from services.registry.search_model import bump_generation
 from services.runtime import clock
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.db.unit_of_work import Actor

@@ -1,5 +1,5 @@
 """The registry's catalogue search tables: the read model the public search runs
-on (search_docs, search_terms, search_state; services/registry/search.py) and the
+on (search_docs, search_terms, search_state; services/registry/search_model.py, search.py, search_index.py) and the
 synonym and abbreviation dictionary (domain/synonyms.py), which the center edits. It shares ``metadata`` with the
 rest of the registry, so one alembic history covers it (``db/models.py`` imports
 this module)."""
@@ -45,6 +45,11 @@ search_docs = Table(
     Column("accepts_vouchers", Boolean, nullable=False, server_default=text("false")),
     Column("instrument_version", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    #: the ``search_state.generation`` of this row's last refresh: each registry API
+    #: process's search index reads the rows changed since the generation it holds
+    #: (services/registry/search_index.py)
+    Column("generation", BigInteger, nullable=False, server_default=text("0")),
+    Index("ix_search_docs_generation", "generation"),
     # a page without keywords is read in name order, filtered or not, and its
     # total counted on the index alone (search_sql.page_statement)
     Index("ix_search_docs_public_name", "public", "name", "instrument_id"),

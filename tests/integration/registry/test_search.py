@@ -12,7 +12,7 @@ from contracts import registry as ev
 from services.registry.db.instrument_models import instruments
 from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_terms
-from services.registry.search import reindex_all
+from services.registry.search_model import reindex_all
 from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import approved_unit

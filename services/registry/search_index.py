@@ -1,0 +1,310 @@
+"""The catalogue's search index in each registry API process (issue 19, target 3).
+
+The read model (search_model.py: ``search_docs``, ``search_terms``) stays the
+source of truth, kept by the worker and the same on SQLite and PostgreSQL. A
+database answers a keyword page only by joining every matching instrument to
+its document (10–30 ms a miss at 100,000 instruments; bench/README.md); an
+inverted index answers it from its postings. Each API process therefore holds
+a Tantivy index of the public documents (in a temporary directory of its own,
+removed when the process ends) and follows the read model: before a search it
+reads the documents refreshed since the generation it holds
+(``search_docs.generation``, written by every refresh). Reading every document
+(the process's first search, or a database restored to an earlier generation)
+runs in the background while the database answers.
+
+The index scores as ``search_sql`` does: each term is indexed in the field of
+its weight (``w8`` … ``w1``), and a term query per field carries that weight
+as a constant score, so a match scores the sum of its terms' weights (a group
+of dictionary forms its best form's). Equal scores come from Tantivy by
+segment, not by name, so a relevance page is assembled score by score: the
+first search gives how many matches each score has among the first ``page ×
+page_size``; then each score's part of the page is read in name order
+(``sortkey``: the name, NUL, the id) with a query for exactly that score (the
+combinations of weights that sum to it). Where that is not possible — a query
+with dictionary forms, or too many terms, whose last score is cut by the page
+— the database answers, as it does the price orders.
+``tests/integration/registry/test_search_index.py`` compares the index's pages
+with the database's on both databases; ``bench/search_library.py`` every page
+of the benchmark's mix at 100,000 instruments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import tantivy
+from prometheus_client import Gauge
+from sqlalchemy import select
+
+from services.registry.db.search_models import search_docs, search_terms
+from services.registry.domain.search_terms import FIELD_WEIGHTS
+from services.registry.domain.synonyms import Alternative, Group
+from services.registry.search_sql import Filters
+from services.runtime.db.service_db import ServiceDatabase
+
+log = logging.getLogger("xciss.registry.search_index")
+
+INDEX_GENERATION = Gauge("xciss_search_index_generation", "The read model's generation this process's catalogue search index holds (-1 until it has read the catalogue)")
+INDEX_DOCUMENTS = Gauge("xciss_search_index_documents", "Public instruments in this process's catalogue search index")
+INDEX_GENERATION.set(-1)
+
+#: the orders the index answers (the price orders are the database's)
+SORTS = ("relevance", "name")
+#: the weights a term can have, one field each
+WEIGHTS = tuple(sorted(set(FIELD_WEIGHTS.values()), reverse=True))
+#: the filters held as indexed fields, as named in ``Filters`` and ``search_docs``
+KEYED_FILTERS = ("category", "county_code", "unit_id")
+#: an instrument without prices lies outside every price bound
+NO_PRICE_MIN, NO_PRICE_MAX = 2**62, -1
+#: documents read from the database per statement while following
+CHUNK = 500
+WRITER_HEAP = 50_000_000
+
+
+def _schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("sortkey", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("instrument_id", tokenizer_name="raw", index_option="basic")
+    for w in WEIGHTS:
+        b.add_text_field(f"w{w}", tokenizer_name="whitespace", index_option="basic")
+    for name in (*KEYED_FILTERS, "accepts_vouchers"):
+        b.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    b.add_integer_field("min_price_fen", fast=True, indexed=True)
+    b.add_integer_field("max_price_fen", fast=True, indexed=True)
+    return b.build()
+
+
+SCHEMA = _schema()
+
+
+def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]]) -> tantivy.Document:
+    """One public instrument's document: ``doc`` a ``search_docs`` row, ``terms`` its (term, weight)."""
+    by_weight: dict[int, list[str]] = {}
+    for term, weight in terms:
+        by_weight.setdefault(weight, []).append(term)
+    fields: dict[str, list[Any]] = {
+        "sortkey": [f"{doc['name']}\x00{doc['instrument_id']}"],
+        "instrument_id": [doc["instrument_id"]],
+        "min_price_fen": [NO_PRICE_MIN if doc["min_price_fen"] is None else int(doc["min_price_fen"])],
+        "max_price_fen": [NO_PRICE_MAX if doc["max_price_fen"] is None else int(doc["max_price_fen"])],
+    }
+    for weight, ts in by_weight.items():
+        fields[f"w{weight}"] = [" ".join(ts)]  # terms hold no whitespace (domain/search_terms.py)
+    for name in KEYED_FILTERS:
+        if doc[name] is not None:
+            fields[name] = [doc[name]]
+    if doc["accepts_vouchers"]:
+        fields["accepts_vouchers"] = ["yes"]
+    return tantivy.Document(**fields)
+
+
+def _term(term: str) -> tantivy.Query:
+    """Instruments holding ``term``, scored by the weight it has there."""
+    fields = [(tantivy.Occur.Should, tantivy.Query.const_score_query(tantivy.Query.term_query(SCHEMA, f"w{w}", term), float(w))) for w in WEIGHTS]
+    return tantivy.Query.boolean_query(fields)
+
+
+def _alternative(terms: Alternative) -> tantivy.Query:
+    return _term(terms[0]) if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, _term(t)) for t in terms])
+
+
+def _filters(f: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+    """``search_sql.filters``, scoring nothing."""
+    qs: list[tantivy.Query] = []
+    for name in KEYED_FILTERS:
+        value = getattr(f, name)
+        if value:
+            qs.append(tantivy.Query.term_query(SCHEMA, name, value))
+    if f.accepts_vouchers:
+        qs.append(tantivy.Query.term_query(SCHEMA, "accepts_vouchers", "yes"))
+    # the instrument's price range overlaps the wanted one
+    if f.price_min_fen is not None:
+        qs.append(tantivy.Query.range_query(SCHEMA, "max_price_fen", tantivy.FieldType.Integer, f.price_min_fen, None))
+    if f.price_max_fen is not None:
+        qs.append(tantivy.Query.range_query(SCHEMA, "min_price_fen", tantivy.FieldType.Integer, None, f.price_max_fen))
+    return [(tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in qs]
+
+
+def plain_terms(groups: tuple[Group, ...]) -> Alternative | None:
+    """The query's terms when it has no dictionary forms (as ``search_sql.matches``
+    takes them: each once), else None."""
+    if all(len(g) == 1 for g in groups):
+        return tuple(dict.fromkeys(t for g in groups for t in g[0]))
+    return None
+
+
+def query(groups: tuple[Group, ...], f: Filters) -> tantivy.Query:
+    """What ``search_sql.matches`` and ``search_sql.filters`` select, scored
+    alike: an alternative its terms' summed weights, a group its best
+    alternative's (a disjunction's maximum), the query its groups' sum."""
+    must: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    terms = plain_terms(groups)
+    if terms:
+        must.append((tantivy.Occur.Must, _alternative(terms)))
+    elif groups:
+        for g in groups:
+            alternatives = [_alternative(a) for a in g]
+            must.append((tantivy.Occur.Must, alternatives[0] if len(alternatives) == 1 else tantivy.Query.disjunction_max_query(alternatives)))
+    must += _filters(f)
+    return tantivy.Query.boolean_query(must) if must else tantivy.Query.all_query()
+
+
+#: at most this many weight combinations make one score's query (see _level)
+MAX_COMBINATIONS = 125
+
+
+def _level(terms: Alternative, score: int, f: Filters) -> tantivy.Query | None:
+    """The instruments holding every term whose weights sum to ``score``: each
+    combination of weights with that sum, one term query per field. None when
+    the terms have too many combinations."""
+    if len(WEIGHTS) ** len(terms) > MAX_COMBINATIONS:
+        return None
+    combos = [c for c in itertools.product(WEIGHTS, repeat=len(terms)) if sum(c) == score]
+    if not combos:
+        return None
+    each = [
+        (tantivy.Occur.Should, tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, f"w{w}", t)) for t, w in zip(terms, c, strict=True)]))
+        for c in combos
+    ]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.boolean_query(each)), *_filters(f)])
+
+
+def _key(searcher: tantivy.Searcher, addr: Any) -> str:
+    return str(searcher.doc(addr)["sortkey"][0])
+
+
+def _id(sortkey: str) -> str:
+    return sortkey.rsplit("\x00", 1)[1]
+class CatalogueIndex:
+    """One process's index of one database's public documents, at ``generation``."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="xciss-search-")
+        weakref.finalize(self, shutil.rmtree, self._dir, True)
+        self._index = tantivy.Index(SCHEMA, path=self._dir)
+        self.generation: int | None = None
+        self._lock = asyncio.Lock()
+        self._building: asyncio.Task[None] | None = None
+
+    async def follow(self, db: ServiceDatabase, generation: int, *, wait: bool = False) -> bool:
+        """Bring the index to ``generation`` (read from ``search_state`` before);
+        whether it holds it now. The documents refreshed since the index's own
+        generation are applied at once. Reading every document (the first time,
+        or after a restore took the generation back) runs in the background
+        while the database answers, unless ``wait``."""
+        if self.generation == generation:
+            return True
+        if self.generation is None or generation < self.generation:
+            if self._building is None or self._building.done():
+                self._building = asyncio.create_task(self._rebuild(db, generation))
+            if not wait:
+                return False
+            await self._building
+            if self.generation is None or generation < self.generation:
+                return False
+        async with self._lock:
+            if self.generation is not None and self.generation < generation:
+                docs, terms = await _changes(db, self.generation)
+                await asyncio.to_thread(self._apply, docs, terms, False)
+                self._held(generation)
+        return self.generation == generation
+
+    async def _rebuild(self, db: ServiceDatabase, generation: int) -> None:
+        """Every document read again; a failure is logged and the next search tries again."""
+        try:
+            async with self._lock:
+                docs, terms = await _changes(db, None)
+                await asyncio.to_thread(self._apply, docs, terms, True)
+                self._held(generation)
+            log.info("catalogue search index: %d documents read at generation %d", len(docs), generation)
+        except Exception:
+            log.warning("catalogue search index: reading the documents failed; the database answers meanwhile", exc_info=True)
+
+    def _held(self, generation: int) -> None:
+        self.generation = generation
+        INDEX_GENERATION.set(generation)
+        INDEX_DOCUMENTS.set(self._index.searcher().num_docs)
+
+    def _apply(self, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]], everything: bool) -> None:
+        writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        if everything:
+            writer.delete_all_documents()
+        for doc in docs:
+            if not everything:
+                writer.delete_documents_by_term("instrument_id", doc["instrument_id"])
+            if doc["public"]:
+                writer.add_document(document(doc, terms.get(doc["instrument_id"], ())))
+        writer.commit()
+        writer.wait_merging_threads()
+        self._index.reload()
+
+    def page(self, groups: tuple[Group, ...], f: Filters, sort: str, page: int, page_size: int) -> tuple[list[tuple[str, int]], int] | None:
+        """The page's (instrument id, score) in order, and how many match; None
+        when the index cannot order it exactly (the database then answers)."""
+        searcher = self._index.searcher()
+        offset, end = (page - 1) * page_size, page * page_size
+        if not groups or sort == "name":  # by name, then id
+            found = searcher.search(query(groups, f), limit=page_size, offset=offset, count=True, order_by_field="sortkey", order=tantivy.Order.Asc)
+            ids = [_id(str(k)) for k, _ in found.hits]
+            scores = _scores(searcher, groups, f, ids, [addr for _, addr in found.hits]) if groups and ids else [0] * len(ids)
+            return list(zip(ids, scores, strict=True)), int(found.count)
+        # the scores of the first ``end`` matches; equal scores come by segment, not by name
+        found = searcher.search(query(groups, f), limit=end, count=True)
+        terms = plain_terms(groups)
+        if terms is None or len(WEIGHTS) ** len(terms) > MAX_COMBINATIONS:
+            if len(found.hits) == end:  # the last score's first names are not known
+                return None
+            ranked = sorted((-round(score), _key(searcher, addr)) for score, addr in found.hits)
+            return [(_id(key), -neg) for neg, key in ranked[offset:end]], int(found.count)
+        # each score's matches by name: the window's part of every score above the
+        # last is complete among them, and of the last score the first by name are wanted
+        levels = collections.Counter(round(score) for score, _ in found.hits)
+        out: list[tuple[str, int]] = []
+        before = 0
+        for score in sorted(levels, reverse=True):
+            lo, hi = max(offset, before), min(end, before + levels[score])
+            level = _level(terms, score, f) if lo < hi else None
+            if lo < hi and level is None:
+                return None
+            if level is not None:
+                hits = searcher.search(level, limit=hi - lo, offset=lo - before, count=False, order_by_field="sortkey", order=tantivy.Order.Asc)
+                out += [(_id(str(k)), score) for k, _ in hits.hits]
+            before += levels[score]
+        return out, int(found.count)
+
+
+def _scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, ids: list[str], addresses: list[Any]) -> list[int]:
+    """The scores of a page ordered by name (each result shows its score): the
+    query again, only over the page's instruments."""
+    only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(SCHEMA, "instrument_id", ids), 0.0)
+    scored = searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Must, query(groups, f)), (tantivy.Occur.Must, only)]), limit=len(ids))
+    by_address = {(a.segment_ord, a.doc): round(score) for score, a in scored.hits}
+    return [by_address[(a.segment_ord, a.doc)] for a in addresses]
+
+
+async def _changes(db: ServiceDatabase, since: int | None) -> tuple[list[Mapping[str, Any]], dict[str, list[tuple[str, int]]]]:
+    """The documents refreshed after generation ``since`` (all with None), and the terms of the public ones."""
+    d, t = search_docs, search_terms
+    cols = (d.c.instrument_id, d.c.name, d.c.public, d.c.category, d.c.county_code, d.c.unit_id, d.c.min_price_fen, d.c.max_price_fen, d.c.accepts_vouchers)
+    stmt = select(*cols) if since is None else select(*cols).where(d.c.generation > since)
+    terms: dict[str, list[tuple[str, int]]] = {}
+    async with db.read() as s:
+        docs = list((await s.execute(stmt)).mappings().all())
+        if since is None:
+            for term, iid, weight in (await s.execute(select(t.c.term, t.c.instrument_id, t.c.weight))).all():
+                terms.setdefault(iid, []).append((term, weight))
+        else:
+            public = [doc["instrument_id"] for doc in docs if doc["public"]]
+            for i in range(0, len(public), CHUNK):
+                chunk = public[i : i + CHUNK]
+                for term, iid, weight in (await s.execute(select(t.c.term, t.c.instrument_id, t.c.weight).where(t.c.instrument_id.in_(chunk)))).all():
+                    terms.setdefault(iid, []).append((term, weight))
+    return docs, terms

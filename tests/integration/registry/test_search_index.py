@@ -1,0 +1,182 @@
+"""The catalogue's search index in the registry's API process
+(services/registry/search_index.py): every page it answers is the page the
+database's statements give — the same instruments in the same order, the same
+scores and totals — on SQLite and PostgreSQL; it follows every refresh of the
+read model and a database restored to an earlier generation; where it cannot
+order a page exactly, the database answers."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, insert, update
+
+from services.registry import search, search_model
+from services.registry.db.instrument_models import instruments, price_items
+from services.registry.db.party_models import units
+from services.registry.db.search_models import search_docs, search_state, search_terms
+from services.registry.domain.synonyms import Dictionary, Entry
+from services.runtime.city import packaged_city
+from services.runtime.db.service_db import ServiceDatabase
+from services.runtime.service import create_database, load_spec
+
+CITY = packaged_city()
+COUNTIES = ("411002", "411081", "411023")
+#: few names, so that many instruments share a name and a score (ties come by name, then id)
+NAMES = ("红外光谱仪", "原子吸收光谱仪", "气相色谱仪", "液相色谱仪", "x射线衍射仪", "扫描电子显微镜", "光谱分析仪")
+FUNCTIONS = ("光谱分析", "色谱分离", "元素分析", "x射线探伤", None)
+MAKERS = ("岛津", "安捷伦", "赛默飞", None)
+CATEGORIES = ("分析仪器", "物理性能测试仪器")
+
+
+async def _seed(db: ServiceDatabase, n: int, seed: int = 5) -> list[str]:
+    """``n`` instruments of three units (one accepting vouchers), some unlisted
+    or retired, with 0–2 active prices; the read model built by reindex_all."""
+    rnd = random.Random(seed)
+    now = datetime.now(UTC)
+    unit_ids = [str(uuid.UUID(int=rnd.getrandbits(128))) for _ in COUNTIES]
+    ids: list[str] = []
+    async with db.unit_of_work() as uow:
+        s = uow.session
+        for k, (uid, county) in enumerate(zip(unit_ids, COUNTIES, strict=True)):
+            await s.execute(
+                insert(units).values(
+                    id=uid, name=f"许昌检测中心{k}", credit_code=f"{k:018d}", kind="institute", county_code=county,
+                    status="approved", accepts_vouchers=k == 0, version=1, created_at=now, updated_at=now,
+                )
+            )
+        for i in range(n):
+            iid = str(uuid.UUID(int=rnd.getrandbits(128)))
+            ids.append(iid)
+            await s.execute(
+                insert(instruments).values(
+                    id=iid, unit_id=rnd.choice(unit_ids), name=rnd.choice(NAMES), category=rnd.choice(CATEGORIES),
+                    model=f"M-{rnd.randint(1, 30)}", manufacturer=rnd.choice(MAKERS), original_value_fen=5_000_000,
+                    funding="fiscal_full", acceptance_date=date(2022, 1, 1), duty_exempt=False, classified=False,
+                    functions=rnd.choice(FUNCTIONS), status="in_service" if rnd.random() < 0.9 else "retired",
+                    must_list=True, listed_on=date(2024, 6, 1) if rnd.random() < 0.9 else None, version=1, created_at=now, updated_at=now,
+                )
+            )
+            for _ in range(rnd.randint(0, 2)):
+                await s.execute(
+                    insert(price_items).values(
+                        id=str(uuid.UUID(int=rnd.getrandbits(128))), instrument_id=iid, unit_id=unit_ids[0], name="样品测试",
+                        billing_unit="per_sample", price_fen=rnd.randint(1, 60) * 1000, basis="cost_compensation", active=True,
+                        version=1, created_at=now, updated_at=now,
+                    )
+                )
+    await search_model.reindex_all(db)
+    return ids
+
+
+@pytest.fixture
+async def db(make_settings: Any) -> AsyncIterator[ServiceDatabase]:
+    settings = await make_settings(["registry"])
+    database = create_database(load_spec("registry"), settings)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+def _query(q: str | None, **kw: Any) -> search.SearchQuery:
+    return search.parse_query(q, city=CITY, **kw)
+
+
+async def _by_index(db: ServiceDatabase, q: search.SearchQuery, dictionary: Dictionary | None = None) -> tuple[list[Any], int] | None:
+    await search.index_current(db)
+    return await search._indexed(db, q, search._groups(q, dictionary or Dictionary([])))
+
+
+async def _by_database(db: ServiceDatabase, q: search.SearchQuery, monkeypatch: pytest.MonkeyPatch, dictionary: Dictionary | None = None) -> tuple[list[Any], int]:
+    with monkeypatch.context() as m:
+        m.setattr(search, "INDEX_ENABLED", False)
+        return await search._run(db, q, dictionary or Dictionary([]))
+
+
+def _shown(page: tuple[list[Any], int] | None) -> tuple[list[tuple[str, int]], int]:
+    assert page is not None, "the index did not answer"
+    items, total = page
+    return [(i.instrument_id, i.score) for i in items], total
+
+
+QUERIES: list[dict[str, Any]] = [
+    {},
+    {"q": "光谱"},
+    {"q": "色谱"},
+    {"q": "x射线"},
+    {"q": "光谱 分析"},
+    {"q": "岛津"},
+    {"q": "光谱", "category": "分析仪器"},
+    {"q": "光谱", "county_code": "411081"},
+    {"q": "色谱", "price_max_fen": 20_000},
+    {"q": "光谱", "price_min_fen": 30_000},
+    {"q": "光谱", "accepts_vouchers": True},
+    {"category": "物理性能测试仪器"},
+    {"q": "光谱", "sort": "name"},
+    {"sort": "name", "county_code": "411002"},
+    {"q": "不存在的词"},
+]
+
+
+async def test_every_page_is_the_databases_page(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _seed(db, 300)
+    for params in QUERIES:
+        for page_size in (7, 20):
+            for page in (1, 2, 3, 9):
+                q = _query(params.get("q"), **{k: v for k, v in params.items() if k != "q"}, page=page, page_size=page_size)
+                assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch)), (params, page, page_size)
+    # not an empty comparison: 光谱 finds over a hundred, with two scores, each shared by many
+    items, total = _shown(await _by_index(db, _query("光谱", page_size=100)))
+    rest, _ = _shown(await _by_index(db, _query("光谱", page_size=100, page=2)))
+    scores = [score for _, score in items + rest]
+    assert total > 100 and len(scores) == total and len(set(scores)) >= 2 and all(scores.count(s) > 5 for s in set(scores))
+
+
+async def test_the_index_follows_each_refresh_and_a_restore(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = await _seed(db, 40)
+    first = _shown(await _by_index(db, _query("光谱", page_size=100)))
+    # one instrument renamed to a word nothing else holds: found at once, by the new word only
+    target = ids[0]
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(update(instruments).where(instruments.c.id == target).values(name="核磁共振波谱仪", functions=None, listed_on=date(2024, 6, 1), status="in_service"))
+        await search_model.refresh_instrument(uow.session, target)
+    search._caches.pop(db, None)  # the generation is read again at once
+    renamed = _shown(await _by_index(db, _query("核磁")))
+    assert renamed == ([(target, 8)], 1)
+    assert target not in [i for i, _ in _shown(await _by_index(db, _query("光谱", page_size=100)))[0]]
+    assert _shown(await _by_index(db, _query("光谱", page_size=100))) == _shown(await _by_database(db, _query("光谱", page_size=100), monkeypatch))
+    # a restore: the database's generation goes back and a document is gone; the index is rebuilt
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(delete(search_terms).where(search_terms.c.instrument_id == target))
+        await uow.session.execute(delete(search_docs).where(search_docs.c.instrument_id == target))
+        await uow.session.execute(update(search_state).values(generation=1))
+    search._caches.pop(db, None)
+    assert _shown(await _by_index(db, _query("核磁"))) == ([], 0)
+    assert first[1] >= 1
+
+
+async def test_what_the_index_cannot_order_the_database_answers(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _seed(db, 120)
+    # while the process reads every document the first time, the database answers: no search waits for it
+    q = _query("光谱")
+    assert await search._indexed(db, q, search._groups(q, Dictionary([]))) is None
+    assert _shown(await search._run(db, q, Dictionary([]))) == _shown(await _by_database(db, q, monkeypatch))
+    assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch))
+    # the price orders are the database's
+    assert await _by_index(db, _query("光谱", sort="price_asc")) is None
+    # four terms: too many weight combinations to pick the last score's first names
+    many = _query("光谱 分析 岛津 中心", page_size=1)
+    assert (await _by_database(db, many, monkeypatch))[1] > 1
+    assert await _by_index(db, many) is None
+    # dictionary forms: a page whose last score is shared is the database's; the whole answer is the same either way
+    dictionary = Dictionary([Entry("e1", "光谱", ("谱仪",))])
+    q = _query("光谱", page_size=5)
+    assert await _by_index(db, q, dictionary) is None
+    with_forms = await search._run(db, q, dictionary)
+    assert _shown(with_forms) == _shown(await _by_database(db, q, monkeypatch, dictionary))
