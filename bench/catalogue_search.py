@@ -185,6 +185,8 @@ def read_model(inst_rows: list[dict[str, Any]], price_rows: list[dict[str, Any]]
                 "instrument_version": r["version"],
                 "updated_at": now,
                 "generation": 1,
+                "rating_count": 0,
+                "rating_points": 0,
             }
         )
         if public:

@@ -119,7 +119,7 @@ def main() -> None:
             t = time.perf_counter()
             found = index.page(groups, q.filters, q.sort, q.page, q.page_size)
             times.append((time.perf_counter() - t) * 1000)
-            pages.append(None if found is None else [i for i, _ in found[0]])
+            pages.append(None if found is None else [r["instrument_id"] for r in found[0]])
         answered = sum(p is not None for p in pages)
         print(f"load average {os.getloadavg()[0]:.2f}; " + summary(f"index pass {r + 1} ({answered} answered, {len(todo) - answered} left to the database)", times))
     print(f"peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (before the index {rss0:.0f})")

@@ -52,7 +52,7 @@ from services.registry.domain.usage import service_time
 from services.registry.instruments import IN_SERVICE
 from services.registry.order_rows import Viewer, change_order, load_order, order_not_found, order_record, order_records, order_snapshot
 from services.registry.schemas.orders import Order, OrderPage
-from services.registry.search_model import bump_generation
+from services.registry.search_model import refresh_rated
 from services.registry.usage_reads import order_usage
 from services.runtime import clock
 from services.runtime.errors import DomainError
@@ -316,7 +316,7 @@ async def rate(
         after = await change_order(s, row, now, status=str(status), rating=rating, rating_comment=text, rated_at=now)
         await uow.audit("order.rate", "order", order_id, before={"status": row["status"]}, after={"status": str(status), "rating": rating})
         await uow.emit(ev.OrderRated(**await order_snapshot(s, after), rating=rating))
-        await bump_generation(s)  # the catalogue's pages show the instrument's ratings (search.catalogue_page)
+        await refresh_rated(s, order_id)  # the catalogue's results show their instrument's ratings
         return await order_record(s, after)
 
 

@@ -9,8 +9,6 @@ page: the public once it is listed and in service)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,25 +30,6 @@ def _rated_orders_of(instrument_id: str) -> Any:
 
 def _comment(row: RowMapping) -> RatingComment:
     return RatingComment(rating=row["rating"], rated_on=row["rated_at"].astimezone(POLICY_ZONE).date(), comment=row["rating_comment"])
-
-
-async def averages(db: ServiceDatabase, instrument_ids: Sequence[str]) -> dict[str, tuple[float | None, int]]:
-    """The average and count of the ratings of each instrument, for a page of a list: one
-    grouped query (an order with several items on an instrument counts once)."""
-    if not instrument_ids:
-        return {}
-    used = select(order_items.c.instrument_id, order_items.c.order_id).where(order_items.c.instrument_id.in_(instrument_ids)).distinct().subquery()
-    q = (
-        select(used.c.instrument_id, orders.c.rating, func.count())
-        .join(orders, orders.c.id == used.c.order_id)
-        .where(orders.c.rating.is_not(None))
-        .group_by(used.c.instrument_id, orders.c.rating)
-    )
-    counts: dict[str, dict[int, int]] = defaultdict(dict)
-    async with db.read() as s:
-        for instrument_id, star, n in (await s.execute(q)).all():
-            counts[instrument_id][int(star)] = int(n)
-    return {i: (domain.average(c), sum(c.values())) for i, c in counts.items()}
 
 
 async def instrument_ratings(db: ServiceDatabase, instrument_id: str, *, page: int, page_size: int) -> InstrumentRatings:

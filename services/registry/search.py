@@ -23,12 +23,9 @@ import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
-import msgspec
-from sqlalchemy import select
 
-from services.registry import ratings
-from services.registry.db.search_models import search_docs
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
+from services.registry.domain.ratings import mean
 from services.registry.domain.parties import unknown_county
 from services.registry.domain.search_terms import query_terms
 from services.registry.domain.synonyms import Dictionary, Group
@@ -152,6 +149,8 @@ def _item(r: Any) -> CatalogueItem:
         max_price_fen=r["max_price_fen"],
         accepts_vouchers=bool(r["accepts_vouchers"]),
         score=int(r["score"] or 0),
+        rating_average=mean(int(r["rating_points"]), int(r["rating_count"])),
+        rating_count=int(r["rating_count"]),
     )
 
 
@@ -181,8 +180,8 @@ async def index_current(db: ServiceDatabase) -> None:
 
 
 async def _indexed(db: ServiceDatabase, q: SearchQuery, groups: tuple[Group, ...]) -> tuple[list[CatalogueItem], int] | None:
-    """The page from this process's search index (search_index.py), its
-    documents read by id; None when the database answers: a price order, equal
+    """The page from this process's search index (search_index.py), with the
+    documents it stores; None when the database answers: a price order, equal
     scores the index cannot order by name, or an index still being built."""
     from services.registry.search_index import SORTS as INDEX_SORTS
 
@@ -194,9 +193,8 @@ async def _indexed(db: ServiceDatabase, q: SearchQuery, groups: tuple[Group, ...
     found = index.page(groups, q.filters, q.sort, q.page, q.page_size)
     if found is None:
         return None
-    hits, total = found
-    docs = {r["instrument_id"]: r for r in await rows(db, select(search_docs).where(search_docs.c.instrument_id.in_([i for i, _ in hits])))} if hits else {}
-    return [_item({**docs[i], "score": score}) for i, score in hits if i in docs], total
+    shown, total = found
+    return [_item(r) for r in shown], total
 
 
 async def _run(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> tuple[list[CatalogueItem], int]:
@@ -269,8 +267,4 @@ async def catalogue_page(db: ServiceDatabase, q: SearchQuery) -> CataloguePage:
     the suggestions (the cached lists are copied: the page is the caller's)."""
     items, total = await search(db, q)
     suggestions = await suggest(db, q) if total == 0 and q.page == 1 else []
-    ids = [i.instrument_id for i in items]
-    # one grouped query per page, kept like the page itself: a rating bumps the generation (orders.rate)
-    rated: dict[str, tuple[float | None, int]] = await _cached(db, ("ratings", tuple(ids)), lambda _d: ratings.averages(db, ids))
-    shown = [msgspec.structs.replace(i, rating_average=rated[i.instrument_id][0], rating_count=rated[i.instrument_id][1]) if i.instrument_id in rated else i for i in items]
-    return CataloguePage(items=shown, total=total, page=q.page, page_size=q.page_size, suggestions=list(suggestions))
+    return CataloguePage(items=list(items), total=total, page=q.page, page_size=q.page_size, suggestions=list(suggestions))

@@ -34,12 +34,14 @@ import asyncio
 import collections
 import itertools
 import logging
+import math
 import shutil
 import tempfile
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
 import tantivy
 from prometheus_client import Gauge
 from sqlalchemy import select
@@ -60,6 +62,8 @@ INDEX_GENERATION.set(-1)
 SORTS = ("relevance", "name")
 #: the weights a term can have, one field each
 WEIGHTS = tuple(sorted(set(FIELD_WEIGHTS.values()), reverse=True))
+#: the ``search_docs`` columns a result shows, stored with each document
+SHOWN = ("instrument_id", "name", "category", "model", "unit_id", "unit_name", "county_code", "min_price_fen", "max_price_fen", "accepts_vouchers", "rating_count", "rating_points")
 #: the filters held as indexed fields, as named in ``Filters`` and ``search_docs``
 KEYED_FILTERS = ("category", "county_code", "unit_id")
 #: an instrument without prices lies outside every price bound
@@ -79,6 +83,8 @@ def _schema() -> tantivy.Schema:
         b.add_text_field(name, tokenizer_name="raw", index_option="basic")
     b.add_integer_field("min_price_fen", fast=True, indexed=True)
     b.add_integer_field("max_price_fen", fast=True, indexed=True)
+    # what a result shows (SHOWN), so that a page needs no statement for its documents
+    b.add_bytes_field("shown", stored=True)
     return b.build()
 
 
@@ -95,6 +101,7 @@ def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]]) -> tantiv
         "instrument_id": [doc["instrument_id"]],
         "min_price_fen": [NO_PRICE_MIN if doc["min_price_fen"] is None else int(doc["min_price_fen"])],
         "max_price_fen": [NO_PRICE_MAX if doc["max_price_fen"] is None else int(doc["max_price_fen"])],
+        "shown": [msgspec.json.encode({c: doc[c] for c in SHOWN})],
     }
     for weight, ts in by_weight.items():
         fields[f"w{weight}"] = [" ".join(ts)]  # terms hold no whitespace (domain/search_terms.py)
@@ -157,28 +164,47 @@ def query(groups: tuple[Group, ...], f: Filters) -> tantivy.Query:
     return tantivy.Query.boolean_query(must) if must else tantivy.Query.all_query()
 
 
-#: at most this many weight combinations make one score's query (see _level)
-MAX_COMBINATIONS = 125
+#: at most this many weight combinations of the alternatives, and of the groups'
+#: scores, make one score's query (see _level)
+MAX_COMBINATIONS = 400
 
 
-def _level(terms: Alternative, score: int, f: Filters) -> tantivy.Query | None:
-    """The instruments holding every term whose weights sum to ``score``: each
-    combination of weights with that sum, one term query per field. None when
-    the terms have too many combinations."""
-    if len(WEIGHTS) ** len(terms) > MAX_COMBINATIONS:
+def _weights(searcher: tantivy.Searcher, term: str) -> list[int]:
+    """The weights ``term`` has in some document (the fields holding it)."""
+    return [w for w in WEIGHTS if searcher.doc_freq(f"w{w}", term)]
+
+
+def _scored(searcher: tantivy.Searcher, group: Group) -> dict[int, list[tantivy.Query]]:
+    """Each score an alternative of ``group`` can give, with the combinations of
+    fields (one term query per term, in the field of its weight) that give it."""
+    by_score: dict[int, list[tantivy.Query]] = {}
+    for alternative in group:
+        for weights in itertools.product(*(_weights(searcher, t) for t in alternative)):
+            each = [(tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, f"w{w}", t)) for t, w in zip(alternative, weights, strict=True)]
+            by_score.setdefault(sum(weights), []).append(tantivy.Query.boolean_query(each))
+    return by_score
+
+
+def _exactly(by_score: dict[int, list[tantivy.Query]], score: int) -> tantivy.Query:
+    """The group's best alternative scores ``score``: one gives it, none gives more."""
+    gives = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in by_score[score]])
+    more = [(tantivy.Occur.MustNot, q) for s, qs in by_score.items() if s > score for q in qs]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, gives), *more])
+
+
+def _level(searcher: tantivy.Searcher, groups: tuple[Group, ...], score: int, f: Filters) -> tantivy.Query | None:
+    """The instruments the query scores exactly ``score``: every way the groups'
+    scores sum to it. None when there are too many ways to write."""
+    terms = plain_terms(groups)
+    groups = ((terms,),) if terms is not None else groups  # as search_sql.matches: each term once
+    if sum(math.prod(len(_weights(searcher, t)) for t in a) for g in groups for a in g) > MAX_COMBINATIONS:
         return None
-    combos = [c for c in itertools.product(WEIGHTS, repeat=len(terms)) if sum(c) == score]
-    if not combos:
+    scored = [_scored(searcher, g) for g in groups]
+    ways = [w for w in itertools.product(*(sorted(by) for by in scored)) if sum(w) == score]
+    if not ways or len(ways) > MAX_COMBINATIONS:
         return None
-    each = [
-        (tantivy.Occur.Should, tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, f"w{w}", t)) for t, w in zip(terms, c, strict=True)]))
-        for c in combos
-    ]
+    each = [(tantivy.Occur.Should, tantivy.Query.boolean_query([(tantivy.Occur.Must, _exactly(by, s)) for by, s in zip(scored, way, strict=True)])) for way in ways]
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.boolean_query(each)), *_filters(f)])
-
-
-def _key(searcher: tantivy.Searcher, addr: Any) -> str:
-    return str(searcher.doc(addr)["sortkey"][0])
 
 
 def _id(sortkey: str) -> str:
@@ -246,39 +272,40 @@ class CatalogueIndex:
         writer.wait_merging_threads()
         self._index.reload()
 
-    def page(self, groups: tuple[Group, ...], f: Filters, sort: str, page: int, page_size: int) -> tuple[list[tuple[str, int]], int] | None:
-        """The page's (instrument id, score) in order, and how many match; None
-        when the index cannot order it exactly (the database then answers)."""
+    def page(self, groups: tuple[Group, ...], f: Filters, sort: str, page: int, page_size: int) -> tuple[list[dict[str, Any]], int] | None:
+        """The page's documents in order (the ``SHOWN`` columns and ``score``), and
+        how many match; None when the index cannot order it exactly (the database
+        then answers)."""
         searcher = self._index.searcher()
         offset, end = (page - 1) * page_size, page * page_size
         if not groups or sort == "name":  # by name, then id
             found = searcher.search(query(groups, f), limit=page_size, offset=offset, count=True, order_by_field="sortkey", order=tantivy.Order.Asc)
-            ids = [_id(str(k)) for k, _ in found.hits]
-            scores = _scores(searcher, groups, f, ids, [addr for _, addr in found.hits]) if groups and ids else [0] * len(ids)
-            return list(zip(ids, scores, strict=True)), int(found.count)
+            addresses = [addr for _, addr in found.hits]
+            scores = _scores(searcher, groups, f, [_id(str(k)) for k, _ in found.hits], addresses) if groups and addresses else [0] * len(addresses)
+            return [_shown(searcher, addr, score) for addr, score in zip(addresses, scores, strict=True)], int(found.count)
         # the scores of the first ``end`` matches; equal scores come by segment, not by name
         found = searcher.search(query(groups, f), limit=end, count=True)
-        terms = plain_terms(groups)
-        if terms is None or len(WEIGHTS) ** len(terms) > MAX_COMBINATIONS:
-            if len(found.hits) == end:  # the last score's first names are not known
-                return None
-            ranked = sorted((-round(score), _key(searcher, addr)) for score, addr in found.hits)
-            return [(_id(key), -neg) for neg, key in ranked[offset:end]], int(found.count)
         # each score's matches by name: the window's part of every score above the
         # last is complete among them, and of the last score the first by name are wanted
         levels = collections.Counter(round(score) for score, _ in found.hits)
-        out: list[tuple[str, int]] = []
+        out: list[dict[str, Any]] = []
         before = 0
         for score in sorted(levels, reverse=True):
             lo, hi = max(offset, before), min(end, before + levels[score])
-            level = _level(terms, score, f) if lo < hi else None
+            level = _level(searcher, groups, score, f) if lo < hi else None
             if lo < hi and level is None:
                 return None
             if level is not None:
                 hits = searcher.search(level, limit=hi - lo, offset=lo - before, count=False, order_by_field="sortkey", order=tantivy.Order.Asc)
-                out += [(_id(str(k)), score) for k, _ in hits.hits]
+                out += [_shown(searcher, addr, score) for _, addr in hits.hits]
             before += levels[score]
         return out, int(found.count)
+
+
+def _shown(searcher: tantivy.Searcher, address: Any, score: int) -> dict[str, Any]:
+    shown: dict[str, Any] = msgspec.json.decode(searcher.doc(address)["shown"][0])
+    shown["score"] = score
+    return shown
 
 
 def _scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, ids: list[str], addresses: list[Any]) -> list[int]:
@@ -293,7 +320,7 @@ def _scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, i
 async def _changes(db: ServiceDatabase, since: int | None) -> tuple[list[Mapping[str, Any]], dict[str, list[tuple[str, int]]]]:
     """The documents refreshed after generation ``since`` (all with None), and the terms of the public ones."""
     d, t = search_docs, search_terms
-    cols = (d.c.instrument_id, d.c.name, d.c.public, d.c.category, d.c.county_code, d.c.unit_id, d.c.min_price_fen, d.c.max_price_fen, d.c.accepts_vouchers)
+    cols = (d.c.public, *(d.c[c] for c in SHOWN))
     stmt = select(*cols) if since is None else select(*cols).where(d.c.generation > since)
     terms: dict[str, list[tuple[str, int]]] = {}
     async with db.read() as s:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import registry as ev
 from services.registry.db.instrument_models import instruments, price_items
+from services.registry.db.order_models import order_items, orders
 from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_state, search_terms
 from services.registry.domain.search_terms import document_terms
@@ -67,6 +68,7 @@ async def refresh_instrument(s: AsyncSession, instrument_id: str) -> None:
                 )
             )
         ).one()
+        rated, points = await _ratings(s, instrument_id)
         public = row["listed_on"] is not None and row["status"] == IN_SERVICE
         await s.execute(
             insert(search_docs).values(
@@ -84,12 +86,29 @@ async def refresh_instrument(s: AsyncSession, instrument_id: str) -> None:
                 instrument_version=row["version"],
                 updated_at=datetime.now(UTC),
                 generation=generation,
+                rating_count=rated,
+                rating_points=points,
             )
         )
         if public:  # only what the public may find is indexed
             terms = document_terms(instrument_fields(row))
             if terms:
                 await s.execute(insert(search_terms), [{"term": t, "instrument_id": instrument_id, "weight": w} for t, w in terms.items()])
+
+
+async def _ratings(s: AsyncSession, instrument_id: str) -> tuple[int, int]:
+    """How many of the instrument's orders are rated (an order with several items on
+    it once), and their stars summed (R19(4); the mean: domain/ratings.py)."""
+    used = select(order_items.c.order_id).where(order_items.c.instrument_id == instrument_id).distinct().subquery()
+    rated = select(func.count(), func.coalesce(func.sum(orders.c.rating), 0)).select_from(used.join(orders, orders.c.id == used.c.order_id))
+    n, points = (await s.execute(rated.where(orders.c.rating.is_not(None)))).one()
+    return int(n), int(points)
+
+
+async def refresh_rated(s: AsyncSession, order_id: str) -> None:
+    """An order was rated: the documents of its instruments show it (each refresh bumps the generation)."""
+    for iid in (await s.execute(select(order_items.c.instrument_id).where(order_items.c.order_id == order_id).distinct().order_by(order_items.c.instrument_id))).scalars():
+        await refresh_instrument(s, iid)
 
 
 def instrument_fields(row: Any) -> dict[str, str | None]:

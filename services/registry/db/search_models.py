@@ -49,6 +49,10 @@ search_docs = Table(
     #: process's search index reads the rows changed since the generation it holds
     #: (services/registry/search_index.py)
     Column("generation", BigInteger, nullable=False, server_default=text("0")),
+    #: the users' ratings of the instrument's rated orders (an order once): how many, and
+    #: their stars summed; the catalogue shows their mean (domain/ratings.py) with each result
+    Column("rating_count", Integer, nullable=False, server_default=text("0")),
+    Column("rating_points", BigInteger, nullable=False, server_default=text("0")),
     Index("ix_search_docs_generation", "generation"),
     # a page without keywords is read in name order, filtered or not, and its
     # total counted on the index alone (search_sql.page_statement)

@@ -20,8 +20,11 @@ def distribution(counts: Mapping[int, int]) -> dict[str, int]:
 
 def average(counts: Mapping[int, int]) -> float | None:
     """The mean rating to one decimal (half up), None without ratings."""
-    total = sum(counts.get(star, 0) for star in STARS)
+    return mean(sum(star * counts.get(star, 0) for star in STARS), sum(counts.get(star, 0) for star in STARS))
+
+
+def mean(points: int, total: int) -> float | None:
+    """``points`` stars over ``total`` ratings to one decimal (half up), None without ratings."""
     if total == 0:
         return None
-    points = sum(star * counts.get(star, 0) for star in STARS)
     return float((Decimal(points) / Decimal(total)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

@@ -25,7 +25,7 @@ class CatalogueItem(msgspec.Struct, frozen=True):
     #: the unit is approved and accepts innovation vouchers (R18)
     accepts_vouchers: bool = False
     #: the users' ratings of its rated orders (issue 17): the average to one decimal (null
-    #: without ratings) and how many; read with each page, never kept in the search's cache
+    #: without ratings) and how many; part of the read model (search_docs), refreshed by each rating
     rating_average: float | None = None
     rating_count: int = 0
 

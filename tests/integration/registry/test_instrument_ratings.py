@@ -5,9 +5,15 @@ instrument, never naming who rated (R23). Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from alembic import command
+from sqlalchemy import select, update
+
+from services.registry.db.search_models import search_docs
 from services.runtime.clock import local_today
+from services.runtime.db.migrations import alembic_config, upgrade
 from services.runtime.roles import Role
 from tests.support.order_settlement import rated, settled
 from tests.support.platform import Platform, running
@@ -90,6 +96,18 @@ async def test_the_public_sees_the_average_distribution_and_latest_comments_but_
             return found if found and found[iid2] == (3.0, 2) else None
 
         assert await eventually(rerated, what="the new rating in the catalogue") == {w.iid: (4.3, 4), iid2: (3.0, 2)}
+
+    # migration a9c3e5f7b2d4 fills the documents' ratings from the rated orders (no worker, no refresh)
+    url = settings.database_url("registry")
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        async with p["registry"].db.unit_of_work() as uow:
+            await uow.session.execute(update(search_docs).values(rating_count=0, rating_points=0))
+    await asyncio.to_thread(command.downgrade, alembic_config("registry", url), "c5e1a7d3b9f2")
+    await asyncio.to_thread(upgrade, "registry", url)
+    async with running(Platform(settings, SERVICES), worker=False, relay=False) as p:
+        async with p["registry"].db.read() as s:
+            docs = {r.instrument_id: (r.rating_count, r.rating_points) for r in await s.execute(select(search_docs.c.instrument_id, search_docs.c.rating_count, search_docs.c.rating_points))}
+        assert docs == {w.iid: (4, 17), iid2: (2, 6)}
 
 
 async def test_who_sees_the_ratings_follows_the_instrument(make_settings) -> None:

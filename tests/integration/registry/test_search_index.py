@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, update
 
-from services.registry import search, search_model
+from services.registry import search, search_index, search_model
 from services.registry.db.instrument_models import instruments, price_items
 from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_state, search_terms
@@ -170,13 +170,24 @@ async def test_what_the_index_cannot_order_the_database_answers(db: ServiceDatab
     assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch))
     # the price orders are the database's
     assert await _by_index(db, _query("光谱", sort="price_asc")) is None
-    # four terms: too many weight combinations to pick the last score's first names
-    many = _query("光谱 分析 岛津 中心", page_size=1)
+    # too many weight combinations to write the last score's query (here: more than one)
+    many = _query("光谱 分析", page_size=1)
     assert (await _by_database(db, many, monkeypatch))[1] > 1
+    assert await _by_index(db, many) is not None
+    monkeypatch.setattr(search_index, "MAX_COMBINATIONS", 1)
     assert await _by_index(db, many) is None
-    # dictionary forms: a page whose last score is shared is the database's; the whole answer is the same either way
-    dictionary = Dictionary([Entry("e1", "光谱", ("谱仪",))])
-    q = _query("光谱", page_size=5)
-    assert await _by_index(db, q, dictionary) is None
-    with_forms = await search._run(db, q, dictionary)
-    assert _shown(with_forms) == _shown(await _by_database(db, q, monkeypatch, dictionary))
+    # the whole answer is the same either way
+    assert _shown(await search._run(db, many, Dictionary([]))) == _shown(await _by_database(db, many, monkeypatch))
+
+
+#: the center's dictionary: a keyword matches its forms too, a group scored by its best form
+FORMS = Dictionary([Entry("e1", "光谱仪", ("谱仪", "光谱分析")), Entry("e2", "色谱", ("gc", "岛津")), Entry("e3", "x射线", ("衍射仪",))])
+
+
+async def test_pages_with_dictionary_forms_are_the_databases(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _seed(db, 300)
+    for text in ("光谱仪", "色谱", "x射线", "色谱 分析", "光谱仪 岛津"):
+        for page_size, page in ((7, 1), (7, 3), (20, 2), (100, 1)):
+            q = _query(text, page=page, page_size=page_size)
+            assert len(search._groups(q, FORMS)[0]) > 1 or text == "色谱 分析"  # forms indeed
+            assert _shown(await _by_index(db, q, FORMS)) == _shown(await _by_database(db, q, monkeypatch, FORMS)), (text, page, page_size)
