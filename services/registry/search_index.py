@@ -70,7 +70,12 @@ KEYED_FILTERS = ("category", "county_code", "unit_id")
 NO_PRICE_MIN, NO_PRICE_MAX = 2**62, -1
 #: documents read from the database per statement while following
 CHUNK = 500
-WRITER_HEAP = 50_000_000
+#: the writer's memory budget reading every document: enough for one segment at
+#: 100,000 instruments (two segments order a page 35% slower, bench/README.md);
+#: the registry API's memory limit (deploy/base/services/registry.yaml) holds it
+FULL_HEAP = 128_000_000
+#: and applying the documents refreshed since (Tantivy's least per thread is 15 MB)
+STEP_HEAP = 16_000_000
 
 
 def _schema() -> tantivy.Schema:
@@ -260,7 +265,7 @@ class CatalogueIndex:
         INDEX_DOCUMENTS.set(self._index.searcher().num_docs)
 
     def _apply(self, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]], everything: bool) -> None:
-        writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        writer = self._index.writer(heap_size=FULL_HEAP if everything else STEP_HEAP, num_threads=1)
         if everything:
             writer.delete_all_documents()
         for doc in docs:
