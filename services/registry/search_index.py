@@ -214,6 +214,8 @@ def _level(searcher: tantivy.Searcher, groups: tuple[Group, ...], score: int, f:
 
 def _id(sortkey: str) -> str:
     return sortkey.rsplit("\x00", 1)[1]
+
+
 class CatalogueIndex:
     """One process's index of one database's public documents, at ``generation``."""
 
