@@ -22,7 +22,7 @@ from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.http.pagination import read_page
 
 
-def _rated_orders_of(instrument_id: str) -> Any:
+def rated_orders_of(instrument_id: str) -> Any:
     """The condition: an order with a rating and an item on the instrument."""
     used = select(order_items.c.order_id).where(order_items.c.instrument_id == instrument_id)
     return orders.c.rating.is_not(None) & orders.c.id.in_(used)
@@ -35,7 +35,7 @@ def _comment(row: RowMapping) -> RatingComment:
 async def instrument_ratings(db: ServiceDatabase, instrument_id: str, *, page: int, page_size: int) -> InstrumentRatings:
     """Count, average and distribution of the instrument's ratings (one grouped query),
     and page ``page`` of its comments, newest first."""
-    rated = _rated_orders_of(instrument_id)
+    rated = rated_orders_of(instrument_id)
     comments = select(orders.c.rating, orders.c.rating_comment, orders.c.rated_at).where(rated, orders.c.rating_comment.is_not(None))
     async with db.read() as s:
         counts = {int(star): int(n) for star, n in (await s.execute(select(orders.c.rating, func.count()).where(rated).group_by(orders.c.rating))).all()}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 from services.registry.domain.catalogue import DEFAULT_CATEGORIES
@@ -43,6 +43,9 @@ from services.registry.search_sql import (
 from services.runtime.city import City
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.errors import DomainError
+
+if TYPE_CHECKING:  # Tantivy itself loads with the first search (_index)
+    from services.registry.search_index import CatalogueIndex
 
 #: at most this many suggestions accompany an empty result
 MAX_SUGGESTIONS = 5
@@ -165,7 +168,7 @@ async def _count(db: ServiceDatabase, groups: tuple[Group, ...], f: Filters) -> 
     return int((await rows(db, count_statement(groups, f)))[0]["n"])
 
 
-def _index(db: ServiceDatabase) -> Any:
+def _index(db: ServiceDatabase) -> CatalogueIndex:
     from services.registry.search_index import CatalogueIndex  # Tantivy loads with the first search
 
     index = _indexes.get(db)
@@ -234,7 +237,7 @@ async def _suggestions(db: ServiceDatabase, q: SearchQuery, dictionary: Dictiona
 
 
 _caches: weakref.WeakKeyDictionary[ServiceDatabase, Cache] = weakref.WeakKeyDictionary()
-_indexes: weakref.WeakKeyDictionary[ServiceDatabase, Any] = weakref.WeakKeyDictionary()
+_indexes: weakref.WeakKeyDictionary[ServiceDatabase, CatalogueIndex] = weakref.WeakKeyDictionary()
 
 
 def _cache(db: ServiceDatabase) -> Cache:

@@ -23,6 +23,7 @@ from services.registry.db.instrument_models import instruments, price_items
 from services.registry.db.order_models import order_items, orders
 from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_state, search_terms
+from services.registry.ratings import rated_orders_of
 from services.registry.domain.search_terms import document_terms
 from services.runtime.bus.consumers import Subscription
 from services.runtime.db.service_db import ServiceDatabase
@@ -99,9 +100,8 @@ async def refresh_instrument(s: AsyncSession, instrument_id: str) -> None:
 async def _ratings(s: AsyncSession, instrument_id: str) -> tuple[int, int]:
     """How many of the instrument's orders are rated (an order with several items on
     it once), and their stars summed (R19(4); the mean: domain/ratings.py)."""
-    used = select(order_items.c.order_id).where(order_items.c.instrument_id == instrument_id).distinct().subquery()
-    rated = select(func.count(), func.coalesce(func.sum(orders.c.rating), 0)).select_from(used.join(orders, orders.c.id == used.c.order_id))
-    n, points = (await s.execute(rated.where(orders.c.rating.is_not(None)))).one()
+    rated = select(func.count(), func.coalesce(func.sum(orders.c.rating), 0)).where(rated_orders_of(instrument_id))
+    n, points = (await s.execute(rated)).one()
     return int(n), int(points)
 
 
