@@ -10,7 +10,9 @@ Tantivy, one per API process) without HTTP and without the database: the read
 model ``catalogue_search.py`` generates is written into a ``CatalogueIndex``
 as the process would after reading it, then every distinct query of the
 2,000-query mix is answered once per pass, sequentially, as the registry builds
-it (``search.parse_query``, ``search._groups``, ``CatalogueIndex.page``: the
+it — the first passes with the documents in name order, as every document was
+read (a relevance page in one search), the others as after a refresh (out of
+name order: a search per score) (``search.parse_query``, ``search._groups``, ``CatalogueIndex.page``: the
 page's ids and scores and the total). With ``--database-url`` (a database
 ``catalogue_search.py`` loaded with the same ``--instruments``) the same
 queries' page statements run there too, in the same minutes, and every page's
@@ -53,7 +55,8 @@ def build(docs: list[dict[str, Any]], terms: list[tuple[str, str, int]]) -> tupl
     for term, iid, weight in terms:
         by_doc.setdefault(iid, []).append((term, weight))
     index = CatalogueIndex()
-    index._apply(docs, by_doc, True)
+    index._store.apply(docs, by_doc, True)
+    index.in_name_order = index._index.searcher().num_segments == 1
     return index, time.perf_counter() - t0
 
 
@@ -113,7 +116,11 @@ def main() -> None:
     print(f"index: {searcher.num_docs} documents in {searcher.num_segments} segment(s), {size:.1f} MiB on disk, written in {build_s:.1f} s")
     todo = queries()
     pages: list[list[str] | None] = []
-    for r in range(args.rounds):
+    in_order = index.in_name_order
+    for r in range(2 * args.rounds):
+        # the first passes as read (in name order: a relevance page in one search),
+        # the others as after a refresh (out of name order: a search per score)
+        index.in_name_order = in_order and r < args.rounds
         times, pages = [], []
         for _, q, groups in todo:
             t = time.perf_counter()
@@ -121,15 +128,19 @@ def main() -> None:
             times.append((time.perf_counter() - t) * 1000)
             pages.append(None if found is None else [r["instrument_id"] for r in found[0]])
         answered = sum(p is not None for p in pages)
-        print(f"load average {os.getloadavg()[0]:.2f}; " + summary(f"index pass {r + 1} ({answered} answered, {len(todo) - answered} left to the database)", times))
+        state = "in name order" if index.in_name_order else "out of name order"
+        print(f"load average {os.getloadavg()[0]:.2f}; " + summary(f"index pass {r + 1}, {state} ({answered} answered, {len(todo) - answered} left to the database)", times))
+        if r == args.rounds - 1:
+            first = pages
     print(f"peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (before the index {rss0:.0f})")
     if args.database_url:
         db_times, db_pages = asyncio.run(database_pages(args.database_url, todo))
         print(f"load average {os.getloadavg()[0]:.2f}; " + summary("database page statements (search_sql)", db_times))
-        differ = [path for (path, _, _), a, b in zip(todo, pages, db_pages, strict=True) if a is not None and a != b]
-        print(f"pages equal to the database's: {len(todo) - len(differ)} of {len(todo)}")
-        for path in differ[:5]:
-            print(f"  differs: {urllib.parse.unquote(path)}")
+        for state, got in (("in name order", first), ("out of name order", pages)):
+            differ = [path for (path, _, _), a, b in zip(todo, got, db_pages, strict=True) if a is not None and a != b]
+            print(f"pages equal to the database's, {state}: {len(todo) - len(differ)} of {len(todo)}")
+            for path in differ[:5]:
+                print(f"  differs: {urllib.parse.unquote(path)}")
 
 
 if __name__ == "__main__":

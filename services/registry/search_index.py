@@ -15,14 +15,16 @@ runs in the background while the database answers.
 The index scores as ``search_sql`` does: each term is indexed in the field of
 its weight (``w8`` … ``w1``), and a term query per field carries that weight
 as a constant score, so a match scores the sum of its terms' weights (a group
-of dictionary forms its best form's). Equal scores come from Tantivy by
-segment, not by name, so a relevance page is assembled score by score: the
-first search gives how many matches each score has among the first ``page ×
-page_size``; then each score's part of the page is read in name order
-(``sortkey``: the name, NUL, the id) with a query for exactly that score (the
-combinations of weights that sum to it). Where that is not possible — a query
-with dictionary forms, or too many terms, whose last score is cut by the page
-— the database answers, as it does the price orders.
+of dictionary forms its best form's). Tantivy gives equal scores in the order
+of the documents, segment by segment. Reading every document writes them in
+name order (``sortkey``: the name, NUL, the id) into one segment, so that a
+relevance page is then one search. A refresh adds its documents out of that
+order; until every document is read again (in the background, REORDER_AFTER),
+a relevance page is assembled score by score: the first search gives how many
+matches each score has among the first ``page × page_size``; then each score's
+part of the page is read in name order with a query for exactly that score
+(the combinations of weights that sum to it). Where that is not possible — too
+many combinations to write — the database answers, as it does the price orders.
 ``tests/integration/registry/test_search_index.py`` compares the index's pages
 with the database's on both databases; ``bench/search_library.py`` every page
 of the benchmark's mix at 100,000 instruments.
@@ -37,6 +39,7 @@ import logging
 import math
 import shutil
 import tempfile
+import time
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -56,6 +59,7 @@ log = logging.getLogger("xciss.registry.search_index")
 
 INDEX_GENERATION = Gauge("xciss_search_index_generation", "The read model's generation this process's catalogue search index holds (-1 until it has read the catalogue)")
 INDEX_DOCUMENTS = Gauge("xciss_search_index_documents", "Public instruments in this process's catalogue search index")
+INDEX_IN_NAME_ORDER = Gauge("xciss_search_index_in_name_order", "1 while this process's catalogue search index holds its documents in name order (a relevance page in one search), 0 after a refresh until it is read again")
 INDEX_GENERATION.set(-1)
 
 #: the orders the index answers (the price orders are the database's)
@@ -76,6 +80,12 @@ CHUNK = 500
 FULL_HEAP = 128_000_000
 #: and applying the documents refreshed since (Tantivy's least per thread is 15 MB)
 STEP_HEAP = 16_000_000
+#: a refresh leaves its documents out of name order (a relevance page then takes
+#: a search per score); every document is read again in name order once this many
+#: seconds have passed since the last reading began, and REORDER_FACTOR times as
+#: long as that reading took (19–20 s at 100,000 instruments, bench/README.md)
+REORDER_AFTER = 60.0
+REORDER_FACTOR = 10.0
 
 
 def _schema() -> tantivy.Schema:
@@ -102,7 +112,7 @@ def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]]) -> tantiv
     for term, weight in terms:
         by_weight.setdefault(weight, []).append(term)
     fields: dict[str, list[Any]] = {
-        "sortkey": [f"{doc['name']}\x00{doc['instrument_id']}"],
+        "sortkey": [_sortkey(doc)],
         "instrument_id": [doc["instrument_id"]],
         "min_price_fen": [NO_PRICE_MIN if doc["min_price_fen"] is None else int(doc["min_price_fen"])],
         "max_price_fen": [NO_PRICE_MAX if doc["max_price_fen"] is None else int(doc["max_price_fen"])],
@@ -216,68 +226,104 @@ def _id(sortkey: str) -> str:
     return sortkey.rsplit("\x00", 1)[1]
 
 
-class CatalogueIndex:
-    """One process's index of one database's public documents, at ``generation``."""
+class _Store:
+    """A Tantivy index in a temporary directory of its own, removed with it."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.mkdtemp(prefix="xciss-search-")
-        weakref.finalize(self, shutil.rmtree, self._dir, True)
-        self._index = tantivy.Index(SCHEMA, path=self._dir)
-        self.generation: int | None = None
-        self._lock = asyncio.Lock()
-        self._building: asyncio.Task[None] | None = None
+        self.dir = tempfile.mkdtemp(prefix="xciss-search-")
+        weakref.finalize(self, shutil.rmtree, self.dir, True)
+        self.index = tantivy.Index(SCHEMA, path=self.dir)
 
-    async def follow(self, db: ServiceDatabase, generation: int, *, wait: bool = False) -> bool:
-        """Bring the index to ``generation`` (read from ``search_state`` before);
-        whether it holds it now. The documents refreshed since the index's own
-        generation are applied at once. Reading every document (the first time,
-        or after a restore took the generation back) runs in the background
-        while the database answers, unless ``wait``."""
-        if self.generation == generation:
-            return True
-        if self.generation is None or generation < self.generation:
-            if self._building is None or self._building.done():
-                self._building = asyncio.create_task(self._rebuild(db, generation))
-            if not wait:
-                return False
-            await self._building
-            if self.generation is None or generation < self.generation:
-                return False
-        async with self._lock:
-            if self.generation is not None and self.generation < generation:
-                docs, terms = await _changes(db, self.generation)
-                await asyncio.to_thread(self._apply, docs, terms, False)
-                self._held(generation)
-        return self.generation == generation
-
-    async def _rebuild(self, db: ServiceDatabase, generation: int) -> None:
-        """Every document read again; a failure is logged and the next search tries again."""
-        try:
-            async with self._lock:
-                docs, terms = await _changes(db, None)
-                await asyncio.to_thread(self._apply, docs, terms, True)
-                self._held(generation)
-            log.info("catalogue search index: %d documents read at generation %d", len(docs), generation)
-        except Exception:
-            log.warning("catalogue search index: reading the documents failed; the database answers meanwhile", exc_info=True)
-
-    def _held(self, generation: int) -> None:
-        self.generation = generation
-        INDEX_GENERATION.set(generation)
-        INDEX_DOCUMENTS.set(self._index.searcher().num_docs)
-
-    def _apply(self, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]], everything: bool) -> None:
-        writer = self._index.writer(heap_size=FULL_HEAP if everything else STEP_HEAP, num_threads=1)
+    def apply(self, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]], everything: bool) -> bool:
+        """Write ``docs`` (every document with ``everything``, in name order, else
+        the refreshed ones); whether any document was added."""
+        writer = self.index.writer(heap_size=FULL_HEAP if everything else STEP_HEAP, num_threads=1)
         if everything:
             writer.delete_all_documents()
+            docs = sorted(docs, key=_sortkey)  # one writer thread keeps this order in the segment
+        added = False
         for doc in docs:
             if not everything:
                 writer.delete_documents_by_term("instrument_id", doc["instrument_id"])
             if doc["public"]:
                 writer.add_document(document(doc, terms.get(doc["instrument_id"], ())))
+                added = True
         writer.commit()
         writer.wait_merging_threads()
-        self._index.reload()
+        self.index.reload()
+        return added
+
+
+class CatalogueIndex:
+    """One process's index of one database's public documents, at ``generation``."""
+
+    def __init__(self) -> None:
+        self._store = _Store()
+        self.generation: int | None = None
+        #: the documents lie in name order in one segment (see page)
+        self.in_name_order = False
+        self._lock = asyncio.Lock()
+        self._building: asyncio.Task[None] | None = None
+        self._read_at = -math.inf  # when the last reading of every document began (monotonic)
+        self._read_seconds = 0.0  # and how long it took
+
+    @property
+    def _index(self) -> tantivy.Index:
+        return self._store.index
+
+    async def follow(self, db: ServiceDatabase, generation: int, *, wait: bool = False) -> bool:
+        """Bring the index to ``generation`` (read from ``search_state`` before);
+        whether it holds it now. The documents refreshed since the index's own
+        generation are applied at once. Reading every document (the first time,
+        after a restore took the generation back, or to put documents refreshed
+        since back in name order) runs in the background, unless ``wait``: the
+        database answers meanwhile the first time and after a restore, the index
+        itself (out of name order) after a refresh."""
+        if self.generation is None or generation < self.generation:
+            self._read_all(db, generation)
+            if not wait:
+                return False
+            await self._building  # type: ignore[misc]
+            if self.generation is None or generation < self.generation:
+                return False
+        if self.generation == generation:
+            if not self.in_name_order and time.monotonic() - self._read_at >= max(REORDER_AFTER, REORDER_FACTOR * self._read_seconds):
+                self._read_all(db, generation)
+            return True
+        async with self._lock:
+            if self.generation is not None and self.generation < generation:
+                docs, terms = await _changes(db, self.generation)
+                if await asyncio.to_thread(self._store.apply, docs, terms, False):
+                    self.in_name_order = False
+                self._held(generation)
+        return self.generation == generation
+
+    def _read_all(self, db: ServiceDatabase, generation: int) -> None:
+        if self._building is None or self._building.done():
+            self._building = asyncio.create_task(self._rebuild(db, generation))
+
+    async def _rebuild(self, db: ServiceDatabase, generation: int) -> None:
+        """Every document read again into a new index, which then replaces the one
+        in use; a failure is logged and the next search tries again."""
+        self._read_at = started = time.monotonic()
+        try:
+            docs, terms = await _changes(db, None)
+            store = _Store()
+            await asyncio.to_thread(store.apply, docs, terms, True)
+            async with self._lock:
+                self._store = store
+                self.in_name_order = store.index.searcher().num_segments <= 1
+                self._held(generation)  # what was refreshed during the reading is applied by the next follow
+            self._read_seconds = time.monotonic() - started
+            log.info("catalogue search index: %d documents read at generation %d in %.1f s", len(docs), generation, self._read_seconds)
+        except Exception:
+            log.warning("catalogue search index: reading the documents failed; it is tried again with a later search", exc_info=True)
+
+    def _held(self, generation: int) -> None:
+        self.generation = generation
+        INDEX_GENERATION.set(generation)
+        INDEX_DOCUMENTS.set(self._index.searcher().num_docs)
+        INDEX_IN_NAME_ORDER.set(int(self.in_name_order))
 
     def page(self, groups: tuple[Group, ...], f: Filters, sort: str, page: int, page_size: int) -> tuple[list[dict[str, Any]], int] | None:
         """The page's documents in order (the ``SHOWN`` columns and ``score``), and
@@ -290,6 +336,10 @@ class CatalogueIndex:
             addresses = [addr for _, addr in found.hits]
             scores = _scores(searcher, groups, f, [_id(str(k)) for k, _ in found.hits], addresses) if groups and addresses else [0] * len(addresses)
             return [_shown(searcher, addr, score) for addr, score in zip(addresses, scores, strict=True)], int(found.count)
+        if self.in_name_order:
+            # Tantivy gives equal scores in the order of the documents, here the names': the page at once
+            found = searcher.search(query(groups, f), limit=page_size, offset=offset, count=True)
+            return [_shown(searcher, addr, round(score)) for score, addr in found.hits], int(found.count)
         # the scores of the first ``end`` matches; equal scores come by segment, not by name
         found = searcher.search(query(groups, f), limit=end, count=True)
         # each score's matches by name: the window's part of every score above the
@@ -307,6 +357,11 @@ class CatalogueIndex:
                 out += [_shown(searcher, addr, score) for _, addr in hits.hits]
             before += levels[score]
         return out, int(found.count)
+
+
+def _sortkey(doc: Mapping[str, Any]) -> str:
+    """A result's place by name, then id: code point order, as ``C.UTF-8`` and SQLite order."""
+    return f"{doc['name']}\x00{doc['instrument_id']}"
 
 
 def _shown(searcher: tantivy.Searcher, address: Any, score: int) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 (services/registry/search_index.py): every page it answers is the page the
 database's statements give — the same instruments in the same order, the same
 scores and totals — on SQLite and PostgreSQL; it follows every refresh of the
-read model and a database restored to an earlier generation; where it cannot
-order a page exactly, the database answers."""
+read model and a database restored to an earlier generation, both with its
+documents in name order (as read: a relevance page in one search) and out of
+it (after a refresh, until they are read again: a search per score); where it
+cannot order a page exactly, the database answers."""
 
 from __future__ import annotations
 
@@ -124,8 +126,24 @@ QUERIES: list[dict[str, Any]] = [
 ]
 
 
-async def test_every_page_is_the_databases_page(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
-    await _seed(db, 300)
+async def _refresh(db: ServiceDatabase, ids: list[str]) -> None:
+    """The documents of ``ids`` refreshed, unchanged: the index adds them again,
+    after the others (out of name order), and searches with them so."""
+    async with db.unit_of_work() as uow:
+        for iid in ids:
+            await search_model.refresh_instrument(uow.session, iid)
+    search._caches.pop(db, None)  # the generation is read again at once
+    await search.index_current(db)
+    assert not search._index(db).in_name_order
+
+
+@pytest.mark.parametrize("state", ["as read", "after a refresh"])
+async def test_every_page_is_the_databases_page(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch, state: str) -> None:
+    ids = await _seed(db, 300)
+    await search.index_current(db)
+    assert search._index(db).in_name_order
+    if state == "after a refresh":  # a third of the documents follow the rest, each tie's order then differs from the names'
+        await _refresh(db, ids[::3])
     for params in QUERIES:
         for page_size in (7, 20):
             for page in (1, 2, 3, 9):
@@ -162,7 +180,7 @@ async def test_the_index_follows_each_refresh_and_a_restore(db: ServiceDatabase,
 
 
 async def test_what_the_index_cannot_order_the_database_answers(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
-    await _seed(db, 120)
+    ids = await _seed(db, 120)
     # while the process reads every document the first time, the database answers: no search waits for it
     q = _query("光谱")
     assert await search._indexed(db, q, search._groups(q, Dictionary([]))) is None
@@ -170,7 +188,9 @@ async def test_what_the_index_cannot_order_the_database_answers(db: ServiceDatab
     assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch))
     # the price orders are the database's
     assert await _by_index(db, _query("光谱", sort="price_asc")) is None
-    # too many weight combinations to write the last score's query (here: more than one)
+    # too many weight combinations to write the last score's query (here: more than
+    # one), where the documents are out of name order
+    await _refresh(db, ids[::2])
     many = _query("光谱 分析", page_size=1)
     assert (await _by_database(db, many, monkeypatch))[1] > 1
     assert await _by_index(db, many) is not None
@@ -184,10 +204,43 @@ async def test_what_the_index_cannot_order_the_database_answers(db: ServiceDatab
 FORMS = Dictionary([Entry("e1", "光谱仪", ("谱仪", "光谱分析")), Entry("e2", "色谱", ("gc", "岛津")), Entry("e3", "x射线", ("衍射仪",))])
 
 
-async def test_pages_with_dictionary_forms_are_the_databases(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
-    await _seed(db, 300)
+@pytest.mark.parametrize("state", ["as read", "after a refresh"])
+async def test_pages_with_dictionary_forms_are_the_databases(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch, state: str) -> None:
+    ids = await _seed(db, 300)
+    if state == "after a refresh":
+        await search.index_current(db)
+        await _refresh(db, ids[1::3])
     for text in ("光谱仪", "色谱", "x射线", "色谱 分析", "光谱仪 岛津"):
         for page_size, page in ((7, 1), (7, 3), (20, 2), (100, 1)):
             q = _query(text, page=page, page_size=page_size)
             assert len(search._groups(q, FORMS)[0]) > 1 or text == "色谱 分析"  # forms indeed
             assert _shown(await _by_index(db, q, FORMS)) == _shown(await _by_database(db, q, monkeypatch, FORMS)), (text, page, page_size)
+
+
+async def test_a_refreshed_index_is_read_again_in_name_order(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = await _seed(db, 200)
+    await search.index_current(db)
+    index = search._index(db)
+    await _refresh(db, ids[::4])
+    assert search_index.INDEX_IN_NAME_ORDER._value.get() == 0
+    # not yet due: the index answers out of name order, and reads nothing again
+    q = _query("光谱", page_size=20, page=2)
+    assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch))
+    assert index._building is not None and index._building.done() and not index.in_name_order
+    # due: the next search starts reading every document, and is answered by the index as it is
+    monkeypatch.setattr(search_index, "REORDER_AFTER", 0.0)
+    monkeypatch.setattr(search_index, "REORDER_FACTOR", 0.0)
+    assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch))
+    reading = index._building
+    assert reading is not None and not reading.done()
+    # an instrument renamed while the documents are read is found after the new index replaces the old
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(update(instruments).where(instruments.c.id == ids[1]).values(name="核磁共振波谱仪", functions=None, listed_on=date(2024, 6, 1), status="in_service"))
+        await search_model.refresh_instrument(uow.session, ids[1])
+    await reading
+    assert index.in_name_order and search_index.INDEX_IN_NAME_ORDER._value.get() == 1
+    search._caches.pop(db, None)
+    assert _shown(await _by_index(db, _query("核磁"))) == ([(ids[1], 8)], 1)
+    for page in (1, 2, 5):
+        q = _query("光谱", page_size=20, page=page)
+        assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch)), page
