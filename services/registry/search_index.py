@@ -233,25 +233,27 @@ class _Store:
         self.dir = tempfile.mkdtemp(prefix="xciss-search-")
         weakref.finalize(self, shutil.rmtree, self.dir, True)
         self.index = tantivy.Index(SCHEMA, path=self.dir)
+        #: its documents lie in name order in one segment (see CatalogueIndex.page)
+        self.in_name_order = False
 
-    def apply(self, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]], everything: bool) -> bool:
-        """Write ``docs`` (every document with ``everything``, in name order, else
-        the refreshed ones); whether any document was added."""
+    def apply(self, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]], everything: bool) -> None:
+        """Write every document (``everything``: in name order), or the refreshed ones."""
         writer = self.index.writer(heap_size=FULL_HEAP if everything else STEP_HEAP, num_threads=1)
         if everything:
             writer.delete_all_documents()
             docs = sorted(docs, key=_sortkey)  # one writer thread keeps this order in the segment
-        added = False
+        elif any(doc["public"] for doc in docs):
+            self.in_name_order = False  # before a search can see them: they follow the others
         for doc in docs:
             if not everything:
                 writer.delete_documents_by_term("instrument_id", doc["instrument_id"])
             if doc["public"]:
                 writer.add_document(document(doc, terms.get(doc["instrument_id"], ())))
-                added = True
         writer.commit()
         writer.wait_merging_threads()
         self.index.reload()
-        return added
+        if everything:
+            self.in_name_order = self.index.searcher().num_segments <= 1
 
 
 class CatalogueIndex:
@@ -260,8 +262,6 @@ class CatalogueIndex:
     def __init__(self) -> None:
         self._store = _Store()
         self.generation: int | None = None
-        #: the documents lie in name order in one segment (see page)
-        self.in_name_order = False
         self._lock = asyncio.Lock()
         self._building: asyncio.Task[None] | None = None
         self._read_at = -math.inf  # when the last reading of every document began (monotonic)
@@ -270,6 +270,11 @@ class CatalogueIndex:
     @property
     def _index(self) -> tantivy.Index:
         return self._store.index
+
+    @property
+    def in_name_order(self) -> bool:
+        """The documents lie in name order in one segment: a relevance page is one search."""
+        return self._store.in_name_order
 
     async def follow(self, db: ServiceDatabase, generation: int, *, wait: bool = False) -> bool:
         """Bring the index to ``generation`` (read from ``search_state`` before);
@@ -293,8 +298,7 @@ class CatalogueIndex:
         async with self._lock:
             if self.generation is not None and self.generation < generation:
                 docs, terms = await _changes(db, self.generation)
-                if await asyncio.to_thread(self._store.apply, docs, terms, False):
-                    self.in_name_order = False
+                await asyncio.to_thread(self._store.apply, docs, terms, False)
                 self._held(generation)
         return self.generation == generation
 
@@ -312,7 +316,6 @@ class CatalogueIndex:
             await asyncio.to_thread(store.apply, docs, terms, True)
             async with self._lock:
                 self._store = store
-                self.in_name_order = store.index.searcher().num_segments <= 1
                 self._held(generation)  # what was refreshed during the reading is applied by the next follow
             self._read_seconds = time.monotonic() - started
             log.info("catalogue search index: %d documents read at generation %d in %.1f s", len(docs), generation, self._read_seconds)
@@ -329,14 +332,16 @@ class CatalogueIndex:
         """The page's documents in order (the ``SHOWN`` columns and ``score``), and
         how many match; None when the index cannot order it exactly (the database
         then answers)."""
-        searcher = self._index.searcher()
+        store = self._store
+        in_name_order = store.in_name_order  # read before the searcher: a refresh clears it before writing
+        searcher = store.index.searcher()
         offset, end = (page - 1) * page_size, page * page_size
         if not groups or sort == "name":  # by name, then id
             found = searcher.search(query(groups, f), limit=page_size, offset=offset, count=True, order_by_field="sortkey", order=tantivy.Order.Asc)
             addresses = [addr for _, addr in found.hits]
             scores = _scores(searcher, groups, f, [_id(str(k)) for k, _ in found.hits], addresses) if groups and addresses else [0] * len(addresses)
             return [_shown(searcher, addr, score) for addr, score in zip(addresses, scores, strict=True)], int(found.count)
-        if self.in_name_order:
+        if in_name_order and searcher.num_segments == 1:
             # Tantivy gives equal scores in the order of the documents, here the names': the page at once
             found = searcher.search(query(groups, f), limit=page_size, offset=offset, count=True)
             return [_shown(searcher, addr, round(score)) for score, addr in found.hits], int(found.count)

@@ -10,12 +10,14 @@ Chinese and an English message.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.di import Provide
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -83,12 +85,14 @@ async def strict_money(request: Request) -> None:
 INT64 = (-(2**63), 2**63 - 1)
 
 
-def _int_query_names(request: Request) -> list[str]:
+@functools.cache
+def _int_query_names(handler: BaseRouteHandler) -> tuple[str, ...]:
+    """A handler's integer parameters, as the query names them (read once per handler)."""
     names = []
-    for fd in request.route_handler.parsed_fn_signature.parameters.values():
+    for fd in handler.parsed_fn_signature.parameters.values():
         if fd.is_subclass_of(int) or (fd.is_optional and fd.has_inner_subclass_of(int)):
             names.append(getattr(fd.kwarg_definition, "query", None) or fd.name)
-    return names
+    return tuple(names)
 
 
 def _beyond_int64(text: str) -> bool:
@@ -106,7 +110,7 @@ async def int64_parameters(request: Request) -> None:
     ``request.invalid`` instead: no such object or amount can exist."""
     wide = [(k, "path") for k, v in request.path_params.items() if type(v) is int and not INT64[0] <= v <= INT64[1]]
     query = request.query_params
-    wide += [(k, "query") for k in _int_query_names(request) if any(_beyond_int64(v) for v in query.getall(k, []))]
+    wide += [(k, "query") for k in _int_query_names(request.route_handler) if any(_beyond_int64(v) for v in query.getall(k, []))]
     if wide:
         names = [k for k, _ in wide]
         raise DomainError(
