@@ -125,7 +125,7 @@ def main() -> None:
             t = time.perf_counter()
             found = index.page(groups, q.filters, q.sort, q.page, q.page_size)
             times.append((time.perf_counter() - t) * 1000)
-            pages.append(None if found is None else [r["instrument_id"] for r in found[0]])
+            pages.append(None if found is None else [shown.instrument_id for shown, _ in found[0]])
         answered = sum(p is not None for p in pages)
         state = "in name order" if index.in_name_order else "out of name order"
         print(f"load average {os.getloadavg()[0]:.2f}; " + summary(f"index pass {r + 1}, {state} ({answered} answered, {len(todo) - answered} left to the database)", times))

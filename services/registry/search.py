@@ -45,7 +45,7 @@ from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.errors import DomainError
 
 if TYPE_CHECKING:  # Tantivy itself loads with the first search (_index)
-    from services.registry.search_index import CatalogueIndex
+    from services.registry.search_index import CatalogueIndex, Shown
 
 #: at most this many suggestions accompany an empty result
 MAX_SUGGESTIONS = 5
@@ -157,6 +157,25 @@ def _item(r: Any) -> CatalogueItem:
     )
 
 
+def _shown_item(r: Shown, score: int) -> CatalogueItem:
+    """A result from what the search index stores (search_index.Shown), as ``_item`` from a row."""
+    return CatalogueItem(
+        instrument_id=r.instrument_id,
+        name=r.name,
+        category=r.category,
+        model=r.model,
+        unit_id=r.unit_id,
+        unit_name=r.unit_name,
+        county_code=r.county_code,
+        min_price_fen=r.min_price_fen,
+        max_price_fen=r.max_price_fen,
+        accepts_vouchers=r.accepts_vouchers,
+        score=score,
+        rating_average=mean(r.rating_points, r.rating_count),
+        rating_count=r.rating_count,
+    )
+
+
 def _groups(q: SearchQuery, dictionary: Dictionary) -> tuple[Group, ...]:
     groups = dictionary.expand(q.text) if q.text else ()
     if sum(len(g) for g in groups) > MAX_ALTERNATIVES:
@@ -197,7 +216,7 @@ async def _indexed(db: ServiceDatabase, q: SearchQuery, groups: tuple[Group, ...
     if found is None:
         return None
     shown, total = found
-    return [_item(r) for r in shown], total
+    return [_shown_item(r, score) for r, score in shown], total
 
 
 async def _run(db: ServiceDatabase, q: SearchQuery, dictionary: Dictionary) -> tuple[list[CatalogueItem], int]:

@@ -66,8 +66,28 @@ INDEX_GENERATION.set(-1)
 SORTS = ("relevance", "name")
 #: the weights a term can have, one field each
 WEIGHTS = tuple(sorted(set(FIELD_WEIGHTS.values()), reverse=True))
-#: the ``search_docs`` columns a result shows, stored with each document
-SHOWN = ("instrument_id", "name", "category", "model", "unit_id", "unit_name", "county_code", "min_price_fen", "max_price_fen", "accepts_vouchers", "rating_count", "rating_points")
+
+
+class Shown(msgspec.Struct, array_like=True, frozen=True):
+    """The ``search_docs`` columns a result shows, stored with each document
+    (MessagePack, decoded to this type: a third of the cost of a dict from JSON)."""
+
+    instrument_id: str
+    name: str
+    category: str
+    model: str | None
+    unit_id: str
+    unit_name: str
+    county_code: str | None
+    min_price_fen: int | None
+    max_price_fen: int | None
+    accepts_vouchers: bool
+    rating_count: int
+    rating_points: int
+
+
+SHOWN = Shown.__struct_fields__
+_decode_shown = msgspec.msgpack.Decoder(Shown).decode
 #: the filters held as indexed fields, as named in ``Filters`` and ``search_docs``
 KEYED_FILTERS = ("category", "county_code", "unit_id")
 #: an instrument without prices lies outside every price bound
@@ -116,7 +136,7 @@ def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]]) -> tantiv
         "instrument_id": [doc["instrument_id"]],
         "min_price_fen": [NO_PRICE_MIN if doc["min_price_fen"] is None else int(doc["min_price_fen"])],
         "max_price_fen": [NO_PRICE_MAX if doc["max_price_fen"] is None else int(doc["max_price_fen"])],
-        "shown": [msgspec.json.encode({c: doc[c] for c in SHOWN})],
+        "shown": [msgspec.msgpack.encode(_stored(doc))],
     }
     for weight, ts in by_weight.items():
         fields[f"w{weight}"] = [" ".join(ts)]  # terms hold no whitespace (domain/search_terms.py)
@@ -126,6 +146,13 @@ def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]]) -> tantiv
     if doc["accepts_vouchers"]:
         fields["accepts_vouchers"] = ["yes"]
     return tantivy.Document(**fields)
+
+
+def _stored(doc: Mapping[str, Any]) -> Shown:
+    """What a ``search_docs`` row shows, typed as decoded (SQLite gives 0/1 for a boolean)."""
+    fields = {c: doc[c] for c in SHOWN}
+    fields.update(accepts_vouchers=bool(doc["accepts_vouchers"]), rating_count=int(doc["rating_count"] or 0), rating_points=int(doc["rating_points"] or 0))
+    return Shown(**fields)
 
 
 def _term(term: str) -> tantivy.Query:
@@ -328,8 +355,8 @@ class CatalogueIndex:
         INDEX_DOCUMENTS.set(self._index.searcher().num_docs)
         INDEX_IN_NAME_ORDER.set(int(self.in_name_order))
 
-    def page(self, groups: tuple[Group, ...], f: Filters, sort: str, page: int, page_size: int) -> tuple[list[dict[str, Any]], int] | None:
-        """The page's documents in order (the ``SHOWN`` columns and ``score``), and
+    def page(self, groups: tuple[Group, ...], f: Filters, sort: str, page: int, page_size: int) -> tuple[list[tuple[Shown, int]], int] | None:
+        """The page's documents in order (what each shows, and its score), and
         how many match; None when the index cannot order it exactly (the database
         then answers)."""
         store = self._store
@@ -350,7 +377,7 @@ class CatalogueIndex:
         # each score's matches by name: the window's part of every score above the
         # last is complete among them, and of the last score the first by name are wanted
         levels = collections.Counter(round(score) for score, _ in found.hits)
-        out: list[dict[str, Any]] = []
+        out: list[tuple[Shown, int]] = []
         before = 0
         for score in sorted(levels, reverse=True):
             lo, hi = max(offset, before), min(end, before + levels[score])
@@ -369,10 +396,8 @@ def _sortkey(doc: Mapping[str, Any]) -> str:
     return f"{doc['name']}\x00{doc['instrument_id']}"
 
 
-def _shown(searcher: tantivy.Searcher, address: Any, score: int) -> dict[str, Any]:
-    shown: dict[str, Any] = msgspec.json.decode(searcher.doc(address)["shown"][0])
-    shown["score"] = score
-    return shown
+def _shown(searcher: tantivy.Searcher, address: Any, score: int) -> tuple[Shown, int]:
+    return _decode_shown(searcher.doc(address)["shown"][0]), score
 
 
 def _scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, ids: list[str], addresses: list[Any]) -> list[int]:

@@ -149,6 +149,11 @@ async def test_every_page_is_the_databases_page(db: ServiceDatabase, monkeypatch
             for page in (1, 2, 3, 9):
                 q = _query(params.get("q"), **{k: v for k, v in params.items() if k != "q"}, page=page, page_size=page_size)
                 assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch)), (params, page, page_size)
+    # what each result shows (prices, unit, county, vouchers, ratings) is the database's too
+    for params in ({"q": "光谱"}, {"q": "色谱", "sort": "name"}, {"accepts_vouchers": True}):
+        q = _query(params.get("q"), **{k: v for k, v in params.items() if k != "q"}, page_size=50)
+        by_index, by_database = await _by_index(db, q), await _by_database(db, q, monkeypatch)
+        assert by_index is not None and by_index == by_database and any(i.min_price_fen for i in by_index[0]), params
     # not an empty comparison: 光谱 finds over a hundred, with two scores, each shared by many
     items, total = _shown(await _by_index(db, _query("光谱", page_size=100)))
     rest, _ = _shown(await _by_index(db, _query("光谱", page_size=100, page=2)))
