@@ -55,7 +55,7 @@ def build(docs: list[dict[str, Any]], terms: list[tuple[str, str, int]]) -> tupl
     for term, iid, weight in terms:
         by_doc.setdefault(iid, []).append((term, weight))
     index = CatalogueIndex()
-    index._store.apply(docs, by_doc, True)
+    index._store.apply(docs, by_doc)
     return index, time.perf_counter() - t0
 
 

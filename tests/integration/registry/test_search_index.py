@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, update
 
-from services.registry import search, search_index, search_model
+from services.registry import search, search_index, search_index_schema, search_model
 from services.registry.db.instrument_models import instruments, price_items
 from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_state, search_terms
@@ -74,6 +74,12 @@ async def _seed(db: ServiceDatabase, n: int, seed: int = 5) -> list[str]:
                 )
     await search_model.reindex_all(db)
     return ids
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index reads the documents a few at a time here: every page crosses chunks."""
+    monkeypatch.setattr(search_index, "CHUNK", 7)
 
 
 @pytest.fixture
@@ -199,7 +205,7 @@ async def test_what_the_index_cannot_order_the_database_answers(db: ServiceDatab
     many = _query("光谱 分析", page_size=1)
     assert (await _by_database(db, many, monkeypatch))[1] > 1
     assert await _by_index(db, many) is not None
-    monkeypatch.setattr(search_index, "MAX_COMBINATIONS", 1)
+    monkeypatch.setattr(search_index_schema, "MAX_COMBINATIONS", 1)
     assert await _by_index(db, many) is None
     # the whole answer is the same either way
     assert _shown(await search._run(db, many, Dictionary([]))) == _shown(await _by_database(db, many, monkeypatch))
@@ -238,14 +244,76 @@ async def test_a_refreshed_index_is_read_again_in_name_order(db: ServiceDatabase
     assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch))
     reading = index._building
     assert reading is not None and not reading.done()
-    # an instrument renamed while the documents are read is found after the new index replaces the old
+    await reading
+    assert index.in_name_order and search_index.INDEX_IN_NAME_ORDER._value.get() == 1
+    for page in (1, 2, 5):
+        q = _query("光谱", page_size=20, page=page)
+        assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch)), page
+    # an instrument renamed while the documents are read again is found once the new index replaces the old
+    await _refresh(db, ids[1::4])
+    assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch))
+    reading = index._building
+    assert reading is not None and not reading.done()
     async with db.unit_of_work() as uow:
         await uow.session.execute(update(instruments).where(instruments.c.id == ids[1]).values(name="核磁共振波谱仪", functions=None, listed_on=date(2024, 6, 1), status="in_service"))
         await search_model.refresh_instrument(uow.session, ids[1])
     await reading
-    assert index.in_name_order and search_index.INDEX_IN_NAME_ORDER._value.get() == 1
     search._caches.pop(db, None)
     assert _shown(await _by_index(db, _query("核磁"))) == ([(ids[1], 8)], 1)
     for page in (1, 2, 5):
         q = _query("光谱", page_size=20, page=page)
         assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch)), page
+
+
+async def test_a_name_refreshed_while_every_document_is_read_leaves_the_index_out_of_name_order(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = await _seed(db, 120)
+    # the names are read first and then the documents, chunk by chunk: here one
+    # instrument's name changes in between, so its document comes out of place
+    refreshed = search_index._refreshed
+
+    async def stale(db: ServiceDatabase, since: int | None) -> list[tuple[str, str, bool]]:
+        rows = await refreshed(db, since)
+        return [(iid, "一" if k == 0 else name, public) for k, (iid, name, public) in enumerate(rows)]
+
+    monkeypatch.setattr(search_index, "_refreshed", stale)
+    await search.index_current(db)
+    assert not search._index(db).in_name_order and search_index.INDEX_IN_NAME_ORDER._value.get() == 0
+    for page in (1, 2, 4):
+        q = _query("光谱", page_size=20, page=page)
+        assert _shown(await _by_index(db, q)) == _shown(await _by_database(db, q, monkeypatch)), page
+    assert len(ids) == 120
+
+
+async def test_a_reading_that_fails_changes_nothing_and_the_next_search_reads_again(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = await _seed(db, 60)
+    await search.index_current(db)
+    before = _shown(await _by_index(db, _query("光谱", page_size=100)))
+    index = search._index(db)
+    held, count = index.generation, index._index.searcher().num_docs
+    documents = search_index._documents
+    calls = 0
+
+    async def fails_once(db: ServiceDatabase, chunk: list[str]) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the second chunk: the first is written, uncommitted
+            raise ConnectionError("the database went away")
+        return await documents(db, chunk)
+
+    monkeypatch.setattr(search_index, "_documents", fails_once)
+    async with db.unit_of_work() as uow:
+        for iid in ids:
+            await uow.session.execute(update(instruments).where(instruments.c.id == iid).values(name="核磁共振波谱仪", functions=None))
+            await search_model.refresh_instrument(uow.session, iid)
+    search._caches.pop(db, None)
+    with pytest.raises(ConnectionError):
+        await search.index_current(db)
+    # nothing of the failed reading shows; the next search reads the refreshed documents
+    assert index.generation == held and index._index.searcher().num_docs == count
+    q = _query("光谱", page_size=100)
+    found = index.page(search._groups(q, Dictionary([])), q.filters, q.sort, q.page, q.page_size)
+    assert found is not None and ([(shown.instrument_id, score) for shown, score in found[0]], found[1]) == before
+    await search.index_current(db)
+    assert index.generation != held
+    assert _shown(await _by_index(db, _query("光谱", page_size=100))) == ([], 0)
+    assert _shown(await _by_index(db, _query("核磁", page_size=100))) == _shown(await _by_database(db, _query("核磁", page_size=100), monkeypatch))
