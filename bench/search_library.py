@@ -110,7 +110,7 @@ def main() -> None:
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     index, build_s = build(docs, terms)
     del terms
-    size = sum(p.stat().st_size for p in Path(index._dir).iterdir()) / 2**20
+    size = sum(p.stat().st_size for p in Path(index._store.dir).iterdir()) / 2**20
     searcher = index._index.searcher()
     print(f"index: {searcher.num_docs} documents in {searcher.num_segments} segment(s), {size:.1f} MiB on disk, written in {build_s:.1f} s")
     todo = queries()
