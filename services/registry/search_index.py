@@ -220,16 +220,16 @@ class CatalogueIndex:
         searcher = store.index.searcher()
         offset, end = (page - 1) * page_size, page * page_size
         if not groups or sort == "name":  # by name, then id
-            found = searcher.search(query(groups, f), limit=page_size, offset=offset, count=True, order_by_field="sortkey", order=tantivy.Order.Asc)
+            found = searcher.search(query(searcher, groups, f), limit=page_size, offset=offset, count=True, order_by_field="sortkey", order=tantivy.Order.Asc)
             addresses = [addr for _, addr in found.hits]
             scores = _scores(searcher, groups, f, [id_of(str(k)) for k, _ in found.hits], addresses) if groups and addresses else [0] * len(addresses)
             return [_shown(searcher, addr, score) for addr, score in zip(addresses, scores, strict=True)], int(found.count)
         if in_name_order and searcher.num_segments == 1:
             # Tantivy gives equal scores in the order of the documents, here the names': the page at once
-            found = searcher.search(query(groups, f), limit=page_size, offset=offset, count=True)
+            found = searcher.search(query(searcher, groups, f), limit=page_size, offset=offset, count=True)
             return [_shown(searcher, addr, round(score)) for score, addr in found.hits], int(found.count)
         # the scores of the first ``end`` matches; equal scores come by segment, not by name
-        found = searcher.search(query(groups, f), limit=end, count=True)
+        found = searcher.search(query(searcher, groups, f), limit=end, count=True)
         # each score's matches by name: the window's part of every score above the
         # last is complete among them, and of the last score the first by name are wanted
         levels = collections.Counter(round(score) for score, _ in found.hits)
@@ -255,7 +255,7 @@ def _scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, i
     """The scores of a page ordered by name (each result shows its score): the
     query again, only over the page's instruments."""
     only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(SCHEMA, "instrument_id", ids), 0.0)
-    scored = searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Must, query(groups, f)), (tantivy.Occur.Must, only)]), limit=len(ids))
+    scored = searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Must, query(searcher, groups, f)), (tantivy.Occur.Must, only)]), limit=len(ids))
     by_address = {(a.segment_ord, a.doc): round(score) for score, a in scored.hits}
     return [by_address[(a.segment_ord, a.doc)] for a in addresses]
 

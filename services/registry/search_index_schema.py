@@ -100,14 +100,15 @@ def _stored(doc: Mapping[str, Any]) -> Shown:
     return Shown(**fields)
 
 
-def _term(term: str) -> tantivy.Query:
-    """Instruments holding ``term``, scored by the weight it has there."""
-    fields = [(tantivy.Occur.Should, tantivy.Query.const_score_query(tantivy.Query.term_query(SCHEMA, f"w{w}", term), float(w))) for w in WEIGHTS]
-    return tantivy.Query.boolean_query(fields)
+def _term(searcher: tantivy.Searcher, term: str) -> tantivy.Query:
+    """Instruments holding ``term``, scored by the weight it has there; only the
+    fields that hold it in some document are asked (a union of fewer postings)."""
+    fields = [tantivy.Query.const_score_query(tantivy.Query.term_query(SCHEMA, f"w{w}", term), float(w)) for w in _weights(searcher, term) or WEIGHTS[:1]]
+    return fields[0] if len(fields) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in fields])
 
 
-def _alternative(terms: Alternative) -> tantivy.Query:
-    return _term(terms[0]) if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, _term(t)) for t in terms])
+def _alternative(searcher: tantivy.Searcher, terms: Alternative) -> tantivy.Query:
+    return _term(searcher, terms[0]) if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, _term(searcher, t)) for t in terms])
 
 
 def filters(f: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:
@@ -135,19 +136,21 @@ def plain_terms(groups: tuple[Group, ...]) -> Alternative | None:
     return None
 
 
-def query(groups: tuple[Group, ...], f: Filters) -> tantivy.Query:
+def query(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters) -> tantivy.Query:
     """What ``search_sql.matches`` and ``search_sql.filters`` select, scored
     alike: an alternative its terms' summed weights, a group its best
     alternative's (a disjunction's maximum), the query its groups' sum."""
     must: list[tuple[tantivy.Occur, tantivy.Query]] = []
     terms = plain_terms(groups)
     if terms:
-        must.append((tantivy.Occur.Must, _alternative(terms)))
+        must.append((tantivy.Occur.Must, _alternative(searcher, terms)))
     elif groups:
         for g in groups:
-            alternatives = [_alternative(a) for a in g]
+            alternatives = [_alternative(searcher, a) for a in g]
             must.append((tantivy.Occur.Must, alternatives[0] if len(alternatives) == 1 else tantivy.Query.disjunction_max_query(alternatives)))
     must += filters(f)
+    if len(must) == 1:  # one clause scores as the query
+        return must[0][1]
     return tantivy.Query.boolean_query(must) if must else tantivy.Query.all_query()
 
 
