@@ -34,18 +34,20 @@ from services.registry.search_cache import GENERATION_TTL_S as GENERATION_TTL_S 
 from services.registry.search_cache import Cache, rows
 from services.registry.search_sql import (
     SORTS,
+    Shown,
     Filters,
     categories_statement,
     count_statement,
     counted_apart,
     page_statement,
+    shown_of,
 )
 from services.runtime.city import City
 from services.runtime.db.service_db import ServiceDatabase
 from services.runtime.errors import DomainError
 
 if TYPE_CHECKING:  # Tantivy itself loads with the first search (_index)
-    from services.registry.search_index import CatalogueIndex, Shown
+    from services.registry.search_index import CatalogueIndex
 
 #: at most this many suggestions accompany an empty result
 MAX_SUGGESTIONS = 5
@@ -140,25 +142,12 @@ def parse_query(
 
 
 def _item(r: Any) -> CatalogueItem:
-    return CatalogueItem(
-        instrument_id=r["instrument_id"],
-        name=r["name"],
-        category=r["category"],
-        model=r["model"],
-        unit_id=r["unit_id"],
-        unit_name=r["unit_name"],
-        county_code=r["county_code"],
-        min_price_fen=r["min_price_fen"],
-        max_price_fen=r["max_price_fen"],
-        accepts_vouchers=bool(r["accepts_vouchers"]),
-        score=int(r["score"] or 0),
-        rating_average=mean(int(r["rating_points"]), int(r["rating_count"])),
-        rating_count=int(r["rating_count"]),
-    )
+    """A result from a ``search_docs`` row of the database's page."""
+    return _shown_item(shown_of(r), int(r["score"] or 0))
 
 
 def _shown_item(r: Shown, score: int) -> CatalogueItem:
-    """A result from what the search index stores (search_index.Shown), as ``_item`` from a row."""
+    """A result from what it shows (stored with the search index's documents) and its score."""
     return CatalogueItem(
         instrument_id=r.instrument_id,
         name=r.name,

@@ -47,8 +47,8 @@ from sqlalchemy import select
 
 from services.registry.db.search_models import search_docs, search_terms
 from services.registry.domain.synonyms import Group
-from services.registry.search_index_schema import SCHEMA, SHOWN, Shown, decode_shown, document, id_of, level, query, sortkey
-from services.registry.search_sql import Filters
+from services.registry.search_index_schema import SCHEMA, decode_shown, document, id_of, level, query, sortkey
+from services.registry.search_sql import SHOWN, Filters, Shown
 from services.runtime.db.service_db import ServiceDatabase
 
 log = logging.getLogger("xciss.registry.search_index")

@@ -22,31 +22,12 @@ import tantivy
 
 from services.registry.domain.search_terms import FIELD_WEIGHTS
 from services.registry.domain.synonyms import Alternative, Group
-from services.registry.search_sql import Filters
+from services.registry.search_sql import Filters, Shown, shown_of
 
 #: the weights a term can have, one field each
 WEIGHTS = tuple(sorted(set(FIELD_WEIGHTS.values()), reverse=True))
 
 
-class Shown(msgspec.Struct, array_like=True, frozen=True):
-    """The ``search_docs`` columns a result shows, stored with each document
-    (MessagePack, decoded to this type: a third of the cost of a dict from JSON)."""
-
-    instrument_id: str
-    name: str
-    category: str
-    model: str | None
-    unit_id: str
-    unit_name: str
-    county_code: str | None
-    min_price_fen: int | None
-    max_price_fen: int | None
-    accepts_vouchers: bool
-    rating_count: int
-    rating_points: int
-
-
-SHOWN = Shown.__struct_fields__
 decode_shown = msgspec.msgpack.Decoder(Shown).decode
 #: the filters held as indexed fields, as named in ``Filters`` and ``search_docs``
 KEYED_FILTERS = ("category", "county_code", "unit_id")
@@ -81,7 +62,7 @@ def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]]) -> tantiv
         "instrument_id": [doc["instrument_id"]],
         "min_price_fen": [NO_PRICE_MIN if doc["min_price_fen"] is None else int(doc["min_price_fen"])],
         "max_price_fen": [NO_PRICE_MAX if doc["max_price_fen"] is None else int(doc["max_price_fen"])],
-        "shown": [msgspec.msgpack.encode(_stored(doc))],
+        "shown": [msgspec.msgpack.encode(shown_of(doc))],
     }
     for weight, ts in by_weight.items():
         fields[f"w{weight}"] = [" ".join(ts)]  # terms hold no whitespace (domain/search_terms.py)
@@ -91,13 +72,6 @@ def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]]) -> tantiv
     if doc["accepts_vouchers"]:
         fields["accepts_vouchers"] = ["yes"]
     return tantivy.Document(**fields)
-
-
-def _stored(doc: Mapping[str, Any]) -> Shown:
-    """What a ``search_docs`` row shows, typed as decoded (SQLite gives 0/1 for a boolean)."""
-    fields = {c: doc[c] for c in SHOWN}
-    fields.update(accepts_vouchers=bool(doc["accepts_vouchers"]), rating_count=int(doc["rating_count"] or 0), rating_points=int(doc["rating_points"] or 0))
-    return Shown(**fields)
 
 
 def _term(searcher: tantivy.Searcher, term: str) -> tantivy.Query:
