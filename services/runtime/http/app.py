@@ -10,7 +10,7 @@ Chinese and an English message.
 from __future__ import annotations
 
 import asyncio
-import functools
+import weakref
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -85,14 +85,21 @@ async def strict_money(request: Request) -> None:
 INT64 = (-(2**63), 2**63 - 1)
 
 
-@functools.cache
+#: each handler's integer parameters, read once; weakly held, so that an app
+#: dropped (tests build hundreds in one process) takes its handlers with it
+_int_names: weakref.WeakKeyDictionary[BaseRouteHandler, tuple[str, ...]] = weakref.WeakKeyDictionary()
+
+
 def _int_query_names(handler: BaseRouteHandler) -> tuple[str, ...]:
-    """A handler's integer parameters, as the query names them (read once per handler)."""
-    names = []
-    for fd in handler.parsed_fn_signature.parameters.values():
-        if fd.is_subclass_of(int) or (fd.is_optional and fd.has_inner_subclass_of(int)):
-            names.append(getattr(fd.kwarg_definition, "query", None) or fd.name)
-    return tuple(names)
+    """A handler's integer parameters, as the query names them."""
+    names = _int_names.get(handler)
+    if names is None:
+        names = _int_names[handler] = tuple(
+            getattr(fd.kwarg_definition, "query", None) or fd.name
+            for fd in handler.parsed_fn_signature.parameters.values()
+            if fd.is_subclass_of(int) or (fd.is_optional and fd.has_inner_subclass_of(int))
+        )
+    return names
 
 
 def _beyond_int64(text: str) -> bool:
