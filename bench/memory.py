@@ -97,7 +97,19 @@ def _rollup(pid: int) -> dict[str, float]:
 def _print_rest(name: str, pid: int) -> None:
     m = _rollup(pid)
     flag = "  > 100" if m["Rss"] > 100 else ""
-    print(f"  {name:<18} RSS {m['Rss']:6.1f} = anonymous {m['Anonymous']:5.1f} + files {m['Rss'] - m['Anonymous']:5.1f}{flag}")
+    # PSS: each page shared with other processes (libraries, the pages `xciss up`'s service
+    # processes share with the forkserver they were forked from) counted by its share
+    print(f"  {name:<18} RSS {m['Rss']:6.1f} = anonymous {m['Anonymous']:5.1f} + files {m['Rss'] - m['Anonymous']:5.1f}; PSS {m['Pss']:6.1f}{flag}")
+
+
+def _name(pid: int) -> str:
+    """``registry`` for ``… cli run registry``, ``forkserver`` for multiprocessing's, and so on.
+    (A forked service process's command line is one string, set by setproctitle.)"""
+    words = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().split()
+    for known in ("forkserver", "resource_tracker", "nats-server"):
+        if any(known in w for w in words):
+            return known
+    return words[-1] if words else str(pid)
 
 
 def deployed_part(up_pid: int, idle: float) -> None:
@@ -107,11 +119,10 @@ def deployed_part(up_pid: int, idle: float) -> None:
     on a port of its own. Read ``idle`` seconds after the API answers ``/health``."""
     print(f"as deployed: one process per role (deploy/base/services), {idle:g} s after the API answers (MiB)")
     envs = {}
-    for pid in _children(up_pid):
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        if b"run" in cmd and cmd[-2].decode() in APPS:
+    for pid in _children(up_pid):  # (`xciss up` started each with an interpreter of its own: its environment is in /proc)
+        if (service := _name(pid)) in APPS:
             raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            envs[cmd[-2].decode()] = dict(e.decode().split("=", 1) for e in raw if b"=" in e)
+            envs[service] = dict(e.decode().split("=", 1) for e in raw if b"=" in e)
     with tempfile.TemporaryDirectory(prefix="xciss-bench-roles-") as logs:
         for service, env in sorted(envs.items()):
             port = free_port()
@@ -142,6 +153,8 @@ def at_rest_part(idle: float, nats_port: int, deployed: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="xciss-bench-memory-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
         env.update(XCISS_DATA_DIR=tmp, XCISS_NATS_PORT=str(nats_port), PYTHONPATH=str(ROOT))
+        if deployed:  # the roles alone take each service process's environment from /proc, which a forked one does not show
+            env["XCISS_UP_FORKS"] = "0"
         for last in (False, True):
             proc = subprocess.Popen([sys.executable, "-m", "services.command.cli", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             try:
@@ -150,11 +163,12 @@ def at_rest_part(idle: float, nats_port: int, deployed: bool = False) -> None:
                     raise SystemExit(f"xciss up ended without being ready (exit {proc.wait()})")
                 if last:
                     time.sleep(idle)
-                    for pid in _children(proc.pid):
-                        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                        if b"nats-server" in cmd[0]:
-                            continue
-                        _print_rest(cmd[-2].decode(), pid)
+                    rest = {pid: _name(pid) for pid in _children(proc.pid)}
+                    for pid, name in rest.items():
+                        if name != "nats-server":
+                            _print_rest(name, pid)
+                    pss = sum(_rollup(pid)["Pss"] for pid in [proc.pid, *rest] if rest.get(pid) != "nats-server")
+                    print(f"  {'all (PSS)':<18} {pss:6.1f}: what `xciss up`'s Python processes hold together")
                     if deployed:
                         deployed_part(proc.pid, idle)
             finally:

@@ -15,6 +15,9 @@ The bus plan, the migrations, the streams and the demo data run in a child
 forked at the start (``forked_steps.py``): what they import (SQLAlchemy,
 alembic, every service's spec) goes with the child, and the process that
 stays to watch the others holds only what watching needs (issue 19, target 5).
+The four service processes are forked from a forkserver that imports their
+common stack meanwhile (``service_forks.py``; ``XCISS_UP_FORKS=0`` starts each
+with an interpreter of its own, as the gateway always is).
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ import time
 
 import httpx
 
+from services.command import service_forks
 from services.command.forked_steps import ForkedSteps
 from services.command.natsserver import EmbeddedNats, port_open
+from services.command.service_forks import ForkedProcess, ServiceForks
 from services.runtime.bus_identity.permissions import GATEWAY
 from services.runtime.settings import CREDENTIALS_DIRNAME, SERVICES, Settings
 from services.runtime.tokenkeys import ISSUER, ensure_dev_keys
@@ -44,7 +49,7 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         if port_open("127.0.0.1", port):
             print(f"xciss: port {port} is taken; set XCISS_NATS_PORT or XCISS_NATS_URL", file=sys.stderr)
             return 2
-    children: list[subprocess.Popen[bytes]] = []
+    children: list[subprocess.Popen[bytes] | ForkedProcess] = []
     stopping = False
 
     def _stop(*_: object) -> None:
@@ -57,6 +62,8 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
     old_term = signal.signal(signal.SIGTERM, _stop)
     steps = ForkedSteps()
     try:
+        # the service processes' common stack is imported while the steps below run
+        forks = ServiceForks() if service_forks.wanted(os.environ) else None
         if settings.nats_url is None:
             credentials = settings.data_dir / CREDENTIALS_DIRNAME
             nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log", credentials_dir=credentials)
@@ -70,8 +77,9 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         env.setdefault("XCISS_DEMO", "1" if with_demo else "0")
         demo_on = env["XCISS_DEMO"].strip().lower() in ("1", "true", "yes", "on")
         for s in SERVICES:
-            children.append(subprocess.Popen([sys.executable, "-m", "services.command.cli", "run", s], env=_own_token_keys(_own_seed(env, settings, s), settings, s == ISSUER)))
-        gateway_env = _own_token_keys(_own_seed(env, settings, GATEWAY), settings, demo_on)  # the demo buttons sign tokens
+            own = process_env(env, settings, s, signs=s == ISSUER)
+            children.append(forks.start(["run", s], own) if forks else subprocess.Popen([sys.executable, "-m", "services.command.cli", "run", s], env=own))
+        gateway_env = process_env(env, settings, GATEWAY, signs=demo_on)  # the demo buttons sign tokens
         children.append(subprocess.Popen([sys.executable, "-m", "services.command.cli", "gateway"], env=gateway_env))
         if not _wait_ready(settings, ready_timeout_s, lambda: stopping or any(c.poll() is not None for c in children)):
             if stopping:  # Ctrl-C while starting
@@ -142,6 +150,12 @@ def _load_demo(settings: Settings, gateway: str) -> tuple[dict[str, int], str]:
     created = asyncio.run(load_demo(settings, gateway))
     created["officer_accounts"] = asyncio.run(create_officer_accounts(settings))
     return created, demo_table()
+
+
+def process_env(env: dict[str, str], settings: Settings, identity: str, *, signs: bool) -> dict[str, str]:
+    """The environment of the process of one identity (a service, the gateway): its own
+    NATS seed and the token keys it needs, the private key only if it signs."""
+    return _own_token_keys(_own_seed(env, settings, identity), settings, signs)
 
 
 def _own_seed(env: dict[str, str], settings: Settings, identity: str) -> dict[str, str]:

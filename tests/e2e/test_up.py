@@ -300,17 +300,21 @@ def test_xciss_up_serves_a_flow_and_stops_cleanly(tmp_path: Path) -> None:
             credentials = tmp_path / "data" / "nats-credentials"
             assert stat.S_IMODE(credentials.stat().st_mode) == 0o700
             assert {stat.S_IMODE(f.stat().st_mode) for f in credentials.iterdir()} == {0o600}
-            for s in SERVICES:  # each service process holds only its own seed
-                assert f"XCISS_NATS_NKEY_FILE={credentials / f'{s}.nk'}" in _environ(services_pid[s])
-                assert "XCISS_NATS_CREDENTIALS_DIR" not in _environ(services_pid[s])
-            # ... and the token keys: registry alone holds the private key, everyone the JWKS
+            # the service processes are forked from one forkserver (services/command/service_forks.py),
+            # each given its own seed and token keys after the fork (tests/unit/runtime/test_service_forks.py):
+            # the forkserver holds no seed and no private key that a fork could inherit
+            forkservers = {_stat(pid)[1] for pid in services_pid.values()}  # type: ignore[index]
+            assert len(forkservers) == 1 and "multiprocessing.forkserver" in _cmdline(next(iter(forkservers))), {pid: _cmdline(pid) for pid in forkservers}
+            inherited = _environ(next(iter(forkservers)))
+            for name in ("XCISS_NATS_NKEY_FILE", "XCISS_NATS_CREDENTIALS_DIR", "XCISS_JWT_SIGNING_KEY_FILE", "XCISS_JWT_SIGNING_KEY"):
+                assert f"\n{name}=" not in f"\n{inherited}", name
+            # ... the gateway (its own interpreter) its own seed; registry alone signs tokens (it signs in below)
+            assert f"XCISS_NATS_NKEY_FILE={credentials / 'gateway.nk'}" in _environ(gateway_pids[0])
+            assert "XCISS_NATS_CREDENTIALS_DIR" not in _environ(gateway_pids[0])
             keys = tmp_path / "data" / "token-keys"
             assert stat.S_IMODE(keys.stat().st_mode) == 0o700
             assert {stat.S_IMODE(f.stat().st_mode) for f in keys.iterdir()} == {0o600}
-            for s in SERVICES:
-                environ = _environ(services_pid[s])
-                assert f"XCISS_JWT_JWKS_FILE={keys / 'jwks.json'}" in environ
-                assert (f"XCISS_JWT_SIGNING_KEY_FILE={keys / 'signing.pem'}" in environ) == (s == "registry"), s
+            assert f"XCISS_JWT_JWKS_FILE={keys / 'jwks.json'}" in _environ(gateway_pids[0])
             r = client.get(f"{gateway}/api/registry/v1/.well-known/jwks.json")
             assert r.status_code == 200 and len(r.json()["keys"]) == 1, r.text
             assert asyncio.run(_anonymous_refused(nats_url))

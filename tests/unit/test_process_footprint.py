@@ -64,3 +64,29 @@ def test_a_worker_imports_no_token_library() -> None:
     worker or relay imports) leave PyJWT out (2.6 MiB). The registry's worker had
     it through the idempotency prune and the password reset's session ends."""
     assert _imported(SERVICE_PROCESS, {"jwt"}) == "[]"
+
+
+def test_what_the_forkserver_preloads_is_what_every_service_process_imports_anyway() -> None:
+    """``xciss up`` forks its service processes from a forkserver that imported
+    ``service_forks.PRELOAD`` (start-up, issue 19 target 5); a module there that one
+    service does not import would sit in that service's memory for nothing."""
+    services = ("registry", "vouchers", "evaluation", "payments")
+    # what a service process (all three roles, as under `xciss up`) has imported once it serves
+    serving = (
+        "import sys, pathlib, tempfile; "
+        "import services.command.cli, services.command.process, services.runtime.service as s, services.runtime.settings as c; "
+        "import uvicorn, uvloop, faststream.nats, services.runtime.bus.consumers, services.runtime.bus.relay; "
+        "settings = c.Settings(data_dir=pathlib.Path(tempfile.mkdtemp())); "
+        "spec = s.load_spec(sys.argv[1]); s.create_app(spec, settings); s.create_database(spec, settings); "
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    preload = "import sys; from services.command.service_forks import PRELOAD; before = set(sys.modules); [__import__(m) for m in PRELOAD]; print(' '.join(sorted(set(sys.modules) - before)))"
+
+    def modules(*argv: str) -> set[str]:
+        return set(subprocess.run([sys.executable, "-c", *argv], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split())
+
+    preloaded = modules(preload)
+    assert len(preloaded) > 500, preloaded  # the stack, not a handful
+    for service in services:
+        extra = sorted(preloaded - modules(serving, service))
+        assert not extra, (service, extra[:20])

@@ -1,0 +1,123 @@
+"""``xciss up``'s service processes, forked from one interpreter that has imported their
+common stack.
+
+Each of the four service processes would import the same libraries (SQLAlchemy,
+Litestar, FastStream, nats, PyJWT, OpenTelemetry …: about 0.8 CPU-s a process) while
+the others do the same on two cores. Python's forkserver (``multiprocessing``) starts
+one interpreter at the beginning of ``xciss up``, which imports :data:`PRELOAD` while
+the migrations run, and forks each service process from it: a service imports only its
+own modules (issue 19, target 5: start-up). The imported pages are shared
+copy-on-write, so a process's resident size is what it was (every module of
+:data:`PRELOAD` is one each service imports anyway: ``tests/unit/test_process_footprint.py``),
+while the machine holds one copy.
+
+A forked process runs ``xciss`` (``services.command.cli.main``) with its own
+arguments and environment — its own NATS seed and token keys, set in it after the
+fork: the forkserver holds neither — and takes the command line ``ps`` shows for
+it (``… -m services.command.cli run registry``), as if it had been started with it.
+The gateway, which imports no database library, is started as before.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from multiprocessing import forkserver
+from typing import Any
+
+import setproctitle
+
+#: what every service process imports (each an entry point that pulls in the bulk of
+#: its library); the forkserver imports them before it forks anything
+PRELOAD = (
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.dialects.sqlite.aiosqlite",
+    "sqlalchemy.dialects.postgresql.asyncpg",
+    "aiosqlite",
+    "litestar",
+    "litestar.plugins.prometheus",
+    "uvicorn",
+    "uvloop",
+    "faststream.nats",
+    "nats.js",
+    "nkeys",
+    "msgspec",
+    "jwt",
+    "cryptography.hazmat.primitives.ciphers.aead",
+    "opentelemetry.sdk.trace.export",
+    "opentelemetry.propagate",
+    "prometheus_client",
+    "uuid_utils",
+    "yaml",
+)
+
+
+def wanted(environ: Mapping[str, str]) -> bool:
+    """Forks where a forkserver exists (POSIX), unless ``XCISS_UP_FORKS=0`` asks ``xciss up``
+    to start each service process with its interpreter of its own (e.g. to profile one
+    from its first line, or to read its environment in ``/proc``)."""
+    off = environ.get("XCISS_UP_FORKS", "1").strip().lower() in ("0", "false", "no", "off")
+    return not off and "forkserver" in multiprocessing.get_all_start_methods()
+
+
+class ForkedProcess:
+    """One forked process, with the part of ``subprocess.Popen``'s interface ``xciss up`` uses."""
+
+    def __init__(self, process: Any) -> None:
+        self._process = process
+        self.pid: int = process.pid
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def send_signal(self, sig: int) -> None:
+        if self._process.exitcode is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._process.join(timeout)
+        code = self._process.exitcode
+        if code is None:
+            raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0.0)
+        return int(code)
+
+
+class ServiceForks:
+    """Starts the forkserver at once (it imports :data:`PRELOAD` in the background);
+    ``start(argv, env)`` forks one ``xciss`` process from it."""
+
+    def __init__(self, preload: Sequence[str] = PRELOAD) -> None:
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(list(preload))
+        forkserver.ensure_running()
+
+    def start(self, argv: Sequence[str], env: Mapping[str, str]) -> ForkedProcess:
+        process = self._ctx.Process(target=_xciss, args=(list(argv), dict(env)), name=f"xciss {' '.join(argv)}")
+        process.start()
+        return ForkedProcess(process)
+
+
+def _xciss(argv: list[str], env: dict[str, str]) -> None:
+    """In the forked process: ``xciss ARGV`` with ENV as its environment."""
+    # the title first: setproctitle finds the command line's memory through the environment's
+    setproctitle.setproctitle(" ".join([sys.executable, "-m", "services.command.cli", *argv]))
+    os.environ.clear()
+    os.environ.update(env)
+    if "XCISS_PARENT_PID" in env:  # it watches its parent, the forkserver, which ends with xciss up
+        os.environ["XCISS_PARENT_PID"] = str(os.getppid())
+    from services.command.cli import main
+
+    try:
+        main(argv)
+    finally:
+        # a forked process ends in os._exit: the exit handlers (telemetry's last spans,
+        # logging's flush) run here, as they would at an interpreter's end
+        atexit._run_exitfuncs()
