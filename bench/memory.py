@@ -148,13 +148,14 @@ def deployed_part(up_pid: int, idle: float) -> None:
                     stop_server(p)
 
 
-def at_rest_part(idle: float, nats_port: int, deployed: bool = False) -> None:
-    print(f"at rest: `xciss up` (demo data), {idle:g} s after it is up, the second start (MiB)")
+def at_rest_part(idle: float, nats_port: int, deployed: bool = False, forks: bool = True) -> None:
+    how = "service processes forked from the forkserver" if forks and not deployed else "each process its own interpreter"
+    print(f"at rest: `xciss up` (demo data; {how}), {idle:g} s after it is up, the second start (MiB)")
     with tempfile.TemporaryDirectory(prefix="xciss-bench-memory-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("XCISS_")}
         env.update(XCISS_DATA_DIR=tmp, XCISS_NATS_PORT=str(nats_port), PYTHONPATH=str(ROOT))
-        if deployed:  # the roles alone take each service process's environment from /proc, which a forked one does not show
-            env["XCISS_UP_FORKS"] = "0"
+        # the roles alone (--deployed) take each service process's environment from /proc, which a forked one does not show
+        env["XCISS_UP_FORKS"] = "1" if forks and not deployed else "0"
         for last in (False, True):
             proc = subprocess.Popen([sys.executable, "-m", "services.command.cli", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             try:
@@ -184,6 +185,7 @@ def main() -> None:
     ap.add_argument("--nats-port", type=int, default=4323)
     ap.add_argument("--deployed", action="store_true", help="also each role as its own process, as deploy/ runs them")
     ap.add_argument("--no-imports", action="store_true", help="skip the imports part")
+    ap.add_argument("--no-forks", action="store_true", help="`xciss up` with XCISS_UP_FORKS=0: each service process its own interpreter")
     ap.add_argument("--charge", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.charge:
@@ -192,7 +194,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     if not args.no_imports:
         imports_part(args.top)
-    at_rest_part(args.idle, args.nats_port, args.deployed)
+    at_rest_part(args.idle, args.nats_port, args.deployed, forks=not args.no_forks)
 
 
 if __name__ == "__main__":
