@@ -21,13 +21,14 @@ The gateway, which imports no database library, is started as before.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from multiprocessing import forkserver
+from collections.abc import Callable, Mapping, Sequence
+from multiprocessing import forkserver, resource_tracker
 from typing import Any
 
 import setproctitle
@@ -99,25 +100,42 @@ class ServiceForks:
         self._ctx.set_forkserver_preload(list(preload))
         forkserver.ensure_running()
 
-    def start(self, argv: Sequence[str], env: Mapping[str, str]) -> ForkedProcess:
-        process = self._ctx.Process(target=_xciss, args=(list(argv), dict(env)), name=f"xciss {' '.join(argv)}")
+    def start(self, argv: Sequence[str], env: Mapping[str, str], run: Callable[[list[str]], object] | None = None) -> ForkedProcess:
+        """``xciss ARGV`` (``run(ARGV)`` instead, for the tests) in a process forked
+        from the forkserver, with ENV as its environment."""
+        process = self._ctx.Process(target=_forked, args=(list(argv), dict(env), run), name=f"xciss {' '.join(argv)}")
         process.start()
         return ForkedProcess(process)
 
 
-def _xciss(argv: list[str], env: dict[str, str]) -> None:
+def _forked(argv: list[str], env: dict[str, str], run: Callable[[list[str]], object] | None) -> None:
     """In the forked process: ``xciss ARGV`` with ENV as its environment."""
     # the title first: setproctitle finds the command line's memory through the environment's
     setproctitle.setproctitle(" ".join([sys.executable, "-m", "services.command.cli", *argv]))
+    _let_go_of_the_forkserver()
     os.environ.clear()
     os.environ.update(env)
     if "XCISS_PARENT_PID" in env:  # it watches its parent, the forkserver, which ends with xciss up
         os.environ["XCISS_PARENT_PID"] = str(os.getppid())
-    from services.command.cli import main
-
+    if run is None:
+        from services.command.cli import main as run
     try:
-        main(argv)
+        run(argv)
     finally:
         # a forked process ends in os._exit: the exit handlers (telemetry's last spans,
         # logging's flush) run here, as they would at an interpreter's end
         atexit._run_exitfuncs()
+
+
+def _let_go_of_the_forkserver() -> None:
+    """multiprocessing hands each forked process the forkserver's "alive" pipe and the
+    resource tracker's, so that it could fork in turn; the forkserver ends only when
+    every holder of the first has closed it. A service process forks nothing: it closes
+    both, so that a killed ``xciss up`` takes the forkserver with it, and the forkserver's
+    end, the service processes (each stops when its parent is gone)."""
+    for holder, name in ((getattr(forkserver, "_forkserver", None), "_forkserver_alive_fd"), (getattr(resource_tracker, "_resource_tracker", None), "_fd")):
+        fd = getattr(holder, name, None)
+        if isinstance(fd, int):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            setattr(holder, name, None)

@@ -7,6 +7,10 @@ Ctrl-C and leaves nothing behind: ``tests/e2e/test_up.py``.)"""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +40,63 @@ def test_a_forked_process_runs_xciss_with_the_environment_it_is_given(forks: Ser
     assert fit.wait(60) == 0
     assert unfit.wait(60) == 1
     assert fit.poll() == 0 and unfit.poll() == 1
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _until_the_parent_is_gone(argv: list[str]) -> None:
+    """A forked process's stand-in for a service: it ends when its parent does (``cli._watch_parent``)."""
+    parent = os.getppid()
+    deadline = time.monotonic() + 60
+    while os.getppid() == parent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    Path(argv[0]).write_text("parent gone" if os.getppid() != parent else "timed out")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_killed_xciss_up_takes_the_forkserver_and_the_forked_processes_with_it(tmp_path: Path) -> None:
+    """multiprocessing hands each forked process the forkserver's "alive" pipe, so the
+    forkserver outlived a killed ``xciss up`` as long as its forks lived, and they, watching
+    their parent, lived as long as it did: nothing ended."""
+    mark = tmp_path / "orphaned"
+    script = (
+        "import os, sys, time\n"
+        "from multiprocessing import forkserver\n"
+        "from services.command.service_forks import ServiceForks\n"
+        "from tests.unit.runtime.test_service_forks import _until_the_parent_is_gone\n"
+        "forks = ServiceForks(preload=())\n"
+        f"child = forks.start([{str(mark)!r}], dict(os.environ), run=_until_the_parent_is_gone)\n"
+        "print(forkserver._forkserver._forkserver_pid, child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    server = child = 0
+    try:
+        assert parent.stdout is not None
+        server, child = (int(w) for w in parent.stdout.readline().split())
+        assert _alive(server) and _alive(child)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 15
+        while (_alive(server) or _alive(child)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(server), "the forkserver outlived xciss up"
+        assert not _alive(child), "a forked process outlived xciss up"
+        assert mark.read_text() == "parent gone"
+    finally:
+        parent.kill()
+        parent.wait(10)
+        for pid in (server, child):  # what a failure left behind
+            if pid and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_xciss_up_forks_unless_told_not_to() -> None:
