@@ -5,11 +5,12 @@ Each of the four service processes would import the same libraries (SQLAlchemy,
 Litestar, FastStream, nats, PyJWT, OpenTelemetry …: about 0.8 CPU-s a process) while
 the others do the same on two cores. Python's forkserver (``multiprocessing``) starts
 one interpreter at the beginning of ``xciss up``, which imports :data:`PRELOAD` while
-the migrations run, and forks each service process from it: a service imports only its
-own modules (issue 19, target 5: start-up). The imported pages are shared
-copy-on-write, so a process's resident size is what it was (every module of
-:data:`PRELOAD` is one each service imports anyway: ``tests/unit/test_process_footprint.py``),
-while the machine holds one copy.
+the bus plan is rendered and the migrations run, and forks each service process from
+it: a service imports only its own modules (issue 19, target 5: start-up; bench/README.md,
+"Forked from a warm interpreter"). Every module of :data:`PRELOAD` is one each service
+imports anyway (``tests/unit/test_process_footprint.py``), so a process's own memory is
+what it was; its resident size is lower (the shared libraries' pages it never touches
+are not counted in it) and the machine holds about as much in all.
 
 A forked process runs ``xciss`` (``services.command.cli.main``) with its own
 arguments and environment — its own NATS seed and token keys, set in it after the
@@ -60,7 +61,7 @@ PRELOAD = (
 
 def wanted(environ: Mapping[str, str]) -> bool:
     """Forks where a forkserver exists (POSIX), unless ``XCISS_UP_FORKS=0`` asks ``xciss up``
-    to start each service process with its interpreter of its own (e.g. to profile one
+    to start each service process with an interpreter of its own (e.g. to profile one
     from its first line, or to read its environment in ``/proc``)."""
     off = environ.get("XCISS_UP_FORKS", "1").strip().lower() in ("0", "false", "no", "off")
     return not off and "forkserver" in multiprocessing.get_all_start_methods()
