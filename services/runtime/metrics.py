@@ -1,7 +1,7 @@
 """Prometheus metrics of every service process.
 
 Counters and histograms move as work happens (HTTP requests through
-litestar's Prometheus middleware, relay publishes, consumer outcomes). Gauges
+the API's metrics middleware (http/metrics.py: RouteMetrics), relay publishes, consumer outcomes). Gauges
 that describe state elsewhere — the outbox backlog in the database, consumer
 lag and dead letters in JetStream, a service's own figures such as the voucher
 budget — are *probes*: async functions run when ``/metrics`` is scraped, at
@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger("xciss.metrics")
 
-#: prefix of the HTTP metrics from litestar's Prometheus middleware
+#: prefix of the HTTP metrics (http/metrics.py: RouteMetrics, Litestar's Prometheus series)
 HTTP_PREFIX = "xciss_http"
 
 OUTBOX_BACKLOG = Gauge("xciss_outbox_backlog", "Outbox rows not yet acknowledged by JetStream", ["service"])

@@ -1,4 +1,4 @@
-"""The API's ``/metrics`` route and litestar's Prometheus middleware settings;
+"""The API's ``/metrics`` route and its HTTP metrics middleware (``RouteMetrics``);
 the metrics themselves are in ``services/runtime/metrics.py``."""
 
 from __future__ import annotations
