@@ -34,6 +34,8 @@ from typing import Any
 
 import setproctitle
 
+from services.runtime.env import env_bool
+
 #: what every service process imports (each an entry point that pulls in the bulk of
 #: its library); the forkserver imports them before it forks anything
 PRELOAD = (
@@ -63,8 +65,7 @@ def wanted(environ: Mapping[str, str]) -> bool:
     """Forks where a forkserver exists (POSIX), unless ``XCISS_UP_FORKS=0`` asks ``xciss up``
     to start each service process with an interpreter of its own (e.g. to profile one
     from its first line, or to read its environment in ``/proc``)."""
-    off = environ.get("XCISS_UP_FORKS", "1").strip().lower() in ("0", "false", "no", "off")
-    return not off and "forkserver" in multiprocessing.get_all_start_methods()
+    return env_bool(environ, "XCISS_UP_FORKS", True) and "forkserver" in multiprocessing.get_all_start_methods()
 
 
 class ForkedProcess:

@@ -36,6 +36,7 @@ from services.command.forked_steps import ForkedSteps
 from services.command.natsserver import EmbeddedNats, port_open
 from services.command.service_forks import ForkedProcess, ServiceForks
 from services.runtime.bus_identity.permissions import GATEWAY
+from services.runtime.env import SettingsError
 from services.runtime.settings import CREDENTIALS_DIRNAME, SERVICES, Settings
 from services.runtime.tokenkeys import ISSUER, ensure_dev_keys
 
@@ -49,6 +50,11 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
         if port_open("127.0.0.1", port):
             print(f"xciss: port {port} is taken; set XCISS_NATS_PORT or XCISS_NATS_URL", file=sys.stderr)
             return 2
+    try:
+        forking = service_forks.wanted(os.environ)
+    except SettingsError as exc:
+        print(f"xciss: configuration error: {exc}", file=sys.stderr)
+        return 2
     children: list[subprocess.Popen[bytes] | ForkedProcess] = []
     stopping = False
 
@@ -63,7 +69,7 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
     steps = ForkedSteps()
     try:
         # the service processes' common stack is imported while the steps below run
-        forks = ServiceForks() if service_forks.wanted(os.environ) else None
+        forks = ServiceForks() if forking else None
         if settings.nats_url is None:
             credentials = settings.data_dir / CREDENTIALS_DIRNAME
             nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log", credentials_dir=credentials)

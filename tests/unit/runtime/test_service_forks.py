@@ -18,6 +18,7 @@ import pytest
 from services.command.service_forks import ServiceForks, wanted
 from services.command.up import process_env
 from services.runtime.bus_identity.credentials import ensure_seeds, seed_path
+from services.runtime.env import SettingsError
 from services.runtime.settings import SERVICES, Settings
 from services.runtime.tokenkeys import ensure_dev_keys
 
@@ -102,6 +103,8 @@ def test_a_killed_xciss_up_takes_the_forkserver_and_the_forked_processes_with_it
 def test_xciss_up_forks_unless_told_not_to() -> None:
     assert wanted({}) and wanted({"XCISS_UP_FORKS": "1"})
     assert not wanted({"XCISS_UP_FORKS": "0"}) and not wanted({"XCISS_UP_FORKS": "off"})
+    with pytest.raises(SettingsError, match="XCISS_UP_FORKS"):  # the settings' one parser of a yes or a no
+        wanted({"XCISS_UP_FORKS": "maybe"})
 
 
 def test_each_process_gets_its_own_seed_and_only_the_issuer_the_signing_key(tmp_path: Path) -> None:
