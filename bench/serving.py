@@ -84,7 +84,13 @@ def stop_server(proc: subprocess.Popen[bytes]) -> int | None:
 
 WRK_DONE = """
 local counter = 0
-function setup(thread) thread:set("id", counter); counter = counter + 1 end
+function setup(thread)
+  if targets then  -- thread k connects to targets[k] (run_wrk's replicas), its connections with it
+    local t = targets[(counter % #targets) + 1]
+    thread.addr = wrk.lookup(t[1], t[2])[1]
+  end
+  thread:set("id", counter); counter = counter + 1
+end
 function init(args) i = (id or 0) * 7919 end
 function request() i = i + 1; return wrk.format("GET", paths[(i % #paths) + 1]) end
 function done(summary, latency, requests)
@@ -95,10 +101,22 @@ end
 """
 
 
-def run_wrk(base: str, paths: list[str], workdir: Path, name: str, duration: float, connections: int, threads: int, headers: dict[str, str] | None = None) -> dict[str, float]:
-    """``headers`` go with every request (``wrk -H``), e.g. a bearer token."""
+def run_wrk(
+    base: str, paths: list[str], workdir: Path, name: str, duration: float, connections: int, threads: int, headers: dict[str, str] | None = None, replicas: list[str] | None = None
+) -> dict[str, float]:
+    """``headers`` go with every request (``wrk -H``), e.g. a bearer token. ``replicas``
+    (base URLs of servers of the same app): wrk runs one thread per replica, each
+    thread's connections to its own replica, the connections split evenly as a
+    balancer that spreads connections would; one latency histogram over all."""
     script = workdir / f"{name}.lua"
-    script.write_text("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n" + WRK_DONE)
+    targets = ""
+    if replicas:
+        threads = len(replicas)
+        if connections % threads:
+            raise SystemExit(f"{connections} connections do not split evenly over {threads} replicas")
+        hosts = [httpx.URL(r) for r in replicas]
+        targets = "targets = {" + ",".join(f"{{{json.dumps(h.host)}, {json.dumps(str(h.port))}}}" for h in hosts) + "}\n"
+    script.write_text("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n" + targets + WRK_DONE)
     load_before = os.getloadavg()
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--timeout", "10s", "-s", str(script)]
     cmd += [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")] + [base]
