@@ -47,7 +47,7 @@ from sqlalchemy import select
 
 from services.registry.db.search_models import search_docs, search_terms
 from services.registry.domain.synonyms import Group
-from services.registry.search_index_schema import SCHEMA, decode_shown, document, id_of, level, query, sortkey
+from services.registry.search_index_schema import SCHEMA, decode_shown, document, level, query, sortkey
 from services.registry.search_sql import SHOWN, Filters, Shown
 from services.runtime.db.service_db import ServiceDatabase
 
@@ -220,10 +220,17 @@ class CatalogueIndex:
         searcher = store.index.searcher()
         offset, end = (page - 1) * page_size, page * page_size
         if not groups or sort == "name":  # by name, then id
-            found = searcher.search(query(searcher, groups, f), limit=page_size, offset=offset, count=True, order_by_field="sortkey", order=tantivy.Order.Asc)
+            matching = query(searcher, groups, f)
+            if in_name_order and searcher.num_segments == 1:
+                # every match scored alike comes in the documents' order, the names': no sort
+                # (a page without keywords 3.8x as fast at 100,000 instruments, bench/README.md)
+                found = searcher.search(tantivy.Query.const_score_query(matching, 0.0), limit=page_size, offset=offset, count=True)
+            else:
+                found = searcher.search(matching, limit=page_size, offset=offset, count=True, order_by_field="sortkey", order=tantivy.Order.Asc)
             addresses = [addr for _, addr in found.hits]
-            scores = _scores(searcher, groups, f, [id_of(str(k)) for k, _ in found.hits], addresses) if groups and addresses else [0] * len(addresses)
-            return [_shown(searcher, addr, score) for addr, score in zip(addresses, scores, strict=True)], int(found.count)
+            shown = [_document(searcher, addr) for addr in addresses]
+            scores = _scores(searcher, groups, f, [r.instrument_id for r in shown], addresses) if groups and addresses else [0] * len(addresses)
+            return list(zip(shown, scores, strict=True)), int(found.count)
         if in_name_order and searcher.num_segments == 1:
             # Tantivy gives equal scores in the order of the documents, here the names': the page at once
             found = searcher.search(query(searcher, groups, f), limit=page_size, offset=offset, count=True)
@@ -247,8 +254,12 @@ class CatalogueIndex:
         return out, int(found.count)
 
 
+def _document(searcher: tantivy.Searcher, address: Any) -> Shown:
+    return decode_shown(searcher.doc(address)["shown"][0])
+
+
 def _shown(searcher: tantivy.Searcher, address: Any, score: int) -> tuple[Shown, int]:
-    return decode_shown(searcher.doc(address)["shown"][0]), score
+    return _document(searcher, address), score
 
 
 def _scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, ids: list[str], addresses: list[Any]) -> list[int]:

@@ -171,10 +171,6 @@ def level(searcher: tantivy.Searcher, groups: tuple[Group, ...], score: int, f: 
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.boolean_query(each)), *filters(f)])
 
 
-def id_of(sortkey: str) -> str:
-    return sortkey.rsplit("\x00", 1)[1]
-
-
 def sortkey(doc: Mapping[str, Any]) -> str:
     """A result's place by name, then id: code point order, as ``C.UTF-8`` and SQLite order."""
     return f"{doc['name']}\x00{doc['instrument_id']}"
