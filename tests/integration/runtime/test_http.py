@@ -4,6 +4,7 @@ bearer tokens, role checks, problem details with stable codes."""
 from __future__ import annotations
 
 import time
+import uuid
 
 import jwt
 import pytest
@@ -91,7 +92,9 @@ async def test_tokens_and_roles(make_settings) -> None:
 
         r = await p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json=body)
         assert r.status_code == 201
-        assert r.headers["x-correlation-id"]
+        assert uuid.UUID(r.headers["x-correlation-id"]).version == 4  # a request without one is given a random id
+        r = await p.call("registry", "GET", "/health", headers={"X-Correlation-Id": "from-the-caller"})
+        assert r.headers["x-correlation-id"] == "from-the-caller"
 
 
 async def test_problem_details_for_bad_input(make_settings) -> None:
