@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from catalogue_search import generate, read_model, search_paths  # noqa: E402
+from catalogue_data import generate, read_model, search_paths  # noqa: E402
 
 from services.registry import search, search_sql  # noqa: E402
 from services.registry.domain.synonyms import Dictionary, Group  # noqa: E402
