@@ -3,7 +3,7 @@ materials, its department returns the application with a reason, the unit
 resubmits, the department forwards it; the center assigns the demo expert
 (over the API: assigning is not a portal page) and the expert fills the score
 sheet and the on-site check record. Its own module: the demo unit applies once
-a year, and tests/browser/test_portal.py grades it over the API."""
+a year, and tests/browser/test_portal_notices.py grades it over the API."""
 
 from __future__ import annotations
 

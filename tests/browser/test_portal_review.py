@@ -2,7 +2,8 @@
 registers through /register (a missing credit code refused next to its field),
 the center verifies it in /review/users; unit applications created over the
 API are decided by the bureau in /review/units, a rejection without a reason
-refused next to the reason. Its own module: its own platform."""
+refused next to the reason; the center rejects a voucher application with a
+reason, the user appeals, the bureau overturns (R19(2)). Its own module: its own platform."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.support.browser_pages import sign_in_as, submit
+from tests.support.browser_pages import sign_in_as, submit, until
 from tests.support.codes import credit_code
 
 pytestmark = pytest.mark.browser
@@ -99,3 +100,59 @@ def test_bureau_decides_unit_applications(portal: RunningPortal, new_page: Calla
     center.goto("/review/units?status=all")
     assert center.locator("#units tbody tr", has_text=names[0]).count() == 1
     assert center.locator("#units form[action$='/approve']").count() == 0
+
+
+async def _contracted_order(portal: RunningPortal) -> str:
+    """A contracted order of the demo user with the demo unit, set up over the registry API."""
+    from tests.support.registry import World
+
+    p = portal.platform
+    units = (await p.call("registry", "GET", "/v1/units/", params={"page_size": 100})).json()["items"]
+    unit = next(u["unit_id"] for u in units if u["name"] == "许昌学院")
+    users = (await p.call("registry", "GET", "/v1/users/", role="center", params={"page_size": 100})).json()["items"]
+    user = next(u["user_id"] for u in users if u["name"] == "许昌智造科技有限公司")
+    found = (await p.call("registry", "GET", "/v1/catalogue/instruments", params={"q": "衍射", "unit_id": unit})).json()["items"]
+    iid = found[0]["instrument_id"]
+    pid = (await p.call("registry", "GET", f"/v1/instruments/{iid}/prices")).json()["items"][0]["price_item_id"]
+    # World.quoted gives a reason, as a quote above the published list needs one (M11(4))
+    return await World(p, unit, user, iid, pid).contracted()
+
+
+def test_rejection_appeal_and_overturn(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
+    """The center rejects an application with a reason, the user appeals, the bureau overturns (R19(2))."""
+    oid = portal.run(_contracted_order(portal))
+    user, center, bureau = new_page(), new_page(), new_page()
+    sign_in_as(user, "user")
+    sign_in_as(center, "center")
+    sign_in_as(bureau, "bureau")
+
+    def applied() -> bool:
+        user.goto(f"/orders/{oid}")
+        if user.locator("#application-status").count():
+            return True
+        submit(user, "form[action$='/apply']")
+        return user.locator("#application-status").count() > 0
+
+    until(applied, "the voucher application")
+    center.goto("/review")
+    row = center.locator("#queue tbody tr", has=center.locator(f"a[href='/orders/{oid}']"))
+    row.get_by_label("理由").fill("研发证明材料不清晰")
+    row.get_by_role("button", name="驳回").click()
+    assert center.locator(".flash").count() == 1
+
+    user.goto("/vouchers")
+    row = user.locator("table.list tbody tr", has=user.locator(f"a[href='/orders/{oid}']")).first
+    assert "已驳回" in row.inner_text() and "研发证明材料不清晰" in row.inner_text()
+    row.get_by_label("理由").fill("已补充完整的研发项目立项文件")
+    row.get_by_role("button", name="申请复议").click()
+    assert user.locator(".flash").count() == 1
+
+    bureau.goto("/review")
+    row = bureau.locator("table.list tbody tr", has=bureau.locator(f"a[href='/orders/{oid}']")).first
+    assert "已补充完整的研发项目立项文件" in row.inner_text()
+    screenshot(bureau, "21-appeals")
+    row.get_by_label("理由").first.fill("材料齐全，予以支持")
+    row.get_by_role("button", name="撤销驳回").click()
+    assert bureau.locator(".flash").count() == 1, bureau.inner_text("main")
+    user.goto(f"/orders/{oid}")
+    assert "已通过" in user.locator("#application-status").inner_text()

@@ -18,6 +18,12 @@ RESULT = b"%PDF-1.7\n% results of the measurement\n" + b"r" * 2000
 SERVICE_INFO = {"service_content": "材料成分分析、结构表征", "contact_person": "王老师", "contact_phone": "0374-2968888", "address": "许昌市魏都区八一路88号"}
 
 
+async def unit_named(p: Platform, name: str) -> str:
+    """The id of the unit called ``name`` (a demo unit, say)."""
+    r = await p.call("registry", "GET", "/v1/units/", params={"page_size": 100})
+    return next(u["unit_id"] for u in r.json()["items"] if u["name"] == name)
+
+
 async def approved_unit(p: Platform, name: str = "许昌学院", county_code: str = "411002", kind: str = "university") -> str:
     r = await p.call("registry", "POST", "/v1/units/", role=Role.UNIT, json={"name": name, "kind": kind, "credit_code": credit_code(), "county_code": county_code, **SERVICE_INFO})
     assert r.status_code == 201, r.text
