@@ -19,8 +19,10 @@ from services.gateway.portal.core import money
 from services.gateway.portal.demo_accounts import DEMO_PASSWORD
 from tests.browser.conftest import RunningPortal, screenshot
 from tests.support.browser_pages import (
+    apply_for_voucher,
     current_step,
     next_step,
+    settle,
     sign,
     sign_in_as,
     status_of,
@@ -259,14 +261,7 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     assert (current_step(unit), next_step(unit)) == ("开展服务", "合同已签订，请开始服务")
 
     # the user applies for a voucher (vouchers learns the contract from the bus)
-    def applied() -> bool:
-        user.goto(order_url)
-        if user.locator("#application-status").count():
-            return True
-        submit(user, "form[action$='/apply']")
-        return user.locator("#application-status").count() > 0
-
-    until(applied, "the voucher application")
+    apply_for_voucher(user, order_url)
     assert "待审核" in user.locator("#application-status").inner_text()
     assert (current_step(user, "#application-progress"), next_step(user, "#application-progress")) == ("资格审核", "等待服务中心审核创新券申请")
     # the application has a case number of its own, shown in the review queue and found by it as typed
@@ -307,14 +302,7 @@ def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable
     assert status_of(unit) == "已交付结果"
 
     # the user settles: the voucher is deducted, 700 CNY remain; pays them
-    def settled() -> bool:
-        user.goto(order_url)
-        if user.locator("#settlement").count():
-            return True
-        submit(user, "form[action$='/settle']")
-        return user.locator("#settlement").count() > 0
-
-    until(settled, "the settlement")
+    settle(user, order_url)
     facts = user.locator("#settlement").inner_text()
     assert "¥1,000.00" in facts and "¥300.00" in facts and "¥700.00" in facts, facts
     user.get_by_label("银行流水号").fill("ICBC-20261127-000123")

@@ -15,13 +15,14 @@ import pytest
 from services.runtime.clock import POLICY_ZONE
 from tests.browser.conftest import RunningPortal, screenshot
 from tests.support.browser_pages import (
+    apply_for_voucher,
     current_step,
     next_step,
+    settle,
     sign,
     sign_in_as,
     status_of,
     submit,
-    until,
 )
 from tests.support.foreign_text import foreign_text
 from tests.support.registry import PROOF, RESULT
@@ -60,14 +61,7 @@ def contract_and_voucher(portal: RunningPortal, user: Any, unit: Any, center: An
     sign(unit)
     assert status_of(unit) == "已签约"
 
-    def applied() -> bool:
-        user.goto(order_url)
-        if user.locator("#application-status").count():
-            return True
-        submit(user, "form[action$='/apply']")
-        return user.locator("#application-status").count() > 0
-
-    until(applied, "the voucher application")
+    apply_for_voucher(user, order_url)
     center.goto("/review")
     row = center.locator("#queue tbody tr", has=center.locator(f"a[href='{order_url.split(portal.url)[1]}']"))
     row.get_by_role("button", name="通过").click()
@@ -193,14 +187,7 @@ def test_find_see_free_time_book_confirm_use_deliver_settle(portal: RunningPorta
     assert status_of(unit) == "已交付结果", unit.inner_text("main")
 
     # the user settles: the approved voucher is deducted
-    def settled() -> bool:
-        user.goto(order_url)
-        if user.locator("#settlement").count():
-            return True
-        submit(user, "form[action$='/settle']")
-        return user.locator("#settlement").count() > 0
-
-    until(settled, "the settlement")
+    settle(user, order_url)
     amounts = fen_of(user.locator("#settlement").inner_text())
     total, voucher = amounts[0], amounts[1]
     assert voucher == total * 30 // 100 and total - voucher in amounts, amounts

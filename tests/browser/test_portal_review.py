@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import RunningPortal, screenshot
-from tests.support.browser_pages import sign_in_as, submit, until
+from tests.support.browser_pages import apply_for_voucher, sign_in_as, submit
 from tests.support.codes import credit_code
 
 pytestmark = pytest.mark.browser
@@ -126,14 +126,7 @@ def test_rejection_appeal_and_overturn(portal: RunningPortal, new_page: Callable
     sign_in_as(center, "center")
     sign_in_as(bureau, "bureau")
 
-    def applied() -> bool:
-        user.goto(f"/orders/{oid}")
-        if user.locator("#application-status").count():
-            return True
-        submit(user, "form[action$='/apply']")
-        return user.locator("#application-status").count() > 0
-
-    until(applied, "the voucher application")
+    apply_for_voucher(user, f"/orders/{oid}")
     center.goto("/review")
     row = center.locator("#queue tbody tr", has=center.locator(f"a[href='/orders/{oid}']"))
     row.get_by_label("理由").fill("研发证明材料不清晰")

@@ -57,3 +57,29 @@ def sign(page: Any) -> None:
     """Sign the order's contract: its confirmation box ticked, then the button."""
     page.get_by_label("我已阅读并同意合同条款").check()
     submit(page, "form[action$='/sign']")
+
+
+def submit_until_shown(page: Any, address: str, form: str, shown: str, what: str) -> None:
+    """Opens ``address`` and submits ``form`` until ``shown`` is on the page: what
+    the form needs may still be on its way over the bus (the page then does not
+    offer it yet, or the service refuses it)."""
+
+    def done() -> bool:
+        page.goto(address)
+        if page.locator(shown).count():
+            return True
+        submit(page, form)
+        return page.locator(shown).count() > 0
+
+    until(done, what)
+
+
+def apply_for_voucher(user: Any, order: str) -> None:
+    """The user applies for a voucher on the order's page (``order``: its address),
+    once vouchers has learned the contract from the bus."""
+    submit_until_shown(user, order, "form[action$='/apply']", "#application-status", "the voucher application")
+
+
+def settle(user: Any, order: str) -> None:
+    """The user settles the order on its page, once payments has learned its results."""
+    submit_until_shown(user, order, "form[action$='/settle']", "#settlement", "the settlement")
