@@ -93,6 +93,7 @@ async def run_service(service: str, settings: Settings, roles: Sequence[str] = R
             http=eventloop.http_parser(),
         )
         server = _quiet_server(config)
+        heap.freeze_before_serving()  # the start-up heap's collection stalls no request (runtime/heap.py)
         tasks["api"] = asyncio.create_task(server.serve(), name=f"{service}-api")
     if relay is not None:
         await _declare_own_stream(settings, service)

@@ -35,6 +35,7 @@ async def run_gateway(settings: Settings, stop: asyncio.Event | None = None) -> 
         http=eventloop.http_parser(),
     )
     server = _Server(config)
+    heap.freeze_before_serving()  # the start-up heap's collection stalls no request (services/runtime/heap.py)
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
     freezing = asyncio.create_task(heap.freeze_when_started(server))  # services/runtime/heap.py

@@ -8,11 +8,17 @@ collection stopped the event loop for 50-250 ms, measured with a
 page's latency (p99 200-300 ms against a p50 of 3.5 ms). What exists when the
 process is ready lives as long as the process: after one collection of the
 start-up garbage it is moved to the permanent generation (``gc.freeze``), and
-later collections walk only what requests and events allocate. The freeze
-waits a few seconds after the start (``settle_s``): the first requests and
-events build what lives on too (compiled statements and templates, a
-service's subscriptions), and the collection then does not stall the
-readiness probes of a process just started.
+later collections walk only what requests and events allocate.
+
+It is frozen twice. First before the server accepts a connection
+(``freeze_before_serving``, called by the entry points once the app is built):
+that collection walks the whole start-up heap (~80 ms for the registry), and
+no request waits for it — frozen only later, it (or Python's own first full
+collection, whichever came first) stopped the requests of a process's first
+seconds (``bench/first_seconds.py``). Then a few seconds after the start
+(``settle_s``): the first requests and events build what lives on too
+(compiled statements and templates, a service's subscriptions); that
+collection walks only what was allocated since the first freeze.
 
 Only the process entry points call this (``xciss run``/``serve``/``worker``/
 ``relay``, ``xciss gateway``), never an app's lifespan: tests build and drop
@@ -43,6 +49,15 @@ def freeze() -> int:
 
 #: seconds between a process's start and the freeze
 SETTLE_S = 5.0
+
+#: whether ``freeze_before_serving`` freezes (bench/first_seconds.py measures without)
+BEFORE_SERVING = True
+
+
+def freeze_before_serving() -> None:
+    """Collects and freezes the start-up heap before the server accepts a connection."""
+    if BEFORE_SERVING:
+        log.debug("heap frozen before serving: %d objects", freeze())
 
 
 async def freeze_when_started(server: _Starting | None, *, settle_s: float = SETTLE_S, poll_s: float = 0.05, limit_s: float = 60.0) -> None:

@@ -69,3 +69,15 @@ def _start_up_and_freeze() -> None:
     assert len(gc.get_objects(generation=2)) < len(kept)
     gc.collect()
     assert gc.get_freeze_count() == frozen
+
+
+def test_the_start_up_heap_is_frozen_before_serving_unless_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry points freeze once the app is built, before the server accepts a
+    connection (bench/first_seconds.py measures the difference); the switch is the
+    benchmark's baseline."""
+    monkeypatch.setattr(heap, "BEFORE_SERVING", False)
+    heap.freeze_before_serving()
+    assert gc.get_freeze_count() == 0
+    monkeypatch.setattr(heap, "BEFORE_SERVING", True)
+    heap.freeze_before_serving()
+    assert gc.get_freeze_count() > 0
