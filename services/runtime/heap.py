@@ -10,8 +10,9 @@ process is ready lives as long as the process: after one collection of the
 start-up garbage it is moved to the permanent generation (``gc.freeze``), and
 later collections walk only what requests and events allocate.
 
-It is frozen twice. First before the server accepts a connection
-(``freeze_before_serving``, called by the entry points once the app is built):
+It is frozen twice in a process that serves HTTP. First before the server
+accepts a connection (``freeze_before_serving``, called by the entry points
+once the app is built; a worker or relay alone has no requests to stall):
 that collection walks the whole start-up heap (~80 ms for the registry), and
 no request waits for it — frozen only later, it (or Python's own first full
 collection, whichever came first) stopped the requests of a process's first
