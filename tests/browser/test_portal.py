@@ -173,7 +173,7 @@ def test_a_form_without_the_csrf_token_is_refused(portal: RunningPortal, new_pag
 
 
 def test_order_voucher_settle_pay_rate(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
-    committed_before = portal.run(_committed_fen(portal))  # what other tests of the module committed
+    committed_before = portal.run(_committed_fen(portal))  # what was committed before this journey (demo data, other tests)
     user, unit, center = new_page(), new_page(), new_page()
     sign_in_as(user, "user")
     sign_in_as(unit, "unit")

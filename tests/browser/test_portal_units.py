@@ -27,8 +27,8 @@ RECEIPT = b"%PDF-1.7\n% the bank receipt of a redemption claim\n" + b"x" * 1000
 
 
 def test_unit_claims_the_redemption_of_a_used_voucher(portal: RunningPortal, new_page: Callable[[], Any]) -> None:
-    """The demo unit holds a used voucher of ¥300.00 (made over the API here, not left by the
-    journey above): inside the year's window (opened by the center over the API) it claims it
+    """The demo unit holds a used voucher of ¥300.00 (made over the API
+    here): inside the year's window (opened by the center over the API) it claims it
     with the invoice, the bank receipt and the results."""
     from tests.support.payouts import open_window, used_vouchers
 
@@ -59,7 +59,7 @@ def test_unit_claims_the_redemption_of_a_used_voucher(portal: RunningPortal, new
     assert "¥300.00" in unit.inner_text("#claims") and "待审核" in unit.inner_text("#claims")
     # each claim is named by its case number
     assert all(re.fullmatch(r"DF-\d{4}-\d{6}", n) for n in unit.locator("#claims td.case-no").all_inner_texts()), unit.inner_text("#claims")
-    # the claimed voucher is offered no more (the journey's, when it ran first, still is)
+    # the claimed voucher is offered no more
     assert unit.locator(f"#claim-form option[value='{chosen}']").count() == 0, unit.inner_text("main")
     screenshot(unit, "15-unit-redemption-claim")
 
