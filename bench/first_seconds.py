@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from serving import free_port, run_wrk, stop_server, wait_healthy  # noqa: E402
+from serving import free_port, run_wrk, start_server, stop_server, wait_healthy  # noqa: E402
 
 from services.runtime.db.migrations import upgrade  # noqa: E402
 
@@ -37,20 +37,7 @@ from services.runtime.db.migrations import upgrade  # noqa: E402
 def start(url: str, work: Path, before_serving: bool) -> tuple[subprocess.Popen[bytes], str, Path]:
     """`xciss serve registry` with ``heap.BEFORE_SERVING`` set as asked."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "XCISS_NATS_URL"}
-    env.update(
-        {
-            "XCISS_REGISTRY_DATABASE_URL": url,
-            "XCISS_REGISTRY_PORT": str(port),
-            "XCISS_DATA_DIR": str(work),
-            "XCISS_LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    code = f"import services.runtime.heap as h; h.BEFORE_SERVING = {before_serving}; from services.command.cli import main; main(['serve', 'registry'])"
-    log = work / f"server-{port}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc, log = start_server(url, port, work, no_cache=False, prelude=f"import services.runtime.heap as h; h.BEFORE_SERVING = {before_serving}; ")
     return proc, f"http://127.0.0.1:{port}", log
 
 

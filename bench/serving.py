@@ -29,17 +29,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_command(no_cache: bool, no_index: bool = False) -> list[str]:
-    if not no_cache and not no_index:
-        return [sys.executable, "-m", "services.command.cli", "serve", "registry"]
+def server_command(no_cache: bool, no_index: bool = False, prelude: str = "") -> list[str]:
+    """``prelude``: statements the server process runs first (setting a module's flag)."""
     # the result cache and the search index are module flags: switch them off in the server process, then the same CLI
     flags = "".join(f"s.{flag} = False; " for flag, off in (("CACHE_ENABLED", no_cache), ("INDEX_ENABLED", no_index)) if off)
-    code = f"import services.registry.search as s; {flags}from services.command.cli import main; main(['serve', 'registry'])"
-    return [sys.executable, "-c", code]
+    if flags:
+        prelude += f"import services.registry.search as s; {flags}"
+    if not prelude:
+        return [sys.executable, "-m", "services.command.cli", "serve", "registry"]
+    return [sys.executable, "-c", f"{prelude}from services.command.cli import main; main(['serve', 'registry'])"]
 
 
-def start_server(url: str, port: int, data_dir: Path, no_cache: bool, no_index: bool = False) -> tuple[subprocess.Popen[bytes], Path]:
-    """`xciss serve registry` as its own OS process, without NATS."""
+def start_server(url: str, port: int, data_dir: Path, no_cache: bool, no_index: bool = False, prelude: str = "") -> tuple[subprocess.Popen[bytes], Path]:
+    """`xciss serve registry` as its own OS process, without NATS (``prelude``: see server_command)."""
     env = {k: v for k, v in os.environ.items() if k != "XCISS_NATS_URL"}
     env.update(
         {
@@ -52,7 +54,7 @@ def start_server(url: str, port: int, data_dir: Path, no_cache: bool, no_index: 
     )
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(server_command(no_cache, no_index), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(server_command(no_cache, no_index, prelude), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return proc, log_path
 
 
