@@ -219,9 +219,11 @@ class CatalogueIndex:
         in_name_order = store.in_name_order  # read before the searcher: a refresh clears it before writing
         searcher = store.index.searcher()
         offset, end = (page - 1) * page_size, page * page_size
+        # the documents lie in name order in one segment: Tantivy gives equal scores in their order, the names'
+        by_name = in_name_order and searcher.num_segments == 1
         if not groups or sort == "name":  # by name, then id
             matching = query(searcher, groups, f)
-            if in_name_order and searcher.num_segments == 1:
+            if by_name:
                 # every match scored alike comes in the documents' order, the names': no sort
                 # (a page without keywords 3.8x as fast at 100,000 instruments, bench/README.md)
                 found = searcher.search(tantivy.Query.const_score_query(matching, 0.0), limit=page_size, offset=offset, count=True)
@@ -231,8 +233,7 @@ class CatalogueIndex:
             shown = [_document(searcher, addr) for addr in addresses]
             scores = _scores(searcher, groups, f, [r.instrument_id for r in shown], addresses) if groups and addresses else [0] * len(addresses)
             return list(zip(shown, scores, strict=True)), int(found.count)
-        if in_name_order and searcher.num_segments == 1:
-            # Tantivy gives equal scores in the order of the documents, here the names': the page at once
+        if by_name:  # the page at once
             found = searcher.search(query(searcher, groups, f), limit=page_size, offset=offset, count=True)
             return [_shown(searcher, addr, round(score)) for score, addr in found.hits], int(found.count)
         # the scores of the first ``end`` matches; equal scores come by segment, not by name
