@@ -60,7 +60,7 @@ async def test_a_clawback_a_reviewed_claim_and_an_objection_in_the_portal(make_s
         db = p.services["registry"].db
         async with db.unit_of_work(SYSTEM, None) as uow:  # as the worker would, from the events
             await event_notices.on_clawback_recorded(uow, ClawbackRecorded(
-                clawback_id="cb-7", finding_id="f-7", party_type="unit", party_id=unit, kind="award", ref="pay-7", year=2026, amount_fen=300_000))
+                clawback_id="clawback-7", finding_id="f-7", party_type="unit", party_id=unit, kind="award", ref="pay-7", year=2026, amount_fen=300_000))
             await event_notices.on_redemption_reviewed(uow, RedemptionReviewed(
                 claim_id="cl-7", unit_id=unit, year=2026, voucher_ids=["v-7"], amount_fen=200_000, status="rejected", approved=False, approved_fen=0, case_no="DF-2026-000007"))
             await event_notices.on_objection_raised(uow, ObjectionRaised(
@@ -71,7 +71,7 @@ async def test_a_clawback_a_reviewed_claim_and_an_objection_in_the_portal(make_s
         assert '<a href="/unit/redemption" class="notification-link">查看兑付申请</a>' in html
         text = text_of(html)
         assert "2026年度奖励款 ¥3,000.00" in text and "须予追回" in text and "DF-2026-000007" in text and "未获通过" in text
-        assert "GS-2026-000008" not in text and "cb-7" not in html and "cl-7" not in html  # the objection is the center's
+        assert "GS-2026-000008" not in text and "clawback-7" not in html and "cl-7" not in html  # the objection is the center's (the ids hold letters no UUID on the page can spell)
 
         as_party(c, p, Role.CENTER)
         html = (await c.get("/notifications")).text
