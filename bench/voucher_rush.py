@@ -1,7 +1,8 @@
 """Benchmark: a rush of voucher applications with automatic approval.
 
 N distinct verified users, each with an active account and one contracted
-order, apply at once through the HTTP API (C concurrent clients) against a
+order, apply at once through the HTTP API (C concurrent connections of ``wrk``,
+each user's own request once with the user's own token: ``rush_wrk.py``) against a
 budget that covers about V vouchers, with the year's ``auto_approve`` on.
 
 Set-up (the bench's own process):
@@ -19,8 +20,9 @@ Then the vouchers service runs as its own OS process
 (``python -m services.command.cli run vouchers``: API, worker and outbox relay),
 the bureau opens the programme over HTTP (budget = V × 300,000 fen,
 ``auto_approve``), and this process subscribes to ``vouchers.application.>`` on
-the VOUCHERS stream with an ordered (ephemeral) consumer before it fires the N
-``POST /v1/applications``.
+the VOUCHERS stream with an ordered (ephemeral) consumer before wrk sends the N
+``POST /v1/applications``. ``--replicas R`` runs R API processes (the first with
+the worker and relay), wrk sending each its share over its own connections.
 
 What counts as an application's **decision event**: ``ApplicationApproved``
 for an application the API answered ``approved``; for one it answered
@@ -39,7 +41,8 @@ And the database's own limit (issue 19, target 2): the same debit run
 **sequentially on one connection**, with no pool or ORM in the way (raw asyncpg
 on PostgreSQL, one statement = one transaction; the standard library's sqlite3
 on SQLite with the service's pragmas, ``BEGIN IMMEDIATE`` … ``COMMIT``), for
-10 s. The service process's CPU-seconds over the rush are read from ``/proc``.
+10 s. The service processes' CPU-seconds over the rush are read from ``/proc``, and
+so are wrk's (the load generator's own CPU, printed beside it).
 
     .venv/bin/python bench/voucher_rush.py
     .venv/bin/python bench/voucher_rush.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/xciss_bench_rush
@@ -73,6 +76,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 from rush_database import VOUCHER_FEN, invariants, raw_debit, seed, sequential_debit  # noqa: E402
+import rush_wrk  # noqa: E402
 from serving import stop_server, wait_healthy  # noqa: E402
 import msgspec  # noqa: E402
 
@@ -92,7 +96,8 @@ TARGET, FLOOR = 1.0, 0.5
 SEQ_TARGET, P99_TARGET_MS = 0.5, 250.0
 
 
-def start_server(url: str, nats_url: str, port: int, data_dir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def start_server(url: str, nats_url: str, port: int, data_dir: Path, command: str = "run") -> tuple[subprocess.Popen[bytes], Path]:
+    """``xciss run vouchers`` (API, worker, relay) or, for a further replica, ``xciss serve vouchers`` (the API)."""
     env = dict(os.environ)
     env.update(
         {
@@ -105,9 +110,9 @@ def start_server(url: str, nats_url: str, port: int, data_dir: Path) -> tuple[su
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
         }
     )
-    log_path = data_dir / "vouchers.log"
+    log_path = data_dir / f"vouchers-{port}.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "services.command.cli", "run", "vouchers"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-m", "services.command.cli", command, "vouchers"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return proc, log_path
 
 
@@ -120,17 +125,16 @@ class Events:
 
     async def on_msg(self, msg: Any) -> None:
         body = msgspec.json.decode(msg.data)
-        self.seen.append((msg.subject, body["event_id"], body.get("application_id", ""), time.perf_counter()))
+        self.seen.append((msg.subject, body["event_id"], body.get("application_id", ""), time.monotonic()))  # wrk's clock (rush_wrk)
         self.arrived.set()
 
 
-async def rush(base: str, nats_url: str, settings: Settings, seeded: dict[str, Any], concurrency: int, year: int, budget_fen: int) -> dict[str, Any]:
+async def rush(bases: list[str], nats_url: str, settings: Settings, seeded: dict[str, Any], concurrency: int, year: int, budget_fen: int, workdir: Path) -> dict[str, Any]:
     users, orders = seeded["users"], seeded["orders"]
     n = len(users)
     bureau = issue_token(settings, subject="bench-bureau", role=Role.BUREAU)
     tokens = [issue_token(settings, subject=u, role=Role.USER, org=u) for u in users]
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+    async with httpx.AsyncClient(base_url=bases[0], timeout=30) as client:  # the bureau opens the programme
         r = await client.post("/v1/programmes/", json={"year": year, "budget_fen": budget_fen, "auto_approve": True}, headers={"Authorization": f"Bearer {bureau}"})
         assert r.status_code == 201, r.text
 
@@ -139,41 +143,22 @@ async def rush(base: str, nats_url: str, settings: Settings, seeded: dict[str, A
         events = Events()
         sub = await js.subscribe("vouchers.application.>", stream="VOUCHERS", ordered_consumer=True, cb=events.on_msg)
 
-        sent: dict[int, float] = {}
+        order_of = {order: k for k, order in enumerate(orders)}
+        own_cpu = time.process_time()
+        run = await rush_wrk.run(bases, list(zip(tokens, orders)), workdir, connections=concurrency)
+        own_cpu = time.process_time() - own_cpu
+        sent = {order_of[order]: t for order, t in run.sent.items()}
+        started = min(sent.values())
+        answered = max(t for _, t, _ in run.answers)
         answers: dict[int, tuple[int, dict[str, Any]]] = {}
-        nxt = 0
-        host, port = base.removeprefix("http://").split(":")
-
-        async def client_loop() -> None:
-            """One keep-alive HTTP/1.1 connection, requests one after another.
-            Hand-rolled: httpx's pool costs more CPU per request than the
-            server does at 100 connections, and would measure itself."""
-            nonlocal nxt
-            reader, writer = await asyncio.open_connection(host, int(port))
-            try:
-                while nxt < n:
-                    k = nxt
-                    nxt += 1
-                    body = b'{"order_id":"' + orders[k].encode() + b'"}'
-                    head = (
-                        f"POST /v1/applications/ HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {tokens[k]}\r\n"
-                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-                    ).encode()
-                    sent[k] = time.perf_counter()
-                    writer.write(head + body)
-                    status_line = await reader.readline()
-                    length = 0
-                    while (line := await reader.readline()) not in (b"\r\n", b""):
-                        name, _, value = line.partition(b":")
-                        if name.strip().lower() == b"content-length":
-                            length = int(value)
-                    answers[k] = (int(status_line.split()[1]), msgspec.json.decode(await reader.readexactly(length)))
-            finally:
-                writer.close()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-        answered = time.perf_counter()
+        answer_latencies = []  # request sent → its HTTP answer, for the applications decided
+        for k, (status, t, text) in enumerate(run.answers):
+            body = msgspec.json.decode(text)
+            # an answer with the application names its order; a refusal (no application) gets a key of its own
+            key = order_of[body["order_id"]] if status == 201 else -1 - k
+            answers[key] = (status, body)
+            if status == 201:
+                answer_latencies.append(t - sent[key])
 
         # wait for every decision event (or give up after 120 s of silence)
         def decisions_pending() -> int:
@@ -224,15 +209,21 @@ async def rush(base: str, nats_url: str, settings: Settings, seeded: dict[str, A
     by_decision = Counter((s, a) for s, _, a, _ in events.seen if s in (ve.ApplicationApproved.subject, ve.ApplicationSubmitted.subject))
     decided = len(latencies)
     latencies.sort()
-    q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else [latencies[0] if latencies else 0.0] * 99
+    q = _percentiles(latencies)
+    qa = _percentiles(sorted(answer_latencies))
     return {
         "n": n,
+        "wrk_cpu": run.cpu_s,
+        "wrk_threads": run.threads,
+        "own_cpu": own_cpu,
         "decided": decided,
         "elapsed": last - started,
         "answered_s": answered - started,
         "rate": decided / (last - started) if last > started else 0.0,
         "p50": q[49] * 1000,
         "p99": q[98] * 1000,
+        "answer_p50": qa[49] * 1000,
+        "answer_p99": qa[98] * 1000,
         "approved": len(approved_ids),
         "declined": len(declined_ids),
         "errors": dict(errors),
@@ -246,10 +237,8 @@ async def rush(base: str, nats_url: str, settings: Settings, seeded: dict[str, A
     }
 
 
-def cpu_seconds(pid: int) -> float:
-    """A process's user + system CPU time so far (``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _percentiles(values: list[float]) -> list[float]:
+    return statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else [values[0] if values else 0.0] * 99
 
 
 def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dict[str, Any], inv: dict[str, Any], raw: dict[str, Any], budget: int, seq: dict[str, Any], cpu: float) -> str:
@@ -281,13 +270,14 @@ def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dic
     verdict = "PASS" if ratio >= TARGET else ("MISS (above the 0.5× floor)" if ratio >= FLOOR else "MISS (below the 0.5× floor)")
     lines = [
         "=" * 78,
-        f"VOUCHER RUSH BENCHMARK  users={r['n']:,} concurrency={args.concurrency} vouchers-in-budget={args.vouchers_in_budget:,}",
-        f"  machine    : {os.cpu_count()} cores; vouchers service (api+worker+relay) and this load generator are separate processes",
+        f"VOUCHER RUSH BENCHMARK  users={r['n']:,} concurrency={args.concurrency} vouchers-in-budget={args.vouchers_in_budget:,} replicas={args.replicas}",
+        f"  machine    : {os.cpu_count()} cores; the vouchers service ({'api+worker+relay' if args.replicas == 1 else f'api+worker+relay and {args.replicas - 1} more API process(es)'}), wrk (the requests) and this process (the events) are separate processes",
         f"  database   : {backend}; read models seeded by SQL (bus bypassed) in {seeded['seed_s']:.1f} s",
         f"  programme  : budget {budget:,} fen = {args.vouchers_in_budget:,} × {VOUCHER_FEN:,}; auto_approve on",
         "  decision   : ApplicationApproved if answered approved, else ApplicationSubmitted (declined, with its failures)",
         f"  rush       : {r['decided']:,} decisions in {r['elapsed']:.2f} s (HTTP answers all in {r['answered_s']:.2f} s) = {r['rate']:,.0f} decisions/s",
-        f"  latency    : request sent → decision event consumed  p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms",
+        f"  latency    : request sent → decision event consumed  p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms "
+        f"(→ its HTTP answer p50 {r['answer_p50']:.1f} ms  p99 {r['answer_p99']:.1f} ms)",
         f"  outcomes   : {r['approved']:,} approved, {r['declined']:,} declined, {r['exhausted']:,} refused (409 voucher.budget_exhausted, once the budget was committed), errors {r['errors'] or 0}",
         f"  budget     : {inv['issued']:,} vouchers issued, Σ {inv['issued_fen']:,} fen; committed {inv['committed']:,} ≤ budget {inv['budget']:,}: "
         f"{'yes' if inv['issued_fen'] <= inv['budget'] and inv['committed'] <= inv['budget'] else 'NO'}; programme open={inv['open']} ({inv['closed_reason']})",
@@ -300,6 +290,8 @@ def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dic
         f"  ratio      : decisions/s ÷ raw debits/s = {ratio:.2f}×  (target ≥ {TARGET:g}×: {verdict})",
         f"  sequential : {seq['rate']:,.0f} debits/s, one connection, {seq['driver']} alone ({seq['done']:,} in {seq['elapsed']:.1f} s)",
         f"  service CPU: {cpu:.1f} CPU-s over the rush = {cpu / max(r['decided'], 1) * 1000:.2f} ms per decision, {cpu / max(r['n'], 1) * 1000:.2f} ms per request",
+        f"  load gen   : wrk ({r['wrk_threads']} threads, {args.concurrency} connections) {r['wrk_cpu']:.2f} CPU-s = {r['wrk_cpu'] / max(r['n'], 1) * 1e6:.0f} µs per request; "
+        f"this process (the decision events' consumer) {r['own_cpu']:.2f} CPU-s",
         f"  invariants : {'0 violations' if not bad else 'VIOLATED: ' + ', '.join(bad)}",
         target2_line,
         "=" * 78,
@@ -312,6 +304,7 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=10_000)
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--vouchers-in-budget", type=int, default=3_000)
+    ap.add_argument("--replicas", type=int, default=1, help="API processes: the first runs API, worker and relay, each further one the API alone; wrk sends each its share")
     ap.add_argument("--database-url", default=None, help="an empty PostgreSQL database (postgresql+asyncpg://…); default a temporary SQLite file")
     args = ap.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -322,33 +315,38 @@ def main() -> None:
     year = programme_year(datetime.now(UTC))
     budget = args.vouchers_in_budget * VOUCHER_FEN
     nats = EmbeddedNats(tmp / "nats", free_port())
-    proc: subprocess.Popen[bytes] | None = None
+    procs: list[subprocess.Popen[bytes]] = []
     try:
         nats.start()
         settings = Settings(data_dir=tmp, nats_url=nats.url, database_urls={"vouchers": url}, pii_secret="bench")  # the server shares the data directory, so its dev token keys
         upgrade("vouchers", url)
         asyncio.run(declare_streams(settings, ["registry", "vouchers"]))
         seeded = asyncio.run(seed(url, args.users, year))
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        proc, log_path = start_server(url, nats.url, port, tmp)
-        wait_healthy(base, proc, log_path, what="the vouchers service")
-        print(f"vouchers service pid {proc.pid} on {base} (api+worker+relay), NATS {nats.url}; seeded {args.users:,} users in {seeded['seed_s']:.1f} s", flush=True)
-        print(f"load average before the rush: {os.getloadavg()[0]:.2f}", flush=True)
-        cpu_before = cpu_seconds(proc.pid)
-        result = asyncio.run(rush(base, nats.url, settings, seeded, args.concurrency, year, budget))
-        cpu = cpu_seconds(proc.pid) - cpu_before  # includes the 1 s wait for late duplicates, at rest
-        code = stop_server(proc)
-        print(f"vouchers service stopped with SIGTERM, exit code {code}", flush=True)
+        bases = []
+        for k in range(args.replicas):
+            port = free_port()
+            bases.append(f"http://127.0.0.1:{port}")
+            proc, log_path = start_server(url, nats.url, port, tmp, "run" if k == 0 else "serve")
+            procs.append(proc)
+            wait_healthy(bases[-1], proc, log_path, what="the vouchers service")
+            roles = "api+worker+relay" if k == 0 else "api"
+            print(f"vouchers service pid {proc.pid} on {bases[-1]} ({roles}), NATS {nats.url}", flush=True)
+        print(f"seeded {args.users:,} users in {seeded['seed_s']:.1f} s; load average before the rush: {os.getloadavg()[0]:.2f}", flush=True)
+        cpu_before = sum(rush_wrk.process_cpu_s(p.pid) for p in procs)
+        result = asyncio.run(rush(bases, nats.url, settings, seeded, args.concurrency, year, budget, tmp / "wrk"))
+        cpu = sum(rush_wrk.process_cpu_s(p.pid) for p in procs) - cpu_before  # includes the 1 s wait for late duplicates, at rest
+        codes = [stop_server(p) for p in procs]
+        print(f"vouchers service stopped with SIGTERM, exit codes {codes}", flush=True)
         inv = asyncio.run(invariants(url, year))
         raw = asyncio.run(raw_debit(url, args.concurrency, max(result["elapsed"], 5.0)))
         print(f"load average before the sequential debits: {os.getloadavg()[0]:.2f}", flush=True)
         seq = asyncio.run(sequential_debit(url))
         print(block(backend, args, seeded, result, inv, raw, budget, seq, cpu), flush=True)
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         nats.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
