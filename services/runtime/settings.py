@@ -94,7 +94,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stream_replicas: int = 1
     duplicate_window_s: float = 120.0
     outbox_poll_s: float = 0.1
-    outbox_batch: int = 100
+    #: outbox rows a relay publishes and records per transaction (XCISS_OUTBOX_BATCH). On SQLite
+    #: each batch waits for the one write lock behind the service's own writers: at 100 rows a
+    #: voucher rush's events fell seconds behind their answers (bench/README.md, "Voucher rush")
+    outbox_batch: int = 500
     publish_timeout_s: float = 5.0
     consumer_ack_wait_s: float = 30.0
     consumer_max_attempts: int = 5
@@ -324,6 +327,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             stream_replicas=env_int(env, "XCISS_STREAM_REPLICAS", 1),
             duplicate_window_s=env_float(env, "XCISS_DUPLICATE_WINDOW_S", 120.0),
             outbox_poll_s=env_float(env, "XCISS_OUTBOX_POLL_S", 0.1),
+            outbox_batch=env_positive(env, "XCISS_OUTBOX_BATCH", 500),
             consumer_ack_wait_s=env_float(env, "XCISS_CONSUMER_ACK_WAIT_S", 30.0),
             consumer_max_attempts=env_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", 5),
             consumer_batch=env_positive(env, "XCISS_CONSUMER_BATCH", 100),

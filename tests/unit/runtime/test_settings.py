@@ -28,6 +28,7 @@ def test_environment_overrides(tmp_path: Path) -> None:
             "XCISS_NATS_URL": "nats://nats:4222",
             "XCISS_CONSUMER_BACKOFF": "1,5,30",
             "XCISS_CONSUMER_BATCH": "40",
+            "XCISS_OUTBOX_BATCH": "250",
         }
     )
     assert s.database_url("payments") == "postgresql+asyncpg://p@db/payments"
@@ -35,9 +36,10 @@ def test_environment_overrides(tmp_path: Path) -> None:
     assert s.nats_url == "nats://nats:4222"
     assert s.consumer_backoff_s == (1.0, 5.0, 30.0)
     assert s.consumer_batch == 40
+    assert s.outbox_batch == 250
 
 
-@pytest.mark.parametrize("env", [{"XCISS_VOUCHERS_PORT": "eighty"}, {"XCISS_MODE": "production"}, {"XCISS_OUTBOX_POLL_S": "fast"}, {"XCISS_CONSUMER_BATCH": "0"}])
+@pytest.mark.parametrize("env", [{"XCISS_VOUCHERS_PORT": "eighty"}, {"XCISS_MODE": "production"}, {"XCISS_OUTBOX_POLL_S": "fast"}, {"XCISS_CONSUMER_BATCH": "0"}, {"XCISS_OUTBOX_BATCH": "0"}])
 def test_malformed_settings_name_the_variable(env: dict[str, str], tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as info:
         Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), **env})
