@@ -55,7 +55,7 @@ class OutboxRelay:
         bus: BusAccess,
         *,
         poll_s: float = 0.1,
-        batch: int = 100,
+        batch: int,
         publish_timeout_s: float = 5.0,
     ):
         self.service = service
