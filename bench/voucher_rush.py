@@ -153,7 +153,10 @@ async def rush(bases: list[str], nats_url: str, settings: Settings, seeded: dict
         answers: dict[int, tuple[int, dict[str, Any]]] = {}
         answer_latencies = []  # request sent → its HTTP answer, for the applications decided
         for k, (status, t, text) in enumerate(run.answers):
-            body = msgspec.json.decode(text)
+            try:
+                body = msgspec.json.decode(text)
+            except msgspec.DecodeError:  # not the API's JSON (a proxy's page, a crash): counted as an error by its status
+                body = {"code": None, "text": text[:200]}
             # an answer with the application names its order; a refusal (no application) gets a key of its own
             key = order_of[body["order_id"]] if status == 201 else -1 - k
             answers[key] = (status, body)
