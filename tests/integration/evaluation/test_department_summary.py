@@ -54,6 +54,8 @@ async def test_a_department_sees_its_county_figures_and_no_other(make_settings) 
             # are two of registry's subjects (CI once read 0 contracted beside 2 served), revenue is payments'
             done = ours["vouchers"]["used"] == 1 and ours["compliance"]["vouchers_refused"] == 1 and ours["instruments"]["must_list"] == 3 and ours["service"]["orders_served"] == 2
             done = done and ours["service"]["orders_contracted"] == 2 and ours["service"]["revenue_fen"] == 1_050_000 and ours["instruments"]["listed"] == 2
+            # units are registry's subject too: a unit's approval can arrive after the rest (CI once read 'applied')
+            done = done and ours["units"]["by_status"] == {"approved": 2} and theirs["units"]["by_status"] == {"approved": 1}
             return done and theirs["vouchers"]["used"] == 1 and theirs["instruments"]["listed"] == 1 and theirs["service"]["orders_contracted"] == 1
 
         await eventually(caught_up, timeout=60)
@@ -66,6 +68,7 @@ async def test_a_department_sees_its_county_figures_and_no_other(make_settings) 
         mine = r.json()
         assert mine["department"] == OURS and mine["year"] == YEAR
         assert mine["units"]["total"] == 2 and mine["units"]["counties"] == [{"county_code": "411002", "units": 2}]
+        assert mine["units"]["by_status"] == {"approved": 2}
         assert (mine["instruments"]["must_list"], mine["instruments"]["listed"], mine["instruments"]["listed_on_time"], mine["instruments"]["overdue"]) == (3, 2, 2, 1)
         assert mine["instruments"]["listed_value_fen"] == 38_000_000
         assert mine["compliance"]["instruments_overdue"] == 1 and mine["compliance"]["on_time_rate_bp"] == 10_000 and mine["compliance"]["vouchers_refused"] == 1
