@@ -47,6 +47,7 @@ from services.runtime.db.migrations import upgrade  # noqa: E402
 from services.runtime.db.unit_of_work import outbox_row  # noqa: E402
 from services.runtime.service import declare_streams  # noqa: E402
 from services.runtime.settings import Settings  # noqa: E402
+from serving import process_cpu_s  # noqa: E402
 
 TRIGGER = """
 CREATE TABLE bench_fact_seen (settlement_id text PRIMARY KEY, seen_at timestamptz NOT NULL);
@@ -57,12 +58,6 @@ BEGIN
 END $$ LANGUAGE plpgsql;
 CREATE TRIGGER bench_fact_seen_tr AFTER INSERT ON fact_settlement FOR EACH ROW EXECUTE FUNCTION bench_fact_seen_fn();
 """
-
-
-def cpu_s(pid: int) -> float:
-    """User + system CPU-seconds of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -157,15 +152,15 @@ async def main() -> None:
             if time.monotonic() > deadline:
                 raise TimeoutError("relay/consumer did not deliver the warm-up event")
             await asyncio.sleep(0.1)
-        cpu0 = {k: cpu_s(p.pid) for k, p in procs.items()}
-        cpu0["load generator (this process)"] = cpu_s(os.getpid())
+        cpu0 = {k: process_cpu_s(p.pid) for k, p in procs.items()}
+        cpu0["load generator (this process)"] = process_cpu_s(os.getpid())
         committed, elapsed, event_ids = await drive(urls["payments"], args.rate, args.duration)
         n = len(committed)
         deadline = time.monotonic() + 60
         while await ev_conn.fetchval("SELECT count(*) FROM bench_fact_seen") < n + len(warm) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
-        cpu = {k: cpu_s(p.pid) - cpu0[k] for k, p in procs.items()}
-        cpu["load generator (this process)"] = cpu_s(os.getpid()) - cpu0["load generator (this process)"]
+        cpu = {k: process_cpu_s(p.pid) - cpu0[k] for k, p in procs.items()}
+        cpu["load generator (this process)"] = process_cpu_s(os.getpid()) - cpu0["load generator (this process)"]
         seen = {r["settlement_id"]: r["seen_at"].timestamp() for r in await ev_conn.fetch("SELECT settlement_id, seen_at FROM bench_fact_seen")}
         facts = await ev_conn.fetchval("SELECT count(*) FROM fact_settlement")
         inbox_dups = await ev_conn.fetchval("SELECT count(*) - count(DISTINCT settlement_id) FROM fact_settlement")

@@ -26,11 +26,12 @@ How a run goes:
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from serving import WRK_SETUP, process_cpu_s, replica_targets
 
 RUSH_LUA = r"""
 local ffi = require("ffi")
@@ -44,22 +45,13 @@ local function now()
   return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9
 end
 
-local counter = 0
-function setup(thread)
-  if targets then  -- thread k sends to replica k (run's bases), its connections with it
-    local t = targets[(counter % #targets) + 1]
-    thread.addr = wrk.lookup(t[1], t[2])[1]
-  end
-  thread:set("index", counter)
-  counter = counter + 1
-end
 
 function init(args)
   local path, out, threads = args[1], args[2], tonumber(args[3])
   reqs, orders = {}, {}
   local i = 0
   for line in io.lines(path) do
-    if i % threads == index then
+    if i % threads == id then
       local token, order = line:match("^(%S+) (%S+)$")
       orders[#orders + 1] = order
       reqs[#reqs + 1] = wrk.format("POST", "/v1/applications/",
@@ -72,10 +64,10 @@ function init(args)
   nxt, got = 1, 0
   -- wrk 4 calls the first thread's request() once before it runs, to count a pipeline, and
   -- sends nothing of it: that call gets the idle request, so no application is spent on it
-  verifying = (index == 0)
-  done_path = out .. "/done-" .. index
-  sent_f = io.open(out .. "/sent-" .. index, "w")
-  answers_f = io.open(out .. "/answers-" .. index, "w")
+  verifying = (id == 0)
+  done_path = out .. "/done-" .. id
+  sent_f = io.open(out .. "/sent-" .. id, "w")
+  answers_f = io.open(out .. "/answers-" .. id, "w")
 end
 
 function request()
@@ -117,12 +109,6 @@ def wrk_path() -> str:
     return found
 
 
-def process_cpu_s(pid: int) -> float:
-    """A process's user + system CPU time so far, all its threads (``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def run(bases: list[str], requests: list[tuple[str, str]], workdir: Path, connections: int, threads: int = 2, timeout_s: float = 300.0) -> WrkRush:
     """Sends ``requests`` (token, order id) through wrk with ``connections`` connections
     over ``threads`` threads; returns when every request has its answer. With more than
@@ -134,12 +120,8 @@ async def run(bases: list[str], requests: list[tuple[str, str]], workdir: Path, 
     script = workdir / "rush.lua"
     targets = ""
     if len(bases) > 1:
-        threads = len(bases)
-        if connections % threads:
-            raise SystemExit(f"{connections} connections do not split evenly over {threads} replicas")
-        hosts = [base.removeprefix("http://").split(":") for base in bases]
-        targets = "targets = {" + ",".join(f'{{"{host}", "{port}"}}' for host, port in hosts) + "}\n"
-    script.write_text(targets + RUSH_LUA)
+        threads, targets = len(bases), replica_targets(bases, connections)
+    script.write_text(targets + WRK_SETUP + RUSH_LUA)
     cmd = [wrk_path(), "-t", str(threads), "-c", str(connections), "-d", f"{timeout_s:g}s", "--timeout", "120s", "-s", str(script), bases[0], "--", str(lines), str(workdir), str(threads)]
     proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:

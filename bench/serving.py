@@ -84,15 +84,20 @@ def stop_server(proc: subprocess.Popen[bytes]) -> int | None:
     return proc.returncode
 
 
-WRK_DONE = """
+#: wrk's ``setup``: thread k connects to ``targets[k]`` when the script defines them
+#: (``replica_targets``), its connections with it; each thread gets its number as ``id``
+WRK_SETUP = """
 local counter = 0
 function setup(thread)
-  if targets then  -- thread k connects to targets[k] (run_wrk's replicas), its connections with it
+  if targets then
     local t = targets[(counter % #targets) + 1]
     thread.addr = wrk.lookup(t[1], t[2])[1]
   end
   thread:set("id", counter); counter = counter + 1
 end
+"""
+
+WRK_DONE = WRK_SETUP + """
 function init(args) i = (id or 0) * 7919 end
 function request() i = i + 1; return wrk.format("GET", paths[(i % #paths) + 1]) end
 function done(summary, latency, requests)
@@ -101,6 +106,21 @@ function done(summary, latency, requests)
     latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
 end
 """
+
+
+def replica_targets(replicas: list[str], connections: int) -> str:
+    """The Lua ``targets`` table for :data:`WRK_SETUP`: one wrk thread per replica (base URL),
+    the connections split evenly between them."""
+    if connections % len(replicas):
+        raise SystemExit(f"{connections} connections do not split evenly over {len(replicas)} replicas")
+    hosts = [httpx.URL(r) for r in replicas]
+    return "targets = {" + ",".join(f"{{{json.dumps(h.host)}, {json.dumps(str(h.port))}}}" for h in hosts) + "}\n"
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU-seconds of a process so far, all its threads (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(
@@ -113,11 +133,7 @@ def run_wrk(
     script = workdir / f"{name}.lua"
     targets = ""
     if replicas:
-        threads = len(replicas)
-        if connections % threads:
-            raise SystemExit(f"{connections} connections do not split evenly over {threads} replicas")
-        hosts = [httpx.URL(r) for r in replicas]
-        targets = "targets = {" + ",".join(f"{{{json.dumps(h.host)}, {json.dumps(str(h.port))}}}" for h in hosts) + "}\n"
+        threads, targets = len(replicas), replica_targets(replicas, connections)
     script.write_text("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n" + targets + WRK_DONE)
     load_before = os.getloadavg()
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--timeout", "10s", "-s", str(script)]

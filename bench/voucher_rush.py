@@ -77,7 +77,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import httpx  # noqa: E402
 from rush_database import VOUCHER_FEN, invariants, raw_debit, seed, sequential_debit  # noqa: E402
 import rush_wrk  # noqa: E402
-from serving import stop_server, wait_healthy  # noqa: E402
+from serving import process_cpu_s, stop_server, wait_healthy  # noqa: E402
 import msgspec  # noqa: E402
 
 from contracts import vouchers as ve  # noqa: E402
@@ -335,9 +335,9 @@ def main() -> None:
             roles = "api+worker+relay" if k == 0 else "api"
             print(f"vouchers service pid {proc.pid} on {bases[-1]} ({roles}), NATS {nats.url}", flush=True)
         print(f"seeded {args.users:,} users in {seeded['seed_s']:.1f} s; load average before the rush: {os.getloadavg()[0]:.2f}", flush=True)
-        cpu_before = sum(rush_wrk.process_cpu_s(p.pid) for p in procs)
+        cpu_before = sum(process_cpu_s(p.pid) for p in procs)
         result = asyncio.run(rush(bases, nats.url, settings, seeded, args.concurrency, year, budget, tmp / "wrk"))
-        cpu = sum(rush_wrk.process_cpu_s(p.pid) for p in procs) - cpu_before  # includes the 1 s wait for late duplicates, at rest
+        cpu = sum(process_cpu_s(p.pid) for p in procs) - cpu_before  # includes the 1 s wait for late duplicates, at rest
         codes = [stop_server(p) for p in procs]
         print(f"vouchers service stopped with SIGTERM, exit codes {codes}", flush=True)
         inv = asyncio.run(invariants(url, year))
