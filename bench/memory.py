@@ -120,7 +120,7 @@ def deployed_part(up_pid: int, idle: float) -> None:
     print(f"as deployed: one process per role (deploy/base/services), {idle:g} s after the API answers (MiB)")
     envs = {}
     for pid in _children(up_pid):  # (`xciss up` started each with an interpreter of its own: its environment is in /proc)
-        if (service := _name(pid)) in APPS:
+        if (service := _name(pid)) in APPS and service != "gateway":  # the gateway has no roles: xciss up runs it as deployed
             raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             envs[service] = dict(e.decode().split("=", 1) for e in raw if b"=" in e)
     with tempfile.TemporaryDirectory(prefix="xciss-bench-roles-") as logs:

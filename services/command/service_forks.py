@@ -28,7 +28,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from multiprocessing import forkserver, resource_tracker
 from typing import Any
 
@@ -41,7 +41,6 @@ from services.runtime.env import env_bool
 PRELOAD = (
     "sqlalchemy.ext.asyncio",
     "sqlalchemy.dialects.sqlite.aiosqlite",
-    "sqlalchemy.dialects.postgresql.asyncpg",
     "aiosqlite",
     "litestar",
     "litestar.plugins.prometheus",
@@ -59,6 +58,16 @@ PRELOAD = (
     "uuid_utils",
     "yaml",
 )
+
+
+#: PostgreSQL's dialect, preloaded only where a service's database is PostgreSQL: a process
+#: on SQLite never imports it (``runtime/db/upsert.py``)
+POSTGRESQL = "sqlalchemy.dialects.postgresql.asyncpg"
+
+
+def preload_for(database_urls: Iterable[str]) -> tuple[str, ...]:
+    """:data:`PRELOAD`, and PostgreSQL's dialect if one of ``database_urls`` is PostgreSQL's."""
+    return (*PRELOAD, POSTGRESQL) if any(url.startswith("postgresql") for url in database_urls) else PRELOAD
 
 
 def wanted(environ: Mapping[str, str]) -> bool:

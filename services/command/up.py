@@ -69,7 +69,7 @@ def up(settings: Settings, *, with_demo: bool = True, ready_timeout_s: float = 1
     steps = ForkedSteps()
     try:
         # the service processes' common stack is imported while the steps below run
-        forks = ServiceForks() if forking else None
+        forks = ServiceForks(service_forks.preload_for(settings.database_url(s) for s in SERVICES)) if forking else None
         if settings.nats_url is None:
             credentials = settings.data_dir / CREDENTIALS_DIRNAME
             nats = EmbeddedNats(settings.data_dir / "nats", port, log_file=settings.data_dir / "nats-server.log", credentials_dir=credentials)

@@ -151,6 +151,7 @@ class Worker:
             reconnect_time_wait=1,
             graceful_timeout=self.settings.graceful_timeout_s,
             logger=None,
+            serializer=None,
         )
         for sub in self.subscriptions:
             durable = durable_name(self.service, sub.subject)

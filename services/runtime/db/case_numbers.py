@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import Column, Integer, MetaData, String, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.runtime.db.upsert import conflict_insert
 
 TABLE = "case_counters"
 #: a kind's prefix: two capital letters (DD 订单 order, TS 投诉 complaint …)
@@ -63,8 +64,7 @@ async def next_case_numbers(session: AsyncSession, counters: Table, prefix: str,
         raise ValueError(f"a count of case numbers is not negative, not {count}")
     if count == 0:
         return []
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(counters).values(prefix=prefix, year=year, last=count)
+    statement = conflict_insert(session.get_bind().dialect.name, counters).values(prefix=prefix, year=year, last=count)
     statement = statement.on_conflict_do_update(index_elements=[counters.c.prefix, counters.c.year], set_={"last": counters.c.last + count})
     last = (await session.execute(statement.returning(counters.c.last))).scalar_one()
     return [format_case_number(prefix, year, n) for n in range(last - count + 1, last + 1)]

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.runtime.db.upsert import conflict_insert
 
 
 async def upsert_versioned(session: AsyncSession, table: Table, key: str, key_value: Any, version: int, values: dict[str, Any]) -> bool:
@@ -79,5 +80,4 @@ async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str
 
 @lru_cache(maxsize=256)
 def _insert_ignoring(dialect_name: str, table: Table) -> Any:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return conflict_insert(dialect_name, table).on_conflict_do_nothing()
