@@ -77,6 +77,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import httpx  # noqa: E402
 from rush_database import VOUCHER_FEN, invariants, raw_debit, seed, sequential_debit  # noqa: E402
 import rush_wrk  # noqa: E402
+from cpu_window import CpuWindow  # noqa: E402
 from serving import process_cpu_s, stop_server, wait_healthy  # noqa: E402
 import msgspec  # noqa: E402
 
@@ -92,6 +93,8 @@ from services.runtime.settings import Settings  # noqa: E402
 from services.vouchers.domain.applications import programme_year  # noqa: E402
 
 TARGET, FLOOR = 1.0, 0.5
+#: the other processes that share the machine's cores during the rush, by command name (cpu_window.py)
+MACHINE_GROUPS = {"PostgreSQL": "postgres", "NATS": "nats-server", "wrk": "wrk"}
 #: issue 19, target 2: decisions/s against the sequential raw debit rate, and the p99 in ms
 SEQ_TARGET, P99_TARGET_MS = 0.5, 250.0
 
@@ -221,6 +224,8 @@ async def rush(bases: list[str], nats_url: str, settings: Settings, seeded: dict
         "own_cpu": own_cpu,
         "decided": decided,
         "elapsed": last - started,
+        "first_sent": started,  # the decisions' window on this clock (time.monotonic, wrk's): CpuWindow.between
+        "last_decided": last,
         "answered_s": answered - started,
         "rate": decided / (last - started) if last > started else 0.0,
         "p50": q[49] * 1000,
@@ -242,6 +247,26 @@ async def rush(bases: list[str], nats_url: str, settings: Settings, seeded: dict
 
 def _percentiles(values: list[float]) -> list[float]:
     return statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else [values[0] if values else 0.0] * 99
+
+
+def machine_lines(r: dict[str, Any], seq: dict[str, Any]) -> list[str]:
+    """The decisions' window (first request sent to last decision event) charged to
+    each process: what one decision costs the machine, and so the most decisions
+    its cores could make if nothing but CPU stood in the way."""
+    seconds, busy, groups = r["machine"]
+    decided = max(r["decided"], 1)
+    cores = os.cpu_count() or 1
+    per = {name: cpu / decided * 1000 for name, cpu in groups.items()}
+    total = busy / decided * 1000
+    ceiling = cores / total * 1000 if total else 0.0
+    needed = cores / (SEQ_TARGET * seq["rate"]) * 1000 if seq["rate"] else 0.0
+    return [
+        f"  machine    : over the decisions' {seconds:.2f} s, {busy:.1f} of {cores * seconds:.1f} CPU-s busy ({busy / max(cores * seconds, 1e-9):.0%}); "
+        f"per decision {total:.2f} ms: " + ", ".join(f"{name} {ms:.2f}" for name, ms in per.items()) + f", the rest {total - sum(per.values()):.2f}",
+        f"  ceiling    : {cores} cores ÷ {total:.2f} ms = {ceiling:,.0f} decisions/s at most at this cost; "
+        f"{SEQ_TARGET:g}× the sequential rate ({SEQ_TARGET * seq['rate']:,.0f}/s) needs ≤ {needed:.2f} ms of the machine per decision; "
+        f"one service process, on one core, ≤ {1000 / per['service'] if per.get('service') else 0:,.0f}/s",
+    ]
 
 
 def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dict[str, Any], inv: dict[str, Any], raw: dict[str, Any], budget: int, seq: dict[str, Any], cpu: float) -> str:
@@ -295,6 +320,7 @@ def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dic
         f"  service CPU: {cpu:.1f} CPU-s over the rush = {cpu / max(r['decided'], 1) * 1000:.2f} ms per decision, {cpu / max(r['n'], 1) * 1000:.2f} ms per request",
         f"  load gen   : wrk ({r['wrk_threads']} threads, {args.concurrency} connections) {r['wrk_cpu']:.2f} CPU-s = {r['wrk_cpu'] / max(r['n'], 1) * 1e6:.0f} µs per request; "
         f"this process (the decision events' consumer) {r['own_cpu']:.2f} CPU-s",
+        *machine_lines(r, seq),
         f"  invariants : {'0 violations' if not bad else 'VIOLATED: ' + ', '.join(bad)}",
         target2_line,
         "=" * 78,
@@ -336,8 +362,13 @@ def main() -> None:
             print(f"vouchers service pid {proc.pid} on {bases[-1]} ({roles}), NATS {nats.url}", flush=True)
         print(f"seeded {args.users:,} users in {seeded['seed_s']:.1f} s; load average before the rush: {os.getloadavg()[0]:.2f}", flush=True)
         cpu_before = sum(process_cpu_s(p.pid) for p in procs)
-        result = asyncio.run(rush(bases, nats.url, settings, seeded, args.concurrency, year, budget, tmp / "wrk"))
+        window = CpuWindow({"service": [p.pid for p in procs], "this process": [os.getpid()]}, MACHINE_GROUPS).start()
+        try:
+            result = asyncio.run(rush(bases, nats.url, settings, seeded, args.concurrency, year, budget, tmp / "wrk"))
+        finally:
+            window.stop()
         cpu = sum(process_cpu_s(p.pid) for p in procs) - cpu_before  # includes the 1 s wait for late duplicates, at rest
+        result["machine"] = window.between(result["first_sent"], result["last_decided"])
         codes = [stop_server(p) for p in procs]
         print(f"vouchers service stopped with SIGTERM, exit codes {codes}", flush=True)
         inv = asyncio.run(invariants(url, year))

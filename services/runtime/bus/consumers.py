@@ -151,6 +151,8 @@ class Worker:
             reconnect_time_wait=1,
             graceful_timeout=self.settings.graceful_timeout_s,
             logger=None,
+            # the handlers take no parameters and decode with msgspec: FastStream's default
+            # serializer (pydantic) would build a model per subscriber for nothing (idle memory)
             serializer=None,
         )
         for sub in self.subscriptions:
