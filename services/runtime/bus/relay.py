@@ -75,7 +75,9 @@ class OutboxRelay:
         )
         self._pending_locked = self._pending.with_for_update(skip_locked=True)
         self._sqlite = is_sqlite(str(engine.url))
-        self._failed = update(outbox).where(outbox.c.id == bindparam("row_id")).values(attempts=outbox.c.attempts + 1, last_error=bindparam("error"))
+        self._failed = (
+            update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(attempts=outbox.c.attempts + 1, last_error=bindparam("error"))
+        )
         self.bus = bus
         self.poll_s = poll_s
         self.batch = batch
@@ -175,6 +177,10 @@ class OutboxRelay:
         ok_ids = [i for i, err in results if err is None]
         if ok_ids:
             await conn.execute(self._published, {"ids": ok_ids, "now": datetime.now(UTC)})
+        # one UPDATE per error text: a NATS outage fails the whole batch with one or two of them
+        failed: dict[str, list[int]] = {}
         for i, err in results:
             if err is not None:
-                await conn.execute(self._failed, {"row_id": i, "error": err[:2000]})
+                failed.setdefault(err[:2000], []).append(i)
+        for err, ids in failed.items():
+            await conn.execute(self._failed, {"ids": ids, "error": err})
