@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import ClassVar
 
 import msgspec
@@ -161,7 +162,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_rate_limit_per_minute: int = 10
     #: proxies whose ``X-Forwarded-For`` is believed (XCISS_TRUSTED_PROXIES: addresses or
     #: networks, comma-separated); loopback by default, the cluster's pod network in Kubernetes
-    trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    trusted_proxies: tuple[str, ...] = tuple(DEFAULT_TRUSTED.split(","))
     #: how long an ``Idempotency-Key`` is remembered (and replayed), in hours
     idempotency_retention_h: float = 24.0
     #: the longest session of use of an instrument the usage log accepts, in hours (issue 16)
@@ -288,6 +289,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         get = env.get
+        d = _DEFAULTS  # each setting's default has one home: its field above
         data_dir = Path(get("XCISS_DATA_DIR", ".xciss")).resolve()
         db_urls = {s: get(f"XCISS_{s.upper()}_DATABASE_URL", "") for s in SERVICES}
         ports = {s: env_int(env, f"XCISS_{s.upper()}_PORT", DEFAULT_PORTS[s]) for s in SERVICES}
@@ -304,79 +306,83 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             nats_nkey_file=env_path(env, "XCISS_NATS_NKEY_FILE"),
             nats_tls_ca_file=env_path(env, "XCISS_NATS_TLS_CA_FILE"),
             database_urls={k: v for k, v in db_urls.items() if v},
-            http_host=get("XCISS_HTTP_HOST", "127.0.0.1"),
+            http_host=get("XCISS_HTTP_HOST", d.http_host),
             http_ports=ports,
             mode=mode,
-            jwt_signing_key=get("XCISS_JWT_SIGNING_KEY", ""),
+            jwt_signing_key=get("XCISS_JWT_SIGNING_KEY", d.jwt_signing_key),
             jwt_signing_key_file=env_path(env, "XCISS_JWT_SIGNING_KEY_FILE"),
-            jwt_jwks=get("XCISS_JWT_JWKS", ""),
+            jwt_jwks=get("XCISS_JWT_JWKS", d.jwt_jwks),
             jwt_jwks_file=env_path(env, "XCISS_JWT_JWKS_FILE"),
-            pii_secret=get("XCISS_PII_KEY", ""),
-            field_keys=get("XCISS_FIELD_KEYS", ""),
-            jwt_issuer=get("XCISS_JWT_ISSUER", "xciss"),
-            jwt_audience=get("XCISS_JWT_AUDIENCE", "xciss"),
+            pii_secret=get("XCISS_PII_KEY", d.pii_secret),
+            field_keys=get("XCISS_FIELD_KEYS", d.field_keys),
+            jwt_issuer=get("XCISS_JWT_ISSUER", d.jwt_issuer),
+            jwt_audience=get("XCISS_JWT_AUDIENCE", d.jwt_audience),
             oidc_jwks_url=get("XCISS_OIDC_JWKS_URL") or None,
             oidc_issuer=get("XCISS_OIDC_ISSUER") or None,
             oidc_audience=get("XCISS_OIDC_AUDIENCE") or None,
-            role_claim=get("XCISS_OIDC_ROLE_CLAIM", "role"),
-            org_claim=get("XCISS_OIDC_ORG_CLAIM", "org"),
-            db_pool_size=env_positive(env, "XCISS_DB_POOL_SIZE", 10),
-            db_max_overflow=env_non_negative(env, "XCISS_DB_MAX_OVERFLOW", 10),
-            db_pool_timeout_s=env_float(env, "XCISS_DB_POOL_TIMEOUT_S", 30.0),
-            db_transaction_pooler=env_bool(env, "XCISS_DB_TRANSACTION_POOLER", False),
-            stream_replicas=env_int(env, "XCISS_STREAM_REPLICAS", 1),
-            duplicate_window_s=env_float(env, "XCISS_DUPLICATE_WINDOW_S", 120.0),
-            outbox_poll_s=env_float(env, "XCISS_OUTBOX_POLL_S", 0.1),
-            outbox_batch=env_positive(env, "XCISS_OUTBOX_BATCH", 500),
-            consumer_ack_wait_s=env_float(env, "XCISS_CONSUMER_ACK_WAIT_S", 30.0),
-            consumer_max_attempts=env_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", 5),
-            consumer_batch=env_positive(env, "XCISS_CONSUMER_BATCH", 100),
-            consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else (0.5, 2.0, 10.0, 30.0, 60.0),
-            graceful_timeout_s=env_float(env, "XCISS_GRACEFUL_TIMEOUT_S", 15.0),
+            role_claim=get("XCISS_OIDC_ROLE_CLAIM", d.role_claim),
+            org_claim=get("XCISS_OIDC_ORG_CLAIM", d.org_claim),
+            db_pool_size=env_positive(env, "XCISS_DB_POOL_SIZE", d.db_pool_size),
+            db_max_overflow=env_non_negative(env, "XCISS_DB_MAX_OVERFLOW", d.db_max_overflow),
+            db_pool_timeout_s=env_float(env, "XCISS_DB_POOL_TIMEOUT_S", d.db_pool_timeout_s),
+            db_transaction_pooler=env_bool(env, "XCISS_DB_TRANSACTION_POOLER", d.db_transaction_pooler),
+            stream_replicas=env_int(env, "XCISS_STREAM_REPLICAS", d.stream_replicas),
+            duplicate_window_s=env_float(env, "XCISS_DUPLICATE_WINDOW_S", d.duplicate_window_s),
+            outbox_poll_s=env_float(env, "XCISS_OUTBOX_POLL_S", d.outbox_poll_s),
+            outbox_batch=env_positive(env, "XCISS_OUTBOX_BATCH", d.outbox_batch),
+            consumer_ack_wait_s=env_float(env, "XCISS_CONSUMER_ACK_WAIT_S", d.consumer_ack_wait_s),
+            consumer_max_attempts=env_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", d.consumer_max_attempts),
+            consumer_batch=env_positive(env, "XCISS_CONSUMER_BATCH", d.consumer_batch),
+            consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else d.consumer_backoff_s,
+            graceful_timeout_s=env_float(env, "XCISS_GRACEFUL_TIMEOUT_S", d.graceful_timeout_s),
             metrics_port=env_int(env, "XCISS_METRICS_PORT", 0) or None,
-            metrics_cache_s=env_float(env, "XCISS_METRICS_CACHE_S", 5.0),
+            metrics_cache_s=env_float(env, "XCISS_METRICS_CACHE_S", d.metrics_cache_s),
             nats_monitor_url=get("XCISS_NATS_MONITOR_URL") or None,
             city_file=city_file,
             city=city,
-            voucher_expiry_interval_s=env_float(env, "XCISS_VOUCHER_EXPIRY_INTERVAL_S", 60.0),
+            voucher_expiry_interval_s=env_float(env, "XCISS_VOUCHER_EXPIRY_INTERVAL_S", d.voucher_expiry_interval_s),
             calendar_file=Path(get("XCISS_CALENDAR_FILE", "")).resolve() if get("XCISS_CALENDAR_FILE") else None,
             document_store_url=get("XCISS_DOCUMENT_STORE") or None,
             s3_endpoint=get("XCISS_S3_ENDPOINT") or None,
             s3_access_key=get("XCISS_S3_ACCESS_KEY") or None,
             s3_secret_key=get("XCISS_S3_SECRET_KEY") or None,
-            s3_region=get("XCISS_S3_REGION") or "us-east-1",
-            s3_secure=env_bool(env, "XCISS_S3_SECURE", True),
-            gateway_port=env_int(env, "XCISS_GATEWAY_PORT", GATEWAY_PORT),
+            s3_region=get("XCISS_S3_REGION") or d.s3_region,
+            s3_secure=env_bool(env, "XCISS_S3_SECURE", d.s3_secure),
+            gateway_port=env_int(env, "XCISS_GATEWAY_PORT", d.gateway_port),
             upstream_urls={s: env_addresses(env, f"XCISS_{s.upper()}_URL") for s in SERVICES if get(f"XCISS_{s.upper()}_URL", "").strip(" ,")},
-            gateway_max_body_bytes=env_int(env, "XCISS_GATEWAY_MAX_BODY_BYTES", 20_000_000),
-            gateway_rate_limit_per_minute=env_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
-            gateway_timeout_s=env_float(env, "XCISS_GATEWAY_TIMEOUT_S", 30.0),
+            gateway_max_body_bytes=env_int(env, "XCISS_GATEWAY_MAX_BODY_BYTES", d.gateway_max_body_bytes),
+            gateway_rate_limit_per_minute=env_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", d.gateway_rate_limit_per_minute),
+            gateway_timeout_s=env_float(env, "XCISS_GATEWAY_TIMEOUT_S", d.gateway_timeout_s),
             cors_allow_origins=env_origins(env, "XCISS_CORS_ALLOW_ORIGINS"),
             evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
             registry_policy_file=Path(get("XCISS_REGISTRY_POLICY_FILE", "")).resolve() if get("XCISS_REGISTRY_POLICY_FILE") else None,
             voucher_policy_file=Path(get("XCISS_VOUCHER_POLICY_FILE", "")).resolve() if get("XCISS_VOUCHER_POLICY_FILE") else None,
-            notice_finalize_interval_s=env_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", 300.0),
-            clock_poll_s=env_float(env, "XCISS_CLOCK_POLL_S", 1.0),
-            session_ttl_s=env_int(env, "XCISS_SESSION_TTL_S", 8 * 3600),
-            login_max_failures=env_int(env, "XCISS_LOGIN_MAX_FAILURES", 5),
-            login_lock_minutes=env_int(env, "XCISS_LOGIN_LOCK_MINUTES", 15),
-            login_rate_limit_per_minute=env_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", 10),
+            notice_finalize_interval_s=env_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", d.notice_finalize_interval_s),
+            clock_poll_s=env_float(env, "XCISS_CLOCK_POLL_S", d.clock_poll_s),
+            session_ttl_s=env_int(env, "XCISS_SESSION_TTL_S", d.session_ttl_s),
+            login_max_failures=env_int(env, "XCISS_LOGIN_MAX_FAILURES", d.login_max_failures),
+            login_lock_minutes=env_int(env, "XCISS_LOGIN_LOCK_MINUTES", d.login_lock_minutes),
+            login_rate_limit_per_minute=env_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", d.login_rate_limit_per_minute),
             trusted_proxies=env_networks(env, "XCISS_TRUSTED_PROXIES", DEFAULT_TRUSTED),
-            idempotency_retention_h=env_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", 24.0),
-            usage_max_session_h=env_positive(env, "XCISS_USAGE_MAX_SESSION_H", 24),
-            demo=env_bool(env, "XCISS_DEMO", False),
-            portal_cache_s=env_float(env, "XCISS_PORTAL_CACHE_S", 5.0),
-            import_max_rows=env_positive(env, "XCISS_IMPORT_MAX_ROWS", 20_000),
+            idempotency_retention_h=env_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", d.idempotency_retention_h),
+            usage_max_session_h=env_positive(env, "XCISS_USAGE_MAX_SESSION_H", d.usage_max_session_h),
+            demo=env_bool(env, "XCISS_DEMO", d.demo),
+            portal_cache_s=env_float(env, "XCISS_PORTAL_CACHE_S", 5.0),  # a process caches; the field (settings built in code) does not
+            import_max_rows=env_positive(env, "XCISS_IMPORT_MAX_ROWS", d.import_max_rows),
             smtp_host=get("XCISS_SMTP_HOST") or None,
-            smtp_port=env_int(env, "XCISS_SMTP_PORT", 587),
+            smtp_port=env_int(env, "XCISS_SMTP_PORT", d.smtp_port),
             smtp_user=get("XCISS_SMTP_USER") or None,
             smtp_password=get("XCISS_SMTP_PASSWORD") or None,
-            smtp_from=get("XCISS_SMTP_FROM") or "noreply@xciss.local",
-            smtp_starttls=env_bool(env, "XCISS_SMTP_STARTTLS", True),
+            smtp_from=get("XCISS_SMTP_FROM") or d.smtp_from,
+            smtp_starttls=env_bool(env, "XCISS_SMTP_STARTTLS", d.smtp_starttls),
             public_url=(get("XCISS_PUBLIC_URL") or "").rstrip("/") or None,
-            password_reset_ttl_minutes=env_positive(env, "XCISS_PASSWORD_RESET_TTL_MINUTES", 30),
-            recovery_rate_limit_per_hour=env_positive(env, "XCISS_RECOVERY_RATE_LIMIT_PER_HOUR", 10),
-            mail_retry_interval_s=env_float(env, "XCISS_MAIL_RETRY_INTERVAL_S", 30.0),
+            password_reset_ttl_minutes=env_positive(env, "XCISS_PASSWORD_RESET_TTL_MINUTES", d.password_reset_ttl_minutes),
+            recovery_rate_limit_per_hour=env_positive(env, "XCISS_RECOVERY_RATE_LIMIT_PER_HOUR", d.recovery_rate_limit_per_hour),
+            mail_retry_interval_s=env_float(env, "XCISS_MAIL_RETRY_INTERVAL_S", d.mail_retry_interval_s),
             # XCISS_BOOKING_REMINDER_INTERVAL_S: its name until 2026-12 (it set all three passes), still read
-            notice_interval_s=env_float(env, "XCISS_NOTICE_INTERVAL_S", env_float(env, "XCISS_BOOKING_REMINDER_INTERVAL_S", 300.0)),
+            notice_interval_s=env_float(env, "XCISS_NOTICE_INTERVAL_S", env_float(env, "XCISS_BOOKING_REMINDER_INTERVAL_S", d.notice_interval_s)),
         )
+
+
+#: the fields' plain defaults, by name: what ``Settings.from_env`` takes for a variable that is not set
+_DEFAULTS = SimpleNamespace(**{f.name: f.default for f in msgspec.structs.fields(Settings) if f.default is not msgspec.NODEFAULT})

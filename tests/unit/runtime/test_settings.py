@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from services.runtime.roles import Role
@@ -17,6 +18,16 @@ def test_defaults_put_each_service_in_its_own_sqlite_file(tmp_path: Path) -> Non
     assert s.database_url("vouchers") != s.database_url("registry")
     assert [s.port(x) for x in ("registry", "vouchers", "evaluation", "payments")] == [8101, 8102, 8103, 8104]
     assert s.nats_url is None
+
+
+def test_an_unset_variable_gives_the_field_default(tmp_path: Path) -> None:
+    """Each setting's default has one home, its field: ``from_env`` with nothing set
+    builds what ``Settings(...)`` in code builds, but for the portal's cache, which a
+    process turns on (5 s) and settings built in code (the tests') leave off."""
+    from_env = msgspec.structs.asdict(Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)}))
+    in_code = msgspec.structs.asdict(Settings(data_dir=tmp_path.resolve()))
+    differ = {k: (from_env[k], in_code[k]) for k in in_code if from_env[k] != in_code[k]}
+    assert differ == {"portal_cache_s": (5.0, 0.0)}
 
 
 def test_environment_overrides(tmp_path: Path) -> None:
