@@ -44,7 +44,7 @@ up: $(STAMP) bytecode
 # imports them: where PYTHONDONTWRITEBYTECODE is set (containers, some CI machines)
 # Python reads .pyc files but never writes them, and each service process would
 # compile its ~200 modules again (0.2 s of CPU a process; `xciss up`'s warm start
-# 6.1-6.2 s against 5.4-5.7 s, bench/README.md "Bytecode"). Only what changed since
+# 6.1-6.2 s against 5.4-5.7 s, bench/README.md "Bytecode, and this session's machine"). Only what changed since
 # the last run is compiled again.
 bytecode: $(STAMP)
 	@$(BIN)/python -m compileall -q services contracts > /dev/null
