@@ -1,9 +1,10 @@
 """``INSERT … ON CONFLICT`` for the database at hand.
 
 SQLAlchemy's generic ``insert`` has no ``ON CONFLICT``; each dialect's own
-``insert`` has. Each is imported on first use, so a process on SQLite (every
-process of ``xciss up``) never loads PostgreSQL's dialect: about 1.9 MiB of
-its idle memory (issue 19, target 5; bench/README.md).
+``insert`` has. Each is imported on first use, so a process on SQLite (``xciss
+up``'s) need not load PostgreSQL's dialect: 2.3 MiB of idle memory in vouchers,
+evaluation and payments (issue 19, target 5; bench/README.md, "Two cuts"). The
+registry's models still load it: their partial indexes name ``postgresql_where``.
 """
 
 from __future__ import annotations
