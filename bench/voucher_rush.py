@@ -249,7 +249,7 @@ def _percentiles(values: list[float]) -> list[float]:
     return statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else [values[0] if values else 0.0] * 99
 
 
-def machine_lines(backend: str, r: dict[str, Any], seq: dict[str, Any]) -> list[str]:
+def machine_lines(backend: str, r: dict[str, Any], seq: dict[str, Any], replicas: int = 1) -> list[str]:
     """The decisions' window (first request sent to last decision event) charged to
     each process: what one decision costs the machine, and so the most decisions
     its cores could make if nothing but CPU stood in the way."""
@@ -266,7 +266,9 @@ def machine_lines(backend: str, r: dict[str, Any], seq: dict[str, Any]) -> list[
         f"  machine    : over the decisions' {seconds:.2f} s, {busy:.1f} of {cores * seconds:.1f} CPU-s busy ({busy / max(cores * seconds, 1e-9):.0%}); "
         f"per decision {total:.2f} ms: " + ", ".join(f"{name} {ms:.2f}" for name, ms in per.items()) + f", the rest {total - sum(per.values()):.2f}",
         f"  ceiling    : {cores} cores ÷ {total:.2f} ms = {ceiling:,.0f} decisions/s at most at this cost; {wanted}"
-        f"one service process, on one core, ≤ {1000 / per['service'] if per.get('service') else 0:,.0f}/s",
+        # the service's CPU a decision is its processes' together: R of them on a core each
+        f"{'one service process, on one core' if replicas == 1 else f'{replicas} service processes, on a core each'}, "
+        f"≤ {replicas * 1000 / per['service'] if per.get('service') else 0:,.0f}/s",
     ]
 
 
@@ -321,7 +323,7 @@ def block(backend: str, args: argparse.Namespace, seeded: dict[str, Any], r: dic
         f"  service CPU: {cpu:.1f} CPU-s over the rush = {cpu / max(r['decided'], 1) * 1000:.2f} ms per decision, {cpu / max(r['n'], 1) * 1000:.2f} ms per request",
         f"  load gen   : wrk ({r['wrk_threads']} threads, {args.concurrency} connections) {r['wrk_cpu']:.2f} CPU-s = {r['wrk_cpu'] / max(r['n'], 1) * 1e6:.0f} µs per request; "
         f"this process (the decision events' consumer) {r['own_cpu']:.2f} CPU-s",
-        *machine_lines(backend, r, seq),
+        *machine_lines(backend, r, seq, args.replicas),
         f"  invariants : {'0 violations' if not bad else 'VIOLATED: ' + ', '.join(bad)}",
         target2_line,
         "=" * 78,
