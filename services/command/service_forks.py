@@ -66,7 +66,9 @@ POSTGRESQL = "sqlalchemy.dialects.postgresql.asyncpg"
 
 
 def preload_for(database_urls: Iterable[str]) -> tuple[str, ...]:
-    """:data:`PRELOAD`, and PostgreSQL's dialect if one of ``database_urls`` is PostgreSQL's."""
+    """:data:`PRELOAD`, and PostgreSQL's dialect if one of ``database_urls`` is PostgreSQL's.
+    (The URL's prefix, as ``runtime/db/engine.is_sqlite`` reads it; that module is not imported
+    here: it would bring SQLAlchemy's async engine into ``xciss up``'s own process.)"""
     return (*PRELOAD, POSTGRESQL) if any(url.startswith("postgresql") for url in database_urls) else PRELOAD
 
 
