@@ -63,11 +63,12 @@ async def list_notifications(db: ServiceDatabase, actor: Actor, *, unread: bool,
     own = _own(actor)
     conds = (*own, _unread(actor)) if unread else own
     async with db.read() as s:
-        total = (await s.execute(select(func.count()).select_from(notifications).where(*conds))).scalar_one()
-        unread_n = (await s.execute(select(func.count()).select_from(notifications).where(*own, _unread(actor)))).scalar_one()
+        # both counts in one statement: the caller's notices, and how many of them are unread
+        counts = select(func.count(), func.count().filter(_unread(actor))).select_from(notifications).where(*own)
+        every, unread_n = (await s.execute(counts)).one()
         q = _rows(actor, *conds).order_by(n.created_at.desc(), n.id.desc()).offset((page - 1) * page_size).limit(page_size)
         items = [notification_view(row) for row in (await s.execute(q)).mappings().all()]
-    return NotificationPage(items=items, total=total, unread=unread_n, page=page, page_size=page_size)
+    return NotificationPage(items=items, total=unread_n if unread else every, unread=unread_n, page=page, page_size=page_size)
 
 
 async def mark_read(db: ServiceDatabase, actor: Actor, notification_id: str) -> Notification:

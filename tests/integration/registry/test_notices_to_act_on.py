@@ -100,7 +100,10 @@ async def test_an_objection_tells_every_center_account_once_and_no_other_role(ma
             assert again.json()["read_at"] == r.json()["read_at"]  # read again: unchanged
             page = await p.call("registry", "GET", "/v1/notifications/?unread=true", headers=desk)
             assert page.json()["unread"] == 1 and [n["link"] for n in page.json()["items"]] == ["/notices/notice-4"]
-            listed = {n["link"]: n["read_at"] for n in (await p.call("registry", "GET", "/v1/notifications/", headers=desk)).json()["items"]}
+            assert page.json()["total"] == 1  # the unread filter's total: its own notices, not all of them
+            everything = (await p.call("registry", "GET", "/v1/notifications/", headers=desk)).json()
+            assert (everything["total"], everything["unread"]) == (2, 1)
+            listed = {n["link"]: n["read_at"] for n in everything["items"]}
             assert listed["/notices/notice-3"] == r.json()["read_at"] and listed["/notices/notice-4"] is None
             theirs = (await p.call("registry", "GET", "/v1/notifications/?unread=true", headers=second)).json()
             assert theirs["unread"] == 2 and all(n["read_at"] is None for n in theirs["items"])
