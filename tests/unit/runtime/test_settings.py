@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import msgspec
@@ -124,3 +125,44 @@ def test_the_cors_allow_list_is_origins_or_nothing(tmp_path: Path) -> None:
 def test_a_cors_origin_that_is_not_one_origin_is_refused(origin: str, tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="XCISS_CORS_ALLOW_ORIGINS"):
         Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), "XCISS_CORS_ALLOW_ORIGINS": origin})
+
+
+class _Asked(dict[str, str]):
+    """An environment that records every variable read from it."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return super().__contains__(key)
+
+
+def _configure_table() -> set[str]:
+    """The variables named in the first column of docs/operations.md's "Configure" table."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = text.split("\n## Configure\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return {name for cell in rows for name in re.findall(r"`([A-Z0-9_<>]+)`", cell)}
+
+
+def test_every_variable_the_settings_read_is_in_the_operators_table(tmp_path: Path) -> None:
+    """An operator finds every setting in one place: each variable ``Settings.from_env`` reads
+    is a row of docs/operations.md's "Configure" table (a service's own, as ``XCISS_<SERVICE>_…``)."""
+    from services.runtime.settings import SERVICES
+
+    env = _Asked({"XCISS_DATA_DIR": str(tmp_path)})
+    Settings.from_env(env)
+    each_service = rf"^XCISS_(?:{'|'.join(s.upper() for s in SERVICES)})_(PORT|DATABASE_URL|URL)$"
+    read = {re.sub(each_service, r"XCISS_<SERVICE>_\1", name) for name in env.asked}
+    assert len(read) > 60  # the recorder saw the reads
+    assert sorted(read - _configure_table()) == []
