@@ -11,7 +11,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -301,87 +302,87 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         city = with_prefix_setting(load_city(city_file), get("XCISS_CITY_DIVISION_PREFIX"), city_file)
         return cls(
             data_dir=data_dir,
-            nats_url=get("XCISS_NATS_URL") or None,
-            nats_credentials_dir=env_path(env, "XCISS_NATS_CREDENTIALS_DIR"),
-            nats_nkey_file=env_path(env, "XCISS_NATS_NKEY_FILE"),
-            nats_tls_ca_file=env_path(env, "XCISS_NATS_TLS_CA_FILE"),
             database_urls={k: v for k, v in db_urls.items() if v},
-            http_host=get("XCISS_HTTP_HOST", d.http_host),
             http_ports=ports,
             mode=mode,
-            jwt_signing_key=get("XCISS_JWT_SIGNING_KEY", d.jwt_signing_key),
-            jwt_signing_key_file=env_path(env, "XCISS_JWT_SIGNING_KEY_FILE"),
-            jwt_jwks=get("XCISS_JWT_JWKS", d.jwt_jwks),
-            jwt_jwks_file=env_path(env, "XCISS_JWT_JWKS_FILE"),
-            pii_secret=get("XCISS_PII_KEY", d.pii_secret),
-            field_keys=get("XCISS_FIELD_KEYS", d.field_keys),
-            jwt_issuer=get("XCISS_JWT_ISSUER", d.jwt_issuer),
-            jwt_audience=get("XCISS_JWT_AUDIENCE", d.jwt_audience),
-            oidc_jwks_url=get("XCISS_OIDC_JWKS_URL") or None,
-            oidc_issuer=get("XCISS_OIDC_ISSUER") or None,
-            oidc_audience=get("XCISS_OIDC_AUDIENCE") or None,
-            role_claim=get("XCISS_OIDC_ROLE_CLAIM", d.role_claim),
-            org_claim=get("XCISS_OIDC_ORG_CLAIM", d.org_claim),
-            db_pool_size=env_positive(env, "XCISS_DB_POOL_SIZE", d.db_pool_size),
-            db_max_overflow=env_non_negative(env, "XCISS_DB_MAX_OVERFLOW", d.db_max_overflow),
-            db_pool_timeout_s=env_float(env, "XCISS_DB_POOL_TIMEOUT_S", d.db_pool_timeout_s),
-            db_transaction_pooler=env_bool(env, "XCISS_DB_TRANSACTION_POOLER", d.db_transaction_pooler),
-            stream_replicas=env_int(env, "XCISS_STREAM_REPLICAS", d.stream_replicas),
-            duplicate_window_s=env_float(env, "XCISS_DUPLICATE_WINDOW_S", d.duplicate_window_s),
-            outbox_poll_s=env_float(env, "XCISS_OUTBOX_POLL_S", d.outbox_poll_s),
-            outbox_batch=env_positive(env, "XCISS_OUTBOX_BATCH", d.outbox_batch),
-            consumer_ack_wait_s=env_float(env, "XCISS_CONSUMER_ACK_WAIT_S", d.consumer_ack_wait_s),
-            consumer_max_attempts=env_int(env, "XCISS_CONSUMER_MAX_ATTEMPTS", d.consumer_max_attempts),
-            consumer_batch=env_positive(env, "XCISS_CONSUMER_BATCH", d.consumer_batch),
             consumer_backoff_s=tuple(float(x) for x in backoff.split(",")) if backoff else d.consumer_backoff_s,
-            graceful_timeout_s=env_float(env, "XCISS_GRACEFUL_TIMEOUT_S", d.graceful_timeout_s),
             metrics_port=env_int(env, "XCISS_METRICS_PORT", 0) or None,
-            metrics_cache_s=env_float(env, "XCISS_METRICS_CACHE_S", d.metrics_cache_s),
-            nats_monitor_url=get("XCISS_NATS_MONITOR_URL") or None,
             city_file=city_file,
             city=city,
-            voucher_expiry_interval_s=env_float(env, "XCISS_VOUCHER_EXPIRY_INTERVAL_S", d.voucher_expiry_interval_s),
-            calendar_file=Path(get("XCISS_CALENDAR_FILE", "")).resolve() if get("XCISS_CALENDAR_FILE") else None,
-            document_store_url=get("XCISS_DOCUMENT_STORE") or None,
-            s3_endpoint=get("XCISS_S3_ENDPOINT") or None,
-            s3_access_key=get("XCISS_S3_ACCESS_KEY") or None,
-            s3_secret_key=get("XCISS_S3_SECRET_KEY") or None,
-            s3_region=get("XCISS_S3_REGION") or d.s3_region,
-            s3_secure=env_bool(env, "XCISS_S3_SECURE", d.s3_secure),
-            gateway_port=env_int(env, "XCISS_GATEWAY_PORT", d.gateway_port),
             upstream_urls={s: env_addresses(env, f"XCISS_{s.upper()}_URL") for s in SERVICES if get(f"XCISS_{s.upper()}_URL", "").strip(" ,")},
-            gateway_max_body_bytes=env_int(env, "XCISS_GATEWAY_MAX_BODY_BYTES", d.gateway_max_body_bytes),
-            gateway_rate_limit_per_minute=env_int(env, "XCISS_GATEWAY_RATE_LIMIT_PER_MINUTE", d.gateway_rate_limit_per_minute),
-            gateway_timeout_s=env_float(env, "XCISS_GATEWAY_TIMEOUT_S", d.gateway_timeout_s),
             cors_allow_origins=env_origins(env, "XCISS_CORS_ALLOW_ORIGINS"),
-            evaluation_policy_file=Path(get("XCISS_EVALUATION_POLICY_FILE", "")).resolve() if get("XCISS_EVALUATION_POLICY_FILE") else None,
-            registry_policy_file=Path(get("XCISS_REGISTRY_POLICY_FILE", "")).resolve() if get("XCISS_REGISTRY_POLICY_FILE") else None,
-            voucher_policy_file=Path(get("XCISS_VOUCHER_POLICY_FILE", "")).resolve() if get("XCISS_VOUCHER_POLICY_FILE") else None,
-            notice_finalize_interval_s=env_float(env, "XCISS_NOTICE_FINALIZE_INTERVAL_S", d.notice_finalize_interval_s),
-            clock_poll_s=env_float(env, "XCISS_CLOCK_POLL_S", d.clock_poll_s),
-            session_ttl_s=env_int(env, "XCISS_SESSION_TTL_S", d.session_ttl_s),
-            login_max_failures=env_int(env, "XCISS_LOGIN_MAX_FAILURES", d.login_max_failures),
-            login_lock_minutes=env_int(env, "XCISS_LOGIN_LOCK_MINUTES", d.login_lock_minutes),
-            login_rate_limit_per_minute=env_int(env, "XCISS_LOGIN_RATE_LIMIT_PER_MINUTE", d.login_rate_limit_per_minute),
             trusted_proxies=env_networks(env, "XCISS_TRUSTED_PROXIES", DEFAULT_TRUSTED),
-            idempotency_retention_h=env_float(env, "XCISS_IDEMPOTENCY_RETENTION_H", d.idempotency_retention_h),
-            usage_max_session_h=env_positive(env, "XCISS_USAGE_MAX_SESSION_H", d.usage_max_session_h),
-            demo=env_bool(env, "XCISS_DEMO", d.demo),
             portal_cache_s=env_float(env, "XCISS_PORTAL_CACHE_S", 5.0),  # a process caches; the field (settings built in code) does not
-            import_max_rows=env_positive(env, "XCISS_IMPORT_MAX_ROWS", d.import_max_rows),
-            smtp_host=get("XCISS_SMTP_HOST") or None,
-            smtp_port=env_int(env, "XCISS_SMTP_PORT", d.smtp_port),
-            smtp_user=get("XCISS_SMTP_USER") or None,
-            smtp_password=get("XCISS_SMTP_PASSWORD") or None,
-            smtp_from=get("XCISS_SMTP_FROM") or d.smtp_from,
-            smtp_starttls=env_bool(env, "XCISS_SMTP_STARTTLS", d.smtp_starttls),
             public_url=(get("XCISS_PUBLIC_URL") or "").rstrip("/") or None,
-            password_reset_ttl_minutes=env_positive(env, "XCISS_PASSWORD_RESET_TTL_MINUTES", d.password_reset_ttl_minutes),
-            recovery_rate_limit_per_hour=env_positive(env, "XCISS_RECOVERY_RATE_LIMIT_PER_HOUR", d.recovery_rate_limit_per_hour),
-            mail_retry_interval_s=env_float(env, "XCISS_MAIL_RETRY_INTERVAL_S", d.mail_retry_interval_s),
             # XCISS_BOOKING_REMINDER_INTERVAL_S: its name until 2026-12 (it set all three passes), still read
             notice_interval_s=env_float(env, "XCISS_NOTICE_INTERVAL_S", env_float(env, "XCISS_BOOKING_REMINDER_INTERVAL_S", d.notice_interval_s)),
+            **{field: read(env, variable(field), getattr(d, field)) for read, fields in READ_ALIKE for field in fields},
         )
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    """The variable's text, even empty; the default when it is unset."""
+    return env.get(name, default)
+
+
+def _text_or_default(env: Mapping[str, str], name: str, default: str) -> str:
+    """The variable's text; the default when it is unset or empty."""
+    return env.get(name) or default
+
+
+def _optional(env: Mapping[str, str], name: str, _default: None) -> str | None:
+    """The variable's text; None when it is unset or empty."""
+    return env.get(name) or None
+
+
+def _path(env: Mapping[str, str], name: str, _default: None) -> Path | None:
+    """The variable as an absolute path; None when it is unset or empty."""
+    return env_path(env, name)
+
+
+#: the settings read alike: each from one variable (:func:`variable`) by one reader, which
+#: names the variable when it refuses a value and gives the field's default when it is unset.
+#: ``Settings.from_env`` reads the others itself.
+READ_ALIKE: tuple[tuple[Callable[[Mapping[str, str], str, Any], Any], tuple[str, ...]], ...] = (
+    (_text, ("http_host", "jwt_signing_key", "jwt_jwks", "pii_secret", "field_keys", "jwt_issuer", "jwt_audience", "role_claim", "org_claim")),
+    (_text_or_default, ("s3_region", "smtp_from")),
+    (_optional, (
+        "nats_url", "oidc_jwks_url", "oidc_issuer", "oidc_audience", "nats_monitor_url", "document_store_url",
+        "s3_endpoint", "s3_access_key", "s3_secret_key", "smtp_host", "smtp_user", "smtp_password",
+    )),
+    (_path, (
+        "nats_credentials_dir", "nats_nkey_file", "nats_tls_ca_file", "jwt_signing_key_file", "jwt_jwks_file",
+        "calendar_file", "evaluation_policy_file", "registry_policy_file", "voucher_policy_file",
+    )),
+    (env_int, (
+        "stream_replicas", "consumer_max_attempts", "gateway_port", "gateway_max_body_bytes", "gateway_rate_limit_per_minute",
+        "session_ttl_s", "login_max_failures", "login_lock_minutes", "login_rate_limit_per_minute", "smtp_port",
+    )),
+    (env_positive, (
+        "db_pool_size", "outbox_batch", "consumer_batch", "usage_max_session_h", "import_max_rows",
+        "password_reset_ttl_minutes", "recovery_rate_limit_per_hour",
+    )),
+    (env_non_negative, ("db_max_overflow",)),
+    (env_float, (
+        "db_pool_timeout_s", "duplicate_window_s", "outbox_poll_s", "consumer_ack_wait_s", "graceful_timeout_s", "metrics_cache_s",
+        "voucher_expiry_interval_s", "gateway_timeout_s", "notice_finalize_interval_s", "clock_poll_s", "idempotency_retention_h",
+        "mail_retry_interval_s",
+    )),
+    (env_bool, ("db_transaction_pooler", "s3_secure", "demo", "smtp_starttls")),
+)
+
+#: the variables not named ``XCISS_`` + their field's name in capitals
+VARIABLES: dict[str, str] = {
+    "pii_secret": "XCISS_PII_KEY",
+    "role_claim": "XCISS_OIDC_ROLE_CLAIM",
+    "org_claim": "XCISS_OIDC_ORG_CLAIM",
+    "document_store_url": "XCISS_DOCUMENT_STORE",
+}
+
+
+def variable(field: str) -> str:
+    """The environment variable a setting read alike is read from."""
+    return VARIABLES.get(field, f"XCISS_{field.upper()}")
 
 
 #: the fields' plain defaults, by name: what ``Settings.from_env`` takes for a variable that is not set

@@ -166,3 +166,16 @@ def test_every_variable_the_settings_read_is_in_the_operators_table(tmp_path: Pa
     read = {re.sub(each_service, r"XCISS_<SERVICE>_\1", name) for name in env.asked}
     assert len(read) > 60  # the recorder saw the reads
     assert sorted(read - _configure_table()) == []
+
+
+def test_each_setting_read_alike_takes_its_variable(tmp_path: Path) -> None:
+    """Setting one variable of ``READ_ALIKE`` changes its field, and only that field."""
+    from services.runtime import settings as module
+
+    value = {"_text": "x", "_text_or_default": "x", "_optional": "x", "_path": str(tmp_path / "p"), "env_int": "7", "env_positive": "7", "env_non_negative": "3", "env_float": "2.5"}
+    base = msgspec.structs.asdict(Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)}))
+    for read, fields in module.READ_ALIKE:
+        for field in fields:
+            raw = value.get(read.__name__) or ("false" if base[field] else "true")
+            got = msgspec.structs.asdict(Settings.from_env({"XCISS_DATA_DIR": str(tmp_path), module.variable(field): raw}))
+            assert [k for k in got if got[k] != base[k]] == [field], (field, module.variable(field))
