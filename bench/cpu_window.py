@@ -25,15 +25,13 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from serving import process_cpu_s
-
-_TICK = os.sysconf("SC_CLK_TCK")
+from serving import CLOCK_TICKS, process_cpu_s
 
 
 def machine_busy_s() -> float:
     """CPU-seconds the machine's cores have spent on anything but idling or waiting on I/O."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields) - fields[3] - fields[4]) / _TICK
+    return (sum(fields) - fields[3] - fields[4]) / CLOCK_TICKS
 
 
 def _by_command(names: frozenset[str]) -> dict[str, list[int]]:
@@ -101,15 +99,11 @@ class CpuWindow:
         """(seconds between the two samples used, the machine's busy CPU-s, each group's CPU-s)."""
         i = max(0, min(bisect.bisect_left(self.times, t0), len(self.times) - 1))
         j = max(i, min(bisect.bisect_left(self.times, t1), len(self.times) - 1))
-        (busy0, a), (busy1, b) = self.samples[i], self.samples[j]
+        busy0, busy1 = self.samples[i][0], self.samples[j][0]
         groups = {name: 0.0 for name in [*self.pids, *self.commands]}
-        for (name, pid), value in b.items():
-            groups[name] += value - a.get((name, pid), self._first_seen(name, pid, i, j))
+        for name, pid in set().union(*(cpu for _, cpu in self.samples[i : j + 1])):
+            # a process started in the window counts from the first sample that saw it, one
+            # that ended in it up to the last
+            window = [cpu[(name, pid)] for _, cpu in self.samples[i : j + 1] if (name, pid) in cpu]
+            groups[name] += window[-1] - window[0]
         return self.times[j] - self.times[i], busy1 - busy0, groups
-
-    def _first_seen(self, name: str, pid: int, i: int, j: int) -> float:
-        """A process the first sample did not see (started later): counted from the sample that first saw it."""
-        for _, cpu in self.samples[i : j + 1]:
-            if (name, pid) in cpu:
-                return cpu[(name, pid)]
-        return 0.0

@@ -117,10 +117,14 @@ def replica_targets(replicas: list[str], connections: int) -> str:
     return "targets = {" + ",".join(f"{{{json.dumps(h.host)}, {json.dumps(str(h.port))}}}" for h in hosts) + "}\n"
 
 
+#: the kernel's clock ticks a second, the unit of ``/proc``'s CPU times
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
 def process_cpu_s(pid: int) -> float:
     """User + system CPU-seconds of a process so far, all its threads (``/proc/<pid>/stat``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def run_wrk(

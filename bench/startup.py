@@ -32,8 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from serving import process_cpu_s
+
 ROOT = Path(__file__).resolve().parents[1]
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -50,8 +51,7 @@ def _children(pid: int) -> list[int]:
 
 
 def _usage(pid: int) -> tuple[float, float, str]:
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(stat[11]) + int(stat[12])) / TICKS
+    cpu = process_cpu_s(pid)
     rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmRSS")) / 1024
     cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     m = re.search(r"cli (run \w+|gateway|up)|(nats-server|forkserver|resource_tracker)|xciss (up)", cmd)
