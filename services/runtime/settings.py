@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import msgspec
