@@ -27,7 +27,23 @@ def without_password(url: str) -> str:
     return url.replace(f":{password}@", ":***@", 1) if password else url
 
 
-def env_path(env: Mapping[str, str], name: str) -> Path | None:
+def env_text(env: Mapping[str, str], name: str, default: str) -> str:
+    """The variable's text, even empty; the default when it is unset."""
+    return env.get(name, default)
+
+
+def env_text_or_default(env: Mapping[str, str], name: str, default: str) -> str:
+    """The variable's text; the default when it is unset or empty."""
+    return env.get(name) or default
+
+
+def env_optional(env: Mapping[str, str], name: str, _default: None = None) -> str | None:
+    """The variable's text; None when it is unset or empty."""
+    return env.get(name) or None
+
+
+def env_path(env: Mapping[str, str], name: str, _default: None = None) -> Path | None:
+    """The variable as an absolute path; None when it is unset or empty."""
     raw = env.get(name)
     return Path(raw).resolve() if raw else None
 

@@ -25,6 +25,9 @@ from services.runtime.env import (
     password_of,
     without_password,
     env_path,
+    env_text,
+    env_text_or_default,
+    env_optional,
     env_int,
     env_positive,
     env_non_negative,
@@ -319,37 +322,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-def _text(env: Mapping[str, str], name: str, default: str) -> str:
-    """The variable's text, even empty; the default when it is unset."""
-    return env.get(name, default)
-
-
-def _text_or_default(env: Mapping[str, str], name: str, default: str) -> str:
-    """The variable's text; the default when it is unset or empty."""
-    return env.get(name) or default
-
-
-def _optional(env: Mapping[str, str], name: str, _default: None) -> str | None:
-    """The variable's text; None when it is unset or empty."""
-    return env.get(name) or None
-
-
-def _path(env: Mapping[str, str], name: str, _default: None) -> Path | None:
-    """The variable as an absolute path; None when it is unset or empty."""
-    return env_path(env, name)
-
-
 #: the settings read alike: each from one variable (:func:`variable`) by one reader, which
 #: names the variable when it refuses a value and gives the field's default when it is unset.
 #: ``Settings.from_env`` reads the others itself.
 READ_ALIKE: tuple[tuple[Callable[[Mapping[str, str], str, Any], Any], tuple[str, ...]], ...] = (
-    (_text, ("http_host", "jwt_signing_key", "jwt_jwks", "pii_secret", "field_keys", "jwt_issuer", "jwt_audience", "role_claim", "org_claim")),
-    (_text_or_default, ("s3_region", "smtp_from")),
-    (_optional, (
+    (env_text, ("http_host", "jwt_signing_key", "jwt_jwks", "pii_secret", "field_keys", "jwt_issuer", "jwt_audience", "role_claim", "org_claim")),
+    (env_text_or_default, ("s3_region", "smtp_from")),
+    (env_optional, (
         "nats_url", "oidc_jwks_url", "oidc_issuer", "oidc_audience", "nats_monitor_url", "document_store_url",
         "s3_endpoint", "s3_access_key", "s3_secret_key", "smtp_host", "smtp_user", "smtp_password",
     )),
-    (_path, (
+    (env_path, (
         "nats_credentials_dir", "nats_nkey_file", "nats_tls_ca_file", "jwt_signing_key_file", "jwt_jwks_file",
         "calendar_file", "evaluation_policy_file", "registry_policy_file", "voucher_policy_file",
     )),

@@ -172,7 +172,7 @@ def test_each_setting_read_alike_takes_its_variable(tmp_path: Path) -> None:
     """Setting one variable of ``READ_ALIKE`` changes its field, and only that field."""
     from services.runtime import settings as module
 
-    value = {"_text": "x", "_text_or_default": "x", "_optional": "x", "_path": str(tmp_path / "p"), "env_int": "7", "env_positive": "7", "env_non_negative": "3", "env_float": "2.5"}
+    value = {"env_text": "x", "env_text_or_default": "x", "env_optional": "x", "env_path": str(tmp_path / "p"), "env_int": "7", "env_positive": "7", "env_non_negative": "3", "env_float": "2.5"}
     base = msgspec.structs.asdict(Settings.from_env({"XCISS_DATA_DIR": str(tmp_path)}))
     for read, fields in module.READ_ALIKE:
         for field in fields:
