@@ -60,11 +60,11 @@ def _rows(actor: Actor, *conds: Any) -> Any:
 
 async def list_notifications(db: ServiceDatabase, actor: Actor, *, unread: bool, page: int, page_size: int) -> NotificationPage:
     """The caller's notices, newest first, with the total and the caller's unread count."""
-    own = _own(actor)
-    conds = (*own, _unread(actor)) if unread else own
+    own, not_read = _own(actor), _unread(actor)
+    conds = (*own, not_read) if unread else own
     async with db.read() as s:
         # both counts in one statement: the caller's notices, and how many of them are unread
-        counts = select(func.count(), func.count().filter(_unread(actor))).select_from(notifications).where(*own)
+        counts = select(func.count(), func.count().filter(not_read)).select_from(notifications).where(*own)
         every, unread_n = (await s.execute(counts)).one()
         q = _rows(actor, *conds).order_by(n.created_at.desc(), n.id.desc()).offset((page - 1) * page_size).limit(page_size)
         items = [notification_view(row) for row in (await s.execute(q)).mappings().all()]
