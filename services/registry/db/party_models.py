@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 
 from services.registry.db.metadata import metadata
+from services.runtime.db.dialect_ddl import partial_index
 from services.runtime.db.schema import UtcDateTime
 
 units = Table(
@@ -45,13 +46,7 @@ units = Table(
     Column("contact_phone", String(40), nullable=True),
     Column("address", String(200), nullable=True),
     # a college (R13) shares its university's credit code; top-level units are unique
-    Index(
-        "uq_units_credit_code_top",
-        "credit_code",
-        unique=True,
-        sqlite_where=text("parent_unit_id IS NULL"),
-        postgresql_where=text("parent_unit_id IS NULL"),
-    ),
+    partial_index("uq_units_credit_code_top", "credit_code", unique=True, where="parent_unit_id IS NULL"),
     Index("ix_units_status", "status"),
 )
 
@@ -86,7 +81,7 @@ users = Table(
     Column("rejected_at", UtcDateTime, nullable=True),
     Column("rejected_by", String(200), nullable=True),
     Column("rejection_reason", Text, nullable=True),
-    Index("uq_users_credit_code_verified", "credit_code", unique=True, sqlite_where=text("verified"), postgresql_where=text("verified")),
+    partial_index("uq_users_credit_code_verified", "credit_code", unique=True, where="verified"),
     Index("ix_users_credit_code", "credit_code"),
 )
 

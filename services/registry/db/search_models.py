@@ -6,9 +6,10 @@ this module)."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, PrimaryKeyConstraint, String, Table, text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, String, Table, text
 
 from services.registry.db.metadata import metadata
+from services.runtime.db.dialect_ddl import covering_primary_key
 from services.runtime.db.schema import UtcDateTime
 
 #: one entry: a canonical term and its synonyms and abbreviations
@@ -74,7 +75,7 @@ search_terms = Table(
     Column("weight", Integer, nullable=False),
     # a query reads every row of its terms: the key covers the weight
     # (clustered on SQLite, an index-only scan on PostgreSQL)
-    PrimaryKeyConstraint("term", "instrument_id", postgresql_include=["weight"]),
+    covering_primary_key("term", "instrument_id", include=["weight"]),
     Index("ix_search_terms_instrument", "instrument_id"),
     sqlite_with_rowid=False,
 )

@@ -12,10 +12,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
 )
 
 from services.registry.db.metadata import metadata
+from services.runtime.db.dialect_ddl import partial_index
 from services.runtime.db.schema import UtcDateTime
 
 #: R26: subordination, co-construction or property-right ties between a user and a unit
@@ -35,15 +35,7 @@ affiliations = Table(
     Column("removed_by", String(200), nullable=True),
     Column("removed_at", UtcDateTime, nullable=True),
     Column("removal_reason", Text, nullable=True),
-    Index(
-        "uq_affiliations_active",
-        "user_id",
-        "unit_id",
-        "kind",
-        unique=True,
-        sqlite_where=text("removed_at IS NULL"),
-        postgresql_where=text("removed_at IS NULL"),
-    ),
+    partial_index("uq_affiliations_active", "user_id", "unit_id", "kind", unique=True, where="removed_at IS NULL"),
     Index("ix_affiliations_unit_id", "unit_id"),
 )
 
@@ -63,14 +55,7 @@ blacklist = Table(
     Column("removed_by", String(200), nullable=True),
     Column("removed_at", UtcDateTime, nullable=True),
     Column("removal_reason", Text, nullable=True),
-    Index(
-        "uq_blacklist_active",
-        "party_type",
-        "party_id",
-        unique=True,
-        sqlite_where=text("removed_at IS NULL"),
-        postgresql_where=text("removed_at IS NULL"),
-    ),
+    partial_index("uq_blacklist_active", "party_type", "party_id", unique=True, where="removed_at IS NULL"),
 )
 
 #: a fraud finding of the bureau (R27): who, when, why, what it concerns and the

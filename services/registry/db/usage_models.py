@@ -14,10 +14,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
 )
 
 from services.registry.db.metadata import metadata
+from services.runtime.db.dialect_ddl import partial_index
 from services.runtime.db.schema import UtcDateTime
 
 #: one session of use of an instrument: open from check-in until check-out
@@ -57,13 +57,7 @@ usage_sessions = Table(
     Index("ix_usage_sessions_order", "order_id"),
     Index("ix_usage_sessions_unit", "unit_id", "started_at"),
     # at most one open session per instrument, whatever the code does
-    Index(
-        "uq_usage_sessions_open",
-        "instrument_id",
-        unique=True,
-        sqlite_where=text("ended_at IS NULL"),
-        postgresql_where=text("ended_at IS NULL"),
-    ),
+    partial_index("uq_usage_sessions_open", "instrument_id", unique=True, where="ended_at IS NULL"),
 )
 
 #: a correction of a closed session: the times before and after, who and why

@@ -7,6 +7,7 @@ Each service keeps its scripts in ``services/<service>/db/migrations`` whose
 from __future__ import annotations
 
 import asyncio
+import importlib
 from importlib import resources
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from alembic.config import Config
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
+
+from services.runtime.db.dialect_ddl import spell_for_autogenerate
 
 
 def script_location(service: str) -> Path:
@@ -39,7 +42,10 @@ def upgrade(service: str, url: str, revision: str = "head") -> None:
 
 
 def revision(service: str, url: str, message: str) -> None:
-    """Autogenerate a new revision from the models (developers' command)."""
+    """Autogenerate a new revision from the models (developers' command). The models'
+    partial indexes and covering keys are spelled out first, so that the revision
+    renders them (``runtime/db/dialect_ddl.py``)."""
+    spell_for_autogenerate([importlib.import_module(f"services.{service}.db.models").metadata])
     command.revision(alembic_config(service, url), message=message, autogenerate=True)
 
 

@@ -4,7 +4,7 @@ SQLAlchemy's generic ``insert`` has no ``ON CONFLICT``; each dialect's own
 ``insert`` has. Each is imported on first use, so a process on SQLite (``xciss
 up``'s) need not load PostgreSQL's dialect: 2.3 MiB of idle memory in vouchers,
 evaluation and payments (issue 19, target 5; bench/README.md, "Two cuts"). The
-registry's models still load it: their partial indexes name ``postgresql_where``.
+registry's models say their partial indexes without naming it (``dialect_ddl.py``).
 """
 
 from __future__ import annotations
