@@ -130,7 +130,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
 
     from services.runtime.http.app import build_app
     from services.runtime.http.clock_api import clock_controllers
-    from services.runtime.http.operation_docs import describe_operations
+    from services.runtime.http.operation_docs import describe_when_documented
 
     db = db or create_database(spec, settings)
     metrics = metrics or create_metrics(spec, settings)
@@ -163,7 +163,7 @@ def create_app(spec: ServiceSpec, settings: Settings, db: ServiceDatabase | None
         description=spec.description,
         metrics=metrics,
     )
-    return describe_operations(app, spec.name)
+    return describe_when_documented(app, spec.name)
 
 
 def create_worker(spec: ServiceSpec, settings: Settings, db: ServiceDatabase, metrics: ServiceMetrics | None = None) -> Worker:

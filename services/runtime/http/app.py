@@ -18,7 +18,6 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.di import Provide
 from litestar.handlers import BaseRouteHandler
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from services.runtime.http.audit_api import audit_controller
@@ -29,6 +28,7 @@ from services.runtime.errors import DomainError
 from services.runtime.bus.kvstore import NatsKVStore
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.http.metrics import metrics_handler, prometheus_config
+from services.runtime.http.operation_docs import DescribedOpenAPIConfig
 from services.runtime.http.plain_litestar import PlainLitestar
 from services.runtime.db.unit_of_work import Actor
 from services.runtime.http.request_body import body_nesting, strict_integers
@@ -217,7 +217,7 @@ def build_app(
             "revocations": Provide(lambda: revocations, use_cache=True, sync_to_thread=False),
             **(dependencies or {}),
         },
-        openapi_config=OpenAPIConfig(
+        openapi_config=DescribedOpenAPIConfig(
             title=f"xciss {service}",
             version="1.0.0",
             description=description or f"The {service} service of the xciss platform.",

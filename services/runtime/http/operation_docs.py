@@ -28,10 +28,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import OpenAPI
 
 from services.runtime.http.auth import PUBLIC
 from services.runtime.http.error_catalogue import CodeEntry, catalogue
@@ -155,10 +158,36 @@ def _cell(text: str) -> str:
 
 
 def describe_operations(app: Litestar, service: str) -> Litestar:
-    """Put the description on every operation of ``app`` before its OpenAPI
-    document is first built (it is built lazily, on the first request for it)."""
+    """Put the description on every operation of ``app``."""
     errors, extra = service_tables(service)
     codes = catalogue(extra)
     for handler in operation_handlers(app):
         handler.description = describe(handler, errors.get(handler.operation_id), codes)
+    return app
+
+
+@dataclass
+class DescribedOpenAPIConfig(OpenAPIConfig):
+    """Litestar's OpenAPI configuration, which runs ``describe`` once, just before the
+    first document is built from it (Litestar builds it lazily: on the first request
+    for ``/schema``, or the first read of ``app.openapi_schema``). A process that is never
+    asked for its document never reads the error catalogue nor holds the descriptions:
+    the registry's API, 0.8 MiB of idle memory (issue 19, target 5)."""
+
+    describe: Callable[[], object] | None = None
+
+    def to_openapi_schema(self) -> OpenAPI:
+        if self.describe is not None:
+            describe, self.describe = self.describe, None
+            describe()
+        return super().to_openapi_schema()
+
+
+def describe_when_documented(app: Litestar, service: str) -> Litestar:
+    """:func:`describe_operations` on ``app``, when its OpenAPI document is first built;
+    ``app`` was built with a :class:`DescribedOpenAPIConfig`."""
+    config = app.openapi_config
+    if not isinstance(config, DescribedOpenAPIConfig):
+        raise TypeError(f"{service}: the app's OpenAPI configuration is not a DescribedOpenAPIConfig")
+    config.describe = lambda: describe_operations(app, service)
     return app
