@@ -81,7 +81,7 @@ def spell_for_autogenerate(metadatas: Iterable[MetaData]) -> None:
     for metadata in metadatas:
         for table in metadata.tables.values():
             for index in table.indexes:
-                for dialect in PARTIAL_INDEX_DIALECTS if WHERE in index.info else ():
-                    _spell_where(index, dialect)
-            if isinstance(table.primary_key, PrimaryKeyConstraint):
-                _spell_include(table.primary_key)
+                if WHERE in index.info:
+                    for dialect in PARTIAL_INDEX_DIALECTS:
+                        _spell_where(index, dialect)
+            _spell_include(table.primary_key)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import Index
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import CompileError
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -16,7 +17,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from services.registry.db.models import metadata
 
 
-def _index(table: str, name: str):  # type: ignore[no-untyped-def]
+def _index(table: str, name: str) -> Index:
     return next(i for i in metadata.tables[table].indexes if i.name == name)
 
 
