@@ -161,3 +161,18 @@ async def approve(p: Platform, application_id: str) -> Any:
 
 async def programme(p: Platform) -> dict[str, Any]:
     return (await call(p, "GET", f"/v1/programmes/{YEAR}", status=200)).json()
+
+
+async def approved_once_acceptor_known(p: Platform, application_id: str) -> dict[str, Any]:
+    """The center's approval of an application, asked again while vouchers has not yet
+    learned the unit's acceptance from the bus (422 ``voucher.unit_not_acceptor``: the
+    application may be in before that fact); any other answer but 200 fails here."""
+
+    async def approved() -> dict[str, Any] | None:
+        r = await p.call("vouchers", "POST", f"/v1/applications/{application_id}/approve", role=Role.CENTER, json={})
+        if r.status_code == 422 and r.json().get("code") == "voucher.unit_not_acceptor":
+            return None
+        assert r.status_code == 200, (r.status_code, r.text)
+        return dict(r.json())
+
+    return await eventually(approved)  # type: ignore[no-any-return]
