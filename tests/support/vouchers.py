@@ -25,6 +25,7 @@ from services.vouchers.db.models import (
 from services.vouchers.domain.applications import programme_year
 from tests.support.platform import Platform
 from tests.support.polling import eventually
+from tests.support.responses import ok
 
 YEAR = programme_year(datetime.now(UTC))
 
@@ -163,16 +164,23 @@ async def programme(p: Platform) -> dict[str, Any]:
     return (await call(p, "GET", f"/v1/programmes/{YEAR}", status=200)).json()
 
 
-async def approved_once_acceptor_known(p: Platform, application_id: str) -> dict[str, Any]:
-    """The center's approval of an application, asked again while vouchers has not yet
-    learned the unit's acceptance from the bus (422 ``voucher.unit_not_acceptor``: the
-    application may be in before that fact); any other answer but 200 fails here."""
 
-    async def approved() -> dict[str, Any] | None:
+async def applied_and_approved(p: Platform, user: str, order_id: str) -> dict[str, Any]:
+    """The user's voucher application for a contracted order, and the center's approval:
+    each asked again until vouchers has learned what it needs from the bus (the order,
+    then the unit's acceptance: 422 ``voucher.unit_not_acceptor`` while the application
+    is in before that fact); any other refusal of the approval fails here. The decision."""
+
+    async def applied() -> Any:
+        r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": order_id})
+        return r.json() if r.status_code == 201 else None
+
+    application_id = (await eventually(applied))["application_id"]
+
+    async def approved() -> Any:
         r = await p.call("vouchers", "POST", f"/v1/applications/{application_id}/approve", role=Role.CENTER, json={})
         if r.status_code == 422 and r.json().get("code") == "voucher.unit_not_acceptor":
             return None
-        assert r.status_code == 200, (r.status_code, r.text)
-        return dict(r.json())
+        return await ok(r)
 
-    return await eventually(approved)  # type: ignore[no-any-return]
+    return dict(await eventually(approved))

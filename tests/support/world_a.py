@@ -23,7 +23,7 @@ from tests.support.registry import (
     verified_user,
 )
 from tests.support.responses import ok
-from tests.support.vouchers import YEAR
+from tests.support.vouchers import YEAR, applied_and_approved
 
 
 async def world_a(p: Platform) -> dict[str, str]:
@@ -49,22 +49,7 @@ async def world_a(p: Platform) -> dict[str, str]:
 
     await eventually(account)
 
-    async def applied() -> Any:
-        r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": oid})
-        return r.json() if r.status_code == 201 else None
-
-    application = (await eventually(applied))["application_id"]
-
-    async def approved() -> bool:
-        # vouchers learns the unit's acceptance and the order from two consumers: until both
-        # arrived the approval is refused (422 voucher.unit_not_acceptor); anything else fails here
-        r = await p.call("vouchers", "POST", f"/v1/applications/{application}/approve", role=Role.CENTER, json={})
-        if r.status_code == 422 and "voucher.unit_not_acceptor" in r.text:
-            return False
-        await ok(r)
-        return True
-
-    await eventually(approved)
+    application = (await applied_and_approved(p, user, oid))["application_id"]
     await ok(await w.as_unit("POST", f"/v1/orders/{oid}/start"))
     # A's usage log (issue 16): a session of A's order and a recorder of A's instrument
     now = datetime.now(UTC).replace(microsecond=0)

@@ -15,6 +15,7 @@ from tests.support.platform import Platform
 from tests.support.polling import eventually
 from tests.support.registry import PDF, PROOF, RESULT, SERVICE_INFO, contract
 from tests.support.responses import ok
+from tests.support.vouchers import applied_and_approved
 
 
 async def ev(p: Platform, method: str, path: str, role: Role | None = None, org: str | None = None, json: Any = None, status: int = 200) -> Any:
@@ -109,21 +110,7 @@ class City:
             await eventually(account)
             self.accounts.add(user)
 
-        async def applied() -> Any:
-            r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": oid})
-            return r.json() if r.status_code == 201 else None
-
-        application = await eventually(applied)
-
-        async def approved() -> Any:
-            # the center decides once vouchers has learned the unit's acceptance from the bus
-            # (under load the application may be in before that fact; the check runs again at approval)
-            r = await p.call("vouchers", "POST", f"/v1/applications/{application['application_id']}/approve", role=Role.CENTER, json={})
-            if r.status_code == 422 and r.json().get("code") == "voucher.unit_not_acceptor":
-                return None
-            return await ok(r)
-
-        decision = await eventually(approved)
+        decision = await applied_and_approved(p, user, oid)
         assert decision["status"] == "approved"
         return dict(decision)
 

@@ -15,7 +15,7 @@ from tests.support.platform import Platform, running
 from tests.support.polling import eventually
 from tests.support.registry import RESULT, SERVICE_INFO, World, priced_instrument, verified_user
 from tests.support.responses import ok
-from tests.support.vouchers import approved_once_acceptor_known
+from tests.support.vouchers import applied_and_approved
 
 SERVICES = ["registry", "vouchers", "evaluation", "payments"]
 YEAR = local_year()
@@ -77,12 +77,7 @@ async def test_orders_vouchers_settlements_and_ratings_become_the_units_measures
 
         await eventually(account)
 
-        async def applied() -> Any:
-            r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=outsider, json={"order_id": oa})
-            return r.json() if r.status_code == 201 else None
-
-        application = await eventually(applied)
-        await approved_once_acceptor_known(p, application["application_id"])
+        await applied_and_approved(p, outsider, oa)
         voucher = (await ok(await p.call("vouchers", "GET", "/v1/vouchers/", role=Role.USER, org=outsider)))["items"][0]
         # the unit refuses it once, with a reason (R19(2)); it stays valid and is used at settlement
         await ok(await p.call("vouchers", "POST", f"/v1/vouchers/{voucher['voucher_id']}/refuse", role=Role.UNIT, org=unit, json={"reason": "设备检修，暂不能受理"}))
