@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,17 +78,25 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_settings(
-    backend: str, tmp_path: Path, nats_server: EmbeddedNats, sqlite_templates: SqliteDatabases, pg_databases: PostgresDatabases | None
-) -> Callable[..., object]:
+def fresh_database(backend: str, tmp_path: Path, sqlite_templates: SqliteDatabases, pg_databases: PostgresDatabases | None) -> Callable[[str], Awaitable[str]]:
+    """``fresh(service)``: the URL of a new database of the service on the test's
+    backend, migrated to head (a copy of the session's migrated template)."""
+
+    async def fresh(service: str) -> str:
+        if backend == "postgres":
+            assert pg_databases is not None
+            return await pg_databases.fresh(service)
+        return await sqlite_templates.fresh(service, tmp_path)
+
+    return fresh
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, nats_server: EmbeddedNats, fresh_database: Callable[[str], Awaitable[str]]) -> Callable[..., object]:
     async def make(services: list[str], **overrides: object) -> Settings:
         urls: dict[str, str] = {}
         for s in services:
-            if backend == "postgres":
-                assert pg_databases is not None
-                urls[s] = await pg_databases.fresh(s)
-            else:
-                urls[s] = await sqlite_templates.fresh(s, tmp_path)
+            urls[s] = await fresh_database(s)
         await reset_streams(nats_server.access("operator"))
         base = dict(
             data_dir=tmp_path,

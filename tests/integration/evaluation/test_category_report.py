@@ -7,9 +7,8 @@ category) that the report's per-instrument sums replaced (issue 19)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -33,7 +32,7 @@ from services.evaluation.measures import (
     settlement_columns,
 )
 from services.runtime.db.service_db import ServiceDatabase
-from tests.support.databases import PostgresDatabases, SqliteDatabases
+from tests.support.databases import PostgresDatabases
 from tests.support.evaluation_facts import feed
 from tests.support.vouchers import uid
 
@@ -42,12 +41,8 @@ WEIDU, CHANGGE = "411002", "411082"
 
 
 @pytest.fixture
-async def db(backend: str, tmp_path: Path, sqlite_templates: SqliteDatabases, pg_databases: PostgresDatabases | None) -> AsyncIterator[ServiceDatabase]:
-    if backend == "postgres":
-        assert pg_databases is not None
-        url = await pg_databases.fresh("evaluation")
-    else:
-        url = await sqlite_templates.fresh("evaluation", tmp_path)
+async def db(backend: str, fresh_database: Callable[[str], Awaitable[str]], pg_databases: PostgresDatabases | None) -> AsyncIterator[ServiceDatabase]:
+    url = await fresh_database("evaluation")
     d = ServiceDatabase("evaluation", url, SPEC.metadata)
     yield d
     await d.dispose()

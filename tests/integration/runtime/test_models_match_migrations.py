@@ -7,7 +7,7 @@ condition for both databases."""
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -17,16 +17,8 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.runtime.db.dialect_ddl import spell_for_autogenerate
-from tests.support.databases import PostgresDatabases, SqliteDatabases
 
 SERVICES = ("registry", "vouchers", "evaluation", "payments")
-
-
-async def _migrated(service: str, backend: str, tmp_path: Path, sqlite_templates: SqliteDatabases, pg_databases: PostgresDatabases | None) -> str:
-    if backend == "postgres":
-        assert pg_databases is not None
-        return await pg_databases.fresh(service)
-    return await sqlite_templates.fresh(service, tmp_path)
 
 
 async def _against(url: str, metadata: MetaData, step: Any, before: str | None = None) -> Any:
@@ -45,17 +37,13 @@ def _metadata(service: str) -> MetaData:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-async def test_the_models_say_what_the_migrations_build(
-    service: str, backend: str, tmp_path: Path, sqlite_templates: SqliteDatabases, pg_databases: PostgresDatabases | None
-) -> None:
-    url = await _migrated(service, backend, tmp_path, sqlite_templates, pg_databases)
+async def test_the_models_say_what_the_migrations_build(service: str, fresh_database: Callable[[str], Awaitable[str]]) -> None:
+    url = await fresh_database(service)
     assert await _against(url, _metadata(service), compare_metadata) == []
 
 
-async def test_a_new_migration_writes_a_partial_indexs_condition_for_both_databases(
-    backend: str, tmp_path: Path, sqlite_templates: SqliteDatabases, pg_databases: PostgresDatabases | None
-) -> None:
-    url = await _migrated("registry", backend, tmp_path, sqlite_templates, pg_databases)
+async def test_a_new_migration_writes_a_partial_indexs_condition_for_both_databases(fresh_database: Callable[[str], Awaitable[str]]) -> None:
+    url = await fresh_database("registry")
     metadata = _metadata("registry")
     spell_for_autogenerate([metadata])
     differences = await _against(url, metadata, compare_metadata, before="DROP INDEX uq_users_credit_code_verified")
