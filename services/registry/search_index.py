@@ -16,7 +16,10 @@ The index scores as ``search_sql`` does (search_index_schema.py: the schema,
 the documents, the queries). Tantivy gives equal scores in the order of the
 documents, segment by segment. Reading every document writes them in name
 order (the name, NUL, the id) into one segment, so that a relevance page is
-then one search. A refresh adds its documents out of that order; until every
+then read score by score in the documents' order, a search per score the query
+can give (its count with it, or the length of a term's posting while no
+document was deleted), and a page without keywords or filters is the documents
+at its places. A refresh adds its documents out of that order; until every
 document is read again (in the background, REORDER_AFTER), a relevance page is
 assembled score by score: the first search gives how many matches each score
 has among the first ``page × page_size``; then each score's part of the page is
@@ -47,7 +50,7 @@ from sqlalchemy import select
 
 from services.registry.db.search_models import search_docs, search_terms
 from services.registry.domain.synonyms import Group
-from services.registry.search_index_schema import SCHEMA, decode_shown, document, level, query, sortkey
+from services.registry.search_index_schema import SCHEMA, decode_shown, document, filters, level, level_sizes, levels, query, sortkey
 from services.registry.search_sql import SHOWN, Filters, Shown
 from services.runtime.db.service_db import ServiceDatabase
 
@@ -74,6 +77,12 @@ STEP_HEAP = 16_000_000
 #: long as that reading took (19–20 s at 100,000 instruments, bench/README.md)
 REORDER_AFTER = 60.0
 REORDER_FACTOR = 10.0
+#: a relevance page in name order is read score by score (a search for each
+#: score the query can give, with its count) when there are at most this many:
+#: a search then walks only the postings of one score's fields, where one search
+#: of the whole query scores every match through the union of a term's fields
+#: (bench/README.md, "A relevance page score by score")
+LEVEL_SEARCHES = 6
 
 
 class _Store:
@@ -85,6 +94,9 @@ class _Store:
         self.index = tantivy.Index(SCHEMA, path=self.dir)
         #: its documents lie in name order in one segment (see CatalogueIndex.page)
         self.in_name_order = False
+        #: it holds what one reading of every document wrote, none deleted since: a
+        #: posting's length counts its matches, a document's number is its place
+        self.intact = False
 
     async def read(self, db: ServiceDatabase, since: int | None) -> int:
         """Write the documents refreshed after generation ``since`` — every public
@@ -96,8 +108,10 @@ class _Store:
         refreshed = await _refreshed(db, since)
         if everything:
             refreshed.sort(key=lambda r: sortkey({"name": r[1], "instrument_id": r[0]}))  # one writer thread keeps this order in the segment
-        elif any(public for _, _, public in refreshed):
-            self.in_name_order = False  # before a search can see them: they follow the others
+        else:  # before a search can see them
+            self.intact = self.intact and not refreshed  # each refreshed document is deleted first
+            if any(public for _, _, public in refreshed):
+                self.in_name_order = False  # they follow the others
         writer = await asyncio.to_thread(self.index.writer, heap_size=FULL_HEAP if everything else STEP_HEAP, num_threads=1)
         try:
             last: str | None = ""
@@ -139,6 +153,7 @@ class _Store:
         self.index.reload()
         if everything:
             self.in_name_order = in_order and self.index.searcher().num_segments <= 1
+            self.intact = True
 
 
 class CatalogueIndex:
@@ -216,11 +231,14 @@ class CatalogueIndex:
         how many match; None when the index cannot order it exactly (the database
         then answers)."""
         store = self._store
-        in_name_order = store.in_name_order  # read before the searcher: a refresh clears it before writing
+        in_name_order, intact = store.in_name_order, store.intact  # read before the searcher: a refresh clears them before writing
         searcher = store.index.searcher()
         offset, end = (page - 1) * page_size, page * page_size
         # the documents lie in name order in one segment: Tantivy gives equal scores in their order, the names'
         by_name = in_name_order and searcher.num_segments == 1
+        if by_name and intact and not groups and not filters(f):  # every instrument: the n-th document is the n-th by name
+            total = searcher.num_docs
+            return [(_document(searcher, tantivy.DocAddress(0, n)), 0) for n in range(offset, min(end, total))], total
         if not groups or sort == "name":  # by name, then id
             matching = query(searcher, groups, f)
             if by_name:
@@ -233,30 +251,52 @@ class CatalogueIndex:
             shown = [_document(searcher, addr) for addr in addresses]
             scores = _scores(searcher, groups, f, [r.instrument_id for r in shown], addresses) if groups and addresses else [0] * len(addresses)
             return list(zip(shown, scores, strict=True)), int(found.count)
-        if by_name:  # the page at once
-            found = searcher.search(query(searcher, groups, f), limit=page_size, offset=offset, count=True)
+        if by_name:
+            every = levels(searcher, groups, f, LEVEL_SEARCHES)
+            if every is not None:
+                return _by_levels(searcher, every, offset, end, level_sizes(searcher, groups, f) if intact else None)
+            found = searcher.search(query(searcher, groups, f), limit=page_size, offset=offset, count=True)  # the page at once
             return [_shown(searcher, addr, round(score)) for score, addr in found.hits], int(found.count)
         # the scores of the first ``end`` matches; equal scores come by segment, not by name
         found = searcher.search(query(searcher, groups, f), limit=end, count=True)
         # each score's matches by name: the window's part of every score above the
         # last is complete among them, and of the last score the first by name are wanted
-        levels = collections.Counter(round(score) for score, _ in found.hits)
+        counts = collections.Counter(round(score) for score, _ in found.hits)
         out: list[tuple[Shown, int]] = []
         before = 0
-        for score in sorted(levels, reverse=True):
-            lo, hi = max(offset, before), min(end, before + levels[score])
+        for score in sorted(counts, reverse=True):
+            lo, hi = max(offset, before), min(end, before + counts[score])
             exact = level(searcher, groups, score, f) if lo < hi else None
             if lo < hi and exact is None:
                 return None
             if exact is not None:
                 hits = searcher.search(exact, limit=hi - lo, offset=lo - before, count=False, order_by_field="sortkey", order=tantivy.Order.Asc)
                 out += [_shown(searcher, addr, score) for _, addr in hits.hits]
-            before += levels[score]
+            before += counts[score]
         return out, int(found.count)
 
 
+def _by_levels(searcher: tantivy.Searcher, every: list[tuple[int, tantivy.Query]], offset: int, end: int, sizes: dict[int, int] | None) -> tuple[list[tuple[Shown, int]], int]:
+    """A relevance page read score by score, best first, while the documents lie
+    in name order in one segment: each score's matches come in the documents'
+    order, the names', with their count (the total is the counts' sum). With the
+    scores' ``sizes`` known, only the scores on the page are searched."""
+    out: list[tuple[Shown, int]] = []
+    before = 0
+    for score, exact in every:
+        lo = max(offset, before)
+        size = None if sizes is None else sizes[score]
+        if size is None or lo < min(end, before + size):
+            found = searcher.search(tantivy.Query.const_score_query(exact, 0.0), limit=max(1, end - lo), offset=lo - before, count=size is None)
+            if lo < end:
+                out += [_shown(searcher, addr, score) for _, addr in found.hits]
+            size = int(found.count) if size is None else size
+        before += size
+    return out, before
+
+
 def _document(searcher: tantivy.Searcher, address: Any) -> Shown:
-    return decode_shown(searcher.doc(address)["shown"][0])
+    return decode_shown(searcher.doc(address).get_first("shown"))
 
 
 def _shown(searcher: tantivy.Searcher, address: Any, score: int) -> tuple[Shown, int]:

@@ -145,30 +145,76 @@ def _scored(searcher: tantivy.Searcher, group: Group) -> dict[int, list[tantivy.
     for alternative in group:
         for weights in itertools.product(*(_weights(searcher, t) for t in alternative)):
             each = [(tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, f"w{w}", t)) for t, w in zip(alternative, weights, strict=True)]
-            by_score.setdefault(sum(weights), []).append(tantivy.Query.boolean_query(each))
+            by_score.setdefault(sum(weights), []).append(each[0][1] if len(each) == 1 else tantivy.Query.boolean_query(each))
     return by_score
 
 
-def _exactly(by_score: dict[int, list[tantivy.Query]], score: int) -> tantivy.Query:
-    """The group's best alternative scores ``score``: one gives it, none gives more."""
-    gives = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in by_score[score]])
-    more = [(tantivy.Occur.MustNot, q) for s, qs in by_score.items() if s > score for q in qs]
-    return tantivy.Query.boolean_query([(tantivy.Occur.Must, gives), *more])
+def _exactly(by_score: dict[int, list[tantivy.Query]], score: int, alone: bool) -> tantivy.Query:
+    """The group's best alternative scores ``score``: one gives it, none gives more
+    (nothing to exclude when the group is ``alone``, one alternative: a document
+    holds each term in one field, so it matches one combination of fields)."""
+    gives = by_score[score][0] if len(by_score[score]) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in by_score[score]])
+    more = [] if alone else [(tantivy.Occur.MustNot, q) for s, qs in by_score.items() if s > score for q in qs]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, gives), *more]) if more else gives
 
 
-def level(searcher: tantivy.Searcher, groups: tuple[Group, ...], score: int, f: Filters) -> tantivy.Query | None:
-    """The instruments the query scores exactly ``score``: every way the groups'
-    scores sum to it. None when there are too many ways to write."""
+def _ways(searcher: tantivy.Searcher, groups: tuple[Group, ...]) -> tuple[tuple[Group, ...], list[dict[int, list[tantivy.Query]]], dict[int, list[tuple[int, ...]]]] | None:
+    """The groups as scored, each group's queries by score, and every way the
+    groups' scores sum to each score the query can give; None when there are
+    too many combinations of weights to write."""
     terms = plain_terms(groups)
     groups = ((terms,),) if terms is not None else groups  # as search_sql.matches: each term once
     if sum(math.prod(len(_weights(searcher, t)) for t in a) for g in groups for a in g) > MAX_COMBINATIONS:
         return None
     scored = [_scored(searcher, g) for g in groups]
-    ways = [w for w in itertools.product(*(sorted(by) for by in scored)) if sum(w) == score]
+    ways: dict[int, list[tuple[int, ...]]] = {}
+    for way in itertools.product(*(sorted(by) for by in scored)):
+        ways.setdefault(sum(way), []).append(way)
+    return groups, scored, ways
+
+
+def _exact(groups: tuple[Group, ...], scored: list[dict[int, list[tantivy.Query]]], ways: list[tuple[int, ...]], f: Filters) -> tantivy.Query | None:
+    """The instruments scored exactly as ``ways`` sum, under the filters; None
+    when there are too many ways to write."""
     if not ways or len(ways) > MAX_COMBINATIONS:
         return None
-    each = [(tantivy.Occur.Should, tantivy.Query.boolean_query([(tantivy.Occur.Must, _exactly(by, s)) for by, s in zip(scored, way, strict=True)])) for way in ways]
-    return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.boolean_query(each)), *filters(f)])
+    each = [tantivy.Query.boolean_query([(tantivy.Occur.Must, _exactly(by, s, len(g) == 1)) for by, s, g in zip(scored, way, groups, strict=True)]) for way in ways]
+    exact = each[0] if len(each) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in each])
+    keep = filters(f)
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, exact), *keep]) if keep else exact
+
+
+def level(searcher: tantivy.Searcher, groups: tuple[Group, ...], score: int, f: Filters) -> tantivy.Query | None:
+    """The instruments the query scores exactly ``score``: every way the groups'
+    scores sum to it. None when there are too many ways to write."""
+    found = _ways(searcher, groups)
+    return None if found is None else _exact(found[0], found[1], found[2].get(score, []), f)
+
+
+def levels(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, most: int) -> list[tuple[int, tantivy.Query]] | None:
+    """Every score the query can give, best first, each with ``level``'s query;
+    None when there are more than ``most`` scores, or too many ways to write one."""
+    found = _ways(searcher, groups)
+    if found is None or len(found[2]) > most:
+        return None
+    out = []
+    for score in sorted(found[2], reverse=True):
+        exact = _exact(found[0], found[1], found[2][score], f)
+        if exact is None:
+            return None
+        out.append((score, exact))
+    return out
+
+
+def level_sizes(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters) -> dict[int, int] | None:
+    """How many documents ``levels`` finds at each score, from the postings'
+    lengths, where they are the counts: one term and no filter (a document holds
+    a term in one field, so the field's posting is the score's matches). The
+    lengths count deleted documents too: only for an index without any."""
+    terms = plain_terms(groups)
+    if terms is None or len(terms) != 1 or filters(f):
+        return None
+    return {w: searcher.doc_freq(f"w{w}", terms[0]) for w in _weights(searcher, terms[0])}
 
 
 def sortkey(doc: Mapping[str, Any]) -> str:

@@ -143,13 +143,27 @@ async def _refresh(db: ServiceDatabase, ids: list[str]) -> None:
     assert not search._index(db).in_name_order
 
 
-@pytest.mark.parametrize("state", ["as read", "after a refresh"])
+async def _retire(db: ServiceDatabase, ids: list[str]) -> None:
+    """The instruments of ``ids`` retired: the index deletes their documents and
+    keeps the others in name order."""
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(update(instruments).where(instruments.c.id.in_(ids)).values(status="retired"))
+        for iid in ids:
+            await search_model.refresh_instrument(uow.session, iid)
+    search._caches.pop(db, None)
+    await search.index_current(db)
+    assert search._index(db).in_name_order
+
+
+@pytest.mark.parametrize("state", ["as read", "after a refresh", "after retirements"])
 async def test_every_page_is_the_databases_page(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch, state: str) -> None:
     ids = await _seed(db, 300)
     await search.index_current(db)
     assert search._index(db).in_name_order
     if state == "after a refresh":  # a third of the documents follow the rest, each tie's order then differs from the names'
         await _refresh(db, ids[::3])
+    if state == "after retirements":  # deleted documents keep their places and their postings until read again
+        await _retire(db, ids[1::10])
     for params in QUERIES:
         for page_size in (7, 20):
             for page in (1, 2, 3, 9):
