@@ -10,10 +10,12 @@ Tantivy, one per API process) without HTTP and without the database: the read
 model ``catalogue_search.py`` generates is written into a ``CatalogueIndex``
 as the process would after reading it, then every distinct query of the
 2,000-query mix is answered once per pass, sequentially, as the registry builds
-it — the first passes with the documents in name order, as every document was
-read (a relevance page in one search), the others as after a refresh (out of
-name order: a search per score) (``search.parse_query``, ``search._groups``, ``CatalogueIndex.page``: the
-page's ids and scores and the total). With ``--database-url`` (a database
+it (``search.parse_query``, ``search._groups``, ``CatalogueIndex.page``: the
+page's ids and scores and the total), in three states: with the documents in
+name order, as every document was read; after ``--refreshed`` documents were
+refreshed (added again after the others: searched apart and merged by name);
+and as when more were refreshed than are held apart (every page ordered by the
+name key field). With ``--database-url`` (a database
 ``catalogue_search.py`` loaded with the same ``--instruments``) the same
 queries' page statements run there too, in the same minutes, and every page's
 ids are compared with the index's.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import resource
 import sys
 import time
@@ -42,21 +45,28 @@ from catalogue_data import generate, read_model, search_paths  # noqa: E402
 
 from services.registry import search, search_sql  # noqa: E402
 from services.registry.domain.synonyms import Dictionary, Group  # noqa: E402
-from services.registry.search_index import CatalogueIndex  # noqa: E402
+from services.registry.search_index import STEP_HEAP, CatalogueIndex  # noqa: E402
 from services.runtime.city import packaged_city  # noqa: E402
 
 CITY = packaged_city()
 
 
-def build(docs: list[dict[str, Any]], terms: list[tuple[str, str, int]]) -> tuple[CatalogueIndex, float]:
+def build(docs: list[dict[str, Any]], by_doc: dict[str, list[tuple[str, int]]]) -> tuple[CatalogueIndex, float]:
     """The index a registry API process holds after reading this read model."""
     t0 = time.perf_counter()
-    by_doc: dict[str, list[tuple[str, int]]] = {}
-    for term, iid, weight in terms:
-        by_doc.setdefault(iid, []).append((term, weight))
     index = CatalogueIndex()
     index._store.apply(docs, by_doc)
     return index, time.perf_counter() - t0
+
+
+def refresh(index: CatalogueIndex, docs: list[dict[str, Any]], by_doc: dict[str, list[tuple[str, int]]]) -> None:
+    """``docs`` refreshed as the process applies a refresh: deleted, and added
+    again after the others."""
+    store = index._store
+    store.refreshing([(d["instrument_id"], d["name"], bool(d["public"])) for d in docs])
+    writer = store.index.writer(heap_size=STEP_HEAP, num_threads=1)
+    store._add(writer, docs, by_doc, False, None)
+    store._commit(writer, False, False)
 
 
 def queries() -> list[tuple[str, Any, tuple[Group, ...]]]:
@@ -99,7 +109,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--instruments", type=int, default=100_000)
     ap.add_argument("--database-url", help="a database catalogue_search.py loaded with the same --instruments: its pages are compared")
-    ap.add_argument("--rounds", type=int, default=3, help="passes over the distinct queries (each pass's figures printed)")
+    ap.add_argument("--rounds", type=int, default=3, help="passes over the distinct queries in each state (each pass's figures printed)")
+    ap.add_argument("--refreshed", type=int, default=500, help="documents refreshed after the reading, for the second and third states")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; load average before {os.getloadavg()[0]:.2f}")
     t0 = time.perf_counter()
@@ -108,34 +119,39 @@ def main() -> None:
     del inst_rows, price_rows
     print(f"read model: {len(docs)} instruments, {len(terms)} terms, generated in {time.perf_counter() - t0:.1f} s")
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    index, build_s = build(docs, terms)
+    by_doc: dict[str, list[tuple[str, int]]] = {}
+    for term, iid, weight in terms:
+        by_doc.setdefault(iid, []).append((term, weight))
     del terms
+    index, build_s = build(docs, by_doc)
     size = sum(p.stat().st_size for p in Path(index._store.dir).iterdir()) / 2**20
     searcher = index._index.searcher()
     print(f"index: {searcher.num_docs} documents in {searcher.num_segments} segment(s), {size:.1f} MiB on disk, written in {build_s:.1f} s")
     todo = queries()
-    pages: list[list[str] | None] = []
-    in_order = index.in_name_order
-    for r in range(2 * args.rounds):
-        # the first passes as read (in name order: a relevance page in one search),
-        # the others as after a refresh (out of name order: a search per score)
-        index._store.in_name_order = in_order and r < args.rounds
-        times, pages = [], []
-        for _, q, groups in todo:
-            t = time.perf_counter()
-            found = index.page(groups, q.filters, q.sort, q.page, q.page_size)
-            times.append((time.perf_counter() - t) * 1000)
-            pages.append(None if found is None else [shown.instrument_id for shown, _ in found[0]])
-        answered = sum(p is not None for p in pages)
-        state = "in name order" if index.in_name_order else "out of name order"
-        print(f"load average {os.getloadavg()[0]:.2f}; " + summary(f"index pass {r + 1}, {state} ({answered} answered, {len(todo) - answered} left to the database)", times))
-        if r == args.rounds - 1:
-            first = pages
+    public = [d for d in docs if d["public"]]
+    moved = random.Random(3).sample(public, args.refreshed)
+    pages: dict[str, list[list[str] | None]] = {}
+    states = ("in name order", f"after {args.refreshed} refreshes (searched apart)", "order unknown (by the name key field)")
+    for state in states:
+        if state != states[0]:
+            refresh(index, moved, by_doc)
+        if state == states[2]:
+            index._store.moved = None  # as once more than MOVED_MOST were refreshed
+        for r in range(args.rounds):
+            times, got = [], []
+            for _, q, groups in todo:
+                t = time.perf_counter()
+                found = index.page(groups, q.filters, q.sort, q.page, q.page_size)
+                times.append((time.perf_counter() - t) * 1000)
+                got.append(None if found is None else [shown.instrument_id for shown, _ in found[0]])
+            answered = sum(p is not None for p in got)
+            print(f"load average {os.getloadavg()[0]:.2f}; " + summary(f"index pass {r + 1}, {state} ({answered} answered, {len(todo) - answered} left to the database)", times))
+        pages[state] = got
     print(f"peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (before the index {rss0:.0f})")
     if args.database_url:
         db_times, db_pages = asyncio.run(database_pages(args.database_url, todo))
         print(f"load average {os.getloadavg()[0]:.2f}; " + summary("database page statements (search_sql)", db_times))
-        for state, got in (("in name order", first), ("out of name order", pages)):
+        for state, got in pages.items():
             differ = [path for (path, _, _), a, b in zip(todo, got, db_pages, strict=True) if a is not None and a != b]
             print(f"pages equal to the database's, {state}: {len(todo) - len(differ)} of {len(todo)}")
             for path in differ[:5]:

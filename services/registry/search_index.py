@@ -13,19 +13,13 @@ reads the documents refreshed since the generation it holds
 runs in the background while the database answers.
 
 The index scores as ``search_sql`` does (search_index_schema.py: the schema,
-the documents, the queries). Tantivy gives equal scores in the order of the
-documents, segment by segment. Reading every document writes them in name
-order (the name, NUL, the id) into one segment, so that a relevance page is
-then read score by score in the documents' order, a search per score the query
-can give (its count with it, or the length of a term's posting while no
-document was deleted), and a page without keywords or filters is the documents
-at its places. A refresh adds its documents out of that order; until every
-document is read again (in the background, REORDER_AFTER), a relevance page is
-assembled score by score: the first search gives how many matches each score
-has among the first ``page × page_size``; then each score's part of the page is
-read in name order with a query for exactly that score (the combinations of
-weights that sum to it). Where that is not possible — too many combinations to
-write — the database answers, as it does the price orders.
+the documents, the queries). Reading every document writes them in name order
+(the name, NUL, the id) into one segment, so that a page is read in the
+documents' order with no sort (search_index_pages.py). A refresh adds its
+documents after the others; until every document is read again (in the
+background, REORDER_AFTER), they are searched apart and merged by name. Where a
+page cannot be ordered exactly — too many combinations of weights to write —
+the database answers, as it does the price orders.
 ``tests/integration/registry/test_search_index.py`` compares the index's pages
 with the database's on both databases; ``bench/search_library.py`` every page
 of the benchmark's mix at 100,000 instruments.
@@ -34,7 +28,6 @@ of the benchmark's mix at 100,000 instruments.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import math
 import shutil
@@ -50,7 +43,8 @@ from sqlalchemy import select
 
 from services.registry.db.search_models import search_docs, search_terms
 from services.registry.domain.synonyms import Group
-from services.registry.search_index_schema import SCHEMA, decode_shown, document, filters, level, level_sizes, levels, query, sortkey
+from services.registry import search_index_pages as pages
+from services.registry.search_index_schema import SCHEMA, document, sortkey
 from services.registry.search_sql import SHOWN, Filters, Shown
 from services.runtime.db.service_db import ServiceDatabase
 
@@ -58,7 +52,7 @@ log = logging.getLogger("xciss.registry.search_index")
 
 INDEX_GENERATION = Gauge("xciss_search_index_generation", "The read model's generation this process's catalogue search index holds (-1 until it has read the catalogue)")
 INDEX_DOCUMENTS = Gauge("xciss_search_index_documents", "Public instruments in this process's catalogue search index")
-INDEX_IN_NAME_ORDER = Gauge("xciss_search_index_in_name_order", "1 while this process's catalogue search index holds its documents in name order (a relevance page in one search), 0 after a refresh until it is read again")
+INDEX_IN_NAME_ORDER = Gauge("xciss_search_index_in_name_order", "1 while this process's catalogue search index holds its documents in name order in one segment, 0 after a refresh until it is read again (the refreshed ones are searched apart meanwhile)")
 INDEX_GENERATION.set(-1)
 
 #: the orders the index answers (the price orders are the database's)
@@ -77,12 +71,6 @@ STEP_HEAP = 16_000_000
 #: long as that reading took (19–20 s at 100,000 instruments, bench/README.md)
 REORDER_AFTER = 60.0
 REORDER_FACTOR = 10.0
-#: a relevance page in name order is read score by score (a search for each
-#: score the query can give, with its count) when there are at most this many:
-#: a search then walks only the postings of one score's fields, where one search
-#: of the whole query scores every match through the union of a term's fields
-#: (bench/README.md, "A relevance page score by score")
-LEVEL_SEARCHES = 6
 
 
 class _Store:
@@ -92,8 +80,10 @@ class _Store:
         self.dir = tempfile.mkdtemp(prefix="xciss-search-")
         weakref.finalize(self, shutil.rmtree, self.dir, True)
         self.index = tantivy.Index(SCHEMA, path=self.dir)
-        #: its documents lie in name order in one segment (see CatalogueIndex.page)
-        self.in_name_order = False
+        #: whether documents were refreshed since every document was read in name
+        #: order into one segment (they carry the moved mark and follow the others,
+        #: which keep that order); None before that reading or after one out of order
+        self.moved: bool | None = None
         #: it holds what one reading of every document wrote, none deleted since: a
         #: posting's length counts its matches, a document's number is its place
         self.intact = False
@@ -108,10 +98,8 @@ class _Store:
         refreshed = await _refreshed(db, since)
         if everything:
             refreshed.sort(key=lambda r: sortkey({"name": r[1], "instrument_id": r[0]}))  # one writer thread keeps this order in the segment
-        else:  # before a search can see them
-            self.intact = self.intact and not refreshed  # each refreshed document is deleted first
-            if any(public for _, _, public in refreshed):
-                self.in_name_order = False  # they follow the others
+        else:
+            self.refreshing(refreshed)
         writer = await asyncio.to_thread(self.index.writer, heap_size=FULL_HEAP if everything else STEP_HEAP, num_threads=1)
         try:
             last: str | None = ""
@@ -127,6 +115,18 @@ class _Store:
             raise
         return len(refreshed)
 
+    @property
+    def in_name_order(self) -> bool:
+        """Every document lies in name order in one segment."""
+        return self.moved is False
+
+    def refreshing(self, refreshed: list[tuple[str, str, bool]]) -> None:
+        """Before a search can see the refreshed documents (instrument_id, name,
+        public): each is deleted, and the public ones are added after the others."""
+        self.intact = self.intact and not refreshed
+        if self.moved is not None and any(public for _, _, public in refreshed):
+            self.moved = True
+
     def apply(self, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]]) -> None:
         """Write every document from rows at hand (bench/search_library.py)."""
         writer = self.index.writer(heap_size=FULL_HEAP, num_threads=1)
@@ -141,7 +141,7 @@ class _Store:
             if not everything:
                 writer.delete_documents_by_term("instrument_id", doc["instrument_id"])
             if doc["public"]:
-                writer.add_document(document(doc, terms.get(doc["instrument_id"], ())))
+                writer.add_document(document(doc, terms.get(doc["instrument_id"], ()), moved=not everything))
                 if last is not None:  # a name refreshed after the ids were read may be out of order
                     key = sortkey(doc)
                     last = key if key >= last else None
@@ -152,7 +152,7 @@ class _Store:
         writer.wait_merging_threads()
         self.index.reload()
         if everything:
-            self.in_name_order = in_order and self.index.searcher().num_segments <= 1
+            self.moved = False if in_order and self.index.searcher().num_segments <= 1 else None
             self.intact = True
 
 
@@ -229,87 +229,10 @@ class CatalogueIndex:
     def page(self, groups: tuple[Group, ...], f: Filters, sort: str, page: int, page_size: int) -> tuple[list[tuple[Shown, int]], int] | None:
         """The page's documents in order (what each shows, and its score), and
         how many match; None when the index cannot order it exactly (the database
-        then answers)."""
+        then answers). search_index_pages.py reads it."""
         store = self._store
-        in_name_order, intact = store.in_name_order, store.intact  # read before the searcher: a refresh clears them before writing
-        searcher = store.index.searcher()
-        offset, end = (page - 1) * page_size, page * page_size
-        # the documents lie in name order in one segment: Tantivy gives equal scores in their order, the names'
-        by_name = in_name_order and searcher.num_segments == 1
-        if by_name and intact and not groups and not filters(f):  # every instrument: the n-th document is the n-th by name
-            total = searcher.num_docs
-            return [(_document(searcher, tantivy.DocAddress(0, n)), 0) for n in range(offset, min(end, total))], total
-        if not groups or sort == "name":  # by name, then id
-            matching = query(searcher, groups, f)
-            if by_name:
-                # every match scored alike comes in the documents' order, the names': no sort
-                # (a page without keywords 3.8x as fast at 100,000 instruments, bench/README.md)
-                found = searcher.search(tantivy.Query.const_score_query(matching, 0.0), limit=page_size, offset=offset, count=True)
-            else:
-                found = searcher.search(matching, limit=page_size, offset=offset, count=True, order_by_field="sortkey", order=tantivy.Order.Asc)
-            addresses = [addr for _, addr in found.hits]
-            shown = [_document(searcher, addr) for addr in addresses]
-            scores = _scores(searcher, groups, f, [r.instrument_id for r in shown], addresses) if groups and addresses else [0] * len(addresses)
-            return list(zip(shown, scores, strict=True)), int(found.count)
-        if by_name:
-            every = levels(searcher, groups, f, LEVEL_SEARCHES)
-            if every is not None:
-                return _by_levels(searcher, every, offset, end, level_sizes(searcher, groups, f) if intact else None)
-            found = searcher.search(query(searcher, groups, f), limit=page_size, offset=offset, count=True)  # the page at once
-            return [_shown(searcher, addr, round(score)) for score, addr in found.hits], int(found.count)
-        # the scores of the first ``end`` matches; equal scores come by segment, not by name
-        found = searcher.search(query(searcher, groups, f), limit=end, count=True)
-        # each score's matches by name: the window's part of every score above the
-        # last is complete among them, and of the last score the first by name are wanted
-        counts = collections.Counter(round(score) for score, _ in found.hits)
-        out: list[tuple[Shown, int]] = []
-        before = 0
-        for score in sorted(counts, reverse=True):
-            lo, hi = max(offset, before), min(end, before + counts[score])
-            exact = level(searcher, groups, score, f) if lo < hi else None
-            if lo < hi and exact is None:
-                return None
-            if exact is not None:
-                hits = searcher.search(exact, limit=hi - lo, offset=lo - before, count=False, order_by_field="sortkey", order=tantivy.Order.Asc)
-                out += [_shown(searcher, addr, score) for _, addr in hits.hits]
-            before += counts[score]
-        return out, int(found.count)
-
-
-def _by_levels(searcher: tantivy.Searcher, every: list[tuple[int, tantivy.Query]], offset: int, end: int, sizes: dict[int, int] | None) -> tuple[list[tuple[Shown, int]], int]:
-    """A relevance page read score by score, best first, while the documents lie
-    in name order in one segment: each score's matches come in the documents'
-    order, the names', with their count (the total is the counts' sum). With the
-    scores' ``sizes`` known, only the scores on the page are searched."""
-    out: list[tuple[Shown, int]] = []
-    before = 0
-    for score, exact in every:
-        lo = max(offset, before)
-        size = None if sizes is None else sizes[score]
-        if size is None or lo < min(end, before + size):
-            found = searcher.search(tantivy.Query.const_score_query(exact, 0.0), limit=max(1, end - lo), offset=lo - before, count=size is None)
-            if lo < end:
-                out += [_shown(searcher, addr, score) for _, addr in found.hits]
-            size = int(found.count) if size is None else size
-        before += size
-    return out, before
-
-
-def _document(searcher: tantivy.Searcher, address: Any) -> Shown:
-    return decode_shown(searcher.doc(address).get_first("shown"))
-
-
-def _shown(searcher: tantivy.Searcher, address: Any, score: int) -> tuple[Shown, int]:
-    return _document(searcher, address), score
-
-
-def _scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, ids: list[str], addresses: list[Any]) -> list[int]:
-    """The scores of a page ordered by name (each result shows its score): the
-    query again, only over the page's instruments."""
-    only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(SCHEMA, "instrument_id", ids), 0.0)
-    scored = searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Must, query(searcher, groups, f)), (tantivy.Occur.Must, only)]), limit=len(ids))
-    by_address = {(a.segment_ord, a.doc): round(score) for score, a in scored.hits}
-    return [by_address[(a.segment_ord, a.doc)] for a in addresses]
+        moved, intact = store.moved, store.intact  # read before the searcher: a refresh sets them before writing
+        return pages.page(store.index.searcher(), moved, intact, groups, f, sort, page, page_size)
 
 
 async def _refreshed(db: ServiceDatabase, since: int | None) -> list[tuple[str, str, bool]]:

@@ -40,7 +40,7 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("instrument_id", tokenizer_name="raw", index_option="basic")
     for w in WEIGHTS:
         b.add_text_field(f"w{w}", tokenizer_name="whitespace", index_option="basic")
-    for name in (*KEYED_FILTERS, "accepts_vouchers"):
+    for name in (*KEYED_FILTERS, "accepts_vouchers", "moved"):
         b.add_text_field(name, tokenizer_name="raw", index_option="basic")
     b.add_integer_field("min_price_fen", fast=True, indexed=True)
     b.add_integer_field("max_price_fen", fast=True, indexed=True)
@@ -52,8 +52,10 @@ def _schema() -> tantivy.Schema:
 SCHEMA = _schema()
 
 
-def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]]) -> tantivy.Document:
-    """One public instrument's document: ``doc`` a ``search_docs`` row, ``terms`` its (term, weight)."""
+def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]], moved: bool = False) -> tantivy.Document:
+    """One public instrument's document: ``doc`` a ``search_docs`` row, ``terms``
+    its (term, weight); ``moved``: refreshed after every document was read, so
+    out of name order (search_index_pages.py searches those apart)."""
     by_weight: dict[int, list[str]] = {}
     for term, weight in terms:
         by_weight.setdefault(weight, []).append(term)
@@ -71,6 +73,8 @@ def document(doc: Mapping[str, Any], terms: Iterable[tuple[str, int]]) -> tantiv
             fields[name] = [doc[name]]
     if doc["accepts_vouchers"]:
         fields["accepts_vouchers"] = ["yes"]
+    if moved:
+        fields["moved"] = ["yes"]
     return tantivy.Document(**fields)
 
 
@@ -83,6 +87,10 @@ def _term(searcher: tantivy.Searcher, term: str) -> tantivy.Query:
 
 def _alternative(searcher: tantivy.Searcher, terms: Alternative) -> tantivy.Query:
     return _term(searcher, terms[0]) if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, _term(searcher, t)) for t in terms])
+
+
+#: the documents refreshed after every document was read
+MOVED = tantivy.Query.term_query(SCHEMA, "moved", "yes")
 
 
 def filters(f: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:

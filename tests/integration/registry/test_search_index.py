@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, update
 
-from services.registry import search, search_index, search_index_schema, search_model
+from services.registry import search, search_index, search_index_pages, search_index_schema, search_model
 from services.registry.db.instrument_models import instruments, price_items
 from services.registry.db.party_models import units
 from services.registry.db.search_models import search_docs, search_state, search_terms
@@ -155,13 +155,19 @@ async def _retire(db: ServiceDatabase, ids: list[str]) -> None:
     assert search._index(db).in_name_order
 
 
-@pytest.mark.parametrize("state", ["as read", "after a refresh", "after retirements"])
+@pytest.mark.parametrize("state", ["as read", "after a refresh", "after a refresh, deep pages", "order unknown", "after retirements"])
 async def test_every_page_is_the_databases_page(db: ServiceDatabase, monkeypatch: pytest.MonkeyPatch, state: str) -> None:
     ids = await _seed(db, 300)
     await search.index_current(db)
     assert search._index(db).in_name_order
-    if state == "after a refresh":  # a third of the documents follow the rest, each tie's order then differs from the names'
+    if state.startswith("after a refresh"):  # a third of the documents follow the rest, each tie's order then differs from the names'
         await _refresh(db, ids[::3])
+        assert search._index(db)._store.moved  # searched apart, merged by name
+        if state.endswith("deep pages"):  # past the merged places, ordered by the name key field
+            monkeypatch.setattr(search_index_pages, "MERGED_PLACES", 14)
+    if state == "order unknown":  # as after a reading that was out of order: by the name key field
+        await _refresh(db, ids[::3])
+        search._index(db)._store.moved = None
     if state == "after retirements":  # deleted documents keep their places and their postings until read again
         await _retire(db, ids[1::10])
     for params in QUERIES:
