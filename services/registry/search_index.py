@@ -65,8 +65,8 @@ CHUNK = 500
 FULL_HEAP = 128_000_000
 #: and applying the documents refreshed since (Tantivy's least per thread is 15 MB)
 STEP_HEAP = 16_000_000
-#: a refresh leaves its documents out of name order (a relevance page then takes
-#: a search per score); every document is read again in name order once this many
+#: a refresh leaves its documents out of name order (searched apart and merged,
+#: about 2.3x a page's time); every document is read again in name order once this many
 #: seconds have passed since the last reading began, and REORDER_FACTOR times as
 #: long as that reading took (19–20 s at 100,000 instruments, bench/README.md)
 REORDER_AFTER = 60.0
