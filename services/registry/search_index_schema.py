@@ -36,7 +36,7 @@ NO_PRICE_MIN, NO_PRICE_MAX = 2**62, -1
 
 def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
-    b.add_text_field("sortkey", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("sortkey", fast=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("instrument_id", tokenizer_name="raw", index_option="basic")
     for w in WEIGHTS:
         b.add_text_field(f"w{w}", tokenizer_name="whitespace", index_option="basic")
