@@ -137,7 +137,7 @@ def query(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters) -> 
 
 
 #: at most this many weight combinations of the alternatives, and of the groups'
-#: scores, make one score's query (see _level)
+#: scores, make one score's query (see _ways and _exact)
 MAX_COMBINATIONS = 400
 
 
