@@ -40,7 +40,7 @@ from services.registry.search_sql import Filters, Shown
 #: can give, with its count) when there are at most this many: a search then
 #: walks only the postings of one score's fields, where one search of the whole
 #: query scores every match through the union of a term's fields
-#: (bench/README.md, "A relevance page score by score")
+#: (bench/README.md, "Target 3 with a margin")
 LEVEL_SEARCHES = 6
 #: with documents refreshed since the reading, the first ``page × page_size``
 #: matches of a score, moved and not, are merged by name up to this many places;
@@ -144,8 +144,9 @@ def _document(searcher: tantivy.Searcher, address: Any) -> Shown:
 def _scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, hits: list[Hit]) -> list[int]:
     """The scores of a page ordered by name (each result shows its score): the
     query again, only over the page's instruments."""
-    ids = [shown.instrument_id for _, shown in hits]
-    only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(SCHEMA, "instrument_id", ids), 0.0)
-    scored = searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Must, query(searcher, groups, f)), (tantivy.Occur.Must, only)]), limit=len(ids))
+    # a term query an instrument (a term set query walks the ids' dictionary: 340 against 37 µs for 20)
+    page_ids = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, "instrument_id", shown.instrument_id)) for _, shown in hits])
+    only = tantivy.Query.const_score_query(page_ids, 0.0)
+    scored = searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Must, query(searcher, groups, f)), (tantivy.Occur.Must, only)]), limit=len(hits))
     by_address = {(a.segment_ord, a.doc): round(score) for score, a in scored.hits}
     return [by_address[(a.segment_ord, a.doc)] for a, _ in hits]
