@@ -164,7 +164,6 @@ async def programme(p: Platform) -> dict[str, Any]:
     return (await call(p, "GET", f"/v1/programmes/{YEAR}", status=200)).json()
 
 
-
 async def applied_and_approved(p: Platform, user: str, order_id: str) -> dict[str, Any]:
     """The user's voucher application for a contracted order, and the center's approval:
     each asked again until vouchers has learned what it needs from the bus (the order,
@@ -172,13 +171,13 @@ async def applied_and_approved(p: Platform, user: str, order_id: str) -> dict[st
     is in before that fact); any other refusal of the approval fails here. The decision."""
 
     async def applied() -> Any:
-        r = await p.call("vouchers", "POST", "/v1/applications/", role=Role.USER, org=user, json={"order_id": order_id})
+        r = await call(p, "POST", "/v1/applications/", Role.USER, org=user, json={"order_id": order_id})
         return r.json() if r.status_code == 201 else None
 
     application_id = (await eventually(applied))["application_id"]
 
     async def approved() -> Any:
-        r = await p.call("vouchers", "POST", f"/v1/applications/{application_id}/approve", role=Role.CENTER, json={})
+        r = await approve(p, application_id)
         if r.status_code == 422 and r.json().get("code") == "voucher.unit_not_acceptor":
             return None
         return await ok(r)
