@@ -14,8 +14,8 @@ it (``search.parse_query``, ``search._groups``, ``CatalogueIndex.page``: the
 page's ids and scores and the total), in three states: with the documents in
 name order, as every document was read; after ``--refreshed`` documents were
 refreshed (added again after the others: searched apart and merged by name);
-and as when more were refreshed than are held apart (every page ordered by the
-name key field). With ``--database-url`` (a database
+and as after a reading out of order (every page ordered by the name key
+field). With ``--database-url`` (a database
 ``catalogue_search.py`` loaded with the same ``--instruments``) the same
 queries' page statements run there too, in the same minutes, and every page's
 ids are compared with the index's.
@@ -45,7 +45,7 @@ from catalogue_data import generate, read_model, search_paths  # noqa: E402
 
 from services.registry import search, search_sql  # noqa: E402
 from services.registry.domain.synonyms import Dictionary, Group  # noqa: E402
-from services.registry.search_index import STEP_HEAP, CatalogueIndex  # noqa: E402
+from services.registry.search_index import CatalogueIndex  # noqa: E402
 from services.runtime.city import packaged_city  # noqa: E402
 
 CITY = packaged_city()
@@ -57,16 +57,6 @@ def build(docs: list[dict[str, Any]], by_doc: dict[str, list[tuple[str, int]]]) 
     index = CatalogueIndex()
     index._store.apply(docs, by_doc)
     return index, time.perf_counter() - t0
-
-
-def refresh(index: CatalogueIndex, docs: list[dict[str, Any]], by_doc: dict[str, list[tuple[str, int]]]) -> None:
-    """``docs`` refreshed as the process applies a refresh: deleted, and added
-    again after the others."""
-    store = index._store
-    store.refreshing([(d["instrument_id"], d["name"], bool(d["public"])) for d in docs])
-    writer = store.index.writer(heap_size=STEP_HEAP, num_threads=1)
-    store._add(writer, docs, by_doc, False, None)
-    store._commit(writer, False, False)
 
 
 def queries() -> list[tuple[str, Any, tuple[Group, ...]]]:
@@ -134,9 +124,9 @@ def main() -> None:
     states = ("in name order", f"after {args.refreshed} refreshes (searched apart)", "order unknown (by the name key field)")
     for state in states:
         if state != states[0]:
-            refresh(index, moved, by_doc)
+            index._store.apply(moved, by_doc, everything=False)  # as the process applies a refresh
         if state == states[2]:
-            index._store.moved = None  # as once more than MOVED_MOST were refreshed
+            index._store.moved = None  # as after a reading out of order (a name refreshed while it ran)
         for r in range(args.rounds):
             times, got = [], []
             for _, q, groups in todo:

@@ -127,11 +127,14 @@ class _Store:
         if self.moved is not None and any(public for _, _, public in refreshed):
             self.moved = True
 
-    def apply(self, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]]) -> None:
-        """Write every document from rows at hand (bench/search_library.py)."""
-        writer = self.index.writer(heap_size=FULL_HEAP, num_threads=1)
-        last = self._add(writer, sorted(docs, key=sortkey), terms, True, "")
-        self._commit(writer, True, last is not None)
+    def apply(self, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]], everything: bool = True) -> None:
+        """Write documents from rows at hand, as ``read`` does: every document,
+        or ``docs`` refreshed (bench/search_library.py)."""
+        if not everything:
+            self.refreshing([(doc["instrument_id"], doc["name"], bool(doc["public"])) for doc in docs])
+        writer = self.index.writer(heap_size=FULL_HEAP if everything else STEP_HEAP, num_threads=1)
+        last = self._add(writer, sorted(docs, key=sortkey) if everything else docs, terms, everything, "")
+        self._commit(writer, everything, last is not None)
 
     @staticmethod
     def _add(writer: Any, docs: list[Mapping[str, Any]], terms: dict[str, list[tuple[str, int]]], everything: bool, last: str | None) -> str | None:
