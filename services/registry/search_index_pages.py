@@ -57,15 +57,15 @@ def page(searcher: tantivy.Searcher, moved: bool | None, intact: bool, groups: t
     documents were refreshed since the reading (None: the order is unknown);
     ``intact``: none was deleted since."""
     offset, end = (page - 1) * page_size, page * page_size
-    if moved is None or (end > MERGED_PLACES if moved else searcher.num_segments > 1):
+    # the rest lie in name order in one segment; past MERGED_PLACES a merge would decode too many
+    in_order = moved is not None and (end <= MERGED_PLACES if moved else searcher.num_segments == 1)
+    if not in_order:
         return _by_key_field(searcher, groups, f, sort, offset, end)
     if not moved and intact and not groups and not filters(f):  # every instrument: the n-th document is the n-th by name
         total = searcher.num_docs
         return [(_document(searcher, tantivy.DocAddress(0, n)), 0) for n in range(offset, min(end, total))], total
     if not groups or sort == "name":  # by name, then id
-        hits, total = _in_name_order(searcher, query(searcher, groups, f), offset, end, moved)
-        scores = _scores(searcher, groups, f, hits) if groups and hits else [0] * len(hits)
-        return [(shown, score) for (_, shown), score in zip(hits, scores, strict=True)], total
+        return _with_scores(searcher, groups, f, *_in_name_order(searcher, query(searcher, groups, f), offset, end, moved))
     every = levels(searcher, groups, f, LEVEL_SEARCHES)
     if every is None:
         if moved:
@@ -115,9 +115,7 @@ def _by_key_field(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filt
     by_key = {"order_by_field": "sortkey", "order": tantivy.Order.Asc}
     if not groups or sort == "name":
         found = searcher.search(query(searcher, groups, f), limit=end - offset, offset=offset, count=True, **by_key)
-        hits = [(addr, _document(searcher, addr)) for _, addr in found.hits]
-        scores = _scores(searcher, groups, f, hits) if groups and hits else [0] * len(hits)
-        return [(shown, score) for (_, shown), score in zip(hits, scores, strict=True)], int(found.count)
+        return _with_scores(searcher, groups, f, [(addr, _document(searcher, addr)) for _, addr in found.hits], int(found.count))
     # equal scores come by segment, not by name: the window's part of every score
     # above the last is complete among the first ``end``, and of the last score
     # the first by name are wanted
@@ -139,6 +137,12 @@ def _by_key_field(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filt
 
 def _document(searcher: tantivy.Searcher, address: Any) -> Shown:
     return decode_shown(searcher.doc(address).get_first("shown"))
+
+
+def _with_scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, hits: list[Hit], total: int) -> Found:
+    """A page ordered by name, each result with its score (0 without keywords)."""
+    scores = _scores(searcher, groups, f, hits) if groups and hits else [0] * len(hits)
+    return [(shown, score) for (_, shown), score in zip(hits, scores, strict=True)], total
 
 
 def _scores(searcher: tantivy.Searcher, groups: tuple[Group, ...], f: Filters, hits: list[Hit]) -> list[int]:
